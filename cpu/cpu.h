@@ -1,0 +1,188 @@
+/*
+ * The CPU's interface: to the machine (init, reset, run, interrupts) and,
+ * for the files of cpu/, the shared internals every instruction uses
+ * (exceptions, flags, mode summary).  Memory access is in cpu/mem.h.
+ */
+#ifndef CPU_CPU_H
+#define CPU_CPU_H
+
+#include <stdnoreturn.h>
+
+#include "cpu/decode.h"
+#include "cpu/state.h"
+
+/* Exception vectors (SDM Vol.3 6.3.1). */
+enum {
+    EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5, EXC_UD = 6,
+    EXC_NM = 7, EXC_DF = 8, EXC_TS = 10, EXC_NP = 11, EXC_SS = 12, EXC_GP = 13, EXC_PF = 14,
+    EXC_MF = 16, EXC_AC = 17, EXC_MC = 18, EXC_XM = 19,
+};
+
+/* #PF error code bits (SDM Vol.3 4.7). */
+#define PF_ERR_P    0x01u /* protection violation (0: not present) */
+#define PF_ERR_W    0x02u /* write access */
+#define PF_ERR_U    0x04u /* user-mode access */
+#define PF_ERR_RSVD 0x08u
+#define PF_ERR_I    0x10u /* instruction fetch (NX only) */
+
+/* CPUState.hflags: mode summary, recomputed by cpu_update_mode(). */
+#define HF_PE    0x0001u /* CR0.PE */
+#define HF_VM    0x0002u /* EFLAGS.VM (vm86) */
+#define HF_CS32  0x0004u /* CS.D: 32-bit default operand/address size */
+#define HF_SS32  0x0008u /* SS.B: 32-bit stack pointer */
+#define HF_PG    0x0010u /* CR0.PG */
+#define HF_REAL  0x0020u /* real mode (PE=0) */
+
+/* ---- lifecycle and the run loop (cpu/exec.c) ---- */
+
+/* Zero the state and attach back ends; the CPU is then in reset state. */
+void cpu_init(CPUState *cpu, struct PhysMem *phys, struct IOPortMap *io);
+/* RESET (SDM Vol.3 9.1.1): real mode at F000:FFF0, CS base FFFF0000. */
+void cpu_reset(CPUState *cpu);
+/* Run up to max_insns instructions; returns an enum CPUExitReason. */
+int cpu_exec(CPUState *cpu, uint64_t max_insns);
+/* Execute exactly one instruction (or deliver one pending event). */
+int cpu_step(CPUState *cpu);
+/* Raise or clear the INTR pin / an exit request from outside the CPU. */
+void cpu_set_interrupt(CPUState *cpu, uint32_t mask);
+void cpu_clear_interrupt(CPUState *cpu, uint32_t mask);
+
+/* ---- exceptions (cpu/except.c) ---- */
+
+/* Abort the current instruction and deliver vector with an error code. */
+noreturn void cpu_raise_exception_err(CPUState *cpu, int vector, uint32_t error_code);
+/* Same for vectors that push no error code. */
+noreturn void cpu_raise_exception(CPUState *cpu, int vector);
+/*
+ * Deliver an interrupt or exception through the IVT (real mode), the IDT
+ * (interrupt, trap and task gates, with stack switch and vm86 exit), as the
+ * SDM Vol.3 6.12 says.  is_sw: INT n / INT3 / INTO / INT1 (gate DPL checked
+ * against CPL for INT n, INT3, INTO; return address after the instruction).
+ * return_eip: the EIP pushed.  Leaves the handler's EIP in cpu->next_eip and
+ * its CS loaded.  May fault (longjmp), e.g. #GP on a bad gate.
+ */
+void cpu_do_interrupt(CPUState *cpu, int vector, bool is_sw, bool has_error,
+                      uint32_t error_code, uint32_t return_eip);
+/*
+ * Deliver an exception raised by an instruction or by a previous delivery,
+ * applying the double-fault rules (SDM Vol.3 Table 6-5): a contributory
+ * fault or #PF during delivery of one becomes #DF; a fault while delivering
+ * #DF is a triple fault, which sets cpu->triple_fault and returns.
+ */
+void cpu_deliver_exception(CPUState *cpu, int vector, bool has_error, uint32_t error_code);
+/* Whether vector pushes an error code when raised as an exception. */
+bool cpu_exception_has_error(int vector);
+
+/* ---- flags (cpu/flags.c) ---- */
+
+/* The six arithmetic flags from the lazy state, as EFLAGS bits. */
+uint32_t flags_compute(const CPUState *cpu);
+/* Just CF, cheaper than the full set. */
+bool flags_carry(const CPUState *cpu);
+/* Whether condition cc (0..15, Jcc encoding) holds. */
+bool flags_condition(const CPUState *cpu, int cc);
+
+/* Full EFLAGS with the lazy arithmetic flags folded in. */
+static inline uint32_t cpu_get_eflags(const CPUState *cpu)
+{
+    if (cpu->cc_op == CC_OP_EFLAGS) {
+        return cpu->eflags;
+    }
+    return (cpu->eflags & ~EFLAGS_ARITH) | flags_compute(cpu);
+}
+
+/* Materialise the lazy flags into cpu->eflags. */
+static inline void cpu_flush_flags(CPUState *cpu)
+{
+    if (cpu->cc_op != CC_OP_EFLAGS) {
+        cpu->eflags = (cpu->eflags & ~EFLAGS_ARITH) | flags_compute(cpu);
+        cpu->cc_op = CC_OP_EFLAGS;
+    }
+}
+
+/*
+ * Write EFLAGS bits selected by mask (the caller decides which bits the
+ * instruction may change: POPF, IRET and task switches differ by mode and
+ * privilege).  Keeps bit 1 set and reserved bits clear, and updates the
+ * mode summary when VM changes.
+ */
+void cpu_set_eflags(CPUState *cpu, uint32_t value, uint32_t mask);
+
+/* Recompute cpl-derived and mode-derived fields after CR0, CS, SS or VM change. */
+void cpu_update_mode(CPUState *cpu);
+
+/* ---- segments (cpu/seg.c) ---- */
+
+/* Load a segment register in the current mode with full protection checks
+ * (SDM Vol.3 5.4-5.6); raises #GP/#SS/#NP/#TS as the hardware does. */
+void seg_load(CPUState *cpu, int seg, uint16_t selector);
+/* Real/vm86-mode load: base = selector << 4, cache otherwise kept (limit and
+ * attributes are reset to the vm86 values in vm86 mode). */
+void seg_load_real(CPUState *cpu, int seg, uint16_t selector);
+/* Read the 8-byte descriptor for selector from the GDT or LDT; raises
+ * #GP(selector) (or vector given) when outside the table limit. */
+uint64_t seg_read_descriptor(CPUState *cpu, uint16_t selector, int vector);
+/* Fill a SegmentCache from a descriptor. */
+void seg_cache_from_descriptor(SegmentCache *sc, uint16_t selector, uint64_t desc);
+
+/* Far transfers and their protection rules (cpu/far.c). */
+void cpu_far_jmp(CPUState *cpu, uint16_t selector, uint32_t offset, uint32_t next_eip);
+void cpu_far_call(CPUState *cpu, uint16_t selector, uint32_t offset, int opsize,
+                  uint32_t next_eip);
+void cpu_far_ret(CPUState *cpu, int opsize, uint16_t pop_bytes);
+void cpu_iret(CPUState *cpu, int opsize);
+
+/* Hardware task switch (cpu/task.c).  source: TASK_JMP, TASK_CALL, TASK_IRET, TASK_INT. */
+enum { TASK_JMP, TASK_CALL, TASK_IRET, TASK_INT };
+void cpu_task_switch(CPUState *cpu, uint16_t tss_selector, uint64_t tss_desc, int source,
+                     uint32_t next_eip);
+
+/* ---- system registers (cpu/sysreg.c) ---- */
+void cpu_write_cr0(CPUState *cpu, uint32_t value);
+void cpu_write_cr3(CPUState *cpu, uint32_t value);
+void cpu_write_cr4(CPUState *cpu, uint32_t value);
+uint64_t cpu_rdtsc(CPUState *cpu);
+/* RDMSR/WRMSR; return false for an unknown MSR (the caller raises #GP(0)). */
+bool cpu_rdmsr(CPUState *cpu, uint32_t index, uint64_t *value);
+bool cpu_wrmsr(CPUState *cpu, uint32_t index, uint64_t value);
+void cpu_cpuid(CPUState *cpu, uint32_t leaf, uint32_t regs_out[4]);
+
+/* ---- x87 (cpu/fpu.c) ---- */
+void fpu_reset(CPUState *cpu); /* FNINIT state */
+/* Execute an x87 escape (D8-DF): insn decoded, CR0.EM/TS already checked. */
+void fpu_exec(CPUState *cpu, const Insn *insn);
+/* WAIT/FWAIT and the pending-exception check every x87 insn does first. */
+void fpu_check_pending(CPUState *cpu);
+void fpu_fxsave(CPUState *cpu, int seg, uint32_t offset);
+void fpu_fxrstor(CPUState *cpu, int seg, uint32_t offset);
+
+/* ---- the interpreter (cpu/interp.c) ---- */
+/* Execute one decoded instruction at cpu->eip (next_eip already set). */
+void interp_exec_insn(CPUState *cpu, const Insn *insn);
+
+/* Register access by encoding (8-bit: 0-3 = AL..BL, 4-7 = AH..BH). */
+static inline uint32_t reg_read(const CPUState *cpu, int reg, int size)
+{
+    switch (size) {
+    case 1: return reg < 4 ? cpu->regs[reg] & 0xff : (cpu->regs[reg - 4] >> 8) & 0xff;
+    case 2: return cpu->regs[reg] & 0xffff;
+    default: return cpu->regs[reg];
+    }
+}
+
+static inline void reg_write(CPUState *cpu, int reg, int size, uint32_t value)
+{
+    switch (size) {
+    case 1:
+        if (reg < 4) {
+            cpu->regs[reg] = (cpu->regs[reg] & ~0xffu) | (value & 0xff);
+        } else {
+            cpu->regs[reg - 4] = (cpu->regs[reg - 4] & ~0xff00u) | ((value & 0xff) << 8);
+        }
+        break;
+    case 2: cpu->regs[reg] = (cpu->regs[reg] & ~0xffffu) | (value & 0xffff); break;
+    default: cpu->regs[reg] = value; break;
+    }
+}
+
+#endif /* CPU_CPU_H */

@@ -1,0 +1,370 @@
+/*
+ * x86 instruction decoder: prefixes, opcode maps, ModRM/SIB, displacement and
+ * immediates, driven by the tables in decode_tables.c.
+ *
+ * The decoder is pure: bytes in, Insn out.  It knows nothing of CPU state
+ * beyond the code segment's default size, so the interpreter, the
+ * translator, the tracer and the tests all share it.
+ */
+#include <string.h>
+
+#include "cpu/decode.h"
+#include "cpu/decode_tables.h"
+#include "cpu/state.h"
+
+typedef struct Cursor {
+    const uint8_t *bytes;
+    int avail;
+    int pos;
+    bool short_read; /* ran past avail */
+} Cursor;
+
+static uint32_t take(Cursor *c, int n)
+{
+    uint32_t v = 0;
+    if (c->pos + n > c->avail) {
+        c->short_read = true;
+        c->pos += n;
+        return 0;
+    }
+    for (int i = 0; i < n; i++) {
+        v |= (uint32_t)c->bytes[c->pos + i] << (8 * i);
+    }
+    c->pos += n;
+    return v;
+}
+
+static uint32_t sign_extend(uint32_t v, int bytes)
+{
+    switch (bytes) {
+    case 1: return (uint32_t)(int32_t)(int8_t)v;
+    case 2: return (uint32_t)(int32_t)(int16_t)v;
+    default: return v;
+    }
+}
+
+/* 16-bit ModRM memory forms (SDM Vol.2 Table 2-1): base, index. */
+static const uint8_t modrm16_base[8] = {R_EBX, R_EBX, R_EBP, R_EBP, REG_NONE, REG_NONE, R_EBP, R_EBX};
+static const uint8_t modrm16_index[8] = {R_ESI, R_EDI, R_ESI, R_EDI, R_ESI, R_EDI, REG_NONE, REG_NONE};
+
+/* Parse ModRM (already read) plus SIB and displacement for a memory operand. */
+static void decode_modrm_mem(Insn *insn, Cursor *c)
+{
+    uint8_t mod = insn->mod, rm = insn->rm;
+    insn->base = REG_NONE;
+    insn->index = REG_NONE;
+    insn->scale = 0;
+    insn->disp = 0;
+    if (insn->adsize == 2) {
+        if (mod == 0 && rm == 6) {
+            insn->disp = (int32_t)sign_extend(take(c, 2), 2);
+        } else {
+            insn->base = modrm16_base[rm];
+            insn->index = modrm16_index[rm];
+            if (mod == 1) {
+                insn->disp = (int32_t)sign_extend(take(c, 1), 1);
+            } else if (mod == 2) {
+                insn->disp = (int32_t)sign_extend(take(c, 2), 2);
+            }
+        }
+        return;
+    }
+    if (rm == 4) {
+        uint8_t sib = (uint8_t)take(c, 1);
+        uint8_t sib_base = sib & 7, sib_index = (sib >> 3) & 7;
+        insn->scale = sib >> 6;
+        insn->index = sib_index == 4 ? REG_NONE : sib_index;
+        if (sib_base == 5 && mod == 0) {
+            insn->disp = (int32_t)take(c, 4);
+        } else {
+            insn->base = sib_base;
+        }
+    } else if (rm == 5 && mod == 0) {
+        insn->disp = (int32_t)take(c, 4);
+    } else {
+        insn->base = rm;
+    }
+    if (mod == 1) {
+        insn->disp = (int32_t)sign_extend(take(c, 1), 1);
+    } else if (mod == 2) {
+        insn->disp = (int32_t)take(c, 4);
+    }
+}
+
+static bool spec_needs_modrm(uint8_t spec)
+{
+    switch (spec) {
+    case Eb: case Ew: case Ed: case Ev: case EwRv: case Gb: case Gw: case Gd: case Gv:
+    case M: case Mp: case Ma: case Mq: case Ms: case Sw: case Cd: case Dd: case Rd:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Resolve one operand spec; returns false for an invalid encoding. */
+static bool decode_operand(Insn *insn, Cursor *c, uint8_t spec, Operand *o, int *nimm)
+{
+    uint8_t v = insn->opsize;
+    memset(o, 0, sizeof(*o));
+    switch (spec) {
+    case Eb: case Ew: case Ed: case Ev: case EwRv: {
+        static const uint8_t esize[] = {[Eb] = 1, [Ew] = 2, [Ed] = 4, [Ev] = 0, [EwRv] = 0};
+        uint8_t size = esize[spec] ? esize[spec] : v;
+        if (insn->mod == 3) {
+            o->kind = OPK_REG;
+            o->reg = insn->rm;
+            o->size = size;
+        } else {
+            o->kind = OPK_MEM;
+            o->size = spec == EwRv ? 2 : size;
+        }
+        return true;
+    }
+    case Gb: case Gw: case Gd: case Gv:
+        o->kind = OPK_REG;
+        o->reg = insn->reg;
+        o->size = spec == Gb ? 1 : spec == Gw ? 2 : spec == Gd ? 4 : v;
+        return true;
+    case M: case Mp: case Ma: case Mq: case Ms:
+        if (insn->mod == 3) {
+            return false;
+        }
+        o->kind = OPK_MEM;
+        o->size = spec == Mp ? (uint8_t)(v + 2) : spec == Ma ? (uint8_t)(2 * v)
+                : spec == Mq ? 8 : spec == Ms ? 6 : v;
+        return true;
+    case Rd: case Cd: case Dd:
+        o->kind = spec == Rd ? OPK_REG : spec == Cd ? OPK_CREG : OPK_DREG;
+        o->reg = spec == Rd ? insn->rm : insn->reg;
+        o->size = 4;
+        return true;
+    case Sw:
+        if (insn->reg >= SEG_COUNT) {
+            return false;
+        }
+        o->kind = OPK_SREG;
+        o->reg = insn->reg;
+        o->size = 2;
+        return true;
+    case Ib: case Ibs: case Iw: case Iz: {
+        int n = spec == Iz ? (v == 2 ? 2 : 4) : spec == Iw ? 2 : 1;
+        uint32_t val = take(c, n);
+        if (spec == Ibs) {
+            val = sign_extend(val, 1);
+        }
+        if ((*nimm)++ == 0) {
+            insn->imm = val;
+        } else {
+            insn->imm2 = val;
+        }
+        o->kind = OPK_IMM;
+        o->size = spec == Ibs ? v : (uint8_t)n;
+        return true;
+    }
+    case Jb: case Jz: {
+        int n = spec == Jb ? 1 : (v == 2 ? 2 : 4);
+        insn->imm = sign_extend(take(c, n), n);
+        o->kind = OPK_REL;
+        o->size = v;
+        return true;
+    }
+    case Ob: case Ov:
+        insn->base = REG_NONE;
+        insn->index = REG_NONE;
+        insn->disp = (int32_t)take(c, insn->adsize);
+        o->kind = OPK_MEM;
+        o->size = spec == Ob ? 1 : v;
+        return true;
+    case Ap:
+        insn->imm = take(c, v);
+        insn->imm2 = take(c, 2);
+        o->kind = OPK_FAR;
+        o->size = (uint8_t)(v + 2);
+        return true;
+    case Zb: case Zv: case Zd:
+        o->kind = OPK_REG;
+        o->reg = insn->opcode & 7;
+        o->size = spec == Zb ? 1 : spec == Zd ? 4 : v;
+        return true;
+    case AL: case CL: case DX: case eAX:
+        o->kind = OPK_REG;
+        o->reg = spec == CL ? R_ECX : spec == DX ? R_EDX : R_EAX;
+        o->size = spec == eAX ? v : spec == DX ? 2 : 1;
+        return true;
+    case One:
+        o->kind = OPK_CONST1;
+        o->size = 1;
+        return true;
+    case sES: case sCS: case sSS: case sDS: case sFS: case sGS:
+        o->kind = OPK_SREG;
+        o->reg = (uint8_t)(spec - sES);
+        o->size = 2;
+        return true;
+    case Xb: case Yb:
+        o->size = 1;
+        return true;
+    case Xv: case Yv:
+        o->size = v;
+        return true;
+    default:
+        return true;
+    }
+}
+
+static void make_invalid(Insn *insn)
+{
+    insn->op = OP_UD;
+    insn->flags = INSN_F_ENDBLOCK;
+    insn->nopnds = 0;
+}
+
+int decode_insn(Insn *insn, const uint8_t *bytes, int avail, bool code32)
+{
+    Cursor c = {bytes, avail < INSN_MAX_LEN ? avail : INSN_MAX_LEN, 0, false};
+    bool opsize_prefix = false, adsize_prefix = false;
+
+    memset(insn, 0, sizeof(*insn));
+    insn->seg_override = SEG_NONE;
+    insn->base = REG_NONE;
+    insn->index = REG_NONE;
+
+    /* Prefixes (SDM Vol.2 2.1.1): any number, any order; the last segment
+     * override and the last of F2/F3 win. */
+    for (;;) {
+        if (c.pos >= c.avail) {
+            return c.avail < INSN_MAX_LEN ? DECODE_NEED_MORE : DECODE_TOO_LONG;
+        }
+        uint8_t b = bytes[c.pos];
+        switch (b) {
+        case 0x26: insn->seg_override = SEG_ES; break;
+        case 0x2e: insn->seg_override = SEG_CS; break;
+        case 0x36: insn->seg_override = SEG_SS; break;
+        case 0x3e: insn->seg_override = SEG_DS; break;
+        case 0x64: insn->seg_override = SEG_FS; break;
+        case 0x65: insn->seg_override = SEG_GS; break;
+        case 0x66: opsize_prefix = true; break;
+        case 0x67: adsize_prefix = true; break;
+        case 0xf0: insn->lock = 1; break;
+        case 0xf2: insn->rep = REP_F2; break;
+        case 0xf3: insn->rep = REP_F3; break;
+        default: goto prefixes_done;
+        }
+        c.pos++;
+    }
+prefixes_done:
+    insn->prefix_len = (uint8_t)c.pos;
+    insn->opsize = (code32 ^ opsize_prefix) ? 4 : 2;
+    insn->adsize = (code32 ^ adsize_prefix) ? 4 : 2;
+
+    uint8_t opcode = (uint8_t)take(&c, 1);
+    const OpcodeEntry *entry;
+    if (opcode == 0x0f) {
+        insn->opmap = 1;
+        opcode = (uint8_t)take(&c, 1);
+        entry = &opcode_table_0f[opcode];
+    } else {
+        entry = &opcode_table_1byte[opcode];
+    }
+    insn->opcode = opcode;
+    if (c.short_read) {
+        return c.avail < INSN_MAX_LEN ? DECODE_NEED_MORE : DECODE_TOO_LONG;
+    }
+
+    /* Does this opcode take a ModRM byte? */
+    bool want_modrm = (entry->flags & E_GROUP) || (insn->opmap == 0 && opcode >= 0xd8 && opcode <= 0xdf);
+    for (int i = 0; i < 3 && !want_modrm; i++) {
+        want_modrm = spec_needs_modrm(entry->spec[i]);
+    }
+    if (want_modrm) {
+        insn->has_modrm = 1;
+        insn->modrm = (uint8_t)take(&c, 1);
+        insn->mod = insn->modrm >> 6;
+        insn->reg = (insn->modrm >> 3) & 7;
+        insn->rm = insn->modrm & 7;
+    }
+
+    /* Group opcodes: the ModRM reg field selects the operation. */
+    const uint8_t *spec = entry->spec;
+    uint8_t eflags = entry->flags;
+    uint16_t op = entry->op;
+    if (entry->flags & E_GROUP) {
+        const OpcodeEntry *g = &group_table[entry->group][insn->reg];
+        op = g->op;
+        eflags = g->flags;
+        if (g->spec[0] != __) {
+            spec = g->spec;
+        }
+    }
+    if (insn->opmap == 0 && opcode == 0xf1) {
+        op = OP_INT; /* INT1 / ICEBP: a #DB trap with no IOPL or DPL check */
+        insn->imm = 1;
+        insn->imm2 = 1;
+    } else if (insn->opmap == 0 && opcode >= 0xd8 && opcode <= 0xdf) {
+        op = OP_FPU;
+    }
+    insn->op = op;
+    if (eflags & E_COND) {
+        insn->cond = opcode & 0xf;
+    }
+
+    /* Memory operand: SIB and displacement come right after ModRM. */
+    if (insn->has_modrm && insn->mod != 3 && op != OP_MOV_CR && op != OP_MOV_DR) {
+        decode_modrm_mem(insn, &c);
+    }
+
+    int nimm = 0;
+    bool valid = op != OP_UD;
+    for (int i = 0; i < 3 && valid; i++) {
+        if (spec[i] == __) {
+            break;
+        }
+        valid = decode_operand(insn, &c, spec[i], &insn->opnd[i], &nimm);
+        insn->nopnds = (uint8_t)(i + 1);
+    }
+    if (valid && op == OP_MOV_SREG_EW && insn->opnd[0].reg == SEG_CS) {
+        valid = false; /* MOV CS, r/m is #UD (SDM Vol.2 MOV) */
+    }
+    if (valid && (op == OP_MOV_CR) && !((1u << insn->reg) & 0x1d)) {
+        valid = false; /* only CR0, CR2, CR3, CR4 exist */
+    }
+
+    if (c.short_read) {
+        return c.avail < INSN_MAX_LEN ? DECODE_NEED_MORE : DECODE_TOO_LONG;
+    }
+    insn->len = (uint8_t)c.pos;
+
+    if (!valid) {
+        make_invalid(insn);
+        return DECODE_OK;
+    }
+    /* LOCK is #UD unless the instruction is lockable and writes memory (SDM Vol.2 LOCK). */
+    if (insn->lock && (!(eflags & E_LOCK) || !insn_has_modrm_mem(insn))) {
+        make_invalid(insn);
+        return DECODE_OK;
+    }
+
+    /* Default segment: SS for EBP/ESP-based addressing, else DS (SDM Vol.1 3.7.4). */
+    uint8_t default_seg = (insn->base == R_EBP || insn->base == R_ESP) ? SEG_SS : SEG_DS;
+    insn->seg = insn->seg_override != SEG_NONE ? insn->seg_override : default_seg;
+
+    insn->flags = insn_op_flags[op];
+    if (eflags & E_LOCK) {
+        insn->flags |= INSN_F_LOCKABLE;
+    }
+    if (eflags & E_COND) {
+        insn->flags |= INSN_F_COND;
+    }
+    if (op == OP_LOOP || op == OP_LOOPE || op == OP_LOOPNE || op == OP_JCXZ) {
+        insn->flags |= INSN_F_COND;
+    }
+    if (insn_has_modrm_mem(insn) && op != OP_LEA && op != OP_NOP) {
+        insn->flags |= INSN_F_MEM;
+    }
+    for (int i = 0; i < insn->nopnds; i++) {
+        if (insn->opnd[i].kind == OPK_MEM && op != OP_LEA) {
+            insn->flags |= INSN_F_MEM;
+        }
+    }
+    return DECODE_OK;
+}

@@ -1,0 +1,59 @@
+/*
+ * Opcode tables for cpu/decode.c, in Intel SDM Vol.2 Appendix A notation.
+ * Private to the decoder.
+ */
+#ifndef CPU_DECODE_TABLES_H
+#define CPU_DECODE_TABLES_H
+
+#include <stdint.h>
+
+/*
+ * Operand specifications: addressing method letter + size letter
+ * (SDM Vol.2 A.2.1/A.2.2).  Z* is a register coded in the opcode's low three
+ * bits; s.. a fixed segment register; X., Y. the string operands DS:eSI, ES:eDI.
+ */
+enum OpSpec {
+    __ = 0,
+    Eb, Ew, Ed, Ev, /* ModRM r/m */
+    EwRv,           /* r/m: a 16-bit memory word, or a full-size register (MOV Ew,Sw; SLDT; STR; SMSW) */
+    Gb, Gw, Gd, Gv, /* ModRM reg */
+    Ib, Ibs, Iw, Iz,/* immediates; Ibs is sign-extended to the operand size */
+    Jb, Jz,         /* relative branch displacement */
+    M, Mp, Ma, Mq, Ms, /* memory only: any, far pointer, BOUND pair, qword, pseudo-descriptor */
+    Ob, Ov,         /* moffs */
+    Sw,             /* segment register from ModRM reg */
+    Cd, Dd, Rd,     /* control / debug register; Rd = r/m as a register whatever mod says */
+    Ap,             /* far pointer immediate */
+    Zb, Zv, Zd,     /* register from opcode bits 2:0 */
+    AL, CL, DX, eAX,/* fixed registers */
+    One,            /* constant 1 */
+    sES, sCS, sSS, sDS, sFS, sGS,
+    Xb, Xv, Yb, Yv, /* string operands: only their size matters to the decoder */
+    SPEC_COUNT
+};
+
+/* Per-entry flags (per-operation flags are in insn_op_flags). */
+#define E_LOCK  0x01 /* LOCK allowed with a memory destination */
+#define E_GROUP 0x02 /* ModRM.reg selects the entry from group_table[group] */
+#define E_COND  0x04 /* condition code in the opcode's low nibble */
+#define E_NO66  0x08 /* unused */
+#define E_IMM2  0x10 /* the second immediate goes to imm2 (ENTER) */
+
+typedef struct OpcodeEntry {
+    uint16_t op;      /* enum InsnOp */
+    uint8_t flags;    /* E_* */
+    uint8_t group;    /* with E_GROUP: index into group_table */
+    uint8_t spec[3];  /* enum OpSpec, destination first */
+} OpcodeEntry;
+
+enum {
+    GRP_NONE, GRP1, GRP1A, GRP2, GRP3B, GRP3V, GRP4, GRP5, GRP6, GRP7, GRP8, GRP9, GRP11,
+    GRP15, GRP_COUNT
+};
+
+extern const OpcodeEntry opcode_table_1byte[256];
+extern const OpcodeEntry opcode_table_0f[256];
+extern const OpcodeEntry group_table[GRP_COUNT][8];
+extern const uint16_t insn_op_flags[];
+
+#endif /* CPU_DECODE_TABLES_H */

@@ -1,0 +1,182 @@
+/*
+ * Guest memory access from the CPU, in three layers:
+ *
+ *   seg_*   segmented: limit and type checks against the descriptor cache
+ *           (#GP(0), or #SS(0) for SS), then base + offset;
+ *   lin_*   linear: the shadow TLB inline, softmmu/mmu.c on a miss
+ *           (page walk, #PF, MMIO, page-crossing, code-page writes);
+ *   stack   push/pop through SS with the B-bit-sized stack pointer.
+ *
+ * Every access can fault; a fault longjmps out of the instruction, so a
+ * handler must not commit architectural state before its last access that
+ * can fault (SDM Vol.3 6.5: faults are restartable).
+ */
+#ifndef CPU_MEM_H
+#define CPU_MEM_H
+
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "softmmu/mmu.h"
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* ---- linear ---- */
+
+static inline TLBEntry *tlb_entry(CPUState *cpu, int mmu_idx, uint32_t lin)
+{
+    return &cpu->tlb.e[mmu_idx][(lin >> 12) & (TLB_ENTRIES - 1)];
+}
+
+static inline uint32_t lin_read_idx(CPUState *cpu, uint32_t lin, int size, int mmu_idx)
+{
+    TLBEntry *e = tlb_entry(cpu, mmu_idx, lin);
+    if (likely(e->tag[ACC_READ] == (lin & TLB_PAGE_MASK) && (lin & 0xfff) <= 0x1000u - size)) {
+        const uint8_t *p = (const uint8_t *)(uintptr_t)(lin + e->addend);
+        switch (size) {
+        case 1: return *p;
+        case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+        default: { uint32_t v; memcpy(&v, p, 4); return v; }
+        }
+    }
+    return mmu_read_slow(cpu, lin, size, mmu_idx, ACC_READ);
+}
+
+static inline void lin_write_idx(CPUState *cpu, uint32_t lin, int size, uint32_t value,
+                                 int mmu_idx)
+{
+    TLBEntry *e = tlb_entry(cpu, mmu_idx, lin);
+    if (likely(e->tag[ACC_WRITE] == (lin & TLB_PAGE_MASK) && (lin & 0xfff) <= 0x1000u - size)) {
+        uint8_t *p = (uint8_t *)(uintptr_t)(lin + e->addend);
+        switch (size) {
+        case 1: *p = (uint8_t)value; break;
+        case 2: { uint16_t v = (uint16_t)value; memcpy(p, &v, 2); break; }
+        default: memcpy(p, &value, 4); break;
+        }
+        return;
+    }
+    mmu_write_slow(cpu, lin, size, value, mmu_idx);
+}
+
+/* Accesses with the current privilege (CPL 3 = user view). */
+static inline uint32_t lin_read(CPUState *cpu, uint32_t lin, int size)
+{
+    return lin_read_idx(cpu, lin, size, cpu->mmu_idx);
+}
+
+static inline void lin_write(CPUState *cpu, uint32_t lin, int size, uint32_t value)
+{
+    lin_write_idx(cpu, lin, size, value, cpu->mmu_idx);
+}
+
+/* Implicit supervisor accesses: descriptor tables, TSS, IDT (SDM Vol.3 4.6.1). */
+static inline uint32_t lin_read_sys(CPUState *cpu, uint32_t lin, int size)
+{
+    return lin_read_idx(cpu, lin, size, MMU_KERNEL);
+}
+
+static inline void lin_write_sys(CPUState *cpu, uint32_t lin, int size, uint32_t value)
+{
+    lin_write_idx(cpu, lin, size, value, MMU_KERNEL);
+}
+
+/* ---- segmented ---- */
+
+/* Checks that fail the fast path; seg_translate_slow() raises the fault. */
+uint32_t seg_translate_slow(CPUState *cpu, int seg, uint32_t offset, int size, bool write);
+
+/* Linear address of seg:offset for an access of size bytes, or fault. */
+static inline uint32_t seg_translate(CPUState *cpu, int seg, uint32_t offset, int size, bool write)
+{
+    const SegmentCache *s = &cpu->seg[seg];
+    uint16_t bad = SEGCHK_EXPDOWN | SEGCHK_UNUSABLE | (write ? SEGCHK_NOWRITE : SEGCHK_NOREAD);
+    if (likely(!(s->check & bad) && (uint64_t)offset + (uint32_t)(size - 1) <= s->limit)) {
+        return s->base + offset;
+    }
+    return seg_translate_slow(cpu, seg, offset, size, write);
+}
+
+static inline uint32_t seg_read(CPUState *cpu, int seg, uint32_t offset, int size)
+{
+    return lin_read(cpu, seg_translate(cpu, seg, offset, size, false), size);
+}
+
+static inline void seg_write(CPUState *cpu, int seg, uint32_t offset, int size, uint32_t value)
+{
+    lin_write(cpu, seg_translate(cpu, seg, offset, size, true), size, value);
+}
+
+/* 64-bit and multi-part helpers (CMPXCHG8B, far pointers, descriptors). */
+static inline uint64_t seg_read64(CPUState *cpu, int seg, uint32_t offset)
+{
+    uint32_t lin = seg_translate(cpu, seg, offset, 8, false);
+    uint64_t lo = lin_read(cpu, lin, 4);
+    return lo | (uint64_t)lin_read(cpu, lin + 4, 4) << 32;
+}
+
+/* Make sure a later write of size bytes at seg:offset cannot fault (used
+ * before read-modify-write and multi-part stores to keep them atomic). */
+static inline uint32_t seg_probe_write(CPUState *cpu, int seg, uint32_t offset, int size)
+{
+    uint32_t lin = seg_translate(cpu, seg, offset, size, true);
+    mmu_probe(cpu, lin, size, ACC_WRITE, cpu->mmu_idx);
+    return lin;
+}
+
+/* ---- instruction fetch helpers for the interpreter ---- */
+
+/* Effective address of the ModRM/moffs memory operand (no segment). */
+static inline uint32_t insn_ea(const CPUState *cpu, const Insn *insn)
+{
+    uint32_t ea = (uint32_t)insn->disp;
+    if (insn->base != REG_NONE) {
+        ea += cpu->regs[insn->base];
+    }
+    if (insn->index != REG_NONE) {
+        ea += cpu->regs[insn->index] << insn->scale;
+    }
+    return insn->adsize == 2 ? (ea & 0xffff) : ea;
+}
+
+/* ---- stack ---- */
+
+static inline uint32_t stack_mask(const CPUState *cpu)
+{
+    return (cpu->seg[SEG_SS].attr & DESC_B) ? 0xffffffffu : 0xffffu;
+}
+
+/* Store ESP keeping the bits above the stack width (16-bit stacks change only SP). */
+static inline void stack_set_sp(CPUState *cpu, uint32_t sp)
+{
+    uint32_t mask = stack_mask(cpu);
+    cpu->regs[R_ESP] = (cpu->regs[R_ESP] & ~mask) | (sp & mask);
+}
+
+/* Access at an explicit stack pointer value (for multi-item frames). */
+static inline void stack_write_at(CPUState *cpu, uint32_t sp, int size, uint32_t value)
+{
+    seg_write(cpu, SEG_SS, sp & stack_mask(cpu), size, value);
+}
+
+static inline uint32_t stack_read_at(CPUState *cpu, uint32_t sp, int size)
+{
+    return seg_read(cpu, SEG_SS, sp & stack_mask(cpu), size);
+}
+
+/* PUSH: write first, then commit ESP, so a fault leaves ESP unchanged. */
+static inline void stack_push(CPUState *cpu, int size, uint32_t value)
+{
+    uint32_t sp = cpu->regs[R_ESP] - (uint32_t)size;
+    stack_write_at(cpu, sp, size, value);
+    stack_set_sp(cpu, sp);
+}
+
+static inline uint32_t stack_pop(CPUState *cpu, int size)
+{
+    uint32_t value = stack_read_at(cpu, cpu->regs[R_ESP], size);
+    stack_set_sp(cpu, cpu->regs[R_ESP] + (uint32_t)size);
+    return value;
+}
+
+#endif /* CPU_MEM_H */

@@ -1,0 +1,77 @@
+/*
+ * What every instruction handler (cpu/ops_*.c) sees: the handler signature
+ * and the generic operand accessors that follow the decoder's resolved
+ * operands.  One handler per enum InsnOp, named op_<NAME>; the dispatch
+ * table is in cpu/interp.c.
+ *
+ * Handler contract: on entry cpu->eip is the instruction's address and
+ * cpu->next_eip the address after it.  A handler that transfers control sets
+ * cpu->next_eip (and CS, for far transfers).  It may fault at any point
+ * before it commits state; after the last possible fault it commits.  The
+ * dispatcher then sets cpu->eip = cpu->next_eip.
+ */
+#ifndef CPU_OPS_H
+#define CPU_OPS_H
+
+#include "cpu/cpu.h"
+#include "cpu/mem.h"
+
+typedef void (*InsnHandler)(CPUState *cpu, const Insn *insn);
+
+#define INSN_HANDLER_DECL(name) void op_##name(CPUState *cpu, const Insn *insn);
+INSN_OPS(INSN_HANDLER_DECL)
+#undef INSN_HANDLER_DECL
+
+/* Operand i of insn: read, write, and the read-modify-write pair, which
+ * checks write access once before reading so a fault is reported as a
+ * write, as the hardware does for RMW instructions. */
+uint32_t opnd_read(CPUState *cpu, const Insn *insn, int i);
+void opnd_write(CPUState *cpu, const Insn *insn, int i, uint32_t value);
+
+typedef struct RMW {
+    bool is_mem;     /* memory operand (else register) */
+    uint32_t lin;    /* linear address of a memory operand, access-checked */
+    uint8_t reg;     /* register operand number */
+    uint8_t size;    /* 1, 2, 4 */
+} RMW;
+
+uint32_t opnd_rmw_read(CPUState *cpu, const Insn *insn, int i, RMW *rmw);
+void opnd_rmw_write(CPUState *cpu, const RMW *rmw, uint32_t value);
+
+/* Linear address of the memory operand (segment checked for size bytes). */
+static inline uint32_t insn_mem_linear(CPUState *cpu, const Insn *insn, int size, bool write)
+{
+    return seg_translate(cpu, insn->seg, insn_ea(cpu, insn), size, write);
+}
+
+/* Mask a branch target to the operand size (16-bit operands wrap IP). */
+static inline uint32_t branch_target(const Insn *insn, uint32_t target)
+{
+    return insn->opsize == 2 ? (target & 0xffff) : target;
+}
+
+/* Set the lazy flags after an ALU op of size bytes (1, 2, 4): op is the
+ * byte variant of the CC_OP group (CC_OP_ADDB, CC_OP_SUBB, ...). */
+static inline void set_cc(CPUState *cpu, uint32_t op_b, int size, uint32_t res, uint32_t src1,
+                          uint32_t src2)
+{
+    cpu->cc_op = op_b + (size == 1 ? 0 : size == 2 ? 1 : 2);
+    cpu->cc_res = res;
+    cpu->cc_src1 = src1;
+    cpu->cc_src2 = src2;
+}
+
+/* IOPL-sensitive instructions (CLI, STI, IN, OUT, INS, OUTS, PUSHF/POPF in
+ * vm86) are allowed when CPL <= IOPL (SDM Vol.1 18.3.1). */
+static inline bool cpu_iopl_ok(const CPUState *cpu)
+{
+    return !(cpu->hflags & HF_PE) ||
+           (!(cpu->hflags & HF_VM) && cpu->cpl <= ((cpu->eflags & EFLAGS_IOPL) >> EFLAGS_IOPL_SHIFT)) ||
+           ((cpu->hflags & HF_VM) && ((cpu->eflags & EFLAGS_IOPL) >> EFLAGS_IOPL_SHIFT) == 3);
+}
+
+/* Port access permission: IOPL, else the TSS I/O bitmap (SDM Vol.1 18.5.2);
+ * raises #GP(0) when denied. */
+void cpu_check_io(CPUState *cpu, uint16_t port, int size);
+
+#endif /* CPU_OPS_H */

@@ -1,0 +1,289 @@
+/*
+ * CPUState: the whole architectural state of one i686 CPU.
+ *
+ * One struct, one layout, shared by the interpreter, the translator (generated
+ * code addresses fields at fixed offsets from a pinned host register, so keep
+ * hot fields first and never reorder without updating translator/), the
+ * tracer and the gdb stub.  Every field says what it holds.
+ */
+#ifndef CPU_STATE_H
+#define CPU_STATE_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "softmmu/tlb.h"
+
+/* General registers, in ModRM/opcode encoding order. */
+enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
+
+/* Segment registers, in ModRM sreg encoding order (SDM Vol.2 Table 3-6). */
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
+#define SEG_NONE 0xff
+
+/* EFLAGS bits (SDM Vol.1 3.4.3). */
+#define EFLAGS_CF   0x00000001u
+#define EFLAGS_FIXED 0x00000002u /* bit 1 always reads as 1 */
+#define EFLAGS_PF   0x00000004u
+#define EFLAGS_AF   0x00000010u
+#define EFLAGS_ZF   0x00000040u
+#define EFLAGS_SF   0x00000080u
+#define EFLAGS_TF   0x00000100u
+#define EFLAGS_IF   0x00000200u
+#define EFLAGS_DF   0x00000400u
+#define EFLAGS_OF   0x00000800u
+#define EFLAGS_IOPL 0x00003000u
+#define EFLAGS_IOPL_SHIFT 12
+#define EFLAGS_NT   0x00004000u
+#define EFLAGS_RF   0x00010000u
+#define EFLAGS_VM   0x00020000u
+#define EFLAGS_AC   0x00040000u
+#define EFLAGS_VIF  0x00080000u
+#define EFLAGS_VIP  0x00100000u
+#define EFLAGS_ID   0x00200000u
+/* The six arithmetic flags; they may live in lazy form (cc_op != CC_OP_EFLAGS). */
+#define EFLAGS_ARITH (EFLAGS_CF | EFLAGS_PF | EFLAGS_AF | EFLAGS_ZF | EFLAGS_SF | EFLAGS_OF)
+
+/* CR0 bits (SDM Vol.3 2.5). */
+#define CR0_PE 0x00000001u
+#define CR0_MP 0x00000002u
+#define CR0_EM 0x00000004u
+#define CR0_TS 0x00000008u
+#define CR0_ET 0x00000010u
+#define CR0_NE 0x00000020u
+#define CR0_WP 0x00010000u
+#define CR0_AM 0x00040000u
+#define CR0_NW 0x20000000u
+#define CR0_CD 0x40000000u
+#define CR0_PG 0x80000000u
+
+/* CR4 bits. */
+#define CR4_VME 0x0001u
+#define CR4_PVI 0x0002u
+#define CR4_TSD 0x0004u
+#define CR4_DE  0x0008u
+#define CR4_PSE 0x0010u
+#define CR4_PAE 0x0020u
+#define CR4_MCE 0x0040u
+#define CR4_PGE 0x0080u
+#define CR4_PCE 0x0100u
+#define CR4_OSFXSR 0x0200u
+#define CR4_OSXMMEXCPT 0x0400u
+
+/* Descriptor attribute bits, kept in SegmentCache.attr exactly where they sit
+ * in the high dword of a descriptor (SDM Vol.3 3.4.5), so a descriptor's high
+ * dword masked with DESC_ATTR_MASK is its attr. */
+#define DESC_TYPE_SHIFT 8
+#define DESC_TYPE_MASK  (0xfu << 8)
+#define DESC_A    (1u << 8)  /* accessed (code/data) */
+#define DESC_W    (1u << 9)  /* writable data */
+#define DESC_R    (1u << 9)  /* readable code */
+#define DESC_E    (1u << 10) /* expand-down data */
+#define DESC_C    (1u << 10) /* conforming code */
+#define DESC_CODE (1u << 11) /* code (1) or data (0) */
+#define DESC_S    (1u << 12) /* code/data (1) or system (0) */
+#define DESC_DPL_SHIFT 13
+#define DESC_DPL_MASK (3u << 13)
+#define DESC_P    (1u << 15)
+#define DESC_AVL  (1u << 20)
+#define DESC_B    (1u << 22) /* D/B: 32-bit default size / big stack */
+#define DESC_G    (1u << 23) /* limit in 4 KiB units */
+#define DESC_ATTR_MASK 0x00f0ff00u
+
+/*
+ * A segment register with its hidden descriptor cache (SDM Vol.3 3.4.3).
+ * limit is byte-granular (G already applied).  In real and vm86 mode base is
+ * selector << 4 and the cache otherwise keeps what was last loaded, which is
+ * what makes "unreal mode" work.
+ */
+typedef struct SegmentCache {
+    uint32_t base;     /* linear base address */
+    uint32_t limit;    /* last valid offset (or, expand-down, the lower bound - 1) */
+    uint32_t attr;     /* DESC_* bits as in the descriptor's high dword */
+    uint16_t selector; /* visible part */
+    uint16_t check;    /* SEGCHK_* summary of attr for the fast access check (seg_update_check) */
+} SegmentCache;
+
+/* SegmentCache.check bits: what makes an access leave the inline fast path. */
+#define SEGCHK_NOREAD   0x01u /* execute-only code: reads fault */
+#define SEGCHK_NOWRITE  0x02u /* code or read-only data: writes fault */
+#define SEGCHK_EXPDOWN  0x04u /* expand-down: limit check is inverted */
+#define SEGCHK_UNUSABLE 0x08u /* null or not present: every access faults */
+
+/* Derive SegmentCache.check from attr; call whenever attr changes. */
+static inline void seg_update_check(SegmentCache *sc)
+{
+    uint32_t a = sc->attr;
+    uint16_t c = 0;
+    if (!(a & DESC_P)) {
+        c |= SEGCHK_UNUSABLE;
+    }
+    if (a & DESC_CODE) {
+        c |= SEGCHK_NOWRITE;
+        if (!(a & DESC_R)) {
+            c |= SEGCHK_NOREAD;
+        }
+    } else {
+        if (!(a & DESC_W)) {
+            c |= SEGCHK_NOWRITE;
+        }
+        if (a & DESC_E) {
+            c |= SEGCHK_EXPDOWN;
+        }
+    }
+    sc->check = c;
+}
+
+/* A descriptor-table register: GDTR and IDTR use base/limit only; LDTR and TR
+ * are full segment caches (selector + loaded system descriptor). */
+typedef struct TableRegister {
+    uint32_t base;
+    uint32_t limit;
+} TableRegister;
+
+/*
+ * Lazy arithmetic flags.  An ALU instruction records what it did instead of
+ * computing six flags nobody may read; flags_compute() (cpu/flags.c) derives
+ * them on demand.  cc_op == CC_OP_EFLAGS means the arithmetic bits of
+ * CPUState.eflags are authoritative.
+ */
+enum CCOp {
+    CC_OP_EFLAGS = 0, /* arithmetic flags are in cpu->eflags */
+    /* Each group has B, W, L variants in that order: op + size_index. */
+    CC_OP_ADDB, CC_OP_ADDW, CC_OP_ADDL, /* res = a + b;          src1 = a, src2 = b */
+    CC_OP_ADCB, CC_OP_ADCW, CC_OP_ADCL, /* res = a + b + cin;    src1 = a, src2 = b, aux = cin */
+    CC_OP_SUBB, CC_OP_SUBW, CC_OP_SUBL, /* res = a - b (also CMP, NEG with a=0) */
+    CC_OP_SBBB, CC_OP_SBBW, CC_OP_SBBL, /* res = a - b - cin;    aux = cin */
+    CC_OP_LOGICB, CC_OP_LOGICW, CC_OP_LOGICL, /* AND/OR/XOR/TEST: CF=OF=0, AF=0 */
+    CC_OP_INCB, CC_OP_INCW, CC_OP_INCL, /* res = a + 1; aux = old CF (preserved) */
+    CC_OP_DECB, CC_OP_DECW, CC_OP_DECL, /* res = a - 1; aux = old CF (preserved) */
+    CC_OP_SHLB, CC_OP_SHLW, CC_OP_SHLL, /* res = a << n; src1 = a, src2 = n (1..31) */
+    CC_OP_SHRB, CC_OP_SHRW, CC_OP_SHRL, /* res = a >> n (logical) */
+    CC_OP_SARB, CC_OP_SARW, CC_OP_SARL, /* res = a >> n (arithmetic) */
+    CC_OP_MULB, CC_OP_MULW, CC_OP_MULL, /* res = low half; aux = 1 if CF=OF=1 */
+    CC_OP_COUNT
+};
+
+/* Interrupt-request bits in CPUState.interrupt_request. */
+#define CPU_INTERRUPT_HARD  0x01u /* the PIC has an unmasked IRQ pending */
+#define CPU_INTERRUPT_NMI   0x02u
+#define CPU_INTERRUPT_RESET 0x04u /* reset requested (i8042, 0xCF9, triple fault) */
+#define CPU_INTERRUPT_EXIT  0x08u /* leave the CPU loop: timer, UI, debugger */
+
+/* Why cpu_exec() returned. */
+enum CPUExitReason {
+    CPU_EXIT_BUDGET = 0, /* ran the requested number of instructions */
+    CPU_EXIT_REQUEST,    /* interrupt_request had CPU_INTERRUPT_EXIT */
+    CPU_EXIT_HALT,       /* HLT with nothing to do */
+    CPU_EXIT_RESET,      /* triple fault or reset request */
+    CPU_EXIT_DEBUG,      /* debugger breakpoint / single step */
+    CPU_EXIT_SHUTDOWN,   /* triple fault when the machine asked to stop instead */
+};
+
+/* Model-specific registers we implement. */
+#define MSR_IA32_TSC            0x010
+#define MSR_IA32_APIC_BASE      0x01b
+#define MSR_IA32_SYSENTER_CS    0x174
+#define MSR_IA32_SYSENTER_ESP   0x175
+#define MSR_IA32_SYSENTER_EIP   0x176
+#define MSR_IA32_MISC_ENABLE    0x1a0
+#define MSR_IA32_CR_PAT         0x277
+
+/* Pluggable back ends the CPU reaches through pointers, never by name. */
+struct PhysMem;
+struct IOPortMap;
+struct FPUState;
+
+typedef struct CPUState CPUState;
+
+/* Hooks for the machine: interrupt acknowledge and observation points. */
+typedef struct CPUHooks {
+    void *opaque;
+    /* INTA cycle: return the vector of the highest-priority pending IRQ. */
+    int (*irq_ack)(void *opaque);
+    /* Optional observers (trace, gdb); NULL when unused. */
+    void (*on_exception)(void *opaque, CPUState *cpu, int vector, uint32_t error_code,
+                         bool is_hw_irq);
+} CPUHooks;
+
+/* x87 register file and control state (SDM Vol.1 8.1). */
+typedef struct FPURegs {
+    long double st[8]; /* physical registers R0..R7 (80-bit extended, host format) */
+    uint16_t fcw;      /* control word */
+    uint16_t fsw;      /* status word, with TOP in bits 11..13 kept in 'top' */
+    uint16_t ftw;      /* full tag word, 2 bits per physical register */
+    uint8_t top;       /* stack top (physical index of ST0) */
+    uint8_t pad;
+    uint16_t fop;      /* last non-control opcode (11 bits) */
+    uint32_t fip;      /* last instruction pointer (offset) */
+    uint16_t fcs;      /* last instruction CS */
+    uint16_t fds;      /* last operand DS */
+    uint32_t fdp;      /* last operand offset */
+    /* SSE state carried by FXSAVE/FXRSTOR even before SSE executes. */
+    uint32_t mxcsr;
+    uint8_t xmm[8][16];
+} FPURegs;
+
+struct CPUState {
+    /* ---- hot: the interpreter's and translator's fixed offsets start here ---- */
+    uint32_t regs[8];   /* EAX ECX EDX EBX ESP EBP ESI EDI */
+    uint32_t eip;       /* offset in CS of the current instruction (start of it while it runs) */
+    uint32_t eflags;    /* EFLAGS; arithmetic bits valid only when cc_op == CC_OP_EFLAGS */
+    uint32_t cc_op;     /* enum CCOp: how the arithmetic flags are held */
+    uint32_t cc_res;    /* lazy flags: result of the last flag-setting op */
+    uint32_t cc_src1;   /* lazy flags: first operand */
+    uint32_t cc_src2;   /* lazy flags: second operand / shift count */
+    uint32_t cc_aux;    /* lazy flags: carry-in, preserved CF, or MUL overflow */
+    uint32_t next_eip;  /* set by the dispatcher to eip + length; branches overwrite it */
+    volatile uint32_t interrupt_request; /* CPU_INTERRUPT_* bits, set from devices and UI */
+    uint32_t cpl;       /* current privilege level 0..3 (CS.RPL in protected mode, 3 in vm86) */
+    uint32_t mmu_idx;   /* MMU_KERNEL or MMU_USER, derived from cpl */
+    uint32_t hflags;    /* HF_* summary bits derived from mode; see cpu/cpu.h */
+    SegmentCache seg[SEG_COUNT]; /* ES CS SS DS FS GS */
+
+    /* ---- the software TLB, read by generated code ---- */
+    TLB tlb;
+
+    /* ---- system registers ---- */
+    uint32_t cr0;       /* CR0 */
+    uint32_t cr2;       /* page-fault linear address */
+    uint32_t cr3;       /* page-directory base */
+    uint32_t cr4;       /* CR4 */
+    uint32_t dr[8];     /* DR0-DR3 breakpoints, DR6 status, DR7 control (DR4/5 alias 6/7) */
+    TableRegister gdtr; /* global descriptor table */
+    TableRegister idtr; /* interrupt descriptor table */
+    SegmentCache ldtr;  /* local descriptor table: selector + cached descriptor */
+    SegmentCache tr;    /* task register: selector + cached TSS descriptor */
+    uint64_t tsc;       /* time-stamp counter (base; see cpu_rdtsc) */
+    uint64_t tsc_offset;/* added to the instruction count when deriving the TSC */
+    uint32_t sysenter_cs, sysenter_esp, sysenter_eip; /* SYSENTER MSRs */
+    uint64_t msr_pat;   /* IA32_CR_PAT */
+    uint64_t apic_base; /* IA32_APIC_BASE (no APIC yet: reads as stored) */
+    uint32_t a20_mask;  /* 0xffffffff with A20 on, 0xffefffff with it off */
+    bool halted;        /* in HLT until an interrupt */
+    bool inhibit_irq;   /* interrupts blocked for one instruction (after STI, MOV SS, POP SS) */
+    bool in_nmi;        /* NMI handler running; NMIs blocked until IRET */
+    bool ferr_pending;  /* x87 error signalled on FERR# (CR0.NE=0): raises IRQ13 via hooks */
+
+    /* ---- x87 / SSE ---- */
+    FPURegs fpu;
+
+    /* ---- exceptions in flight ---- */
+    int exception_vector;   /* vector being raised, -1 if none */
+    uint32_t exception_error; /* its error code */
+    bool exception_has_error; /* whether it pushes an error code */
+    int delivering_vector;  /* vector whose delivery is in progress (-1: none), for #DF rules */
+    uint32_t pending_dr6;   /* DR6 B0-B3 bits of data breakpoints hit by this instruction (#DB trap after it) */
+    bool triple_fault;      /* set by exception delivery on a triple fault (shutdown) */
+    uint64_t icount;        /* instructions retired since reset */
+    jmp_buf jmp_env;        /* cpu_raise_exception() longjmps here (cpu/exec.c) */
+
+    /* ---- back ends ---- */
+    struct PhysMem *phys;   /* physical address space (RAM, ROM, MMIO) */
+    struct IOPortMap *io;   /* port I/O space */
+    CPUHooks hooks;         /* interrupt acknowledge and observers */
+};
+
+#endif /* CPU_STATE_H */

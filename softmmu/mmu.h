@@ -1,0 +1,51 @@
+/*
+ * The MMU behind the shadow TLB: TLB fill and flush, the 2-level page walker
+ * (4 KiB pages and 4 MiB PSE pages, global pages, CR0.WP, Accessed/Dirty),
+ * and the slow paths for accesses the inline TLB check refuses (misses,
+ * MMIO, page-crossing, writes to code pages).
+ *
+ * Faults: a failed walk sets CR2 and raises #PF with the SDM Vol.3 4.7 error
+ * code through cpu_raise_exception_err(), which does not return.
+ */
+#ifndef SOFTMMU_MMU_H
+#define SOFTMMU_MMU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "softmmu/tlb.h"
+
+typedef struct CPUState CPUState;
+
+/* Slow-path accesses.  size 1, 2 or 4; any alignment, may cross a page.  A
+ * write that crosses a page checks both pages before storing any byte. */
+uint32_t mmu_read_slow(CPUState *cpu, uint32_t lin, int size, int mmu_idx, int access);
+void mmu_write_slow(CPUState *cpu, uint32_t lin, int size, uint32_t value, int mmu_idx);
+/* Fault now if lin..lin+size-1 is not accessible for access (ACC_*). */
+void mmu_probe(CPUState *cpu, uint32_t lin, int size, int access, int mmu_idx);
+
+/*
+ * Fetch helper for the decoder: a host pointer to the code at lin and how
+ * many bytes are readable there without leaving the page (>= 1), filling
+ * the TLB (or faulting) as needed.  For MMIO/ROM-less pages returns NULL and
+ * the caller fetches byte by byte with mmu_read_slow(.., ACC_FETCH).
+ */
+const uint8_t *mmu_fetch_ptr(CPUState *cpu, uint32_t lin, int mmu_idx, uint32_t *avail);
+
+/* Walk the page tables for lin.  On success returns true with the physical
+ * address; on failure false with the #PF error code.  set_ad: write the
+ * Accessed/Dirty bits as the hardware does (false for debugger look-ups). */
+bool paging_walk(CPUState *cpu, uint32_t lin, int access, int mmu_idx, bool set_ad,
+                 uint32_t *phys, uint32_t *pf_error, bool *global, uint32_t *page_size);
+
+/* Linear to physical with no side effects and no fault (gdb, monitor). */
+bool mmu_debug_translate(CPUState *cpu, uint32_t lin, uint32_t *phys);
+
+/* TLB maintenance (SDM Vol.3 4.10.4). */
+void tlb_flush_all(CPUState *cpu);       /* CR0.PG/WP, CR4.PSE/PGE changes, A20 */
+void tlb_flush_nonglobal(CPUState *cpu); /* MOV CR3 */
+void tlb_flush_page(CPUState *cpu, uint32_t lin); /* INVLPG: both views, global too */
+/* Drop every entry whose physical page is paddr's page (SMC, remaps). */
+void tlb_flush_phys_page(CPUState *cpu, uint32_t paddr);
+
+#endif /* SOFTMMU_MMU_H */

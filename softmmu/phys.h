@@ -1,0 +1,84 @@
+/*
+ * The physical address space: RAM, ROM and MMIO regions.
+ *
+ * RAM is one host mapping reserved with mmap(MAP_NORESERVE) so untouched guest
+ * pages cost nothing.  ROM regions are host buffers that ignore writes.  MMIO
+ * regions dispatch to device callbacks.  Anything else reads as all ones and
+ * ignores writes, as an unclaimed PC bus does.  A guest write can only ever
+ * reach the RAM mapping: every host pointer handed out is inside it or inside
+ * a ROM buffer, and phys_ram_ptr() refuses any range that crosses its end.
+ */
+#ifndef SOFTMMU_PHYS_H
+#define SOFTMMU_PHYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct MMIOOps {
+    /* size is 1, 2 or 4; offset is relative to the region start. */
+    uint32_t (*read)(void *opaque, uint32_t offset, int size);
+    void (*write)(void *opaque, uint32_t offset, uint32_t value, int size);
+} MMIOOps;
+
+enum { PHYS_RAM = 1, PHYS_ROM, PHYS_MMIO };
+
+typedef struct PhysRegion {
+    uint32_t start;       /* first physical address */
+    uint32_t size;        /* bytes */
+    int kind;             /* PHYS_ROM or PHYS_MMIO (RAM is not a region) */
+    int priority;         /* higher wins where regions overlap */
+    uint8_t *host;        /* ROM: backing bytes */
+    const MMIOOps *ops;   /* MMIO: callbacks */
+    void *opaque;
+    bool enabled;
+} PhysRegion;
+
+#define PHYS_MAX_REGIONS 32
+
+/* Called when a write hits a page marked as holding translated code. */
+typedef void (*PhysCodeWriteHook)(void *opaque, uint32_t paddr, int size);
+
+typedef struct PhysMem {
+    uint8_t *ram;          /* host mapping of guest RAM [0, ram_size) */
+    uint32_t ram_size;     /* bytes of guest RAM (multiple of 4 KiB) */
+    PhysRegion regions[PHYS_MAX_REGIONS];
+    int nregions;
+    uint8_t *code_pages;   /* one byte per RAM page: nonzero if it holds translated code */
+    uint8_t *dirty_pages;  /* one byte per RAM page: set by writes (video tracking) */
+    PhysCodeWriteHook code_write_hook;
+    void *code_write_opaque;
+    uint32_t generation;   /* bumped when the map changes, so TLBs can flush */
+} PhysMem;
+
+/* Create guest RAM of ram_size bytes; returns false with errno on failure. */
+bool phys_init(PhysMem *pm, uint32_t ram_size);
+void phys_destroy(PhysMem *pm);
+
+/* Map a ROM image (copied) or an MMIO window.  Later and higher-priority
+ * regions shadow RAM and earlier ones. Returns the region index or -1. */
+int phys_map_rom(PhysMem *pm, uint32_t start, const void *data, uint32_t size, int priority);
+int phys_map_mmio(PhysMem *pm, uint32_t start, uint32_t size, const MMIOOps *ops, void *opaque,
+                  int priority);
+void phys_region_enable(PhysMem *pm, int region, bool enabled);
+
+/*
+ * Host pointer for [paddr, paddr+len) if it lies wholly in RAM or in one ROM
+ * region, else NULL.  *writable tells whether writes may go straight there
+ * (RAM: yes; ROM: no).  Used by the TLB fill and by DMA.
+ */
+uint8_t *phys_host_ptr(PhysMem *pm, uint32_t paddr, uint32_t len, bool *writable);
+
+/* Slow-path accesses by physical address (size 1, 2, 4; little endian; any
+ * alignment).  Writes to code pages call the code write hook. */
+uint32_t phys_read(PhysMem *pm, uint32_t paddr, int size);
+void phys_write(PhysMem *pm, uint32_t paddr, uint32_t value, int size);
+
+/* Bulk copies for loaders and DMA; they honour ROM and MMIO like the CPU. */
+void phys_read_buf(PhysMem *pm, uint32_t paddr, void *buf, uint32_t len);
+void phys_write_buf(PhysMem *pm, uint32_t paddr, const void *buf, uint32_t len);
+
+/* Loaders may write into ROM (firmware images): this one ignores read-only. */
+void phys_load(PhysMem *pm, uint32_t paddr, const void *buf, uint32_t len);
+
+#endif /* SOFTMMU_PHYS_H */

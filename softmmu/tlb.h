@@ -1,0 +1,46 @@
+/*
+ * The shadow TLB: a direct-mapped software cache from guest linear pages to
+ * host memory, one table per privilege view.
+ *
+ * Layout is fixed because translated code reads it inline:
+ *   entry = &cpu->tlb.e[mmu_idx][(linear >> 12) & (TLB_ENTRIES - 1)]
+ *   hit   = (linear & TLB_PAGE_MASK) == entry->tag[access]   (for an access
+ *           that does not cross the page)
+ *   host  = (uint8_t *)(uintptr_t)(linear + entry->addend)
+ * Any flag bit in a tag (TLB_INVALID, TLB_MMIO, TLB_CODE, TLB_NOTDIRTY) makes
+ * the compare fail, which sends the access to the slow path in C.
+ */
+#ifndef SOFTMMU_TLB_H
+#define SOFTMMU_TLB_H
+
+#include <stdint.h>
+
+#define TLB_BITS      10
+#define TLB_ENTRIES   (1u << TLB_BITS)
+#define TLB_PAGE_MASK 0xfffff000u
+
+/* Tag flag bits (low 12 bits of a tag are free because tags are page aligned). */
+#define TLB_INVALID   0x001u /* entry empty */
+#define TLB_MMIO      0x002u /* page is MMIO or unmapped: dispatch through softmmu/phys.c */
+#define TLB_CODE      0x004u /* write tag only: page holds translated code (SMC check) */
+#define TLB_NOTDIRTY  0x008u /* write tag only: video page being dirty-tracked */
+
+/* Privilege views (SDM Vol.3 4.6: supervisor and user access rights). */
+enum { MMU_KERNEL = 0, MMU_USER = 1, MMU_COUNT };
+
+/* Access kinds; index into TLBEntry.tag. */
+enum { ACC_READ = 0, ACC_WRITE = 1, ACC_FETCH = 2 };
+
+typedef struct TLBEntry {
+    uint32_t tag[3];   /* [ACC_READ/WRITE/FETCH]: linear page | TLB_* flags */
+    uint32_t phys;     /* physical page address of this linear page */
+    uint64_t addend;   /* host pointer = linear + addend (mod 2^64) */
+    uint32_t global;   /* nonzero: PTE.G with CR4.PGE, survives CR3 writes */
+    uint32_t pad;
+} TLBEntry;            /* 32 bytes: index with a shift */
+
+typedef struct TLB {
+    TLBEntry e[MMU_COUNT][TLB_ENTRIES];
+} TLB;
+
+#endif /* SOFTMMU_TLB_H */
