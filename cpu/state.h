@@ -277,7 +277,7 @@ struct CPUState {
     int delivering_vector;  /* vector whose delivery is in progress (-1: none), for #DF rules */
     uint32_t pending_dr6;   /* DR6 B0-B3 bits of data breakpoints hit by this instruction (#DB trap after it) */
     bool triple_fault;      /* set by exception delivery on a triple fault (shutdown) */
-    uint64_t icount;        /* instructions retired since reset */
+    uint64_t icount;        /* instructions retired (faulting ones included) since reset */
     jmp_buf jmp_env;        /* cpu_raise_exception() longjmps here (cpu/exec.c) */
 
     /* ---- back ends ---- */

@@ -61,4 +61,16 @@ static inline bool timer_pending(const Timer *t)
 /* Host monotonic clock in ns (for the main loop only; devices use timer_now). */
 int64_t host_clock_ns(void);
 
+/* Freeze virtual time (debugger stop, pause) and let it run on from the same
+ * value: a stopped guest sees no time pass. */
+void timerlist_stop(TimerList *tl);
+void timerlist_resume(TimerList *tl);
+
+/* Conversions between virtual ns and the cycles of a device clock of 'hz'
+ * (e.g. the PIT's 1193182 Hz), exact for any int64 ns.  ns_to_ticks gives the
+ * cycles completed at 'ns' (floor); ticks_to_ns the first ns at which 'ticks'
+ * cycles are complete (ceiling), so ns_to_ticks(ticks_to_ns(t)) == t. */
+int64_t timer_ns_to_ticks(int64_t ns, uint32_t hz);
+int64_t timer_ticks_to_ns(int64_t ticks, uint32_t hz);
+
 #endif /* HW_TIMER_H */

@@ -41,5 +41,7 @@ int ioport_register(IOPortMap *map, uint16_t base, uint32_t count, uint8_t sizes
 void ioport_unregister(IOPortMap *map, uint16_t base, uint32_t count);
 uint32_t ioport_read(IOPortMap *map, uint16_t port, int size);
 void ioport_write(IOPortMap *map, uint16_t port, uint32_t value, int size);
+/* Install (or, with NULL, remove) the observer called once per CPU-level access. */
+void ioport_set_observer(IOPortMap *map, IOPortObserver observer, void *opaque);
 
 #endif /* SOFTMMU_IOPORT_H */

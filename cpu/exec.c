@@ -1,0 +1,342 @@
+/*
+ * The CPU run loop: events, fetch, decode, execute, retire.
+ *
+ * One instruction at a time: take pending events at the instruction
+ * boundary (NMI, then INTR when IF=1 and no interrupt shadow), check
+ * instruction breakpoints, fetch and decode, run the handler, then raise
+ * the debug traps the instruction earned (TF single-step, data
+ * breakpoints).  Faults anywhere inside longjmp back here with the guest
+ * state as it was before the instruction (handlers commit last), and are
+ * delivered through cpu_deliver_exception(), which applies the double- and
+ * triple-fault rules.
+ */
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "cpu/mem.h"
+#include "cpu/ops.h"
+#include "softmmu/mmu.h"
+
+void cpu_update_mode(CPUState *cpu)
+{
+    uint32_t hf = 0;
+    if (cpu->cr0 & CR0_PE) {
+        hf |= HF_PE;
+        if (cpu->eflags & EFLAGS_VM) {
+            hf |= HF_VM;
+            cpu->cpl = 3;
+        } else {
+            /* CPL is the DPL of SS (SDM Vol.3 5.5): right even just after
+             * CR0.PE is set, when CS still holds a real-mode selector. */
+            cpu->cpl = (cpu->seg[SEG_SS].attr & DESC_DPL_MASK) >> DESC_DPL_SHIFT;
+        }
+    } else {
+        hf |= HF_REAL;
+        cpu->cpl = 0;
+    }
+    if (!(hf & HF_VM) && (cpu->seg[SEG_CS].attr & DESC_B)) {
+        hf |= HF_CS32;
+    }
+    if (cpu->seg[SEG_SS].attr & DESC_B) {
+        hf |= HF_SS32;
+    }
+    if (cpu->cr0 & CR0_PG) {
+        hf |= HF_PG;
+    }
+    cpu->hflags = hf;
+    cpu->mmu_idx = cpu->cpl == 3 ? MMU_USER : MMU_KERNEL;
+}
+
+/* EFLAGS bits that exist on a P6 (SDM Vol.1 3.4.3); the rest read as 0. */
+#define EFLAGS_IMPLEMENTED                                                                   \
+    (EFLAGS_ARITH | EFLAGS_TF | EFLAGS_IF | EFLAGS_DF | EFLAGS_IOPL | EFLAGS_NT |            \
+     EFLAGS_RF | EFLAGS_VM | EFLAGS_AC | EFLAGS_VIF | EFLAGS_VIP | EFLAGS_ID)
+
+void cpu_set_eflags(CPUState *cpu, uint32_t value, uint32_t mask)
+{
+    cpu_flush_flags(cpu);
+    uint32_t old = cpu->eflags;
+    uint32_t v = (old & ~mask) | (value & mask);
+    cpu->eflags = (v & EFLAGS_IMPLEMENTED) | EFLAGS_FIXED;
+    if ((old ^ cpu->eflags) & EFLAGS_VM) {
+        cpu_update_mode(cpu);
+    }
+}
+
+static void seg_reset(SegmentCache *sc, uint16_t selector, uint32_t base, uint32_t attr)
+{
+    sc->selector = selector;
+    sc->base = base;
+    sc->limit = 0xffff;
+    sc->attr = attr;
+    seg_update_check(sc);
+}
+
+void cpu_init(CPUState *cpu, struct PhysMem *phys, struct IOPortMap *io)
+{
+    memset(cpu, 0, sizeof(*cpu));
+    cpu->phys = phys;
+    cpu->io = io;
+    cpu_reset(cpu);
+}
+
+/* Processor state after RESET (SDM Vol.3 Table 9-1). */
+void cpu_reset(CPUState *cpu)
+{
+    memset(cpu->regs, 0, sizeof(cpu->regs));
+    cpu->regs[R_EDX] = 0x00000600 | 0x80 | 0x3; /* family 6, model 8, stepping 3 (matches CPUID) */
+    cpu->eip = 0xfff0;
+    cpu->next_eip = 0xfff0;
+    cpu->eflags = EFLAGS_FIXED;
+    cpu->cc_op = CC_OP_EFLAGS;
+    const uint32_t data_attr = DESC_P | DESC_S | DESC_W | DESC_A;
+    for (int s = 0; s < SEG_COUNT; s++) {
+        seg_reset(&cpu->seg[s], 0, 0, data_attr);
+    }
+    /* CS.base = FFFF0000h so the first fetch is at FFFFFFF0h, the top of the BIOS ROM. */
+    seg_reset(&cpu->seg[SEG_CS], 0xf000, 0xffff0000u, DESC_P | DESC_S | DESC_CODE | DESC_R | DESC_A);
+    cpu->gdtr = (TableRegister){0, 0xffff};
+    cpu->idtr = (TableRegister){0, 0xffff};
+    seg_reset(&cpu->ldtr, 0, 0, DESC_P | (2u << DESC_TYPE_SHIFT));
+    seg_reset(&cpu->tr, 0, 0, DESC_P | (11u << DESC_TYPE_SHIFT));
+    cpu->cr0 = CR0_ET | CR0_CD | CR0_NW;
+    cpu->cr2 = cpu->cr3 = cpu->cr4 = 0;
+    memset(cpu->dr, 0, sizeof(cpu->dr));
+    cpu->dr[6] = 0xffff0ff0u;
+    cpu->dr[7] = 0x00000400u;
+    cpu->sysenter_cs = cpu->sysenter_esp = cpu->sysenter_eip = 0;
+    cpu->msr_pat = 0x0007040600070406ull;
+    cpu->apic_base = 0;
+    cpu->a20_mask = 0xffffffffu;
+    cpu->halted = false;
+    cpu->inhibit_irq = false;
+    cpu->in_nmi = false;
+    cpu->ferr_pending = false;
+    cpu->exception_vector = -1;
+    cpu->delivering_vector = -1;
+    cpu->pending_dr6 = 0;
+    cpu->triple_fault = false;
+    cpu->tsc_offset = 0;
+    cpu->interrupt_request &= ~(CPU_INTERRUPT_RESET | CPU_INTERRUPT_NMI);
+    fpu_reset(cpu);
+    cpu_update_mode(cpu);
+    tlb_flush_all(cpu);
+}
+
+void cpu_set_interrupt(CPUState *cpu, uint32_t mask)
+{
+    __atomic_or_fetch(&cpu->interrupt_request, mask, __ATOMIC_SEQ_CST);
+}
+
+void cpu_clear_interrupt(CPUState *cpu, uint32_t mask)
+{
+    __atomic_and_fetch(&cpu->interrupt_request, ~mask, __ATOMIC_SEQ_CST);
+}
+
+noreturn void cpu_raise_exception_err(CPUState *cpu, int vector, uint32_t error_code)
+{
+    cpu->exception_vector = vector;
+    cpu->exception_error = error_code;
+    cpu->exception_has_error = true;
+    longjmp(cpu->jmp_env, 1);
+}
+
+noreturn void cpu_raise_exception(CPUState *cpu, int vector)
+{
+    cpu->exception_vector = vector;
+    cpu->exception_error = 0;
+    cpu->exception_has_error = false;
+    longjmp(cpu->jmp_env, 1);
+}
+
+/*
+ * Fetch and decode the instruction at CS:EIP.  The decoder first sees only
+ * the bytes left in the current page (and CS limit); it asks for more only
+ * when the instruction really continues, so the next page is touched (and
+ * may #PF) exactly when the hardware would touch it.
+ */
+static void fetch_decode(CPUState *cpu, Insn *insn)
+{
+    const SegmentCache *cs = &cpu->seg[SEG_CS];
+    uint32_t eip = cpu->eip;
+    bool code32 = (cpu->hflags & HF_CS32) != 0;
+    if (unlikely(eip > cs->limit)) {
+        cpu_raise_exception_err(cpu, EXC_GP, 0);
+    }
+    uint64_t limit_avail = (uint64_t)cs->limit - eip + 1;
+    uint32_t lin = cs->base + eip;
+    TLBEntry *e = tlb_entry(cpu, cpu->mmu_idx, lin);
+    const uint8_t *p;
+    uint32_t avail;
+    if (likely(e->tag[ACC_FETCH] == (lin & TLB_PAGE_MASK))) {
+        p = (const uint8_t *)(uintptr_t)(lin + e->addend);
+        avail = 0x1000 - (lin & 0xfff);
+    } else {
+        p = mmu_fetch_ptr(cpu, lin, cpu->mmu_idx, &avail);
+    }
+    if (avail > limit_avail) {
+        avail = (uint32_t)limit_avail;
+    }
+    int status = DECODE_NEED_MORE;
+    if (p) {
+        status = decode_insn(insn, p, (int)avail, code32);
+        if (likely(status == DECODE_OK)) {
+            return;
+        }
+    }
+    /* Slow path: page-crossing, MMIO/ROM-less code, or CS limit. */
+    uint8_t buf[INSN_MAX_LEN];
+    uint32_t have = 0;
+    if (p) {
+        have = avail < INSN_MAX_LEN ? avail : INSN_MAX_LEN;
+        memcpy(buf, p, have);
+    }
+    while (status == DECODE_NEED_MORE) {
+        if (have >= limit_avail) {
+            cpu_raise_exception_err(cpu, EXC_GP, 0); /* runs past the CS limit */
+        }
+        buf[have] = (uint8_t)mmu_read_slow(cpu, lin + have, 1, cpu->mmu_idx, ACC_FETCH);
+        have++;
+        status = decode_insn(insn, buf, (int)have, code32);
+    }
+    if (status == DECODE_TOO_LONG) {
+        cpu_raise_exception_err(cpu, EXC_GP, 0); /* over 15 bytes (SDM Vol.2 2.3.11) */
+    }
+}
+
+/* DR7 enables an instruction breakpoint at CS:EIP (SDM Vol.3 17.2.4)? */
+static uint32_t exec_breakpoint_hits(const CPUState *cpu)
+{
+    uint32_t dr7 = cpu->dr[7], hits = 0;
+    if (!(dr7 & 0xff)) {
+        return 0;
+    }
+    uint32_t lin = cpu->seg[SEG_CS].base + cpu->eip;
+    for (int i = 0; i < 4; i++) {
+        bool enabled = (dr7 >> (2 * i)) & 3;
+        uint32_t rw = (dr7 >> (16 + 4 * i)) & 3;
+        if (enabled && rw == 0 && cpu->dr[i] == lin) {
+            hits |= 1u << i;
+        }
+    }
+    return hits;
+}
+
+/* Execute one instruction; faults longjmp out to the caller's setjmp. */
+static void exec_one(CPUState *cpu)
+{
+    Insn insn;
+    bool inhibited = cpu->inhibit_irq;
+    uint32_t eflags_before = cpu->eflags;
+
+    if (unlikely(cpu->dr[7] & 0xff) && !(eflags_before & EFLAGS_RF)) {
+        uint32_t hits = exec_breakpoint_hits(cpu);
+        if (hits) {
+            cpu->dr[6] = (cpu->dr[6] & ~0xfu) | hits;
+            cpu_raise_exception(cpu, EXC_DB); /* a fault: EIP stays on the instruction */
+        }
+    }
+    fetch_decode(cpu, &insn);
+    uint32_t next = cpu->eip + insn.len;
+    cpu->next_eip = (cpu->hflags & HF_CS32) ? next : (next & 0xffff);
+    cpu->pending_dr6 = 0;
+    interp_exec_insn(cpu, &insn);
+    cpu->eip = cpu->next_eip;
+    cpu->icount++;
+    if (inhibited) {
+        cpu->inhibit_irq = false;
+    }
+    if (eflags_before & EFLAGS_RF) {
+        cpu->eflags &= ~EFLAGS_RF; /* RF lasts for one completed instruction (SDM Vol.3 17.3.1.1) */
+    }
+    /* Traps the instruction earned: data breakpoints and single-step
+     * (SDM Vol.3 17.3.1.3: TF as it was when the instruction began). */
+    uint32_t dr6_bits = cpu->pending_dr6;
+    if ((eflags_before & EFLAGS_TF) && !inhibited) {
+        dr6_bits |= 1u << 14; /* BS */
+    }
+    if (unlikely(dr6_bits) && !(insn.op == OP_MOV_SREG_EW || insn.op == OP_POP_SREG)) {
+        cpu->dr[6] = (cpu->dr[6] & ~0xfu) | dr6_bits;
+        cpu->pending_dr6 = 0;
+        cpu->next_eip = cpu->eip;
+        cpu_do_interrupt(cpu, EXC_DB, false, false, 0, cpu->eip);
+        cpu->eip = cpu->next_eip;
+    }
+}
+
+/* Take NMI or INTR at an instruction boundary; true if one was delivered. */
+static bool take_interrupt(CPUState *cpu)
+{
+    uint32_t req = cpu->interrupt_request;
+    if ((req & CPU_INTERRUPT_NMI) && !cpu->in_nmi) {
+        cpu_clear_interrupt(cpu, CPU_INTERRUPT_NMI);
+        cpu->halted = false;
+        cpu->in_nmi = true;
+        cpu->next_eip = cpu->eip;
+        cpu_do_interrupt(cpu, EXC_NMI, false, false, 0, cpu->eip);
+        cpu->eip = cpu->next_eip;
+        return true;
+    }
+    if ((req & CPU_INTERRUPT_HARD) && (cpu->eflags & EFLAGS_IF) && !cpu->inhibit_irq &&
+        cpu->hooks.irq_ack) {
+        int vector = cpu->hooks.irq_ack(cpu->hooks.opaque);
+        cpu->halted = false;
+        if (vector < 0) {
+            return false; /* the request went away before INTA */
+        }
+        cpu->next_eip = cpu->eip;
+        cpu_do_interrupt(cpu, vector & 0xff, false, false, 0, cpu->eip);
+        cpu->eip = cpu->next_eip;
+        return true;
+    }
+    return false;
+}
+
+/* Deliver the exception a handler raised (we are back from longjmp). */
+static void deliver_raised_exception(CPUState *cpu)
+{
+    int vector = cpu->exception_vector;
+    cpu->exception_vector = -1;
+    cpu->next_eip = cpu->eip;
+    cpu_deliver_exception(cpu, vector, cpu->exception_has_error, cpu->exception_error);
+    cpu->eip = cpu->next_eip;
+    /* A faulting instruction counts as one step, so cpu_step() always advances. */
+    cpu->icount++;
+}
+
+int cpu_exec(CPUState *cpu, uint64_t max_insns)
+{
+    uint64_t end = cpu->icount + max_insns;
+    if (setjmp(cpu->jmp_env)) {
+        /* A fault: in an instruction, or in the delivery of an event. */
+        deliver_raised_exception(cpu);
+    }
+    for (;;) {
+        if (unlikely(cpu->triple_fault)) {
+            return CPU_EXIT_RESET;
+        }
+        uint32_t req = cpu->interrupt_request;
+        if (unlikely(req)) {
+            if (req & CPU_INTERRUPT_RESET) {
+                return CPU_EXIT_RESET;
+            }
+            if (req & CPU_INTERRUPT_EXIT) {
+                cpu_clear_interrupt(cpu, CPU_INTERRUPT_EXIT);
+                return CPU_EXIT_REQUEST;
+            }
+            take_interrupt(cpu);
+        }
+        if (cpu->halted) {
+            return CPU_EXIT_HALT;
+        }
+        if (cpu->icount >= end) {
+            return CPU_EXIT_BUDGET;
+        }
+        exec_one(cpu);
+    }
+}
+
+int cpu_step(CPUState *cpu)
+{
+    return cpu_exec(cpu, 1);
+}

@@ -1,0 +1,75 @@
+/*
+ * The reference interpreter's dispatch and operand access.
+ *
+ * Decoded operands are already resolved (register number, memory, immediate),
+ * so handlers are written once per operation, not once per encoding: they
+ * read and write operand i through opnd_read/opnd_write, and the size comes
+ * with the operand.
+ */
+#include "cpu/ops.h"
+
+static const InsnHandler interp_handlers[OP_COUNT] = {
+#define INSN_HANDLER_ENTRY(name) [OP_##name] = op_##name,
+    INSN_OPS(INSN_HANDLER_ENTRY)
+#undef INSN_HANDLER_ENTRY
+};
+
+void interp_exec_insn(CPUState *cpu, const Insn *insn)
+{
+    interp_handlers[insn->op](cpu, insn);
+}
+
+uint32_t opnd_read(CPUState *cpu, const Insn *insn, int i)
+{
+    const Operand *o = &insn->opnd[i];
+    switch (o->kind) {
+    case OPK_REG:
+        return reg_read(cpu, o->reg, o->size);
+    case OPK_MEM:
+        return seg_read(cpu, insn->seg, insn_ea(cpu, insn), o->size > 4 ? 4 : o->size);
+    case OPK_IMM:
+        /* Which immediate: the first IMM operand is imm, a second one imm2. */
+        return (i > 0 && insn->opnd[0].kind == OPK_IMM) ? insn->imm2 : insn->imm;
+    case OPK_CONST1:
+        return 1;
+    case OPK_SREG:
+        return cpu->seg[o->reg].selector;
+    default:
+        return 0;
+    }
+}
+
+void opnd_write(CPUState *cpu, const Insn *insn, int i, uint32_t value)
+{
+    const Operand *o = &insn->opnd[i];
+    if (o->kind == OPK_REG) {
+        reg_write(cpu, o->reg, o->size, value);
+    } else {
+        seg_write(cpu, insn->seg, insn_ea(cpu, insn), o->size, value);
+    }
+}
+
+uint32_t opnd_rmw_read(CPUState *cpu, const Insn *insn, int i, RMW *rmw)
+{
+    const Operand *o = &insn->opnd[i];
+    rmw->size = o->size;
+    if (o->kind == OPK_REG) {
+        rmw->is_mem = false;
+        rmw->reg = o->reg;
+        return reg_read(cpu, o->reg, o->size);
+    }
+    rmw->is_mem = true;
+    /* Check write permission first: a read-modify-write to a read-only page
+     * faults as a write (SDM Vol.3 4.7, W/R bit). */
+    rmw->lin = seg_probe_write(cpu, insn->seg, insn_ea(cpu, insn), o->size);
+    return lin_read(cpu, rmw->lin, o->size);
+}
+
+void opnd_rmw_write(CPUState *cpu, const RMW *rmw, uint32_t value)
+{
+    if (rmw->is_mem) {
+        lin_write(cpu, rmw->lin, rmw->size, value);
+    } else {
+        reg_write(cpu, rmw->reg, rmw->size, value);
+    }
+}

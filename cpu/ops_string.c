@@ -1,0 +1,185 @@
+/*
+ * String instructions: MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS, with the
+ * REP/REPE/REPNE prefixes in 16- and 32-bit address sizes.
+ *
+ * Every element commits its register updates before the next begins, so a
+ * fault in the middle leaves (E)SI, (E)DI and (E)CX describing exactly the
+ * elements done, as on hardware, and restarting the instruction finishes
+ * the job.  A REP instruction runs a bounded batch of elements and then
+ * re-executes itself (next_eip = eip), which lets interrupts in between
+ * batches as the SDM allows (Vol.2 REP: "interruptible").
+ */
+#include "cpu/ops.h"
+#include "softmmu/ioport.h"
+
+#define REP_BATCH 4096 /* elements per execution before checking for events */
+
+typedef struct StringCtx {
+    uint32_t amask;  /* 0xffff or 0xffffffff: the address size */
+    int size;        /* element size */
+    int32_t delta;   /* +size or -size by EFLAGS.DF */
+} StringCtx;
+
+static StringCtx string_ctx(const CPUState *cpu, const Insn *insn)
+{
+    StringCtx c;
+    c.amask = insn->adsize == 2 ? 0xffffu : 0xffffffffu;
+    /* OUTS names DX first; every other form names the element first. */
+    c.size = insn->op == OP_OUTS ? insn->opnd[1].size : insn->opnd[0].size;
+    c.delta = (cpu->eflags & EFLAGS_DF) ? -c.size : c.size;
+    return c;
+}
+
+static uint32_t index_get(const CPUState *cpu, const StringCtx *c, int reg)
+{
+    return cpu->regs[reg] & c->amask;
+}
+
+static void index_step(CPUState *cpu, const StringCtx *c, int reg)
+{
+    uint32_t v = (cpu->regs[reg] + (uint32_t)c->delta) & c->amask;
+    cpu->regs[reg] = (cpu->regs[reg] & ~c->amask) | v;
+}
+
+static void count_dec(CPUState *cpu, const StringCtx *c)
+{
+    uint32_t v = (cpu->regs[R_ECX] - 1) & c->amask;
+    cpu->regs[R_ECX] = (cpu->regs[R_ECX] & ~c->amask) | v;
+}
+
+/* One element of each instruction.  Returns false when a REPE/REPNE
+ * condition ends the repetition. */
+typedef bool (*StringStep)(CPUState *cpu, const Insn *insn, const StringCtx *c);
+
+static bool step_movs(CPUState *cpu, const Insn *insn, const StringCtx *c)
+{
+    uint32_t v = seg_read(cpu, insn->seg, index_get(cpu, c, R_ESI), c->size);
+    seg_write(cpu, SEG_ES, index_get(cpu, c, R_EDI), c->size, v);
+    index_step(cpu, c, R_ESI);
+    index_step(cpu, c, R_EDI);
+    return true;
+}
+
+static bool step_stos(CPUState *cpu, const Insn *insn, const StringCtx *c)
+{
+    seg_write(cpu, SEG_ES, index_get(cpu, c, R_EDI), c->size, reg_read(cpu, R_EAX, c->size));
+    index_step(cpu, c, R_EDI);
+    return true;
+}
+
+static bool step_lods(CPUState *cpu, const Insn *insn, const StringCtx *c)
+{
+    uint32_t v = seg_read(cpu, insn->seg, index_get(cpu, c, R_ESI), c->size);
+    reg_write(cpu, R_EAX, c->size, v);
+    index_step(cpu, c, R_ESI);
+    return true;
+}
+
+/* REPE continues while equal (ZF=1), REPNE while not equal (SDM Vol.2 REP). */
+static bool compare_continues(const Insn *insn, uint32_t a, uint32_t b)
+{
+    return insn->rep == REP_F3 ? a == b : a != b;
+}
+
+static bool step_cmps(CPUState *cpu, const Insn *insn, const StringCtx *c)
+{
+    uint32_t a = seg_read(cpu, insn->seg, index_get(cpu, c, R_ESI), c->size);
+    uint32_t b = seg_read(cpu, SEG_ES, index_get(cpu, c, R_EDI), c->size);
+    set_cc(cpu, CC_OP_SUBB, c->size, a - b, a, b);
+    index_step(cpu, c, R_ESI);
+    index_step(cpu, c, R_EDI);
+    return compare_continues(insn, a, b);
+}
+
+static bool step_scas(CPUState *cpu, const Insn *insn, const StringCtx *c)
+{
+    uint32_t a = reg_read(cpu, R_EAX, c->size);
+    uint32_t b = seg_read(cpu, SEG_ES, index_get(cpu, c, R_EDI), c->size);
+    set_cc(cpu, CC_OP_SUBB, c->size, a - b, a, b);
+    index_step(cpu, c, R_EDI);
+    return compare_continues(insn, a, b);
+}
+
+/* INS writes ES:(E)DI from port DX; the store is checked before the port is
+ * read, so a faulting INS does not consume device data. */
+static bool step_ins(CPUState *cpu, const Insn *insn, const StringCtx *c)
+{
+    uint16_t port = (uint16_t)cpu->regs[R_EDX];
+    uint32_t lin = seg_probe_write(cpu, SEG_ES, index_get(cpu, c, R_EDI), c->size);
+    uint32_t v = ioport_read(cpu->io, port, c->size);
+    lin_write(cpu, lin, c->size, v);
+    index_step(cpu, c, R_EDI);
+    return true;
+}
+
+static bool step_outs(CPUState *cpu, const Insn *insn, const StringCtx *c)
+{
+    uint16_t port = (uint16_t)cpu->regs[R_EDX];
+    uint32_t v = seg_read(cpu, insn->seg, index_get(cpu, c, R_ESI), c->size);
+    ioport_write(cpu->io, port, v, c->size);
+    index_step(cpu, c, R_ESI);
+    return true;
+}
+
+static void string_exec(CPUState *cpu, const Insn *insn, StringStep step)
+{
+    StringCtx c = string_ctx(cpu, insn);
+    if (insn->rep == REP_NONE) {
+        step(cpu, insn, &c);
+        return;
+    }
+    for (int n = 0; n < REP_BATCH; n++) {
+        if ((cpu->regs[R_ECX] & c.amask) == 0) {
+            return;
+        }
+        bool more = step(cpu, insn, &c);
+        count_dec(cpu, &c);
+        if (!more) {
+            return;
+        }
+        if (cpu->interrupt_request) {
+            break;
+        }
+    }
+    if ((cpu->regs[R_ECX] & c.amask) != 0) {
+        cpu->next_eip = cpu->eip; /* not finished: run the instruction again */
+    }
+}
+
+/* CMPS and SCAS honour F2/F3 as REPNE/REPE; the others treat either as REP. */
+void op_MOVS(CPUState *cpu, const Insn *insn)
+{
+    string_exec(cpu, insn, step_movs);
+}
+
+void op_STOS(CPUState *cpu, const Insn *insn)
+{
+    string_exec(cpu, insn, step_stos);
+}
+
+void op_LODS(CPUState *cpu, const Insn *insn)
+{
+    string_exec(cpu, insn, step_lods);
+}
+
+void op_CMPS(CPUState *cpu, const Insn *insn)
+{
+    string_exec(cpu, insn, step_cmps);
+}
+
+void op_SCAS(CPUState *cpu, const Insn *insn)
+{
+    string_exec(cpu, insn, step_scas);
+}
+
+void op_INS(CPUState *cpu, const Insn *insn)
+{
+    cpu_check_io(cpu, (uint16_t)cpu->regs[R_EDX], string_ctx(cpu, insn).size);
+    string_exec(cpu, insn, step_ins);
+}
+
+void op_OUTS(CPUState *cpu, const Insn *insn)
+{
+    cpu_check_io(cpu, (uint16_t)cpu->regs[R_EDX], string_ctx(cpu, insn).size);
+    string_exec(cpu, insn, step_outs);
+}
