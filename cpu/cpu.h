@@ -146,6 +146,36 @@ uint64_t cpu_rdtsc(CPUState *cpu);
 bool cpu_rdmsr(CPUState *cpu, uint32_t index, uint64_t *value);
 bool cpu_wrmsr(CPUState *cpu, uint32_t index, uint64_t value);
 void cpu_cpuid(CPUState *cpu, uint32_t leaf, uint32_t regs_out[4]);
+/* RESET values of the MSRs kept only for read-back (MTRRs, MISC_ENABLE) and
+ * a TSC that reads 0 again; cpu_reset() calls it. */
+void cpu_msr_reset(CPUState *cpu);
+
+/* CPUID.1:EDX feature bits (SDM Vol.2 CPUID, Table 3-11). */
+#define CPUID_FPU   (1u << 0)
+#define CPUID_VME   (1u << 1)
+#define CPUID_DE    (1u << 2)
+#define CPUID_PSE   (1u << 3)
+#define CPUID_TSC   (1u << 4)
+#define CPUID_MSR   (1u << 5)
+#define CPUID_PAE   (1u << 6)
+#define CPUID_MCE   (1u << 7)
+#define CPUID_CX8   (1u << 8)
+#define CPUID_APIC  (1u << 9)
+#define CPUID_SEP   (1u << 11)
+#define CPUID_MTRR  (1u << 12)
+#define CPUID_PGE   (1u << 13)
+#define CPUID_MCA   (1u << 14)
+#define CPUID_CMOV  (1u << 15)
+#define CPUID_PAT   (1u << 16)
+#define CPUID_PSE36 (1u << 17)
+#define CPUID_CLFSH (1u << 19)
+#define CPUID_MMX   (1u << 23)
+#define CPUID_FXSR  (1u << 24)
+#define CPUID_SSE   (1u << 25)
+#define CPUID_SSE2  (1u << 26)
+/* The CPUID.1:EDX bits this CPU reports (CPUID.1:ECX is 0: nothing from
+ * SSE3 on); /proc/cpuinfo tests compare a guest's flags against these. */
+uint32_t cpu_cpuid_features(const CPUState *cpu);
 
 /* ---- x87 (cpu/fpu.c) ---- */
 void fpu_reset(CPUState *cpu); /* FNINIT state */

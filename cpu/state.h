@@ -190,6 +190,17 @@ enum CPUExitReason {
 #define MSR_IA32_SYSENTER_EIP   0x176
 #define MSR_IA32_MISC_ENABLE    0x1a0
 #define MSR_IA32_CR_PAT         0x277
+#define MSR_IA32_PLATFORM_ID    0x017 /* read by Linux's microcode loader on family 6 */
+#define MSR_IA32_BIOS_SIGN_ID   0x08b /* microcode revision (we have none: 0) */
+#define MSR_IA32_MTRRCAP        0x0fe
+#define MSR_IA32_MTRR_PHYSBASE0 0x200 /* PHYSBASEn = 0x200 + 2n, PHYSMASKn = 0x201 + 2n */
+#define MSR_IA32_MTRR_FIX64K_00000 0x250
+#define MSR_IA32_MTRR_FIX16K_80000 0x258
+#define MSR_IA32_MTRR_FIX16K_A0000 0x259
+#define MSR_IA32_MTRR_FIX4K_C0000  0x268 /* ... FIX4K_F8000 = 0x26f */
+#define MSR_IA32_MTRR_DEF_TYPE  0x2ff
+#define MTRR_VAR_STORED 8   /* variable-range pairs kept (MTRRcap reports none) */
+#define MTRR_FIXED_COUNT 11 /* fixed-range MSRs */
 
 /* Pluggable back ends the CPU reaches through pointers, never by name. */
 struct PhysMem;
@@ -284,6 +295,12 @@ struct CPUState {
     struct PhysMem *phys;   /* physical address space (RAM, ROM, MMIO) */
     struct IOPortMap *io;   /* port I/O space */
     CPUHooks hooks;         /* interrupt acknowledge and observers */
+
+    /* ---- MSRs the guest may write and read back, with no other effect (cpu/sysreg.c) ---- */
+    uint64_t msr_misc_enable; /* IA32_MISC_ENABLE, writable bits only */
+    uint64_t mtrr_def_type;   /* IA32_MTRR_DEF_TYPE */
+    uint64_t mtrr_fixed[MTRR_FIXED_COUNT];     /* FIX64K_00000, FIX16K_80000/A0000, FIX4K_C0000..F8000 */
+    uint64_t mtrr_var[2 * MTRR_VAR_STORED];    /* PHYSBASE0, PHYSMASK0, ..., PHYSMASK7 */
 };
 
 #endif /* CPU_STATE_H */

@@ -246,14 +246,17 @@ static int64_t pit_next_change(const PITCounter *c, int64_t tick)
     return pit_seg_next_change(c, &c->seg, tick);
 }
 
-/* Start sequence 'count' at 'start', keeping the current one (if any) in
- * force until then. */
-static void pit_start_seg(PITCounter *c, int64_t start, uint32_t count, bool start_low)
+/* At tick t, start sequence 'count' at 'start' (> t), keeping the sequence
+ * in force at t (if any) until then. */
+static void pit_start_seg(PITCounter *c, int64_t t, int64_t start, uint32_t count, bool start_low)
 {
-    c->has_prev = c->loaded;
-    if (c->loaded) {
+    if (!c->loaded) {
+        c->has_prev = false;
+    } else if (c->seg.start <= t) {
         c->prev = c->seg;
+        c->has_prev = true;
     }
+    /* else: seg was replaced before it began; prev stays in force. */
     c->seg = (PITSegment){.start = start, .count = count, .start_low = start_low};
     c->loaded = true;
 }
@@ -293,7 +296,7 @@ static void pit_load_count(PITCounter *c, int64_t t, uint16_t raw)
             c->gated_elapsed = 0;
         } else {
             c->gated = false;
-            pit_start_seg(c, t + 1, n, false);
+            pit_start_seg(c, t, t + 1, n, false);
         }
         pit_mark_null(c, t + 1);
         break;
@@ -308,8 +311,7 @@ static void pit_load_count(PITCounter *c, int64_t t, uint16_t raw)
             c->held_value = n;
             pit_mark_null(c, t + 1);
         } else if (!c->loaded || (t < c->seg.start && !c->has_prev)) {
-            pit_start_seg(c, t + 1, n, false);
-            c->has_prev = false;
+            pit_start_seg(c, t, t + 1, n, false);
             pit_mark_null(c, t + 1);
         } else if (t < c->seg.start) {
             /* A switch is already pending: it takes the newer count. */
@@ -337,7 +339,7 @@ static void pit_load_count(PITCounter *c, int64_t t, uint16_t raw)
                     start_low = g->start_low;
                 }
             }
-            pit_start_seg(c, boundary, n, start_low);
+            pit_start_seg(c, t, boundary, n, start_low);
             pit_mark_null(c, boundary);
         }
         break;
@@ -377,7 +379,7 @@ static void pit_set_gate(PITCounter *c, int64_t t, bool level)
     case 5:
         /* A rising edge triggers (or retriggers) the one-shot. */
         if (level && c->has_count) {
-            pit_start_seg(c, t + 1, c->cr, false);
+            pit_start_seg(c, t, t + 1, c->cr, false);
             if (c->null_pending) {
                 c->null_until = t + 1;
             }
@@ -392,7 +394,7 @@ static void pit_set_gate(PITCounter *c, int64_t t, bool level)
         } else if (c->has_count) {
             /* A rising edge reloads the initial count on the next CLK. */
             c->loaded = false;
-            pit_start_seg(c, t + 1, c->cr, false);
+            pit_start_seg(c, t, t + 1, c->cr, false);
             if (c->null_pending) {
                 c->null_until = t + 1;
             }

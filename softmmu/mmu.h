@@ -48,4 +48,13 @@ void tlb_flush_page(CPUState *cpu, uint32_t lin); /* INVLPG: both views, global 
 /* Drop every entry whose physical page is paddr's page (SMC, remaps). */
 void tlb_flush_phys_page(CPUState *cpu, uint32_t paddr);
 
+/*
+ * Data breakpoints (SDM Vol.3 17.2): pages holding an enabled data
+ * breakpoint are never cached for reads or writes, so every access to them
+ * reaches the slow path, which sets the matching B0-B3 bits in
+ * cpu->pending_dr6.  Call this after writing DR0-DR3 or DR7 (it flushes the
+ * TLB so the new breakpoints take effect at once).
+ */
+void mmu_debug_regs_changed(CPUState *cpu);
+
 #endif /* SOFTMMU_MMU_H */

@@ -6,7 +6,7 @@
  * regions dispatch to device callbacks.  Anything else reads as all ones and
  * ignores writes, as an unclaimed PC bus does.  A guest write can only ever
  * reach the RAM mapping: every host pointer handed out is inside it or inside
- * a ROM buffer, and phys_ram_ptr() refuses any range that crosses its end.
+ * a ROM buffer, and phys_host_ptr() refuses any range that leaves them.
  */
 #ifndef SOFTMMU_PHYS_H
 #define SOFTMMU_PHYS_H
@@ -49,6 +49,8 @@ typedef struct PhysMem {
     PhysCodeWriteHook code_write_hook;
     void *code_write_opaque;
     uint32_t generation;   /* bumped when the map changes, so TLBs can flush */
+    uint8_t *ram_shadowed; /* one byte per RAM page: nonzero when an enabled region covers
+                            * any byte of it (kept by phys.c; see phys_ram_page) */
 } PhysMem;
 
 /* Create guest RAM of ram_size bytes; returns false with errno on failure. */
@@ -68,6 +70,20 @@ void phys_region_enable(PhysMem *pm, int region, bool enabled);
  * (RAM: yes; ROM: no).  Used by the TLB fill and by DMA.
  */
 uint8_t *phys_host_ptr(PhysMem *pm, uint32_t paddr, uint32_t len, bool *writable);
+
+/*
+ * Host pointer to the RAM byte at paddr when its whole 4 KiB page is plain
+ * RAM (inside [0, ram_size) and shadowed by no enabled region), else NULL.
+ * The one-compare test behind the page walker and the RAM fast paths; the
+ * caller must stay inside the page.
+ */
+static inline uint8_t *phys_ram_page(const PhysMem *pm, uint32_t paddr)
+{
+    if (paddr < pm->ram_size && !pm->ram_shadowed[paddr >> 12]) {
+        return pm->ram + paddr;
+    }
+    return NULL;
+}
 
 /* Slow-path accesses by physical address (size 1, 2, 4; little endian; any
  * alignment).  Writes to code pages call the code write hook. */

@@ -39,8 +39,15 @@ typedef struct TLBEntry {
     uint32_t pad;
 } TLBEntry;            /* 32 bytes: index with a shift */
 
+/* 4 MiB linear regions, one bit each in TLB.large_regions. */
+#define TLB_LARGE_REGIONS 1024u
+
 typedef struct TLB {
     TLBEntry e[MMU_COUNT][TLB_ENTRIES];
+    /* Bit per 4 MiB linear region holding entries filled from a 4 MiB page
+     * since the last full flush: INVLPG there must drop every 4 KiB piece of
+     * that page (SDM Vol.3 4.10.4.1), not just the one slot it indexes. */
+    uint32_t large_regions[TLB_LARGE_REGIONS / 32];
 } TLB;
 
 #endif /* SOFTMMU_TLB_H */

@@ -1,0 +1,280 @@
+/*
+ * Lazy arithmetic flags (SDM Vol.1 3.4.3.1 and Appendix A, "EFLAGS Cross-
+ * Reference").
+ *
+ * An ALU instruction stores its result and operands in cc_res/cc_src1/
+ * cc_src2/cc_aux and names what it did in cc_op; most of the time the next
+ * instruction overwrites them without anyone looking.  When the flags are
+ * needed, they are derived here:
+ *
+ *   ZF, SF, PF  always from the result (PF: even parity of its low byte);
+ *   CF, OF, AF  from the operands, per operation.
+ *
+ * Every CC_OP_* group comes in byte, word and dword variants in that order,
+ * so (cc_op - 1) / 3 names the operation and (cc_op - 1) % 3 the size.
+ * Operands may carry bits above the operation size; everything is masked
+ * to the size here, so handlers need not mask what they store.
+ *
+ * flags_condition() is on the path of every Jcc, SETcc and CMOVcc, so the
+ * common cases (Z, S, and the unsigned and signed comparisons after CMP/SUB)
+ * are answered from the lazy operands without building all six flags.
+ */
+#include "cpu/cpu.h"
+
+/* The operation groups of enum CCOp, in enum order. */
+enum CCKind {
+    CCK_ADD, CCK_ADC, CCK_SUB, CCK_SBB, CCK_LOGIC, CCK_INC, CCK_DEC,
+    CCK_SHL, CCK_SHR, CCK_SAR, CCK_MUL,
+};
+
+/* Value mask, sign bit and width in bits of each size index (byte, word, dword). */
+static const uint32_t cc_size_mask[3] = {0xffu, 0xffffu, 0xffffffffu};
+static const uint32_t cc_size_sign[3] = {0x80u, 0x8000u, 0x80000000u};
+static const uint32_t cc_size_bits[3] = {8, 16, 32};
+
+static inline unsigned cc_kind(uint32_t op)
+{
+    return (op - 1) / 3;
+}
+
+static inline unsigned cc_size(uint32_t op)
+{
+    return (op - 1) % 3;
+}
+
+/* Sign-extend value from the width of size index sz to 32 bits. */
+static inline int32_t cc_sext(uint32_t value, unsigned sz)
+{
+    unsigned shift = 32 - cc_size_bits[sz];
+    return (int32_t)(value << shift) >> shift;
+}
+
+/* PF: set when the low byte of the result has an even number of ones. */
+static inline uint32_t parity_flag(uint32_t res)
+{
+    return __builtin_parity(res & 0xffu) ? 0 : EFLAGS_PF;
+}
+
+/* ZF, SF, PF of a result already masked to its size. */
+static inline uint32_t szp_flags(uint32_t res, uint32_t sign)
+{
+    uint32_t f = parity_flag(res);
+    if (res == 0) {
+        f |= EFLAGS_ZF;
+    }
+    if (res & sign) {
+        f |= EFLAGS_SF;
+    }
+    return f;
+}
+
+/*
+ * CF of a shift left by n (1..31): the last bit shifted out, bit
+ * (width - n) of the operand.  A count past the width shifts out only the
+ * zeros that came in, so CF is 0 then (SDM Vol.2 SAL/SAR/SHL/SHR: the
+ * pseudo-code moves one bit at a time).  A 64-bit shift covers both.
+ */
+static inline bool shl_carry(uint32_t a, uint32_t n, unsigned sz)
+{
+    return ((uint64_t)a << (n & 31)) >> cc_size_bits[sz] & 1;
+}
+
+/* CF of a logical right shift by n (1..31) of a zero-extended operand. */
+static inline bool shr_carry(uint32_t a, uint32_t n)
+{
+    return (a >> ((n - 1) & 31)) & 1;
+}
+
+/* CF of an arithmetic right shift: the sign fills in, so big counts give the sign. */
+static inline bool sar_carry(int32_t a, uint32_t n)
+{
+    return (a >> ((n - 1) & 31)) & 1;
+}
+
+/* CF for the lazy operation op (not CC_OP_EFLAGS). */
+static bool lazy_carry(const CPUState *cpu, uint32_t op)
+{
+    unsigned sz = cc_size(op);
+    uint32_t mask = cc_size_mask[sz];
+    uint32_t res = cpu->cc_res & mask;
+    uint32_t a = cpu->cc_src1 & mask;
+    uint32_t b = cpu->cc_src2 & mask;
+
+    switch (cc_kind(op)) {
+    case CCK_ADD: return res < a;
+    case CCK_ADC: return cpu->cc_aux ? res <= a : res < a;
+    case CCK_SUB: return a < b;
+    case CCK_SBB: return cpu->cc_aux ? a <= b : a < b;
+    case CCK_LOGIC: return false;
+    case CCK_INC:
+    case CCK_DEC:
+    case CCK_MUL: return cpu->cc_aux != 0;
+    case CCK_SHL: return shl_carry(a, cpu->cc_src2, sz);
+    case CCK_SHR: return shr_carry(a, cpu->cc_src2);
+    case CCK_SAR: return sar_carry(cc_sext(a, sz), cpu->cc_src2);
+    default: return false;
+    }
+}
+
+bool flags_carry(const CPUState *cpu)
+{
+    uint32_t op = cpu->cc_op;
+    if (op == CC_OP_EFLAGS) {
+        return cpu->eflags & EFLAGS_CF;
+    }
+    return lazy_carry(cpu, op);
+}
+
+/*
+ * The full set.  OF for additions: both operands have one sign and the
+ * result the other; for subtractions: the operands differ in sign and the
+ * result's sign differs from the minuend's.  AF is the carry or borrow out
+ * of bit 3, which is bit 4 of a ^ b ^ res for adds and subtracts alike.
+ */
+uint32_t flags_compute(const CPUState *cpu)
+{
+    uint32_t op = cpu->cc_op;
+    if (op == CC_OP_EFLAGS) {
+        return cpu->eflags & EFLAGS_ARITH;
+    }
+    unsigned sz = cc_size(op);
+    uint32_t mask = cc_size_mask[sz], sign = cc_size_sign[sz];
+    uint32_t res = cpu->cc_res & mask;
+    uint32_t a = cpu->cc_src1 & mask;
+    uint32_t b = cpu->cc_src2 & mask;
+    uint32_t f = szp_flags(res, sign);
+    bool cf = lazy_carry(cpu, op);
+    bool of = false;
+
+    switch (cc_kind(op)) {
+    case CCK_ADD:
+    case CCK_ADC:
+        of = (~(a ^ b) & (a ^ res)) & sign;
+        f |= (a ^ b ^ res) & EFLAGS_AF;
+        break;
+    case CCK_SUB:
+    case CCK_SBB:
+        of = ((a ^ b) & (a ^ res)) & sign;
+        f |= (a ^ b ^ res) & EFLAGS_AF;
+        break;
+    case CCK_LOGIC:
+        /* CF = OF = 0; AF is undefined and the P6 clears it. */
+        break;
+    case CCK_INC:
+        of = res == sign; /* 0x7f + 1 */
+        if ((res & 0xf) == 0) {
+            f |= EFLAGS_AF;
+        }
+        break;
+    case CCK_DEC:
+        of = res == sign - 1; /* 0x80 - 1 */
+        if ((res & 0xf) == 0xf) {
+            f |= EFLAGS_AF;
+        }
+        break;
+    case CCK_SHL:
+        /* OF = MSB(result) XOR CF: the SDM's count-1 rule, which the P6
+         * family applies to every count.  AF is undefined: 0. */
+        of = ((res & sign) != 0) != cf;
+        break;
+    case CCK_SHR:
+        /* Count 1: OF = MSB of the original operand (SDM Vol.2 SHR);
+         * written as a sign change so SHRD shares it (SDM Vol.2 SHRD:
+         * "OF is set if a sign change occurred"). */
+        of = (a ^ res) & sign;
+        break;
+    case CCK_SAR:
+        /* OF = 0 for SAR (the sign never changes). */
+        break;
+    case CCK_MUL:
+        /* CF = OF = whether the high half is significant; SF, ZF, PF
+         * follow the low half and AF is 0 (undefined in the SDM). */
+        of = cf;
+        break;
+    default:
+        break;
+    }
+    if (cf) {
+        f |= EFLAGS_CF;
+    }
+    if (of) {
+        f |= EFLAGS_OF;
+    }
+    return f;
+}
+
+/* Jcc condition from materialised EFLAGS (SDM Vol.1 Appendix B). */
+static bool eflags_condition(uint32_t f, int cc)
+{
+    bool cf = f & EFLAGS_CF, zf = f & EFLAGS_ZF, sf = f & EFLAGS_SF, of = f & EFLAGS_OF;
+    switch (cc >> 1) {
+    case 0: return of;                   /* O */
+    case 1: return cf;                   /* B, C, NAE */
+    case 2: return zf;                   /* E, Z */
+    case 3: return cf || zf;             /* BE, NA */
+    case 4: return sf;                   /* S */
+    case 5: return f & EFLAGS_PF;        /* P, PE */
+    case 6: return sf != of;             /* L, NGE */
+    default: return zf || (sf != of);    /* LE, NG */
+    }
+}
+
+/*
+ * After SUB/CMP the unsigned and signed orders come straight from the
+ * operands: B is a < b, BE is a <= b, L and LE the same on signed values.
+ */
+static bool sub_condition(const CPUState *cpu, uint32_t op, int cc, bool *answered)
+{
+    unsigned sz = cc_size(op);
+    uint32_t mask = cc_size_mask[sz];
+    uint32_t a = cpu->cc_src1 & mask, b = cpu->cc_src2 & mask;
+    *answered = true;
+    switch (cc >> 1) {
+    case 1: return a < b;
+    case 3: return a <= b;
+    case 6: return cc_sext(a, sz) < cc_sext(b, sz);
+    case 7: return cc_sext(a, sz) <= cc_sext(b, sz);
+    default:
+        *answered = false;
+        return false;
+    }
+}
+
+bool flags_condition(const CPUState *cpu, int cc)
+{
+    uint32_t op = cpu->cc_op;
+    bool invert = cc & 1;
+    if (op == CC_OP_EFLAGS) {
+        return eflags_condition(cpu->eflags, cc) != invert;
+    }
+    unsigned sz = cc_size(op);
+    uint32_t res = cpu->cc_res & cc_size_mask[sz];
+    switch (cc >> 1) {
+    case 2: /* Z: every lazy operation sets ZF from its result */
+        return (res == 0) != invert;
+    case 4: /* S */
+        return ((res & cc_size_sign[sz]) != 0) != invert;
+    case 1: /* B */
+        return lazy_carry(cpu, op) != invert;
+    default:
+        break;
+    }
+    if (cc_kind(op) == CCK_SUB) {
+        bool answered;
+        bool r = sub_condition(cpu, op, cc, &answered);
+        if (answered) {
+            return r != invert;
+        }
+    } else if (cc_kind(op) == CCK_LOGIC) {
+        /* CF = OF = 0: BE is ZF, L is SF, LE is ZF or SF. */
+        bool sf = res & cc_size_sign[sz];
+        switch (cc >> 1) {
+        case 0: return invert;
+        case 3: return (res == 0) != invert;
+        case 6: return sf != invert;
+        case 7: return (res == 0 || sf) != invert;
+        default: break;
+        }
+    }
+    return eflags_condition(flags_compute(cpu), cc) != invert;
+}

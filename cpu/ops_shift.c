@@ -1,0 +1,232 @@
+/*
+ * Shifts and rotates: ROL ROR RCL RCR SHL SHR SAR SHLD SHRD (SDM Vol.2).
+ *
+ * Rules shared by all of them:
+ *   - the count is masked to 5 bits, and a masked count of 0 changes
+ *     neither the operand nor any flag (a memory operand is still checked
+ *     for a write, as the P6 accesses it);
+ *   - RCL/RCR of 8- and 16-bit operands rotate through CF, a 9- or 17-bit
+ *     quantity, so the masked count is taken modulo 9 or 17;
+ *   - OF is defined for a count of 1.  For larger counts it is undefined and
+ *     we apply the count-1 formula to the final result, as the P6 family
+ *     does: MSB(result) XOR CF for left shifts and rotates, MSB(result) XOR
+ *     MSB-1(result) for right rotates, the sign change for right shifts.
+ *
+ * SHL/SHR/SAR/SHLD/SHRD leave lazy flags (CC_OP_SHL/SHR/SAR, see cpu/flags.c).
+ * Rotates change only CF and OF, so the other four are materialised first.
+ */
+#include "cpu/ops.h"
+
+static inline uint32_t size_mask(int size)
+{
+    return size == 1 ? 0xffu : size == 2 ? 0xffffu : 0xffffffffu;
+}
+
+static inline uint32_t size_sign(int size)
+{
+    return 1u << (size * 8 - 1);
+}
+
+/* The count operand (CL, imm8 or the constant 1) masked to 5 bits. */
+static inline uint32_t shift_count(CPUState *cpu, const Insn *insn, int i)
+{
+    return opnd_read(cpu, insn, i) & 0x1f;
+}
+
+/* Replace CF and OF, keeping the other arithmetic flags. */
+static void set_cf_of(CPUState *cpu, bool cf, bool of)
+{
+    cpu_flush_flags(cpu);
+    cpu->eflags = (cpu->eflags & ~(EFLAGS_CF | EFLAGS_OF)) | (cf ? EFLAGS_CF : 0) |
+                  (of ? EFLAGS_OF : 0);
+}
+
+/* ROL: rotate by count mod width; CF = LSB(result) whenever the masked count
+ * is nonzero, even when the rotation is a whole turn (SDM Vol.2 RCL/RCR/ROL/ROR). */
+void op_ROL(CPUState *cpu, const Insn *insn)
+{
+    RMW dst;
+    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint32_t count = shift_count(cpu, insn, 1);
+    if (count == 0) {
+        return;
+    }
+    int bits = dst.size * 8;
+    uint32_t n = count & (uint32_t)(bits - 1);
+    uint32_t res = n ? ((a << n) | (a >> (bits - n))) & size_mask(dst.size) : a;
+    opnd_rmw_write(cpu, &dst, res);
+    bool cf = res & 1;
+    set_cf_of(cpu, cf, ((res & size_sign(dst.size)) != 0) != cf);
+}
+
+/* ROR: CF = MSB(result); OF = MSB(result) XOR MSB-1(result). */
+void op_ROR(CPUState *cpu, const Insn *insn)
+{
+    RMW dst;
+    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint32_t count = shift_count(cpu, insn, 1);
+    if (count == 0) {
+        return;
+    }
+    int bits = dst.size * 8;
+    uint32_t n = count & (uint32_t)(bits - 1);
+    uint32_t res = n ? ((a >> n) | (a << (bits - n))) & size_mask(dst.size) : a;
+    opnd_rmw_write(cpu, &dst, res);
+    uint32_t sign = size_sign(dst.size);
+    set_cf_of(cpu, res & sign, ((res ^ (res << 1)) & sign) != 0);
+}
+
+/* Rotate count through CF: the masked count modulo width + 1 (9, 17; 33 is
+ * never reached for dwords). */
+static inline uint32_t rc_count(uint32_t count, int bits)
+{
+    return bits == 32 ? count : count % (uint32_t)(bits + 1);
+}
+
+/*
+ * RCL: rotate the (width + 1)-bit quantity CF:operand left.  A count that is
+ * a multiple of width + 1 rotates nothing and changes no flag (the SDM loop
+ * runs zero times).
+ */
+void op_RCL(CPUState *cpu, const Insn *insn)
+{
+    RMW dst;
+    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    int bits = dst.size * 8;
+    uint32_t n = rc_count(shift_count(cpu, insn, 1), bits);
+    if (n == 0) {
+        return;
+    }
+    uint64_t wide = (uint64_t)flags_carry(cpu) << bits | a;
+    uint64_t wide_mask = ((uint64_t)1 << (bits + 1)) - 1;
+    uint64_t rotated = ((wide << n) | (wide >> (bits + 1 - n))) & wide_mask;
+    uint32_t res = (uint32_t)rotated & size_mask(dst.size);
+    bool cf = (rotated >> bits) & 1;
+    opnd_rmw_write(cpu, &dst, res);
+    set_cf_of(cpu, cf, ((res & size_sign(dst.size)) != 0) != cf);
+}
+
+/* RCR: rotate CF:operand right; OF = MSB(result) XOR MSB-1(result), which
+ * for a count of 1 is the SDM's MSB(DEST) XOR CF taken before the rotation. */
+void op_RCR(CPUState *cpu, const Insn *insn)
+{
+    RMW dst;
+    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    int bits = dst.size * 8;
+    uint32_t n = rc_count(shift_count(cpu, insn, 1), bits);
+    if (n == 0) {
+        return;
+    }
+    uint64_t wide = (uint64_t)flags_carry(cpu) << bits | a;
+    uint64_t wide_mask = ((uint64_t)1 << (bits + 1)) - 1;
+    uint64_t rotated = ((wide >> n) | (wide << (bits + 1 - n))) & wide_mask;
+    uint32_t res = (uint32_t)rotated & size_mask(dst.size);
+    bool cf = (rotated >> bits) & 1;
+    uint32_t sign = size_sign(dst.size);
+    opnd_rmw_write(cpu, &dst, res);
+    set_cf_of(cpu, cf, ((res ^ (res << 1)) & sign) != 0);
+}
+
+/*
+ * SHL/SAL (group 2 /4 and /6).  Counts up to 31 apply even to bytes and
+ * words: the operand becomes 0 and CF is the last bit shifted out (0 once
+ * the count passes the width).
+ */
+void op_SHL(CPUState *cpu, const Insn *insn)
+{
+    RMW dst;
+    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint32_t count = shift_count(cpu, insn, 1);
+    if (count == 0) {
+        return;
+    }
+    uint32_t res = a << count;
+    opnd_rmw_write(cpu, &dst, res);
+    set_cc(cpu, CC_OP_SHLB, dst.size, res, a, count);
+}
+
+void op_SHR(CPUState *cpu, const Insn *insn)
+{
+    RMW dst;
+    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint32_t count = shift_count(cpu, insn, 1);
+    if (count == 0) {
+        return;
+    }
+    uint32_t res = a >> count;
+    opnd_rmw_write(cpu, &dst, res);
+    set_cc(cpu, CC_OP_SHRB, dst.size, res, a, count);
+}
+
+/* SAR: the sign bit fills in; counts past the width leave all sign bits. */
+void op_SAR(CPUState *cpu, const Insn *insn)
+{
+    RMW dst;
+    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint32_t count = shift_count(cpu, insn, 1);
+    if (count == 0) {
+        return;
+    }
+    int32_t signed_a;
+    switch (dst.size) {
+    case 1: signed_a = (int8_t)a; break;
+    case 2: signed_a = (int16_t)a; break;
+    default: signed_a = (int32_t)a; break;
+    }
+    uint32_t res = (uint32_t)(signed_a >> count);
+    opnd_rmw_write(cpu, &dst, res);
+    set_cc(cpu, CC_OP_SARB, dst.size, res, a, count);
+}
+
+/*
+ * SHLD r/m, r, count: shift r/m left, filling from the top of r.  With a
+ * 16-bit operand and a count of 17..31 the SDM leaves the result undefined;
+ * the P6 family shifts the 48-bit quantity DEST:SRC:DEST, and so do we.
+ * Flags are those of SHL of DEST by count (CF = last bit out of DEST, OF =
+ * MSB(result) XOR CF, i.e. the sign change for a count of 1); for those
+ * undefined 16-bit counts CF comes out 0.
+ */
+void op_SHLD(CPUState *cpu, const Insn *insn)
+{
+    RMW dst;
+    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint32_t b = opnd_read(cpu, insn, 1);
+    uint32_t count = shift_count(cpu, insn, 2);
+    if (count == 0) {
+        return;
+    }
+    uint32_t res;
+    if (dst.size == 4) {
+        res = (a << count) | (b >> (32 - count));
+    } else {
+        uint64_t wide = (uint64_t)(a & 0xffff) << 32 | (uint64_t)(b & 0xffff) << 16 | (a & 0xffff);
+        res = (uint32_t)((wide << count) >> 32) & 0xffff;
+    }
+    opnd_rmw_write(cpu, &dst, res);
+    set_cc(cpu, CC_OP_SHLB, dst.size, res, a, count);
+}
+
+/*
+ * SHRD r/m, r, count: shift r/m right, filling from the bottom of r; the
+ * 16-bit form with counts past 16 shifts DEST:SRC:DEST (DEST lowest).
+ * Flags as SHR of DEST (CF = bit count-1 of DEST, OF = sign change).
+ */
+void op_SHRD(CPUState *cpu, const Insn *insn)
+{
+    RMW dst;
+    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint32_t b = opnd_read(cpu, insn, 1);
+    uint32_t count = shift_count(cpu, insn, 2);
+    if (count == 0) {
+        return;
+    }
+    uint32_t res;
+    if (dst.size == 4) {
+        res = (a >> count) | (b << (32 - count));
+    } else {
+        uint64_t wide = (uint64_t)(a & 0xffff) << 32 | (uint64_t)(b & 0xffff) << 16 | (a & 0xffff);
+        res = (uint32_t)(wide >> count) & 0xffff;
+    }
+    opnd_rmw_write(cpu, &dst, res);
+    set_cc(cpu, CC_OP_SHRB, dst.size, res, a, count);
+}

@@ -1,0 +1,317 @@
+/*
+ * Assembling the PC and running it.
+ *
+ * The CPU runs in slices: until the next timer deadline (in deterministic
+ * mode, exactly that many instructions) or an exit request.  Between slices
+ * the loop fires timers, reads host input and handles resets.  A halted CPU
+ * sleeps in poll() until the next deadline or input, so an idle guest costs
+ * no host CPU.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cpu/cpu.h"
+#include "frontend/pc.h"
+#include "hw/debugcon.h"
+#include "hw/debugexit.h"
+#include "hw/i8042.h"
+#include "hw/irq.h"
+#include "hw/pic.h"
+#include "hw/pit.h"
+#include "hw/port92.h"
+#include "hw/rtc.h"
+#include "hw/uart.h"
+#include "softmmu/mmu.h"
+
+struct PCDevices {
+    PICState *pic;
+    PITState *pit;
+    RTCState *rtc;
+    UARTState *com1;
+    I8042State *kbd;
+    Port92State *port92;
+    DebugExitState *debug_exit;
+    DebugconState *debugcon;
+};
+
+/* Host-clock slices are bounded so input and timers are served promptly
+ * even when no deadline is near. */
+#define SLICE_MAX_INSNS 200000
+
+static void cpu_intr_line(void *opaque, int n, int level)
+{
+    PC *pc = opaque;
+    if (level) {
+        cpu_set_interrupt(&pc->cpu, CPU_INTERRUPT_HARD);
+    } else {
+        cpu_clear_interrupt(&pc->cpu, CPU_INTERRUPT_HARD);
+    }
+}
+
+static int cpu_irq_ack(void *opaque)
+{
+    PC *pc = opaque;
+    return pic_ack(pc->dev->pic);
+}
+
+static void machine_set_a20(void *opaque, bool on)
+{
+    PC *pc = opaque;
+    uint32_t mask = on ? 0xffffffffu : 0xffefffffu;
+    if (pc->cpu.a20_mask != mask) {
+        pc->cpu.a20_mask = mask;
+        tlb_flush_all(&pc->cpu);
+    }
+}
+
+static void machine_reset_request(void *opaque)
+{
+    PC *pc = opaque;
+    pc->reset_requested = true;
+    cpu_set_interrupt(&pc->cpu, CPU_INTERRUPT_EXIT);
+}
+
+static void machine_debug_exit(void *opaque, int status)
+{
+    PC *pc = opaque;
+    pc->exit_requested = true;
+    pc->exit_status = status;
+    cpu_set_interrupt(&pc->cpu, CPU_INTERRUPT_EXIT);
+}
+
+/* Read a whole file; exits with a one-line message naming it on error. */
+static uint8_t *load_file(const char *path, const char *what, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "popek: %s '%s': %s\n", what, path, strerror(errno));
+        exit(1);
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "popek: %s '%s': not a regular file\n", what, path);
+        exit(1);
+    }
+    uint8_t *buf = malloc((size_t)st.st_size + 1);
+    if (!buf || fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+        fprintf(stderr, "popek: %s '%s': read failed\n", what, path);
+        exit(1);
+    }
+    fclose(f);
+    *size = (size_t)st.st_size;
+    return buf;
+}
+
+/*
+ * A PC maps its BIOS at the top of the 4 GiB space (where the reset vector
+ * FFFFFFF0h lands) and its last 128 KiB again below 1 MiB (E0000h-FFFFFh).
+ */
+static void load_bios(PC *pc, const char *path)
+{
+    size_t size;
+    uint8_t *rom = load_file(path, "-bios", &size);
+    if (size < 64 * 1024 || size > 256 * 1024 || size % 4096) {
+        fprintf(stderr, "popek: -bios '%s': size %zu bytes; want 64 KiB to 256 KiB in 4 KiB units\n",
+                path, size);
+        exit(1);
+    }
+    phys_map_rom(&pc->phys, (uint32_t)(0x100000000ull - size), rom, (uint32_t)size, 1);
+    size_t low = size < 128 * 1024 ? size : 128 * 1024;
+    phys_map_rom(&pc->phys, (uint32_t)(0x100000 - low), rom + size - low, (uint32_t)low, 1);
+    free(rom);
+}
+
+static void pc_init_devices(PC *pc)
+{
+    const PopekOptions *o = pc->opts;
+    PCDevices *d = pc->dev;
+    d->pic = pic_new(&pc->io, irq_make(cpu_intr_line, pc, 0));
+    d->pit = pit_new(&pc->io, &pc->timers, pic_input(d->pic, 0));
+    int64_t rtc_base = o->rtc_base;
+    if (rtc_base < 0) {
+        /* Deterministic runs need a fixed wall clock too: 2000-01-01. */
+        rtc_base = o->icount_shift >= 0 ? 946684800 : (int64_t)time(NULL);
+    }
+    d->rtc = rtc_new(&pc->io, &pc->timers, pic_input(d->pic, 8), rtc_base);
+    rtc_set_memory_size(d->rtc, o->ram_bytes);
+
+    const char *serial = o->serial ? o->serial : "stdio";
+    chardev_open(&pc->serial_out, serial, "-serial");
+    pc->stdin_fd = pc->serial_out.is_stdio ? STDIN_FILENO : -1;
+    d->com1 = uart_new(&pc->io, 0x3f8, &pc->timers, pic_input(d->pic, 4), &pc->serial_out.backend);
+
+    I8042Callbacks kcb = {pc, machine_reset_request, machine_set_a20};
+    d->kbd = i8042_new(&pc->io, pic_input(d->pic, 1), pic_input(d->pic, 12), &kcb);
+    d->port92 = port92_new(&pc->io, machine_set_a20, machine_reset_request, pc);
+    if (o->debug_exit) {
+        d->debug_exit = debugexit_new(&pc->io, o->debug_exit_base, o->debug_exit_size,
+                                      machine_debug_exit, pc);
+    }
+    if (o->debugcon) {
+        chardev_open(&pc->debugcon_out, o->debugcon, "-debugcon");
+        d->debugcon = debugcon_new(&pc->io, 0xe9, &pc->debugcon_out.backend);
+    }
+}
+
+void pc_init(PC *pc, const PopekOptions *opts)
+{
+    memset(pc, 0, sizeof(*pc));
+    pc->opts = opts;
+    pc->stdin_fd = -1;
+    if (!opts->bios && !opts->kernel) {
+        fprintf(stderr, "popek: nothing to boot: give -bios FILE or -kernel FILE\n");
+        exit(1);
+    }
+    if (!phys_init(&pc->phys, (uint32_t)opts->ram_bytes)) {
+        fprintf(stderr, "popek: -m: cannot reserve %llu bytes of guest RAM: %s\n",
+                (unsigned long long)opts->ram_bytes, strerror(errno));
+        exit(1);
+    }
+    ioport_init(&pc->io);
+    cpu_init(&pc->cpu, &pc->phys, &pc->io);
+    if (opts->icount_shift >= 0) {
+        timerlist_init_icount(&pc->timers, &pc->cpu.icount, opts->icount_shift);
+    } else {
+        timerlist_init(&pc->timers);
+    }
+    pc->dev = calloc(1, sizeof(*pc->dev));
+    pc_init_devices(pc);
+    pc->cpu.hooks.opaque = pc;
+    pc->cpu.hooks.irq_ack = cpu_irq_ack;
+    if (opts->bios) {
+        load_bios(pc, opts->bios);
+    }
+    if (opts->kernel) {
+        fprintf(stderr, "popek: -kernel '%s': direct kernel boot is not available in this build\n",
+                opts->kernel);
+        exit(1);
+    }
+}
+
+void pc_reset(PC *pc)
+{
+    PCDevices *d = pc->dev;
+    pc->reset_requested = false;
+    pic_reset(d->pic);
+    pit_reset(d->pit);
+    uart_reset(d->com1);
+    i8042_reset(d->kbd);
+    cpu_reset(&pc->cpu);
+    machine_set_a20(pc, true);
+}
+
+/* Feed host input to COM1 without blocking. */
+static void pc_poll_input(PC *pc, int timeout_ms)
+{
+    struct pollfd pfd = {pc->stdin_fd, POLLIN, 0};
+    if (pc->stdin_fd < 0) {
+        if (timeout_ms > 0) {
+            poll(NULL, 0, timeout_ms);
+        }
+        return;
+    }
+    if (poll(&pfd, 1, timeout_ms) <= 0 || !(pfd.revents & (POLLIN | POLLHUP))) {
+        return;
+    }
+    int room = uart_can_receive(pc->dev->com1);
+    if (room <= 0) {
+        return;
+    }
+    uint8_t buf[64];
+    ssize_t n = read(pc->stdin_fd, buf, room < (int)sizeof(buf) ? (size_t)room : sizeof(buf));
+    if (n > 0) {
+        uart_receive(pc->dev->com1, buf, (int)n);
+    } else if (n == 0) {
+        pc->stdin_fd = -1; /* end of input: stop polling it */
+    }
+}
+
+/* Instructions to run before the next deadline. */
+static uint64_t slice_budget(PC *pc)
+{
+    int64_t now = timer_now(&pc->timers);
+    int64_t deadline = timerlist_next_deadline(&pc->timers);
+    if (pc->opts->icount_shift < 0) {
+        return SLICE_MAX_INSNS;
+    }
+    if (deadline == TIMER_NEVER) {
+        return SLICE_MAX_INSNS;
+    }
+    int64_t ns = deadline > now ? deadline - now : 0;
+    uint64_t insns = ((uint64_t)ns >> pc->opts->icount_shift) + 1;
+    return insns < SLICE_MAX_INSNS ? insns : SLICE_MAX_INSNS;
+}
+
+/* HLT: wait for the next deadline or host input. */
+static void pc_idle(PC *pc)
+{
+    int64_t now = timer_now(&pc->timers);
+    int64_t deadline = timerlist_next_deadline(&pc->timers);
+    if (pc->opts->icount_shift >= 0) {
+        /* Deterministic time: idle time passes as instructions would. */
+        if (deadline != TIMER_NEVER && deadline > now) {
+            int shift = pc->opts->icount_shift;
+            pc->cpu.icount += (uint64_t)((deadline - now + (1 << shift) - 1) >> shift);
+        }
+        pc_poll_input(pc, 0);
+        return;
+    }
+    int timeout_ms = 100;
+    if (deadline != TIMER_NEVER) {
+        int64_t ms = (deadline - now + 999999) / 1000000;
+        timeout_ms = ms < 0 ? 0 : ms > 100 ? 100 : (int)ms;
+    }
+    pc_poll_input(pc, timeout_ms);
+}
+
+int pc_run(PC *pc)
+{
+    for (;;) {
+        int reason = cpu_exec(&pc->cpu, slice_budget(pc));
+        if (pc->exit_requested) {
+            return pc->exit_status;
+        }
+        if (reason == CPU_EXIT_RESET || pc->reset_requested) {
+            if (pc->opts->no_reboot) {
+                return 0;
+            }
+            pc_reset(pc);
+            continue;
+        }
+        timerlist_run(&pc->timers);
+        if (reason == CPU_EXIT_HALT) {
+            pc_idle(pc);
+            timerlist_run(&pc->timers);
+        } else {
+            pc_poll_input(pc, 0);
+        }
+    }
+}
+
+void pc_destroy(PC *pc)
+{
+    PCDevices *d = pc->dev;
+    if (d->debug_exit) {
+        debugexit_free(d->debug_exit);
+    }
+    if (d->debugcon) {
+        debugcon_free(d->debugcon);
+    }
+    port92_free(d->port92);
+    i8042_free(d->kbd);
+    uart_free(d->com1);
+    rtc_free(d->rtc);
+    pit_free(d->pit);
+    pic_free(d->pic);
+    free(d);
+    chardev_close(&pc->serial_out);
+    chardev_close(&pc->debugcon_out);
+    phys_destroy(&pc->phys);
+}

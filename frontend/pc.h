@@ -1,0 +1,40 @@
+/*
+ * The PC: one CPU, RAM, firmware and the ISA/PCI devices, wired together,
+ * and the main loop that runs the CPU between timer deadlines.
+ */
+#ifndef FRONTEND_PC_H
+#define FRONTEND_PC_H
+
+#include "cpu/state.h"
+#include "frontend/chardev.h"
+#include "frontend/options.h"
+#include "hw/timer.h"
+#include "softmmu/ioport.h"
+#include "softmmu/phys.h"
+
+typedef struct PCDevices PCDevices;
+
+typedef struct PC {
+    const PopekOptions *opts;
+    CPUState cpu;
+    PhysMem phys;
+    IOPortMap io;
+    TimerList timers;
+    PCDevices *dev;        /* device states (frontend/pc.c) */
+    Chardev serial_out;    /* COM1's host side */
+    Chardev debugcon_out;  /* port 0xE9's host side */
+    bool exit_requested;   /* isa-debug-exit, power-off, or -no-reboot reset */
+    int exit_status;       /* popek's exit status once exit_requested */
+    bool reset_requested;  /* i8042, port 0x92, 0xCF9 */
+    int stdin_fd;          /* serial input source, -1 for none */
+} PC;
+
+/* Build the machine; on a configuration error prints one line and exits 1. */
+void pc_init(PC *pc, const PopekOptions *opts);
+/* System reset: CPU and devices to power-on state, firmware kept. */
+void pc_reset(PC *pc);
+/* Run until the guest asks to exit; returns popek's exit status. */
+int pc_run(PC *pc);
+void pc_destroy(PC *pc);
+
+#endif /* FRONTEND_PC_H */

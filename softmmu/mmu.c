@@ -1,0 +1,316 @@
+/*
+ * The MMU slow path: everything the inline TLB check in cpu/mem.h refuses.
+ *
+ * A miss walks the page tables (paging.c) and fills the entry.  Each access
+ * kind has its own tag, and a fill grants only what the walk checked:
+ *   read walk  -> READ;
+ *   fetch walk -> FETCH and READ (without PAE a fetch is checked as a read);
+ *   write walk -> WRITE and READ (write rights imply read rights, and the
+ *                 walk has just set the Dirty bit).
+ * A read walk never fills WRITE, so the first write to a page always walks
+ * and sets D as the hardware does (SDM Vol.3 4.8).
+ *
+ * The tag's flag bits say how an access must be done once translated:
+ * TLB_MMIO (MMIO, unclaimed, partly shadowed or ROM-for-writes pages) and
+ * TLB_CODE (RAM holding translated code) go through phys_read()/phys_write(),
+ * which dispatch devices, drop ROM writes and call the code-write hook.
+ * Plain RAM pages are marked dirty when their WRITE tag is filled, since
+ * later writes through the inline path do not mark them; whoever clears a
+ * dirty_pages or sets a code_pages byte must call tlb_flush_phys_page().
+ *
+ * Page-crossing accesses translate both pages before touching either, so
+ * a crossing write that faults on the second page stores nothing, and CR2 is
+ * the first byte of the page that faulted.
+ *
+ * Data breakpoints (SDM Vol.3 17.2): a page holding an enabled data
+ * breakpoint gets no READ or WRITE tag, so each data access to it comes here
+ * and is matched against DR0-DR3 after it succeeds.
+ */
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "softmmu/mmu.h"
+#include "softmmu/phys.h"
+
+#define MMU_PAGE_SIZE 0x1000u
+#define MMU_PAGE_OFFSET 0xfffu
+#define MMU_LARGE_PAGE 0x400000u
+/* Tag flags that force the access through phys_read()/phys_write(). */
+#define TLB_SLOW_FLAGS (TLB_MMIO | TLB_CODE | TLB_NOTDIRTY)
+
+static noreturn void mmu_page_fault(CPUState *cpu, uint32_t lin, uint32_t error_code)
+{
+    cpu->cr2 = lin;
+    cpu_raise_exception_err(cpu, EXC_PF, error_code);
+}
+
+/* ---- data breakpoints (SDM Vol.3 17.2.4, 17.2.5) ---- */
+
+/*
+ * Whether DRi is an enabled data breakpoint (L or G set, R/W = 01 writes or
+ * 11 reads and writes); if so its aligned address, length and whether reads
+ * match.  LEN 10 is 8 bytes on the processors that define it.
+ */
+static bool mmu_data_bp(const CPUState *cpu, int i, uint32_t *addr, uint32_t *len,
+                        bool *on_read)
+{
+    static const uint8_t lengths[4] = {1, 2, 8, 4};
+    uint32_t dr7 = cpu->dr[7];
+    uint32_t rw = (dr7 >> (16 + 4 * i)) & 3;
+    if (!(dr7 & (3u << (2 * i))) || (rw != 1 && rw != 3)) {
+        return false;
+    }
+    *len = lengths[(dr7 >> (18 + 4 * i)) & 3];
+    /* The address is aligned down to the length (SDM 17.2.5). */
+    *addr = cpu->dr[i] & ~(*len - 1);
+    *on_read = rw == 3;
+    return true;
+}
+
+static bool mmu_data_bp_on_page(const CPUState *cpu, uint32_t lin_page)
+{
+    if (!(cpu->dr[7] & 0xffu)) {
+        return false;
+    }
+    for (int i = 0; i < 4; i++) {
+        uint32_t addr, len;
+        bool on_read;
+        if (mmu_data_bp(cpu, i, &addr, &len, &on_read) && (addr & TLB_PAGE_MASK) == lin_page) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Record the breakpoints [lin, lin+size) hits; #DB is raised after the insn. */
+static void mmu_data_bp_check(CPUState *cpu, uint32_t lin, uint32_t size, bool write)
+{
+    if (!(cpu->dr[7] & 0xffu)) {
+        return;
+    }
+    for (int i = 0; i < 4; i++) {
+        uint32_t addr, len;
+        bool on_read;
+        if (!mmu_data_bp(cpu, i, &addr, &len, &on_read) || (!write && !on_read)) {
+            continue;
+        }
+        if (addr - lin < size || lin - addr < len) {
+            cpu->pending_dr6 |= 1u << i;
+        }
+    }
+}
+
+/* ---- TLB fill ---- */
+
+/* Whether e can take another tag for lin_page without dropping the others:
+ * same physical page, same host mapping, and no tag for another page. */
+static bool mmu_entry_compatible(const TLBEntry *e, uint32_t lin_page, uint32_t phys_page,
+                                 uint64_t addend)
+{
+    if (e->phys != phys_page || e->addend != addend) {
+        return false;
+    }
+    for (int k = 0; k < 3; k++) {
+        uint32_t tag = e->tag[k];
+        if (!(tag & TLB_INVALID) && (tag & TLB_PAGE_MASK) != lin_page) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The WRITE tag for a page whose host mapping is host (NULL: none). */
+static uint32_t mmu_write_tag(PhysMem *pm, uint32_t lin_page, uint32_t phys_page,
+                              const uint8_t *host, bool writable)
+{
+    if (!host || !writable) {
+        return lin_page | TLB_MMIO;
+    }
+    uint32_t index = phys_page >> 12;
+    if (pm->code_pages[index]) {
+        return lin_page | TLB_CODE;
+    }
+    pm->dirty_pages[index] = 1;
+    return lin_page;
+}
+
+/*
+ * Walk for lin (faulting on failure) and fill e.  Returns the tag this
+ * access gets, even where it is not stored (data breakpoint pages).
+ */
+static uint32_t mmu_fill(CPUState *cpu, TLBEntry *e, uint32_t lin, int access, int mmu_idx)
+{
+    uint32_t phys, pf_error, page_size;
+    bool global;
+    if (!paging_walk(cpu, lin, access, mmu_idx, true, &phys, &pf_error, &global, &page_size)) {
+        mmu_page_fault(cpu, lin, pf_error);
+    }
+    PhysMem *pm = cpu->phys;
+    uint32_t lin_page = lin & TLB_PAGE_MASK;
+    uint32_t phys_page = phys & TLB_PAGE_MASK;
+    bool writable = false;
+    uint8_t *host = phys_host_ptr(pm, phys_page, MMU_PAGE_SIZE, &writable);
+    uint64_t addend = host ? (uint64_t)(uintptr_t)host - lin_page : 0;
+
+    if (!mmu_entry_compatible(e, lin_page, phys_page, addend)) {
+        e->tag[ACC_READ] = TLB_INVALID;
+        e->tag[ACC_WRITE] = TLB_INVALID;
+        e->tag[ACC_FETCH] = TLB_INVALID;
+    }
+    e->phys = phys_page;
+    e->addend = addend;
+    e->global = global;
+    if (page_size == MMU_LARGE_PAGE) {
+        uint32_t region = lin >> 22;
+        cpu->tlb.large_regions[region / 32] |= 1u << (region % 32);
+    }
+
+    uint32_t read_tag = host ? lin_page : (lin_page | TLB_MMIO);
+    bool data_bp = mmu_data_bp_on_page(cpu, lin_page);
+    switch (access) {
+    case ACC_FETCH:
+        e->tag[ACC_FETCH] = read_tag;
+        if (!data_bp) {
+            e->tag[ACC_READ] = read_tag;
+        }
+        return read_tag;
+    case ACC_WRITE: {
+        uint32_t write_tag = mmu_write_tag(pm, lin_page, phys_page, host, writable);
+        if (!data_bp) {
+            e->tag[ACC_READ] = read_tag;
+            e->tag[ACC_WRITE] = write_tag;
+        }
+        return write_tag;
+    }
+    default:
+        if (!data_bp) {
+            e->tag[ACC_READ] = read_tag;
+        }
+        return read_tag;
+    }
+}
+
+/*
+ * Translate lin for access, from the TLB or by a walk.  Returns the host
+ * pointer when the access may go straight to memory, else NULL with the
+ * physical address in *phys for phys_read()/phys_write().
+ */
+static uint8_t *mmu_translate(CPUState *cpu, uint32_t lin, int access, int mmu_idx,
+                              uint32_t *phys)
+{
+    TLBEntry *e = &cpu->tlb.e[mmu_idx][(lin >> 12) & (TLB_ENTRIES - 1)];
+    uint32_t tag = e->tag[access];
+    if ((tag & (TLB_PAGE_MASK | TLB_INVALID)) != (lin & TLB_PAGE_MASK)) {
+        tag = mmu_fill(cpu, e, lin, access, mmu_idx);
+    }
+    *phys = e->phys | (lin & MMU_PAGE_OFFSET);
+    if (tag & TLB_SLOW_FLAGS) {
+        return NULL;
+    }
+    return (uint8_t *)(uintptr_t)(lin + e->addend);
+}
+
+/* ---- accesses ---- */
+
+static void mmu_read_part(PhysMem *pm, const uint8_t *host, uint32_t phys, uint8_t *out,
+                          uint32_t len)
+{
+    if (host) {
+        memcpy(out, host, len);
+        return;
+    }
+    for (uint32_t i = 0; i < len; i++) {
+        out[i] = (uint8_t)phys_read(pm, phys + i, 1);
+    }
+}
+
+static void mmu_write_part(PhysMem *pm, uint8_t *host, uint32_t phys, const uint8_t *in,
+                           uint32_t len)
+{
+    if (host) {
+        memcpy(host, in, len);
+        return;
+    }
+    for (uint32_t i = 0; i < len; i++) {
+        phys_write(pm, phys + i, in[i], 1);
+    }
+}
+
+uint32_t mmu_read_slow(CPUState *cpu, uint32_t lin, int size, int mmu_idx, int access)
+{
+    uint32_t first = MMU_PAGE_SIZE - (lin & MMU_PAGE_OFFSET);
+    uint32_t phys, value = 0;
+    if ((uint32_t)size <= first) {
+        const uint8_t *host = mmu_translate(cpu, lin, access, mmu_idx, &phys);
+        if (host) {
+            memcpy(&value, host, (size_t)size);
+        } else {
+            value = phys_read(cpu->phys, phys, size);
+        }
+    } else {
+        uint32_t phys2;
+        const uint8_t *host = mmu_translate(cpu, lin, access, mmu_idx, &phys);
+        const uint8_t *host2 = mmu_translate(cpu, lin + first, access, mmu_idx, &phys2);
+        uint8_t bytes[4];
+        mmu_read_part(cpu->phys, host, phys, bytes, first);
+        mmu_read_part(cpu->phys, host2, phys2, bytes + first, (uint32_t)size - first);
+        memcpy(&value, bytes, (size_t)size);
+    }
+    if (access == ACC_READ) {
+        mmu_data_bp_check(cpu, lin, (uint32_t)size, false);
+    }
+    return value;
+}
+
+void mmu_write_slow(CPUState *cpu, uint32_t lin, int size, uint32_t value, int mmu_idx)
+{
+    uint32_t first = MMU_PAGE_SIZE - (lin & MMU_PAGE_OFFSET);
+    uint32_t phys;
+    if ((uint32_t)size <= first) {
+        uint8_t *host = mmu_translate(cpu, lin, ACC_WRITE, mmu_idx, &phys);
+        if (host) {
+            memcpy(host, &value, (size_t)size);
+        } else {
+            phys_write(cpu->phys, phys, value, size);
+        }
+    } else {
+        uint32_t phys2;
+        uint8_t *host = mmu_translate(cpu, lin, ACC_WRITE, mmu_idx, &phys);
+        uint8_t *host2 = mmu_translate(cpu, lin + first, ACC_WRITE, mmu_idx, &phys2);
+        uint8_t bytes[4];
+        memcpy(bytes, &value, sizeof(bytes));
+        mmu_write_part(cpu->phys, host, phys, bytes, first);
+        mmu_write_part(cpu->phys, host2, phys2, bytes + first, (uint32_t)size - first);
+    }
+    mmu_data_bp_check(cpu, lin, (uint32_t)size, true);
+}
+
+void mmu_probe(CPUState *cpu, uint32_t lin, int size, int access, int mmu_idx)
+{
+    uint32_t remaining = size > 0 ? (uint32_t)size : 1;
+    uint32_t phys;
+    for (;;) {
+        mmu_translate(cpu, lin, access, mmu_idx, &phys);
+        uint32_t in_page = MMU_PAGE_SIZE - (lin & MMU_PAGE_OFFSET);
+        if (in_page >= remaining) {
+            return;
+        }
+        remaining -= in_page;
+        lin += in_page;
+    }
+}
+
+const uint8_t *mmu_fetch_ptr(CPUState *cpu, uint32_t lin, int mmu_idx, uint32_t *avail)
+{
+    uint32_t phys;
+    *avail = MMU_PAGE_SIZE - (lin & MMU_PAGE_OFFSET);
+    return mmu_translate(cpu, lin, ACC_FETCH, mmu_idx, &phys);
+}
+
+bool mmu_debug_translate(CPUState *cpu, uint32_t lin, uint32_t *phys)
+{
+    uint32_t pf_error, page_size;
+    bool global;
+    return paging_walk(cpu, lin, ACC_READ, MMU_KERNEL, false, phys, &pf_error, &global,
+                       &page_size);
+}

@@ -1,0 +1,400 @@
+/*
+ * The physical address space (see phys.h).
+ *
+ * RAM sits at the bottom of the map, beneath every region: an enabled ROM or
+ * MMIO region always shadows the RAM it overlaps (the VGA window at 0xA0000,
+ * the BIOS at 0xF0000), and among overlapping regions the higher priority
+ * wins, the later-mapped one on a tie.  Disabling a region (PAM shadowing,
+ * a BAR being moved) exposes whatever lies beneath it again.
+ *
+ * The RAM fast path must stay one compare, so the map keeps a byte per RAM
+ * page saying whether any region covers part of it (ram_shadowed); that table
+ * is rebuilt whenever the map changes.  Everything else resolves an address
+ * by scanning the few regions, which also yields how far from that address
+ * the same mapping continues (a "run"): an access that fits in its run is
+ * dispatched whole, one that straddles a run boundary is split into bytes,
+ * each resolved on its own, as a bus cycle split between two decoders is.
+ *
+ * Writers of the map (ROM/MMIO mapping, enabling) must flush the CPU TLBs
+ * afterwards; generation is bumped so they can tell.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "softmmu/phys.h"
+
+#define PHYS_PAGE_SIZE 4096u
+#define PHYS_PAGE_SHIFT 12
+#define PHYS_SPACE_END 0x100000000ull
+
+bool phys_init(PhysMem *pm, uint32_t ram_size)
+{
+    memset(pm, 0, sizeof(*pm));
+    if (ram_size == 0 || (ram_size & (PHYS_PAGE_SIZE - 1)) != 0) {
+        errno = EINVAL;
+        return false;
+    }
+    /* MAP_NORESERVE: the kernel commits a host page only when the guest first
+     * writes it, so a 2 GiB guest that touches 64 MiB costs 64 MiB. */
+    void *ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (ram == MAP_FAILED) {
+        return false;
+    }
+    uint32_t npages = ram_size >> PHYS_PAGE_SHIFT;
+    pm->ram = ram;
+    pm->ram_size = ram_size;
+    pm->code_pages = calloc(npages, 1);
+    pm->dirty_pages = calloc(npages, 1);
+    pm->ram_shadowed = calloc(npages, 1);
+    if (!pm->code_pages || !pm->dirty_pages || !pm->ram_shadowed) {
+        phys_destroy(pm);
+        errno = ENOMEM;
+        return false;
+    }
+    return true;
+}
+
+void phys_destroy(PhysMem *pm)
+{
+    if (pm->ram) {
+        munmap(pm->ram, pm->ram_size);
+    }
+    for (int i = 0; i < pm->nregions; i++) {
+        if (pm->regions[i].kind == PHYS_ROM) {
+            free(pm->regions[i].host);
+        }
+    }
+    free(pm->code_pages);
+    free(pm->dirty_pages);
+    free(pm->ram_shadowed);
+    memset(pm, 0, sizeof(*pm));
+}
+
+/* ---- the map ---- */
+
+/* Recompute ram_shadowed from the enabled regions. */
+static void phys_rebuild_shadow(PhysMem *pm)
+{
+    memset(pm->ram_shadowed, 0, pm->ram_size >> PHYS_PAGE_SHIFT);
+    for (int i = 0; i < pm->nregions; i++) {
+        const PhysRegion *r = &pm->regions[i];
+        if (!r->enabled || r->start >= pm->ram_size) {
+            continue;
+        }
+        uint64_t end = (uint64_t)r->start + r->size;
+        if (end > pm->ram_size) {
+            end = pm->ram_size;
+        }
+        uint32_t first = r->start >> PHYS_PAGE_SHIFT;
+        uint32_t last = (uint32_t)((end - 1) >> PHYS_PAGE_SHIFT);
+        memset(pm->ram_shadowed + first, 1, last - first + 1);
+    }
+    pm->generation++;
+}
+
+static int phys_add_region(PhysMem *pm, const PhysRegion *proto)
+{
+    if (pm->nregions >= PHYS_MAX_REGIONS || proto->size == 0 ||
+        (uint64_t)proto->start + proto->size > PHYS_SPACE_END) {
+        return -1;
+    }
+    int index = pm->nregions++;
+    pm->regions[index] = *proto;
+    pm->regions[index].enabled = true;
+    phys_rebuild_shadow(pm);
+    return index;
+}
+
+int phys_map_rom(PhysMem *pm, uint32_t start, const void *data, uint32_t size, int priority)
+{
+    if (size == 0) {
+        return -1;
+    }
+    uint8_t *copy = malloc(size);
+    if (!copy) {
+        return -1;
+    }
+    if (data) {
+        memcpy(copy, data, size);
+    } else {
+        memset(copy, 0xff, size);
+    }
+    PhysRegion r = {
+        .start = start, .size = size, .kind = PHYS_ROM, .priority = priority, .host = copy,
+    };
+    int index = phys_add_region(pm, &r);
+    if (index < 0) {
+        free(copy);
+    }
+    return index;
+}
+
+int phys_map_mmio(PhysMem *pm, uint32_t start, uint32_t size, const MMIOOps *ops, void *opaque,
+                  int priority)
+{
+    PhysRegion r = {
+        .start = start, .size = size, .kind = PHYS_MMIO, .priority = priority,
+        .ops = ops, .opaque = opaque,
+    };
+    return phys_add_region(pm, &r);
+}
+
+void phys_region_enable(PhysMem *pm, int region, bool enabled)
+{
+    if (region < 0 || region >= pm->nregions || pm->regions[region].enabled == enabled) {
+        return;
+    }
+    pm->regions[region].enabled = enabled;
+    phys_rebuild_shadow(pm);
+}
+
+/* Whether region a shadows region b (b < 0: RAM or the empty bus). */
+static bool phys_outranks(const PhysMem *pm, int a, int b)
+{
+    if (b < 0) {
+        return true;
+    }
+    int pa = pm->regions[a].priority, pb = pm->regions[b].priority;
+    return pa > pb || (pa == pb && a > b);
+}
+
+/*
+ * Which region paddr goes to (-1: RAM below ram_size, else nothing), and in
+ * *run_end the first address past paddr where that may change: the end of
+ * the winner, cut short by any region starting later that would shadow it.
+ */
+static int phys_resolve(const PhysMem *pm, uint32_t paddr, uint64_t *run_end)
+{
+    int best = -1;
+    for (int i = 0; i < pm->nregions; i++) {
+        const PhysRegion *r = &pm->regions[i];
+        if (r->enabled && paddr - r->start < r->size && phys_outranks(pm, i, best)) {
+            best = i;
+        }
+    }
+    uint64_t end;
+    if (best >= 0) {
+        end = (uint64_t)pm->regions[best].start + pm->regions[best].size;
+    } else {
+        end = paddr < pm->ram_size ? pm->ram_size : PHYS_SPACE_END;
+    }
+    for (int i = 0; i < pm->nregions; i++) {
+        const PhysRegion *r = &pm->regions[i];
+        if (r->enabled && r->start > paddr && r->start < end && phys_outranks(pm, i, best)) {
+            end = r->start;
+        }
+    }
+    *run_end = end;
+    return best;
+}
+
+uint8_t *phys_host_ptr(PhysMem *pm, uint32_t paddr, uint32_t len, bool *writable)
+{
+    uint64_t last = (uint64_t)paddr + (len ? len : 1);
+    if (last > PHYS_SPACE_END) {
+        return NULL;
+    }
+    uint8_t *ram = phys_ram_page(pm, paddr);
+    if (ram && (paddr & (PHYS_PAGE_SIZE - 1)) + len <= PHYS_PAGE_SIZE) {
+        *writable = true;
+        return ram;
+    }
+    uint64_t run_end;
+    int region = phys_resolve(pm, paddr, &run_end);
+    if (last > run_end) {
+        return NULL;
+    }
+    if (region < 0) {
+        if (paddr >= pm->ram_size) {
+            return NULL;
+        }
+        *writable = true;
+        return pm->ram + paddr;
+    }
+    const PhysRegion *r = &pm->regions[region];
+    if (r->kind != PHYS_ROM) {
+        return NULL;
+    }
+    *writable = false;
+    return r->host + (paddr - r->start);
+}
+
+/* ---- RAM stores: every one marks the page dirty and reports code pages ---- */
+
+static void phys_ram_store(PhysMem *pm, uint32_t paddr, const void *src, uint32_t len)
+{
+    memcpy(pm->ram + paddr, src, len);
+    while (len > 0) {
+        uint32_t page = paddr >> PHYS_PAGE_SHIFT;
+        uint32_t chunk = PHYS_PAGE_SIZE - (paddr & (PHYS_PAGE_SIZE - 1));
+        if (chunk > len) {
+            chunk = len;
+        }
+        pm->dirty_pages[page] = 1;
+        /* After the store, so a hook that re-translates sees the new bytes. */
+        if (pm->code_pages[page] && pm->code_write_hook) {
+            pm->code_write_hook(pm->code_write_opaque, paddr, (int)chunk);
+        }
+        paddr += chunk;
+        len -= chunk;
+    }
+}
+
+/* ---- single accesses ---- */
+
+static uint32_t phys_ones(int size)
+{
+    return size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+}
+
+static uint32_t phys_load_le(const uint8_t *p, int size)
+{
+    uint32_t v = 0;
+    memcpy(&v, p, (size_t)size);
+    return v;
+}
+
+/* An access wholly inside one run whose mapping is region (or -1). */
+static uint32_t phys_read_run(PhysMem *pm, int region, uint32_t paddr, int size)
+{
+    if (region < 0) {
+        return paddr < pm->ram_size ? phys_load_le(pm->ram + paddr, size) : phys_ones(size);
+    }
+    const PhysRegion *r = &pm->regions[region];
+    uint32_t offset = paddr - r->start;
+    if (r->kind == PHYS_ROM) {
+        return phys_load_le(r->host + offset, size);
+    }
+    if (!r->ops->read) {
+        return phys_ones(size);
+    }
+    return r->ops->read(r->opaque, offset, size) & phys_ones(size);
+}
+
+static void phys_write_run(PhysMem *pm, int region, uint32_t paddr, uint32_t value, int size)
+{
+    if (region < 0) {
+        if (paddr < pm->ram_size) {
+            phys_ram_store(pm, paddr, &value, (uint32_t)size);
+        }
+        return;
+    }
+    const PhysRegion *r = &pm->regions[region];
+    if (r->kind == PHYS_MMIO && r->ops->write) {
+        r->ops->write(r->opaque, paddr - r->start, value & phys_ones(size), size);
+    }
+}
+
+uint32_t phys_read(PhysMem *pm, uint32_t paddr, int size)
+{
+    const uint8_t *ram = phys_ram_page(pm, paddr);
+    if (ram && (paddr & (PHYS_PAGE_SIZE - 1)) <= PHYS_PAGE_SIZE - (uint32_t)size) {
+        return phys_load_le(ram, size);
+    }
+    uint64_t run_end;
+    int region = phys_resolve(pm, paddr, &run_end);
+    if ((uint64_t)paddr + (uint32_t)size <= run_end) {
+        return phys_read_run(pm, region, paddr, size);
+    }
+    uint32_t value = 0;
+    for (int i = 0; i < size; i++) {
+        uint32_t byte_addr = paddr + (uint32_t)i;
+        region = phys_resolve(pm, byte_addr, &run_end);
+        value |= phys_read_run(pm, region, byte_addr, 1) << (8 * i);
+    }
+    return value;
+}
+
+void phys_write(PhysMem *pm, uint32_t paddr, uint32_t value, int size)
+{
+    if (phys_ram_page(pm, paddr) &&
+        (paddr & (PHYS_PAGE_SIZE - 1)) <= PHYS_PAGE_SIZE - (uint32_t)size) {
+        phys_ram_store(pm, paddr, &value, (uint32_t)size);
+        return;
+    }
+    uint64_t run_end;
+    int region = phys_resolve(pm, paddr, &run_end);
+    if ((uint64_t)paddr + (uint32_t)size <= run_end) {
+        phys_write_run(pm, region, paddr, value, size);
+        return;
+    }
+    for (int i = 0; i < size; i++) {
+        uint32_t byte_addr = paddr + (uint32_t)i;
+        region = phys_resolve(pm, byte_addr, &run_end);
+        phys_write_run(pm, region, byte_addr, (value >> (8 * i)) & 0xff, 1);
+    }
+}
+
+/* ---- bulk copies ---- */
+
+/* Length of the piece of [paddr, paddr+len) that maps like paddr does. */
+static uint32_t phys_chunk(const PhysMem *pm, uint32_t paddr, uint32_t len, int *region)
+{
+    uint64_t run_end;
+    *region = phys_resolve(pm, paddr, &run_end);
+    uint64_t avail = run_end - paddr;
+    return avail < len ? (uint32_t)avail : len;
+}
+
+void phys_read_buf(PhysMem *pm, uint32_t paddr, void *buf, uint32_t len)
+{
+    uint8_t *out = buf;
+    while (len > 0) {
+        int region;
+        uint32_t chunk = phys_chunk(pm, paddr, len, &region);
+        const PhysRegion *r = region >= 0 ? &pm->regions[region] : NULL;
+        if (!r && paddr < pm->ram_size) {
+            memcpy(out, pm->ram + paddr, chunk);
+        } else if (!r) {
+            memset(out, 0xff, chunk);
+        } else if (r->kind == PHYS_ROM) {
+            memcpy(out, r->host + (paddr - r->start), chunk);
+        } else {
+            for (uint32_t i = 0; i < chunk; i++) {
+                out[i] = (uint8_t)phys_read_run(pm, region, paddr + i, 1);
+            }
+        }
+        out += chunk;
+        paddr += chunk;
+        len -= chunk;
+    }
+}
+
+/* Shared by phys_write_buf and phys_load: rom_writable lets loaders fill ROM. */
+static void phys_store_buf(PhysMem *pm, uint32_t paddr, const void *buf, uint32_t len,
+                           bool rom_writable)
+{
+    const uint8_t *in = buf;
+    while (len > 0) {
+        int region;
+        uint32_t chunk = phys_chunk(pm, paddr, len, &region);
+        PhysRegion *r = region >= 0 ? &pm->regions[region] : NULL;
+        if (!r && paddr < pm->ram_size) {
+            phys_ram_store(pm, paddr, in, chunk);
+        } else if (r && r->kind == PHYS_ROM) {
+            if (rom_writable) {
+                memcpy(r->host + (paddr - r->start), in, chunk);
+            }
+        } else if (r) {
+            for (uint32_t i = 0; i < chunk; i++) {
+                phys_write_run(pm, region, paddr + i, in[i], 1);
+            }
+        }
+        in += chunk;
+        paddr += chunk;
+        len -= chunk;
+    }
+}
+
+void phys_write_buf(PhysMem *pm, uint32_t paddr, const void *buf, uint32_t len)
+{
+    phys_store_buf(pm, paddr, buf, len, false);
+}
+
+void phys_load(PhysMem *pm, uint32_t paddr, const void *buf, uint32_t len)
+{
+    phys_store_buf(pm, paddr, buf, len, true);
+}

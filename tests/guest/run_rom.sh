@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Run one ROM guest test: popek ROM [extra popek options...]
+# Passes when the guest printed PASS and exited through isa-debug-exit with 0.
+set -u
+popek=$1 rom=$2
+shift 2
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+timeout 120 "$popek" -bios "$rom" -device isa-debug-exit,iobase=0xf4,iosize=4 \
+    -debugcon "file:$log" -serial null -display none -icount 0 -no-reboot "$@"
+status=$?
+cat "$log"
+if [ "$status" -ne 1 ] || ! grep -q '^PASS$' "$log" || grep -q '^FAIL' "$log"; then
+    echo "guest test $(basename "$rom"): FAILED (exit status $status)"
+    exit 1
+fi
