@@ -1,0 +1,124 @@
+/*
+ * Test VM construction.  Descriptor layouts follow the SDM Vol.3 3.4.5
+ * (segment descriptors), 6.11 (IDT gates) and 7.2.1 (32-bit TSS).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "softmmu/mmu.h"
+#include "tests/support/testvm.h"
+
+static void put32(TestVM *vm, uint32_t paddr, uint32_t v)
+{
+    phys_write(&vm->phys, paddr, v, 4);
+}
+
+/* A segment descriptor: base, byte-or-page limit, access byte, flags nibble. */
+static uint64_t make_desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
+{
+    uint64_t d = limit & 0xffff;
+    d |= (uint64_t)(base & 0xffffff) << 16;
+    d |= (uint64_t)access << 40;
+    d |= (uint64_t)((limit >> 16) & 0xf) << 48;
+    d |= (uint64_t)(flags & 0xf) << 52;
+    d |= (uint64_t)(base >> 24) << 56;
+    return d;
+}
+
+static void put_desc(TestVM *vm, uint32_t paddr, uint64_t d)
+{
+    put32(vm, paddr, (uint32_t)d);
+    put32(vm, paddr + 4, (uint32_t)(d >> 32));
+}
+
+TestVM *testvm_new(uint32_t ram_bytes)
+{
+    TestVM *vm = calloc(1, sizeof(*vm));
+    if (!vm || !phys_init(&vm->phys, ram_bytes)) {
+        free(vm);
+        return NULL;
+    }
+    ioport_init(&vm->io);
+    cpu_init(&vm->cpu, &vm->phys, &vm->io);
+    return vm;
+}
+
+void testvm_free(TestVM *vm)
+{
+    if (vm) {
+        phys_destroy(&vm->phys);
+        free(vm);
+    }
+}
+
+void testvm_load(TestVM *vm, uint32_t paddr, const void *bytes, size_t len)
+{
+    phys_write_buf(&vm->phys, paddr, bytes, (uint32_t)len);
+}
+
+/* Each vector's stub: mov dword [LAST_VECTOR], vector; hlt; jmp $-1 */
+static void build_handlers(TestVM *vm)
+{
+    for (uint32_t v = 0; v < 256; v++) {
+        uint32_t at = TESTVM_HANDLERS + v * 16;
+        uint8_t stub[16] = {0xc7, 0x05, 0, 0, 0, 0, 0, 0, 0, 0, /* mov dword [abs], imm32 */
+                            0xf4,                               /* hlt */
+                            0xeb, 0xfd};                        /* jmp back to hlt */
+        memcpy(stub + 2, &(uint32_t){TESTVM_LAST_VECTOR}, 4);
+        memcpy(stub + 6, &v, 4);
+        testvm_load(vm, at, stub, sizeof(stub));
+        /* 32-bit interrupt gate, DPL 3 so INT n works from ring 3 too */
+        uint32_t lo = (TESTVM_SEL_CODE0 << 16) | (at & 0xffff);
+        uint32_t hi = (at & 0xffff0000u) | 0xee00u;
+        put32(vm, TESTVM_IDT + v * 8, lo);
+        put32(vm, TESTVM_IDT + v * 8 + 4, hi);
+    }
+    put32(vm, TESTVM_LAST_VECTOR, 0xffffffffu);
+}
+
+void testvm_flat32(TestVM *vm, int cpl, uint32_t entry)
+{
+    CPUState *cpu = &vm->cpu;
+    put_desc(vm, TESTVM_GDT + 0x00, 0);
+    put_desc(vm, TESTVM_GDT + 0x08, make_desc(0, 0xfffff, 0x9b, 0xc)); /* ring-0 code */
+    put_desc(vm, TESTVM_GDT + 0x10, make_desc(0, 0xfffff, 0x93, 0xc)); /* ring-0 data */
+    put_desc(vm, TESTVM_GDT + 0x18, make_desc(0, 0xfffff, 0xfb, 0xc)); /* ring-3 code */
+    put_desc(vm, TESTVM_GDT + 0x20, make_desc(0, 0xfffff, 0xf3, 0xc)); /* ring-3 data */
+    put_desc(vm, TESTVM_GDT + 0x28, make_desc(TESTVM_TSS, 103, 0x89, 0x0)); /* 32-bit TSS */
+    memset(vm->phys.ram + TESTVM_TSS, 0, 104);
+    put32(vm, TESTVM_TSS + 4, TESTVM_STACK0);     /* ESP0 */
+    put32(vm, TESTVM_TSS + 8, TESTVM_SEL_DATA0);  /* SS0 */
+    put32(vm, TESTVM_TSS + 0x64, 104u << 16);     /* I/O bitmap base past the limit: no ports */
+    build_handlers(vm);
+
+    cpu->gdtr.base = TESTVM_GDT;
+    cpu->gdtr.limit = 8 * 8 - 1;
+    cpu->idtr.base = TESTVM_IDT;
+    cpu->idtr.limit = 256 * 8 - 1;
+    cpu->cr0 |= CR0_PE;
+    uint16_t cs = cpl ? TESTVM_SEL_CODE3 : TESTVM_SEL_CODE0;
+    uint16_t ds = cpl ? TESTVM_SEL_DATA3 : TESTVM_SEL_DATA0;
+    for (int s = 0; s < SEG_COUNT; s++) {
+        uint16_t sel = s == SEG_CS ? cs : ds;
+        uint64_t d = make_desc(0, 0xfffff, s == SEG_CS ? (cpl ? 0xfb : 0x9b) : (cpl ? 0xf3 : 0x93), 0xc);
+        seg_cache_from_descriptor(&cpu->seg[s], sel, d);
+    }
+    seg_cache_from_descriptor(&cpu->tr, TESTVM_SEL_TSS, make_desc(TESTVM_TSS, 103, 0x8b, 0));
+    cpu->eflags = EFLAGS_FIXED;
+    cpu->cc_op = CC_OP_EFLAGS;
+    cpu->eip = entry;
+    cpu->regs[R_ESP] = cpl ? 0x9000 : TESTVM_STACK0;
+    cpu_update_mode(cpu);
+    tlb_flush_all(cpu);
+}
+
+int testvm_run(TestVM *vm, uint64_t max_insns)
+{
+    return cpu_exec(&vm->cpu, max_insns);
+}
+
+int testvm_last_vector(TestVM *vm)
+{
+    uint32_t v = phys_read(&vm->phys, TESTVM_LAST_VECTOR, 4);
+    return v == 0xffffffffu ? -1 : (int)v;
+}
