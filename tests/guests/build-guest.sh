@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Build the Linux test guest from Debian's i386 packages and cache it.
+#   tests/guests/build-guest.sh OUTDIR
+# Produces OUTDIR/bzImage (linux-image-6.1.*-686, unpacked with dpkg -x, not
+# installed) and OUTDIR/initramfs.cpio.gz (busybox-static:i386 plus an /init
+# that mounts proc/sys/dev, prints the marker, runs the commands given on the
+# kernel command line as popek.cmd=..., or a shell, then powers off).
+set -euo pipefail
+out=${1:?usage: build-guest.sh OUTDIR}
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+if [ -s "$out/bzImage" ] && [ -s "$out/initramfs.cpio.gz" ] && [ "$out/initramfs.cpio.gz" -nt "$here/init" ]; then
+    exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+if ! dpkg --print-foreign-architectures | grep -qx i386; then
+    $SUDO dpkg --add-architecture i386
+    $SUDO apt-get update -qq
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+kpkg=$(apt-cache search --names-only '^linux-image-6\.1\.[0-9.-]+-686$' | awk '{print $1}' | sort -V | tail -n 1)
+if [ -z "$kpkg" ]; then
+    $SUDO apt-get update -qq
+    kpkg=$(apt-cache search --names-only '^linux-image-6\.1\.[0-9.-]+-686$' | awk '{print $1}' | sort -V | tail -n 1)
+fi
+[ -n "$kpkg" ] || { echo "build-guest: no linux-image-6.1.*-686 package found" >&2; exit 1; }
+apt-get download -q "$kpkg:i386" busybox-static:i386 >/dev/null
+dpkg -x "$(ls ${kpkg}_*.deb | head -n 1)" kernel
+dpkg -x "$(ls busybox-static_*.deb | head -n 1)" bb
+cp kernel/boot/vmlinuz-* "$out/bzImage"
+
+root=$work/root
+mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,etc,root}
+cp bb/bin/busybox "$root/bin/busybox"
+for app in $("$root/bin/busybox" --list 2>/dev/null || true); do
+    [ "$app" = busybox ] || ln -sf busybox "$root/bin/$app"
+done
+# The host may not run an i386 binary (--list above); make the essential links anyway.
+for app in sh mount umount cat echo ls mkdir uname dmesg date poweroff reboot sleep \
+           grep head tail wc test true false env expr seq sync rm cp mv; do
+    ln -sf busybox "$root/bin/$app"
+done
+cp "$here/init" "$root/init"
+chmod 755 "$root/init"
+(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -9) > "$out/initramfs.cpio.gz"
+echo "build-guest: $kpkg -> $out/bzImage, $out/initramfs.cpio.gz"
