@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bios/linux_boot.h"
 #include "cpu/cpu.h"
 #include "frontend/pc.h"
 #include "hw/debugcon.h"
@@ -160,6 +161,18 @@ static void pc_init_devices(PC *pc)
     }
 }
 
+/* Direct kernel boot: the CPU starts at the kernel's 32-bit entry, no BIOS. */
+static void pc_load_kernel(PC *pc)
+{
+    const PopekOptions *o = pc->opts;
+    BootConfig cfg = {o->kernel, o->initrd, o->append, o->ram_bytes, 0};
+    char err[512];
+    if (!linux_boot_load(&pc->phys, &pc->cpu, &cfg, err, sizeof(err))) {
+        fprintf(stderr, "popek: %s\n", err);
+        exit(1);
+    }
+}
+
 void pc_init(PC *pc, const PopekOptions *opts)
 {
     memset(pc, 0, sizeof(*pc));
@@ -189,9 +202,7 @@ void pc_init(PC *pc, const PopekOptions *opts)
         load_bios(pc, opts->bios);
     }
     if (opts->kernel) {
-        fprintf(stderr, "popek: -kernel '%s': direct kernel boot is not available in this build\n",
-                opts->kernel);
-        exit(1);
+        pc_load_kernel(pc);
     }
 }
 
@@ -205,6 +216,9 @@ void pc_reset(PC *pc)
     i8042_reset(d->kbd);
     cpu_reset(&pc->cpu);
     machine_set_a20(pc, true);
+    if (pc->opts->kernel) {
+        pc_load_kernel(pc); /* a reboot boots the same kernel again, as QEMU does */
+    }
 }
 
 /* Feed host input to COM1 without blocking. */
