@@ -17,14 +17,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bios/acpi.h"
 #include "bios/linux_boot.h"
 #include "cpu/cpu.h"
 #include "frontend/pc.h"
+#include "hw/acpi_pm.h"
 #include "hw/debugcon.h"
 #include "hw/debugexit.h"
 #include "hw/i8042.h"
 #include "hw/irq.h"
+#include "hw/pci.h"
 #include "hw/pic.h"
+#include "hw/piix.h"
 #include "hw/pit.h"
 #include "hw/port92.h"
 #include "hw/rtc.h"
@@ -33,6 +37,10 @@
 
 struct PCDevices {
     PICState *pic;
+    PCIBus *pci;
+    I440FXState *i440fx;
+    PIIX3State *piix3;
+    AcpiPMState *acpi;
     PITState *pit;
     RTCState *rtc;
     UARTState *com1;
@@ -62,14 +70,36 @@ static int cpu_irq_ack(void *opaque)
     return pic_ack(pc->dev->pic);
 }
 
-static void machine_set_a20(void *opaque, bool on)
+/* A20 is enabled when either gate is open: the i8042 output port or port 92h. */
+static void machine_update_a20(PC *pc)
 {
-    PC *pc = opaque;
-    uint32_t mask = on ? 0xffffffffu : 0xffefffffu;
+    uint32_t mask = (pc->a20_kbd || pc->a20_port92) ? 0xffffffffu : 0xffefffffu;
     if (pc->cpu.a20_mask != mask) {
         pc->cpu.a20_mask = mask;
         tlb_flush_all(&pc->cpu);
     }
+}
+
+static void machine_set_a20_kbd(void *opaque, bool on)
+{
+    PC *pc = opaque;
+    pc->a20_kbd = on;
+    machine_update_a20(pc);
+}
+
+static void machine_set_a20_port92(void *opaque, bool on)
+{
+    PC *pc = opaque;
+    pc->a20_port92 = on;
+    machine_update_a20(pc);
+}
+
+static void machine_poweroff(void *opaque)
+{
+    PC *pc = opaque;
+    pc->exit_requested = true;
+    pc->exit_status = 0;
+    cpu_set_interrupt(&pc->cpu, CPU_INTERRUPT_EXIT);
 }
 
 static void machine_reset_request(void *opaque)
@@ -148,9 +178,19 @@ static void pc_init_devices(PC *pc)
     pc->stdin_fd = pc->serial_out.is_stdio ? STDIN_FILENO : -1;
     d->com1 = uart_new(&pc->io, 0x3f8, &pc->timers, pic_input(d->pic, 4), &pc->serial_out.backend);
 
-    I8042Callbacks kcb = {pc, machine_reset_request, machine_set_a20};
+    I8042Callbacks kcb = {pc, machine_reset_request, machine_set_a20_kbd};
     d->kbd = i8042_new(&pc->io, pic_input(d->pic, 1), pic_input(d->pic, 12), &kcb);
-    d->port92 = port92_new(&pc->io, machine_set_a20, machine_reset_request, pc);
+    d->port92 = port92_new(&pc->io, machine_set_a20_port92, machine_reset_request, pc);
+
+    IRQ isa_irqs[16];
+    for (int i = 0; i < 16; i++) {
+        isa_irqs[i] = pic_input(d->pic, i);
+    }
+    d->pci = pci_bus_new(&pc->io);
+    d->i440fx = i440fx_new(d->pci, NULL, pc);
+    d->piix3 = piix3_new(d->pci, &pc->io, isa_irqs, machine_reset_request, pc);
+    d->acpi = acpi_pm_new(&pc->io, &pc->timers, pic_input(d->pic, ACPI_PM_SCI_IRQ),
+                          machine_poweroff, pc);
     if (o->debug_exit) {
         d->debug_exit = debugexit_new(&pc->io, o->debug_exit_base, o->debug_exit_size,
                                       machine_debug_exit, pc);
@@ -165,7 +205,8 @@ static void pc_init_devices(PC *pc)
 static void pc_load_kernel(PC *pc)
 {
     const PopekOptions *o = pc->opts;
-    BootConfig cfg = {o->kernel, o->initrd, o->append, o->ram_bytes, 0};
+    uint32_t rsdp = acpi_build_tables(&pc->phys, BOOT_ACPI_ADDR);
+    BootConfig cfg = {o->kernel, o->initrd, o->append, o->ram_bytes, rsdp};
     char err[512];
     if (!linux_boot_load(&pc->phys, &pc->cpu, &cfg, err, sizeof(err))) {
         fprintf(stderr, "popek: %s\n", err);
@@ -195,6 +236,7 @@ void pc_init(PC *pc, const PopekOptions *opts)
         timerlist_init(&pc->timers);
     }
     pc->dev = calloc(1, sizeof(*pc->dev));
+    pc->a20_kbd = true;
     pc_init_devices(pc);
     pc->cpu.hooks.opaque = pc;
     pc->cpu.hooks.irq_ack = cpu_irq_ack;
@@ -214,8 +256,13 @@ void pc_reset(PC *pc)
     pit_reset(d->pit);
     uart_reset(d->com1);
     i8042_reset(d->kbd);
+    i440fx_reset(d->i440fx);
+    piix3_reset(d->piix3);
+    acpi_pm_reset(d->acpi);
+    port92_reset(d->port92);
     cpu_reset(&pc->cpu);
-    machine_set_a20(pc, true);
+    pc->a20_kbd = true; /* the i8042's output port resets with A20 enabled */
+    machine_update_a20(pc);
     if (pc->opts->kernel) {
         pc_load_kernel(pc); /* a reboot boots the same kernel again, as QEMU does */
     }
@@ -318,6 +365,10 @@ void pc_destroy(PC *pc)
     if (d->debugcon) {
         debugcon_free(d->debugcon);
     }
+    acpi_pm_free(d->acpi);
+    piix3_free(d->piix3);
+    i440fx_free(d->i440fx);
+    pci_bus_free(d->pci);
     port92_free(d->port92);
     i8042_free(d->kbd);
     uart_free(d->com1);

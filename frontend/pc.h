@@ -26,6 +26,8 @@ typedef struct PC {
     bool exit_requested;   /* isa-debug-exit, power-off, or -no-reboot reset */
     int exit_status;       /* popek's exit status once exit_requested */
     bool reset_requested;  /* i8042, port 0x92, 0xCF9 */
+    bool a20_kbd;          /* A20 gate of the i8042 output port */
+    bool a20_port92;       /* A20 gate of system control port A */
     int stdin_fd;          /* serial input source, -1 for none */
 } PC;
 
