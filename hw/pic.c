@@ -12,15 +12,19 @@
  * IRR on its rising edge and keeps it after the line falls, so that an
  * irq_pulse() from a device is never lost; a level-triggered IR's IRR bit
  * follows the line.  The slave's INT output is wired to the master's IR2 and
- * re-evaluated after every change.
+ * re-evaluated after every change.  IR2 is edge triggered as on the AT, so
+ * the master keeps a cascade request the slave withdrew before INTA; the
+ * slave then answers with its IR7 vector (a spurious IRQ15) and the master's
+ * IR2 stays in service until the OS sends it an EOI, as Linux and Windows
+ * expect.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "hw/pic.h"
 
-#define PIC_MASTER 0
-#define PIC_SLAVE 1
+#define PIC_MASTER     0
+#define PIC_SLAVE      1
 #define PIC_CASCADE_IR 2
 
 /* PIIX3 ELCR: IRQ 0, 1, 2, 8 and 13 are edge-only (PIIX3 4.1.10/4.1.11). */
@@ -28,32 +32,32 @@
 #define PIC_ELCR2_MASK 0xde
 
 typedef struct PICChip {
-    uint8_t irr;           /* interrupt request register */
-    uint8_t imr;           /* interrupt mask register (OCW1) */
-    uint8_t isr;           /* in-service register */
-    uint8_t input;         /* current level of the IR0-7 pins */
-    uint8_t elcr;          /* PIIX edge/level control, 1 = level */
-    uint8_t elcr_mask;     /* ELCR bits that exist on this chip */
-    uint8_t vector_base;   /* ICW2 T7-T3: vector of IR0 */
-    uint8_t icw3;          /* master: IRs with a slave; slave: its ID */
-    uint8_t highest_ir;    /* IR with the highest priority (rotation) */
-    uint8_t init_step;     /* 0 = operational; 2, 3, 4 = next ICW expected */
-    bool need_icw4;        /* ICW1 IC4 */
-    bool single;           /* ICW1 SNGL: no cascade, no ICW3 */
-    bool ltim;             /* ICW1 LTIM: every IR level triggered */
-    bool auto_eoi;         /* ICW4 AEOI */
-    bool sfnm;             /* ICW4 special fully nested mode */
-    bool rotate_on_aeoi;   /* OCW2 R=1 SL=0 EOI=0 */
-    bool special_mask;     /* OCW3 ESMM/SMM */
-    bool read_isr;         /* OCW3 RR/RIS: port A0=0 reads ISR, else IRR */
-    bool poll;             /* OCW3 P: next read is a poll */
+    uint8_t irr;         /* interrupt request register */
+    uint8_t imr;         /* interrupt mask register (OCW1) */
+    uint8_t isr;         /* in-service register */
+    uint8_t input;       /* current level of the IR0-7 pins */
+    uint8_t elcr;        /* PIIX edge/level control, 1 = level */
+    uint8_t elcr_mask;   /* ELCR bits that exist on this chip */
+    uint8_t vector_base; /* ICW2 T7-T3: vector of IR0 */
+    uint8_t icw3;        /* master: IRs with a slave; slave: its ID */
+    uint8_t highest_ir;  /* IR with the highest priority (rotation) */
+    uint8_t init_step;   /* 0 = operational; 2, 3, 4 = next ICW expected */
+    bool need_icw4;      /* ICW1 IC4 */
+    bool single;         /* ICW1 SNGL: no cascade, no ICW3 */
+    bool ltim;           /* ICW1 LTIM: every IR level triggered */
+    bool auto_eoi;       /* ICW4 AEOI */
+    bool sfnm;           /* ICW4 special fully nested mode */
+    bool rotate_on_aeoi; /* OCW2 R=1 SL=0 EOI=0 */
+    bool special_mask;   /* OCW3 ESMM/SMM */
+    bool read_isr;       /* OCW3 RR/RIS: port A0=0 reads ISR, else IRR */
+    bool poll;           /* OCW3 P: next read is a poll */
 } PICChip;
 
 struct PICState {
-    PICChip chip[2];       /* [0] master (0x20), [1] slave (0xA0) */
+    PICChip chip[2]; /* [0] master (0x20), [1] slave (0xA0) */
     IOPortMap *io;
-    IRQ cpu_intr;          /* the CPU's INTR pin */
-    bool intr_level;       /* last level driven on cpu_intr */
+    IRQ cpu_intr;    /* the CPU's INTR pin */
+    bool intr_level; /* last level driven on cpu_intr */
 };
 
 static uint8_t pic_level_mask(const PICChip *c)
@@ -274,12 +278,8 @@ static void pic_write_ocw2(PICChip *c, uint8_t value)
     int level = value & 7;
     int ir;
     switch (value >> 5) {
-    case 0: /* clear rotate in AEOI mode */
-        c->rotate_on_aeoi = false;
-        break;
-    case 4: /* set rotate in AEOI mode */
-        c->rotate_on_aeoi = true;
-        break;
+    case 0: /* clear rotate in AEOI mode */ c->rotate_on_aeoi = false; break;
+    case 4: /* set rotate in AEOI mode */ c->rotate_on_aeoi = true; break;
     case 1: /* non-specific EOI */
     case 5: /* rotate on non-specific EOI */
         ir = pic_eoi_target(c);
@@ -290,18 +290,13 @@ static void pic_write_ocw2(PICChip *c, uint8_t value)
             }
         }
         break;
-    case 3: /* specific EOI */
-        c->isr &= ~(1u << level);
-        break;
+    case 3: /* specific EOI */ c->isr &= ~(1u << level); break;
     case 7: /* rotate on specific EOI */
         c->isr &= ~(1u << level);
         c->highest_ir = (level + 1) & 7;
         break;
-    case 6: /* set priority: 'level' becomes the lowest */
-        c->highest_ir = (level + 1) & 7;
-        break;
-    default: /* 2: no operation */
-        break;
+    case 6: /* set priority: 'level' becomes the lowest */ c->highest_ir = (level + 1) & 7; break;
+    default: /* 2: no operation */ break;
     }
 }
 

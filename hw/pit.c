@@ -27,36 +27,36 @@
  * up as counter 1 in mode 2 with count 18: every 15.085 us. */
 #define PIT_REFRESH_TICKS 18
 
-#define PORT61_GATE2 0x01
-#define PORT61_SPEAKER 0x02
+#define PORT61_GATE2    0x01
+#define PORT61_SPEAKER  0x02
 #define PORT61_WRITABLE 0x0f
-#define PORT61_REFRESH 0x10
-#define PORT61_OUT2 0x20
+#define PORT61_REFRESH  0x10
+#define PORT61_OUT2     0x20
 
 typedef struct PITSegment {
-    int64_t start;         /* CLK tick at which the CE was loaded */
-    uint32_t count;        /* initial count: 1-65536, or 1-10000 in BCD */
-    bool start_low;        /* mode 3: sequence begins with the low half */
+    int64_t start;  /* CLK tick at which the CE was loaded */
+    uint32_t count; /* initial count: 1-65536, or 1-10000 in BCD */
+    bool start_low; /* mode 3: sequence begins with the low half */
 } PITSegment;
 
 typedef struct PITCounter {
-    uint8_t ctrl;          /* control word bits 5-0 (RW, M, BCD) for status */
-    int mode;              /* 0-5; modes 6 and 7 are 2 and 3 */
-    int rw;                /* 1 LSB only, 2 MSB only, 3 LSB then MSB */
-    bool bcd;              /* four-decade BCD counting */
-    bool gate;             /* GATE input level */
-    uint32_t cr;           /* count register: last complete initial count */
-    bool has_count;        /* cr was written since the control word */
-    bool write_msb_next;   /* rw 3: the LSB was written, MSB expected */
-    uint8_t write_lsb;     /* rw 3: the LSB waiting for its MSB */
-    bool read_msb_next;    /* rw 3: next unlatched read returns the MSB */
-    int latch_bytes;       /* latched count bytes still unread */
-    uint16_t latch_value;  /* latched count, as read */
-    bool status_latched;   /* a read-back status byte is waiting */
-    uint8_t status;        /* the latched status byte */
-    bool loaded;           /* seg (and prev) describe the CE */
-    PITSegment seg;        /* sequence in force from seg.start */
-    PITSegment prev;       /* sequence in force before seg.start */
+    uint8_t ctrl;         /* control word bits 5-0 (RW, M, BCD) for status */
+    int mode;             /* 0-5; modes 6 and 7 are 2 and 3 */
+    int rw;               /* 1 LSB only, 2 MSB only, 3 LSB then MSB */
+    bool bcd;             /* four-decade BCD counting */
+    bool gate;            /* GATE input level */
+    uint32_t cr;          /* count register: last complete initial count */
+    bool has_count;       /* cr was written since the control word */
+    bool write_msb_next;  /* rw 3: the LSB was written, MSB expected */
+    uint8_t write_lsb;    /* rw 3: the LSB waiting for its MSB */
+    bool read_msb_next;   /* rw 3: next unlatched read returns the MSB */
+    int latch_bytes;      /* latched count bytes still unread */
+    uint16_t latch_value; /* latched count, as read */
+    bool status_latched;  /* a read-back status byte is waiting */
+    uint8_t status;       /* the latched status byte */
+    bool loaded;          /* seg (and prev) describe the CE */
+    PITSegment seg;       /* sequence in force from seg.start */
+    PITSegment prev;      /* sequence in force before seg.start */
     bool has_prev;
     uint32_t held_value;   /* CE when not loaded or before the first load */
     bool held_out;         /* OUT when not loaded or before the first load */
@@ -70,11 +70,11 @@ struct PITState {
     PITCounter counter[3];
     IOPortMap *io;
     TimerList *tl;
-    Timer irq_timer;       /* next OUT transition of counter 0 */
+    Timer irq_timer; /* next OUT transition of counter 0 */
     IRQ irq0;
-    bool irq_level;        /* level driven on irq0 */
-    int64_t irq_tick;      /* tick up to which irq0 reflects OUT0 */
-    uint8_t port61;        /* port 0x61 bits 3-0 as written */
+    bool irq_level;   /* level driven on irq0 */
+    int64_t irq_tick; /* tick up to which irq0 reflects OUT0 */
+    uint8_t port61;   /* port 0x61 bits 3-0 as written */
 };
 
 static int64_t pit_tick_now(const PITState *s)
@@ -118,8 +118,8 @@ static void pit_mode3_halves(uint32_t n, uint32_t *high, uint32_t *low)
 }
 
 /* Value and OUT of sequence g at tick >= g->start. */
-static void pit_seg_eval(const PITCounter *c, const PITSegment *g, int64_t tick,
-                         uint32_t *value, bool *out)
+static void pit_seg_eval(const PITCounter *c, const PITSegment *g, int64_t tick, uint32_t *value,
+                         bool *out)
 {
     uint64_t d = (uint64_t)(tick - g->start);
     uint32_t n = g->count;
@@ -168,8 +168,7 @@ static int64_t pit_seg_next_change(const PITCounter *c, const PITSegment *g, int
 
     switch (c->mode) {
     case 0:
-    case 1:
-        return d < n ? g->start + n : PIT_NEVER;
+    case 1: return d < n ? g->start + n : PIT_NEVER;
     case 4:
     case 5:
         if (d < n) {
@@ -513,12 +512,8 @@ static uint8_t pit_read_counter(PITCounter *c, int64_t t)
 static void pit_write_counter(PITCounter *c, int64_t t, uint8_t value)
 {
     switch (c->rw) {
-    case 1:
-        pit_load_count(c, t, value);
-        break;
-    case 2:
-        pit_load_count(c, t, value << 8);
-        break;
+    case 1: pit_load_count(c, t, value); break;
+    case 2: pit_load_count(c, t, value << 8); break;
     default:
         if (!c->write_msb_next) {
             c->write_lsb = value;
@@ -625,7 +620,10 @@ void pit_reset(PITState *s)
         *c = (PITCounter){0};
         /* Gates 0 and 1 are tied high; gate 2 follows port 0x61 bit 0. */
         c->gate = i != 2;
-        pit_write_control(c, t, 0x30);
+        /* The 8254 powers up with mode, count and OUT undefined.  Mode 3
+         * with no count keeps OUT high and idle, so the BIOS programming
+         * mode 2 or 3 (the usual tick) causes no edge on IRQ0. */
+        pit_write_control(c, t, 0x36);
     }
     s->port61 = 0;
     s->irq_tick = t;

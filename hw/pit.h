@@ -23,7 +23,8 @@ typedef struct PITState PITState;
 
 PITState *pit_new(IOPortMap *io, TimerList *tl, IRQ irq0);
 void pit_free(PITState *s);
-/* Power-on: counters stopped in mode 0 until programmed, port 0x61 = 0. */
+/* Power-on: counters idle (mode 3, no count, OUT high) until programmed,
+ * port 0x61 = 0. */
 void pit_reset(PITState *s);
 
 /* Current level of a counter's OUT pin (channel 0-2). */

@@ -30,65 +30,65 @@
 
 #include "hw/rtc.h"
 
-#define RTC_HZ 32768
+#define RTC_HZ             32768
 #define RTC_CYCLES_PER_SEC RTC_HZ
-#define RTC_UIP_CYCLES 8 /* 244 us */
-#define RTC_SECS_PER_DAY 86400
-#define RTC_CMOS_SIZE 128
+#define RTC_UIP_CYCLES     8 /* 244 us */
+#define RTC_SECS_PER_DAY   86400
+#define RTC_CMOS_SIZE      128
 
-#define RTC_SECONDS 0x00
+#define RTC_SECONDS       0x00
 #define RTC_SECONDS_ALARM 0x01
-#define RTC_MINUTES 0x02
+#define RTC_MINUTES       0x02
 #define RTC_MINUTES_ALARM 0x03
-#define RTC_HOURS 0x04
-#define RTC_HOURS_ALARM 0x05
-#define RTC_DAY_OF_WEEK 0x06
-#define RTC_DAY_OF_MONTH 0x07
-#define RTC_MONTH 0x08
-#define RTC_YEAR 0x09
-#define RTC_REG_A 0x0a
-#define RTC_REG_B 0x0b
-#define RTC_REG_C 0x0c
-#define RTC_REG_D 0x0d
-#define RTC_CENTURY 0x32
+#define RTC_HOURS         0x04
+#define RTC_HOURS_ALARM   0x05
+#define RTC_DAY_OF_WEEK   0x06
+#define RTC_DAY_OF_MONTH  0x07
+#define RTC_MONTH         0x08
+#define RTC_YEAR          0x09
+#define RTC_REG_A         0x0a
+#define RTC_REG_B         0x0b
+#define RTC_REG_C         0x0c
+#define RTC_REG_D         0x0d
+#define RTC_CENTURY       0x32
 
-#define REG_A_UIP 0x80
-#define REG_A_DV 0x70
-#define REG_A_DV_32K 0x20
-#define REG_A_RS 0x0f
-#define REG_B_SET 0x80
-#define REG_B_PIE 0x40
-#define REG_B_AIE 0x20
-#define REG_B_UIE 0x10
-#define REG_B_SQWE 0x08
+#define REG_A_UIP       0x80
+#define REG_A_DV        0x70
+#define REG_A_DV_32K    0x20
+#define REG_A_RS        0x0f
+#define REG_B_SET       0x80
+#define REG_B_PIE       0x40
+#define REG_B_AIE       0x20
+#define REG_B_UIE       0x10
+#define REG_B_SQWE      0x08
 #define REG_B_DM_BINARY 0x04
-#define REG_B_24H 0x02
-#define REG_C_IRQF 0x80
-#define REG_C_PF 0x40
-#define REG_C_AF 0x20
-#define REG_C_UF 0x10
-#define REG_D_VRT 0x80
+#define REG_B_24H       0x02
+#define REG_C_IRQF      0x80
+#define REG_C_PF        0x40
+#define REG_C_AF        0x20
+#define REG_C_UF        0x10
+#define REG_D_VRT       0x80
 
 /* An alarm byte with its two top bits set matches every value. */
 #define RTC_ALARM_DONT_CARE 0xc0
 
 #define CMOS_CHECKSUM_FIRST 0x10
-#define CMOS_CHECKSUM_LAST 0x2d
-#define CMOS_CHECKSUM_HI 0x2e
-#define CMOS_CHECKSUM_LO 0x2f
+#define CMOS_CHECKSUM_LAST  0x2d
+#define CMOS_CHECKSUM_HI    0x2e
+#define CMOS_CHECKSUM_LO    0x2f
 
 struct RTCState {
     uint8_t cmos[RTC_CMOS_SIZE]; /* registers and RAM; time bytes valid while frozen */
-    uint8_t index;         /* port 0x70 bits 6-0 */
-    bool nmi_masked;       /* port 0x70 bit 7 */
-    bool frozen;           /* updates inhibited: cmos[] time bytes are the clock */
-    int64_t phase_ns;      /* virtual ns of divider cycle 0 */
-    int64_t sec_offset;    /* clock seconds at divider cycle 0 */
-    int64_t flags_ns;      /* register C reflects events up to this time */
+    uint8_t index;               /* port 0x70 bits 6-0 */
+    bool nmi_masked;             /* port 0x70 bit 7 */
+    bool frozen;                 /* updates inhibited: cmos[] time bytes are the clock */
+    int64_t phase_ns;            /* virtual ns of divider cycle 0 */
+    int64_t sec_offset;          /* clock seconds at divider cycle 0 */
+    int64_t flags_ns;            /* register C reflects events up to this time */
     IOPortMap *io;
     TimerList *tl;
-    Timer timer;           /* next event that would set IRQF */
-    IRQ irq;               /* IRQ8 */
+    Timer timer; /* next event that would set IRQF */
+    IRQ irq;     /* IRQ8 */
 };
 
 static int64_t rtc_floor_div(int64_t a, int64_t b)
@@ -231,14 +231,20 @@ static int64_t rtc_image_seconds(const RTCState *s)
            rtc_decode(s, s->cmos[RTC_MINUTES]) * 60 + rtc_decode(s, s->cmos[RTC_SECONDS]);
 }
 
+/* Make the time in the registers the clock's time at 'ns'; the next update
+ * comes at the divider's next second boundary. */
+static void rtc_clock_from_image(RTCState *s, int64_t ns)
+{
+    s->sec_offset = rtc_image_seconds(s) - rtc_floor_div(rtc_cycles(s, ns), RTC_CYCLES_PER_SEC);
+}
+
 /* Re-evaluate whether updates run; when they resume, the clock continues
- * from the registers at the divider's next second boundary. */
+ * from the registers. */
 static void rtc_refresh_frozen(RTCState *s, int64_t ns)
 {
     bool run = rtc_updates_enabled(s);
     if (s->frozen && run) {
-        s->sec_offset =
-            rtc_image_seconds(s) - rtc_floor_div(rtc_cycles(s, ns), RTC_CYCLES_PER_SEC);
+        rtc_clock_from_image(s, ns);
     }
     s->frozen = !run;
 }
@@ -373,10 +379,8 @@ static bool rtc_is_time_register(int index)
     case RTC_DAY_OF_MONTH:
     case RTC_MONTH:
     case RTC_YEAR:
-    case RTC_CENTURY:
-        return true;
-    default:
-        return false;
+    case RTC_CENTURY: return true;
+    default: return false;
     }
 }
 
@@ -411,10 +415,8 @@ static uint8_t rtc_read_register(RTCState *s, int index, bool clear_c)
         }
         return value;
     }
-    case RTC_REG_D:
-        return REG_D_VRT; /* the battery is always good */
-    default:
-        return s->cmos[index];
+    case RTC_REG_D: return REG_D_VRT; /* the battery is always good */
+    default: return s->cmos[index];
     }
 }
 
@@ -429,8 +431,7 @@ static void rtc_write_register(RTCState *s, int index, uint8_t value)
             /* A running clock takes the new field from the next update on. */
             rtc_store_time(s, now);
             s->cmos[index] = value;
-            s->frozen = true;
-            rtc_refresh_frozen(s, now);
+            rtc_clock_from_image(s, now);
         }
         rtc_arm(s);
         return;
@@ -457,7 +458,7 @@ static void rtc_write_register(RTCState *s, int index, uint8_t value)
         if (!s->frozen) {
             rtc_store_time(s, now);
         }
-        if (value & REG_B_SET) {
+        if ((value & REG_B_SET) && !(s->cmos[RTC_REG_B] & REG_B_SET)) {
             /* SET going high clears UIE ("Register B", UIE). */
             value &= ~REG_B_UIE;
         }
@@ -467,8 +468,7 @@ static void rtc_write_register(RTCState *s, int index, uint8_t value)
         rtc_arm(s);
         break;
     case RTC_REG_C:
-    case RTC_REG_D:
-        break; /* read-only */
+    case RTC_REG_D: break; /* read-only */
     case RTC_SECONDS_ALARM:
     case RTC_MINUTES_ALARM:
     case RTC_HOURS_ALARM:
@@ -476,9 +476,7 @@ static void rtc_write_register(RTCState *s, int index, uint8_t value)
         s->cmos[index] = value;
         rtc_arm(s);
         break;
-    default:
-        s->cmos[index] = value;
-        break;
+    default: s->cmos[index] = value; break;
     }
 }
 

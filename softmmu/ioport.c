@@ -17,7 +17,7 @@
 
 #include "softmmu/ioport.h"
 
-#define IOPORT_COUNT 65536u
+#define IOPORT_COUNT        65536u
 #define IOPORT_MAX_HANDLERS 256
 
 /* All-ones value of an access of 'size' bytes: what a floating bus reads. */
@@ -75,8 +75,8 @@ static int ioport_find_slot(IOPortMap *map, uint8_t sizes, IOPortRead read, IOPo
 {
     for (int i = 1; i < IOPORT_MAX_HANDLERS; i++) {
         const IOPortHandler *h = &map->handlers[i];
-        if (!ioport_slot_free(h) && h->read == read && h->write == write &&
-            h->opaque == opaque && h->sizes == sizes) {
+        if (!ioport_slot_free(h) && h->read == read && h->write == write && h->opaque == opaque &&
+            h->sizes == sizes) {
             return i;
         }
     }
@@ -94,8 +94,8 @@ static int ioport_find_slot(IOPortMap *map, uint8_t sizes, IOPortRead read, IOPo
     return 0;
 }
 
-int ioport_register(IOPortMap *map, uint16_t base, uint32_t count, uint8_t sizes,
-                    IOPortRead read, IOPortWrite write, void *opaque)
+int ioport_register(IOPortMap *map, uint16_t base, uint32_t count, uint8_t sizes, IOPortRead read,
+                    IOPortWrite write, void *opaque)
 {
     sizes &= 1 | 2 | 4;
     if (count == 0 || base + count > IOPORT_COUNT || sizes == 0) {

@@ -28,7 +28,7 @@ typedef void (*IOPortObserver)(void *opaque, uint16_t port, uint32_t value, int 
 typedef struct IOPortMap {
     uint16_t owner[65536];          /* index into handlers, 0 = unclaimed */
     IOPortHandler handlers[256];    /* [0] is unused */
-    int nhandlers;
+    int nhandlers;                  /* live entries in handlers[] */
     IOPortObserver observer;
     void *observer_opaque;
 } IOPortMap;
