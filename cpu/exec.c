@@ -117,6 +117,7 @@ void cpu_reset(CPUState *cpu)
     cpu->pending_dr6 = 0;
     cpu->triple_fault = false;
     cpu->tsc_offset = 0;
+    cpu_msr_reset(cpu);
     cpu->interrupt_request &= ~(CPU_INTERRUPT_RESET | CPU_INTERRUPT_NMI);
     fpu_reset(cpu);
     cpu_update_mode(cpu);
