@@ -133,8 +133,7 @@ static inline bool desc_is_tss32(uint64_t desc)
 /* Available (not busy) TSS of either size. */
 static inline bool desc_is_available_tss(uint64_t desc)
 {
-    return desc_is_system_type(desc, SYS_TSS16_AVAIL) ||
-           desc_is_system_type(desc, SYS_TSS32_AVAIL);
+    return desc_is_system_type(desc, SYS_TSS16_AVAIL) || desc_is_system_type(desc, SYS_TSS32_AVAIL);
 }
 
 static inline bool desc_is_busy_tss(uint64_t desc)
@@ -222,6 +221,10 @@ typedef struct PendingStack {
 
 /* A pending stack starting at the current SS:ESP. */
 void pstack_init_current(CPUState *cpu, PendingStack *ps);
+/* A pending stack at a new SS:ESP (from the TSS) for privilege level cpl;
+ * its faults are #SS(ss_sel + ext). */
+void pstack_init_new(PendingStack *ps, uint16_t ss_sel, uint64_t ss_desc, uint32_t esp,
+                     uint32_t cpl, uint32_t ext);
 void pstack_push(CPUState *cpu, PendingStack *ps, int size, uint32_t value);
 uint32_t pstack_pop(CPUState *cpu, PendingStack *ps, int size);
 /* Read at sp + offset without moving sp. */
@@ -231,8 +234,14 @@ uint32_t pstack_esp(const PendingStack *ps, uint32_t old_esp);
 
 /* ---- the TSS (cpu/task.c) ---- */
 
-/* SS:ESP for privilege level dpl from the current TSS; #TS(TR + ext) when
- * the TSS is too short (SDM Vol.3 6.12.1, 7.2.1). */
-void tss_stack_for_cpl(CPUState *cpu, uint32_t dpl, uint32_t ext, uint16_t *ss, uint32_t *esp);
+/*
+ * The stack for privilege level dpl from the current TSS, checked as CALL
+ * through a gate and interrupt delivery check it (SDM Vol.2 CALL,
+ * MORE-PRIVILEGE; Vol.3 6.12.1): TSS long enough (#TS(TR)), selector not
+ * null, RPL and DPL equal dpl, writable data (#TS(SS)), present (#SS(SS)).
+ * ext (0 or 1) is added to every error code.  Returns the SS descriptor.
+ */
+uint64_t tss_inner_stack(CPUState *cpu, uint32_t dpl, uint32_t ext, uint16_t *ss_sel,
+                         uint32_t *esp);
 
 #endif /* CPU_DESC_H */

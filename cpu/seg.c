@@ -183,15 +183,11 @@ void seg_load(CPUState *cpu, int seg, uint16_t selector)
         return;
     }
     switch (seg) {
-    case SEG_SS:
-        seg_load_ss(cpu, selector);
-        break;
+    case SEG_SS: seg_load_ss(cpu, selector); break;
     case SEG_CS:
         /* CS changes only through far transfers: MOV CS is #UD (SDM Vol.2 MOV). */
         cpu_raise_exception(cpu, EXC_UD);
-    default:
-        seg_load_data(cpu, seg, selector);
-        break;
+    default: seg_load_data(cpu, seg, selector); break;
     }
 }
 
@@ -221,6 +217,15 @@ void pstack_init_current(CPUState *cpu, PendingStack *ps)
     ps->sp = cpu->regs[R_ESP];
     ps->mmu_idx = (int)cpu->mmu_idx;
     ps->fault_code = 0;
+}
+
+void pstack_init_new(PendingStack *ps, uint16_t ss_sel, uint64_t ss_desc, uint32_t esp,
+                     uint32_t cpl, uint32_t ext)
+{
+    seg_cache_from_descriptor(&ps->ss, ss_sel, ss_desc);
+    ps->sp = esp;
+    ps->mmu_idx = mmu_idx_for_cpl(cpl);
+    ps->fault_code = sel_error(ss_sel) | ext;
 }
 
 static uint32_t pstack_mask(const PendingStack *ps)

@@ -42,8 +42,10 @@ static const char cpuid_brand[48] = "popek virtual CPU";
 uint32_t cpu_cpuid_features(const CPUState *cpu)
 {
     /* Not reported: PAE, MCE/MCA (no machine-check architecture), APIC,
-     * PSE-36, CLFSH, MMX, SSE, SSE2: none is implemented. */
-    return CPUID_FPU | CPUID_VME | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8 |
+     * PSE-36, CLFSH, MMX, SSE, SSE2: none is implemented.  Nor VME (the
+     * interrupt redirection bitmap is not implemented in interrupt delivery)
+     * or DE (I/O breakpoints are not checked by IN/OUT). */
+    return CPUID_FPU | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8 |
            CPUID_SEP | CPUID_MTRR | CPUID_PGE | CPUID_CMOV | CPUID_PAT | CPUID_FXSR;
 }
 
