@@ -261,7 +261,8 @@ void pc_reset(PC *pc)
     acpi_pm_reset(d->acpi);
     port92_reset(d->port92);
     cpu_reset(&pc->cpu);
-    pc->a20_kbd = true; /* the i8042's output port resets with A20 enabled */
+    pc->a20_kbd = true;     /* the i8042's output port resets with A20 enabled */
+    pc->a20_port92 = false; /* port 92h resets to 0 */
     machine_update_a20(pc);
     if (pc->opts->kernel) {
         pc_load_kernel(pc); /* a reboot boots the same kernel again, as QEMU does */

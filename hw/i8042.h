@@ -13,6 +13,7 @@
 #include <stdbool.h>
 
 #include "hw/irq.h"
+#include "hw/ps2.h"
 #include "softmmu/ioport.h"
 
 #define I8042_DATA_PORT   0x60
@@ -29,35 +30,18 @@
 #define I8042_STR_PARITY  0x80 /* parity error (never: 0) */
 
 /* Command byte (controller RAM byte 0) bits. */
-#define I8042_CTR_KBDINT  0x01 /* IRQ1 on keyboard data */
-#define I8042_CTR_AUXINT  0x02 /* IRQ12 on mouse data */
-#define I8042_CTR_SYS     0x04 /* copied to the status SYS flag */
-#define I8042_CTR_KBDDIS  0x10 /* keyboard clock held low: its bytes wait */
-#define I8042_CTR_AUXDIS  0x20 /* mouse clock held low */
-#define I8042_CTR_XLATE   0x40 /* translate set 2 to set 1 */
+#define I8042_CTR_KBDINT 0x01 /* IRQ1 on keyboard data */
+#define I8042_CTR_AUXINT 0x02 /* IRQ12 on mouse data */
+#define I8042_CTR_SYS    0x04 /* copied to the status SYS flag */
+#define I8042_CTR_KBDDIS 0x10 /* keyboard clock held low: its bytes wait */
+#define I8042_CTR_AUXDIS 0x20 /* mouse clock held low */
+#define I8042_CTR_XLATE  0x40 /* translate set 2 to set 1 */
 
 /* Output port bits (commands 0xD0/0xD1). */
 #define I8042_OUT_RESET   0x01 /* 0 = hold the CPU in reset */
 #define I8042_OUT_A20     0x02
 #define I8042_OUT_KBD_OBF 0x10 /* IRQ1 line */
 #define I8042_OUT_AUX_OBF 0x20 /* IRQ12 line */
-
-/*
- * Key codes for i8042_key_event: the key's scancode set 1 make code, with
- * 0xE000 added for the keys that send an 0xE0 prefix.  Print Screen is
- * I8042_KEY_PRINT (the keyboard adds its fake shifts); Pause has no single
- * set 1 code and is I8042_KEY_PAUSE (make only, as on a real keyboard).
- */
-#define I8042_KEY_E0    0xe000
-#define I8042_KEY_PRINT 0xe037
-#define I8042_KEY_PAUSE 0xe11d
-
-/* Mouse button bits for i8042_mouse_event. */
-#define I8042_BUTTON_LEFT   0x01
-#define I8042_BUTTON_RIGHT  0x02
-#define I8042_BUTTON_MIDDLE 0x04
-#define I8042_BUTTON_4      0x08 /* reported with device ID 4 only */
-#define I8042_BUTTON_5      0x10
 
 typedef struct I8042Callbacks {
     void *opaque;
@@ -76,12 +60,13 @@ void i8042_free(I8042State *s);
  */
 void i8042_reset(I8042State *s);
 
-/* A key went down or up.  Dropped while the keyboard is disabled (0xF5). */
+/* A key went down or up: keycode as in ps2.h (set 1 make code, PS2_KEY_*).
+ * Dropped while the keyboard is disabled (0xF5). */
 void i8042_key_event(I8042State *s, int keycode, bool down);
 /*
  * Mouse motion since the last call in host screen terms: dx > 0 right,
  * dy > 0 down, dz > 0 wheel turned towards the user; buttons is the
- * I8042_BUTTON_* state now.
+ * PS2_BUTTON_* state now.
  */
 void i8042_mouse_event(I8042State *s, int dx, int dy, int dz, int buttons);
 

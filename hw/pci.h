@@ -28,34 +28,34 @@
 #define PCI_FUNC(devfn)       ((devfn) & 0x07)
 
 /* Type 0 header offsets (PCI 2.1, 6.1). */
-#define PCI_VENDOR_ID      0x00
-#define PCI_DEVICE_ID      0x02
-#define PCI_COMMAND        0x04
-#define PCI_STATUS         0x06
-#define PCI_REVISION_ID    0x08
-#define PCI_CLASS_PROG     0x09
-#define PCI_CLASS_DEVICE   0x0a /* subclass at 0x0a, base class at 0x0b */
-#define PCI_CACHE_LINE     0x0c
-#define PCI_LATENCY_TIMER  0x0d
-#define PCI_HEADER_TYPE    0x0e
-#define PCI_BASE_ADDRESS_0 0x10
+#define PCI_VENDOR_ID           0x00
+#define PCI_DEVICE_ID           0x02
+#define PCI_COMMAND             0x04
+#define PCI_STATUS              0x06
+#define PCI_REVISION_ID         0x08
+#define PCI_CLASS_PROG          0x09
+#define PCI_CLASS_DEVICE        0x0a /* subclass at 0x0a, base class at 0x0b */
+#define PCI_CACHE_LINE          0x0c
+#define PCI_LATENCY_TIMER       0x0d
+#define PCI_HEADER_TYPE         0x0e
+#define PCI_BASE_ADDRESS_0      0x10
 #define PCI_SUBSYSTEM_VENDOR_ID 0x2c
-#define PCI_SUBSYSTEM_ID   0x2e
-#define PCI_INTERRUPT_LINE 0x3c
-#define PCI_INTERRUPT_PIN  0x3d
+#define PCI_SUBSYSTEM_ID        0x2e
+#define PCI_INTERRUPT_LINE      0x3c
+#define PCI_INTERRUPT_PIN       0x3d
 
-#define PCI_COMMAND_IO     0x0001
-#define PCI_COMMAND_MEMORY 0x0002
-#define PCI_COMMAND_MASTER 0x0004
-#define PCI_COMMAND_PARITY 0x0040
-#define PCI_COMMAND_SERR   0x0100
+#define PCI_COMMAND_IO           0x0001
+#define PCI_COMMAND_MEMORY       0x0002
+#define PCI_COMMAND_MASTER       0x0004
+#define PCI_COMMAND_PARITY       0x0040
+#define PCI_COMMAND_SERR         0x0100
 #define PCI_COMMAND_INTX_DISABLE 0x0400
 
 #define PCI_HEADER_MULTIFUNCTION 0x80
 
-#define PCI_BAR_IO         0x01 /* BAR bit 0: I/O space */
-#define PCI_NUM_BARS       6
-#define PCI_BAR_UNMAPPED   0xffffffffu /* map callback address: BAR not decoded */
+#define PCI_BAR_IO       0x01 /* BAR bit 0: I/O space */
+#define PCI_NUM_BARS     6
+#define PCI_BAR_UNMAPPED 0xffffffffu /* map callback address: BAR not decoded */
 
 typedef struct PCIBus PCIBus;
 typedef struct PCIDevice PCIDevice;
@@ -92,8 +92,8 @@ int pci_device_devfn(const PCIDevice *dev);
  * for I/O, 16 for memory); memory BARs are 32-bit non-prefetchable.  map may
  * be NULL.
  */
-void pci_register_bar(PCIDevice *dev, int bar, uint32_t size, bool io,
-                      PCIBarMapFunc map, void *opaque);
+void pci_register_bar(PCIDevice *dev, int bar, uint32_t size, bool io, PCIBarMapFunc map,
+                      void *opaque);
 /* Current decoded address of a BAR, or PCI_BAR_UNMAPPED. */
 uint32_t pci_bar_address(const PCIDevice *dev, int bar);
 

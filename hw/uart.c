@@ -26,30 +26,30 @@
 #define UART_MSR_EXTERNAL (UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS)
 
 struct UARTState {
-    IOPortMap *io;           /* where our eight ports are registered */
-    uint16_t base;           /* first port (0x3f8 for COM1) */
-    TimerList *tl;           /* virtual time for the character timeout */
-    Timer timeout_timer;     /* fires four character times after RX activity */
-    IRQ irq;                 /* the ISA IRQ line (IRQ4 for COM1) */
-    CharBackend chr;         /* transmitted bytes go here */
+    IOPortMap *io;       /* where our eight ports are registered */
+    uint16_t base;       /* first port (0x3f8 for COM1) */
+    TimerList *tl;       /* virtual time for the character timeout */
+    Timer timeout_timer; /* fires four character times after RX activity */
+    IRQ irq;             /* the ISA IRQ line (IRQ4 for COM1) */
+    CharBackend chr;     /* transmitted bytes go here */
 
-    uint16_t divisor;        /* DLM:DLL; baud = 115200 / divisor */
-    uint8_t ier;             /* interrupt enable, low four bits only */
-    uint8_t fcr;             /* FIFO control as last written (FE, DMA, ITL) */
-    uint8_t lcr;             /* line control */
-    uint8_t mcr;             /* modem control, low five bits only */
-    uint8_t lsr_errors;      /* sticky LSR error bits (OE); cleared by an LSR read */
-    uint8_t msr;             /* modem status: inputs in 7:4, deltas in 3:0 */
-    uint8_t scr;             /* scratch register */
+    uint16_t divisor;   /* DLM:DLL; baud = 115200 / divisor */
+    uint8_t ier;        /* interrupt enable, low four bits only */
+    uint8_t fcr;        /* FIFO control as last written (FE, DMA, ITL) */
+    uint8_t lcr;        /* line control */
+    uint8_t mcr;        /* modem control, low five bits only */
+    uint8_t lsr_errors; /* sticky LSR error bits (OE); cleared by an LSR read */
+    uint8_t msr;        /* modem status: inputs in 7:4, deltas in 3:0 */
+    uint8_t scr;        /* scratch register */
 
     uint8_t rx_fifo[UART_FIFO_SIZE]; /* receiver FIFO (one slot used without FIFOs) */
-    int rx_head;             /* index of the oldest byte */
-    int rx_count;            /* bytes held */
-    uint8_t rbr_last;        /* last byte read: what an empty RBR returns */
+    int rx_head;                     /* index of the oldest byte */
+    int rx_count;                    /* bytes held */
+    uint8_t rbr_last;                /* last byte read: what an empty RBR returns */
 
-    bool thr_ipending;       /* THR-empty interrupt pending; cleared by IIR read or THR write */
-    bool timeout_ipending;   /* character timeout interrupt pending */
-    int irq_level;           /* level last driven on irq */
+    bool thr_ipending;     /* THR-empty interrupt pending; cleared by IIR read or THR write */
+    bool timeout_ipending; /* character timeout interrupt pending */
+    int irq_level;         /* level last driven on irq */
 };
 
 static bool uart_fifo_enabled(const UARTState *s)
@@ -97,8 +97,8 @@ static int64_t uart_char_time_ns(const UARTState *s)
  * Register": line status, then RX data or timeout, then THRE, then modem status). */
 static uint8_t uart_pending_iir(const UARTState *s)
 {
-    if ((s->ier & UART_IER_ELSI) && (s->lsr_errors & (UART_LSR_OE | UART_LSR_PE | UART_LSR_FE |
-                                                      UART_LSR_BI))) {
+    if ((s->ier & UART_IER_ELSI) &&
+        (s->lsr_errors & (UART_LSR_OE | UART_LSR_PE | UART_LSR_FE | UART_LSR_BI))) {
         return UART_IIR_RLSI;
     }
     if ((s->ier & UART_IER_ERBFI) && s->rx_count > 0 &&
@@ -278,12 +278,8 @@ static uint32_t uart_ioport_read(void *opaque, uint16_t port, int size)
     uint8_t val = 0xff;
 
     switch ((port - s->base) & 7) {
-    case UART_RBR:
-        val = (s->lcr & UART_LCR_DLAB) ? (uint8_t)s->divisor : uart_read_rbr(s);
-        break;
-    case UART_IER:
-        val = (s->lcr & UART_LCR_DLAB) ? (uint8_t)(s->divisor >> 8) : s->ier;
-        break;
+    case UART_RBR: val = (s->lcr & UART_LCR_DLAB) ? (uint8_t)s->divisor : uart_read_rbr(s); break;
+    case UART_IER: val = (s->lcr & UART_LCR_DLAB) ? (uint8_t)(s->divisor >> 8) : s->ier; break;
     case UART_IIR:
         val = uart_pending_iir(s);
         if (val == UART_IIR_THRI) {
@@ -293,12 +289,8 @@ static uint32_t uart_ioport_read(void *opaque, uint16_t port, int size)
             val |= UART_IIR_FIFO;
         }
         break;
-    case UART_LCR:
-        val = s->lcr;
-        break;
-    case UART_MCR:
-        val = s->mcr;
-        break;
+    case UART_LCR: val = s->lcr; break;
+    case UART_MCR: val = s->mcr; break;
     case UART_LSR:
         val = s->lsr_errors | UART_LSR_THRE | UART_LSR_TEMT;
         if (s->rx_count > 0) {
@@ -310,9 +302,7 @@ static uint32_t uart_ioport_read(void *opaque, uint16_t port, int size)
         val = s->msr;
         s->msr &= 0xf0;
         break;
-    case UART_SCR:
-        val = s->scr;
-        break;
+    case UART_SCR: val = s->scr; break;
     }
     uart_update_irq(s);
     return val;
@@ -342,12 +332,8 @@ static void uart_ioport_write(void *opaque, uint16_t port, uint32_t value, int s
             s->ier = val & 0x0f;
         }
         break;
-    case UART_FCR:
-        uart_write_fcr(s, val);
-        break;
-    case UART_LCR:
-        s->lcr = val;
-        break;
+    case UART_FCR: uart_write_fcr(s, val); break;
+    case UART_LCR: s->lcr = val; break;
     case UART_MCR:
         s->mcr = val & 0x1f;
         uart_update_msr(s);
@@ -356,9 +342,7 @@ static void uart_ioport_write(void *opaque, uint16_t port, uint32_t value, int s
     case UART_MSR:
         /* Status registers: writes have no defined effect on a 16550A. */
         break;
-    case UART_SCR:
-        s->scr = val;
-        break;
+    case UART_SCR: s->scr = val; break;
     }
     uart_update_irq(s);
 }

@@ -50,11 +50,11 @@ typedef struct CharBackend {
 #define UART_IIR_CTI    0x0c /* priority 2: character timeout */
 #define UART_IIR_FIFO   0xc0 /* both set while the FIFOs are enabled */
 
-#define UART_FCR_FE      0x01 /* FIFO enable */
-#define UART_FCR_RFR     0x02 /* receiver FIFO reset (self-clearing) */
-#define UART_FCR_XFR     0x04 /* transmitter FIFO reset (self-clearing) */
-#define UART_FCR_DMA     0x08
-#define UART_FCR_ITL     0xc0 /* receiver trigger level: 1, 4, 8, 14 bytes */
+#define UART_FCR_FE  0x01 /* FIFO enable */
+#define UART_FCR_RFR 0x02 /* receiver FIFO reset (self-clearing) */
+#define UART_FCR_XFR 0x04 /* transmitter FIFO reset (self-clearing) */
+#define UART_FCR_DMA 0x08
+#define UART_FCR_ITL 0xc0 /* receiver trigger level: 1, 4, 8, 14 bytes */
 
 #define UART_LCR_WLS   0x03 /* word length minus 5 */
 #define UART_LCR_STB   0x04 /* two stop bits (1.5 with 5-bit words) */
