@@ -196,10 +196,13 @@ void seg_load(CPUState *cpu, int seg, uint16_t selector)
 uint32_t seg_translate_slow(CPUState *cpu, int seg, uint32_t offset, int size, bool write)
 {
     const SegmentCache *sc = &cpu->seg[seg];
-    if (sc->check & SEGCHK_UNUSABLE) {
+    /* Real mode checks only limits: a write through CS works there
+     * (SDM Vol.3 20.1.1: no type or privilege checks in real-address mode). */
+    bool protected_mode = (cpu->hflags & HF_PE) != 0;
+    if (protected_mode && (sc->check & SEGCHK_UNUSABLE)) {
         cpu_raise_exception_err(cpu, EXC_GP, 0);
     }
-    if (sc->check & (write ? SEGCHK_NOWRITE : SEGCHK_NOREAD)) {
+    if (protected_mode && (sc->check & (write ? SEGCHK_NOWRITE : SEGCHK_NOREAD))) {
         cpu_raise_exception_err(cpu, EXC_GP, 0);
     }
     if (!seg_limit_ok(sc, offset, size)) {
