@@ -32,9 +32,9 @@
 #include "softmmu/mmu.h"
 #include "softmmu/phys.h"
 
-#define MMU_PAGE_SIZE 0x1000u
+#define MMU_PAGE_SIZE   0x1000u
 #define MMU_PAGE_OFFSET 0xfffu
-#define MMU_LARGE_PAGE 0x400000u
+#define MMU_LARGE_PAGE  0x400000u
 /* Tag flags that force the access through phys_read()/phys_write(). */
 #define TLB_SLOW_FLAGS (TLB_MMIO | TLB_CODE | TLB_NOTDIRTY)
 
@@ -51,8 +51,7 @@ static noreturn void mmu_page_fault(CPUState *cpu, uint32_t lin, uint32_t error_
  * 11 reads and writes); if so its aligned address, length and whether reads
  * match.  LEN 10 is 8 bytes on the processors that define it.
  */
-static bool mmu_data_bp(const CPUState *cpu, int i, uint32_t *addr, uint32_t *len,
-                        bool *on_read)
+static bool mmu_data_bp(const CPUState *cpu, int i, uint32_t *addr, uint32_t *len, bool *on_read)
 {
     static const uint8_t lengths[4] = {1, 2, 8, 4};
     uint32_t dr7 = cpu->dr[7];
@@ -160,6 +159,8 @@ static uint32_t mmu_fill(CPUState *cpu, TLBEntry *e, uint32_t lin, int access, i
     e->phys = phys_page;
     e->addend = addend;
     e->global = global;
+    uint32_t slot = (lin >> 12) & (TLB_ENTRIES - 1);
+    cpu->tlb.used[mmu_idx][slot / 32] |= 1u << (slot % 32);
     if (page_size == MMU_LARGE_PAGE) {
         uint32_t region = lin >> 22;
         cpu->tlb.large_regions[region / 32] |= 1u << (region % 32);
@@ -195,8 +196,7 @@ static uint32_t mmu_fill(CPUState *cpu, TLBEntry *e, uint32_t lin, int access, i
  * pointer when the access may go straight to memory, else NULL with the
  * physical address in *phys for phys_read()/phys_write().
  */
-static uint8_t *mmu_translate(CPUState *cpu, uint32_t lin, int access, int mmu_idx,
-                              uint32_t *phys)
+static uint8_t *mmu_translate(CPUState *cpu, uint32_t lin, int access, int mmu_idx, uint32_t *phys)
 {
     TLBEntry *e = &cpu->tlb.e[mmu_idx][(lin >> 12) & (TLB_ENTRIES - 1)];
     uint32_t tag = e->tag[access];
@@ -311,6 +311,5 @@ bool mmu_debug_translate(CPUState *cpu, uint32_t lin, uint32_t *phys)
 {
     uint32_t pf_error, page_size;
     bool global;
-    return paging_walk(cpu, lin, ACC_READ, MMU_KERNEL, false, phys, &pf_error, &global,
-                       &page_size);
+    return paging_walk(cpu, lin, ACC_READ, MMU_KERNEL, false, phys, &pf_error, &global, &page_size);
 }

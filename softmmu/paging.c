@@ -19,19 +19,19 @@
 #include "softmmu/phys.h"
 
 /* Paging-structure entry bits (SDM Vol.3 Tables 4-5, 4-6). */
-#define PTE_P   0x001u /* present */
-#define PTE_RW  0x002u /* writes allowed */
-#define PTE_US  0x004u /* user-mode accesses allowed */
-#define PTE_A   0x020u /* accessed */
-#define PTE_D   0x040u /* dirty (PTE, or PDE mapping a 4 MiB page) */
-#define PTE_PS  0x080u /* PDE: maps a 4 MiB page (with CR4.PSE) */
-#define PTE_G   0x100u /* global (with CR4.PGE) */
+#define PTE_P  0x001u /* present */
+#define PTE_RW 0x002u /* writes allowed */
+#define PTE_US 0x004u /* user-mode accesses allowed */
+#define PTE_A  0x020u /* accessed */
+#define PTE_D  0x040u /* dirty (PTE, or PDE mapping a 4 MiB page) */
+#define PTE_PS 0x080u /* PDE: maps a 4 MiB page (with CR4.PSE) */
+#define PTE_G  0x100u /* global (with CR4.PGE) */
 
 #define PDE_4M_FRAME 0xffc00000u
 /* Bits 21:13 of a 4 MiB PDE: PSE-36 address bits we do not implement, so
  * reserved with MAXPHYADDR = 32 (SDM Vol.3 4.3, Table 4-4). */
-#define PDE_4M_RSVD  0x003fe000u
-#define PT_FRAME     0xfffff000u
+#define PDE_4M_RSVD 0x003fe000u
+#define PT_FRAME    0xfffff000u
 
 #define PAGE_4K 0x1000u
 #define PAGE_4M 0x400000u
@@ -48,8 +48,7 @@ static inline uint32_t paging_read_entry(PhysMem *pm, uint32_t paddr)
 }
 
 /* Set Accessed (and Dirty) in an entry the walk used, if not set yet. */
-static inline void paging_update_entry(PhysMem *pm, uint32_t paddr, uint32_t entry,
-                                       uint32_t bits)
+static inline void paging_update_entry(PhysMem *pm, uint32_t paddr, uint32_t entry, uint32_t bits)
 {
     if ((entry & bits) != bits) {
         phys_write(pm, paddr, entry | bits, 4);
@@ -73,8 +72,8 @@ static inline bool paging_allowed(const CPUState *cpu, uint32_t rights, bool wri
     return true;
 }
 
-bool paging_walk(CPUState *cpu, uint32_t lin, int access, int mmu_idx, bool set_ad,
-                 uint32_t *phys, uint32_t *pf_error, bool *global, uint32_t *page_size)
+bool paging_walk(CPUState *cpu, uint32_t lin, int access, int mmu_idx, bool set_ad, uint32_t *phys,
+                 uint32_t *pf_error, bool *global, uint32_t *page_size)
 {
     uint32_t a20 = cpu->a20_mask;
     if (!(cpu->cr0 & CR0_PG)) {

