@@ -91,8 +91,10 @@ typedef struct MooFile {
     MooRegs file_mask;       /* file-wide RMSK (present == 0 when absent) */
     MooTest *tests;
     uint32_t ntests;
+    uint32_t tests_cap;      /* allocated MooTest slots */
     MooRam *ram;             /* all RAM entries of all states */
     uint32_t nram;
+    uint32_t ram_cap;        /* allocated MooRam slots */
 } MooFile;
 
 /*
