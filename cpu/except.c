@@ -328,7 +328,7 @@ void cpu_deliver_exception(CPUState *cpu, int vector, bool has_error, uint32_t e
         error_code = 0;
     }
     if (cpu->hooks.on_exception) {
-        cpu->hooks.on_exception(cpu->hooks.opaque, cpu, vector, error_code, false);
+        cpu->hooks.on_exception(cpu->hooks.observer, cpu, vector, error_code, false);
     }
     /* A fault pushes RF=1 so that IRET back to the faulting instruction
      * does not retrigger its instruction breakpoint (SDM Vol.3 17.3.1.1);

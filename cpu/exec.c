@@ -241,6 +241,9 @@ static void exec_one(CPUState *cpu)
     uint32_t next = cpu->eip + insn.len;
     cpu->next_eip = (cpu->hflags & HF_CS32) ? next : (next & 0xffff);
     cpu->pending_dr6 = 0;
+    if (unlikely(cpu->hooks.on_insn != NULL)) {
+        cpu->hooks.on_insn(cpu->hooks.observer, cpu, &insn);
+    }
     interp_exec_insn(cpu, &insn);
     cpu->eip = cpu->next_eip;
     cpu->icount++;
@@ -284,6 +287,9 @@ static bool take_interrupt(CPUState *cpu)
         cpu->halted = false;
         if (vector < 0) {
             return false; /* the request went away before INTA */
+        }
+        if (cpu->hooks.on_exception) {
+            cpu->hooks.on_exception(cpu->hooks.observer, cpu, vector & 0xff, 0, true);
         }
         cpu->next_eip = cpu->eip;
         cpu_do_interrupt(cpu, vector & 0xff, false, false, 0, cpu->eip);

@@ -206,6 +206,7 @@ enum CPUExitReason {
 struct PhysMem;
 struct IOPortMap;
 struct FPUState;
+struct Insn;
 
 typedef struct CPUState CPUState;
 
@@ -214,9 +215,13 @@ typedef struct CPUHooks {
     void *opaque;
     /* INTA cycle: return the vector of the highest-priority pending IRQ. */
     int (*irq_ack)(void *opaque);
-    /* Optional observers (trace, gdb); NULL when unused. */
+    /* Optional observers (trace, gdb); NULL when unused.  They get their
+     * own context pointer, since the machine and the tracer differ. */
+    void *observer;
     void (*on_exception)(void *opaque, CPUState *cpu, int vector, uint32_t error_code,
                          bool is_hw_irq);
+    /* Called before each instruction executes (exec trace, debugger). */
+    void (*on_insn)(void *opaque, CPUState *cpu, const struct Insn *insn);
 } CPUHooks;
 
 /* x87 register file and control state (SDM Vol.1 8.1). */

@@ -32,6 +32,11 @@ static const char usage_text[] =
     "  --accel bt|interp|check engine (bt: translator; interp: interpreter only;\n"
     "                          check: both in lockstep)\n"
     "  -icount [shift=]N       deterministic time: each instruction is 2^N ns\n"
+    "Debugging:\n"
+    "  -d LIST                 trace categories (exec,cpu,delta,int,ioport,guest_errors,att;\n"
+    "                          -d help lists them)\n"
+    "  -D FILE                 write traces to FILE instead of stderr\n"
+    "  -dfilter RANGES         trace only these addresses: A..B, A+LEN, comma-separated\n"
     "  --help, --version\n";
 
 static void die(const char *fmt, const char *a, const char *b)
@@ -168,7 +173,8 @@ void options_parse(PopekOptions *o, int argc, char **argv)
                    !strcmp(name, "-initrd") || !strcmp(name, "-append") ||
                    !strcmp(name, "-serial") || !strcmp(name, "-debugcon") ||
                    !strcmp(name, "-display") || !strcmp(name, "-device") ||
-                   !strcmp(name, "-icount") || !strcmp(name, "-accel") || !strcmp(name, "-rtc")) {
+                   !strcmp(name, "-icount") || !strcmp(name, "-accel") || !strcmp(name, "-rtc") ||
+                   !strcmp(name, "-d") || !strcmp(name, "-D") || !strcmp(name, "-dfilter")) {
             if (!arg) {
                 die("option '%s' needs a value%s", opt, "");
             }
@@ -201,6 +207,12 @@ void options_parse(PopekOptions *o, int argc, char **argv)
                 parse_icount(o, arg);
             } else if (!strcmp(name, "-rtc")) {
                 parse_rtc(o, arg);
+            } else if (!strcmp(name, "-d")) {
+                o->trace_categories = arg;
+            } else if (!strcmp(name, "-D")) {
+                o->trace_file = arg;
+            } else if (!strcmp(name, "-dfilter")) {
+                o->trace_filter = arg;
             } else if (!strcmp(arg, "bt") || !strcmp(arg, "tcg")) {
                 o->accel = ACCEL_BT;
             } else if (!strcmp(arg, "interp")) {

@@ -26,6 +26,9 @@ typedef struct PopekOptions {
     int icount_shift;         /* -icount N (or shift=N); -1 = host clock */
     enum Accel accel;         /* --accel */
     int64_t rtc_base;         /* -rtc base=...; -1 = host time at start (or fixed with -icount) */
+    const char *trace_categories; /* -d LIST */
+    const char *trace_file;   /* -D FILE */
+    const char *trace_filter; /* -dfilter RANGES */
 } PopekOptions;
 
 /* Parse argv; on a bad option prints one line naming it and exits 1.
