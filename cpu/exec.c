@@ -77,6 +77,7 @@ void cpu_init(CPUState *cpu, struct PhysMem *phys, struct IOPortMap *io)
     memset(cpu, 0, sizeof(*cpu));
     cpu->phys = phys;
     cpu->io = io;
+    icache_init(cpu);
     cpu_reset(cpu);
 }
 
@@ -156,7 +157,7 @@ noreturn void cpu_raise_exception(CPUState *cpu, int vector)
  * when the instruction really continues, so the next page is touched (and
  * may #PF) exactly when the hardware would touch it.
  */
-static void fetch_decode(CPUState *cpu, Insn *insn)
+static const Insn *fetch_decode(CPUState *cpu, Insn *insn)
 {
     const SegmentCache *cs = &cpu->seg[SEG_CS];
     uint32_t eip = cpu->eip;
@@ -169,20 +170,32 @@ static void fetch_decode(CPUState *cpu, Insn *insn)
     TLBEntry *e = tlb_entry(cpu, cpu->mmu_idx, lin);
     const uint8_t *p;
     uint32_t avail;
+    int status = DECODE_NEED_MORE;
     if (likely(e->tag[ACC_FETCH] == (lin & TLB_PAGE_MASK))) {
+        uint32_t phys = e->phys | (lin & 0xfff);
+        const Insn *hit = icache_lookup(cpu, phys, code32);
+        if (likely(hit && hit->len <= limit_avail)) {
+            return hit;
+        }
         p = (const uint8_t *)(uintptr_t)(lin + e->addend);
         avail = 0x1000 - (lin & 0xfff);
-    } else {
-        p = mmu_fetch_ptr(cpu, lin, cpu->mmu_idx, &avail);
-    }
-    if (avail > limit_avail) {
-        avail = (uint32_t)limit_avail;
-    }
-    int status = DECODE_NEED_MORE;
-    if (p) {
+        if (avail > limit_avail) {
+            avail = (uint32_t)limit_avail;
+        }
         status = decode_insn(insn, p, (int)avail, code32);
         if (likely(status == DECODE_OK)) {
-            return;
+            return icache_insert(cpu, phys, code32, insn);
+        }
+    } else {
+        p = mmu_fetch_ptr(cpu, lin, cpu->mmu_idx, &avail);
+        if (avail > limit_avail) {
+            avail = (uint32_t)limit_avail;
+        }
+        if (p) {
+            status = decode_insn(insn, p, (int)avail, code32);
+            if (likely(status == DECODE_OK)) {
+                return insn; /* cached on the next execution, once the TLB holds the page */
+            }
         }
     }
     /* Slow path: page-crossing, MMIO/ROM-less code, or CS limit. */
@@ -203,6 +216,7 @@ static void fetch_decode(CPUState *cpu, Insn *insn)
     if (status == DECODE_TOO_LONG) {
         cpu_raise_exception_err(cpu, EXC_GP, 0); /* over 15 bytes (SDM Vol.2 2.3.11) */
     }
+    return insn;
 }
 
 /* DR7 enables an instruction breakpoint at CS:EIP (SDM Vol.3 17.2.4)? */
@@ -226,7 +240,7 @@ static uint32_t exec_breakpoint_hits(const CPUState *cpu)
 /* Execute one instruction; faults longjmp out to the caller's setjmp. */
 static void exec_one(CPUState *cpu)
 {
-    Insn insn;
+    Insn scratch;
     bool inhibited = cpu->inhibit_irq;
     uint32_t eflags_before = cpu->eflags;
 
@@ -237,14 +251,14 @@ static void exec_one(CPUState *cpu)
             cpu_raise_exception(cpu, EXC_DB); /* a fault: EIP stays on the instruction */
         }
     }
-    fetch_decode(cpu, &insn);
-    uint32_t next = cpu->eip + insn.len;
+    const Insn *insn = fetch_decode(cpu, &scratch);
+    uint32_t next = cpu->eip + insn->len;
     cpu->next_eip = (cpu->hflags & HF_CS32) ? next : (next & 0xffff);
     cpu->pending_dr6 = 0;
     if (unlikely(cpu->hooks.on_insn != NULL)) {
-        cpu->hooks.on_insn(cpu->hooks.observer, cpu, &insn);
+        cpu->hooks.on_insn(cpu->hooks.observer, cpu, insn);
     }
-    interp_exec_insn(cpu, &insn);
+    interp_exec_insn(cpu, insn);
     cpu->eip = cpu->next_eip;
     cpu->icount++;
     if (inhibited) {
@@ -259,7 +273,7 @@ static void exec_one(CPUState *cpu)
     if ((eflags_before & EFLAGS_TF) && !inhibited) {
         dr6_bits |= 1u << 14; /* BS */
     }
-    if (unlikely(dr6_bits) && !(insn.op == OP_MOV_SREG_EW || insn.op == OP_POP_SREG)) {
+    if (unlikely(dr6_bits) && !(insn->op == OP_MOV_SREG_EW || insn->op == OP_POP_SREG)) {
         cpu->dr[6] = (cpu->dr[6] & ~0xfu) | dr6_bits;
         cpu->pending_dr6 = 0;
         cpu->next_eip = cpu->eip;

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpu/icache.h"
 #include "softmmu/tlb.h"
 
 /* General registers, in ModRM/opcode encoding order. */
@@ -295,6 +296,9 @@ struct CPUState {
     bool triple_fault;      /* set by exception delivery on a triple fault (shutdown) */
     uint64_t icount;        /* instructions retired (faulting ones included) since reset */
     jmp_buf jmp_env;        /* cpu_raise_exception() longjmps here (cpu/exec.c) */
+
+    /* ---- decoded instructions (cpu/icache.h) ---- */
+    ICache icache;
 
     /* ---- back ends ---- */
     struct PhysMem *phys;   /* physical address space (RAM, ROM, MMIO) */

@@ -1,0 +1,76 @@
+/*
+ * Decoded-instruction cache (see cpu/icache.h for the invalidation rules).
+ */
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "cpu/icache.h"
+#include "softmmu/mmu.h"
+#include "softmmu/phys.h"
+
+static uint32_t icache_index(uint32_t phys)
+{
+    return (phys ^ (phys >> ICACHE_BITS)) & (ICACHE_ENTRIES - 1);
+}
+
+static uint32_t *icache_page_gen(ICache *ic, uint32_t phys)
+{
+    return &ic->page_gen[(phys >> 12) & ((1u << ICACHE_GEN_BITS) - 1)];
+}
+
+/* A write hit a code page: retire its decoded instructions and let the
+ * page take fast writes again until code is decoded from it once more. */
+static void icache_code_written(void *opaque, uint32_t paddr, int size)
+{
+    CPUState *cpu = opaque;
+    PhysMem *pm = cpu->phys;
+    uint32_t first = paddr >> 12, last = (paddr + (uint32_t)size - 1) >> 12;
+    for (uint32_t page = first; page <= last; page++) {
+        (*icache_page_gen(&cpu->icache, page << 12))++;
+        if (page < pm->ram_size >> 12 && pm->code_pages[page]) {
+            pm->code_pages[page] = 0;
+            tlb_flush_phys_page(cpu, page << 12);
+        }
+    }
+}
+
+void icache_init(CPUState *cpu)
+{
+    ICache *ic = &cpu->icache;
+    for (uint32_t i = 0; i < ICACHE_ENTRIES; i++) {
+        ic->e[i].phys = ~0u;
+    }
+    if (cpu->phys) {
+        cpu->phys->code_write_hook = icache_code_written;
+        cpu->phys->code_write_opaque = cpu;
+    }
+}
+
+const Insn *icache_lookup(CPUState *cpu, uint32_t phys, bool code32)
+{
+    ICache *ic = &cpu->icache;
+    ICacheEntry *e = &ic->e[icache_index(phys)];
+    if (e->phys == phys && e->key == ((*icache_page_gen(ic, phys) << 1) | code32)) {
+        return &e->insn;
+    }
+    return NULL;
+}
+
+const Insn *icache_insert(CPUState *cpu, uint32_t phys, bool code32, const Insn *insn)
+{
+    PhysMem *pm = cpu->phys;
+    uint32_t page = phys >> 12;
+    if (page >= pm->ram_size >> 12) {
+        return insn; /* ROM or MMIO: not tracked, not cached */
+    }
+    if (!pm->code_pages[page]) {
+        pm->code_pages[page] = 1;
+        tlb_flush_phys_page(cpu, phys); /* refill write tags with TLB_CODE */
+    }
+    ICache *ic = &cpu->icache;
+    ICacheEntry *e = &ic->e[icache_index(phys)];
+    e->phys = phys;
+    e->key = (*icache_page_gen(ic, phys) << 1) | code32;
+    e->insn = *insn;
+    return &e->insn;
+}
