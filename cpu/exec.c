@@ -173,7 +173,7 @@ static const Insn *fetch_decode(CPUState *cpu, Insn *insn)
     int status = DECODE_NEED_MORE;
     if (likely(e->tag[ACC_FETCH] == (lin & TLB_PAGE_MASK))) {
         uint32_t phys = e->phys | (lin & 0xfff);
-        const Insn *hit = icache_lookup(cpu, phys, code32);
+        const Insn *hit = icache_lookup(&cpu->icache, phys, code32);
         if (likely(hit && hit->len <= limit_avail)) {
             return hit;
         }

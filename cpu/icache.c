@@ -8,16 +8,6 @@
 #include "softmmu/mmu.h"
 #include "softmmu/phys.h"
 
-static uint32_t icache_index(uint32_t phys)
-{
-    return (phys ^ (phys >> ICACHE_BITS)) & (ICACHE_ENTRIES - 1);
-}
-
-static uint32_t *icache_page_gen(ICache *ic, uint32_t phys)
-{
-    return &ic->page_gen[(phys >> 12) & ((1u << ICACHE_GEN_BITS) - 1)];
-}
-
 /* A write hit a code page: retire its decoded instructions and let the
  * page take fast writes again until code is decoded from it once more. */
 static void icache_code_written(void *opaque, uint32_t paddr, int size)
@@ -44,16 +34,6 @@ void icache_init(CPUState *cpu)
         cpu->phys->code_write_hook = icache_code_written;
         cpu->phys->code_write_opaque = cpu;
     }
-}
-
-const Insn *icache_lookup(CPUState *cpu, uint32_t phys, bool code32)
-{
-    ICache *ic = &cpu->icache;
-    ICacheEntry *e = &ic->e[icache_index(phys)];
-    if (e->phys == phys && e->key == ((*icache_page_gen(ic, phys) << 1) | code32)) {
-        return &e->insn;
-    }
-    return NULL;
 }
 
 const Insn *icache_insert(CPUState *cpu, uint32_t phys, bool code32, const Insn *insn)

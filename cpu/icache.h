@@ -37,8 +37,25 @@ typedef struct ICache {
 struct CPUState;
 /* Empty the cache and hook the physical map's code-write callback. */
 void icache_init(struct CPUState *cpu);
+static inline uint32_t icache_index(uint32_t phys)
+{
+    return (phys ^ (phys >> ICACHE_BITS)) & (ICACHE_ENTRIES - 1);
+}
+
+static inline uint32_t *icache_page_gen(ICache *ic, uint32_t phys)
+{
+    return &ic->page_gen[(phys >> 12) & ((1u << ICACHE_GEN_BITS) - 1)];
+}
+
 /* The cached decode of the instruction at phys, or NULL. */
-const Insn *icache_lookup(struct CPUState *cpu, uint32_t phys, bool code32);
+static inline const Insn *icache_lookup(ICache *ic, uint32_t phys, bool code32)
+{
+    ICacheEntry *e = &ic->e[icache_index(phys)];
+    if (e->phys == phys && e->key == ((*icache_page_gen(ic, phys) << 1) | (uint32_t)code32)) {
+        return &e->insn;
+    }
+    return NULL;
+}
 /* Cache insn (decoded wholly from one page) and return the cached copy; an
  * instruction outside RAM is not cached and insn itself is returned. */
 const Insn *icache_insert(struct CPUState *cpu, uint32_t phys, bool code32, const Insn *insn);
