@@ -173,9 +173,15 @@ static void pc_init_devices(PC *pc)
     d->rtc = rtc_new(&pc->io, &pc->timers, pic_input(d->pic, 8), rtc_base);
     rtc_set_memory_size(d->rtc, o->ram_bytes);
 
-    const char *serial = o->serial ? o->serial : "stdio";
+    /* As in QEMU: -nographic puts COM1 on this terminal; otherwise COM1
+     * belongs to the (absent) display unless -serial says where. */
+    const char *serial = o->serial ? o->serial : o->nographic ? "stdio" : "null";
     chardev_open(&pc->serial_out, serial, "-serial");
     pc->stdin_fd = pc->serial_out.is_stdio ? STDIN_FILENO : -1;
+    if (o->nographic && pc->serial_out.is_stdio) {
+        pc->escapes = true;
+        headless_start(&pc->headless);
+    }
     d->com1 = uart_new(&pc->io, 0x3f8, &pc->timers, pic_input(d->pic, 4), &pc->serial_out.backend);
 
     I8042Callbacks kcb = {pc, machine_reset_request, machine_set_a20_kbd};
@@ -286,10 +292,22 @@ static void pc_poll_input(PC *pc, int timeout_ms)
     if (room <= 0) {
         return;
     }
-    uint8_t buf[64];
+    uint8_t buf[64], out[64];
     ssize_t n = read(pc->stdin_fd, buf, room < (int)sizeof(buf) ? (size_t)room : sizeof(buf));
     if (n > 0) {
-        uart_receive(pc->dev->com1, buf, (int)n);
+        int len = (int)n;
+        if (pc->escapes) {
+            len = headless_filter(&pc->headless, buf, len, out);
+            if (pc->headless.quit) {
+                pc->exit_requested = true;
+                pc->exit_status = 0;
+            }
+        } else {
+            memcpy(out, buf, (size_t)len);
+        }
+        if (len > 0) {
+            uart_receive(pc->dev->com1, out, len);
+        }
     } else if (n == 0) {
         pc->stdin_fd = -1; /* end of input: stop polling it */
     }
@@ -336,6 +354,9 @@ static void pc_idle(PC *pc)
 int pc_run(PC *pc)
 {
     for (;;) {
+        if (pc->exit_requested) {
+            return pc->exit_status;
+        }
         int reason = cpu_exec(&pc->cpu, slice_budget(pc));
         if (pc->exit_requested) {
             return pc->exit_status;
@@ -377,6 +398,7 @@ void pc_destroy(PC *pc)
     pit_free(d->pit);
     pic_free(d->pic);
     free(d);
+    headless_stop(&pc->headless);
     chardev_close(&pc->serial_out);
     chardev_close(&pc->debugcon_out);
     phys_destroy(&pc->phys);

@@ -7,6 +7,7 @@
 
 #include "cpu/state.h"
 #include "frontend/chardev.h"
+#include "frontend/headless.h"
 #include "frontend/options.h"
 #include "hw/timer.h"
 #include "softmmu/ioport.h"
@@ -29,6 +30,8 @@ typedef struct PC {
     bool a20_kbd;          /* A20 gate of the i8042 output port */
     bool a20_port92;       /* A20 gate of system control port A */
     int stdin_fd;          /* serial input source, -1 for none */
+    bool escapes;          /* -nographic: Ctrl-A escape keys on the input */
+    Headless headless;     /* terminal state for -nographic */
 } PC;
 
 /* Build the machine; on a configuration error prints one line and exits 1. */
