@@ -23,9 +23,23 @@
 
 /* The operation groups of enum CCOp, in enum order. */
 enum CCKind {
-    CCK_ADD, CCK_ADC, CCK_SUB, CCK_SBB, CCK_LOGIC, CCK_INC, CCK_DEC,
-    CCK_SHL, CCK_SHR, CCK_SAR, CCK_MUL,
+    CCK_ADD,
+    CCK_ADC,
+    CCK_SUB,
+    CCK_SBB,
+    CCK_LOGIC,
+    CCK_INC,
+    CCK_DEC,
+    CCK_SHL,
+    CCK_SHR,
+    CCK_SAR,
+    CCK_MUL,
 };
+
+/* cc_kind() and cc_size() rely on the enum CCOp layout: groups of three from 1. */
+_Static_assert(CC_OP_SUBB == 1 + 3 * CCK_SUB && CC_OP_LOGICB == 1 + 3 * CCK_LOGIC &&
+                   CC_OP_MULL == 1 + 3 * CCK_MUL + 2,
+               "enum CCOp must list B, W, L groups in CCKind order");
 
 /* Value mask, sign bit and width in bits of each size index (byte, word, dword). */
 static const uint32_t cc_size_mask[3] = {0xffu, 0xffffu, 0xffffffffu};
@@ -126,10 +140,11 @@ bool flags_carry(const CPUState *cpu)
 }
 
 /*
- * The full set.  OF for additions: both operands have one sign and the
- * result the other; for subtractions: the operands differ in sign and the
- * result's sign differs from the minuend's.  AF is the carry or borrow out
- * of bit 3, which is bit 4 of a ^ b ^ res for adds and subtracts alike.
+ * The full set, with one dispatch on the operation.  OF for additions: both
+ * operands have one sign and the result the other; for subtractions: the
+ * operands differ in sign and the result's sign differs from the minuend's.
+ * AF is the carry or borrow out of bit 3, which is bit 4 of a ^ b ^ res for
+ * adds and subtracts alike (INC and DEC are adds and subtracts of 1).
  */
 uint32_t flags_compute(const CPUState *cpu)
 {
@@ -142,65 +157,68 @@ uint32_t flags_compute(const CPUState *cpu)
     uint32_t res = cpu->cc_res & mask;
     uint32_t a = cpu->cc_src1 & mask;
     uint32_t b = cpu->cc_src2 & mask;
-    uint32_t f = szp_flags(res, sign);
-    bool cf = lazy_carry(cpu, op);
-    bool of = false;
+    uint32_t af = 0;
+    bool cf = false, of = false;
 
     switch (cc_kind(op)) {
     case CCK_ADD:
-    case CCK_ADC:
+        cf = res < a;
         of = (~(a ^ b) & (a ^ res)) & sign;
-        f |= (a ^ b ^ res) & EFLAGS_AF;
+        af = a ^ b ^ res;
+        break;
+    case CCK_ADC:
+        cf = cpu->cc_aux ? res <= a : res < a;
+        of = (~(a ^ b) & (a ^ res)) & sign;
+        af = a ^ b ^ res;
         break;
     case CCK_SUB:
-    case CCK_SBB:
+        cf = a < b;
         of = ((a ^ b) & (a ^ res)) & sign;
-        f |= (a ^ b ^ res) & EFLAGS_AF;
+        af = a ^ b ^ res;
+        break;
+    case CCK_SBB:
+        cf = cpu->cc_aux ? a <= b : a < b;
+        of = ((a ^ b) & (a ^ res)) & sign;
+        af = a ^ b ^ res;
         break;
     case CCK_LOGIC:
         /* CF = OF = 0; AF is undefined and the P6 clears it. */
         break;
     case CCK_INC:
-        of = res == sign; /* 0x7f + 1 */
-        if ((res & 0xf) == 0) {
-            f |= EFLAGS_AF;
-        }
+        cf = cpu->cc_aux;
+        of = res == sign; /* 7f + 1 */
+        af = (res - 1) ^ res;
         break;
     case CCK_DEC:
-        of = res == sign - 1; /* 0x80 - 1 */
-        if ((res & 0xf) == 0xf) {
-            f |= EFLAGS_AF;
-        }
+        cf = cpu->cc_aux;
+        of = res == sign - 1; /* 80 - 1 */
+        af = (res + 1) ^ res;
         break;
     case CCK_SHL:
         /* OF = MSB(result) XOR CF: the SDM's count-1 rule, which the P6
          * family applies to every count.  AF is undefined: 0. */
+        cf = shl_carry(a, cpu->cc_src2, sz);
         of = ((res & sign) != 0) != cf;
         break;
     case CCK_SHR:
         /* Count 1: OF = MSB of the original operand (SDM Vol.2 SHR);
          * written as a sign change so SHRD shares it (SDM Vol.2 SHRD:
          * "OF is set if a sign change occurred"). */
+        cf = shr_carry(a, cpu->cc_src2);
         of = (a ^ res) & sign;
         break;
     case CCK_SAR:
         /* OF = 0 for SAR (the sign never changes). */
+        cf = sar_carry(cc_sext(a, sz), cpu->cc_src2);
         break;
     case CCK_MUL:
         /* CF = OF = whether the high half is significant; SF, ZF, PF
          * follow the low half and AF is 0 (undefined in the SDM). */
-        of = cf;
+        cf = of = cpu->cc_aux;
         break;
-    default:
-        break;
+    default: break;
     }
-    if (cf) {
-        f |= EFLAGS_CF;
-    }
-    if (of) {
-        f |= EFLAGS_OF;
-    }
-    return f;
+    return szp_flags(res, sign) | (af & EFLAGS_AF) | (cf ? EFLAGS_CF : 0) | (of ? EFLAGS_OF : 0);
 }
 
 /* Jcc condition from materialised EFLAGS (SDM Vol.1 Appendix B). */
@@ -208,38 +226,57 @@ static bool eflags_condition(uint32_t f, int cc)
 {
     bool cf = f & EFLAGS_CF, zf = f & EFLAGS_ZF, sf = f & EFLAGS_SF, of = f & EFLAGS_OF;
     switch (cc >> 1) {
-    case 0: return of;                   /* O */
-    case 1: return cf;                   /* B, C, NAE */
-    case 2: return zf;                   /* E, Z */
-    case 3: return cf || zf;             /* BE, NA */
-    case 4: return sf;                   /* S */
-    case 5: return f & EFLAGS_PF;        /* P, PE */
-    case 6: return sf != of;             /* L, NGE */
-    default: return zf || (sf != of);    /* LE, NG */
+    case 0: return of;                /* O */
+    case 1: return cf;                /* B, C, NAE */
+    case 2: return zf;                /* E, Z */
+    case 3: return cf || zf;          /* BE, NA */
+    case 4: return sf;                /* S */
+    case 5: return f & EFLAGS_PF;     /* P, PE */
+    case 6: return sf != of;          /* L, NGE */
+    default: return zf || (sf != of); /* LE, NG */
+    }
+}
+
+/* Bit 31 of a value shifted left by this is the sign bit of each size. */
+static const uint8_t cc_size_shift[3] = {24, 16, 0};
+
+/*
+ * After SUB/CMP (also NEG, CMPXCHG, CMPS, SCAS) the orders come straight
+ * from the operands: B is a < b, BE is a <= b, L and LE the same on signed
+ * values.  Shifted so their sign is bit 31, the operands compare like the
+ * sized values with no masking or sign extension.  Returns -1 for the
+ * conditions left to the caller.
+ */
+static int sub_condition(const CPUState *cpu, uint32_t op, int cc)
+{
+    unsigned shift = cc_size_shift[cc_size(op)];
+    uint32_t a = cpu->cc_src1 << shift, b = cpu->cc_src2 << shift;
+    switch (cc >> 1) {
+    case 3: return a <= b;
+    case 6: return (int32_t)a < (int32_t)b;
+    case 7: return (int32_t)a <= (int32_t)b;
+    default: return -1;
+    }
+}
+
+/* After AND/OR/XOR/TEST, CF = OF = 0: O is false, BE is ZF, L is SF, LE is
+ * ZF or SF.  Returns -1 for P. */
+static int logic_condition(uint32_t res, uint32_t sign, int cc)
+{
+    switch (cc >> 1) {
+    case 0: return 0;
+    case 3: return res == 0;
+    case 6: return (res & sign) != 0;
+    case 7: return res == 0 || (res & sign) != 0;
+    default: return -1;
     }
 }
 
 /*
- * After SUB/CMP the unsigned and signed orders come straight from the
- * operands: B is a < b, BE is a <= b, L and LE the same on signed values.
+ * Z, S and B first: ZF and SF of every lazy operation come from its result
+ * and CF has its own short path; then the orders after SUB and LOGIC; the
+ * rest from the full flags.
  */
-static bool sub_condition(const CPUState *cpu, uint32_t op, int cc, bool *answered)
-{
-    unsigned sz = cc_size(op);
-    uint32_t mask = cc_size_mask[sz];
-    uint32_t a = cpu->cc_src1 & mask, b = cpu->cc_src2 & mask;
-    *answered = true;
-    switch (cc >> 1) {
-    case 1: return a < b;
-    case 3: return a <= b;
-    case 6: return cc_sext(a, sz) < cc_sext(b, sz);
-    case 7: return cc_sext(a, sz) <= cc_sext(b, sz);
-    default:
-        *answered = false;
-        return false;
-    }
-}
-
 bool flags_condition(const CPUState *cpu, int cc)
 {
     uint32_t op = cpu->cc_op;
@@ -249,32 +286,20 @@ bool flags_condition(const CPUState *cpu, int cc)
     }
     unsigned sz = cc_size(op);
     uint32_t res = cpu->cc_res & cc_size_mask[sz];
+    int r = -1;
     switch (cc >> 1) {
-    case 2: /* Z: every lazy operation sets ZF from its result */
-        return (res == 0) != invert;
-    case 4: /* S */
-        return ((res & cc_size_sign[sz]) != 0) != invert;
-    case 1: /* B */
-        return lazy_carry(cpu, op) != invert;
-    default:
-        break;
+    case 1: return lazy_carry(cpu, op) != invert;
+    case 2: return (res == 0) != invert;
+    case 4: return ((res & cc_size_sign[sz]) != 0) != invert;
+    default: break;
     }
     if (cc_kind(op) == CCK_SUB) {
-        bool answered;
-        bool r = sub_condition(cpu, op, cc, &answered);
-        if (answered) {
-            return r != invert;
-        }
+        r = sub_condition(cpu, op, cc);
     } else if (cc_kind(op) == CCK_LOGIC) {
-        /* CF = OF = 0: BE is ZF, L is SF, LE is ZF or SF. */
-        bool sf = res & cc_size_sign[sz];
-        switch (cc >> 1) {
-        case 0: return invert;
-        case 3: return (res == 0) != invert;
-        case 6: return sf != invert;
-        case 7: return (res == 0 || sf) != invert;
-        default: break;
-        }
+        r = logic_condition(res, cc_size_sign[sz], cc);
     }
-    return eflags_condition(flags_compute(cpu), cc) != invert;
+    if (r < 0) {
+        r = eflags_condition(flags_compute(cpu), cc);
+    }
+    return (r != 0) != invert;
 }

@@ -30,8 +30,7 @@ static void set_arith_bits(CPUState *cpu, uint32_t mask, uint32_t value)
  * the width (the processor ignores its high bits).  For a write (BTS, BTR,
  * BTC) the operand is checked for write access before it is read.
  */
-static uint32_t bit_base_read(CPUState *cpu, const Insn *insn, bool write, RMW *rmw,
-                              uint32_t *bit)
+static uint32_t bit_base_read(CPUState *cpu, const Insn *insn, bool write, RMW *rmw, uint32_t *bit)
 {
     int size = insn->opnd[0].size;
     uint32_t bits = (uint32_t)size * 8;

@@ -40,9 +40,7 @@ static void set_mul_flags(CPUState *cpu, int size, uint32_t low, uint32_t a, uin
 static void store_wide(CPUState *cpu, int size, uint64_t product)
 {
     switch (size) {
-    case 1:
-        reg_write(cpu, R_EAX, 2, (uint32_t)product);
-        break;
+    case 1: reg_write(cpu, R_EAX, 2, (uint32_t)product); break;
     case 2:
         reg_write(cpu, R_EAX, 2, (uint32_t)product);
         reg_write(cpu, R_EDX, 2, (uint32_t)(product >> 16));

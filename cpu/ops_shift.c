@@ -37,8 +37,8 @@ static inline uint32_t shift_count(CPUState *cpu, const Insn *insn, int i)
 static void set_cf_of(CPUState *cpu, bool cf, bool of)
 {
     cpu_flush_flags(cpu);
-    cpu->eflags = (cpu->eflags & ~(EFLAGS_CF | EFLAGS_OF)) | (cf ? EFLAGS_CF : 0) |
-                  (of ? EFLAGS_OF : 0);
+    cpu->eflags =
+        (cpu->eflags & ~(EFLAGS_CF | EFLAGS_OF)) | (cf ? EFLAGS_CF : 0) | (of ? EFLAGS_OF : 0);
 }
 
 /* ROL: rotate by count mod width; CF = LSB(result) whenever the masked count
