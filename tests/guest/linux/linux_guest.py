@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Linux guest tests through popek's real frontend.
+
+  linux_guest.py POPEK GUESTDIR interactive [--accel ENGINE]
+      Boot to the init marker, run commands over the serial console (stdin/
+      stdout of `popek -nographic`), check their output, power off, and
+      require exit status 0.
+  linux_guest.py POPEK GUESTDIR icount [--accel ENGINE]
+      Boot twice with -icount and a fixed command list; the serial output
+      must be byte-identical.
+"""
+import argparse
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+
+BOOT_TIMEOUT = 900  # seconds: the interpreter alone boots in a few minutes
+MARKER = b"POPEK-GUEST-READY"
+
+
+class Guest:
+    def __init__(self, popek, guestdir, accel, extra=(), append_extra=""):
+        append = "console=ttyS0 panic=-1 " + append_extra
+        cmd = [popek, "-kernel", os.path.join(guestdir, "bzImage"),
+               "-initrd", os.path.join(guestdir, "initramfs.cpio.gz"),
+               "-append", append.strip(), "-nographic", "-no-reboot", "-m", "256M",
+               "--accel", accel] + list(extra)
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        self.out = b""
+
+    def read_until(self, pattern, timeout):
+        """Read serial output until the regex pattern (bytes) matches."""
+        deadline = time.monotonic() + timeout
+        rx = re.compile(pattern, re.S)
+        while True:
+            m = rx.search(self.out)
+            if m:
+                return m
+            left = deadline - time.monotonic()
+            if left <= 0 or self.proc.poll() is not None:
+                tail = self.out[-3000:].decode("utf-8", "replace")
+                raise AssertionError(f"timed out waiting for {pattern!r}; output tail:\n{tail}")
+            ready, _, _ = select.select([self.proc.stdout], [], [], min(left, 1.0))
+            if ready:
+                chunk = os.read(self.proc.stdout.fileno(), 65536)
+                if chunk:
+                    self.out += chunk
+
+    def run(self, command, timeout=300):
+        """Run one shell command on the guest console; return (output, status)."""
+        tag = f"T{len(self.out)}"
+        line = f"echo {tag}-BEGIN; {command}; echo {tag}-END $?\n"
+        self.proc.stdin.write(line.encode())
+        self.proc.stdin.flush()
+        m = self.read_until(rf"\n{tag}-BEGIN\r?\n(.*?){tag}-END (\d+)".encode(), timeout)
+        return m.group(1).decode("utf-8", "replace").replace("\r", ""), int(m.group(2))
+
+    def wait_exit(self, timeout):
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.proc.stdout], [], [], 1.0)
+            if ready:
+                self.out += os.read(self.proc.stdout.fileno(), 65536)
+        if self.proc.poll() is None:
+            self.proc.kill()
+            raise AssertionError("popek did not exit after poweroff")
+        self.out += self.proc.stdout.read()
+        return self.proc.returncode
+
+
+def check(cond, what, detail=""):
+    if not cond:
+        raise AssertionError(f"{what}\n{detail}")
+    print(f"ok: {what}")
+
+
+def cpuid_flags_expected():
+    """The CPU features popek reports (cpu/sysreg.c), as /proc/cpuinfo names them."""
+    return {"fpu", "pse", "tsc", "msr", "cx8", "sep", "mtrr", "pge", "cmov", "fxsr"}
+
+
+def test_interactive(args):
+    t0 = time.monotonic()
+    g = Guest(args.popek, args.guestdir, args.accel)
+    g.read_until(MARKER, BOOT_TIMEOUT)
+    print(f"boot to marker: {time.monotonic() - t0:.1f} s")
+    g.read_until(rb"[#$] ", 60)  # the shell prompt
+
+    out, rc = g.run("uname -a")
+    check(rc == 0 and "Linux" in out and "i686" in out, "uname -a reports an i686 Linux", out)
+
+    out, rc = g.run("cat /proc/cpuinfo")
+    flags_line = re.search(r"^flags\s*:\s*(.*)$", out, re.M)
+    check(flags_line is not None, "cpuinfo has a flags line", out)
+    flags = set(flags_line.group(1).split())
+    missing = cpuid_flags_expected() - flags
+    check(not missing, "cpuinfo shows the CPUID features popek reports", f"missing {missing}")
+    unexpected = flags & {"pae", "mmx", "sse", "sse2", "apic", "vme", "de", "mce"}
+    check(not unexpected, "cpuinfo shows no feature popek does not implement", str(unexpected))
+
+    out, rc = g.run("dmesg")
+    bad = [w for w in ("Oops", "BUG:", "soft lockup", "Call Trace", "general protection")
+           if w in out]
+    check(rc == 0 and not bad, "dmesg has no oops, BUG or soft lockup", ", ".join(bad))
+
+    out, rc = g.run("date +%s")
+    guest_time = int(out.strip().splitlines()[-1])
+    check(abs(guest_time - time.time()) < 300, "guest date is close to the host's",
+          f"guest {guest_time} host {int(time.time())}")
+
+    out, rc = g.run("echo $((6 * 7 + 2 ** 10)) $((0x7fffffff + 1)) $((-17 / 5)) $((-17 % 5))")
+    check(out.split() == ["1066", "2147483648", "-3", "-2"], "shell arithmetic", out)
+
+    out, rc = g.run("seq 1 2000 > /tmp/f && wc -l < /tmp/f && tail -n 1 /tmp/f && "
+                    "cp /tmp/f /tmp/g && cmp /tmp/f /tmp/g && echo same")
+    check(out.split() == ["2000", "2000", "same"], "files written and read back in tmpfs", out)
+
+    g.proc.stdin.write(b"poweroff -f\n")
+    g.proc.stdin.flush()
+    status = g.wait_exit(120)
+    check(status == 0, "poweroff ends popek with status 0", f"status {status}")
+    print(f"total: {time.monotonic() - t0:.1f} s")
+
+
+def test_icount(args):
+    cmds = 'popek.cmd="uname -r; echo $((1 + 2)); cat /proc/interrupts | head -n 3"'
+    outputs = []
+    for run in range(2):
+        g = Guest(args.popek, args.guestdir, args.accel, ["-icount", "0"], cmds)
+        status = g.wait_exit(BOOT_TIMEOUT)
+        check(status == 0, f"-icount run {run + 1} powers off with status 0",
+              g.out[-2000:].decode("utf-8", "replace"))
+        check(b"POPEK-GUEST-DONE rc=0" in g.out, f"-icount run {run + 1} ran its commands")
+        outputs.append(g.out)
+    same = outputs[0] == outputs[1]
+    detail = ""
+    if not same:
+        a, b = outputs
+        i = next((k for k in range(min(len(a), len(b))) if a[k] != b[k]), min(len(a), len(b)))
+        detail = f"first difference at byte {i}:\n{a[max(0, i - 200):i + 200]!r}\n{b[max(0, i - 200):i + 200]!r}"
+    check(same, "two -icount boots give byte-identical serial output", detail)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("popek")
+    ap.add_argument("guestdir")
+    ap.add_argument("mode", choices=["interactive", "icount"])
+    ap.add_argument("--accel", default="interp")
+    args = ap.parse_args()
+    try:
+        {"interactive": test_interactive, "icount": test_icount}[args.mode](args)
+    except AssertionError as e:
+        print(f"FAIL: {e}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
