@@ -32,6 +32,7 @@ enum {
 #define HF_SS32  0x0008u /* SS.B: 32-bit stack pointer */
 #define HF_PG    0x0010u /* CR0.PG */
 #define HF_REAL  0x0020u /* real mode (PE=0) */
+#define HF_AC    0x0040u /* alignment checking: CR0.AM, EFLAGS.AC and CPL 3 (SDM Vol.3 6.15, #AC) */
 
 /* ---- lifecycle and the run loop (cpu/exec.c) ---- */
 

@@ -43,6 +43,9 @@ void cpu_update_mode(CPUState *cpu)
     if (cpu->cr0 & CR0_PG) {
         hf |= HF_PG;
     }
+    if ((cpu->cr0 & CR0_AM) && (cpu->eflags & EFLAGS_AC) && cpu->cpl == 3) {
+        hf |= HF_AC;
+    }
     cpu->hflags = hf;
     cpu->mmu_idx = cpu->cpl == 3 ? MMU_USER : MMU_KERNEL;
 }
@@ -58,7 +61,7 @@ void cpu_set_eflags(CPUState *cpu, uint32_t value, uint32_t mask)
     uint32_t old = cpu->eflags;
     uint32_t v = (old & ~mask) | (value & mask);
     cpu->eflags = (v & EFLAGS_IMPLEMENTED) | EFLAGS_FIXED;
-    if ((old ^ cpu->eflags) & EFLAGS_VM) {
+    if ((old ^ cpu->eflags) & (EFLAGS_VM | EFLAGS_AC)) {
         cpu_update_mode(cpu);
     }
 }
@@ -116,6 +119,7 @@ void cpu_reset(CPUState *cpu)
     cpu->exception_vector = -1;
     cpu->delivering_vector = -1;
     cpu->pending_dr6 = 0;
+    cpu->deferred_dr6 = 0;
     cpu->triple_fault = false;
     cpu->tsc_offset = 0;
     cpu_msr_reset(cpu);
@@ -267,15 +271,26 @@ static void exec_one(CPUState *cpu)
     if (eflags_before & EFLAGS_RF) {
         cpu->eflags &= ~EFLAGS_RF; /* RF lasts for one completed instruction (SDM Vol.3 17.3.1.1) */
     }
-    /* Traps the instruction earned: data breakpoints and single-step
-     * (SDM Vol.3 17.3.1.3: TF as it was when the instruction began). */
-    uint32_t dr6_bits = cpu->pending_dr6;
-    if ((eflags_before & EFLAGS_TF) && !inhibited) {
+    /* Traps the instruction earned: data breakpoints and single-step (SDM
+     * Vol.3 17.3.1.3: TF as it was when the instruction began), plus any
+     * held back by a MOV SS / POP SS just before. */
+    uint32_t dr6_bits = cpu->pending_dr6 | cpu->deferred_dr6;
+    cpu->deferred_dr6 = 0;
+    if (eflags_before & EFLAGS_TF) {
         dr6_bits |= 1u << 14; /* BS */
     }
-    if (unlikely(dr6_bits) && !(insn->op == OP_MOV_SREG_EW || insn->op == OP_POP_SREG)) {
-        cpu->dr[6] = (cpu->dr[6] & ~0xfu) | dr6_bits;
+    if (unlikely(dr6_bits)) {
         cpu->pending_dr6 = 0;
+        if (insn->op == OP_MOV_SREG_EW || insn->op == OP_POP_SREG) {
+            /* A load of SS holds its debug traps until after the next
+             * instruction, so SS:ESP can be switched atomically (SDM
+             * Vol.3 6.8.3); they are delayed, never dropped. */
+            if (insn->opnd[0].reg == SEG_SS) {
+                cpu->deferred_dr6 = dr6_bits;
+                return;
+            }
+        }
+        cpu->dr[6] = (cpu->dr[6] & ~0xfu) | dr6_bits;
         cpu->next_eip = cpu->eip;
         cpu_do_interrupt(cpu, EXC_DB, false, false, 0, cpu->eip);
         cpu->eip = cpu->next_eip;

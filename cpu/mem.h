@@ -86,15 +86,31 @@ static inline void lin_write_sys(CPUState *cpu, uint32_t lin, int size, uint32_t
 /* Checks that fail the fast path; seg_translate_slow() raises the fault. */
 uint32_t seg_translate_slow(CPUState *cpu, int seg, uint32_t offset, int size, bool write);
 
+/* #AC: a misaligned data access at CPL 3 with CR0.AM and EFLAGS.AC
+ * (SDM Vol.3 6.15, Interrupt 17: words on 2, dwords on 4, qwords on 8). */
+static inline void check_alignment(CPUState *cpu, uint32_t lin, int size)
+{
+    uint32_t align = size >= 8 ? 8 : (uint32_t)size;
+    if ((lin & (align - 1)) && (align & (align - 1)) == 0) {
+        cpu_raise_exception_err(cpu, EXC_AC, 0);
+    }
+}
+
 /* Linear address of seg:offset for an access of size bytes, or fault. */
 static inline uint32_t seg_translate(CPUState *cpu, int seg, uint32_t offset, int size, bool write)
 {
     const SegmentCache *s = &cpu->seg[seg];
     uint16_t bad = SEGCHK_EXPDOWN | SEGCHK_UNUSABLE | (write ? SEGCHK_NOWRITE : SEGCHK_NOREAD);
+    uint32_t lin;
     if (likely(!(s->check & bad) && (uint64_t)offset + (uint32_t)(size - 1) <= s->limit)) {
-        return s->base + offset;
+        lin = s->base + offset;
+    } else {
+        lin = seg_translate_slow(cpu, seg, offset, size, write);
     }
-    return seg_translate_slow(cpu, seg, offset, size, write);
+    if (unlikely(cpu->hflags & HF_AC)) {
+        check_alignment(cpu, lin, size);
+    }
+    return lin;
 }
 
 static inline uint32_t seg_read(CPUState *cpu, int seg, uint32_t offset, int size)

@@ -293,6 +293,7 @@ struct CPUState {
     bool exception_has_error; /* whether it pushes an error code */
     int delivering_vector;  /* vector whose delivery is in progress (-1: none), for #DF rules */
     uint32_t pending_dr6;   /* DR6 B0-B3 bits of data breakpoints hit by this instruction (#DB trap after it) */
+    uint32_t deferred_dr6;  /* DR6 bits of traps a MOV SS/POP SS held back until after the next instruction */
     bool triple_fault;      /* set by exception delivery on a triple fault (shutdown) */
     uint64_t icount;        /* instructions retired (faulting ones included) since reset */
     jmp_buf jmp_env;        /* cpu_raise_exception() longjmps here (cpu/exec.c) */
