@@ -148,6 +148,9 @@ void fpu_check_pending(CPUState *cpu)
     }
     /* MS-DOS compatible reporting (SDM Vol.1 8.7): FERR# goes to the
      * interrupt controller and the instruction proceeds, as with IGNNE#. */
+    if (!cpu->ferr_pending && cpu->hooks.ferr) {
+        cpu->hooks.ferr(cpu->hooks.opaque);
+    }
     cpu->ferr_pending = true;
 }
 

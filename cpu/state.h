@@ -216,6 +216,8 @@ typedef struct CPUHooks {
     void *opaque;
     /* INTA cycle: return the vector of the highest-priority pending IRQ. */
     int (*irq_ack)(void *opaque);
+    /* FERR# asserted (x87 error with CR0.NE=0): the PC routes it to IRQ13. */
+    void (*ferr)(void *opaque);
     /* Optional observers (trace, gdb); NULL when unused.  They get their
      * own context pointer, since the machine and the tracer differ. */
     void *observer;
@@ -305,6 +307,7 @@ struct CPUState {
     struct PhysMem *phys;   /* physical address space (RAM, ROM, MMIO) */
     struct IOPortMap *io;   /* port I/O space */
     CPUHooks hooks;         /* interrupt acknowledge and observers */
+    struct MMUWatchList *watch; /* debugger watchpoints (gdb Z2-Z4, softmmu/mmu.h); NULL: none */
 
     /* ---- MSRs the guest may write and read back, with no other effect (cpu/sysreg.c) ---- */
     uint64_t msr_misc_enable; /* IA32_MISC_ENABLE, writable bits only */

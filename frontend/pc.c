@@ -70,6 +70,26 @@ static int cpu_irq_ack(void *opaque)
     return pic_ack(pc->dev->pic);
 }
 
+/* FERR# drives IRQ13 on a PC; an OUT to port F0h clears the latch (the
+ * "coprocessor busy" reset that DOS-era handlers write). */
+static void cpu_ferr(void *opaque)
+{
+    PC *pc = opaque;
+    pic_set_irq(pc->dev->pic, 13, 1);
+}
+
+static uint32_t ferr_port_read(void *opaque, uint16_t port, int size)
+{
+    return 0xff;
+}
+
+static void ferr_port_write(void *opaque, uint16_t port, uint32_t value, int size)
+{
+    PC *pc = opaque;
+    pc->cpu.ferr_pending = false;
+    pic_set_irq(pc->dev->pic, 13, 0);
+}
+
 /* A20 is enabled when either gate is open: the i8042 output port or port 92h. */
 static void machine_update_a20(PC *pc)
 {
@@ -246,6 +266,8 @@ void pc_init(PC *pc, const PopekOptions *opts)
     pc_init_devices(pc);
     pc->cpu.hooks.opaque = pc;
     pc->cpu.hooks.irq_ack = cpu_irq_ack;
+    pc->cpu.hooks.ferr = cpu_ferr;
+    ioport_register(&pc->io, 0xf0, 1, 1, ferr_port_read, ferr_port_write, pc);
     if (opts->bios) {
         load_bios(pc, opts->bios);
     }
