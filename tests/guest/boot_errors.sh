@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Bad input gets one clear line naming the file and the problem, and a
+# non-zero exit, before the machine starts.
+#   boot_errors.sh POPEK MULTIBOOT_KERNEL
+set -u
+popek=$1 mbkernel=$2
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fails=0
+
+# expect NAME PATTERN -- popek args...: exit status != 0, exactly one stderr
+# line, matching PATTERN.
+expect() {
+    local name=$1 pattern=$2
+    shift 3
+    timeout 30 "$popek" -display none "$@" >"$dir/out" 2>"$dir/err" </dev/null
+    local status=$?
+    local lines
+    lines=$(wc -l <"$dir/err")
+    if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] && [ "$lines" -eq 1 ] &&
+       grep -qF -e "$pattern" "$dir/err"; then
+        echo "ok: $name: $(cat "$dir/err")"
+    else
+        echo "FAIL: $name: status $status, stderr:"; cat "$dir/err"
+        fails=$((fails + 1))
+    fi
+}
+
+head -c 5000 /dev/urandom >"$dir/garbage"
+: >"$dir/empty"
+head -c 70000 /dev/zero >"$dir/bios_odd"
+head -c 8000000 /dev/zero >"$dir/big_initrd"
+
+expect "missing kernel" "-kernel '$dir/nope': No such file" -- -kernel "$dir/nope"
+expect "not a kernel" "-kernel '$dir/garbage': not a Linux bzImage or a Multiboot kernel" -- -kernel "$dir/garbage"
+expect "empty kernel" "-kernel '$dir/empty': not a Linux bzImage" -- -kernel "$dir/empty"
+expect "kernel is a directory" "-kernel '$dir': not a regular file" -- -kernel "$dir"
+expect "missing initrd" "-initrd '$dir/nope'" -- -kernel "$mbkernel" -initrd "$dir/nope"
+expect "missing bios" "-bios '$dir/nope': No such file" -- -bios "$dir/nope"
+expect "bad bios size" "-bios '$dir/bios_odd': size 70000 bytes" -- -bios "$dir/bios_odd"
+expect "bad -m" "-m: bad size 'lots'" -- -m lots -kernel "$mbkernel"
+expect "-m too small" "-m: bad size '1M'" -- -m 1M -kernel "$mbkernel"
+expect "unknown option" "unknown option '-frobnicate'" -- -frobnicate
+expect "missing value" "option '-m' needs a value" -- -m
+expect "bad accel" "--accel: unknown engine 'warp'" -- --accel warp -kernel "$mbkernel"
+expect "bad serial" "-serial: bad backend 'tcp:1'" -- -serial tcp:1 -kernel "$mbkernel"
+expect "bad device" "-device: unknown device 'sound'" -- -device sound
+expect "append without kernel" "-append needs -kernel" -- -append x
+expect "nothing to boot" "nothing to boot" --
+
+if [ "$fails" -ne 0 ]; then
+    echo "$fails error-handling check(s) failed"
+    exit 1
+fi
