@@ -3,7 +3,8 @@
  *
  * Decoded operands are already resolved (register number, memory, immediate),
  * so handlers are written once per operation, not once per encoding: they
- * read and write operand i through opnd_read/opnd_write, and the size comes
+ * read and write operand i through opnd_read/opnd_write (register operands
+ * inline in cpu/ops.h, the rest here), and the size comes
  * with the operand.
  */
 #include "cpu/ops.h"
@@ -19,12 +20,10 @@ void interp_exec_insn(CPUState *cpu, const Insn *insn)
     interp_handlers[insn->op](cpu, insn);
 }
 
-uint32_t opnd_read(CPUState *cpu, const Insn *insn, int i)
+uint32_t opnd_read_other(CPUState *cpu, const Insn *insn, int i)
 {
     const Operand *o = &insn->opnd[i];
     switch (o->kind) {
-    case OPK_REG:
-        return reg_read(cpu, o->reg, o->size);
     case OPK_MEM:
         return seg_read(cpu, insn->seg, insn_ea(cpu, insn), o->size > 4 ? 4 : o->size);
     case OPK_IMM:
@@ -39,14 +38,9 @@ uint32_t opnd_read(CPUState *cpu, const Insn *insn, int i)
     }
 }
 
-void opnd_write(CPUState *cpu, const Insn *insn, int i, uint32_t value)
+void opnd_write_mem(CPUState *cpu, const Insn *insn, int i, uint32_t value)
 {
-    const Operand *o = &insn->opnd[i];
-    if (o->kind == OPK_REG) {
-        reg_write(cpu, o->reg, o->size, value);
-    } else {
-        seg_write(cpu, insn->seg, insn_ea(cpu, insn), o->size, value);
-    }
+    seg_write(cpu, insn->seg, insn_ea(cpu, insn), insn->opnd[i].size, value);
 }
 
 uint32_t opnd_rmw_read(CPUState *cpu, const Insn *insn, int i, RMW *rmw)

@@ -25,8 +25,28 @@ INSN_OPS(INSN_HANDLER_DECL)
 /* Operand i of insn: read, write, and the read-modify-write pair, which
  * checks write access once before reading so a fault is reported as a
  * write, as the hardware does for RMW instructions. */
-uint32_t opnd_read(CPUState *cpu, const Insn *insn, int i);
-void opnd_write(CPUState *cpu, const Insn *insn, int i, uint32_t value);
+uint32_t opnd_read_other(CPUState *cpu, const Insn *insn, int i);
+void opnd_write_mem(CPUState *cpu, const Insn *insn, int i, uint32_t value);
+
+/* Registers are most operands: keep that case inline. */
+static inline uint32_t opnd_read(CPUState *cpu, const Insn *insn, int i)
+{
+    const Operand *o = &insn->opnd[i];
+    if (likely(o->kind == OPK_REG)) {
+        return reg_read(cpu, o->reg, o->size);
+    }
+    return opnd_read_other(cpu, insn, i);
+}
+
+static inline void opnd_write(CPUState *cpu, const Insn *insn, int i, uint32_t value)
+{
+    const Operand *o = &insn->opnd[i];
+    if (likely(o->kind == OPK_REG)) {
+        reg_write(cpu, o->reg, o->size, value);
+    } else {
+        opnd_write_mem(cpu, insn, i, value);
+    }
+}
 
 typedef struct RMW {
     bool is_mem;     /* memory operand (else register) */
