@@ -316,6 +316,12 @@ void fpu_op_unary(CPUState *cpu, const Insn *insn, int op)
 void fpu_op_binary_st0(CPUState *cpu, const Insn *insn, int op)
 {
     if (fpu_empty(cpu, 0) || fpu_empty(cpu, 1)) {
+        if (op != X87_FSCALE) {
+            /* After a stack fault FPREM reports a complete reduction
+             * (C2=0) and leaves C0/C3, as the hardware does (host-CPU
+             * oracle). */
+            cpu->fpu.fsw &= (uint16_t) ~FSW_C2;
+        }
         arith_underflow(cpu, 0, false);
         return;
     }

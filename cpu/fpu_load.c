@@ -110,16 +110,18 @@ static void push_exact(CPUState *cpu, F80 v)
     fpu_set_c1(cpu, false);
 }
 
-/* FLD ST(i): the source is read relative to the TOP before the push. */
+/* FLD ST(i): the source is read relative to the TOP before the push.  An
+ * empty source is reported as underflow (C1=0) even when the push would also
+ * overflow: the source is checked first (found by the host-CPU oracle). */
 void fpu_op_fld_sti(CPUState *cpu, const Insn *insn, int arg)
 {
-    if (!push_ok(cpu)) {
-        return;
-    }
     if (fpu_empty(cpu, insn->rm)) {
         if (fpu_stack_fault(cpu, false)) {
             fpu_push(cpu, fpu_indefinite);
         }
+        return;
+    }
+    if (!push_ok(cpu)) {
         return;
     }
     push_exact(cpu, fpu_get(cpu, insn->rm));
@@ -362,8 +364,8 @@ void fpu_op_fcmov(CPUState *cpu, const Insn *insn, int cond)
         }
         return;
     }
+    /* C1 changes only on a stack fault (SDM Vol.2 FCMOVcc). */
     if (flags_condition(cpu, cond)) {
         fpu_set(cpu, 0, fpu_get(cpu, insn->rm));
     }
-    fpu_set_c1(cpu, false);
 }

@@ -103,7 +103,9 @@ static void write_ram(SstMachine *m, const MooFile *f, const MooState *s, SstRes
     const MooRam *ram = moo_state_ram(f, s);
     for (uint32_t i = 0; i < s->ram_count; i++) {
         if (ram[i].addr < SST_RAM_SIZE) {
-            m->phys.ram[ram[i].addr] = ram[i].value;
+            /* Through the physical map, so a byte of cached decoded code
+             * from an earlier test is invalidated. */
+            phys_write(&m->phys, ram[i].addr, ram[i].value, 1);
         } else {
             note(r, "RAM address %#x beyond 16 MiB", ram[i].addr);
         }
@@ -115,7 +117,7 @@ static void clear_ram(SstMachine *m, const MooFile *f, const MooState *s)
     const MooRam *ram = moo_state_ram(f, s);
     for (uint32_t i = 0; i < s->ram_count; i++) {
         if (ram[i].addr < SST_RAM_SIZE) {
-            m->phys.ram[ram[i].addr] = 0;
+            phys_write(&m->phys, ram[i].addr, 0, 1);
         }
     }
 }

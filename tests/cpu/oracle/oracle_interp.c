@@ -1,0 +1,122 @@
+/*
+ * The interpreter side: a TestVM in flat 32-bit protected mode at CPL 3,
+ * with the code and data windows at the native runner's addresses.
+ *
+ * The end-marker HLT, like any fault, is delivered through the test VM's
+ * IDT: an interrupt gate to ring 0, which switches to the TSS ring-0 stack
+ * (SDM Vol.3 6.12.1) and pushes SS, ESP, EFLAGS, CS, EIP and, for some
+ * vectors, an error code.  The stub records the vector and halts; the
+ * GPRs other than ESP are still those of the faulting instant, and the
+ * rest of the user state is read back from that frame.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "softmmu/mmu.h"
+#include "tests/cpu/oracle/oracle_run.h"
+#include "tests/support/testvm.h"
+
+#define INTERP_RAM (8u << 20)
+#define INTERP_MAX_INSNS 200000
+
+struct InterpRunner {
+    TestVM *vm;
+    uint8_t code[ORACLE_CODE_SIZE]; /* the code window as loaded: the test, then HLTs */
+};
+
+InterpRunner *interp_start(void)
+{
+    InterpRunner *ir = calloc(1, sizeof(*ir));
+    if (!ir) {
+        return NULL;
+    }
+    ir->vm = testvm_new(INTERP_RAM);
+    if (!ir->vm) {
+        free(ir);
+        return NULL;
+    }
+    return ir;
+}
+
+void interp_stop(InterpRunner *ir)
+{
+    if (ir) {
+        testvm_free(ir->vm);
+        free(ir);
+    }
+}
+
+/* The native runner's LDT segment: the data window, 64 KiB, DPL 3 data. */
+static void load_window_segment(CPUState *cpu, int seg)
+{
+    uint64_t base = ORACLE_DATA_BASE, limit = 0xffff;
+    uint64_t d = (limit & 0xffff) | (base & 0xffffff) << 16 | (uint64_t)0xf3 << 40 |
+                 ((limit >> 16) & 0xf) << 48 | (uint64_t)0x4 << 52 | (base >> 24) << 56;
+    seg_cache_from_descriptor(&cpu->seg[seg], ORACLE_WIN_SEL, d);
+}
+
+static void capture_fpu(const CPUState *cpu, OracleFpu *out)
+{
+    unsigned top = cpu->fpu.top & 7;
+    out->fcw = cpu->fpu.fcw;
+    out->fsw = (uint16_t)((cpu->fpu.fsw & ~0x3800u) | top << 11);
+    out->ftw = cpu->fpu.ftw;
+    for (unsigned i = 0; i < 8; i++) {
+        memcpy(out->st[i], &cpu->fpu.st[(top + i) & 7], 10);
+    }
+}
+
+static void setup(TestVM *vm, uint8_t *code, const OracleTest *t)
+{
+    CPUState *cpu = &vm->cpu;
+    cpu_reset(cpu);
+    /* Through the physical map, so cached decodes of the last test's code go stale. */
+    memset(code, 0xf4, ORACLE_CODE_SIZE);
+    memcpy(code, t->code, t->code_len);
+    testvm_load(vm, ORACLE_CODE_BASE, code, ORACLE_CODE_SIZE);
+    testvm_load(vm, ORACLE_DATA_BASE, t->data, ORACLE_DATA_SIZE);
+    testvm_flat32(vm, 3, t->init.eip);
+    /* As Linux runs user code: CR0.NE (x87 errors as #MF) and MP. */
+    cpu->cr0 |= CR0_NE | CR0_MP;
+    if (t->es_win) {
+        load_window_segment(cpu, SEG_ES);
+    }
+    if (t->fs_win) {
+        load_window_segment(cpu, SEG_FS);
+    }
+    memcpy(cpu->regs, t->init.gpr, sizeof(cpu->regs));
+    cpu->eflags = t->init.eflags | EFLAGS_FIXED;
+    cpu->cc_op = CC_OP_EFLAGS;
+    cpu_update_mode(cpu);
+    tlb_flush_all(cpu);
+}
+
+void interp_run(InterpRunner *ir, const OracleTest *t, OracleResult *res, uint8_t *data_out)
+{
+    TestVM *vm = ir->vm;
+    CPUState *cpu = &vm->cpu;
+    setup(vm, ir->code, t);
+    testvm_run(vm, INTERP_MAX_INSNS);
+    memset(res, 0, sizeof(*res));
+    res->ok = 1;
+    memcpy(res->regs.gpr, cpu->regs, sizeof(cpu->regs));
+    res->regs.eip = cpu->eip;
+    res->regs.eflags = cpu_get_eflags(cpu);
+    res->vector = testvm_last_vector(vm);
+    if (res->vector >= 0) {
+        /* The ring-0 frame: [error code], EIP, CS, EFLAGS, ESP, SS. */
+        uint32_t sp = cpu->regs[R_ESP];
+        bool has_error = TESTVM_STACK0 - sp == 24;
+        if (has_error) {
+            res->error_code = phys_read(&vm->phys, sp, 4);
+            sp += 4;
+        }
+        res->regs.eip = phys_read(&vm->phys, sp, 4);
+        res->regs.eflags = phys_read(&vm->phys, sp + 8, 4);
+        res->regs.gpr[R_ESP] = phys_read(&vm->phys, sp + 12, 4);
+    }
+    capture_fpu(cpu, &res->fpu);
+    if (data_out) {
+        memcpy(data_out, vm->phys.ram + ORACLE_DATA_BASE, ORACLE_DATA_SIZE);
+    }
+}

@@ -1,0 +1,188 @@
+/*
+ * The host side of the native oracle: start popek-oracle-native once, share
+ * the code window, the data window and the mailbox with it through memfds
+ * (so a test costs two one-byte pipe messages, no copies through the
+ * kernel), and run tests one after the other.  A runner that dies or does
+ * not answer within a few seconds is killed and started again.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/cpu/oracle/oracle_run.h"
+
+#define NATIVE_TIMEOUT_MS 5000
+
+struct NativeRunner {
+    char *path;
+    pid_t pid;
+    int cmd_fd;   /* we write commands here */
+    int reply_fd; /* and read answers here */
+    int code_fd, data_fd, mb_fd;
+    uint8_t *code;
+    uint8_t *data;
+    OracleMailbox *mb;
+};
+
+static void *map_memfd(const char *name, size_t size, int *fd_out)
+{
+    int fd = memfd_create(name, 0);
+    if (fd < 0 || ftruncate(fd, (off_t)size) != 0) {
+        perror("popek-oracle: memfd");
+        return NULL;
+    }
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+        perror("popek-oracle: mmap");
+        close(fd);
+        return NULL;
+    }
+    *fd_out = fd;
+    return p;
+}
+
+static bool spawn(NativeRunner *nr)
+{
+    int cmd[2], reply[2];
+    if (pipe(cmd) != 0 || pipe(reply) != 0) {
+        perror("popek-oracle: pipe");
+        return false;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("popek-oracle: fork");
+        return false;
+    }
+    if (pid == 0) {
+        char a[5][16];
+        int fds[5] = {nr->code_fd, nr->data_fd, nr->mb_fd, cmd[0], reply[1]};
+        for (int i = 0; i < 5; i++) {
+            snprintf(a[i], sizeof(a[i]), "%d", fds[i]);
+        }
+        close(cmd[1]);
+        close(reply[0]);
+        execl(nr->path, nr->path, a[0], a[1], a[2], a[3], a[4], (char *)NULL);
+        fprintf(stderr, "popek-oracle: cannot run %s: %s\n", nr->path, strerror(errno));
+        _exit(127);
+    }
+    close(cmd[0]);
+    close(reply[1]);
+    nr->pid = pid;
+    nr->cmd_fd = cmd[1];
+    nr->reply_fd = reply[0];
+    return true;
+}
+
+static void reap(NativeRunner *nr)
+{
+    if (nr->pid > 0) {
+        kill(nr->pid, SIGKILL);
+        waitpid(nr->pid, NULL, 0);
+        nr->pid = -1;
+    }
+    if (nr->cmd_fd >= 0) {
+        close(nr->cmd_fd);
+        close(nr->reply_fd);
+        nr->cmd_fd = nr->reply_fd = -1;
+    }
+}
+
+NativeRunner *native_start(const char *path)
+{
+    signal(SIGPIPE, SIG_IGN);
+    NativeRunner *nr = calloc(1, sizeof(*nr));
+    if (!nr) {
+        return NULL;
+    }
+    nr->path = strdup(path);
+    nr->pid = -1;
+    nr->cmd_fd = nr->reply_fd = -1;
+    nr->code = map_memfd("oracle-code", ORACLE_CODE_SIZE, &nr->code_fd);
+    nr->data = map_memfd("oracle-data", ORACLE_DATA_SIZE, &nr->data_fd);
+    nr->mb = map_memfd("oracle-mailbox", 4096, &nr->mb_fd);
+    if (!nr->code || !nr->data || !nr->mb || !spawn(nr)) {
+        native_stop(nr);
+        return NULL;
+    }
+    /* A first empty test proves the runner mapped its windows. */
+    OracleTest *probe = calloc(1, sizeof(*probe));
+    OracleResult r;
+    bool ok = false;
+    if (probe) {
+        probe->code[0] = 0xf4;
+        probe->code_len = 1;
+        probe->init.eip = ORACLE_CODE_BASE;
+        probe->init.gpr[4] = ORACLE_DATA_BASE + ORACLE_STACK_HI - 0x100;
+        probe->init.eflags = 0x202;
+        ok = native_run(nr, probe, &r, NULL) && r.vector == 13 && r.regs.eip == ORACLE_CODE_BASE;
+        free(probe);
+    }
+    if (!ok) {
+        fprintf(stderr, "popek-oracle: the native runner %s did not start (see above)\n", path);
+        native_stop(nr);
+        return NULL;
+    }
+    return nr;
+}
+
+bool native_run(NativeRunner *nr, const OracleTest *t, OracleResult *res, uint8_t *data_out)
+{
+    memset(res, 0, sizeof(*res));
+    res->vector = -1;
+    if (nr->pid < 0 && !spawn(nr)) {
+        return false;
+    }
+    memset(nr->code, 0xf4, ORACLE_CODE_SIZE);
+    memcpy(nr->code, t->code, t->code_len);
+    memcpy(nr->data, t->data, ORACLE_DATA_SIZE);
+    nr->mb->init = t->init;
+    nr->mb->es_win = t->es_win;
+    nr->mb->fs_win = t->fs_win;
+    char c = ORACLE_CMD_RUN;
+    struct pollfd p = {.fd = nr->reply_fd, .events = POLLIN};
+    if (write(nr->cmd_fd, &c, 1) != 1 || poll(&p, 1, NATIVE_TIMEOUT_MS) != 1 ||
+        read(nr->reply_fd, &c, 1) != 1 || c != ORACLE_REPLY_OK) {
+        reap(nr);
+        return false;
+    }
+    *res = nr->mb->result;
+    if (data_out) {
+        memcpy(data_out, nr->data, ORACLE_DATA_SIZE);
+    }
+    return res->ok != 0;
+}
+
+void native_stop(NativeRunner *nr)
+{
+    if (!nr) {
+        return;
+    }
+    if (nr->pid > 0 && nr->cmd_fd >= 0) {
+        char c = ORACLE_CMD_QUIT;
+        if (write(nr->cmd_fd, &c, 1) == 1) {
+            waitpid(nr->pid, NULL, 0);
+            nr->pid = -1;
+        }
+    }
+    reap(nr);
+    if (nr->code) {
+        munmap(nr->code, ORACLE_CODE_SIZE);
+        close(nr->code_fd);
+    }
+    if (nr->data) {
+        munmap(nr->data, ORACLE_DATA_SIZE);
+        close(nr->data_fd);
+    }
+    if (nr->mb) {
+        munmap(nr->mb, 4096);
+        close(nr->mb_fd);
+    }
+    free(nr->path);
+    free(nr);
+}

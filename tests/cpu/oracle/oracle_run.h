@@ -1,0 +1,42 @@
+/*
+ * The two executors of a test: the host CPU (through the 32-bit native
+ * runner process) and popek's interpreter (a TestVM in flat 32-bit
+ * protected mode at CPL 3).  Both fill the same OracleResult and a copy of
+ * the final data window.
+ */
+#ifndef TESTS_CPU_ORACLE_ORACLE_RUN_H
+#define TESTS_CPU_ORACLE_ORACLE_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tests/cpu/oracle/oracle_gen.h"
+
+typedef struct NativeRunner NativeRunner;
+typedef struct InterpRunner InterpRunner;
+
+/* Start the runner program at path; NULL (with a message on stderr) on failure. */
+NativeRunner *native_start(const char *path);
+/* Run one test; false if the runner died or hung (it is then restarted). */
+bool native_run(NativeRunner *nr, const OracleTest *t, OracleResult *res, uint8_t *data_out);
+void native_stop(NativeRunner *nr);
+
+InterpRunner *interp_start(void);
+void interp_run(InterpRunner *ir, const OracleTest *t, OracleResult *res, uint8_t *data_out);
+void interp_stop(InterpRunner *ir);
+
+/* Run the native side's self-test (SDM-fixed outcomes); 0 when it passes. */
+int oracle_selftest(const char *native_path);
+
+/* Compare the two results of t; false on a mismatch, described in why. */
+bool oracle_compare(const OracleTest *t, const OracleResult *native, const uint8_t *native_data,
+                    const OracleResult *interp, const uint8_t *interp_data, char *why,
+                    size_t why_len);
+/* The mnemonic of instruction i of t (capstone's, "?" if it has none). */
+void oracle_insn_mnemonic(const OracleTest *t, int i, char *buf, size_t len);
+/* Print t (disassembled), its initial state and both results. */
+void oracle_print_test(const OracleTest *t, const OracleResult *native,
+                       const OracleResult *interp);
+
+#endif /* TESTS_CPU_ORACLE_ORACLE_RUN_H */
