@@ -18,14 +18,19 @@
 #include <unistd.h>
 
 #include "bios/acpi.h"
+#include "bios/firmware.h"
 #include "bios/linux_boot.h"
 #include "cpu/cpu.h"
+#include "frontend/gdbstub.h"
+#include "frontend/monitor.h"
 #include "frontend/pc.h"
 #include "hw/acpi_pm.h"
 #include "hw/debugcon.h"
 #include "hw/debugexit.h"
+#include "hw/fw_cfg.h"
 #include "hw/i8042.h"
 #include "hw/irq.h"
+#include "hw/pam.h"
 #include "hw/pci.h"
 #include "hw/pic.h"
 #include "hw/piix.h"
@@ -44,10 +49,14 @@ struct PCDevices {
     PITState *pit;
     RTCState *rtc;
     UARTState *com1;
+    UARTState *com2;       /* 0x2F8, IRQ3: present, with no host side */
     I8042State *kbd;
     Port92State *port92;
     DebugExitState *debug_exit;
     DebugconState *debugcon;
+    DebugconState *bioslog; /* SeaBIOS's log port 0x402 */
+    FWCfgState *fw_cfg;
+    PAMState *pam;          /* NULL when no BIOS is mapped */
 };
 
 /* Host-clock slices are bounded so input and timers are served promptly
@@ -67,7 +76,11 @@ static void cpu_intr_line(void *opaque, int n, int level)
 static int cpu_irq_ack(void *opaque)
 {
     PC *pc = opaque;
-    return pic_ack(pc->dev->pic);
+    int vector = pic_ack(pc->dev->pic);
+    if (vector >= 0) {
+        pc->irq_counts[vector & 0xff]++;
+    }
+    return vector;
 }
 
 /* FERR# drives IRQ13 on a PC; an OUT to port F0h clears the latch (the
@@ -137,46 +150,53 @@ static void machine_debug_exit(void *opaque, int status)
     cpu_set_interrupt(&pc->cpu, CPU_INTERRUPT_EXIT);
 }
 
-/* Read a whole file; exits with a one-line message naming it on error. */
-static uint8_t *load_file(const char *path, const char *what, size_t *size)
+/* i440FX PAM register written: remap the segment, drop stale translations. */
+static void machine_pam_changed(void *opaque, int pam_index, uint8_t value)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "popek: %s '%s': %s\n", what, path, strerror(errno));
-        exit(1);
+    PC *pc = opaque;
+    if (pc->dev->pam && pam_set(pc->dev->pam, pam_index, value)) {
+        tlb_flush_all(&pc->cpu);
     }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fprintf(stderr, "popek: %s '%s': not a regular file\n", what, path);
-        exit(1);
-    }
-    uint8_t *buf = malloc((size_t)st.st_size + 1);
-    if (!buf || fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-        fprintf(stderr, "popek: %s '%s': read failed\n", what, path);
-        exit(1);
-    }
-    fclose(f);
-    *size = (size_t)st.st_size;
-    return buf;
 }
 
 /*
- * A PC maps its BIOS at the top of the 4 GiB space (where the reset vector
- * FFFFFFF0h lands) and its last 128 KiB again below 1 MiB (E0000h-FFFFFh).
+ * The BIOS sits at the top of the 4 GiB space (where the reset vector
+ * FFFFFFF0h lands) and, through the PAM window, its last 128 KiB again
+ * below 1 MiB.  With neither -bios nor -kernel popek boots SeaBIOS.
  */
-static void load_bios(PC *pc, const char *path)
+static void load_bios(PC *pc)
 {
-    size_t size;
-    uint8_t *rom = load_file(path, "-bios", &size);
-    if (size < 64 * 1024 || size > 256 * 1024 || size % 4096) {
-        fprintf(stderr, "popek: -bios '%s': size %zu bytes; want 64 KiB to 256 KiB in 4 KiB units\n",
-                path, size);
+    const PopekOptions *o = pc->opts;
+    char err[512];
+    char *path = firmware_find(o->bios ? o->bios : FIRMWARE_DEFAULT_BIOS, o->firmware_dir, err,
+                               sizeof(err));
+    uint8_t *low = NULL;
+    uint32_t low_len = 0;
+    if (!path || !firmware_load_bios(&pc->phys, path, &low, &low_len, err, sizeof(err))) {
+        fprintf(stderr, "popek: %s\n", err);
         exit(1);
     }
-    phys_map_rom(&pc->phys, (uint32_t)(0x100000000ull - size), rom, (uint32_t)size, 1);
-    size_t low = size < 128 * 1024 ? size : 128 * 1024;
-    phys_map_rom(&pc->phys, (uint32_t)(0x100000 - low), rom + size - low, (uint32_t)low, 1);
-    free(rom);
+    free(path);
+    pc->dev->pam = pam_new(&pc->phys, low, low_len);
+    free(low);
+    if (!pc->dev->pam) {
+        fprintf(stderr, "popek: -bios: no room in the physical map for the BIOS window\n");
+        exit(1);
+    }
+}
+
+/* What SeaBIOS reads at POST: fw_cfg items and CMOS boot bytes. */
+static void pc_setup_firmware_config(PC *pc)
+{
+    const PopekOptions *o = pc->opts;
+    PCDevices *d = pc->dev;
+    FirmwareConfig cfg = {o->ram_bytes, 1, o->boot_order, o->boot_menu};
+    char err[512];
+    if (!firmware_setup_fw_cfg(d->fw_cfg, &cfg, err, sizeof(err))) {
+        fprintf(stderr, "popek: %s\n", err);
+        exit(1);
+    }
+    firmware_setup_cmos(d->rtc, &cfg, 0);
 }
 
 static void pc_init_devices(PC *pc)
@@ -203,6 +223,8 @@ static void pc_init_devices(PC *pc)
         headless_start(&pc->headless);
     }
     d->com1 = uart_new(&pc->io, 0x3f8, &pc->timers, pic_input(d->pic, 4), &pc->serial_out.backend);
+    chardev_open(&pc->com2_out, "null", "-serial");
+    d->com2 = uart_new(&pc->io, 0x2f8, &pc->timers, pic_input(d->pic, 3), &pc->com2_out.backend);
 
     I8042Callbacks kcb = {pc, machine_reset_request, machine_set_a20_kbd};
     d->kbd = i8042_new(&pc->io, pic_input(d->pic, 1), pic_input(d->pic, 12), &kcb);
@@ -213,7 +235,11 @@ static void pc_init_devices(PC *pc)
         isa_irqs[i] = pic_input(d->pic, i);
     }
     d->pci = pci_bus_new(&pc->io);
-    d->i440fx = i440fx_new(d->pci, NULL, pc);
+    d->i440fx = i440fx_new(d->pci, machine_pam_changed, pc);
+    /* Subsystem 1AF4:1100 on the host bridge is how SeaBIOS recognises a
+     * QEMU-compatible board and turns to fw_cfg for its configuration. */
+    pci_config_set(i440fx_pci_device(d->i440fx), PCI_SUBSYSTEM_VENDOR_ID, 0x1af4, 2);
+    pci_config_set(i440fx_pci_device(d->i440fx), PCI_SUBSYSTEM_ID, 0x1100, 2);
     d->piix3 = piix3_new(d->pci, &pc->io, isa_irqs, machine_reset_request, pc);
     d->acpi = acpi_pm_new(&pc->io, &pc->timers, pic_input(d->pic, ACPI_PM_SCI_IRQ),
                           machine_poweroff, pc);
@@ -225,6 +251,17 @@ static void pc_init_devices(PC *pc)
         chardev_open(&pc->debugcon_out, o->debugcon, "-debugcon");
         d->debugcon = debugcon_new(&pc->io, 0xe9, &pc->debugcon_out.backend);
     }
+    if (o->bioslog) {
+        chardev_open(&pc->bioslog_out, o->bioslog, "-bioslog");
+        d->bioslog = debugcon_new(&pc->io, DEBUGCON_SEABIOS_PORT, &pc->bioslog_out.backend);
+    } else if (o->trace_categories && strstr(o->trace_categories, "guest_errors")) {
+        /* -d guest_errors: the firmware's complaints go to stderr. */
+        chardev_open(&pc->bioslog_out, "stdio", "-bioslog");
+        pc->bioslog_out.fd = STDERR_FILENO;
+        pc->bioslog_out.is_stdio = false;
+        d->bioslog = debugcon_new(&pc->io, DEBUGCON_SEABIOS_PORT, &pc->bioslog_out.backend);
+    }
+    d->fw_cfg = fw_cfg_new(&pc->io, &pc->phys);
 }
 
 /* Direct kernel boot: the CPU starts at the kernel's 32-bit entry, no BIOS. */
@@ -245,10 +282,6 @@ void pc_init(PC *pc, const PopekOptions *opts)
     memset(pc, 0, sizeof(*pc));
     pc->opts = opts;
     pc->stdin_fd = -1;
-    if (!opts->bios && !opts->kernel) {
-        fprintf(stderr, "popek: nothing to boot: give -bios FILE or -kernel FILE\n");
-        exit(1);
-    }
     if (!phys_init(&pc->phys, (uint32_t)opts->ram_bytes)) {
         fprintf(stderr, "popek: -m: cannot reserve %llu bytes of guest RAM: %s\n",
                 (unsigned long long)opts->ram_bytes, strerror(errno));
@@ -268,9 +301,10 @@ void pc_init(PC *pc, const PopekOptions *opts)
     pc->cpu.hooks.irq_ack = cpu_irq_ack;
     pc->cpu.hooks.ferr = cpu_ferr;
     ioport_register(&pc->io, 0xf0, 1, 1, ferr_port_read, ferr_port_write, pc);
-    if (opts->bios) {
-        load_bios(pc, opts->bios);
+    if (opts->bios || !opts->kernel) {
+        load_bios(pc);
     }
+    pc_setup_firmware_config(pc);
     if (opts->kernel) {
         pc_load_kernel(pc);
     }
@@ -283,8 +317,10 @@ void pc_reset(PC *pc)
     pic_reset(d->pic);
     pit_reset(d->pit);
     uart_reset(d->com1);
+    uart_reset(d->com2);
     i8042_reset(d->kbd);
     i440fx_reset(d->i440fx);
+    fw_cfg_reset(d->fw_cfg);
     piix3_reset(d->piix3);
     acpi_pm_reset(d->acpi);
     port92_reset(d->port92);
@@ -297,20 +333,10 @@ void pc_reset(PC *pc)
     }
 }
 
-/* Feed host input to COM1 without blocking. */
-static void pc_poll_input(PC *pc, int timeout_ms)
+/* Keys from the terminal: to COM1, or to the monitor after Ctrl-A c. */
+static void pc_read_stdin(PC *pc)
 {
-    struct pollfd pfd = {pc->stdin_fd, POLLIN, 0};
-    if (pc->stdin_fd < 0) {
-        if (timeout_ms > 0) {
-            poll(NULL, 0, timeout_ms);
-        }
-        return;
-    }
-    if (poll(&pfd, 1, timeout_ms) <= 0 || !(pfd.revents & (POLLIN | POLLHUP))) {
-        return;
-    }
-    int room = uart_can_receive(pc->dev->com1);
+    int room = pc->headless.monitor_active ? 64 : uart_can_receive(pc->dev->com1);
     if (room <= 0) {
         return;
     }
@@ -332,6 +358,40 @@ static void pc_poll_input(PC *pc, int timeout_ms)
         }
     } else if (n == 0) {
         pc->stdin_fd = -1; /* end of input: stop polling it */
+    }
+}
+
+/* Serve host input (terminal, gdb, monitor), waiting up to timeout_ms. */
+static void pc_poll_input(PC *pc, int timeout_ms)
+{
+    struct pollfd fds[8];
+    int n = 0;
+    if (pc->stdin_fd >= 0) {
+        fds[n++] = (struct pollfd){pc->stdin_fd, POLLIN, 0};
+    }
+    int gdb_at = n;
+    if (pc->gdb) {
+        n += gdbstub_pollfds(pc->gdb, fds + n, 8 - n);
+    }
+    int monitor_at = n;
+    if (pc->monitor) {
+        n += monitor_pollfds(pc->monitor, fds + n, 8 - n);
+    }
+    if (n == 0) {
+        if (timeout_ms > 0) {
+            poll(NULL, 0, timeout_ms);
+        }
+        return;
+    }
+    int ready = poll(fds, (nfds_t)n, timeout_ms);
+    if (ready > 0 && pc->stdin_fd >= 0 && (fds[0].revents & (POLLIN | POLLHUP))) {
+        pc_read_stdin(pc);
+    }
+    if (pc->gdb) {
+        gdbstub_service(pc->gdb, fds + gdb_at, monitor_at - gdb_at);
+    }
+    if (pc->monitor) {
+        monitor_service(pc->monitor, fds + monitor_at, n - monitor_at);
     }
 }
 
@@ -379,7 +439,23 @@ int pc_run(PC *pc)
         if (pc->exit_requested) {
             return pc->exit_status;
         }
-        int reason = cpu_exec(&pc->cpu, slice_budget(pc));
+        if (pc->stopped) {
+            /* Paused: serve the debugger and the monitor; guest time stands still. */
+            if (pc->reset_requested) {
+                if (pc->opts->no_reboot) {
+                    return 0;
+                }
+                pc_reset(pc);
+            }
+            pc_poll_input(pc, 100);
+            continue;
+        }
+        /* With a gdb stub the CPU runs through it, so breakpoints can stop it. */
+        int reason = pc->gdb ? gdbstub_exec(pc->gdb, slice_budget(pc))
+                             : cpu_exec(&pc->cpu, slice_budget(pc));
+        if (pc->gdb) {
+            gdbstub_after_exec(pc->gdb, reason);
+        }
         if (pc->exit_requested) {
             return pc->exit_status;
         }
@@ -400,6 +476,39 @@ int pc_run(PC *pc)
     }
 }
 
+void pc_request_reset(PC *pc)
+{
+    machine_reset_request(pc);
+}
+
+void pc_request_exit(PC *pc, int status)
+{
+    machine_debug_exit(pc, status);
+}
+
+void pc_power_button(PC *pc)
+{
+    acpi_pm_power_button(pc->dev->acpi);
+}
+
+int pc_pic_info(PC *pc, char *buf, size_t len)
+{
+    return pic_info(pc->dev->pic, buf, len);
+}
+
+int pc_irq_info(PC *pc, char *buf, size_t len)
+{
+    int total = snprintf(buf, len, "hardware interrupts taken, by vector:\n");
+    for (int v = 0; v < 256; v++) {
+        if (pc->irq_counts[v]) {
+            size_t used = (size_t)total < len ? (size_t)total : len;
+            total += snprintf(buf + used, len - used, "  0x%02x: %llu\n", v,
+                              (unsigned long long)pc->irq_counts[v]);
+        }
+    }
+    return total;
+}
+
 void pc_destroy(PC *pc)
 {
     PCDevices *d = pc->dev;
@@ -409,6 +518,11 @@ void pc_destroy(PC *pc)
     if (d->debugcon) {
         debugcon_free(d->debugcon);
     }
+    if (d->bioslog) {
+        debugcon_free(d->bioslog);
+    }
+    fw_cfg_free(d->fw_cfg);
+    pam_free(d->pam);
     acpi_pm_free(d->acpi);
     piix3_free(d->piix3);
     i440fx_free(d->i440fx);
@@ -416,6 +530,7 @@ void pc_destroy(PC *pc)
     port92_free(d->port92);
     i8042_free(d->kbd);
     uart_free(d->com1);
+    uart_free(d->com2);
     rtc_free(d->rtc);
     pit_free(d->pit);
     pic_free(d->pic);
@@ -423,5 +538,6 @@ void pc_destroy(PC *pc)
     headless_stop(&pc->headless);
     chardev_close(&pc->serial_out);
     chardev_close(&pc->debugcon_out);
+    chardev_close(&pc->bioslog_out);
     phys_destroy(&pc->phys);
 }

@@ -5,9 +5,12 @@ set -u
 popek=$1 rom=$2
 shift 2
 log=$(mktemp)
+# A triple fault or reset ends popek (-no-reboot), except in the test of reset itself.
+noreboot=-no-reboot
+[ "$(basename "$rom")" = reset.bin ] && noreboot=
 trap 'rm -f "$log"' EXIT
 timeout 120 "$popek" -bios "$rom" -device isa-debug-exit,iobase=0xf4,iosize=4 \
-    -debugcon "file:$log" -serial null -display none -icount 0 -no-reboot "$@"
+    -debugcon "file:$log" -serial null -display none -icount 0 $noreboot "$@"
 status=$?
 cat "$log"
 if [ "$status" -ne 1 ] || ! grep -q '^PASS$' "$log" || grep -q '^FAIL' "$log"; then
