@@ -10,5 +10,5 @@ cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/release -j"$(nproc 2>/dev/null || echo 2)" --target popek
 bash tests/guests/build-guest.sh build/release/guest
 exec build/release/frontend/popek -kernel build/release/guest/bzImage \
-    -initrd build/release/guest/initramfs.cpio.gz -append "console=ttyS0 quiet" \
+    -initrd build/release/guest/initramfs.cpio.gz -append "console=ttyS0" \
     -nographic -m 256M "$@"
