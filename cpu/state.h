@@ -205,6 +205,7 @@ enum CPUExitReason {
 
 /* Pluggable back ends the CPU reaches through pointers, never by name. */
 struct PhysMem;
+struct BT;
 struct IOPortMap;
 struct FPUState;
 struct Insn;
@@ -314,6 +315,23 @@ struct CPUState {
     uint64_t mtrr_def_type;   /* IA32_MTRR_DEF_TYPE */
     uint64_t mtrr_fixed[MTRR_FIXED_COUNT];     /* FIX64K_00000, FIX16K_80000/A0000, FIX4K_C0000..F8000 */
     uint64_t mtrr_var[2 * MTRR_VAR_STORED];    /* PHYSBASE0, PHYSMASK0, ..., PHYSMASK7 */
+
+    /* ---- binary translator (translator/): translated code reads and writes
+     * these at fixed offsets from R15; the interpreter never looks at them ---- */
+    int64_t bt_budget;        /* instructions translated code may still retire in this slice;
+                               * each block subtracts its length at entry and leaves if < 0 */
+    uint64_t bt_flags;        /* guest arithmetic flags while translated code runs:
+                               * the LAHF byte in bits 8-15, OF in bit 0 */
+    uint64_t bt_tag_hi;       /* jump-cache tag bits of the current mode (block key << 32) */
+    void *bt_jc;              /* jump cache (translator/cache.c) */
+    void *bt_exit;            /* exit record of the block exit just taken, or NULL */
+    uint32_t bt_lin;          /* slow path: linear address of the memory operand */
+    uint32_t bt_target;       /* indirect CALL: the target while the return address is pushed */
+    uint8_t bt_bounce[8];     /* slow path: the memory operand, when it is not plain RAM */
+    uint8_t bt_exit_request;  /* set with any interrupt_request bit: leave at the next block */
+    struct BT *bt;            /* the translator running this CPU, or NULL */
+    /* Its hook for writes to code pages (called by cpu/icache.c's hook). */
+    void (*bt_code_written)(struct BT *bt, uint32_t paddr, int size);
 };
 
 #endif /* CPU_STATE_H */

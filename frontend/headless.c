@@ -2,6 +2,7 @@
  * -nographic terminal handling.  Raw mode passes every key (Ctrl-C
  * included) to the guest; Ctrl-A is the escape, as in QEMU:
  *   Ctrl-A x      quit
+ *   Ctrl-A c      switch between the serial console and the monitor
  *   Ctrl-A h      list the keys
  *   Ctrl-A Ctrl-A send a literal Ctrl-A
  * The terminal is restored by atexit() and by handlers for the signals that
@@ -66,9 +67,20 @@ static void print_help(void)
 {
     static const char help[] = "\r\nC-a h    print this help\r\n"
                                "C-a x    exit popek\r\n"
+                               "C-a c    switch between console and monitor\r\n"
                                "C-a C-a  send C-a\r\n";
     if (write(STDERR_FILENO, help, sizeof(help) - 1) < 0) {
         return; /* nowhere to say it */
+    }
+}
+
+/* A key for whoever has the keyboard: the monitor or the serial port. */
+static void pass_key(Headless *h, uint8_t c, uint8_t *out, int *n)
+{
+    if (h->monitor_active) {
+        h->monitor_input(h->monitor_opaque, &c, 1);
+    } else {
+        out[(*n)++] = c;
     }
 }
 
@@ -81,7 +93,7 @@ int headless_filter(Headless *h, const uint8_t *in, int len, uint8_t *out)
             if (c == CTRL_A) {
                 h->escape_pending = true;
             } else {
-                out[n++] = c;
+                pass_key(h, c, out, &n);
             }
             continue;
         }
@@ -96,8 +108,15 @@ int headless_filter(Headless *h, const uint8_t *in, int len, uint8_t *out)
         case '?':
             print_help();
             break;
+        case 'c':
+        case 'C':
+            if (h->monitor_input) {
+                h->monitor_active = !h->monitor_active;
+                h->monitor_focus(h->monitor_opaque, h->monitor_active);
+            }
+            break;
         case CTRL_A:
-            out[n++] = CTRL_A;
+            pass_key(h, CTRL_A, out, &n);
             break;
         default:
             break; /* unknown escape: ignored, as QEMU does */

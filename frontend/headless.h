@@ -13,6 +13,11 @@ typedef struct Headless {
     bool raw;             /* the terminal is in raw mode (must be restored) */
     bool escape_pending;  /* Ctrl-A seen, waiting for the command key */
     bool quit;            /* Ctrl-A x */
+    /* Ctrl-A c hands the keys to the monitor and back (set after headless_start). */
+    bool monitor_active;  /* keys go to the monitor, not to the serial port */
+    void (*monitor_input)(void *opaque, const uint8_t *data, int len); /* NULL: no monitor */
+    void (*monitor_focus)(void *opaque, bool active);
+    void *monitor_opaque;
 } Headless;
 
 /* Put stdin in raw mode if it is a terminal; install restore handlers. */
@@ -20,8 +25,9 @@ void headless_start(Headless *h);
 /* Restore the terminal (idempotent; also runs at exit and on fatal signals). */
 void headless_stop(Headless *h);
 /*
- * Process host input: escapes are handled here, the remaining bytes are
- * written to out (at most len bytes); returns how many bytes to pass on.
+ * Process host input: escapes are handled here, keys for the monitor go to
+ * it, the remaining bytes are written to out (at most len bytes); returns
+ * how many bytes to pass on to the serial port.
  */
 int headless_filter(Headless *h, const uint8_t *in, int len, uint8_t *out);
 

@@ -14,29 +14,57 @@ static const char usage_text[] =
     "usage: popek [options]\n"
     "Machine:\n"
     "  -m SIZE                 guest RAM (default 256M; suffixes k, M, G)\n"
-    "  -bios FILE              raw BIOS ROM image (64 KiB to 256 KiB)\n"
+    "  -bios FILE              raw BIOS ROM image (64 KiB to 256 KiB; default\n"
+    "                          bios-256k.bin, SeaBIOS, unless -kernel is given)\n"
+    "  -L DIR                  look for firmware files in DIR first\n"
+    "                          (then /usr/share/seabios)\n"
+    "  -boot [order=]DRIVES[,menu=on|off]  boot order: c disk, d CD-ROM, a floppy,\n"
+    "                          n network (default cad)\n"
     "  -kernel FILE            Linux bzImage or Multiboot kernel to boot directly\n"
+    "                          (with -bios: a bzImage the BIOS boots, through fw_cfg\n"
+    "                          and QEMU's linuxboot_dma.bin from qemu-system-data)\n"
     "  -initrd FILE            initial ramdisk for -kernel\n"
     "  -append CMDLINE         kernel command line\n"
     "  -no-reboot              exit instead of rebooting (triple fault, reset)\n"
     "  -rtc base=utc|SECONDS   RTC start time (SECONDS since the epoch)\n"
+    "Disks:\n"
+    "  -hda/-hdb/-hdc/-hdd FILE  raw disk image as IDE drive 0-3\n"
+    "  -cdrom FILE             CD-ROM image (ISO) as IDE drive 2\n"
+    "  -drive file=FILE[,format=raw][,if=ide][,index=0-3][,media=disk|cdrom]\n"
+    "         [,readonly=on|off]\n"
+    "  -snapshot               write to a temporary overlay; images stay untouched\n"
     "Devices:\n"
     "  -device isa-debug-exit[,iobase=0x501][,iosize=1]\n"
     "                          a write of V to the port exits with status (V << 1) | 1\n"
     "  -debugcon stdio|file:PATH|null   port 0xE9 debug console\n"
     "  -serial stdio|file:PATH|null     first serial port backend\n"
+    "  -bioslog stdio|file:PATH|null    SeaBIOS's debug log (port 0x402; -d guest_errors\n"
+    "                          sends it to stderr when -bioslog is not given)\n"
     "Display:\n"
     "  -nographic, --nographic serial console on this terminal, no window\n"
-    "  -display none           no window\n"
+    "  -display sdl|none       a window (the default when DISPLAY or WAYLAND_DISPLAY\n"
+    "                          is set and -nographic is not given) or none\n"
+    "  -name NAME              the VM's name, shown in the window title\n"
+    "  -textdump FILE          write the text screen as UTF-8 to FILE at exit\n"
+    "                          (the monitor's textdump and screendump write it now)\n"
     "Execution:\n"
     "  --accel bt|interp|check engine (bt: translator; interp: interpreter only;\n"
     "                          check: both in lockstep)\n"
+    "  -tb-size N              translated-code cache in MiB (default 32)\n"
     "  -icount [shift=]N       deterministic time: each instruction is 2^N ns\n"
     "Debugging:\n"
-    "  -d LIST                 trace categories (exec,cpu,delta,int,ioport,guest_errors,att;\n"
-    "                          -d help lists them)\n"
+    "  -d LIST                 trace categories (exec,in_asm,cpu,delta,int,mmu,ioport,\n"
+    "                          guest_errors,att; -d help lists them)\n"
     "  -D FILE                 write traces to FILE instead of stderr\n"
     "  -dfilter RANGES         trace only these addresses: A..B, A+LEN, comma-separated\n"
+    "  -dstart N               start tracing at instruction N (counted from reset)\n"
+    "  -dcount M               stop tracing M instructions after the trace started\n"
+    "  -dtrigger ADDR          start tracing when CS.base+EIP first reaches ADDR\n"
+    "  -gdb tcp:[HOST]:PORT    gdb remote stub (HOST defaults to 127.0.0.1)\n"
+    "  -s                      shorthand for -gdb tcp::1234\n"
+    "  -S                      do not start the CPU (wait for gdb or the monitor)\n"
+    "  -monitor stdio|unix:PATH,server[,nowait]  the monitor (also Ctrl-A c\n"
+    "                          with -nographic)\n"
     "  --help, --version\n";
 
 static void die(const char *fmt, const char *a, const char *b)
@@ -141,6 +169,163 @@ static void parse_rtc(PopekOptions *o, const char *spec)
     }
 }
 
+/* Put a drive at index (or the first free one if index < 0). */
+static void add_drive(PopekOptions *o, int index, const char *file, bool cdrom, bool readonly,
+                      const char *opt)
+{
+    if (index < 0) {
+        for (index = 0; index < POPEK_MAX_DRIVES && o->drives[index].present; index++) {
+        }
+        if (index == POPEK_MAX_DRIVES) {
+            die("%s: all %s IDE drive slots are taken", opt, "4");
+        }
+    }
+    if (o->drives[index].present) {
+        die("%s: IDE drive index %s is already in use", opt,
+            (const char *[]){"0", "1", "2", "3"}[index]);
+    }
+    if (!cdrom && !file) {
+        die("%s: a disk needs file=PATH%s", opt, "");
+    }
+    o->drives[index] = (DriveOption){true, file, cdrom, readonly || cdrom, opt};
+}
+
+static bool parse_on_off(const char *v, bool *out)
+{
+    if (!strcmp(v, "on") || !strcmp(v, "true")) {
+        *out = true;
+    } else if (!strcmp(v, "off") || !strcmp(v, "false")) {
+        *out = false;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* -drive file=...,format=raw,if=ide,index=N,media=disk|cdrom,readonly=on|off */
+static void parse_drive(PopekOptions *o, const char *spec)
+{
+    char *buf = strdup(spec); /* kept: file= points into it for the whole run */
+    char *save = NULL;
+    const char *file = NULL;
+    int index = -1;
+    bool cdrom = false, readonly = false;
+    for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(kv, '=');
+        unsigned long v;
+        if (!eq) {
+            die("-drive: bad property '%s'%s (want key=value)", kv, "");
+        }
+        *eq = '\0';
+        const char *val = eq + 1;
+        if (!strcmp(kv, "file")) {
+            file = val[0] ? val : NULL;
+        } else if (!strcmp(kv, "format")) {
+            if (strcmp(val, "raw") != 0) {
+                die("-drive: format '%s' is not supported%s (only raw)", val, "");
+            }
+        } else if (!strcmp(kv, "if")) {
+            if (strcmp(val, "ide") != 0) {
+                die("-drive: interface '%s' is not supported%s (only ide)", val, "");
+            }
+        } else if (!strcmp(kv, "index")) {
+            if (!parse_uint(val, POPEK_MAX_DRIVES - 1, &v)) {
+                die("-drive: bad index '%s'%s (want 0-3)", val, "");
+            }
+            index = (int)v;
+        } else if (!strcmp(kv, "media")) {
+            if (strcmp(val, "disk") != 0 && strcmp(val, "cdrom") != 0) {
+                die("-drive: bad media '%s'%s (want disk or cdrom)", val, "");
+            }
+            cdrom = !strcmp(val, "cdrom");
+        } else if (!strcmp(kv, "readonly")) {
+            if (!parse_on_off(val, &readonly)) {
+                die("-drive: bad readonly '%s'%s (want on or off)", val, "");
+            }
+        } else {
+            die("-drive: unknown property '%s'%s", kv, "");
+        }
+    }
+    add_drive(o, index, file, cdrom, readonly, "-drive");
+}
+
+/* -boot c | -boot order=dc,menu=on | -boot once=d */
+static void parse_boot(PopekOptions *o, const char *spec)
+{
+    char *buf = strdup(spec);
+    char *save = NULL;
+    for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        const char *order = NULL;
+        if (!strchr(kv, '=')) {
+            order = kv;
+        } else if (!strncmp(kv, "order=", 6) || !strncmp(kv, "once=", 5)) {
+            order = strchr(kv, '=') + 1;
+        } else if (!strncmp(kv, "menu=", 5)) {
+            if (!parse_on_off(kv + 5, &o->boot_menu)) {
+                die("-boot: bad menu value '%s'%s (want on or off)", kv + 5, "");
+            }
+            continue;
+        } else {
+            die("-boot: unknown property '%s'%s", kv, "");
+        }
+        if (!order[0] || strlen(order) > 4 || strspn(order, "acdn") != strlen(order)) {
+            die("-boot: bad drive list '%s'%s (letters a, c, d, n)", order, "");
+        }
+        o->boot_order = order;
+    }
+}
+
+static uint64_t parse_number(const char *opt, const char *arg, uint64_t max)
+{
+    char *end;
+    unsigned long long v = strtoull(arg, &end, 0);
+    if (!arg[0] || *end != '\0' || v > max || arg[0] == '-') {
+        die("%s: bad number '%s'", opt, arg);
+    }
+    return v;
+}
+
+/* The debugger's options; false if name is not one of them. */
+static bool parse_debug_option(PopekOptions *o, const char *opt, const char *name,
+                               const char *arg, bool *takes_arg)
+{
+    if (!strcmp(name, "-s") || !strcmp(name, "-S")) {
+        *takes_arg = false;
+        if (name[1] == 's') {
+            o->gdb = "tcp::1234";
+        } else {
+            o->start_stopped = true;
+        }
+        return true;
+    }
+    if (strcmp(name, "-gdb") && strcmp(name, "-monitor") && strcmp(name, "-dstart") &&
+        strcmp(name, "-dcount") && strcmp(name, "-dtrigger")) {
+        return false;
+    }
+    if (!arg) {
+        die("option '%s' needs a value%s", opt, "");
+    }
+    if (!strcmp(name, "-gdb")) {
+        if (strncmp(arg, "tcp:", 4) != 0 && strcmp(arg, "none") != 0) {
+            die("-gdb: bad address '%s'%s (want tcp::PORT or tcp:HOST:PORT)", arg, "");
+        }
+        o->gdb = strcmp(arg, "none") ? arg : NULL;
+    } else if (!strcmp(name, "-monitor")) {
+        if (strcmp(arg, "stdio") && strncmp(arg, "unix:", 5) && strcmp(arg, "none")) {
+            die("-monitor: bad backend '%s'%s (want stdio or unix:PATH,server,nowait)", arg, "");
+        }
+        o->monitor = strcmp(arg, "none") ? arg : NULL;
+    } else if (!strcmp(name, "-dstart")) {
+        o->trace_start = parse_number(opt, arg, UINT64_MAX);
+    } else if (!strcmp(name, "-dcount")) {
+        o->trace_count = parse_number(opt, arg, UINT64_MAX);
+    } else {
+        o->trace_trigger = (uint32_t)parse_number(opt, arg, 0xffffffffu);
+        o->trace_trigger_set = true;
+    }
+    return true;
+}
+
 void options_parse(PopekOptions *o, int argc, char **argv)
 {
     memset(o, 0, sizeof(*o));
@@ -149,6 +334,7 @@ void options_parse(PopekOptions *o, int argc, char **argv)
     o->debug_exit_size = 1;
     o->icount_shift = -1;
     o->accel = ACCEL_BT;
+    o->tb_size_mib = 32;
     o->rtc_base = -1;
 
     for (int i = 1; i < argc; i++) {
@@ -169,12 +355,25 @@ void options_parse(PopekOptions *o, int argc, char **argv)
         } else if (!strcmp(name, "-no-reboot")) {
             o->no_reboot = true;
             takes_arg = false;
+        } else if (!strcmp(name, "-snapshot")) {
+            o->snapshot = true;
+            takes_arg = false;
+        } else if (!strcmp(name, "-hda") || !strcmp(name, "-hdb") || !strcmp(name, "-hdc") ||
+                   !strcmp(name, "-hdd") || !strcmp(name, "-cdrom")) {
+            if (!arg) {
+                die("option '%s' needs a value%s", opt, "");
+            }
+            bool cd = !strcmp(name, "-cdrom");
+            add_drive(o, cd ? 2 : name[3] - 'a', arg, cd, false, opt);
         } else if (!strcmp(name, "-m") || !strcmp(name, "-bios") || !strcmp(name, "-kernel") ||
                    !strcmp(name, "-initrd") || !strcmp(name, "-append") ||
                    !strcmp(name, "-serial") || !strcmp(name, "-debugcon") ||
                    !strcmp(name, "-display") || !strcmp(name, "-device") ||
                    !strcmp(name, "-icount") || !strcmp(name, "-accel") || !strcmp(name, "-rtc") ||
-                   !strcmp(name, "-d") || !strcmp(name, "-D") || !strcmp(name, "-dfilter")) {
+                   !strcmp(name, "-d") || !strcmp(name, "-D") || !strcmp(name, "-dfilter") ||
+                   !strcmp(name, "-drive") || !strcmp(name, "-boot") || !strcmp(name, "-L") ||
+                   !strcmp(name, "-bioslog") || !strcmp(name, "-tb-size") ||
+                   !strcmp(name, "-name") || !strcmp(name, "-textdump")) {
             if (!arg) {
                 die("option '%s' needs a value%s", opt, "");
             }
@@ -191,16 +390,36 @@ void options_parse(PopekOptions *o, int argc, char **argv)
                 o->initrd = arg;
             } else if (!strcmp(name, "-append")) {
                 o->append = arg;
-            } else if (!strcmp(name, "-serial") || !strcmp(name, "-debugcon")) {
+            } else if (!strcmp(name, "-serial") || !strcmp(name, "-debugcon") ||
+                       !strcmp(name, "-bioslog")) {
                 if (!chardev_spec_ok(arg)) {
                     die("%s: bad backend '%s' (want stdio, file:PATH or null)", opt, arg);
                 }
-                *(!strcmp(name, "-serial") ? &o->serial : &o->debugcon) = arg;
+                *(!strcmp(name, "-serial")     ? &o->serial
+                  : !strcmp(name, "-debugcon") ? &o->debugcon
+                                               : &o->bioslog) = arg;
+            } else if (!strcmp(name, "-drive")) {
+                parse_drive(o, arg);
+            } else if (!strcmp(name, "-boot")) {
+                parse_boot(o, arg);
+            } else if (!strcmp(name, "-L")) {
+                o->firmware_dir = arg;
             } else if (!strcmp(name, "-display")) {
-                if (strcmp(arg, "none") != 0) {
-                    die("-display: unsupported '%s'%s (supported: none)", arg, "");
+                if (!strcmp(arg, "sdl")) {
+                    o->display_sdl = true;
+                    o->display_none = false;
+                } else if (!strcmp(arg, "none")) {
+                    o->display_none = true;
+                    o->display_sdl = false;
+                } else {
+                    die("-display: unsupported '%s'%s (supported: sdl, none)", arg, "");
                 }
-                o->display_none = true;
+            } else if (!strcmp(name, "-name")) {
+                /* QEMU's -name guest=NAME[,...] form, or just NAME. */
+                o->name = !strncmp(arg, "guest=", 6) ? strndup(arg + 6, strcspn(arg + 6, ","))
+                                                     : arg;
+            } else if (!strcmp(name, "-textdump")) {
+                o->textdump = arg;
             } else if (!strcmp(name, "-device")) {
                 parse_device(o, arg);
             } else if (!strcmp(name, "-icount")) {
@@ -213,6 +432,13 @@ void options_parse(PopekOptions *o, int argc, char **argv)
                 o->trace_file = arg;
             } else if (!strcmp(name, "-dfilter")) {
                 o->trace_filter = arg;
+            } else if (!strcmp(name, "-tb-size")) {
+                char *end;
+                unsigned long mib = strtoul(arg, &end, 10);
+                if (*end || mib < 1 || mib > 2048) {
+                    die("-tb-size: bad size '%s'%s (want 1 to 2048 MiB)", arg, "");
+                }
+                o->tb_size_mib = (unsigned)mib;
             } else if (!strcmp(arg, "bt") || !strcmp(arg, "tcg")) {
                 o->accel = ACCEL_BT;
             } else if (!strcmp(arg, "interp")) {
@@ -222,7 +448,7 @@ void options_parse(PopekOptions *o, int argc, char **argv)
             } else {
                 die("--accel: unknown engine '%s'%s (want bt, interp or check)", arg, "");
             }
-        } else {
+        } else if (!parse_debug_option(o, opt, name, arg, &takes_arg)) {
             die("unknown option '%s'%s (see --help)", opt, "");
         }
         if (takes_arg) {
@@ -231,5 +457,10 @@ void options_parse(PopekOptions *o, int argc, char **argv)
     }
     if ((o->initrd || o->append) && !o->kernel) {
         die("%s needs -kernel%s", o->initrd ? "-initrd" : "-append", "");
+    }
+    bool serial_on_stdio = o->serial ? !strcmp(o->serial, "stdio") : o->nographic;
+    if (o->monitor && !strcmp(o->monitor, "stdio") && serial_on_stdio) {
+        die("-monitor stdio: the terminal carries the serial console%s%s (use -serial null, "
+            "or Ctrl-A c with -nographic)", "", "");
     }
 }

@@ -9,6 +9,17 @@
 
 enum Accel { ACCEL_BT, ACCEL_INTERP, ACCEL_CHECK };
 
+/* IDE drives: index = channel * 2 + unit (-hda 0, -hdb 1, -hdc/-cdrom 2, -hdd 3). */
+#define POPEK_MAX_DRIVES 4
+
+typedef struct DriveOption {
+    bool present;         /* this index was given */
+    const char *file;     /* image path; NULL for an empty CD-ROM drive */
+    bool cdrom;           /* media=cdrom (-cdrom) */
+    bool readonly;        /* readonly=on */
+    const char *option;   /* the option that gave it, for messages */
+} DriveOption;
+
 typedef struct PopekOptions {
     uint64_t ram_bytes;       /* -m */
     const char *bios;         /* -bios FILE: raw ROM image */
@@ -19,16 +30,33 @@ typedef struct PopekOptions {
     const char *debugcon;     /* -debugcon stdio|file:PATH|null */
     bool nographic;           /* -nographic / --nographic */
     bool display_none;        /* -display none */
+    bool display_sdl;         /* -display sdl: a window, or fail */
+    const char *name;         /* -name: the VM's name (window title) */
+    const char *textdump;     /* -textdump FILE: the text screen, written at exit */
     bool no_reboot;           /* -no-reboot */
     bool debug_exit;          /* -device isa-debug-exit */
     uint16_t debug_exit_base; /* its iobase (default 0x501, QEMU's) */
     uint16_t debug_exit_size; /* its iosize (default 1) */
     int icount_shift;         /* -icount N (or shift=N); -1 = host clock */
     enum Accel accel;         /* --accel */
+    unsigned tb_size_mib;     /* -tb-size: translated-code cache in MiB */
     int64_t rtc_base;         /* -rtc base=...; -1 = host time at start (or fixed with -icount) */
     const char *trace_categories; /* -d LIST */
     const char *trace_file;   /* -D FILE */
     const char *trace_filter; /* -dfilter RANGES */
+    uint64_t trace_start;     /* -dstart N: the trace window opens at instruction N */
+    uint64_t trace_count;     /* -dcount M: and stays open for M instructions (0: no end) */
+    bool trace_trigger_set;   /* -dtrigger ADDR given */
+    uint32_t trace_trigger;   /* ... the window opens when CS.base + EIP first equals ADDR */
+    const char *gdb;          /* -gdb tcp:[HOST]:PORT (-s: tcp::1234); NULL: no stub */
+    bool start_stopped;       /* -S: the CPU waits for gdb's or the monitor's go */
+    const char *monitor;      /* -monitor stdio|unix:PATH,server[,nowait]; NULL: none */
+    DriveOption drives[POPEK_MAX_DRIVES]; /* -hda..-hdd, -cdrom, -drive */
+    bool snapshot;            /* -snapshot: writes go to a temporary overlay */
+    const char *firmware_dir; /* -L DIR: where firmware files are looked up first */
+    const char *boot_order;   /* -boot: drive letters a, c, d, n in priority order */
+    bool boot_menu;           /* -boot menu=on */
+    const char *bioslog;      /* -bioslog stdio|file:PATH|null: SeaBIOS's port 0x402 log */
 } PopekOptions;
 
 /* Parse argv; on a bad option prints one line naming it and exits 1.

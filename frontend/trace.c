@@ -3,7 +3,18 @@
  * address, the bytes and capstone's disassembly, then (cpu) the registers.
  * Guest code bytes are read through mmu_debug_translate, which neither
  * faults nor sets accessed bits, so tracing never changes what the guest
- * sees.
+ * sees, and nothing in a trace depends on the host (no pointers, no host
+ * time), so a deterministic (-icount) run traces the same bytes every time.
+ *
+ * in_asm: the interpreter has no translation blocks, so it prints each
+ * instruction the first time it runs (the first time this physical address,
+ * code size and these bytes are seen), grouping consecutive new
+ * instructions under one "IN:" header the way QEMU prints a block.
+ *
+ * The window (-dstart, -dtrigger, -dcount) counts instructions with the
+ * CPU's instruction counter, so it is the same under any filter, and
+ * applies to every category: port and interrupt lines outside it are not
+ * printed either.
  */
 #include <capstone/capstone.h>
 #include <stdlib.h>
@@ -14,16 +25,20 @@
 #include "softmmu/mmu.h"
 #include "softmmu/phys.h"
 
+#define TRACE_SEEN_EMPTY   UINT64_MAX
+#define TRACE_SEEN_INITIAL 4096u
+
 static const struct {
     const char *name;
     unsigned bits;
     const char *help;
 } trace_names[] = {
     {"exec", TRACE_EXEC, "each executed instruction with its disassembly"},
-    {"in_asm", TRACE_EXEC, "guest code as it runs (same as exec for the interpreter)"},
-    {"cpu", TRACE_CPU, "registers and flags after each traced instruction"},
+    {"in_asm", TRACE_IN_ASM, "guest code the first time it runs, in blocks"},
+    {"cpu", TRACE_CPU, "registers and flags before each traced instruction"},
     {"delta", TRACE_CPU_DELTA, "with cpu: only the registers that changed"},
     {"int", TRACE_INT, "interrupts and exceptions: vector, error code, CR2"},
+    {"mmu", TRACE_MMU, "page faults: linear address and decoded error code"},
     {"ioport", TRACE_IOPORT, "port accesses with values"},
     {"guest_errors", TRACE_GUEST_ERRORS, "guest misbehaviour the machine noticed"},
     {"att", TRACE_ATT, "AT&T disassembly syntax"},
@@ -93,6 +108,14 @@ bool trace_parse_filter(Trace *t, const char *list)
     return t->nranges > 0;
 }
 
+void trace_set_window(Trace *t, uint64_t start, uint64_t count, bool has_trigger, uint32_t trigger)
+{
+    t->start_insn = start;
+    t->max_insns = count;
+    t->has_trigger = has_trigger;
+    t->trigger = trigger;
+}
+
 static bool trace_in_filter(const Trace *t, uint32_t lin)
 {
     if (t->nranges == 0) {
@@ -104,6 +127,31 @@ static bool trace_in_filter(const Trace *t, uint32_t lin)
         }
     }
     return false;
+}
+
+/*
+ * Whether the window is open now.  at_insn: called before the instruction
+ * at linear address lin (only then can a trigger fire); otherwise for an
+ * event (port access, interrupt) of the current instruction.
+ */
+static bool trace_window(Trace *t, const CPUState *cpu, bool at_insn, uint32_t lin)
+{
+    if (!t->open) {
+        if (cpu->icount < t->start_insn || (t->has_trigger && (!at_insn || lin != t->trigger))) {
+            return false;
+        }
+        t->open = true;
+        /* Without a trigger the window opened at -dstart, whether or not an
+         * instruction hook was there to see it. */
+        t->open_icount = t->has_trigger ? cpu->icount : t->start_insn;
+    }
+    return !t->max_insns || cpu->icount - t->open_icount < t->max_insns;
+}
+
+/* Whether the window has opened and closed for good. */
+static bool trace_window_over(const Trace *t, const CPUState *cpu)
+{
+    return t->open && t->max_insns && cpu->icount - t->open_icount >= t->max_insns;
 }
 
 static const char *const reg_names[8] = {"EAX", "ECX", "EDX", "EBX", "ESP", "EBP", "ESI", "EDI"};
@@ -128,32 +176,32 @@ static void trace_regs(Trace *t, CPUState *cpu)
     }
 }
 
-static void trace_insn(void *opaque, CPUState *cpu, const Insn *insn)
+/* Copy up to len code bytes at lin without side effects; returns how many
+ * were readable, and the physical address of the first in *phys. */
+static int trace_code_bytes(CPUState *cpu, uint32_t lin, int len, uint8_t *bytes, uint32_t *phys)
 {
-    Trace *t = opaque;
-    uint32_t lin = cpu->seg[SEG_CS].base + cpu->eip;
-    if (cpu->icount < t->start_insn || !trace_in_filter(t, lin) ||
-        (t->max_insns && t->traced >= t->max_insns)) {
-        return;
-    }
-    t->traced++;
-    /* The registers line describes the state before this instruction, that
-     * is, after the previous traced one. */
-    if (t->categories & TRACE_CPU) {
-        trace_regs(t, cpu);
-    }
-    if (!(t->categories & TRACE_EXEC)) {
-        return;
-    }
-    uint8_t bytes[INSN_MAX_LEN];
     int n = 0;
-    for (; n < insn->len; n++) {
-        uint32_t phys;
-        if (!mmu_debug_translate(cpu, lin + (uint32_t)n, &phys)) {
+    for (; n < len; n++) {
+        uint32_t p;
+        if (!mmu_debug_translate(cpu, lin + (uint32_t)n, &p)) {
             break;
         }
-        bytes[n] = (uint8_t)phys_read(cpu->phys, phys, 1);
+        if (n == 0) {
+            *phys = p;
+        }
+        bytes[n] = (uint8_t)phys_read(cpu->phys, p, 1);
     }
+    return n;
+}
+
+/*
+ * One instruction.  exec: CS:EIP, the bytes, the disassembly.  in_asm (as
+ * QEMU prints it): the linear address and the disassembly, so the two are
+ * told apart when both are on.
+ */
+static void trace_print_insn(Trace *t, const CPUState *cpu, const uint8_t *bytes, int n,
+                             bool in_asm)
+{
     char hex[3 * INSN_MAX_LEN + 1] = "";
     for (int i = 0; i < n; i++) {
         snprintf(hex + 3 * i, 4, "%02x ", bytes[i]);
@@ -162,17 +210,158 @@ static void trace_insn(void *opaque, CPUState *cpu, const Insn *insn)
     csh handle = (csh)t->cs_handle;
     cs_option(handle, CS_OPT_MODE, (cpu->hflags & HF_CS32) ? CS_MODE_32 : CS_MODE_16);
     size_t count = cs_disasm(handle, bytes, (size_t)n, cpu->eip, 1, &ci);
-    fprintf(t->out, "%04x:%08x  %-30s %s %s\n", cpu->seg[SEG_CS].selector, cpu->eip, hex,
-            count ? ci->mnemonic : "(bad)", count ? ci->op_str : "");
+    const char *mnemonic = count ? ci->mnemonic : "(bad)";
+    const char *operands = count ? ci->op_str : "";
+    const char *space = operands[0] ? " " : "";
+    if (in_asm) {
+        fprintf(t->out, "0x%08x:  %s%s%s\n", cpu->seg[SEG_CS].base + cpu->eip, mnemonic, space,
+                operands);
+    } else {
+        fprintf(t->out, "%04x:%08x  %-30s %s%s%s\n", cpu->seg[SEG_CS].selector, cpu->eip, hex,
+                mnemonic, space, operands);
+    }
     if (count) {
         cs_free(ci, count);
     }
+}
+
+/* ---- in_asm: the set of instructions already shown ---- */
+
+static size_t seen_slot(uint64_t key, size_t mask)
+{
+    key ^= key >> 33;
+    key *= 0xff51afd7ed558ccdull;
+    key ^= key >> 29;
+    return (size_t)key & mask;
+}
+
+static bool seen_grow(TraceSeen *s)
+{
+    size_t cap = s->keys ? (s->mask + 1) * 2 : TRACE_SEEN_INITIAL;
+    uint64_t *keys = malloc(cap * sizeof(*keys));
+    if (!keys) {
+        return false;
+    }
+    memset(keys, 0xff, cap * sizeof(*keys));
+    for (size_t i = 0; s->keys && i <= s->mask; i++) {
+        if (s->keys[i] != TRACE_SEEN_EMPTY) {
+            size_t j = seen_slot(s->keys[i], cap - 1);
+            while (keys[j] != TRACE_SEEN_EMPTY) {
+                j = (j + 1) & (cap - 1);
+            }
+            keys[j] = s->keys[i];
+        }
+    }
+    free(s->keys);
+    s->keys = keys;
+    s->mask = cap - 1;
+    return true;
+}
+
+/* Add key; returns false if it was already there. */
+static bool seen_insert(TraceSeen *s, uint64_t key)
+{
+    if ((!s->keys || s->used * 2 >= s->mask + 1) && !seen_grow(s)) {
+        return false; /* out of host memory: stop showing new code */
+    }
+    size_t j = seen_slot(key, s->mask);
+    while (s->keys[j] != TRACE_SEEN_EMPTY) {
+        if (s->keys[j] == key) {
+            return false;
+        }
+        j = (j + 1) & s->mask;
+    }
+    s->keys[j] = key;
+    s->used++;
+    return true;
+}
+
+static uint64_t seen_key(uint32_t phys, bool code32, const uint8_t *bytes, int n)
+{
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a over the bytes */
+    for (int i = 0; i < n; i++) {
+        h = (h ^ bytes[i]) * 0x100000001b3ull;
+    }
+    uint64_t key = (h << 33) | ((uint64_t)code32 << 32) | phys;
+    return key == TRACE_SEEN_EMPTY ? key ^ (1ull << 33) : key;
+}
+
+static void trace_in_asm(Trace *t, CPUState *cpu, uint32_t lin, const uint8_t *bytes, int n,
+                         uint32_t phys)
+{
+    bool code32 = (cpu->hflags & HF_CS32) != 0;
+    if (n == 0 || !seen_insert(&t->seen, seen_key(phys, code32, bytes, n))) {
+        t->in_block = false;
+        return;
+    }
+    if (!t->in_block || t->block_next != lin) {
+        fputs("----------------\nIN:\n", t->out);
+    }
+    trace_print_insn(t, cpu, bytes, n, true);
+    t->in_block = true;
+    t->block_next = lin + (uint32_t)n;
+}
+
+/* ---- hooks ---- */
+
+static void trace_insn(void *opaque, CPUState *cpu, const Insn *insn)
+{
+    Trace *t = opaque;
+    uint32_t lin = cpu->seg[SEG_CS].base + cpu->eip;
+    if (!trace_window(t, cpu, true, lin)) {
+        if (trace_window_over(t, cpu) && cpu->hooks.on_insn == trace_insn) {
+            cpu->hooks.on_insn = NULL; /* nothing more to show: back to full speed */
+        }
+        return;
+    }
+    if (!trace_in_filter(t, lin)) {
+        t->in_block = false;
+        return;
+    }
+    t->traced++;
+    /* The registers line describes the state before this instruction, that
+     * is, after the previous traced one. */
+    if (t->categories & TRACE_CPU) {
+        trace_regs(t, cpu);
+    }
+    if (!(t->categories & (TRACE_EXEC | TRACE_IN_ASM))) {
+        return;
+    }
+    uint8_t bytes[INSN_MAX_LEN];
+    uint32_t phys = 0;
+    int n = trace_code_bytes(cpu, lin, insn->len, bytes, &phys);
+    if (t->categories & TRACE_IN_ASM) {
+        trace_in_asm(t, cpu, lin, bytes, n, phys);
+    }
+    if (t->categories & TRACE_EXEC) {
+        trace_print_insn(t, cpu, bytes, n, false);
+    }
+}
+
+/* The decoded #PF error code (SDM Vol.3 4.7). */
+static void trace_page_fault(Trace *t, const CPUState *cpu, uint32_t error_code)
+{
+    fprintf(t->out, "mmu: #PF lin=%08x err=%x (%s %s %s%s) at %04x:%08x cr3=%08x\n", cpu->cr2,
+            error_code, (error_code & PF_ERR_P) ? "protection" : "not-present",
+            (error_code & PF_ERR_W) ? "write" : "read",
+            (error_code & PF_ERR_U) ? "user" : "supervisor",
+            (error_code & PF_ERR_RSVD) ? " reserved-bit" : "", cpu->seg[SEG_CS].selector, cpu->eip,
+            cpu->cr3);
 }
 
 static void trace_exception(void *opaque, CPUState *cpu, int vector, uint32_t error_code,
                             bool is_hw_irq)
 {
     Trace *t = opaque;
+    if (!trace_window(t, cpu, false, 0)) {
+        return;
+    }
+    if ((t->categories & TRACE_MMU) && !is_hw_irq && vector == EXC_PF) {
+        trace_page_fault(t, cpu, error_code);
+    }
+    if (!(t->categories & TRACE_INT)) {
+        return;
+    }
     if (is_hw_irq) {
         fprintf(t->out, "interrupt: IRQ vector 0x%02x at %04x:%08x\n", vector,
                 cpu->seg[SEG_CS].selector, cpu->eip);
@@ -186,12 +375,16 @@ static void trace_exception(void *opaque, CPUState *cpu, int vector, uint32_t er
 void trace_ioport(void *opaque, uint16_t port, uint32_t value, int size, int is_write)
 {
     Trace *t = opaque;
+    if (!trace_window(t, t->cpu, false, 0)) {
+        return;
+    }
     fprintf(t->out, "ioport: %s%d 0x%04x %s 0x%0*x\n", is_write ? "out" : "in", size * 8, port,
             is_write ? "<-" : "->", size * 2, value);
 }
 
 bool trace_start(Trace *t, CPUState *cpu, const char *path)
 {
+    t->cpu = cpu;
     t->out = stderr;
     if (path) {
         t->out = fopen(path, "w");
@@ -210,10 +403,12 @@ bool trace_start(Trace *t, CPUState *cpu, const char *path)
     t->cs_handle = (size_t)handle;
     t->cs_open = true;
     cpu->hooks.observer = t;
-    if (t->categories & (TRACE_EXEC | TRACE_CPU)) {
+    /* A trigger is seen only from the instruction hook, so it needs it even
+     * when no per-instruction category is on. */
+    if ((t->categories & (TRACE_EXEC | TRACE_CPU | TRACE_IN_ASM)) || t->has_trigger) {
         cpu->hooks.on_insn = trace_insn;
     }
-    if (t->categories & TRACE_INT) {
+    if (t->categories & (TRACE_INT | TRACE_MMU)) {
         cpu->hooks.on_exception = trace_exception;
     }
     return true;
@@ -232,4 +427,6 @@ void trace_stop(Trace *t)
         fflush(t->out);
     }
     t->out = NULL;
+    free(t->seen.keys);
+    t->seen = (TraceSeen){0};
 }

@@ -14,9 +14,10 @@
  * TLB_MMIO (MMIO, unclaimed, partly shadowed or ROM-for-writes pages) and
  * TLB_CODE (RAM holding translated code) go through phys_read()/phys_write(),
  * which dispatch devices, drop ROM writes and call the code-write hook.
- * Plain RAM pages are marked dirty when their WRITE tag is filled, since
- * later writes through the inline path do not mark them; whoever clears a
- * dirty_pages or sets a code_pages byte must call tlb_flush_phys_page().
+ * Plain RAM and VRAM pages are marked dirty when their WRITE tag is filled,
+ * since later writes through the inline path do not mark them; whoever
+ * clears a dirty byte (RAM's dirty_pages or a VRAM region's) or sets a
+ * code_pages byte must call tlb_flush_phys_page().
  *
  * Page-crossing accesses translate both pages before touching either, so
  * a crossing write that faults on the second page stores nothing, and CR2 is
@@ -24,7 +25,8 @@
  *
  * Data breakpoints (SDM Vol.3 17.2): a page holding an enabled data
  * breakpoint gets no READ or WRITE tag, so each data access to it comes here
- * and is matched against DR0-DR3 after it succeeds.
+ * and is matched against DR0-DR3 after it succeeds.  The debugger's own
+ * watchpoints (cpu->watch) ride on the same mechanism without touching DR6.
  */
 #include <string.h>
 
@@ -66,8 +68,39 @@ static bool mmu_data_bp(const CPUState *cpu, int i, uint32_t *addr, uint32_t *le
     return true;
 }
 
+/* Whether a debugger watchpoint covers any byte of the page at lin_page. */
+static bool mmu_watch_on_page(const MMUWatchList *wl, uint32_t lin_page)
+{
+    for (int i = 0; i < wl->count; i++) {
+        const MMUWatch *w = &wl->w[i];
+        if (lin_page - w->lin < w->len || w->lin - lin_page < MMU_PAGE_SIZE) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Record the first debugger watchpoint [lin, lin+size) hits. */
+static void mmu_watch_check(CPUState *cpu, MMUWatchList *wl, uint32_t lin, uint32_t size,
+                            bool write)
+{
+    unsigned kind = write ? MMU_WATCH_WRITE : MMU_WATCH_READ;
+    for (int i = 0; i < wl->count && wl->hit < 0; i++) {
+        const MMUWatch *w = &wl->w[i];
+        if ((w->kind & kind) && (w->lin - lin < size || lin - w->lin < w->len)) {
+            wl->hit = i;
+            wl->hit_lin = lin;
+            wl->hit_write = write;
+            cpu_set_interrupt(cpu, CPU_INTERRUPT_EXIT);
+        }
+    }
+}
+
 static bool mmu_data_bp_on_page(const CPUState *cpu, uint32_t lin_page)
 {
+    if (cpu->watch && mmu_watch_on_page(cpu->watch, lin_page)) {
+        return true;
+    }
     if (!(cpu->dr[7] & 0xffu)) {
         return false;
     }
@@ -84,6 +117,9 @@ static bool mmu_data_bp_on_page(const CPUState *cpu, uint32_t lin_page)
 /* Record the breakpoints [lin, lin+size) hits; #DB is raised after the insn. */
 static void mmu_data_bp_check(CPUState *cpu, uint32_t lin, uint32_t size, bool write)
 {
+    if (cpu->watch) {
+        mmu_watch_check(cpu, cpu->watch, lin, size, write);
+    }
     if (!(cpu->dr[7] & 0xffu)) {
         return;
     }
@@ -125,11 +161,12 @@ static uint32_t mmu_write_tag(PhysMem *pm, uint32_t lin_page, uint32_t phys_page
     if (!host || !writable) {
         return lin_page | TLB_MMIO;
     }
-    uint32_t index = phys_page >> 12;
-    if (pm->code_pages[index]) {
+    /* Writable means RAM or a VRAM region (phys_map_vram); only RAM holds
+     * translated code. */
+    if (phys_page < pm->ram_size && pm->code_pages[phys_page >> 12]) {
         return lin_page | TLB_CODE;
     }
-    pm->dirty_pages[index] = 1;
+    phys_mark_dirty(pm, phys_page);
     return lin_page;
 }
 

@@ -57,4 +57,29 @@ void tlb_flush_phys_page(CPUState *cpu, uint32_t paddr);
  */
 void mmu_debug_regs_changed(CPUState *cpu);
 
+/*
+ * Debugger watchpoints (gdb Z2/Z3/Z4), kept apart from DR0-DR7 so the guest
+ * never sees them.  They work like data breakpoints: pages they touch get
+ * no READ or WRITE tag, and the slow path matches each data access.  The
+ * first hit is recorded and CPU_INTERRUPT_EXIT makes cpu_exec() return once
+ * the accessing instruction is complete.  Point cpu->watch at the list and
+ * call tlb_flush_all() whenever the list changes.
+ */
+#define MMU_WATCH_MAX 8
+enum { MMU_WATCH_WRITE = 1, MMU_WATCH_READ = 2, MMU_WATCH_ACCESS = 3 };
+
+typedef struct MMUWatch {
+    uint32_t lin;  /* first linear address watched */
+    uint32_t len;  /* bytes watched, 1..4096 */
+    unsigned kind; /* MMU_WATCH_* */
+} MMUWatch;
+
+typedef struct MMUWatchList {
+    MMUWatch w[MMU_WATCH_MAX];
+    int count;
+    int hit;          /* index of the first watchpoint hit, -1 for none */
+    uint32_t hit_lin; /* the access that hit it */
+    bool hit_write;   /* whether that access was a write */
+} MMUWatchList;
+
 #endif /* SOFTMMU_MMU_H */

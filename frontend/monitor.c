@@ -1,0 +1,456 @@
+/*
+ * The monitor's consoles and command dispatch.
+ *
+ * A console is a line editor over a pair of descriptors.  On a raw
+ * terminal (the -nographic one) it echoes keys and handles backspace
+ * itself; on stdio in cooked mode, pipes and sockets the other end does.
+ * Commands run between CPU slices, on the one machine thread, so they see
+ * the guest at an instruction boundary.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <capstone/capstone.h>
+
+#include "frontend/monitor.h"
+#include "frontend/monitor_cmds.h"
+
+#define MON_LINE_MAX 512
+#define MON_PROMPT   "(popek) "
+#define MON_BANNER   "popek monitor - type 'help' for more information\n"
+
+typedef struct MonConsole {
+    int in_fd;      /* where commands come from; -1 when closed */
+    int out_fd;     /* where answers go */
+    bool is_socket; /* write with send(MSG_NOSIGNAL): a peer may vanish */
+    bool echo;      /* raw terminal: echo keys, handle backspace */
+    char line[MON_LINE_MAX];
+    size_t len;
+    bool too_long; /* the current line overflowed: it is dropped */
+    bool after_cr; /* swallow the \n of a \r\n */
+    int esc;       /* in an escape sequence: 1 after ESC, 2 after ESC [ */
+} MonConsole;
+
+struct Monitor {
+    CPUState *cpu;
+    bool *vm_stopped; /* shared run state (PC.stopped) */
+    MonitorOps ops;
+    size_t cs_handle; /* capstone (csh) for x/i */
+    bool cs_open;
+    MonConsole con;   /* -monitor stdio, or the unix socket's client */
+    int listen_fd;    /* -monitor unix:PATH,server; -1 without */
+    char *unix_path;  /* its path, removed when popek ends */
+    MonConsole mux;   /* the -nographic terminal, after Ctrl-A c */
+    bool mux_greeted; /* the banner was shown there */
+};
+
+static const char help_text[] =
+    "info registers      CPU registers\n"
+    "info tlb            page table mappings (linear: physical flags)\n"
+    "info mem            mapped linear ranges and their rights\n"
+    "info pic            8259 state\n"
+    "info irq            hardware interrupts taken, per vector\n"
+    "info status         running or paused\n"
+    "x/FMT ADDR          dump linear (virtual) memory\n"
+    "xp/FMT ADDR         dump physical memory\n"
+    "                    FMT: [count][x|d|u|o|c|i][b|h|w|g], e.g. x/8xw $esp, x/5i $pc\n"
+    "                    ADDR: numbers and $registers joined by + and -\n"
+    "stop, cont          pause and resume the machine\n"
+    "system_reset        reset the machine\n"
+    "system_powerdown    press the ACPI power button\n"
+    "quit                leave popek\n"
+    "screendump FILE     write the screen to FILE as a PNG\n"
+    "textdump FILE       write the text screen to FILE as UTF-8\n"
+    "help                this list\n";
+
+static void console_init(MonConsole *c, int in_fd, int out_fd, bool is_socket, bool echo)
+{
+    memset(c, 0, sizeof(*c));
+    c->in_fd = in_fd;
+    c->out_fd = out_fd;
+    c->is_socket = is_socket;
+    c->echo = echo;
+}
+
+static void console_write(const MonConsole *c, const char *s, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = c->is_socket ? send(c->out_fd, s, len, MSG_NOSIGNAL) : write(c->out_fd, s, len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return; /* the reader went away: nothing more to say */
+        }
+        s += n;
+        len -= (size_t)n;
+    }
+}
+
+static void console_puts(const MonConsole *c, const char *s)
+{
+    console_write(c, s, strlen(s));
+}
+
+Monitor *monitor_new(CPUState *cpu, bool *vm_stopped, const MonitorOps *ops)
+{
+    Monitor *m = calloc(1, sizeof(*m));
+    if (!m) {
+        return NULL;
+    }
+    m->cpu = cpu;
+    m->vm_stopped = vm_stopped;
+    if (ops) {
+        m->ops = *ops;
+    }
+    m->listen_fd = -1;
+    console_init(&m->con, -1, -1, false, false);
+    console_init(&m->mux, -1, STDOUT_FILENO, false, true);
+    csh handle;
+    if (cs_open(CS_ARCH_X86, CS_MODE_32, &handle) == CS_ERR_OK) {
+        m->cs_handle = (size_t)handle;
+        m->cs_open = true;
+    }
+    return m;
+}
+
+void monitor_free(Monitor *m)
+{
+    if (!m) {
+        return;
+    }
+    if (m->con.is_socket && m->con.in_fd >= 0) {
+        close(m->con.in_fd);
+    }
+    if (m->listen_fd >= 0) {
+        close(m->listen_fd);
+    }
+    if (m->unix_path) {
+        unlink(m->unix_path);
+        free(m->unix_path);
+    }
+    if (m->cs_open) {
+        csh handle = (csh)m->cs_handle;
+        cs_close(&handle);
+    }
+    free(m);
+}
+
+/* ---- commands ---- */
+
+static void cmd_info(Monitor *m, const char *what, MonBuf *out)
+{
+    char buf[4096];
+    if (!strcmp(what, "registers")) {
+        moncmd_info_registers(out, m->cpu);
+    } else if (!strcmp(what, "tlb")) {
+        moncmd_info_tlb(out, m->cpu);
+    } else if (!strcmp(what, "mem")) {
+        moncmd_info_mem(out, m->cpu);
+    } else if (!strcmp(what, "pic") && m->ops.pic_info) {
+        m->ops.pic_info(m->ops.opaque, buf, sizeof(buf));
+        monbuf_printf(out, "%s", buf);
+    } else if (!strcmp(what, "irq") && m->ops.irq_info) {
+        m->ops.irq_info(m->ops.opaque, buf, sizeof(buf));
+        monbuf_printf(out, "%s", buf);
+    } else if (!strcmp(what, "status")) {
+        monbuf_printf(out, "VM status: %s\n", *m->vm_stopped ? "paused" : "running");
+    } else {
+        monbuf_printf(out, "info: unknown or unavailable item '%s' (see help)\n", what);
+    }
+}
+
+/* Run a machine action if the machine offers it. */
+static void cmd_action(Monitor *m, void (*action)(void *opaque), const char *name, MonBuf *out)
+{
+    if (action) {
+        action(m->ops.opaque);
+    } else {
+        monbuf_printf(out, "%s: not available here\n", name);
+    }
+}
+
+/* screendump FILE / textdump FILE. */
+static void cmd_dump(Monitor *m, const char *name, char *rest,
+                     bool (*dump)(void *opaque, const char *path, char *err, size_t errlen),
+                     MonBuf *out)
+{
+    char *save = NULL;
+    char *path = strtok_r(rest, " \t", &save);
+    char err[512];
+    if (!dump) {
+        monbuf_printf(out, "%s: not available here\n", name);
+    } else if (!path) {
+        monbuf_printf(out, "%s: usage: %s FILE\n", name, name);
+    } else if (!dump(m->ops.opaque, path, err, sizeof(err))) {
+        monbuf_printf(out, "%s: %s\n", name, err);
+    }
+}
+
+/* line: one command, modified in place. */
+static void monitor_dispatch(Monitor *m, char *line, MonBuf *out)
+{
+    char *save = NULL;
+    char *cmd = strtok_r(line, " \t", &save);
+    if (!cmd) {
+        return;
+    }
+    char *rest = save ? save : "";
+    char *slash = strchr(cmd, '/');
+    if (slash) {
+        *slash = '\0';
+    }
+    if (!strcmp(cmd, "x") || !strcmp(cmd, "xp")) {
+        moncmd_dump(out, m->cpu, m->cs_handle, cmd[1] == 'p', slash ? slash + 1 : "", rest);
+    } else if (slash) {
+        monbuf_printf(out, "unknown command: '%s/'\n", cmd);
+    } else if (!strcmp(cmd, "info")) {
+        char *what = strtok_r(NULL, " \t", &save);
+        cmd_info(m, what ? what : "", out);
+    } else if (!strcmp(cmd, "stop")) {
+        *m->vm_stopped = true;
+    } else if (!strcmp(cmd, "cont") || !strcmp(cmd, "c")) {
+        *m->vm_stopped = false;
+    } else if (!strcmp(cmd, "system_reset")) {
+        cmd_action(m, m->ops.reset, cmd, out);
+    } else if (!strcmp(cmd, "system_powerdown")) {
+        cmd_action(m, m->ops.powerdown, cmd, out);
+    } else if (!strcmp(cmd, "quit") || !strcmp(cmd, "q")) {
+        cmd_action(m, m->ops.quit, cmd, out);
+    } else if (!strcmp(cmd, "screendump")) {
+        cmd_dump(m, cmd, rest, m->ops.screendump, out);
+    } else if (!strcmp(cmd, "textdump")) {
+        cmd_dump(m, cmd, rest, m->ops.textdump, out);
+    } else if (!strcmp(cmd, "help") || !strcmp(cmd, "?")) {
+        monbuf_printf(out, "%s", help_text);
+    } else {
+        monbuf_printf(out, "unknown command: '%s' (try help)\n", cmd);
+    }
+}
+
+char *monitor_run(Monitor *m, const char *line)
+{
+    MonBuf out = {NULL, 0, 0};
+    char *copy = strdup(line);
+    if (copy) {
+        monitor_dispatch(m, copy, &out);
+        free(copy);
+    }
+    if (!out.data) {
+        return strdup("");
+    }
+    return out.data;
+}
+
+/* ---- line editing ---- */
+
+static void console_execute(Monitor *m, MonConsole *c)
+{
+    if (c->echo) {
+        console_puts(c, "\n");
+    }
+    if (c->too_long) {
+        console_puts(c, "line too long: ignored\n");
+    } else {
+        c->line[c->len] = '\0';
+        char *out = monitor_run(m, c->line);
+        if (out) {
+            console_puts(c, out);
+            free(out);
+        }
+    }
+    c->len = 0;
+    c->too_long = false;
+    console_puts(c, MON_PROMPT);
+}
+
+static void console_key(Monitor *m, MonConsole *c, uint8_t key)
+{
+    /* Cursor keys and the like (ESC [ parameters final-byte) are skipped. */
+    if (c->esc == 1) {
+        c->esc = key == '[' ? 2 : 0;
+        return;
+    }
+    if (c->esc == 2) {
+        if (key >= 0x40 && key <= 0x7e) {
+            c->esc = 0;
+        }
+        return;
+    }
+    bool after_cr = c->after_cr;
+    c->after_cr = key == '\r';
+    if (key == '\r' || (key == '\n' && !after_cr)) {
+        console_execute(m, c);
+    } else if (key == 0x1b) {
+        c->esc = 1;
+    } else if (key == 0x7f || key == 0x08) {
+        if (c->len > 0) {
+            c->len--;
+            if (c->echo) {
+                console_puts(c, "\b \b");
+            }
+        }
+    } else if (key >= 0x20 && key < 0x7f) {
+        if (c->len + 1 < sizeof(c->line)) {
+            c->line[c->len++] = (char)key;
+        } else {
+            c->too_long = true;
+        }
+        if (c->echo) {
+            console_write(c, (const char *)&key, 1);
+        }
+    }
+}
+
+static void console_input(Monitor *m, MonConsole *c, const uint8_t *data, int len)
+{
+    for (int i = 0; i < len; i++) {
+        console_key(m, c, data[i]);
+    }
+}
+
+void monitor_mux_focus(void *monitor, bool active)
+{
+    Monitor *m = monitor;
+    if (!active) {
+        console_puts(&m->mux, "\n");
+        return;
+    }
+    console_puts(&m->mux, "\n");
+    if (!m->mux_greeted) {
+        console_puts(&m->mux, MON_BANNER);
+        m->mux_greeted = true;
+    }
+    console_puts(&m->mux, MON_PROMPT);
+}
+
+void monitor_mux_input(void *monitor, const uint8_t *data, int len)
+{
+    Monitor *m = monitor;
+    console_input(m, &m->mux, data, len);
+}
+
+/* ---- -monitor backends ---- */
+
+static void console_greet(MonConsole *c)
+{
+    console_puts(c, MON_BANNER);
+    console_puts(c, MON_PROMPT);
+}
+
+static bool monitor_accept(Monitor *m)
+{
+    int fd = accept(m->listen_fd, NULL, NULL);
+    if (fd < 0) {
+        return false;
+    }
+    console_init(&m->con, fd, fd, true, false);
+    console_greet(&m->con);
+    return true;
+}
+
+/* unix:PATH,server[,nowait]: a listening socket; one client at a time. */
+static bool monitor_open_unix(Monitor *m, const char *spec, char *err, size_t errlen)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", spec);
+    char *save = NULL;
+    char *path = strtok_r(buf, ",", &save);
+    bool server = false, nowait = false;
+    for (char *o = strtok_r(NULL, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(o, "server") || !strcmp(o, "server=on")) {
+            server = true;
+        } else if (!strcmp(o, "nowait") || !strcmp(o, "wait=off")) {
+            nowait = true;
+        } else {
+            snprintf(err, errlen, "unknown option '%s'", o);
+            return false;
+        }
+    }
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (!path || !server || strlen(path) >= sizeof(addr.sun_path)) {
+        snprintf(err, errlen, "want unix:PATH,server[,nowait] with a short PATH");
+        return false;
+    }
+    strcpy(addr.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    unlink(path); /* a socket left behind by an earlier run */
+    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, 1) != 0) {
+        snprintf(err, errlen, "cannot listen on '%s': %s", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
+        return false;
+    }
+    m->listen_fd = fd;
+    m->unix_path = strdup(path);
+    if (!nowait) {
+        fprintf(stderr, "popek: waiting for a monitor connection on %s\n", path);
+        monitor_accept(m);
+    }
+    return true;
+}
+
+bool monitor_open(Monitor *m, const char *spec, char *err, size_t errlen)
+{
+    if (!strcmp(spec, "stdio")) {
+        console_init(&m->con, STDIN_FILENO, STDOUT_FILENO, false, false);
+        console_greet(&m->con);
+        return true;
+    }
+    if (!strncmp(spec, "unix:", 5)) {
+        return monitor_open_unix(m, spec + 5, err, errlen);
+    }
+    snprintf(err, errlen, "unsupported backend '%s' (want stdio or unix:PATH,server,nowait)", spec);
+    return false;
+}
+
+int monitor_pollfds(Monitor *m, struct pollfd *fds, int max)
+{
+    if (max < 1) {
+        return 0;
+    }
+    if (m->con.in_fd >= 0) {
+        fds[0] = (struct pollfd){m->con.in_fd, POLLIN, 0};
+        return 1;
+    }
+    if (m->listen_fd >= 0) {
+        fds[0] = (struct pollfd){m->listen_fd, POLLIN, 0};
+        return 1;
+    }
+    return 0;
+}
+
+static void console_close(Monitor *m)
+{
+    if (m->con.is_socket) {
+        close(m->con.in_fd);
+    }
+    m->con.in_fd = -1; /* stdio at end of file: stop reading it, keep running */
+}
+
+void monitor_service(Monitor *m, const struct pollfd *fds, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (!fds[i].revents) {
+            continue;
+        }
+        if (fds[i].fd == m->listen_fd && m->con.in_fd < 0) {
+            monitor_accept(m);
+        } else if (fds[i].fd == m->con.in_fd) {
+            uint8_t buf[512];
+            ssize_t got = read(m->con.in_fd, buf, sizeof(buf));
+            if (got > 0) {
+                console_input(m, &m->con, buf, (int)got);
+            } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+                console_close(m);
+            }
+        }
+    }
+}

@@ -1,0 +1,417 @@
+/*
+ * Monitor inspection commands.  Everything here reads guest state without
+ * changing it: memory through frontend/debugmem.c (no faults, no A/D bits,
+ * no MMIO), page tables by reading them as memory.  Output formats follow
+ * QEMU's monitor closely enough that its users read them without thinking.
+ */
+#include <capstone/capstone.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cpu/cpu.h"
+#include "frontend/debugmem.h"
+#include "frontend/monitor_cmds.h"
+
+#define PAGE_4K        0x1000u
+#define PAGE_4M        0x400000u
+#define PTE_P          0x001u
+#define PTE_W          0x002u
+#define PTE_U          0x004u
+#define PTE_PWT        0x008u
+#define PTE_PCD        0x010u
+#define PTE_A          0x020u
+#define PTE_D          0x040u
+#define PTE_PS         0x080u
+#define PTE_G          0x100u
+#define DUMP_MAX_ITEMS 4096 /* items one x/ or xp/ shows at most */
+
+void monbuf_printf(MonBuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        return;
+    }
+    if (b->len + (size_t)n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + (size_t)n + 1) {
+            cap *= 2;
+        }
+        char *data = realloc(b->data, cap);
+        if (!data) {
+            return; /* out of host memory: the output is cut short */
+        }
+        b->data = data;
+        b->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+/* ---- info registers ---- */
+
+static void print_seg(MonBuf *out, const char *name, const SegmentCache *sc)
+{
+    monbuf_printf(out, "%-3s=%04x %08x %08x %08x\n", name, sc->selector, sc->base, sc->limit,
+                  sc->attr);
+}
+
+void moncmd_info_registers(MonBuf *out, CPUState *cpu)
+{
+    static const char *const seg_names[SEG_COUNT] = {"ES", "CS", "SS", "DS", "FS", "GS"};
+    uint32_t efl = cpu_get_eflags(cpu);
+    const uint32_t *r = cpu->regs;
+    monbuf_printf(out, "EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n", r[R_EAX], r[R_EBX], r[R_ECX],
+                  r[R_EDX]);
+    monbuf_printf(out, "ESI=%08x EDI=%08x EBP=%08x ESP=%08x\n", r[R_ESI], r[R_EDI], r[R_EBP],
+                  r[R_ESP]);
+    monbuf_printf(out, "EIP=%08x EFL=%08x [%c%c%c%c%c%c%c] CPL=%u II=%d A20=%d HLT=%d\n", cpu->eip,
+                  efl, (efl & EFLAGS_DF) ? 'D' : '-', (efl & EFLAGS_OF) ? 'O' : '-',
+                  (efl & EFLAGS_SF) ? 'S' : '-', (efl & EFLAGS_ZF) ? 'Z' : '-',
+                  (efl & EFLAGS_AF) ? 'A' : '-', (efl & EFLAGS_PF) ? 'P' : '-',
+                  (efl & EFLAGS_CF) ? 'C' : '-', cpu->cpl, cpu->inhibit_irq ? 1 : 0,
+                  cpu->a20_mask == 0xffffffffu, cpu->halted ? 1 : 0);
+    for (int s = 0; s < SEG_COUNT; s++) {
+        print_seg(out, seg_names[s], &cpu->seg[s]);
+    }
+    print_seg(out, "LDT", &cpu->ldtr);
+    print_seg(out, "TR", &cpu->tr);
+    monbuf_printf(out, "GDT=     %08x %08x\n", cpu->gdtr.base, cpu->gdtr.limit);
+    monbuf_printf(out, "IDT=     %08x %08x\n", cpu->idtr.base, cpu->idtr.limit);
+    monbuf_printf(out, "CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n", cpu->cr0, cpu->cr2, cpu->cr3,
+                  cpu->cr4);
+    monbuf_printf(out, "DR0=%08x DR1=%08x DR2=%08x DR3=%08x\n", cpu->dr[0], cpu->dr[1], cpu->dr[2],
+                  cpu->dr[3]);
+    monbuf_printf(out, "DR6=%08x DR7=%08x\n", cpu->dr[6], cpu->dr[7]);
+    uint16_t fsw = (uint16_t)((cpu->fpu.fsw & ~0x3800u) | ((cpu->fpu.top & 7u) << 11));
+    monbuf_printf(out, "FCW=%04x FSW=%04x FTW=%04x MXCSR=%08x\n", cpu->fpu.fcw, fsw, cpu->fpu.ftw,
+                  cpu->fpu.mxcsr);
+    monbuf_printf(out, "ICOUNT=%llu\n", (unsigned long long)cpu->icount);
+}
+
+/* ---- page tables ---- */
+
+/* Called for each present mapping: linear base, the entry that maps it,
+ * its size, and the P/W/U rights of both levels combined. */
+typedef void (*PageVisit)(void *ctx, uint32_t lin, uint32_t entry, uint32_t size, uint32_t rights);
+
+/* Walk the 32-bit page tables (SDM Vol.3 4.3); false if CR3 is unreadable. */
+static bool walk_pages(CPUState *cpu, PageVisit visit, void *ctx)
+{
+    uint32_t pd[1024], pt[1024];
+    if (debugmem_read_phys(cpu, cpu->cr3 & 0xfffff000u, (uint8_t *)pd, sizeof(pd)) < sizeof(pd)) {
+        return false;
+    }
+    for (uint32_t i = 0; i < 1024; i++) {
+        uint32_t pde = pd[i];
+        if (!(pde & PTE_P)) {
+            continue;
+        }
+        if ((pde & PTE_PS) && (cpu->cr4 & CR4_PSE)) {
+            visit(ctx, i << 22, pde, PAGE_4M, pde & (PTE_P | PTE_W | PTE_U));
+            continue;
+        }
+        if (debugmem_read_phys(cpu, pde & 0xfffff000u, (uint8_t *)pt, sizeof(pt)) < sizeof(pt)) {
+            continue;
+        }
+        for (uint32_t j = 0; j < 1024; j++) {
+            if (pt[j] & PTE_P) {
+                visit(ctx, (i << 22) | (j << 12), pt[j], PAGE_4K,
+                      pde & pt[j] & (PTE_P | PTE_W | PTE_U));
+            }
+        }
+    }
+    return true;
+}
+
+static void tlb_visit(void *ctx, uint32_t lin, uint32_t entry, uint32_t size, uint32_t rights)
+{
+    MonBuf *out = ctx;
+    uint32_t frame = entry & (size == PAGE_4M ? 0xffc00000u : 0xfffff000u);
+    monbuf_printf(out, "%08x: %08x %c%c%c%c%c%c%c%c\n", lin, frame, (entry & PTE_G) ? 'G' : '-',
+                  size == PAGE_4M ? 'P' : '-', (entry & PTE_D) ? 'D' : '-',
+                  (entry & PTE_A) ? 'A' : '-', (entry & PTE_PCD) ? 'C' : '-',
+                  (entry & PTE_PWT) ? 'T' : '-', (entry & PTE_U) ? 'U' : '-',
+                  (entry & PTE_W) ? 'W' : '-');
+}
+
+void moncmd_info_tlb(MonBuf *out, CPUState *cpu)
+{
+    if (!(cpu->cr0 & CR0_PG)) {
+        monbuf_printf(out, "PG disabled\n");
+        return;
+    }
+    if (!walk_pages(cpu, tlb_visit, out)) {
+        monbuf_printf(out, "page directory at %08x is not in RAM\n", cpu->cr3 & 0xfffff000u);
+    }
+}
+
+/* info mem: runs of contiguous mappings with the same rights. */
+typedef struct MemRun {
+    MonBuf *out;
+    bool open;
+    uint32_t start;
+    uint64_t end;
+    uint32_t rights;
+} MemRun;
+
+static void mem_run_flush(MemRun *run)
+{
+    if (run->open) {
+        monbuf_printf(run->out, "%08x-%08llx %08llx %c%c%c\n", run->start,
+                      (unsigned long long)run->end, (unsigned long long)(run->end - run->start),
+                      (run->rights & PTE_U) ? 'u' : '-', 'r', (run->rights & PTE_W) ? 'w' : '-');
+    }
+    run->open = false;
+}
+
+static void mem_visit(void *ctx, uint32_t lin, uint32_t entry, uint32_t size, uint32_t rights)
+{
+    MemRun *run = ctx;
+    if (!run->open || run->end != lin || run->rights != rights) {
+        mem_run_flush(run);
+        run->open = true;
+        run->start = lin;
+        run->rights = rights;
+    }
+    run->end = (uint64_t)lin + size;
+}
+
+void moncmd_info_mem(MonBuf *out, CPUState *cpu)
+{
+    if (!(cpu->cr0 & CR0_PG)) {
+        monbuf_printf(out, "PG disabled\n");
+        return;
+    }
+    MemRun run = {out, false, 0, 0, 0};
+    if (!walk_pages(cpu, mem_visit, &run)) {
+        monbuf_printf(out, "page directory at %08x is not in RAM\n", cpu->cr3 & 0xfffff000u);
+    }
+    mem_run_flush(&run);
+}
+
+/* ---- address expressions ---- */
+
+static bool eval_register(CPUState *cpu, const char *name, size_t len, uint32_t *value)
+{
+    static const char *const gpr[8] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
+    static const char *const segs[SEG_COUNT] = {"es", "cs", "ss", "ds", "fs", "gs"};
+    char n[8];
+    if (len == 0 || len >= sizeof(n)) {
+        return false;
+    }
+    memcpy(n, name, len);
+    n[len] = '\0';
+    for (int i = 0; i < 8; i++) {
+        if (!strcasecmp(n, gpr[i])) {
+            *value = cpu->regs[i];
+            return true;
+        }
+    }
+    for (int i = 0; i < SEG_COUNT; i++) {
+        if (!strcasecmp(n, segs[i])) {
+            *value = cpu->seg[i].selector;
+            return true;
+        }
+    }
+    const struct {
+        const char *name;
+        uint32_t value;
+    } sys[] = {{"eip", cpu->eip},
+               {"pc", cpu->seg[SEG_CS].base + cpu->eip},
+               {"eflags", cpu_get_eflags(cpu)},
+               {"cr0", cpu->cr0},
+               {"cr2", cpu->cr2},
+               {"cr3", cpu->cr3},
+               {"cr4", cpu->cr4}};
+    for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++) {
+        if (!strcasecmp(n, sys[i].name)) {
+            *value = sys[i].value;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool moncmd_eval(CPUState *cpu, const char *expr, uint32_t *value)
+{
+    const char *p = expr;
+    uint32_t total = 0;
+    int sign = 1;
+    bool want_term = true;
+    for (;;) {
+        while (isspace((unsigned char)*p)) {
+            p++;
+        }
+        if (*p == '\0') {
+            break;
+        }
+        if (!want_term) {
+            if (*p != '+' && *p != '-') {
+                return false;
+            }
+            sign = *p == '-' ? -1 : 1;
+            p++;
+            want_term = true;
+            continue;
+        }
+        uint32_t term;
+        if (*p == '$') {
+            const char *name = ++p;
+            while (isalnum((unsigned char)*p)) {
+                p++;
+            }
+            if (!eval_register(cpu, name, (size_t)(p - name), &term)) {
+                return false;
+            }
+        } else if (isdigit((unsigned char)*p)) {
+            char *end;
+            unsigned long long v = strtoull(p, &end, 0);
+            if (v > 0xffffffffull) {
+                return false;
+            }
+            term = (uint32_t)v;
+            p = end;
+        } else {
+            return false;
+        }
+        total = sign > 0 ? total + term : total - term;
+        want_term = false;
+    }
+    if (want_term) {
+        return false;
+    }
+    *value = total;
+    return true;
+}
+
+/* ---- x/FMT and xp/FMT ---- */
+
+typedef struct DumpFormat {
+    unsigned count;
+    char format; /* x d u o c i */
+    int size;    /* 1 2 4 8 */
+} DumpFormat;
+
+static bool parse_format(const char *fmt, DumpFormat *df)
+{
+    *df = (DumpFormat){1, 'x', 4};
+    const char *p = fmt;
+    if (isdigit((unsigned char)*p)) {
+        char *end;
+        unsigned long v = strtoul(p, &end, 10);
+        df->count = v > DUMP_MAX_ITEMS ? DUMP_MAX_ITEMS : (unsigned)v;
+        p = end;
+    }
+    for (; *p; p++) {
+        switch (*p) {
+        case 'x':
+        case 'd':
+        case 'u':
+        case 'o':
+        case 'c':
+        case 'i': df->format = *p; break;
+        case 'b': df->size = 1; break;
+        case 'h': df->size = 2; break;
+        case 'w': df->size = 4; break;
+        case 'g': df->size = 8; break;
+        default: return false;
+        }
+    }
+    if (df->format == 'c') {
+        df->size = 1;
+    }
+    return true;
+}
+
+static uint32_t dump_read(CPUState *cpu, bool physical, uint32_t addr, uint8_t *buf, uint32_t len)
+{
+    return physical ? debugmem_read_phys(cpu, addr, buf, len)
+                    : debugmem_read_lin(cpu, addr, buf, len);
+}
+
+static void dump_value(MonBuf *out, const DumpFormat *df, const uint8_t *bytes)
+{
+    uint64_t v = 0;
+    memcpy(&v, bytes, (size_t)df->size);
+    int bits = df->size * 8;
+    int64_t sv = bits == 64 ? (int64_t)v : (int64_t)(v << (64 - bits)) >> (64 - bits);
+    switch (df->format) {
+    case 'd': monbuf_printf(out, " %lld", (long long)sv); break;
+    case 'u': monbuf_printf(out, " %llu", (unsigned long long)v); break;
+    case 'o': monbuf_printf(out, " %#llo", (unsigned long long)v); break;
+    case 'c':
+        if (isprint((int)v)) {
+            monbuf_printf(out, " '%c'", (int)v);
+        } else {
+            monbuf_printf(out, " '\\x%02x'", (unsigned)v);
+        }
+        break;
+    default: monbuf_printf(out, " 0x%0*llx", df->size * 2, (unsigned long long)v); break;
+    }
+}
+
+static void dump_insns(MonBuf *out, CPUState *cpu, size_t cs_handle, bool physical,
+                       const DumpFormat *df, uint32_t addr)
+{
+    csh handle = (csh)cs_handle;
+    cs_option(handle, CS_OPT_MODE, (cpu->hflags & HF_CS32) ? CS_MODE_32 : CS_MODE_16);
+    for (unsigned i = 0; i < df->count; i++) {
+        uint8_t bytes[INSN_MAX_LEN];
+        uint32_t n = dump_read(cpu, physical, addr, bytes, sizeof(bytes));
+        cs_insn *ci = NULL;
+        size_t got = n ? cs_disasm(handle, bytes, n, addr, 1, &ci) : 0;
+        if (!got) {
+            monbuf_printf(out, "%08x: %s\n", addr, n ? "(bad)" : "Cannot access memory");
+            return;
+        }
+        char hex[3 * INSN_MAX_LEN + 1] = "";
+        for (size_t k = 0; k < ci->size; k++) {
+            snprintf(hex + 3 * k, 4, "%02x ", ci->bytes[k]);
+        }
+        monbuf_printf(out, "%08x:  %-24s %s%s%s\n", addr, hex, ci->mnemonic,
+                      ci->op_str[0] ? " " : "", ci->op_str);
+        addr += ci->size;
+        cs_free(ci, got);
+    }
+}
+
+void moncmd_dump(MonBuf *out, CPUState *cpu, size_t cs_handle, bool physical, const char *fmt,
+                 const char *expr)
+{
+    DumpFormat df;
+    uint32_t addr;
+    if (!parse_format(fmt, &df)) {
+        monbuf_printf(out, "invalid format '%s' (count, then x d u o c i, then b h w g)\n", fmt);
+        return;
+    }
+    if (!moncmd_eval(cpu, expr, &addr)) {
+        monbuf_printf(out, "invalid address expression '%s'\n", expr);
+        return;
+    }
+    if (df.format == 'i') {
+        dump_insns(out, cpu, cs_handle, physical, &df, addr);
+        return;
+    }
+    unsigned per_line = 16u / (unsigned)df.size;
+    for (unsigned i = 0; i < df.count; i++) {
+        if (i % per_line == 0) {
+            monbuf_printf(out, "%s%08x:", i ? "\n" : "", addr);
+        }
+        uint8_t bytes[8];
+        if (dump_read(cpu, physical, addr, bytes, (uint32_t)df.size) < (uint32_t)df.size) {
+            monbuf_printf(out, "\nCannot access memory at %08x", addr);
+            break;
+        }
+        dump_value(out, &df, bytes);
+        addr += (uint32_t)df.size;
+    }
+    monbuf_printf(out, "\n");
+}

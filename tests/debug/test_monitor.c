@@ -1,0 +1,215 @@
+/*
+ * Monitor commands (frontend/monitor.c, monitor_cmds.c) on a bare CPU:
+ * info registers, x/ and xp/ in every format through paging, info tlb and
+ * info mem on hand-built page tables, address expressions, stop/cont and
+ * bad input.  The machine actions (reset, powerdown, quit, pic) are
+ * counted through MonitorOps.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frontend/monitor.h"
+#include "softmmu/mmu.h"
+#include "tests/support/testvm.h"
+
+#define PD      0x20000u
+#define PT0     0x21000u
+#define PT_HI   0x22000u
+#define HI_LIN  0x40000000u
+#define HI_PHYS 0x300000u
+
+static TestVM *vm;
+static Monitor *mon;
+static bool stopped;
+static int resets, powerdowns, quits;
+
+static void count_reset(void *opaque)
+{
+    resets++;
+}
+
+static void count_powerdown(void *opaque)
+{
+    powerdowns++;
+}
+
+static void count_quit(void *opaque)
+{
+    quits++;
+}
+
+static int fake_pic_info(void *opaque, char *buf, size_t len)
+{
+    return snprintf(buf, len, "pic master: irr=01\n");
+}
+
+static void put32(uint32_t paddr, uint32_t v)
+{
+    memcpy(vm->phys.ram + paddr, &v, 4);
+}
+
+static void setup(void)
+{
+    vm = testvm_new(8u << 20);
+    testvm_flat32(vm, 0, TESTVM_CODE);
+    stopped = false;
+    resets = powerdowns = quits = 0;
+    MonitorOps ops = {NULL, fake_pic_info, NULL, count_reset, count_powerdown, count_quit};
+    mon = monitor_new(&vm->cpu, &stopped, &ops);
+}
+
+static void teardown(void)
+{
+    monitor_free(mon);
+    testvm_free(vm);
+}
+
+/* Run a command; returns its output (freed at the next call). */
+static const char *run(const char *line)
+{
+    static char *last;
+    free(last);
+    last = monitor_run(mon, line);
+    ck_assert_ptr_nonnull(last);
+    return last;
+}
+
+static void enable_paging(void)
+{
+    memset(vm->phys.ram + PD, 0, 3 * 4096);
+    for (uint32_t i = 0; i < 1024; i++) {
+        put32(PT0 + 4 * i, (i << 12) | 3);
+    }
+    put32(PD, PT0 | 3);
+    put32(PD + (HI_LIN >> 22) * 4, PT_HI | 7);
+    put32(PT_HI, HI_PHYS | 7);                /* user, writable */
+    put32(PT_HI + 4, (HI_PHYS + 0x1000) | 5); /* user, read-only */
+    vm->cpu.cr3 = PD;
+    vm->cpu.cr0 |= CR0_PG;
+    cpu_update_mode(&vm->cpu);
+    tlb_flush_all(&vm->cpu);
+}
+
+START_TEST(test_info_registers)
+{
+    vm->cpu.regs[R_EAX] = 0x01234567;
+    vm->cpu.regs[R_ESP] = 0x7000;
+    const char *o = run("info registers");
+    ck_assert_ptr_nonnull(strstr(o, "EAX=01234567"));
+    ck_assert_ptr_nonnull(strstr(o, "ESP=00007000"));
+    ck_assert_ptr_nonnull(strstr(o, "EIP=00010000"));
+    ck_assert_ptr_nonnull(strstr(o, "CS =0008 00000000 ffffffff"));
+    ck_assert_ptr_nonnull(strstr(o, "CR0=60000011"));
+}
+END_TEST
+
+START_TEST(test_dump_virtual_and_physical)
+{
+    enable_paging();
+    put32(HI_PHYS, 0x11223344);
+    put32(HI_PHYS + 4, 0x55667788);
+    ck_assert_str_eq(run("x/2xw 0x40000000"), "40000000: 0x11223344 0x55667788\n");
+    ck_assert_str_eq(run("xp/2xw 0x300000"), "00300000: 0x11223344 0x55667788\n");
+    ck_assert_str_eq(run("xp/4xb 0x300000"), "00300000: 0x44 0x33 0x22 0x11\n");
+    ck_assert_str_eq(run("xp/xh 0x300002"), "00300002: 0x1122\n");
+    ck_assert_str_eq(run("xp/xg 0x300000"), "00300000: 0x5566778811223344\n");
+    ck_assert_str_eq(run("xp/2dh 0x300004"), "00300004: 30600 21862\n");
+    put32(HI_PHYS + 8, 0xffffffff);
+    ck_assert_str_eq(run("xp/dw 0x300008"), "00300008: -1\n");
+    ck_assert_str_eq(run("xp/uw 0x300008"), "00300008: 4294967295\n");
+    /* Sixteen bytes per line. */
+    ck_assert_str_eq(run("xp/5xw 0x300000"),
+                     "00300000: 0x11223344 0x55667788 0xffffffff 0x00000000\n"
+                     "00300010: 0x00000000\n");
+    /* Unmapped linear memory. */
+    ck_assert_ptr_nonnull(strstr(run("x/xw 0x50000000"), "Cannot access memory at 50000000"));
+}
+END_TEST
+
+START_TEST(test_dump_instructions)
+{
+    /* mov eax, 1; nop; ret */
+    static const uint8_t code[] = {0xb8, 1, 0, 0, 0, 0x90, 0xc3};
+    testvm_load(vm, TESTVM_CODE, code, sizeof(code));
+    const char *o = run("x/3i $eip");
+    ck_assert_ptr_nonnull(strstr(o, "00010000:  b8 01 00 00 00"));
+    ck_assert_ptr_nonnull(strstr(o, "mov eax, 1\n"));
+    ck_assert_ptr_nonnull(strstr(o, "00010005:  90"));
+    ck_assert_ptr_nonnull(strstr(o, "00010006:  c3"));
+    ck_assert_ptr_nonnull(strstr(o, "ret\n"));
+}
+END_TEST
+
+START_TEST(test_address_expressions)
+{
+    put32(0x1234, 0xabcd0001);
+    vm->cpu.regs[R_EBX] = 0x1200;
+    ck_assert_str_eq(run("xp/xw $ebx + 0x30 + 4"), "00001234: 0xabcd0001\n");
+    ck_assert_str_eq(run("xp/xw 4660"), "00001234: 0xabcd0001\n");
+    ck_assert_ptr_nonnull(strstr(run("x/xw $nosuch"), "invalid address expression"));
+    ck_assert_ptr_nonnull(strstr(run("x/xw 1 +"), "invalid address expression"));
+    ck_assert_ptr_nonnull(strstr(run("x/qq 0"), "invalid format"));
+}
+END_TEST
+
+START_TEST(test_info_tlb_and_mem)
+{
+    ck_assert_str_eq(run("info tlb"), "PG disabled\n");
+    enable_paging();
+    const char *tlb = run("info tlb");
+    ck_assert_ptr_nonnull(strstr(tlb, "40000000: 00300000 ------UW\n"));
+    ck_assert_ptr_nonnull(strstr(tlb, "40001000: 00301000 ------U-\n"));
+    ck_assert_ptr_nonnull(strstr(tlb, "003ff000: 003ff000 -------W\n"));
+    const char *mem = run("info mem");
+    ck_assert_str_eq(mem, "00000000-00400000 00400000 -rw\n"
+                          "40000000-40001000 00001000 urw\n"
+                          "40001000-40002000 00001000 ur-\n");
+}
+END_TEST
+
+START_TEST(test_run_control_and_machine_actions)
+{
+    run("stop");
+    ck_assert(stopped);
+    ck_assert_str_eq(run("info status"), "VM status: paused\n");
+    run("cont");
+    ck_assert(!stopped);
+    run("system_reset");
+    run("system_powerdown");
+    run("quit");
+    ck_assert_int_eq(resets, 1);
+    ck_assert_int_eq(powerdowns, 1);
+    ck_assert_int_eq(quits, 1);
+    ck_assert_str_eq(run("info pic"), "pic master: irr=01\n");
+    ck_assert_ptr_nonnull(strstr(run("info irq"), "unknown or unavailable"));
+    ck_assert_ptr_nonnull(strstr(run("frobnicate"), "unknown command"));
+    ck_assert_ptr_nonnull(strstr(run("help"), "xp/FMT ADDR"));
+    ck_assert_str_eq(run(""), "");
+}
+END_TEST
+
+static Suite *monitor_suite(void)
+{
+    Suite *s = suite_create("monitor");
+    TCase *tc = tcase_create("commands");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_info_registers);
+    tcase_add_test(tc, test_dump_virtual_and_physical);
+    tcase_add_test(tc, test_dump_instructions);
+    tcase_add_test(tc, test_address_expressions);
+    tcase_add_test(tc, test_info_tlb_and_mem);
+    tcase_add_test(tc, test_run_control_and_machine_actions);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(monitor_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
