@@ -44,6 +44,14 @@ void cpu_reset(CPUState *cpu);
 int cpu_exec(CPUState *cpu, uint64_t max_insns);
 /* Execute exactly one instruction (or deliver one pending event). */
 int cpu_step(CPUState *cpu);
+/* Execute exactly n instructions (a fault counts as one) without taking
+ * interrupts between them: the translator's lockstep check replays a
+ * translated block this way. */
+int cpu_exec_replay(CPUState *cpu, uint64_t n);
+/* Deliver the exception recorded by cpu_raise_exception*() after its
+ * longjmp landed (cpu->eip is the faulting instruction); counts it as one
+ * instruction.  For run loops other than cpu_exec() (the translator's). */
+void cpu_deliver_raised_exception(CPUState *cpu);
 /* Raise or clear the INTR pin / an exit request from outside the CPU. */
 void cpu_set_interrupt(CPUState *cpu, uint32_t mask);
 void cpu_clear_interrupt(CPUState *cpu, uint32_t mask);

@@ -132,6 +132,8 @@ void cpu_reset(CPUState *cpu)
 void cpu_set_interrupt(CPUState *cpu, uint32_t mask)
 {
     __atomic_or_fetch(&cpu->interrupt_request, mask, __ATOMIC_SEQ_CST);
+    /* Translated code checks this one byte at each block entry. */
+    cpu->bt_exit_request = 1;
 }
 
 void cpu_clear_interrupt(CPUState *cpu, uint32_t mask)
@@ -329,7 +331,7 @@ static bool take_interrupt(CPUState *cpu)
 }
 
 /* Deliver the exception a handler raised (we are back from longjmp). */
-static void deliver_raised_exception(CPUState *cpu)
+void cpu_deliver_raised_exception(CPUState *cpu)
 {
     int vector = cpu->exception_vector;
     cpu->exception_vector = -1;
@@ -345,7 +347,7 @@ int cpu_exec(CPUState *cpu, uint64_t max_insns)
     uint64_t end = cpu->icount + max_insns;
     if (setjmp(cpu->jmp_env)) {
         /* A fault: in an instruction, or in the delivery of an event. */
-        deliver_raised_exception(cpu);
+        cpu_deliver_raised_exception(cpu);
     }
     for (;;) {
         if (unlikely(cpu->triple_fault)) {
@@ -375,4 +377,16 @@ int cpu_exec(CPUState *cpu, uint64_t max_insns)
 int cpu_step(CPUState *cpu)
 {
     return cpu_exec(cpu, 1);
+}
+
+int cpu_exec_replay(CPUState *cpu, uint64_t n)
+{
+    uint64_t end = cpu->icount + n;
+    if (setjmp(cpu->jmp_env)) {
+        cpu_deliver_raised_exception(cpu);
+    }
+    while (cpu->icount < end && !cpu->triple_fault && !cpu->halted) {
+        exec_one(cpu);
+    }
+    return cpu->triple_fault ? CPU_EXIT_RESET : CPU_EXIT_BUDGET;
 }

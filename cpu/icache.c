@@ -22,6 +22,10 @@ static void icache_code_written(void *opaque, uint32_t paddr, int size)
             tlb_flush_phys_page(cpu, page << 12);
         }
     }
+    /* The binary translator keeps its blocks by the same pages. */
+    if (cpu->bt_code_written) {
+        cpu->bt_code_written(cpu->bt, paddr, size);
+    }
 }
 
 void icache_init(CPUState *cpu)

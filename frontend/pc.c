@@ -23,6 +23,7 @@
 #include "cpu/cpu.h"
 #include "frontend/gdbstub.h"
 #include "frontend/monitor.h"
+#include "frontend/drive.h"
 #include "frontend/pc.h"
 #include "hw/acpi_pm.h"
 #include "hw/debugcon.h"
@@ -34,11 +35,14 @@
 #include "hw/pci.h"
 #include "hw/pic.h"
 #include "hw/piix.h"
+#include "hw/piix_ide.h"
 #include "hw/pit.h"
 #include "hw/port92.h"
 #include "hw/rtc.h"
 #include "hw/uart.h"
+#include "hw/vga.h"
 #include "softmmu/mmu.h"
+#include "translator/translator.h"
 
 struct PCDevices {
     PICState *pic;
@@ -57,7 +61,16 @@ struct PCDevices {
     DebugconState *bioslog; /* SeaBIOS's log port 0x402 */
     FWCfgState *fw_cfg;
     PAMState *pam;          /* NULL when no BIOS is mapped */
+    PIIXIDEState *ide;
+    Drive drives[POPEK_MAX_DRIVES]; /* images behind IDE drives 0-3 */
+    VGAState *vga;          /* stdvga at PCI 00:02.0 */
 };
+
+/* The VGA's PCI slot, as in QEMU's i440FX machine. */
+#define VGA_PCI_SLOT 2
+/* Past this many bytes of framebuffer, one full TLB flush is cheaper than
+ * a sweep per page (softmmu/tlb.c measures both). */
+#define VGA_FLUSH_ALL_BYTES (16u * 4096)
 
 /* Host-clock slices are bounded so input and timers are served promptly
  * even when no deadline is near. */
@@ -150,6 +163,27 @@ static void machine_debug_exit(void *opaque, int status)
     cpu_set_interrupt(&pc->cpu, CPU_INTERRUPT_EXIT);
 }
 
+/* The VGA cleared the dirty bytes of framebuffer pages (hw/vga_render.c):
+ * the next store into them must miss the TLB and mark them again. */
+static void machine_vga_flush(void *opaque, uint32_t paddr, uint32_t len)
+{
+    PC *pc = opaque;
+    if (len > VGA_FLUSH_ALL_BYTES) {
+        tlb_flush_all(&pc->cpu);
+        return;
+    }
+    for (uint32_t off = 0; off < len; off += 4096) {
+        tlb_flush_phys_page(&pc->cpu, paddr + off);
+    }
+}
+
+/* A device moved one of its memory regions (a BAR): drop every translation. */
+static void machine_map_changed(void *opaque)
+{
+    PC *pc = opaque;
+    tlb_flush_all(&pc->cpu);
+}
+
 /* i440FX PAM register written: remap the segment, drop stale translations. */
 static void machine_pam_changed(void *opaque, int pam_index, uint8_t value)
 {
@@ -196,7 +230,60 @@ static void pc_setup_firmware_config(PC *pc)
         fprintf(stderr, "popek: %s\n", err);
         exit(1);
     }
-    firmware_setup_cmos(d->rtc, &cfg, 0);
+    /* Disks whose default geometry exceeds what CHS int 13h can address
+     * get LBA translation, as QEMU's "auto" picks it. */
+    unsigned lba = 0;
+    for (int i = 0; i < POPEK_MAX_DRIVES; i++) {
+        uint32_t c, h, sec;
+        if (ide_disk_geometry(piix_ide_bus(d->ide, i / 2), i % 2, &c, &h, &sec) &&
+            (c > 1024 || h > 16 || sec > 63)) {
+            lba |= 1u << i;
+        }
+    }
+    firmware_setup_cmos(d->rtc, &cfg, lba);
+    /* SeaBIOS runs the VGA BIOS it finds as "pciVVVV,DDDD.rom" for the
+     * card, passing the card's bus address, so the VGA BIOS finds the
+     * framebuffer BAR (QEMU puts it in a ROM BAR to the same effect). */
+    if ((o->bios || !o->kernel) &&
+        !firmware_add_rom(d->fw_cfg, "pci1234,1111.rom", "vgabios-stdvga.bin", o->firmware_dir,
+                          err, sizeof(err))) {
+        fprintf(stderr, "popek: %s\n", err);
+        exit(1);
+    }
+    if (o->kernel && o->bios) {
+        /* -kernel with -bios: the BIOS boots it (QEMU's way). */
+        FirmwareKernel k = {o->kernel, o->initrd, o->append, o->ram_bytes, o->firmware_dir};
+        if (!firmware_add_kernel(d->fw_cfg, &k, err, sizeof(err))) {
+            fprintf(stderr, "popek: %s\n", err);
+            exit(1);
+        }
+    }
+}
+
+/* Open the images of -hda..-hdd, -cdrom and -drive and attach them. */
+static void pc_attach_drives(PC *pc)
+{
+    const PopekOptions *o = pc->opts;
+    PCDevices *d = pc->dev;
+    char err[512];
+    for (int i = 0; i < POPEK_MAX_DRIVES; i++) {
+        const DriveOption *opt = &o->drives[i];
+        IDEBus *bus = piix_ide_bus(d->ide, i / 2);
+        d->drives[i].fd = d->drives[i].overlay_fd = -1;
+        if (!opt->present) {
+            continue;
+        }
+        if (opt->file && !drive_open(&d->drives[i], opt->file, opt->readonly, o->snapshot, err,
+                                     sizeof(err))) {
+            fprintf(stderr, "popek: %s %s\n", opt->option, err);
+            exit(1);
+        }
+        const BlockDev *blk = opt->file ? &d->drives[i].blk : NULL;
+        if (opt->cdrom ? !ide_attach_cdrom(bus, i % 2, blk) : !ide_attach_disk(bus, i % 2, blk)) {
+            fprintf(stderr, "popek: %s: cannot attach IDE drive %d\n", opt->option, i);
+            exit(1);
+        }
+    }
 }
 
 static void pc_init_devices(PC *pc)
@@ -241,6 +328,17 @@ static void pc_init_devices(PC *pc)
     pci_config_set(i440fx_pci_device(d->i440fx), PCI_SUBSYSTEM_VENDOR_ID, 0x1af4, 2);
     pci_config_set(i440fx_pci_device(d->i440fx), PCI_SUBSYSTEM_ID, 0x1100, 2);
     d->piix3 = piix3_new(d->pci, &pc->io, isa_irqs, machine_reset_request, pc);
+    d->ide = piix_ide_new(d->pci, &pc->io, &pc->phys, pic_input(d->pic, 14),
+                          pic_input(d->pic, 15));
+    pc_attach_drives(pc);
+    VGAHooks vga_hooks = {pc, machine_vga_flush, machine_map_changed};
+    d->vga = vga_new(&pc->io, &pc->phys, d->pci, PCI_DEVFN(VGA_PCI_SLOT, 0), &pc->timers,
+                     VGA_VRAM_DEFAULT, &vga_hooks);
+    if (!d->vga) {
+        fprintf(stderr, "popek: cannot create the VGA (out of memory)\n");
+        exit(1);
+    }
+    display_init(&pc->display, d->vga);
     d->acpi = acpi_pm_new(&pc->io, &pc->timers, pic_input(d->pic, ACPI_PM_SCI_IRQ),
                           machine_poweroff, pc);
     if (o->debug_exit) {
@@ -289,6 +387,13 @@ void pc_init(PC *pc, const PopekOptions *opts)
     }
     ioport_init(&pc->io);
     cpu_init(&pc->cpu, &pc->phys, &pc->io);
+    if (opts->accel != ACCEL_INTERP) {
+        /* The translator hangs off the CPU (cpu->bt); bt_new says why if it cannot. */
+        if (!bt_new(&pc->cpu, (size_t)opts->tb_size_mib << 20,
+                    opts->accel == ACCEL_CHECK ? BT_MODE_CHECK : BT_MODE_RUN)) {
+            exit(1);
+        }
+    }
     if (opts->icount_shift >= 0) {
         timerlist_init_icount(&pc->timers, &pc->cpu.icount, opts->icount_shift);
     } else {
@@ -305,7 +410,7 @@ void pc_init(PC *pc, const PopekOptions *opts)
         load_bios(pc);
     }
     pc_setup_firmware_config(pc);
-    if (opts->kernel) {
+    if (opts->kernel && !opts->bios) {
         pc_load_kernel(pc);
     }
 }
@@ -319,16 +424,21 @@ void pc_reset(PC *pc)
     uart_reset(d->com1);
     uart_reset(d->com2);
     i8042_reset(d->kbd);
+    vga_reset(d->vga);
     i440fx_reset(d->i440fx);
     fw_cfg_reset(d->fw_cfg);
     piix3_reset(d->piix3);
+    piix_ide_reset(d->ide);
     acpi_pm_reset(d->acpi);
     port92_reset(d->port92);
     cpu_reset(&pc->cpu);
+    if (pc->cpu.bt) {
+        bt_flush(pc->cpu.bt); /* firmware and kernel are loaded again */
+    }
     pc->a20_kbd = true;     /* the i8042's output port resets with A20 enabled */
     pc->a20_port92 = false; /* port 92h resets to 0 */
     machine_update_a20(pc);
-    if (pc->opts->kernel) {
+    if (pc->opts->kernel && !pc->opts->bios) {
         pc_load_kernel(pc); /* a reboot boots the same kernel again, as QEMU does */
     }
 }
@@ -361,11 +471,15 @@ static void pc_read_stdin(PC *pc)
     }
 }
 
-/* Serve host input (terminal, gdb, monitor), waiting up to timeout_ms. */
+/* Serve host input (terminal, gdb, monitor, window), waiting up to timeout_ms. */
 static void pc_poll_input(PC *pc, int timeout_ms)
 {
     struct pollfd fds[8];
     int n = 0;
+    if (pc->ui_poll) {
+        int ui_ms = pc->ui_poll(pc->ui_opaque);
+        timeout_ms = timeout_ms > ui_ms ? ui_ms : timeout_ms;
+    }
     if (pc->stdin_fd >= 0) {
         fds[n++] = (struct pollfd){pc->stdin_fd, POLLIN, 0};
     }
@@ -450,9 +564,15 @@ int pc_run(PC *pc)
             pc_poll_input(pc, 100);
             continue;
         }
-        /* With a gdb stub the CPU runs through it, so breakpoints can stop it. */
-        int reason = pc->gdb ? gdbstub_exec(pc->gdb, slice_budget(pc))
-                             : cpu_exec(&pc->cpu, slice_budget(pc));
+        /* With a gdb stub the interpreter runs, through the stub, so a
+         * breakpoint or a step can stop it before any instruction. */
+        int reason = pc->gdb     ? gdbstub_exec(pc->gdb, slice_budget(pc))
+                     : pc->cpu.bt ? bt_exec(pc->cpu.bt, slice_budget(pc))
+                                  : cpu_exec(&pc->cpu, slice_budget(pc));
+        if (reason == BT_EXIT_CHECK_MISMATCH) {
+            fprintf(stderr, "popek: --accel check: translator and interpreter differ (see above)\n");
+            return 2;
+        }
         if (pc->gdb) {
             gdbstub_after_exec(pc->gdb, reason);
         }
@@ -486,6 +606,11 @@ void pc_request_exit(PC *pc, int status)
     machine_debug_exit(pc, status);
 }
 
+I8042State *pc_keyboard(PC *pc)
+{
+    return pc->dev->kbd;
+}
+
 void pc_power_button(PC *pc)
 {
     acpi_pm_power_button(pc->dev->acpi);
@@ -512,6 +637,7 @@ int pc_irq_info(PC *pc, char *buf, size_t len)
 void pc_destroy(PC *pc)
 {
     PCDevices *d = pc->dev;
+    bt_free(pc->cpu.bt);
     if (d->debug_exit) {
         debugexit_free(d->debug_exit);
     }
@@ -524,6 +650,11 @@ void pc_destroy(PC *pc)
     fw_cfg_free(d->fw_cfg);
     pam_free(d->pam);
     acpi_pm_free(d->acpi);
+    piix_ide_free(d->ide);
+    vga_free(d->vga);
+    for (int i = 0; i < POPEK_MAX_DRIVES; i++) {
+        drive_close(&d->drives[i]);
+    }
     piix3_free(d->piix3);
     i440fx_free(d->i440fx);
     pci_bus_free(d->pci);

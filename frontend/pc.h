@@ -7,8 +7,10 @@
 
 #include "cpu/state.h"
 #include "frontend/chardev.h"
+#include "frontend/display.h"
 #include "frontend/headless.h"
 #include "frontend/options.h"
+#include "hw/i8042.h"
 #include "hw/timer.h"
 #include "softmmu/ioport.h"
 #include "softmmu/phys.h"
@@ -38,6 +40,12 @@ typedef struct PC {
     struct GdbStub *gdb;   /* -gdb / -s, or NULL */
     struct Monitor *monitor; /* -monitor, or -nographic's Ctrl-A c; NULL without */
     uint64_t irq_counts[256]; /* hardware interrupts acknowledged, per vector (info irq) */
+    Display display;       /* the VGA's screen, for the window and the dumps */
+    /* The window's share of the main loop (frontend/sdl.c), or NULL: called
+     * between CPU slices and while idle; returns how many ms the loop may
+     * sleep before calling it again. */
+    int (*ui_poll)(void *opaque);
+    void *ui_opaque;
 } PC;
 
 /* Build the machine; on a configuration error prints one line and exits 1. */
@@ -52,6 +60,7 @@ void pc_destroy(PC *pc);
 void pc_request_reset(PC *pc);
 void pc_request_exit(PC *pc, int status);
 void pc_power_button(PC *pc); /* the ACPI power button */
+I8042State *pc_keyboard(PC *pc); /* where the window's keys and mouse go */
 /* The interrupt controller's state / interrupt counts per vector, into buf
  * (snprintf rules). */
 int pc_pic_info(PC *pc, char *buf, size_t len);

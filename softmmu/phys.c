@@ -15,6 +15,11 @@
  * dispatched whole, one that straddles a run boundary is split into bytes,
  * each resolved on its own, as a bus cycle split between two decoders is.
  *
+ * VRAM regions (a framebuffer in a PCI BAR) are device buffers the CPU
+ * reads and writes like RAM, each with its own dirty byte per page; stores
+ * here mark them, and the MMU marks a page when it hands out a writable TLB
+ * entry for it (see phys_map_vram in phys.h for the protocol).
+ *
  * Writers of the map (ROM/MMIO mapping, enabling) must flush the CPU TLBs
  * afterwards; generation is bumped so they can tell.
  */
@@ -150,6 +155,33 @@ int phys_map_mmio(PhysMem *pm, uint32_t start, uint32_t size, const MMIOOps *ops
     return phys_add_region(pm, &r);
 }
 
+int phys_map_vram(PhysMem *pm, uint32_t start, uint32_t size, uint8_t *host, uint8_t *dirty,
+                  int priority)
+{
+    if (!host || !dirty || (size & (PHYS_PAGE_SIZE - 1)) != 0) {
+        return -1;
+    }
+    PhysRegion r = {
+        .start = start,
+        .size = size,
+        .kind = PHYS_VRAM,
+        .priority = priority,
+        .host = host,
+        .dirty = dirty,
+    };
+    return phys_add_region(pm, &r);
+}
+
+void phys_region_move(PhysMem *pm, int region, uint32_t start)
+{
+    if (region < 0 || region >= pm->nregions || pm->regions[region].start == start ||
+        (uint64_t)start + pm->regions[region].size > PHYS_SPACE_END) {
+        return;
+    }
+    pm->regions[region].start = start;
+    phys_rebuild_shadow(pm);
+}
+
 void phys_region_enable(PhysMem *pm, int region, bool enabled)
 {
     if (region < 0 || region >= pm->nregions || pm->regions[region].enabled == enabled) {
@@ -223,11 +255,36 @@ uint8_t *phys_host_ptr(PhysMem *pm, uint32_t paddr, uint32_t len, bool *writable
         return pm->ram + paddr;
     }
     const PhysRegion *r = &pm->regions[region];
-    if (r->kind != PHYS_ROM) {
+    if (r->kind == PHYS_MMIO) {
         return NULL;
     }
-    *writable = false;
+    *writable = r->kind == PHYS_VRAM;
     return r->host + (paddr - r->start);
+}
+
+/* Mark the pages of [offset, offset+len) of a VRAM region dirty. */
+static void phys_vram_mark(const PhysRegion *r, uint32_t offset, uint32_t len)
+{
+    uint32_t first = offset >> PHYS_PAGE_SHIFT;
+    uint32_t last = (offset + (len ? len : 1) - 1) >> PHYS_PAGE_SHIFT;
+    for (uint32_t page = first; page <= last; page++) {
+        r->dirty[page] = 1;
+    }
+}
+
+void phys_mark_dirty(PhysMem *pm, uint32_t paddr)
+{
+    if (phys_ram_page(pm, paddr)) {
+        pm->dirty_pages[paddr >> PHYS_PAGE_SHIFT] = 1;
+        return;
+    }
+    uint64_t run_end;
+    int region = phys_resolve(pm, paddr, &run_end);
+    if (region < 0 && paddr < pm->ram_size) {
+        pm->dirty_pages[paddr >> PHYS_PAGE_SHIFT] = 1;
+    } else if (region >= 0 && pm->regions[region].kind == PHYS_VRAM) {
+        phys_vram_mark(&pm->regions[region], paddr - pm->regions[region].start, 1);
+    }
 }
 
 /* ---- RAM stores: every one marks the page dirty and reports code pages ---- */
@@ -273,7 +330,7 @@ static uint32_t phys_read_run(PhysMem *pm, int region, uint32_t paddr, int size)
     }
     const PhysRegion *r = &pm->regions[region];
     uint32_t offset = paddr - r->start;
-    if (r->kind == PHYS_ROM) {
+    if (r->kind != PHYS_MMIO) {
         return phys_load_le(r->host + offset, size);
     }
     if (!r->ops->read) {
@@ -291,7 +348,10 @@ static void phys_write_run(PhysMem *pm, int region, uint32_t paddr, uint32_t val
         return;
     }
     const PhysRegion *r = &pm->regions[region];
-    if (r->kind == PHYS_MMIO && r->ops->write) {
+    if (r->kind == PHYS_VRAM) {
+        memcpy(r->host + (paddr - r->start), &value, (size_t)size);
+        phys_vram_mark(r, paddr - r->start, (uint32_t)size);
+    } else if (r->kind == PHYS_MMIO && r->ops->write) {
         r->ops->write(r->opaque, paddr - r->start, value & phys_ones(size), size);
     }
 }
@@ -358,7 +418,7 @@ void phys_read_buf(PhysMem *pm, uint32_t paddr, void *buf, uint32_t len)
             memcpy(out, pm->ram + paddr, chunk);
         } else if (!r) {
             memset(out, 0xff, chunk);
-        } else if (r->kind == PHYS_ROM) {
+        } else if (r->kind != PHYS_MMIO) {
             memcpy(out, r->host + (paddr - r->start), chunk);
         } else {
             for (uint32_t i = 0; i < chunk; i++) {
@@ -386,6 +446,9 @@ static void phys_store_buf(PhysMem *pm, uint32_t paddr, const void *buf, uint32_
             if (rom_writable) {
                 memcpy(r->host + (paddr - r->start), in, chunk);
             }
+        } else if (r && r->kind == PHYS_VRAM) {
+            memcpy(r->host + (paddr - r->start), in, chunk);
+            phys_vram_mark(r, paddr - r->start, chunk);
         } else if (r) {
             for (uint32_t i = 0; i < chunk; i++) {
                 phys_write_run(pm, region, paddr + i, in[i], 1);

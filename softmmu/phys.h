@@ -21,14 +21,15 @@ typedef struct MMIOOps {
     void (*write)(void *opaque, uint32_t offset, uint32_t value, int size);
 } MMIOOps;
 
-enum { PHYS_RAM = 1, PHYS_ROM, PHYS_MMIO };
+enum { PHYS_RAM = 1, PHYS_ROM, PHYS_MMIO, PHYS_VRAM };
 
 typedef struct PhysRegion {
     uint32_t start;       /* first physical address */
     uint32_t size;        /* bytes */
-    int kind;             /* PHYS_ROM or PHYS_MMIO (RAM is not a region) */
+    int kind;             /* PHYS_ROM, PHYS_MMIO or PHYS_VRAM (RAM is not a region) */
     int priority;         /* higher wins where regions overlap */
-    uint8_t *host;        /* ROM: backing bytes */
+    uint8_t *host;        /* ROM: backing bytes (owned); VRAM: the device's buffer */
+    uint8_t *dirty;       /* VRAM: one byte per 4 KiB page of the region, set by stores */
     const MMIOOps *ops;   /* MMIO: callbacks */
     void *opaque;
     bool enabled;
@@ -63,11 +64,33 @@ int phys_map_rom(PhysMem *pm, uint32_t start, const void *data, uint32_t size, i
 int phys_map_mmio(PhysMem *pm, uint32_t start, uint32_t size, const MMIOOps *ops, void *opaque,
                   int priority);
 void phys_region_enable(PhysMem *pm, int region, bool enabled);
+/* Move a region to a new start (a PCI BAR reprogrammed); the caller flushes
+ * the TLBs as after any map change. */
+void phys_region_move(PhysMem *pm, int region, uint32_t start);
+
+/*
+ * Map device memory the CPU reads and writes directly, as RAM (a video
+ * card's framebuffer): host backs [start, start+size) and stays owned by
+ * the device; size is a multiple of 4 KiB.  Every store sets the page's
+ * byte in dirty (one per 4 KiB page of the region), so a display can
+ * redraw only what changed.  Stores through the TLB fast path cannot mark
+ * anything, so the MMU marks the page when it fills a WRITE entry for it,
+ * as for RAM: a device that clears a dirty byte must then drop the TLB
+ * entries of that page (tlb_flush_phys_page), and the next store through
+ * the TLB misses and marks it again.
+ */
+int phys_map_vram(PhysMem *pm, uint32_t start, uint32_t size, uint8_t *host, uint8_t *dirty,
+                  int priority);
+
+/* Set the dirty byte of the page holding paddr: RAM's dirty_pages or a
+ * VRAM region's own; nothing for ROM, MMIO and unclaimed addresses. */
+void phys_mark_dirty(PhysMem *pm, uint32_t paddr);
 
 /*
  * Host pointer for [paddr, paddr+len) if it lies wholly in RAM or in one ROM
- * region, else NULL.  *writable tells whether writes may go straight there
- * (RAM: yes; ROM: no).  Used by the TLB fill and by DMA.
+ * or VRAM region, else NULL.  *writable tells whether writes may go straight
+ * there (RAM and VRAM: yes, once the page is marked dirty; ROM: no).  Used
+ * by the TLB fill and by DMA.
  */
 uint8_t *phys_host_ptr(PhysMem *pm, uint32_t paddr, uint32_t len, bool *writable);
 

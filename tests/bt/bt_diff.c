@@ -1,0 +1,292 @@
+/*
+ * Both engines on one program (see bt_diff.h).
+ */
+#include <capstone/capstone.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "softmmu/mmu.h"
+#include "tests/bt/bt_diff.h"
+#include "tests/support/testvm.h"
+
+struct BTDiff {
+    enum BTMode mode;
+    TestVM *vm[2]; /* [0] interpreter, [1] translator */
+    BTStats stats;
+    FILE *check_report; /* where check mode's own report goes */
+    char *check_buf;
+    size_t check_len;
+};
+
+BTDiff *btd_new(enum BTMode mode)
+{
+    BTDiff *d = calloc(1, sizeof(*d));
+    d->mode = mode;
+    for (int i = 0; i < 2; i++) {
+        d->vm[i] = testvm_new(BTG_RAM);
+        if (!d->vm[i]) {
+            btd_free(d);
+            return NULL;
+        }
+    }
+    d->check_report = open_memstream(&d->check_buf, &d->check_len);
+    return d;
+}
+
+void btd_free(BTDiff *d)
+{
+    if (!d) {
+        return;
+    }
+    testvm_free(d->vm[0]);
+    testvm_free(d->vm[1]);
+    if (d->check_report) {
+        fclose(d->check_report);
+    }
+    free(d->check_buf);
+    free(d);
+}
+
+const BTStats *btd_stats(const BTDiff *d)
+{
+    return &d->stats;
+}
+
+/* Descriptor with base, limit (units per G), access byte and flags nibble (SDM Vol.3 3.4.5). */
+static uint64_t make_desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
+{
+    return (limit & 0xffff) | (uint64_t)(base & 0xffffff) << 16 | (uint64_t)access << 40 |
+           (uint64_t)((limit >> 16) & 0xf) << 48 | (uint64_t)(flags & 0xf) << 52 |
+           (uint64_t)(base >> 24) << 56;
+}
+
+static void put_desc(TestVM *vm, uint32_t at, uint64_t d)
+{
+    phys_write(&vm->phys, at, (uint32_t)d, 4);
+    phys_write(&vm->phys, at + 4, (uint32_t)(d >> 32), 4);
+}
+
+/* Page tables identity-mapping the first 4 MiB, with the fault and alias pages. */
+static void setup_paging(TestVM *vm, const BTProgram *p)
+{
+    enum { P = 1, RW = 2, US = 4 };
+    phys_write(&vm->phys, BTG_PD, BTG_PT | P | RW | US, 4);
+    for (uint32_t i = 0; i < 1024; i++) {
+        uint32_t pte = i << 12 | P | RW | US;
+        if (i == BTG_FAULT_PAGE >> 12) {
+            pte = p->fault_kind == BTG_FAULT_NP ? 0
+                : p->fault_kind == BTG_FAULT_RO ? (i << 12 | P | US)
+                                                : (i << 12 | P | RW);
+        } else if (i == BTG_ALIAS_PAGE >> 12) {
+            pte = BTG_CODE | P | RW | US;
+        }
+        phys_write(&vm->phys, BTG_PT + 4 * i, pte, 4);
+    }
+    CPUState *cpu = &vm->cpu;
+    cpu->cr3 = BTG_PD;
+    cpu->cr0 |= CR0_PG | (p->wp ? CR0_WP : 0);
+}
+
+static void setup_vm(TestVM *vm, const BTProgram *p)
+{
+    memset(vm->phys.ram, 0, vm->phys.ram_size);
+    memset(vm->phys.code_pages, 0, vm->phys.ram_size >> 12);
+    cpu_init(&vm->cpu, &vm->phys, &vm->io);
+    CPUState *cpu = &vm->cpu;
+    testvm_flat32(vm, p->cfg.cpl, p->code_at);
+    uint64_t fs = make_desc(BTG_FS_BASE, 0xfffff, 0xf3, 0xc);
+    uint64_t gs = make_desc(0, BTG_GS_LIMIT, 0xf3, 0x4);
+    put_desc(vm, TESTVM_GDT + (BTG_SEL_FS & ~7u), fs);
+    put_desc(vm, TESTVM_GDT + (BTG_SEL_GS & ~7u), gs);
+    if (p->load_fs) {
+        seg_cache_from_descriptor(&cpu->seg[SEG_FS], BTG_SEL_FS, fs | (uint64_t)DESC_A << 32);
+    }
+    if (p->load_gs) {
+        seg_cache_from_descriptor(&cpu->seg[SEG_GS], BTG_SEL_GS, gs | (uint64_t)DESC_A << 32);
+    }
+    phys_write_buf(&vm->phys, p->code_at, p->code, p->len);
+    uint32_t x = p->data_seed | 1;
+    for (uint32_t a = BTG_DATA; a < BTG_DATA + BTG_DATA_SIZE; a += 4) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        phys_write(&vm->phys, a, x, 4);
+    }
+    for (int r = 0; r < 8; r++) {
+        if (r != R_ESP) {
+            cpu->regs[r] = p->regs[r];
+        }
+    }
+    cpu->eflags = EFLAGS_FIXED | (p->eflags & (EFLAGS_ARITH | EFLAGS_DF));
+    cpu->cc_op = CC_OP_EFLAGS;
+    if (p->cfg.paging) {
+        setup_paging(vm, p);
+    }
+    cpu_update_mode(cpu);
+    tlb_flush_all(cpu);
+}
+
+static void run_engine(CPUState *cpu, BT *bt, uint64_t budget)
+{
+    uint64_t end = cpu->icount + budget;
+    while (cpu->icount < end) {
+        int r = bt ? bt_exec(bt, end - cpu->icount) : cpu_exec(cpu, end - cpu->icount);
+        if (r != CPU_EXIT_BUDGET) {
+            break;
+        }
+    }
+}
+
+/* ---- reporting ---- */
+
+typedef struct Out {
+    char *buf;
+    size_t len, used;
+} Out;
+
+static void out(Out *o, const char *fmt, ...)
+{
+    if (o->used >= o->len) {
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(o->buf + o->used, o->len - o->used, fmt, ap);
+    va_end(ap);
+    if (n > 0) {
+        o->used += (size_t)n;
+    }
+}
+
+static void list_program(Out *o, const BTProgram *p)
+{
+    csh cs;
+    if (cs_open(CS_ARCH_X86, CS_MODE_32, &cs) != CS_ERR_OK) {
+        return;
+    }
+    out(o, "program (cpl %d, paging %d, faults %d, smc %d, fault page %d, wp %d, fs %d, gs %d):\n",
+        p->cfg.cpl, p->cfg.paging, p->cfg.faults, p->cfg.smc, p->fault_kind, p->wp, p->load_fs,
+        p->load_gs);
+    for (int i = 0; i < p->nstarts; i++) {
+        uint32_t at = p->starts[i];
+        uint32_t end = i + 1 < p->nstarts ? p->starts[i + 1] : p->len;
+        cs_insn *insn;
+        size_t n = cs_disasm(cs, p->code + at, end - at, p->code_at + at, 1, &insn);
+        out(o, "  %08x  ", p->code_at + at);
+        for (uint32_t b = at; b < end && b < at + 10; b++) {
+            out(o, "%02x", p->code[b]);
+        }
+        out(o, "%*s %s %s\n", (int)(2 * (10 - (end - at < 10 ? end - at : 10))), "",
+            n ? insn->mnemonic : "(bad)", n ? insn->op_str : "");
+        if (n) {
+            cs_free(insn, n);
+        }
+    }
+    cs_close(&cs);
+}
+
+static void dump_state(Out *o, const char *name, const CPUState *c)
+{
+    out(o, "%-6s eax=%08x ecx=%08x edx=%08x ebx=%08x esp=%08x ebp=%08x esi=%08x edi=%08x\n",
+        name, c->regs[0], c->regs[1], c->regs[2], c->regs[3], c->regs[4], c->regs[5], c->regs[6],
+        c->regs[7]);
+    out(o, "       eip=%08x eflags=%08x icount=%llu halted=%d cpl=%u cr0=%08x cr2=%08x cr3=%08x\n",
+        c->eip, cpu_get_eflags(c), (unsigned long long)c->icount, c->halted, c->cpl, c->cr0,
+        c->cr2, c->cr3);
+    for (int s = 0; s < SEG_COUNT; s++) {
+        out(o, "       %s=%04x base=%08x limit=%08x attr=%08x\n", "ES\0CS\0SS\0DS\0FS\0GS" + 3 * s,
+            c->seg[s].selector, c->seg[s].base, c->seg[s].limit, c->seg[s].attr);
+    }
+}
+
+static bool compare(Out *o, const BTProgram *p, TestVM *a, TestVM *b)
+{
+    const CPUState *x = &a->cpu, *y = &b->cpu;
+    bool ok = true;
+    uint32_t mask = ~p->poison;
+    if (memcmp(x->regs, y->regs, sizeof(x->regs)) || x->eip != y->eip) {
+        out(o, "registers or EIP differ\n");
+        ok = false;
+    }
+    if ((cpu_get_eflags(x) ^ cpu_get_eflags(y)) & mask) {
+        out(o, "EFLAGS differ (undefined at the end: %03x)\n", p->poison);
+        ok = false;
+    }
+    if (x->icount != y->icount || x->halted != y->halted || x->triple_fault != y->triple_fault) {
+        out(o, "instruction count or halt state differ\n");
+        ok = false;
+    }
+    for (int s = 0; s < SEG_COUNT; s++) {
+        const SegmentCache *u = &x->seg[s], *v = &y->seg[s];
+        if (u->selector != v->selector || u->base != v->base || u->limit != v->limit ||
+            u->attr != v->attr) {
+            out(o, "segment register %d differs\n", s);
+            ok = false;
+        }
+    }
+    if (x->cr0 != y->cr0 || x->cr2 != y->cr2 || x->cr3 != y->cr3 || x->cr4 != y->cr4 ||
+        x->cpl != y->cpl) {
+        out(o, "control registers or CPL differ\n");
+        ok = false;
+    }
+    if (memcmp(a->phys.ram, b->phys.ram, BTG_RAM)) {
+        int shown = 0;
+        for (uint32_t i = 0; i < BTG_RAM && shown < 8; i++) {
+            if (a->phys.ram[i] != b->phys.ram[i]) {
+                out(o, "memory differs at %08x: interp %02x, bt %02x\n", i, a->phys.ram[i],
+                    b->phys.ram[i]);
+                shown++;
+            }
+        }
+        ok = false;
+    }
+    return ok;
+}
+
+static void add_stats(BTStats *sum, const BTStats *s)
+{
+    sum->blocks_translated += s->blocks_translated;
+    sum->guest_bytes += s->guest_bytes;
+    sum->host_bytes += s->host_bytes;
+    sum->invalidations += s->invalidations;
+    sum->chains += s->chains;
+    sum->entries += s->entries;
+    sum->interp_insns += s->interp_insns;
+    sum->checked_blocks += s->checked_blocks;
+    sum->unchecked_blocks += s->unchecked_blocks;
+}
+
+bool btd_run(BTDiff *d, const BTProgram *p, uint64_t budget, char *report, size_t report_len)
+{
+    Out o = {report, report_len, 0};
+    if (report_len) {
+        report[0] = 0;
+    }
+    setup_vm(d->vm[0], p);
+    setup_vm(d->vm[1], p);
+    run_engine(&d->vm[0]->cpu, NULL, budget);
+    BT *bt = bt_new(&d->vm[1]->cpu, 1u << 20, d->mode);
+    if (!bt) {
+        out(&o, "bt_new failed\n");
+        return false;
+    }
+    rewind(d->check_report);
+    bt_set_report(bt, d->check_report);
+    run_engine(&d->vm[1]->cpu, bt, budget);
+    add_stats(&d->stats, bt_stats(bt));
+    bt_free(bt);
+    bool ok = compare(&o, p, d->vm[0], d->vm[1]);
+    fflush(d->check_report);
+    if (d->mode == BT_MODE_CHECK && ftell(d->check_report) > 0) {
+        out(&o, "check mode reported a mismatch:\n%.*s\n", (int)ftell(d->check_report), d->check_buf);
+        ok = false;
+    }
+    if (!ok) {
+        list_program(&o, p);
+        dump_state(&o, "interp", &d->vm[0]->cpu);
+        dump_state(&o, "bt", &d->vm[1]->cpu);
+    }
+    return ok;
+}

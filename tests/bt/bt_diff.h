@@ -1,0 +1,37 @@
+/*
+ * Running one generated program on both engines and comparing them.
+ *
+ * Two machines start from the same state (bt_gen.h's memory map, ring 0
+ * or 3, paging on or off); one runs the interpreter (cpu_exec), the other
+ * the translator (bt_exec, in run or check mode), each until it halts or
+ * a fixed instruction budget runs out.  Then everything guest-visible must
+ * agree: general registers, EIP, EFLAGS (the arithmetic flags the program
+ * left undefined aside), segment registers with their caches, CR0/CR2/
+ * CR3/CR4, the instruction count, HLT state, and every byte of RAM
+ * (which holds the vector the exception stubs record, and the frames
+ * exception delivery pushed).
+ */
+#ifndef TESTS_BT_BT_DIFF_H
+#define TESTS_BT_BT_DIFF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tests/bt/bt_gen.h"
+#include "translator/translator.h"
+
+typedef struct BTDiff BTDiff;
+
+/* mode: the translator's mode for the second machine. */
+BTDiff *btd_new(enum BTMode mode);
+void btd_free(BTDiff *d);
+
+/* Run p on both engines; true if they agree.  On a difference, report gets
+ * a description: the program listing and both final states. */
+bool btd_run(BTDiff *d, const BTProgram *p, uint64_t budget, char *report, size_t report_len);
+
+/* Translator statistics accumulated over the runs. */
+const BTStats *btd_stats(const BTDiff *d);
+
+#endif /* TESTS_BT_BT_DIFF_H */

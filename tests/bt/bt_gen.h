@@ -1,0 +1,71 @@
+/*
+ * Random guest programs for the translator's differential test.
+ *
+ * A program is a few dozen random 32-bit instructions (integer ALU, moves,
+ * shifts, multiplies and divides, bit operations, the stack, string
+ * instructions, branches, calls, loops, segment loads, privileged and
+ * faulting instructions, and stores into its own code), ending in a jump
+ * to itself.  bt_diff.c runs it on the interpreter and on the translator
+ * from the same machine state and compares everything guest-visible.
+ *
+ * The generator tracks which arithmetic flags the SDM leaves undefined at
+ * each point (a poison mask, as tests/cpu/oracle does) and puts a CMP in
+ * front of anything that would read one, so an undefined flag never
+ * reaches a register, memory or a branch; the final comparison ignores
+ * the flags still poisoned at the end.
+ */
+#ifndef TESTS_BT_BT_GEN_H
+#define TESTS_BT_BT_GEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Guest memory map of a test (all identity-mapped when paging is on). */
+#define BTG_RAM        (2u << 20)
+#define BTG_CODE       0x10000u /* code page(s): 0x10000-0x11fff */
+#define BTG_DATA       0x20000u /* data window: 0x20000-0x23fff */
+#define BTG_DATA_SIZE  0x4000u
+#define BTG_FAULT_PAGE 0x24000u /* not present, read-only or supervisor-only (paging) */
+#define BTG_ALIAS_PAGE 0x25000u /* maps the first code page (paging) */
+#define BTG_JIT_PAGE   0x26000u /* code written at run time */
+#define BTG_STACK3     0x9000u  /* ring-3 stack top (testvm) */
+#define BTG_PD         0x100000u
+#define BTG_PT         0x101000u
+#define BTG_FS_BASE    0x20000u /* FS: based data segment, limit 4 GiB */
+#define BTG_GS_LIMIT   0xfffffu /* GS: byte-granular 1 MiB limit */
+#define BTG_SEL_FS     0x33u    /* GDT entry 6, DPL 3 */
+#define BTG_SEL_GS     0x3bu    /* GDT entry 7, DPL 3 */
+#define BTG_CODE_MAX   2048
+
+/* Fault-page flavours under paging. */
+enum { BTG_FAULT_NP, BTG_FAULT_RO, BTG_FAULT_SUPER };
+
+typedef struct BTGenConfig {
+    int cpl;          /* 0 or 3 */
+    bool paging;
+    bool faults;      /* allow deliberately faulting instructions */
+    bool smc;         /* stores into the program's own code */
+    int length;       /* instructions to generate (setups not counted) */
+} BTGenConfig;
+
+typedef struct BTProgram {
+    BTGenConfig cfg;
+    uint32_t code_at;           /* linear (= physical) address of the first byte */
+    uint8_t code[BTG_CODE_MAX];
+    uint32_t len;
+    uint32_t regs[8];           /* initial EAX..EDI (ESP is set by the runner) */
+    uint32_t eflags;            /* initial arithmetic flags and DF */
+    uint32_t data_seed;         /* the data window's initial contents */
+    int fault_kind;             /* BTG_FAULT_* */
+    bool wp;                    /* CR0.WP */
+    bool load_fs, load_gs;      /* FS/GS hold the special segments at the start */
+    uint32_t poison;            /* flags undefined when the program reaches its end */
+    uint16_t starts[BTG_CODE_MAX / 2]; /* instruction start offsets, for listings */
+    uint16_t nstarts;
+} BTProgram;
+
+/* Generate test number index of seed (the same on every machine). */
+void btg_generate(BTProgram *p, const BTGenConfig *cfg, uint64_t seed, uint64_t index);
+
+#endif /* TESTS_BT_BT_GEN_H */

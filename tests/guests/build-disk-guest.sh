@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Build the disk test guest from Debian's i386 packages and cache it.
+#   tests/guests/build-disk-guest.sh OUTDIR
+# Produces OUTDIR/bzImage (linux-image-6.1.*-686) and
+# OUTDIR/initramfs-disk.cpio.gz: busybox-static:i386, the kernel's
+# ata_piix, sd_mod, sr_mod and isofs modules with their dependencies, and
+# tests/guests/disk-init as /init.
+set -euo pipefail
+out=${1:?usage: build-disk-guest.sh OUTDIR}
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+if [ -s "$out/bzImage" ] && [ -s "$out/initramfs-disk.cpio.gz" ] &&
+   [ "$out/initramfs-disk.cpio.gz" -nt "$here/disk-init" ] &&
+   [ "$out/initramfs-disk.cpio.gz" -nt "$here/build-disk-guest.sh" ]; then
+    exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+if ! dpkg --print-foreign-architectures | grep -qx i386; then
+    $SUDO dpkg --add-architecture i386
+    $SUDO apt-get update -qq
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+kpkg=$(apt-cache search --names-only '^linux-image-6\.1\.[0-9.-]+-686$' | awk '{print $1}' | sort -V | tail -n 1)
+[ -n "$kpkg" ] || { echo "build-disk-guest: no linux-image-6.1.*-686 package found" >&2; exit 1; }
+apt-get download -q "$kpkg:i386" busybox-static:i386 >/dev/null
+dpkg -x "$(ls ${kpkg}_*.deb | head -n 1)" kernel
+dpkg -x "$(ls busybox-static_*.deb | head -n 1)" bb
+cp kernel/boot/vmlinuz-* "$out/bzImage"
+
+root=$work/root
+mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,etc,root,mnt,lib/popek-modules}
+cp bb/bin/busybox "$root/bin/busybox"
+for app in sh mount umount cat echo ls mkdir uname dmesg date poweroff reboot sleep \
+           grep head tail wc test true false env expr seq sync rm cp mv dd printf \
+           insmod sed setsid od hexdump cmp; do
+    ln -sf busybox "$root/bin/$app"
+done
+mods=$(ls -d kernel/lib/modules/*/kernel)
+for m in drivers/scsi/scsi_common drivers/scsi/scsi_mod drivers/ata/libata drivers/ata/ata_piix \
+         crypto/crct10dif_common lib/crc-t10dif lib/crc64 lib/crc64-rocksoft block/t10-pi \
+         drivers/scsi/sd_mod drivers/cdrom/cdrom drivers/scsi/sr_mod fs/isofs/isofs; do
+    f=$(ls "$mods/$m".ko* | head -n 1)
+    case "$f" in
+    *.xz) xz -dc "$f" > "$root/lib/popek-modules/$(basename "$m").ko" ;;
+    *) cp "$f" "$root/lib/popek-modules/$(basename "$m").ko" ;;
+    esac
+done
+cp "$here/disk-init" "$root/init"
+chmod 755 "$root/init"
+(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -9) > "$out/initramfs-disk.cpio.gz"
+echo "build-disk-guest: $kpkg -> $out/bzImage, $out/initramfs-disk.cpio.gz"

@@ -1,0 +1,251 @@
+/*
+ * The translator's internals, shared by its files: blocks, exits, callout
+ * descriptors, the code cache and the run loop's state.
+ *
+ * Conventions of translated code (translator/README.md has the why):
+ *   host RAX RCX RDX RBX RBP RSI RDI  guest EAX ECX EDX EBX EBP ESI EDI
+ *   host R12                          guest ESP
+ *   host R13                          guest arithmetic flags, "parked":
+ *                                     LAHF byte in bits 8-15, OF in bit 0
+ *   host R15                          CPUState
+ *   host R8-R11, R14                  scratch (R14: guest linear, then host
+ *                                     address of a memory operand)
+ * Guest registers are 32-bit values zero-extended in their host register.
+ * Between blocks the guest flags are parked in R13; inside a block they may
+ * be live in the host EFLAGS instead (Gen tracks where).  Guest DF, IF,
+ * IOPL, TF, NT, AC, VM, ID live in CPUState only: host DF is always clear.
+ */
+#ifndef TRANSLATOR_BT_INTERNAL_H
+#define TRANSLATOR_BT_INTERNAL_H
+
+#include "cpu/cpu.h"
+#include "translator/emit_x86_64.h"
+#include "translator/translator.h"
+
+#define BT_MAX_INSNS  48    /* guest instructions per block */
+#define BT_MAX_CODE   32768 /* host code bytes one block may need (slow paths included) */
+#define BT_MAX_DATA   16384 /* descriptor bytes one block may need */
+#define BT_HASH_BITS  15
+#define BT_JC_BITS    12    /* jump cache: 4096 entries indexed by EIP */
+#define BT_JC_ENTRIES (1u << BT_JC_BITS)
+
+/* Data-segment classes in a block key: how a memory operand is addressed. */
+enum { SEGCLASS_FLAT = 0,  /* base 0, limit 4 GiB, read/write: linear = offset */
+       SEGCLASS_BASED = 1, /* limit 4 GiB, read/write, base added at run time */
+       SEGCLASS_OTHER = 2  /* anything else: the access is a callout */ };
+
+/* Block key: what a block's code depends on besides its bytes. */
+#define KEY_CPL_MASK  0x3u
+#define KEY_SS32      0x4u
+#define KEY_SEG_SHIFT 3      /* 2 bits per segment register, SEG_* order */
+
+static inline uint32_t key_seg_class(uint32_t key, int seg)
+{
+    return (key >> (KEY_SEG_SHIFT + 2 * seg)) & 3u;
+}
+
+struct BTExit;
+
+/* A translated block.  Lives in the code cache's data area. */
+typedef struct TB {
+    uint32_t phys_pc;       /* physical address of the first guest byte */
+    uint32_t eip;           /* its EIP when translated */
+    uint32_t cs_base;       /* CS base it was translated under */
+    uint32_t key;           /* KEY_* bits it was translated under */
+    uint16_t ninsns;        /* guest instructions (charged at entry) */
+    uint16_t guest_bytes;   /* bytes of guest code */
+    uint32_t undef_flags;   /* arithmetic flags its native instructions may leave undefined */
+    bool invalid;           /* its code was written: entry patched to leave */
+    uint8_t *code;          /* entry point (executable address) */
+    uint32_t code_size;     /* host bytes, stubs and slow paths included */
+    uint8_t *exit_invalid;  /* executable address of the stub the patched entry jumps to */
+    struct TB *hash_next;   /* lookup chain */
+    struct TB *page_next;   /* blocks on the same physical page */
+    struct BTExit *incoming;/* exits chained to this block */
+} TB;
+
+/* One way out of a block towards a known guest EIP. */
+typedef struct BTExit {
+    TB *tb;                 /* the block it leaves */
+    uint8_t *patch;         /* writable address of the rel32 to chain, NULL if none */
+    uint8_t *phys_patch;    /* cross-page exits: writable address of the expected phys page */
+    uint32_t target_eip;
+    bool chained;
+    struct BTExit *next_in; /* next exit chained to the same target */
+} BTExit;
+
+struct BTCallInfo;
+/* A C callout; returns nonzero to leave translated code (cpu->eip set). */
+typedef int (*BTHelper)(CPUState *cpu, const struct BTCallInfo *ci);
+
+/* What a callout needs to know about its instruction. */
+typedef struct BTCallInfo {
+    BTHelper fn;            /* first: the thunk calls [r9] */
+    TB *tb;                 /* writable address of the block */
+    uint32_t eip;           /* the instruction */
+    uint32_t next_eip;      /* where the block continues after it */
+    uint16_t index;         /* instructions of the block before it */
+    uint8_t size;           /* memory access: bytes */
+    uint8_t access;         /* ACC_READ or ACC_WRITE */
+    uint8_t rmw;            /* ACC_WRITE that reads first */
+    uint8_t mmu_idx;
+    uint8_t target_in_cpu;  /* exits continue at cpu->bt_target, not next_eip */
+    uint8_t check_io;       /* check mode: the instruction does port I/O */
+    Insn insn;              /* generic callouts: the decoded instruction */
+} BTCallInfo;
+
+/* Jump-cache entry: EIP -> block, validated against the TLB on use. */
+typedef struct BTJumpEntry {
+    uint64_t tag;           /* key << 32 | EIP; ~0 = empty */
+    const uint8_t *code;    /* block entry */
+    uint32_t phys_page;     /* physical page the block was translated from */
+    uint32_t pad[3];
+} BTJumpEntry;
+
+typedef struct BTCheck BTCheck;
+
+struct BT {
+    CPUState *cpu;
+    enum BTMode mode;
+    bool chain;             /* patch direct jumps and fill the jump cache */
+
+    /* The code cache: code grows up from the start, data down from the end. */
+    uint8_t *rw;            /* writable mapping */
+    uint8_t *rx;            /* executable mapping (== rw when W^X is unavailable) */
+    size_t size;
+    intptr_t rx_delta;      /* rx - rw */
+    size_t code_used;       /* bytes of code from rw */
+    size_t data_used;       /* bytes of data from rw + size */
+    size_t stubs_size;      /* fixed stubs at the start, kept over flushes */
+    int memfd;
+
+    /* Fixed stubs (executable addresses). */
+    void (*enter)(CPUState *cpu, const uint8_t *code);
+    const uint8_t *epilogue;        /* stores guest registers and flags, returns */
+    const uint8_t *epilogue_nostore;/* returns; CPUState is already up to date */
+    const uint8_t *thunk;           /* callout: r9 = BTCallInfo */
+
+    TB *hash[1u << BT_HASH_BITS];
+    TB **page_tbs;          /* per RAM page: its blocks */
+    uint32_t npages;
+    BTJumpEntry *jc;        /* also cpu->bt_jc */
+    uint32_t jc_cs_base;    /* CS base the jump cache's entries belong to */
+
+    uint64_t icount_end;    /* icount at which this bt_exec() slice ends */
+    BTStats stats;
+    BTCheck *check;
+    FILE *report;
+};
+
+/* ---- cache.c ---- */
+bool bt_cache_init(BT *bt, size_t size);
+void bt_cache_destroy(BT *bt);
+/* Room for one more block; flushes the cache when full.  false: a flush
+ * did not make room (cannot happen with a sane size). */
+bool bt_cache_reserve(BT *bt);
+/* Data area allocation (writable address). */
+void *bt_data_alloc(BT *bt, size_t size);
+static inline uint8_t *bt_to_rx(const BT *bt, void *rw)
+{
+    return (uint8_t *)rw + bt->rx_delta;
+}
+static inline void *bt_to_rw(const BT *bt, const void *rx)
+{
+    return (uint8_t *)rx - bt->rx_delta;
+}
+TB *bt_tb_lookup(BT *bt, uint32_t phys_pc, uint32_t eip, uint32_t cs_base, uint32_t key);
+void bt_tb_insert(BT *bt, TB *tb);
+void bt_tb_remove(BT *bt, TB *tb);
+void bt_jc_insert(BT *bt, TB *tb);
+void bt_jc_clear(BT *bt);
+/* Chain the exit just taken (cpu->bt_exit) to tb where that is allowed. */
+void bt_chain(BT *bt, BTExit *exit, TB *tb);
+
+/* ---- stubs.c ---- */
+void bt_emit_stubs(BT *bt);
+
+/* ---- smc.c ---- */
+void bt_smc_init(BT *bt);
+void bt_smc_destroy(BT *bt);
+void bt_smc_register(BT *bt, TB *tb);
+void bt_smc_reset(BT *bt);
+void bt_invalidate_page(BT *bt, uint32_t page);
+/* The code-write hook (cpu->bt_code_written). */
+void bt_code_written(BT *bt, uint32_t paddr, int size);
+
+/* ---- scan.c ---- */
+typedef struct ScanInsn {
+    Insn insn;
+    uint32_t eip;
+    const uint8_t *bytes;   /* its bytes in guest RAM */
+} ScanInsn;
+
+typedef struct BlockScan {
+    ScanInsn in[BT_MAX_INSNS];
+    int n;
+    uint32_t eip;
+    uint32_t phys_pc;
+    uint32_t next_eip;      /* after the last instruction */
+} BlockScan;
+
+/* Decode a block starting at host (guest RAM, phys_pc's page). */
+void bt_scan(const BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, BlockScan *out);
+
+/* ---- gen.c ---- */
+/* Translate the block at cpu's CS:EIP (phys_pc, host) under key; NULL if it
+ * cannot be translated (the caller interprets one instruction). */
+TB *bt_translate(BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, uint32_t key);
+
+/* ---- helpers.c ---- */
+int bt_helper_interp(CPUState *cpu, const BTCallInfo *ci);
+int bt_helper_mem_prep(CPUState *cpu, const BTCallInfo *ci);
+int bt_helper_mem_commit(CPUState *cpu, const BTCallInfo *ci);
+/* Flags: the parked image <-> EFLAGS arithmetic bits. */
+static inline uint32_t bt_flags_from_image(uint64_t image)
+{
+    uint32_t f = (uint32_t)(image >> 8) & (EFLAGS_SF | EFLAGS_ZF | EFLAGS_AF | EFLAGS_PF | EFLAGS_CF);
+    if (image & 1) {
+        f |= EFLAGS_OF;
+    }
+    return f;
+}
+static inline uint64_t bt_flags_to_image(uint32_t eflags)
+{
+    uint64_t ah = (eflags & (EFLAGS_SF | EFLAGS_ZF | EFLAGS_AF | EFLAGS_PF | EFLAGS_CF)) | 2u;
+    return ah << 8 | ((eflags & EFLAGS_OF) ? 1u : 0u);
+}
+/* Copy the parked flags into cpu->eflags (cc_op becomes CC_OP_EFLAGS). */
+static inline void bt_flags_in(CPUState *cpu)
+{
+    cpu->eflags = (cpu->eflags & ~EFLAGS_ARITH) | bt_flags_from_image(cpu->bt_flags);
+    cpu->cc_op = CC_OP_EFLAGS;
+}
+/* Park cpu's flags for translated code. */
+static inline void bt_flags_out(CPUState *cpu)
+{
+    cpu->bt_flags = bt_flags_to_image(cpu_get_eflags(cpu));
+}
+
+/* ---- run.c ---- */
+uint32_t bt_block_key(const CPUState *cpu);
+/* Whether translated code may run now; *transient: not for this one instruction. */
+bool bt_mode_ok(const CPUState *cpu, bool *transient);
+/* Something cpu_exec() would act on before the next instruction. */
+bool bt_events_pending(const CPUState *cpu);
+/* The block at CS:EIP, translated if need be (may fault on the fetch). */
+TB *bt_find(BT *bt);
+/* Run translated code from tb until it leaves. */
+void bt_run_tb(BT *bt, TB *tb);
+
+/* ---- check.c ---- */
+BTCheck *bt_check_new(BT *bt);
+void bt_check_free(BTCheck *c);
+int bt_check_exec(BT *bt, uint64_t max_insns);
+/* RAM may have changed behind the hooks (a loader after reset): copy it all. */
+void bt_check_resync(BTCheck *c);
+/* Check mode: helpers report port I/O and MMIO so the block is not replayed. */
+void bt_check_note_io(BT *bt);
+/* The flags an instruction leaves undefined (SDM Vol.1 Appendix A). */
+uint32_t bt_undefined_flags(const Insn *insn);
+
+#endif /* TRANSLATOR_BT_INTERNAL_H */

@@ -1,0 +1,325 @@
+/*
+ * Block generation: the entry check, the flag tracking, callouts and exits.
+ *
+ * Flags.  Guest arithmetic flags are kept in the host EFLAGS while guest
+ * ALU instructions run natively, and "parked" in R13 (LAHF byte and SETO,
+ * which change no flags) while the translator's own code needs the host
+ * flags: TLB checks, the entry check, jump-cache lookups.  Gen tracks
+ * which of the two copies is valid; parking costs five register moves and
+ * is done only when host-valid flags are about to be clobbered.  Between
+ * blocks the flags are parked, so a block entry may compare freely, and a
+ * block that sets all flags before reading them never unparks.  Every path
+ * that can fault starts with the flags parked, so a fault in a callout or
+ * slow path reports exactly the flags the guest had before the
+ * instruction, even where the block later overwrites them.
+ *
+ *   park:   mov r8, rax ; lahf ; seto al ; mov r13, rax ; mov rax, r8
+ *   unpark: mov r8, rax ; mov rax, r13 ; cmp al, 0x81 ; sahf ; mov rax, r8
+ * (cmp al, 0x81 sets OF exactly when AL is 1: 1 - (-127) overflows, 0 - (-127)
+ * does not; SAHF then sets SF ZF AF PF CF from AH and leaves OF.)
+ *
+ * Entry.  Each block first charges its length against CPUState.bt_budget
+ * and checks bt_exit_request, leaving (and refunding) when either says so:
+ *   sub qword [r15+bt_budget], n ; js noexec
+ *   cmp byte [r15+bt_exit_request], 0 ; jne noexec
+ * The first instruction is 8 bytes, so an invalidated block's entry can be
+ * overwritten with a 5-byte jump (translator/smc.c).
+ */
+#include <string.h>
+
+#include "translator/gen.h"
+
+void gen_park(Gen *g)
+{
+    if (g->fl_parked) {
+        return;
+    }
+    Emit *e = &g->e;
+    emit_mov_rr64(e, H_R8, H_RAX);   /* mov r8, rax */
+    emit_u8(e, OPC_LAHF);            /* lahf */
+    HostRM al = hrm_reg(H_RAX);
+    emit_rm(e, 0, OPC_SETCC_Eb + CC_O, 0, &al); /* seto al */
+    emit_mov_rr64(e, H_R13, H_RAX);  /* mov r13, rax */
+    emit_mov_rr64(e, H_RAX, H_R8);   /* mov rax, r8 */
+    g->fl_parked = true;
+}
+
+void gen_unpark(Gen *g)
+{
+    if (g->fl_host) {
+        return;
+    }
+    Emit *e = &g->e;
+    emit_mov_rr64(e, H_R8, H_RAX);   /* mov r8, rax */
+    emit_mov_rr64(e, H_RAX, H_R13);  /* mov rax, r13 */
+    HostRM al = hrm_reg(H_RAX);
+    emit_cmp8_imm(e, &al, 0x81);     /* cmp al, 0x81: OF = image OF */
+    emit_u8(e, OPC_SAHF);            /* sahf */
+    emit_mov_rr64(e, H_RAX, H_R8);   /* mov rax, r8 */
+    g->fl_host = true;
+}
+
+void gen_clobber(Gen *g)
+{
+    gen_park(g);
+    g->fl_host = false;
+}
+
+void gen_flags_before(Gen *g, int flag_use)
+{
+    if (flag_use == FU_READ || flag_use == FU_MODIFY) {
+        gen_unpark(g);
+    }
+}
+
+void gen_flags_after(Gen *g, int flag_use)
+{
+    if (flag_use == FU_WRITE || flag_use == FU_MODIFY) {
+        g->fl_host = true;
+        g->fl_parked = false;
+    }
+}
+
+BTCallInfo *gen_callinfo(Gen *g, const ScanInsn *si, BTHelper fn)
+{
+    BTCallInfo *ci = bt_data_alloc(g->bt, sizeof(*ci));
+    memset(ci, 0, sizeof(*ci));
+    ci->fn = fn;
+    ci->tb = g->tb;
+    ci->eip = si->eip;
+    ci->next_eip = si->eip + si->insn.len;
+    ci->index = (uint16_t)(si - g->scan->in);
+    ci->mmu_idx = (uint8_t)g->mmu_idx;
+    ci->insn = si->insn;
+    ci->check_io = g->bt->mode == BT_MODE_CHECK && (si->insn.flags & (INSN_F_IO | INSN_F_FPU));
+    return ci;
+}
+
+/* lea r9, [rip+ci] ; call thunk */
+void gen_call(Gen *g, BTCallInfo *ci)
+{
+    gen_park(g);
+    HostRM m = hrm_rip(bt_to_rx(g->bt, ci));
+    emit_lea64(&g->e, H_R9, &m);
+    emit_call32(&g->e, g->bt->thunk);
+    g->fl_host = false;
+    g->fl_parked = true;
+}
+
+void gen_callout(Gen *g, const ScanInsn *si)
+{
+    gen_call(g, gen_callinfo(g, si, bt_helper_interp));
+}
+
+/* mov dword [r15+eip], target ; [lea r11, [rip+exit] ; mov [r15+bt_exit], r11] ; jmp epilogue */
+static void gen_exit_tail(Gen *g, uint32_t target, BTExit *x)
+{
+    Emit *e = &g->e;
+    emit_store32_imm(e, H_R15, CPU_OFF(eip), target);
+    if (x) {
+        HostRM m = hrm_rip(bt_to_rx(g->bt, x));
+        emit_lea64(e, H_R11, &m);
+        emit_store64(e, H_R15, CPU_OFF(bt_exit), H_R11);
+    }
+    emit_jmp32(e, g->bt->epilogue);
+}
+
+void gen_exit_nochain(Gen *g, uint32_t target)
+{
+    gen_park(g);
+    gen_exit_tail(g, target, NULL);
+}
+
+/*
+ * A direct jump.  On the block's own linear page:
+ *     jmp next            ; rel32, patched to the target block when chained
+ *   next: <exit tail>
+ * On another page the chained jump first re-checks the mapping:
+ *     cmp dword [r15 + tlb[target].tag[FETCH]], target_page ; jne tail
+ *     cmp dword [r15 + tlb[target].phys], PHYS              ; jne tail (PHYS patched)
+ *     jmp next            ; patched
+ *   tail: <exit tail>
+ */
+void gen_exit_direct(Gen *g, uint32_t target)
+{
+    Emit *e = &g->e;
+    gen_park(g);
+    BTExit *x = bt_data_alloc(g->bt, sizeof(*x));
+    memset(x, 0, sizeof(*x));
+    x->tb = g->tb;
+    x->target_eip = target;
+    uint32_t lin = target + g->cs_base;
+    uint32_t block_lin = g->scan->eip + g->cs_base;
+    uint8_t *skip1 = NULL, *skip2 = NULL;
+    if ((lin ^ block_lin) & TLB_PAGE_MASK) {
+        int32_t slot = tlb_view_off(g->mmu_idx) +
+                       (int32_t)(((lin >> 12) & (TLB_ENTRIES - 1)) * sizeof(TLBEntry));
+        HostRM tag = hrm_mem(H_R15, slot + (int32_t)offsetof(TLBEntry, tag[ACC_FETCH]));
+        emit_alu32_imm(e, EXT_CMP, &tag, (int32_t)(lin & TLB_PAGE_MASK));
+        skip1 = emit_jcc8(e, CC_NE);
+        HostRM phys = hrm_mem(H_R15, slot + (int32_t)offsetof(TLBEntry, phys));
+        emit_rm(e, 0, OPC_GRP1_EvIz, EXT_CMP, &phys); /* cmp dword [..], imm32 */
+        x->phys_patch = e->p;
+        emit_u32(e, 0xffffffffu);
+        skip2 = emit_jcc8(e, CC_NE);
+    }
+    x->patch = emit_jmp32(e, NULL); /* rel32 0: falls into the tail until chained */
+    if (skip1) {
+        emit_bind8(e, skip1);
+        emit_bind8(e, skip2);
+    }
+    gen_exit_tail(g, target, x);
+}
+
+/*
+ * An indirect jump to the EIP in r14d, through the jump cache:
+ *     mov r11d, r14d ; and r11d, JC_MASK ; shl r11d, 5 ; add r11, [r15+bt_jc]
+ *     mov r10, [r15+bt_tag_hi] ; or r10, r14 ; cmp r10, [r11] ; jne miss
+ *     lea r10d, [r14+cs_base] ; mov r9d, r10d ; shr r9d, 7 ; and r9d, 0x7fe0
+ *     and r10d, 0xfffff000 ; cmp r10d, [r15+r9+tlb.tag[FETCH]] ; jne miss
+ *     mov r10d, [r15+r9+tlb.phys] ; cmp r10d, [r11+16] ; jne miss
+ *     jmp [r11+8]
+ *   miss: mov [r15+eip], r14d ; jmp epilogue
+ */
+void gen_exit_indirect(Gen *g)
+{
+    Emit *e = &g->e;
+    gen_park(g);
+    HostRM r11 = hrm_reg(H_R11), r10 = hrm_reg(H_R10), r9 = hrm_reg(H_R9);
+    emit_mov_rr32(e, H_R11, H_R14);
+    emit_alu32_imm(e, EXT_AND, &r11, BT_JC_ENTRIES - 1);
+    emit_shift32_imm(e, EXT_SHL, H_R11, 5);
+    HostRM jc = hrm_mem(H_R15, CPU_OFF(bt_jc));
+    emit_rm(e, EMIT_W, OPC_ADD_EvGv + 2, H_R11, &jc); /* add r11, [r15+bt_jc] */
+    emit_load64(e, H_R10, H_R15, CPU_OFF(bt_tag_hi));
+    HostRM r14 = hrm_reg(H_R14);
+    emit_rm(e, EMIT_W, OPC_OR_EvGv, H_R14, &r10);      /* or r10, r14 */
+    HostRM entry_tag = hrm_mem(H_R11, 0);
+    emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &entry_tag); /* cmp r10, [r11] */
+    uint8_t *miss1 = emit_jcc8(e, CC_NE);
+    HostRM lin = hrm_mem(H_R14, (int32_t)g->cs_base);
+    emit_lea32(e, H_R10, &lin);
+    emit_mov_rr32(e, H_R9, H_R10);
+    emit_shift32_imm(e, EXT_SHR, H_R9, 7);
+    emit_alu32_imm(e, EXT_AND, &r9, (int32_t)((TLB_ENTRIES - 1) * sizeof(TLBEntry)));
+    emit_alu32_imm(e, EXT_AND, &r10, (int32_t)TLB_PAGE_MASK);
+    HostRM tag = hrm_sib(H_R15, H_R9, 0,
+                         tlb_view_off(g->mmu_idx) + (int32_t)offsetof(TLBEntry, tag[ACC_FETCH]));
+    emit_rm(e, 0, OPC_CMP_GvEv, H_R10, &tag);
+    uint8_t *miss2 = emit_jcc8(e, CC_NE);
+    HostRM phys = hrm_sib(H_R15, H_R9, 0, tlb_view_off(g->mmu_idx) + (int32_t)offsetof(TLBEntry, phys));
+    emit_rm(e, 0, OPC_MOV_GvEv, H_R10, &phys);
+    HostRM entry_phys = hrm_mem(H_R11, (int32_t)offsetof(BTJumpEntry, phys_page));
+    emit_rm(e, 0, OPC_CMP_GvEv, H_R10, &entry_phys);
+    uint8_t *miss3 = emit_jcc8(e, CC_NE);
+    HostRM code = hrm_mem(H_R11, (int32_t)offsetof(BTJumpEntry, code));
+    emit_jmp_mem(e, &code);
+    emit_bind8(e, miss1);
+    emit_bind8(e, miss2);
+    emit_bind8(e, miss3);
+    (void)r14;
+    emit_store32(e, H_R15, CPU_OFF(eip), H_R14);
+    emit_jmp32(e, g->bt->epilogue);
+}
+
+/* The entry check; returns the two rel32 fields that lead to noexec. */
+static void gen_prologue(Gen *g, uint8_t *noexec[2])
+{
+    Emit *e = &g->e;
+    HostRM budget = hrm_mem(H_R15, CPU_OFF(bt_budget));
+    emit_alu64_imm(e, EXT_SUB, &budget, g->tb->ninsns); /* sub qword [r15+bt_budget], n */
+    noexec[0] = emit_jcc32(e, CC_S, NULL);
+    HostRM req = hrm_mem(H_R15, CPU_OFF(bt_exit_request));
+    emit_cmp8_imm(e, &req, 0);
+    noexec[1] = emit_jcc32(e, CC_NE, NULL);
+}
+
+/*
+ * noexec:       add qword [r15+bt_budget], n ; mov dword [r15+eip], EIP ; jmp epilogue
+ * exit_invalid: mov dword [r15+eip], EIP ; jmp epilogue
+ */
+static void gen_entry_exits(Gen *g, uint8_t *noexec[2])
+{
+    Emit *e = &g->e;
+    emit_bind32(e, noexec[0]);
+    emit_bind32(e, noexec[1]);
+    HostRM budget = hrm_mem(H_R15, CPU_OFF(bt_budget));
+    emit_alu64_imm(e, EXT_ADD, &budget, g->tb->ninsns);
+    emit_store32_imm(e, H_R15, CPU_OFF(eip), g->tb->eip);
+    emit_jmp32(e, g->bt->epilogue);
+    g->tb->exit_invalid = (uint8_t *)emit_rx(e);
+    emit_store32_imm(e, H_R15, CPU_OFF(eip), g->tb->eip);
+    emit_jmp32(e, g->bt->epilogue);
+}
+
+static void gen_body(Gen *g)
+{
+    const BlockScan *scan = g->scan;
+    bool ended = false;
+    for (int i = 0; i < scan->n && !g->failed; i++) {
+        g->cur = i;
+        ended = gen_insn(g, &scan->in[i]);
+    }
+    if (!ended) {
+        const Insn *last = &scan->in[scan->n - 1].insn;
+        if (last->flags & (INSN_F_ENDBLOCK | INSN_F_BRANCH)) {
+            gen_exit_nochain(g, scan->next_eip); /* mode may have changed: back to the loop */
+        } else {
+            gen_exit_direct(g, scan->next_eip);
+        }
+    }
+}
+
+TB *bt_translate(BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, uint32_t key)
+{
+    BlockScan scan_buf;
+    BlockScan *scan = &scan_buf;
+    bt_scan(bt, eip, phys_pc, host, scan);
+    if (scan->n == 0 || !bt_cache_reserve(bt)) {
+        return NULL;
+    }
+    size_t data_mark = bt->data_used;
+    Gen gen_buf;
+    Gen *g = &gen_buf;
+    memset(g, 0, offsetof(Gen, slow)); /* slow[] is filled as used */
+    g->nslow = 0;
+    g->failed = false;
+    g->bt = bt;
+    g->scan = scan;
+    g->key = key;
+    g->mmu_idx = (key & KEY_CPL_MASK) == 3 ? MMU_USER : MMU_KERNEL;
+    g->cs_base = bt->cpu->seg[SEG_CS].base;
+    g->fl_parked = true; /* the convention between blocks */
+    TB *tb = bt_data_alloc(bt, sizeof(TB));
+    memset(tb, 0, sizeof(*tb));
+    tb->phys_pc = phys_pc;
+    tb->eip = eip;
+    tb->cs_base = g->cs_base;
+    tb->key = key;
+    tb->ninsns = (uint16_t)scan->n;
+    tb->guest_bytes = (uint16_t)(scan->next_eip - eip);
+    for (int i = 0; i < scan->n; i++) {
+        tb->undef_flags |= bt_undefined_flags(&scan->in[i].insn);
+    }
+    g->tb = tb;
+    emit_init(&g->e, bt->rw + bt->code_used, BT_MAX_CODE, bt->rx_delta);
+    tb->code = (uint8_t *)emit_rx(&g->e);
+
+    uint8_t *noexec[2];
+    gen_prologue(g, noexec);
+    gen_body(g);
+    gen_slow_paths(g);
+    gen_entry_exits(g, noexec);
+    if (g->e.overflow || g->failed || bt->data_used > bt->size - bt->code_used) {
+        bt->data_used = data_mark;
+        return NULL;
+    }
+    tb->code_size = (uint32_t)(g->e.p - (bt->rw + bt->code_used));
+    bt->code_used += (tb->code_size + 15) & ~15u;
+    bt_tb_insert(bt, tb);
+    bt_smc_register(bt, tb);
+    bt->stats.blocks_translated++;
+    bt->stats.guest_bytes += tb->guest_bytes;
+    bt->stats.host_bytes += tb->code_size;
+    return tb;
+}

@@ -1,0 +1,118 @@
+/*
+ * The block generator's private interface, shared by gen.c (blocks, flags,
+ * callouts, exits), gen_mem.c (memory operands and the stack) and
+ * gen_ops.c (one generator per guest instruction family).
+ */
+#ifndef TRANSLATOR_GEN_H
+#define TRANSLATOR_GEN_H
+
+#include <stddef.h>
+
+#include "translator/bt_internal.h"
+
+#define BT_MAX_SLOW (2 * BT_MAX_INSNS)
+
+/* How an instruction uses the arithmetic flags, for the flag tracking. */
+enum FlagUse {
+    FU_NONE,   /* neither reads nor writes them */
+    FU_WRITE,  /* writes all six and reads none */
+    FU_READ,   /* reads them, writes none */
+    FU_MODIFY, /* reads some, or writes only some (the rest must survive) */
+};
+
+typedef struct Gen Gen;
+typedef struct MemOp MemOp;
+
+/* Emits the host instruction(s) of a memory operation, addressing [r14]. */
+typedef void (*MemOpEmit)(Gen *g, const MemOp *m);
+
+/* One guest memory access and what to do with it. */
+struct MemOp {
+    MemOpEmit emit;
+    const ScanInsn *si;
+    uint8_t size;          /* bytes */
+    uint8_t access;        /* ACC_READ or ACC_WRITE */
+    bool rmw;              /* ACC_WRITE that reads the old value */
+    uint8_t flag_use;      /* enum FlagUse of the emitted op */
+    bool target_in_cpu;    /* a commit that leaves continues at cpu->bt_target */
+    uint32_t next_eip;     /* where a commit that leaves continues */
+    int32_t arg;           /* emitter-specific: a host register, or -1 */
+    uint32_t imm;          /* emitter-specific: an immediate */
+};
+
+/* An access's out-of-line path, emitted after the block's main line. */
+typedef struct SlowPath {
+    MemOp op;
+    uint8_t *jne;          /* rel32 of the TLB-miss branch */
+    const uint8_t *after;  /* executable address of the code after the op */
+    bool after_host;       /* flag state the main line has after the op */
+    bool after_parked;
+    int index;             /* the instruction's index in the block */
+} SlowPath;
+
+struct Gen {
+    BT *bt;
+    Emit e;
+    TB *tb;
+    const BlockScan *scan;
+    int cur;               /* index of the instruction being generated */
+    bool fl_host;          /* host EFLAGS hold the guest's arithmetic flags */
+    bool fl_parked;        /* R13 holds them */
+    uint32_t key;
+    int mmu_idx;
+    uint32_t cs_base;
+    SlowPath slow[BT_MAX_SLOW];
+    int nslow;
+    bool failed;           /* something could not be generated */
+};
+
+/* Guest register r (32- or 16-bit) in its host register. */
+static inline int hreg(int r)
+{
+    return r == R_ESP ? H_R12 : r;
+}
+
+/* CPUState field offsets, as displacements from R15. */
+#define CPU_OFF(field) ((int32_t)offsetof(CPUState, field))
+
+static inline int32_t tlb_view_off(int mmu_idx)
+{
+    return (int32_t)(offsetof(CPUState, tlb) + offsetof(TLB, e) +
+                     (size_t)mmu_idx * TLB_ENTRIES * sizeof(TLBEntry));
+}
+
+/* ---- gen.c ---- */
+void gen_park(Gen *g);
+void gen_unpark(Gen *g);
+void gen_flags_before(Gen *g, int flag_use);
+void gen_flags_after(Gen *g, int flag_use);
+/* The host flags are about to be clobbered: park the guest's first. */
+void gen_clobber(Gen *g);
+BTCallInfo *gen_callinfo(Gen *g, const ScanInsn *si, BTHelper fn);
+void gen_call(Gen *g, BTCallInfo *ci);
+void gen_callout(Gen *g, const ScanInsn *si);
+void gen_exit_direct(Gen *g, uint32_t target);
+void gen_exit_nochain(Gen *g, uint32_t target);
+void gen_exit_indirect(Gen *g);
+
+/* ---- gen_mem.c ---- */
+/* R14D = linear address of insn's ModRM/moffs operand; false if its
+ * segment must go through a callout.  Clobbers host flags (park first). */
+bool gen_operand_linear(Gen *g, const Insn *insn);
+/* R14D = linear address of SS:ESP+delta; false if the stack needs a callout. */
+bool gen_stack_linear(Gen *g, int32_t delta);
+bool gen_stack_native(const Gen *g);
+/* The TLB check and the op, with the op's slow path recorded. */
+void gen_mem_access(Gen *g, const MemOp *m);
+void gen_slow_paths(Gen *g);
+
+/* ---- gen_flow.c ---- */
+/* Stack and control-transfer instructions; false if si is not one it emits
+ * natively (nothing emitted then).  *ended: it emitted the block's exits. */
+bool gen_flow_insn(Gen *g, const ScanInsn *si, bool *ended);
+
+/* ---- gen_ops.c ---- */
+/* Generate one instruction; true if it ended the block with its own exits. */
+bool gen_insn(Gen *g, const ScanInsn *si);
+
+#endif /* TRANSLATOR_GEN_H */

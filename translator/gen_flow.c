@@ -1,0 +1,299 @@
+/*
+ * The stack and control transfers, emitted natively: PUSH, POP, LEAVE,
+ * near JMP/Jcc/CALL/RET (direct and indirect), LOOP and JECXZ.
+ *
+ * Stack accesses go through SS with a 32-bit stack pointer (the block key
+ * says SS.B=1 and SS is flat or based); other stacks are callouts.  Each
+ * follows the interpreter's order (cpu/mem.h): the access first, ESP
+ * after it, so a fault leaves ESP as it was.  The ESP update is part of the
+ * memory op's emitter so the slow path does it too (gen_mem.c).
+ *
+ * 16-bit operand sizes of the transfers (which push 16-bit return
+ * addresses) and 16-bit address sizes of LOOP/JCXZ (CX as the counter)
+ * are callouts.  Targets need no CS limit check: translated code runs only
+ * with a 4 GiB CS limit (translator/run.c).
+ */
+#include "translator/gen.h"
+
+static void memop_stack(MemOp *m, const ScanInsn *si, MemOpEmit emit, int size, int access)
+{
+    *m = (MemOp){.emit = emit, .si = si, .size = (uint8_t)size, .access = (uint8_t)access,
+                 .flag_use = FU_NONE, .next_eip = si->eip + si->insn.len, .arg = -1};
+}
+
+/* mov [r14], reg / mov [r14], imm ; lea r12d, [r12 - size] */
+static void emit_push_op(Gen *g, const MemOp *m)
+{
+    Emit *e = &g->e;
+    HostRM r14 = hrm_mem(H_R14, 0);
+    unsigned flags = m->size == 2 ? EMIT_66 : 0;
+    if (m->arg >= 0) {
+        emit_rm(e, flags, OPC_MOV_EvGv, m->arg, &r14);
+    } else {
+        emit_rm(e, flags, OPC_MOV_EvIz, 0, &r14);
+        if (m->size == 2) {
+            emit_u16(e, (uint16_t)m->imm);
+        } else {
+            emit_u32(e, m->imm);
+        }
+    }
+    HostRM sp = hrm_mem(H_R12, -(int32_t)m->size);
+    emit_lea32(e, H_R12, &sp);
+}
+
+/* mov reg, [r14] ; lea r12d, [r12 + size]  (POP ESP: mov r12d, [r14]) */
+static void emit_pop_op(Gen *g, const MemOp *m)
+{
+    Emit *e = &g->e;
+    HostRM r14 = hrm_mem(H_R14, 0);
+    emit_rm(e, m->size == 2 ? EMIT_66 : 0, OPC_MOV_GvEv, m->arg, &r14);
+    if (m->arg != H_R12) {
+        HostRM sp = hrm_mem(H_R12, m->size);
+        emit_lea32(e, H_R12, &sp);
+    }
+}
+
+/* lea r12d, [rbp + 4] ; mov ebp, [r14] */
+static void emit_leave_op(Gen *g, const MemOp *m)
+{
+    HostRM sp = hrm_mem(H_RBP, 4);
+    emit_lea32(&g->e, H_R12, &sp);
+    HostRM r14 = hrm_mem(H_R14, 0);
+    emit_rm(&g->e, 0, OPC_MOV_GvEv, H_RBP, &r14);
+}
+
+/* mov r14d, [r14] ; lea r12d, [r12 + 4 + release] */
+static void emit_ret_op(Gen *g, const MemOp *m)
+{
+    HostRM r14 = hrm_mem(H_R14, 0);
+    emit_rm(&g->e, 0, OPC_MOV_GvEv, H_R14, &r14);
+    HostRM sp = hrm_mem(H_R12, 4 + (int32_t)m->imm);
+    emit_lea32(&g->e, H_R12, &sp);
+}
+
+/* mov r14d, [r14]: an indirect jump's target */
+static void emit_load_target_op(Gen *g, const MemOp *m)
+{
+    HostRM r14 = hrm_mem(H_R14, 0);
+    emit_rm(&g->e, 0, OPC_MOV_GvEv, H_R14, &r14);
+}
+
+/* mov r8d, [r14] ; mov [r15+bt_target], r8d: an indirect call's target */
+static void emit_save_target_op(Gen *g, const MemOp *m)
+{
+    HostRM r14 = hrm_mem(H_R14, 0);
+    emit_rm(&g->e, 0, OPC_MOV_GvEv, H_R8, &r14);
+    emit_store32(&g->e, H_R15, CPU_OFF(bt_target), H_R8);
+}
+
+static bool gen_push(Gen *g, const ScanInsn *si)
+{
+    const Insn *in = &si->insn;
+    int size = in->opsize;
+    MemOp m;
+    memop_stack(&m, si, emit_push_op, size, ACC_WRITE);
+    if (in->opnd[0].kind == OPK_IMM) {
+        m.imm = in->imm;
+    } else if (in->opnd[0].kind == OPK_REG) {
+        m.arg = hreg(in->opnd[0].reg);
+    } else {
+        return false; /* PUSH m: two accesses, left to the interpreter */
+    }
+    gen_clobber(g);
+    gen_stack_linear(g, -size);
+    gen_mem_access(g, &m);
+    return true;
+}
+
+static bool gen_pop(Gen *g, const ScanInsn *si)
+{
+    const Insn *in = &si->insn;
+    int size = in->opsize;
+    if (in->opnd[0].kind != OPK_REG || (size == 2 && in->opnd[0].reg == R_ESP)) {
+        return false; /* POP m (ESP-relative addressing rules), POP SP */
+    }
+    MemOp m;
+    memop_stack(&m, si, emit_pop_op, size, ACC_READ);
+    m.arg = hreg(in->opnd[0].reg);
+    gen_clobber(g);
+    gen_stack_linear(g, 0);
+    gen_mem_access(g, &m);
+    return true;
+}
+
+static bool gen_leave(Gen *g, const ScanInsn *si)
+{
+    if (si->insn.opsize != 4) {
+        return false;
+    }
+    MemOp m;
+    memop_stack(&m, si, emit_leave_op, 4, ACC_READ);
+    gen_clobber(g);
+    HostRM bp = hrm_mem(H_RBP, 0);
+    emit_lea32(&g->e, H_R14, &bp); /* lea r14d, [rbp] */
+    if (key_seg_class(g->key, SEG_SS) == SEGCLASS_BASED) {
+        HostRM base = hrm_mem(H_R15, CPU_OFF(seg[SEG_SS].base));
+        emit_rm(&g->e, 0, OPC_ADD_EvGv + 2, H_R14, &base);
+    }
+    gen_mem_access(g, &m);
+    return true;
+}
+
+static uint32_t rel_target(const ScanInsn *si)
+{
+    uint32_t target = si->eip + si->insn.len + si->insn.imm;
+    return si->insn.opsize == 2 ? (target & 0xffff) : target;
+}
+
+/* Two exits: "jcc/loop taken" (rel32 field given) and the fall-through. */
+static void gen_two_exits(Gen *g, const ScanInsn *si, uint8_t *taken)
+{
+    gen_exit_direct(g, si->eip + si->insn.len);
+    emit_bind32(&g->e, taken);
+    g->fl_parked = true;
+    gen_exit_direct(g, rel_target(si));
+}
+
+static void gen_jcc(Gen *g, const ScanInsn *si)
+{
+    gen_unpark(g);
+    gen_park(g); /* both copies valid: the exits need the parked one */
+    uint8_t *taken = emit_jcc32(&g->e, si->insn.cond, NULL);
+    gen_two_exits(g, si, taken);
+}
+
+/*
+ *     [67] loop/loope/loopne/jecxz 1f   ; 67h: ECX, not RCX
+ *     jmp 2f
+ * 1:  jmp taken                          ; rel32
+ * 2:  <fall-through exit>
+ */
+static bool gen_loop(Gen *g, const ScanInsn *si)
+{
+    static const uint8_t host_op[] = {[OP_LOOPNE - OP_JCXZ] = 0xe0, [OP_LOOPE - OP_JCXZ] = 0xe1,
+                                      [OP_LOOP - OP_JCXZ] = OPC_LOOP_Jb,
+                                      [OP_JCXZ - OP_JCXZ] = OPC_JRCXZ_Jb};
+    const Insn *in = &si->insn;
+    if (in->adsize != 4) {
+        return false;
+    }
+    if (in->op == OP_LOOPE || in->op == OP_LOOPNE) {
+        gen_unpark(g);
+    }
+    gen_park(g);
+    Emit *e = &g->e;
+    emit_u8(e, 0x67);
+    emit_u8(e, host_op[in->op - OP_JCXZ]);
+    emit_u8(e, 2);
+    emit_u8(e, OPC_JMP_Jb);
+    emit_u8(e, 5);
+    uint8_t *taken = emit_jmp32(e, NULL);
+    gen_two_exits(g, si, taken);
+    return true;
+}
+
+static bool gen_near_call(Gen *g, const ScanInsn *si)
+{
+    if (si->insn.opsize != 4 || !gen_stack_native(g)) {
+        return false;
+    }
+    uint32_t target = rel_target(si);
+    MemOp m;
+    memop_stack(&m, si, emit_push_op, 4, ACC_WRITE);
+    m.imm = si->eip + si->insn.len;
+    m.next_eip = target;
+    gen_clobber(g);
+    gen_stack_linear(g, -4);
+    gen_mem_access(g, &m);
+    gen_exit_direct(g, target);
+    return true;
+}
+
+static bool gen_ret(Gen *g, const ScanInsn *si)
+{
+    if (si->insn.opsize != 4 || !gen_stack_native(g)) {
+        return false;
+    }
+    MemOp m;
+    memop_stack(&m, si, emit_ret_op, 4, ACC_READ);
+    m.imm = si->insn.nopnds ? (si->insn.imm & 0xffff) : 0;
+    gen_clobber(g);
+    gen_stack_linear(g, 0);
+    gen_mem_access(g, &m);
+    gen_exit_indirect(g);
+    return true;
+}
+
+/* JMP r/m32 and CALL r/m32. */
+static bool gen_indirect(Gen *g, const ScanInsn *si, bool call)
+{
+    const Insn *in = &si->insn;
+    if (in->opsize != 4 || (call && !gen_stack_native(g))) {
+        return false;
+    }
+    Emit *e = &g->e;
+    if (in->mod == 3) {
+        gen_park(g);
+        if (call) {
+            emit_store32(e, H_R15, CPU_OFF(bt_target), hreg(in->rm));
+        } else {
+            emit_mov_rr32(e, H_R14, hreg(in->rm));
+        }
+    } else {
+        gen_clobber(g);
+        if (!gen_operand_linear(g, in)) {
+            return false;
+        }
+        MemOp m;
+        memop_stack(&m, si, call ? emit_save_target_op : emit_load_target_op, 4, ACC_READ);
+        gen_mem_access(g, &m);
+    }
+    if (call) {
+        MemOp push;
+        memop_stack(&push, si, emit_push_op, 4, ACC_WRITE);
+        push.imm = si->eip + in->len;
+        push.target_in_cpu = true;
+        gen_clobber(g);
+        gen_stack_linear(g, -4);
+        gen_mem_access(g, &push);
+        emit_load32(e, H_R14, H_R15, CPU_OFF(bt_target));
+    }
+    gen_exit_indirect(g);
+    return true;
+}
+
+bool gen_flow_insn(Gen *g, const ScanInsn *si, bool *ended)
+{
+    const Insn *in = &si->insn;
+    *ended = false;
+    switch (in->op) {
+    case OP_PUSH:
+        return gen_stack_native(g) && gen_push(g, si);
+    case OP_POP:
+        return gen_stack_native(g) && gen_pop(g, si);
+    case OP_LEAVE:
+        return gen_stack_native(g) && gen_leave(g, si);
+    case OP_JMP:
+        gen_exit_direct(g, rel_target(si));
+        *ended = true;
+        return true;
+    case OP_JCC:
+        gen_jcc(g, si);
+        *ended = true;
+        return true;
+    case OP_LOOP: case OP_LOOPE: case OP_LOOPNE: case OP_JCXZ:
+        *ended = gen_loop(g, si);
+        return *ended;
+    case OP_CALL:
+        *ended = gen_near_call(g, si);
+        return *ended;
+    case OP_RET:
+        *ended = gen_ret(g, si);
+        return *ended;
+    case OP_JMP_EV: case OP_CALL_EV:
+        *ended = gen_indirect(g, si, in->op == OP_CALL_EV);
+        return *ended;
+    default:
+        return false;
+    }
+}

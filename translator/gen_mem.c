@@ -1,0 +1,157 @@
+/*
+ * Guest memory operands in translated code: the effective address, the
+ * inline shadow-TLB check, and the out-of-line slow path.
+ *
+ * Fast path (softmmu/tlb.h gives the layout), for an access of size bytes
+ * at the linear address in r14d:
+ *     mov r11d, r14d ; shr r11d, 7 ; and r11d, 0x7fe0     ; entry offset: index * 32
+ *     lea r10d, [r14 + size-1] ; and r10d, 0xfffff000    ; page of the last byte
+ *     cmp r10d, [r15 + r11 + tlb.e[view].tag[access]]    ; also fails on any tag flag
+ *     jne slow
+ *     add r14, [r15 + r11 + tlb.e[view].addend]          ; host address
+ *     <the guest instruction, with its memory operand rewritten to [r14]>
+ * Comparing the page of the last byte catches page-crossing accesses too.
+ * A read-modify-write checks the write tag: a write fill grants reads.
+ *
+ * Slow path: the same instruction, run on a bounce buffer in CPUState:
+ *     mov [r15+bt_lin], r14d ; call prep    ; probe (and read) through the MMU in C
+ *     lea r14, [r15+bt_bounce]
+ *     <the guest instruction again>
+ *     call commit                           ; stores: write the bounce buffer back
+ *     jmp after
+ * prep may fault (#PF, with the guest state exact: nothing has changed
+ * yet); commit cannot, because prep probed the write.  The emitted
+ * instruction sequence is the same on both paths, which is what makes the
+ * slow path trustworthy: MMIO, code pages (self-modifying code), page
+ * crossings and TLB misses all run the one translation.  A memory op's
+ * emitter therefore includes every effect of the instruction that follows
+ * the store (PUSH's ESP update), so commit ends the instruction and may
+ * leave translated code right there.
+ */
+#include "translator/gen.h"
+
+bool gen_stack_native(const Gen *g)
+{
+    return (g->key & KEY_SS32) && key_seg_class(g->key, SEG_SS) != SEGCLASS_OTHER;
+}
+
+/* add r14d, [r15 + seg[s].base] when the segment has a base. */
+static void gen_add_seg_base(Gen *g, int seg)
+{
+    if (key_seg_class(g->key, seg) == SEGCLASS_BASED) {
+        HostRM base = hrm_mem(H_R15, CPU_OFF(seg[seg].base));
+        emit_rm(&g->e, 0, OPC_ADD_EvGv + 2, H_R14, &base);
+    }
+}
+
+bool gen_operand_linear(Gen *g, const Insn *insn)
+{
+    int seg = insn->seg;
+    if (seg == SEG_CS || key_seg_class(g->key, seg) == SEGCLASS_OTHER) {
+        return false;
+    }
+    Emit *e = &g->e;
+    if (insn->base == REG_NONE && insn->index == REG_NONE) {
+        emit_mov_r32_imm(e, H_R14, (uint32_t)insn->disp);
+    } else {
+        HostRM m = hrm_sib(insn->base == REG_NONE ? H_NONE : hreg(insn->base),
+                           insn->index == REG_NONE ? H_NONE : hreg(insn->index), insn->scale,
+                           insn->disp);
+        emit_lea32(e, H_R14, &m); /* lea r14d, [base + index*scale + disp] */
+    }
+    if (insn->adsize == 2) {
+        emit_movzx16(e, H_R14, H_R14); /* 16-bit addressing wraps at 64 KiB */
+    }
+    gen_add_seg_base(g, seg);
+    return true;
+}
+
+bool gen_stack_linear(Gen *g, int32_t delta)
+{
+    if (!gen_stack_native(g)) {
+        return false;
+    }
+    HostRM m = hrm_mem(H_R12, delta);
+    emit_lea32(&g->e, H_R14, &m); /* lea r14d, [r12 + delta] */
+    gen_add_seg_base(g, SEG_SS);
+    return true;
+}
+
+void gen_mem_access(Gen *g, const MemOp *m)
+{
+    Emit *e = &g->e;
+    int32_t view = tlb_view_off(g->mmu_idx);
+    HostRM r11 = hrm_reg(H_R11), r10 = hrm_reg(H_R10);
+    g->fl_host = false; /* the caller parked them before computing the address */
+    emit_mov_rr32(e, H_R11, H_R14);
+    emit_shift32_imm(e, EXT_SHR, H_R11, 7);
+    emit_alu32_imm(e, EXT_AND, &r11, (int32_t)((TLB_ENTRIES - 1) * sizeof(TLBEntry)));
+    if (m->size > 1) {
+        HostRM last = hrm_mem(H_R14, m->size - 1);
+        emit_lea32(e, H_R10, &last);
+    } else {
+        emit_mov_rr32(e, H_R10, H_R14);
+    }
+    emit_alu32_imm(e, EXT_AND, &r10, (int32_t)TLB_PAGE_MASK);
+    HostRM tag = hrm_sib(H_R15, H_R11, 0, view + (int32_t)offsetof(TLBEntry, tag[m->access]));
+    emit_rm(e, 0, OPC_CMP_GvEv, H_R10, &tag);
+    uint8_t *jne = emit_jcc32(e, CC_NE, NULL);
+    HostRM addend = hrm_sib(H_R15, H_R11, 0, view + (int32_t)offsetof(TLBEntry, addend));
+    emit_rm(e, EMIT_W, OPC_ADD_EvGv + 2, H_R14, &addend);
+
+    gen_flags_before(g, m->flag_use);
+    m->emit(g, m);
+    gen_flags_after(g, m->flag_use);
+
+    if (g->nslow >= BT_MAX_SLOW) {
+        g->failed = true;
+        return;
+    }
+    SlowPath *sp = &g->slow[g->nslow++];
+    sp->op = *m;
+    sp->jne = jne;
+    sp->after = emit_rx(e);
+    sp->after_host = g->fl_host;
+    sp->after_parked = g->fl_parked;
+    sp->index = g->cur;
+}
+
+static void gen_slow_path(Gen *g, const SlowPath *sp)
+{
+    Emit *e = &g->e;
+    const MemOp *m = &sp->op;
+    emit_bind32(e, sp->jne);
+    g->cur = sp->index;
+    g->fl_host = false;
+    g->fl_parked = true;
+    BTCallInfo *prep = gen_callinfo(g, m->si, bt_helper_mem_prep);
+    prep->size = m->size;
+    prep->access = m->access;
+    prep->rmw = m->rmw;
+    emit_store32(e, H_R15, CPU_OFF(bt_lin), H_R14);
+    gen_call(g, prep);
+    HostRM bounce = hrm_mem(H_R15, CPU_OFF(bt_bounce));
+    emit_lea64(e, H_R14, &bounce);
+    gen_flags_before(g, m->flag_use);
+    m->emit(g, m);
+    gen_flags_after(g, m->flag_use);
+    if (m->access == ACC_WRITE) {
+        BTCallInfo *commit = gen_callinfo(g, m->si, bt_helper_mem_commit);
+        commit->size = m->size;
+        commit->access = m->access;
+        commit->next_eip = m->next_eip;
+        commit->target_in_cpu = m->target_in_cpu;
+        gen_call(g, commit);
+    }
+    if (sp->after_host) {
+        gen_unpark(g);
+    }
+    emit_jmp32(e, sp->after);
+}
+
+void gen_slow_paths(Gen *g)
+{
+    for (int i = 0; i < g->nslow; i++) {
+        gen_slow_path(g, &g->slow[i]);
+    }
+}

@@ -1,0 +1,411 @@
+/*
+ * Guest instructions emitted natively: the integer ALU, moves, bit
+ * operations, shifts, multiplies, conditional moves and sets.
+ *
+ * x86 on x86: the host instruction is the guest's own opcode with its
+ * ModRM re-encoded: guest ESP becomes R12 (a REX prefix), a memory operand
+ * becomes [r14] (REX.B) after the TLB check (gen_mem.c), 16-bit operands
+ * keep their 66h prefix, and immediates are copied from the guest bytes.
+ * The host then computes the same result and the same defined flags.
+ *
+ * Re-encoding limits (SDM Vol.2 2.2.1): AH, CH, DH, BH cannot appear in an
+ * instruction with a REX prefix, so a byte instruction naming one of them
+ * together with [r14] or R12 becomes a callout.  Opcodes that mean
+ * something else in 64-bit mode (40-4F are REX, 82h is #UD, 63h is MOVSXD)
+ * are re-encoded or left to callouts.  DIV and IDIV are callouts: they
+ * fault (#DE), and no host signal may leave translated code.
+ */
+#include "translator/gen.h"
+
+/* The operand the ModRM reg field names, or -1 when it is an opcode extension. */
+static int modrm_g_operand(const Insn *in)
+{
+    unsigned op = in->opcode;
+    if (in->opmap == 0) {
+        if (op < 0x40 && (op & 7) < 4) {
+            return (op & 2) ? 0 : 1; /* the ALU block: bit 1 is the direction */
+        }
+        switch (op) {
+        case 0x84: case 0x85: case 0x86: case 0x87: case 0x88: case 0x89:
+            return 1;
+        case 0x8a: case 0x8b: case 0x8d: case 0x69: case 0x6b:
+            return 0;
+        default:
+            return -1;
+        }
+    }
+    switch (op) {
+    case 0xa3: case 0xa4: case 0xa5: case 0xab: case 0xac: case 0xad: case 0xb3: case 0xbb:
+    case 0xb0: case 0xb1: case 0xc0: case 0xc1:
+        return 1;
+    case 0xaf: case 0xb6: case 0xb7: case 0xbe: case 0xbf: case 0xbc: case 0xbd:
+        return 0;
+    default:
+        return (op & 0xf0) == 0x40 ? 0 : -1; /* CMOVcc Gv, Ev */
+    }
+}
+
+/* Offset of the immediate in the guest instruction's bytes. */
+static int insn_imm_offset(const Insn *in)
+{
+    int off = in->prefix_len + (in->opmap ? 2 : 1);
+    if (!in->has_modrm) {
+        return off;
+    }
+    off++;
+    if (in->mod == 3) {
+        return off;
+    }
+    if (in->adsize == 4) {
+        off += in->rm == 4; /* SIB */
+        if (in->mod == 1) {
+            off += 1;
+        } else if (in->mod == 2 || in->base == REG_NONE) {
+            off += 4;
+        }
+    } else if (in->mod == 1) {
+        off += 1;
+    } else if (in->mod == 2 || in->rm == 6) {
+        off += 2;
+    }
+    return off;
+}
+
+static void emit_guest_imm(Gen *g, const ScanInsn *si)
+{
+    int off = insn_imm_offset(&si->insn);
+    emit_bytes(&g->e, si->bytes + off, (size_t)(si->insn.len - off));
+}
+
+/* How a native ModRM instruction is encoded on the host. */
+typedef struct NativeForm {
+    unsigned opcode;
+    int reg;        /* ModRM reg field */
+    unsigned flags; /* EMIT_* */
+    int e_index;    /* the r/m operand */
+} NativeForm;
+
+static void native_form(const Insn *in, NativeForm *f)
+{
+    unsigned opc = (in->opmap ? OPC_0F : 0) | in->opcode;
+    if (opc == 0x82) {
+        opc = OPC_GRP1_EbIb; /* 82h is 80h in 32-bit code, #UD in 64-bit mode */
+    }
+    int gi = modrm_g_operand(in);
+    bool high = false;
+    f->opcode = opc;
+    f->flags = in->opsize == 2 ? EMIT_66 : 0;
+    f->e_index = gi == 0 ? 1 : 0;
+    if (gi >= 0) {
+        bool byte = in->opnd[gi].size == 1;
+        f->reg = byte ? in->reg : hreg(in->reg);
+        high |= byte && in->reg >= 4;
+    } else {
+        /* /6 of the shift group is an undocumented SAL alias: emit SHL. */
+        f->reg = (in->op == OP_SHL) ? EXT_SHL : in->reg;
+    }
+    const Operand *e = &in->opnd[f->e_index];
+    high |= e->kind == OPK_REG && e->size == 1 && e->reg >= 4;
+    if (high) {
+        f->flags |= EMIT_BYTE_H;
+    }
+}
+
+static HostRM native_rm_reg(const Insn *in, const NativeForm *f)
+{
+    const Operand *e = &in->opnd[f->e_index];
+    return hrm_reg(e->size == 1 ? in->rm : hreg(in->rm));
+}
+
+static bool native_encodable(const NativeForm *f, const HostRM *rm)
+{
+    return !(f->flags & EMIT_BYTE_H) || !emit_needs_rex(f->flags & ~EMIT_BYTE_H, f->reg, rm);
+}
+
+/* The memory-operand emitter: the guest instruction on [r14]. */
+static void emit_native_mem(Gen *g, const MemOp *m)
+{
+    NativeForm f;
+    native_form(&m->si->insn, &f);
+    HostRM r14 = hrm_mem(H_R14, 0);
+    emit_rm(&g->e, f.flags, f.opcode, f.reg, &r14);
+    emit_guest_imm(g, m->si);
+}
+
+static int flag_use(const Insn *in)
+{
+    switch (in->op) {
+    case OP_ADD: case OP_SUB: case OP_AND: case OP_OR: case OP_XOR: case OP_CMP: case OP_TEST:
+    case OP_NEG: case OP_MUL: case OP_IMUL1: case OP_IMUL2: case OP_IMUL3: case OP_XADD:
+    case OP_CMPXCHG:
+        return FU_WRITE;
+    case OP_SHL: case OP_SHR: case OP_SAR: case OP_SHLD: case OP_SHRD: {
+        /* A zero count leaves every flag alone (SDM Vol.2 SAL/SAR/SHL/SHR). */
+        bool dbl = in->op == OP_SHLD || in->op == OP_SHRD;
+        bool by_imm = in->opnd[dbl ? 2 : 1].kind == OPK_IMM;
+        bool by_one = !dbl && in->opnd[1].kind == OPK_CONST1;
+        return (by_one || (by_imm && (in->imm & 31))) ? FU_WRITE : FU_MODIFY;
+    }
+    case OP_ADC: case OP_SBB: case OP_INC: case OP_DEC: case OP_ROL: case OP_ROR: case OP_RCL:
+    case OP_RCR: case OP_BT: case OP_BTS: case OP_BTR: case OP_BTC: case OP_BSF: case OP_BSR:
+    case OP_SAHF: case OP_CLC: case OP_STC: case OP_CMC:
+        return FU_MODIFY;
+    case OP_CMOV: case OP_SETCC: case OP_LAHF:
+        return FU_READ;
+    default:
+        return FU_NONE;
+    }
+}
+
+/* Which ops run natively in ModRM form (anything else is a callout). */
+static bool modrm_op_native(const Insn *in)
+{
+    switch (in->op) {
+    case OP_ADD: case OP_OR: case OP_ADC: case OP_SBB: case OP_AND: case OP_SUB: case OP_XOR:
+    case OP_CMP: case OP_TEST: case OP_INC: case OP_DEC: case OP_NOT: case OP_NEG:
+    case OP_MUL: case OP_IMUL1: case OP_IMUL2: case OP_IMUL3:
+    case OP_ROL: case OP_ROR: case OP_RCL: case OP_RCR: case OP_SHL: case OP_SHR: case OP_SAR:
+    case OP_SHLD: case OP_SHRD: case OP_MOV: case OP_MOVZX: case OP_MOVSX: case OP_XCHG:
+    case OP_XADD: case OP_CMPXCHG: case OP_CMOV: case OP_SETCC: case OP_BSF: case OP_BSR:
+        return true;
+    case OP_BT: case OP_BTS: case OP_BTR: case OP_BTC:
+        /* With a register bit offset, a memory operand is a bit string
+         * reaching outside the operand: leave that to the interpreter. */
+        return in->mod == 3 || in->opnd[1].kind == OPK_IMM;
+    default:
+        return false;
+    }
+}
+
+static int mem_operand_index(const Insn *in)
+{
+    for (int i = 0; i < in->nopnds; i++) {
+        if (in->opnd[i].kind == OPK_MEM) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static void memop_init(MemOp *m, const ScanInsn *si, MemOpEmit emit)
+{
+    *m = (MemOp){.emit = emit, .si = si, .next_eip = si->eip + si->insn.len};
+}
+
+/* A native instruction with a memory operand; false if it needs a callout. */
+static bool gen_native_mem(Gen *g, const ScanInsn *si, int mem_index)
+{
+    const Insn *in = &si->insn;
+    NativeForm f;
+    native_form(in, &f);
+    HostRM r14 = hrm_mem(H_R14, 0);
+    if (!native_encodable(&f, &r14)) {
+        return false;
+    }
+    MemOp m;
+    memop_init(&m, si, emit_native_mem);
+    m.size = in->opnd[mem_index].size;
+    m.flag_use = (uint8_t)flag_use(in);
+    m.access = ACC_READ;
+    if (mem_index == 0 && in->op != OP_CMP && in->op != OP_TEST && in->op != OP_BT &&
+        in->op != OP_MUL && in->op != OP_IMUL1) {
+        m.access = ACC_WRITE;
+        m.rmw = in->op != OP_MOV && in->op != OP_SETCC;
+    }
+    gen_clobber(g);
+    if (!gen_operand_linear(g, in)) {
+        return false;
+    }
+    gen_mem_access(g, &m);
+    return true;
+}
+
+static bool gen_native_modrm(Gen *g, const ScanInsn *si)
+{
+    const Insn *in = &si->insn;
+    if (!modrm_op_native(in)) {
+        return false;
+    }
+    if (in->mod != 3) {
+        return gen_native_mem(g, si, mem_operand_index(in));
+    }
+    NativeForm f;
+    native_form(in, &f);
+    HostRM rm = native_rm_reg(in, &f);
+    if (!native_encodable(&f, &rm)) {
+        return false;
+    }
+    int fu = flag_use(in);
+    gen_flags_before(g, fu);
+    emit_rm(&g->e, f.flags, f.opcode, f.reg, &rm);
+    emit_guest_imm(g, si);
+    gen_flags_after(g, fu);
+    return true;
+}
+
+/* LEA: the address arithmetic straight into the destination. */
+static bool gen_lea(Gen *g, const ScanInsn *si)
+{
+    const Insn *in = &si->insn;
+    int dst = hreg(in->reg);
+    Emit *e = &g->e;
+    HostRM m = hrm_sib(in->base == REG_NONE ? H_NONE : hreg(in->base),
+                       in->index == REG_NONE ? H_NONE : hreg(in->index), in->scale, in->disp);
+    if (in->opsize == 2) {
+        emit_rm(e, EMIT_66, OPC_LEA_GvM, dst, &m); /* lea r16, [..]: the low 16 bits */
+    } else {
+        emit_lea32(e, dst, &m);
+        if (in->adsize == 2) {
+            emit_movzx16(e, dst, dst);
+        }
+    }
+    return true;
+}
+
+/* moffs forms A0-A3 become 8A/8B/88/89 with the register AL/eAX. */
+static void emit_moffs(Gen *g, const MemOp *m)
+{
+    static const unsigned opc[4] = {OPC_MOV_GbEb, OPC_MOV_GvEv, OPC_MOV_EbGb, OPC_MOV_EvGv};
+    const Insn *in = &m->si->insn;
+    HostRM r14 = hrm_mem(H_R14, 0);
+    emit_rm(&g->e, in->opsize == 2 ? EMIT_66 : 0, opc[in->opcode - 0xa0], H_RAX, &r14);
+}
+
+static bool gen_moffs(Gen *g, const ScanInsn *si)
+{
+    const Insn *in = &si->insn;
+    MemOp m;
+    memop_init(&m, si, emit_moffs);
+    m.size = in->opcode & 1 ? in->opsize : 1;
+    m.access = in->opcode >= 0xa2 ? ACC_WRITE : ACC_READ;
+    gen_clobber(g);
+    if (!gen_operand_linear(g, in)) {
+        return false;
+    }
+    gen_mem_access(g, &m);
+    return true;
+}
+
+/* One-byte forms with no ModRM that mean the same in 64-bit mode. */
+static bool opcode_verbatim(const Insn *in)
+{
+    unsigned op = in->opcode;
+    if (in->opmap != 0) {
+        return false;
+    }
+    if (op < 0x40 && ((op & 7) == 4 || (op & 7) == 5)) {
+        return true; /* ALU AL, Ib / eAX, Iz */
+    }
+    switch (op) {
+    case 0xa8: case 0xa9:               /* TEST AL/eAX, imm */
+    case 0x98: case 0x99:               /* CBW/CWDE, CWD/CDQ */
+    case 0x9e: case 0x9f:               /* SAHF, LAHF */
+    case 0xf5: case 0xf8: case 0xf9:    /* CMC, CLC, STC */
+        return true;
+    default:
+        return op >= 0xb0 && op <= 0xb7; /* MOV r8, imm8: AL..BH need no REX */
+    }
+}
+
+/* Register forms with the register in the opcode, re-encoded for R12. */
+static bool gen_opcode_reg(Gen *g, const ScanInsn *si)
+{
+    const Insn *in = &si->insn;
+    Emit *e = &g->e;
+    unsigned flags = in->opsize == 2 ? EMIT_66 : 0;
+    unsigned op = in->opcode;
+    int r = hreg(op & 7);
+    if (in->opmap == 1 && op >= 0xc8) {
+        emit_opreg(e, 0, OPC_BSWAP_Zd, r); /* bswap r32 */
+        return true;
+    }
+    if (in->opmap != 0) {
+        return false;
+    }
+    if (op >= 0xb8 && op <= 0xbf) {
+        emit_opreg(e, flags, OPC_MOV_ZvIv, r); /* mov r, imm */
+        emit_guest_imm(g, si);
+        return true;
+    }
+    if (op >= 0x40 && op <= 0x4f) {
+        HostRM rm = hrm_reg(r);
+        gen_flags_before(g, FU_MODIFY);
+        emit_rm(e, flags, OPC_GRP5_Ev, op >= 0x48 ? 1 : 0, &rm); /* inc/dec r (FF /0, /1) */
+        gen_flags_after(g, FU_MODIFY);
+        return true;
+    }
+    if (op >= 0x91 && op <= 0x97) {
+        HostRM rm = hrm_reg(r);
+        emit_rm(e, flags, OPC_XCHG_EvGv, H_RAX, &rm); /* xchg r, eax */
+        return true;
+    }
+    return false;
+}
+
+static bool gen_data_insn(Gen *g, const ScanInsn *si)
+{
+    const Insn *in = &si->insn;
+    if (in->op == OP_NOP) {
+        return true;
+    }
+    if (in->op == OP_LEA) {
+        return gen_lea(g, si);
+    }
+    if (in->op == OP_MOV && in->opmap == 0 && in->opcode >= 0xa0 && in->opcode <= 0xa3) {
+        return gen_moffs(g, si);
+    }
+    if (!in->has_modrm && opcode_verbatim(in)) {
+        int fu = flag_use(in);
+        gen_flags_before(g, fu);
+        if (in->opsize == 2) {
+            emit_u8(&g->e, 0x66);
+        }
+        emit_u8(&g->e, in->opcode);
+        emit_guest_imm(g, si);
+        gen_flags_after(g, fu);
+        return true;
+    }
+    if (!in->has_modrm) {
+        return gen_opcode_reg(g, si);
+    }
+    return gen_native_modrm(g, si);
+}
+
+/* Where generation of one instruction started, to undo a native attempt. */
+typedef struct GenMark {
+    size_t data_used;
+    uint8_t *code;
+    bool host, parked;
+    int nslow;
+} GenMark;
+
+static GenMark gen_mark(const Gen *g)
+{
+    return (GenMark){g->bt->data_used, g->e.p, g->fl_host, g->fl_parked, g->nslow};
+}
+
+static void gen_rewind(Gen *g, const GenMark *m)
+{
+    g->bt->data_used = m->data_used;
+    g->e.p = m->code;
+    g->fl_host = m->host;
+    g->fl_parked = m->parked;
+    g->nslow = m->nslow;
+}
+
+bool gen_insn(Gen *g, const ScanInsn *si)
+{
+    GenMark mark = gen_mark(g);
+    bool ended = false;
+    if (gen_flow_insn(g, si, &ended)) {
+        return ended;
+    }
+    gen_rewind(g, &mark);
+    if (gen_data_insn(g, si)) {
+        return false;
+    }
+    /* Not native after all: drop what was emitted and call out. */
+    gen_rewind(g, &mark);
+    gen_callout(g, si);
+    return false;
+}

@@ -1,0 +1,85 @@
+/*
+ * Callouts: the C side of instructions translated code does not run
+ * natively, and of memory accesses that miss the inline TLB check.
+ *
+ * The thunk (translator/stubs.c) has stored the guest registers and parked
+ * flags in CPUState.  Each helper first makes CPUState exactly what the
+ * interpreter would see before the instruction: flags unparked, EIP and
+ * next EIP, and the instruction count, which translated code keeps only as
+ * a budget (icount = slice end - budget - instructions of this block not yet
+ * run).  So a device reading the clock, or a fault longjmping out to the
+ * run loop, sees the precise state.
+ *
+ * A helper returns nonzero to leave translated code after its instruction:
+ * when the instruction went somewhere other than where the block goes on
+ * (a taken branch, a REP batch to resume, an exception delivered inline),
+ * when it ends a block by nature (mode changes, INSN_F_ENDBLOCK), when a
+ * write invalidated the running block (self-modifying code), or when an
+ * interrupt or exit request arrived.  It then refunds the block's unrun
+ * instructions so the budget counts exactly what retired.
+ */
+#include <string.h>
+
+#include "softmmu/mmu.h"
+#include "translator/bt_internal.h"
+
+static void helper_enter(CPUState *cpu, const BTCallInfo *ci)
+{
+    BT *bt = cpu->bt;
+    bt_flags_in(cpu);
+    cpu->icount = bt->icount_end - (uint64_t)cpu->bt_budget - (uint64_t)(ci->tb->ninsns - ci->index);
+    cpu->eip = ci->eip;
+    cpu->next_eip = ci->next_eip;
+}
+
+static int helper_leave(CPUState *cpu, const BTCallInfo *ci, uint32_t next, bool leave)
+{
+    bt_flags_out(cpu);
+    if (leave || ci->tb->invalid || cpu->bt_exit_request) {
+        cpu->eip = next;
+        cpu->bt_budget += ci->tb->ninsns - ci->index - 1;
+        return 1;
+    }
+    return 0;
+}
+
+int bt_helper_interp(CPUState *cpu, const BTCallInfo *ci)
+{
+    helper_enter(cpu, ci);
+    if (ci->check_io) {
+        bt_check_note_io(cpu->bt);
+    }
+    interp_exec_insn(cpu, &ci->insn);
+    bool leave = cpu->next_eip != ci->next_eip || (ci->insn.flags & INSN_F_ENDBLOCK);
+    return helper_leave(cpu, ci, cpu->next_eip, leave);
+}
+
+/* Before the op: fault now if the access cannot be done, and fetch the
+ * operand into the bounce buffer (RMW checks the write first, as
+ * opnd_rmw_read does: a read-only page faults as a write). */
+int bt_helper_mem_prep(CPUState *cpu, const BTCallInfo *ci)
+{
+    helper_enter(cpu, ci);
+    uint32_t lin = cpu->bt_lin, value = 0;
+    if (ci->access == ACC_WRITE) {
+        mmu_probe(cpu, lin, ci->size, ACC_WRITE, ci->mmu_idx);
+        if (ci->rmw) {
+            value = mmu_read_slow(cpu, lin, ci->size, ci->mmu_idx, ACC_READ);
+        }
+    } else {
+        value = mmu_read_slow(cpu, lin, ci->size, ci->mmu_idx, ACC_READ);
+    }
+    memcpy(cpu->bt_bounce, &value, sizeof(value));
+    return 0;
+}
+
+/* After the op: store the bounce buffer (probed by prep, so no fault). */
+int bt_helper_mem_commit(CPUState *cpu, const BTCallInfo *ci)
+{
+    uint32_t value;
+    memcpy(&value, cpu->bt_bounce, sizeof(value));
+    helper_enter(cpu, ci);
+    mmu_write_slow(cpu, cpu->bt_lin, ci->size, value, ci->mmu_idx);
+    uint32_t next = ci->target_in_cpu ? cpu->bt_target : ci->next_eip;
+    return helper_leave(cpu, ci, next, false);
+}

@@ -1,0 +1,192 @@
+/*
+ * The translator's run loop: bt_exec(), a drop-in for cpu_exec().
+ *
+ *     for (;;) {
+ *         events (interrupts, NMI, reset, exit, halt)  -> cpu_exec(cpu, 1)
+ *         slice budget used up                          -> return
+ *         mode not translatable                         -> cpu_exec(cpu, n)
+ *         look up the block at CS:EIP (or translate it), chain the exit
+ *         just taken to it, enter it
+ *     }
+ *
+ * Translated code runs with a 32-bit code segment of limit 4 GiB in
+ * protected mode (not vm86), without TF, RF, DR7 breakpoints, #AC
+ * checking, an interrupt shadow or an instruction observer (trace,
+ * debugger); everything else is the interpreter's, a bounded number of
+ * instructions at a time, so the switch back happens within 64
+ * instructions of the mode allowing it.
+ *
+ * Faults.  A guest fault in a callout longjmps here with CPUState exact
+ * (translator/helpers.c) and is delivered as cpu_exec() delivers it.  The
+ * interpreter's cpu_exec() re-arms cpu->jmp_env for itself, so each call to
+ * it returns to bt_exec() and bt_loop() arms the jump again.
+ *
+ * Instruction counts.  bt_exec() gives translated code the rest of the
+ * slice as CPUState.bt_budget; a block charges its length at entry and
+ * leaves if the budget went negative, so a block never overruns the slice
+ * and the last few instructions of a slice run on the interpreter.  The
+ * count after a run is icount_end - budget, exact for -icount.
+ */
+#include "cpu/mem.h"
+#include "softmmu/mmu.h"
+#include "softmmu/phys.h"
+#include "translator/bt_internal.h"
+
+#define BT_INTERP_CHUNK 64 /* instructions per interpreter call for untranslatable modes */
+
+enum { LOOP_BUDGET, LOOP_EVENTS, LOOP_INTERP };
+
+static uint32_t seg_class(const SegmentCache *s)
+{
+    if (s->check & (SEGCHK_UNUSABLE | SEGCHK_EXPDOWN | SEGCHK_NOWRITE | SEGCHK_NOREAD) ||
+        s->limit != 0xffffffffu) {
+        return SEGCLASS_OTHER;
+    }
+    return s->base ? SEGCLASS_BASED : SEGCLASS_FLAT;
+}
+
+uint32_t bt_block_key(const CPUState *cpu)
+{
+    uint32_t key = cpu->cpl & KEY_CPL_MASK;
+    if (cpu->hflags & HF_SS32) {
+        key |= KEY_SS32;
+    }
+    for (int s = 0; s < SEG_COUNT; s++) {
+        uint32_t c = s == SEG_CS ? SEGCLASS_OTHER : seg_class(&cpu->seg[s]);
+        key |= c << (KEY_SEG_SHIFT + 2 * s);
+    }
+    return key;
+}
+
+bool bt_mode_ok(const CPUState *cpu, bool *transient)
+{
+    *transient = cpu->inhibit_irq || (cpu->eflags & EFLAGS_RF) || cpu->pending_dr6 ||
+                 cpu->deferred_dr6;
+    if (*transient) {
+        return false;
+    }
+    return (cpu->hflags & (HF_PE | HF_VM | HF_CS32 | HF_AC)) == (HF_PE | HF_CS32) &&
+           !(cpu->eflags & EFLAGS_TF) && !(cpu->dr[7] & 0xff) &&
+           cpu->seg[SEG_CS].limit == 0xffffffffu && !cpu->hooks.on_insn;
+}
+
+bool bt_events_pending(const CPUState *cpu)
+{
+    uint32_t req = cpu->interrupt_request;
+    if (cpu->triple_fault || cpu->halted || (req & (CPU_INTERRUPT_RESET | CPU_INTERRUPT_EXIT))) {
+        return true;
+    }
+    if ((req & CPU_INTERRUPT_NMI) && !cpu->in_nmi) {
+        return true;
+    }
+    return (req & CPU_INTERRUPT_HARD) && (cpu->eflags & EFLAGS_IF) && !cpu->inhibit_irq &&
+           cpu->hooks.irq_ack;
+}
+
+/* NULL when the code is not in plain RAM or cannot start a block. */
+TB *bt_find(BT *bt)
+{
+    CPUState *cpu = bt->cpu;
+    uint32_t cs_base = cpu->seg[SEG_CS].base;
+    uint32_t eip = cpu->eip, lin = cs_base + eip;
+    if (cs_base != bt->jc_cs_base) {
+        bt_jc_clear(bt);
+        bt->jc_cs_base = cs_base;
+    }
+    TLBEntry *e = tlb_entry(cpu, cpu->mmu_idx, lin);
+    if (e->tag[ACC_FETCH] != (lin & TLB_PAGE_MASK)) {
+        uint32_t avail;
+        mmu_fetch_ptr(cpu, lin, cpu->mmu_idx, &avail); /* fills the entry or faults */
+    }
+    uint32_t phys = e->phys | (lin & 0xfff);
+    const uint8_t *host = phys_ram_page(cpu->phys, phys & TLB_PAGE_MASK);
+    if (!host) {
+        return NULL;
+    }
+    uint32_t key = bt_block_key(cpu);
+    TB *tb = bt_tb_lookup(bt, phys, eip, cs_base, key);
+    if (!tb) {
+        tb = bt_translate(bt, eip, phys, host, key);
+        if (!tb) {
+            return NULL;
+        }
+    }
+    if (cpu->bt_exit) {
+        bt_chain(bt, bt_to_rw(bt, cpu->bt_exit), tb);
+    }
+    bt_jc_insert(bt, tb);
+    return tb;
+}
+
+void bt_run_tb(BT *bt, TB *tb)
+{
+    CPUState *cpu = bt->cpu;
+    cpu->bt_budget = (int64_t)(bt->icount_end - cpu->icount);
+    cpu->bt_exit_request = 0;
+    cpu->bt_exit = NULL;
+    cpu->bt_tag_hi = (uint64_t)tb->key << 32;
+    bt_flags_out(cpu);
+    bt->stats.entries++;
+    bt->enter(cpu, tb->code);
+    cpu->icount = bt->icount_end - (uint64_t)cpu->bt_budget;
+    bt_flags_in(cpu);
+}
+
+static int bt_loop(BT *bt, uint64_t *interp_n)
+{
+    CPUState *cpu = bt->cpu;
+    if (setjmp(cpu->jmp_env)) {
+        cpu->bt_exit = NULL;
+        cpu_deliver_raised_exception(cpu);
+    }
+    for (;;) {
+        if (bt_events_pending(cpu)) {
+            return LOOP_EVENTS;
+        }
+        if (cpu->icount >= bt->icount_end) {
+            return LOOP_BUDGET;
+        }
+        uint64_t left = bt->icount_end - cpu->icount;
+        bool transient;
+        if (!bt_mode_ok(cpu, &transient)) {
+            *interp_n = transient ? 1 : (left < BT_INTERP_CHUNK ? left : BT_INTERP_CHUNK);
+            return LOOP_INTERP;
+        }
+        TB *tb = bt_find(bt);
+        if (!tb) {
+            *interp_n = 1;
+            return LOOP_INTERP;
+        }
+        if (left < tb->ninsns) {
+            *interp_n = left;
+            return LOOP_INTERP;
+        }
+        bt_run_tb(bt, tb);
+    }
+}
+
+int bt_exec(BT *bt, uint64_t max_insns)
+{
+    if (bt->mode == BT_MODE_CHECK) {
+        return bt_check_exec(bt, max_insns);
+    }
+    CPUState *cpu = bt->cpu;
+    bt->icount_end = cpu->icount + max_insns;
+    for (;;) {
+        uint64_t n = 0;
+        int r = bt_loop(bt, &n);
+        if (r == LOOP_BUDGET) {
+            return CPU_EXIT_BUDGET;
+        }
+        if (r == LOOP_EVENTS) {
+            /* Events and then one instruction, so the loop always advances. */
+            n = cpu->icount < bt->icount_end ? 1 : 0;
+        }
+        uint64_t before = cpu->icount;
+        int reason = cpu_exec(cpu, n);
+        bt->stats.interp_insns += cpu->icount - before;
+        if (reason != CPU_EXIT_BUDGET || n == 0) {
+            return reason;
+        }
+    }
+}

@@ -1,0 +1,47 @@
+/*
+ * Scanning a basic block: decode from the block's first byte until an
+ * instruction that transfers control (INSN_F_BRANCH) or must end a block
+ * (INSN_F_ENDBLOCK: mode changes, #UD), the end of the page, or
+ * BT_MAX_INSNS.
+ *
+ * A block never leaves its physical page, so one code-page mark covers all
+ * its bytes, and the fetch permission checked for its first byte holds for
+ * all of them.  An instruction that crosses into the next page ends the
+ * block before it; if it is the first, the block is empty and the run loop
+ * interprets it (the interpreter fetches the second page exactly when the
+ * hardware would).
+ *
+ * In check mode a port I/O or x87 instruction (x87 errors reach the
+ * interrupt controller through FERR#) gets a block of its own, so the
+ * blocks around it can still be compared: device effects cannot be
+ * replayed.
+ */
+#include "translator/bt_internal.h"
+
+void bt_scan(const BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, BlockScan *out)
+{
+    uint32_t off = phys_pc & 0xfff;
+    out->n = 0;
+    out->eip = eip;
+    out->phys_pc = phys_pc;
+    while (out->n < BT_MAX_INSNS && off < 0x1000) {
+        ScanInsn *si = &out->in[out->n];
+        if (decode_insn(&si->insn, host + off, (int)(0x1000 - off), true) != DECODE_OK) {
+            break; /* crosses the page (or is over 15 bytes): not in this block */
+        }
+        bool io = (si->insn.flags & (INSN_F_IO | INSN_F_FPU)) != 0;
+        if (bt->mode == BT_MODE_CHECK && io && out->n > 0) {
+            break;
+        }
+        si->eip = eip;
+        si->bytes = host + off;
+        out->n++;
+        eip += si->insn.len;
+        off += si->insn.len;
+        if ((si->insn.flags & (INSN_F_BRANCH | INSN_F_ENDBLOCK)) ||
+            (bt->mode == BT_MODE_CHECK && io)) {
+            break;
+        }
+    }
+    out->next_eip = eip;
+}

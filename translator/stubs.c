@@ -1,0 +1,145 @@
+/*
+ * The fixed stubs at the start of the code cache: the C-callable entry
+ * into translated code, the two epilogues that leave it, and the callout
+ * thunk.
+ *
+ * Entry saves the host's callee-saved registers and aligns RSP to 16, so
+ * translated code runs with RSP % 16 == 0 and a thunk can call C after one
+ * more 8-byte adjustment (SysV ABI 3.2.2).  Host DF is clear throughout
+ * (the guest's DF lives in CPUState), as the ABI wants at every call.  A
+ * guest fault inside a callout longjmps straight out to the run loop,
+ * whose setjmp restores the callee-saved registers; nothing here needs to
+ * unwind.
+ */
+#include <stddef.h>
+
+#include "translator/bt_internal.h"
+
+/* Guest register i lives in host register guest_host_reg[i]. */
+static const int guest_host_reg[8] = {H_RAX, H_RCX, H_RDX, H_RBX, H_R12, H_RBP, H_RSI, H_RDI};
+
+static void emit_push(Emit *e, int reg)
+{
+    if (reg >= 8) {
+        emit_u8(e, 0x41); /* REX.B */
+    }
+    emit_u8(e, (uint8_t)(0x50 | (reg & 7))); /* push reg */
+}
+
+static void emit_pop(Emit *e, int reg)
+{
+    if (reg >= 8) {
+        emit_u8(e, 0x41); /* REX.B */
+    }
+    emit_u8(e, (uint8_t)(0x58 | (reg & 7))); /* pop reg */
+}
+
+/* mov eax, [r15+0] ... mov edi, [r15+28]; mov r13, [r15+bt_flags] */
+static void emit_load_guest(Emit *e)
+{
+    for (int i = 0; i < 8; i++) {
+        emit_load32(e, guest_host_reg[i], H_R15, (int32_t)(offsetof(CPUState, regs) + 4 * i));
+    }
+    emit_load64(e, H_R13, H_R15, offsetof(CPUState, bt_flags));
+}
+
+/* mov [r15+0], eax ... mov [r15+28], edi; mov [r15+bt_flags], r13 */
+static void emit_store_guest(Emit *e)
+{
+    for (int i = 0; i < 8; i++) {
+        emit_store32(e, H_R15, (int32_t)(offsetof(CPUState, regs) + 4 * i), guest_host_reg[i]);
+    }
+    emit_store64(e, H_R15, offsetof(CPUState, bt_flags), H_R13);
+}
+
+static const int callee_saved[6] = {H_RBP, H_RBX, H_R12, H_R13, H_R14, H_R15};
+
+/*
+ * enter(cpu, code):
+ *   push rbp; push rbx; push r12; push r13; push r14; push r15
+ *   sub rsp, 8                 ; RSP % 16 == 0 from here on
+ *   mov r15, rdi
+ *   mov r11, rsi
+ *   <load guest registers and parked flags>
+ *   jmp r11
+ */
+static void emit_enter(BT *bt, Emit *e)
+{
+    bt->enter = (void (*)(CPUState *, const uint8_t *))(uintptr_t)emit_rx(e);
+    for (int i = 0; i < 6; i++) {
+        emit_push(e, callee_saved[i]);
+    }
+    HostRM rsp = hrm_reg(H_RSP);
+    emit_alu64_imm(e, EXT_SUB, &rsp, 8);
+    emit_mov_rr64(e, H_R15, H_RDI);
+    emit_mov_rr64(e, H_R11, H_RSI);
+    emit_load_guest(e);
+    HostRM r11 = hrm_reg(H_R11);
+    emit_jmp_mem(e, &r11); /* FF /4 with a register operand: jmp r11 */
+}
+
+/*
+ * epilogue:          <store guest registers and parked flags>
+ * epilogue_nostore:  add rsp, 8; pop r15; pop r14; pop r13; pop r12; pop rbx; pop rbp; ret
+ */
+static void emit_epilogues(BT *bt, Emit *e)
+{
+    bt->epilogue = emit_rx(e);
+    emit_store_guest(e);
+    bt->epilogue_nostore = emit_rx(e);
+    HostRM rsp = hrm_reg(H_RSP);
+    emit_alu64_imm(e, EXT_ADD, &rsp, 8);
+    for (int i = 5; i >= 0; i--) {
+        emit_pop(e, callee_saved[i]);
+    }
+    emit_u8(e, OPC_RET); /* ret */
+}
+
+/*
+ * thunk (called from a block; r9 = BTCallInfo, whose first field is the C function):
+ *   <store guest registers and parked flags>
+ *   mov rdi, r15
+ *   mov rsi, r9
+ *   sub rsp, 8                 ; the call into the thunk left RSP % 16 == 8
+ *   call [r9]
+ *   add rsp, 8
+ *   test eax, eax
+ *   jnz .leave
+ *   <load guest registers and parked flags>
+ *   ret
+ * .leave:
+ *   add rsp, 8                 ; drop the return address into the block
+ *   jmp epilogue_nostore
+ */
+static void emit_thunk(BT *bt, Emit *e)
+{
+    bt->thunk = emit_rx(e);
+    emit_store_guest(e);
+    emit_mov_rr64(e, H_RDI, H_R15);
+    emit_mov_rr64(e, H_RSI, H_R9);
+    HostRM rsp = hrm_reg(H_RSP);
+    emit_alu64_imm(e, EXT_SUB, &rsp, 8);
+    HostRM fn = hrm_mem(H_R9, 0);
+    emit_call_mem(e, &fn);
+    emit_alu64_imm(e, EXT_ADD, &rsp, 8);
+    HostRM eax = hrm_reg(H_RAX);
+    emit_rm(e, 0, OPC_TEST_EvGv, H_RAX, &eax);
+    uint8_t *leave = emit_jcc8(e, CC_NE);
+    emit_load_guest(e);
+    emit_u8(e, OPC_RET);
+    emit_bind8(e, leave);
+    emit_alu64_imm(e, EXT_ADD, &rsp, 8);
+    emit_jmp32(e, bt->epilogue_nostore);
+}
+
+void bt_emit_stubs(BT *bt)
+{
+    Emit e;
+    emit_init(&e, bt->rw, 4096, bt->rx_delta);
+    emit_enter(bt, &e);
+    emit_epilogues(bt, &e);
+    emit_thunk(bt, &e);
+    bt->stubs_size = ((size_t)(e.p - bt->rw) + 63) & ~(size_t)63;
+    bt->code_used = bt->stubs_size;
+    bt->stats.host_bytes += bt->stubs_size;
+}

@@ -1,0 +1,83 @@
+/*
+ * Creating and destroying a translator, and its statistics.
+ */
+#include <cpuid.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "translator/bt_internal.h"
+
+/* Translated code parks flags with LAHF/SAHF, which 64-bit mode has only
+ * when CPUID.80000001H:ECX.LAHF-SAHF[bit 0] says so. */
+static bool host_has_lahf64(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(0x80000001u, &a, &b, &c, &d)) {
+        return false;
+    }
+    return c & 1u;
+}
+
+BT *bt_new(CPUState *cpu, size_t cache_bytes, enum BTMode mode)
+{
+    if (!host_has_lahf64()) {
+        fprintf(stderr, "popek: --accel bt: the host CPU lacks LAHF/SAHF in 64-bit mode\n");
+        return NULL;
+    }
+    BT *bt = calloc(1, sizeof(*bt));
+    if (!bt) {
+        return NULL;
+    }
+    bt->cpu = cpu;
+    bt->mode = mode;
+    bt->chain = mode == BT_MODE_RUN;
+    bt->memfd = -1;
+    bt->report = stderr;
+    if (!bt_cache_init(bt, cache_bytes)) {
+        fprintf(stderr, "popek: --accel bt: cannot map a %zu-byte code cache\n", cache_bytes);
+        bt_cache_destroy(bt);
+        free(bt);
+        return NULL;
+    }
+    bt_emit_stubs(bt);
+    bt_smc_init(bt);
+    cpu->bt = bt;
+    cpu->bt_code_written = bt_code_written;
+    if (mode == BT_MODE_CHECK) {
+        bt->check = bt_check_new(bt);
+        if (!bt->check) {
+            fprintf(stderr, "popek: --accel check: out of memory for the shadow RAM\n");
+            bt_free(bt);
+            return NULL;
+        }
+    }
+    return bt;
+}
+
+void bt_free(BT *bt)
+{
+    if (!bt) {
+        return;
+    }
+    if (bt->check) {
+        bt_check_free(bt->check);
+    }
+    if (bt->cpu->bt == bt) {
+        bt->cpu->bt = NULL;
+        bt->cpu->bt_code_written = NULL;
+        bt->cpu->bt_jc = NULL;
+    }
+    bt_smc_destroy(bt);
+    bt_cache_destroy(bt);
+    free(bt);
+}
+
+const BTStats *bt_stats(const BT *bt)
+{
+    return &bt->stats;
+}
+
+void bt_set_report(BT *bt, FILE *out)
+{
+    bt->report = out;
+}

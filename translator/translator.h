@@ -1,0 +1,66 @@
+/*
+ * The binary translator: guest basic blocks of 32-bit protected-mode code
+ * become x86-64 host code that runs on the guest registers pinned in host
+ * registers (translator/README.md describes the design).
+ *
+ * bt_exec() is a drop-in for cpu_exec(): it runs translated blocks where it
+ * can and hands everything else (real mode, vm86, 16-bit code segments,
+ * single-stepping, instructions it cannot place in a block) to the
+ * interpreter, with the same exit reasons and exact instruction counting.
+ */
+#ifndef TRANSLATOR_TRANSLATOR_H
+#define TRANSLATOR_TRANSLATOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cpu/state.h"
+
+typedef struct BT BT;
+
+enum BTMode {
+    BT_MODE_RUN,   /* translate and run */
+    BT_MODE_CHECK, /* run each block on both engines and compare (translator/check.c) */
+};
+
+/* bt_exec() result beyond enum CPUExitReason: the lockstep check found a
+ * difference (the report went to the BT's report stream). */
+#define BT_EXIT_CHECK_MISMATCH 100
+
+#define BT_DEFAULT_CACHE_MIB 32u /* -tb-size default */
+
+typedef struct BTStats {
+    uint64_t blocks_translated;
+    uint64_t guest_bytes;      /* guest code bytes translated */
+    uint64_t host_bytes;       /* host code bytes emitted (stubs included) */
+    uint64_t flushes;          /* whole-cache flushes (full cache) */
+    uint64_t invalidations;    /* blocks dropped by writes to their code */
+    uint64_t chains;           /* direct jumps patched */
+    uint64_t entries;          /* entries into translated code from bt_exec */
+    uint64_t interp_insns;     /* instructions run by the interpreter instead */
+    uint64_t checked_blocks;   /* check mode: blocks compared */
+    uint64_t unchecked_blocks; /* check mode: blocks with I/O, run once */
+} BTStats;
+
+/*
+ * Attach a translator to cpu with a code cache of cache_bytes.  Returns NULL
+ * after printing one line to stderr when the host cannot run it (no
+ * LAHF/SAHF in 64-bit mode, or no executable memory).
+ */
+BT *bt_new(CPUState *cpu, size_t cache_bytes, enum BTMode mode);
+void bt_free(BT *bt);
+
+/* Run up to max_insns guest instructions (see cpu_exec()). */
+int bt_exec(BT *bt, uint64_t max_insns);
+
+/* Drop every translated block (the next execution translates again). */
+void bt_flush(BT *bt);
+
+const BTStats *bt_stats(const BT *bt);
+
+/* Where check mode writes its mismatch report (default stderr). */
+void bt_set_report(BT *bt, FILE *out);
+
+#endif /* TRANSLATOR_TRANSLATOR_H */
