@@ -57,31 +57,157 @@ static void table_finish(uint8_t *t, uint32_t len)
     t[9] = checksum(t, len);
 }
 
-/* DSDT: Name (\_S5, Package () { SLP_TYP, SLP_TYP }) in AML (ACPI 20.2). */
-static uint32_t build_dsdt(uint8_t *t)
+/*
+ * A tiny AML writer (ACPI 6.x chapter 20): bytes appended to a buffer, with
+ * package lengths patched in once the package's contents are known.
+ */
+typedef struct Aml {
+    uint8_t *buf;
+    uint32_t len;
+} Aml;
+
+static void aml_byte(Aml *a, uint8_t b)
 {
-    uint8_t elems[4];
-    int n = 0;
+    a->buf[a->len++] = b;
+}
+
+static void aml_bytes(Aml *a, const void *p, uint32_t n)
+{
+    memcpy(a->buf + a->len, p, n);
+    a->len += n;
+}
+
+static void aml_u16(Aml *a, uint16_t v)
+{
+    aml_byte(a, (uint8_t)v);
+    aml_byte(a, (uint8_t)(v >> 8));
+}
+
+static void aml_u32(Aml *a, uint32_t v)
+{
+    aml_u16(a, (uint16_t)v);
+    aml_u16(a, (uint16_t)(v >> 16));
+}
+
+/* Open a package: reserve a 2-byte PkgLength (enough below 4 KiB). */
+static uint32_t aml_pkg_open(Aml *a)
+{
+    uint32_t at = a->len;
+    a->len += 2;
+    return at;
+}
+
+/* PkgLength counts itself and everything after it (ACPI 20.2.4). */
+static void aml_pkg_close(Aml *a, uint32_t at)
+{
+    uint32_t n = a->len - at;
+    a->buf[at] = (uint8_t)(0x40 | (n & 0xf));
+    a->buf[at + 1] = (uint8_t)(n >> 4);
+}
+
+/* Word Address Space Descriptor (ACPI 6.4.3.5.3): bus or I/O range. */
+static void res_word(Aml *a, uint8_t type, uint8_t type_flags, uint16_t min, uint16_t max)
+{
+    aml_byte(a, 0x88);
+    aml_u16(a, 13);
+    aml_byte(a, type);       /* 1 I/O, 2 bus number */
+    aml_byte(a, 0x0c);       /* MinFixed, MaxFixed, positive decode, producer */
+    aml_byte(a, type_flags);
+    aml_u16(a, 0);           /* granularity */
+    aml_u16(a, min);
+    aml_u16(a, max);
+    aml_u16(a, 0);           /* translation */
+    aml_u16(a, (uint16_t)(max - min + 1));
+}
+
+/* DWord Memory Address Space Descriptor (ACPI 6.4.3.5.2). */
+static void res_dword_mem(Aml *a, uint32_t min, uint32_t max)
+{
+    aml_byte(a, 0x87);
+    aml_u16(a, 23);
+    aml_byte(a, 0);          /* memory */
+    aml_byte(a, 0x0c);
+    aml_byte(a, 0x01);       /* read/write, non-cacheable */
+    aml_u32(a, 0);
+    aml_u32(a, min);
+    aml_u32(a, max);
+    aml_u32(a, 0);
+    aml_u32(a, max - min + 1);
+}
+
+/*
+ * DSDT: \_S5 for power-off, and the PCI root bridge \_SB.PCI0 (PNP0A03)
+ * with the resources it decodes, without which Linux finds no PCI devices
+ * when ACPI is on:
+ *   Name (\_S5, Package () { SLP_TYP, SLP_TYP })
+ *   Scope (\_SB) { Device (PCI0) { Name (_HID, EisaId ("PNP0A03"))
+ *       Name (_ADR, 0)  Name (_UID, 0)  Name (_CRS, ResourceTemplate () {
+ *       bus 0-255, I/O 0xCF8-0xCFF, I/O 0-0xCF7 and 0xD00-0xFFFF,
+ *       memory 0xA0000-0xBFFFF and from the top of RAM to 0xFEBFFFFF }) } }
+ */
+static uint32_t build_dsdt(uint8_t *t, uint64_t ram_bytes)
+{
+    Aml a = {t, 36};
+    aml_byte(&a, 0x08); /* NameOp */
+    aml_bytes(&a, "_S5_", 4);
+    aml_byte(&a, 0x12); /* PackageOp */
+    uint32_t pkg = a.len;
+    aml_byte(&a, 0);    /* PkgLength, one byte: patched below */
+    aml_byte(&a, 2);    /* NumElements */
     for (int i = 0; i < 2; i++) {
         if (ACPI_PM_SLP_TYP_S5 == 0) {
-            elems[n++] = 0x00; /* ZeroOp */
+            aml_byte(&a, 0x00); /* ZeroOp */
         } else {
-            elems[n++] = 0x0a; /* BytePrefix */
-            elems[n++] = ACPI_PM_SLP_TYP_S5;
+            aml_byte(&a, 0x0a); /* BytePrefix */
+            aml_byte(&a, ACPI_PM_SLP_TYP_S5);
         }
     }
-    uint32_t len = 36;
-    t[len++] = 0x08; /* NameOp */
-    memcpy(t + len, "_S5_", 4);
-    len += 4;
-    t[len++] = 0x12;              /* PackageOp */
-    t[len++] = (uint8_t)(2 + n);  /* PkgLength: itself, NumElements, elements */
-    t[len++] = 2;                 /* NumElements */
-    memcpy(t + len, elems, (size_t)n);
-    len += (uint32_t)n;
-    table_header(t, "DSDT", len, 1);
-    table_finish(t, len);
-    return len;
+    t[pkg] = (uint8_t)(a.len - pkg);
+
+    aml_byte(&a, 0x10); /* ScopeOp */
+    uint32_t scope = aml_pkg_open(&a);
+    aml_bytes(&a, "\\_SB_", 5);
+    aml_byte(&a, 0x5b); /* ExtOpPrefix */
+    aml_byte(&a, 0x82); /* DeviceOp */
+    uint32_t dev = aml_pkg_open(&a);
+    aml_bytes(&a, "PCI0", 4);
+    aml_byte(&a, 0x08);
+    aml_bytes(&a, "_HID", 4);
+    aml_byte(&a, 0x0c); /* DWordPrefix: EisaId ("PNP0A03") */
+    aml_u32(&a, 0x030ad041);
+    aml_byte(&a, 0x08);
+    aml_bytes(&a, "_ADR", 4);
+    aml_byte(&a, 0x00);
+    aml_byte(&a, 0x08);
+    aml_bytes(&a, "_UID", 4);
+    aml_byte(&a, 0x00);
+    aml_byte(&a, 0x08);
+    aml_bytes(&a, "_CRS", 4);
+    aml_byte(&a, 0x11); /* BufferOp */
+    uint32_t buf = aml_pkg_open(&a);
+    aml_byte(&a, 0x0b); /* WordPrefix: buffer size, patched below */
+    uint32_t size_at = a.len;
+    aml_u16(&a, 0);
+    uint32_t res_start = a.len;
+    res_word(&a, 2, 0, 0x0000, 0x00ff);
+    static const uint8_t cf8_port[] = {0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08};
+    aml_bytes(&a, cf8_port, sizeof(cf8_port));
+    res_word(&a, 1, 0x03, 0x0000, 0x0cf7);
+    res_word(&a, 1, 0x03, 0x0d00, 0xffff);
+    res_dword_mem(&a, 0x000a0000, 0x000bffff);
+    uint32_t hole = (uint32_t)((ram_bytes + 0xfffff) & ~0xfffffull);
+    res_dword_mem(&a, hole, 0xfebfffff);
+    aml_byte(&a, 0x79); /* End Tag, checksum 0 = not computed */
+    aml_byte(&a, 0x00);
+    t[size_at] = (uint8_t)(a.len - res_start);
+    t[size_at + 1] = (uint8_t)((a.len - res_start) >> 8);
+    aml_pkg_close(&a, buf);
+    aml_pkg_close(&a, dev);
+    aml_pkg_close(&a, scope);
+
+    table_header(t, "DSDT", a.len, 1);
+    table_finish(t, a.len);
+    return a.len;
 }
 
 static void build_fadt(uint8_t *t, uint32_t facs, uint32_t dsdt)
@@ -106,12 +232,12 @@ static void build_fadt(uint8_t *t, uint32_t facs, uint32_t dsdt)
     table_finish(t, FADT_LEN);
 }
 
-uint32_t acpi_build_tables(PhysMem *pm, uint32_t base)
+uint32_t acpi_build_tables(PhysMem *pm, uint32_t base, uint64_t ram_bytes)
 {
-    uint8_t buf[0x200];
+    uint8_t buf[0x400];
     memset(buf, 0, sizeof(buf));
 
-    uint32_t dsdt_len = build_dsdt(buf + DSDT_OFF);
+    uint32_t dsdt_len = build_dsdt(buf + DSDT_OFF, ram_bytes);
     memcpy(buf + FACS_OFF, "FACS", 4);
     put32(buf + FACS_OFF + 4, FACS_LEN);
     build_fadt(buf + FADT_OFF, base + FACS_OFF, base + DSDT_OFF);

@@ -208,7 +208,7 @@ bool firmware_setup_fw_cfg(FWCfgState *fw, const FirmwareConfig *cfg, char *err,
         snprintf(err, errlen, "fw_cfg: out of room for the machine description");
         return false;
     }
-    return firmware_add_acpi(fw, err, errlen);
+    return firmware_add_acpi(fw, cfg->ram_bytes, err, errlen);
 }
 
 /* SeaBIOS's boot-device codes for the CMOS boot order nibbles. */
@@ -336,7 +336,7 @@ static uint32_t link_table(Loader *l, const uint8_t *blob, uint32_t at)
     return end;
 }
 
-bool firmware_add_acpi(FWCfgState *fw, char *err, size_t errlen)
+bool firmware_add_acpi(FWCfgState *fw, uint64_t ram_bytes, char *err, size_t errlen)
 {
     PhysMem scratch;
     uint8_t blob[ACPI_SCRATCH];
@@ -344,7 +344,7 @@ bool firmware_add_acpi(FWCfgState *fw, char *err, size_t errlen)
         snprintf(err, errlen, "ACPI tables: out of memory");
         return false;
     }
-    uint32_t rsdp_at = acpi_build_tables(&scratch, 0);
+    uint32_t rsdp_at = acpi_build_tables(&scratch, 0, ram_bytes);
     phys_read_buf(&scratch, 0, blob, sizeof(blob));
     phys_destroy(&scratch);
 

@@ -91,6 +91,6 @@ bool firmware_add_kernel(FWCfgState *fw, const FirmwareKernel *k, char *err, siz
 
 /* Build the ACPI tables of bios/acpi.c as the two blobs and the loader
  * script SeaBIOS's romfile_loader runs (QEMU's BIOSLinker format). */
-bool firmware_add_acpi(FWCfgState *fw, char *err, size_t errlen);
+bool firmware_add_acpi(FWCfgState *fw, uint64_t ram_bytes, char *err, size_t errlen);
 
 #endif /* BIOS_FIRMWARE_H */

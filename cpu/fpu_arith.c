@@ -329,6 +329,11 @@ void fpu_op_binary_st0(CPUState *cpu, const Insn *insn, int op)
     F80 b = fpu_get(cpu, 1);
     F80 r;
     uint16_t cc = op == X87_FSCALE ? FSW_C1 : FSW_CC;
+    if (op != X87_FSCALE && (f80_is_nan(&a) || f80_is_nan(&b))) {
+        /* A NaN operand yields no quotient bits: the hardware clears C1
+         * and C2 and leaves C0 and C3 (host-CPU oracle). */
+        cc = FSW_C1 | FSW_C2;
+    }
     uint16_t sw = x87_binary(cpu->fpu.fcw, op, &a, &b, &r);
     if (fpu_finish(cpu, sw, cc, false)) {
         fpu_set(cpu, 0, r);

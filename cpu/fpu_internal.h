@@ -67,6 +67,13 @@ enum { TAG_VALID = 0, TAG_ZERO = 1, TAG_SPECIAL = 2, TAG_EMPTY = 3 };
 #define FPU_MXCSR_MASK    0x0000ffbfu
 #define FPU_MXCSR_DEFAULT 0x00001f80u
 
+/* A NaN: maximum exponent, and a fraction other than the infinity's
+ * 1.000... (SDM Vol.1 4.8.3.7; unsupported encodings count as NaN too). */
+static inline bool f80_is_nan(const F80 *v)
+{
+    return (v->se & F80_EXP_MASK) == F80_EXP_MASK && v->sig != 0x8000000000000000ull;
+}
+
 /* The QNaN floating-point indefinite (SDM Vol.1 4.8.3.7, Table 4-3). */
 static const F80 fpu_indefinite = {0xc000000000000000ull, 0xffff};
 

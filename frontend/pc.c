@@ -366,7 +366,7 @@ static void pc_init_devices(PC *pc)
 static void pc_load_kernel(PC *pc)
 {
     const PopekOptions *o = pc->opts;
-    uint32_t rsdp = acpi_build_tables(&pc->phys, BOOT_ACPI_ADDR);
+    uint32_t rsdp = acpi_build_tables(&pc->phys, BOOT_ACPI_ADDR, o->ram_bytes);
     BootConfig cfg = {o->kernel, o->initrd, o->append, o->ram_bytes, rsdp};
     char err[512];
     if (!linux_boot_load(&pc->phys, &pc->cpu, &cfg, err, sizeof(err))) {

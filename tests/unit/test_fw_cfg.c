@@ -279,7 +279,7 @@ START_TEST(test_acpi_table_loader)
     uint32_t size;
     uint8_t script[32 * 128];
     memset(files, 0, sizeof(files));
-    ck_assert_msg(firmware_add_acpi(fw, err, sizeof(err)), "%s", err);
+    ck_assert_msg(firmware_add_acpi(fw, 256u << 20, err, sizeof(err)), "%s", err);
     int key = find_file("etc/table-loader", &size);
     ck_assert_int_ge(key, 0);
     ck_assert_uint_eq(size % 128, 0);
