@@ -219,6 +219,8 @@ typedef struct CPUHooks {
     int (*irq_ack)(void *opaque);
     /* FERR# asserted (x87 error with CR0.NE=0): the PC routes it to IRQ13. */
     void (*ferr)(void *opaque);
+    /* Virtual time in ns (the timer list's clock), which drives the TSC. */
+    int64_t (*clock_ns)(void *opaque);
     /* Optional observers (trace, gdb); NULL when unused.  They get their
      * own context pointer, since the machine and the tracer differ. */
     void *observer;
@@ -276,8 +278,7 @@ struct CPUState {
     TableRegister idtr; /* interrupt descriptor table */
     SegmentCache ldtr;  /* local descriptor table: selector + cached descriptor */
     SegmentCache tr;    /* task register: selector + cached TSS descriptor */
-    uint64_t tsc;       /* time-stamp counter (base; see cpu_rdtsc) */
-    uint64_t tsc_offset;/* added to the instruction count when deriving the TSC */
+    uint64_t tsc_offset;/* TSC = virtual ns (or icount without a machine) + tsc_offset */
     uint32_t sysenter_cs, sysenter_esp, sysenter_eip; /* SYSENTER MSRs */
     uint64_t msr_pat;   /* IA32_CR_PAT */
     uint64_t apic_base; /* IA32_APIC_BASE (no APIC yet: reads as stored) */

@@ -12,12 +12,12 @@
  * The CPU is a P6 (family 6, model 8, "Pentium III" era) without MMX, SSE,
  * PAE or a local APIC, since none of those are implemented yet.
  *
- * Time-stamp counter scaling: the TSC advances by one per retired guest
- * instruction (TSC = icount + tsc_offset), so it is exact and repeatable in
- * deterministic runs.  A guest calibrates it against the PIT, so it sees a
- * clock rate equal to the emulator's instruction rate.  The run loop may add
- * to tsc_offset the ticks of time it spends asleep in HLT to keep the TSC
- * running through idle periods, as a real TSC does.
+ * Time-stamp counter: one tick per nanosecond of virtual time (a 1 GHz
+ * TSC), taken from the machine's clock (CPUHooks.clock_ns), which is the
+ * same clock the PIT, RTC and ACPI timer count.  So the TSC agrees with the
+ * other timers Linux checks it against, runs through HLT, and is exact in
+ * deterministic (-icount) runs, where virtual time is the instruction count.
+ * A CPU with no machine around it (unit tests) counts instructions.
  */
 #include "cpu/cpu.h"
 #include "softmmu/mmu.h"
@@ -212,9 +212,14 @@ void cpu_write_cr4(CPUState *cpu, uint32_t value)
 
 /* ---- time-stamp counter ---- */
 
+static uint64_t tsc_base(CPUState *cpu)
+{
+    return cpu->hooks.clock_ns ? (uint64_t)cpu->hooks.clock_ns(cpu->hooks.opaque) : cpu->icount;
+}
+
 uint64_t cpu_rdtsc(CPUState *cpu)
 {
-    return cpu->icount + cpu->tsc_offset;
+    return tsc_base(cpu) + cpu->tsc_offset;
 }
 
 /* WRMSR to the TSC: before family 0Fh model 3 only the low 32 bits are
@@ -222,7 +227,7 @@ uint64_t cpu_rdtsc(CPUState *cpu)
  * and P6 processors: IA32_TIME_STAMP_COUNTER). */
 static void tsc_write(CPUState *cpu, uint64_t value)
 {
-    cpu->tsc_offset = (value & 0xffffffffu) - cpu->icount;
+    cpu->tsc_offset = (value & 0xffffffffu) - tsc_base(cpu);
 }
 
 /* ---- MSRs ---- */
@@ -402,5 +407,5 @@ void cpu_msr_reset(CPUState *cpu)
     for (int i = 0; i < 2 * MTRR_VAR_STORED; i++) {
         cpu->mtrr_var[i] = 0;
     }
-    cpu->tsc_offset = 0 - cpu->icount;
+    cpu->tsc_offset = 0 - tsc_base(cpu);
 }

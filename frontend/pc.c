@@ -96,6 +96,12 @@ static int cpu_irq_ack(void *opaque)
     return vector;
 }
 
+static int64_t cpu_clock_ns(void *opaque)
+{
+    PC *pc = opaque;
+    return timer_now(&pc->timers);
+}
+
 /* FERR# drives IRQ13 on a PC; an OUT to port F0h clears the latch (the
  * "coprocessor busy" reset that DOS-era handlers write). */
 static void cpu_ferr(void *opaque)
@@ -405,6 +411,7 @@ void pc_init(PC *pc, const PopekOptions *opts)
     pc->cpu.hooks.opaque = pc;
     pc->cpu.hooks.irq_ack = cpu_irq_ack;
     pc->cpu.hooks.ferr = cpu_ferr;
+    pc->cpu.hooks.clock_ns = cpu_clock_ns;
     ioport_register(&pc->io, 0xf0, 1, 1, ferr_port_read, ferr_port_write, pc);
     if (opts->bios || !opts->kernel) {
         load_bios(pc);
