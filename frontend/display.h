@@ -15,8 +15,8 @@
 
 typedef struct Display {
     VGAState *vga;
-    bool resized;        /* the frame changed size since the window last looked */
-    int y0, y1;          /* rows changed since the window last looked */
+    bool resized; /* the frame changed size since the window last looked */
+    int y0, y1;   /* rows changed since the window last looked */
 } Display;
 
 void display_init(Display *d, VGAState *vga);

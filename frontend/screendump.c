@@ -45,8 +45,7 @@ bool screendump_write_png(const char *path, const uint32_t *pixels, int width, i
     return true;
 }
 
-bool screendump_write_text(const char *path, const char *text, size_t len, char *err,
-                           size_t errlen)
+bool screendump_write_text(const char *path, const char *text, size_t len, char *err, size_t errlen)
 {
     FILE *fp = fopen(path, "w");
     if (!fp) {

@@ -25,13 +25,13 @@ struct SDLWindow {
     SDL_Window *window;
     SDL_Renderer *renderer;
     SDL_Texture *texture;
-    int tex_w, tex_h;         /* the texture's size (the frame's) */
-    bool grabbed;             /* the mouse is ours */
-    bool present;             /* the window needs presenting */
-    int buttons;              /* PS2_BUTTON_* held */
-    char title[256];          /* as last set */
-    int64_t next_events;      /* host ns */
-    int64_t next_frame;       /* host ns */
+    int tex_w, tex_h;                  /* the texture's size (the frame's) */
+    bool grabbed;                      /* the mouse is ours */
+    bool present;                      /* the window needs presenting */
+    int buttons;                       /* PS2_BUTTON_* held */
+    char title[256];                   /* as last set */
+    int64_t next_events;               /* host ns */
+    int64_t next_frame;                /* host ns */
     bool keys_down[SDL_NUM_SCANCODES]; /* to release them when focus goes */
 };
 
@@ -106,18 +106,12 @@ static void sdl_key_event(SDLWindow *w, const SDL_KeyboardEvent *ev)
 static int sdl_button_bit(uint8_t button)
 {
     switch (button) {
-    case SDL_BUTTON_LEFT:
-        return PS2_BUTTON_LEFT;
-    case SDL_BUTTON_RIGHT:
-        return PS2_BUTTON_RIGHT;
-    case SDL_BUTTON_MIDDLE:
-        return PS2_BUTTON_MIDDLE;
-    case SDL_BUTTON_X1:
-        return PS2_BUTTON_4;
-    case SDL_BUTTON_X2:
-        return PS2_BUTTON_5;
-    default:
-        return 0;
+    case SDL_BUTTON_LEFT: return PS2_BUTTON_LEFT;
+    case SDL_BUTTON_RIGHT: return PS2_BUTTON_RIGHT;
+    case SDL_BUTTON_MIDDLE: return PS2_BUTTON_MIDDLE;
+    case SDL_BUTTON_X1: return PS2_BUTTON_4;
+    case SDL_BUTTON_X2: return PS2_BUTTON_5;
+    default: return 0;
     }
 }
 
@@ -148,8 +142,8 @@ static bool sdl_resize(SDLWindow *w, int width, int height)
     if (w->texture) {
         SDL_DestroyTexture(w->texture);
     }
-    w->texture = SDL_CreateTexture(w->renderer, SDL_PIXELFORMAT_RGB888,
-                                   SDL_TEXTUREACCESS_STREAMING, width, height);
+    w->texture = SDL_CreateTexture(w->renderer, SDL_PIXELFORMAT_RGB888, SDL_TEXTUREACCESS_STREAMING,
+                                   width, height);
     if (!w->texture) {
         return false;
     }
@@ -201,15 +195,10 @@ static void sdl_window_event(SDLWindow *w, const SDL_WindowEvent *ev)
             w->cfg.close(w->cfg.opaque);
         }
         break;
-    case SDL_WINDOWEVENT_FOCUS_LOST:
-        sdl_release_all_keys(w);
-        break;
+    case SDL_WINDOWEVENT_FOCUS_LOST: sdl_release_all_keys(w); break;
     case SDL_WINDOWEVENT_EXPOSED:
-    case SDL_WINDOWEVENT_SIZE_CHANGED:
-        w->present = true;
-        break;
-    default:
-        break;
+    case SDL_WINDOWEVENT_SIZE_CHANGED: w->present = true; break;
+    default: break;
     }
 }
 
@@ -221,17 +210,11 @@ static void sdl_handle_event(SDLWindow *w, const SDL_Event *ev)
             w->cfg.close(w->cfg.opaque);
         }
         break;
-    case SDL_WINDOWEVENT:
-        sdl_window_event(w, &ev->window);
-        break;
+    case SDL_WINDOWEVENT: sdl_window_event(w, &ev->window); break;
     case SDL_KEYDOWN:
-    case SDL_KEYUP:
-        sdl_key_event(w, &ev->key);
-        break;
+    case SDL_KEYUP: sdl_key_event(w, &ev->key); break;
     case SDL_MOUSEBUTTONDOWN:
-    case SDL_MOUSEBUTTONUP:
-        sdl_button_event(w, &ev->button);
-        break;
+    case SDL_MOUSEBUTTONUP: sdl_button_event(w, &ev->button); break;
     case SDL_MOUSEMOTION:
         if (w->grabbed && (ev->motion.xrel || ev->motion.yrel)) {
             i8042_mouse_event(w->cfg.kbd, ev->motion.xrel, ev->motion.yrel, 0, w->buttons);
@@ -244,8 +227,7 @@ static void sdl_handle_event(SDLWindow *w, const SDL_Event *ev)
             i8042_mouse_event(w->cfg.kbd, 0, 0, dz, w->buttons);
         }
         break;
-    default:
-        break;
+    default: break;
     }
 }
 

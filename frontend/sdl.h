@@ -29,10 +29,10 @@
 typedef struct SDLWindow SDLWindow;
 
 typedef struct SDLWindowConfig {
-    const char *name;     /* -name, or NULL */
+    const char *name; /* -name, or NULL */
     Display *display;
-    I8042State *kbd;      /* keyboard and mouse events go here */
-    const bool *paused;   /* the machine's run state, for the title */
+    I8042State *kbd;             /* keyboard and mouse events go here */
+    const bool *paused;          /* the machine's run state, for the title */
     void (*close)(void *opaque); /* the user closed the window */
     void *opaque;
 } SDLWindowConfig;

@@ -190,45 +190,27 @@ static uint32_t vga_port_read(void *opaque, uint16_t port, int size)
         return 0xff;
     }
     switch (port) {
-    case 0x3c0:
-        return s->ac_index;
-    case 0x3c1:
-        return s->ac[s->ac_index & 0x1f];
-    case 0x3c2:
-        return 0; /* input status 0: no switch sense, no CRT interrupt */
-    case 0x3c3:
-        return s->enable;
-    case 0x3c4:
-        return s->seq_index;
-    case 0x3c5:
-        return s->seq[s->seq_index & 7];
-    case 0x3c6:
-        return s->pel_mask;
-    case 0x3c7:
-        return s->dac_state;
-    case 0x3c8:
-        return s->dac_write_index;
-    case 0x3c9:
-        return vga_dac_data_read(s);
-    case 0x3ca:
-        return s->feature;
-    case 0x3cc:
-        return s->misc;
-    case 0x3ce:
-        return s->gc_index;
-    case 0x3cf:
-        return s->gc[s->gc_index & 0x0f];
+    case 0x3c0: return s->ac_index;
+    case 0x3c1: return s->ac[s->ac_index & 0x1f];
+    case 0x3c2: return 0; /* input status 0: no switch sense, no CRT interrupt */
+    case 0x3c3: return s->enable;
+    case 0x3c4: return s->seq_index;
+    case 0x3c5: return s->seq[s->seq_index & 7];
+    case 0x3c6: return s->pel_mask;
+    case 0x3c7: return s->dac_state;
+    case 0x3c8: return s->dac_write_index;
+    case 0x3c9: return vga_dac_data_read(s);
+    case 0x3ca: return s->feature;
+    case 0x3cc: return s->misc;
+    case 0x3ce: return s->gc_index;
+    case 0x3cf: return s->gc[s->gc_index & 0x0f];
     case 0x3b4:
-    case 0x3d4:
-        return s->crtc_index;
+    case 0x3d4: return s->crtc_index;
     case 0x3b5:
-    case 0x3d5:
-        return s->crtc[s->crtc_index & 0x3f];
+    case 0x3d5: return s->crtc[s->crtc_index & 0x3f];
     case 0x3ba:
-    case 0x3da:
-        return vga_status1(s);
-    default:
-        return 0xff;
+    case 0x3da: return vga_status1(s);
+    default: return 0xff;
     }
 }
 
@@ -240,24 +222,12 @@ static void vga_port_write(void *opaque, uint16_t port, uint32_t value, int size
         return;
     }
     switch (port) {
-    case 0x3c0:
-        vga_ac_write(s, v);
-        break;
-    case 0x3c2:
-        s->misc = v;
-        break;
-    case 0x3c3:
-        s->enable = v & 1;
-        break;
-    case 0x3c4:
-        s->seq_index = v;
-        break;
-    case 0x3c5:
-        s->seq[s->seq_index & 7] = v;
-        break;
-    case 0x3c6:
-        s->pel_mask = v;
-        break;
+    case 0x3c0: vga_ac_write(s, v); break;
+    case 0x3c2: s->misc = v; break;
+    case 0x3c3: s->enable = v & 1; break;
+    case 0x3c4: s->seq_index = v; break;
+    case 0x3c5: s->seq[s->seq_index & 7] = v; break;
+    case 0x3c6: s->pel_mask = v; break;
     case 0x3c7:
         s->dac_read_index = v;
         s->dac_component = 0;
@@ -268,29 +238,16 @@ static void vga_port_write(void *opaque, uint16_t port, uint32_t value, int size
         s->dac_component = 0;
         s->dac_state = 0;
         break;
-    case 0x3c9:
-        vga_dac_data_write(s, v);
-        break;
-    case 0x3ce:
-        s->gc_index = v;
-        break;
-    case 0x3cf:
-        s->gc[s->gc_index & 0x0f] = v;
-        break;
+    case 0x3c9: vga_dac_data_write(s, v); break;
+    case 0x3ce: s->gc_index = v; break;
+    case 0x3cf: s->gc[s->gc_index & 0x0f] = v; break;
     case 0x3b4:
-    case 0x3d4:
-        s->crtc_index = v;
-        break;
+    case 0x3d4: s->crtc_index = v; break;
     case 0x3b5:
-    case 0x3d5:
-        vga_crtc_write(s, v);
-        break;
+    case 0x3d5: vga_crtc_write(s, v); break;
     case 0x3ba:
-    case 0x3da:
-        s->feature = v;
-        break;
-    default:
-        break;
+    case 0x3da: s->feature = v; break;
+    default: break;
     }
 }
 

@@ -47,8 +47,8 @@ static uint32_t vga_line_slots(const VGAGeometry *g)
     return (uint32_t)g->width / (g->show == VGA_SHOW_PACKED8 ? 4 : 8);
 }
 
-bool vga_line_span(const VGAState *s, const VGAGeometry *g, int y, uint32_t *offset,
-                   uint32_t *len, uint32_t *offset2, uint32_t *len2)
+bool vga_line_span(const VGAState *s, const VGAGeometry *g, int y, uint32_t *offset, uint32_t *len,
+                   uint32_t *offset2, uint32_t *len2)
 {
     *offset2 = *len2 = 0;
     if (g->show == VGA_SHOW_VBE) {
@@ -78,8 +78,7 @@ bool vga_line_span(const VGAState *s, const VGAGeometry *g, int y, uint32_t *off
     return true;
 }
 
-static void vga_draw_planar4(const VGAState *s, const VGAGeometry *g, uint32_t slot,
-                             uint32_t *out)
+static void vga_draw_planar4(const VGAState *s, const VGAGeometry *g, uint32_t slot, uint32_t *out)
 {
     const uint32_t *pal = s->r.palette;
     uint32_t slots = vga_line_slots(g);
@@ -110,8 +109,7 @@ static void vga_draw_cga2(const VGAState *s, const VGAGeometry *g, uint32_t slot
     }
 }
 
-static void vga_draw_packed8(const VGAState *s, const VGAGeometry *g, uint32_t slot,
-                             uint32_t *out)
+static void vga_draw_packed8(const VGAState *s, const VGAGeometry *g, uint32_t slot, uint32_t *out)
 {
     const uint32_t *pal = s->r.palette;
     uint32_t slots = vga_line_slots(g);
@@ -141,22 +139,16 @@ static void vga_draw_vbe(const VGAState *s, const VGAGeometry *g, uint32_t offse
     const uint8_t *p = s->vram + offset;
     for (int x = 0; x < g->width; x++) {
         switch (g->bpp) {
-        case 8:
-            out[x] = s->r.palette[p[x]];
-            break;
-        case 15:
-            out[x] = vga_rgb555((uint32_t)p[2 * x] | ((uint32_t)p[2 * x + 1] << 8));
-            break;
-        case 16:
-            out[x] = vga_rgb565((uint32_t)p[2 * x] | ((uint32_t)p[2 * x + 1] << 8));
-            break;
+        case 8: out[x] = s->r.palette[p[x]]; break;
+        case 15: out[x] = vga_rgb555((uint32_t)p[2 * x] | ((uint32_t)p[2 * x + 1] << 8)); break;
+        case 16: out[x] = vga_rgb565((uint32_t)p[2 * x] | ((uint32_t)p[2 * x + 1] << 8)); break;
         case 24:
-            out[x] = (uint32_t)p[3 * x] | ((uint32_t)p[3 * x + 1] << 8) |
-                     ((uint32_t)p[3 * x + 2] << 16);
+            out[x] =
+                (uint32_t)p[3 * x] | ((uint32_t)p[3 * x + 1] << 8) | ((uint32_t)p[3 * x + 2] << 16);
             break;
         default:
-            out[x] = (uint32_t)p[4 * x] | ((uint32_t)p[4 * x + 1] << 8) |
-                     ((uint32_t)p[4 * x + 2] << 16);
+            out[x] =
+                (uint32_t)p[4 * x] | ((uint32_t)p[4 * x + 1] << 8) | ((uint32_t)p[4 * x + 2] << 16);
             break;
         }
     }
@@ -170,14 +162,8 @@ void vga_draw_line(VGAState *s, const VGAGeometry *g, int y, uint32_t *out)
     }
     uint32_t slot = vga_line_slot(g, y);
     switch (g->show) {
-    case VGA_SHOW_CGA2:
-        vga_draw_cga2(s, g, slot, out);
-        break;
-    case VGA_SHOW_PACKED8:
-        vga_draw_packed8(s, g, slot, out);
-        break;
-    default:
-        vga_draw_planar4(s, g, slot, out);
-        break;
+    case VGA_SHOW_CGA2: vga_draw_cga2(s, g, slot, out); break;
+    case VGA_SHOW_PACKED8: vga_draw_packed8(s, g, slot, out); break;
+    default: vga_draw_planar4(s, g, slot, out); break;
     }
 }

@@ -16,23 +16,23 @@
 
 /* Register indices used by name (IBM VGA Technical Reference). */
 enum {
-    SR_CLOCKING = 0x01,   /* bit 0: 8-dot chars; bit 3: dot clock / 2; bit 5: screen off */
-    SR_MAP_MASK = 0x02,   /* planes CPU writes go to */
-    SR_CHAR_MAP = 0x03,   /* text fonts A and B */
-    SR_MEM_MODE = 0x04,   /* bit 2: odd/even writes off; bit 3: chain 4 */
+    SR_CLOCKING = 0x01, /* bit 0: 8-dot chars; bit 3: dot clock / 2; bit 5: screen off */
+    SR_MAP_MASK = 0x02, /* planes CPU writes go to */
+    SR_CHAR_MAP = 0x03, /* text fonts A and B */
+    SR_MEM_MODE = 0x04, /* bit 2: odd/even writes off; bit 3: chain 4 */
     GR_SET_RESET = 0x00,
     GR_ENABLE_SET_RESET = 0x01,
     GR_COLOR_COMPARE = 0x02,
     GR_DATA_ROTATE = 0x03, /* bits 0-2 rotate count, bits 3-4 logical op */
     GR_READ_MAP = 0x04,
-    GR_MODE = 0x05,        /* bits 0-1 write mode, 3 read mode, 4 odd/even reads,
-                            * 5 CGA shift, 6 256-colour shift */
-    GR_MISC = 0x06,        /* bit 0 graphics, bits 2-3 memory map */
+    GR_MODE = 0x05, /* bits 0-1 write mode, 3 read mode, 4 odd/even reads,
+                     * 5 CGA shift, 6 256-colour shift */
+    GR_MISC = 0x06, /* bit 0 graphics, bits 2-3 memory map */
     GR_COLOR_DONT_CARE = 0x07,
     GR_BIT_MASK = 0x08,
     CR_H_DISP_END = 0x01,
     CR_OVERFLOW = 0x07,
-    CR_MAX_SCAN = 0x09,    /* bits 0-4 scan lines per row - 1, 6 LC bit 9, 7 double scan */
+    CR_MAX_SCAN = 0x09, /* bits 0-4 scan lines per row - 1, 6 LC bit 9, 7 double scan */
     CR_CURSOR_START = 0x0a,
     CR_CURSOR_END = 0x0b,
     CR_START_HI = 0x0c,
@@ -42,9 +42,9 @@ enum {
     CR_V_RETRACE_END = 0x11, /* bit 7 protects CR0-CR7 */
     CR_V_DISP_END = 0x12,
     CR_OFFSET = 0x13,
-    CR_MODE = 0x17,        /* bits 0-1 CGA/Hercules bank lines, 6 byte mode */
+    CR_MODE = 0x17, /* bits 0-1 CGA/Hercules bank lines, 6 byte mode */
     CR_LINE_COMPARE = 0x18,
-    AR_MODE = 0x10,        /* bit 2 line graphics, 3 blink, 6 8-bit pixels, 7 P5-4 select */
+    AR_MODE = 0x10, /* bit 2 line graphics, 3 blink, 6 8-bit pixels, 7 P5-4 select */
     AR_PLANE_ENABLE = 0x12,
     AR_COLOR_SELECT = 0x14,
 };
@@ -64,22 +64,22 @@ enum {
     VBE_INDEX_VIDEO_MEMORY_64K,
     VBE_INDEX_COUNT
 };
-#define VBE_ID0          0xb0c0
-#define VBE_ID5          0xb0c5
-#define VBE_ENABLED      0x01
-#define VBE_GETCAPS      0x02
-#define VBE_8BIT_DAC     0x20
-#define VBE_LFB_ENABLED  0x40
-#define VBE_NOCLEARMEM   0x80
-#define VBE_MAX_XRES     2560
-#define VBE_MAX_YRES     1600
-#define VBE_MAX_BPP      32
-#define VBE_PORT_INDEX   0x1ce
-#define VBE_PORT_DATA    0x1cf
+#define VBE_ID0         0xb0c0
+#define VBE_ID5         0xb0c5
+#define VBE_ENABLED     0x01
+#define VBE_GETCAPS     0x02
+#define VBE_8BIT_DAC    0x20
+#define VBE_LFB_ENABLED 0x40
+#define VBE_NOCLEARMEM  0x80
+#define VBE_MAX_XRES    2560
+#define VBE_MAX_YRES    1600
+#define VBE_MAX_BPP     32
+#define VBE_PORT_INDEX  0x1ce
+#define VBE_PORT_DATA   0x1cf
 
 /* What the renderer shows, derived from the registers at each frame. */
 enum VGAShow {
-    VGA_SHOW_BLANK,   /* screen off, palette being loaded, or no sane geometry */
+    VGA_SHOW_BLANK, /* screen off, palette being loaded, or no sane geometry */
     VGA_SHOW_TEXT,
     VGA_SHOW_PLANAR4, /* 16 colours, a bit per plane per pixel */
     VGA_SHOW_CGA2,    /* 4 colours, CGA interleaved shift (modes 4, 5) */
@@ -89,59 +89,59 @@ enum VGAShow {
 
 typedef struct VGAGeometry {
     enum VGAShow show;
-    int width, height;    /* frame pixels */
-    uint32_t start;       /* VGA modes: first address (a slot: 4 plane bytes);
-                           * VBE: first byte */
-    uint32_t row_stride;  /* VGA modes: slots per row; VBE: bytes per line */
-    int bpp;              /* VBE: 8, 15, 16, 24, 32 */
-    uint32_t slot_mask;   /* VGA modes: slot addresses wrap at this + 1 */
-    int row_lines;        /* graphics: frame lines per memory row */
-    int bank_lines;       /* CR17 bits 0-1: rows use banks (CGA) when row_lines > 1 */
-    bool byte_mode;       /* CR17 bit 6 */
-    int split_line;       /* first frame line shown from address 0 (line compare) */
-    int cols, rows;       /* text: cells */
-    int cell_w, cell_h;   /* text: pixels per cell */
+    int width, height;   /* frame pixels */
+    uint32_t start;      /* VGA modes: first address (a slot: 4 plane bytes);
+                          * VBE: first byte */
+    uint32_t row_stride; /* VGA modes: slots per row; VBE: bytes per line */
+    int bpp;             /* VBE: 8, 15, 16, 24, 32 */
+    uint32_t slot_mask;  /* VGA modes: slot addresses wrap at this + 1 */
+    int row_lines;       /* graphics: frame lines per memory row */
+    int bank_lines;      /* CR17 bits 0-1: rows use banks (CGA) when row_lines > 1 */
+    bool byte_mode;      /* CR17 bit 6 */
+    int split_line;      /* first frame line shown from address 0 (line compare) */
+    int cols, rows;      /* text: cells */
+    int cell_w, cell_h;  /* text: pixels per cell */
 } VGAGeometry;
 
 /* The renderer's memory of what it drew. */
 typedef struct VGARender {
-    uint32_t *frame;      /* width * height XRGB pixels */
-    size_t frame_cap;     /* pixels allocated */
-    VGAGeometry geom;     /* what frame shows */
+    uint32_t *frame;       /* width * height XRGB pixels */
+    size_t frame_cap;      /* pixels allocated */
+    VGAGeometry geom;      /* what frame shows */
     uint32_t palette[256]; /* resolved colours the frame was drawn with */
-    bool full;            /* redraw everything at the next update */
-    uint32_t *cells;      /* text: per cell, what was drawn (see vga_text.c) */
+    bool full;             /* redraw everything at the next update */
+    uint32_t *cells;       /* text: per cell, what was drawn (see vga_text.c) */
     size_t cells_cap;
     uint8_t font[2][8192]; /* text: plane 2 glyphs of fonts A and B as drawn */
-    uint64_t text_phase;  /* text: cursor place, shape and blink phases as drawn */
-    int y0, y1;           /* rows changed by this update */
+    uint64_t text_phase;   /* text: cursor place, shape and blink phases as drawn */
+    int y0, y1;            /* rows changed by this update */
 } VGARender;
 
 struct VGAState {
     PhysMem *pm;
     IOPortMap *io;
-    TimerList *timers;     /* retrace timing and text blink */
+    TimerList *timers; /* retrace timing and text blink */
     VGAHooks hooks;
 
-    uint8_t *vram;         /* vram_size bytes (mmap); plane p offset o at 4 * o + p */
+    uint8_t *vram; /* vram_size bytes (mmap); plane p offset o at 4 * o + p */
     uint32_t vram_size;
-    uint8_t *vram_dirty;   /* a byte per 4 KiB page of vram, set by guest stores */
-    uint32_t latch;        /* the four plane latches, plane p in bits 8p..8p+7 */
+    uint8_t *vram_dirty; /* a byte per 4 KiB page of vram, set by guest stores */
+    uint32_t latch;      /* the four plane latches, plane p in bits 8p..8p+7 */
 
-    uint8_t misc;          /* misc output (0x3C2 write, 0x3CC read) */
-    uint8_t feature;       /* feature control (0x3DA write, 0x3CA read) */
-    uint8_t enable;        /* VGA enable (0x3C3) */
+    uint8_t misc;    /* misc output (0x3C2 write, 0x3CC read) */
+    uint8_t feature; /* feature control (0x3DA write, 0x3CA read) */
+    uint8_t enable;  /* VGA enable (0x3C3) */
     uint8_t seq_index;
     uint8_t seq[8];
     uint8_t crtc_index;
     uint8_t crtc[0x40];
     uint8_t gc_index;
     uint8_t gc[16];
-    uint8_t ac_index;      /* bits 0-4 register, bit 5 palette address source */
-    bool ac_data_next;     /* the attribute flip-flop: next 0x3C0 write is data */
+    uint8_t ac_index;  /* bits 0-4 register, bit 5 palette address source */
+    bool ac_data_next; /* the attribute flip-flop: next 0x3C0 write is data */
     uint8_t ac[0x20];
-    uint8_t pel_mask;      /* 0x3C6 */
-    uint8_t dac[256][3];   /* 6-bit (or 8-bit with VBE_8BIT_DAC) R, G, B */
+    uint8_t pel_mask;    /* 0x3C6 */
+    uint8_t dac[256][3]; /* 6-bit (or 8-bit with VBE_8BIT_DAC) R, G, B */
     uint8_t dac_read_index;
     uint8_t dac_write_index;
     uint8_t dac_component; /* 0-2: which of R, G, B the next data access is */
@@ -150,13 +150,13 @@ struct VGAState {
 
     uint16_t vbe_index;
     uint16_t vbe[VBE_INDEX_COUNT];
-    uint32_t bank_offset;  /* VBE bank: added to legacy window offsets */
+    uint32_t bank_offset; /* VBE bank: added to legacy window offsets */
 
-    PCIDevice *pci;        /* NULL for an ISA card */
-    int lfb_region;        /* the framebuffer BAR's phys region, -1 for none */
-    uint32_t lfb_addr;     /* where BAR0 decodes, PCI_BAR_UNMAPPED when it does not */
-    int legacy_region;     /* the A0000-BFFFF window's phys region */
-    bool ports_claimed;    /* 0x3B0-0x3DF are ours (to give back at vga_free) */
+    PCIDevice *pci;         /* NULL for an ISA card */
+    int lfb_region;         /* the framebuffer BAR's phys region, -1 for none */
+    uint32_t lfb_addr;      /* where BAR0 decodes, PCI_BAR_UNMAPPED when it does not */
+    int legacy_region;      /* the A0000-BFFFF window's phys region */
+    bool ports_claimed;     /* 0x3B0-0x3DF are ours (to give back at vga_free) */
     bool vbe_ports_claimed; /* 0x1CE-0x1CF likewise */
 
     VGARender r;
@@ -188,7 +188,7 @@ void vga_draw_line(VGAState *s, const VGAGeometry *g, int y, uint32_t *out);
 /* The vram bytes line y reads: [*offset, *offset + *len), split in two when
  * it wraps around a plane (*len2 bytes from *offset2); returns false when
  * the line shows nothing from memory. */
-bool vga_line_span(const VGAState *s, const VGAGeometry *g, int y, uint32_t *offset,
-                   uint32_t *len, uint32_t *offset2, uint32_t *len2);
+bool vga_line_span(const VGAState *s, const VGAGeometry *g, int y, uint32_t *offset, uint32_t *len,
+                   uint32_t *offset2, uint32_t *len2);
 
 #endif /* HW_VGA_INTERNAL_H */

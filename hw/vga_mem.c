@@ -55,18 +55,10 @@ static uint8_t vga_rotate_right(uint8_t v, int count)
 static bool vga_window_address(const VGAState *s, uint32_t offset, uint32_t *addr)
 {
     switch ((s->gc[GR_MISC] >> 2) & 3) {
-    case 0:
-        *addr = offset;
-        return true;
-    case 1:
-        *addr = offset + s->bank_offset;
-        return offset < 0x10000;
-    case 2:
-        *addr = offset - 0x10000;
-        return offset >= 0x10000 && offset < 0x18000;
-    default:
-        *addr = offset - 0x18000;
-        return offset >= 0x18000;
+    case 0: *addr = offset; return true;
+    case 1: *addr = offset + s->bank_offset; return offset < 0x10000;
+    case 2: *addr = offset - 0x10000; return offset >= 0x10000 && offset < 0x18000;
+    default: *addr = offset - 0x18000; return offset >= 0x18000;
     }
 }
 
@@ -126,11 +118,8 @@ static uint32_t vga_write_data(const VGAState *s, uint8_t value)
         data = (rotated * 0x01010101u & ~enable) | (set_reset & enable);
         break;
     }
-    case 1:
-        return s->latch; /* the latches, as they are */
-    case 2:
-        data = vga_expand_planes(value & 0x0f);
-        break;
+    case 1: return s->latch; /* the latches, as they are */
+    case 2: data = vga_expand_planes(value & 0x0f); break;
     default:
         /* Mode 3: set/reset is the colour, the rotated byte ANDs the mask. */
         data = vga_expand_planes(s->gc[GR_SET_RESET] & 0x0f);
@@ -138,17 +127,10 @@ static uint32_t vga_write_data(const VGAState *s, uint8_t value)
         break;
     }
     switch ((s->gc[GR_DATA_ROTATE] >> 3) & 3) {
-    case 1:
-        data &= s->latch;
-        break;
-    case 2:
-        data |= s->latch;
-        break;
-    case 3:
-        data ^= s->latch;
-        break;
-    default:
-        break;
+    case 1: data &= s->latch; break;
+    case 2: data |= s->latch; break;
+    case 3: data ^= s->latch; break;
+    default: break;
     }
     uint32_t keep = bit_mask * 0x01010101u;
     return (data & keep) | (s->latch & ~keep);

@@ -25,10 +25,10 @@
 
 #include "hw/vga_internal.h"
 
-#define VGA_MAX_WIDTH   4096
-#define VGA_MAX_HEIGHT  4096
-#define VGA_BLANK_W     640 /* the frame size while nothing was ever shown */
-#define VGA_BLANK_H     480
+#define VGA_MAX_WIDTH  4096
+#define VGA_MAX_HEIGHT 4096
+#define VGA_BLANK_W    640 /* the frame size while nothing was ever shown */
+#define VGA_BLANK_H    480
 
 /* ---- dirty pages ---- */
 
@@ -139,8 +139,8 @@ void vga_geometry(const VGAState *s, VGAGeometry *g)
         const uint8_t *cr = s->crtc;
         int lines = cr[CR_V_DISP_END] + ((cr[CR_OVERFLOW] & 0x02) << 7) +
                     ((cr[CR_OVERFLOW] & 0x40) << 3) + 1;
-        int line_compare = cr[CR_LINE_COMPARE] + ((cr[CR_OVERFLOW] & 0x10) << 4) +
-                           ((cr[CR_MAX_SCAN] & 0x40) << 3);
+        int line_compare =
+            cr[CR_LINE_COMPARE] + ((cr[CR_OVERFLOW] & 0x10) << 4) + ((cr[CR_MAX_SCAN] & 0x40) << 3);
         int scan_div = (cr[CR_MAX_SCAN] & 0x80) ? 2 : 1; /* double scanning */
         int clocks = cr[CR_H_DISP_END] + 1;
         int row_lines = (cr[CR_MAX_SCAN] & 0x1f) + 1;
@@ -164,8 +164,7 @@ void vga_geometry(const VGAState *s, VGAGeometry *g)
             g->split_line = (line_compare + 1) / scan_div / line_div;
         }
     }
-    if (g->width <= 0 || g->height <= 0 || g->width > VGA_MAX_WIDTH ||
-        g->height > VGA_MAX_HEIGHT) {
+    if (g->width <= 0 || g->height <= 0 || g->width > VGA_MAX_WIDTH || g->height > VGA_MAX_HEIGHT) {
         memset(g, 0, sizeof(*g));
         g->show = VGA_SHOW_BLANK;
     }

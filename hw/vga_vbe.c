@@ -118,28 +118,20 @@ static void vbe_write_register(VGAState *s, int index, uint16_t value)
         if (value == 0) {
             value = 8;
         }
-        if (value == 4 || value == 8 || value == 15 || value == 16 || value == 24 ||
-            value == 32) {
+        if (value == 4 || value == 8 || value == 15 || value == 16 || value == 24 || value == 32) {
             s->vbe[index] = value;
         }
         break;
-    case VBE_INDEX_ENABLE:
-        vbe_write_enable(s, value);
-        break;
+    case VBE_INDEX_ENABLE: vbe_write_enable(s, value); break;
     case VBE_INDEX_BANK:
         value &= (uint16_t)((s->vram_size >> 16) - 1);
         s->vbe[index] = value;
         s->bank_offset = (uint32_t)value << 16;
         break;
-    case VBE_INDEX_VIRT_WIDTH:
-        vbe_write_virt_width(s, value);
-        break;
+    case VBE_INDEX_VIRT_WIDTH: vbe_write_virt_width(s, value); break;
     case VBE_INDEX_X_OFFSET:
-    case VBE_INDEX_Y_OFFSET:
-        s->vbe[index] = value;
-        break;
-    default:
-        break; /* VIRT_HEIGHT and VIDEO_MEMORY_64K are computed */
+    case VBE_INDEX_Y_OFFSET: s->vbe[index] = value; break;
+    default: break; /* VIRT_HEIGHT and VIDEO_MEMORY_64K are computed */
     }
 }
 
@@ -150,14 +142,10 @@ static uint16_t vbe_read_register(const VGAState *s, int index)
     }
     if (s->vbe[VBE_INDEX_ENABLE] & VBE_GETCAPS) {
         switch (index) {
-        case VBE_INDEX_XRES:
-            return VBE_MAX_XRES;
-        case VBE_INDEX_YRES:
-            return VBE_MAX_YRES;
-        case VBE_INDEX_BPP:
-            return VBE_MAX_BPP;
-        default:
-            break;
+        case VBE_INDEX_XRES: return VBE_MAX_XRES;
+        case VBE_INDEX_YRES: return VBE_MAX_YRES;
+        case VBE_INDEX_BPP: return VBE_MAX_BPP;
+        default: break;
         }
     }
     return s->vbe[index];

@@ -9,7 +9,8 @@ fi
 PKGS="build-essential cmake pkg-config git
       libsdl2-dev libslirp-dev libcapstone-dev check zlib1g-dev
       nasm gcc-multilib clang libclang-rt-14-dev gdb cpio xz-utils python3
-      seabios qemu-system-data genisoimage"
+      seabios qemu-system-data genisoimage isolinux syslinux syslinux-common mtools dosfstools
+      libpng-dev xvfb xauth libxtst-dev"
 missing=""
 for p in $PKGS; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

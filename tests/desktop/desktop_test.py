@@ -20,6 +20,7 @@ the linear framebuffer and reads a mouse packet.  Checked:
 With DESKTOP_TEST_SHOTS=DIR set, screenshots of the X screen go to DIR.
 """
 import os
+import shutil
 import socket
 import struct
 import subprocess
@@ -179,6 +180,7 @@ def main():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
     print("PASS")
 
 
