@@ -196,8 +196,14 @@ void bt_scan(const BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, 
  * cannot be translated (the caller interprets one instruction). */
 TB *bt_translate(BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, uint32_t key);
 
-/* ---- helpers.c ---- */
+/* ---- helpers.c, helpers_string.c ---- */
+/* Make CPUState exact before ci's instruction (flags, EIP, instruction count). */
+void bt_helper_enter(CPUState *cpu, const BTCallInfo *ci);
+/* Park the flags again; leave translated code (continuing at next) when
+ * leave is set or the block was invalidated or an exit was requested. */
+int bt_helper_leave(CPUState *cpu, const BTCallInfo *ci, uint32_t next, bool leave);
 int bt_helper_interp(CPUState *cpu, const BTCallInfo *ci);
+int bt_helper_rep_string(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_mem_prep(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_mem_commit(CPUState *cpu, const BTCallInfo *ci);
 /* Flags: the parked image <-> EFLAGS arithmetic bits. */

@@ -57,11 +57,11 @@ typedef struct CheckMMIO {
 } CheckMMIO;
 
 /* CPUState outside the TLB, icache, jmp_env, back ends and translator fields. */
-#define SNAP_HOT_END  offsetof(CPUState, tlb)
+#define SNAP_HOT_END   offsetof(CPUState, tlb)
 #define SNAP_SYS_BEGIN offsetof(CPUState, cr0)
-#define SNAP_SYS_END  offsetof(CPUState, jmp_env)
+#define SNAP_SYS_END   offsetof(CPUState, jmp_env)
 #define SNAP_MSR_BEGIN offsetof(CPUState, msr_misc_enable)
-#define SNAP_MSR_END  offsetof(CPUState, bt_budget)
+#define SNAP_MSR_END   offsetof(CPUState, bt_budget)
 
 typedef struct CheckSnap {
     uint8_t hot[SNAP_HOT_END];
@@ -85,17 +85,17 @@ typedef struct CheckState {
 struct BTCheck {
     BT *bt;
     bool installed;
-    uint8_t *shadow;          /* RAM as it was when the block began */
-    CheckWrite *log;          /* RAM ranges written since the last sync */
+    uint8_t *shadow; /* RAM as it was when the block began */
+    CheckWrite *log; /* RAM ranges written since the last sync */
     size_t nlog, cap_log;
-    CheckByte *bt_bytes;      /* what the translated run left in the bytes it wrote */
+    CheckByte *bt_bytes; /* what the translated run left in the bytes it wrote */
     size_t nbytes, cap_bytes;
-    bool io;                  /* the block touched a device */
-    bool in_block;            /* the block under check is running translated */
+    bool io;       /* the block touched a device */
+    bool in_block; /* the block under check is running translated */
     TB *tb;
-    CheckSnap s0;             /* CPU state before the block */
-    uint32_t stack_phys[4];   /* physical ranges near SS:ESP before and after the block, */
-    uint32_t stack_len[4];    /* where pushed EFLAGS images (PUSHF, exception frames) lie */
+    CheckSnap s0;           /* CPU state before the block */
+    uint32_t stack_phys[4]; /* physical ranges near SS:ESP before and after the block, */
+    uint32_t stack_len[4];  /* where pushed EFLAGS images (PUSHF, exception frames) lie */
     int nstack;
     CheckState before, after_bt, after_interp;
     PhysCodeWriteHook saved_hook;
@@ -304,11 +304,11 @@ static bool state_equal(const CheckState *a, const CheckState *b, uint32_t undef
     }
     x.ldtr.check = y.ldtr.check = x.tr.check = y.tr.check = 0;
     *what = memcmp(x.regs, y.regs, sizeof(x.regs)) ? "general registers"
-          : x.eip != y.eip                         ? "EIP"
-          : x.eflags != y.eflags                   ? "EFLAGS"
-          : x.icount != y.icount                   ? "instruction count"
-          : memcmp(x.seg, y.seg, sizeof(x.seg))    ? "segment registers"
-          : memcmp(&x, &y, sizeof(x))              ? "system or x87 state"
+            : x.eip != y.eip                       ? "EIP"
+            : x.eflags != y.eflags                 ? "EFLAGS"
+            : x.icount != y.icount                 ? "instruction count"
+            : memcmp(x.seg, y.seg, sizeof(x.seg))  ? "segment registers"
+            : memcmp(&x, &y, sizeof(x))            ? "system or x87 state"
                                                    : NULL;
     return *what == NULL;
 }
@@ -333,7 +333,6 @@ static void note_stack(BTCheck *c, const CPUState *cpu)
         lin += chunk;
     }
 }
-
 
 static void check_before(BTCheck *c, TB *tb)
 {
@@ -378,7 +377,8 @@ static int byte_cmp(const void *a, const void *b)
 static uint8_t bt_final(const BTCheck *c, uint32_t paddr)
 {
     CheckByte key = {paddr, 0};
-    const CheckByte *hit = bsearch(&key, c->bt_bytes, c->nbytes, sizeof(key), byte_cmp);
+    const CheckByte *hit =
+        c->nbytes ? bsearch(&key, c->bt_bytes, c->nbytes, sizeof(key), byte_cmp) : NULL;
     return hit ? hit->value : c->shadow[paddr];
 }
 
@@ -465,7 +465,9 @@ static bool check_after(BTCheck *c)
     state_capture(cpu, &c->after_bt);
     note_stack(c, cpu);
     keep_and_undo(c);
-    qsort(c->bt_bytes, c->nbytes, sizeof(*c->bt_bytes), byte_cmp);
+    if (c->nbytes) {
+        qsort(c->bt_bytes, c->nbytes, sizeof(*c->bt_bytes), byte_cmp);
+    }
     snap_restore(cpu, &c->s0);
     const char *what;
     uint32_t mem_at;
@@ -494,9 +496,10 @@ static void print_state(FILE *f, const char *name, const CheckState *s)
     fprintf(f, "  %-11s eax=%08x ecx=%08x edx=%08x ebx=%08x esp=%08x ebp=%08x esi=%08x edi=%08x\n",
             name, s->regs[0], s->regs[1], s->regs[2], s->regs[3], s->regs[4], s->regs[5],
             s->regs[6], s->regs[7]);
-    fprintf(f, "  %-11s eip=%08x eflags=%08x cpl=%u icount=%llu cr0=%08x cr2=%08x cr3=%08x halted=%d\n",
-            "", s->eip, s->eflags, s->cpl, (unsigned long long)s->icount, s->cr0, s->cr2, s->cr3,
-            s->halted);
+    fprintf(
+        f, "  %-11s eip=%08x eflags=%08x cpl=%u icount=%llu cr0=%08x cr2=%08x cr3=%08x halted=%d\n",
+        "", s->eip, s->eflags, s->cpl, (unsigned long long)s->icount, s->cr0, s->cr2, s->cr3,
+        s->halted);
     fprintf(f, "  %-11s cs=%04x ss=%04x ds=%04x es=%04x fs=%04x(%08x) gs=%04x(%08x)\n", "",
             s->seg[SEG_CS].selector, s->seg[SEG_SS].selector, s->seg[SEG_DS].selector,
             s->seg[SEG_ES].selector, s->seg[SEG_FS].selector, s->seg[SEG_FS].base,
@@ -525,8 +528,10 @@ static void report_mismatch(BTCheck *c, const char *what, uint32_t mem_at)
 {
     FILE *f = c->bt->report;
     TB *tb = c->tb;
-    fprintf(f, "bt check: translated block at %08x (phys %08x, %u instructions) differs from the "
-               "interpreter in %s\n", tb->eip, tb->phys_pc, tb->ninsns, what);
+    fprintf(f,
+            "bt check: translated block at %08x (phys %08x, %u instructions) differs from the "
+            "interpreter in %s\n",
+            tb->eip, tb->phys_pc, tb->ninsns, what);
     print_state(f, "before", &c->before);
     print_state(f, "translated", &c->after_bt);
     print_state(f, "interpreter", &c->after_interp);

@@ -223,13 +223,6 @@ void emit_store32_imm(Emit *e, int base, int32_t disp, uint32_t imm)
     emit_u32(e, imm);
 }
 
-void emit_store64_imm(Emit *e, int base, int32_t disp, int32_t imm)
-{
-    HostRM m = hrm_mem(base, disp);
-    emit_rm(e, EMIT_W, OPC_MOV_EvIz, 0, &m); /* mov qword [base+disp], simm32 */
-    emit_u32(e, (uint32_t)imm);
-}
-
 void emit_lea32(Emit *e, int dst, const HostRM *m)
 {
     emit_rm(e, 0, OPC_LEA_GvM, dst, m); /* lea dst32, [m]: wraps at 2^32 */
@@ -259,11 +252,6 @@ void emit_alu32_imm(Emit *e, int ext, const HostRM *rm, int32_t imm)
 void emit_alu64_imm(Emit *e, int ext, const HostRM *rm, int32_t imm)
 {
     emit_alu_imm(e, EMIT_W, ext, rm, imm);
-}
-
-void emit_alu_rm(Emit *e, unsigned flags, unsigned opcode, int reg, const HostRM *rm)
-{
-    emit_rm(e, flags, opcode, reg, rm);
 }
 
 void emit_shift32_imm(Emit *e, int ext, int reg, uint8_t count)
@@ -323,14 +311,6 @@ uint8_t *emit_call32(Emit *e, const uint8_t *rx_target)
 uint8_t *emit_jcc8(Emit *e, int cc)
 {
     emit_u8(e, (uint8_t)(OPC_JCC_Jb + cc)); /* jcc rel8 */
-    uint8_t *field = e->p;
-    emit_u8(e, 0);
-    return field;
-}
-
-uint8_t *emit_jmp8(Emit *e)
-{
-    emit_u8(e, OPC_JMP_Jb); /* jmp rel8 */
     uint8_t *field = e->p;
     emit_u8(e, 0);
     return field;

@@ -160,12 +160,10 @@ void emit_load64(Emit *e, int dst, int base, int32_t disp);   /* mov dst, [base+
 void emit_store32(Emit *e, int base, int32_t disp, int src);  /* mov [base+disp], src32 */
 void emit_store64(Emit *e, int base, int32_t disp, int src);  /* mov [base+disp], src */
 void emit_store32_imm(Emit *e, int base, int32_t disp, uint32_t imm); /* mov dword [..], imm32 */
-void emit_store64_imm(Emit *e, int base, int32_t disp, int32_t imm);  /* mov qword [..], simm32 */
 void emit_lea32(Emit *e, int dst, const HostRM *m);           /* lea dst32, [m] */
 void emit_lea64(Emit *e, int dst, const HostRM *m);           /* lea dst, [m] */
 void emit_alu32_imm(Emit *e, int ext, const HostRM *rm, int32_t imm); /* op r/m32, imm */
 void emit_alu64_imm(Emit *e, int ext, const HostRM *rm, int32_t imm); /* op r/m64, imm */
-void emit_alu_rm(Emit *e, unsigned flags, unsigned opcode, int reg, const HostRM *rm);
 void emit_shift32_imm(Emit *e, int ext, int reg, uint8_t count); /* shl/shr/sar r32, imm8 */
 void emit_cmp8_imm(Emit *e, const HostRM *rm, uint8_t imm);   /* cmp byte [..], imm8 */
 void emit_movzx16(Emit *e, int dst, int src);                 /* movzx dst32, src16 */
@@ -176,7 +174,6 @@ uint8_t *emit_jmp32(Emit *e, const uint8_t *rx_target);       /* jmp rel32 */
 uint8_t *emit_jcc32(Emit *e, int cc, const uint8_t *rx_target); /* jcc rel32 */
 uint8_t *emit_call32(Emit *e, const uint8_t *rx_target);      /* call rel32 */
 uint8_t *emit_jcc8(Emit *e, int cc);                          /* jcc rel8 (bind later) */
-uint8_t *emit_jmp8(Emit *e);                                  /* jmp rel8 (bind later) */
 void emit_jmp_mem(Emit *e, const HostRM *m);                  /* jmp qword [m] */
 void emit_call_mem(Emit *e, const HostRM *m);                 /* call qword [m] */
 /* Point a rel32 field (writable address) at an executable address. */

@@ -35,12 +35,12 @@ void gen_park(Gen *g)
         return;
     }
     Emit *e = &g->e;
-    emit_mov_rr64(e, H_R8, H_RAX);   /* mov r8, rax */
-    emit_u8(e, OPC_LAHF);            /* lahf */
+    emit_mov_rr64(e, H_R8, H_RAX); /* mov r8, rax */
+    emit_u8(e, OPC_LAHF);          /* lahf */
     HostRM al = hrm_reg(H_RAX);
     emit_rm(e, 0, OPC_SETCC_Eb + CC_O, 0, &al); /* seto al */
-    emit_mov_rr64(e, H_R13, H_RAX);  /* mov r13, rax */
-    emit_mov_rr64(e, H_RAX, H_R8);   /* mov rax, r8 */
+    emit_mov_rr64(e, H_R13, H_RAX);             /* mov r13, rax */
+    emit_mov_rr64(e, H_RAX, H_R8);              /* mov rax, r8 */
     g->fl_parked = true;
 }
 
@@ -50,12 +50,12 @@ void gen_unpark(Gen *g)
         return;
     }
     Emit *e = &g->e;
-    emit_mov_rr64(e, H_R8, H_RAX);   /* mov r8, rax */
-    emit_mov_rr64(e, H_RAX, H_R13);  /* mov rax, r13 */
+    emit_mov_rr64(e, H_R8, H_RAX);  /* mov r8, rax */
+    emit_mov_rr64(e, H_RAX, H_R13); /* mov rax, r13 */
     HostRM al = hrm_reg(H_RAX);
-    emit_cmp8_imm(e, &al, 0x81);     /* cmp al, 0x81: OF = image OF */
-    emit_u8(e, OPC_SAHF);            /* sahf */
-    emit_mov_rr64(e, H_RAX, H_R8);   /* mov rax, r8 */
+    emit_cmp8_imm(e, &al, 0x81);   /* cmp al, 0x81: OF = image OF */
+    emit_u8(e, OPC_SAHF);          /* sahf */
+    emit_mov_rr64(e, H_RAX, H_R8); /* mov rax, r8 */
     g->fl_host = true;
 }
 
@@ -192,8 +192,7 @@ void gen_exit_indirect(Gen *g)
     HostRM jc = hrm_mem(H_R15, CPU_OFF(bt_jc));
     emit_rm(e, EMIT_W, OPC_ADD_EvGv + 2, H_R11, &jc); /* add r11, [r15+bt_jc] */
     emit_load64(e, H_R10, H_R15, CPU_OFF(bt_tag_hi));
-    HostRM r14 = hrm_reg(H_R14);
-    emit_rm(e, EMIT_W, OPC_OR_EvGv, H_R14, &r10);      /* or r10, r14 */
+    emit_rm(e, EMIT_W, OPC_OR_EvGv, H_R14, &r10); /* or r10, r14 */
     HostRM entry_tag = hrm_mem(H_R11, 0);
     emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &entry_tag); /* cmp r10, [r11] */
     uint8_t *miss1 = emit_jcc8(e, CC_NE);
@@ -207,7 +206,8 @@ void gen_exit_indirect(Gen *g)
                          tlb_view_off(g->mmu_idx) + (int32_t)offsetof(TLBEntry, tag[ACC_FETCH]));
     emit_rm(e, 0, OPC_CMP_GvEv, H_R10, &tag);
     uint8_t *miss2 = emit_jcc8(e, CC_NE);
-    HostRM phys = hrm_sib(H_R15, H_R9, 0, tlb_view_off(g->mmu_idx) + (int32_t)offsetof(TLBEntry, phys));
+    HostRM phys =
+        hrm_sib(H_R15, H_R9, 0, tlb_view_off(g->mmu_idx) + (int32_t)offsetof(TLBEntry, phys));
     emit_rm(e, 0, OPC_MOV_GvEv, H_R10, &phys);
     HostRM entry_phys = hrm_mem(H_R11, (int32_t)offsetof(BTJumpEntry, phys_page));
     emit_rm(e, 0, OPC_CMP_GvEv, H_R10, &entry_phys);
@@ -217,7 +217,6 @@ void gen_exit_indirect(Gen *g)
     emit_bind8(e, miss1);
     emit_bind8(e, miss2);
     emit_bind8(e, miss3);
-    (void)r14;
     emit_store32(e, H_R15, CPU_OFF(eip), H_R14);
     emit_jmp32(e, g->bt->epilogue);
 }

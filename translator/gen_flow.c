@@ -17,8 +17,13 @@
 
 static void memop_stack(MemOp *m, const ScanInsn *si, MemOpEmit emit, int size, int access)
 {
-    *m = (MemOp){.emit = emit, .si = si, .size = (uint8_t)size, .access = (uint8_t)access,
-                 .flag_use = FU_NONE, .next_eip = si->eip + si->insn.len, .arg = -1};
+    *m = (MemOp){.emit = emit,
+                 .si = si,
+                 .size = (uint8_t)size,
+                 .access = (uint8_t)access,
+                 .flag_use = FU_NONE,
+                 .next_eip = si->eip + si->insn.len,
+                 .arg = -1};
 }
 
 /* mov [r14], reg / mov [r14], imm ; lea r12d, [r12 - size] */
@@ -170,7 +175,8 @@ static void gen_jcc(Gen *g, const ScanInsn *si)
  */
 static bool gen_loop(Gen *g, const ScanInsn *si)
 {
-    static const uint8_t host_op[] = {[OP_LOOPNE - OP_JCXZ] = 0xe0, [OP_LOOPE - OP_JCXZ] = 0xe1,
+    static const uint8_t host_op[] = {[OP_LOOPNE - OP_JCXZ] = 0xe0,
+                                      [OP_LOOPE - OP_JCXZ] = 0xe1,
                                       [OP_LOOP - OP_JCXZ] = OPC_LOOP_Jb,
                                       [OP_JCXZ - OP_JCXZ] = OPC_JRCXZ_Jb};
     const Insn *in = &si->insn;
@@ -267,12 +273,9 @@ bool gen_flow_insn(Gen *g, const ScanInsn *si, bool *ended)
     const Insn *in = &si->insn;
     *ended = false;
     switch (in->op) {
-    case OP_PUSH:
-        return gen_stack_native(g) && gen_push(g, si);
-    case OP_POP:
-        return gen_stack_native(g) && gen_pop(g, si);
-    case OP_LEAVE:
-        return gen_stack_native(g) && gen_leave(g, si);
+    case OP_PUSH: return gen_stack_native(g) && gen_push(g, si);
+    case OP_POP: return gen_stack_native(g) && gen_pop(g, si);
+    case OP_LEAVE: return gen_stack_native(g) && gen_leave(g, si);
     case OP_JMP:
         gen_exit_direct(g, rel_target(si));
         *ended = true;
@@ -281,19 +284,14 @@ bool gen_flow_insn(Gen *g, const ScanInsn *si, bool *ended)
         gen_jcc(g, si);
         *ended = true;
         return true;
-    case OP_LOOP: case OP_LOOPE: case OP_LOOPNE: case OP_JCXZ:
-        *ended = gen_loop(g, si);
-        return *ended;
-    case OP_CALL:
-        *ended = gen_near_call(g, si);
-        return *ended;
-    case OP_RET:
-        *ended = gen_ret(g, si);
-        return *ended;
-    case OP_JMP_EV: case OP_CALL_EV:
-        *ended = gen_indirect(g, si, in->op == OP_CALL_EV);
-        return *ended;
-    default:
-        return false;
+    case OP_LOOP:
+    case OP_LOOPE:
+    case OP_LOOPNE:
+    case OP_JCXZ: *ended = gen_loop(g, si); return *ended;
+    case OP_CALL: *ended = gen_near_call(g, si); return *ended;
+    case OP_RET: *ended = gen_ret(g, si); return *ended;
+    case OP_JMP_EV:
+    case OP_CALL_EV: *ended = gen_indirect(g, si, in->op == OP_CALL_EV); return *ended;
+    default: return false;
     }
 }

@@ -54,9 +54,9 @@ bool gen_operand_linear(Gen *g, const Insn *insn)
     if (insn->base == REG_NONE && insn->index == REG_NONE) {
         emit_mov_r32_imm(e, H_R14, (uint32_t)insn->disp);
     } else {
-        HostRM m = hrm_sib(insn->base == REG_NONE ? H_NONE : hreg(insn->base),
-                           insn->index == REG_NONE ? H_NONE : hreg(insn->index), insn->scale,
-                           insn->disp);
+        HostRM m =
+            hrm_sib(insn->base == REG_NONE ? H_NONE : hreg(insn->base),
+                    insn->index == REG_NONE ? H_NONE : hreg(insn->index), insn->scale, insn->disp);
         emit_lea32(e, H_R14, &m); /* lea r14d, [base + index*scale + disp] */
     }
     if (insn->adsize == 2) {

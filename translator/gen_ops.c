@@ -26,22 +26,41 @@ static int modrm_g_operand(const Insn *in)
             return (op & 2) ? 0 : 1; /* the ALU block: bit 1 is the direction */
         }
         switch (op) {
-        case 0x84: case 0x85: case 0x86: case 0x87: case 0x88: case 0x89:
-            return 1;
-        case 0x8a: case 0x8b: case 0x8d: case 0x69: case 0x6b:
-            return 0;
-        default:
-            return -1;
+        case 0x84:
+        case 0x85:
+        case 0x86:
+        case 0x87:
+        case 0x88:
+        case 0x89: return 1;
+        case 0x8a:
+        case 0x8b:
+        case 0x8d:
+        case 0x69:
+        case 0x6b: return 0;
+        default: return -1;
         }
     }
     switch (op) {
-    case 0xa3: case 0xa4: case 0xa5: case 0xab: case 0xac: case 0xad: case 0xb3: case 0xbb:
-    case 0xb0: case 0xb1: case 0xc0: case 0xc1:
-        return 1;
-    case 0xaf: case 0xb6: case 0xb7: case 0xbe: case 0xbf: case 0xbc: case 0xbd:
-        return 0;
-    default:
-        return (op & 0xf0) == 0x40 ? 0 : -1; /* CMOVcc Gv, Ev */
+    case 0xa3:
+    case 0xa4:
+    case 0xa5:
+    case 0xab:
+    case 0xac:
+    case 0xad:
+    case 0xb3:
+    case 0xbb:
+    case 0xb0:
+    case 0xb1:
+    case 0xc0:
+    case 0xc1: return 1;
+    case 0xaf:
+    case 0xb6:
+    case 0xb7:
+    case 0xbe:
+    case 0xbf:
+    case 0xbc:
+    case 0xbd: return 0;
+    default: return (op & 0xf0) == 0x40 ? 0 : -1; /* CMOVcc Gv, Ev */
     }
 }
 
@@ -135,25 +154,53 @@ static void emit_native_mem(Gen *g, const MemOp *m)
 static int flag_use(const Insn *in)
 {
     switch (in->op) {
-    case OP_ADD: case OP_SUB: case OP_AND: case OP_OR: case OP_XOR: case OP_CMP: case OP_TEST:
-    case OP_NEG: case OP_MUL: case OP_IMUL1: case OP_IMUL2: case OP_IMUL3: case OP_XADD:
-    case OP_CMPXCHG:
-        return FU_WRITE;
-    case OP_SHL: case OP_SHR: case OP_SAR: case OP_SHLD: case OP_SHRD: {
+    case OP_ADD:
+    case OP_SUB:
+    case OP_AND:
+    case OP_OR:
+    case OP_XOR:
+    case OP_CMP:
+    case OP_TEST:
+    case OP_NEG:
+    case OP_MUL:
+    case OP_IMUL1:
+    case OP_IMUL2:
+    case OP_IMUL3:
+    case OP_XADD:
+    case OP_CMPXCHG: return FU_WRITE;
+    case OP_SHL:
+    case OP_SHR:
+    case OP_SAR:
+    case OP_SHLD:
+    case OP_SHRD: {
         /* A zero count leaves every flag alone (SDM Vol.2 SAL/SAR/SHL/SHR). */
         bool dbl = in->op == OP_SHLD || in->op == OP_SHRD;
         bool by_imm = in->opnd[dbl ? 2 : 1].kind == OPK_IMM;
         bool by_one = !dbl && in->opnd[1].kind == OPK_CONST1;
         return (by_one || (by_imm && (in->imm & 31))) ? FU_WRITE : FU_MODIFY;
     }
-    case OP_ADC: case OP_SBB: case OP_INC: case OP_DEC: case OP_ROL: case OP_ROR: case OP_RCL:
-    case OP_RCR: case OP_BT: case OP_BTS: case OP_BTR: case OP_BTC: case OP_BSF: case OP_BSR:
-    case OP_SAHF: case OP_CLC: case OP_STC: case OP_CMC:
-        return FU_MODIFY;
-    case OP_CMOV: case OP_SETCC: case OP_LAHF:
-        return FU_READ;
-    default:
-        return FU_NONE;
+    case OP_ADC:
+    case OP_SBB:
+    case OP_INC:
+    case OP_DEC:
+    case OP_ROL:
+    case OP_ROR:
+    case OP_RCL:
+    case OP_RCR:
+    case OP_BT:
+    case OP_BTS:
+    case OP_BTR:
+    case OP_BTC:
+    case OP_BSF:
+    case OP_BSR:
+    case OP_SAHF:
+    case OP_CLC:
+    case OP_STC:
+    case OP_CMC: return FU_MODIFY;
+    case OP_CMOV:
+    case OP_SETCC:
+    case OP_LAHF: return FU_READ;
+    default: return FU_NONE;
     }
 }
 
@@ -161,19 +208,50 @@ static int flag_use(const Insn *in)
 static bool modrm_op_native(const Insn *in)
 {
     switch (in->op) {
-    case OP_ADD: case OP_OR: case OP_ADC: case OP_SBB: case OP_AND: case OP_SUB: case OP_XOR:
-    case OP_CMP: case OP_TEST: case OP_INC: case OP_DEC: case OP_NOT: case OP_NEG:
-    case OP_MUL: case OP_IMUL1: case OP_IMUL2: case OP_IMUL3:
-    case OP_ROL: case OP_ROR: case OP_RCL: case OP_RCR: case OP_SHL: case OP_SHR: case OP_SAR:
-    case OP_SHLD: case OP_SHRD: case OP_MOV: case OP_MOVZX: case OP_MOVSX: case OP_XCHG:
-    case OP_XADD: case OP_CMPXCHG: case OP_CMOV: case OP_SETCC: case OP_BSF: case OP_BSR:
-        return true;
-    case OP_BT: case OP_BTS: case OP_BTR: case OP_BTC:
+    case OP_ADD:
+    case OP_OR:
+    case OP_ADC:
+    case OP_SBB:
+    case OP_AND:
+    case OP_SUB:
+    case OP_XOR:
+    case OP_CMP:
+    case OP_TEST:
+    case OP_INC:
+    case OP_DEC:
+    case OP_NOT:
+    case OP_NEG:
+    case OP_MUL:
+    case OP_IMUL1:
+    case OP_IMUL2:
+    case OP_IMUL3:
+    case OP_ROL:
+    case OP_ROR:
+    case OP_RCL:
+    case OP_RCR:
+    case OP_SHL:
+    case OP_SHR:
+    case OP_SAR:
+    case OP_SHLD:
+    case OP_SHRD:
+    case OP_MOV:
+    case OP_MOVZX:
+    case OP_MOVSX:
+    case OP_XCHG:
+    case OP_XADD:
+    case OP_CMPXCHG:
+    case OP_CMOV:
+    case OP_SETCC:
+    case OP_BSF:
+    case OP_BSR: return true;
+    case OP_BT:
+    case OP_BTS:
+    case OP_BTR:
+    case OP_BTC:
         /* With a register bit offset, a memory operand is a bit string
          * reaching outside the operand: leave that to the interpreter. */
         return in->mod == 3 || in->opnd[1].kind == OPK_IMM;
-    default:
-        return false;
+    default: return false;
     }
 }
 
@@ -297,13 +375,16 @@ static bool opcode_verbatim(const Insn *in)
         return true; /* ALU AL, Ib / eAX, Iz */
     }
     switch (op) {
-    case 0xa8: case 0xa9:               /* TEST AL/eAX, imm */
-    case 0x98: case 0x99:               /* CBW/CWDE, CWD/CDQ */
-    case 0x9e: case 0x9f:               /* SAHF, LAHF */
-    case 0xf5: case 0xf8: case 0xf9:    /* CMC, CLC, STC */
-        return true;
-    default:
-        return op >= 0xb0 && op <= 0xb7; /* MOV r8, imm8: AL..BH need no REX */
+    case 0xa8:
+    case 0xa9: /* TEST AL/eAX, imm */
+    case 0x98:
+    case 0x99: /* CBW/CWDE, CWD/CDQ */
+    case 0x9e:
+    case 0x9f: /* SAHF, LAHF */
+    case 0xf5:
+    case 0xf8:
+    case 0xf9: /* CMC, CLC, STC */ return true;
+    default: return op >= 0xb0 && op <= 0xb7; /* MOV r8, imm8: AL..BH need no REX */
     }
 }
 
@@ -406,6 +487,11 @@ bool gen_insn(Gen *g, const ScanInsn *si)
     }
     /* Not native after all: drop what was emitted and call out. */
     gen_rewind(g, &mark);
-    gen_callout(g, si);
+    const Insn *in = &si->insn;
+    if ((in->op == OP_MOVS || in->op == OP_STOS) && in->rep != REP_NONE) {
+        gen_call(g, gen_callinfo(g, si, bt_helper_rep_string));
+    } else {
+        gen_callout(g, si);
+    }
     return false;
 }

@@ -23,16 +23,17 @@
 #include "softmmu/mmu.h"
 #include "translator/bt_internal.h"
 
-static void helper_enter(CPUState *cpu, const BTCallInfo *ci)
+void bt_helper_enter(CPUState *cpu, const BTCallInfo *ci)
 {
     BT *bt = cpu->bt;
     bt_flags_in(cpu);
-    cpu->icount = bt->icount_end - (uint64_t)cpu->bt_budget - (uint64_t)(ci->tb->ninsns - ci->index);
+    cpu->icount =
+        bt->icount_end - (uint64_t)cpu->bt_budget - (uint64_t)(ci->tb->ninsns - ci->index);
     cpu->eip = ci->eip;
     cpu->next_eip = ci->next_eip;
 }
 
-static int helper_leave(CPUState *cpu, const BTCallInfo *ci, uint32_t next, bool leave)
+int bt_helper_leave(CPUState *cpu, const BTCallInfo *ci, uint32_t next, bool leave)
 {
     bt_flags_out(cpu);
     if (leave || ci->tb->invalid || cpu->bt_exit_request) {
@@ -45,13 +46,13 @@ static int helper_leave(CPUState *cpu, const BTCallInfo *ci, uint32_t next, bool
 
 int bt_helper_interp(CPUState *cpu, const BTCallInfo *ci)
 {
-    helper_enter(cpu, ci);
+    bt_helper_enter(cpu, ci);
     if (ci->check_io) {
         bt_check_note_io(cpu->bt);
     }
     interp_exec_insn(cpu, &ci->insn);
     bool leave = cpu->next_eip != ci->next_eip || (ci->insn.flags & INSN_F_ENDBLOCK);
-    return helper_leave(cpu, ci, cpu->next_eip, leave);
+    return bt_helper_leave(cpu, ci, cpu->next_eip, leave);
 }
 
 /* Before the op: fault now if the access cannot be done, and fetch the
@@ -59,7 +60,7 @@ int bt_helper_interp(CPUState *cpu, const BTCallInfo *ci)
  * opnd_rmw_read does: a read-only page faults as a write). */
 int bt_helper_mem_prep(CPUState *cpu, const BTCallInfo *ci)
 {
-    helper_enter(cpu, ci);
+    bt_helper_enter(cpu, ci);
     uint32_t lin = cpu->bt_lin, value = 0;
     if (ci->access == ACC_WRITE) {
         mmu_probe(cpu, lin, ci->size, ACC_WRITE, ci->mmu_idx);
@@ -78,8 +79,8 @@ int bt_helper_mem_commit(CPUState *cpu, const BTCallInfo *ci)
 {
     uint32_t value;
     memcpy(&value, cpu->bt_bounce, sizeof(value));
-    helper_enter(cpu, ci);
+    bt_helper_enter(cpu, ci);
     mmu_write_slow(cpu, cpu->bt_lin, ci->size, value, ci->mmu_idx);
     uint32_t next = ci->target_in_cpu ? cpu->bt_target : ci->next_eip;
-    return helper_leave(cpu, ci, next, false);
+    return bt_helper_leave(cpu, ci, next, false);
 }

@@ -60,8 +60,8 @@ uint32_t bt_block_key(const CPUState *cpu)
 
 bool bt_mode_ok(const CPUState *cpu, bool *transient)
 {
-    *transient = cpu->inhibit_irq || (cpu->eflags & EFLAGS_RF) || cpu->pending_dr6 ||
-                 cpu->deferred_dr6;
+    *transient =
+        cpu->inhibit_irq || (cpu->eflags & EFLAGS_RF) || cpu->pending_dr6 || cpu->deferred_dr6;
     if (*transient) {
         return false;
     }

@@ -31,8 +31,10 @@ static uint32_t shift_undefined(const Insn *insn)
     }
     uint32_t u = count == 1 ? 0 : EFLAGS_OF;
     switch (insn->op) {
-    case OP_ROL: case OP_ROR: case OP_RCL: case OP_RCR:
-        return u;
+    case OP_ROL:
+    case OP_ROR:
+    case OP_RCL:
+    case OP_RCR: return u;
     default:
         /* SHL SHR SAR SHLD SHRD: AF always; CF when the count may pass the width. */
         u |= EFLAGS_AF;
@@ -49,26 +51,37 @@ static uint32_t shift_undefined(const Insn *insn)
 uint32_t bt_undefined_flags(const Insn *insn)
 {
     switch (insn->op) {
-    case OP_AND: case OP_OR: case OP_XOR: case OP_TEST:
-        return EFLAGS_AF;
-    case OP_MUL: case OP_IMUL1: case OP_IMUL2: case OP_IMUL3:
-        return UNDEF_SZAP;
-    case OP_DIV: case OP_IDIV:
-        return EFLAGS_ARITH;
-    case OP_BSF: case OP_BSR:
-        return EFLAGS_ARITH & ~EFLAGS_ZF;
-    case OP_BT: case OP_BTS: case OP_BTR: case OP_BTC:
-        return EFLAGS_OF | EFLAGS_SF | EFLAGS_AF | EFLAGS_PF;
-    case OP_ROL: case OP_ROR: case OP_RCL: case OP_RCR:
-    case OP_SHL: case OP_SHR: case OP_SAR: case OP_SHLD: case OP_SHRD:
-        return shift_undefined(insn);
-    case OP_AAA: case OP_AAS:
-        return EFLAGS_OF | EFLAGS_SF | EFLAGS_ZF | EFLAGS_PF;
-    case OP_AAM: case OP_AAD:
-        return EFLAGS_OF | EFLAGS_AF | EFLAGS_CF;
-    case OP_DAA: case OP_DAS:
-        return EFLAGS_OF;
-    default:
-        return 0;
+    case OP_AND:
+    case OP_OR:
+    case OP_XOR:
+    case OP_TEST: return EFLAGS_AF;
+    case OP_MUL:
+    case OP_IMUL1:
+    case OP_IMUL2:
+    case OP_IMUL3: return UNDEF_SZAP;
+    case OP_DIV:
+    case OP_IDIV: return EFLAGS_ARITH;
+    case OP_BSF:
+    case OP_BSR: return EFLAGS_ARITH & ~EFLAGS_ZF;
+    case OP_BT:
+    case OP_BTS:
+    case OP_BTR:
+    case OP_BTC: return EFLAGS_OF | EFLAGS_SF | EFLAGS_AF | EFLAGS_PF;
+    case OP_ROL:
+    case OP_ROR:
+    case OP_RCL:
+    case OP_RCR:
+    case OP_SHL:
+    case OP_SHR:
+    case OP_SAR:
+    case OP_SHLD:
+    case OP_SHRD: return shift_undefined(insn);
+    case OP_AAA:
+    case OP_AAS: return EFLAGS_OF | EFLAGS_SF | EFLAGS_ZF | EFLAGS_PF;
+    case OP_AAM:
+    case OP_AAD: return EFLAGS_OF | EFLAGS_AF | EFLAGS_CF;
+    case OP_DAA:
+    case OP_DAS: return EFLAGS_OF;
+    default: return 0;
     }
 }

@@ -76,9 +76,9 @@ static void setup_paging(TestVM *vm, const BTProgram *p)
     for (uint32_t i = 0; i < 1024; i++) {
         uint32_t pte = i << 12 | P | RW | US;
         if (i == BTG_FAULT_PAGE >> 12) {
-            pte = p->fault_kind == BTG_FAULT_NP ? 0
-                : p->fault_kind == BTG_FAULT_RO ? (i << 12 | P | US)
-                                                : (i << 12 | P | RW);
+            pte = p->fault_kind == BTG_FAULT_NP   ? 0
+                  : p->fault_kind == BTG_FAULT_RO ? (i << 12 | P | US)
+                                                  : (i << 12 | P | RW);
         } else if (i == BTG_ALIAS_PAGE >> 12) {
             pte = BTG_CODE | P | RW | US;
         }
@@ -189,12 +189,12 @@ static void list_program(Out *o, const BTProgram *p)
 
 static void dump_state(Out *o, const char *name, const CPUState *c)
 {
-    out(o, "%-6s eax=%08x ecx=%08x edx=%08x ebx=%08x esp=%08x ebp=%08x esi=%08x edi=%08x\n",
-        name, c->regs[0], c->regs[1], c->regs[2], c->regs[3], c->regs[4], c->regs[5], c->regs[6],
+    out(o, "%-6s eax=%08x ecx=%08x edx=%08x ebx=%08x esp=%08x ebp=%08x esi=%08x edi=%08x\n", name,
+        c->regs[0], c->regs[1], c->regs[2], c->regs[3], c->regs[4], c->regs[5], c->regs[6],
         c->regs[7]);
     out(o, "       eip=%08x eflags=%08x icount=%llu halted=%d cpl=%u cr0=%08x cr2=%08x cr3=%08x\n",
-        c->eip, cpu_get_eflags(c), (unsigned long long)c->icount, c->halted, c->cpl, c->cr0,
-        c->cr2, c->cr3);
+        c->eip, cpu_get_eflags(c), (unsigned long long)c->icount, c->halted, c->cpl, c->cr0, c->cr2,
+        c->cr3);
     for (int s = 0; s < SEG_COUNT; s++) {
         out(o, "       %s=%04x base=%08x limit=%08x attr=%08x\n", "ES\0CS\0SS\0DS\0FS\0GS" + 3 * s,
             c->seg[s].selector, c->seg[s].base, c->seg[s].limit, c->seg[s].attr);
@@ -280,7 +280,8 @@ bool btd_run(BTDiff *d, const BTProgram *p, uint64_t budget, char *report, size_
     bool ok = compare(&o, p, d->vm[0], d->vm[1]);
     fflush(d->check_report);
     if (d->mode == BT_MODE_CHECK && ftell(d->check_report) > 0) {
-        out(&o, "check mode reported a mismatch:\n%.*s\n", (int)ftell(d->check_report), d->check_buf);
+        out(&o, "check mode reported a mismatch:\n%.*s\n", (int)ftell(d->check_report),
+            d->check_buf);
         ok = false;
     }
     if (!ok) {

@@ -65,7 +65,14 @@ typedef struct BTProgram {
     uint16_t nstarts;
 } BTProgram;
 
-/* Generate test number index of seed (the same on every machine). */
-void btg_generate(BTProgram *p, const BTGenConfig *cfg, uint64_t seed, uint64_t index);
+/* The configurations CI and popek-bt-diff cycle through: ring 0 and 3,
+ * paging off and on, with and without faulting instructions and stores
+ * into code. */
+#define BTG_NCONFIGS 8
+extern const BTGenConfig btg_configs[BTG_NCONFIGS];
+
+/* Generate program index of seed in configuration config (0..BTG_NCONFIGS-1):
+ * the same program on every machine. */
+void btg_generate(BTProgram *p, int config, uint64_t seed, uint64_t index);
 
 #endif /* TESTS_BT_BT_GEN_H */

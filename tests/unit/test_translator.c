@@ -1,0 +1,426 @@
+/*
+ * The binary translator's contract, one behaviour at a time: precise
+ * faults (registers, EFLAGS pushed, CR2 and error code as the SDM defines
+ * them, Vol.3 6.12 and 4.7), exact instruction counts across any slicing,
+ * interrupts and exit requests reaching translated loops, the code cache
+ * flushing when full, W^X, DF kept out of the host, and the lockstep check
+ * catching a block that computes the wrong thing.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "softmmu/ioport.h"
+#include "softmmu/mmu.h"
+#include "tests/support/testvm.h"
+#include "translator/bt_internal.h"
+
+#define RAM      (4u << 20)
+#define PD       0x100000u
+#define PT       0x101000u
+#define UNMAPPED 0x30000u
+#define READONLY 0x31000u
+
+static TestVM *make_vm(const uint8_t *code, size_t len, int cpl, bool paging)
+{
+    TestVM *vm = testvm_new(RAM);
+    ck_assert_ptr_nonnull(vm);
+    testvm_load(vm, TESTVM_CODE, code, len);
+    testvm_flat32(vm, cpl, TESTVM_CODE);
+    if (paging) {
+        phys_write(&vm->phys, PD, PT | 7, 4);
+        for (uint32_t i = 0; i < 1024; i++) {
+            uint32_t pte = i << 12 | 7; /* present, writable, user */
+            if (i == UNMAPPED >> 12) {
+                pte = 0;
+            } else if (i == READONLY >> 12) {
+                pte = i << 12 | 5; /* present, user, read-only */
+            }
+            phys_write(&vm->phys, PT + 4 * i, pte, 4);
+        }
+        vm->cpu.cr3 = PD;
+        vm->cpu.cr0 |= CR0_PG | CR0_WP;
+        cpu_update_mode(&vm->cpu);
+        tlb_flush_all(&vm->cpu);
+    }
+    return vm;
+}
+
+static uint32_t ram32(TestVM *vm, uint32_t paddr)
+{
+    return phys_read(&vm->phys, paddr, 4);
+}
+
+/*
+ *   mov eax, 1 ; mov ebx, 2 ; cmp eax, ebx ; mov ecx, [UNMAPPED] ; mov edx, 4 ; jmp $
+ * The load faults; everything before it is done, nothing after it.
+ */
+START_TEST(test_page_fault_is_precise)
+{
+    static const uint8_t code[] = {0xb8, 0x01, 0,    0,    0,    0xbb, 0x02, 0,    0,
+                                   0,    0x39, 0xd8, 0x8b, 0x0d, 0x00, 0x00, 0x03, 0x00,
+                                   0xba, 0x04, 0,    0,    0,    0xeb, 0xfe};
+    TestVM *vm = make_vm(code, sizeof(code), 0, true);
+    vm->cpu.regs[R_ECX] = 0x11111111;
+    vm->cpu.regs[R_EDX] = 0x22222222;
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
+    CPUState *cpu = &vm->cpu;
+    ck_assert_int_eq(testvm_last_vector(vm), EXC_PF);
+    ck_assert_uint_eq(cpu->cr2, UNMAPPED);
+    ck_assert_uint_eq(cpu->regs[R_EAX], 1);
+    ck_assert_uint_eq(cpu->regs[R_EBX], 2);
+    ck_assert_uint_eq(cpu->regs[R_ECX], 0x11111111);
+    ck_assert_uint_eq(cpu->regs[R_EDX], 0x22222222);
+    /* Ring-0 frame (SDM Vol.3 6.12.1): error code, EIP, CS, EFLAGS. */
+    uint32_t sp = cpu->regs[R_ESP];
+    ck_assert_uint_eq(ram32(vm, sp), 0); /* not present, read, supervisor */
+    ck_assert_uint_eq(ram32(vm, sp + 4), TESTVM_CODE + 12);
+    ck_assert_uint_eq(ram32(vm, sp + 8), TESTVM_SEL_CODE0);
+    /* 1 - 2: CF (borrow), AF (borrow from bit 4), SF, PF (0xff has 8 ones); not ZF, OF. */
+    ck_assert_uint_eq(ram32(vm, sp + 12) & EFLAGS_ARITH,
+                      EFLAGS_CF | EFLAGS_AF | EFLAGS_SF | EFLAGS_PF);
+    /* mov, mov, cmp, the faulting load, then the stub's mov and hlt. */
+    ck_assert_uint_eq(cpu->icount, 6);
+    bt_free(bt);
+    testvm_free(vm);
+}
+END_TEST
+
+/* A ring-3 store to a read-only page: #PF with P|W|U and the old registers. */
+START_TEST(test_write_fault_ring3)
+{
+    /* mov edi, READONLY+8 ; mov eax, 7 ; add dword [edi], eax ; jmp $ */
+    static const uint8_t code[] = {0xbf, 0x08, 0x10, 0x03, 0x00, 0xb8, 0x07,
+                                   0,    0,    0,    0x01, 0x07, 0xeb, 0xfe};
+    TestVM *vm = make_vm(code, sizeof(code), 3, true);
+    phys_write(&vm->phys, READONLY + 8, 1000, 4);
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
+    ck_assert_int_eq(testvm_last_vector(vm), EXC_PF);
+    ck_assert_uint_eq(vm->cpu.cr2, READONLY + 8);
+    ck_assert_uint_eq(ram32(vm, READONLY + 8), 1000);
+    /* The handler runs on the ring-0 stack: error code then EIP. */
+    uint32_t sp = vm->cpu.regs[R_ESP];
+    ck_assert_uint_eq(ram32(vm, sp), PF_ERR_P | PF_ERR_W | PF_ERR_U);
+    ck_assert_uint_eq(ram32(vm, sp + 4), TESTVM_CODE + 10);
+    bt_free(bt);
+    testvm_free(vm);
+}
+END_TEST
+
+/*
+ * A loop with calls, memory and a data-dependent branch, run in slices of
+ * 1, 2, ... 23 instructions: the state after every slice boundary matches the
+ * interpreter run to the same count.
+ *   mov ecx, 400 ; L: mov edx, ecx ; and edx, 3 ; jz S ; call F ; S: dec ecx ; jnz L ; jmp $
+ *   F: push ebx ; add [0x20000], ecx ; pop ebx ; ret
+ */
+static const uint8_t slice_code[] = {
+    0xb9, 0x90, 0x01, 0,    0,    0x89, 0xca, 0x83, 0xe2, 0x03, 0x74, 0x05, 0xe8, 0x05, 0,   0,
+    0,    0x49, 0x75, 0xf1, 0xeb, 0xfe, 0x53, 0x01, 0x0d, 0x00, 0x00, 0x02, 0x00, 0x5b, 0xc3};
+
+START_TEST(test_exact_counts_in_slices)
+{
+    TestVM *ref = make_vm(slice_code, sizeof(slice_code), 0, false);
+    TestVM *vm = make_vm(slice_code, sizeof(slice_code), 0, false);
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    for (uint64_t slice = 1; vm->cpu.icount < 3000; slice = slice % 23 + 1) {
+        ck_assert_int_eq(bt_exec(bt, slice), CPU_EXIT_BUDGET);
+        ck_assert_int_eq(cpu_exec(&ref->cpu, vm->cpu.icount - ref->cpu.icount), CPU_EXIT_BUDGET);
+        ck_assert_uint_eq(vm->cpu.icount, ref->cpu.icount);
+        ck_assert_uint_eq(vm->cpu.eip, ref->cpu.eip);
+        ck_assert_mem_eq(vm->cpu.regs, ref->cpu.regs, sizeof(vm->cpu.regs));
+    }
+    ck_assert_uint_eq(ram32(vm, 0x20000), ram32(ref, 0x20000));
+    ck_assert_uint_gt(bt_stats(bt)->chains, 0);
+    bt_free(bt);
+    testvm_free(vm);
+    testvm_free(ref);
+}
+END_TEST
+
+/* A device whose 10th read raises the interrupt line, or whose write asks to exit. */
+typedef struct Device {
+    CPUState *cpu;
+    int reads;
+    int acks;
+} Device;
+
+static uint32_t dev_read(void *opaque, uint32_t offset, int size)
+{
+    Device *d = opaque;
+    if (++d->reads == 10) {
+        cpu_set_interrupt(d->cpu, CPU_INTERRUPT_HARD);
+    }
+    return 0;
+}
+
+static void dev_write(void *opaque, uint32_t offset, uint32_t value, int size)
+{
+    Device *d = opaque;
+    cpu_set_interrupt(d->cpu, CPU_INTERRUPT_EXIT);
+}
+
+static const MMIOOps dev_ops = {dev_read, dev_write};
+
+static int dev_ack(void *opaque)
+{
+    Device *d = opaque;
+    d->acks++;
+    cpu_clear_interrupt(d->cpu, CPU_INTERRUPT_HARD);
+    return 0x40;
+}
+
+/* sti ; L: mov eax, [0xe0000000] ; jmp L -- a chained loop the interrupt must break into. */
+START_TEST(test_interrupt_reaches_translated_loop)
+{
+    static const uint8_t code[] = {0xfb, 0xa1, 0x00, 0x00, 0x00, 0xe0, 0xeb, 0xf9};
+    TestVM *vm = make_vm(code, sizeof(code), 0, false);
+    Device dev = {&vm->cpu, 0, 0};
+    phys_map_mmio(&vm->phys, 0xe0000000u, 0x1000, &dev_ops, &dev, 1);
+    vm->cpu.hooks.opaque = &dev;
+    vm->cpu.hooks.irq_ack = dev_ack;
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 100000), CPU_EXIT_HALT);
+    ck_assert_int_eq(testvm_last_vector(vm), 0x40);
+    ck_assert_int_eq(dev.acks, 1);
+    /* Taken at the next block boundary: at most one more read after the 10th. */
+    ck_assert_int_le(dev.reads, 11);
+    bt_free(bt);
+    testvm_free(vm);
+}
+END_TEST
+
+/* L: mov [0xe0000000], eax ; jmp L -- the store asks to leave; bt_exec returns right after it. */
+START_TEST(test_exit_request_after_store)
+{
+    static const uint8_t code[] = {0xa3, 0x00, 0x00, 0x00, 0xe0, 0xeb, 0xf9};
+    TestVM *vm = make_vm(code, sizeof(code), 0, false);
+    Device dev = {&vm->cpu, 0, 0};
+    phys_map_mmio(&vm->phys, 0xe0000000u, 0x1000, &dev_ops, &dev, 1);
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 100000), CPU_EXIT_REQUEST);
+    ck_assert_uint_eq(vm->cpu.icount, 1);
+    ck_assert_uint_eq(vm->cpu.eip, TESTVM_CODE + 5);
+    bt_free(bt);
+    testvm_free(vm);
+}
+END_TEST
+
+/* 3000 blocks of "add eax, 1 ; jmp next" run twice through a cache too small for them. */
+START_TEST(test_cache_flushes_when_full)
+{
+    enum { BLOCKS = 3000 };
+    size_t len = BLOCKS * 5 + 32;
+    uint8_t *code = malloc(len);
+    size_t at = 0;
+    code[at++] = 0xb9; /* mov ecx, 2 */
+    code[at++] = 2;
+    code[at++] = 0;
+    code[at++] = 0;
+    code[at++] = 0;
+    for (int i = 0; i < BLOCKS; i++) {
+        code[at++] = 0x83; /* add eax, 1 */
+        code[at++] = 0xc0;
+        code[at++] = 0x01;
+        code[at++] = 0xeb; /* jmp +0 */
+        code[at++] = 0x00;
+    }
+    size_t dec_at = at;
+    code[at++] = 0x49; /* dec ecx ; jnz first block (rel32) ; jmp $ */
+    code[at++] = 0x0f;
+    code[at++] = 0x85;
+    int32_t rel = 5 - (int32_t)(dec_at + 7);
+    memcpy(code + at, &rel, 4);
+    at += 4;
+    code[at++] = 0xeb;
+    code[at++] = 0xfe;
+    TestVM *vm = make_vm(code, at, 0, false);
+    vm->cpu.regs[R_EAX] = 0;
+    BT *bt = bt_new(&vm->cpu, 64u << 10, BT_MODE_RUN); /* raised to the minimum */
+    bt_exec(bt, 4 * BLOCKS + 10);
+    ck_assert_uint_eq(vm->cpu.regs[R_EAX], 2 * BLOCKS);
+    ck_assert_uint_eq(vm->cpu.eip, TESTVM_CODE + at - 2);
+    ck_assert_uint_gt(bt_stats(bt)->flushes, 0);
+    bt_free(bt);
+    testvm_free(vm);
+    free(code);
+}
+END_TEST
+
+/* The permissions of the mapping that contains addr, from /proc/self/maps. */
+static bool mapping_perms(const void *addr, char perms[5])
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    bool found = false;
+    while (f && fgets(line, sizeof(line), f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 && (uintptr_t)addr >= lo &&
+            (uintptr_t)addr < hi) {
+            found = true;
+            break;
+        }
+    }
+    if (f) {
+        fclose(f);
+    }
+    return found;
+}
+
+/* Code runs from a mapping that is never writable, and is written through one never executable. */
+START_TEST(test_code_cache_is_w_xor_x)
+{
+    TestVM *vm = make_vm(slice_code, sizeof(slice_code), 0, false);
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    bt_exec(bt, 100);
+    char rx[5], rw[5];
+    ck_assert(mapping_perms(bt->rx, rx));
+    ck_assert(mapping_perms(bt->rw, rw));
+    ck_assert_msg(rx[2] == 'x' && rx[1] != 'w', "executable mapping is %s", rx);
+    ck_assert_msg(rw[1] == 'w' && rw[2] != 'x', "writable mapping is %s", rw);
+    bt_free(bt);
+    testvm_free(vm);
+}
+END_TEST
+
+/*
+ * Guest DF lives in CPUState: STD ; REP MOVSD copies downwards, and the host
+ * never sees DF set when translated code returns.
+ *   std ; mov esi, 0x2000c ; mov edi, 0x2100c ; mov ecx, 4 ; rep movsd ; cld ;
+ *   mov eax, [0x21000] ; jmp $
+ */
+START_TEST(test_direction_flag_stays_in_cpustate)
+{
+    static const uint8_t code[] = {0xfd, 0xbe, 0x0c, 0x00, 0x02, 0x00, 0xbf, 0x0c, 0x10,
+                                   0x02, 0x00, 0xb9, 0x04, 0,    0,    0,    0xf3, 0xa5,
+                                   0xfc, 0xa1, 0x00, 0x10, 0x02, 0x00, 0xeb, 0xfe};
+    TestVM *vm = make_vm(code, sizeof(code), 0, false);
+    for (uint32_t i = 0; i < 4; i++) {
+        phys_write(&vm->phys, 0x20000 + 4 * i, 0xa0 + i, 4);
+    }
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    bt_exec(bt, 100);
+    ck_assert_uint_eq(__builtin_ia32_readeflags_u64() & EFLAGS_DF, 0);
+    for (uint32_t i = 0; i < 4; i++) {
+        ck_assert_uint_eq(ram32(vm, 0x21000 + 4 * i), 0xa0 + i);
+    }
+    ck_assert_uint_eq(vm->cpu.regs[R_EAX], 0xa0);
+    ck_assert_uint_eq(vm->cpu.regs[R_ESI], 0x1fffc);
+    ck_assert_uint_eq(vm->cpu.eflags & EFLAGS_DF, 0);
+    bt_free(bt);
+    testvm_free(vm);
+}
+END_TEST
+
+/*
+ * Lockstep check mode must notice a block that computes the wrong result:
+ * translate "L: mov eax, 5 ; inc ebx ; jmp L", then corrupt the translation's
+ * immediate (5 -> 6) and run again.
+ */
+START_TEST(test_check_mode_catches_wrong_block)
+{
+    static const uint8_t code[] = {0xb8, 0x05, 0, 0, 0, 0x43, 0xeb, 0xf8};
+    TestVM *vm = make_vm(code, sizeof(code), 0, false);
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_CHECK);
+    char *text = NULL;
+    size_t text_len = 0;
+    FILE *report = open_memstream(&text, &text_len);
+    bt_set_report(bt, report);
+    ck_assert_int_eq(bt_exec(bt, 9), CPU_EXIT_BUDGET); /* three clean passes */
+    static const uint8_t pattern[] = {0xb8, 0x05, 0x00, 0x00, 0x00};
+    uint8_t *at =
+        memmem(bt->rw + bt->stubs_size, bt->code_used - bt->stubs_size, pattern, sizeof(pattern));
+    ck_assert_ptr_nonnull(at);
+    at[1] = 0x06;
+    ck_assert_int_eq(bt_exec(bt, 9), BT_EXIT_CHECK_MISMATCH);
+    fflush(report);
+    ck_assert_ptr_nonnull(strstr(text, "differs from the interpreter in general registers"));
+    ck_assert_ptr_nonnull(strstr(text, "guest code:"));
+    ck_assert_ptr_nonnull(strstr(text, "host code:"));
+    fclose(report);
+    free(text);
+    bt_free(bt);
+    testvm_free(vm);
+}
+END_TEST
+
+/* Descriptor with base, byte-granular or 4 KiB limit, access byte, flags (SDM Vol.3 3.4.5). */
+static uint64_t descriptor(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
+{
+    return (limit & 0xffff) | (uint64_t)(base & 0xffffff) << 16 | (uint64_t)access << 40 |
+           (uint64_t)((limit >> 16) & 0xf) << 48 | (uint64_t)(flags & 0xf) << 52 |
+           (uint64_t)(base >> 24) << 56;
+}
+
+/*
+ * Code in a segment based at 0x10000 (EIP 0 is linear 0x10000) with a 16-bit
+ * stack segment (SS.B = 0: SP wraps at 64 KiB, PUSH/POP are callouts), run on
+ * both engines:
+ *   mov sp, 0x0004 ; push 0x1234 ; call F ; pop ebx ; mov [0x20000], ebx ;
+ *   call [0x20004] (a near pointer to F) ; jmp $
+ *   F: add eax, 5 ; ret
+ */
+START_TEST(test_based_code_and_16bit_stack)
+{
+    static const uint8_t code[] = {0x66, 0xbc, 0x04, 0x00, 0x68, 0x34, 0x12, 0x00, 0x00,
+                                   0xe8, 0x12, 0,    0,    0,    0x5b, 0x89, 0x1d, 0x00,
+                                   0x00, 0x02, 0x00, 0xff, 0x15, 0x04, 0x00, 0x02, 0x00,
+                                   0xeb, 0xfe, 0,    0,    0,    0x83, 0xc0, 0x05, 0xc3};
+    TestVM *vm[2];
+    for (int i = 0; i < 2; i++) {
+        vm[i] = make_vm(code, sizeof(code), 0, false);
+        CPUState *cpu = &vm[i]->cpu;
+        seg_cache_from_descriptor(&cpu->seg[SEG_CS], 0x30,
+                                  descriptor(TESTVM_CODE, 0xfffff, 0x9b, 0xc));
+        seg_cache_from_descriptor(&cpu->seg[SEG_SS], 0x38, descriptor(0x40000, 0xffff, 0x93, 0x0));
+        cpu->eip = 0;
+        cpu->regs[R_ESP] = 0xabcd0000;
+        phys_write(&vm[i]->phys, 0x20004, 32, 4); /* F's EIP in the based segment */
+        cpu_update_mode(cpu);
+        tlb_flush_all(cpu);
+    }
+    BT *bt = bt_new(&vm[1]->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(cpu_exec(&vm[0]->cpu, 50), CPU_EXIT_BUDGET);
+    ck_assert_int_eq(bt_exec(bt, 50), CPU_EXIT_BUDGET);
+    CPUState *a = &vm[0]->cpu, *b = &vm[1]->cpu;
+    ck_assert_uint_eq(b->regs[R_EAX], a->regs[R_EAX]);
+    ck_assert_mem_eq(a->regs, b->regs, sizeof(a->regs));
+    ck_assert_uint_eq(a->eip, b->eip);
+    ck_assert_uint_eq(b->eip, 27);                    /* at the jmp $ */
+    ck_assert_uint_eq(b->regs[R_ESP], 0xabcd0004);    /* SP wrapped, the high half kept */
+    ck_assert_uint_eq(ram32(vm[1], 0x20000), 0x1234); /* pushed and popped via SS:0 */
+    ck_assert_uint_eq(ram32(vm[1], 0x40000), 27);     /* then the last return address */
+    ck_assert_uint_eq(ram32(vm[1], 0x4fffc), 14);     /* CALL F's, at SS:FFFC after the wrap */
+    ck_assert_mem_eq(vm[0]->phys.ram, vm[1]->phys.ram, RAM);
+    ck_assert_uint_gt(bt_stats(bt)->blocks_translated, 0);
+    bt_free(bt);
+    testvm_free(vm[0]);
+    testvm_free(vm[1]);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("translator");
+    TCase *tc = tcase_create("contract");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_page_fault_is_precise);
+    tcase_add_test(tc, test_write_fault_ring3);
+    tcase_add_test(tc, test_exact_counts_in_slices);
+    tcase_add_test(tc, test_interrupt_reaches_translated_loop);
+    tcase_add_test(tc, test_exit_request_after_store);
+    tcase_add_test(tc, test_cache_flushes_when_full);
+    tcase_add_test(tc, test_code_cache_is_w_xor_x);
+    tcase_add_test(tc, test_direction_flag_stays_in_cpustate);
+    tcase_add_test(tc, test_check_mode_catches_wrong_block);
+    tcase_add_test(tc, test_based_code_and_16bit_stack);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
