@@ -455,6 +455,11 @@ void options_parse(PopekOptions *o, int argc, char **argv)
             i++;
         }
     }
+    /* Lockstep needs both engines to see the same time (RDTSC, timers):
+     * --accel check runs on deterministic time unless -icount says how. */
+    if (o->accel == ACCEL_CHECK && o->icount_shift < 0) {
+        o->icount_shift = 0;
+    }
     if ((o->initrd || o->append) && !o->kernel) {
         die("%s needs -kernel%s", o->initrd ? "-initrd" : "-append", "");
     }
