@@ -53,8 +53,10 @@ def check_mode(popek, boot, extra, mode, tmp):
                              "-monitor", "unix:%s,server,nowait" % sock] + extra)
     try:
         mon = Monitor(sock)
+        # The guest writes "DONE\n" or "BAD\n" a byte at a time: wait for the
+        # whole line, not for the first byte.
         wait_until("mode %02xh drawn" % mode,
-                   lambda: os.path.exists(log) and open(log).read().strip(), timeout=120)
+                   lambda: os.path.exists(log) and open(log).read().endswith("\n"), timeout=120)
         if open(log).read().strip() != "DONE":
             fail("mode %02xh: the guest says %r" % (mode, open(log).read()))
         png = os.path.join(tmp, "mode%02x.png" % mode)
