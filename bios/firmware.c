@@ -79,18 +79,18 @@ char *firmware_find(const char *name, const char *dir, char *err, size_t errlen)
                  dir ? dir : "", dir ? ", " : "", FIRMWARE_DIR, FIRMWARE_QEMU_DIR, hint);
         return NULL;
     }
-    int saved;
     struct stat st;
+    const char *why;
     if (stat(name, &st) != 0) {
-        saved = errno;
+        why = strerror(errno);
     } else if (!S_ISREG(st.st_mode)) {
-        saved = EISDIR;
+        why = "not a regular file";
     } else {
-        saved = EACCES;
+        why = strerror(EACCES);
     }
     const char *base = strrchr(name, '/') + 1;
     const char *pkg = firmware_package(base);
-    snprintf(err, errlen, "firmware '%s': %s%s%s%s", name, strerror(saved),
+    snprintf(err, errlen, "firmware '%s': %s%s%s%s", name, why,
              pkg ? " (Debian's " : "", pkg ? pkg : "", pkg ? " package provides it)" : "");
     return NULL;
 }

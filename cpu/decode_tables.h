@@ -36,7 +36,6 @@ enum OpSpec {
 #define E_LOCK  0x01 /* LOCK allowed with a memory destination */
 #define E_GROUP 0x02 /* ModRM.reg selects the entry from group_table[group] */
 #define E_COND  0x04 /* condition code in the opcode's low nibble */
-#define E_NO66  0x08 /* unused */
 #define E_IMM2  0x10 /* the second immediate goes to imm2 (ENTER) */
 
 typedef struct OpcodeEntry {

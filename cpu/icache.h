@@ -31,7 +31,6 @@ typedef struct ICacheEntry {
 typedef struct ICache {
     ICacheEntry e[ICACHE_ENTRIES];
     uint32_t page_gen[1u << ICACHE_GEN_BITS];
-    uint64_t hits, misses; /* statistics (info and benchmarks) */
 } ICache;
 
 struct CPUState;

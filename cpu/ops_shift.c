@@ -179,14 +179,13 @@ void op_SAR(CPUState *cpu, const Insn *insn)
 }
 
 /*
- * SHLD r/m, r, count: shift r/m left, filling from the top of r.  With a
- * 16-bit operand and a count of 17..31 the SDM leaves the result undefined;
- * the P6 family shifts the 48-bit quantity DEST:SRC:DEST, and so do we.
- * Flags are those of SHL of DEST by count (CF = last bit out of DEST, OF =
- * MSB(result) XOR CF, i.e. the sign change for a count of 1); for those
- * undefined 16-bit counts CF comes out 0.
+ * SHLD/SHRD r/m, r, count: shift r/m, filling from r.  With a 16-bit
+ * operand and a count of 17..31 the SDM leaves the result undefined; the
+ * P6 family shifts the 48-bit quantity DEST:SRC:DEST, and so do we.  Flags
+ * are those of SHL/SHR of DEST by count (CF = last bit out of DEST, OF =
+ * the sign change); for those undefined 16-bit counts CF comes out 0.
  */
-void op_SHLD(CPUState *cpu, const Insn *insn)
+static void double_shift(CPUState *cpu, const Insn *insn, bool left)
 {
     RMW dst;
     uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
@@ -197,36 +196,21 @@ void op_SHLD(CPUState *cpu, const Insn *insn)
     }
     uint32_t res;
     if (dst.size == 4) {
-        res = (a << count) | (b >> (32 - count));
+        res = left ? (a << count) | (b >> (32 - count)) : (a >> count) | (b << (32 - count));
     } else {
         uint64_t wide = (uint64_t)(a & 0xffff) << 32 | (uint64_t)(b & 0xffff) << 16 | (a & 0xffff);
-        res = (uint32_t)((wide << count) >> 32) & 0xffff;
+        res = (uint32_t)(left ? (wide << count) >> 32 : wide >> count) & 0xffff;
     }
     opnd_rmw_write(cpu, &dst, res);
-    set_cc(cpu, CC_OP_SHLB, dst.size, res, a, count);
+    set_cc(cpu, left ? CC_OP_SHLB : CC_OP_SHRB, dst.size, res, a, count);
 }
 
-/*
- * SHRD r/m, r, count: shift r/m right, filling from the bottom of r; the
- * 16-bit form with counts past 16 shifts DEST:SRC:DEST (DEST lowest).
- * Flags as SHR of DEST (CF = bit count-1 of DEST, OF = sign change).
- */
+void op_SHLD(CPUState *cpu, const Insn *insn)
+{
+    double_shift(cpu, insn, true);
+}
+
 void op_SHRD(CPUState *cpu, const Insn *insn)
 {
-    RMW dst;
-    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
-    uint32_t b = opnd_read(cpu, insn, 1);
-    uint32_t count = shift_count(cpu, insn, 2);
-    if (count == 0) {
-        return;
-    }
-    uint32_t res;
-    if (dst.size == 4) {
-        res = (a >> count) | (b << (32 - count));
-    } else {
-        uint64_t wide = (uint64_t)(a & 0xffff) << 32 | (uint64_t)(b & 0xffff) << 16 | (a & 0xffff);
-        res = (uint32_t)(wide >> count) & 0xffff;
-    }
-    opnd_rmw_write(cpu, &dst, res);
-    set_cc(cpu, CC_OP_SHRB, dst.size, res, a, count);
+    double_shift(cpu, insn, false);
 }

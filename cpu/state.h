@@ -180,7 +180,6 @@ enum CPUExitReason {
     CPU_EXIT_HALT,       /* HLT with nothing to do */
     CPU_EXIT_RESET,      /* triple fault or reset request */
     CPU_EXIT_DEBUG,      /* debugger breakpoint / single step */
-    CPU_EXIT_SHUTDOWN,   /* triple fault when the machine asked to stop instead */
 };
 
 /* Model-specific registers we implement. */

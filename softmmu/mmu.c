@@ -38,7 +38,7 @@
 #define MMU_PAGE_OFFSET 0xfffu
 #define MMU_LARGE_PAGE  0x400000u
 /* Tag flags that force the access through phys_read()/phys_write(). */
-#define TLB_SLOW_FLAGS (TLB_MMIO | TLB_CODE | TLB_NOTDIRTY)
+#define TLB_SLOW_FLAGS (TLB_MMIO | TLB_CODE)
 
 static noreturn void mmu_page_fault(CPUState *cpu, uint32_t lin, uint32_t error_code)
 {

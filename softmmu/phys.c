@@ -21,7 +21,7 @@
  * entry for it (see phys_map_vram in phys.h for the protocol).
  *
  * Writers of the map (ROM/MMIO mapping, enabling) must flush the CPU TLBs
- * afterwards; generation is bumped so they can tell.
+ * afterwards.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -97,7 +97,6 @@ static void phys_rebuild_shadow(PhysMem *pm)
         uint32_t last = (uint32_t)((end - 1) >> PHYS_PAGE_SHIFT);
         memset(pm->ram_shadowed + first, 1, last - first + 1);
     }
-    pm->generation++;
 }
 
 static int phys_add_region(PhysMem *pm, const PhysRegion *proto)

@@ -49,7 +49,6 @@ typedef struct PhysMem {
     uint8_t *dirty_pages;  /* one byte per RAM page: set by writes (video tracking) */
     PhysCodeWriteHook code_write_hook;
     void *code_write_opaque;
-    uint32_t generation;   /* bumped when the map changes, so TLBs can flush */
     uint8_t *ram_shadowed; /* one byte per RAM page: nonzero when an enabled region covers
                             * any byte of it (kept by phys.c; see phys_ram_page) */
 } PhysMem;

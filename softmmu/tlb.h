@@ -7,7 +7,7 @@
  *   hit   = (linear & TLB_PAGE_MASK) == entry->tag[access]   (for an access
  *           that does not cross the page)
  *   host  = (uint8_t *)(uintptr_t)(linear + entry->addend)
- * Any flag bit in a tag (TLB_INVALID, TLB_MMIO, TLB_CODE, TLB_NOTDIRTY) makes
+ * Any flag bit in a tag (TLB_INVALID, TLB_MMIO, TLB_CODE) makes
  * the compare fail, which sends the access to the slow path in C.
  */
 #ifndef SOFTMMU_TLB_H
@@ -23,7 +23,6 @@
 #define TLB_INVALID   0x001u /* entry empty */
 #define TLB_MMIO      0x002u /* page is MMIO or unmapped: dispatch through softmmu/phys.c */
 #define TLB_CODE      0x004u /* write tag only: page holds translated code (SMC check) */
-#define TLB_NOTDIRTY  0x008u /* write tag only: video page being dirty-tracked */
 
 /* Privilege views (SDM Vol.3 4.6: supervisor and user access rights). */
 enum { MMU_KERNEL = 0, MMU_USER = 1, MMU_COUNT };
