@@ -57,6 +57,7 @@ static const char help_text[] =
     "info pic            8259 state\n"
     "info irq            hardware interrupts taken, per vector\n"
     "info status         running or paused\n"
+    "info jit            translator statistics (blocks, code size, flushes)\n"
     "x/FMT ADDR          dump linear (virtual) memory\n"
     "xp/FMT ADDR         dump physical memory\n"
     "                    FMT: [count][x|d|u|o|c|i][b|h|w|g], e.g. x/8xw $esp, x/5i $pc\n"
@@ -153,6 +154,8 @@ static void cmd_info(Monitor *m, const char *what, MonBuf *out)
         moncmd_info_tlb(out, m->cpu);
     } else if (!strcmp(what, "mem")) {
         moncmd_info_mem(out, m->cpu);
+    } else if (!strcmp(what, "jit")) {
+        moncmd_info_jit(out, m->cpu);
     } else if (!strcmp(what, "pic") && m->ops.pic_info) {
         m->ops.pic_info(m->ops.opaque, buf, sizeof(buf));
         monbuf_printf(out, "%s", buf);

@@ -14,6 +14,7 @@
 #include "cpu/cpu.h"
 #include "frontend/debugmem.h"
 #include "frontend/monitor_cmds.h"
+#include "translator/translator.h"
 
 #define PAGE_4K        0x1000u
 #define PAGE_4M        0x400000u
@@ -414,4 +415,32 @@ void moncmd_dump(MonBuf *out, CPUState *cpu, size_t cs_handle, bool physical, co
         addr += (uint32_t)df.size;
     }
     monbuf_printf(out, "\n");
+}
+
+/* ---- info jit ---- */
+
+void moncmd_info_jit(MonBuf *out, CPUState *cpu)
+{
+    if (!cpu->bt) {
+        monbuf_printf(out, "accel: interp (no translator)\n");
+        return;
+    }
+    const BTStats *s = bt_stats(cpu->bt);
+    monbuf_printf(out, "accel: bt\n");
+    monbuf_printf(out, "blocks translated: %llu\n", (unsigned long long)s->blocks_translated);
+    monbuf_printf(out, "guest code bytes: %llu\n", (unsigned long long)s->guest_bytes);
+    monbuf_printf(out, "host code bytes: %llu\n", (unsigned long long)s->host_bytes);
+    monbuf_printf(out, "host bytes per guest byte: %.2f\n",
+                  s->guest_bytes ? (double)s->host_bytes / (double)s->guest_bytes : 0.0);
+    monbuf_printf(out, "code cache: %llu of %llu KiB in use\n",
+                  (unsigned long long)(s->cache_used >> 10), (unsigned long long)(s->cache_size >> 10));
+    monbuf_printf(out, "cache flushes: %llu\n", (unsigned long long)s->flushes);
+    monbuf_printf(out, "blocks invalidated by writes: %llu\n", (unsigned long long)s->invalidations);
+    monbuf_printf(out, "direct jumps chained: %llu\n", (unsigned long long)s->chains);
+    monbuf_printf(out, "entries from the run loop: %llu\n", (unsigned long long)s->entries);
+    monbuf_printf(out, "instructions interpreted: %llu\n", (unsigned long long)s->interp_insns);
+    if (s->checked_blocks || s->unchecked_blocks) {
+        monbuf_printf(out, "blocks checked: %llu, run once (I/O): %llu\n",
+                      (unsigned long long)s->checked_blocks, (unsigned long long)s->unchecked_blocks);
+    }
 }

@@ -27,6 +27,9 @@ void moncmd_info_registers(MonBuf *out, CPUState *cpu);
 void moncmd_info_tlb(MonBuf *out, CPUState *cpu);
 void moncmd_info_mem(MonBuf *out, CPUState *cpu);
 
+/* info jit: the translator's counters (QEMU's name for the command). */
+void moncmd_info_jit(MonBuf *out, CPUState *cpu);
+
 /* x/FMT ADDR (physical = false) and xp/FMT ADDR; fmt is what follows the
  * slash ("" for none), expr the address expression.  cs_handle: an open
  * capstone handle (csh) for the i format. */

@@ -72,8 +72,10 @@ void bt_free(BT *bt)
     free(bt);
 }
 
-const BTStats *bt_stats(const BT *bt)
+const BTStats *bt_stats(BT *bt)
 {
+    bt->stats.cache_size = bt->size;
+    bt->stats.cache_used = bt->code_used + bt->data_used;
     return &bt->stats;
 }
 

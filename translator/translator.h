@@ -42,6 +42,8 @@ typedef struct BTStats {
     uint64_t interp_insns;     /* instructions run by the interpreter instead */
     uint64_t checked_blocks;   /* check mode: blocks compared */
     uint64_t unchecked_blocks; /* check mode: blocks with I/O, run once */
+    uint64_t cache_size;       /* code cache bytes (-tb-size) */
+    uint64_t cache_used;       /* of which in use now: code and block data */
 } BTStats;
 
 /*
@@ -58,7 +60,7 @@ int bt_exec(BT *bt, uint64_t max_insns);
 /* Drop every translated block (the next execution translates again). */
 void bt_flush(BT *bt);
 
-const BTStats *bt_stats(const BT *bt);
+const BTStats *bt_stats(BT *bt);
 
 /* Where check mode writes its mismatch report (default stderr). */
 void bt_set_report(BT *bt, FILE *out);

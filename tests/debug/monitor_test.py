@@ -7,13 +7,14 @@ Run 1 starts stopped (-S): the registers are the reset state (SDM Vol.3
 Table 9-1), 'cont' lets the guest run to READY (paging on, halted with
 interrupts off), and then: info registers, x/ through the page tables,
 xp/ of the same physical memory, info tlb, info mem, info pic, x/i,
-stop/info status/cont, and quit (exit status 0).
+info jit, stop/info status/cont, and quit (exit status 0).
 
 Run 2 is -nographic on a pseudo-terminal: Ctrl-A c gives the keys to the
 monitor (which echoes them and honours backspace on the raw terminal),
 Ctrl-A c gives them back, and Ctrl-A x quits.
 """
 import os
+import re
 import pty
 import select
 import subprocess
@@ -134,6 +135,11 @@ def main():
         expect(m.cmd("info tlb"), "40000000: 00200000")
         expect(m.cmd("info mem"), "40000000-40001000 00001000 -rw")
         expect(m.cmd("info pic"), "imr=ff")
+        # The guest runs from ROM, which the translator leaves to the interpreter.
+        jit = m.cmd("info jit")
+        expect(jit, "accel: bt")
+        if not re.search(r"instructions interpreted: [1-9]", jit):
+            fail("info jit does not count the interpreted ROM code:\n" + jit)
         # BP_TARGET starts with mov eax, 11111111h.
         expect(m.cmd("x/2i 0xf1000"), "mov eax, 0x11111111")
         m.cmd("stop")
