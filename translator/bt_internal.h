@@ -56,6 +56,7 @@ typedef struct TB {
     uint16_t guest_bytes;   /* bytes of guest code */
     uint32_t undef_flags;   /* arithmetic flags its native instructions may leave undefined */
     bool invalid;           /* its code was written: entry patched to leave */
+    uint8_t check_seen;     /* check mode: CHECK_SEEN_* */
     uint8_t *code;          /* entry point (executable address) */
     uint32_t code_size;     /* host bytes, stubs and slow paths included */
     uint8_t *exit_invalid;  /* executable address of the stub the patched entry jumps to */
@@ -244,6 +245,8 @@ TB *bt_find(BT *bt);
 void bt_run_tb(BT *bt, TB *tb);
 
 /* ---- check.c ---- */
+#define CHECK_SEEN_RUN 1u /* has run under check */
+#define CHECK_SEEN_IO  2u /* touched a device when it ran */
 BTCheck *bt_check_new(BT *bt);
 void bt_check_free(BTCheck *c);
 int bt_check_exec(BT *bt, uint64_t max_insns);

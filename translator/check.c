@@ -10,10 +10,10 @@
  *      takes over: it logs the range and still invalidates decoded and
  *      translated code.  Logged ranges are copied to the shadow before the
  *      next block.
- *   2. The block runs translated (chaining off, so exactly one block),
- *      including a fault and its delivery.  Its state and the bytes it
- *      wrote are kept; its writes are undone from the shadow, and the CPU
- *      state is put back.
+ *   2. A *span* of blocks runs translated (chaining off, so the loop here
+ *      sees every block), including a fault and its delivery.  Its state
+ *      and the bytes it wrote are kept; its writes are undone from the
+ *      shadow, and the CPU state is put back.
  *   3. The interpreter replays the same number of instructions
  *      (cpu_exec_replay: no interrupts in between), from the same state.
  *   4. Registers, flags (minus those the block's native instructions leave
@@ -25,6 +25,15 @@
  *      states, the memory that differs, and the block's guest (CS_MODE_32)
  *      and host (CS_MODE_64) code.
  *
+ * A span is one block, or up to SPAN_MAX_INSNS instructions of blocks that
+ * already ran here without touching a device and whose fetch needs no page
+ * walk (so nothing between them can fault or translate).  Checking spans
+ * rather than blocks divides the fixed cost of a check (state capture,
+ * snapshots) by the span's length.  A span that differs is not reported:
+ * the machine goes back to its start and checks it again one block at a
+ * time, which finds the block and tolerates what single blocks tolerate
+ * (undefined flags an earlier block left for a later one).
+ *
  * Blocks that touch devices (port I/O, MMIO, x87 with FERR#) cannot be run
  * twice; they run translated once and are counted as unchecked.  Stores in
  * check mode always take the translated slow path (all pages are "code"),
@@ -34,7 +43,9 @@
 #include <capstone/capstone.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
+#include "cpu/mem.h"
 #include "softmmu/mmu.h"
 #include "softmmu/phys.h"
 #include "translator/bt_internal.h"
@@ -85,16 +96,20 @@ typedef struct CheckState {
 struct BTCheck {
     BT *bt;
     bool installed;
-    uint8_t *shadow; /* RAM as it was when the block began */
+    uint8_t *shadow; /* RAM as it was when the span began */
     CheckWrite *log; /* RAM ranges written since the last sync */
     size_t nlog, cap_log;
-    CheckByte *bt_bytes; /* what the translated run left in the bytes it wrote */
-    size_t nbytes, cap_bytes;
-    bool io;       /* the block touched a device */
-    bool in_block; /* the block under check is running translated */
-    TB *tb;
-    CheckSnap s0;           /* CPU state before the block */
-    uint32_t stack_phys[4]; /* physical ranges near SS:ESP before and after the block, */
+    CheckWrite *bt_ranges; /* the ranges the translated run wrote ... */
+    size_t nbt, cap_bt;
+    uint8_t *bt_image;   /* ... and what it left in them (at RAM offsets) */
+    uint8_t *bt_marks;   /* one bit per RAM byte: the translated run wrote it */
+    bool io;             /* the span touched a device */
+    bool in_block;       /* a block of the span is running translated */
+    uint64_t single_end; /* check one block at a time until this icount */
+    TB *tb;              /* the span's last block */
+    int span_blocks;
+    CheckSnap s0;           /* CPU state before the span */
+    uint32_t stack_phys[4]; /* physical ranges near SS:ESP before and after the span, */
     uint32_t stack_len[4];  /* where pushed EFLAGS images (PUSHF, exception frames) lie */
     int nstack;
     CheckState before, after_bt, after_interp;
@@ -103,17 +118,40 @@ struct BTCheck {
     CheckMMIO mmio[PHYS_MAX_REGIONS];
 };
 
+#define SPAN_MAX_INSNS 1024
+
 enum { CHECK_BUDGET, CHECK_EVENTS, CHECK_INTERP, CHECK_CONTINUE, CHECK_MISMATCH };
 
 /* ---- the write log and the shadow ---- */
 
+static void push_range(CheckWrite **v, size_t *n, size_t *cap, uint32_t paddr, uint32_t size)
+{
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 4096;
+        *v = realloc(*v, *cap * sizeof(**v));
+        if (!*v) {
+            fprintf(stderr, "popek: bt check: out of memory\n");
+            abort();
+        }
+    }
+    (*v)[(*n)++] = (CheckWrite){paddr, size};
+}
+
 static void log_write(BTCheck *c, uint32_t paddr, uint32_t size)
 {
-    if (c->nlog == c->cap_log) {
-        c->cap_log = c->cap_log ? 2 * c->cap_log : 4096;
-        c->log = realloc(c->log, c->cap_log * sizeof(*c->log));
+    CheckWrite *last = c->nlog ? &c->log[c->nlog - 1] : NULL;
+    if (last && last->size < (1u << 30)) {
+        if (last->paddr + last->size == paddr) { /* the next element of a string store */
+            last->size += size;
+            return;
+        }
+        if (paddr + size == last->paddr) { /* the next push */
+            last->paddr = paddr;
+            last->size += size;
+            return;
+        }
     }
-    c->log[c->nlog++] = (CheckWrite){paddr, size};
+    push_range(&c->log, &c->nlog, &c->cap_log, paddr, size);
 }
 
 /* Every RAM write lands here while check mode is on. */
@@ -128,15 +166,22 @@ static void check_code_written(void *opaque, uint32_t paddr, int size)
     bt_code_written(c->bt, paddr, size);
 }
 
+/* The part of a logged range inside RAM (writes past it are not RAM). */
+static uint32_t ram_part(const BTCheck *c, CheckWrite w)
+{
+    uint32_t ram_size = c->bt->cpu->phys->ram_size;
+    if (w.paddr >= ram_size) {
+        return 0;
+    }
+    return w.size <= ram_size - w.paddr ? w.size : ram_size - w.paddr;
+}
+
 static void sync_shadow(BTCheck *c)
 {
     PhysMem *pm = c->bt->cpu->phys;
     for (size_t i = 0; i < c->nlog; i++) {
         CheckWrite w = c->log[i];
-        if (w.paddr < pm->ram_size) {
-            uint32_t n = w.size <= pm->ram_size - w.paddr ? w.size : pm->ram_size - w.paddr;
-            memcpy(c->shadow + w.paddr, pm->ram + w.paddr, n);
-        }
+        memcpy(c->shadow + w.paddr, pm->ram + w.paddr, ram_part(c, w));
     }
     c->nlog = 0;
 }
@@ -190,16 +235,27 @@ static void check_install(BTCheck *c)
     wrap_mmio(c);
 }
 
+/* Zeroed memory the host only backs where it is touched. */
+static uint8_t *lazy_alloc(size_t size)
+{
+    void *p = mmap(NULL, size ? size : 1, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
 BTCheck *bt_check_new(BT *bt)
 {
     BTCheck *c = calloc(1, sizeof(*c));
     if (!c) {
         return NULL;
     }
+    uint32_t ram_size = bt->cpu->phys->ram_size;
     c->bt = bt;
-    c->shadow = malloc(bt->cpu->phys->ram_size ? bt->cpu->phys->ram_size : 1);
-    if (!c->shadow) {
-        free(c);
+    c->shadow = lazy_alloc(ram_size);
+    c->bt_image = lazy_alloc(ram_size);
+    c->bt_marks = lazy_alloc(ram_size / 8 + 1);
+    if (!c->shadow || !c->bt_image || !c->bt_marks) {
+        bt_check_free(c);
         return NULL;
     }
     return c;
@@ -221,9 +277,18 @@ void bt_check_free(BTCheck *c)
             }
         }
     }
-    free(c->shadow);
+    uint32_t ram_size = pm->ram_size;
+    if (c->shadow) {
+        munmap(c->shadow, ram_size ? ram_size : 1);
+    }
+    if (c->bt_image) {
+        munmap(c->bt_image, ram_size ? ram_size : 1);
+    }
+    if (c->bt_marks) {
+        munmap(c->bt_marks, ram_size / 8 + 1);
+    }
     free(c->log);
-    free(c->bt_bytes);
+    free(c->bt_ranges);
     free(c);
 }
 
@@ -334,7 +399,7 @@ static void note_stack(BTCheck *c, const CPUState *cpu)
     }
 }
 
-static void check_before(BTCheck *c, TB *tb)
+static void span_begin(BTCheck *c)
 {
     CPUState *cpu = c->bt->cpu;
     sync_shadow(c);
@@ -342,44 +407,66 @@ static void check_before(BTCheck *c, TB *tb)
     state_capture(cpu, &c->before);
     c->nstack = 0;
     note_stack(c, cpu);
-    c->tb = tb;
     c->io = false;
+    c->span_blocks = 0;
 }
 
-/* Keep what the translated run wrote, then put RAM back as it was. */
+static bool marked(const BTCheck *c, uint32_t paddr)
+{
+    return c->bt_marks[paddr >> 3] & (1u << (paddr & 7));
+}
+
+/* Set (on) the marks of w's bytes, or clear every mark byte w touches (the
+ * neighbours' bits too: only the span's own ranges are ever cleared, all
+ * together). */
+static void mark_range(BTCheck *c, CheckWrite w, bool on)
+{
+    uint32_t a = w.paddr, end = w.paddr + ram_part(c, w);
+    if (a == end) {
+        return;
+    }
+    if (!on) {
+        memset(c->bt_marks + (a >> 3), 0, ((end - 1) >> 3) - (a >> 3) + 1);
+        return;
+    }
+    for (; a < end && (a & 7); a++) {
+        c->bt_marks[a >> 3] |= (uint8_t)(1u << (a & 7));
+    }
+    if (end - a >= 8) {
+        memset(c->bt_marks + (a >> 3), 0xff, (end - a) >> 3);
+        a += (end - a) & ~7u;
+    }
+    for (; a < end; a++) {
+        c->bt_marks[a >> 3] |= (uint8_t)(1u << (a & 7));
+    }
+}
+
+/* Keep what the translated run wrote, then put RAM back as it was.  Two
+ * passes, because logged ranges may overlap. */
 static void keep_and_undo(BTCheck *c)
 {
-    PhysMem *pm = c->bt->cpu->phys;
-    c->nbytes = 0;
+    uint8_t *ram = c->bt->cpu->phys->ram;
+    c->nbt = 0;
     for (size_t i = 0; i < c->nlog; i++) {
         CheckWrite w = c->log[i];
-        for (uint32_t k = 0; k < w.size && w.paddr + k < pm->ram_size; k++) {
-            if (c->nbytes == c->cap_bytes) {
-                c->cap_bytes = c->cap_bytes ? 2 * c->cap_bytes : 4096;
-                c->bt_bytes = realloc(c->bt_bytes, c->cap_bytes * sizeof(*c->bt_bytes));
-            }
-            c->bt_bytes[c->nbytes++] = (CheckByte){w.paddr + k, pm->ram[w.paddr + k]};
+        w.size = ram_part(c, w);
+        if (w.size) {
+            memcpy(c->bt_image + w.paddr, ram + w.paddr, w.size);
+            mark_range(c, w, true);
+            push_range(&c->bt_ranges, &c->nbt, &c->cap_bt, w.paddr, w.size);
         }
     }
-    for (size_t i = 0; i < c->nbytes; i++) {
-        pm->ram[c->bt_bytes[i].paddr] = c->shadow[c->bt_bytes[i].paddr];
+    for (size_t i = 0; i < c->nbt; i++) {
+        CheckWrite w = c->bt_ranges[i];
+        memcpy(ram + w.paddr, c->shadow + w.paddr, w.size);
     }
     c->nlog = 0;
-}
-
-static int byte_cmp(const void *a, const void *b)
-{
-    uint32_t x = ((const CheckByte *)a)->paddr, y = ((const CheckByte *)b)->paddr;
-    return x < y ? -1 : x > y;
 }
 
 /* What the translated run left at paddr. */
 static uint8_t bt_final(const BTCheck *c, uint32_t paddr)
 {
-    CheckByte key = {paddr, 0};
-    const CheckByte *hit =
-        c->nbytes ? bsearch(&key, c->bt_bytes, c->nbytes, sizeof(key), byte_cmp) : NULL;
-    return hit ? hit->value : c->shadow[paddr];
+    return marked(c, paddr) ? c->bt_image[paddr] : c->shadow[paddr];
 }
 
 /* An EFLAGS image pushed on the stack may differ in the flags the block's
@@ -397,42 +484,65 @@ static bool byte_tolerated(const BTCheck *c, uint32_t paddr, uint8_t x, uint32_t
     return false;
 }
 
-/* The first byte either engine wrote whose final values differ, or ~0. */
-static uint32_t memory_difference(const BTCheck *c, uint32_t undef)
+/* The first byte of w whose value in RAM (the replay's) is not the
+ * translated run's, or ~0. */
+static uint32_t range_difference(const BTCheck *c, CheckWrite w, uint32_t undef)
 {
     const uint8_t *ram = c->bt->cpu->phys->ram;
-    for (size_t i = 0; i < c->nbytes; i++) {
-        uint32_t a = c->bt_bytes[i].paddr;
-        if (ram[a] != c->bt_bytes[i].value &&
-            !byte_tolerated(c, a, ram[a] ^ c->bt_bytes[i].value, undef)) {
+    for (uint32_t a = w.paddr, end = w.paddr + ram_part(c, w); a < end; a++) {
+        uint8_t want = bt_final(c, a);
+        if (ram[a] != want && !byte_tolerated(c, a, ram[a] ^ want, undef)) {
             return a;
-        }
-    }
-    for (size_t i = 0; i < c->nlog; i++) {
-        CheckWrite w = c->log[i];
-        for (uint32_t k = 0; k < w.size && w.paddr + k < c->bt->cpu->phys->ram_size; k++) {
-            uint32_t a = w.paddr + k;
-            uint8_t want = bt_final(c, a);
-            if (ram[a] != want && !byte_tolerated(c, a, ram[a] ^ want, undef)) {
-                return a;
-            }
         }
     }
     return ~0u;
 }
 
-/* Undo the replay's writes and go back to the state before the block. */
+/* The first byte either engine wrote whose final values differ, or ~0. */
+static uint32_t memory_difference(const BTCheck *c, uint32_t undef)
+{
+    const uint8_t *ram = c->bt->cpu->phys->ram;
+    for (size_t i = 0; i < c->nbt; i++) {
+        CheckWrite w = c->bt_ranges[i];
+        if (memcmp(ram + w.paddr, c->bt_image + w.paddr, w.size)) {
+            uint32_t a = range_difference(c, w, undef);
+            if (a != ~0u) {
+                return a;
+            }
+        }
+    }
+    for (size_t i = 0; i < c->nlog; i++) {
+        uint32_t a = range_difference(c, c->log[i], undef);
+        if (a != ~0u) {
+            return a;
+        }
+    }
+    return ~0u;
+}
+
+/* Undo the replay's writes and go back to the state before the span. */
 static void undo_replay(BTCheck *c)
 {
     PhysMem *pm = c->bt->cpu->phys;
     for (size_t i = 0; i < c->nlog; i++) {
         CheckWrite w = c->log[i];
-        for (uint32_t k = 0; k < w.size && w.paddr + k < pm->ram_size; k++) {
-            pm->ram[w.paddr + k] = c->shadow[w.paddr + k];
-        }
+        memcpy(pm->ram + w.paddr, c->shadow + w.paddr, ram_part(c, w));
     }
     c->nlog = 0;
     snap_restore(c->bt->cpu, &c->s0);
+}
+
+/* Forget the translated run's writes; the shadow learns them (equal to the
+ * replay's by now) at the next sync. */
+static void drop_bt_writes(BTCheck *c, bool relog)
+{
+    for (size_t i = 0; i < c->nbt; i++) {
+        mark_range(c, c->bt_ranges[i], false);
+        if (relog) {
+            log_write(c, c->bt_ranges[i].paddr, c->bt_ranges[i].size);
+        }
+    }
+    c->nbt = 0;
 }
 
 static void report_mismatch(BTCheck *c, const char *what, uint32_t mem_at);
@@ -452,22 +562,20 @@ static bool replay_matches(BTCheck *c, uint64_t n, const char **what, uint32_t *
     return same;
 }
 
-/* Steps 2-4 of the file comment; false on a difference (reported). */
-static bool check_after(BTCheck *c)
+/* Steps 2-4 of the file comment for the span that just ran; false on a
+ * difference (reported). */
+static bool span_end(BTCheck *c)
 {
     BT *bt = c->bt;
     CPUState *cpu = bt->cpu;
     uint64_t n = cpu->icount - c->before.icount;
     if (c->io || n == 0) {
-        bt->stats.unchecked_blocks += n != 0;
+        bt->stats.unchecked_blocks += n != 0 ? (uint64_t)c->span_blocks : 0;
         return true; /* its writes stay in the log for the next sync */
     }
     state_capture(cpu, &c->after_bt);
     note_stack(c, cpu);
     keep_and_undo(c);
-    if (c->nbytes) {
-        qsort(c->bt_bytes, c->nbytes, sizeof(*c->bt_bytes), byte_cmp);
-    }
     snap_restore(cpu, &c->s0);
     const char *what;
     uint32_t mem_at;
@@ -477,16 +585,60 @@ static bool check_after(BTCheck *c)
         tlb_flush_all(cpu);
         same = replay_matches(c, n, &what, &mem_at);
     }
-    bt->stats.checked_blocks++;
+    if (!same && c->span_blocks > 1) {
+        /* Back to the span's start: check it again block by block. */
+        undo_replay(c);
+        drop_bt_writes(c, false);
+        tlb_flush_all(cpu);
+        c->single_end = c->before.icount + n;
+        return true;
+    }
     if (!same) {
         report_mismatch(c, what, mem_at);
         return false;
     }
-    /* The shadow learns both sets of writes (equal by now) at the next sync. */
-    for (size_t i = 0; i < c->nbytes; i++) {
-        log_write(c, c->bt_bytes[i].paddr, 1);
-    }
+    bt->stats.checked_blocks += (uint64_t)c->span_blocks;
+    drop_bt_writes(c, true);
     return true;
+}
+
+/* The block at CS:EIP if it may extend the span: translated already, run
+ * here before without touching a device, and its fetch needs no page walk
+ * (so finding it can neither fault nor translate). */
+static TB *span_next(BT *bt)
+{
+    BTCheck *c = bt->check;
+    CPUState *cpu = bt->cpu;
+    uint64_t done = cpu->icount - c->before.icount;
+    if (c->io || cpu->icount < c->single_end || done >= SPAN_MAX_INSNS ||
+        bt_events_pending(cpu) || cpu->icount >= bt->icount_end) {
+        return NULL;
+    }
+    bool transient;
+    if (!bt_mode_ok(cpu, &transient)) {
+        return NULL;
+    }
+    uint32_t cs_base = cpu->seg[SEG_CS].base, lin = cs_base + cpu->eip;
+    TLBEntry *e = tlb_entry(cpu, cpu->mmu_idx, lin);
+    if (e->tag[ACC_FETCH] != (lin & TLB_PAGE_MASK) ||
+        !phys_ram_page(cpu->phys, e->phys & TLB_PAGE_MASK)) {
+        return NULL;
+    }
+    TB *tb = bt_tb_lookup(bt, e->phys | (lin & 0xfff), cpu->eip, cs_base, bt_block_key(cpu));
+    if (!tb || tb->check_seen != CHECK_SEEN_RUN || bt->icount_end - cpu->icount < tb->ninsns) {
+        return NULL;
+    }
+    return tb;
+}
+
+static void run_block(BTCheck *c, TB *tb)
+{
+    c->tb = tb;
+    c->span_blocks++;
+    c->in_block = true;
+    bt_run_tb(c->bt, tb);
+    c->in_block = false;
+    tb->check_seen |= CHECK_SEEN_RUN | (c->io ? CHECK_SEEN_IO : 0);
 }
 
 /* ---- the report ---- */
@@ -557,7 +709,8 @@ static int check_loop(BT *bt, uint64_t *interp_n)
         cpu_deliver_raised_exception(cpu);
         if (c->in_block) {
             c->in_block = false;
-            return check_after(c) ? CHECK_CONTINUE : CHECK_MISMATCH;
+            c->tb->check_seen |= CHECK_SEEN_RUN | (c->io ? CHECK_SEEN_IO : 0);
+            return span_end(c) ? CHECK_CONTINUE : CHECK_MISMATCH;
         }
     }
     if (bt_events_pending(cpu)) {
@@ -577,11 +730,13 @@ static int check_loop(BT *bt, uint64_t *interp_n)
         *interp_n = tb ? left : 1;
         return CHECK_INTERP;
     }
-    check_before(c, tb);
-    c->in_block = true;
-    bt_run_tb(bt, tb);
-    c->in_block = false;
-    return check_after(c) ? CHECK_CONTINUE : CHECK_MISMATCH;
+    span_begin(c);
+    bool alone = tb->check_seen != CHECK_SEEN_RUN; /* new, or touched a device */
+    run_block(c, tb);
+    while (!alone && (tb = span_next(bt)) != NULL) {
+        run_block(c, tb);
+    }
+    return span_end(c) ? CHECK_CONTINUE : CHECK_MISMATCH;
 }
 
 int bt_check_exec(BT *bt, uint64_t max_insns)
