@@ -73,7 +73,7 @@ enum HostOpcode {
 enum { EXT_ADD = 0, EXT_OR = 1, EXT_ADC = 2, EXT_SBB = 3, EXT_AND = 4, EXT_SUB = 5,
        EXT_XOR = 6, EXT_CMP = 7 };
 enum { EXT_SHL = 4, EXT_SHR = 5, EXT_SAR = 7 };
-enum { EXT_NOT = 2, EXT_NEG = 3 };
+enum { EXT_NOT = 2, EXT_NEG = 3, EXT_DIV = 6, EXT_IDIV = 7 };
 enum { EXT_CALL_EV = 2, EXT_JMP_EV = 4 };
 
 /* Condition codes (the low nibble of Jcc/SETcc/CMOVcc). */

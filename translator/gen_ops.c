@@ -12,8 +12,10 @@
  * instruction with a REX prefix, so a byte instruction naming one of them
  * together with [r14] or R12 becomes a callout.  Opcodes that mean
  * something else in 64-bit mode (40-4F are REX, 82h is #UD, 63h is MOVSXD)
- * are re-encoded or left to callouts.  DIV and IDIV are callouts: they
- * fault (#DE), and no host signal may leave translated code.
+ * are re-encoded or left to callouts.  DIV and IDIV fault (#DE), and no
+ * host signal may leave translated code: the 32-bit register forms run
+ * natively behind a check that they cannot fault, and call out otherwise
+ * (gen_divide); the other forms are callouts.
  */
 #include "translator/gen.h"
 
@@ -321,6 +323,65 @@ static bool gen_native_modrm(Gen *g, const ScanInsn *si)
     return true;
 }
 
+/*
+ * DIV r32 / IDIV r32 natively when they cannot fault (SDM Vol.2 DIV, IDIV:
+ * #DE for a zero divisor or a quotient that does not fit):
+ *     test d, d ; jz callout
+ *   DIV:  cmp edx, d ; jae callout                  ; quotient >= 2^32
+ *   IDIV: mov r8d, eax ; sar r8d, 31 ; cmp r8d, edx ; jne callout  ; 64-bit dividend
+ *         cmp d, -1 ; jne go ; cmp eax, 0x80000000 ; je callout    ; INT_MIN / -1
+ *   go:   div/idiv d ; jmp done
+ *   callout: <the interpreter's DIV: raises #DE or divides> ; unpark
+ *   done:
+ * IDIV's test is exact only for a sign-extended dividend (CDQ ; IDIV, what
+ * compilers emit); any other dividend takes the callout, which is exact.
+ * The flags are undefined afterwards; both paths leave them in the host.
+ */
+static bool gen_divide(Gen *g, const ScanInsn *si)
+{
+    const Insn *in = &si->insn;
+    if ((in->op != OP_DIV && in->op != OP_IDIV) || in->opcode != 0xf7 || in->mod != 3 ||
+        in->opsize != 4) {
+        return false;
+    }
+    Emit *e = &g->e;
+    int d = hreg(in->rm);
+    HostRM rd = hrm_reg(d), r8 = hrm_reg(H_R8);
+    gen_clobber(g);
+    emit_rm(e, 0, OPC_TEST_EvGv, d, &rd);
+    uint8_t *slow[3] = {emit_jcc32(e, CC_E, NULL), NULL, NULL};
+    uint8_t *go = NULL;
+    if (in->op == OP_DIV) {
+        HostRM edx = hrm_reg(H_RDX);
+        emit_rm(e, 0, OPC_CMP_EvGv, d, &edx); /* cmp edx, d */
+        slow[1] = emit_jcc32(e, CC_AE, NULL);
+    } else {
+        emit_mov_rr32(e, H_R8, H_RAX);
+        emit_shift32_imm(e, EXT_SAR, H_R8, 31);
+        emit_rm(e, 0, OPC_CMP_EvGv, H_RDX, &r8); /* cmp r8d, edx */
+        slow[1] = emit_jcc32(e, CC_NE, NULL);
+        emit_alu32_imm(e, EXT_CMP, &rd, -1);
+        go = emit_jcc8(e, CC_NE);
+        HostRM eax = hrm_reg(H_RAX);
+        emit_alu32_imm(e, EXT_CMP, &eax, (int32_t)0x80000000u);
+        slow[2] = emit_jcc32(e, CC_E, NULL);
+        emit_bind8(e, go);
+    }
+    emit_rm(e, 0, OPC_GRP3_Ev, in->op == OP_DIV ? EXT_DIV : EXT_IDIV, &rd);
+    uint8_t *done = emit_jmp32(e, NULL);
+    for (int i = 0; i < 3; i++) {
+        if (slow[i]) {
+            emit_bind32(e, slow[i]);
+        }
+    }
+    gen_callout(g, si); /* parks: the flags are parked already, so nothing is emitted */
+    gen_unpark(g);
+    emit_bind32(e, done);
+    g->fl_host = true;
+    g->fl_parked = false;
+    return true;
+}
+
 /* LEA: the address arithmetic straight into the destination. */
 static bool gen_lea(Gen *g, const ScanInsn *si)
 {
@@ -431,6 +492,9 @@ static bool gen_data_insn(Gen *g, const ScanInsn *si)
     }
     if (in->op == OP_LEA) {
         return gen_lea(g, si);
+    }
+    if (in->op == OP_DIV || in->op == OP_IDIV) {
+        return gen_divide(g, si);
     }
     if (in->op == OP_MOV && in->opmap == 0 && in->opcode >= 0xa0 && in->opcode <= 0xa3) {
         return gen_moffs(g, si);

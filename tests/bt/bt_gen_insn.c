@@ -597,7 +597,7 @@ void btg_gen_string(G *g)
     }
     btg_opsize_prefix(g, size);
     btg_e8(g, ops[op] | (size != 1));
-    if (op >= 3) {
-        btg_flags_effect(g, F_ALL, 0);
+    if (op >= 3 && (!rep || n != 0)) {
+        btg_flags_effect(g, F_ALL, 0); /* REP CMPS/SCAS with ECX = 0 compares nothing */
     }
 }

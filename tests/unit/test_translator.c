@@ -111,6 +111,57 @@ START_TEST(test_write_fault_ring3)
 END_TEST
 
 /*
+ * DIV/IDIV r32 run natively only when they cannot fault: every way they can
+ * (SDM Vol.2 DIV, IDIV) still gives #DE with the registers untouched and
+ * the divide's own EIP pushed, and the forms that do not fault divide.
+ *   <div or idiv> ; jmp $
+ */
+START_TEST(test_divide_faults_exactly)
+{
+    static const struct {
+        uint8_t modrm;  /* F7 /6 (div) or /7 (idiv), register in rm */
+        uint32_t eax, edx, ecx;
+        bool de;
+        uint32_t q, r; /* EAX, EDX afterwards when it does not fault */
+    } cases[] = {
+        {0xf1, 10, 0, 0, true, 0, 0},                              /* div ecx: by zero */
+        {0xf1, 0, 5, 5, true, 0, 0},                               /* div ecx: quotient >= 2^32 */
+        {0xf2, 1, 3, 0, true, 0, 0},                               /* div edx: always overflows */
+        {0xf1, 100, 1, 7, false, 0x24924932, 6},                   /* div ecx: (2^32 + 100) / 7 */
+        {0xf9, 0x80000000u, 0xffffffffu, 0xffffffffu, true, 0, 0}, /* idiv ecx: INT_MIN / -1 */
+        {0xf9, 7, 0, 0, true, 0, 0},                               /* idiv ecx: by zero */
+        {0xf9, 0xfffffff9u, 0xffffffffu, 2, false, 0xfffffffdu, 0xffffffffu}, /* -7 / 2 */
+        {0xf9, 0, 1, 4, false, 0x40000000u, 0},      /* 2^32 / 4: not sign-extended */
+        {0xf9, 0, 1, 1, true, 0, 0},                 /* 2^32 / 1 does not fit */
+        {0xf9, 0x80000000u, 0xffffffffu, 1, false, 0x80000000u, 0}, /* INT_MIN / 1 */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const uint8_t code[] = {0xf7, cases[i].modrm, 0xeb, 0xfe};
+        TestVM *vm = make_vm(code, sizeof(code), 0, false);
+        CPUState *cpu = &vm->cpu;
+        cpu->regs[R_EAX] = cases[i].eax;
+        cpu->regs[R_EDX] = cases[i].edx;
+        cpu->regs[R_ECX] = cases[i].ecx;
+        BT *bt = bt_new(cpu, 1u << 20, BT_MODE_RUN);
+        int reason = bt_exec(bt, 50);
+        if (cases[i].de) {
+            ck_assert_msg(reason == CPU_EXIT_HALT && testvm_last_vector(vm) == EXC_DE,
+                          "case %zu: no #DE", i);
+            ck_assert_uint_eq(cpu->regs[R_EAX], cases[i].eax);
+            ck_assert_uint_eq(cpu->regs[R_EDX], cases[i].edx);
+            ck_assert_uint_eq(ram32(vm, cpu->regs[R_ESP]), TESTVM_CODE); /* faults: its own EIP */
+        } else {
+            ck_assert_msg(reason == CPU_EXIT_BUDGET, "case %zu: stopped (%d)", i, reason);
+            ck_assert_msg(cpu->regs[R_EAX] == cases[i].q && cpu->regs[R_EDX] == cases[i].r,
+                          "case %zu: %08x:%08x", i, cpu->regs[R_EDX], cpu->regs[R_EAX]);
+        }
+        bt_free(bt);
+        testvm_free(vm);
+    }
+}
+END_TEST
+
+/*
  * A loop with calls, memory and a data-dependent branch, run in slices of
  * 1, 2, ... 23 instructions: the state after every slice boundary matches the
  * interpreter run to the same count.
@@ -409,6 +460,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_page_fault_is_precise);
     tcase_add_test(tc, test_write_fault_ring3);
+    tcase_add_test(tc, test_divide_faults_exactly);
     tcase_add_test(tc, test_exact_counts_in_slices);
     tcase_add_test(tc, test_interrupt_reaches_translated_loop);
     tcase_add_test(tc, test_exit_request_after_store);
