@@ -132,8 +132,11 @@ void cpu_reset(CPUState *cpu)
 void cpu_set_interrupt(CPUState *cpu, uint32_t mask)
 {
     __atomic_or_fetch(&cpu->interrupt_request, mask, __ATOMIC_SEQ_CST);
-    /* Translated code checks this one byte at each block entry. */
-    cpu->bt_exit_request = 1;
+    /* Translated code leaves at its next block entry, where it tests the budget. */
+    if (!cpu->bt_exit_request) {
+        cpu->bt_exit_request = 1;
+        cpu->bt_budget -= BT_BUDGET_KICK;
+    }
 }
 
 void cpu_clear_interrupt(CPUState *cpu, uint32_t mask)

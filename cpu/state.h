@@ -247,6 +247,10 @@ typedef struct FPURegs {
     uint8_t xmm[8][16];
 } FPURegs;
 
+/* Setting bt_exit_request also takes this from bt_budget, so translated code
+ * finds both in its one budget test at the next block entry. */
+#define BT_BUDGET_KICK ((int64_t)1 << 48)
+
 struct CPUState {
     /* ---- hot: the interpreter's and translator's fixed offsets start here ---- */
     uint32_t regs[8];   /* EAX ECX EDX EBX ESP EBP ESI EDI */
@@ -319,7 +323,9 @@ struct CPUState {
     /* ---- binary translator (translator/): translated code reads and writes
      * these at fixed offsets from R15; the interpreter never looks at them ---- */
     int64_t bt_budget;        /* instructions translated code may still retire in this slice;
-                               * each block subtracts its length at entry and leaves if < 0 */
+                               * each block subtracts its length at entry and leaves if < 0.
+                               * Lives in host R8 while translated code runs; less
+                               * BT_BUDGET_KICK while bt_exit_request is set */
     uint64_t bt_flags;        /* guest arithmetic flags while translated code runs:
                                * the LAHF byte in bits 8-15, OF in bit 0 */
     uint64_t bt_tag_hi;       /* jump-cache tag bits of the current mode (block key << 32) */

@@ -8,7 +8,8 @@
  *   host R13                          guest arithmetic flags, "parked":
  *                                     LAHF byte in bits 8-15, OF in bit 0
  *   host R15                          CPUState
- *   host R8-R11, R14                  scratch (R14: guest linear, then host
+ *   host R8                           the instruction budget (CPUState.bt_budget)
+ *   host R9-R11, R14                  scratch (R14: guest linear, then host
  *                                     address of a memory operand)
  * Guest registers are 32-bit values zero-extended in their host register.
  * Between blocks the guest flags are parked in R13; inside a block they may
@@ -231,6 +232,12 @@ static inline void bt_flags_in(CPUState *cpu)
 static inline void bt_flags_out(CPUState *cpu)
 {
     cpu->bt_flags = bt_flags_to_image(cpu_get_eflags(cpu));
+}
+
+/* The budget left, without the kick of an exit request (cpu/state.h). */
+static inline int64_t bt_budget_left(const CPUState *cpu)
+{
+    return cpu->bt_budget + (cpu->bt_exit_request ? BT_BUDGET_KICK : 0);
 }
 
 /* ---- run.c ---- */

@@ -13,16 +13,18 @@
  * slow path reports exactly the flags the guest had before the
  * instruction, even where the block later overwrites them.
  *
- *   park:   mov r8, rax ; lahf ; seto al ; mov r13, rax ; mov rax, r8
- *   unpark: mov r8, rax ; mov rax, r13 ; cmp al, 0x81 ; sahf ; mov rax, r8
+ *   park:   mov r9, rax ; lahf ; seto al ; mov r13, rax ; mov rax, r9
+ *   unpark: mov r9, rax ; mov rax, r13 ; cmp al, 0x81 ; sahf ; mov rax, r9
  * (cmp al, 0x81 sets OF exactly when AL is 1: 1 - (-127) overflows, 0 - (-127)
  * does not; SAHF then sets SF ZF AF PF CF from AH and leaves OF.)
  *
- * Entry.  Each block first charges its length against CPUState.bt_budget
- * and checks bt_exit_request, leaving (and refunding) when either says so:
- *   sub qword [r15+bt_budget], n ; js noexec
- *   cmp byte [r15+bt_exit_request], 0 ; jne noexec
- * The first instruction is 8 bytes, so an invalidated block's entry can be
+ * Entry.  Each block first charges its length against the budget, which
+ * lives in R8 while translated code runs (CPUState.bt_budget otherwise),
+ * and leaves (refunding it) when the budget went negative:
+ *   sub r8, n ; js noexec
+ * An exit request takes BT_BUDGET_KICK off the budget as well (cpu/state.h),
+ * so this one test also catches interrupts without a load.  The two
+ * instructions are 10 bytes, so an invalidated block's entry can be
  * overwritten with a 5-byte jump (translator/smc.c).
  */
 #include <string.h>
@@ -35,12 +37,12 @@ void gen_park(Gen *g)
         return;
     }
     Emit *e = &g->e;
-    emit_mov_rr64(e, H_R8, H_RAX); /* mov r8, rax */
+    emit_mov_rr64(e, H_R9, H_RAX); /* mov r9, rax */
     emit_u8(e, OPC_LAHF);          /* lahf */
     HostRM al = hrm_reg(H_RAX);
     emit_rm(e, 0, OPC_SETCC_Eb + CC_O, 0, &al); /* seto al */
     emit_mov_rr64(e, H_R13, H_RAX);             /* mov r13, rax */
-    emit_mov_rr64(e, H_RAX, H_R8);              /* mov rax, r8 */
+    emit_mov_rr64(e, H_RAX, H_R9);              /* mov rax, r9 */
     g->fl_parked = true;
 }
 
@@ -50,12 +52,12 @@ void gen_unpark(Gen *g)
         return;
     }
     Emit *e = &g->e;
-    emit_mov_rr64(e, H_R8, H_RAX);  /* mov r8, rax */
+    emit_mov_rr64(e, H_R9, H_RAX);  /* mov r9, rax */
     emit_mov_rr64(e, H_RAX, H_R13); /* mov rax, r13 */
     HostRM al = hrm_reg(H_RAX);
     emit_cmp8_imm(e, &al, 0x81);   /* cmp al, 0x81: OF = image OF */
     emit_u8(e, OPC_SAHF);          /* sahf */
-    emit_mov_rr64(e, H_RAX, H_R8); /* mov rax, r8 */
+    emit_mov_rr64(e, H_RAX, H_R9); /* mov rax, r9 */
     g->fl_host = true;
 }
 
@@ -221,28 +223,24 @@ void gen_exit_indirect(Gen *g)
     emit_jmp32(e, g->bt->epilogue);
 }
 
-/* The entry check; returns the two rel32 fields that lead to noexec. */
-static void gen_prologue(Gen *g, uint8_t *noexec[2])
+/* The entry check; returns the rel32 field that leads to noexec. */
+static uint8_t *gen_prologue(Gen *g)
 {
     Emit *e = &g->e;
-    HostRM budget = hrm_mem(H_R15, CPU_OFF(bt_budget));
-    emit_alu64_imm(e, EXT_SUB, &budget, g->tb->ninsns); /* sub qword [r15+bt_budget], n */
-    noexec[0] = emit_jcc32(e, CC_S, NULL);
-    HostRM req = hrm_mem(H_R15, CPU_OFF(bt_exit_request));
-    emit_cmp8_imm(e, &req, 0);
-    noexec[1] = emit_jcc32(e, CC_NE, NULL);
+    HostRM budget = hrm_reg(H_R8);
+    emit_alu64_imm(e, EXT_SUB, &budget, g->tb->ninsns); /* sub r8, n */
+    return emit_jcc32(e, CC_S, NULL);
 }
 
 /*
- * noexec:       add qword [r15+bt_budget], n ; mov dword [r15+eip], EIP ; jmp epilogue
+ * noexec:       add r8, n ; mov dword [r15+eip], EIP ; jmp epilogue
  * exit_invalid: mov dword [r15+eip], EIP ; jmp epilogue
  */
-static void gen_entry_exits(Gen *g, uint8_t *noexec[2])
+static void gen_entry_exits(Gen *g, uint8_t *noexec)
 {
     Emit *e = &g->e;
-    emit_bind32(e, noexec[0]);
-    emit_bind32(e, noexec[1]);
-    HostRM budget = hrm_mem(H_R15, CPU_OFF(bt_budget));
+    emit_bind32(e, noexec);
+    HostRM budget = hrm_reg(H_R8);
     emit_alu64_imm(e, EXT_ADD, &budget, g->tb->ninsns);
     emit_store32_imm(e, H_R15, CPU_OFF(eip), g->tb->eip);
     emit_jmp32(e, g->bt->epilogue);
@@ -304,8 +302,7 @@ TB *bt_translate(BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, ui
     emit_init(&g->e, bt->rw + bt->code_used, BT_MAX_CODE, bt->rx_delta);
     tb->code = (uint8_t *)emit_rx(&g->e);
 
-    uint8_t *noexec[2];
-    gen_prologue(g, noexec);
+    uint8_t *noexec = gen_prologue(g);
     gen_body(g);
     gen_slow_paths(g);
     gen_entry_exits(g, noexec);

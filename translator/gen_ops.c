@@ -328,7 +328,7 @@ static bool gen_native_modrm(Gen *g, const ScanInsn *si)
  * #DE for a zero divisor or a quotient that does not fit):
  *     test d, d ; jz callout
  *   DIV:  cmp edx, d ; jae callout                  ; quotient >= 2^32
- *   IDIV: mov r8d, eax ; sar r8d, 31 ; cmp r8d, edx ; jne callout  ; 64-bit dividend
+ *   IDIV: mov r9d, eax ; sar r9d, 31 ; cmp r9d, edx ; jne callout  ; 64-bit dividend
  *         cmp d, -1 ; jne go ; cmp eax, 0x80000000 ; je callout    ; INT_MIN / -1
  *   go:   div/idiv d ; jmp done
  *   callout: <the interpreter's DIV: raises #DE or divides> ; unpark
@@ -346,7 +346,7 @@ static bool gen_divide(Gen *g, const ScanInsn *si)
     }
     Emit *e = &g->e;
     int d = hreg(in->rm);
-    HostRM rd = hrm_reg(d), r8 = hrm_reg(H_R8);
+    HostRM rd = hrm_reg(d), r9 = hrm_reg(H_R9);
     gen_clobber(g);
     emit_rm(e, 0, OPC_TEST_EvGv, d, &rd);
     uint8_t *slow[3] = {emit_jcc32(e, CC_E, NULL), NULL, NULL};
@@ -356,9 +356,9 @@ static bool gen_divide(Gen *g, const ScanInsn *si)
         emit_rm(e, 0, OPC_CMP_EvGv, d, &edx); /* cmp edx, d */
         slow[1] = emit_jcc32(e, CC_AE, NULL);
     } else {
-        emit_mov_rr32(e, H_R8, H_RAX);
-        emit_shift32_imm(e, EXT_SAR, H_R8, 31);
-        emit_rm(e, 0, OPC_CMP_EvGv, H_RDX, &r8); /* cmp r8d, edx */
+        emit_mov_rr32(e, H_R9, H_RAX);
+        emit_shift32_imm(e, EXT_SAR, H_R9, 31);
+        emit_rm(e, 0, OPC_CMP_EvGv, H_RDX, &r9); /* cmp r9d, edx */
         slow[1] = emit_jcc32(e, CC_NE, NULL);
         emit_alu32_imm(e, EXT_CMP, &rd, -1);
         go = emit_jcc8(e, CC_NE);

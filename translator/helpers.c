@@ -28,7 +28,7 @@ void bt_helper_enter(CPUState *cpu, const BTCallInfo *ci)
     BT *bt = cpu->bt;
     bt_flags_in(cpu);
     cpu->icount =
-        bt->icount_end - (uint64_t)cpu->bt_budget - (uint64_t)(ci->tb->ninsns - ci->index);
+        bt->icount_end - (uint64_t)bt_budget_left(cpu) - (uint64_t)(ci->tb->ninsns - ci->index);
     cpu->eip = ci->eip;
     cpu->next_eip = ci->next_eip;
 }

@@ -128,7 +128,7 @@ void bt_run_tb(BT *bt, TB *tb)
     bt_flags_out(cpu);
     bt->stats.entries++;
     bt->enter(cpu, tb->code);
-    cpu->icount = bt->icount_end - (uint64_t)cpu->bt_budget;
+    cpu->icount = bt->icount_end - (uint64_t)bt_budget_left(cpu);
     bt_flags_in(cpu);
 }
 

@@ -72,7 +72,7 @@ static void tb_invalidate(BT *bt, TB *tb)
     tb->invalid = true;
     bt_tb_remove(bt, tb);
     unchain_incoming(bt, tb);
-    /* jmp exit_invalid over the entry's first instruction (8 bytes long). */
+    /* jmp exit_invalid over the entry check (10 bytes long, translator/gen.c). */
     uint8_t *entry = bt_to_rw(bt, tb->code);
     entry[0] = OPC_JMP_Jz;
     emit_patch_rel32(entry + 1, bt->rx_delta, tb->exit_invalid);
