@@ -22,10 +22,11 @@ MARKER = b"POPEK-GUEST-READY"
 
 
 class Guest:
-    def __init__(self, popek, guestdir, accel, extra=(), append_extra=""):
+    def __init__(self, popek, guestdir, accel, extra=(), append_extra="", initrd=None):
+        """initrd: an initramfs other than GUESTDIR/initramfs.cpio.gz (the benchmark's)."""
         append = "console=ttyS0 panic=-1 " + append_extra
         cmd = [popek, "-kernel", os.path.join(guestdir, "bzImage"),
-               "-initrd", os.path.join(guestdir, "initramfs.cpio.gz"),
+               "-initrd", initrd or os.path.join(guestdir, "initramfs.cpio.gz"),
                "-append", append.strip(), "-nographic", "-no-reboot", "-m", "256M",
                "--accel", accel] + list(extra)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
