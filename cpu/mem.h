@@ -26,7 +26,7 @@
 
 static inline TLBEntry *tlb_entry(CPUState *cpu, int mmu_idx, uint32_t lin)
 {
-    return &cpu->tlb.e[mmu_idx][(lin >> 12) & (TLB_ENTRIES - 1)];
+    return &cpu->tlb.e[mmu_idx][tlb_slot(lin)];
 }
 
 static inline uint32_t lin_read_idx(CPUState *cpu, uint32_t lin, int size, int mmu_idx)

@@ -196,7 +196,7 @@ static uint32_t mmu_fill(CPUState *cpu, TLBEntry *e, uint32_t lin, int access, i
     e->phys = phys_page;
     e->addend = addend;
     e->global = global;
-    uint32_t slot = (lin >> 12) & (TLB_ENTRIES - 1);
+    uint32_t slot = tlb_slot(lin);
     cpu->tlb.used[mmu_idx][slot / 32] |= 1u << (slot % 32);
     if (page_size == MMU_LARGE_PAGE) {
         uint32_t region = lin >> 22;
@@ -235,7 +235,7 @@ static uint32_t mmu_fill(CPUState *cpu, TLBEntry *e, uint32_t lin, int access, i
  */
 static uint8_t *mmu_translate(CPUState *cpu, uint32_t lin, int access, int mmu_idx, uint32_t *phys)
 {
-    TLBEntry *e = &cpu->tlb.e[mmu_idx][(lin >> 12) & (TLB_ENTRIES - 1)];
+    TLBEntry *e = &cpu->tlb.e[mmu_idx][tlb_slot(lin)];
     uint32_t tag = e->tag[access];
     if ((tag & (TLB_PAGE_MASK | TLB_INVALID)) != (lin & TLB_PAGE_MASK)) {
         tag = mmu_fill(cpu, e, lin, access, mmu_idx);

@@ -98,7 +98,7 @@ void tlb_flush_page(CPUState *cpu, uint32_t lin)
         return;
     }
     for (int view = 0; view < MMU_COUNT; view++) {
-        TLBEntry *e = &cpu->tlb.e[view][(lin >> 12) & (TLB_ENTRIES - 1)];
+        TLBEntry *e = &cpu->tlb.e[view][tlb_slot(lin)];
         if (tlb_entry_matches(e, lin, TLB_PAGE_MASK)) {
             tlb_entry_invalidate(e);
         }

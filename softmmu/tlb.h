@@ -3,7 +3,7 @@
  * host memory, one table per privilege view.
  *
  * Layout is fixed because translated code reads it inline:
- *   entry = &cpu->tlb.e[mmu_idx][(linear >> 12) & (TLB_ENTRIES - 1)]
+ *   entry = &cpu->tlb.e[mmu_idx][tlb_slot(linear)]
  *   hit   = (linear & TLB_PAGE_MASK) == entry->tag[access]   (for an access
  *           that does not cross the page)
  *   host  = (uint8_t *)(uintptr_t)(linear + entry->addend)
@@ -18,6 +18,18 @@
 #define TLB_BITS      10
 #define TLB_ENTRIES   (1u << TLB_BITS)
 #define TLB_PAGE_MASK 0xfffff000u
+
+/*
+ * The slot of a linear address: its page number folded with its 4 MiB
+ * region number.  Direct-mapped by page number alone, pages a multiple of
+ * 4 MiB apart (a copy between power-of-two-sized buffers) evict each other
+ * on every access; folding costs translated code two instructions:
+ *   slot * sizeof(TLBEntry) = ((lin >> 7) ^ (lin >> 17)) & 0x7fe0
+ */
+static inline uint32_t tlb_slot(uint32_t lin)
+{
+    return ((lin >> 12) ^ (lin >> 22)) & (TLB_ENTRIES - 1);
+}
 
 /* Tag flag bits (low 12 bits of a tag are free because tags are page aligned). */
 #define TLB_INVALID   0x001u /* entry empty */

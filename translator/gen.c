@@ -155,7 +155,7 @@ void gen_exit_direct(Gen *g, uint32_t target)
     uint8_t *skip1 = NULL, *skip2 = NULL;
     if ((lin ^ block_lin) & TLB_PAGE_MASK) {
         int32_t slot = tlb_view_off(g->mmu_idx) +
-                       (int32_t)(((lin >> 12) & (TLB_ENTRIES - 1)) * sizeof(TLBEntry));
+                       (int32_t)(tlb_slot(lin) * sizeof(TLBEntry));
         HostRM tag = hrm_mem(H_R15, slot + (int32_t)offsetof(TLBEntry, tag[ACC_FETCH]));
         emit_alu32_imm(e, EXT_CMP, &tag, (int32_t)(lin & TLB_PAGE_MASK));
         skip1 = emit_jcc8(e, CC_NE);
@@ -177,7 +177,7 @@ void gen_exit_direct(Gen *g, uint32_t target)
  * An indirect jump to the EIP in r14d, through the jump cache:
  *     mov r11d, r14d ; and r11d, JC_MASK ; shl r11d, 5 ; add r11, [r15+bt_jc]
  *     mov r10, [r15+bt_tag_hi] ; or r10, r14 ; cmp r10, [r11] ; jne miss
- *     lea r10d, [r14+cs_base] ; mov r9d, r10d ; shr r9d, 7 ; and r9d, 0x7fe0
+ *     lea r10d, [r14+cs_base] ; <r9d = tlb_slot(r10d) * 32, gen_tlb_offset>
  *     and r10d, 0xfffff000 ; cmp r10d, [r15+r9+tlb.tag[FETCH]] ; jne miss
  *     mov r10d, [r15+r9+tlb.phys] ; cmp r10d, [r11+16] ; jne miss
  *     jmp [r11+8]
@@ -187,7 +187,7 @@ void gen_exit_indirect(Gen *g)
 {
     Emit *e = &g->e;
     gen_park(g);
-    HostRM r11 = hrm_reg(H_R11), r10 = hrm_reg(H_R10), r9 = hrm_reg(H_R9);
+    HostRM r11 = hrm_reg(H_R11), r10 = hrm_reg(H_R10);
     emit_mov_rr32(e, H_R11, H_R14);
     emit_alu32_imm(e, EXT_AND, &r11, BT_JC_ENTRIES - 1);
     emit_shift32_imm(e, EXT_SHL, H_R11, 5);
@@ -200,9 +200,7 @@ void gen_exit_indirect(Gen *g)
     uint8_t *miss1 = emit_jcc8(e, CC_NE);
     HostRM lin = hrm_mem(H_R14, (int32_t)g->cs_base);
     emit_lea32(e, H_R10, &lin);
-    emit_mov_rr32(e, H_R9, H_R10);
-    emit_shift32_imm(e, EXT_SHR, H_R9, 7);
-    emit_alu32_imm(e, EXT_AND, &r9, (int32_t)((TLB_ENTRIES - 1) * sizeof(TLBEntry)));
+    gen_tlb_offset(g, H_R9, H_R10);
     emit_alu32_imm(e, EXT_AND, &r10, (int32_t)TLB_PAGE_MASK);
     HostRM tag = hrm_sib(H_R15, H_R9, 0,
                          tlb_view_off(g->mmu_idx) + (int32_t)offsetof(TLBEntry, tag[ACC_FETCH]));

@@ -104,6 +104,8 @@ bool gen_stack_linear(Gen *g, int32_t delta);
 bool gen_stack_native(const Gen *g);
 /* The TLB check and the op, with the op's slow path recorded. */
 void gen_mem_access(Gen *g, const MemOp *m);
+/* dst32 = tlb_slot(lin32) * sizeof(TLBEntry), the offset of lin's TLB entry. */
+void gen_tlb_offset(Gen *g, int dst, int lin);
 void gen_slow_paths(Gen *g);
 
 /* ---- gen_flow.c ---- */

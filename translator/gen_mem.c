@@ -4,7 +4,8 @@
  *
  * Fast path (softmmu/tlb.h gives the layout), for an access of size bytes
  * at the linear address in r14d:
- *     mov r11d, r14d ; shr r11d, 7 ; and r11d, 0x7fe0     ; entry offset: index * 32
+ *     mov r11d, r14d ; shr r11d, 10 ; xor r11d, r14d      ; entry offset: tlb_slot * 32
+ *     shr r11d, 7 ; and r11d, 0x7fe0
  *     lea r10d, [r14 + size-1] ; and r10d, 0xfffff000    ; page of the last byte
  *     cmp r10d, [r15 + r11 + tlb.e[view].tag[access]]    ; also fails on any tag flag
  *     jne slow
@@ -77,15 +78,26 @@ bool gen_stack_linear(Gen *g, int32_t delta)
     return true;
 }
 
+_Static_assert(sizeof(TLBEntry) == 32 && TLB_BITS == 10, "gen_tlb_offset's shifts");
+
+void gen_tlb_offset(Gen *g, int dst, int lin)
+{
+    Emit *e = &g->e;
+    HostRM d = hrm_reg(dst);
+    emit_mov_rr32(e, dst, lin);
+    emit_shift32_imm(e, EXT_SHR, dst, 10);
+    emit_rm(e, 0, OPC_XOR_EvGv, lin, &d); /* lin ^ lin >> 10 */
+    emit_shift32_imm(e, EXT_SHR, dst, 7);  /* lin >> 7 ^ lin >> 17 */
+    emit_alu32_imm(e, EXT_AND, &d, (int32_t)((TLB_ENTRIES - 1) * sizeof(TLBEntry)));
+}
+
 void gen_mem_access(Gen *g, const MemOp *m)
 {
     Emit *e = &g->e;
     int32_t view = tlb_view_off(g->mmu_idx);
-    HostRM r11 = hrm_reg(H_R11), r10 = hrm_reg(H_R10);
+    HostRM r10 = hrm_reg(H_R10);
     g->fl_host = false; /* the caller parked them before computing the address */
-    emit_mov_rr32(e, H_R11, H_R14);
-    emit_shift32_imm(e, EXT_SHR, H_R11, 7);
-    emit_alu32_imm(e, EXT_AND, &r11, (int32_t)((TLB_ENTRIES - 1) * sizeof(TLBEntry)));
+    gen_tlb_offset(g, H_R11, H_R14);
     if (m->size > 1) {
         HostRM last = hrm_mem(H_R14, m->size - 1);
         emit_lea32(e, H_R10, &last);

@@ -57,7 +57,7 @@ static uint8_t *mem;
 
 static inline void map_page(uint32_t lin)
 {
-    TLBEntry *e = &cpu->tlb.e[MMU_KERNEL][(lin >> 12) & (TLB_ENTRIES - 1)];
+    TLBEntry *e = &cpu->tlb.e[MMU_KERNEL][tlb_slot(lin)];
     e->tag[ACC_READ] = lin;
     e->tag[ACC_WRITE] = lin;
     e->addend = (uint64_t)(uintptr_t)mem - MEM_BASE;

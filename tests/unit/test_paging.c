@@ -143,7 +143,7 @@ static Outcome do_probe(uint32_t lin, int size, int access, int mmu_idx)
 
 static TLBEntry *entry_for(int mmu_idx, uint32_t lin)
 {
-    return &cpu->tlb.e[mmu_idx][(lin >> 12) & (TLB_ENTRIES - 1)];
+    return &cpu->tlb.e[mmu_idx][tlb_slot(lin)];
 }
 
 /* ---- access rights, SDM Vol.3 4.6.1 ---- */
