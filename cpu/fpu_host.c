@@ -23,6 +23,9 @@
  * (about 20 ns and 50 ns each on the build host, against 12 ns for a whole
  * FADD sequence without them), so the flags are cleared before an operation
  * only when an earlier one left some set, and FNINIT is not used at all.
+ * FLDCW is costly too, and the guest usually runs under the very control
+ * word the host has (037Fh, all masked), so each of the three loads is
+ * skipped when the control word in force is already the one it would load.
  * Masked flags may therefore stay set in the host status word between
  * operations; nothing else in popek uses the x87.
  */
@@ -57,7 +60,11 @@ static X87Frame x87_frame(uint16_t fcw)
     "jz 1f\n\t"                                                                                    \
     "fnclex\n"                                                                                     \
     "1:\n\t"                                                                                       \
-    "fldcw %[gcw]\n\t"
+    "movw %[hcw], %%ax\n\t"                                                                        \
+    "cmpw %[gcw], %%ax\n\t"                                                                        \
+    "je 3f\n\t"                                                                                    \
+    "fldcw %[gcw]\n"                                                                               \
+    "3:\n\t"
 /* After the operation: take the status; if an unmasked exception is now
  * pending (ES), clear it before any waiting instruction; mask everything. */
 #define X87_SETTLE                                                                                 \
@@ -66,12 +73,20 @@ static X87Frame x87_frame(uint16_t fcw)
     "jz 2f\n\t"                                                                                    \
     "fnclex\n"                                                                                     \
     "2:\n\t"                                                                                       \
-    "fldcw %[quiet]\n\t"
+    "movw %[quiet], %%ax\n\t"                                                                      \
+    "cmpw %[gcw], %%ax\n\t"                                                                        \
+    "je 4f\n\t"                                                                                    \
+    "fldcw %[quiet]\n"                                                                             \
+    "4:\n\t"
 /* Empty the stack whatever its depth and give the host its CW back. */
 #define X87_LEAVE                                                                                  \
     "ffree %%st(0)\n\tffree %%st(1)\n\tffree %%st(2)\n\tffree %%st(3)\n\t"                         \
     "ffree %%st(4)\n\tffree %%st(5)\n\tffree %%st(6)\n\tffree %%st(7)\n\t"                         \
-    "fldcw %[hcw]\n\t"
+    "movw %[hcw], %%ax\n\t"                                                                        \
+    "cmpw %[quiet], %%ax\n\t"                                                                      \
+    "je 5f\n\t"                                                                                    \
+    "fldcw %[hcw]\n"                                                                               \
+    "5:\n\t"
 #define X87_CLOBBERS "ax", "cc", "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)"
 #define X87_OUT(f)   [sw] "=m"((f)->sw), [hcw] "=m"((f)->hcw)
 #define X87_IN(f)    [gcw] "m"((f)->gcw), [quiet] "m"((f)->quiet)
