@@ -51,6 +51,7 @@ static const char usage_text[] =
     "  --accel bt|interp|check engine (bt: translator; interp: interpreter only;\n"
     "                          check: both in lockstep)\n"
     "  -tb-size N              translated-code cache in MiB (default 32)\n"
+    "  -perfmap                name translated blocks for perf in /tmp/perf-PID.map\n"
     "  -icount [shift=]N       deterministic time: each instruction is 2^N ns\n"
     "Debugging:\n"
     "  -d LIST                 trace categories (exec,in_asm,cpu,delta,int,mmu,ioport,\n"
@@ -354,6 +355,9 @@ void options_parse(PopekOptions *o, int argc, char **argv)
             takes_arg = false;
         } else if (!strcmp(name, "-no-reboot")) {
             o->no_reboot = true;
+            takes_arg = false;
+        } else if (!strcmp(name, "-perfmap")) {
+            o->perfmap = true;
             takes_arg = false;
         } else if (!strcmp(name, "-snapshot")) {
             o->snapshot = true;

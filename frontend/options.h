@@ -34,6 +34,7 @@ typedef struct PopekOptions {
     const char *name;         /* -name: the VM's name (window title) */
     const char *textdump;     /* -textdump FILE: the text screen, written at exit */
     bool no_reboot;           /* -no-reboot */
+    bool perfmap;             /* -perfmap: /tmp/perf-PID.map for perf */
     bool debug_exit;          /* -device isa-debug-exit */
     uint16_t debug_exit_base; /* its iobase (default 0x501, QEMU's) */
     uint16_t debug_exit_size; /* its iosize (default 1) */

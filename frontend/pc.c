@@ -399,6 +399,9 @@ void pc_init(PC *pc, const PopekOptions *opts)
                     opts->accel == ACCEL_CHECK ? BT_MODE_CHECK : BT_MODE_RUN)) {
             exit(1);
         }
+        if (opts->perfmap && !bt_open_perfmap(pc->cpu.bt)) {
+            exit(1);
+        }
     }
     if (opts->icount_shift >= 0) {
         timerlist_init_icount(&pc->timers, &pc->cpu.icount, opts->icount_shift);

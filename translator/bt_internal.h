@@ -127,6 +127,8 @@ struct BT {
     const uint8_t *epilogue_nostore;/* returns; CPUState is already up to date */
     const uint8_t *thunk;           /* callout: r9 = BTCallInfo */
 
+    FILE *perfmap;          /* -perfmap, or NULL */
+
     TB *hash[1u << BT_HASH_BITS];
     TB **page_tbs;          /* per RAM page: its blocks */
     uint32_t npages;

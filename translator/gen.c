@@ -136,13 +136,15 @@ void gen_exit_nochain(Gen *g, uint32_t target)
  * A direct jump.  On the block's own linear page:
  *     jmp next            ; rel32, patched to the target block when chained
  *   next: <exit tail>
- * On another page the chained jump first re-checks the mapping:
+ * On another page, or after an instruction that may have changed the
+ * mapping (MOV CR3, INVLPG: the block's last), the chained jump first
+ * re-checks it:
  *     cmp dword [r15 + tlb[target].tag[FETCH]], target_page ; jne tail
  *     cmp dword [r15 + tlb[target].phys], PHYS              ; jne tail (PHYS patched)
  *     jmp next            ; patched
  *   tail: <exit tail>
  */
-void gen_exit_direct(Gen *g, uint32_t target)
+static void gen_exit_chain(Gen *g, uint32_t target, bool recheck)
 {
     Emit *e = &g->e;
     gen_park(g);
@@ -153,7 +155,7 @@ void gen_exit_direct(Gen *g, uint32_t target)
     uint32_t lin = target + g->cs_base;
     uint32_t block_lin = g->scan->eip + g->cs_base;
     uint8_t *skip1 = NULL, *skip2 = NULL;
-    if ((lin ^ block_lin) & TLB_PAGE_MASK) {
+    if (recheck || ((lin ^ block_lin) & TLB_PAGE_MASK)) {
         int32_t slot = tlb_view_off(g->mmu_idx) +
                        (int32_t)(tlb_slot(lin) * sizeof(TLBEntry));
         HostRM tag = hrm_mem(H_R15, slot + (int32_t)offsetof(TLBEntry, tag[ACC_FETCH]));
@@ -171,6 +173,32 @@ void gen_exit_direct(Gen *g, uint32_t target)
         emit_bind8(e, skip2);
     }
     gen_exit_tail(g, target, x);
+}
+
+void gen_exit_direct(Gen *g, uint32_t target)
+{
+    gen_exit_chain(g, target, false);
+}
+
+/*
+ * After a mode-changing instruction whose callout let the block go on
+ * (translator/helpers.c, bt_may_go_on): the chained exit if the block key
+ * is still this block's, else a jump-cache lookup under the new one.
+ *     cmp dword [r15+bt_tag_hi+4], key ; jne lookup
+ *     <direct exit, re-checking the mapping (MOV CR3 or INVLPG may be why we are here)>
+ *   lookup: mov r14d, target ; <indirect exit>
+ */
+static void gen_exit_after_mode_change(Gen *g, uint32_t target)
+{
+    Emit *e = &g->e;
+    gen_park(g);
+    HostRM tag = hrm_mem(H_R15, CPU_OFF(bt_tag_hi) + 4);
+    emit_alu32_imm(e, EXT_CMP, &tag, (int32_t)g->key);
+    uint8_t *lookup = emit_jcc32(e, CC_NE, NULL);
+    gen_exit_chain(g, target, true);
+    emit_bind32(e, lookup);
+    emit_mov_r32_imm(e, H_R14, target);
+    gen_exit_indirect(g);
 }
 
 /*
@@ -257,8 +285,10 @@ static void gen_body(Gen *g)
     }
     if (!ended) {
         const Insn *last = &scan->in[scan->n - 1].insn;
-        if (last->flags & (INSN_F_ENDBLOCK | INSN_F_BRANCH)) {
-            gen_exit_nochain(g, scan->next_eip); /* mode may have changed: back to the loop */
+        if (last->flags & INSN_F_BRANCH) {
+            gen_exit_nochain(g, scan->next_eip);
+        } else if (last->flags & INSN_F_ENDBLOCK) {
+            gen_exit_after_mode_change(g, scan->next_eip);
         } else {
             gen_exit_direct(g, scan->next_eip);
         }
@@ -315,5 +345,9 @@ TB *bt_translate(BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, ui
     bt->stats.blocks_translated++;
     bt->stats.guest_bytes += tb->guest_bytes;
     bt->stats.host_bytes += tb->code_size;
+    if (bt->perfmap) {
+        fprintf(bt->perfmap, "%lx %x guest_%08x_p%08x\n", (unsigned long)(uintptr_t)tb->code,
+                tb->code_size, tb->eip, tb->phys_pc);
+    }
     return tb;
 }

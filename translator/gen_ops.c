@@ -540,6 +540,10 @@ static void gen_rewind(Gen *g, const GenMark *m)
 
 bool gen_insn(Gen *g, const ScanInsn *si)
 {
+    if (si > g->scan->in && si[-1].insn.op == OP_STI) {
+        gen_callout(g, si); /* in STI's shadow: its callout ends the shadow (helpers.c) */
+        return false;
+    }
     GenMark mark = gen_mark(g);
     bool ended = false;
     if (gen_flow_insn(g, si, &ended)) {

@@ -44,14 +44,69 @@ int bt_helper_leave(CPUState *cpu, const BTCallInfo *ci, uint32_t next, bool lea
     return 0;
 }
 
+/*
+ * After an instruction that may change the mode (a segment load, POPF,
+ * MOV CR, ...; INSN_F_ENDBLOCK, always the last of its block): whether
+ * translated code may go on to the next block without the run loop.  It
+ * may when nothing the run loop would act on is pending, the mode is still
+ * translatable, and CS base and CPL (the TLB view the block's exit checks
+ * with) are what the block was translated under.  The block's exit then
+ * takes its chained jump if the key is unchanged, or looks the next block
+ * up in the jump cache under the new key (bt_tag_hi, set here): the kernel
+ * switching FS between the user's and its per-CPU segment on every entry
+ * and exit stays in translated code.
+ */
+static bool bt_may_go_on(CPUState *cpu, const TB *tb)
+{
+    bool transient;
+    if (!bt_mode_ok(cpu, &transient) || bt_events_pending(cpu) ||
+        cpu->seg[SEG_CS].base != tb->cs_base) {
+        return false;
+    }
+    uint32_t key = bt_block_key(cpu);
+    if ((key ^ tb->key) & KEY_CPL_MASK) {
+        return false;
+    }
+    cpu->bt_tag_hi = (uint64_t)key << 32;
+    return true;
+}
+
+/*
+ * STI that opened an interrupt shadow: the shadow covers the next
+ * instruction, which is in this block as a callout (scan.c does not end a
+ * block at STI; gen_ops.c calls the next one out), and that callout ends
+ * the shadow as cpu_exec() does.  No interrupt arrives inside a block, so
+ * the block may go on unless one is waiting already; then STI leaves with
+ * the shadow set and the run loop runs the next instruction before taking
+ * it (STI ; HLT must wake on it).
+ */
+static bool bt_sti_may_go_on(CPUState *cpu, const BTCallInfo *ci)
+{
+    if (ci->index + 1 >= ci->tb->ninsns) {
+        return false;
+    }
+    cpu->inhibit_irq = false;
+    bool waiting = bt_events_pending(cpu);
+    cpu->inhibit_irq = true;
+    return !waiting;
+}
+
 int bt_helper_interp(CPUState *cpu, const BTCallInfo *ci)
 {
     bt_helper_enter(cpu, ci);
     if (ci->check_io) {
         bt_check_note_io(cpu->bt);
     }
+    bool inhibited = cpu->inhibit_irq; /* in STI's shadow: ends after this one (cpu_exec) */
     interp_exec_insn(cpu, &ci->insn);
-    bool leave = cpu->next_eip != ci->next_eip || (ci->insn.flags & INSN_F_ENDBLOCK);
+    if (inhibited) {
+        cpu->inhibit_irq = false;
+    }
+    bool leave = cpu->next_eip != ci->next_eip;
+    if (ci->insn.flags & INSN_F_ENDBLOCK) {
+        leave |= (ci->insn.op == OP_STI && cpu->inhibit_irq) ? !bt_sti_may_go_on(cpu, ci)
+                                                              : !bt_may_go_on(cpu, ci->tb);
+    }
     return bt_helper_leave(cpu, ci, cpu->next_eip, leave);
 }
 

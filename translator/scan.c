@@ -1,8 +1,8 @@
 /*
  * Scanning a basic block: decode from the block's first byte until an
  * instruction that transfers control (INSN_F_BRANCH) or must end a block
- * (INSN_F_ENDBLOCK: mode changes, #UD), the end of the page, or
- * BT_MAX_INSNS.
+ * (INSN_F_ENDBLOCK: mode changes, #UD; not STI, whose interrupt shadow
+ * the block itself provides), the end of the page, or BT_MAX_INSNS.
  *
  * A block never leaves its physical page, so one code-page mark covers all
  * its bytes, and the fetch permission checked for its first byte holds for
@@ -38,8 +38,9 @@ void bt_scan(const BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, 
         out->n++;
         eip += si->insn.len;
         off += si->insn.len;
-        if ((si->insn.flags & (INSN_F_BRANCH | INSN_F_ENDBLOCK)) ||
-            (bt->mode == BT_MODE_CHECK && io)) {
+        bool ends = (si->insn.flags & (INSN_F_BRANCH | INSN_F_ENDBLOCK)) &&
+                    si->insn.op != OP_STI; /* its shadow covers the next one (helpers.c) */
+        if (ends || (bt->mode == BT_MODE_CHECK && io)) {
             break;
         }
     }

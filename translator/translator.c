@@ -2,8 +2,11 @@
  * Creating and destroying a translator, and its statistics.
  */
 #include <cpuid.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "translator/bt_internal.h"
 
@@ -67,6 +70,9 @@ void bt_free(BT *bt)
         bt->cpu->bt_code_written = NULL;
         bt->cpu->bt_jc = NULL;
     }
+    if (bt->perfmap) {
+        fclose(bt->perfmap);
+    }
     bt_smc_destroy(bt);
     bt_cache_destroy(bt);
     free(bt);
@@ -77,6 +83,19 @@ const BTStats *bt_stats(BT *bt)
     bt->stats.cache_size = bt->size;
     bt->stats.cache_used = bt->code_used + bt->data_used;
     return &bt->stats;
+}
+
+bool bt_open_perfmap(BT *bt)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+    bt->perfmap = fopen(path, "w");
+    if (!bt->perfmap) {
+        fprintf(stderr, "popek: -perfmap: cannot create %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    setvbuf(bt->perfmap, NULL, _IOLBF, 0); /* perf may read it while popek runs */
+    return true;
 }
 
 void bt_set_report(BT *bt, FILE *out)

@@ -62,6 +62,11 @@ void bt_flush(BT *bt);
 
 const BTStats *bt_stats(BT *bt);
 
+/* Name every block translated from now on in /tmp/perf-PID.map, the file
+ * perf reads for code without symbols ("<guest EIP> <phys>" per block).
+ * False after printing one line to stderr when it cannot be created. */
+bool bt_open_perfmap(BT *bt);
+
 /* Where check mode writes its mismatch report (default stderr). */
 void bt_set_report(BT *bt, FILE *out);
 
