@@ -324,8 +324,9 @@ static bool gen_native_modrm(Gen *g, const ScanInsn *si)
 }
 
 /*
- * DIV r32 / IDIV r32 natively when they cannot fault (SDM Vol.2 DIV, IDIV:
- * #DE for a zero divisor or a quotient that does not fit):
+ * DIV/IDIV r/m32 natively when they cannot fault (SDM Vol.2 DIV, IDIV:
+ * #DE for a zero divisor or a quotient that does not fit), with the
+ * divisor d in a register (a memory divisor is loaded into r10d first):
  *     test d, d ; jz callout
  *   DIV:  cmp edx, d ; jae callout                  ; quotient >= 2^32
  *   IDIV: mov r9d, eax ; sar r9d, 31 ; cmp r9d, edx ; jne callout  ; 64-bit dividend
@@ -336,21 +337,15 @@ static bool gen_native_modrm(Gen *g, const ScanInsn *si)
  * IDIV's test is exact only for a sign-extended dividend (CDQ ; IDIV, what
  * compilers emit); any other dividend takes the callout, which is exact.
  * The flags are undefined afterwards; both paths leave them in the host.
+ * The caller has parked the flags.
  */
-static bool gen_divide(Gen *g, const ScanInsn *si)
+static void emit_divide(Gen *g, const ScanInsn *si, int d)
 {
     const Insn *in = &si->insn;
-    if ((in->op != OP_DIV && in->op != OP_IDIV) || in->opcode != 0xf7 || in->mod != 3 ||
-        in->opsize != 4) {
-        return false;
-    }
     Emit *e = &g->e;
-    int d = hreg(in->rm);
     HostRM rd = hrm_reg(d), r9 = hrm_reg(H_R9);
-    gen_clobber(g);
     emit_rm(e, 0, OPC_TEST_EvGv, d, &rd);
     uint8_t *slow[3] = {emit_jcc32(e, CC_E, NULL), NULL, NULL};
-    uint8_t *go = NULL;
     if (in->op == OP_DIV) {
         HostRM edx = hrm_reg(H_RDX);
         emit_rm(e, 0, OPC_CMP_EvGv, d, &edx); /* cmp edx, d */
@@ -361,7 +356,7 @@ static bool gen_divide(Gen *g, const ScanInsn *si)
         emit_rm(e, 0, OPC_CMP_EvGv, H_RDX, &r9); /* cmp r9d, edx */
         slow[1] = emit_jcc32(e, CC_NE, NULL);
         emit_alu32_imm(e, EXT_CMP, &rd, -1);
-        go = emit_jcc8(e, CC_NE);
+        uint8_t *go = emit_jcc8(e, CC_NE);
         HostRM eax = hrm_reg(H_RAX);
         emit_alu32_imm(e, EXT_CMP, &eax, (int32_t)0x80000000u);
         slow[2] = emit_jcc32(e, CC_E, NULL);
@@ -374,11 +369,50 @@ static bool gen_divide(Gen *g, const ScanInsn *si)
             emit_bind32(e, slow[i]);
         }
     }
-    gen_callout(g, si); /* parks: the flags are parked already, so nothing is emitted */
+    gen_callout(g, si); /* the flags are parked already: nothing to park */
     gen_unpark(g);
     emit_bind32(e, done);
     g->fl_host = true;
     g->fl_parked = false;
+}
+
+static bool is_divide32(const Insn *in)
+{
+    return (in->op == OP_DIV || in->op == OP_IDIV) && in->opmap == 0 && in->opcode == 0xf7 &&
+           in->opsize == 4;
+}
+
+/* The memory form's emitter: the divisor from [r14], the page itself or,
+ * out of line, the bounce buffer prep filled (an MMIO divisor is read again
+ * only when the callout must run the instruction). */
+static void emit_divide_mem(Gen *g, const MemOp *m)
+{
+    HostRM r14 = hrm_mem(H_R14, 0);
+    emit_rm(&g->e, 0, OPC_MOV_GvEv, H_R10, &r14); /* mov r10d, [r14] */
+    emit_divide(g, m->si, H_R10);
+}
+
+static bool gen_divide(Gen *g, const ScanInsn *si)
+{
+    const Insn *in = &si->insn;
+    if (!is_divide32(in)) {
+        return false;
+    }
+    if (in->mod == 3) {
+        gen_clobber(g);
+        emit_divide(g, si, hreg(in->rm));
+        return true;
+    }
+    MemOp m;
+    memop_init(&m, si, emit_divide_mem);
+    m.size = 4;
+    m.access = ACC_READ;
+    m.flag_use = FU_NONE; /* the emitter keeps the flag state itself */
+    gen_clobber(g);
+    if (!gen_operand_linear(g, in)) {
+        return false;
+    }
+    gen_mem_access(g, &m);
     return true;
 }
 

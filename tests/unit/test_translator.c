@@ -111,9 +111,9 @@ START_TEST(test_write_fault_ring3)
 END_TEST
 
 /*
- * DIV/IDIV r32 run natively only when they cannot fault: every way they can
- * (SDM Vol.2 DIV, IDIV) still gives #DE with the registers untouched and
- * the divide's own EIP pushed, and the forms that do not fault divide.
+ * DIV/IDIV r/m32 run natively only when they cannot fault: every way they
+ * can (SDM Vol.2 DIV, IDIV) still gives #DE with the registers untouched
+ * and the divide's own EIP pushed, and the forms that do not fault divide.
  *   <div or idiv> ; jmp $
  */
 START_TEST(test_divide_faults_exactly)
@@ -135,25 +135,42 @@ START_TEST(test_divide_faults_exactly)
         {0xf9, 0, 1, 1, true, 0, 0},                 /* 2^32 / 1 does not fit */
         {0xf9, 0x80000000u, 0xffffffffu, 1, false, 0x80000000u, 0}, /* INT_MIN / 1 */
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        const uint8_t code[] = {0xf7, cases[i].modrm, 0xeb, 0xfe};
-        TestVM *vm = make_vm(code, sizeof(code), 0, false);
+    /* Each case with the divisor in a register, then (ECX cases) in memory:
+     * div/idiv dword [0x20000]. */
+    for (size_t k = 0; k < 2 * sizeof(cases) / sizeof(cases[0]); k++) {
+        size_t i = k / 2;
+        bool mem = k % 2;
+        if (mem && (cases[i].modrm & 7) != 1) {
+            continue;
+        }
+        uint8_t code[] = {0xf7, cases[i].modrm, 0xeb, 0xfe, 0, 0, 0, 0};
+        size_t len = 4;
+        if (mem) {
+            static const uint8_t tail[] = {0x00, 0x00, 0x02, 0x00, 0xeb, 0xfe};
+            code[1] = (uint8_t)((cases[i].modrm & 0x38) | 5); /* mod 0, rm 5: [disp32] */
+            memcpy(code + 2, tail, sizeof(tail));
+            len = 8;
+        }
+        TestVM *vm = make_vm(code, len, 0, false);
         CPUState *cpu = &vm->cpu;
         cpu->regs[R_EAX] = cases[i].eax;
         cpu->regs[R_EDX] = cases[i].edx;
         cpu->regs[R_ECX] = cases[i].ecx;
+        phys_write(&vm->phys, 0x20000, cases[i].ecx, 4);
         BT *bt = bt_new(cpu, 1u << 20, BT_MODE_RUN);
         int reason = bt_exec(bt, 50);
         if (cases[i].de) {
             ck_assert_msg(reason == CPU_EXIT_HALT && testvm_last_vector(vm) == EXC_DE,
-                          "case %zu: no #DE", i);
+                          "case %zu%s: no #DE", i, mem ? " (memory)" : "");
             ck_assert_uint_eq(cpu->regs[R_EAX], cases[i].eax);
             ck_assert_uint_eq(cpu->regs[R_EDX], cases[i].edx);
             ck_assert_uint_eq(ram32(vm, cpu->regs[R_ESP]), TESTVM_CODE); /* faults: its own EIP */
         } else {
-            ck_assert_msg(reason == CPU_EXIT_BUDGET, "case %zu: stopped (%d)", i, reason);
+            ck_assert_msg(reason == CPU_EXIT_BUDGET, "case %zu%s: stopped (%d)", i,
+                          mem ? " (memory)" : "", reason);
             ck_assert_msg(cpu->regs[R_EAX] == cases[i].q && cpu->regs[R_EDX] == cases[i].r,
-                          "case %zu: %08x:%08x", i, cpu->regs[R_EDX], cpu->regs[R_EAX]);
+                          "case %zu%s: %08x:%08x", i, mem ? " (memory)" : "", cpu->regs[R_EDX],
+                          cpu->regs[R_EAX]);
         }
         bt_free(bt);
         testvm_free(vm);
