@@ -130,8 +130,8 @@ static void push_range(CheckWrite **v, size_t *n, size_t *cap, uint32_t paddr, u
         *cap = *cap ? 2 * *cap : 4096;
         *v = realloc(*v, *cap * sizeof(**v));
         if (!*v) {
-            fprintf(stderr, "popek: bt check: out of memory\n");
-            abort();
+            fprintf(stderr, "popek: --accel check: out of memory for the write log\n");
+            exit(1);
         }
     }
     (*v)[(*n)++] = (CheckWrite){paddr, size};
