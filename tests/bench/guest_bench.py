@@ -118,12 +118,19 @@ class Result:
         return sec
 
 
+def one_cpu():
+    """Pin a native run to one host CPU: the guests have one CPU, and a pipe
+    ping-pong spread over two host CPUs measures cross-CPU wakeups instead."""
+    cpu = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+
+
 def run_native(binary, names, scale, reps):
     res = Result("native")
     for _ in range(reps):
         for name in names:
             r = subprocess.run([binary, "--scale", str(scale), name], capture_output=True,
-                               text=True, timeout=RUN_TIMEOUT)
+                               text=True, timeout=RUN_TIMEOUT, preexec_fn=one_cpu)
             if r.returncode != 0:
                 res.errors[name] = f"exit {r.returncode}: {r.stderr.strip()[-300:]}"
             else:
