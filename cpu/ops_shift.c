@@ -84,11 +84,13 @@ static inline uint32_t rc_count(uint32_t count, int bits)
 }
 
 /*
- * RCL: rotate the (width + 1)-bit quantity CF:operand left.  A count that is
+ * RCL/RCR: rotate the (width + 1)-bit quantity CF:operand.  A count that is
  * a multiple of width + 1 rotates nothing and changes no flag (the SDM loop
- * runs zero times).
+ * runs zero times).  OF: RCL, MSB(result) XOR CF; RCR, MSB(result) XOR
+ * MSB-1(result), which for a count of 1 is the SDM's MSB(DEST) XOR CF taken
+ * before the rotation.
  */
-void op_RCL(CPUState *cpu, const Insn *insn)
+static void rotate_through_carry(CPUState *cpu, const Insn *insn, bool left)
 {
     RMW dst;
     uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
@@ -99,32 +101,25 @@ void op_RCL(CPUState *cpu, const Insn *insn)
     }
     uint64_t wide = (uint64_t)flags_carry(cpu) << bits | a;
     uint64_t wide_mask = ((uint64_t)1 << (bits + 1)) - 1;
-    uint64_t rotated = ((wide << n) | (wide >> (bits + 1 - n))) & wide_mask;
-    uint32_t res = (uint32_t)rotated & size_mask(dst.size);
-    bool cf = (rotated >> bits) & 1;
-    opnd_rmw_write(cpu, &dst, res);
-    set_cf_of(cpu, cf, ((res & size_sign(dst.size)) != 0) != cf);
-}
-
-/* RCR: rotate CF:operand right; OF = MSB(result) XOR MSB-1(result), which
- * for a count of 1 is the SDM's MSB(DEST) XOR CF taken before the rotation. */
-void op_RCR(CPUState *cpu, const Insn *insn)
-{
-    RMW dst;
-    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
-    int bits = dst.size * 8;
-    uint32_t n = rc_count(shift_count(cpu, insn, 1), bits);
-    if (n == 0) {
-        return;
-    }
-    uint64_t wide = (uint64_t)flags_carry(cpu) << bits | a;
-    uint64_t wide_mask = ((uint64_t)1 << (bits + 1)) - 1;
-    uint64_t rotated = ((wide >> n) | (wide << (bits + 1 - n))) & wide_mask;
+    uint64_t rotated = left ? (wide << n) | (wide >> (bits + 1 - n))
+                            : (wide >> n) | (wide << (bits + 1 - n));
+    rotated &= wide_mask;
     uint32_t res = (uint32_t)rotated & size_mask(dst.size);
     bool cf = (rotated >> bits) & 1;
     uint32_t sign = size_sign(dst.size);
     opnd_rmw_write(cpu, &dst, res);
-    set_cf_of(cpu, cf, ((res ^ (res << 1)) & sign) != 0);
+    bool of = left ? ((res & sign) != 0) != cf : ((res ^ (res << 1)) & sign) != 0;
+    set_cf_of(cpu, cf, of);
+}
+
+void op_RCL(CPUState *cpu, const Insn *insn)
+{
+    rotate_through_carry(cpu, insn, true);
+}
+
+void op_RCR(CPUState *cpu, const Insn *insn)
+{
+    rotate_through_carry(cpu, insn, false);
 }
 
 /*
