@@ -66,8 +66,18 @@ static void pause_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+/* Windows of other clients (a parallel test's popek) may be destroyed
+ * while the tree is walked: a BadWindow then only means "not this one". */
+static int ignore_x_error(Display *dpy, XErrorEvent *ev)
+{
+    (void)dpy;
+    (void)ev;
+    return 0;
+}
+
 static int cmd_find(Display *dpy, const char *name)
 {
+    XSetErrorHandler(ignore_x_error);
     for (int tries = 0; tries < 100; tries++) {
         Window w = find_window(dpy, DefaultRootWindow(dpy), name);
         if (w) {
