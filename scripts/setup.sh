@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Install everything popek needs to build and test on Debian 12 (bookworm).
 # Runs apt-get as root, or through sudo when not root.  Idempotent.
+# Everything that touches the dpkg database or apt's lists happens here,
+# once, before any build or test: ctest runs the guest builders in
+# parallel, and they only unpack the .debs this script downloads.
 set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
     SUDO="sudo"
@@ -11,13 +15,31 @@ PKGS="build-essential cmake pkg-config git
       nasm gcc-multilib clang libclang-rt-14-dev gdb cpio xz-utils python3
       seabios qemu-system-data genisoimage isolinux syslinux syslinux-common mtools dosfstools
       libpng-dev xvfb xauth libxtst-dev"
+# The guests are Debian i386 packages: the architecture must be known to apt.
+if ! dpkg --print-foreign-architectures | grep -qx i386; then
+    $SUDO dpkg --add-architecture i386
+    updated=""
+else
+    updated=yes
+fi
 missing=""
 for p in $PKGS; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
 done
-if [ -n "$missing" ]; then
-    export DEBIAN_FRONTEND=noninteractive
+export DEBIAN_FRONTEND=noninteractive
+if [ -n "$missing" ] || [ -z "$updated" ]; then
     $SUDO apt-get update -qq
+    updated=yes
+fi
+if [ -n "$missing" ]; then
     # shellcheck disable=SC2086
     $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+
+# The test guests' kernel and busybox (tests/guests/guest-debs.sh).
+# shellcheck source=tests/guests/guest-debs.sh
+. "$top/tests/guests/guest-debs.sh"
+if ! guest_debs_fetch 2>/dev/null; then
+    $SUDO apt-get update -qq
+    guest_debs_fetch
 fi

@@ -16,20 +16,12 @@ if [ -s "$out/bzImage" ] && [ -s "$out/initramfs-disk.cpio.gz" ] &&
     exit 0
 fi
 
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO=sudo
-if ! dpkg --print-foreign-architectures | grep -qx i386; then
-    $SUDO dpkg --add-architecture i386
-    $SUDO apt-get update -qq
-fi
+# shellcheck source=tests/guests/guest-debs.sh
+. "$here/guest-debs.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-kpkg=$(apt-cache search --names-only '^linux-image-6\.1\.[0-9.-]+-686$' | awk '{print $1}' | sort -V | tail -n 1)
-[ -n "$kpkg" ] || { echo "build-disk-guest: no linux-image-6.1.*-686 package found" >&2; exit 1; }
-apt-get download -q "$kpkg:i386" busybox-static:i386 >/dev/null
-dpkg -x "$(ls ${kpkg}_*.deb | head -n 1)" kernel
-dpkg -x "$(ls busybox-static_*.deb | head -n 1)" bb
+kpkg=$(guest_debs_unpack "$work")
 cp kernel/boot/vmlinuz-* "$out/bzImage"
 
 root=$work/root

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the Linux test guest from Debian's i386 packages and cache it.
 #   tests/guests/build-guest.sh OUTDIR
-# Produces OUTDIR/bzImage (linux-image-6.1.*-686, unpacked with dpkg -x, not
+# Produces OUTDIR/bzImage (linux-image-6.1.*-686, unpacked with dpkg-deb -x, not
 # installed) and OUTDIR/initramfs.cpio.gz (busybox-static:i386 plus an /init
 # that mounts proc/sys/dev, prints the marker, runs the commands given on the
 # kernel command line as popek.cmd=..., or a shell, then powers off).
@@ -14,24 +14,12 @@ if [ -s "$out/bzImage" ] && [ -s "$out/initramfs.cpio.gz" ] && [ "$out/initramfs
     exit 0
 fi
 
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO=sudo
-if ! dpkg --print-foreign-architectures | grep -qx i386; then
-    $SUDO dpkg --add-architecture i386
-    $SUDO apt-get update -qq
-fi
+# shellcheck source=tests/guests/guest-debs.sh
+. "$here/guest-debs.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-kpkg=$(apt-cache search --names-only '^linux-image-6\.1\.[0-9.-]+-686$' | awk '{print $1}' | sort -V | tail -n 1)
-if [ -z "$kpkg" ]; then
-    $SUDO apt-get update -qq
-    kpkg=$(apt-cache search --names-only '^linux-image-6\.1\.[0-9.-]+-686$' | awk '{print $1}' | sort -V | tail -n 1)
-fi
-[ -n "$kpkg" ] || { echo "build-guest: no linux-image-6.1.*-686 package found" >&2; exit 1; }
-apt-get download -q "$kpkg:i386" busybox-static:i386 >/dev/null
-dpkg -x "$(ls ${kpkg}_*.deb | head -n 1)" kernel
-dpkg -x "$(ls busybox-static_*.deb | head -n 1)" bb
+kpkg=$(guest_debs_unpack "$work")
 cp kernel/boot/vmlinuz-* "$out/bzImage"
 
 root=$work/root

@@ -1,0 +1,52 @@
+# Debian's i386 guest packages (kernel and busybox), shared by
+# scripts/setup.sh, which downloads them once, and the guest builders,
+# which only unpack them.  Sourced, not run.
+#
+# The builders run as ctest fixtures, in parallel; they must not touch the
+# dpkg database or the apt lists (two `dpkg --add-architecture` at once
+# fail), so everything that does happens in setup.sh, before any test.
+# dpkg-deb -x only reads a .deb file.
+
+# Where the downloaded .debs live: $POPEK_DEBS, or .cache/debs in the tree.
+guest_debs_dir() {
+    local top
+    top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    echo "${POPEK_DEBS:-$top/.cache/debs}"
+}
+
+# The newest 6.1 686 kernel package name apt knows, e.g. linux-image-6.1.0-50-686.
+guest_kernel_pkg() {
+    apt-cache search --names-only '^linux-image-6\.1\.[0-9.-]+-686$' | awk '{print $1}' |
+        sort -V | tail -n 1
+}
+
+# Download the guest packages into the cache (setup.sh; needs the i386 architecture).
+guest_debs_fetch() {
+    local dir kpkg
+    dir=$(guest_debs_dir)
+    mkdir -p "$dir"
+    kpkg=$(guest_kernel_pkg)
+    [ -n "$kpkg" ] || { echo "setup: no linux-image-6.1.*-686 package in apt's lists" >&2; return 1; }
+    if ! ls "$dir/${kpkg}_"*_i386.deb >/dev/null 2>&1; then
+        (cd "$dir" && apt-get download -q "$kpkg:i386" >/dev/null)
+    fi
+    if ! ls "$dir"/busybox-static_*_i386.deb >/dev/null 2>&1; then
+        (cd "$dir" && apt-get download -q busybox-static:i386 >/dev/null)
+    fi
+}
+
+# Unpack the cached kernel into DIR/kernel and busybox into DIR/bb; prints
+# the kernel package's file name.  Fails with one line if setup never ran.
+guest_debs_unpack() {
+    local work=$1 dir kdeb bdeb
+    dir=$(guest_debs_dir)
+    kdeb=$(ls "$dir"/linux-image-6.1.*-686_*_i386.deb 2>/dev/null | sort -V | tail -n 1)
+    bdeb=$(ls "$dir"/busybox-static_*_i386.deb 2>/dev/null | sort -V | tail -n 1)
+    if [ -z "$kdeb" ] || [ -z "$bdeb" ]; then
+        echo "guest packages missing from $dir: run scripts/setup.sh" >&2
+        return 1
+    fi
+    dpkg-deb -x "$kdeb" "$work/kernel"
+    dpkg-deb -x "$bdeb" "$work/bb"
+    basename "$kdeb"
+}
