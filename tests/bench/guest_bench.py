@@ -3,15 +3,22 @@
 
   tests/bench/guest_bench.py POPEK GUESTDIR [--qemu PATH | --no-qemu] [--scale F] [--reps N]
                              [--keep DIR] [--engine-args "ARGS"] [--workloads a,b,...]
+                             [--baseline auto|i386|x86-64]
 
 Compiles tests/bench/guest/workloads.c as a static i386 program, runs it on
-the host, then inside the Linux guest (GUESTDIR from tests/guests/build-guest.sh,
+the host (the native baseline), then inside the Linux guest (GUESTDIR from tests/guests/build-guest.sh,
 with the program added at /bin/popek-workloads) under popek and under
 qemu-system-i386 -accel tcg, one emulator at a time.  Each workload times
 itself with the guest's CLOCK_MONOTONIC, which follows the host clock in both
 emulators (popek without -icount), so the guest's seconds divide by the native
 ones.  The minimum of --reps runs counts.  Exits non-zero only when something
 did not run at all (no compiler, an emulator crashed, unparsable output).
+
+A host whose kernel cannot run i386 programs (no IA32 emulation) gets the
+same source built for x86-64 as its baseline, with x87 maths kept
+(-mfpmath=387); the table says which baseline it used.  That binary's
+checksums may differ where the work depends on the word size, so the guest
+runs are then checked against each other rather than against native.
 """
 import argparse
 import gzip
@@ -35,6 +42,9 @@ from linux_guest import MARKER, Guest  # noqa: E402
 WORKLOADS_SRC = os.path.join(HERE, "guest", "workloads.c")
 GUEST_BINARY = "/bin/popek-workloads"
 CFLAGS = ["-m32", "-static", "-O2", "-fno-pie", "-no-pie", "-mfpmath=387", "-mno-sse"]
+# The x86-64 baseline: the same code generation choices where the ABI allows
+# (SSE stays enabled for the calling convention; floating point is x87).
+CFLAGS_X86_64 = ["-m64", "-static", "-O2", "-fno-pie", "-no-pie", "-mfpmath=387"]
 CPU_BOUND = ("integer", "memory", "branches", "calls")  # the geometric mean's rows
 RAM_MIB = 256
 RUN_TIMEOUT = 1800  # seconds for one workload in a guest: the interpreter is slow
@@ -45,10 +55,10 @@ class BenchError(Exception):
     """Something did not run at all: the benchmark's only failure."""
 
 
-def compile_workloads(workdir):
-    binary = os.path.join(workdir, "popek-workloads")
+def compile_workloads(workdir, flags=CFLAGS, name="popek-workloads"):
+    binary = os.path.join(workdir, name)
     try:
-        r = subprocess.run(["gcc"] + CFLAGS + ["-o", binary, WORKLOADS_SRC, "-lm"],
+        r = subprocess.run(["gcc"] + flags + ["-o", binary, WORKLOADS_SRC, "-lm"],
                            capture_output=True, text=True)
     except FileNotFoundError:
         raise BenchError("gcc not found")
@@ -58,6 +68,29 @@ def compile_workloads(workdir):
             hint = "\n(32-bit build support missing? apt-get install gcc-multilib libc6-dev-i386)"
         raise BenchError(f"compiling {WORKLOADS_SRC} failed:\n{r.stderr}{hint}")
     return binary
+
+
+def runs_here(binary):
+    """The workload names if binary runs on this host, else None (ENOEXEC:
+    a kernel without IA32 emulation)."""
+    try:
+        r = subprocess.run([binary, "--list"], capture_output=True, text=True)
+    except OSError:
+        return None
+    return r.stdout.split() if r.returncode == 0 else None
+
+
+def native_baseline(args, workdir, guest_binary):
+    """(binary, description, checksums comparable with the guest's) for the native runs."""
+    if args.baseline in ("auto", "i386") and runs_here(guest_binary):
+        return guest_binary, "i386 (the guest's binary)", True
+    if args.baseline == "i386":
+        raise BenchError(f"{guest_binary} does not run on this host (no IA32 emulation?)")
+    why = "forced" if args.baseline == "x86-64" else "this host cannot run i386 programs"
+    binary = compile_workloads(workdir, CFLAGS_X86_64, "popek-workloads-x86-64")
+    if not runs_here(binary):
+        raise BenchError(f"{binary} does not run on this host")
+    return binary, f"x86-64 build of the same source, x87 maths ({why})", False
 
 
 def newc_archive(files):
@@ -287,7 +320,7 @@ def fmt(x, spec, mark=""):
     return "-" if x is None else format(x, spec) + mark
 
 
-def print_table(names, native, engines):
+def print_table(names, native, engines, reference):
     popek, qemu = engines[0], engines[1] if len(engines) > 1 else None
     cols = ["workload", "native s", "popek s", "popek/nat"]
     if qemu:
@@ -295,11 +328,11 @@ def print_table(names, native, engines):
     rows = []
     for name in names:
         nat = native.best.get(name)
-        nat_sum = native.checksums.get(name, set())
+        ref_sum = reference.checksums.get(name, set())
         row = [name, fmt(nat, ".3f")]
         for eng in engines:
             t = eng.best.get(name)
-            bad = eng.checksums.get(name, set()) != nat_sum and name in eng.checksums
+            bad = eng.checksums.get(name, set()) != ref_sum and name in eng.checksums
             cell = "FAIL" if name in eng.errors and t is None else fmt(t, ".3f", "!" if bad else "")
             row += [cell, fmt(ratio(t, nat), ".1f", "x")]
         if qemu:
@@ -324,7 +357,7 @@ def jit_value(res, key):
     return m.group(1) if m else None
 
 
-def print_summary(names, native, engines):
+def print_summary(names, native, engines, reference):
     print()
     for eng in engines:
         rows = [n for n in CPU_BOUND if ratio(eng.best.get(n), native.best.get(n))]
@@ -358,18 +391,25 @@ def print_summary(names, native, engines):
     bad, compared = [], 0
     for n in names:
         for eng in engines:
-            theirs, ours = eng.checksums.get(n), native.checksums.get(n)
+            if eng is reference:
+                continue
+            theirs, ours = eng.checksums.get(n), reference.checksums.get(n)
             compared += bool(theirs and ours)
             if theirs and ours and theirs != ours:
-                bad.append(f"{n} under {eng.label}: {sorted(theirs)} != native {sorted(ours)}")
-        if len(native.checksums.get(n, ())) > 1:
-            bad.append(f"{n}: native runs disagree among themselves {sorted(native.checksums[n])}")
+                bad.append(f"{n} under {eng.label}: {sorted(theirs)} != {reference.label} "
+                           f"{sorted(ours)}")
+        for res in [native] if reference is native else [native, reference]:
+            if len(res.checksums.get(n, ())) > 1:
+                bad.append(f"{n}: {res.label} runs disagree among themselves "
+                           f"{sorted(res.checksums[n])}")
     if bad:
         print("\n!!! CHECKSUM MISMATCH (a correctness bug; rows marked '!'):")
         for b in bad:
             print("  " + b)
     else:
-        print(f"checksums: {compared} of {len(names) * len(engines)} compared, all match native")
+        others = len([e for e in engines if e is not reference])
+        print(f"checksums: {compared} of {len(names) * others} compared, all match "
+              f"{reference.label}")
 
 
 def main():
@@ -384,6 +424,9 @@ def main():
     ap.add_argument("--keep", metavar="DIR", help="keep the binary, initramfs and serial logs here")
     ap.add_argument("--engine-args", default="", help="extra popek arguments, e.g. '--accel interp'")
     ap.add_argument("--workloads", help="comma-separated subset (default: all)")
+    ap.add_argument("--baseline", choices=("auto", "i386", "x86-64"), default="auto",
+                    help="native baseline: the i386 binary where the host runs it (auto), "
+                         "or the x86-64 build")
     args = ap.parse_args()
 
     scratch = tempfile.mkdtemp(prefix="popek-bench-")  # short path for the monitor sockets
@@ -403,19 +446,18 @@ def bench(args, workdir, scratch):
         if not os.path.isfile(os.path.join(args.guestdir, f)):
             raise BenchError(f"no {f} in {args.guestdir} (run tests/guests/build-guest.sh DIR)")
     binary = compile_workloads(workdir)
-    listed = subprocess.run([binary, "--list"], capture_output=True, text=True)
-    if listed.returncode != 0:
-        raise BenchError(f"{binary} does not run on this host (IA32 emulation?)")
-    names = listed.stdout.split()
+    native_binary, baseline, comparable = native_baseline(args, workdir, binary)
+    listed = runs_here(native_binary)
+    names = listed
     if args.workloads:
         names = [n for n in args.workloads.split(",") if n]
-        unknown = set(names) - set(listed.stdout.split())
+        unknown = set(names) - set(listed)
         if unknown:
             raise BenchError(f"unknown workloads {sorted(unknown)}")
     initrd = bench_initramfs(args.guestdir, binary, workdir)
     load0 = os.getloadavg()[0]
 
-    native = run_native(binary, names, args.scale, args.reps)
+    native = run_native(native_binary, names, args.scale, args.reps)
     mon = os.path.join(scratch, "popek.mon")
     engines = [run_guest("popek", popek_start(args, initrd, mon), names, args, mon, workdir)]
     qemu_note = None
@@ -431,8 +473,10 @@ def bench(args, workdir, scratch):
 
     print(f"\nguest workloads: scale {args.scale}, min of {args.reps} reps; popek args "
           f"'{args.engine_args or '--accel bt'}'; host load {load0:.2f} -> {os.getloadavg()[0]:.2f}")
-    print_table(names, native, engines)
-    print_summary(names, native, engines)
+    print(f"native baseline: {baseline}")
+    reference = native if comparable else engines[-1]
+    print_table(names, native, engines, reference)
+    print_summary(names, native, engines, reference)
     if qemu_note:
         print(qemu_note)
 
