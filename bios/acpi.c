@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "bios/acpi.h"
-#include "hw/acpi_pm.h"
+#include "hw/acpi/acpi_pm.h"
 
 /* Offsets from the base. */
 #define RSDP_OFF 0x000
@@ -216,7 +216,7 @@ static void build_fadt(uint8_t *t, uint32_t facs, uint32_t dsdt)
     put32(t + 36, facs);
     put32(t + 40, dsdt);
     put16(t + 46, ACPI_PM_SCI_IRQ);
-    /* SMI_CMD = 0: the board is always in ACPI mode (hw/acpi_pm.h). */
+    /* SMI_CMD = 0: the board is always in ACPI mode (hw/acpi/acpi_pm.h). */
     put32(t + 56, ACPI_PM1A_EVT_BLK);
     put32(t + 64, ACPI_PM1A_CNT_BLK);
     put32(t + 76, ACPI_PM_TMR_BLK);

@@ -1,6 +1,6 @@
 /*
  * ACPI tables: RSDP, RSDT, FADT, FACS and a DSDT with \_S5 (so a guest's
- * poweroff reaches the PM1 control register, hw/acpi_pm.h, and ends popek)
+ * poweroff reaches the PM1 control register, hw/acpi/acpi_pm.h, and ends popek)
  * and the PCI root bridge.  No MADT until an APIC exists.
  */
 #ifndef BIOS_ACPI_H

@@ -3,14 +3,14 @@
  * the machine description SeaBIOS reads at POST through fw_cfg and CMOS.
  *
  * What SeaBIOS 1.16 (Debian 12) takes from popek:
- *   fw_cfg  signature and ID (hw/fw_cfg.c); RAM size; CPU count and
+ *   fw_cfg  signature and ID (hw/misc/fw_cfg.c); RAM size; CPU count and
  *           maximum; etc/e820 (the RAM map); etc/show-boot-menu;
  *           etc/acpi/rsdp, etc/acpi/tables and etc/table-loader (popek's
  *           own ACPI tables from bios/acpi.c, which describe its PM block
  *           at 0x600; SeaBIOS's built-in tables would need a PIIX4 PM
  *           function popek does not have); option ROMs as genroms/ and
  *           vgaroms/ files.
- *   CMOS    memory sizes (hw/rtc.c), boot order (0x3D, 0x38: a nibble per
+ *   CMOS    memory sizes (hw/timer/rtc.c), boot order (0x3D, 0x38: a nibble per
  *           priority, 1 floppy, 2 hard disk, 3 CD-ROM, 4 network), and
  *           the disk translation bits (0x39).
  * Files are looked up as QEMU does: the name as given, then in the -L
@@ -24,8 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hw/fw_cfg.h"
-#include "hw/rtc.h"
+#include "hw/misc/fw_cfg.h"
+#include "hw/timer/rtc.h"
 #include "softmmu/phys.h"
 
 #define FIRMWARE_DIR          "/usr/share/seabios"
@@ -49,7 +49,7 @@ char *firmware_find(const char *name, const char *dir, char *err, size_t errlen)
  * map it at the top of the 4 GiB space, where the reset vector lands.
  * *low (malloc'd) and *low_len receive the image's last FIRMWARE_LOW_MAX
  * bytes (or all of a smaller image): what the i440FX shows below 1 MiB
- * when shadowing is off (hw/pam.h).  On error returns false with err.
+ * when shadowing is off (hw/pci/pam.h).  On error returns false with err.
  */
 bool firmware_load_bios(PhysMem *pm, const char *path, uint8_t **low, uint32_t *low_len, char *err,
                         size_t errlen);

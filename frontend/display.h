@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "hw/vga.h"
+#include "hw/display/vga.h"
 
 typedef struct Display {
     VGAState *vga;

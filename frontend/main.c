@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "frontend/gdbstub.h"
+#include "frontend/host.h"
 #include "frontend/monitor.h"
 #include "frontend/options.h"
-#include "frontend/pc.h"
 #include "frontend/sdl.h"
 #include "frontend/trace.h"
 
@@ -40,40 +40,45 @@ static void setup_trace(Trace *trace, PC *pc, const PopekOptions *opts)
     }
 }
 
-/* The monitor's window on the machine. */
-static int monitor_pic_info(void *opaque, char *buf, size_t len)
-{
-    return pc_pic_info(opaque, buf, len);
-}
-
-static int monitor_irq_info(void *opaque, char *buf, size_t len)
-{
-    return pc_irq_info(opaque, buf, len);
-}
-
-static void monitor_reset(void *opaque)
-{
-    pc_request_reset(opaque);
-}
-
-static void monitor_powerdown(void *opaque)
-{
-    pc_power_button(opaque);
-}
-
 static void machine_quit(void *opaque)
 {
     pc_request_exit(opaque, 0);
 }
 
+/* The monitor's window on the machine (opaque: the Host). */
+static int monitor_pic_info(void *opaque, char *buf, size_t len)
+{
+    return pc_pic_info(&((Host *)opaque)->pc, buf, len);
+}
+
+static int monitor_irq_info(void *opaque, char *buf, size_t len)
+{
+    return pc_irq_info(&((Host *)opaque)->pc, buf, len);
+}
+
+static void monitor_reset(void *opaque)
+{
+    pc_request_reset(&((Host *)opaque)->pc);
+}
+
+static void monitor_powerdown(void *opaque)
+{
+    pc_power_button(&((Host *)opaque)->pc);
+}
+
+static void monitor_quit(void *opaque)
+{
+    pc_request_exit(&((Host *)opaque)->pc, 0);
+}
+
 static bool monitor_screendump(void *opaque, const char *path, char *err, size_t errlen)
 {
-    return display_screendump(&((PC *)opaque)->display, path, err, errlen);
+    return display_screendump(&((Host *)opaque)->display, path, err, errlen);
 }
 
 static bool monitor_textdump(void *opaque, const char *path, char *err, size_t errlen)
 {
-    return display_textdump(&((PC *)opaque)->display, path, err, errlen);
+    return display_textdump(&((Host *)opaque)->display, path, err, errlen);
 }
 
 /*
@@ -81,14 +86,15 @@ static bool monitor_textdump(void *opaque, const char *path, char *err, size_t e
  * desktop to open it on and neither -nographic nor -display none is given.
  * Closing it quits, as QEMU's does.
  */
-static SDLWindow *setup_window(PC *pc, const PopekOptions *opts)
+static SDLWindow *setup_window(Host *h, const PopekOptions *opts)
 {
+    PC *pc = &h->pc;
     const char *x11 = getenv("DISPLAY"), *wayland = getenv("WAYLAND_DISPLAY");
     bool desktop = (x11 && *x11) || (wayland && *wayland);
     if (!opts->display_sdl && (opts->display_none || opts->nographic || !desktop)) {
         return NULL;
     }
-    SDLWindowConfig cfg = {opts->name, &pc->display, pc_keyboard(pc), &pc->stopped,
+    SDLWindowConfig cfg = {opts->name, &h->display, pc_keyboard(pc), &pc->stopped,
                            machine_quit, pc};
     char err[256];
     SDLWindow *window = sdl_window_new(&cfg, err, sizeof(err));
@@ -100,40 +106,41 @@ static SDLWindow *setup_window(PC *pc, const PopekOptions *opts)
         fprintf(stderr, "popek: no window (%s); running without a display\n", err);
         return NULL;
     }
-    pc->ui_poll = sdl_window_poll;
-    pc->ui_opaque = window;
+    h->ui_poll = sdl_window_poll;
+    h->ui_opaque = window;
     return window;
 }
 
 /* The monitor and the gdb stub, after the trace (the stub chains to its hooks). */
-static void setup_debug(PC *pc, const PopekOptions *opts)
+static void setup_debug(Host *h, const PopekOptions *opts)
 {
+    PC *pc = &h->pc;
     char err[256];
     pc->stopped = opts->start_stopped;
-    if (opts->monitor || pc->escapes || opts->gdb) { /* gdb's "monitor" needs one too */
-        MonitorOps ops = {pc, monitor_pic_info, monitor_irq_info, monitor_reset,
-                          monitor_powerdown, machine_quit, monitor_screendump, monitor_textdump};
-        pc->monitor = monitor_new(&pc->cpu, &pc->stopped, &ops);
-        if (opts->monitor && !monitor_open(pc->monitor, opts->monitor, err, sizeof(err))) {
+    if (opts->monitor || h->escapes || opts->gdb) { /* gdb's "monitor" needs one too */
+        MonitorOps ops = {h, monitor_pic_info, monitor_irq_info, monitor_reset,
+                          monitor_powerdown, monitor_quit, monitor_screendump, monitor_textdump};
+        h->monitor = monitor_new(&pc->cpu, &pc->stopped, &ops);
+        if (opts->monitor && !monitor_open(h->monitor, opts->monitor, err, sizeof(err))) {
             fprintf(stderr, "popek: -monitor: %s\n", err);
             exit(1);
         }
-        if (pc->escapes) {
-            pc->headless.monitor_input = monitor_mux_input;
-            pc->headless.monitor_focus = monitor_mux_focus;
-            pc->headless.monitor_opaque = pc->monitor;
+        if (h->escapes) {
+            h->headless.monitor_input = monitor_mux_input;
+            h->headless.monitor_focus = monitor_mux_focus;
+            h->headless.monitor_opaque = h->monitor;
         }
     }
     if (opts->gdb) {
-        pc->gdb = gdbstub_new(&pc->cpu, &pc->stopped);
-        if (!pc->gdb || !gdbstub_listen(pc->gdb, opts->gdb, err, sizeof(err))) {
-            fprintf(stderr, "popek: -gdb: %s\n", pc->gdb ? err : "out of memory");
+        h->gdb = gdbstub_new(&pc->cpu, &pc->stopped);
+        if (!h->gdb || !gdbstub_listen(h->gdb, opts->gdb, err, sizeof(err))) {
+            fprintf(stderr, "popek: -gdb: %s\n", h->gdb ? err : "out of memory");
             exit(1);
         }
-        gdbstub_set_monitor(pc->gdb, pc->monitor);
-        gdbstub_set_kill(pc->gdb, machine_quit, pc);
+        gdbstub_set_monitor(h->gdb, h->monitor);
+        gdbstub_set_kill(h->gdb, machine_quit, pc);
     }
-    if (pc->stopped && !pc->gdb && !pc->monitor) {
+    if (pc->stopped && !h->gdb && !h->monitor) {
         fprintf(stderr, "popek: -S with neither -gdb nor a monitor: nothing can start the CPU\n");
         exit(1);
     }
@@ -142,24 +149,24 @@ static void setup_debug(PC *pc, const PopekOptions *opts)
 int main(int argc, char **argv)
 {
     static PopekOptions opts;
-    static PC pc; /* large (CPUState holds the TLB): keep it off the stack */
+    static Host host; /* large (CPUState holds the TLB): keep it off the stack */
     static Trace trace;
     options_parse(&opts, argc, argv);
-    pc_init(&pc, &opts);
-    setup_trace(&trace, &pc, &opts);
-    setup_debug(&pc, &opts);
-    SDLWindow *window = setup_window(&pc, &opts);
-    int status = pc_run(&pc);
+    host_init(&host, &opts);
+    setup_trace(&trace, &host.pc, &opts);
+    setup_debug(&host, &opts);
+    SDLWindow *window = setup_window(&host, &opts);
+    int status = host_run(&host);
     if (opts.textdump) {
         char err[512];
-        if (!display_textdump(&pc.display, opts.textdump, err, sizeof(err))) {
+        if (!display_textdump(&host.display, opts.textdump, err, sizeof(err))) {
             fprintf(stderr, "popek: -textdump: %s\n", err);
         }
     }
     sdl_window_free(window);
-    gdbstub_free(pc.gdb);
-    monitor_free(pc.monitor);
+    gdbstub_free(host.gdb);
+    monitor_free(host.monitor);
     trace_stop(&trace);
-    pc_destroy(&pc);
+    host_destroy(&host);
     return status;
 }

@@ -175,9 +175,9 @@ static void add_drive(PopekOptions *o, int index, const char *file, bool cdrom, 
                       const char *opt)
 {
     if (index < 0) {
-        for (index = 0; index < POPEK_MAX_DRIVES && o->drives[index].present; index++) {
+        for (index = 0; index < PC_MAX_DRIVES && o->drives[index].present; index++) {
         }
-        if (index == POPEK_MAX_DRIVES) {
+        if (index == PC_MAX_DRIVES) {
             die("%s: all %s IDE drive slots are taken", opt, "4");
         }
     }
@@ -230,7 +230,7 @@ static void parse_drive(PopekOptions *o, const char *spec)
                 die("-drive: interface '%s' is not supported%s (only ide)", val, "");
             }
         } else if (!strcmp(kv, "index")) {
-            if (!parse_uint(val, POPEK_MAX_DRIVES - 1, &v)) {
+            if (!parse_uint(val, PC_MAX_DRIVES - 1, &v)) {
                 die("-drive: bad index '%s'%s (want 0-3)", val, "");
             }
             index = (int)v;

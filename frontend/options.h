@@ -7,10 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum Accel { ACCEL_BT, ACCEL_INTERP, ACCEL_CHECK };
-
-/* IDE drives: index = channel * 2 + unit (-hda 0, -hdb 1, -hdc/-cdrom 2, -hdd 3). */
-#define POPEK_MAX_DRIVES 4
+#include "hw/pc/pc.h" /* enum Accel, PC_MAX_DRIVES */
 
 typedef struct DriveOption {
     bool present;         /* this index was given */
@@ -52,7 +49,7 @@ typedef struct PopekOptions {
     const char *gdb;          /* -gdb tcp:[HOST]:PORT (-s: tcp::1234); NULL: no stub */
     bool start_stopped;       /* -S: the CPU waits for gdb's or the monitor's go */
     const char *monitor;      /* -monitor stdio|unix:PATH,server[,nowait]; NULL: none */
-    DriveOption drives[POPEK_MAX_DRIVES]; /* -hda..-hdd, -cdrom, -drive */
+    DriveOption drives[PC_MAX_DRIVES]; /* -hda..-hdd, -cdrom, -drive */
     bool snapshot;            /* -snapshot: writes go to a temporary overlay */
     const char *firmware_dir; /* -L DIR: where firmware files are looked up first */
     const char *boot_order;   /* -boot: drive letters a, c, d, n in priority order */

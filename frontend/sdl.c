@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "frontend/sdl.h"
-#include "hw/ps2.h"
-#include "hw/timer.h"
+#include "hw/input/ps2.h"
+#include "hw/core/timer.h"
 
 #define SDL_EVENT_NS  (5 * 1000 * 1000LL)
 #define SDL_FRAME_NS  (NS_PER_SEC / 60)

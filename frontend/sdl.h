@@ -24,7 +24,7 @@
 #include <stddef.h>
 
 #include "frontend/display.h"
-#include "hw/i8042.h"
+#include "hw/input/i8042.h"
 
 typedef struct SDLWindow SDLWindow;
 

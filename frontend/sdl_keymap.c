@@ -9,7 +9,7 @@
 #include <SDL2/SDL.h>
 
 #include "frontend/sdl.h"
-#include "hw/ps2.h"
+#include "hw/input/ps2.h"
 
 static const uint16_t sdl_to_set1[SDL_NUM_SCANCODES] = {
     [SDL_SCANCODE_ESCAPE] = 0x01,

@@ -1,21 +1,13 @@
 /*
- * Assembling the PC and running it.
- *
- * The CPU runs in slices: until the next timer deadline (in deterministic
- * mode, exactly that many instructions) or an exit request.  Between slices
- * the loop fires timers, reads host input and handles resets.  A halted CPU
- * sleeps in poll() until the next deadline or input, so an idle guest costs
- * no host CPU.
+ * Assembling the PC: which devices, at which ports and IRQs, from the
+ * PCConfig; firmware or a kernel in memory; reset.  The main loop that
+ * runs it is hw/pc/main_loop.c.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "bios/acpi.h"
 #include "bios/firmware.h"
@@ -23,24 +15,24 @@
 #include "cpu/cpu.h"
 #include "frontend/gdbstub.h"
 #include "frontend/monitor.h"
-#include "frontend/drive.h"
-#include "frontend/pc.h"
-#include "hw/acpi_pm.h"
-#include "hw/debugcon.h"
-#include "hw/debugexit.h"
-#include "hw/fw_cfg.h"
-#include "hw/i8042.h"
-#include "hw/irq.h"
-#include "hw/pam.h"
-#include "hw/pci.h"
-#include "hw/pic.h"
-#include "hw/piix.h"
-#include "hw/piix_ide.h"
-#include "hw/pit.h"
-#include "hw/port92.h"
-#include "hw/rtc.h"
-#include "hw/uart.h"
-#include "hw/vga.h"
+#include "block/drive.h"
+#include "hw/pc/pc.h"
+#include "hw/acpi/acpi_pm.h"
+#include "hw/char/debugcon.h"
+#include "hw/misc/debugexit.h"
+#include "hw/misc/fw_cfg.h"
+#include "hw/input/i8042.h"
+#include "hw/core/irq.h"
+#include "hw/pci/pam.h"
+#include "hw/pci/pci.h"
+#include "hw/intc/pic.h"
+#include "hw/pci/piix.h"
+#include "hw/ide/piix_ide.h"
+#include "hw/timer/pit.h"
+#include "hw/misc/port92.h"
+#include "hw/timer/rtc.h"
+#include "hw/char/uart.h"
+#include "hw/display/vga.h"
 #include "softmmu/mmu.h"
 #include "translator/translator.h"
 
@@ -62,7 +54,6 @@ struct PCDevices {
     FWCfgState *fw_cfg;
     PAMState *pam;          /* NULL when no BIOS is mapped */
     PIIXIDEState *ide;
-    Drive drives[POPEK_MAX_DRIVES]; /* images behind IDE drives 0-3 */
     VGAState *vga;          /* stdvga at PCI 00:02.0 */
 };
 
@@ -71,10 +62,6 @@ struct PCDevices {
 /* Past this many bytes of framebuffer, one full TLB flush is cheaper than
  * a sweep per page (softmmu/tlb.c measures both). */
 #define VGA_FLUSH_ALL_BYTES (16u * 4096)
-
-/* Host-clock slices are bounded so input and timers are served promptly
- * even when no deadline is near. */
-#define SLICE_MAX_INSNS 200000
 
 static void cpu_intr_line(void *opaque, int n, int level)
 {
@@ -169,7 +156,7 @@ static void machine_debug_exit(void *opaque, int status)
     cpu_set_interrupt(&pc->cpu, CPU_INTERRUPT_EXIT);
 }
 
-/* The VGA cleared the dirty bytes of framebuffer pages (hw/vga_render.c):
+/* The VGA cleared the dirty bytes of framebuffer pages (hw/display/vga_render.c):
  * the next store into them must miss the TLB and mark them again. */
 static void machine_vga_flush(void *opaque, uint32_t paddr, uint32_t len)
 {
@@ -206,7 +193,7 @@ static void machine_pam_changed(void *opaque, int pam_index, uint8_t value)
  */
 static void load_bios(PC *pc)
 {
-    const PopekOptions *o = pc->opts;
+    const PCConfig *o = &pc->cfg;
     char err[512];
     char *path = firmware_find(o->bios ? o->bios : FIRMWARE_DEFAULT_BIOS, o->firmware_dir, err,
                                sizeof(err));
@@ -228,7 +215,7 @@ static void load_bios(PC *pc)
 /* What SeaBIOS reads at POST: fw_cfg items and CMOS boot bytes. */
 static void pc_setup_firmware_config(PC *pc)
 {
-    const PopekOptions *o = pc->opts;
+    const PCConfig *o = &pc->cfg;
     PCDevices *d = pc->dev;
     FirmwareConfig cfg = {o->ram_bytes, 1, o->boot_order, o->boot_menu};
     char err[512];
@@ -239,7 +226,7 @@ static void pc_setup_firmware_config(PC *pc)
     /* Disks whose default geometry exceeds what CHS int 13h can address
      * get LBA translation, as QEMU's "auto" picks it. */
     unsigned lba = 0;
-    for (int i = 0; i < POPEK_MAX_DRIVES; i++) {
+    for (int i = 0; i < PC_MAX_DRIVES; i++) {
         uint32_t c, h, sec;
         if (ide_disk_geometry(piix_ide_bus(d->ide, i / 2), i % 2, &c, &h, &sec) &&
             (c > 1024 || h > 16 || sec > 63)) {
@@ -266,27 +253,19 @@ static void pc_setup_firmware_config(PC *pc)
     }
 }
 
-/* Open the images of -hda..-hdd, -cdrom and -drive and attach them. */
+/* Put the drives of -hda..-hdd, -cdrom and -drive on the IDE channels. */
 static void pc_attach_drives(PC *pc)
 {
-    const PopekOptions *o = pc->opts;
-    PCDevices *d = pc->dev;
-    char err[512];
-    for (int i = 0; i < POPEK_MAX_DRIVES; i++) {
-        const DriveOption *opt = &o->drives[i];
-        IDEBus *bus = piix_ide_bus(d->ide, i / 2);
-        d->drives[i].fd = d->drives[i].overlay_fd = -1;
-        if (!opt->present) {
+    const PCConfig *o = &pc->cfg;
+    for (int i = 0; i < PC_MAX_DRIVES; i++) {
+        const PCDrive *drive = &o->drives[i];
+        IDEBus *bus = piix_ide_bus(pc->dev->ide, i / 2);
+        if (!drive->present) {
             continue;
         }
-        if (opt->file && !drive_open(&d->drives[i], opt->file, opt->readonly, o->snapshot, err,
-                                     sizeof(err))) {
-            fprintf(stderr, "popek: %s %s\n", opt->option, err);
-            exit(1);
-        }
-        const BlockDev *blk = opt->file ? &d->drives[i].blk : NULL;
-        if (opt->cdrom ? !ide_attach_cdrom(bus, i % 2, blk) : !ide_attach_disk(bus, i % 2, blk)) {
-            fprintf(stderr, "popek: %s: cannot attach IDE drive %d\n", opt->option, i);
+        if (drive->cdrom ? !ide_attach_cdrom(bus, i % 2, drive->media)
+                         : !ide_attach_disk(bus, i % 2, drive->media)) {
+            fprintf(stderr, "popek: %s: cannot attach IDE drive %d\n", drive->option, i);
             exit(1);
         }
     }
@@ -294,7 +273,7 @@ static void pc_attach_drives(PC *pc)
 
 static void pc_init_devices(PC *pc)
 {
-    const PopekOptions *o = pc->opts;
+    const PCConfig *o = &pc->cfg;
     PCDevices *d = pc->dev;
     d->pic = pic_new(&pc->io, irq_make(cpu_intr_line, pc, 0));
     d->pit = pit_new(&pc->io, &pc->timers, pic_input(d->pic, 0));
@@ -306,18 +285,10 @@ static void pc_init_devices(PC *pc)
     d->rtc = rtc_new(&pc->io, &pc->timers, pic_input(d->pic, 8), rtc_base);
     rtc_set_memory_size(d->rtc, o->ram_bytes);
 
-    /* As in QEMU: -nographic puts COM1 on this terminal; otherwise COM1
-     * belongs to the (absent) display unless -serial says where. */
-    const char *serial = o->serial ? o->serial : o->nographic ? "stdio" : "null";
-    chardev_open(&pc->serial_out, serial, "-serial");
-    pc->stdin_fd = pc->serial_out.is_stdio ? STDIN_FILENO : -1;
-    if (o->nographic && pc->serial_out.is_stdio) {
-        pc->escapes = true;
-        headless_start(&pc->headless);
-    }
-    d->com1 = uart_new(&pc->io, 0x3f8, &pc->timers, pic_input(d->pic, 4), &pc->serial_out.backend);
-    chardev_open(&pc->com2_out, "null", "-serial");
-    d->com2 = uart_new(&pc->io, 0x2f8, &pc->timers, pic_input(d->pic, 3), &pc->com2_out.backend);
+    static const CharBackend nothing; /* COM2: present, with no host side */
+    d->com1 = uart_new(&pc->io, 0x3f8, &pc->timers, pic_input(d->pic, 4),
+                       o->serial ? o->serial : &nothing);
+    d->com2 = uart_new(&pc->io, 0x2f8, &pc->timers, pic_input(d->pic, 3), &nothing);
 
     I8042Callbacks kcb = {pc, machine_reset_request, machine_set_a20_kbd};
     d->kbd = i8042_new(&pc->io, pic_input(d->pic, 1), pic_input(d->pic, 12), &kcb);
@@ -344,7 +315,6 @@ static void pc_init_devices(PC *pc)
         fprintf(stderr, "popek: cannot create the VGA (out of memory)\n");
         exit(1);
     }
-    display_init(&pc->display, d->vga);
     d->acpi = acpi_pm_new(&pc->io, &pc->timers, pic_input(d->pic, ACPI_PM_SCI_IRQ),
                           machine_poweroff, pc);
     if (o->debug_exit) {
@@ -352,18 +322,10 @@ static void pc_init_devices(PC *pc)
                                       machine_debug_exit, pc);
     }
     if (o->debugcon) {
-        chardev_open(&pc->debugcon_out, o->debugcon, "-debugcon");
-        d->debugcon = debugcon_new(&pc->io, 0xe9, &pc->debugcon_out.backend);
+        d->debugcon = debugcon_new(&pc->io, 0xe9, o->debugcon);
     }
     if (o->bioslog) {
-        chardev_open(&pc->bioslog_out, o->bioslog, "-bioslog");
-        d->bioslog = debugcon_new(&pc->io, DEBUGCON_SEABIOS_PORT, &pc->bioslog_out.backend);
-    } else if (o->trace_categories && strstr(o->trace_categories, "guest_errors")) {
-        /* -d guest_errors: the firmware's complaints go to stderr. */
-        chardev_open(&pc->bioslog_out, "stdio", "-bioslog");
-        pc->bioslog_out.fd = STDERR_FILENO;
-        pc->bioslog_out.is_stdio = false;
-        d->bioslog = debugcon_new(&pc->io, DEBUGCON_SEABIOS_PORT, &pc->bioslog_out.backend);
+        d->bioslog = debugcon_new(&pc->io, DEBUGCON_SEABIOS_PORT, o->bioslog);
     }
     d->fw_cfg = fw_cfg_new(&pc->io, &pc->phys);
 }
@@ -371,7 +333,7 @@ static void pc_init_devices(PC *pc)
 /* Direct kernel boot: the CPU starts at the kernel's 32-bit entry, no BIOS. */
 static void pc_load_kernel(PC *pc)
 {
-    const PopekOptions *o = pc->opts;
+    const PCConfig *o = &pc->cfg;
     uint32_t rsdp = acpi_build_tables(&pc->phys, BOOT_ACPI_ADDR, o->ram_bytes);
     BootConfig cfg = {o->kernel, o->initrd, o->append, o->ram_bytes, rsdp};
     char err[512];
@@ -381,30 +343,30 @@ static void pc_load_kernel(PC *pc)
     }
 }
 
-void pc_init(PC *pc, const PopekOptions *opts)
+void pc_init(PC *pc, const PCConfig *config)
 {
     memset(pc, 0, sizeof(*pc));
-    pc->opts = opts;
-    pc->stdin_fd = -1;
-    if (!phys_init(&pc->phys, (uint32_t)opts->ram_bytes)) {
+    pc->cfg = *config;
+    const PCConfig *cfg = &pc->cfg;
+    if (!phys_init(&pc->phys, (uint32_t)cfg->ram_bytes)) {
         fprintf(stderr, "popek: -m: cannot reserve %llu bytes of guest RAM: %s\n",
-                (unsigned long long)opts->ram_bytes, strerror(errno));
+                (unsigned long long)cfg->ram_bytes, strerror(errno));
         exit(1);
     }
     ioport_init(&pc->io);
     cpu_init(&pc->cpu, &pc->phys, &pc->io);
-    if (opts->accel != ACCEL_INTERP) {
+    if (cfg->accel != ACCEL_INTERP) {
         /* The translator hangs off the CPU (cpu->bt); bt_new says why if it cannot. */
-        if (!bt_new(&pc->cpu, (size_t)opts->tb_size_mib << 20,
-                    opts->accel == ACCEL_CHECK ? BT_MODE_CHECK : BT_MODE_RUN)) {
+        if (!bt_new(&pc->cpu, (size_t)cfg->tb_size_mib << 20,
+                    cfg->accel == ACCEL_CHECK ? BT_MODE_CHECK : BT_MODE_RUN)) {
             exit(1);
         }
-        if (opts->perfmap && !bt_open_perfmap(pc->cpu.bt)) {
+        if (cfg->perfmap && !bt_open_perfmap(pc->cpu.bt)) {
             exit(1);
         }
     }
-    if (opts->icount_shift >= 0) {
-        timerlist_init_icount(&pc->timers, &pc->cpu.icount, opts->icount_shift);
+    if (cfg->icount_shift >= 0) {
+        timerlist_init_icount(&pc->timers, &pc->cpu.icount, cfg->icount_shift);
     } else {
         timerlist_init(&pc->timers);
     }
@@ -416,11 +378,11 @@ void pc_init(PC *pc, const PopekOptions *opts)
     pc->cpu.hooks.ferr = cpu_ferr;
     pc->cpu.hooks.clock_ns = cpu_clock_ns;
     ioport_register(&pc->io, 0xf0, 1, 1, ferr_port_read, ferr_port_write, pc);
-    if (opts->bios || !opts->kernel) {
+    if (cfg->bios || !cfg->kernel) {
         load_bios(pc);
     }
     pc_setup_firmware_config(pc);
-    if (opts->kernel && !opts->bios) {
+    if (cfg->kernel && !cfg->bios) {
         pc_load_kernel(pc);
     }
 }
@@ -448,161 +410,8 @@ void pc_reset(PC *pc)
     pc->a20_kbd = true;     /* the i8042's output port resets with A20 enabled */
     pc->a20_port92 = false; /* port 92h resets to 0 */
     machine_update_a20(pc);
-    if (pc->opts->kernel && !pc->opts->bios) {
+    if (pc->cfg.kernel && !pc->cfg.bios) {
         pc_load_kernel(pc); /* a reboot boots the same kernel again, as QEMU does */
-    }
-}
-
-/* Keys from the terminal: to COM1, or to the monitor after Ctrl-A c. */
-static void pc_read_stdin(PC *pc)
-{
-    int room = pc->headless.monitor_active ? 64 : uart_can_receive(pc->dev->com1);
-    if (room <= 0) {
-        return;
-    }
-    uint8_t buf[64], out[64];
-    ssize_t n = read(pc->stdin_fd, buf, room < (int)sizeof(buf) ? (size_t)room : sizeof(buf));
-    if (n > 0) {
-        int len = (int)n;
-        if (pc->escapes) {
-            len = headless_filter(&pc->headless, buf, len, out);
-            if (pc->headless.quit) {
-                pc->exit_requested = true;
-                pc->exit_status = 0;
-            }
-        } else {
-            memcpy(out, buf, (size_t)len);
-        }
-        if (len > 0) {
-            uart_receive(pc->dev->com1, out, len);
-        }
-    } else if (n == 0) {
-        pc->stdin_fd = -1; /* end of input: stop polling it */
-    }
-}
-
-/* Serve host input (terminal, gdb, monitor, window), waiting up to timeout_ms. */
-static void pc_poll_input(PC *pc, int timeout_ms)
-{
-    struct pollfd fds[8];
-    int n = 0;
-    if (pc->ui_poll) {
-        int ui_ms = pc->ui_poll(pc->ui_opaque);
-        timeout_ms = timeout_ms > ui_ms ? ui_ms : timeout_ms;
-    }
-    if (pc->stdin_fd >= 0) {
-        fds[n++] = (struct pollfd){pc->stdin_fd, POLLIN, 0};
-    }
-    int gdb_at = n;
-    if (pc->gdb) {
-        n += gdbstub_pollfds(pc->gdb, fds + n, 8 - n);
-    }
-    int monitor_at = n;
-    if (pc->monitor) {
-        n += monitor_pollfds(pc->monitor, fds + n, 8 - n);
-    }
-    if (n == 0) {
-        if (timeout_ms > 0) {
-            poll(NULL, 0, timeout_ms);
-        }
-        return;
-    }
-    int ready = poll(fds, (nfds_t)n, timeout_ms);
-    if (ready > 0 && pc->stdin_fd >= 0 && (fds[0].revents & (POLLIN | POLLHUP))) {
-        pc_read_stdin(pc);
-    }
-    if (pc->gdb) {
-        gdbstub_service(pc->gdb, fds + gdb_at, monitor_at - gdb_at);
-    }
-    if (pc->monitor) {
-        monitor_service(pc->monitor, fds + monitor_at, n - monitor_at);
-    }
-}
-
-/* Instructions to run before the next deadline. */
-static uint64_t slice_budget(PC *pc)
-{
-    int64_t now = timer_now(&pc->timers);
-    int64_t deadline = timerlist_next_deadline(&pc->timers);
-    if (pc->opts->icount_shift < 0) {
-        return SLICE_MAX_INSNS;
-    }
-    if (deadline == TIMER_NEVER) {
-        return SLICE_MAX_INSNS;
-    }
-    int64_t ns = deadline > now ? deadline - now : 0;
-    uint64_t insns = ((uint64_t)ns >> pc->opts->icount_shift) + 1;
-    return insns < SLICE_MAX_INSNS ? insns : SLICE_MAX_INSNS;
-}
-
-/* HLT: wait for the next deadline or host input. */
-static void pc_idle(PC *pc)
-{
-    int64_t now = timer_now(&pc->timers);
-    int64_t deadline = timerlist_next_deadline(&pc->timers);
-    if (pc->opts->icount_shift >= 0) {
-        /* Deterministic time: idle time passes as instructions would. */
-        if (deadline != TIMER_NEVER && deadline > now) {
-            int shift = pc->opts->icount_shift;
-            pc->cpu.icount += (uint64_t)((deadline - now + (1 << shift) - 1) >> shift);
-        }
-        pc_poll_input(pc, 0);
-        return;
-    }
-    int timeout_ms = 100;
-    if (deadline != TIMER_NEVER) {
-        int64_t ms = (deadline - now + 999999) / 1000000;
-        timeout_ms = ms < 0 ? 0 : ms > 100 ? 100 : (int)ms;
-    }
-    pc_poll_input(pc, timeout_ms);
-}
-
-int pc_run(PC *pc)
-{
-    for (;;) {
-        if (pc->exit_requested) {
-            return pc->exit_status;
-        }
-        if (pc->stopped) {
-            /* Paused: serve the debugger and the monitor; guest time stands still. */
-            if (pc->reset_requested) {
-                if (pc->opts->no_reboot) {
-                    return 0;
-                }
-                pc_reset(pc);
-            }
-            pc_poll_input(pc, 100);
-            continue;
-        }
-        /* With a gdb stub the interpreter runs, through the stub, so a
-         * breakpoint or a step can stop it before any instruction. */
-        int reason = pc->gdb     ? gdbstub_exec(pc->gdb, slice_budget(pc))
-                     : pc->cpu.bt ? bt_exec(pc->cpu.bt, slice_budget(pc))
-                                  : cpu_exec(&pc->cpu, slice_budget(pc));
-        if (reason == BT_EXIT_CHECK_MISMATCH) {
-            fprintf(stderr, "popek: --accel check: translator and interpreter differ (see above)\n");
-            return 2;
-        }
-        if (pc->gdb) {
-            gdbstub_after_exec(pc->gdb, reason);
-        }
-        if (pc->exit_requested) {
-            return pc->exit_status;
-        }
-        if (reason == CPU_EXIT_RESET || pc->reset_requested) {
-            if (pc->opts->no_reboot) {
-                return 0;
-            }
-            pc_reset(pc);
-            continue;
-        }
-        timerlist_run(&pc->timers);
-        if (reason == CPU_EXIT_HALT) {
-            pc_idle(pc);
-            timerlist_run(&pc->timers);
-        } else {
-            pc_poll_input(pc, 0);
-        }
     }
 }
 
@@ -619,6 +428,21 @@ void pc_request_exit(PC *pc, int status)
 I8042State *pc_keyboard(PC *pc)
 {
     return pc->dev->kbd;
+}
+
+VGAState *pc_vga(PC *pc)
+{
+    return pc->dev->vga;
+}
+
+int pc_serial_room(PC *pc)
+{
+    return uart_can_receive(pc->dev->com1);
+}
+
+void pc_serial_input(PC *pc, const uint8_t *buf, int len)
+{
+    uart_receive(pc->dev->com1, buf, len);
 }
 
 void pc_power_button(PC *pc)
@@ -662,9 +486,6 @@ void pc_destroy(PC *pc)
     acpi_pm_free(d->acpi);
     piix_ide_free(d->ide);
     vga_free(d->vga);
-    for (int i = 0; i < POPEK_MAX_DRIVES; i++) {
-        drive_close(&d->drives[i]);
-    }
     piix3_free(d->piix3);
     i440fx_free(d->i440fx);
     pci_bus_free(d->pci);
@@ -676,9 +497,5 @@ void pc_destroy(PC *pc)
     pit_free(d->pit);
     pic_free(d->pic);
     free(d);
-    headless_stop(&pc->headless);
-    chardev_close(&pc->serial_out);
-    chardev_close(&pc->debugcon_out);
-    chardev_close(&pc->bioslog_out);
     phys_destroy(&pc->phys);
 }

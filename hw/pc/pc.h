@@ -1,69 +1,118 @@
 /*
- * The PC: one CPU, RAM, firmware and the ISA/PCI devices, wired together,
- * and the main loop that runs the CPU between timer deadlines.
+ * The PC board: one CPU, RAM, firmware and the ISA/PCI devices, wired
+ * together from a PCConfig (hw/pc/pc.c), and the main loop that runs the
+ * CPU between timer deadlines (hw/pc/main_loop.c).
+ *
+ * The board knows nothing of the host: its configuration arrives as plain
+ * values and backend interfaces (block/block.h, chardev/char.h) that the
+ * frontend opened, and the main loop reaches host input, the debugger and
+ * the window only through PCHostOps.
  */
-#ifndef FRONTEND_PC_H
-#define FRONTEND_PC_H
+#ifndef HW_PC_PC_H
+#define HW_PC_PC_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "block/block.h"
+#include "chardev/char.h"
 #include "cpu/state.h"
-#include "frontend/chardev.h"
-#include "frontend/display.h"
-#include "frontend/headless.h"
-#include "frontend/options.h"
-#include "hw/i8042.h"
-#include "hw/timer.h"
+#include "hw/core/timer.h"
 #include "softmmu/ioport.h"
 #include "softmmu/phys.h"
+
+typedef struct I8042State I8042State;
+typedef struct VGAState VGAState;
+
+enum Accel { ACCEL_BT, ACCEL_INTERP, ACCEL_CHECK };
+
+/* IDE drives: index = channel * 2 + unit (-hda 0, -hdb 1, -hdc/-cdrom 2, -hdd 3). */
+#define PC_MAX_DRIVES 4
+
+typedef struct PCDrive {
+    bool present;          /* a drive sits at this index */
+    bool cdrom;            /* ATAPI CD-ROM rather than an ATA disk */
+    const BlockDev *media; /* its image; NULL for an empty CD-ROM drive */
+    const char *option;    /* the option that gave it, for messages */
+} PCDrive;
+
+/* What the board is built from (the frontend fills it from the options). */
+typedef struct PCConfig {
+    uint64_t ram_bytes;       /* guest RAM */
+    enum Accel accel;         /* execution engine */
+    unsigned tb_size_mib;     /* translated-code cache in MiB */
+    bool perfmap;             /* name translated blocks in /tmp/perf-PID.map */
+    int icount_shift;         /* deterministic time: 2^N ns per instruction; -1: host clock */
+    int64_t rtc_base;         /* RTC time at power-on (Unix seconds); -1: now (fixed with icount) */
+    const char *bios;         /* raw ROM image, or NULL: SeaBIOS unless kernel is given */
+    const char *firmware_dir; /* where firmware files are looked up first, or NULL */
+    const char *kernel;       /* direct boot (with bios: the BIOS boots it) */
+    const char *initrd;
+    const char *append;
+    const char *boot_order;   /* drive letters a, c, d, n in priority order */
+    bool boot_menu;
+    bool no_reboot;           /* a reset ends the run instead */
+    bool debug_exit;          /* isa-debug-exit */
+    uint16_t debug_exit_base;
+    uint16_t debug_exit_size;
+    PCDrive drives[PC_MAX_DRIVES];
+    const CharBackend *serial;   /* COM1's host side (COM2 has none) */
+    const CharBackend *debugcon; /* port 0xE9, or NULL for no device */
+    const CharBackend *bioslog;  /* SeaBIOS's port 0x402, or NULL for no device */
+} PCConfig;
+
+/*
+ * The host's share of the main loop (frontend/host.c).  poll serves host
+ * input (terminal, debugger, monitor, window) for up to timeout_ms.  exec,
+ * when set, runs the CPU in place of the engine (the gdb stub, so a
+ * breakpoint or a step can stop it before any instruction).
+ */
+typedef struct PCHostOps {
+    void *opaque;
+    void (*poll)(void *opaque, int timeout_ms);
+    int (*exec)(void *opaque, uint64_t budget);
+} PCHostOps;
 
 typedef struct PCDevices PCDevices;
 
 typedef struct PC {
-    const PopekOptions *opts;
+    PCConfig cfg;
     CPUState cpu;
     PhysMem phys;
     IOPortMap io;
     TimerList timers;
-    PCDevices *dev;        /* device states (frontend/pc.c) */
-    Chardev serial_out;    /* COM1's host side */
-    Chardev com2_out;      /* COM2's host side (null) */
-    Chardev debugcon_out;  /* port 0xE9's host side */
-    Chardev bioslog_out;   /* port 0x402's host side (SeaBIOS's log) */
+    PCDevices *dev;        /* device states (hw/pc/pc.c) */
+    PCHostOps host;        /* set by the frontend before pc_run */
     bool exit_requested;   /* isa-debug-exit, power-off, or -no-reboot reset */
     int exit_status;       /* popek's exit status once exit_requested */
     bool reset_requested;  /* i8042, port 0x92, 0xCF9 */
     bool a20_kbd;          /* A20 gate of the i8042 output port */
     bool a20_port92;       /* A20 gate of system control port A */
-    int stdin_fd;          /* serial input source, -1 for none */
-    bool escapes;          /* -nographic: Ctrl-A escape keys on the input */
-    Headless headless;     /* terminal state for -nographic */
     bool stopped;          /* paused: -S, monitor stop, gdb (shared by the monitor and gdb) */
-    struct GdbStub *gdb;   /* -gdb / -s, or NULL */
-    struct Monitor *monitor; /* -monitor, or -nographic's Ctrl-A c; NULL without */
     uint64_t irq_counts[256]; /* hardware interrupts acknowledged, per vector (info irq) */
-    Display display;       /* the VGA's screen, for the window and the dumps */
-    /* The window's share of the main loop (frontend/sdl.c), or NULL: called
-     * between CPU slices and while idle; returns how many ms the loop may
-     * sleep before calling it again. */
-    int (*ui_poll)(void *opaque);
-    void *ui_opaque;
 } PC;
 
 /* Build the machine; on a configuration error prints one line and exits 1. */
-void pc_init(PC *pc, const PopekOptions *opts);
+void pc_init(PC *pc, const PCConfig *cfg);
 /* System reset: CPU and devices to power-on state, firmware kept. */
 void pc_reset(PC *pc);
 /* Run until the guest asks to exit; returns popek's exit status. */
 int pc_run(PC *pc);
 void pc_destroy(PC *pc);
 
-/* Machine controls for the monitor and the gdb stub. */
+/* Machine controls for the monitor, the gdb stub and the window. */
 void pc_request_reset(PC *pc);
 void pc_request_exit(PC *pc, int status);
-void pc_power_button(PC *pc); /* the ACPI power button */
+void pc_power_button(PC *pc);    /* the ACPI power button */
 I8042State *pc_keyboard(PC *pc); /* where the window's keys and mouse go */
+VGAState *pc_vga(PC *pc);        /* the screen */
+/* COM1's receiver: room for host input, and the input itself. */
+int pc_serial_room(PC *pc);
+void pc_serial_input(PC *pc, const uint8_t *buf, int len);
 /* The interrupt controller's state / interrupt counts per vector, into buf
  * (snprintf rules). */
 int pc_pic_info(PC *pc, char *buf, size_t len);
 int pc_irq_info(PC *pc, char *buf, size_t len);
 
-#endif /* FRONTEND_PC_H */
+#endif /* HW_PC_PC_H */

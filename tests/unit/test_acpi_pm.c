@@ -7,7 +7,7 @@
 #include <check.h>
 #include <stdlib.h>
 
-#include "hw/acpi_pm.h"
+#include "hw/acpi/acpi_pm.h"
 
 typedef struct Fixture {
     IOPortMap io;

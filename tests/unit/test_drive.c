@@ -1,5 +1,5 @@
 /*
- * Raw image backend (frontend/drive.c): what reaches the file, advisory
+ * Raw image backend (block/drive.c): what reaches the file, advisory
  * locking between openers, -snapshot overlays leaving the image
  * untouched, and the one-line errors for unusable images.
  */
@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "frontend/drive.h"
+#include "block/drive.h"
 
 static char path[64];
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "bios/firmware.h"
-#include "hw/fw_cfg.h"
+#include "hw/misc/fw_cfg.h"
 
 #define RAM_BYTES (1u << 20)
 

@@ -7,7 +7,7 @@
 #include <check.h>
 #include <stdlib.h>
 
-#include "hw/i8042.h"
+#include "hw/input/i8042.h"
 
 typedef struct Fixture {
     IOPortMap io;

@@ -1,7 +1,7 @@
 /*
  * The PIIX3 IDE function with ATA disks and an ATAPI CD-ROM, driven
  * through I/O ports only (no CPU), over real image files opened with
- * frontend/drive.c.  Expected values come from ATA/ATAPI-6 (register
+ * block/drive.c.  Expected values come from ATA/ATAPI-6 (register
  * protocol, signatures, IDENTIFY words), SFF-8038i (bus-master DMA) and
  * SPC-3/MMC-3 (packet commands and sense data).
  */
@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "frontend/drive.h"
-#include "hw/ide.h"
-#include "hw/piix_ide.h"
+#include "block/drive.h"
+#include "hw/ide/ide.h"
+#include "hw/ide/piix_ide.h"
 
 #define PRI          0x1f0
 #define PRI_CTL      0x3f6

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "frontend/sdl.h"
-#include "hw/ps2.h"
+#include "hw/input/ps2.h"
 
 START_TEST(test_main_block)
 {

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hw/debugcon.h"
-#include "hw/debugexit.h"
-#include "hw/port92.h"
+#include "hw/char/debugcon.h"
+#include "hw/misc/debugexit.h"
+#include "hw/misc/port92.h"
 
 typedef struct Fixture {
     IOPortMap io;

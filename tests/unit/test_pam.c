@@ -1,5 +1,5 @@
 /*
- * i440FX PAM shadowing (hw/pam.c) as the 82441FX datasheet defines the
+ * i440FX PAM shadowing (hw/pci/pam.c) as the 82441FX datasheet defines the
  * attribute bits, driven through the host bridge's PCI configuration
  * registers: ROM until enabled, RAM read/write, read-only RAM (writes
  * lost), write-only RAM (reads from ROM), and code-tracking callbacks
@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hw/pam.h"
-#include "hw/pci.h"
-#include "hw/piix.h"
+#include "hw/pci/pam.h"
+#include "hw/pci/pci.h"
+#include "hw/pci/piix.h"
 
 static IOPortMap *io;
 static PhysMem pm;

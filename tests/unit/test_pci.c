@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hw/pci.h"
-#include "hw/piix.h"
+#include "hw/pci/pci.h"
+#include "hw/pci/piix.h"
 
 #define TEST_DEVFN PCI_DEVFN(3, 0)
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hw/pic.h"
+#include "hw/intc/pic.h"
 
 static IOPortMap *io;
 static PICState *pic;

@@ -10,7 +10,7 @@
 #include <check.h>
 #include <stdlib.h>
 
-#include "hw/pit.h"
+#include "hw/timer/pit.h"
 
 static uint64_t now_ns;
 static TimerList tl;

@@ -9,7 +9,7 @@
 #include <check.h>
 #include <stdlib.h>
 
-#include "hw/rtc.h"
+#include "hw/timer/rtc.h"
 
 #define BASE_TIME 1709251198LL /* 2024-02-29 23:59:58 UTC */
 #define MS        1000000LL

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "hw/timer.h"
+#include "hw/core/timer.h"
 
 static uint64_t icount;
 static TimerList tl;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hw/uart.h"
+#include "hw/char/uart.h"
 
 #define BASE 0x3f8
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hw/vga.h"
+#include "hw/display/vga.h"
 
 #define VGA_DEVFN PCI_DEVFN(2, 0)
 #define LFB_ADDR  0xe0000000u

@@ -1,0 +1,186 @@
+/*
+ * The host's side of one VM (host.h): options to backends and board
+ * configuration, and the host's share of the main loop.
+ */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "frontend/gdbstub.h"
+#include "frontend/host.h"
+#include "frontend/monitor.h"
+
+/* Open the images of -hda..-hdd, -cdrom and -drive. */
+static void open_drives(Host *h, const PopekOptions *o, PCConfig *cfg)
+{
+    char err[512];
+    for (int i = 0; i < PC_MAX_DRIVES; i++) {
+        const DriveOption *opt = &o->drives[i];
+        h->drives[i].fd = h->drives[i].overlay_fd = -1;
+        if (!opt->present) {
+            continue;
+        }
+        if (opt->file && !drive_open(&h->drives[i], opt->file, opt->readonly, o->snapshot, err,
+                                     sizeof(err))) {
+            fprintf(stderr, "popek: %s %s\n", opt->option, err);
+            exit(1);
+        }
+        cfg->drives[i] = (PCDrive){true, opt->cdrom, opt->file ? &h->drives[i].blk : NULL,
+                                   opt->option};
+    }
+}
+
+/* The character devices: COM1, the debug console, SeaBIOS's log. */
+static void open_chardevs(Host *h, const PopekOptions *o, PCConfig *cfg)
+{
+    /* As in QEMU: -nographic puts COM1 on this terminal; otherwise COM1
+     * belongs to the (absent) display unless -serial says where. */
+    const char *serial = o->serial ? o->serial : o->nographic ? "stdio" : "null";
+    chardev_open(&h->serial_out, serial, "-serial");
+    cfg->serial = &h->serial_out.backend;
+    h->stdin_fd = h->serial_out.is_stdio ? STDIN_FILENO : -1;
+    if (o->nographic && h->serial_out.is_stdio) {
+        h->escapes = true;
+        headless_start(&h->headless);
+    }
+    if (o->debugcon) {
+        chardev_open(&h->debugcon_out, o->debugcon, "-debugcon");
+        cfg->debugcon = &h->debugcon_out.backend;
+    }
+    if (o->bioslog) {
+        chardev_open(&h->bioslog_out, o->bioslog, "-bioslog");
+        cfg->bioslog = &h->bioslog_out.backend;
+    } else if (o->trace_categories && strstr(o->trace_categories, "guest_errors")) {
+        /* -d guest_errors: the firmware's complaints go to stderr. */
+        chardev_open(&h->bioslog_out, "stdio", "-bioslog");
+        h->bioslog_out.fd = STDERR_FILENO;
+        h->bioslog_out.is_stdio = false;
+        cfg->bioslog = &h->bioslog_out.backend;
+    }
+}
+
+/* Keys from the terminal: to COM1, or to the monitor after Ctrl-A c. */
+static void read_stdin(Host *h)
+{
+    int room = h->headless.monitor_active ? 64 : pc_serial_room(&h->pc);
+    if (room <= 0) {
+        return;
+    }
+    uint8_t buf[64], out[64];
+    ssize_t n = read(h->stdin_fd, buf, room < (int)sizeof(buf) ? (size_t)room : sizeof(buf));
+    if (n > 0) {
+        int len = (int)n;
+        if (h->escapes) {
+            len = headless_filter(&h->headless, buf, len, out);
+            if (h->headless.quit) {
+                pc_request_exit(&h->pc, 0);
+            }
+        } else {
+            memcpy(out, buf, (size_t)len);
+        }
+        if (len > 0) {
+            pc_serial_input(&h->pc, out, len);
+        }
+    } else if (n == 0) {
+        h->stdin_fd = -1; /* end of input: stop polling it */
+    }
+}
+
+/* PCHostOps.poll: serve host input (terminal, gdb, monitor, window),
+ * waiting up to timeout_ms. */
+static void host_poll(void *opaque, int timeout_ms)
+{
+    Host *h = opaque;
+    struct pollfd fds[8];
+    int n = 0;
+    if (h->ui_poll) {
+        int ui_ms = h->ui_poll(h->ui_opaque);
+        timeout_ms = timeout_ms > ui_ms ? ui_ms : timeout_ms;
+    }
+    if (h->stdin_fd >= 0) {
+        fds[n++] = (struct pollfd){h->stdin_fd, POLLIN, 0};
+    }
+    int gdb_at = n;
+    if (h->gdb) {
+        n += gdbstub_pollfds(h->gdb, fds + n, 8 - n);
+    }
+    int monitor_at = n;
+    if (h->monitor) {
+        n += monitor_pollfds(h->monitor, fds + n, 8 - n);
+    }
+    if (n == 0) {
+        if (timeout_ms > 0) {
+            poll(NULL, 0, timeout_ms);
+        }
+        return;
+    }
+    int ready = poll(fds, (nfds_t)n, timeout_ms);
+    if (ready > 0 && h->stdin_fd >= 0 && (fds[0].revents & (POLLIN | POLLHUP))) {
+        read_stdin(h);
+    }
+    if (h->gdb) {
+        gdbstub_service(h->gdb, fds + gdb_at, monitor_at - gdb_at);
+    }
+    if (h->monitor) {
+        monitor_service(h->monitor, fds + monitor_at, n - monitor_at);
+    }
+}
+
+/* PCHostOps.exec with a gdb stub: the interpreter runs through the stub,
+ * so a breakpoint or a step can stop it before any instruction. */
+static int host_gdb_exec(void *opaque, uint64_t budget)
+{
+    Host *h = opaque;
+    int reason = gdbstub_exec(h->gdb, budget);
+    gdbstub_after_exec(h->gdb, reason);
+    return reason;
+}
+
+void host_init(Host *h, const PopekOptions *o)
+{
+    memset(h, 0, sizeof(*h));
+    h->stdin_fd = -1;
+    PCConfig cfg = {
+        .ram_bytes = o->ram_bytes,
+        .accel = o->accel,
+        .tb_size_mib = o->tb_size_mib,
+        .perfmap = o->perfmap,
+        .icount_shift = o->icount_shift,
+        .rtc_base = o->rtc_base,
+        .bios = o->bios,
+        .firmware_dir = o->firmware_dir,
+        .kernel = o->kernel,
+        .initrd = o->initrd,
+        .append = o->append,
+        .boot_order = o->boot_order,
+        .boot_menu = o->boot_menu,
+        .no_reboot = o->no_reboot,
+        .debug_exit = o->debug_exit,
+        .debug_exit_base = o->debug_exit_base,
+        .debug_exit_size = o->debug_exit_size,
+    };
+    open_chardevs(h, o, &cfg);
+    open_drives(h, o, &cfg);
+    pc_init(&h->pc, &cfg);
+    display_init(&h->display, pc_vga(&h->pc));
+}
+
+int host_run(Host *h)
+{
+    h->pc.host = (PCHostOps){h, host_poll, h->gdb ? host_gdb_exec : NULL};
+    return pc_run(&h->pc);
+}
+
+void host_destroy(Host *h)
+{
+    pc_destroy(&h->pc);
+    for (int i = 0; i < PC_MAX_DRIVES; i++) {
+        drive_close(&h->drives[i]);
+    }
+    headless_stop(&h->headless);
+    chardev_close(&h->serial_out);
+    chardev_close(&h->debugcon_out);
+    chardev_close(&h->bioslog_out);
+}
