@@ -17,14 +17,10 @@ static void icache_code_written(void *opaque, uint32_t paddr, int size)
     uint32_t first = paddr >> 12, last = (paddr + (uint32_t)size - 1) >> 12;
     for (uint32_t page = first; page <= last; page++) {
         (*icache_page_gen(&cpu->icache, page << 12))++;
-        if (page < pm->ram_size >> 12 && pm->code_pages[page]) {
+        if (page < pm->ram_size >> 12 && pm->code_pages[page] && !pm->code_watch_all) {
             pm->code_pages[page] = 0;
             tlb_flush_phys_page(cpu, page << 12);
         }
-    }
-    /* The binary translator keeps its blocks by the same pages. */
-    if (cpu->bt_code_written) {
-        cpu->bt_code_written(cpu->bt, paddr, size);
     }
 }
 
@@ -35,8 +31,7 @@ void icache_init(CPUState *cpu)
         ic->e[i].phys = ~0u;
     }
     if (cpu->phys) {
-        cpu->phys->code_write_hook = icache_code_written;
-        cpu->phys->code_write_opaque = cpu;
+        phys_add_code_listener(cpu->phys, icache_code_written, cpu);
     }
 }
 

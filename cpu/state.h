@@ -204,7 +204,6 @@ enum CPUExitReason {
 
 /* Pluggable back ends the CPU reaches through pointers, never by name. */
 struct PhysMem;
-struct BT;
 struct IOPortMap;
 struct FPUState;
 struct Insn;
@@ -335,9 +334,8 @@ struct CPUState {
     uint32_t bt_target;       /* indirect CALL: the target while the return address is pushed */
     uint8_t bt_bounce[8];     /* slow path: the memory operand, when it is not plain RAM */
     uint8_t bt_exit_request;  /* set with any interrupt_request bit: leave at the next block */
-    struct BT *bt;            /* the translator running this CPU, or NULL */
-    /* Its hook for writes to code pages (called by cpu/icache.c's hook). */
-    void (*bt_code_written)(struct BT *bt, uint32_t paddr, int size);
+    void *accel;              /* the translator running this CPU (translator/: bt_of()),
+                               * or NULL; opaque here, so cpu/ names no engine above it */
 };
 
 #endif /* CPU_STATE_H */

@@ -421,11 +421,11 @@ void moncmd_dump(MonBuf *out, CPUState *cpu, size_t cs_handle, bool physical, co
 
 void moncmd_info_jit(MonBuf *out, CPUState *cpu)
 {
-    if (!cpu->bt) {
+    if (!bt_of(cpu)) {
         monbuf_printf(out, "accel: interp (no translator)\n");
         return;
     }
-    const BTStats *s = bt_stats(cpu->bt);
+    const BTStats *s = bt_stats(bt_of(cpu));
     monbuf_printf(out, "accel: bt\n");
     monbuf_printf(out, "blocks translated: %llu\n", (unsigned long long)s->blocks_translated);
     monbuf_printf(out, "guest code bytes: %llu\n", (unsigned long long)s->guest_bytes);

@@ -24,6 +24,7 @@
  * afterwards.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -288,6 +289,38 @@ void phys_mark_dirty(PhysMem *pm, uint32_t paddr)
 
 /* ---- RAM stores: every one marks the page dirty and reports code pages ---- */
 
+void phys_add_code_listener(PhysMem *pm, PhysCodeWriteFn fn, void *opaque)
+{
+    for (int i = 0; i < pm->ncode_listeners; i++) {
+        if (pm->code_listeners[i].fn == fn && pm->code_listeners[i].opaque == opaque) {
+            return; /* already listening (a CPU initialised again on the same memory) */
+        }
+    }
+    if (pm->ncode_listeners == PHYS_MAX_CODE_LISTENERS) {
+        fprintf(stderr, "popek: internal error: more than %d code-write listeners\n",
+                PHYS_MAX_CODE_LISTENERS);
+        exit(1);
+    }
+    pm->code_listeners[pm->ncode_listeners++] = (PhysCodeListener){fn, opaque};
+}
+
+void phys_remove_code_listener(PhysMem *pm, PhysCodeWriteFn fn, void *opaque)
+{
+    for (int i = 0; i < pm->ncode_listeners; i++) {
+        if (pm->code_listeners[i].fn == fn && pm->code_listeners[i].opaque == opaque) {
+            pm->code_listeners[i] = pm->code_listeners[--pm->ncode_listeners];
+            return;
+        }
+    }
+}
+
+void phys_code_written(PhysMem *pm, uint32_t paddr, int size)
+{
+    for (int i = 0; i < pm->ncode_listeners; i++) {
+        pm->code_listeners[i].fn(pm->code_listeners[i].opaque, paddr, size);
+    }
+}
+
 static void phys_ram_store(PhysMem *pm, uint32_t paddr, const void *src, uint32_t len)
 {
     memcpy(pm->ram + paddr, src, len);
@@ -299,8 +332,8 @@ static void phys_ram_store(PhysMem *pm, uint32_t paddr, const void *src, uint32_
         }
         pm->dirty_pages[page] = 1;
         /* After the store, so a hook that re-translates sees the new bytes. */
-        if (pm->code_pages[page] && pm->code_write_hook) {
-            pm->code_write_hook(pm->code_write_opaque, paddr, (int)chunk);
+        if (pm->code_pages[page]) {
+            phys_code_written(pm, paddr, (int)chunk);
         }
         paddr += chunk;
         len -= chunk;

@@ -37,8 +37,19 @@ typedef struct PhysRegion {
 
 #define PHYS_MAX_REGIONS 32
 
-/* Called when a write hits a page marked as holding translated code. */
-typedef void (*PhysCodeWriteHook)(void *opaque, uint32_t paddr, int size);
+/*
+ * Code-page write notification: whoever keeps work derived from guest code
+ * (the interpreter's decoded-instruction cache, the translator's blocks,
+ * the lockstep checker) registers a listener, and every write that hits a
+ * page marked in code_pages (by the CPU, by DMA, by a PAM remap) calls each
+ * one, after the bytes are stored.
+ */
+typedef void (*PhysCodeWriteFn)(void *opaque, uint32_t paddr, int size);
+#define PHYS_MAX_CODE_LISTENERS 4
+typedef struct PhysCodeListener {
+    PhysCodeWriteFn fn;
+    void *opaque;
+} PhysCodeListener;
 
 typedef struct PhysMem {
     uint8_t *ram;          /* host mapping of guest RAM [0, ram_size) */
@@ -47,11 +58,21 @@ typedef struct PhysMem {
     int nregions;
     uint8_t *code_pages;   /* one byte per RAM page: nonzero if it holds translated code */
     uint8_t *dirty_pages;  /* one byte per RAM page: set by writes (video tracking) */
-    PhysCodeWriteHook code_write_hook;
-    void *code_write_opaque;
+    PhysCodeListener code_listeners[PHYS_MAX_CODE_LISTENERS];
+    int ncode_listeners;
+    bool code_watch_all;   /* every RAM page stays marked as code (the lockstep
+                            * checker sees every write); listeners leave marks */
     uint8_t *ram_shadowed; /* one byte per RAM page: nonzero when an enabled region covers
                             * any byte of it (kept by phys.c; see phys_ram_page) */
 } PhysMem;
+
+/* Add / remove a code-page write listener (at most PHYS_MAX_CODE_LISTENERS;
+ * one more is a programming error: a one-line message and exit; adding a
+ * pair already there does nothing). */
+void phys_add_code_listener(PhysMem *pm, PhysCodeWriteFn fn, void *opaque);
+void phys_remove_code_listener(PhysMem *pm, PhysCodeWriteFn fn, void *opaque);
+/* [paddr, paddr+size) changed and may hold code: tell every listener. */
+void phys_code_written(PhysMem *pm, uint32_t paddr, int size);
 
 /* Create guest RAM of ram_size bytes; returns false with errno on failure. */
 bool phys_init(PhysMem *pm, uint32_t ram_size);

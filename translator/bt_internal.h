@@ -174,8 +174,8 @@ void bt_smc_destroy(BT *bt);
 void bt_smc_register(BT *bt, TB *tb);
 void bt_smc_reset(BT *bt);
 void bt_invalidate_page(BT *bt, uint32_t page);
-/* The code-write hook (cpu->bt_code_written). */
-void bt_code_written(BT *bt, uint32_t paddr, int size);
+/* Code-page write listener (softmmu/phys.h); opaque is the BT. */
+void bt_code_written(void *opaque, uint32_t paddr, int size);
 
 /* ---- scan.c ---- */
 typedef struct ScanInsn {

@@ -6,8 +6,8 @@
  *   1. A shadow copy of guest RAM equals RAM at the start of each block.
  *      Every RAM write is seen: check mode marks all RAM pages as code, so
  *      each CPU store (translated or interpreted) and each DMA write goes
- *      through phys_write() and the code-write hook, which check mode
- *      takes over: it logs the range and still invalidates decoded and
+ *      through phys_write() and the code-write listeners; check mode
+ *      adds one that logs the range (the others still invalidate decoded and
  *      translated code.  Logged ranges are copied to the shadow before the
  *      next block.
  *   2. A *span* of blocks runs translated (chaining off, so the loop here
@@ -113,8 +113,6 @@ struct BTCheck {
     uint32_t stack_len[4];  /* where pushed EFLAGS images (PUSHF, exception frames) lie */
     int nstack;
     CheckState before, after_bt, after_interp;
-    PhysCodeWriteHook saved_hook;
-    void *saved_opaque;
     CheckMMIO mmio[PHYS_MAX_REGIONS];
 };
 
@@ -157,13 +155,7 @@ static void log_write(BTCheck *c, uint32_t paddr, uint32_t size)
 /* Every RAM write lands here while check mode is on. */
 static void check_code_written(void *opaque, uint32_t paddr, int size)
 {
-    BTCheck *c = opaque;
-    CPUState *cpu = c->bt->cpu;
-    log_write(c, paddr, (uint32_t)size);
-    for (uint32_t page = paddr >> 12; page <= (paddr + (uint32_t)size - 1) >> 12; page++) {
-        (*icache_page_gen(&cpu->icache, page << 12))++;
-    }
-    bt_code_written(c->bt, paddr, size);
+    log_write(opaque, paddr, (uint32_t)size);
 }
 
 /* The part of a logged range inside RAM (writes past it are not RAM). */
@@ -215,17 +207,15 @@ static void wrap_mmio(BTCheck *c)
     }
 }
 
-/* Take over the code-write hook and shadow RAM (on the first run, so that
+/* Listen to code-page writes, keep every page marked, and shadow RAM (on the first run, so that
  * firmware and kernel loaded before are in the shadow). */
 static void check_install(BTCheck *c)
 {
     CPUState *cpu = c->bt->cpu;
     PhysMem *pm = cpu->phys;
     if (!c->installed) {
-        c->saved_hook = pm->code_write_hook;
-        c->saved_opaque = pm->code_write_opaque;
-        pm->code_write_hook = check_code_written;
-        pm->code_write_opaque = c;
+        phys_add_code_listener(pm, check_code_written, c);
+        pm->code_watch_all = true;
         memset(pm->code_pages, 1, pm->ram_size >> 12);
         tlb_flush_all(cpu);
         memcpy(c->shadow, pm->ram, pm->ram_size);
@@ -266,8 +256,8 @@ void bt_check_free(BTCheck *c)
     CPUState *cpu = c->bt->cpu;
     PhysMem *pm = cpu->phys;
     if (c->installed) {
-        pm->code_write_hook = c->saved_hook;
-        pm->code_write_opaque = c->saved_opaque;
+        phys_remove_code_listener(pm, check_code_written, c);
+        pm->code_watch_all = false;
         memset(pm->code_pages, 0, pm->ram_size >> 12);
         tlb_flush_all(cpu);
         for (int i = 0; i < pm->nregions; i++) {

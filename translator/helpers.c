@@ -25,7 +25,7 @@
 
 void bt_helper_enter(CPUState *cpu, const BTCallInfo *ci)
 {
-    BT *bt = cpu->bt;
+    BT *bt = bt_of(cpu);
     bt_flags_in(cpu);
     cpu->icount =
         bt->icount_end - (uint64_t)bt_budget_left(cpu) - (uint64_t)(ci->tb->ninsns - ci->index);
@@ -95,7 +95,7 @@ int bt_helper_interp(CPUState *cpu, const BTCallInfo *ci)
 {
     bt_helper_enter(cpu, ci);
     if (ci->check_io) {
-        bt_check_note_io(cpu->bt);
+        bt_check_note_io(bt_of(cpu));
     }
     bool inhibited = cpu->inhibit_irq; /* in STI's shadow: ends after this one (cpu_exec) */
     interp_exec_insn(cpu, &ci->insn);

@@ -3,8 +3,8 @@
  *
  * Translating a block marks its page as code (PhysMem.code_pages), which
  * gives the page's TLB write tags the TLB_CODE flag: every write to it, by
- * the CPU or by DMA, goes through phys_write() and the code-write hook
- * (cpu/icache.c, which calls bt_code_written()).  The hook drops all the
+ * the CPU or by DMA, goes through phys_write() and the code-write
+ * listeners (softmmu/phys.h), bt_code_written() among them.  It drops all the
  * page's blocks, as the icache drops its decoded instructions, and the
  * page takes fast writes again until code is translated from it once more.
  *
@@ -93,8 +93,9 @@ void bt_invalidate_page(BT *bt, uint32_t page)
     }
 }
 
-void bt_code_written(BT *bt, uint32_t paddr, int size)
+void bt_code_written(void *opaque, uint32_t paddr, int size)
 {
+    BT *bt = opaque;
     uint32_t first = paddr >> 12, last = (paddr + (uint32_t)size - 1) >> 12;
     for (uint32_t page = first; page <= last; page++) {
         bt_invalidate_page(bt, page);

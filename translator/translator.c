@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "softmmu/phys.h"
 #include "translator/bt_internal.h"
 
 /* Translated code parks flags with LAHF/SAHF, which 64-bit mode has only
@@ -44,8 +45,8 @@ BT *bt_new(CPUState *cpu, size_t cache_bytes, enum BTMode mode)
     }
     bt_emit_stubs(bt);
     bt_smc_init(bt);
-    cpu->bt = bt;
-    cpu->bt_code_written = bt_code_written;
+    cpu->accel = bt;
+    phys_add_code_listener(cpu->phys, bt_code_written, bt);
     if (mode == BT_MODE_CHECK) {
         bt->check = bt_check_new(bt);
         if (!bt->check) {
@@ -65,11 +66,11 @@ void bt_free(BT *bt)
     if (bt->check) {
         bt_check_free(bt->check);
     }
-    if (bt->cpu->bt == bt) {
-        bt->cpu->bt = NULL;
-        bt->cpu->bt_code_written = NULL;
+    if (bt->cpu->accel == bt) {
+        bt->cpu->accel = NULL;
         bt->cpu->bt_jc = NULL;
     }
+    phys_remove_code_listener(bt->cpu->phys, bt_code_written, bt);
     if (bt->perfmap) {
         fclose(bt->perfmap);
     }

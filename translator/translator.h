@@ -52,6 +52,11 @@ typedef struct BTStats {
  * LAHF/SAHF in 64-bit mode, or no executable memory).
  */
 BT *bt_new(CPUState *cpu, size_t cache_bytes, enum BTMode mode);
+/* The translator running cpu, or NULL (CPUState.accel, which cpu/ keeps opaque). */
+static inline BT *bt_of(const CPUState *cpu)
+{
+    return cpu->accel;
+}
 void bt_free(BT *bt);
 
 /* Run up to max_insns guest instructions (see cpu_exec()). */

@@ -68,7 +68,7 @@ static int pc_exec(PC *pc)
     if (pc->host.exec) {
         return pc->host.exec(pc->host.opaque, budget);
     }
-    return pc->cpu.bt ? bt_exec(pc->cpu.bt, budget) : cpu_exec(&pc->cpu, budget);
+    return bt_of(&pc->cpu) ? bt_exec(bt_of(&pc->cpu), budget) : cpu_exec(&pc->cpu, budget);
 }
 
 int pc_run(PC *pc)

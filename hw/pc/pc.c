@@ -353,12 +353,12 @@ void pc_init(PC *pc, const PCConfig *config)
     ioport_init(&pc->io);
     cpu_init(&pc->cpu, &pc->phys, &pc->io);
     if (cfg->accel != ACCEL_INTERP) {
-        /* The translator hangs off the CPU (cpu->bt); bt_new says why if it cannot. */
+        /* The translator hangs off the CPU (CPUState.accel); bt_new says why if it cannot. */
         if (!bt_new(&pc->cpu, (size_t)cfg->tb_size_mib << 20,
                     cfg->accel == ACCEL_CHECK ? BT_MODE_CHECK : BT_MODE_RUN)) {
             exit(1);
         }
-        if (cfg->perfmap && !bt_open_perfmap(pc->cpu.bt)) {
+        if (cfg->perfmap && !bt_open_perfmap(bt_of(&pc->cpu))) {
             exit(1);
         }
     }
@@ -401,8 +401,8 @@ void pc_reset(PC *pc)
     acpi_pm_reset(d->acpi);
     port92_reset(d->port92);
     cpu_reset(&pc->cpu);
-    if (pc->cpu.bt) {
-        bt_flush(pc->cpu.bt); /* firmware and kernel are loaded again */
+    if (bt_of(&pc->cpu)) {
+        bt_flush(bt_of(&pc->cpu)); /* firmware and kernel are loaded again */
     }
     pc->a20_kbd = true;     /* the i8042's output port resets with A20 enabled */
     pc->a20_port92 = false; /* port 92h resets to 0 */
@@ -468,7 +468,7 @@ int pc_irq_info(PC *pc, char *buf, size_t len)
 void pc_destroy(PC *pc)
 {
     PCDevices *d = pc->dev;
-    bt_free(pc->cpu.bt);
+    bt_free(bt_of(&pc->cpu));
     if (d->debug_exit) {
         debugexit_free(d->debug_exit);
     }

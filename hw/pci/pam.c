@@ -45,8 +45,8 @@ static void pam_report_code(PAMState *s, uint32_t start, uint32_t size)
 {
     PhysMem *pm = s->pm;
     for (uint32_t a = start; a < start + size && a < pm->ram_size; a += PAM_PAGE_SIZE) {
-        if (pm->code_pages[a >> 12] && pm->code_write_hook) {
-            pm->code_write_hook(pm->code_write_opaque, a, (int)PAM_PAGE_SIZE);
+        if (pm->code_pages[a >> 12]) {
+            phys_code_written(pm, a, (int)PAM_PAGE_SIZE);
         }
     }
 }
@@ -63,8 +63,8 @@ static void pam_ram_store(PAMState *s, uint32_t paddr, uint32_t value, int size)
         pm->ram[paddr + (uint32_t)i] = (uint8_t)(value >> (8 * i));
     }
     pm->dirty_pages[paddr >> 12] = 1;
-    if (pm->code_pages[paddr >> 12] && pm->code_write_hook) {
-        pm->code_write_hook(pm->code_write_opaque, paddr, size);
+    if (pm->code_pages[paddr >> 12]) {
+        phys_code_written(pm, paddr, size);
     }
 }
 

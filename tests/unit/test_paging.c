@@ -284,8 +284,8 @@ static void count_hook(void *opaque, uint32_t paddr, int size)
 START_TEST(test_ad_written_only_on_change)
 {
     HookCount hook = {0};
-    pm.code_write_hook = count_hook;
-    pm.code_write_opaque = &hook;
+    pm.ncode_listeners = 0; /* this listener alone, as if nothing else kept code */
+    phys_add_code_listener(&pm, count_hook, &hook);
     pm.code_pages[PD >> 12] = 1;
     pm.code_pages[PT >> 12] = 1;
     ck_assert(do_write(LIN, 4, 1, MMU_KERNEL).ok);
@@ -603,8 +603,8 @@ END_TEST
 START_TEST(test_code_page_write_hook)
 {
     HookCount hook = {0};
-    pm.code_write_hook = count_hook;
-    pm.code_write_opaque = &hook;
+    pm.ncode_listeners = 0; /* this listener alone, as if nothing else kept code */
+    phys_add_code_listener(&pm, count_hook, &hook);
     pm.code_pages[FRAME >> 12] = 1;
     ck_assert(do_write(LIN, 4, 1, MMU_USER).ok);
     ck_assert(do_write(LIN + 4, 4, 2, MMU_USER).ok);
@@ -620,8 +620,8 @@ START_TEST(test_flush_phys_page)
     ck_assert(do_write(LIN, 4, 1, MMU_USER).ok);
     ck_assert(do_write(LIN + 0x1000, 4, 2, MMU_USER).ok);
     HookCount hook = {0};
-    pm.code_write_hook = count_hook;
-    pm.code_write_opaque = &hook;
+    pm.ncode_listeners = 0; /* this listener alone, as if nothing else kept code */
+    phys_add_code_listener(&pm, count_hook, &hook);
     pm.code_pages[FRAME >> 12] = 1;
     tlb_flush_phys_page(cpu, FRAME + 0x123);
     ck_assert(do_write(LIN, 4, 3, MMU_USER).ok);

@@ -43,7 +43,8 @@ static void setup(void)
     ck_assert_ptr_nonnull(pam);
     bus = pci_bus_new(io);
     nb = i440fx_new(bus, pam_changed, NULL);
-    pm.code_write_hook = code_hook;
+    pm.ncode_listeners = 0; /* this listener alone */
+    phys_add_code_listener(&pm, code_hook, NULL);
     code_hook_calls = 0;
 }
 

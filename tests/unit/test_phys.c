@@ -290,8 +290,8 @@ static void record_hook(void *opaque, uint32_t paddr, int size)
 START_TEST(test_code_write_hook)
 {
     HookLog log = {0};
-    pm.code_write_hook = record_hook;
-    pm.code_write_opaque = &log;
+    pm.ncode_listeners = 0; /* this listener alone, as if nothing else kept code */
+    phys_add_code_listener(&pm, record_hook, &log);
     pm.code_pages[2] = 1;
     phys_write(&pm, 0x3000, 1, 4);
     ck_assert_int_eq(log.calls, 0);
@@ -307,6 +307,27 @@ START_TEST(test_code_write_hook)
     ck_assert_int_eq(log.calls, 2);
     ck_assert_uint_eq(log.paddr[1], 0x2000);
     ck_assert_int_eq(log.size[1], 0x10);
+}
+END_TEST
+
+/* Every listener hears every code-page write; a listener added twice hears
+ * it once; a removed one no more. */
+START_TEST(test_code_write_listeners)
+{
+    HookLog a = {0}, b = {0};
+    pm.ncode_listeners = 0;
+    phys_add_code_listener(&pm, record_hook, &a);
+    phys_add_code_listener(&pm, record_hook, &b);
+    phys_add_code_listener(&pm, record_hook, &a);
+    pm.code_pages[2] = 1;
+    phys_write(&pm, 0x2008, 1, 2);
+    ck_assert_int_eq(a.calls, 1);
+    ck_assert_int_eq(b.calls, 1);
+    ck_assert_uint_eq(b.paddr[0], 0x2008);
+    phys_remove_code_listener(&pm, record_hook, &a);
+    phys_write(&pm, 0x2010, 1, 2);
+    ck_assert_int_eq(a.calls, 1);
+    ck_assert_int_eq(b.calls, 2);
 }
 END_TEST
 
@@ -393,6 +414,7 @@ static Suite *phys_suite(void)
     tcase_add_test(tc, test_straddle_ram_rom_write);
     tcase_add_test(tc, test_host_ptr_bounds);
     tcase_add_test(tc, test_code_write_hook);
+    tcase_add_test(tc, test_code_write_listeners);
     tcase_add_test(tc, test_buffers_across_kinds);
     tcase_add_test(tc, test_region_limits);
     tcase_add_test(tc, test_lazy_ram);
