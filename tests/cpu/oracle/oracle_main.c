@@ -191,7 +191,7 @@ static int run(const Options *o)
     int shown = 0;
     Culprits culprits = {.n = 0};
     for (uint32_t i = o->start; i < o->start + o->count; i++) {
-        oracle_generate(or.t, o->seed, i, o->cls);
+        oracle_generate(or.t, o->seed, i, o->cls, false);
         bool ok = run_both(&or, or.t);
         if (o->print_all) {
             printf("%s test %u\n", ok ? "pass" : "FAIL", i);
