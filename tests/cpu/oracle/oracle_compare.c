@@ -8,8 +8,8 @@
  * arithmetic flags less those undefined at that point, DF, and the system
  * flags user code can see), the error code of #TS/#NP/#SS/#GP, the whole
  * data window, and the x87 control word, status word (less undefined
- * condition codes), which registers are empty and the contents of the
- * others.
+ * condition codes), tag word (empty, valid, zero, special per register,
+ * as FNSAVE stores it) and the contents of the non-empty registers.
  */
 #include <capstone/capstone.h>
 #include <stdarg.h>
@@ -59,6 +59,9 @@ static void compare_fpu(const OracleFpu *a, const OracleFpu *b, uint16_t fsw_poi
     uint16_t fsw_diff = (uint16_t)((a->fsw ^ b->fsw) & ~fsw_poison);
     if (fsw_diff) {
         note(w, " fsw %04x/%04x", a->fsw, b->fsw);
+    }
+    if (a->ftw != b->ftw) {
+        note(w, " ftw %04x/%04x", a->ftw, b->ftw);
     }
     unsigned top = (a->fsw >> 11) & 7;
     for (unsigned i = 0; i < 8; i++) {
