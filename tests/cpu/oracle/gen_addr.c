@@ -14,6 +14,10 @@
  * 16-bit addressing yields offsets below 64 KiB, so it always goes through
  * FS (or ES when the test made ES the window too): the window segment whose
  * base is the data window.
+ *
+ * In mode64 there is neither 16-bit addressing nor a segment override:
+ * every operand gets the address-size slot (oracle_gen.h), and [disp32]
+ * is written with a SIB, since mod 00 rm 101 is RIP-relative there.
  */
 #include "tests/cpu/oracle/gen_internal.h"
 
@@ -191,7 +195,13 @@ static bool mem32(Gen *g, MemRef *m, uint32_t offset, uint32_t avoid, uint32_t e
             base = -1; /* [index*scale + disp32] */
         }
     } else if (mod == 0 && rm == 5) {
-        m->modrm = 0x05;
+        m->modrm = 0005;
+        if (g->mode64) {
+            /* SIB index 100 (none), base 101 (none with mod 00); scale is ignored. */
+            m->modrm = 0004;
+            m->has_sib = true;
+            m->sib = (uint8_t)(gen_below(g, 4) << 6 | 0045);
+        }
         put_disp(m, offset, 4);
         return true;
     }
@@ -212,11 +222,16 @@ static bool mem32(Gen *g, MemRef *m, uint32_t offset, uint32_t avoid, uint32_t e
     return true;
 }
 
-/* Segment override for a 32-bit form: none, DS, SS, ES, FS (the window). */
+/* Segment override for a 32-bit form: none, DS, SS, ES, FS (the window);
+ * in mode64 the address-size slot. */
 static uint8_t pick_seg32(Gen *g, int *seg)
 {
     static const uint8_t prefix[] = {0, 0, 0, 0x3e, 0x36, 0x26, 0x64};
     static const int segno[] = {3, 3, 3, 3, 2, 0, 4};
+    if (g->mode64) {
+        *seg = 3;
+        return ORACLE_SLOT_PREFIX;
+    }
     int i = (int)gen_below(g, 7);
     *seg = segno[i];
     return prefix[i];
@@ -229,7 +244,7 @@ void gen_mem(Gen *g, MemRef *m, int size, int region, uint32_t avoid, int32_t es
         *m = (MemRef){0};
         uint32_t target = gen_target(g, region, size);
         m->linear = target;
-        if (gen_chance(g, 15)) {
+        if (!g->mode64 && gen_chance(g, 15)) {
             /* 16-bit addressing through the window segment. */
             bool use_es = g->t->es_win && gen_chance(g, 30);
             m->seg_prefix = use_es ? 0x26 : 0x64;

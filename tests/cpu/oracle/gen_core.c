@@ -13,9 +13,27 @@ static const char *const class_names[OC_COUNT] = {
     "misc", "string", "stack", "branch", "x87", "fault", "mix",
 };
 
+/* The classes a mode64 test may draw from: BCD adjusts are invalid in
+ * 64-bit mode and the stack instructions are 64 bits wide there. */
+static const int classes64[] = {
+    OC_ALU, OC_SHIFT, OC_SHXD, OC_MULDIV, OC_BIT, OC_COND,
+    OC_MISC, OC_STRING, OC_BRANCH, OC_X87, OC_FAULT, OC_MIX,
+};
+#define N_CLASSES64 (sizeof(classes64) / sizeof(classes64[0]))
+
 const char *oracle_class_name(int cls)
 {
     return cls >= 0 && cls < OC_COUNT ? class_names[cls] : "?";
+}
+
+bool oracle_class_in_mode64(int cls)
+{
+    for (size_t i = 0; i < N_CLASSES64; i++) {
+        if (classes64[i] == cls) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* ---- random numbers: splitmix64 to seed, xorshift64* to draw ---- */
@@ -139,6 +157,29 @@ void gen_u32(Gen *g, uint32_t v)
     gen_u16(g, (uint16_t)(v >> 16));
 }
 
+void gen_addr_slot(Gen *g)
+{
+    OracleTest *t = g->t;
+    if (!g->mode64) {
+        return;
+    }
+    if (t->code_len < ORACLE_MAX_CODE && t->n_slot < ORACLE_MAX_INSNS) {
+        t->slot[t->n_slot++] = (uint16_t)t->code_len;
+        gen_byte(g, ORACLE_SLOT_PREFIX);
+    }
+}
+
+void gen_abs_modrm(Gen *g, int reg, uint32_t linear)
+{
+    if (g->mode64) {
+        gen_byte(g, (uint8_t)(0004 | (reg & 7) << 3)); /* mod 00, rm 100: a SIB follows */
+        gen_byte(g, 0045); /* scale 0, index 100 (none), base 101 (none with mod 00) */
+    } else {
+        gen_byte(g, (uint8_t)(0005 | (reg & 7) << 3)); /* mod 00, rm 101: disp32 */
+    }
+    gen_u32(g, linear);
+}
+
 void gen_end(Gen *g, uint32_t defined, uint32_t undefined)
 {
     OracleTest *t = g->t;
@@ -194,16 +235,16 @@ void gen_set_reg(Gen *g, int reg, uint32_t value)
     gen_end(g, 0, 0);
 }
 
-/* MOV moffs-style store: C6/C7 with ModRM 05 (disp32, no base). */
+/* MOV [disp32], imm: C6/C7 /0 with an absolute address. */
 void gen_set_mem(Gen *g, uint32_t linear, uint32_t value, int size)
 {
     gen_begin(g, true);
     if (size == 2) {
         gen_byte(g, 0x66);
     }
+    gen_addr_slot(g);
     gen_byte(g, size == 1 ? 0xc6 : 0xc7);
-    gen_byte(g, 0x05);
-    gen_u32(g, linear);
+    gen_abs_modrm(g, 0, linear);
     if (size == 1) {
         gen_byte(g, (uint8_t)value);
     } else if (size == 2) {
@@ -225,7 +266,11 @@ static void shuffle_emit(Gen *g, uint8_t *p, int n)
         p[j] = tmp;
     }
     for (int i = 0; i < n; i++) {
-        gen_byte(g, p[i]);
+        if (p[i] == ORACLE_SLOT_PREFIX && g->mode64) {
+            gen_addr_slot(g);
+        } else {
+            gen_byte(g, p[i]);
+        }
     }
 }
 
@@ -323,26 +368,43 @@ static void emit_class(Gen *g, int cls)
     emitters[cls](g);
 }
 
-void oracle_generate(OracleTest *t, uint64_t seed, uint32_t index, int cls)
+/* A class for test or mix member: any, or in mode64 one valid there. */
+static int pick_class(Gen *g, bool for_mix)
+{
+    if (g->mode64) {
+        return classes64[gen_below(g, N_CLASSES64 - for_mix)];
+    }
+    return (int)gen_below(g, for_mix ? OC_MIX : OC_COUNT);
+}
+
+/*
+ * The 32-bit generation draws exactly what it drew before mode64 existed,
+ * so a (seed, index) names the same 32-bit test as in older builds; mode64
+ * choices draw only in mode64.
+ */
+void oracle_generate(OracleTest *t, uint64_t seed, uint32_t index, int cls, bool mode64)
 {
     memset(t, 0, offsetof(OracleTest, data));
     Gen g;
     memset(&g, 0, sizeof(g));
     g.t = t;
+    g.mode64 = mode64;
     g.rng = splitmix64(seed * 0x100000001b3ull ^ splitmix64(index)) | 1;
     g.cur = -1;
     t->seed = seed;
     t->index = index;
-    t->cls = cls >= 0 && cls < OC_COUNT ? cls : (int)gen_below(&g, OC_COUNT);
-    t->fs_win = true;
-    t->es_win = (t->cls == OC_STRING || t->cls == OC_MIX) && gen_chance(&g, 40);
-    g.seg_base[4] = ORACLE_DATA_BASE; /* FS */
+    t->mode64 = mode64;
+    t->cls = cls >= 0 && cls < OC_COUNT ? cls : pick_class(&g, false);
+    /* The window segments serve 16-bit addressing, which mode64 leaves out. */
+    t->fs_win = !mode64;
+    t->es_win = !mode64 && (t->cls == OC_STRING || t->cls == OC_MIX) && gen_chance(&g, 40);
+    g.seg_base[4] = t->fs_win ? ORACLE_DATA_BASE : 0; /* FS */
     g.seg_base[0] = t->es_win ? ORACLE_DATA_BASE : 0;
     init_state(&g);
     /* The flags start defined; the x87 starts from FNINIT (all defined). */
     int n = 2 + (int)gen_below(&g, 12);
     for (int i = 0; i < n && gen_room(&g); i++) {
-        int c = t->cls == OC_MIX ? (int)gen_below(&g, OC_MIX) : t->cls;
+        int c = t->cls == OC_MIX ? pick_class(&g, true) : t->cls;
         if (t->cls == OC_MIX && c == OC_FAULT && gen_chance(&g, 70)) {
             c = OC_ALU; /* a fault ends the run: keep mixes mostly fault-free */
         }
@@ -364,6 +426,9 @@ void oracle_truncate(OracleTest *t, int n)
     t->code_len = end->offset + 1u;
     end->len = 1;
     t->n_insn = n;
+    while (t->n_slot > 0 && t->slot[t->n_slot - 1] >= end->offset) {
+        t->n_slot--;
+    }
 }
 
 uint32_t oracle_end_eip(const OracleTest *t)

@@ -6,6 +6,10 @@
  * operands are placed with room for the whole count in both directions,
  * so DF may be anything.  Branches only go forward over MOV-immediate
  * blocks: both paths leave the flag poison and ESP the same.
+ *
+ * In mode64 the string instructions, JECXZ and LOOPcc get the address-size
+ * slot, so they count with ECX and address with ESI/EDI as in 32-bit code,
+ * and the faults that exist only outside 64-bit mode are left out.
  */
 #include "tests/cpu/oracle/gen_internal.h"
 
@@ -31,13 +35,13 @@ void gen_string(Gen *g)
     bool compares = op >= 3;
     uint32_t r = gen_below(g, 100);
     uint8_t rep = r < 35 ? 0 : (r < (compares ? 70u : 92u) ? 0xf3 : 0xf2);
-    bool a16 = gen_chance(g, 20) && (g->t->es_win || !uses_dst);
+    bool a16 = !g->mode64 && gen_chance(g, 20) && (g->t->es_win || !uses_dst);
     uint32_t count = gen_below(g, 17);
     /* Source segment: the 16-bit forms need a window segment. */
     static const uint8_t seg32[] = {0, 0, 0x3e, 0x36, 0x26, 0x64, 0x2e};
     static const int segno32[] = {3, 3, 3, 2, 0, 4, 1};
-    int i = (int)gen_below(g, 7), seg = segno32[i];
-    uint8_t seg_prefix = seg32[i];
+    int i = g->mode64 ? 0 : (int)gen_below(g, 7), seg = segno32[i];
+    uint8_t seg_prefix = g->mode64 ? ORACLE_SLOT_PREFIX : seg32[i];
     if (a16 && g->seg_base[seg] == 0) {
         seg_prefix = 0x64;
         seg = 4;
@@ -287,29 +291,32 @@ void gen_branch(Gen *g)
         gen_end(g, 0, 0);
         break;
     case 2: {
-        /* JECXZ/JCXZ (E3, 67 E3) on a zero or non-zero count */
-        bool a16 = gen_chance(g, 30);
+        /* JECXZ/JCXZ (E3, 67 E3) on a zero or non-zero count; in 64-bit
+         * mode E3 is JRCXZ, the slot's 67h makes it JECXZ. */
+        bool a16 = !g->mode64 && gen_chance(g, 30);
         uint32_t v = gen_chance(g, 50) ? 0 : gen_value(g, 4);
         if (a16 && gen_chance(g, 50)) {
             v &= 0xffff0000u; /* CX zero, ECX not */
         }
         gen_set_reg(g, G_ECX, v);
         gen_begin(g, false);
-        gen_prefixes(g, false, 0, 0, 0, a16);
+        gen_prefixes(g, false, 0, 0, g->mode64 ? ORACLE_SLOT_PREFIX : 0, a16);
         gen_byte(g, 0xe3);
         gen_byte(g, skip);
         gen_end(g, 0, 0);
         break;
     }
     case 3: {
-        /* LOOP/LOOPE/LOOPNE (E2/E1/E0): decrement, branch forward */
+        /* LOOP/LOOPE/LOOPNE (E2/E1/E0): decrement, branch forward (on RCX
+         * in 64-bit mode but for the slot's 67h) */
         int kind = (int)gen_below(g, 3);
         if (gen_chance(g, 50)) {
             gen_set_reg(g, G_ECX, gen_chance(g, 50) ? 1 : gen_value(g, 4));
         }
         gen_need_flags(g, kind < 2 ? F_ZF : 0);
         gen_begin(g, false);
-        gen_prefixes(g, false, 0, 0, 0, gen_chance(g, 20));
+        gen_prefixes(g, false, 0, 0, g->mode64 ? ORACLE_SLOT_PREFIX : 0,
+                     !g->mode64 && gen_chance(g, 20));
         gen_byte(g, (uint8_t)(0xe0 + kind));
         gen_byte(g, skip);
         gen_end(g, 0, 0);
@@ -377,10 +384,10 @@ static void fault_privileged(Gen *g)
     fault_bytes(g, p + 1, p[0]);
 }
 
-/* #DE: DIV by zero, IDIV overflow, AAM 0. */
+/* #DE: DIV by zero, IDIV overflow, AAM 0 (not in mode64: AAM is #UD there). */
 static void fault_divide(Gen *g)
 {
-    switch (gen_below(g, 3)) {
+    switch (gen_below(g, g->mode64 ? 2 : 3)) {
     case 0: {
         int r = gen_dst_reg(g, 4, 1u << G_EAX | 1u << G_EDX);
         gen_set_reg(g, r, 0);
@@ -470,9 +477,15 @@ static void fault_too_long(Gen *g)
     gen_end(g, 0, 0);
 }
 
+/*
+ * In mode64, no segment faults (64-bit mode ignores the CS override and
+ * has no segment limits), no INTO (invalid there) and no BOUND (62 is
+ * EVEX there).
+ */
 void gen_fault(Gen *g)
 {
-    switch (gen_below(g, 6)) {
+    static const int kinds64[4] = {0, 1, 2, 5};
+    switch (g->mode64 ? kinds64[gen_below(g, 4)] : (int)gen_below(g, 6)) {
     case 0:
     case 1:
         fault_privileged(g);

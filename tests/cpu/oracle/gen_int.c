@@ -102,7 +102,8 @@ static void alu_binary(Gen *g)
         maybe_seed_rm(g, &rm, size, 30);
         int imm_len = iz_len(size);
         if (size == 1) {
-            opc[0] = gen_chance(g, 15) ? 0x82 : 0x80; /* 82: the 80 alias, valid outside 64-bit mode */
+            /* 82: the 80 alias, invalid in 64-bit mode */
+            opc[0] = !g->mode64 && gen_chance(g, 15) ? 0x82 : 0x80;
         } else if (gen_chance(g, 50)) {
             opc[0] = 0x83; /* Ib, sign-extended */
             imm_len = 1;
@@ -142,7 +143,8 @@ static void alu_test(Gen *g)
     gen_end(g, F_ALL & ~F_AF, F_AF);
 }
 
-/* INC/DEC (40+r, 48+r, FE/FF /0 /1): CF kept; NEG (F6/F7 /3); NOT (/2): no flags. */
+/* INC/DEC (40+r, 48+r, FE/FF /0 /1): CF kept; NEG (F6/F7 /3); NOT (/2): no flags.
+ * 40-4F are REX prefixes in 64-bit mode: mode64 uses FE/FF only. */
 static void alu_unary(Gen *g)
 {
     int kind = (int)gen_below(g, 4), size = gen_size(g);
@@ -152,7 +154,7 @@ static void alu_unary(Gen *g)
     uint8_t lock = (rm.mem && gen_chance(g, 20)) ? 0xf0 : 0;
     gen_begin(g, false);
     if (kind <= 1) {
-        if (!rm.mem && size != 1 && gen_chance(g, 50)) {
+        if (!rm.mem && size != 1 && !g->mode64 && gen_chance(g, 50)) {
             gen_prefixes(g, size == 2, 0, 0, 0, false);
             gen_byte(g, (uint8_t)((kind ? 0x48 : 0x40) + rm.reg));
         } else {
@@ -350,7 +352,7 @@ void gen_muldiv(Gen *g)
     }
 }
 
-/* ---- BCD: DAA DAS AAA AAS AAM AAD ---- */
+/* ---- BCD: DAA DAS AAA AAS AAM AAD (invalid in 64-bit mode: never in mode64) ---- */
 
 void gen_bcd(Gen *g)
 {

@@ -60,6 +60,7 @@ enum { REGION_INT, REGION_STACK, REGION_FPCONST, REGION_FPSTORE };
 
 typedef struct Gen {
     OracleTest *t;
+    bool mode64;          /* for the 64-bit runner: subset and slots (oracle_gen.h) */
     uint64_t rng;
     uint32_t esp;         /* tracked ESP (every ESP change is generated) */
     uint32_t poison;      /* EFLAGS bits currently undefined */
@@ -72,7 +73,7 @@ typedef struct Gen {
 
 /* A memory operand: the encoding gen_mem chose and set registers up for. */
 typedef struct MemRef {
-    uint8_t seg_prefix; /* 0 or 26/2E/36/3E/64 */
+    uint8_t seg_prefix; /* 0 or 26/2E/36/3E/64; in mode64 always the slot (3E) */
     bool addr16;        /* needs 67h */
     uint8_t modrm;      /* mod and rm fields; reg is ORed in by the emitter */
     bool has_sib;
@@ -113,6 +114,12 @@ void gen_end_fpu(Gen *g, uint16_t defined, uint16_t undefined);
 void gen_need_flags(Gen *g, uint32_t reads);
 /* Emit FXAM first if any of the x87 condition codes in reads is undefined. */
 void gen_need_fsw(Gen *g, uint16_t reads);
+/* In mode64, the address-size slot of the open instruction (else nothing). */
+void gen_addr_slot(Gen *g);
+/* ModRM (with reg) and disp32 for an absolute address: mod 00 rm 101,
+ * which in 64-bit mode is RIP-relative, so there ModRM rm 100 with a SIB
+ * of no base and no index instead (SDM Vol.2 2.2.1.6). */
+void gen_abs_modrm(Gen *g, int reg, uint32_t linear);
 /* Room left for more instructions? */
 bool gen_room(const Gen *g);
 
@@ -137,7 +144,8 @@ uint32_t gen_target(Gen *g, int region, int size);
  * Emit one ModRM instruction: prefixes (each 0 = none; opsize16 adds 66h,
  * lock F0h, rep F2h/F3h), the opcode bytes, ModRM with reg, then imm.
  * Memory operand prefixes (segment, 67h) come from rm.  Prefix order is
- * shuffled: the decoder must accept any order (SDM Vol.2 2.1.1).
+ * shuffled: the decoder must accept any order (SDM Vol.2 2.1.1).  In
+ * mode64 a seg of ORACLE_SLOT_PREFIX is the address-size slot.
  */
 void gen_modrm(Gen *g, bool opsize16, uint8_t lock, uint8_t rep, const uint8_t *op, int oplen,
                int reg, const Rm *rm, uint32_t imm, int imm_len);

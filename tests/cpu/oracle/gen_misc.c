@@ -141,7 +141,8 @@ static void misc_movx(Gen *g)
 
 /*
  * LEA Gv, M (8D): no access, so any register values do; half the time the
- * form is random with the registers as they are (no setups).
+ * form is random with the registers as they are (no setups).  In mode64
+ * the random form has the address-size slot, and [disp32] a SIB.
  */
 static void misc_lea(Gen *g)
 {
@@ -153,16 +154,26 @@ static void misc_lea(Gen *g)
     } else {
         MemRef *m = &rm.m;
         *m = (MemRef){0};
-        m->addr16 = gen_chance(g, 25);
+        m->addr16 = !g->mode64 && gen_chance(g, 25);
         int mod = (int)gen_below(g, 3), r = (int)gen_below(g, 8);
+        if (g->mode64) {
+            m->seg_prefix = ORACLE_SLOT_PREFIX;
+            if (mod == 0 && r == 5) {
+                r = 4; /* with a SIB of no base and no index below */
+                m->has_sib = true;
+                m->sib = (uint8_t)(gen_below(g, 4) << 6 | 0045);
+            }
+        }
         m->modrm = (uint8_t)(mod << 6 | r);
         int disp_len = mod == 1 ? 1 : (mod == 2 ? (m->addr16 ? 2 : 4) : 0);
         if (m->addr16 && mod == 0 && r == 6) {
             disp_len = 2;
         }
         if (!m->addr16 && r == 4) {
-            m->has_sib = true;
-            m->sib = (uint8_t)gen_rand(g);
+            if (!m->has_sib) {
+                m->has_sib = true;
+                m->sib = (uint8_t)gen_rand(g);
+            }
             if (mod == 0 && (m->sib & 7) == 5) {
                 disp_len = 4;
             }
@@ -210,12 +221,14 @@ static void misc_mov(Gen *g)
             gen_byte(g, (uint8_t)(v >> (8 * i)));
         }
     } else {
-        /* moffs: 32-bit offset, or 16-bit (67h) through the window segment. */
-        bool a16 = gen_chance(g, 30);
+        /* moffs: 32-bit offset, or 16-bit (67h) through the window segment.
+         * In 64-bit mode moffs is 64 bits wide; the slot's 67h makes it 32. */
+        bool a16 = !g->mode64 && gen_chance(g, 30);
         uint32_t target = gen_target(g, REGION_INT, size);
         bool store = gen_chance(g, 50);
+        uint8_t seg = a16 ? 0x64 : (g->mode64 ? ORACLE_SLOT_PREFIX : 0);
         gen_begin(g, false);
-        gen_prefixes(g, size == 2, 0, 0, a16 ? 0x64 : 0, a16);
+        gen_prefixes(g, size == 2, 0, 0, seg, a16);
         gen_byte(g, (uint8_t)((store ? 0xa2 : 0xa0) + w));
         if (a16) {
             gen_u16(g, (uint16_t)(target - ORACLE_DATA_BASE));

@@ -8,8 +8,8 @@
  * arithmetic flags less those undefined at that point, DF, and the system
  * flags user code can see), the error code of #TS/#NP/#SS/#GP, the whole
  * data window, and the x87 control word, status word (less undefined
- * condition codes), which registers are empty and the contents of the
- * others.
+ * condition codes), tag word (empty, valid, zero, special per register,
+ * as FNSAVE stores it) and the contents of the non-empty registers.
  */
 #include <capstone/capstone.h>
 #include <stdarg.h>
@@ -59,6 +59,9 @@ static void compare_fpu(const OracleFpu *a, const OracleFpu *b, uint16_t fsw_poi
     uint16_t fsw_diff = (uint16_t)((a->fsw ^ b->fsw) & ~fsw_poison);
     if (fsw_diff) {
         note(w, " fsw %04x/%04x", a->fsw, b->fsw);
+    }
+    if (a->ftw != b->ftw) {
+        note(w, " ftw %04x/%04x", a->ftw, b->ftw);
     }
     unsigned top = (a->fsw >> 11) & 7;
     for (unsigned i = 0; i < 8; i++) {
@@ -157,13 +160,28 @@ static void print_result(const char *label, const OracleResult *res)
     printf("\n");
 }
 
+static bool is_slot(const OracleTest *t, uint32_t offset)
+{
+    for (int i = 0; i < t->n_slot; i++) {
+        if (t->slot[i] == offset) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* One line per instruction: the bytes (an address-size slot marked 3e*),
+ * capstone's disassembly of the 32-bit code, the class and the poison. */
 static void print_insn(csh cs, const OracleTest *t, int i, uint32_t end_eip)
 {
     const OracleInsn *in = &t->insn[i];
     uint32_t addr = ORACLE_CODE_BASE + in->offset;
-    char bytes[64] = "";
+    char bytes[80] = "";
+    size_t used = 0;
     for (int b = 0; b < in->len && b < 15; b++) {
-        snprintf(bytes + 3 * b, sizeof(bytes) - 3 * (size_t)b, "%02x ", t->code[in->offset + b]);
+        uint32_t off = in->offset + (uint32_t)b;
+        used += (size_t)snprintf(bytes + used, sizeof(bytes) - used, "%02x%s ", t->code[off],
+                                 is_slot(t, off) ? "*" : "");
     }
     cs_insn *insn = NULL;
     size_t count = cs_disasm(cs, t->code + in->offset, in->len, addr, 1, &insn);
@@ -199,8 +217,10 @@ void oracle_print_test(const OracleTest *t, const OracleResult *native,
 {
     csh cs;
     bool have_cs = cs_open(CS_ARCH_X86, CS_MODE_32, &cs) == CS_ERR_OK;
-    printf("  test %u of seed %llu, class %s, ES %s, FS window\n", t->index,
-           (unsigned long long)t->seed, oracle_class_name(t->cls), t->es_win ? "window" : "flat");
+    printf("  test %u of seed %llu, class %s, %s\n", t->index, (unsigned long long)t->seed,
+           oracle_class_name(t->cls),
+           t->mode64 ? "for the 64-bit runner (which has 67 for each 3e*), flat segments"
+                     : (t->es_win ? "ES and FS window" : "ES flat, FS window"));
     uint32_t end = native->regs.eip;
     for (int i = 0; i <= t->n_insn; i++) {
         if (have_cs) {

@@ -4,6 +4,16 @@
  * registers, EFLAGS and data window it starts from, and with a per-
  * instruction record of which flags are architecturally undefined at that
  * point, so the comparison can mask them.
+ *
+ * A test is generated for one of two native runners.  For the i386 one it
+ * may use the whole 32-bit instruction set.  For the x86-64 one (mode64)
+ * it draws only from instructions whose results are the same in 64-bit
+ * mode, and every instruction that addresses memory carries one DS
+ * override (3Eh) as an address-size slot: the interpreter runs the code as
+ * generated (DS is flat there, so the override changes nothing), and the
+ * 64-bit runner gets a copy with 67h in each slot, which makes it address
+ * in 32 bits.  Both sides thus run code of the same length at the same
+ * addresses.  README.md, "The 64-bit native runner", has the details.
  */
 #ifndef TESTS_CPU_ORACLE_ORACLE_GEN_H
 #define TESTS_CPU_ORACLE_ORACLE_GEN_H
@@ -36,6 +46,10 @@ enum OracleClass {
 #define ORACLE_MAX_INSNS 128
 #define ORACLE_MAX_CODE  3072
 
+/* The address-size slot of a mode64 test, and what the 64-bit runner's copy has there. */
+#define ORACLE_SLOT_PREFIX   0x3e /* DS override */
+#define ORACLE_SLOT_NATIVE64 0x67 /* address-size override */
+
 /* One instruction of a sequence. */
 typedef struct OracleInsn {
     uint16_t offset;       /* from ORACLE_CODE_BASE */
@@ -49,11 +63,16 @@ typedef struct OracleInsn {
 typedef struct OracleTest {
     uint64_t seed;
     uint32_t index;
-    int cls;                 /* enum OracleClass */
-    OracleRegs init;         /* init.eip = ORACLE_CODE_BASE */
-    bool es_win, fs_win;     /* ES / FS hold the window segment */
+    int cls;             /* enum OracleClass */
+    bool mode64;         /* generated for the 64-bit native runner */
+    OracleRegs init;     /* init.eip = ORACLE_CODE_BASE */
+    bool es_win, fs_win; /* ES / FS hold the window segment (never in mode64) */
     uint8_t code[ORACLE_MAX_CODE];
     uint32_t code_len;
+    /* Offsets of the address-size slots in code (mode64 only), ascending;
+     * at most one per instruction. */
+    uint16_t slot[ORACLE_MAX_INSNS];
+    int n_slot;
     /* insn[n_insn] is the end marker (HLT); its poison is the final one. */
     OracleInsn insn[ORACLE_MAX_INSNS + 1];
     int n_insn;
@@ -61,11 +80,14 @@ typedef struct OracleTest {
 } OracleTest;
 
 const char *oracle_class_name(int cls);
-/* Fill t with test number index of the run seeded by seed; cls < 0 picks
- * the class from the seed too. */
-void oracle_generate(OracleTest *t, uint64_t seed, uint32_t index, int cls);
+/* Whether tests of class cls can be generated for the 64-bit runner. */
+bool oracle_class_in_mode64(int cls);
+/* Fill t with test number index of the run seeded by seed, for the 64-bit
+ * runner if mode64; cls < 0 picks the class from the seed too. */
+void oracle_generate(OracleTest *t, uint64_t seed, uint32_t index, int cls, bool mode64);
 /* Cut t after its first n instructions (n <= n_insn): the end marker moves
- * to instruction n.  Used to find the first instruction that diverges. */
+ * to instruction n, and the slots past it go.  Used to find the first
+ * instruction that diverges. */
 void oracle_truncate(OracleTest *t, int n);
 /* Linear address of the end-marker HLT. */
 uint32_t oracle_end_eip(const OracleTest *t);

@@ -1,8 +1,8 @@
 /*
- * The two executors of a test: the host CPU (through the 32-bit native
- * runner process) and popek's interpreter (a TestVM in flat 32-bit
- * protected mode at CPL 3).  Both fill the same OracleResult and a copy of
- * the final data window.
+ * The two executors of a test: the host CPU (through a native runner
+ * process, the i386 or the x86-64 one) and popek's interpreter (a TestVM
+ * in flat 32-bit protected mode at CPL 3).  Both fill the same
+ * OracleResult and a copy of the final data window.
  */
 #ifndef TESTS_CPU_ORACLE_ORACLE_RUN_H
 #define TESTS_CPU_ORACLE_ORACLE_RUN_H
@@ -16,9 +16,14 @@
 typedef struct NativeRunner NativeRunner;
 typedef struct InterpRunner InterpRunner;
 
-/* Start the runner program at path; NULL (with a message on stderr) on failure. */
-NativeRunner *native_start(const char *path);
-/* Run one test; false if the runner died or hung (it is then restarted). */
+/* Start the runner program at path (the x86-64 one if mode64) and check it
+ * runs a first test.  NULL on failure, with the reason in why and errno
+ * ENOEXEC if the kernel refused to execute it (as one without IA32
+ * emulation does the i386 runner). */
+NativeRunner *native_start(const char *path, bool mode64, char *why, size_t why_len);
+/* Run one test; false if the runner died or hung (it is then restarted).
+ * A 64-bit runner runs only tests generated with mode64, and gets their
+ * code with the address-size slots patched. */
 bool native_run(NativeRunner *nr, const OracleTest *t, OracleResult *res, uint8_t *data_out);
 void native_stop(NativeRunner *nr);
 
@@ -26,8 +31,13 @@ InterpRunner *interp_start(void);
 void interp_run(InterpRunner *ir, const OracleTest *t, OracleResult *res, uint8_t *data_out);
 void interp_stop(InterpRunner *ir);
 
-/* Run the native side's self-test (SDM-fixed outcomes); 0 when it passes. */
-int oracle_selftest(const char *native_path);
+/* Exit status when the host cannot run the requested native runner. */
+#define ORACLE_EXIT_SKIP 77
+
+/* Run a native runner's self-test (SDM-fixed outcomes): 0 when it passes,
+ * 1 on a failure, 2 when the runner does not start, ORACLE_EXIT_SKIP when
+ * the kernel refuses to execute it. */
+int oracle_selftest(const char *native_path, bool mode64);
 
 /* Compare the two results of t; false on a mismatch, described in why. */
 bool oracle_compare(const OracleTest *t, const OracleResult *native, const uint8_t *native_data,
