@@ -10,7 +10,8 @@ out=${1:?usage: build-guest.sh OUTDIR}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-if [ -s "$out/bzImage" ] && [ -s "$out/initramfs.cpio.gz" ] && [ "$out/initramfs.cpio.gz" -nt "$here/init" ]; then
+if [ -s "$out/bzImage" ] && [ -s "$out/initramfs.cpio.gz" ] && [ "$out/initramfs.cpio.gz" -nt "$here/init" ] &&
+   [ "$out/initramfs.cpio.gz" -nt "$here/build-guest.sh" ] && [ "$out/initramfs.cpio.gz" -nt "$here/netup" ]; then
     exit 0
 fi
 
@@ -33,5 +34,20 @@ for app in sh mount umount cat echo ls mkdir uname dmesg date poweroff reboot sl
 done
 cp "$here/init" "$root/init"
 chmod 755 "$root/init"
+# The NIC drivers, loaded by /bin/netup (tests/guests/netup) when a test wants a network.
+mkdir -p "$root/lib/popek-modules"
+mods=$(ls -d kernel/lib/modules/*/kernel)
+for m in drivers/virtio/virtio drivers/virtio/virtio_ring drivers/virtio/virtio_pci_legacy_dev \
+         drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci net/core/failover \
+         drivers/net/net_failover drivers/net/virtio_net drivers/net/ethernet/intel/e1000/e1000; do
+    f=$(ls "$mods/$m".ko* | head -n 1)
+    case "$f" in
+    *.xz) xz -dc "$f" > "$root/lib/popek-modules/$(basename "$m").ko" ;;
+    *) cp "$f" "$root/lib/popek-modules/$(basename "$m").ko" ;;
+    esac
+done
+cp "$here/netup" "$root/bin/netup"
+cp "$here/udhcpc.script" "$root/etc/udhcpc.script"
+chmod 755 "$root/bin/netup" "$root/etc/udhcpc.script"
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -9) > "$out/initramfs.cpio.gz"
 echo "build-guest: $kpkg -> $out/bzImage, $out/initramfs.cpio.gz"

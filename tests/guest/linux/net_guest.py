@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Networking in the Linux guest through popek's real frontend.
+
+  net_guest.py POPEK GUESTDIR user --model e1000|virtio-net-pci [--accel ENGINE]
+      User networking: DHCP gives 10.0.2.15; wget fetches a file from an
+      HTTP server this test runs on 127.0.0.1 through 10.0.2.2 (checksum
+      compared); a hostfwd rule reaches the guest's busybox httpd.
+  net_guest.py POPEK GUESTDIR ftp --model ... [--link socket|mcast] [--accel ENGINE]
+      Two VMs joined by -netdev socket (listen/connect) or a multicast
+      segment on the loopback interface, static addresses: VM A serves
+      busybox ftpd under tcpsvd, VM B downloads a 4 MiB file with ftpget and
+      uploads one with ftpput; checksums match on both sides.
+
+Every server this test talks to is its own, on 127.0.0.1, or the other VM;
+no name is ever looked up, so nothing leaves this machine.
+"""
+import argparse
+import hashlib
+import http.server
+import os
+import re
+import socket
+import sys
+import threading
+import time
+import urllib.request
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from linux_guest import BOOT_TIMEOUT, MARKER, Guest, check  # noqa: E402
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def boot(args, extra, label):
+    t0 = time.monotonic()
+    g = Guest(args.popek, args.guestdir, args.accel, extra)
+    g.read_until(MARKER, BOOT_TIMEOUT)
+    g.read_until(rb"[#$] ", 60)
+    print(f"{label}: boot to shell {time.monotonic() - t0:.1f} s")
+    return g
+
+
+def netup(g, label, address=""):
+    out, rc = g.run(f"netup eth0 {address}", timeout=120)
+    m = re.search(r"NETUP eth0 ([0-9.]+)/", out)
+    check(rc == 0 and m, f"{label}: eth0 is up with an address", out)
+    return m.group(1)
+
+
+def poweroff(g, label):
+    g.proc.stdin.write(b"poweroff -f\n")
+    g.proc.stdin.flush()
+    status = g.wait_exit(120)
+    check(status == 0, f"{label}: poweroff ends popek with status 0", f"status {status}")
+
+
+def guest_sha256(g, path):
+    out, rc = g.run(f"sha256sum {path}", timeout=300)
+    m = re.search(r"^([0-9a-f]{64})", out, re.M)
+    check(rc == 0 and m, f"sha256sum {path} in the guest", out)
+    return m.group(1)
+
+
+def test_user(args):
+    blob = os.urandom(1 << 20)
+    want = hashlib.sha256(blob).hexdigest()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(blob)))
+            self.end_headers()
+            self.wfile.write(blob)
+
+        def log_message(self, *a):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    http_port = server.server_address[1]
+    fwd_port = free_port()
+    g = boot(args, ["-nic", f"user,model={args.model},hostfwd=tcp:127.0.0.1:{fwd_port}-:80"],
+             args.model)
+    try:
+        addr = netup(g, args.model)
+        check(addr == "10.0.2.15", "DHCP over user networking gives 10.0.2.15", addr)
+        t0 = time.monotonic()
+        out, rc = g.run(f"wget -q -O /tmp/blob http://10.0.2.2:{http_port}/blob", timeout=300)
+        secs = time.monotonic() - t0
+        check(rc == 0, "wget through 10.0.2.2 from the test's HTTP server", out)
+        check(guest_sha256(g, "/tmp/blob") == want, "the fetched file's checksum matches")
+        print(f"wget 1 MiB: {secs:.2f} s ({len(blob) / secs / 1e6:.2f} MB/s incl. the command)")
+        out, rc = g.run("mkdir -p /www && echo hello-from-guest > /www/index.html && "
+                        "httpd -p 80 -h /www && echo started")
+        check(rc == 0 and "started" in out, "busybox httpd runs in the guest", out)
+        body = b""
+        for _ in range(30):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{fwd_port}/index.html",
+                                            timeout=10) as r:
+                    body = r.read()
+                break
+            except OSError:
+                time.sleep(1)
+        check(body.strip() == b"hello-from-guest", "hostfwd reaches the guest's httpd", body)
+        poweroff(g, args.model)
+    finally:
+        server.shutdown()
+        if g.proc.poll() is None:
+            g.proc.kill()
+
+
+def test_ftp(args):
+    if args.link == "socket":
+        port = free_port()
+        link_a = f"socket,id=n0,listen=127.0.0.1:{port}"
+        link_b = f"socket,id=n0,connect=127.0.0.1:{port}"
+    else:
+        port = free_port(socket.SOCK_DGRAM)
+        link_a = link_b = f"socket,id=n0,mcast=230.0.0.1:{port},localaddr=127.0.0.1"
+    a = boot(args, ["-netdev", link_a, "-device", f"{args.model},netdev=n0,mac=52:54:00:12:34:61"],
+             "VM A")
+    b = None
+    try:
+        b = boot(args, ["-netdev", link_b,
+                        "-device", f"{args.model},netdev=n0,mac=52:54:00:12:34:62"], "VM B")
+        netup(a, "VM A", "192.168.76.1/24")
+        netup(b, "VM B", "192.168.76.2/24")
+        out, rc = a.run("mkdir -p /srv && dd if=/dev/urandom of=/srv/big bs=1024 count=4096 "
+                        "2>/dev/null && (tcpsvd -E 0.0.0.0 21 ftpd -w -A /srv >/dev/null 2>&1 &) "
+                        "&& echo serving")
+        check(rc == 0 and "serving" in out, "VM A serves FTP (tcpsvd + ftpd)", out)
+        big = guest_sha256(a, "/srv/big")
+        t0 = time.monotonic()
+        out, rc = b.run("ftpget 192.168.76.1 /tmp/big big", timeout=600)
+        secs = time.monotonic() - t0
+        check(rc == 0, "VM B downloads 4 MiB with ftpget", out)
+        check(guest_sha256(b, "/tmp/big") == big, "the downloaded file's checksum matches")
+        print(f"ftpget 4 MiB over {args.link}: {secs:.2f} s ({4 / secs:.2f} MiB/s incl. login)")
+        out, rc = b.run("dd if=/dev/urandom of=/tmp/up bs=1024 count=1024 2>/dev/null && "
+                        "ftpput 192.168.76.1 up /tmp/up", timeout=600)
+        check(rc == 0, "VM B uploads 1 MiB with ftpput", out)
+        check(guest_sha256(a, "/srv/up") == guest_sha256(b, "/tmp/up"),
+              "the uploaded file's checksum matches on both sides")
+        poweroff(b, "VM B")
+        poweroff(a, "VM A")
+    finally:
+        for g in (a, b):
+            if g and g.proc.poll() is None:
+                g.proc.kill()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("popek")
+    ap.add_argument("guestdir")
+    ap.add_argument("mode", choices=["user", "ftp"])
+    ap.add_argument("--model", default="e1000", choices=["e1000", "virtio-net-pci"])
+    ap.add_argument("--link", default="socket", choices=["socket", "mcast"])
+    ap.add_argument("--accel", default="bt")
+    args = ap.parse_args()
+    try:
+        (test_user if args.mode == "user" else test_ftp)(args)
+    except AssertionError as e:
+        print(f"FAIL: {e}")
+        return 1
+    print("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
