@@ -539,6 +539,34 @@ START_TEST(test_check_mode_tolerates_undefined_in_fault_frame)
 }
 END_TEST
 
+/*
+ * BSWAP with a 16-bit operand leaves the low word undefined and the high
+ * word alone: mov eax, 0x12345678 ; bswap ax ; jmp $.  The translation
+ * must not swap the whole register.
+ */
+START_TEST(test_bswap16_keeps_high_word)
+{
+    static const uint8_t code[] = {0xb8, 0x78, 0x56, 0x34, 0x12, 0x66, 0x0f, 0xc8, 0xeb, 0xfe};
+    for (int fill = 0; fill < 2; fill++) {
+        TestVM *vm = make_vm(code, sizeof(code), 0, false);
+        vm->cpu.undef_perturb = true;
+        vm->cpu.undef_fill = fill ? 0 : 0xffffffffu;
+        CheckRun r;
+        check_run_start(&r, vm);
+        ck_assert_int_eq(bt_exec(r.bt, 10), CPU_EXIT_BUDGET);
+        ck_assert_str_eq(check_run_report(&r), "");
+        check_run_end(&r);
+        testvm_free(vm);
+    }
+    TestVM *vm = make_vm(code, sizeof(code), 0, false);
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 10), CPU_EXIT_BUDGET);
+    ck_assert_uint_eq(vm->cpu.regs[R_EAX] >> 16, 0x1234);
+    bt_free(bt);
+    testvm_free(vm);
+}
+END_TEST
+
 /* Descriptor with base, byte-granular or 4 KiB limit, access byte, flags (SDM Vol.3 3.4.5). */
 static uint64_t descriptor(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
 {
@@ -612,6 +640,7 @@ int main(void)
     tcase_add_test(tc, test_check_mode_tolerates_undefined_flags);
     tcase_add_test(tc, test_check_mode_reports_defined_difference);
     tcase_add_test(tc, test_check_mode_tolerates_undefined_in_fault_frame);
+    tcase_add_test(tc, test_bswap16_keeps_high_word);
     tcase_add_test(tc, test_based_code_and_16bit_stack);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
