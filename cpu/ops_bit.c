@@ -6,6 +6,7 @@
  * arithmetic flags are left as they were.
  */
 #include "cpu/ops.h"
+#include "cpu/undef.h"
 
 /* The arithmetic flags LAHF and SAHF move (SDM Vol.2 LAHF). */
 #define AH_FLAGS (EFLAGS_SF | EFLAGS_ZF | EFLAGS_AF | EFLAGS_PF | EFLAGS_CF)
@@ -91,25 +92,32 @@ void op_BTC(CPUState *cpu, const Insn *insn)
     set_arith_bits(cpu, EFLAGS_CF, (v >> bit) & 1);
 }
 
-/* BSF: index of the lowest set bit; a zero source sets ZF and leaves the
- * destination unchanged (the SDM calls it undefined; the P6 keeps it). */
+/* BSF/BSR of zero: ZF is set and the destination is undefined; the P6
+ * leaves it unchanged, and so do we. */
+static void bit_scan_zero(CPUState *cpu, const Insn *insn)
+{
+    opnd_write(cpu, insn, 0, undef_result(cpu, opnd_read(cpu, insn, 0)));
+    set_arith_bits(cpu, EFLAGS_ZF, EFLAGS_ZF);
+}
+
+/* BSF: index of the lowest set bit. */
 void op_BSF(CPUState *cpu, const Insn *insn)
 {
     uint32_t src = opnd_read(cpu, insn, 1);
     if (src == 0) {
-        set_arith_bits(cpu, EFLAGS_ZF, EFLAGS_ZF);
+        bit_scan_zero(cpu, insn);
         return;
     }
     opnd_write(cpu, insn, 0, (uint32_t)__builtin_ctz(src));
     set_arith_bits(cpu, EFLAGS_ZF, 0);
 }
 
-/* BSR: index of the highest set bit; zero source as for BSF. */
+/* BSR: index of the highest set bit. */
 void op_BSR(CPUState *cpu, const Insn *insn)
 {
     uint32_t src = opnd_read(cpu, insn, 1);
     if (src == 0) {
-        set_arith_bits(cpu, EFLAGS_ZF, EFLAGS_ZF);
+        bit_scan_zero(cpu, insn);
         return;
     }
     opnd_write(cpu, insn, 0, 31u - (uint32_t)__builtin_clz(src));
@@ -141,7 +149,7 @@ void op_BSWAP(CPUState *cpu, const Insn *insn)
 {
     int reg = insn->opnd[0].reg;
     if (insn->opsize == 2) {
-        reg_write(cpu, reg, 2, 0);
+        reg_write(cpu, reg, 2, undef_result(cpu, 0));
     } else {
         cpu->regs[reg] = __builtin_bswap32(cpu->regs[reg]);
     }

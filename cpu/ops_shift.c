@@ -16,6 +16,7 @@
  * Rotates change only CF and OF, so the other four are materialised first.
  */
 #include "cpu/ops.h"
+#include "cpu/undef.h"
 
 static inline uint32_t size_mask(int size)
 {
@@ -194,7 +195,11 @@ static void double_shift(CPUState *cpu, const Insn *insn, bool left)
         res = left ? (a << count) | (b >> (32 - count)) : (a >> count) | (b << (32 - count));
     } else {
         uint64_t wide = (uint64_t)(a & 0xffff) << 32 | (uint64_t)(b & 0xffff) << 16 | (a & 0xffff);
-        res = (uint32_t)(left ? (wide << count) >> 32 : wide >> count) & 0xffff;
+        res = (uint32_t)(left ? (wide << count) >> 32 : wide >> count);
+        if (count > 16) {
+            res = undef_result(cpu, res);
+        }
+        res &= 0xffff;
     }
     opnd_rmw_write(cpu, &dst, res);
     set_cc(cpu, left ? CC_OP_SHLB : CC_OP_SHRB, dst.size, res, a, count);

@@ -302,6 +302,15 @@ struct CPUState {
     uint32_t deferred_dr6;  /* DR6 bits of traps a MOV SS/POP SS held back until after the next instruction */
     bool triple_fault;      /* set by exception delivery on a triple fault (shutdown) */
     uint64_t icount;        /* instructions retired (faulting ones included) since reset */
+    /* With undef_perturb set, every result the SDM leaves undefined (the
+     * flags of cpu_undefined_flags(), the destinations listed in
+     * cpu/undef.c) takes its bits from undef_fill instead of the
+     * interpreter's own (P6) value.  Off by default.  The checkers replay
+     * with it to find what derives from undefined results
+     * (docs/undefined.md); a test may set it to play a CPU whose
+     * undefined results differ from ours. */
+    bool undef_perturb;
+    uint32_t undef_fill;
     jmp_buf jmp_env;        /* cpu_raise_exception() longjmps here (cpu/exec.c) */
 
     /* ---- decoded instructions (cpu/icache.h) ---- */

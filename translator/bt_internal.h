@@ -55,7 +55,6 @@ typedef struct TB {
     uint32_t key;           /* KEY_* bits it was translated under */
     uint16_t ninsns;        /* guest instructions (charged at entry) */
     uint16_t guest_bytes;   /* bytes of guest code */
-    uint32_t undef_flags;   /* arithmetic flags its native instructions may leave undefined */
     bool invalid;           /* its code was written: entry patched to leave */
     uint8_t check_seen;     /* check mode: CHECK_SEEN_* */
     uint8_t *code;          /* entry point (executable address) */
@@ -263,7 +262,5 @@ int bt_check_exec(BT *bt, uint64_t max_insns);
 void bt_check_resync(BTCheck *c);
 /* Check mode: helpers report port I/O and MMIO so the block is not replayed. */
 void bt_check_note_io(BT *bt);
-/* The flags an instruction leaves undefined (SDM Vol.1 Appendix A). */
-uint32_t bt_undefined_flags(const Insn *insn);
 
 #endif /* TRANSLATOR_BT_INTERNAL_H */

@@ -16,14 +16,23 @@
  *      shadow, and the CPU state is put back.
  *   3. The interpreter replays the same number of instructions
  *      (cpu_exec_replay: no interrupts in between), from the same state.
- *   4. Registers, flags (minus those the block's native instructions leave
- *      undefined), segments, control and x87 state, the instruction count,
- *      and every byte either engine wrote must match.  If not, the replay
- *      is tried once more with an empty TLB (a TLB fill during the
+ *   4. Registers, flags, segments, control and x87 state, the instruction
+ *      count, and every byte either engine wrote must match.  If not, the
+ *      replay is tried once more with an empty TLB (a TLB fill during the
  *      translated run sets Accessed/Dirty bits that a replay hitting the
- *      same entry does not), and then the difference is reported: both
- *      states, the memory that differs, and the block's guest (CS_MODE_32)
- *      and host (CS_MODE_64) code.
+ *      same entry does not).
+ *   5. If they still differ, the host may have chosen other values than
+ *      the interpreter for results the SDM leaves undefined.  The replay
+ *      is repeated with undefined results set to each fill of cpu/undef.h
+ *      in turn; every bit of the state and of memory that changes is
+ *      *tainted* (derived from an undefined result), and the span passes
+ *      if the translated run differs only in tainted bits
+ *      (docs/undefined.md).  A last plain replay puts the interpreter's
+ *      result back, and the machine goes on from it, so both engines start
+ *      every span from one state and a tolerated value cannot cause a
+ *      report later.  Otherwise the difference is reported: both states,
+ *      the memory that differs, and the block's guest (CS_MODE_32) and
+ *      host (CS_MODE_64) code.
  *
  * A span is one block, or up to SPAN_MAX_INSNS instructions of blocks that
  * already ran here without touching a device and whose fetch needs no page
@@ -31,8 +40,7 @@
  * rather than blocks divides the fixed cost of a check (state capture,
  * snapshots) by the span's length.  A span that differs is not reported:
  * the machine goes back to its start and checks it again one block at a
- * time, which finds the block and tolerates what single blocks tolerate
- * (undefined flags an earlier block left for a later one).
+ * time, which finds the block to report.
  *
  * Blocks that touch devices (port I/O, MMIO, x87 with FERR#) cannot be run
  * twice; they run translated once and are counted as unchecked.  Stores in
@@ -46,6 +54,7 @@
 #include <sys/mman.h>
 
 #include "cpu/mem.h"
+#include "cpu/undef.h"
 #include "softmmu/mmu.h"
 #include "softmmu/phys.h"
 #include "translator/bt_internal.h"
@@ -55,10 +64,12 @@ typedef struct CheckWrite {
     uint32_t size;
 } CheckWrite;
 
-typedef struct CheckByte {
+/* A byte whose final value differs between the translated run and the replay. */
+typedef struct CheckDiff {
     uint32_t paddr;
-    uint8_t value;
-} CheckByte;
+    uint8_t interp; /* the plain replay's value */
+    uint8_t taint;  /* bits that changed in a perturbed replay */
+} CheckDiff;
 
 /* Wrapper context for one MMIO region: notes device accesses. */
 typedef struct CheckMMIO {
@@ -108,11 +119,11 @@ struct BTCheck {
     uint64_t single_end; /* check one block at a time until this icount */
     TB *tb;              /* the span's last block */
     int span_blocks;
-    CheckSnap s0;           /* CPU state before the span */
-    uint32_t stack_phys[4]; /* physical ranges near SS:ESP before and after the span, */
-    uint32_t stack_len[4];  /* where pushed EFLAGS images (PUSHF, exception frames) lie */
-    int nstack;
+    CheckSnap s0; /* CPU state before the span */
     CheckState before, after_bt, after_interp;
+    CheckState taint; /* bits of the state derived from undefined results */
+    CheckDiff *diffs; /* memory that differs, with its taint */
+    size_t ndiffs, cap_diffs;
     CheckMMIO mmio[PHYS_MAX_REGIONS];
 };
 
@@ -279,6 +290,7 @@ void bt_check_free(BTCheck *c)
     }
     free(c->log);
     free(c->bt_ranges);
+    free(c->diffs);
     free(c);
 }
 
@@ -348,12 +360,32 @@ static void state_capture(const CPUState *cpu, CheckState *s)
     }
 }
 
-/* Whether two states agree, flags in undef aside; names the first difference. */
-static bool state_equal(const CheckState *a, const CheckState *b, uint32_t undef, const char **what)
+/* Set in taint every bit in which a and b differ. */
+static void taint_state(CheckState *taint, const CheckState *a, const CheckState *b)
+{
+    uint8_t *t = (uint8_t *)taint;
+    const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
+    for (size_t i = 0; i < sizeof(*taint); i++) {
+        t[i] |= x[i] ^ y[i];
+    }
+}
+
+static void mask_state(CheckState *s, const CheckState *taint)
+{
+    uint8_t *p = (uint8_t *)s;
+    const uint8_t *t = (const uint8_t *)taint;
+    for (size_t i = 0; i < sizeof(*s); i++) {
+        p[i] &= (uint8_t)~t[i];
+    }
+}
+
+/* Whether two states agree outside the tainted bits; names the first difference. */
+static bool state_equal(const CheckState *a, const CheckState *b, const CheckState *taint,
+                        const char **what)
 {
     CheckState x = *a, y = *b;
-    x.eflags &= ~undef;
-    y.eflags &= ~undef;
+    mask_state(&x, taint);
+    mask_state(&y, taint);
     for (int s = 0; s < SEG_COUNT; s++) {
         x.seg[s].check = y.seg[s].check = 0; /* derived from attr */
     }
@@ -370,33 +402,12 @@ static bool state_equal(const CheckState *a, const CheckState *b, uint32_t undef
 
 /* ---- one block ---- */
 
-/* Physical ranges of SS:ESP-64 .. SS:ESP+64 (per page) in the current state. */
-static void note_stack(BTCheck *c, const CPUState *cpu)
-{
-    uint32_t lin = cpu->seg[SEG_SS].base + cpu->regs[R_ESP] - 64;
-    uint32_t end = lin + 128;
-    while (lin != end && c->nstack < 4) {
-        uint32_t chunk = 0x1000 - (lin & 0xfff);
-        if (chunk > end - lin) {
-            chunk = end - lin;
-        }
-        uint32_t phys;
-        if (mmu_debug_translate((CPUState *)cpu, lin, &phys)) {
-            c->stack_phys[c->nstack] = phys;
-            c->stack_len[c->nstack++] = chunk;
-        }
-        lin += chunk;
-    }
-}
-
 static void span_begin(BTCheck *c)
 {
     CPUState *cpu = c->bt->cpu;
     sync_shadow(c);
     snap_save(cpu, &c->s0);
     state_capture(cpu, &c->before);
-    c->nstack = 0;
-    note_stack(c, cpu);
     c->io = false;
     c->span_blocks = 0;
 }
@@ -431,6 +442,21 @@ static void mark_range(BTCheck *c, CheckWrite w, bool on)
     }
 }
 
+/* Put w back as the shadow has it.  The page's decoded instructions are
+ * retired, as a write would: a run may have decoded what it stored there. */
+static void restore_range(BTCheck *c, CheckWrite w)
+{
+    CPUState *cpu = c->bt->cpu;
+    uint32_t size = ram_part(c, w);
+    if (size == 0) {
+        return;
+    }
+    memcpy(cpu->phys->ram + w.paddr, c->shadow + w.paddr, size);
+    for (uint32_t page = w.paddr >> 12; page <= (w.paddr + size - 1) >> 12; page++) {
+        (*icache_page_gen(&cpu->icache, page << 12))++;
+    }
+}
+
 /* Keep what the translated run wrote, then put RAM back as it was.  Two
  * passes, because logged ranges may overlap. */
 static void keep_and_undo(BTCheck *c)
@@ -447,8 +473,7 @@ static void keep_and_undo(BTCheck *c)
         }
     }
     for (size_t i = 0; i < c->nbt; i++) {
-        CheckWrite w = c->bt_ranges[i];
-        memcpy(ram + w.paddr, c->shadow + w.paddr, w.size);
+        restore_range(c, c->bt_ranges[i]);
     }
     c->nlog = 0;
 }
@@ -459,29 +484,13 @@ static uint8_t bt_final(const BTCheck *c, uint32_t paddr)
     return marked(c, paddr) ? c->bt_image[paddr] : c->shadow[paddr];
 }
 
-/* An EFLAGS image pushed on the stack may differ in the flags the block's
- * native instructions left undefined. */
-static bool byte_tolerated(const BTCheck *c, uint32_t paddr, uint8_t x, uint32_t undef)
-{
-    if (!undef || ((x & ~(undef & 0xff)) && (x & ~((undef >> 8) & 0xff)))) {
-        return false;
-    }
-    for (int i = 0; i < c->nstack; i++) {
-        if (paddr - c->stack_phys[i] < c->stack_len[i]) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* The first byte of w whose value in RAM (the replay's) is not the
  * translated run's, or ~0. */
-static uint32_t range_difference(const BTCheck *c, CheckWrite w, uint32_t undef)
+static uint32_t range_difference(const BTCheck *c, CheckWrite w)
 {
     const uint8_t *ram = c->bt->cpu->phys->ram;
     for (uint32_t a = w.paddr, end = w.paddr + ram_part(c, w); a < end; a++) {
-        uint8_t want = bt_final(c, a);
-        if (ram[a] != want && !byte_tolerated(c, a, ram[a] ^ want, undef)) {
+        if (ram[a] != bt_final(c, a)) {
             return a;
         }
     }
@@ -489,20 +498,20 @@ static uint32_t range_difference(const BTCheck *c, CheckWrite w, uint32_t undef)
 }
 
 /* The first byte either engine wrote whose final values differ, or ~0. */
-static uint32_t memory_difference(const BTCheck *c, uint32_t undef)
+static uint32_t memory_difference(const BTCheck *c)
 {
     const uint8_t *ram = c->bt->cpu->phys->ram;
     for (size_t i = 0; i < c->nbt; i++) {
         CheckWrite w = c->bt_ranges[i];
         if (memcmp(ram + w.paddr, c->bt_image + w.paddr, w.size)) {
-            uint32_t a = range_difference(c, w, undef);
+            uint32_t a = range_difference(c, w);
             if (a != ~0u) {
                 return a;
             }
         }
     }
     for (size_t i = 0; i < c->nlog; i++) {
-        uint32_t a = range_difference(c, c->log[i], undef);
+        uint32_t a = range_difference(c, c->log[i]);
         if (a != ~0u) {
             return a;
         }
@@ -513,10 +522,8 @@ static uint32_t memory_difference(const BTCheck *c, uint32_t undef)
 /* Undo the replay's writes and go back to the state before the span. */
 static void undo_replay(BTCheck *c)
 {
-    PhysMem *pm = c->bt->cpu->phys;
     for (size_t i = 0; i < c->nlog; i++) {
-        CheckWrite w = c->log[i];
-        memcpy(pm->ram + w.paddr, c->shadow + w.paddr, ram_part(c, w));
+        restore_range(c, c->log[i]);
     }
     c->nlog = 0;
     snap_restore(c->bt->cpu, &c->s0);
@@ -537,14 +544,15 @@ static void drop_bt_writes(BTCheck *c, bool relog)
 
 static void report_mismatch(BTCheck *c, const char *what, uint32_t mem_at);
 
+/* Replay the span on the interpreter from its start and compare. */
 static bool replay_matches(BTCheck *c, uint64_t n, const char **what, uint32_t *mem_at)
 {
     CPUState *cpu = c->bt->cpu;
     cpu_exec_replay(cpu, n);
     state_capture(cpu, &c->after_interp);
-    uint32_t undef = c->tb->undef_flags;
-    *mem_at = memory_difference(c, undef);
-    bool same = state_equal(&c->after_bt, &c->after_interp, undef, what);
+    memset(&c->taint, 0, sizeof(c->taint));
+    *mem_at = memory_difference(c);
+    bool same = state_equal(&c->after_bt, &c->after_interp, &c->taint, what);
     if (same && *mem_at != ~0u) {
         *what = "memory";
         same = false;
@@ -552,7 +560,86 @@ static bool replay_matches(BTCheck *c, uint64_t n, const char **what, uint32_t *
     return same;
 }
 
-/* Steps 2-4 of the file comment for the span that just ran; false on a
+/* Note the bytes of w where the translated run and the replay differ. */
+static void collect_range(BTCheck *c, CheckWrite w)
+{
+    const uint8_t *ram = c->bt->cpu->phys->ram;
+    for (uint32_t a = w.paddr, end = w.paddr + ram_part(c, w); a < end; a++) {
+        if (ram[a] == bt_final(c, a)) {
+            continue;
+        }
+        if (c->ndiffs == c->cap_diffs) {
+            c->cap_diffs = c->cap_diffs ? 2 * c->cap_diffs : 256;
+            c->diffs = realloc(c->diffs, c->cap_diffs * sizeof(*c->diffs));
+            if (!c->diffs) {
+                fprintf(stderr, "popek: --accel check: out of memory for differences\n");
+                exit(1);
+            }
+        }
+        c->diffs[c->ndiffs++] = (CheckDiff){a, ram[a], 0};
+    }
+}
+
+/* The first differing byte not wholly tainted, or ~0. */
+static uint32_t untainted_difference(const BTCheck *c)
+{
+    for (size_t i = 0; i < c->ndiffs; i++) {
+        const CheckDiff *d = &c->diffs[i];
+        if ((bt_final(c, d->paddr) ^ d->interp) & ~d->taint) {
+            return d->paddr;
+        }
+    }
+    return ~0u;
+}
+
+/*
+ * Step 5 of the file comment, after a plain replay that differs: replay
+ * with each fill until the translated run differs from the plain replay
+ * only in tainted bits.  Overlapping ranges may list a byte twice; both
+ * entries get the same taint.  Ends with the plain replay's result in
+ * place, as after replay_matches().
+ */
+static bool taint_matches(BTCheck *c, uint64_t n, const char **what, uint32_t *mem_at)
+{
+    CPUState *cpu = c->bt->cpu;
+    const uint8_t *ram = cpu->phys->ram;
+    CheckState plain = c->after_interp, perturbed;
+    c->ndiffs = 0;
+    for (size_t i = 0; i < c->nbt; i++) {
+        collect_range(c, c->bt_ranges[i]);
+    }
+    for (size_t i = 0; i < c->nlog; i++) {
+        collect_range(c, c->log[i]);
+    }
+    bool same = false, perturb = cpu->undef_perturb;
+    uint32_t fill = cpu->undef_fill;
+    for (int k = 0; k < UNDEF_NFILLS && !same; k++) {
+        undo_replay(c);
+        tlb_flush_all(cpu);
+        cpu->undef_perturb = true;
+        cpu->undef_fill = undef_fills[k];
+        cpu_exec_replay(cpu, n);
+        cpu->undef_perturb = perturb;
+        cpu->undef_fill = fill;
+        state_capture(cpu, &perturbed);
+        taint_state(&c->taint, &plain, &perturbed);
+        for (size_t i = 0; i < c->ndiffs; i++) {
+            c->diffs[i].taint |= ram[c->diffs[i].paddr] ^ c->diffs[i].interp;
+        }
+        *mem_at = untainted_difference(c);
+        same = state_equal(&c->after_bt, &plain, &c->taint, what) && *mem_at == ~0u;
+        if (!*what && *mem_at != ~0u) {
+            *what = "memory";
+        }
+    }
+    undo_replay(c);
+    tlb_flush_all(cpu);
+    cpu_exec_replay(cpu, n);
+    state_capture(cpu, &c->after_interp);
+    return same;
+}
+
+/* Steps 2-5 of the file comment for the span that just ran; false on a
  * difference (reported). */
 static bool span_end(BTCheck *c)
 {
@@ -564,7 +651,6 @@ static bool span_end(BTCheck *c)
         return true; /* its writes stay in the log for the next sync */
     }
     state_capture(cpu, &c->after_bt);
-    note_stack(c, cpu);
     keep_and_undo(c);
     snap_restore(cpu, &c->s0);
     const char *what;
@@ -574,6 +660,10 @@ static bool span_end(BTCheck *c)
         undo_replay(c);
         tlb_flush_all(cpu);
         same = replay_matches(c, n, &what, &mem_at);
+    }
+    if (!same) {
+        same = taint_matches(c, n, &what, &mem_at);
+        bt->stats.tainted_spans += same;
     }
     if (!same && c->span_blocks > 1) {
         /* Back to the span's start: check it again block by block. */
@@ -681,7 +771,16 @@ static void report_mismatch(BTCheck *c, const char *what, uint32_t mem_at)
         fprintf(f, "  memory at %08x: translated %02x, interpreter %02x\n", mem_at,
                 bt_final(c, mem_at), c->bt->cpu->phys->ram[mem_at]);
     }
-    fprintf(f, "  undefined flags masked: %03x\n  guest code:\n", tb->undef_flags);
+    size_t tainted = 0;
+    for (size_t i = 0; i < c->ndiffs; i++) {
+        tainted += c->diffs[i].taint != 0;
+    }
+    fprintf(f, "  derived from undefined results (not compared): eflags %08x, registers",
+            c->taint.eflags);
+    for (int r = 0; r < 8; r++) {
+        fprintf(f, " %08x", c->taint.regs[r]);
+    }
+    fprintf(f, ", %zu bytes of memory\n  guest code:\n", tainted);
     disassemble(f, CS_MODE_32, c->shadow + tb->phys_pc, tb->guest_bytes, tb->eip);
     fprintf(f, "  host code:\n");
     disassemble(f, CS_MODE_64, tb->code, tb->code_size, (uint64_t)(uintptr_t)tb->code);

@@ -323,9 +323,6 @@ TB *bt_translate(BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, ui
     tb->key = key;
     tb->ninsns = (uint16_t)scan->n;
     tb->guest_bytes = (uint16_t)(scan->next_eip - eip);
-    for (int i = 0; i < scan->n; i++) {
-        tb->undef_flags |= bt_undefined_flags(&scan->in[i].insn);
-    }
     g->tb = tb;
     emit_init(&g->e, bt->rw + bt->code_used, BT_MAX_CODE, bt->rx_delta);
     tb->code = (uint8_t *)emit_rx(&g->e);

@@ -492,7 +492,9 @@ static bool gen_opcode_reg(Gen *g, const ScanInsn *si)
     unsigned op = in->opcode;
     int r = hreg(op & 7);
     if (in->opmap == 1 && op >= 0xc8) {
-        emit_opreg(e, 0, OPC_BSWAP_Zd, r); /* bswap r32 */
+        /* bswap r32; or, under 66h, the host's own BSWAP r16, whose low word
+         * is undefined but whose high word is kept as the guest's is */
+        emit_opreg(e, flags, OPC_BSWAP_Zd, r);
         return true;
     }
     if (in->opmap != 0) {

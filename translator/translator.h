@@ -42,6 +42,8 @@ typedef struct BTStats {
     uint64_t interp_insns;     /* instructions run by the interpreter instead */
     uint64_t checked_blocks;   /* check mode: blocks compared */
     uint64_t unchecked_blocks; /* check mode: blocks with I/O, run once */
+    uint64_t tainted_spans;    /* check mode: spans that differed only in bits derived
+                                * from undefined results (docs/undefined.md) */
     uint64_t cache_size;       /* code cache bytes (-tb-size) */
     uint64_t cache_used;       /* of which in use now: code and block data */
 } BTStats;

@@ -11,8 +11,9 @@
  * The generator tracks which arithmetic flags the SDM leaves undefined at
  * each point (a poison mask, as tests/cpu/oracle does) and puts a CMP in
  * front of anything that would read one, so an undefined flag never
- * reaches a register, memory or a branch; the final comparison ignores
- * the flags still poisoned at the end.
+ * reaches a register, memory or a branch, where it would hide the rest of
+ * the comparison (bt_diff.c does not compare what derives from undefined
+ * results).  btd_contained() holds it to that.
  */
 #ifndef TESTS_BT_BT_GEN_H
 #define TESTS_BT_BT_GEN_H
@@ -60,7 +61,8 @@ typedef struct BTProgram {
     int fault_kind;             /* BTG_FAULT_* */
     bool wp;                    /* CR0.WP */
     bool load_fs, load_gs;      /* FS/GS hold the special segments at the start */
-    uint32_t poison;            /* flags undefined when the program reaches its end */
+    uint32_t poison;            /* flags undefined when the program reaches its end
+                                 * (all that may derive from undefined results) */
     uint16_t starts[BTG_CODE_MAX / 2]; /* instruction start offsets, for listings */
     uint16_t nstarts;
 } BTProgram;

@@ -7,14 +7,30 @@
 static void fwd_add(G *g, uint32_t field, bool wide)
 {
     if (g->nfwd < 8) {
-        g->fwd[g->nfwd++] = (Fwd){field, wide, 1 + (int)btg_rnd(g, 4), g->poison};
+        g->fwd[g->nfwd++] = (Fwd){.field = field,
+                                  .wide = wide,
+                                  .left = 1 + (int)btg_rnd(g, 4),
+                                  .poison = g->poison,
+                                  .df = g->df,
+                                  .df_unknown = g->df_unknown,
+                                  .fs_ok = g->fs_ok,
+                                  .gs_ok = g->gs_ok};
     }
 }
 
+/*
+ * Two paths join here: what either may leave undefined is undefined, a
+ * segment is usable only if both left it so, and DF is known only if both
+ * agree (a skipped POPF once sent a string copy laid out for DF = 1 up
+ * into the fault page, whose #PF pushed flags SHLD had left undefined).
+ */
 void btg_fwd_bind(G *g, const Fwd *f)
 {
     uint32_t end = g->p->len;
-    g->poison |= f->poison; /* two paths join here */
+    g->poison |= f->poison;
+    g->df_unknown |= f->df_unknown || f->df != g->df;
+    g->fs_ok &= f->fs_ok;
+    g->gs_ok &= f->gs_ok;
     if (f->wide) {
         btg_put32(g, f->field, end - (f->field + 4));
     } else {

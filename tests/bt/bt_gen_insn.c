@@ -286,7 +286,10 @@ void btg_gen_shift(G *g)
     }
     unsigned bits = size * 8;
     if (dbl || op >= 4) {
-        uint32_t undef = F_AF | (c == 1 ? 0 : F_OF) | (c > bits ? F_CF : 0);
+        /* CF is undefined after SHL/SHR by the width or more; SAR's is the
+         * sign (SDM Vol.2 SAL/SAR/SHL/SHR) */
+        bool cf_undef = !dbl && op != 7 && c >= bits;
+        uint32_t undef = F_AF | (c == 1 ? 0 : F_OF) | (cf_undef ? F_CF : 0);
         btg_flags_effect(g, F_ALL & ~undef, undef);
     } else {
         uint32_t undef = c == 1 ? 0 : F_OF;
@@ -389,12 +392,21 @@ void btg_gen_bits(G *g)
         }
         btg_flags_effect(g, F_CF, F_OF | F_SF | F_AF | F_PF);
     } else if (kind == 1) { /* BSF/BSR */
+        /* A zero source leaves the destination undefined: now and then
+         * one, with the destination written again right after. */
+        int dst = btg_any_reg(g), src = btg_any_reg(g);
+        bool zero = btg_chance(g, 8);
+        uint32_t v = (uint32_t)btg_rnd64(g);
+        btg_setup_reg(g, src, zero ? 0 : v | 1u << btg_rnd(g, size * 8));
         btg_begin(g);
         btg_opsize_prefix(g, size);
         btg_e8(g, 0x0f);
         btg_e8(g, btg_chance(g, 2) ? 0xbc : 0xbd);
-        btg_e8(g, 0xc0 | btg_any_reg(g) << 3 | btg_rnd(g, 8));
+        btg_e8(g, 0xc0 | dst << 3 | src);
         btg_flags_effect(g, F_ZF, F_CF | F_OF | F_SF | F_AF | F_PF);
+        if (zero) {
+            btg_setup_reg(g, dst, v);
+        }
     } else if (kind == 2) { /* BSWAP, CBW/CWDE, CWD/CDQ */
         btg_begin(g);
         int f = btg_rnd(g, 3);
@@ -517,6 +529,7 @@ void btg_gen_stack(G *g)
             btg_e8(g, 0x9d);
             g->poison = 0;
             g->df = (v & 0x400u) != 0;
+            g->df_unknown = false;
         } else {
             btg_flags_read(g, F_ALL);
             btg_begin(g);
@@ -565,6 +578,11 @@ void btg_gen_string(G *g)
     uint32_t n = btg_rnd(g, 40);
     bool rep = btg_chance(g, 2);
     bool copy = rep && (op == 0 || op == 1); /* REP MOVS / REP STOS */
+    if (g->df_unknown) {
+        btg_begin(g);
+        btg_e8(g, 0xfc); /* cld: the layouts below depend on DF */
+        g->df = g->df_unknown = false;
+    }
     int variant = copy ? (int)btg_rnd(g, 4) : 0;
     uint32_t esi, edi;
     if (variant == 1) {

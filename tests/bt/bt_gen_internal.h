@@ -20,11 +20,13 @@
 
 enum { EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI };
 
+/* A forward branch awaiting its target, with the state where it is taken. */
 typedef struct Fwd {
     uint32_t field; /* offset of the displacement */
     bool wide;      /* rel32 (else rel8) */
     int left;       /* class instructions still to skip */
     uint32_t poison;/* undefined flags where the branch is taken */
+    bool df, df_unknown, fs_ok, gs_ok; /* as in G, where the branch is taken */
 } Fwd;
 
 typedef struct G {
@@ -32,6 +34,7 @@ typedef struct G {
     uint64_t rng;
     uint32_t poison;
     bool df;            /* EFLAGS.DF as the program leaves it (for string setups) */
+    bool df_unknown;    /* paths that joined disagree on DF: set it before relying on it */
     bool fs_ok, gs_ok;  /* FS/GS hold the special segments */
     Fwd fwd[8];
     int nfwd;

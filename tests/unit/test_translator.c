@@ -4,7 +4,8 @@
  * them, Vol.3 6.12 and 4.7), exact instruction counts across any slicing,
  * interrupts and exit requests reaching translated loops, the code cache
  * flushing when full, W^X, DF kept out of the host, and the lockstep check
- * catching a block that computes the wrong thing.
+ * catching a block that computes the wrong thing but not one whose only
+ * differences derive from results the SDM leaves undefined.
  */
 #include <check.h>
 #include <stdio.h>
@@ -383,6 +384,12 @@ START_TEST(test_direction_flag_stays_in_cpustate)
 }
 END_TEST
 
+/* The first occurrence of bytes in the translated code, or NULL. */
+static uint8_t *find_host_code(BT *bt, const uint8_t *bytes, size_t len)
+{
+    return memmem(bt->rw + bt->stubs_size, bt->code_used - bt->stubs_size, bytes, len);
+}
+
 /*
  * Lockstep check mode must notice a block that computes the wrong result:
  * translate "L: mov eax, 5 ; inc ebx ; jmp L", then corrupt the translation's
@@ -399,8 +406,7 @@ START_TEST(test_check_mode_catches_wrong_block)
     bt_set_report(bt, report);
     ck_assert_int_eq(bt_exec(bt, 9), CPU_EXIT_BUDGET); /* three clean passes */
     static const uint8_t pattern[] = {0xb8, 0x05, 0x00, 0x00, 0x00};
-    uint8_t *at =
-        memmem(bt->rw + bt->stubs_size, bt->code_used - bt->stubs_size, pattern, sizeof(pattern));
+    uint8_t *at = find_host_code(bt, pattern, sizeof(pattern));
     ck_assert_ptr_nonnull(at);
     at[1] = 0x06;
     ck_assert_int_eq(bt_exec(bt, 9), BT_EXIT_CHECK_MISMATCH);
@@ -410,6 +416,152 @@ START_TEST(test_check_mode_catches_wrong_block)
     ck_assert_ptr_nonnull(strstr(text, "host code:"));
     fclose(report);
     free(text);
+    bt_free(bt);
+    testvm_free(vm);
+}
+END_TEST
+
+/* A check-mode translator on vm whose reports go to a memory stream. */
+typedef struct CheckRun {
+    BT *bt;
+    FILE *report;
+    char *text;
+    size_t len;
+} CheckRun;
+
+static void check_run_start(CheckRun *r, TestVM *vm)
+{
+    r->bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_CHECK);
+    ck_assert_ptr_nonnull(r->bt);
+    r->text = NULL;
+    r->len = 0;
+    r->report = open_memstream(&r->text, &r->len);
+    bt_set_report(r->bt, r->report);
+}
+
+/* The report so far ("" when check mode found nothing). */
+static const char *check_run_report(CheckRun *r)
+{
+    fflush(r->report);
+    return r->text ? r->text : "";
+}
+
+/* Done; returns the spans that differed only in undefined results. */
+static uint64_t check_run_end(CheckRun *r)
+{
+    uint64_t tainted = bt_stats(r->bt)->tainted_spans;
+    fclose(r->report);
+    free(r->text);
+    bt_free(r->bt);
+    return tainted;
+}
+
+/*
+ * L: mov ecx, 40 ; mov edi, 0x20000 ; shr ecx, 2 ; rep stosd ; pushfd ;
+ *    pushfd ; pop eax ; pop edx ; jmp L
+ * AF is undefined after SHR, and the PUSHFD images carry it into EAX, EDX,
+ * the stack and (stored by the next pass's STOSD) the data.
+ */
+static const uint8_t shr_pushf_loop[] = {0xb9, 0x28, 0,    0,    0,    0xbf, 0x00,
+                                         0x00, 0x02, 0x00, 0xc1, 0xe9, 0x02, 0xf3,
+                                         0xab, 0x9c, 0x9c, 0x58, 0x5a, 0xeb, 0xeb};
+
+/*
+ * The host CPU decides what SHR leaves in AF, the interpreter fills it
+ * with all ones, then with all zeros (CPUState.undef_perturb): on any host
+ * one of the two disagrees with the translated run, as a CPU of another
+ * make would, and check mode must see that only undefined bits differ.
+ */
+START_TEST(test_check_mode_tolerates_undefined_flags)
+{
+    uint64_t tainted = 0;
+    for (int fill = 0; fill < 2; fill++) {
+        TestVM *vm = make_vm(shr_pushf_loop, sizeof(shr_pushf_loop), 0, false);
+        vm->cpu.undef_perturb = true;
+        vm->cpu.undef_fill = fill ? 0 : 0xffffffffu;
+        CheckRun r;
+        check_run_start(&r, vm);
+        ck_assert_int_eq(bt_exec(r.bt, 9 * 20), CPU_EXIT_BUDGET);
+        ck_assert_str_eq(check_run_report(&r), "");
+        ck_assert_uint_eq(vm->cpu.regs[R_ECX], 0);
+        ck_assert_uint_eq(vm->cpu.regs[R_EDI], 0x20000 + 40);
+        tainted += check_run_end(&r);
+        testvm_free(vm);
+    }
+    ck_assert_uint_gt(tainted, 0);
+}
+END_TEST
+
+/* The same loop with the translation of shr ecx, 2 made shr ecx, 3: ECX,
+ * EDI and the data differ as well, and must be reported. */
+START_TEST(test_check_mode_reports_defined_difference)
+{
+    TestVM *vm = make_vm(shr_pushf_loop, sizeof(shr_pushf_loop), 0, false);
+    vm->cpu.undef_perturb = true;
+    vm->cpu.undef_fill = 0xffffffffu;
+    CheckRun r;
+    check_run_start(&r, vm);
+    ck_assert_int_eq(bt_exec(r.bt, 9 * 3), CPU_EXIT_BUDGET);
+    static const uint8_t shr_ecx_2[] = {0xc1, 0xe9, 0x02};
+    uint8_t *at = find_host_code(r.bt, shr_ecx_2, sizeof(shr_ecx_2));
+    ck_assert_ptr_nonnull(at);
+    at[2] = 0x03;
+    ck_assert_int_eq(bt_exec(r.bt, 9 * 3), BT_EXIT_CHECK_MISMATCH);
+    ck_assert_ptr_nonnull(strstr(check_run_report(&r), "differs from the interpreter"));
+    check_run_end(&r);
+    testvm_free(vm);
+}
+END_TEST
+
+/*
+ * mov ecx, 40 ; shr ecx, 2 ; mov eax, [UNMAPPED] ; jmp $
+ * The #PF frame holds EFLAGS with the AF SHR left undefined.
+ */
+START_TEST(test_check_mode_tolerates_undefined_in_fault_frame)
+{
+    static const uint8_t code[] = {0xb9, 0x28, 0,    0,    0,    0xc1, 0xe9, 0x02,
+                                   0xa1, 0x00, 0x00, 0x03, 0x00, 0xeb, 0xfe};
+    uint64_t tainted = 0;
+    for (int fill = 0; fill < 2; fill++) {
+        TestVM *vm = make_vm(code, sizeof(code), 0, true);
+        vm->cpu.undef_perturb = true;
+        vm->cpu.undef_fill = fill ? 0 : 0xffffffffu;
+        CheckRun r;
+        check_run_start(&r, vm);
+        ck_assert_int_eq(bt_exec(r.bt, 100), CPU_EXIT_HALT);
+        ck_assert_str_eq(check_run_report(&r), "");
+        ck_assert_int_eq(testvm_last_vector(vm), EXC_PF);
+        ck_assert_uint_eq(ram32(vm, vm->cpu.regs[R_ESP] + 4), TESTVM_CODE + 8);
+        tainted += check_run_end(&r);
+        testvm_free(vm);
+    }
+    ck_assert_uint_gt(tainted, 0);
+}
+END_TEST
+
+/*
+ * BSWAP with a 16-bit operand leaves the low word undefined and the high
+ * word alone: mov eax, 0x12345678 ; bswap ax ; jmp $.  The translation
+ * must not swap the whole register.
+ */
+START_TEST(test_bswap16_keeps_high_word)
+{
+    static const uint8_t code[] = {0xb8, 0x78, 0x56, 0x34, 0x12, 0x66, 0x0f, 0xc8, 0xeb, 0xfe};
+    for (int fill = 0; fill < 2; fill++) {
+        TestVM *vm = make_vm(code, sizeof(code), 0, false);
+        vm->cpu.undef_perturb = true;
+        vm->cpu.undef_fill = fill ? 0 : 0xffffffffu;
+        CheckRun r;
+        check_run_start(&r, vm);
+        ck_assert_int_eq(bt_exec(r.bt, 10), CPU_EXIT_BUDGET);
+        ck_assert_str_eq(check_run_report(&r), "");
+        check_run_end(&r);
+        testvm_free(vm);
+    }
+    TestVM *vm = make_vm(code, sizeof(code), 0, false);
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 10), CPU_EXIT_BUDGET);
+    ck_assert_uint_eq(vm->cpu.regs[R_EAX] >> 16, 0x1234);
     bt_free(bt);
     testvm_free(vm);
 }
@@ -485,6 +637,10 @@ int main(void)
     tcase_add_test(tc, test_code_cache_is_w_xor_x);
     tcase_add_test(tc, test_direction_flag_stays_in_cpustate);
     tcase_add_test(tc, test_check_mode_catches_wrong_block);
+    tcase_add_test(tc, test_check_mode_tolerates_undefined_flags);
+    tcase_add_test(tc, test_check_mode_reports_defined_difference);
+    tcase_add_test(tc, test_check_mode_tolerates_undefined_in_fault_frame);
+    tcase_add_test(tc, test_bswap16_keeps_high_word);
     tcase_add_test(tc, test_based_code_and_16bit_stack);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
