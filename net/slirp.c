@@ -41,7 +41,7 @@ typedef struct NetSlirpTimer {
 } NetSlirpTimer;
 
 typedef struct NetSlirp {
-    Netdev *nd;             /* NULL while being opened */
+    Netdev *nd; /* NULL while being opened */
     Slirp *slirp;
     NetSlirpTimer *timers;
     struct in_addr network; /* for info network */
@@ -345,8 +345,8 @@ static bool hostfwd_add(NetSlirp *s, const char *rule, char *err, size_t errlen)
                            fwd.udp ? SLIRP_HOSTFWD_UDP : 0) < 0) {
         /* libslirp keeps bind()'s errno: say why, e.g. the port is taken. */
         int e = errno;
-        snprintf(err, errlen, "Could not set up host forwarding rule '%s'%s%s", rule,
-                 e ? ": " : "", e ? strerror(e) : "");
+        snprintf(err, errlen, "Could not set up host forwarding rule '%s'%s%s", rule, e ? ": " : "",
+                 e ? strerror(e) : "");
         return false;
     }
     return true;
@@ -373,8 +373,7 @@ static bool guestfwd_add(NetSlirp *s, const char *rule, char *err, size_t errlen
         return false;
     }
     if (slirp_add_exec(s->slirp, p + 4, &server, port) < 0) {
-        snprintf(err, errlen, "Conflicting/invalid host:port in guest forwarding rule '%s'",
-                 rule);
+        snprintf(err, errlen, "Conflicting/invalid host:port in guest forwarding rule '%s'", rule);
         return false;
     }
     return true;
@@ -603,4 +602,20 @@ void net_slirp_hostfwd_remove(Net *net, const char *id, const char *rule, char *
     int failed = slirp_remove_hostxfwd(s->slirp, (struct sockaddr *)&host, sizeof(host),
                                        udp ? SLIRP_HOSTFWD_UDP : 0);
     snprintf(msg, len, "host forwarding rule for %s %s\n", rule, failed ? "not found" : "removed");
+}
+
+void net_slirp_usernet_info(Net *net, char *buf, size_t len)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    for (Netdev *nd = net_next(net, NULL); nd && at < len; nd = net_next(net, nd)) {
+        NetSlirp *s = netdev_backend(nd, &slirp_ops);
+        char *info = s ? slirp_connection_info(s->slirp) : NULL;
+        if (info) {
+            /* QEMU names the hub the stack is on; popek has none. */
+            int n = snprintf(buf + at, len - at, "Hub -1 (%s):\n%s", netdev_id(nd), info);
+            at += n > 0 ? (size_t)n : 0;
+            free(info);
+        }
+    }
 }

@@ -17,17 +17,17 @@
 
 /* The options, as QEMU spells them; NULL or 0: QEMU's default. */
 typedef struct NetSlirpConfig {
-    const char *net;       /* net=ADDR[/MASK|/BITS] */
-    const char *host;      /* host=ADDR: the host's address in the guest network */
-    const char *dns;       /* dns=ADDR */
-    const char *dhcpstart; /* dhcpstart=ADDR: the first address DHCP hands out */
-    const char *hostname;  /* hostname=NAME: offered by DHCP */
+    const char *net;        /* net=ADDR[/MASK|/BITS] */
+    const char *host;       /* host=ADDR: the host's address in the guest network */
+    const char *dns;        /* dns=ADDR */
+    const char *dhcpstart;  /* dhcpstart=ADDR: the first address DHCP hands out */
+    const char *hostname;   /* hostname=NAME: offered by DHCP */
     const char *domainname; /* domainname=NAME: offered by DHCP */
-    const char *tftp;      /* tftp=DIR: the TFTP server's root */
-    const char *bootfile;  /* bootfile=NAME: offered by DHCP (PXE) */
-    bool restricted;       /* restrict=on: the guest reaches nothing outside */
+    const char *tftp;       /* tftp=DIR: the TFTP server's root */
+    const char *bootfile;   /* bootfile=NAME: offered by DHCP (PXE) */
+    bool restricted;        /* restrict=on: the guest reaches nothing outside */
     int hostfwd_count;
-    const char *hostfwd[NET_SLIRP_MAX_FWD];  /* [tcp|udp]:[HADDR]:HPORT-[GADDR]:GPORT */
+    const char *hostfwd[NET_SLIRP_MAX_FWD]; /* [tcp|udp]:[HADDR]:HPORT-[GADDR]:GPORT */
     int guestfwd_count;
     const char *guestfwd[NET_SLIRP_MAX_FWD]; /* [tcp]:[SERVER]:PORT-cmd:COMMAND */
 } NetSlirpConfig;
@@ -45,5 +45,8 @@ bool net_slirp_hostfwd_check(const char *rule, char *err, size_t errlen);
  * when all went well and QEMU says nothing. */
 void net_slirp_hostfwd_add(Net *net, const char *id, const char *rule, char *msg, size_t len);
 void net_slirp_hostfwd_remove(Net *net, const char *id, const char *rule, char *msg, size_t len);
+
+/* info usernet: each user netdev's connections, as libslirp lists them. */
+void net_slirp_usernet_info(Net *net, char *buf, size_t len);
 
 #endif /* NET_SLIRP_H */
