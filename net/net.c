@@ -38,19 +38,19 @@ typedef struct NetFilter {
 } NetFilter;
 
 struct Netdev {
-    Netdev *next;        /* in the order netdevs were opened */
+    Netdev *next; /* in the order netdevs were opened */
     char *id;
     const NetdevOps *ops;
-    void *opaque;        /* the backend */
-    NetLink link;        /* what the NIC's NetClient.link points at */
-    NetClient *nic;      /* the NIC, or NULL */
-    bool carrier;        /* the backend has a peer */
-    bool admin_up;       /* set_link ID */
-    bool nic_admin_up;   /* set_link NIC */
-    NetFrame for_nic;    /* kept for the NIC */
-    NetFrame for_host;   /* kept for the backend */
+    void *opaque;      /* the backend */
+    NetLink link;      /* what the NIC's NetClient.link points at */
+    NetClient *nic;    /* the NIC, or NULL */
+    bool carrier;      /* the backend has a peer */
+    bool admin_up;     /* set_link ID */
+    bool nic_admin_up; /* set_link NIC */
+    NetFrame for_nic;  /* kept for the NIC */
+    NetFrame for_host; /* kept for the backend */
     NetdevStats stats;
-    NetFilter *filters;  /* in the order they were added */
+    NetFilter *filters; /* in the order they were added */
 };
 
 struct Net {

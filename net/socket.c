@@ -34,8 +34,8 @@
 #define SOCKET_CONNECT_TIMEOUT_MS 5000
 /* Frames read per round of the poll loop at most, so a flood from the
  * peer cannot starve the CPU. */
-#define SOCKET_READ_BURST         64
-#define LEN_WORD                  4
+#define SOCKET_READ_BURST 64
+#define LEN_WORD          4
 
 enum SocketKind { SOCKET_LISTEN, SOCKET_CONNECT, SOCKET_MCAST };
 
@@ -49,17 +49,17 @@ typedef struct NetSocket {
     struct sockaddr_in self; /* mcast=: the source of our own datagrams */
     struct sockaddr_in peer; /* listen=: who connected */
     uint16_t local_port;
-    int listen_idx;          /* poll set indices of this round, -1: not polled */
+    int listen_idx; /* poll set indices of this round, -1: not polled */
     int fd_idx;
     /* TCP in: the length word, then the frame into rx */
     uint8_t len_word[LEN_WORD];
-    size_t len_got;     /* 0: between frames */
+    size_t len_got; /* 0: between frames */
     uint32_t frame_len;
     uint32_t frame_got;
-    uint8_t *rx;        /* NET_MAX_FRAME bytes */
+    uint8_t *rx; /* NET_MAX_FRAME bytes */
     /* TCP out: one framed frame, partly written */
-    uint8_t *tx;        /* LEN_WORD + NET_MAX_FRAME bytes, NULL for mcast= */
-    size_t tx_len;      /* 0: nothing pending */
+    uint8_t *tx;   /* LEN_WORD + NET_MAX_FRAME bytes, NULL for mcast= */
+    size_t tx_len; /* 0: nothing pending */
     size_t tx_sent;
 } NetSocket;
 
@@ -144,8 +144,8 @@ static void stream_read(NetSocket *s)
 static bool stream_write(NetSocket *s)
 {
     while (s->tx_sent < s->tx_len) {
-        ssize_t n = send(s->fd, s->tx + s->tx_sent, s->tx_len - s->tx_sent,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n =
+            send(s->fd, s->tx + s->tx_sent, s->tx_len - s->tx_sent, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
             s->tx_sent += (size_t)n;
         } else if (n < 0 && errno == EINTR) {
@@ -184,8 +184,8 @@ static void mcast_read(NetSocket *s)
         struct sockaddr_in from;
         socklen_t fromlen = sizeof(from);
         /* MSG_TRUNC: the datagram's real length, even past the buffer. */
-        ssize_t n = recvfrom(s->fd, s->rx, NET_MAX_FRAME, MSG_TRUNC, (struct sockaddr *)&from,
-                             &fromlen);
+        ssize_t n =
+            recvfrom(s->fd, s->rx, NET_MAX_FRAME, MSG_TRUNC, (struct sockaddr *)&from, &fromlen);
         if (n < 0) {
             return;
         }
@@ -290,12 +290,9 @@ static void socket_info(void *opaque, char *buf, size_t len)
         }
         break;
     case SOCKET_CONNECT:
-        snprintf(buf, len, "socket: connect to %s:%d%s", ip, port,
-                 s->fd >= 0 ? "" : ", peer gone");
+        snprintf(buf, len, "socket: connect to %s:%d%s", ip, port, s->fd >= 0 ? "" : ", peer gone");
         break;
-    case SOCKET_MCAST:
-        snprintf(buf, len, "socket: mcast=%s:%d", ip, port);
-        break;
+    case SOCKET_MCAST: snprintf(buf, len, "socket: mcast=%s:%d", ip, port); break;
     }
 }
 
@@ -460,8 +457,8 @@ static bool open_mcast(NetSocket *s, const char *text, const char *localaddr, ch
         (step = "IP_MULTICAST_TTL",
          setsockopt(s->mcast_tx_fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl))) ||
         (step = "IP_MULTICAST_IF",
-         localaddr && setsockopt(s->mcast_tx_fd, IPPROTO_IP, IP_MULTICAST_IF, &local,
-                                 sizeof(local))) ||
+         localaddr &&
+             setsockopt(s->mcast_tx_fd, IPPROTO_IP, IP_MULTICAST_IF, &local, sizeof(local))) ||
         (step = "no route to the group",
          connect(s->mcast_tx_fd, (struct sockaddr *)&s->addr, sizeof(s->addr))) ||
         (step = "getsockname", getsockname(s->mcast_tx_fd, (struct sockaddr *)&s->self, &len))) {

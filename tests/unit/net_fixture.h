@@ -19,8 +19,8 @@
 #define FAKE_FRAME_MAX 2048 /* bytes kept of each */
 
 typedef struct FakeFrames {
-    int count;                 /* received in all */
-    size_t len[FAKE_FRAMES];   /* whole lengths of the first FAKE_FRAMES */
+    int count;               /* received in all */
+    size_t len[FAKE_FRAMES]; /* whole lengths of the first FAKE_FRAMES */
     uint8_t data[FAKE_FRAMES][FAKE_FRAME_MAX];
 } FakeFrames;
 
@@ -35,10 +35,10 @@ static inline void fake_frames_add(FakeFrames *f, const uint8_t *frame, size_t l
 
 typedef struct FakeNic {
     NetClient nc;
-    bool full;        /* can_receive says no */
+    bool full; /* can_receive says no */
     FakeFrames rx;
-    int link_events;  /* link_changed calls */
-    bool link_up;     /* as last told */
+    int link_events; /* link_changed calls */
+    bool link_up;    /* as last told */
 } FakeNic;
 
 static inline bool fake_nic_can_receive(void *opaque, size_t len)
@@ -124,8 +124,8 @@ static inline FakeBackend *fake_backend_new(Net *net, const char *id)
  * (local experimental), the payload counting up from seed. */
 static inline void make_frame(uint8_t *frame, size_t len, uint8_t seed)
 {
-    static const uint8_t head[14] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x52, 0x54,
-                                     0x00, 0x12, 0x34, 0x56, 0x88, 0xb5};
+    static const uint8_t head[14] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x52,
+                                     0x54, 0x00, 0x12, 0x34, 0x56, 0x88, 0xb5};
     memcpy(frame, head, len < 14 ? len : 14);
     for (size_t i = 14; i < len; i++) {
         frame[i] = (uint8_t)(seed + i);

@@ -313,19 +313,20 @@ START_TEST(test_dump_writes_pcap)
     unlink(path);
     ck_assert_uint_eq(n, 24 + (16 + 50) + (16 + 64));
     ck_assert_uint_eq(get32(file), 0xa1b2c3d4);
-    ck_assert_uint_eq(file[4] | file[5] << 8, 2);  /* version 2.4 */
+    ck_assert_uint_eq(file[4] | file[5] << 8, 2); /* version 2.4 */
     ck_assert_uint_eq(file[6] | file[7] << 8, 4);
-    ck_assert_uint_eq(get32(file + 16), 64);       /* snaplen */
-    ck_assert_uint_eq(get32(file + 20), 1);        /* LINKTYPE_ETHERNET */
+    ck_assert_uint_eq(get32(file + 16), 64); /* snaplen */
+    ck_assert_uint_eq(get32(file + 20), 1);  /* LINKTYPE_ETHERNET */
     const uint8_t *r1 = file + 24, *r2 = r1 + 16 + 50;
-    ck_assert_uint_gt(get32(r1), 1600000000);      /* a wall-clock time */
+    ck_assert_uint_gt(get32(r1), 1600000000); /* a wall-clock time */
     ck_assert_uint_eq(get32(r1 + 8), 50);
     ck_assert_uint_eq(get32(r1 + 12), 50);
     ck_assert_mem_eq(r1 + 16, f, 50);
     ck_assert_uint_eq(get32(r2 + 8), 64);
     ck_assert_uint_eq(get32(r2 + 12), 100);
     ck_assert_mem_eq(r2 + 16, f, 64);
-    ck_assert_uint_ge(get32(r2) * 1000000ull + get32(r2 + 4), get32(r1) * 1000000ull + get32(r1 + 4));
+    ck_assert_uint_ge(get32(r2) * 1000000ull + get32(r2 + 4),
+                      get32(r1) * 1000000ull + get32(r1 + 4));
 
     ck_assert(!net_dump_attach(be->nd, "d1", "/nonexistent/dir/x.pcap", 100, err, sizeof(err)));
     ck_assert_ptr_nonnull(strstr(err, "/nonexistent/dir/x.pcap"));

@@ -21,12 +21,12 @@
 
 static const uint8_t guest_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 
-#define ETH_HLEN        14
-#define IP_HLEN         20
-#define UDP_HLEN        8
-#define BOOTP_FIXED     236 /* up to the options' magic cookie */
-#define BOOTP_OPT_LEN   312 /* the options field as libslirp's struct bootp_t has it */
-#define DHCP_FRAME_LEN  (ETH_HLEN + IP_HLEN + UDP_HLEN + BOOTP_FIXED + BOOTP_OPT_LEN)
+#define ETH_HLEN       14
+#define IP_HLEN        20
+#define UDP_HLEN       8
+#define BOOTP_FIXED    236 /* up to the options' magic cookie */
+#define BOOTP_OPT_LEN  312 /* the options field as libslirp's struct bootp_t has it */
+#define DHCP_FRAME_LEN (ETH_HLEN + IP_HLEN + UDP_HLEN + BOOTP_FIXED + BOOTP_OPT_LEN)
 
 static Net *net;
 static FakeNic *nic;
@@ -97,13 +97,13 @@ static size_t build_dhcp_discover(uint8_t *f)
     put16(udp, 68);
     put16(udp + 2, 67);
     put16(udp + 4, UDP_HLEN + BOOTP_FIXED + BOOTP_OPT_LEN); /* checksum 0: none */
-    bootp[0] = 1; /* BOOTREQUEST */
-    bootp[1] = 1; /* Ethernet */
+    bootp[0] = 1;                                           /* BOOTREQUEST */
+    bootp[1] = 1;                                           /* Ethernet */
     bootp[2] = 6;
     memcpy(bootp + 4, "\x12\x34\x56\x78", 4); /* xid */
     memcpy(bootp + 28, guest_mac, 6);         /* chaddr */
     uint8_t *opt = bootp + BOOTP_FIXED;
-    memcpy(opt, "\x63\x82\x53\x63", 4); /* magic cookie */
+    memcpy(opt, "\x63\x82\x53\x63", 4);     /* magic cookie */
     memcpy(opt + 4, "\x35\x01\x01\xff", 4); /* DHCP message type DISCOVER, end */
     return DHCP_FRAME_LEN;
 }

@@ -90,12 +90,14 @@ START_TEST(test_frames_both_ways)
         net_client_send(&nic_b->nc, f, sizes[i]);
         ck_assert(net_pump_until(net, &nic_a->rx.count, (int)i + 1, 5000));
         ck_assert_uint_eq(nic_a->rx.len[i], sizes[i]);
-        ck_assert_mem_eq(nic_a->rx.data[i], f, sizes[i] < FAKE_FRAME_MAX ? sizes[i] : FAKE_FRAME_MAX);
+        ck_assert_mem_eq(nic_a->rx.data[i], f,
+                         sizes[i] < FAKE_FRAME_MAX ? sizes[i] : FAKE_FRAME_MAX);
         make_frame(f, sizes[i], (uint8_t)(i + 100));
         net_client_send(&nic_a->nc, f, sizes[i]);
         ck_assert(net_pump_until(net, &nic_b->rx.count, (int)i + 1, 5000));
         ck_assert_uint_eq(nic_b->rx.len[i], sizes[i]);
-        ck_assert_mem_eq(nic_b->rx.data[i], f, sizes[i] < FAKE_FRAME_MAX ? sizes[i] : FAKE_FRAME_MAX);
+        ck_assert_mem_eq(nic_b->rx.data[i], f,
+                         sizes[i] < FAKE_FRAME_MAX ? sizes[i] : FAKE_FRAME_MAX);
     }
     ck_assert_uint_eq(netdev_stats(l)->garbage, 0);
     ck_assert_uint_eq(netdev_stats(c)->dropped, 0);
@@ -108,7 +110,8 @@ static int raw_connect(const char *where)
     unsigned port;
     ck_assert(sscanf(where, "127.0.0.1:%u", &port) == 1);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr = {htonl(INADDR_LOOPBACK)}};
     ck_assert(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
     return fd;
@@ -141,10 +144,10 @@ START_TEST(test_garbage_is_counted_and_skipped)
     int fd = raw_connect(where);
     ck_assert(pump_until_link(net, nic_a, true));
 
-    raw_frame(fd, 0, NULL, 0);                        /* empty */
-    raw_frame(fd, sizeof(junk), junk, sizeof(junk));  /* over NET_MAX_FRAME */
-    raw_frame(fd, 5, junk, 5);                        /* shorter than a header */
-    raw_frame(fd, sizeof(good), good, sizeof(good));  /* and the framing still holds */
+    raw_frame(fd, 0, NULL, 0);                       /* empty */
+    raw_frame(fd, sizeof(junk), junk, sizeof(junk)); /* over NET_MAX_FRAME */
+    raw_frame(fd, 5, junk, 5);                       /* shorter than a header */
+    raw_frame(fd, sizeof(good), good, sizeof(good)); /* and the framing still holds */
     ck_assert(net_pump_until(net, &nic_a->rx.count, 1, 5000));
     ck_assert_uint_eq(nic_a->rx.len[0], sizeof(good));
     ck_assert_mem_eq(nic_a->rx.data[0], good, sizeof(good));
@@ -208,7 +211,8 @@ START_TEST(test_bad_configs)
     } cases[] = {
         {{0}, "exactly one of listen=, connect= or mcast= is required"},
         {{.listen = ":1", .connect = "127.0.0.1:1"}, "exactly one of"},
-        {{.connect = "127.0.0.1:1", .localaddr = "127.0.0.1"}, "localaddr= is only valid with mcast="},
+        {{.connect = "127.0.0.1:1", .localaddr = "127.0.0.1"},
+         "localaddr= is only valid with mcast="},
         {{.listen = "127.0.0.1"}, "bad address '127.0.0.1' (want HOST:PORT)"},
         {{.listen = "127.0.0.1:99999"}, "bad port in '127.0.0.1:99999'"},
         {{.listen = "127.0.0.1:x"}, "bad port in"},
@@ -380,8 +384,7 @@ START_TEST(test_mcast_on_loopback)
     int tx = udp_socket_on_loopback();
     ck_assert(sendto(tx, "", 0, 0, (struct sockaddr *)&group, sizeof(group)) == 0);
     close(tx);
-    for (int64_t end = now_ms() + 5000;
-         netdev_stats(b)->garbage < 1 && now_ms() < end;) {
+    for (int64_t end = now_ms() + 5000; netdev_stats(b)->garbage < 1 && now_ms() < end;) {
         net_pump(net, 20);
     }
     ck_assert_uint_eq(netdev_stats(a)->garbage, 1);
