@@ -182,22 +182,13 @@ const char *netdev_id(const Netdev *nd)
     return nd->id;
 }
 
-const char *netdev_type(const Netdev *nd)
-{
-    return nd->ops->type;
-}
-
-bool netdev_has_nic(const Netdev *nd)
-{
-    return nd->nic != NULL;
-}
-
 const NetdevStats *netdev_stats(const Netdev *nd)
 {
     return &nd->stats;
 }
 
-bool netdev_link_up(const Netdev *nd)
+/* The link as the NIC sees it: carrier, and both set_link switches on. */
+static bool netdev_link_up(const Netdev *nd)
 {
     return nd->carrier && nd->admin_up && nd->nic_admin_up;
 }

@@ -98,14 +98,10 @@ void net_poll_service(Net *net, const NetPollSet *set, bool poll_failed);
 bool net_client_attach(NetClient *nc, Netdev *nd);
 
 const char *netdev_id(const Netdev *nd);
-const char *netdev_type(const Netdev *nd);
-bool netdev_has_nic(const Netdev *nd);
 /* set_link: the netdev's own switch, and its NIC's. */
 void netdev_set_link(Netdev *nd, bool up);
 void netdev_set_nic_link(Netdev *nd, bool up);
 bool netdev_nic_link_on(const Netdev *nd);
-/* The link as the NIC sees it (all three conditions above). */
-bool netdev_link_up(const Netdev *nd);
 /* "ID: index=0,type=TYPE,DETAILS[,link=down]", then one line per filter. */
 void netdev_info(const Netdev *nd, char *buf, size_t len);
 const NetdevStats *netdev_stats(const Netdev *nd);
