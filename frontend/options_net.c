@@ -15,6 +15,7 @@
  * opening a socket is checked here, after the last option, so a bad one
  * stops popek with one line before anything runs.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,17 +132,22 @@ static const char *check_model(const char *opt, const char *arg, const char *nam
     return model;
 }
 
+static int hex_digit(char c)
+{
+    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
 /* xx:xx:xx:xx:xx:xx (or with dashes), and not a group address. */
 static void parse_mac(const char *opt, const char *arg, const char *text, uint8_t *mac)
 {
     for (int i = 0; i < NET_MAC_LEN; i++) {
         const char *p = text + 3 * i;
-        char hex[3] = {p[0], p[1], '\0'};
-        char *end;
-        bool sep_ok = i == NET_MAC_LEN - 1 ? p[2] == '\0' : (p[2] == ':' || p[2] == '-');
-        if (!p[0] || !p[1] || !sep_ok || (mac[i] = (uint8_t)strtoul(hex, &end, 16), *end)) {
+        /* In this order, so nothing past the end of text is read. */
+        if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]) ||
+            (i == NET_MAC_LEN - 1 ? p[2] != '\0' : p[2] != ':' && p[2] != '-')) {
             net_die(opt, arg, "bad MAC address '%s' (want 52:54:00:xx:xx:xx)", text);
         }
+        mac[i] = (uint8_t)(hex_digit(p[0]) << 4 | hex_digit(p[1]));
     }
     if (mac[0] & 1) {
         net_die(opt, arg, "MAC address '%s' is a multicast address", text);
