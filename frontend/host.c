@@ -88,44 +88,48 @@ static void read_stdin(Host *h)
     }
 }
 
-/* PCHostOps.poll: serve host input (terminal, gdb, monitor, window),
- * waiting up to timeout_ms. */
+static void add_fds(NetPollSet *set, const struct pollfd *fds, int n)
+{
+    for (int i = 0; i < n; i++) {
+        net_pollset_add(set, fds[i].fd, fds[i].events);
+    }
+}
+
+/* PCHostOps.poll: serve host input (terminal, gdb, monitor, window) and
+ * the network, waiting up to timeout_ms or until the network's next
+ * timer.  One poll() for all, so an idle machine sleeps in it. */
 static void host_poll(void *opaque, int timeout_ms)
 {
     Host *h = opaque;
-    struct pollfd fds[8];
-    int n = 0;
+    NetPollSet *set = &h->pollset;
+    set->n = 0;
     if (h->ui_poll) {
         int ui_ms = h->ui_poll(h->ui_opaque);
         timeout_ms = timeout_ms > ui_ms ? ui_ms : timeout_ms;
     }
-    if (h->stdin_fd >= 0) {
-        fds[n++] = (struct pollfd){h->stdin_fd, POLLIN, 0};
-    }
-    int gdb_at = n;
+    struct pollfd some[4];
+    int stdin_at = h->stdin_fd >= 0 ? net_pollset_add(set, h->stdin_fd, POLLIN) : -1;
+    int gdb_at = set->n;
     if (h->gdb) {
-        n += gdbstub_pollfds(h->gdb, fds + n, 8 - n);
+        add_fds(set, some, gdbstub_pollfds(h->gdb, some, 4));
     }
-    int monitor_at = n;
+    int monitor_at = set->n;
     if (h->monitor) {
-        n += monitor_pollfds(h->monitor, fds + n, 8 - n);
+        add_fds(set, some, monitor_pollfds(h->monitor, some, 4));
     }
-    if (n == 0) {
-        if (timeout_ms > 0) {
-            poll(NULL, 0, timeout_ms);
-        }
-        return;
-    }
-    int ready = poll(fds, (nfds_t)n, timeout_ms);
-    if (ready > 0 && h->stdin_fd >= 0 && (fds[0].revents & (POLLIN | POLLHUP))) {
+    int net_at = set->n;
+    net_poll_fill(h->net, set, &timeout_ms);
+    int ready = poll(set->fds, (nfds_t)set->n, timeout_ms);
+    if (ready > 0 && stdin_at >= 0 && (set->fds[stdin_at].revents & (POLLIN | POLLHUP))) {
         read_stdin(h);
     }
     if (h->gdb) {
-        gdbstub_service(h->gdb, fds + gdb_at, monitor_at - gdb_at);
+        gdbstub_service(h->gdb, set->fds + gdb_at, monitor_at - gdb_at);
     }
     if (h->monitor) {
-        monitor_service(h->monitor, fds + monitor_at, n - monitor_at);
+        monitor_service(h->monitor, set->fds + monitor_at, net_at - monitor_at);
     }
+    net_poll_service(h->net, set, ready < 0);
 }
 
 /* PCHostOps.exec with a gdb stub: the interpreter runs through the stub,
@@ -163,6 +167,7 @@ void host_init(Host *h, const PopekOptions *o)
     };
     open_chardevs(h, o, &cfg);
     open_drives(h, o, &cfg);
+    host_net_open(h, o);
     pc_init(&h->pc, &cfg);
     display_init(&h->display, pc_vga(&h->pc));
 }
@@ -175,6 +180,7 @@ int host_run(Host *h)
 
 void host_destroy(Host *h)
 {
+    host_net_close(h); /* first: it leaves the board's cards without a cable */
     pc_destroy(&h->pc);
     for (int i = 0; i < PC_MAX_DRIVES; i++) {
         drive_close(&h->drives[i]);

@@ -118,8 +118,15 @@ static void setup_debug(Host *h, const PopekOptions *opts)
     char err[256];
     pc->stopped = opts->start_stopped;
     if (opts->monitor || h->escapes || opts->gdb) { /* gdb's "monitor" needs one too */
-        MonitorOps ops = {h, monitor_pic_info, monitor_irq_info, monitor_reset,
-                          monitor_powerdown, monitor_quit, monitor_screendump, monitor_textdump};
+        MonitorOps ops = {h,
+                          monitor_pic_info,
+                          monitor_irq_info,
+                          monitor_reset,
+                          monitor_powerdown,
+                          monitor_quit,
+                          monitor_screendump,
+                          monitor_textdump,
+                          host_net_command};
         h->monitor = monitor_new(&pc->cpu, &pc->stopped, &ops);
         if (opts->monitor && !monitor_open(h->monitor, opts->monitor, err, sizeof(err))) {
             fprintf(stderr, "popek: -monitor: %s\n", err);

@@ -58,6 +58,8 @@ static const char help_text[] =
     "info irq            hardware interrupts taken, per vector\n"
     "info status         running or paused\n"
     "info jit            translator statistics (blocks, code size, flushes)\n"
+    "info network        network cards and backends, their links and frame counts\n"
+    "info usernet        user networking's connections\n"
     "x/FMT ADDR          dump linear (virtual) memory\n"
     "xp/FMT ADDR         dump physical memory\n"
     "                    FMT: [count][x|d|u|o|c|i][b|h|w|g], e.g. x/8xw $esp, x/5i $pc\n"
@@ -68,6 +70,9 @@ static const char help_text[] =
     "quit                leave popek\n"
     "screendump FILE     write the screen to FILE as a PNG\n"
     "textdump FILE       write the text screen to FILE as UTF-8\n"
+    "set_link NAME on|off  connect or cut a network card or backend's link\n"
+    "hostfwd_add [NETDEV] [tcp|udp]:[HADDR]:HPORT-[GADDR]:GPORT  forward a host port\n"
+    "hostfwd_remove [NETDEV] [tcp|udp]:[HADDR]:HPORT  stop forwarding it\n"
     "help                this list\n";
 
 static void console_init(MonConsole *c, int in_fd, int out_fd, bool is_socket, bool echo)
@@ -145,6 +150,18 @@ void monitor_free(Monitor *m)
 
 /* ---- commands ---- */
 
+/* A network command, if the machine has a network. */
+static void cmd_net(Monitor *m, const char *cmd, const char *args, MonBuf *out)
+{
+    char buf[8192];
+    if (!m->ops.net_command) {
+        monbuf_printf(out, "%s: not available here\n", cmd);
+        return;
+    }
+    m->ops.net_command(m->ops.opaque, cmd, args, buf, sizeof(buf));
+    monbuf_printf(out, "%s", buf);
+}
+
 static void cmd_info(Monitor *m, const char *what, MonBuf *out)
 {
     char buf[4096];
@@ -162,6 +179,8 @@ static void cmd_info(Monitor *m, const char *what, MonBuf *out)
     } else if (!strcmp(what, "irq") && m->ops.irq_info) {
         m->ops.irq_info(m->ops.opaque, buf, sizeof(buf));
         monbuf_printf(out, "%s", buf);
+    } else if (!strcmp(what, "network") || !strcmp(what, "usernet")) {
+        cmd_net(m, !strcmp(what, "network") ? "info network" : "info usernet", "", out);
     } else if (!strcmp(what, "status")) {
         monbuf_printf(out, "VM status: %s\n", *m->vm_stopped ? "paused" : "running");
     } else {
@@ -230,6 +249,9 @@ static void monitor_dispatch(Monitor *m, char *line, MonBuf *out)
         cmd_dump(m, cmd, rest, m->ops.screendump, out);
     } else if (!strcmp(cmd, "textdump")) {
         cmd_dump(m, cmd, rest, m->ops.textdump, out);
+    } else if (!strcmp(cmd, "set_link") || !strcmp(cmd, "hostfwd_add") ||
+               !strcmp(cmd, "hostfwd_remove")) {
+        cmd_net(m, cmd, rest, out);
     } else if (!strcmp(cmd, "help") || !strcmp(cmd, "?")) {
         monbuf_printf(out, "%s", help_text);
     } else {

@@ -1,7 +1,8 @@
 /*
  * The monitor: QEMU's human monitor commands (info registers, info tlb,
- * info mem, info pic, info irq, x/, xp/, stop, cont, system_reset,
- * system_powerdown, quit, help) for the user and for gdb's "monitor".
+ * info mem, info pic, info irq, info network, x/, xp/, stop, cont,
+ * system_reset, system_powerdown, set_link, hostfwd_add, hostfwd_remove,
+ * quit, help) for the user and for gdb's "monitor".
  *
  * It answers on up to two consoles: the one -monitor names (stdio, or a
  * unix socket server), and the -nographic terminal, which Ctrl-A c hands
@@ -34,6 +35,10 @@ typedef struct MonitorOps {
      * one-line reason in err (frontend/display.c). */
     bool (*screendump)(void *opaque, const char *path, char *err, size_t errlen);
     bool (*textdump)(void *opaque, const char *path, char *err, size_t errlen);
+    /* The network's commands (info network, info usernet, hostfwd_add,
+     * hostfwd_remove, set_link; frontend/host_net.c): cmd, the rest of
+     * the line in args, the answer into buf (snprintf rules). */
+    int (*net_command)(void *opaque, const char *cmd, const char *args, char *buf, size_t len);
 } MonitorOps;
 
 /* vm_stopped: the machine's run state, shared with the gdb stub. */

@@ -40,6 +40,20 @@ static const char usage_text[] =
     "  -serial stdio|file:PATH|null     first serial port backend\n"
     "  -bioslog stdio|file:PATH|null    SeaBIOS's debug log (port 0x402; -d guest_errors\n"
     "                          sends it to stderr when -bioslog is not given)\n"
+    "Network (default: an e1000 on user networking, as -nic user):\n"
+    "  -netdev user,id=ID[,net=ADDR[/MASK]][,host=ADDR][,dns=ADDR][,dhcpstart=ADDR]\n"
+    "         [,hostname=NAME][,domainname=NAME][,tftp=DIR][,bootfile=FILE]\n"
+    "         [,restrict=on|off][,hostfwd=[tcp|udp]:[HADDR]:HPORT-[GADDR]:GPORT ...]\n"
+    "         [,guestfwd=[tcp]:[SERVER]:PORT-cmd:COMMAND ...]\n"
+    "                          user networking (guest 10.0.2.15, host 10.0.2.2)\n"
+    "  -netdev socket,id=ID,listen=[HOST]:PORT | connect=HOST:PORT\n"
+    "         | mcast=ADDR:PORT[,localaddr=ADDR]   a segment shared with other VMs\n"
+    "  -device e1000|virtio-net-pci,netdev=ID[,mac=MAC][,id=NAME]  a network card\n"
+    "  -nic none | user|socket[,model=e1000|virtio-net-pci][,mac=MAC][,NETDEV OPTIONS]\n"
+    "                          a card and its backend at once\n"
+    "  -net nic[,model=M][,macaddr=MAC] -net user|socket[,...] | -net none  (legacy)\n"
+    "  -object filter-dump,id=ID,netdev=ID,file=PATH[,maxlen=N]\n"
+    "                          write the netdev's frames to a pcap file\n"
     "Display:\n"
     "  -nographic, --nographic serial console on this terminal, no window\n"
     "  -display sdl|none       a window (the default when DISPLAY or WAYLAND_DISPLAY\n"
@@ -125,15 +139,21 @@ static bool chardev_spec_ok(const char *spec)
            (!strncmp(spec, "file:", 5) && spec[5] != '\0');
 }
 
-/* -device isa-debug-exit[,iobase=N][,iosize=N] */
+/* -device isa-debug-exit[,iobase=N][,iosize=N], or a network card
+ * (frontend/options_net.c). */
 static void parse_device(PopekOptions *o, const char *spec)
 {
     char buf[256];
     snprintf(buf, sizeof(buf), "%s", spec);
     char *save = NULL;
     char *name = strtok_r(buf, ",", &save);
+    if (name && options_net_is_model(name)) {
+        options_net_device(o, name, spec);
+        return;
+    }
     if (!name || strcmp(name, "isa-debug-exit") != 0) {
-        die("-device: unknown device '%s'%s (supported: isa-debug-exit)", name ? name : "", "");
+        die("-device: unknown device '%s'%s (supported: isa-debug-exit, e1000, virtio-net-pci)",
+            name ? name : "", "");
     }
     o->debug_exit = true;
     for (char *kv = strtok_r(NULL, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
@@ -452,6 +472,8 @@ void options_parse(PopekOptions *o, int argc, char **argv)
             } else {
                 die("--accel: unknown engine '%s'%s (want bt, interp or check)", arg, "");
             }
+        } else if (options_net_parse(o, name, arg)) {
+            takes_arg = true;
         } else if (!parse_debug_option(o, opt, name, arg, &takes_arg)) {
             die("unknown option '%s'%s (see --help)", opt, "");
         }
@@ -464,6 +486,7 @@ void options_parse(PopekOptions *o, int argc, char **argv)
     if (o->accel == ACCEL_CHECK && o->icount_shift < 0) {
         o->icount_shift = 0;
     }
+    options_net_finish(o);
     if ((o->initrd || o->append) && !o->kernel) {
         die("%s needs -kernel%s", o->initrd ? "-initrd" : "-append", "");
     }

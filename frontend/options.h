@@ -8,6 +8,9 @@
 #include <stdint.h>
 
 #include "hw/pc/pc.h" /* enum Accel, PC_MAX_DRIVES */
+#include "net/net.h"
+#include "net/slirp.h"
+#include "net/socket.h"
 
 typedef struct DriveOption {
     bool present;         /* this index was given */
@@ -16,6 +19,52 @@ typedef struct DriveOption {
     bool readonly;        /* readonly=on */
     const char *option;   /* the option that gave it, for messages */
 } DriveOption;
+
+#define OPTIONS_MAX_NICS    8 /* network cards the board is asked for */
+#define OPTIONS_MAX_NETDEVS 8
+#define OPTIONS_MAX_DUMPS   8
+
+/* A network card for the board (-nic, -device, -net nic, or the default). */
+typedef struct NicOption {
+    const char *model;        /* "e1000" or "virtio-net-pci" */
+    uint8_t mac[NET_MAC_LEN]; /* mac=, or QEMU's 52:54:00:12:34:56 counting up */
+    const char *id;           /* its name (id=, or MODEL.N): info network, set_link */
+    const char *netdev;       /* the netdev it is cabled to, or NULL for none */
+    const char *option;       /* the option that asked for it, and its argument, */
+    const char *arg;          /* for messages */
+} NicOption;
+
+enum NetdevKind { NETDEV_USER, NETDEV_SOCKET };
+
+/* A network backend to open on the host (-netdev, -nic TYPE, -net TYPE). */
+typedef struct NetdevOption {
+    enum NetdevKind kind;
+    const char *id;
+    NetSlirpConfig user;    /* kind NETDEV_USER */
+    NetSocketConfig socket; /* kind NETDEV_SOCKET */
+    bool hub;               /* -net TYPE: on QEMU's hub 0 with -net nic */
+    const char *option;     /* for messages: "-netdev" and "user,id=n0,..." */
+    const char *arg;
+} NetdevOption;
+
+/* -object filter-dump,id=ID,netdev=NETDEV,file=PATH[,maxlen=N] */
+typedef struct DumpOption {
+    const char *id;
+    const char *netdev;
+    const char *file;
+    uint32_t maxlen;
+    const char *arg; /* for messages */
+} DumpOption;
+
+typedef struct NetOptions {
+    bool given; /* any -net, -netdev or -nic (none too): no default network */
+    int nic_count;
+    NicOption nics[OPTIONS_MAX_NICS];
+    int netdev_count;
+    NetdevOption netdevs[OPTIONS_MAX_NETDEVS];
+    int dump_count;
+    DumpOption dumps[OPTIONS_MAX_DUMPS];
+} NetOptions;
 
 typedef struct PopekOptions {
     uint64_t ram_bytes;       /* -m */
@@ -55,11 +104,23 @@ typedef struct PopekOptions {
     const char *boot_order;   /* -boot: drive letters a, c, d, n in priority order */
     bool boot_menu;           /* -boot menu=on */
     const char *bioslog;      /* -bioslog stdio|file:PATH|null: SeaBIOS's port 0x402 log */
+    NetOptions net;           /* -netdev, -nic, -net, -device NIC, -object filter-dump */
 } PopekOptions;
 
 /* Parse argv; on a bad option prints one line naming it and exits 1.
  * --help and --version print and exit 0. */
 void options_parse(PopekOptions *opts, int argc, char **argv);
+
+/* The network options (frontend/options_net.c).  options_net_parse takes
+ * -netdev, -nic, -net and -object (false for any other option);
+ * options_net_device takes -device for a network card; options_net_finish
+ * runs after the last option: the default network, names, MACs and the
+ * checks between options. */
+bool options_net_parse(PopekOptions *opts, const char *name, const char *arg);
+void options_net_device(PopekOptions *opts, const char *model, const char *arg);
+void options_net_finish(PopekOptions *opts);
+/* Is name a network card model (or QEMU's alias for one)? */
+bool options_net_is_model(const char *name);
 
 /* Parse a QEMU-style size ("256", "256M", "1G", "512k"); default unit MiB.
  * Returns false on a malformed value. */

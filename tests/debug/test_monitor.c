@@ -3,7 +3,8 @@
  * info registers, x/ and xp/ in every format through paging, info tlb and
  * info mem on hand-built page tables, address expressions, stop/cont and
  * bad input.  The machine actions (reset, powerdown, quit, pic) are
- * counted through MonitorOps.
+ * counted through MonitorOps, and the network commands reach the host's
+ * net_command with their arguments.
  */
 #include <check.h>
 #include <stdio.h>
@@ -43,6 +44,14 @@ static void count_quit(void *opaque)
 static int fake_pic_info(void *opaque, char *buf, size_t len)
 {
     return snprintf(buf, len, "pic master: irr=01\n");
+}
+
+static char net_seen[256];
+
+static int fake_net_command(void *opaque, const char *cmd, const char *args, char *buf, size_t len)
+{
+    snprintf(net_seen, sizeof(net_seen), "%s|%s", cmd, args);
+    return snprintf(buf, len, "net: %s\n", cmd);
 }
 
 static void put32(uint32_t paddr, uint32_t v)
@@ -190,6 +199,29 @@ START_TEST(test_run_control_and_machine_actions)
 }
 END_TEST
 
+START_TEST(test_network_commands)
+{
+    ck_assert_str_eq(run("info network"), "info network: not available here\n");
+    ck_assert_str_eq(run("set_link n0 off"), "set_link: not available here\n");
+    MonitorOps ops = {.net_command = fake_net_command};
+    Monitor *m = monitor_new(&vm->cpu, &stopped, &ops);
+    static const char *const cases[][3] = {
+        {"info network", "net: info network\n", "info network|"},
+        {"info usernet", "net: info usernet\n", "info usernet|"},
+        {"set_link e1000.0 off", "net: set_link\n", "set_link|e1000.0 off"},
+        {"hostfwd_add n0 tcp::2222-:22", "net: hostfwd_add\n", "hostfwd_add|n0 tcp::2222-:22"},
+        {"hostfwd_remove tcp::2222", "net: hostfwd_remove\n", "hostfwd_remove|tcp::2222"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *o = monitor_run(m, cases[i][0]);
+        ck_assert_str_eq(o, cases[i][1]);
+        ck_assert_str_eq(net_seen, cases[i][2]);
+        free(o);
+    }
+    monitor_free(m);
+}
+END_TEST
+
 static Suite *monitor_suite(void)
 {
     Suite *s = suite_create("monitor");
@@ -201,6 +233,7 @@ static Suite *monitor_suite(void)
     tcase_add_test(tc, test_address_expressions);
     tcase_add_test(tc, test_info_tlb_and_mem);
     tcase_add_test(tc, test_run_control_and_machine_actions);
+    tcase_add_test(tc, test_network_commands);
     suite_add_tcase(s, tc);
     return s;
 }
