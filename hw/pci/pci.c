@@ -229,6 +229,11 @@ PCIBus *pci_bus_new(IOPortMap *io)
     return bus;
 }
 
+IOPortMap *pci_bus_io(PCIBus *bus)
+{
+    return bus->io;
+}
+
 void pci_bus_free(PCIBus *bus)
 {
     if (!bus) {

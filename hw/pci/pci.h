@@ -75,6 +75,8 @@ typedef void (*PCIConfigWriteHook)(void *opaque, PCIDevice *dev, int offset, uin
 PCIBus *pci_bus_new(IOPortMap *io);
 /* Unregisters the ports and frees the bus with all its devices. */
 void pci_bus_free(PCIBus *bus);
+/* The port space the bus decodes: where a function claims its I/O BARs. */
+IOPortMap *pci_bus_io(PCIBus *bus);
 
 /*
  * Add a function at devfn (0-255).  The header gets the IDs, class code and
