@@ -31,6 +31,9 @@ struct PCIDevice {
     PCIBar bars[PCI_NUM_BARS];
     PCIConfigWriteHook hook; /* device-specific registers */
     void *hook_opaque;
+    PCIConfigReadHook read_hook; /* registers read through configuration space */
+    void *read_hook_opaque;
+    int cap_end; /* where the next capability goes (0: none added yet) */
 };
 
 struct PCIBus {
@@ -115,6 +118,9 @@ uint32_t pci_config_read(PCIDevice *dev, int offset, int size)
     if (!pci_range_ok(offset, size)) {
         return pci_ones(size == 1 || size == 2 ? size : 4);
     }
+    if (dev->read_hook) {
+        dev->read_hook(dev->read_hook_opaque, dev, offset, size);
+    }
     return pci_get_le(&dev->config[offset], size);
 }
 
@@ -150,6 +156,14 @@ void pci_config_set(PCIDevice *dev, int offset, uint32_t value, int size)
     }
 }
 
+uint32_t pci_config_get(const PCIDevice *dev, int offset, int size)
+{
+    if (!pci_range_ok(offset, size)) {
+        return 0;
+    }
+    return pci_get_le(&dev->config[offset], size);
+}
+
 void pci_config_set_wmask(PCIDevice *dev, int offset, uint32_t mask, int size)
 {
     if (pci_range_ok(offset, size)) {
@@ -161,6 +175,36 @@ void pci_set_config_write_hook(PCIDevice *dev, PCIConfigWriteHook hook, void *op
 {
     dev->hook = hook;
     dev->hook_opaque = opaque;
+}
+
+void pci_set_config_read_hook(PCIDevice *dev, PCIConfigReadHook hook, void *opaque)
+{
+    dev->read_hook = hook;
+    dev->read_hook_opaque = opaque;
+}
+
+/*
+ * Capabilities are dword aligned and live past the header (PCI 2.2, 6.7);
+ * they are appended in the order added, so the list reads as it was built.
+ */
+int pci_add_capability(PCIDevice *dev, uint8_t cap_id, int size)
+{
+    int offset = dev->cap_end ? dev->cap_end : PCI_CONFIG_HEADER_SIZE;
+    int link = PCI_CAPABILITY_LIST;
+
+    if (size < 2 || offset + size > 256) {
+        return -1;
+    }
+    /* At most 48 dwords past the header: a longer walk is a corrupt list. */
+    for (int n = 0; dev->config[link] && n < 48; n++) {
+        link = dev->config[link] + PCI_CAP_LIST_NEXT;
+    }
+    dev->config[link] = (uint8_t)offset;
+    dev->config[offset + PCI_CAP_LIST_ID] = cap_id;
+    dev->config[offset + PCI_CAP_LIST_NEXT] = 0;
+    dev->config[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
+    dev->cap_end = (offset + size + 3) & ~3;
+    return offset;
 }
 
 /* The device a CONFIG_ADDRESS value selects, or NULL (master abort). */

@@ -10,6 +10,10 @@
  * writing all ones and reading back gives the size mask; the map callback
  * hears where a BAR decodes whenever that changes (command register enable
  * bits, BAR writes).
+ *
+ * Capabilities (PCI 2.2, 6.7) are appended to a list starting at 0x34 and
+ * laid out from 0x40 upward; their bytes are read-only unless the device
+ * gives them a write mask.
  */
 #ifndef HW_PCI_PCI_H
 #define HW_PCI_PCI_H
@@ -42,7 +46,9 @@
 #define PCI_SUBSYSTEM_VENDOR_ID 0x2c
 #define PCI_SUBSYSTEM_ID        0x2e
 #define PCI_INTERRUPT_LINE      0x3c
+#define PCI_CAPABILITY_LIST     0x34
 #define PCI_INTERRUPT_PIN       0x3d
+#define PCI_CONFIG_HEADER_SIZE  0x40 /* capabilities go after the header */
 
 #define PCI_COMMAND_IO           0x0001
 #define PCI_COMMAND_MEMORY       0x0002
@@ -50,6 +56,14 @@
 #define PCI_COMMAND_PARITY       0x0040
 #define PCI_COMMAND_SERR         0x0100
 #define PCI_COMMAND_INTX_DISABLE 0x0400
+
+#define PCI_STATUS_INTERRUPT 0x0008 /* the function asserts INTx# (PCI 2.3, 6.2.3) */
+#define PCI_STATUS_CAP_LIST  0x0010 /* 0x34 points to a capabilities list */
+
+/* A capability's first two bytes: its ID and the offset of the next one. */
+#define PCI_CAP_LIST_ID   0
+#define PCI_CAP_LIST_NEXT 1
+#define PCI_CAP_ID_VNDR   0x09 /* vendor specific */
 
 #define PCI_HEADER_MULTIFUNCTION 0x80
 
@@ -105,9 +119,30 @@ void pci_config_write(PCIDevice *dev, int offset, uint32_t value, int size);
 
 /* Device setup: store a value or a write mask regardless of the current mask. */
 void pci_config_set(PCIDevice *dev, int offset, uint32_t value, int size);
+/* The device's own view: the stored bytes, without the read hook. */
+uint32_t pci_config_get(const PCIDevice *dev, int offset, int size);
 void pci_config_set_wmask(PCIDevice *dev, int offset, uint32_t mask, int size);
 
 void pci_set_config_write_hook(PCIDevice *dev, PCIConfigWriteHook hook, void *opaque);
+
+/*
+ * Called before a guest read of configuration space returns, so a device
+ * can refresh the bytes at [offset, offset+size) with pci_config_set (a
+ * window onto its registers).
+ */
+typedef void (*PCIConfigReadHook)(void *opaque, PCIDevice *dev, int offset, int size);
+void pci_set_config_read_hook(PCIDevice *dev, PCIConfigReadHook hook, void *opaque);
+
+/*
+ * Append a capability of size bytes (at least 2) to the list: sets status
+ * bit 4 and links it after the last one.  Its ID and next pointer are
+ * filled in, the rest is zero and read-only.  Returns the capability's
+ * offset, or -1 when it does not fit in the 256 bytes.
+ */
+int pci_add_capability(PCIDevice *dev, uint8_t cap_id, int size);
+
+/* The port space the bus decodes (devices put their I/O BARs there). */
+IOPortMap *pci_bus_io(PCIBus *bus);
 
 /* Write a text listing of the bus (one line per function, one per BAR) into
  * buf; returns the length it needed, as snprintf does. */

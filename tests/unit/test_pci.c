@@ -228,6 +228,68 @@ START_TEST(test_config_write_hook)
 }
 END_TEST
 
+START_TEST(test_capability_list)
+{
+    /* No capabilities: status bit 4 clear, pointer 0. */
+    ck_assert_uint_eq(cfg_read(TEST_DEVFN, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST, 0);
+    ck_assert_uint_eq(cfg_read(TEST_DEVFN, PCI_CAPABILITY_LIST, 1), 0);
+    /* Appended in order, dword aligned from 0x40. */
+    ck_assert_int_eq(pci_add_capability(f->dev, PCI_CAP_ID_VNDR, 14), 0x40);
+    ck_assert_int_eq(pci_add_capability(f->dev, 0x05, 4), 0x50);
+    ck_assert_uint_eq(cfg_read(TEST_DEVFN, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST,
+                      PCI_STATUS_CAP_LIST);
+    ck_assert_uint_eq(cfg_read(TEST_DEVFN, PCI_CAPABILITY_LIST, 1), 0x40);
+    ck_assert_uint_eq(cfg_read(TEST_DEVFN, 0x40, 2), 0x5009); /* ID 09, next 50 */
+    ck_assert_uint_eq(cfg_read(TEST_DEVFN, 0x50, 2), 0x0005); /* ID 05, end */
+    /* Read-only unless the device says otherwise; the guest cannot relink. */
+    cfg_write(TEST_DEVFN, 0x40, 0xffffffffu, 4);
+    cfg_write(TEST_DEVFN, PCI_CAPABILITY_LIST, 0x80, 1);
+    ck_assert_uint_eq(cfg_read(TEST_DEVFN, 0x40, 4), 0x00005009u);
+    ck_assert_uint_eq(cfg_read(TEST_DEVFN, PCI_CAPABILITY_LIST, 1), 0x40);
+    /* A W1C write to status keeps the capability bit. */
+    cfg_write(TEST_DEVFN, PCI_STATUS, 0xffff, 2);
+    ck_assert_uint_eq(cfg_read(TEST_DEVFN, PCI_STATUS, 2), PCI_STATUS_CAP_LIST);
+    /* What does not fit in 256 bytes is refused, and the list is unchanged. */
+    ck_assert_int_eq(pci_add_capability(f->dev, 0x11, 0xb0), -1);
+    ck_assert_uint_eq(cfg_read(TEST_DEVFN, 0x51, 1), 0);
+    ck_assert_int_eq(pci_add_capability(f->dev, 0x11, 0xac), 0x54);
+    ck_assert_uint_eq(cfg_read(TEST_DEVFN, 0x51, 1), 0x54);
+}
+END_TEST
+
+static void read_hook(void *opaque, PCIDevice *dev, int offset, int size)
+{
+    Fixture *fx = opaque;
+
+    fx->hook_calls++;
+    fx->hook_offset = offset;
+    fx->hook_size = size;
+    pci_config_set(dev, 0x60, 0xabcd0000u | (uint32_t)fx->hook_calls, 4);
+}
+
+START_TEST(test_config_read_hook)
+{
+    pci_set_config_read_hook(f->dev, read_hook, f);
+    ck_assert_uint_eq(cfg_read(TEST_DEVFN, 0x60, 4), 0xabcd0001u);
+    ck_assert_uint_eq(cfg_read(TEST_DEVFN, 0x62, 2), 0xabcd);
+    ck_assert_int_eq(f->hook_offset, 0x62);
+    ck_assert_int_eq(f->hook_size, 2);
+    ck_assert_uint_eq(cfg_read(TEST_DEVFN, 0x60, 1), 0x03);
+    /* The device's own view does not call it. */
+    ck_assert_uint_eq(pci_config_get(f->dev, 0x60, 4), 0xabcd0003u);
+    ck_assert_uint_eq(pci_config_get(f->dev, 0xfe, 4), 0);
+    /* Absent functions never reach it. */
+    cfg_read(PCI_DEVFN(7, 0), 0x60, 4);
+    ck_assert_int_eq(f->hook_calls, 3);
+}
+END_TEST
+
+START_TEST(test_bus_io)
+{
+    ck_assert_ptr_eq(pci_bus_io(f->bus), &f->io);
+}
+END_TEST
+
 START_TEST(test_duplicate_devfn_refused)
 {
     ck_assert_ptr_null(pci_register_device(f->bus, TEST_DEVFN, 1, 2, 0, 0, 0, 0, 0));
@@ -440,6 +502,9 @@ static Suite *pci_suite(void)
     tcase_add_test(bus, test_bar_sizing);
     tcase_add_test(bus, test_bar_mapping_follows_command);
     tcase_add_test(bus, test_config_write_hook);
+    tcase_add_test(bus, test_capability_list);
+    tcase_add_test(bus, test_config_read_hook);
+    tcase_add_test(bus, test_bus_io);
     tcase_add_test(bus, test_duplicate_devfn_refused);
     tcase_add_test(bus, test_pci_info);
     suite_add_tcase(s, bus);
