@@ -168,7 +168,18 @@ void host_init(Host *h, const PopekOptions *o)
     open_chardevs(h, o, &cfg);
     open_drives(h, o, &cfg);
     host_net_open(h, o);
+    cfg.nic_count = h->nic_count;
+    for (int i = 0; i < h->nic_count; i++) {
+        cfg.nics[i].model = strcmp(h->nics[i].model, "e1000") ? PC_NIC_VIRTIO_NET : PC_NIC_E1000;
+        memcpy(cfg.nics[i].mac, h->nics[i].mac, NET_MAC_LEN);
+    }
     pc_init(&h->pc, &cfg);
+    /* Cable each card to its netdev (a card without one hears nothing). */
+    for (int i = 0; i < h->nic_count; i++) {
+        if (h->nic_netdev[i]) {
+            net_client_attach(pc_nic_client(&h->pc, i), h->nic_netdev[i]);
+        }
+    }
     display_init(&h->display, pc_vga(&h->pc));
 }
 

@@ -20,7 +20,7 @@ typedef struct DriveOption {
     const char *option;   /* the option that gave it, for messages */
 } DriveOption;
 
-#define OPTIONS_MAX_NICS    8 /* network cards the board is asked for */
+#define OPTIONS_MAX_NICS    PC_MAX_NICS /* network cards the board is asked for */
 #define OPTIONS_MAX_NETDEVS 8
 #define OPTIONS_MAX_DUMPS   8
 

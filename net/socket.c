@@ -239,6 +239,10 @@ static void socket_poll_fill(void *opaque, NetPollSet *set, int *timeout_ms)
     }
     if (s->fd >= 0) {
         short events = (netdev_can_send(s->nd) ? POLLIN : 0) | (s->tx_len ? POLLOUT : 0);
+        if (s->kind != SOCKET_MCAST) {
+            /* A peer that leaves is noticed even while reading waits for the card. */
+            events |= POLLRDHUP;
+        }
         if (events) {
             s->fd_idx = net_pollset_add(set, s->fd, events);
         }
@@ -262,9 +266,11 @@ static void socket_poll_service(void *opaque, const NetPollSet *set, bool poll_f
     if ((revents & POLLOUT) && stream_write(s)) {
         netdev_flush(s->nd);
     }
-    if (s->fd >= 0 && (revents & (POLLIN | POLLHUP | POLLERR))) {
+    if (s->fd >= 0 && (revents & (POLLIN | POLLHUP | POLLERR | POLLRDHUP))) {
         if (s->kind == SOCKET_MCAST) {
             mcast_read(s);
+        } else if (!(revents & POLLIN)) {
+            stream_disconnect(s); /* gone while a frame waited for the card: it goes too */
         } else {
             stream_read(s);
         }

@@ -27,6 +27,8 @@
 #include "hw/ide/piix_ide.h"
 #include "hw/timer/pit.h"
 #include "hw/misc/port92.h"
+#include "hw/net/e1000.h"
+#include "hw/net/virtio_net.h"
 #include "hw/timer/rtc.h"
 #include "hw/char/uart.h"
 #include "hw/display/vga.h"
@@ -52,10 +54,16 @@ struct PCDevices {
     PAMState *pam;          /* NULL when no BIOS is mapped */
     PIIXIDEState *ide;
     VGAState *vga;          /* stdvga at PCI 00:02.0 */
+    E1000State *e1000[PC_MAX_NICS];         /* card i when it is an e1000 */
+    VirtioNetState *virtio_net[PC_MAX_NICS]; /* card i when it is a virtio-net-pci */
 };
 
-/* The VGA's PCI slot, as in QEMU's i440FX machine. */
+/* The VGA's PCI slot, as in QEMU's i440FX machine; network cards follow. */
 #define VGA_PCI_SLOT 2
+#define NIC_PCI_SLOT 3
+/* Where firmware steers PIRQA-D (SeaBIOS's choice, so a guest sees the
+ * same IRQs whether SeaBIOS or popek's direct boot set the board up). */
+static const uint8_t pirq_isa_irq[4] = {10, 10, 11, 11};
 /* Past this many bytes of framebuffer, one full TLB flush is cheaper than
  * a sweep per page (softmmu/tlb.c measures both). */
 #define VGA_FLUSH_ALL_BYTES (16u * 4096)
@@ -104,6 +112,13 @@ static void ferr_port_write(void *opaque, uint16_t port, uint32_t value, int siz
     PC *pc = opaque;
     pc->cpu.ferr_pending = false;
     pic_set_irq(pc->dev->pic, 13, 0);
+}
+
+/* A PCI function's INTx line: n is the PIRQ line it reaches through the swizzle. */
+static void pci_intx(void *opaque, int n, int level)
+{
+    PC *pc = opaque;
+    piix3_set_pirq(pc->dev->piix3, n, level);
 }
 
 /* A20 is enabled when either gate is open: the i8042 output port or port 92h. */
@@ -268,6 +283,52 @@ static void pc_attach_drives(PC *pc)
     }
 }
 
+/* The network cards the configuration asks for, in slots 3 onwards. */
+static void pc_init_nics(PC *pc)
+{
+    PCDevices *d = pc->dev;
+    for (int i = 0; i < pc->cfg.nic_count; i++) {
+        const PCNic *nic = &pc->cfg.nics[i];
+        int devfn = PCI_DEVFN(NIC_PCI_SLOT + i, 0);
+        IRQ irq = irq_make(pci_intx, pc, piix3_pirq_for_pin(devfn, 1));
+        bool made;
+        if (nic->model == PC_NIC_E1000) {
+            made = (d->e1000[i] = e1000_new(d->pci, devfn, &pc->phys, irq, &pc->timers, nic->mac));
+        } else {
+            made = (d->virtio_net[i] = virtio_net_new(d->pci, devfn, &pc->phys, irq, nic->mac));
+        }
+        if (!made) {
+            fprintf(stderr, "popek: cannot create network card %d (out of memory)\n", i);
+            exit(1);
+        }
+    }
+}
+
+/*
+ * Direct boot has no firmware to route PCI interrupts, so the board does
+ * what SeaBIOS would: PIRQA-D to IRQ 10/11 (level-triggered in the ELCR)
+ * and each function's Interrupt Line register to the IRQ its INTA pin
+ * reaches.  Linux, finding no _PRT in the DSDT, takes the Interrupt Line.
+ */
+static void pc_route_pci_irqs(PC *pc)
+{
+    PCDevices *d = pc->dev;
+    uint16_t elcr = 0;
+    for (int pirq = 0; pirq < 4; pirq++) {
+        pci_config_write(piix3_pci_device(d->piix3), PIIX3_PIRQRC + pirq, pirq_isa_irq[pirq], 1);
+        elcr |= (uint16_t)(1u << pirq_isa_irq[pirq]);
+    }
+    ioport_write(&pc->io, 0x4d0, elcr & 0xff, 1);
+    ioport_write(&pc->io, 0x4d1, elcr >> 8, 1);
+    for (int i = 0; i < pc->cfg.nic_count; i++) {
+        int devfn = PCI_DEVFN(NIC_PCI_SLOT + i, 0);
+        PCIDevice *dev = pci_find_device(d->pci, devfn);
+        if (dev) {
+            pci_config_write(dev, PCI_INTERRUPT_LINE, pirq_isa_irq[piix3_pirq_for_pin(devfn, 1)], 1);
+        }
+    }
+}
+
 static void pc_init_devices(PC *pc)
 {
     const PCConfig *o = &pc->cfg;
@@ -312,6 +373,7 @@ static void pc_init_devices(PC *pc)
         fprintf(stderr, "popek: cannot create the VGA (out of memory)\n");
         exit(1);
     }
+    pc_init_nics(pc);
     d->acpi = acpi_pm_new(&pc->io, &pc->timers, pic_input(d->pic, ACPI_PM_SCI_IRQ),
                           machine_poweroff, pc);
     if (o->debug_exit) {
@@ -338,6 +400,7 @@ static void pc_load_kernel(PC *pc)
         fprintf(stderr, "popek: %s\n", err);
         exit(1);
     }
+    pc_route_pci_irqs(pc);
 }
 
 void pc_init(PC *pc, const PCConfig *config)
@@ -398,6 +461,14 @@ void pc_reset(PC *pc)
     fw_cfg_reset(d->fw_cfg);
     piix3_reset(d->piix3);
     piix_ide_reset(d->ide);
+    for (int i = 0; i < pc->cfg.nic_count; i++) {
+        if (d->e1000[i]) {
+            e1000_reset(d->e1000[i]);
+        }
+        if (d->virtio_net[i]) {
+            virtio_net_reset(d->virtio_net[i]);
+        }
+    }
     acpi_pm_reset(d->acpi);
     port92_reset(d->port92);
     cpu_reset(&pc->cpu);
@@ -425,6 +496,19 @@ void pc_request_exit(PC *pc, int status)
 I8042State *pc_keyboard(PC *pc)
 {
     return pc->dev->kbd;
+}
+
+NetClient *pc_nic_client(PC *pc, int i)
+{
+    PCDevices *d = pc->dev;
+    return d->e1000[i] ? e1000_net_client(d->e1000[i]) : virtio_net_client(d->virtio_net[i]);
+}
+
+int pc_nic_info(PC *pc, int i, char *buf, size_t len)
+{
+    PCDevices *d = pc->dev;
+    return d->e1000[i] ? e1000_info(d->e1000[i], buf, len)
+                       : virtio_net_info(d->virtio_net[i], buf, len);
 }
 
 VGAState *pc_vga(PC *pc)
@@ -482,6 +566,14 @@ void pc_destroy(PC *pc)
     pam_free(d->pam);
     acpi_pm_free(d->acpi);
     piix_ide_free(d->ide);
+    for (int i = 0; i < pc->cfg.nic_count; i++) {
+        if (d->e1000[i]) {
+            e1000_free(d->e1000[i]);
+        }
+        if (d->virtio_net[i]) {
+            virtio_net_free(d->virtio_net[i]);
+        }
+    }
     vga_free(d->vga);
     piix3_free(d->piix3);
     i440fx_free(d->i440fx);

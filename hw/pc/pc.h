@@ -17,6 +17,7 @@
 
 #include "block/block.h"
 #include "chardev/char.h"
+#include "net/net.h"
 #include "cpu/state.h"
 #include "hw/core/timer.h"
 #include "softmmu/ioport.h"
@@ -29,6 +30,15 @@ enum Accel { ACCEL_BT, ACCEL_INTERP, ACCEL_CHECK };
 
 /* IDE drives: index = channel * 2 + unit (-hda 0, -hdb 1, -hdc/-cdrom 2, -hdd 3). */
 #define PC_MAX_DRIVES 4
+
+/* Network cards: PCI slots 3 onwards, as QEMU's first NIC on a pc machine. */
+#define PC_MAX_NICS 8
+enum PCNicModel { PC_NIC_E1000, PC_NIC_VIRTIO_NET };
+
+typedef struct PCNic {
+    enum PCNicModel model;
+    uint8_t mac[NET_MAC_LEN];
+} PCNic;
 
 typedef struct PCDrive {
     bool present;          /* a drive sits at this index */
@@ -57,6 +67,8 @@ typedef struct PCConfig {
     uint16_t debug_exit_base;
     uint16_t debug_exit_size;
     PCDrive drives[PC_MAX_DRIVES];
+    int nic_count;
+    PCNic nics[PC_MAX_NICS];
     const CharBackend *serial;   /* COM1's host side (COM2 has none) */
     const CharBackend *debugcon; /* port 0xE9, or NULL for no device */
     const CharBackend *bioslog;  /* SeaBIOS's port 0x402, or NULL for no device */
@@ -107,6 +119,10 @@ void pc_request_exit(PC *pc, int status);
 void pc_power_button(PC *pc);    /* the ACPI power button */
 I8042State *pc_keyboard(PC *pc); /* where the window's keys and mouse go */
 VGAState *pc_vga(PC *pc);        /* the screen */
+/* Network card i (0 <= i < cfg.nic_count): its end of the link, for the
+ * host to cable, and a line describing it (snprintf rules). */
+NetClient *pc_nic_client(PC *pc, int i);
+int pc_nic_info(PC *pc, int i, char *buf, size_t len);
 /* COM1's receiver: room for host input, and the input itself. */
 int pc_serial_room(PC *pc);
 void pc_serial_input(PC *pc, const uint8_t *buf, int len);

@@ -141,9 +141,6 @@ void pci_set_config_read_hook(PCIDevice *dev, PCIConfigReadHook hook, void *opaq
  */
 int pci_add_capability(PCIDevice *dev, uint8_t cap_id, int size);
 
-/* The port space the bus decodes (devices put their I/O BARs there). */
-IOPortMap *pci_bus_io(PCIBus *bus);
-
 /* Write a text listing of the bus (one line per function, one per BAR) into
  * buf; returns the length it needed, as snprintf does. */
 int pci_info(PCIBus *bus, char *buf, size_t len);

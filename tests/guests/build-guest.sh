@@ -11,7 +11,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 if [ -s "$out/bzImage" ] && [ -s "$out/initramfs.cpio.gz" ] && [ "$out/initramfs.cpio.gz" -nt "$here/init" ] &&
-   [ "$out/initramfs.cpio.gz" -nt "$here/build-guest.sh" ] && [ "$out/initramfs.cpio.gz" -nt "$here/netup" ]; then
+   [ "$out/initramfs.cpio.gz" -nt "$here/build-guest.sh" ] && [ "$out/initramfs.cpio.gz" -nt "$here/netup" ] &&
+   [ "$out/initramfs.cpio.gz" -nt "$here/miniftpd.c" ]; then
     exit 0
 fi
 
@@ -47,6 +48,8 @@ for m in drivers/virtio/virtio drivers/virtio/virtio_ring drivers/virtio/virtio_
     esac
 done
 cp "$here/netup" "$root/bin/netup"
+# The FTP server of the VM-to-VM test (Debian's busybox has no ftpd).
+${CC:-gcc} -m32 -static -Os -Wall -o "$root/bin/miniftpd" "$here/miniftpd.c"
 cp "$here/udhcpc.script" "$root/etc/udhcpc.script"
 chmod 755 "$root/bin/netup" "$root/etc/udhcpc.script"
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -9) > "$out/initramfs.cpio.gz"
