@@ -20,8 +20,11 @@ import hashlib
 import http.server
 import os
 import re
+import shutil
 import socket
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -85,8 +88,10 @@ def test_user(args):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     http_port = server.server_address[1]
     fwd_port = free_port()
-    g = boot(args, ["-nic", f"user,model={args.model},hostfwd=tcp:127.0.0.1:{fwd_port}-:80"],
-             args.model)
+    pcap = os.path.join(tempfile.mkdtemp(prefix="popek-net-"), "user.pcap")
+    g = boot(args, ["-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{fwd_port}-:80",
+                    "-device", f"{args.model},netdev=n0",
+                    "-object", f"filter-dump,id=d0,netdev=n0,file={pcap}"], args.model)
     try:
         addr = netup(g, args.model)
         check(addr == "10.0.2.15", "DHCP over user networking gives 10.0.2.15", addr)
@@ -110,6 +115,16 @@ def test_user(args):
                 time.sleep(1)
         check(body.strip() == b"hello-from-guest", "hostfwd reaches the guest's httpd", body)
         poweroff(g, args.model)
+        tcpdump = shutil.which("tcpdump") or shutil.which("tcpdump", path="/usr/sbin:/sbin")
+        if tcpdump:
+            r = subprocess.run([tcpdump, "-r", pcap, "-nn"], capture_output=True, text=True)
+            dhcp = [ln for ln in r.stdout.splitlines() if "BOOTP/DHCP" in ln]
+            check(r.returncode == 0 and any("Request" in ln for ln in dhcp) and
+                  any("Reply" in ln for ln in dhcp),
+                  "filter-dump's pcap, read by tcpdump -r, shows the DHCP exchange",
+                  r.stdout[-2000:] + r.stderr[-500:])
+        else:
+            print("note: tcpdump not installed; the pcap was not read back")
     finally:
         server.shutdown()
         if g.proc.poll() is None:
