@@ -104,11 +104,13 @@ typedef struct Fixture {
     int irq_level;
     int irq_raises;
     bool link;
-    bool loopback; /* net_client_send delivers the frame back */
+    bool loopback;   /* net_client_send delivers the frame back */
+    NetClient *peer; /* or to this NIC */
+    int refused;     /* frames a NIC's can_receive said no to */
     int nsent;
     size_t sent_len[8];
     uint8_t sent[8][2048];
-    int flushes;
+    int flushes; /* by the first NIC */
     /* The modern layout, as the capabilities give it. */
     uint32_t common, isr, device, notify, notify_mult;
     int cfg_cap;
@@ -121,20 +123,28 @@ static Fixture *f;
 
 void net_client_send(NetClient *nc, const uint8_t *frame, size_t len)
 {
-    ck_assert_ptr_eq(nc, f->nc);
+    NetClient *to = f->peer ? f->peer : nc;
+
     if (f->nsent < 8) {
         f->sent_len[f->nsent] = len;
         memcpy(f->sent[f->nsent], frame, len < 2048 ? len : 2048);
     }
     f->nsent++;
-    if (f->loopback && nc->can_receive(nc->opaque, len)) {
-        nc->receive(nc->opaque, frame, len);
+    if (!f->loopback && !f->peer) {
+        return;
+    }
+    if (to->can_receive(to->opaque, len)) {
+        to->receive(to->opaque, frame, len);
+    } else {
+        f->refused++;
     }
 }
 
 void net_client_flush(NetClient *nc)
 {
-    f->flushes++;
+    if (nc == f->nc) {
+        f->flushes++;
+    }
 }
 
 bool net_client_link_up(const NetClient *nc)
@@ -1369,6 +1379,59 @@ START_TEST(test_two_nics)
 }
 END_TEST
 
+START_TEST(test_frame_during_receive)
+{
+    static const uint8_t mac2[6] = {0x52, 0x54, 0x00, 0x00, 0x00, 0x02};
+    const uint32_t bar2 = 0x180000, ring2 = 0x30000;
+    VirtioNetState *nic2 =
+        virtio_net_new(f->bus, PCI_DEVFN(4, 0), &f->pm, irq_make(irq_cb, f, 1), mac2);
+    uint8_t frame[60];
+
+    /* NIC 2 has BAR4 over RAM and a frame waiting in its transmit queue. */
+    ck_assert_ptr_nonnull(nic2);
+    ioport_write(&f->io, PCI_CONFIG_ADDRESS, 0x80000000u | (PCI_DEVFN(4, 0) << 8) | 0x20, 4);
+    ioport_write(&f->io, PCI_CONFIG_DATA, bar2, 4);
+    ioport_write(&f->io, PCI_CONFIG_ADDRESS, 0x80000000u | (PCI_DEVFN(4, 0) << 8) | 0x04, 4);
+    ioport_write(&f->io, PCI_CONFIG_DATA, PCI_COMMAND_MEMORY, 2);
+    phys_write(&f->pm, bar2 + f->common + C_STATUS, S_ACK | S_DRIVER, 1);
+    phys_write(&f->pm, bar2 + f->common + C_GFSELECT, 1, 4);
+    phys_write(&f->pm, bar2 + f->common + C_GF, 1, 4);
+    phys_write(&f->pm, bar2 + f->common + C_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK, 1);
+    ring_modern(&f->tx, ring2, 16);
+    phys_write(&f->pm, bar2 + f->common + C_Q_SELECT, TXQ, 2);
+    phys_write(&f->pm, bar2 + f->common + C_Q_SIZE, 16, 2);
+    phys_write(&f->pm, bar2 + f->common + C_Q_DESC, f->tx.desc, 4);
+    phys_write(&f->pm, bar2 + f->common + C_Q_AVAIL, f->tx.avail, 4);
+    phys_write(&f->pm, bar2 + f->common + C_Q_USED, f->tx.used, 4);
+    phys_write(&f->pm, bar2 + f->common + C_Q_ENABLE, 1, 2);
+    phys_write(&f->pm, bar2 + f->common + C_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK,
+               1);
+    fill_pattern(frame, sizeof(frame), 77);
+    tx_frame(12, frame, sizeof(frame));
+
+    /* NIC 1's receive buffer lies on NIC 2's notify registers: receiving a
+     * frame kicks NIC 2, whose frame reaches NIC 1 in the middle of its
+     * receive.  It is refused, and the net layer is told to offer it again
+     * once the first frame is in. */
+    cwrite(C_STATUS, S_ACK | S_DRIVER, 1);
+    driver_features(F_VERSION_1);
+    cwrite(C_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK, 1);
+    modern_queue(RXQ, &f->rx, RX_RING, 16);
+    cwrite(C_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK, 1);
+    rx_post(0, bar2 + f->notify, 100);
+    f->peer = f->nc;
+    f->flushes = 0;
+    f->nc->receive(f->nc->opaque, frame, sizeof(frame));
+    ck_assert_int_eq(f->nsent, 1);
+    ck_assert_mem_eq(f->sent[0], frame, sizeof(frame));
+    ck_assert_int_eq(f->refused, 1);
+    ck_assert_int_eq(f->flushes, 1);
+    ck_assert_uint_eq(used_idx(&f->rx), 1);
+    ck_assert_uint_eq(used_idx(&f->tx), 1);
+    virtio_net_free(nic2);
+}
+END_TEST
+
 static Suite *virtio_net_suite(void)
 {
     Suite *s = suite_create("virtio_net");
@@ -1414,6 +1477,7 @@ static Suite *virtio_net_suite(void)
     tcase_add_test(errors, test_chain_loops);
     tcase_add_test(errors, test_chain_malformed);
     tcase_add_test(errors, test_dma_into_own_registers);
+    tcase_add_test(errors, test_frame_during_receive);
     suite_add_tcase(s, errors);
     return s;
 }
