@@ -57,6 +57,7 @@ typedef struct E1000TxContext {
 typedef struct E1000Tx {
     E1000TxContext ctx;     /* last context without TSE: plain checksum offload */
     E1000TxContext tso_ctx; /* last context with TSE */
+    E1000TxContext seg_ctx; /* TSO: the context this packet is cut by */
     uint8_t *buf;           /* the frame (or TSO segment) being gathered, NET_MAX_FRAME bytes */
     uint32_t len;           /* bytes in buf */
     uint8_t header[256];    /* TSO: the first hdrlen bytes as the driver wrote them */

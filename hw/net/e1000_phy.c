@@ -80,11 +80,12 @@ static void e1000_phy_write(E1000State *s, uint32_t reg, uint16_t value)
 {
     switch (reg) {
     case MII_BMCR:
-        if (value & MII_BMCR_RESET) {
-            e1000_phy_reset(s);
-            break;
-        }
-        /* Restart completes at once: there is nothing to negotiate with. */
+        /* A software reset (BMCR.RESET) makes the other registers'
+         * settings take effect and keeps them, which is why drivers write
+         * the M88's control registers first and reset afterwards; only
+         * CTRL.PHY_RST restores the defaults.  Restarting auto-negotiation
+         * completes at once: there is nothing to negotiate with.  Both
+         * bits clear themselves. */
         s->phy[reg] = value & MII_BMCR_WRITABLE;
         e1000_phy_update_link(s);
         break;

@@ -7,18 +7,23 @@
  * of the header, each with its IP length and ID, TCP sequence number and
  * flags, UDP length and checksums fixed up (SDM 3.5).
  *
- * A descriptor can ask for up to 1 MiB and a TSO segment can be one byte
- * of payload, so one pass is bounded by a budget of bytes moved; when it
+ * A descriptor can ask for up to 1 MiB and a TSO segment can carry one
+ * byte of payload, so one pass is bounded by a budget of bytes moved; when it
  * runs out the walk stops, even inside a descriptor, and a timer carries
- * on from there at once, so a guest cannot stall the machine with one
- * register write.
+ * on from there a microsecond later, so a guest cannot stall the machine
+ * with one register write.
  */
 #include <string.h>
 
 #include "hw/net/e1000_internal.h"
 
-/* Bytes read, copied and sent per pass before the walk yields. */
-#define E1000_TX_BUDGET (1 << 20)
+/* Bytes read, copied and sent per pass before the walk yields (a 64 KiB
+ * TSO send uses about twice its size), so a TDT write does a bounded
+ * amount of work whatever the ring asks for. */
+#define E1000_TX_BUDGET (256 << 10)
+/* When the rest follows: strictly later, so that the timer list does not
+ * run it in the same call, and the CPU runs in between. */
+#define E1000_TX_RESUME_NS 1000
 
 #define TCP_FLAG_FIN 0x01
 #define TCP_FLAG_PSH 0x08
@@ -133,7 +138,7 @@ static void e1000_tx_send(E1000State *s, uint32_t len)
 static void e1000_tso_segment(E1000State *s, bool last)
 {
     E1000Tx *t = &s->tx;
-    const E1000TxContext *c = &t->tso_ctx;
+    const E1000TxContext *c = &t->seg_ctx;
     uint8_t *b = t->buf;
     uint32_t len = t->len;
     uint32_t payload = len - c->hdrlen;
@@ -172,10 +177,10 @@ static void e1000_tx_end_packet(E1000State *s)
     E1000Tx *t = &s->tx;
     if (t->tse) {
         /* The header never arrived whole: the context fails. */
-        if (t->len < t->tso_ctx.hdrlen) {
+        if (t->len < t->seg_ctx.hdrlen) {
             e1000_stat_inc(s, E1000_TSCTFC);
         } else {
-            if (t->len > t->tso_ctx.hdrlen || t->tso_frames == 0) {
+            if (t->len > t->seg_ctx.hdrlen || t->tso_frames == 0) {
                 e1000_tso_segment(s, true);
             }
             e1000_stat_inc(s, E1000_TSCTC);
@@ -247,7 +252,9 @@ static void e1000_tx_start_packet(E1000State *s, uint32_t lower, uint32_t upper)
     t->popts = (uint8_t)(upper >> 8);
     t->tse = (lower & E1000_TXD_CMD_TSE) && c->mss;
     if (t->tse) {
+        /* The packet keeps this context even if another arrives meanwhile. */
         uint32_t limit = (uint32_t)c->hdrlen + c->mss;
+        t->seg_ctx = *c;
         t->seg_limit = limit < E1000_TX_MAX_FRAME ? limit : E1000_TX_MAX_FRAME;
     }
 }
@@ -296,7 +303,7 @@ static bool e1000_tx_gather(E1000State *s)
     if (!e1000_tx_carries_data(lower) || addr == 0) {
         total = 0;
     }
-    uint32_t hdrlen = t->tso_ctx.hdrlen;
+    uint32_t hdrlen = t->seg_ctx.hdrlen;
     while (t->desc_done < total) {
         uint32_t limit = t->tse ? t->seg_limit : E1000_TX_MAX_FRAME;
         if (t->budget <= 0) {
@@ -316,7 +323,7 @@ static bool e1000_tx_gather(E1000State *s)
         t->desc_done += chunk;
         t->budget -= chunk;
         if (t->tse && t->len == t->seg_limit) {
-            e1000_tso_segment(s, t->tso_sent + (t->len - hdrlen) >= t->tso_ctx.paylen);
+            e1000_tso_segment(s, t->tso_sent + (t->len - hdrlen) >= t->seg_ctx.paylen);
         }
     }
     return true;
@@ -359,7 +366,7 @@ static void e1000_tx_walk(E1000State *s)
             e1000_tx_fetch(s);
         }
         if (!e1000_tx_gather(s)) {
-            timer_mod(&s->tx_timer, timer_now(s->tl));
+            timer_mod(&s->tx_timer, timer_now(s->tl) + E1000_TX_RESUME_NS);
             break;
         }
         uint32_t lower = e1000_ld_le32(t->desc + 8);
@@ -374,7 +381,7 @@ static void e1000_tx_walk(E1000State *s)
         t->desc_loaded = false;
         e1000_set_reg(s, E1000_TDH, (e1000_reg(s, E1000_TDH) + 1) % n);
         if (t->budget <= 0 && e1000_reg(s, E1000_TDH) != e1000_reg(s, E1000_TDT)) {
-            timer_mod(&s->tx_timer, timer_now(s->tl));
+            timer_mod(&s->tx_timer, timer_now(s->tl) + E1000_TX_RESUME_NS);
             break;
         }
     }
