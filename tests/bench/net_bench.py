@@ -13,20 +13,18 @@ and, for popek, the host CPU an idle networked guest uses over 10 s.
 Times are the guest command's wall time as seen from the host.
 """
 import argparse
-import http.server
 import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "guest", "linux"))
 from linux_guest import MARKER, Guest  # noqa: E402
-from net_guest import free_port  # noqa: E402
+from net_guest import free_port, serve_bytes  # noqa: E402
 
 
 class Engine(Guest):
@@ -123,18 +121,7 @@ def main():
 
     blob = bytes(args.mib << 20)
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(blob)))
-            self.end_headers()
-            self.wfile.write(blob)
-
-        def log_message(self, *a):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve_bytes(blob)
     engines = ["popek"] + ([] if args.no_qemu or not shutil.which(args.qemu) else ["qemu"])
     rows = []
     for model in ("e1000", "virtio-net-pci"):

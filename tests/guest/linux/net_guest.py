@@ -40,6 +40,25 @@ def free_port(kind=socket.SOCK_STREAM):
         return s.getsockname()[1]
 
 
+def serve_bytes(blob):
+    """An HTTP server on 127.0.0.1 (ephemeral port) that answers every GET
+    with blob, in a daemon thread; shut it down with .shutdown()."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(blob)))
+            self.end_headers()
+            self.wfile.write(blob)
+
+        def log_message(self, *a):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 def boot(args, extra, label):
     t0 = time.monotonic()
     g = Guest(args.popek, args.guestdir, args.accel, extra)
@@ -74,18 +93,7 @@ def test_user(args):
     blob = os.urandom(1 << 20)
     want = hashlib.sha256(blob).hexdigest()
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(blob)))
-            self.end_headers()
-            self.wfile.write(blob)
-
-        def log_message(self, *a):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve_bytes(blob)
     http_port = server.server_address[1]
     fwd_port = free_port()
     pcap = os.path.join(tempfile.mkdtemp(prefix="popek-net-"), "user.pcap")
