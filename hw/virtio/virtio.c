@@ -586,13 +586,14 @@ void virtqueue_want_notify(VirtQueue *vq)
     }
 }
 
-size_t virtqueue_read_out(VirtQueue *vq, const VirtQueueElement *elem, uint64_t offset, void *buf,
-                          size_t len)
+/* Copy between buf and segments [first, end) of elem, starting offset bytes
+ * into them: device-readable ones are read, device-writable ones written. */
+static size_t segs_copy(VirtQueue *vq, const VirtQueueElement *elem, unsigned first, unsigned end,
+                        uint64_t offset, uint8_t *buf, size_t len, bool write)
 {
-    uint8_t *out = buf;
     size_t done = 0;
 
-    for (unsigned s = 0; s < elem->nout && done < len; s++) {
+    for (unsigned s = first; s < end && done < len; s++) {
         const VirtQueueSeg *seg = &elem->seg[s];
         size_t n;
 
@@ -601,33 +602,28 @@ size_t virtqueue_read_out(VirtQueue *vq, const VirtQueueElement *elem, uint64_t 
             continue;
         }
         n = seg->len - offset < len - done ? seg->len - offset : len - done;
-        virtio_dma_read(vq->vdev, seg->addr + offset, out + done, (uint32_t)n);
+        if (write) {
+            virtio_dma_write(vq->vdev, seg->addr + offset, buf + done, (uint32_t)n);
+        } else {
+            virtio_dma_read(vq->vdev, seg->addr + offset, buf + done, (uint32_t)n);
+        }
         done += n;
         offset = 0;
     }
     return done;
 }
 
+size_t virtqueue_read_out(VirtQueue *vq, const VirtQueueElement *elem, uint64_t offset, void *buf,
+                          size_t len)
+{
+    return segs_copy(vq, elem, 0, elem->nout, offset, buf, len, false);
+}
+
 size_t virtqueue_write_in(VirtQueue *vq, const VirtQueueElement *elem, uint64_t offset,
                           const void *buf, size_t len)
 {
-    const uint8_t *in = buf;
-    size_t done = 0;
-
-    for (unsigned s = elem->nout; s < elem->nseg && done < len; s++) {
-        const VirtQueueSeg *seg = &elem->seg[s];
-        size_t n;
-
-        if (offset >= seg->len) {
-            offset -= seg->len;
-            continue;
-        }
-        n = seg->len - offset < len - done ? seg->len - offset : len - done;
-        virtio_dma_write(vq->vdev, seg->addr + offset, in + done, (uint32_t)n);
-        done += n;
-        offset = 0;
-    }
-    return done;
+    /* segs_copy only reads buf when it writes guest memory. */
+    return segs_copy(vq, elem, elem->nout, elem->nseg, offset, (uint8_t *)buf, len, true);
 }
 
 /* ---- the used ring (2.7.8) ---- */
