@@ -307,6 +307,7 @@ struct CPUState {
     uint32_t deferred_dr6;  /* DR6 bits of traps a MOV SS/POP SS held back until after the next instruction */
     bool triple_fault;      /* set by exception delivery on a triple fault (shutdown) */
     uint64_t icount;        /* instructions retired (faulting ones included) since reset */
+    uint64_t *insn_census;  /* when set: instructions run here, counted per insn_form() */
     /* With undef_perturb set, every result the SDM leaves undefined (the
      * flags of cpu_undefined_flags(), the destinations listed in
      * cpu/undef.c) takes its bits from undef_fill instead of the
@@ -343,6 +344,8 @@ struct CPUState {
                                * the LAHF byte in bits 8-15, OF in bit 0 */
     uint64_t bt_tag_hi;       /* jump-cache tag bits of the current mode (block key << 32) */
     void *bt_jc;              /* jump cache (translator/cache.c) */
+    uint64_t bt_jc_lookups;   /* indirect transfers that looked in it ... */
+    uint64_t bt_jc_misses;    /* ... and missed */
     void *bt_exit;            /* exit record of the block exit just taken, or NULL */
     uint32_t bt_lin;          /* slow path: linear address of the memory operand */
     uint32_t bt_target;       /* indirect CALL: the target while the return address is pushed */

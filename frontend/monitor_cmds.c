@@ -419,6 +419,53 @@ void moncmd_dump(MonBuf *out, CPUState *cpu, size_t cs_handle, bool physical, co
 
 /* ---- info jit ---- */
 
+static double percent(uint64_t part, uint64_t whole)
+{
+    return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+/*
+ * The callout census: the instruction forms that most often ran outside
+ * translated code, as callouts or on the interpreter, with their share of
+ * every instruction the CPU ran.
+ */
+#define CENSUS_TOP 15
+
+static void census_print(MonBuf *out, const BTStats *s, uint64_t total)
+{
+    int top[CENSUS_TOP];
+    int ntop = 0;
+    uint64_t below = UINT64_MAX; /* the next pick counts less than the last (or ties later) */
+    int below_form = -1;
+    for (; ntop < CENSUS_TOP; ntop++) {
+        int best = -1;
+        uint64_t best_n = 0;
+        for (int f = 0; f < INSN_FORMS; f++) {
+            uint64_t n = s->census_callout[f] + s->census_interp[f];
+            bool after = n < below || (n == below && f > below_form);
+            if (n > best_n && after) {
+                best = f;
+                best_n = n;
+            }
+        }
+        if (best < 0) {
+            break;
+        }
+        top[ntop] = best;
+        below = best_n;
+        below_form = best;
+    }
+    monbuf_printf(out, "outside translated code, by form (%% of all instructions):\n");
+    for (int i = 0; i < ntop; i++) {
+        int f = top[i];
+        char name[40];
+        insn_form_name(f, name, sizeof(name));
+        uint64_t c = s->census_callout[f], n = s->census_interp[f];
+        monbuf_printf(out, "  %-22s %6.2f%%  callout %llu  interpreted %llu\n", name,
+                      percent(c + n, total), (unsigned long long)c, (unsigned long long)n);
+    }
+}
+
 void moncmd_info_jit(MonBuf *out, CPUState *cpu)
 {
     if (!bt_of(cpu)) {
@@ -439,8 +486,21 @@ void moncmd_info_jit(MonBuf *out, CPUState *cpu)
     monbuf_printf(out, "direct jumps chained: %llu\n", (unsigned long long)s->chains);
     monbuf_printf(out, "entries from the run loop: %llu\n", (unsigned long long)s->entries);
     monbuf_printf(out, "instructions interpreted: %llu\n", (unsigned long long)s->interp_insns);
+    uint64_t total = cpu->icount;
+    monbuf_printf(out, "instructions run: %llu, as callouts %.2f%%, interpreted %.2f%%\n",
+                  (unsigned long long)total, percent(s->callout_insns, total),
+                  percent(s->interp_insns, total));
+    for (int w = 0; w < BT_WHY_COUNT; w++) {
+        if (s->interp_why[w]) {
+            monbuf_printf(out, "  interpreted for %s: %llu\n", bt_why_names[w],
+                          (unsigned long long)s->interp_why[w]);
+        }
+    }
+    monbuf_printf(out, "jump cache: %llu lookups, %.2f%% hits\n", (unsigned long long)s->jc_lookups,
+                  s->jc_lookups ? 100.0 - percent(s->jc_misses, s->jc_lookups) : 0.0);
     if (s->checked_blocks || s->unchecked_blocks) {
         monbuf_printf(out, "blocks checked: %llu, run once (I/O): %llu\n",
                       (unsigned long long)s->checked_blocks, (unsigned long long)s->unchecked_blocks);
     }
+    census_print(out, s, total);
 }

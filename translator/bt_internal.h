@@ -206,6 +206,7 @@ void bt_helper_enter(CPUState *cpu, const BTCallInfo *ci);
  * leave is set or the block was invalidated or an exit was requested. */
 int bt_helper_leave(CPUState *cpu, const BTCallInfo *ci, uint32_t next, bool leave);
 int bt_helper_interp(CPUState *cpu, const BTCallInfo *ci);
+void bt_count_callout(CPUState *cpu, const Insn *insn);
 int bt_helper_rep_string(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_mem_prep(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_mem_commit(CPUState *cpu, const BTCallInfo *ci);

@@ -210,11 +210,14 @@ static void gen_exit_after_mode_change(Gen *g, uint32_t target)
  *     mov r10d, [r15+r9+tlb.phys] ; cmp r10d, [r11+16] ; jne miss
  *     jmp [r11+8]
  *   miss: mov [r15+eip], r14d ; jmp epilogue
+ * with a count of lookups and of misses in CPUState for `info jit`.
  */
 void gen_exit_indirect(Gen *g)
 {
     Emit *e = &g->e;
     gen_park(g);
+    HostRM lookups = hrm_mem(H_R15, CPU_OFF(bt_jc_lookups));
+    emit_alu64_imm(e, EXT_ADD, &lookups, 1); /* add qword [r15+bt_jc_lookups], 1 */
     HostRM r11 = hrm_reg(H_R11), r10 = hrm_reg(H_R10);
     emit_mov_rr32(e, H_R11, H_R14);
     emit_alu32_imm(e, EXT_AND, &r11, BT_JC_ENTRIES - 1);
@@ -245,6 +248,8 @@ void gen_exit_indirect(Gen *g)
     emit_bind8(e, miss1);
     emit_bind8(e, miss2);
     emit_bind8(e, miss3);
+    HostRM misses = hrm_mem(H_R15, CPU_OFF(bt_jc_misses));
+    emit_alu64_imm(e, EXT_ADD, &misses, 1);
     emit_store32(e, H_R15, CPU_OFF(eip), H_R14);
     emit_jmp32(e, g->bt->epilogue);
 }
