@@ -208,6 +208,20 @@ struct IOPortMap;
 struct FPUState;
 struct Insn;
 
+/* One return prediction of translated code (CPUState.bt_ras). */
+#define BT_RAS_SIZE 64
+typedef struct BTRasEntry {
+    uint64_t tag;     /* block key << 32 | return EIP; ~0 when empty */
+    const void *code; /* host code that goes on at the return EIP */
+} BTRasEntry;
+
+static inline void cpu_ras_clear(BTRasEntry *ras)
+{
+    for (int i = 0; i < BT_RAS_SIZE; i++) {
+        ras[i].tag = ~0ull;
+    }
+}
+
 typedef struct CPUState CPUState;
 
 /* Hooks for the machine: interrupt acknowledge and observation points. */
@@ -346,6 +360,15 @@ struct CPUState {
     void *bt_jc;              /* jump cache (translator/cache.c) */
     uint64_t bt_jc_lookups;   /* indirect transfers that looked in it ... */
     uint64_t bt_jc_misses;    /* ... and missed */
+    /* Return prediction (translator/gen_flow.c): translated CALLs push
+     * (key << 32 | return EIP, host code that continues there), RETs pop
+     * and jump straight there when the popped EIP and the key match.  An
+     * entry is good only while the TLB that mapped its code is, so every
+     * TLB flush clears them (cpu_ras_clear), as do cache flushes. */
+    BTRasEntry bt_ras[BT_RAS_SIZE];
+    uint32_t bt_ras_top;      /* index of the latest entry */
+    uint64_t bt_ret_total;    /* translated RETs ... */
+    uint64_t bt_ret_miss;     /* ... whose prediction failed */
     void *bt_exit;            /* exit record of the block exit just taken, or NULL */
     uint32_t bt_lin;          /* slow path: linear address of the memory operand */
     uint32_t bt_target;       /* indirect CALL: the target while the return address is pushed */

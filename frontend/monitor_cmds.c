@@ -496,6 +496,8 @@ void moncmd_info_jit(MonBuf *out, CPUState *cpu)
                           (unsigned long long)s->interp_why[w]);
         }
     }
+    monbuf_printf(out, "returns: %llu, %.2f%% predicted\n", (unsigned long long)s->ret_total,
+                  s->ret_total ? 100.0 - percent(s->ret_miss, s->ret_total) : 0.0);
     monbuf_printf(out, "jump cache: %llu lookups, %.2f%% hits\n", (unsigned long long)s->jc_lookups,
                   s->jc_lookups ? 100.0 - percent(s->jc_misses, s->jc_lookups) : 0.0);
     if (s->checked_blocks || s->unchecked_blocks) {

@@ -24,6 +24,7 @@
 #include "frontend/trace.h"
 #include "softmmu/mmu.h"
 #include "softmmu/phys.h"
+#include "translator/translator.h"
 
 #define TRACE_SEEN_EMPTY   UINT64_MAX
 #define TRACE_SEEN_INITIAL 4096u
@@ -35,6 +36,7 @@ static const struct {
 } trace_names[] = {
     {"exec", TRACE_EXEC, "each executed instruction with its disassembly"},
     {"in_asm", TRACE_IN_ASM, "guest code the first time it runs, in blocks"},
+    {"out_asm", TRACE_OUT_ASM, "host code of each block the translator makes"},
     {"cpu", TRACE_CPU, "registers and flags before each traced instruction"},
     {"delta", TRACE_CPU_DELTA, "with cpu: only the registers that changed"},
     {"int", TRACE_INT, "interrupts and exceptions: vector, error code, CR2"},
@@ -411,11 +413,17 @@ bool trace_start(Trace *t, CPUState *cpu, const char *path)
     if (t->categories & (TRACE_INT | TRACE_MMU)) {
         cpu->hooks.on_exception = trace_exception;
     }
+    if ((t->categories & TRACE_OUT_ASM) && bt_of(cpu)) {
+        bt_set_out_asm(bt_of(cpu), t->out);
+    }
     return true;
 }
 
 void trace_stop(Trace *t)
 {
+    if (t->cpu && bt_of(t->cpu)) {
+        bt_set_out_asm(bt_of(t->cpu), NULL);
+    }
     if (t->cs_open) {
         csh handle = (csh)t->cs_handle;
         cs_close(&handle);

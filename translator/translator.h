@@ -63,6 +63,8 @@ typedef struct BTStats {
     uint64_t callout_insns;    /* instructions run as callouts from translated code */
     uint64_t jc_lookups;       /* indirect jumps, calls and returns through the jump cache */
     uint64_t jc_misses;        /* ... that missed it and went back to the run loop */
+    uint64_t ret_total;        /* translated RETs ... */
+    uint64_t ret_miss;         /* ... whose return prediction failed (then the jump cache) */
     /* Why the interpreter ran instead (instructions, BT_WHY_*). */
     uint64_t interp_why[BT_WHY_COUNT];
     /* The callout census: instructions per form (cpu/decode.h insn_form())
@@ -98,6 +100,9 @@ const BTStats *bt_stats(BT *bt);
  * perf reads for code without symbols ("<guest EIP> <phys>" per block).
  * False after printing one line to stderr when it cannot be created. */
 bool bt_open_perfmap(BT *bt);
+/* -d out_asm: each block's guest and host code, to f as it is translated
+ * (NULL: off). */
+void bt_set_out_asm(BT *bt, FILE *f);
 
 /* Where check mode writes its mismatch report (default stderr). */
 void bt_set_report(BT *bt, FILE *out);
