@@ -101,6 +101,7 @@ BTCallInfo *gen_callinfo(Gen *g, const ScanInsn *si, BTHelper fn)
 void gen_call(Gen *g, BTCallInfo *ci)
 {
     gen_park(g);
+    gen_page_forget(g);
     HostRM m = hrm_rip(bt_to_rx(g->bt, ci));
     emit_lea64(&g->e, H_R9, &m);
     emit_call32(&g->e, g->bt->thunk);

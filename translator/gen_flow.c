@@ -86,6 +86,7 @@ static void emit_load_target_op(Gen *g, const MemOp *m)
 /* mov r10d, [r14] ; mov [r15+bt_target], r10d: an indirect call's target */
 static void emit_save_target_op(Gen *g, const MemOp *m)
 {
+    gen_page_forget(g);
     HostRM r14 = hrm_mem(H_R14, 0);
     emit_rm(&g->e, 0, OPC_MOV_GvEv, H_R10, &r14);
     emit_store32(&g->e, H_R15, CPU_OFF(bt_target), H_R10);
