@@ -94,6 +94,11 @@ static SDLWindow *setup_window(Host *h, const PopekOptions *opts)
     if (!opts->display_sdl && (opts->display_none || opts->nographic || !desktop)) {
         return NULL;
     }
+    if (opts->display_sdl && !desktop && !getenv("SDL_VIDEODRIVER")) {
+        fprintf(stderr, "popek: -display sdl: no display to open a window on (DISPLAY and "
+                        "WAYLAND_DISPLAY are unset)\n");
+        exit(1);
+    }
     SDLWindowConfig cfg = {opts->name, &h->display, pc_keyboard(pc), &pc->stopped,
                            machine_quit, pc};
     char err[256];
