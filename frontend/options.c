@@ -190,8 +190,8 @@ static void parse_rtc(PopekOptions *o, const char *spec)
     }
 }
 
-/* Put a drive at index (or the first free one if index < 0). */
-static void add_drive(PopekOptions *o, int index, const char *file, bool cdrom, bool readonly,
+/* Put a drive at index (or the first free one if index < 0); returns its index. */
+static int add_drive(PopekOptions *o, int index, const char *file, bool cdrom, bool readonly,
                       const char *opt)
 {
     if (index < 0) {
@@ -208,7 +208,8 @@ static void add_drive(PopekOptions *o, int index, const char *file, bool cdrom, 
     if (!cdrom && !file) {
         die("%s: a disk needs file=PATH%s", opt, "");
     }
-    o->drives[index] = (DriveOption){true, file, cdrom, readonly || cdrom, opt};
+    o->drives[index] = (DriveOption){true, file, cdrom, readonly || cdrom, false, opt};
+    return index;
 }
 
 static bool parse_on_off(const char *v, bool *out)
@@ -230,7 +231,7 @@ static void parse_drive(PopekOptions *o, const char *spec)
     char *save = NULL;
     const char *file = NULL;
     int index = -1;
-    bool cdrom = false, readonly = false;
+    bool cdrom = false, readonly = false, format_raw = false;
     for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(kv, '=');
         unsigned long v;
@@ -245,6 +246,7 @@ static void parse_drive(PopekOptions *o, const char *spec)
             if (strcmp(val, "raw") != 0) {
                 die("-drive: format '%s' is not supported%s (only raw)", val, "");
             }
+            format_raw = true;
         } else if (!strcmp(kv, "if")) {
             if (strcmp(val, "ide") != 0) {
                 die("-drive: interface '%s' is not supported%s (only ide)", val, "");
@@ -267,7 +269,8 @@ static void parse_drive(PopekOptions *o, const char *spec)
             die("-drive: unknown property '%s'%s", kv, "");
         }
     }
-    add_drive(o, index, file, cdrom, readonly, "-drive");
+    index = add_drive(o, index, file, cdrom, readonly, "-drive");
+    o->drives[index].format_raw = format_raw;
 }
 
 /* -boot c | -boot order=dc,menu=on | -boot once=d */

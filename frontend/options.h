@@ -17,6 +17,7 @@ typedef struct DriveOption {
     const char *file;     /* image path; NULL for an empty CD-ROM drive */
     bool cdrom;           /* media=cdrom (-cdrom) */
     bool readonly;        /* readonly=on */
+    bool format_raw;      /* format=raw given: no probe, no warning */
     const char *option;   /* the option that gave it, for messages */
 } DriveOption;
 
