@@ -184,6 +184,9 @@ void host_init(Host *h, const PopekOptions *o)
         .append = o->append,
         .boot_order = o->boot_order,
         .boot_menu = o->boot_menu,
+        /* As QEMU: -nographic shows SeaBIOS (and what boots through its
+         * video services) on COM1, and takes keys from there. */
+        .sercon_port = o->nographic ? 0x3f8 : 0,
         .no_reboot = o->no_reboot,
         .debug_exit = o->debug_exit,
         .debug_exit_base = o->debug_exit_base,

@@ -229,7 +229,11 @@ static void pc_setup_firmware_config(PC *pc)
 {
     const PCConfig *o = &pc->cfg;
     PCDevices *d = pc->dev;
-    FirmwareConfig cfg = {o->ram_bytes, 1, o->boot_order, o->boot_menu};
+    FirmwareConfig cfg = {.ram_bytes = o->ram_bytes,
+                          .cpus = 1,
+                          .boot_order = o->boot_order,
+                          .boot_menu = o->boot_menu,
+                          .sercon_port = o->sercon_port};
     char err[512];
     if (!firmware_setup_fw_cfg(d->fw_cfg, &cfg, err, sizeof(err))) {
         fprintf(stderr, "popek: %s\n", err);

@@ -62,6 +62,7 @@ typedef struct PCConfig {
     const char *append;
     const char *boot_order;   /* drive letters a, c, d, n in priority order */
     bool boot_menu;
+    uint16_t sercon_port;     /* SeaBIOS's serial console on this port (-nographic: COM1), 0: none */
     bool no_reboot;           /* a reset ends the run instead */
     bool debug_exit;          /* isa-debug-exit */
     uint16_t debug_exit_base;
