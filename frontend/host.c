@@ -177,6 +177,8 @@ void host_init(Host *h, const PopekOptions *o)
         .perfmap = o->perfmap,
         .icount_shift = o->icount_shift,
         .rtc_base = o->rtc_base,
+        .rtc_localtime = o->rtc_localtime,
+        .no_vga = o->vga_none,
         .bios = o->bios,
         .firmware_dir = o->firmware_dir,
         .kernel = o->kernel,

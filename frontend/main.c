@@ -99,8 +99,8 @@ static SDLWindow *setup_window(Host *h, const PopekOptions *opts)
                         "WAYLAND_DISPLAY are unset)\n");
         exit(1);
     }
-    SDLWindowConfig cfg = {opts->name, &h->display, pc_keyboard(pc), &pc->stopped,
-                           machine_quit, pc};
+    SDLWindowConfig cfg = {opts->name,   &h->display, pc_keyboard(pc), &pc->stopped,
+                           machine_quit, pc,           opts->full_screen};
     char err[256];
     SDLWindow *window = sdl_window_new(&cfg, err, sizeof(err));
     if (!window) {

@@ -150,7 +150,9 @@ static bool sdl_resize(SDLWindow *w, int width, int height)
     w->tex_w = width;
     w->tex_h = height;
     int scale = width < SDL_MIN_WIDTH ? (SDL_MIN_WIDTH + width - 1) / width : 1;
-    SDL_SetWindowSize(w->window, width * scale, height * scale);
+    if (!w->cfg.full_screen) { /* full screen keeps the screen's size; the frame is scaled */
+        SDL_SetWindowSize(w->window, width * scale, height * scale);
+    }
     return true;
 }
 
@@ -288,7 +290,8 @@ SDLWindow *sdl_window_new(const SDLWindowConfig *cfg, char *err, size_t errlen)
     w->cfg = *cfg;
     w->window = SDL_CreateWindow(cfg->name ? cfg->name : "popek", SDL_WINDOWPOS_UNDEFINED,
                                  SDL_WINDOWPOS_UNDEFINED, 720, 400,
-                                 SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
+                                 SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI |
+                                     (cfg->full_screen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0));
     if (w->window) {
         w->renderer = SDL_CreateRenderer(w->window, -1, 0);
     }

@@ -9,6 +9,9 @@
     and popek is not one, as QEMU's TCG is not);
   - virtual time stops with the VM: after the monitor's stop, a few seconds,
     and cont, the guest's uptime has advanced by the running time only;
+  - -rtc base=localtime starts the RTC at the host's local time (the test
+    runs popek with TZ three hours east of UTC; the guest takes the RTC as
+    UTC, so its clock is three hours ahead of the host's);
   - `poweroff` (not just `poweroff -f`) ends popek with status 0.
 """
 import argparse
@@ -67,8 +70,9 @@ def main():
     args = ap.parse_args()
     work = tempfile.mkdtemp()
     mon_path = os.path.join(work, "mon.sock")
+    os.environ["TZ"] = "UTC-3"  # POSIX: local time is UTC + 3 h
     g = Guest(args.popek, args.guestdir, args.accel,
-              ["-monitor", f"unix:{mon_path},server,nowait"])
+              ["-monitor", f"unix:{mon_path},server,nowait", "-rtc", "base=localtime"])
     try:
         g.read_until(MARKER, 900)
         g.read_until(rb"[#$] ", 60)
@@ -82,6 +86,11 @@ def main():
               "\n".join(ln for ln in out.splitlines() if "PMU" in ln))
         out, rc = g.run("grep -m1 '^flags' /proc/cpuinfo")
         check("hypervisor" in out.split(), "cpuinfo shows the hypervisor flag", out)
+
+        out, rc = g.run("date +%s")
+        ahead = int(out.split()[-1]) - time.time()
+        check(abs(ahead - 3 * 3600) < 120, "-rtc base=localtime: the RTC started at local time",
+              f"guest clock {ahead:+.0f} s from the host's UTC")
 
         u0, h0 = uptime(g), time.monotonic()
         mon.cmd("stop")
