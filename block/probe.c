@@ -18,13 +18,13 @@ typedef struct FormatMagic {
 } FormatMagic;
 
 static const FormatMagic magics[] = {
-    {"qcow2", 0, "QFI\xfb", 4},                         /* then version 2 or 3 (big-endian) */
-    {"vmdk", 0, "KDMV", 4},                             /* hosted sparse extent */
-    {"vmdk", 0, "COWD", 4},                             /* ESX sparse extent */
-    {"vmdk", 0, "# Disk DescriptorFile", 21},           /* text descriptor */
-    {"vdi", 0x40, "\x7f\x10\xda\xbe", 4},               /* signature 0xbeda107f, little-endian */
-    {"vhdx", 0, "vhdxfile", 8},                         /* file type identifier */
-    {"vpc", 0, "conectix", 8},                          /* VHD footer copy of a dynamic disk */
+    {"qcow2", 0, "QFI\xfb", 4},               /* then version 2 or 3 (big-endian) */
+    {"vmdk", 0, "KDMV", 4},                   /* hosted sparse extent */
+    {"vmdk", 0, "COWD", 4},                   /* ESX sparse extent */
+    {"vmdk", 0, "# Disk DescriptorFile", 21}, /* text descriptor */
+    {"vdi", 0x40, "\x7f\x10\xda\xbe", 4},     /* signature 0xbeda107f, little-endian */
+    {"vhdx", 0, "vhdxfile", 8},               /* file type identifier */
+    {"vpc", 0, "conectix", 8},                /* VHD footer copy of a dynamic disk */
     {"qed", 0, "QED\0", 4},
     {"parallels", 0, "WithoutFreeSpace", 16},
     {"parallels", 0, "WithouFreSpacExt", 16},
@@ -63,8 +63,8 @@ const char *block_probe_file(const char *path, char *err, size_t errlen)
     int saved = errno;
     close(fd);
     if (n < 0) {
-        snprintf(err, errlen, "'%s': %s", path, saved == EISDIR ? "not a disk image file"
-                                                                : strerror(saved));
+        snprintf(err, errlen, "'%s': %s", path,
+                 saved == EISDIR ? "not a disk image file" : strerror(saved));
         return NULL;
     }
     return block_probe_format(buf, (size_t)n);

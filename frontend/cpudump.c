@@ -26,9 +26,9 @@ static void out_printf(Out *o, const char *fmt, ...)
 
 /* The type of a system descriptor (S = 0), by its 4-bit type (SDM Vol.3 Table 3-2). */
 static const char *const system_types[16] = {
-    "Reserved",   "TSS16-avl", "LDT",       "TSS16-busy", "CallGate16", "TaskGate",
-    "IntGate16",  "TrapGate16", "Reserved", "TSS32-avl",  "Reserved",   "TSS32-busy",
-    "CallGate32", "Reserved",  "IntGate32", "TrapGate32",
+    "Reserved",   "TSS16-avl",  "LDT",       "TSS16-busy", "CallGate16", "TaskGate",
+    "IntGate16",  "TrapGate16", "Reserved",  "TSS32-avl",  "Reserved",   "TSS32-busy",
+    "CallGate32", "Reserved",   "IntGate32", "TrapGate32",
 };
 
 static void dump_segment(Out *o, const CPUState *cpu, const char *name, const SegmentCache *sc)
@@ -60,10 +60,8 @@ int cpudump_format(const CPUState *cpu, char *buf, size_t len)
     }
     uint32_t efl = cpu_get_eflags(cpu);
     const uint32_t *r = cpu->regs;
-    out_printf(&o, "EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n", r[R_EAX], r[R_EBX], r[R_ECX],
-               r[R_EDX]);
-    out_printf(&o, "ESI=%08x EDI=%08x EBP=%08x ESP=%08x\n", r[R_ESI], r[R_EDI], r[R_EBP],
-               r[R_ESP]);
+    out_printf(&o, "EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n", r[R_EAX], r[R_EBX], r[R_ECX], r[R_EDX]);
+    out_printf(&o, "ESI=%08x EDI=%08x EBP=%08x ESP=%08x\n", r[R_ESI], r[R_EDI], r[R_EBP], r[R_ESP]);
     out_printf(&o, "EIP=%08x EFL=%08x [%c%c%c%c%c%c%c] CPL=%u II=%d A20=%d SMM=0 HLT=%d\n",
                cpu->eip, efl, (efl & EFLAGS_DF) ? 'D' : '-', (efl & EFLAGS_OF) ? 'O' : '-',
                (efl & EFLAGS_SF) ? 'S' : '-', (efl & EFLAGS_ZF) ? 'Z' : '-',
@@ -77,8 +75,7 @@ int cpudump_format(const CPUState *cpu, char *buf, size_t len)
     dump_segment(&o, cpu, "TR", &cpu->tr);
     out_printf(&o, "GDT=     %08x %08x\n", cpu->gdtr.base, cpu->gdtr.limit);
     out_printf(&o, "IDT=     %08x %08x\n", cpu->idtr.base, cpu->idtr.limit);
-    out_printf(&o, "CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n", cpu->cr0, cpu->cr2, cpu->cr3,
-               cpu->cr4);
+    out_printf(&o, "CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n", cpu->cr0, cpu->cr2, cpu->cr3, cpu->cr4);
     out_printf(&o, "DR0=%08x DR1=%08x DR2=%08x DR3=%08x \n", cpu->dr[0], cpu->dr[1], cpu->dr[2],
                cpu->dr[3]);
     out_printf(&o, "DR6=%08x DR7=%08x\n", cpu->dr[6], cpu->dr[7]);

@@ -21,8 +21,7 @@ static void die(const char *fmt, const char *a)
 /* QEMU's machine names for the i440FX PC; popek builds the one it has. */
 static bool machine_name_ok(const char *name)
 {
-    return !strcmp(name, "pc") || !strcmp(name, "pc-i440fx") ||
-           !strncmp(name, "pc-i440fx-", 10);
+    return !strcmp(name, "pc") || !strcmp(name, "pc-i440fx") || !strncmp(name, "pc-i440fx-", 10);
 }
 
 static void set_accel(PopekOptions *o, const char *accel)
@@ -50,7 +49,9 @@ static void parse_machine(PopekOptions *o, const char *spec)
     char *save = NULL;
     bool first = true;
     for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save), first = false) {
-        const char *type = first && !strchr(kv, '=') ? kv : !strncmp(kv, "type=", 5) ? kv + 5 : NULL;
+        const char *type = first && !strchr(kv, '=')  ? kv
+                           : !strncmp(kv, "type=", 5) ? kv + 5
+                                                      : NULL;
         if (type) {
             if (!machine_name_ok(type)) {
                 die("-machine: unsupported machine type '%s' (popek has 'pc'; -machine help)",
@@ -85,8 +86,8 @@ static void parse_smp(const char *spec)
         const char *eq = strchr(kv, '=');
         const char *val = eq ? eq + 1 : kv;
         size_t klen = eq ? (size_t)(eq - kv) : 0;
-        static const char *const keys[] = {"cpus", "sockets", "dies", "clusters", "cores",
-                                           "threads", "maxcpus"};
+        static const char *const keys[] = {"cpus",  "sockets", "dies",   "clusters",
+                                           "cores", "threads", "maxcpus"};
         bool known = !eq && first;
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && !known; i++) {
             known = eq && klen == strlen(keys[i]) && !strncmp(kv, keys[i], klen);
@@ -113,9 +114,9 @@ static void parse_smp(const char *spec)
  * characters and every one of these works alike.
  */
 static const char *const keymaps[] = {
-    "ar", "bepo", "cz", "da", "de", "de-ch", "en-gb", "en-us", "es", "et", "fi", "fo",
-    "fr", "fr-be", "fr-ca", "fr-ch", "hr", "hu", "is", "it", "ja", "lt", "lv", "mk",
-    "nl", "no", "pl", "pt", "pt-br", "ru", "sl", "sv", "th", "tr",
+    "ar", "bepo",  "cz",    "da",    "de",    "de-ch", "en-gb", "en-us", "es", "et", "fi", "fo",
+    "fr", "fr-be", "fr-ca", "fr-ch", "hr",    "hu",    "is",    "it",    "ja", "lt", "lv", "mk",
+    "nl", "no",    "pl",    "pt",    "pt-br", "ru",    "sl",    "sv",    "th", "tr",
 };
 
 static void parse_keymap(PopekOptions *o, const char *name)
