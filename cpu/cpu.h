@@ -55,6 +55,14 @@ void cpu_deliver_raised_exception(CPUState *cpu);
 /* Raise or clear the INTR pin / an exit request from outside the CPU. */
 void cpu_set_interrupt(CPUState *cpu, uint32_t mask);
 void cpu_clear_interrupt(CPUState *cpu, uint32_t mask);
+/* Whether an event would be taken at the next instruction boundary: reset,
+ * an exit request, an NMI outside an NMI handler, or INTR with IF set and
+ * no interrupt shadow.  A pending but masked interrupt is not one: it must
+ * cost nothing until IF opens (STI, POPF and IRET check again). */
+bool cpu_events_waiting(const CPUState *cpu);
+/* REP string instructions run at most this many elements per execution
+ * (one counted instruction), fewer only when cpu_events_waiting(). */
+#define REP_BATCH 4096
 
 /* ---- exceptions (cpu/except.c) ---- */
 

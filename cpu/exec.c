@@ -132,7 +132,14 @@ void cpu_reset(CPUState *cpu)
 void cpu_set_interrupt(CPUState *cpu, uint32_t mask)
 {
     __atomic_or_fetch(&cpu->interrupt_request, mask, __ATOMIC_SEQ_CST);
-    /* Translated code leaves at its next block entry, where it tests the budget. */
+    /* Translated code leaves at its next block entry, where it tests the
+     * budget.  INTR with IF clear need not make it leave: every instruction
+     * that can set IF (STI, POPF, IRET, task switches) is a callout that
+     * looks for waiting events itself (translator/helpers.c), and leaving
+     * anyway would send a CLI section back to the run loop at every block. */
+    if ((mask & ~CPU_INTERRUPT_HARD) == 0 && !(cpu->eflags & EFLAGS_IF)) {
+        return;
+    }
     if (!cpu->bt_exit_request) {
         cpu->bt_exit_request = 1;
         cpu->bt_budget -= BT_BUDGET_KICK;
@@ -142,6 +149,19 @@ void cpu_set_interrupt(CPUState *cpu, uint32_t mask)
 void cpu_clear_interrupt(CPUState *cpu, uint32_t mask)
 {
     __atomic_and_fetch(&cpu->interrupt_request, ~mask, __ATOMIC_SEQ_CST);
+}
+
+bool cpu_events_waiting(const CPUState *cpu)
+{
+    uint32_t req = cpu->interrupt_request;
+    if (req & (CPU_INTERRUPT_RESET | CPU_INTERRUPT_EXIT)) {
+        return true;
+    }
+    if ((req & CPU_INTERRUPT_NMI) && !cpu->in_nmi) {
+        return true;
+    }
+    return (req & CPU_INTERRUPT_HARD) && (cpu->eflags & EFLAGS_IF) && !cpu->inhibit_irq &&
+           cpu->hooks.irq_ack;
 }
 
 noreturn void cpu_raise_exception_err(CPUState *cpu, int vector, uint32_t error_code)

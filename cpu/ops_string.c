@@ -12,7 +12,6 @@
 #include "cpu/ops.h"
 #include "softmmu/ioport.h"
 
-#define REP_BATCH 4096 /* elements per execution before checking for events */
 
 typedef struct StringCtx {
     uint32_t amask;  /* 0xffff or 0xffffffff: the address size */
@@ -137,7 +136,7 @@ static void string_exec(CPUState *cpu, const Insn *insn, StringStep step)
         if (!more) {
             return;
         }
-        if (cpu->interrupt_request) {
+        if (cpu_events_waiting(cpu)) {
             break;
         }
     }

@@ -229,6 +229,11 @@ typedef struct CPUHooks {
                          bool is_hw_irq);
     /* Called before each instruction executes (exec trace, debugger). */
     void (*on_insn)(void *opaque, CPUState *cpu, const struct Insn *insn);
+    /* When not NULL, on_insn acts only on instructions at these insn_bp_count
+     * linear addresses (debugger breakpoints), so the translator may run
+     * blocks that hold none of them; NULL means every instruction matters. */
+    const uint32_t *insn_bp;
+    int insn_bp_count;
 } CPUHooks;
 
 /* x87 register file and control state (SDM Vol.1 8.1). */

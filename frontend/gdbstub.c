@@ -13,7 +13,8 @@
  * flag.  A breakpoint or step stop happens in the CPU's on_insn hook,
  * before the instruction: nothing of the instruction has happened yet
  * (cpu/exec.c fetches and decodes, then calls the hook, then executes), so
- * the hook longjmps straight out of cpu_exec() to gdbstub_exec().  The
+ * the hook longjmps straight out of cpu_exec() (called by the translator's
+ * run loop or directly) to gdbstub_exec().  The
  * "resume point" (instruction count and linear EIP where the CPU was last
  * stopped or resumed) is exempt, so continuing from a breakpoint runs the
  * instruction under it, and a step stops before the next instruction that
@@ -34,6 +35,7 @@
 #include "frontend/gdbstub.h"
 #include "frontend/gdbstub_int.h"
 #include "softmmu/mmu.h"
+#include "translator/translator.h"
 
 /* ---- output ---- */
 
@@ -336,18 +338,51 @@ static void stub_on_insn(void *opaque, CPUState *cpu, const struct Insn *insn)
     }
 }
 
+/*
+ * The CPU's observers for the current run state.  Breakpoints alone need
+ * only the instructions at their addresses, so translated code keeps
+ * running everywhere else (CPUHooks.insn_bp): a breakpoint costs only the
+ * blocks it is in.  A step, a watchpoint (a read is only seen precisely by
+ * the interpreter) or a chained tracer that sees every instruction makes
+ * the interpreter run everything.  A listening stub with nothing set costs
+ * nothing.
+ */
 void gdbstub_update_hooks(GdbStub *s)
 {
     CPUHooks *h = &s->cpu->hooks;
-    if (s->nbp > 0 || s->stepping) {
+    h->insn_bp = NULL;
+    h->insn_bp_count = 0;
+    if (s->nbp > 0 || s->stepping || s->watch.count > 0) {
         h->observer = s;
         h->on_insn = stub_on_insn;
         h->on_exception = s->chain_exception ? stub_on_exception : NULL;
+        if (!s->stepping && s->watch.count == 0 && !s->chain_insn) {
+            for (int i = 0; i < s->nbp; i++) {
+                s->bp_lin[i] = s->bp[i].lin;
+            }
+            h->insn_bp = s->bp_lin;
+            h->insn_bp_count = s->nbp;
+        }
     } else {
         h->observer = s->chain_observer;
         h->on_insn = s->chain_insn;
         h->on_exception = s->chain_exception;
     }
+}
+
+void gdbstub_breakpoints_changed(GdbStub *s)
+{
+    gdbstub_update_hooks(s);
+    /* Blocks translated before may hold an instruction at a new breakpoint. */
+    if (bt_of(s->cpu)) {
+        bt_flush(bt_of(s->cpu));
+    }
+}
+
+void gdbstub_set_engine(GdbStub *s, int (*engine)(void *opaque, uint64_t budget), void *opaque)
+{
+    s->engine = engine;
+    s->engine_opaque = opaque;
 }
 
 void gdbstub_set_resume_point(GdbStub *s)
@@ -406,7 +441,9 @@ int gdbstub_exec(GdbStub *s, uint64_t budget)
     if (setjmp(s->stop_env)) {
         return CPU_EXIT_DEBUG;
     }
-    return cpu_exec(s->cpu, budget);
+    /* The machine's own engine: the translator leaves whatever the hooks
+     * above need to the interpreter, whose on_insn longjmps here. */
+    return s->engine ? s->engine(s->engine_opaque, budget) : cpu_exec(s->cpu, budget);
 }
 
 void gdbstub_after_exec(GdbStub *s, int reason)

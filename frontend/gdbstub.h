@@ -50,9 +50,12 @@ void gdbstub_attach_output(GdbStub *s, void (*write)(void *opaque, const char *d
 /* Bytes from the client. */
 void gdbstub_feed(GdbStub *s, const uint8_t *data, size_t len);
 
-/* Run the CPU for up to budget instructions (cpu_exec), stopping before an
- * instruction at a breakpoint or after a single step: CPU_EXIT_DEBUG. */
+/* Run the CPU for up to budget instructions, stopping before an instruction
+ * at a breakpoint or after a single step: CPU_EXIT_DEBUG.  The machine's
+ * engine runs it (cpu_exec until one is set): with nothing set the guest
+ * runs as fast as without a stub. */
 int gdbstub_exec(GdbStub *s, uint64_t budget);
+void gdbstub_set_engine(GdbStub *s, int (*engine)(void *opaque, uint64_t budget), void *opaque);
 /* After cpu_exec returned reason: report watchpoint hits, a step into HLT. */
 void gdbstub_after_exec(GdbStub *s, int reason);
 

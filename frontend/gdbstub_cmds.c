@@ -227,7 +227,7 @@ static bool breakpoint_add(GdbStub *s, uint32_t addr, bool hw)
         return false;
     }
     s->bp[s->nbp++] = (GdbBreakpoint){addr, hw};
-    gdbstub_update_hooks(s);
+    gdbstub_breakpoints_changed(s);
     return true;
 }
 
@@ -239,7 +239,7 @@ static void breakpoint_remove(GdbStub *s, uint32_t addr, bool hw)
             break;
         }
     }
-    gdbstub_update_hooks(s);
+    gdbstub_breakpoints_changed(s);
 }
 
 /* The TLB must forget pages it cached before the watch list changed. */
@@ -247,6 +247,7 @@ static void watch_list_changed(GdbStub *s)
 {
     s->cpu->watch = s->watch.count ? &s->watch : NULL;
     tlb_flush_all(s->cpu);
+    gdbstub_update_hooks(s); /* watchpoints run on the interpreter */
 }
 
 static bool watchpoint_add(GdbStub *s, uint32_t addr, uint32_t len, unsigned kind)

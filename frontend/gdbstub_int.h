@@ -63,10 +63,13 @@ struct GdbStub {
     uint32_t stop_addr;     /* watchpoint address for STOP_WATCH */
     int stop_watch_kind;    /* MMU_WATCH_* for STOP_WATCH */
     jmp_buf stop_env;       /* gdbstub_exec(): where a breakpoint hit lands */
+    int (*engine)(void *opaque, uint64_t budget); /* runs the CPU; NULL: cpu_exec */
+    void *engine_opaque;
 
     /* breakpoints and watchpoints */
     GdbBreakpoint bp[GDB_MAX_BREAKPOINTS];
     int nbp;
+    uint32_t bp_lin[GDB_MAX_BREAKPOINTS]; /* their addresses, for CPUHooks.insn_bp */
     MMUWatchList watch; /* cpu->watch points here while it is not empty */
 
     /* the observers that were installed before the stub (the tracer) */
@@ -82,6 +85,9 @@ void gdbstub_put_packet(GdbStub *s, const char *body);
 void gdbstub_put_packet_bin(GdbStub *s, const char *body, size_t len);
 void gdbstub_disconnect(GdbStub *s);
 void gdbstub_update_hooks(GdbStub *s);
+/* After a breakpoint was set or removed: hooks, and no translated block
+ * that holds one. */
+void gdbstub_breakpoints_changed(GdbStub *s);
 void gdbstub_set_resume_point(GdbStub *s);
 void gdbstub_send_stop_reply(GdbStub *s);
 void gdbstub_stop(GdbStub *s, int kind, int signal, uint32_t addr);

@@ -156,8 +156,14 @@ static void host_poll(void *opaque, int timeout_ms)
     net_poll_service(h->net, set, ready < 0);
 }
 
-/* PCHostOps.exec with a gdb stub: the interpreter runs through the stub,
- * so a breakpoint or a step can stop it before any instruction. */
+static int host_engine_exec(void *opaque, uint64_t budget)
+{
+    Host *h = opaque;
+    return pc_engine_exec(&h->pc, budget);
+}
+
+/* PCHostOps.exec with a gdb stub: the engine runs through the stub, so a
+ * breakpoint or a step can stop it before any instruction. */
 static int host_gdb_exec(void *opaque, uint64_t budget)
 {
     Host *h = opaque;
@@ -215,6 +221,9 @@ void host_init(Host *h, const PopekOptions *o)
 int host_run(Host *h)
 {
     h->pc.host = (PCHostOps){h, host_poll, h->gdb ? host_gdb_exec : NULL};
+    if (h->gdb) {
+        gdbstub_set_engine(h->gdb, host_engine_exec, h);
+    }
     return pc_run(&h->pc);
 }
 

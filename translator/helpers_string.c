@@ -6,8 +6,8 @@
  * way.  This helper keeps its exact semantics and does the common case
  * directly on host memory:
  *   - a batch is at most REP_BATCH elements (one "instruction" each, so
- *     instruction counts match), one element only when an interrupt or
- *     exit request is pending, and the instruction re-executes while ECX
+ *     instruction counts match), one element only when an event would be
+ *     taken (cpu_events_waiting(): a masked interrupt does not count), and the instruction re-executes while ECX
  *     is not zero;
  *   - registers are committed after every run of elements, so a fault on an
  *     element leaves ESI/EDI/ECX describing exactly the elements done;
@@ -27,8 +27,6 @@
 
 #include "cpu/mem.h"
 #include "translator/bt_internal.h"
-
-#define REP_BATCH 4096 /* cpu/ops_string.c: elements per execution */
 
 static bool seg_fast(const SegmentCache *s, bool write)
 {
@@ -134,7 +132,7 @@ int bt_helper_rep_string(CPUState *cpu, const BTCallInfo *ci)
     } else {
         int size = insn->opnd[0].size;
         int32_t delta = (cpu->eflags & EFLAGS_DF) ? -size : size;
-        uint32_t limit = cpu->interrupt_request ? 1 : REP_BATCH;
+        uint32_t limit = cpu_events_waiting(cpu) ? 1 : REP_BATCH;
         uint32_t done = 0;
         while (done < limit && cpu->regs[R_ECX] != 0) {
             uint32_t left = limit - done < cpu->regs[R_ECX] ? limit - done : cpu->regs[R_ECX];
@@ -142,7 +140,7 @@ int bt_helper_rep_string(CPUState *cpu, const BTCallInfo *ci)
             if (n == 0) {
                 slow_element(cpu, insn, size, delta);
                 n = 1;
-                if (cpu->interrupt_request) {
+                if (cpu_events_waiting(cpu)) {
                     limit = 0; /* the interpreter stops its batch here too */
                 }
             }

@@ -12,7 +12,9 @@
  * Translated code runs with a 32-bit code segment of limit 4 GiB in
  * protected mode (not vm86), without TF, RF, DR7 breakpoints, #AC
  * checking, an interrupt shadow or an instruction observer (trace,
- * debugger); everything else is the interpreter's, a bounded number of
+ * single-step); an observer that only wants the debugger's breakpoints
+ * (CPUHooks.insn_bp) leaves translated code running, since no block holds
+ * an instruction at a breakpoint (translator/scan.c).  Everything else is the interpreter's, a bounded number of
  * instructions at a time, so the switch back happens within 64
  * instructions of the mode allowing it.
  *
@@ -67,20 +69,12 @@ bool bt_mode_ok(const CPUState *cpu, bool *transient)
     }
     return (cpu->hflags & (HF_PE | HF_VM | HF_CS32 | HF_AC)) == (HF_PE | HF_CS32) &&
            !(cpu->eflags & EFLAGS_TF) && !(cpu->dr[7] & 0xff) &&
-           cpu->seg[SEG_CS].limit == 0xffffffffu && !cpu->hooks.on_insn;
+           cpu->seg[SEG_CS].limit == 0xffffffffu && (!cpu->hooks.on_insn || cpu->hooks.insn_bp);
 }
 
 bool bt_events_pending(const CPUState *cpu)
 {
-    uint32_t req = cpu->interrupt_request;
-    if (cpu->triple_fault || cpu->halted || (req & (CPU_INTERRUPT_RESET | CPU_INTERRUPT_EXIT))) {
-        return true;
-    }
-    if ((req & CPU_INTERRUPT_NMI) && !cpu->in_nmi) {
-        return true;
-    }
-    return (req & CPU_INTERRUPT_HARD) && (cpu->eflags & EFLAGS_IF) && !cpu->inhibit_irq &&
-           cpu->hooks.irq_ack;
+    return cpu->triple_fault || cpu->halted || cpu_events_waiting(cpu);
 }
 
 /* NULL when the code is not in plain RAM or cannot start a block. */

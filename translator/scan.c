@@ -11,12 +11,28 @@
  * interprets it (the interpreter fetches the second page exactly when the
  * hardware would).
  *
+ * A debugger's breakpoint (CPUHooks.insn_bp) ends the block before it, and
+ * a block is never started at one: the instruction there runs on the
+ * interpreter, whose observer stops the machine before it.  The debugger
+ * flushes the cache when its breakpoints change.
+ *
  * In check mode a port I/O or x87 instruction (x87 errors reach the
  * interrupt controller through FERR#) gets a block of its own, so the
  * blocks around it can still be compared: device effects cannot be
  * replayed.
  */
 #include "translator/bt_internal.h"
+
+static bool at_breakpoint(const CPUState *cpu, uint32_t eip)
+{
+    uint32_t lin = cpu->seg[SEG_CS].base + eip;
+    for (int i = 0; i < cpu->hooks.insn_bp_count; i++) {
+        if (cpu->hooks.insn_bp[i] == lin) {
+            return true;
+        }
+    }
+    return false;
+}
 
 void bt_scan(const BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, BlockScan *out)
 {
@@ -26,6 +42,9 @@ void bt_scan(const BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, 
     out->phys_pc = phys_pc;
     while (out->n < BT_MAX_INSNS && off < 0x1000) {
         ScanInsn *si = &out->in[out->n];
+        if (bt->cpu->hooks.insn_bp && at_breakpoint(bt->cpu, eip)) {
+            break;
+        }
         if (decode_insn(&si->insn, host + off, (int)(0x1000 - off), true) != DECODE_OK) {
             break; /* crosses the page (or is over 15 bytes): not in this block */
         }

@@ -27,6 +27,9 @@ static void timerlist_init_common(TimerList *tl)
     tl->host_start = 0;
     tl->frozen_ns = 0;
     tl->stopped = false;
+    tl->slice_end = INT64_MIN;
+    tl->slice_cut = NULL;
+    tl->slice_cut_opaque = NULL;
 }
 
 void timerlist_init(TimerList *tl)
@@ -126,6 +129,10 @@ void timer_mod(Timer *t, int64_t deadline_ns)
     t->next = *link;
     *link = t;
     t->armed = true;
+    if (deadline_ns < t->list->slice_end && t->list->slice_cut) {
+        t->list->slice_end = INT64_MIN; /* once per slice */
+        t->list->slice_cut(t->list->slice_cut_opaque);
+    }
 }
 
 void timer_del(Timer *t)

@@ -38,6 +38,14 @@ struct TimerList {
     int64_t host_start;   /* host: monotonic ns at timerlist_init */
     int64_t frozen_ns;    /* time while stopped (debugger, paused) */
     bool stopped;
+    /* While the CPU runs a slice that ends at slice_end (virtual ns), a
+     * timer armed for earlier calls slice_cut, so the slice ends at once
+     * and the new deadline is served on time (an RTC handler re-arms the
+     * periodic interrupt in the middle of a slice sized when nothing was
+     * armed).  INT64_MIN between slices. */
+    int64_t slice_end;
+    void (*slice_cut)(void *opaque);
+    void *slice_cut_opaque;
 };
 
 /* Host-clock mode. */

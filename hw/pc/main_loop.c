@@ -12,9 +12,23 @@
 #include "hw/pc/pc.h"
 #include "translator/translator.h"
 
-/* Host-clock slices are bounded so input and timers are served promptly
- * even when no deadline is near. */
+/* Host-clock slices are bounded so input is served promptly even when no
+ * deadline is near. */
 #define SLICE_MAX_INSNS 200000
+/*
+ * On the host clock a deadline is a time, and the CPU runs instructions, so
+ * the slice is the time to the deadline at the speed the CPU has been
+ * running: measured over each slice and smoothed, since it moves between
+ * the interpreter's tens and the translator's hundreds of millions of
+ * instructions a second.  A slice too long makes timer interrupts late
+ * (a fixed 200,000 instructions is 10 ms in interpreted code, so a 1024 Hz
+ * RTC interrupt came about 100 times a second); one too short costs a pass
+ * through the main loop, so slices are at least SLICE_MIN_INSNS and the
+ * estimate starts at the interpreter's speed.
+ */
+#define SLICE_MIN_INSNS 500
+#define RATE_INITIAL    0.02 /* instructions per ns: 20 MIPS */
+#define RATE_MIN_NS     20000 /* shorter slices do not measure the rate */
 
 static void host_poll(PC *pc, int timeout_ms)
 {
@@ -23,20 +37,44 @@ static void host_poll(PC *pc, int timeout_ms)
     }
 }
 
-/* Instructions to run before the next deadline. */
-static uint64_t slice_budget(PC *pc)
+/* Instructions to run before the next deadline; *end is when (virtual ns)
+ * the slice should be over. */
+static uint64_t slice_budget(PC *pc, int64_t *end)
 {
     int64_t now = timer_now(&pc->timers);
     int64_t deadline = timerlist_next_deadline(&pc->timers);
+    int64_t ns = deadline == TIMER_NEVER ? INT64_MAX : deadline > now ? deadline - now : 0;
+    uint64_t insns;
     if (pc->cfg.icount_shift < 0) {
-        return SLICE_MAX_INSNS;
+        double rate = pc->insns_per_ns > 0 ? pc->insns_per_ns : RATE_INITIAL;
+        double want = (double)ns * rate;
+        insns = want >= SLICE_MAX_INSNS ? SLICE_MAX_INSNS : (uint64_t)want;
+        insns = insns < SLICE_MIN_INSNS ? SLICE_MIN_INSNS : insns;
+        *end = now + (int64_t)((double)insns / rate);
+    } else {
+        uint64_t left = ((uint64_t)ns >> pc->cfg.icount_shift) + 1;
+        insns = left < SLICE_MAX_INSNS ? left : SLICE_MAX_INSNS;
+        *end = now + (int64_t)(insns << pc->cfg.icount_shift);
     }
-    if (deadline == TIMER_NEVER) {
-        return SLICE_MAX_INSNS;
+    return insns;
+}
+
+/* A timer armed in the middle of a slice for before its end. */
+static void slice_cut(void *opaque)
+{
+    PC *pc = opaque;
+    cpu_set_interrupt(&pc->cpu, CPU_INTERRUPT_EXIT);
+}
+
+/* Host clock: fold one slice's speed into the estimate. */
+static void slice_measured(PC *pc, uint64_t insns, int64_t ns)
+{
+    if (pc->cfg.icount_shift >= 0 || ns < RATE_MIN_NS || insns == 0) {
+        return;
     }
-    int64_t ns = deadline > now ? deadline - now : 0;
-    uint64_t insns = ((uint64_t)ns >> pc->cfg.icount_shift) + 1;
-    return insns < SLICE_MAX_INSNS ? insns : SLICE_MAX_INSNS;
+    double rate = (double)insns / (double)ns;
+    double old = pc->insns_per_ns > 0 ? pc->insns_per_ns : rate;
+    pc->insns_per_ns = 0.75 * old + 0.25 * rate;
 }
 
 /* HLT: wait for the next deadline or host input. */
@@ -61,14 +99,23 @@ static void pc_idle(PC *pc)
     host_poll(pc, timeout_ms);
 }
 
+int pc_engine_exec(PC *pc, uint64_t budget)
+{
+    return bt_of(&pc->cpu) ? bt_exec(bt_of(&pc->cpu), budget) : cpu_exec(&pc->cpu, budget);
+}
+
 /* One slice on whichever engine runs the CPU. */
 static int pc_exec(PC *pc)
 {
-    uint64_t budget = slice_budget(pc);
-    if (pc->host.exec) {
-        return pc->host.exec(pc->host.opaque, budget);
-    }
-    return bt_of(&pc->cpu) ? bt_exec(bt_of(&pc->cpu), budget) : cpu_exec(&pc->cpu, budget);
+    int64_t end;
+    uint64_t budget = slice_budget(pc, &end);
+    pc->timers.slice_cut = slice_cut;
+    pc->timers.slice_cut_opaque = pc;
+    pc->timers.slice_end = end;
+    int reason = pc->host.exec ? pc->host.exec(pc->host.opaque, budget)
+                               : pc_engine_exec(pc, budget);
+    pc->timers.slice_end = INT64_MIN;
+    return reason;
 }
 
 int pc_run(PC *pc)
@@ -92,7 +139,12 @@ int pc_run(PC *pc)
             continue;
         }
         timerlist_resume(&pc->timers);
+        uint64_t icount0 = pc->cpu.icount;
+        int64_t t0 = timer_now(&pc->timers);
         int reason = pc_exec(pc);
+        if (reason == CPU_EXIT_BUDGET) {
+            slice_measured(pc, pc->cpu.icount - icount0, timer_now(&pc->timers) - t0);
+        }
         if (reason == BT_EXIT_CHECK_MISMATCH) {
             fprintf(stderr, "popek: --accel check: translator and interpreter differ (see above)\n");
             return 2;

@@ -106,6 +106,7 @@ typedef struct PC {
     bool a20_port92;       /* A20 gate of system control port A */
     bool stopped;          /* paused: -S, monitor stop, gdb (shared by the monitor and gdb) */
     uint64_t irq_counts[256]; /* hardware interrupts acknowledged, per vector (info irq) */
+    double insns_per_ns;   /* host clock: how fast the CPU has been running (hw/pc/main_loop.c) */
 } PC;
 
 /* Build the machine; on a configuration error prints one line and exits 1. */
@@ -114,6 +115,9 @@ void pc_init(PC *pc, const PCConfig *cfg);
 void pc_reset(PC *pc);
 /* Run until the guest asks to exit; returns popek's exit status. */
 int pc_run(PC *pc);
+/* One slice on the machine's engine (translator or interpreter), for a
+ * PCHostOps.exec that wraps it. */
+int pc_engine_exec(PC *pc, uint64_t budget);
 void pc_destroy(PC *pc);
 
 /* Machine controls for the monitor, the gdb stub and the window. */

@@ -230,6 +230,35 @@ START_TEST(test_tick_conversions)
 }
 END_TEST
 
+static int cuts;
+static void count_cut(void *opaque)
+{
+    cuts++;
+}
+
+/* A timer armed during a slice for before the slice's end cuts the slice
+ * once; one armed for after it, or between slices, does not. */
+START_TEST(test_early_timer_cuts_slice)
+{
+    TestTimer a, b, c;
+    make_timer(&a, 1);
+    make_timer(&b, 2);
+    make_timer(&c, 3);
+    cuts = 0;
+    tl.slice_cut = count_cut;
+    timer_mod(&a.timer, 500); /* between slices */
+    ck_assert_int_eq(cuts, 0);
+    tl.slice_end = 1000;
+    timer_mod(&b.timer, 2000);
+    ck_assert_int_eq(cuts, 0);
+    timer_mod(&b.timer, 900);
+    ck_assert_int_eq(cuts, 1);
+    timer_mod(&c.timer, 800); /* the slice is already cut */
+    ck_assert_int_eq(cuts, 1);
+    ck_assert_int_eq(tl.slice_end, INT64_MIN);
+}
+END_TEST
+
 static Suite *timer_suite(void)
 {
     Suite *s = suite_create("timer");
@@ -244,6 +273,7 @@ static Suite *timer_suite(void)
     tcase_add_test(tc, test_stop_freezes_time);
     tcase_add_test(tc, test_host_time_advances);
     tcase_add_test(tc, test_tick_conversions);
+    tcase_add_test(tc, test_early_timer_cuts_slice);
     suite_add_tcase(s, tc);
     return s;
 }

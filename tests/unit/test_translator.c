@@ -262,6 +262,57 @@ START_TEST(test_interrupt_reaches_translated_loop)
 }
 END_TEST
 
+/*
+ * cli ; mov ecx, 100000 ; mov edi, 0x40000 ; rep stosb ; hlt, with INTR
+ * raised while IF is clear: a masked interrupt must cost nothing.  REP
+ * STOS keeps its full batches (it once broke after every element while any
+ * request was pending, sending a CLI section back to the run loop 18
+ * million times a second), and raising INTR does not make translated code
+ * leave.
+ */
+static const uint8_t cli_rep_stos[] = {0xfa, 0xb9, 0xa0, 0x86, 0x01, 0x00, 0xbf, 0x00,
+                                       0x00, 0x04, 0x00, 0xf3, 0xaa, 0xf4};
+
+static void count_insn(void *opaque, CPUState *cpu, const struct Insn *insn)
+{
+    (*(int *)opaque)++;
+}
+
+START_TEST(test_masked_interrupt_costs_nothing)
+{
+    TestVM *vm = make_vm(cli_rep_stos, sizeof(cli_rep_stos), 0, false);
+    Device dev = {&vm->cpu, 0, 0};
+    vm->cpu.hooks.opaque = &dev;
+    vm->cpu.hooks.irq_ack = dev_ack;
+    vm->cpu.eflags &= ~EFLAGS_IF;
+    cpu_set_interrupt(&vm->cpu, CPU_INTERRUPT_HARD);
+    ck_assert_int_eq(vm->cpu.bt_exit_request, 0);
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 100000), CPU_EXIT_HALT);
+    ck_assert_uint_eq(vm->cpu.regs[R_ECX], 0);
+    ck_assert_uint_eq(ram32(vm, 0x40000 + 99996), 0);
+    ck_assert_int_eq(dev.acks, 0);
+    /* 100000 elements are 25 batches of 4096: a few dozen entries at most. */
+    ck_assert_uint_le(bt_stats(bt)->entries, 40);
+    bt_free(bt);
+    testvm_free(vm);
+
+    /* The interpreter: the same batches, so the same instruction count. */
+    vm = make_vm(cli_rep_stos, sizeof(cli_rep_stos), 0, false);
+    int steps = 0;
+    vm->cpu.hooks.observer = &steps;
+    vm->cpu.hooks.on_insn = count_insn;
+    vm->cpu.hooks.opaque = &dev;
+    vm->cpu.hooks.irq_ack = dev_ack;
+    vm->cpu.eflags &= ~EFLAGS_IF;
+    cpu_set_interrupt(&vm->cpu, CPU_INTERRUPT_HARD);
+    ck_assert_int_eq(cpu_exec(&vm->cpu, 100000), CPU_EXIT_HALT);
+    ck_assert_uint_eq(vm->cpu.regs[R_ECX], 0);
+    ck_assert_int_le(steps, 40);
+    testvm_free(vm);
+}
+END_TEST
+
 /* L: mov [0xe0000000], eax ; jmp L -- the store asks to leave; bt_exec returns right after it. */
 START_TEST(test_exit_request_after_store)
 {
@@ -632,6 +683,7 @@ int main(void)
     tcase_add_test(tc, test_divide_faults_exactly);
     tcase_add_test(tc, test_exact_counts_in_slices);
     tcase_add_test(tc, test_interrupt_reaches_translated_loop);
+    tcase_add_test(tc, test_masked_interrupt_costs_nothing);
     tcase_add_test(tc, test_exit_request_after_store);
     tcase_add_test(tc, test_cache_flushes_when_full);
     tcase_add_test(tc, test_code_cache_is_w_xor_x);
