@@ -193,6 +193,9 @@ enum CPUExitReason {
 #define MSR_IA32_PLATFORM_ID    0x017 /* read by Linux's microcode loader on family 6 */
 #define MSR_IA32_BIOS_SIGN_ID   0x08b /* microcode revision (we have none: 0) */
 #define MSR_IA32_MTRRCAP        0x0fe
+#define MSR_P6_PERFCTR0         0x0c1 /* PERFCTR1 = 0x0c2 */
+#define MSR_P6_EVNTSEL0         0x186 /* EVNTSEL1 = 0x187 */
+#define CPU_PERFCTR_MASK        0xffffffffffull /* the P6's counters are 40 bits wide */
 #define MSR_IA32_MTRR_PHYSBASE0 0x200 /* PHYSBASEn = 0x200 + 2n, PHYSMASKn = 0x201 + 2n */
 #define MSR_IA32_MTRR_FIX64K_00000 0x250
 #define MSR_IA32_MTRR_FIX16K_80000 0x258
@@ -347,6 +350,8 @@ struct CPUState {
     uint64_t mtrr_def_type;   /* IA32_MTRR_DEF_TYPE */
     uint64_t mtrr_fixed[MTRR_FIXED_COUNT];     /* FIX64K_00000, FIX16K_80000/A0000, FIX4K_C0000..F8000 */
     uint64_t mtrr_var[2 * MTRR_VAR_STORED];    /* PHYSBASE0, PHYSMASK0, ..., PHYSMASK7 */
+    uint64_t perf_evtsel[2]; /* P6 PERFEVTSEL0/1 (MSR 186h/187h), bits 31:0 */
+    uint64_t perf_ctr[2];    /* P6 PERFCTR0/1 (MSR C1h/C2h), 40 bits; they count no events */
 
     /* ---- binary translator (translator/): translated code reads and writes
      * these at fixed offsets from R15; the interpreter never looks at them ---- */

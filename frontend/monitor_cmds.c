@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "cpu/cpu.h"
+#include "frontend/cpudump.h"
 #include "frontend/debugmem.h"
 #include "frontend/monitor_cmds.h"
 #include "translator/translator.h"
@@ -58,39 +59,11 @@ void monbuf_printf(MonBuf *b, const char *fmt, ...)
 
 /* ---- info registers ---- */
 
-static void print_seg(MonBuf *out, const char *name, const SegmentCache *sc)
-{
-    monbuf_printf(out, "%-3s=%04x %08x %08x %08x\n", name, sc->selector, sc->base, sc->limit,
-                  sc->attr);
-}
-
 void moncmd_info_registers(MonBuf *out, CPUState *cpu)
 {
-    static const char *const seg_names[SEG_COUNT] = {"ES", "CS", "SS", "DS", "FS", "GS"};
-    uint32_t efl = cpu_get_eflags(cpu);
-    const uint32_t *r = cpu->regs;
-    monbuf_printf(out, "EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n", r[R_EAX], r[R_EBX], r[R_ECX],
-                  r[R_EDX]);
-    monbuf_printf(out, "ESI=%08x EDI=%08x EBP=%08x ESP=%08x\n", r[R_ESI], r[R_EDI], r[R_EBP],
-                  r[R_ESP]);
-    monbuf_printf(out, "EIP=%08x EFL=%08x [%c%c%c%c%c%c%c] CPL=%u II=%d A20=%d HLT=%d\n", cpu->eip,
-                  efl, (efl & EFLAGS_DF) ? 'D' : '-', (efl & EFLAGS_OF) ? 'O' : '-',
-                  (efl & EFLAGS_SF) ? 'S' : '-', (efl & EFLAGS_ZF) ? 'Z' : '-',
-                  (efl & EFLAGS_AF) ? 'A' : '-', (efl & EFLAGS_PF) ? 'P' : '-',
-                  (efl & EFLAGS_CF) ? 'C' : '-', cpu->cpl, cpu->inhibit_irq ? 1 : 0,
-                  cpu->a20_mask == 0xffffffffu, cpu->halted ? 1 : 0);
-    for (int s = 0; s < SEG_COUNT; s++) {
-        print_seg(out, seg_names[s], &cpu->seg[s]);
-    }
-    print_seg(out, "LDT", &cpu->ldtr);
-    print_seg(out, "TR", &cpu->tr);
-    monbuf_printf(out, "GDT=     %08x %08x\n", cpu->gdtr.base, cpu->gdtr.limit);
-    monbuf_printf(out, "IDT=     %08x %08x\n", cpu->idtr.base, cpu->idtr.limit);
-    monbuf_printf(out, "CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n", cpu->cr0, cpu->cr2, cpu->cr3,
-                  cpu->cr4);
-    monbuf_printf(out, "DR0=%08x DR1=%08x DR2=%08x DR3=%08x\n", cpu->dr[0], cpu->dr[1], cpu->dr[2],
-                  cpu->dr[3]);
-    monbuf_printf(out, "DR6=%08x DR7=%08x\n", cpu->dr[6], cpu->dr[7]);
+    char dump[CPUDUMP_MAX];
+    cpudump_format(cpu, dump, sizeof(dump));
+    monbuf_printf(out, "%s", dump);
     uint16_t fsw = (uint16_t)((cpu->fpu.fsw & ~0x3800u) | ((cpu->fpu.top & 7u) << 11));
     monbuf_printf(out, "FCW=%04x FSW=%04x FTW=%04x MXCSR=%08x\n", cpu->fpu.fcw, fsw, cpu->fpu.ftw,
                   cpu->fpu.mxcsr);

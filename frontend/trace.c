@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "frontend/cpudump.h"
 #include "frontend/trace.h"
 #include "softmmu/mmu.h"
 #include "softmmu/phys.h"
@@ -158,18 +159,25 @@ static bool trace_window_over(const Trace *t, const CPUState *cpu)
 
 static const char *const reg_names[8] = {"EAX", "ECX", "EDX", "EBX", "ESP", "EBP", "ESI", "EDI"};
 
+/* -d cpu: the whole state in QEMU's layout (frontend/cpudump.h); with
+ * delta, after the first dump, one line of the registers that changed. */
 static void trace_regs(Trace *t, CPUState *cpu)
 {
     uint32_t eflags = cpu_get_eflags(cpu);
     bool delta = (t->categories & TRACE_CPU_DELTA) && t->traced > 1;
+    if (!delta) {
+        char dump[CPUDUMP_MAX];
+        cpudump_format(cpu, dump, sizeof(dump));
+        fputs(dump, t->out);
+    }
     int printed = 0;
     for (int r = 0; r < 8; r++) {
-        if (!delta || cpu->regs[r] != t->prev_regs[r]) {
+        if (delta && cpu->regs[r] != t->prev_regs[r]) {
             fprintf(t->out, "%s%s=%08x", printed++ ? " " : "  ", reg_names[r], cpu->regs[r]);
         }
         t->prev_regs[r] = cpu->regs[r];
     }
-    if (!delta || eflags != t->prev_eflags) {
+    if (delta && eflags != t->prev_eflags) {
         fprintf(t->out, "%sEFL=%08x", printed++ ? " " : "  ", eflags);
     }
     t->prev_eflags = eflags;
