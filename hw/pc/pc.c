@@ -15,7 +15,9 @@
 #include "cpu/cpu.h"
 #include "hw/pc/pc.h"
 #include "hw/acpi/acpi_pm.h"
+#include "hw/block/fdc.h"
 #include "hw/char/debugcon.h"
+#include "hw/dma/i8257.h"
 #include "hw/misc/debugexit.h"
 #include "hw/misc/fw_cfg.h"
 #include "hw/input/i8042.h"
@@ -53,6 +55,8 @@ struct PCDevices {
     FWCfgState *fw_cfg;
     PAMState *pam;          /* NULL when no BIOS is mapped */
     PIIXIDEState *ide;
+    I8257State *dma;        /* ISA DMA, channels 0-7 */
+    FDCState *fdc;          /* 82077AA at 0x3F0, IRQ 6, DMA 2 */
     VGAState *vga;          /* stdvga at PCI 00:02.0 */
     E1000State *e1000[PC_MAX_NICS];         /* card i when it is an e1000 */
     VirtioNetState *virtio_net[PC_MAX_NICS]; /* card i when it is a virtio-net-pci */
@@ -283,6 +287,51 @@ static void pc_attach_drives(PC *pc)
     }
 }
 
+/*
+ * The floppy controller is always there, as on QEMU's pc machine; -fda
+ * and -fdb put drives on it.  CMOS 0x10 gives each drive's type (high
+ * nibble drive 0), 0x14 bits 7-6 the drive count - 1 and bit 0 "floppy
+ * drives present": what SeaBIOS reads to find them.
+ */
+static void pc_init_floppies(PC *pc)
+{
+    PCDevices *d = pc->dev;
+    d->dma = i8257_new(&pc->io, &pc->phys);
+    d->fdc = d->dma ? fdc_new(&pc->io, FDC_BASE, pic_input(d->pic, FDC_IRQ), d->dma, FDC_DMA_CHAN)
+                    : NULL;
+    if (!d->fdc) {
+        fprintf(stderr, "popek: cannot create the floppy controller (out of memory)\n");
+        exit(1);
+    }
+    int count = 0;
+    for (int i = 0; i < PC_MAX_FLOPPIES; i++) {
+        const PCDrive *fd = &pc->cfg.floppies[i];
+        if (!fd->present) {
+            continue;
+        }
+        uint64_t bytes = fd->media->sectors * BLOCK_SECTOR_SIZE;
+        if (!fdc_format_for_size(bytes)) {
+            fprintf(stderr,
+                    "popek: %s: a %llu-byte image is not a floppy disk (want 737280, 1474560 or "
+                    "2949120 bytes)\n",
+                    fd->option, (unsigned long long)bytes);
+            exit(1);
+        }
+        if (!fdc_attach(d->fdc, i, fd->media)) {
+            fprintf(stderr, "popek: %s: cannot attach floppy drive %d\n", fd->option, i);
+            exit(1);
+        }
+        count++;
+    }
+    rtc_set_cmos(d->rtc, 0x10, (uint8_t)(fdc_cmos_type(d->fdc, 0) << 4 | fdc_cmos_type(d->fdc, 1)));
+    uint8_t equipment = rtc_get_cmos(d->rtc, 0x14) & 0x3e;
+    if (count) {
+        equipment |= (uint8_t)(((count - 1) << 6) | 0x01);
+    }
+    rtc_set_cmos(d->rtc, 0x14, equipment);
+    rtc_set_memory_size(d->rtc, pc->cfg.ram_bytes); /* recomputes the checksum */
+}
+
 /* The network cards the configuration asks for, in slots 3 onwards. */
 static void pc_init_nics(PC *pc)
 {
@@ -366,6 +415,7 @@ static void pc_init_devices(PC *pc)
     d->ide = piix_ide_new(d->pci, &pc->io, &pc->phys, pic_input(d->pic, 14),
                           pic_input(d->pic, 15));
     pc_attach_drives(pc);
+    pc_init_floppies(pc);
     VGAHooks vga_hooks = {pc, machine_vga_flush, machine_map_changed};
     d->vga = vga_new(&pc->io, &pc->phys, d->pci, PCI_DEVFN(VGA_PCI_SLOT, 0), &pc->timers,
                      VGA_VRAM_DEFAULT, &vga_hooks);
@@ -461,6 +511,8 @@ void pc_reset(PC *pc)
     fw_cfg_reset(d->fw_cfg);
     piix3_reset(d->piix3);
     piix_ide_reset(d->ide);
+    i8257_reset(d->dma);
+    fdc_reset(d->fdc);
     for (int i = 0; i < pc->cfg.nic_count; i++) {
         if (d->e1000[i]) {
             e1000_reset(d->e1000[i]);
@@ -566,6 +618,8 @@ void pc_destroy(PC *pc)
     pam_free(d->pam);
     acpi_pm_free(d->acpi);
     piix_ide_free(d->ide);
+    fdc_free(d->fdc);
+    i8257_free(d->dma);
     for (int i = 0; i < pc->cfg.nic_count; i++) {
         if (d->e1000[i]) {
             e1000_free(d->e1000[i]);

@@ -31,6 +31,9 @@ enum Accel { ACCEL_BT, ACCEL_INTERP, ACCEL_CHECK };
 /* IDE drives: index = channel * 2 + unit (-hda 0, -hdb 1, -hdc/-cdrom 2, -hdd 3). */
 #define PC_MAX_DRIVES 4
 
+/* Floppy drives on the 82077AA: -fda 0, -fdb 1. */
+#define PC_MAX_FLOPPIES 2
+
 /* Network cards: PCI slots 3 onwards, as QEMU's first NIC on a pc machine. */
 #define PC_MAX_NICS 8
 enum PCNicModel { PC_NIC_E1000, PC_NIC_VIRTIO_NET };
@@ -67,6 +70,7 @@ typedef struct PCConfig {
     uint16_t debug_exit_base;
     uint16_t debug_exit_size;
     PCDrive drives[PC_MAX_DRIVES];
+    PCDrive floppies[PC_MAX_FLOPPIES]; /* cdrom is never set; media is the disk */
     int nic_count;
     PCNic nics[PC_MAX_NICS];
     const CharBackend *serial;   /* COM1's host side (COM2 has none) */
