@@ -69,7 +69,9 @@ void fdc_set_result(FDCState *s, const uint8_t *bytes, int n, bool irq)
     if (n > FDC_RESULT_MAX) {
         n = FDC_RESULT_MAX;
     }
-    memcpy(s->res, bytes, (size_t)n);
+    if (n) {
+        memcpy(s->res, bytes, (size_t)n);
+    }
     s->res_len = (uint8_t)n;
     s->res_pos = 0;
     s->phase = n ? FDC_PHASE_RESULT : FDC_PHASE_COMMAND;
