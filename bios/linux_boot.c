@@ -16,8 +16,17 @@
 #include "cpu/cpu.h"
 #include "softmmu/mmu.h"
 
-/* Offsets in the setup header / boot_params (boot.rst, "The real-mode kernel header"). */
+/* Offsets in the setup header / boot_params (boot.rst, "The real-mode kernel header";
+ * the screen_info at offset 0 is arch/x86/include/uapi/asm/bootparam.h's). */
+#define BP_ORIG_X           0x000
+#define BP_ORIG_Y           0x001
 #define BP_EXT_MEM_K        0x002
+#define BP_VIDEO_MODE       0x006
+#define BP_VIDEO_COLS       0x007
+#define BP_VIDEO_EGA_BX     0x00a
+#define BP_VIDEO_LINES      0x00e
+#define BP_VIDEO_IS_VGA     0x00f
+#define BP_VIDEO_POINTS     0x010
 #define BP_ACPI_RSDP_ADDR   0x070
 #define BP_ALT_MEM_K        0x1e0
 #define BP_E820_ENTRIES     0x1e8
@@ -199,6 +208,20 @@ static bool bzimage_load(PhysMem *pm, CPUState *cpu, const BootConfig *cfg, cons
     bp[BP_EXT_MEM_K] = (uint8_t)(ext_kb > 0xffff ? 0xff : ext_kb);
     bp[BP_EXT_MEM_K + 1] = (uint8_t)((ext_kb > 0xffff ? 0xffff : ext_kb) >> 8);
     put32(bp + BP_ALT_MEM_K, ext_kb);
+    /* screen_info: the VGA (hw/display, reset to text mode 3 with the VGA
+     * BIOS's font loaded by the board) as the real-mode setup would have
+     * found it through INT 10h: mode 3, 80x25, 16-line characters, cursor
+     * at the top left, a colour VGA (isVGA 1; EGA BX's low byte, the
+     * memory size code, not 10h, which would mean CGA).  vgacon takes the
+     * console from it: "Console: colour VGA+ 80x25". */
+    bp[BP_ORIG_X] = 0;
+    bp[BP_ORIG_Y] = 0;
+    bp[BP_VIDEO_MODE] = 3;
+    bp[BP_VIDEO_COLS] = 80;
+    bp[BP_VIDEO_EGA_BX] = 0x03;
+    bp[BP_VIDEO_LINES] = 25;
+    bp[BP_VIDEO_IS_VGA] = 1;
+    bp[BP_VIDEO_POINTS] = 16;
     if (cfg->acpi_rsdp) {
         put32(bp + BP_ACPI_RSDP_ADDR, cfg->acpi_rsdp);
     }

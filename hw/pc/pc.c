@@ -12,6 +12,7 @@
 #include "bios/acpi.h"
 #include "bios/firmware.h"
 #include "bios/linux_boot.h"
+#include "bios/vga_font.h"
 #include "cpu/cpu.h"
 #include "hw/pc/pc.h"
 #include "hw/acpi/acpi_pm.h"
@@ -439,6 +440,24 @@ static void pc_init_devices(PC *pc)
     d->fw_cfg = fw_cfg_new(&pc->io, &pc->phys);
 }
 
+/*
+ * Direct boot runs no VGA BIOS, so the board puts into plane 2 the font
+ * the VGA BIOS would have loaded (the VGA's reset state is already text
+ * mode 3): without it the kernel's text console draws nothing.
+ */
+static void pc_load_vga_font(PC *pc)
+{
+    char err[512];
+    uint8_t font[VGA_FONT16_BYTES];
+    char *path = firmware_find("vgabios-stdvga.bin", pc->cfg.firmware_dir, err, sizeof(err));
+    if (path && vga_font_from_rom(path, font, err, sizeof(err))) {
+        vga_load_font(pc->dev->vga, font, 16);
+    } else {
+        fprintf(stderr, "popek: warning: %s; the VGA text console will be blank\n", err);
+    }
+    free(path);
+}
+
 /* Direct kernel boot: the CPU starts at the kernel's 32-bit entry, no BIOS. */
 static void pc_load_kernel(PC *pc)
 {
@@ -451,6 +470,7 @@ static void pc_load_kernel(PC *pc)
         exit(1);
     }
     pc_route_pci_irqs(pc);
+    pc_load_vga_font(pc);
 }
 
 void pc_init(PC *pc, const PCConfig *config)
