@@ -35,6 +35,7 @@
 #define BP_HEADER_LEN       0x201 /* jump's 8-bit displacement: header ends at 0x202 + it */
 #define BP_HEADER           0x202
 #define BP_VERSION          0x206
+#define BP_KERNEL_VERSION   0x20e
 #define BP_TYPE_OF_LOADER   0x210
 #define BP_LOADFLAGS        0x211
 #define BP_CODE32_START     0x214
@@ -255,6 +256,56 @@ static bool bzimage_load(PhysMem *pm, CPUState *cpu, const BootConfig *cfg, cons
     memset(cpu->regs, 0, sizeof(cpu->regs));
     cpu->regs[R_ESI] = BOOT_PARAMS_ADDR;
     return true;
+}
+
+/*
+ * The 32-bit entry (boot.rst, "32-bit Boot Protocol") is Linux's: the
+ * protected-mode kernel at code32_start sets itself up from boot_params
+ * alone.  Other programs that borrow the header do their work in the
+ * real-mode setup code, through BIOS calls: memdisk hooks INT 13h and
+ * INT 15h, iPXE's .lkrn drives everything through the BIOS, and iPXE's
+ * code32_start is 0.  So the 32-bit entry is taken only for a Linux
+ * kernel: protocol 2.02 or later, loaded high, a non-zero code32_start,
+ * and a kernel_version string (header offset 0x20E, an offset from 0x200
+ * to a NUL-terminated string in the setup code) in Linux's banner form
+ * "RELEASE (USER@HOST) #BUILD ..." (memdisk's reads "MEMDISK 6.04 ...",
+ * iPXE's is a bare "1.0.0+git-...").
+ */
+static bool is_linux_kernel(const uint8_t *img, size_t size)
+{
+    uint16_t version = (uint16_t)(img[BP_VERSION] | img[BP_VERSION + 1] << 8);
+    if (version < 0x0202 || !(img[BP_LOADFLAGS] & LOADED_HIGH) || !get32(img + BP_CODE32_START)) {
+        return false;
+    }
+    size_t at = 0x200u + (size_t)(img[BP_KERNEL_VERSION] | img[BP_KERNEL_VERSION + 1] << 8);
+    size_t setup_end = ((size_t)(img[BP_SETUP_SECTS] ? img[BP_SETUP_SECTS] : 4) + 1) * 512;
+    if (at == 0x200 || at >= setup_end || setup_end > size) {
+        return false;
+    }
+    const char *text = (const char *)img + at;
+    size_t len = strnlen(text, setup_end - at);
+    if (len == setup_end - at || len == 0 || text[0] < '0' || text[0] > '9') {
+        return false;
+    }
+    const char *open = memchr(text, '(', len);
+    const char *at_sign = open ? memchr(open, '@', len - (size_t)(open - text)) : NULL;
+    const char *close = at_sign ? memchr(at_sign, ')', len - (size_t)(at_sign - text)) : NULL;
+    return close && close + 2 < text + len && close[1] == ' ' && close[2] == '#';
+}
+
+bool linux_boot_needs_bios(const char *path)
+{
+    char err[256];
+    size_t size;
+    uint8_t *img = read_file(path, "-kernel", &size, err, sizeof(err));
+    if (!img) {
+        return false;
+    }
+    bool bzimage = size >= 0x240 && img[BP_BOOT_FLAG] == 0x55 && img[BP_BOOT_FLAG + 1] == 0xaa &&
+                   !memcmp(img + BP_HEADER, "HdrS", 4);
+    bool needs = bzimage && !is_linux_kernel(img, size);
+    free(img);
+    return needs;
 }
 
 bool linux_boot_load(PhysMem *pm, CPUState *cpu, const BootConfig *cfg, char *err, size_t errlen)

@@ -254,14 +254,15 @@ static void pc_setup_firmware_config(PC *pc)
     /* SeaBIOS runs the VGA BIOS it finds as "pciVVVV,DDDD.rom" for the
      * card, passing the card's bus address, so the VGA BIOS finds the
      * framebuffer BAR (QEMU puts it in a ROM BAR to the same effect). */
-    if ((o->bios || !o->kernel) &&
+    if ((o->bios || !o->kernel || pc->kernel_via_bios) &&
         !firmware_add_rom(d->fw_cfg, "pci1234,1111.rom", "vgabios-stdvga.bin", o->firmware_dir,
                           err, sizeof(err))) {
         fprintf(stderr, "popek: %s\n", err);
         exit(1);
     }
-    if (o->kernel && o->bios) {
-        /* -kernel with -bios: the BIOS boots it (QEMU's way). */
+    if (o->kernel && (o->bios || pc->kernel_via_bios)) {
+        /* -kernel with -bios, or an image that is not Linux: the BIOS
+         * boots it through its real-mode setup code (QEMU's way). */
         FirmwareKernel k = {o->kernel, o->initrd, o->append, o->ram_bytes, o->firmware_dir};
         if (!firmware_add_kernel(d->fw_cfg, &k, err, sizeof(err))) {
             fprintf(stderr, "popek: %s\n", err);
@@ -508,11 +509,15 @@ void pc_init(PC *pc, const PCConfig *config)
     pc->cpu.hooks.ferr = cpu_ferr;
     pc->cpu.hooks.clock_ns = cpu_clock_ns;
     ioport_register(&pc->io, 0xf0, 1, 1, ferr_port_read, ferr_port_write, pc);
-    if (cfg->bios || !cfg->kernel) {
+    /* A direct boot of what is not a Linux kernel (memdisk, iPXE) runs
+     * SeaBIOS first, as -kernel with -bios does (bios/linux_boot.c says
+     * how the two are told apart). */
+    pc->kernel_via_bios = cfg->kernel && !cfg->bios && linux_boot_needs_bios(cfg->kernel);
+    if (cfg->bios || !cfg->kernel || pc->kernel_via_bios) {
         load_bios(pc);
     }
     pc_setup_firmware_config(pc);
-    if (cfg->kernel && !cfg->bios) {
+    if (cfg->kernel && !cfg->bios && !pc->kernel_via_bios) {
         pc_load_kernel(pc);
     }
 }
@@ -550,7 +555,7 @@ void pc_reset(PC *pc)
     pc->a20_kbd = true;     /* the i8042's output port resets with A20 enabled */
     pc->a20_port92 = false; /* port 92h resets to 0 */
     machine_update_a20(pc);
-    if (pc->cfg.kernel && !pc->cfg.bios) {
+    if (pc->cfg.kernel && !pc->cfg.bios && !pc->kernel_via_bios) {
         pc_load_kernel(pc); /* a reboot boots the same kernel again, as QEMU does */
     }
 }

@@ -106,6 +106,7 @@ typedef struct PC {
     bool a20_kbd;          /* A20 gate of the i8042 output port */
     bool a20_port92;       /* A20 gate of system control port A */
     bool stopped;          /* paused: -S, monitor stop, gdb (shared by the monitor and gdb) */
+    bool kernel_via_bios;  /* -kernel is not a Linux kernel: SeaBIOS boots its real-mode setup */
     uint64_t irq_counts[256]; /* hardware interrupts acknowledged, per vector (info irq) */
 } PC;
 

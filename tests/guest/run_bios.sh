@@ -14,6 +14,11 @@
 #             write-protected (readonly=on) must make the guest's write
 #             fail (it prints FAIL, isa-debug-exit 1 -> status 3) and
 #             leave the image as it was.
+# MODE memdisk: the floppy image of MODE floppy given to syslinux's memdisk
+#             (-kernel /usr/lib/syslinux/memdisk -initrd IMAGE, no -bios):
+#             memdisk is no Linux kernel, so popek runs SeaBIOS and memdisk's
+#             real-mode setup, which hooks INT 13h and boots the image from
+#             RAM.  Skipped (77) without syslinux-common.
 # MODE cd:    an ISO (genisoimage) with BOOT.BIN as its El Torito
 #             no-emulation boot image; the guest reads the ISO's volume
 #             descriptor through INT 13h.
@@ -87,6 +92,22 @@ floppy)
     grep -q '^wrote LBA 2' "$work/con.log" && fail "a write to a write-protected disk succeeded"
     grep -q '^FAIL$' "$work/con.log" || fail "no FAIL after writing to a write-protected disk"
     [ "$(sha256sum < "$img")" = "$before" ] || fail "a write-protected disk changed"
+    ;;
+memdisk)
+    memdisk=/usr/lib/syslinux/memdisk
+    [ -r "$memdisk" ] || { echo "SKIP: $memdisk missing (syslinux-common)"; exit 77; }
+    img=$work/floppy.img
+    head -c 1474560 /dev/zero > "$img"
+    dd if="$bin" of="$img" conv=notrunc status=none
+    printf 'SECTOR1-OK\n\0' | dd of="$img" bs=512 seek=1 conv=notrunc status=none
+    printf 'TRACK3-OK\n\0' | dd of="$img" bs=512 seek=71 conv=notrunc status=none
+    before=$(sha256sum < "$img")
+    boot 'Booting from ROM' -kernel "$memdisk" -initrd "$img" -append floppy \
+        -textdump "$work/screen.txt" "$@"
+    grep -q '^MEMDISK ' "$work/screen.txt" || fail "memdisk's banner is not on the screen"
+    grep -q 'Disk is fd0, 1440 K' "$work/screen.txt" || fail "memdisk did not take the image"
+    grep -q '^TRACK3-OK$' "$work/con.log" || fail "the guest did not read LBA 71"
+    [ "$(sha256sum < "$img")" = "$before" ] || fail "memdisk's RAM disk wrote to the image"
     ;;
 cd)
     command -v genisoimage >/dev/null || fail "genisoimage is not installed (scripts/setup.sh)"
