@@ -560,6 +560,49 @@ START_TEST(test_dma_waits_for_unmask)
 }
 END_TEST
 
+/* Drive 1 with a 720 KiB disk (9 sectors, 250 kb/s), then a 2.88 MB one
+ * (36 sectors, 1 Mb/s): each reads only at its own rate. */
+START_TEST(test_other_formats)
+{
+    static const struct {
+        uint32_t bytes;
+        uint8_t spt, rate, cmos;
+    } fmts[2] = {{737280, 9, 2, FDC_CMOS_144M}, {2949120, 36, 3, FDC_CMOS_288M}};
+    for (int i = 0; i < 2; i++) {
+        FDCState *fdc2 = f->fdc;
+        if (i == 1) {
+            /* A fresh controller: a drive stays attached for the machine's life. */
+            fdc_free(f->fdc);
+            free(f->disk[1].data);
+            f->fdc = fdc2 = fdc_new(&f->io, FDC_BASE, irq_make(irq_cb, NULL, 6), f->dma, 2);
+        }
+        BlockDev b = mem_blockdev(&f->disk[1], fmts[i].bytes, false);
+        ck_assert(fdc_attach(fdc2, 1, &b));
+        ck_assert_int_eq(fdc_cmos_type(fdc2, 1), fmts[i].cmos);
+        uint8_t r[7];
+        outb(CCR, (uint8_t)(fmts[i].rate ^ 1)); /* a wrong rate: no address marks */
+        uint8_t cmd[9] = {0x46, 0x05, 0, 1, fmts[i].spt, 2, fmts[i].spt, 0x1b, 0xff};
+        dma_setup(0x46, 0x10000, 512);
+        command(cmd, 9);
+        ck_assert_int_eq(result(r, 7), 7);
+        ck_assert_uint_eq(r[1], 0x01);
+        outb(CCR, fmts[i].rate);
+        command(cmd, 9);
+        ck_assert_int_eq(result(r, 7), 7);
+        ck_assert_uint_eq(r[0], 0x05);
+        ck_assert_uint_eq(r[1], 0x00);
+        /* C 0, H 1, R = last sector: LBA 2 * spt - 1. */
+        ck_assert_uint_eq(phys_read(&f->pm, 0x10000 + 9, 1), pattern(2u * fmts[i].spt - 1, 9));
+        /* Sector spt + 1 is not on the track. */
+        cmd[4] = (uint8_t)(fmts[i].spt + 1);
+        cmd[6] = cmd[4];
+        command(cmd, 9);
+        ck_assert_int_eq(result(r, 7), 7);
+        ck_assert_uint_eq(r[1], 0x04);
+    }
+}
+END_TEST
+
 /*
  * VENOM (CVE-2015-3456) fed command bytes past the FIFO.  Here every kind
  * of overrun: endless command bytes of every value, writes in the result
@@ -624,6 +667,7 @@ int main(void)
     tcase_add_test(tc, test_non_dma_read_and_write);
     tcase_add_test(tc, test_dma_waits_for_unmask);
     tcase_add_test(tc, test_fifo_overrun);
+    tcase_add_test(tc, test_other_formats);
     suite_add_tcase(s, tc);
     TCase *wp = tcase_create("write_protected");
     tcase_add_checked_fixture(wp, setup_wp, teardown);
