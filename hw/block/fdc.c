@@ -56,8 +56,8 @@ void fdc_update_dreq(FDCState *s)
     if (!s->dma) {
         return;
     }
-    bool level = s->phase == FDC_PHASE_EXEC && s->dma_mode && (s->dor & DOR_DMAEN) &&
-                 (s->dor & DOR_NRESET);
+    bool level =
+        s->phase == FDC_PHASE_EXEC && s->dma_mode && (s->dor & DOR_DMAEN) && (s->dor & DOR_NRESET);
     i8257_set_dreq(s->dma, s->dma_chan, level);
 }
 
@@ -162,7 +162,7 @@ static void cmd_sense_interrupt(FDCState *s)
     while (!(s->sense_pending & (1u << unit))) {
         unit++;
     }
-    s->sense_pending &= (uint8_t)~(1u << unit);
+    s->sense_pending &= (uint8_t) ~(1u << unit);
     s->int_latch = false;
     uint8_t r[2] = {s->sense_st0[unit], s->drive[unit].pcn};
     fdc_set_result(s, r, 2, false);
@@ -191,10 +191,16 @@ static void cmd_lock(FDCState *s)
 static void cmd_dumpreg(FDCState *s)
 {
     uint8_t r[10] = {
-        s->drive[0].pcn, s->drive[1].pcn, s->drive[2].pcn, s->drive[3].pcn,
-        s->srt_hut, s->hlt_nd, s->last_eot,
+        s->drive[0].pcn,
+        s->drive[1].pcn,
+        s->drive[2].pcn,
+        s->drive[3].pcn,
+        s->srt_hut,
+        s->hlt_nd,
+        s->last_eot,
         (uint8_t)((s->lock ? 0x80 : 0) | (s->perp & 0x3f)),
-        (uint8_t)(s->config & 0x7f), s->pretrk,
+        (uint8_t)(s->config & 0x7f),
+        s->pretrk,
     };
     fdc_set_result(s, r, 10, false);
 }
@@ -210,19 +216,19 @@ static void cmd_perpendicular(FDCState *s)
 }
 
 static const FDCCommand commands[] = {
-    {0x1f, 0x06, 9, fdc_cmd_read_write},  /* READ DATA: MT MFM SK 0 0110 */
-    {0x3f, 0x05, 9, fdc_cmd_read_write},  /* WRITE DATA: MT MFM 0 0101 */
-    {0xbf, 0x0a, 2, fdc_cmd_read_id},     /* READ ID: 0 MFM 00 1010 */
-    {0xbf, 0x0d, 6, fdc_cmd_format},      /* FORMAT TRACK: 0 MFM 00 1101 */
+    {0x1f, 0x06, 9, fdc_cmd_read_write}, /* READ DATA: MT MFM SK 0 0110 */
+    {0x3f, 0x05, 9, fdc_cmd_read_write}, /* WRITE DATA: MT MFM 0 0101 */
+    {0xbf, 0x0a, 2, fdc_cmd_read_id},    /* READ ID: 0 MFM 00 1010 */
+    {0xbf, 0x0d, 6, fdc_cmd_format},     /* FORMAT TRACK: 0 MFM 00 1101 */
     {0xff, 0x03, 3, cmd_specify},
     {0xff, 0x04, 2, cmd_sense_drive_status},
     {0xff, 0x07, 2, cmd_recalibrate},
     {0xff, 0x08, 1, cmd_sense_interrupt},
     {0xff, 0x0f, 3, cmd_seek},
-    {0xbf, 0x8f, 3, cmd_seek},            /* RELATIVE SEEK: 1 DIR 00 1111 */
+    {0xbf, 0x8f, 3, cmd_seek}, /* RELATIVE SEEK: 1 DIR 00 1111 */
     {0xff, 0x10, 1, cmd_version},
     {0xff, 0x13, 4, cmd_configure},
-    {0x7f, 0x14, 1, cmd_lock},            /* LOCK: LOCK 00 10100 */
+    {0x7f, 0x14, 1, cmd_lock}, /* LOCK: LOCK 00 10100 */
     {0xff, 0x0e, 1, cmd_dumpreg},
     {0xff, 0x12, 2, cmd_perpendicular},
 };
@@ -270,8 +276,7 @@ static uint8_t fifo_read(FDCState *s)
     if (s->phase == FDC_PHASE_EXEC) {
         return s->dma_mode ? 0 : fdc_pio_read(s);
     }
-    if (s->phase != FDC_PHASE_RESULT || s->res_pos >= s->res_len ||
-        s->res_pos >= FDC_RESULT_MAX) {
+    if (s->phase != FDC_PHASE_RESULT || s->res_pos >= s->res_len || s->res_pos >= FDC_RESULT_MAX) {
         return 0; /* nothing to read: DIO says so, and the bus reads 0 */
     }
     uint8_t v = s->res[s->res_pos++];
@@ -292,10 +297,8 @@ static uint8_t msr(FDCState *s)
         return 0;
     }
     switch (s->phase) {
-    case FDC_PHASE_COMMAND:
-        return s->cmd_pos ? MSR_RQM | MSR_CB : MSR_RQM;
-    case FDC_PHASE_RESULT:
-        return MSR_RQM | MSR_DIO | MSR_CB;
+    case FDC_PHASE_COMMAND: return s->cmd_pos ? MSR_RQM | MSR_CB : MSR_RQM;
+    case FDC_PHASE_RESULT: return MSR_RQM | MSR_DIO | MSR_CB;
     case FDC_PHASE_EXEC:
         if (s->dma_mode) {
             return MSR_CB;
@@ -338,20 +341,15 @@ static uint32_t fdc_read(void *opaque, uint16_t port, int size)
 {
     FDCState *s = opaque;
     switch (port - s->base) {
-    case 2:
-        return s->dor;
-    case 3:
-        return s->tdr & 3;
-    case 4:
-        return msr(s);
-    case 5:
-        return (s->dor & DOR_NRESET) ? fifo_read(s) : 0;
+    case 2: return s->dor;
+    case 3: return s->tdr & 3;
+    case 4: return msr(s);
+    case 5: return (s->dor & DOR_NRESET) ? fifo_read(s) : 0;
     case 7: {
         FDCDrive *d = &s->drive[s->dor & DOR_SELECT];
         return d->present && d->disk_changed ? 0x80 : 0;
     }
-    default:
-        return 0xff; /* status registers A and B: PS/2 mode only */
+    default: return 0xff; /* status registers A and B: PS/2 mode only */
     }
 }
 
@@ -379,9 +377,7 @@ static void fdc_write(void *opaque, uint16_t port, uint32_t value, int size)
         }
         break;
     }
-    case 3:
-        s->tdr = v & 3;
-        break;
+    case 3: s->tdr = v & 3; break;
     case 4:
         s->dsr = v & 0x7f; /* bit 7 (reset) clears itself */
         if ((v & DSR_SWRESET) && (s->dor & DOR_NRESET)) {

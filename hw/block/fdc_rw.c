@@ -28,8 +28,13 @@ static FDCDrive *cur_drive(FDCState *s)
 /* End the command: result ST0 ST1 ST2 C H R N and the interrupt. */
 static void finish(FDCState *s, uint8_t st0, uint8_t st1, uint8_t st2)
 {
-    uint8_t r[7] = {(uint8_t)(st0 | (s->head << 2) | s->unit), st1, st2,
-                    s->id_c, s->id_h, s->id_r, FDC_SECTOR_N};
+    uint8_t r[7] = {(uint8_t)(st0 | (s->head << 2) | s->unit),
+                    st1,
+                    st2,
+                    s->id_c,
+                    s->id_h,
+                    s->id_r,
+                    FDC_SECTOR_N};
     s->data_pos = 0;
     fdc_set_result(s, r, 7, true);
 }

@@ -32,30 +32,30 @@ enum {
     REG_SINGLE_MASK = 10,
     REG_MODE = 11,
     REG_CLEAR_FLIPFLOP = 12,
-    REG_MASTER_CLEAR = 13,  /* write; a read gives the temporary register */
+    REG_MASTER_CLEAR = 13, /* write; a read gives the temporary register */
     REG_CLEAR_MASK = 14,
-    REG_ALL_MASK = 15,      /* write all mask bits; the PIIX3 reads them back */
+    REG_ALL_MASK = 15, /* write all mask bits; the PIIX3 reads them back */
 };
 
 typedef struct DMAChannel {
-    uint16_t base_addr;  /* reloaded by autoinitialize */
+    uint16_t base_addr; /* reloaded by autoinitialize */
     uint16_t base_count;
-    uint16_t addr;       /* current address (words on controller 2) */
-    uint16_t count;      /* current count: transfers left minus one */
-    uint8_t mode;        /* mode register as written (bits 1:0 dropped) */
+    uint16_t addr;          /* current address (words on controller 2) */
+    uint16_t count;         /* current count: transfers left minus one */
+    uint8_t mode;           /* mode register as written (bits 1:0 dropped) */
     I8257ServiceFn service; /* the device on this channel, or NULL */
     void *opaque;
 } DMAChannel;
 
 typedef struct DMAController {
     DMAChannel ch[4];
-    uint8_t command;     /* command register */
-    uint8_t status_tc;   /* bits 3:0: channel reached terminal count (cleared by a status read) */
-    uint8_t mask;        /* bits 3:0: channel masked */
-    uint8_t dreq;        /* bits 3:0: device DREQ lines */
-    uint8_t request;     /* bits 3:0: software requests (request register) */
-    bool flipflop;       /* next address/count access is the high byte */
-    bool in_service;     /* a service function of this controller is running */
+    uint8_t command;   /* command register */
+    uint8_t status_tc; /* bits 3:0: channel reached terminal count (cleared by a status read) */
+    uint8_t mask;      /* bits 3:0: channel masked */
+    uint8_t dreq;      /* bits 3:0: device DREQ lines */
+    uint8_t request;   /* bits 3:0: software requests (request register) */
+    bool flipflop;     /* next address/count access is the high byte */
+    bool in_service;   /* a service function of this controller is running */
 } DMAController;
 
 struct I8257State {
@@ -125,10 +125,8 @@ static uint8_t controller_read(I8257State *s, int ctl, int reg)
     }
     case REG_MASTER_CLEAR:
         return 0; /* temporary register: only memory-to-memory transfers fill it */
-    case REG_ALL_MASK:
-        return (uint8_t)(0xf0 | c->mask);
-    default:
-        return 0xff;
+    case REG_ALL_MASK: return (uint8_t)(0xf0 | c->mask);
+    default: return 0xff;
     }
 }
 
@@ -146,38 +144,26 @@ static void controller_write(I8257State *s, int ctl, int reg, uint8_t v)
         return;
     }
     switch (reg) {
-    case REG_STATUS_COMMAND:
-        c->command = v;
-        break;
+    case REG_STATUS_COMMAND: c->command = v; break;
     case REG_REQUEST:
         if (v & 4) {
             c->request |= (uint8_t)(1 << (v & 3));
         } else {
-            c->request &= (uint8_t)~(1 << (v & 3));
+            c->request &= (uint8_t) ~(1 << (v & 3));
         }
         break;
     case REG_SINGLE_MASK:
         if (v & 4) {
             c->mask |= (uint8_t)(1 << (v & 3));
         } else {
-            c->mask &= (uint8_t)~(1 << (v & 3));
+            c->mask &= (uint8_t) ~(1 << (v & 3));
         }
         break;
-    case REG_MODE:
-        c->ch[v & 3].mode = v & 0xfc;
-        break;
-    case REG_CLEAR_FLIPFLOP:
-        c->flipflop = false;
-        break;
-    case REG_MASTER_CLEAR:
-        controller_master_clear(c);
-        break;
-    case REG_CLEAR_MASK:
-        c->mask = 0;
-        break;
-    case REG_ALL_MASK:
-        c->mask = v & 0x0f;
-        break;
+    case REG_MODE: c->ch[v & 3].mode = v & 0xfc; break;
+    case REG_CLEAR_FLIPFLOP: c->flipflop = false; break;
+    case REG_MASTER_CLEAR: controller_master_clear(c); break;
+    case REG_CLEAR_MASK: c->mask = 0; break;
+    case REG_ALL_MASK: c->mask = v & 0x0f; break;
     }
     controller_run(s, ctl);
 }
@@ -250,14 +236,9 @@ uint32_t i8257_transfer(I8257State *s, int chan, uint8_t *buf, uint32_t len, boo
         uint32_t paddr = channel_phys(s, chan);
         uint32_t bytes = n * unit;
         switch (ch->mode & MODE_TYPE_MASK) {
-        case MODE_TYPE_WRITE:
-            phys_write_buf(s->pm, paddr, buf + moved, bytes);
-            break;
-        case MODE_TYPE_READ:
-            phys_read_buf(s->pm, paddr, buf + moved, bytes);
-            break;
-        default: /* verify (and the illegal type 3): addresses and counts only */
-            break;
+        case MODE_TYPE_WRITE: phys_write_buf(s->pm, paddr, buf + moved, bytes); break;
+        case MODE_TYPE_READ: phys_read_buf(s->pm, paddr, buf + moved, bytes); break;
+        default: /* verify (and the illegal type 3): addresses and counts only */ break;
         }
         moved += bytes;
         ch->addr = (uint16_t)((ch->mode & MODE_DECREMENT) ? ch->addr - n : ch->addr + n);
@@ -265,7 +246,7 @@ uint32_t i8257_transfer(I8257State *s, int chan, uint8_t *buf, uint32_t len, boo
             /* Terminal count: the count register rolled over to FFFFh. */
             ch->count = 0xffff;
             c->status_tc |= (uint8_t)(1 << (chan & 3));
-            c->request &= (uint8_t)~(1 << (chan & 3));
+            c->request &= (uint8_t) ~(1 << (chan & 3));
             if (ch->mode & MODE_AUTOINIT) {
                 ch->addr = ch->base_addr;
                 ch->count = ch->base_count;
@@ -300,7 +281,7 @@ void i8257_set_dreq(I8257State *s, int chan, bool level)
         c->dreq |= (uint8_t)(1 << (chan & 3));
         controller_run(s, chan >> 2);
     } else {
-        c->dreq &= (uint8_t)~(1 << (chan & 3));
+        c->dreq &= (uint8_t) ~(1 << (chan & 3));
     }
 }
 

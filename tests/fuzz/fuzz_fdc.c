@@ -99,9 +99,9 @@ static uint16_t pick_dma_port(Input *in)
 /* A command the controller knows, with fuzzed bits and parameters. */
 static void cmd_well_formed(Input *in)
 {
-    static const uint8_t firsts[] = {0x46, 0xc6, 0xe6, 0x45, 0xc5, 0x4a, 0x4d, 0x03, 0x04,
-                                     0x07, 0x08, 0x0f, 0x8f, 0xcf, 0x10, 0x13, 0x14, 0x94,
-                                     0x0e, 0x12, 0x06, 0x0d, 0x8e, 0x18};
+    static const uint8_t firsts[] = {0x46, 0xc6, 0xe6, 0x45, 0xc5, 0x4a, 0x4d, 0x03,
+                                     0x04, 0x07, 0x08, 0x0f, 0x8f, 0xcf, 0x10, 0x13,
+                                     0x14, 0x94, 0x0e, 0x12, 0x06, 0x0d, 0x8e, 0x18};
     uint32_t sel = take(in, 1);
     ioport_write(&m->io, FDC_BASE + 5, firsts[sel % sizeof(firsts)], 1);
     uint32_t n = take(in, 1) % 10;
@@ -199,18 +199,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             ioport_write(&m->io, port, take(&in, 1), 1);
             break;
         }
-        case 3:
-            m->sink += ioport_read(&m->io, (uint16_t)(FDC_BASE + (take(&in, 1) & 7)), 1);
-            break;
+        case 3: m->sink += ioport_read(&m->io, (uint16_t)(FDC_BASE + (take(&in, 1) & 7)), 1); break;
         case 4:
         case 5: {
             uint16_t port = pick_dma_port(&in);
             ioport_write(&m->io, port, take(&in, 1), 1);
             break;
         }
-        case 6:
-            m->sink += ioport_read(&m->io, pick_dma_port(&in), 1);
-            break;
+        case 6: m->sink += ioport_read(&m->io, pick_dma_port(&in), 1); break;
         case 7: cmd_ram(&in); break;
         case 8:
         case 9: cmd_well_formed(&in); break;
