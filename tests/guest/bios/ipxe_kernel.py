@@ -37,6 +37,9 @@ def main():
     proc = subprocess.Popen([popek, "-kernel", LKRN, "-display", "none", "-serial", "null",
                              "-no-reboot", "-monitor", "unix:%s,server,nowait" % sock] + extra)
     try:
+        # A loaded machine may take a while to start popek: wait for the
+        # socket before Monitor's own (short) connect timeout starts.
+        wait_until("the monitor socket", lambda: os.path.exists(sock), timeout=120)
         mon = Monitor(sock)
 
         def banner():

@@ -38,6 +38,9 @@ def main():
                              "-serial", "file:" + serial, "-no-reboot",
                              "-monitor", "unix:%s,server,nowait" % sock] + extra)
     try:
+        # A loaded machine may take a while to start popek: wait for the
+        # socket before Monitor's own (short) connect timeout starts.
+        wait_until("the monitor socket", lambda: os.path.exists(sock), timeout=120)
         mon = Monitor(sock)
         wait_until("the guest's commands",
                    lambda: os.path.exists(serial) and "VGA-CHECK-READY\n" in open(serial).read(),
@@ -72,7 +75,9 @@ def main():
             return sum(1 for y in range(row * 16, row * 16 + 16) for x in range(width)
                        if pixel(x, y) != 0)
         texted = [r for r in range(min(25, len(rows))) if len(rows[r].strip()) >= 20]
-        blank = [r for r in range(25) if r >= len(rows) or not rows[r].strip()]
+        # Blank rows below the cursor's (the row after the last text) must be black.
+        used = max(r for r in range(min(25, len(rows))) if rows[r].strip()) if texted else 0
+        blank = [r for r in range(used + 2, 25) if r >= len(rows) or not rows[r].strip()]
         if not texted:
             fail("no row of text on the screen")
         for r in texted[:5]:
