@@ -16,8 +16,17 @@
 #include "cpu/cpu.h"
 #include "softmmu/mmu.h"
 
-/* Offsets in the setup header / boot_params (boot.rst, "The real-mode kernel header"). */
+/* Offsets in the setup header / boot_params (boot.rst, "The real-mode kernel header";
+ * the screen_info at offset 0 is arch/x86/include/uapi/asm/bootparam.h's). */
+#define BP_ORIG_X           0x000
+#define BP_ORIG_Y           0x001
 #define BP_EXT_MEM_K        0x002
+#define BP_VIDEO_MODE       0x006
+#define BP_VIDEO_COLS       0x007
+#define BP_VIDEO_EGA_BX     0x00a
+#define BP_VIDEO_LINES      0x00e
+#define BP_VIDEO_IS_VGA     0x00f
+#define BP_VIDEO_POINTS     0x010
 #define BP_ACPI_RSDP_ADDR   0x070
 #define BP_ALT_MEM_K        0x1e0
 #define BP_E820_ENTRIES     0x1e8
@@ -26,6 +35,7 @@
 #define BP_HEADER_LEN       0x201 /* jump's 8-bit displacement: header ends at 0x202 + it */
 #define BP_HEADER           0x202
 #define BP_VERSION          0x206
+#define BP_KERNEL_VERSION   0x20e
 #define BP_TYPE_OF_LOADER   0x210
 #define BP_LOADFLAGS        0x211
 #define BP_CODE32_START     0x214
@@ -199,6 +209,20 @@ static bool bzimage_load(PhysMem *pm, CPUState *cpu, const BootConfig *cfg, cons
     bp[BP_EXT_MEM_K] = (uint8_t)(ext_kb > 0xffff ? 0xff : ext_kb);
     bp[BP_EXT_MEM_K + 1] = (uint8_t)((ext_kb > 0xffff ? 0xffff : ext_kb) >> 8);
     put32(bp + BP_ALT_MEM_K, ext_kb);
+    /* screen_info: the VGA (hw/display, reset to text mode 3 with the VGA
+     * BIOS's font loaded by the board) as the real-mode setup would have
+     * found it through INT 10h: mode 3, 80x25, 16-line characters, cursor
+     * at the top left, a colour VGA (isVGA 1; EGA BX's low byte, the
+     * memory size code, not 10h, which would mean CGA).  vgacon takes the
+     * console from it: "Console: colour VGA+ 80x25". */
+    bp[BP_ORIG_X] = 0;
+    bp[BP_ORIG_Y] = 0;
+    bp[BP_VIDEO_MODE] = 3;
+    bp[BP_VIDEO_COLS] = 80;
+    bp[BP_VIDEO_EGA_BX] = 0x03;
+    bp[BP_VIDEO_LINES] = 25;
+    bp[BP_VIDEO_IS_VGA] = 1;
+    bp[BP_VIDEO_POINTS] = 16;
     if (cfg->acpi_rsdp) {
         put32(bp + BP_ACPI_RSDP_ADDR, cfg->acpi_rsdp);
     }
@@ -232,6 +256,56 @@ static bool bzimage_load(PhysMem *pm, CPUState *cpu, const BootConfig *cfg, cons
     memset(cpu->regs, 0, sizeof(cpu->regs));
     cpu->regs[R_ESI] = BOOT_PARAMS_ADDR;
     return true;
+}
+
+/*
+ * The 32-bit entry (boot.rst, "32-bit Boot Protocol") is Linux's: the
+ * protected-mode kernel at code32_start sets itself up from boot_params
+ * alone.  Other programs that borrow the header do their work in the
+ * real-mode setup code, through BIOS calls: memdisk hooks INT 13h and
+ * INT 15h, iPXE's .lkrn drives everything through the BIOS, and iPXE's
+ * code32_start is 0.  So the 32-bit entry is taken only for a Linux
+ * kernel: protocol 2.02 or later, loaded high, a non-zero code32_start,
+ * and a kernel_version string (header offset 0x20E, an offset from 0x200
+ * to a NUL-terminated string in the setup code) in Linux's banner form
+ * "RELEASE (USER@HOST) #BUILD ..." (memdisk's reads "MEMDISK 6.04 ...",
+ * iPXE's is a bare "1.0.0+git-...").
+ */
+static bool is_linux_kernel(const uint8_t *img, size_t size)
+{
+    uint16_t version = (uint16_t)(img[BP_VERSION] | img[BP_VERSION + 1] << 8);
+    if (version < 0x0202 || !(img[BP_LOADFLAGS] & LOADED_HIGH) || !get32(img + BP_CODE32_START)) {
+        return false;
+    }
+    size_t at = 0x200u + (size_t)(img[BP_KERNEL_VERSION] | img[BP_KERNEL_VERSION + 1] << 8);
+    size_t setup_end = ((size_t)(img[BP_SETUP_SECTS] ? img[BP_SETUP_SECTS] : 4) + 1) * 512;
+    if (at == 0x200 || at >= setup_end || setup_end > size) {
+        return false;
+    }
+    const char *text = (const char *)img + at;
+    size_t len = strnlen(text, setup_end - at);
+    if (len == setup_end - at || len == 0 || text[0] < '0' || text[0] > '9') {
+        return false;
+    }
+    const char *open = memchr(text, '(', len);
+    const char *at_sign = open ? memchr(open, '@', len - (size_t)(open - text)) : NULL;
+    const char *close = at_sign ? memchr(at_sign, ')', len - (size_t)(at_sign - text)) : NULL;
+    return close && close + 2 < text + len && close[1] == ' ' && close[2] == '#';
+}
+
+bool linux_boot_needs_bios(const char *path)
+{
+    char err[256];
+    size_t size;
+    uint8_t *img = read_file(path, "-kernel", &size, err, sizeof(err));
+    if (!img) {
+        return false;
+    }
+    bool bzimage = size >= 0x240 && img[BP_BOOT_FLAG] == 0x55 && img[BP_BOOT_FLAG + 1] == 0xaa &&
+                   !memcmp(img + BP_HEADER, "HdrS", 4);
+    bool needs = bzimage && !is_linux_kernel(img, size);
+    free(img);
+    return needs;
 }
 
 bool linux_boot_load(PhysMem *pm, CPUState *cpu, const BootConfig *cfg, char *err, size_t errlen)

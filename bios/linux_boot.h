@@ -37,6 +37,15 @@ typedef struct BootConfig {
 bool linux_boot_load(PhysMem *pm, CPUState *cpu, const BootConfig *cfg, char *err,
                      size_t errlen);
 
+/*
+ * Whether the image at path uses the boot protocol's header but is not a
+ * Linux kernel whose 32-bit entry is safe to jump to (syslinux's memdisk,
+ * iPXE's .lkrn): such an image must start at its real-mode setup code,
+ * under a BIOS.  False for Linux kernels, Multiboot kernels and files that
+ * cannot be read (linux_boot_load reports those).
+ */
+bool linux_boot_needs_bios(const char *path);
+
 /* The e820 map popek gives the guest (RAM, the 640K-1M hole, ACPI). */
 typedef struct E820Entry {
     uint64_t addr;

@@ -56,6 +56,30 @@ static void open_drives(Host *h, const PopekOptions *o, PCConfig *cfg)
     }
 }
 
+/*
+ * Open the images of -fda, -fdb and -drive if=floppy.  An image the user
+ * may read but not write is a write-protected disk (the tab of a real
+ * disk), not an error.
+ */
+static void open_floppies(Host *h, const PopekOptions *o, PCConfig *cfg)
+{
+    char err[512];
+    for (int i = 0; i < PC_MAX_FLOPPIES; i++) {
+        const DriveOption *opt = &o->floppies[i];
+        h->floppies[i].fd = h->floppies[i].overlay_fd = -1;
+        if (!opt->present) {
+            continue;
+        }
+        bool read_only = opt->readonly ||
+                         (access(opt->file, R_OK) == 0 && access(opt->file, W_OK) != 0);
+        if (!drive_open(&h->floppies[i], opt->file, read_only, o->snapshot, err, sizeof(err))) {
+            fprintf(stderr, "popek: %s %s\n", opt->option, err);
+            exit(1);
+        }
+        cfg->floppies[i] = (PCDrive){true, false, &h->floppies[i].blk, opt->option};
+    }
+}
+
 /* The character devices: COM1, the debug console, SeaBIOS's log. */
 static void open_chardevs(Host *h, const PopekOptions *o, PCConfig *cfg)
 {
@@ -202,6 +226,7 @@ void host_init(Host *h, const PopekOptions *o)
     };
     open_chardevs(h, o, &cfg);
     open_drives(h, o, &cfg);
+    open_floppies(h, o, &cfg);
     host_net_open(h, o);
     cfg.nic_count = h->nic_count;
     for (int i = 0; i < h->nic_count; i++) {
@@ -233,6 +258,9 @@ void host_destroy(Host *h)
     pc_destroy(&h->pc);
     for (int i = 0; i < PC_MAX_DRIVES; i++) {
         drive_close(&h->drives[i]);
+    }
+    for (int i = 0; i < PC_MAX_FLOPPIES; i++) {
+        drive_close(&h->floppies[i]);
     }
     headless_stop(&h->headless);
     chardev_close(&h->serial_out);

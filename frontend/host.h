@@ -20,6 +20,7 @@
 typedef struct Host {
     PC pc;                 /* the machine */
     Drive drives[PC_MAX_DRIVES]; /* images behind IDE drives 0-3 */
+    Drive floppies[PC_MAX_FLOPPIES]; /* images in floppy drives A: and B: */
     Chardev serial_out;    /* COM1's host side */
     Chardev debugcon_out;  /* port 0xE9's host side */
     Chardev bioslog_out;   /* port 0x402's host side (SeaBIOS's log) */

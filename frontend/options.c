@@ -36,7 +36,8 @@ static const char usage_text[] =
     "Disks:\n"
     "  -hda/-hdb/-hdc/-hdd FILE  raw disk image as IDE drive 0-3\n"
     "  -cdrom FILE             CD-ROM image (ISO) as IDE drive 2\n"
-    "  -drive file=FILE[,format=raw][,if=ide][,index=0-3][,media=disk|cdrom]\n"
+    "  -fda/-fdb FILE          floppy image (720K, 1.44M, 2.88M) as drive A:/B:\n"
+    "  -drive file=FILE[,format=raw][,if=ide|floppy][,index=0-3][,media=disk|cdrom]\n"
     "         [,readonly=on|off]\n"
     "  -snapshot               write to a temporary overlay; images stay untouched\n"
     "Devices:\n"
@@ -256,6 +257,29 @@ static int add_drive(PopekOptions *o, int index, const char *file, bool cdrom, b
     return index;
 }
 
+/* Put a floppy drive at index 0 (A:) or 1 (B:); index < 0: the first free one. */
+static void add_floppy(PopekOptions *o, int index, const char *file, bool readonly,
+                       const char *opt)
+{
+    if (index < 0) {
+        for (index = 0; index < PC_MAX_FLOPPIES && o->floppies[index].present; index++) {
+        }
+        if (index == PC_MAX_FLOPPIES) {
+            die("%s: both floppy drives are taken%s", opt, "");
+        }
+    }
+    if (index >= PC_MAX_FLOPPIES) {
+        die("%s: bad floppy index %s (want 0 or 1)", opt, index == 2 ? "2" : "3");
+    }
+    if (o->floppies[index].present) {
+        die("%s: floppy drive index %s is already in use", opt, index ? "1" : "0");
+    }
+    if (!file) {
+        die("%s: a floppy drive needs file=PATH%s", opt, "");
+    }
+    o->floppies[index] = (DriveOption){true, file, false, readonly, true, opt};
+}
+
 static bool parse_on_off(const char *v, bool *out)
 {
     if (!strcmp(v, "on") || !strcmp(v, "true")) {
@@ -275,7 +299,7 @@ static void parse_drive(PopekOptions *o, const char *spec)
     char *save = NULL;
     const char *file = NULL;
     int index = -1;
-    bool cdrom = false, readonly = false, format_raw = false;
+    bool cdrom = false, readonly = false, format_raw = false, floppy = false;
     for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(kv, '=');
         unsigned long v;
@@ -292,9 +316,10 @@ static void parse_drive(PopekOptions *o, const char *spec)
             }
             format_raw = true;
         } else if (!strcmp(kv, "if")) {
-            if (strcmp(val, "ide") != 0) {
-                die("-drive: interface '%s' is not supported%s (only ide)", val, "");
+            if (strcmp(val, "ide") != 0 && strcmp(val, "floppy") != 0) {
+                die("-drive: interface '%s' is not supported%s (ide or floppy)", val, "");
             }
+            floppy = !strcmp(val, "floppy");
         } else if (!strcmp(kv, "index")) {
             if (!parse_uint(val, PC_MAX_DRIVES - 1, &v)) {
                 die("-drive: bad index '%s'%s (want 0-3)", val, "");
@@ -312,6 +337,13 @@ static void parse_drive(PopekOptions *o, const char *spec)
         } else {
             die("-drive: unknown property '%s'%s", kv, "");
         }
+    }
+    if (floppy) {
+        if (cdrom) {
+            die("-drive: if=floppy takes no media=cdrom%s%s", "", "");
+        }
+        add_floppy(o, index, file, readonly, "-drive");
+        return;
     }
     index = add_drive(o, index, file, cdrom, readonly, "-drive");
     o->drives[index].format_raw = format_raw;
@@ -436,6 +468,11 @@ void options_parse(PopekOptions *o, int argc, char **argv)
             }
             bool cd = !strcmp(name, "-cdrom");
             add_drive(o, cd ? 2 : name[3] - 'a', arg, cd, false, opt);
+        } else if (!strcmp(name, "-fda") || !strcmp(name, "-fdb")) {
+            if (!arg) {
+                die("option '%s' needs a value%s", opt, "");
+            }
+            add_floppy(o, name[3] - 'a', arg, false, opt);
         } else if (!strcmp(name, "-m") || !strcmp(name, "-bios") || !strcmp(name, "-kernel") ||
                    !strcmp(name, "-initrd") || !strcmp(name, "-append") ||
                    !strcmp(name, "-serial") || !strcmp(name, "-debugcon") ||

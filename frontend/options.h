@@ -101,6 +101,7 @@ typedef struct PopekOptions {
     bool start_stopped;       /* -S: the CPU waits for gdb's or the monitor's go */
     const char *monitor;      /* -monitor stdio|unix:PATH,server[,nowait]; NULL: none */
     DriveOption drives[PC_MAX_DRIVES]; /* -hda..-hdd, -cdrom, -drive */
+    DriveOption floppies[PC_MAX_FLOPPIES]; /* -fda, -fdb, -drive if=floppy */
     bool snapshot;            /* -snapshot: writes go to a temporary overlay */
     const char *firmware_dir; /* -L DIR: where firmware files are looked up first */
     const char *boot_order;   /* -boot: drive letters a, c, d, n in priority order */

@@ -76,6 +76,14 @@ void vga_invalidate(VGAState *s);
 const uint32_t *vga_frame(const VGAState *s, int *width, int *height);
 
 /*
+ * Load a character set into font bank 0 of plane 2, as the VGA BIOS does
+ * at mode set (INT 10h AX=1104h): 256 glyphs of height bytes each (1 to
+ * 32), one byte per scan line.  For loaders that set up text mode with no
+ * VGA BIOS (direct kernel boot).
+ */
+void vga_load_font(VGAState *s, const uint8_t *glyphs, int height);
+
+/*
  * The text on screen as UTF-8 (code page 437 mapped to Unicode), one line
  * per row with trailing blanks dropped, each ending in '\n'.  Returns the
  * length written (snprintf rules: the length needed, buf may be too

@@ -190,6 +190,21 @@ static bool vga_slots_dirty(VGAState *s, uint32_t first, uint32_t count, bool cl
     return dirty;
 }
 
+void vga_load_font(VGAState *s, const uint8_t *glyphs, int height)
+{
+    if (height < 1 || height > 32) {
+        return;
+    }
+    for (uint32_t ch = 0; ch < 256; ch++) {
+        for (uint32_t line = 0; line < 32; line++) {
+            uint32_t slot = ch * 32 + line;
+            s->vram[(slot << 2) | 2] = line < (uint32_t)height ? glyphs[ch * height + line] : 0;
+        }
+    }
+    vga_mark_dirty(s, 0, VGA_FONT_BYTES * 4);
+    s->r.full = true;
+}
+
 void vga_text_draw(VGAState *s, const VGAGeometry *g)
 {
     VGARender *r = &s->r;

@@ -12,10 +12,13 @@
 #include "bios/acpi.h"
 #include "bios/firmware.h"
 #include "bios/linux_boot.h"
+#include "bios/vga_font.h"
 #include "cpu/cpu.h"
 #include "hw/pc/pc.h"
 #include "hw/acpi/acpi_pm.h"
+#include "hw/block/fdc.h"
 #include "hw/char/debugcon.h"
+#include "hw/dma/i8257.h"
 #include "hw/misc/debugexit.h"
 #include "hw/misc/fw_cfg.h"
 #include "hw/input/i8042.h"
@@ -53,6 +56,8 @@ struct PCDevices {
     FWCfgState *fw_cfg;
     PAMState *pam;          /* NULL when no BIOS is mapped */
     PIIXIDEState *ide;
+    I8257State *dma;        /* ISA DMA, channels 0-7 */
+    FDCState *fdc;          /* 82077AA at 0x3F0, IRQ 6, DMA 2 */
     VGAState *vga;          /* stdvga at PCI 00:02.0 */
     E1000State *e1000[PC_MAX_NICS];         /* card i when it is an e1000 */
     VirtioNetState *virtio_net[PC_MAX_NICS]; /* card i when it is a virtio-net-pci */
@@ -253,14 +258,15 @@ static void pc_setup_firmware_config(PC *pc)
     /* SeaBIOS runs the VGA BIOS it finds as "pciVVVV,DDDD.rom" for the
      * card, passing the card's bus address, so the VGA BIOS finds the
      * framebuffer BAR (QEMU puts it in a ROM BAR to the same effect). */
-    if ((o->bios || !o->kernel) && !o->no_vga &&
+    if ((o->bios || !o->kernel || pc->kernel_via_bios) && !o->no_vga &&
         !firmware_add_rom(d->fw_cfg, "pci1234,1111.rom", "vgabios-stdvga.bin", o->firmware_dir,
                           err, sizeof(err))) {
         fprintf(stderr, "popek: %s\n", err);
         exit(1);
     }
-    if (o->kernel && o->bios) {
-        /* -kernel with -bios: the BIOS boots it (QEMU's way). */
+    if (o->kernel && (o->bios || pc->kernel_via_bios)) {
+        /* -kernel with -bios, or an image that is not Linux: the BIOS
+         * boots it through its real-mode setup code (QEMU's way). */
         FirmwareKernel k = {o->kernel, o->initrd, o->append, o->ram_bytes, o->firmware_dir};
         if (!firmware_add_kernel(d->fw_cfg, &k, err, sizeof(err))) {
             fprintf(stderr, "popek: %s\n", err);
@@ -285,6 +291,51 @@ static void pc_attach_drives(PC *pc)
             exit(1);
         }
     }
+}
+
+/*
+ * The floppy controller is always there, as on QEMU's pc machine; -fda
+ * and -fdb put drives on it.  CMOS 0x10 gives each drive's type (high
+ * nibble drive 0), 0x14 bits 7-6 the drive count - 1 and bit 0 "floppy
+ * drives present": what SeaBIOS reads to find them.
+ */
+static void pc_init_floppies(PC *pc)
+{
+    PCDevices *d = pc->dev;
+    d->dma = i8257_new(&pc->io, &pc->phys);
+    d->fdc = d->dma ? fdc_new(&pc->io, FDC_BASE, pic_input(d->pic, FDC_IRQ), d->dma, FDC_DMA_CHAN)
+                    : NULL;
+    if (!d->fdc) {
+        fprintf(stderr, "popek: cannot create the floppy controller (out of memory)\n");
+        exit(1);
+    }
+    int count = 0;
+    for (int i = 0; i < PC_MAX_FLOPPIES; i++) {
+        const PCDrive *fd = &pc->cfg.floppies[i];
+        if (!fd->present) {
+            continue;
+        }
+        uint64_t bytes = fd->media->sectors * BLOCK_SECTOR_SIZE;
+        if (!fdc_format_for_size(bytes)) {
+            fprintf(stderr,
+                    "popek: %s: a %llu-byte image is not a floppy disk (want 737280, 1474560 or "
+                    "2949120 bytes)\n",
+                    fd->option, (unsigned long long)bytes);
+            exit(1);
+        }
+        if (!fdc_attach(d->fdc, i, fd->media)) {
+            fprintf(stderr, "popek: %s: cannot attach floppy drive %d\n", fd->option, i);
+            exit(1);
+        }
+        count++;
+    }
+    rtc_set_cmos(d->rtc, 0x10, (uint8_t)(fdc_cmos_type(d->fdc, 0) << 4 | fdc_cmos_type(d->fdc, 1)));
+    uint8_t equipment = rtc_get_cmos(d->rtc, 0x14) & 0x3e;
+    if (count) {
+        equipment |= (uint8_t)(((count - 1) << 6) | 0x01);
+    }
+    rtc_set_cmos(d->rtc, 0x14, equipment);
+    rtc_set_memory_size(d->rtc, pc->cfg.ram_bytes); /* recomputes the checksum */
 }
 
 /* The network cards the configuration asks for, in slots 3 onwards. */
@@ -379,6 +430,7 @@ static void pc_init_devices(PC *pc)
     d->ide = piix_ide_new(d->pci, &pc->io, &pc->phys, pic_input(d->pic, 14),
                           pic_input(d->pic, 15));
     pc_attach_drives(pc);
+    pc_init_floppies(pc);
     VGAHooks vga_hooks = {pc, machine_vga_flush, machine_map_changed};
     if (!o->no_vga) {
         d->vga = vga_new(&pc->io, &pc->phys, d->pci, PCI_DEVFN(VGA_PCI_SLOT, 0), &pc->timers,
@@ -404,6 +456,27 @@ static void pc_init_devices(PC *pc)
     d->fw_cfg = fw_cfg_new(&pc->io, &pc->phys);
 }
 
+/*
+ * Direct boot runs no VGA BIOS, so the board puts into plane 2 the font
+ * the VGA BIOS would have loaded (the VGA's reset state is already text
+ * mode 3): without it the kernel's text console draws nothing.
+ */
+static void pc_load_vga_font(PC *pc)
+{
+    if (!pc->dev->vga) {
+        return; /* -vga none */
+    }
+    char err[512];
+    uint8_t font[VGA_FONT16_BYTES];
+    char *path = firmware_find("vgabios-stdvga.bin", pc->cfg.firmware_dir, err, sizeof(err));
+    if (path && vga_font_from_rom(path, font, err, sizeof(err))) {
+        vga_load_font(pc->dev->vga, font, 16);
+    } else {
+        fprintf(stderr, "popek: warning: %s; the VGA text console will be blank\n", err);
+    }
+    free(path);
+}
+
 /* Direct kernel boot: the CPU starts at the kernel's 32-bit entry, no BIOS. */
 static void pc_load_kernel(PC *pc)
 {
@@ -416,6 +489,7 @@ static void pc_load_kernel(PC *pc)
         exit(1);
     }
     pc_route_pci_irqs(pc);
+    pc_load_vga_font(pc);
 }
 
 void pc_init(PC *pc, const PCConfig *config)
@@ -453,11 +527,15 @@ void pc_init(PC *pc, const PCConfig *config)
     pc->cpu.hooks.ferr = cpu_ferr;
     pc->cpu.hooks.clock_ns = cpu_clock_ns;
     ioport_register(&pc->io, 0xf0, 1, 1, ferr_port_read, ferr_port_write, pc);
-    if (cfg->bios || !cfg->kernel) {
+    /* A direct boot of what is not a Linux kernel (memdisk, iPXE) runs
+     * SeaBIOS first, as -kernel with -bios does (bios/linux_boot.c says
+     * how the two are told apart). */
+    pc->kernel_via_bios = cfg->kernel && !cfg->bios && linux_boot_needs_bios(cfg->kernel);
+    if (cfg->bios || !cfg->kernel || pc->kernel_via_bios) {
         load_bios(pc);
     }
     pc_setup_firmware_config(pc);
-    if (cfg->kernel && !cfg->bios) {
+    if (cfg->kernel && !cfg->bios && !pc->kernel_via_bios) {
         pc_load_kernel(pc);
     }
 }
@@ -478,6 +556,8 @@ void pc_reset(PC *pc)
     fw_cfg_reset(d->fw_cfg);
     piix3_reset(d->piix3);
     piix_ide_reset(d->ide);
+    i8257_reset(d->dma);
+    fdc_reset(d->fdc);
     for (int i = 0; i < pc->cfg.nic_count; i++) {
         if (d->e1000[i]) {
             e1000_reset(d->e1000[i]);
@@ -495,7 +575,7 @@ void pc_reset(PC *pc)
     pc->a20_kbd = true;     /* the i8042's output port resets with A20 enabled */
     pc->a20_port92 = false; /* port 92h resets to 0 */
     machine_update_a20(pc);
-    if (pc->cfg.kernel && !pc->cfg.bios) {
+    if (pc->cfg.kernel && !pc->cfg.bios && !pc->kernel_via_bios) {
         pc_load_kernel(pc); /* a reboot boots the same kernel again, as QEMU does */
     }
 }
@@ -583,6 +663,8 @@ void pc_destroy(PC *pc)
     pam_free(d->pam);
     acpi_pm_free(d->acpi);
     piix_ide_free(d->ide);
+    fdc_free(d->fdc);
+    i8257_free(d->dma);
     for (int i = 0; i < pc->cfg.nic_count; i++) {
         if (d->e1000[i]) {
             e1000_free(d->e1000[i]);

@@ -31,6 +31,9 @@ enum Accel { ACCEL_BT, ACCEL_INTERP, ACCEL_CHECK };
 /* IDE drives: index = channel * 2 + unit (-hda 0, -hdb 1, -hdc/-cdrom 2, -hdd 3). */
 #define PC_MAX_DRIVES 4
 
+/* Floppy drives on the 82077AA: -fda 0, -fdb 1. */
+#define PC_MAX_FLOPPIES 2
+
 /* Network cards: PCI slots 3 onwards, as QEMU's first NIC on a pc machine. */
 #define PC_MAX_NICS 8
 enum PCNicModel { PC_NIC_E1000, PC_NIC_VIRTIO_NET };
@@ -70,6 +73,7 @@ typedef struct PCConfig {
     uint16_t debug_exit_base;
     uint16_t debug_exit_size;
     PCDrive drives[PC_MAX_DRIVES];
+    PCDrive floppies[PC_MAX_FLOPPIES]; /* cdrom is never set; media is the disk */
     int nic_count;
     PCNic nics[PC_MAX_NICS];
     const CharBackend *serial;   /* COM1's host side (COM2 has none) */
@@ -105,6 +109,7 @@ typedef struct PC {
     bool a20_kbd;          /* A20 gate of the i8042 output port */
     bool a20_port92;       /* A20 gate of system control port A */
     bool stopped;          /* paused: -S, monitor stop, gdb (shared by the monitor and gdb) */
+    bool kernel_via_bios;  /* -kernel is not a Linux kernel: SeaBIOS boots its real-mode setup */
     uint64_t irq_counts[256]; /* hardware interrupts acknowledged, per vector (info irq) */
     double insns_per_ns;   /* host clock: how fast the CPU has been running (hw/pc/main_loop.c) */
 } PC;

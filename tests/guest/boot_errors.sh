@@ -46,6 +46,15 @@ expect "bad accel" "--accel: unknown engine 'warp'" -- --accel warp -kernel "$mb
 expect "bad serial" "-serial: bad backend 'tcp:1'" -- -serial tcp:1 -kernel "$mbkernel"
 expect "bad device" "-device: unknown device 'sound'" -- -device sound
 expect "append without kernel" "-append needs -kernel" -- -append x
+# Floppies.
+head -c 1474560 /dev/zero >"$dir/fd.img"
+head -c 1048576 /dev/zero >"$dir/one_mib"
+expect "floppy image size" "-fda: a 1048576-byte image is not a floppy disk" -- -fda "$dir/one_mib" -kernel "$mbkernel"
+expect "missing floppy" "-fdb '$dir/nope': No such file" -- -fdb "$dir/nope"
+expect "floppy index" "-drive: bad floppy index 2 (want 0 or 1)" -- -drive "if=floppy,index=2,file=$dir/fd.img"
+expect "floppy twice" "-fda: floppy drive index 0 is already in use" -- -drive "if=floppy,file=$dir/fd.img" -fda "$dir/fd.img"
+expect "floppy cdrom" "-drive: if=floppy takes no media=cdrom" -- -drive "if=floppy,media=cdrom,file=$dir/fd.img"
+expect "floppy interface" "-drive: interface 'scsi' is not supported (ide or floppy)" -- -drive "if=scsi,file=$dir/fd.img"
 
 if [ "$fails" -ne 0 ]; then
     echo "$fails error-handling check(s) failed"

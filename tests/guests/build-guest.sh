@@ -35,12 +35,14 @@ for app in sh mount umount cat echo ls mkdir uname dmesg date poweroff reboot sl
 done
 cp "$here/init" "$root/init"
 chmod 755 "$root/init"
-# The NIC drivers, loaded by /bin/netup (tests/guests/netup) when a test wants a network.
+# The NIC drivers, loaded by /bin/netup (tests/guests/netup) when a test wants a
+# network, and the floppy driver (insmod by tests/guest/linux/floppy_guest.py).
 mkdir -p "$root/lib/popek-modules"
 mods=$(ls -d kernel/lib/modules/*/kernel)
 for m in drivers/virtio/virtio drivers/virtio/virtio_ring drivers/virtio/virtio_pci_legacy_dev \
          drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci net/core/failover \
-         drivers/net/net_failover drivers/net/virtio_net drivers/net/ethernet/intel/e1000/e1000; do
+         drivers/net/net_failover drivers/net/virtio_net drivers/net/ethernet/intel/e1000/e1000 \
+         drivers/block/floppy; do
     f=$(ls "$mods/$m".ko* | head -n 1)
     case "$f" in
     *.xz) xz -dc "$f" > "$root/lib/popek-modules/$(basename "$m").ko" ;;

@@ -2,6 +2,11 @@
 ; -DCDBOOT, from an El Torito no-emulation CD) and that checks the disk
 ; path through the BIOS: INT 13h extensions (AH=41h), extended read
 ; (AH=42h) and, on the disk, extended write (AH=43h) read back.
+; Built with -DFLOPPY it boots from a 1.44 MB floppy (drive A:, through
+; the 82077AA and ISA DMA) and uses the CHS calls instead: drive
+; parameters (AH=08h), read (AH=02h) of LBA 1 and of the last sector of
+; cylinder 1, head 1 (LBA 71, "TRACK3-OK"), and a write (AH=03h) of LBA 2
+; (CHS 0/0/3) read back.
 ; Output goes to port 0xE9 and COM1; the verdict leaves through
 ; isa-debug-exit at 0xF4: 0 = pass (popek exits 1), 1 = fail (exits 3).
 ; Disk layout (built by run_bios.sh): LBA 1 holds "SECTOR1-OK", LBA 2 is
@@ -34,6 +39,60 @@ start:
     mov si, msg_hello
     call print
 
+%ifdef FLOPPY
+    ; Drive A: is a 1.44 MB drive: type 4, 80 cylinders, 2 heads, 18 sectors.
+    mov ah, 0x08
+    mov dl, [drive]
+    int 0x13                    ; (ES:DI = the diskette parameter table)
+    jc fail
+    push ds
+    pop es
+    cmp bl, 4
+    jne fail
+    cmp cx, 0x4f12
+    jne fail
+    cmp dh, 1
+    jne fail
+    mov si, msg_params
+    call print
+    mov cx, 0x0002              ; cylinder 0, sector 2 (LBA 1)
+    xor dh, dh
+    call chs_read
+    mov si, 0x8000
+    call print
+    mov cx, 0x0112              ; cylinder 1, sector 18, head 1 (LBA 71)
+    mov dh, 1
+    call chs_read
+    mov si, 0x8000
+    call print
+    cmp dword [0x8000], 'TRAC'
+    jne fail
+    mov si, marker              ; write our marker to LBA 2 (CHS 0/0/3), read it back
+    mov di, 0x8000
+    mov cx, 512
+    rep movsb
+    mov ax, 0x0301
+    mov cx, 0x0003
+    xor dh, dh
+    mov dl, [drive]
+    mov bx, 0x8000
+    int 0x13
+    jc fail
+    mov di, 0x8000
+    mov cx, 512
+    xor al, al
+    rep stosb
+    mov cx, 0x0003
+    xor dh, dh
+    call chs_read
+    mov si, marker
+    mov di, 0x8000
+    mov cx, marker_len
+    repe cmpsb
+    jne fail
+    mov si, msg_written
+    call print
+%else
     mov ah, 0x41                ; extensions present?
     mov bx, 0x55aa
     mov dl, [drive]
@@ -84,6 +143,7 @@ start:
     mov si, msg_written
     call print
 %endif
+%endif
     mov si, msg_pass
     call print
     mov al, 0
@@ -99,6 +159,16 @@ halt:
     cli
     hlt
     jmp halt
+
+; One sector at CHS (CX as INT 13h takes it, DH head) into 0000:8000
+; through INT 13h AH=02h.
+chs_read:
+    mov ax, 0x0201
+    mov dl, [drive]
+    mov bx, 0x8000
+    int 0x13
+    jc fail
+    ret
 
 ; One sector at dap.lba into 0000:8000 through INT 13h AH=42h.
 read_sector:
@@ -151,6 +221,7 @@ dap:        db 16, 0            ; size, reserved
 
 msg_hello:   db "boot sector running", 10, 0
 msg_ext:     db "int13 extensions present", 10, 0
+msg_params:  db "drive parameters: 1.44 MB", 10, 0
 %ifdef CDBOOT
 msg_pvd:     db "read the ISO volume descriptor", 10, 0
 %else
