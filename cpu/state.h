@@ -362,6 +362,7 @@ struct CPUState {
     uint64_t bt_flags;        /* guest arithmetic flags while translated code runs:
                                * the LAHF byte in bits 8-15, OF in bit 0 */
     uint64_t bt_tag_hi;       /* jump-cache tag bits of the current mode (block key << 32) */
+    uint64_t bt_view_delta;   /* after a far door: offset of the new CPL's TLB view from view 0 */
     void *bt_jc;              /* jump cache (translator/cache.c) */
     uint64_t bt_jc_lookups;   /* indirect transfers that looked in it ... */
     uint64_t bt_jc_misses;    /* ... and missed */

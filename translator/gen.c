@@ -213,7 +213,28 @@ static void gen_exit_after_mode_change(Gen *g, uint32_t target)
  *   miss: mov [r15+eip], r14d ; jmp epilogue
  * with a count of lookups and of misses in CPUState for `info jit`.
  */
+static void gen_exit_lookup(Gen *g, bool far);
+
 void gen_exit_indirect(Gen *g)
+{
+    gen_exit_lookup(g, false);
+}
+
+/*
+ * After a far door (SYSENTER, SYSEXIT, INT n, IRET as the block's last
+ * instruction, translator/helpers.c): the target EIP is in CPUState and
+ * the CPL may be new, so the lookup takes the TLB view from
+ * bt_view_delta rather than from the block:
+ *     mov r14d, [r15+eip] ; <lookup as below, with add r9, [r15+bt_view_delta]>
+ */
+static void gen_exit_far(Gen *g)
+{
+    gen_park(g);
+    emit_load32(&g->e, H_R14, H_R15, CPU_OFF(eip));
+    gen_exit_lookup(g, true);
+}
+
+static void gen_exit_lookup(Gen *g, bool far)
 {
     Emit *e = &g->e;
     gen_park(g);
@@ -233,13 +254,18 @@ void gen_exit_indirect(Gen *g)
     HostRM lin = hrm_mem(H_R14, (int32_t)g->cs_base);
     emit_lea32(e, H_R10, &lin);
     gen_tlb_offset(g, H_R9, H_R10);
+    int view = g->mmu_idx;
+    if (far) {
+        HostRM delta = hrm_mem(H_R15, CPU_OFF(bt_view_delta));
+        emit_rm(e, EMIT_W, OPC_ADD_EvGv + 2, H_R9, &delta); /* add r9, [r15+bt_view_delta] */
+        view = 0;
+    }
     emit_alu32_imm(e, EXT_AND, &r10, (int32_t)TLB_PAGE_MASK);
     HostRM tag = hrm_sib(H_R15, H_R9, 0,
-                         tlb_view_off(g->mmu_idx) + (int32_t)offsetof(TLBEntry, tag[ACC_FETCH]));
+                         tlb_view_off(view) + (int32_t)offsetof(TLBEntry, tag[ACC_FETCH]));
     emit_rm(e, 0, OPC_CMP_GvEv, H_R10, &tag);
     uint8_t *miss2 = emit_jcc8(e, CC_NE);
-    HostRM phys =
-        hrm_sib(H_R15, H_R9, 0, tlb_view_off(g->mmu_idx) + (int32_t)offsetof(TLBEntry, phys));
+    HostRM phys = hrm_sib(H_R15, H_R9, 0, tlb_view_off(view) + (int32_t)offsetof(TLBEntry, phys));
     emit_rm(e, 0, OPC_MOV_GvEv, H_R10, &phys);
     HostRM entry_phys = hrm_mem(H_R11, (int32_t)offsetof(BTJumpEntry, phys_page));
     emit_rm(e, 0, OPC_CMP_GvEv, H_R10, &entry_phys);
@@ -291,7 +317,10 @@ static void gen_body(Gen *g)
     }
     if (!ended) {
         const Insn *last = &scan->in[scan->n - 1].insn;
-        if (last->flags & INSN_F_BRANCH) {
+        if (last->op == OP_SYSENTER || last->op == OP_SYSEXIT || last->op == OP_INT ||
+            last->op == OP_IRET) {
+            gen_exit_far(g); /* reached only when the callout let the block go on */
+        } else if (last->flags & INSN_F_BRANCH) {
             gen_exit_nochain(g, scan->next_eip);
         } else if (last->flags & INSN_F_ENDBLOCK) {
             gen_exit_after_mode_change(g, scan->next_eip);

@@ -56,7 +56,7 @@ int bt_helper_leave(CPUState *cpu, const BTCallInfo *ci, uint32_t next, bool lea
  * switching FS between the user's and its per-CPU segment on every entry
  * and exit stays in translated code.
  */
-static bool bt_may_go_on(CPUState *cpu, const TB *tb)
+static bool bt_may_go_on(CPUState *cpu, const TB *tb, bool any_cpl)
 {
     bool transient;
     if (!bt_mode_ok(cpu, &transient) || bt_events_pending(cpu) ||
@@ -64,11 +64,26 @@ static bool bt_may_go_on(CPUState *cpu, const TB *tb)
         return false;
     }
     uint32_t key = bt_block_key(cpu);
-    if ((key ^ tb->key) & KEY_CPL_MASK) {
+    if (((key ^ tb->key) & KEY_CPL_MASK) && !any_cpl) {
         return false;
     }
     cpu->bt_tag_hi = (uint64_t)key << 32;
+    cpu->bt_view_delta = (uint64_t)cpu->mmu_idx * TLB_ENTRIES * sizeof(TLBEntry);
     return true;
+}
+
+/*
+ * The kernel's doors: SYSENTER, SYSEXIT, INT n and IRET end their block
+ * (the next one runs under a new CPL and key), but need not go back to the
+ * run loop.  When bt_may_go_on() allows it at the new CPL, the block's
+ * exit looks the target up in the jump cache under the new key and TLB
+ * view (gen.c, gen_exit_far), so a system call stays in translated code
+ * from the user's SYSENTER to the kernel's SYSEXIT and back.
+ */
+static bool is_far_door(const Insn *insn)
+{
+    return insn->op == OP_SYSENTER || insn->op == OP_SYSEXIT || insn->op == OP_INT ||
+           insn->op == OP_IRET;
 }
 
 /*
@@ -112,9 +127,12 @@ int bt_helper_interp(CPUState *cpu, const BTCallInfo *ci)
         cpu->inhibit_irq = false;
     }
     bool leave = cpu->next_eip != ci->next_eip;
-    if (ci->insn.flags & INSN_F_ENDBLOCK) {
+    if (is_far_door(&ci->insn) && ci->index + 1 == ci->tb->ninsns) {
+        leave = !bt_may_go_on(cpu, ci->tb, true);
+        cpu->eip = cpu->next_eip; /* the block's far exit looks it up */
+    } else if (ci->insn.flags & INSN_F_ENDBLOCK) {
         leave |= (ci->insn.op == OP_STI && cpu->inhibit_irq) ? !bt_sti_may_go_on(cpu, ci)
-                                                              : !bt_may_go_on(cpu, ci->tb);
+                                                              : !bt_may_go_on(cpu, ci->tb, false);
     }
     return bt_helper_leave(cpu, ci, cpu->next_eip, leave);
 }
