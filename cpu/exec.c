@@ -129,6 +129,32 @@ void cpu_reset(CPUState *cpu)
     tlb_flush_all(cpu);
 }
 
+void cpu_init_signal(CPUState *cpu)
+{
+    FPURegs fpu = cpu->fpu;
+    uint32_t cache_bits = cpu->cr0 & (CR0_CD | CR0_NW);
+    uint64_t tsc_offset = cpu->tsc_offset;
+    uint32_t sysenter[3] = {cpu->sysenter_cs, cpu->sysenter_esp, cpu->sysenter_eip};
+    uint64_t pat = cpu->msr_pat, apic_base = cpu->apic_base;
+    uint64_t misc = cpu->msr_misc_enable, def_type = cpu->mtrr_def_type;
+    uint64_t fixed[MTRR_FIXED_COUNT], var[2 * MTRR_VAR_STORED];
+    memcpy(fixed, cpu->mtrr_fixed, sizeof(fixed));
+    memcpy(var, cpu->mtrr_var, sizeof(var));
+    cpu_reset(cpu);
+    cpu->fpu = fpu;
+    cpu->cr0 = (cpu->cr0 & ~(CR0_CD | CR0_NW)) | cache_bits;
+    cpu->tsc_offset = tsc_offset;
+    cpu->sysenter_cs = sysenter[0];
+    cpu->sysenter_esp = sysenter[1];
+    cpu->sysenter_eip = sysenter[2];
+    cpu->msr_pat = pat;
+    cpu->apic_base = apic_base;
+    cpu->msr_misc_enable = misc;
+    cpu->mtrr_def_type = def_type;
+    memcpy(cpu->mtrr_fixed, fixed, sizeof(fixed));
+    memcpy(cpu->mtrr_var, var, sizeof(var));
+}
+
 void cpu_set_interrupt(CPUState *cpu, uint32_t mask)
 {
     __atomic_or_fetch(&cpu->interrupt_request, mask, __ATOMIC_SEQ_CST);
