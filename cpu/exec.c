@@ -114,6 +114,7 @@ void cpu_reset(CPUState *cpu)
     cpu->a20_mask = 0xffffffffu;
     cpu->halted = false;
     cpu->inhibit_irq = false;
+    cpu->ss_shadow = false;
     cpu->in_nmi = false;
     cpu->ferr_pending = false;
     cpu->exception_vector = -1;
@@ -279,7 +280,10 @@ static void exec_one(CPUState *cpu)
     bool inhibited = cpu->inhibit_irq;
     uint32_t eflags_before = cpu->eflags;
 
-    if (unlikely(cpu->dr[7] & 0xff) && !(eflags_before & EFLAGS_RF)) {
+    /* Instruction breakpoints: not with RF set, nor on the instruction
+     * right after MOV SS / POP SS, which Intel CPUs let pass. */
+    if (unlikely(cpu->dr[7] & 0xff) && !(eflags_before & EFLAGS_RF) &&
+        !(inhibited && cpu->ss_shadow)) {
         uint32_t hits = exec_breakpoint_hits(cpu);
         if (hits) {
             cpu->dr[6] = (cpu->dr[6] & ~0xfu) | hits;
@@ -298,6 +302,7 @@ static void exec_one(CPUState *cpu)
     cpu->icount++;
     if (inhibited) {
         cpu->inhibit_irq = false;
+        cpu->ss_shadow = false;
     }
     if (eflags_before & EFLAGS_RF) {
         cpu->eflags &= ~EFLAGS_RF; /* RF lasts for one completed instruction (SDM Vol.3 17.3.1.1) */

@@ -294,6 +294,8 @@ struct CPUState {
     uint32_t a20_mask;  /* 0xffffffff with A20 on, 0xffefffff with it off */
     bool halted;        /* in HLT until an interrupt */
     bool inhibit_irq;   /* interrupts blocked for one instruction (after STI, MOV SS, POP SS) */
+    bool ss_shadow;     /* with inhibit_irq: it came from a load of SS, so an instruction
+                         * breakpoint on the next instruction is not taken (Intel, SDM Vol.3 6.8.3) */
     bool in_nmi;        /* NMI handler running; NMIs blocked until IRET */
     bool ferr_pending;  /* x87 error signalled on FERR# (CR0.NE=0): raises IRQ13 via hooks */
 
