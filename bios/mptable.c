@@ -22,11 +22,11 @@
 enum { MP_PROCESSOR = 0, MP_BUS = 1, MP_IOAPIC = 2, MP_IOINTR = 3, MP_LINTR = 4 };
 enum { MP_INT = 0, MP_NMI = 1, MP_EXTINT = 3 };
 /* Interrupt entry flags: polarity in 1:0, trigger mode in 3:2 (01 high/edge, 11 low/level). */
-#define MP_FLAGS_CONFORM     0x0
-#define MP_FLAGS_HIGH_LEVEL  0xd
-#define MP_FLAGS_LOW_LEVEL   0xf
-#define MP_BUS_PCI 0
-#define MP_BUS_ISA 1
+#define MP_FLAGS_CONFORM    0x0
+#define MP_FLAGS_HIGH_LEVEL 0xd
+#define MP_FLAGS_LOW_LEVEL  0xf
+#define MP_BUS_PCI          0
+#define MP_BUS_ISA          1
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -50,7 +50,7 @@ static uint8_t checksum(const uint8_t *p, size_t len)
 }
 
 typedef struct MPWriter {
-    uint8_t *buf;   /* the configuration table */
+    uint8_t *buf; /* the configuration table */
     uint32_t len;
     uint16_t count; /* entries */
 } MPWriter;
@@ -92,9 +92,9 @@ uint32_t mptable_build(PhysMem *pm, uint32_t base, const MPTableConfig *cfg)
 
     uint8_t *cpu = entry(&w, 20);
     cpu[0] = MP_PROCESSOR;
-    cpu[1] = 0;                            /* local APIC ID */
-    cpu[2] = APIC_VERSION_VALUE & 0xff;    /* local APIC version */
-    cpu[3] = 0x03;                         /* enabled, bootstrap processor */
+    cpu[1] = 0;                         /* local APIC ID */
+    cpu[2] = APIC_VERSION_VALUE & 0xff; /* local APIC version */
+    cpu[3] = 0x03;                      /* enabled, bootstrap processor */
     put32(cpu + 4, cfg->cpu_signature);
     put32(cpu + 8, cfg->cpu_features);
     bus_entry(&w, MP_BUS_PCI, "PCI   ");
@@ -137,8 +137,8 @@ uint32_t mptable_build(PhysMem *pm, uint32_t base, const MPTableConfig *cfg)
     uint8_t *f = out;
     memcpy(f, "_MP_", 4);
     put32(f + 4, base + MPF_LEN);
-    f[8] = 1; /* length in 16-byte units */
-    f[9] = 4; /* revision 1.4 */
+    f[8] = 1;  /* length in 16-byte units */
+    f[9] = 4;  /* revision 1.4 */
     f[11] = 0; /* feature 1: a configuration table is present */
     f[12] = 0; /* feature 2: IMCRP clear, virtual wire mode */
     f[10] = checksum(f, MPF_LEN);

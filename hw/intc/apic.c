@@ -37,26 +37,26 @@ enum { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR, LVT_CO
 struct APICState {
     PhysMem *phys;
     TimerList *timers;
-    int region;          /* the APIC page in phys, moved with the base */
-    IRQ intr;            /* the CPU's INTR */
-    IRQ nmi;             /* the CPU's NMI (raised, never lowered: an edge) */
+    int region; /* the APIC page in phys, moved with the base */
+    IRQ intr;   /* the CPU's INTR */
+    IRQ nmi;    /* the CPU's NMI (raised, never lowered: an edge) */
     APICHooks hooks;
-    uint8_t initial_id;  /* ID at reset */
-    bool intr_level;     /* last level driven on intr */
+    uint8_t initial_id; /* ID at reset */
+    bool intr_level;    /* last level driven on intr */
 
-    uint64_t base;       /* IA32_APIC_BASE */
-    uint8_t id;          /* ID register bits 31:24 */
+    uint64_t base; /* IA32_APIC_BASE */
+    uint8_t id;    /* ID register bits 31:24 */
     uint8_t tpr;
-    uint8_t ldr;         /* LDR bits 31:24 */
-    uint8_t dfr;         /* DFR bits 31:28 (model), low 28 bits read as 1 */
+    uint8_t ldr; /* LDR bits 31:24 */
+    uint8_t dfr; /* DFR bits 31:28 (model), low 28 bits read as 1 */
     uint32_t svr;
     uint32_t isr[8], tmr[8], irr[8]; /* 256-bit: vector v is bit v%32 of word v/32 */
-    uint32_t esr;        /* as last latched by an ESR write */
-    uint32_t esr_pending;/* errors seen since */
+    uint32_t esr;                    /* as last latched by an ESR write */
+    uint32_t esr_pending;            /* errors seen since */
     uint32_t icr_lo, icr_hi;
     uint32_t lvt[LVT_COUNT];
-    bool lint_level[2];  /* LINT0/LINT1 pin levels */
-    bool extint_req;     /* an ExtINT message (I/O APIC virtual wire) awaits INTA */
+    bool lint_level[2]; /* LINT0/LINT1 pin levels */
+    bool extint_req;    /* an ExtINT message (I/O APIC virtual wire) awaits INTA */
 
     uint32_t timer_initial;
     uint32_t dcr;
@@ -228,8 +228,8 @@ static void apic_lint(void *opaque, int n, int level)
     if (apic_hw_enabled(s) && lvt_mode(lvt) != APIC_DM_EXTINT) {
         /* A level-triggered fixed LINT0 keeps its request while the pin
          * stays up and remote IRR is clear; edges otherwise. */
-        bool level_fixed = i == LVT_LINT0 && lvt_mode(lvt) == APIC_DM_FIXED &&
-                           (lvt & APIC_LVT_LEVEL);
+        bool level_fixed =
+            i == LVT_LINT0 && lvt_mode(lvt) == APIC_DM_FIXED && (lvt & APIC_LVT_LEVEL);
         if (level_fixed ? (level && !(lvt & APIC_LVT_REMOTE_IRR) && !(lvt & APIC_LVT_MASKED))
                         : rising) {
             if (level_fixed) {
@@ -290,8 +290,8 @@ static void timer_arm(APICState *s)
         uint64_t tsc = s->hooks.tsc ? s->hooks.tsc(s->hooks.opaque) : 0;
         int64_t now = timer_now(s->timers);
         uint64_t wait = s->tsc_deadline > tsc ? s->tsc_deadline - tsc : 0;
-        timer_mod(&s->timer, wait > (uint64_t)(TIMER_NEVER - now) ? TIMER_NEVER - 1
-                                                                   : now + (int64_t)wait);
+        timer_mod(&s->timer,
+                  wait > (uint64_t)(TIMER_NEVER - now) ? TIMER_NEVER - 1 : now + (int64_t)wait);
         return;
     }
     if (s->timer_initial == 0) {
@@ -339,8 +339,8 @@ static void timer_set_dcr(APICState *s, uint32_t value)
     s->timer_shift = (code + 1) & 7;
     if (s->timer_initial && timer_mode(s) != APIC_TIMER_TSC_DEADLINE && current) {
         /* Keep counting down from where the count is, at the new rate. */
-        s->timer_start = timer_now(s->timers) -
-                         ((int64_t)(s->timer_initial - current) << s->timer_shift);
+        s->timer_start =
+            timer_now(s->timers) - ((int64_t)(s->timer_initial - current) << s->timer_shift);
         timer_arm(s);
     }
 }
@@ -355,7 +355,8 @@ static void timer_set_lvt(APICState *s, uint32_t value)
         s->lvt[LVT_TIMER] &= ~(1u << (APIC_TIMER_MODE_SHIFT + 1));
         mode = APIC_TIMER_PERIODIC;
     }
-    if (mode != old_mode && (mode == APIC_TIMER_TSC_DEADLINE || old_mode == APIC_TIMER_TSC_DEADLINE)) {
+    if (mode != old_mode &&
+        (mode == APIC_TIMER_TSC_DEADLINE || old_mode == APIC_TIMER_TSC_DEADLINE)) {
         /* Switching to or from TSC-deadline mode disarms the timer (SDM 11.5.4.1). */
         s->tsc_deadline = 0;
         s->timer_initial = 0;
@@ -495,7 +496,9 @@ static void apic_send_ipi(APICState *s)
     case APIC_SH_SELF:
     case APIC_SH_ALL: self = true; break;
     case APIC_SH_OTHERS: self = false; break;
-    default: self = apic_match(s, (s->icr_lo & APIC_ICR_LOGICAL) != 0, (uint8_t)(s->icr_hi >> 24)); break;
+    default:
+        self = apic_match(s, (s->icr_lo & APIC_ICR_LOGICAL) != 0, (uint8_t)(s->icr_hi >> 24));
+        break;
     }
     if (self) {
         apic_accept(s, mode, vector, false);
@@ -535,9 +538,7 @@ uint32_t apic_read(APICState *s, uint32_t offset)
     case APIC_TIMER_ICR: return s->timer_initial;
     case APIC_TIMER_CCR: return timer_current(s);
     case APIC_TIMER_DCR: return s->dcr;
-    default:
-        apic_error(s, APIC_ESR_ILLEGAL_ADDRESS);
-        return 0;
+    default: apic_error(s, APIC_ESR_ILLEGAL_ADDRESS); return 0;
     }
 }
 
@@ -553,7 +554,7 @@ static uint32_t lvt_write_value(const APICState *s, uint32_t value, uint32_t wri
 
 static void apic_write_lvt(APICState *s, int i, uint32_t value)
 {
-    static const uint32_t writable[LVT_COUNT] = {LVT_TIMER_BITS, LVT_DM_BITS, LVT_DM_BITS,
+    static const uint32_t writable[LVT_COUNT] = {LVT_TIMER_BITS, LVT_DM_BITS,   LVT_DM_BITS,
                                                  LVT_LINT_BITS,  LVT_LINT_BITS, LVT_ERROR_BITS};
     uint32_t v = lvt_write_value(s, value, writable[i]);
     if (i == LVT_TIMER) {
@@ -613,8 +614,7 @@ void apic_write(APICState *s, uint32_t offset, uint32_t value)
     case APIC_APR:
     case APIC_PPR:
     case APIC_RRD:
-    case APIC_TIMER_CCR:
-        break; /* read-only */
+    case APIC_TIMER_CCR: break; /* read-only */
     default:
         if ((offset >= APIC_ISR && offset < APIC_IRR + 0x80)) {
             break; /* ISR, TMR, IRR: read-only */
@@ -767,15 +767,15 @@ void apic_free(APICState *s)
 
 int apic_info(APICState *s, char *buf, size_t len)
 {
-    int n = snprintf(buf, len,
-                     "LAPIC id %u base 0x%llx %s, SVR %03x, TPR %02x, PPR %02x, ESR %02x\n"
-                     "LVT timer %05x thermal %05x perf %05x LINT0 %05x LINT1 %05x error %05x\n"
-                     "timer initial %u current %u DCR %x, TSC deadline %llu\n",
-                     s->id, (unsigned long long)(s->base & APIC_BASE_ADDR),
-                     apic_hw_enabled(s) ? "enabled" : "disabled", s->svr, s->tpr, apic_ppr(s),
-                     s->esr, s->lvt[0], s->lvt[1], s->lvt[2], s->lvt[3], s->lvt[4], s->lvt[5],
-                     s->timer_initial, timer_current(s), s->dcr,
-                     (unsigned long long)s->tsc_deadline);
+    int n =
+        snprintf(buf, len,
+                 "LAPIC id %u base 0x%llx %s, SVR %03x, TPR %02x, PPR %02x, ESR %02x\n"
+                 "LVT timer %05x thermal %05x perf %05x LINT0 %05x LINT1 %05x error %05x\n"
+                 "timer initial %u current %u DCR %x, TSC deadline %llu\n",
+                 s->id, (unsigned long long)(s->base & APIC_BASE_ADDR),
+                 apic_hw_enabled(s) ? "enabled" : "disabled", s->svr, s->tpr, apic_ppr(s), s->esr,
+                 s->lvt[0], s->lvt[1], s->lvt[2], s->lvt[3], s->lvt[4], s->lvt[5], s->timer_initial,
+                 timer_current(s), s->dcr, (unsigned long long)s->tsc_deadline);
     static const char *names[3] = {"IRR", "ISR", "TMR"};
     const uint32_t *regs[3] = {s->irr, s->isr, s->tmr};
     for (int r = 0; r < 3; r++) {

@@ -24,9 +24,9 @@ struct IOAPICState {
     IOAPICDeliverFn deliver;
     void *opaque;
     uint8_t initial_id;
-    uint8_t id;        /* ID register bits 27:24 */
-    uint8_t regsel;    /* IOREGSEL */
-    uint32_t level;    /* input pins asserted, one bit per pin */
+    uint8_t id;     /* ID register bits 27:24 */
+    uint8_t regsel; /* IOREGSEL */
+    uint32_t level; /* input pins asserted, one bit per pin */
     uint64_t rte[IOAPIC_PINS];
 };
 
@@ -216,8 +216,7 @@ int ioapic_info(IOAPICState *s, char *buf, size_t len)
                       "  pin %2d: vector 0x%02x mode %d %s %s%s%s dest 0x%02x\n", pin,
                       (unsigned)(rte & 0xff), (int)(rte >> 8) & 7,
                       (rte & IOAPIC_RTE_LOGICAL) ? "logical" : "physical",
-                      rte_level(rte) ? "level" : "edge",
-                      (rte & IOAPIC_RTE_MASKED) ? " masked" : "",
+                      rte_level(rte) ? "level" : "edge", (rte & IOAPIC_RTE_MASKED) ? " masked" : "",
                       (rte & IOAPIC_RTE_REMOTE_IRR) ? " remote-irr" : "",
                       (unsigned)(rte >> IOAPIC_RTE_DEST_SHIFT));
     }

@@ -307,8 +307,8 @@ START_TEST(test_esr_and_error_lvt)
 {
     enable();
     wr(APIC_LVT_ERROR, 0xfe);
-    self_ipi(0x05); /* illegal vector */
-    ck_assert(irr_has(0xfe)); /* the error LVT fired */
+    self_ipi(0x05);                     /* illegal vector */
+    ck_assert(irr_has(0xfe));           /* the error LVT fired */
     ck_assert_uint_eq(rd(APIC_ESR), 0); /* not latched yet */
     wr(APIC_ESR, 0);
     ck_assert_uint_eq(rd(APIC_ESR), APIC_ESR_SEND_ILLEGAL);
@@ -511,7 +511,7 @@ END_TEST
 
 START_TEST(test_base_relocation)
 {
-    ck_assert(!apic_set_base(apic, 0x1ull << 32 | APIC_BASE_ENABLE)); /* reserved bits */
+    ck_assert(!apic_set_base(apic, 0x1ull << 32 | APIC_BASE_ENABLE));            /* reserved bits */
     ck_assert(!apic_set_base(apic, APIC_DEFAULT_BASE | APIC_BASE_ENABLE | 0x1)); /* reserved */
     int before = map_changes;
     ck_assert(apic_set_base(apic, 0xfef00000u | APIC_BASE_ENABLE));

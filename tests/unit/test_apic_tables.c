@@ -213,7 +213,7 @@ START_TEST(test_mptable)
             } else if (r8(p + 4) == 1) { /* ISA */
                 isa_pins[r8(p + 5)] = (int)r8(p + 7);
                 ck_assert_uint_eq(r16(p + 2), r8(p + 5) == 9 ? 0xd : 0);
-            } else { /* PCI: device << 2 | pin */
+            } else {                                /* PCI: device << 2 | pin */
                 ck_assert_uint_eq(r16(p + 2), 0xf); /* level, active low */
                 int slot = (int)r8(p + 5) >> 2;
                 ck_assert_uint_eq(r8(p + 5) & 3, 0); /* INTA */

@@ -57,8 +57,8 @@ START_TEST(test_o32_enter_16bit_stack_keeps_ebp_high)
     ck_assert_int_eq(run_code(enter, sizeof(enter)), -1);
     ck_assert_uint_eq(cpu->regs[R_EBP], 0x0001fffcu);
     ck_assert_uint_eq(cpu->regs[R_ESP], 0x0001ffe4u); /* SP = FFFC - 3*4 - 4 - 8 */
-    ck_assert_uint_eq(pm_rd32(&fx, 0xfffc), 0x1ffec);  /* the old EBP */
-    ck_assert_uint_eq(pm_rd32(&fx, 0xffec), 0xfffc);   /* the frame pointer pushed last */
+    ck_assert_uint_eq(pm_rd32(&fx, 0xfffc), 0x1ffec); /* the old EBP */
+    ck_assert_uint_eq(pm_rd32(&fx, 0xffec), 0xfffc);  /* the frame pointer pushed last */
 }
 END_TEST
 

@@ -79,15 +79,18 @@ START_TEST(test_identification)
     ck_assert_uint_eq(reg_read(IOAPIC_REG_ARB), 5u << 24);
     reg_write(IOAPIC_REG_VER, 0); /* read-only */
     ck_assert_uint_eq(reg_read(IOAPIC_REG_VER), 0x00170011u);
-    ck_assert_uint_eq(phys_read(pm, IOAPIC_DEFAULT_BASE, 4), IOAPIC_REG_VER); /* IOREGSEL reads back */
+    ck_assert_uint_eq(phys_read(pm, IOAPIC_DEFAULT_BASE, 4),
+                      IOAPIC_REG_VER); /* IOREGSEL reads back */
     for (int pin = 0; pin < IOAPIC_PINS; pin++) {
         ck_assert_uint_eq(get_rte(pin), IOAPIC_RTE_MASKED);
     }
     /* Remote IRR and delivery status cannot be written. */
-    set_rte(3, IOAPIC_RTE_REMOTE_IRR | IOAPIC_RTE_PENDING | IOAPIC_RTE_LEVEL | IOAPIC_RTE_MASKED | 0x33);
+    set_rte(3, IOAPIC_RTE_REMOTE_IRR | IOAPIC_RTE_PENDING | IOAPIC_RTE_LEVEL | IOAPIC_RTE_MASKED |
+                   0x33);
     ck_assert_uint_eq(get_rte(3), IOAPIC_RTE_LEVEL | IOAPIC_RTE_MASKED | 0x33);
     set_rte(3, 0xab00000000000000ull | IOAPIC_RTE_POLARITY | IOAPIC_RTE_LOGICAL | 0x133);
-    ck_assert_uint_eq(get_rte(3), 0xab00000000000000ull | IOAPIC_RTE_POLARITY | IOAPIC_RTE_LOGICAL | 0x133);
+    ck_assert_uint_eq(get_rte(3),
+                      0xab00000000000000ull | IOAPIC_RTE_POLARITY | IOAPIC_RTE_LOGICAL | 0x133);
 }
 END_TEST
 
