@@ -35,35 +35,35 @@
 enum { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR, LVT_COUNT };
 
 struct APICState {
-    PhysMem *phys;
-    TimerList *timers;
-    int region; /* the APIC page in phys, moved with the base */
-    IRQ intr;   /* the CPU's INTR */
-    IRQ nmi;    /* the CPU's NMI (raised, never lowered: an edge) */
-    APICHooks hooks;
+    PhysMem *phys;      /* where the register page is mapped */
+    TimerList *timers;  /* the machine's clock, for the timer */
+    int region;         /* the APIC page in phys, moved with the base */
+    IRQ intr;           /* the CPU's INTR */
+    IRQ nmi;            /* the CPU's NMI (raised, never lowered: an edge) */
+    APICHooks hooks;    /* the board: 8259 INTA, EOI broadcast, map changes, INIT, TSC */
     uint8_t initial_id; /* ID at reset */
     bool intr_level;    /* last level driven on intr */
 
-    uint64_t base; /* IA32_APIC_BASE */
-    uint8_t id;    /* ID register bits 31:24 */
-    uint8_t tpr;
-    uint8_t ldr; /* LDR bits 31:24 */
-    uint8_t dfr; /* DFR bits 31:28 (model), low 28 bits read as 1 */
-    uint32_t svr;
+    uint64_t base;                   /* IA32_APIC_BASE */
+    uint8_t id;                      /* ID register bits 31:24 */
+    uint8_t tpr;                     /* task priority */
+    uint8_t ldr;                     /* LDR bits 31:24 */
+    uint8_t dfr;                     /* DFR bits 31:28 (model), low 28 bits read as 1 */
+    uint32_t svr;                    /* spurious vector 7:0, software enable 8, focus check 9 */
     uint32_t isr[8], tmr[8], irr[8]; /* 256-bit: vector v is bit v%32 of word v/32 */
     uint32_t esr;                    /* as last latched by an ESR write */
     uint32_t esr_pending;            /* errors seen since */
-    uint32_t icr_lo, icr_hi;
-    uint32_t lvt[LVT_COUNT];
-    bool lint_level[2]; /* LINT0/LINT1 pin levels */
-    bool extint_req;    /* an ExtINT message (I/O APIC virtual wire) awaits INTA */
+    uint32_t icr_lo, icr_hi;         /* interrupt command register, as last written */
+    uint32_t lvt[LVT_COUNT];         /* timer, thermal, perf, LINT0, LINT1, error */
+    bool lint_level[2];              /* LINT0/LINT1 pin levels */
+    bool extint_req;                 /* an ExtINT message (I/O APIC virtual wire) awaits INTA */
 
-    uint32_t timer_initial;
-    uint32_t dcr;
-    int timer_shift;     /* log2 of the divider */
-    int64_t timer_start; /* virtual ns when the count was (re)loaded */
-    uint64_t tsc_deadline;
-    Timer timer;
+    uint32_t timer_initial; /* initial count (0: stopped) */
+    uint32_t dcr;           /* divide configuration, bits 3 and 1:0 */
+    int timer_shift;        /* log2 of the divider */
+    int64_t timer_start;    /* virtual ns when the count was (re)loaded */
+    uint64_t tsc_deadline;  /* IA32_TSC_DEADLINE (0: disarmed) */
+    Timer timer;            /* the next count-to-zero or deadline */
 };
 
 /* ---- 256-bit registers ---- */

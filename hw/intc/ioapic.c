@@ -19,15 +19,15 @@
 #include "hw/intc/ioapic.h"
 
 struct IOAPICState {
-    PhysMem *phys;
-    int region;
-    IOAPICDeliverFn deliver;
-    void *opaque;
-    uint8_t initial_id;
-    uint8_t id;     /* ID register bits 27:24 */
-    uint8_t regsel; /* IOREGSEL */
-    uint32_t level; /* input pins asserted, one bit per pin */
-    uint64_t rte[IOAPIC_PINS];
+    PhysMem *phys;             /* where the register window is mapped */
+    int region;                /* the window in phys */
+    IOAPICDeliverFn deliver;   /* messages to the local APIC(s) */
+    void *opaque;              /* deliver's context */
+    uint8_t initial_id;        /* ID at reset */
+    uint8_t id;                /* ID register bits 27:24 */
+    uint8_t regsel;            /* IOREGSEL */
+    uint32_t level;            /* input pins asserted, one bit per pin */
+    uint64_t rte[IOAPIC_PINS]; /* redirection table */
 };
 
 static bool rte_level(uint64_t rte)
