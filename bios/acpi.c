@@ -1,12 +1,15 @@
 /*
  * ACPI 1.0 tables (ACPI specification 5.2): revision-1 FADT, because it
- * carries everything a PC without an APIC needs and every Linux accepts it.
+ * carries everything the PC needs and every Linux accepts it, and the MADT
+ * for the local APIC and the I/O APIC.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "bios/acpi.h"
 #include "hw/acpi/acpi_pm.h"
+#include "hw/intc/apic.h"
+#include "hw/intc/ioapic.h"
 
 /* Offsets from the base. */
 #define RSDP_OFF 0x000
@@ -17,6 +20,7 @@
 
 #define FADT_LEN 116
 #define FACS_LEN 64
+#define TABLES_MAX 0x800 /* all of them */
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -311,20 +315,80 @@ static void build_fadt(uint8_t *t, uint32_t facs, uint32_t dsdt)
     table_finish(t, FADT_LEN);
 }
 
+/* The ISA IRQs QEMU's pc machine declares level-triggered, active high:
+ * the SCI (9) and those PCI interrupts may be steered to (5, 9, 10, 11). */
+#define MADT_LEVEL_IRQS ((1u << 5) | (1u << 9) | (1u << 10) | (1u << 11))
+
+/*
+ * MADT (ACPI 5.2.12): the local APIC's address with PCAT_COMPAT (8259s
+ * present), the one CPU's local APIC, the I/O APIC with GSIs 0-23,
+ * interrupt source overrides for IRQ0 (on GSI 2) and the level-triggered
+ * IRQs, and LINT1 as every CPU's NMI input.
+ */
+static uint32_t build_madt(uint8_t *t)
+{
+    uint32_t len = 44;
+    put32(t + 36, APIC_DEFAULT_BASE);
+    put32(t + 40, 1); /* PCAT_COMPAT */
+    uint8_t *e = t + len;
+    e[0] = 0; /* Processor Local APIC */
+    e[1] = 8;
+    e[2] = 0; /* ACPI processor UID */
+    e[3] = 0; /* APIC ID */
+    put32(e + 4, 1); /* enabled */
+    len += 8;
+    e = t + len;
+    e[0] = 1; /* I/O APIC */
+    e[1] = 12;
+    e[2] = PC_IOAPIC_ID;
+    e[3] = 0;
+    put32(e + 4, IOAPIC_DEFAULT_BASE);
+    put32(e + 8, 0); /* global system interrupt base */
+    len += 12;
+    for (int irq = 0; irq < 16; irq++) {
+        bool level = (MADT_LEVEL_IRQS >> irq) & 1;
+        if (irq != 0 && !level) {
+            continue;
+        }
+        e = t + len;
+        e[0] = 2; /* Interrupt Source Override */
+        e[1] = 10;
+        e[2] = 0; /* ISA */
+        e[3] = (uint8_t)irq;
+        put32(e + 4, irq == 0 ? 2 : (uint32_t)irq);
+        /* MPS INTI flags: 0 = conforms to the bus; 0xd = active high, level. */
+        put16(e + 8, level ? 0xd : 0);
+        len += 10;
+    }
+    e = t + len;
+    e[0] = 4; /* Local APIC NMI */
+    e[1] = 6;
+    e[2] = 0xff; /* all processors */
+    put16(e + 3, 0);
+    e[5] = 1; /* LINT1 */
+    len += 6;
+    table_header(t, "APIC", len, 1);
+    table_finish(t, len);
+    return len;
+}
+
 uint32_t acpi_build_tables(PhysMem *pm, uint32_t base, uint64_t ram_bytes)
 {
-    uint8_t buf[0x400];
+    uint8_t buf[TABLES_MAX];
     memset(buf, 0, sizeof(buf));
 
     uint32_t dsdt_len = build_dsdt(buf + DSDT_OFF, ram_bytes);
     memcpy(buf + FACS_OFF, "FACS", 4);
     put32(buf + FACS_OFF + 4, FACS_LEN);
     build_fadt(buf + FADT_OFF, base + FACS_OFF, base + DSDT_OFF);
+    uint32_t madt_off = (DSDT_OFF + dsdt_len + 15) & ~15u;
+    uint32_t madt_len = build_madt(buf + madt_off);
 
     uint8_t *rsdt = buf + RSDT_OFF;
-    table_header(rsdt, "RSDT", 36 + 4, 1);
+    table_header(rsdt, "RSDT", 36 + 8, 1);
     put32(rsdt + 36, base + FADT_OFF);
-    table_finish(rsdt, 36 + 4);
+    put32(rsdt + 40, base + madt_off);
+    table_finish(rsdt, 36 + 8);
 
     /* RSDP (5.2.5.3), ACPI 1.0 form: 20 bytes, checksum over all of them. */
     uint8_t *rsdp = buf + RSDP_OFF;
@@ -334,6 +398,6 @@ uint32_t acpi_build_tables(PhysMem *pm, uint32_t base, uint64_t ram_bytes)
     put32(rsdp + 16, base + RSDT_OFF);
     rsdp[8] = checksum(rsdp, 20);
 
-    phys_load(pm, base, buf, DSDT_OFF + dsdt_len);
+    phys_load(pm, base, buf, madt_off + madt_len);
     return base + RSDP_OFF;
 }

@@ -19,6 +19,7 @@
 #define BOOT_CMDLINE_ADDR 0x00020000u /* kernel command line */
 #define BOOT_CMDLINE_MAX  0x00010000u
 #define BOOT_ACPI_ADDR    0x000e0000u /* ACPI tables, reserved in the e820 map */
+#define BOOT_MPTABLE_ADDR 0x000f0000u /* MP tables, where kernels scan for them (reserved too) */
 #define BOOT_KERNEL_ADDR  0x00100000u /* protected-mode kernel */
 
 typedef struct BootConfig {

@@ -40,6 +40,9 @@ enum {
 void cpu_init(CPUState *cpu, struct PhysMem *phys, struct IOPortMap *io);
 /* RESET (SDM Vol.3 9.1.1): real mode at F000:FFF0, CS base FFFF0000. */
 void cpu_reset(CPUState *cpu);
+/* INIT (SDM Vol.3 9.1.1, Table 9-1): RESET's register state, but x87/SSE
+ * state, the MSRs, the TSC and CR0.CD/NW keep their values. */
+void cpu_init_signal(CPUState *cpu);
 /* Run up to max_insns instructions; returns an enum CPUExitReason. */
 int cpu_exec(CPUState *cpu, uint64_t max_insns);
 /* Execute exactly one instruction (or deliver one pending event). */
@@ -190,6 +193,10 @@ void cpu_msr_reset(CPUState *cpu);
 #define CPUID_FXSR  (1u << 24)
 #define CPUID_SSE   (1u << 25)
 #define CPUID_SSE2  (1u << 26)
+/* CPUID.1:ECX feature bits. */
+#define CPUID_ECX_TSC_DEADLINE (1u << 24)
+/* Whether the machine gave the CPU a local APIC and it is globally enabled. */
+bool cpu_apic_enabled(const CPUState *cpu);
 /* The CPUID.1:EDX bits this CPU reports (CPUID.1:ECX is 0: nothing from
  * SSE3 on); /proc/cpuinfo tests compare a guest's flags against these. */
 uint32_t cpu_cpuid_features(const CPUState *cpu);

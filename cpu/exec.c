@@ -114,6 +114,7 @@ void cpu_reset(CPUState *cpu)
     cpu->a20_mask = 0xffffffffu;
     cpu->halted = false;
     cpu->inhibit_irq = false;
+    cpu->ss_shadow = false;
     cpu->in_nmi = false;
     cpu->ferr_pending = false;
     cpu->exception_vector = -1;
@@ -127,6 +128,32 @@ void cpu_reset(CPUState *cpu)
     fpu_reset(cpu);
     cpu_update_mode(cpu);
     tlb_flush_all(cpu);
+}
+
+void cpu_init_signal(CPUState *cpu)
+{
+    FPURegs fpu = cpu->fpu;
+    uint32_t cache_bits = cpu->cr0 & (CR0_CD | CR0_NW);
+    uint64_t tsc_offset = cpu->tsc_offset;
+    uint32_t sysenter[3] = {cpu->sysenter_cs, cpu->sysenter_esp, cpu->sysenter_eip};
+    uint64_t pat = cpu->msr_pat, apic_base = cpu->apic_base;
+    uint64_t misc = cpu->msr_misc_enable, def_type = cpu->mtrr_def_type;
+    uint64_t fixed[MTRR_FIXED_COUNT], var[2 * MTRR_VAR_STORED];
+    memcpy(fixed, cpu->mtrr_fixed, sizeof(fixed));
+    memcpy(var, cpu->mtrr_var, sizeof(var));
+    cpu_reset(cpu);
+    cpu->fpu = fpu;
+    cpu->cr0 = (cpu->cr0 & ~(CR0_CD | CR0_NW)) | cache_bits;
+    cpu->tsc_offset = tsc_offset;
+    cpu->sysenter_cs = sysenter[0];
+    cpu->sysenter_esp = sysenter[1];
+    cpu->sysenter_eip = sysenter[2];
+    cpu->msr_pat = pat;
+    cpu->apic_base = apic_base;
+    cpu->msr_misc_enable = misc;
+    cpu->mtrr_def_type = def_type;
+    memcpy(cpu->mtrr_fixed, fixed, sizeof(fixed));
+    memcpy(cpu->mtrr_var, var, sizeof(var));
 }
 
 void cpu_set_interrupt(CPUState *cpu, uint32_t mask)
@@ -273,7 +300,10 @@ static void exec_one(CPUState *cpu)
     bool inhibited = cpu->inhibit_irq;
     uint32_t eflags_before = cpu->eflags;
 
-    if (unlikely(cpu->dr[7] & 0xff) && !(eflags_before & EFLAGS_RF)) {
+    /* Instruction breakpoints: not with RF set, nor on the instruction
+     * right after MOV SS / POP SS, which Intel CPUs let pass. */
+    if (unlikely(cpu->dr[7] & 0xff) && !(eflags_before & EFLAGS_RF) &&
+        !(inhibited && cpu->ss_shadow)) {
         uint32_t hits = exec_breakpoint_hits(cpu);
         if (hits) {
             cpu->dr[6] = (cpu->dr[6] & ~0xfu) | hits;
@@ -295,6 +325,7 @@ static void exec_one(CPUState *cpu)
     cpu->icount++;
     if (inhibited) {
         cpu->inhibit_irq = false;
+        cpu->ss_shadow = false;
     }
     if (eflags_before & EFLAGS_RF) {
         cpu->eflags &= ~EFLAGS_RF; /* RF lasts for one completed instruction (SDM Vol.3 17.3.1.1) */

@@ -108,7 +108,13 @@ void op_POPA(CPUState *cpu, const Insn *insn)
     stack_set_sp(cpu, sp);
 }
 
-/* ENTER alloc, level (SDM Vol.2 ENTER pseudo-code), committed after all stores. */
+/*
+ * ENTER alloc, level (SDM Vol.2 ENTER pseudo-code), committed after all
+ * stores.  Intel CPUs first check that the final stack pointer may be
+ * written, so a #PF or #SS there comes before any push.  On a 16-bit stack
+ * the frame pointer is BP ("BP <- FrameTemp"): EBP keeps its upper half
+ * whatever the operand size.
+ */
 void op_ENTER(CPUState *cpu, const Insn *insn)
 {
     int size = insn->opsize;
@@ -116,6 +122,8 @@ void op_ENTER(CPUState *cpu, const Insn *insn)
     uint32_t level = insn->imm2 & 31;
     uint32_t mask = stack_mask(cpu);
     uint32_t sp = cpu->regs[R_ESP] - (uint32_t)size;
+    uint32_t final_sp = sp - level * (uint32_t)size - alloc;
+    seg_probe_write(cpu, SEG_SS, final_sp & mask, size);
     stack_write_at(cpu, sp, size, cpu->regs[R_EBP]);
     uint32_t frame = sp;
     if (level > 0) {
@@ -128,7 +136,7 @@ void op_ENTER(CPUState *cpu, const Insn *insn)
         sp -= (uint32_t)size;
         stack_write_at(cpu, sp, size, frame);
     }
-    reg_write(cpu, R_EBP, size, frame);
+    reg_write(cpu, R_EBP, mask == 0xffff ? 2 : size, frame);
     stack_set_sp(cpu, sp - alloc);
 }
 

@@ -77,6 +77,7 @@ void op_POP_SREG(CPUState *cpu, const Insn *insn)
     cpu->regs[R_ESP] = new_esp;
     if (seg == SEG_SS) {
         cpu->inhibit_irq = true;
+        cpu->ss_shadow = true;
     }
 }
 
@@ -86,6 +87,7 @@ void op_MOV_SREG_EW(CPUState *cpu, const Insn *insn)
     seg_load(cpu, seg, (uint16_t)opnd_read(cpu, insn, 1));
     if (seg == SEG_SS) {
         cpu->inhibit_irq = true;
+        cpu->ss_shadow = true;
     }
 }
 

@@ -303,6 +303,7 @@ void op_STI(CPUState *cpu, const Insn *insn)
     if (cpu_iopl_ok(cpu)) {
         if (!(cpu->eflags & EFLAGS_IF)) {
             cpu->inhibit_irq = true;
+            cpu->ss_shadow = false;
         }
         cpu_set_eflags(cpu, EFLAGS_IF, EFLAGS_IF);
     } else if (virtual_if_active(cpu) && !(cpu->eflags & EFLAGS_VIP)) {

@@ -185,6 +185,7 @@ enum CPUExitReason {
 /* Model-specific registers we implement. */
 #define MSR_IA32_TSC            0x010
 #define MSR_IA32_APIC_BASE      0x01b
+#define MSR_IA32_TSC_DEADLINE   0x6e0 /* the local APIC timer's TSC-deadline mode */
 #define MSR_IA32_SYSENTER_CS    0x174
 #define MSR_IA32_SYSENTER_ESP   0x175
 #define MSR_IA32_SYSENTER_EIP   0x176
@@ -236,6 +237,12 @@ typedef struct CPUHooks {
     void (*ferr)(void *opaque);
     /* Virtual time in ns (the timer list's clock), which drives the TSC. */
     int64_t (*clock_ns)(void *opaque);
+    /* The MSRs of the machine's local APIC (IA32_APIC_BASE, IA32_TSC_DEADLINE):
+     * false when the index is not one of them, or (write) the value is
+     * invalid, so the CPU raises #GP(0).  NULL: the CPU has no APIC, and
+     * IA32_APIC_BASE only stores what is written. */
+    bool (*msr_read)(void *opaque, uint32_t index, uint64_t *value);
+    bool (*msr_write)(void *opaque, uint32_t index, uint64_t value);
     /* Optional observers (trace, gdb); NULL when unused.  They get their
      * own context pointer, since the machine and the tracer differ. */
     void *observer;
@@ -305,10 +312,12 @@ struct CPUState {
     uint64_t tsc_offset;/* TSC = virtual ns (or icount without a machine) + tsc_offset */
     uint32_t sysenter_cs, sysenter_esp, sysenter_eip; /* SYSENTER MSRs */
     uint64_t msr_pat;   /* IA32_CR_PAT */
-    uint64_t apic_base; /* IA32_APIC_BASE (no APIC yet: reads as stored) */
+    uint64_t apic_base; /* IA32_APIC_BASE without hooks.msr_read (no APIC): reads as stored */
     uint32_t a20_mask;  /* 0xffffffff with A20 on, 0xffefffff with it off */
     bool halted;        /* in HLT until an interrupt */
     bool inhibit_irq;   /* interrupts blocked for one instruction (after STI, MOV SS, POP SS) */
+    bool ss_shadow;     /* with inhibit_irq: it came from a load of SS, so an instruction
+                         * breakpoint on the next instruction is not taken (Intel, SDM Vol.3 6.8.3) */
     bool in_nmi;        /* NMI handler running; NMIs blocked until IRET */
     bool ferr_pending;  /* x87 error signalled on FERR# (CR0.NE=0): raises IRQ13 via hooks */
 

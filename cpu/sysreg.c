@@ -54,14 +54,24 @@ static const char cpuid_brand[48] = "popek virtual CPU";
 /* EBX, ECX, EDX of leaf 40000000h, 12 bytes and no NUL (QEMU's TCG says "TCGTCGTCGTCG"). */
 static const char cpuid_hv_vendor[12] = {'p', 'o', 'p', 'e', 'k', 'p', 'o', 'p', 'e', 'k', 'p', 'o'};
 
+/* The machine has a local APIC and it is globally enabled: CPUID.1:EDX.APIC
+ * follows IA32_APIC_BASE bit 11 (SDM Vol.3 11.4.3). */
+bool cpu_apic_enabled(const CPUState *cpu)
+{
+    uint64_t base;
+    return cpu->hooks.msr_read && cpu->hooks.msr_read(cpu->hooks.opaque, MSR_IA32_APIC_BASE, &base) &&
+           (base & (1u << 11));
+}
+
 uint32_t cpu_cpuid_features(const CPUState *cpu)
 {
-    /* Not reported: PAE, MCE/MCA (no machine-check architecture), APIC,
+    /* Not reported: PAE, MCE/MCA (no machine-check architecture),
      * PSE-36, CLFSH, MMX, SSE, SSE2: none is implemented.  Nor VME (the
      * interrupt redirection bitmap is not implemented in interrupt delivery)
-     * or DE (I/O breakpoints are not checked by IN/OUT). */
-    return CPUID_FPU | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8 |
-           CPUID_SEP | CPUID_MTRR | CPUID_PGE | CPUID_CMOV | CPUID_PAT | CPUID_FXSR;
+     * or DE (I/O breakpoints are not checked by IN/OUT).  APIC when the
+     * machine gives the CPU one. */
+    return CPUID_FPU | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8 | CPUID_SEP | CPUID_MTRR |
+           CPUID_PGE | CPUID_CMOV | CPUID_PAT | CPUID_FXSR | (cpu_apic_enabled(cpu) ? CPUID_APIC : 0);
 }
 
 /* Four bytes of a string as a register, least significant byte first. */
@@ -83,11 +93,14 @@ static void cpuid_basic(CPUState *cpu, uint32_t leaf, uint32_t out[4])
         break;
     case 1:
         /* EBX: no brand index, no CLFLUSH size, APIC ID 0.  ECX: no SSE3 and
-         * later; bit 31, running under a hypervisor. */
+         * later; bit 31, running under a hypervisor; the APIC timer's
+         * TSC-deadline mode with an APIC, but only beside SSE2: kernels
+         * order the deadline write with MFENCE. */
         out[0] = CPU_SIGNATURE;
         out[1] = 0;
-        out[2] = CPUID_1_ECX_HYPERVISOR;
         out[3] = cpu_cpuid_features(cpu);
+        out[2] = CPUID_1_ECX_HYPERVISOR |
+                 (cpu_apic_enabled(cpu) && (out[3] & CPUID_SSE2) ? CPUID_ECX_TSC_DEADLINE : 0);
         break;
     default:
         for (int i = 0; i < 4; i++) {
@@ -337,7 +350,12 @@ bool cpu_rdmsr(CPUState *cpu, uint32_t index, uint64_t *value)
     switch (index) {
     case MSR_IA32_TSC: *value = cpu_rdtsc(cpu); return true;
     case MSR_IA32_PLATFORM_ID: *value = 0; return true;
-    case MSR_IA32_APIC_BASE: *value = cpu->apic_base; return true;
+    case MSR_IA32_APIC_BASE:
+        if (cpu->hooks.msr_read) {
+            break; /* the machine's APIC */
+        }
+        *value = cpu->apic_base;
+        return true;
     case MSR_IA32_BIOS_SIGN_ID: *value = 0; return true;
     case MSR_IA32_MTRRCAP: *value = MTRRCAP_VALUE; return true;
     case MSR_IA32_SYSENTER_CS: *value = cpu->sysenter_cs; return true;
@@ -360,7 +378,7 @@ bool cpu_rdmsr(CPUState *cpu, uint32_t index, uint64_t *value)
         *value = cpu->mtrr_var[slot];
         return true;
     }
-    return false;
+    return cpu->hooks.msr_read && cpu->hooks.msr_read(cpu->hooks.opaque, index, value);
 }
 
 /* The fixed- and variable-range MTRRs.  A WRMSR to any MTRR invalidates
@@ -392,6 +410,9 @@ bool cpu_wrmsr(CPUState *cpu, uint32_t index, uint64_t value)
     switch (index) {
     case MSR_IA32_TSC: tsc_write(cpu, value); return true;
     case MSR_IA32_APIC_BASE:
+        if (cpu->hooks.msr_write) {
+            return cpu->hooks.msr_write(cpu->hooks.opaque, index, value);
+        }
         /* BSP (8), global enable (11), base 31:12; no APIC answers there. */
         if (value & ~0xfffff900ull) {
             return false;
@@ -435,6 +456,9 @@ bool cpu_wrmsr(CPUState *cpu, uint32_t index, uint64_t value)
         cpu->perf_evtsel[index - MSR_P6_EVNTSEL0] = value;
         return true;
     default: break;
+    }
+    if (mtrr_fixed_index(index) < 0 && mtrr_var_index(index) < 0) {
+        return cpu->hooks.msr_write && cpu->hooks.msr_write(cpu->hooks.opaque, index, value);
     }
     return wrmsr_mtrr_range(cpu, index, value);
 }

@@ -315,7 +315,9 @@ void cpu_task_switch(CPUState *cpu, uint16_t tss_sel, uint64_t tss_desc, int sou
     for (int i = 0; i < 8; i++) {
         cpu->regs[i] = next.regs[i];
     }
-    cpu_set_eflags(cpu, next.eflags, new32 ? 0xffffffffu : 0xffffu);
+    /* A 16-bit TSS holds FLAGS: the upper word (VM, RF, AC, ...) is cleared,
+     * so a switch out of vm86 into a 16-bit task leaves vm86. */
+    cpu_set_eflags(cpu, new32 ? next.eflags : next.eflags & 0xffffu, 0xffffffffu);
     /* From here faults belong to the new task: report them at its EIP. */
     cpu->eip = next.eip;
     cpu->next_eip = next.eip;

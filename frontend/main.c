@@ -51,6 +51,11 @@ static int monitor_pic_info(void *opaque, char *buf, size_t len)
     return pc_pic_info(&((Host *)opaque)->pc, buf, len);
 }
 
+static int monitor_lapic_info(void *opaque, char *buf, size_t len)
+{
+    return pc_lapic_info(&((Host *)opaque)->pc, buf, len);
+}
+
 static int monitor_irq_info(void *opaque, char *buf, size_t len)
 {
     return pc_irq_info(&((Host *)opaque)->pc, buf, len);
@@ -131,7 +136,8 @@ static void setup_debug(Host *h, const PopekOptions *opts)
                           monitor_quit,
                           monitor_screendump,
                           monitor_textdump,
-                          host_net_command};
+                          host_net_command,
+                          monitor_lapic_info};
         h->monitor = monitor_new(&pc->cpu, &pc->stopped, &ops);
         if (opts->monitor && !monitor_open(h->monitor, opts->monitor, err, sizeof(err))) {
             fprintf(stderr, "popek: -monitor: %s\n", err);

@@ -54,7 +54,8 @@ static const char help_text[] =
     "info registers      CPU registers\n"
     "info tlb            page table mappings (linear: physical flags)\n"
     "info mem            mapped linear ranges and their rights\n"
-    "info pic            8259 state\n"
+    "info pic            8259 and I/O APIC state\n"
+    "info lapic          local APIC state\n"
     "info irq            hardware interrupts taken, per vector\n"
     "info status         running or paused\n"
     "info jit            translator statistics (blocks, code size, flushes)\n"
@@ -175,6 +176,9 @@ static void cmd_info(Monitor *m, const char *what, MonBuf *out)
         moncmd_info_jit(out, m->cpu);
     } else if (!strcmp(what, "pic") && m->ops.pic_info) {
         m->ops.pic_info(m->ops.opaque, buf, sizeof(buf));
+        monbuf_printf(out, "%s", buf);
+    } else if (!strcmp(what, "lapic") && m->ops.lapic_info) {
+        m->ops.lapic_info(m->ops.opaque, buf, sizeof(buf));
         monbuf_printf(out, "%s", buf);
     } else if (!strcmp(what, "irq") && m->ops.irq_info) {
         m->ops.irq_info(m->ops.opaque, buf, sizeof(buf));

@@ -39,6 +39,8 @@ typedef struct MonitorOps {
      * hostfwd_remove, set_link; frontend/host_net.c): cmd, the rest of
      * the line in args, the answer into buf (snprintf rules). */
     int (*net_command)(void *opaque, const char *cmd, const char *args, char *buf, size_t len);
+    /* The local APIC's registers (info lapic), snprintf rules. */
+    int (*lapic_info)(void *opaque, char *buf, size_t len);
 } MonitorOps;
 
 /* vm_stopped: the machine's run state, shared with the gdb stub. */

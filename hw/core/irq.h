@@ -1,7 +1,9 @@
 /*
  * An interrupt line: a device raises or lowers it; whoever owns the other
  * end (the PIC, or the CPU's INTR pin) gets a callback.  Lines carry levels;
- * an edge is a raise followed by a lower.
+ * an edge is a raise followed by a lower.  A line may fan out to two
+ * receivers (IRQFanout): on the PC every ISA IRQ reaches both the 8259 and
+ * the I/O APIC.
  */
 #ifndef HW_CORE_IRQ_H
 #define HW_CORE_IRQ_H
@@ -41,6 +43,26 @@ static inline IRQ irq_make(IRQHandler handler, void *opaque, int n)
 {
     IRQ irq = {handler, opaque, n};
     return irq;
+}
+
+/* One line driving two receivers: the owner keeps the struct, the line
+ * made by irq_fanout points to it. */
+typedef struct IRQFanout {
+    IRQ out[2];
+} IRQFanout;
+
+static inline void irq_fanout_handler(void *opaque, int n, int level)
+{
+    const IRQFanout *f = (const IRQFanout *)opaque;
+    irq_set_level(&f->out[0], level);
+    irq_set_level(&f->out[1], level);
+}
+
+static inline IRQ irq_fanout(IRQFanout *f, IRQ a, IRQ b)
+{
+    f->out[0] = a;
+    f->out[1] = b;
+    return irq_make(irq_fanout_handler, f, 0);
 }
 
 #endif /* HW_CORE_IRQ_H */

@@ -159,6 +159,14 @@ int pc_run(PC *pc)
             pc_reset(pc);
             continue;
         }
+        if (pc->init_requested) {
+            /* INIT resets the CPU alone; it then runs from the reset vector. */
+            pc->init_requested = false;
+            cpu_init_signal(&pc->cpu);
+            if (bt_of(&pc->cpu)) {
+                bt_flush(bt_of(&pc->cpu));
+            }
+        }
         timerlist_run(&pc->timers);
         if (reason == CPU_EXIT_HALT) {
             pc_idle(pc);

@@ -13,6 +13,7 @@
 #include "bios/firmware.h"
 #include "bios/linux_boot.h"
 #include "bios/vga_font.h"
+#include "bios/mptable.h"
 #include "cpu/cpu.h"
 #include "hw/pc/pc.h"
 #include "hw/acpi/acpi_pm.h"
@@ -25,6 +26,8 @@
 #include "hw/core/irq.h"
 #include "hw/pci/pam.h"
 #include "hw/pci/pci.h"
+#include "hw/intc/apic.h"
+#include "hw/intc/ioapic.h"
 #include "hw/intc/pic.h"
 #include "hw/pci/piix.h"
 #include "hw/ide/piix_ide.h"
@@ -40,6 +43,11 @@
 
 struct PCDevices {
     PICState *pic;
+    APICState *apic;        /* the CPU's local APIC */
+    IOAPICState *ioapic;
+    IRQFanout pic_intr;     /* the 8259's INT: LINT0 and I/O APIC pin 0 */
+    IRQFanout isa_fanout[16];
+    IRQ isa_irq[16];        /* ISA IRQ n: the 8259's IRn and I/O APIC pin gsi(n) */
     PCIBus *pci;
     I440FXState *i440fx;
     PIIX3State *piix3;
@@ -83,10 +91,19 @@ static void cpu_intr_line(void *opaque, int n, int level)
     }
 }
 
+static void cpu_nmi_line(void *opaque, int n, int level)
+{
+    PC *pc = opaque;
+    if (level) {
+        cpu_set_interrupt(&pc->cpu, CPU_INTERRUPT_NMI);
+    }
+}
+
+/* INTA goes to the local APIC, which asks the 8259 for an ExtINT. */
 static int cpu_irq_ack(void *opaque)
 {
     PC *pc = opaque;
-    int vector = pic_ack(pc->dev->pic);
+    int vector = apic_ack(pc->dev->apic);
     if (vector >= 0) {
         pc->irq_counts[vector & 0xff]++;
     }
@@ -99,12 +116,73 @@ static int64_t cpu_clock_ns(void *opaque)
     return timer_now(&pc->timers);
 }
 
+static bool cpu_msr_read(void *opaque, uint32_t index, uint64_t *value)
+{
+    PC *pc = opaque;
+    switch (index) {
+    case MSR_IA32_APIC_BASE: *value = apic_get_base(pc->dev->apic); return true;
+    case MSR_IA32_TSC_DEADLINE: *value = apic_get_tsc_deadline(pc->dev->apic); return true;
+    default: return false;
+    }
+}
+
+static bool cpu_msr_write(void *opaque, uint32_t index, uint64_t value)
+{
+    PC *pc = opaque;
+    switch (index) {
+    case MSR_IA32_APIC_BASE: return apic_set_base(pc->dev->apic, value);
+    case MSR_IA32_TSC_DEADLINE: apic_set_tsc_deadline(pc->dev->apic, value); return true;
+    default: return false;
+    }
+}
+
+/* ---- the local APIC's view of the board ---- */
+
+static int apic_extint_ack(void *opaque)
+{
+    PC *pc = opaque;
+    return pic_ack(pc->dev->pic);
+}
+
+static void apic_eoi_broadcast(void *opaque, int vector)
+{
+    PC *pc = opaque;
+    ioapic_eoi(pc->dev->ioapic, vector);
+}
+
+static void apic_map_changed(void *opaque)
+{
+    PC *pc = opaque;
+    tlb_flush_all(&pc->cpu);
+}
+
+/* An INIT IPI to the CPU itself: taken between instructions (hw/pc/main_loop.c). */
+static void apic_init_cpu(void *opaque)
+{
+    PC *pc = opaque;
+    pc->init_requested = true;
+    cpu_set_interrupt(&pc->cpu, CPU_INTERRUPT_EXIT);
+}
+
+static uint64_t apic_tsc(void *opaque)
+{
+    PC *pc = opaque;
+    return cpu_rdtsc(&pc->cpu);
+}
+
+static void ioapic_to_apic(void *opaque, int mode, int vector, bool level_trigger, bool logical,
+                           uint8_t dest)
+{
+    PC *pc = opaque;
+    apic_deliver(pc->dev->apic, mode, vector, level_trigger, logical, dest);
+}
+
 /* FERR# drives IRQ13 on a PC; an OUT to port F0h clears the latch (the
  * "coprocessor busy" reset that DOS-era handlers write). */
 static void cpu_ferr(void *opaque)
 {
     PC *pc = opaque;
-    pic_set_irq(pc->dev->pic, 13, 1);
+    irq_raise(&pc->dev->isa_irq[13]);
 }
 
 static uint32_t ferr_port_read(void *opaque, uint16_t port, int size)
@@ -116,7 +194,7 @@ static void ferr_port_write(void *opaque, uint16_t port, uint32_t value, int siz
 {
     PC *pc = opaque;
     pc->cpu.ferr_pending = false;
-    pic_set_irq(pc->dev->pic, 13, 0);
+    irq_lower(&pc->dev->isa_irq[13]);
 }
 
 /* A PCI function's INTx line: n is the PIRQ line it reaches through the swizzle. */
@@ -303,7 +381,7 @@ static void pc_init_floppies(PC *pc)
 {
     PCDevices *d = pc->dev;
     d->dma = i8257_new(&pc->io, &pc->phys);
-    d->fdc = d->dma ? fdc_new(&pc->io, FDC_BASE, pic_input(d->pic, FDC_IRQ), d->dma, FDC_DMA_CHAN)
+    d->fdc = d->dma ? fdc_new(&pc->io, FDC_BASE, d->isa_irq[FDC_IRQ], d->dma, FDC_DMA_CHAN)
                     : NULL;
     if (!d->fdc) {
         fprintf(stderr, "popek: cannot create the floppy controller (out of memory)\n");
@@ -384,12 +462,39 @@ static void pc_route_pci_irqs(PC *pc)
     }
 }
 
+/*
+ * The interrupt controllers: the local APIC owns the CPU's INTR; the 8259's
+ * INT output reaches its LINT0 and the I/O APIC's pin 0; every ISA IRQ
+ * reaches the 8259 and the I/O APIC, IRQ0 on pin 2 (the MADT's override),
+ * as QEMU's pc machine wires them.
+ */
+static void pc_init_intc(PC *pc)
+{
+    PCDevices *d = pc->dev;
+    APICHooks hooks = {pc, apic_extint_ack, apic_eoi_broadcast, apic_map_changed, apic_init_cpu,
+                       apic_tsc};
+    d->apic = apic_new(&pc->phys, &pc->timers, 0, irq_make(cpu_intr_line, pc, 0),
+                       irq_make(cpu_nmi_line, pc, 0), &hooks);
+    d->ioapic = ioapic_new(&pc->phys, PC_IOAPIC_ID, ioapic_to_apic, pc);
+    if (!d->apic || !d->ioapic) {
+        fprintf(stderr, "popek: cannot create the APICs (out of memory)\n");
+        exit(1);
+    }
+    d->pic = pic_new(&pc->io, irq_fanout(&d->pic_intr, apic_lint0(d->apic),
+                                         ioapic_input(d->ioapic, 0)));
+    for (int i = 0; i < 16; i++) {
+        d->isa_irq[i] = irq_fanout(&d->isa_fanout[i], pic_input(d->pic, i),
+                                   ioapic_input(d->ioapic, i == 0 ? 2 : i));
+    }
+}
+
 static void pc_init_devices(PC *pc)
 {
     const PCConfig *o = &pc->cfg;
     PCDevices *d = pc->dev;
-    d->pic = pic_new(&pc->io, irq_make(cpu_intr_line, pc, 0));
-    d->pit = pit_new(&pc->io, &pc->timers, pic_input(d->pic, 0));
+    pc_init_intc(pc);
+    const IRQ *isa = d->isa_irq;
+    d->pit = pit_new(&pc->io, &pc->timers, isa[0]);
     int64_t rtc_base = o->rtc_base;
     if (rtc_base < 0) {
         /* Deterministic runs need a fixed wall clock too: 2000-01-01. */
@@ -404,31 +509,26 @@ static void pc_init_devices(PC *pc)
             }
         }
     }
-    d->rtc = rtc_new(&pc->io, &pc->timers, pic_input(d->pic, 8), rtc_base);
+    d->rtc = rtc_new(&pc->io, &pc->timers, isa[8], rtc_base);
     rtc_set_memory_size(d->rtc, o->ram_bytes);
 
     static const CharBackend nothing; /* COM2: present, with no host side */
-    d->com1 = uart_new(&pc->io, 0x3f8, &pc->timers, pic_input(d->pic, 4),
+    d->com1 = uart_new(&pc->io, 0x3f8, &pc->timers, isa[4],
                        o->serial ? o->serial : &nothing);
-    d->com2 = uart_new(&pc->io, 0x2f8, &pc->timers, pic_input(d->pic, 3), &nothing);
+    d->com2 = uart_new(&pc->io, 0x2f8, &pc->timers, isa[3], &nothing);
 
     I8042Callbacks kcb = {pc, machine_reset_request, machine_set_a20_kbd};
-    d->kbd = i8042_new(&pc->io, pic_input(d->pic, 1), pic_input(d->pic, 12), &kcb);
+    d->kbd = i8042_new(&pc->io, isa[1], isa[12], &kcb);
     d->port92 = port92_new(&pc->io, machine_set_a20_port92, machine_reset_request, pc);
 
-    IRQ isa_irqs[16];
-    for (int i = 0; i < 16; i++) {
-        isa_irqs[i] = pic_input(d->pic, i);
-    }
     d->pci = pci_bus_new(&pc->io);
     d->i440fx = i440fx_new(d->pci, machine_pam_changed, pc);
     /* Subsystem 1AF4:1100 on the host bridge is how SeaBIOS recognises a
      * QEMU-compatible board and turns to fw_cfg for its configuration. */
     pci_config_set(i440fx_pci_device(d->i440fx), PCI_SUBSYSTEM_VENDOR_ID, 0x1af4, 2);
     pci_config_set(i440fx_pci_device(d->i440fx), PCI_SUBSYSTEM_ID, 0x1100, 2);
-    d->piix3 = piix3_new(d->pci, &pc->io, isa_irqs, machine_reset_request, pc);
-    d->ide = piix_ide_new(d->pci, &pc->io, &pc->phys, pic_input(d->pic, 14),
-                          pic_input(d->pic, 15));
+    d->piix3 = piix3_new(d->pci, &pc->io, isa, machine_reset_request, pc);
+    d->ide = piix_ide_new(d->pci, &pc->io, &pc->phys, isa[14], isa[15]);
     pc_attach_drives(pc);
     pc_init_floppies(pc);
     VGAHooks vga_hooks = {pc, machine_vga_flush, machine_map_changed};
@@ -441,7 +541,7 @@ static void pc_init_devices(PC *pc)
         exit(1);
     }
     pc_init_nics(pc);
-    d->acpi = acpi_pm_new(&pc->io, &pc->timers, pic_input(d->pic, ACPI_PM_SCI_IRQ),
+    d->acpi = acpi_pm_new(&pc->io, &pc->timers, isa[ACPI_PM_SCI_IRQ],
                           machine_poweroff, pc);
     if (o->debug_exit) {
         d->debug_exit = debugexit_new(&pc->io, o->debug_exit_base, o->debug_exit_size,
@@ -477,11 +577,40 @@ static void pc_load_vga_font(PC *pc)
     free(path);
 }
 
+/* The MP tables of a direct boot: the CPU as CPUID describes it, and every
+ * PCI interrupt pin on bus 0 with the ISA IRQ its PIRQ line is steered to. */
+static void pc_build_mptable(PC *pc)
+{
+    MPTableConfig mp;
+    memset(&mp, 0, sizeof(mp));
+    uint32_t regs[4];
+    cpu_cpuid(&pc->cpu, 1, regs);
+    mp.cpu_signature = regs[0];
+    mp.cpu_features = regs[3];
+    mp.level_irqs = 1u << ACPI_PM_SCI_IRQ;
+    for (int slot = 1; slot < 32; slot++) {
+        uint8_t pins_seen = 0;
+        for (int fn = 0; fn < 8; fn++) {
+            int devfn = PCI_DEVFN(slot, fn);
+            PCIDevice *dev = pci_find_device(pc->dev->pci, devfn);
+            int pin = dev ? (int)pci_config_read(dev, PCI_INTERRUPT_PIN, 1) : 0;
+            if (pin < 1 || pin > 4 || (pins_seen & (1u << pin)) || mp.npci == MPTABLE_MAX_PCI_IRQS) {
+                continue;
+            }
+            pins_seen |= (uint8_t)(1u << pin);
+            mp.pci[mp.npci++] = (MPTablePCIIrq){(uint8_t)slot, (uint8_t)pin,
+                                                pirq_isa_irq[piix3_pirq_for_pin(devfn, pin)]};
+        }
+    }
+    mptable_build(&pc->phys, BOOT_MPTABLE_ADDR, &mp);
+}
+
 /* Direct kernel boot: the CPU starts at the kernel's 32-bit entry, no BIOS. */
 static void pc_load_kernel(PC *pc)
 {
     const PCConfig *o = &pc->cfg;
     uint32_t rsdp = acpi_build_tables(&pc->phys, BOOT_ACPI_ADDR, o->ram_bytes);
+    pc_build_mptable(pc);
     BootConfig cfg = {o->kernel, o->initrd, o->append, o->ram_bytes, rsdp};
     char err[512];
     if (!linux_boot_load(&pc->phys, &pc->cpu, &cfg, err, sizeof(err))) {
@@ -526,6 +655,8 @@ void pc_init(PC *pc, const PCConfig *config)
     pc->cpu.hooks.irq_ack = cpu_irq_ack;
     pc->cpu.hooks.ferr = cpu_ferr;
     pc->cpu.hooks.clock_ns = cpu_clock_ns;
+    pc->cpu.hooks.msr_read = cpu_msr_read;
+    pc->cpu.hooks.msr_write = cpu_msr_write;
     ioport_register(&pc->io, 0xf0, 1, 1, ferr_port_read, ferr_port_write, pc);
     /* A direct boot of what is not a Linux kernel (memdisk, iPXE) runs
      * SeaBIOS first, as -kernel with -bios does (bios/linux_boot.c says
@@ -544,6 +675,9 @@ void pc_reset(PC *pc)
 {
     PCDevices *d = pc->dev;
     pc->reset_requested = false;
+    pc->init_requested = false;
+    apic_reset(d->apic);
+    ioapic_reset(d->ioapic);
     pic_reset(d->pic);
     pit_reset(d->pit);
     uart_reset(d->com1);
@@ -630,7 +764,14 @@ void pc_power_button(PC *pc)
 
 int pc_pic_info(PC *pc, char *buf, size_t len)
 {
-    return pic_info(pc->dev->pic, buf, len);
+    int n = pic_info(pc->dev->pic, buf, len);
+    size_t used = (size_t)n < len ? (size_t)n : len;
+    return n + ioapic_info(pc->dev->ioapic, buf + used, len - used);
+}
+
+int pc_lapic_info(PC *pc, char *buf, size_t len)
+{
+    return apic_info(pc->dev->apic, buf, len);
 }
 
 int pc_irq_info(PC *pc, char *buf, size_t len)
@@ -684,6 +825,8 @@ void pc_destroy(PC *pc)
     rtc_free(d->rtc);
     pit_free(d->pit);
     pic_free(d->pic);
+    ioapic_free(d->ioapic);
+    apic_free(d->apic);
     free(d);
     phys_destroy(&pc->phys);
 }

@@ -106,6 +106,7 @@ typedef struct PC {
     bool exit_requested;   /* isa-debug-exit, power-off, or -no-reboot reset */
     int exit_status;       /* popek's exit status once exit_requested */
     bool reset_requested;  /* i8042, port 0x92, 0xCF9 */
+    bool init_requested;   /* an INIT IPI to the CPU itself (the local APIC) */
     bool a20_kbd;          /* A20 gate of the i8042 output port */
     bool a20_port92;       /* A20 gate of system control port A */
     bool stopped;          /* paused: -S, monitor stop, gdb (shared by the monitor and gdb) */
@@ -141,6 +142,7 @@ void pc_serial_input(PC *pc, const uint8_t *buf, int len);
 /* The interrupt controller's state / interrupt counts per vector, into buf
  * (snprintf rules). */
 int pc_pic_info(PC *pc, char *buf, size_t len);
+int pc_lapic_info(PC *pc, char *buf, size_t len);
 int pc_irq_info(PC *pc, char *buf, size_t len);
 
 #endif /* HW_PC_PC_H */

@@ -6,7 +6,7 @@
 Run 1 starts stopped (-S): the registers are the reset state (SDM Vol.3
 Table 9-1), 'cont' lets the guest run to READY (paging on, halted with
 interrupts off), and then: info registers, x/ through the page tables,
-xp/ of the same physical memory, info tlb, info mem, info pic, x/i,
+xp/ of the same physical memory, info tlb, info mem, info pic, info lapic, x/i,
 info jit, stop/info status/cont, and quit (exit status 0).
 
 Run 2 is -nographic on a pseudo-terminal: Ctrl-A c gives the keys to the
@@ -135,6 +135,8 @@ def main():
         expect(m.cmd("info tlb"), "40000000: 00200000")
         expect(m.cmd("info mem"), "40000000-40001000 00001000 -rw")
         expect(m.cmd("info pic"), "imr=ff")
+        expect(m.cmd("info pic"), "IOAPIC id 1")
+        expect(m.cmd("info lapic"), "LAPIC id 0 base 0xfee00000 enabled")
         # The guest runs from ROM, which the translator leaves to the interpreter.
         jit = m.cmd("info jit")
         expect(jit, "accel: bt")

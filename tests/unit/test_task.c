@@ -262,6 +262,42 @@ START_TEST(test_jmp_to_16bit_tss)
 }
 END_TEST
 
+/* A 16-bit TSS holds only FLAGS: entering one from vm86 through a task gate
+ * clears EFLAGS' upper word (VM included), as Intel CPUs do. */
+START_TEST(test_vm86_task_gate_to_16bit_tss_clears_upper_eflags)
+{
+    const uint32_t base = 0x6000;
+    gdt_set(&fx, GDT_FREE_INDEX + 1,
+            make_desc(base, 0x2b, DESC_P | (SYS_TSS16_AVAIL << DESC_TYPE_SHIFT)));
+    pm_wr16(&fx, base + 0x0e, 0x0321);                   /* IP */
+    pm_wr16(&fx, base + 0x10, EFLAGS_FIXED | EFLAGS_CF); /* FLAGS */
+    pm_wr16(&fx, base + 0x1a, 0x6ff0);                   /* SP */
+    pm_wr16(&fx, base + 0x22, SEL_DATA0);                /* ES */
+    pm_wr16(&fx, base + 0x24, SEL_CODE0);                /* CS */
+    pm_wr16(&fx, base + 0x26, SEL_DATA0);                /* SS */
+    pm_wr16(&fx, base + 0x28, SEL_DATA0);                /* DS */
+    pm_wr16(&fx, base + 0x2a, 0);                        /* LDT */
+    idt_set(&fx, 0x41, make_gate((GDT_FREE_INDEX + 1) << 3, 0, SYS_TASK_GATE, 3, 0));
+    /* vm86 with IOPL 3 (INT n goes to the IDT), AC and ID set too. */
+    cpu_set_eflags(cpu, EFLAGS_VM | EFLAGS_IF | EFLAGS_IOPL | EFLAGS_AC | EFLAGS_ID, 0xffffffffu);
+    for (int s = 0; s < SEG_COUNT; s++) {
+        seg_load_real(cpu, s, 0x1000);
+    }
+    cpu_update_mode(cpu);
+    cpu->eip = 0x100;
+    cpu->next_eip = 0x102;
+    cpu_do_interrupt(cpu, 0x41, true, false, 0, 0x102);
+    ck_assert_uint_eq(cpu->tr.selector, (GDT_FREE_INDEX + 1) << 3);
+    ck_assert_uint_eq(cpu->next_eip, 0x321);
+    ck_assert_uint_eq(cpu->eflags & 0xffff0000u, 0);
+    ck_assert(cpu->eflags & EFLAGS_CF);
+    ck_assert(!(cpu->hflags & HF_VM));
+    ck_assert_uint_eq(cpu->cpl, 0);
+    /* The vm86 task's EFLAGS, VM included, went into its 32-bit TSS. */
+    ck_assert(pm_rd32(&fx, TSS_A_BASE + 0x24) & EFLAGS_VM);
+}
+END_TEST
+
 /* An exception through an IDT task gate: nested switch, error code pushed
  * on the new task's stack (SDM Vol.3 6.12.2). */
 START_TEST(test_exception_through_task_gate)
@@ -296,6 +332,7 @@ static Suite *task_suite(void)
     tcase_add_test(tc, test_t_bit_requests_debug_trap);
     tcase_add_test(tc, test_jmp_to_16bit_tss);
     tcase_add_test(tc, test_exception_through_task_gate);
+    tcase_add_test(tc, test_vm86_task_gate_to_16bit_tss_clears_upper_eflags);
     suite_add_tcase(s, tc);
     return s;
 }
