@@ -18,8 +18,8 @@
  *
  * MMX registers are the low 64 bits of the x87 physical registers R0-R7
  * (Vol.1 9.5): a write sets the register's exponent and sign bits to all
- * ones, and every MMX instruction but EMMS sets TOP to 0 and all tags to
- * valid; EMMS sets all tags to empty.
+ * ones, and every MMX instruction sets TOP to 0 and all tags to valid but
+ * EMMS, which sets them all empty (Vol.1 Table 9-2).
  */
 #include <string.h>
 
@@ -129,6 +129,20 @@ static bool simd_fp_finish(CPUState *cpu, uint32_t host_mxcsr)
     return unmasked != 0;
 }
 
+/*
+ * With underflow unmasked, a tiny result raises UE even when it is exact;
+ * masked, only a tiny and inexact one does (SDM Vol.1 11.5.2.3).  The host
+ * runs masked, so a second run with FTZ set tells: FTZ flushes every tiny
+ * result and then reports UE.  Returns MXCSR_UE or 0.
+ */
+static uint32_t simd_tiny_exact(SimdFn fn, const SimdIO *in, uint32_t guest)
+{
+    SimdIO again = *in;
+    again.mxcsr = (guest & ~MXCSR_FLAGS) | MXCSR_MASKS | MXCSR_FTZ;
+    fn(&again);
+    return again.mxcsr & MXCSR_UE;
+}
+
 static void simd_raise_xm(CPUState *cpu)
 {
     cpu_raise_exception(cpu, (cpu->cr4 & CR4_OSXMMEXCPT) ? EXC_XM : EXC_UD);
@@ -171,6 +185,7 @@ void op_simd(CPUState *cpu, const Insn *insn)
     simd_check(cpu, has_mmx || insn->op == OP_EMMS || sd->form == SIMD_XM_F || sd->form == SIMD_MX_F,
                has_xmm || fp);
     if (insn->op == OP_EMMS) {
+        cpu->fpu.top = 0; /* SDM Vol.1 Table 9-2: TOS 000, every tag empty */
         cpu->fpu.ftw = 0xffff;
         return;
     }
@@ -197,10 +212,24 @@ void op_simd(CPUState *cpu, const Insn *insn)
     if (insn->nopnds > 2) {
         io.imm = (uint8_t)insn->imm;
     }
+    if (has_mmx) {
+        mmx_enter(cpu); /* before an #XM too, as the hardware does */
+    }
+    SimdFn fn = io.mmx && sd->fn_mmx ? sd->fn_mmx : sd->fn;
+    SimdIO in = io;
     io.mxcsr = (cpu->fpu.mxcsr & ~MXCSR_FLAGS) | MXCSR_MASKS;
-    (io.mmx && sd->fn_mmx ? sd->fn_mmx : sd->fn)(&io);
-    if (fp && simd_fp_finish(cpu, io.mxcsr)) {
-        simd_raise_xm(cpu);
+    if (!(cpu->fpu.mxcsr & (MXCSR_UE << MXCSR_MASK_SHIFT))) {
+        io.mxcsr &= ~MXCSR_FTZ; /* FTZ applies only with underflow masked (SDM Vol.1 10.2.3.3) */
+    }
+    fn(&io);
+    if (fp) {
+        uint32_t raised = io.mxcsr;
+        if (!(cpu->fpu.mxcsr & (MXCSR_UE << MXCSR_MASK_SHIFT)) && !(raised & MXCSR_UE)) {
+            raised |= simd_tiny_exact(fn, &in, cpu->fpu.mxcsr);
+        }
+        if (simd_fp_finish(cpu, raised)) {
+            simd_raise_xm(cpu);
+        }
     }
     if (sd->form == SIMD_FL_F) {
         /* (U)COMISS/SD: ZF, PF, CF from the compare; OF, SF, AF cleared. */
@@ -209,9 +238,6 @@ void op_simd(CPUState *cpu, const Insn *insn)
                       (io.pf ? EFLAGS_PF : 0) | (io.cf ? EFLAGS_CF : 0);
     } else {
         simd_write(cpu, insn, &io.d);
-    }
-    if (has_mmx) {
-        mmx_enter(cpu);
     }
 }
 
