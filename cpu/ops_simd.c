@@ -182,7 +182,8 @@ void op_simd(CPUState *cpu, const Insn *insn)
     bool has_mmx = opnd_is(insn, OPK_MMX);
     bool has_xmm = opnd_is(insn, OPK_XMM);
     bool fp = simd_form_fp(sd->form);
-    simd_check(cpu, has_mmx || insn->op == OP_EMMS || sd->form == SIMD_XM_F || sd->form == SIMD_MX_F,
+    simd_check(cpu,
+               has_mmx || insn->op == OP_EMMS || sd->form == SIMD_XM_F || sd->form == SIMD_MX_F,
                has_xmm || fp);
     if (insn->op == OP_EMMS) {
         cpu->fpu.top = 0; /* SDM Vol.1 Table 9-2: TOS 000, every tag empty */

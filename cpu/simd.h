@@ -20,20 +20,20 @@
 #include "cpu/decode.h"
 
 /* MXCSR (SDM Vol.1 10.2.3): six flags, DAZ, six masks, RC, FTZ. */
-#define MXCSR_IE      0x0001u
-#define MXCSR_DE      0x0002u
-#define MXCSR_ZE      0x0004u
-#define MXCSR_OE      0x0008u
-#define MXCSR_UE      0x0010u
-#define MXCSR_PE      0x0020u
-#define MXCSR_FLAGS   0x003fu
-#define MXCSR_DAZ     0x0040u
-#define MXCSR_MASKS   0x1f80u /* IM DM ZM OM UM PM: the flags shifted left by 7 */
+#define MXCSR_IE         0x0001u
+#define MXCSR_DE         0x0002u
+#define MXCSR_ZE         0x0004u
+#define MXCSR_OE         0x0008u
+#define MXCSR_UE         0x0010u
+#define MXCSR_PE         0x0020u
+#define MXCSR_FLAGS      0x003fu
+#define MXCSR_DAZ        0x0040u
+#define MXCSR_MASKS      0x1f80u /* IM DM ZM OM UM PM: the flags shifted left by 7 */
 #define MXCSR_MASK_SHIFT 7
-#define MXCSR_RC      0x6000u
-#define MXCSR_FTZ     0x8000u
+#define MXCSR_RC         0x6000u
+#define MXCSR_FTZ        0x8000u
 /* Flags of the exceptions detected before the computation (SDM Vol.1 11.5.2). */
-#define MXCSR_PRE     (MXCSR_IE | MXCSR_DE | MXCSR_ZE)
+#define MXCSR_PRE (MXCSR_IE | MXCSR_DE | MXCSR_ZE)
 
 /* One XMM value, or an MMX value in the low 8 bytes. */
 typedef union SimdReg {
@@ -44,14 +44,15 @@ typedef union SimdReg {
 } __attribute__((aligned(16))) SimdReg;
 
 typedef struct SimdIO {
-    SimdReg d;      /* destination: its old value in (zero when it is memory), the result out;
-                     * a 32-bit register destination takes d.d[0] */
-    SimdReg s;      /* source: register, memory (zero-extended), 32-bit register in s.d[0],
-                     * or a shift count immediate in s.q[0] */
-    uint32_t mxcsr; /* in: the MXCSR to run under (flags clear, all masked); out: as the host left it */
-    uint8_t imm;    /* the imm8 operand */
-    bool mmx;       /* the registers are MMX (8 bytes), not XMM */
-    bool store;     /* the destination is memory */
+    SimdReg d; /* destination: its old value in (zero when it is memory), the result out;
+                * a 32-bit register destination takes d.d[0] */
+    SimdReg s; /* source: register, memory (zero-extended), 32-bit register in s.d[0],
+                * or a shift count immediate in s.q[0] */
+    uint32_t
+        mxcsr; /* in: the MXCSR to run under (flags clear, all masked); out: as the host left it */
+    uint8_t imm;        /* the imm8 operand */
+    bool mmx;           /* the registers are MMX (8 bytes), not XMM */
+    bool store;         /* the destination is memory */
     uint8_t zf, pf, cf; /* FL_F forms: the flags the compare set (0 or 1) */
 } SimdIO;
 
@@ -59,8 +60,18 @@ typedef void (*SimdFn)(SimdIO *io);
 
 /* How an operation runs (the FORM column of cpu/simd_ops.def). */
 enum SimdForm {
-    SIMD_P_I, SIMD_X_I, SIMD_X_F, SIMD_XM_F, SIMD_MX_F, SIMD_XG_F, SIMD_GX_F, SIMD_GX_I,
-    SIMD_G_I, SIMD_FL_F, SIMD_CMP_F, SIMD_C,
+    SIMD_P_I,
+    SIMD_X_I,
+    SIMD_X_F,
+    SIMD_XM_F,
+    SIMD_MX_F,
+    SIMD_XG_F,
+    SIMD_GX_F,
+    SIMD_GX_I,
+    SIMD_G_I,
+    SIMD_FL_F,
+    SIMD_CMP_F,
+    SIMD_C,
 };
 
 /* SimdDesc.flags */
@@ -68,10 +79,10 @@ enum SimdForm {
 #define SF_ZMEM      0x02 /* from memory, the destination is zeroed first (MOVSS, MOVSD) */
 
 typedef struct SimdDesc {
-    SimdFn fn;      /* XMM form (or the only one) */
-    SimdFn fn_mmx;  /* MMX form of a P_I or G_I operation */
-    uint8_t form;   /* enum SimdForm */
-    uint8_t flags;  /* SF_* */
+    SimdFn fn;     /* XMM form (or the only one) */
+    SimdFn fn_mmx; /* MMX form of a P_I or G_I operation */
+    uint8_t form;  /* enum SimdForm */
+    uint8_t flags; /* SF_* */
 } SimdDesc;
 
 /* Indexed by op - OP_SIMD_FIRST (cpu/simd_host.c). */

@@ -10,17 +10,17 @@
  */
 #include "tests/unit/fpu_fixture.h"
 
-#define A_X  0x10300u /* 16-byte aligned operands */
-#define M_IE 0x0080u  /* MXCSR masks */
-#define M_ZE 0x0200u
+#define A_X   0x10300u /* 16-byte aligned operands */
+#define M_IE  0x0080u  /* MXCSR masks */
+#define M_ZE  0x0200u
 #define M_ALL 0x1f80u
 #define FL_IE 0x01u
 #define FL_DE 0x02u
 #define FL_ZE 0x04u
 #define FL_UE 0x10u
 #define FL_PE 0x20u
-#define DAZ 0x0040u
-#define FTZ 0x8000u
+#define DAZ   0x0040u
+#define FTZ   0x8000u
 
 static void simd_setup(void)
 {
@@ -71,7 +71,7 @@ START_TEST(test_decode_mandatory_prefix)
     ck_assert_int_eq(DEC(0x66, 0x0f, 0x12, 0xc8).op, OP_UD); /* MOVLPD has no register form */
     ck_assert_int_eq(DEC(0x66, 0x0f, 0x77).op, OP_UD);
     ck_assert_int_eq(DEC(0x0f, 0x73, 0xd8, 4).op, OP_UD); /* PSRLDQ needs 66 */
-    i = DEC(0x66, 0x0f, 0x73, 0xd9, 4);                     /* psrldq xmm1, 4 */
+    i = DEC(0x66, 0x0f, 0x73, 0xd9, 4);                   /* psrldq xmm1, 4 */
     ck_assert_int_eq(i.op, OP_PSRLDQ);
     ck_assert_int_eq(i.opnd[0].reg, 1);
     i = DEC(0x66, 0x0f, 0x3a, 0x0f, 0xc1, 3); /* palignr xmm0, xmm1, 3 */
@@ -80,14 +80,14 @@ START_TEST(test_decode_mandatory_prefix)
     ck_assert_int_eq(i.imm, 3);
     ck_assert_int_eq(DEC(0x0f, 0x38, 0x00, 0xc1).op, OP_PSHUFB);
     ck_assert_int_eq(DEC(0x0f, 0x38, 0x0c, 0xc1).op, OP_UD); /* SSE4.1 and later: none */
-    ck_assert_int_eq(DEC(0x0f, 0xae, 0xe8).op, OP_FENCE);     /* lfence */
-    ck_assert_int_eq(DEC(0x0f, 0xae, 0xf0).op, OP_FENCE);     /* mfence */
-    ck_assert_int_eq(DEC(0x0f, 0xae, 0xf8).op, OP_FENCE);     /* sfence */
+    ck_assert_int_eq(DEC(0x0f, 0xae, 0xe8).op, OP_FENCE);    /* lfence */
+    ck_assert_int_eq(DEC(0x0f, 0xae, 0xf0).op, OP_FENCE);    /* mfence */
+    ck_assert_int_eq(DEC(0x0f, 0xae, 0xf8).op, OP_FENCE);    /* sfence */
     ck_assert_int_eq(DEC(0x0f, 0xae, 0x38).op, OP_CLFLUSH);
     ck_assert_int_eq(DEC(0x0f, 0xae, 0x10).op, OP_LDMXCSR);
-    ck_assert_int_eq(DEC(0x0f, 0xae, 0xd0).op, OP_UD);        /* ldmxcsr with a register */
-    ck_assert_int_eq(DEC(0xf3, 0x90).op, OP_NOP);             /* PAUSE */
-    ck_assert_int_eq(DEC(0xf0, 0x0f, 0x58, 0x00).op, OP_UD);  /* LOCK */
+    ck_assert_int_eq(DEC(0x0f, 0xae, 0xd0).op, OP_UD);       /* ldmxcsr with a register */
+    ck_assert_int_eq(DEC(0xf3, 0x90).op, OP_NOP);            /* PAUSE */
+    ck_assert_int_eq(DEC(0xf0, 0x0f, 0x58, 0x00).op, OP_UD); /* LOCK */
     ck_assert(DEC(0x0f, 0x28, 0x00).flags & INSN_F_MEM);
 }
 END_TEST
@@ -106,8 +106,8 @@ START_TEST(test_mxcsr_rounding)
         ck_assert_uint_eq(cpu->fpu.mxcsr, (M_ALL | rc << 13 | FL_PE));
     }
     /* CVTSS2SI rounds by RC, CVTTSS2SI truncates. */
-    cpu->fpu.mxcsr = M_ALL | 1u << 13; /* down */
-    set_xmm32(2, 0xbfc00000, 0, 0, 0); /* -1.5 */
+    cpu->fpu.mxcsr = M_ALL | 1u << 13;                 /* down */
+    set_xmm32(2, 0xbfc00000, 0, 0, 0);                 /* -1.5 */
     ck_assert_int_eq(RUN(0xf3, 0x0f, 0x2d, 0xc2), -1); /* cvtss2si eax, xmm2 */
     ck_assert_uint_eq(cpu->regs[R_EAX], (uint32_t)-2);
     ck_assert_int_eq(RUN(0xf3, 0x0f, 0x2c, 0xca), -1); /* cvttss2si ecx, xmm2 */
@@ -136,7 +136,7 @@ START_TEST(test_mxcsr_daz_ftz)
     set_xmm32(0, 0x1c800000, 0, 0, 0);
     set_xmm32(1, 0x1c800000, 0, 0, 0);
     ck_assert_int_eq(RUN(0xf3, 0x0f, 0x59, 0xc1), -1); /* mulss xmm0, xmm1 */
-    ck_assert_uint_eq(xmm32(0, 0), 0x00000200); /* 2^-149 * 2^9 */
+    ck_assert_uint_eq(xmm32(0, 0), 0x00000200);        /* 2^-149 * 2^9 */
     ck_assert_uint_eq(cpu->fpu.mxcsr, M_ALL);
     cpu->fpu.mxcsr = M_ALL | FTZ;
     set_xmm32(0, 0x1c800000, 0, 0, 0);
@@ -195,11 +195,11 @@ END_TEST
 START_TEST(test_alignment)
 {
     poke32(A_X + 8, 0x12345678);
-    ck_assert_int_eq(RUN(0x0f, 0x28, 0x05, A32(A_X + 8)), EXC_GP);  /* movaps */
+    ck_assert_int_eq(RUN(0x0f, 0x28, 0x05, A32(A_X + 8)), EXC_GP); /* movaps */
     ck_assert_uint_eq(cpu->exception_error, 0);
-    ck_assert_int_eq(RUN(0x0f, 0x58, 0x05, A32(A_X + 8)), EXC_GP);  /* addps */
+    ck_assert_int_eq(RUN(0x0f, 0x58, 0x05, A32(A_X + 8)), EXC_GP);       /* addps */
     ck_assert_int_eq(RUN(0x66, 0x0f, 0xfc, 0x05, A32(A_X + 4)), EXC_GP); /* paddb xmm */
-    ck_assert_int_eq(RUN(0x0f, 0x10, 0x05, A32(A_X + 8)), -1);      /* movups */
+    ck_assert_int_eq(RUN(0x0f, 0x10, 0x05, A32(A_X + 8)), -1);           /* movups */
     ck_assert_uint_eq(xmm32(0, 0), 0x12345678);
     ck_assert_int_eq(RUN(0xf2, 0x0f, 0xf0, 0x0d, A32(A_X + 8)), -1); /* lddqu */
     ck_assert_int_eq(RUN(0xf3, 0x0f, 0x58, 0x05, A32(A_X + 9)), -1); /* addss */
@@ -218,9 +218,9 @@ END_TEST
 START_TEST(test_control_register_checks)
 {
     cpu->cr0 |= CR0_EM;
-    ck_assert_int_eq(RUN(0x0f, 0x58, 0xc1), EXC_UD);  /* addps */
-    ck_assert_int_eq(RUN(0x0f, 0xfc, 0xc1), EXC_UD);  /* paddb mm */
-    ck_assert_int_eq(RUN(0x0f, 0x77), EXC_UD);        /* emms */
+    ck_assert_int_eq(RUN(0x0f, 0x58, 0xc1), EXC_UD); /* addps */
+    ck_assert_int_eq(RUN(0x0f, 0xfc, 0xc1), EXC_UD); /* paddb mm */
+    ck_assert_int_eq(RUN(0x0f, 0x77), EXC_UD);       /* emms */
     cpu->cr0 &= ~CR0_EM;
     cpu->cr0 |= CR0_TS;
     ck_assert_int_eq(RUN(0x0f, 0x58, 0xc1), EXC_NM);
@@ -231,9 +231,9 @@ START_TEST(test_control_register_checks)
     cpu->cr4 &= ~CR4_OSFXSR;
     ck_assert_int_eq(RUN(0x0f, 0x58, 0xc1), EXC_UD);
     ck_assert_int_eq(RUN(0x0f, 0xae, 0x15, A32(A_X)), EXC_UD);
-    ck_assert_int_eq(RUN(0x0f, 0x2a, 0xc1), EXC_UD);  /* cvtpi2ps: an XMM destination */
-    ck_assert_int_eq(RUN(0x0f, 0xfc, 0xc1), -1);      /* MMX runs without OSFXSR */
-    ck_assert_int_eq(RUN(0x0f, 0xe0, 0xc1), -1);      /* and so does SSE's pavgb mm */
+    ck_assert_int_eq(RUN(0x0f, 0x2a, 0xc1), EXC_UD); /* cvtpi2ps: an XMM destination */
+    ck_assert_int_eq(RUN(0x0f, 0xfc, 0xc1), -1);     /* MMX runs without OSFXSR */
+    ck_assert_int_eq(RUN(0x0f, 0xe0, 0xc1), -1);     /* and so does SSE's pavgb mm */
     /* EM before OSFXSR before TS. */
     cpu->cr0 |= CR0_TS;
     ck_assert_int_eq(RUN(0x0f, 0x58, 0xc1), EXC_UD);
