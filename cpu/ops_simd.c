@@ -228,6 +228,10 @@ void op_simd(CPUState *cpu, const Insn *insn)
         if (!(cpu->fpu.mxcsr & (MXCSR_UE << MXCSR_MASK_SHIFT)) && !(raised & MXCSR_UE)) {
             raised |= simd_tiny_exact(fn, &in, cpu->fpu.mxcsr);
         }
+        uint32_t post = raised & ~(cpu->fpu.mxcsr >> MXCSR_MASK_SHIFT) & (MXCSR_UE | MXCSR_OE);
+        if (post) {
+            raised = simd_unbounded_pe(insn->op, &in, cpu->fpu.mxcsr, raised, post);
+        }
         if (simd_fp_finish(cpu, raised)) {
             simd_raise_xm(cpu);
         }

@@ -95,6 +95,16 @@ static inline bool simd_form_fp(int form)
            form == SIMD_GX_F || form == SIMD_FL_F || form == SIMD_CMP_F;
 }
 
+/*
+ * With underflow (flag MXCSR_UE) or overflow (MXCSR_OE) unmasked and
+ * raised: the PE flag the hardware reports, that of the result rounded
+ * with an unbounded exponent (cpu/simd_unbounded.c).  raised: the flags of
+ * the masked run; in: its operands; guest: the guest's MXCSR.  Returns
+ * raised with PE corrected.
+ */
+uint32_t simd_unbounded_pe(unsigned op, const SimdIO *in, uint32_t guest, uint32_t raised,
+                           uint32_t flag);
+
 /* The C operations (cpu/simd_move.c); EMMS and the MASKMOV pair are run by
  * cpu/ops_simd.c itself and have no body here. */
 void simd_emms(SimdIO *io);

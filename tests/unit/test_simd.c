@@ -158,6 +158,38 @@ START_TEST(test_mxcsr_daz_ftz)
 }
 END_TEST
 
+/* With underflow or overflow unmasked, PE beside UE/OE on the #XM follows
+ * the result rounded with an unbounded exponent, not the denormal or
+ * infinity the masked response would store (values checked on hardware). */
+START_TEST(test_unmasked_post_computation_pe)
+{
+    /* (1 + 2^-23)^2 * 2^-140: inexact in 24 bits: UE and PE. */
+    cpu->fpu.mxcsr = M_ALL & ~0x0800u;
+    set_xmm32(0, 0x1c800001, 0, 0, 0);
+    set_xmm32(1, 0x1c800001, 0, 0, 0);
+    ck_assert_int_eq(RUN(0xf3, 0x0f, 0x59, 0xc1), EXC_XM); /* mulss */
+    ck_assert_uint_eq(cpu->fpu.mxcsr & 0x3f, FL_UE | FL_PE);
+    /* 1.5^2 * 2^-150: its denormal is inexact, the unbounded result is not:
+     * UE alone. */
+    cpu->fpu.mxcsr = M_ALL & ~0x0800u;
+    set_xmm32(0, 0x1a400000, 0x3f800000, 0x3f800000, 0x3f800000); /* 1.5 * 2^-75 */
+    set_xmm32(1, 0x1a400000, 0x3f800000, 0x3f800000, 0x3f800000);
+    ck_assert_int_eq(RUN(0x0f, 0x59, 0xc1), EXC_XM); /* mulps: lanes 1-3 exact */
+    ck_assert_uint_eq(cpu->fpu.mxcsr & 0x3f, FL_UE);
+    ck_assert_uint_eq(xmm32(0, 0), 0x1a400000); /* nothing stored */
+    /* 2 * FLT_MAX with overflow unmasked: OE alone. */
+    cpu->fpu.mxcsr = M_ALL & ~0x0400u;
+    set_xmm32(2, 0x7f7fffff, 0, 0, 0);
+    ck_assert_int_eq(RUN(0xf3, 0x0f, 0x58, 0xd2), EXC_XM); /* addss xmm2, xmm2 */
+    ck_assert_uint_eq(cpu->fpu.mxcsr & 0x3f, 0x08);
+    /* Masked, the same sum is OE and PE (infinity is inexact). */
+    cpu->fpu.mxcsr = M_ALL;
+    ck_assert_int_eq(RUN(0xf3, 0x0f, 0x58, 0xd2), -1);
+    ck_assert_uint_eq(cpu->fpu.mxcsr & 0x3f, 0x28);
+    ck_assert_uint_eq(xmm32(2, 0), 0x7f800000);
+}
+END_TEST
+
 /* 1/0 with ZE unmasked: #XM with OSXMMEXCPT, #UD without; the destination
  * is not written, the flag is (SDM Vol.3 6.15, Interrupt 19). */
 START_TEST(test_unmasked_xm_or_ud)
@@ -381,6 +413,7 @@ static Suite *simd_suite(void)
     tcase_add_test(tc, test_mxcsr_rounding);
     tcase_add_test(tc, test_mxcsr_daz_ftz);
     tcase_add_test(tc, test_unmasked_xm_or_ud);
+    tcase_add_test(tc, test_unmasked_post_computation_pe);
     tcase_add_test(tc, test_alignment);
     tcase_add_test(tc, test_control_register_checks);
     tcase_add_test(tc, test_mmx_pending_x87_error);
