@@ -9,8 +9,8 @@
  * OE).  The host runs every operation masked, which rounds tiny results to
  * denormals and huge ones to infinity or the largest finite value, and so
  * reports PE for that rounding.  For multiply, divide, double-to-single
- * conversion, add and subtract (a square root can do neither; the
- * horizontal forms are left as they are), each lane is run again as the
+ * conversion, add and subtract, the horizontal and alternating forms
+ * included (a square root can do neither), each lane is run again as the
  * scalar
  * host instruction: as it is, for the lanes that do not underflow
  * (overflow), and with its operands scaled by powers of two for the lanes
@@ -70,50 +70,76 @@ static uint64_t scale(uint64_t v, bool dbl, int how)
     return how == SCALE_QUARTER ? quarter_bits(v, frac, exp) : v;
 }
 
-/* Run one lane as the scalar operation (sources of width dbl); returns
- * the MXCSR flags. */
-static uint32_t lane_flags(SimdFn scalar, const SimdIO *in, bool dbl, int lane, int how,
-                           uint32_t guest)
+/* Which source elements make result lane i (SDM Vol.2 HADDPS, ADDSUBPS). */
+enum { LANE_SAME, LANE_HORIZONTAL };
+
+/* Element idx of the concatenation d:s (d first) of lanes-wide registers. */
+static uint64_t element(const SimdIO *in, bool dbl, int idx, int lanes)
+{
+    const SimdReg *r = idx < lanes ? &in->d : &in->s;
+    idx %= lanes;
+    return dbl ? r->q[idx] : r->d[idx];
+}
+
+/* Run result lane i as the scalar operation; returns the MXCSR flags. */
+static uint32_t lane_flags(SimdFn scalar, const SimdIO *in, bool dbl, int lane, int lanes, int map,
+                           int how, uint32_t guest)
 {
     SimdIO io = {0};
     io.mxcsr = (guest & ~(MXCSR_FLAGS | MXCSR_FTZ)) | MXCSR_MASKS;
-    if (dbl) {
-        io.d.q[0] = scale(in->d.q[lane], true, how);
-        io.s.q[0] = scale(in->s.q[lane], true, how);
+    uint64_t a, b;
+    if (map == LANE_HORIZONTAL) {
+        a = element(in, dbl, 2 * lane, lanes); /* d0+d1, d2+d3, then s0+s1, s2+s3 */
+        b = element(in, dbl, 2 * lane + 1, lanes);
     } else {
-        io.d.d[0] = (uint32_t)scale(in->d.d[lane], false, how);
-        io.s.d[0] = (uint32_t)scale(in->s.d[lane], false, how);
+        a = element(in, dbl, lane, lanes);
+        b = element(in, dbl, lanes + lane, lanes);
+    }
+    if (dbl) {
+        io.d.q[0] = scale(a, true, how);
+        io.s.q[0] = scale(b, true, how);
+    } else {
+        io.d.d[0] = (uint32_t)scale(a, false, how);
+        io.s.d[0] = (uint32_t)scale(b, false, how);
     }
     scalar(&io);
     return io.mxcsr & MXCSR_FLAGS;
 }
 
 typedef struct UnboundedOp {
-    uint16_t op, scalar_op; /* the operation and its scalar form */
+    uint16_t op, scalar_op; /* the operation and its scalar form (of the odd lanes, for ADDSUB) */
+    uint16_t even_op;       /* ADDSUBPS/PD: the scalar form of the even lanes; else 0 */
     uint8_t lanes;          /* lanes of the packed form (1: scalar) */
     bool dbl;               /* the sources are doubles */
     uint8_t how;            /* SCALE_NORM or SCALE_QUARTER */
+    uint8_t map;            /* LANE_* */
 } UnboundedOp;
 
 static const UnboundedOp unbounded_ops[] = {
-    {OP_MULPS, OP_MULSS, 4, false, SCALE_NORM},
-    {OP_MULSS, OP_MULSS, 1, false, SCALE_NORM},
-    {OP_MULPD, OP_MULSD, 2, true, SCALE_NORM},
-    {OP_MULSD, OP_MULSD, 1, true, SCALE_NORM},
-    {OP_DIVPS, OP_DIVSS, 4, false, SCALE_NORM},
-    {OP_DIVSS, OP_DIVSS, 1, false, SCALE_NORM},
-    {OP_DIVPD, OP_DIVSD, 2, true, SCALE_NORM},
-    {OP_DIVSD, OP_DIVSD, 1, true, SCALE_NORM},
-    {OP_CVTPD2PS, OP_CVTSD2SS, 2, true, SCALE_NORM},
-    {OP_CVTSD2SS, OP_CVTSD2SS, 1, true, SCALE_NORM},
-    {OP_ADDPS, OP_ADDSS, 4, false, SCALE_QUARTER},
-    {OP_ADDSS, OP_ADDSS, 1, false, SCALE_QUARTER},
-    {OP_ADDPD, OP_ADDSD, 2, true, SCALE_QUARTER},
-    {OP_ADDSD, OP_ADDSD, 1, true, SCALE_QUARTER},
-    {OP_SUBPS, OP_SUBSS, 4, false, SCALE_QUARTER},
-    {OP_SUBSS, OP_SUBSS, 1, false, SCALE_QUARTER},
-    {OP_SUBPD, OP_SUBSD, 2, true, SCALE_QUARTER},
-    {OP_SUBSD, OP_SUBSD, 1, true, SCALE_QUARTER},
+    {OP_MULPS, OP_MULSS, 0, 4, false, SCALE_NORM, LANE_SAME},
+    {OP_MULSS, OP_MULSS, 0, 1, false, SCALE_NORM, LANE_SAME},
+    {OP_MULPD, OP_MULSD, 0, 2, true, SCALE_NORM, LANE_SAME},
+    {OP_MULSD, OP_MULSD, 0, 1, true, SCALE_NORM, LANE_SAME},
+    {OP_DIVPS, OP_DIVSS, 0, 4, false, SCALE_NORM, LANE_SAME},
+    {OP_DIVSS, OP_DIVSS, 0, 1, false, SCALE_NORM, LANE_SAME},
+    {OP_DIVPD, OP_DIVSD, 0, 2, true, SCALE_NORM, LANE_SAME},
+    {OP_DIVSD, OP_DIVSD, 0, 1, true, SCALE_NORM, LANE_SAME},
+    {OP_CVTPD2PS, OP_CVTSD2SS, 0, 2, true, SCALE_NORM, LANE_SAME},
+    {OP_CVTSD2SS, OP_CVTSD2SS, 0, 1, true, SCALE_NORM, LANE_SAME},
+    {OP_ADDPS, OP_ADDSS, 0, 4, false, SCALE_QUARTER, LANE_SAME},
+    {OP_ADDSS, OP_ADDSS, 0, 1, false, SCALE_QUARTER, LANE_SAME},
+    {OP_ADDPD, OP_ADDSD, 0, 2, true, SCALE_QUARTER, LANE_SAME},
+    {OP_ADDSD, OP_ADDSD, 0, 1, true, SCALE_QUARTER, LANE_SAME},
+    {OP_SUBPS, OP_SUBSS, 0, 4, false, SCALE_QUARTER, LANE_SAME},
+    {OP_SUBSS, OP_SUBSS, 0, 1, false, SCALE_QUARTER, LANE_SAME},
+    {OP_SUBPD, OP_SUBSD, 0, 2, true, SCALE_QUARTER, LANE_SAME},
+    {OP_SUBSD, OP_SUBSD, 0, 1, true, SCALE_QUARTER, LANE_SAME},
+    {OP_HADDPS, OP_ADDSS, 0, 4, false, SCALE_QUARTER, LANE_HORIZONTAL},
+    {OP_HADDPD, OP_ADDSD, 0, 2, true, SCALE_QUARTER, LANE_HORIZONTAL},
+    {OP_HSUBPS, OP_SUBSS, 0, 4, false, SCALE_QUARTER, LANE_HORIZONTAL},
+    {OP_HSUBPD, OP_SUBSD, 0, 2, true, SCALE_QUARTER, LANE_HORIZONTAL},
+    {OP_ADDSUBPS, OP_ADDSS, OP_SUBSS, 4, false, SCALE_QUARTER, LANE_SAME},
+    {OP_ADDSUBPD, OP_ADDSD, OP_SUBSD, 2, true, SCALE_QUARTER, LANE_SAME},
 };
 
 uint32_t simd_unbounded_pe(unsigned op, const SimdIO *in, uint32_t guest, uint32_t raised,
@@ -128,12 +154,13 @@ uint32_t simd_unbounded_pe(unsigned op, const SimdIO *in, uint32_t guest, uint32
     if (!u) {
         return raised;
     }
-    SimdFn scalar = simd_descs[u->scalar_op - OP_SIMD_FIRST].fn;
     uint32_t pe = 0;
     for (int lane = 0; lane < u->lanes; lane++) {
-        uint32_t f = lane_flags(scalar, in, u->dbl, lane, SCALE_NONE, guest);
+        unsigned sop = u->even_op && !(lane & 1) ? u->even_op : u->scalar_op;
+        SimdFn scalar = simd_descs[sop - OP_SIMD_FIRST].fn;
+        uint32_t f = lane_flags(scalar, in, u->dbl, lane, u->lanes, u->map, SCALE_NONE, guest);
         if (f & flag) {
-            f = lane_flags(scalar, in, u->dbl, lane, u->how, guest);
+            f = lane_flags(scalar, in, u->dbl, lane, u->lanes, u->map, u->how, guest);
         }
         pe |= f & MXCSR_PE;
     }

@@ -182,6 +182,11 @@ START_TEST(test_unmasked_post_computation_pe)
     set_xmm32(2, 0x7f7fffff, 0, 0, 0);
     ck_assert_int_eq(RUN(0xf3, 0x0f, 0x58, 0xd2), EXC_XM); /* addss xmm2, xmm2 */
     ck_assert_uint_eq(cpu->fpu.mxcsr & 0x3f, 0x08);
+    /* ADDSUBPS: lane 1 (an add) overflows, exactly in unbounded range. */
+    cpu->fpu.mxcsr = M_ALL & ~0x0400u;
+    set_xmm32(3, 0x3f800000, 0x7f7fffff, 0x3f800000, 0x3f800000);
+    ck_assert_int_eq(RUN(0xf2, 0x0f, 0xd0, 0xdb), EXC_XM); /* addsubps xmm3, xmm3 */
+    ck_assert_uint_eq(cpu->fpu.mxcsr & 0x3f, 0x08);
     /* Masked, the same sum is OE and PE (infinity is inexact). */
     cpu->fpu.mxcsr = M_ALL;
     ck_assert_int_eq(RUN(0xf3, 0x0f, 0x58, 0xd2), -1);
