@@ -171,6 +171,9 @@ void cpu_cpuid(CPUState *cpu, uint32_t leaf, uint32_t regs_out[4]);
 void cpu_msr_reset(CPUState *cpu);
 
 /* CPUID.1:EDX feature bits (SDM Vol.2 CPUID, Table 3-11). */
+/* CPUID.1:EAX (and EDX after RESET, SDM Vol.3 9.1.4): family 6, model 15, stepping 11. */
+#define CPU_SIGNATURE 0x000006fbu
+
 #define CPUID_FPU   (1u << 0)
 #define CPUID_VME   (1u << 1)
 #define CPUID_DE    (1u << 2)
@@ -208,6 +211,10 @@ void fpu_exec(CPUState *cpu, const Insn *insn);
 /* WAIT/FWAIT and the pending-exception check every x87 insn does first. */
 void fpu_check_pending(CPUState *cpu);
 void fpu_fxsave(CPUState *cpu, int seg, uint32_t offset);
+/* MMX register reg: the significand of x87 physical register R<reg>; a
+ * write also sets its sign and exponent to all ones (SDM Vol.1 9.5.1). */
+uint64_t cpu_mmx_read(const CPUState *cpu, int reg);
+void cpu_mmx_write(CPUState *cpu, int reg, uint64_t value);
 void fpu_fxrstor(CPUState *cpu, int seg, uint32_t offset);
 
 /* ---- the interpreter (cpu/interp.c) ---- */

@@ -97,6 +97,8 @@ static bool spec_needs_modrm(uint8_t spec)
     switch (spec) {
     case Eb: case Ew: case Ed: case Ev: case EwRv: case Gb: case Gw: case Gd: case Gv:
     case M: case Mp: case Ma: case Mq: case Ms: case Sw: case Cd: case Dd: case Rd:
+    case Md: case Mb: case Mx: case Vx: case Ux: case Wx: case Wq: case Wd: case Pq: case Nq:
+    case Qq: case Qd:
         return true;
     default:
         return false;
@@ -135,6 +137,33 @@ static bool decode_operand(Insn *insn, Cursor *c, uint8_t spec, Operand *o, int 
         o->size = spec == Mp ? (uint8_t)(v + 2) : spec == Ma ? (uint8_t)(2 * v)
                 : spec == Mq ? 8 : spec == Ms ? 6 : v;
         return true;
+    case Md: case Mb: case Mx:
+        if (insn->mod == 3) {
+            return false;
+        }
+        o->kind = OPK_MEM;
+        o->size = spec == Md ? 4 : spec == Mb ? 1 : 16;
+        return true;
+    case Vx: case Pq:
+        o->kind = spec == Vx ? OPK_XMM : OPK_MMX;
+        o->reg = insn->reg;
+        o->size = spec == Vx ? 16 : 8;
+        return true;
+    case Ux: case Nq: case Wx: case Wq: case Wd: case Qq: case Qd: {
+        bool xmm = spec == Ux || spec == Wx || spec == Wq || spec == Wd;
+        if (insn->mod == 3) {
+            o->kind = xmm ? OPK_XMM : OPK_MMX;
+            o->reg = insn->rm;
+            o->size = xmm ? 16 : 8;
+            return true;
+        }
+        if (spec == Ux || spec == Nq) {
+            return false;
+        }
+        o->kind = OPK_MEM;
+        o->size = (spec == Wx) ? 16 : (spec == Wq || spec == Qq) ? 8 : 4;
+        return true;
+    }
     case Rd: case Cd: case Dd:
         o->kind = spec == Rd ? OPK_REG : spec == Cd ? OPK_CREG : OPK_DREG;
         o->reg = spec == Rd ? insn->rm : insn->reg;
@@ -258,12 +287,22 @@ prefixes_done:
     insn->opsize = (code32 ^ opsize_prefix) ? 4 : 2;
     insn->adsize = (code32 ^ adsize_prefix) ? 4 : 2;
 
+    /* The mandatory prefix of a SIMD opcode: the last of F2/F3, else 66
+     * (SDM Vol.2 2.1.2). */
+    int pfx = insn->rep == REP_F3 ? PFX_F3 : insn->rep == REP_F2 ? PFX_F2 : opsize_prefix ? PFX_66 : PFX_NONE;
     uint8_t opcode = (uint8_t)take(&c, 1);
     const OpcodeEntry *entry;
     if (opcode == 0x0f) {
         insn->opmap = 1;
         opcode = (uint8_t)take(&c, 1);
         entry = &opcode_table_0f[opcode];
+        if (opcode == 0x38 || opcode == 0x3a) {
+            insn->opmap = opcode == 0x38 ? 2 : 3;
+            opcode = (uint8_t)take(&c, 1);
+            entry = insn->opmap == 2 ? &simd_table_0f38[opcode][pfx] : &simd_table_0f3a[opcode][pfx];
+        } else if (entry->flags & E_SIMD) {
+            entry = &simd_table_0f[opcode][pfx];
+        }
     } else {
         entry = &opcode_table_1byte[opcode];
     }
@@ -289,8 +328,21 @@ prefixes_done:
     const uint8_t *spec = entry->spec;
     uint8_t eflags = entry->flags;
     uint16_t op = entry->op;
-    if (entry->flags & E_GROUP) {
-        const OpcodeEntry *g = &group_table[entry->group][insn->reg];
+    if (insn->opmap == 1 && pfx == PFX_NONE && insn->mod == 3 && simd_table_0f_modreg[opcode].op != OP_UD &&
+        (opcode_table_0f[opcode].flags & E_SIMD)) {
+        entry = &simd_table_0f_modreg[opcode]; /* MOVHLPS, MOVLHPS */
+        spec = entry->spec;
+        eflags = entry->flags;
+        op = entry->op;
+    } else if (entry->flags & E_GROUP) {
+        const OpcodeEntry *g;
+        if (insn->opmap == 1 && (opcode_table_0f[opcode].flags & E_SIMD)) {
+            g = &simd_group_table[entry->group][insn->reg][pfx];
+        } else if (entry->group == GRP15 && insn->mod == 3) {
+            g = &group_table[GRP15R][insn->reg];
+        } else {
+            g = &group_table[entry->group][insn->reg];
+        }
         op = g->op;
         eflags = g->flags;
         if (g->spec[0] != __) {

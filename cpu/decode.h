@@ -38,14 +38,33 @@
     X(SLDT) X(STR) X(LLDT) X(LTR) X(VERR) X(VERW) X(SGDT) X(SIDT) X(LGDT) X(LIDT)           \
     X(SMSW) X(LMSW) X(INVLPG) X(LAR) X(LSL) X(ARPL) X(CLTS) X(INVD) X(WBINVD)               \
     X(MOV_CR) X(MOV_DR) X(RDMSR) X(WRMSR) X(RDTSC) X(RDPMC) X(CPUID) X(SYSENTER)            \
-    X(SYSEXIT) X(FXSAVE) X(FXRSTOR) X(UD2)
+    X(SYSEXIT) X(FXSAVE) X(FXRSTOR) X(UD2)                                                  \
+    X(LDMXCSR) X(STMXCSR) X(CLFLUSH) X(FENCE) X(MOVNTI)
+
+/*
+ * The MMX, SSE, SSE2, SSE3 and SSSE3 instructions, one operation per
+ * mnemonic (and per register class where MMX and XMM forms share one):
+ * cpu/simd_ops.def lists them with how the interpreter runs each.  They
+ * follow the classic operations in enum InsnOp, from OP_SIMD_FIRST on.
+ */
+#include "cpu/simd_ops.def"
 
 enum InsnOp {
 #define INSN_OP_ENUM(name) OP_##name,
     INSN_OPS(INSN_OP_ENUM)
 #undef INSN_OP_ENUM
+#define SIMD_OP_ENUM(name, ...) OP_##name,
+    SIMD_OPS(SIMD_OP_ENUM)
+#undef SIMD_OP_ENUM
     OP_COUNT
 };
+#define OP_SIMD_FIRST OP_EMMS
+
+/* Whether op is one of the MMX/SSE operations of cpu/simd_ops.def. */
+static inline bool insn_op_is_simd(unsigned op)
+{
+    return op >= OP_SIMD_FIRST && op < OP_COUNT;
+}
 
 extern const char *const insn_op_names[OP_COUNT];
 
@@ -61,6 +80,8 @@ enum OperandKind {
     OPK_REL,    /* relative branch: target = next_eip + Insn.imm */
     OPK_FAR,    /* far pointer immediate: offset Insn.imm, selector Insn.imm2 */
     OPK_CONST1, /* the constant 1 (shift by one) */
+    OPK_XMM,    /* XMM register reg = 0..7 */
+    OPK_MMX,    /* MMX register reg = 0..7 (the low 64 bits of x87 R0..R7) */
 };
 
 typedef struct Operand {
@@ -105,7 +126,7 @@ typedef struct Insn {
     uint8_t seg_override; /* SEG_NONE or the prefix's segment */
     uint8_t rep;        /* REP_NONE, REP_F3, REP_F2 */
     uint8_t lock;       /* LOCK prefix present */
-    uint8_t opmap;      /* 0: one-byte map, 1: 0F map */
+    uint8_t opmap;      /* 0: one-byte map, 1: 0F map, 2: 0F 38 map, 3: 0F 3A map */
     uint8_t opcode;     /* opcode byte within its map */
     uint8_t cond;       /* condition code 0..15 for INSN_F_COND */
     uint8_t has_modrm;

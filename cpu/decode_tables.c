@@ -19,6 +19,8 @@
         I(o, AL, Ib, __), I(o, eAX, Iz, __)
 #define X8(...) __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__
 #define X16(...) X8(__VA_ARGS__), X8(__VA_ARGS__)
+#define SIMD {OP_UD, E_SIMD, 0, {__, __, __}}               /* see simd_table_0f */
+#define SG(g) {OP_UD, E_GROUP, g, {__, __, __}}              /* simd_group_table[g] */
 
 const OpcodeEntry opcode_table_1byte[256] = {
     [0x00] = ALU6(ADD),           [0x06] = I(PUSH_SREG, sES, __, __), [0x07] = I(POP_SREG, sES, __, __),
@@ -103,14 +105,19 @@ const OpcodeEntry opcode_table_0f[256] = {
     [0x06] = I(CLTS, __, __, __),
     [0x08] = I(INVD, __, __, __),  [0x09] = I(WBINVD, __, __, __),
     [0x0b] = I(UD2, __, __, __),
-    /* 0F 18-1F: hint NOPs on the P6 family (SDM Vol.2 NOP: 0F 1F /0) */
+    [0x10 ... 0x17] = SIMD,
+    /* 0F 18 /0-/3: PREFETCHNTA/T0/T1/T2 (hints: never fault, so no access);
+     * the rest of 0F 18-1F: hint NOPs on the P6 family (SDM Vol.2 NOP: 0F 1F /0) */
     [0x18] = X8(I(NOP, Ev, __, __)),
+    [0x28 ... 0x2f] = SIMD,
     [0x20] = I(MOV_CR, Rd, Cd, __), [0x21] = I(MOV_DR, Rd, Dd, __),
     [0x22] = I(MOV_CR, Cd, Rd, __), [0x23] = I(MOV_DR, Dd, Rd, __),
     [0x30] = I(WRMSR, __, __, __), [0x31] = I(RDTSC, __, __, __),
     [0x32] = I(RDMSR, __, __, __), [0x33] = I(RDPMC, __, __, __),
     [0x34] = I(SYSENTER, __, __, __), [0x35] = I(SYSEXIT, __, __, __),
     [0x40] = X16(C(CMOV, Gv, Ev)),
+    [0x50 ... 0x77] = SIMD,
+    [0x7c ... 0x7f] = SIMD,
     [0x80] = X16(C(JCC, Jz, __)),
     [0x90] = X16(C(SETCC, Eb, __)),
     [0xa0] = I(PUSH_SREG, sFS, __, __), [0xa1] = I(POP_SREG, sFS, __, __),
@@ -128,8 +135,10 @@ const OpcodeEntry opcode_table_0f[256] = {
     [0xbc] = I(BSF, Gv, Ev, __),   [0xbd] = I(BSR, Gv, Ev, __),
     [0xbe] = I(MOVSX, Gv, Eb, __), [0xbf] = I(MOVSX, Gv, Ew, __),
     [0xc0] = L(XADD, Eb, Gb, __),  [0xc1] = L(XADD, Ev, Gv, __),
+    [0xc2 ... 0xc6] = SIMD,
     [0xc7] = G(GRP9, __, __, __),
     [0xc8] = X8(I(BSWAP, Zd, __, __)),
+    [0xd0 ... 0xfe] = SIMD,
 };
 
 /* Groups: an entry with no operands of its own takes the main entry's. */
@@ -156,7 +165,125 @@ const OpcodeEntry group_table[GRP_COUNT][8] = {
               [7] = L(BTC, __, __, __)},
     [GRP9] = {[1] = L(CMPXCHG8B, Mq, __, __)},
     [GRP11] = {I(MOV, __, __, __)},
-    [GRP15] = {I(FXSAVE, M, __, __), I(FXRSTOR, M, __, __)},
+    /* memory forms; GRP15R: register forms (SDM Vol.2 Table A-6, group 15) */
+    [GRP15] = {I(FXSAVE, M, __, __), I(FXRSTOR, M, __, __), I(LDMXCSR, Md, __, __),
+               I(STMXCSR, Md, __, __), [7] = I(CLFLUSH, Mb, __, __)},
+    [GRP15R] = {[5] = I(FENCE, __, __, __), [6] = I(FENCE, __, __, __), [7] = I(FENCE, __, __, __)},
+};
+
+/*
+ * The SIMD opcodes by mandatory prefix: {none, 66, F3, F2} (SDM Vol.2
+ * Tables A-3 to A-5).  An empty column is #UD.  Where MMX and SSE2 share an
+ * opcode, no prefix is the MMX form (Pq, Qq) and 66 the XMM form (Vx, Wx).
+ */
+#define P2(o) {I(o, Pq, Qq, __), I(o, Vx, Wx, __)}
+#define FP4(o) {I(o##PS, Vx, Wx, __), I(o##PD, Vx, Wx, __), I(o##SS, Vx, Wd, __), I(o##SD, Vx, Wq, __)}
+#define FP2(o) {I(o##PS, Vx, Wx, __), I(o##PD, Vx, Wx, __)}
+
+const OpcodeEntry simd_table_0f[256][PFX_COUNT] = {
+    [0x10] = {I(MOVUPS, Vx, Wx, __), I(MOVUPD, Vx, Wx, __), I(MOVSS, Vx, Wd, __), I(MOVSD, Vx, Wq, __)},
+    [0x11] = {I(MOVUPS, Wx, Vx, __), I(MOVUPD, Wx, Vx, __), I(MOVSS, Wd, Vx, __), I(MOVSD, Wq, Vx, __)},
+    [0x12] = {I(MOVLPS, Vx, Mq, __), I(MOVLPD, Vx, Mq, __), I(MOVSLDUP, Vx, Wx, __),
+              I(MOVDDUP, Vx, Wq, __)},
+    [0x13] = {I(MOVLPS, Mq, Vx, __), I(MOVLPD, Mq, Vx, __)},
+    [0x14] = FP2(UNPCKL),
+    [0x15] = FP2(UNPCKH),
+    [0x16] = {I(MOVHPS, Vx, Mq, __), I(MOVHPD, Vx, Mq, __), I(MOVSHDUP, Vx, Wx, __)},
+    [0x17] = {I(MOVHPS, Mq, Vx, __), I(MOVHPD, Mq, Vx, __)},
+    [0x28] = {I(MOVAPS, Vx, Wx, __), I(MOVAPD, Vx, Wx, __)},
+    [0x29] = {I(MOVAPS, Wx, Vx, __), I(MOVAPD, Wx, Vx, __)},
+    [0x2a] = {I(CVTPI2PS, Vx, Qq, __), I(CVTPI2PD, Vx, Qq, __), I(CVTSI2SS, Vx, Ed, __),
+              I(CVTSI2SD, Vx, Ed, __)},
+    [0x2b] = {I(MOVNTPS, Mx, Vx, __), I(MOVNTPD, Mx, Vx, __)},
+    [0x2c] = {I(CVTTPS2PI, Pq, Wq, __), I(CVTTPD2PI, Pq, Wx, __), I(CVTTSS2SI, Gd, Wd, __),
+              I(CVTTSD2SI, Gd, Wq, __)},
+    [0x2d] = {I(CVTPS2PI, Pq, Wq, __), I(CVTPD2PI, Pq, Wx, __), I(CVTSS2SI, Gd, Wd, __),
+              I(CVTSD2SI, Gd, Wq, __)},
+    [0x2e] = {I(UCOMISS, Vx, Wd, __), I(UCOMISD, Vx, Wq, __)},
+    [0x2f] = {I(COMISS, Vx, Wd, __), I(COMISD, Vx, Wq, __)},
+    [0x50] = {I(MOVMSKPS, Gd, Ux, __), I(MOVMSKPD, Gd, Ux, __)},
+    [0x51] = FP4(SQRT),
+    [0x52] = {I(RSQRTPS, Vx, Wx, __), [PFX_F3] = I(RSQRTSS, Vx, Wd, __)},
+    [0x53] = {I(RCPPS, Vx, Wx, __), [PFX_F3] = I(RCPSS, Vx, Wd, __)},
+    [0x54] = FP2(AND), [0x55] = FP2(ANDN), [0x56] = FP2(OR), [0x57] = FP2(XOR),
+    [0x58] = FP4(ADD), [0x59] = FP4(MUL),
+    [0x5a] = {I(CVTPS2PD, Vx, Wq, __), I(CVTPD2PS, Vx, Wx, __), I(CVTSS2SD, Vx, Wd, __),
+              I(CVTSD2SS, Vx, Wq, __)},
+    [0x5b] = {I(CVTDQ2PS, Vx, Wx, __), I(CVTPS2DQ, Vx, Wx, __), I(CVTTPS2DQ, Vx, Wx, __)},
+    [0x5c] = FP4(SUB), [0x5d] = FP4(MIN), [0x5e] = FP4(DIV), [0x5f] = FP4(MAX),
+    [0x60] = {I(PUNPCKLBW, Pq, Qd, __), I(PUNPCKLBW, Vx, Wx, __)},
+    [0x61] = {I(PUNPCKLWD, Pq, Qd, __), I(PUNPCKLWD, Vx, Wx, __)},
+    [0x62] = {I(PUNPCKLDQ, Pq, Qd, __), I(PUNPCKLDQ, Vx, Wx, __)},
+    [0x63] = P2(PACKSSWB), [0x64] = P2(PCMPGTB), [0x65] = P2(PCMPGTW), [0x66] = P2(PCMPGTD),
+    [0x67] = P2(PACKUSWB), [0x68] = P2(PUNPCKHBW), [0x69] = P2(PUNPCKHWD), [0x6a] = P2(PUNPCKHDQ),
+    [0x6b] = P2(PACKSSDW),
+    [0x6c] = {[PFX_66] = I(PUNPCKLQDQ, Vx, Wx, __)},
+    [0x6d] = {[PFX_66] = I(PUNPCKHQDQ, Vx, Wx, __)},
+    [0x6e] = {I(MOVD, Pq, Ed, __), I(MOVD, Vx, Ed, __)},
+    [0x6f] = {I(MOVQ, Pq, Qq, __), I(MOVDQA, Vx, Wx, __), I(MOVDQU, Vx, Wx, __)},
+    [0x70] = {I(PSHUFW, Pq, Qq, Ib), I(PSHUFD, Vx, Wx, Ib), I(PSHUFHW, Vx, Wx, Ib),
+              I(PSHUFLW, Vx, Wx, Ib)},
+    [0x71] = {SG(SGRP12), SG(SGRP12)},
+    [0x72] = {SG(SGRP13), SG(SGRP13)},
+    [0x73] = {SG(SGRP14), SG(SGRP14)},
+    [0x74] = P2(PCMPEQB), [0x75] = P2(PCMPEQW), [0x76] = P2(PCMPEQD),
+    [0x77] = {I(EMMS, __, __, __)},
+    [0x7c] = {[PFX_66] = I(HADDPD, Vx, Wx, __), [PFX_F2] = I(HADDPS, Vx, Wx, __)},
+    [0x7d] = {[PFX_66] = I(HSUBPD, Vx, Wx, __), [PFX_F2] = I(HSUBPS, Vx, Wx, __)},
+    [0x7e] = {I(MOVD, Ed, Pq, __), I(MOVD, Ed, Vx, __), I(MOVQ, Vx, Wq, __)},
+    [0x7f] = {I(MOVQ, Qq, Pq, __), I(MOVDQA, Wx, Vx, __), I(MOVDQU, Wx, Vx, __)},
+    [0xc2] = {I(CMPPS, Vx, Wx, Ib), I(CMPPD, Vx, Wx, Ib), I(CMPSS, Vx, Wd, Ib), I(CMPSD, Vx, Wq, Ib)},
+    [0xc3] = {I(MOVNTI, Md, Gd, __)},
+    [0xc4] = {I(PINSRW, Pq, Ew, Ib), I(PINSRW, Vx, Ew, Ib)},
+    [0xc5] = {I(PEXTRW, Gd, Nq, Ib), I(PEXTRW, Gd, Ux, Ib)},
+    [0xc6] = {I(SHUFPS, Vx, Wx, Ib), I(SHUFPD, Vx, Wx, Ib)},
+    [0xd0] = {[PFX_66] = I(ADDSUBPD, Vx, Wx, __), [PFX_F2] = I(ADDSUBPS, Vx, Wx, __)},
+    [0xd1] = P2(PSRLW), [0xd2] = P2(PSRLD), [0xd3] = P2(PSRLQ), [0xd4] = P2(PADDQ),
+    [0xd5] = P2(PMULLW),
+    [0xd6] = {[PFX_66] = I(MOVQ, Wq, Vx, __), [PFX_F3] = I(MOVQ2DQ, Vx, Nq, __),
+              [PFX_F2] = I(MOVDQ2Q, Pq, Ux, __)},
+    [0xd7] = {I(PMOVMSKB, Gd, Nq, __), I(PMOVMSKB, Gd, Ux, __)},
+    [0xd8] = P2(PSUBUSB), [0xd9] = P2(PSUBUSW), [0xda] = P2(PMINUB), [0xdb] = P2(PAND),
+    [0xdc] = P2(PADDUSB), [0xdd] = P2(PADDUSW), [0xde] = P2(PMAXUB), [0xdf] = P2(PANDN),
+    [0xe0] = P2(PAVGB), [0xe1] = P2(PSRAW), [0xe2] = P2(PSRAD), [0xe3] = P2(PAVGW),
+    [0xe4] = P2(PMULHUW), [0xe5] = P2(PMULHW),
+    [0xe6] = {[PFX_66] = I(CVTTPD2DQ, Vx, Wx, __), [PFX_F3] = I(CVTDQ2PD, Vx, Wq, __),
+              [PFX_F2] = I(CVTPD2DQ, Vx, Wx, __)},
+    [0xe7] = {I(MOVNTQ, Mq, Pq, __), I(MOVNTDQ, Mx, Vx, __)},
+    [0xe8] = P2(PSUBSB), [0xe9] = P2(PSUBSW), [0xea] = P2(PMINSW), [0xeb] = P2(POR),
+    [0xec] = P2(PADDSB), [0xed] = P2(PADDSW), [0xee] = P2(PMAXSW), [0xef] = P2(PXOR),
+    [0xf0] = {[PFX_F2] = I(LDDQU, Vx, Mx, __)},
+    [0xf1] = P2(PSLLW), [0xf2] = P2(PSLLD), [0xf3] = P2(PSLLQ), [0xf4] = P2(PMULUDQ),
+    [0xf5] = P2(PMADDWD), [0xf6] = P2(PSADBW),
+    [0xf7] = {I(MASKMOVQ, Pq, Nq, __), I(MASKMOVDQU, Vx, Ux, __)},
+    [0xf8] = P2(PSUBB), [0xf9] = P2(PSUBW), [0xfa] = P2(PSUBD), [0xfb] = P2(PSUBQ),
+    [0xfc] = P2(PADDB), [0xfd] = P2(PADDW), [0xfe] = P2(PADDD),
+};
+
+const OpcodeEntry simd_table_0f_modreg[256] = {
+    [0x12] = I(MOVHLPS, Vx, Ux, __),
+    [0x16] = I(MOVLHPS, Vx, Ux, __),
+};
+
+/* SSSE3 (SDM Vol.2 Table A-4). */
+const OpcodeEntry simd_table_0f38[256][PFX_COUNT] = {
+    [0x00] = P2(PSHUFB), [0x01] = P2(PHADDW), [0x02] = P2(PHADDD), [0x03] = P2(PHADDSW),
+    [0x04] = P2(PMADDUBSW), [0x05] = P2(PHSUBW), [0x06] = P2(PHSUBD), [0x07] = P2(PHSUBSW),
+    [0x08] = P2(PSIGNB), [0x09] = P2(PSIGNW), [0x0a] = P2(PSIGND), [0x0b] = P2(PMULHRSW),
+    [0x1c] = P2(PABSB), [0x1d] = P2(PABSW), [0x1e] = P2(PABSD),
+};
+
+const OpcodeEntry simd_table_0f3a[256][PFX_COUNT] = {
+    [0x0f] = {I(PALIGNR, Pq, Qq, Ib), I(PALIGNR, Vx, Wx, Ib)},
+};
+
+/* Groups 12-14: shifts by an immediate (SDM Vol.2 Table A-6). */
+#define SHIFT_IB(o) {I(o, Nq, Ib, __), I(o, Ux, Ib, __)}
+const OpcodeEntry simd_group_table[SGRP_COUNT][8][PFX_COUNT] = {
+    [SGRP12] = {[2] = SHIFT_IB(PSRLW), [4] = SHIFT_IB(PSRAW), [6] = SHIFT_IB(PSLLW)},
+    [SGRP13] = {[2] = SHIFT_IB(PSRLD), [4] = SHIFT_IB(PSRAD), [6] = SHIFT_IB(PSLLD)},
+    [SGRP14] = {[2] = SHIFT_IB(PSRLQ), [3] = {[PFX_66] = I(PSRLDQ, Ux, Ib, __)},
+                [6] = SHIFT_IB(PSLLQ), [7] = {[PFX_66] = I(PSLLDQ, Ux, Ib, __)}},
 };
 
 #define PRIV INSN_F_PRIV
@@ -206,10 +333,16 @@ const uint16_t insn_op_flags[OP_COUNT] = {
     [OP_RDPMC] = SENS, [OP_CPUID] = SENS, [OP_SYSENTER] = BR | SENS | END,
     [OP_SYSEXIT] = PRIV | BR | SENS | END, [OP_FXSAVE] = SENS | MEM, [OP_FXRSTOR] = SENS | MEM,
     [OP_UD2] = END,
+    [OP_LDMXCSR] = SENS | MEM, [OP_STMXCSR] = SENS | MEM, [OP_CLFLUSH] = MEM,
+    /* The SIMD operations read and write the XMM/MMX state in CPUState. */
+#define SIMD_OP_FLAGS(name, ...) [OP_##name] = SENS,
+    SIMD_OPS(SIMD_OP_FLAGS)
+#undef SIMD_OP_FLAGS
 };
 
 const char *const insn_op_names[OP_COUNT] = {
-#define INSN_OP_NAME(name) #name,
+#define INSN_OP_NAME(name, ...) #name,
     INSN_OPS(INSN_OP_NAME)
+    SIMD_OPS(INSN_OP_NAME)
 #undef INSN_OP_NAME
 };

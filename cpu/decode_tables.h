@@ -29,6 +29,11 @@ enum OpSpec {
     One,            /* constant 1 */
     sES, sCS, sSS, sDS, sFS, sGS,
     Xb, Xv, Yb, Yv, /* string operands: only their size matters to the decoder */
+    Md, Mb, Mx,     /* memory only: dword, byte (CLFLUSH), 16 bytes */
+    Vx, Ux,         /* XMM register from ModRM reg; from r/m, register form only */
+    Wx, Wq, Wd,     /* XMM register or memory of 16, 8 (low quadword), 4 (low dword) bytes */
+    Pq, Nq,         /* MMX register from ModRM reg; from r/m, register form only */
+    Qq, Qd,         /* MMX register or memory of 8 or 4 (low dword) bytes */
     SPEC_COUNT
 };
 
@@ -36,6 +41,7 @@ enum OpSpec {
 #define E_LOCK  0x01 /* LOCK allowed with a memory destination */
 #define E_GROUP 0x02 /* ModRM.reg selects the entry from group_table[group] */
 #define E_COND  0x04 /* condition code in the opcode's low nibble */
+#define E_SIMD  0x08 /* the mandatory prefix (none, 66, F3, F2) selects from simd_table_* */
 #define E_IMM2  0x10 /* the second immediate goes to imm2 (ENTER) */
 
 typedef struct OpcodeEntry {
@@ -47,12 +53,25 @@ typedef struct OpcodeEntry {
 
 enum {
     GRP_NONE, GRP1, GRP1A, GRP2, GRP3B, GRP3V, GRP4, GRP5, GRP6, GRP7, GRP8, GRP9, GRP11,
-    GRP15, GRP_COUNT
+    GRP15, GRP15R, GRP_COUNT
 };
+
+/* Groups of the SIMD maps, each entry per mandatory prefix (simd_group_table). */
+enum { SGRP12, SGRP13, SGRP14, SGRP_COUNT };
+
+/* Columns of the SIMD tables: the mandatory prefix (SDM Vol.2 2.1.2, A.2.5). */
+enum { PFX_NONE, PFX_66, PFX_F3, PFX_F2, PFX_COUNT };
 
 extern const OpcodeEntry opcode_table_1byte[256];
 extern const OpcodeEntry opcode_table_0f[256];
 extern const OpcodeEntry group_table[GRP_COUNT][8];
+/* E_SIMD opcodes of the 0F map, and the 0F 38 and 0F 3A maps, by prefix. */
+extern const OpcodeEntry simd_table_0f[256][PFX_COUNT];
+extern const OpcodeEntry simd_table_0f38[256][PFX_COUNT];
+extern const OpcodeEntry simd_table_0f3a[256][PFX_COUNT];
+/* 0F 12 and 0F 16 with no prefix name other instructions in register form. */
+extern const OpcodeEntry simd_table_0f_modreg[256];
+extern const OpcodeEntry simd_group_table[SGRP_COUNT][8][PFX_COUNT];
 extern const uint16_t insn_op_flags[];
 
 #endif /* CPU_DECODE_TABLES_H */

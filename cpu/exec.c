@@ -88,7 +88,7 @@ void cpu_init(CPUState *cpu, struct PhysMem *phys, struct IOPortMap *io)
 void cpu_reset(CPUState *cpu)
 {
     memset(cpu->regs, 0, sizeof(cpu->regs));
-    cpu->regs[R_EDX] = 0x00000600 | 0x80 | 0x3; /* family 6, model 8, stepping 3 (matches CPUID) */
+    cpu->regs[R_EDX] = CPU_SIGNATURE; /* as CPUID.1:EAX */
     cpu->eip = 0xfff0;
     cpu->next_eip = 0xfff0;
     cpu->eflags = EFLAGS_FIXED;

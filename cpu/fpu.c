@@ -210,8 +210,8 @@ static const FpuOp fpu_mem_ops[8][8] = {
      OP(fpu_op_com_i32, 0),         OP(fpu_op_com_i32, FCMP_POP1),
      OP(fpu_op_arith_i32, X87_SUB), OP(fpu_op_arith_i32, X87_SUBR),
      OP(fpu_op_arith_i32, X87_DIV), OP(fpu_op_arith_i32, X87_DIVR)},
-    /* DB: FILD m32int, - (SSE3 FISTTP), FIST, FISTP m32int, -, FLD m80real, -, FSTP m80real */
-    {OP(fpu_op_fild, 4),      UD,
+    /* DB: FILD m32int, FISTTP m32int (SSE3), FIST, FISTP m32int, -, FLD m80real, -, FSTP m80real */
+    {OP(fpu_op_fild, 4),      OP(fpu_op_fist, 4 | FIST_POP | FIST_TRUNC),
      OP(fpu_op_fist, 4),      OP(fpu_op_fist, 4 | FIST_POP),
      UD,                      OP(fpu_op_fld_m80, 0),
      UD,                      OP(fpu_op_fstp_m80, 0)},
@@ -220,8 +220,8 @@ static const FpuOp fpu_mem_ops[8][8] = {
      OP(fpu_op_com_m64, 0),         OP(fpu_op_com_m64, FCMP_POP1),
      OP(fpu_op_arith_m64, X87_SUB), OP(fpu_op_arith_m64, X87_SUBR),
      OP(fpu_op_arith_m64, X87_DIV), OP(fpu_op_arith_m64, X87_DIVR)},
-    /* DD: FLD m64real, - (SSE3 FISTTP), FST, FSTP m64real, FRSTOR, -, FNSAVE, FNSTSW m16 */
-    {OP(fpu_op_fld_m64, 0),   UD,
+    /* DD: FLD m64real, FISTTP m64int (SSE3), FST, FSTP m64real, FRSTOR, -, FNSAVE, FNSTSW m16 */
+    {OP(fpu_op_fld_m64, 0),   OP(fpu_op_fist, 8 | FIST_POP | FIST_TRUNC),
      OP(fpu_op_fst_m64, 0),   OP(fpu_op_fst_m64, 1),
      CTL(fpu_op_frstor, 0),   UD,
      NOWAIT(fpu_op_fnsave, 0), NOWAIT(fpu_op_fnstsw_m, 0)},
@@ -230,9 +230,9 @@ static const FpuOp fpu_mem_ops[8][8] = {
      OP(fpu_op_com_i16, 0),         OP(fpu_op_com_i16, FCMP_POP1),
      OP(fpu_op_arith_i16, X87_SUB), OP(fpu_op_arith_i16, X87_SUBR),
      OP(fpu_op_arith_i16, X87_DIV), OP(fpu_op_arith_i16, X87_DIVR)},
-    /* DF: FILD m16int, - (SSE3 FISTTP), FIST, FISTP m16int, FBLD, FILD m64int, FBSTP,
+    /* DF: FILD m16int, FISTTP m16int (SSE3), FIST, FISTP m16int, FBLD, FILD m64int, FBSTP,
      * FISTP m64int */
-    {OP(fpu_op_fild, 2),      UD,
+    {OP(fpu_op_fild, 2),      OP(fpu_op_fist, 2 | FIST_POP | FIST_TRUNC),
      OP(fpu_op_fist, 2),      OP(fpu_op_fist, 2 | FIST_POP),
      OP(fpu_op_fbld, 0),      OP(fpu_op_fild, 8),
      OP(fpu_op_fbstp, 0),     OP(fpu_op_fist, 8 | FIST_POP)},

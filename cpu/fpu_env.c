@@ -301,8 +301,10 @@ static uint8_t fxsave_abridged_tag(const CPUState *cpu)
 
 /*
  * Only the defined fields are stored; the 6 pad bytes after each register
- * and bytes 288..511 are left as they were.  MXCSR and XMM0-7 are saved
- * whatever CR4.OSFXSR says (the SDM leaves that implementation-defined).
+ * and bytes 288..511 are left as they were.  MXCSR is saved always, XMM0-7
+ * only with CR4.OSFXSR=1, as Intel's processors do (SDM Vol.2 FXSAVE: "If
+ * the OSFXSR bit in control register CR4 is not set, the FXSAVE
+ * instruction may not save these registers"); FXRSTOR matches.
  */
 void fpu_fxsave(CPUState *cpu, int seg, uint32_t offset)
 {
@@ -327,7 +329,9 @@ void fpu_fxsave(CPUState *cpu, int seg, uint32_t offset)
         memcpy(st, &v, 10);
         fpu_write_linear(cpu, lin + FXSAVE_ST + 16 * (uint32_t)i, 10, st);
     }
-    fpu_write_linear(cpu, lin + FXSAVE_XMM, (int)sizeof(f->xmm), &f->xmm[0][0]);
+    if (cpu->cr4 & CR4_OSFXSR) {
+        fpu_write_linear(cpu, lin + FXSAVE_XMM, (int)sizeof(f->xmm), &f->xmm[0][0]);
+    }
 }
 
 void fpu_fxrstor(CPUState *cpu, int seg, uint32_t offset)
@@ -360,6 +364,8 @@ void fpu_fxrstor(CPUState *cpu, int seg, uint32_t offset)
         bool valid = (img[4] >> phys) & 1;
         fpu_set_tag(cpu, phys, valid ? fpu_tag_of(fpu_get_phys(cpu, phys)) : TAG_EMPTY);
     }
-    memcpy(f->xmm, img + FXSAVE_XMM, sizeof(f->xmm));
+    if (cpu->cr4 & CR4_OSFXSR) {
+        memcpy(f->xmm, img + FXSAVE_XMM, sizeof(f->xmm));
+    }
     fpu_update_es(cpu);
 }

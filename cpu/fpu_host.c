@@ -351,6 +351,22 @@ uint16_t x87_store_i64(uint16_t fcw, const F80 *in, uint64_t *out)
     return f.sw;
 }
 
+/* SSE3's FISTTP: truncation whatever RC says; it always pops, so pop a copy. */
+uint16_t x87_store_trunc(uint16_t fcw, const F80 *in, int size, uint64_t *out)
+{
+    X87Frame f = x87_frame(fcw);
+    uint64_t m = 0;
+    uint16_t m16 = 0;
+    uint32_t m32 = 0;
+    switch (size) {
+    case 2: X87_ASM_STORE("fld %%st(0)\n\tfisttps", &f, in, m16); m = m16; break;
+    case 4: X87_ASM_STORE("fld %%st(0)\n\tfisttpl", &f, in, m32); m = m32; break;
+    default: X87_ASM_STORE("fld %%st(0)\n\tfisttpll", &f, in, m); break;
+    }
+    *out = m;
+    return f.sw;
+}
+
 uint16_t x87_store_bcd(uint16_t fcw, const F80 *in, uint8_t out[10])
 {
     X87Frame f = x87_frame(fcw);

@@ -63,8 +63,8 @@ typedef struct F80 {
 /* Tag values (SDM Vol.1 8.1.7). */
 enum { TAG_VALID = 0, TAG_ZERO = 1, TAG_SPECIAL = 2, TAG_EMPTY = 3 };
 
-/* MXCSR as this CPU implements it: no DAZ, so bit 6 is reserved (SDM Vol.1 11.6.6). */
-#define FPU_MXCSR_MASK    0x0000ffbfu
+/* MXCSR as this CPU implements it: all 16 bits, DAZ included (SDM Vol.1 11.6.6). */
+#define FPU_MXCSR_MASK    0x0000ffffu
 #define FPU_MXCSR_DEFAULT 0x00001f80u
 
 /* A NaN: maximum exponent, and a fraction other than the infinity's
@@ -206,14 +206,18 @@ uint16_t x87_store_i16(uint16_t fcw, const F80 *in, uint16_t *out);
 uint16_t x87_store_i32(uint16_t fcw, const F80 *in, uint32_t *out);
 uint16_t x87_store_i64(uint16_t fcw, const F80 *in, uint64_t *out);
 uint16_t x87_store_bcd(uint16_t fcw, const F80 *in, uint8_t out[10]);
+/* FISTTP m16/m32/m64 (size 2, 4, 8): round toward zero. */
+uint16_t x87_store_trunc(uint16_t fcw, const F80 *in, int size, uint64_t *out);
 
 /* ---- instruction handlers, called from the decode tables in cpu/fpu.c ---- */
 
 /* A handler's arg carries the variant its table entry selects. */
 typedef void (*FpuHandler)(CPUState *cpu, const Insn *insn, int arg);
 
-/* FIST variants: the arg is the size in bytes, plus this bit to pop. */
+/* FIST variants: the arg is the size in bytes, plus this bit to pop, and
+ * FIST_TRUNC for SSE3's FISTTP (truncating, always popping). */
 #define FIST_POP 0x10
+#define FIST_TRUNC 0x20
 
 /* Compare variants (arg bits). */
 #define FCMP_POP1      0x01 /* pop once afterwards (FCOMP) */

@@ -247,7 +247,7 @@ void fpu_op_fst_m64(CPUState *cpu, const Insn *insn, int pop)
  * integer indefinite (the most negative integer) is stored. */
 void fpu_op_fist(CPUState *cpu, const Insn *insn, int variant)
 {
-    int size = variant & ~FIST_POP;
+    int size = variant & ~(FIST_POP | FIST_TRUNC);
     bool pop = variant & FIST_POP;
     uint64_t indefinite = 1ull << (8 * size - 1);
     if (fpu_empty(cpu, 0)) {
@@ -257,7 +257,9 @@ void fpu_op_fist(CPUState *cpu, const Insn *insn, int variant)
     F80 a = fpu_get(cpu, 0);
     uint16_t sw;
     uint64_t value;
-    if (size == 2) {
+    if (variant & FIST_TRUNC) {
+        sw = x87_store_trunc(cpu->fpu.fcw, &a, size, &value);
+    } else if (size == 2) {
         uint16_t m;
         sw = x87_store_i16(cpu->fpu.fcw, &a, &m);
         value = m;

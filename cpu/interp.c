@@ -14,6 +14,9 @@ static const InsnHandler interp_handlers[OP_COUNT] = {
 #define INSN_HANDLER_ENTRY(name) [OP_##name] = op_##name,
     INSN_OPS(INSN_HANDLER_ENTRY)
 #undef INSN_HANDLER_ENTRY
+#define SIMD_HANDLER_ENTRY(name, ...) [OP_##name] = op_simd,
+    SIMD_OPS(SIMD_HANDLER_ENTRY)
+#undef SIMD_HANDLER_ENTRY
 };
 
 /*

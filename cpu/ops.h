@@ -21,6 +21,8 @@ typedef void (*InsnHandler)(CPUState *cpu, const Insn *insn);
 #define INSN_HANDLER_DECL(name) void op_##name(CPUState *cpu, const Insn *insn);
 INSN_OPS(INSN_HANDLER_DECL)
 #undef INSN_HANDLER_DECL
+/* Every operation of cpu/simd_ops.def (cpu/ops_simd.c). */
+void op_simd(CPUState *cpu, const Insn *insn);
 
 /* Operand i of insn: read, write, and the read-modify-write pair, which
  * checks write access once before reading so a fault is reported as a

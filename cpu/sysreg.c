@@ -9,8 +9,10 @@
  * when its feature does.  Guests probe features through CPUID and then rely
  * on them without asking again, so a mismatch is a guest crash later on.
  *
- * The CPU is a P6 (family 6, model 8, "Pentium III" era) without MMX, SSE,
- * PAE or a local APIC, since none of those are implemented yet.
+ * The CPU is a P6-family core with MMX, SSE, SSE2, SSE3 and SSSE3 (family
+ * 6, model 15, the Core 2 signature QEMU's core2duo model reports, the
+ * first family 6 model with SSSE3), without PAE or a local APIC, since
+ * neither is implemented yet.
  *
  * Time-stamp counter: one tick per nanosecond of virtual time (a 1 GHz
  * TSC), taken from the machine's clock (CPUHooks.clock_ns), which is the
@@ -34,8 +36,12 @@
 
 /* ---- CPUID ---- */
 
-/* CPUID.1:EAX (and EDX after RESET, SDM Vol.3 9.1.4): family 6, model 8, stepping 3. */
-#define CPU_SIGNATURE      0x00000683u
+/* CPUID.1:ECX: SSE3 (bit 0) and SSSE3 (bit 9); not MONITOR (bit 3), so
+ * MONITOR/MWAIT are #UD. */
+#define CPUID_ECX_SSE3  (1u << 0)
+#define CPUID_ECX_SSSE3 (1u << 9)
+/* CPUID.1:EBX bits 15:8: the CLFLUSH line size in 8-byte units (64 bytes). */
+#define CPUID_CLFLUSH_LINE (8u << 8)
 #define CPUID_MAX_BASIC    2u
 #define CPUID_MAX_EXTENDED 0x80000004u
 #define CPUID_HV_BASE      0x40000000u /* hypervisor leaves 40000000h-4FFFFFFFh */
@@ -66,12 +72,13 @@ bool cpu_apic_enabled(const CPUState *cpu)
 uint32_t cpu_cpuid_features(const CPUState *cpu)
 {
     /* Not reported: PAE, MCE/MCA (no machine-check architecture),
-     * PSE-36, CLFSH, MMX, SSE, SSE2: none is implemented.  Nor VME (the
-     * interrupt redirection bitmap is not implemented in interrupt delivery)
-     * or DE (I/O breakpoints are not checked by IN/OUT).  APIC when the
-     * machine gives the CPU one. */
+     * PSE-36: none is implemented.  Nor VME (the interrupt redirection
+     * bitmap is not implemented in interrupt delivery) or DE (I/O
+     * breakpoints are not checked by IN/OUT).  APIC when the machine gives
+     * the CPU one. */
     return CPUID_FPU | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8 | CPUID_SEP | CPUID_MTRR |
-           CPUID_PGE | CPUID_CMOV | CPUID_PAT | CPUID_FXSR | (cpu_apic_enabled(cpu) ? CPUID_APIC : 0);
+           CPUID_PGE | CPUID_CMOV | CPUID_PAT | CPUID_FXSR | CPUID_CLFSH | CPUID_MMX | CPUID_SSE |
+           CPUID_SSE2 | (cpu_apic_enabled(cpu) ? CPUID_APIC : 0);
 }
 
 /* Four bytes of a string as a register, least significant byte first. */
@@ -92,14 +99,14 @@ static void cpuid_basic(CPUState *cpu, uint32_t leaf, uint32_t out[4])
         out[2] = cpuid_chars("ntel");
         break;
     case 1:
-        /* EBX: no brand index, no CLFLUSH size, APIC ID 0.  ECX: no SSE3 and
-         * later; bit 31, running under a hypervisor; the APIC timer's
+        /* EBX: no brand index, the CLFLUSH line size, APIC ID 0.  ECX: SSE3,
+         * SSSE3; bit 31, running under a hypervisor; the APIC timer's
          * TSC-deadline mode with an APIC, but only beside SSE2: kernels
          * order the deadline write with MFENCE. */
         out[0] = CPU_SIGNATURE;
-        out[1] = 0;
+        out[1] = CPUID_CLFLUSH_LINE;
         out[3] = cpu_cpuid_features(cpu);
-        out[2] = CPUID_1_ECX_HYPERVISOR |
+        out[2] = CPUID_ECX_SSE3 | CPUID_ECX_SSSE3 | CPUID_1_ECX_HYPERVISOR |
                  (cpu_apic_enabled(cpu) && (out[3] & CPUID_SSE2) ? CPUID_ECX_TSC_DEADLINE : 0);
         break;
     default:

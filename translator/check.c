@@ -101,6 +101,8 @@ typedef struct CheckState {
     uint16_t fcw, fsw, ftw;
     uint8_t top;
     uint8_t st[8][10];
+    uint32_t mxcsr;
+    uint8_t xmm[8][16];
 } CheckState;
 
 struct BTCheck {
@@ -357,6 +359,8 @@ static void state_capture(const CPUState *cpu, CheckState *s)
     for (int i = 0; i < 8; i++) {
         memcpy(s->st[i], &cpu->fpu.st[i], 10); /* the 80 bits, not the padding */
     }
+    s->mxcsr = cpu->fpu.mxcsr;
+    memcpy(s->xmm, cpu->fpu.xmm, sizeof(s->xmm));
 }
 
 /* Set in taint every bit in which a and b differ. */

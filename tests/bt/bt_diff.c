@@ -21,6 +21,10 @@ typedef struct DiffState {
     struct {
         uint32_t base, limit, attr, selector;
     } seg[SEG_COUNT];
+    uint8_t xmm[8][16]; /* the SSE state, and the MMX registers as the x87 ones */
+    uint32_t mxcsr;
+    uint16_t ftw, top;
+    uint8_t st[8][10];
 } DiffState;
 
 enum { VM_INTERP, VM_BT, VM_PERTURBED, VM_COUNT };
@@ -124,6 +128,7 @@ static void setup_vm(TestVM *vm, const BTProgram *p)
     cpu_init(&vm->cpu, &vm->phys, &vm->io);
     CPUState *cpu = &vm->cpu;
     testvm_flat32(vm, p->cfg.cpl, p->code_at);
+    cpu->cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT; /* SSE on, as an OS that uses it sets */
     uint64_t fs = make_desc(BTG_FS_BASE, 0xfffff, 0xf3, 0xc);
     uint64_t gs = make_desc(0, BTG_GS_LIMIT, 0xf3, 0x4);
     put_desc(vm, TESTVM_GDT + (BTG_SEL_FS & ~7u), fs);
@@ -250,6 +255,13 @@ static void capture(const CPUState *c, DiffState *s)
         s->seg[i].attr = c->seg[i].attr;
         s->seg[i].selector = c->seg[i].selector;
     }
+    memcpy(s->xmm, c->fpu.xmm, sizeof(s->xmm));
+    s->mxcsr = c->fpu.mxcsr;
+    s->ftw = c->fpu.ftw;
+    s->top = c->fpu.top;
+    for (int i = 0; i < 8; i++) {
+        memcpy(s->st[i], &c->fpu.st[i], 10);
+    }
 }
 
 /* Set in taint every bit in which a and b differ. */
@@ -295,6 +307,11 @@ static bool compare(Out *o, const BTDiff *d, TestVM *a, TestVM *b)
     }
     if (x.cr0 != y.cr0 || x.cr2 != y.cr2 || x.cr3 != y.cr3 || x.cr4 != y.cr4 || x.cpl != y.cpl) {
         out(o, "control registers or CPL differ\n");
+        ok = false;
+    }
+    if (memcmp(x.xmm, y.xmm, sizeof(x.xmm)) || x.mxcsr != y.mxcsr || x.ftw != y.ftw ||
+        x.top != y.top || memcmp(x.st, y.st, sizeof(x.st))) {
+        out(o, "XMM, MXCSR or x87/MMX registers differ\n");
         ok = false;
     }
     const uint8_t *ra = a->phys.ram, *rb = b->phys.ram;

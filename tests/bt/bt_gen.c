@@ -302,6 +302,10 @@ int btg_dst_reg(G *g, int size)
 
 static void gen_one(G *g)
 {
+    if (btg_chance(g, 12)) {
+        btg_gen_simd(g);
+        return;
+    }
     int w = btg_rnd(g, 100);
     if (w < 22) {
         btg_gen_alu(g);

@@ -1,7 +1,8 @@
 /*
- * The fixture of the x87 unit tests (test_fpu.c, test_fpu_state.c):
- * instructions are decoded from bytes and run through the interpreter
- * handlers (op_FPU, op_WAIT, op_FXSAVE, op_FXRSTOR) on a CPUState whose
+ * The fixture of the x87 and SIMD unit tests (test_fpu.c, test_fpu_state.c,
+ * test_simd.c): instructions are decoded from bytes and run through the
+ * interpreter handlers (op_FPU, op_WAIT, op_FXSAVE, op_FXRSTOR, the MMX/SSE
+ * ones) on a CPUState whose
  * software TLB maps two pages of linear memory at 0x10000 to a host buffer,
  * with flat 32-bit segments.  A fault comes back as its vector, undelivered.
  */
@@ -125,7 +126,16 @@ static inline int run_code(const uint8_t *code, int len)
     case OP_WAIT: op_WAIT(cpu, &insn); break;
     case OP_FXSAVE: op_FXSAVE(cpu, &insn); break;
     case OP_FXRSTOR: op_FXRSTOR(cpu, &insn); break;
-    default: ck_abort_msg("not an x87 instruction: op %d", insn.op);
+    case OP_LDMXCSR:
+    case OP_STMXCSR:
+    case OP_CLFLUSH:
+    case OP_FENCE:
+    case OP_MOVNTI: interp_exec_insn(cpu, &insn); break;
+    default:
+        /* MMX and SSE (test_simd.c) */
+        ck_assert_msg(insn_op_is_simd(insn.op), "not an x87 or SIMD instruction: op %d", insn.op);
+        interp_exec_insn(cpu, &insn);
+        break;
     }
     cpu->eip = cpu->next_eip;
     return -1;

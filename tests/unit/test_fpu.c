@@ -518,13 +518,29 @@ START_TEST(test_fld_fstp_m64_m80)
 }
 END_TEST
 
+/* SSE3's FISTTP: truncation under any RC, then pop; each integer size. */
+START_TEST(test_fisttp)
+{
+    push(-2.75L);
+    push(2.75L);
+    ck_assert_int_eq(RUN(0xdb, 0x0d, A32(A_OUT)), -1); /* fisttp dword */
+    ck_assert_uint_eq(peek32(A_OUT), 2);
+    ck_assert_int_eq(RUN(0xdf, 0x0d, A32(A_OUT)), -1); /* fisttp word */
+    ck_assert_uint_eq(peek32(A_OUT) & 0xffff, 0xfffe);
+    ck_assert_int_eq(top(), 0);
+    push(1e19L);
+    ck_assert_int_eq(RUN(0xdd, 0x0d, A32(A_OUT)), -1); /* fisttp qword: too big */
+    ck_assert_uint_eq(peek64(A_OUT), 0x8000000000000000ull); /* the integer indefinite */
+    ck_assert_uint_eq(fnstsw() & SW_IE, SW_IE);
+}
+END_TEST
+
 START_TEST(test_reserved_encodings_ud)
 {
     ck_assert_int_eq(RUN(0xd9, 0xd1), EXC_UD);
     ck_assert_int_eq(RUN(0xd9, 0xe2), EXC_UD);
     ck_assert_int_eq(RUN(0xd9, 0x0d, A32(A_VAL)), EXC_UD); /* D9 /1 */
     ck_assert_int_eq(RUN(0xdd, 0x2d, A32(A_VAL)), EXC_UD); /* DD /5 */
-    ck_assert_int_eq(RUN(0xdb, 0x0d, A32(A_VAL)), EXC_UD); /* FISTTP is SSE3 */
     ck_assert_int_eq(RUN(0xdf, 0xe1), EXC_UD);
     ck_assert_int_eq(top(), 0);
 }
@@ -572,6 +588,7 @@ static Suite *fpu_suite(void)
     tcase_add_test(tc, test_fbstp_fbld_round_trip);
     tcase_add_test(tc, test_fld_fstp_m64_m80);
     tcase_add_test(tc, test_reserved_encodings_ud);
+    tcase_add_test(tc, test_fisttp);
     suite_add_tcase(s, tc);
     return s;
 }

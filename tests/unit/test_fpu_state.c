@@ -334,6 +334,7 @@ END_TEST
 START_TEST(test_fxsave_layout)
 {
     make_state();
+    cpu->cr4 |= CR4_OSFXSR;
     for (int i = 0; i < 16; i++) {
         cpu->fpu.xmm[0][i] = (uint8_t)(0x40 + i);
         cpu->fpu.xmm[7][i] = (uint8_t)(0x70 + i);
@@ -349,7 +350,7 @@ START_TEST(test_fxsave_layout)
     ck_assert_uint_eq(peek32(A_FX + 16), A_VAL);
     ck_assert_uint_eq(peek16(A_FX + 20), 0x0010);
     ck_assert_uint_eq(peek32(A_FX + 24), 0x1f80);
-    ck_assert(peek32(A_FX + 28) == 0xffbf || peek32(A_FX + 28) == 0xffff); /* MXCSR_MASK */
+    ck_assert_uint_eq(peek32(A_FX + 28), 0xffff); /* MXCSR_MASK: DAZ supported */
     ck_assert(peek80(A_FX + 32) == 3.0L);
     ck_assert(peek80(A_FX + 48) == 1.0L);
     ck_assert_uint_eq(*at(A_FX + 160), 0x40);
@@ -358,6 +359,20 @@ START_TEST(test_fxsave_layout)
     /* FXSAVE leaves the FPU as it was (unlike FNSAVE). */
     ck_assert_int_eq(top(), 6);
     ck_assert_uint_eq(cpu->fpu.fcw, 0x027f);
+    /* With CR4.OSFXSR=0 the XMM registers are neither saved nor restored;
+     * MXCSR is. */
+    cpu->cr4 &= ~CR4_OSFXSR;
+    memset(at(A_FX), 0xaa, 512);
+    ck_assert_int_eq(RUN(0x0f, 0xae, 0x05, A32(A_FX)), -1);
+    ck_assert_uint_eq(peek32(A_FX + 24), 0x1f80);
+    ck_assert_uint_eq(*at(A_FX + 160), 0xaa);
+    poke32(A_FX + 24, 0x1f80 | 0x40); /* DAZ: a valid bit now */
+    ck_assert_int_eq(RUN(0x0f, 0xae, 0x0d, A32(A_FX)), -1);
+    ck_assert_uint_eq(cpu->fpu.mxcsr, 0x1fc0);
+    ck_assert_uint_eq(cpu->fpu.xmm[0][0], 0x40);
+    cpu->cr4 |= CR4_OSFXSR;
+    ck_assert_int_eq(RUN(0x0f, 0xae, 0x0d, A32(A_FX)), -1);
+    ck_assert_uint_eq(cpu->fpu.xmm[0][0], 0xaa);
 }
 END_TEST
 

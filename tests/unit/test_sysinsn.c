@@ -244,13 +244,14 @@ START_TEST(test_cpuid_vendor_and_family)
 
     cpuid(1, r);
     ck_assert_uint_eq((r[0] >> 8) & 0xf, 6); /* P6 family */
-    ck_assert_uint_eq(r[2], 1u << 31);       /* the hypervisor bit, nothing from SSE3 on */
+    ck_assert_uint_eq(r[2], (1u << 0) | (1u << 9) | (1u << 31)); /* SSE3, SSSE3, hypervisor */
+    ck_assert_uint_eq((r[1] >> 8) & 0xff, 8);                    /* CLFLUSH line: 8 x 8 = 64 bytes */
     ck_assert_uint_eq(r[3], cpu_cpuid_features(cpu));
-    uint32_t needed = CPUID_FPU | CPUID_PSE | CPUID_TSC | CPUID_MSR |
-                      CPUID_CX8 | CPUID_SEP | CPUID_PGE | CPUID_CMOV | CPUID_FXSR;
+    uint32_t needed = CPUID_FPU | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8 | CPUID_SEP |
+                      CPUID_PGE | CPUID_CMOV | CPUID_FXSR | CPUID_MMX | CPUID_SSE | CPUID_SSE2 |
+                      CPUID_CLFSH;
     ck_assert_uint_eq(r[3] & needed, needed);
-    uint32_t absent = CPUID_VME | CPUID_DE | CPUID_PAE | CPUID_MCE | CPUID_APIC | CPUID_MMX | CPUID_SSE | CPUID_SSE2 |
-                      CPUID_PSE36 | CPUID_CLFSH;
+    uint32_t absent = CPUID_VME | CPUID_DE | CPUID_PAE | CPUID_MCE | CPUID_APIC | CPUID_PSE36;
     ck_assert_uint_eq(r[3] & absent, 0);
     /* The RESET signature in EDX matches CPUID.1:EAX (SDM Vol.3 9.1.4). */
     CPUState fresh;

@@ -10,14 +10,14 @@
 
 static const char *const class_names[OC_COUNT] = {
     "alu", "shift", "shxd", "muldiv", "bcd", "bit", "cond",
-    "misc", "string", "stack", "branch", "x87", "fault", "mix",
+    "misc", "string", "stack", "branch", "x87", "fault", "simd", "mix",
 };
 
 /* The classes a mode64 test may draw from: BCD adjusts are invalid in
  * 64-bit mode and the stack instructions are 64 bits wide there. */
 static const int classes64[] = {
     OC_ALU, OC_SHIFT, OC_SHXD, OC_MULDIV, OC_BIT, OC_COND,
-    OC_MISC, OC_STRING, OC_BRANCH, OC_X87, OC_FAULT, OC_MIX,
+    OC_MISC, OC_STRING, OC_BRANCH, OC_X87, OC_FAULT, OC_SIMD, OC_MIX,
 };
 #define N_CLASSES64 (sizeof(classes64) / sizeof(classes64[0]))
 
@@ -356,13 +356,14 @@ static void init_state(Gen *g)
         memcpy(&t->data[i], &v, 4);
     }
     gen_fp_constants(g);
+    gen_simd_state(g);
 }
 
 static void emit_class(Gen *g, int cls)
 {
     static void (*const emitters[OC_MIX])(Gen *) = {
         gen_alu, gen_shift, gen_shxd, gen_muldiv, gen_bcd, gen_bit, gen_cond,
-        gen_misc, gen_string, gen_stack, gen_branch, gen_x87, gen_fault,
+        gen_misc, gen_string, gen_stack, gen_branch, gen_x87, gen_fault, gen_simd,
     };
     g->cls = cls;
     emitters[cls](g);

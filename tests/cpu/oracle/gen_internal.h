@@ -69,6 +69,7 @@ typedef struct Gen {
     int cur;              /* index of the open instruction, -1 when none */
     uint32_t seg_base[6]; /* ES CS SS DS FS GS bases as the test sets them */
     int fdepth;           /* x87 loads so far, to start sequences with operands */
+    bool mmx_ready;       /* the MMX registers were loaded (gen_simd.c) */
 } Gen;
 
 /* A memory operand: the encoding gen_mem chose and set registers up for. */
@@ -166,6 +167,9 @@ void gen_stack(Gen *g);
 void gen_branch(Gen *g);
 void gen_x87(Gen *g);
 void gen_fault(Gen *g);
+void gen_simd(Gen *g);
+/* The initial XMM registers, MXCSR and MMX/SSE constant area. */
+void gen_simd_state(Gen *g);
 /* Fill the x87 constant area of the data window. */
 void gen_fp_constants(Gen *g);
 

@@ -9,7 +9,7 @@
  *
  * Not generated, because results differ between CPU generations (the
  * host is not a P6): FSIN, FCOS, FSINCOS, FPTAN, FPATAN, F2XM1, FYL2X,
- * FYL2XP1 (transcendental accuracy); FISTTP (SSE3); FNSTENV, FNSAVE,
+ * FYL2XP1 (transcendental accuracy); FNSTENV, FNSAVE,
  * FLDENV, FRSTOR (they hold FCS and FDS selectors, which differ between
  * the native process and the test VM); unmasked exceptions.  C1 after
  * FCOMI/FCOMIP/FUCOMI/FUCOMIP is not judged (see x87_compare).
@@ -254,11 +254,16 @@ static void x87_misc(Gen *g)
     }
 }
 
-/* FST/FSTP to registers and memory, FIST/FISTP, FBSTP. */
+/* FST/FSTP to registers and memory, FIST/FISTP, SSE3's FISTTP, FBSTP. */
 static void x87_store(Gen *g)
 {
     uint32_t target = gen_target(g, REGION_FPSTORE, 10);
     int i = (int)gen_below(g, 8);
+    if (gen_chance(g, 10)) {
+        static const uint8_t fisttp_esc[3] = {0xdf, 0xdb, 0xdd}; /* m16, m32, m64 */
+        fp_mem(g, fisttp_esc[gen_below(g, 3)], 1, target, CC_ARITH_DEF, CC_ARITH_UNDEF);
+        return;
+    }
     switch (gen_below(g, 8)) {
     case 0: fp_reg(g, 0xdd, (uint8_t)((gen_chance(g, 50) ? 0xd0 : 0xd8) + i), CC_ARITH_DEF, CC_ARITH_UNDEF); break;
     case 1: fp_mem(g, 0xd9, 2 + (int)gen_below(g, 2), target, CC_ARITH_DEF, CC_ARITH_UNDEF); break;

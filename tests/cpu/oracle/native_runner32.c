@@ -21,6 +21,8 @@
 
 /* What the trampoline reads by absolute address (static, non-PIE binary). */
 OracleRegs oracle_entry_regs;
+uint32_t oracle_entry_mxcsr;
+uint8_t oracle_entry_xmm[8][16];
 uint16_t oracle_entry_es;
 uint16_t oracle_entry_fs;
 
@@ -44,6 +46,15 @@ __asm__(".text\n"
         "    movw oracle_entry_fs, %ax\n"
         "    movw %ax, %fs\n"
         "    fninit\n"
+        "    ldmxcsr oracle_entry_mxcsr\n"
+        "    movdqu oracle_entry_xmm+0, %xmm0\n"
+        "    movdqu oracle_entry_xmm+16, %xmm1\n"
+        "    movdqu oracle_entry_xmm+32, %xmm2\n"
+        "    movdqu oracle_entry_xmm+48, %xmm3\n"
+        "    movdqu oracle_entry_xmm+64, %xmm4\n"
+        "    movdqu oracle_entry_xmm+80, %xmm5\n"
+        "    movdqu oracle_entry_xmm+96, %xmm6\n"
+        "    movdqu oracle_entry_xmm+112, %xmm7\n"
         "    pushl oracle_entry_regs+36\n"
         "    popfl\n"
         "    movl oracle_entry_regs+0, %eax\n"
@@ -75,6 +86,8 @@ void runner_arch_init(void)
 void runner_arch_enter(const OracleMailbox *mb)
 {
     oracle_entry_regs = mb->init;
+    oracle_entry_mxcsr = mb->simd.mxcsr;
+    memcpy(oracle_entry_xmm, mb->simd.xmm, sizeof(oracle_entry_xmm));
     oracle_entry_es = mb->es_win ? ORACLE_WIN_SEL : flat_data_sel;
     oracle_entry_fs = mb->fs_win ? ORACLE_WIN_SEL : 0;
     oracle_enter();
@@ -104,6 +117,28 @@ static void capture_fpu(const ucontext_t *uc, OracleFpu *out)
     }
 }
 
+/*
+ * The kernel's i386 signal frame holds the FNSAVE image glibc describes,
+ * then, when its magic is 0 (X86_FXSR_MAGIC), the FXSAVE image's MXCSR
+ * and XMM registers (struct _fpstate_32 in the kernel's uapi sigcontext.h):
+ * status and magic at 108, MXCSR at 136, XMM0-7 at 272.
+ */
+static void capture_simd(const ucontext_t *uc, OracleSimd *out)
+{
+    const uint8_t *fp = (const uint8_t *)uc->uc_mcontext.fpregs;
+    memset(out, 0, sizeof(*out));
+    uint16_t magic;
+    if (!fp) {
+        return;
+    }
+    memcpy(&magic, fp + 110, 2);
+    if (magic != 0) {
+        return;
+    }
+    memcpy(&out->mxcsr, fp + 136, 4);
+    memcpy(out->xmm, fp + 272, sizeof(out->xmm));
+}
+
 void runner_arch_capture(const ucontext_t *uc, OracleResult *r)
 {
     const greg_t *g = uc->uc_mcontext.gregs;
@@ -117,4 +152,5 @@ void runner_arch_capture(const ucontext_t *uc, OracleResult *r)
     r->vector = (int32_t)g[REG_TRAPNO];
     r->error_code = (uint32_t)g[REG_ERR];
     capture_fpu(uc, &r->fpu);
+    capture_simd(uc, &r->simd);
 }

@@ -31,6 +31,9 @@ typedef struct OracleEntry64 {
     uint64_t gpr[8]; /* RAX RCX RDX RBX RSP RBP RSI RDI, zero-extended */
     uint64_t rip;
     uint64_t rflags;
+    uint32_t mxcsr;  /* at 80 */
+    uint32_t pad[3];
+    uint8_t xmm[8][16]; /* at 96 */
 } OracleEntry64;
 
 OracleEntry64 oracle_entry64;
@@ -50,6 +53,15 @@ __asm__(".text\n"
         "    xorl %eax, %eax\n"
         "    cpuid\n"
         "    fninit\n"
+        "    ldmxcsr oracle_entry64+80(%rip)\n"
+        "    movdqu oracle_entry64+96(%rip), %xmm0\n"
+        "    movdqu oracle_entry64+112(%rip), %xmm1\n"
+        "    movdqu oracle_entry64+128(%rip), %xmm2\n"
+        "    movdqu oracle_entry64+144(%rip), %xmm3\n"
+        "    movdqu oracle_entry64+160(%rip), %xmm4\n"
+        "    movdqu oracle_entry64+176(%rip), %xmm5\n"
+        "    movdqu oracle_entry64+192(%rip), %xmm6\n"
+        "    movdqu oracle_entry64+208(%rip), %xmm7\n"
         "    pushq oracle_entry64+72(%rip)\n"
         "    popfq\n"
         "    movq oracle_entry64+0(%rip), %rax\n"
@@ -74,6 +86,8 @@ void runner_arch_enter(const OracleMailbox *mb)
     }
     oracle_entry64.rip = mb->init.eip;
     oracle_entry64.rflags = mb->init.eflags;
+    oracle_entry64.mxcsr = mb->simd.mxcsr;
+    memcpy(oracle_entry64.xmm, mb->simd.xmm, sizeof(oracle_entry64.xmm));
     oracle_enter64();
 }
 
@@ -132,6 +146,19 @@ static void capture_fpu(const ucontext_t *uc, OracleFpu *out)
     out->ftw = (uint16_t)ftw;
 }
 
+static void capture_simd(const ucontext_t *uc, OracleSimd *out)
+{
+    const struct _libc_fpstate *fp = uc->uc_mcontext.fpregs;
+    memset(out, 0, sizeof(*out));
+    if (!fp) {
+        return;
+    }
+    out->mxcsr = fp->mxcsr;
+    for (int i = 0; i < 8; i++) {
+        memcpy(out->xmm[i], fp->_xmm[i].element, 16);
+    }
+}
+
 void runner_arch_capture(const ucontext_t *uc, OracleResult *r)
 {
     const greg_t *g = uc->uc_mcontext.gregs;
@@ -145,4 +172,5 @@ void runner_arch_capture(const ucontext_t *uc, OracleResult *r)
     r->vector = (int32_t)g[REG_TRAPNO];
     r->error_code = (uint32_t)g[REG_ERR];
     capture_fpu(uc, &r->fpu);
+    capture_simd(uc, &r->simd);
 }

@@ -32,6 +32,8 @@
 #define ORACLE_FPCONST   0xc000u /* x87 source operands (read only by convention) */
 #define ORACLE_FPSTORE   0xd000u /* x87 stores */
 #define ORACLE_FPSTORE_HI 0xe000u
+#define ORACLE_SIMDCONST 0xe000u /* MMX/SSE source operands (read only by convention) */
+#define ORACLE_SIMDSTORE 0xf000u /* MMX/SSE stores, up to the window's end */
 
 /* The LDT data segment both sides can put in ES and FS: base = the data
  * window, byte-granular limit 0xffff, so 16-bit addressing reaches it. */
@@ -53,18 +55,27 @@ typedef struct OracleFpu {
     uint8_t st[8][10]; /* ST(0)..ST(7), 80-bit extended */
 } OracleFpu;
 
+/* The SSE state: XMM0-7 and MXCSR (MMX registers are the x87 ones). */
+typedef struct OracleSimd {
+    uint8_t xmm[8][16];
+    uint32_t mxcsr;
+    uint32_t pad[3];
+} OracleSimd;
+
 /* What a run ends with: the state at the end marker or at the fault. */
 typedef struct OracleResult {
     OracleRegs regs;
     int32_t vector;      /* exception vector (13 at the end-marker HLT), -1: none */
     uint32_t error_code; /* as pushed (or as the kernel reports it) */
     OracleFpu fpu;
+    OracleSimd simd;
     uint32_t ok;         /* the runner produced a result */
 } OracleResult;
 
 /* Shared page between popek-oracle and the native runner. */
 typedef struct OracleMailbox {
     OracleRegs init;  /* initial registers; init.eip is the entry point */
+    OracleSimd simd;  /* initial XMM registers and MXCSR */
     uint32_t es_win;  /* load ES with ORACLE_WIN_SEL (else the flat data selector) */
     uint32_t fs_win;  /* load FS with ORACLE_WIN_SEL (else null) */
     OracleResult result;

@@ -127,6 +127,14 @@ bool oracle_compare(const OracleTest *t, const OracleResult *n, const uint8_t *n
     }
     compare_data(nd, ed, &w);
     compare_fpu(&n->fpu, &e->fpu, at->poison_fsw, &w);
+    for (int r = 0; r < 8; r++) {
+        if (memcmp(n->simd.xmm[r], e->simd.xmm[r], 16) != 0) {
+            note(&w, " xmm%d", r);
+        }
+    }
+    if (n->simd.mxcsr != e->simd.mxcsr) {
+        note(&w, " mxcsr %08x/%08x", n->simd.mxcsr, e->simd.mxcsr);
+    }
     return w.used == 0;
 }
 
@@ -156,6 +164,14 @@ static void print_result(const char *label, const OracleResult *res)
             memcpy(&x, res->fpu.st[i] + 8, 2);
             printf(" st%u=%04x:%016llx", i, x, (unsigned long long)s);
         }
+    }
+    printf("\n  %-8s mxcsr=%08x", "", res->simd.mxcsr);
+    for (int r = 0; r < 8; r++) {
+        uint64_t lo, hi;
+        memcpy(&lo, res->simd.xmm[r], 8);
+        memcpy(&hi, res->simd.xmm[r] + 8, 8);
+        printf("%s xmm%d=%016llx:%016llx", r == 4 ? "\n  \t  " : "", r, (unsigned long long)hi,
+               (unsigned long long)lo);
     }
     printf("\n");
 }

@@ -39,6 +39,7 @@ enum OracleClass {
     OC_BRANCH, /* Jcc JMP JECXZ LOOPcc, forward only */
     OC_X87,    /* x87 loads, stores, arithmetic, compares, control */
     OC_FAULT,  /* instructions that must fault at CPL 3, and the #DE/#UD/#BP/#OF/#BR cases */
+    OC_SIMD,   /* MMX, SSE, SSE2, SSE3, SSSE3 (gen_simd.c) */
     OC_MIX,    /* everything above interleaved (lazy-flag interplay) */
     OC_COUNT
 };
@@ -66,6 +67,7 @@ typedef struct OracleTest {
     int cls;             /* enum OracleClass */
     bool mode64;         /* generated for the 64-bit native runner */
     OracleRegs init;     /* init.eip = ORACLE_CODE_BASE */
+    OracleSimd simd;     /* initial XMM registers and MXCSR */
     bool es_win, fs_win; /* ES / FS hold the window segment (never in mode64) */
     uint8_t code[ORACLE_MAX_CODE];
     uint32_t code_len;

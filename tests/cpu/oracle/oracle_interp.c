@@ -55,12 +55,40 @@ static void load_window_segment(CPUState *cpu, int seg)
     seg_cache_from_descriptor(&cpu->seg[seg], ORACLE_WIN_SEL, d);
 }
 
+/* The tag FNSAVE stores for a register that is not empty, from its
+ * contents (as the native runners report it): 00 valid, 01 zero, 10
+ * special.  It differs from the kept tag after MMX instructions, which
+ * mark every register valid whatever it holds. */
+static unsigned fsave_tag(const uint8_t st[10])
+{
+    uint64_t significand;
+    uint16_t exponent;
+    memcpy(&significand, st, 8);
+    memcpy(&exponent, st + 8, 2);
+    exponent &= 0x7fff;
+    if (exponent == 0x7fff) {
+        return 2;
+    }
+    if (exponent == 0) {
+        return significand == 0 ? 1 : 2;
+    }
+    return significand >> 63 ? 0 : 2;
+}
+
 static void capture_fpu(const CPUState *cpu, OracleFpu *out)
 {
     unsigned top = cpu->fpu.top & 7;
     out->fcw = cpu->fpu.fcw;
     out->fsw = (uint16_t)((cpu->fpu.fsw & ~0x3800u) | top << 11);
-    out->ftw = cpu->fpu.ftw;
+    unsigned ftw = 0;
+    for (unsigned phys = 0; phys < 8; phys++) {
+        unsigned tag = (cpu->fpu.ftw >> (2 * phys)) & 3;
+        if (tag != 3) {
+            tag = fsave_tag((const uint8_t *)&cpu->fpu.st[phys]);
+        }
+        ftw |= tag << (2 * phys);
+    }
+    out->ftw = (uint16_t)ftw;
     for (unsigned i = 0; i < 8; i++) {
         memcpy(out->st[i], &cpu->fpu.st[(top + i) & 7], 10);
     }
@@ -76,8 +104,12 @@ static void setup(TestVM *vm, uint8_t *code, const OracleTest *t)
     testvm_load(vm, ORACLE_CODE_BASE, code, ORACLE_CODE_SIZE);
     testvm_load(vm, ORACLE_DATA_BASE, t->data, ORACLE_DATA_SIZE);
     testvm_flat32(vm, 3, t->init.eip);
-    /* As Linux runs user code: CR0.NE (x87 errors as #MF) and MP. */
+    /* As Linux runs user code: CR0.NE (x87 errors as #MF) and MP, SSE
+     * enabled with #XM for its exceptions. */
     cpu->cr0 |= CR0_NE | CR0_MP;
+    cpu->cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
+    memcpy(cpu->fpu.xmm, t->simd.xmm, sizeof(cpu->fpu.xmm));
+    cpu->fpu.mxcsr = t->simd.mxcsr;
     if (t->es_win) {
         load_window_segment(cpu, SEG_ES);
     }
@@ -116,6 +148,8 @@ void interp_run(InterpRunner *ir, const OracleTest *t, OracleResult *res, uint8_
         res->regs.gpr[R_ESP] = phys_read(&vm->phys, sp + 12, 4);
     }
     capture_fpu(cpu, &res->fpu);
+    memcpy(res->simd.xmm, cpu->fpu.xmm, sizeof(res->simd.xmm));
+    res->simd.mxcsr = cpu->fpu.mxcsr;
     if (data_out) {
         memcpy(data_out, vm->phys.ram + ORACLE_DATA_BASE, ORACLE_DATA_SIZE);
     }

@@ -175,6 +175,7 @@ NativeRunner *native_start(const char *path, bool mode64, char *why, size_t why_
     probe->init.eip = ORACLE_CODE_BASE;
     probe->init.gpr[4] = ORACLE_DATA_BASE + ORACLE_STACK_HI - 0x100;
     probe->init.eflags = 0x202;
+    probe->simd.mxcsr = 0x1f80;
     OracleResult r;
     bool answered = native_run(nr, probe, &r, NULL);
     free(probe);
@@ -206,6 +207,7 @@ bool native_run(NativeRunner *nr, const OracleTest *t, OracleResult *res, uint8_
     }
     memcpy(nr->data, t->data, ORACLE_DATA_SIZE);
     nr->mb->init = t->init;
+    nr->mb->simd = t->simd;
     nr->mb->es_win = t->es_win;
     nr->mb->fs_win = t->fs_win;
     char c = ORACLE_CMD_RUN;
