@@ -100,6 +100,7 @@ BTCallInfo *gen_callinfo(Gen *g, const ScanInsn *si, BTHelper fn)
 /* lea r9, [rip+ci] ; call thunk */
 void gen_call(Gen *g, BTCallInfo *ci)
 {
+    gen_fpu_flush(g); /* C code needs the host FPU empty (gen_fpu.c) */
     gen_park(g);
     HostRM m = hrm_rip(bt_to_rx(g->bt, ci));
     emit_lea64(&g->e, H_R9, &m);
@@ -117,6 +118,9 @@ void gen_callout(Gen *g, const ScanInsn *si)
 static void gen_exit_tail(Gen *g, uint32_t target, BTExit *x)
 {
     Emit *e = &g->e;
+    if (g->fpu_live) {
+        g->failed = true; /* gen_body flushes before every exit */
+    }
     emit_store32_imm(e, H_R15, CPU_OFF(eip), target);
     if (x) {
         HostRM m = hrm_rip(bt_to_rx(g->bt, x));
@@ -214,6 +218,9 @@ static void gen_exit_after_mode_change(Gen *g, uint32_t target)
 void gen_exit_indirect(Gen *g)
 {
     Emit *e = &g->e;
+    if (g->fpu_live) {
+        g->failed = true; /* gen_body flushes before every exit */
+    }
     gen_park(g);
     HostRM r11 = hrm_reg(H_R11), r10 = hrm_reg(H_R10);
     emit_mov_rr32(e, H_R11, H_R14);
@@ -281,8 +288,14 @@ static void gen_body(Gen *g)
     bool ended = false;
     for (int i = 0; i < scan->n && !g->failed; i++) {
         g->cur = i;
+        const Insn *in = &scan->in[i].insn;
+        if (g->fpu_live && (i == scan->n - 1 || (in->flags & (INSN_F_BRANCH | INSN_F_ENDBLOCK))) &&
+            !(g->bt->x87_native && bt_fpu_native_insn(in))) {
+            gen_fpu_flush(g); /* the x87 state goes back before the block's exits */
+        }
         ended = gen_insn(g, &scan->in[i]);
     }
+    gen_fpu_flush(g); /* a native x87 instruction ended the block */
     if (!ended) {
         const Insn *last = &scan->in[scan->n - 1].insn;
         if (last->flags & INSN_F_BRANCH) {

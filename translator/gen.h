@@ -38,6 +38,7 @@ struct MemOp {
     uint32_t next_eip;     /* where a commit that leaves continues */
     int32_t arg;           /* emitter-specific: a host register, or -1 */
     uint32_t imm;          /* emitter-specific: an immediate */
+    BTHelper prep, commit; /* slow-path helpers; NULL: bt_helper_mem_prep/commit */
 };
 
 /* An access's out-of-line path, emitted after the block's main line. */
@@ -47,6 +48,7 @@ typedef struct SlowPath {
     const uint8_t *after;  /* executable address of the code after the op */
     bool after_host;       /* flag state the main line has after the op */
     bool after_parked;
+    bool fpu_live;         /* the guest's x87 state is in the host FPU (gen_fpu.c) */
     int index;             /* the instruction's index in the block */
 } SlowPath;
 
@@ -61,7 +63,9 @@ struct Gen {
     uint32_t key;
     int mmu_idx;
     uint32_t cs_base;
-    SlowPath slow[BT_MAX_SLOW];
+    bool fpu_live;         /* the guest's x87 state is in the host FPU here (gen_fpu.c) */
+    BTCallInfo *fpu_save_ci; /* the block's bt_helper_fpu_save callout, once made */
+    SlowPath slow[BT_MAX_SLOW]; /* from here on not cleared per block (bt_translate) */
     int nslow;
     bool failed;           /* something could not be generated */
 };
@@ -112,6 +116,16 @@ void gen_slow_paths(Gen *g);
 /* Stack and control-transfer instructions; false if si is not one it emits
  * natively (nothing emitted then).  *ended: it emitted the block's exits. */
 bool gen_flow_insn(Gen *g, const ScanInsn *si, bool *ended);
+
+/* ---- gen_fpu.c ---- */
+/* An x87 instruction as host x87 code; false if it is not one emitted
+ * natively (nothing emitted then). */
+bool gen_fpu_insn(Gen *g, const ScanInsn *si);
+/* If the guest's x87 state is in the host FPU: save it to CPUState (this
+ * calls C) and empty the host FPU. */
+void gen_fpu_flush(Gen *g);
+/* Load it again from the image the last flush left (no C call). */
+void gen_fpu_reload(Gen *g);
 
 /* ---- gen_ops.c ---- */
 /* Generate one instruction; true if it ended the block with its own exits. */

@@ -558,11 +558,12 @@ typedef struct GenMark {
     uint8_t *code;
     bool host, parked;
     int nslow;
+    bool fpu_live;
 } GenMark;
 
 static GenMark gen_mark(const Gen *g)
 {
-    return (GenMark){g->bt->data_used, g->e.p, g->fl_host, g->fl_parked, g->nslow};
+    return (GenMark){g->bt->data_used, g->e.p, g->fl_host, g->fl_parked, g->nslow, g->fpu_live};
 }
 
 static void gen_rewind(Gen *g, const GenMark *m)
@@ -572,12 +573,16 @@ static void gen_rewind(Gen *g, const GenMark *m)
     g->fl_host = m->host;
     g->fl_parked = m->parked;
     g->nslow = m->nslow;
+    g->fpu_live = m->fpu_live;
 }
 
 bool gen_insn(Gen *g, const ScanInsn *si)
 {
     if (si > g->scan->in && si[-1].insn.op == OP_STI) {
         gen_callout(g, si); /* in STI's shadow: its callout ends the shadow (helpers.c) */
+        return false;
+    }
+    if (gen_fpu_insn(g, si)) {
         return false;
     }
     GenMark mark = gen_mark(g);

@@ -46,6 +46,9 @@ typedef struct BTStats {
                                 * from undefined results (docs/undefined.md) */
     uint64_t cache_size;       /* code cache bytes (-tb-size) */
     uint64_t cache_used;       /* of which in use now: code and block data */
+    uint64_t x87_loads;        /* guest x87 state loaded into the host FPU (translator/fpu_state.c) */
+    uint64_t x87_saves;        /* ... and saved back to CPUState */
+    uint64_t x87_fallbacks;    /* native x87 refused (CR0.EM/TS, unmasked exceptions): interpreted */
 } BTStats;
 
 /*
@@ -73,6 +76,11 @@ const BTStats *bt_stats(BT *bt);
  * perf reads for code without symbols ("<guest EIP> <phys>" per block).
  * False after printing one line to stderr when it cannot be created. */
 bool bt_open_perfmap(BT *bt);
+
+/* Run x87 instructions as host x87 instructions inside translated code
+ * (default), or call every one of them out to the interpreter.  Flushes
+ * the translated blocks. */
+void bt_set_x87_native(BT *bt, bool on);
 
 /* Where check mode writes its mismatch report (default stderr). */
 void bt_set_report(BT *bt, FILE *out);
