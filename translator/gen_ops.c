@@ -344,6 +344,7 @@ static void emit_divide(Gen *g, const ScanInsn *si, int d)
     const Insn *in = &si->insn;
     Emit *e = &g->e;
     HostRM rd = hrm_reg(d), r9 = hrm_reg(H_R9);
+    gen_fpu_flush(g); /* the callout below is on one path only: save the x87 state for both */
     emit_rm(e, 0, OPC_TEST_EvGv, d, &rd);
     uint8_t *slow[3] = {emit_jcc32(e, CC_E, NULL), NULL, NULL};
     if (in->op == OP_DIV) {
@@ -558,12 +559,14 @@ typedef struct GenMark {
     uint8_t *code;
     bool host, parked;
     int nslow;
-    bool fpu_live;
+    bool fpu_live;            /* gen_fpu.c's state, which a callout in the attempt changes */
+    BTCallInfo *fpu_save_ci;  /* (an attempt may have allocated it in data now given back) */
 } GenMark;
 
 static GenMark gen_mark(const Gen *g)
 {
-    return (GenMark){g->bt->data_used, g->e.p, g->fl_host, g->fl_parked, g->nslow, g->fpu_live};
+    return (GenMark){g->bt->data_used, g->e.p, g->fl_host, g->fl_parked, g->nslow, g->fpu_live,
+                     g->fpu_save_ci};
 }
 
 static void gen_rewind(Gen *g, const GenMark *m)
@@ -574,6 +577,7 @@ static void gen_rewind(Gen *g, const GenMark *m)
     g->fl_parked = m->parked;
     g->nslow = m->nslow;
     g->fpu_live = m->fpu_live;
+    g->fpu_save_ci = m->fpu_save_ci;
 }
 
 bool gen_insn(Gen *g, const ScanInsn *si)
