@@ -347,6 +347,8 @@ struct CPUState {
                                * state on its way in and out of the host FPU
                                * (translator/fpu_state.c) */
     uint8_t bt_exit_request;  /* set with any interrupt_request bit: leave at the next block */
+    uint8_t bt_fpu_live;      /* the guest's x87 state is in the host FPU, not in fpu
+                               * (translator/fpu_state.c); only inside bt_run_tb() */
     void *accel;              /* the translator running this CPU (translator/: bt_of()),
                                * or NULL; opaque here, so cpu/ names no engine above it */
 };

@@ -251,6 +251,10 @@ bool bt_fpu_native_ok(const CPUState *cpu);
 /* CPUState.fpu <-> the FNSAVE/FRSTOR image in CPUState.bt_fpu_img. */
 void bt_fpu_to_image(CPUState *cpu);
 void bt_fpu_from_image(CPUState *cpu);
+/* After translated code returns: if it left the guest's x87 state live in
+ * the host FPU (CPUState.bt_fpu_live), save it to CPUState and empty the
+ * host FPU.  Must run before any other C code that may use the x87. */
+void bt_fpu_sync(CPUState *cpu);
 int bt_helper_fpu_enter(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_fpu_save(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_fpu_mem_prep(CPUState *cpu, const BTCallInfo *ci);

@@ -99,7 +99,7 @@ int bt_helper_fpu_enter(CPUState *cpu, const BTCallInfo *ci)
 {
     BT *bt = bt_of(cpu);
     if (bt_fpu_native_ok(cpu)) {
-        bt_fpu_to_image(cpu);
+        bt_fpu_to_image(cpu); /* the block's FRSTOR then sets bt_fpu_live */
         bt->stats.x87_loads++;
         return 0;
     }
@@ -117,8 +117,20 @@ int bt_helper_fpu_save(CPUState *cpu, const BTCallInfo *ci)
 {
     (void)ci;
     bt_fpu_from_image(cpu);
+    cpu->bt_fpu_live = 0;
     bt_of(cpu)->stats.x87_saves++;
     return 0;
+}
+
+void bt_fpu_sync(CPUState *cpu)
+{
+    if (!cpu->bt_fpu_live) {
+        return;
+    }
+    __asm__ volatile("fnsave %0" : "=m"(cpu->bt_fpu_img));
+    bt_fpu_from_image(cpu);
+    cpu->bt_fpu_live = 0;
+    bt_of(cpu)->stats.x87_saves++;
 }
 
 /*

@@ -118,9 +118,6 @@ void gen_callout(Gen *g, const ScanInsn *si)
 static void gen_exit_tail(Gen *g, uint32_t target, BTExit *x)
 {
     Emit *e = &g->e;
-    if (g->fpu_live) {
-        g->failed = true; /* gen_body flushes before every exit */
-    }
     emit_store32_imm(e, H_R15, CPU_OFF(eip), target);
     if (x) {
         HostRM m = hrm_rip(bt_to_rx(g->bt, x));
@@ -218,9 +215,6 @@ static void gen_exit_after_mode_change(Gen *g, uint32_t target)
 void gen_exit_indirect(Gen *g)
 {
     Emit *e = &g->e;
-    if (g->fpu_live) {
-        g->failed = true; /* gen_body flushes before every exit */
-    }
     gen_park(g);
     HostRM r11 = hrm_reg(H_R11), r10 = hrm_reg(H_R10);
     emit_mov_rr32(e, H_R11, H_R14);
@@ -288,14 +282,8 @@ static void gen_body(Gen *g)
     bool ended = false;
     for (int i = 0; i < scan->n && !g->failed; i++) {
         g->cur = i;
-        const Insn *in = &scan->in[i].insn;
-        if (g->fpu_live && (i == scan->n - 1 || (in->flags & (INSN_F_BRANCH | INSN_F_ENDBLOCK))) &&
-            !(g->bt->x87_native && bt_fpu_native_insn(in))) {
-            gen_fpu_flush(g); /* the x87 state goes back before the block's exits */
-        }
         ended = gen_insn(g, &scan->in[i]);
     }
-    gen_fpu_flush(g); /* a native x87 instruction ended the block */
     if (!ended) {
         const Insn *last = &scan->in[scan->n - 1].insn;
         if (last->flags & INSN_F_BRANCH) {
@@ -328,6 +316,7 @@ TB *bt_translate(BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, ui
     g->mmu_idx = (key & KEY_CPL_MASK) == 3 ? MMU_USER : MMU_KERNEL;
     g->cs_base = bt->cpu->seg[SEG_CS].base;
     g->fl_parked = true; /* the convention between blocks */
+    g->fpu = GEN_FPU_UNKNOWN; /* x87 state may stay live from block to block (gen_fpu.c) */
     TB *tb = bt_data_alloc(bt, sizeof(TB));
     memset(tb, 0, sizeof(*tb));
     tb->phys_pc = phys_pc;

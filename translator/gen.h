@@ -20,6 +20,13 @@ enum FlagUse {
     FU_MODIFY, /* reads some, or writes only some (the rest must survive) */
 };
 
+/* Where the guest's x87 state is at a point of a block (gen_fpu.c). */
+enum GenFpu {
+    GEN_FPU_UNKNOWN, /* block entry: CPUState.bt_fpu_live says */
+    GEN_FPU_SAVED,   /* in CPUState.fpu */
+    GEN_FPU_LIVE,    /* in the host FPU */
+};
+
 typedef struct Gen Gen;
 typedef struct MemOp MemOp;
 
@@ -48,7 +55,7 @@ typedef struct SlowPath {
     const uint8_t *after;  /* executable address of the code after the op */
     bool after_host;       /* flag state the main line has after the op */
     bool after_parked;
-    bool fpu_live;         /* the guest's x87 state is in the host FPU (gen_fpu.c) */
+    uint8_t fpu;           /* enum GenFpu at the access (gen_fpu.c) */
     int index;             /* the instruction's index in the block */
 } SlowPath;
 
@@ -63,7 +70,7 @@ struct Gen {
     uint32_t key;
     int mmu_idx;
     uint32_t cs_base;
-    bool fpu_live;         /* the guest's x87 state is in the host FPU here (gen_fpu.c) */
+    uint8_t fpu;           /* enum GenFpu: where the guest's x87 state is here (gen_fpu.c) */
     BTCallInfo *fpu_save_ci; /* the block's bt_helper_fpu_save callout, once made */
     SlowPath slow[BT_MAX_SLOW]; /* from here on not cleared per block (bt_translate) */
     int nslow;
@@ -121,8 +128,8 @@ bool gen_flow_insn(Gen *g, const ScanInsn *si, bool *ended);
 /* An x87 instruction as host x87 code; false if it is not one emitted
  * natively (nothing emitted then). */
 bool gen_fpu_insn(Gen *g, const ScanInsn *si);
-/* If the guest's x87 state is in the host FPU: save it to CPUState (this
- * calls C) and empty the host FPU. */
+/* If the guest's x87 state is (or may be) in the host FPU: save it to
+ * CPUState (this calls C) and empty the host FPU. */
 void gen_fpu_flush(Gen *g);
 /* Load it again from the image the last flush left (no C call). */
 void gen_fpu_reload(Gen *g);

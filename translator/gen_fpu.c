@@ -7,20 +7,28 @@
  * [r14] through the inline TLB check (gen_mem.c), whose slow path runs the
  * same instruction on the bounce buffer.
  *
- * State.  The guest's x87 state lives in CPUState.fpu between blocks and
- * in the host FPU during a *stretch*: from the first native x87
- * instruction of a block up to the next C call (a callout, a slow path's
- * helper) or the block's end.  Whether it is live is known while
- * generating (Gen.fpu_live), so nothing is tested at run time:
- *   enter:  lea r9, [rip+ci] ; call thunk   ; bt_helper_fpu_enter builds the image
- *           frstor [r15+bt_fpu_img]
- *   flush:  fnsave [r15+bt_fpu_img]          ; also empties the host FPU (FNINIT)
- *           lea r9, [rip+ci] ; call thunk   ; bt_helper_fpu_save reads it back
- * gen_call() flushes before every C call, and the block flushes before its
- * exits, so the host FPU is empty, under the host's control word, whenever
- * popek's own C code runs (the SysV ABI requires it, and cpu/fpu_host.c
- * uses the x87), and a fault or interrupt always finds CPUState.fpu exact.
- * A slow path, having flushed for its helper, reloads the image it saved
+ * State.  The guest's x87 state lives in CPUState.fpu, or in the host FPU
+ * from the first native x87 instruction until the next C call (a callout,
+ * a slow path's helper) or the return to the run loop: across block exits,
+ * chained jumps and jump-cache lookups, so a hot loop of several blocks
+ * loads it once.  CPUState.bt_fpu_live says which at run time; within a
+ * block the generator knows it after the first x87 instruction or C call
+ * (Gen.fpu: unknown at entry, then saved or live), and tests the flag only
+ * while it does not:
+ *   enter:  [cmp byte [r15+bt_fpu_live], 0 ; jne live]
+ *           lea r9, [rip+ci] ; call thunk   ; bt_helper_fpu_enter builds the image
+ *           frstor [r15+bt_fpu_img] ; mov byte [r15+bt_fpu_live], 1
+ *   live:
+ *   flush:  [cmp byte [r15+bt_fpu_live], 0 ; je saved]
+ *           fnsave [r15+bt_fpu_img]          ; also empties the host FPU (FNINIT)
+ *           lea r9, [rip+ci] ; call thunk   ; bt_helper_fpu_save reads it back, clears the flag
+ *   saved:
+ * gen_call() flushes before every C call and bt_run_tb() (bt_fpu_sync)
+ * right after translated code returns, so the host FPU is empty, under
+ * the host's control word, whenever popek's own C code runs (the SysV ABI
+ * requires it, and cpu/fpu_host.c uses the x87), and a fault, an
+ * interrupt or the interpreter always finds CPUState.fpu exact.  A slow
+ * path, having flushed for its helper, reloads the image it saved
  * (frstor alone: the helpers do not touch the x87 state).
  *
  * The common case only.  bt_helper_fpu_enter checks at each stretch's start
@@ -138,23 +146,45 @@ static void emit_fpu_image(Gen *g, int ext)
     emit_rm(&g->e, 0, 0xdd, ext, &img);
 }
 
+/* cmp byte [r15+bt_fpu_live], 0 ; j<cc> (rel8, bound by the caller).  Parks the flags. */
+static uint8_t *gen_test_live(Gen *g, int cc)
+{
+    gen_clobber(g);
+    HostRM live = hrm_mem(H_R15, CPU_OFF(bt_fpu_live));
+    emit_cmp8_imm(&g->e, &live, 0);
+    return emit_jcc8(&g->e, cc);
+}
+
+/* mov byte [r15+bt_fpu_live], v */
+static void gen_set_live(Gen *g, uint8_t v)
+{
+    HostRM live = hrm_mem(H_R15, CPU_OFF(bt_fpu_live));
+    emit_rm(&g->e, 0, OPC_MOV_EbIb, 0, &live);
+    emit_u8(&g->e, v);
+}
+
 void gen_fpu_flush(Gen *g)
 {
-    if (!g->fpu_live) {
+    if (g->fpu == GEN_FPU_SAVED) {
         return;
     }
-    g->fpu_live = false;
+    uint8_t *skip = g->fpu == GEN_FPU_UNKNOWN ? gen_test_live(g, CC_E) : NULL;
+    g->fpu = GEN_FPU_SAVED;
     emit_fpu_image(g, 6); /* fnsave */
     if (!g->fpu_save_ci) {
         g->fpu_save_ci = gen_callinfo(g, &g->scan->in[g->cur], bt_helper_fpu_save);
     }
-    gen_call(g, g->fpu_save_ci);
+    gen_call(g, g->fpu_save_ci); /* clears bt_fpu_live */
+    if (skip && !emit_bind8(&g->e, skip)) {
+        g->failed = true;
+    }
 }
 
 void gen_fpu_reload(Gen *g)
 {
     emit_fpu_image(g, 4); /* frstor */
-    g->fpu_live = true;
+    gen_set_live(g, 1);
+    g->fpu = GEN_FPU_LIVE;
 }
 
 /* The instruction on [r14]: its escape byte, its ModRM.reg, REX.B for r14. */
@@ -212,9 +242,15 @@ bool gen_fpu_insn(Gen *g, const ScanInsn *si)
         return false; /* the access needs the interpreter's segment checks */
     }
     Emit *e = &g->e;
-    if (!g->fpu_live) {
+    if (g->fpu != GEN_FPU_LIVE) {
+        /* [cmp byte [r15+bt_fpu_live], 0 ; jne live] call enter ; frstor ; live: */
+        uint8_t *live = g->fpu == GEN_FPU_UNKNOWN ? gen_test_live(g, CC_NE) : NULL;
+        g->fpu = GEN_FPU_SAVED;
         gen_call(g, gen_callinfo(g, si, bt_helper_fpu_enter));
         gen_fpu_reload(g);
+        if (live && !emit_bind8(e, live)) {
+            g->failed = true;
+        }
     }
     if (f.size) {
         gen_park(g);

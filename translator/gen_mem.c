@@ -125,7 +125,7 @@ void gen_mem_access(Gen *g, const MemOp *m)
     sp->after = emit_rx(e);
     sp->after_host = g->fl_host;
     sp->after_parked = g->fl_parked;
-    sp->fpu_live = g->fpu_live;
+    sp->fpu = g->fpu;
     sp->index = g->cur;
 }
 
@@ -137,14 +137,14 @@ static void gen_slow_path(Gen *g, const SlowPath *sp)
     g->cur = sp->index;
     g->fl_host = false;
     g->fl_parked = true;
-    g->fpu_live = sp->fpu_live; /* gen_call saves it for the helpers, and it comes back */
+    g->fpu = sp->fpu; /* gen_call saves it for the helpers, and it comes back if it was live */
     BTCallInfo *prep = gen_callinfo(g, m->si, m->prep ? m->prep : bt_helper_mem_prep);
     prep->size = m->size;
     prep->access = m->access;
     prep->rmw = m->rmw;
     emit_store32(e, H_R15, CPU_OFF(bt_lin), H_R14);
     gen_call(g, prep);
-    if (sp->fpu_live) {
+    if (sp->fpu == GEN_FPU_LIVE) {
         gen_fpu_reload(g);
     }
     HostRM bounce = hrm_mem(H_R15, CPU_OFF(bt_bounce));
@@ -159,7 +159,7 @@ static void gen_slow_path(Gen *g, const SlowPath *sp)
         commit->next_eip = m->next_eip;
         commit->target_in_cpu = m->target_in_cpu;
         gen_call(g, commit);
-        if (sp->fpu_live) {
+        if (sp->fpu == GEN_FPU_LIVE) {
             gen_fpu_reload(g);
         }
     }

@@ -559,13 +559,13 @@ typedef struct GenMark {
     uint8_t *code;
     bool host, parked;
     int nslow;
-    bool fpu_live;            /* gen_fpu.c's state, which a callout in the attempt changes */
+    uint8_t fpu;              /* gen_fpu.c's state, which a callout in the attempt changes */
     BTCallInfo *fpu_save_ci;  /* (an attempt may have allocated it in data now given back) */
 } GenMark;
 
 static GenMark gen_mark(const Gen *g)
 {
-    return (GenMark){g->bt->data_used, g->e.p, g->fl_host, g->fl_parked, g->nslow, g->fpu_live,
+    return (GenMark){g->bt->data_used, g->e.p, g->fl_host, g->fl_parked, g->nslow, g->fpu,
                      g->fpu_save_ci};
 }
 
@@ -576,7 +576,7 @@ static void gen_rewind(Gen *g, const GenMark *m)
     g->fl_host = m->host;
     g->fl_parked = m->parked;
     g->nslow = m->nslow;
-    g->fpu_live = m->fpu_live;
+    g->fpu = m->fpu;
     g->fpu_save_ci = m->fpu_save_ci;
 }
 
