@@ -356,9 +356,9 @@ static uint16_t fpu_undefined_cc(const FpuOp *op)
         return FSW_C1;
     }
     if (fn == fpu_op_com_sti || fn == fpu_op_com_st1 || fn == fpu_op_com_m32 ||
-        fn == fpu_op_com_m64 || fn == fpu_op_com_i16 || fn == fpu_op_com_i32 ||
-        fn == fpu_op_ftst || fn == fpu_op_fxam || fn == fpu_op_fldenv || fn == fpu_op_frstor ||
-        fn == fpu_op_fninit || fn == fpu_op_fnsave) {
+        fn == fpu_op_com_m64 || fn == fpu_op_com_i16 || fn == fpu_op_com_i32 || fn == fpu_op_ftst ||
+        fn == fpu_op_fxam || fn == fpu_op_fldenv || fn == fpu_op_frstor || fn == fpu_op_fninit ||
+        fn == fpu_op_fnsave) {
         return 0;
     }
     if (fn == fpu_op_binary_st0 && (op->arg == X87_FPREM || op->arg == X87_FPREM1)) {

@@ -30,8 +30,17 @@
 #include "translator/bt_internal.h"
 
 /* Offsets in the 32-bit protected-mode FNSAVE image. */
-enum { IMG_FCW = 0, IMG_FSW = 4, IMG_FTW = 8, IMG_FIP = 12, IMG_FCS = 16, IMG_FDP = 20,
-       IMG_FDS = 24, IMG_ST = 28, IMG_SIZE = 108 };
+enum {
+    IMG_FCW = 0,
+    IMG_FSW = 4,
+    IMG_FTW = 8,
+    IMG_FIP = 12,
+    IMG_FCS = 16,
+    IMG_FDP = 20,
+    IMG_FDS = 24,
+    IMG_ST = 28,
+    IMG_SIZE = 108
+};
 
 _Static_assert(sizeof(((CPUState *)0)->bt_fpu_img) == IMG_SIZE, "FNSAVE image size");
 
@@ -49,8 +58,8 @@ static uint16_t get16(const uint8_t *p)
 
 bool bt_fpu_native_ok(const CPUState *cpu)
 {
-    return !(cpu->cr0 & (CR0_EM | CR0_TS)) &&
-           (cpu->fpu.fcw & FCW_EXC_MASKS) == FCW_EXC_MASKS && !(cpu->fpu.fsw & FSW_ES);
+    return !(cpu->cr0 & (CR0_EM | CR0_TS)) && (cpu->fpu.fcw & FCW_EXC_MASKS) == FCW_EXC_MASKS &&
+           !(cpu->fpu.fsw & FSW_ES);
 }
 
 void bt_fpu_to_image(CPUState *cpu)

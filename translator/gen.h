@@ -70,8 +70,8 @@ struct Gen {
     uint32_t key;
     int mmu_idx;
     uint32_t cs_base;
-    uint8_t fpu;           /* enum GenFpu: where the guest's x87 state is here (gen_fpu.c) */
-    BTCallInfo *fpu_save_ci; /* the block's bt_helper_fpu_save callout, once made */
+    uint8_t fpu;                /* enum GenFpu: where the guest's x87 state is here (gen_fpu.c) */
+    BTCallInfo *fpu_save_ci;    /* the block's bt_helper_fpu_save callout, once made */
     SlowPath slow[BT_MAX_SLOW]; /* from here on not cleared per block (bt_translate) */
     int nslow;
     bool failed;           /* something could not be generated */

@@ -59,14 +59,15 @@ typedef struct FpuForm {
 /* Memory forms by escape and ModRM.reg: the operand size, 0 = callout;
  * negative: a store. */
 static const int8_t fpu_mem_size[8][8] = {
-    {4, 4, 4, 4, 4, 4, 4, 4},    /* D8: arithmetic and compare, m32real */
-    {4, 0, -4, -4, 0, 0, 0, 0},  /* D9: FLD, FST, FSTP m32real; FLDENV, FLDCW, FNSTENV, FNSTCW */
-    {4, 4, 4, 4, 4, 4, 4, 4},    /* DA: m32int */
+    {4, 4, 4, 4, 4, 4, 4, 4},      /* D8: arithmetic and compare, m32real */
+    {4, 0, -4, -4, 0, 0, 0, 0},    /* D9: FLD, FST, FSTP m32real; FLDENV, FLDCW, FNSTENV, FNSTCW */
+    {4, 4, 4, 4, 4, 4, 4, 4},      /* DA: m32int */
     {4, 0, -4, -4, 0, 10, 0, -10}, /* DB: FILD, FIST, FISTP m32int; FLD, FSTP m80real */
-    {8, 8, 8, 8, 8, 8, 8, 8},    /* DC: m64real */
-    {8, 0, -8, -8, 0, 0, 0, -2}, /* DD: FLD, FST, FSTP m64real; FRSTOR, FNSAVE; FNSTSW m16 */
-    {2, 2, 2, 2, 2, 2, 2, 2},    /* DE: m16int */
-    {2, 0, -2, -2, 10, 8, -10, -8}, /* DF: FILD, FIST, FISTP m16int; FBLD, FILD m64, FBSTP, FISTP m64 */
+    {8, 8, 8, 8, 8, 8, 8, 8},      /* DC: m64real */
+    {8, 0, -8, -8, 0, 0, 0, -2},   /* DD: FLD, FST, FSTP m64real; FRSTOR, FNSAVE; FNSTSW m16 */
+    {2, 2, 2, 2, 2, 2, 2, 2},      /* DE: m16int */
+    {2, 0, -2, -2, 10, 8, -10,
+     -8}, /* DF: FILD, FIST, FISTP m16int; FBLD, FILD m64, FBSTP, FISTP m64 */
 };
 
 /* Register forms: esc * 64 + (ModRM & 0x3f). */
@@ -97,7 +98,7 @@ static bool fpu_reg_form(int esc, int low, FpuForm *f)
             return true;
         }
         return false;
-    case 4: return low < 0x10 || low >= 0x20; /* DC: not the FCOM2/FCOMP3 aliases */
+    case 4: return low < 0x10 || low >= 0x20;                 /* DC: not the FCOM2/FCOMP3 aliases */
     case 5: return low < 0x08 || (low >= 0x10 && low < 0x30); /* DD: FFREE, FST, FSTP, FUCOM(P) */
     case 6: return low < 0x10 || low == 0x19 || low >= 0x20;  /* DE: not FCOMP5 */
     default:                                                  /* DF */
@@ -218,9 +219,9 @@ static void gen_fpu_note(Gen *g, const ScanInsn *si)
         if (in->base == REG_NONE && in->index == REG_NONE) {
             emit_mov_r32_imm(e, H_R9, (uint32_t)in->disp);
         } else {
-            HostRM m = hrm_sib(in->base == REG_NONE ? H_NONE : hreg(in->base),
-                               in->index == REG_NONE ? H_NONE : hreg(in->index), in->scale,
-                               in->disp);
+            HostRM m =
+                hrm_sib(in->base == REG_NONE ? H_NONE : hreg(in->base),
+                        in->index == REG_NONE ? H_NONE : hreg(in->index), in->scale, in->disp);
             emit_lea32(e, H_R9, &m);
         }
         if (in->adsize == 2) {

@@ -559,14 +559,14 @@ typedef struct GenMark {
     uint8_t *code;
     bool host, parked;
     int nslow;
-    uint8_t fpu;              /* gen_fpu.c's state, which a callout in the attempt changes */
-    BTCallInfo *fpu_save_ci;  /* (an attempt may have allocated it in data now given back) */
+    uint8_t fpu;             /* gen_fpu.c's state, which a callout in the attempt changes */
+    BTCallInfo *fpu_save_ci; /* (an attempt may have allocated it in data now given back) */
 } GenMark;
 
 static GenMark gen_mark(const Gen *g)
 {
-    return (GenMark){g->bt->data_used, g->e.p, g->fl_host, g->fl_parked, g->nslow, g->fpu,
-                     g->fpu_save_ci};
+    return (GenMark){g->bt->data_used, g->e.p, g->fl_host,    g->fl_parked,
+                     g->nslow,         g->fpu, g->fpu_save_ci};
 }
 
 static void gen_rewind(Gen *g, const GenMark *m)

@@ -31,8 +31,9 @@ void bt_scan(const BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, 
         }
         /* x87 run natively cannot reach FERR# (everything masked; when not,
          * its helper notes the I/O itself) */
-        bool io = (si->insn.flags & INSN_F_IO) ||
-                  ((si->insn.flags & INSN_F_FPU) && !(bt->x87_native && bt_fpu_native_insn(&si->insn)));
+        bool io =
+            (si->insn.flags & INSN_F_IO) ||
+            ((si->insn.flags & INSN_F_FPU) && !(bt->x87_native && bt_fpu_native_insn(&si->insn)));
         if (bt->mode == BT_MODE_CHECK && io && out->n > 0) {
             break;
         }

@@ -46,9 +46,9 @@ typedef struct BTStats {
                                 * from undefined results (docs/undefined.md) */
     uint64_t cache_size;       /* code cache bytes (-tb-size) */
     uint64_t cache_used;       /* of which in use now: code and block data */
-    uint64_t x87_loads;        /* guest x87 state loaded into the host FPU (translator/fpu_state.c) */
-    uint64_t x87_saves;        /* ... and saved back to CPUState */
-    uint64_t x87_fallbacks;    /* native x87 refused (CR0.EM/TS, unmasked exceptions): interpreted */
+    uint64_t x87_loads;     /* guest x87 state loaded into the host FPU (translator/fpu_state.c) */
+    uint64_t x87_saves;     /* ... and saved back to CPUState */
+    uint64_t x87_fallbacks; /* native x87 refused (CR0.EM/TS, unmasked exceptions): interpreted */
 } BTStats;
 
 /*

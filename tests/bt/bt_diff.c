@@ -233,14 +233,16 @@ static void dump_state(Out *o, const char *name, const CPUState *c)
         out(o, "       %s=%04x base=%08x limit=%08x attr=%08x\n", "ES\0CS\0SS\0DS\0FS\0GS" + 3 * s,
             c->seg[s].selector, c->seg[s].base, c->seg[s].limit, c->seg[s].attr);
     }
-    out(o, "       fcw=%04x fsw=%04x top=%u ftw=%04x fip=%08x fcs=%04x fop=%03x fdp=%08x fds=%04x ferr=%d\n",
+    out(o,
+        "       fcw=%04x fsw=%04x top=%u ftw=%04x fip=%08x fcs=%04x fop=%03x fdp=%08x fds=%04x "
+        "ferr=%d\n",
         c->fpu.fcw, c->fpu.fsw, c->fpu.top, c->fpu.ftw, c->fpu.fip, c->fpu.fcs, c->fpu.fop,
         c->fpu.fdp, c->fpu.fds, c->ferr_pending);
     for (int i = 0; i < 8; i++) {
         uint8_t b[10];
         memcpy(b, &c->fpu.st[i], 10);
-        out(o, "%s       R%d=%02x%02x:%02x%02x%02x%02x%02x%02x%02x%02x", i % 2 ? "" : "", i, b[9], b[8],
-            b[7], b[6], b[5], b[4], b[3], b[2], b[1], b[0]);
+        out(o, "%s       R%d=%02x%02x:%02x%02x%02x%02x%02x%02x%02x%02x", i % 2 ? "" : "", i, b[9],
+            b[8], b[7], b[6], b[5], b[4], b[3], b[2], b[1], b[0]);
         if (i % 2) {
             out(o, "\n");
         }
@@ -330,12 +332,17 @@ static bool compare(Out *o, const BTDiff *d, TestVM *a, TestVM *b)
                 out(o, " R%d", i);
             }
         }
-#define FPU_FIELD(f)                                                                               \
-    if (x.fpu.f != y.fpu.f) {                                                                      \
-        out(o, " " #f);                                                                            \
-    }
-        FPU_FIELD(fcw) FPU_FIELD(fsw) FPU_FIELD(ftw) FPU_FIELD(top) FPU_FIELD(fop) FPU_FIELD(fip)
-        FPU_FIELD(fcs) FPU_FIELD(fdp) FPU_FIELD(fds) FPU_FIELD(ferr_pending)
+#define FPU_FIELD(f) out(o, x.fpu.f != y.fpu.f ? " " #f : "")
+        FPU_FIELD(fcw);
+        FPU_FIELD(fsw);
+        FPU_FIELD(ftw);
+        FPU_FIELD(top);
+        FPU_FIELD(fop);
+        FPU_FIELD(fip);
+        FPU_FIELD(fcs);
+        FPU_FIELD(fdp);
+        FPU_FIELD(fds);
+        FPU_FIELD(ferr_pending);
 #undef FPU_FIELD
         out(o, "\n");
         ok = false;

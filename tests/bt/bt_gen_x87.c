@@ -110,7 +110,11 @@ static void x87_native(G *g)
     case 9: /* FXCH, FST/FSTP ST(i), FFREE */
     {
         int f = btg_rnd(g, 4);
-        x87_reg(g, f == 0 ? 1 : 5, f == 0 ? 0xc8 | i : f == 1 ? 0xd0 | i : f == 2 ? 0xd8 | i : 0xc0 | i);
+        x87_reg(g, f == 0 ? 1 : 5,
+                f == 0   ? 0xc8 | i
+                : f == 1 ? 0xd0 | i
+                : f == 2 ? 0xd8 | i
+                         : 0xc0 | i);
         break;
     }
     case 10: /* FCHS FABS FTST FXAM */
@@ -119,9 +123,7 @@ static void x87_native(G *g)
         x87_reg(g, 1, m[btg_rnd(g, 4)]);
         break;
     }
-    case 11: /* F2XM1 .. FCOS, FINCSTP, FDECSTP */
-        x87_reg(g, 1, 0xf0 + btg_rnd(g, 16));
-        break;
+    case 11: /* F2XM1 .. FCOS, FINCSTP, FDECSTP */ x87_reg(g, 1, 0xf0 + btg_rnd(g, 16)); break;
     case 12: /* FCOM/FCOMP ST(i), FUCOM/FUCOMP, FUCOMPP, FCOMPP */
     {
         int f = btg_rnd(g, 4);
@@ -142,21 +144,15 @@ static void x87_native(G *g)
         btg_flags_read(g, F_CF | F_ZF | F_PF);
         x87_reg(g, btg_chance(g, 2) ? 2 : 3, 0xc0 + btg_rnd(g, 32));
         break;
-    case 15: /* FNSTSW AX */
-        x87_reg(g, 7, 0xe0);
-        break;
-    case 16: /* FNSTSW m16 */
-        x87_mem(g, 5, 7, 2, true);
-        break;
+    case 15: /* FNSTSW AX */ x87_reg(g, 7, 0xe0); break;
+    case 16: /* FNSTSW m16 */ x87_mem(g, 5, 7, 2, true); break;
     case 17: /* FSQRT, FRNDINT, FSCALE, FPREM */
     {
         static const uint8_t m[4] = {0xfa, 0xfc, 0xfd, 0xf8};
         x87_reg(g, 1, m[btg_rnd(g, 4)]);
         break;
     }
-    case 18: /* FNOP */
-        x87_reg(g, 1, 0xd0);
-        break;
+    case 18: /* FNOP */ x87_reg(g, 1, 0xd0); break;
     default: /* FLDZ, FLD1: keep values flowing */
         x87_reg(g, 1, btg_chance(g, 2) ? 0xee : 0xe8);
         break;
@@ -198,15 +194,9 @@ static void x87_control(G *g)
         }
         x87_mem_at(g, 5, 4, env);
         break;
-    case 4: /* FNSTCW m16 */
-        x87_mem(g, 1, 7, 2, true);
-        break;
-    case 5: /* FNCLEX */
-        x87_reg(g, 3, 0xe2);
-        break;
-    case 6: /* FNINIT */
-        x87_reg(g, 3, 0xe3);
-        break;
+    case 4: /* FNSTCW m16 */ x87_mem(g, 1, 7, 2, true); break;
+    case 5: /* FNCLEX */ x87_reg(g, 3, 0xe2); break;
+    case 6: /* FNINIT */ x87_reg(g, 3, 0xe3); break;
     case 7: /* FWAIT: #MF when an unmasked exception is pending */
         btg_flags_read(g, F_ALL);
         btg_begin(g);

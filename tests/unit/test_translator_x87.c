@@ -95,8 +95,8 @@ START_TEST(test_callout_between_native_x87)
     ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
     ck_assert_int_eq(testvm_run(ref, 1000), CPU_EXIT_HALT);
     assert_same(ref, vm);
-    ck_assert_uint_eq(phys_read(&vm->phys, 0x20104, 2), 0x3000);  /* FSW: TOP 6 */
-    ck_assert_uint_eq(phys_read(&vm->phys, 0x20108, 2), 0x0fff);  /* ST0 R6, ST1 R7 valid */
+    ck_assert_uint_eq(phys_read(&vm->phys, 0x20104, 2), 0x3000);          /* FSW: TOP 6 */
+    ck_assert_uint_eq(phys_read(&vm->phys, 0x20108, 2), 0x0fff);          /* ST0 R6, ST1 R7 valid */
     ck_assert_uint_eq(phys_read(&vm->phys, 0x2010c, 4), TESTVM_CODE + 2); /* FIP: fldpi */
     ck_assert(get_double(vm, 0x20200) == 1.0 + 3.14159265358979323846);
     ck_assert_uint_eq(bt_stats(bt)->x87_loads, 2); /* fld1..fldpi, then faddp..fstp */
@@ -117,10 +117,10 @@ END_TEST
  */
 START_TEST(test_slow_path_x87_operands)
 {
-    static const uint8_t code[] = {0xdb, 0x2d, 0xfb, 0x0f, 0x02, 0x00, 0xdd, 0x05, 0x00, 0x00,
-                                   0x03, 0x00, 0xde, 0xc9, 0xdb, 0x3d, 0xfc, 0x1f, 0x02, 0x00,
-                                   0xdb, 0x05, 0x10, 0x00, 0x02, 0x00, 0xdf, 0x1d, 0xff, 0x2f,
-                                   0x02, 0x00, 0xf4};
+    static const uint8_t code[] = {0xdb, 0x2d, 0xfb, 0x0f, 0x02, 0x00, 0xdd, 0x05, 0x00,
+                                   0x00, 0x03, 0x00, 0xde, 0xc9, 0xdb, 0x3d, 0xfc, 0x1f,
+                                   0x02, 0x00, 0xdb, 0x05, 0x10, 0x00, 0x02, 0x00, 0xdf,
+                                   0x1d, 0xff, 0x2f, 0x02, 0x00, 0xf4};
     TestVM *ref = make_vm(code, sizeof(code), true);
     TestVM *vm = make_vm(code, sizeof(code), true);
     static const uint8_t three[10] = {0, 0, 0, 0, 0, 0, 0, 0xc0, 0x00, 0x40}; /* 3.0 */
@@ -157,8 +157,8 @@ END_TEST
  */
 START_TEST(test_page_fault_on_fld_m64_is_exact)
 {
-    static const uint8_t code[] = {0xd9, 0xe8, 0xd9, 0xeb, 0xdd, 0x05, 0x00, 0x00,
-                                   0x04, 0x00, 0xd9, 0xe8, 0xf4};
+    static const uint8_t code[] = {0xd9, 0xe8, 0xd9, 0xeb, 0xdd, 0x05, 0x00,
+                                   0x00, 0x04, 0x00, 0xd9, 0xe8, 0xf4};
     TestVM *ref = make_vm(code, sizeof(code), true);
     TestVM *vm = make_vm(code, sizeof(code), true);
     BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);

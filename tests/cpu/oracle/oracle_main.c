@@ -80,10 +80,12 @@ typedef struct Oracle {
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: popek-oracle --seed N --count N [--native 32|64|auto] [--verbose] "
-                    "[--class NAME] [--show N] [--start N] [--print]\n"
-                    "                    [--accel interp|bt] [--native-path32 PATH] [--native-path64 PATH]\n"
-                    "       popek-oracle --selftest [--native 32|64|auto]\nclasses:");
+    fprintf(
+        stderr,
+        "usage: popek-oracle --seed N --count N [--native 32|64|auto] [--verbose] "
+        "[--class NAME] [--show N] [--start N] [--print]\n"
+        "                    [--accel interp|bt] [--native-path32 PATH] [--native-path64 PATH]\n"
+        "       popek-oracle --selftest [--native 32|64|auto]\nclasses:");
     for (int c = 0; c < OC_COUNT; c++) {
         fprintf(stderr, " %s", oracle_class_name(c));
     }
