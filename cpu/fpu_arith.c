@@ -340,6 +340,12 @@ void fpu_op_binary_st0(CPUState *cpu, const Insn *insn, int op)
         cc = FSW_C1 | FSW_C2;
     }
     uint16_t sw = x87_binary(cpu->fpu.fcw, op, &a, &b, &r);
+    if (op != X87_FSCALE && (sw & FSW_IE)) {
+        /* Nor does any other invalid operand (an infinity, a zero divisor):
+         * C0 and C3 stay the guest's, not what the host FPU had before
+         * (the translator runs FPREM natively, on the guest's status). */
+        cc = FSW_C1 | FSW_C2;
+    }
     if (fpu_finish(cpu, sw, cc, false)) {
         fpu_set(cpu, 0, r);
     }
