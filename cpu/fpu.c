@@ -335,6 +335,47 @@ static const FpuOp fpu_reg_ops[8][64] = {
 };
 /* clang-format on */
 
+/*
+ * The condition codes op leaves undefined (each instruction's "FPU Flags
+ * Affected" in SDM Vol.2): C0, C2 and C3 for everything but the compares
+ * (FCOMI leaves them unaffected), FXAM, FPREM/FPREM1 and the loads of a
+ * whole status (FLDENV, FRSTOR, FNINIT, FNSAVE); C2 is defined by FSIN,
+ * FCOS, FPTAN and FSINCOS; C1 too for FFREE, FNOP and the control
+ * instructions that store or load one word; C1 after FCOMI (below).  The
+ * interpreter keeps such
+ * codes unchanged; the host FPU (which runs translated x87 code) may not,
+ * so with CPUState.undef_perturb set they take undef_fill's bits
+ * (docs/undefined.md).
+ */
+static uint16_t fpu_undefined_cc(const FpuOp *op)
+{
+    FpuHandler fn = op->fn;
+    if (fn == fpu_op_com_sti && (op->arg & FCMP_EFLAGS)) {
+        /* FCOMI/FUCOMI: the SDM clears C1; an AMD EPYC keeps it when no
+         * stack fault occurs, so the hosts that run it natively differ. */
+        return FSW_C1;
+    }
+    if (fn == fpu_op_com_sti || fn == fpu_op_com_st1 || fn == fpu_op_com_m32 ||
+        fn == fpu_op_com_m64 || fn == fpu_op_com_i16 || fn == fpu_op_com_i32 || fn == fpu_op_ftst ||
+        fn == fpu_op_fxam || fn == fpu_op_fldenv || fn == fpu_op_frstor || fn == fpu_op_fninit ||
+        fn == fpu_op_fnsave) {
+        return 0;
+    }
+    if (fn == fpu_op_binary_st0 && (op->arg == X87_FPREM || op->arg == X87_FPREM1)) {
+        return 0;
+    }
+    if ((fn == fpu_op_unary && (op->arg == X87_FSIN || op->arg == X87_FCOS)) ||
+        (fn == fpu_op_split && op->arg != X87_FXTRACT)) {
+        return FSW_C0 | FSW_C3;
+    }
+    if (fn == fpu_op_ffree || fn == fpu_op_fnop || fn == fpu_op_fldcw || fn == fpu_op_fnstcw ||
+        fn == fpu_op_fnstsw_m || fn == fpu_op_fnstsw_ax || fn == fpu_op_fnstenv ||
+        fn == fpu_op_fnclex) {
+        return FSW_CC;
+    }
+    return FSW_C0 | FSW_C2 | FSW_C3;
+}
+
 /* Record the last non-control instruction (SDM Vol.1 8.1.8, 8.1.9): its
  * address (prefixes included), its 11-bit opcode and any memory operand. */
 static void fpu_note_insn(CPUState *cpu, const Insn *insn)
@@ -366,5 +407,9 @@ void fpu_exec(CPUState *cpu, const Insn *insn)
     op->fn(cpu, insn, op->arg);
     if (!(op->flags & FOP_CONTROL)) {
         fpu_note_insn(cpu, insn);
+    }
+    if (cpu->undef_perturb) {
+        uint16_t undef = fpu_undefined_cc(op);
+        cpu->fpu.fsw = (uint16_t)((cpu->fpu.fsw & ~undef) | (cpu->undef_fill & undef));
     }
 }

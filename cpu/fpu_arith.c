@@ -300,6 +300,11 @@ void fpu_op_fabs(CPUState *cpu, const Insn *insn, int arg)
  * alone when |ST(0)| >= 2^63 (SDM Vol.2 FSIN). */
 void fpu_op_unary(CPUState *cpu, const Insn *insn, int op)
 {
+    if ((op == X87_FSIN || op == X87_FCOS) && fpu_empty(cpu, 0)) {
+        /* After a stack fault FSIN and FCOS report an operand in range
+         * (C2=0), as the hardware does (the translator runs them natively) */
+        cpu->fpu.fsw &= (uint16_t) ~FSW_C2;
+    }
     if (st0_underflow(cpu)) {
         return;
     }
@@ -335,6 +340,12 @@ void fpu_op_binary_st0(CPUState *cpu, const Insn *insn, int op)
         cc = FSW_C1 | FSW_C2;
     }
     uint16_t sw = x87_binary(cpu->fpu.fcw, op, &a, &b, &r);
+    if (op != X87_FSCALE && (sw & FSW_IE)) {
+        /* Nor does any other invalid operand (an infinity, a zero divisor):
+         * C0 and C3 stay the guest's, not what the host FPU had before
+         * (the translator runs FPREM natively, on the guest's status). */
+        cc = FSW_C1 | FSW_C2;
+    }
     if (fpu_finish(cpu, sw, cc, false)) {
         fpu_set(cpu, 0, r);
     }
@@ -367,6 +378,9 @@ void fpu_op_split(CPUState *cpu, const Insn *insn, int op)
 {
     bool underflow = fpu_empty(cpu, 0);
     if (underflow || !fpu_empty(cpu, 7)) {
+        if (op != X87_FXTRACT) {
+            cpu->fpu.fsw &= (uint16_t) ~FSW_C2; /* in range, as FSIN's stack fault */
+        }
         if (fpu_stack_fault(cpu, !underflow)) {
             fpu_set(cpu, 0, fpu_indefinite);
             fpu_push(cpu, fpu_indefinite);

@@ -109,6 +109,7 @@ struct BT {
     CPUState *cpu;
     enum BTMode mode;
     bool chain;             /* patch direct jumps and fill the jump cache */
+    bool x87_native;        /* x87 instructions as host x87 code (translator/gen_fpu.c) */
 
     /* The code cache: code grows up from the start, data down from the end. */
     uint8_t *rw;            /* writable mapping */
@@ -242,6 +243,24 @@ static inline int64_t bt_budget_left(const CPUState *cpu)
 {
     return cpu->bt_budget + (cpu->bt_exit_request ? BT_BUDGET_KICK : 0);
 }
+
+/* ---- gen_fpu.c, fpu_state.c: x87 in translated code ---- */
+/* Whether gen_fpu.c emits insn (an x87 escape) as host x87 code. */
+bool bt_fpu_native_insn(const Insn *insn);
+/* Whether the guest's x87 state may run in the host FPU: CR0.EM and TS
+ * clear, all six exceptions masked, none pending (ES clear). */
+bool bt_fpu_native_ok(const CPUState *cpu);
+/* CPUState.fpu <-> the FNSAVE/FRSTOR image in CPUState.bt_fpu_img. */
+void bt_fpu_to_image(CPUState *cpu);
+void bt_fpu_from_image(CPUState *cpu);
+/* After translated code returns: if it left the guest's x87 state live in
+ * the host FPU (CPUState.bt_fpu_live), save it to CPUState and empty the
+ * host FPU.  Must run before any other C code that may use the x87. */
+void bt_fpu_sync(CPUState *cpu);
+int bt_helper_fpu_enter(CPUState *cpu, const BTCallInfo *ci);
+int bt_helper_fpu_save(CPUState *cpu, const BTCallInfo *ci);
+int bt_helper_fpu_mem_prep(CPUState *cpu, const BTCallInfo *ci);
+int bt_helper_fpu_mem_commit(CPUState *cpu, const BTCallInfo *ci);
 
 /* ---- run.c ---- */
 uint32_t bt_block_key(const CPUState *cpu);

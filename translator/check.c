@@ -52,6 +52,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "cpu/fpu_internal.h"
 #include "cpu/mem.h"
 #include "cpu/undef.h"
 #include "softmmu/mmu.h"
@@ -354,7 +355,7 @@ static void state_capture(const CPUState *cpu, CheckState *s)
     s->tsc_offset = cpu->tsc_offset;
     s->fcw = cpu->fpu.fcw;
     s->fsw = cpu->fpu.fsw;
-    s->ftw = cpu->fpu.ftw;
+    s->ftw = fpu_tag_word(cpu); /* as FNSTENV shows it: only "empty" is state of its own */
     s->top = cpu->fpu.top;
     for (int i = 0; i < 8; i++) {
         memcpy(s->st[i], &cpu->fpu.st[i], 10); /* the 80 bits, not the padding */

@@ -100,6 +100,7 @@ BTCallInfo *gen_callinfo(Gen *g, const ScanInsn *si, BTHelper fn)
 /* lea r9, [rip+ci] ; call thunk */
 void gen_call(Gen *g, BTCallInfo *ci)
 {
+    gen_fpu_flush(g); /* C code needs the host FPU empty (gen_fpu.c) */
     gen_park(g);
     gen_page_forget(g);
     HostRM m = hrm_rip(bt_to_rx(g->bt, ci));
@@ -350,6 +351,7 @@ TB *bt_translate(BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, ui
     g->mmu_idx = (key & KEY_CPL_MASK) == 3 ? MMU_USER : MMU_KERNEL;
     g->cs_base = bt->cpu->seg[SEG_CS].base;
     g->fl_parked = true; /* the convention between blocks */
+    g->fpu = GEN_FPU_UNKNOWN; /* x87 state may stay live from block to block (gen_fpu.c) */
     TB *tb = bt_data_alloc(bt, sizeof(TB));
     memset(tb, 0, sizeof(*tb));
     tb->phys_pc = phys_pc;

@@ -20,6 +20,13 @@ enum FlagUse {
     FU_MODIFY, /* reads some, or writes only some (the rest must survive) */
 };
 
+/* Where the guest's x87 state is at a point of a block (gen_fpu.c). */
+enum GenFpu {
+    GEN_FPU_UNKNOWN, /* block entry: CPUState.bt_fpu_live says */
+    GEN_FPU_SAVED,   /* in CPUState.fpu */
+    GEN_FPU_LIVE,    /* in the host FPU */
+};
+
 typedef struct Gen Gen;
 typedef struct MemOp MemOp;
 
@@ -38,6 +45,7 @@ struct MemOp {
     uint32_t next_eip;     /* where a commit that leaves continues */
     int32_t arg;           /* emitter-specific: a host register, or -1 */
     uint32_t imm;          /* emitter-specific: an immediate */
+    BTHelper prep, commit; /* slow-path helpers; NULL: bt_helper_mem_prep/commit */
 };
 
 /* An access's out-of-line path, emitted after the block's main line. */
@@ -47,6 +55,7 @@ typedef struct SlowPath {
     const uint8_t *after;  /* executable address of the code after the op */
     bool after_host;       /* flag state the main line has after the op */
     bool after_parked;
+    uint8_t fpu;           /* enum GenFpu at the access (gen_fpu.c) */
     int index;             /* the instruction's index in the block */
 } SlowPath;
 
@@ -66,7 +75,9 @@ struct Gen {
      * the check was for a write (which grants reads too). */
     bool pc_live;
     bool pc_write;
-    SlowPath slow[BT_MAX_SLOW];
+    uint8_t fpu;                /* enum GenFpu: where the guest's x87 state is here (gen_fpu.c) */
+    BTCallInfo *fpu_save_ci;    /* the block's bt_helper_fpu_save callout, once made */
+    SlowPath slow[BT_MAX_SLOW]; /* from here on not cleared per block (bt_translate) */
     int nslow;
     bool failed;           /* something could not be generated */
 };
@@ -122,6 +133,16 @@ static inline void gen_page_forget(Gen *g)
 /* Stack and control-transfer instructions; false if si is not one it emits
  * natively (nothing emitted then).  *ended: it emitted the block's exits. */
 bool gen_flow_insn(Gen *g, const ScanInsn *si, bool *ended);
+
+/* ---- gen_fpu.c ---- */
+/* An x87 instruction as host x87 code; false if it is not one emitted
+ * natively (nothing emitted then). */
+bool gen_fpu_insn(Gen *g, const ScanInsn *si);
+/* If the guest's x87 state is (or may be) in the host FPU: save it to
+ * CPUState (this calls C) and empty the host FPU. */
+void gen_fpu_flush(Gen *g);
+/* Load it again from the image the last flush left (no C call). */
+void gen_fpu_reload(Gen *g);
 
 /* ---- gen_ops.c ---- */
 /* Generate one instruction; true if it ended the block with its own exits. */

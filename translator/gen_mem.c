@@ -156,6 +156,7 @@ void gen_mem_access(Gen *g, const MemOp *m)
     sp->after = emit_rx(e);
     sp->after_host = g->fl_host;
     sp->after_parked = g->fl_parked;
+    sp->fpu = g->fpu;
     sp->index = g->cur;
 }
 
@@ -168,24 +169,31 @@ static void gen_slow_path(Gen *g, const SlowPath *sp)
     g->cur = sp->index;
     g->fl_host = false;
     g->fl_parked = true;
-    BTCallInfo *prep = gen_callinfo(g, m->si, bt_helper_mem_prep);
+    g->fpu = sp->fpu; /* gen_call saves it for the helpers, and it comes back if it was live */
+    BTCallInfo *prep = gen_callinfo(g, m->si, m->prep ? m->prep : bt_helper_mem_prep);
     prep->size = m->size;
     prep->access = m->access;
     prep->rmw = m->rmw;
     emit_store32(e, H_R15, CPU_OFF(bt_lin), H_R14);
     gen_call(g, prep);
+    if (sp->fpu == GEN_FPU_LIVE) {
+        gen_fpu_reload(g);
+    }
     HostRM bounce = hrm_mem(H_R15, CPU_OFF(bt_bounce));
     emit_lea64(e, H_R14, &bounce);
     gen_flags_before(g, m->flag_use);
     m->emit(g, m);
     gen_flags_after(g, m->flag_use);
     if (m->access == ACC_WRITE) {
-        BTCallInfo *commit = gen_callinfo(g, m->si, bt_helper_mem_commit);
+        BTCallInfo *commit = gen_callinfo(g, m->si, m->commit ? m->commit : bt_helper_mem_commit);
         commit->size = m->size;
         commit->access = m->access;
         commit->next_eip = m->next_eip;
         commit->target_in_cpu = m->target_in_cpu;
         gen_call(g, commit);
+        if (sp->fpu == GEN_FPU_LIVE) {
+            gen_fpu_reload(g);
+        }
     }
     emit_mov_r64_imm(e, H_R10, PAGE_NONE); /* the next access checks in full */
     if (sp->after_host) {

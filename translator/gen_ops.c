@@ -344,6 +344,7 @@ static void emit_divide(Gen *g, const ScanInsn *si, int d)
     const Insn *in = &si->insn;
     Emit *e = &g->e;
     HostRM rd = hrm_reg(d), r9 = hrm_reg(H_R9);
+    gen_fpu_flush(g); /* the callout below is on one path only: save the x87 state for both */
     emit_rm(e, 0, OPC_TEST_EvGv, d, &rd);
     uint8_t *slow[3] = {emit_jcc32(e, CC_E, NULL), NULL, NULL};
     if (in->op == OP_DIV) {
@@ -558,11 +559,14 @@ typedef struct GenMark {
     uint8_t *code;
     bool host, parked;
     int nslow;
+    uint8_t fpu;             /* gen_fpu.c's state, which a callout in the attempt changes */
+    BTCallInfo *fpu_save_ci; /* (an attempt may have allocated it in data now given back) */
 } GenMark;
 
 static GenMark gen_mark(const Gen *g)
 {
-    return (GenMark){g->bt->data_used, g->e.p, g->fl_host, g->fl_parked, g->nslow};
+    return (GenMark){g->bt->data_used, g->e.p, g->fl_host,    g->fl_parked,
+                     g->nslow,         g->fpu, g->fpu_save_ci};
 }
 
 static void gen_rewind(Gen *g, const GenMark *m)
@@ -572,12 +576,17 @@ static void gen_rewind(Gen *g, const GenMark *m)
     g->fl_host = m->host;
     g->fl_parked = m->parked;
     g->nslow = m->nslow;
+    g->fpu = m->fpu;
+    g->fpu_save_ci = m->fpu_save_ci;
 }
 
 bool gen_insn(Gen *g, const ScanInsn *si)
 {
     if (si > g->scan->in && si[-1].insn.op == OP_STI) {
         gen_callout(g, si); /* in STI's shadow: its callout ends the shadow (helpers.c) */
+        return false;
+    }
+    if (gen_fpu_insn(g, si)) {
         return false;
     }
     GenMark mark = gen_mark(g);

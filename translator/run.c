@@ -122,6 +122,7 @@ void bt_run_tb(BT *bt, TB *tb)
     bt_flags_out(cpu);
     bt->stats.entries++;
     bt->enter(cpu, tb->code);
+    bt_fpu_sync(cpu); /* x87 state left live in the host FPU back to CPUState (fpu_state.c) */
     cpu->icount = bt->icount_end - (uint64_t)bt_budget_left(cpu);
     bt_flags_in(cpu);
 }

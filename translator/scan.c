@@ -48,7 +48,11 @@ void bt_scan(const BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, 
         if (decode_insn(&si->insn, host + off, (int)(0x1000 - off), true) != DECODE_OK) {
             break; /* crosses the page (or is over 15 bytes): not in this block */
         }
-        bool io = (si->insn.flags & (INSN_F_IO | INSN_F_FPU)) != 0;
+        /* x87 run natively cannot reach FERR# (everything masked; when not,
+         * its helper notes the I/O itself) */
+        bool io =
+            (si->insn.flags & INSN_F_IO) ||
+            ((si->insn.flags & INSN_F_FPU) && !(bt->x87_native && bt_fpu_native_insn(&si->insn)));
         if (bt->mode == BT_MODE_CHECK && io && out->n > 0) {
             break;
         }

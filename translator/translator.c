@@ -35,6 +35,7 @@ BT *bt_new(CPUState *cpu, size_t cache_bytes, enum BTMode mode)
     bt->cpu = cpu;
     bt->mode = mode;
     bt->chain = mode == BT_MODE_RUN;
+    bt->x87_native = true;
     bt->memfd = -1;
     bt->report = stderr;
     if (!bt_cache_init(bt, cache_bytes)) {
@@ -59,6 +60,12 @@ BT *bt_new(CPUState *cpu, size_t cache_bytes, enum BTMode mode)
         }
     }
     return bt;
+}
+
+void bt_set_x87_native(BT *bt, bool on)
+{
+    bt->x87_native = on;
+    bt_flush(bt);
 }
 
 void bt_free(BT *bt)

@@ -71,6 +71,9 @@ typedef struct BTStats {
      * that ran as callouts, and that the interpreter ran. */
     uint64_t census_callout[INSN_FORMS];
     uint64_t census_interp[INSN_FORMS];
+    uint64_t x87_loads;     /* guest x87 state loaded into the host FPU (translator/fpu_state.c) */
+    uint64_t x87_saves;     /* ... and saved back to CPUState */
+    uint64_t x87_fallbacks; /* native x87 refused (CR0.EM/TS, unmasked exceptions): interpreted */
 } BTStats;
 
 extern const char *const bt_why_names[BT_WHY_COUNT];
@@ -103,6 +106,11 @@ bool bt_open_perfmap(BT *bt);
 /* -d out_asm: each block's guest and host code, to f as it is translated
  * (NULL: off). */
 void bt_set_out_asm(BT *bt, FILE *f);
+
+/* Run x87 instructions as host x87 instructions inside translated code
+ * (default), or call every one of them out to the interpreter.  Flushes
+ * the translated blocks. */
+void bt_set_x87_native(BT *bt, bool on);
 
 /* Where check mode writes its mismatch report (default stderr). */
 void bt_set_report(BT *bt, FILE *out);

@@ -9,6 +9,7 @@
 
 #include "cpu/undef.h"
 #include "softmmu/mmu.h"
+#include "cpu/fpu_internal.h"
 #include "tests/bt/bt_diff.h"
 #include "tests/support/testvm.h"
 
@@ -21,10 +22,13 @@ typedef struct DiffState {
     struct {
         uint32_t base, limit, attr, selector;
     } seg[SEG_COUNT];
-    uint8_t xmm[8][16]; /* the SSE state, and the MMX registers as the x87 ones */
+    uint8_t xmm[8][16]; /* the SSE state (the MMX registers are the x87 ones) */
     uint32_t mxcsr;
-    uint16_t ftw, top;
-    uint8_t st[8][10];
+    struct { /* x87: the registers' 80 bits, not their padding */
+        uint8_t st[8][10];
+        uint16_t fcw, fsw, ftw, fop, fcs, fds;
+        uint32_t fip, fdp, top, ferr_pending;
+    } fpu;
 } DiffState;
 
 enum { VM_INTERP, VM_BT, VM_PERTURBED, VM_COUNT };
@@ -233,6 +237,20 @@ static void dump_state(Out *o, const char *name, const CPUState *c)
         out(o, "       %s=%04x base=%08x limit=%08x attr=%08x\n", "ES\0CS\0SS\0DS\0FS\0GS" + 3 * s,
             c->seg[s].selector, c->seg[s].base, c->seg[s].limit, c->seg[s].attr);
     }
+    out(o,
+        "       fcw=%04x fsw=%04x top=%u ftw=%04x fip=%08x fcs=%04x fop=%03x fdp=%08x fds=%04x "
+        "ferr=%d\n",
+        c->fpu.fcw, c->fpu.fsw, c->fpu.top, c->fpu.ftw, c->fpu.fip, c->fpu.fcs, c->fpu.fop,
+        c->fpu.fdp, c->fpu.fds, c->ferr_pending);
+    for (int i = 0; i < 8; i++) {
+        uint8_t b[10];
+        memcpy(b, &c->fpu.st[i], 10);
+        out(o, "%s       R%d=%02x%02x:%02x%02x%02x%02x%02x%02x%02x%02x", i % 2 ? "" : "", i, b[9],
+            b[8], b[7], b[6], b[5], b[4], b[3], b[2], b[1], b[0]);
+        if (i % 2) {
+            out(o, "\n");
+        }
+    }
 }
 
 static void capture(const CPUState *c, DiffState *s)
@@ -257,11 +275,19 @@ static void capture(const CPUState *c, DiffState *s)
     }
     memcpy(s->xmm, c->fpu.xmm, sizeof(s->xmm));
     s->mxcsr = c->fpu.mxcsr;
-    s->ftw = c->fpu.ftw;
-    s->top = c->fpu.top;
     for (int i = 0; i < 8; i++) {
-        memcpy(s->st[i], &c->fpu.st[i], 10);
+        memcpy(s->fpu.st[i], &c->fpu.st[i], 10);
     }
+    s->fpu.fcw = c->fpu.fcw;
+    s->fpu.fsw = c->fpu.fsw;
+    s->fpu.ftw = fpu_tag_word(c); /* as FNSTENV shows it: only "empty" is state of its own */
+    s->fpu.fop = c->fpu.fop;
+    s->fpu.fcs = c->fpu.fcs;
+    s->fpu.fds = c->fpu.fds;
+    s->fpu.fip = c->fpu.fip;
+    s->fpu.fdp = c->fpu.fdp;
+    s->fpu.top = c->fpu.top;
+    s->fpu.ferr_pending = c->ferr_pending;
 }
 
 /* Set in taint every bit in which a and b differ. */
@@ -305,13 +331,34 @@ static bool compare(Out *o, const BTDiff *d, TestVM *a, TestVM *b)
             ok = false;
         }
     }
+    if (memcmp(&x.fpu, &y.fpu, sizeof(x.fpu))) {
+        out(o, "x87 state differs:");
+        for (int i = 0; i < 8; i++) {
+            if (memcmp(x.fpu.st[i], y.fpu.st[i], 10)) {
+                out(o, " R%d", i);
+            }
+        }
+#define FPU_FIELD(f) out(o, x.fpu.f != y.fpu.f ? " " #f : "")
+        FPU_FIELD(fcw);
+        FPU_FIELD(fsw);
+        FPU_FIELD(ftw);
+        FPU_FIELD(top);
+        FPU_FIELD(fop);
+        FPU_FIELD(fip);
+        FPU_FIELD(fcs);
+        FPU_FIELD(fdp);
+        FPU_FIELD(fds);
+        FPU_FIELD(ferr_pending);
+#undef FPU_FIELD
+        out(o, "\n");
+        ok = false;
+    }
     if (x.cr0 != y.cr0 || x.cr2 != y.cr2 || x.cr3 != y.cr3 || x.cr4 != y.cr4 || x.cpl != y.cpl) {
         out(o, "control registers or CPL differ\n");
         ok = false;
     }
-    if (memcmp(x.xmm, y.xmm, sizeof(x.xmm)) || x.mxcsr != y.mxcsr || x.ftw != y.ftw ||
-        x.top != y.top || memcmp(x.st, y.st, sizeof(x.st))) {
-        out(o, "XMM, MXCSR or x87/MMX registers differ\n");
+    if (memcmp(x.xmm, y.xmm, sizeof(x.xmm)) || x.mxcsr != y.mxcsr) {
+        out(o, "XMM or MXCSR differ\n");
         ok = false;
     }
     const uint8_t *ra = a->phys.ram, *rb = b->phys.ram;

@@ -300,10 +300,21 @@ int btg_dst_reg(G *g, int size)
     return size == 1 ? (int)btg_rnd(g, 8) : btg_any_reg(g);
 }
 
+static bool gen_x87 = true;
+
+void btg_set_x87(bool on)
+{
+    gen_x87 = on;
+}
+
 static void gen_one(G *g)
 {
     if (btg_chance(g, 12)) {
         btg_gen_simd(g);
+        return;
+    }
+    if (btg_chance(g, 10) && gen_x87) {
+        btg_gen_x87(g); /* a run of x87 instructions (bt_gen_x87.c) */
         return;
     }
     int w = btg_rnd(g, 100);

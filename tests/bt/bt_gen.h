@@ -73,6 +73,15 @@ typedef struct BTProgram {
 #define BTG_NCONFIGS 8
 extern const BTGenConfig btg_configs[BTG_NCONFIGS];
 
+/*
+ * Whether programs include runs of x87 instructions (default on).  The x87
+ * condition codes most instructions leave undefined reach FNSTSW, the
+ * environment images and the final state everywhere, so the generator's
+ * promise to keep undefined results in the final flags (btd_contained)
+ * holds only for programs without x87; the comparisons taint them instead.
+ */
+void btg_set_x87(bool on);
+
 /* Generate program index of seed in configuration config (0..BTG_NCONFIGS-1):
  * the same program on every machine. */
 void btg_generate(BTProgram *p, int config, uint64_t seed, uint64_t index);

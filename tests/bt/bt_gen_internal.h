@@ -94,5 +94,6 @@ void btg_gen_system(G *g);
 void btg_gen_smc_store(G *g);
 void btg_gen_smc_target(G *g);
 void btg_gen_simd(G *g);
+void btg_gen_x87(G *g);
 
 #endif /* TESTS_BT_BT_GEN_INTERNAL_H */

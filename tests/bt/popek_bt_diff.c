@@ -33,6 +33,7 @@ int main(int argc, char **argv)
             mode = BT_MODE_CHECK;
         } else if (!strcmp(a, "--contained")) {
             contained = true;
+            btg_set_x87(false); /* see bt_gen.h */
         } else if (v && !strcmp(a, "--seed")) {
             seed = strtoull(v, NULL, 0), i++;
         } else if (v && !strcmp(a, "--count")) {

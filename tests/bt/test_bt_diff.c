@@ -86,6 +86,7 @@ START_TEST(test_generator_contains_undefined)
     static char report[1 << 16];
     BTProgram *p = malloc(sizeof(*p));
     int failed = 0;
+    btg_set_x87(false); /* x87 condition codes are left undefined everywhere (bt_gen.h) */
     for (int i = 0; i < CONTAINED_PER_CONFIG; i++) {
         btg_generate(p, _i, CI_SEED, (uint64_t)i);
         if (!btd_contained(d, p, CONTAINED_BUDGET, report, sizeof(report)) && failed++ == 0) {

@@ -9,22 +9,25 @@
  * GPRs other than ESP are still those of the faulting instant, and the
  * rest of the user state is read back from that frame.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "softmmu/mmu.h"
 #include "tests/cpu/oracle/oracle_run.h"
 #include "tests/support/testvm.h"
+#include "translator/translator.h"
 
 #define INTERP_RAM (8u << 20)
 #define INTERP_MAX_INSNS 200000
 
 struct InterpRunner {
     TestVM *vm;
+    BT *bt;                         /* --accel bt: the translator, else NULL */
     uint8_t code[ORACLE_CODE_SIZE]; /* the code window as loaded: the test, then HLTs */
 };
 
-InterpRunner *interp_start(void)
+InterpRunner *interp_start(bool translated)
 {
     InterpRunner *ir = calloc(1, sizeof(*ir));
     if (!ir) {
@@ -35,12 +38,31 @@ InterpRunner *interp_start(void)
         free(ir);
         return NULL;
     }
+    if (translated) {
+        ir->bt = bt_new(&ir->vm->cpu, 8u << 20, BT_MODE_RUN);
+        if (!ir->bt) {
+            interp_stop(ir);
+            return NULL;
+        }
+    }
     return ir;
+}
+
+void interp_report(InterpRunner *ir)
+{
+    if (ir->bt) {
+        const BTStats *s = bt_stats(ir->bt);
+        printf("translator: %llu blocks, x87 state loaded into the host FPU %llu times, "
+               "x87 interpreted %llu times (unmasked exceptions, CR0.TS)\n",
+               (unsigned long long)s->blocks_translated, (unsigned long long)s->x87_loads,
+               (unsigned long long)s->x87_fallbacks);
+    }
 }
 
 void interp_stop(InterpRunner *ir)
 {
     if (ir) {
+        bt_free(ir->bt);
         testvm_free(ir->vm);
         free(ir);
     }
@@ -128,7 +150,11 @@ void interp_run(InterpRunner *ir, const OracleTest *t, OracleResult *res, uint8_
     TestVM *vm = ir->vm;
     CPUState *cpu = &vm->cpu;
     setup(vm, ir->code, t);
-    testvm_run(vm, INTERP_MAX_INSNS);
+    if (ir->bt) {
+        bt_exec(ir->bt, INTERP_MAX_INSNS);
+    } else {
+        testvm_run(vm, INTERP_MAX_INSNS);
+    }
     memset(res, 0, sizeof(*res));
     res->ok = 1;
     memcpy(res->regs.gpr, cpu->regs, sizeof(cpu->regs));

@@ -63,6 +63,7 @@ typedef struct Options {
     bool verbose;
     bool selftest;
     bool print_all;
+    bool translated; /* --accel bt: popek's side through the binary translator */
     NativeMode native;
     const char *path[N_RUNNERS];
 } Options;
@@ -79,10 +80,12 @@ typedef struct Oracle {
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: popek-oracle --seed N --count N [--native 32|64|auto] [--verbose] "
-                    "[--class NAME] [--show N] [--start N] [--print]\n"
-                    "                    [--native-path32 PATH] [--native-path64 PATH]\n"
-                    "       popek-oracle --selftest [--native 32|64|auto]\nclasses:");
+    fprintf(
+        stderr,
+        "usage: popek-oracle --seed N --count N [--native 32|64|auto] [--verbose] "
+        "[--class NAME] [--show N] [--start N] [--print]\n"
+        "                    [--accel interp|bt] [--native-path32 PATH] [--native-path64 PATH]\n"
+        "       popek-oracle --selftest [--native 32|64|auto]\nclasses:");
     for (int c = 0; c < OC_COUNT; c++) {
         fprintf(stderr, " %s", oracle_class_name(c));
     }
@@ -137,6 +140,11 @@ static bool parse(int argc, char **argv, Options *o)
             if (!parse_native(v, &o->native)) {
                 return false;
             }
+        } else if (!strcmp(a, "--accel")) {
+            if (strcmp(v, "interp") && strcmp(v, "bt")) {
+                return false;
+            }
+            o->translated = !strcmp(v, "bt");
         } else if (!strcmp(a, "--native-path32")) {
             o->path[R32] = v;
         } else if (!strcmp(a, "--native-path64")) {
@@ -322,6 +330,7 @@ static void print_counts(const Oracle *or, const uint32_t pass[N_RUNNERS][OC_COU
         total_pass += p;
         total_fail += f;
     }
+    interp_report(or->interp);
     printf("%u passed, %u failed\n", total_pass, total_fail);
 }
 
@@ -337,7 +346,7 @@ static int run(const Options *o)
     or.cut = malloc(sizeof(OracleTest));
     or.native_data = malloc(ORACLE_DATA_SIZE);
     or.interp_data = malloc(ORACLE_DATA_SIZE);
-    or.interp = interp_start();
+    or.interp = interp_start(o->translated);
     if (!or.t || !or.cut || !or.native_data || !or.interp_data || !or.interp) {
         fprintf(stderr, "popek-oracle: setup failed\n");
         return 2;

@@ -27,9 +27,13 @@ NativeRunner *native_start(const char *path, bool mode64, char *why, size_t why_
 bool native_run(NativeRunner *nr, const OracleTest *t, OracleResult *res, uint8_t *data_out);
 void native_stop(NativeRunner *nr);
 
-InterpRunner *interp_start(void);
+/* translated: run the tests through the binary translator (--accel bt)
+ * instead of the interpreter alone. */
+InterpRunner *interp_start(bool translated);
 void interp_run(InterpRunner *ir, const OracleTest *t, OracleResult *res, uint8_t *data_out);
 void interp_stop(InterpRunner *ir);
+/* --accel bt: one line of translator statistics (x87 run natively or not). */
+void interp_report(InterpRunner *ir);
 
 /* Exit status when the host cannot run the requested native runner. */
 #define ORACLE_EXIT_SKIP 77
