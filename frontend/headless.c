@@ -46,7 +46,9 @@ void headless_start(Headless *h)
     }
     termios_saved = 1;
     atexit(restore_terminal);
-    static const int sigs[] = {SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGILL};
+    /* SIGINT, SIGTERM and SIGHUP end the run cleanly (frontend/process.c)
+     * and atexit() restores the terminal then. */
+    static const int sigs[] = {SIGQUIT, SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGILL};
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
         signal(sigs[i], fatal_signal);
     }
@@ -101,6 +103,10 @@ int headless_filter(Headless *h, const uint8_t *in, int len, uint8_t *out)
         switch (c) {
         case 'x':
         case 'X':
+            /* QEMU says "QEMU: Terminated" on its console. */
+            if (write(STDOUT_FILENO, "popek: terminated\r\n", 19) < 0) {
+                /* nowhere to say it */
+            }
             h->quit = true;
             return n;
         case 'h':

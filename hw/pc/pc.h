@@ -31,6 +31,9 @@ enum Accel { ACCEL_BT, ACCEL_INTERP, ACCEL_CHECK };
 /* IDE drives: index = channel * 2 + unit (-hda 0, -hdb 1, -hdc/-cdrom 2, -hdd 3). */
 #define PC_MAX_DRIVES 4
 
+/* Serial ports: COM1-COM4 (COM1 and COM2 are always there). */
+#define PC_MAX_SERIALS 4
+
 /* Network cards: PCI slots 3 onwards, as QEMU's first NIC on a pc machine. */
 #define PC_MAX_NICS 8
 enum PCNicModel { PC_NIC_E1000, PC_NIC_VIRTIO_NET };
@@ -69,7 +72,9 @@ typedef struct PCConfig {
     PCDrive drives[PC_MAX_DRIVES];
     int nic_count;
     PCNic nics[PC_MAX_NICS];
-    const CharBackend *serial;   /* COM1's host side (COM2 has none) */
+    /* COM1-COM4's host sides; COM3 and COM4 exist only with one, COM1
+     * and COM2 always (without one, output goes nowhere). */
+    const CharBackend *serial[PC_MAX_SERIALS];
     const CharBackend *debugcon; /* port 0xE9, or NULL for no device */
     const CharBackend *bioslog;  /* SeaBIOS's port 0x402, or NULL for no device */
 } PCConfig;
@@ -99,6 +104,7 @@ typedef struct PC {
     bool exit_requested;   /* isa-debug-exit, power-off, or -no-reboot reset */
     int exit_status;       /* popek's exit status once exit_requested */
     bool reset_requested;  /* i8042, port 0x92, 0xCF9 */
+    uint64_t reset_count;  /* system resets done since power-on (QMP's RESET event) */
     bool a20_kbd;          /* A20 gate of the i8042 output port */
     bool a20_port92;       /* A20 gate of system control port A */
     bool stopped;          /* paused: -S, monitor stop, gdb (shared by the monitor and gdb) */
@@ -123,9 +129,9 @@ VGAState *pc_vga(PC *pc);        /* the screen */
  * host to cable, and a line describing it (snprintf rules). */
 NetClient *pc_nic_client(PC *pc, int i);
 int pc_nic_info(PC *pc, int i, char *buf, size_t len);
-/* COM1's receiver: room for host input, and the input itself. */
-int pc_serial_room(PC *pc);
-void pc_serial_input(PC *pc, const uint8_t *buf, int len);
+/* COM port's (0: COM1) receiver: room for host input, and the input itself. */
+int pc_serial_room(PC *pc, int port);
+void pc_serial_input(PC *pc, int port, const uint8_t *buf, int len);
 /* The interrupt controller's state / interrupt counts per vector, into buf
  * (snprintf rules). */
 int pc_pic_info(PC *pc, char *buf, size_t len);
