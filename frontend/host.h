@@ -20,9 +20,13 @@
 typedef struct Host Host;
 
 /* A COM port's end of its chardev (the receiver's opaque). */
+#define HOST_SERIAL_PENDING 64
 typedef struct HostSerial {
     Host *host;
     int port; /* 0: COM1 */
+    /* Keys from the mux's escape filter waiting for room in the UART. */
+    uint8_t pending[HOST_SERIAL_PENDING];
+    int pending_len;
 } HostSerial;
 
 struct Host {

@@ -13,17 +13,33 @@
 #include "frontend/host.h"
 #include "frontend/monitor.h"
 
-/* The monitor's line editor takes whole lines at a time. */
-#define MUX_MONITOR_ROOM 64
-/* Keys through the escape filter at a time. */
-#define CHARDEV_READ_CHUNK 64
+
+/* Keys the escape filter passed on that the port had no room for yet
+ * (a Ctrl-A c and typing in one read): they go first when it has. */
+static void serial_flush_pending(HostSerial *s)
+{
+    int room = pc_serial_room(&s->host->pc, s->port);
+    int n = room < s->pending_len ? room : s->pending_len;
+    if (n > 0) {
+        pc_serial_input(&s->host->pc, s->port, s->pending, n);
+        memmove(s->pending, s->pending + n, (size_t)(s->pending_len - n));
+        s->pending_len -= n;
+    }
+}
 
 static int serial_can_receive(void *opaque)
 {
     HostSerial *s = opaque;
     Host *h = s->host;
-    if (h->mux == h->serial[s->port] && h->headless.monitor_active) {
-        return MUX_MONITOR_ROOM;
+    serial_flush_pending(s);
+    if (s->pending_len > 0) {
+        return 0;
+    }
+    if (h->mux == h->serial[s->port] && h->escapes) {
+        /* Ctrl-A c may hand the keys to the monitor mid-read: read no more
+         * than the pending buffer holds. */
+        int room = pc_serial_room(&h->pc, s->port);
+        return h->headless.monitor_active || room > 0 ? HOST_SERIAL_PENDING : 0;
     }
     return pc_serial_room(&h->pc, s->port);
 }
@@ -33,24 +49,16 @@ static void serial_receive(void *opaque, const uint8_t *buf, int len)
 {
     HostSerial *s = opaque;
     Host *h = s->host;
-    uint8_t out[CHARDEV_READ_CHUNK];
-    if (h->mux == h->serial[s->port] && h->escapes) {
-        while (len > 0) {
-            int chunk = len < CHARDEV_READ_CHUNK ? len : CHARDEV_READ_CHUNK;
-            int n = headless_filter(&h->headless, buf, chunk, out);
-            if (h->headless.quit) {
-                h->shutdown_reason = "host-ui";
-                pc_request_exit(&h->pc, 0);
-            }
-            if (n > 0) {
-                pc_serial_input(&h->pc, s->port, out, n);
-            }
-            buf += chunk;
-            len -= chunk;
-        }
+    if (h->mux != h->serial[s->port] || !h->escapes) {
+        pc_serial_input(&h->pc, s->port, buf, len);
         return;
     }
-    pc_serial_input(&h->pc, s->port, buf, len);
+    /* len <= HOST_SERIAL_PENDING and nothing is pending (serial_can_receive). */
+    s->pending_len = headless_filter(&h->headless, buf, len, s->pending);
+    if (h->headless.quit) {
+        host_quit(h, "host-ui");
+    }
+    serial_flush_pending(s);
 }
 
 void host_chardev_open(Host *h, const PopekOptions *o, PCConfig *cfg)
@@ -80,7 +88,7 @@ void host_chardev_open(Host *h, const PopekOptions *o, PCConfig *cfg)
         }
         Chardev *chr = &h->chardevs[c->serial[p]];
         h->serial[p] = chr;
-        h->serial_rx[p] = (HostSerial){h, p};
+        h->serial_rx[p] = (HostSerial){.host = h, .port = p};
         cfg->serial[p] = &chr->backend;
     }
     h->monitor_chr = c->monitor >= 0 ? &h->chardevs[c->monitor] : NULL;
