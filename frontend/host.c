@@ -30,6 +30,10 @@ static void open_drives(Host *h, const PopekOptions *o, PCConfig *cfg)
         }
         cfg->drives[i] = (PCDrive){true, opt->cdrom, opt->file ? &h->drives[i].blk : NULL,
                                    opt->option};
+        h->drive_present[i] = true;
+        h->drive_cdrom[i] = opt->cdrom;
+        h->drive_readonly[i] = opt->readonly;
+        h->drive_file[i] = opt->file ? strdup(opt->file) : NULL;
     }
 }
 
@@ -163,6 +167,7 @@ void host_destroy(Host *h)
     pc_destroy(&h->pc);
     for (int i = 0; i < PC_MAX_DRIVES; i++) {
         drive_close(&h->drives[i]);
+        free(h->drive_file[i]);
     }
     host_chardev_close(h);
     chardev_close(&h->debugcon_out);

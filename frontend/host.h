@@ -32,6 +32,11 @@ typedef struct HostSerial {
 struct Host {
     PC pc;                 /* the machine */
     Drive drives[PC_MAX_DRIVES]; /* images behind IDE drives 0-3 */
+    /* Each IDE index as the monitor shows it (frontend/host_monitor.c). */
+    bool drive_present[PC_MAX_DRIVES];
+    bool drive_cdrom[PC_MAX_DRIVES];
+    bool drive_readonly[PC_MAX_DRIVES];
+    char *drive_file[PC_MAX_DRIVES]; /* its image (malloc'd), NULL for an empty drive */
     /* The consoles (frontend/host_chardev.c): CharOptions.chardevs opened
      * (chardev:ID entries and an unused stdio stay closed). */
     Chardev chardevs[OPTIONS_MAX_CHARDEVS];
@@ -101,6 +106,10 @@ void host_powerdown(Host *h);
 void host_quit(Host *h, const char *reason);
 void host_watch(Host *h);
 void host_shutdown_event(Host *h);
+
+/* The monitor's drive and memory-map commands: info block, info mtree,
+ * eject, change (MonitorOps.host_command; frontend/host_monitor.c). */
+int host_monitor_command(void *host, const char *cmd, const char *args, char *buf, size_t len);
 
 /* Open the netdevs and filters the options name and find each card's
  * netdev; on an error prints one line and exits 1 (frontend/host_net.c). */

@@ -12,6 +12,7 @@
 #include "frontend/process.h"
 #include "frontend/sdl.h"
 #include "frontend/trace.h"
+#include "hw/input/i8042.h"
 
 /* Traces are set up after the machine so they can hook its CPU and ports. */
 static void setup_trace(Trace *trace, PC *pc, const PopekOptions *opts)
@@ -73,6 +74,11 @@ static void monitor_quit(void *opaque)
     host_quit(opaque, "host-qmp-quit");
 }
 
+static void monitor_key_event(void *opaque, int keycode, bool down)
+{
+    i8042_key_event(pc_keyboard(&((Host *)opaque)->pc), keycode, down);
+}
+
 static bool monitor_screendump(void *opaque, const char *path, char *err, size_t errlen)
 {
     return display_screendump(&((Host *)opaque)->display, path, err, errlen);
@@ -129,7 +135,9 @@ static void setup_debug(Host *h, const PopekOptions *opts)
                           monitor_quit,
                           monitor_screendump,
                           monitor_textdump,
-                          host_net_command};
+                          host_net_command,
+                          monitor_key_event,
+                          host_monitor_command};
         h->monitor = monitor_new(&pc->cpu, &pc->stopped, &ops);
         if (h->monitor_chr) {
             monitor_attach(h->monitor, h->monitor_chr);

@@ -8,6 +8,7 @@
  * the guest at an instruction boundary.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@
 
 #include "frontend/monitor.h"
 #include "frontend/monitor_cmds.h"
+#include "frontend/monitor_keys.h"
+#include "frontend/version.h"
 
 #define MON_LINE_MAX 512
 #define MON_PROMPT   "(popek) "
@@ -51,6 +54,10 @@ static const char help_text[] =
     "info pic            8259 state\n"
     "info irq            hardware interrupts taken, per vector\n"
     "info status         running or paused\n"
+    "info version        popek's version\n"
+    "info cpus           the CPU and where it is\n"
+    "info block          drives, their images and media\n"
+    "info mtree          the physical memory map and the I/O ports\n"
     "info jit            translator statistics (blocks, code size, flushes)\n"
     "info network        network cards and backends, their links and frame counts\n"
     "info usernet        user networking's connections\n"
@@ -62,6 +69,9 @@ static const char help_text[] =
     "system_reset        reset the machine\n"
     "system_powerdown    press the ACPI power button\n"
     "quit                leave popek\n"
+    "sendkey KEYS [MS]   press KEYS (QEMU's names joined by -, e.g. ctrl-alt-delete)\n"
+    "eject [-f] DEVICE   take the medium out of a CD-ROM drive (ide1-cd0)\n"
+    "change DEVICE FILE  put FILE into a CD-ROM drive\n"
     "screendump FILE     write the screen to FILE as a PNG\n"
     "textdump FILE       write the text screen to FILE as UTF-8\n"
     "set_link NAME on|off  connect or cut a network card or backend's link\n"
@@ -150,6 +160,57 @@ static void cmd_net(Monitor *m, const char *cmd, const char *args, MonBuf *out)
     monbuf_printf(out, "%s", buf);
 }
 
+/* A drive or memory-map command, if the machine has them. */
+static void cmd_host(Monitor *m, const char *cmd, const char *args, MonBuf *out)
+{
+    char buf[16384];
+    if (!m->ops.host_command) {
+        monbuf_printf(out, "%s: not available here\n", cmd);
+        return;
+    }
+    m->ops.host_command(m->ops.opaque, cmd, args, buf, sizeof(buf));
+    monbuf_printf(out, "%s", buf);
+}
+
+/* sendkey KEYS [HOLD_MS]: press the keys in order, release them in reverse
+ * (the keyboard queues the codes; popek has no typematic repeat, so the
+ * hold time is checked and the keys are released at once). */
+static void cmd_sendkey(Monitor *m, char *rest, MonBuf *out)
+{
+    char *save = NULL;
+    char *combo = strtok_r(rest, " \t", &save);
+    char *hold = strtok_r(NULL, " \t", &save);
+    int codes[MONITOR_KEYS_MAX];
+    char bad[40];
+    if (!combo) {
+        monbuf_printf(out, "sendkey: usage: sendkey KEYS [HOLD_MS], e.g. sendkey ctrl-alt-delete\n");
+        return;
+    }
+    if (hold) {
+        char *end;
+        long ms = strtol(hold, &end, 0);
+        if (*end || ms < 0) {
+            monbuf_printf(out, "sendkey: bad hold time '%s'\n", hold);
+            return;
+        }
+    }
+    int n = monitor_parse_keys(combo, codes, bad, sizeof(bad));
+    if (n < 0) {
+        monbuf_printf(out, "sendkey: unknown key: '%s'\n", bad);
+        return;
+    }
+    if (!m->ops.key_event) {
+        monbuf_printf(out, "sendkey: not available here\n");
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        m->ops.key_event(m->ops.opaque, codes[i], true);
+    }
+    for (int i = n - 1; i >= 0; i--) {
+        m->ops.key_event(m->ops.opaque, codes[i], false);
+    }
+}
+
 static void cmd_info(Monitor *m, const char *what, MonBuf *out)
 {
     char buf[4096];
@@ -171,6 +232,15 @@ static void cmd_info(Monitor *m, const char *what, MonBuf *out)
         cmd_net(m, !strcmp(what, "network") ? "info network" : "info usernet", "", out);
     } else if (!strcmp(what, "status")) {
         monbuf_printf(out, "VM status: %s\n", *m->vm_stopped ? "paused" : "running");
+    } else if (!strcmp(what, "version")) {
+        monbuf_printf(out, "%s (popek)\n", POPEK_VERSION);
+    } else if (!strcmp(what, "cpus")) {
+        /* One CPU, run by the main thread: its thread id is the pid. */
+        uint32_t pc = m->cpu->seg[SEG_CS].base + m->cpu->eip;
+        monbuf_printf(out, "* CPU #0: pc=0x%016" PRIx64 " thread_id=%d\n", (uint64_t)pc,
+                      (int)getpid());
+    } else if (!strcmp(what, "block") || !strcmp(what, "mtree")) {
+        cmd_host(m, !strcmp(what, "block") ? "info block" : "info mtree", "", out);
     } else {
         monbuf_printf(out, "info: unknown or unavailable item '%s' (see help)\n", what);
     }
@@ -240,6 +310,10 @@ static void monitor_dispatch(Monitor *m, char *line, MonBuf *out)
     } else if (!strcmp(cmd, "set_link") || !strcmp(cmd, "hostfwd_add") ||
                !strcmp(cmd, "hostfwd_remove")) {
         cmd_net(m, cmd, rest, out);
+    } else if (!strcmp(cmd, "sendkey")) {
+        cmd_sendkey(m, rest, out);
+    } else if (!strcmp(cmd, "eject") || !strcmp(cmd, "change")) {
+        cmd_host(m, cmd, rest, out);
     } else if (!strcmp(cmd, "help") || !strcmp(cmd, "?")) {
         monbuf_printf(out, "%s", help_text);
     } else {

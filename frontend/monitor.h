@@ -40,6 +40,12 @@ typedef struct MonitorOps {
      * hostfwd_remove, set_link; frontend/host_net.c): cmd, the rest of
      * the line in args, the answer into buf (snprintf rules). */
     int (*net_command)(void *opaque, const char *cmd, const char *args, char *buf, size_t len);
+    /* sendkey: a key (hw/input/ps2.h code) pressed or released on the
+     * PS/2 keyboard. */
+    void (*key_event)(void *opaque, int keycode, bool down);
+    /* The host's drive and memory-map commands (info block, info mtree,
+     * eject, change; frontend/host_monitor.c), as net_command. */
+    int (*host_command)(void *opaque, const char *cmd, const char *args, char *buf, size_t len);
 } MonitorOps;
 
 /* vm_stopped: the machine's run state, shared with the gdb stub. */

@@ -559,6 +559,16 @@ void pc_serial_input(PC *pc, int port, const uint8_t *buf, int len)
     }
 }
 
+bool pc_cdrom_state(PC *pc, int i, bool *has_media, bool *locked, bool *tray_open)
+{
+    return ide_cdrom_state(piix_ide_bus(pc->dev->ide, i / 2), i % 2, has_media, locked, tray_open);
+}
+
+void pc_cdrom_change(PC *pc, int i, const BlockDev *media)
+{
+    ide_cdrom_change(piix_ide_bus(pc->dev->ide, i / 2), i % 2, media);
+}
+
 void pc_power_button(PC *pc)
 {
     acpi_pm_power_button(pc->dev->acpi);

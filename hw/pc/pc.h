@@ -129,6 +129,10 @@ VGAState *pc_vga(PC *pc);        /* the screen */
  * host to cable, and a line describing it (snprintf rules). */
 NetClient *pc_nic_client(PC *pc, int i);
 int pc_nic_info(PC *pc, int i, char *buf, size_t len);
+/* The CD-ROM drive at IDE index i (0-3): its state (false if there is
+ * none), and a disc put in (media) or taken out (NULL). */
+bool pc_cdrom_state(PC *pc, int i, bool *has_media, bool *locked, bool *tray_open);
+void pc_cdrom_change(PC *pc, int i, const BlockDev *media);
 /* COM port's (0: COM1) receiver: room for host input, and the input itself. */
 int pc_serial_room(PC *pc, int port);
 void pc_serial_input(PC *pc, int port, const uint8_t *buf, int len);

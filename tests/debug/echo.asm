@@ -1,6 +1,7 @@
 ; Greets on each COM port and then echoes what each receives, upper-cased,
 ; back out of the same port, polling the line status registers forever
-; (interrupts off).  Used by the console tests: the upper-casing shows the
+; (interrupts off).  Bytes from the keyboard controller go to COM1 as
+; "K:xx" lines (the scancodes the monitor's sendkey sent).  Used by the console tests: the upper-casing shows the
 ; bytes went through the guest, and the endless loop keeps instructions
 ; counting for the trace and signal tests.  A port that is not there reads
 ; as FFh and is skipped.
@@ -55,7 +56,36 @@ poll:   xor bx, bx
 .next:  add bx, 2
         cmp bx, 8
         jb .port
+        in al, 0x64             ; i8042 status: output buffer full?
+        test al, 1
+        jz poll
+        in al, 0x60
+        mov ah, al
+        mov dx, 0x3f8
+        mov al, 'K'
+        out dx, al
+        mov al, ':'
+        out dx, al
+        mov al, ah
+        shr al, 4
+        call hexdigit
+        mov al, ah
+        and al, 0x0f
+        call hexdigit
+        mov al, `\r`
+        out dx, al
+        mov al, `\n`
+        out dx, al
         jmp poll
+
+; AL = 0..15 out of DX as a lower-case hex digit.
+hexdigit:
+        add al, '0'
+        cmp al, '9'
+        jbe .out
+        add al, 'a' - '9' - 1
+.out:   out dx, al
+        ret
 
 ports:  dw 0x3f8, 0x2f8, 0x3e8, 0x2e8
 hello:  db `echo guest up on COM`, 0
