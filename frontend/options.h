@@ -76,6 +76,7 @@ typedef struct CharOptions {
     int serial_count;   /* -serial options given */
     int serial[PC_MAX_SERIALS]; /* each COM port's chardev index; -1: none */
     int monitor;        /* -monitor / -mon: the monitor's chardev index, -1: none */
+    bool monitor_given; /* -monitor or -mon (none too): no default monitor */
     int qmp;            /* -qmp / -mon mode=control: QMP's chardev index, -1: none */
     int mux;            /* the chardev serial and monitor share (mon:stdio), -1: none */
     bool daemonize;     /* -daemonize */

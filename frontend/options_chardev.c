@@ -108,6 +108,7 @@ static void parse_mon(CharOptions *c, const char *arg)
     ChardevSpec ref = {.kind = CHARDEV_REF};
     snprintf(ref.id, sizeof(ref.id), "%s", id);
     *(control ? &c->qmp : &c->monitor) = add_spec(c, &ref, "-mon");
+    c->monitor_given |= !control;
     free(buf);
 }
 
@@ -138,6 +139,7 @@ bool options_chardev_parse(PopekOptions *o, const char *name, const char *arg, b
         c->serial_count++;
     } else if (!strcmp(name, "-monitor")) {
         c->monitor = add_legacy(c, "-monitor", arg, "compat_monitor0");
+        c->monitor_given = true;
     } else if (!strcmp(name, "-qmp")) {
         c->qmp = add_legacy(c, "-qmp", arg, "qmp0");
     } else if (!strcmp(name, "-chardev")) {
@@ -197,7 +199,12 @@ void options_chardev_finish(PopekOptions *o)
         c->serial[0] = add_spec(c, &stdio, "-nographic");
     }
     if (c->serial[0] >= 0 && o->nographic && c->chardevs[c->serial[0]].kind == CHARDEV_STDIO) {
-        c->chardevs[c->serial[0]].mux = true;
+        c->chardevs[c->serial[0]].mux = true; /* Ctrl-A c reaches the monitor */
+    } else if (o->nographic && !c->monitor_given) {
+        /* -nographic with COM1 elsewhere: the monitor gets the terminal,
+         * as QEMU's default monitor does. */
+        ChardevSpec stdio = {.kind = CHARDEV_STDIO, .id = "compat_monitor0"};
+        c->monitor = add_spec(c, &stdio, "-nographic");
     }
     for (int i = 0; i < c->chardev_count; i++) {
         ChardevSpec *s = &c->chardevs[i];

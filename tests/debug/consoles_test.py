@@ -239,11 +239,10 @@ def test_pty_and_four_ports(tmp):
     stop(proc)
 
 
-def test_mon_stdio():
+def test_mon_stdio(spelling):
     pid, fd = pty.fork()
     if pid == 0:
-        os.execv(POPEK, [POPEK, "-bios", ROM, "-display", "none", "-icount", "0",
-                         "-serial", "mon:stdio"])
+        os.execv(POPEK, [POPEK, "-bios", ROM, "-display", "none", "-icount", "0"] + spelling)
     read = fd_reader(fd)
     read_until(read, b"echo guest up on COM1")
     os.write(fd, b"abc")
@@ -255,7 +254,7 @@ def test_mon_stdio():
     os.write(fd, b"\x01c")
     os.write(fd, b"def")
     read_until(read, b"DEF")
-    ok("-serial mon:stdio: COM1 and the monitor share the terminal, Ctrl-A c switches")
+    ok("%s: COM1 and the monitor share the terminal, Ctrl-A c switches" % " ".join(spelling))
     os.write(fd, b"\x01x")
     out = read_until(read, b"popek: terminated")
     _, status = os.waitpid(pid, 0)
@@ -263,6 +262,16 @@ def test_mon_stdio():
         fail("Ctrl-A x: status %r (%r)" % (status, out))
     ok("Ctrl-A x says 'popek: terminated' and exits 0")
     os.close(fd)
+
+
+def test_nographic_default_monitor(tmp):
+    com1 = os.path.join(tmp, "nographic-com1.txt")
+    r = subprocess.run([POPEK, "-bios", ROM, "-icount", "0", "-nographic", "-serial",
+                        "file:" + com1], input=b"info status\nquit\n", capture_output=True,
+                       timeout=30)
+    if r.returncode != 0 or b"VM status: running" not in r.stdout:
+        fail("-nographic -serial file: no monitor on stdio (%d, %r)" % (r.returncode, r.stdout))
+    ok("-nographic with COM1 elsewhere puts the monitor on the terminal, as QEMU")
 
 
 def expect_error(args, pattern):
@@ -306,7 +315,10 @@ def main():
         test_unix_and_chardev(tmp)
         test_monitor_tcp()
         test_pty_and_four_ports(tmp)
-        test_mon_stdio()
+        test_mon_stdio(["-serial", "mon:stdio"])
+        test_mon_stdio(["-chardev", "stdio,id=t,mux=on", "-serial", "chardev:t",
+                        "-mon", "chardev=t"])
+        test_nographic_default_monitor(tmp)
         test_errors()
     print("consoles test passed")
 

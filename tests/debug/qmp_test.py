@@ -270,6 +270,21 @@ def main():
         ok("-qmp tcp:HOST:PORT,server,nowait; SIGTERM -> SHUTDOWN host-signal, exit 0")
         s.close()
 
+        path = os.path.join(tmp, "mon.sock")
+        proc = subprocess.Popen(base + ["-chardev", "socket,id=q0,path=%s,server=on,wait=off" % path,
+                                        "-mon", "chardev=q0,mode=control"],
+                                stdin=subprocess.DEVNULL)
+        s = connect(socket.AF_UNIX, path)
+        q = QMP(s.fileno(), s.fileno())
+        greeting(q)
+        q.cmd("qmp_capabilities")
+        q.cmd("quit")
+        q.event("SHUTDOWN")
+        if proc.wait(timeout=20) != 0:
+            fail("-mon mode=control quit")
+        s.close()
+        ok("-chardev socket with -mon chardev=ID,mode=control")
+
         proc = subprocess.Popen(base + ["-qmp", "stdio"], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE)
         q = QMP(proc.stdout.fileno(), proc.stdin.fileno())
