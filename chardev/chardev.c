@@ -37,8 +37,8 @@ void chardev_write(Chardev *c, const void *data, size_t len)
 {
     const uint8_t *buf = data;
     while (len > 0 && c->out_fd >= 0) {
-        ssize_t n = c->is_socket ? send(c->out_fd, buf, len, MSG_NOSIGNAL)
-                                 : write(c->out_fd, buf, len);
+        ssize_t n =
+            c->is_socket ? send(c->out_fd, buf, len, MSG_NOSIGNAL) : write(c->out_fd, buf, len);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -108,8 +108,7 @@ bool chardev_open_spec(Chardev *c, const ChardevSpec *spec, const char *label, c
     snprintf(c->label, sizeof(c->label), "%s", label);
     switch (spec->kind) {
     case CHARDEV_NULL:
-    case CHARDEV_VC: /* no graphical console: what QEMU's vc is without one, a sink */
-        return true;
+    case CHARDEV_VC: /* no graphical console: what QEMU's vc is without one, a sink */ return true;
     case CHARDEV_STDIO:
         c->in_fd = STDIN_FILENO;
         c->out_fd = STDOUT_FILENO;
@@ -123,12 +122,9 @@ bool chardev_open_spec(Chardev *c, const ChardevSpec *spec, const char *label, c
         }
         c->owns_fds = true;
         return true;
-    case CHARDEV_PTY:
-        return open_pty(c, err, errlen);
-    case CHARDEV_SOCKET:
-        return chardev_socket_open(c, err, errlen);
-    case CHARDEV_REF:
-        break;
+    case CHARDEV_PTY: return open_pty(c, err, errlen);
+    case CHARDEV_SOCKET: return chardev_socket_open(c, err, errlen);
+    case CHARDEV_REF: break;
     }
     snprintf(err, errlen, "chardev:%s was not resolved", spec->id);
     return false;

@@ -61,17 +61,17 @@ enum ChardevEvent {
 };
 
 typedef struct Chardev {
-    CharBackend backend;     /* what the device writes to */
-    ChardevSpec spec;        /* what it was opened from */
+    CharBackend backend;        /* what the device writes to */
+    ChardevSpec spec;           /* what it was opened from */
     char label[CHARDEV_ID_MAX]; /* for messages: the id, or serial0, monitor0, ... */
-    int in_fd;               /* input descriptor, -1 for none (no peer yet, null, file) */
-    int out_fd;              /* output descriptor, -1 while output is dropped */
-    int listen_fd;           /* a server socket waiting for its next client, or -1 */
-    bool owns_fds;           /* close in_fd/out_fd on close (not stdio's) */
-    bool is_socket;          /* send() with MSG_NOSIGNAL: the peer may vanish */
-    bool is_stdio;           /* connected to this process's stdin/stdout */
-    int pty_slave_fd;        /* kept open so the master never hangs up; -1 */
-    char pty_name[64];       /* /dev/pts/N */
+    int in_fd;                  /* input descriptor, -1 for none (no peer yet, null, file) */
+    int out_fd;                 /* output descriptor, -1 while output is dropped */
+    int listen_fd;              /* a server socket waiting for its next client, or -1 */
+    bool owns_fds;              /* close in_fd/out_fd on close (not stdio's) */
+    bool is_socket;             /* send() with MSG_NOSIGNAL: the peer may vanish */
+    bool is_stdio;              /* connected to this process's stdin/stdout */
+    int pty_slave_fd;           /* kept open so the master never hangs up; -1 */
+    char pty_name[64];          /* /dev/pts/N */
     /* The receiving end (chardev_set_receiver). */
     int (*can_receive)(void *opaque);
     void (*receive)(void *opaque, const uint8_t *buf, int len);

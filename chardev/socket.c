@@ -126,8 +126,8 @@ bool chardev_socket_accept(Chardev *c)
 bool chardev_socket_open(Chardev *c, char *err, size_t errlen)
 {
     const ChardevSpec *s = &c->spec;
-    int fd = s->is_unix ? unix_socket(s, s->server, err, errlen)
-                        : tcp_socket(s, s->server, err, errlen);
+    int fd =
+        s->is_unix ? unix_socket(s, s->server, err, errlen) : tcp_socket(s, s->server, err, errlen);
     if (fd < 0) {
         return false;
     }

@@ -35,8 +35,7 @@ static bool parse_on_off(const char *v, bool *out)
 
 /* One socket flag, in either spelling: "server", "nowait", "server=on",
  * "wait=off", "nodelay" (accepted: popek's sockets already send at once). */
-static bool socket_flag(ChardevSpec *s, const char *kv, bool *wait_given, char *err,
-                        size_t errlen)
+static bool socket_flag(ChardevSpec *s, const char *kv, bool *wait_given, char *err, size_t errlen)
 {
     const char *eq = strchr(kv, '=');
     size_t klen = eq ? (size_t)(eq - kv) : strlen(kv);
@@ -63,8 +62,7 @@ static bool socket_flag(ChardevSpec *s, const char *kv, bool *wait_given, char *
 }
 
 /* HOST:PORT, HOST empty or [IPv6]. */
-static bool split_host_port(ChardevSpec *s, const char *addr, size_t len, char *err,
-                            size_t errlen)
+static bool split_host_port(ChardevSpec *s, const char *addr, size_t len, char *err, size_t errlen)
 {
     const char *end = addr + len;
     const char *colon;
@@ -219,9 +217,8 @@ bool chardev_parse_opts(const char *text, ChardevSpec *s, char *err, size_t errl
     static const struct {
         const char *name;
         enum ChardevKind kind;
-    } backends[] = {{"null", CHARDEV_NULL},     {"stdio", CHARDEV_STDIO}, {"file", CHARDEV_FILE},
-                    {"pty", CHARDEV_PTY},       {"socket", CHARDEV_SOCKET},
-                    {"vc", CHARDEV_VC}};
+    } backends[] = {{"null", CHARDEV_NULL}, {"stdio", CHARDEV_STDIO},   {"file", CHARDEV_FILE},
+                    {"pty", CHARDEV_PTY},   {"socket", CHARDEV_SOCKET}, {"vc", CHARDEV_VC}};
     memset(s, 0, sizeof(*s));
     size_t blen = strcspn(text, ",");
     bool known = false;
@@ -232,9 +229,8 @@ bool chardev_parse_opts(const char *text, ChardevSpec *s, char *err, size_t errl
         }
     }
     if (!known) {
-        snprintf(err, errlen,
-                 "unknown backend '%.*s' (want null, stdio, file, pty, socket or vc)", (int)blen,
-                 text);
+        snprintf(err, errlen, "unknown backend '%.*s' (want null, stdio, file, pty, socket or vc)",
+                 (int)blen, text);
         return false;
     }
     s->wait = true;

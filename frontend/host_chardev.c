@@ -13,7 +13,6 @@
 #include "frontend/host.h"
 #include "frontend/monitor.h"
 
-
 /* Keys the escape filter passed on that the port had no room for yet
  * (a Ctrl-A c and typing in one read): they go first when it has. */
 static void serial_flush_pending(HostSerial *s)

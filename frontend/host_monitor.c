@@ -94,8 +94,10 @@ static void eject(Host *h, char *args, Out *o)
     } else if (!pc_cdrom_state(&h->pc, i, &media, &locked, &tray_open)) {
         out_printf(o, "Device '%s' is not removable\n", dev);
     } else if (locked && !force) {
-        out_printf(o, "Device '%s' is locked and force was not specified, "
-                      "wait for tray to open and try again\n", dev);
+        out_printf(o,
+                   "Device '%s' is locked and force was not specified, "
+                   "wait for tray to open and try again\n",
+                   dev);
     } else {
         pc_cdrom_change(&h->pc, i, NULL);
         drive_close(&h->drives[i]);
@@ -144,24 +146,18 @@ static void change(Host *h, char *args, Out *o)
 static const char *region_kind(int kind)
 {
     switch (kind) {
-    case PHYS_ROM:
-        return "rom";
-    case PHYS_VRAM:
-        return "ram";
-    default:
-        return "i/o";
+    case PHYS_ROM: return "rom";
+    case PHYS_VRAM: return "ram";
+    default: return "i/o";
     }
 }
 
 static const char *region_name(int kind)
 {
     switch (kind) {
-    case PHYS_ROM:
-        return "rom";
-    case PHYS_VRAM:
-        return "vga.vram";
-    default:
-        return "mmio";
+    case PHYS_ROM: return "rom";
+    case PHYS_VRAM: return "vga.vram";
+    default: return "mmio";
     }
 }
 

@@ -22,9 +22,9 @@
 struct Qmp {
     QmpOps ops;
     json_tokener *tok;
-    size_t pending;   /* bytes fed to the tokener since the last complete object */
-    bool connected;   /* a client is there */
-    bool negotiated;  /* qmp_capabilities done: commands and events */
+    size_t pending;  /* bytes fed to the tokener since the last complete object */
+    bool connected;  /* a client is there */
+    bool negotiated; /* qmp_capabilities done: commands and events */
 };
 
 typedef enum { QMP_OK, QMP_GENERIC, QMP_NOT_FOUND } QmpStatus;
@@ -112,8 +112,7 @@ static QmpStatus cmd_reset(Qmp *q, json_object *args, json_object **ret, char *d
     return action(q, q->ops.reset, desc, len);
 }
 
-static QmpStatus cmd_powerdown(Qmp *q, json_object *args, json_object **ret, char *desc,
-                               size_t len)
+static QmpStatus cmd_powerdown(Qmp *q, json_object *args, json_object **ret, char *desc, size_t len)
 {
     return action(q, q->ops.powerdown, desc, len);
 }
