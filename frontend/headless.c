@@ -76,6 +76,15 @@ static void print_help(void)
     }
 }
 
+/* Ctrl-A x: QEMU says "QEMU: Terminated" on its console. */
+static void print_terminated(void)
+{
+    static const char bye[] = "popek: terminated\r\n";
+    if (write(STDOUT_FILENO, bye, sizeof(bye) - 1) < 0) {
+        return; /* nowhere to say it */
+    }
+}
+
 /* A key for whoever has the keyboard: the monitor or the serial port. */
 static void pass_key(Headless *h, uint8_t c, uint8_t *out, int *n)
 {
@@ -103,10 +112,7 @@ int headless_filter(Headless *h, const uint8_t *in, int len, uint8_t *out)
         switch (c) {
         case 'x':
         case 'X':
-            /* QEMU says "QEMU: Terminated" on its console. */
-            if (write(STDOUT_FILENO, "popek: terminated\r\n", 19) < 0) {
-                /* nowhere to say it */
-            }
+            print_terminated();
             h->quit = true;
             return n;
         case 'h':

@@ -150,7 +150,6 @@ void host_init(Host *h, const PopekOptions *o)
     }
     host_chardev_attach_serials(h);
     display_init(&h->display, pc_vga(&h->pc));
-
 }
 
 int host_run(Host *h)
