@@ -37,7 +37,9 @@ void process_signals_install(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN); /* a vanished peer is an error return, not death */
+    /* SIGPIPE keeps its default: sockets send with MSG_NOSIGNAL, and a
+     * popek whose stdout reader is gone ends, as before, instead of
+     * running on orphaned. */
 }
 
 int process_signal_pending(void)

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Catch SIGINT, SIGTERM and SIGHUP (and ignore SIGPIPE). */
+/* Catch SIGINT, SIGTERM and SIGHUP. */
 void process_signals_install(void);
 /* The termination signal that arrived, or 0. */
 int process_signal_pending(void);
