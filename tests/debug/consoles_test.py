@@ -14,11 +14,21 @@ import os
 import pty
 import re
 import select
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+STARTED = []  # every popek this test started (killed if it fails)
+PIDS = []     # and those it knows only by pid (pty.fork, -daemonize)
+
+
+class Popen(subprocess.Popen):
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        STARTED.append(self)
 
 POPEK = None
 ROM = None
@@ -26,6 +36,15 @@ ROM = None
 
 def fail(msg):
     print("FAIL: " + msg)
+    # A popek left running would hold ctest's output pipe open.
+    for proc in STARTED:
+        if proc.poll() is None:
+            proc.kill()
+    for pid in PIDS:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     sys.exit(1)
 
 
@@ -42,7 +61,7 @@ def free_port():
 
 
 def start(args, **kw):
-    return subprocess.Popen([POPEK, "-bios", ROM, "-display", "none", "-icount", "0"] + args,
+    return Popen([POPEK, "-bios", ROM, "-display", "none", "-icount", "0"] + args,
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, **kw)
 
@@ -243,6 +262,7 @@ def test_mon_stdio(spelling):
     pid, fd = pty.fork()
     if pid == 0:
         os.execv(POPEK, [POPEK, "-bios", ROM, "-display", "none", "-icount", "0"] + spelling)
+    PIDS.append(pid)
     read = fd_reader(fd)
     read_until(read, b"echo guest up on COM1")
     os.write(fd, b"abc")

@@ -15,11 +15,23 @@ import sys
 import tempfile
 import time
 
+STARTED = []  # every popek this test started (killed if it fails)
+
+
+class Popen(subprocess.Popen):
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        STARTED.append(self)
+
 PROMPT = b"(popek) "
 
 
 def fail(msg):
     print("FAIL: " + msg)
+    # A popek left running would hold ctest's output pipe open.
+    for proc in STARTED:
+        if proc.poll() is None:
+            proc.kill()
     sys.exit(1)
 
 
@@ -70,7 +82,7 @@ def main():
         for path, size in ((disk, 1 << 20), (cd1, 4096), (cd2, 8192)):
             with open(path, "wb") as f:
                 f.truncate(size)
-        proc = subprocess.Popen([popek, "-bios", rom, "-display", "none", "-icount", "0",
+        proc = Popen([popek, "-bios", rom, "-display", "none", "-icount", "0",
                                  "-monitor", "stdio", "-serial", "file:" + com1,
                                  "-hda", disk, "-cdrom", cd1],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)

@@ -19,11 +19,29 @@ import sys
 import tempfile
 import time
 
+STARTED = []  # every popek this test started (killed if it fails)
+PIDS = []     # and those it knows only by pid (pty.fork, -daemonize)
+
+
+class Popen(subprocess.Popen):
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        STARTED.append(self)
+
 POPEK = ROM = None
 
 
 def fail(msg):
     print("FAIL: " + msg)
+    # A popek left running would hold ctest's output pipe open.
+    for proc in STARTED:
+        if proc.poll() is None:
+            proc.kill()
+    for pid in PIDS:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     sys.exit(1)
 
 
@@ -47,7 +65,7 @@ def test_signals(tmp):
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         log = os.path.join(tmp, "t%d.log" % sig)
         text = os.path.join(tmp, "screen%d.txt" % sig)
-        proc = subprocess.Popen(base() + ["-d", "exec", "-D", log, "-dstart", "100000",
+        proc = Popen(base() + ["-d", "exec", "-D", log, "-dstart", "100000",
                                           "-dcount", "50", "-textdump", text],
                                 stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
         # The window is open once the trace has its first lines (they sit in
@@ -107,6 +125,7 @@ def test_daemonize(tmp):
     if r.returncode != 0 or r.stdout or r.stderr:
         fail("-daemonize: parent status %d, out %r err %r" % (r.returncode, r.stdout, r.stderr))
     pid = int(open(pidfile).read().strip())
+    PIDS.append(pid)
     if not alive(pid) or pid == os.getpid():
         fail("-daemonize: the pidfile's process %d is not running" % pid)
     if os.getsid(pid) != pid:

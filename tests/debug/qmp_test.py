@@ -21,9 +21,21 @@ import sys
 import tempfile
 import time
 
+STARTED = []  # every popek this test started (killed if it fails)
+
+
+class Popen(subprocess.Popen):
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        STARTED.append(self)
+
 
 def fail(msg):
     print("FAIL: " + msg)
+    # A popek left running would hold ctest's output pipe open.
+    for proc in STARTED:
+        if proc.poll() is None:
+            proc.kill()
     sys.exit(1)
 
 
@@ -243,7 +255,7 @@ def main():
     base = [popek, "-bios", rom, "-display", "none", "-icount", "0"]
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "qmp.sock")
-        proc = subprocess.Popen(base + ["-qmp", "unix:%s,server,nowait" % path],
+        proc = Popen(base + ["-qmp", "unix:%s,server,nowait" % path],
                                 stdin=subprocess.DEVNULL)
         s = connect(socket.AF_UNIX, path)
         full_session(QMP(s.fileno(), s.fileno()), proc)
@@ -253,7 +265,7 @@ def main():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
         probe.close()
-        proc = subprocess.Popen(base + ["-qmp", "tcp:127.0.0.1:%d,server,nowait" % port],
+        proc = Popen(base + ["-qmp", "tcp:127.0.0.1:%d,server,nowait" % port],
                                 stdin=subprocess.DEVNULL)
         s = connect(socket.AF_INET, ("127.0.0.1", port))
         q = QMP(s.fileno(), s.fileno())
@@ -271,7 +283,7 @@ def main():
         s.close()
 
         path = os.path.join(tmp, "mon.sock")
-        proc = subprocess.Popen(base + ["-chardev", "socket,id=q0,path=%s,server=on,wait=off" % path,
+        proc = Popen(base + ["-chardev", "socket,id=q0,path=%s,server=on,wait=off" % path,
                                         "-mon", "chardev=q0,mode=control"],
                                 stdin=subprocess.DEVNULL)
         s = connect(socket.AF_UNIX, path)
@@ -285,7 +297,7 @@ def main():
         s.close()
         ok("-chardev socket with -mon chardev=ID,mode=control")
 
-        proc = subprocess.Popen(base + ["-qmp", "stdio"], stdin=subprocess.PIPE,
+        proc = Popen(base + ["-qmp", "stdio"], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE)
         q = QMP(proc.stdout.fileno(), proc.stdin.fileno())
         greeting(q)
