@@ -46,7 +46,9 @@ void headless_start(Headless *h)
     }
     termios_saved = 1;
     atexit(restore_terminal);
-    static const int sigs[] = {SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGILL};
+    /* SIGINT, SIGTERM and SIGHUP end the run cleanly (frontend/process.c)
+     * and atexit() restores the terminal then. */
+    static const int sigs[] = {SIGQUIT, SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGILL};
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
         signal(sigs[i], fatal_signal);
     }
@@ -70,6 +72,15 @@ static void print_help(void)
                                "C-a c    switch between console and monitor\r\n"
                                "C-a C-a  send C-a\r\n";
     if (write(STDERR_FILENO, help, sizeof(help) - 1) < 0) {
+        return; /* nowhere to say it */
+    }
+}
+
+/* Ctrl-A x: QEMU says "QEMU: Terminated" on its console. */
+static void print_terminated(void)
+{
+    static const char bye[] = "popek: terminated\r\n";
+    if (write(STDOUT_FILENO, bye, sizeof(bye) - 1) < 0) {
         return; /* nowhere to say it */
     }
 }
@@ -101,6 +112,7 @@ int headless_filter(Headless *h, const uint8_t *in, int len, uint8_t *out)
         switch (c) {
         case 'x':
         case 'X':
+            print_terminated();
             h->quit = true;
             return n;
         case 'h':

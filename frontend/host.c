@@ -12,6 +12,7 @@
 #include "frontend/gdbstub.h"
 #include "frontend/host.h"
 #include "frontend/monitor.h"
+#include "frontend/process.h"
 
 /* Open the images of -hda..-hdd, -cdrom and -drive. */
 static void open_drives(Host *h, const PopekOptions *o, PCConfig *cfg)
@@ -53,6 +54,10 @@ static void open_drives(Host *h, const PopekOptions *o, PCConfig *cfg)
         }
         cfg->drives[i] = (PCDrive){true, opt->cdrom, opt->file ? &h->drives[i].blk : NULL,
                                    opt->option};
+        h->drive_present[i] = true;
+        h->drive_cdrom[i] = opt->cdrom;
+        h->drive_readonly[i] = opt->readonly;
+        h->drive_file[i] = opt->file ? strdup(opt->file) : NULL;
     }
 }
 
@@ -80,19 +85,11 @@ static void open_floppies(Host *h, const PopekOptions *o, PCConfig *cfg)
     }
 }
 
-/* The character devices: COM1, the debug console, SeaBIOS's log. */
-static void open_chardevs(Host *h, const PopekOptions *o, PCConfig *cfg)
+/* The debug consoles: port 0xE9 and SeaBIOS's log (output only). */
+static void open_debug_chardevs(Host *h, const PopekOptions *o, PCConfig *cfg)
 {
-    /* As in QEMU: -nographic puts COM1 on this terminal; otherwise COM1
-     * belongs to the (absent) display unless -serial says where. */
-    const char *serial = o->serial ? o->serial : o->nographic ? "stdio" : "null";
-    chardev_open(&h->serial_out, serial, "-serial");
-    cfg->serial = &h->serial_out.backend;
-    h->stdin_fd = h->serial_out.is_stdio ? STDIN_FILENO : -1;
-    if (o->nographic && h->serial_out.is_stdio) {
-        h->escapes = true;
-        headless_start(&h->headless);
-    }
+    chardev_init(&h->debugcon_out);
+    chardev_init(&h->bioslog_out);
     if (o->debugcon) {
         chardev_open(&h->debugcon_out, o->debugcon, "-debugcon");
         cfg->debugcon = &h->debugcon_out.backend;
@@ -103,36 +100,10 @@ static void open_chardevs(Host *h, const PopekOptions *o, PCConfig *cfg)
     } else if (o->trace_categories && strstr(o->trace_categories, "guest_errors")) {
         /* -d guest_errors: the firmware's complaints go to stderr. */
         chardev_open(&h->bioslog_out, "stdio", "-bioslog");
-        h->bioslog_out.fd = STDERR_FILENO;
+        h->bioslog_out.out_fd = STDERR_FILENO;
+        h->bioslog_out.in_fd = -1;
         h->bioslog_out.is_stdio = false;
         cfg->bioslog = &h->bioslog_out.backend;
-    }
-}
-
-/* Keys from the terminal: to COM1, or to the monitor after Ctrl-A c. */
-static void read_stdin(Host *h)
-{
-    int room = h->headless.monitor_active ? 64 : pc_serial_room(&h->pc);
-    if (room <= 0) {
-        return;
-    }
-    uint8_t buf[64], out[64];
-    ssize_t n = read(h->stdin_fd, buf, room < (int)sizeof(buf) ? (size_t)room : sizeof(buf));
-    if (n > 0) {
-        int len = (int)n;
-        if (h->escapes) {
-            len = headless_filter(&h->headless, buf, len, out);
-            if (h->headless.quit) {
-                pc_request_exit(&h->pc, 0);
-            }
-        } else {
-            memcpy(out, buf, (size_t)len);
-        }
-        if (len > 0) {
-            pc_serial_input(&h->pc, out, len);
-        }
-    } else if (n == 0) {
-        h->stdin_fd = -1; /* end of input: stop polling it */
     }
 }
 
@@ -156,28 +127,25 @@ static void host_poll(void *opaque, int timeout_ms)
         timeout_ms = timeout_ms > ui_ms ? ui_ms : timeout_ms;
     }
     struct pollfd some[4];
-    int stdin_at = h->stdin_fd >= 0 ? net_pollset_add(set, h->stdin_fd, POLLIN) : -1;
+    int chr_at = host_chardev_pollfds(h);
     int gdb_at = set->n;
     if (h->gdb) {
         add_fds(set, some, gdbstub_pollfds(h->gdb, some, 4));
     }
-    int monitor_at = set->n;
-    if (h->monitor) {
-        add_fds(set, some, monitor_pollfds(h->monitor, some, 4));
-    }
     int net_at = set->n;
     net_poll_fill(h->net, set, &timeout_ms);
+    if (process_signal_pending()) {
+        timeout_ms = 0;
+    }
     int ready = poll(set->fds, (nfds_t)set->n, timeout_ms);
-    if (ready > 0 && stdin_at >= 0 && (set->fds[stdin_at].revents & (POLLIN | POLLHUP))) {
-        read_stdin(h);
+    if (ready > 0) {
+        host_chardev_service(h, chr_at, gdb_at);
     }
     if (h->gdb) {
-        gdbstub_service(h->gdb, set->fds + gdb_at, monitor_at - gdb_at);
-    }
-    if (h->monitor) {
-        monitor_service(h->monitor, set->fds + monitor_at, net_at - monitor_at);
+        gdbstub_service(h->gdb, set->fds + gdb_at, net_at - gdb_at);
     }
     net_poll_service(h->net, set, ready < 0);
+    host_watch(h);
 }
 
 static int host_engine_exec(void *opaque, uint64_t budget)
@@ -199,7 +167,6 @@ static int host_gdb_exec(void *opaque, uint64_t budget)
 void host_init(Host *h, const PopekOptions *o)
 {
     memset(h, 0, sizeof(*h));
-    h->stdin_fd = -1;
     PCConfig cfg = {
         .ram_bytes = o->ram_bytes,
         .accel = o->accel,
@@ -224,7 +191,8 @@ void host_init(Host *h, const PopekOptions *o)
         .debug_exit_base = o->debug_exit_base,
         .debug_exit_size = o->debug_exit_size,
     };
-    open_chardevs(h, o, &cfg);
+    host_chardev_open(h, o, &cfg);
+    open_debug_chardevs(h, o, &cfg);
     open_drives(h, o, &cfg);
     open_floppies(h, o, &cfg);
     host_net_open(h, o);
@@ -240,6 +208,7 @@ void host_init(Host *h, const PopekOptions *o)
             net_client_attach(pc_nic_client(&h->pc, i), h->nic_netdev[i]);
         }
     }
+    host_chardev_attach_serials(h);
     display_init(&h->display, pc_vga(&h->pc));
 }
 
@@ -249,6 +218,8 @@ int host_run(Host *h)
     if (h->gdb) {
         gdbstub_set_engine(h->gdb, host_engine_exec, h);
     }
+    h->was_stopped = h->pc.stopped;
+    h->resets_seen = h->pc.reset_count;
     return pc_run(&h->pc);
 }
 
@@ -258,12 +229,12 @@ void host_destroy(Host *h)
     pc_destroy(&h->pc);
     for (int i = 0; i < PC_MAX_DRIVES; i++) {
         drive_close(&h->drives[i]);
+        free(h->drive_file[i]);
     }
     for (int i = 0; i < PC_MAX_FLOPPIES; i++) {
         drive_close(&h->floppies[i]);
     }
-    headless_stop(&h->headless);
-    chardev_close(&h->serial_out);
+    host_chardev_close(h);
     chardev_close(&h->debugcon_out);
     chardev_close(&h->bioslog_out);
 }

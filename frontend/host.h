@@ -17,18 +17,49 @@
 #include "hw/pc/pc.h"
 #include "net/netdev.h"
 
-typedef struct Host {
+typedef struct Host Host;
+
+/* A COM port's end of its chardev (the receiver's opaque). */
+#define HOST_SERIAL_PENDING 64
+typedef struct HostSerial {
+    Host *host;
+    int port; /* 0: COM1 */
+    /* Keys from the mux's escape filter waiting for room in the UART. */
+    uint8_t pending[HOST_SERIAL_PENDING];
+    int pending_len;
+} HostSerial;
+
+struct Host {
     PC pc;                 /* the machine */
     Drive drives[PC_MAX_DRIVES]; /* images behind IDE drives 0-3 */
     Drive floppies[PC_MAX_FLOPPIES]; /* images in floppy drives A: and B: */
-    Chardev serial_out;    /* COM1's host side */
+    /* Each IDE index as the monitor shows it (frontend/host_monitor.c). */
+    bool drive_present[PC_MAX_DRIVES];
+    bool drive_cdrom[PC_MAX_DRIVES];
+    bool drive_readonly[PC_MAX_DRIVES];
+    char *drive_file[PC_MAX_DRIVES]; /* its image (malloc'd), NULL for an empty drive */
+    /* The consoles (frontend/host_chardev.c): CharOptions.chardevs opened
+     * (chardev:ID entries and an unused stdio stay closed). */
+    Chardev chardevs[OPTIONS_MAX_CHARDEVS];
+    bool chardev_opened[OPTIONS_MAX_CHARDEVS];
+    Chardev *serial[PC_MAX_SERIALS]; /* each COM port's chardev, or NULL */
+    HostSerial serial_rx[PC_MAX_SERIALS];
+    Chardev *monitor_chr;  /* -monitor's, or NULL (none, or the mux) */
+    Chardev *qmp_chr;      /* -qmp's, or NULL */
+    Chardev *mux;          /* mon:stdio / -nographic: COM1 and the monitor, or NULL */
     Chardev debugcon_out;  /* port 0xE9's host side */
     Chardev bioslog_out;   /* port 0x402's host side (SeaBIOS's log) */
-    int stdin_fd;          /* serial input source, -1 for none */
-    bool escapes;          /* -nographic: Ctrl-A escape keys on the input */
-    Headless headless;     /* terminal state for -nographic */
+    bool escapes;          /* the mux: Ctrl-A escape keys on the input */
+    Headless headless;     /* terminal state for the mux */
+    /* What host_watch compares between polls (frontend/host_qmp.c). */
+    const char *shutdown_reason; /* QMP's SHUTDOWN reason once the run ends, or NULL */
+    const char *reset_reason;    /* the host's reason for the reset it asked for, or NULL */
+    bool was_stopped;            /* run state QMP last heard of */
+    uint64_t resets_seen;        /* PC.reset_count QMP last heard of */
+    bool signal_seen;            /* a termination signal was acted on */
     struct GdbStub *gdb;   /* -gdb / -s, or NULL */
     struct Monitor *monitor; /* -monitor, or -nographic's Ctrl-A c; NULL without */
+    struct Qmp *qmp;       /* -qmp, or NULL */
     Display display;       /* the VGA's screen, for the window and the dumps */
     /* The window's share of the main loop (frontend/sdl.c), or NULL: called
      * between CPU slices and while idle; returns how many ms the loop may
@@ -44,7 +75,7 @@ typedef struct Host {
     const NicOption *nics; /* the options' cards */
     Netdev *nic_netdev[OPTIONS_MAX_NICS]; /* each card's netdev, or NULL */
     NetPollSet pollset;    /* what host_poll waits on, kept between rounds */
-} Host;
+};
 
 /* Open the backends the options name and build the machine; on an error
  * prints one line and exits 1. */
@@ -52,6 +83,34 @@ void host_init(Host *h, const PopekOptions *opts);
 /* Run the machine (pc_run with the host's hooks); returns the exit status. */
 int host_run(Host *h);
 void host_destroy(Host *h);
+
+/* The consoles (frontend/host_chardev.c): open the chardevs the options
+ * name and give the board the COM ports' backends (exits with one line on
+ * an error); once the board exists, feed the ports their input; add every
+ * chardev's descriptors to h->pollset (returns the first index) and serve
+ * them after poll(); close them. */
+void host_chardev_open(Host *h, const PopekOptions *opts, PCConfig *cfg);
+void host_chardev_attach_serials(Host *h);
+int host_chardev_pollfds(Host *h);
+void host_chardev_service(Host *h, int first, int end);
+void host_chardev_close(Host *h);
+
+/* QMP and the host's watch (frontend/host_qmp.c): serve QMP on
+ * h->qmp_chr (false when out of memory); machine controls that tell QMP
+ * (reason: QEMU's SHUTDOWN or RESET reason, "host-qmp-quit" ...);
+ * host_watch, after each poll, acts on a termination signal and turns run
+ * state changes and resets into events; host_shutdown_event at the end. */
+bool host_qmp_open(Host *h);
+void host_qmp_close(Host *h);
+void host_reset(Host *h, const char *reason);
+void host_powerdown(Host *h);
+void host_quit(Host *h, const char *reason);
+void host_watch(Host *h);
+void host_shutdown_event(Host *h);
+
+/* The monitor's drive and memory-map commands: info block, info mtree,
+ * eject, change (MonitorOps.host_command; frontend/host_monitor.c). */
+int host_monitor_command(void *host, const char *cmd, const char *args, char *buf, size_t len);
 
 /* Open the netdevs and filters the options name and find each card's
  * netdev; on an error prints one line and exits 1 (frontend/host_net.c). */

@@ -9,8 +9,10 @@
 #include "frontend/host.h"
 #include "frontend/monitor.h"
 #include "frontend/options.h"
+#include "frontend/process.h"
 #include "frontend/sdl.h"
 #include "frontend/trace.h"
+#include "hw/input/i8042.h"
 
 /* Traces are set up after the machine so they can hook its CPU and ports. */
 static void setup_trace(Trace *trace, PC *pc, const PopekOptions *opts)
@@ -61,19 +63,25 @@ static int monitor_irq_info(void *opaque, char *buf, size_t len)
     return pc_irq_info(&((Host *)opaque)->pc, buf, len);
 }
 
+/* QEMU gives the monitor's requests the QMP reasons too. */
 static void monitor_reset(void *opaque)
 {
-    pc_request_reset(&((Host *)opaque)->pc);
+    host_reset(opaque, "host-qmp-system-reset");
 }
 
 static void monitor_powerdown(void *opaque)
 {
-    pc_power_button(&((Host *)opaque)->pc);
+    host_powerdown(opaque);
 }
 
 static void monitor_quit(void *opaque)
 {
-    pc_request_exit(&((Host *)opaque)->pc, 0);
+    host_quit(opaque, "host-qmp-quit");
+}
+
+static void monitor_key_event(void *opaque, int keycode, bool down)
+{
+    i8042_key_event(pc_keyboard(&((Host *)opaque)->pc), keycode, down);
 }
 
 static bool monitor_screendump(void *opaque, const char *path, char *err, size_t errlen)
@@ -127,7 +135,8 @@ static void setup_debug(Host *h, const PopekOptions *opts)
     PC *pc = &h->pc;
     char err[256];
     pc->stopped = opts->start_stopped;
-    if (opts->monitor || h->escapes || opts->gdb) { /* gdb's "monitor" needs one too */
+    /* gdb's "monitor" and QMP's human-monitor-command need one too. */
+    if (h->monitor_chr || h->escapes || opts->gdb || h->qmp_chr) {
         MonitorOps ops = {h,
                           monitor_pic_info,
                           monitor_irq_info,
@@ -137,11 +146,11 @@ static void setup_debug(Host *h, const PopekOptions *opts)
                           monitor_screendump,
                           monitor_textdump,
                           host_net_command,
-                          monitor_lapic_info};
+                          monitor_lapic_info, monitor_key_event,
+                          host_monitor_command};
         h->monitor = monitor_new(&pc->cpu, &pc->stopped, &ops);
-        if (opts->monitor && !monitor_open(h->monitor, opts->monitor, err, sizeof(err))) {
-            fprintf(stderr, "popek: -monitor: %s\n", err);
-            exit(1);
+        if (h->monitor_chr) {
+            monitor_attach(h->monitor, h->monitor_chr);
         }
         if (h->escapes) {
             h->headless.monitor_input = monitor_mux_input;
@@ -158,6 +167,10 @@ static void setup_debug(Host *h, const PopekOptions *opts)
         gdbstub_set_monitor(h->gdb, h->monitor);
         gdbstub_set_kill(h->gdb, machine_quit, pc);
     }
+    if (h->qmp_chr && !host_qmp_open(h)) {
+        fprintf(stderr, "popek: -qmp: out of memory\n");
+        exit(1);
+    }
     if (pc->stopped && !h->gdb && !h->monitor) {
         fprintf(stderr, "popek: -S with neither -gdb nor a monitor: nothing can start the CPU\n");
         exit(1);
@@ -169,20 +182,32 @@ int main(int argc, char **argv)
     static PopekOptions opts;
     static Host host; /* large (CPUState holds the TLB): keep it off the stack */
     static Trace trace;
+    char err[512];
     options_parse(&opts, argc, argv);
+    if (opts.chr.daemonize && !process_daemonize(err, sizeof(err))) {
+        fprintf(stderr, "popek: -daemonize: %s\n", err);
+        return 1;
+    }
+    if (opts.chr.pidfile && !process_pidfile(opts.chr.pidfile, err, sizeof(err))) {
+        fprintf(stderr, "popek: -pidfile: %s\n", err);
+        return 1;
+    }
     host_init(&host, &opts);
     setup_trace(&trace, &host.pc, &opts);
     setup_debug(&host, &opts);
     SDLWindow *window = setup_window(&host, &opts);
+    process_signals_install();
+    process_daemon_ready();
     int status = host_run(&host);
+    host_shutdown_event(&host);
     if (opts.textdump) {
-        char err[512];
         if (!display_textdump(&host.display, opts.textdump, err, sizeof(err))) {
             fprintf(stderr, "popek: -textdump: %s\n", err);
         }
     }
     sdl_window_free(window);
     gdbstub_free(host.gdb);
+    host_qmp_close(&host);
     monitor_free(host.monitor);
     trace_stop(&trace);
     host_destroy(&host);

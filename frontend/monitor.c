@@ -8,27 +8,26 @@
  * the guest at an instruction boundary.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <capstone/capstone.h>
 
 #include "frontend/monitor.h"
 #include "frontend/monitor_cmds.h"
+#include "frontend/monitor_keys.h"
+#include "frontend/version.h"
 
 #define MON_LINE_MAX 512
 #define MON_PROMPT   "(popek) "
 #define MON_BANNER   "popek monitor - type 'help' for more information\n"
 
 typedef struct MonConsole {
-    int in_fd;      /* where commands come from; -1 when closed */
-    int out_fd;     /* where answers go */
-    bool is_socket; /* write with send(MSG_NOSIGNAL): a peer may vanish */
+    Chardev *chr;   /* where answers go; NULL: this terminal (the -nographic mux) */
     bool echo;      /* raw terminal: echo keys, handle backspace */
     char line[MON_LINE_MAX];
     size_t len;
@@ -43,9 +42,7 @@ struct Monitor {
     MonitorOps ops;
     size_t cs_handle; /* capstone (csh) for x/i */
     bool cs_open;
-    MonConsole con;   /* -monitor stdio, or the unix socket's client */
-    int listen_fd;    /* -monitor unix:PATH,server; -1 without */
-    char *unix_path;  /* its path, removed when popek ends */
+    MonConsole con;   /* -monitor's chardev (stdio, a socket's client, a pty ...) */
     MonConsole mux;   /* the -nographic terminal, after Ctrl-A c */
     bool mux_greeted; /* the banner was shown there */
 };
@@ -58,6 +55,10 @@ static const char help_text[] =
     "info lapic          local APIC state\n"
     "info irq            hardware interrupts taken, per vector\n"
     "info status         running or paused\n"
+    "info version        popek's version\n"
+    "info cpus           the CPU and where it is\n"
+    "info block          drives, their images and media\n"
+    "info mtree          the physical memory map and the I/O ports\n"
     "info jit            translator statistics (blocks, code size, flushes)\n"
     "info network        network cards and backends, their links and frame counts\n"
     "info usernet        user networking's connections\n"
@@ -69,6 +70,9 @@ static const char help_text[] =
     "system_reset        reset the machine\n"
     "system_powerdown    press the ACPI power button\n"
     "quit                leave popek\n"
+    "sendkey KEYS [MS]   press KEYS (QEMU's names joined by -, e.g. ctrl-alt-delete)\n"
+    "eject [-f] DEVICE   take the medium out of a CD-ROM drive (ide1-cd0)\n"
+    "change DEVICE FILE  put FILE into a CD-ROM drive\n"
     "screendump FILE     write the screen to FILE as a PNG\n"
     "textdump FILE       write the text screen to FILE as UTF-8\n"
     "set_link NAME on|off  connect or cut a network card or backend's link\n"
@@ -76,19 +80,21 @@ static const char help_text[] =
     "hostfwd_remove [NETDEV] [tcp|udp]:[HADDR]:HPORT  stop forwarding it\n"
     "help                this list\n";
 
-static void console_init(MonConsole *c, int in_fd, int out_fd, bool is_socket, bool echo)
+static void console_init(MonConsole *c, Chardev *chr, bool echo)
 {
     memset(c, 0, sizeof(*c));
-    c->in_fd = in_fd;
-    c->out_fd = out_fd;
-    c->is_socket = is_socket;
+    c->chr = chr;
     c->echo = echo;
 }
 
 static void console_write(const MonConsole *c, const char *s, size_t len)
 {
+    if (c->chr) {
+        chardev_write(c->chr, s, len);
+        return;
+    }
     while (len > 0) {
-        ssize_t n = c->is_socket ? send(c->out_fd, s, len, MSG_NOSIGNAL) : write(c->out_fd, s, len);
+        ssize_t n = write(STDOUT_FILENO, s, len);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -116,9 +122,8 @@ Monitor *monitor_new(CPUState *cpu, bool *vm_stopped, const MonitorOps *ops)
     if (ops) {
         m->ops = *ops;
     }
-    m->listen_fd = -1;
-    console_init(&m->con, -1, -1, false, false);
-    console_init(&m->mux, -1, STDOUT_FILENO, false, true);
+    console_init(&m->con, NULL, false);
+    console_init(&m->mux, NULL, true);
     csh handle;
     if (cs_open(CS_ARCH_X86, CS_MODE_32, &handle) == CS_ERR_OK) {
         m->cs_handle = (size_t)handle;
@@ -132,15 +137,8 @@ void monitor_free(Monitor *m)
     if (!m) {
         return;
     }
-    if (m->con.is_socket && m->con.in_fd >= 0) {
-        close(m->con.in_fd);
-    }
-    if (m->listen_fd >= 0) {
-        close(m->listen_fd);
-    }
-    if (m->unix_path) {
-        unlink(m->unix_path);
-        free(m->unix_path);
+    if (m->con.chr) {
+        chardev_set_receiver(m->con.chr, NULL, NULL, NULL, NULL);
     }
     if (m->cs_open) {
         csh handle = (csh)m->cs_handle;
@@ -161,6 +159,57 @@ static void cmd_net(Monitor *m, const char *cmd, const char *args, MonBuf *out)
     }
     m->ops.net_command(m->ops.opaque, cmd, args, buf, sizeof(buf));
     monbuf_printf(out, "%s", buf);
+}
+
+/* A drive or memory-map command, if the machine has them. */
+static void cmd_host(Monitor *m, const char *cmd, const char *args, MonBuf *out)
+{
+    char buf[16384];
+    if (!m->ops.host_command) {
+        monbuf_printf(out, "%s: not available here\n", cmd);
+        return;
+    }
+    m->ops.host_command(m->ops.opaque, cmd, args, buf, sizeof(buf));
+    monbuf_printf(out, "%s", buf);
+}
+
+/* sendkey KEYS [HOLD_MS]: press the keys in order, release them in reverse
+ * (the keyboard queues the codes; popek has no typematic repeat, so the
+ * hold time is checked and the keys are released at once). */
+static void cmd_sendkey(Monitor *m, char *rest, MonBuf *out)
+{
+    char *save = NULL;
+    char *combo = strtok_r(rest, " \t", &save);
+    char *hold = strtok_r(NULL, " \t", &save);
+    int codes[MONITOR_KEYS_MAX];
+    char bad[40];
+    if (!combo) {
+        monbuf_printf(out, "sendkey: usage: sendkey KEYS [HOLD_MS], e.g. sendkey ctrl-alt-delete\n");
+        return;
+    }
+    if (hold) {
+        char *end;
+        long ms = strtol(hold, &end, 0);
+        if (*end || ms < 0) {
+            monbuf_printf(out, "sendkey: bad hold time '%s'\n", hold);
+            return;
+        }
+    }
+    int n = monitor_parse_keys(combo, codes, bad, sizeof(bad));
+    if (n < 0) {
+        monbuf_printf(out, "sendkey: unknown key: '%s'\n", bad);
+        return;
+    }
+    if (!m->ops.key_event) {
+        monbuf_printf(out, "sendkey: not available here\n");
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        m->ops.key_event(m->ops.opaque, codes[i], true);
+    }
+    for (int i = n - 1; i >= 0; i--) {
+        m->ops.key_event(m->ops.opaque, codes[i], false);
+    }
 }
 
 static void cmd_info(Monitor *m, const char *what, MonBuf *out)
@@ -187,6 +236,15 @@ static void cmd_info(Monitor *m, const char *what, MonBuf *out)
         cmd_net(m, !strcmp(what, "network") ? "info network" : "info usernet", "", out);
     } else if (!strcmp(what, "status")) {
         monbuf_printf(out, "VM status: %s\n", *m->vm_stopped ? "paused" : "running");
+    } else if (!strcmp(what, "version")) {
+        monbuf_printf(out, "%s (popek)\n", POPEK_VERSION);
+    } else if (!strcmp(what, "cpus")) {
+        /* One CPU, run by the main thread: its thread id is the pid. */
+        uint32_t pc = m->cpu->seg[SEG_CS].base + m->cpu->eip;
+        monbuf_printf(out, "* CPU #0: pc=0x%016" PRIx64 " thread_id=%d\n", (uint64_t)pc,
+                      (int)getpid());
+    } else if (!strcmp(what, "block") || !strcmp(what, "mtree")) {
+        cmd_host(m, !strcmp(what, "block") ? "info block" : "info mtree", "", out);
     } else {
         monbuf_printf(out, "info: unknown or unavailable item '%s' (see help)\n", what);
     }
@@ -256,6 +314,10 @@ static void monitor_dispatch(Monitor *m, char *line, MonBuf *out)
     } else if (!strcmp(cmd, "set_link") || !strcmp(cmd, "hostfwd_add") ||
                !strcmp(cmd, "hostfwd_remove")) {
         cmd_net(m, cmd, rest, out);
+    } else if (!strcmp(cmd, "sendkey")) {
+        cmd_sendkey(m, rest, out);
+    } else if (!strcmp(cmd, "eject") || !strcmp(cmd, "change")) {
+        cmd_host(m, cmd, rest, out);
     } else if (!strcmp(cmd, "help") || !strcmp(cmd, "?")) {
         monbuf_printf(out, "%s", help_text);
     } else {
@@ -365,121 +427,33 @@ void monitor_mux_input(void *monitor, const uint8_t *data, int len)
     console_input(m, &m->mux, data, len);
 }
 
-/* ---- -monitor backends ---- */
+/* ---- -monitor's chardev ---- */
 
-static void console_greet(MonConsole *c)
+static int monitor_can_receive(void *opaque)
 {
-    console_puts(c, MON_BANNER);
-    console_puts(c, MON_PROMPT);
+    return MON_LINE_MAX;
 }
 
-static bool monitor_accept(Monitor *m)
+static void monitor_receive(void *opaque, const uint8_t *buf, int len)
 {
-    int fd = accept(m->listen_fd, NULL, NULL);
-    if (fd < 0) {
-        return false;
-    }
-    console_init(&m->con, fd, fd, true, false);
-    console_greet(&m->con);
-    return true;
+    Monitor *m = opaque;
+    console_input(m, &m->con, buf, len);
 }
 
-/* unix:PATH,server[,nowait]: a listening socket; one client at a time. */
-static bool monitor_open_unix(Monitor *m, const char *spec, char *err, size_t errlen)
+/* A client connected (or the terminal is there from the start): a fresh
+ * line and the banner, as QEMU greets each monitor connection. */
+static void monitor_event(void *opaque, enum ChardevEvent event)
 {
-    char buf[256];
-    snprintf(buf, sizeof(buf), "%s", spec);
-    char *save = NULL;
-    char *path = strtok_r(buf, ",", &save);
-    bool server = false, nowait = false;
-    for (char *o = strtok_r(NULL, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
-        if (!strcmp(o, "server") || !strcmp(o, "server=on")) {
-            server = true;
-        } else if (!strcmp(o, "nowait") || !strcmp(o, "wait=off")) {
-            nowait = true;
-        } else {
-            snprintf(err, errlen, "unknown option '%s'", o);
-            return false;
-        }
+    Monitor *m = opaque;
+    if (event == CHARDEV_OPENED) {
+        console_init(&m->con, m->con.chr, false);
+        console_puts(&m->con, MON_BANNER);
+        console_puts(&m->con, MON_PROMPT);
     }
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (!path || !server || strlen(path) >= sizeof(addr.sun_path)) {
-        snprintf(err, errlen, "want unix:PATH,server[,nowait] with a short PATH");
-        return false;
-    }
-    strcpy(addr.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    unlink(path); /* a socket left behind by an earlier run */
-    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, 1) != 0) {
-        snprintf(err, errlen, "cannot listen on '%s': %s", path, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-        }
-        return false;
-    }
-    m->listen_fd = fd;
-    m->unix_path = strdup(path);
-    if (!nowait) {
-        fprintf(stderr, "popek: waiting for a monitor connection on %s\n", path);
-        monitor_accept(m);
-    }
-    return true;
 }
 
-bool monitor_open(Monitor *m, const char *spec, char *err, size_t errlen)
+void monitor_attach(Monitor *m, Chardev *chr)
 {
-    if (!strcmp(spec, "stdio")) {
-        console_init(&m->con, STDIN_FILENO, STDOUT_FILENO, false, false);
-        console_greet(&m->con);
-        return true;
-    }
-    if (!strncmp(spec, "unix:", 5)) {
-        return monitor_open_unix(m, spec + 5, err, errlen);
-    }
-    snprintf(err, errlen, "unsupported backend '%s' (want stdio or unix:PATH,server,nowait)", spec);
-    return false;
-}
-
-int monitor_pollfds(Monitor *m, struct pollfd *fds, int max)
-{
-    if (max < 1) {
-        return 0;
-    }
-    if (m->con.in_fd >= 0) {
-        fds[0] = (struct pollfd){m->con.in_fd, POLLIN, 0};
-        return 1;
-    }
-    if (m->listen_fd >= 0) {
-        fds[0] = (struct pollfd){m->listen_fd, POLLIN, 0};
-        return 1;
-    }
-    return 0;
-}
-
-static void console_close(Monitor *m)
-{
-    if (m->con.is_socket) {
-        close(m->con.in_fd);
-    }
-    m->con.in_fd = -1; /* stdio at end of file: stop reading it, keep running */
-}
-
-void monitor_service(Monitor *m, const struct pollfd *fds, int n)
-{
-    for (int i = 0; i < n; i++) {
-        if (!fds[i].revents) {
-            continue;
-        }
-        if (fds[i].fd == m->listen_fd && m->con.in_fd < 0) {
-            monitor_accept(m);
-        } else if (fds[i].fd == m->con.in_fd) {
-            uint8_t buf[512];
-            ssize_t got = read(m->con.in_fd, buf, sizeof(buf));
-            if (got > 0) {
-                console_input(m, &m->con, buf, (int)got);
-            } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
-                console_close(m);
-            }
-        }
-    }
+    console_init(&m->con, chr, false);
+    chardev_set_receiver(chr, monitor_can_receive, monitor_receive, monitor_event, m);
 }

@@ -4,8 +4,8 @@
  * system_reset, system_powerdown, set_link, hostfwd_add, hostfwd_remove,
  * quit, help) for the user and for gdb's "monitor".
  *
- * It answers on up to two consoles: the one -monitor names (stdio, or a
- * unix socket server), and the -nographic terminal, which Ctrl-A c hands
+ * It answers on up to two consoles: the chardev -monitor names (stdio, a
+ * pty, a TCP or unix socket server ...), and the -nographic terminal, which Ctrl-A c hands
  * to it and back (the headless filter routes the keys here).  Commands
  * reach the machine only through MonitorOps and the shared run state, so a
  * monitor can live without a PC (the gdb fuzzer).
@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chardev/chardev.h"
 #include "cpu/state.h"
 
 typedef struct Monitor Monitor;
@@ -41,14 +42,21 @@ typedef struct MonitorOps {
     int (*net_command)(void *opaque, const char *cmd, const char *args, char *buf, size_t len);
     /* The local APIC's registers (info lapic), snprintf rules. */
     int (*lapic_info)(void *opaque, char *buf, size_t len);
+    /* sendkey: a key (hw/input/ps2.h code) pressed or released on the
+     * PS/2 keyboard. */
+    void (*key_event)(void *opaque, int keycode, bool down);
+    /* The host's drive and memory-map commands (info block, info mtree,
+     * eject, change; frontend/host_monitor.c), as net_command. */
+    int (*host_command)(void *opaque, const char *cmd, const char *args, char *buf, size_t len);
 } MonitorOps;
 
 /* vm_stopped: the machine's run state, shared with the gdb stub. */
 Monitor *monitor_new(CPUState *cpu, bool *vm_stopped, const MonitorOps *ops);
 void monitor_free(Monitor *m);
 
-/* -monitor stdio | unix:PATH,server[,nowait]; false with a message in err. */
-bool monitor_open(Monitor *m, const char *spec, char *err, size_t errlen);
+/* Answer on chr too (-monitor, -mon): it greets each client that
+ * connects; chr must outlive the monitor. */
+void monitor_attach(Monitor *m, Chardev *chr);
 
 /* Run one command line; returns its output (malloc'd; the caller frees). */
 char *monitor_run(Monitor *m, const char *line);
@@ -57,9 +65,5 @@ char *monitor_run(Monitor *m, const char *line);
  * or gives them back to the serial port; keys typed meanwhile come here. */
 void monitor_mux_focus(void *monitor, bool active);
 void monitor_mux_input(void *monitor, const uint8_t *data, int len);
-
-/* Descriptors to wait on (at most max), and service after poll(). */
-int monitor_pollfds(Monitor *m, struct pollfd *fds, int max);
-void monitor_service(Monitor *m, const struct pollfd *fds, int n);
 
 #endif /* FRONTEND_MONITOR_H */

@@ -8,8 +8,7 @@
 #include <time.h>
 
 #include "frontend/options.h"
-
-#define POPEK_VERSION "0.1.0"
+#include "frontend/version.h"
 
 static const char usage_text[] =
     "usage: popek [options]\n"
@@ -44,7 +43,6 @@ static const char usage_text[] =
     "  -device isa-debug-exit[,iobase=0x501][,iosize=1]\n"
     "                          a write of V to the port exits with status (V << 1) | 1\n"
     "  -debugcon stdio|file:PATH|null   port 0xE9 debug console\n"
-    "  -serial stdio|file:PATH|null     first serial port backend\n"
     "  -bioslog stdio|file:PATH|null    SeaBIOS's debug log (port 0x402; -d guest_errors\n"
     "                          sends it to stderr when -bioslog is not given)\n"
     "Network (default: an e1000 on user networking, as -nic user):\n"
@@ -90,8 +88,6 @@ static const char usage_text[] =
     "  -gdb tcp:[HOST]:PORT    gdb remote stub (HOST defaults to 127.0.0.1)\n"
     "  -s                      shorthand for -gdb tcp::1234\n"
     "  -S                      do not start the CPU (wait for gdb or the monitor)\n"
-    "  -monitor stdio|unix:PATH,server[,nowait]  the monitor (also Ctrl-A c\n"
-    "                          with -nographic)\n"
     "  --help, --version\n";
 
 static void die(const char *fmt, const char *a, const char *b)
@@ -147,8 +143,10 @@ static bool parse_uint(const char *text, unsigned long max, unsigned long *out)
 
 static bool chardev_spec_ok(const char *spec)
 {
-    return !strcmp(spec, "stdio") || !strcmp(spec, "null") ||
-           (!strncmp(spec, "file:", 5) && spec[5] != '\0');
+    ChardevSpec parsed;
+    char err[256];
+    return chardev_parse_legacy(spec, &parsed, err, sizeof(err)) && parsed.kind != CHARDEV_REF &&
+           !parsed.mux;
 }
 
 /* -device isa-debug-exit[,iobase=N][,iosize=N], or a network card
@@ -398,7 +396,7 @@ static bool parse_debug_option(PopekOptions *o, const char *opt, const char *nam
         }
         return true;
     }
-    if (strcmp(name, "-gdb") && strcmp(name, "-monitor") && strcmp(name, "-dstart") &&
+    if (strcmp(name, "-gdb") && strcmp(name, "-dstart") &&
         strcmp(name, "-dcount") && strcmp(name, "-dtrigger")) {
         return false;
     }
@@ -410,11 +408,6 @@ static bool parse_debug_option(PopekOptions *o, const char *opt, const char *nam
             die("-gdb: bad address '%s'%s (want tcp::PORT or tcp:HOST:PORT)", arg, "");
         }
         o->gdb = strcmp(arg, "none") ? arg : NULL;
-    } else if (!strcmp(name, "-monitor")) {
-        if (strcmp(arg, "stdio") && strncmp(arg, "unix:", 5) && strcmp(arg, "none")) {
-            die("-monitor: bad backend '%s'%s (want stdio or unix:PATH,server,nowait)", arg, "");
-        }
-        o->monitor = strcmp(arg, "none") ? arg : NULL;
     } else if (!strcmp(name, "-dstart")) {
         o->trace_start = parse_number(opt, arg, UINT64_MAX);
     } else if (!strcmp(name, "-dcount")) {
@@ -436,6 +429,7 @@ void options_parse(PopekOptions *o, int argc, char **argv)
     o->accel = ACCEL_BT;
     o->tb_size_mib = 32;
     o->rtc_base = -1;
+    options_chardev_init(o);
 
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i];
@@ -445,6 +439,7 @@ void options_parse(PopekOptions *o, int argc, char **argv)
         bool takes_arg = true;
         if (!strcmp(name, "-help") || !strcmp(name, "-h")) {
             fputs(usage_text, stdout);
+            fputs(options_chardev_usage, stdout);
             exit(0);
         } else if (!strcmp(name, "-version")) {
             printf("popek %s\n", POPEK_VERSION);
@@ -475,7 +470,7 @@ void options_parse(PopekOptions *o, int argc, char **argv)
             add_floppy(o, name[3] - 'a', arg, false, opt);
         } else if (!strcmp(name, "-m") || !strcmp(name, "-bios") || !strcmp(name, "-kernel") ||
                    !strcmp(name, "-initrd") || !strcmp(name, "-append") ||
-                   !strcmp(name, "-serial") || !strcmp(name, "-debugcon") ||
+                   !strcmp(name, "-debugcon") ||
                    !strcmp(name, "-display") || !strcmp(name, "-device") ||
                    !strcmp(name, "-icount") || !strcmp(name, "-accel") || !strcmp(name, "-rtc") ||
                    !strcmp(name, "-d") || !strcmp(name, "-D") || !strcmp(name, "-dfilter") ||
@@ -498,14 +493,12 @@ void options_parse(PopekOptions *o, int argc, char **argv)
                 o->initrd = arg;
             } else if (!strcmp(name, "-append")) {
                 o->append = arg;
-            } else if (!strcmp(name, "-serial") || !strcmp(name, "-debugcon") ||
-                       !strcmp(name, "-bioslog")) {
+            } else if (!strcmp(name, "-debugcon") || !strcmp(name, "-bioslog")) {
                 if (!chardev_spec_ok(arg)) {
-                    die("%s: bad backend '%s' (want stdio, file:PATH or null)", opt, arg);
+                    die("%s: bad backend '%s' (want stdio, file:PATH, null, pty, tcp:, unix:)",
+                        opt, arg);
                 }
-                *(!strcmp(name, "-serial")     ? &o->serial
-                  : !strcmp(name, "-debugcon") ? &o->debugcon
-                                               : &o->bioslog) = arg;
+                *(!strcmp(name, "-debugcon") ? &o->debugcon : &o->bioslog) = arg;
             } else if (!strcmp(name, "-drive")) {
                 parse_drive(o, arg);
             } else if (!strcmp(name, "-boot")) {
@@ -560,6 +553,8 @@ void options_parse(PopekOptions *o, int argc, char **argv)
             /* -M/-machine, -smp, -vga, -full-screen, -k */
         } else if (options_net_parse(o, name, arg)) {
             takes_arg = true;
+        } else if (options_chardev_parse(o, name, arg, &takes_arg)) {
+            /* frontend/options_chardev.c */
         } else if (!parse_debug_option(o, opt, name, arg, &takes_arg)) {
             die("unknown option '%s'%s (see --help)", opt, "");
         }
@@ -577,9 +572,5 @@ void options_parse(PopekOptions *o, int argc, char **argv)
     if ((o->initrd || o->append) && !o->kernel) {
         die("%s needs -kernel%s", o->initrd ? "-initrd" : "-append", "");
     }
-    bool serial_on_stdio = o->serial ? !strcmp(o->serial, "stdio") : o->nographic;
-    if (o->monitor && !strcmp(o->monitor, "stdio") && serial_on_stdio) {
-        die("-monitor stdio: the terminal carries the serial console%s%s (use -serial null, "
-            "or Ctrl-A c with -nographic)", "", "");
-    }
+    options_chardev_finish(o);
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "chardev/chardev.h"
 #include "hw/pc/pc.h" /* enum Accel, PC_MAX_DRIVES */
 #include "net/net.h"
 #include "net/slirp.h"
@@ -67,13 +68,28 @@ typedef struct NetOptions {
     DumpOption dumps[OPTIONS_MAX_DUMPS];
 } NetOptions;
 
+#define OPTIONS_MAX_CHARDEVS 16
+
+/* The consoles and the process (frontend/options_chardev.c). */
+typedef struct CharOptions {
+    int chardev_count;  /* -chardev first, then those -serial, -monitor, -qmp open */
+    ChardevSpec chardevs[OPTIONS_MAX_CHARDEVS];
+    int serial_count;   /* -serial options given */
+    int serial[PC_MAX_SERIALS]; /* each COM port's chardev index; -1: none */
+    int monitor;        /* -monitor / -mon: the monitor's chardev index, -1: none */
+    bool monitor_given; /* -monitor or -mon (none too): no default monitor */
+    int qmp;            /* -qmp / -mon mode=control: QMP's chardev index, -1: none */
+    int mux;            /* the chardev serial and monitor share (mon:stdio), -1: none */
+    bool daemonize;     /* -daemonize */
+    const char *pidfile; /* -pidfile FILE */
+} CharOptions;
+
 typedef struct PopekOptions {
     uint64_t ram_bytes;       /* -m */
     const char *bios;         /* -bios FILE: raw ROM image */
     const char *kernel;       /* -kernel */
     const char *initrd;       /* -initrd */
     const char *append;       /* -append */
-    const char *serial;       /* -serial stdio|file:PATH|null (default stdio with -nographic) */
     const char *debugcon;     /* -debugcon stdio|file:PATH|null */
     bool nographic;           /* -nographic / --nographic */
     bool display_none;        /* -display none */
@@ -99,7 +115,6 @@ typedef struct PopekOptions {
     uint32_t trace_trigger;   /* ... the window opens when CS.base + EIP first equals ADDR */
     const char *gdb;          /* -gdb tcp:[HOST]:PORT (-s: tcp::1234); NULL: no stub */
     bool start_stopped;       /* -S: the CPU waits for gdb's or the monitor's go */
-    const char *monitor;      /* -monitor stdio|unix:PATH,server[,nowait]; NULL: none */
     DriveOption drives[PC_MAX_DRIVES]; /* -hda..-hdd, -cdrom, -drive */
     DriveOption floppies[PC_MAX_FLOPPIES]; /* -fda, -fdb, -drive if=floppy */
     bool snapshot;            /* -snapshot: writes go to a temporary overlay */
@@ -111,6 +126,7 @@ typedef struct PopekOptions {
     bool vga_none;            /* -vga none: no display card (implies -nographic) */
     bool full_screen;         /* -full-screen: the window covers the screen */
     const char *keymap;       /* -k LAYOUT (QEMU's name), NULL: not given */
+    CharOptions chr;          /* -serial, -monitor, -qmp, -chardev, -mon, -daemonize, -pidfile */
 } PopekOptions;
 
 /* Parse argv; on a bad option prints one line naming it and exits 1.
@@ -134,6 +150,17 @@ bool options_net_is_model(const char *name);
  * options_machine_finish runs after the last option. */
 bool options_machine_parse(PopekOptions *o, const char *name, const char *arg, bool *takes_arg);
 void options_machine_finish(PopekOptions *o);
+
+/* The console and process options (frontend/options_chardev.c):
+ * options_chardev_parse takes -serial, -monitor, -qmp, -chardev, -mon,
+ * -daemonize and -pidfile (false for any other option; *takes_arg says
+ * whether it used arg); options_chardev_finish resolves chardev:ID, the
+ * -nographic defaults and the checks between options. */
+void options_chardev_init(PopekOptions *opts);
+bool options_chardev_parse(PopekOptions *opts, const char *name, const char *arg,
+                           bool *takes_arg);
+void options_chardev_finish(PopekOptions *opts);
+extern const char options_chardev_usage[];
 
 /* Parse a QEMU-style size ("256", "256M", "1G", "512k"); default unit MiB.
  * Returns false on a malformed value. */

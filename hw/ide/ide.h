@@ -81,6 +81,9 @@ bool ide_attach_cdrom(IDEBus *bus, int unit, const BlockDev *blk);
 /* Put a new disc in (blk) or take it out (NULL): the drive reports a
  * medium change (UNIT ATTENTION, and a GESN media event). */
 void ide_cdrom_change(IDEBus *bus, int unit, const BlockDev *blk);
+/* A CD-ROM drive's state for the monitor (false if unit is no CD-ROM):
+ * a disc in it, the guest's PREVENT MEDIUM REMOVAL lock, the tray. */
+bool ide_cdrom_state(IDEBus *bus, int unit, bool *has_media, bool *locked, bool *tray_open);
 /* The default CHS geometry of a disk at unit (false if none). */
 bool ide_disk_geometry(IDEBus *bus, int unit, uint32_t *cylinders, uint32_t *heads,
                        uint32_t *sectors);

@@ -705,6 +705,18 @@ bool ide_attach_cdrom(IDEBus *bus, int unit, const BlockDev *blk)
     return true;
 }
 
+bool ide_cdrom_state(IDEBus *bus, int unit, bool *has_media, bool *locked, bool *tray_open)
+{
+    IDEDevice *d = &bus->dev[unit & 1];
+    if (d->kind != IDE_CD) {
+        return false;
+    }
+    *has_media = d->has_media;
+    *locked = d->locked;
+    *tray_open = d->tray_open;
+    return true;
+}
+
 void ide_cdrom_change(IDEBus *bus, int unit, const BlockDev *blk)
 {
     IDEDevice *d = &bus->dev[unit & 1];

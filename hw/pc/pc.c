@@ -54,8 +54,8 @@ struct PCDevices {
     AcpiPMState *acpi;
     PITState *pit;
     RTCState *rtc;
-    UARTState *com1;
-    UARTState *com2;       /* 0x2F8, IRQ3: present, with no host side */
+    UARTState *com[PC_MAX_SERIALS]; /* COM1, COM2 always; COM3, COM4 when given */
+    unsigned com_irq_levels;        /* each port's interrupt output, one bit per port */
     I8042State *kbd;
     Port92State *port92;
     DebugExitState *debug_exit;
@@ -80,6 +80,29 @@ static const uint8_t pirq_isa_irq[4] = {10, 10, 11, 11};
 /* Past this many bytes of framebuffer, one full TLB flush is cheaper than
  * a sweep per page (softmmu/tlb.c measures both). */
 #define VGA_FLUSH_ALL_BYTES (16u * 4096)
+
+/* The COM ports, as on PCs and in QEMU: COM3 shares IRQ4 with COM1 and
+ * COM4 IRQ3 with COM2. */
+static const struct {
+    uint16_t base;
+    int irq;
+} com_ports[PC_MAX_SERIALS] = {{0x3f8, 4}, {0x2f8, 3}, {0x3e8, 4}, {0x2e8, 3}};
+
+/* A COM port's interrupt output: the PIC pin sees the OR of the ports on
+ * it, so one port lowering its line does not hide the other's request. */
+static void com_irq_set(void *opaque, int port, int level)
+{
+    PC *pc = opaque;
+    PCDevices *d = pc->dev;
+    unsigned bit = 1u << port;
+    d->com_irq_levels = level ? d->com_irq_levels | bit : d->com_irq_levels & ~bit;
+    int pin = com_ports[port].irq;
+    bool any = false;
+    for (int i = 0; i < PC_MAX_SERIALS; i++) {
+        any |= com_ports[i].irq == pin && (d->com_irq_levels & (1u << i));
+    }
+    irq_set_level(&d->isa_irq[pin], any); /* the 8259 and the I/O APIC */
+}
 
 static void cpu_intr_line(void *opaque, int n, int level)
 {
@@ -512,10 +535,13 @@ static void pc_init_devices(PC *pc)
     d->rtc = rtc_new(&pc->io, &pc->timers, isa[8], rtc_base);
     rtc_set_memory_size(d->rtc, o->ram_bytes);
 
-    static const CharBackend nothing; /* COM2: present, with no host side */
-    d->com1 = uart_new(&pc->io, 0x3f8, &pc->timers, isa[4],
-                       o->serial ? o->serial : &nothing);
-    d->com2 = uart_new(&pc->io, 0x2f8, &pc->timers, isa[3], &nothing);
+    static const CharBackend nothing; /* COM1, COM2 without a host side */
+    for (int i = 0; i < PC_MAX_SERIALS; i++) {
+        if (i < 2 || o->serial[i]) {
+            d->com[i] = uart_new(&pc->io, com_ports[i].base, &pc->timers,
+                                 irq_make(com_irq_set, pc, i), o->serial[i] ? o->serial[i] : &nothing);
+        }
+    }
 
     I8042Callbacks kcb = {pc, machine_reset_request, machine_set_a20_kbd};
     d->kbd = i8042_new(&pc->io, isa[1], isa[12], &kcb);
@@ -678,10 +704,14 @@ void pc_reset(PC *pc)
     pc->init_requested = false;
     apic_reset(d->apic);
     ioapic_reset(d->ioapic);
+    pc->reset_count++;
     pic_reset(d->pic);
     pit_reset(d->pit);
-    uart_reset(d->com1);
-    uart_reset(d->com2);
+    for (int i = 0; i < PC_MAX_SERIALS; i++) {
+        if (d->com[i]) {
+            uart_reset(d->com[i]);
+        }
+    }
     i8042_reset(d->kbd);
     if (d->vga) {
         vga_reset(d->vga);
@@ -747,14 +777,26 @@ VGAState *pc_vga(PC *pc)
     return pc->dev->vga;
 }
 
-int pc_serial_room(PC *pc)
+int pc_serial_room(PC *pc, int port)
 {
-    return uart_can_receive(pc->dev->com1);
+    return pc->dev->com[port] ? uart_can_receive(pc->dev->com[port]) : 0;
 }
 
-void pc_serial_input(PC *pc, const uint8_t *buf, int len)
+void pc_serial_input(PC *pc, int port, const uint8_t *buf, int len)
 {
-    uart_receive(pc->dev->com1, buf, len);
+    if (pc->dev->com[port]) {
+        uart_receive(pc->dev->com[port], buf, len);
+    }
+}
+
+bool pc_cdrom_state(PC *pc, int i, bool *has_media, bool *locked, bool *tray_open)
+{
+    return ide_cdrom_state(piix_ide_bus(pc->dev->ide, i / 2), i % 2, has_media, locked, tray_open);
+}
+
+void pc_cdrom_change(PC *pc, int i, const BlockDev *media)
+{
+    ide_cdrom_change(piix_ide_bus(pc->dev->ide, i / 2), i % 2, media);
 }
 
 void pc_power_button(PC *pc)
@@ -820,8 +862,9 @@ void pc_destroy(PC *pc)
     pci_bus_free(d->pci);
     port92_free(d->port92);
     i8042_free(d->kbd);
-    uart_free(d->com1);
-    uart_free(d->com2);
+    for (int i = 0; i < PC_MAX_SERIALS; i++) {
+        uart_free(d->com[i]);
+    }
     rtc_free(d->rtc);
     pit_free(d->pit);
     pic_free(d->pic);

@@ -33,6 +33,8 @@ enum Accel { ACCEL_BT, ACCEL_INTERP, ACCEL_CHECK };
 
 /* Floppy drives on the 82077AA: -fda 0, -fdb 1. */
 #define PC_MAX_FLOPPIES 2
+/* Serial ports: COM1-COM4 (COM1 and COM2 are always there). */
+#define PC_MAX_SERIALS 4
 
 /* Network cards: PCI slots 3 onwards, as QEMU's first NIC on a pc machine. */
 #define PC_MAX_NICS 8
@@ -76,7 +78,9 @@ typedef struct PCConfig {
     PCDrive floppies[PC_MAX_FLOPPIES]; /* cdrom is never set; media is the disk */
     int nic_count;
     PCNic nics[PC_MAX_NICS];
-    const CharBackend *serial;   /* COM1's host side (COM2 has none) */
+    /* COM1-COM4's host sides; COM3 and COM4 exist only with one, COM1
+     * and COM2 always (without one, output goes nowhere). */
+    const CharBackend *serial[PC_MAX_SERIALS];
     const CharBackend *debugcon; /* port 0xE9, or NULL for no device */
     const CharBackend *bioslog;  /* SeaBIOS's port 0x402, or NULL for no device */
 } PCConfig;
@@ -107,6 +111,7 @@ typedef struct PC {
     int exit_status;       /* popek's exit status once exit_requested */
     bool reset_requested;  /* i8042, port 0x92, 0xCF9 */
     bool init_requested;   /* an INIT IPI to the CPU itself (the local APIC) */
+    uint64_t reset_count;  /* system resets done since power-on (QMP's RESET event) */
     bool a20_kbd;          /* A20 gate of the i8042 output port */
     bool a20_port92;       /* A20 gate of system control port A */
     bool stopped;          /* paused: -S, monitor stop, gdb (shared by the monitor and gdb) */
@@ -136,9 +141,13 @@ VGAState *pc_vga(PC *pc);        /* the screen */
  * host to cable, and a line describing it (snprintf rules). */
 NetClient *pc_nic_client(PC *pc, int i);
 int pc_nic_info(PC *pc, int i, char *buf, size_t len);
-/* COM1's receiver: room for host input, and the input itself. */
-int pc_serial_room(PC *pc);
-void pc_serial_input(PC *pc, const uint8_t *buf, int len);
+/* The CD-ROM drive at IDE index i (0-3): its state (false if there is
+ * none), and a disc put in (media) or taken out (NULL). */
+bool pc_cdrom_state(PC *pc, int i, bool *has_media, bool *locked, bool *tray_open);
+void pc_cdrom_change(PC *pc, int i, const BlockDev *media);
+/* COM port's (0: COM1) receiver: room for host input, and the input itself. */
+int pc_serial_room(PC *pc, int port);
+void pc_serial_input(PC *pc, int port, const uint8_t *buf, int len);
 /* The interrupt controller's state / interrupt counts per vector, into buf
  * (snprintf rules). */
 int pc_pic_info(PC *pc, char *buf, size_t len);

@@ -43,7 +43,7 @@ expect "-m too small" "-m: bad size '1M'" -- -m 1M -kernel "$mbkernel"
 expect "unknown option" "unknown option '-frobnicate'" -- -frobnicate
 expect "missing value" "option '-m' needs a value" -- -m
 expect "bad accel" "--accel: unknown engine 'warp'" -- --accel warp -kernel "$mbkernel"
-expect "bad serial" "-serial: bad backend 'tcp:1'" -- -serial tcp:1 -kernel "$mbkernel"
+expect "bad serial" "-serial: bad address '1'" -- -serial tcp:1 -kernel "$mbkernel"
 expect "bad device" "-device: unknown device 'sound'" -- -device sound
 expect "append without kernel" "-append needs -kernel" -- -append x
 # Floppies.

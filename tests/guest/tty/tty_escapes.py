@@ -76,6 +76,8 @@ def main():
     out = read_until(fd, b"C-a x", 10)
     check(b"C-a x" in out, "Ctrl-A h lists the escape keys")
     os.write(fd, b"\x01x")
+    out = read_until(fd, b"popek: terminated", 10)
+    check(b"popek: terminated" in out, "Ctrl-A x says 'popek: terminated', as QEMU says 'QEMU: Terminated'")
     status = wait_status(pid)
     check(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "Ctrl-A x quits with status 0")
 
@@ -83,7 +85,10 @@ def main():
     pid, fd = spawn(popek, rom)
     read_until(fd, b"\n", 30)
     os.kill(pid, signal.SIGTERM)
-    wait_status(pid)
+    out = read_until(fd, b"terminating on signal 15", 10)
+    check(b"popek: terminating on signal 15" in out, "SIGTERM says 'popek: terminating on signal 15'")
+    status = wait_status(pid)
+    check(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "SIGTERM ends popek with status 0, as QEMU")
     lflag = termios.tcgetattr(fd)[3] if os.isatty(fd) else None
     check(lflag is not None and (lflag & termios.ICANON) and (lflag & termios.ECHO),
           "the terminal is restored after SIGTERM")
