@@ -2,6 +2,7 @@
  * ACPI 1.0 tables (ACPI specification 5.2): revision-1 FADT, because it
  * carries everything a PC without an APIC needs and every Linux accepts it.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "bios/acpi.h"
@@ -136,6 +137,80 @@ static void res_dword_mem(Aml *a, uint32_t min, uint32_t max)
 }
 
 /*
+ * The ISA devices of the board, each Device (NAME) { Name (_HID, EisaId
+ * (ID)) Name (_CRS, ResourceTemplate () { IO (Decode16, ...) ...
+ * IRQNoFlags () {N} }) }.  SeaBIOS reads the DSDT for PNP0303 and runs no
+ * PS/2 keyboard without it ("ACPI: no PS/2 keyboard present"), and Linux's
+ * i8042, rtc-cmos and 8250 drivers find their chips through these PNP ids
+ * when ACPI is on.
+ */
+typedef struct IsaDevice {
+    char name[5];
+    const char *eisa_id;  /* "PNP0303" */
+    uint16_t port[2];     /* I/O ranges, length 0 = none */
+    uint8_t port_len[2];
+    int irq;              /* ISA IRQ, -1 = none */
+} IsaDevice;
+
+static const IsaDevice isa_devices[] = {
+    {"KBD_", "PNP0303", {0x60, 0x64}, {1, 1}, 1},    /* i8042, keyboard port */
+    {"MOU_", "PNP0F13", {0, 0}, {0, 0}, 12},         /* i8042, PS/2 mouse port */
+    {"RTC_", "PNP0B00", {0x70, 0}, {2, 0}, 8},       /* MC146818 */
+    {"COM1", "PNP0501", {0x3f8, 0}, {8, 0}, 4},      /* 16550A */
+    {"COM2", "PNP0501", {0x2f8, 0}, {8, 0}, 3},
+};
+
+/* EisaId ("PNP0303"): three letters of 5 bits each, big-endian, then the
+ * four hex digits, read as a little-endian dword (ACPI 19.6.35). */
+static uint32_t eisa_id(const char *id)
+{
+    uint16_t vendor = (uint16_t)(((id[0] - '@') << 10) | ((id[1] - '@') << 5) | (id[2] - '@'));
+    unsigned product = (unsigned)strtoul(id + 3, NULL, 16);
+    return (uint32_t)(vendor >> 8) | (uint32_t)(vendor & 0xff) << 8 |
+           (uint32_t)(product >> 8) << 16 | (uint32_t)(product & 0xff) << 24;
+}
+
+static void build_isa_device(Aml *a, const IsaDevice *d)
+{
+    aml_byte(a, 0x5b); /* ExtOpPrefix */
+    aml_byte(a, 0x82); /* DeviceOp */
+    uint32_t dev = aml_pkg_open(a);
+    aml_bytes(a, d->name, 4);
+    aml_byte(a, 0x08);
+    aml_bytes(a, "_HID", 4);
+    aml_byte(a, 0x0c);
+    aml_u32(a, eisa_id(d->eisa_id));
+    aml_byte(a, 0x08);
+    aml_bytes(a, "_CRS", 4);
+    aml_byte(a, 0x11); /* BufferOp */
+    uint32_t buf = aml_pkg_open(a);
+    aml_byte(a, 0x0a); /* BytePrefix: buffer size, patched below */
+    uint32_t size_at = a->len;
+    aml_byte(a, 0);
+    uint32_t res_start = a->len;
+    for (int i = 0; i < 2; i++) {
+        if (d->port_len[i]) {
+            /* I/O Port Descriptor (ACPI 6.4.2.5): 16-bit decode, min = max, align 1. */
+            aml_byte(a, 0x47);
+            aml_byte(a, 0x01);
+            aml_u16(a, d->port[i]);
+            aml_u16(a, d->port[i]);
+            aml_byte(a, 0x01);
+            aml_byte(a, d->port_len[i]);
+        }
+    }
+    if (d->irq >= 0) {
+        aml_byte(a, 0x22); /* IRQ Descriptor, no flags byte (ACPI 6.4.2.1): edge, high */
+        aml_u16(a, (uint16_t)(1u << d->irq));
+    }
+    aml_byte(a, 0x79); /* End Tag */
+    aml_byte(a, 0x00);
+    a->buf[size_at] = (uint8_t)(a->len - res_start);
+    aml_pkg_close(a, buf);
+    aml_pkg_close(a, dev);
+}
+
+/*
  * DSDT: \_S5 for power-off, and the PCI root bridge \_SB.PCI0 (PNP0A03)
  * with the resources it decodes, without which Linux finds no PCI devices
  * when ACPI is on:
@@ -143,7 +218,8 @@ static void res_dword_mem(Aml *a, uint32_t min, uint32_t max)
  *   Scope (\_SB) { Device (PCI0) { Name (_HID, EisaId ("PNP0A03"))
  *       Name (_ADR, 0)  Name (_UID, 0)  Name (_CRS, ResourceTemplate () {
  *       bus 0-255, I/O 0xCF8-0xCFF, I/O 0-0xCF7 and 0xD00-0xFFFF,
- *       memory 0xA0000-0xBFFFF and from the top of RAM to 0xFEBFFFFF }) } }
+ *       memory 0xA0000-0xBFFFF and from the top of RAM to 0xFEBFFFFF }) }
+ *     and the ISA devices above }
  */
 static uint32_t build_dsdt(uint8_t *t, uint64_t ram_bytes)
 {
@@ -203,6 +279,9 @@ static uint32_t build_dsdt(uint8_t *t, uint64_t ram_bytes)
     t[size_at + 1] = (uint8_t)((a.len - res_start) >> 8);
     aml_pkg_close(&a, buf);
     aml_pkg_close(&a, dev);
+    for (size_t i = 0; i < sizeof(isa_devices) / sizeof(isa_devices[0]); i++) {
+        build_isa_device(&a, &isa_devices[i]);
+    }
     aml_pkg_close(&a, scope);
 
     table_header(t, "DSDT", a.len, 1);

@@ -1,7 +1,8 @@
 /*
  * ACPI tables: RSDP, RSDT, FADT, FACS and a DSDT with \_S5 (so a guest's
  * poweroff reaches the PM1 control register, hw/acpi/acpi_pm.h, and ends popek)
- * and the PCI root bridge.  No MADT until an APIC exists.
+ * and the PCI root bridge with the ISA devices (PS/2 keyboard and mouse,
+ * RTC, COM1 and COM2).  No MADT until an APIC exists.
  */
 #ifndef BIOS_ACPI_H
 #define BIOS_ACPI_H

@@ -204,6 +204,12 @@ bool firmware_setup_fw_cfg(FWCfgState *fw, const FirmwareConfig *cfg, char *err,
     put_le(e820 + 8, cfg->ram_bytes, 8);
     put_le(e820 + 16, 1, 4);
     ok = ok && fw_cfg_add_file(fw, "etc/e820", e820, sizeof(e820)) >= 0;
+    if (cfg->sercon_port) {
+        /* SeaBIOS reads it as an integer of the file's size. */
+        uint8_t port[2];
+        put_le(port, cfg->sercon_port, 2);
+        ok = ok && fw_cfg_add_file(fw, "etc/sercon-port", port, sizeof(port)) >= 0;
+    }
     if (!ok) {
         snprintf(err, errlen, "fw_cfg: out of room for the machine description");
         return false;

@@ -5,6 +5,7 @@
  * What SeaBIOS 1.16 (Debian 12) takes from popek:
  *   fw_cfg  signature and ID (hw/misc/fw_cfg.c); RAM size; CPU count and
  *           maximum; etc/e820 (the RAM map); etc/show-boot-menu;
+ *           etc/sercon-port (with -nographic: SeaBIOS's serial console);
  *           etc/acpi/rsdp, etc/acpi/tables and etc/table-loader (popek's
  *           own ACPI tables from bios/acpi.c, which describe its PM block
  *           at 0x600; SeaBIOS's built-in tables would need a PIIX4 PM
@@ -59,6 +60,9 @@ typedef struct FirmwareConfig {
     int cpus;
     const char *boot_order; /* drive letters in priority order (a, c, d, n); NULL = "cad" */
     bool boot_menu;         /* -boot menu=on */
+    uint16_t sercon_port;   /* etc/sercon-port: SeaBIOS mirrors its screen to, and takes
+                             * keys from, the UART at this port (QEMU does it with
+                             * -nographic); 0: no such file */
 } FirmwareConfig;
 
 /* Fill fw_cfg with what SeaBIOS needs (see above).  Returns false with err

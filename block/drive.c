@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "block/drive.h"
+#include "block/probe.h"
 
 /* pread/pwrite the whole range, retrying short transfers and EINTR. */
 static int io_full(int fd, void *buf, size_t len, uint64_t off, bool write)
@@ -70,6 +71,9 @@ static int drive_write(void *opaque, uint64_t sector, const void *buf, uint32_t 
     Drive *d = opaque;
     if (d->blk.read_only) {
         return -EROFS;
+    }
+    if (d->guard_sector0 && sector == 0 && count > 0 && !block_probe_write_ok(buf)) {
+        return -EPERM;
     }
     int fd = d->overlay_fd >= 0 ? d->overlay_fd : d->fd;
     int r = io_full(fd, (void *)buf, (size_t)count * BLOCK_SECTOR_SIZE, sector * BLOCK_SECTOR_SIZE,

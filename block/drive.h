@@ -28,6 +28,9 @@ typedef struct Drive {
     int fd;           /* the image, -1 when closed */
     int overlay_fd;   /* -snapshot overlay, -1 without */
     uint8_t *present; /* overlay bitmap: bit per sector written since open */
+    bool guard_sector0; /* opened on a format probe: a write to sector 0 that
+                         * would make it probe as another format fails with
+                         * -EPERM (block/probe.h) */
 } Drive;
 
 /*

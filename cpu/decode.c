@@ -6,6 +6,7 @@
  * beyond the code segment's default size, so the interpreter, the
  * translator, the tracer and the tests all share it.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "cpu/decode.h"
@@ -367,4 +368,37 @@ prefixes_done:
         }
     }
     return DECODE_OK;
+}
+
+int insn_form(const Insn *insn)
+{
+    bool mem = (insn->flags & INSN_F_MEM) != 0;
+    if (insn->op == OP_FPU) {
+        return INSN_FORM_FPU + (((insn->opcode & 7) * 8 + insn->reg) * 2 + mem);
+    }
+    int size = insn->opsize == 2 ? 1 : 2;
+    bool hibyte = false;
+    for (int i = 0; i < insn->nopnds; i++) {
+        const Operand *o = &insn->opnd[i];
+        if (o->kind == OPK_REG && o->size == 1) {
+            size = 0;
+            hibyte |= o->reg >= 4;
+        } else if (o->kind == OPK_MEM && o->size == 1 && i == 0) {
+            size = 0;
+        }
+    }
+    int variant = size * 8 + mem * 4 + (insn->rep != REP_NONE) * 2 + hibyte;
+    return insn->op * INSN_FORM_VARIANTS + variant;
+}
+
+int insn_form_name(int form, char *buf, size_t len)
+{
+    if (form >= INSN_FORM_FPU) {
+        int f = form - INSN_FORM_FPU;
+        return snprintf(buf, len, "x87 %02X/%d %s", 0xd8 + f / 16, (f / 2) % 8, (f & 1) ? "m" : "r");
+    }
+    static const char *const sizes[3] = {"8", "16", "32"};
+    int op = form / INSN_FORM_VARIANTS, v = form % INSN_FORM_VARIANTS;
+    return snprintf(buf, len, "%s %s%s%s%s", insn_op_names[op], (v & 4) ? "m" : "r",
+                    sizes[v / 8], (v & 2) ? " rep" : "", (v & 1) ? " AH-BH" : "");
 }

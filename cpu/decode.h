@@ -14,6 +14,7 @@
 #define CPU_DECODE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define INSN_MAX_LEN 15
@@ -128,6 +129,19 @@ typedef struct Insn {
  * DECODE_TOO_LONG.  Invalid encodings return DECODE_OK with op == OP_UD.
  */
 int decode_insn(Insn *insn, const uint8_t *bytes, int avail, bool code32);
+
+/*
+ * Instruction forms, for counting what runs where (the translator's callout
+ * census in `info jit`): the operation, its operand size (8, 16 or 32
+ * bits), whether it has a memory operand, a REP prefix, or a byte
+ * register AH..BH; x87 escapes by opcode, ModRM reg and memory or not.
+ */
+#define INSN_FORM_VARIANTS 24
+#define INSN_FORM_FPU (OP_COUNT * INSN_FORM_VARIANTS)
+#define INSN_FORMS (INSN_FORM_FPU + 8 * 8 * 2)
+int insn_form(const struct Insn *insn);
+/* "PUSH m32", "MOVS rep8", "ADD r8hi", "x87 DC/1 m"... (snprintf rules). */
+int insn_form_name(int form, char *buf, size_t len);
 
 /* Whether the instruction has a memory operand from ModRM (mod != 3). */
 static inline bool insn_has_modrm_mem(const Insn *insn)

@@ -287,6 +287,9 @@ static void exec_one(CPUState *cpu)
     if (unlikely(cpu->hooks.on_insn != NULL)) {
         cpu->hooks.on_insn(cpu->hooks.observer, cpu, insn);
     }
+    if (cpu->insn_census) {
+        cpu->insn_census[insn_form(insn)]++;
+    }
     interp_exec_insn(cpu, insn);
     cpu->eip = cpu->next_eip;
     cpu->icount++;

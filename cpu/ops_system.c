@@ -198,7 +198,8 @@ void op_RDTSC(CPUState *cpu, const Insn *insn)
 
 /*
  * RDPMC: CPL 0 or CR4.PCE; the P6 has counters 0 and 1 and #GP(0) for any
- * other ECX (SDM Vol.2 RDPMC).  We count no events, so both read 0.
+ * other ECX (SDM Vol.2 RDPMC).  It reads the 40-bit counter as RDMSR does
+ * (cpu/sysreg.c: the counters keep what is written and count no events).
  */
 void op_RDPMC(CPUState *cpu, const Insn *insn)
 {
@@ -208,8 +209,9 @@ void op_RDPMC(CPUState *cpu, const Insn *insn)
     if (cpu->regs[R_ECX] > 1) {
         cpu_raise_exception_err(cpu, EXC_GP, 0);
     }
-    cpu->regs[R_EAX] = 0;
-    cpu->regs[R_EDX] = 0;
+    uint64_t count = cpu->perf_ctr[cpu->regs[R_ECX]];
+    cpu->regs[R_EAX] = (uint32_t)count;
+    cpu->regs[R_EDX] = (uint32_t)(count >> 32);
 }
 
 void op_CPUID(CPUState *cpu, const Insn *insn)

@@ -193,6 +193,9 @@ enum CPUExitReason {
 #define MSR_IA32_PLATFORM_ID    0x017 /* read by Linux's microcode loader on family 6 */
 #define MSR_IA32_BIOS_SIGN_ID   0x08b /* microcode revision (we have none: 0) */
 #define MSR_IA32_MTRRCAP        0x0fe
+#define MSR_P6_PERFCTR0         0x0c1 /* PERFCTR1 = 0x0c2 */
+#define MSR_P6_EVNTSEL0         0x186 /* EVNTSEL1 = 0x187 */
+#define CPU_PERFCTR_MASK        0xffffffffffull /* the P6's counters are 40 bits wide */
 #define MSR_IA32_MTRR_PHYSBASE0 0x200 /* PHYSBASEn = 0x200 + 2n, PHYSMASKn = 0x201 + 2n */
 #define MSR_IA32_MTRR_FIX64K_00000 0x250
 #define MSR_IA32_MTRR_FIX16K_80000 0x258
@@ -207,6 +210,20 @@ struct PhysMem;
 struct IOPortMap;
 struct FPUState;
 struct Insn;
+
+/* One return prediction of translated code (CPUState.bt_ras). */
+#define BT_RAS_SIZE 64
+typedef struct BTRasEntry {
+    uint64_t tag;     /* block key << 32 | return EIP; ~0 when empty */
+    const void *code; /* host code that goes on at the return EIP */
+} BTRasEntry;
+
+static inline void cpu_ras_clear(BTRasEntry *ras)
+{
+    for (int i = 0; i < BT_RAS_SIZE; i++) {
+        ras[i].tag = ~0ull;
+    }
+}
 
 typedef struct CPUState CPUState;
 
@@ -307,6 +324,7 @@ struct CPUState {
     uint32_t deferred_dr6;  /* DR6 bits of traps a MOV SS/POP SS held back until after the next instruction */
     bool triple_fault;      /* set by exception delivery on a triple fault (shutdown) */
     uint64_t icount;        /* instructions retired (faulting ones included) since reset */
+    uint64_t *insn_census;  /* when set: instructions run here, counted per insn_form() */
     /* With undef_perturb set, every result the SDM leaves undefined (the
      * flags of cpu_undefined_flags(), the destinations listed in
      * cpu/undef.c) takes its bits from undef_fill instead of the
@@ -332,6 +350,8 @@ struct CPUState {
     uint64_t mtrr_def_type;   /* IA32_MTRR_DEF_TYPE */
     uint64_t mtrr_fixed[MTRR_FIXED_COUNT];     /* FIX64K_00000, FIX16K_80000/A0000, FIX4K_C0000..F8000 */
     uint64_t mtrr_var[2 * MTRR_VAR_STORED];    /* PHYSBASE0, PHYSMASK0, ..., PHYSMASK7 */
+    uint64_t perf_evtsel[2]; /* P6 PERFEVTSEL0/1 (MSR 186h/187h), bits 31:0 */
+    uint64_t perf_ctr[2];    /* P6 PERFCTR0/1 (MSR C1h/C2h), 40 bits; they count no events */
 
     /* ---- binary translator (translator/): translated code reads and writes
      * these at fixed offsets from R15; the interpreter never looks at them ---- */
@@ -343,6 +363,17 @@ struct CPUState {
                                * the LAHF byte in bits 8-15, OF in bit 0 */
     uint64_t bt_tag_hi;       /* jump-cache tag bits of the current mode (block key << 32) */
     void *bt_jc;              /* jump cache (translator/cache.c) */
+    uint64_t bt_jc_lookups;   /* indirect transfers that looked in it ... */
+    uint64_t bt_jc_misses;    /* ... and missed */
+    /* Return prediction (translator/gen_flow.c): translated CALLs push
+     * (key << 32 | return EIP, host code that continues there), RETs pop
+     * and jump straight there when the popped EIP and the key match.  An
+     * entry is good only while the TLB that mapped its code is, so every
+     * TLB flush clears them (cpu_ras_clear), as do cache flushes. */
+    BTRasEntry bt_ras[BT_RAS_SIZE];
+    uint32_t bt_ras_top;      /* index of the latest entry */
+    uint64_t bt_ret_total;    /* translated RETs ... */
+    uint64_t bt_ret_miss;     /* ... whose prediction failed */
     void *bt_exit;            /* exit record of the block exit just taken, or NULL */
     uint32_t bt_lin;          /* slow path: linear address of the memory operand */
     uint32_t bt_target;       /* indirect CALL: the target while the return address is pushed */

@@ -18,6 +18,16 @@
  * other timers Linux checks it against, runs through HLT, and is exact in
  * deterministic (-icount) runs, where virtual time is the instruction count.
  * A CPU with no machine around it (unit tests) counts instructions.
+ *
+ * Performance counters: a P6 has two, PERFCTR0/1 with their event selects
+ * PERFEVTSEL0/1, and no CPUID bit says so (family 6 is the promise; Linux
+ * probes them by writing a counter and reading it back).  They exist here as
+ * registers that keep what is written, with the P6's write rule, but count
+ * no events: popek models no microarchitecture to count.
+ *
+ * CPUID.1:ECX bit 31 (the hypervisor bit, reserved for that use by Intel
+ * and AMD) is set and leaf 40000000h names popek, as QEMU names TCG, so a
+ * guest knows its TSC and timers are emulated.
  */
 #include "cpu/cpu.h"
 #include "softmmu/mmu.h"
@@ -28,6 +38,9 @@
 #define CPU_SIGNATURE      0x00000683u
 #define CPUID_MAX_BASIC    2u
 #define CPUID_MAX_EXTENDED 0x80000004u
+#define CPUID_HV_BASE      0x40000000u /* hypervisor leaves 40000000h-4FFFFFFFh */
+#define CPUID_HV_MAX       0x40000000u /* popek has only the vendor leaf */
+#define CPUID_1_ECX_HYPERVISOR (1u << 31)
 
 /*
  * Leaf 2 cache and TLB descriptors (SDM Vol.2 CPUID, Table 3-12), those of a
@@ -38,6 +51,8 @@
 static const uint32_t cpuid_leaf2[4] = {0x03020101u, 0, 0, 0x0c040882u};
 
 static const char cpuid_brand[48] = "popek virtual CPU";
+/* EBX, ECX, EDX of leaf 40000000h, 12 bytes and no NUL (QEMU's TCG says "TCGTCGTCGTCG"). */
+static const char cpuid_hv_vendor[12] = {'p', 'o', 'p', 'e', 'k', 'p', 'o', 'p', 'e', 'k', 'p', 'o'};
 
 uint32_t cpu_cpuid_features(const CPUState *cpu)
 {
@@ -67,10 +82,11 @@ static void cpuid_basic(CPUState *cpu, uint32_t leaf, uint32_t out[4])
         out[2] = cpuid_chars("ntel");
         break;
     case 1:
-        /* EBX: no brand index, no CLFLUSH size, APIC ID 0.  ECX: no SSE3 and later. */
+        /* EBX: no brand index, no CLFLUSH size, APIC ID 0.  ECX: no SSE3 and
+         * later; bit 31, running under a hypervisor. */
         out[0] = CPU_SIGNATURE;
         out[1] = 0;
-        out[2] = 0;
+        out[2] = CPUID_1_ECX_HYPERVISOR;
         out[3] = cpu_cpuid_features(cpu);
         break;
     default:
@@ -104,6 +120,16 @@ void cpu_cpuid(CPUState *cpu, uint32_t leaf, uint32_t regs_out[4])
      * input value ..."). */
     if (leaf >= 0x80000000u && leaf <= CPUID_MAX_EXTENDED) {
         cpuid_extended(leaf, regs_out);
+    } else if ((leaf & 0xf0000000u) == CPUID_HV_BASE) {
+        /* The hypervisor range: EAX the highest leaf, EBX ECX EDX the
+         * vendor; leaves above it read 0, as KVM and QEMU answer them. */
+        regs_out[0] = regs_out[1] = regs_out[2] = regs_out[3] = 0;
+        if (leaf == CPUID_HV_BASE) {
+            regs_out[0] = CPUID_HV_MAX;
+            regs_out[1] = cpuid_chars(cpuid_hv_vendor);
+            regs_out[2] = cpuid_chars(cpuid_hv_vendor + 4);
+            regs_out[3] = cpuid_chars(cpuid_hv_vendor + 8);
+        }
     } else if (leaf <= CPUID_MAX_BASIC) {
         cpuid_basic(cpu, leaf, regs_out);
     } else {
@@ -320,6 +346,10 @@ bool cpu_rdmsr(CPUState *cpu, uint32_t index, uint64_t *value)
     case MSR_IA32_MISC_ENABLE: *value = cpu->msr_misc_enable | MISC_ENABLE_FIXED; return true;
     case MSR_IA32_CR_PAT: *value = cpu->msr_pat; return true;
     case MSR_IA32_MTRR_DEF_TYPE: *value = cpu->mtrr_def_type; return true;
+    case MSR_P6_PERFCTR0:
+    case MSR_P6_PERFCTR0 + 1: *value = cpu->perf_ctr[index - MSR_P6_PERFCTR0]; return true;
+    case MSR_P6_EVNTSEL0:
+    case MSR_P6_EVNTSEL0 + 1: *value = cpu->perf_evtsel[index - MSR_P6_EVNTSEL0]; return true;
     default: break;
     }
     if ((slot = mtrr_fixed_index(index)) >= 0) {
@@ -390,6 +420,20 @@ bool cpu_wrmsr(CPUState *cpu, uint32_t index, uint64_t value)
         cpu->mtrr_def_type = value;
         tlb_flush_all(cpu);
         return true;
+    case MSR_P6_PERFCTR0:
+    case MSR_P6_PERFCTR0 + 1:
+        /* Only bits 31:0 are written; bits 39:32 take bit 31's value (SDM
+         * Vol.3 "Performance Monitoring, P6 Family Processors"). */
+        cpu->perf_ctr[index - MSR_P6_PERFCTR0] =
+            (uint64_t)(int64_t)(int32_t)(uint32_t)value & CPU_PERFCTR_MASK;
+        return true;
+    case MSR_P6_EVNTSEL0:
+    case MSR_P6_EVNTSEL0 + 1:
+        if (value >> 32) { /* bits 63:32 are reserved */
+            return false;
+        }
+        cpu->perf_evtsel[index - MSR_P6_EVNTSEL0] = value;
+        return true;
     default: break;
     }
     return wrmsr_mtrr_range(cpu, index, value);
@@ -406,6 +450,10 @@ void cpu_msr_reset(CPUState *cpu)
     }
     for (int i = 0; i < 2 * MTRR_VAR_STORED; i++) {
         cpu->mtrr_var[i] = 0;
+    }
+    for (int i = 0; i < 2; i++) {
+        cpu->perf_evtsel[i] = 0; /* RESET clears the event selects and counters */
+        cpu->perf_ctr[i] = 0;
     }
     cpu->tsc_offset = 0 - tsc_base(cpu);
 }

@@ -16,6 +16,9 @@ void display_init(Display *d, VGAState *vga)
 
 void display_refresh(Display *d)
 {
+    if (!d->vga) {
+        return; /* -vga none */
+    }
     VGAUpdate u = vga_update(d->vga);
     d->resized = d->resized || u.resized;
     if (u.y0 < u.y1) {
@@ -41,6 +44,10 @@ void display_take_changes(Display *d, bool *resized, int *y0, int *y1)
 bool display_screendump(Display *d, const char *path, char *err, size_t errlen)
 {
     int width, height;
+    if (!d->vga) {
+        snprintf(err, errlen, "%s: there is no display card (-vga none)", path);
+        return false;
+    }
     display_refresh(d);
     const uint32_t *frame = vga_frame(d->vga, &width, &height);
     return screendump_write_png(path, frame, width, height, err, errlen);
@@ -48,6 +55,10 @@ bool display_screendump(Display *d, const char *path, char *err, size_t errlen)
 
 bool display_textdump(Display *d, const char *path, char *err, size_t errlen)
 {
+    if (!d->vga) {
+        snprintf(err, errlen, "%s: there is no display card (-vga none)", path);
+        return false;
+    }
     int len = vga_text_dump(d->vga, NULL, 0);
     if (len < 0) {
         snprintf(err, errlen, "%s: the screen is not in a text mode", path);

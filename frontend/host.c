@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "block/probe.h"
 #include "frontend/gdbstub.h"
 #include "frontend/host.h"
 #include "frontend/monitor.h"
@@ -22,10 +23,33 @@ static void open_drives(Host *h, const PopekOptions *o, PCConfig *cfg)
         if (!opt->present) {
             continue;
         }
+        /* No format=: probe, as QEMU does (block/probe.h). */
+        const char *format = opt->file && !opt->format_raw
+                                 ? block_probe_file(opt->file, err, sizeof(err))
+                                 : "raw";
+        if (!format) {
+            fprintf(stderr, "popek: %s %s\n", opt->option, err);
+            exit(1);
+        }
+        if (strcmp(format, "raw") != 0) {
+            fprintf(stderr,
+                    "popek: %s '%s': image format '%s' is not supported (popek reads raw "
+                    "images; -drive file=...,format=raw would show the file as it is)\n",
+                    opt->option, opt->file, format);
+            exit(1);
+        }
         if (opt->file && !drive_open(&h->drives[i], opt->file, opt->readonly, o->snapshot, err,
                                      sizeof(err))) {
             fprintf(stderr, "popek: %s %s\n", opt->option, err);
             exit(1);
+        }
+        if (opt->file && !opt->format_raw && !opt->readonly && !o->snapshot) {
+            fprintf(stderr,
+                    "popek: warning: image format was not specified for '%s' and probing "
+                    "guessed raw; writes to block 0 are restricted (specify format=raw "
+                    "with -drive to remove the restriction)\n",
+                    opt->file);
+            h->drives[i].guard_sector0 = true;
         }
         cfg->drives[i] = (PCDrive){true, opt->cdrom, opt->file ? &h->drives[i].blk : NULL,
                                    opt->option};
@@ -159,6 +183,8 @@ void host_init(Host *h, const PopekOptions *o)
         .perfmap = o->perfmap,
         .icount_shift = o->icount_shift,
         .rtc_base = o->rtc_base,
+        .rtc_localtime = o->rtc_localtime,
+        .no_vga = o->vga_none,
         .bios = o->bios,
         .firmware_dir = o->firmware_dir,
         .kernel = o->kernel,
@@ -166,6 +192,9 @@ void host_init(Host *h, const PopekOptions *o)
         .append = o->append,
         .boot_order = o->boot_order,
         .boot_menu = o->boot_menu,
+        /* As QEMU: -nographic shows SeaBIOS (and what boots through its
+         * video services) on COM1, and takes keys from there. */
+        .sercon_port = o->nographic ? 0x3f8 : 0,
         .no_reboot = o->no_reboot,
         .debug_exit = o->debug_exit,
         .debug_exit_base = o->debug_exit_base,

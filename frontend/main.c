@@ -94,8 +94,13 @@ static SDLWindow *setup_window(Host *h, const PopekOptions *opts)
     if (!opts->display_sdl && (opts->display_none || opts->nographic || !desktop)) {
         return NULL;
     }
-    SDLWindowConfig cfg = {opts->name, &h->display, pc_keyboard(pc), &pc->stopped,
-                           machine_quit, pc};
+    if (opts->display_sdl && !desktop && !getenv("SDL_VIDEODRIVER")) {
+        fprintf(stderr, "popek: -display sdl: no display to open a window on (DISPLAY and "
+                        "WAYLAND_DISPLAY are unset)\n");
+        exit(1);
+    }
+    SDLWindowConfig cfg = {opts->name,   &h->display, pc_keyboard(pc), &pc->stopped,
+                           machine_quit, pc,           opts->full_screen};
     char err[256];
     SDLWindow *window = sdl_window_new(&cfg, err, sizeof(err));
     if (!window) {

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "cpu/cpu.h"
+#include "frontend/cpudump.h"
 #include "frontend/debugmem.h"
 #include "frontend/monitor_cmds.h"
 #include "translator/translator.h"
@@ -58,39 +59,11 @@ void monbuf_printf(MonBuf *b, const char *fmt, ...)
 
 /* ---- info registers ---- */
 
-static void print_seg(MonBuf *out, const char *name, const SegmentCache *sc)
-{
-    monbuf_printf(out, "%-3s=%04x %08x %08x %08x\n", name, sc->selector, sc->base, sc->limit,
-                  sc->attr);
-}
-
 void moncmd_info_registers(MonBuf *out, CPUState *cpu)
 {
-    static const char *const seg_names[SEG_COUNT] = {"ES", "CS", "SS", "DS", "FS", "GS"};
-    uint32_t efl = cpu_get_eflags(cpu);
-    const uint32_t *r = cpu->regs;
-    monbuf_printf(out, "EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n", r[R_EAX], r[R_EBX], r[R_ECX],
-                  r[R_EDX]);
-    monbuf_printf(out, "ESI=%08x EDI=%08x EBP=%08x ESP=%08x\n", r[R_ESI], r[R_EDI], r[R_EBP],
-                  r[R_ESP]);
-    monbuf_printf(out, "EIP=%08x EFL=%08x [%c%c%c%c%c%c%c] CPL=%u II=%d A20=%d HLT=%d\n", cpu->eip,
-                  efl, (efl & EFLAGS_DF) ? 'D' : '-', (efl & EFLAGS_OF) ? 'O' : '-',
-                  (efl & EFLAGS_SF) ? 'S' : '-', (efl & EFLAGS_ZF) ? 'Z' : '-',
-                  (efl & EFLAGS_AF) ? 'A' : '-', (efl & EFLAGS_PF) ? 'P' : '-',
-                  (efl & EFLAGS_CF) ? 'C' : '-', cpu->cpl, cpu->inhibit_irq ? 1 : 0,
-                  cpu->a20_mask == 0xffffffffu, cpu->halted ? 1 : 0);
-    for (int s = 0; s < SEG_COUNT; s++) {
-        print_seg(out, seg_names[s], &cpu->seg[s]);
-    }
-    print_seg(out, "LDT", &cpu->ldtr);
-    print_seg(out, "TR", &cpu->tr);
-    monbuf_printf(out, "GDT=     %08x %08x\n", cpu->gdtr.base, cpu->gdtr.limit);
-    monbuf_printf(out, "IDT=     %08x %08x\n", cpu->idtr.base, cpu->idtr.limit);
-    monbuf_printf(out, "CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n", cpu->cr0, cpu->cr2, cpu->cr3,
-                  cpu->cr4);
-    monbuf_printf(out, "DR0=%08x DR1=%08x DR2=%08x DR3=%08x\n", cpu->dr[0], cpu->dr[1], cpu->dr[2],
-                  cpu->dr[3]);
-    monbuf_printf(out, "DR6=%08x DR7=%08x\n", cpu->dr[6], cpu->dr[7]);
+    char dump[CPUDUMP_MAX];
+    cpudump_format(cpu, dump, sizeof(dump));
+    monbuf_printf(out, "%s", dump);
     uint16_t fsw = (uint16_t)((cpu->fpu.fsw & ~0x3800u) | ((cpu->fpu.top & 7u) << 11));
     monbuf_printf(out, "FCW=%04x FSW=%04x FTW=%04x MXCSR=%08x\n", cpu->fpu.fcw, fsw, cpu->fpu.ftw,
                   cpu->fpu.mxcsr);
@@ -419,6 +392,53 @@ void moncmd_dump(MonBuf *out, CPUState *cpu, size_t cs_handle, bool physical, co
 
 /* ---- info jit ---- */
 
+static double percent(uint64_t part, uint64_t whole)
+{
+    return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+/*
+ * The callout census: the instruction forms that most often ran outside
+ * translated code, as callouts or on the interpreter, with their share of
+ * every instruction the CPU ran.
+ */
+#define CENSUS_TOP 15
+
+static void census_print(MonBuf *out, const BTStats *s, uint64_t total)
+{
+    int top[CENSUS_TOP];
+    int ntop = 0;
+    uint64_t below = UINT64_MAX; /* the next pick counts less than the last (or ties later) */
+    int below_form = -1;
+    for (; ntop < CENSUS_TOP; ntop++) {
+        int best = -1;
+        uint64_t best_n = 0;
+        for (int f = 0; f < INSN_FORMS; f++) {
+            uint64_t n = s->census_callout[f] + s->census_interp[f];
+            bool after = n < below || (n == below && f > below_form);
+            if (n > best_n && after) {
+                best = f;
+                best_n = n;
+            }
+        }
+        if (best < 0) {
+            break;
+        }
+        top[ntop] = best;
+        below = best_n;
+        below_form = best;
+    }
+    monbuf_printf(out, "outside translated code, by form (%% of all instructions):\n");
+    for (int i = 0; i < ntop; i++) {
+        int f = top[i];
+        char name[40];
+        insn_form_name(f, name, sizeof(name));
+        uint64_t c = s->census_callout[f], n = s->census_interp[f];
+        monbuf_printf(out, "  %-22s %6.2f%%  callout %llu  interpreted %llu\n", name,
+                      percent(c + n, total), (unsigned long long)c, (unsigned long long)n);
+    }
+}
+
 void moncmd_info_jit(MonBuf *out, CPUState *cpu)
 {
     if (!bt_of(cpu)) {
@@ -439,8 +459,23 @@ void moncmd_info_jit(MonBuf *out, CPUState *cpu)
     monbuf_printf(out, "direct jumps chained: %llu\n", (unsigned long long)s->chains);
     monbuf_printf(out, "entries from the run loop: %llu\n", (unsigned long long)s->entries);
     monbuf_printf(out, "instructions interpreted: %llu\n", (unsigned long long)s->interp_insns);
+    uint64_t total = cpu->icount;
+    monbuf_printf(out, "instructions run: %llu, as callouts %.2f%%, interpreted %.2f%%\n",
+                  (unsigned long long)total, percent(s->callout_insns, total),
+                  percent(s->interp_insns, total));
+    for (int w = 0; w < BT_WHY_COUNT; w++) {
+        if (s->interp_why[w]) {
+            monbuf_printf(out, "  interpreted for %s: %llu\n", bt_why_names[w],
+                          (unsigned long long)s->interp_why[w]);
+        }
+    }
+    monbuf_printf(out, "returns: %llu, %.2f%% predicted\n", (unsigned long long)s->ret_total,
+                  s->ret_total ? 100.0 - percent(s->ret_miss, s->ret_total) : 0.0);
+    monbuf_printf(out, "jump cache: %llu lookups, %.2f%% hits\n", (unsigned long long)s->jc_lookups,
+                  s->jc_lookups ? 100.0 - percent(s->jc_misses, s->jc_lookups) : 0.0);
     if (s->checked_blocks || s->unchecked_blocks) {
         monbuf_printf(out, "blocks checked: %llu, run once (I/O): %llu\n",
                       (unsigned long long)s->checked_blocks, (unsigned long long)s->unchecked_blocks);
     }
+    census_print(out, s, total);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "frontend/options.h"
 
@@ -26,7 +27,12 @@ static const char usage_text[] =
     "  -initrd FILE            initial ramdisk for -kernel\n"
     "  -append CMDLINE         kernel command line\n"
     "  -no-reboot              exit instead of rebooting (triple fault, reset)\n"
-    "  -rtc base=utc|SECONDS   RTC start time (SECONDS since the epoch)\n"
+    "  -rtc base=utc|localtime|SECONDS|DATE  RTC start time: now in UTC or in the\n"
+    "                          local time zone, SECONDS since the epoch, or\n"
+    "                          YYYY-MM-DD[THH:MM:SS] (UTC)\n"
+    "  -M, -machine [type=]pc[,accel=bt|tcg|interp|check]  the machine (QEMU's i440FX\n"
+    "                          PC, the only one; -machine help); accel as --accel\n"
+    "  -smp [cpus=]1           CPU count: popek emulates one CPU\n"
     "Disks:\n"
     "  -hda/-hdb/-hdc/-hdd FILE  raw disk image as IDE drive 0-3\n"
     "  -cdrom FILE             CD-ROM image (ISO) as IDE drive 2\n"
@@ -58,6 +64,11 @@ static const char usage_text[] =
     "  -nographic, --nographic serial console on this terminal, no window\n"
     "  -display sdl|none       a window (the default when DISPLAY or WAYLAND_DISPLAY\n"
     "                          is set and -nographic is not given) or none\n"
+    "  -vga std|none           the display card: QEMU's stdvga, or none (then the\n"
+    "                          terminal is the console, as with -nographic)\n"
+    "  -full-screen            start the window full screen\n"
+    "  -k LAYOUT               keyboard layout (en-us, de, fr, ...: QEMU's names); the\n"
+    "                          window passes physical keys, the guest's layout applies\n"
     "  -name NAME              the VM's name, shown in the window title\n"
     "  -textdump FILE          write the text screen as UTF-8 to FILE at exit\n"
     "                          (the monitor's textdump and screendump write it now)\n"
@@ -178,20 +189,53 @@ static void parse_icount(PopekOptions *o, const char *spec)
     o->icount_shift = (int)v;
 }
 
-static void parse_rtc(PopekOptions *o, const char *spec)
+/* YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, read as UTC (as QEMU reads it). */
+static bool parse_date(const char *text, int64_t *seconds)
 {
-    unsigned long v;
-    if (!strcmp(spec, "base=utc") || !strcmp(spec, "base=localtime")) {
-        o->rtc_base = -1;
-    } else if (!strncmp(spec, "base=", 5) && parse_uint(spec + 5, 0xffffffffUL, &v)) {
-        o->rtc_base = (int64_t)v;
-    } else {
-        die("-rtc: bad value '%s'%s (want base=utc or base=SECONDS)", spec, "");
+    static const char *const formats[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"};
+    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+        struct tm tm;
+        memset(&tm, 0, sizeof(tm));
+        const char *end = strptime(text, formats[i], &tm);
+        if (end && !*end) {
+            *seconds = (int64_t)timegm(&tm);
+            return true;
+        }
     }
+    return false;
 }
 
-/* Put a drive at index (or the first free one if index < 0). */
-static void add_drive(PopekOptions *o, int index, const char *file, bool cdrom, bool readonly,
+/* -rtc [base=utc|localtime|SECONDS|YYYY-MM-DD[THH:MM:SS]][,clock=host|vm][,driftfix=none|slew] */
+static void parse_rtc(PopekOptions *o, const char *spec)
+{
+    char *buf = strdup(spec);
+    char *save = NULL;
+    for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        unsigned long v;
+        if (!strcmp(kv, "base=utc")) {
+            o->rtc_base = -1;
+            o->rtc_localtime = false;
+        } else if (!strcmp(kv, "base=localtime")) {
+            o->rtc_base = -1;
+            o->rtc_localtime = true;
+        } else if (!strncmp(kv, "base=", 5) && parse_uint(kv + 5, 0xffffffffUL, &v)) {
+            o->rtc_base = (int64_t)v;
+        } else if (!strncmp(kv, "base=", 5) && parse_date(kv + 5, &o->rtc_base)) {
+            /* a date */
+        } else if (!strcmp(kv, "clock=host") || !strcmp(kv, "clock=vm") ||
+                   !strcmp(kv, "driftfix=none") || !strcmp(kv, "driftfix=slew")) {
+            /* popek's RTC runs on virtual time, which follows the host's
+             * clock while the VM runs; no tick is ever lost to catch up. */
+        } else {
+            die("-rtc: bad value '%s'%s (want base=utc|localtime|SECONDS|YYYY-MM-DDTHH:MM:SS)",
+                kv, "");
+        }
+    }
+    free(buf);
+}
+
+/* Put a drive at index (or the first free one if index < 0); returns its index. */
+static int add_drive(PopekOptions *o, int index, const char *file, bool cdrom, bool readonly,
                       const char *opt)
 {
     if (index < 0) {
@@ -208,7 +252,8 @@ static void add_drive(PopekOptions *o, int index, const char *file, bool cdrom, 
     if (!cdrom && !file) {
         die("%s: a disk needs file=PATH%s", opt, "");
     }
-    o->drives[index] = (DriveOption){true, file, cdrom, readonly || cdrom, opt};
+    o->drives[index] = (DriveOption){true, file, cdrom, readonly || cdrom, false, opt};
+    return index;
 }
 
 static bool parse_on_off(const char *v, bool *out)
@@ -230,7 +275,7 @@ static void parse_drive(PopekOptions *o, const char *spec)
     char *save = NULL;
     const char *file = NULL;
     int index = -1;
-    bool cdrom = false, readonly = false;
+    bool cdrom = false, readonly = false, format_raw = false;
     for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(kv, '=');
         unsigned long v;
@@ -245,6 +290,7 @@ static void parse_drive(PopekOptions *o, const char *spec)
             if (strcmp(val, "raw") != 0) {
                 die("-drive: format '%s' is not supported%s (only raw)", val, "");
             }
+            format_raw = true;
         } else if (!strcmp(kv, "if")) {
             if (strcmp(val, "ide") != 0) {
                 die("-drive: interface '%s' is not supported%s (only ide)", val, "");
@@ -267,7 +313,8 @@ static void parse_drive(PopekOptions *o, const char *spec)
             die("-drive: unknown property '%s'%s", kv, "");
         }
     }
-    add_drive(o, index, file, cdrom, readonly, "-drive");
+    index = add_drive(o, index, file, cdrom, readonly, "-drive");
+    o->drives[index].format_raw = format_raw;
 }
 
 /* -boot c | -boot order=dc,menu=on | -boot once=d */
@@ -472,6 +519,8 @@ void options_parse(PopekOptions *o, int argc, char **argv)
             } else {
                 die("--accel: unknown engine '%s'%s (want bt, interp or check)", arg, "");
             }
+        } else if (options_machine_parse(o, name, arg, &takes_arg)) {
+            /* -M/-machine, -smp, -vga, -full-screen, -k */
         } else if (options_net_parse(o, name, arg)) {
             takes_arg = true;
         } else if (!parse_debug_option(o, opt, name, arg, &takes_arg)) {
@@ -486,6 +535,7 @@ void options_parse(PopekOptions *o, int argc, char **argv)
     if (o->accel == ACCEL_CHECK && o->icount_shift < 0) {
         o->icount_shift = 0;
     }
+    options_machine_finish(o);
     options_net_finish(o);
     if ((o->initrd || o->append) && !o->kernel) {
         die("%s needs -kernel%s", o->initrd ? "-initrd" : "-append", "");

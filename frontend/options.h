@@ -17,6 +17,7 @@ typedef struct DriveOption {
     const char *file;     /* image path; NULL for an empty CD-ROM drive */
     bool cdrom;           /* media=cdrom (-cdrom) */
     bool readonly;        /* readonly=on */
+    bool format_raw;      /* format=raw given: no probe, no warning */
     const char *option;   /* the option that gave it, for messages */
 } DriveOption;
 
@@ -88,6 +89,7 @@ typedef struct PopekOptions {
     enum Accel accel;         /* --accel */
     unsigned tb_size_mib;     /* -tb-size: translated-code cache in MiB */
     int64_t rtc_base;         /* -rtc base=...; -1 = host time at start (or fixed with -icount) */
+    bool rtc_localtime;       /* -rtc base=localtime: the RTC starts at local time */
     const char *trace_categories; /* -d LIST */
     const char *trace_file;   /* -D FILE */
     const char *trace_filter; /* -dfilter RANGES */
@@ -105,6 +107,9 @@ typedef struct PopekOptions {
     bool boot_menu;           /* -boot menu=on */
     const char *bioslog;      /* -bioslog stdio|file:PATH|null: SeaBIOS's port 0x402 log */
     NetOptions net;           /* -netdev, -nic, -net, -device NIC, -object filter-dump */
+    bool vga_none;            /* -vga none: no display card (implies -nographic) */
+    bool full_screen;         /* -full-screen: the window covers the screen */
+    const char *keymap;       /* -k LAYOUT (QEMU's name), NULL: not given */
 } PopekOptions;
 
 /* Parse argv; on a bad option prints one line naming it and exits 1.
@@ -121,6 +126,13 @@ void options_net_device(PopekOptions *opts, const char *model, const char *arg);
 void options_net_finish(PopekOptions *opts);
 /* Is name a network card model (or QEMU's alias for one)? */
 bool options_net_is_model(const char *name);
+
+/* The machine and display options (frontend/options_machine.c):
+ * options_machine_parse takes -M/-machine, -smp, -vga, -full-screen and -k
+ * (false for any other option; *takes_arg says whether it used arg);
+ * options_machine_finish runs after the last option. */
+bool options_machine_parse(PopekOptions *o, const char *name, const char *arg, bool *takes_arg);
+void options_machine_finish(PopekOptions *o);
 
 /* Parse a QEMU-style size ("256", "256M", "1G", "512k"); default unit MiB.
  * Returns false on a malformed value. */

@@ -150,7 +150,9 @@ static bool sdl_resize(SDLWindow *w, int width, int height)
     w->tex_w = width;
     w->tex_h = height;
     int scale = width < SDL_MIN_WIDTH ? (SDL_MIN_WIDTH + width - 1) / width : 1;
-    SDL_SetWindowSize(w->window, width * scale, height * scale);
+    if (!w->cfg.full_screen) { /* full screen keeps the screen's size; the frame is scaled */
+        SDL_SetWindowSize(w->window, width * scale, height * scale);
+    }
     return true;
 }
 
@@ -259,8 +261,24 @@ SDLWindow *sdl_window_new(const SDLWindowConfig *cfg, char *err, size_t errlen)
     /* The terminal's Ctrl-C stays popek's (SIGINT), not an SDL_QUIT. */
     SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
     SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "0");
+    /* Only a desktop shows a window.  Left to itself SDL falls back to its
+     * offscreen or KMS drivers when X11 and Wayland fail, and popek would run
+     * with a window nobody sees; SDL_VIDEODRIVER set by the user still wins. */
+    bool user_driver = getenv("SDL_VIDEODRIVER") != NULL;
+    if (!user_driver) {
+        const char *wayland = getenv("WAYLAND_DISPLAY");
+        SDL_SetHint(SDL_HINT_VIDEODRIVER, wayland && *wayland ? "wayland,x11" : "x11");
+    }
     if (SDL_Init(SDL_INIT_VIDEO) != 0) {
-        snprintf(err, errlen, "%s", SDL_GetError());
+        const char *display = getenv("DISPLAY");
+        snprintf(err, errlen, "%s%s%s%s", SDL_GetError(), display ? " (DISPLAY=" : "",
+                 display ? display : "", display ? ")" : "");
+        return NULL;
+    }
+    const char *driver = SDL_GetCurrentVideoDriver();
+    if (!user_driver && (!driver || (strcmp(driver, "x11") && strcmp(driver, "wayland")))) {
+        snprintf(err, errlen, "SDL's video driver '%s' shows no window", driver ? driver : "");
+        SDL_Quit();
         return NULL;
     }
     SDLWindow *w = calloc(1, sizeof(*w));
@@ -272,7 +290,8 @@ SDLWindow *sdl_window_new(const SDLWindowConfig *cfg, char *err, size_t errlen)
     w->cfg = *cfg;
     w->window = SDL_CreateWindow(cfg->name ? cfg->name : "popek", SDL_WINDOWPOS_UNDEFINED,
                                  SDL_WINDOWPOS_UNDEFINED, 720, 400,
-                                 SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
+                                 SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI |
+                                     (cfg->full_screen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0));
     if (w->window) {
         w->renderer = SDL_CreateRenderer(w->window, -1, 0);
     }

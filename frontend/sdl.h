@@ -35,6 +35,7 @@ typedef struct SDLWindowConfig {
     const bool *paused;          /* the machine's run state, for the title */
     void (*close)(void *opaque); /* the user closed the window */
     void *opaque;
+    bool full_screen; /* -full-screen: cover the screen (SDL's desktop full screen) */
 } SDLWindowConfig;
 
 /* Open the window; NULL with a one-line reason in err when SDL cannot. */

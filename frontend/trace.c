@@ -21,9 +21,11 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "frontend/cpudump.h"
 #include "frontend/trace.h"
 #include "softmmu/mmu.h"
 #include "softmmu/phys.h"
+#include "translator/translator.h"
 
 #define TRACE_SEEN_EMPTY   UINT64_MAX
 #define TRACE_SEEN_INITIAL 4096u
@@ -35,6 +37,7 @@ static const struct {
 } trace_names[] = {
     {"exec", TRACE_EXEC, "each executed instruction with its disassembly"},
     {"in_asm", TRACE_IN_ASM, "guest code the first time it runs, in blocks"},
+    {"out_asm", TRACE_OUT_ASM, "host code of each block the translator makes"},
     {"cpu", TRACE_CPU, "registers and flags before each traced instruction"},
     {"delta", TRACE_CPU_DELTA, "with cpu: only the registers that changed"},
     {"int", TRACE_INT, "interrupts and exceptions: vector, error code, CR2"},
@@ -156,18 +159,25 @@ static bool trace_window_over(const Trace *t, const CPUState *cpu)
 
 static const char *const reg_names[8] = {"EAX", "ECX", "EDX", "EBX", "ESP", "EBP", "ESI", "EDI"};
 
+/* -d cpu: the whole state in QEMU's layout (frontend/cpudump.h); with
+ * delta, after the first dump, one line of the registers that changed. */
 static void trace_regs(Trace *t, CPUState *cpu)
 {
     uint32_t eflags = cpu_get_eflags(cpu);
     bool delta = (t->categories & TRACE_CPU_DELTA) && t->traced > 1;
+    if (!delta) {
+        char dump[CPUDUMP_MAX];
+        cpudump_format(cpu, dump, sizeof(dump));
+        fputs(dump, t->out);
+    }
     int printed = 0;
     for (int r = 0; r < 8; r++) {
-        if (!delta || cpu->regs[r] != t->prev_regs[r]) {
+        if (delta && cpu->regs[r] != t->prev_regs[r]) {
             fprintf(t->out, "%s%s=%08x", printed++ ? " " : "  ", reg_names[r], cpu->regs[r]);
         }
         t->prev_regs[r] = cpu->regs[r];
     }
-    if (!delta || eflags != t->prev_eflags) {
+    if (delta && eflags != t->prev_eflags) {
         fprintf(t->out, "%sEFL=%08x", printed++ ? " " : "  ", eflags);
     }
     t->prev_eflags = eflags;
@@ -411,11 +421,17 @@ bool trace_start(Trace *t, CPUState *cpu, const char *path)
     if (t->categories & (TRACE_INT | TRACE_MMU)) {
         cpu->hooks.on_exception = trace_exception;
     }
+    if ((t->categories & TRACE_OUT_ASM) && bt_of(cpu)) {
+        bt_set_out_asm(bt_of(cpu), t->out);
+    }
     return true;
 }
 
 void trace_stop(Trace *t)
 {
+    if (t->cpu && bt_of(t->cpu)) {
+        bt_set_out_asm(bt_of(t->cpu), NULL);
+    }
     if (t->cs_open) {
         csh handle = (csh)t->cs_handle;
         cs_close(&handle);

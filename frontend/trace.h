@@ -22,6 +22,7 @@
 #define TRACE_ATT          0x40u  /* AT&T syntax instead of Intel */
 #define TRACE_IN_ASM       0x80u  /* guest code the first time it runs */
 #define TRACE_MMU          0x100u /* page faults */
+#define TRACE_OUT_ASM      0x200u /* host code of each translated block */
 
 typedef struct TraceRange {
     uint32_t lo, hi; /* inclusive linear address range */

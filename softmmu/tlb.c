@@ -47,6 +47,7 @@ void tlb_flush_all(CPUState *cpu)
     }
     memset(cpu->tlb.large_regions, 0, sizeof(cpu->tlb.large_regions));
     memset(cpu->tlb.used, 0, sizeof(cpu->tlb.used));
+    cpu_ras_clear(cpu->bt_ras); /* predicted returns trusted the old mappings */
 }
 
 /* Invalidate every used entry for which drop(e, arg) holds, and forget its
@@ -80,6 +81,7 @@ void tlb_flush_nonglobal(CPUState *cpu)
     /* large_regions keeps its bits: global 4 MiB pieces may survive, and a
      * stale bit only costs one sweep at the next INVLPG there. */
     tlb_sweep_used(cpu, tlb_is_nonglobal, 0);
+    cpu_ras_clear(cpu->bt_ras);
 }
 
 static bool tlb_in_large_region(const TLBEntry *e, uint32_t lin)
@@ -89,6 +91,7 @@ static bool tlb_in_large_region(const TLBEntry *e, uint32_t lin)
 
 void tlb_flush_page(CPUState *cpu, uint32_t lin)
 {
+    cpu_ras_clear(cpu->bt_ras);
     uint32_t region = lin >> 22;
     uint32_t *word = &cpu->tlb.large_regions[region / 32];
     uint32_t bit = 1u << (region % 32);

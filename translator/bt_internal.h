@@ -127,6 +127,7 @@ struct BT {
     const uint8_t *thunk;           /* callout: r9 = BTCallInfo */
 
     FILE *perfmap;          /* -perfmap, or NULL */
+    FILE *out_asm;          /* -d out_asm, or NULL */
 
     TB *hash[1u << BT_HASH_BITS];
     TB **page_tbs;          /* per RAM page: its blocks */
@@ -206,6 +207,7 @@ void bt_helper_enter(CPUState *cpu, const BTCallInfo *ci);
  * leave is set or the block was invalidated or an exit was requested. */
 int bt_helper_leave(CPUState *cpu, const BTCallInfo *ci, uint32_t next, bool leave);
 int bt_helper_interp(CPUState *cpu, const BTCallInfo *ci);
+void bt_count_callout(CPUState *cpu, const Insn *insn);
 int bt_helper_rep_string(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_mem_prep(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_mem_commit(CPUState *cpu, const BTCallInfo *ci);
@@ -262,5 +264,10 @@ int bt_check_exec(BT *bt, uint64_t max_insns);
 void bt_check_resync(BTCheck *c);
 /* Check mode: helpers report port I/O and MMIO so the block is not replayed. */
 void bt_check_note_io(BT *bt);
+
+/* Disassembly (translator/disas.c): guest (32-bit) or host (64-bit) code. */
+void bt_disassemble(FILE *f, bool host, const uint8_t *code, size_t len, uint64_t addr);
+/* -d out_asm: a new block's guest code (its bytes at guest) and host code. */
+void bt_dump_block(BT *bt, const TB *tb, const uint8_t *guest);
 
 #endif /* TRANSLATOR_BT_INTERNAL_H */

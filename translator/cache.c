@@ -118,6 +118,7 @@ void bt_cache_destroy(BT *bt)
 
 void bt_jc_clear(BT *bt)
 {
+    cpu_ras_clear(bt->cpu->bt_ras); /* same reasons: code gone, or another CS base */
     for (uint32_t i = 0; i < BT_JC_ENTRIES; i++) {
         bt->jc[i].tag = ~0ull;
         bt->jc[i].code = NULL;

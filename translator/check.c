@@ -48,7 +48,6 @@
  * so the fast-path store sequence is exercised by the differential test
  * (tests/bt) rather than here.
  */
-#include <capstone/capstone.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -738,24 +737,6 @@ static void print_state(FILE *f, const char *name, const CheckState *s)
             s->seg[SEG_GS].selector, s->seg[SEG_GS].base);
 }
 
-static void disassemble(FILE *f, cs_mode mode, const uint8_t *code, size_t len, uint64_t addr)
-{
-    csh cs;
-    if (cs_open(CS_ARCH_X86, mode, &cs) != CS_ERR_OK) {
-        return;
-    }
-    cs_insn *insn;
-    size_t n = cs_disasm(cs, code, len, addr, 0, &insn);
-    for (size_t i = 0; i < n; i++) {
-        fprintf(f, "    %08llx  %-8s %s\n", (unsigned long long)insn[i].address, insn[i].mnemonic,
-                insn[i].op_str);
-    }
-    if (n) {
-        cs_free(insn, n);
-    }
-    cs_close(&cs);
-}
-
 static void report_mismatch(BTCheck *c, const char *what, uint32_t mem_at)
 {
     FILE *f = c->bt->report;
@@ -781,9 +762,9 @@ static void report_mismatch(BTCheck *c, const char *what, uint32_t mem_at)
         fprintf(f, " %08x", c->taint.regs[r]);
     }
     fprintf(f, ", %zu bytes of memory\n  guest code:\n", tainted);
-    disassemble(f, CS_MODE_32, c->shadow + tb->phys_pc, tb->guest_bytes, tb->eip);
+    bt_disassemble(f, false, c->shadow + tb->phys_pc, tb->guest_bytes, tb->eip);
     fprintf(f, "  host code:\n");
-    disassemble(f, CS_MODE_64, tb->code, tb->code_size, (uint64_t)(uintptr_t)tb->code);
+    bt_disassemble(f, true, tb->code, tb->code_size, (uint64_t)(uintptr_t)tb->code);
     fflush(f);
 }
 

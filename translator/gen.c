@@ -101,6 +101,7 @@ BTCallInfo *gen_callinfo(Gen *g, const ScanInsn *si, BTHelper fn)
 void gen_call(Gen *g, BTCallInfo *ci)
 {
     gen_park(g);
+    gen_page_forget(g);
     HostRM m = hrm_rip(bt_to_rx(g->bt, ci));
     emit_lea64(&g->e, H_R9, &m);
     emit_call32(&g->e, g->bt->thunk);
@@ -210,11 +211,14 @@ static void gen_exit_after_mode_change(Gen *g, uint32_t target)
  *     mov r10d, [r15+r9+tlb.phys] ; cmp r10d, [r11+16] ; jne miss
  *     jmp [r11+8]
  *   miss: mov [r15+eip], r14d ; jmp epilogue
+ * with a count of lookups and of misses in CPUState for `info jit`.
  */
 void gen_exit_indirect(Gen *g)
 {
     Emit *e = &g->e;
     gen_park(g);
+    HostRM lookups = hrm_mem(H_R15, CPU_OFF(bt_jc_lookups));
+    emit_alu64_imm(e, EXT_ADD, &lookups, 1); /* add qword [r15+bt_jc_lookups], 1 */
     HostRM r11 = hrm_reg(H_R11), r10 = hrm_reg(H_R10);
     emit_mov_rr32(e, H_R11, H_R14);
     emit_alu32_imm(e, EXT_AND, &r11, BT_JC_ENTRIES - 1);
@@ -245,6 +249,8 @@ void gen_exit_indirect(Gen *g)
     emit_bind8(e, miss1);
     emit_bind8(e, miss2);
     emit_bind8(e, miss3);
+    HostRM misses = hrm_mem(H_R15, CPU_OFF(bt_jc_misses));
+    emit_alu64_imm(e, EXT_ADD, &misses, 1);
     emit_store32(e, H_R15, CPU_OFF(eip), H_R14);
     emit_jmp32(e, g->bt->epilogue);
 }
@@ -342,6 +348,9 @@ TB *bt_translate(BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, ui
     bt->stats.blocks_translated++;
     bt->stats.guest_bytes += tb->guest_bytes;
     bt->stats.host_bytes += tb->code_size;
+    if (bt->out_asm) {
+        bt_dump_block(bt, tb, host + (phys_pc & 0xfff));
+    }
     if (bt->perfmap) {
         fprintf(bt->perfmap, "%lx %x guest_%08x_p%08x\n", (unsigned long)(uintptr_t)tb->code,
                 tb->code_size, tb->eip, tb->phys_pc);

@@ -61,6 +61,11 @@ struct Gen {
     uint32_t key;
     int mmu_idx;
     uint32_t cs_base;
+    /* The last page checked (translator/gen_mem.c): r10 holds its linear
+     * base, or PAGE_NONE, and r11 its addend, while pc_live; pc_write says
+     * the check was for a write (which grants reads too). */
+    bool pc_live;
+    bool pc_write;
     SlowPath slow[BT_MAX_SLOW];
     int nslow;
     bool failed;           /* something could not be generated */
@@ -107,6 +112,11 @@ void gen_mem_access(Gen *g, const MemOp *m);
 /* dst32 = tlb_slot(lin32) * sizeof(TLBEntry), the offset of lin's TLB entry. */
 void gen_tlb_offset(Gen *g, int dst, int lin);
 void gen_slow_paths(Gen *g);
+/* Emitted code is about to clobber r10/r11 (a callout, an exit). */
+static inline void gen_page_forget(Gen *g)
+{
+    g->pc_live = false;
+}
 
 /* ---- gen_flow.c ---- */
 /* Stack and control-transfer instructions; false if si is not one it emits

@@ -86,6 +86,7 @@ static void emit_load_target_op(Gen *g, const MemOp *m)
 /* mov r10d, [r14] ; mov [r15+bt_target], r10d: an indirect call's target */
 static void emit_save_target_op(Gen *g, const MemOp *m)
 {
+    gen_page_forget(g);
     HostRM r14 = hrm_mem(H_R14, 0);
     emit_rm(&g->e, 0, OPC_MOV_GvEv, H_R10, &r14);
     emit_store32(&g->e, H_R15, CPU_OFF(bt_target), H_R10);
@@ -198,20 +199,108 @@ static bool gen_loop(Gen *g, const ScanInsn *si)
     return true;
 }
 
+/*
+ * Return prediction.  A translated CALL pushes a prediction and a RET pops
+ * one (CPUState.bt_ras, a ring of BT_RAS_SIZE):
+ *
+ * CALL, after pushing the return address:
+ *     mov r11d, [r15+ras_top] ; add r11d, 1 ; and r11d, MASK ; mov [r15+ras_top], r11d
+ *     shl r11d, 4 ; mov r10, key << 32 | ret ; mov [r15+r11+ras], r10
+ *     lea r10, [rip+cont] ; mov [r15+r11+ras+8], r10
+ *     <the call's exit>
+ *   cont: <direct exit to ret>
+ * RET, with the popped return address in r14d:
+ *     add qword [r15+ret_total], 1
+ *     mov r11d, [r15+ras_top] ; lea r9d, [r11-1] ; and r9d, MASK ; mov [r15+ras_top], r9d
+ *     shl r11d, 4 ; mov r10, key << 32 ; or r10, r14 ; cmp r10, [r15+r11+ras] ; jne miss
+ *     jmp [r15+r11+ras+8]
+ *   miss: add qword [r15+ret_miss], 1 ; <jump-cache lookup>
+ *
+ * cont is an ordinary direct exit of the calling block, chained to the
+ * block at the return address like any other: a RET that finds its
+ * prediction runs no lookup at all.  The key in the tag makes the return
+ * land only in code translated for the mode it runs in (the CS base is
+ * fixed while entries live: a change clears them with the jump cache).
+ * A mismatch (a longjmp, a stack switch, a return address the program
+ * rewrote, a ring that wrapped in deep recursion) costs the lookup that
+ * would have run anyway.  cont's chain trusts the mapping of the return
+ * address as the calling block saw it, so every TLB flush clears the ring.
+ */
+#define RAS_MASK (BT_RAS_SIZE - 1)
+
+static uint8_t *gen_ras_push(Gen *g, uint32_t ret)
+{
+    Emit *e = &g->e;
+    HostRM r11 = hrm_reg(H_R11);
+    emit_load32(e, H_R11, H_R15, CPU_OFF(bt_ras_top));
+    emit_alu32_imm(e, EXT_ADD, &r11, 1);
+    emit_alu32_imm(e, EXT_AND, &r11, RAS_MASK);
+    emit_store32(e, H_R15, CPU_OFF(bt_ras_top), H_R11);
+    emit_shift32_imm(e, EXT_SHL, H_R11, 4);
+    emit_mov_r64_imm(e, H_R10, (uint64_t)g->key << 32 | ret);
+    HostRM tag = hrm_sib(H_R15, H_R11, 0, CPU_OFF(bt_ras));
+    emit_rm(e, EMIT_W, OPC_MOV_EvGv, H_R10, &tag);
+    HostRM here = hrm_rip(emit_rx(e)); /* displacement patched to cont by gen_ras_cont */
+    emit_lea64(e, H_R10, &here);
+    uint8_t *field = e->p - 4;
+    HostRM code = hrm_sib(H_R15, H_R11, 0, CPU_OFF(bt_ras) + (int32_t)offsetof(BTRasEntry, code));
+    emit_rm(e, EMIT_W, OPC_MOV_EvGv, H_R10, &code);
+    return field;
+}
+
+/* The continuation the prediction points at: a direct exit to ret. */
+static void gen_ras_cont(Gen *g, uint8_t *field, uint32_t ret)
+{
+    emit_patch_rel32(field, g->e.rx_delta, emit_rx(&g->e));
+    g->fl_parked = true; /* as between blocks: the RET that comes here parked them */
+    g->fl_host = false;
+    gen_exit_direct(g, ret);
+}
+
+static void gen_ras_pop_exit(Gen *g)
+{
+    Emit *e = &g->e;
+    gen_park(g);
+    HostRM total = hrm_mem(H_R15, CPU_OFF(bt_ret_total));
+    emit_alu64_imm(e, EXT_ADD, &total, 1);
+    emit_load32(e, H_R11, H_R15, CPU_OFF(bt_ras_top));
+    HostRM prev = hrm_mem(H_R11, -1);
+    emit_lea32(e, H_R9, &prev);
+    HostRM r9 = hrm_reg(H_R9);
+    emit_alu32_imm(e, EXT_AND, &r9, RAS_MASK);
+    emit_store32(e, H_R15, CPU_OFF(bt_ras_top), H_R9);
+    emit_shift32_imm(e, EXT_SHL, H_R11, 4);
+    emit_mov_r64_imm(e, H_R10, (uint64_t)g->key << 32);
+    HostRM r10 = hrm_reg(H_R10);
+    emit_rm(e, EMIT_W, OPC_OR_EvGv, H_R14, &r10); /* or r10, r14 */
+    HostRM tag = hrm_sib(H_R15, H_R11, 0, CPU_OFF(bt_ras));
+    emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &tag);
+    uint8_t *miss = emit_jcc8(e, CC_NE);
+    HostRM code = hrm_sib(H_R15, H_R11, 0, CPU_OFF(bt_ras) + (int32_t)offsetof(BTRasEntry, code));
+    emit_jmp_mem(e, &code);
+    emit_bind8(e, miss);
+    HostRM misses = hrm_mem(H_R15, CPU_OFF(bt_ret_miss));
+    emit_alu64_imm(e, EXT_ADD, &misses, 1);
+    gen_exit_indirect(g);
+}
+
 static bool gen_near_call(Gen *g, const ScanInsn *si)
 {
     if (si->insn.opsize != 4 || !gen_stack_native(g)) {
         return false;
     }
     uint32_t target = rel_target(si);
+    uint32_t ret = si->eip + si->insn.len;
     MemOp m;
     memop_stack(&m, si, emit_push_op, 4, ACC_WRITE);
-    m.imm = si->eip + si->insn.len;
+    m.imm = ret;
     m.next_eip = target;
     gen_clobber(g);
     gen_stack_linear(g, -4);
     gen_mem_access(g, &m);
+    uint8_t *cont = gen_ras_push(g, ret);
     gen_exit_direct(g, target);
+    gen_ras_cont(g, cont, ret);
     return true;
 }
 
@@ -226,7 +315,7 @@ static bool gen_ret(Gen *g, const ScanInsn *si)
     gen_clobber(g);
     gen_stack_linear(g, 0);
     gen_mem_access(g, &m);
-    gen_exit_indirect(g);
+    gen_ras_pop_exit(g);
     return true;
 }
 
@@ -262,7 +351,11 @@ static bool gen_indirect(Gen *g, const ScanInsn *si, bool call)
         gen_clobber(g);
         gen_stack_linear(g, -4);
         gen_mem_access(g, &push);
+        uint8_t *cont = gen_ras_push(g, si->eip + in->len);
         emit_load32(e, H_R14, H_R15, CPU_OFF(bt_target));
+        gen_exit_indirect(g);
+        gen_ras_cont(g, cont, si->eip + in->len);
+        return true;
     }
     gen_exit_indirect(g);
     return true;

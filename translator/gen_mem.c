@@ -28,7 +28,23 @@
  * emitter therefore includes every effect of the instruction that follows
  * the store (PUSH's ESP update), so commit ends the instruction and may
  * leave translated code right there.
+ *
+ * The last page.  Most accesses of a block touch the page the one before
+ * touched (the stack, a frame's locals, one object), so the fast path
+ * keeps what its check found: r10 = the page's linear base and r11 = its
+ * addend.  The next access in the block then checks only that it lies
+ * wholly inside that page:
+ *     mov r9, r14 ; sub r9, r10 ; cmp r9, 0x1000-size ; jbe hit
+ *     <the full check above, with mov r11, [..addend]>
+ *   hit: add r14, r11 ; <the instruction>
+ * in 64-bit arithmetic, so the slow path can make the next test fail by
+ * leaving r10 = PAGE_NONE (2^40, above any linear address).  A read's
+ * page serves reads only; a write's (a write fill grants reads) both.
+ * Callouts and exits clobber r10 and r11 (gen_page_forget), and within a
+ * block nothing else can change a mapping: TLB flushes come from
+ * callouts, and a page becomes code only when a block is translated.
  */
+#define PAGE_NONE (1ull << 40)
 #include "translator/gen.h"
 
 bool gen_stack_native(const Gen *g)
@@ -97,6 +113,14 @@ void gen_mem_access(Gen *g, const MemOp *m)
     int32_t view = tlb_view_off(g->mmu_idx);
     HostRM r10 = hrm_reg(H_R10);
     g->fl_host = false; /* the caller parked them before computing the address */
+    uint8_t *hit = NULL;
+    if (g->pc_live && (g->pc_write || m->access == ACC_READ)) {
+        HostRM r9 = hrm_reg(H_R9);
+        emit_mov_rr64(e, H_R9, H_R14);
+        emit_rm(e, EMIT_W, OPC_SUB_EvGv, H_R10, &r9);                    /* sub r9, r10 */
+        emit_alu64_imm(e, EXT_CMP, &r9, (int32_t)(0x1000 - m->size));
+        hit = emit_jcc32(e, CC_BE, NULL);
+    }
     gen_tlb_offset(g, H_R11, H_R14);
     if (m->size > 1) {
         HostRM last = hrm_mem(H_R14, m->size - 1);
@@ -109,7 +133,14 @@ void gen_mem_access(Gen *g, const MemOp *m)
     emit_rm(e, 0, OPC_CMP_GvEv, H_R10, &tag);
     uint8_t *jne = emit_jcc32(e, CC_NE, NULL);
     HostRM addend = hrm_sib(H_R15, H_R11, 0, view + (int32_t)offsetof(TLBEntry, addend));
-    emit_rm(e, EMIT_W, OPC_ADD_EvGv + 2, H_R14, &addend);
+    emit_rm(e, EMIT_W, OPC_MOV_GvEv, H_R11, &addend); /* mov r11, [..addend] */
+    if (hit) {
+        emit_bind32(e, hit);
+    }
+    HostRM r11 = hrm_reg(H_R11);
+    emit_rm(e, EMIT_W, OPC_ADD_EvGv + 2, H_R14, &r11); /* add r14, r11 */
+    g->pc_live = true;
+    g->pc_write = m->access == ACC_WRITE;
 
     gen_flags_before(g, m->flag_use);
     m->emit(g, m);
@@ -133,6 +164,7 @@ static void gen_slow_path(Gen *g, const SlowPath *sp)
     Emit *e = &g->e;
     const MemOp *m = &sp->op;
     emit_bind32(e, sp->jne);
+    gen_page_forget(g);
     g->cur = sp->index;
     g->fl_host = false;
     g->fl_parked = true;
@@ -155,6 +187,7 @@ static void gen_slow_path(Gen *g, const SlowPath *sp)
         commit->target_in_cpu = m->target_in_cpu;
         gen_call(g, commit);
     }
+    emit_mov_r64_imm(e, H_R10, PAGE_NONE); /* the next access checks in full */
     if (sp->after_host) {
         gen_unpark(g);
     }

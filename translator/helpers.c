@@ -91,9 +91,18 @@ static bool bt_sti_may_go_on(CPUState *cpu, const BTCallInfo *ci)
     return !waiting;
 }
 
+/* The callout census (`info jit`). */
+void bt_count_callout(CPUState *cpu, const Insn *insn)
+{
+    BT *bt = bt_of(cpu);
+    bt->stats.callout_insns++;
+    bt->stats.census_callout[insn_form(insn)]++;
+}
+
 int bt_helper_interp(CPUState *cpu, const BTCallInfo *ci)
 {
     bt_helper_enter(cpu, ci);
+    bt_count_callout(cpu, &ci->insn);
     if (ci->check_io) {
         bt_check_note_io(bt_of(cpu));
     }

@@ -126,7 +126,25 @@ void bt_run_tb(BT *bt, TB *tb)
     bt_flags_in(cpu);
 }
 
-static int bt_loop(BT *bt, uint64_t *interp_n)
+/* Why a mode is not translatable (BT_WHY_*), for the statistics. */
+static int untranslatable_why(const CPUState *cpu, bool transient)
+{
+    if (transient) {
+        return BT_WHY_TRANSIENT;
+    }
+    if (!(cpu->hflags & HF_PE)) {
+        return BT_WHY_REAL;
+    }
+    if (cpu->hflags & HF_VM) {
+        return BT_WHY_VM86;
+    }
+    if (!(cpu->hflags & HF_CS32) || cpu->seg[SEG_CS].limit != 0xffffffffu) {
+        return BT_WHY_CODE16;
+    }
+    return BT_WHY_DEBUG;
+}
+
+static int bt_loop(BT *bt, uint64_t *interp_n, int *why)
 {
     CPUState *cpu = bt->cpu;
     if (setjmp(cpu->jmp_env)) {
@@ -144,15 +162,18 @@ static int bt_loop(BT *bt, uint64_t *interp_n)
         bool transient;
         if (!bt_mode_ok(cpu, &transient)) {
             *interp_n = transient ? 1 : (left < BT_INTERP_CHUNK ? left : BT_INTERP_CHUNK);
+            *why = untranslatable_why(cpu, transient);
             return LOOP_INTERP;
         }
         TB *tb = bt_find(bt);
         if (!tb) {
             *interp_n = 1;
+            *why = BT_WHY_NOBLOCK;
             return LOOP_INTERP;
         }
         if (left < tb->ninsns) {
             *interp_n = left;
+            *why = BT_WHY_TAIL;
             return LOOP_INTERP;
         }
         bt_run_tb(bt, tb);
@@ -168,7 +189,8 @@ int bt_exec(BT *bt, uint64_t max_insns)
     bt->icount_end = cpu->icount + max_insns;
     for (;;) {
         uint64_t n = 0;
-        int r = bt_loop(bt, &n);
+        int why = BT_WHY_EVENT;
+        int r = bt_loop(bt, &n, &why);
         if (r == LOOP_BUDGET) {
             return CPU_EXIT_BUDGET;
         }
@@ -179,6 +201,7 @@ int bt_exec(BT *bt, uint64_t max_insns)
         uint64_t before = cpu->icount;
         int reason = cpu_exec(cpu, n);
         bt->stats.interp_insns += cpu->icount - before;
+        bt->stats.interp_why[why] += cpu->icount - before;
         if (reason != CPU_EXIT_BUDGET || n == 0) {
             return reason;
         }

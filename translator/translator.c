@@ -46,6 +46,9 @@ BT *bt_new(CPUState *cpu, size_t cache_bytes, enum BTMode mode)
     bt_emit_stubs(bt);
     bt_smc_init(bt);
     cpu->accel = bt;
+    if (mode == BT_MODE_RUN) {
+        cpu->insn_census = bt->stats.census_interp; /* check mode's replays would count twice */
+    }
     phys_add_code_listener(cpu->phys, bt_code_written, bt);
     if (mode == BT_MODE_CHECK) {
         bt->check = bt_check_new(bt);
@@ -69,6 +72,7 @@ void bt_free(BT *bt)
     if (bt->cpu->accel == bt) {
         bt->cpu->accel = NULL;
         bt->cpu->bt_jc = NULL;
+        bt->cpu->insn_census = NULL;
     }
     phys_remove_code_listener(bt->cpu->phys, bt_code_written, bt);
     if (bt->perfmap) {
@@ -79,10 +83,25 @@ void bt_free(BT *bt)
     free(bt);
 }
 
+const char *const bt_why_names[BT_WHY_COUNT] = {
+    [BT_WHY_REAL] = "real mode",
+    [BT_WHY_VM86] = "vm86 mode",
+    [BT_WHY_CODE16] = "16-bit or limited code segment",
+    [BT_WHY_DEBUG] = "single-step, breakpoints, tracing or alignment checks",
+    [BT_WHY_TRANSIENT] = "interrupt shadow, RF or a pending debug trap",
+    [BT_WHY_NOBLOCK] = "code outside RAM or crossing a page",
+    [BT_WHY_TAIL] = "slice ends",
+    [BT_WHY_EVENT] = "interrupt and exception delivery",
+};
+
 const BTStats *bt_stats(BT *bt)
 {
     bt->stats.cache_size = bt->size;
     bt->stats.cache_used = bt->code_used + bt->data_used;
+    bt->stats.jc_lookups = bt->cpu->bt_jc_lookups;
+    bt->stats.jc_misses = bt->cpu->bt_jc_misses;
+    bt->stats.ret_total = bt->cpu->bt_ret_total;
+    bt->stats.ret_miss = bt->cpu->bt_ret_miss;
     return &bt->stats;
 }
 

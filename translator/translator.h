@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cpu/decode.h"
 #include "cpu/state.h"
 
 typedef struct BT BT;
@@ -30,6 +31,19 @@ enum BTMode {
 #define BT_EXIT_CHECK_MISMATCH 100
 
 #define BT_DEFAULT_CACHE_MIB 32u /* -tb-size default */
+
+/* Why the run loop handed instructions to the interpreter. */
+enum {
+    BT_WHY_REAL,      /* real mode */
+    BT_WHY_VM86,      /* vm86 mode */
+    BT_WHY_CODE16,    /* 16-bit code segment, or a CS limit below 4 GiB */
+    BT_WHY_DEBUG,     /* TF, DR7 breakpoints, an observer, alignment checks */
+    BT_WHY_TRANSIENT, /* an interrupt shadow, RF, a pending debug trap */
+    BT_WHY_NOBLOCK,   /* code outside RAM, or an instruction crossing a page */
+    BT_WHY_TAIL,      /* the end of a slice, shorter than the next block */
+    BT_WHY_EVENT,     /* delivering an interrupt or exception */
+    BT_WHY_COUNT
+};
 
 typedef struct BTStats {
     uint64_t blocks_translated;
@@ -46,7 +60,20 @@ typedef struct BTStats {
                                 * from undefined results (docs/undefined.md) */
     uint64_t cache_size;       /* code cache bytes (-tb-size) */
     uint64_t cache_used;       /* of which in use now: code and block data */
+    uint64_t callout_insns;    /* instructions run as callouts from translated code */
+    uint64_t jc_lookups;       /* indirect jumps, calls and returns through the jump cache */
+    uint64_t jc_misses;        /* ... that missed it and went back to the run loop */
+    uint64_t ret_total;        /* translated RETs ... */
+    uint64_t ret_miss;         /* ... whose return prediction failed (then the jump cache) */
+    /* Why the interpreter ran instead (instructions, BT_WHY_*). */
+    uint64_t interp_why[BT_WHY_COUNT];
+    /* The callout census: instructions per form (cpu/decode.h insn_form())
+     * that ran as callouts, and that the interpreter ran. */
+    uint64_t census_callout[INSN_FORMS];
+    uint64_t census_interp[INSN_FORMS];
 } BTStats;
+
+extern const char *const bt_why_names[BT_WHY_COUNT];
 
 /*
  * Attach a translator to cpu with a code cache of cache_bytes.  Returns NULL
@@ -73,6 +100,9 @@ const BTStats *bt_stats(BT *bt);
  * perf reads for code without symbols ("<guest EIP> <phys>" per block).
  * False after printing one line to stderr when it cannot be created. */
 bool bt_open_perfmap(BT *bt);
+/* -d out_asm: each block's guest and host code, to f as it is translated
+ * (NULL: off). */
+void bt_set_out_asm(BT *bt, FILE *f);
 
 /* Where check mode writes its mismatch report (default stderr). */
 void bt_set_report(BT *bt, FILE *out);

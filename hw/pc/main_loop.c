@@ -125,7 +125,10 @@ int pc_run(PC *pc)
             return pc->exit_status;
         }
         if (pc->stopped) {
-            /* Paused: serve the debugger and the monitor; guest time stands still. */
+            /* Paused: serve the debugger and the monitor.  Virtual time (and
+             * with it the TSC, the RTC and every device timer) stops with
+             * the CPU, so after cont the guest has not lost the pause. */
+            timerlist_stop(&pc->timers);
             if (pc->reset_requested) {
                 if (pc->cfg.no_reboot) {
                     return 0;
@@ -135,6 +138,7 @@ int pc_run(PC *pc)
             host_poll(pc, 100);
             continue;
         }
+        timerlist_resume(&pc->timers);
         uint64_t icount0 = pc->cpu.icount;
         int64_t t0 = timer_now(&pc->timers);
         int reason = pc_exec(pc);

@@ -229,7 +229,11 @@ static void pc_setup_firmware_config(PC *pc)
 {
     const PCConfig *o = &pc->cfg;
     PCDevices *d = pc->dev;
-    FirmwareConfig cfg = {o->ram_bytes, 1, o->boot_order, o->boot_menu};
+    FirmwareConfig cfg = {.ram_bytes = o->ram_bytes,
+                          .cpus = 1,
+                          .boot_order = o->boot_order,
+                          .boot_menu = o->boot_menu,
+                          .sercon_port = o->sercon_port};
     char err[512];
     if (!firmware_setup_fw_cfg(d->fw_cfg, &cfg, err, sizeof(err))) {
         fprintf(stderr, "popek: %s\n", err);
@@ -249,7 +253,7 @@ static void pc_setup_firmware_config(PC *pc)
     /* SeaBIOS runs the VGA BIOS it finds as "pciVVVV,DDDD.rom" for the
      * card, passing the card's bus address, so the VGA BIOS finds the
      * framebuffer BAR (QEMU puts it in a ROM BAR to the same effect). */
-    if ((o->bios || !o->kernel) &&
+    if ((o->bios || !o->kernel) && !o->no_vga &&
         !firmware_add_rom(d->fw_cfg, "pci1234,1111.rom", "vgabios-stdvga.bin", o->firmware_dir,
                           err, sizeof(err))) {
         fprintf(stderr, "popek: %s\n", err);
@@ -339,6 +343,15 @@ static void pc_init_devices(PC *pc)
     if (rtc_base < 0) {
         /* Deterministic runs need a fixed wall clock too: 2000-01-01. */
         rtc_base = o->icount_shift >= 0 ? 946684800 : (int64_t)time(NULL);
+        if (o->rtc_localtime && o->icount_shift < 0) {
+            /* base=localtime: the RTC shows the wall clock of the host's
+             * time zone, as a PC whose other OS keeps local time. */
+            time_t now = (time_t)rtc_base;
+            struct tm local;
+            if (localtime_r(&now, &local)) {
+                rtc_base += local.tm_gmtoff;
+            }
+        }
     }
     d->rtc = rtc_new(&pc->io, &pc->timers, pic_input(d->pic, 8), rtc_base);
     rtc_set_memory_size(d->rtc, o->ram_bytes);
@@ -367,9 +380,11 @@ static void pc_init_devices(PC *pc)
                           pic_input(d->pic, 15));
     pc_attach_drives(pc);
     VGAHooks vga_hooks = {pc, machine_vga_flush, machine_map_changed};
-    d->vga = vga_new(&pc->io, &pc->phys, d->pci, PCI_DEVFN(VGA_PCI_SLOT, 0), &pc->timers,
-                     VGA_VRAM_DEFAULT, &vga_hooks);
-    if (!d->vga) {
+    if (!o->no_vga) {
+        d->vga = vga_new(&pc->io, &pc->phys, d->pci, PCI_DEVFN(VGA_PCI_SLOT, 0), &pc->timers,
+                         VGA_VRAM_DEFAULT, &vga_hooks);
+    }
+    if (!d->vga && !o->no_vga) {
         fprintf(stderr, "popek: cannot create the VGA (out of memory)\n");
         exit(1);
     }
@@ -456,7 +471,9 @@ void pc_reset(PC *pc)
     uart_reset(d->com1);
     uart_reset(d->com2);
     i8042_reset(d->kbd);
-    vga_reset(d->vga);
+    if (d->vga) {
+        vga_reset(d->vga);
+    }
     i440fx_reset(d->i440fx);
     fw_cfg_reset(d->fw_cfg);
     piix3_reset(d->piix3);

@@ -55,6 +55,7 @@ typedef struct PCConfig {
     bool perfmap;             /* name translated blocks in /tmp/perf-PID.map */
     int icount_shift;         /* deterministic time: 2^N ns per instruction; -1: host clock */
     int64_t rtc_base;         /* RTC time at power-on (Unix seconds); -1: now (fixed with icount) */
+    bool rtc_localtime;       /* rtc_base -1: now in the host's local time zone, not UTC */
     const char *bios;         /* raw ROM image, or NULL: SeaBIOS unless kernel is given */
     const char *firmware_dir; /* where firmware files are looked up first, or NULL */
     const char *kernel;       /* direct boot (with bios: the BIOS boots it) */
@@ -62,6 +63,8 @@ typedef struct PCConfig {
     const char *append;
     const char *boot_order;   /* drive letters a, c, d, n in priority order */
     bool boot_menu;
+    bool no_vga;              /* -vga none: no display card (and no VGA BIOS) */
+    uint16_t sercon_port;     /* SeaBIOS's serial console on this port (-nographic: COM1), 0: none */
     bool no_reboot;           /* a reset ends the run instead */
     bool debug_exit;          /* isa-debug-exit */
     uint16_t debug_exit_base;

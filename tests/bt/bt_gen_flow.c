@@ -55,7 +55,7 @@ void btg_fwd_step(G *g)
 /* Jcc/JMP forward, JECXZ, LOOPs, CALL/RET, indirect jumps and calls. */
 void btg_gen_branch(G *g)
 {
-    int kind = btg_rnd(g, 8);
+    int kind = btg_rnd(g, 10);
     if (kind <= 1) { /* forward Jcc / JMP, rel8 or rel32 */
         bool wide = btg_chance(g, 2);
         bool jmp = btg_chance(g, 5);
@@ -181,6 +181,56 @@ void btg_gen_branch(G *g)
         btg_begin(g);
         btg_e8(g, 0x90);
         btg_put32(g, field_at, btg_here(g));
+    } else if (kind == 8) {
+        /* A return somewhere else than after its call, so a return
+         * prediction is wrong: jmp over ; sub: add dword [esp], 2 ; ret ;
+         * over: call sub ; ud2 (skipped) */
+        btg_begin(g);
+        btg_e8(g, 0xeb);
+        uint32_t over = g->p->len;
+        btg_e8(g, 0);
+        uint32_t sub = g->p->len;
+        btg_begin(g);
+        btg_e8(g, 0x83);
+        btg_e8(g, 0x04);
+        btg_e8(g, 0x24);
+        btg_e8(g, 2); /* add dword [esp], 2 */
+        btg_flags_effect(g, F_ALL, 0);
+        btg_begin(g);
+        btg_e8(g, 0xc3);
+        g->p->code[over] = (uint8_t)(g->p->len - (over + 1));
+        btg_begin(g);
+        btg_e8(g, 0xe8);
+        btg_e32(g, sub - (g->p->len + 4));
+        btg_e8(g, 0x0f);
+        btg_e8(g, 0x0b);
+    } else if (kind == 9) {
+        /* A longjmp-like unwind: the inner call drops its own return
+         * address and returns straight to the outer caller, skipping a
+         * frame, so every later prediction is one off:
+         *   jmp over ; outer: call inner ; ud2 ; inner: add esp, 4 ; ret ;
+         *   over: call outer */
+        btg_begin(g);
+        btg_e8(g, 0xeb);
+        uint32_t over = g->p->len;
+        btg_e8(g, 0);
+        uint32_t outer = g->p->len;
+        btg_begin(g);
+        btg_e8(g, 0xe8);
+        btg_e32(g, 2); /* call inner (past the ud2) */
+        btg_e8(g, 0x0f);
+        btg_e8(g, 0x0b);
+        btg_begin(g);
+        btg_e8(g, 0x83);
+        btg_e8(g, 0xc4);
+        btg_e8(g, 4); /* add esp, 4 */
+        btg_flags_effect(g, F_ALL, 0);
+        btg_begin(g);
+        btg_e8(g, 0xc3);
+        g->p->code[over] = (uint8_t)(g->p->len - (over + 1));
+        btg_begin(g);
+        btg_e8(g, 0xe8);
+        btg_e32(g, outer - (g->p->len + 4));
     } else { /* forward JMP over data-like bytes that are never executed */
         btg_begin(g);
         btg_e8(g, 0xeb);

@@ -14,7 +14,12 @@
    trace is instruction N), and -dfilter keeps only the lines in its range.
 3. A long deterministic run (guest.asm: protected mode, paging, port I/O)
    traces the same bytes twice.
+4. -d cpu prints QEMU's i386 dump before each instruction, line for line
+   (so QEMU log scripts read it): general registers, EIP/EFL with flag
+   letters, the six segments, LDT, TR, GDT, IDT, CR0-CR4, DR0-DR7, EFER; in
+   protected mode the segment lines carry QEMU's DPL and type columns.
 """
+import re
 import filecmp
 import os
 import subprocess
@@ -90,12 +95,41 @@ def check_repeatable(popek, rom, tmp):
         fail("two -icount 0 runs traced different bytes")
 
 
+CPU_DUMP = [r"EAX=[0-9a-f]{8} EBX=[0-9a-f]{8} ECX=[0-9a-f]{8} EDX=[0-9a-f]{8}",
+            r"ESI=[0-9a-f]{8} EDI=[0-9a-f]{8} EBP=[0-9a-f]{8} ESP=[0-9a-f]{8}",
+            r"EIP=[0-9a-f]{8} EFL=[0-9a-f]{8} \[[D-][O-][S-][Z-][A-][P-][C-]\] CPL=[0-3] II=[01] "
+            r"A20=[01] SMM=0 HLT=[01]"] + \
+           [r"%s=[0-9a-f]{4} [0-9a-f]{8} [0-9a-f]{8} [0-9a-f]{8}( DPL=[0-3] .*)?" % n
+            for n in ("ES ", "CS ", "SS ", "DS ", "FS ", "GS ", "LDT", "TR ")] + \
+           [r"GDT=     [0-9a-f]{8} [0-9a-f]{8}", r"IDT=     [0-9a-f]{8} [0-9a-f]{8}",
+            r"CR0=[0-9a-f]{8} CR2=[0-9a-f]{8} CR3=[0-9a-f]{8} CR4=[0-9a-f]{8}",
+            r"DR0=[0-9a-f]{8} DR1=[0-9a-f]{8} DR2=[0-9a-f]{8} DR3=[0-9a-f]{8} ",
+            r"DR6=[0-9a-f]{8} DR7=[0-9a-f]{8}", r"EFER=[0-9a-f]{16}"]
+
+
+def check_cpu_dump(popek, rom, tmp):
+    lines = trace(popek, rom, tmp, "cpu", ["-d", "cpu", "-dcount", "3000"]).splitlines()
+    if len(lines) != 3000 * len(CPU_DUMP):
+        fail("-d cpu: %d lines for 3000 instructions, want %d each" % (len(lines), len(CPU_DUMP)))
+    for i, line in enumerate(lines):
+        if not re.fullmatch(CPU_DUMP[i % len(CPU_DUMP)], line):
+            fail("-d cpu line %d is not in QEMU's layout: %r" % (i + 1, line))
+    # guest.asm's flat protected-mode code and data segments, as QEMU shows them.
+    for want in ("CS =0008 00000000 ffffffff 00c09b00 DPL=0 CS32 [-RA]",
+                 "DS =0010 00000000 ffffffff 00c09300 DPL=0 DS   [-WA]"):
+        if want not in lines:
+            fail("-d cpu never shows %r" % want)
+    if not any(line.startswith("CR0=60000011 ") for line in lines):
+        fail("-d cpu never shows CR0 with PE set")
+
+
 def main():
     popek, golden_rom, src, guest_rom = sys.argv[1:5]
     with tempfile.TemporaryDirectory() as tmp:
         check_golden(popek, golden_rom, src, tmp)
         check_windows(popek, golden_rom, tmp)
         check_repeatable(popek, guest_rom, tmp)
+        check_cpu_dump(popek, guest_rom, tmp)
     print("trace test passed")
     return 0
 

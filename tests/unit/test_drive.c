@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "block/drive.h"
+#include "block/probe.h"
 
 static char path[64];
 
@@ -154,6 +155,83 @@ START_TEST(test_bad_images)
 }
 END_TEST
 
+/* Each format's magic, hand-written as its specification places it. */
+START_TEST(test_probe_magics)
+{
+    static const struct {
+        uint32_t offset;
+        const char *magic;
+        size_t len;
+        const char *format;
+    } cases[] = {
+        {0, "QFI\xfb\0\0\0\x03", 8, "qcow2"},  {0, "QFI\xfb\0\0\0\x02", 8, "qcow2"},
+        {0, "QFI\xfb\0\0\0\x01", 8, "qcow"},   {0, "KDMV\x01\0\0\0", 8, "vmdk"},
+        {0, "# Disk DescriptorFile\n", 22, "vmdk"}, {0x40, "\x7f\x10\xda\xbe", 4, "vdi"},
+        {0, "vhdxfile", 8, "vhdx"},               {0, "conectix", 8, "vpc"},
+        {0, "QED\0", 4, "qed"},                   {0, "WithoutFreeSpace", 16, "parallels"},
+        {0, "LUKS\xba\xbe", 6, "luks"},           {0, "QFI\xfa", 4, "raw"},
+        {0x41, "\x7f\x10\xda\xbe", 4, "raw"},      {0, "\xeb\x3c\x90MSDOS5.0", 11, "raw"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint8_t buf[BLOCK_PROBE_LEN];
+        memset(buf, 0, sizeof(buf));
+        memcpy(buf + cases[i].offset, cases[i].magic, cases[i].len);
+        ck_assert_str_eq(block_probe_format(buf, sizeof(buf)), cases[i].format);
+    }
+    /* A file too short to hold a magic is raw, and the probe reads no further. */
+    ck_assert_str_eq(block_probe_format((const uint8_t *)"QFI", 3), "raw");
+    uint8_t vdi[0x43] = {0};
+    memcpy(vdi + 0x40, "\x7f\x10\xda", 3);
+    ck_assert_str_eq(block_probe_format(vdi, sizeof(vdi)), "raw");
+}
+END_TEST
+
+/* block_probe_file on a qcow2 header (as qemu-img writes it) and on a
+ * missing file. */
+START_TEST(test_probe_file)
+{
+    char err[256];
+    snprintf(path, sizeof(path), "/tmp/popek-drive-%d.img", (int)getpid());
+    FILE *fp = fopen(path, "wb");
+    ck_assert_ptr_nonnull(fp);
+    fwrite("QFI\xfb\0\0\0\x03\0\0\0\0\0\0\0\0\0\0\0\x10", 1, 20, fp);
+    fclose(fp);
+    ck_assert_str_eq(block_probe_file(path, err, sizeof(err)), "qcow2");
+    make_file(4 * 512, 0);
+    ck_assert_str_eq(block_probe_file(path, err, sizeof(err)), "raw");
+    ck_assert_ptr_null(block_probe_file("/nonexistent/x.img", err, sizeof(err)));
+    ck_assert_ptr_nonnull(strstr(err, "'/nonexistent/x.img': No such file"));
+}
+END_TEST
+
+/* A probed raw image refuses a guest write that would make sector 0 a
+ * qcow2 header; other writes to sector 0 and to other sectors pass. */
+START_TEST(test_probed_raw_guards_sector0)
+{
+    Drive d;
+    char err[256];
+    uint8_t sec[512];
+    make_file(8 * 512, 0);
+    ck_assert_msg(drive_open(&d, path, false, false, err, sizeof(err)), "%s", err);
+    d.guard_sector0 = true;
+    memset(sec, 0, sizeof(sec));
+    memcpy(sec, "QFI\xfb\0\0\0\x03", 8);
+    ck_assert_int_lt(d.blk.write(d.blk.opaque, 0, sec, 1), 0);
+    ck_assert_uint_eq(file_byte(0), 0);
+    ck_assert_int_eq(d.blk.write(d.blk.opaque, 1, sec, 1), 0); /* not sector 0 */
+    ck_assert_uint_eq(file_byte(512), 'Q');
+    sec[0] = 0xeb; /* a boot sector is fine */
+    ck_assert_int_eq(d.blk.write(d.blk.opaque, 0, sec, 1), 0);
+    ck_assert_uint_eq(file_byte(0), 0xeb);
+    /* Without the guard (format=raw), the header may be written. */
+    d.guard_sector0 = false;
+    sec[0] = 'Q';
+    ck_assert_int_eq(d.blk.write(d.blk.opaque, 0, sec, 1), 0);
+    ck_assert_uint_eq(file_byte(0), 'Q');
+    drive_close(&d);
+}
+END_TEST
+
 static Suite *drive_suite(void)
 {
     Suite *s = suite_create("drive");
@@ -164,6 +242,9 @@ static Suite *drive_suite(void)
     tcase_add_test(tc, test_locking);
     tcase_add_test(tc, test_snapshot_leaves_image_untouched);
     tcase_add_test(tc, test_bad_images);
+    tcase_add_test(tc, test_probe_magics);
+    tcase_add_test(tc, test_probe_file);
+    tcase_add_test(tc, test_probed_raw_guards_sector0);
     suite_add_tcase(s, tc);
     return s;
 }

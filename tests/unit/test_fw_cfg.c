@@ -346,6 +346,54 @@ START_TEST(test_acpi_table_loader)
     ck_assert_mem_eq(tables->data + (facs - tables->addr), "FACS", 4);
     ck_assert_mem_eq(tables->data + dsdt, "DSDT", 4);
     ck_assert_uint_eq(sum_bytes(tables->data + dsdt, le32(tables->data + dsdt + 4)), 0);
+    /* The ISA devices, as SeaBIOS's DSDT parser finds them: Name (_HID,
+     * EisaId (...)) as a DWordPrefix constant.  Without PNP0303 SeaBIOS
+     * runs no PS/2 keyboard ("ACPI: no PS/2 keyboard present"). */
+    const uint8_t *aml = tables->data + dsdt;
+    size_t aml_len = le32(tables->data + dsdt + 4);
+    static const uint8_t hids[][9] = {
+        {'_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x03, 0x03}, /* PNP0303 keyboard */
+        {'_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0f, 0x13}, /* PNP0F13 mouse */
+        {'_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0b, 0x00}, /* PNP0B00 RTC */
+        {'_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x05, 0x01}, /* PNP0501 16550A */
+    };
+    for (size_t i = 0; i < sizeof(hids) / sizeof(hids[0]); i++) {
+        ck_assert_msg(memmem(aml, aml_len, hids[i], sizeof(hids[i])), "DSDT lacks HID %zu", i);
+    }
+    /* The keyboard's resources: ports 60h and 64h, IRQ 1; COM1 at 3F8h, IRQ 4. */
+    static const uint8_t kbd_crs[] = {0x47, 1, 0x60, 0, 0x60, 0, 1, 1, 0x47, 1, 0x64, 0,
+                                      0x64, 0,    1, 1, 0x22, 0x02, 0, 0x79, 0};
+    ck_assert_ptr_nonnull(memmem(aml, aml_len, kbd_crs, sizeof(kbd_crs)));
+    static const uint8_t com1_crs[] = {0x47, 1, 0xf8, 3, 0xf8, 3, 1, 8, 0x22, 0x10, 0, 0x79, 0};
+    ck_assert_ptr_nonnull(memmem(aml, aml_len, com1_crs, sizeof(com1_crs)));
+}
+END_TEST
+
+/* -nographic: etc/sercon-port names COM1 (a 16-bit integer, as SeaBIOS's
+ * romfile_loadint reads it); without it there is no such file. */
+START_TEST(test_sercon_port)
+{
+    char err[256];
+    uint32_t size;
+    FirmwareConfig cfg = {.ram_bytes = 64u << 20, .cpus = 1};
+    ck_assert_msg(firmware_setup_fw_cfg(fw, &cfg, err, sizeof(err)), "%s", err);
+    ck_assert_int_lt(find_file("etc/sercon-port", &size), 0);
+}
+END_TEST
+
+START_TEST(test_sercon_port_nographic)
+{
+    char err[256];
+    uint32_t size;
+    uint8_t port[2];
+    FirmwareConfig cfg = {.ram_bytes = 64u << 20, .cpus = 1, .sercon_port = 0x3f8};
+    ck_assert_msg(firmware_setup_fw_cfg(fw, &cfg, err, sizeof(err)), "%s", err);
+    int key = find_file("etc/sercon-port", &size);
+    ck_assert_int_ge(key, 0);
+    ck_assert_uint_eq(size, 2);
+    select_item((uint16_t)key);
+    read_data(port, 2);
+    ck_assert_uint_eq(port[0] | port[1] << 8, 0x3f8);
 }
 END_TEST
 
@@ -383,6 +431,8 @@ static Suite *fw_cfg_suite(void)
     tcase_add_test(tc, test_dma_read_skip_and_errors);
     tcase_add_test(tc, test_machine_description);
     tcase_add_test(tc, test_acpi_table_loader);
+    tcase_add_test(tc, test_sercon_port);
+    tcase_add_test(tc, test_sercon_port_nographic);
     tcase_add_test(tc, test_firmware_find_names_package);
     suite_add_tcase(s, tc);
     return s;

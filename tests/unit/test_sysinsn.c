@@ -244,7 +244,7 @@ START_TEST(test_cpuid_vendor_and_family)
 
     cpuid(1, r);
     ck_assert_uint_eq((r[0] >> 8) & 0xf, 6); /* P6 family */
-    ck_assert_uint_eq(r[2], 0);              /* nothing from SSE3 on */
+    ck_assert_uint_eq(r[2], 1u << 31);       /* the hypervisor bit, nothing from SSE3 on */
     ck_assert_uint_eq(r[3], cpu_cpuid_features(cpu));
     uint32_t needed = CPUID_FPU | CPUID_PSE | CPUID_TSC | CPUID_MSR |
                       CPUID_CX8 | CPUID_SEP | CPUID_PGE | CPUID_CMOV | CPUID_FXSR;
@@ -292,6 +292,28 @@ START_TEST(test_cpuid_brand_and_range)
     cpuid(0x80000001u, r);
     ck_assert_uint_eq(r[2], 0);
     ck_assert_uint_eq(r[3], 0);
+}
+END_TEST
+
+/* CPUID.1:ECX[31] says "hypervisor"; leaf 40000000h names it, as QEMU's TCG. */
+START_TEST(test_cpuid_hypervisor_leaf)
+{
+    uint32_t r[4];
+    cpuid(1, r);
+    ck_assert_uint_eq(r[2] >> 31, 1);
+    cpuid(0x40000000u, r);
+    ck_assert_uint_eq(r[0], 0x40000000u); /* the highest hypervisor leaf */
+    char vendor[13];
+    memcpy(vendor, &r[1], 4);
+    memcpy(vendor + 4, &r[2], 4);
+    memcpy(vendor + 8, &r[3], 4);
+    vendor[12] = 0;
+    ck_assert_str_eq(vendor, "popekpopekpo");
+    /* Beyond it, the range reads 0 (not the highest basic leaf). */
+    cpuid(0x40000001u, r);
+    ck_assert_uint_eq(r[0] | r[1] | r[2] | r[3], 0);
+    cpuid(0x4fffffffu, r);
+    ck_assert_uint_eq(r[0] | r[1] | r[2] | r[3], 0);
 }
 END_TEST
 
@@ -560,6 +582,43 @@ START_TEST(test_tsc)
     ck_assert_int_eq(RUN(0x0f, 0x31), EXC_GP);
     cpu->cr4 = 0;
     rdtsc_ok();
+}
+END_TEST
+
+/*
+ * The P6's performance-counter MSRs exist: what Linux's PMU probe does
+ * (read EVNTSEL0/1, flip PERFCTR0's low 16 bits, read them back) works,
+ * where it used to fault with "Failed to access perfctr msr".
+ */
+START_TEST(test_perfctr_msrs)
+{
+    enter_pm(0);
+    ck_assert_uint_eq(rdmsr_ok(MSR_P6_EVNTSEL0), 0);
+    ck_assert_uint_eq(rdmsr_ok(MSR_P6_EVNTSEL0 + 1), 0);
+    uint64_t v = rdmsr_ok(MSR_P6_PERFCTR0) ^ 0xffff;
+    ck_assert_int_eq(wrmsr(MSR_P6_PERFCTR0, v), NO_FAULT);
+    ck_assert_uint_eq(rdmsr_ok(MSR_P6_PERFCTR0), v);
+    /* Only bits 31:0 are written; 39:32 copy bit 31; nothing above 39. */
+    ck_assert_int_eq(wrmsr(MSR_P6_PERFCTR0 + 1, 0x1234580000000ull | 0x80000001u), NO_FAULT);
+    ck_assert_uint_eq(rdmsr_ok(MSR_P6_PERFCTR0 + 1), 0xff80000001ull);
+    ck_assert_int_eq(wrmsr(MSR_P6_PERFCTR0 + 1, 0xffffffff7fffffffull), NO_FAULT);
+    ck_assert_uint_eq(rdmsr_ok(MSR_P6_PERFCTR0 + 1), 0x7fffffffull);
+    /* Event selects keep bits 31:0; the upper half is reserved. */
+    ck_assert_int_eq(wrmsr(MSR_P6_EVNTSEL0, 0x0043003c), NO_FAULT);
+    ck_assert_uint_eq(rdmsr_ok(MSR_P6_EVNTSEL0), 0x0043003c);
+    ck_assert_int_eq(wrmsr(MSR_P6_EVNTSEL0 + 1, 1ull << 32), EXC_GP);
+    ck_assert_uint_eq(rdmsr_ok(MSR_P6_EVNTSEL0 + 1), 0);
+    /* RDPMC reads the same counters. */
+    cpu->regs[R_ECX] = 1;
+    ck_assert_int_eq(RUN(0x0f, 0x33), NO_FAULT);
+    ck_assert_uint_eq(cpu->regs[R_EAX], 0x7fffffffu);
+    ck_assert_uint_eq(cpu->regs[R_EDX], 0);
+    /* There is no third counter; RESET clears them. */
+    cpu->regs[R_ECX] = MSR_P6_PERFCTR0 + 2;
+    ck_assert_int_eq(RUN(0x0f, 0x32), EXC_GP);
+    cpu_msr_reset(cpu);
+    ck_assert_uint_eq(rdmsr_ok(MSR_P6_PERFCTR0 + 1), 0);
+    ck_assert_uint_eq(rdmsr_ok(MSR_P6_EVNTSEL0), 0);
 }
 END_TEST
 
@@ -1259,6 +1318,7 @@ static Suite *sysinsn_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_cpuid_vendor_and_family);
     tcase_add_test(tc, test_cpuid_brand_and_range);
+    tcase_add_test(tc, test_cpuid_hypervisor_leaf);
     tcase_add_test(tc, test_cr4_follows_cpuid);
     tcase_add_test(tc, test_cr0_rules);
     tcase_add_test(tc, test_control_register_tlb_flush);
@@ -1266,6 +1326,7 @@ static Suite *sysinsn_suite(void)
     tcase_add_test(tc, test_msr_round_trips);
     tcase_add_test(tc, test_msr_unknown_and_privilege);
     tcase_add_test(tc, test_tsc);
+    tcase_add_test(tc, test_perfctr_msrs);
     tcase_add_test(tc, test_rdpmc);
     tcase_add_test(tc, test_popf_cpl0);
     tcase_add_test(tc, test_popf_cpl3);

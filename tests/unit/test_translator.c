@@ -313,6 +313,78 @@ START_TEST(test_masked_interrupt_costs_nothing)
 }
 END_TEST
 
+/*
+ * mov ecx, 10 ; L: push dword [0x20000] ; pop eax ; loop L ; hlt -- the
+ * callout census counts PUSH m32 ten times as a callout (until PUSH with a
+ * memory operand is translated, when this test must change to another
+ * callout), and HLT once.
+ */
+START_TEST(test_callout_census)
+{
+    static const uint8_t code[] = {0xb9, 0x0a, 0x00, 0x00, 0x00, 0xff, 0x35, 0x00, 0x00,
+                                   0x02, 0x00, 0x58, 0xe2, 0xf7, 0xf4};
+    TestVM *vm = make_vm(code, sizeof(code), 0, false);
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 100000), CPU_EXIT_HALT);
+    Insn push;
+    ck_assert_int_eq(decode_insn(&push, code + 5, sizeof(code) - 5, true), DECODE_OK);
+    const BTStats *s = bt_stats(bt);
+    ck_assert_uint_eq(s->census_callout[insn_form(&push)], 10);
+    ck_assert_uint_eq(s->callout_insns, 11);
+    char name[40];
+    insn_form_name(insn_form(&push), name, sizeof(name));
+    ck_assert_str_eq(name, "PUSH m32");
+    Insn hlt;
+    ck_assert_int_eq(decode_insn(&hlt, code + 14, 1, true), DECODE_OK);
+    ck_assert_uint_eq(s->census_callout[insn_form(&hlt)] + s->census_interp[insn_form(&hlt)], 1);
+    insn_form_name(insn_form(&hlt), name, sizeof(name));
+    ck_assert_str_eq(name, "HLT r32");
+    bt_free(bt);
+    testvm_free(vm);
+}
+END_TEST
+
+/*
+ * Return prediction: mov ecx, 1000 ; L: call f ; dec ecx ; jnz L ; hlt ;
+ * f: inc eax ; ret -- every RET but the first few finds its prediction; and
+ * a RET to an address the callee rewrote (f2: mov dword [esp], L2 ; ret)
+ * misses it and still lands where the stack says.
+ */
+START_TEST(test_return_prediction)
+{
+    static const uint8_t code[] = {0xb9, 0xe8, 0x03, 0x00, 0x00, /* mov ecx, 1000 */
+                                   0xe8, 0x04, 0x00, 0x00, 0x00, /* L: call f */
+                                   0x49,                         /* dec ecx */
+                                   0x75, 0xf8,                   /* jnz L */
+                                   0xf4,                         /* hlt */
+                                   0x40, 0xc3};                  /* f: inc eax ; ret */
+    TestVM *vm = make_vm(code, sizeof(code), 0, false);
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 100000), CPU_EXIT_HALT);
+    ck_assert_uint_eq(vm->cpu.regs[R_EAX], 1000);
+    const BTStats *s = bt_stats(bt);
+    ck_assert_uint_eq(s->ret_total, 1000);
+    ck_assert_uint_le(s->ret_miss, 2);
+    bt_free(bt);
+    testvm_free(vm);
+
+    /* call f2 ; hlt ; L2: mov ebx, 7 ; hlt ; f2: mov dword [esp], L2 ; ret */
+    static const uint8_t rewrite[] = {0xe8, 0x07, 0x00, 0x00, 0x00,       /* call f2 */
+                                      0xf4,                               /* hlt (skipped) */
+                                      0xbb, 0x07, 0x00, 0x00, 0x00, 0xf4, /* L2: mov ebx, 7 ; hlt */
+                                      0xc7, 0x04, 0x24, 0x06, 0x00, 0x01, 0x00, /* mov [esp], L2 */
+                                      0xc3};                              /* ret */
+    vm = make_vm(rewrite, sizeof(rewrite), 0, false);
+    bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 100000), CPU_EXIT_HALT);
+    ck_assert_uint_eq(vm->cpu.regs[R_EBX], 7);
+    ck_assert_uint_eq(vm->cpu.eip, TESTVM_CODE + 12);
+    ck_assert_uint_eq(bt_stats(bt)->ret_miss, 1);
+    bt_free(bt);
+    testvm_free(vm);
+}
+END_TEST
+
 /* L: mov [0xe0000000], eax ; jmp L -- the store asks to leave; bt_exec returns right after it. */
 START_TEST(test_exit_request_after_store)
 {
@@ -684,6 +756,8 @@ int main(void)
     tcase_add_test(tc, test_exact_counts_in_slices);
     tcase_add_test(tc, test_interrupt_reaches_translated_loop);
     tcase_add_test(tc, test_masked_interrupt_costs_nothing);
+    tcase_add_test(tc, test_callout_census);
+    tcase_add_test(tc, test_return_prediction);
     tcase_add_test(tc, test_exit_request_after_store);
     tcase_add_test(tc, test_cache_flushes_when_full);
     tcase_add_test(tc, test_code_cache_is_w_xor_x);

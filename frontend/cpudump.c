@@ -1,0 +1,84 @@
+/*
+ * The CPU state in QEMU's dump layout (see cpudump.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "frontend/cpudump.h"
+
+typedef struct Out {
+    char *buf;
+    size_t len;
+    int used; /* what the whole dump needs so far */
+} Out;
+
+static void out_printf(Out *o, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t at = (size_t)o->used < o->len ? (size_t)o->used : o->len;
+    int n = vsnprintf(o->buf + at, o->len - at, fmt, ap);
+    va_end(ap);
+    if (n > 0) {
+        o->used += n;
+    }
+}
+
+/* The type of a system descriptor (S = 0), by its 4-bit type (SDM Vol.3 Table 3-2). */
+static const char *const system_types[16] = {
+    "Reserved",   "TSS16-avl",  "LDT",       "TSS16-busy", "CallGate16", "TaskGate",
+    "IntGate16",  "TrapGate16", "Reserved",  "TSS32-avl",  "Reserved",   "TSS32-busy",
+    "CallGate32", "Reserved",   "IntGate32", "TrapGate32",
+};
+
+static void dump_segment(Out *o, const CPUState *cpu, const char *name, const SegmentCache *sc)
+{
+    uint32_t a = sc->attr;
+    out_printf(o, "%-3s=%04x %08x %08x %08x", name, sc->selector, sc->base, sc->limit,
+               a & 0x00ffff00u);
+    if ((cpu->cr0 & CR0_PE) && (a & DESC_P)) {
+        out_printf(o, " DPL=%u ", (a & DESC_DPL_MASK) >> DESC_DPL_SHIFT);
+        if (!(a & DESC_S)) {
+            out_printf(o, "%s", system_types[(a & DESC_TYPE_MASK) >> DESC_TYPE_SHIFT]);
+        } else if (a & DESC_CODE) {
+            out_printf(o, "%s [%c%c%c]", (a & DESC_B) ? "CS32" : "CS16", (a & DESC_C) ? 'C' : '-',
+                       (a & DESC_R) ? 'R' : '-', (a & DESC_A) ? 'A' : '-');
+        } else {
+            out_printf(o, "%s [%c%c%c]", (a & DESC_B) ? "DS  " : "DS16", (a & DESC_E) ? 'E' : '-',
+                       (a & DESC_W) ? 'W' : '-', (a & DESC_A) ? 'A' : '-');
+        }
+    }
+    out_printf(o, "\n");
+}
+
+int cpudump_format(const CPUState *cpu, char *buf, size_t len)
+{
+    static const char *const seg_names[SEG_COUNT] = {"ES", "CS", "SS", "DS", "FS", "GS"};
+    Out o = {buf, len, 0};
+    if (len) {
+        buf[0] = '\0';
+    }
+    uint32_t efl = cpu_get_eflags(cpu);
+    const uint32_t *r = cpu->regs;
+    out_printf(&o, "EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n", r[R_EAX], r[R_EBX], r[R_ECX], r[R_EDX]);
+    out_printf(&o, "ESI=%08x EDI=%08x EBP=%08x ESP=%08x\n", r[R_ESI], r[R_EDI], r[R_EBP], r[R_ESP]);
+    out_printf(&o, "EIP=%08x EFL=%08x [%c%c%c%c%c%c%c] CPL=%u II=%d A20=%d SMM=0 HLT=%d\n",
+               cpu->eip, efl, (efl & EFLAGS_DF) ? 'D' : '-', (efl & EFLAGS_OF) ? 'O' : '-',
+               (efl & EFLAGS_SF) ? 'S' : '-', (efl & EFLAGS_ZF) ? 'Z' : '-',
+               (efl & EFLAGS_AF) ? 'A' : '-', (efl & EFLAGS_PF) ? 'P' : '-',
+               (efl & EFLAGS_CF) ? 'C' : '-', cpu->cpl, cpu->inhibit_irq ? 1 : 0,
+               cpu->a20_mask == 0xffffffffu, cpu->halted ? 1 : 0);
+    for (int s = 0; s < SEG_COUNT; s++) {
+        dump_segment(&o, cpu, seg_names[s], &cpu->seg[s]);
+    }
+    dump_segment(&o, cpu, "LDT", &cpu->ldtr);
+    dump_segment(&o, cpu, "TR", &cpu->tr);
+    out_printf(&o, "GDT=     %08x %08x\n", cpu->gdtr.base, cpu->gdtr.limit);
+    out_printf(&o, "IDT=     %08x %08x\n", cpu->idtr.base, cpu->idtr.limit);
+    out_printf(&o, "CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n", cpu->cr0, cpu->cr2, cpu->cr3, cpu->cr4);
+    out_printf(&o, "DR0=%08x DR1=%08x DR2=%08x DR3=%08x \n", cpu->dr[0], cpu->dr[1], cpu->dr[2],
+               cpu->dr[3]);
+    out_printf(&o, "DR6=%08x DR7=%08x\n", cpu->dr[6], cpu->dr[7]);
+    out_printf(&o, "EFER=%016x\n", 0);
+    return o.used;
+}
