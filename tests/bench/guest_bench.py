@@ -3,7 +3,7 @@
 
   tests/bench/guest_bench.py POPEK GUESTDIR [--qemu PATH | --no-qemu] [--scale F] [--reps N]
                              [--keep DIR] [--engine-args "ARGS"] [--workloads a,b,...]
-                             [--baseline auto|i386|x86-64]
+                             [--programs | --no-programs] [--baseline auto|i386|x86-64]
 
 Compiles tests/bench/guest/workloads.c as a static i386 program, runs it on
 the host (the native baseline), then inside the Linux guest (GUESTDIR from tests/guests/build-guest.sh,
@@ -19,8 +19,15 @@ same source built for x86-64 as its baseline, with x87 maths kept
 (-mfpmath=387); the table says which baseline it used.  That binary's
 checksums may differ where the work depends on the word size, so the guest
 runs are then checked against each other rather than against native.
+
+The bb-* workloads are real programs: busybox's tools run by the workloads
+binary.  In the guest that is the guest's /bin/busybox; natively it is the
+same i386 busybox, unpacked from the .deb the guest was built from (so the
+ratio compares one binary), or on a host without IA32 emulation Debian's
+x86-64 busybox of the same version (approximate, and the table says so).
 """
 import argparse
+import glob
 import gzip
 import math
 import os
@@ -45,9 +52,12 @@ CFLAGS = ["-m32", "-static", "-O2", "-fno-pie", "-no-pie", "-mfpmath=387", "-mno
 # The x86-64 baseline: the same code generation choices where the ABI allows
 # (SSE stays enabled for the calling convention; floating point is x87).
 CFLAGS_X86_64 = ["-m64", "-static", "-O2", "-fno-pie", "-no-pie", "-mfpmath=387"]
-CPU_BOUND = ("integer", "memory", "branches", "calls")  # the geometric mean's rows
+CPU_BOUND = ("integer", "memory", "branches", "calls")  # the first geometric mean's rows
+# User-mode computation, no system calls in the timed part: the second mean's rows.
+COMPUTE = CPU_BOUND + ("x87", "interp", "qsort", "recursion", "chase", "nbody", "mandel")
+PROGRAM_PREFIX = "bb-"  # real programs (busybox's tools): the third mean's rows
 RAM_MIB = 256
-RUN_TIMEOUT = 1800  # seconds for one workload in a guest: the interpreter is slow
+RUN_TIMEOUT = 1800  # default seconds for one workload in a guest: the interpreter is slow
 LINE_RX = re.compile(r"^WORKLOAD (\S+) ([0-9.]+) ([0-9a-f]{8})\s*$", re.M)
 
 
@@ -78,6 +88,34 @@ def runs_here(binary):
     except OSError:
         return None
     return r.stdout.split() if r.returncode == 0 else None
+
+
+def debs_dir():
+    """Where setup.sh downloads the guest's .debs (tests/guests/guest-debs.sh)."""
+    return os.environ.get("POPEK_DEBS") or os.path.join(HERE, "..", "..", ".cache", "debs")
+
+
+def native_busybox(workdir, arch):
+    """(path, None) to a busybox-static of arch (i386, amd64) unpacked from
+    its cached .deb into workdir and able to run here, or (None, why not)."""
+    debs = sorted(glob.glob(os.path.join(debs_dir(), f"busybox-static_*_{arch}.deb")))
+    if not debs:
+        return None, f"no busybox-static_*_{arch}.deb in {debs_dir()} (run scripts/setup.sh)"
+    dest = os.path.join(workdir, f"busybox-{arch}")
+    try:
+        r = subprocess.run(["dpkg-deb", "-x", debs[-1], dest], capture_output=True, text=True)
+    except FileNotFoundError:
+        return None, "dpkg-deb not found"
+    path = os.path.join(dest, "bin", "busybox")
+    if r.returncode != 0 or not os.path.isfile(path):
+        return None, f"dpkg-deb -x {debs[-1]} failed: {r.stderr.strip()}"
+    try:
+        ok = subprocess.run([path, "true"], capture_output=True).returncode == 0
+    except OSError:
+        ok = False
+    if not ok:
+        return None, f"{path} does not run on this host"
+    return path, None
 
 
 def native_baseline(args, workdir, guest_binary):
@@ -158,11 +196,12 @@ def one_cpu():
     os.sched_setaffinity(0, {cpu})
 
 
-def run_native(binary, names, scale, reps):
+def run_native(binary, names, scale, reps, busybox=None):
     res = Result("native")
+    extra = ["--busybox", busybox] if busybox else []
     for _ in range(reps):
         for name in names:
-            r = subprocess.run([binary, "--scale", str(scale), name], capture_output=True,
+            r = subprocess.run([binary, "--scale", str(scale)] + extra + [name], capture_output=True,
                                text=True, timeout=RUN_TIMEOUT, preexec_fn=one_cpu)
             if r.returncode != 0:
                 res.errors[name] = f"exit {r.returncode}: {r.stderr.strip()[-300:]}"
@@ -271,8 +310,19 @@ def run_guest(label, start, names, args, mon_path, logdir):
         g.read_until(rb"[#$] ", 120)
         for _ in range(args.reps):
             for name in names:
+                if name in res.errors and name not in res.best:
+                    continue  # it hung or failed once: the other reps would too
                 w0 = time.monotonic()
-                out, rc = g.run(f"{GUEST_BINARY} --scale {args.scale} {name}", RUN_TIMEOUT)
+                try:
+                    out, rc = g.run(f"{GUEST_BINARY} --scale {args.scale} {name}", args.timeout)
+                except AssertionError:
+                    # A workload that never ends costs its row, not the run:
+                    # ^C on the console (the shell's controlling tty) stops it.
+                    res.errors[name] = f"no answer within {args.timeout:g} s (stopped with ^C)"
+                    g.proc.stdin.write(b"\x03")
+                    g.proc.stdin.flush()
+                    g.run("true", 120)
+                    continue
                 wall = time.monotonic() - w0
                 if rc != 0:
                     res.errors[name] = f"exit {rc}: {out.strip()[-300:]}"
@@ -359,11 +409,24 @@ def jit_value(res, key):
 
 def print_summary(names, native, engines, reference):
     print()
-    for eng in engines:
-        rows = [n for n in CPU_BOUND if ratio(eng.best.get(n), native.best.get(n))]
-        g = geomean([ratio(eng.best[n], native.best[n]) for n in rows])
-        print(f"{eng.label}/native geometric mean over {', '.join(rows) or 'nothing'}: "
-              f"{fmt(g, '.2f', 'x')}")
+    groups = [("CPU-bound rows", [n for n in CPU_BOUND if n in names]),
+              ("user-mode compute rows", [n for n in COMPUTE if n in names]),
+              ("real programs", [n for n in names if n.startswith(PROGRAM_PREFIX)])]
+    for title, group in groups:
+        if not group:
+            continue
+        pairs = [(eng.label, eng, native) for eng in engines]
+        if len(engines) > 1:
+            pairs.append(("qemu/popek", engines[1], engines[0]))
+        cells = []
+        for label, num, den in pairs:
+            rows = [n for n in group if ratio(num.best.get(n), den.best.get(n))]
+            g = geomean([ratio(num.best[n], den.best[n]) for n in rows])
+            label = label if "/" in label else f"{label}/native"
+            missing = f" (without {', '.join(sorted(set(group) - set(rows)))})" \
+                if rows and len(rows) < len(group) else ""
+            cells.append(f"{label} {fmt(g, '.2f', 'x')}{missing}")
+        print(f"geometric mean over the {title} ({', '.join(group)}):\n  " + "; ".join(cells))
     for eng in engines:
         mem = "-" if eng.peak_beyond_ram is None else f"{eng.peak_beyond_ram / 1024:.1f} MiB"
         hwm = "-" if eng.vmhwm is None else f"{eng.vmhwm / 1024:.1f} MiB"
@@ -422,8 +485,14 @@ def main():
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--keep", metavar="DIR", help="keep the binary, initramfs and serial logs here")
+    ap.add_argument("--timeout", type=float, default=RUN_TIMEOUT,
+                    help=f"seconds one workload may take in a guest (default {RUN_TIMEOUT})")
     ap.add_argument("--engine-args", default="", help="extra popek arguments, e.g. '--accel interp'")
     ap.add_argument("--workloads", help="comma-separated subset (default: all)")
+    p = ap.add_mutually_exclusive_group()
+    p.add_argument("--programs", action="store_true",
+                   help="only the real programs (the bb-* workloads)")
+    p.add_argument("--no-programs", action="store_true", help="leave out the bb-* workloads")
     ap.add_argument("--baseline", choices=("auto", "i386", "x86-64"), default="auto",
                     help="native baseline: the i386 binary where the host runs it (auto), "
                          "or the x86-64 build")
@@ -454,10 +523,26 @@ def bench(args, workdir, scratch):
         unknown = set(names) - set(listed)
         if unknown:
             raise BenchError(f"unknown workloads {sorted(unknown)}")
+    if args.programs:
+        names = [n for n in names if n.startswith(PROGRAM_PREFIX)]
+    elif args.no_programs:
+        names = [n for n in names if not n.startswith(PROGRAM_PREFIX)]
+    busybox, busybox_note = None, None
+    if any(n.startswith(PROGRAM_PREFIX) for n in names):
+        arch = "i386" if comparable else "amd64"
+        busybox, why = native_busybox(workdir, arch)
+        if busybox is None:
+            busybox_note = f"native busybox: none ({why}); bb-* rows have no native time"
+        elif comparable:
+            busybox_note = "native busybox: the guest's i386 busybox-static (same binary)"
+        else:
+            busybox_note = ("native busybox: Debian's x86-64 busybox-static of the same version "
+                            "(bb-* native times approximate)")
     initrd = bench_initramfs(args.guestdir, binary, workdir)
     load0 = os.getloadavg()[0]
 
-    native = run_native(native_binary, names, args.scale, args.reps)
+    native_names = [n for n in names if busybox or not n.startswith(PROGRAM_PREFIX)]
+    native = run_native(native_binary, native_names, args.scale, args.reps, busybox)
     mon = os.path.join(scratch, "popek.mon")
     engines = [run_guest("popek", popek_start(args, initrd, mon), names, args, mon, workdir)]
     qemu_note = None
@@ -474,6 +559,8 @@ def bench(args, workdir, scratch):
     print(f"\nguest workloads: scale {args.scale}, min of {args.reps} reps; popek args "
           f"'{args.engine_args or '--accel bt'}'; host load {load0:.2f} -> {os.getloadavg()[0]:.2f}")
     print(f"native baseline: {baseline}")
+    if busybox_note:
+        print(busybox_note)
     reference = native if comparable else engines[-1]
     print_table(names, native, engines, reference)
     print_summary(names, native, engines, reference)

@@ -1,4 +1,6 @@
-# Debian's i386 guest packages (kernel and busybox), shared by
+# Debian's i386 guest packages (kernel and busybox), and busybox for the
+# host (the native baseline of tests/bench's busybox rows on a host that
+# cannot run the guest's i386 one), shared by
 # scripts/setup.sh, which downloads them once, and the guest builders,
 # which only unpack them.  Sourced, not run.
 #
@@ -32,6 +34,11 @@ guest_debs_fetch() {
     fi
     if ! ls "$dir"/busybox-static_*_i386.deb >/dev/null 2>&1; then
         (cd "$dir" && apt-get download -q busybox-static:i386 >/dev/null)
+    fi
+    # Only a benchmark needs it: its absence fails nothing.
+    if ! ls "$dir"/busybox-static_*_amd64.deb >/dev/null 2>&1; then
+        (cd "$dir" && apt-get download -q busybox-static:amd64 >/dev/null) ||
+            echo "setup: busybox-static:amd64 not downloaded (benchmark baseline only)" >&2
     fi
 }
 
