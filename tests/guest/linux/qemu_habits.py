@@ -82,8 +82,13 @@ def main():
         check(rc == 0 and "Failed to access perfctr msr" not in out,
               "dmesg has no perfctr MSR failure",
               "\n".join(ln for ln in out.splitlines() if "perf" in ln.lower()))
-        check("p6 PMU driver" in out, "Linux runs its P6 PMU driver",
-              "\n".join(ln for ln in out.splitlines() if "PMU" in ln))
+        # The CPU is family 6 model 15 (a Core 2, for SSE2-SSSE3) without the
+        # architectural-perfmon leaf: Linux finds no PMU driver for it and
+        # says so, instead of faulting on the P6 MSRs (the old failure).
+        # With a P6 model it runs its P6 driver on popek's counters.
+        pmu = [ln for ln in out.splitlines() if "Performance Events:" in ln]
+        check(any("p6 PMU driver" in ln or "software events only" in ln for ln in pmu),
+              "Linux's PMU probe ends cleanly", "\n".join(pmu))
         out, rc = g.run("grep -m1 '^flags' /proc/cpuinfo")
         check("hypervisor" in out.split(), "cpuinfo shows the hypervisor flag", out)
 
