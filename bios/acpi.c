@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bios/acpi.h"
+#include "bios/table_bytes.h"
 #include "hw/acpi/acpi_pm.h"
 #include "hw/intc/apic.h"
 #include "hw/intc/ioapic.h"
@@ -21,27 +22,6 @@
 #define FADT_LEN 116
 #define FACS_LEN 64
 #define TABLES_MAX 0x800 /* all of them */
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)v);
-    put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static uint8_t checksum(const uint8_t *p, size_t len)
-{
-    uint8_t sum = 0;
-    for (size_t i = 0; i < len; i++) {
-        sum = (uint8_t)(sum + p[i]);
-    }
-    return (uint8_t)-sum;
-}
 
 /* The 36-byte System Description Table Header (5.2.6); checksum set later. */
 static void table_header(uint8_t *t, const char sig[4], uint32_t len, uint8_t revision)

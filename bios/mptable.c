@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "bios/mptable.h"
+#include "bios/table_bytes.h"
 #include "hw/intc/apic.h"
 #include "hw/intc/ioapic.h"
 
@@ -27,27 +28,6 @@ enum { MP_INT = 0, MP_NMI = 1, MP_EXTINT = 3 };
 #define MP_FLAGS_LOW_LEVEL  0xf
 #define MP_BUS_PCI          0
 #define MP_BUS_ISA          1
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)v);
-    put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static uint8_t checksum(const uint8_t *p, size_t len)
-{
-    uint8_t sum = 0;
-    for (size_t i = 0; i < len; i++) {
-        sum = (uint8_t)(sum + p[i]);
-    }
-    return (uint8_t)-sum;
-}
 
 typedef struct MPWriter {
     uint8_t *buf; /* the configuration table */
