@@ -67,8 +67,12 @@ class Serial:
         self.out = b""
 
     def wait_for(self, text, timeout):
+        self.wait_for_any((text,), timeout)
+
+    def wait_for_any(self, texts, timeout):
+        text = b" or ".join(texts)
         deadline = time.monotonic() + timeout
-        while text not in self.out:
+        while not any(t in self.out for t in texts):
             left = deadline - time.monotonic()
             if left <= 0 or self.proc.poll() is not None:
                 fail("no %r on the serial console (popek %s)" %
@@ -126,7 +130,10 @@ def main():
             for key in ("t", "y", "p", "e", "d", "Return"):
                 xhelper(helper, "key", window, key)
                 time.sleep(0.05)
-        serial.wait_for(b"BOOTED-LABEL-", 180)
+        # The kernel's command line names the label it was booted with.  Wait
+        # for the whole word and its closing quote: a read can end inside
+        # "BOOTED-LABEL-TYPE", which is not yet evidence of either label.
+        serial.wait_for_any((b'BOOTED-LABEL-TYPED"', b'BOOTED-LABEL-FIRST"'), 180)
         after = serial.rest_after(b"boot:")
         if b"BOOTED-LABEL-TYPED" not in serial.out:
             fail("the guest booted another label than the one typed", serial.out)
