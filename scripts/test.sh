@@ -30,6 +30,6 @@ if [ -z "${POPEK_TEST_QUICK:-}" ]; then
     echo "== build/fuzz: libFuzzer (clang), fixed time =="
     CC=clang cmake -S . -B build/fuzz -DPOPEK_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
     cmake --build build/fuzz -j"$jobs" --target popek-fuzzers
-    (cd build/fuzz && ASAN_OPTIONS=detect_leaks=0 ctest -L fuzz --output-on-failure)
+    (cd build/fuzz && ASAN_OPTIONS=detect_leaks=0 ctest -L fuzz -j"$jobs" --output-on-failure)
 fi
 echo "popek: all tests passed"
