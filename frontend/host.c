@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "block/probe.h"
 #include "frontend/gdbstub.h"
 #include "frontend/host.h"
 #include "frontend/monitor.h"
@@ -20,31 +19,17 @@ static void open_drives(Host *h, const PopekOptions *o, PCConfig *cfg)
     char err[512];
     for (int i = 0; i < PC_MAX_DRIVES; i++) {
         const DriveOption *opt = &o->drives[i];
-        h->drives[i].fd = h->drives[i].overlay_fd = -1;
         if (!opt->present) {
             continue;
         }
         /* No format=: probe, as QEMU does (block/probe.h). */
-        const char *format = opt->file && !opt->format_raw
-                                 ? block_probe_file(opt->file, err, sizeof(err))
-                                 : "raw";
-        if (!format) {
+        bool probed_raw = false;
+        if (opt->file && !drive_open_format(&h->drives[i], opt->file, opt->format, opt->readonly,
+                                            o->snapshot, &probed_raw, err, sizeof(err))) {
             fprintf(stderr, "popek: %s %s\n", opt->option, err);
             exit(1);
         }
-        if (strcmp(format, "raw") != 0) {
-            fprintf(stderr,
-                    "popek: %s '%s': image format '%s' is not supported (popek reads raw "
-                    "images; -drive file=...,format=raw would show the file as it is)\n",
-                    opt->option, opt->file, format);
-            exit(1);
-        }
-        if (opt->file && !drive_open(&h->drives[i], opt->file, opt->readonly, o->snapshot, err,
-                                     sizeof(err))) {
-            fprintf(stderr, "popek: %s %s\n", opt->option, err);
-            exit(1);
-        }
-        if (opt->file && !opt->format_raw && !opt->readonly && !o->snapshot) {
+        if (probed_raw && !opt->readonly && !o->snapshot) {
             fprintf(stderr,
                     "popek: warning: image format was not specified for '%s' and probing "
                     "guessed raw; writes to block 0 are restricted (specify format=raw "
@@ -71,7 +56,6 @@ static void open_floppies(Host *h, const PopekOptions *o, PCConfig *cfg)
     char err[512];
     for (int i = 0; i < PC_MAX_FLOPPIES; i++) {
         const DriveOption *opt = &o->floppies[i];
-        h->floppies[i].fd = h->floppies[i].overlay_fd = -1;
         if (!opt->present) {
             continue;
         }

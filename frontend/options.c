@@ -36,7 +36,7 @@ static const char usage_text[] =
     "  -hda/-hdb/-hdc/-hdd FILE  raw disk image as IDE drive 0-3\n"
     "  -cdrom FILE             CD-ROM image (ISO) as IDE drive 2\n"
     "  -fda/-fdb FILE          floppy image (720K, 1.44M, 2.88M) as drive A:/B:\n"
-    "  -drive file=FILE[,format=raw][,if=ide|floppy][,index=0-3][,media=disk|cdrom]\n"
+    "  -drive file=FILE[,format=raw|qcow2][,if=ide|floppy][,index=0-3][,media=disk|cdrom]\n"
     "         [,readonly=on|off]\n"
     "  -snapshot               write to a temporary overlay; images stay untouched\n"
     "Devices:\n"
@@ -251,7 +251,7 @@ static int add_drive(PopekOptions *o, int index, const char *file, bool cdrom, b
     if (!cdrom && !file) {
         die("%s: a disk needs file=PATH%s", opt, "");
     }
-    o->drives[index] = (DriveOption){true, file, cdrom, readonly || cdrom, false, opt};
+    o->drives[index] = (DriveOption){true, file, cdrom, readonly || cdrom, NULL, opt};
     return index;
 }
 
@@ -275,7 +275,7 @@ static void add_floppy(PopekOptions *o, int index, const char *file, bool readon
     if (!file) {
         die("%s: a floppy drive needs file=PATH%s", opt, "");
     }
-    o->floppies[index] = (DriveOption){true, file, false, readonly, true, opt};
+    o->floppies[index] = (DriveOption){true, file, false, readonly, "raw", opt};
 }
 
 static bool parse_on_off(const char *v, bool *out)
@@ -297,7 +297,8 @@ static void parse_drive(PopekOptions *o, const char *spec)
     char *save = NULL;
     const char *file = NULL;
     int index = -1;
-    bool cdrom = false, readonly = false, format_raw = false, floppy = false;
+    const char *format = NULL;
+    bool cdrom = false, readonly = false, floppy = false;
     for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(kv, '=');
         unsigned long v;
@@ -309,10 +310,10 @@ static void parse_drive(PopekOptions *o, const char *spec)
         if (!strcmp(kv, "file")) {
             file = val[0] ? val : NULL;
         } else if (!strcmp(kv, "format")) {
-            if (strcmp(val, "raw") != 0) {
-                die("-drive: format '%s' is not supported%s (only raw)", val, "");
+            if (strcmp(val, "raw") != 0 && strcmp(val, "qcow2") != 0) {
+                die("-drive: format '%s' is not supported%s (raw or qcow2)", val, "");
             }
-            format_raw = true;
+            format = val;
         } else if (!strcmp(kv, "if")) {
             if (strcmp(val, "ide") != 0 && strcmp(val, "floppy") != 0) {
                 die("-drive: interface '%s' is not supported%s (ide or floppy)", val, "");
@@ -344,7 +345,7 @@ static void parse_drive(PopekOptions *o, const char *spec)
         return;
     }
     index = add_drive(o, index, file, cdrom, readonly, "-drive");
-    o->drives[index].format_raw = format_raw;
+    o->drives[index].format = format;
 }
 
 /* -boot c | -boot order=dc,menu=on | -boot once=d */

@@ -18,7 +18,7 @@ typedef struct DriveOption {
     const char *file;     /* image path; NULL for an empty CD-ROM drive */
     bool cdrom;           /* media=cdrom (-cdrom) */
     bool readonly;        /* readonly=on */
-    bool format_raw;      /* format=raw given: no probe, no warning */
+    const char *format;   /* format=raw|qcow2, or NULL: probe (and warn on raw) */
     const char *option;   /* the option that gave it, for messages */
 } DriveOption;
 
