@@ -256,7 +256,8 @@ static int write_l1_at(Qcow2 *s, const uint64_t *l1, uint32_t n, uint64_t offset
 
 static void fail(char *err, size_t errlen, const Qcow2 *s, const char *what, int r)
 {
-    snprintf(err, errlen, "'%s': %s: %s", s->name, what, strerror(-r));
+    snprintf(err, errlen, "'%s': %s: %s", s->name, what,
+             r == -ERANGE ? "refcount overflow" : strerror(-r));
 }
 
 bool qcow2_snapshot_create(Qcow2 *s, const char *name, const void *vmstate, uint64_t len,

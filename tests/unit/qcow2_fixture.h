@@ -18,27 +18,27 @@
 
 static char dir[64];
 
-static void make_dir(void)
+static inline void make_dir(void)
 {
     snprintf(dir, sizeof(dir), "/tmp/popek-qcow2-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 
-static void remove_dir(void)
+static inline void remove_dir(void)
 {
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     ck_assert_int_eq(system(cmd), 0);
 }
 
-static bool have_qemu_img(void)
+static inline bool have_qemu_img(void)
 {
     return system("qemu-img --version >/dev/null 2>&1 && qemu-io --version >/dev/null 2>&1") == 0;
 }
 
 /* Run a shell command (in dir) and return its exit status. */
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
+static inline int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline int sh(const char *fmt, ...)
 {
     char cmd[2048];
     int n = snprintf(cmd, sizeof(cmd), "cd %s && ", dir);
@@ -60,12 +60,12 @@ static const char *at(const char *name)
 }
 
 /* qemu-img check is clean: no errors and no leaks. */
-static void check_clean(const char *name)
+static inline void check_clean(const char *name)
 {
-    ck_assert_msg(sh("qemu-img check -q %s", name) == 0, "qemu-img check %s is not clean", name);
+    ck_assert_msg(sh("qemu-img check -U -q %s", name) == 0, "qemu-img check %s is not clean", name);
 }
 
-static uint64_t get_be(const char *name, long off, int len)
+static inline uint64_t get_be(const char *name, long off, int len)
 {
     uint8_t b[8];
     int fd = open(at(name), O_RDONLY);
@@ -78,7 +78,7 @@ static uint64_t get_be(const char *name, long off, int len)
     return v;
 }
 
-static void put_be(const char *name, long off, int len, uint64_t v)
+static inline void put_be(const char *name, long off, int len, uint64_t v)
 {
     uint8_t b[8];
     for (int i = len - 1; i >= 0; i--, v >>= 8) {
@@ -89,7 +89,7 @@ static void put_be(const char *name, long off, int len, uint64_t v)
     close(fd);
 }
 
-static void open_ok(Drive *d, const char *name, const char *format, bool read_only, bool snapshot)
+static inline void open_ok(Drive *d, const char *name, const char *format, bool read_only, bool snapshot)
 {
     char err[512];
     ck_assert_msg(drive_open_format(d, at(name), format, read_only, snapshot, NULL, err, sizeof(err)),
@@ -97,7 +97,7 @@ static void open_ok(Drive *d, const char *name, const char *format, bool read_on
 }
 
 /* Open must fail with one line containing want. */
-static void open_fails(const char *name, const char *format, bool read_only, const char *want)
+static inline void open_fails(const char *name, const char *format, bool read_only, const char *want)
 {
     Drive d;
     char err[512];
@@ -107,18 +107,18 @@ static void open_fails(const char *name, const char *format, bool read_only, con
     ck_assert_ptr_null(strchr(err, '\n'));
 }
 
-static void wr(Drive *d, uint64_t sector, const void *buf, uint32_t count)
+static inline void wr(Drive *d, uint64_t sector, const void *buf, uint32_t count)
 {
     ck_assert_int_eq(d->blk.write(d->blk.opaque, sector, buf, count), 0);
 }
 
-static void rd(Drive *d, uint64_t sector, void *buf, uint32_t count)
+static inline void rd(Drive *d, uint64_t sector, void *buf, uint32_t count)
 {
     ck_assert_int_eq(d->blk.read(d->blk.opaque, sector, buf, count), 0);
 }
 
 /* A byte pattern that differs for every sector and seed. */
-static void pattern(uint8_t *buf, size_t len, uint64_t first_sector, unsigned seed)
+static inline void pattern(uint8_t *buf, size_t len, uint64_t first_sector, unsigned seed)
 {
     for (size_t i = 0; i < len; i++) {
         uint64_t s = first_sector + i / 512;
