@@ -343,13 +343,16 @@ BlockNode *qcow2_open_fd(int fd, const char *name, bool read_only, const BlockCh
         goto fail;
     }
     s->cluster_bits = be32_at(head + QH_CLUSTER_BITS);
-    if (be32_at(head) == QCOW2_MAGIC &&
-        (s->cluster_bits < QCOW2_MIN_CLUSTER_BITS || s->cluster_bits > QCOW2_MAX_CLUSTER_BITS)) {
+    if (be32_at(head) != QCOW2_MAGIC) {
+        snprintf(err, errlen, "'%s': not a qcow2 image (bad magic)", name);
+        goto fail;
+    }
+    if (s->cluster_bits < QCOW2_MIN_CLUSTER_BITS || s->cluster_bits > QCOW2_MAX_CLUSTER_BITS) {
         snprintf(err, errlen, "'%s': corrupt qcow2 header: cluster bits %u (9 to 21)", name,
                  s->cluster_bits);
         goto fail;
     }
-    s->cluster_size = 1ull << (s->cluster_bits < 9 ? 9 : s->cluster_bits);
+    s->cluster_size = 1ull << s->cluster_bits;
     s->l2_bits = s->cluster_bits - 3;
     cluster0 = malloc(s->cluster_size);
     if (!cluster0 || block_file_read_zero_tail(fd, cluster0, s->cluster_size, 0) < 0) {

@@ -128,6 +128,10 @@ START_TEST(test_header_errors)
     make_image("img.qcow2", NULL, NULL, false);
     put_be("img.qcow2", 0, 4, 0x12345678);
     open_fails("img.qcow2", "qcow2", false, "not a qcow2 image");
+    /* Not qcow2, and a cluster size no shift can make (the fuzzer's first
+     * find: the size was computed before the magic was checked). */
+    put_be("img.qcow2", 20, 4, 0x1000010);
+    open_fails("img.qcow2", "qcow2", false, "not a qcow2 image");
 }
 END_TEST
 
