@@ -33,7 +33,7 @@ static const char usage_text[] =
     "                          PC, the only one; -machine help); accel as --accel\n"
     "  -smp [cpus=]1           CPU count: popek emulates one CPU\n"
     "Disks:\n"
-    "  -hda/-hdb/-hdc/-hdd FILE  raw disk image as IDE drive 0-3\n"
+    "  -hda/-hdb/-hdc/-hdd FILE  disk image (raw or qcow2, probed) as IDE drive 0-3\n"
     "  -cdrom FILE             CD-ROM image (ISO) as IDE drive 2\n"
     "  -fda/-fdb FILE          floppy image (720K, 1.44M, 2.88M) as drive A:/B:\n"
     "  -drive file=FILE[,format=raw|qcow2][,if=ide|floppy][,index=0-3][,media=disk|cdrom]\n"
