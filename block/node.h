@@ -15,9 +15,9 @@
 
 typedef struct BlockNode BlockNode;
 struct BlockNode {
-    BlockDev dev;        /* the layer's sectors; dev.opaque = the layer's state */
-    const char *format;  /* "raw", "qcow2" or "overlay" */
-    BlockNode *backing;  /* the layer below (owned), or NULL */
+    BlockDev dev;                   /* the layer's sectors; dev.opaque = the layer's state */
+    const char *format;             /* "raw", "qcow2" or "overlay" */
+    BlockNode *backing;             /* the layer below (owned), or NULL */
     void (*close)(BlockNode *node); /* free this layer (not its backing) */
 };
 

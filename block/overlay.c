@@ -116,7 +116,7 @@ BlockNode *overlay_open(BlockNode *below, const char *path, char *err, size_t er
     o->node.format = "overlay";
     o->node.backing = below;
     o->node.close = overlay_close;
-    o->node.dev = (BlockDev){o, below->dev.sectors, false, overlay_read, overlay_write,
-                             overlay_flush};
+    o->node.dev =
+        (BlockDev){o, below->dev.sectors, false, overlay_read, overlay_write, overlay_flush};
     return &o->node;
 }

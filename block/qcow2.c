@@ -30,7 +30,8 @@ int qcow2_write_header_field(Qcow2 *s, unsigned off, const void *bytes, size_t l
 int qcow2_corrupt(Qcow2 *s, const char *what, uint64_t value)
 {
     if (!s->reported) {
-        fprintf(stderr, "popek: qcow2 '%s': corrupt metadata (%s 0x%llx); the guest gets I/O errors\n",
+        fprintf(stderr,
+                "popek: qcow2 '%s': corrupt metadata (%s 0x%llx); the guest gets I/O errors\n",
                 s->name, what, (unsigned long long)value);
         s->reported = true;
     }
@@ -62,8 +63,8 @@ static void qcow2_free_state(Qcow2 *s)
 /* Set or clear the dirty bit, synced either side so it brackets writes. */
 static int qcow2_set_dirty(Qcow2 *s, bool dirty)
 {
-    uint64_t inc = dirty ? s->incompatible | QCOW2_INCOMPAT_DIRTY
-                         : s->incompatible & ~QCOW2_INCOMPAT_DIRTY;
+    uint64_t inc =
+        dirty ? s->incompatible | QCOW2_INCOMPAT_DIRTY : s->incompatible & ~QCOW2_INCOMPAT_DIRTY;
     uint8_t be[8];
     put_be64(be, inc);
     int r = qcow2_sync(s);
@@ -97,8 +98,8 @@ static void qcow2_close(BlockNode *node)
 
 /* Names of the incompatible features set in bits that popek cannot
  * handle, from the image's feature table where it has one. */
-static void unsupported_features(uint64_t bits, const uint8_t *table, uint32_t table_len,
-                                 char *out, size_t outlen)
+static void unsupported_features(uint64_t bits, const uint8_t *table, uint32_t table_len, char *out,
+                                 size_t outlen)
 {
     static const char *const known[] = {NULL, NULL, "external data file", "compression type",
                                         "extended L2 entries"};
@@ -127,8 +128,8 @@ static void unsupported_features(uint64_t bits, const uint8_t *table, uint32_t t
 }
 
 /* The header and its extensions in cluster 0 (buf, cluster_size bytes). */
-static bool parse_header(Qcow2 *s, const uint8_t *h, char *backing_fmt, size_t fmt_len,
-                         char *err, size_t errlen)
+static bool parse_header(Qcow2 *s, const uint8_t *h, char *backing_fmt, size_t fmt_len, char *err,
+                         size_t errlen)
 {
     const char *n = s->name;
     if (be32_at(h) != QCOW2_MAGIC) {
@@ -168,8 +169,7 @@ static bool parse_header(Qcow2 *s, const uint8_t *h, char *backing_fmt, size_t f
             return false;
         }
     }
-    s->refcount_max = s->refcount_order == 6 ? UINT64_MAX
-                                             : (1ull << (1u << s->refcount_order)) - 1;
+    s->refcount_max = s->refcount_order == 6 ? UINT64_MAX : (1ull << (1u << s->refcount_order)) - 1;
     /* Extensions run from the header's end to the backing file name (or
      * the end of the cluster). */
     uint64_t backing_off = be64_at(h + QH_BACKING_OFFSET);
@@ -189,8 +189,7 @@ static bool parse_header(Qcow2 *s, const uint8_t *h, char *backing_fmt, size_t f
             break;
         }
         if (len > ext_end - off - 8) {
-            snprintf(err, errlen, "'%s': corrupt qcow2 header: extension 0x%08x overruns", n,
-                     type);
+            snprintf(err, errlen, "'%s': corrupt qcow2 header: extension 0x%08x overruns", n, type);
             return false;
         }
         if (type == QCOW2_EXT_BACKING_FORMAT) {
@@ -276,8 +275,8 @@ static bool read_tables(Qcow2 *s, const uint8_t *h, char *err, size_t errlen)
     }
     for (uint64_t i = 0; i < s->reftable_entries; i++) {
         s->reftable[i] = be64_at(raw + 8 * i);
-        if (s->reftable[i] && ((s->reftable[i] & 511) != 0 ||
-                               !qcow2_range_ok(s, s->reftable[i], s->cluster_size))) {
+        if (s->reftable[i] &&
+            ((s->reftable[i] & 511) != 0 || !qcow2_range_ok(s, s->reftable[i], s->cluster_size))) {
             free(raw);
             snprintf(err, errlen, "'%s': corrupt refcount table: entry %llu points to 0x%llx", n,
                      (unsigned long long)i, (unsigned long long)s->reftable[i]);
@@ -313,8 +312,8 @@ static bool open_backing(Qcow2 *s, const uint8_t *h, const char *fmt, const Bloc
         return false;
     }
     char inner[512];
-    s->node.backing = block_node_open(path, fmt[0] ? fmt : NULL, true, chain, NULL, inner,
-                                      sizeof(inner));
+    s->node.backing =
+        block_node_open(path, fmt[0] ? fmt : NULL, true, chain, NULL, inner, sizeof(inner));
     if (!s->node.backing) {
         snprintf(err, errlen, "'%s': backing file: %s", s->name, inner);
         return false;
@@ -409,8 +408,9 @@ BlockNode *qcow2_open_fd(int fd, const char *name, bool read_only, const BlockCh
     free(cluster0);
     s->node.format = "qcow2";
     s->node.close = qcow2_close;
-    s->node.dev = (BlockDev){s, s->size / BLOCK_SECTOR_SIZE, read_only, qcow2_guest_read,
-                             qcow2_guest_write, qcow2_flush};
+    s->node.dev = (BlockDev){
+        s,          s->size / BLOCK_SECTOR_SIZE, read_only, qcow2_guest_read, qcow2_guest_write,
+        qcow2_flush};
     return &s->node;
 fail:
     free(cluster0);

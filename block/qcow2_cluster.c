@@ -169,14 +169,10 @@ static int read_backing(Qcow2 *s, uint64_t off, uint8_t *buf, uint64_t len)
     if (have == 0) {
         return 0;
     }
-    /* Guest requests are whole sectors; a partial one (VM state) goes
-     * through the scratch cluster. */
-    if (off % BLOCK_SECTOR_SIZE == 0 && have % BLOCK_SECTOR_SIZE == 0) {
-        return b->dev.read(b->dev.opaque, off / BLOCK_SECTOR_SIZE, buf,
-                           (uint32_t)(have / BLOCK_SECTOR_SIZE));
-    }
-    memset(buf, 0, have);
-    return 0;
+    /* Only the active tables read through, for guest requests and
+     * copy-on-write: whole sectors, so have is whole sectors too. */
+    return b->dev.read(b->dev.opaque, off / BLOCK_SECTOR_SIZE, buf,
+                       (uint32_t)(have / BLOCK_SECTOR_SIZE));
 }
 
 int qcow2_read_bytes(Qcow2 *s, const uint64_t *l1, uint32_t l1_size, uint64_t off, uint8_t *buf,
@@ -197,9 +193,7 @@ int qcow2_read_bytes(Qcow2 *s, const uint64_t *l1, uint32_t l1_size, uint64_t of
             r = active ? read_backing(s, off, buf, n) : (memset(buf, 0, n), 0);
             break;
         case QCOW2_ZERO_PLAIN:
-        case QCOW2_ZERO_ALLOC:
-            memset(buf, 0, n);
-            break;
+        case QCOW2_ZERO_ALLOC: memset(buf, 0, n); break;
         case QCOW2_COMPRESSED_C:
             r = read_compressed(s, l2e);
             if (r == 0) {
@@ -313,8 +307,7 @@ static int release_entry(Qcow2 *s, uint64_t l2e)
         if (s->zbuf_entry == l2e) {
             s->zbuf_entry = 0;
         }
-        return qcow2_free(s, off & ~(s->cluster_size - 1),
-                          (off & (s->cluster_size - 1)) + len);
+        return qcow2_free(s, off & ~(s->cluster_size - 1), (off & (s->cluster_size - 1)) + len);
     }
     return qcow2_free(s, l2e & QCOW2_OFFSET_MASK, s->cluster_size);
 }
@@ -353,7 +346,8 @@ int qcow2_guest_write(void *opaque, uint64_t sector, const void *buf, uint32_t c
             for (unsigned j = idx + 1; total < len && j < entries; j++) {
                 uint64_t ej = be64_at((const uint8_t *)&table[j]);
                 if (qcow2_entry_type(s, ej) != QCOW2_NORMAL || !(ej & QCOW2_COPIED) ||
-                    (ej & QCOW2_OFFSET_MASK) != host + in + total || !host_ok(s, host + in + total)) {
+                    (ej & QCOW2_OFFSET_MASK) != host + in + total ||
+                    !host_ok(s, host + in + total)) {
                     break;
                 }
                 total += len - total < cs ? len - total : cs;
@@ -377,7 +371,8 @@ int qcow2_guest_write(void *opaque, uint64_t sector, const void *buf, uint32_t c
              * buffer, then point the entries at it. */
             unsigned k = 1;
             while (k < 256 && idx + k < entries && len >= (k + 1ull) * cs) {
-                Qcow2ClusterType tk = qcow2_entry_type(s, be64_at((const uint8_t *)&table[idx + k]));
+                Qcow2ClusterType tk =
+                    qcow2_entry_type(s, be64_at((const uint8_t *)&table[idx + k]));
                 if (tk != QCOW2_UNALLOCATED && tk != QCOW2_ZERO_PLAIN) {
                     break;
                 }

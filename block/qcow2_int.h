@@ -53,25 +53,25 @@ enum {
 
 /* Limits as QEMU's: clusters of 512 B to 2 MiB, L1 table up to 32 MiB,
  * refcount table up to 8 MiB, 65536 snapshots. */
-#define QCOW2_MIN_CLUSTER_BITS 9
-#define QCOW2_MAX_CLUSTER_BITS 21
-#define QCOW2_MAX_L1_BYTES     (32u << 20)
+#define QCOW2_MIN_CLUSTER_BITS   9
+#define QCOW2_MAX_CLUSTER_BITS   21
+#define QCOW2_MAX_L1_BYTES       (32u << 20)
 #define QCOW2_MAX_REFTABLE_BYTES (8u << 20)
-#define QCOW2_MAX_SNAPSHOTS    65536u
+#define QCOW2_MAX_SNAPSHOTS      65536u
 
 /* What an L2 entry says about its guest cluster. */
 typedef enum {
-    QCOW2_UNALLOCATED, /* read from the backing file, or zeros */
-    QCOW2_ZERO_PLAIN,  /* zeros, no host cluster */
-    QCOW2_ZERO_ALLOC,  /* zeros, host cluster kept for the next write */
-    QCOW2_NORMAL,      /* data at the host offset */
-    QCOW2_COMPRESSED_C,/* deflated data somewhere in the file */
+    QCOW2_UNALLOCATED,  /* read from the backing file, or zeros */
+    QCOW2_ZERO_PLAIN,   /* zeros, no host cluster */
+    QCOW2_ZERO_ALLOC,   /* zeros, host cluster kept for the next write */
+    QCOW2_NORMAL,       /* data at the host offset */
+    QCOW2_COMPRESSED_C, /* deflated data somewhere in the file */
 } Qcow2ClusterType;
 
 typedef struct Qcow2Snapshot {
-    uint64_t l1_offset;    /* its copy of the L1 table */
-    uint32_t l1_size;      /* entries */
-    char *id;              /* unique id string ("1", "2", ...) */
+    uint64_t l1_offset; /* its copy of the L1 table */
+    uint32_t l1_size;   /* entries */
+    char *id;           /* unique id string ("1", "2", ...) */
     char *name;
     uint32_t date_sec, date_nsec;
     uint64_t vm_clock_ns;
@@ -85,47 +85,47 @@ typedef struct Qcow2Snapshot {
 typedef struct Qcow2L2Slot {
     uint64_t offset; /* host offset, 0: empty slot */
     uint64_t *table;
-    uint64_t used;   /* LRU stamp */
+    uint64_t used; /* LRU stamp */
 } Qcow2L2Slot;
 
 #define QCOW2_L2_SLOTS 16
 
 typedef struct Qcow2 {
-    BlockNode node;        /* first: node.backing is the backing image */
+    BlockNode node; /* first: node.backing is the backing image */
     int fd;
-    char *name;            /* the file's name, for messages */
+    char *name; /* the file's name, for messages */
     bool writable;
-    uint32_t version;      /* 2 or 3 */
+    uint32_t version; /* 2 or 3 */
     uint32_t cluster_bits;
     uint64_t cluster_size;
-    uint32_t l2_bits;      /* log2 of entries per L2 table */
-    uint64_t size;         /* the guest disk, bytes */
-    uint64_t file_size;    /* the file's end as we know it */
-    uint64_t next_free;    /* cluster index: where allocation next looks */
-    uint64_t *l1;          /* the active L1 table (host order) */
+    uint32_t l2_bits;   /* log2 of entries per L2 table */
+    uint64_t size;      /* the guest disk, bytes */
+    uint64_t file_size; /* the file's end as we know it */
+    uint64_t next_free; /* cluster index: where allocation next looks */
+    uint64_t *l1;       /* the active L1 table (host order) */
     uint32_t l1_size;
     uint64_t l1_offset;
-    uint64_t *reftable;    /* refcount table (host order) */
+    uint64_t *reftable; /* refcount table (host order) */
     uint64_t reftable_entries;
     uint64_t reftable_offset;
     uint32_t refcount_order; /* refcounts are 1 << order bits wide */
     uint64_t refcount_max;
     uint64_t incompatible, compatible, autoclear;
-    bool lazy;             /* lazy refcounts in force: no ordering syncs */
+    bool lazy; /* lazy refcounts in force: no ordering syncs */
     Qcow2Snapshot *snapshots;
     uint32_t nb_snapshots;
     uint64_t snapshots_offset;
     uint64_t snapshots_bytes;
     Qcow2L2Slot l2[QCOW2_L2_SLOTS];
-    unsigned l2_slots;     /* in use: fewer for large clusters */
+    unsigned l2_slots; /* in use: fewer for large clusters */
     uint64_t l2_clock;
-    uint8_t *rb;           /* cached refcount block */
-    uint64_t rb_offset;    /* its host offset, 0: none */
-    uint8_t *cluster_buf;  /* a cluster of scratch for copy-on-write */
-    uint8_t *zbuf;         /* decompressed cluster */
-    uint64_t zbuf_entry;   /* the L2 entry it came from, 0: none */
-    uint8_t *zin;          /* compressed input, two clusters */
-    bool reported;         /* corruption reported once on stderr */
+    uint8_t *rb;          /* cached refcount block */
+    uint64_t rb_offset;   /* its host offset, 0: none */
+    uint8_t *cluster_buf; /* a cluster of scratch for copy-on-write */
+    uint8_t *zbuf;        /* decompressed cluster */
+    uint64_t zbuf_entry;  /* the L2 entry it came from, 0: none */
+    uint8_t *zin;         /* compressed input, two clusters */
+    bool reported;        /* corruption reported once on stderr */
 } Qcow2;
 
 static inline uint64_t be64_at(const uint8_t *p)
@@ -163,13 +163,12 @@ static inline void put_be16(uint8_t *p, uint16_t v)
 /* Is [off, off + len) a cluster-aligned range inside the file? */
 static inline bool qcow2_range_ok(const Qcow2 *s, uint64_t off, uint64_t len)
 {
-    return (off & (s->cluster_size - 1)) == 0 && off <= s->file_size &&
-           len <= s->file_size - off;
+    return (off & (s->cluster_size - 1)) == 0 && off <= s->file_size && len <= s->file_size - off;
 }
 
 /* qcow2.c */
-int qcow2_sync(Qcow2 *s);          /* fdatasync */
-int qcow2_order(Qcow2 *s);         /* an ordering sync (none under lazy refcounts) */
+int qcow2_sync(Qcow2 *s);  /* fdatasync */
+int qcow2_order(Qcow2 *s); /* an ordering sync (none under lazy refcounts) */
 int qcow2_write_header_field(Qcow2 *s, unsigned off, const void *bytes, size_t len);
 int qcow2_corrupt(Qcow2 *s, const char *what, uint64_t value); /* report once; -EIO */
 
@@ -189,7 +188,7 @@ void qcow2_compressed_range(const Qcow2 *s, uint64_t l2e, uint64_t *off, uint64_
 /* qcow2_refcount.c */
 int qcow2_refcount_get(Qcow2 *s, uint64_t cluster, uint64_t *value);
 int qcow2_refcount_add(Qcow2 *s, uint64_t cluster, uint64_t n, int delta);
-int qcow2_alloc(Qcow2 *s, uint64_t n, uint64_t *offset); /* n clusters, refcount 1 */
+int qcow2_alloc(Qcow2 *s, uint64_t n, uint64_t *offset);   /* n clusters, refcount 1 */
 int qcow2_free(Qcow2 *s, uint64_t offset, uint64_t bytes); /* refcount -1 over a range */
 int qcow2_table_refs(Qcow2 *s, const uint64_t *l1, uint32_t l1_size, int delta);
 int qcow2_fix_copied(Qcow2 *s);

@@ -306,10 +306,9 @@ int qcow2_table_refs(Qcow2 *s, const uint64_t *l1, uint32_t l1_size, int delta)
                 break;
             case QCOW2_COMPRESSED_C:
                 qcow2_compressed_range(s, e, &off, &len);
-                r = qcow2_refcount_add(s, off >> s->cluster_bits,
-                                       ((off + len - 1) >> s->cluster_bits) -
-                                           (off >> s->cluster_bits) + 1,
-                                       delta);
+                r = qcow2_refcount_add(
+                    s, off >> s->cluster_bits,
+                    ((off + len - 1) >> s->cluster_bits) - (off >> s->cluster_bits) + 1, delta);
                 break;
             default: break;
             }
@@ -425,7 +424,8 @@ bool qcow2_rebuild_refcounts(Qcow2 *s, char *err, size_t errlen)
 {
     Counts c = {NULL, s->next_free, NULL};
     if (c.clusters > (1ull << 28)) {
-        snprintf(err, errlen, "'%s': dirty qcow2 image too large to rebuild its refcounts", s->name);
+        snprintf(err, errlen, "'%s': dirty qcow2 image too large to rebuild its refcounts",
+                 s->name);
         return false;
     }
     c.n = calloc(c.clusters + 1, sizeof(*c.n));
@@ -462,7 +462,8 @@ bool qcow2_rebuild_refcounts(Qcow2 *s, char *err, size_t errlen)
     }
     for (uint64_t i = 0; i < c.clusters; i++) {
         if (c.n[i] > s->refcount_max) {
-            snprintf(err, errlen, "'%s': refcount overflow: cluster %llu is used %u times (at most %llu)",
+            snprintf(err, errlen,
+                     "'%s': refcount overflow: cluster %llu is used %u times (at most %llu)",
                      s->name, (unsigned long long)i, c.n[i], (unsigned long long)s->refcount_max);
             goto out;
         }

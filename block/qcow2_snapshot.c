@@ -20,9 +20,9 @@
 #include "block/file.h"
 #include "block/qcow2_int.h"
 
-#define SNAPSHOT_FIXED      40    /* bytes before the extra data */
-#define SNAPSHOT_MAX_EXTRA  1024  /* as QEMU */
-#define SNAPSHOT_TABLE_MAX  (64u << 20)
+#define SNAPSHOT_FIXED     40   /* bytes before the extra data */
+#define SNAPSHOT_MAX_EXTRA 1024 /* as QEMU */
+#define SNAPSHOT_TABLE_MAX (64u << 20)
 
 void qcow2_snapshots_free(Qcow2 *s)
 {
@@ -77,8 +77,8 @@ bool qcow2_snapshots_read(Qcow2 *s, char *err, size_t errlen)
         s->nb_snapshots = i + 1; /* what to free on failure */
         if (pos + SNAPSHOT_FIXED > s->file_size || pos - off > SNAPSHOT_TABLE_MAX ||
             block_file_io(s->fd, fixed, sizeof(fixed), pos, false) < 0) {
-            snprintf(err, errlen, "'%s': corrupt snapshot table: entry %u is past the end of the file",
-                     n, i);
+            snprintf(err, errlen,
+                     "'%s': corrupt snapshot table: entry %u is past the end of the file", n, i);
             return false;
         }
         sn->l1_offset = be64_at(fixed);
@@ -427,8 +427,7 @@ bool qcow2_snapshot_apply(Qcow2 *s, int index, char *err, size_t errlen)
     }
     if (sn->disk_size != s->size) {
         snprintf(err, errlen, "'%s': snapshot '%s' has a disk of %llu bytes, the image %llu",
-                 s->name, sn->name, (unsigned long long)sn->disk_size,
-                 (unsigned long long)s->size);
+                 s->name, sn->name, (unsigned long long)sn->disk_size, (unsigned long long)s->size);
         return false;
     }
     uint32_t dl1 = disk_l1_entries(s, s->size);

@@ -69,7 +69,7 @@ BlockNode *raw_open(const char *path, bool read_only, char *err, size_t errlen)
     r->fd = fd;
     r->node.format = "raw";
     r->node.close = raw_close;
-    r->node.dev = (BlockDev){r, size / BLOCK_SECTOR_SIZE, read_only, raw_read, raw_write,
-                             raw_flush};
+    r->node.dev =
+        (BlockDev){r, size / BLOCK_SECTOR_SIZE, read_only, raw_read, raw_write, raw_flush};
     return &r->node;
 }

@@ -30,7 +30,7 @@ typedef struct BlockSnapshotInfo {
     uint64_t vm_state_size; /* bytes of the VM-state blob */
     uint32_t date_sec;      /* host time when taken (seconds since 1970) */
     uint32_t date_nsec;
-    uint64_t vm_clock_ns;   /* the guest clock when taken, as given */
+    uint64_t vm_clock_ns; /* the guest clock when taken, as given */
 } BlockSnapshotInfo;
 
 /* Can this drive hold snapshots?  If not, why in err (one line). */

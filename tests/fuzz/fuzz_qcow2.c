@@ -113,8 +113,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     free(img);
     char err[512];
-    BlockNode *n = qcow2_open_fd(fd, "/nonexistent-popek-fuzz/image.qcow2", false, NULL, err,
-                                 sizeof(err));
+    BlockNode *n =
+        qcow2_open_fd(fd, "/nonexistent-popek-fuzz/image.qcow2", false, NULL, err, sizeof(err));
     if (!n) {
         close(fd);
         return 0;

@@ -89,20 +89,24 @@ static inline void put_be(const char *name, long off, int len, uint64_t v)
     close(fd);
 }
 
-static inline void open_ok(Drive *d, const char *name, const char *format, bool read_only, bool snapshot)
+static inline void open_ok(Drive *d, const char *name, const char *format, bool read_only,
+                           bool snapshot)
 {
     char err[512];
-    ck_assert_msg(drive_open_format(d, at(name), format, read_only, snapshot, NULL, err, sizeof(err)),
-                  "%s", err);
+    ck_assert_msg(
+        drive_open_format(d, at(name), format, read_only, snapshot, NULL, err, sizeof(err)), "%s",
+        err);
 }
 
 /* Open must fail with one line containing want. */
-static inline void open_fails(const char *name, const char *format, bool read_only, const char *want)
+static inline void open_fails(const char *name, const char *format, bool read_only,
+                              const char *want)
 {
     Drive d;
     char err[512];
-    ck_assert_msg(!drive_open_format(&d, at(name), format, read_only, false, NULL, err, sizeof(err)),
-                  "%s opened", name);
+    ck_assert_msg(
+        !drive_open_format(&d, at(name), format, read_only, false, NULL, err, sizeof(err)),
+        "%s opened", name);
     ck_assert_msg(strstr(err, want), "error '%s' lacks '%s'", err, want);
     ck_assert_ptr_null(strchr(err, '\n'));
 }

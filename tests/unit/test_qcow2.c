@@ -38,8 +38,8 @@ static void write_mix(Drive *d, const char *mirror, uint64_t sectors, unsigned s
         uint32_t n = sectors - s < 512 ? (uint32_t)(sectors - s) : 512;
         rd(d, s, buf, n);
         ck_assert_int_eq(pread(fd, want, n * 512u, (off_t)(s * 512)), (ssize_t)n * 512);
-        ck_assert_msg(!memcmp(buf, want, n * 512u), "sectors %llu+%u differ",
-                      (unsigned long long)s, n);
+        ck_assert_msg(!memcmp(buf, want, n * 512u), "sectors %llu+%u differ", (unsigned long long)s,
+                      n);
     }
     close(fd);
     free(want);
@@ -240,7 +240,8 @@ START_TEST(test_lazy_refcounts)
     if (pid == 0) {
         Drive c;
         char err[512];
-        if (!drive_open_format(&c, at("img.qcow2"), "qcow2", false, false, NULL, err, sizeof(err))) {
+        if (!drive_open_format(&c, at("img.qcow2"), "qcow2", false, false, NULL, err,
+                               sizeof(err))) {
             _exit(2);
         }
         uint8_t buf[512 * 64];
@@ -279,7 +280,8 @@ START_TEST(test_crash_after_flush)
     if (pid == 0) {
         Drive c;
         char err[512];
-        if (!drive_open_format(&c, at("img.qcow2"), "qcow2", false, false, NULL, err, sizeof(err))) {
+        if (!drive_open_format(&c, at("img.qcow2"), "qcow2", false, false, NULL, err,
+                               sizeof(err))) {
             _exit(2);
         }
         uint8_t buf[512 * 64];

@@ -26,14 +26,14 @@ static void make_image(const char *name, const char *backing, const char *backin
     uint8_t *img = calloc(clusters, CL);
     memcpy(img, "QFI\xfb", 4);
     be_at(img + 4, 3, 4);
-    be_at(img + 20, 16, 4);             /* cluster bits */
-    be_at(img + 24, 1 << 20, 8);        /* disk size */
-    be_at(img + 36, 1, 4);              /* L1 entries */
-    be_at(img + 40, 3 * CL, 8);         /* L1 table */
-    be_at(img + 48, 1 * CL, 8);         /* refcount table */
+    be_at(img + 20, 16, 4);      /* cluster bits */
+    be_at(img + 24, 1 << 20, 8); /* disk size */
+    be_at(img + 36, 1, 4);       /* L1 entries */
+    be_at(img + 40, 3 * CL, 8);  /* L1 table */
+    be_at(img + 48, 1 * CL, 8);  /* refcount table */
     be_at(img + 56, 1, 4);
-    be_at(img + 96, 4, 4);              /* refcount order: 16 bits */
-    be_at(img + 100, 112, 4);           /* header length */
+    be_at(img + 96, 4, 4);    /* refcount order: 16 bits */
+    be_at(img + 100, 112, 4); /* header length */
     uint32_t pos = 112;
     if (backing_fmt) {
         be_at(img + pos, 0xe2792aca, 4);
@@ -47,7 +47,7 @@ static void make_image(const char *name, const char *backing, const char *backin
         be_at(img + 16, strlen(backing), 4);
         memcpy(img + pos, backing, strlen(backing));
     }
-    be_at(img + CL, 2 * CL, 8);         /* refcount block */
+    be_at(img + CL, 2 * CL, 8); /* refcount block */
     for (uint32_t c = 0; c < clusters; c++) {
         be_at(img + 2 * CL + 2 * c, 1, 2);
     }
@@ -210,9 +210,9 @@ START_TEST(test_bad_offsets_fail_requests)
     Drive d;
     uint8_t buf[512];
     make_image("img.qcow2", NULL, NULL, true);
-    put_be("img.qcow2", 5 * CL, 8, (0x7000000ull) | (1ull << 63)); /* data past the end */
+    put_be("img.qcow2", 5 * CL, 8, (0x7000000ull) | (1ull << 63));        /* data past the end */
     put_be("img.qcow2", 5 * CL + 8, 8, (4ull * CL + 512) | (1ull << 63)); /* misaligned */
-    put_be("img.qcow2", 5 * CL + 16, 8, (1ull << 62) | 0x3fffffffffull); /* compressed, far */
+    put_be("img.qcow2", 5 * CL + 16, 8, (1ull << 62) | 0x3fffffffffull);  /* compressed, far */
     put_be("img.qcow2", 5 * CL + 24, 8, (1ull << 62) | (4ull * CL)); /* compressed, not deflate */
     open_ok(&d, "img.qcow2", NULL, false, false);
     ck_assert_int_eq(d.blk.read(d.blk.opaque, 0, buf, 1), -EIO);
@@ -231,11 +231,12 @@ END_TEST
 START_TEST(test_refcount_overflow_on_rebuild)
 {
     make_image("img.qcow2", NULL, NULL, true);
-    put_be("img.qcow2", 96, 4, 0);                               /* 1-bit refcounts */
-    put_be("img.qcow2", 2 * CL, 1, 0x3f);                        /* clusters 0-5 */
+    put_be("img.qcow2", 96, 4, 0);                                  /* 1-bit refcounts */
+    put_be("img.qcow2", 2 * CL, 1, 0x3f);                           /* clusters 0-5 */
     put_be("img.qcow2", 5 * CL + 8, 8, (4ull * CL) | (1ull << 63)); /* cluster 4 twice */
-    put_be("img.qcow2", 72, 8, 1);                               /* dirty */
-    open_fails("img.qcow2", NULL, false, "refcount overflow: cluster 4 is used 2 times (at most 1)");
+    put_be("img.qcow2", 72, 8, 1);                                  /* dirty */
+    open_fails("img.qcow2", NULL, false,
+               "refcount overflow: cluster 4 is used 2 times (at most 1)");
     /* Read-only, a dirty image opens as it is. */
     Drive d;
     open_ok(&d, "img.qcow2", NULL, true, false);

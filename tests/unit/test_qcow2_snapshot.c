@@ -57,7 +57,7 @@ START_TEST(test_create_list_load_delete)
     ck_assert_msg(block_snapshot_create(&d, "first", b1, len1, 123456789, err, sizeof(err)), "%s",
                   err);
     fill(sec, 512, 0x22);
-    wr(&d, 10, sec, 1);  /* copy-on-write of a shared cluster */
+    wr(&d, 10, sec, 1);   /* copy-on-write of a shared cluster */
     wr(&d, 5000, sec, 1); /* a new cluster */
     ck_assert_msg(block_snapshot_create(&d, "second", b2, len2, 42, err, sizeof(err)), "%s", err);
     fill(sec, 512, 0x33);
