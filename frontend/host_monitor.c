@@ -63,7 +63,8 @@ static void info_block(Host *h, Out *o)
             pc_cdrom_state(&h->pc, i, &media, &locked, &tray_open);
         }
         if (media && h->drive_file[i]) {
-            out_printf(o, "%s: %s (raw%s)\n", name, h->drive_file[i],
+            out_printf(o, "%s: %s (%s%s)\n", name, h->drive_file[i],
+                       h->drives[i].image ? h->drives[i].image->format : "raw",
                        h->drive_readonly[i] ? ", read-only" : "");
         } else {
             out_printf(o, "%s: [not inserted]\n", name);
