@@ -38,10 +38,64 @@ int qcow2_corrupt(Qcow2 *s, const char *what, uint64_t value)
     return -EIO;
 }
 
+/*
+ * Guest writes change L2 tables and the L1 table in memory only; this puts
+ * them on disk after what they point to: sync (new clusters' refcounts,
+ * data and new tables), the tables, sync.  Then the clusters they stopped
+ * using lose their reference (on disk at the next sync).  Under lazy
+ * refcounts the first sync is not needed.
+ */
+int qcow2_meta_flush(Qcow2 *s)
+{
+    if (!s->writable) {
+        return 0;
+    }
+    bool dirty = s->l1_dirty_end > s->l1_dirty_first;
+    for (unsigned i = 0; i < s->l2_slots; i++) {
+        dirty |= s->l2[i].dirty;
+    }
+    int r = dirty ? qcow2_order(s) : 0;
+    for (unsigned i = 0; r == 0 && i < s->l2_slots; i++) {
+        Qcow2L2Slot *slot = &s->l2[i];
+        if (slot->dirty) {
+            r = block_file_io(s->fd, slot->table, s->cluster_size, slot->offset, true);
+            slot->dirty = r < 0;
+        }
+    }
+    if (r == 0 && s->l1_dirty_end > s->l1_dirty_first) {
+        r = qcow2_write_l1(s, s->l1_dirty_first, s->l1_dirty_end - s->l1_dirty_first);
+        if (r == 0) {
+            s->l1_dirty_first = s->l1_dirty_end = 0;
+        }
+    }
+    if (r == 0) {
+        r = qcow2_sync(s);
+    }
+    while (r == 0 && s->nreleases > 0) {
+        Qcow2Release *rel = &s->releases[--s->nreleases];
+        r = qcow2_free(s, rel->offset, rel->bytes);
+    }
+    return r;
+}
+
+int qcow2_release_later(Qcow2 *s, uint64_t offset, uint64_t bytes)
+{
+    if (s->nreleases == QCOW2_MAX_RELEASES) {
+        int r = qcow2_meta_flush(s);
+        if (r < 0) {
+            return r;
+        }
+    }
+    if (!s->releases && !(s->releases = malloc(QCOW2_MAX_RELEASES * sizeof(*s->releases)))) {
+        return -ENOMEM;
+    }
+    s->releases[s->nreleases++] = (Qcow2Release){offset, bytes};
+    return 0;
+}
+
 static int qcow2_flush(void *opaque)
 {
-    Qcow2 *s = opaque;
-    return s->writable ? qcow2_sync(s) : 0;
+    return qcow2_meta_flush(opaque);
 }
 
 static void qcow2_free_state(Qcow2 *s)
@@ -50,6 +104,7 @@ static void qcow2_free_state(Qcow2 *s)
         free(s->l2[i].table);
     }
     qcow2_snapshots_free(s);
+    free(s->releases);
     free(s->l1);
     free(s->reftable);
     free(s->rb);
@@ -84,6 +139,7 @@ static void qcow2_close(BlockNode *node)
 {
     Qcow2 *s = (Qcow2 *)node;
     if (s->writable) {
+        qcow2_meta_flush(s);
         if (s->lazy) {
             /* Refcounts were written through: a clean close makes them
              * authoritative again. */

@@ -51,6 +51,12 @@ int qcow2_l2_load(Qcow2 *s, uint64_t l2_offset, uint64_t **table)
     if (!victim->table && !(victim->table = malloc(s->cluster_size))) {
         return -ENOMEM;
     }
+    if (victim->dirty) {
+        int r = qcow2_meta_flush(s); /* writes every dirty table, in order */
+        if (r < 0) {
+            return r;
+        }
+    }
     victim->offset = 0;
     int r = block_file_io(s->fd, victim->table, s->cluster_size, l2_offset, false);
     if (r < 0) {
@@ -64,18 +70,14 @@ int qcow2_l2_load(Qcow2 *s, uint64_t l2_offset, uint64_t **table)
 
 int qcow2_l2_store(Qcow2 *s, uint64_t l2_offset, const uint64_t *table, unsigned first, unsigned n)
 {
-    return block_file_io(s->fd, (void *)(table + first), (size_t)n * 8, l2_offset + first * 8ull,
-                         true);
-}
-
-void qcow2_l2_forget(Qcow2 *s, uint64_t l2_offset)
-{
     for (unsigned i = 0; i < s->l2_slots; i++) {
-        if (s->l2[i].offset == l2_offset) {
-            s->l2[i].offset = 0;
-            s->l2[i].used = 0;
+        if (s->l2[i].offset == l2_offset && s->l2[i].table == table) {
+            s->l2[i].dirty = true; /* written by the next qcow2_meta_flush */
+            return 0;
         }
     }
+    return block_file_io(s->fd, (void *)(table + first), (size_t)n * 8, l2_offset + first * 8ull,
+                         true);
 }
 
 int qcow2_write_l1(Qcow2 *s, uint32_t first, uint32_t n)
@@ -269,22 +271,19 @@ static int l2_prepare(Qcow2 *s, uint64_t i, uint64_t *l2_offset, uint64_t **tabl
     if (r == 0) {
         r = block_file_io(s->fd, s->cluster_buf, s->cluster_size, fresh, true);
     }
-    if (r == 0) {
-        r = qcow2_order(s); /* the table is on disk before L1 points to it */
-    }
-    if (r < 0) {
-        return r;
-    }
-    s->l1[i] = fresh | QCOW2_COPIED;
-    r = qcow2_write_l1(s, (uint32_t)i, 1);
     if (r == 0 && old) {
-        r = qcow2_order(s); /* the snapshot keeps the old table */
-        if (r == 0) {
-            r = qcow2_free(s, old, s->cluster_size);
-        }
+        r = qcow2_release_later(s, old, s->cluster_size); /* the snapshot keeps it */
     }
     if (r < 0) {
         return r;
+    }
+    /* The L1 entry reaches the disk at the next flush, after the table. */
+    s->l1[i] = fresh | QCOW2_COPIED;
+    if (s->l1_dirty_end == s->l1_dirty_first) {
+        s->l1_dirty_first = (uint32_t)i, s->l1_dirty_end = (uint32_t)i + 1;
+    } else {
+        s->l1_dirty_first = (uint32_t)i < s->l1_dirty_first ? (uint32_t)i : s->l1_dirty_first;
+        s->l1_dirty_end = (uint32_t)i + 1 > s->l1_dirty_end ? (uint32_t)i + 1 : s->l1_dirty_end;
     }
     *l2_offset = fresh;
     return qcow2_l2_load(s, fresh, table);
@@ -297,19 +296,16 @@ static int release_entry(Qcow2 *s, uint64_t l2e)
     if (t == QCOW2_UNALLOCATED || t == QCOW2_ZERO_PLAIN) {
         return 0;
     }
-    int r = qcow2_order(s); /* the replacing L2 entry is on disk first */
-    if (r < 0) {
-        return r;
-    }
     if (t == QCOW2_COMPRESSED_C) {
         uint64_t off, len;
         qcow2_compressed_range(s, l2e, &off, &len);
         if (s->zbuf_entry == l2e) {
             s->zbuf_entry = 0;
         }
-        return qcow2_free(s, off & ~(s->cluster_size - 1), (off & (s->cluster_size - 1)) + len);
+        return qcow2_release_later(s, off & ~(s->cluster_size - 1),
+                                   (off & (s->cluster_size - 1)) + len);
     }
-    return qcow2_free(s, l2e & QCOW2_OFFSET_MASK, s->cluster_size);
+    return qcow2_release_later(s, l2e & QCOW2_OFFSET_MASK, s->cluster_size);
 }
 
 static bool host_ok(const Qcow2 *s, uint64_t host)

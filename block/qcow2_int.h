@@ -86,7 +86,15 @@ typedef struct Qcow2L2Slot {
     uint64_t offset; /* host offset, 0: empty slot */
     uint64_t *table;
     uint64_t used; /* LRU stamp */
+    bool dirty;    /* changed since written: qcow2_meta_flush writes it */
 } Qcow2L2Slot;
+
+/* Clusters to release once the tables that stopped using them are on disk. */
+typedef struct Qcow2Release {
+    uint64_t offset, bytes;
+} Qcow2Release;
+
+#define QCOW2_MAX_RELEASES 4096
 
 #define QCOW2_L2_SLOTS 16
 
@@ -119,13 +127,16 @@ typedef struct Qcow2 {
     Qcow2L2Slot l2[QCOW2_L2_SLOTS];
     unsigned l2_slots; /* in use: fewer for large clusters */
     uint64_t l2_clock;
-    uint8_t *rb;          /* cached refcount block */
-    uint64_t rb_offset;   /* its host offset, 0: none */
-    uint8_t *cluster_buf; /* a cluster of scratch for copy-on-write */
-    uint8_t *zbuf;        /* decompressed cluster */
-    uint64_t zbuf_entry;  /* the L2 entry it came from, 0: none */
-    uint8_t *zin;         /* compressed input, two clusters */
-    bool reported;        /* corruption reported once on stderr */
+    uint8_t *rb;                           /* cached refcount block */
+    uint64_t rb_offset;                    /* its host offset, 0: none */
+    uint8_t *cluster_buf;                  /* a cluster of scratch for copy-on-write */
+    uint8_t *zbuf;                         /* decompressed cluster */
+    uint64_t zbuf_entry;                   /* the L2 entry it came from, 0: none */
+    uint8_t *zin;                          /* compressed input, two clusters */
+    bool reported;                         /* corruption reported once on stderr */
+    uint32_t l1_dirty_first, l1_dirty_end; /* L1 entries to write at the next flush */
+    Qcow2Release *releases;                /* waiting for the next flush */
+    size_t nreleases;
 } Qcow2;
 
 static inline uint64_t be64_at(const uint8_t *p)
@@ -167,8 +178,10 @@ static inline bool qcow2_range_ok(const Qcow2 *s, uint64_t off, uint64_t len)
 }
 
 /* qcow2.c */
-int qcow2_sync(Qcow2 *s);  /* fdatasync */
-int qcow2_order(Qcow2 *s); /* an ordering sync (none under lazy refcounts) */
+int qcow2_sync(Qcow2 *s);       /* fdatasync */
+int qcow2_order(Qcow2 *s);      /* an ordering sync (none under lazy refcounts) */
+int qcow2_meta_flush(Qcow2 *s); /* tables to disk in order, then sync */
+int qcow2_release_later(Qcow2 *s, uint64_t offset, uint64_t bytes);
 int qcow2_write_header_field(Qcow2 *s, unsigned off, const void *bytes, size_t len);
 int qcow2_corrupt(Qcow2 *s, const char *what, uint64_t value); /* report once; -EIO */
 
@@ -176,7 +189,6 @@ int qcow2_corrupt(Qcow2 *s, const char *what, uint64_t value); /* report once; -
 Qcow2ClusterType qcow2_entry_type(const Qcow2 *s, uint64_t l2e);
 int qcow2_l2_load(Qcow2 *s, uint64_t l2_offset, uint64_t **table);
 int qcow2_l2_store(Qcow2 *s, uint64_t l2_offset, const uint64_t *table, unsigned first, unsigned n);
-void qcow2_l2_forget(Qcow2 *s, uint64_t l2_offset);
 int qcow2_read_bytes(Qcow2 *s, const uint64_t *l1, uint32_t l1_size, uint64_t off, uint8_t *buf,
                      uint64_t len);
 int qcow2_write_l1(Qcow2 *s, uint32_t first, uint32_t n);

@@ -264,10 +264,7 @@ int qcow2_alloc(Qcow2 *s, uint64_t n, uint64_t *offset)
     s->next_free = start + n;
     int r = extend_to(s, s->next_free);
     if (r == 0) {
-        r = qcow2_refcount_add(s, start, n, 1);
-    }
-    if (r == 0) {
-        r = qcow2_order(s); /* counted on disk before anything points here */
+        r = qcow2_refcount_add(s, start, n, 1); /* synced before anything points here */
     }
     *offset = start << s->cluster_bits;
     return r;

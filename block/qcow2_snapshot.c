@@ -290,7 +290,7 @@ bool qcow2_snapshot_create(Qcow2 *s, const char *name, const void *vmstate, uint
         return false;
     }
     s->snapshots = grown;
-    int r = qcow2_sync(s); /* everything the guest wrote is in before the copy */
+    int r = qcow2_meta_flush(s); /* everything the guest wrote is in before the copy */
     /* The VM state: data clusters, then the L2 tables naming them. */
     uint64_t data = 0, tables = 0, l1_at = 0;
     if (r == 0 && vm_data) {
@@ -331,6 +331,9 @@ bool qcow2_snapshot_create(Qcow2 *s, const char *name, const void *vmstate, uint
     }
     if (r == 0) {
         r = qcow2_fix_copied(s);
+    }
+    if (r == 0) {
+        r = qcow2_meta_flush(s); /* flags cleared before the snapshot exists */
     }
     free(l1);
     free(l2);
@@ -448,7 +451,7 @@ bool qcow2_snapshot_apply(Qcow2 *s, int index, char *err, size_t errlen)
         }
     }
     if (r == 0) {
-        r = qcow2_sync(s);
+        r = qcow2_meta_flush(s);
     }
     if (r == 0) {
         r = qcow2_table_refs(s, sl1, take, 1);
@@ -470,6 +473,9 @@ bool qcow2_snapshot_apply(Qcow2 *s, int index, char *err, size_t errlen)
         }
         if (r == 0) {
             r = qcow2_fix_copied(s);
+        }
+        if (r == 0) {
+            r = qcow2_meta_flush(s);
         }
         s->zbuf_entry = 0;
     }
@@ -494,10 +500,16 @@ bool qcow2_snapshot_delete(Qcow2 *s, int index, char *err, size_t errlen)
         snprintf(err, errlen, "'%s': cannot read snapshot '%s'", s->name, gone.name);
         return false;
     }
+    int r = qcow2_meta_flush(s);
+    if (r < 0) {
+        free(l1);
+        fail(err, errlen, s, "cannot flush the image", r);
+        return false;
+    }
     memmove(&s->snapshots[index], &s->snapshots[index + 1],
             (s->nb_snapshots - index - 1) * sizeof(*s->snapshots));
     s->nb_snapshots--;
-    int r = write_table(s);
+    r = write_table(s);
     if (r < 0) {
         memmove(&s->snapshots[index + 1], &s->snapshots[index],
                 (s->nb_snapshots - index) * sizeof(*s->snapshots));
@@ -521,6 +533,9 @@ bool qcow2_snapshot_delete(Qcow2 *s, int index, char *err, size_t errlen)
     }
     if (r == 0) {
         r = qcow2_fix_copied(s);
+    }
+    if (r == 0) {
+        r = qcow2_meta_flush(s);
     }
     free(l1);
     free(gone.id);
