@@ -14,9 +14,10 @@
  * Integrity: every offset read from the file is checked against cluster
  * alignment and the file's size before use; bad metadata found at open is
  * one line naming the file, found later it fails the guest's request with
- * -EIO.  Without lazy refcounts, metadata is written through in an order
- * (refcount, sync, data and tables, sync, then any decrement) that leaves
- * at worst leaked clusters after a crash.  With lazy refcounts the dirty
+ * -EIO.  Without lazy refcounts, metadata reaches the disk in an order
+ * that leaves at worst leaked clusters after a crash: refcount increments
+ * and data first, then (after a sync) the L2 and L1 entries that point to
+ * them, then (after another) any decrement.  With lazy refcounts the dirty
  * bit is set while the image is open for writing, and a dirty image has
  * its refcounts rebuilt when next opened for writing.
  */

@@ -2,11 +2,13 @@
  * qcow2 guest reads and writes: the L1/L2 walk, the L2 table cache,
  * compressed clusters, allocation and copy-on-write (see qcow2.h).
  *
- * Writes are written through.  A new cluster's refcount reaches the disk
- * (and an ordering sync) before the L2 entry that points to it; a cluster
- * a write stops using (a shared or compressed one) is released only after
- * the L2 entry that replaced it is synced.  A crash can then leak clusters
- * but never leave a cluster referenced more often than its refcount says.
+ * Data and refcount increments are written at once; changed L2 entries and
+ * L1 entries stay in the table cache (dirty) until the guest flushes or
+ * the slot is needed, and qcow2_meta_flush writes them after a sync, so
+ * nothing on disk points to a cluster before its count and contents are
+ * there.  A cluster a write stops using (a shared or compressed one) is
+ * released only after that.  A crash can then leak clusters but never
+ * leave a cluster referenced more often than its refcount says.
  */
 #include <errno.h>
 #include <stdlib.h>
