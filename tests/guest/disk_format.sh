@@ -8,8 +8,9 @@
 #  - a read-only probed raw image (a CD-ROM) gets no warning;
 #  - bad input is one line and exit status 1: format=qcow2 on a raw file,
 #    an unknown format=, a missing image, a qcow2 image whose backing file
-#    is missing, whose L1 table lies past the end of the file, or whose
-#    backing chain loops.
+#    is missing, whose L1 table lies past the end of the file, whose
+#    backing chain loops, whose header is corrupt, or whose refcounts
+#    overflow when a dirty image's are rebuilt.
 #   disk_format.sh POPEK ROM   (ROM: a BIOS image that idles)
 set -u
 popek=$1 rom=$2
@@ -29,12 +30,13 @@ bad() { echo "FAIL: $1: status $status, stderr:"; cat "$dir/err"; fails=$((fails
 
 # qcow2 (version 3, 64 KiB clusters) as qemu-img create lays it out:
 # header, refcount table, refcount block, L1 table; backing NAME adds a
-# backing file name after the header.
+# backing file name after the header; "overflow" makes it a dirty image
+# with 1-bit refcounts whose data cluster two L2 entries share.
 handmade_qcow2() {
-    local out=$1 backing=${2:-}
-    python3 - "$out" "$backing" <<'PY'
+    local out=$1 backing=${2:-} mode=${3:-}
+    python3 - "$out" "$backing" "$mode" <<'PY'
 import struct, sys
-out, backing = sys.argv[1], sys.argv[2].encode()
+out, backing, mode = sys.argv[1], sys.argv[2].encode(), sys.argv[3]
 cl = 0x10000
 img = bytearray(4 * cl)
 struct.pack_into('>4sIQIIQIIQQIIQQQQII', img, 0, b'QFI\xfb', 3, 120 if backing else 0,
@@ -43,7 +45,16 @@ img[120:120 + len(backing)] = backing
 struct.pack_into('>Q', img, cl, 2 * cl)
 for c in range(4):
     struct.pack_into('>H', img, 2 * cl + 2 * c, 1)
-open(out, 'wb').write(img[:3 * cl + 8])
+if mode == "overflow":
+    img += bytearray(2 * cl)
+    struct.pack_into('>QI', img, 72, 1, 0)              # dirty
+    struct.pack_into('>I', img, 96, 0)                  # 1-bit refcounts
+    struct.pack_into('>Q', img, 2 * cl, 0x3f << 56)     # clusters 0-5 in use
+    struct.pack_into('>Q', img, 3 * cl, 4 * cl)         # L1[0]: L2 at cluster 4
+    struct.pack_into('>QQ', img, 4 * cl, 5 * cl, 5 * cl)  # two entries, one cluster
+    open(out, 'wb').write(img)
+else:
+    open(out, 'wb').write(img[:3 * cl + 8])
 PY
 }
 if command -v qemu-img >/dev/null; then
@@ -113,6 +124,9 @@ handmade_qcow2 "$dir/loop1.qcow2" loop2.qcow2
 handmade_qcow2 "$dir/loop2.qcow2" loop1.qcow2
 handmade_qcow2 "$dir/farl1.qcow2"
 printf '\0\0\0\0\0\x10\0\0' | dd of="$dir/farl1.qcow2" bs=1 seek=40 conv=notrunc status=none
+handmade_qcow2 "$dir/badhdr.qcow2"
+printf '\0\0\0\x28' | dd of="$dir/badhdr.qcow2" bs=1 seek=20 conv=notrunc status=none
+handmade_qcow2 "$dir/overflow.qcow2" "" overflow
 expect_error() { # WHAT PATTERN popek-args...
     local what=$1 pattern=$2
     shift 2
@@ -129,6 +143,8 @@ expect_error "missing image" "No such file or directory" -hda "$dir/nothere.qcow
 expect_error "missing backing file" "backing file: '$dir/gone.raw': No such file or directory" -hda "$dir/orphan.qcow2"
 expect_error "backing file loop" "backing file chain loops back to" -hda "$dir/loop1.qcow2"
 expect_error "L1 table past the end" "L1 table at 0x100000 is past the end of the file" -hda "$dir/farl1.qcow2"
+expect_error "corrupt header" "corrupt qcow2 header: cluster bits 40" -hda "$dir/badhdr.qcow2"
+expect_error "refcount overflow" "refcount overflow: cluster 5 is used 2 times" -hda "$dir/overflow.qcow2"
 if [ "$fails" -ne 0 ]; then
     echo "$fails format check(s) failed"
     exit 1
