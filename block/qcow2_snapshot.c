@@ -8,8 +8,11 @@
  * past the disk: from the first L1 entry after the one covering the disk's
  * end.  Order on disk: the new counts (synced), then the tables, then the
  * snapshot table and the header fields naming it (synced either side);
- * what a snapshot no longer uses is released last.  A crash leaks clusters
- * at worst.
+ * what a snapshot no longer uses is released last.  A crash while taking
+ * a snapshot leaks clusters at worst.  Applying or deleting one ends by
+ * recomputing the active tables' COPIED flags from the new counts: a crash
+ * between the two leaves flags that qemu-img check reports (and check -r
+ * repairs), never a cluster counted less often than it is used.
  */
 #include <errno.h>
 #include <stdio.h>
