@@ -213,8 +213,8 @@ START_TEST(test_many_releases_without_flush)
     expect_sector(&d, 12000, 0x72);
     drive_close(&d);
     check_clean("img.qcow2");
-    ck_assert_int_eq(sh("qemu-io -f qcow2 -c 'read -P 0x72 0 6M' img.qcow2 | grep -q 'read 6291456'"),
-                     0);
+    ck_assert_int_eq(
+        sh("qemu-io -f qcow2 -c 'read -P 0x72 0 6M' img.qcow2 | grep -q 'read 6291456'"), 0);
     free(buf);
 }
 END_TEST
