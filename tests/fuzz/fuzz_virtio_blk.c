@@ -11,7 +11,10 @@
  * Input: byte 0 holds options (bit 0: the disk is read-only; bit 1: the
  * disk fails every operation with -EIO; bits 2-4 as virtio_fuzz.h says).
  * The rest is a list of operations, each an opcode byte and its operands:
- * the driver's (virtio_fuzz.c) and a machine reset.  The disk is refilled
+ * the driver's (virtio_fuzz.c), a machine reset, and a whole request
+ * (header, data buffers, status byte) made available and notified, with
+ * types and sectors mostly ones the device knows, so the fuzzer reaches
+ * the disk without finding the request format by itself.  The disk is refilled
  * before each input, so an input runs the same whatever ran before it.
  */
 #include <stdbool.h>
@@ -26,7 +29,7 @@
 
 #define FUZZ_DISK_SECTORS 64 /* 32 KiB: small, so requests reach its end */
 
-enum { OP_RESET = VFUZZ_OP_COUNT, OP_COUNT };
+enum { OP_RESET = VFUZZ_OP_COUNT, OP_REQUEST, OP_COUNT };
 
 /* A machine with the disk writable, and one with it read-only (the RO
  * feature is fixed when the device is made); option bit 0 picks one. */
@@ -88,11 +91,72 @@ static int disk_flush(void *opaque)
     return m->fail ? -5 : 0;
 }
 
+/* Request buffers land in RAM unless the input's bit 0 of how asks for
+ * any address at all (then the device must refuse the chain). */
+static uint32_t buffer_addr(VFuzzStream *st, bool anywhere)
+{
+    return anywhere ? vfuzz_take_addr(st) : (vfuzz_take(st, 2) * 4u) % (VFUZZ_RAM - 4096);
+}
+
+/*
+ * A request on queue 0: the header (type, sector) at an address from the
+ * input, zero to three data buffers of whole sectors or any length,
+ * readable or writable as the type wants unless the input flips them (a
+ * write-zeroes range is put in the first one), then a one-byte status
+ * buffer; made available and notified.
+ */
+static void add_request(Machine *m, VFuzzStream *st)
+{
+    static const uint32_t types[8] = {0, 1, 4, 8, 13, 11, 0, 1}; /* IN OUT FLUSH GET_ID WZ DISCARD */
+    uint32_t sel = vfuzz_take(st, 1);
+    uint32_t type = sel & 0x80 ? vfuzz_take(st, 4) : types[sel & 7];
+    uint64_t sector = vfuzz_take(st, 1) % (FUZZ_DISK_SECTORS + 8);
+    uint32_t hdr = buffer_addr(st, false);
+    unsigned nbufs = (sel >> 3) & 3;
+    VFuzzRing *r = &m->v.ring[0];
+    uint16_t head, d;
+
+    if (r->num == 0) {
+        return;
+    }
+    phys_write(&m->v.pm, hdr, type, 4);
+    phys_write(&m->v.pm, hdr + 4, 0, 4);
+    phys_write(&m->v.pm, hdr + 8, (uint32_t)sector, 4);
+    phys_write(&m->v.pm, hdr + 12, 0, 4);
+    head = (uint16_t)(vfuzz_take(st, 1) % r->num);
+    d = head;
+    vfuzz_put_desc(&m->v, 0, d, hdr, sel & 0x40 ? vfuzz_take(st, 1) : 16, 1, (uint16_t)(d + 1));
+    for (unsigned b = 0; b < nbufs; b++) {
+        uint32_t how = vfuzz_take(st, 1);
+        uint32_t addr = buffer_addr(st, how & 0x20);
+        uint32_t len = how & 0x80 ? vfuzz_take(st, 2) : 512u * (how % 9);
+        bool writable = (type == 0 || type == 8) != ((how & 0x40) != 0);
+
+        if (b == 0 && (type == 13 || type == 11)) {
+            /* {sector le64, num_sectors le32, flags le32} */
+            phys_write(&m->v.pm, addr, vfuzz_take(st, 1) % (FUZZ_DISK_SECTORS + 8), 4);
+            phys_write(&m->v.pm, addr + 4, 0, 4);
+            phys_write(&m->v.pm, addr + 8, vfuzz_take(st, 1), 4);
+            phys_write(&m->v.pm, addr + 12, vfuzz_take(st, 1) & 3, 4);
+            len = how & 0x80 ? len : 16;
+        }
+        d = (uint16_t)(d + 1);
+        vfuzz_put_desc(&m->v, 0, d, addr, len, (uint16_t)(1 | (writable ? 2 : 0)),
+                       (uint16_t)(d + 1));
+    }
+    d = (uint16_t)(d + 1);
+    vfuzz_put_desc(&m->v, 0, d, buffer_addr(st, false), 1, 2, 0);
+    vfuzz_avail_push(&m->v, 0, head);
+    vfuzz_notify(&m->v, 0, sel & 0x20);
+}
+
 static void run_op(Machine *m, VFuzzStream *st)
 {
     uint32_t op = vfuzz_take(st, 1) % OP_COUNT;
 
-    if (op == OP_RESET) {
+    if (op == OP_REQUEST) {
+        add_request(m, st);
+    } else if (op == OP_RESET) {
         char info[512];
 
         /* What the monitor would show, then the machine's reset. */

@@ -219,13 +219,42 @@ static void add_avail(VirtioFuzz *v, VFuzzStream *st)
     }
 }
 
-static void notify(VirtioFuzz *v, uint32_t q, bool legacy)
+void vfuzz_notify(VirtioFuzz *v, uint32_t q, bool legacy)
 {
     if (legacy) {
         lwrite(v, L_QUEUE_NOTIFY, q, 2);
     } else {
         mwrite(v, NOTIFY + 4 * q, q, 2);
     }
+}
+
+void vfuzz_put_desc(VirtioFuzz *v, int q, uint16_t i, uint32_t addr, uint32_t len, uint16_t flags,
+                    uint16_t next)
+{
+    VFuzzRing *r = &v->ring[q];
+    uint32_t d;
+
+    if (r->num == 0) {
+        return;
+    }
+    d = r->desc + 16u * (i % r->num);
+    phys_write(&v->pm, d, addr, 4);
+    phys_write(&v->pm, d + 4, 0, 4);
+    phys_write(&v->pm, d + 8, len, 4);
+    phys_write(&v->pm, d + 12, flags, 2);
+    phys_write(&v->pm, d + 14, next, 2);
+}
+
+void vfuzz_avail_push(VirtioFuzz *v, int q, uint16_t head)
+{
+    VFuzzRing *r = &v->ring[q];
+
+    if (r->num == 0) {
+        return;
+    }
+    phys_write(&v->pm, r->avail + 4 + 2u * (r->avail_idx % r->num), head, 2);
+    r->avail_idx++;
+    phys_write(&v->pm, r->avail + 2, r->avail_idx, 2);
 }
 
 /*
@@ -268,7 +297,7 @@ static void add_chain(VirtioFuzz *v, VFuzzStream *st)
     r->avail_idx++;
     phys_write(&v->pm, r->avail + 2, r->avail_idx, 2);
     if (sel & 0x80) {
-        notify(v, q, sel & 0x40);
+        vfuzz_notify(v, q, sel & 0x40);
     }
 }
 
@@ -334,7 +363,7 @@ void vfuzz_run_op(VirtioFuzz *v, VFuzzStream *st, uint32_t op)
     case VFUZZ_OP_LEGACY_SETUP: legacy_setup(v, st, false); break;
     case VFUZZ_OP_NOTIFY:
         off = vfuzz_take(st, 1);
-        notify(v, off % VFUZZ_QUEUES, off & 0x80);
+        vfuzz_notify(v, off % VFUZZ_QUEUES, off & 0x80);
         break;
     case VFUZZ_OP_DESC: put_desc(v, st); break;
     case VFUZZ_OP_AVAIL: add_avail(v, st); break;

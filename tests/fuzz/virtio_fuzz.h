@@ -86,6 +86,12 @@ void vfuzz_attach(VirtioFuzz *v);
 /* Power-on state through what a guest can reach, then the bring-up the
  * options ask for. */
 void vfuzz_start(VirtioFuzz *v, VFuzzStream *st, uint8_t options);
+/* For a harness's own driver-shaped operations: write descriptor i of
+ * queue q's table, make head available, notify queue q. */
+void vfuzz_put_desc(VirtioFuzz *v, int q, uint16_t i, uint32_t addr, uint32_t len, uint16_t flags,
+                    uint16_t next);
+void vfuzz_avail_push(VirtioFuzz *v, int q, uint16_t head);
+void vfuzz_notify(VirtioFuzz *v, uint32_t q, bool legacy);
 /* One generic operation (op < VFUZZ_OP_COUNT). */
 void vfuzz_run_op(VirtioFuzz *v, VFuzzStream *st, uint32_t op);
 
