@@ -224,11 +224,9 @@ static void virtio_blk_request(VirtioBlkState *s, const VirtQueueElement *elem)
         virtio_error(&s->vdev, "block request without a status byte");
         return;
     }
-    if (elem->in_len > UINT32_MAX) {
-        virtio_error(&s->vdev, "block request with more than 4 GiB to write");
-        return;
-    }
-    if (elem->out_len < VIRTIO_BLK_HDR_LEN) {
+    if (elem->out_len < VIRTIO_BLK_HDR_LEN || elem->in_len > UINT32_MAX) {
+        /* No header; or more to write than the used ring's 32-bit length
+         * can say (buffers repeated over one another): refused. */
         status = VIRTIO_BLK_S_IOERR;
         type = UINT32_MAX;
     } else {

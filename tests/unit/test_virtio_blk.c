@@ -380,16 +380,22 @@ static uint8_t status_of(int k)
 
 static void fill_guest(uint32_t addr, uint32_t len, uint8_t seed)
 {
+    uint8_t *bytes = malloc(len);
+
     for (uint32_t i = 0; i < len; i++) {
-        phys_write(&f->pm, addr + i, (uint8_t)(i * 13 + seed), 1);
+        bytes[i] = (uint8_t)(i * 13 + seed);
     }
+    phys_write_buf(&f->pm, addr, bytes, len);
+    free(bytes);
 }
 
 static void expect_guest_equals_disk(uint32_t addr, uint64_t sector, uint32_t len)
 {
-    for (uint32_t i = 0; i < len; i++) {
-        ck_assert_uint_eq(phys_read(&f->pm, addr + i, 1), f->data[sector * 512 + i]);
-    }
+    uint8_t *guest = malloc(len);
+
+    phys_read_buf(&f->pm, addr, guest, len);
+    ck_assert_mem_eq(guest, f->data + sector * 512, len);
+    free(guest);
 }
 
 /* ---- tests ---- */
