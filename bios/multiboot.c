@@ -79,6 +79,13 @@ static bool mb_in_ram(const BootConfig *cfg, uint64_t start, uint64_t len)
     return end <= cfg->ram_bytes && (end <= MB_HOLE_START || start >= MB_HOLE_END);
 }
 
+/* Why [start, start + len) cannot take a segment, for the error line. */
+static const char *mb_why_not(const BootConfig *cfg, uint64_t start, uint64_t len)
+{
+    return start + len > cfg->ram_bytes ? "is outside guest RAM (raise -m)"
+                                        : "overlaps the 640K-1M hole (VGA memory and ROMs)";
+}
+
 static bool mb_overlaps(const MBImage *im, uint64_t start, uint64_t end)
 {
     for (int i = 0; i < im->count; i++) {
@@ -115,8 +122,8 @@ static uint32_t load_aout(PhysMem *pm, const BootConfig *cfg, const uint8_t *img
     }
     uint64_t top = bss_end > load_addr + len ? bss_end : load_addr + len;
     if (!mb_in_ram(cfg, load_addr, top - load_addr)) {
-        snprintf(err, errlen, "-kernel '%s': image at %#x-%#llx is outside guest RAM (raise -m)",
-                 cfg->kernel_path, load_addr, (unsigned long long)top);
+        snprintf(err, errlen, "-kernel '%s': image at %#x-%#llx %s", cfg->kernel_path, load_addr,
+                 (unsigned long long)top, mb_why_not(cfg, load_addr, top - load_addr));
         return 0;
     }
     phys_load(pm, load_addr, img + file_off, (uint32_t)len);
@@ -152,9 +159,14 @@ static uint32_t load_elf(PhysMem *pm, const BootConfig *cfg, const uint8_t *img,
         }
         uint32_t off = get32(ph + 4), paddr = get32(ph + 12);
         uint32_t filesz = get32(ph + 16), memsz = get32(ph + 20);
-        if ((uint64_t)off + filesz > size || filesz > memsz || !mb_in_ram(cfg, paddr, memsz)) {
-            snprintf(err, errlen, "-kernel '%s': ELF segment at %#x (%u bytes) is outside guest "
-                     "RAM or the file", path, paddr, memsz);
+        if ((uint64_t)off + filesz > size || filesz > memsz) {
+            snprintf(err, errlen, "-kernel '%s': ELF segment at %#x (%u bytes) runs past the file",
+                     path, paddr, memsz);
+            return 0;
+        }
+        if (!mb_in_ram(cfg, paddr, memsz)) {
+            snprintf(err, errlen, "-kernel '%s': ELF segment at %#x (%u bytes) %s", path, paddr,
+                     memsz, mb_why_not(cfg, paddr, memsz));
             return 0;
         }
         if (im->count == MB_MAX_SEGMENTS) {

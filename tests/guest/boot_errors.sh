@@ -84,7 +84,7 @@ for i in range(3, 8):
 struct.pack_into("<8I", img, off, *hdr)
 open(sys.argv[2], "wb").write(img)
 PY
-expect "multiboot in the VGA hole" "-kernel '$dir/mb_hole': image at 0xb0000" -- -kernel "$dir/mb_hole"
+expect "multiboot in the VGA hole" "overlaps the 640K-1M hole (VGA memory and ROMs)" -- -kernel "$dir/mb_hole"
 
 if [ "$fails" -ne 0 ]; then
     echo "$fails error-handling check(s) failed"
