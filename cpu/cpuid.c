@@ -28,15 +28,16 @@
 #define CPUID_HV_MAX       0x40000000u /* popek has only the vendor leaf */
 
 /* EBX, ECX, EDX of leaf 40000000h, 12 bytes and no NUL (QEMU's TCG says "TCGTCGTCGTCG"). */
-static const char cpuid_hv_vendor[12] = {'p', 'o', 'p', 'e', 'k', 'p', 'o', 'p', 'e', 'k', 'p', 'o'};
+static const char cpuid_hv_vendor[12] = {'p', 'o', 'p', 'e', 'k', 'p',
+                                         'o', 'p', 'e', 'k', 'p', 'o'};
 
 /* The machine has a local APIC and it is globally enabled: CPUID.1:EDX.APIC
  * follows IA32_APIC_BASE bit 11 (SDM Vol.3 11.4.3). */
 bool cpu_apic_enabled(const CPUState *cpu)
 {
     uint64_t base;
-    return cpu->hooks.msr_read && cpu->hooks.msr_read(cpu->hooks.opaque, MSR_IA32_APIC_BASE, &base) &&
-           (base & (1u << 11));
+    return cpu->hooks.msr_read &&
+           cpu->hooks.msr_read(cpu->hooks.opaque, MSR_IA32_APIC_BASE, &base) && (base & (1u << 11));
 }
 
 uint32_t cpu_cpuid_features(const CPUState *cpu)
@@ -113,11 +114,8 @@ static void cpuid_basic(CPUState *cpu, uint32_t leaf, uint32_t subleaf, uint32_t
             out[i] = m->leaf2[i];
         }
         break;
-    case 4:
-        cpuid_leaf4(m, subleaf, out);
-        break;
-    default:
-        break; /* leaf 3: no processor serial number */
+    case 4: cpuid_leaf4(m, subleaf, out); break;
+    default: break; /* leaf 3: no processor serial number */
     }
 }
 

@@ -19,26 +19,26 @@
 
 /* One cache of CPUID leaf 4 (SDM Vol.2 CPUID, Table 3-8). */
 typedef struct CPUCacheInfo {
-    uint8_t type;   /* 1 data, 2 instruction, 3 unified (0 ends the list) */
-    uint8_t level;  /* 1, 2, 3 */
+    uint8_t type;  /* 1 data, 2 instruction, 3 unified (0 ends the list) */
+    uint8_t level; /* 1, 2, 3 */
     uint16_t ways;
-    uint16_t line;  /* bytes per line */
+    uint16_t line; /* bytes per line */
     uint32_t sets;
 } CPUCacheInfo;
 
 #define CPU_MODEL_CACHES 4
 
 typedef struct CPUModel {
-    const char *name;        /* -cpu NAME, as QEMU spells it */
-    const char *desc;        /* -cpu help's description */
-    uint32_t signature;      /* CPUID.1:EAX: stepping 3:0, model 7:4, family 11:8 */
-    uint32_t max_basic;      /* CPUID.0:EAX */
-    uint32_t max_ext;        /* CPUID.80000000h:EAX; 0: no extended leaves */
-    uint32_t edx1, ecx1;     /* CPUID.1 features (popek's only) */
-    uint32_t ext_edx;        /* CPUID.80000001h:EDX features */
-    uint32_t leaf2[4];       /* cache and TLB descriptors */
+    const char *name;                      /* -cpu NAME, as QEMU spells it */
+    const char *desc;                      /* -cpu help's description */
+    uint32_t signature;                    /* CPUID.1:EAX: stepping 3:0, model 7:4, family 11:8 */
+    uint32_t max_basic;                    /* CPUID.0:EAX */
+    uint32_t max_ext;                      /* CPUID.80000000h:EAX; 0: no extended leaves */
+    uint32_t edx1, ecx1;                   /* CPUID.1 features (popek's only) */
+    uint32_t ext_edx;                      /* CPUID.80000001h:EDX features */
+    uint32_t leaf2[4];                     /* cache and TLB descriptors */
     CPUCacheInfo caches[CPU_MODEL_CACHES]; /* leaf 4, when max_basic >= 4 */
-    const char *brand;       /* leaves 80000002h-80000004h, when max_ext reaches them */
+    const char *brand; /* leaves 80000002h-80000004h, when max_ext reaches them */
 } CPUModel;
 
 /* The model popek runs without -cpu. */

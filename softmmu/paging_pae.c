@@ -27,13 +27,13 @@
 #include "softmmu/mmu.h"
 #include "softmmu/phys.h"
 
-#define PTE_P  0x001u /* present */
-#define PTE_RW 0x002u /* writes allowed */
-#define PTE_US 0x004u /* user-mode accesses allowed */
-#define PTE_A  0x020u /* accessed */
-#define PTE_D  0x040u /* dirty (PTE, or PDE mapping a 2 MiB page) */
-#define PTE_PS 0x080u /* PDE: maps a 2 MiB page (CR4.PSE plays no part under PAE) */
-#define PTE_G  0x100u /* global (with CR4.PGE) */
+#define PTE_P  0x001u       /* present */
+#define PTE_RW 0x002u       /* writes allowed */
+#define PTE_US 0x004u       /* user-mode accesses allowed */
+#define PTE_A  0x020u       /* accessed */
+#define PTE_D  0x040u       /* dirty (PTE, or PDE mapping a 2 MiB page) */
+#define PTE_PS 0x080u       /* PDE: maps a 2 MiB page (CR4.PSE plays no part under PAE) */
+#define PTE_G  0x100u       /* global (with CR4.PGE) */
 #define PTE_XD (1ull << 63) /* execute-disable, with EFER.NXE */
 
 #define PAE_MAXPHYADDR 36
@@ -41,10 +41,10 @@
 #define PAE_RSVD_HIGH (((1ull << 63) - 1) & ~((1ull << PAE_MAXPHYADDR) - 1))
 #define PAE_FRAME     (((1ull << PAE_MAXPHYADDR) - 1) & ~0xfffull)
 /* A 2 MiB PDE: bits 20:13 are reserved (bit 12 is PAT). */
-#define PAE_2M_RSVD   0x00000000001fe000ull
-#define PAE_2M_FRAME  (((1ull << PAE_MAXPHYADDR) - 1) & ~0x1fffffull)
+#define PAE_2M_RSVD  0x00000000001fe000ull
+#define PAE_2M_FRAME (((1ull << PAE_MAXPHYADDR) - 1) & ~0x1fffffull)
 /* A PDPTE: 63:MAXPHYADDR, 8:5 and 2:1 are reserved (SDM Vol.3 Table 4-8). */
-#define PDPTE_RSVD    (~((1ull << PAE_MAXPHYADDR) - 1) | 0x1e6ull)
+#define PDPTE_RSVD (~((1ull << PAE_MAXPHYADDR) - 1) | 0x1e6ull)
 
 #define PAGE_4K 0x1000u
 #define PAGE_2M 0x200000u

@@ -17,14 +17,14 @@
 #include "tests/support/testvm.h"
 #include "translator/translator.h"
 
-#define RAM      (2u << 20)
-#define PDPT     0x100000u
-#define PD       0x101000u
-#define PT       0x102000u
-#define MAIN     0x10000u
-#define FUNC     0x30000u /* add eax, 1 ; ret */
-#define LOOPS    1000
-#define BUDGET   200000
+#define RAM    (2u << 20)
+#define PDPT   0x100000u
+#define PD     0x101000u
+#define PT     0x102000u
+#define MAIN   0x10000u
+#define FUNC   0x30000u /* add eax, 1 ; ret */
+#define LOOPS  1000
+#define BUDGET 200000
 
 enum { VAR_DIRECT, VAR_INDIRECT, VAR_SELF, VAR_COUNT };
 
@@ -82,7 +82,7 @@ static uint32_t build_main(Code *c, int variant)
     } else {
         emit(c, (const uint8_t[]){0x40}, 1); /* inc eax */
     }
-    emit(c, (const uint8_t[]){0x49}, 1); /* dec ecx */
+    emit(c, (const uint8_t[]){0x49}, 1);                               /* dec ecx */
     emit(c, (const uint8_t[]){0x75, (uint8_t)(loop - (c->n + 2))}, 2); /* jnz loop */
     uint32_t page = variant == VAR_SELF ? MAIN : FUNC;
     /* or dword [PT + page/4096*8 + 4], 80000000h: XD is bit 63 of the PTE */
@@ -156,8 +156,8 @@ START_TEST(test_nx_after_translation)
         Outcome o = run_variant(variant, engine, &lin);
         ck_assert_msg(o.vector == EXC_PF, "variant %d engine %d: vector %d", variant, engine,
                       o.vector);
-        ck_assert_msg(o.error == (PF_ERR_P | PF_ERR_I), "variant %d engine %d: error %#x",
-                      variant, engine, o.error);
+        ck_assert_msg(o.error == (PF_ERR_P | PF_ERR_I), "variant %d engine %d: error %#x", variant,
+                      engine, o.error);
         ck_assert_uint_eq(o.cr2, lin);
         ck_assert_uint_eq(o.fault_eip, lin);
         ck_assert_uint_eq(o.eax, LOOPS); /* FUNC ran LOOPS times, never after XD */

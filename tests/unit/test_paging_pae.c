@@ -188,8 +188,8 @@ START_TEST(test_pae_rights_matrix)
             bool exec = !fetch || !nxe || !(pde_xd || pte_xd);
             bool expect_ok = !rsvd && rights && exec;
             Outcome o = do_access(LIN + 0x10, access, user ? MMU_USER : MMU_KERNEL, 0x22222222);
-            ck_assert_msg(o.ok == expect_ok, "combo %d access %d: ok=%d expected %d", combo,
-                          access, o.ok, expect_ok);
+            ck_assert_msg(o.ok == expect_ok, "combo %d access %d: ok=%d expected %d", combo, access,
+                          o.ok, expect_ok);
             if (expect_ok) {
                 ck_assert_uint_eq(get64(FRAME + 0x10), write ? 0x22222222u : 0x11111111u);
                 ck_assert_uint_eq(pde_of(LIN), pde | A);
@@ -330,8 +330,8 @@ END_TEST
  */
 START_TEST(test_pae_pdpte_load)
 {
-    static const uint64_t bad[] = {1ull << 1, 1ull << 2, 1ull << 5, 1ull << 8, 1ull << 36,
-                                   1ull << 62, XD};
+    static const uint64_t bad[] = {1ull << 1,  1ull << 2,  1ull << 5, 1ull << 8,
+                                   1ull << 36, 1ull << 62, XD};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         put64(0x5000 + 8, PD | P | bad[i]);
         put64(0x5000, PD | P);
