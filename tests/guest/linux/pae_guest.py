@@ -140,6 +140,8 @@ def main():
     ap.add_argument("--accel", default="bt")
     ap.add_argument("--cpu", default=None, help="-cpu SPEC for popek")
     ap.add_argument("--qemu", action="store_true", help="also time the boot under QEMU TCG")
+    ap.add_argument("--boot-timeout", type=float, default=BOOT_TIMEOUT,
+                    help="seconds to the init marker (lockstep check mode needs more)")
     args = ap.parse_args()
     kernel = os.path.join(args.guestdir, "bzImage-pae")
     with tempfile.TemporaryDirectory() as workdir:
@@ -153,7 +155,7 @@ def main():
         g = Guest(args.popek, args.guestdir, args.accel, extra=extra, initrd=initrd,
                   kernel=kernel)
         try:
-            g.read_until(MARKER, BOOT_TIMEOUT)
+            g.read_until(MARKER, args.boot_timeout)
             boot = time.monotonic() - t0
             print(f"boot to marker: {boot:.1f} s")
             g.read_until(rb"[#$] ", 60)
