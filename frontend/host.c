@@ -190,6 +190,7 @@ void host_init(Host *h, const PopekOptions *o)
         .ram_bytes = o->ram_bytes,
         .accel = o->accel,
         .tb_size_mib = o->tb_size_mib,
+        .cpu = o->cpu,
         .perfmap = o->perfmap,
         .icount_shift = o->icount_shift,
         .rtc_base = o->rtc_base,

@@ -31,6 +31,9 @@ static const char usage_text[] =
     "                          YYYY-MM-DD[THH:MM:SS] (UTC)\n"
     "  -M, -machine [type=]pc[,accel=bt|tcg|interp|check]  the machine (QEMU's i440FX\n"
     "                          PC, the only one; -machine help); accel as --accel\n"
+    "  -cpu NAME[,+FEAT|-FEAT|FEAT=on|off...]  CPU model (popek, qemu32, pentium3,\n"
+    "                          pentium4, core2duo; default popek) and its CPUID\n"
+    "                          features, in QEMU's names (-cpu help)\n"
     "  -smp [cpus=]1           CPU count: popek emulates one CPU\n"
     "Disks:\n"
     "  -hda/-hdb/-hdc/-hdd FILE  disk image (raw or qcow2, probed) as IDE drive 0-3\n"
@@ -579,7 +582,7 @@ void options_parse(PopekOptions *o, int argc, char **argv)
                 die("--accel: unknown engine '%s'%s (want bt, interp or check)", arg, "");
             }
         } else if (options_machine_parse(o, name, arg, &takes_arg)) {
-            /* -M/-machine, -smp, -vga, -full-screen, -k */
+            /* -M/-machine, -cpu, -smp, -vga, -full-screen, -k */
         } else if (options_net_parse(o, name, arg)) {
             takes_arg = true;
         } else if (options_chardev_parse(o, name, arg, &takes_arg)) {

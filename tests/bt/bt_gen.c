@@ -394,4 +394,10 @@ void btg_generate(BTProgram *p, int config, uint64_t seed, uint64_t index)
     btg_e8(g, 0xeb);
     btg_e8(g, 0xfe); /* jmp $ */
     p->poison = g->poison;
+    /* Drawn last, so the code of every program is what it was before PAE. */
+    if (cfg->paging) {
+        p->pae = btg_chance(g, 2);
+        p->alias_nx = p->pae && cfg->faults && btg_chance(g, 2);
+        p->fault_nx = p->pae && btg_chance(g, 2);
+    }
 }
