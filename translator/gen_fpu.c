@@ -232,6 +232,21 @@ static void gen_fpu_note(Gen *g, const ScanInsn *si)
     }
 }
 
+void gen_fpu_enter(Gen *g, const ScanInsn *si)
+{
+    if (g->fpu == GEN_FPU_LIVE) {
+        return;
+    }
+    /* [cmp byte [r15+bt_fpu_live], 0 ; jne live] call enter ; frstor ; live: */
+    uint8_t *live = g->fpu == GEN_FPU_UNKNOWN ? gen_test_live(g, CC_NE) : NULL;
+    g->fpu = GEN_FPU_SAVED;
+    gen_call(g, gen_callinfo(g, si, bt_helper_fpu_enter));
+    gen_fpu_reload(g);
+    if (live && !emit_bind8(&g->e, live)) {
+        g->failed = true;
+    }
+}
+
 bool gen_fpu_insn(Gen *g, const ScanInsn *si)
 {
     const Insn *in = &si->insn;
@@ -243,16 +258,7 @@ bool gen_fpu_insn(Gen *g, const ScanInsn *si)
         return false; /* the access needs the interpreter's segment checks */
     }
     Emit *e = &g->e;
-    if (g->fpu != GEN_FPU_LIVE) {
-        /* [cmp byte [r15+bt_fpu_live], 0 ; jne live] call enter ; frstor ; live: */
-        uint8_t *live = g->fpu == GEN_FPU_UNKNOWN ? gen_test_live(g, CC_NE) : NULL;
-        g->fpu = GEN_FPU_SAVED;
-        gen_call(g, gen_callinfo(g, si, bt_helper_fpu_enter));
-        gen_fpu_reload(g);
-        if (live && !emit_bind8(e, live)) {
-            g->failed = true;
-        }
-    }
+    gen_fpu_enter(g, si);
     if (f.size) {
         gen_park(g);
         if (!gen_operand_linear(g, in)) {

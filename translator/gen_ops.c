@@ -345,6 +345,7 @@ static void emit_divide(Gen *g, const ScanInsn *si, int d)
     Emit *e = &g->e;
     HostRM rd = hrm_reg(d), r9 = hrm_reg(H_R9);
     gen_fpu_flush(g); /* the callout below is on one path only: save the x87 state for both */
+    gen_sse_flush(g); /* and the XMM state */
     emit_rm(e, 0, OPC_TEST_EvGv, d, &rd);
     uint8_t *slow[3] = {emit_jcc32(e, CC_E, NULL), NULL, NULL};
     if (in->op == OP_DIV) {
@@ -561,12 +562,13 @@ typedef struct GenMark {
     int nslow;
     uint8_t fpu;             /* gen_fpu.c's state, which a callout in the attempt changes */
     BTCallInfo *fpu_save_ci; /* (an attempt may have allocated it in data now given back) */
+    uint8_t sse;             /* gen_sse.c's state, likewise */
 } GenMark;
 
 static GenMark gen_mark(const Gen *g)
 {
-    return (GenMark){g->bt->data_used, g->e.p, g->fl_host,    g->fl_parked,
-                     g->nslow,         g->fpu, g->fpu_save_ci};
+    return (GenMark){g->bt->data_used, g->e.p,   g->fl_host,        g->fl_parked,
+                     g->nslow,         g->fpu, g->fpu_save_ci, g->sse};
 }
 
 static void gen_rewind(Gen *g, const GenMark *m)
@@ -578,6 +580,7 @@ static void gen_rewind(Gen *g, const GenMark *m)
     g->nslow = m->nslow;
     g->fpu = m->fpu;
     g->fpu_save_ci = m->fpu_save_ci;
+    g->sse = m->sse;
 }
 
 bool gen_insn(Gen *g, const ScanInsn *si)
@@ -586,7 +589,7 @@ bool gen_insn(Gen *g, const ScanInsn *si)
         gen_callout(g, si); /* in STI's shadow: its callout ends the shadow (helpers.c) */
         return false;
     }
-    if (gen_fpu_insn(g, si)) {
+    if (gen_fpu_insn(g, si) || gen_sse_insn(g, si)) {
         return false;
     }
     GenMark mark = gen_mark(g);
