@@ -431,6 +431,9 @@ static void add_stats(BTStats *sum, const BTStats *s)
     sum->checked_blocks += s->checked_blocks;
     sum->unchecked_blocks += s->unchecked_blocks;
     sum->tainted_spans += s->tainted_spans;
+    sum->x87_loads += s->x87_loads;
+    sum->sse_loads += s->sse_loads;
+    sum->sse_fallbacks += s->sse_fallbacks;
 }
 
 /* Nothing is tainted: the next comparison is exact. */
