@@ -39,7 +39,7 @@
  * every exception's masked response is the hardware's own, exactly what
  * the interpreter gets from the same hardware.  Instructions that load a
  * control word or an environment, FNINIT, FNCLEX, the environment stores,
- * FNSTCW, the reserved aliases (FSTP1, FCOM2, FXCH4, FFREEP, ...) and
+ * the reserved aliases (FSTP1, FCOM2, FXCH4, FFREEP, ...) and
  * anything with a LOCK prefix stay callouts, which end the stretch.
  *
  * FIP, FCS, FOP, FDP and FDS are stored into CPUState.fpu after each
@@ -60,7 +60,7 @@ typedef struct FpuForm {
  * negative: a store. */
 static const int8_t fpu_mem_size[8][8] = {
     {4, 4, 4, 4, 4, 4, 4, 4},      /* D8: arithmetic and compare, m32real */
-    {4, 0, -4, -4, 0, 0, 0, 0},    /* D9: FLD, FST, FSTP m32real; FLDENV, FLDCW, FNSTENV, FNSTCW */
+    {4, 0, -4, -4, 0, 0, 0, -2},   /* D9: FLD, FST, FSTP m32real; FLDENV, FLDCW, FNSTENV; FNSTCW */
     {4, 4, 4, 4, 4, 4, 4, 4},      /* DA: m32int */
     {4, 0, -4, -4, 0, 10, 0, -10}, /* DB: FILD, FIST, FISTP m32int; FLD, FSTP m80real */
     {8, 8, 8, 8, 8, 8, 8, 8},      /* DC: m64real */
@@ -129,7 +129,9 @@ static bool fpu_form(const Insn *in, FpuForm *f)
     }
     f->size = (uint8_t)(s < 0 ? -s : s);
     f->access = s < 0 ? ACC_WRITE : ACC_READ;
-    f->note = !(esc == 5 && in->reg == 7); /* FNSTSW m16 is a control instruction */
+    /* FNSTSW m16 and FNSTCW m16 are control instructions; the host's
+     * control word is the guest's while the state is live. */
+    f->note = !((esc == 5 || esc == 1) && in->reg == 7);
     f->flag_use = FU_NONE;
     return true;
 }

@@ -522,9 +522,48 @@ static bool gen_opcode_reg(Gen *g, const ScanInsn *si)
     return false;
 }
 
+/*
+ * Instructions with no effect on the guest state translated code holds:
+ *   lfence / mfence / sfence   the host's own (one guest CPU needs no
+ *                              ordering, but timing code fences for a reason)
+ *   pause                      the host's own: a spin loop yields its core
+ *   cld / std                  and dword [r15+eflags], ~DF / or dword [..], DF
+ *                              (guest DF lives only in CPUState)
+ */
+static bool gen_hint_insn(Gen *g, const ScanInsn *si)
+{
+    const Insn *in = &si->insn;
+    Emit *e = &g->e;
+    if (in->lock) {
+        return false; /* #UD through the interpreter */
+    }
+    if (in->op == OP_FENCE) {
+        emit_u8(e, 0x0f);
+        emit_u8(e, 0xae);
+        emit_u8(e, (uint8_t)(0300 | in->reg << 3)); /* 0F AE /5 /6 /7, mod 11 */
+        return true;
+    }
+    if (in->op == OP_NOP && in->opmap == 0 && in->opcode == 0x90 && in->rep == REP_F3) {
+        emit_u8(e, 0xf3);
+        emit_u8(e, 0x90); /* pause */
+        return true;
+    }
+    if (in->op == OP_CLD || in->op == OP_STD) {
+        gen_clobber(g);
+        HostRM fl = hrm_mem(H_R15, CPU_OFF(eflags));
+        emit_alu32_imm(e, in->op == OP_CLD ? EXT_AND : EXT_OR, &fl,
+                       in->op == OP_CLD ? (int32_t)~EFLAGS_DF : (int32_t)EFLAGS_DF);
+        return true;
+    }
+    return false;
+}
+
 static bool gen_data_insn(Gen *g, const ScanInsn *si)
 {
     const Insn *in = &si->insn;
+    if (gen_hint_insn(g, si)) {
+        return true;
+    }
     if (in->op == OP_NOP) {
         return true;
     }

@@ -10,7 +10,7 @@
  * general registers, COMISD (which writes EFLAGS), EMMS and MMX between
  * x87 instructions (the x87/MMX aliasing), LDMXCSR with other rounding,
  * DAZ, FTZ and sometimes unmasked exceptions (#XM), STMXCSR, CR0.TS set
- * before an SSE instruction (#NM), the fences, PAUSE and CLFLUSH.
+ * before an SSE instruction (#NM), the fences, PAUSE, CLD/STD and CLFLUSH.
  */
 #include "tests/bt/bt_gen_internal.h"
 
@@ -296,18 +296,28 @@ void btg_gen_simd(G *g)
             btg_e8(g, 0x77); /* emms */
         }
     } else {
-        static const uint8_t misc[4][3] = {
+        static const uint8_t misc[7][3] = {
             {0x0f, 0x77, 0},    /* emms */
             {0x0f, 0xae, 0xf0}, /* mfence */
             {0x0f, 0xae, 0xe8}, /* lfence */
+            {0x0f, 0xae, 0xf8}, /* sfence */
             {0xf3, 0x90, 0},    /* pause */
+            {0xfc, 0, 0},       /* cld */
+            {0xfd, 0, 0},       /* std */
         };
-        const uint8_t *b = misc[btg_rnd(g, 4)];
+        int i = (int)btg_rnd(g, 7);
+        const uint8_t *b = misc[i];
         btg_begin(g);
         btg_e8(g, b[0]);
-        btg_e8(g, b[1]);
+        if (b[1]) {
+            btg_e8(g, b[1]);
+        }
         if (b[2]) {
             btg_e8(g, b[2]);
+        }
+        if (i >= 5) {
+            g->df = i == 6;
+            g->df_unknown = false;
         }
     }
 }
