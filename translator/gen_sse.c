@@ -62,7 +62,8 @@
 #include "cpu/simd.h"
 #include "translator/gen.h"
 
-_Static_assert(offsetof(CPUState, bt_bounce) % 16 == 0, "aligned SSE forms run on the bounce buffer");
+_Static_assert(offsetof(CPUState, bt_bounce) % 16 == 0,
+               "aligned SSE forms run on the bounce buffer");
 
 enum {
     OPC_MOVUPS_VW = OPC_0F | 0x10, /* movups xmm, xmm/m128 */
@@ -86,8 +87,8 @@ typedef struct SseForm {
 
 static bool sse_form(const Insn *in, SseForm *f)
 {
-    if (!insn_op_is_simd(in->op) || in->lock || in->op == OP_MASKMOVQ ||
-        in->op == OP_MASKMOVDQU || in->opmap < 1 || in->opmap > 3) {
+    if (!insn_op_is_simd(in->op) || in->lock || in->op == OP_MASKMOVQ || in->op == OP_MASKMOVDQU ||
+        in->opmap < 1 || in->opmap > 3) {
         return false;
     }
     const SimdDesc *sd = &simd_descs[in->op - OP_SIMD_FIRST];
