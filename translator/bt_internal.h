@@ -264,8 +264,6 @@ int bt_helper_fpu_mem_prep(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_fpu_mem_commit(CPUState *cpu, const BTCallInfo *ci);
 
 /* ---- gen_sse.c, sse_state.c: MMX and SSE in translated code ---- */
-/* Whether gen_sse.c emits insn (an MMX/SSE operation) as host code. */
-bool bt_sse_native_insn(const Insn *insn);
 /* The flush sequence: the host's xmm0-7 and MXCSR into CPUState.fpu, the
  * host's MXCSR back, bt_sse_live cleared (the epilogue stub uses it). */
 void emit_sse_save(Emit *e);

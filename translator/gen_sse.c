@@ -239,14 +239,8 @@ static void emit_sse_mem(Gen *g, const MemOp *m)
     emit_sse_copy(g, m->si, true);
 }
 
-bool bt_sse_native_insn(const Insn *insn)
-{
-    SseForm f;
-    return sse_form(insn, &f);
-}
-
 /* test r14d, 15 ; jnz misaligned: the out-of-line callout raises #GP(0). */
-static void gen_check_aligned(Gen *g, const ScanInsn *si)
+static void gen_check_aligned(Gen *g)
 {
     Emit *e = &g->e;
     HostRM r14 = hrm_reg(H_R14);
@@ -261,7 +255,6 @@ static void gen_check_aligned(Gen *g, const ScanInsn *si)
     ma->index = g->cur;
     ma->fpu = g->fpu;
     ma->sse = g->sse;
-    (void)si;
 }
 
 void gen_sse_stubs(Gen *g)
@@ -308,7 +301,7 @@ bool gen_sse_insn(Gen *g, const ScanInsn *si)
         return true;
     }
     if (f.aligned) {
-        gen_check_aligned(g, si);
+        gen_check_aligned(g);
     }
     MemOp m = {
         .emit = emit_sse_mem,
