@@ -417,14 +417,20 @@ struct CPUState {
     void *bt_exit;            /* exit record of the block exit just taken, or NULL */
     uint32_t bt_lin;          /* slow path: linear address of the memory operand */
     uint32_t bt_target;       /* indirect CALL: the target while the return address is pushed */
-    uint8_t bt_bounce[16];    /* slow path: the memory operand, when it is not plain RAM
-                               * (up to 10 bytes: x87 m80 and BCD) */
+    uint8_t bt_bounce[16]     /* slow path: the memory operand, when it is not plain RAM
+                               * (up to 16 bytes: x87 m80, an XMM operand; aligned so the
+                               * SSE forms that require alignment run on it) */
+        __attribute__((aligned(16)));
     uint8_t bt_fpu_img[108];  /* translated x87: FNSAVE/FRSTOR image of the guest's x87
                                * state on its way in and out of the host FPU
                                * (translator/fpu_state.c) */
     uint8_t bt_exit_request;  /* set with any interrupt_request bit: leave at the next block */
     uint8_t bt_fpu_live;      /* the guest's x87 state is in the host FPU, not in fpu
                                * (translator/fpu_state.c); only inside bt_run_tb() */
+    uint8_t bt_sse_live;      /* the guest's XMM registers and MXCSR are in the host's, not in
+                               * fpu (translator/gen_sse.c); only inside translated code */
+    uint32_t bt_host_mxcsr;   /* the host's MXCSR, which translated code restores when it
+                               * takes the guest's out of the host (translator/gen_sse.c) */
     void *accel;              /* the translator running this CPU (translator/: bt_of()),
                                * or NULL; opaque here, so cpu/ names no engine above it */
 };

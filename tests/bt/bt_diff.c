@@ -285,6 +285,13 @@ static void dump_state(Out *o, const char *name, const CPUState *c)
             out(o, "\n");
         }
     }
+    out(o, "       mxcsr=%08x\n", c->fpu.mxcsr);
+    for (int i = 0; i < 8; i++) {
+        uint64_t q[2];
+        memcpy(q, c->fpu.xmm[i], 16);
+        out(o, "       xmm%d=%016llx%016llx%s", i, (unsigned long long)q[1], (unsigned long long)q[0],
+            i % 2 ? "\n" : "");
+    }
 }
 
 static void capture(const CPUState *c, DiffState *s)
@@ -458,6 +465,9 @@ static void add_stats(BTStats *sum, const BTStats *s)
     sum->checked_blocks += s->checked_blocks;
     sum->unchecked_blocks += s->unchecked_blocks;
     sum->tainted_spans += s->tainted_spans;
+    sum->x87_loads += s->x87_loads;
+    sum->sse_loads += s->sse_loads;
+    sum->sse_fallbacks += s->sse_fallbacks;
 }
 
 /* Nothing is tainted: the next comparison is exact. */
