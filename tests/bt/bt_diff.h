@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpu/state.h"
+#include "softmmu/phys.h"
 #include "tests/bt/bt_gen.h"
 #include "translator/translator.h"
 
@@ -46,6 +48,11 @@ void btd_set_fill(BTDiff *d, bool on, uint32_t fill);
  * flags p->poison names.  On a difference, report gets the program and
  * what changed. */
 bool btd_contained(BTDiff *d, const BTProgram *p, uint64_t budget, char *report, size_t report_len);
+
+/* Put p into a machine's RAM and CPU as both engines start it (GDT, IDT
+ * and TSS of tests/support/testvm.h, the data window, registers, paging),
+ * without resetting anything else: tests/soak runs programs on a whole PC. */
+void btd_load(PhysMem *phys, CPUState *cpu, const BTProgram *p);
 
 /* Translator statistics accumulated over the runs. */
 const BTStats *btd_stats(const BTDiff *d);
