@@ -395,6 +395,10 @@ struct CPUState {
     uint8_t bt_exit_request;  /* set with any interrupt_request bit: leave at the next block */
     uint8_t bt_fpu_live;      /* the guest's x87 state is in the host FPU, not in fpu
                                * (translator/fpu_state.c); only inside bt_run_tb() */
+    uint32_t rep_elements;    /* REP string elements since the last cut: past
+                               * REP_CUT_ELEMENTS the CPU asks to leave its slice
+                               * (cpu_rep_account), so a REP over slow memory cannot
+                               * hold off timers, the monitor or the window */
     void *accel;              /* the translator running this CPU (translator/: bt_of()),
                                * or NULL; opaque here, so cpu/ names no engine above it */
 };
