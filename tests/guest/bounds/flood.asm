@@ -9,6 +9,12 @@
 ;               (ELCR) and never serviced: the line stays up, the handler EOIs
 ;   MODE_REP    REP STOSB with ECX = FFFFFFFFh into memory nothing decodes,
 ;               over and over, interrupts off
+; and guests that try to make popek's memory grow (tests/guest/resource_bounds.py):
+;   MODE_JIT    writes a new function into a 1 MiB buffer at every call and
+;               runs it: the translator's code cache must flush, not grow
+;   MODE_TLB    4 MiB pages over all 4 GiB in two page directories, CR3
+;               switched every 1024 reads of ever new pages
+;   MODE_SERIAL writes to COM1 without end (the chardev is not being read)
 ; Each says "flood up" on COM1 once the flood is armed.
 %include "lib.inc"
 
@@ -80,6 +86,52 @@ start:
         cld
         rep stosb
         jmp .again
+%elifdef MODE_JIT
+        xor ebx, ebx            ; call number
+.jit:   mov edi, ebx
+        and edi, 0x1ffff        ; 128 Ki slots of 8 bytes: 1 MiB at 1 MiB, rewritten
+        lea edi, [0x100000 + edi * 8]
+        mov byte [edi], 0xb8    ; mov eax, imm32 (the call number)
+        mov [edi + 1], ebx
+        mov byte [edi + 5], 0xc3 ; ret
+        call edi
+        inc ebx
+        jmp .jit
+%elifdef MODE_TLB
+        mov edi, 0x10000        ; two page directories at 10000h and 11000h
+        xor eax, eax
+.pde:   mov edx, eax
+        and edx, 0xf            ; every 4 MiB of linear space onto the first 64 MiB
+        shl edx, 22
+        or edx, 0x83            ; present, writable, 4 MiB
+        mov [edi + eax * 4], edx
+        xor edx, 0x400000       ; the other directory maps it elsewhere
+        mov [edi + 0x1000 + eax * 4], edx
+        inc eax
+        cmp eax, 1024
+        jb .pde
+        mov eax, cr4
+        or eax, 0x10            ; PSE
+        mov cr4, eax
+        mov eax, 0x10000
+        mov cr3, eax
+        mov eax, cr0
+        or eax, 0x80000000
+        mov cr0, eax
+        xor esi, esi            ; the next page to touch
+.tlb:   mov ecx, 1024
+.touch: mov eax, [esi]
+        add esi, 0x1040         ; a new page (and line) each time
+        loop .touch
+        mov eax, cr3
+        xor eax, 0x1000
+        mov cr3, eax
+        jmp .tlb
+%elifdef MODE_SERIAL
+        mov dx, 0x3f8
+.out:   mov al, 'x'
+        out dx, al
+        jmp .out
 %else
         sti
 .spin:  jmp .spin
