@@ -38,15 +38,15 @@
 #define SOAK_GDT_GARBAGE_COUNT 8
 
 typedef struct SoakProgram {
-    BTProgram bt;        /* code, registers, ring, paging (bt_gen.h) */
+    BTProgram bt; /* code, registers, ring, paging (bt_gen.h) */
     uint64_t gdt_garbage[SOAK_GDT_GARBAGE_COUNT];
-    int idt_garbage;     /* IDT gates overwritten ... */
-    uint64_t idt_seed;   /* ... with garbage from this seed */
-    bool iopl3;          /* EFLAGS.IOPL = 3 (ring 3 may use ports) */
-    int32_t reenter;     /* >= 0: every exception stub jumps back into the code at
-                          * this offset instead of halting (frames pile up and the
-                          * stack runs down over the tables); -1: stubs halt */
-    const char *kind;    /* how it was made, for listings */
+    int idt_garbage;   /* IDT gates overwritten ... */
+    uint64_t idt_seed; /* ... with garbage from this seed */
+    bool iopl3;        /* EFLAGS.IOPL = 3 (ring 3 may use ports) */
+    int32_t reenter;   /* >= 0: every exception stub jumps back into the code at
+                        * this offset instead of halting (frames pile up and the
+                        * stack runs down over the tables); -1: stubs halt */
+    const char *kind;  /* how it was made, for listings */
 } SoakProgram;
 
 /* Program index of seed: the same on every machine. */
@@ -55,10 +55,10 @@ void soak_generate(SoakProgram *sp, uint64_t seed, uint64_t index);
 typedef struct SoakStats {
     uint64_t programs;
     uint64_t insns;
-    uint64_t budget_out;    /* ran until the budget ended it */
-    uint64_t time_out;      /* ran out of host time first (slow REP elements) */
-    uint64_t resets;        /* triple fault, i8042 or port 92h/CF9 reset */
-    uint64_t exits;         /* powered off (ACPI) */
+    uint64_t budget_out; /* ran until the budget ended it */
+    uint64_t time_out;   /* ran out of host time first (slow REP elements) */
+    uint64_t resets;     /* triple fault, i8042 or port 92h/CF9 reset */
+    uint64_t exits;      /* powered off (ACPI) */
 } SoakStats;
 
 typedef struct SoakMachine SoakMachine;
