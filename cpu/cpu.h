@@ -66,6 +66,17 @@ bool cpu_events_waiting(const CPUState *cpu);
 /* REP string instructions run at most this many elements per execution
  * (one counted instruction), fewer only when cpu_events_waiting(). */
 #define REP_BATCH 4096
+/*
+ * A batch is one counted instruction however long its elements take; a
+ * slice of SLICE_MAX_INSNS batches of REP STOSB into memory nothing
+ * decodes took minutes, with the monitor unanswered.  So the engines count
+ * the elements they do (cpu_rep_account, after each batch) and every
+ * REP_CUT_ELEMENTS of them end the slice through CPU_INTERRUPT_EXIT.  The
+ * cut depends only on what the guest ran, so -icount runs stay
+ * deterministic; on RAM it costs one pass through the main loop per MiB.
+ */
+#define REP_CUT_ELEMENTS (1u << 18)
+void cpu_rep_account(CPUState *cpu, uint32_t elements);
 
 /* ---- exceptions (cpu/except.c) ---- */
 

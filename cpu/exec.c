@@ -182,6 +182,15 @@ void cpu_clear_interrupt(CPUState *cpu, uint32_t mask)
     __atomic_and_fetch(&cpu->interrupt_request, ~mask, __ATOMIC_SEQ_CST);
 }
 
+void cpu_rep_account(CPUState *cpu, uint32_t elements)
+{
+    cpu->rep_elements += elements;
+    if (cpu->rep_elements >= REP_CUT_ELEMENTS) {
+        cpu->rep_elements = 0;
+        cpu_set_interrupt(cpu, CPU_INTERRUPT_EXIT);
+    }
+}
+
 bool cpu_events_waiting(const CPUState *cpu)
 {
     uint32_t req = cpu->interrupt_request;

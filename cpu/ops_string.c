@@ -127,19 +127,22 @@ static void string_exec(CPUState *cpu, const Insn *insn, StringStep step)
         step(cpu, insn, &c);
         return;
     }
-    for (int n = 0; n < REP_BATCH; n++) {
-        if ((cpu->regs[R_ECX] & c.amask) == 0) {
-            return;
-        }
+    uint32_t n = 0;
+    while (n < REP_BATCH && (cpu->regs[R_ECX] & c.amask) != 0) {
+        /* An element that faults leaves through longjmp: the ones before it
+         * were not worth a cut. */
         bool more = step(cpu, insn, &c);
         count_dec(cpu, &c);
+        n++;
         if (!more) {
+            cpu_rep_account(cpu, n);
             return;
         }
         if (cpu_events_waiting(cpu)) {
             break;
         }
     }
+    cpu_rep_account(cpu, n);
     if ((cpu->regs[R_ECX] & c.amask) != 0) {
         cpu->next_eip = cpu->eip; /* not finished: run the instruction again */
     }

@@ -431,6 +431,10 @@ struct CPUState {
                                * fpu (translator/gen_sse.c); only inside translated code */
     uint32_t bt_host_mxcsr;   /* the host's MXCSR, which translated code restores when it
                                * takes the guest's out of the host (translator/gen_sse.c) */
+    uint32_t rep_elements;    /* REP string elements since the last cut: past
+                               * REP_CUT_ELEMENTS the CPU asks to leave its slice
+                               * (cpu_rep_account), so a REP over slow memory cannot
+                               * hold off timers, the monitor or the window */
     void *accel;              /* the translator running this CPU (translator/: bt_of()),
                                * or NULL; opaque here, so cpu/ names no engine above it */
 };

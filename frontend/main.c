@@ -10,6 +10,7 @@
 #include "frontend/monitor.h"
 #include "frontend/options.h"
 #include "frontend/process.h"
+#include "frontend/sandbox.h"
 #include "frontend/sdl.h"
 #include "frontend/trace.h"
 #include "hw/input/i8042.h"
@@ -198,6 +199,18 @@ int main(int argc, char **argv)
     SDLWindow *window = setup_window(&host, &opts);
     process_signals_install();
     process_daemon_ready();
+    if (opts.sandbox.on) {
+        /* Last: every file, socket and the window are open. */
+        if (!sandbox_install(&opts.sandbox, err, sizeof(err))) {
+            fprintf(stderr, "popek: -sandbox: %s\n", err);
+            return 1;
+        }
+        const char *selftest = getenv("POPEK_SANDBOX_SELFTEST");
+        if (selftest && !sandbox_selftest(selftest, err, sizeof(err))) {
+            fprintf(stderr, "popek: -sandbox: %s\n", err);
+            return 1;
+        }
+    }
     int status = host_run(&host);
     host_shutdown_event(&host);
     if (opts.textdump) {

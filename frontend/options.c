@@ -95,6 +95,10 @@ static const char usage_text[] =
     "  -gdb tcp:[HOST]:PORT    gdb remote stub (HOST defaults to 127.0.0.1)\n"
     "  -s                      shorthand for -gdb tcp::1234\n"
     "  -S                      do not start the CPU (wait for gdb or the monitor)\n"
+    "Security:\n"
+    "  -sandbox on|off[,obsolete=deny][,elevateprivileges=deny][,spawn=deny]\n"
+    "          [,resourcecontrol=deny]   after start-up, allow only the system calls\n"
+    "                          a running VM needs (seccomp; docs/security.md)\n"
     "  --help, --version\n";
 
 static void die(const char *fmt, const char *a, const char *b)
@@ -488,6 +492,14 @@ void options_parse(PopekOptions *o, int argc, char **argv)
         } else if (!strcmp(name, "-snapshot")) {
             o->snapshot = true;
             takes_arg = false;
+        } else if (!strcmp(name, "-sandbox")) {
+            char err[320];
+            if (!arg) {
+                die("option '%s' needs a value%s", opt, "");
+            }
+            if (!sandbox_parse(arg, &o->sandbox, err, sizeof(err))) {
+                die("%s%s", err, "");
+            }
         } else if (!strcmp(name, "-hda") || !strcmp(name, "-hdb") || !strcmp(name, "-hdc") ||
                    !strcmp(name, "-hdd") || !strcmp(name, "-cdrom")) {
             if (!arg) {
@@ -606,4 +618,12 @@ void options_parse(PopekOptions *o, int argc, char **argv)
         die("%s needs -kernel%s", o->initrd ? "-initrd" : "-append", "");
     }
     options_chardev_finish(o);
+    if (o->sandbox.on && o->textdump) {
+        die("-textdump cannot be written under -sandbox on%s%s",
+            " (files may not be opened for writing after start-up; "
+            "the monitor's textdump is refused the same way)", "");
+    }
+    for (int i = 0; i < o->net.netdev_count; i++) {
+        o->sandbox.net_sockets |= o->net.netdevs[i].kind == NETDEV_USER;
+    }
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "chardev/chardev.h"
+#include "frontend/sandbox.h"
 #include "hw/pc/pc.h" /* enum Accel, PC_MAX_DRIVES */
 #include "net/net.h"
 #include "net/slirp.h"
@@ -145,6 +146,7 @@ typedef struct PopekOptions {
     bool full_screen;         /* -full-screen: the window covers the screen */
     const char *keymap;       /* -k LAYOUT (QEMU's name), NULL: not given */
     CharOptions chr;          /* -serial, -monitor, -qmp, -chardev, -mon, -daemonize, -pidfile */
+    SandboxConfig sandbox;    /* -sandbox */
 } PopekOptions;
 
 /* Parse argv; on a bad option prints one line naming it and exits 1.

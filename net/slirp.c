@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,7 +280,7 @@ static bool parse_proto(const char *text, bool *udp)
 
 typedef struct HostFwd {
     bool udp;
-    struct sockaddr_in host;  /* address 0: all of the host's */
+    struct sockaddr_in host;  /* no address given: loopback only (docs/security.md) */
     struct sockaddr_in guest; /* address 0: the first DHCP address */
 } HostFwd;
 
@@ -301,6 +302,11 @@ static const char *hostfwd_parse(const char *rule, HostFwd *fwd)
     }
     if (buf[0] && !inet_aton(buf, &fwd->host.sin_addr)) {
         return "Bad host address";
+    }
+    if (!buf[0]) {
+        /* Unlike QEMU (all addresses): a port open to the network is
+         * something the user asks for by naming 0.0.0.0. */
+        fwd->host.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     }
     if (!take_field(buf, sizeof(buf), &p, '-')) {
         return "Bad host port separator";
@@ -597,6 +603,9 @@ void net_slirp_hostfwd_remove(Net *net, const char *id, const char *rule, char *
         !parse_port(p, 0, &port)) {
         snprintf(msg, len, "invalid format\n");
         return;
+    }
+    if (!buf[0]) {
+        host.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* as hostfwd_parse */
     }
     host.sin_port = htons((uint16_t)port);
     int failed = slirp_remove_hostxfwd(s->slirp, (struct sockaddr *)&host, sizeof(host),

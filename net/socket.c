@@ -331,8 +331,10 @@ uint16_t net_socket_local_port(const Netdev *nd)
 
 /* ---- opening ---- */
 
-/* HOST:PORT (HOST may be empty: any address) into addr; false with the
- * reason in err.  Names resolve through the system (/etc/hosts first). */
+/* HOST:PORT into addr; false with the reason in err.  An empty HOST is
+ * 127.0.0.1 (QEMU: any address), so listen=:PORT stays on this machine
+ * unless the user names 0.0.0.0 (docs/security.md).  Names resolve through
+ * the system (/etc/hosts first). */
 static bool parse_host_port(const char *text, struct sockaddr_in *addr, char *err, size_t errlen)
 {
     const char *colon = strrchr(text, ':');
@@ -351,7 +353,11 @@ static bool parse_host_port(const char *text, struct sockaddr_in *addr, char *er
     addr->sin_port = htons((uint16_t)port);
     memcpy(host, text, (size_t)(colon - text));
     host[colon - text] = '\0';
-    if (!host[0] || inet_pton(AF_INET, host, &addr->sin_addr) == 1) {
+    if (!host[0]) {
+        addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        return true;
+    }
+    if (inet_pton(AF_INET, host, &addr->sin_addr) == 1) {
         return true;
     }
     struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res;

@@ -23,12 +23,20 @@
  * The slot of a linear address: its page number folded with its 4 MiB
  * region number.  Direct-mapped by page number alone, pages a multiple of
  * 4 MiB apart (a copy between power-of-two-sized buffers) evict each other
- * on every access; folding costs translated code two instructions:
- *   slot * sizeof(TLBEntry) = ((lin >> 7) ^ (lin >> 17)) & 0x7fe0
+ * on every access.  The fold is an addition, not an XOR: translated code
+ * checks an access against the slot of its first byte with the page of its
+ * last (translator/gen_mem.c), which is sound only if a page and the page
+ * after it never share a slot.  With XOR, 7FFFFh and 80000h did, and
+ * FFFFFh and 0 (a wrap at 4 GiB), and an access across them reached host
+ * memory outside guest RAM (tests/bt/test_bt_tlb_slot.c).  With the sum,
+ * neighbours in a region differ by one slot and across a region boundary
+ * by two.  Translated code computes it as
+ *   slot * sizeof(TLBEntry) = ((lin + ((lin >> 22) << 12)) >> 7) & 0x7fe0
+ * (the region added above the page offset, so no carry comes up from it).
  */
 static inline uint32_t tlb_slot(uint32_t lin)
 {
-    return ((lin >> 12) ^ (lin >> 22)) & (TLB_ENTRIES - 1);
+    return ((lin >> 12) + (lin >> 22)) & (TLB_ENTRIES - 1);
 }
 
 /* Tag flag bits (low 12 bits of a tag are free because tags are page aligned). */

@@ -4,8 +4,8 @@
  *
  * Fast path (softmmu/tlb.h gives the layout), for an access of size bytes
  * at the linear address in r14d:
- *     mov r11d, r14d ; shr r11d, 10 ; xor r11d, r14d      ; entry offset: tlb_slot * 32
- *     shr r11d, 7 ; and r11d, 0x7fe0
+ *     mov r11d, r14d ; shr r11d, 22 ; shl r11d, 12         ; entry offset: tlb_slot * 32
+ *     add r11d, r14d ; shr r11d, 7 ; and r11d, 0x7fe0
  *     lea r10d, [r14 + size-1] ; and r10d, 0xfffff000    ; page of the last byte
  *     cmp r10d, [r15 + r11 + tlb.e[view].tag[access]]    ; also fails on any tag flag
  *     jne slow
@@ -101,9 +101,10 @@ void gen_tlb_offset(Gen *g, int dst, int lin)
     Emit *e = &g->e;
     HostRM d = hrm_reg(dst);
     emit_mov_rr32(e, dst, lin);
-    emit_shift32_imm(e, EXT_SHR, dst, 10);
-    emit_rm(e, 0, OPC_XOR_EvGv, lin, &d); /* lin ^ lin >> 10 */
-    emit_shift32_imm(e, EXT_SHR, dst, 7);  /* lin >> 7 ^ lin >> 17 */
+    emit_shift32_imm(e, EXT_SHR, dst, 22);
+    emit_shift32_imm(e, EXT_SHL, dst, 12); /* the region number, above the page offset */
+    emit_rm(e, 0, OPC_ADD_EvGv, lin, &d);  /* lin + (lin >> 22 << 12) */
+    emit_shift32_imm(e, EXT_SHR, dst, 7);  /* (page + region) << 5 */
     emit_alu32_imm(e, EXT_AND, &d, (int32_t)((TLB_ENTRIES - 1) * sizeof(TLBEntry)));
 }
 

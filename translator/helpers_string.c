@@ -147,6 +147,7 @@ int bt_helper_rep_string(CPUState *cpu, const BTCallInfo *ci)
             }
             done += n;
         }
+        cpu_rep_account(cpu, done);
         if (cpu->regs[R_ECX] != 0) {
             cpu->next_eip = cpu->eip; /* not finished: run the instruction again */
         }

@@ -104,10 +104,10 @@ static uint64_t make_desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t
            (uint64_t)(base >> 24) << 56;
 }
 
-static void put_desc(TestVM *vm, uint32_t at, uint64_t d)
+static void put_desc(PhysMem *phys, uint32_t at, uint64_t d)
 {
-    phys_write(&vm->phys, at, (uint32_t)d, 4);
-    phys_write(&vm->phys, at + 4, (uint32_t)(d >> 32), 4);
+    phys_write(phys, at, (uint32_t)d, 4);
+    phys_write(phys, at + 4, (uint32_t)(d >> 32), 4);
 }
 
 /* The PTE of linear page i: identity, but for the fault and alias pages. */
@@ -129,19 +129,18 @@ static uint64_t program_pte(const BTProgram *p, uint32_t i)
 
 /* Page tables identity-mapping the first 4 MiB, with the fault and alias
  * pages: 32-bit paging, or PAE paging with NXE (the PDPT at BTG_PD). */
-static void setup_paging(TestVM *vm, const BTProgram *p)
+static void setup_paging(PhysMem *phys, CPUState *cpu, const BTProgram *p)
 {
     enum { P = 1, RW = 2, US = 4 };
-    CPUState *cpu = &vm->cpu;
     if (p->pae) {
-        phys_write(&vm->phys, BTG_PD, BTG_PAE_PD | P, 4);
+        phys_write(phys, BTG_PD, BTG_PAE_PD | P, 4);
         for (uint32_t t = 0; t < 2; t++) {
-            phys_write(&vm->phys, BTG_PAE_PD + 8 * t, (BTG_PAE_PT + 0x1000 * t) | P | RW | US, 4);
+            phys_write(phys, BTG_PAE_PD + 8 * t, (BTG_PAE_PT + 0x1000 * t) | P | RW | US, 4);
         }
         for (uint32_t i = 0; i < 1024; i++) {
             uint64_t pte = program_pte(p, i);
-            phys_write(&vm->phys, BTG_PAE_PT + 8 * i, (uint32_t)pte, 4);
-            phys_write(&vm->phys, BTG_PAE_PT + 8 * i + 4, (uint32_t)(pte >> 32), 4);
+            phys_write(phys, BTG_PAE_PT + 8 * i, (uint32_t)pte, 4);
+            phys_write(phys, BTG_PAE_PT + 8 * i + 4, (uint32_t)(pte >> 32), 4);
         }
         cpu->efer = EFER_NXE;
         cpu->cr4 |= CR4_PAE;
@@ -149,9 +148,9 @@ static void setup_paging(TestVM *vm, const BTProgram *p)
             abort(); /* the PDPT written just above is valid */
         }
     } else {
-        phys_write(&vm->phys, BTG_PD, BTG_PT | P | RW | US, 4);
+        phys_write(phys, BTG_PD, BTG_PT | P | RW | US, 4);
         for (uint32_t i = 0; i < 1024; i++) {
-            phys_write(&vm->phys, BTG_PT + 4 * i, (uint32_t)program_pte(p, i), 4);
+            phys_write(phys, BTG_PT + 4 * i, (uint32_t)program_pte(p, i), 4);
         }
     }
     cpu->cr3 = BTG_PD;
@@ -163,26 +162,30 @@ static void setup_vm(TestVM *vm, const BTProgram *p)
     memset(vm->phys.ram, 0, vm->phys.ram_size);
     memset(vm->phys.code_pages, 0, vm->phys.ram_size >> 12);
     cpu_init(&vm->cpu, &vm->phys, &vm->io);
-    CPUState *cpu = &vm->cpu;
-    testvm_flat32(vm, p->cfg.cpl, p->code_at);
+    btd_load(&vm->phys, &vm->cpu, p);
+}
+
+void btd_load(PhysMem *phys, CPUState *cpu, const BTProgram *p)
+{
+    testvm_flat32_on(phys, cpu, p->cfg.cpl, p->code_at);
     cpu->cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT; /* SSE on, as an OS that uses it sets */
     uint64_t fs = make_desc(BTG_FS_BASE, 0xfffff, 0xf3, 0xc);
     uint64_t gs = make_desc(0, BTG_GS_LIMIT, 0xf3, 0x4);
-    put_desc(vm, TESTVM_GDT + (BTG_SEL_FS & ~7u), fs);
-    put_desc(vm, TESTVM_GDT + (BTG_SEL_GS & ~7u), gs);
+    put_desc(phys, TESTVM_GDT + (BTG_SEL_FS & ~7u), fs);
+    put_desc(phys, TESTVM_GDT + (BTG_SEL_GS & ~7u), gs);
     if (p->load_fs) {
         seg_cache_from_descriptor(&cpu->seg[SEG_FS], BTG_SEL_FS, fs | (uint64_t)DESC_A << 32);
     }
     if (p->load_gs) {
         seg_cache_from_descriptor(&cpu->seg[SEG_GS], BTG_SEL_GS, gs | (uint64_t)DESC_A << 32);
     }
-    phys_write_buf(&vm->phys, p->code_at, p->code, p->len);
+    phys_write_buf(phys, p->code_at, p->code, p->len);
     uint32_t x = p->data_seed | 1;
     for (uint32_t a = BTG_DATA; a < BTG_DATA + BTG_DATA_SIZE; a += 4) {
         x ^= x << 13;
         x ^= x >> 17;
         x ^= x << 5;
-        phys_write(&vm->phys, a, x, 4);
+        phys_write(phys, a, x, 4);
     }
     for (int r = 0; r < 8; r++) {
         if (r != R_ESP) {
@@ -192,7 +195,7 @@ static void setup_vm(TestVM *vm, const BTProgram *p)
     cpu->eflags = EFLAGS_FIXED | (p->eflags & (EFLAGS_ARITH | EFLAGS_DF));
     cpu->cc_op = CC_OP_EFLAGS;
     if (p->cfg.paging) {
-        setup_paging(vm, p);
+        setup_paging(phys, cpu, p);
     }
     cpu_update_mode(cpu);
     tlb_flush_all(cpu);

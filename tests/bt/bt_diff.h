@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpu/state.h"
+#include "softmmu/phys.h"
 #include "tests/bt/bt_gen.h"
 #include "translator/translator.h"
 
@@ -50,6 +52,11 @@ bool btd_contained(BTDiff *d, const BTProgram *p, uint64_t budget, char *report,
 /* Runs whose interpreter ended in a #PF with I/D set (an instruction
  * fetch from an execute-disable page under PAE), for coverage checks. */
 uint64_t btd_nx_faults(const BTDiff *d);
+
+/* Put p into a machine's RAM and CPU as both engines start it (GDT, IDT
+ * and TSS of tests/support/testvm.h, the data window, registers, paging),
+ * without resetting anything else: tests/soak runs programs on a whole PC. */
+void btd_load(PhysMem *phys, CPUState *cpu, const BTProgram *p);
 
 /* Translator statistics accumulated over the runs. */
 const BTStats *btd_stats(const BTDiff *d);

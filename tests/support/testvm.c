@@ -8,9 +8,9 @@
 #include "softmmu/mmu.h"
 #include "tests/support/testvm.h"
 
-static void put32(TestVM *vm, uint32_t paddr, uint32_t v)
+static void put32(PhysMem *phys, uint32_t paddr, uint32_t v)
 {
-    phys_write(&vm->phys, paddr, v, 4);
+    phys_write(phys, paddr, v, 4);
 }
 
 /* A segment descriptor: base, byte-or-page limit, access byte, flags nibble. */
@@ -25,10 +25,10 @@ static uint64_t make_desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t
     return d;
 }
 
-static void put_desc(TestVM *vm, uint32_t paddr, uint64_t d)
+static void put_desc(PhysMem *phys, uint32_t paddr, uint64_t d)
 {
-    put32(vm, paddr, (uint32_t)d);
-    put32(vm, paddr + 4, (uint32_t)(d >> 32));
+    put32(phys, paddr, (uint32_t)d);
+    put32(phys, paddr + 4, (uint32_t)(d >> 32));
 }
 
 TestVM *testvm_new(uint32_t ram_bytes)
@@ -57,7 +57,7 @@ void testvm_load(TestVM *vm, uint32_t paddr, const void *bytes, size_t len)
 }
 
 /* Each vector's stub: mov dword [LAST_VECTOR], vector; hlt; jmp $-1 */
-static void build_handlers(TestVM *vm)
+static void build_handlers(PhysMem *phys)
 {
     for (uint32_t v = 0; v < 256; v++) {
         uint32_t at = TESTVM_HANDLERS + v * 16;
@@ -66,30 +66,35 @@ static void build_handlers(TestVM *vm)
                             0xeb, 0xfd};                        /* jmp back to hlt */
         memcpy(stub + 2, &(uint32_t){TESTVM_LAST_VECTOR}, 4);
         memcpy(stub + 6, &v, 4);
-        testvm_load(vm, at, stub, sizeof(stub));
+        phys_write_buf(phys, at, stub, sizeof(stub));
         /* 32-bit interrupt gate, DPL 3 so INT n works from ring 3 too */
         uint32_t lo = (TESTVM_SEL_CODE0 << 16) | (at & 0xffff);
         uint32_t hi = (at & 0xffff0000u) | 0xee00u;
-        put32(vm, TESTVM_IDT + v * 8, lo);
-        put32(vm, TESTVM_IDT + v * 8 + 4, hi);
+        put32(phys, TESTVM_IDT + v * 8, lo);
+        put32(phys, TESTVM_IDT + v * 8 + 4, hi);
     }
-    put32(vm, TESTVM_LAST_VECTOR, 0xffffffffu);
+    put32(phys, TESTVM_LAST_VECTOR, 0xffffffffu);
 }
 
 void testvm_flat32(TestVM *vm, int cpl, uint32_t entry)
 {
-    CPUState *cpu = &vm->cpu;
-    put_desc(vm, TESTVM_GDT + 0x00, 0);
-    put_desc(vm, TESTVM_GDT + 0x08, make_desc(0, 0xfffff, 0x9b, 0xc)); /* ring-0 code */
-    put_desc(vm, TESTVM_GDT + 0x10, make_desc(0, 0xfffff, 0x93, 0xc)); /* ring-0 data */
-    put_desc(vm, TESTVM_GDT + 0x18, make_desc(0, 0xfffff, 0xfb, 0xc)); /* ring-3 code */
-    put_desc(vm, TESTVM_GDT + 0x20, make_desc(0, 0xfffff, 0xf3, 0xc)); /* ring-3 data */
-    put_desc(vm, TESTVM_GDT + 0x28, make_desc(TESTVM_TSS, 103, 0x89, 0x0)); /* 32-bit TSS */
-    memset(vm->phys.ram + TESTVM_TSS, 0, 104);
-    put32(vm, TESTVM_TSS + 4, TESTVM_STACK0);     /* ESP0 */
-    put32(vm, TESTVM_TSS + 8, TESTVM_SEL_DATA0);  /* SS0 */
-    put32(vm, TESTVM_TSS + 0x64, 104u << 16);     /* I/O bitmap base past the limit: no ports */
-    build_handlers(vm);
+    testvm_flat32_on(&vm->phys, &vm->cpu, cpl, entry);
+}
+
+void testvm_flat32_on(PhysMem *phys, CPUState *cpu, int cpl, uint32_t entry)
+{
+    static const uint8_t zero_tss[104];
+    put_desc(phys, TESTVM_GDT + 0x00, 0);
+    put_desc(phys, TESTVM_GDT + 0x08, make_desc(0, 0xfffff, 0x9b, 0xc)); /* ring-0 code */
+    put_desc(phys, TESTVM_GDT + 0x10, make_desc(0, 0xfffff, 0x93, 0xc)); /* ring-0 data */
+    put_desc(phys, TESTVM_GDT + 0x18, make_desc(0, 0xfffff, 0xfb, 0xc)); /* ring-3 code */
+    put_desc(phys, TESTVM_GDT + 0x20, make_desc(0, 0xfffff, 0xf3, 0xc)); /* ring-3 data */
+    put_desc(phys, TESTVM_GDT + 0x28, make_desc(TESTVM_TSS, 103, 0x89, 0x0)); /* 32-bit TSS */
+    phys_write_buf(phys, TESTVM_TSS, zero_tss, sizeof(zero_tss));
+    put32(phys, TESTVM_TSS + 4, TESTVM_STACK0);     /* ESP0 */
+    put32(phys, TESTVM_TSS + 8, TESTVM_SEL_DATA0);  /* SS0 */
+    put32(phys, TESTVM_TSS + 0x64, 104u << 16);     /* I/O bitmap base past the limit: no ports */
+    build_handlers(phys);
 
     cpu->gdtr.base = TESTVM_GDT;
     cpu->gdtr.limit = 8 * 8 - 1;

@@ -41,6 +41,8 @@ TestVM *testvm_new(uint32_t ram_bytes);
 void testvm_free(TestVM *vm);
 /* Flat 4 GiB segments at the given CPL (0 or 3), paging off, EIP = entry. */
 void testvm_flat32(TestVM *vm, int cpl, uint32_t entry);
+/* The same on any machine's RAM and CPU (a whole PC in tests/soak). */
+void testvm_flat32_on(PhysMem *phys, CPUState *cpu, int cpl, uint32_t entry);
 void testvm_load(TestVM *vm, uint32_t paddr, const void *bytes, size_t len);
 /* Run up to max_insns; returns the cpu_exec exit reason. */
 int testvm_run(TestVM *vm, uint64_t max_insns);

@@ -5,6 +5,11 @@
       User networking: DHCP gives 10.0.2.15; wget fetches a file from an
       HTTP server this test runs on 127.0.0.1 through 10.0.2.2 (checksum
       compared); a hostfwd rule reaches the guest's busybox httpd.
+  net_guest.py POPEK GUESTDIR user --sandbox ...
+      The same under -sandbox on (frontend/sandbox.c), with a guestfwd rule
+      that would start a program on the host: instead of powering off, the
+      guest connects to it, and the sandbox must end popek with status 1
+      and "forbidden system call NAME" on stderr.
   net_guest.py POPEK GUESTDIR ftp --model ... [--link socket|mcast] [--accel ENGINE]
       Two VMs joined by -netdev socket (listen/connect) or a multicast
       segment on the loopback interface, static addresses: VM A serves FTP
@@ -82,6 +87,24 @@ def poweroff(g, label):
     check(status == 0, f"{label}: poweroff ends popek with status 0", f"status {status}")
 
 
+def sandbox_spawn(g):
+    """The guest connects to the guestfwd whose host end is a program: libslirp
+    would start it, and the sandbox must stop popek at the first call of that."""
+    g.proc.stdin.write(b"echo hi | nc 10.0.2.100 1234\n")
+    g.proc.stdin.flush()
+    deadline = time.monotonic() + 120
+    while g.proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if g.proc.poll() is None:
+        g.proc.kill()
+    err = g.proc.stderr.read().decode("utf-8", "replace")
+    m = re.search(r"popek: -sandbox: forbidden system call (\w+)", err)
+    check(g.proc.returncode == 1 and m,
+          "-sandbox on: starting a guestfwd program ends popek with status 1, naming the call",
+          f"status {g.proc.returncode}, stderr: {err[-1000:]}")
+    print(f"the sandbox stopped popek at {m.group(1)}")
+
+
 def guest_sha256(g, path):
     out, rc = g.run(f"sha256sum {path}", timeout=300)
     m = re.search(r"^([0-9a-f]{64})", out, re.M)
@@ -97,9 +120,14 @@ def test_user(args):
     http_port = server.server_address[1]
     fwd_port = free_port()
     pcap = os.path.join(tempfile.mkdtemp(prefix="popek-net-"), "user.pcap")
-    g = boot(args, ["-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{fwd_port}-:80",
-                    "-device", f"{args.model},netdev=n0",
-                    "-object", f"filter-dump,id=d0,netdev=n0,file={pcap}"], args.model)
+    netdev = f"user,id=n0,hostfwd=tcp:127.0.0.1:{fwd_port}-:80"
+    sandbox = []
+    if args.sandbox:
+        netdev += ",guestfwd=tcp:10.0.2.100:1234-cmd:/bin/true"
+        sandbox = ["-sandbox", "on"]
+    g = boot(args, ["-netdev", netdev, "-device", f"{args.model},netdev=n0",
+                    "-object", f"filter-dump,id=d0,netdev=n0,file={pcap}"] + sandbox,
+             args.model)
     try:
         addr = netup(g, args.model)
         check(addr == "10.0.2.15", "DHCP over user networking gives 10.0.2.15", addr)
@@ -122,6 +150,9 @@ def test_user(args):
             except OSError:
                 time.sleep(1)
         check(body.strip() == b"hello-from-guest", "hostfwd reaches the guest's httpd", body)
+        if args.sandbox:
+            sandbox_spawn(g)
+            return
         poweroff(g, args.model)
         tcpdump = shutil.which("tcpdump") or shutil.which("tcpdump", path="/usr/sbin:/sbin")
         if tcpdump:
@@ -213,6 +244,7 @@ def main():
     ap.add_argument("--model", default="e1000", choices=["e1000", "virtio-net-pci"])
     ap.add_argument("--link", default="socket", choices=["socket", "mcast"])
     ap.add_argument("--accel", default="bt")
+    ap.add_argument("--sandbox", action="store_true", help="run popek under -sandbox on")
     args = ap.parse_args()
     try:
         (test_user if args.mode == "user" else test_ftp)(args)
