@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """Debian's graphical installer reaches its first screen in popek's window.
 
-    gtk_first_screen.py POPEK CACHE [popek options...]
+    gtk_first_screen.py POPEK [popek options...]
 
 Run inside an X server (xvfb-run).  Boots the gtk variant of the netboot
-installer (CACHE/netboot/linux-gtk and initrd-gtk.gz, from mirror.sh) in the
+installer (netboot/linux-gtk and initrd-gtk.gz that mirror.sh unpacked in
+$POPEK_DEBIAN_CACHE, default ~/.cache/popek/debian) in the
 SDL window and waits for its first screen, the language choice: the
-monitor's screendump must show a graphics mode of at least 800x600 that is
-mostly light (the installer's white page, where the console was black)
-with the banner's dark band across the top, and stay so for two
-screendumps in a row.  The guest's network is slirp with restrict=on and
+monitor's screendump must show a graphics mode of at least 800x600 with the
+banner's dark band across the top, the language list's white box and the
+selected language's bar across it (first_screen), in two screendumps in a
+row.  The guest's network is slirp with restrict=on and
 no rules: this screen needs none.  Skips (77) when the cache has no gtk
 installer.  With GTK_SHOT=FILE the last screendump is kept there.
 """
@@ -60,35 +61,44 @@ class Monitor:
         return self.read_prompt()
 
 
+def teal(rgb):
+    """The installer theme's selection colour (about #29867e)."""
+    r, g, b = rgb >> 16, (rgb >> 8) & 0xff, rgb & 0xff
+    return g > r + 60 and b > r + 50 and g < 200
+
+
 def first_screen(png):
-    """(True, why) when the screendump looks like the installer's page."""
+    """(True, why) when the screendump shows the language choice: the dark
+    banner across the top, the list's white box over a third of the screen
+    or more, and the selected language's bar across the list."""
     width, height, pixel = png_pixels(png)
     if width < 800 or height < 600:
         return False, "%dx%d: not the installer's mode" % (width, height)
-    light = dark_top = total = top = 0
-    for y in range(0, height, 8):
-        for x in range(0, width, 8):
+    samples = white = top = dark_top = 0
+    for y in range(0, height, 4):
+        for x in range(0, width, 4):
             rgb = pixel(x, y)
-            luma = (rgb >> 16) * 3 + ((rgb >> 8) & 0xff) * 6 + (rgb & 0xff)
-            total += 1
-            light += luma > 200 * 10
+            samples += 1
+            white += rgb == 0xffffff
             if y < height // 12:
                 top += 1
+                luma = (rgb >> 16) * 3 + ((rgb >> 8) & 0xff) * 6 + (rgb & 0xff)
                 dark_top += luma < 100 * 10
-    if light * 2 < total:
-        return False, "%dx%d, %d%% light: not the installer's page" % (width, height,
-                                                                      100 * light // total)
-    if dark_top * 4 < top:
-        return False, "no banner across the top"
-    return True, "%dx%d, %d%% light, banner %d%% dark" % (width, height, 100 * light // total,
-                                                          100 * dark_top // top)
+    xs = range(width // 4, width * 15 // 16, 8)
+    bar = sum(1 for y in range(height // 8, height)
+              if sum(1 for x in xs if teal(pixel(x, y))) * 10 >= 8 * len(xs))
+    why = "%dx%d, banner %d%% dark, list %d%% white, selection bar %d rows" % (
+        width, height, 100 * dark_top // top, 100 * white // samples, bar)
+    return dark_top * 4 >= top * 3 and white * 3 >= samples and bar >= 10, why
 
 
 def main():
-    if len(sys.argv) < 3:
+    if len(sys.argv) < 2:
         print(__doc__)
         return 2
-    popek, cache = sys.argv[1], sys.argv[2]
+    popek = sys.argv[1]
+    cache = os.environ.get("POPEK_DEBIAN_CACHE",
+                           os.path.join(os.path.expanduser("~"), ".cache", "popek", "debian"))
     kernel = os.path.join(cache, "netboot", "linux-gtk")
     initrd = os.path.join(cache, "netboot", "initrd-gtk.gz")
     if not (os.path.exists(kernel) and os.path.exists(initrd)):
@@ -103,7 +113,7 @@ def main():
                              "-monitor", "unix:%s,server,nowait" % mon_path,
                              "-kernel", kernel, "-initrd", initrd, "-append", "quiet",
                              "-netdev", "user,id=n0,restrict=on", "-device", "e1000,netdev=n0",
-                             "-no-reboot"] + sys.argv[3:],
+                             "-no-reboot"] + sys.argv[2:],
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     try:

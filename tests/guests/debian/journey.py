@@ -192,13 +192,15 @@ def install(args):
     argv += args.emulator + [
         "-m", "512M", "-nographic", "-no-reboot",
         "-serial", "mon:stdio", "-serial", "file:" + syslog,
+        "-monitor", "unix:%s,server,nowait" % os.path.join(work, "monitor.sock"),
         "-kernel", os.path.join(cache, "netboot", "linux"), "-initrd", initrd,
         "-append", "auto=true priority=critical console=ttyS0 DEBIAN_FRONTEND=text"
                    " --- console=ttyS0",
         "-drive", "file=%s,format=%s,if=ide" % (disk, DISK_FORMAT),
         "-netdev", netdev_user(cache, work), "-device", "e1000,netdev=n0",
     ]
-    log("installer: " + " ".join(args.emulator) + " ... (transcript in %s/console.txt)" % work)
+    log("installer: %s ... (transcript in %s/console.txt, monitor on %s/monitor.sock)"
+        % (" ".join(args.emulator), work, work))
     start = time.time()
     marks = {}
     steps = []

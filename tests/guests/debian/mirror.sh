@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the local Debian 12 i386 mirror the installer installs from:
-#   tests/guests/debian/mirror.sh DIR
+#   tests/guests/debian/mirror.sh [DIR]   (default $POPEK_DEBIAN_CACHE, else ~/.cache/popek/debian)
 # DIR/debian gets pool/ (the .debs and .udebs) and dists/bookworm/ (the
 # Packages indexes and an unsigned Release), DIR/netboot the installer's
 # kernel and initrds.  Everything comes through apt from the host's own
@@ -9,7 +9,7 @@
 # A second run downloads nothing that is already there.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-dir=${1:?usage: mirror.sh DIR}
+dir=${1:-${POPEK_DEBIAN_CACHE:-$HOME/.cache/popek/debian}}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 apt_dir=$dir/apt
