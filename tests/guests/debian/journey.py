@@ -45,7 +45,7 @@ STALL_SECONDS = int(os.environ.get("POPEK_INSTALL_STALL", "1800"))
 
 # The installer's questions in the text frontend end with this prompt; with
 # every answer preseeded, any question is a step that failed.
-QUESTION = re.compile(rb"Prompt: '\?' for help|\[!!?\] ")
+QUESTION = re.compile(rb"Prompt: '\?' for help|\[!!?\] |\[Press enter to continue\]")
 MENU_ITEM = re.compile(r"main-menu\[\d+\]: INFO: Menu item '([^']+)' selected")
 
 
@@ -94,8 +94,10 @@ def ssh_key(work):
 def netdev_user(cache, work, extra=""):
     """slirp, restricted, with the mirror at MIRROR_ADDR:80 served per
     connection by http_stdio.py (no listening socket on the host)."""
-    server = "python3 %s %s %s" % (os.path.join(HERE, "http_stdio.py"),
-                                   os.path.join(cache, "debian"), os.path.join(work, "http.log"))
+    # The preseed's mirror directory is /debian: the server's root is the
+    # cache that holds debian/.
+    server = "python3 %s %s %s" % (os.path.join(HERE, "http_stdio.py"), cache,
+                                   os.path.join(work, "http.log"))
     return "user,id=n0,restrict=on,guestfwd=tcp:%s:80-cmd:%s%s" % (MIRROR_ADDR, server, extra)
 
 
