@@ -116,6 +116,12 @@ index() { # SUBDIR TYPE INDEXDIR
 }
 index main deb binary-i386
 index udeb udeb debian-installer/binary-i386
+# Each index directory's own Release: choose-mirror checks its
+# Architecture before it takes the mirror.
+for d in binary-i386 debian-installer/binary-i386; do
+    printf 'Archive: stable\nOrigin: Debian\nLabel: Debian\nVersion: 12\nComponent: main\nArchitecture: i386\n' \
+        >"$mirror/dists/bookworm/main/$d/Release"
+done
 (
     cd "$mirror/dists/bookworm"
     printf 'Origin: Debian\nLabel: Debian\nSuite: stable\nVersion: 12\nCodename: bookworm\n'
@@ -123,8 +129,9 @@ index udeb udeb debian-installer/binary-i386
         "$(LC_ALL=C date -u -R -r main/binary-i386/Packages)"
     for sum in MD5Sum:md5sum SHA256:sha256sum; do
         echo "${sum%%:*}:"
-        for f in main/binary-i386/Packages main/binary-i386/Packages.gz \
-            main/debian-installer/binary-i386/Packages main/debian-installer/binary-i386/Packages.gz; do
+        for f in main/binary-i386/Packages main/binary-i386/Packages.gz main/binary-i386/Release \
+            main/debian-installer/binary-i386/Packages main/debian-installer/binary-i386/Packages.gz \
+            main/debian-installer/binary-i386/Release; do
             printf ' %s %s %s\n' "$(${sum#*:} "$f" | cut -d' ' -f1)" "$(stat -c %s "$f")" "$f"
         done
     done
