@@ -216,7 +216,8 @@ def install(args):
             with open(syslog, "rb") as f:
                 f.seek(syslog_pos)
                 new = f.read()
-                syslog_pos += len(new)
+            new = new[:new.rfind(b"\n") + 1]  # whole lines only; the rest comes next time
+            syslog_pos += len(new)
             for item in MENU_ITEM.findall(new.decode("utf-8", "replace")):
                 steps.append(item)
                 marks.setdefault(item, time.time() - start)
@@ -227,7 +228,8 @@ def install(args):
                     if args.verbose or " 404 " in line or "dists/" in line:
                         log("%6.0f s  mirror %s" % (time.time() - start, line))
                 http_seen = len(lines)
-            if args.until_url and any(args.until_url in line for line in lines_served(work)):
+            if args.until_url and any(args.until_url in line and '" 200 ' in line
+                                      for line in lines_served(work)):
                 log("the mirror served %s after %.0f s" % (args.until_url, time.time() - start))
                 break
             if QUESTION.search(console.buf[-4096:]):
