@@ -130,6 +130,26 @@ class Console:
         text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text).replace("\r", "")
         return "\n".join(text.splitlines()[-n:])
 
+    def peak_rss_kib(self):
+        """The emulator's peak resident memory so far (VmHWM), read from
+        /proc: /usr/bin/time reports nothing when the run is cut short."""
+        pids = [self.proc.pid]
+        try:
+            with open("/proc/%d/task/%d/children" % (self.proc.pid, self.proc.pid)) as f:
+                pids += [int(p) for p in f.read().split()]
+        except OSError:
+            pass
+        peak = None
+        for pid in pids:
+            try:
+                with open("/proc/%d/status" % pid) as f:
+                    m = re.search(r"^VmHWM:\s+(\d+) kB", f.read(), re.M)
+                if m:
+                    peak = max(peak or 0, int(m.group(1)))
+            except OSError:
+                pass
+        return peak
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -246,8 +266,11 @@ def install(args):
                 failure = "no output from the installer for %d s" % STALL_SECONDS
                 break
     finally:
+        peak = console.peak_rss_kib()
         console.stop()
     total = time.time() - start
+    if peak:
+        log("peak host memory of the emulator so far: %d MiB" % (peak // 1024))
     step = steps[-1] if steps else "(before main-menu's first step)"
     if failure:
         log("FAILED at step %s: %s" % (step, failure))
