@@ -31,6 +31,7 @@ import os
 import re
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -130,17 +131,19 @@ class Console:
         text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text).replace("\r", "")
         return "\n".join(text.splitlines()[-n:])
 
+    def children(self):
+        """The emulator's pid under /usr/bin/time (none when run directly)."""
+        try:
+            with open("/proc/%d/task/%d/children" % (self.proc.pid, self.proc.pid)) as f:
+                return [int(p) for p in f.read().split()]
+        except OSError:
+            return []
+
     def peak_rss_kib(self):
         """The emulator's peak resident memory so far (VmHWM), read from
         /proc: /usr/bin/time reports nothing when the run is cut short."""
-        pids = [self.proc.pid]
-        try:
-            with open("/proc/%d/task/%d/children" % (self.proc.pid, self.proc.pid)) as f:
-                pids += [int(p) for p in f.read().split()]
-        except OSError:
-            pass
         peak = None
-        for pid in pids:
+        for pid in [self.proc.pid] + self.children():
             try:
                 with open("/proc/%d/status" % pid) as f:
                     m = re.search(r"^VmHWM:\s+(\d+) kB", f.read(), re.M)
@@ -151,6 +154,12 @@ class Console:
         return peak
 
     def stop(self):
+        # The emulator first: /usr/bin/time does not pass SIGTERM on.
+        for pid in self.children():
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:
+                pass
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
