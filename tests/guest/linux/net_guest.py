@@ -10,6 +10,12 @@
       that would start a program on the host: instead of powering off, the
       guest connects to it, and the sandbox must end popek with status 1
       and "forbidden system call NAME" on stderr.
+  net_guest.py POPEK GUESTDIR guestfwd --model ... [--accel ENGINE]
+      The Debian install journey's path to its mirror: restrict=on with a
+      guestfwd rule to 10.0.2.100:80 whose command is python's http.server
+      on the connection (tests/guests/debian/http_stdio.py); wget through it
+      gets a file (checksum compared, twice: one server per connection),
+      and the test's own HTTP server on 10.0.2.2 is out of reach.
   net_guest.py POPEK GUESTDIR ftp --model ... [--link socket|mcast] [--accel ENGINE]
       Two VMs joined by -netdev socket (listen/connect) or a multicast
       segment on the loopback interface, static addresses: VM A serves FTP
@@ -170,6 +176,44 @@ def test_user(args):
             g.proc.kill()
 
 
+def test_guestfwd(args):
+    blob = os.urandom(1 << 20)
+    want = hashlib.sha256(blob).hexdigest()
+    root = tempfile.mkdtemp(prefix="popek-guestfwd-")
+    os.makedirs(os.path.join(root, "www", "dists"))
+    with open(os.path.join(root, "www", "dists", "blob"), "wb") as f:
+        f.write(blob)
+    log = os.path.join(root, "http.log")
+    server_py = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "guests",
+                             "debian", "http_stdio.py")
+    server = serve_bytes(b"reached-the-host")  # must stay out of reach
+    http_port = server.server_address[1]
+    g = boot(args, ["-netdev", "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:80-cmd:python3 "
+                    f"{os.path.abspath(server_py)} {root}/www {log}",
+                    "-device", f"{args.model},netdev=n0"], args.model)
+    try:
+        addr = netup(g, args.model)
+        check(addr == "10.0.2.15", "DHCP under restrict=on gives 10.0.2.15", addr)
+        for n in (1, 2):
+            out, rc = g.run(f"wget -q -O /tmp/blob{n} http://10.0.2.100/dists/blob", timeout=300)
+            check(rc == 0, f"wget {n} through the guestfwd rule's http.server", out)
+            check(guest_sha256(g, f"/tmp/blob{n}") == want, f"fetch {n}: the checksum matches")
+        out, rc = g.run("wget -q -O /tmp/missing http://10.0.2.100/nothing-here", timeout=120)
+        check(rc != 0 and "404" in out, "a path the directory lacks is a 404", out)
+        with open(log) as f:
+            served = f.read()
+        check(served.count('"GET /dists/blob HTTP/1.1" 200') == 2, "the server logged both GETs",
+              served)
+        out, rc = g.run(f"wget -q -T 5 -O /tmp/host http://10.0.2.2:{http_port}/x", timeout=120)
+        check(rc != 0, "restrict=on: the host's own server on 10.0.2.2 is out of reach", out)
+        poweroff(g, args.model)
+    finally:
+        server.shutdown()
+        if g.proc.poll() is None:
+            g.proc.kill()
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def loopback_multicast():
     """Whether this host's loopback interface carries multicast."""
     port = free_port(socket.SOCK_DGRAM)
@@ -240,14 +284,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("popek")
     ap.add_argument("guestdir")
-    ap.add_argument("mode", choices=["user", "ftp"])
+    ap.add_argument("mode", choices=["user", "ftp", "guestfwd"])
     ap.add_argument("--model", default="e1000", choices=["e1000", "virtio-net-pci"])
     ap.add_argument("--link", default="socket", choices=["socket", "mcast"])
     ap.add_argument("--accel", default="bt")
     ap.add_argument("--sandbox", action="store_true", help="run popek under -sandbox on")
     args = ap.parse_args()
     try:
-        (test_user if args.mode == "user" else test_ftp)(args)
+        {"user": test_user, "ftp": test_ftp, "guestfwd": test_guestfwd}[args.mode](args)
     except AssertionError as e:
         print(f"FAIL: {e}")
         return 1
