@@ -29,6 +29,14 @@ typedef struct HostSerial {
     int pending_len;
 } HostSerial;
 
+/* The last migration out or in, for info migrate (frontend/host_migrate.c). */
+typedef struct HostMigration {
+    const char *status; /* "completed", "failed", or NULL: none yet */
+    int64_t total_ms;   /* how long it took */
+    uint64_t bytes;     /* the state's size */
+    char error[256];    /* why it failed */
+} HostMigration;
+
 struct Host {
     PC pc;                 /* the machine */
     Drive drives[PC_MAX_DRIVES]; /* images behind IDE drives 0-3 */
@@ -75,6 +83,7 @@ struct Host {
     const NicOption *nics; /* the options' cards */
     Netdev *nic_netdev[OPTIONS_MAX_NICS]; /* each card's netdev, or NULL */
     NetPollSet pollset;    /* what host_poll waits on, kept between rounds */
+    HostMigration migration; /* info migrate */
 };
 
 /* Open the backends the options name and build the machine; on an error
@@ -111,6 +120,16 @@ void host_shutdown_event(Host *h);
 /* The monitor's drive and memory-map commands: info block, info mtree,
  * eject, change (MonitorOps.host_command; frontend/host_monitor.c). */
 int host_monitor_command(void *host, const char *cmd, const char *args, char *buf, size_t len);
+
+/* Saved VMs (frontend/host_migrate.c): the whole VM to a migration URI
+ * (file:PATH, exec:CMD; the VM is left paused, as QEMU's postmigrate), a
+ * start from one (-incoming) or from a snapshot (-loadvm), false with one
+ * line in err; and the monitor's migrate, info migrate, savevm, loadvm,
+ * delvm and info snapshots (MonitorOps.host_command's shape). */
+bool host_migrate(Host *h, const char *uri, char *err, size_t errlen);
+bool host_incoming(Host *h, const char *uri, char *err, size_t errlen);
+bool host_loadvm(Host *h, const char *name, char *err, size_t errlen);
+int host_migrate_command(void *host, const char *cmd, const char *args, char *buf, size_t len);
 
 /* Open the netdevs and filters the options name and find each card's
  * netdev; on an error prints one line and exits 1 (frontend/host_net.c). */
