@@ -686,6 +686,11 @@ static void pc_register_state(PC *pc)
     vmstate_register(reg, &acpi_pm_vmstate, 0, d->acpi);
     vmstate_register(reg, &fw_cfg_vmstate, 0, d->fw_cfg);
     vmstate_register(reg, &i8257_vmstate, 0, d->dma);
+    vmstate_register(reg, &piix_ide_vmstate, 0, d->ide);
+    vmstate_register(reg, &fdc_vmstate, 0, d->fdc);
+    if (d->vga) {
+        vmstate_register(reg, &vga_vmstate, 0, d->vga);
+    }
 }
 
 void pc_init(PC *pc, const PCConfig *config)
