@@ -691,6 +691,14 @@ static void pc_register_state(PC *pc)
     if (d->vga) {
         vmstate_register(reg, &vga_vmstate, 0, d->vga);
     }
+    for (int i = 0; i < pc->cfg.nic_count; i++) {
+        if (d->e1000[i]) {
+            vmstate_register(reg, &e1000_vmstate, (uint32_t)i, d->e1000[i]);
+        }
+        if (d->virtio_net[i]) {
+            vmstate_register(reg, &virtio_net_vmstate, (uint32_t)i, d->virtio_net[i]);
+        }
+    }
 }
 
 void pc_init(PC *pc, const PCConfig *config)
