@@ -135,6 +135,8 @@ int host_migrate_command(void *host, const char *cmd, const char *args, char *bu
  * netdev; on an error prints one line and exits 1 (frontend/host_net.c). */
 void host_net_open(Host *h, const PopekOptions *opts);
 void host_net_close(Host *h);
+/* Each user netdev's libslirp state as a section of saved VMs. */
+void host_net_register_state(Host *h);
 /* The monitor's network commands: "info network", "info usernet",
  * "hostfwd_add", "hostfwd_remove", "set_link"; args is the rest of the
  * line.  The answer goes to buf (snprintf rules). */
