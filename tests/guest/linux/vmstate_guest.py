@@ -21,6 +21,7 @@
       idle BIOS image (no Linux needed).
 """
 import argparse
+import json
 import os
 import re
 import select
@@ -67,6 +68,36 @@ class Monitor:
     def quit(self):
         self.sock.sendall(b"quit\n")
         self.sock.close()
+
+
+class Qmp:
+    def __init__(self, path):
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX)
+                self.sock.connect(path)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AssertionError("QMP socket never appeared")
+                time.sleep(0.05)
+        self.sock.settimeout(60)
+        self.file = self.sock.makefile("rb")
+        self.read()  # the greeting
+
+    def read(self):
+        while True:
+            msg = json.loads(self.file.readline())
+            if "event" not in msg:
+                return msg
+
+    def cmd(self, name, arguments=None):
+        req = {"execute": name}
+        if arguments:
+            req["arguments"] = arguments
+        self.sock.sendall(json.dumps(req).encode() + b"\n")
+        return self.read()
 
 
 def drain(g, timeout):
@@ -287,6 +318,28 @@ def test_errors(args):
                                  b"info status\ncont\ninfo status\nquit\n")
         check(rc == 0 and "VM status: paused" in out and "VM status: running" in out,
               "-incoming with -S starts paused, cont runs it", out + err)
+        # QMP: migrate and query-migrate.
+        qsock = os.path.join(work, "qmp.sock")
+        p = subprocess.Popen([args.popek] + base + ["-S", "-serial", "null", "-qmp",
+                                                    f"unix:{qsock},server,nowait"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            q = Qmp(qsock)
+            q.cmd("qmp_capabilities")
+            r = q.cmd("migrate", {"uri": f"file:{work}/qmp.state"})
+            check(r.get("return") == {}, "QMP migrate returns {}", str(r))
+            r = q.cmd("query-migrate")["return"]
+            check(r.get("status") == "completed" and r["ram"]["transferred"] > 0,
+                  "QMP query-migrate says completed", str(r))
+            r = q.cmd("migrate", {"uri": "tcp:localhost:1"})
+            check(r.get("error", {}).get("class") == "GenericError", "QMP migrate to tcp: fails",
+                  str(r))
+            q.cmd("quit")
+            check(p.wait(timeout=30) == 0, "QMP quit")
+        finally:
+            if p.poll() is None:
+                p.kill()
+        check(open(f"{work}/qmp.state", "rb").read(8) == b"POPEKVM\n", "QMP wrote a state")
         print("ok: errors")
     finally:
         shutil.rmtree(work, ignore_errors=True)
