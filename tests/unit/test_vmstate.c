@@ -108,6 +108,33 @@ START_TEST(pages_round_trip_and_zero_skip)
 }
 END_TEST
 
+/* ---- the clock ---- */
+
+/* A restored clock goes on from the saved virtual time: on the host clock
+ * by moving the origin (also while stopped); under -icount only a match
+ * with the instruction count is accepted. */
+START_TEST(clock_set_now)
+{
+    TimerList host;
+    timerlist_init(&host);
+    ck_assert(timerlist_set_now(&host, 5 * NS_PER_SEC));
+    int64_t now = timer_now(&host);
+    ck_assert_int_ge(now, 5 * NS_PER_SEC);
+    ck_assert_int_lt(now, 6 * NS_PER_SEC);
+    timerlist_stop(&host);
+    ck_assert(timerlist_set_now(&host, 42));
+    ck_assert_int_eq(timer_now(&host), 42);
+    timerlist_resume(&host);
+    ck_assert_int_lt(timer_now(&host), NS_PER_SEC);
+
+    uint64_t count = 1000;
+    TimerList det;
+    timerlist_init_icount(&det, &count, 2);
+    ck_assert(timerlist_set_now(&det, 4000));
+    ck_assert(!timerlist_set_now(&det, 4001));
+}
+END_TEST
+
 /* ---- field tables ---- */
 
 typedef struct Inner {
@@ -598,6 +625,7 @@ static Suite *vmstate_suite(void)
     tcase_add_test(tc, stream_round_trip);
     tcase_add_test(tc, stream_blob_bound);
     tcase_add_test(tc, pages_round_trip_and_zero_skip);
+    tcase_add_test(tc, clock_set_now);
     tcase_add_test(tc, fields_round_trip);
     tcase_add_test(tc, fields_older_version);
     tcase_add_test(tc, fields_bounds);
