@@ -460,7 +460,32 @@ END_TEST
 
 /* ---- the whole PC ---- */
 
-static PC *pc_new_for_test(void)
+/* A 1 MiB disk in memory for the IDE tests. */
+#define DISK_SECTORS 2048
+static uint8_t disk[DISK_SECTORS * 512];
+
+static int disk_read(void *opaque, uint64_t sector, void *buf, uint32_t count)
+{
+    ck_assert(sector + count <= DISK_SECTORS);
+    memcpy(buf, disk + sector * 512, (size_t)count * 512);
+    return 0;
+}
+
+static int disk_write(void *opaque, uint64_t sector, const void *buf, uint32_t count)
+{
+    ck_assert(sector + count <= DISK_SECTORS);
+    memcpy(disk + sector * 512, buf, (size_t)count * 512);
+    return 0;
+}
+
+static int disk_flush(void *opaque)
+{
+    return 0;
+}
+
+static const BlockDev disk_blk = {disk, DISK_SECTORS, false, disk_read, disk_write, disk_flush};
+
+static PC *pc_new_for_test_disk(bool with_disk)
 {
     PC *pc = calloc(1, sizeof(*pc));
     PCConfig cfg = {
@@ -474,8 +499,16 @@ static PC *pc_new_for_test(void)
         .nics = {{PC_NIC_E1000, {0x52, 0x54, 0, 0x12, 0x34, 0x56}},
                  {PC_NIC_VIRTIO_NET, {0x52, 0x54, 0, 0x12, 0x34, 0x57}}},
     };
+    if (with_disk) {
+        cfg.drives[0] = (PCDrive){true, false, &disk_blk, "-hda"};
+    }
     pc_init(pc, &cfg);
     return pc;
+}
+
+static PC *pc_new_for_test(void)
+{
+    return pc_new_for_test_disk(false);
 }
 
 /* Run n instructions of the machine with its timers, as the main loop
@@ -618,6 +651,80 @@ START_TEST(pc_refuses_other_ram_size)
 }
 END_TEST
 
+/* ---- IDE transfers in flight ---- */
+
+static uint8_t disk_pattern(uint32_t sector, uint32_t i)
+{
+    return (uint8_t)(sector * 7 + i * 13 + 1);
+}
+
+/* LBA28 command on the primary channel's master. */
+static void ide_command(PC *pc, uint8_t cmd, uint32_t lba, uint8_t count)
+{
+    ioport_write(&pc->io, 0x1f6, 0xe0 | ((lba >> 24) & 0x0f), 1);
+    ioport_write(&pc->io, 0x1f2, count, 1);
+    ioport_write(&pc->io, 0x1f3, lba & 0xff, 1);
+    ioport_write(&pc->io, 0x1f4, (lba >> 8) & 0xff, 1);
+    ioport_write(&pc->io, 0x1f5, (lba >> 16) & 0xff, 1);
+    ioport_write(&pc->io, 0x1f7, cmd, 1);
+}
+
+/* A READ SECTORS and a WRITE SECTORS, each saved part way through its PIO
+ * data, the machine reset and the state loaded: the transfer goes on
+ * where it stopped, with the right data and the right end (the next
+ * sector read, the sectors written to the disk). */
+START_TEST(pc_ide_pio_in_flight)
+{
+    for (uint32_t sec = 0; sec < DISK_SECTORS; sec++) {
+        for (uint32_t i = 0; i < 512; i++) {
+            disk[sec * 512 + i] = disk_pattern(sec, i);
+        }
+    }
+    PC *pc = pc_new_for_test_disk(true);
+    pc_run_for(pc, 10000000); /* SeaBIOS turns the IDE ports on and probes the disk */
+    char err[256] = "";
+
+    ide_command(pc, 0x20, 10, 3); /* READ SECTORS 10-12 */
+    ck_assert(ioport_read(&pc->io, 0x1f7, 1) & 0x08);
+    uint32_t word = 0;
+    for (; word < 100; word++) {
+        uint32_t v = ioport_read(&pc->io, 0x1f0, 2);
+        ck_assert_uint_eq(v & 0xff, disk_pattern(10, 2 * word));
+    }
+    VMWriter a = save_pc(pc);
+    pc_reset(pc);
+    ck_assert(!(ioport_read(&pc->io, 0x1f7, 1) & 0x08));
+    ck_assert_msg(pc_load_state(pc, a.buf, a.len, true, err, sizeof(err)), "%s", err);
+    for (; word < 3 * 256; word++) {
+        uint32_t v = ioport_read(&pc->io, 0x1f0, 2);
+        uint32_t sec = 10 + word / 256, at = (word % 256) * 2;
+        ck_assert_uint_eq(v, disk_pattern(sec, at) | (uint32_t)disk_pattern(sec, at + 1) << 8);
+    }
+    ck_assert(!(ioport_read(&pc->io, 0x1f7, 1) & 0x08));
+    vm_writer_free(&a);
+
+    ide_command(pc, 0x30, 20, 2); /* WRITE SECTORS 20-21 */
+    ck_assert(ioport_read(&pc->io, 0x1f7, 1) & 0x08);
+    for (word = 0; word < 300; word++) {
+        ioport_write(&pc->io, 0x1f0, 0xa500 | (word & 0xff), 2);
+    }
+    a = save_pc(pc);
+    pc_reset(pc);
+    ck_assert_msg(pc_load_state(pc, a.buf, a.len, true, err, sizeof(err)), "%s", err);
+    for (; word < 512; word++) {
+        ioport_write(&pc->io, 0x1f0, 0xa500 | (word & 0xff), 2);
+    }
+    ck_assert(!(ioport_read(&pc->io, 0x1f7, 1) & 0x08));
+    for (word = 0; word < 512; word++) {
+        ck_assert_uint_eq(disk[20 * 512 + 2 * word], word & 0xff);
+        ck_assert_uint_eq(disk[20 * 512 + 2 * word + 1], 0xa5);
+    }
+    vm_writer_free(&a);
+    pc_destroy(pc);
+    free(pc);
+}
+END_TEST
+
 static Suite *vmstate_suite(void)
 {
     Suite *s = suite_create("vmstate");
@@ -644,6 +751,7 @@ static Suite *vmstate_suite(void)
     tcase_add_loop_test(tc, pc_runs_on_identically, 0, 2);
     tcase_add_test(tc, pc_failed_load_rolls_back);
     tcase_add_test(tc, pc_refuses_other_ram_size);
+    tcase_add_test(tc, pc_ide_pio_in_flight);
     suite_add_tcase(s, tc);
     return s;
 }
