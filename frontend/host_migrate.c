@@ -96,8 +96,10 @@ static void no_snapshot_device(Host *h, char *buf, size_t len)
 {
     for (int i = 0; i < PC_MAX_DRIVES; i++) {
         if (h->drive_present[i] && !h->drive_cdrom[i] && !h->drive_readonly[i]) {
-            snprintf(buf, len, "Error: Device 'ide%d-hd%d' is writable but does not support "
-                               "snapshots\n", i / 2, i % 2);
+            snprintf(buf, len,
+                     "Error: Device 'ide%d-hd%d' is writable but does not support "
+                     "snapshots\n",
+                     i / 2, i % 2);
             return;
         }
     }
@@ -136,8 +138,9 @@ int host_migrate_command(void *host, const char *cmd, const char *args, char *bu
             int n = snprintf(buf, len, "Migration status: %s%s%s%s\n", m->status,
                              m->error[0] ? " (" : "", m->error, m->error[0] ? ")" : "");
             if (n >= 0 && (size_t)n < len) {
-                snprintf(buf + n, len - (size_t)n, "total time: %lld ms\ntransferred: %llu kbytes\n",
-                         (long long)m->total_ms, (unsigned long long)(m->bytes >> 10));
+                snprintf(buf + n, len - (size_t)n,
+                         "total time: %lld ms\ntransferred: %llu kbytes\n", (long long)m->total_ms,
+                         (unsigned long long)(m->bytes >> 10));
             }
         }
     } else if (!strcmp(cmd, "savevm") || !strcmp(cmd, "loadvm") || !strcmp(cmd, "delvm") ||

@@ -15,7 +15,7 @@
 
 #include "migration/vmstate.h"
 
-#define PAGE 4096u
+#define PAGE        4096u
 #define CHUNK_PAGES 256u
 #define CHUNK_BYTES (CHUNK_PAGES * PAGE)
 

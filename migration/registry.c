@@ -188,8 +188,7 @@ bool vmstate_check_frame(const uint8_t *data, size_t len, char *err, size_t errl
 }
 
 /* The section's device and version, checked before anything is loaded. */
-static VMSection *check_section(VMRegistry *reg, VMReader *file, const SectionHeader *h,
-                                bool *seen)
+static VMSection *check_section(VMRegistry *reg, VMReader *file, const SectionHeader *h, bool *seen)
 {
     VMSection *s = find_section(reg, h->name, h->instance);
     if (!s) {
@@ -204,8 +203,8 @@ static VMSection *check_section(VMRegistry *reg, VMReader *file, const SectionHe
         return NULL;
     }
     if (h->version > d->version) {
-        vm_fail(file, "section '%s' version %u is newer than this popek's %u", h->name,
-                h->version, d->version);
+        vm_fail(file, "section '%s' version %u is newer than this popek's %u", h->name, h->version,
+                d->version);
         return NULL;
     }
     if (h->version < d->min_version) {

@@ -29,10 +29,10 @@
 
 #include "migration/vmstate.h"
 
-#define VMSTATE_MAGIC "POPEKVM\n"
+#define VMSTATE_MAGIC          "POPEKVM\n"
 #define VMSTATE_FORMAT_VERSION 1
-#define VMSTATE_MAX_SECTIONS 64
-#define VMSTATE_NAME_MAX 63
+#define VMSTATE_MAX_SECTIONS   64
+#define VMSTATE_NAME_MAX       63
 
 typedef struct VMSection {
     const VMStateDesc *desc;

@@ -201,9 +201,7 @@ static void save_field(VMWriter *w, const VMField *f, uint8_t *base)
     for (uint32_t i = 0; i < (f->type == VMF_BYTES ? 1 : f->count); i++) {
         uint8_t *p = base + f->offset + (size_t)i * f->stride;
         switch (f->type) {
-        case VMF_U8:
-            vm_put_u8(w, *p);
-            break;
+        case VMF_U8: vm_put_u8(w, *p); break;
         case VMF_U16: {
             uint16_t v;
             memcpy(&v, p, 2);
@@ -223,20 +221,11 @@ static void save_field(VMWriter *w, const VMField *f, uint8_t *base)
             vm_put_u64(w, v);
             break;
         }
-        case VMF_BOOL:
-            vm_put_u8(w, *(bool *)p ? 1 : 0);
-            break;
-        case VMF_BYTES:
-            vm_put_bytes(w, p, f->count);
-            break;
-        case VMF_TIMER:
-            save_timer(w, (const Timer *)p);
-            break;
-        case VMF_STRUCT:
-            vmstate_save_fields(w, f->sub, p);
-            break;
-        case VMF_END:
-            break;
+        case VMF_BOOL: vm_put_u8(w, *(bool *)p ? 1 : 0); break;
+        case VMF_BYTES: vm_put_bytes(w, p, f->count); break;
+        case VMF_TIMER: save_timer(w, (const Timer *)p); break;
+        case VMF_STRUCT: vmstate_save_fields(w, f->sub, p); break;
+        case VMF_END: break;
         }
     }
 }
@@ -307,14 +296,9 @@ static void load_field(VMReader *r, const VMField *f, uint8_t *base, uint32_t ve
                 vm_fail(r, "field %s: truncated", f->name);
             }
             break;
-        case VMF_TIMER:
-            load_timer(r, (Timer *)p, f->name);
-            break;
-        case VMF_STRUCT:
-            vmstate_load_fields(r, f->sub, p, version);
-            break;
-        case VMF_END:
-            break;
+        case VMF_TIMER: load_timer(r, (Timer *)p, f->name); break;
+        case VMF_STRUCT: vmstate_load_fields(r, f->sub, p, version); break;
+        case VMF_END: break;
         }
     }
 }

@@ -169,8 +169,7 @@ bool vm_uri_write(const char *uri, const uint8_t *data, size_t len, char *err, s
     return ok && exited_ok;
 }
 
-bool vm_uri_read(const char *uri, uint8_t **data, size_t *len, size_t max, char *err,
-                 size_t errlen)
+bool vm_uri_read(const char *uri, uint8_t **data, size_t *len, size_t max, char *err, size_t errlen)
 {
     if (!vm_uri_check(uri, err, errlen)) {
         return false;
@@ -185,8 +184,7 @@ bool vm_uri_read(const char *uri, uint8_t **data, size_t *len, size_t max, char 
         bool ok = read_all(fd, data, len, max);
         if (!ok) {
             snprintf(err, errlen, "%s: %s", arg,
-                     errno == EFBIG ? "larger than any state this machine saves"
-                                    : strerror(errno));
+                     errno == EFBIG ? "larger than any state this machine saves" : strerror(errno));
         }
         close(fd);
         return ok;

@@ -96,18 +96,18 @@ typedef struct VMField {
     const char *name;
     enum VMFieldType type;
     size_t offset;
-    uint32_t count;  /* array elements (1: a scalar); VMF_BYTES: bytes */
-    size_t stride;   /* bytes per element */
+    uint32_t count;         /* array elements (1: a scalar); VMF_BYTES: bytes */
+    size_t stride;          /* bytes per element */
     const VMStateDesc *sub; /* VMF_STRUCT */
     /* Load: a value must lie in [min, max] (integers; both 0: any). */
     int64_t min, max;
-    uint32_t since;  /* first section version carrying the field (0: always) */
+    uint32_t since; /* first section version carrying the field (0: always) */
 } VMField;
 
 struct VMStateDesc {
-    const char *name;     /* the section's name in the file */
-    uint32_t version;     /* what this popek writes */
-    uint32_t min_version; /* oldest this popek still reads */
+    const char *name;      /* the section's name in the file */
+    uint32_t version;      /* what this popek writes */
+    uint32_t min_version;  /* oldest this popek still reads */
     const VMField *fields; /* ends with VMF_END */
     /* Optional, around the fields: prepare before save (fold derived state
      * into fields); save and load what a table cannot describe, after the
@@ -127,44 +127,55 @@ bool vmstate_load_fields(VMReader *r, const VMStateDesc *d, void *opaque, uint32
 /* The field must have the C type the entry says (a mismatch is a
  * compiler warning: comparison of distinct pointer types). */
 #define VMS_CHECK_(T, f, ctype) (0 * sizeof((ctype *)0 == &((T *)0)->f))
-#define VMS_ENTRY_(T, f, ctype, kind, n, lo, hi)                                              \
-    {.name = #f, .type = (kind), .offset = offsetof(T, f) + VMS_CHECK_(T, f, ctype),          \
-     .count = (n), .stride = sizeof(ctype), .min = (lo), .max = (hi)}
-#define VMS_ARRAY_ENTRY_(T, f, ctype, kind, n, lo, hi)                                        \
-    {.name = #f, .type = (kind), .offset = offsetof(T, f) + VMS_CHECK_(T, f[0], ctype),       \
-     .count = (n), .stride = sizeof(ctype), .min = (lo), .max = (hi)}
+#define VMS_ENTRY_(T, f, ctype, kind, n, lo, hi)                                                   \
+    {                                                                                              \
+        .name = #f, .type = (kind), .offset = offsetof(T, f) + VMS_CHECK_(T, f, ctype),            \
+        .count = (n), .stride = sizeof(ctype), .min = (lo), .max = (hi)                            \
+    }
+#define VMS_ARRAY_ENTRY_(T, f, ctype, kind, n, lo, hi)                                             \
+    {                                                                                              \
+        .name = #f, .type = (kind), .offset = offsetof(T, f) + VMS_CHECK_(T, f[0], ctype),         \
+        .count = (n), .stride = sizeof(ctype), .min = (lo), .max = (hi)                            \
+    }
 
-#define VMS_U8(T, f) VMS_ENTRY_(T, f, uint8_t, VMF_U8, 1, 0, 0)
-#define VMS_U16(T, f) VMS_ENTRY_(T, f, uint16_t, VMF_U16, 1, 0, 0)
-#define VMS_U32(T, f) VMS_ENTRY_(T, f, uint32_t, VMF_U32, 1, 0, 0)
-#define VMS_I32(T, f) VMS_ENTRY_(T, f, int32_t, VMF_U32, 1, 0, 0)
-#define VMS_U64(T, f) VMS_ENTRY_(T, f, uint64_t, VMF_U64, 1, 0, 0)
-#define VMS_I64(T, f) VMS_ENTRY_(T, f, int64_t, VMF_U64, 1, 0, 0)
-#define VMS_BOOL(T, f) VMS_ENTRY_(T, f, bool, VMF_BOOL, 1, 0, 0)
-#define VMS_INT(T, f) VMS_ENTRY_(T, f, int, VMF_INT, 1, 0, 0)
+#define VMS_U8(T, f)    VMS_ENTRY_(T, f, uint8_t, VMF_U8, 1, 0, 0)
+#define VMS_U16(T, f)   VMS_ENTRY_(T, f, uint16_t, VMF_U16, 1, 0, 0)
+#define VMS_U32(T, f)   VMS_ENTRY_(T, f, uint32_t, VMF_U32, 1, 0, 0)
+#define VMS_I32(T, f)   VMS_ENTRY_(T, f, int32_t, VMF_U32, 1, 0, 0)
+#define VMS_U64(T, f)   VMS_ENTRY_(T, f, uint64_t, VMF_U64, 1, 0, 0)
+#define VMS_I64(T, f)   VMS_ENTRY_(T, f, int64_t, VMF_U64, 1, 0, 0)
+#define VMS_BOOL(T, f)  VMS_ENTRY_(T, f, bool, VMF_BOOL, 1, 0, 0)
+#define VMS_INT(T, f)   VMS_ENTRY_(T, f, int, VMF_INT, 1, 0, 0)
 #define VMS_TIMER(T, f) VMS_ENTRY_(T, f, Timer, VMF_TIMER, 1, 0, 0)
 /* Bounded: load refuses a value outside [lo, hi]. */
-#define VMS_U8_RANGE(T, f, lo, hi) VMS_ENTRY_(T, f, uint8_t, VMF_U8, 1, lo, hi)
-#define VMS_U16_RANGE(T, f, lo, hi) VMS_ENTRY_(T, f, uint16_t, VMF_U16, 1, lo, hi)
-#define VMS_U32_RANGE(T, f, lo, hi) VMS_ENTRY_(T, f, uint32_t, VMF_U32, 1, lo, hi)
-#define VMS_INT_RANGE(T, f, lo, hi) VMS_ENTRY_(T, f, int, VMF_INT, 1, lo, hi)
+#define VMS_U8_RANGE(T, f, lo, hi)   VMS_ENTRY_(T, f, uint8_t, VMF_U8, 1, lo, hi)
+#define VMS_U16_RANGE(T, f, lo, hi)  VMS_ENTRY_(T, f, uint16_t, VMF_U16, 1, lo, hi)
+#define VMS_U32_RANGE(T, f, lo, hi)  VMS_ENTRY_(T, f, uint32_t, VMF_U32, 1, lo, hi)
+#define VMS_INT_RANGE(T, f, lo, hi)  VMS_ENTRY_(T, f, int, VMF_INT, 1, lo, hi)
 #define VMS_ENUM_RANGE(T, f, lo, hi) VMS_ENTRY_(T, f, int, VMF_INT, 1, lo, hi)
 /* Arrays of n elements. */
-#define VMS_BYTES(T, f, n) VMS_ARRAY_ENTRY_(T, f, uint8_t, VMF_BYTES, n, 0, 0)
-#define VMS_U8_ARRAY(T, f, n) VMS_ARRAY_ENTRY_(T, f, uint8_t, VMF_U8, n, 0, 0)
-#define VMS_U16_ARRAY(T, f, n) VMS_ARRAY_ENTRY_(T, f, uint16_t, VMF_U16, n, 0, 0)
-#define VMS_U32_ARRAY(T, f, n) VMS_ARRAY_ENTRY_(T, f, uint32_t, VMF_U32, n, 0, 0)
-#define VMS_U64_ARRAY(T, f, n) VMS_ARRAY_ENTRY_(T, f, uint64_t, VMF_U64, n, 0, 0)
-#define VMS_BOOL_ARRAY(T, f, n) VMS_ARRAY_ENTRY_(T, f, bool, VMF_BOOL, n, 0, 0)
-#define VMS_INT_ARRAY(T, f, n) VMS_ARRAY_ENTRY_(T, f, int, VMF_INT, n, 0, 0)
+#define VMS_BYTES(T, f, n)       VMS_ARRAY_ENTRY_(T, f, uint8_t, VMF_BYTES, n, 0, 0)
+#define VMS_U8_ARRAY(T, f, n)    VMS_ARRAY_ENTRY_(T, f, uint8_t, VMF_U8, n, 0, 0)
+#define VMS_U16_ARRAY(T, f, n)   VMS_ARRAY_ENTRY_(T, f, uint16_t, VMF_U16, n, 0, 0)
+#define VMS_U32_ARRAY(T, f, n)   VMS_ARRAY_ENTRY_(T, f, uint32_t, VMF_U32, n, 0, 0)
+#define VMS_U64_ARRAY(T, f, n)   VMS_ARRAY_ENTRY_(T, f, uint64_t, VMF_U64, n, 0, 0)
+#define VMS_BOOL_ARRAY(T, f, n)  VMS_ARRAY_ENTRY_(T, f, bool, VMF_BOOL, n, 0, 0)
+#define VMS_INT_ARRAY(T, f, n)   VMS_ARRAY_ENTRY_(T, f, int, VMF_INT, n, 0, 0)
 #define VMS_TIMER_ARRAY(T, f, n) VMS_ARRAY_ENTRY_(T, f, Timer, VMF_TIMER, n, 0, 0)
 /* A struct (or an array of n of them) described by its own table. */
-#define VMS_STRUCT(T, f, ST, desc)                                                            \
-    {.name = #f, .type = VMF_STRUCT, .offset = offsetof(T, f) + VMS_CHECK_(T, f, ST),          \
-     .count = 1, .stride = sizeof(ST), .sub = &(desc)}
-#define VMS_STRUCT_ARRAY(T, f, n, ST, desc)                                                   \
-    {.name = #f, .type = VMF_STRUCT, .offset = offsetof(T, f) + VMS_CHECK_(T, f[0], ST),       \
-     .count = (n), .stride = sizeof(ST), .sub = &(desc)}
-#define VMS_END {.type = VMF_END}
+#define VMS_STRUCT(T, f, ST, desc)                                                                 \
+    {                                                                                              \
+        .name = #f, .type = VMF_STRUCT, .offset = offsetof(T, f) + VMS_CHECK_(T, f, ST),           \
+        .count = 1, .stride = sizeof(ST), .sub = &(desc)                                           \
+    }
+#define VMS_STRUCT_ARRAY(T, f, n, ST, desc)                                                        \
+    {                                                                                              \
+        .name = #f, .type = VMF_STRUCT, .offset = offsetof(T, f) + VMS_CHECK_(T, f[0], ST),        \
+        .count = (n), .stride = sizeof(ST), .sub = &(desc)                                         \
+    }
+#define VMS_END                                                                                    \
+    {                                                                                              \
+        .type = VMF_END                                                                            \
+    }
 
 #endif /* MIGRATION_VMSTATE_H */

@@ -34,7 +34,8 @@ static bool vga_post_load(VMReader *r, void *opaque, uint32_t version)
     VGAState *s = opaque;
     uint16_t *vbe = s->vbe;
     if (vbe[VBE_INDEX_XRES] > VBE_MAX_XRES || vbe[VBE_INDEX_YRES] > VBE_MAX_YRES ||
-        (vbe[VBE_INDEX_BPP] && !vbe_bpp_ok(vbe[VBE_INDEX_BPP])) || vbe[VBE_INDEX_BANK] >= (s->vram_size >> 16) ||
+        (vbe[VBE_INDEX_BPP] && !vbe_bpp_ok(vbe[VBE_INDEX_BPP])) ||
+        vbe[VBE_INDEX_BANK] >= (s->vram_size >> 16) ||
         s->bank_offset != (uint32_t)vbe[VBE_INDEX_BANK] << 16) {
         return vm_fail(r, "VBE registers out of range");
     }

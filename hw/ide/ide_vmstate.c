@@ -111,9 +111,9 @@ static bool ide_device_load(VMReader *r, void *opaque, uint32_t version)
     }
     /* A disc this process has but the saved VM had taken out stays out. */
     d->has_media = has_media;
-    d->end_fn = end_fn == 0                  ? NULL
+    d->end_fn = end_fn == 0                 ? NULL
                 : end_fn <= IDE_ATA_END_FNS ? ide_ata_end_fns[end_fn - 1]
-                                             : ide_atapi_end_fns[end_fn - 1 - IDE_ATA_END_FNS];
+                                            : ide_atapi_end_fns[end_fn - 1 - IDE_ATA_END_FNS];
     d->dma_fn = dma_fn == 1 ? ide_ata_dma_fn : dma_fn == 2 ? ide_atapi_dma_fn : NULL;
     uint32_t n = vm_get_blob(r, d->buf, IDE_BUF_SIZE);
     if (r->failed) {

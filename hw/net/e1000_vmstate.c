@@ -13,18 +13,10 @@
 #include "migration/vmstate.h"
 
 static const VMField e1000_ctx_fields[] = {
-    VMS_U8(E1000TxContext, ipcss),
-    VMS_U8(E1000TxContext, ipcso),
-    VMS_U16(E1000TxContext, ipcse),
-    VMS_U8(E1000TxContext, tucss),
-    VMS_U8(E1000TxContext, tucso),
-    VMS_U16(E1000TxContext, tucse),
-    VMS_U32(E1000TxContext, paylen),
-    VMS_U8(E1000TxContext, hdrlen),
-    VMS_U16(E1000TxContext, mss),
-    VMS_BOOL(E1000TxContext, ipv4),
-    VMS_BOOL(E1000TxContext, tcp),
-    VMS_END,
+    VMS_U8(E1000TxContext, ipcss),   VMS_U8(E1000TxContext, ipcso),  VMS_U16(E1000TxContext, ipcse),
+    VMS_U8(E1000TxContext, tucss),   VMS_U8(E1000TxContext, tucso),  VMS_U16(E1000TxContext, tucse),
+    VMS_U32(E1000TxContext, paylen), VMS_U8(E1000TxContext, hdrlen), VMS_U16(E1000TxContext, mss),
+    VMS_BOOL(E1000TxContext, ipv4),  VMS_BOOL(E1000TxContext, tcp),  VMS_END,
 };
 
 static const VMStateDesc e1000_ctx_desc = {.name = "context", .fields = e1000_ctx_fields};

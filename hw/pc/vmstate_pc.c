@@ -53,8 +53,7 @@ static bool clock_load(VMReader *r, void *opaque, uint32_t version)
         return vm_fail(r, "virtual time %lld", (long long)now);
     }
     if (!timerlist_set_now(&pc->timers, now)) {
-        return vm_fail(r, "virtual time %lld does not match the instruction count",
-                       (long long)now);
+        return vm_fail(r, "virtual time %lld does not match the instruction count", (long long)now);
     }
     return true;
 }
@@ -141,8 +140,7 @@ static void pc_state_loaded(PC *pc)
     pc->init_requested = false;
 }
 
-bool pc_load_state(PC *pc, const uint8_t *data, size_t len, bool rollback, char *err,
-                   size_t errlen)
+bool pc_load_state(PC *pc, const uint8_t *data, size_t len, bool rollback, char *err, size_t errlen)
 {
     if (!vmstate_check_frame(data, len, err, errlen)) {
         return false; /* nothing touched */

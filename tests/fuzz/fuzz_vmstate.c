@@ -29,10 +29,10 @@
 #include "hw/display/vga.h"
 #include "hw/pc/pc.h"
 
-#define FUZZ_RAM (4u << 20)
+#define FUZZ_RAM     (4u << 20)
 #define DISK_SECTORS 2048 /* 1 MiB each */
-#define RUN_INSNS 5000
-#define SEED_INSNS 3000000
+#define RUN_INSNS    5000
+#define SEED_INSNS   3000000
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -144,7 +144,7 @@ typedef struct Inner {
 
 typedef struct Toy {
     uint8_t u8;
-    uint32_t idx;   /* an index: at most 7 */
+    uint32_t idx; /* an index: at most 7 */
     bool flag;
     int64_t big;
     Inner inner[2];
@@ -169,8 +169,12 @@ static const VMField toy_fields[] = {
     VMS_STRUCT_ARRAY(Toy, inner, 2, Inner, inner_desc),
     VMS_BYTES(Toy, bytes, 5),
     VMS_TIMER(Toy, timer),
-    {.name = "added", .type = VMF_U32, .offset = offsetof(Toy, added), .count = 1,
-     .stride = 4, .since = 2},
+    {.name = "added",
+     .type = VMF_U32,
+     .offset = offsetof(Toy, added),
+     .count = 1,
+     .stride = 4,
+     .since = 2},
     VMS_END,
 };
 
@@ -409,8 +413,8 @@ START_TEST(registry_refuses_older_section)
     fix_crc(&w);
     char err[256] = "";
     ck_assert(!vmstate_load(&reg, w.buf, w.len, err, sizeof(err)));
-    ck_assert_str_eq(err,
-                     "section 'toy' version 1 is older than this popek reads (version 3, oldest 2)");
+    ck_assert_str_eq(
+        err, "section 'toy' version 1 is older than this popek reads (version 3, oldest 2)");
     vm_writer_free(&w);
 }
 END_TEST
