@@ -13,7 +13,8 @@
       An interactive shell writes files in tmpfs; the VM goes to
       "exec:gzip -c > FILE" and the process quits; a new popek takes it
       with -incoming "exec:gzip -dc FILE": the same shell (its PID), the
-      same files.  Then once more through file:, and power off.
+      same files, and the e1000 on user networking fetches from a host HTTP
+      server.  Then once more through file:, and power off.
   vmstate_guest.py POPEK ROM errors
       Bad -incoming and -loadvm arguments, damaged or foreign state files
       and a failing migrate get one line (the machine keeps running); the
@@ -21,6 +22,8 @@
       idle BIOS image (no Linux needed).
 """
 import argparse
+import functools
+import http.server
 import json
 import os
 import re
@@ -30,6 +33,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -199,13 +203,35 @@ def test_determinism(args):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def http_server(directory):
+    """A host HTTP server on 127.0.0.1 (the guest reaches it as 10.0.2.2)."""
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+    handler = functools.partial(Quiet, directory=directory)
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
 def test_session(args):
     work = tempfile.mkdtemp(prefix="popek-vmstate-")
+    srv = None
     try:
         mon = os.path.join(work, "mon.sock")
         opts = ["-monitor", f"unix:{mon},server,nowait"]
+        www = os.path.join(work, "www")
+        os.mkdir(www)
+        with open(os.path.join(www, "note"), "w") as f:
+            f.write("served-to-the-restored-guest\n")
+        srv = http_server(www)
+        port = srv.server_address[1]
         g = Guest(args.popek, args.guestdir, args.accel, opts)
         g.read_until(MARKER, BOOT_TIMEOUT)
+        out, rc = g.run("netup eth0", timeout=120)
+        check(rc == 0 and "NETUP eth0 10.0.2.15" in out, "the guest's e1000 gets its address",
+              out)
         out, rc = g.run("dd if=/dev/urandom of=/tmp/blob bs=1k count=512 2>/dev/null; "
                         "echo kept-in-tmpfs > /tmp/note; md5sum /tmp/blob; echo pid=$$")
         check(rc == 0, "the guest writes its files", out)
@@ -233,12 +259,18 @@ def test_session(args):
             check(rc == 0 and md5 in out and "kept-in-tmpfs" in out,
                   f"round {round_ + 1}: the files in tmpfs are intact", out)
             check(f"pid={pid}" in out, f"round {round_ + 1}: the same shell session goes on", out)
+            out, rc = g.run(f"wget -q -O - http://10.0.2.2:{port}/note", timeout=120)
+            check(rc == 0 and "served-to-the-restored-guest" in out,
+                  f"round {round_ + 1}: the restored e1000 and user network fetch from the host",
+                  out)
             print(f"ok: {out_uri.split(':')[0]}: migrate {took:.2f} s, incoming to a shell "
                   f"answer {back:.2f} s, {reply.strip() or 'no message'}")
         g.proc.stdin.write(b"poweroff\n")
         g.proc.stdin.flush()
         check(g.wait_exit(120) == 0, "poweroff after the second -incoming ends with status 0")
     finally:
+        if srv:
+            srv.shutdown()
         shutil.rmtree(work, ignore_errors=True)
 
 
