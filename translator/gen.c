@@ -93,6 +93,7 @@ BTCallInfo *gen_callinfo(Gen *g, const ScanInsn *si, BTHelper fn)
     ci->index = (uint16_t)(si - g->scan->in);
     ci->mmu_idx = (uint8_t)g->mmu_idx;
     ci->insn = si->insn;
+    ci->form = (uint16_t)insn_form(&si->insn); /* once here, not per run */
     ci->check_io = g->bt->mode == BT_MODE_CHECK && (si->insn.flags & (INSN_F_IO | INSN_F_FPU));
     return ci;
 }
@@ -388,3 +389,4 @@ TB *bt_translate(BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, ui
     }
     return tb;
 }
+_Static_assert(INSN_FORMS <= 65536, "BTCallInfo.form is 16 bits");

@@ -1,6 +1,7 @@
 /*
- * The stack and control transfers, emitted natively: PUSH, POP, LEAVE,
- * near JMP/Jcc/CALL/RET (direct and indirect), LOOP and JECXZ.
+ * The stack and control transfers, emitted natively: PUSH (of registers,
+ * immediates, segment selectors and EFLAGS), POP, LEAVE, near
+ * JMP/Jcc/CALL/RET (direct and indirect), LOOP and JECXZ.
  *
  * Stack accesses go through SS with a 32-bit stack pointer (the block key
  * says SS.B=1 and SS is flat or based); other stacks are callouts.  Each
@@ -90,6 +91,82 @@ static void emit_save_target_op(Gen *g, const MemOp *m)
     HostRM r14 = hrm_mem(H_R14, 0);
     emit_rm(&g->e, 0, OPC_MOV_GvEv, H_R10, &r14);
     emit_store32(&g->e, H_R15, CPU_OFF(bt_target), H_R10);
+}
+
+/*
+ * PUSH Sreg: writes the 2-byte selector and moves ESP by the operand size
+ * (cpu/ops_segreg.c op_PUSH_SREG; m->imm is that size):
+ *   movzx r10d, word [r15+seg[s].selector] ; mov [r14], r10w ; lea r12d, [r12 - opsize]
+ */
+static void emit_push_sreg_op(Gen *g, const MemOp *m)
+{
+    gen_page_forget(g);
+    int seg = m->si->insn.opnd[0].reg;
+    HostRM sel = hrm_mem(H_R15, CPU_OFF(seg[seg].selector));
+    emit_rm(&g->e, 0, OPC_MOVZX_GvEw, H_R10, &sel);
+    HostRM r14 = hrm_mem(H_R14, 0);
+    emit_rm(&g->e, EMIT_66, OPC_MOV_EvGv, H_R10, &r14);
+    HostRM sp = hrm_mem(H_R12, -(int32_t)m->imm);
+    emit_lea32(&g->e, H_R12, &sp);
+}
+
+/*
+ * PUSHF with a 32-bit operand (cpu/ops_system.c op_PUSHF outside vm86,
+ * which translated code never runs): the arithmetic flags from their
+ * parked image in r13 (AH as LAHF left it, AL = OF, gen.c), the rest from
+ * cpu->eflags, without VM and RF.  The memory op runs with the flags
+ * parked, so the host flags are free here:
+ *   mov r10d, r13d ; shr r10d, 8 ; and r10d, SF|ZF|AF|PF|CF
+ *   mov r9d, r13d ; and r9d, 1 ; shl r9d, 11 ; or r10d, r9d
+ *   mov r9d, [r15+eflags] ; and r9d, ~(arith|VM|RF) ; or r9d, 2 ; or r10d, r9d
+ *   mov [r14], r10d ; lea r12d, [r12 - 4]
+ */
+static void emit_pushf_op(Gen *g, const MemOp *m)
+{
+    Emit *e = &g->e;
+    gen_page_forget(g);
+    HostRM r10 = hrm_reg(H_R10), r9 = hrm_reg(H_R9);
+    emit_mov_rr32(e, H_R10, H_R13);
+    emit_shift32_imm(e, EXT_SHR, H_R10, 8);
+    emit_alu32_imm(e, EXT_AND,
+                   &r10, EFLAGS_SF | EFLAGS_ZF | EFLAGS_AF | EFLAGS_PF | EFLAGS_CF);
+    emit_mov_rr32(e, H_R9, H_R13);
+    emit_alu32_imm(e, EXT_AND, &r9, 1);
+    emit_shift32_imm(e, EXT_SHL, H_R9, 11); /* EFLAGS_OF */
+    emit_rm(e, 0, OPC_OR_EvGv, H_R9, &r10);
+    emit_load32(e, H_R9, H_R15, CPU_OFF(eflags));
+    emit_alu32_imm(e, EXT_AND, &r9, (int32_t)~(EFLAGS_ARITH | EFLAGS_VM | EFLAGS_RF));
+    emit_alu32_imm(e, EXT_OR, &r9, 2);
+    emit_rm(e, 0, OPC_OR_EvGv, H_R9, &r10);
+    HostRM r14 = hrm_mem(H_R14, 0);
+    emit_rm(e, 0, OPC_MOV_EvGv, H_R10, &r14);
+    HostRM sp = hrm_mem(H_R12, -4);
+    emit_lea32(e, H_R12, &sp);
+    (void)m;
+}
+
+static bool gen_push_sreg(Gen *g, const ScanInsn *si)
+{
+    MemOp m;
+    memop_stack(&m, si, emit_push_sreg_op, 2, ACC_WRITE);
+    m.imm = si->insn.opsize;
+    gen_clobber(g);
+    gen_stack_linear(g, -(int32_t)si->insn.opsize);
+    gen_mem_access(g, &m);
+    return true;
+}
+
+static bool gen_pushf(Gen *g, const ScanInsn *si)
+{
+    if (si->insn.opsize != 4) {
+        return false;
+    }
+    MemOp m;
+    memop_stack(&m, si, emit_pushf_op, 4, ACC_WRITE);
+    gen_clobber(g);
+    gen_stack_linear(g, -4);
+    gen_mem_access(g, &m);
+    return true;
 }
 
 static bool gen_push(Gen *g, const ScanInsn *si)
@@ -367,6 +444,8 @@ bool gen_flow_insn(Gen *g, const ScanInsn *si, bool *ended)
     *ended = false;
     switch (in->op) {
     case OP_PUSH: return gen_stack_native(g) && gen_push(g, si);
+    case OP_PUSH_SREG: return gen_stack_native(g) && gen_push_sreg(g, si);
+    case OP_PUSHF: return gen_stack_native(g) && gen_pushf(g, si);
     case OP_POP: return gen_stack_native(g) && gen_pop(g, si);
     case OP_LEAVE: return gen_stack_native(g) && gen_leave(g, si);
     case OP_JMP:

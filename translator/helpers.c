@@ -106,18 +106,18 @@ static bool bt_sti_may_go_on(CPUState *cpu, const BTCallInfo *ci)
     return !waiting;
 }
 
-/* The callout census (`info jit`). */
-void bt_count_callout(CPUState *cpu, const Insn *insn)
+/* The callout census (`info jit`): the form was found at translation. */
+void bt_count_callout(CPUState *cpu, const BTCallInfo *ci)
 {
     BT *bt = bt_of(cpu);
     bt->stats.callout_insns++;
-    bt->stats.census_callout[insn_form(insn)]++;
+    bt->stats.census_callout[ci->form]++;
 }
 
 int bt_helper_interp(CPUState *cpu, const BTCallInfo *ci)
 {
     bt_helper_enter(cpu, ci);
-    bt_count_callout(cpu, &ci->insn);
+    bt_count_callout(cpu, ci);
     if (ci->check_io) {
         bt_check_note_io(bt_of(cpu));
     }

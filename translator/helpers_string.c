@@ -127,7 +127,7 @@ int bt_helper_rep_string(CPUState *cpu, const BTCallInfo *ci)
 {
     const Insn *insn = &ci->insn;
     bt_helper_enter(cpu, ci);
-    bt_count_callout(cpu, insn);
+    bt_count_callout(cpu, ci);
     if (!string_fast_ok(cpu, insn)) {
         interp_exec_insn(cpu, insn);
     } else {

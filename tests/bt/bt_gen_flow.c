@@ -276,11 +276,19 @@ void btg_gen_segment(G *g)
         } else {
             g->fs_ok = true;
         }
-    } else { /* push ds ; pop es, or mov ss with its own value (interrupt shadow) */
+    } else { /* push ds ; pop es (either 32- or 16-bit operands: a selector moves
+              * ESP by 4 or 2), or mov ss with its own value (interrupt shadow) */
         btg_begin(g);
         if (btg_chance(g, 2)) {
+            bool o16 = btg_chance(g, 3);
+            if (o16) {
+                btg_e8(g, 0x66);
+            }
             btg_e8(g, 0x1e);
             btg_begin(g);
+            if (o16) {
+                btg_e8(g, 0x66);
+            }
             btg_e8(g, 0x07);
         } else {
             btg_e8(g, 0x8c);
