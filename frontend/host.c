@@ -14,50 +14,88 @@
 #include "frontend/monitor.h"
 #include "frontend/process.h"
 
+/*
+ * Open a disk's image (none for an empty CD-ROM drive): the format probed
+ * unless format= names it, as QEMU does (block/probe.h), and a probed raw
+ * image writable only past sector 0.  Exits with one line on failure.
+ */
+static void open_image(Drive *d, const DriveOption *opt, bool snapshot)
+{
+    char err[512];
+    d->fd = d->overlay_fd = -1;
+    const char *format = opt->file && !opt->format_raw
+                             ? block_probe_file(opt->file, err, sizeof(err))
+                             : "raw";
+    if (!format) {
+        fprintf(stderr, "popek: %s %s\n", opt->option, err);
+        exit(1);
+    }
+    if (strcmp(format, "raw") != 0) {
+        fprintf(stderr,
+                "popek: %s '%s': image format '%s' is not supported (popek reads raw "
+                "images; -drive file=...,format=raw would show the file as it is)\n",
+                opt->option, opt->file, format);
+        exit(1);
+    }
+    if (opt->file && !drive_open(d, opt->file, opt->readonly, snapshot, err, sizeof(err))) {
+        fprintf(stderr, "popek: %s %s\n", opt->option, err);
+        exit(1);
+    }
+    if (opt->file && !opt->format_raw && !opt->readonly && !snapshot) {
+        fprintf(stderr,
+                "popek: warning: image format was not specified for '%s' and probing "
+                "guessed raw; writes to block 0 are restricted (specify format=raw "
+                "with -drive to remove the restriction)\n",
+                opt->file);
+        d->guard_sector0 = true;
+    }
+}
+
 /* Open the images of -hda..-hdd, -cdrom and -drive. */
 static void open_drives(Host *h, const PopekOptions *o, PCConfig *cfg)
 {
-    char err[512];
     for (int i = 0; i < PC_MAX_DRIVES; i++) {
         const DriveOption *opt = &o->drives[i];
         h->drives[i].fd = h->drives[i].overlay_fd = -1;
         if (!opt->present) {
             continue;
         }
-        /* No format=: probe, as QEMU does (block/probe.h). */
-        const char *format = opt->file && !opt->format_raw
-                                 ? block_probe_file(opt->file, err, sizeof(err))
-                                 : "raw";
-        if (!format) {
-            fprintf(stderr, "popek: %s %s\n", opt->option, err);
-            exit(1);
-        }
-        if (strcmp(format, "raw") != 0) {
-            fprintf(stderr,
-                    "popek: %s '%s': image format '%s' is not supported (popek reads raw "
-                    "images; -drive file=...,format=raw would show the file as it is)\n",
-                    opt->option, opt->file, format);
-            exit(1);
-        }
-        if (opt->file && !drive_open(&h->drives[i], opt->file, opt->readonly, o->snapshot, err,
-                                     sizeof(err))) {
-            fprintf(stderr, "popek: %s %s\n", opt->option, err);
-            exit(1);
-        }
-        if (opt->file && !opt->format_raw && !opt->readonly && !o->snapshot) {
-            fprintf(stderr,
-                    "popek: warning: image format was not specified for '%s' and probing "
-                    "guessed raw; writes to block 0 are restricted (specify format=raw "
-                    "with -drive to remove the restriction)\n",
-                    opt->file);
-            h->drives[i].guard_sector0 = true;
-        }
+        open_image(&h->drives[i], opt, o->snapshot);
         cfg->drives[i] = (PCDrive){true, opt->cdrom, opt->file ? &h->drives[i].blk : NULL,
                                    opt->option};
         h->drive_present[i] = true;
         h->drive_cdrom[i] = opt->cdrom;
         h->drive_readonly[i] = opt->readonly;
         h->drive_file[i] = opt->file ? strdup(opt->file) : NULL;
+    }
+}
+
+/* Open the images of -drive if=none|virtio, and give the virtio-blk disks
+ * theirs (options_block_finish has matched each disk to a drive). */
+static void open_blockdevs(Host *h, const PopekOptions *o, PCConfig *cfg)
+{
+    for (int i = 0; i < OPTIONS_MAX_BLOCKDEVS; i++) {
+        h->blockdevs[i].fd = h->blockdevs[i].overlay_fd = -1;
+    }
+    int unnamed = 0;
+    for (int i = 0; i < o->nblockdevs; i++) {
+        const DriveOption *opt = &o->blockdevs[i];
+        char name[24];
+        open_image(&h->blockdevs[i], opt, o->snapshot);
+        snprintf(name, sizeof(name), "virtio%d", unnamed);
+        unnamed += !opt->id;
+        h->blockdev_name[i] = strdup(opt->id ? opt->id : name);
+        h->blockdev_file[i] = strdup(opt->file);
+        h->blockdev_readonly[i] = opt->readonly;
+        h->blockdev_disk[i] = -1;
+    }
+    h->nblockdevs = o->nblockdevs;
+    cfg->virtio_blk_count = o->nvirtio_blk;
+    for (int i = 0; i < o->nvirtio_blk; i++) {
+        const VirtioBlkOption *v = &o->virtio_blk[i];
+        cfg->virtio_blk[i] = (PCDrive){true, false, &h->blockdevs[v->drive].blk, v->option};
+        cfg->virtio_blk_serial[i] = v->serial;
+        h->blockdev_disk[v->drive] = i;
     }
 }
 
@@ -195,6 +233,7 @@ void host_init(Host *h, const PopekOptions *o)
     open_debug_chardevs(h, o, &cfg);
     open_drives(h, o, &cfg);
     open_floppies(h, o, &cfg);
+    open_blockdevs(h, o, &cfg);
     host_net_open(h, o);
     cfg.nic_count = h->nic_count;
     for (int i = 0; i < h->nic_count; i++) {
@@ -234,6 +273,11 @@ void host_destroy(Host *h)
     }
     for (int i = 0; i < PC_MAX_FLOPPIES; i++) {
         drive_close(&h->floppies[i]);
+    }
+    for (int i = 0; i < OPTIONS_MAX_BLOCKDEVS; i++) {
+        drive_close(&h->blockdevs[i]);
+        free(h->blockdev_name[i]);
+        free(h->blockdev_file[i]);
     }
     host_chardev_close(h);
     chardev_close(&h->debugcon_out);

@@ -41,6 +41,13 @@ struct Host {
     PC pc;                 /* the machine */
     Drive drives[PC_MAX_DRIVES]; /* images behind IDE drives 0-3 */
     Drive floppies[PC_MAX_FLOPPIES]; /* images in floppy drives A: and B: */
+    Drive blockdevs[OPTIONS_MAX_BLOCKDEVS]; /* images of -drive if=none|virtio */
+    /* Each of them as the monitor shows it (frontend/host_monitor.c). */
+    int nblockdevs;
+    char *blockdev_name[OPTIONS_MAX_BLOCKDEVS]; /* id=, or QEMU's virtioN (malloc'd) */
+    char *blockdev_file[OPTIONS_MAX_BLOCKDEVS]; /* its image (malloc'd) */
+    bool blockdev_readonly[OPTIONS_MAX_BLOCKDEVS];
+    int blockdev_disk[OPTIONS_MAX_BLOCKDEVS]; /* its virtio-blk disk, or -1 */
     /* Each IDE index as the monitor shows it (frontend/host_monitor.c). */
     bool drive_present[PC_MAX_DRIVES];
     bool drive_cdrom[PC_MAX_DRIVES];

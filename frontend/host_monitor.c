@@ -74,6 +74,16 @@ static void info_block(Host *h, Out *o)
         }
         out_printf(o, "\n");
     }
+    for (int i = 0; i < h->nblockdevs; i++) {
+        out_printf(o, "%s: %s (raw%s)\n", h->blockdev_name[i], h->blockdev_file[i],
+                   h->blockdev_readonly[i] ? ", read-only" : "");
+        if (h->blockdev_disk[i] >= 0) {
+            char line[512];
+            pc_virtio_blk_info(&h->pc, h->blockdev_disk[i], line, sizeof(line));
+            out_printf(o, "    Attached to: %s", line);
+        }
+        out_printf(o, "\n");
+    }
 }
 
 /* eject [-f] DEVICE */

@@ -37,11 +37,15 @@ static const char usage_text[] =
     "  -hda/-hdb/-hdc/-hdd FILE  raw disk image as IDE drive 0-3\n"
     "  -cdrom FILE             CD-ROM image (ISO) as IDE drive 2\n"
     "  -fda/-fdb FILE          floppy image (720K, 1.44M, 2.88M) as drive A:/B:\n"
-    "  -drive file=FILE[,format=raw][,if=ide|floppy][,index=0-3][,media=disk|cdrom]\n"
-    "         [,readonly=on|off]\n"
+    "  -drive file=FILE[,format=raw][,if=ide|floppy|virtio|none][,index=0-3]\n"
+    "         [,media=disk|cdrom][,readonly=on|off][,id=ID][,serial=S]\n"
+    "                          if=virtio: a virtio-blk-pci disk; if=none: a drive\n"
+    "                          for -device virtio-blk-pci,drive=ID\n"
     "  -snapshot               write to a temporary overlay; images stay untouched\n"
     "Devices:\n"
     "  -device isa-debug-exit[,iobase=0x501][,iosize=1]\n"
+    "  -device virtio-blk-pci,drive=ID[,serial=S][,id=NAME]  a virtio disk on the\n"
+    "                          drive -drive if=none,id=ID opened\n"
     "                          a write of V to the port exits with status (V << 1) | 1\n"
     "  -debugcon stdio|file:PATH|null   port 0xE9 debug console\n"
     "  -bioslog stdio|file:PATH|null    SeaBIOS's debug log (port 0x402; -d guest_errors\n"
@@ -168,8 +172,13 @@ static void parse_device(PopekOptions *o, const char *spec)
         options_net_device(o, name, spec);
         return;
     }
+    if (name && (!strcmp(name, "virtio-blk-pci") || !strcmp(name, "virtio-blk"))) {
+        options_block_device(o, spec);
+        return;
+    }
     if (!name || strcmp(name, "isa-debug-exit") != 0) {
-        die("-device: unknown device '%s'%s (supported: isa-debug-exit, e1000, virtio-net-pci)",
+        die("-device: unknown device '%s'%s (supported: isa-debug-exit, e1000, virtio-net-pci, "
+            "virtio-blk-pci)",
             name ? name : "", "");
     }
     o->debug_exit = true;
@@ -297,12 +306,13 @@ static bool parse_on_off(const char *v, bool *out)
     return true;
 }
 
-/* -drive file=...,format=raw,if=ide,index=N,media=disk|cdrom,readonly=on|off */
+/* -drive file=...,format=raw,if=ide|floppy|virtio|none,index=N,media=disk|cdrom,
+ * readonly=on|off,id=ID,serial=S */
 static void parse_drive(PopekOptions *o, const char *spec)
 {
     char *buf = strdup(spec); /* kept: file= points into it for the whole run */
     char *save = NULL;
-    const char *file = NULL;
+    const char *file = NULL, *id = NULL, *serial = NULL, *iface = "ide";
     int index = -1;
     bool cdrom = false, readonly = false, format_raw = false, floppy = false;
     for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
@@ -321,10 +331,17 @@ static void parse_drive(PopekOptions *o, const char *spec)
             }
             format_raw = true;
         } else if (!strcmp(kv, "if")) {
-            if (strcmp(val, "ide") != 0 && strcmp(val, "floppy") != 0) {
-                die("-drive: interface '%s' is not supported%s (ide or floppy)", val, "");
+            if (strcmp(val, "ide") != 0 && strcmp(val, "floppy") != 0 &&
+                strcmp(val, "virtio") != 0 && strcmp(val, "none") != 0) {
+                die("-drive: interface '%s' is not supported%s (ide, floppy, virtio or none)",
+                    val, "");
             }
             floppy = !strcmp(val, "floppy");
+            iface = val;
+        } else if (!strcmp(kv, "id")) {
+            id = val;
+        } else if (!strcmp(kv, "serial")) {
+            serial = val;
         } else if (!strcmp(kv, "index")) {
             if (!parse_uint(val, PC_MAX_DRIVES - 1, &v)) {
                 die("-drive: bad index '%s'%s (want 0-3)", val, "");
@@ -342,6 +359,17 @@ static void parse_drive(PopekOptions *o, const char *spec)
         } else {
             die("-drive: unknown property '%s'%s", kv, "");
         }
+    }
+    if (!strcmp(iface, "virtio") || !strcmp(iface, "none")) {
+        if (cdrom || index >= 0) {
+            die("-drive: if=%s takes no %s", iface, cdrom ? "media=cdrom" : "index=");
+        }
+        DriveOption d = {true, file, false, readonly, format_raw, "-drive", id, serial};
+        options_block_drive(o, &d, !strcmp(iface, "virtio"));
+        return;
+    }
+    if (id || serial) {
+        die("-drive: %s= is for if=virtio or if=none%s", id ? "id" : "serial", "");
     }
     if (floppy) {
         if (cdrom) {
@@ -585,6 +613,7 @@ void options_parse(PopekOptions *o, int argc, char **argv)
     }
     options_machine_finish(o);
     options_net_finish(o);
+    options_block_finish(o);
     if ((o->initrd || o->append) && !o->kernel) {
         die("%s needs -kernel%s", o->initrd ? "-initrd" : "-append", "");
     }

@@ -20,7 +20,20 @@ typedef struct DriveOption {
     bool readonly;        /* readonly=on */
     bool format_raw;      /* format=raw given: no probe, no warning */
     const char *option;   /* the option that gave it, for messages */
+    const char *id;       /* id= (if=none, if=virtio), or NULL */
+    const char *serial;   /* serial= (GET_ID of a virtio disk), or NULL */
 } DriveOption;
+
+/* Drives for devices other than IDE and floppy (-drive if=none|virtio). */
+#define OPTIONS_MAX_BLOCKDEVS 8
+
+/* A virtio-blk-pci disk (-drive if=virtio, -device virtio-blk-pci). */
+typedef struct VirtioBlkOption {
+    int drive;            /* index into PopekOptions.blockdevs (-1 until resolved) */
+    const char *drive_id; /* -device's drive=ID, resolved by options_block_finish */
+    const char *serial;   /* serial=, or NULL: the drive's */
+    const char *option;   /* for messages: "-device virtio-blk-pci,drive=d0" */
+} VirtioBlkOption;
 
 #define OPTIONS_MAX_NICS    PC_MAX_NICS /* network cards the board is asked for */
 #define OPTIONS_MAX_NETDEVS 8
@@ -119,6 +132,10 @@ typedef struct PopekOptions {
     const char *loadvm;       /* -loadvm NAME: start from a snapshot in a qcow2 image */
     DriveOption drives[PC_MAX_DRIVES]; /* -hda..-hdd, -cdrom, -drive */
     DriveOption floppies[PC_MAX_FLOPPIES]; /* -fda, -fdb, -drive if=floppy */
+    int nblockdevs;
+    DriveOption blockdevs[OPTIONS_MAX_BLOCKDEVS]; /* -drive if=none|virtio */
+    int nvirtio_blk;
+    VirtioBlkOption virtio_blk[PC_MAX_VIRTIO_BLK]; /* -drive if=virtio, -device virtio-blk-pci */
     bool snapshot;            /* -snapshot: writes go to a temporary overlay */
     const char *firmware_dir; /* -L DIR: where firmware files are looked up first */
     const char *boot_order;   /* -boot: drive letters a, c, d, n in priority order */
@@ -145,6 +162,14 @@ void options_net_device(PopekOptions *opts, const char *model, const char *arg);
 void options_net_finish(PopekOptions *opts);
 /* Is name a network card model (or QEMU's alias for one)? */
 bool options_net_is_model(const char *name);
+
+/* The drives of devices other than IDE and floppy (frontend/options_block.c):
+ * options_block_drive takes -drive if=none|virtio (already split into
+ * its properties), options_block_device -device virtio-blk-pci, and
+ * options_block_finish cables each disk to its drive. */
+void options_block_drive(PopekOptions *o, const DriveOption *drive, bool virtio);
+void options_block_device(PopekOptions *o, const char *arg);
+void options_block_finish(PopekOptions *o);
 
 /* The machine and display options (frontend/options_machine.c):
  * options_machine_parse takes -M/-machine, -smp, -vga, -full-screen and -k

@@ -14,7 +14,7 @@ PKGS="build-essential cmake pkg-config git
       libsdl2-dev libslirp-dev libcapstone-dev check zlib1g-dev
       nasm gcc-multilib clang libclang-rt-14-dev gdb cpio xz-utils python3
       seabios qemu-system-data genisoimage isolinux syslinux syslinux-common mtools dosfstools
-      libpng-dev xvfb xauth libxtst-dev tcpdump ipxe libjson-c-dev"
+      libpng-dev xvfb xauth libxtst-dev tcpdump ipxe libjson-c-dev e2fsprogs"
 # The guests are Debian i386 packages: the architecture must be known to apt.
 if ! dpkg --print-foreign-architectures | grep -qx i386; then
     $SUDO dpkg --add-architecture i386

@@ -36,6 +36,7 @@
 #include "hw/misc/port92.h"
 #include "hw/net/e1000.h"
 #include "hw/net/virtio_net.h"
+#include "hw/virtio/virtio_blk.h"
 #include "hw/timer/rtc.h"
 #include "hw/char/uart.h"
 #include "hw/display/vga.h"
@@ -70,9 +71,11 @@ struct PCDevices {
     VGAState *vga;          /* stdvga at PCI 00:02.0 */
     E1000State *e1000[PC_MAX_NICS];         /* card i when it is an e1000 */
     VirtioNetState *virtio_net[PC_MAX_NICS]; /* card i when it is a virtio-net-pci */
+    VirtioBlkState *virtio_blk[PC_MAX_VIRTIO_BLK]; /* in the slots after the cards */
 };
 
-/* The VGA's PCI slot, as in QEMU's i440FX machine; network cards follow. */
+/* The VGA's PCI slot, as in QEMU's i440FX machine; network cards follow,
+ * then virtio-blk disks. */
 #define VGA_PCI_SLOT 2
 #define NIC_PCI_SLOT 3
 /* Where firmware steers PIRQA-D (SeaBIOS's choice, so a guest sees the
@@ -461,6 +464,28 @@ static void pc_init_nics(PC *pc)
     }
 }
 
+/* The virtio-blk disks, in the slots after the network cards. */
+static int virtio_blk_devfn(const PC *pc, int i)
+{
+    return PCI_DEVFN(NIC_PCI_SLOT + pc->cfg.nic_count + i, 0);
+}
+
+static void pc_init_virtio_blk(PC *pc)
+{
+    PCDevices *d = pc->dev;
+    for (int i = 0; i < pc->cfg.virtio_blk_count; i++) {
+        int devfn = virtio_blk_devfn(pc, i);
+        IRQ irq = irq_make(pci_intx, pc, piix3_pirq_for_pin(devfn, 1));
+        d->virtio_blk[i] = virtio_blk_new(d->pci, devfn, &pc->phys, irq,
+                                          pc->cfg.virtio_blk[i].media, pc->cfg.virtio_blk_serial[i]);
+        if (!d->virtio_blk[i]) {
+            fprintf(stderr, "popek: %s: cannot create the virtio-blk disk (out of memory)\n",
+                    pc->cfg.virtio_blk[i].option);
+            exit(1);
+        }
+    }
+}
+
 /*
  * Direct boot has no firmware to route PCI interrupts, so the board does
  * what SeaBIOS would: PIRQA-D to IRQ 10/11 (level-triggered in the ELCR)
@@ -477,7 +502,7 @@ static void pc_route_pci_irqs(PC *pc)
     }
     ioport_write(&pc->io, 0x4d0, elcr & 0xff, 1);
     ioport_write(&pc->io, 0x4d1, elcr >> 8, 1);
-    for (int i = 0; i < pc->cfg.nic_count; i++) {
+    for (int i = 0; i < pc->cfg.nic_count + pc->cfg.virtio_blk_count; i++) {
         int devfn = PCI_DEVFN(NIC_PCI_SLOT + i, 0);
         PCIDevice *dev = pci_find_device(d->pci, devfn);
         if (dev) {
@@ -568,6 +593,7 @@ static void pc_init_devices(PC *pc)
         exit(1);
     }
     pc_init_nics(pc);
+    pc_init_virtio_blk(pc);
     d->acpi = acpi_pm_new(&pc->io, &pc->timers, isa[ACPI_PM_SCI_IRQ],
                           machine_poweroff, pc);
     if (o->debug_exit) {
@@ -786,6 +812,9 @@ void pc_reset(PC *pc)
             virtio_net_reset(d->virtio_net[i]);
         }
     }
+    for (int i = 0; i < pc->cfg.virtio_blk_count; i++) {
+        virtio_blk_reset(d->virtio_blk[i]);
+    }
     acpi_pm_reset(d->acpi);
     port92_reset(d->port92);
     cpu_reset(&pc->cpu);
@@ -826,6 +855,11 @@ int pc_nic_info(PC *pc, int i, char *buf, size_t len)
     PCDevices *d = pc->dev;
     return d->e1000[i] ? e1000_info(d->e1000[i], buf, len)
                        : virtio_net_info(d->virtio_net[i], buf, len);
+}
+
+int pc_virtio_blk_info(PC *pc, int i, char *buf, size_t len)
+{
+    return virtio_blk_info(pc->dev->virtio_blk[i], buf, len);
 }
 
 VGAState *pc_vga(PC *pc)
@@ -911,6 +945,9 @@ void pc_destroy(PC *pc)
         if (d->virtio_net[i]) {
             virtio_net_free(d->virtio_net[i]);
         }
+    }
+    for (int i = 0; i < pc->cfg.virtio_blk_count; i++) {
+        virtio_blk_free(d->virtio_blk[i]);
     }
     vga_free(d->vga);
     piix3_free(d->piix3);

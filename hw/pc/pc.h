@@ -46,6 +46,9 @@ typedef struct PCNic {
     uint8_t mac[NET_MAC_LEN];
 } PCNic;
 
+/* virtio-blk-pci disks: PCI slots after the network cards. */
+#define PC_MAX_VIRTIO_BLK 4
+
 typedef struct PCDrive {
     bool present;          /* a drive sits at this index */
     bool cdrom;            /* ATAPI CD-ROM rather than an ATA disk */
@@ -77,6 +80,9 @@ typedef struct PCConfig {
     uint16_t debug_exit_size;
     PCDrive drives[PC_MAX_DRIVES];
     PCDrive floppies[PC_MAX_FLOPPIES]; /* cdrom is never set; media is the disk */
+    int virtio_blk_count;
+    PCDrive virtio_blk[PC_MAX_VIRTIO_BLK]; /* cdrom is never set; media is the disk */
+    const char *virtio_blk_serial[PC_MAX_VIRTIO_BLK]; /* GET_ID's answer, or NULL */
     int nic_count;
     PCNic nics[PC_MAX_NICS];
     /* COM1-COM4's host sides; COM3 and COM4 exist only with one, COM1
@@ -152,6 +158,9 @@ VGAState *pc_vga(PC *pc);        /* the screen */
  * host to cable, and a line describing it (snprintf rules). */
 NetClient *pc_nic_client(PC *pc, int i);
 int pc_nic_info(PC *pc, int i, char *buf, size_t len);
+/* virtio-blk disk i (0 <= i < cfg.virtio_blk_count): a line describing
+ * it (snprintf rules). */
+int pc_virtio_blk_info(PC *pc, int i, char *buf, size_t len);
 /* The CD-ROM drive at IDE index i (0-3): its state (false if there is
  * none), and a disc put in (media) or taken out (NULL). */
 bool pc_cdrom_state(PC *pc, int i, bool *has_media, bool *locked, bool *tray_open);

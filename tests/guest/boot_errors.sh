@@ -54,7 +54,7 @@ expect "missing floppy" "-fdb '$dir/nope': No such file" -- -fdb "$dir/nope"
 expect "floppy index" "-drive: bad floppy index 2 (want 0 or 1)" -- -drive "if=floppy,index=2,file=$dir/fd.img"
 expect "floppy twice" "-fda: floppy drive index 0 is already in use" -- -drive "if=floppy,file=$dir/fd.img" -fda "$dir/fd.img"
 expect "floppy cdrom" "-drive: if=floppy takes no media=cdrom" -- -drive "if=floppy,media=cdrom,file=$dir/fd.img"
-expect "floppy interface" "-drive: interface 'scsi' is not supported (ide or floppy)" -- -drive "if=scsi,file=$dir/fd.img"
+expect "unknown interface" "-drive: interface 'scsi' is not supported (ide, floppy, virtio or none)" -- -drive "if=scsi,file=$dir/fd.img"
 
 if [ "$fails" -ne 0 ]; then
     echo "$fails error-handling check(s) failed"

@@ -7,6 +7,8 @@
 #             through INT 13h.  Afterwards the image must hold the guest's
 #             write; then a second boot under -snapshot must leave the
 #             image byte-identical.
+# MODE virtio: the disk image on a virtio-blk-pci disk (-drive if=virtio):
+#             SeaBIOS finds it, boots it, and the guest's write reaches it.
 # MODE floppy: a 1.44 MB image in drive A: (-drive if=floppy), BOOT.BIN
 #             (built with -DFLOPPY) in sector 0, "SECTOR1-OK" in LBA 1 and
 #             "TRACK3-OK" in LBA 71; -boot a with an ATA disk present
@@ -73,6 +75,18 @@ disk)
     before=$(sha256sum < "$img")
     boot 'Booting from Hard Disk' -snapshot -hda "$img" "$@"
     [ "$(sha256sum < "$img")" = "$before" ] || fail "-snapshot changed the image"
+    ;;
+virtio)
+    # SeaBIOS's own virtio-blk driver (modern interface) boots the sector
+    # from a virtio-blk-pci disk; the guest's INT 13h write reaches the image.
+    img=$work/disk.img
+    head -c 1048576 /dev/zero > "$img"
+    dd if="$bin" of="$img" conv=notrunc status=none
+    printf 'SECTOR1-OK\n\0' | dd of="$img" bs=512 seek=1 conv=notrunc status=none
+    boot 'Booting from Hard Disk' -drive "file=$img,if=virtio,format=raw" "$@"
+    grep -q 'found virtio-blk at 00:04.0' "$work/bios.log" || fail "SeaBIOS did not find virtio-blk"
+    dd if="$img" bs=512 skip=2 count=1 status=none | grep -q 'WRITTEN-BY-GUEST' ||
+        fail "the guest's write did not reach the image"
     ;;
 floppy)
     img=$work/floppy.img
