@@ -725,6 +725,9 @@ static void pc_register_state(PC *pc)
             vmstate_register(reg, &virtio_net_vmstate, (uint32_t)i, d->virtio_net[i]);
         }
     }
+    for (int i = 0; i < pc->cfg.virtio_blk_count; i++) {
+        vmstate_register(reg, &virtio_blk_vmstate, (uint32_t)i, d->virtio_blk[i]);
+    }
 }
 
 void pc_init(PC *pc, const PCConfig *config)

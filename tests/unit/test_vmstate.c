@@ -505,6 +505,9 @@ static PC *pc_new_for_test_disk(bool with_disk)
     };
     if (with_disk) {
         cfg.drives[0] = (PCDrive){true, false, &disk_blk, "-hda"};
+    } else {
+        cfg.virtio_blk_count = 1; /* the same disk, through virtio-blk */
+        cfg.virtio_blk[0] = (PCDrive){true, false, &disk_blk, "-drive if=virtio"};
     }
     pc_init(pc, &cfg);
     return pc;
