@@ -8,7 +8,8 @@
       that file with -incoming.  The second run's serial output followed by
       the third's must equal the first's byte for byte.  With --disk
       (GUESTDIR from build-disk-guest.sh) the guest is dd-ing to its IDE
-      disk when it is stopped, and the two disk images must end identical.
+      disk when it is stopped (--virtio: its virtio-blk disk), and the two
+      disk images must end identical.
   vmstate_guest.py POPEK GUESTDIR session [--accel ENGINE]
       An interactive shell writes files in tmpfs; the VM goes to
       "exec:gzip -c > FILE" and the process quits; a new popek takes it
@@ -135,9 +136,10 @@ def test_determinism(args):
         extra = ["-icount", "0"]
         if args.disk:
             initrd = os.path.join(args.guestdir, "initramfs-disk.cpio.gz")
-            append = 'acpi=off popek.cmd="echo START; yes popek-disk-pattern | ' \
-                     'dd of=/dev/sda bs=4k count=2048 iflag=fullblock conv=fsync; ' \
-                     'md5sum /dev/sda; cat /proc/uptime"'
+            dev = "/dev/vda" if args.virtio else "/dev/sda"
+            append = f'acpi=off popek.cmd="test -b {dev} && echo START; yes popek-disk-pattern | ' \
+                     f'dd of={dev} bs=4k count=2048 iflag=fullblock conv=fsync; ' \
+                     f'md5sum {dev}; cat /proc/uptime"'
             trigger = b"START"
         else:
             initrd = None
@@ -152,7 +154,9 @@ def test_determinism(args):
                     f.truncate(16 << 20)
 
         def boot(run, more=()):
-            d = ["-hda", disks[run]] if args.disk else []
+            d = []
+            if args.disk:
+                d = ["-drive", f"file={disks[run]},format=raw,if={'virtio' if args.virtio else 'ide'}"]
             return Guest(args.popek, args.guestdir, args.accel, extra + d + list(more), append,
                          initrd=initrd)
 
@@ -189,7 +193,7 @@ def test_determinism(args):
               "stopped, saved and resumed output equals the straight run's byte for byte",
               first_difference(straight, resumed))
         if args.disk:
-            check(b"  /dev/sda" not in first and b"  /dev/sda" in g.out,
+            check(b"  /dev/" not in first and b"  /dev/" in g.out,
                   "the state was saved while dd ran (before md5sum's line)")
             with open(disks["straight"], "rb") as a, open(disks["stopped"], "rb") as b:
                 check(a.read() == b.read(), "both disk images end identical")
@@ -386,6 +390,7 @@ def main():
     ap.add_argument("mode", choices=["determinism", "session", "errors"])
     ap.add_argument("--accel", default="bt")
     ap.add_argument("--disk", action="store_true")
+    ap.add_argument("--virtio", action="store_true", help="with --disk: the disk on virtio-blk")
     args = ap.parse_args()
     try:
         {"determinism": test_determinism, "session": test_session,
