@@ -107,16 +107,17 @@ int boot_e820_map(uint64_t ram_bytes, E820Entry *out, int max)
 }
 
 /* Flat 4 GiB code (0x10) and data (0x18) segments, as the protocol's
- * __BOOT_CS/__BOOT_DS; the kernel loads its own GDT at once. */
-void boot_enter_flat32(PhysMem *pm, CPUState *cpu, uint32_t eip)
+ * __BOOT_CS/__BOOT_DS, from a GDT at gdt_addr; the kernel loads its own
+ * GDT at once. */
+void boot_enter_flat32(PhysMem *pm, CPUState *cpu, uint32_t eip, uint32_t gdt_addr)
 {
     static const uint64_t gdt[4] = {
         0, 0,
         0x00cf9b000000ffffull, /* 0x10: code, base 0, limit 4 GiB, 32-bit */
         0x00cf93000000ffffull, /* 0x18: data, base 0, limit 4 GiB, 32-bit */
     };
-    phys_load(pm, BOOT_GDT_ADDR, gdt, sizeof(gdt));
-    cpu->gdtr.base = BOOT_GDT_ADDR;
+    phys_load(pm, gdt_addr, gdt, sizeof(gdt));
+    cpu->gdtr.base = gdt_addr;
     cpu->gdtr.limit = sizeof(gdt) - 1;
     cpu->idtr.base = 0;
     cpu->idtr.limit = 0;
@@ -252,7 +253,7 @@ static bool bzimage_load(PhysMem *pm, CPUState *cpu, const BootConfig *cfg, cons
 
     /* 32-bit entry (boot.rst "32-bit Boot Protocol"): ESI = boot_params,
      * EBP = EDI = EBX = 0, interrupts off. */
-    boot_enter_flat32(pm, cpu, get32(img + BP_CODE32_START));
+    boot_enter_flat32(pm, cpu, get32(img + BP_CODE32_START), BOOT_GDT_ADDR);
     memset(cpu->regs, 0, sizeof(cpu->regs));
     cpu->regs[R_ESI] = BOOT_PARAMS_ADDR;
     return true;

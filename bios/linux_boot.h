@@ -57,6 +57,6 @@ typedef struct E820Entry {
 int boot_e820_map(uint64_t ram_bytes, E820Entry *out, int max);
 
 /* Enter 32-bit flat protected mode at eip (used by both loaders). */
-void boot_enter_flat32(PhysMem *pm, CPUState *cpu, uint32_t eip);
+void boot_enter_flat32(PhysMem *pm, CPUState *cpu, uint32_t eip, uint32_t gdt_addr);
 
 #endif /* BIOS_LINUX_BOOT_H */

@@ -11,8 +11,6 @@
 
 #include "bios/linux_boot.h"
 
-#define MULTIBOOT_INFO_ADDR 0x00009000u /* info structure, mmap and strings follow */
-
 /* Offset of a valid Multiboot header in the first 8 KiB, or -1. */
 long multiboot_find_header(const uint8_t *img, size_t size);
 bool multiboot_load(PhysMem *pm, CPUState *cpu, const BootConfig *cfg, const uint8_t *img,

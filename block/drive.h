@@ -1,18 +1,17 @@
 /*
- * Disk images on the host: raw files behind the block/block.h interface.
+ * A disk image behind a disk controller: the image (raw or qcow2, with a
+ * qcow2 image's backing chain) and, with -snapshot, a temporary overlay
+ * over it (block/overlay.h), presented as one BlockDev.
  *
- * - A writable image is locked against every other opener (an open file
- *   description lock, F_OFD_SETLK, so it holds between processes and
- *   between two drives of one process); a read-only one takes a shared
- *   lock, so readers can share an image but never with a writer.
- * - -snapshot: the image is opened read-only and guest writes go to an
- *   unlinked temporary file (a sparse overlay with a bitmap of the sectors
- *   it holds), which disappears when popek exits: the image stays
- *   byte-identical.
- * - FLUSH CACHE reaches fdatasync(), so a flushed write survives a host
- *   crash.
- * - An image must exist, be readable, be non-empty and be a multiple of
- *   512 bytes long; otherwise drive_open fails with one line saying why.
+ * - Formats: format= names it, or the file is probed (block/probe.h) as
+ *   QEMU does.  A probed raw image keeps the guest from writing a format
+ *   magic into sector 0 (guard_sector0), since the next probe would then
+ *   trust a header the guest wrote.
+ * - Locking (block/file.h): a writable image is exclusive, a read-only one,
+ *   a -snapshot image and every backing file are shared.
+ * - -snapshot opens the image read-only: it stays byte-identical, even if
+ *   popek is killed.
+ * - Every failure to open is one line (naming the file) in err.
  */
 #ifndef BLOCK_DRIVE_H
 #define BLOCK_DRIVE_H
@@ -22,12 +21,13 @@
 #include <stdint.h>
 
 #include "block/block.h"
+#include "block/node.h"
 
 typedef struct Drive {
-    BlockDev blk;     /* what the disk controller uses; opaque = this Drive */
-    int fd;           /* the image, -1 when closed */
-    int overlay_fd;   /* -snapshot overlay, -1 without */
-    uint8_t *present; /* overlay bitmap: bit per sector written since open */
+    BlockDev blk;       /* what the disk controller uses; opaque = this Drive */
+    BlockNode *top;     /* the layer serving blk (the overlay under -snapshot,
+                         * else the image); NULL when closed */
+    BlockNode *image;   /* the image itself (top, or the one below the overlay) */
     bool guard_sector0; /* opened on a format probe: a write to sector 0 that
                          * would make it probe as another format fails with
                          * -EPERM (block/probe.h) */
@@ -40,7 +40,14 @@ typedef struct Drive {
  */
 bool drive_open(Drive *d, const char *path, bool read_only, bool snapshot, char *err,
                 size_t errlen);
-/* Close the image (dropping its lock) and discard any overlay. */
+
+/* The same for format "raw", "qcow2", or NULL to probe; *probed_raw (may
+ * be NULL) says the probe chose raw. */
+bool drive_open_format(Drive *d, const char *path, const char *format, bool read_only,
+                       bool snapshot, bool *probed_raw, char *err, size_t errlen);
+
+/* Close the image (dropping its locks) and discard any overlay.  Safe on a
+ * zeroed or closed Drive. */
 void drive_close(Drive *d);
 
 #endif /* BLOCK_DRIVE_H */

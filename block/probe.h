@@ -1,14 +1,14 @@
 /*
  * Image format probing, as QEMU does when no format= is given: the first
  * bytes of a file name its format by magic number; a file no format claims
- * is raw.  popek reads raw images only (block/drive.h); the probe lets it
- * refuse a qcow2 or VMDK image by name instead of showing the guest its
- * metadata as a disk.
+ * is raw.  popek reads raw and qcow2 images (block/node.c opens what the
+ * probe names); the probe lets it refuse a VMDK or VDI image by name
+ * instead of showing the guest its metadata as a disk.
  *
  * A probed raw image is dangerous in one way: a guest that writes a format
  * magic into sector 0 turns it, for the next probe, into an image of that
  * format, whose header can point anywhere on the host.  So, as QEMU does,
- * a drive opened on a probe refuses such writes (block_probe_guard_write)
+ * a drive opened on a probe refuses such writes (block_probe_write_ok)
  * until the user says format=raw.
  */
 #ifndef BLOCK_PROBE_H

@@ -165,15 +165,17 @@ uint64_t cpu_rdtsc(CPUState *cpu);
 /* RDMSR/WRMSR; return false for an unknown MSR (the caller raises #GP(0)). */
 bool cpu_rdmsr(CPUState *cpu, uint32_t index, uint64_t *value);
 bool cpu_wrmsr(CPUState *cpu, uint32_t index, uint64_t value);
-void cpu_cpuid(CPUState *cpu, uint32_t leaf, uint32_t regs_out[4]);
+/* CPUID leaf (EAX) and subleaf (ECX, leaf 4) as the -cpu model answers it (cpu/cpuid.c). */
+void cpu_cpuid(CPUState *cpu, uint32_t leaf, uint32_t subleaf, uint32_t regs_out[4]);
+/* Choose the CPU model and features (cpu/models.h); before cpu_reset(). */
+void cpu_set_cpuid(CPUState *cpu, const CPUIDConfig *cfg);
+/* CPUID.1:EAX of the model (also EDX after RESET, SDM Vol.3 9.1.4). */
+uint32_t cpu_signature(const CPUState *cpu);
 /* RESET values of the MSRs kept only for read-back (MTRRs, MISC_ENABLE) and
  * a TSC that reads 0 again; cpu_reset() calls it. */
 void cpu_msr_reset(CPUState *cpu);
 
 /* CPUID.1:EDX feature bits (SDM Vol.2 CPUID, Table 3-11). */
-/* CPUID.1:EAX (and EDX after RESET, SDM Vol.3 9.1.4): family 6, model 15, stepping 11. */
-#define CPU_SIGNATURE 0x000006fbu
-
 #define CPUID_FPU   (1u << 0)
 #define CPUID_VME   (1u << 1)
 #define CPUID_DE    (1u << 2)
@@ -196,12 +198,16 @@ void cpu_msr_reset(CPUState *cpu);
 #define CPUID_FXSR  (1u << 24)
 #define CPUID_SSE   (1u << 25)
 #define CPUID_SSE2  (1u << 26)
-/* CPUID.1:ECX feature bits. */
+/* CPUID.1:ECX feature bits (SDM Vol.2 CPUID, Table 3-10). */
+#define CPUID_ECX_SSE3         (1u << 0)
+#define CPUID_ECX_SSSE3        (1u << 9)
 #define CPUID_ECX_TSC_DEADLINE (1u << 24)
+#define CPUID_ECX_HYPERVISOR   (1u << 31) /* reserved by Intel and AMD for this use */
+/* CPUID.80000001h:EDX feature bits. */
+#define CPUID_EXT_NX (1u << 20) /* execute-disable: IA32_EFER.NXE and the XD bit */
 /* Whether the machine gave the CPU a local APIC and it is globally enabled. */
 bool cpu_apic_enabled(const CPUState *cpu);
-/* The CPUID.1:EDX bits this CPU reports (CPUID.1:ECX is 0: nothing from
- * SSE3 on); /proc/cpuinfo tests compare a guest's flags against these. */
+/* The CPUID.1:EDX bits this CPU reports now. */
 uint32_t cpu_cpuid_features(const CPUState *cpu);
 
 /* ---- x87 (cpu/fpu.c) ---- */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "cpu/models.h"
 #include "cpu/mem.h"
 #include "cpu/ops.h"
 #include "softmmu/mmu.h"
@@ -80,6 +81,7 @@ void cpu_init(CPUState *cpu, struct PhysMem *phys, struct IOPortMap *io)
     memset(cpu, 0, sizeof(*cpu));
     cpu->phys = phys;
     cpu->io = io;
+    cpu->cpuid = cpu_model_config(cpu_model_default());
     icache_init(cpu);
     cpu_reset(cpu);
 }
@@ -88,7 +90,7 @@ void cpu_init(CPUState *cpu, struct PhysMem *phys, struct IOPortMap *io)
 void cpu_reset(CPUState *cpu)
 {
     memset(cpu->regs, 0, sizeof(cpu->regs));
-    cpu->regs[R_EDX] = CPU_SIGNATURE; /* as CPUID.1:EAX */
+    cpu->regs[R_EDX] = cpu_signature(cpu); /* as CPUID.1:EAX */
     cpu->eip = 0xfff0;
     cpu->next_eip = 0xfff0;
     cpu->eflags = EFLAGS_FIXED;
@@ -109,7 +111,9 @@ void cpu_reset(CPUState *cpu)
     cpu->dr[6] = 0xffff0ff0u;
     cpu->dr[7] = 0x00000400u;
     cpu->sysenter_cs = cpu->sysenter_esp = cpu->sysenter_eip = 0;
-    cpu->msr_pat = 0x0007040600070406ull;
+    cpu->msr_pat = 0x0007040600070406ull; /* WB WT UC- UC, twice (SDM Vol.3 11.12.4) */
+    cpu->efer = 0;
+    memset(cpu->pdpte, 0, sizeof(cpu->pdpte));
     cpu->apic_base = 0;
     cpu->a20_mask = 0xffffffffu;
     cpu->halted = false;

@@ -213,7 +213,7 @@ void op_simd(CPUState *cpu, const Insn *insn)
     if (insn->nopnds > 2) {
         io.imm = (uint8_t)insn->imm;
     }
-    if (has_mmx) {
+    if (has_mmx && !io.store) {
         mmx_enter(cpu); /* before an #XM too, as the hardware does */
     }
     SimdFn fn = io.mmx && sd->fn_mmx ? sd->fn_mmx : sd->fn;
@@ -243,6 +243,9 @@ void op_simd(CPUState *cpu, const Insn *insn)
                       (io.pf ? EFLAGS_PF : 0) | (io.cf ? EFLAGS_CF : 0);
     } else {
         simd_write(cpu, insn, &io.d);
+    }
+    if (has_mmx && io.store) {
+        mmx_enter(cpu); /* after the store: a #PF or #GP on it leaves TOP and the tags alone */
     }
 }
 

@@ -217,7 +217,7 @@ void op_RDPMC(CPUState *cpu, const Insn *insn)
 void op_CPUID(CPUState *cpu, const Insn *insn)
 {
     uint32_t out[4];
-    cpu_cpuid(cpu, cpu->regs[R_EAX], out);
+    cpu_cpuid(cpu, cpu->regs[R_EAX], cpu->regs[R_ECX], out);
     cpu->regs[R_EAX] = out[0];
     cpu->regs[R_EBX] = out[1];
     cpu->regs[R_ECX] = out[2];

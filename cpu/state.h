@@ -73,6 +73,13 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
 #define CR4_OSFXSR 0x0200u
 #define CR4_OSXMMEXCPT 0x0400u
 
+/* IA32_EFER bits (SDM Vol.4 Table 2-2).  A 32-bit model with NX has only NXE;
+ * SCE, LME and LMA come with x86-64 and are reserved until then. */
+#define EFER_SCE 0x0001u /* SYSCALL/SYSRET enable */
+#define EFER_LME 0x0100u /* long mode enable */
+#define EFER_LMA 0x0400u /* long mode active */
+#define EFER_NXE 0x0800u /* execute-disable bit (XD, bit 63 of PAE entries) in force */
+
 /* Descriptor attribute bits, kept in SegmentCache.attr exactly where they sit
  * in the high dword of a descriptor (SDM Vol.3 3.4.5), so a descriptor's high
  * dword masked with DESC_ATTR_MASK is its attr. */
@@ -203,7 +210,8 @@ enum CPUExitReason {
 #define MSR_IA32_MTRR_FIX16K_A0000 0x259
 #define MSR_IA32_MTRR_FIX4K_C0000  0x268 /* ... FIX4K_F8000 = 0x26f */
 #define MSR_IA32_MTRR_DEF_TYPE  0x2ff
-#define MTRR_VAR_STORED 8   /* variable-range pairs kept (MTRRcap reports none) */
+#define MSR_IA32_EFER           0xc0000080u /* extended features: NXE (models with NX) */
+#define MTRR_VAR_STORED 8   /* variable-range pairs (MTRRcap.VCNT) */
 #define MTRR_FIXED_COUNT 11 /* fixed-range MSRs */
 
 /* Pluggable back ends the CPU reaches through pointers, never by name. */
@@ -227,6 +235,21 @@ static inline void cpu_ras_clear(BTRasEntry *ras)
 }
 
 typedef struct CPUState CPUState;
+
+/*
+ * What CPUID reports (cpu/cpuid.c): the model chosen with -cpu (its
+ * family, model and stepping, cache descriptors and brand string live in
+ * the model table, cpu/models.c) and its feature words after -cpu's
+ * +feat/-feat.  Each feature word holds only bits popek implements; a CR4
+ * bit or an MSR exists exactly when the feature behind it is here.
+ */
+struct CPUModel;
+typedef struct CPUIDConfig {
+    const struct CPUModel *model; /* the -cpu model (cpu/models.h) */
+    uint32_t edx1;    /* CPUID.1:EDX (APIC only while the APIC is globally enabled) */
+    uint32_t ecx1;    /* CPUID.1:ECX (TSC-deadline only with an enabled APIC and SSE2) */
+    uint32_t ext_edx; /* CPUID.80000001h:EDX (NX) */
+} CPUIDConfig;
 
 /* Hooks for the machine: interrupt acknowledge and observation points. */
 typedef struct CPUHooks {
@@ -312,6 +335,12 @@ struct CPUState {
     uint64_t tsc_offset;/* TSC = virtual ns (or icount without a machine) + tsc_offset */
     uint32_t sysenter_cs, sysenter_esp, sysenter_eip; /* SYSENTER MSRs */
     uint64_t msr_pat;   /* IA32_CR_PAT */
+    uint64_t efer;      /* IA32_EFER (EFER_*): NXE only, on models with NX */
+    /* The four PDPTE registers of PAE paging (SDM Vol.3 4.4.1): loaded from
+     * the PDPT at CR3 by MOV CR3 and by CR0/CR4 writes that enter PAE
+     * paging or change PG, CD, NW, PAE, PGE or PSE; walks use these, not
+     * the PDPT in memory. */
+    uint64_t pdpte[4];
     uint64_t apic_base; /* IA32_APIC_BASE without hooks.msr_read (no APIC): reads as stored */
     uint32_t a20_mask;  /* 0xffffffff with A20 on, 0xffefffff with it off */
     bool halted;        /* in HLT until an interrupt */
@@ -353,6 +382,7 @@ struct CPUState {
     struct IOPortMap *io;   /* port I/O space */
     CPUHooks hooks;         /* interrupt acknowledge and observers */
     struct MMUWatchList *watch; /* debugger watchpoints (gdb Z2-Z4, softmmu/mmu.h); NULL: none */
+    CPUIDConfig cpuid;      /* the CPU model (-cpu) and the features CPUID reports */
 
     /* ---- MSRs the guest may write and read back, with no other effect (cpu/sysreg.c) ---- */
     uint64_t msr_misc_enable; /* IA32_MISC_ENABLE, writable bits only */
@@ -387,14 +417,20 @@ struct CPUState {
     void *bt_exit;            /* exit record of the block exit just taken, or NULL */
     uint32_t bt_lin;          /* slow path: linear address of the memory operand */
     uint32_t bt_target;       /* indirect CALL: the target while the return address is pushed */
-    uint8_t bt_bounce[16];    /* slow path: the memory operand, when it is not plain RAM
-                               * (up to 10 bytes: x87 m80 and BCD) */
+    uint8_t bt_bounce[16]     /* slow path: the memory operand, when it is not plain RAM
+                               * (up to 16 bytes: x87 m80, an XMM operand; aligned so the
+                               * SSE forms that require alignment run on it) */
+        __attribute__((aligned(16)));
     uint8_t bt_fpu_img[108];  /* translated x87: FNSAVE/FRSTOR image of the guest's x87
                                * state on its way in and out of the host FPU
                                * (translator/fpu_state.c) */
     uint8_t bt_exit_request;  /* set with any interrupt_request bit: leave at the next block */
     uint8_t bt_fpu_live;      /* the guest's x87 state is in the host FPU, not in fpu
                                * (translator/fpu_state.c); only inside bt_run_tb() */
+    uint8_t bt_sse_live;      /* the guest's XMM registers and MXCSR are in the host's, not in
+                               * fpu (translator/gen_sse.c); only inside translated code */
+    uint32_t bt_host_mxcsr;   /* the host's MXCSR, which translated code restores when it
+                               * takes the guest's out of the host (translator/gen_sse.c) */
     void *accel;              /* the translator running this CPU (translator/: bt_of()),
                                * or NULL; opaque here, so cpu/ names no engine above it */
 };

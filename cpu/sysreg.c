@@ -1,18 +1,19 @@
 /*
- * System registers: CR0, CR3, CR4, the time-stamp counter, the MSRs and
- * CPUID.
+ * System registers: CR0, CR3, CR4, the time-stamp counter and the MSRs.
+ * (CPUID is cpu/cpuid.c, the models it answers for cpu/models.c.)
  *
  * One rule ties this file together: report only what is implemented, and
- * implement what is reported.  The CPUID feature bits are the single source
- * of truth: a CR4 bit is writable exactly when the feature that defines it
- * is reported (CR4.PAE faults because PAE is not), and an MSR exists exactly
- * when its feature does.  Guests probe features through CPUID and then rely
- * on them without asking again, so a mismatch is a guest crash later on.
+ * implement what is reported.  The CPUID feature words (CPUState.cpuid)
+ * are the single source of truth: a CR4 bit is writable exactly when the
+ * feature that defines it is reported, and an MSR exists exactly when its
+ * feature does (SYSENTER MSRs with SEP, the MTRRs with MTRR, IA32_PAT with
+ * PAT, IA32_EFER with NX).  Guests probe features through CPUID and then
+ * rely on them without asking again, so a mismatch is a guest crash later.
  *
- * The CPU is a P6-family core with MMX, SSE, SSE2, SSE3 and SSSE3 (family
- * 6, model 15, the Core 2 signature QEMU's core2duo model reports, the
- * first family 6 model with SSSE3), without PAE or a local APIC, since
- * neither is implemented yet.
+ * PAE paging (CR4.PAE with CR0.PG): MOV CR3, and MOV CR0/CR4 that leave
+ * PAE paging on while changing PG, CD, NW, PAE, PGE or PSE, load the four
+ * PDPTEs (SDM Vol.3 4.4.1); a reserved bit in a present one makes the
+ * write #GP(0) and leaves the register as it was.
  *
  * Time-stamp counter: one tick per nanosecond of virtual time (a 1 GHz
  * TSC), taken from the machine's clock (CPUHooks.clock_ns), which is the
@@ -31,131 +32,10 @@
  * and AMD) is set and leaf 40000000h names popek, as QEMU names TCG, so a
  * guest knows its TSC and timers are emulated.
  */
+#include <string.h>
+
 #include "cpu/cpu.h"
 #include "softmmu/mmu.h"
-
-/* ---- CPUID ---- */
-
-/* CPUID.1:ECX: SSE3 (bit 0) and SSSE3 (bit 9); not MONITOR (bit 3), so
- * MONITOR/MWAIT are #UD. */
-#define CPUID_ECX_SSE3  (1u << 0)
-#define CPUID_ECX_SSSE3 (1u << 9)
-/* CPUID.1:EBX bits 15:8: the CLFLUSH line size in 8-byte units (64 bytes). */
-#define CPUID_CLFLUSH_LINE (8u << 8)
-#define CPUID_MAX_BASIC    2u
-#define CPUID_MAX_EXTENDED 0x80000004u
-#define CPUID_HV_BASE      0x40000000u /* hypervisor leaves 40000000h-4FFFFFFFh */
-#define CPUID_HV_MAX       0x40000000u /* popek has only the vendor leaf */
-#define CPUID_1_ECX_HYPERVISOR (1u << 31)
-
-/*
- * Leaf 2 cache and TLB descriptors (SDM Vol.2 CPUID, Table 3-12), those of a
- * Coppermine Pentium III: 01h ITLB 4K 32 entries, 02h ITLB 4M 2 entries,
- * 03h DTLB 4K 64 entries, 04h DTLB 4M 8 entries, 08h L1I 16K, 0Ch L1D 16K,
- * 82h L2 256K 8-way 32-byte lines.  AL = 01h: one CPUID(2) call suffices.
- */
-static const uint32_t cpuid_leaf2[4] = {0x03020101u, 0, 0, 0x0c040882u};
-
-static const char cpuid_brand[48] = "popek virtual CPU";
-/* EBX, ECX, EDX of leaf 40000000h, 12 bytes and no NUL (QEMU's TCG says "TCGTCGTCGTCG"). */
-static const char cpuid_hv_vendor[12] = {'p', 'o', 'p', 'e', 'k', 'p', 'o', 'p', 'e', 'k', 'p', 'o'};
-
-/* The machine has a local APIC and it is globally enabled: CPUID.1:EDX.APIC
- * follows IA32_APIC_BASE bit 11 (SDM Vol.3 11.4.3). */
-bool cpu_apic_enabled(const CPUState *cpu)
-{
-    uint64_t base;
-    return cpu->hooks.msr_read && cpu->hooks.msr_read(cpu->hooks.opaque, MSR_IA32_APIC_BASE, &base) &&
-           (base & (1u << 11));
-}
-
-uint32_t cpu_cpuid_features(const CPUState *cpu)
-{
-    /* Not reported: PAE, MCE/MCA (no machine-check architecture),
-     * PSE-36: none is implemented.  Nor VME (the interrupt redirection
-     * bitmap is not implemented in interrupt delivery) or DE (I/O
-     * breakpoints are not checked by IN/OUT).  APIC when the machine gives
-     * the CPU one. */
-    return CPUID_FPU | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_CX8 | CPUID_SEP | CPUID_MTRR |
-           CPUID_PGE | CPUID_CMOV | CPUID_PAT | CPUID_FXSR | CPUID_CLFSH | CPUID_MMX | CPUID_SSE |
-           CPUID_SSE2 | (cpu_apic_enabled(cpu) ? CPUID_APIC : 0);
-}
-
-/* Four bytes of a string as a register, least significant byte first. */
-static uint32_t cpuid_chars(const char *s)
-{
-    return (uint32_t)(uint8_t)s[0] | (uint32_t)(uint8_t)s[1] << 8 | (uint32_t)(uint8_t)s[2] << 16 |
-           (uint32_t)(uint8_t)s[3] << 24;
-}
-
-static void cpuid_basic(CPUState *cpu, uint32_t leaf, uint32_t out[4])
-{
-    switch (leaf) {
-    case 0:
-        /* Vendor "GenuineIntel" in EBX, EDX, ECX order. */
-        out[0] = CPUID_MAX_BASIC;
-        out[1] = cpuid_chars("Genu");
-        out[3] = cpuid_chars("ineI");
-        out[2] = cpuid_chars("ntel");
-        break;
-    case 1:
-        /* EBX: no brand index, the CLFLUSH line size, APIC ID 0.  ECX: SSE3,
-         * SSSE3; bit 31, running under a hypervisor; the APIC timer's
-         * TSC-deadline mode with an APIC, but only beside SSE2: kernels
-         * order the deadline write with MFENCE. */
-        out[0] = CPU_SIGNATURE;
-        out[1] = CPUID_CLFLUSH_LINE;
-        out[3] = cpu_cpuid_features(cpu);
-        out[2] = CPUID_ECX_SSE3 | CPUID_ECX_SSSE3 | CPUID_1_ECX_HYPERVISOR |
-                 (cpu_apic_enabled(cpu) && (out[3] & CPUID_SSE2) ? CPUID_ECX_TSC_DEADLINE : 0);
-        break;
-    default:
-        for (int i = 0; i < 4; i++) {
-            out[i] = cpuid_leaf2[i];
-        }
-        break;
-    }
-}
-
-static void cpuid_extended(uint32_t leaf, uint32_t out[4])
-{
-    out[0] = out[1] = out[2] = out[3] = 0;
-    if (leaf == 0x80000000u) {
-        out[0] = CPUID_MAX_EXTENDED; /* Intel reserves EBX, ECX, EDX here: 0 */
-    } else if (leaf >= 0x80000002u) {
-        /* Processor brand string, 16 bytes per leaf (SDM Vol.2 CPUID, Figure 3-10). */
-        const char *part = cpuid_brand + 16 * (leaf - 0x80000002u);
-        for (int i = 0; i < 4; i++) {
-            out[i] = cpuid_chars(part + 4 * i);
-        }
-    }
-    /* 0x80000001: no extended features (no NX, no long mode). */
-}
-
-void cpu_cpuid(CPUState *cpu, uint32_t leaf, uint32_t regs_out[4])
-{
-    /* regs_out: EAX, EBX, ECX, EDX.  A leaf above the maximum basic or
-     * extended leaf returns the data of the highest basic leaf (SDM Vol.2
-     * CPUID, "If a value entered for CPUID.EAX is higher than the maximum
-     * input value ..."). */
-    if (leaf >= 0x80000000u && leaf <= CPUID_MAX_EXTENDED) {
-        cpuid_extended(leaf, regs_out);
-    } else if ((leaf & 0xf0000000u) == CPUID_HV_BASE) {
-        /* The hypervisor range: EAX the highest leaf, EBX ECX EDX the
-         * vendor; leaves above it read 0, as KVM and QEMU answer them. */
-        regs_out[0] = regs_out[1] = regs_out[2] = regs_out[3] = 0;
-        if (leaf == CPUID_HV_BASE) {
-            regs_out[0] = CPUID_HV_MAX;
-            regs_out[1] = cpuid_chars(cpuid_hv_vendor);
-            regs_out[2] = cpuid_chars(cpuid_hv_vendor + 4);
-            regs_out[3] = cpuid_chars(cpuid_hv_vendor + 8);
-        }
-    } else if (leaf <= CPUID_MAX_BASIC) {
-        cpuid_basic(cpu, leaf, regs_out);
-    } else {
-        cpuid_basic(cpu, CPUID_MAX_BASIC, regs_out);
-    }
-}
 
 /* ---- control registers ---- */
 
@@ -163,6 +43,8 @@ void cpu_cpuid(CPUState *cpu, uint32_t leaf, uint32_t regs_out[4])
 #define CR0_IMPLEMENTED                                                                            \
     (CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD |     \
      CR0_PG)
+
+static void cpu_load_pdptes(CPUState *cpu, uint32_t cr3);
 
 /*
  * MOV to CR0 (SDM Vol.2 MOV-Move to/from Control Registers, Vol.3 2.5).
@@ -180,6 +62,10 @@ void cpu_write_cr0(CPUState *cpu, uint32_t value)
         cpu_raise_exception_err(cpu, EXC_GP, 0);
     }
     uint32_t changed = cpu->cr0 ^ new_cr0;
+    if ((new_cr0 & CR0_PG) && (cpu->cr4 & CR4_PAE) && (changed & (CR0_PG | CR0_CD | CR0_NW))) {
+        cpu_load_pdptes(cpu, cpu->cr3);
+        changed |= CR0_PG; /* new PDPTEs: nothing cached from the old ones may stay */
+    }
     cpu->cr0 = new_cr0;
     /* Paging on/off, the supervisor write-protect rule and the user/kernel
      * split (PE moves CPL) are baked into TLB entries (SDM Vol.3 4.10.4.1). */
@@ -189,14 +75,28 @@ void cpu_write_cr0(CPUState *cpu, uint32_t value)
     cpu_update_mode(cpu);
 }
 
+/* Load the PDPTEs from the PDPT at cr3, or #GP(0) with nothing changed. */
+static void cpu_load_pdptes(CPUState *cpu, uint32_t cr3)
+{
+    uint64_t pdpte[4];
+    if (!paging_pae_load_pdptes(cpu, cr3, pdpte)) {
+        cpu_raise_exception_err(cpu, EXC_GP, 0);
+    }
+    memcpy(cpu->pdpte, pdpte, sizeof(pdpte));
+}
+
 /*
  * MOV to CR3.  With 32-bit paging only bits 31:12 (the page directory),
  * PCD and PWT have a meaning; the rest are ignored, not reserved (SDM Vol.3
- * 4.3, Table 4-3), so any value is accepted and kept.  Global entries
- * survive (SDM Vol.3 4.10.4.1).
+ * 4.3, Table 4-3), so any value is accepted and kept.  Under PAE paging
+ * the PDPTEs load from bits 31:5.  Global entries survive (SDM Vol.3
+ * 4.10.4.1).
  */
 void cpu_write_cr3(CPUState *cpu, uint32_t value)
 {
+    if ((cpu->cr0 & CR0_PG) && (cpu->cr4 & CR4_PAE)) {
+        cpu_load_pdptes(cpu, value);
+    }
     cpu->cr3 = value;
     tlb_flush_nonglobal(cpu);
 }
@@ -249,6 +149,9 @@ void cpu_write_cr4(CPUState *cpu, uint32_t value)
         cpu_raise_exception_err(cpu, EXC_GP, 0);
     }
     uint32_t changed = cpu->cr4 ^ value;
+    if ((cpu->cr0 & CR0_PG) && (value & CR4_PAE) && (changed & (CR4_PAE | CR4_PGE | CR4_PSE))) {
+        cpu_load_pdptes(cpu, cpu->cr3);
+    }
     cpu->cr4 = value;
     if (changed & (CR4_PSE | CR4_PGE | CR4_PAE)) {
         tlb_flush_all(cpu);
@@ -278,8 +181,9 @@ static void tsc_write(CPUState *cpu, uint64_t value)
 
 /* ---- MSRs ---- */
 
-/* IA32_MTRRCAP: no variable ranges (VCNT = 0), fixed ranges (bit 8), WC (bit 10). */
-#define MTRRCAP_VALUE 0x500u
+/* IA32_MTRRCAP: eight variable ranges (VCNT), fixed ranges (bit 8), WC
+ * (bit 10), as on the P6 and the Pentium 4 (SDM Vol.3 11.11.1). */
+#define MTRRCAP_VALUE (0x500u | MTRR_VAR_STORED)
 
 /* IA32_MISC_ENABLE bits 11 and 12 read as 1 and ignore writes: no branch
  * trace store, no PEBS (SDM Vol.4 Table 2-2). */
@@ -351,10 +255,53 @@ static bool mtrr_var_ok(int slot, uint64_t value)
     return !(value & 0xfffffff0000007ffull);
 }
 
+/* Whether MSR index exists on this model: the architectural MSRs of a
+ * feature exist exactly when CPUID reports it (SDM Vol.4 Table 2-2). */
+static bool msr_exists(const CPUState *cpu, uint32_t index)
+{
+    uint32_t edx = cpu->cpuid.edx1;
+    switch (index) {
+    case MSR_IA32_SYSENTER_CS:
+    case MSR_IA32_SYSENTER_ESP:
+    case MSR_IA32_SYSENTER_EIP: return (edx & CPUID_SEP) != 0;
+    case MSR_IA32_CR_PAT: return (edx & CPUID_PAT) != 0;
+    case MSR_IA32_EFER: return (cpu->cpuid.ext_edx & CPUID_EXT_NX) != 0;
+    case MSR_IA32_MTRRCAP:
+    case MSR_IA32_MTRR_DEF_TYPE: return (edx & CPUID_MTRR) != 0;
+    default:
+        if (mtrr_fixed_index(index) >= 0 || mtrr_var_index(index) >= 0) {
+            return (edx & CPUID_MTRR) != 0;
+        }
+        return true;
+    }
+}
+
+/*
+ * IA32_EFER: on a 32-bit model with NX only NXE is writable; SCE, LME and
+ * LMA belong to x86-64 and are reserved until then (a set reserved bit is
+ * #GP(0), SDM Vol.2 WRMSR).  NXE changes what PAE entries mean (XD, the
+ * reserved bit 63), so cached translations go.
+ */
+static bool wrmsr_efer(CPUState *cpu, uint64_t value)
+{
+    if (value & ~(uint64_t)EFER_NXE) {
+        return false;
+    }
+    if ((cpu->efer ^ value) & EFER_NXE) {
+        tlb_flush_all(cpu);
+    }
+    cpu->efer = value;
+    return true;
+}
+
 bool cpu_rdmsr(CPUState *cpu, uint32_t index, uint64_t *value)
 {
     int slot;
+    if (!msr_exists(cpu, index)) {
+        return false;
+    }
     switch (index) {
+    case MSR_IA32_EFER: *value = cpu->efer; return true;
     case MSR_IA32_TSC: *value = cpu_rdtsc(cpu); return true;
     case MSR_IA32_PLATFORM_ID: *value = 0; return true;
     case MSR_IA32_APIC_BASE:
@@ -414,7 +361,11 @@ static bool wrmsr_mtrr_range(CPUState *cpu, uint32_t index, uint64_t value)
  * or a value with reserved bits set (SDM Vol.2 WRMSR). */
 bool cpu_wrmsr(CPUState *cpu, uint32_t index, uint64_t value)
 {
+    if (!msr_exists(cpu, index)) {
+        return false;
+    }
     switch (index) {
+    case MSR_IA32_EFER: return wrmsr_efer(cpu, value);
     case MSR_IA32_TSC: tsc_write(cpu, value); return true;
     case MSR_IA32_APIC_BASE:
         if (cpu->hooks.msr_write) {

@@ -79,6 +79,6 @@ int cpudump_format(const CPUState *cpu, char *buf, size_t len)
     out_printf(&o, "DR0=%08x DR1=%08x DR2=%08x DR3=%08x \n", cpu->dr[0], cpu->dr[1], cpu->dr[2],
                cpu->dr[3]);
     out_printf(&o, "DR6=%08x DR7=%08x\n", cpu->dr[6], cpu->dr[7]);
-    out_printf(&o, "EFER=%016x\n", 0);
+    out_printf(&o, "EFER=%016llx\n", (unsigned long long)cpu->efer);
     return o.used;
 }

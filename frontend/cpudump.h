@@ -18,8 +18,8 @@
  *   EFER=0000000000000000
  *
  * The flags column is the descriptor's high dword (QEMU's layout too); the
- * flag letters are D O S Z A P C.  popek has no SMM and no EFER (no long
- * mode), so both read 0.
+ * flag letters are D O S Z A P C.  popek has no SMM, so SMM reads 0;
+ * EFER is IA32_EFER (NXE on models with NX).
  */
 #ifndef FRONTEND_CPUDUMP_H
 #define FRONTEND_CPUDUMP_H

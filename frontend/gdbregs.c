@@ -322,7 +322,7 @@ static bool write_system(CPUState *cpu, int n, uint32_t v)
     switch (n) {
     case GREG_CR0: return guarded_write(cpu, cpu_write_cr0, v);
     case GREG_CR2: cpu->cr2 = v; return true;
-    case GREG_CR3: cpu_write_cr3(cpu, v); return true;
+    case GREG_CR3: return guarded_write(cpu, cpu_write_cr3, v); /* PAE: PDPTE check */
     case GREG_CR4: return guarded_write(cpu, cpu_write_cr4, v);
     case GREG_GDTR_BASE: cpu->gdtr.base = v; return true;
     case GREG_GDTR_LIMIT: cpu->gdtr.limit = v & 0xffff; return true;

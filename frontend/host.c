@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "block/probe.h"
 #include "frontend/gdbstub.h"
 #include "frontend/host.h"
 #include "frontend/monitor.h"
@@ -22,26 +21,13 @@
 static void open_image(Drive *d, const DriveOption *opt, bool snapshot)
 {
     char err[512];
-    d->fd = d->overlay_fd = -1;
-    const char *format = opt->file && !opt->format_raw
-                             ? block_probe_file(opt->file, err, sizeof(err))
-                             : "raw";
-    if (!format) {
+    bool probed_raw = false;
+    if (opt->file && !drive_open_format(d, opt->file, opt->format, opt->readonly, snapshot,
+                                        &probed_raw, err, sizeof(err))) {
         fprintf(stderr, "popek: %s %s\n", opt->option, err);
         exit(1);
     }
-    if (strcmp(format, "raw") != 0) {
-        fprintf(stderr,
-                "popek: %s '%s': image format '%s' is not supported (popek reads raw "
-                "images; -drive file=...,format=raw would show the file as it is)\n",
-                opt->option, opt->file, format);
-        exit(1);
-    }
-    if (opt->file && !drive_open(d, opt->file, opt->readonly, snapshot, err, sizeof(err))) {
-        fprintf(stderr, "popek: %s %s\n", opt->option, err);
-        exit(1);
-    }
-    if (opt->file && !opt->format_raw && !opt->readonly && !snapshot) {
+    if (probed_raw && !opt->readonly && !snapshot) {
         fprintf(stderr,
                 "popek: warning: image format was not specified for '%s' and probing "
                 "guessed raw; writes to block 0 are restricted (specify format=raw "
@@ -56,7 +42,6 @@ static void open_drives(Host *h, const PopekOptions *o, PCConfig *cfg)
 {
     for (int i = 0; i < PC_MAX_DRIVES; i++) {
         const DriveOption *opt = &o->drives[i];
-        h->drives[i].fd = h->drives[i].overlay_fd = -1;
         if (!opt->present) {
             continue;
         }
@@ -74,9 +59,6 @@ static void open_drives(Host *h, const PopekOptions *o, PCConfig *cfg)
  * theirs (options_block_finish has matched each disk to a drive). */
 static void open_blockdevs(Host *h, const PopekOptions *o, PCConfig *cfg)
 {
-    for (int i = 0; i < OPTIONS_MAX_BLOCKDEVS; i++) {
-        h->blockdevs[i].fd = h->blockdevs[i].overlay_fd = -1;
-    }
     int unnamed = 0;
     for (int i = 0; i < o->nblockdevs; i++) {
         const DriveOption *opt = &o->blockdevs[i];
@@ -109,7 +91,6 @@ static void open_floppies(Host *h, const PopekOptions *o, PCConfig *cfg)
     char err[512];
     for (int i = 0; i < PC_MAX_FLOPPIES; i++) {
         const DriveOption *opt = &o->floppies[i];
-        h->floppies[i].fd = h->floppies[i].overlay_fd = -1;
         if (!opt->present) {
             continue;
         }
@@ -209,6 +190,7 @@ void host_init(Host *h, const PopekOptions *o)
         .ram_bytes = o->ram_bytes,
         .accel = o->accel,
         .tb_size_mib = o->tb_size_mib,
+        .cpu = o->cpu,
         .perfmap = o->perfmap,
         .icount_shift = o->icount_shift,
         .rtc_base = o->rtc_base,

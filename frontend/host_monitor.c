@@ -63,7 +63,8 @@ static void info_block(Host *h, Out *o)
             pc_cdrom_state(&h->pc, i, &media, &locked, &tray_open);
         }
         if (media && h->drive_file[i]) {
-            out_printf(o, "%s: %s (raw%s)\n", name, h->drive_file[i],
+            out_printf(o, "%s: %s (%s%s)\n", name, h->drive_file[i],
+                       h->drives[i].image ? h->drives[i].image->format : "raw",
                        h->drive_readonly[i] ? ", read-only" : "");
         } else {
             out_printf(o, "%s: [not inserted]\n", name);
@@ -75,7 +76,8 @@ static void info_block(Host *h, Out *o)
         out_printf(o, "\n");
     }
     for (int i = 0; i < h->nblockdevs; i++) {
-        out_printf(o, "%s: %s (raw%s)\n", h->blockdev_name[i], h->blockdev_file[i],
+        out_printf(o, "%s: %s (%s%s)\n", h->blockdev_name[i], h->blockdev_file[i],
+                   h->blockdevs[i].image ? h->blockdevs[i].image->format : "raw",
                    h->blockdev_readonly[i] ? ", read-only" : "");
         if (h->blockdev_disk[i] >= 0) {
             char line[512];

@@ -32,12 +32,15 @@ static const char usage_text[] =
     "                          YYYY-MM-DD[THH:MM:SS] (UTC)\n"
     "  -M, -machine [type=]pc[,accel=bt|tcg|interp|check]  the machine (QEMU's i440FX\n"
     "                          PC, the only one; -machine help); accel as --accel\n"
+    "  -cpu NAME[,+FEAT|-FEAT|FEAT=on|off...]  CPU model (popek, qemu32, pentium3,\n"
+    "                          pentium4, core2duo; default popek) and its CPUID\n"
+    "                          features, in QEMU's names (-cpu help)\n"
     "  -smp [cpus=]1           CPU count: popek emulates one CPU\n"
     "Disks:\n"
-    "  -hda/-hdb/-hdc/-hdd FILE  raw disk image as IDE drive 0-3\n"
+    "  -hda/-hdb/-hdc/-hdd FILE  disk image (raw or qcow2, probed) as IDE drive 0-3\n"
     "  -cdrom FILE             CD-ROM image (ISO) as IDE drive 2\n"
     "  -fda/-fdb FILE          floppy image (720K, 1.44M, 2.88M) as drive A:/B:\n"
-    "  -drive file=FILE[,format=raw][,if=ide|floppy|virtio|none][,index=0-3]\n"
+    "  -drive file=FILE[,format=raw|qcow2][,if=ide|floppy|virtio|none][,index=0-3]\n"
     "         [,media=disk|cdrom][,readonly=on|off][,id=ID][,serial=S]\n"
     "                          if=virtio: a virtio-blk-pci disk; if=none: a drive\n"
     "                          for -device virtio-blk-pci,drive=ID\n"
@@ -267,7 +270,7 @@ static int add_drive(PopekOptions *o, int index, const char *file, bool cdrom, b
     if (!cdrom && !file) {
         die("%s: a disk needs file=PATH%s", opt, "");
     }
-    o->drives[index] = (DriveOption){true, file, cdrom, readonly || cdrom, false, opt};
+    o->drives[index] = (DriveOption){true, file, cdrom, readonly || cdrom, NULL, opt};
     return index;
 }
 
@@ -291,7 +294,7 @@ static void add_floppy(PopekOptions *o, int index, const char *file, bool readon
     if (!file) {
         die("%s: a floppy drive needs file=PATH%s", opt, "");
     }
-    o->floppies[index] = (DriveOption){true, file, false, readonly, true, opt};
+    o->floppies[index] = (DriveOption){true, file, false, readonly, "raw", opt};
 }
 
 static bool parse_on_off(const char *v, bool *out)
@@ -314,7 +317,8 @@ static void parse_drive(PopekOptions *o, const char *spec)
     char *save = NULL;
     const char *file = NULL, *id = NULL, *serial = NULL, *iface = "ide";
     int index = -1;
-    bool cdrom = false, readonly = false, format_raw = false, floppy = false;
+    const char *format = NULL;
+    bool cdrom = false, readonly = false, floppy = false;
     for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(kv, '=');
         unsigned long v;
@@ -326,10 +330,10 @@ static void parse_drive(PopekOptions *o, const char *spec)
         if (!strcmp(kv, "file")) {
             file = val[0] ? val : NULL;
         } else if (!strcmp(kv, "format")) {
-            if (strcmp(val, "raw") != 0) {
-                die("-drive: format '%s' is not supported%s (only raw)", val, "");
+            if (strcmp(val, "raw") != 0 && strcmp(val, "qcow2") != 0) {
+                die("-drive: format '%s' is not supported%s (raw or qcow2)", val, "");
             }
-            format_raw = true;
+            format = val;
         } else if (!strcmp(kv, "if")) {
             if (strcmp(val, "ide") != 0 && strcmp(val, "floppy") != 0 &&
                 strcmp(val, "virtio") != 0 && strcmp(val, "none") != 0) {
@@ -364,7 +368,7 @@ static void parse_drive(PopekOptions *o, const char *spec)
         if (cdrom || index >= 0) {
             die("-drive: if=%s takes no %s", iface, cdrom ? "media=cdrom" : "index=");
         }
-        DriveOption d = {true, file, false, readonly, format_raw, "-drive", id, serial};
+        DriveOption d = {true, file, false, readonly, format, "-drive", id, serial};
         options_block_drive(o, &d, !strcmp(iface, "virtio"));
         return;
     }
@@ -379,7 +383,7 @@ static void parse_drive(PopekOptions *o, const char *spec)
         return;
     }
     index = add_drive(o, index, file, cdrom, readonly, "-drive");
-    o->drives[index].format_raw = format_raw;
+    o->drives[index].format = format;
 }
 
 /* -boot c | -boot order=dc,menu=on | -boot once=d */
@@ -594,7 +598,7 @@ void options_parse(PopekOptions *o, int argc, char **argv)
                 die("--accel: unknown engine '%s'%s (want bt, interp or check)", arg, "");
             }
         } else if (options_machine_parse(o, name, arg, &takes_arg)) {
-            /* -M/-machine, -smp, -vga, -full-screen, -k */
+            /* -M/-machine, -cpu, -smp, -vga, -full-screen, -k */
         } else if (options_net_parse(o, name, arg)) {
             takes_arg = true;
         } else if (options_chardev_parse(o, name, arg, &takes_arg)) {

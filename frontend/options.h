@@ -18,7 +18,7 @@ typedef struct DriveOption {
     const char *file;     /* image path; NULL for an empty CD-ROM drive */
     bool cdrom;           /* media=cdrom (-cdrom) */
     bool readonly;        /* readonly=on */
-    bool format_raw;      /* format=raw given: no probe, no warning */
+    const char *format;   /* format=raw|qcow2, or NULL: probe (and warn on raw) */
     const char *option;   /* the option that gave it, for messages */
     const char *id;       /* id= (if=none, if=virtio), or NULL */
     const char *serial;   /* serial= (GET_ID of a virtio disk), or NULL */
@@ -116,6 +116,7 @@ typedef struct PopekOptions {
     uint16_t debug_exit_size; /* its iosize (default 1) */
     int icount_shift;         /* -icount N (or shift=N); -1 = host clock */
     enum Accel accel;         /* --accel */
+    CPUIDConfig cpu;          /* -cpu NAME[,+feat,-feat]; model NULL: the default */
     unsigned tb_size_mib;     /* -tb-size: translated-code cache in MiB */
     int64_t rtc_base;         /* -rtc base=...; -1 = host time at start (or fixed with -icount) */
     bool rtc_localtime;       /* -rtc base=localtime: the RTC starts at local time */
@@ -172,7 +173,7 @@ void options_block_device(PopekOptions *o, const char *arg);
 void options_block_finish(PopekOptions *o);
 
 /* The machine and display options (frontend/options_machine.c):
- * options_machine_parse takes -M/-machine, -smp, -vga, -full-screen and -k
+ * options_machine_parse takes -M/-machine, -cpu, -smp, -vga, -full-screen and -k
  * (false for any other option; *takes_arg says whether it used arg);
  * options_machine_finish runs after the last option. */
 bool options_machine_parse(PopekOptions *o, const char *name, const char *arg, bool *takes_arg);

@@ -1,6 +1,6 @@
 /*
- * The machine and display options in QEMU's spelling: -M/-machine, -smp,
- * -vga, -full-screen and -k.  popek has one machine (QEMU's "pc": i440FX +
+ * The machine and display options in QEMU's spelling: -M/-machine, -cpu,
+ * -smp, -vga, -full-screen and -k.  popek has one machine (QEMU's "pc": i440FX +
  * PIIX3), one CPU and one display card, so most of these choose between
  * what exists and a clear refusal.
  */
@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu/models.h"
 #include "frontend/options.h"
 
 static void die(const char *fmt, const char *a)
@@ -130,6 +131,19 @@ static void parse_keymap(PopekOptions *o, const char *name)
     die("-k: unknown keyboard layout '%s' (QEMU's names: en-us, en-gb, de, fr, ...)", name);
 }
 
+/* -cpu help | NAME[,+feat|-feat|feat=on|off]... (cpu/models.c) */
+static void parse_cpu(PopekOptions *o, const char *spec)
+{
+    if (!strcmp(spec, "help") || !strcmp(spec, "?")) {
+        cpu_model_help(stdout);
+        exit(0);
+    }
+    char err[160];
+    if (!cpu_model_parse(spec, &o->cpu, err, sizeof(err))) {
+        die("%s", err);
+    }
+}
+
 bool options_machine_parse(PopekOptions *o, const char *name, const char *arg, bool *takes_arg)
 {
     if (!strcmp(name, "-full-screen")) {
@@ -138,7 +152,7 @@ bool options_machine_parse(PopekOptions *o, const char *name, const char *arg, b
         return true;
     }
     if (strcmp(name, "-M") && strcmp(name, "-machine") && strcmp(name, "-smp") &&
-        strcmp(name, "-vga") && strcmp(name, "-k")) {
+        strcmp(name, "-vga") && strcmp(name, "-k") && strcmp(name, "-cpu")) {
         return false;
     }
     if (!arg) {
@@ -149,6 +163,8 @@ bool options_machine_parse(PopekOptions *o, const char *name, const char *arg, b
         parse_machine(o, arg);
     } else if (!strcmp(name, "-smp")) {
         parse_smp(arg);
+    } else if (!strcmp(name, "-cpu")) {
+        parse_cpu(o, arg);
     } else if (!strcmp(name, "-vga")) {
         if (!strcmp(arg, "std")) {
             o->vga_none = false;

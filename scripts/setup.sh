@@ -10,11 +10,14 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
     SUDO="sudo"
 fi
+# qemu-utils (qemu-img, qemu-io) is a test peer, never a dependency: the
+# qcow2 tests make, check and compare images with it.
 PKGS="build-essential cmake pkg-config git
       libsdl2-dev libslirp-dev libcapstone-dev check zlib1g-dev
       nasm gcc-multilib clang libclang-rt-14-dev gdb cpio xz-utils python3
       seabios qemu-system-data genisoimage isolinux syslinux syslinux-common mtools dosfstools
-      libpng-dev xvfb xauth libxtst-dev tcpdump ipxe libjson-c-dev e2fsprogs"
+      libpng-dev xvfb xauth libxtst-dev tcpdump ipxe libjson-c-dev e2fsprogs
+      qemu-utils"
 # The guests are Debian i386 packages: the architecture must be known to apt.
 if ! dpkg --print-foreign-architectures | grep -qx i386; then
     $SUDO dpkg --add-architecture i386

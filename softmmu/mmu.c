@@ -4,7 +4,9 @@
  * A miss walks the page tables (paging.c) and fills the entry.  Each access
  * kind has its own tag, and a fill grants only what the walk checked:
  *   read walk  -> READ;
- *   fetch walk -> FETCH and READ (without PAE a fetch is checked as a read);
+ *   fetch walk -> FETCH and READ (a fetch is checked as a read, and under
+ *                 PAE with NXE against XD too: only fetch walks fill
+ *                 FETCH, so a read never grants execution);
  *   write walk -> WRITE and READ (write rights imply read rights, and the
  *                 walk has just set the Dirty bit).
  * A read walk never fills WRITE, so the first write to a page always walks
@@ -36,9 +38,27 @@
 
 #define MMU_PAGE_SIZE   0x1000u
 #define MMU_PAGE_OFFSET 0xfffu
-#define MMU_LARGE_PAGE  0x400000u
 /* Tag flags that force the access through phys_read()/phys_write(). */
 #define TLB_SLOW_FLAGS (TLB_MMIO | TLB_CODE)
+#define MMU_PHYS_TOP   0xffffffffull /* the last byte of popek's physical address space */
+
+/* A physical access in the slow path.  Above 4 GiB (a PAE frame beyond
+ * what popek's bus decodes) nothing answers: reads are all ones, writes
+ * vanish. */
+static uint32_t mmu_phys_read(PhysMem *pm, uint64_t phys, int size)
+{
+    if (phys > MMU_PHYS_TOP) {
+        return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+    }
+    return phys_read(pm, (uint32_t)phys, size);
+}
+
+static void mmu_phys_write(PhysMem *pm, uint64_t phys, uint32_t value, int size)
+{
+    if (phys <= MMU_PHYS_TOP) {
+        phys_write(pm, (uint32_t)phys, value, size);
+    }
+}
 
 static noreturn void mmu_page_fault(CPUState *cpu, uint32_t lin, uint32_t error_code)
 {
@@ -139,10 +159,11 @@ static void mmu_data_bp_check(CPUState *cpu, uint32_t lin, uint32_t size, bool w
 
 /* Whether e can take another tag for lin_page without dropping the others:
  * same physical page, same host mapping, and no tag for another page. */
-static bool mmu_entry_compatible(const TLBEntry *e, uint32_t lin_page, uint32_t phys_page,
+static bool mmu_entry_compatible(const TLBEntry *e, uint32_t lin_page, uint64_t phys_page,
                                  uint64_t addend)
 {
-    if (e->phys != phys_page || e->addend != addend) {
+    if (e->phys != (uint32_t)phys_page || e->phys_hi != (uint32_t)(phys_page >> 32) ||
+        e->addend != addend) {
         return false;
     }
     for (int k = 0; k < 3; k++) {
@@ -176,16 +197,19 @@ static uint32_t mmu_write_tag(PhysMem *pm, uint32_t lin_page, uint32_t phys_page
  */
 static uint32_t mmu_fill(CPUState *cpu, TLBEntry *e, uint32_t lin, int access, int mmu_idx)
 {
-    uint32_t phys, pf_error, page_size;
+    uint64_t phys;
+    uint32_t pf_error, page_size;
     bool global;
     if (!paging_walk(cpu, lin, access, mmu_idx, true, &phys, &pf_error, &global, &page_size)) {
         mmu_page_fault(cpu, lin, pf_error);
     }
     PhysMem *pm = cpu->phys;
     uint32_t lin_page = lin & TLB_PAGE_MASK;
-    uint32_t phys_page = phys & TLB_PAGE_MASK;
+    uint64_t phys_page = phys & ~(uint64_t)MMU_PAGE_OFFSET;
     bool writable = false;
-    uint8_t *host = phys_host_ptr(pm, phys_page, MMU_PAGE_SIZE, &writable);
+    uint8_t *host = phys_page <= MMU_PHYS_TOP
+                        ? phys_host_ptr(pm, (uint32_t)phys_page, MMU_PAGE_SIZE, &writable)
+                        : NULL;
     uint64_t addend = host ? (uint64_t)(uintptr_t)host - lin_page : 0;
 
     if (!mmu_entry_compatible(e, lin_page, phys_page, addend)) {
@@ -193,12 +217,13 @@ static uint32_t mmu_fill(CPUState *cpu, TLBEntry *e, uint32_t lin, int access, i
         e->tag[ACC_WRITE] = TLB_INVALID;
         e->tag[ACC_FETCH] = TLB_INVALID;
     }
-    e->phys = phys_page;
+    e->phys = (uint32_t)phys_page;
+    e->phys_hi = (uint32_t)(phys_page >> 32);
     e->addend = addend;
     e->global = global;
     uint32_t slot = tlb_slot(lin);
     cpu->tlb.used[mmu_idx][slot / 32] |= 1u << (slot % 32);
-    if (page_size == MMU_LARGE_PAGE) {
+    if (page_size > MMU_PAGE_SIZE) { /* 4 MiB, or a 2 MiB PAE page inside one region */
         uint32_t region = lin >> 22;
         cpu->tlb.large_regions[region / 32] |= 1u << (region % 32);
     }
@@ -213,7 +238,7 @@ static uint32_t mmu_fill(CPUState *cpu, TLBEntry *e, uint32_t lin, int access, i
         }
         return read_tag;
     case ACC_WRITE: {
-        uint32_t write_tag = mmu_write_tag(pm, lin_page, phys_page, host, writable);
+        uint32_t write_tag = mmu_write_tag(pm, lin_page, (uint32_t)phys_page, host, writable);
         if (!data_bp) {
             e->tag[ACC_READ] = read_tag;
             e->tag[ACC_WRITE] = write_tag;
@@ -233,14 +258,14 @@ static uint32_t mmu_fill(CPUState *cpu, TLBEntry *e, uint32_t lin, int access, i
  * pointer when the access may go straight to memory, else NULL with the
  * physical address in *phys for phys_read()/phys_write().
  */
-static uint8_t *mmu_translate(CPUState *cpu, uint32_t lin, int access, int mmu_idx, uint32_t *phys)
+static uint8_t *mmu_translate(CPUState *cpu, uint32_t lin, int access, int mmu_idx, uint64_t *phys)
 {
     TLBEntry *e = &cpu->tlb.e[mmu_idx][tlb_slot(lin)];
     uint32_t tag = e->tag[access];
     if ((tag & (TLB_PAGE_MASK | TLB_INVALID)) != (lin & TLB_PAGE_MASK)) {
         tag = mmu_fill(cpu, e, lin, access, mmu_idx);
     }
-    *phys = e->phys | (lin & MMU_PAGE_OFFSET);
+    *phys = ((uint64_t)e->phys_hi << 32) | e->phys | (lin & MMU_PAGE_OFFSET);
     if (tag & TLB_SLOW_FLAGS) {
         return NULL;
     }
@@ -249,7 +274,7 @@ static uint8_t *mmu_translate(CPUState *cpu, uint32_t lin, int access, int mmu_i
 
 /* ---- accesses ---- */
 
-static void mmu_read_part(PhysMem *pm, const uint8_t *host, uint32_t phys, uint8_t *out,
+static void mmu_read_part(PhysMem *pm, const uint8_t *host, uint64_t phys, uint8_t *out,
                           uint32_t len)
 {
     if (host) {
@@ -257,11 +282,11 @@ static void mmu_read_part(PhysMem *pm, const uint8_t *host, uint32_t phys, uint8
         return;
     }
     for (uint32_t i = 0; i < len; i++) {
-        out[i] = (uint8_t)phys_read(pm, phys + i, 1);
+        out[i] = (uint8_t)mmu_phys_read(pm, phys + i, 1);
     }
 }
 
-static void mmu_write_part(PhysMem *pm, uint8_t *host, uint32_t phys, const uint8_t *in,
+static void mmu_write_part(PhysMem *pm, uint8_t *host, uint64_t phys, const uint8_t *in,
                            uint32_t len)
 {
     if (host) {
@@ -269,23 +294,24 @@ static void mmu_write_part(PhysMem *pm, uint8_t *host, uint32_t phys, const uint
         return;
     }
     for (uint32_t i = 0; i < len; i++) {
-        phys_write(pm, phys + i, in[i], 1);
+        mmu_phys_write(pm, phys + i, in[i], 1);
     }
 }
 
 uint32_t mmu_read_slow(CPUState *cpu, uint32_t lin, int size, int mmu_idx, int access)
 {
     uint32_t first = MMU_PAGE_SIZE - (lin & MMU_PAGE_OFFSET);
-    uint32_t phys, value = 0;
+    uint64_t phys;
+    uint32_t value = 0;
     if ((uint32_t)size <= first) {
         const uint8_t *host = mmu_translate(cpu, lin, access, mmu_idx, &phys);
         if (host) {
             memcpy(&value, host, (size_t)size);
         } else {
-            value = phys_read(cpu->phys, phys, size);
+            value = mmu_phys_read(cpu->phys, phys, size);
         }
     } else {
-        uint32_t phys2;
+        uint64_t phys2;
         const uint8_t *host = mmu_translate(cpu, lin, access, mmu_idx, &phys);
         const uint8_t *host2 = mmu_translate(cpu, lin + first, access, mmu_idx, &phys2);
         uint8_t bytes[4];
@@ -302,16 +328,16 @@ uint32_t mmu_read_slow(CPUState *cpu, uint32_t lin, int size, int mmu_idx, int a
 void mmu_write_slow(CPUState *cpu, uint32_t lin, int size, uint32_t value, int mmu_idx)
 {
     uint32_t first = MMU_PAGE_SIZE - (lin & MMU_PAGE_OFFSET);
-    uint32_t phys;
+    uint64_t phys;
     if ((uint32_t)size <= first) {
         uint8_t *host = mmu_translate(cpu, lin, ACC_WRITE, mmu_idx, &phys);
         if (host) {
             memcpy(host, &value, (size_t)size);
         } else {
-            phys_write(cpu->phys, phys, value, size);
+            mmu_phys_write(cpu->phys, phys, value, size);
         }
     } else {
-        uint32_t phys2;
+        uint64_t phys2;
         uint8_t *host = mmu_translate(cpu, lin, ACC_WRITE, mmu_idx, &phys);
         uint8_t *host2 = mmu_translate(cpu, lin + first, ACC_WRITE, mmu_idx, &phys2);
         uint8_t bytes[4];
@@ -325,7 +351,7 @@ void mmu_write_slow(CPUState *cpu, uint32_t lin, int size, uint32_t value, int m
 void mmu_probe(CPUState *cpu, uint32_t lin, int size, int access, int mmu_idx)
 {
     uint32_t remaining = size > 0 ? (uint32_t)size : 1;
-    uint32_t phys;
+    uint64_t phys;
     for (;;) {
         mmu_translate(cpu, lin, access, mmu_idx, &phys);
         uint32_t in_page = MMU_PAGE_SIZE - (lin & MMU_PAGE_OFFSET);
@@ -339,7 +365,7 @@ void mmu_probe(CPUState *cpu, uint32_t lin, int size, int access, int mmu_idx)
 
 const uint8_t *mmu_fetch_ptr(CPUState *cpu, uint32_t lin, int mmu_idx, uint32_t *avail)
 {
-    uint32_t phys;
+    uint64_t phys;
     *avail = MMU_PAGE_SIZE - (lin & MMU_PAGE_OFFSET);
     return mmu_translate(cpu, lin, ACC_FETCH, mmu_idx, &phys);
 }
@@ -347,6 +373,13 @@ const uint8_t *mmu_fetch_ptr(CPUState *cpu, uint32_t lin, int mmu_idx, uint32_t 
 bool mmu_debug_translate(CPUState *cpu, uint32_t lin, uint32_t *phys)
 {
     uint32_t pf_error, page_size;
+    uint64_t phys64;
     bool global;
-    return paging_walk(cpu, lin, ACC_READ, MMU_KERNEL, false, phys, &pf_error, &global, &page_size);
+    if (!paging_walk(cpu, lin, ACC_READ, MMU_KERNEL, false, &phys64, &pf_error, &global,
+                     &page_size) ||
+        phys64 > MMU_PHYS_TOP) {
+        return false;
+    }
+    *phys = (uint32_t)phys64;
+    return true;
 }

@@ -1,6 +1,7 @@
 /*
- * The MMU behind the shadow TLB: TLB fill and flush, the 2-level page walker
- * (4 KiB pages and 4 MiB PSE pages, global pages, CR0.WP, Accessed/Dirty),
+ * The MMU behind the shadow TLB: TLB fill and flush, the page walkers
+ * (32-bit: 4 KiB and 4 MiB PSE pages; PAE: 4 KiB and 2 MiB pages, NX;
+ * both: global pages, CR0.WP, Accessed/Dirty),
  * and the slow paths for accesses the inline TLB check refuses (misses,
  * MMIO, page-crossing, writes to code pages).
  *
@@ -33,10 +34,18 @@ void mmu_probe(CPUState *cpu, uint32_t lin, int size, int access, int mmu_idx);
 const uint8_t *mmu_fetch_ptr(CPUState *cpu, uint32_t lin, int mmu_idx, uint32_t *avail);
 
 /* Walk the page tables for lin.  On success returns true with the physical
- * address; on failure false with the #PF error code.  set_ad: write the
- * Accessed/Dirty bits as the hardware does (false for debugger look-ups). */
+ * address (above 4 GiB only under PAE: no memory there); on failure false
+ * with the #PF error code.  set_ad: write the Accessed/Dirty bits as the
+ * hardware does (false for debugger look-ups).  32-bit paging in
+ * paging.c, PAE paging (CR4.PAE) in paging_pae.c. */
 bool paging_walk(CPUState *cpu, uint32_t lin, int access, int mmu_idx, bool set_ad,
-                 uint32_t *phys, uint32_t *pf_error, bool *global, uint32_t *page_size);
+                 uint64_t *phys, uint32_t *pf_error, bool *global, uint32_t *page_size);
+bool paging_pae_walk(CPUState *cpu, uint32_t lin, int access, int mmu_idx, bool set_ad,
+                     uint64_t *phys, uint32_t *pf_error, bool *global, uint32_t *page_size);
+/* Read the four PDPTEs of the PDPT at cr3 (SDM Vol.3 4.4.1) into pdpte;
+ * false, with pdpte partly written, when a present one has a reserved bit
+ * set (the caller raises #GP(0) and keeps its old registers). */
+bool paging_pae_load_pdptes(CPUState *cpu, uint32_t cr3, uint64_t pdpte[4]);
 
 /* Linear to physical with no side effects and no fault (gdb, monitor). */
 bool mmu_debug_translate(CPUState *cpu, uint32_t lin, uint32_t *phys);

@@ -1,5 +1,6 @@
 /*
- * The 32-bit (non-PAE) page walker: SDM Vol.3 4.3 (structures), 4.6 (access
+ * The 32-bit (non-PAE) page walker, and the entry of every walk (PAE
+ * paging is paging_pae.c's): SDM Vol.3 4.3 (structures), 4.6 (access
  * rights), 4.7 (#PF error code), 4.8 (Accessed and Dirty flags).
  *
  * It runs on every TLB miss, so it reads the page directory and page table
@@ -72,7 +73,7 @@ static inline bool paging_allowed(const CPUState *cpu, uint32_t rights, bool wri
     return true;
 }
 
-bool paging_walk(CPUState *cpu, uint32_t lin, int access, int mmu_idx, bool set_ad, uint32_t *phys,
+bool paging_walk(CPUState *cpu, uint32_t lin, int access, int mmu_idx, bool set_ad, uint64_t *phys,
                  uint32_t *pf_error, bool *global, uint32_t *page_size)
 {
     uint32_t a20 = cpu->a20_mask;
@@ -81,6 +82,10 @@ bool paging_walk(CPUState *cpu, uint32_t lin, int access, int mmu_idx, bool set_
         *global = false;
         *page_size = PAGE_4K;
         return true;
+    }
+    if (cpu->cr4 & CR4_PAE) {
+        return paging_pae_walk(cpu, lin, access, mmu_idx, set_ad, phys, pf_error, global,
+                               page_size);
     }
 
     PhysMem *pm = cpu->phys;

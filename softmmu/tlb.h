@@ -47,7 +47,7 @@ typedef struct TLBEntry {
     uint32_t phys;     /* physical page address of this linear page */
     uint64_t addend;   /* host pointer = linear + addend (mod 2^64) */
     uint32_t global;   /* nonzero: PTE.G with CR4.PGE, survives CR3 writes */
-    uint32_t pad;
+    uint32_t phys_hi;  /* physical page address bits 63:32 (PAE); nonzero: no memory */
 } TLBEntry;            /* 32 bytes: index with a shift */
 
 /* 4 MiB linear regions, one bit each in TLB.large_regions. */

@@ -111,6 +111,7 @@ struct BT {
     enum BTMode mode;
     bool chain;             /* patch direct jumps and fill the jump cache */
     bool x87_native;        /* x87 instructions as host x87 code (translator/gen_fpu.c) */
+    bool sse_native;        /* MMX/SSE instructions as host code (translator/gen_sse.c) */
 
     /* The code cache: code grows up from the start, data down from the end. */
     uint8_t *rw;            /* writable mapping */
@@ -262,6 +263,15 @@ int bt_helper_fpu_enter(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_fpu_save(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_fpu_mem_prep(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_fpu_mem_commit(CPUState *cpu, const BTCallInfo *ci);
+
+/* ---- gen_sse.c, sse_state.c: MMX and SSE in translated code ---- */
+/* The flush sequence: the host's xmm0-7 and MXCSR into CPUState.fpu, the
+ * host's MXCSR back, bt_sse_live cleared (the epilogue stub uses it). */
+void emit_sse_save(Emit *e);
+/* Whether the guest's XMM state may run in the host: CR0.EM and TS clear,
+ * CR4.OSFXSR set, all six MXCSR exceptions masked. */
+bool bt_sse_native_ok(const CPUState *cpu);
+int bt_helper_sse_enter(CPUState *cpu, const BTCallInfo *ci);
 
 /* ---- run.c ---- */
 uint32_t bt_block_key(const CPUState *cpu);

@@ -97,6 +97,7 @@ typedef struct CheckState {
     SegmentCache seg[SEG_COUNT], ldtr, tr;
     TableRegister gdtr, idtr;
     uint32_t cr0, cr2, cr3, cr4, dr[8], a20_mask;
+    uint64_t efer, pdpte[4];
     bool halted, inhibit_irq, in_nmi, triple_fault;
     uint64_t icount, tsc_offset;
     uint16_t fcw, fsw, ftw;
@@ -345,6 +346,8 @@ static void state_capture(const CPUState *cpu, CheckState *s)
     s->cr2 = cpu->cr2;
     s->cr3 = cpu->cr3;
     s->cr4 = cpu->cr4;
+    s->efer = cpu->efer;
+    memcpy(s->pdpte, cpu->pdpte, sizeof(s->pdpte));
     memcpy(s->dr, cpu->dr, sizeof(s->dr));
     s->a20_mask = cpu->a20_mask;
     s->halted = cpu->halted;

@@ -101,6 +101,7 @@ BTCallInfo *gen_callinfo(Gen *g, const ScanInsn *si, BTHelper fn)
 /* lea r9, [rip+ci] ; call thunk */
 void gen_call(Gen *g, BTCallInfo *ci)
 {
+    gen_sse_flush(g); /* and the host's XMM registers and MXCSR (gen_sse.c) */
     gen_fpu_flush(g); /* C code needs the host FPU empty (gen_fpu.c) */
     gen_park(g);
     gen_page_forget(g);
@@ -353,6 +354,7 @@ TB *bt_translate(BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, ui
     g->cs_base = bt->cpu->seg[SEG_CS].base;
     g->fl_parked = true; /* the convention between blocks */
     g->fpu = GEN_FPU_UNKNOWN; /* x87 state may stay live from block to block (gen_fpu.c) */
+    g->sse = GEN_SSE_UNKNOWN; /* so may the XMM state (gen_sse.c) */
     TB *tb = bt_data_alloc(bt, sizeof(TB));
     memset(tb, 0, sizeof(*tb));
     tb->phys_pc = phys_pc;
@@ -368,6 +370,7 @@ TB *bt_translate(BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, ui
     uint8_t *noexec = gen_prologue(g);
     gen_body(g);
     gen_slow_paths(g);
+    gen_sse_stubs(g);
     gen_entry_exits(g, noexec);
     if (g->e.overflow || g->failed || bt->data_used > bt->size - bt->code_used) {
         bt->data_used = data_mark;

@@ -27,6 +27,22 @@ enum GenFpu {
     GEN_FPU_LIVE,    /* in the host FPU */
 };
 
+/* Where the guest's XMM registers and MXCSR are at a point of a block (gen_sse.c). */
+enum GenSse {
+    GEN_SSE_UNKNOWN, /* block entry: CPUState.bt_sse_live says */
+    GEN_SSE_SAVED,   /* in CPUState.fpu */
+    GEN_SSE_LIVE,    /* in the host's xmm0-7 and MXCSR */
+};
+
+/* A 16-byte operand's alignment test, whose failure calls the interpreter
+ * out of line (gen_sse.c). */
+typedef struct GenMisaligned {
+    uint8_t *jnz; /* rel32 of the branch taken when misaligned */
+    int index;    /* the instruction's index in the block */
+    uint8_t fpu;  /* enum GenFpu at the test */
+    uint8_t sse;  /* enum GenSse at the test */
+} GenMisaligned;
+
 typedef struct Gen Gen;
 typedef struct MemOp MemOp;
 
@@ -56,6 +72,7 @@ typedef struct SlowPath {
     bool after_host;       /* flag state the main line has after the op */
     bool after_parked;
     uint8_t fpu;           /* enum GenFpu at the access (gen_fpu.c) */
+    uint8_t sse;           /* enum GenSse at the access (gen_sse.c) */
     int index;             /* the instruction's index in the block */
 } SlowPath;
 
@@ -77,7 +94,10 @@ struct Gen {
     bool pc_write;
     uint8_t fpu;                /* enum GenFpu: where the guest's x87 state is here (gen_fpu.c) */
     BTCallInfo *fpu_save_ci;    /* the block's bt_helper_fpu_save callout, once made */
+    uint8_t sse;                /* enum GenSse: where the guest's XMM state is here (gen_sse.c) */
+    int nmisaligned;
     SlowPath slow[BT_MAX_SLOW]; /* from here on not cleared per block (bt_translate) */
+    GenMisaligned misaligned[BT_MAX_INSNS];
     int nslow;
     bool failed;           /* something could not be generated */
 };
@@ -143,6 +163,21 @@ bool gen_fpu_insn(Gen *g, const ScanInsn *si);
 void gen_fpu_flush(Gen *g);
 /* Load it again from the image the last flush left (no C call). */
 void gen_fpu_reload(Gen *g);
+/* Before an instruction that needs the guest's x87 (or MMX) state in the
+ * host FPU: load it, checking the mode (a callout when not yet live). */
+void gen_fpu_enter(Gen *g, const ScanInsn *si);
+
+/* ---- gen_sse.c ---- */
+/* An MMX/SSE instruction as host code; false if it is not one emitted
+ * natively (nothing emitted then). */
+bool gen_sse_insn(Gen *g, const ScanInsn *si);
+/* If the guest's XMM state is (or may be) in the host: store it to
+ * CPUState and restore the host's MXCSR (no C call). */
+void gen_sse_flush(Gen *g);
+/* Load it again from CPUState (no C call). */
+void gen_sse_reload(Gen *g);
+/* The out-of-line paths of misaligned 16-byte operands. */
+void gen_sse_stubs(Gen *g);
 
 /* ---- gen_ops.c ---- */
 /* Generate one instruction; true if it ended the block with its own exits. */

@@ -39,7 +39,7 @@
  * every exception's masked response is the hardware's own, exactly what
  * the interpreter gets from the same hardware.  Instructions that load a
  * control word or an environment, FNINIT, FNCLEX, the environment stores,
- * FNSTCW, the reserved aliases (FSTP1, FCOM2, FXCH4, FFREEP, ...) and
+ * the reserved aliases (FSTP1, FCOM2, FXCH4, FFREEP, ...) and
  * anything with a LOCK prefix stay callouts, which end the stretch.
  *
  * FIP, FCS, FOP, FDP and FDS are stored into CPUState.fpu after each
@@ -60,7 +60,7 @@ typedef struct FpuForm {
  * negative: a store. */
 static const int8_t fpu_mem_size[8][8] = {
     {4, 4, 4, 4, 4, 4, 4, 4},      /* D8: arithmetic and compare, m32real */
-    {4, 0, -4, -4, 0, 0, 0, 0},    /* D9: FLD, FST, FSTP m32real; FLDENV, FLDCW, FNSTENV, FNSTCW */
+    {4, 0, -4, -4, 0, 0, 0, -2},   /* D9: FLD, FST, FSTP m32real; FLDENV, FLDCW, FNSTENV; FNSTCW */
     {4, 4, 4, 4, 4, 4, 4, 4},      /* DA: m32int */
     {4, 0, -4, -4, 0, 10, 0, -10}, /* DB: FILD, FIST, FISTP m32int; FLD, FSTP m80real */
     {8, 8, 8, 8, 8, 8, 8, 8},      /* DC: m64real */
@@ -129,7 +129,9 @@ static bool fpu_form(const Insn *in, FpuForm *f)
     }
     f->size = (uint8_t)(s < 0 ? -s : s);
     f->access = s < 0 ? ACC_WRITE : ACC_READ;
-    f->note = !(esc == 5 && in->reg == 7); /* FNSTSW m16 is a control instruction */
+    /* FNSTSW m16 and FNSTCW m16 are control instructions; the host's
+     * control word is the guest's while the state is live. */
+    f->note = !((esc == 5 || esc == 1) && in->reg == 7);
     f->flag_use = FU_NONE;
     return true;
 }
@@ -232,6 +234,21 @@ static void gen_fpu_note(Gen *g, const ScanInsn *si)
     }
 }
 
+void gen_fpu_enter(Gen *g, const ScanInsn *si)
+{
+    if (g->fpu == GEN_FPU_LIVE) {
+        return;
+    }
+    /* [cmp byte [r15+bt_fpu_live], 0 ; jne live] call enter ; frstor ; live: */
+    uint8_t *live = g->fpu == GEN_FPU_UNKNOWN ? gen_test_live(g, CC_NE) : NULL;
+    g->fpu = GEN_FPU_SAVED;
+    gen_call(g, gen_callinfo(g, si, bt_helper_fpu_enter));
+    gen_fpu_reload(g);
+    if (live && !emit_bind8(&g->e, live)) {
+        g->failed = true;
+    }
+}
+
 bool gen_fpu_insn(Gen *g, const ScanInsn *si)
 {
     const Insn *in = &si->insn;
@@ -243,16 +260,7 @@ bool gen_fpu_insn(Gen *g, const ScanInsn *si)
         return false; /* the access needs the interpreter's segment checks */
     }
     Emit *e = &g->e;
-    if (g->fpu != GEN_FPU_LIVE) {
-        /* [cmp byte [r15+bt_fpu_live], 0 ; jne live] call enter ; frstor ; live: */
-        uint8_t *live = g->fpu == GEN_FPU_UNKNOWN ? gen_test_live(g, CC_NE) : NULL;
-        g->fpu = GEN_FPU_SAVED;
-        gen_call(g, gen_callinfo(g, si, bt_helper_fpu_enter));
-        gen_fpu_reload(g);
-        if (live && !emit_bind8(e, live)) {
-            g->failed = true;
-        }
-    }
+    gen_fpu_enter(g, si);
     if (f.size) {
         gen_park(g);
         if (!gen_operand_linear(g, in)) {

@@ -157,7 +157,19 @@ void gen_mem_access(Gen *g, const MemOp *m)
     sp->after_host = g->fl_host;
     sp->after_parked = g->fl_parked;
     sp->fpu = g->fpu;
+    sp->sse = g->sse;
     sp->index = g->cur;
+}
+
+/* After a helper: the x87 and XMM state back into the host if they were live. */
+static void gen_slow_reload(Gen *g, const SlowPath *sp)
+{
+    if (sp->fpu == GEN_FPU_LIVE) {
+        gen_fpu_reload(g);
+    }
+    if (sp->sse == GEN_SSE_LIVE) {
+        gen_sse_reload(g);
+    }
 }
 
 static void gen_slow_path(Gen *g, const SlowPath *sp)
@@ -170,15 +182,14 @@ static void gen_slow_path(Gen *g, const SlowPath *sp)
     g->fl_host = false;
     g->fl_parked = true;
     g->fpu = sp->fpu; /* gen_call saves it for the helpers, and it comes back if it was live */
+    g->sse = sp->sse;
     BTCallInfo *prep = gen_callinfo(g, m->si, m->prep ? m->prep : bt_helper_mem_prep);
     prep->size = m->size;
     prep->access = m->access;
     prep->rmw = m->rmw;
     emit_store32(e, H_R15, CPU_OFF(bt_lin), H_R14);
     gen_call(g, prep);
-    if (sp->fpu == GEN_FPU_LIVE) {
-        gen_fpu_reload(g);
-    }
+    gen_slow_reload(g, sp);
     HostRM bounce = hrm_mem(H_R15, CPU_OFF(bt_bounce));
     emit_lea64(e, H_R14, &bounce);
     gen_flags_before(g, m->flag_use);
@@ -191,9 +202,7 @@ static void gen_slow_path(Gen *g, const SlowPath *sp)
         commit->next_eip = m->next_eip;
         commit->target_in_cpu = m->target_in_cpu;
         gen_call(g, commit);
-        if (sp->fpu == GEN_FPU_LIVE) {
-            gen_fpu_reload(g);
-        }
+        gen_slow_reload(g, sp);
     }
     emit_mov_r64_imm(e, H_R10, PAGE_NONE); /* the next access checks in full */
     if (sp->after_host) {

@@ -345,6 +345,7 @@ static void emit_divide(Gen *g, const ScanInsn *si, int d)
     Emit *e = &g->e;
     HostRM rd = hrm_reg(d), r9 = hrm_reg(H_R9);
     gen_fpu_flush(g); /* the callout below is on one path only: save the x87 state for both */
+    gen_sse_flush(g); /* and the XMM state */
     emit_rm(e, 0, OPC_TEST_EvGv, d, &rd);
     uint8_t *slow[3] = {emit_jcc32(e, CC_E, NULL), NULL, NULL};
     if (in->op == OP_DIV) {
@@ -521,9 +522,48 @@ static bool gen_opcode_reg(Gen *g, const ScanInsn *si)
     return false;
 }
 
+/*
+ * Instructions with no effect on the guest state translated code holds:
+ *   lfence / mfence / sfence   the host's own (one guest CPU needs no
+ *                              ordering, but timing code fences for a reason)
+ *   pause                      the host's own: a spin loop yields its core
+ *   cld / std                  and dword [r15+eflags], ~DF / or dword [..], DF
+ *                              (guest DF lives only in CPUState)
+ */
+static bool gen_hint_insn(Gen *g, const ScanInsn *si)
+{
+    const Insn *in = &si->insn;
+    Emit *e = &g->e;
+    if (in->lock) {
+        return false; /* #UD through the interpreter */
+    }
+    if (in->op == OP_FENCE) {
+        emit_u8(e, 0x0f);
+        emit_u8(e, 0xae);
+        emit_u8(e, (uint8_t)(0300 | in->reg << 3)); /* 0F AE /5 /6 /7, mod 11 */
+        return true;
+    }
+    if (in->op == OP_NOP && in->opmap == 0 && in->opcode == 0x90 && in->rep == REP_F3) {
+        emit_u8(e, 0xf3);
+        emit_u8(e, 0x90); /* pause */
+        return true;
+    }
+    if (in->op == OP_CLD || in->op == OP_STD) {
+        gen_clobber(g);
+        HostRM fl = hrm_mem(H_R15, CPU_OFF(eflags));
+        emit_alu32_imm(e, in->op == OP_CLD ? EXT_AND : EXT_OR, &fl,
+                       in->op == OP_CLD ? (int32_t)~EFLAGS_DF : (int32_t)EFLAGS_DF);
+        return true;
+    }
+    return false;
+}
+
 static bool gen_data_insn(Gen *g, const ScanInsn *si)
 {
     const Insn *in = &si->insn;
+    if (gen_hint_insn(g, si)) {
+        return true;
+    }
     if (in->op == OP_NOP) {
         return true;
     }
@@ -561,12 +601,13 @@ typedef struct GenMark {
     int nslow;
     uint8_t fpu;             /* gen_fpu.c's state, which a callout in the attempt changes */
     BTCallInfo *fpu_save_ci; /* (an attempt may have allocated it in data now given back) */
+    uint8_t sse;             /* gen_sse.c's state, likewise */
 } GenMark;
 
 static GenMark gen_mark(const Gen *g)
 {
-    return (GenMark){g->bt->data_used, g->e.p, g->fl_host,    g->fl_parked,
-                     g->nslow,         g->fpu, g->fpu_save_ci};
+    return (GenMark){g->bt->data_used, g->e.p,   g->fl_host,        g->fl_parked,
+                     g->nslow,         g->fpu, g->fpu_save_ci, g->sse};
 }
 
 static void gen_rewind(Gen *g, const GenMark *m)
@@ -578,6 +619,7 @@ static void gen_rewind(Gen *g, const GenMark *m)
     g->nslow = m->nslow;
     g->fpu = m->fpu;
     g->fpu_save_ci = m->fpu_save_ci;
+    g->sse = m->sse;
 }
 
 bool gen_insn(Gen *g, const ScanInsn *si)
@@ -586,7 +628,7 @@ bool gen_insn(Gen *g, const ScanInsn *si)
         gen_callout(g, si); /* in STI's shadow: its callout ends the shadow (helpers.c) */
         return false;
     }
-    if (gen_fpu_insn(g, si)) {
+    if (gen_fpu_insn(g, si) || gen_sse_insn(g, si)) {
         return false;
     }
     GenMark mark = gen_mark(g);

@@ -93,7 +93,8 @@ TB *bt_find(BT *bt)
         mmu_fetch_ptr(cpu, lin, cpu->mmu_idx, &avail); /* fills the entry or faults */
     }
     uint32_t phys = e->phys | (lin & 0xfff);
-    const uint8_t *host = phys_ram_page(cpu->phys, phys & TLB_PAGE_MASK);
+    /* phys_hi: a PAE frame above 4 GiB, where no code can be (mmu.c). */
+    const uint8_t *host = e->phys_hi ? NULL : phys_ram_page(cpu->phys, phys & TLB_PAGE_MASK);
     if (!host) {
         return NULL;
     }

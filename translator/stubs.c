@@ -81,12 +81,19 @@ static void emit_enter(BT *bt, Emit *e)
 }
 
 /*
- * epilogue:          <store guest registers and parked flags>
+ * epilogue:          cmp byte [r15+bt_sse_live], 0 ; je saved
+ *                    <the guest's XMM state back to CPUState, the host's MXCSR (gen_sse.c)>
+ *             saved: <store guest registers and parked flags>
  * epilogue_nostore:  add rsp, 8; pop r15; pop r14; pop r13; pop r12; pop rbx; pop rbp; ret
  */
 static void emit_epilogues(BT *bt, Emit *e)
 {
     bt->epilogue = emit_rx(e);
+    HostRM live = hrm_mem(H_R15, (int32_t)offsetof(CPUState, bt_sse_live));
+    emit_cmp8_imm(e, &live, 0);
+    uint8_t *saved = emit_jcc8(e, CC_E);
+    emit_sse_save(e);
+    emit_bind8(e, saved);
     emit_store_guest(e);
     bt->epilogue_nostore = emit_rx(e);
     HostRM rsp = hrm_reg(H_RSP);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xmmintrin.h>
 
 #include "softmmu/phys.h"
 #include "translator/bt_internal.h"
@@ -36,6 +37,8 @@ BT *bt_new(CPUState *cpu, size_t cache_bytes, enum BTMode mode)
     bt->mode = mode;
     bt->chain = mode == BT_MODE_RUN;
     bt->x87_native = true;
+    bt->sse_native = true;
+    cpu->bt_host_mxcsr = _mm_getcsr(); /* what translated code gives back to C (gen_sse.c) */
     bt->memfd = -1;
     bt->report = stderr;
     if (!bt_cache_init(bt, cache_bytes)) {
@@ -60,6 +63,12 @@ BT *bt_new(CPUState *cpu, size_t cache_bytes, enum BTMode mode)
         }
     }
     return bt;
+}
+
+void bt_set_sse_native(BT *bt, bool on)
+{
+    bt->sse_native = on;
+    bt_flush(bt);
 }
 
 void bt_set_x87_native(BT *bt, bool on)

@@ -74,6 +74,8 @@ typedef struct BTStats {
     uint64_t x87_loads;     /* guest x87 state loaded into the host FPU (translator/fpu_state.c) */
     uint64_t x87_saves;     /* ... and saved back to CPUState */
     uint64_t x87_fallbacks; /* native x87 refused (CR0.EM/TS, unmasked exceptions): interpreted */
+    uint64_t sse_loads;     /* guest XMM state loaded into the host (translator/gen_sse.c) */
+    uint64_t sse_fallbacks; /* native SSE refused (CR0.EM/TS, CR4.OSFXSR, unmasked MXCSR) */
 } BTStats;
 
 extern const char *const bt_why_names[BT_WHY_COUNT];
@@ -111,6 +113,11 @@ void bt_set_out_asm(BT *bt, FILE *f);
  * (default), or call every one of them out to the interpreter.  Flushes
  * the translated blocks. */
 void bt_set_x87_native(BT *bt, bool on);
+
+/* Run MMX and SSE instructions as host instructions inside translated code
+ * (default), or call every one of them out to the interpreter.  Flushes
+ * the translated blocks. */
+void bt_set_sse_native(BT *bt, bool on);
 
 /* Where check mode writes its mismatch report (default stderr). */
 void bt_set_report(BT *bt, FILE *out);

@@ -637,7 +637,7 @@ static void pc_build_mptable(PC *pc)
     MPTableConfig mp;
     memset(&mp, 0, sizeof(mp));
     uint32_t regs[4];
-    cpu_cpuid(&pc->cpu, 1, regs);
+    cpu_cpuid(&pc->cpu, 1, 0, regs);
     mp.cpu_signature = regs[0];
     mp.cpu_features = regs[3];
     mp.level_irqs = 1u << ACPI_PM_SCI_IRQ;
@@ -742,6 +742,10 @@ void pc_init(PC *pc, const PCConfig *config)
     }
     ioport_init(&pc->io);
     cpu_init(&pc->cpu, &pc->phys, &pc->io);
+    if (cfg->cpu.model) {
+        cpu_set_cpuid(&pc->cpu, &cfg->cpu);
+        cpu_reset(&pc->cpu); /* EDX holds the model's signature after RESET */
+    }
     if (cfg->accel != ACCEL_INTERP) {
         /* The translator hangs off the CPU (CPUState.accel); bt_new says why if it cannot. */
         if (!bt_new(&pc->cpu, (size_t)cfg->tb_size_mib << 20,

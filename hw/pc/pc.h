@@ -60,6 +60,7 @@ typedef struct PCDrive {
 typedef struct PCConfig {
     uint64_t ram_bytes;       /* guest RAM */
     enum Accel accel;         /* execution engine */
+    CPUIDConfig cpu;          /* -cpu: model and features; model NULL: the default model */
     unsigned tb_size_mib;     /* translated-code cache in MiB */
     bool perfmap;             /* name translated blocks in /tmp/perf-PID.map */
     int icount_shift;         /* deterministic time: 2^N ns per instruction; -1: host clock */

@@ -42,6 +42,7 @@ struct BTDiff {
     DiffState taint;      /* bits derived from undefined results (taint_by_replays) */
     uint8_t *ram_taint;   /* the same for each byte of RAM */
     BTStats stats;
+    uint64_t nx_faults;   /* runs that ended in #PF(I/D) on an execute-disable page */
     FILE *check_report; /* where check mode's own report goes */
     char *check_buf;
     size_t check_len;
@@ -85,6 +86,11 @@ void btd_set_fill(BTDiff *d, bool on, uint32_t fill)
     d->fill = fill;
 }
 
+uint64_t btd_nx_faults(const BTDiff *d)
+{
+    return d->nx_faults;
+}
+
 const BTStats *btd_stats(const BTDiff *d)
 {
     return &d->stats;
@@ -104,23 +110,50 @@ static void put_desc(TestVM *vm, uint32_t at, uint64_t d)
     phys_write(&vm->phys, at + 4, (uint32_t)(d >> 32), 4);
 }
 
-/* Page tables identity-mapping the first 4 MiB, with the fault and alias pages. */
+/* The PTE of linear page i: identity, but for the fault and alias pages. */
+static uint64_t program_pte(const BTProgram *p, uint32_t i)
+{
+    enum { P = 1, RW = 2, US = 4 };
+    const uint64_t xd = 1ull << 63;
+    if (i == BTG_FAULT_PAGE >> 12) {
+        uint64_t pte = p->fault_kind == BTG_FAULT_NP   ? 0
+                       : p->fault_kind == BTG_FAULT_RO ? (i << 12 | P | US)
+                                                       : (i << 12 | P | RW);
+        return pte | (p->fault_nx && pte ? xd : 0);
+    }
+    if (i == BTG_ALIAS_PAGE >> 12) {
+        return BTG_CODE | P | RW | US | (p->alias_nx ? xd : 0);
+    }
+    return i << 12 | P | RW | US;
+}
+
+/* Page tables identity-mapping the first 4 MiB, with the fault and alias
+ * pages: 32-bit paging, or PAE paging with NXE (the PDPT at BTG_PD). */
 static void setup_paging(TestVM *vm, const BTProgram *p)
 {
     enum { P = 1, RW = 2, US = 4 };
-    phys_write(&vm->phys, BTG_PD, BTG_PT | P | RW | US, 4);
-    for (uint32_t i = 0; i < 1024; i++) {
-        uint32_t pte = i << 12 | P | RW | US;
-        if (i == BTG_FAULT_PAGE >> 12) {
-            pte = p->fault_kind == BTG_FAULT_NP   ? 0
-                  : p->fault_kind == BTG_FAULT_RO ? (i << 12 | P | US)
-                                                  : (i << 12 | P | RW);
-        } else if (i == BTG_ALIAS_PAGE >> 12) {
-            pte = BTG_CODE | P | RW | US;
-        }
-        phys_write(&vm->phys, BTG_PT + 4 * i, pte, 4);
-    }
     CPUState *cpu = &vm->cpu;
+    if (p->pae) {
+        phys_write(&vm->phys, BTG_PD, BTG_PAE_PD | P, 4);
+        for (uint32_t t = 0; t < 2; t++) {
+            phys_write(&vm->phys, BTG_PAE_PD + 8 * t, (BTG_PAE_PT + 0x1000 * t) | P | RW | US, 4);
+        }
+        for (uint32_t i = 0; i < 1024; i++) {
+            uint64_t pte = program_pte(p, i);
+            phys_write(&vm->phys, BTG_PAE_PT + 8 * i, (uint32_t)pte, 4);
+            phys_write(&vm->phys, BTG_PAE_PT + 8 * i + 4, (uint32_t)(pte >> 32), 4);
+        }
+        cpu->efer = EFER_NXE;
+        cpu->cr4 |= CR4_PAE;
+        if (!paging_pae_load_pdptes(cpu, BTG_PD, cpu->pdpte)) {
+            abort(); /* the PDPT written just above is valid */
+        }
+    } else {
+        phys_write(&vm->phys, BTG_PD, BTG_PT | P | RW | US, 4);
+        for (uint32_t i = 0; i < 1024; i++) {
+            phys_write(&vm->phys, BTG_PT + 4 * i, (uint32_t)program_pte(p, i), 4);
+        }
+    }
     cpu->cr3 = BTG_PD;
     cpu->cr0 |= CR0_PG | (p->wp ? CR0_WP : 0);
 }
@@ -204,9 +237,10 @@ static void list_program(Out *o, const BTProgram *p)
     if (cs_open(CS_ARCH_X86, CS_MODE_32, &cs) != CS_ERR_OK) {
         return;
     }
-    out(o, "program (cpl %d, paging %d, faults %d, smc %d, fault page %d, wp %d, fs %d, gs %d):\n",
-        p->cfg.cpl, p->cfg.paging, p->cfg.faults, p->cfg.smc, p->fault_kind, p->wp, p->load_fs,
-        p->load_gs);
+    out(o, "program (cpl %d, paging %d, pae %d, faults %d, smc %d, fault page %d%s, alias nx %d, "
+        "wp %d, fs %d, gs %d):\n",
+        p->cfg.cpl, p->cfg.paging, p->pae, p->cfg.faults, p->cfg.smc, p->fault_kind,
+        p->fault_nx ? " nx" : "", p->alias_nx, p->wp, p->load_fs, p->load_gs);
     for (int i = 0; i < p->nstarts; i++) {
         uint32_t at = p->starts[i];
         uint32_t end = i + 1 < p->nstarts ? p->starts[i + 1] : p->len;
@@ -250,6 +284,13 @@ static void dump_state(Out *o, const char *name, const CPUState *c)
         if (i % 2) {
             out(o, "\n");
         }
+    }
+    out(o, "       mxcsr=%08x\n", c->fpu.mxcsr);
+    for (int i = 0; i < 8; i++) {
+        uint64_t q[2];
+        memcpy(q, c->fpu.xmm[i], 16);
+        out(o, "       xmm%d=%016llx%016llx%s", i, (unsigned long long)q[1], (unsigned long long)q[0],
+            i % 2 ? "\n" : "");
     }
 }
 
@@ -424,6 +465,9 @@ static void add_stats(BTStats *sum, const BTStats *s)
     sum->checked_blocks += s->checked_blocks;
     sum->unchecked_blocks += s->unchecked_blocks;
     sum->tainted_spans += s->tainted_spans;
+    sum->x87_loads += s->x87_loads;
+    sum->sse_loads += s->sse_loads;
+    sum->sse_fallbacks += s->sse_fallbacks;
 }
 
 /* Nothing is tainted: the next comparison is exact. */
@@ -449,6 +493,10 @@ bool btd_run(BTDiff *d, const BTProgram *p, uint64_t budget, char *report, size_
     trans->cpu.undef_perturb = d->fill_bt;
     trans->cpu.undef_fill = d->fill;
     run_engine(&interp->cpu, NULL, budget);
+    if (p->pae && testvm_last_vector(interp) == EXC_PF &&
+        (phys_read(&interp->phys, interp->cpu.regs[R_ESP], 4) & PF_ERR_I)) {
+        d->nx_faults++;
+    }
     BT *bt = bt_new(&trans->cpu, 1u << 20, d->mode);
     if (!bt) {
         out(&o, "bt_new failed\n");

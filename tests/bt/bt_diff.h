@@ -47,6 +47,10 @@ void btd_set_fill(BTDiff *d, bool on, uint32_t fill);
  * what changed. */
 bool btd_contained(BTDiff *d, const BTProgram *p, uint64_t budget, char *report, size_t report_len);
 
+/* Runs whose interpreter ended in a #PF with I/D set (an instruction
+ * fetch from an execute-disable page under PAE), for coverage checks. */
+uint64_t btd_nx_faults(const BTDiff *d);
+
 /* Translator statistics accumulated over the runs. */
 const BTStats *btd_stats(const BTDiff *d);
 

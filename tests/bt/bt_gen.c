@@ -158,12 +158,20 @@ static void mem_disp(Mem *m, uint32_t v, int n)
 }
 
 /* A linear address for an access of size bytes. */
-static uint32_t pick_linear(G *g, int size, bool *faulty)
+static uint32_t pick_linear(G *g, int size, bool *faulty, bool aligned)
 {
     *faulty = false;
     if (g->p->cfg.faults && g->p->cfg.paging && btg_chance(g, 12)) {
         *faulty = true;
-        return BTG_FAULT_PAGE + btg_rnd(g, 0x1000 - size);
+        return BTG_FAULT_PAGE + (btg_rnd(g, 0x1000 - size) & (aligned ? ~(uint32_t)size + 1 : ~0u));
+    }
+    if (aligned) {
+        uint32_t lin = BTG_DATA + (btg_rnd(g, BTG_DATA_SIZE - size) & ~(uint32_t)(size - 1));
+        if (g->p->cfg.faults && btg_chance(g, 8)) {
+            *faulty = true; /* misaligned: #GP(0) */
+            lin += 1 + btg_rnd(g, (uint32_t)size - 1);
+        }
+        return lin;
     }
     if (size > 1 && btg_chance(g, 10)) {
         uint32_t page = BTG_DATA + 0x1000 * (1 + btg_rnd(g, 3));
@@ -208,9 +216,14 @@ static void mem_16bit(G *g, Mem *m, uint32_t ea)
 /* Choose a memory operand of size bytes and emit the setups it needs. */
 Mem btg_gen_mem(G *g, int size, bool write)
 {
+    return btg_gen_mem_align(g, size, write, false);
+}
+
+Mem btg_gen_mem_align(G *g, int size, bool write, bool aligned)
+{
     Mem m = {0};
     bool faulty;
-    uint32_t lin = pick_linear(g, size, &faulty);
+    uint32_t lin = pick_linear(g, size, &faulty, aligned);
     m.may_fault = faulty;
     uint32_t seg_base = 0;
     int seg = btg_rnd(g, 10);
@@ -307,6 +320,11 @@ void btg_set_x87(bool on)
     gen_x87 = on;
 }
 
+bool btg_x87_on(void)
+{
+    return gen_x87;
+}
+
 static void gen_one(G *g)
 {
     if (btg_chance(g, 12)) {
@@ -394,4 +412,10 @@ void btg_generate(BTProgram *p, int config, uint64_t seed, uint64_t index)
     btg_e8(g, 0xeb);
     btg_e8(g, 0xfe); /* jmp $ */
     p->poison = g->poison;
+    /* Drawn last, so the code of every program is what it was before PAE. */
+    if (cfg->paging) {
+        p->pae = btg_chance(g, 2);
+        p->alias_nx = p->pae && cfg->faults && btg_chance(g, 2);
+        p->fault_nx = p->pae && btg_chance(g, 2);
+    }
 }

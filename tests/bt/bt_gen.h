@@ -31,8 +31,10 @@
 #define BTG_ALIAS_PAGE 0x25000u /* maps the first code page (paging) */
 #define BTG_JIT_PAGE   0x26000u /* code written at run time */
 #define BTG_STACK3     0x9000u  /* ring-3 stack top (testvm) */
-#define BTG_PD         0x100000u
+#define BTG_PD         0x100000u /* 32-bit paging: the page directory; PAE: the PDPT */
 #define BTG_PT         0x101000u
+#define BTG_PAE_PD     0x102000u /* PAE: the page directory and its two page tables */
+#define BTG_PAE_PT     0x103000u
 #define BTG_FS_BASE    0x20000u /* FS: based data segment, limit 4 GiB */
 #define BTG_GS_LIMIT   0xfffffu /* GS: byte-granular 1 MiB limit */
 #define BTG_SEL_FS     0x33u    /* GDT entry 6, DPL 3 */
@@ -60,6 +62,11 @@ typedef struct BTProgram {
     uint32_t data_seed;         /* the data window's initial contents */
     int fault_kind;             /* BTG_FAULT_* */
     bool wp;                    /* CR0.WP */
+    bool pae;                   /* paging is PAE paging, with EFER.NXE (bt_diff.c) */
+    bool alias_nx;              /* PAE: the alias page is execute-disable, so calls into
+                                 * it fault with #PF(P|I/D) while writes through it work */
+    bool fault_nx;              /* PAE: the fault page is execute-disable too, which
+                                 * data accesses must not notice */
     bool load_fs, load_gs;      /* FS/GS hold the special segments at the start */
     uint32_t poison;            /* flags undefined when the program reaches its end
                                  * (all that may derive from undefined results) */

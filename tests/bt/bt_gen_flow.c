@@ -146,6 +146,11 @@ void btg_gen_branch(G *g)
                 (sub & 0xfff) <= 0x1000 - 9) {
                 /* the same physical code again, at the alias page's linear address */
                 btg_setup_reg(g, r, BTG_ALIAS_PAGE + (sub & 0xfff));
+                if (g->p->cfg.faults) {
+                    /* under PAE the alias page may be execute-disable: the
+                     * #PF frame holds EFLAGS, so they must be defined here */
+                    btg_flags_read(g, F_ALL);
+                }
                 btg_begin(g);
                 btg_e8(g, 0xff);
                 btg_e8(g, 0xd0 | r);

@@ -74,6 +74,12 @@ int btg_addr_reg(G *g);
 void btg_mem_prefixes(G *g, const Mem *m);
 void btg_mem_modrm(G *g, const Mem *m, int reg);
 Mem btg_gen_mem(G *g, int size, bool write);
+/* aligned: a size-aligned operand (size a power of two); with faults
+ * allowed, sometimes misaligned on purpose (may_fault: #GP(0) for the SSE
+ * forms that require alignment). */
+Mem btg_gen_mem_align(G *g, int size, bool write, bool aligned);
+/* Whether programs include x87 instructions (btg_set_x87). */
+bool btg_x87_on(void);
 void btg_before_fault(G *g, const Mem *m);
 void btg_opsize_prefix(G *g, int size);
 int btg_pick_size(G *g);

@@ -167,7 +167,8 @@ static uint16_t pick_fcw(G *g)
     return cw[btg_rnd(g, sizeof(cw) / sizeof(cw[0]))];
 }
 
-/* One instruction the translator calls out: they end a native stretch. */
+/* Instructions the translator calls out (they end a native stretch), and
+ * FNSTCW, native since the host's control word is the guest's. */
 static void x87_control(G *g)
 {
     uint32_t env = 0x3e00; /* a fixed area for environments and images (data window) */

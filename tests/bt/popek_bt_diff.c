@@ -90,6 +90,10 @@ int main(int argc, char **argv)
         (unsigned long long)s->blocks_translated, (unsigned long long)s->guest_bytes,
         (unsigned long long)s->host_bytes, (unsigned long long)s->chains,
         (unsigned long long)s->invalidations, (unsigned long long)s->interp_insns);
+    printf("native stretches: %llu x87, %llu SSE; %llu SSE refused (CR0.TS/EM, OSFXSR, unmasked "
+           "MXCSR)\n",
+           (unsigned long long)s->x87_loads, (unsigned long long)s->sse_loads,
+           (unsigned long long)s->sse_fallbacks);
     if (mode == BT_MODE_CHECK) {
         printf("check mode: %llu blocks compared, %llu run once (I/O), %llu spans differed only "
                "in undefined results\n",

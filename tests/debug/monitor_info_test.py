@@ -10,6 +10,7 @@ every byte the keyboard controller hands it on COM1 as "K:xx".
 """
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -82,9 +83,15 @@ def main():
         for path, size in ((disk, 1 << 20), (cd1, 4096), (cd2, 8192)):
             with open(path, "wb") as f:
                 f.truncate(size)
+        # A qcow2 disk shows its format (qemu-img makes it, where installed).
+        qcow2 = os.path.join(tmp, "disk.qcow2")
+        extra = []
+        if shutil.which("qemu-img"):
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", qcow2, "1M"], check=True)
+            extra = ["-hdb", qcow2]
         proc = Popen([popek, "-bios", rom, "-display", "none", "-icount", "0",
                                  "-monitor", "stdio", "-serial", "file:" + com1,
-                                 "-hda", disk, "-cdrom", cd1],
+                                 "-hda", disk, "-cdrom", cd1] + extra,
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         m = Monitor(proc)
         if not re.fullmatch(r"\d+\.\d+\.\d+ \(popek\)\n", m.cmd("info version")):
@@ -97,6 +104,8 @@ def main():
 
         block = m.cmd("info block")
         expect(block, "ide0-hd0: %s (raw)\n" % disk)
+        if extra:
+            expect(block, "ide0-hd1: %s (qcow2)\n" % qcow2)
         expect(block, "ide1-cd0: %s (raw, read-only)\n    Removable device: not locked, "
                       "tray closed\n" % cd1)
         ok("info block")

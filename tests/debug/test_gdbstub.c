@@ -268,6 +268,20 @@ START_TEST(test_write_registers)
     send_packet("P20=00000080");
     ck_assert_str_eq(last_reply(), "E01");
     ck_assert(vm->cpu.cr0 & CR0_PE);
+    /* Under PAE paging a CR3 whose PDPT has a present PDPTE with reserved
+     * bits is #GP on MOV CR3 (SDM Vol.3 4.4.1): refused, nothing changed. */
+    vm->cpu.cr4 |= CR4_PAE;
+    vm->cpu.cr0 |= CR0_PG;
+    uint32_t pdpt = 0x24000u, old_cr3 = vm->cpu.cr3;
+    phys_write(&vm->phys, pdpt, 0x25000u | 1 | 2, 4); /* P and reserved bit 1 */
+    send_packet("P22=00400200"); /* cr3 := 24000h */
+    ck_assert_str_eq(last_reply(), "E01");
+    ck_assert_uint_eq(vm->cpu.cr3, old_cr3);
+    phys_write(&vm->phys, pdpt, 0x25000u | 1, 4);
+    send_packet("P22=00400200");
+    ck_assert_str_eq(last_reply(), "OK");
+    ck_assert_uint_eq(vm->cpu.cr3, pdpt);
+    ck_assert_uint_eq(vm->cpu.pdpte[0], 0x25001u);
 }
 END_TEST
 

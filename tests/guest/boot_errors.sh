@@ -55,6 +55,36 @@ expect "floppy index" "-drive: bad floppy index 2 (want 0 or 1)" -- -drive "if=f
 expect "floppy twice" "-fda: floppy drive index 0 is already in use" -- -drive "if=floppy,file=$dir/fd.img" -fda "$dir/fd.img"
 expect "floppy cdrom" "-drive: if=floppy takes no media=cdrom" -- -drive "if=floppy,media=cdrom,file=$dir/fd.img"
 expect "unknown interface" "-drive: interface 'scsi' is not supported (ide, floppy, virtio or none)" -- -drive "if=scsi,file=$dir/fd.img"
+# CPU models (-cpu, cpu/models.c).
+expect "unknown cpu model" "-cpu: unknown CPU model 'pentium5' (-cpu help lists them)" -- -cpu pentium5 -kernel "$mbkernel"
+expect "unknown cpu feature" "-cpu: unknown feature 'sse9' (-cpu help lists them)" -- -cpu core2duo,+sse9 -kernel "$mbkernel"
+expect "cpu feature popek lacks" "-cpu: feature 'vmx' is not implemented by popek" -- -cpu core2duo,vmx=on -kernel "$mbkernel"
+expect "cpu feature value" "-cpu: bad value in 'nx=maybe' (want on or off)" -- -cpu pentium4,nx=maybe -kernel "$mbkernel"
+# -cpu help: QEMU's "x86 NAME  DESCRIPTION" lines, every model, exit 0.
+if help=$(timeout 30 "$popek" -cpu help 2>&1) &&
+   for m in popek qemu32 pentium3 pentium4 core2duo; do
+       printf '%s\n' "$help" | grep -qE "^x86 $m +[^ ]" || exit 1
+   done; then
+    echo "ok: -cpu help lists the models"
+else
+    echo "FAIL: -cpu help:"; printf '%s\n' "$help"
+    fails=$((fails + 1))
+fi
+# Multiboot kernels may not land in the 640K-1M hole.
+python3 - "$mbkernel" "$dir/mb_hole" <<'PY'
+import struct, sys
+img = bytearray(open(sys.argv[1], "rb").read())
+# Rebase the a.out-kludge header (magic, flags, checksum, then header_addr,
+# load_addr, load_end_addr, bss_end_addr, entry_addr) to 0xB0000.
+off = img.find(struct.pack("<I", 0x1BADB002))
+hdr = list(struct.unpack_from("<8I", img, off))
+delta = 0xB0000 - hdr[4]
+for i in range(3, 8):
+    hdr[i] += delta
+struct.pack_into("<8I", img, off, *hdr)
+open(sys.argv[2], "wb").write(img)
+PY
+expect "multiboot in the VGA hole" "overlaps the 640K-1M hole (VGA memory and ROMs)" -- -kernel "$dir/mb_hole"
 
 if [ "$fails" -ne 0 ]; then
     echo "$fails error-handling check(s) failed"

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Disk image format probing through the real frontend, as QEMU probes:
+# Disk image formats through the real frontend, as QEMU probes them:
 #  - a qcow2 image (qemu-img's when it is installed, else a hand-written
-#    header) is refused with one line naming the format, not shown to the
-#    guest as a raw disk; so are VMDK and VDI headers;
-#  - -drive ...,format=raw opens the same file raw, with no warning;
+#    one) opens by probing and with format=qcow2, silently; VMDK and VDI
+#    headers are refused with one line naming the format;
+#  - -drive ...,format=raw opens a qcow2 file raw, with no warning;
 #  - a probed raw disk runs, with QEMU's one-line warning on stderr;
-#  - a read-only probed raw image (a CD-ROM) gets no warning.
+#  - a read-only probed raw image (a CD-ROM) gets no warning;
+#  - bad input is one line and exit status 1: format=qcow2 on a raw file,
+#    an unknown format=, a missing image, a qcow2 image whose backing file
+#    is missing, whose L1 table lies past the end of the file, whose
+#    backing chain loops, whose header is corrupt, or whose refcounts
+#    overflow when a dirty image's are rebuilt.
 #   disk_format.sh POPEK ROM   (ROM: a BIOS image that idles)
 set -u
 popek=$1 rom=$2
@@ -23,20 +28,47 @@ run() {
 ok() { echo "ok: $1"; }
 bad() { echo "FAIL: $1: status $status, stderr:"; cat "$dir/err"; fails=$((fails + 1)); }
 
+# qcow2 (version 3, 64 KiB clusters) as qemu-img create lays it out:
+# header, refcount table, refcount block, L1 table; backing NAME adds a
+# backing file name after the header; "overflow" makes it a dirty image
+# with 1-bit refcounts whose data cluster two L2 entries share.
+handmade_qcow2() {
+    local out=$1 backing=${2:-} mode=${3:-}
+    python3 - "$out" "$backing" "$mode" <<'PY'
+import struct, sys
+out, backing, mode = sys.argv[1], sys.argv[2].encode(), sys.argv[3]
+cl = 0x10000
+img = bytearray(4 * cl)
+struct.pack_into('>4sIQIIQIIQQIIQQQQII', img, 0, b'QFI\xfb', 3, 120 if backing else 0,
+                 len(backing), 16, 16 << 20, 0, 1, 3 * cl, cl, 1, 0, 0, 0, 0, 0, 4, 112)
+img[120:120 + len(backing)] = backing
+struct.pack_into('>Q', img, cl, 2 * cl)
+for c in range(4):
+    struct.pack_into('>H', img, 2 * cl + 2 * c, 1)
+if mode == "overflow":
+    img += bytearray(2 * cl)
+    struct.pack_into('>QI', img, 72, 1, 0)              # dirty
+    struct.pack_into('>I', img, 96, 0)                  # 1-bit refcounts
+    struct.pack_into('>Q', img, 2 * cl, 0x3f << 56)     # clusters 0-5 in use
+    struct.pack_into('>Q', img, 3 * cl, 4 * cl)         # L1[0]: L2 at cluster 4
+    struct.pack_into('>QQ', img, 4 * cl, 5 * cl, 5 * cl)  # two entries, one cluster
+    open(out, 'wb').write(img)
+else:
+    open(out, 'wb').write(img[:3 * cl + 8])
+PY
+}
 if command -v qemu-img >/dev/null; then
     qemu-img create -q -f qcow2 "$dir/disk.qcow2" 16M || exit 1
     echo "qcow2 image from qemu-img"
 else
-    # The first bytes of a version-3 header (magic, version, then zeros),
-    # padded to 1 KiB; the probe needs nothing more.
-    { printf 'QFI\373\0\0\0\3'; head -c 1016 /dev/zero; } >"$dir/disk.qcow2"
-    echo "qcow2 header hand-written (no qemu-img)"
+    handmade_qcow2 "$dir/disk.qcow2"
+    echo "qcow2 image hand-written (no qemu-img)"
 fi
 { printf 'KDMV\1\0\0\0'; head -c 1016 /dev/zero; } >"$dir/disk.vmdk"
 { head -c 64 /dev/zero; printf '\177\020\332\276'; head -c 956 /dev/zero; } >"$dir/disk.vdi"
 head -c 65536 /dev/zero >"$dir/raw.img"
 
-for f in qcow2 vmdk vdi; do
+for f in vmdk vdi; do
     run -hda "$dir/disk.$f"
     if [ "$status" -eq 1 ] && [ "$lines" -eq 1 ] &&
        grep -qF "'$dir/disk.$f': image format '$f' is not supported" "$dir/err"; then
@@ -45,16 +77,28 @@ for f in qcow2 vmdk vdi; do
         bad "-hda $f"
     fi
 done
-run -drive "file=$dir/disk.qcow2,if=ide,index=1"
-if [ "$status" -eq 1 ] && [ "$lines" -eq 1 ] && grep -qF "format 'qcow2'" "$dir/err"; then
-    ok "-drive without format= probes too"
+run -hda "$dir/disk.qcow2"
+if [ "$status" -eq 124 ] && [ "$lines" -eq 0 ]; then
+    ok "-hda qcow2 opens by probing, silently"
 else
-    bad "-drive qcow2 without format="
+    bad "-hda qcow2"
 fi
-if command -v qemu-img >/dev/null; then
-    truncate -s 1M "$dir/disk.qcow2" # qemu-img's file is not a whole number of sectors
+run -drive "file=$dir/disk.qcow2,format=qcow2,if=ide,index=1"
+if [ "$status" -eq 124 ] && [ "$lines" -eq 0 ]; then
+    ok "-drive format=qcow2"
+else
+    bad "-drive format=qcow2"
 fi
-run -drive "file=$dir/disk.qcow2,format=raw"
+before=$(sha256sum <"$dir/disk.qcow2")
+run -snapshot -hda "$dir/disk.qcow2"
+if [ "$status" -eq 124 ] && [ "$lines" -eq 0 ] && [ "$(sha256sum <"$dir/disk.qcow2")" = "$before" ]; then
+    ok "-snapshot over qcow2 leaves the image as it was"
+else
+    bad "-snapshot qcow2"
+fi
+cp "$dir/disk.qcow2" "$dir/asraw.img"
+truncate -s 1M "$dir/asraw.img" # qemu-img's file is not a whole number of sectors
+run -drive "file=$dir/asraw.img,format=raw"
 if [ "$status" -eq 124 ] && [ "$lines" -eq 0 ]; then
     ok "format=raw opens a qcow2 file as raw, silently"
 else
@@ -73,6 +117,34 @@ if [ "$status" -eq 124 ] && [ "$lines" -eq 0 ]; then
 else
     bad "probed raw CD-ROM"
 fi
+
+# Bad input: one line, exit status 1.
+handmade_qcow2 "$dir/orphan.qcow2" gone.raw
+handmade_qcow2 "$dir/loop1.qcow2" loop2.qcow2
+handmade_qcow2 "$dir/loop2.qcow2" loop1.qcow2
+handmade_qcow2 "$dir/farl1.qcow2"
+printf '\0\0\0\0\0\x10\0\0' | dd of="$dir/farl1.qcow2" bs=1 seek=40 conv=notrunc status=none
+handmade_qcow2 "$dir/badhdr.qcow2"
+printf '\0\0\0\x28' | dd of="$dir/badhdr.qcow2" bs=1 seek=20 conv=notrunc status=none
+handmade_qcow2 "$dir/overflow.qcow2" "" overflow
+expect_error() { # WHAT PATTERN popek-args...
+    local what=$1 pattern=$2
+    shift 2
+    run "$@"
+    if [ "$status" -eq 1 ] && [ "$lines" -eq 1 ] && grep -qF -- "$pattern" "$dir/err"; then
+        ok "$what: $(cat "$dir/err")"
+    else
+        bad "$what"
+    fi
+}
+expect_error "format=qcow2 on a raw file" "not a qcow2 image" -drive "file=$dir/raw.img,format=qcow2"
+expect_error "unknown format=" "format 'vmdk' is not supported" -drive "file=$dir/raw.img,format=vmdk"
+expect_error "missing image" "No such file or directory" -hda "$dir/nothere.qcow2"
+expect_error "missing backing file" "backing file: '$dir/gone.raw': No such file or directory" -hda "$dir/orphan.qcow2"
+expect_error "backing file loop" "backing file chain loops back to" -hda "$dir/loop1.qcow2"
+expect_error "L1 table past the end" "L1 table at 0x100000 is past the end of the file" -hda "$dir/farl1.qcow2"
+expect_error "corrupt header" "corrupt qcow2 header: cluster bits 40" -hda "$dir/badhdr.qcow2"
+expect_error "refcount overflow" "refcount overflow: cluster 5 is used 2 times" -hda "$dir/overflow.qcow2"
 if [ "$fails" -ne 0 ]; then
     echo "$fails format check(s) failed"
     exit 1

@@ -2,7 +2,8 @@
 # Build the Linux test guest from Debian's i386 packages and cache it.
 #   tests/guests/build-guest.sh OUTDIR
 # Produces OUTDIR/bzImage (linux-image-6.1.*-686, unpacked with dpkg-deb -x, not
-# installed) and OUTDIR/initramfs.cpio.gz (busybox-static:i386 plus an /init
+# installed), OUTDIR/bzImage-pae (linux-image-6.1.*-686-pae, the same way) and
+# OUTDIR/initramfs.cpio.gz (busybox-static:i386 plus an /init
 # that mounts proc/sys/dev, prints the marker, runs the commands given on the
 # kernel command line as popek.cmd=..., or a shell, then powers off).
 set -euo pipefail
@@ -10,7 +11,7 @@ out=${1:?usage: build-guest.sh OUTDIR}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-if [ -s "$out/bzImage" ] && [ -s "$out/initramfs.cpio.gz" ] && [ "$out/initramfs.cpio.gz" -nt "$here/init" ] &&
+if [ -s "$out/bzImage" ] && [ -s "$out/bzImage-pae" ] && [ -s "$out/initramfs.cpio.gz" ] && [ "$out/initramfs.cpio.gz" -nt "$here/init" ] &&
    [ "$out/initramfs.cpio.gz" -nt "$here/build-guest.sh" ] && [ "$out/initramfs.cpio.gz" -nt "$here/netup" ] &&
    [ "$out/initramfs.cpio.gz" -nt "$here/miniftpd.c" ]; then
     exit 0
@@ -23,6 +24,8 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 kpkg=$(guest_debs_unpack "$work")
 cp kernel/boot/vmlinuz-* "$out/bzImage"
+ppkg=$(guest_debs_unpack_pae "$work")
+cp kernel-pae/boot/vmlinuz-* "$out/bzImage-pae"
 
 root=$work/root
 mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,etc,root}
@@ -55,4 +58,4 @@ ${CC:-gcc} -m32 -static -Os -Wall -o "$root/bin/miniftpd" "$here/miniftpd.c"
 cp "$here/udhcpc.script" "$root/etc/udhcpc.script"
 chmod 755 "$root/bin/netup" "$root/etc/udhcpc.script"
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -9) > "$out/initramfs.cpio.gz"
-echo "build-guest: $kpkg -> $out/bzImage, $out/initramfs.cpio.gz"
+echo "build-guest: $kpkg -> $out/bzImage, $ppkg -> $out/bzImage-pae, $out/initramfs.cpio.gz"

@@ -22,15 +22,27 @@ guest_kernel_pkg() {
         sort -V | tail -n 1
 }
 
+# The newest 6.1 PAE kernel package, e.g. linux-image-6.1.0-50-686-pae
+# (tests/guest/linux/pae_guest.py boots it).
+guest_kernel_pae_pkg() {
+    apt-cache search --names-only '^linux-image-6\.1\.[0-9.-]+-686-pae$' | awk '{print $1}' |
+        sort -V | tail -n 1
+}
+
 # Download the guest packages into the cache (setup.sh; needs the i386 architecture).
 guest_debs_fetch() {
-    local dir kpkg
+    local dir kpkg ppkg
     dir=$(guest_debs_dir)
     mkdir -p "$dir"
     kpkg=$(guest_kernel_pkg)
     [ -n "$kpkg" ] || { echo "setup: no linux-image-6.1.*-686 package in apt's lists" >&2; return 1; }
     if ! ls "$dir/${kpkg}_"*_i386.deb >/dev/null 2>&1; then
         (cd "$dir" && apt-get download -q "$kpkg:i386" >/dev/null)
+    fi
+    ppkg=$(guest_kernel_pae_pkg)
+    [ -n "$ppkg" ] || { echo "setup: no linux-image-6.1.*-686-pae package in apt's lists" >&2; return 1; }
+    if ! ls "$dir/${ppkg}_"*_i386.deb >/dev/null 2>&1; then
+        (cd "$dir" && apt-get download -q "$ppkg:i386" >/dev/null)
     fi
     if ! ls "$dir"/busybox-static_*_i386.deb >/dev/null 2>&1; then
         (cd "$dir" && apt-get download -q busybox-static:i386 >/dev/null)
@@ -56,4 +68,19 @@ guest_debs_unpack() {
     dpkg-deb -x "$kdeb" "$work/kernel"
     dpkg-deb -x "$bdeb" "$work/bb"
     basename "$kdeb"
+}
+
+# Unpack only /boot of the cached PAE kernel into DIR/kernel-pae; prints
+# its file name.  Fails with one line if setup never fetched it.
+guest_debs_unpack_pae() {
+    local work=$1 dir pdeb
+    dir=$(guest_debs_dir)
+    pdeb=$(ls "$dir"/linux-image-6.1.*-686-pae_*_i386.deb 2>/dev/null | sort -V | tail -n 1)
+    if [ -z "$pdeb" ]; then
+        echo "PAE kernel package missing from $dir: run scripts/setup.sh" >&2
+        return 1
+    fi
+    mkdir -p "$work/kernel-pae"
+    dpkg-deb --fsys-tarfile "$pdeb" | tar -x -C "$work/kernel-pae" --wildcards './boot/vmlinuz-*'
+    basename "$pdeb"
 }

@@ -1,5 +1,5 @@
 /*
- * Raw image backend (block/drive.c): what reaches the file, advisory
+ * Raw images through a drive (block/drive.c, block/raw.c, block/overlay.c):
  * locking between openers, -snapshot overlays leaving the image
  * untouched, and the one-line errors for unusable images.
  */

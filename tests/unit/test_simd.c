@@ -322,6 +322,24 @@ START_TEST(test_mmx_aliasing_and_emms)
 }
 END_TEST
 
+/* A store of an MMX register that faults leaves TOP and the tags as they
+ * were (a fault is precise; an AMD EPYC's signal frame shows TOP and the
+ * tags of the x87 stack before a faulting MOVQ m64, mm unchanged). */
+START_TEST(test_mmx_store_fault_keeps_x87_state)
+{
+    push(1.0L);
+    push(2.0L); /* TOP = 6 */
+    uint16_t ftw = cpu->fpu.ftw;
+    cpu->seg[SEG_DS].limit = A_LIMIT;
+    ck_assert_int_eq(RUN(0x0f, 0x7f, 0x1d, A32(A_LIMIT - 3)), EXC_GP); /* movq [..], mm3 */
+    ck_assert_int_eq(cpu->fpu.top, 6);
+    ck_assert_uint_eq(cpu->fpu.ftw, ftw);
+    ck_assert_int_eq(RUN(0x0f, 0x7f, 0x1d, A32(A_LIMIT - 7)), -1); /* in the limit: runs */
+    ck_assert_int_eq(cpu->fpu.top, 0);
+    ck_assert_uint_eq(cpu->fpu.ftw, 0);
+}
+END_TEST
+
 /* COMISS/UCOMISS: ZF PF CF, OF SF AF cleared; a QNaN is invalid for COMISS
  * only (SDM Vol.2 COMISS, UCOMISS). */
 START_TEST(test_comiss_flags)
@@ -416,6 +434,7 @@ static Suite *simd_suite(void)
     tcase_add_checked_fixture(tc, simd_setup, teardown);
     tcase_add_test(tc, test_decode_mandatory_prefix);
     tcase_add_test(tc, test_mxcsr_rounding);
+    tcase_add_test(tc, test_mmx_store_fault_keeps_x87_state);
     tcase_add_test(tc, test_mxcsr_daz_ftz);
     tcase_add_test(tc, test_unmasked_xm_or_ud);
     tcase_add_test(tc, test_unmasked_post_computation_pe);

@@ -19,6 +19,7 @@
 
 #include "cpu/cpu.h"
 #include "cpu/desc.h"
+#include "cpu/models.h"
 #include "cpu/ops.h"
 #include "softmmu/mmu.h"
 #include "softmmu/phys.h"
@@ -251,7 +252,8 @@ START_TEST(test_cpuid_vendor_and_family)
                       CPUID_PGE | CPUID_CMOV | CPUID_FXSR | CPUID_MMX | CPUID_SSE | CPUID_SSE2 |
                       CPUID_CLFSH;
     ck_assert_uint_eq(r[3] & needed, needed);
-    uint32_t absent = CPUID_VME | CPUID_DE | CPUID_PAE | CPUID_MCE | CPUID_APIC | CPUID_PSE36;
+    ck_assert(r[3] & CPUID_PAE);
+    uint32_t absent = CPUID_VME | CPUID_DE | CPUID_MCE | CPUID_APIC | CPUID_PSE36;
     ck_assert_uint_eq(r[3] & absent, 0);
     /* The RESET signature in EDX matches CPUID.1:EAX (SDM Vol.3 9.1.4). */
     CPUState fresh;
@@ -289,10 +291,10 @@ START_TEST(test_cpuid_brand_and_range)
     uint32_t max_ext = r[0];
     cpuid(max_ext + 1, r);
     ck_assert_mem_eq(r, leaf2, sizeof(r));
-    /* No extended features: no NX, no long mode, no SYSCALL. */
+    /* Extended features: NX only; no long mode, no SYSCALL. */
     cpuid(0x80000001u, r);
     ck_assert_uint_eq(r[2], 0);
-    ck_assert_uint_eq(r[3], 0);
+    ck_assert_uint_eq(r[3], CPUID_EXT_NX);
 }
 END_TEST
 
@@ -346,11 +348,18 @@ START_TEST(test_cr4_follows_cpuid)
             ck_assert_uint_eq(cpu->cr4, 0);
         }
     }
-    /* PAE is the one Linux probes: not reported, so the write must fault. */
-    ck_assert_uint_eq(features & CPUID_PAE, 0);
+    /* PAE is the one Linux probes: with -cpu ...,-pae it is not reported,
+     * so the write must fault. */
+    ck_assert(features & CPUID_PAE);
+    CPUIDConfig no_pae = cpu_model_config(cpu_model_default());
+    no_pae.edx1 &= ~CPUID_PAE;
+    cpu_set_cpuid(cpu, &no_pae);
+    ck_assert_uint_eq(cpu_cpuid_features(cpu) & CPUID_PAE, 0);
     cpu->cr4 = 0;
     cpu->regs[R_EAX] = CR4_PAE;
     ck_assert_int_eq(RUN(0x0f, 0x22, 0xe0), EXC_GP);
+    CPUIDConfig dflt = cpu_model_config(cpu_model_default());
+    cpu_set_cpuid(cpu, &dflt);
     /* Bits above OSXMMEXCPT are reserved on a P6. */
     cpu->regs[R_EAX] = 1u << 13;
     ck_assert_int_eq(RUN(0x0f, 0x22, 0xe0), EXC_GP);
@@ -495,9 +504,9 @@ START_TEST(test_msr_round_trips)
     ck_assert_int_eq(wrmsr(MSR_IA32_CR_PAT, 0x0000000000000002ull), EXC_GP);
     ck_assert_uint_eq(rdmsr_ok(MSR_IA32_CR_PAT), 0x0007010600070106ull);
 
-    /* MTRRcap: no variable ranges, fixed ranges present, and read-only. */
+    /* MTRRcap: eight variable ranges, fixed ranges present, and read-only. */
     uint64_t cap = rdmsr_ok(MSR_IA32_MTRRCAP);
-    ck_assert_uint_eq(cap & 0xff, 0);
+    ck_assert_uint_eq(cap & 0xff, 8);
     ck_assert(cap & 0x100);
     ck_assert_int_eq(wrmsr(MSR_IA32_MTRRCAP, cap), EXC_GP);
     /* So all eleven fixed-range MTRRs exist and hold valid types. */
@@ -515,6 +524,20 @@ START_TEST(test_msr_round_trips)
     ck_assert_int_eq(wrmsr(MSR_IA32_MTRR_DEF_TYPE, 0xc06), NO_FAULT);
     ck_assert_uint_eq(rdmsr_ok(MSR_IA32_MTRR_DEF_TYPE), 0xc06);
     ck_assert_int_eq(wrmsr(MSR_IA32_MTRR_DEF_TYPE, 0x1000), EXC_GP);
+    /* The variable ranges: PHYSBASE type in 7:0, PHYSMASK valid bit 11,
+     * 36-bit addresses; the bits between and above are reserved. */
+    for (uint32_t n = 0; n < 8; n++) {
+        ck_assert_int_eq(wrmsr(0x200 + 2 * n, 0x8f0000006ull), NO_FAULT);
+        ck_assert_uint_eq(rdmsr_ok(0x200 + 2 * n), 0x8f0000006ull);
+        ck_assert_int_eq(wrmsr(0x201 + 2 * n, 0xff0000800ull), NO_FAULT);
+        ck_assert_uint_eq(rdmsr_ok(0x201 + 2 * n), 0xff0000800ull);
+    }
+    ck_assert_int_eq(wrmsr(0x200, 0x100ull | 6), EXC_GP);     /* base bit 8 */
+    ck_assert_int_eq(wrmsr(0x200, 2), EXC_GP);                 /* type 2 */
+    ck_assert_int_eq(wrmsr(0x200, 1ull << 36), EXC_GP);        /* above MAXPHYADDR */
+    ck_assert_int_eq(wrmsr(0x201, 0x400), EXC_GP);             /* mask bit 10 */
+    ck_assert_int_eq(wrmsr(0x201, 1ull << 40), EXC_GP);
+    ck_assert_int_eq(wrmsr(0x210, 0), EXC_GP);                 /* a ninth pair */
 
     /* MISC_ENABLE: BTS and PEBS unavailable always read as 1. */
     ck_assert_int_eq(wrmsr(MSR_IA32_MISC_ENABLE, 1), NO_FAULT);
@@ -530,7 +553,9 @@ END_TEST
 START_TEST(test_msr_unknown_and_privilege)
 {
     enter_pm(0);
-    /* EFER exists only with long mode, NX or SYSCALL, none reported. */
+    /* EFER exists only with long mode, NX or SYSCALL: not on a Pentium III. */
+    CPUIDConfig p3 = cpu_model_config(cpu_model_find("pentium3"));
+    cpu_set_cpuid(cpu, &p3);
     cpu->regs[R_EAX] = 0x1111;
     cpu->regs[R_EDX] = 0x2222;
     cpu->regs[R_ECX] = 0xc0000080u;
@@ -539,6 +564,8 @@ START_TEST(test_msr_unknown_and_privilege)
     ck_assert_uint_eq(cpu->regs[R_EAX], 0x1111);
     ck_assert_uint_eq(cpu->regs[R_EDX], 0x2222);
     ck_assert_int_eq(wrmsr(0xc0000080u, 0), EXC_GP);
+    CPUIDConfig dflt = cpu_model_config(cpu_model_default());
+    cpu_set_cpuid(cpu, &dflt);
     ck_assert_int_eq(wrmsr(0x12345678u, 0), EXC_GP);
     /* No local APIC is reported, so there is no x2APIC MSR either. */
     cpu->regs[R_ECX] = 0x802;

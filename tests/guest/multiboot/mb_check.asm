@@ -1,10 +1,14 @@
-; A Multiboot v1 kernel (a.out kludge, loaded at 1 MiB) that checks what the
+; A Multiboot v1 kernel (a.out kludge, loaded at 1 MiB, or at LOAD_ADDR:
+; nasm -DLOAD_ADDR=0x8000 builds one linked below 1 MiB) that checks what the
 ; loader handed it (Multiboot Specification 0.6.96, 3.2 and 3.3) and reports
 ; through the 0xE9 debug console and isa-debug-exit at 0xF4.
 ; Run: popek -kernel mb_check.bin -append "hello=world" -initrd "MODULE args"
 
         bits 32
-        org 0x100000
+%ifndef LOAD_ADDR
+%define LOAD_ADDR 0x100000
+%endif
+        org LOAD_ADDR
 
 MB_MAGIC  equ 0x1badb002
 MB_FLAGS  equ 0x00010003            ; page-align modules, memory info, a.out kludge
@@ -36,6 +40,19 @@ entry:
         cmp eax, 0x2badb002
         EXPECT e, msg_magic
         mov [info], ebx
+        ; the image is intact and the loader's own structures lie outside
+        ; it: the info structure, the command line, the memory map
+        cmp dword [canary], 0x600df00d
+        EXPECT e, msg_canary
+        mov eax, ebx
+        call outside
+        EXPECT e, msg_infooverlap
+        mov eax, [ebx + 16]
+        call outside
+        EXPECT e, msg_infooverlap
+        mov eax, [ebx + 48]
+        call outside
+        EXPECT e, msg_infooverlap
         ; flags: mem (0), cmdline (2), mods (3), mmap (6)
         mov eax, [ebx]
         and eax, 0x4d
@@ -97,6 +114,18 @@ fail:
         out dx, al
         hlt
 
+;  outside: ZF=1 if EAX..EAX+0x60 lies wholly outside [header, bss_end)
+outside:
+        lea edx, [eax + 0x60]
+        cmp edx, header
+        jbe .yes
+        cmp eax, bss_end
+        jae .yes
+        or edx, 1                   ; ZF=0
+        ret
+.yes:   xor edx, edx                ; ZF=1
+        ret
+
 ; puts: print the NUL-terminated string at ESI on port 0xE9
 puts:
         mov dx, 0xe9
@@ -145,7 +174,10 @@ msg_modbytes:  db "FAIL: module bytes differ from the file", 10, 0
 msg_modargs:   db "FAIL: module string lacks its arguments", 10, 0
 msg_mmap:      db "FAIL: no available memory map range at 1 MiB", 10, 0
 msg_bss:       db "FAIL: bss not zeroed", 10, 0
+msg_canary:    db "FAIL: the loaded image was overwritten", 10, 0
+msg_infooverlap: db "FAIL: a Multiboot structure overlaps the kernel", 10, 0
 msg_pass:      db "PASS", 10, 0
+canary:        dd 0x600df00d
 info:          dd 0
 image_end:
         absolute image_end
