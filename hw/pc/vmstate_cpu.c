@@ -7,7 +7,8 @@
  * the slice has ended, so no exception is in flight and the translator's
  * fields (bt_*) hold nothing that outlives the slice; the TLB, the
  * decoded-instruction cache and the translated code are rebuilt after a
- * load, never saved.  What is derived (CPL, hflags, each segment's fast
+ * load, never saved; the CPU model (-cpu) comes from the command line.
+ * What is derived (CPL, hflags, each segment's fast
  * check) is recomputed.  A new CPUState field that matters is one line
  * here with .since set to a bumped version.
  */
@@ -129,6 +130,8 @@ static const VMField cpu_fields[] = {
     VMS_U32(CPUState, sysenter_esp),
     VMS_U32(CPUState, sysenter_eip),
     VMS_U64(CPUState, msr_pat),
+    VMS_U64(CPUState, efer),
+    VMS_U64_ARRAY(CPUState, pdpte, 4),
     VMS_U64(CPUState, apic_base),
     VMS_U32(CPUState, a20_mask),
     VMS_BOOL(CPUState, halted),
