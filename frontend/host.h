@@ -136,6 +136,8 @@ int host_monitor_command(void *host, const char *cmd, const char *args, char *bu
 bool host_migrate(Host *h, const char *uri, char *err, size_t errlen);
 bool host_incoming(Host *h, const char *uri, char *err, size_t errlen);
 bool host_loadvm(Host *h, const char *name, char *err, size_t errlen);
+bool host_savevm(Host *h, const char *name, char *err, size_t errlen);
+bool host_delvm(Host *h, const char *name, char *err, size_t errlen);
 int host_migrate_command(void *host, const char *cmd, const char *args, char *buf, size_t len);
 
 /* Open the netdevs and filters the options name and find each card's

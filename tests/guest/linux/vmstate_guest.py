@@ -322,6 +322,30 @@ def test_errors(args):
                                  b"savevm s1\nloadvm s1\nquit\n")
         check(out.count("Error: Device 'ide0-hd0' is writable but does not support snapshots")
               == 2, "savevm/loadvm with a raw disk answer as QEMU", out)
+        # qcow2 (made by qemu-img when it is installed): savevm keeps the
+        # state in the image's snapshot table, as QEMU does.
+        if shutil.which("qemu-img"):
+            q = os.path.join(work, "disk.qcow2")
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", q, "16M"], check=True)
+            rc, out, err = run_popek(args.popek, base + ["-S", "-monitor", "stdio", "-serial", "null",
+                                                         "-drive", f"file={q},format=qcow2"],
+                                     b"savevm s1\ninfo snapshots\nloadvm s1\nloadvm nope\n"
+                                     b"savevm s2\ndelvm s1\nquit\n")
+            check(rc == 0 and re.search(r"\n1 +s1 ", out) and "Error" not in
+                  out.replace("Error: Snapshot 'nope' does not exist in one or more devices", ""),
+                  "savevm, info snapshots, loadvm, delvm on a qcow2 image", out + err)
+            listing = subprocess.run(["qemu-img", "snapshot", "-l", q], capture_output=True,
+                                     text=True).stdout
+            check(" s2 " in listing and " s1 " not in listing, "qemu-img lists popek's snapshot",
+                  listing)
+            check(subprocess.run(["qemu-img", "check", "-q", q]).returncode == 0,
+                  "qemu-img check is clean")
+            rc, out, err = run_popek(args.popek, base + ["-S", "-monitor", "stdio", "-serial",
+                                                         "null", "-drive", f"file={q},format=qcow2",
+                                                         "-loadvm", "s2"],
+                                     b"info status\nquit\n")
+            check(rc == 0 and "VM status: paused" in out, "-loadvm starts from the snapshot",
+                  out + err)
         # Start-up: every bad input is one line and status 1.
         rc, _, err = run_popek(args.popek, base + ["-incoming", "file:" + state + ".missing"])
         one_line_error(rc, err, "a missing state file", "-incoming", ".missing")
