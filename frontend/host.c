@@ -229,6 +229,7 @@ void host_init(Host *h, const PopekOptions *o)
             net_client_attach(pc_nic_client(&h->pc, i), h->nic_netdev[i]);
         }
     }
+    host_net_register_state(h);
     host_chardev_attach_serials(h);
     display_init(&h->display, pc_vga(&h->pc));
 }

@@ -29,6 +29,14 @@ typedef struct HostSerial {
     int pending_len;
 } HostSerial;
 
+/* The last migration out or in, for info migrate (frontend/host_migrate.c). */
+typedef struct HostMigration {
+    const char *status; /* "completed", "failed", or NULL: none yet */
+    int64_t total_ms;   /* how long it took */
+    uint64_t bytes;     /* the state's size */
+    char error[256];    /* why it failed */
+} HostMigration;
+
 struct Host {
     PC pc;                 /* the machine */
     Drive drives[PC_MAX_DRIVES]; /* images behind IDE drives 0-3 */
@@ -82,6 +90,7 @@ struct Host {
     const NicOption *nics; /* the options' cards */
     Netdev *nic_netdev[OPTIONS_MAX_NICS]; /* each card's netdev, or NULL */
     NetPollSet pollset;    /* what host_poll waits on, kept between rounds */
+    HostMigration migration; /* info migrate */
 };
 
 /* Open the backends the options name and build the machine; on an error
@@ -119,10 +128,24 @@ void host_shutdown_event(Host *h);
  * eject, change (MonitorOps.host_command; frontend/host_monitor.c). */
 int host_monitor_command(void *host, const char *cmd, const char *args, char *buf, size_t len);
 
+/* Saved VMs (frontend/host_migrate.c): the whole VM to a migration URI
+ * (file:PATH, exec:CMD; the VM is left paused, as QEMU's postmigrate), a
+ * start from one (-incoming) or from a snapshot (-loadvm), false with one
+ * line in err; and the monitor's migrate, info migrate, savevm, loadvm,
+ * delvm and info snapshots (MonitorOps.host_command's shape). */
+bool host_migrate(Host *h, const char *uri, char *err, size_t errlen);
+bool host_incoming(Host *h, const char *uri, char *err, size_t errlen);
+bool host_loadvm(Host *h, const char *name, char *err, size_t errlen);
+bool host_savevm(Host *h, const char *name, char *err, size_t errlen);
+bool host_delvm(Host *h, const char *name, char *err, size_t errlen);
+int host_migrate_command(void *host, const char *cmd, const char *args, char *buf, size_t len);
+
 /* Open the netdevs and filters the options name and find each card's
  * netdev; on an error prints one line and exits 1 (frontend/host_net.c). */
 void host_net_open(Host *h, const PopekOptions *opts);
 void host_net_close(Host *h);
+/* Each user netdev's libslirp state as a section of saved VMs. */
+void host_net_register_state(Host *h);
 /* The monitor's network commands: "info network", "info usernet",
  * "hostfwd_add", "hostfwd_remove", "set_link"; args is the rest of the
  * line.  The answer goes to buf (snprintf rules). */

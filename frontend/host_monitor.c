@@ -220,6 +220,10 @@ int host_monitor_command(void *host, const char *cmd, const char *args, char *bu
         eject(h, copy, &o);
     } else if (!strcmp(cmd, "change")) {
         change(h, copy, &o);
+    } else if (!strcmp(cmd, "migrate") || !strcmp(cmd, "info migrate") ||
+               !strcmp(cmd, "savevm") || !strcmp(cmd, "loadvm") || !strcmp(cmd, "delvm") ||
+               !strcmp(cmd, "info snapshots")) {
+        o.used = (size_t)host_migrate_command(h, cmd, copy, buf, len);
     } else {
         out_printf(&o, "%s: unknown command\n", cmd);
     }

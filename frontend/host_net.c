@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "frontend/host.h"
+#include "migration/registry.h"
 #include "net/dump.h"
 #include "net/slirp.h"
 #include "net/socket.h"
@@ -60,6 +61,82 @@ void host_net_open(Host *h, const PopekOptions *opts)
         }
         if (!used) {
             fprintf(stderr, "popek: warning: netdev %s has no peer\n", o->netdevs[i].id);
+        }
+    }
+}
+
+/* ---- saved VMs ----
+ *
+ * Each user netdev's libslirp keeps its own state ("slirp" sections, in
+ * libslirp's format with its version): the guest's address lease, the ARP
+ * and NDP tables, and its TCP and UDP connections as libslirp records
+ * them.  What a restored guest sees: the same address and gateway, and
+ * new connections work at once; a connection to the outside that was open
+ * is gone (its host socket belonged to the old process; the guest's next
+ * packet on it gets a reset), and hostfwd= rules are those of the new
+ * command line, listening again on the host. */
+
+static void slirp_put(void *opaque, const void *buf, size_t len)
+{
+    vm_put_bytes(opaque, buf, len);
+}
+
+static bool slirp_get(void *opaque, void *buf, size_t len)
+{
+    VMReader *r = opaque;
+    vm_get_bytes(r, buf, len);
+    return !r->failed;
+}
+
+static void slirp_section_save(VMWriter *w, void *opaque)
+{
+    VMWriter inner;
+    vm_writer_init(&inner);
+    net_slirp_state_save(opaque, slirp_put, &inner);
+    vm_put_u32(w, (uint32_t)net_slirp_state_version());
+    vm_put_u64(w, inner.len);
+    vm_put_bytes(w, inner.buf, inner.len);
+    w->failed |= inner.failed;
+    vm_writer_free(&inner);
+}
+
+static bool slirp_section_load(VMReader *r, void *opaque, uint32_t version)
+{
+    uint32_t slirp_version = vm_get_u32(r);
+    uint64_t len = vm_get_u64(r);
+    if (r->failed) {
+        return false;
+    }
+    if (slirp_version > (uint32_t)net_slirp_state_version()) {
+        return vm_fail(r, "libslirp state version %u, this libslirp reads %d", slirp_version,
+                       net_slirp_state_version());
+    }
+    if (len > r->len - r->pos) {
+        return vm_fail(r, "truncated");
+    }
+    VMReader inner;
+    vm_reader_init(&inner, r->data + r->pos, (size_t)len);
+    r->pos += (size_t)len;
+    if (!net_slirp_state_load(opaque, (int)slirp_version, slirp_get, &inner) || inner.failed) {
+        return vm_fail(r, "libslirp refused its state");
+    }
+    return true;
+}
+
+static const VMStateDesc slirp_vmstate = {
+    .name = "slirp",
+    .version = 1,
+    .min_version = 1,
+    .save = slirp_section_save,
+    .load = slirp_section_load,
+};
+
+void host_net_register_state(Host *h)
+{
+    uint32_t instance = 0;
+    for (Netdev *nd = net_next(h->net, NULL); nd; nd = net_next(h->net, nd)) {
+        if (net_slirp_is_user(nd)) {
+            vmstate_register(h->pc.vmstate, &slirp_vmstate, instance++, nd);
         }
     }
 }

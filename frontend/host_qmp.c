@@ -80,10 +80,24 @@ static char *qmp_hmp(void *opaque, const char *line)
     return h->monitor ? monitor_run(h->monitor, line) : NULL;
 }
 
+static bool qmp_migrate(void *opaque, const char *uri, char *err, size_t errlen)
+{
+    return host_migrate(opaque, uri, err, errlen);
+}
+
+static const char *qmp_migrate_status(void *opaque, int64_t *total_ms, uint64_t *bytes)
+{
+    const HostMigration *m = &((Host *)opaque)->migration;
+    *total_ms = m->total_ms;
+    *bytes = m->bytes;
+    return m->status;
+}
+
 bool host_qmp_open(Host *h)
 {
-    QmpOps ops = {h,         qmp_write,     qmp_is_stopped, qmp_stop, qmp_cont,
-                  qmp_reset, qmp_powerdown, qmp_quit,       qmp_hmp};
+    QmpOps ops = {h,         qmp_write,     qmp_is_stopped, qmp_stop,    qmp_cont,
+                  qmp_reset, qmp_powerdown, qmp_quit,       qmp_hmp,     qmp_migrate,
+                  qmp_migrate_status};
     h->qmp = qmp_new(&ops);
     if (!h->qmp) {
         return false;

@@ -196,6 +196,16 @@ int main(int argc, char **argv)
     host_init(&host, &opts);
     setup_trace(&trace, &host.pc, &opts);
     setup_debug(&host, &opts);
+    /* A saved VM replaces the freshly built one before anything runs; it
+     * runs on unless -S, as after QEMU's -incoming. */
+    if (opts.incoming && !host_incoming(&host, opts.incoming, err, sizeof(err))) {
+        fprintf(stderr, "popek: -incoming: %s\n", err);
+        return 1;
+    }
+    if (opts.loadvm && !host_loadvm(&host, opts.loadvm, err, sizeof(err))) {
+        fprintf(stderr, "popek: -loadvm %s: %s\n", opts.loadvm, err);
+        return 1;
+    }
     SDLWindow *window = setup_window(&host, &opts);
     process_signals_install();
     process_daemon_ready();

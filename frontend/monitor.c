@@ -59,6 +59,8 @@ static const char help_text[] =
     "info cpus           the CPU and where it is\n"
     "info block          drives, their images and media\n"
     "info mtree          the physical memory map and the I/O ports\n"
+    "info migrate        the last migration: status, time, size\n"
+    "info snapshots      the snapshots in the VM's qcow2 image\n"
     "info jit            translator statistics (blocks, code size, flushes)\n"
     "info network        network cards and backends, their links and frame counts\n"
     "info usernet        user networking's connections\n"
@@ -78,6 +80,9 @@ static const char help_text[] =
     "set_link NAME on|off  connect or cut a network card or backend's link\n"
     "hostfwd_add [NETDEV] [tcp|udp]:[HADDR]:HPORT-[GADDR]:GPORT  forward a host port\n"
     "hostfwd_remove [NETDEV] [tcp|udp]:[HADDR]:HPORT  stop forwarding it\n"
+    "migrate [-d] URI    save the whole VM to file:PATH or \"exec:CMD\" (CMD reads it\n"
+    "                    on stdin) and pause it; -incoming URI starts from it\n"
+    "savevm, loadvm, delvm NAME   VM snapshots in the first writable qcow2 image\n"
     "help                this list\n";
 
 static void console_init(MonConsole *c, Chardev *chr, bool echo)
@@ -245,6 +250,8 @@ static void cmd_info(Monitor *m, const char *what, MonBuf *out)
                       (int)getpid());
     } else if (!strcmp(what, "block") || !strcmp(what, "mtree")) {
         cmd_host(m, !strcmp(what, "block") ? "info block" : "info mtree", "", out);
+    } else if (!strcmp(what, "migrate") || !strcmp(what, "snapshots")) {
+        cmd_host(m, !strcmp(what, "migrate") ? "info migrate" : "info snapshots", "", out);
     } else {
         monbuf_printf(out, "info: unknown or unavailable item '%s' (see help)\n", what);
     }
@@ -316,7 +323,8 @@ static void monitor_dispatch(Monitor *m, char *line, MonBuf *out)
         cmd_net(m, cmd, rest, out);
     } else if (!strcmp(cmd, "sendkey")) {
         cmd_sendkey(m, rest, out);
-    } else if (!strcmp(cmd, "eject") || !strcmp(cmd, "change")) {
+    } else if (!strcmp(cmd, "eject") || !strcmp(cmd, "change") || !strcmp(cmd, "migrate") ||
+               !strcmp(cmd, "savevm") || !strcmp(cmd, "loadvm") || !strcmp(cmd, "delvm")) {
         cmd_host(m, cmd, rest, out);
     } else if (!strcmp(cmd, "help") || !strcmp(cmd, "?")) {
         monbuf_printf(out, "%s", help_text);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "frontend/options.h"
+#include "migration/transport.h"
 #include "frontend/version.h"
 
 static const char usage_text[] =
@@ -84,6 +85,12 @@ static const char usage_text[] =
     "  -tb-size N              translated-code cache in MiB (default 32)\n"
     "  -perfmap                name translated blocks for perf in /tmp/perf-PID.map\n"
     "  -icount [shift=]N       deterministic time: each instruction is 2^N ns\n"
+    "Saved VMs:\n"
+    "  -incoming file:PATH | \"exec:CMD\"  start from a VM saved by the monitor's\n"
+    "                          migrate (CMD writes it on its stdout); it runs on at\n"
+    "                          once unless -S is given\n"
+    "  -loadvm NAME            start from snapshot NAME of the first writable qcow2\n"
+    "                          image (savevm)\n"
     "Debugging:\n"
     "  -d LIST                 trace categories (exec,in_asm,cpu,delta,int,mmu,ioport,\n"
     "                          guest_errors,att; -d help lists them)\n"
@@ -520,7 +527,8 @@ void options_parse(PopekOptions *o, int argc, char **argv)
                    !strcmp(name, "-d") || !strcmp(name, "-D") || !strcmp(name, "-dfilter") ||
                    !strcmp(name, "-drive") || !strcmp(name, "-boot") || !strcmp(name, "-L") ||
                    !strcmp(name, "-bioslog") || !strcmp(name, "-tb-size") ||
-                   !strcmp(name, "-name") || !strcmp(name, "-textdump")) {
+                   !strcmp(name, "-name") || !strcmp(name, "-textdump") ||
+                   !strcmp(name, "-incoming") || !strcmp(name, "-loadvm")) {
             if (!arg) {
                 die("option '%s' needs a value%s", opt, "");
             }
@@ -565,6 +573,14 @@ void options_parse(PopekOptions *o, int argc, char **argv)
                                                      : arg;
             } else if (!strcmp(name, "-textdump")) {
                 o->textdump = arg;
+            } else if (!strcmp(name, "-incoming")) {
+                char why[256];
+                if (!vm_uri_check(arg, why, sizeof(why))) {
+                    die("-incoming: %s%s", why, "");
+                }
+                o->incoming = arg;
+            } else if (!strcmp(name, "-loadvm")) {
+                o->loadvm = arg;
             } else if (!strcmp(name, "-device")) {
                 parse_device(o, arg);
             } else if (!strcmp(name, "-icount")) {

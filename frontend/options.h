@@ -130,6 +130,8 @@ typedef struct PopekOptions {
     uint32_t trace_trigger;   /* ... the window opens when CS.base + EIP first equals ADDR */
     const char *gdb;          /* -gdb tcp:[HOST]:PORT (-s: tcp::1234); NULL: no stub */
     bool start_stopped;       /* -S: the CPU waits for gdb's or the monitor's go */
+    const char *incoming;     /* -incoming URI: start from a saved VM (file:PATH, exec:CMD) */
+    const char *loadvm;       /* -loadvm NAME: start from a snapshot in a qcow2 image */
     DriveOption drives[PC_MAX_DRIVES]; /* -hda..-hdd, -cdrom, -drive */
     DriveOption floppies[PC_MAX_FLOPPIES]; /* -fda, -fdb, -drive if=floppy */
     int nblockdevs;

@@ -143,6 +143,46 @@ static QmpStatus cmd_hmp(Qmp *q, json_object *args, json_object **ret, char *des
     return QMP_OK;
 }
 
+/* migrate {"uri": "file:PATH" | "exec:CMD"}: done when the reply comes
+ * (QEMU answers at once and finishes later; query-migrate says when). */
+static QmpStatus cmd_migrate(Qmp *q, json_object *args, json_object **ret, char *desc, size_t len)
+{
+    json_object *uri;
+    if (!args || !json_object_object_get_ex(args, "uri", &uri)) {
+        snprintf(desc, len, "Parameter 'uri' is missing");
+        return QMP_GENERIC;
+    }
+    if (!json_object_is_type(uri, json_type_string)) {
+        snprintf(desc, len, "Invalid parameter type for 'uri', expected: string");
+        return QMP_GENERIC;
+    }
+    if (!q->ops.migrate) {
+        snprintf(desc, len, "not available here");
+        return QMP_GENERIC;
+    }
+    return q->ops.migrate(q->ops.opaque, json_object_get_string(uri), desc, len) ? QMP_OK
+                                                                               : QMP_GENERIC;
+}
+
+static QmpStatus cmd_query_migrate(Qmp *q, json_object *args, json_object **ret, char *desc,
+                                   size_t len)
+{
+    int64_t total_ms = 0;
+    uint64_t bytes = 0;
+    const char *status = q->ops.migrate_status
+                             ? q->ops.migrate_status(q->ops.opaque, &total_ms, &bytes)
+                             : NULL;
+    *ret = json_object_new_object();
+    if (status) {
+        json_object_object_add(*ret, "status", json_object_new_string(status));
+        json_object_object_add(*ret, "total-time", json_object_new_int64(total_ms));
+        json_object *ram = json_object_new_object();
+        json_object_object_add(ram, "transferred", json_object_new_int64((int64_t)bytes));
+        json_object_object_add(*ret, "ram", ram);
+    }
+    return QMP_OK;
+}
+
 static QmpStatus cmd_query_commands(Qmp *q, json_object *args, json_object **ret, char *desc,
                                     size_t len);
 
@@ -157,6 +197,8 @@ static const QmpCommand commands[] = {
     {"system_powerdown", cmd_powerdown, {NULL}},
     {"quit", cmd_quit, {NULL}},
     {"human-monitor-command", cmd_hmp, {"command-line", "cpu-index", NULL}},
+    {"migrate", cmd_migrate, {"uri", "detach", NULL}},
+    {"query-migrate", cmd_query_migrate, {NULL}},
 };
 
 static QmpStatus cmd_query_commands(Qmp *q, json_object *args, json_object **ret, char *desc,

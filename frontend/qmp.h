@@ -37,6 +37,11 @@ typedef struct QmpOps {
     void (*quit)(void *opaque);
     /* human-monitor-command: run a monitor line, its output malloc'd. */
     char *(*hmp)(void *opaque, const char *line);
+    /* migrate: the VM to uri (false with one line in err); query-migrate:
+     * the last one's status ("completed", "failed"; NULL: none yet), time
+     * and bytes. */
+    bool (*migrate)(void *opaque, const char *uri, char *err, size_t errlen);
+    const char *(*migrate_status)(void *opaque, int64_t *total_ms, uint64_t *bytes);
 } QmpOps;
 
 Qmp *qmp_new(const QmpOps *ops);

@@ -628,3 +628,49 @@ void net_slirp_usernet_info(Net *net, char *buf, size_t len)
         }
     }
 }
+
+/* ---- saved VMs ---- */
+
+bool net_slirp_is_user(const Netdev *nd)
+{
+    return netdev_backend(nd, &slirp_ops) != NULL;
+}
+
+int net_slirp_state_version(void)
+{
+    return slirp_state_version();
+}
+
+/* libslirp's callbacks carry ssize_t and a void * only. */
+typedef struct SlirpIO {
+    NetSlirpPut put;
+    NetSlirpGet get;
+    void *opaque;
+} SlirpIO;
+
+static ssize_t slirp_io_write(const void *buf, size_t len, void *opaque)
+{
+    SlirpIO *io = opaque;
+    io->put(io->opaque, buf, len);
+    return (ssize_t)len;
+}
+
+static ssize_t slirp_io_read(void *buf, size_t len, void *opaque)
+{
+    SlirpIO *io = opaque;
+    return io->get(io->opaque, buf, len) ? (ssize_t)len : -1;
+}
+
+void net_slirp_state_save(Netdev *nd, NetSlirpPut put, void *opaque)
+{
+    NetSlirp *s = netdev_backend(nd, &slirp_ops);
+    SlirpIO io = {put, NULL, opaque};
+    slirp_state_save(s->slirp, slirp_io_write, &io);
+}
+
+bool net_slirp_state_load(Netdev *nd, int version, NetSlirpGet get, void *opaque)
+{
+    NetSlirp *s = netdev_backend(nd, &slirp_ops);
+    SlirpIO io = {NULL, get, opaque};
+    return slirp_state_load(s->slirp, version, slirp_io_read, &io) == 0;
+}

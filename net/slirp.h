@@ -49,4 +49,15 @@ void net_slirp_hostfwd_remove(Net *net, const char *id, const char *rule, char *
 /* info usernet: each user netdev's connections, as libslirp lists them. */
 void net_slirp_usernet_info(Net *net, char *buf, size_t len);
 
+/* Saved VMs: libslirp's own state (its stack's sockets and tables, in
+ * libslirp's format and version) through put, and back through get
+ * (false: short data).  What a restored guest sees is in
+ * frontend/host_net.c. */
+typedef void (*NetSlirpPut)(void *opaque, const void *buf, size_t len);
+typedef bool (*NetSlirpGet)(void *opaque, void *buf, size_t len);
+bool net_slirp_is_user(const Netdev *nd);
+int net_slirp_state_version(void);
+void net_slirp_state_save(Netdev *nd, NetSlirpPut put, void *opaque);
+bool net_slirp_state_load(Netdev *nd, int version, NetSlirpGet get, void *opaque);
+
 #endif /* NET_SLIRP_H */

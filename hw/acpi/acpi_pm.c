@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "hw/acpi/acpi_pm.h"
+#include "migration/vmstate.h"
 
 #define ACPI_PM1_EN_MASK                                                                           \
     (ACPI_PM1_TMR | ACPI_PM1_GBL | ACPI_PM1_PWRBTN | ACPI_PM1_SLPBTN | ACPI_PM1_RTC)
@@ -225,3 +226,22 @@ void acpi_pm_power_button(AcpiPMState *s)
     s->sts |= ACPI_PM1_PWRBTN;
     acpi_pm_update_sci(s);
 }
+
+/* ---- saved state ---- */
+
+static const VMField acpi_pm_fields[] = {
+    VMS_U16(AcpiPMState, sts),
+    VMS_U16(AcpiPMState, en),
+    VMS_U16(AcpiPMState, cnt),
+    VMS_U64(AcpiPMState, tmr_msb_seen),
+    VMS_INT_RANGE(AcpiPMState, sci_level, 0, 1),
+    VMS_TIMER(AcpiPMState, overflow_timer),
+    VMS_END,
+};
+
+const VMStateDesc acpi_pm_vmstate = {
+    .name = "acpi_pm",
+    .version = 1,
+    .min_version = 1,
+    .fields = acpi_pm_fields,
+};

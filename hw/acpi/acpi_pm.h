@@ -67,6 +67,8 @@ AcpiPMState *acpi_pm_new(IOPortMap *io, TimerList *tl, IRQ sci, void (*poweroff)
                          void *opaque);
 void acpi_pm_free(AcpiPMState *s);
 void acpi_pm_reset(AcpiPMState *s);
+/* Saved state: section "acpi_pm" (migration/vmstate.h). */
+extern const struct VMStateDesc acpi_pm_vmstate;
 /* The power button was pressed: PWRBTN_STS, and an SCI if PWRBTN_EN. */
 void acpi_pm_power_button(AcpiPMState *s);
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "hw/block/fdc_internal.h"
+#include "migration/vmstate.h"
 
 typedef struct FDCCommand {
     uint8_t mask, value; /* the first byte matches when (byte & mask) == value */
@@ -481,3 +482,73 @@ int fdc_cmos_type(FDCState *s, int unit)
     }
     return s->drive[unit].fmt->drive_cmos;
 }
+
+/* ---- saved state: registers, the command/result machine and a sector in
+ * flight; which drives exist and their disks come from the command line ---- */
+
+static const VMField fdc_drive_fields[] = {
+    VMS_U8(FDCDrive, pcn),
+    VMS_BOOL(FDCDrive, disk_changed),
+    VMS_U8(FDCDrive, next_id),
+    VMS_END,
+};
+
+static const VMStateDesc fdc_drive_desc = {.name = "drive", .fields = fdc_drive_fields};
+
+static const VMField fdc_fields[] = {
+    VMS_STRUCT_ARRAY(FDCState, drive, FDC_UNITS, FDCDrive, fdc_drive_desc),
+    VMS_U8(FDCState, dor),
+    VMS_U8(FDCState, tdr),
+    VMS_U8(FDCState, dsr),
+    VMS_U8(FDCState, srt_hut),
+    VMS_U8(FDCState, hlt_nd),
+    VMS_U8(FDCState, config),
+    VMS_U8(FDCState, pretrk),
+    VMS_U8(FDCState, perp),
+    VMS_BOOL(FDCState, lock),
+    VMS_U8(FDCState, last_eot),
+    VMS_ENTRY_(FDCState, phase, enum FDCPhase, VMF_INT, 1, FDC_PHASE_COMMAND, FDC_PHASE_RESULT),
+    VMS_BYTES(FDCState, cmd, FDC_CMD_MAX),
+    VMS_U8_RANGE(FDCState, cmd_len, 0, FDC_CMD_MAX),
+    VMS_U8_RANGE(FDCState, cmd_pos, 0, FDC_CMD_MAX),
+    VMS_BYTES(FDCState, res, FDC_RESULT_MAX),
+    VMS_U8_RANGE(FDCState, res_len, 0, FDC_RESULT_MAX),
+    VMS_U8_RANGE(FDCState, res_pos, 0, FDC_RESULT_MAX),
+    VMS_BOOL(FDCState, int_latch),
+    VMS_BOOL(FDCState, irq_level),
+    VMS_U8(FDCState, sense_pending),
+    VMS_BYTES(FDCState, sense_st0, FDC_UNITS),
+    VMS_ENTRY_(FDCState, op, enum FDCOp, VMF_INT, 1, FDC_OP_READ, FDC_OP_FORMAT),
+    VMS_BOOL(FDCState, dma_mode),
+    VMS_U8_RANGE(FDCState, unit, 0, FDC_UNITS - 1),
+    VMS_U8_RANGE(FDCState, head, 0, 1),
+    VMS_U8(FDCState, id_c),
+    VMS_U8(FDCState, id_h),
+    VMS_U8(FDCState, id_r),
+    VMS_U8(FDCState, eot),
+    VMS_BOOL(FDCState, mt),
+    VMS_BYTES(FDCState, sector, FDC_SECTOR),
+    VMS_U16_RANGE(FDCState, data_pos, 0, FDC_SECTOR),
+    VMS_BYTES(FDCState, fmt_id, 4),
+    VMS_U8_RANGE(FDCState, fmt_pos, 0, 4),
+    VMS_U8(FDCState, fmt_left),
+    VMS_U8(FDCState, fmt_fill),
+    VMS_END,
+};
+
+static bool fdc_post_load(VMReader *r, void *opaque, uint32_t version)
+{
+    FDCState *s = opaque;
+    if (s->phase == FDC_PHASE_EXEC && !s->drive[s->unit].present) {
+        return vm_fail(r, "a transfer on drive %u, which this machine does not have", s->unit);
+    }
+    return true;
+}
+
+const VMStateDesc fdc_vmstate = {
+    .name = "fdc",
+    .version = 1,
+    .min_version = 1,
+    .fields = fdc_fields,
+    .post_load = fdc_post_load,
+};

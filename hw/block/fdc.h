@@ -59,6 +59,8 @@ FDCState *fdc_new(IOPortMap *io, uint16_t base, IRQ irq, I8257State *dma, int dm
 void fdc_free(FDCState *s);
 /* Hardware reset (the RESET pin): registers to power-on values. */
 void fdc_reset(FDCState *s);
+/* Saved state: section "fdc" (migration/vmstate.h). */
+extern const struct VMStateDesc fdc_vmstate;
 
 /* Put a drive with this disk at unit 0 or 1 (blk copied).  Returns false
  * if the unit is taken or the image size is not a known format. */

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 
 #include "hw/char/uart.h"
+#include "migration/vmstate.h"
 
 /* Modem inputs presented when not in loopback: a connected, ready peer. */
 #define UART_MSR_EXTERNAL (UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS)
@@ -416,3 +417,33 @@ void uart_receive(UARTState *s, const uint8_t *buf, int len)
     }
     uart_update_irq(s);
 }
+
+/* ---- saved state: the chip, not its host end (the chardev is the new
+ * process's own) ---- */
+
+static const VMField uart_fields[] = {
+    VMS_U16(UARTState, divisor),
+    VMS_U8(UARTState, ier),
+    VMS_U8(UARTState, fcr),
+    VMS_U8(UARTState, lcr),
+    VMS_U8(UARTState, mcr),
+    VMS_U8(UARTState, lsr_errors),
+    VMS_U8(UARTState, msr),
+    VMS_U8(UARTState, scr),
+    VMS_BYTES(UARTState, rx_fifo, UART_FIFO_SIZE),
+    VMS_INT_RANGE(UARTState, rx_head, 0, UART_FIFO_SIZE - 1),
+    VMS_INT_RANGE(UARTState, rx_count, 0, UART_FIFO_SIZE),
+    VMS_U8(UARTState, rbr_last),
+    VMS_BOOL(UARTState, thr_ipending),
+    VMS_BOOL(UARTState, timeout_ipending),
+    VMS_INT_RANGE(UARTState, irq_level, 0, 1),
+    VMS_TIMER(UARTState, timeout_timer),
+    VMS_END,
+};
+
+const VMStateDesc uart_vmstate = {
+    .name = "uart",
+    .version = 1,
+    .min_version = 1,
+    .fields = uart_fields,
+};

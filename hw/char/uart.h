@@ -91,6 +91,8 @@ UARTState *uart_new(IOPortMap *io, uint16_t base, TimerList *tl, IRQ irq, const 
 void uart_free(UARTState *s);
 /* Master reset (datasheet "UART Reset Configuration"); DLL/DLM and SCR keep their values. */
 void uart_reset(UARTState *s);
+/* Saved state: section "uart" (migration/vmstate.h). */
+extern const struct VMStateDesc uart_vmstate;
 /* Bytes the receiver can take now without overrun (0 in loopback mode). */
 int uart_can_receive(UARTState *s);
 /* Host input: bytes arriving on SIN.  Bytes beyond uart_can_receive() overrun. */

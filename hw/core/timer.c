@@ -87,6 +87,19 @@ void timerlist_resume(TimerList *tl)
     tl->stopped = false;
 }
 
+bool timerlist_set_now(TimerList *tl, int64_t now_ns)
+{
+    if (tl->deterministic) {
+        if (tl->stopped) {
+            tl->frozen_ns = timerlist_clock(tl);
+        }
+        return timerlist_clock(tl) == now_ns;
+    }
+    tl->host_start = host_clock_ns() - now_ns;
+    tl->frozen_ns = now_ns;
+    return true;
+}
+
 int64_t timerlist_next_deadline(const TimerList *tl)
 {
     return tl->head ? tl->head->deadline : TIMER_NEVER;

@@ -53,6 +53,11 @@ void timerlist_init(TimerList *tl);
 /* Deterministic mode: time = (*icount) << shift. */
 void timerlist_init_icount(TimerList *tl, const uint64_t *icount, int shift);
 int64_t timer_now(const TimerList *tl);
+/* Set virtual time to now_ns (a saved VM's clock, restored): in
+ * deterministic mode the instruction counter already says it, so only a
+ * mismatch is reported (false); on the host clock the origin moves, and a
+ * stopped list takes it as its frozen time. */
+bool timerlist_set_now(TimerList *tl, int64_t now_ns);
 /* Earliest armed deadline, or TIMER_NEVER. */
 int64_t timerlist_next_deadline(const TimerList *tl);
 /* Fire every timer whose deadline is <= now; callbacks may re-arm. Returns count fired. */

@@ -58,6 +58,8 @@ void vga_free(VGAState *s);
 /* Power-on state: registers as a PC BIOS leaves them for mode 3 (80x25
  * colour text at B8000), VBE off, video RAM kept. */
 void vga_reset(VGAState *s);
+/* Saved state: section "vga" (hw/display/vga_vmstate.c, migration/vmstate.h). */
+extern const struct VMStateDesc vga_vmstate;
 
 /* ---- display ---- */
 

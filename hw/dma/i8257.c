@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "hw/dma/i8257.h"
+#include "migration/vmstate.h"
 
 /* Mode register (0x0B / 0xD6): bits 3:2 transfer type. */
 #define MODE_TYPE_MASK   0x0c
@@ -320,3 +321,43 @@ void i8257_free(I8257State *s)
     ioport_unregister(s->io, 0x80, 16);
     free(s);
 }
+
+/* ---- saved state ---- */
+
+static const VMField dma_channel_fields[] = {
+    VMS_U16(DMAChannel, base_addr),
+    VMS_U16(DMAChannel, base_count),
+    VMS_U16(DMAChannel, addr),
+    VMS_U16(DMAChannel, count),
+    VMS_U8(DMAChannel, mode),
+    VMS_END,
+};
+
+static const VMStateDesc dma_channel_desc = {.name = "channel", .fields = dma_channel_fields};
+
+static const VMField dma_controller_fields[] = {
+    VMS_STRUCT_ARRAY(DMAController, ch, 4, DMAChannel, dma_channel_desc),
+    VMS_U8(DMAController, command),
+    VMS_U8(DMAController, status_tc),
+    VMS_U8(DMAController, mask),
+    VMS_U8(DMAController, dreq),
+    VMS_U8(DMAController, request),
+    VMS_BOOL(DMAController, flipflop),
+    VMS_END,
+};
+
+static const VMStateDesc dma_controller_desc = {.name = "controller",
+                                                .fields = dma_controller_fields};
+
+static const VMField i8257_fields[] = {
+    VMS_STRUCT_ARRAY(I8257State, ctl, 2, DMAController, dma_controller_desc),
+    VMS_BYTES(I8257State, page, 16),
+    VMS_END,
+};
+
+const VMStateDesc i8257_vmstate = {
+    .name = "i8257",
+    .version = 1,
+    .min_version = 1,
+    .fields = i8257_fields,
+};

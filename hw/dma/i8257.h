@@ -42,6 +42,8 @@ I8257State *i8257_new(IOPortMap *io, PhysMem *pm);
 void i8257_free(I8257State *s);
 /* System reset: both controllers to the state of a master clear. */
 void i8257_reset(I8257State *s);
+/* Saved state: section "i8257" (migration/vmstate.h). */
+extern const struct VMStateDesc i8257_vmstate;
 
 /* Attach a device's service function to channel chan (0-3, 5-7). */
 void i8257_connect(I8257State *s, int chan, I8257ServiceFn fn, void *opaque);

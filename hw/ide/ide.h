@@ -68,6 +68,9 @@ typedef struct IDEDMAOps {
 
 /* A channel with no devices; irq is its INTRQ line (level, active high). */
 IDEBus *ide_bus_new(IRQ irq);
+/* Saved state of a bus and its two devices, for the controller's section
+ * (hw/ide/ide_vmstate.c, migration/vmstate.h). */
+extern const struct VMStateDesc ide_bus_vmstate;
 void ide_bus_free(IDEBus *bus);
 /* Hardware reset (power on, system reset): both devices to their
  * power-on state with their signatures, settings back to defaults. */

@@ -423,3 +423,7 @@ bool ide_disk_geometry(IDEBus *bus, int unit, uint32_t *cylinders, uint32_t *hea
     *sectors = bus->dev[unit].sectors;
     return true;
 }
+
+/* What a transfer in flight may continue with (saved state names them). */
+const IDEEndFunc ide_ata_end_fns[IDE_ATA_END_FNS] = {ata_pio_read_block, ata_pio_write_block};
+const IDEDMAFunc ide_ata_dma_fn = ata_dma_transfer;

@@ -730,3 +730,8 @@ void ide_cdrom_change(IDEBus *bus, int unit, const BlockDev *blk)
     d->media_event = blk ? MEDIA_EVENT_NEW : MEDIA_EVENT_REMOVAL;
     d->ua_asc = ASC_MEDIUM_CHANGED;
 }
+
+/* What a transfer in flight may continue with (saved state names them). */
+const IDEEndFunc ide_atapi_end_fns[IDE_ATAPI_END_FNS] = {atapi_ok, atapi_pio_next,
+                                                         atapi_packet_received};
+const IDEDMAFunc ide_atapi_dma_fn = atapi_dma_run;

@@ -132,6 +132,14 @@ struct IDEBus {
     void *dma_opaque;
 };
 
+/* The functions a transfer in flight may continue with, so saved state can
+ * name them by number (ide_vmstate.c): ide_ata.c's and ide_atapi.c's. */
+#define IDE_ATA_END_FNS 2
+#define IDE_ATAPI_END_FNS 3
+extern const IDEEndFunc ide_ata_end_fns[IDE_ATA_END_FNS];
+extern const IDEEndFunc ide_atapi_end_fns[IDE_ATAPI_END_FNS];
+extern const IDEDMAFunc ide_ata_dma_fn, ide_atapi_dma_fn;
+
 /* ide.c, for ide_ata.c and ide_atapi.c */
 void ide_raise_irq(IDEDevice *d);
 void ide_start_pio(IDEDevice *d, uint32_t len, IDEEndFunc end_fn);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 
 #include "hw/ide/piix_ide.h"
+#include "migration/vmstate.h"
 
 typedef struct PIIXIDEChannel {
     struct PIIXIDEState *s;
@@ -334,3 +335,55 @@ IDEBus *piix_ide_bus(PIIXIDEState *s, int channel)
 {
     return s->ch[channel & 1].bus;
 }
+
+/* ---- saved state: each channel's bus-master registers and its IDE bus;
+ * the legacy ports and BAR4 follow the restored configuration space ---- */
+
+static const VMField piix_ide_channel_fields[] = {
+    VMS_U8(PIIXIDEChannel, cmd),
+    VMS_U8(PIIXIDEChannel, status),
+    VMS_U32(PIIXIDEChannel, prdt),
+    VMS_U32(PIIXIDEChannel, prd_next),
+    VMS_U32(PIIXIDEChannel, prd_addr),
+    VMS_U32_RANGE(PIIXIDEChannel, prd_left, 0, 0x10000),
+    VMS_BOOL(PIIXIDEChannel, prd_eot),
+    VMS_END,
+};
+
+static void piix_ide_channel_save(VMWriter *w, void *opaque)
+{
+    PIIXIDEChannel *c = opaque;
+    vmstate_save_fields(w, &ide_bus_vmstate, c->bus);
+}
+
+static bool piix_ide_channel_load(VMReader *r, void *opaque, uint32_t version)
+{
+    PIIXIDEChannel *c = opaque;
+    return vmstate_load_fields(r, &ide_bus_vmstate, c->bus, version);
+}
+
+static const VMStateDesc piix_ide_channel_desc = {
+    .name = "channel",
+    .fields = piix_ide_channel_fields,
+    .save = piix_ide_channel_save,
+    .load = piix_ide_channel_load,
+};
+
+static bool piix_ide_post_load(VMReader *r, void *opaque, uint32_t version)
+{
+    piix_ide_update_decode(opaque);
+    return true;
+}
+
+static const VMField piix_ide_fields[] = {
+    VMS_STRUCT_ARRAY(PIIXIDEState, ch, 2, PIIXIDEChannel, piix_ide_channel_desc),
+    VMS_END,
+};
+
+const VMStateDesc piix_ide_vmstate = {
+    .name = "ide",
+    .version = 1,
+    .min_version = 1,
+    .fields = piix_ide_fields,
+    .post_load = piix_ide_post_load,
+};

@@ -45,6 +45,8 @@ PIIXIDEState *piix_ide_new(PCIBus *bus, IOPortMap *io, PhysMem *phys, IRQ irq14,
 void piix_ide_free(PIIXIDEState *s);
 /* System reset: PCI registers, bus-master engines and both channels. */
 void piix_ide_reset(PIIXIDEState *s);
+/* Saved state: section "ide" (migration/vmstate.h). */
+extern const struct VMStateDesc piix_ide_vmstate;
 /* Channel 0 (primary) or 1 (secondary), to attach drives to. */
 IDEBus *piix_ide_bus(PIIXIDEState *s, int channel);
 

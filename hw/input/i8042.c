@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "hw/input/i8042.h"
+#include "migration/vmstate.h"
 
 #define I8042_REPLY_QUEUE 16    /* controller replies waiting for the output buffer */
 #define I8042_REPLY_AUX   0x100 /* reply flag: deliver as a mouse byte (0xD3) */
@@ -399,3 +400,45 @@ void i8042_mouse_event(I8042State *s, int dx, int dy, int dz, int buttons)
     ps2_mouse_event(s->mouse, dx, dy, dz, buttons);
     i8042_service(s);
 }
+
+/* ---- saved state, with the keyboard's and the mouse's ---- */
+
+static void i8042_save_devices(VMWriter *w, void *opaque)
+{
+    I8042State *s = opaque;
+    vmstate_save_fields(w, &ps2_kbd_vmstate, s->kbd);
+    vmstate_save_fields(w, &ps2_mouse_vmstate, s->mouse);
+}
+
+static bool i8042_load_devices(VMReader *r, void *opaque, uint32_t version)
+{
+    I8042State *s = opaque;
+    return vmstate_load_fields(r, &ps2_kbd_vmstate, s->kbd, version) &&
+           vmstate_load_fields(r, &ps2_mouse_vmstate, s->mouse, version);
+}
+
+static const VMField i8042_fields[] = {
+    VMS_BYTES(I8042State, ram, 32),
+    VMS_U8(I8042State, outport),
+    VMS_U8(I8042State, data_cmd),
+    VMS_BOOL(I8042State, sys_flag),
+    VMS_BOOL(I8042State, last_was_cmd),
+    VMS_U8(I8042State, ob),
+    VMS_BOOL(I8042State, obf),
+    VMS_BOOL(I8042State, ob_aux),
+    VMS_U16_ARRAY(I8042State, reply, I8042_REPLY_QUEUE),
+    VMS_INT_RANGE(I8042State, reply_head, 0, I8042_REPLY_QUEUE - 1),
+    VMS_INT_RANGE(I8042State, reply_count, 0, I8042_REPLY_QUEUE),
+    VMS_INT_RANGE(I8042State, kbd_irq_level, 0, 1),
+    VMS_INT_RANGE(I8042State, mouse_irq_level, 0, 1),
+    VMS_END,
+};
+
+const VMStateDesc i8042_vmstate = {
+    .name = "i8042",
+    .version = 1,
+    .min_version = 1,
+    .fields = i8042_fields,
+    .save = i8042_save_devices,
+    .load = i8042_load_devices,
+};

@@ -59,6 +59,8 @@ void i8042_free(I8042State *s);
  * up with A20 enabled and reset released; the callbacks are not called.
  */
 void i8042_reset(I8042State *s);
+/* Saved state: section "i8042" (migration/vmstate.h). */
+extern const struct VMStateDesc i8042_vmstate;
 
 /* A key went down or up: keycode as in ps2.h (set 1 make code, PS2_KEY_*).
  * Dropped while the keyboard is disabled (0xF5). */

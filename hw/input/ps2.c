@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "hw/input/ps2.h"
+#include "migration/vmstate.h"
 
 #define PS2_QUEUE_SIZE 64    /* entries per queue; a real keyboard buffers 16 bytes */
 #define PS2_MSG_START  0x100 /* queue entry flag: first byte of a scancode or packet */
@@ -749,3 +750,53 @@ void ps2_mouse_event(PS2Mouse *m, int dx, int dy, int dz, int buttons)
     }
     mouse_stream(m);
 }
+
+/* ---- saved state: nested in the i8042's section ---- */
+
+static const VMField ps2_queue_fields[] = {
+    VMS_U16_ARRAY(PS2Queue, entry, PS2_QUEUE_SIZE),
+    VMS_INT_RANGE(PS2Queue, head, 0, PS2_QUEUE_SIZE - 1),
+    VMS_INT_RANGE(PS2Queue, count, 0, PS2_QUEUE_SIZE),
+    VMS_END,
+};
+
+static const VMStateDesc ps2_queue_desc = {.name = "queue", .fields = ps2_queue_fields};
+
+static const VMField ps2_kbd_fields[] = {
+    VMS_STRUCT(PS2Keyboard, reply, PS2Queue, ps2_queue_desc),
+    VMS_STRUCT(PS2Keyboard, data, PS2Queue, ps2_queue_desc),
+    VMS_BOOL(PS2Keyboard, scanning),
+    VMS_INT_RANGE(PS2Keyboard, scancode_set, 1, 3),
+    VMS_U8(PS2Keyboard, param_cmd),
+    VMS_BOOL(PS2Keyboard, key_list),
+    VMS_BOOL(PS2Keyboard, overrun),
+    VMS_U8(PS2Keyboard, leds),
+    VMS_U8(PS2Keyboard, typematic),
+    VMS_U8(PS2Keyboard, last_sent),
+    VMS_END,
+};
+
+const VMStateDesc ps2_kbd_vmstate = {.name = "ps2-kbd", .fields = ps2_kbd_fields};
+
+static const VMField ps2_mouse_fields[] = {
+    VMS_STRUCT(PS2Mouse, reply, PS2Queue, ps2_queue_desc),
+    VMS_STRUCT(PS2Mouse, data, PS2Queue, ps2_queue_desc),
+    VMS_BOOL(PS2Mouse, reporting),
+    VMS_BOOL(PS2Mouse, remote),
+    VMS_BOOL(PS2Mouse, wrap),
+    VMS_BOOL(PS2Mouse, scaling21),
+    VMS_U8(PS2Mouse, sample_rate),
+    VMS_U8_RANGE(PS2Mouse, resolution, 0, 3),
+    VMS_U8(PS2Mouse, device_id),
+    VMS_U8_ARRAY(PS2Mouse, rate_seq, 3),
+    VMS_U8(PS2Mouse, param_cmd),
+    VMS_U8(PS2Mouse, last_sent),
+    VMS_INT(PS2Mouse, dx),
+    VMS_INT(PS2Mouse, dy),
+    VMS_INT(PS2Mouse, dz),
+    VMS_INT(PS2Mouse, buttons),
+    VMS_BOOL(PS2Mouse, buttons_changed),
+    VMS_END,
+};
+
+const VMStateDesc ps2_mouse_vmstate = {.name = "ps2-mouse", .fields = ps2_mouse_fields};

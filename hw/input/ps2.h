@@ -38,6 +38,8 @@ typedef struct PS2Mouse PS2Mouse;
 PS2Keyboard *ps2_kbd_new(void);
 void ps2_kbd_free(PS2Keyboard *k);
 void ps2_kbd_reset(PS2Keyboard *k);
+/* Saved state of each, nested in the i8042's section (migration/vmstate.h). */
+extern const struct VMStateDesc ps2_kbd_vmstate, ps2_mouse_vmstate;
 /* A byte from the host: a command or a command's parameter. */
 void ps2_kbd_write(PS2Keyboard *k, uint8_t byte);
 /* The next byte the keyboard sends, or -1 if it has none. */

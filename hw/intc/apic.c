@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "hw/intc/apic.h"
+#include "migration/vmstate.h"
 
 /* Writable bits of each LVT (SDM Figure 11-8): timer, thermal and perf
  * counters, LINT0/1, error. */
@@ -792,3 +793,47 @@ int apic_info(APICState *s, char *buf, size_t len)
     }
     return n;
 }
+
+/* ---- saved state ---- */
+
+static bool apic_post_load(VMReader *r, void *opaque, uint32_t version)
+{
+    APICState *s = opaque;
+    apic_map(s); /* the register page follows the restored base */
+    return true;
+}
+
+static const VMField apic_fields[] = {
+    VMS_BOOL(APICState, intr_level),
+    VMS_U64(APICState, base),
+    VMS_U8(APICState, id),
+    VMS_U8(APICState, tpr),
+    VMS_U8(APICState, ldr),
+    VMS_U8(APICState, dfr),
+    VMS_U32(APICState, svr),
+    VMS_U32_ARRAY(APICState, isr, 8),
+    VMS_U32_ARRAY(APICState, tmr, 8),
+    VMS_U32_ARRAY(APICState, irr, 8),
+    VMS_U32(APICState, esr),
+    VMS_U32(APICState, esr_pending),
+    VMS_U32(APICState, icr_lo),
+    VMS_U32(APICState, icr_hi),
+    VMS_U32_ARRAY(APICState, lvt, LVT_COUNT),
+    VMS_BOOL_ARRAY(APICState, lint_level, 2),
+    VMS_BOOL(APICState, extint_req),
+    VMS_U32(APICState, timer_initial),
+    VMS_U32(APICState, dcr),
+    VMS_INT_RANGE(APICState, timer_shift, 0, 7),
+    VMS_I64(APICState, timer_start),
+    VMS_U64(APICState, tsc_deadline),
+    VMS_TIMER(APICState, timer),
+    VMS_END,
+};
+
+const VMStateDesc apic_vmstate = {
+    .name = "apic",
+    .version = 1,
+    .min_version = 1,
+    .fields = apic_fields,
+    .post_load = apic_post_load,
+};

@@ -119,6 +119,8 @@ void apic_free(APICState *s);
  * masked except LINT0, which is ExtINT as a PC BIOS leaves it (QEMU's reset
  * value too), so a guest that never touches the APIC hears the 8259. */
 void apic_reset(APICState *s);
+/* Saved state: section "apic" (migration/vmstate.h). */
+extern const struct VMStateDesc apic_vmstate;
 
 /* IA32_APIC_BASE.  apic_set_base returns false for reserved bits (#GP). */
 uint64_t apic_get_base(APICState *s);

@@ -17,6 +17,7 @@
 
 #include "hw/intc/apic.h"
 #include "hw/intc/ioapic.h"
+#include "migration/vmstate.h"
 
 struct IOAPICState {
     PhysMem *phys;             /* where the register window is mapped */
@@ -222,3 +223,20 @@ int ioapic_info(IOAPICState *s, char *buf, size_t len)
     }
     return n;
 }
+
+/* ---- saved state ---- */
+
+static const VMField ioapic_fields[] = {
+    VMS_U8(IOAPICState, id),
+    VMS_U8(IOAPICState, regsel),
+    VMS_U32(IOAPICState, level),
+    VMS_U64_ARRAY(IOAPICState, rte, IOAPIC_PINS),
+    VMS_END,
+};
+
+const VMStateDesc ioapic_vmstate = {
+    .name = "ioapic",
+    .version = 1,
+    .min_version = 1,
+    .fields = ioapic_fields,
+};

@@ -58,6 +58,8 @@ IOAPICState *ioapic_new(PhysMem *phys, uint8_t id, IOAPICDeliverFn deliver, void
 void ioapic_free(IOAPICState *s);
 /* Power-on: every entry masked, edge, fixed, vector 0. */
 void ioapic_reset(IOAPICState *s);
+/* Saved state: section "ioapic" (migration/vmstate.h). */
+extern const struct VMStateDesc ioapic_vmstate;
 
 /* The line for input pin (GSI) 0-23. */
 IRQ ioapic_input(IOAPICState *s, int pin);

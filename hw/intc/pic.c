@@ -22,6 +22,7 @@
 #include <stdlib.h>
 
 #include "hw/intc/pic.h"
+#include "migration/vmstate.h"
 
 #define PIC_MASTER     0
 #define PIC_SLAVE      1
@@ -465,3 +466,43 @@ int pic_info(PICState *s, char *buf, size_t len)
     }
     return total;
 }
+
+/* ---- saved state ---- */
+
+static const VMField pic_chip_fields[] = {
+    VMS_U8(PICChip, irr),
+    VMS_U8(PICChip, imr),
+    VMS_U8(PICChip, isr),
+    VMS_U8(PICChip, input),
+    VMS_U8(PICChip, elcr),
+    VMS_U8(PICChip, elcr_mask),
+    VMS_U8(PICChip, vector_base),
+    VMS_U8(PICChip, icw3),
+    VMS_U8_RANGE(PICChip, highest_ir, 0, 7),
+    VMS_U8_RANGE(PICChip, init_step, 0, 4),
+    VMS_BOOL(PICChip, need_icw4),
+    VMS_BOOL(PICChip, single),
+    VMS_BOOL(PICChip, ltim),
+    VMS_BOOL(PICChip, auto_eoi),
+    VMS_BOOL(PICChip, sfnm),
+    VMS_BOOL(PICChip, rotate_on_aeoi),
+    VMS_BOOL(PICChip, special_mask),
+    VMS_BOOL(PICChip, read_isr),
+    VMS_BOOL(PICChip, poll),
+    VMS_END,
+};
+
+static const VMStateDesc pic_chip_desc = {.name = "chip", .fields = pic_chip_fields};
+
+static const VMField pic_fields[] = {
+    VMS_STRUCT_ARRAY(PICState, chip, 2, PICChip, pic_chip_desc),
+    VMS_BOOL(PICState, intr_level),
+    VMS_END,
+};
+
+const VMStateDesc pic_vmstate = {
+    .name = "pic",
+    .version = 1,
+    .min_version = 1,
+    .fields = pic_fields,
+};

@@ -23,6 +23,8 @@ PICState *pic_new(IOPortMap *io, IRQ cpu_intr);
 void pic_free(PICState *s);
 /* Power-on state: both chips uninitialised, every input masked, ELCR 0. */
 void pic_reset(PICState *s);
+/* Saved state: section "pic" (migration/vmstate.h). */
+extern const struct VMStateDesc pic_vmstate;
 
 /* The line a device drives for ISA IRQ 0-15 (2 is the ISA bus's IRQ2/9 pin,
  * which an AT routes to IRQ9 because IR2 carries the cascade). */

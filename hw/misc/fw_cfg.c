@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "hw/misc/fw_cfg.h"
+#include "migration/vmstate.h"
 
 #define FW_CFG_ARCH_COUNT 4
 #define FW_CFG_INDEX_MASK 0x3fff
@@ -335,3 +336,20 @@ void fw_cfg_reset(FWCfgState *s)
     fw_cfg_select(s, FW_CFG_SIGNATURE);
     s->dma_high = 0;
 }
+
+/* ---- saved state: the cursor; the items are rebuilt from the command
+ * line by the new process ---- */
+
+static const VMField fw_cfg_fields[] = {
+    VMS_U16(FWCfgState, key),
+    VMS_U32(FWCfgState, offset),
+    VMS_U32(FWCfgState, dma_high),
+    VMS_END,
+};
+
+const VMStateDesc fw_cfg_vmstate = {
+    .name = "fw_cfg",
+    .version = 1,
+    .min_version = 1,
+    .fields = fw_cfg_fields,
+};

@@ -91,6 +91,8 @@ FWCfgState *fw_cfg_new(IOPortMap *io, PhysMem *phys);
 void fw_cfg_free(FWCfgState *s);
 /* Selector back to 0 and offset 0, as after a system reset. */
 void fw_cfg_reset(FWCfgState *s);
+/* Saved state: section "fw_cfg" (migration/vmstate.h). */
+extern const struct VMStateDesc fw_cfg_vmstate;
 
 /* Set a fixed or arch-local item (copied; replaces any old contents).
  * Returns false for a selector that is neither. */

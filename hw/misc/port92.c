@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "hw/misc/port92.h"
+#include "migration/vmstate.h"
 
 struct Port92State {
     IOPortMap *io;
@@ -72,3 +73,17 @@ void port92_reset(Port92State *s)
 {
     s->value = 0;
 }
+
+/* ---- saved state (A20 itself is the board's) ---- */
+
+static const VMField port92_fields[] = {
+    VMS_U8(Port92State, value),
+    VMS_END,
+};
+
+const VMStateDesc port92_vmstate = {
+    .name = "port92",
+    .version = 1,
+    .min_version = 1,
+    .fields = port92_fields,
+};

@@ -25,5 +25,7 @@ void port92_free(Port92State *s);
 /* Back to 0 (A20 gate off here; the keyboard controller's gate is separate).
  * The callbacks are not called. */
 void port92_reset(Port92State *s);
+/* Saved state: section "port92" (migration/vmstate.h). */
+extern const struct VMStateDesc port92_vmstate;
 
 #endif /* HW_MISC_PORT92_H */

@@ -30,6 +30,8 @@ E1000State *e1000_new(PCIBus *bus, int devfn, PhysMem *phys, IRQ irq, TimerList 
 NetClient *e1000_net_client(E1000State *s);
 /* Power-on / PCI reset: configuration space and every register. */
 void e1000_reset(E1000State *s);
+/* Saved state: section "e1000" (hw/net/e1000_vmstate.c, migration/vmstate.h). */
+extern const struct VMStateDesc e1000_vmstate;
 void e1000_free(E1000State *s);
 /* One line for `info network`-style listings (model, MAC, link); returns
  * the length it needed, as snprintf does. */

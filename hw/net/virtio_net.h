@@ -34,6 +34,8 @@ VirtioNetState *virtio_net_new(PCIBus *bus, int devfn, PhysMem *phys, IRQ irq,
 NetClient *virtio_net_client(VirtioNetState *s);
 /* Machine reset: PCI registers, the virtio device, the configured MAC. */
 void virtio_net_reset(VirtioNetState *s);
+/* Saved state: section "virtio-net" (migration/vmstate.h). */
+extern const struct VMStateDesc virtio_net_vmstate;
 void virtio_net_free(VirtioNetState *s);
 /* One line: model, PCI address, MAC, link, driver state; as snprintf. */
 int virtio_net_info(VirtioNetState *s, char *buf, size_t len);

@@ -16,6 +16,7 @@
 #include "bios/mptable.h"
 #include "cpu/cpu.h"
 #include "hw/pc/pc.h"
+#include "hw/pc/vmstate_pc.h"
 #include "hw/acpi/acpi_pm.h"
 #include "hw/block/fdc.h"
 #include "hw/char/debugcon.h"
@@ -673,6 +674,62 @@ static void pc_load_kernel(PC *pc)
     pc_load_vga_font(pc);
 }
 
+/* The COM ports' shared-IRQ levels: the board's own wiring state. */
+static const VMField pc_wiring_fields[] = {
+    VMS_ENTRY_(PCDevices, com_irq_levels, unsigned, VMF_U32, 1, 0, (1 << PC_MAX_SERIALS) - 1),
+    VMS_END,
+};
+
+static const VMStateDesc pc_wiring_vmstate = {
+    .name = "wiring",
+    .version = 1,
+    .min_version = 1,
+    .fields = pc_wiring_fields,
+};
+
+/* Every device's saved-state section, after the board's (vmstate_pc.c);
+ * "pci" before the PCI functions, which rebuild from their config space. */
+static void pc_register_state(PC *pc)
+{
+    PCDevices *d = pc->dev;
+    VMRegistry *reg = pc->vmstate;
+    vmstate_register(reg, &pc_wiring_vmstate, 0, d);
+    vmstate_register(reg, &pic_vmstate, 0, d->pic);
+    vmstate_register(reg, &apic_vmstate, 0, d->apic);
+    vmstate_register(reg, &ioapic_vmstate, 0, d->ioapic);
+    vmstate_register(reg, &pit_vmstate, 0, d->pit);
+    vmstate_register(reg, &rtc_vmstate, 0, d->rtc);
+    for (int i = 0; i < PC_MAX_SERIALS; i++) {
+        if (d->com[i]) {
+            vmstate_register(reg, &uart_vmstate, (uint32_t)i, d->com[i]);
+        }
+    }
+    vmstate_register(reg, &i8042_vmstate, 0, d->kbd);
+    vmstate_register(reg, &port92_vmstate, 0, d->port92);
+    vmstate_register(reg, &pci_vmstate, 0, d->pci);
+    vmstate_register(reg, &i440fx_vmstate, 0, d->i440fx);
+    vmstate_register(reg, &piix3_vmstate, 0, d->piix3);
+    vmstate_register(reg, &acpi_pm_vmstate, 0, d->acpi);
+    vmstate_register(reg, &fw_cfg_vmstate, 0, d->fw_cfg);
+    vmstate_register(reg, &i8257_vmstate, 0, d->dma);
+    vmstate_register(reg, &piix_ide_vmstate, 0, d->ide);
+    vmstate_register(reg, &fdc_vmstate, 0, d->fdc);
+    if (d->vga) {
+        vmstate_register(reg, &vga_vmstate, 0, d->vga);
+    }
+    for (int i = 0; i < pc->cfg.nic_count; i++) {
+        if (d->e1000[i]) {
+            vmstate_register(reg, &e1000_vmstate, (uint32_t)i, d->e1000[i]);
+        }
+        if (d->virtio_net[i]) {
+            vmstate_register(reg, &virtio_net_vmstate, (uint32_t)i, d->virtio_net[i]);
+        }
+    }
+    for (int i = 0; i < pc->cfg.virtio_blk_count; i++) {
+        vmstate_register(reg, &virtio_blk_vmstate, (uint32_t)i, d->virtio_blk[i]);
+    }
+}
+
 void pc_init(PC *pc, const PCConfig *config)
 {
     memset(pc, 0, sizeof(*pc));
@@ -725,6 +782,8 @@ void pc_init(PC *pc, const PCConfig *config)
     if (cfg->kernel && !cfg->bios && !pc->kernel_via_bios) {
         pc_load_kernel(pc);
     }
+    pc_vmstate_init(pc);
+    pc_register_state(pc);
 }
 
 void pc_reset(PC *pc)
@@ -912,5 +971,6 @@ void pc_destroy(PC *pc)
     ioapic_free(d->ioapic);
     apic_free(d->apic);
     free(d);
+    free(pc->vmstate);
     phys_destroy(&pc->phys);
 }

@@ -20,6 +20,7 @@
 #include "net/net.h"
 #include "cpu/state.h"
 #include "hw/core/timer.h"
+#include "migration/vmstate.h"
 #include "softmmu/ioport.h"
 #include "softmmu/phys.h"
 
@@ -125,6 +126,7 @@ typedef struct PC {
     bool kernel_via_bios;  /* -kernel is not a Linux kernel: SeaBIOS boots its real-mode setup */
     uint64_t irq_counts[256]; /* hardware interrupts acknowledged, per vector (info irq) */
     double insns_per_ns;   /* host clock: how fast the CPU has been running (hw/pc/main_loop.c) */
+    struct VMRegistry *vmstate; /* every section of a saved VM (hw/pc/vmstate_pc.c) */
 } PC;
 
 /* Build the machine; on a configuration error prints one line and exits 1. */
@@ -137,6 +139,15 @@ int pc_run(PC *pc);
  * PCHostOps.exec that wraps it. */
 int pc_engine_exec(PC *pc, uint64_t budget);
 void pc_destroy(PC *pc);
+
+/* Saved VM state (hw/pc/vmstate_pc.c): the whole machine into w (false:
+ * out of host memory), and back from a saved state (false with one line
+ * in err).  Between slices only.  With rollback, a load that fails part
+ * way leaves the machine as it was before it started; without, the
+ * machine is undefined after a failure (a start-up -incoming exits). */
+bool pc_save_state(PC *pc, VMWriter *w);
+bool pc_load_state(PC *pc, const uint8_t *data, size_t len, bool rollback, char *err,
+                   size_t errlen);
 
 /* Machine controls for the monitor, the gdb stub and the window. */
 void pc_request_reset(PC *pc);

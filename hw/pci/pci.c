@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "hw/pci/pci.h"
+#include "migration/vmstate.h"
 
 typedef struct PCIBar {
     uint32_t size;     /* bytes, a power of two; 0 = BAR not implemented */
@@ -429,3 +430,52 @@ int pci_info(PCIBus *bus, char *buf, size_t len)
     }
     return used;
 }
+
+/* ---- saved state: CONFIG_ADDRESS and every function's configuration
+ * space (the same functions exist in the loading machine: the command
+ * line builds them); the BARs are decoded again from it ---- */
+
+static void pci_save(VMWriter *w, void *opaque)
+{
+    PCIBus *bus = opaque;
+    vm_put_u32(w, bus->config_address);
+    for (int devfn = 0; devfn < 256; devfn++) {
+        if (bus->devices[devfn]) {
+            vm_put_u8(w, (uint8_t)devfn);
+            vm_put_bytes(w, bus->devices[devfn]->config, 256);
+        }
+    }
+}
+
+static bool pci_load(VMReader *r, void *opaque, uint32_t version)
+{
+    PCIBus *bus = opaque;
+    uint32_t config_address = vm_get_u32(r);
+    for (int devfn = 0; devfn < 256 && !r->failed; devfn++) {
+        if (!bus->devices[devfn]) {
+            continue;
+        }
+        if (vm_get_u8(r) != devfn && !r->failed) {
+            return vm_fail(r, "no saved configuration for device %02x.%x", devfn >> 3, devfn & 7);
+        }
+        vm_get_bytes(r, bus->devices[devfn]->config, 256);
+    }
+    if (r->failed) {
+        return false;
+    }
+    bus->config_address = config_address & 0x80fffffcu;
+    for (int devfn = 0; devfn < 256; devfn++) {
+        if (bus->devices[devfn]) {
+            pci_update_mappings(bus->devices[devfn]);
+        }
+    }
+    return true;
+}
+
+const VMStateDesc pci_vmstate = {
+    .name = "pci",
+    .version = 1,
+    .min_version = 1,
+    .save = pci_save,
+    .load = pci_load,
+};

@@ -89,6 +89,8 @@ typedef void (*PCIConfigWriteHook)(void *opaque, PCIDevice *dev, int offset, uin
 PCIBus *pci_bus_new(IOPortMap *io);
 /* Unregisters the ports and frees the bus with all its devices. */
 void pci_bus_free(PCIBus *bus);
+/* Saved state: section "pci" (migration/vmstate.h). */
+extern const struct VMStateDesc pci_vmstate;
 /* The port space the bus decodes: where a function claims its I/O BARs. */
 IOPortMap *pci_bus_io(PCIBus *bus);
 

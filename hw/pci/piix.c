@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "hw/pci/piix.h"
+#include "migration/vmstate.h"
 
 struct I440FXState {
     PCIDevice *dev;
@@ -288,3 +289,37 @@ PCIDevice *piix3_pci_device(PIIX3State *s)
 {
     return s->dev;
 }
+
+/* ---- saved state.  The i440FX's registers are its configuration space
+ * ("pci" section, loaded first); what they set outside it, the PAM map,
+ * is applied again.  The PIIX3 keeps the levels it routes. ---- */
+
+static bool i440fx_post_load(VMReader *r, void *opaque, uint32_t version)
+{
+    I440FXState *s = opaque;
+    for (int i = 0; i < I440FX_PAM_COUNT && s->pam_changed; i++) {
+        s->pam_changed(s->opaque, i, (uint8_t)pci_config_get(s->dev, I440FX_PAM0 + i, 1));
+    }
+    return true;
+}
+
+const VMStateDesc i440fx_vmstate = {
+    .name = "i440fx",
+    .version = 1,
+    .min_version = 1,
+    .post_load = i440fx_post_load,
+};
+
+static const VMField piix3_fields[] = {
+    VMS_INT_ARRAY(PIIX3State, pirq_level, 4),
+    VMS_INT_ARRAY(PIIX3State, isa_level, 16),
+    VMS_U8(PIIX3State, rc),
+    VMS_END,
+};
+
+const VMStateDesc piix3_vmstate = {
+    .name = "piix3",
+    .version = 1,
+    .min_version = 1,
+    .fields = piix3_fields,
+};

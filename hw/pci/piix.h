@@ -62,6 +62,8 @@ I440FXState *i440fx_new(PCIBus *bus,
                         void *opaque);
 void i440fx_free(I440FXState *s);
 void i440fx_reset(I440FXState *s);
+/* Saved state: section "i440fx" (migration/vmstate.h). */
+extern const struct VMStateDesc i440fx_vmstate;
 PCIDevice *i440fx_pci_device(I440FXState *s);
 
 /*
@@ -74,6 +76,8 @@ PIIX3State *piix3_new(PCIBus *bus, IOPortMap *io, const IRQ *isa_irqs,
                       void (*reset_request)(void *opaque), void *opaque);
 void piix3_free(PIIX3State *s);
 void piix3_reset(PIIX3State *s);
+/* Saved state: section "piix3" (migration/vmstate.h). */
+extern const struct VMStateDesc piix3_vmstate;
 PCIDevice *piix3_pci_device(PIIX3State *s);
 
 /* ISA IRQ that PIRQ line 0-3 (A-D) is routed to, or -1 if routing is off. */

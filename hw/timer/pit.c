@@ -21,6 +21,7 @@
 #include <stdlib.h>
 
 #include "hw/timer/pit.h"
+#include "migration/vmstate.h"
 
 #define PIT_NEVER INT64_MAX
 /* Port 0x61 bit 4 toggles on each DRAM refresh request, which the BIOS set
@@ -667,3 +668,74 @@ void pit_free(PITState *s)
     ioport_unregister(s->io, 0x61, 1);
     free(s);
 }
+
+/* ---- saved state ---- */
+
+static const VMField pit_segment_fields[] = {
+    VMS_I64(PITSegment, start),
+    VMS_U32_RANGE(PITSegment, count, 0, 65536),
+    VMS_BOOL(PITSegment, start_low),
+    VMS_END,
+};
+
+static const VMStateDesc pit_segment_desc = {.name = "segment", .fields = pit_segment_fields};
+
+static const VMField pit_counter_fields[] = {
+    VMS_U8(PITCounter, ctrl),
+    VMS_INT_RANGE(PITCounter, mode, 0, 5),
+    VMS_INT_RANGE(PITCounter, rw, 0, 3),
+    VMS_BOOL(PITCounter, bcd),
+    VMS_BOOL(PITCounter, gate),
+    VMS_U32_RANGE(PITCounter, cr, 0, 65536),
+    VMS_BOOL(PITCounter, has_count),
+    VMS_BOOL(PITCounter, write_msb_next),
+    VMS_U8(PITCounter, write_lsb),
+    VMS_BOOL(PITCounter, read_msb_next),
+    VMS_INT_RANGE(PITCounter, latch_bytes, 0, 2),
+    VMS_U16(PITCounter, latch_value),
+    VMS_BOOL(PITCounter, status_latched),
+    VMS_U8(PITCounter, status),
+    VMS_BOOL(PITCounter, loaded),
+    VMS_STRUCT(PITCounter, seg, PITSegment, pit_segment_desc),
+    VMS_STRUCT(PITCounter, prev, PITSegment, pit_segment_desc),
+    VMS_BOOL(PITCounter, has_prev),
+    VMS_U32_RANGE(PITCounter, held_value, 0, 65536),
+    VMS_BOOL(PITCounter, held_out),
+    VMS_BOOL(PITCounter, gated),
+    VMS_I64(PITCounter, gated_elapsed),
+    VMS_BOOL(PITCounter, null_pending),
+    VMS_I64(PITCounter, null_until),
+    VMS_END,
+};
+
+static bool pit_counter_post_load(VMReader *r, void *opaque, uint32_t version)
+{
+    PITCounter *c = opaque;
+    /* A loaded sequence divides by its count. */
+    if ((c->loaded && c->seg.count == 0) || (c->has_prev && c->prev.count == 0)) {
+        return vm_fail(r, "a counter loaded with count 0");
+    }
+    return true;
+}
+
+static const VMStateDesc pit_counter_desc = {
+    .name = "counter",
+    .fields = pit_counter_fields,
+    .post_load = pit_counter_post_load,
+};
+
+static const VMField pit_fields[] = {
+    VMS_STRUCT_ARRAY(PITState, counter, 3, PITCounter, pit_counter_desc),
+    VMS_TIMER(PITState, irq_timer),
+    VMS_BOOL(PITState, irq_level),
+    VMS_I64(PITState, irq_tick),
+    VMS_U8(PITState, port61),
+    VMS_END,
+};
+
+const VMStateDesc pit_vmstate = {
+    .name = "pit",
+    .version = 1,
+    .min_version = 1,
+    .fields = pit_fields,
+};

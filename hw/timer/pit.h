@@ -26,6 +26,8 @@ void pit_free(PITState *s);
 /* Power-on: counters idle (mode 3, no count, OUT high) until programmed,
  * port 0x61 = 0. */
 void pit_reset(PITState *s);
+/* Saved state: section "pit" (migration/vmstate.h). */
+extern const struct VMStateDesc pit_vmstate;
 
 /* Current level of a counter's OUT pin (channel 0-2). */
 int pit_get_out(PITState *s, int channel);

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "hw/timer/rtc.h"
+#include "migration/vmstate.h"
 
 #define RTC_HZ             32768
 #define RTC_CYCLES_PER_SEC RTC_HZ
@@ -605,3 +606,24 @@ void rtc_free(RTCState *s)
     ioport_unregister(s->io, 0x70, 2);
     free(s);
 }
+
+/* ---- saved state ---- */
+
+static const VMField rtc_fields[] = {
+    VMS_BYTES(RTCState, cmos, RTC_CMOS_SIZE),
+    VMS_U8_RANGE(RTCState, index, 0, RTC_CMOS_SIZE - 1),
+    VMS_BOOL(RTCState, nmi_masked),
+    VMS_BOOL(RTCState, frozen),
+    VMS_I64(RTCState, phase_ns),
+    VMS_I64(RTCState, sec_offset),
+    VMS_I64(RTCState, flags_ns),
+    VMS_TIMER(RTCState, timer),
+    VMS_END,
+};
+
+const VMStateDesc rtc_vmstate = {
+    .name = "rtc",
+    .version = 1,
+    .min_version = 1,
+    .fields = rtc_fields,
+};

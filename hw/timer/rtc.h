@@ -24,6 +24,8 @@ void rtc_free(RTCState *s);
 /* The RESET pin (system reset): clears PIE, AIE, UIE, SQWE and register C.
  * Time and CMOS RAM are battery backed and survive. */
 void rtc_reset(RTCState *s);
+/* Saved state: section "rtc" (migration/vmstate.h). */
+extern const struct VMStateDesc rtc_vmstate;
 
 /* Host-side CMOS access, e.g. for the machine's boot configuration.  Clock
  * registers behave as for the guest (writing 0x00-0x09 sets the time),

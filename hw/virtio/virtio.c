@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "hw/virtio/virtio.h"
+#include "migration/vmstate.h"
 
 /* Descriptor flags (2.7.5). */
 #define VRING_DESC_F_NEXT     1
@@ -656,3 +657,77 @@ void virtqueue_push(VirtQueue *vq, const VirtQueueElement *elem, uint32_t len)
     virtqueue_fill(vq, elem, len, 0);
     virtqueue_flush(vq, 1);
 }
+
+/* ---- saved state of the device core, nested in each virtio device's
+ * section: status, features, interrupt status and every queue's layout
+ * and indices (the rings themselves are in guest RAM) ---- */
+
+static const VMField virtqueue_fields[] = {
+    VMS_U16(VirtQueue, num),
+    VMS_U64(VirtQueue, desc),
+    VMS_U64(VirtQueue, avail),
+    VMS_U64(VirtQueue, used),
+    VMS_BOOL(VirtQueue, ready),
+    VMS_U16(VirtQueue, last_avail_idx),
+    VMS_U16(VirtQueue, used_idx),
+    VMS_U16(VirtQueue, signalled_used),
+    VMS_END,
+};
+
+static bool virtqueue_post_load(VMReader *r, void *opaque, uint32_t version)
+{
+    VirtQueue *vq = opaque;
+    if (vq->num > vq->num_max || (vq->ready && !vring_layout_ok(vq))) {
+        return vm_fail(r, "queue %d: size %u or ring layout not valid", vq->index, vq->num);
+    }
+    return true;
+}
+
+static const VMStateDesc virtqueue_desc = {
+    .name = "queue",
+    .fields = virtqueue_fields,
+    .post_load = virtqueue_post_load,
+};
+
+static void virtio_save_queues(VMWriter *w, void *opaque)
+{
+    VirtIODevice *vdev = opaque;
+    vm_put_u8(w, vdev->error != NULL);
+    vm_put_u32(w, (uint32_t)vdev->nqueues);
+    for (int i = 0; i < vdev->nqueues; i++) {
+        vmstate_save_fields(w, &virtqueue_desc, &vdev->vq[i]);
+    }
+}
+
+static bool virtio_load_queues(VMReader *r, void *opaque, uint32_t version)
+{
+    VirtIODevice *vdev = opaque;
+    uint8_t error = vm_get_u8(r);
+    uint32_t nqueues = vm_get_u32(r);
+    if (!r->failed && (error > 1 || nqueues != (uint32_t)vdev->nqueues)) {
+        return vm_fail(r, "%u queues saved, the device has %d", nqueues, vdev->nqueues);
+    }
+    /* The reason itself is not kept: the driver sees NEEDS_RESET either way. */
+    vdev->error = error ? "set before the VM was saved" : NULL;
+    for (int i = 0; i < vdev->nqueues && !r->failed; i++) {
+        vmstate_load_fields(r, &virtqueue_desc, &vdev->vq[i], version);
+    }
+    return !r->failed;
+}
+
+static const VMField virtio_fields[] = {
+    VMS_U64(VirtIODevice, guest_features),
+    VMS_U8(VirtIODevice, status),
+    VMS_U8(VirtIODevice, isr),
+    VMS_U8(VirtIODevice, config_generation),
+    VMS_BOOL(VirtIODevice, config_changed),
+    VMS_U16(VirtIODevice, queue_sel),
+    VMS_END,
+};
+
+const VMStateDesc virtio_vmstate = {
+    .name = "virtio",
+    .fields = virtio_fields,
+    .save = virtio_save_queues,
+    .load = virtio_load_queues,
+};

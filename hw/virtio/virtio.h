@@ -148,6 +148,8 @@ void virtio_init(VirtIODevice *vdev, uint16_t device_id, PhysMem *phys, size_t c
  * of two); returns it, or NULL when out of memory or queues. */
 VirtQueue *virtio_add_queue(VirtIODevice *vdev, uint16_t num_max, VirtQueueHandler handler);
 void virtio_cleanup(VirtIODevice *vdev);
+/* Saved state of the core, nested in a device's section (migration/vmstate.h). */
+extern const struct VMStateDesc virtio_vmstate;
 
 /* ---- the driver's side, for transports ---- */
 

@@ -38,6 +38,8 @@ VirtioBlkState *virtio_blk_new(PCIBus *bus, int devfn, PhysMem *phys, IRQ irq,
                                const BlockDev *media, const char *serial);
 /* Machine reset: PCI registers and the virtio device. */
 void virtio_blk_reset(VirtioBlkState *s);
+/* Saved state: section "virtio-blk" (migration/vmstate.h). */
+extern const struct VMStateDesc virtio_blk_vmstate;
 void virtio_blk_free(VirtioBlkState *s);
 /* One line: model, PCI address, size, driver state and request counts; as snprintf. */
 int virtio_blk_info(VirtioBlkState *s, char *buf, size_t len);

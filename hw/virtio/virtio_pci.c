@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "hw/virtio/virtio_pci.h"
+#include "migration/vmstate.h"
 
 #define VIRTIO_PCI_VENDOR_ID 0x1af4
 
@@ -608,3 +609,18 @@ int virtio_pci_devfn(const VirtIOPCIProxy *proxy)
 {
     return pci_device_devfn(proxy->pci);
 }
+
+/* ---- saved state of the transport, nested in the device's section;
+ * where BAR0 and BAR4 decode follows the restored configuration space ---- */
+
+static const VMField virtio_pci_fields[] = {
+    VMS_INT_RANGE(VirtIOPCIProxy, irq_level, 0, 1),
+    VMS_U32(VirtIOPCIProxy, dfselect),
+    VMS_U32(VirtIOPCIProxy, gfselect),
+    VMS_END,
+};
+
+const VMStateDesc virtio_pci_vmstate = {
+    .name = "virtio-pci",
+    .fields = virtio_pci_fields,
+};

@@ -30,6 +30,8 @@ VirtIOPCIProxy *virtio_pci_new(PCIBus *bus, int devfn, PhysMem *phys, IRQ irq, V
 void virtio_pci_reset(VirtIOPCIProxy *proxy);
 /* Release the BARs and the interrupt; the PCIDevice stays with the bus. */
 void virtio_pci_free(VirtIOPCIProxy *proxy);
+/* Saved state, nested in the device's section (migration/vmstate.h). */
+extern const struct VMStateDesc virtio_pci_vmstate;
 int virtio_pci_devfn(const VirtIOPCIProxy *proxy);
 
 #endif /* HW_VIRTIO_VIRTIO_PCI_H */

@@ -18,17 +18,23 @@ import tempfile
 # (frontend/, tests/) may include anything.  Interface headers of the host
 # backends are the only part of them the emulated hardware may see.
 BACKEND_INTERFACES = {"block/block.h", "chardev/char.h", "net/net.h"}
+# What a device sees of saved VM state: its field tables.
+VMSTATE_INTERFACE = {"migration/vmstate.h"}
 ALLOWED = {
     "cpu": {"cpu", "softmmu"},
     "softmmu": {"softmmu", "cpu"},
     "translator": {"translator", "cpu", "softmmu"},
-    "hw": {"hw", "softmmu"} | BACKEND_INTERFACES,
+    "hw": {"hw", "softmmu"} | BACKEND_INTERFACES | VMSTATE_INTERFACE,
     # The board assembles everything below the frontend and runs it.
-    "hw/pc": {"hw", "softmmu", "cpu", "bios", "translator/translator.h"} | BACKEND_INTERFACES,
+    "hw/pc": {"hw", "softmmu", "cpu", "bios", "translator/translator.h", "migration"} |
+             BACKEND_INTERFACES,
     "bios": {"bios", "hw", "softmmu", "cpu"},
     "block": {"block"},
     "chardev": {"chardev"},
     "net": {"net"},
+    # Saved state knows the timer list (deadlines relative to virtual now)
+    # and nothing else of the machine.
+    "migration": {"migration", "hw/core/timer.h"},
 }
 # System headers only one layer may use.
 SYSTEM_OWNERS = {"slirp/": "net", "SDL": "frontend", "capstone/": None}
@@ -94,6 +100,9 @@ SELFTEST = [
     ("hw/pc/i.c", '#include "frontend/host.h"', True),
     ("translator/j.c", '#include "hw/core/timer.h"', True),
     ("block/k.c", '#include "hw/ide/ide.h"', True),
+    ("hw/timer/l.c", '#include "migration/vmstate.h"', False),
+    ("hw/timer/m.c", '#include "migration/registry.h"', True),
+    ("migration/n.c", '#include "cpu/state.h"', True),
 ]
 
 
