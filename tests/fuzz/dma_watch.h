@@ -1,0 +1,50 @@
+/*
+ * The device fuzzer's double-fetch check: a watch on every guest-RAM
+ * access that goes through softmmu/phys.c by address (device DMA: nothing
+ * runs on the CPU under the fuzzer), split into operations (one port or
+ * MMIO access, one timer firing, one frame from the wire).
+ *
+ * Within one operation the guest cannot run, so a device that reads the
+ * same bytes twice gets the same bytes, unless something wrote them in
+ * between: then the second read could differ from the first and the
+ * device acts on two views of one guest structure (a length checked in
+ * the first, used from the second).  That is a double fetch and the watch
+ * reports it.  A re-read with no write in between (a ring index polled
+ * again, a descriptor read for a second field) reads what it read before
+ * and is only counted.
+ */
+#ifndef TESTS_FUZZ_DMA_WATCH_H
+#define TESTS_FUZZ_DMA_WATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "softmmu/phys.h"
+
+typedef struct DmaWatch DmaWatch;
+
+/* What a double fetch looked like: the byte read twice, and the accesses. */
+typedef struct DmaFetchReport {
+    uint32_t paddr;     /* first byte read again after a write */
+    uint32_t first_seq; /* the accesses, numbered from 1 in the operation */
+    uint32_t write_seq;
+    uint32_t second_seq;
+    uint32_t second_start, second_len; /* the second read */
+} DmaFetchReport;
+
+typedef void (*DmaWatchReportFn)(void *opaque, const DmaFetchReport *r);
+
+/* Watch pm's RAM (installs pm->access_observer); report is called for
+ * each double fetch found.  NULL when out of memory. */
+DmaWatch *dma_watch_new(PhysMem *pm, DmaWatchReportFn report, void *opaque);
+void dma_watch_free(DmaWatch *w);
+/* A new operation starts: earlier accesses no longer count. */
+void dma_watch_begin(DmaWatch *w);
+/* Accesses the harness makes itself (storing the guest's bytes) are not
+ * the devices': pause the watch around them. */
+void dma_watch_pause(DmaWatch *w, bool paused);
+/* Re-reads seen with no write between (harmless), and double fetches. */
+uint64_t dma_watch_rereads(const DmaWatch *w);
+uint64_t dma_watch_double_fetches(const DmaWatch *w);
+
+#endif /* TESTS_FUZZ_DMA_WATCH_H */
