@@ -15,6 +15,7 @@
 
 struct DmaWatch {
     PhysMem *pm;
+    uint32_t ram_size;    /* bytes the arrays cover */
     uint32_t *page_epoch; /* per RAM page: the operation its numbers belong to */
     uint32_t *read_seq;   /* per RAM byte: the access that last read it (0: none) */
     uint32_t *write_seq;  /* per RAM byte: the access that last wrote it (0: none) */
@@ -84,13 +85,22 @@ DmaWatch *dma_watch_new(PhysMem *pm, DmaWatchReportFn report, void *opaque)
         dma_watch_free(w);
         return NULL;
     }
-    w->pm = pm;
-    w->epoch = 1;
+    w->ram_size = pm->ram_size;
     w->report = report;
     w->opaque = opaque;
+    dma_watch_attach(w, pm);
+    return w;
+}
+
+void dma_watch_attach(DmaWatch *w, PhysMem *pm)
+{
+    if (pm->ram_size > w->ram_size) {
+        abort(); /* the arrays would not cover it */
+    }
+    w->pm = pm;
     pm->access_observer = watch_access;
     pm->access_observer_opaque = w;
-    return w;
+    dma_watch_begin(w);
 }
 
 void dma_watch_free(DmaWatch *w)

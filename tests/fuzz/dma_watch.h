@@ -38,6 +38,9 @@ typedef void (*DmaWatchReportFn)(void *opaque, const DmaFetchReport *r);
  * each double fetch found.  NULL when out of memory. */
 DmaWatch *dma_watch_new(PhysMem *pm, DmaWatchReportFn report, void *opaque);
 void dma_watch_free(DmaWatch *w);
+/* Watch another PhysMem (a new board in place of the last) of at most the
+ * first one's RAM size; what was seen before no longer counts. */
+void dma_watch_attach(DmaWatch *w, PhysMem *pm);
 /* A new operation starts: earlier accesses no longer count. */
 void dma_watch_begin(DmaWatch *w);
 /* Accesses the harness makes itself (storing the guest's bytes) are not

@@ -46,7 +46,8 @@ typedef struct FuzzDisk {
 
 typedef struct FuzzNetdev {
     Netdev *nd;
-    bool can_receive; /* the backend takes frames (else the net layer keeps one) */
+    bool can_receive;    /* the backend takes frames (else the net layer keeps one) */
+    uint64_t bytes_sent; /* the NIC's frames, summed so ASan reads every byte */
 } FuzzNetdev;
 
 typedef struct FuzzBoard {

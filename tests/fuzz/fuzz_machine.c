@@ -76,9 +76,9 @@ typedef struct Input {
 } Input;
 
 static FuzzBoard board;
-static DmaWatch *watch;
-static bool tracing;  /* POPEK_FUZZ_TRACE set: each access on stderr (what an input does) */
-static uint32_t sink; /* values read, so nothing is optimised away */
+static DmaWatch *watch; /* made once, attached to each new board */
+static bool tracing;    /* POPEK_FUZZ_TRACE set: each access on stderr (what an input does) */
+static uint32_t sink;   /* values read, so nothing is optimised away */
 
 static uint32_t take(Input *in, int bytes)
 {
@@ -123,8 +123,11 @@ static uint16_t pick_port(Input *in)
     uint32_t range = take(in, 1);
     uint32_t offset = take(in, 2);
     const FuzzPortRange *ranges;
+    if (range == 0xff) {
+        return (uint16_t)offset;
+    }
     int n = fuzz_board_port_ranges(&board, &ranges);
-    if (range == 0xff || n == 0) {
+    if (n == 0) {
         return (uint16_t)offset;
     }
     const FuzzPortRange *r = &ranges[range % (uint32_t)n];
@@ -364,9 +367,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     Input in = {data, size};
     tracing = getenv("POPEK_FUZZ_TRACE") != NULL;
     fuzz_board_start(&board);
-    watch = dma_watch_new(&board.pc.phys, double_fetch, NULL);
     if (!watch) {
-        abort();
+        watch = dma_watch_new(&board.pc.phys, double_fetch, NULL);
+        if (!watch) {
+            abort();
+        }
+    } else {
+        dma_watch_attach(watch, &board.pc.phys);
     }
     for (int ops = 0; in.left && ops < MAX_OPS; ops++) {
         switch (take(&in, 1) % FZ_OP_COUNT) {
@@ -421,7 +428,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Time goes on at the end, as it would for the guest: pending DMA,
      * moderation and completion timers all fire. */
     fuzz_board_advance(&board, 100ull * 1000 * 1000, op_begin, NULL);
-    dma_watch_free(watch);
-    watch = NULL;
     return 0;
 }

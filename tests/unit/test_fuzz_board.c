@@ -50,8 +50,8 @@ static void teardown(void)
 START_TEST(test_read_write_read_is_a_double_fetch)
 {
     uint8_t buf[16];
-    phys_read_buf(&pm, 0x1000, buf, 16);     /* access 1: a descriptor */
-    phys_write(&pm, 0x1008, 0xabcd, 2);      /* access 2: something rewrites its length */
+    phys_read_buf(&pm, 0x1000, buf, 16); /* access 1: a descriptor */
+    phys_write(&pm, 0x1008, 0xabcd, 2);  /* access 2: something rewrites its length */
     ck_assert_int_eq(rep.count, 0);
     ck_assert_uint_eq(phys_read(&pm, 0x1008, 4), 0xabcd); /* access 3: read again */
     ck_assert_int_eq(rep.count, 1);
@@ -69,8 +69,8 @@ START_TEST(test_plain_reread_is_counted_not_reported)
 {
     uint8_t buf[8];
     phys_read_buf(&pm, 0x2000, buf, 8);
-    phys_read_buf(&pm, 0x2004, buf, 8);      /* overlaps the first by 4 bytes */
-    phys_write(&pm, 0x3000, 1, 4);           /* a write elsewhere changes nothing */
+    phys_read_buf(&pm, 0x2004, buf, 8); /* overlaps the first by 4 bytes */
+    phys_write(&pm, 0x3000, 1, 4);      /* a write elsewhere changes nothing */
     (void)phys_read(&pm, 0x2000, 2);
     ck_assert_int_eq(rep.count, 0);
     ck_assert_uint_eq(dma_watch_rereads(w), 2);
@@ -153,16 +153,16 @@ START_TEST(test_board_targets_from_the_maps)
     static FuzzBoard b;
     fuzz_board_start(&b);
     /* A port of each kind of ISA device the board builds. */
-    static const uint16_t ports[] = {0x20, 0x40, 0x70, 0x60, 0x92, 0x1f0, 0x170, 0x3f5, 0x3f8,
-                                     0x2e8, 0x1ce, 0x3d4, 0x510, 0x600, 0xe9, 0x402, 0x501, 0xcf8};
+    static const uint16_t ports[] = {0x20,  0x40,  0x70,  0x60,  0x92,  0x1f0, 0x170, 0x3f5, 0x3f8,
+                                     0x2e8, 0x1ce, 0x3d4, 0x510, 0x600, 0xe9,  0x402, 0x501, 0xcf8};
     for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
         ck_assert_msg(has_port_range(&b, ports[i]), "port %#x", ports[i]);
     }
     ck_assert(!has_port_range(&b, 0xc000));
-    ck_assert(has_region(&b, 0xa0000));      /* VGA window */
-    ck_assert(has_region(&b, 0xfee00000));   /* local APIC */
-    ck_assert(has_region(&b, 0xfec00000));   /* I/O APIC */
-    ck_assert(has_region(&b, 0xffff0000));   /* the blank BIOS */
+    ck_assert(has_region(&b, 0xa0000));    /* VGA window */
+    ck_assert(has_region(&b, 0xfee00000)); /* local APIC */
+    ck_assert(has_region(&b, 0xfec00000)); /* I/O APIC */
+    ck_assert(has_region(&b, 0xffff0000)); /* the blank BIOS */
     ck_assert(!has_region(&b, 0xfebc0000));
     /* Host bridge, PIIX3, IDE, VGA, e1000, virtio-net, as a guest finds them. */
     ck_assert_int_eq(b.npci, 6);
