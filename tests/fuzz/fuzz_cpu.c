@@ -14,7 +14,7 @@
 #include "softmmu/mmu.h"
 #include "tests/support/testvm.h"
 
-#define FUZZ_RAM       (4u << 20)
+#define FUZZ_RAM (4u << 20)
 #define FUZZ_MAX_INSNS 2000
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
