@@ -15,8 +15,8 @@
 
 #include "hw/misc/fw_cfg.h"
 
-#define FW_CFG_ARCH_COUNT 4
-#define FW_CFG_INDEX_MASK 0x3fff
+#define FW_CFG_ARCH_COUNT     4
+#define FW_CFG_INDEX_MASK     0x3fff
 #define FW_CFG_DMA_ZERO_CHUNK 65536 /* zeros past an item's end, per store */
 
 typedef struct FWCfgItem {

@@ -67,8 +67,11 @@ enum {
     FZ_OP_COUNT
 };
 
-/* Operations per input at most: a long input is many short runs. */
-#define MAX_OPS 4096
+/* Operations per input at most, and device accesses (each port or memory
+ * access, timer batch, frame, host event) at most: an input's cost stays
+ * bounded by the harness, so one that takes long is a device's doing. */
+#define MAX_OPS      4096
+#define MAX_ACCESSES (1u << 16)
 
 typedef struct Input {
     const uint8_t *p;
@@ -76,9 +79,10 @@ typedef struct Input {
 } Input;
 
 static FuzzBoard board;
-static DmaWatch *watch; /* made once, attached to each new board */
-static bool tracing;    /* POPEK_FUZZ_TRACE set: each access on stderr (what an input does) */
-static uint32_t sink;   /* values read, so nothing is optimised away */
+static DmaWatch *watch;   /* made once, attached to each new board */
+static uint32_t accesses; /* in this input, against MAX_ACCESSES */
+static bool tracing;      /* POPEK_FUZZ_TRACE set: each access on stderr (what an input does) */
+static uint32_t sink;     /* values read, so nothing is optimised away */
 
 static uint32_t take(Input *in, int bytes)
 {
@@ -108,6 +112,7 @@ static void double_fetch(void *opaque, const DmaFetchReport *r)
 static void op_begin(void *opaque)
 {
     dma_watch_begin(watch);
+    accesses++;
 }
 
 /* Store bytes in guest RAM as the guest's CPU would (not a device's access). */
@@ -292,7 +297,7 @@ static void op_pio_repeat(Input *in)
     uint32_t count = take(in, 2);
     uint32_t value = take(in, 1) * 0x01010101u;
     int size = pick_size(sel);
-    for (uint32_t i = 0; i < count; i++) {
+    for (uint32_t i = 0; i < count && accesses < MAX_ACCESSES; i++) {
         if (sel & 0x80) {
             pio_write(port, value + i, size);
         } else {
@@ -375,7 +380,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         dma_watch_attach(watch, &board.pc.phys);
     }
-    for (int ops = 0; in.left && ops < MAX_OPS; ops++) {
+    accesses = 0;
+    for (int ops = 0; in.left && ops < MAX_OPS && accesses < MAX_ACCESSES; ops++) {
         switch (take(&in, 1) % FZ_OP_COUNT) {
         case FZ_PIO_WRITE: {
             uint16_t port = pick_port(&in);

@@ -5,15 +5,45 @@
  * replay this way in every build (ctest fuzz.*.replay), the sanitizer
  * build included, and under coverage instrumentation for the figures
  * (tests/fuzz/README.md).
+ *
+ * An input that takes more than REPLAY_CPU_SECONDS of CPU time is a hang,
+ * as libFuzzer's -timeout would call it; counting CPU time rather than
+ * the wall clock keeps the verdict the same on a loaded machine.
  */
 #include <dirent.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The harness bounds an input's accesses (fuzz_machine.c MAX_ACCESSES), so
+ * every input takes well under a second, ASan or not; a device loop that
+ * runs away takes far longer. */
+#define REPLAY_CPU_SECONDS 3
+
+static const char *current_input;
+
+static void on_cpu_limit(int sig)
+{
+    static const char msg[] = "fuzz-replay: over the CPU time limit: a hang in ";
+    (void)!write(2, msg, sizeof(msg) - 1);
+    (void)!write(2, current_input, strlen(current_input));
+    (void)!write(2, "\n", 1);
+    _exit(1);
+}
+
+/* Arm (or with 0, disarm) the CPU-time limit for one input. */
+static void cpu_limit(int seconds)
+{
+    struct itimerval t = {{0, 0}, {seconds, 0}};
+    setitimer(ITIMER_PROF, &t, NULL);
+}
 
 static int replay_file(const char *path)
 {
@@ -44,7 +74,10 @@ static int replay_file(const char *path)
         return -1;
     }
     fprintf(stderr, "fuzz-replay: %s (%zu bytes)\n", path, len);
+    current_input = path;
+    cpu_limit(REPLAY_CPU_SECONDS);
     LLVMFuzzerTestOneInput(buf, len);
+    cpu_limit(0);
     free(buf);
     return 0;
 }
@@ -101,6 +134,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s FILE|DIR...\n", argv[0]);
         return 2;
     }
+    signal(SIGPROF, on_cpu_limit);
     int total = 0;
     for (int i = 1; i < argc; i++) {
         struct stat st;
