@@ -926,6 +926,37 @@ START_TEST(test_rx_mergeable)
 }
 END_TEST
 
+/*
+ * The first chain's buffer is the descriptor table itself, so the frame's
+ * first 64 bytes land on descriptor 1.  The room was counted on the
+ * descriptors as the driver posted them; the frame must go where they
+ * said, not where its own bytes, read back as descriptor 1, would send
+ * it.  The machine fuzzer's double-fetch watch found the re-read
+ * (tests/fuzz/regress/machine/virtio-net-rx-desc-refetched-after-write).
+ */
+START_TEST(test_rx_chains_fetched_before_data)
+{
+    uint8_t frame[100], got[48];
+
+    modern_init(F_VERSION_1 | F_MRG_RXBUF);
+    fill_pattern(frame, sizeof(frame), 23);
+    rx_post(0, f->rx.desc, 64);
+    rx_post(1, RX_BUF, 2048);
+    ck_assert(f->nc->can_receive(f->nc->opaque, sizeof(frame)));
+    f->nc->receive(f->nc->opaque, frame, sizeof(frame));
+    ck_assert_uint_eq(used_idx(&f->rx), 2);
+    ck_assert_uint_eq(used_id(&f->rx, 0), 0);
+    ck_assert_uint_eq(used_len(&f->rx, 0), 64);
+    ck_assert_uint_eq(used_id(&f->rx, 1), 1);
+    ck_assert_uint_eq(used_len(&f->rx, 1), 12 + sizeof(frame) - 64);
+    ck_assert_uint_eq(phys_read(&f->pm, f->rx.desc + 10, 2), 2); /* num_buffers */
+    phys_read_buf(&f->pm, f->rx.desc + 12, got, 48);
+    ck_assert_mem_eq(got, frame, 48);
+    phys_read_buf(&f->pm, RX_BUF, got, sizeof(frame) - 52);
+    ck_assert_mem_eq(got, frame + 52, sizeof(frame) - 52);
+}
+END_TEST
+
 START_TEST(test_rx_legacy)
 {
     uint8_t frame[64], got[80], hdr[10] = {0};
@@ -1467,6 +1498,7 @@ static Suite *virtio_net_suite(void)
     tcase_add_test(data, test_tx_indirect);
     tcase_add_test(data, test_rx_modern);
     tcase_add_test(data, test_rx_mergeable);
+    tcase_add_test(data, test_rx_chains_fetched_before_data);
     tcase_add_test(data, test_rx_legacy);
     tcase_add_test(data, test_rx_waits_for_buffers);
     tcase_add_test(data, test_loopback);
