@@ -210,7 +210,7 @@ static VirtQueueElement *virtio_net_rx_pop(VirtioNetState *s, unsigned n)
  * land on the descriptors of the chains after the first (a driver's
  * mistake), and the room was counted on them as the driver posted them,
  * so reading them again after would follow the frame's own bytes (the
- * machine fuzzer's double-fetch watch).
+ * machine harness's double-fetch watch).
  */
 static void virtio_net_rx_frame(VirtioNetState *s, const uint8_t *frame, size_t len)
 {

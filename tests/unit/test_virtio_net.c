@@ -931,7 +931,7 @@ END_TEST
  * first 64 bytes land on descriptor 1.  The room was counted on the
  * descriptors as the driver posted them; the frame must go where they
  * said, not where its own bytes, read back as descriptor 1, would send
- * it.  The machine fuzzer's double-fetch watch found the re-read
+ * it.  The machine harness's double-fetch watch flags the re-read
  * (tests/fuzz/regress/machine/virtio-net-rx-desc-refetched-after-write).
  */
 START_TEST(test_rx_chains_fetched_before_data)
