@@ -47,6 +47,7 @@
 #include "hw/pci/pci.h"
 #include "tests/fuzz/dma_watch.h"
 #include "tests/fuzz/fuzz_board.h"
+#include "tests/fuzz/fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -73,31 +74,11 @@ enum {
 #define MAX_OPS      4096
 #define MAX_ACCESSES (1u << 16)
 
-typedef struct Input {
-    const uint8_t *p;
-    size_t left;
-} Input;
-
 static FuzzBoard board;
 static DmaWatch *watch;   /* made once, attached to each new board */
 static uint32_t accesses; /* in this input, against MAX_ACCESSES */
 static bool tracing;      /* POPEK_FUZZ_TRACE set: each access on stderr (what an input does) */
 static uint32_t sink;     /* values read, so nothing is optimised away */
-
-static uint32_t take(Input *in, int bytes)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < bytes && in->left; i++, in->left--) {
-        v |= (uint32_t)*in->p++ << (8 * i);
-    }
-    return v;
-}
-
-static int pick_size(uint32_t sel)
-{
-    static const int sizes[4] = {1, 2, 4, 4};
-    return sizes[sel & 3];
-}
 
 static void double_fetch(void *opaque, const DmaFetchReport *r)
 {
@@ -123,10 +104,10 @@ static void guest_store(uint32_t paddr, const void *buf, uint32_t len)
     dma_watch_pause(watch, false);
 }
 
-static uint16_t pick_port(Input *in)
+static uint16_t pick_port(FuzzInput *in)
 {
-    uint32_t range = take(in, 1);
-    uint32_t offset = take(in, 2);
+    uint32_t range = fuzz_take(in, 1);
+    uint32_t offset = fuzz_take(in, 2);
     const FuzzPortRange *ranges;
     if (range == 0xff) {
         return (uint16_t)offset;
@@ -139,10 +120,10 @@ static uint16_t pick_port(Input *in)
     return (uint16_t)(r->base + offset % r->count);
 }
 
-static uint32_t pick_address(Input *in)
+static uint32_t pick_address(FuzzInput *in)
 {
-    uint32_t region = take(in, 1);
-    uint32_t offset = take(in, 4);
+    uint32_t region = fuzz_take(in, 1);
+    uint32_t offset = fuzz_take(in, 4);
     uint32_t start, size;
     if (region == 0xff || !fuzz_board_region(&board, region, &start, &size)) {
         return offset;
@@ -188,12 +169,12 @@ static void pci_write(uint8_t devfn, uint8_t reg, uint32_t value, int size)
     pio_write((uint16_t)(PCI_CONFIG_DATA + (reg & 3)), value, size);
 }
 
-static void op_pci_write(Input *in)
+static void op_pci_write(FuzzInput *in)
 {
-    uint32_t fn = take(in, 1);
-    uint8_t reg = (uint8_t)take(in, 1);
-    int size = pick_size(take(in, 1));
-    uint32_t value = take(in, 4);
+    uint32_t fn = fuzz_take(in, 1);
+    uint8_t reg = (uint8_t)fuzz_take(in, 1);
+    int size = fuzz_access_size(fuzz_take(in, 1));
+    uint32_t value = fuzz_take(in, 4);
     if (board.npci) {
         pci_write(board.pci_devfn[fn % (uint32_t)board.npci], reg, value, size);
     }
@@ -201,12 +182,12 @@ static void op_pci_write(Input *in)
 
 /* Where a BAR may go: anywhere, inside RAM, onto another region, or the
  * part of the space where firmware puts BARs. */
-static void op_pci_bar(Input *in)
+static void op_pci_bar(FuzzInput *in)
 {
-    uint32_t fn = take(in, 1);
-    uint32_t bar = take(in, 1) % 7;
-    uint32_t where = take(in, 1);
-    uint32_t addr = take(in, 4);
+    uint32_t fn = fuzz_take(in, 1);
+    uint32_t bar = fuzz_take(in, 1) % 7;
+    uint32_t where = fuzz_take(in, 1);
+    uint32_t addr = fuzz_take(in, 4);
     uint32_t start, size;
     switch (where & 3) {
     case 0: break;
@@ -230,22 +211,22 @@ static void op_pci_bar(Input *in)
               2);
 }
 
-static void op_ram_write(Input *in)
+static void op_ram_write(FuzzInput *in)
 {
-    uint32_t addr = take(in, 3) % FUZZ_BOARD_RAM;
-    uint32_t len = take(in, 1);
+    uint32_t addr = fuzz_take(in, 3) % FUZZ_BOARD_RAM;
+    uint32_t len = fuzz_take(in, 1);
     uint8_t buf[256];
     for (uint32_t i = 0; i < len; i++) {
-        buf[i] = (uint8_t)take(in, 1);
+        buf[i] = (uint8_t)fuzz_take(in, 1);
     }
     guest_store(addr, buf, len);
 }
 
-static void op_ram_ptr(Input *in)
+static void op_ram_ptr(FuzzInput *in)
 {
-    uint32_t addr = take(in, 3) % FUZZ_BOARD_RAM;
-    uint32_t where = take(in, 1);
-    uint32_t value = take(in, 4);
+    uint32_t addr = fuzz_take(in, 3) % FUZZ_BOARD_RAM;
+    uint32_t where = fuzz_take(in, 1);
+    uint32_t value = fuzz_take(in, 4);
     uint32_t start, size;
     switch (where & 3) {
     case 0: value %= FUZZ_BOARD_RAM; break;
@@ -260,13 +241,13 @@ static void op_ram_ptr(Input *in)
     guest_store(addr, &value, 4);
 }
 
-static void op_frame(Input *in)
+static void op_frame(FuzzInput *in)
 {
     static uint8_t frame[NET_MAX_FRAME];
-    uint32_t nic = take(in, 1) % FUZZ_BOARD_NICS;
-    uint32_t len = take(in, 2);
+    uint32_t nic = fuzz_take(in, 1) % FUZZ_BOARD_NICS;
+    uint32_t len = fuzz_take(in, 2);
     for (uint32_t i = 0; i < len; i++) {
-        frame[i] = in->left ? (uint8_t)take(in, 1) : (uint8_t)(i * 31);
+        frame[i] = in->left ? (uint8_t)fuzz_take(in, 1) : (uint8_t)(i * 31);
     }
     op_begin(NULL);
     trace("frame %u bytes to nic %u\n", len, nic);
@@ -274,10 +255,10 @@ static void op_frame(Input *in)
     fuzz_board_serve_requests(&board);
 }
 
-static void op_net(Input *in)
+static void op_net(FuzzInput *in)
 {
-    FuzzNetdev *n = &board.netdev[take(in, 1) % FUZZ_BOARD_NICS];
-    uint32_t what = take(in, 1);
+    FuzzNetdev *n = &board.netdev[fuzz_take(in, 1) % FUZZ_BOARD_NICS];
+    uint32_t what = fuzz_take(in, 1);
     op_begin(NULL);
     switch (what & 3) {
     case 0: netdev_set_link(n->nd, what & 4); break;
@@ -290,13 +271,13 @@ static void op_net(Input *in)
     }
 }
 
-static void op_pio_repeat(Input *in)
+static void op_pio_repeat(FuzzInput *in)
 {
     uint16_t port = pick_port(in);
-    uint32_t sel = take(in, 1);
-    uint32_t count = take(in, 2);
-    uint32_t value = take(in, 1) * 0x01010101u;
-    int size = pick_size(sel);
+    uint32_t sel = fuzz_take(in, 1);
+    uint32_t count = fuzz_take(in, 2);
+    uint32_t value = fuzz_take(in, 1) * 0x01010101u;
+    int size = fuzz_access_size(sel);
     for (uint32_t i = 0; i < count && accesses < MAX_ACCESSES; i++) {
         if (sel & 0x80) {
             pio_write(port, value + i, size);
@@ -308,10 +289,10 @@ static void op_pio_repeat(Input *in)
 
 /* What the user does: keys and the mouse (the window), serial input, the
  * monitor's CD commands, a frame drawn, a system reset. */
-static void op_host(Input *in)
+static void op_host(FuzzInput *in)
 {
-    uint32_t what = take(in, 1);
-    uint32_t arg = take(in, 1);
+    uint32_t what = fuzz_take(in, 1);
+    uint32_t arg = fuzz_take(in, 1);
     PC *pc = &board.pc;
     op_begin(NULL);
     switch (what % 7) {
@@ -369,7 +350,7 @@ static void op_host(Input *in)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    Input in = {data, size};
+    FuzzInput in = {data, size};
     tracing = getenv("POPEK_FUZZ_TRACE") != NULL;
     fuzz_board_start(&board);
     if (!watch) {
@@ -382,22 +363,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     accesses = 0;
     for (int ops = 0; in.left && ops < MAX_OPS && accesses < MAX_ACCESSES; ops++) {
-        switch (take(&in, 1) % FZ_OP_COUNT) {
+        switch (fuzz_take(&in, 1) % FZ_OP_COUNT) {
         case FZ_PIO_WRITE: {
             uint16_t port = pick_port(&in);
-            int sz = pick_size(take(&in, 1));
-            pio_write(port, take(&in, 4), sz);
+            int sz = fuzz_access_size(fuzz_take(&in, 1));
+            pio_write(port, fuzz_take(&in, 4), sz);
             break;
         }
         case FZ_PIO_READ: {
             uint16_t port = pick_port(&in);
-            sink += pio_read(port, pick_size(take(&in, 1)));
+            sink += pio_read(port, fuzz_access_size(fuzz_take(&in, 1)));
             break;
         }
         case FZ_MMIO_WRITE: {
             uint32_t addr = pick_address(&in);
-            int sz = pick_size(take(&in, 1));
-            uint32_t value = take(&in, 4);
+            int sz = fuzz_access_size(fuzz_take(&in, 1));
+            uint32_t value = fuzz_take(&in, 4);
             op_begin(NULL);
             trace("write %#010x/%d <- %#x\n", addr, sz, value);
             phys_write(&board.pc.phys, addr, value, sz);
@@ -406,7 +387,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         case FZ_MMIO_READ: {
             uint32_t addr = pick_address(&in);
-            int sz = pick_size(take(&in, 1));
+            int sz = fuzz_access_size(fuzz_take(&in, 1));
             op_begin(NULL);
             uint32_t v = phys_read(&board.pc.phys, addr, sz);
             trace("read  %#010x/%d -> %#x\n", addr, sz, v);
@@ -419,8 +400,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case FZ_RAM_WRITE: op_ram_write(&in); break;
         case FZ_RAM_PTR: op_ram_ptr(&in); break;
         case FZ_CLOCK: {
-            uint64_t amount = take(&in, 2);
-            uint32_t shift = take(&in, 1) % 40;
+            uint64_t amount = fuzz_take(&in, 2);
+            uint32_t shift = fuzz_take(&in, 1) % 40;
             trace("clock +%llu ns\n", (unsigned long long)(amount << shift));
             fuzz_board_advance(&board, amount << shift, op_begin, NULL);
             break;

@@ -34,6 +34,7 @@
 
 #include "hw/net/virtio_net.h"
 #include "hw/pci/pci.h"
+#include "tests/fuzz/fuzz_input.h"
 
 #define FUZZ_RAM        (256u << 10)
 #define FUZZ_DEVFN      PCI_DEVFN(3, 0)
@@ -115,36 +116,19 @@ typedef struct Fuzz {
     uint8_t frame[NET_MAX_FRAME];
 } Fuzz;
 
-typedef struct Stream {
-    const uint8_t *p;
-    size_t left;
-} Stream;
-
 static Fuzz *fz;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static uint32_t take(Stream *st, int n)
+static int take_size(FuzzInput *st)
 {
-    uint32_t v = 0;
-
-    for (int i = 0; i < n && st->left; i++, st->left--) {
-        v |= (uint32_t)*st->p++ << (8 * i);
-    }
-    return v;
-}
-
-static int take_size(Stream *st)
-{
-    static const int sizes[4] = {1, 2, 4, 4};
-
-    return sizes[take(st, 1) & 3];
+    return fuzz_access_size(fuzz_take(st, 1));
 }
 
 /* Half of the addresses land in RAM, the others anywhere in 4 GiB. */
-static uint32_t take_addr(Stream *st)
+static uint32_t take_addr(FuzzInput *st)
 {
-    uint32_t v = take(st, 4);
+    uint32_t v = fuzz_take(st, 4);
 
     return (v & 1) ? v : (v >> 1) % FUZZ_RAM;
 }
@@ -247,10 +231,10 @@ static void ring_zero(uint32_t base)
 }
 
 /* A queue's rings at base, or somewhere the input says. */
-static void modern_queue(Stream *st, int q, bool good)
+static void modern_queue(FuzzInput *st, int q, bool good)
 {
     FuzzRing *r = &fz->ring[q];
-    uint32_t shape = good ? 4 : take(st, 1);
+    uint32_t shape = good ? 4 : fuzz_take(st, 1);
     uint32_t base = good ? (q ? FUZZ_TX_RING : FUZZ_RX_RING) : take_addr(st) & ~0xfu;
 
     r->num = (uint16_t)(1u << (shape % 10));
@@ -273,7 +257,7 @@ static void modern_queue(Stream *st, int q, bool good)
 }
 
 /* 3.1.1 through the modern interface; good: VERSION_1 and rings in RAM. */
-static void modern_setup(Stream *st, bool good)
+static void modern_setup(FuzzInput *st, bool good)
 {
     uint32_t status = 0x01 | 0x02;
 
@@ -282,9 +266,9 @@ static void modern_setup(Stream *st, bool good)
     mwrite(COMMON + C_GFSELECT, 0, 4);
     /* good: a subset of what the device offers, so FEATURES_OK sticks. */
     mwrite(COMMON + C_DFSELECT, 0, 4);
-    mwrite(COMMON + C_GF, take(st, 4) & (good ? mread(COMMON + C_DF, 4) : ~0u), 4);
+    mwrite(COMMON + C_GF, fuzz_take(st, 4) & (good ? mread(COMMON + C_DF, 4) : ~0u), 4);
     mwrite(COMMON + C_GFSELECT, 1, 4);
-    mwrite(COMMON + C_GF, good ? 1 : take(st, 1), 4);
+    mwrite(COMMON + C_GF, good ? 1 : fuzz_take(st, 1), 4);
     status |= 0x08;
     mwrite(COMMON + C_STATUS, status, 1);
     for (int q = 0; q < FUZZ_QUEUES; q++) {
@@ -293,11 +277,11 @@ static void modern_setup(Stream *st, bool good)
     mwrite(COMMON + C_STATUS, status | 0x04, 1);
 }
 
-static void legacy_setup(Stream *st, bool good)
+static void legacy_setup(FuzzInput *st, bool good)
 {
     lwrite(L_STATUS, 0, 1);
     lwrite(L_STATUS, 0x01 | 0x02, 1);
-    lwrite(L_GUEST_FEATURES, take(st, 4) & (good ? lread(0, 4) : ~0u), 4);
+    lwrite(L_GUEST_FEATURES, fuzz_take(st, 4) & (good ? lread(0, 4) : ~0u), 4);
     for (int q = 0; q < FUZZ_QUEUES; q++) {
         FuzzRing *r = &fz->ring[q];
         uint32_t base = good && q < 2 ? (q ? FUZZ_TX_RING : FUZZ_RX_RING) : take_addr(st) & ~0xfffu;
@@ -316,36 +300,36 @@ static void legacy_setup(Stream *st, bool good)
 }
 
 /* A descriptor in a queue's table, or in an indirect table anywhere. */
-static void put_desc(Stream *st)
+static void put_desc(FuzzInput *st)
 {
-    uint32_t sel = take(st, 1);
+    uint32_t sel = fuzz_take(st, 1);
     uint32_t table = (sel & 0x80) ? take_addr(st) : fz->ring[sel % FUZZ_QUEUES].desc;
     uint32_t d = table + 16u * ((sel >> 2) & 0x1f);
     uint32_t addr = take_addr(st);
-    uint32_t len = take(st, 2);
-    uint32_t flags_next = take(st, 2);
+    uint32_t len = fuzz_take(st, 2);
+    uint32_t flags_next = fuzz_take(st, 2);
 
     phys_write(&fz->pm, d, addr, 4);
-    phys_write(&fz->pm, d + 4, (sel & 0x40) ? take(st, 4) : 0, 4);
+    phys_write(&fz->pm, d + 4, (sel & 0x40) ? fuzz_take(st, 4) : 0, 4);
     phys_write(&fz->pm, d + 8, (sel & 0x20) ? len << 4 : len, 4);
     phys_write(&fz->pm, d + 12, flags_next & 7, 2);
     phys_write(&fz->pm, d + 14, flags_next >> 8, 2);
 }
 
-static void add_avail(Stream *st)
+static void add_avail(FuzzInput *st)
 {
-    uint32_t sel = take(st, 1);
+    uint32_t sel = fuzz_take(st, 1);
     FuzzRing *r = &fz->ring[sel % FUZZ_QUEUES];
 
     if (r->num == 0) {
         return;
     }
-    phys_write(&fz->pm, r->avail + 4 + 2u * (r->avail_idx % r->num), take(st, 1), 2);
+    phys_write(&fz->pm, r->avail + 4 + 2u * (r->avail_idx % r->num), fuzz_take(st, 1), 2);
     r->avail_idx++;
     phys_write(&fz->pm, r->avail + 2, r->avail_idx, 2);
     if (sel & 0x80) {
         /* used_event, past the ring */
-        phys_write(&fz->pm, r->avail + 4 + 2u * r->num, take(st, 2), 2);
+        phys_write(&fz->pm, r->avail + 4 + 2u * r->num, fuzz_take(st, 2), 2);
     }
 }
 
@@ -363,9 +347,9 @@ static void notify(uint32_t q, bool legacy)
  * lengths and flags (linked in order unless the input names the next),
  * made available and, if the input says so, notified.
  */
-static void add_chain(Stream *st)
+static void add_chain(FuzzInput *st)
 {
-    uint32_t sel = take(st, 1);
+    uint32_t sel = fuzz_take(st, 1);
     uint32_t q = sel % FUZZ_QUEUES;
     FuzzRing *r = &fz->ring[q];
     unsigned n = 1 + ((sel >> 2) & 3);
@@ -374,19 +358,19 @@ static void add_chain(Stream *st)
     if (r->num == 0) {
         return;
     }
-    head = (uint16_t)(take(st, 1) % r->num);
+    head = (uint16_t)(fuzz_take(st, 1) % r->num);
     for (unsigned i = 0; i < n; i++) {
         uint32_t d = r->desc + 16u * ((head + i) % r->num);
         uint32_t addr = take_addr(st);
-        uint32_t len = take(st, 2);
-        uint32_t how = take(st, 1);
+        uint32_t len = fuzz_take(st, 2);
+        uint32_t how = fuzz_take(st, 1);
 
         /* Mostly the sizes drivers use, so frames span several buffers. */
         if (!(how & 0x80)) {
             len %= 2048;
         }
         uint16_t flags = (uint16_t)((how & 1 ? 2 : 0) | (how & 2 ? 4 : 0) | (i + 1 < n ? 1 : 0));
-        uint32_t next = how & 4 ? take(st, 1) : (head + i + 1) % r->num;
+        uint32_t next = how & 4 ? fuzz_take(st, 1) : (head + i + 1) % r->num;
 
         phys_write(&fz->pm, d, addr, 4);
         phys_write(&fz->pm, d + 4, 0, 4);
@@ -403,25 +387,25 @@ static void add_chain(Stream *st)
 }
 
 /* An access through the PCI_CFG capability's window (4.1.4.9). */
-static void cfg_window(Stream *st)
+static void cfg_window(FuzzInput *st)
 {
-    uint32_t sel = take(st, 1);
+    uint32_t sel = fuzz_take(st, 1);
     int size = take_size(st);
 
     cfg_write(fz->cfg_cap + 4, sel & 0x80 ? sel & 7 : 4, 1);
-    cfg_write(fz->cfg_cap + 12, sel & 0x40 ? take(st, 4) : (uint32_t)size, 4);
-    cfg_write(fz->cfg_cap + 8, take(st, 2), 4);
+    cfg_write(fz->cfg_cap + 12, sel & 0x40 ? fuzz_take(st, 4) : (uint32_t)size, 4);
+    cfg_write(fz->cfg_cap + 8, fuzz_take(st, 2), 4);
     if (sel & 1) {
-        cfg_write(fz->cfg_cap + 16, take(st, 4), size);
+        cfg_write(fz->cfg_cap + 16, fuzz_take(st, 4), size);
     } else {
         fz->sum += cfg_read(fz->cfg_cap + 16, size);
     }
 }
 
-static void receive(Stream *st)
+static void receive(FuzzInput *st)
 {
-    uint32_t sel = take(st, 1);
-    size_t len = take(st, 2);
+    uint32_t sel = fuzz_take(st, 1);
+    size_t len = fuzz_take(st, 2);
 
     if (sel & 0x80) {
         len = NET_MAX_FRAME - (len & 0xff); /* the largest frames */
@@ -439,46 +423,46 @@ static void receive(Stream *st)
     }
 }
 
-static void run_op(Stream *st)
+static void run_op(FuzzInput *st)
 {
-    uint32_t op = take(st, 1) % OP_COUNT;
+    uint32_t op = fuzz_take(st, 1) % OP_COUNT;
     uint32_t off;
     int size;
 
     switch (op) {
     case OP_CFG_WRITE:
-        off = take(st, 1);
+        off = fuzz_take(st, 1);
         size = take_size(st);
-        cfg_write((int)off, take(st, 4), size);
+        cfg_write((int)off, fuzz_take(st, 4), size);
         break;
     case OP_CFG_READ:
-        off = take(st, 1);
+        off = fuzz_take(st, 1);
         fz->sum += cfg_read((int)off, take_size(st));
         break;
     case OP_LEGACY_WRITE:
-        off = take(st, 1) % 0x20;
+        off = fuzz_take(st, 1) % 0x20;
         size = take_size(st);
-        lwrite(off, take(st, 4), size);
+        lwrite(off, fuzz_take(st, 4), size);
         break;
     case OP_LEGACY_READ:
-        off = take(st, 1) % 0x20;
+        off = fuzz_take(st, 1) % 0x20;
         fz->sum += lread(off, take_size(st));
         break;
     case OP_MODERN_WRITE:
-        off = take(st, 2) % 0x4000;
+        off = fuzz_take(st, 2) % 0x4000;
         size = take_size(st);
-        mwrite(off, take(st, 4), size);
+        mwrite(off, fuzz_take(st, 4), size);
         break;
     case OP_MODERN_READ:
-        off = take(st, 2) % 0x4000;
+        off = fuzz_take(st, 2) % 0x4000;
         fz->sum += mread(off, take_size(st));
         break;
     case OP_RAM_WRITE: {
         uint32_t addr = take_addr(st);
-        uint32_t len = take(st, 1) % 33;
+        uint32_t len = fuzz_take(st, 1) % 33;
 
         for (uint32_t i = 0; i < len; i++) {
-            phys_write(&fz->pm, addr + i, take(st, 1), 1);
+            phys_write(&fz->pm, addr + i, fuzz_take(st, 1), 1);
         }
         break;
     }
@@ -498,7 +482,7 @@ static void run_op(Stream *st)
     case OP_MODERN_SETUP: modern_setup(st, false); break;
     case OP_LEGACY_SETUP: legacy_setup(st, false); break;
     case OP_NOTIFY:
-        off = take(st, 1);
+        off = fuzz_take(st, 1);
         notify(off % FUZZ_QUEUES, off & 0x80);
         break;
     case OP_DESC: put_desc(st); break;
@@ -572,7 +556,7 @@ static void fuzz_machine_reset(uint8_t options)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    Stream st = {data, size};
+    FuzzInput st = {data, size};
     uint8_t options;
 
     if (size < 1) {
@@ -581,7 +565,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!fz) {
         fuzz_machine_new();
     }
-    options = (uint8_t)take(&st, 1);
+    options = (uint8_t)fuzz_take(&st, 1);
     fuzz_machine_reset(options);
     switch ((options >> 2) & 3) {
     case 1: modern_setup(&st, true); break;
