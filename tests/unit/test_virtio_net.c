@@ -687,9 +687,35 @@ START_TEST(test_modern_queue_invalid)
     expect_bad_queue(16, RAM_SIZE - 0x80, RX_RING + 0x1000, RX_RING + 0x2000);
     expect_bad_queue(16, RX_RING, RX_RING + 0x1000, RAM_SIZE);
     expect_bad_queue(16, RX_RING | 1ull << 32, RX_RING + 0x1000, RX_RING + 0x2000);
+    /* The used ring, which the device writes, over the descriptors (16 x 16
+     * bytes) or the available ring (38 bytes) it reads: its own writes
+     * would change what it reads next (the machine harness's double-fetch
+     * watch, tests/fuzz/regress/machine/virtio-used-ring-over-avail). */
+    expect_bad_queue(16, RX_RING, RX_RING + 0x1000, RX_RING + 0x1000);
+    expect_bad_queue(16, RX_RING, RX_RING + 0x1000, RX_RING + 0xfc);
+    expect_bad_queue(16, RX_RING, RX_RING + 0x1000, RX_RING + 0x1024);
+    expect_bad_queue(16, RX_RING + 0x80, RX_RING + 0x1000, RX_RING);
     /* Reset clears the error. */
     cwrite(C_STATUS, 0, 1);
     ck_assert_uint_eq(cread(C_STATUS, 1), 0);
+}
+END_TEST
+
+/* Areas that touch without overlapping are fine: used right after the
+ * available ring, descriptors right after the used ring. */
+START_TEST(test_modern_queue_adjacent)
+{
+    cwrite(C_STATUS, S_ACK | S_DRIVER, 1);
+    driver_features(F_VERSION_1);
+    cwrite(C_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK, 1);
+    cwrite(C_Q_SELECT, RXQ, 2);
+    cwrite(C_Q_SIZE, 16, 2);
+    cwrite64(C_Q_AVAIL, RX_RING);
+    cwrite64(C_Q_USED, RX_RING + 0x28); /* avail: 38 bytes */
+    cwrite64(C_Q_DESC, RX_RING + 0xb0); /* used: 6 + 8 x 16 = 134 bytes, to 0xae */
+    cwrite(C_Q_ENABLE, 1, 2);
+    ck_assert_uint_eq(cread(C_Q_ENABLE, 2), 1);
+    ck_assert_uint_eq(cread(C_STATUS, 1) & S_NEEDS_RESET, 0);
 }
 END_TEST
 
@@ -1486,6 +1512,7 @@ static Suite *virtio_net_suite(void)
     tcase_add_checked_fixture(queues, setup, teardown);
     tcase_add_test(queues, test_modern_queue_setup);
     tcase_add_test(queues, test_modern_queue_invalid);
+    tcase_add_test(queues, test_modern_queue_adjacent);
     tcase_add_test(queues, test_legacy_queue_setup);
     tcase_add_test(queues, test_event_idx);
     tcase_add_test(queues, test_no_interrupt_flag);
