@@ -1,9 +1,10 @@
 /*
  * The double-fetch watch (dma_watch.h).  Per RAM byte it keeps the number
  * of the access that last read it and of the one that last wrote it in
- * the current operation; a page's numbers are cleared the first time the
- * operation touches it (page_epoch), so starting an operation costs
- * nothing and only pages DMA reaches are ever touched.
+ * the current operation, and per access where it went; a page's numbers
+ * are cleared the first time the operation touches it (page_epoch), so
+ * starting an operation costs nothing and only pages DMA reaches are ever
+ * touched.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,9 @@
 
 #define WATCH_PAGE_SHIFT 12
 #define WATCH_PAGE_SIZE  (1u << WATCH_PAGE_SHIFT)
+/* Accesses of one operation whose place is remembered; later ones are
+ * watched byte by byte but cannot be the first read of a report. */
+#define WATCH_MAX_ACCESSES (1u << 16)
 
 struct DmaWatch {
     PhysMem *pm;
@@ -19,8 +23,11 @@ struct DmaWatch {
     uint32_t *page_epoch; /* per RAM page: the operation its numbers belong to */
     uint32_t *read_seq;   /* per RAM byte: the access that last read it (0: none) */
     uint32_t *write_seq;  /* per RAM byte: the access that last wrote it (0: none) */
-    uint32_t epoch;       /* the current operation, from 1 */
-    uint32_t seq;         /* accesses in the current operation */
+    struct {
+        uint32_t start, len;
+    } * access;     /* where access n of the operation went (index n) */
+    uint32_t epoch; /* the current operation, from 1 */
+    uint32_t seq;   /* accesses in the current operation */
     bool paused;
     uint64_t rereads;
     uint64_t double_fetches;
@@ -37,6 +44,18 @@ static void watch_page(DmaWatch *w, uint32_t page)
     }
 }
 
+/* Is [paddr, paddr+len) a read again of the structure access first read? */
+static bool watch_same_structure(const DmaWatch *w, uint32_t first, uint32_t paddr, uint32_t len)
+{
+    if (first >= WATCH_MAX_ACCESSES) {
+        return false;
+    }
+    uint32_t start = w->access[first].start;
+    uint32_t size = w->access[first].len;
+    return size <= DMA_WATCH_MAX_STRUCTURE && paddr >= start && len <= size &&
+           paddr - start <= size - len;
+}
+
 static void watch_access(void *opaque, uint32_t paddr, uint32_t len, bool is_write)
 {
     DmaWatch *w = opaque;
@@ -44,6 +63,10 @@ static void watch_access(void *opaque, uint32_t paddr, uint32_t len, bool is_wri
         return;
     }
     uint32_t seq = ++w->seq;
+    if (seq < WATCH_MAX_ACCESSES) {
+        w->access[seq].start = paddr;
+        w->access[seq].len = len;
+    }
     bool reread = false;
     bool reported = false;
     for (uint32_t i = 0; i < len; i++) {
@@ -56,7 +79,8 @@ static void watch_access(void *opaque, uint32_t paddr, uint32_t len, bool is_wri
             continue;
         }
         uint32_t first = w->read_seq[a];
-        if (first && w->write_seq[a] > first && !reported) {
+        if (first && w->write_seq[a] > first && !reported &&
+            watch_same_structure(w, first, paddr, len)) {
             DmaFetchReport r = {a, first, w->write_seq[a], seq, paddr, len};
             w->double_fetches++;
             reported = true;
@@ -81,7 +105,8 @@ DmaWatch *dma_watch_new(PhysMem *pm, DmaWatchReportFn report, void *opaque)
     w->page_epoch = calloc(pages, sizeof(*w->page_epoch));
     w->read_seq = calloc(pm->ram_size, sizeof(*w->read_seq));
     w->write_seq = calloc(pm->ram_size, sizeof(*w->write_seq));
-    if (!w->page_epoch || !w->read_seq || !w->write_seq) {
+    w->access = calloc(WATCH_MAX_ACCESSES, sizeof(*w->access));
+    if (!w->page_epoch || !w->read_seq || !w->write_seq || !w->access) {
         dma_watch_free(w);
         return NULL;
     }
@@ -115,6 +140,7 @@ void dma_watch_free(DmaWatch *w)
     free(w->page_epoch);
     free(w->read_seq);
     free(w->write_seq);
+    free(w->access);
     free(w);
 }
 

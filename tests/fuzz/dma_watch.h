@@ -6,12 +6,16 @@
  *
  * Within one operation the guest cannot run, so a device that reads the
  * same bytes twice gets the same bytes, unless something wrote them in
- * between: then the second read could differ from the first and the
- * device acts on two views of one guest structure (a length checked in
- * the first, used from the second).  That is a double fetch and the watch
- * reports it.  A re-read with no write in between (a ring index polled
- * again, a descriptor read for a second field) reads what it read before
- * and is only counted.
+ * between: then the second read could differ from the first.  It is a
+ * double fetch when the second read is of the same guest structure: it
+ * lies within one earlier read of at most DMA_WATCH_MAX_STRUCTURE bytes
+ * (a descriptor, a ring index, a PRD entry, a command block) whose bytes
+ * were written since.  The device then acts on two views of one
+ * structure (a length checked in the first, used from the second), and
+ * the watch reports it.  Re-reads with no write between (a ring index
+ * polled again), and reads of other shapes over bytes written since (a
+ * packet buffer the driver laid over a descriptor the device wrote back:
+ * data, whatever it holds) are only counted.
  */
 #ifndef TESTS_FUZZ_DMA_WATCH_H
 #define TESTS_FUZZ_DMA_WATCH_H
@@ -22,6 +26,9 @@
 #include "softmmu/phys.h"
 
 typedef struct DmaWatch DmaWatch;
+
+/* The largest read taken for one guest structure. */
+#define DMA_WATCH_MAX_STRUCTURE 64
 
 /* What a double fetch looked like: the byte read twice, and the accesses. */
 typedef struct DmaFetchReport {

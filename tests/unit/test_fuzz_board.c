@@ -77,6 +77,25 @@ START_TEST(test_plain_reread_is_counted_not_reported)
 }
 END_TEST
 
+START_TEST(test_other_shapes_over_written_bytes_are_data)
+{
+    uint8_t buf[128];
+    phys_read_buf(&pm, 0x3000, buf, 16);  /* a descriptor */
+    phys_write(&pm, 0x300c, 1, 1);        /* its status written back */
+    phys_read_buf(&pm, 0x3000, buf, 60);  /* a packet buffer the driver put over it */
+    phys_read_buf(&pm, 0x6000, buf, 128); /* a buffer is no structure: */
+    phys_write(&pm, 0x6004, 1, 1);
+    (void)phys_read(&pm, 0x6004, 4); /* reading part of it again is data */
+    ck_assert_int_eq(rep.count, 0);
+    ck_assert_uint_eq(dma_watch_rereads(w), 2);
+    /* A part of the descriptor read again is the structure again. */
+    phys_read_buf(&pm, 0x7000, buf, 16);
+    phys_write(&pm, 0x7008, 0, 4);
+    (void)phys_read(&pm, 0x7008, 4);
+    ck_assert_int_eq(rep.count, 1);
+}
+END_TEST
+
 START_TEST(test_write_then_read_is_not_a_refetch)
 {
     /* A device reading back what it wrote has fetched nothing twice. */
@@ -223,6 +242,7 @@ static Suite *fuzz_board_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_read_write_read_is_a_double_fetch);
     tcase_add_test(tc, test_plain_reread_is_counted_not_reported);
+    tcase_add_test(tc, test_other_shapes_over_written_bytes_are_data);
     tcase_add_test(tc, test_write_then_read_is_not_a_refetch);
     tcase_add_test(tc, test_operations_are_separate);
     tcase_add_test(tc, test_paused_accesses_are_the_harness);
