@@ -32,7 +32,9 @@
  *
  * Each port or memory access, each batch of timers, each frame is one
  * operation for the double-fetch watch (dma_watch.h), which aborts on a
- * device that reads guest bytes again after they were written.
+ * device that reads a guest structure again after its bytes were written.
+ * An input makes at most MAX_OPS operations and MAX_ACCESSES accesses, so
+ * its cost is bounded by the harness and a slow input is a device's doing.
  */
 #include <stdarg.h>
 #include <stdbool.h>
