@@ -47,23 +47,21 @@ static bool ioport_slot_free(const IOPortHandler *h)
     return h->sizes == 0;
 }
 
-static bool ioport_slot_referenced(const IOPortMap *map, int index)
+/* Port 'port' changes owner to 'index' (0: nobody); a slot left with no
+ * port is freed.  Counting ports per slot keeps claiming and releasing a
+ * range (a PCI BAR moved, a device freed) independent of the map's size. */
+static void ioport_set_owner(IOPortMap *map, uint32_t port, int index)
 {
-    for (uint32_t port = 0; port < IOPORT_COUNT; port++) {
-        if (map->owner[port] == index) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static void ioport_release_slot_if_unused(IOPortMap *map, int index)
-{
-    if (index == 0 || ioport_slot_free(&map->handlers[index])) {
+    int old = map->owner[port];
+    if (old == index) {
         return;
     }
-    if (!ioport_slot_referenced(map, index)) {
-        memset(&map->handlers[index], 0, sizeof(map->handlers[index]));
+    map->owner[port] = (uint16_t)index;
+    if (index != 0) {
+        map->handlers[index].nports++;
+    }
+    if (old != 0 && --map->handlers[old].nports == 0) {
+        memset(&map->handlers[old], 0, sizeof(map->handlers[old]));
         map->nhandlers--;
     }
 }
@@ -107,36 +105,16 @@ int ioport_register(IOPortMap *map, uint16_t base, uint32_t count, uint8_t sizes
     }
     /* A later claim overrides an earlier one, port by port (like a PCI BAR
      * moved over a legacy range); slots left without ports are freed. */
-    uint8_t displaced[IOPORT_MAX_HANDLERS] = {0};
     for (uint32_t i = 0; i < count; i++) {
-        uint16_t old = map->owner[base + i];
-        if (old != 0 && old != index) {
-            displaced[old] = 1;
-        }
-        map->owner[base + i] = (uint16_t)index;
-    }
-    for (int i = 1; i < IOPORT_MAX_HANDLERS; i++) {
-        if (displaced[i]) {
-            ioport_release_slot_if_unused(map, i);
-        }
+        ioport_set_owner(map, base + i, index);
     }
     return 0;
 }
 
 void ioport_unregister(IOPortMap *map, uint16_t base, uint32_t count)
 {
-    uint8_t released[IOPORT_MAX_HANDLERS] = {0};
     for (uint32_t i = 0; i < count && base + i < IOPORT_COUNT; i++) {
-        uint16_t old = map->owner[base + i];
-        if (old != 0) {
-            released[old] = 1;
-            map->owner[base + i] = 0;
-        }
-    }
-    for (int i = 1; i < IOPORT_MAX_HANDLERS; i++) {
-        if (released[i]) {
-            ioport_release_slot_if_unused(map, i);
-        }
+        ioport_set_owner(map, base + i, 0);
     }
 }
 

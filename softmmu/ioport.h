@@ -19,6 +19,7 @@ typedef struct IOPortHandler {
     IOPortWrite write;
     void *opaque;
     uint8_t sizes;       /* bit mask of access sizes handled natively: 1, 2, 4 */
+    uint32_t nports;     /* ports that point here: the slot is freed when none is left */
 } IOPortHandler;
 
 /* Called on every access when set (trace category ioport). */

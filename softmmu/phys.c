@@ -321,9 +321,18 @@ void phys_code_written(PhysMem *pm, uint32_t paddr, int size)
     }
 }
 
+/* Tell the access observer (if any) of a RAM range read or written. */
+static inline void phys_observe(PhysMem *pm, uint32_t paddr, uint32_t len, bool is_write)
+{
+    if (pm->access_observer) {
+        pm->access_observer(pm->access_observer_opaque, paddr, len, is_write);
+    }
+}
+
 static void phys_ram_store(PhysMem *pm, uint32_t paddr, const void *src, uint32_t len)
 {
     memcpy(pm->ram + paddr, src, len);
+    phys_observe(pm, paddr, len, true);
     while (len > 0) {
         uint32_t page = paddr >> PHYS_PAGE_SHIFT;
         uint32_t chunk = PHYS_PAGE_SIZE - (paddr & (PHYS_PAGE_SIZE - 1));
@@ -358,7 +367,11 @@ static uint32_t phys_load_le(const uint8_t *p, int size)
 static uint32_t phys_read_run(PhysMem *pm, int region, uint32_t paddr, int size)
 {
     if (region < 0) {
-        return paddr < pm->ram_size ? phys_load_le(pm->ram + paddr, size) : phys_ones(size);
+        if (paddr >= pm->ram_size) {
+            return phys_ones(size);
+        }
+        phys_observe(pm, paddr, (uint32_t)size, false);
+        return phys_load_le(pm->ram + paddr, size);
     }
     const PhysRegion *r = &pm->regions[region];
     uint32_t offset = paddr - r->start;
@@ -392,6 +405,7 @@ uint32_t phys_read(PhysMem *pm, uint32_t paddr, int size)
 {
     const uint8_t *ram = phys_ram_page(pm, paddr);
     if (ram && (paddr & (PHYS_PAGE_SIZE - 1)) <= PHYS_PAGE_SIZE - (uint32_t)size) {
+        phys_observe(pm, paddr, (uint32_t)size, false);
         return phys_load_le(ram, size);
     }
     uint64_t run_end;
@@ -448,6 +462,7 @@ void phys_read_buf(PhysMem *pm, uint32_t paddr, void *buf, uint32_t len)
         const PhysRegion *r = region >= 0 ? &pm->regions[region] : NULL;
         if (!r && paddr < pm->ram_size) {
             memcpy(out, pm->ram + paddr, chunk);
+            phys_observe(pm, paddr, chunk, false);
         } else if (!r) {
             memset(out, 0xff, chunk);
         } else if (r->kind != PHYS_MMIO) {

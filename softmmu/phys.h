@@ -51,6 +51,14 @@ typedef struct PhysCodeListener {
     void *opaque;
 } PhysCodeListener;
 
+/*
+ * Access observer: told of every RAM range read or written by address
+ * (phys_read, phys_write, the bulk copies: device DMA, loaders, the CPU's
+ * slow path), not of the TLB's direct host-pointer accesses.  The device
+ * fuzzer's double-fetch check (tests/fuzz/dma_watch.c) is the one user.
+ */
+typedef void (*PhysAccessFn)(void *opaque, uint32_t paddr, uint32_t len, bool is_write);
+
 typedef struct PhysMem {
     uint8_t *ram;          /* host mapping of guest RAM [0, ram_size) */
     uint32_t ram_size;     /* bytes of guest RAM (multiple of 4 KiB) */
@@ -64,6 +72,8 @@ typedef struct PhysMem {
                             * checker sees every write); listeners leave marks */
     uint8_t *ram_shadowed; /* one byte per RAM page: nonzero when an enabled region covers
                             * any byte of it (kept by phys.c; see phys_ram_page) */
+    PhysAccessFn access_observer; /* NULL, or told of RAM accesses (see PhysAccessFn) */
+    void *access_observer_opaque;
 } PhysMem;
 
 /* Add / remove a code-page write listener (at most PHYS_MAX_CODE_LISTENERS;

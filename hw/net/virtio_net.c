@@ -56,7 +56,9 @@ struct VirtioNetState {
     NetClient nc;
     VirtQueue *rx_vq;
     VirtQueue *tx_vq;
-    VirtQueueElement *rx_first;    /* a frame's first receive chain, held for num_buffers */
+    /* A frame's receive chains, all read before any byte of it is written;
+     * [0] at creation, the others the first time a frame needs them. */
+    VirtQueueElement *rx_chain[VIRTIO_NET_QUEUE_SIZE];
     uint8_t mac[NET_MAC_LEN];      /* as the driver sees it (a legacy driver may write it) */
     uint8_t conf_mac[NET_MAC_LEN]; /* as configured: what reset restores */
     bool link_up;                  /* VIRTIO_NET_S_LINK_UP */
@@ -190,57 +192,69 @@ static bool virtio_net_can_receive(void *opaque, size_t len)
     return false;
 }
 
-/* The next receive chain, the first one into rx_first (kept for num_buffers). */
-static VirtQueueElement *virtio_net_rx_pop(VirtioNetState *s, unsigned nbufs)
+/* The frame's receive chain number n, into rx_chain[n]. */
+static VirtQueueElement *virtio_net_rx_pop(VirtioNetState *s, unsigned n)
 {
-    if (nbufs > 0) {
-        return virtqueue_pop(s->rx_vq);
+    if (n >= VIRTIO_NET_QUEUE_SIZE) {
+        return NULL; /* more than a queue's worth: never pending at once */
     }
-    return virtqueue_pop_into(s->rx_vq, s->rx_first) ? s->rx_first : NULL;
+    if (!s->rx_chain[n] && !(s->rx_chain[n] = virtqueue_element_new(s->rx_vq))) {
+        return NULL;
+    }
+    return virtqueue_pop_into(s->rx_vq, s->rx_chain[n]) ? s->rx_chain[n] : NULL;
 }
 
 /*
  * Header (flags 0: no checksum claims, 5.1.6.4.1; GSO_NONE) and frame,
  * into as many chains as it takes; nothing is published unless all of it
- * fits.
+ * fits.  Every chain is read before any byte is written: the frame may
+ * land on the descriptors of the chains after the first (a driver's
+ * mistake), and the room was counted on them as the driver posted them,
+ * so reading them again after would follow the frame's own bytes (the
+ * machine harness's double-fetch watch).
  */
 static void virtio_net_rx_frame(VirtioNetState *s, const uint8_t *frame, size_t len)
 {
     VirtQueue *vq = s->rx_vq;
+    bool mergeable = virtio_net_mergeable(s);
     size_t hdr_len = virtio_net_hdr_len(s);
     size_t total = hdr_len + len;
-    size_t done = 0;
+    uint64_t room = 0;
     unsigned nbufs = 0;
 
-    memset(s->rx_buf, 0, hdr_len);
-    memcpy(s->rx_buf + hdr_len, frame, len);
-    while (done < total) {
+    while (room < total) {
         VirtQueueElement *elem = virtio_net_rx_pop(s, nbufs);
-        size_t n;
 
         if (!elem) {
             break;
         }
         nbufs++;
-        if (virtio_net_mergeable(s) ? elem->in_len < hdr_len : elem->in_len < total) {
-            if (virtio_net_mergeable(s)) {
+        if (mergeable ? elem->in_len < hdr_len : elem->in_len < total) {
+            if (mergeable) {
                 /* 5.1.6.3.1: each merged buffer holds at least a header. */
                 virtio_error(&s->vdev, "receive buffer smaller than the header");
             }
             break; /* without MRG_RXBUF: too big for the driver's buffer, dropped */
         }
-        n = virtqueue_write_in(vq, elem, 0, s->rx_buf + done, total - done);
-        virtqueue_fill(vq, elem, (uint32_t)n, nbufs - 1);
-        done += n;
+        room += elem->in_len;
     }
-    if (done < total) {
+    if (room < total) {
         virtqueue_unpop(vq, nbufs);
         return;
+    }
+    memset(s->rx_buf, 0, hdr_len);
+    memcpy(s->rx_buf + hdr_len, frame, len);
+    size_t done = 0;
+    for (unsigned i = 0; i < nbufs; i++) {
+        size_t n = virtqueue_write_in(vq, s->rx_chain[i], 0, s->rx_buf + done, total - done);
+
+        virtqueue_fill(vq, s->rx_chain[i], (uint32_t)n, i);
+        done += n;
     }
     if (hdr_len == VIRTIO_NET_HDR_LEN) {
         uint8_t num_buffers[2] = {(uint8_t)nbufs, (uint8_t)(nbufs >> 8)};
 
-        virtqueue_write_in(vq, s->rx_first, VIRTIO_NET_HDR_NUM_BUFFERS, num_buffers, 2);
+        virtqueue_write_in(vq, s->rx_chain[0], VIRTIO_NET_HDR_NUM_BUFFERS, num_buffers, 2);
     }
     virtqueue_flush(vq, nbufs);
     virtio_notify(&s->vdev, vq);
@@ -350,8 +364,8 @@ VirtioNetState *virtio_net_new(PCIBus *bus, int devfn, PhysMem *phys, IRQ irq, c
     virtio_init(&s->vdev, VIRTIO_ID_NET, phys, VIRTIO_NET_CONFIG_LEN, features, &virtio_net_ops, s);
     s->rx_vq = virtio_add_queue(&s->vdev, VIRTIO_NET_QUEUE_SIZE, virtio_net_handle_rx);
     s->tx_vq = virtio_add_queue(&s->vdev, VIRTIO_NET_QUEUE_SIZE, virtio_net_handle_tx);
-    s->rx_first = s->rx_vq ? virtqueue_element_new(s->rx_vq) : NULL;
-    if (s->rx_first && s->tx_vq) {
+    s->rx_chain[0] = s->rx_vq ? virtqueue_element_new(s->rx_vq) : NULL;
+    if (s->rx_chain[0] && s->tx_vq) {
         /* Class 02/00: Ethernet controller. */
         s->proxy =
             virtio_pci_new(bus, devfn, phys, irq, &s->vdev, VIRTIO_NET_PCI_DEVICE_ID, 0x02, 0x00);
@@ -383,7 +397,9 @@ void virtio_net_free(VirtioNetState *s)
     }
     virtio_pci_free(s->proxy);
     virtio_cleanup(&s->vdev);
-    free(s->rx_first);
+    for (int i = 0; i < VIRTIO_NET_QUEUE_SIZE; i++) {
+        free(s->rx_chain[i]);
+    }
     free(s);
 }
 

@@ -308,6 +308,25 @@ static void machine_pam_changed(void *opaque, int pam_index, uint8_t value)
     }
 }
 
+/* PCConfig.no_firmware: erased flash (all ones) where the BIOS would be,
+ * so the map and the PAM window decode as with a BIOS, and nothing runs. */
+static void load_blank_bios(PC *pc)
+{
+    enum { BLANK_BIOS_SIZE = 0x10000 };
+    uint8_t *low = malloc(BLANK_BIOS_SIZE);
+    bool mapped = low && phys_map_rom(&pc->phys, (uint32_t)(0x100000000ull - BLANK_BIOS_SIZE),
+                                      NULL /* 0xFF */, BLANK_BIOS_SIZE, 1) >= 0;
+    if (mapped) {
+        memset(low, 0xff, BLANK_BIOS_SIZE);
+        pc->dev->pam = pam_new(&pc->phys, low, BLANK_BIOS_SIZE);
+    }
+    free(low);
+    if (!pc->dev->pam) {
+        fprintf(stderr, "popek: cannot map the blank BIOS (out of memory)\n");
+        exit(1);
+    }
+}
+
 /*
  * The BIOS sits at the top of the 4 GiB space (where the reset vector
  * FFFFFFF0h lands) and, through the PAM window, its last 128 KiB again
@@ -316,6 +335,10 @@ static void machine_pam_changed(void *opaque, int pam_index, uint8_t value)
 static void load_bios(PC *pc)
 {
     const PCConfig *o = &pc->cfg;
+    if (o->no_firmware) {
+        load_blank_bios(pc);
+        return;
+    }
     char err[512];
     char *path = firmware_find(o->bios ? o->bios : FIRMWARE_DEFAULT_BIOS, o->firmware_dir, err,
                                sizeof(err));
@@ -363,7 +386,7 @@ static void pc_setup_firmware_config(PC *pc)
     /* SeaBIOS runs the VGA BIOS it finds as "pciVVVV,DDDD.rom" for the
      * card, passing the card's bus address, so the VGA BIOS finds the
      * framebuffer BAR (QEMU puts it in a ROM BAR to the same effect). */
-    if ((o->bios || !o->kernel || pc->kernel_via_bios) && !o->no_vga &&
+    if ((o->bios || !o->kernel || pc->kernel_via_bios) && !o->no_vga && !o->no_firmware &&
         !firmware_add_rom(d->fw_cfg, "pci1234,1111.rom", "vgabios-stdvga.bin", o->firmware_dir,
                           err, sizeof(err))) {
         fprintf(stderr, "popek: %s\n", err);

@@ -67,6 +67,9 @@ typedef struct PCConfig {
     int64_t rtc_base;         /* RTC time at power-on (Unix seconds); -1: now (fixed with icount) */
     bool rtc_localtime;       /* rtc_base -1: now in the host's local time zone, not UTC */
     const char *bios;         /* raw ROM image, or NULL: SeaBIOS unless kernel is given */
+    bool no_firmware;         /* no BIOS and no kernel: a blank 64 KiB ROM at the top of
+                               * memory and in the PAM window, the CPU and devices in
+                               * their reset state (the device fuzzer, tests) */
     const char *firmware_dir; /* where firmware files are looked up first, or NULL */
     const char *kernel;       /* direct boot (with bios: the BIOS boots it) */
     const char *initrd;

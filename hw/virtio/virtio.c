@@ -144,21 +144,33 @@ static void vring_read_desc(VirtIODevice *vdev, uint64_t addr, VRingDesc *d)
     d->next = (uint16_t)get_le(raw + 14, 2);
 }
 
+static bool ranges_overlap(uint64_t a, uint64_t a_len, uint64_t b, uint64_t b_len)
+{
+    return a < b + b_len && b < a + a_len;
+}
+
 /*
  * What enabling a queue requires (2.7): a size that is a power of two the
  * device supports, the alignments of 2.7 (descriptors 16, available ring
- * 2, used ring 4), and all three areas inside RAM.
+ * 2, used ring 4), all three areas inside RAM, and the used ring (the one
+ * the device writes) clear of the two it reads: on top of them, the
+ * device's own writes would change the descriptors and indexes it reads
+ * next, midway through a notification (a double fetch, which the device
+ * fuzzer's watch reports: tests/fuzz/dma_watch.h).  No correct driver
+ * lays its rings over each other, so refusing it costs nothing.
  */
 static bool vring_layout_ok(const VirtQueue *vq)
 {
     const VirtIODevice *vdev = vq->vdev;
     uint16_t num = vq->num;
+    uint64_t desc_len = (uint64_t)VRING_DESC_SIZE * num;
 
     return num != 0 && num <= vq->num_max && (num & (num - 1)) == 0 && vq->desc % 16 == 0 &&
-           vq->avail % 2 == 0 && vq->used % 4 == 0 &&
-           virtio_in_ram(vdev, vq->desc, (uint64_t)VRING_DESC_SIZE * num) &&
+           vq->avail % 2 == 0 && vq->used % 4 == 0 && virtio_in_ram(vdev, vq->desc, desc_len) &&
            virtio_in_ram(vdev, vq->avail, vring_avail_size(num)) &&
-           virtio_in_ram(vdev, vq->used, vring_used_size(num));
+           virtio_in_ram(vdev, vq->used, vring_used_size(num)) &&
+           !ranges_overlap(vq->used, vring_used_size(num), vq->desc, desc_len) &&
+           !ranges_overlap(vq->used, vring_used_size(num), vq->avail, vring_avail_size(num));
 }
 
 /* ---- device life cycle ---- */

@@ -17,6 +17,7 @@
 
 #include "hw/net/e1000.h"
 #include "hw/net/e1000_regs.h"
+#include "tests/fuzz/fuzz_input.h"
 
 #define FUZZ_RAM   (256u << 10)
 #define FUZZ_DEVFN PCI_DEVFN(3, 0)
@@ -82,20 +83,6 @@ static void irq_cb(void *opaque, int n, int level)
 
 /* ---- reading the input ---- */
 
-typedef struct Input {
-    const uint8_t *p;
-    size_t left;
-} Input;
-
-static uint32_t take(Input *in, int bytes)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < bytes && in->left; i++, in->left--) {
-        v |= (uint32_t)*in->p++ << (8 * i);
-    }
-    return v;
-}
-
 /* Registers worth hitting often; anything else by raw offset. */
 static const uint32_t interesting[] = {
     E1000_CTRL,   E1000_STATUS, E1000_EECD,  E1000_EERD,   E1000_CTRL_EXT, E1000_MDIC,
@@ -106,28 +93,28 @@ static const uint32_t interesting[] = {
     E1000_RA + 4, E1000_VFTA,   E1000_VET,   E1000_PBA,    E1000_GORCH,    E1000_TOTH,
 };
 
-static uint32_t pick_offset(Input *in)
+static uint32_t pick_offset(FuzzInput *in)
 {
-    uint32_t sel = take(in, 1);
+    uint32_t sel = fuzz_take(in, 1);
     uint32_t n = sizeof(interesting) / sizeof(interesting[0]);
     if (sel < n) {
         return interesting[sel];
     }
-    return take(in, 3) & (E1000_MMIO_SIZE - 1);
+    return fuzz_take(in, 3) & (E1000_MMIO_SIZE - 1);
 }
 
 /* Where a buffer or ring may point. */
-static uint64_t pick_address(Input *in)
+static uint64_t pick_address(FuzzInput *in)
 {
-    uint32_t kind = take(in, 1) % 6;
-    uint32_t v = take(in, 4);
+    uint32_t kind = fuzz_take(in, 1) % 6;
+    uint32_t v = fuzz_take(in, 4);
     switch (kind) {
     case 0: return v % FUZZ_RAM;
     case 1: return FUZZ_RAM - (v & 0xff); /* straddling the end of RAM */
     case 2: return (uint64_t)v << 8;      /* anywhere in 4 GiB and beyond */
     case 3: return MMIO_BASE + (v & 0x1ffff);
     case 4: return 0;
-    default: return (uint64_t)v << 32 | take(in, 4);
+    default: return (uint64_t)v << 32 | fuzz_take(in, 4);
     }
 }
 
@@ -139,30 +126,30 @@ static int pick_size(uint32_t sel)
 
 /* ---- commands ---- */
 
-static void cmd_mmio(Input *in, bool write)
+static void cmd_mmio(FuzzInput *in, bool write)
 {
     uint32_t offset = pick_offset(in);
-    int size = pick_size(take(in, 1));
+    int size = pick_size(fuzz_take(in, 1));
     if (write) {
-        phys_write(&m->pm, MMIO_BASE + offset, take(in, 4), size);
+        phys_write(&m->pm, MMIO_BASE + offset, fuzz_take(in, 4), size);
     } else {
         m->sink += phys_read(&m->pm, MMIO_BASE + offset, size);
     }
 }
 
 /* A descriptor in one of the rings, perhaps handed to the NIC at once. */
-static void cmd_descriptor(Input *in)
+static void cmd_descriptor(FuzzInput *in)
 {
-    uint32_t sel = take(in, 1);
+    uint32_t sel = fuzz_take(in, 1);
     uint32_t ring = sel & 1 ? RX_RING : TX_RING;
     uint32_t index = (sel >> 1) % RING_DESCS;
-    uint64_t addr = (sel & 0x80) ? PACKET + take(in, 2) % PACKET_LEN : pick_address(in);
+    uint64_t addr = (sel & 0x80) ? PACKET + fuzz_take(in, 2) % PACKET_LEN : pick_address(in);
     uint8_t desc[16];
     for (int i = 0; i < 8; i++) {
         desc[i] = (uint8_t)(addr >> (8 * i));
     }
     for (int i = 8; i < 16; i++) {
-        desc[i] = (uint8_t)take(in, 1);
+        desc[i] = (uint8_t)fuzz_take(in, 1);
     }
     phys_write_buf(&m->pm, ring + 16 * index, desc, sizeof(desc));
     if (sel & 0x40) {
@@ -171,13 +158,13 @@ static void cmd_descriptor(Input *in)
     }
 }
 
-static void cmd_ram(Input *in)
+static void cmd_ram(FuzzInput *in)
 {
-    uint32_t addr = take(in, 3) % FUZZ_RAM;
-    uint32_t len = take(in, 1);
+    uint32_t addr = fuzz_take(in, 3) % FUZZ_RAM;
+    uint32_t len = fuzz_take(in, 1);
     uint8_t buf[256];
     for (uint32_t i = 0; i < len; i++) {
-        buf[i] = (uint8_t)take(in, 1);
+        buf[i] = (uint8_t)fuzz_take(in, 1);
     }
     phys_write_buf(&m->pm, addr, buf, len);
 }
@@ -188,19 +175,19 @@ static void cmd_ram(Input *in)
  * then data descriptors carrying the packet in two pieces, all handed to
  * the NIC: the segmentation and offload paths in one command.
  */
-static void cmd_offload(Input *in)
+static void cmd_offload(FuzzInput *in)
 {
-    uint32_t sel = take(in, 1);
-    uint32_t mss = take(in, 2);
-    uint32_t hdrlen = sel & 1 ? 54 : take(in, 1);
-    uint32_t paylen = take(in, 2) & 0xfffff;
-    uint32_t split = take(in, 2) % PACKET_LEN;
-    bool huge = take(in, 1) == 0xff; /* a 1 MiB buffer: the transmit budget runs out */
+    uint32_t sel = fuzz_take(in, 1);
+    uint32_t mss = fuzz_take(in, 2);
+    uint32_t hdrlen = sel & 1 ? 54 : fuzz_take(in, 1);
+    uint32_t paylen = fuzz_take(in, 2) & 0xfffff;
+    uint32_t split = fuzz_take(in, 2) % PACKET_LEN;
+    bool huge = fuzz_take(in, 1) == 0xff; /* a 1 MiB buffer: the transmit budget runs out */
     uint32_t tail = phys_read(&m->pm, MMIO_BASE + E1000_TDT, 4) % RING_DESCS;
     uint32_t tse = sel & 2 ? E1000_TXD_CMD_TSE : 0;
     uint32_t data = E1000_TXD_DTYP_DATA << E1000_TXD_DTYP_SHIFT | E1000_TXD_CMD_DEXT | tse |
                     (sel & 0x80 ? E1000_TXD_CMD_VLE : 0) | E1000_TXD_CMD_RS;
-    uint32_t upper = (sel >> 2 & 3) << 8 | (uint32_t)take(in, 2) << 16;
+    uint32_t upper = (sel >> 2 & 3) << 8 | (uint32_t)fuzz_take(in, 2) << 16;
     uint32_t words[3][4] = {
         {14 | 24 << 8 | 33u << 16, 34 | 50 << 8,
          paylen | E1000_TXD_CMD_DEXT | tse | (sel & 0x10 ? E1000_TXD_CMD_IP : 0) |
@@ -221,33 +208,33 @@ static void cmd_offload(Input *in)
 
 /* Ring sizes, control registers and interrupt moderation, within reason,
  * so the descriptor paths stay reachable. */
-static void cmd_rings(Input *in)
+static void cmd_rings(FuzzInput *in)
 {
     static const uint32_t delays[] = {E1000_ITR, E1000_RDTR, E1000_RADV, E1000_TIDV, E1000_TADV};
     for (uint32_t i = 0; i < sizeof(delays) / sizeof(delays[0]); i++) {
-        phys_write(&m->pm, MMIO_BASE + delays[i], take(in, 1), 4);
+        phys_write(&m->pm, MMIO_BASE + delays[i], fuzz_take(in, 1), 4);
     }
-    uint32_t n = (take(in, 1) & 3) + 1;
+    uint32_t n = (fuzz_take(in, 1) & 3) + 1;
     phys_write(&m->pm, MMIO_BASE + E1000_TDLEN, 128 * n, 4);
     phys_write(&m->pm, MMIO_BASE + E1000_RDLEN, 128 * n, 4);
-    phys_write(&m->pm, MMIO_BASE + E1000_RDT, take(in, 1) % (8 * n), 4);
-    phys_write(&m->pm, MMIO_BASE + E1000_RCTL, take(in, 4) | E1000_RCTL_EN, 4);
+    phys_write(&m->pm, MMIO_BASE + E1000_RDT, fuzz_take(in, 1) % (8 * n), 4);
+    phys_write(&m->pm, MMIO_BASE + E1000_RCTL, fuzz_take(in, 4) | E1000_RCTL_EN, 4);
     phys_write(&m->pm, MMIO_BASE + E1000_TCTL, E1000_TCTL_EN | E1000_TCTL_PSP, 4);
 }
 
-static void cmd_frame(Input *in)
+static void cmd_frame(FuzzInput *in)
 {
     static uint8_t frame[NET_MAX_FRAME];
     static const uint8_t dst[3][6] = {{0x52, 0x54, 0x00, 0x12, 0x34, 0x56},
                                       {0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
                                       {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01}};
-    uint32_t sel = take(in, 1);
-    uint32_t len = take(in, 2);
+    uint32_t sel = fuzz_take(in, 1);
+    uint32_t len = fuzz_take(in, 2);
     if (sel & 0x80) {
         len = len * 4 % NET_MAX_FRAME + 1; /* up to the largest frame the link carries */
     }
     for (uint32_t i = 0; i < len; i++) {
-        frame[i] = in->left ? (uint8_t)take(in, 1) : (uint8_t)(i * 31);
+        frame[i] = in->left ? (uint8_t)fuzz_take(in, 1) : (uint8_t)(i * 31);
     }
     if (len >= 6 && (sel & 3) < 3) {
         memcpy(frame, dst[sel & 3], 6);
@@ -263,12 +250,12 @@ static void cmd_frame(Input *in)
     }
 }
 
-static void cmd_config(Input *in)
+static void cmd_config(FuzzInput *in)
 {
     static const int offsets[] = {PCI_COMMAND, PCI_STATUS, PCI_BASE_ADDRESS_0,
                                   PCI_BASE_ADDRESS_0 + 4};
-    int offset = offsets[take(in, 1) % 4];
-    uint32_t value = take(in, 4);
+    int offset = offsets[fuzz_take(in, 1) % 4];
+    uint32_t value = fuzz_take(in, 4);
     if (offset == PCI_BASE_ADDRESS_0 && !(value & 1)) {
         value = MMIO_BASE; /* keep BAR0 where the commands look for it, mostly */
     }
@@ -277,14 +264,14 @@ static void cmd_config(Input *in)
 
 /* The I/O window, decoding switched on first.  (It is off otherwise:
  * claiming and releasing ports is slow enough to dominate every run.) */
-static void cmd_io(Input *in)
+static void cmd_io(FuzzInput *in)
 {
     uint32_t command = pci_config_read(m->dev, PCI_COMMAND, 2);
     pci_config_write(m->dev, PCI_COMMAND, command | PCI_COMMAND_IO, 2);
-    uint32_t port = IO_BASE + (take(in, 1) & 7);
-    int size = pick_size(take(in, 1));
-    if (take(in, 1) & 1) {
-        ioport_write(&m->io, (uint16_t)port, take(in, 4), size);
+    uint32_t port = IO_BASE + (fuzz_take(in, 1) & 7);
+    int size = pick_size(fuzz_take(in, 1));
+    if (fuzz_take(in, 1) & 1) {
+        ioport_write(&m->io, (uint16_t)port, fuzz_take(in, 4), size);
     } else {
         m->sink += ioport_read(&m->io, (uint16_t)port, size);
     }
@@ -352,13 +339,13 @@ static void machine_reset(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    Input in = {data, size};
+    FuzzInput in = {data, size};
     if (!m) {
         machine_start();
     }
     machine_reset();
     while (in.left) {
-        switch (take(&in, 1) % 13) {
+        switch (fuzz_take(&in, 1) % 13) {
         case 0:
         case 1: cmd_mmio(&in, true); break;
         case 2: cmd_mmio(&in, false); break;
@@ -367,7 +354,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 5: cmd_rings(&in); break;
         case 6: cmd_frame(&in); break;
         case 7:
-            m->clock += (uint64_t)take(&in, 2) << (take(&in, 1) & 15);
+            m->clock += (uint64_t)fuzz_take(&in, 2) << (fuzz_take(&in, 1) & 15);
             timerlist_run(&m->tl);
             break;
         case 8:

@@ -22,6 +22,7 @@
 
 #include "hw/block/fdc.h"
 #include "hw/dma/i8257.h"
+#include "tests/fuzz/fuzz_input.h"
 
 #define FUZZ_RAM (256u << 10)
 
@@ -72,23 +73,9 @@ static void irq_cb(void *opaque, int n, int level)
 {
 }
 
-typedef struct Input {
-    const uint8_t *p;
-    size_t left;
-} Input;
-
-static uint32_t take(Input *in, int bytes)
+static uint16_t pick_dma_port(FuzzInput *in)
 {
-    uint32_t v = 0;
-    for (int i = 0; i < bytes && in->left; i++, in->left--) {
-        v |= (uint32_t)*in->p++ << (8 * i);
-    }
-    return v;
-}
-
-static uint16_t pick_dma_port(Input *in)
-{
-    uint32_t v = take(in, 1);
+    uint32_t v = fuzz_take(in, 1);
     switch (v >> 6) {
     case 0: return (uint16_t)(v & 0x0f);
     case 1: return (uint16_t)(0x80 + (v & 0x0f));
@@ -97,25 +84,25 @@ static uint16_t pick_dma_port(Input *in)
 }
 
 /* A command the controller knows, with fuzzed bits and parameters. */
-static void cmd_well_formed(Input *in)
+static void cmd_well_formed(FuzzInput *in)
 {
     static const uint8_t firsts[] = {0x46, 0xc6, 0xe6, 0x45, 0xc5, 0x4a, 0x4d, 0x03,
                                      0x04, 0x07, 0x08, 0x0f, 0x8f, 0xcf, 0x10, 0x13,
                                      0x14, 0x94, 0x0e, 0x12, 0x06, 0x0d, 0x8e, 0x18};
-    uint32_t sel = take(in, 1);
+    uint32_t sel = fuzz_take(in, 1);
     ioport_write(&m->io, FDC_BASE + 5, firsts[sel % sizeof(firsts)], 1);
-    uint32_t n = take(in, 1) % 10;
+    uint32_t n = fuzz_take(in, 1) % 10;
     for (uint32_t i = 0; i < n; i++) {
-        ioport_write(&m->io, FDC_BASE + 5, take(in, 1), 1);
+        ioport_write(&m->io, FDC_BASE + 5, fuzz_take(in, 1), 1);
     }
 }
 
 /* Channel 2 in one go: mode, address (anywhere the DMA reaches), count, unmask. */
-static void cmd_channel2(Input *in)
+static void cmd_channel2(FuzzInput *in)
 {
-    uint32_t mode = take(in, 1);
-    uint32_t addr = take(in, 3);
-    uint32_t count = take(in, 2);
+    uint32_t mode = fuzz_take(in, 1);
+    uint32_t addr = fuzz_take(in, 3);
+    uint32_t count = fuzz_take(in, 2);
     if (mode & 1) {
         addr %= FUZZ_RAM; /* mostly inside RAM, so transfers land somewhere */
     }
@@ -130,23 +117,23 @@ static void cmd_channel2(Input *in)
     ioport_write(&m->io, 0x0a, 0x02, 1);
 }
 
-static void cmd_ram(Input *in)
+static void cmd_ram(FuzzInput *in)
 {
-    uint32_t addr = take(in, 3) % FUZZ_RAM;
-    uint32_t len = take(in, 1);
+    uint32_t addr = fuzz_take(in, 3) % FUZZ_RAM;
+    uint32_t len = fuzz_take(in, 1);
     uint8_t buf[256];
     for (uint32_t i = 0; i < len; i++) {
-        buf[i] = (uint8_t)take(in, 1);
+        buf[i] = (uint8_t)fuzz_take(in, 1);
     }
     phys_write_buf(&m->pm, addr, buf, len);
 }
 
 /* Many FIFO accesses at once: what a driver that ignores MSR would do. */
-static void cmd_burst(Input *in)
+static void cmd_burst(FuzzInput *in)
 {
-    uint32_t n = take(in, 2);
-    bool write = take(in, 1) & 1;
-    uint8_t v = (uint8_t)take(in, 1);
+    uint32_t n = fuzz_take(in, 2);
+    bool write = fuzz_take(in, 1) & 1;
+    uint8_t v = (uint8_t)fuzz_take(in, 1);
     for (uint32_t i = 0; i < n; i++) {
         if (write) {
             ioport_write(&m->io, FDC_BASE + 5, v, 1);
@@ -182,7 +169,7 @@ static void machine_start(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    Input in = {data, size};
+    FuzzInput in = {data, size};
     if (!m) {
         machine_start();
     }
@@ -190,20 +177,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     i8257_reset(m->dma);
     fdc_reset(m->fdc);
     while (in.left) {
-        uint32_t op = take(&in, 1) % 12;
+        uint32_t op = fuzz_take(&in, 1) % 12;
         switch (op) {
         case 0:
         case 1:
         case 2: {
-            uint16_t port = (uint16_t)(FDC_BASE + (take(&in, 1) & 7));
-            ioport_write(&m->io, port, take(&in, 1), 1);
+            uint16_t port = (uint16_t)(FDC_BASE + (fuzz_take(&in, 1) & 7));
+            ioport_write(&m->io, port, fuzz_take(&in, 1), 1);
             break;
         }
-        case 3: m->sink += ioport_read(&m->io, (uint16_t)(FDC_BASE + (take(&in, 1) & 7)), 1); break;
+        case 3: m->sink += ioport_read(&m->io, (uint16_t)(FDC_BASE + (fuzz_take(&in, 1) & 7)), 1); break;
         case 4:
         case 5: {
             uint16_t port = pick_dma_port(&in);
-            ioport_write(&m->io, port, take(&in, 1), 1);
+            ioport_write(&m->io, port, fuzz_take(&in, 1), 1);
             break;
         }
         case 6: m->sink += ioport_read(&m->io, pick_dma_port(&in), 1); break;
@@ -212,7 +199,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 9: cmd_well_formed(&in); break;
         case 10: cmd_channel2(&in); break;
         default:
-            if (take(&in, 1) & 1) {
+            if (fuzz_take(&in, 1) & 1) {
                 cmd_burst(&in);
             } else {
                 fdc_reset(m->fdc);

@@ -34,19 +34,12 @@
 
 uint32_t vfuzz_take(VFuzzStream *st, int n)
 {
-    uint32_t v = 0;
-
-    for (int i = 0; i < n && st->left; i++, st->left--) {
-        v |= (uint32_t)*st->p++ << (8 * i);
-    }
-    return v;
+    return fuzz_take(st, n);
 }
 
 int vfuzz_take_size(VFuzzStream *st)
 {
-    static const int sizes[4] = {1, 2, 4, 4};
-
-    return sizes[vfuzz_take(st, 1) & 3];
+    return fuzz_access_size(fuzz_take(st, 1));
 }
 
 uint32_t vfuzz_take_addr(VFuzzStream *st)

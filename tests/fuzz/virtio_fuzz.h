@@ -24,17 +24,16 @@
 #include "hw/pci/pci.h"
 #include "softmmu/ioport.h"
 #include "softmmu/phys.h"
+#include "tests/fuzz/fuzz_input.h"
 
 #define VFUZZ_RAM     (256u << 10)
 #define VFUZZ_DEVFN   PCI_DEVFN(3, 0)
 #define VFUZZ_QUEUES  3 /* at most the device's queue count plus one */
 #define VFUZZ_MAX_OPS 512
 
-/* The fuzz input, consumed from the front; missing bytes read as 0. */
-typedef struct VFuzzStream {
-    const uint8_t *p;
-    size_t left;
-} VFuzzStream;
+/* The fuzz input, consumed from the front; missing bytes read as 0
+ * (tests/fuzz/fuzz_input.h, shared by every device harness). */
+typedef FuzzInput VFuzzStream;
 
 /* A queue as the driver side of the harness placed it. */
 typedef struct VFuzzRing {

@@ -218,6 +218,34 @@ START_TEST(test_dma_read_skip_and_errors)
 }
 END_TEST
 
+/*
+ * A read as long as the 32-bit space allows: the item, then zeros over RAM
+ * and everything past it.  Found by the machine fuzzer (regress/machine/
+ * fw-cfg-dma-4gib-read-stalls): the zeros were made a byte at a time, so
+ * one such port write kept popek away from its monitor and timers for
+ * 20 s.  Eight in a row must be far quicker than the case's timeout.
+ */
+START_TEST(test_dma_read_of_the_whole_space)
+{
+    int key = fw_cfg_add_file(fw, "etc/data", "0123456789", 10);
+    uint8_t out[16];
+    for (int i = 0; i < 8; i++) {
+        memset(out, 0xee, sizeof(out));
+        phys_write_buf(&pm, 0x80000, out, sizeof(out));
+        phys_write_buf(&pm, RAM_BYTES - 16, out, sizeof(out));
+        dma(0x800, ((uint32_t)key << 16) | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ,
+            0xfffff000u, 0);
+        ck_assert_uint_eq(dma_control(0x800), 0);
+        phys_read_buf(&pm, 0, out, sizeof(out));
+        ck_assert_mem_eq(out, "0123456789\0\0\0\0\0\0", 16);
+        phys_read_buf(&pm, 0x80000, out, sizeof(out));
+        ck_assert_mem_eq(out, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+        phys_read_buf(&pm, RAM_BYTES - 16, out, sizeof(out));
+        ck_assert_mem_eq(out, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+    }
+}
+END_TEST
+
 START_TEST(test_machine_description)
 {
     FirmwareConfig cfg = {.ram_bytes = 64u << 20, .cpus = 1};
@@ -435,6 +463,11 @@ static Suite *fw_cfg_suite(void)
     tcase_add_test(tc, test_sercon_port_nographic);
     tcase_add_test(tc, test_firmware_find_names_package);
     suite_add_tcase(s, tc);
+    TCase *bulk = tcase_create("bulk");
+    tcase_add_checked_fixture(bulk, setup, teardown);
+    tcase_set_timeout(bulk, 60);
+    tcase_add_test(bulk, test_dma_read_of_the_whole_space);
+    suite_add_tcase(s, bulk);
     return s;
 }
 

@@ -251,6 +251,25 @@ START_TEST(test_later_claim_overrides)
 }
 END_TEST
 
+START_TEST(test_partial_override_keeps_the_rest)
+{
+    FakeDev a = {.read_base = 0x10};
+    FakeDev b = {.read_base = 0x20};
+    ck_assert_int_eq(ioport_register(map, 0x300, 8, 1, fake_read, fake_write, &a), 0);
+    ck_assert_int_eq(ioport_register(map, 0x304, 8, 1, fake_read, fake_write, &b), 0);
+    ck_assert_int_eq(map->nhandlers, 2);
+    ck_assert_uint_eq(map->handlers[map->owner[0x300]].nports, 4);
+    ck_assert_uint_eq(map->handlers[map->owner[0x304]].nports, 8);
+    /* a keeps 0x300-0x303 until they go too; then its slot is free. */
+    ioport_unregister(map, 0x300, 3);
+    ck_assert_int_eq(map->nhandlers, 2);
+    ck_assert_uint_eq(ioport_read(map, 0x303, 1), (0x10 + 0x303) & 0xff);
+    ioport_unregister(map, 0x303, 1);
+    ck_assert_int_eq(map->nhandlers, 1);
+    ck_assert_uint_eq(ioport_read(map, 0x30b, 1), (0x20 + 0x30b) & 0xff);
+}
+END_TEST
+
 START_TEST(test_register_rejects_bad_ranges)
 {
     FakeDev d = {.read_base = 1};
@@ -295,6 +314,7 @@ static Suite *ioport_suite(void)
     tcase_add_test(tc, test_observer_sees_each_cpu_access_once);
     tcase_add_test(tc, test_unregister_and_slot_reuse);
     tcase_add_test(tc, test_later_claim_overrides);
+    tcase_add_test(tc, test_partial_override_keeps_the_rest);
     tcase_add_test(tc, test_register_rejects_bad_ranges);
     tcase_add_test(tc, test_table_full_returns_error);
     suite_add_tcase(s, tc);

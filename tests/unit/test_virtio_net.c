@@ -687,9 +687,35 @@ START_TEST(test_modern_queue_invalid)
     expect_bad_queue(16, RAM_SIZE - 0x80, RX_RING + 0x1000, RX_RING + 0x2000);
     expect_bad_queue(16, RX_RING, RX_RING + 0x1000, RAM_SIZE);
     expect_bad_queue(16, RX_RING | 1ull << 32, RX_RING + 0x1000, RX_RING + 0x2000);
+    /* The used ring, which the device writes, over the descriptors (16 x 16
+     * bytes) or the available ring (38 bytes) it reads: its own writes
+     * would change what it reads next (the machine harness's double-fetch
+     * watch, tests/fuzz/regress/machine/virtio-used-ring-over-avail). */
+    expect_bad_queue(16, RX_RING, RX_RING + 0x1000, RX_RING + 0x1000);
+    expect_bad_queue(16, RX_RING, RX_RING + 0x1000, RX_RING + 0xfc);
+    expect_bad_queue(16, RX_RING, RX_RING + 0x1000, RX_RING + 0x1024);
+    expect_bad_queue(16, RX_RING + 0x80, RX_RING + 0x1000, RX_RING);
     /* Reset clears the error. */
     cwrite(C_STATUS, 0, 1);
     ck_assert_uint_eq(cread(C_STATUS, 1), 0);
+}
+END_TEST
+
+/* Areas that touch without overlapping are fine: used right after the
+ * available ring, descriptors right after the used ring. */
+START_TEST(test_modern_queue_adjacent)
+{
+    cwrite(C_STATUS, S_ACK | S_DRIVER, 1);
+    driver_features(F_VERSION_1);
+    cwrite(C_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK, 1);
+    cwrite(C_Q_SELECT, RXQ, 2);
+    cwrite(C_Q_SIZE, 16, 2);
+    cwrite64(C_Q_AVAIL, RX_RING);
+    cwrite64(C_Q_USED, RX_RING + 0x28); /* avail: 38 bytes */
+    cwrite64(C_Q_DESC, RX_RING + 0xb0); /* used: 6 + 8 x 16 = 134 bytes, to 0xae */
+    cwrite(C_Q_ENABLE, 1, 2);
+    ck_assert_uint_eq(cread(C_Q_ENABLE, 2), 1);
+    ck_assert_uint_eq(cread(C_STATUS, 1) & S_NEEDS_RESET, 0);
 }
 END_TEST
 
@@ -923,6 +949,37 @@ START_TEST(test_rx_mergeable)
     f->nc->receive(f->nc->opaque, frame, 40);
     ck_assert_uint_eq(used_idx(&f->rx), 5);
     ck_assert_uint_eq(used_id(&f->rx, 4), 4);
+}
+END_TEST
+
+/*
+ * The first chain's buffer is the descriptor table itself, so the frame's
+ * first 64 bytes land on descriptor 1.  The room was counted on the
+ * descriptors as the driver posted them; the frame must go where they
+ * said, not where its own bytes, read back as descriptor 1, would send
+ * it.  The machine harness's double-fetch watch flags the re-read
+ * (tests/fuzz/regress/machine/virtio-net-rx-desc-refetched-after-write).
+ */
+START_TEST(test_rx_chains_fetched_before_data)
+{
+    uint8_t frame[100], got[48];
+
+    modern_init(F_VERSION_1 | F_MRG_RXBUF);
+    fill_pattern(frame, sizeof(frame), 23);
+    rx_post(0, f->rx.desc, 64);
+    rx_post(1, RX_BUF, 2048);
+    ck_assert(f->nc->can_receive(f->nc->opaque, sizeof(frame)));
+    f->nc->receive(f->nc->opaque, frame, sizeof(frame));
+    ck_assert_uint_eq(used_idx(&f->rx), 2);
+    ck_assert_uint_eq(used_id(&f->rx, 0), 0);
+    ck_assert_uint_eq(used_len(&f->rx, 0), 64);
+    ck_assert_uint_eq(used_id(&f->rx, 1), 1);
+    ck_assert_uint_eq(used_len(&f->rx, 1), 12 + sizeof(frame) - 64);
+    ck_assert_uint_eq(phys_read(&f->pm, f->rx.desc + 10, 2), 2); /* num_buffers */
+    phys_read_buf(&f->pm, f->rx.desc + 12, got, 48);
+    ck_assert_mem_eq(got, frame, 48);
+    phys_read_buf(&f->pm, RX_BUF, got, sizeof(frame) - 52);
+    ck_assert_mem_eq(got, frame + 52, sizeof(frame) - 52);
 }
 END_TEST
 
@@ -1455,6 +1512,7 @@ static Suite *virtio_net_suite(void)
     tcase_add_checked_fixture(queues, setup, teardown);
     tcase_add_test(queues, test_modern_queue_setup);
     tcase_add_test(queues, test_modern_queue_invalid);
+    tcase_add_test(queues, test_modern_queue_adjacent);
     tcase_add_test(queues, test_legacy_queue_setup);
     tcase_add_test(queues, test_event_idx);
     tcase_add_test(queues, test_no_interrupt_flag);
@@ -1467,6 +1525,7 @@ static Suite *virtio_net_suite(void)
     tcase_add_test(data, test_tx_indirect);
     tcase_add_test(data, test_rx_modern);
     tcase_add_test(data, test_rx_mergeable);
+    tcase_add_test(data, test_rx_chains_fetched_before_data);
     tcase_add_test(data, test_rx_legacy);
     tcase_add_test(data, test_rx_waits_for_buffers);
     tcase_add_test(data, test_loopback);
