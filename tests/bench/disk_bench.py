@@ -2,11 +2,13 @@
 """Disk throughput in the Linux guest, popek beside QEMU TCG (a benchmark: prints, never gates).
 
   tests/bench/disk_bench.py POPEK DISKGUESTDIR [--qemu PATH | --no-qemu] [--mib N] [--reps R]
+                            [--formats raw,qcow2]
 
-For each engine (popek --accel bt, qemu-system-i386 -accel tcg) and disk
-(IDE: -drive if=ide, virtio-blk: -drive if=virtio; both raw, format=raw,
-QEMU's default cache mode writeback on both engines), in one run on this
-host: the guest (tests/guests/build-disk-guest.sh) writes N MiB to the raw
+For each engine (popek --accel bt, qemu-system-i386 -accel tcg), disk
+(IDE: -drive if=ide, virtio-blk: -drive if=virtio) and image format (raw;
+qcow2, a fresh image from qemu-img, when qemu-img is there), with QEMU's
+default cache mode writeback on both engines, in one run on this host: the
+guest (tests/guests/build-disk-guest.sh) writes N MiB to the
 block device with `dd oflag=direct bs=1M`, then reads them back with `dd
 iflag=direct bs=1M`, so the guest's page cache is out of the way.  Each
 figure is the best of R runs, from the guest command's wall time as seen
@@ -35,11 +37,11 @@ class Engine(Guest):
         self.out = b""
 
 
-def argv_for(engine, args, img, disk):
+def argv_for(engine, args, img, disk, fmt):
     kernel = ["-kernel", os.path.join(args.guestdir, "bzImage"),
               "-initrd", os.path.join(args.guestdir, "initramfs-disk.cpio.gz"),
               "-append", "console=ttyS0 acpi=off quiet panic=-1", "-nographic", "-no-reboot",
-              "-m", "256M", "-drive", f"file={img},format=raw,if={disk}"]
+              "-m", "256M", "-drive", f"file={img},format={fmt},if={disk}"]
     if engine == "popek":
         return [args.popek, "--accel", "bt"] + kernel
     return [args.qemu, "-accel", "tcg"] + kernel
@@ -54,11 +56,15 @@ def timed(g, command):
     return elapsed
 
 
-def measure(engine, args, work, disk):
-    img = os.path.join(work, f"{engine}-{disk}.img")
-    with open(img, "wb") as f:
-        f.truncate((args.mib + 1) << 20)
-    g = Engine(argv_for(engine, args, img, disk))
+def measure(engine, args, work, disk, fmt):
+    img = os.path.join(work, f"{engine}-{disk}.{fmt}")
+    size = (args.mib + 1) << 20
+    if fmt == "raw":
+        with open(img, "wb") as f:
+            f.truncate(size)
+    else:
+        subprocess.run(["qemu-img", "create", "-q", "-f", fmt, img, str(size)], check=True)
+    g = Engine(argv_for(engine, args, img, disk, fmt))
     try:
         g.read_until(MARKER, 900)
         g.read_until(rb"[#$] ", 60)
@@ -83,16 +89,22 @@ def main():
     ap.add_argument("--no-qemu", action="store_true")
     ap.add_argument("--mib", type=int, default=64)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--formats", default="raw,qcow2", help="image formats, comma-separated")
     args = ap.parse_args()
+    formats = [f for f in args.formats.split(",") if f]
+    if "qcow2" in formats and not shutil.which("qemu-img"):
+        print("qemu-img not found: qcow2 left out")
+        formats.remove("qcow2")
     engines = ["popek"] + ([] if args.no_qemu or not args.qemu else ["qemu"])
     work = tempfile.mkdtemp()
     try:
         print(f"sequential direct I/O, {args.mib} MiB, dd bs=1M, best of {args.reps} (MiB/s)")
-        print(f"{'engine':<8} {'disk':<8} {'write':>8} {'read':>8}")
+        print(f"{'engine':<8} {'disk':<8} {'format':<8} {'write':>8} {'read':>8}")
         for engine in engines:
             for disk in ("ide", "virtio"):
-                w, r = measure(engine, args, work, disk)
-                print(f"{engine:<8} {disk:<8} {w:8.1f} {r:8.1f}", flush=True)
+                for fmt in formats:
+                    w, r = measure(engine, args, work, disk, fmt)
+                    print(f"{engine:<8} {disk:<8} {fmt:<8} {w:8.1f} {r:8.1f}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
