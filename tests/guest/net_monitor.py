@@ -16,6 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from monitor_client import Monitor  # noqa: E402
 
 
 def free_port():
@@ -31,38 +33,6 @@ def check(cond, what):
         print(f"FAIL: {what}")
         sys.exit(1)
     print(f"ok: {what}")
-
-
-class Monitor:
-    def __init__(self, path):
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        self.sock.settimeout(20)
-        self.read()
-
-    def read(self):
-        buf = b""
-        while not buf.endswith(b"(popek) "):
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                break
-            buf += chunk
-        return buf.decode()[: -len("(popek) ")]
-
-    def cmd(self, line):
-        self.sock.sendall(line.encode() + b"\n")
-        out = self.read()
-        print(f"(popek) {line}\n{out}", end="")
-        return out
 
 
 def wait_for(mon, cmd, pattern, what):
@@ -104,7 +74,7 @@ def main():
          "-object", f"filter-dump,id=d0,netdev=s0,file={tmp}/s0.pcap"],
         stdin=subprocess.DEVNULL)
     try:
-        mon = Monitor(mon_path)
+        mon = Monitor(mon_path, connect_timeout=20, io_timeout=20, echo=True)
         out = mon.cmd("info network")
         check("e1000.0: index=0,type=nic,model=e1000,macaddr=52:54:00:12:34:56\n"
               " \\ #net0: index=0,type=user,net=10.0.2.0,restrict=off\n" in out,

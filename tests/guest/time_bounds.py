@@ -21,11 +21,12 @@ import os
 import pty
 import re
 import select
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from monitor_client import Monitor  # noqa: E402
 
 MAX_REPLY = 3.0
 MODES = {"pit": 0x20, "ipi": 0x40, "level": 0x24, "rep": None}
@@ -55,40 +56,8 @@ def wait_output(fd, pattern, timeout):
     return buf
 
 
-class Monitor:
-    def __init__(self, path):
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        self.sock.settimeout(30)
-        self.read()
-
-    def read(self):
-        buf = b""
-        while not buf.endswith(b"(popek) "):
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                break
-            buf += chunk
-        return buf.decode("utf-8", "replace")
-
-    def command(self, line):
-        t0 = time.monotonic()
-        self.sock.sendall(line.encode() + b"\n")
-        out = self.read()
-        return out, time.monotonic() - t0
-
-
 def irq_count(mon, vector):
-    out, _ = mon.command("info irq")
+    out, _ = mon.timed("info irq")
     for line in out.splitlines():
         m = re.match(r"\s*(0x)?([0-9a-fA-F]+)\s*[:=]?\s+(\d+)", line)
         if m and int(m.group(2), 16) == vector:
@@ -97,7 +66,7 @@ def irq_count(mon, vector):
 
 
 def ecx(mon):
-    out, _ = mon.command("info registers")
+    out, _ = mon.timed("info registers")
     m = re.search(r"ECX=([0-9a-f]{8})", out)
     return int(m.group(1), 16) if m else None
 
@@ -112,7 +81,7 @@ def monitor_run(popek, rom, mode, accel):
     try:
         if wait_output(proc.stdout.fileno(), b"flood up", 30) is None:
             fail(f"{mode}: the guest never armed its flood: {proc.stderr.read1(4000)!r}")
-        mon = Monitor(path)
+        mon = Monitor(path, connect_timeout=20, io_timeout=30)
         vector = MODES[mode]
         time.sleep(0.5)
         before = irq_count(mon, vector) if vector else ecx(mon)
@@ -120,7 +89,7 @@ def monitor_run(popek, rom, mode, accel):
         time.sleep(1.0)
         worst = 0.0
         for _ in range(5):
-            out, secs = mon.command("info status")
+            out, secs = mon.timed("info status")
             if "VM status: running" not in out:
                 fail(f"{mode}: info status said {out!r}")
             worst = max(worst, secs)

@@ -24,42 +24,16 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from linux_guest import BOOT_TIMEOUT, MARKER, Guest, check  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from monitor_client import Monitor  # noqa: E402
 
 WORKLOAD = "i=0; while [ $i -lt 3000 ]; do i=$((i + 1)); done; echo $i"
 
 
-class Monitor:
-    def __init__(self, path):
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(path)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise AssertionError("monitor socket never appeared")
-                time.sleep(0.1)
-        self.buf = b""
-        self.read_prompt()
-
-    def read_prompt(self):
-        while b"(popek) " not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise AssertionError("monitor closed")
-            self.buf += chunk
-        text, _, self.buf = self.buf.partition(b"(popek) ")
-        return text.decode("utf-8", "replace")
-
-    def cmd(self, line):
-        self.sock.sendall(line.encode() + b"\n")
-        return self.read_prompt()
-
-    def interpreted(self):
-        m = re.search(r"instructions interpreted: (\d+)", self.cmd("info jit"))
-        check(m is not None, "info jit reports interpreted instructions")
-        return int(m.group(1))
+def interpreted(mon):
+    m = re.search(r"instructions interpreted: (\d+)", mon.cmd("info jit"))
+    check(m is not None, "info jit reports interpreted instructions")
+    return int(m.group(1))
 
 
 def checksum(body):
@@ -114,16 +88,16 @@ def main():
     popek, guestdir = sys.argv[1], sys.argv[2]
     with tempfile.TemporaryDirectory() as tmp:
         g, mon, _ = boot(popek, guestdir, tmp, "plain", False)
-        base_boot = mon.interpreted()
-        before = mon.interpreted()
+        base_boot = interpreted(mon)
+        before = interpreted(mon)
         out, rc = g.run(WORKLOAD)
         check(out.split()[-1:] == ["3000"], "the workload runs", out)
-        base_work = mon.interpreted() - before
+        base_work = interpreted(mon) - before
         g.proc.kill()
         print(f"plain: boot interpreted {base_boot}, workload {base_work}")
 
         g, mon, port = boot(popek, guestdir, tmp, "gdb", True)
-        stub_boot = mon.interpreted()
+        stub_boot = interpreted(mon)
         print(f"-gdb, no client: boot interpreted {stub_boot}")
         check(stub_boot <= 2 * base_boot + 1000000,
               "a listening stub leaves the boot translated",
@@ -138,10 +112,10 @@ def main():
         check(gdb.packet("?").startswith("T05"), "a client connecting stops the machine")
         check(gdb.packet(f"Z0,{addr:x},1") == "OK", "breakpoint set on getppid")
         gdb.send("c")
-        before = mon.interpreted()
+        before = interpreted(mon)
         out, rc = g.run(WORKLOAD)
         check(out.split()[-1:] == ["3000"], "the workload runs with the breakpoint set", out)
-        bp_work = mon.interpreted() - before
+        bp_work = interpreted(mon) - before
         print(f"breakpoint set: workload interpreted {bp_work}")
         check(bp_work <= 2 * base_work + 200000,
               "a breakpoint the workload does not reach leaves it translated",

@@ -16,45 +16,16 @@
 """
 import argparse
 import os
-import socket
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from linux_guest import Guest, MARKER, check  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from monitor_client import Monitor  # noqa: E402
 
 PAUSE = 4.0  # seconds the VM stays stopped
-
-
-class Monitor:
-    def __init__(self, path):
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        self.sock.settimeout(20)
-        self.read()
-
-    def read(self):
-        buf = b""
-        while not buf.endswith(b"(popek) "):
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                break
-            buf += chunk
-        return buf.decode()
-
-    def cmd(self, line):
-        self.sock.sendall(line.encode() + b"\n")
-        return self.read()
 
 
 def uptime(g):
@@ -76,7 +47,7 @@ def main():
     try:
         g.read_until(MARKER, 900)
         g.read_until(rb"[#$] ", 60)
-        mon = Monitor(mon_path)
+        mon = Monitor(mon_path, connect_timeout=20, io_timeout=20)
 
         out, rc = g.run("dmesg", kernel_lines=True)
         check(rc == 0 and "Failed to access perfctr msr" not in out,

@@ -39,40 +39,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from linux_guest import BOOT_TIMEOUT, MARKER, Guest, check  # noqa: E402
-
-
-class Monitor:
-    def __init__(self, path, timeout=60):
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(path)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise AssertionError("monitor socket never appeared")
-                time.sleep(0.05)
-        self.buf = b""
-        self.read_prompt()
-
-    def read_prompt(self):
-        self.sock.settimeout(300)
-        while b"(popek) " not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise AssertionError("monitor closed")
-            self.buf += chunk
-        text, _, self.buf = self.buf.partition(b"(popek) ")
-        return text.decode("utf-8", "replace")
-
-    def cmd(self, line):
-        self.sock.sendall(line.encode() + b"\n")
-        return self.read_prompt()
-
-    def quit(self):
-        self.sock.sendall(b"quit\n")
-        self.sock.close()
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from monitor_client import Monitor  # noqa: E402
 
 
 class Qmp:
@@ -171,7 +139,7 @@ def test_determinism(args):
         mon = os.path.join(work, "mon.sock")
         state = os.path.join(work, "vm.state")
         g = boot("stopped", ["-monitor", f"unix:{mon},server,nowait"])
-        m = Monitor(mon)
+        m = Monitor(mon, connect_timeout=60, io_timeout=300)
         g.read_until(re.escape(trigger), limit)
         m.cmd("stop")
         reply = m.cmd(f"migrate file:{state}")
@@ -245,7 +213,7 @@ def test_session(args):
         for round_, (out_uri, in_uri) in enumerate(
                 [(f"exec:gzip -c > {packed}", f"exec:gzip -dc {packed}"),
                  (f"file:{work}/vm.state", f"file:{work}/vm.state")]):
-            m = Monitor(mon)
+            m = Monitor(mon, connect_timeout=60, io_timeout=300)
             t0 = time.monotonic()
             reply = m.cmd(f'migrate "{out_uri}"')
             took = time.monotonic() - t0

@@ -16,7 +16,6 @@ installer.  With GTK_SHOT=FILE the last screendump is kept there.
 """
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "desktop"))
 from desktop_test import png_pixels  # noqa: E402  (the desktop test's PNG reader)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from monitor_client import Monitor  # noqa: E402
 
 TIMEOUT = int(os.environ.get("POPEK_GTK_TIMEOUT", "3300"))
 
@@ -31,34 +32,6 @@ TIMEOUT = int(os.environ.get("POPEK_GTK_TIMEOUT", "3300"))
 def fail(msg):
     print("FAIL: " + msg, flush=True)
     sys.exit(1)
-
-
-class Monitor:
-    def __init__(self, path):
-        deadline = time.time() + 30
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(path)
-                break
-            except OSError:
-                if time.time() > deadline:
-                    fail("no monitor at " + path)
-                time.sleep(0.2)
-        self.read_prompt()
-
-    def read_prompt(self):
-        data = b""
-        while not data.endswith(b"(popek) "):
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                fail("the monitor closed")
-            data += chunk
-        return data.decode(errors="replace")
-
-    def cmd(self, line):
-        self.sock.sendall(line.encode() + b"\n")
-        return self.read_prompt()
 
 
 def teal(rgb):
