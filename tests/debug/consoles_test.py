@@ -21,43 +21,12 @@ import sys
 import tempfile
 import time
 
-STARTED = []  # every popek this test started (killed if it fails)
-PIDS = []     # and those it knows only by pid (pty.fork, -daemonize)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from harness import Popen, PIDS, fail, ok, free_port, run  # noqa: E402
 
-
-class Popen(subprocess.Popen):
-    def __init__(self, *args, **kw):
-        super().__init__(*args, **kw)
-        STARTED.append(self)
 
 POPEK = None
 ROM = None
-
-
-def fail(msg):
-    print("FAIL: " + msg)
-    # A popek left running would hold ctest's output pipe open.
-    for proc in STARTED:
-        if proc.poll() is None:
-            proc.kill()
-    for pid in PIDS:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    sys.exit(1)
-
-
-def ok(msg):
-    print("ok: " + msg)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def start(args, **kw):
@@ -344,4 +313,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

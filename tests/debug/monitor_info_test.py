@@ -16,53 +16,9 @@ import sys
 import tempfile
 import time
 
-STARTED = []  # every popek this test started (killed if it fails)
-
-
-class Popen(subprocess.Popen):
-    def __init__(self, *args, **kw):
-        super().__init__(*args, **kw)
-        STARTED.append(self)
-
-PROMPT = b"(popek) "
-
-
-def fail(msg):
-    print("FAIL: " + msg)
-    # A popek left running would hold ctest's output pipe open.
-    for proc in STARTED:
-        if proc.poll() is None:
-            proc.kill()
-    sys.exit(1)
-
-
-def ok(msg):
-    print("ok: " + msg)
-
-
-class Monitor:
-    def __init__(self, proc):
-        self.proc = proc
-        self.read_prompt()
-
-    def read_prompt(self):
-        out = b""
-        while not out.endswith(PROMPT):
-            byte = self.proc.stdout.read(1)
-            if not byte:
-                fail("monitor output ended: %r" % out)
-            out += byte
-        return out[:-len(PROMPT)].decode()
-
-    def cmd(self, line):
-        self.proc.stdin.write(line.encode() + b"\n")
-        self.proc.stdin.flush()
-        return self.read_prompt()
-
-
-def expect(text, want):
-    if want not in text:
-        fail("expected %r in:\n%s" % (want, text))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from harness import Popen, fail, ok, expect, run  # noqa: E402
+from monitor_client import PROMPT, StdioMonitor  # noqa: E402
 
 
 def keys_seen(path, want, timeout=20):
@@ -93,7 +49,7 @@ def main():
                                  "-monitor", "stdio", "-serial", "file:" + com1,
                                  "-hda", disk, "-cdrom", cd1] + extra,
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        m = Monitor(proc)
+        m = StdioMonitor(proc)
         if not re.fullmatch(r"\d+\.\d+\.\d+ \(popek\)\n", m.cmd("info version")):
             fail("info version")
         cpus = m.cmd("info cpus")
@@ -154,4 +110,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -22,37 +22,9 @@ import sys
 import tempfile
 import time
 
-PROMPT = b"(popek) "
-
-
-def fail(msg):
-    print("FAIL: " + msg)
-    sys.exit(1)
-
-
-class Monitor:
-    def __init__(self, proc):
-        self.proc = proc
-        self.read_prompt()
-
-    def read_prompt(self):
-        out = b""
-        while not out.endswith(PROMPT):
-            byte = self.proc.stdout.read(1)
-            if not byte:
-                fail("monitor output ended: %r" % out)
-            out += byte
-        return out[:-len(PROMPT)].decode()
-
-    def cmd(self, line):
-        self.proc.stdin.write(line.encode() + b"\n")
-        self.proc.stdin.flush()
-        return self.read_prompt()
-
-
-def expect(text, want):
-    if want not in text:
-        fail("expected %r in:\n%s" % (want, text))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from harness import Popen, fail, expect, run  # noqa: E402
+from monitor_client import PROMPT, StdioMonitor  # noqa: E402
 
 
 def wait_for_file(path, text, timeout=30):
@@ -111,12 +83,12 @@ def main():
     run_nographic(popek, rom)
     with tempfile.TemporaryDirectory() as tmp:
         log = os.path.join(tmp, "debugcon.log")
-        proc = subprocess.Popen(
+        proc = Popen(
             [popek, "-bios", rom, "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
              "-debugcon", "file:" + log, "-serial", "null", "-display", "none", "-icount", "0",
              "-no-reboot", "-S", "-monitor", "stdio"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        m = Monitor(proc)
+        m = StdioMonitor(proc)
         regs = m.cmd("info registers")
         expect(regs, "EIP=0000fff0")
         expect(regs, "CS =f000 ffff0000 0000ffff")
@@ -163,4 +135,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -21,26 +21,8 @@ import sys
 import tempfile
 import time
 
-STARTED = []  # every popek this test started (killed if it fails)
-
-
-class Popen(subprocess.Popen):
-    def __init__(self, *args, **kw):
-        super().__init__(*args, **kw)
-        STARTED.append(self)
-
-
-def fail(msg):
-    print("FAIL: " + msg)
-    # A popek left running would hold ctest's output pipe open.
-    for proc in STARTED:
-        if proc.poll() is None:
-            proc.kill()
-    sys.exit(1)
-
-
-def ok(msg):
-    print("ok: " + msg)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from harness import Popen, fail, ok, run  # noqa: E402
 
 
 class QMP:
@@ -317,4 +299,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -3,6 +3,7 @@
     from monitor_client import Monitor
     mon = Monitor(path)            # -monitor unix:PATH,server,nowait
     text = mon.cmd("info status")  # the reply, without the prompt
+    mon = StdioMonitor(proc)       # -monitor stdio, on proc's pipes
 
 The socket may not exist yet when popek has just been started: the
 constructor retries for connect_timeout seconds.  Each reply must come
@@ -17,6 +18,29 @@ PROMPT = b"(popek) "
 
 class MonitorError(AssertionError):
     pass
+
+
+class StdioMonitor:
+    """The monitor on popek's own stdin and stdout (-monitor stdio), for a
+    process started with stdin=PIPE, stdout=PIPE."""
+
+    def __init__(self, proc):
+        self.proc = proc
+        self.read()  # the banner
+
+    def read(self):
+        out = b""
+        while not out.endswith(PROMPT):
+            byte = self.proc.stdout.read(1)
+            if not byte:
+                raise MonitorError("monitor output ended: %r" % out)
+            out += byte
+        return out[:-len(PROMPT)].decode()
+
+    def cmd(self, line):
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+        return self.read()
 
 
 class Monitor:
