@@ -54,8 +54,6 @@
 #define PAGE_2M 0x200000u
 #define PAGE_1G 0x40000000u
 
-/* CPUID.80000001h:EDX bit 26: 1 GiB pages. */
-#define LM_CPUID_PDPE1GB (1u << 26)
 
 /* An 8-byte paging-structure entry; all ones above 4 GiB (nothing there). */
 static uint64_t lm_read_entry(PhysMem *pm, uint64_t paddr)
@@ -109,7 +107,7 @@ bool paging_lm_walk(CPUState *cpu, uint64_t lin, int access, int mmu_idx, bool s
     bool write = access == ACC_WRITE;
     bool user = mmu_idx == MMU_USER;
     bool nxe = (cpu->efer & EFER_NXE) != 0;
-    bool gib = (cpu->cpuid.ext_edx & LM_CPUID_PDPE1GB) != 0;
+    bool gib = (cpu->cpuid.ext_edx & CPUID_EXT_PDPE1GB) != 0;
     uint32_t err = (write ? PF_ERR_W : 0) | (user ? PF_ERR_U : 0) |
                    (access == ACC_FETCH && nxe ? PF_ERR_I : 0);
     uint64_t rsvd = LM_RSVD_HIGH | (nxe ? 0 : PTE_XD);
