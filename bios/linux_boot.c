@@ -45,6 +45,8 @@
 #define BP_CMD_LINE_PTR     0x228
 #define BP_INITRD_ADDR_MAX  0x22c
 #define BP_CMDLINE_SIZE     0x238
+#define BP_PREF_ADDRESS     0x258
+#define BP_INIT_SIZE        0x260
 #define BP_E820_TABLE       0x2d0
 #define BP_E820_MAX         128
 
@@ -185,6 +187,25 @@ static bool bzimage_load(PhysMem *pm, CPUState *cpu, const BootConfig *cfg, cons
                  path, kernel_size, (unsigned long long)(cfg->ram_bytes >> 20));
         return false;
     }
+    /* Protocol 2.10 and later: the kernel decompresses itself into
+     * init_size bytes from pref_address (a relocatable kernel loaded below
+     * it moves there: arch/x86/boot/compressed/head_*.S), which must be
+     * RAM and must not hold the initrd.  The amd64 kernel needs 80 MiB. */
+    uint64_t kernel_end = BOOT_KERNEL_ADDR + kernel_size;
+    if (version >= 0x020a) {
+        uint64_t pref = get32(img + BP_PREF_ADDRESS) |
+                        (uint64_t)get32(img + BP_PREF_ADDRESS + 4) << 32;
+        uint64_t unpack_end = (pref > BOOT_KERNEL_ADDR ? pref : BOOT_KERNEL_ADDR) +
+                              get32(img + BP_INIT_SIZE);
+        if (unpack_end > cfg->ram_bytes) {
+            snprintf(err, errlen,
+                     "-kernel '%s': unpacks itself up to %llu MiB, beyond %llu MiB of RAM (raise -m)",
+                     path, (unsigned long long)((unpack_end + 0xfffff) >> 20),
+                     (unsigned long long)(cfg->ram_bytes >> 20));
+            return false;
+        }
+        kernel_end = unpack_end > kernel_end ? unpack_end : kernel_end;
+    }
     size_t cmdlen = cfg->cmdline ? strlen(cfg->cmdline) : 0;
     uint32_t cmdline_max = version >= 0x0206 ? get32(img + BP_CMDLINE_SIZE) : 255;
     if (cmdlen > cmdline_max || cmdlen >= BOOT_CMDLINE_MAX) {
@@ -238,8 +259,7 @@ static bool bzimage_load(PhysMem *pm, CPUState *cpu, const BootConfig *cfg, cons
         put32(e + 12, (uint32_t)(map[i].size >> 32));
         put32(e + 16, map[i].type);
     }
-    if (cfg->initrd_path &&
-        !load_initrd(pm, cfg, bp, BOOT_KERNEL_ADDR + (uint32_t)kernel_size, err, errlen)) {
+    if (cfg->initrd_path && !load_initrd(pm, cfg, bp, (uint32_t)kernel_end, err, errlen)) {
         return false;
     }
 

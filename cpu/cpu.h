@@ -216,6 +216,12 @@ void cpu_msr_reset(CPUState *cpu);
 #define CPUID_ECX_HYPERVISOR   (1u << 31) /* reserved by Intel and AMD for this use */
 /* CPUID.80000001h:EDX feature bits. */
 #define CPUID_EXT_NX (1u << 20) /* execute-disable: IA32_EFER.NXE and the XD bit */
+#define CPUID_EXT_SYSCALL (1u << 11) /* SYSCALL/SYSRET (in 64-bit mode) */
+#define CPUID_EXT_PDPE1GB (1u << 26) /* 1 GiB pages in 4-level paging */
+#define CPUID_EXT_RDTSCP  (1u << 27) /* RDTSCP and IA32_TSC_AUX */
+#define CPUID_EXT_LM      (1u << 29) /* long mode (Intel 64, AMD64) */
+#define CPUID_EXT3_LAHF_LM (1u << 0) /* CPUID.80000001h:ECX: LAHF/SAHF in 64-bit mode */
+#define CPUID_ECX_CX16     (1u << 13) /* CMPXCHG16B */
 /* Whether the machine gave the CPU a local APIC and it is globally enabled. */
 bool cpu_apic_enabled(const CPUState *cpu);
 /* The CPUID.1:EDX bits this CPU reports now. */

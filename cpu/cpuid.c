@@ -21,11 +21,16 @@
 
 #include "cpu/cpu.h"
 #include "cpu/models.h"
+#include "softmmu/mmu.h"
 
 /* CPUID.1:EBX bits 15:8: the CLFLUSH line size in 8-byte units (64 bytes). */
 #define CPUID_CLFLUSH_LINE (8u << 8)
 #define CPUID_HV_BASE      0x40000000u /* hypervisor leaves 40000000h-4FFFFFFFh */
 #define CPUID_HV_MAX       0x40000000u /* popek has only the vendor leaf */
+#define CPUID_ADDR_SIZES   0x80000008u /* physical and linear address sizes */
+/* CPUID.1:EDX bits AMD repeats in CPUID.80000001h:EDX (FPU to PGE, MCA to
+ * PSE-36, MMX, FXSR), as AMD's processors and QEMU's AMD models do. */
+#define CPUID_AMD_ALIASES 0x0183f3ffu
 
 /* EBX, ECX, EDX of leaf 40000000h, 12 bytes and no NUL (QEMU's TCG says "TCGTCGTCGTCG"). */
 static const char cpuid_hv_vendor[12] = {'p', 'o', 'p', 'e', 'k', 'p',
@@ -92,13 +97,15 @@ static void cpuid_basic(CPUState *cpu, uint32_t leaf, uint32_t subleaf, uint32_t
     const CPUModel *m = cpu->cpuid.model;
     out[0] = out[1] = out[2] = out[3] = 0;
     switch (leaf) {
-    case 0:
-        /* Vendor "GenuineIntel" in EBX, EDX, ECX order. */
+    case 0: {
+        /* The vendor ("GenuineIntel", "AuthenticAMD") in EBX, EDX, ECX order. */
+        const char *vendor = m->vendor ? m->vendor : "GenuineIntel";
         out[0] = m->max_basic;
-        out[1] = cpuid_chars("Genu", 4, 0);
-        out[3] = cpuid_chars("ineI", 4, 0);
-        out[2] = cpuid_chars("ntel", 4, 0);
+        out[1] = cpuid_chars(vendor, 12, 0);
+        out[3] = cpuid_chars(vendor, 12, 4);
+        out[2] = cpuid_chars(vendor, 12, 8);
         break;
+    }
     case 1:
         /* EBX: no brand index, the CLFLUSH line size, APIC ID 0. */
         out[0] = m->signature;
@@ -119,15 +126,36 @@ static void cpuid_basic(CPUState *cpu, uint32_t leaf, uint32_t subleaf, uint32_t
     }
 }
 
+/* The highest extended leaf: the model's, and with long mode reported at
+ * least the address sizes leaf, which 64-bit kernels read. */
+static uint32_t cpuid_max_ext(const CPUState *cpu)
+{
+    uint32_t max = cpu->cpuid.model->max_ext;
+    if ((cpu->cpuid.ext_edx & CPUID_EXT_LM) && max < CPUID_ADDR_SIZES) {
+        max = CPUID_ADDR_SIZES;
+    }
+    return max;
+}
+
 static void cpuid_extended(const CPUState *cpu, uint32_t leaf, uint32_t out[4])
 {
     const CPUModel *m = cpu->cpuid.model;
     out[0] = out[1] = out[2] = out[3] = 0;
     if (leaf == 0x80000000u) {
-        out[0] = m->max_ext; /* Intel reserves EBX, ECX, EDX here: 0 */
+        out[0] = cpuid_max_ext(cpu); /* Intel reserves EBX, ECX, EDX here: 0 */
     } else if (leaf == 0x80000001u) {
+        out[2] = cpu->cpuid.ext_ecx;
         out[3] = cpu->cpuid.ext_edx;
-    } else if (m->brand) {
+        if (m->vendor && !strcmp(m->vendor, "AuthenticAMD")) {
+            out[3] |= cpu_cpuid_features(cpu) & CPUID_AMD_ALIASES;
+        }
+    } else if (leaf == CPUID_ADDR_SIZES) {
+        /* EAX: physical address bits 7:0, linear 15:8 (SDM Vol.2 CPUID).
+         * With long mode the 4-level walk's MAXPHYADDR and 48-bit linear
+         * addresses; without it PAE's 36 and 32. */
+        bool lm = (cpu->cpuid.ext_edx & CPUID_EXT_LM) != 0;
+        out[0] = lm ? (MMU_LM_MAXPHYADDR | 48u << 8) : (36u | 32u << 8);
+    } else if (leaf >= 0x80000002u && leaf <= 0x80000004u && m->brand) {
         /* Processor brand string, 16 bytes per leaf, NUL-padded (SDM Vol.2
          * CPUID, Figure 3-10). */
         size_t len = strlen(m->brand);
@@ -146,7 +174,7 @@ void cpu_cpuid(CPUState *cpu, uint32_t leaf, uint32_t subleaf, uint32_t regs_out
      * input value ..."); on a model with no extended leaves that is every
      * leaf from 80000000h. */
     const CPUModel *m = cpu->cpuid.model;
-    if (leaf >= 0x80000000u && leaf <= m->max_ext) {
+    if (leaf >= 0x80000000u && leaf <= cpuid_max_ext(cpu)) {
         cpuid_extended(cpu, leaf, regs_out);
     } else if ((leaf & 0xf0000000u) == CPUID_HV_BASE) {
         /* The hypervisor range: EAX the highest leaf, EBX ECX EDX the

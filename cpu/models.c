@@ -12,8 +12,12 @@
  * Not implemented on any model, so never reported and refused by
  * +feat: VME and PVI, DE, MCE/MCA, PSE-36, the processor serial number,
  * DS/ACPI/TM/PBE (thermal and debug-store hardware), SS, HTT,
- * MONITOR/MWAIT, VMX, SMX, EST, CX16, SSE4 and later, SYSCALL and long
- * mode (x86-64).
+ * MONITOR/MWAIT, VMX, SMX, EST, SSE4 and later, SVM, RDTSCP, 1 GiB pages.
+ *
+ * Long mode (LM) and what comes with it (SYSCALL, LAHF-LM, CX16) are in
+ * the rows, as the real chips have them, but reported only with
+ * CPU_LONG_MODE (cpu/models.h): cpu_model_config() masks every word with
+ * what popek implements, and the 64-bit-only qemu64 is refused until then.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +72,26 @@ static const CPUModel cpu_models[] = {
         .brand = "QEMU Virtual CPU version 2.5+",
     },
     {
+        /* QEMU's qemu64 (QEMU 4.1 and later): AuthenticAMD family 15
+         * model 107 stepping 1, maximum leaves 0Dh and 8000000Ah, qemu32's
+         * legacy cache descriptors.  Left out: DE, MCE, MCA, PSE-36, SVM;
+         * the AMD cache leaves 80000005h/80000006h read 0 (no data). */
+        .name = "qemu64",
+        .desc = "QEMU Virtual CPU version 2.5+",
+        .signature = 0x00060fb1,
+        .max_basic = 0xd,
+        .max_ext = 0x8000000a,
+        .edx1 = SSE2_EDX,
+        .ecx1 = CPUID_ECX_SSE3 | CPUID_ECX_CX16 | CPUID_ECX_HYPERVISOR,
+        .ext_edx = CPUID_EXT_LM | CPUID_EXT_SYSCALL | CPUID_EXT_NX,
+        .ext_ecx = CPUID_EXT3_LAHF_LM,
+        .vendor = "AuthenticAMD",
+        .x64 = true,
+        .leaf2 = {0x00000001, 0, 0x0000004d, 0x002c307d},
+        .caches = {L1D(32, 8), L1I(32, 8), L2(2048, 8), L3(16384, 16)},
+        .brand = "QEMU Virtual CPU version 2.5+",
+    },
+    {
         /* Pentium III Katmai: family 6 model 7 stepping 3 (QEMU's), no
          * extended leaves, no brand string; descriptors 01h-04h TLBs, 08h
          * L1I 16K, 0Ch L1D 16K, 43h L2 512K.  Left out: VME, DE, MCE, MCA,
@@ -104,18 +128,20 @@ static const CPUModel cpu_models[] = {
     },
     {
         /* QEMU's core2duo, a Merom T7700: family 6 model 15 stepping 11,
-         * its descriptors and leaf 4 (32K L1s, 4M L2), one core.  Left
-         * out: VME, DE, MCE, MCA, PSE-36, DS, ACPI, SS, HTT, TM, PBE,
-         * MONITOR, DS-CPL, VMX, EST, TM2, CX16, xTPR, PDCM, SYSCALL, LM,
-         * LAHF-LM (x86-64), leaves 5-10 and 80000005h-80000008h. */
+         * its descriptors and leaf 4 (32K L1s, 4M L2), one core, and
+         * EM64T (LM, SYSCALL, LAHF-LM, CX16, with CPU_LONG_MODE; then
+         * leaf 80000008h too, the address sizes).  Left out: VME, DE,
+         * MCE, MCA, PSE-36, DS, ACPI, SS, HTT, TM, PBE, MONITOR, DS-CPL,
+         * VMX, EST, TM2, xTPR, PDCM, leaves 5-10 and 80000005h-80000007h. */
         .name = "core2duo",
         .desc = "Intel(R) Core(TM)2 Duo CPU     T7700  @ 2.40GHz",
         .signature = 0x000006fb,
         .max_basic = 4,
         .max_ext = 0x80000004,
         .edx1 = SSE2_EDX,
-        .ecx1 = CPUID_ECX_SSE3 | CPUID_ECX_SSSE3 | CPUID_ECX_HYPERVISOR,
-        .ext_edx = CPUID_EXT_NX,
+        .ecx1 = CPUID_ECX_SSE3 | CPUID_ECX_SSSE3 | CPUID_ECX_CX16 | CPUID_ECX_HYPERVISOR,
+        .ext_edx = CPUID_EXT_NX | CPUID_EXT_SYSCALL | CPUID_EXT_LM,
+        .ext_ecx = CPUID_EXT3_LAHF_LM,
         .leaf2 = {0x05b0b101, 0x005657f0, 0, 0x2cb43049},
         .caches = {L1D(32, 8), L1I(32, 8), L2(4096, 16)},
         .brand = "Intel(R) Core(TM)2 Duo CPU     T7700  @ 2.40GHz",
@@ -125,12 +151,16 @@ static const CPUModel cpu_models[] = {
 #define CPU_MODEL_COUNT (sizeof(cpu_models) / sizeof(cpu_models[0]))
 
 /* Feature words of CPUIDConfig. */
-enum { FEAT_EDX1, FEAT_ECX1, FEAT_EXT_EDX };
+enum { FEAT_EDX1, FEAT_ECX1, FEAT_EXT_EDX, FEAT_EXT_ECX };
 
-/* What popek implements, per word: the default model's features. */
-#define POPEK_EDX1    SSE2_EDX
-#define POPEK_ECX1    (CPUID_ECX_SSE3 | CPUID_ECX_SSSE3 | CPUID_ECX_TSC_DEADLINE | CPUID_ECX_HYPERVISOR)
-#define POPEK_EXT_EDX CPUID_EXT_NX
+/* What popek implements, per word: the default model's features, and long
+ * mode's with CPU_LONG_MODE. */
+#define POPEK_EDX1 SSE2_EDX
+#define POPEK_ECX1                                                                                 \
+    (CPUID_ECX_SSE3 | CPUID_ECX_SSSE3 | CPUID_ECX_TSC_DEADLINE | CPUID_ECX_HYPERVISOR |           \
+     (CPU_LONG_MODE ? CPUID_ECX_CX16 : 0))
+#define POPEK_EXT_EDX (CPUID_EXT_NX | (CPU_LONG_MODE ? CPUID_EXT_SYSCALL | CPUID_EXT_LM : 0))
+#define POPEK_EXT_ECX (CPU_LONG_MODE ? CPUID_EXT3_LAHF_LM : 0)
 
 /* QEMU's feature names (target/i386's feature_word_info spelling). */
 typedef struct CPUFeatureName {
@@ -166,6 +196,8 @@ static const CPUFeatureName cpu_feature_names[] = {
     {"mmxext", FEAT_EXT_EDX, 22}, {"fxsr-opt", FEAT_EXT_EDX, 25}, {"pdpe1gb", FEAT_EXT_EDX, 26},
     {"rdtscp", FEAT_EXT_EDX, 27}, {"lm", FEAT_EXT_EDX, 29},     {"i64", FEAT_EXT_EDX, 29},
     {"3dnowext", FEAT_EXT_EDX, 30}, {"3dnow", FEAT_EXT_EDX, 31},
+    {"lahf-lm", FEAT_EXT_ECX, 0}, {"lahf_lm", FEAT_EXT_ECX, 0},  {"svm", FEAT_EXT_ECX, 2},
+    {"abm", FEAT_EXT_ECX, 5},     {"sse4a", FEAT_EXT_ECX, 6},
 };
 
 #define CPU_FEATURE_NAME_COUNT (sizeof(cpu_feature_names) / sizeof(cpu_feature_names[0]))
@@ -175,7 +207,8 @@ static uint32_t *feature_word(CPUIDConfig *cfg, int word)
     switch (word) {
     case FEAT_EDX1: return &cfg->edx1;
     case FEAT_ECX1: return &cfg->ecx1;
-    default: return &cfg->ext_edx;
+    case FEAT_EXT_EDX: return &cfg->ext_edx;
+    default: return &cfg->ext_ecx;
     }
 }
 
@@ -184,7 +217,8 @@ static uint32_t feature_implemented(int word)
     switch (word) {
     case FEAT_EDX1: return POPEK_EDX1;
     case FEAT_ECX1: return POPEK_ECX1;
-    default: return POPEK_EXT_EDX;
+    case FEAT_EXT_EDX: return POPEK_EXT_EDX;
+    default: return POPEK_EXT_ECX;
     }
 }
 
@@ -193,10 +227,16 @@ const CPUModel *cpu_model_default(void)
     return &cpu_models[0];
 }
 
+/* Whether -cpu offers the model: 64-bit-only ones wait for long mode. */
+static bool cpu_model_offered(const CPUModel *model)
+{
+    return CPU_LONG_MODE || !model->x64;
+}
+
 const CPUModel *cpu_model_find(const char *name)
 {
     for (size_t i = 0; i < CPU_MODEL_COUNT; i++) {
-        if (!strcmp(cpu_models[i].name, name)) {
+        if (!strcmp(cpu_models[i].name, name) && cpu_model_offered(&cpu_models[i])) {
             return &cpu_models[i];
         }
     }
@@ -205,16 +245,21 @@ const CPUModel *cpu_model_find(const char *name)
 
 CPUIDConfig cpu_model_config(const CPUModel *model)
 {
-    return (CPUIDConfig){
-        .model = model, .edx1 = model->edx1, .ecx1 = model->ecx1, .ext_edx = model->ext_edx};
+    return (CPUIDConfig){.model = model,
+                         .edx1 = model->edx1 & POPEK_EDX1,
+                         .ecx1 = model->ecx1 & POPEK_ECX1,
+                         .ext_edx = model->ext_edx & POPEK_EXT_EDX,
+                         .ext_ecx = model->ext_ecx & POPEK_EXT_ECX};
 }
 
 void cpu_model_help(FILE *out)
 {
     fprintf(out, "Available CPUs:\n");
     for (size_t i = 0; i < CPU_MODEL_COUNT; i++) {
-        fprintf(out, "x86 %-20s  %s%s\n", cpu_models[i].name, cpu_models[i].desc,
-                i == 0 ? " (default)" : "");
+        if (cpu_model_offered(&cpu_models[i])) {
+            fprintf(out, "x86 %-20s  %s%s\n", cpu_models[i].name, cpu_models[i].desc,
+                    i == 0 ? " (default)" : "");
+        }
     }
     fprintf(out, "\nRecognized CPUID flags popek implements:\n ");
     for (size_t i = 0; i < CPU_FEATURE_NAME_COUNT; i++) {
@@ -288,6 +333,14 @@ bool cpu_model_parse(const char *spec, CPUIDConfig *cfg, char *err, size_t err_l
     name[name_len] = '\0';
     const CPUModel *model = cpu_model_find(name);
     if (!model) {
+        for (size_t i = 0; i < CPU_MODEL_COUNT; i++) {
+            if (!strcmp(cpu_models[i].name, name)) {
+                snprintf(err, err_len,
+                         "-cpu: CPU model '%s' is 64-bit only, and popek does not run long mode yet",
+                         name);
+                return false;
+            }
+        }
         snprintf(err, err_len, "-cpu: unknown CPU model '%s' (-cpu help lists them)", name);
         return false;
     }

@@ -17,6 +17,15 @@
 
 #include "cpu/state.h"
 
+/*
+ * Whether cpu/ runs long mode (issue 19's CPU half).  While it is false, no
+ * model reports LM or the features that come with it (SYSCALL, LAHF-LM,
+ * CX16), and the 64-bit-only models (qemu64) are not offered: a guest
+ * that saw LM would switch to a mode popek cannot run.  The lead sets it
+ * to true when the CPU half is merged; cpu_model_config() does the rest.
+ */
+#define CPU_LONG_MODE false
+
 /* One cache of CPUID leaf 4 (SDM Vol.2 CPUID, Table 3-8). */
 typedef struct CPUCacheInfo {
     uint8_t type;  /* 1 data, 2 instruction, 3 unified (0 ends the list) */
@@ -36,6 +45,9 @@ typedef struct CPUModel {
     uint32_t max_ext;                      /* CPUID.80000000h:EAX; 0: no extended leaves */
     uint32_t edx1, ecx1;                   /* CPUID.1 features (popek's only) */
     uint32_t ext_edx;                      /* CPUID.80000001h:EDX features */
+    uint32_t ext_ecx;                      /* CPUID.80000001h:ECX features */
+    const char *vendor;                    /* CPUID.0 vendor, 12 chars; NULL: GenuineIntel */
+    bool x64;                              /* a 64-bit-only model: offered with CPU_LONG_MODE */
     uint32_t leaf2[4];                     /* cache and TLB descriptors */
     CPUCacheInfo caches[CPU_MODEL_CACHES]; /* leaf 4, when max_basic >= 4 */
     const char *brand; /* leaves 80000002h-80000004h, when max_ext reaches them */

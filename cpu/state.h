@@ -248,7 +248,8 @@ typedef struct CPUIDConfig {
     const struct CPUModel *model; /* the -cpu model (cpu/models.h) */
     uint32_t edx1;    /* CPUID.1:EDX (APIC only while the APIC is globally enabled) */
     uint32_t ecx1;    /* CPUID.1:ECX (TSC-deadline only with an enabled APIC and SSE2) */
-    uint32_t ext_edx; /* CPUID.80000001h:EDX (NX) */
+    uint32_t ext_edx; /* CPUID.80000001h:EDX (NX; SYSCALL, LM with long mode) */
+    uint32_t ext_ecx; /* CPUID.80000001h:ECX (LAHF-SAHF in 64-bit mode, with long mode) */
 } CPUIDConfig;
 
 /* Hooks for the machine: interrupt acknowledge and observation points. */

@@ -44,23 +44,32 @@
 
 /* A physical access in the slow path.  Above 4 GiB (a PAE frame beyond
  * what popek's bus decodes) nothing answers: reads are all ones, writes
- * vanish. */
-static uint32_t mmu_phys_read(PhysMem *pm, uint64_t phys, int size)
+ * vanish.  An 8-byte access reaches the bus as two 4-byte ones, low
+ * first, as a 32-bit bus does it. */
+static uint64_t mmu_phys_read(PhysMem *pm, uint64_t phys, int size)
 {
+    if (size == 8) {
+        return mmu_phys_read(pm, phys, 4) | mmu_phys_read(pm, phys + 4, 4) << 32;
+    }
     if (phys > MMU_PHYS_TOP) {
         return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
     }
     return phys_read(pm, (uint32_t)phys, size);
 }
 
-static void mmu_phys_write(PhysMem *pm, uint64_t phys, uint32_t value, int size)
+static void mmu_phys_write(PhysMem *pm, uint64_t phys, uint64_t value, int size)
 {
+    if (size == 8) {
+        mmu_phys_write(pm, phys, (uint32_t)value, 4);
+        mmu_phys_write(pm, phys + 4, value >> 32, 4);
+        return;
+    }
     if (phys <= MMU_PHYS_TOP) {
-        phys_write(pm, (uint32_t)phys, value, size);
+        phys_write(pm, (uint32_t)phys, (uint32_t)value, size);
     }
 }
 
-static noreturn void mmu_page_fault(CPUState *cpu, uint32_t lin, uint32_t error_code)
+static noreturn void mmu_page_fault(CPUState *cpu, uint64_t lin, uint32_t error_code)
 {
     cpu->cr2 = lin;
     cpu_raise_exception_err(cpu, EXC_PF, error_code);
@@ -89,7 +98,7 @@ static bool mmu_data_bp(const CPUState *cpu, int i, uint32_t *addr, uint32_t *le
 }
 
 /* Whether a debugger watchpoint covers any byte of the page at lin_page. */
-static bool mmu_watch_on_page(const MMUWatchList *wl, uint32_t lin_page)
+static bool mmu_watch_on_page(const MMUWatchList *wl, uint64_t lin_page)
 {
     for (int i = 0; i < wl->count; i++) {
         const MMUWatch *w = &wl->w[i];
@@ -101,7 +110,7 @@ static bool mmu_watch_on_page(const MMUWatchList *wl, uint32_t lin_page)
 }
 
 /* Record the first debugger watchpoint [lin, lin+size) hits. */
-static void mmu_watch_check(CPUState *cpu, MMUWatchList *wl, uint32_t lin, uint32_t size,
+static void mmu_watch_check(CPUState *cpu, MMUWatchList *wl, uint64_t lin, uint32_t size,
                             bool write)
 {
     unsigned kind = write ? MMU_WATCH_WRITE : MMU_WATCH_READ;
@@ -109,14 +118,14 @@ static void mmu_watch_check(CPUState *cpu, MMUWatchList *wl, uint32_t lin, uint3
         const MMUWatch *w = &wl->w[i];
         if ((w->kind & kind) && (w->lin - lin < size || lin - w->lin < w->len)) {
             wl->hit = i;
-            wl->hit_lin = lin;
+            wl->hit_lin = (uint32_t)lin;
             wl->hit_write = write;
             cpu_set_interrupt(cpu, CPU_INTERRUPT_EXIT);
         }
     }
 }
 
-static bool mmu_data_bp_on_page(const CPUState *cpu, uint32_t lin_page)
+static bool mmu_data_bp_on_page(const CPUState *cpu, uint64_t lin_page)
 {
     if (cpu->watch && mmu_watch_on_page(cpu->watch, lin_page)) {
         return true;
@@ -135,7 +144,7 @@ static bool mmu_data_bp_on_page(const CPUState *cpu, uint32_t lin_page)
 }
 
 /* Record the breakpoints [lin, lin+size) hits; #DB is raised after the insn. */
-static void mmu_data_bp_check(CPUState *cpu, uint32_t lin, uint32_t size, bool write)
+static void mmu_data_bp_check(CPUState *cpu, uint64_t lin, uint32_t size, bool write)
 {
     if (cpu->watch) {
         mmu_watch_check(cpu, cpu->watch, lin, size, write);
@@ -159,7 +168,7 @@ static void mmu_data_bp_check(CPUState *cpu, uint32_t lin, uint32_t size, bool w
 
 /* Whether e can take another tag for lin_page without dropping the others:
  * same physical page, same host mapping, and no tag for another page. */
-static bool mmu_entry_compatible(const TLBEntry *e, uint32_t lin_page, uint64_t phys_page,
+static bool mmu_entry_compatible(const TLBEntry *e, uint64_t lin_page, uint64_t phys_page,
                                  uint64_t addend)
 {
     if (e->phys != (uint32_t)phys_page || e->phys_hi != (uint32_t)(phys_page >> 32) ||
@@ -167,7 +176,7 @@ static bool mmu_entry_compatible(const TLBEntry *e, uint32_t lin_page, uint64_t 
         return false;
     }
     for (int k = 0; k < 3; k++) {
-        uint32_t tag = e->tag[k];
+        uint64_t tag = e->tag[k];
         if (!(tag & TLB_INVALID) && (tag & TLB_PAGE_MASK) != lin_page) {
             return false;
         }
@@ -176,7 +185,7 @@ static bool mmu_entry_compatible(const TLBEntry *e, uint32_t lin_page, uint64_t 
 }
 
 /* The WRITE tag for a page whose host mapping is host (NULL: none). */
-static uint32_t mmu_write_tag(PhysMem *pm, uint32_t lin_page, uint32_t phys_page,
+static uint64_t mmu_write_tag(PhysMem *pm, uint64_t lin_page, uint32_t phys_page,
                               const uint8_t *host, bool writable)
 {
     if (!host || !writable) {
@@ -195,7 +204,7 @@ static uint32_t mmu_write_tag(PhysMem *pm, uint32_t lin_page, uint32_t phys_page
  * Walk for lin (faulting on failure) and fill e.  Returns the tag this
  * access gets, even where it is not stored (data breakpoint pages).
  */
-static uint32_t mmu_fill(CPUState *cpu, TLBEntry *e, uint32_t lin, int access, int mmu_idx)
+static uint64_t mmu_fill(CPUState *cpu, TLBEntry *e, uint64_t lin, int access, int mmu_idx)
 {
     uint64_t phys;
     uint32_t pf_error, page_size;
@@ -204,7 +213,7 @@ static uint32_t mmu_fill(CPUState *cpu, TLBEntry *e, uint32_t lin, int access, i
         mmu_page_fault(cpu, lin, pf_error);
     }
     PhysMem *pm = cpu->phys;
-    uint32_t lin_page = lin & TLB_PAGE_MASK;
+    uint64_t lin_page = lin & TLB_PAGE_MASK;
     uint64_t phys_page = phys & ~(uint64_t)MMU_PAGE_OFFSET;
     bool writable = false;
     uint8_t *host = phys_page <= MMU_PHYS_TOP
@@ -221,14 +230,14 @@ static uint32_t mmu_fill(CPUState *cpu, TLBEntry *e, uint32_t lin, int access, i
     e->phys_hi = (uint32_t)(phys_page >> 32);
     e->addend = addend;
     e->global = global;
+    e->page_size = page_size;
     uint32_t slot = tlb_slot(lin);
     cpu->tlb.used[mmu_idx][slot / 32] |= 1u << (slot % 32);
-    if (page_size > MMU_PAGE_SIZE) { /* 4 MiB, or a 2 MiB PAE page inside one region */
-        uint32_t region = lin >> 22;
-        cpu->tlb.large_regions[region / 32] |= 1u << (region % 32);
+    if (page_size > MMU_PAGE_SIZE) {
+        tlb_note_large_page(cpu, lin, page_size);
     }
 
-    uint32_t read_tag = host ? lin_page : (lin_page | TLB_MMIO);
+    uint64_t read_tag = host ? lin_page : (lin_page | TLB_MMIO);
     bool data_bp = mmu_data_bp_on_page(cpu, lin_page);
     switch (access) {
     case ACC_FETCH:
@@ -238,7 +247,7 @@ static uint32_t mmu_fill(CPUState *cpu, TLBEntry *e, uint32_t lin, int access, i
         }
         return read_tag;
     case ACC_WRITE: {
-        uint32_t write_tag = mmu_write_tag(pm, lin_page, (uint32_t)phys_page, host, writable);
+        uint64_t write_tag = mmu_write_tag(pm, lin_page, (uint32_t)phys_page, host, writable);
         if (!data_bp) {
             e->tag[ACC_READ] = read_tag;
             e->tag[ACC_WRITE] = write_tag;
@@ -258,10 +267,10 @@ static uint32_t mmu_fill(CPUState *cpu, TLBEntry *e, uint32_t lin, int access, i
  * pointer when the access may go straight to memory, else NULL with the
  * physical address in *phys for phys_read()/phys_write().
  */
-static uint8_t *mmu_translate(CPUState *cpu, uint32_t lin, int access, int mmu_idx, uint64_t *phys)
+static uint8_t *mmu_translate(CPUState *cpu, uint64_t lin, int access, int mmu_idx, uint64_t *phys)
 {
     TLBEntry *e = &cpu->tlb.e[mmu_idx][tlb_slot(lin)];
-    uint32_t tag = e->tag[access];
+    uint64_t tag = e->tag[access];
     if ((tag & (TLB_PAGE_MASK | TLB_INVALID)) != (lin & TLB_PAGE_MASK)) {
         tag = mmu_fill(cpu, e, lin, access, mmu_idx);
     }
@@ -298,11 +307,11 @@ static void mmu_write_part(PhysMem *pm, uint8_t *host, uint64_t phys, const uint
     }
 }
 
-uint32_t mmu_read_slow(CPUState *cpu, uint32_t lin, int size, int mmu_idx, int access)
+uint64_t mmu_read_slow(CPUState *cpu, uint64_t lin, int size, int mmu_idx, int access)
 {
-    uint32_t first = MMU_PAGE_SIZE - (lin & MMU_PAGE_OFFSET);
+    uint32_t first = MMU_PAGE_SIZE - (uint32_t)(lin & MMU_PAGE_OFFSET);
     uint64_t phys;
-    uint32_t value = 0;
+    uint64_t value = 0;
     if ((uint32_t)size <= first) {
         const uint8_t *host = mmu_translate(cpu, lin, access, mmu_idx, &phys);
         if (host) {
@@ -314,7 +323,7 @@ uint32_t mmu_read_slow(CPUState *cpu, uint32_t lin, int size, int mmu_idx, int a
         uint64_t phys2;
         const uint8_t *host = mmu_translate(cpu, lin, access, mmu_idx, &phys);
         const uint8_t *host2 = mmu_translate(cpu, lin + first, access, mmu_idx, &phys2);
-        uint8_t bytes[4];
+        uint8_t bytes[8];
         mmu_read_part(cpu->phys, host, phys, bytes, first);
         mmu_read_part(cpu->phys, host2, phys2, bytes + first, (uint32_t)size - first);
         memcpy(&value, bytes, (size_t)size);
@@ -325,9 +334,9 @@ uint32_t mmu_read_slow(CPUState *cpu, uint32_t lin, int size, int mmu_idx, int a
     return value;
 }
 
-void mmu_write_slow(CPUState *cpu, uint32_t lin, int size, uint32_t value, int mmu_idx)
+void mmu_write_slow(CPUState *cpu, uint64_t lin, int size, uint64_t value, int mmu_idx)
 {
-    uint32_t first = MMU_PAGE_SIZE - (lin & MMU_PAGE_OFFSET);
+    uint32_t first = MMU_PAGE_SIZE - (uint32_t)(lin & MMU_PAGE_OFFSET);
     uint64_t phys;
     if ((uint32_t)size <= first) {
         uint8_t *host = mmu_translate(cpu, lin, ACC_WRITE, mmu_idx, &phys);
@@ -340,7 +349,7 @@ void mmu_write_slow(CPUState *cpu, uint32_t lin, int size, uint32_t value, int m
         uint64_t phys2;
         uint8_t *host = mmu_translate(cpu, lin, ACC_WRITE, mmu_idx, &phys);
         uint8_t *host2 = mmu_translate(cpu, lin + first, ACC_WRITE, mmu_idx, &phys2);
-        uint8_t bytes[4];
+        uint8_t bytes[8];
         memcpy(bytes, &value, sizeof(bytes));
         mmu_write_part(cpu->phys, host, phys, bytes, first);
         mmu_write_part(cpu->phys, host2, phys2, bytes + first, (uint32_t)size - first);
@@ -348,13 +357,13 @@ void mmu_write_slow(CPUState *cpu, uint32_t lin, int size, uint32_t value, int m
     mmu_data_bp_check(cpu, lin, (uint32_t)size, true);
 }
 
-void mmu_probe(CPUState *cpu, uint32_t lin, int size, int access, int mmu_idx)
+void mmu_probe(CPUState *cpu, uint64_t lin, int size, int access, int mmu_idx)
 {
     uint32_t remaining = size > 0 ? (uint32_t)size : 1;
     uint64_t phys;
     for (;;) {
         mmu_translate(cpu, lin, access, mmu_idx, &phys);
-        uint32_t in_page = MMU_PAGE_SIZE - (lin & MMU_PAGE_OFFSET);
+        uint32_t in_page = MMU_PAGE_SIZE - (uint32_t)(lin & MMU_PAGE_OFFSET);
         if (in_page >= remaining) {
             return;
         }
@@ -363,14 +372,14 @@ void mmu_probe(CPUState *cpu, uint32_t lin, int size, int access, int mmu_idx)
     }
 }
 
-const uint8_t *mmu_fetch_ptr(CPUState *cpu, uint32_t lin, int mmu_idx, uint32_t *avail)
+const uint8_t *mmu_fetch_ptr(CPUState *cpu, uint64_t lin, int mmu_idx, uint32_t *avail)
 {
     uint64_t phys;
-    *avail = MMU_PAGE_SIZE - (lin & MMU_PAGE_OFFSET);
+    *avail = MMU_PAGE_SIZE - (uint32_t)(lin & MMU_PAGE_OFFSET);
     return mmu_translate(cpu, lin, ACC_FETCH, mmu_idx, &phys);
 }
 
-bool mmu_debug_translate(CPUState *cpu, uint32_t lin, uint32_t *phys)
+bool mmu_debug_translate(CPUState *cpu, uint64_t lin, uint32_t *phys)
 {
     uint32_t pf_error, page_size;
     uint64_t phys64;

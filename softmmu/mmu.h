@@ -1,12 +1,17 @@
 /*
  * The MMU behind the shadow TLB: TLB fill and flush, the page walkers
  * (32-bit: 4 KiB and 4 MiB PSE pages; PAE: 4 KiB and 2 MiB pages, NX;
- * both: global pages, CR0.WP, Accessed/Dirty),
+ * 4-level (long mode): 4 KiB, 2 MiB and 1 GiB pages, NX; all: global
+ * pages, CR0.WP, Accessed/Dirty),
  * and the slow paths for accesses the inline TLB check refuses (misses,
  * MMIO, page-crossing, writes to code pages).
  *
  * Faults: a failed walk sets CR2 and raises #PF with the SDM Vol.3 4.7 error
  * code through cpu_raise_exception_err(), which does not return.
+ *
+ * Linear addresses are 64-bit.  Outside long mode they are below 4 GiB
+ * (callers pass 32-bit values); in long mode the CPU checks that they are
+ * canonical (mmu_canonical) before it gets here, raising #GP or #SS.
  */
 #ifndef SOFTMMU_MMU_H
 #define SOFTMMU_MMU_H
@@ -18,12 +23,24 @@
 
 typedef struct CPUState CPUState;
 
-/* Slow-path accesses.  size 1, 2 or 4; any alignment, may cross a page.  A
- * write that crosses a page checks both pages before storing any byte. */
-uint32_t mmu_read_slow(CPUState *cpu, uint32_t lin, int size, int mmu_idx, int access);
-void mmu_write_slow(CPUState *cpu, uint32_t lin, int size, uint32_t value, int mmu_idx);
+/* Whether lin is canonical for 48-bit linear addresses: bits 63:47 all
+ * equal (SDM Vol.3 3.3.7.1).  A non-canonical reference raises #GP(0), or
+ * #SS(0) through SS (SDM Vol.3 6.15); cpu/ checks, softmmu does not. */
+static inline bool mmu_canonical(uint64_t lin)
+{
+    return (uint64_t)((int64_t)(lin << 16) >> 16) == lin;
+}
+
+/* MAXPHYADDR under 4-level paging, reported by CPUID 80000008h:EAX[7:0]
+ * (QEMU's TCG reports 40 too); PAE paging keeps the P6's 36. */
+#define MMU_LM_MAXPHYADDR 40
+
+/* Slow-path accesses.  size 1, 2, 4 or 8; any alignment, may cross a page.
+ * A write that crosses a page checks both pages before storing any byte. */
+uint64_t mmu_read_slow(CPUState *cpu, uint64_t lin, int size, int mmu_idx, int access);
+void mmu_write_slow(CPUState *cpu, uint64_t lin, int size, uint64_t value, int mmu_idx);
 /* Fault now if lin..lin+size-1 is not accessible for access (ACC_*). */
-void mmu_probe(CPUState *cpu, uint32_t lin, int size, int access, int mmu_idx);
+void mmu_probe(CPUState *cpu, uint64_t lin, int size, int access, int mmu_idx);
 
 /*
  * Fetch helper for the decoder: a host pointer to the code at lin and how
@@ -31,29 +48,35 @@ void mmu_probe(CPUState *cpu, uint32_t lin, int size, int access, int mmu_idx);
  * the TLB (or faulting) as needed.  For MMIO/ROM-less pages returns NULL and
  * the caller fetches byte by byte with mmu_read_slow(.., ACC_FETCH).
  */
-const uint8_t *mmu_fetch_ptr(CPUState *cpu, uint32_t lin, int mmu_idx, uint32_t *avail);
+const uint8_t *mmu_fetch_ptr(CPUState *cpu, uint64_t lin, int mmu_idx, uint32_t *avail);
 
 /* Walk the page tables for lin.  On success returns true with the physical
- * address (above 4 GiB only under PAE: no memory there); on failure false
- * with the #PF error code.  set_ad: write the Accessed/Dirty bits as the
- * hardware does (false for debugger look-ups).  32-bit paging in
- * paging.c, PAE paging (CR4.PAE) in paging_pae.c. */
-bool paging_walk(CPUState *cpu, uint32_t lin, int access, int mmu_idx, bool set_ad,
+ * address (above 4 GiB only under PAE or long mode: no memory there); on
+ * failure false with the #PF error code.  set_ad: write the Accessed/Dirty
+ * bits as the hardware does (false for debugger look-ups).  32-bit paging
+ * in paging.c, PAE paging (CR4.PAE) in paging_pae.c, 4-level paging
+ * (EFER.LMA) in paging_lm.c. */
+bool paging_walk(CPUState *cpu, uint64_t lin, int access, int mmu_idx, bool set_ad,
                  uint64_t *phys, uint32_t *pf_error, bool *global, uint32_t *page_size);
 bool paging_pae_walk(CPUState *cpu, uint32_t lin, int access, int mmu_idx, bool set_ad,
                      uint64_t *phys, uint32_t *pf_error, bool *global, uint32_t *page_size);
+bool paging_lm_walk(CPUState *cpu, uint64_t lin, int access, int mmu_idx, bool set_ad,
+                    uint64_t *phys, uint32_t *pf_error, bool *global, uint32_t *page_size);
 /* Read the four PDPTEs of the PDPT at cr3 (SDM Vol.3 4.4.1) into pdpte;
  * false, with pdpte partly written, when a present one has a reserved bit
  * set (the caller raises #GP(0) and keeps its old registers). */
 bool paging_pae_load_pdptes(CPUState *cpu, uint32_t cr3, uint64_t pdpte[4]);
 
 /* Linear to physical with no side effects and no fault (gdb, monitor). */
-bool mmu_debug_translate(CPUState *cpu, uint32_t lin, uint32_t *phys);
+bool mmu_debug_translate(CPUState *cpu, uint64_t lin, uint32_t *phys);
 
 /* TLB maintenance (SDM Vol.3 4.10.4). */
 void tlb_flush_all(CPUState *cpu);       /* CR0.PG/WP, CR4.PSE/PGE changes, A20 */
 void tlb_flush_nonglobal(CPUState *cpu); /* MOV CR3 */
-void tlb_flush_page(CPUState *cpu, uint32_t lin); /* INVLPG: both views, global too */
+void tlb_flush_page(CPUState *cpu, uint64_t lin); /* INVLPG: both views, global too */
+/* A fill from a page larger than 4 KiB: mark the regions it covers so
+ * INVLPG sweeps for its pieces (softmmu/tlb.c). */
+void tlb_note_large_page(CPUState *cpu, uint64_t lin, uint32_t page_size);
 /* Drop every entry whose physical page is paddr's page (SMC, remaps). */
 void tlb_flush_phys_page(CPUState *cpu, uint32_t paddr);
 

@@ -1,6 +1,6 @@
 /*
  * The 32-bit (non-PAE) page walker, and the entry of every walk (PAE
- * paging is paging_pae.c's): SDM Vol.3 4.3 (structures), 4.6 (access
+ * paging is paging_pae.c's, 4-level paging paging_lm.c's): SDM Vol.3 4.3 (structures), 4.6 (access
  * rights), 4.7 (#PF error code), 4.8 (Accessed and Dirty flags).
  *
  * It runs on every TLB miss, so it reads the page directory and page table
@@ -73,15 +73,21 @@ static inline bool paging_allowed(const CPUState *cpu, uint32_t rights, bool wri
     return true;
 }
 
-bool paging_walk(CPUState *cpu, uint32_t lin, int access, int mmu_idx, bool set_ad, uint64_t *phys,
-                 uint32_t *pf_error, bool *global, uint32_t *page_size)
+bool paging_walk(CPUState *cpu, uint64_t lin64, int access, int mmu_idx, bool set_ad,
+                 uint64_t *phys, uint32_t *pf_error, bool *global, uint32_t *page_size)
 {
     uint32_t a20 = cpu->a20_mask;
+    /* Outside long mode linear addresses are 32-bit. */
+    uint32_t lin = (uint32_t)lin64;
     if (!(cpu->cr0 & CR0_PG)) {
         *phys = lin & a20;
         *global = false;
         *page_size = PAGE_4K;
         return true;
+    }
+    if (cpu->efer & EFER_LMA) {
+        return paging_lm_walk(cpu, lin64, access, mmu_idx, set_ad, phys, pf_error, global,
+                              page_size);
     }
     if (cpu->cr4 & CR4_PAE) {
         return paging_pae_walk(cpu, lin, access, mmu_idx, set_ad, phys, pf_error, global,

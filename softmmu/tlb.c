@@ -2,10 +2,13 @@
  * Shadow TLB invalidation (SDM Vol.3 4.10.4).
  *
  * The TLB caches 4 KiB pieces of pages, so a 4 MiB page may occupy up to
- * 1024 slots.  INVLPG must drop the whole page, so fills from 4 MiB pages set
- * a bit per 4 MiB region (TLB.large_regions), and INVLPG in such a region
- * sweeps the filled slots for pieces of it; anywhere else it touches one
- * slot per view.
+ * 1024 slots.  INVLPG must drop the whole page, so fills from large pages
+ * (2 MiB, 4 MiB, 1 GiB) set the bit of every 4 MiB region the page covers
+ * (TLB.large_regions, regions above 4 GiB sharing bits modulo 1024), and
+ * INVLPG in such a region sweeps the filled slots: it drops every piece in
+ * a region that shares the bit (so the bit can be cleared) and every piece
+ * of a large page that holds the address (a 1 GiB page spans 256 regions);
+ * anywhere else it touches one slot per view.
  *
  * Every fill also sets the slot's bit in TLB.used.  A full flush sweeps all
  * 2048 entries (and so repairs a TLB nobody flushed yet) and clears the
@@ -27,10 +30,10 @@ static inline void tlb_entry_invalidate(TLBEntry *e)
 }
 
 /* Whether any valid tag of e satisfies (tag & mask) == (lin & mask). */
-static inline bool tlb_entry_matches(const TLBEntry *e, uint32_t lin, uint32_t mask)
+static inline bool tlb_entry_matches(const TLBEntry *e, uint64_t lin, uint64_t mask)
 {
     for (int k = 0; k < 3; k++) {
-        uint32_t tag = e->tag[k];
+        uint64_t tag = e->tag[k];
         if (!(tag & TLB_INVALID) && ((tag ^ lin) & mask) == 0) {
             return true;
         }
@@ -52,8 +55,8 @@ void tlb_flush_all(CPUState *cpu)
 
 /* Invalidate every used entry for which drop(e, arg) holds, and forget its
  * used bit since it holds nothing now. */
-static inline void tlb_sweep_used(CPUState *cpu, bool (*drop)(const TLBEntry *e, uint32_t arg),
-                                  uint32_t arg)
+static inline void tlb_sweep_used(CPUState *cpu, bool (*drop)(const TLBEntry *e, uint64_t arg),
+                                  uint64_t arg)
 {
     for (int view = 0; view < MMU_COUNT; view++) {
         for (uint32_t w = 0; w < TLB_ENTRIES / 32; w++) {
@@ -71,7 +74,7 @@ static inline void tlb_sweep_used(CPUState *cpu, bool (*drop)(const TLBEntry *e,
     }
 }
 
-static bool tlb_is_nonglobal(const TLBEntry *e, uint32_t arg)
+static bool tlb_is_nonglobal(const TLBEntry *e, uint64_t arg)
 {
     return !e->global;
 }
@@ -84,15 +87,43 @@ void tlb_flush_nonglobal(CPUState *cpu)
     cpu_ras_clear(cpu->bt_ras);
 }
 
-static bool tlb_in_large_region(const TLBEntry *e, uint32_t lin)
+/* The region bit of a linear address: its 4 MiB region modulo 1024. */
+static inline uint32_t tlb_region_bit(uint64_t lin)
 {
-    return tlb_entry_matches(e, lin, 0xffc00000u);
+    return (uint32_t)(lin >> 22) % TLB_LARGE_REGIONS;
 }
 
-void tlb_flush_page(CPUState *cpu, uint32_t lin)
+/* A piece in lin's region (modulo the bit sharing), or of a large page
+ * that holds lin. */
+static bool tlb_in_large_region(const TLBEntry *e, uint64_t lin)
+{
+    for (int k = 0; k < 3; k++) {
+        uint64_t tag = e->tag[k];
+        if (tag & TLB_INVALID) {
+            continue;
+        }
+        if (tlb_region_bit(tag) == tlb_region_bit(lin) ||
+            ((tag ^ lin) & ~((uint64_t)e->page_size - 1)) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void tlb_note_large_page(CPUState *cpu, uint64_t lin, uint32_t page_size)
+{
+    uint64_t base = lin & ~((uint64_t)page_size - 1);
+    uint32_t regions = page_size >> 22 ? page_size >> 22 : 1;
+    for (uint32_t i = 0; i < regions && i < TLB_LARGE_REGIONS; i++) {
+        uint32_t region = tlb_region_bit(base + ((uint64_t)i << 22));
+        cpu->tlb.large_regions[region / 32] |= 1u << (region % 32);
+    }
+}
+
+void tlb_flush_page(CPUState *cpu, uint64_t lin)
 {
     cpu_ras_clear(cpu->bt_ras);
-    uint32_t region = lin >> 22;
+    uint32_t region = tlb_region_bit(lin);
     uint32_t *word = &cpu->tlb.large_regions[region / 32];
     uint32_t bit = 1u << (region % 32);
     if (*word & bit) {
@@ -108,9 +139,9 @@ void tlb_flush_page(CPUState *cpu, uint32_t lin)
     }
 }
 
-static bool tlb_maps_phys_page(const TLBEntry *e, uint32_t phys_page)
+static bool tlb_maps_phys_page(const TLBEntry *e, uint64_t phys_page)
 {
-    return e->phys == phys_page;
+    return e->phys == (uint32_t)phys_page && e->phys_hi == 0;
 }
 
 void tlb_flush_phys_page(CPUState *cpu, uint32_t paddr)

@@ -9,6 +9,17 @@
  *   host  = (uint8_t *)(uintptr_t)(linear + entry->addend)
  * Any flag bit in a tag (TLB_INVALID, TLB_MMIO, TLB_CODE) makes
  * the compare fail, which sends the access to the slow path in C.
+ *
+ * Linear addresses are 64-bit (long mode), and so are the tags: the whole
+ * linear page, so a page above 4 GiB never matches a 32-bit address with
+ * the same low bits.  32-bit code compares a zero-extended 32-bit page
+ * with the 64-bit tag in the one instruction it used before
+ * (cmp r10, [tag] instead of cmp r10d, [tag]: a REX.W bit), and 64-bit
+ * code does the same with a 64-bit page.  The 8-byte tags make an entry
+ * 64 bytes, one cache line; the alternatives were a second compare of a
+ * tag high half on every access, or splitting phys/global into a parallel
+ * array, which costs the jump-cache lookup an extra shift (docs/
+ * architecture.md has the measurement).
  */
 #ifndef SOFTMMU_TLB_H
 #define SOFTMMU_TLB_H
@@ -17,7 +28,9 @@
 
 #define TLB_BITS      10
 #define TLB_ENTRIES   (1u << TLB_BITS)
-#define TLB_PAGE_MASK 0xfffff000u
+/* The page of a linear address.  All ones above bit 31, so a 32-bit
+ * (uint32_t)/(int32_t) use of it is the 32-bit page mask 0xfffff000. */
+#define TLB_PAGE_MASK 0xfffffffffffff000ull
 
 /*
  * The slot of a linear address: its page number folded with its 4 MiB
@@ -31,10 +44,13 @@
  * memory outside guest RAM (tests/bt/test_bt_tlb_slot.c).  With the sum,
  * neighbours in a region differ by one slot and across a region boundary
  * by two.  Translated code computes it as
- *   slot * sizeof(TLBEntry) = ((lin + ((lin >> 22) << 12)) >> 7) & 0x7fe0
- * (the region added above the page offset, so no carry comes up from it).
+ *   slot * sizeof(TLBEntry) = ((lin + ((lin >> 22) << 12)) >> 6) & 0xffc0
+ * (the region added above the page offset, so no carry comes up from it),
+ * in 32-bit arithmetic for 32-bit addresses: bits the sum carries past bit
+ * 31 never reach the mask.  The same formula serves 64-bit addresses: bits
+ * 32 and up simply take part in the fold.
  */
-static inline uint32_t tlb_slot(uint32_t lin)
+static inline uint32_t tlb_slot(uint64_t lin)
 {
     return ((lin >> 12) + (lin >> 22)) & (TLB_ENTRIES - 1);
 }
@@ -51,14 +67,19 @@ enum { MMU_KERNEL = 0, MMU_USER = 1, MMU_COUNT };
 enum { ACC_READ = 0, ACC_WRITE = 1, ACC_FETCH = 2 };
 
 typedef struct TLBEntry {
-    uint32_t tag[3];   /* [ACC_READ/WRITE/FETCH]: linear page | TLB_* flags */
-    uint32_t phys;     /* physical page address of this linear page */
+    uint64_t tag[3];   /* [ACC_READ/WRITE/FETCH]: linear page | TLB_* flags */
     uint64_t addend;   /* host pointer = linear + addend (mod 2^64) */
-    uint32_t global;   /* nonzero: PTE.G with CR4.PGE, survives CR3 writes */
+    uint32_t phys;     /* physical page address of this linear page */
     uint32_t phys_hi;  /* physical page address bits 63:32 (PAE); nonzero: no memory */
-} TLBEntry;            /* 32 bytes: index with a shift */
+    uint32_t global;   /* nonzero: PTE.G with CR4.PGE, survives CR3 writes */
+    uint32_t page_size; /* size of the page this 4 KiB piece was filled from (INVLPG) */
+    uint32_t pad[4];   /* to 64 bytes, one cache line: index with a shift */
+} TLBEntry;
+_Static_assert(sizeof(TLBEntry) == 64, "translated code indexes the TLB by slot << 6");
 
-/* 4 MiB linear regions, one bit each in TLB.large_regions. */
+/* 4 MiB linear regions, one bit each in TLB.large_regions: the low 4 GiB
+ * region by region; above 4 GiB regions share bits modulo 1024 (a shared
+ * bit only costs INVLPG a sweep it did not need). */
 #define TLB_LARGE_REGIONS 1024u
 
 typedef struct TLB {

@@ -142,8 +142,10 @@ void gen_exit_nochain(Gen *g, uint32_t target)
  *   next: <exit tail>
  * On another page, or after an instruction that may have changed the
  * mapping (MOV CR3, INVLPG: the block's last), the chained jump first
- * re-checks it:
- *     cmp dword [r15 + tlb[target].tag[FETCH]], target_page ; jne tail
+ * re-checks it (the tag is 64-bit; a page below 2 GiB fits a sign-extended
+ * imm32, one above goes through r10, zero-extended):
+ *     cmp qword [r15 + tlb[target].tag[FETCH]], target_page ; jne tail
+ *       or  mov r10d, target_page ; cmp r10, [r15 + tlb[target].tag[FETCH]] ; jne tail
  *     cmp dword [r15 + tlb[target].phys], PHYS              ; jne tail (PHYS patched)
  *     jmp next            ; patched
  *   tail: <exit tail>
@@ -163,7 +165,13 @@ static void gen_exit_chain(Gen *g, uint32_t target, bool recheck)
         int32_t slot = tlb_view_off(g->mmu_idx) +
                        (int32_t)(tlb_slot(lin) * sizeof(TLBEntry));
         HostRM tag = hrm_mem(H_R15, slot + (int32_t)offsetof(TLBEntry, tag[ACC_FETCH]));
-        emit_alu32_imm(e, EXT_CMP, &tag, (int32_t)(lin & TLB_PAGE_MASK));
+        uint32_t page = lin & (uint32_t)TLB_PAGE_MASK;
+        if (page < 0x80000000u) {
+            emit_alu64_imm(e, EXT_CMP, &tag, (int32_t)page);
+        } else {
+            emit_mov_r32_imm(e, H_R10, page);
+            emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &tag); /* cmp r10, [..tag] */
+        }
         skip1 = emit_jcc8(e, CC_NE);
         HostRM phys = hrm_mem(H_R15, slot + (int32_t)offsetof(TLBEntry, phys));
         emit_rm(e, 0, OPC_GRP1_EvIz, EXT_CMP, &phys); /* cmp dword [..], imm32 */
@@ -209,8 +217,8 @@ static void gen_exit_after_mode_change(Gen *g, uint32_t target)
  * An indirect jump to the EIP in r14d, through the jump cache:
  *     mov r11d, r14d ; and r11d, JC_MASK ; shl r11d, 5 ; add r11, [r15+bt_jc]
  *     mov r10, [r15+bt_tag_hi] ; or r10, r14 ; cmp r10, [r11] ; jne miss
- *     lea r10d, [r14+cs_base] ; <r9d = tlb_slot(r10d) * 32, gen_tlb_offset>
- *     and r10d, 0xfffff000 ; cmp r10d, [r15+r9+tlb.tag[FETCH]] ; jne miss
+ *     lea r10d, [r14+cs_base] ; <r9d = tlb_slot(r10d) * 64, gen_tlb_offset>
+ *     and r10d, 0xfffff000 ; cmp r10, [r15+r9+tlb.tag[FETCH]] ; jne miss
  *     mov r10d, [r15+r9+tlb.phys] ; cmp r10d, [r11+16] ; jne miss
  *     jmp [r11+8]
  *   miss: mov [r15+eip], r14d ; jmp epilogue
@@ -266,7 +274,7 @@ static void gen_exit_lookup(Gen *g, bool far)
     emit_alu32_imm(e, EXT_AND, &r10, (int32_t)TLB_PAGE_MASK);
     HostRM tag = hrm_sib(H_R15, H_R9, 0,
                          tlb_view_off(view) + (int32_t)offsetof(TLBEntry, tag[ACC_FETCH]));
-    emit_rm(e, 0, OPC_CMP_GvEv, H_R10, &tag);
+    emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &tag); /* 64-bit tag, r10 zero-extended */
     uint8_t *miss2 = emit_jcc8(e, CC_NE);
     HostRM phys = hrm_sib(H_R15, H_R9, 0, tlb_view_off(view) + (int32_t)offsetof(TLBEntry, phys));
     emit_rm(e, 0, OPC_MOV_GvEv, H_R10, &phys);

@@ -4,14 +4,16 @@
  *
  * Fast path (softmmu/tlb.h gives the layout), for an access of size bytes
  * at the linear address in r14d:
- *     mov r11d, r14d ; shr r11d, 22 ; shl r11d, 12         ; entry offset: tlb_slot * 32
- *     add r11d, r14d ; shr r11d, 7 ; and r11d, 0x7fe0
+ *     mov r11d, r14d ; shr r11d, 22 ; shl r11d, 12         ; entry offset: tlb_slot * 64
+ *     add r11d, r14d ; shr r11d, 6 ; and r11d, 0xffc0
  *     lea r10d, [r14 + size-1] ; and r10d, 0xfffff000    ; page of the last byte
- *     cmp r10d, [r15 + r11 + tlb.e[view].tag[access]]    ; also fails on any tag flag
+ *     cmp r10, [r15 + r11 + tlb.e[view].tag[access]]     ; also fails on any tag flag
  *     jne slow
  *     add r14, [r15 + r11 + tlb.e[view].addend]          ; host address
  *     <the guest instruction, with its memory operand rewritten to [r14]>
  * Comparing the page of the last byte catches page-crossing accesses too.
+ * The tags are 64-bit (long mode's linear pages); the 32-bit page in r10
+ * is zero-extended, so a page above 4 GiB never matches it.
  * A read-modify-write checks the write tag: a write fill grants reads.
  *
  * Slow path: the same instruction, run on a bounce buffer in CPUState:
@@ -94,7 +96,7 @@ bool gen_stack_linear(Gen *g, int32_t delta)
     return true;
 }
 
-_Static_assert(sizeof(TLBEntry) == 32 && TLB_BITS == 10, "gen_tlb_offset's shifts");
+_Static_assert(sizeof(TLBEntry) == 64 && TLB_BITS == 10, "gen_tlb_offset's shifts");
 
 void gen_tlb_offset(Gen *g, int dst, int lin)
 {
@@ -104,7 +106,7 @@ void gen_tlb_offset(Gen *g, int dst, int lin)
     emit_shift32_imm(e, EXT_SHR, dst, 22);
     emit_shift32_imm(e, EXT_SHL, dst, 12); /* the region number, above the page offset */
     emit_rm(e, 0, OPC_ADD_EvGv, lin, &d);  /* lin + (lin >> 22 << 12) */
-    emit_shift32_imm(e, EXT_SHR, dst, 7);  /* (page + region) << 5 */
+    emit_shift32_imm(e, EXT_SHR, dst, 6);  /* (page + region) << 6 */
     emit_alu32_imm(e, EXT_AND, &d, (int32_t)((TLB_ENTRIES - 1) * sizeof(TLBEntry)));
 }
 
@@ -131,7 +133,7 @@ void gen_mem_access(Gen *g, const MemOp *m)
     }
     emit_alu32_imm(e, EXT_AND, &r10, (int32_t)TLB_PAGE_MASK);
     HostRM tag = hrm_sib(H_R15, H_R11, 0, view + (int32_t)offsetof(TLBEntry, tag[m->access]));
-    emit_rm(e, 0, OPC_CMP_GvEv, H_R10, &tag);
+    emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &tag); /* cmp r10, [..tag]: 64-bit tag */
     uint8_t *jne = emit_jcc32(e, CC_NE, NULL);
     HostRM addend = hrm_sib(H_R15, H_R11, 0, view + (int32_t)offsetof(TLBEntry, addend));
     emit_rm(e, EMIT_W, OPC_MOV_GvEv, H_R11, &addend); /* mov r11, [..addend] */

@@ -55,6 +55,26 @@ expect "floppy index" "-drive: bad floppy index 2 (want 0 or 1)" -- -drive "if=f
 expect "floppy twice" "-fda: floppy drive index 0 is already in use" -- -drive "if=floppy,file=$dir/fd.img" -fda "$dir/fd.img"
 expect "floppy cdrom" "-drive: if=floppy takes no media=cdrom" -- -drive "if=floppy,media=cdrom,file=$dir/fd.img"
 expect "unknown interface" "-drive: interface 'scsi' is not supported (ide, floppy, virtio or none)" -- -drive "if=scsi,file=$dir/fd.img"
+# A bzImage (protocol 2.15) that unpacks itself into init_size bytes from
+# pref_address: 16 + 128 MiB do not fit in 64 MiB (the amd64 kernel needs 80).
+python3 - "$dir/big_unpack" <<'PY'
+import struct, sys
+img = bytearray(1024 + 4096)
+img[0x1f1] = 1                                   # setup_sects
+img[0x1fe:0x200] = b"\x55\xaa"
+img[0x201] = 0x66                                # header runs to 0x268
+img[0x202:0x206] = b"HdrS"
+struct.pack_into("<H", img, 0x206, 0x020f)       # version
+struct.pack_into("<H", img, 0x20e, 0x100)        # kernel_version at 0x300
+img[0x300:0x316] = b"6.1.0 (a@b) #1 SMP x\0"
+img[0x211] = 1                                   # loadflags: LOADED_HIGH
+struct.pack_into("<I", img, 0x214, 0x100000)     # code32_start
+struct.pack_into("<I", img, 0x238, 255)          # cmdline_size
+struct.pack_into("<Q", img, 0x258, 0x1000000)    # pref_address
+struct.pack_into("<I", img, 0x260, 0x8000000)    # init_size
+open(sys.argv[1], "wb").write(img)
+PY
+expect "kernel unpacks beyond RAM" "-kernel '$dir/big_unpack': unpacks itself up to 144 MiB, beyond 64 MiB of RAM (raise -m)" -- -m 64M -kernel "$dir/big_unpack"
 # CPU models (-cpu, cpu/models.c).
 expect "unknown cpu model" "-cpu: unknown CPU model 'pentium5' (-cpu help lists them)" -- -cpu pentium5 -kernel "$mbkernel"
 expect "unknown cpu feature" "-cpu: unknown feature 'sse9' (-cpu help lists them)" -- -cpu core2duo,+sse9 -kernel "$mbkernel"

@@ -29,9 +29,16 @@ guest_kernel_pae_pkg() {
         sort -V | tail -n 1
 }
 
+# The newest 6.1 amd64 kernel package, e.g. linux-image-6.1.0-50-amd64
+# (the 64-bit guest, tests/guests/build-guest64.sh).
+guest_kernel64_pkg() {
+    apt-cache search --names-only '^linux-image-6\.1\.[0-9.-]+-amd64$' | awk '{print $1}' |
+        sort -V | tail -n 1
+}
+
 # Download the guest packages into the cache (setup.sh; needs the i386 architecture).
 guest_debs_fetch() {
-    local dir kpkg ppkg
+    local dir kpkg ppkg k64
     dir=$(guest_debs_dir)
     mkdir -p "$dir"
     kpkg=$(guest_kernel_pkg)
@@ -47,10 +54,15 @@ guest_debs_fetch() {
     if ! ls "$dir"/busybox-static_*_i386.deb >/dev/null 2>&1; then
         (cd "$dir" && apt-get download -q busybox-static:i386 >/dev/null)
     fi
-    # Only a benchmark needs it: its absence fails nothing.
+    # The 64-bit guest's kernel and busybox (busybox:amd64 is also the
+    # benchmark's native baseline on a host without IA32 emulation).
+    k64=$(guest_kernel64_pkg)
+    [ -n "$k64" ] || { echo "setup: no linux-image-6.1.*-amd64 package in apt's lists" >&2; return 1; }
+    if ! ls "$dir/${k64}_"*_amd64.deb >/dev/null 2>&1; then
+        (cd "$dir" && apt-get download -q "$k64" >/dev/null)
+    fi
     if ! ls "$dir"/busybox-static_*_amd64.deb >/dev/null 2>&1; then
-        (cd "$dir" && apt-get download -q busybox-static:amd64 >/dev/null) ||
-            echo "setup: busybox-static:amd64 not downloaded (benchmark baseline only)" >&2
+        (cd "$dir" && apt-get download -q busybox-static:amd64 >/dev/null)
     fi
 }
 
@@ -83,4 +95,21 @@ guest_debs_unpack_pae() {
     mkdir -p "$work/kernel-pae"
     dpkg-deb --fsys-tarfile "$pdeb" | tar -x -C "$work/kernel-pae" --wildcards './boot/vmlinuz-*'
     basename "$pdeb"
+}
+
+# Unpack the cached amd64 kernel into DIR/kernel64 and busybox:amd64 into
+# DIR/bb64; prints the kernel package's file name.  Fails with one line if
+# setup never fetched them.
+guest_debs_unpack64() {
+    local work=$1 dir kdeb bdeb
+    dir=$(guest_debs_dir)
+    kdeb=$(ls "$dir"/linux-image-6.1.*-amd64_*_amd64.deb 2>/dev/null | sort -V | tail -n 1)
+    bdeb=$(ls "$dir"/busybox-static_*_amd64.deb 2>/dev/null | sort -V | tail -n 1)
+    if [ -z "$kdeb" ] || [ -z "$bdeb" ]; then
+        echo "amd64 guest packages missing from $dir: run scripts/setup.sh" >&2
+        return 1
+    fi
+    dpkg-deb -x "$kdeb" "$work/kernel64"
+    dpkg-deb -x "$bdeb" "$work/bb64"
+    basename "$kdeb"
 }

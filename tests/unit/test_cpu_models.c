@@ -3,7 +3,9 @@
  * 4 and 80000000h-80000004h against a table written here from the chips'
  * documentation (SDM Vol.2 CPUID), and -cpu's +feat/-feat/feat=on|off:
  * each changes exactly its bit, and unknown models, unknown features and
- * features popek cannot do are refused.
+ * features popek cannot do are refused.  Long mode's features (LM,
+ * SYSCALL, LAHF-LM, CX16, leaf 80000008h) and the qemu64 model follow
+ * CPU_LONG_MODE (cpu/models.h): the expectations here do too.
  *
  * The CPU has no machine around it, so no local APIC: CPUID.1:EDX.APIC
  * and the TSC-deadline bit are not reported (cpu/cpuid.c).
@@ -73,16 +75,33 @@ static const ModelTable tables[] = {
       {0x80000001u, 0, {0, 0, 0, 1u << 20}}}},
     {"core2duo", 0, "Intel(R) Core(TM)2 Duo CPU     T7700  @ 2.40GHz",
      {{0, 0, {4, GENU, NTEL, INEI}},
-      {1, 0, {0x6fb, 0x800, 0x80000201u, EDX_SSE2}},
+      {1, 0, {0x6fb, 0x800, 0x80000201u | (CPU_LONG_MODE ? 1u << 13 : 0), EDX_SSE2}},
       {2, 0, {0x05b0b101, 0x005657f0, 0, 0x2cb43049}},
       {3, 0, {0, 0, 0, 0}},
       {4, 0, {0x121, 0x01c0003f, 0x3f, 0}},  /* L1D 32K 8-way */
       {4, 1, {0x122, 0x01c0003f, 0x3f, 0}},  /* L1I 32K 8-way */
       {4, 2, {0x143, 0x03c0003f, 0xfff, 0}}, /* L2 4M 16-way */
       {4, 3, {0, 0, 0, 0}},
-      {0x80000000u, 0, {0x80000004u, 0, 0, 0}},
-      {0x80000001u, 0, {0, 0, 0, 1u << 20}}}},
+      {0x80000000u, 0, {CPU_LONG_MODE ? 0x80000008u : 0x80000004u, 0, 0, 0}},
+      /* NX; with long mode LAHF-LM (ECX 0), SYSCALL (11) and LM (29) */
+      {0x80000001u, 0, {0, 0, CPU_LONG_MODE ? 1u : 0, 1u << 20 | (CPU_LONG_MODE ? 0x20000800u : 0)}}}},
 };
+
+/* qemu64, offered with long mode: AuthenticAMD, family 15 model 107
+ * stepping 1, leaf-1 EDX bits repeated in 80000001h:EDX, and the address
+ * sizes leaf (40 physical, 48 linear bits). */
+#define AUTH 0x68747541u
+#define ENTI 0x69746e65u
+#define CAMD 0x444d4163u
+static const ModelTable qemu64_table = {
+    "qemu64", 0, "QEMU Virtual CPU version 2.5+",
+    {{0, 0, {0xd, AUTH, CAMD, ENTI}},
+     {1, 0, {0x60fb1, 0x800, 0x80002001u, EDX_SSE2}},
+     {0x80000000u, 0, {0x8000000au, 0, 0, 0}},
+     {0x80000001u, 0, {0, 0, 1, 0x20100800u | (EDX_SSE2 & 0x0183f3ffu)}},
+     {0x80000005u, 0, {0, 0, 0, 0}},
+     {0x80000008u, 0, {0x3028, 0, 0, 0}},
+     {0x8000000au, 0, {0, 0, 0, 0}}}};
 
 static PhysMem pm;
 static CPUState *cpu;
@@ -245,7 +264,8 @@ START_TEST(test_bad_specs)
         {"", "-cpu: unknown CPU model '' (-cpu help lists them)"},
         {"core2duo,+sse9", "-cpu: unknown feature 'sse9' (-cpu help lists them)"},
         {"core2duo,+vmx", "-cpu: feature 'vmx' is not implemented by popek"},
-        {"core2duo,lm=on", "-cpu: feature 'lm' is not implemented by popek"},
+        {"core2duo,pdpe1gb=on", "-cpu: feature 'pdpe1gb' is not implemented by popek"},
+        {"core2duo,+svm", "-cpu: feature 'svm' is not implemented by popek"},
         {"core2duo,sse2=maybe", "-cpu: bad value in 'sse2=maybe' (want on or off)"},
         {"core2duo,sse2", "-cpu: 'sse2' is not +FEATURE, -FEATURE or FEATURE=on|off"},
         {"core2duo,,+sse2", "-cpu: bad feature list in 'core2duo,,+sse2'"},
@@ -265,6 +285,67 @@ START_TEST(test_bad_specs)
 }
 END_TEST
 
+/* Leaf by leaf as test_model_leaves does. */
+static void check_leaves(const ModelTable *t)
+{
+    uint32_t r[4];
+    for (size_t i = 0; i < sizeof(t->leaves) / sizeof(t->leaves[0]); i++) {
+        const Leaf *l = &t->leaves[i];
+        if (i > 0 && l->leaf == 0) {
+            break;
+        }
+        cpu_cpuid(cpu, l->leaf, l->subleaf, r);
+        for (int k = 0; k < 4; k++) {
+            ck_assert_msg(r[k] == l->r[k], "%s leaf %#x.%u reg %d: %#x, want %#x", t->name,
+                          l->leaf, l->subleaf, k, r[k], l->r[k]);
+        }
+    }
+}
+
+/*
+ * Long mode's gate: without CPU_LONG_MODE qemu64 is refused with its own
+ * message, no model reports LM and +lm is refused; with it qemu64 has its
+ * leaves.  Either way, a model that reports LM also reports leaf
+ * 80000008h with the 4-level walk's address sizes, however low its own
+ * maximum extended leaf.
+ */
+START_TEST(test_long_mode_gate)
+{
+    CPUIDConfig cfg;
+    char err[160] = "";
+    if (CPU_LONG_MODE) {
+        use_model("qemu64");
+        check_leaves(&qemu64_table);
+        ck_assert(cpu_model_parse("core2duo,-lm,+lahf-lm", &cfg, err, sizeof(err)));
+        ck_assert_uint_eq(cfg.ext_edx & (1u << 29), 0);
+    } else {
+        ck_assert_ptr_null(cpu_model_find("qemu64"));
+        ck_assert(!cpu_model_parse("qemu64", &cfg, err, sizeof(err)));
+        ck_assert_str_eq(err,
+                         "-cpu: CPU model 'qemu64' is 64-bit only, and popek does not run long mode yet");
+        ck_assert(!cpu_model_parse("core2duo,+lm", &cfg, err, sizeof(err)));
+        ck_assert(!cpu_model_parse("core2duo,+lahf_lm", &cfg, err, sizeof(err)));
+        for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+            ck_assert(cpu_model_parse(tables[i].name, &cfg, err, sizeof(err)));
+            ck_assert_uint_eq(cfg.ext_edx & (1u << 29), 0);
+            ck_assert_uint_eq(cfg.ext_ecx, 0);
+        }
+    }
+    use_model("core2duo");
+    cpu->cpuid.ext_edx |= 1u << 29; /* LM, as with CPU_LONG_MODE */
+    uint32_t r[4];
+    cpu_cpuid(cpu, 0x80000000u, 0, r);
+    ck_assert_uint_eq(r[0], 0x80000008u);
+    cpu_cpuid(cpu, 0x80000008u, 0, r);
+    ck_assert_uint_eq(r[0], 0x3028);
+    cpu_cpuid(cpu, 0x80000006u, 0, r);
+    ck_assert_uint_eq(r[0] | r[1] | r[2] | r[3], 0);
+    cpu->cpuid.ext_edx &= ~(1u << 29);
+    cpu_cpuid(cpu, 0x80000000u, 0, r);
+    ck_assert_uint_eq(r[0], 0x80000004u);
+}
+END_TEST
+
 #define MODEL_COUNT ((int)(sizeof(tables) / sizeof(tables[0])))
 
 static Suite *models_suite(void)
@@ -276,6 +357,7 @@ static Suite *models_suite(void)
     tcase_add_loop_test(tc, test_feature_toggles, 0, MODEL_COUNT);
     tcase_add_test(tc, test_toggles_combine);
     tcase_add_test(tc, test_bad_specs);
+    tcase_add_test(tc, test_long_mode_gate);
     suite_add_tcase(s, tc);
     return s;
 }
