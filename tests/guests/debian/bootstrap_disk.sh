@@ -2,7 +2,8 @@
 # An installed Debian 12 i386 system on a disk image, built on the host from
 # the local mirror, for booting under popek through SeaBIOS and GRUB:
 #   tests/guests/debian/bootstrap_disk.sh [CACHE]   (default $POPEK_DEBIAN_CACHE, else ~/.cache/popek/debian)
-# writes CACHE/bootstrap.raw (and its ssh key CACHE/bootstrap-key/id_ed25519).
+# writes CACHE/bootstrap.raw (and its ssh key CACHE/bootstrap-key/id_ed25519),
+# kept until the mirror's index changes.
 #
 # It stands in for the installer's disk where the installer cannot finish:
 # the host's Debian sources here refuse the installer's own components
@@ -25,6 +26,12 @@ command -v debootstrap >/dev/null || { echo "bootstrap_disk: debootstrap is not 
 [ -s "$mirror/dists/bookworm/Release" ] ||
     { echo "bootstrap_disk: no mirror in $cache: run tests/guests/debian/mirror.sh" >&2; exit 1; }
 password=popek
+# Cached: rebuilt only when the mirror's index is newer (or on request).
+if [ -e "$cache/bootstrap.raw" ] && [ -z "${POPEK_BOOTSTRAP_REBUILD:-}" ] &&
+    [ "$cache/bootstrap.raw" -nt "$mirror/dists/bookworm/main/binary-i386/Packages" ]; then
+    echo "bootstrap_disk: $cache/bootstrap.raw is up to date (POPEK_BOOTSTRAP_REBUILD=1 rebuilds it)" >&2
+    exit 0
+fi
 root=$cache/bootstrap-root
 img=$cache/bootstrap.raw
 size_mib=3072
@@ -82,7 +89,8 @@ menuentry 'Debian GNU/Linux, ${kernel#vmlinuz-}' {
 EOF
 chroot "$root" grub-mkimage -O i386-pc -o /tmp/core.img -p '(hd0,msdos1)/boot/grub' \
     biosdisk part_msdos ext2
-core=$root/tmp/core.img
+core=$cache/bootstrap-core.img
+mv "$root/tmp/core.img" "$core"
 
 # The disk: one partition from 1 MiB, ext4 filled from the tree.
 truncate -s "${size_mib}M" "$img.new"
@@ -93,5 +101,5 @@ mke2fs -F -q -t ext4 -L popek-root -d "$root" -E offset=$((part_start * 512)) \
 python3 "$here/mbr.py" "$img.new" "$root/usr/lib/grub/i386-pc/boot.img" \
     "$core" "$part_start"
 mv "$img.new" "$img"
-rm -rf "$root" "$root.done"
+rm -rf "$root" "$root.done" "$core"
 echo "bootstrap_disk: $img ($(du -h "$img" | cut -f1) used of ${size_mib} MiB)" >&2

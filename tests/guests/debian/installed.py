@@ -157,8 +157,12 @@ def test_ssh(args, work):
         "-device", "e1000,netdev=n0"], os.path.join(work, "console-ssh.txt"))
     vms = [vm]
     try:
-        vm.expect(r"GNU GRUB|Booting|Loading Linux", args.timeout)
-        step(vm, "GRUB loads the kernel from the disk")
+        vm.expect(r"Booting from Hard Disk", args.timeout)
+        step(vm, "SeaBIOS boots the disk")
+        vm.expect(r"GNU GRUB", args.timeout)
+        step(vm, "GRUB's menu")
+        vm.expect(r"Linux version 6", args.timeout)
+        step(vm, "the kernel from the disk starts")
         t_login = vm.login(args.timeout)
         print("installed: first boot to login: %.0f s" % t_login, flush=True)
         out, rc = vm.run("id -un")
