@@ -83,7 +83,7 @@ menuentry 'Debian GNU/Linux, ${kernel#vmlinuz-}' {
     insmod part_msdos
     insmod ext2
     set root=(hd0,msdos1)
-    linux /boot/$kernel root=LABEL=popek-root ro console=tty0 console=ttyS0,115200 net.ifnames=0
+    linux /boot/$kernel root=LABEL=popek-root ro console=tty0 console=ttyS0,115200 net.ifnames=0 systemd.default_device_timeout_sec=900
     initrd /boot/initrd.img-${kernel#vmlinuz-}
 }
 EOF

@@ -28,6 +28,7 @@ import argparse
 import os
 import re
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -41,6 +42,9 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+ALL = []  # every VM started, for _read
 
 
 class Failed(Exception):
@@ -58,6 +62,8 @@ class VM:
                                      stderr=subprocess.STDOUT)
         self.buf = b""
         self.seen = 0
+        self.eof = False
+        ALL.append(self)
 
     def elapsed(self):
         return time.time() - self.start
@@ -86,16 +92,22 @@ class VM:
             self._read(min(left, 1.0))
 
     def _read(self, seconds):
-        ready, _, _ = select.select([self.proc.stdout], [], [], seconds)
-        if not ready:
-            return False
-        data = os.read(self.proc.stdout.fileno(), 65536)
-        if not data:
-            return False
-        self.buf += data
-        self.log.write(data)
-        self.log.flush()
-        return True
+        """Read what any running VM printed within `seconds` (every console
+        is drained, so that a VM not waited on never blocks on its pipe);
+        True when this one printed something."""
+        vms = [v for v in ALL if not v.log.closed and not v.eof]
+        ready, _, _ = select.select([v.proc.stdout for v in vms], [], [], seconds)
+        mine = False
+        for v in vms:
+            if v.proc.stdout in ready:
+                data = os.read(v.proc.stdout.fileno(), 65536)
+                v.eof = not data
+                if data:
+                    v.buf += data
+                    v.log.write(data)
+                    v.log.flush()
+                    mine = mine or v is self
+        return mine
 
     def send(self, line):
         self.proc.stdin.write(line.encode() + b"\n")
@@ -194,7 +206,7 @@ def test_ssh(args, work):
               "ssh -p %d user@127.0.0.1 runs a command (%.0f s for that login)"
               % (port, time.time() - ts), (res.stdout + res.stderr) if res else "")
         print("installed: ssh login and command: %.0f s" % (time.time() - ts), flush=True)
-        out, rc = vm.run("echo %s | sudo -S -p '' systemctl poweroff" % PASSWORD, timeout=60)
+        vm.send("echo %s | sudo -S -p '' systemctl poweroff" % PASSWORD)
         return 0
     finally:
         for v in vms:
@@ -268,6 +280,8 @@ def main():
         print("installed: no ssh key %s for %s" % (args.key, args.disk), file=sys.stderr)
         return 1
     os.makedirs(args.work, exist_ok=True)
+    # A SIGTERM (ctest's timeout, a kill) stops the VMs too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         return {"ssh": test_ssh, "ftp": test_ftp}[args.mode](args, args.work)
     except Failed as e:
