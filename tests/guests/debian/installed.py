@@ -63,6 +63,7 @@ class VM:
         self.buf = b""
         self.seen = 0
         self.eof = False
+        self.argv0 = argv[0]
         ALL.append(self)
 
     def elapsed(self):
@@ -132,7 +133,24 @@ class VM:
         self.expect(re.escape(PROMPT), 60)
         return out, int(m.group(1))
 
+    def peak_rss_mib(self):
+        """The emulator's peak resident memory so far (VmHWM)."""
+        try:
+            with open("/proc/%d/status" % self.proc.pid) as f:
+                m = re.search(r"^VmHWM:\s+(\d+) kB", f.read(), re.M)
+            return int(m.group(1)) / 1024 if m else None
+        except OSError:
+            return None
+
+    def record_peak(self):
+        peak = self.peak_rss_mib()
+        if peak and not any(w.startswith("peak memory, %s " % self.name) for w, _ in FIGURES):
+            FIGURES.append(("peak memory, %s (%s), MiB" % (self.name, os.path.basename(self.argv0)),
+                            peak))
+            print("installed: peak host memory of %s: %.0f MiB" % (self.name, peak), flush=True)
+
     def stop(self):
+        self.record_peak()
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -150,6 +168,14 @@ def base_argv(args):
     return args.emulator + ["-m", "512M", "-nographic", "-serial", "mon:stdio",
                             "-drive", "file=%s,format=%s,if=ide" % (args.disk, args.format),
                             "-snapshot"]
+
+
+FIGURES = []  # (what, seconds), written to WORK/times.txt
+
+
+def figure(what, secs):
+    FIGURES.append((what, secs))
+    print("installed: %s: %.0f s" % (what, secs), flush=True)
 
 
 def step(vm, what):
@@ -176,7 +202,7 @@ def test_ssh(args, work):
         vm.expect(r"Linux version 6", args.timeout)
         step(vm, "the kernel from the disk starts")
         t_login = vm.login(args.timeout)
-        print("installed: first boot to login: %.0f s" % t_login, flush=True)
+        figure("first boot to login (%s)" % os.path.basename(args.emulator[0]), t_login)
         out, rc = vm.run("id -un")
         check(vm, rc == 0 and USER in out, "%s logged in" % USER, out)
         out, rc = vm.run("echo %s | sudo -S -p '' id -u" % PASSWORD)
@@ -205,7 +231,8 @@ def test_ssh(args, work):
         check(vm, res and res.returncode == 0 and "ssh-ok debian %s" % USER in res.stdout,
               "ssh -p %d user@127.0.0.1 runs a command (%.0f s for that login)"
               % (port, time.time() - ts), (res.stdout + res.stderr) if res else "")
-        print("installed: ssh login and command: %.0f s" % (time.time() - ts), flush=True)
+        figure("ssh login and command (%s)" % os.path.basename(args.emulator[0]), time.time() - ts)
+        vm.record_peak()
         vm.send("echo %s | sudo -S -p '' systemctl poweroff" % PASSWORD)
         return 0
     finally:
@@ -224,7 +251,8 @@ def test_ftp(args, work):
         "-device", "e1000,netdev=s0,mac=52:54:00:12:34:62"], os.path.join(work, "console-b.txt"))
     try:
         for vm, addr in ((a, "192.168.76.1"), (b, "192.168.76.2")):
-            vm.login(args.timeout)
+            figure("clone %s boot to login (%s)" % (vm.name, os.path.basename(args.emulator[0])),
+                   vm.login(args.timeout))
             step(vm, "logged in")
             out, rc = vm.run("echo %s | sudo -S -p '' sh -c 'ip addr flush dev eth0; "
                              "ip addr add %s/24 dev eth0 && ip link set eth0 up'" % (PASSWORD, addr))
@@ -244,6 +272,7 @@ def test_ftp(args, work):
                         timeout=args.timeout)
         check(b, rc == 0 and m.group(1) in out,
               "ftp from A, checksums match (%.0f s)" % (time.time() - t0), out)
+        figure("ftp of 1 MiB with login (%s)" % os.path.basename(args.emulator[0]), time.time() - t0)
         return 0
     finally:
         a.stop()
@@ -283,7 +312,11 @@ def main():
     # A SIGTERM (ctest's timeout, a kill) stops the VMs too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        return {"ssh": test_ssh, "ftp": test_ftp}[args.mode](args, args.work)
+        rc = {"ssh": test_ssh, "ftp": test_ftp}[args.mode](args, args.work)
+        with open(os.path.join(args.work, "times.txt"), "w") as f:
+            for what, secs in FIGURES:
+                f.write("%s: %.0f%s\n" % (what, secs, "" if "MiB" in what else " s"))
+        return rc
     except Failed as e:
         print("installed: FAILED: %s" % e, flush=True)
         for name in ("console-ssh.txt", "console-a.txt", "console-b.txt"):
