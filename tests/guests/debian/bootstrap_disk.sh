@@ -65,6 +65,10 @@ mkdir -p "$cache/bootstrap-key"
 install -d -m 700 "$root/home/user/.ssh"
 install -m 600 "$cache/bootstrap-key/id_ed25519.pub" "$root/home/user/.ssh/authorized_keys"
 chroot "$root" chown -R user:user /home/user/.ssh
+# The serial getty waits for udev to announce ttyS0; with two VMs on a
+# loaded host that took over systemd's 90 s and the getty was dropped.
+mkdir -p "$root/etc/systemd/system/dev-ttyS0.device.d"
+printf '[Unit]\nJobRunningTimeoutSec=15min\n' >"$root/etc/systemd/system/dev-ttyS0.device.d/timeout.conf"
 # No time synchronisation reaching out (as the preseed's late_command).
 rm -f "$root/etc/systemd/system/sysinit.target.wants/systemd-timesyncd.service"
 rm -f "$root/var/cache/apt/archives/"*.deb
@@ -83,7 +87,7 @@ menuentry 'Debian GNU/Linux, ${kernel#vmlinuz-}' {
     insmod part_msdos
     insmod ext2
     set root=(hd0,msdos1)
-    linux /boot/$kernel root=LABEL=popek-root ro console=tty0 console=ttyS0,115200 net.ifnames=0 systemd.default_device_timeout_sec=900
+    linux /boot/$kernel root=LABEL=popek-root ro console=tty0 console=ttyS0,115200 net.ifnames=0
     initrd /boot/initrd.img-${kernel#vmlinuz-}
 }
 EOF
