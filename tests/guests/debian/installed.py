@@ -258,9 +258,9 @@ def test_ftp(args, work):
                              "ip addr add %s/24 dev eth0 && ip link set eth0 up'" % (PASSWORD, addr))
             check(vm, rc == 0, "static address %s on eth0" % addr, out)
         out, rc = a.run("head -c 1048576 /dev/urandom >/home/%s/file && sha256sum /home/%s/file"
-                        " && systemctl is-active vsftpd" % (USER, USER))
+                        " && pidof vsftpd" % (USER, USER))
         m = re.search(r"^([0-9a-f]{64}) ", out, re.M)
-        check(a, rc == 0 and m and "active" in out, "1 MiB file written, vsftpd active", out)
+        check(a, rc == 0 and m is not None, "1 MiB file written, vsftpd running", out)
         for _ in range(30):
             out, rc = b.run("ping -c 1 -W 2 192.168.76.1 >/dev/null")
             if rc == 0:
