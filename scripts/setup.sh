@@ -17,7 +17,7 @@ PKGS="build-essential cmake pkg-config git
       nasm gcc-multilib clang libclang-rt-14-dev gdb cpio xz-utils python3
       seabios qemu-system-data genisoimage isolinux syslinux syslinux-common mtools dosfstools
       libpng-dev xvfb xauth libxtst-dev tcpdump ipxe libjson-c-dev e2fsprogs
-      qemu-utils libseccomp-dev"
+      qemu-utils libseccomp-dev debootstrap openssh-client dpkg-dev time"
 # The guests are Debian i386 packages: the architecture must be known to apt.
 if ! dpkg --print-foreign-architectures | grep -qx i386; then
     $SUDO dpkg --add-architecture i386

@@ -51,6 +51,11 @@ if [ -n "$long" ]; then
         status=$?
     echo "== closing note: long tests =="
     grep -E '^ *[0-9]+/[0-9]+ Test +#[0-9]+: |tests passed|journey: ' build/release/long.log || true
+    # Phase times and peak memory of the Debian journey's runs that got far
+    # enough to write them.
+    for f in build/release/tests/guest/debian-*/times.txt; do
+        if [ -e "$f" ]; then sed "s|^|$(basename "$(dirname "$f")"): |" "$f"; fi
+    done
     [ "$status" -eq 0 ] || exit "$status"
 fi
 echo "popek: all tests passed"

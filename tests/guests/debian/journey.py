@@ -303,6 +303,15 @@ def install(args):
         if rss:
             f.write("peak host memory: %d MiB\n" % (rss // 1024))
             log("peak host memory: %d MiB" % (rss // 1024))
+    # The installed disk and its ssh key stay in the cache for the boot
+    # tests (installed.py), which prefer it to bootstrap_disk.sh's.
+    keydir = os.path.join(cache, "installed-key")
+    os.makedirs(keydir, exist_ok=True)
+    for name in ("id_ed25519", "id_ed25519.pub"):
+        shutil.copyfile(os.path.join(work, name), os.path.join(keydir, name))
+    os.chmod(os.path.join(keydir, "id_ed25519"), 0o600)
+    shutil.move(disk, os.path.join(cache, "installed." + DISK_FORMAT))
+    log("the installed disk: %s" % os.path.join(cache, "installed." + DISK_FORMAT))
     return 0
 
 

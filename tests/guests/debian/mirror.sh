@@ -66,22 +66,13 @@ base=$(catp "$main_pk" | awk '/^Package:/{p=$2} /^Priority: (required|important)
 extra="linux-image-686 grub-pc initramfs-tools openssh-server sudo vsftpd ftp busybox
        locales console-setup keyboard-configuration kbd tasksel tasksel-data
        os-prober discover laptop-detect eject usbutils pciutils
-       apt-utils python3-minimal wget"
+       apt-utils python3-minimal wget usr-is-merged ifupdown isc-dhcp-client iproute2"
 if [ ! -e "$apt_dir/downloaded" ] || [ -n "${POPEK_MIRROR_UPDATE:-}" ]; then
     echo "mirror: downloading the base system, kernel, grub, openssh, sudo, vsftpd and dependencies" >&2
     # shellcheck disable=SC2086
     apt_i386 install -y --download-only --allow-unauthenticated $base $extra \
         -o Dir::Cache::archives="$apt_dir/archives" >"$apt_dir/download.log" 2>&1 ||
         { tail -20 "$apt_dir/download.log" >&2; exit 1; }
-    # The installer's own components: every udeb except the graphical
-    # installer's, which come in its gtk initrd.
-    udebs=$(catp "$udeb_pk" | awk '/^Package:/{print $2}' |
-        grep -Ev 'gtk|cairo|pango|fontconfig|freetype|x11|xkb|^fonts?-|directfb|libpng|pixman|harfbuzz|fribidi|glib|atk|libx|rootskel-gtk|^ttf-' || true)
-    # apt-get download fetches what it can and names each file it could
-    # not get; a missing udeb is reported, not fatal (see below).
-    (cd "$mirror/pool/udeb" &&
-        # shellcheck disable=SC2086
-        apt_i386 download $udebs >"$apt_dir/udeb.log" 2>&1) || true
     (cd "$apt_dir" && apt_i386 download debian-installer-12-netboot-i386 >"$apt_dir/netboot.log" 2>&1) ||
         { tail -5 "$apt_dir/netboot.log" >&2; exit 1; }
     touch "$apt_dir/downloaded"
@@ -101,6 +92,25 @@ cp -f "$nb/text/debian-installer/i386/initrd.gz" "$dir/netboot/initrd.gz"
 if [ -d "$nb/gtk" ]; then
     cp -f "$nb/gtk/debian-installer/i386/initrd.gz" "$dir/netboot/initrd-gtk.gz"
     cp -f "$nb/gtk/debian-installer/i386/linux" "$dir/netboot/linux-gtk"
+fi
+
+# The installer's own components: what anna and the preseed's steps fetch
+# from the mirror for the netboot kernel's ABI (udebs.py derives it from the
+# installer index, the kernel image's version and the initrd's own
+# packages).  Each run fetches those not yet in the pool; apt-get download
+# gets what it can and names each file it could not get, and a missing udeb
+# is reported at the end, not fatal (the journey's test skips on it).
+catp "$udeb_pk" >"$apt_dir/udeb-Packages"
+python3 "$here/udebs.py" --packages "$apt_dir/udeb-Packages" --kernel "$dir/netboot/linux" \
+    --initrd "$dir/netboot/initrd.gz" >"$apt_dir/udebs.txt"
+want=()
+while read -r u; do
+    compgen -G "$mirror/pool/udeb/${u}_*.udeb" >/dev/null || want+=("$u")
+done <"$apt_dir/udebs.txt"
+: >"$apt_dir/udeb.log"
+if [ ${#want[@]} -gt 0 ]; then
+    echo "mirror: downloading ${#want[@]} of the installer's $(wc -l <"$apt_dir/udebs.txt") components (udebs)" >&2
+    (cd "$mirror/pool/udeb" && apt_i386 download "${want[@]}" >"$apt_dir/udeb.log" 2>&1) || true
 fi
 
 # Indexes and an unsigned Release (the preseed allows unauthenticated).
@@ -138,10 +148,18 @@ done
 ) >"$mirror/dists/bookworm/Release.new"
 mv "$mirror/dists/bookworm/Release.new" "$mirror/dists/bookworm/Release"
 echo "mirror: $(ls "$mirror/pool/main" | wc -l) debs, $(ls "$mirror/pool/udeb" | wc -l) udebs, $(du -sh "$mirror" | cut -f1)" >&2
-# The installer loads most of its components (partman, base-installer, the
-# kernel's module udebs) from the mirror: say how many the sources refused.
-missing=$(grep '^E: Failed to fetch' "$apt_dir/udeb.log" | sort -u | wc -l)
-if [ "$missing" -gt 0 ]; then
-    echo "mirror: $missing installer components (udebs) could not be downloaded from the host's sources" \
-        "(listed in $apt_dir/udeb.log); the installer stops at 'Download installer components'" >&2
+for f in binary-i386/Packages binary-i386/Release debian-installer/binary-i386/Packages \
+    debian-installer/binary-i386/Release; do
+    [ -s "$mirror/dists/bookworm/main/$f" ] || { echo "mirror: dists/bookworm/main/$f was not written" >&2; exit 1; }
+done
+# Without every component the installer stops at 'Download installer
+# components': say which ones the sources refused.
+missing=()
+while read -r u; do
+    compgen -G "$mirror/pool/udeb/${u}_*.udeb" >/dev/null || missing+=("$u")
+done <"$apt_dir/udebs.txt"
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "mirror: ${#missing[@]} of the installer's $(wc -l <"$apt_dir/udebs.txt") components (udebs) could not be" \
+        "downloaded from the host's sources (e.g. ${missing[*]:0:3}; see $apt_dir/udeb.log);" \
+        "the installer stops at 'Download installer components'" >&2
 fi
