@@ -335,6 +335,59 @@ START_TEST(test_bt_keeps_high_halves_zero)
 }
 END_TEST
 
+/* REP STOSB and MOVSB whose EDI and ESI run past 4 GiB wrap to 0 (32-bit
+ * address size), in the interpreter and in the translator's string
+ * helper: ES and DS based at 0x20000, EDI = ESI = 0xfffffffe, 4 bytes.
+ *   rep stosb ; mov edi, -2 ; mov esi, -2 ; mov ecx, 4 ; rep movsb ; jmp $ */
+static const uint8_t wrap_code[] = {
+    0xf3, 0xaa,                   /* rep stosb */
+    0xbf, 0xfe, 0xff, 0xff, 0xff, /* mov edi, -2 */
+    0xbe, 0xfe, 0xff, 0xff, 0xff, /* mov esi, -2 */
+    0xb9, 4, 0, 0, 0,             /* mov ecx, 4 */
+    0xf3, 0xa4,                   /* rep movsb */
+    0xeb, 0xfe,                   /* jmp $ */
+};
+
+static TestVM *wrap_vm(void)
+{
+    TestVM *vm = testvm_new(1u << 20);
+    testvm_load(vm, TESTVM_CODE, wrap_code, sizeof(wrap_code));
+    testvm_flat32(vm, 0, TESTVM_CODE);
+    vm->cpu.seg[SEG_ES].base = 0x20000;
+    vm->cpu.seg[SEG_DS].base = 0x20000;
+    vm->cpu.regs[R_EAX] = 0x5a;
+    vm->cpu.regs[R_EDI] = 0xfffffffe;
+    vm->cpu.regs[R_ECX] = 4;
+    return vm;
+}
+
+static void check_wrap(TestVM *vm)
+{
+    CPUState *cpu = &vm->cpu;
+    ck_assert_uint_eq(cpu->eip, TESTVM_CODE + sizeof(wrap_code) - 2);
+    ck_assert_uint_eq(cpu->regs[R_EDI], 2);
+    ck_assert_uint_eq(cpu->regs[R_ESI], 2);
+    ck_assert_uint_eq(cpu->regs[R_ECX], 0);
+    for (uint32_t a = 0x1fffe; a < 0x20002; a++) {
+        ck_assert_uint_eq(phys_read(&vm->phys, a, 1), 0x5a);
+    }
+}
+
+START_TEST(test_string_wraps_at_4g)
+{
+    TestVM *vm = wrap_vm();
+    ck_assert_int_eq(cpu_exec(&vm->cpu, WIDE_INSNS), CPU_EXIT_BUDGET);
+    check_wrap(vm);
+    testvm_free(vm);
+    vm = wrap_vm();
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, WIDE_INSNS), CPU_EXIT_BUDGET);
+    check_wrap(vm);
+    bt_free(bt);
+    testvm_free(vm);
+}
+END_TEST
+
 /* ---- the saved VM's cpu section ---- */
 
 START_TEST(test_vmstate_carries_64_bits)
@@ -383,6 +436,7 @@ static Suite *wide_suite(void)
     tcase_add_test(tc, test_reg_write_widths);
     tcase_add_test(tc, test_interp_keeps_high_halves_zero);
     tcase_add_test(tc, test_bt_keeps_high_halves_zero);
+    tcase_add_test(tc, test_string_wraps_at_4g);
     tcase_add_test(tc, test_vmstate_carries_64_bits);
     suite_add_tcase(s, tc);
     return s;
