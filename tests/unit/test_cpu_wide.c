@@ -29,7 +29,18 @@
 /* ---- 64-bit lazy flags against the host ---- */
 
 typedef enum HostOp {
-    H_ADD, H_ADC, H_SUB, H_SBB, H_AND, H_INC, H_DEC, H_SHL, H_SHR, H_SAR, H_IMUL, H_NEG,
+    H_ADD,
+    H_ADC,
+    H_SUB,
+    H_SBB,
+    H_AND,
+    H_INC,
+    H_DEC,
+    H_SHL,
+    H_SHR,
+    H_SAR,
+    H_IMUL,
+    H_NEG,
     H_COUNT
 } HostOp;
 
@@ -42,18 +53,69 @@ static uint64_t host_op(HostOp op, uint64_t a, uint64_t b, bool cin, uint64_t *f
     /* bt sets CF from cin; every op below then writes the flags. */
     uint64_t c = cin;
     switch (op) {
-    case H_ADD: __asm__("bt $0, %2\n\tadd %3, %0\n\tpushfq\n\tpop %1" : "+r"(r), "=r"(f) : "r"(c), "r"(b) : "cc"); break;
-    case H_ADC: __asm__("bt $0, %2\n\tadc %3, %0\n\tpushfq\n\tpop %1" : "+r"(r), "=r"(f) : "r"(c), "r"(b) : "cc"); break;
-    case H_SUB: __asm__("bt $0, %2\n\tsub %3, %0\n\tpushfq\n\tpop %1" : "+r"(r), "=r"(f) : "r"(c), "r"(b) : "cc"); break;
-    case H_SBB: __asm__("bt $0, %2\n\tsbb %3, %0\n\tpushfq\n\tpop %1" : "+r"(r), "=r"(f) : "r"(c), "r"(b) : "cc"); break;
-    case H_AND: __asm__("bt $0, %2\n\tand %3, %0\n\tpushfq\n\tpop %1" : "+r"(r), "=r"(f) : "r"(c), "r"(b) : "cc"); break;
-    case H_INC: __asm__("bt $0, %2\n\tinc %0\n\tpushfq\n\tpop %1" : "+r"(r), "=r"(f) : "r"(c) : "cc"); break;
-    case H_DEC: __asm__("bt $0, %2\n\tdec %0\n\tpushfq\n\tpop %1" : "+r"(r), "=r"(f) : "r"(c) : "cc"); break;
-    case H_SHL: __asm__("bt $0, %2\n\tshl %%cl, %0\n\tpushfq\n\tpop %1" : "+r"(r), "=r"(f) : "r"(c), "c"(count) : "cc"); break;
-    case H_SHR: __asm__("bt $0, %2\n\tshr %%cl, %0\n\tpushfq\n\tpop %1" : "+r"(r), "=r"(f) : "r"(c), "c"(count) : "cc"); break;
-    case H_SAR: __asm__("bt $0, %2\n\tsar %%cl, %0\n\tpushfq\n\tpop %1" : "+r"(r), "=r"(f) : "r"(c), "c"(count) : "cc"); break;
-    case H_IMUL: __asm__("bt $0, %2\n\timul %3, %0\n\tpushfq\n\tpop %1" : "+r"(r), "=r"(f) : "r"(c), "r"(b) : "cc"); break;
-    default: __asm__("bt $0, %2\n\tneg %0\n\tpushfq\n\tpop %1" : "+r"(r), "=r"(f) : "r"(c) : "cc"); break;
+    case H_ADD:
+        __asm__("bt $0, %2\n\tadd %3, %0\n\tpushfq\n\tpop %1"
+                : "+r"(r), "=r"(f)
+                : "r"(c), "r"(b)
+                : "cc");
+        break;
+    case H_ADC:
+        __asm__("bt $0, %2\n\tadc %3, %0\n\tpushfq\n\tpop %1"
+                : "+r"(r), "=r"(f)
+                : "r"(c), "r"(b)
+                : "cc");
+        break;
+    case H_SUB:
+        __asm__("bt $0, %2\n\tsub %3, %0\n\tpushfq\n\tpop %1"
+                : "+r"(r), "=r"(f)
+                : "r"(c), "r"(b)
+                : "cc");
+        break;
+    case H_SBB:
+        __asm__("bt $0, %2\n\tsbb %3, %0\n\tpushfq\n\tpop %1"
+                : "+r"(r), "=r"(f)
+                : "r"(c), "r"(b)
+                : "cc");
+        break;
+    case H_AND:
+        __asm__("bt $0, %2\n\tand %3, %0\n\tpushfq\n\tpop %1"
+                : "+r"(r), "=r"(f)
+                : "r"(c), "r"(b)
+                : "cc");
+        break;
+    case H_INC:
+        __asm__("bt $0, %2\n\tinc %0\n\tpushfq\n\tpop %1" : "+r"(r), "=r"(f) : "r"(c) : "cc");
+        break;
+    case H_DEC:
+        __asm__("bt $0, %2\n\tdec %0\n\tpushfq\n\tpop %1" : "+r"(r), "=r"(f) : "r"(c) : "cc");
+        break;
+    case H_SHL:
+        __asm__("bt $0, %2\n\tshl %%cl, %0\n\tpushfq\n\tpop %1"
+                : "+r"(r), "=r"(f)
+                : "r"(c), "c"(count)
+                : "cc");
+        break;
+    case H_SHR:
+        __asm__("bt $0, %2\n\tshr %%cl, %0\n\tpushfq\n\tpop %1"
+                : "+r"(r), "=r"(f)
+                : "r"(c), "c"(count)
+                : "cc");
+        break;
+    case H_SAR:
+        __asm__("bt $0, %2\n\tsar %%cl, %0\n\tpushfq\n\tpop %1"
+                : "+r"(r), "=r"(f)
+                : "r"(c), "c"(count)
+                : "cc");
+        break;
+    case H_IMUL:
+        __asm__("bt $0, %2\n\timul %3, %0\n\tpushfq\n\tpop %1"
+                : "+r"(r), "=r"(f)
+                : "r"(c), "r"(b)
+                : "cc");
+        break;
+    default:
+        __asm__("bt $0, %2\n\tneg %0\n\tpushfq\n\tpop %1" : "+r"(r), "=r"(f) : "r"(c) : "cc");
+        break;
     }
     *flags = f;
     return r;
@@ -69,12 +131,29 @@ static void lazy_state(CPUState *cpu, HostOp op, uint64_t a, uint64_t b, bool ci
     *defined = F_ALL;
     switch (op) {
     case H_ADD: cpu->cc_op = CC_OP_ADDQ; break;
-    case H_ADC: cpu->cc_op = CC_OP_ADCQ; cpu->cc_aux = cin; break;
+    case H_ADC:
+        cpu->cc_op = CC_OP_ADCQ;
+        cpu->cc_aux = cin;
+        break;
     case H_SUB: cpu->cc_op = CC_OP_SUBQ; break;
-    case H_SBB: cpu->cc_op = CC_OP_SBBQ; cpu->cc_aux = cin; break;
-    case H_AND: cpu->cc_op = CC_OP_LOGICQ; *defined &= ~EFLAGS_AF; break;
-    case H_INC: cpu->cc_op = CC_OP_INCQ; cpu->cc_aux = cin; b = 1; break;
-    case H_DEC: cpu->cc_op = CC_OP_DECQ; cpu->cc_aux = cin; b = 1; break;
+    case H_SBB:
+        cpu->cc_op = CC_OP_SBBQ;
+        cpu->cc_aux = cin;
+        break;
+    case H_AND:
+        cpu->cc_op = CC_OP_LOGICQ;
+        *defined &= ~EFLAGS_AF;
+        break;
+    case H_INC:
+        cpu->cc_op = CC_OP_INCQ;
+        cpu->cc_aux = cin;
+        b = 1;
+        break;
+    case H_DEC:
+        cpu->cc_op = CC_OP_DECQ;
+        cpu->cc_aux = cin;
+        b = 1;
+        break;
     case H_SHL:
     case H_SHR:
     case H_SAR:
@@ -120,8 +199,13 @@ static bool cond_from_flags(uint32_t f, int cc)
 
 static uint32_t cond_inputs(int cc)
 {
-    static const uint32_t in[8] = {EFLAGS_OF, EFLAGS_CF, EFLAGS_ZF, EFLAGS_CF | EFLAGS_ZF,
-                                   EFLAGS_SF, EFLAGS_PF, EFLAGS_SF | EFLAGS_OF,
+    static const uint32_t in[8] = {EFLAGS_OF,
+                                   EFLAGS_CF,
+                                   EFLAGS_ZF,
+                                   EFLAGS_CF | EFLAGS_ZF,
+                                   EFLAGS_SF,
+                                   EFLAGS_PF,
+                                   EFLAGS_SF | EFLAGS_OF,
                                    EFLAGS_ZF | EFLAGS_SF | EFLAGS_OF};
     return in[cc >> 1];
 }
@@ -140,9 +224,17 @@ static uint64_t rng64(void)
  * random values with random bits cleared. */
 static uint64_t operand(void)
 {
-    static const uint64_t edges[] = {0, 1, 2, 0x7fffffffffffffffull, 0x8000000000000000ull,
-                                     0xffffffffffffffffull, 0xffffffffull, 0x100000000ull,
-                                     0x0f, 0x10, 0x80000000ull};
+    static const uint64_t edges[] = {0,
+                                     1,
+                                     2,
+                                     0x7fffffffffffffffull,
+                                     0x8000000000000000ull,
+                                     0xffffffffffffffffull,
+                                     0xffffffffull,
+                                     0x100000000ull,
+                                     0x0f,
+                                     0x10,
+                                     0x80000000ull};
     uint64_t r = rng64();
     switch (r & 7) {
     case 0: return edges[(r >> 3) % (sizeof(edges) / sizeof(edges[0]))];
@@ -171,8 +263,8 @@ START_TEST(test_flags64_host_oracle)
         for (int cc = 0; cc < 16; cc++) {
             if ((cond_inputs(cc) & defined) == cond_inputs(cc) &&
                 flags_condition(cpu, cc) != cond_from_flags(want, cc)) {
-                ck_abort_msg("op %d a %016" PRIx64 " b %016" PRIx64 " cin %d: condition %d", op,
-                             a, b, cin, cc);
+                ck_abort_msg("op %d a %016" PRIx64 " b %016" PRIx64 " cin %d: condition %d", op, a,
+                             b, cin, cc);
             }
         }
         if ((defined & EFLAGS_CF) && flags_carry(cpu) != !!(want & EFLAGS_CF)) {
@@ -200,8 +292,7 @@ START_TEST(test_flags_sizes_ignore_high_bits)
     cpu->cc_res = 0xdeadbeef12345600ull;
     cpu->cc_src1 = 0xffffffffffffffffull;
     cpu->cc_src2 = 0x8000000000000001ull;
-    ck_assert_uint_eq(flags_compute(cpu),
-                      EFLAGS_CF | EFLAGS_ZF | EFLAGS_AF | EFLAGS_PF);
+    ck_assert_uint_eq(flags_compute(cpu), EFLAGS_CF | EFLAGS_ZF | EFLAGS_AF | EFLAGS_PF);
     /* the same operands as ADDQ: 0xffff...ff + 0x8000...01 carries, no zero */
     cpu->cc_op = CC_OP_ADDQ;
     cpu->cc_res = 0x8000000000000000ull;
@@ -250,14 +341,14 @@ END_TEST
 static const uint8_t wide_code[] = {
     0xb8, 0xff, 0xff, 0xff, 0xff, /* mov eax, -1 */
     0x83, 0xc0, 0x02,             /* add eax, 2       ; wraps to 1 */
-    0xb9, 0, 0, 0, 0,             /* mov ecx, 0 */
+    0xb9, 0,    0,    0,    0,    /* mov ecx, 0 */
     0x49,                         /* dec ecx          ; wraps to ffffffff */
     0xba, 0xff, 0xff, 0xff, 0xff, /* mov edx, -1 */
     0x42,                         /* inc edx          ; wraps to 0 */
     0xf7, 0xd2,                   /* not edx          ; ffffffff, not 64 ones */
-    0xbb, 0, 0, 0, 0x80,          /* mov ebx, 0x80000000 */
+    0xbb, 0,    0,    0,    0x80, /* mov ebx, 0x80000000 */
     0x01, 0xdb,                   /* add ebx, ebx     ; 0, CF */
-    0xbd, 5, 0, 0, 0,             /* mov ebp, 5 */
+    0xbd, 5,    0,    0,    0,    /* mov ebp, 5 */
     0x66, 0x83, 0xed, 0x06,       /* sub bp, 6        ; 0000ffff */
     0xbe, 0xfe, 0xff, 0xff, 0xff, /* mov esi, 0xfffffffe */
     0x66, 0x46,                   /* inc si */
@@ -265,8 +356,8 @@ static const uint8_t wide_code[] = {
     0xb4, 0x12,                   /* mov ah, 0x12     ; 1201 */
     0x50,                         /* push eax */
     0x5f,                         /* pop edi */
-    0xb9, 4, 0, 0, 0,             /* mov ecx, 4 */
-    0xbf, 0, 0, 2, 0,             /* mov edi, 0x20000 */
+    0xb9, 4,    0,    0,    0,    /* mov ecx, 4 */
+    0xbf, 0,    0,    2,    0,    /* mov edi, 0x20000 */
     0xfc,                         /* cld */
     0xf3, 0xaa,                   /* rep stosb */
     0xeb, 0xfe,                   /* jmp $ */
@@ -343,7 +434,7 @@ static const uint8_t wrap_code[] = {
     0xf3, 0xaa,                   /* rep stosb */
     0xbf, 0xfe, 0xff, 0xff, 0xff, /* mov edi, -2 */
     0xbe, 0xfe, 0xff, 0xff, 0xff, /* mov esi, -2 */
-    0xb9, 4, 0, 0, 0,             /* mov ecx, 4 */
+    0xb9, 4,    0,    0,    0,    /* mov ecx, 4 */
     0xf3, 0xa4,                   /* rep movsb */
     0xeb, 0xfe,                   /* jmp $ */
 };

@@ -12,10 +12,12 @@
 #include "cpu/decode.h"
 #include "cpu/state.h"
 
-#define D64(insn, ...) decode_bytes(insn, DECODE_64, (const uint8_t[]){__VA_ARGS__}, \
-                                    (int)sizeof((const uint8_t[]){__VA_ARGS__}))
-#define D32(insn, ...) decode_bytes(insn, DECODE_32, (const uint8_t[]){__VA_ARGS__}, \
-                                    (int)sizeof((const uint8_t[]){__VA_ARGS__}))
+#define D64(insn, ...)                                                                             \
+    decode_bytes(insn, DECODE_64, (const uint8_t[]){__VA_ARGS__},                                  \
+                 (int)sizeof((const uint8_t[]){__VA_ARGS__}))
+#define D32(insn, ...)                                                                             \
+    decode_bytes(insn, DECODE_32, (const uint8_t[]){__VA_ARGS__},                                  \
+                 (int)sizeof((const uint8_t[]){__VA_ARGS__}))
 
 /* Decodes exactly n bytes (the whole buffer must be one instruction). */
 static void decode_bytes(Insn *insn, enum DecodeMode mode, const uint8_t *bytes, int n)
@@ -261,13 +263,28 @@ static const struct {
     uint8_t bytes[8];
     int len32;
 } i64_cases[] = {
-    {{0x06}, 1}, {{0x07}, 1}, {{0x0e}, 1}, {{0x16}, 1}, {{0x17}, 1}, {{0x1e}, 1}, {{0x1f}, 1},
-    {{0x27}, 1}, {{0x2f}, 1}, {{0x37}, 1}, {{0x3f}, 1},
-    {{0x60}, 1}, {{0x61}, 1}, {{0x62, 0x00}, 2},
+    {{0x06}, 1},
+    {{0x07}, 1},
+    {{0x0e}, 1},
+    {{0x16}, 1},
+    {{0x17}, 1},
+    {{0x1e}, 1},
+    {{0x1f}, 1},
+    {{0x27}, 1},
+    {{0x2f}, 1},
+    {{0x37}, 1},
+    {{0x3f}, 1},
+    {{0x60}, 1},
+    {{0x61}, 1},
+    {{0x62, 0x00}, 2},
     {{0x82, 0xc0, 0x01}, 3},
     {{0x9a, 1, 2, 3, 4, 5, 6}, 7},
-    {{0xc4, 0x00}, 2}, {{0xc5, 0x00}, 2},
-    {{0xce}, 1}, {{0xd4, 0x0a}, 2}, {{0xd5, 0x0a}, 2}, {{0xd6}, 1},
+    {{0xc4, 0x00}, 2},
+    {{0xc5, 0x00}, 2},
+    {{0xce}, 1},
+    {{0xd4, 0x0a}, 2},
+    {{0xd5, 0x0a}, 2},
+    {{0xd6}, 1},
     {{0xea, 1, 2, 3, 4, 5, 6}, 7},
 };
 
