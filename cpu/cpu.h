@@ -249,7 +249,8 @@ static inline uint32_t reg_read(const CPUState *cpu, int reg, int size)
 {
     switch (size) {
     case 1:
-        return !reg_is_high_byte(reg) ? cpu->regs[reg & 15] & 0xff : (cpu->regs[reg - 4] >> 8) & 0xff;
+        return !reg_is_high_byte(reg) ? cpu->regs[reg & 15] & 0xff
+                                      : (cpu->regs[reg - 4] >> 8) & 0xff;
     case 2: return cpu->regs[reg] & 0xffff;
     default: return (uint32_t)cpu->regs[reg];
     }

@@ -155,7 +155,11 @@ static bool decode_operand(Insn *insn, Cursor *c, uint8_t spec, Operand *o, int 
         return true;
     }
     case Gb: case Gw: case Gd: case Gv:
-        gpr_operand(insn, o, insn->reg | rex_r, spec == Gb ? 1 : spec == Gw ? 2 : spec == Gd ? 4 : v);
+        gpr_operand(insn, o, insn->reg | rex_r,
+                    spec == Gb   ? 1
+                    : spec == Gw ? 2
+                    : spec == Gd ? 4
+                                 : v);
         return true;
     case M: case Mp: case Ma: case Mq: case Ms:
         if (insn->mod == 3) {
@@ -254,7 +258,9 @@ static bool decode_operand(Insn *insn, Cursor *c, uint8_t spec, Operand *o, int 
     case Zb: case Zv: case Zd:
         /* Zd is BSWAP's: 32 bits, or 64 with REX.W */
         gpr_operand(insn, o, (insn->opcode & 7) | rex_b,
-                    spec == Zb ? 1 : spec == Zd ? (v == 8 ? 8 : 4) : v);
+                    spec == Zb   ? 1
+                    : spec == Zd ? (v == 8 ? 8 : 4)
+                                 : v);
         return true;
     case AL: case CL: case DX: case eAX:
         o->kind = OPK_REG;
@@ -420,7 +426,9 @@ prefixes_done:
     }
     bool valid = op != OP_UD;
     if (mode64) {
-        uint8_t m64 = insn->opmap == 0 ? mode64_1byte[opcode] : insn->opmap == 1 ? mode64_0f[opcode] : 0;
+        uint8_t m64 = insn->opmap == 0   ? mode64_1byte[opcode]
+                      : insn->opmap == 1 ? mode64_0f[opcode]
+                                         : 0;
         if (insn->opmap == 0 && opcode == 0xff) {
             m64 = mode64_grp5[insn->reg];
         }

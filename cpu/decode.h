@@ -168,9 +168,9 @@ typedef struct Insn {
 
 /*
  * Decode one instruction from bytes[0..avail).  mode: 16-bit, 32-bit (CS.D)
- * or 64-bit code; decode_insn() takes CS.D as a bool.  Returns DECODE_OK and fills *insn, or DECODE_NEED_MORE when avail
- * bytes do not hold a whole instruction (avail >= 15 never needs more), or
- * DECODE_TOO_LONG.  Invalid encodings return DECODE_OK with op == OP_UD.
+ * or 64-bit code; decode_insn() takes CS.D as a bool.  Returns DECODE_OK and fills *insn, or
+ * DECODE_NEED_MORE when avail bytes do not hold a whole instruction (avail >= 15 never needs more),
+ * or DECODE_TOO_LONG.  Invalid encodings return DECODE_OK with op == OP_UD.
  */
 int decode_insn_mode(Insn *insn, const uint8_t *bytes, int avail, enum DecodeMode mode);
 

@@ -66,11 +66,11 @@ int cpudump_format(const CPUState *cpu, char *buf, size_t len)
     out_printf(&o, "EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n", r[R_EAX], r[R_EBX], r[R_ECX], r[R_EDX]);
     out_printf(&o, "ESI=%08x EDI=%08x EBP=%08x ESP=%08x\n", r[R_ESI], r[R_EDI], r[R_EBP], r[R_ESP]);
     out_printf(&o, "EIP=%08x EFL=%08x [%c%c%c%c%c%c%c] CPL=%u II=%d A20=%d SMM=0 HLT=%d\n",
-               (uint32_t)cpu->eip, efl, (efl & EFLAGS_DF) ? 'D' : '-', (efl & EFLAGS_OF) ? 'O' : '-',
-               (efl & EFLAGS_SF) ? 'S' : '-', (efl & EFLAGS_ZF) ? 'Z' : '-',
-               (efl & EFLAGS_AF) ? 'A' : '-', (efl & EFLAGS_PF) ? 'P' : '-',
-               (efl & EFLAGS_CF) ? 'C' : '-', cpu->cpl, cpu->inhibit_irq ? 1 : 0,
-               cpu->a20_mask == 0xffffffffu, cpu->halted ? 1 : 0);
+               (uint32_t)cpu->eip, efl, (efl & EFLAGS_DF) ? 'D' : '-',
+               (efl & EFLAGS_OF) ? 'O' : '-', (efl & EFLAGS_SF) ? 'S' : '-',
+               (efl & EFLAGS_ZF) ? 'Z' : '-', (efl & EFLAGS_AF) ? 'A' : '-',
+               (efl & EFLAGS_PF) ? 'P' : '-', (efl & EFLAGS_CF) ? 'C' : '-', cpu->cpl,
+               cpu->inhibit_irq ? 1 : 0, cpu->a20_mask == 0xffffffffu, cpu->halted ? 1 : 0);
     for (int s = 0; s < SEG_COUNT; s++) {
         dump_segment(&o, cpu, seg_names[s], &cpu->seg[s]);
     }

@@ -225,11 +225,11 @@ static void trace_print_insn(Trace *t, const CPUState *cpu, const uint8_t *bytes
     const char *operands = count ? ci->op_str : "";
     const char *space = operands[0] ? " " : "";
     if (in_asm) {
-        fprintf(t->out, "0x%08x:  %s%s%s\n", (uint32_t)(cpu->seg[SEG_CS].base + cpu->eip), mnemonic, space,
-                operands);
+        fprintf(t->out, "0x%08x:  %s%s%s\n", (uint32_t)(cpu->seg[SEG_CS].base + cpu->eip), mnemonic,
+                space, operands);
     } else {
-        fprintf(t->out, "%04x:%08x  %-30s %s%s%s\n", cpu->seg[SEG_CS].selector, (uint32_t)cpu->eip, hex,
-                mnemonic, space, operands);
+        fprintf(t->out, "%04x:%08x  %-30s %s%s%s\n", cpu->seg[SEG_CS].selector, (uint32_t)cpu->eip,
+                hex, mnemonic, space, operands);
     }
     if (count) {
         cs_free(ci, count);

@@ -734,16 +734,20 @@ static void run_block(BTCheck *c, TB *tb)
 
 static void print_state(FILE *f, const char *name, const CheckState *s)
 {
-    fprintf(f, "  %-11s eax=%08" PRIx64 " ecx=%08" PRIx64 " edx=%08" PRIx64 " ebx=%08" PRIx64
-               " esp=%08" PRIx64 " ebp=%08" PRIx64 " esi=%08" PRIx64 " edi=%08" PRIx64 "\n",
+    fprintf(f,
+            "  %-11s eax=%08" PRIx64 " ecx=%08" PRIx64 " edx=%08" PRIx64 " ebx=%08" PRIx64
+            " esp=%08" PRIx64 " ebp=%08" PRIx64 " esi=%08" PRIx64 " edi=%08" PRIx64 "\n",
             name, s->regs[0], s->regs[1], s->regs[2], s->regs[3], s->regs[4], s->regs[5],
             s->regs[6], s->regs[7]);
-    fprintf(
-        f, "  %-11s eip=%08" PRIx64 " eflags=%08x cpl=%u icount=%llu cr0=%08x cr2=%08x cr3=%08x halted=%d\n",
-        "", s->eip, s->eflags, s->cpl, (unsigned long long)s->icount, s->cr0, s->cr2, s->cr3,
-        s->halted);
-    fprintf(f, "  %-11s cs=%04x ss=%04x ds=%04x es=%04x fs=%04x(%08" PRIx64 ") gs=%04x(%08" PRIx64 ")\n", "",
-            s->seg[SEG_CS].selector, s->seg[SEG_SS].selector, s->seg[SEG_DS].selector,
+    fprintf(f,
+            "  %-11s eip=%08" PRIx64
+            " eflags=%08x cpl=%u icount=%llu cr0=%08x cr2=%08x cr3=%08x halted=%d\n",
+            "", s->eip, s->eflags, s->cpl, (unsigned long long)s->icount, s->cr0, s->cr2, s->cr3,
+            s->halted);
+    fprintf(f,
+            "  %-11s cs=%04x ss=%04x ds=%04x es=%04x fs=%04x(%08" PRIx64 ") gs=%04x(%08" PRIx64
+            ")\n",
+            "", s->seg[SEG_CS].selector, s->seg[SEG_SS].selector, s->seg[SEG_DS].selector,
             s->seg[SEG_ES].selector, s->seg[SEG_FS].selector, s->seg[SEG_FS].base,
             s->seg[SEG_GS].selector, s->seg[SEG_GS].base);
 }
