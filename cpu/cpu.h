@@ -244,27 +244,39 @@ void fpu_fxrstor(CPUState *cpu, int seg, uint32_t offset);
 /* Execute one decoded instruction at cpu->eip (next_eip already set). */
 void interp_exec_insn(CPUState *cpu, const Insn *insn);
 
-/* Register access by encoding (8-bit: 0-3 = AL..BL, 4-7 = AH..BH). */
+/* Register access by encoding (8-bit: 0-3 = AL..BL, 4-7 = AH..BH, and with
+ * REX 8-15 = R8B..R15B, REG_BYTE_REX + 4..7 = SPL..DIL: cpu/decode.h). */
+static inline bool reg_is_high_byte(int reg)
+{
+    return reg >= 4 && reg < 8;
+}
+
 static inline uint32_t reg_read(const CPUState *cpu, int reg, int size)
 {
     switch (size) {
-    case 1: return reg < 4 ? cpu->regs[reg] & 0xff : (cpu->regs[reg - 4] >> 8) & 0xff;
+    case 1:
+        return !reg_is_high_byte(reg) ? cpu->regs[reg & 15] & 0xff
+                                      : (cpu->regs[reg - 4] >> 8) & 0xff;
     case 2: return cpu->regs[reg] & 0xffff;
-    default: return cpu->regs[reg];
+    default: return (uint32_t)cpu->regs[reg];
     }
 }
 
+/* Byte and word writes keep the rest of the 64-bit register; a dword write
+ * zero-extends into it, as in 64-bit mode (SDM Vol.1 3.4.1.1), which
+ * outside 64-bit mode keeps the high half zero. */
 static inline void reg_write(CPUState *cpu, int reg, int size, uint32_t value)
 {
     switch (size) {
     case 1:
-        if (reg < 4) {
-            cpu->regs[reg] = (cpu->regs[reg] & ~0xffu) | (value & 0xff);
+        if (!reg_is_high_byte(reg)) {
+            reg &= 15;
+            cpu->regs[reg] = (cpu->regs[reg] & ~UINT64_C(0xff)) | (value & 0xff);
         } else {
-            cpu->regs[reg - 4] = (cpu->regs[reg - 4] & ~0xff00u) | ((value & 0xff) << 8);
+            cpu->regs[reg - 4] = (cpu->regs[reg - 4] & ~UINT64_C(0xff00)) | ((value & 0xff) << 8);
         }
         break;
-    case 2: cpu->regs[reg] = (cpu->regs[reg] & ~0xffffu) | (value & 0xffff); break;
+    case 2: cpu->regs[reg] = (cpu->regs[reg] & ~UINT64_C(0xffff)) | (value & 0xffff); break;
     default: cpu->regs[reg] = value; break;
     }
 }

@@ -3,8 +3,14 @@
  * immediates, driven by the tables in decode_tables.c.
  *
  * The decoder is pure: bytes in, Insn out.  It knows nothing of CPU state
- * beyond the code segment's default size, so the interpreter, the
- * translator, the tracer and the tests all share it.
+ * beyond the code segment's mode (16, 32 or 64-bit), so the interpreter,
+ * the translator, the tracer and the tests all share it.
+ *
+ * 64-bit mode (SDM Vol.2 2.2.1): 40-4F are REX prefixes, which count only
+ * right before the opcode; REX.W makes the operand size 8 and R, X, B add
+ * a fourth bit to ModRM.reg, SIB.index and ModRM.rm / SIB.base / the
+ * opcode's register.  Insn.reg and Insn.rm keep the raw three-bit fields
+ * (they select group members); the operands carry the full numbers.
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +24,7 @@ typedef struct Cursor {
     int avail;
     int pos;
     bool short_read; /* ran past avail */
+    bool mode64;     /* decoding 64-bit code */
 } Cursor;
 
 static uint32_t take(Cursor *c, int n)
@@ -49,8 +56,9 @@ static const uint8_t modrm16_base[8] = {R_EBX, R_EBX, R_EBP, R_EBP, REG_NONE, RE
 static const uint8_t modrm16_index[8] = {R_ESI, R_EDI, R_ESI, R_EDI, R_ESI, R_EDI, REG_NONE, REG_NONE};
 
 /* Parse ModRM (already read) plus SIB and displacement for a memory operand. */
-static void decode_modrm_mem(Insn *insn, Cursor *c)
+static void decode_modrm_mem(Insn *insn, Cursor *c, bool mode64)
 {
+    uint8_t rex_b = (insn->rex & INSN_REX_B) ? 8 : 0, rex_x = (insn->rex & INSN_REX_X) ? 8 : 0;
     uint8_t mod = insn->mod, rm = insn->rm;
     insn->base = REG_NONE;
     insn->index = REG_NONE;
@@ -74,16 +82,19 @@ static void decode_modrm_mem(Insn *insn, Cursor *c)
         uint8_t sib = (uint8_t)take(c, 1);
         uint8_t sib_base = sib & 7, sib_index = (sib >> 3) & 7;
         insn->scale = sib >> 6;
-        insn->index = sib_index == 4 ? REG_NONE : sib_index;
+        /* index 100b is "none" only without REX.X: R12 can be an index */
+        insn->index = (sib_index | rex_x) == 4 ? REG_NONE : (uint8_t)(sib_index | rex_x);
         if (sib_base == 5 && mod == 0) {
-            insn->disp = (int32_t)take(c, 4);
+            insn->disp = (int32_t)take(c, 4); /* no base, REX.B or not */
         } else {
-            insn->base = sib_base;
+            insn->base = (uint8_t)(sib_base | rex_b);
         }
     } else if (rm == 5 && mod == 0) {
+        /* disp32; in 64-bit mode relative to the next RIP (SDM Vol.2 2.2.1.6) */
+        insn->base = mode64 ? INSN_BASE_RIP : REG_NONE;
         insn->disp = (int32_t)take(c, 4);
     } else {
-        insn->base = rm;
+        insn->base = (uint8_t)(rm | rex_b);
     }
     if (mod == 1) {
         insn->disp = (int32_t)sign_extend(take(c, 1), 1);
@@ -105,19 +116,38 @@ static bool spec_needs_modrm(uint8_t spec)
     }
 }
 
+/* A general register operand: number n (REX bit included) of size bytes.
+ * With REX, byte registers 4-7 are SPL..DIL, not AH..BH. */
+static void gpr_operand(const Insn *insn, Operand *o, unsigned n, uint8_t size)
+{
+    o->kind = OPK_REG;
+    o->size = size;
+    o->reg = (uint8_t)((size == 1 && insn->rex && n >= 4 && n < 8) ? REG_BYTE_REX + n : n);
+}
+
+/* Store a decoded immediate; at operand size 8 its sign fills bits 63..32. */
+static void put_imm(Insn *insn, int *nimm, uint32_t val, bool widen)
+{
+    if ((*nimm)++ == 0) {
+        insn->imm = val;
+        insn->hi = widen && (val & 0x80000000u) ? 0xffffffffu : 0;
+    } else {
+        insn->imm2 = val;
+    }
+}
+
 /* Resolve one operand spec; returns false for an invalid encoding. */
 static bool decode_operand(Insn *insn, Cursor *c, uint8_t spec, Operand *o, int *nimm)
 {
     uint8_t v = insn->opsize;
+    unsigned rex_r = (insn->rex & INSN_REX_R) ? 8 : 0, rex_b = (insn->rex & INSN_REX_B) ? 8 : 0;
     memset(o, 0, sizeof(*o));
     switch (spec) {
     case Eb: case Ew: case Ed: case Ev: case EwRv: {
         static const uint8_t esize[] = {[Eb] = 1, [Ew] = 2, [Ed] = 4, [Ev] = 0, [EwRv] = 0};
         uint8_t size = esize[spec] ? esize[spec] : v;
         if (insn->mod == 3) {
-            o->kind = OPK_REG;
-            o->reg = insn->rm;
-            o->size = size;
+            gpr_operand(insn, o, insn->rm | rex_b, size);
         } else {
             o->kind = OPK_MEM;
             o->size = spec == EwRv ? 2 : size;
@@ -125,9 +155,11 @@ static bool decode_operand(Insn *insn, Cursor *c, uint8_t spec, Operand *o, int 
         return true;
     }
     case Gb: case Gw: case Gd: case Gv:
-        o->kind = OPK_REG;
-        o->reg = insn->reg;
-        o->size = spec == Gb ? 1 : spec == Gw ? 2 : spec == Gd ? 4 : v;
+        gpr_operand(insn, o, insn->reg | rex_r,
+                    spec == Gb   ? 1
+                    : spec == Gw ? 2
+                    : spec == Gd ? 4
+                                 : v);
         return true;
     case M: case Mp: case Ma: case Mq: case Ms:
         if (insn->mod == 3) {
@@ -146,14 +178,14 @@ static bool decode_operand(Insn *insn, Cursor *c, uint8_t spec, Operand *o, int 
         return true;
     case Vx: case Pq:
         o->kind = spec == Vx ? OPK_XMM : OPK_MMX;
-        o->reg = insn->reg;
+        o->reg = (uint8_t)(spec == Vx ? insn->reg | rex_r : insn->reg); /* MMX ignores REX */
         o->size = spec == Vx ? 16 : 8;
         return true;
     case Ux: case Nq: case Wx: case Wq: case Wd: case Qq: case Qd: {
         bool xmm = spec == Ux || spec == Wx || spec == Wq || spec == Wd;
         if (insn->mod == 3) {
             o->kind = xmm ? OPK_XMM : OPK_MMX;
-            o->reg = insn->rm;
+            o->reg = (uint8_t)(xmm ? insn->rm | rex_b : insn->rm);
             o->size = xmm ? 16 : 8;
             return true;
         }
@@ -165,9 +197,10 @@ static bool decode_operand(Insn *insn, Cursor *c, uint8_t spec, Operand *o, int 
         return true;
     }
     case Rd: case Cd: case Dd:
+        /* MOV to/from CRn/DRn: 64-bit registers in 64-bit mode, whatever 66h/REX.W say */
         o->kind = spec == Rd ? OPK_REG : spec == Cd ? OPK_CREG : OPK_DREG;
-        o->reg = spec == Rd ? insn->rm : insn->reg;
-        o->size = 4;
+        o->reg = (uint8_t)(spec == Rd ? insn->rm | rex_b : insn->reg | rex_r);
+        o->size = c->mode64 ? 8 : 4;
         return true;
     case Sw:
         if (insn->reg >= SEG_COUNT) {
@@ -179,22 +212,27 @@ static bool decode_operand(Insn *insn, Cursor *c, uint8_t spec, Operand *o, int 
         return true;
     case Ib: case Ibs: case Iw: case Iz: {
         int n = spec == Iz ? (v == 2 ? 2 : 4) : spec == Iw ? 2 : 1;
+        if (spec == Iz && v == 8 && insn->opmap == 0 && (insn->opcode & 0xf8) == 0xb8) {
+            /* MOV r64, imm64: the one full 64-bit immediate (SDM Vol.2 MOV) */
+            insn->imm = take(c, 4);
+            insn->hi = take(c, 4);
+            (*nimm)++;
+            o->kind = OPK_IMM;
+            o->size = 8;
+            return true;
+        }
         uint32_t val = take(c, n);
-        if (spec == Ibs) {
-            val = sign_extend(val, 1);
+        if (spec == Ibs || (spec == Iz && v == 8)) {
+            val = sign_extend(val, n);
         }
-        if ((*nimm)++ == 0) {
-            insn->imm = val;
-        } else {
-            insn->imm2 = val;
-        }
+        put_imm(insn, nimm, val, v == 8 && (spec == Ibs || spec == Iz));
         o->kind = OPK_IMM;
-        o->size = spec == Ibs ? v : (uint8_t)n;
+        o->size = spec == Ibs || (spec == Iz && v == 8) ? v : (uint8_t)n;
         return true;
     }
     case Jb: case Jz: {
         int n = spec == Jb ? 1 : (v == 2 ? 2 : 4);
-        insn->imm = sign_extend(take(c, n), n);
+        put_imm(insn, nimm, sign_extend(take(c, n), n), v == 8);
         o->kind = OPK_REL;
         o->size = v;
         return true;
@@ -202,7 +240,12 @@ static bool decode_operand(Insn *insn, Cursor *c, uint8_t spec, Operand *o, int 
     case Ob: case Ov:
         insn->base = REG_NONE;
         insn->index = REG_NONE;
-        insn->disp = (int32_t)take(c, insn->adsize);
+        if (insn->adsize == 8) {
+            insn->disp = (int32_t)take(c, 4); /* moffs64: the address's low half ... */
+            insn->hi = take(c, 4);            /* ... and its high half */
+        } else {
+            insn->disp = (int32_t)take(c, insn->adsize);
+        }
         o->kind = OPK_MEM;
         o->size = spec == Ob ? 1 : v;
         return true;
@@ -213,9 +256,11 @@ static bool decode_operand(Insn *insn, Cursor *c, uint8_t spec, Operand *o, int 
         o->size = (uint8_t)(v + 2);
         return true;
     case Zb: case Zv: case Zd:
-        o->kind = OPK_REG;
-        o->reg = insn->opcode & 7;
-        o->size = spec == Zb ? 1 : spec == Zd ? 4 : v;
+        /* Zd is BSWAP's: 32 bits, or 64 with REX.W */
+        gpr_operand(insn, o, (insn->opcode & 7) | rex_b,
+                    spec == Zb   ? 1
+                    : spec == Zd ? (v == 8 ? 8 : 4)
+                                 : v);
         return true;
     case AL: case CL: case DX: case eAX:
         o->kind = OPK_REG;
@@ -249,9 +294,10 @@ static void make_invalid(Insn *insn)
     insn->nopnds = 0;
 }
 
-int decode_insn(Insn *insn, const uint8_t *bytes, int avail, bool code32)
+int decode_insn_mode(Insn *insn, const uint8_t *bytes, int avail, enum DecodeMode mode)
 {
-    Cursor c = {bytes, avail < INSN_MAX_LEN ? avail : INSN_MAX_LEN, 0, false};
+    bool mode64 = mode == DECODE_64, code32 = mode == DECODE_32;
+    Cursor c = {bytes, avail < INSN_MAX_LEN ? avail : INSN_MAX_LEN, 0, false, mode64};
     bool opsize_prefix = false, adsize_prefix = false;
 
     memset(insn, 0, sizeof(*insn));
@@ -260,17 +306,24 @@ int decode_insn(Insn *insn, const uint8_t *bytes, int avail, bool code32)
     insn->index = REG_NONE;
 
     /* Prefixes (SDM Vol.2 2.1.1): any number, any order; the last segment
-     * override and the last of F2/F3 win. */
+     * override and the last of F2/F3 win.  In 64-bit mode a REX counts only
+     * as the last prefix (2.2.1), and the ES, CS, SS and DS overrides are
+     * ignored (Vol.1 3.3.7.1). */
     for (;;) {
         if (c.pos >= c.avail) {
             return c.avail < INSN_MAX_LEN ? DECODE_NEED_MORE : DECODE_TOO_LONG;
         }
         uint8_t b = bytes[c.pos];
+        if (mode64 && (b & 0xf0) == 0x40) {
+            insn->rex = b;
+            c.pos++;
+            continue;
+        }
         switch (b) {
-        case 0x26: insn->seg_override = SEG_ES; break;
-        case 0x2e: insn->seg_override = SEG_CS; break;
-        case 0x36: insn->seg_override = SEG_SS; break;
-        case 0x3e: insn->seg_override = SEG_DS; break;
+        case 0x26: insn->seg_override = mode64 ? insn->seg_override : SEG_ES; break;
+        case 0x2e: insn->seg_override = mode64 ? insn->seg_override : SEG_CS; break;
+        case 0x36: insn->seg_override = mode64 ? insn->seg_override : SEG_SS; break;
+        case 0x3e: insn->seg_override = mode64 ? insn->seg_override : SEG_DS; break;
         case 0x64: insn->seg_override = SEG_FS; break;
         case 0x65: insn->seg_override = SEG_GS; break;
         case 0x66: opsize_prefix = true; break;
@@ -280,12 +333,18 @@ int decode_insn(Insn *insn, const uint8_t *bytes, int avail, bool code32)
         case 0xf3: insn->rep = REP_F3; break;
         default: goto prefixes_done;
         }
+        insn->rex = 0; /* a legacy prefix after a REX: the REX is ignored */
         c.pos++;
     }
 prefixes_done:
     insn->prefix_len = (uint8_t)c.pos;
-    insn->opsize = (code32 ^ opsize_prefix) ? 4 : 2;
-    insn->adsize = (code32 ^ adsize_prefix) ? 4 : 2;
+    if (mode64) {
+        insn->opsize = (insn->rex & INSN_REX_W) ? 8 : opsize_prefix ? 2 : 4;
+        insn->adsize = adsize_prefix ? 4 : 8;
+    } else {
+        insn->opsize = (code32 ^ opsize_prefix) ? 4 : 2;
+        insn->adsize = (code32 ^ adsize_prefix) ? 4 : 2;
+    }
 
     /* The mandatory prefix of a SIMD opcode: the last of F2/F3, else 66
      * (SDM Vol.2 2.1.2). */
@@ -305,6 +364,11 @@ prefixes_done:
         }
     } else {
         entry = &opcode_table_1byte[opcode];
+        if (mode64 && opcode == 0x63) {
+            entry = &opcode_movsxd;
+        } else if (mode64 && opcode == 0x90 && (insn->rex & INSN_REX_B)) {
+            entry = &opcode_table_1byte[0x91]; /* XCHG r8, rAX: not NOP */
+        }
     }
     insn->opcode = opcode;
     if (c.short_read) {
@@ -360,14 +424,29 @@ prefixes_done:
     if (eflags & E_COND) {
         insn->cond = opcode & 0xf;
     }
+    bool valid = op != OP_UD;
+    if (mode64) {
+        uint8_t m64 = insn->opmap == 0   ? mode64_1byte[opcode]
+                      : insn->opmap == 1 ? mode64_0f[opcode]
+                                         : 0;
+        if (insn->opmap == 0 && opcode == 0xff) {
+            m64 = mode64_grp5[insn->reg];
+        }
+        if (m64 & M64_I64) {
+            valid = false;
+        } else if (m64 & M64_F64) {
+            insn->opsize = 8;
+        } else if ((m64 & M64_D64) && insn->opsize == 4) {
+            insn->opsize = 8;
+        }
+    }
 
     /* Memory operand: SIB and displacement come right after ModRM. */
     if (insn->has_modrm && insn->mod != 3 && op != OP_MOV_CR && op != OP_MOV_DR) {
-        decode_modrm_mem(insn, &c);
+        decode_modrm_mem(insn, &c, mode64);
     }
 
     int nimm = 0;
-    bool valid = op != OP_UD;
     for (int i = 0; i < 3 && valid; i++) {
         if (spec[i] == __) {
             break;
@@ -378,8 +457,13 @@ prefixes_done:
     if (valid && op == OP_MOV_SREG_EW && insn->opnd[0].reg == SEG_CS) {
         valid = false; /* MOV CS, r/m is #UD (SDM Vol.2 MOV) */
     }
-    if (valid && (op == OP_MOV_CR) && !((1u << insn->reg) & 0x1d)) {
-        valid = false; /* only CR0, CR2, CR3, CR4 exist */
+    if (valid && op == OP_MOV_CR) {
+        /* only CR0, CR2, CR3, CR4 exist, and CR8 (the TPR) in 64-bit mode */
+        unsigned cr = insn->opnd[insn->opnd[0].kind == OPK_CREG ? 0 : 1].reg;
+        valid = (1u << cr) & (mode64 ? 0x11du : 0x1du);
+    }
+    if (valid && op == OP_CMPXCHG8B && (insn->rex & INSN_REX_W)) {
+        insn->opnd[0].size = 16; /* CMPXCHG16B m128 */
     }
 
     if (c.short_read) {

@@ -1,5 +1,5 @@
 /*
- * The one x86 decoder (i686 integer ISA, x87 escapes, 16/32-bit forms).
+ * The one x86 decoder (i686 integer ISA, x87 escapes, 16/32/64-bit forms).
  *
  * decode_insn() turns bytes into an Insn: the operation, its operands in
  * resolved form, prefixes, length and the properties the translator asks
@@ -71,9 +71,9 @@ extern const char *const insn_op_names[OP_COUNT];
 /* A resolved operand. */
 enum OperandKind {
     OPK_NONE = 0,
-    OPK_REG,    /* general register: reg = 0..7; size 1 means AL..BH encoding */
+    OPK_REG,    /* general register: reg = 0..15; size 1: see REG_BYTE_REX */
     OPK_MEM,    /* memory at the ModRM/moffs/string effective address */
-    OPK_IMM,    /* immediate: Insn.imm (already sign/zero extended to 32 bits) */
+    OPK_IMM,    /* immediate: Insn.imm (already sign/zero extended to 32 bits; insn_imm64()) */
     OPK_SREG,   /* segment register reg = SEG_* */
     OPK_CREG,   /* control register reg = 0..7 */
     OPK_DREG,   /* debug register reg = 0..7 */
@@ -115,13 +115,33 @@ enum DecodeStatus {
 #define REP_F2   2 /* REPNE */
 
 #define REG_NONE 0xff
+/* Insn.base of a RIP-relative operand (64-bit mode, ModRM mod 0 r/m 5):
+ * the effective address is next RIP + disp. */
+#define INSN_BASE_RIP 0xfe
+/*
+ * Byte registers (operand size 1): 0-3 are AL..BL and 4-7 AH..BH, as in
+ * 32-bit code; with a REX prefix 8-15 are R8B..R15B and SPL, BPL, SIL, DIL
+ * are REG_BYTE_REX + 4..7, so reg & 15 names the register whose low byte
+ * it is whenever reg is not 4..7 (SDM Vol.2 3.7.2.1 / Table 3-1).
+ */
+#define REG_BYTE_REX 16
+
+/* What the code segment says about the default sizes: CS.D clear (16),
+ * set (32), or CS.L set under EFER.LMA (64-bit mode; SDM Vol.3 5.2.1). */
+enum DecodeMode { DECODE_16 = 0, DECODE_32 = 1, DECODE_64 = 2 };
+
+/* REX bits (SDM Vol.2 2.2.1.2); Insn.rex is 0 when there was none. */
+#define INSN_REX_B 0x01
+#define INSN_REX_X 0x02
+#define INSN_REX_R 0x04
+#define INSN_REX_W 0x08
 
 typedef struct Insn {
     uint16_t op;        /* enum InsnOp; OP_UD for invalid encodings (raise #UD) */
     uint16_t flags;     /* INSN_F_* */
     uint8_t len;        /* total length in bytes, prefixes included */
-    uint8_t opsize;     /* 2 or 4: operand size after 66h */
-    uint8_t adsize;     /* 2 or 4: address size after 67h */
+    uint8_t opsize;     /* 2, 4 or 8: operand size after 66h and REX.W */
+    uint8_t adsize;     /* 2, 4 or 8: address size after 67h */
     uint8_t seg;        /* segment of the memory operand (override or default) */
     uint8_t seg_override; /* SEG_NONE or the prefix's segment */
     uint8_t rep;        /* REP_NONE, REP_F3, REP_F2 */
@@ -136,20 +156,34 @@ typedef struct Insn {
     uint8_t index;      /* index register or REG_NONE */
     uint8_t scale;      /* index shift 0..3 */
     uint8_t nopnds;     /* operands in use */
-    uint8_t prefix_len; /* bytes of prefixes */
+    uint8_t prefix_len; /* bytes of prefixes (REX included) */
+    uint8_t rex;        /* the REX prefix (0x40-0x4f) in 64-bit mode, else 0 */
     int32_t disp;       /* displacement (sign-extended) */
     uint32_t imm;       /* first immediate / relative displacement / far offset */
+    uint32_t hi;        /* bits 63..32 of the first immediate (sign bits of Iz/Ib at
+                         * operand size 8, MOV r64, imm64) or of a moffs64 address */
     uint32_t imm2;      /* second immediate (ENTER level) / far selector */
     Operand opnd[3];    /* destination first, as in Intel syntax */
 } Insn;
 
 /*
- * Decode one instruction from bytes[0..avail).  code32: the CS default size
- * (D bit).  Returns DECODE_OK and fills *insn, or DECODE_NEED_MORE when avail
- * bytes do not hold a whole instruction (avail >= 15 never needs more), or
- * DECODE_TOO_LONG.  Invalid encodings return DECODE_OK with op == OP_UD.
+ * Decode one instruction from bytes[0..avail).  mode: 16-bit, 32-bit (CS.D)
+ * or 64-bit code; decode_insn() takes CS.D as a bool.  Returns DECODE_OK and fills *insn, or
+ * DECODE_NEED_MORE when avail bytes do not hold a whole instruction (avail >= 15 never needs more),
+ * or DECODE_TOO_LONG.  Invalid encodings return DECODE_OK with op == OP_UD.
  */
-int decode_insn(Insn *insn, const uint8_t *bytes, int avail, bool code32);
+int decode_insn_mode(Insn *insn, const uint8_t *bytes, int avail, enum DecodeMode mode);
+
+static inline int decode_insn(Insn *insn, const uint8_t *bytes, int avail, bool code32)
+{
+    return decode_insn_mode(insn, bytes, avail, code32 ? DECODE_32 : DECODE_16);
+}
+
+/* The first immediate at full width (64-bit operand size). */
+static inline uint64_t insn_imm64(const Insn *insn)
+{
+    return (uint64_t)insn->hi << 32 | insn->imm;
+}
 
 /*
  * Instruction forms, for counting what runs where (the translator's callout

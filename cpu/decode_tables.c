@@ -141,6 +141,41 @@ const OpcodeEntry opcode_table_0f[256] = {
     [0xd0 ... 0xfe] = SIMD,
 };
 
+/* 64-bit mode properties of the one-byte map (SDM Vol.2 Table A-2).  40-4F
+ * are REX prefixes there, handled in decode.c; 63 becomes MOVSXD. */
+const uint8_t mode64_1byte[256] = {
+    [0x06] = M64_I64, [0x07] = M64_I64, [0x0e] = M64_I64, /* PUSH/POP ES, PUSH CS */
+    [0x16] = M64_I64, [0x17] = M64_I64, [0x1e] = M64_I64, [0x1f] = M64_I64, /* SS, DS */
+    [0x27] = M64_I64, [0x2f] = M64_I64, [0x37] = M64_I64, [0x3f] = M64_I64, /* DAA DAS AAA AAS */
+    [0x50 ... 0x5f] = M64_D64,                                  /* PUSH/POP reg */
+    [0x60] = M64_I64, [0x61] = M64_I64, [0x62] = M64_I64,       /* PUSHA POPA BOUND */
+    [0x68] = M64_D64, [0x6a] = M64_D64,                         /* PUSH imm */
+    [0x70 ... 0x7f] = M64_F64,                                  /* Jcc rel8 */
+    [0x82] = M64_I64,                                           /* the 80 alias */
+    [0x8f] = M64_D64,                                           /* POP Ev */
+    [0x9a] = M64_I64,                                           /* CALLF Ap */
+    [0x9c] = M64_D64, [0x9d] = M64_D64,                         /* PUSHF POPF */
+    [0xc2] = M64_F64, [0xc3] = M64_F64,                         /* RET */
+    [0xc4] = M64_I64, [0xc5] = M64_I64,                         /* LES LDS (VEX later) */
+    [0xc8] = M64_D64, [0xc9] = M64_D64,                         /* ENTER LEAVE */
+    [0xce] = M64_I64,                                           /* INTO */
+    [0xd4] = M64_I64, [0xd5] = M64_I64, [0xd6] = M64_I64,       /* AAM AAD SALC */
+    [0xe0 ... 0xe3] = M64_F64,                                  /* LOOPcc JrCXZ */
+    [0xe8] = M64_F64, [0xe9] = M64_F64, [0xeb] = M64_F64,       /* CALL JMP rel */
+    [0xea] = M64_I64,                                           /* JMPF Ap */
+};
+
+const OpcodeEntry opcode_movsxd = I(MOVSX, Gv, Ed, __);
+
+/* ... of the 0F map (Table A-3). */
+const uint8_t mode64_0f[256] = {
+    [0x80 ... 0x8f] = M64_F64,                                  /* Jcc rel32 */
+    [0xa0] = M64_D64, [0xa1] = M64_D64, [0xa8] = M64_D64, [0xa9] = M64_D64, /* PUSH/POP FS GS */
+};
+
+/* ... of group 5 (FF /r): near CALL and JMP are f64, PUSH d64. */
+const uint8_t mode64_grp5[8] = {[2] = M64_F64, [4] = M64_F64, [6] = M64_D64};
+
 /* Groups: an entry with no operands of its own takes the main entry's. */
 const OpcodeEntry group_table[GRP_COUNT][8] = {
     [GRP1] = {L(ADD, __, __, __), L(OR, __, __, __), L(ADC, __, __, __), L(SBB, __, __, __),

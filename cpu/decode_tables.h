@@ -74,4 +74,20 @@ extern const OpcodeEntry simd_table_0f_modreg[256];
 extern const OpcodeEntry simd_group_table[SGRP_COUNT][8][PFX_COUNT];
 extern const uint16_t insn_op_flags[];
 
+/*
+ * 64-bit mode (SDM Vol.2 Appendix A.2.5 superscripts, 2.2.1.7): opcodes that
+ * are invalid there (i64), whose operand size defaults to 64 bits (d64:
+ * 66h makes it 16, 32 cannot be encoded) or is 64 bits whatever 66h says
+ * (f64: near branches, which Intel CPUs do not shorten).  Indexed by opcode;
+ * the group entries by ModRM.reg.
+ */
+#define M64_I64 0x01
+#define M64_D64 0x02
+#define M64_F64 0x04
+extern const uint8_t mode64_1byte[256];
+extern const uint8_t mode64_0f[256];
+extern const uint8_t mode64_grp5[8];
+/* 63 in 64-bit mode: MOVSXD Gv, Ed (ARPL elsewhere). */
+extern const OpcodeEntry opcode_movsxd;
+
 #endif /* CPU_DECODE_TABLES_H */

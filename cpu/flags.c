@@ -10,10 +10,11 @@
  *   ZF, SF, PF  always from the result (PF: even parity of its low byte);
  *   CF, OF, AF  from the operands, per operation.
  *
- * Every CC_OP_* group comes in byte, word and dword variants in that order,
- * so (cc_op - 1) / 3 names the operation and (cc_op - 1) % 3 the size.
- * Operands may carry bits above the operation size; everything is masked
- * to the size here, so handlers need not mask what they store.
+ * Every CC_OP_* group comes in byte, word, dword and qword variants in that
+ * order, so (cc_op - 1) / 4 names the operation and (cc_op - 1) % 4 the
+ * size.  Operands are held in 64 bits and may carry bits above the
+ * operation size; everything is masked to the size here, so handlers need
+ * not mask what they store.
  *
  * flags_condition() is on the path of every Jcc, SETcc and CMOVcc, so the
  * common cases (Z, S, and the unsigned and signed comparisons after CMP/SUB)
@@ -36,41 +37,41 @@ enum CCKind {
     CCK_MUL,
 };
 
-/* cc_kind() and cc_size() rely on the enum CCOp layout: groups of three from 1. */
-_Static_assert(CC_OP_SUBB == 1 + 3 * CCK_SUB && CC_OP_LOGICB == 1 + 3 * CCK_LOGIC &&
-                   CC_OP_MULL == 1 + 3 * CCK_MUL + 2,
-               "enum CCOp must list B, W, L groups in CCKind order");
+/* cc_kind() and cc_size() rely on the enum CCOp layout: groups of four from 1. */
+_Static_assert(CC_OP_SUBB == 1 + 4 * CCK_SUB && CC_OP_LOGICB == 1 + 4 * CCK_LOGIC &&
+                   CC_OP_MULQ == 1 + 4 * CCK_MUL + 3 && CC_OP_COUNT == CC_OP_MULQ + 1,
+               "enum CCOp must list B, W, L, Q groups in CCKind order");
 
-/* Value mask, sign bit and width in bits of each size index (byte, word, dword). */
-static const uint32_t cc_size_mask[3] = {0xffu, 0xffffu, 0xffffffffu};
-static const uint32_t cc_size_sign[3] = {0x80u, 0x8000u, 0x80000000u};
-static const uint32_t cc_size_bits[3] = {8, 16, 32};
+/* Value mask, sign bit and width in bits of each size index (byte, word, dword, qword). */
+static const uint64_t cc_size_mask[4] = {0xffu, 0xffffu, 0xffffffffu, UINT64_MAX};
+static const uint64_t cc_size_sign[4] = {0x80u, 0x8000u, 0x80000000u, UINT64_C(1) << 63};
+static const uint32_t cc_size_bits[4] = {8, 16, 32, 64};
 
 static inline unsigned cc_kind(uint32_t op)
 {
-    return (op - 1) / 3;
+    return (op - 1) >> 2;
 }
 
 static inline unsigned cc_size(uint32_t op)
 {
-    return (op - 1) % 3;
+    return (op - 1) & 3;
 }
 
-/* Sign-extend value from the width of size index sz to 32 bits. */
-static inline int32_t cc_sext(uint32_t value, unsigned sz)
+/* Sign-extend value from the width of size index sz to 64 bits. */
+static inline int64_t cc_sext(uint64_t value, unsigned sz)
 {
-    unsigned shift = 32 - cc_size_bits[sz];
-    return (int32_t)(value << shift) >> shift;
+    unsigned shift = 64 - cc_size_bits[sz];
+    return (int64_t)(value << shift) >> shift;
 }
 
 /* PF: set when the low byte of the result has an even number of ones. */
-static inline uint32_t parity_flag(uint32_t res)
+static inline uint32_t parity_flag(uint64_t res)
 {
-    return __builtin_parity(res & 0xffu) ? 0 : EFLAGS_PF;
+    return __builtin_parity((uint32_t)res & 0xffu) ? 0 : EFLAGS_PF;
 }
 
 /* ZF, SF, PF of a result already masked to its size. */
-static inline uint32_t szp_flags(uint32_t res, uint32_t sign)
+static inline uint32_t szp_flags(uint64_t res, uint64_t sign)
 {
     uint32_t f = parity_flag(res);
     if (res == 0) {
@@ -83,36 +84,38 @@ static inline uint32_t szp_flags(uint32_t res, uint32_t sign)
 }
 
 /*
- * CF of a shift left by n (1..31): the last bit shifted out, bit
- * (width - n) of the operand.  A count past the width shifts out only the
- * zeros that came in, so CF is 0 then (SDM Vol.2 SAL/SAR/SHL/SHR: the
- * pseudo-code moves one bit at a time).  A 64-bit shift covers both.
+ * CF of a shift left by n (1..63; 8- and 16-bit shifts take counts up to
+ * 31): the last bit shifted out, bit (width - n) of the operand.  A count
+ * past the width shifts out only the zeros that came in, so CF is 0 then
+ * (SDM Vol.2 SAL/SAR/SHL/SHR: the pseudo-code moves one bit at a time).
  */
-static inline bool shl_carry(uint32_t a, uint32_t n, unsigned sz)
+static inline bool shl_carry(uint64_t a, uint64_t n, unsigned sz)
 {
-    return ((uint64_t)a << (n & 31)) >> cc_size_bits[sz] & 1;
+    unsigned bits = cc_size_bits[sz];
+    n &= 63;
+    return n <= bits && n != 0 && ((a >> (bits - n)) & 1);
 }
 
-/* CF of a logical right shift by n (1..31) of a zero-extended operand. */
-static inline bool shr_carry(uint32_t a, uint32_t n)
+/* CF of a logical right shift by n (1..63) of a zero-extended operand. */
+static inline bool shr_carry(uint64_t a, uint64_t n)
 {
-    return (a >> ((n - 1) & 31)) & 1;
+    return (a >> ((n - 1) & 63)) & 1;
 }
 
 /* CF of an arithmetic right shift: the sign fills in, so big counts give the sign. */
-static inline bool sar_carry(int32_t a, uint32_t n)
+static inline bool sar_carry(int64_t a, uint64_t n)
 {
-    return (a >> ((n - 1) & 31)) & 1;
+    return (a >> ((n - 1) & 63)) & 1;
 }
 
 /* CF for the lazy operation op (not CC_OP_EFLAGS). */
 static bool lazy_carry(const CPUState *cpu, uint32_t op)
 {
     unsigned sz = cc_size(op);
-    uint32_t mask = cc_size_mask[sz];
-    uint32_t res = cpu->cc_res & mask;
-    uint32_t a = cpu->cc_src1 & mask;
-    uint32_t b = cpu->cc_src2 & mask;
+    uint64_t mask = cc_size_mask[sz];
+    uint64_t res = cpu->cc_res & mask;
+    uint64_t a = cpu->cc_src1 & mask;
+    uint64_t b = cpu->cc_src2 & mask;
 
     switch (cc_kind(op)) {
     case CCK_ADD: return res < a;
@@ -153,11 +156,11 @@ uint32_t flags_compute(const CPUState *cpu)
         return cpu->eflags & EFLAGS_ARITH;
     }
     unsigned sz = cc_size(op);
-    uint32_t mask = cc_size_mask[sz], sign = cc_size_sign[sz];
-    uint32_t res = cpu->cc_res & mask;
-    uint32_t a = cpu->cc_src1 & mask;
-    uint32_t b = cpu->cc_src2 & mask;
-    uint32_t af = 0;
+    uint64_t mask = cc_size_mask[sz], sign = cc_size_sign[sz];
+    uint64_t res = cpu->cc_res & mask;
+    uint64_t a = cpu->cc_src1 & mask;
+    uint64_t b = cpu->cc_src2 & mask;
+    uint64_t af = 0;
     bool cf = false, of = false;
 
     switch (cc_kind(op)) {
@@ -237,31 +240,31 @@ static bool eflags_condition(uint32_t f, int cc)
     }
 }
 
-/* Bit 31 of a value shifted left by this is the sign bit of each size. */
-static const uint8_t cc_size_shift[3] = {24, 16, 0};
+/* Bit 63 of a value shifted left by this is the sign bit of each size. */
+static const uint8_t cc_size_shift[4] = {56, 48, 32, 0};
 
 /*
  * After SUB/CMP (also NEG, CMPXCHG, CMPS, SCAS) the orders come straight
  * from the operands: B is a < b, BE is a <= b, L and LE the same on signed
- * values.  Shifted so their sign is bit 31, the operands compare like the
+ * values.  Shifted so their sign is bit 63, the operands compare like the
  * sized values with no masking or sign extension.  Returns -1 for the
  * conditions left to the caller.
  */
 static int sub_condition(const CPUState *cpu, uint32_t op, int cc)
 {
     unsigned shift = cc_size_shift[cc_size(op)];
-    uint32_t a = cpu->cc_src1 << shift, b = cpu->cc_src2 << shift;
+    uint64_t a = cpu->cc_src1 << shift, b = cpu->cc_src2 << shift;
     switch (cc >> 1) {
     case 3: return a <= b;
-    case 6: return (int32_t)a < (int32_t)b;
-    case 7: return (int32_t)a <= (int32_t)b;
+    case 6: return (int64_t)a < (int64_t)b;
+    case 7: return (int64_t)a <= (int64_t)b;
     default: return -1;
     }
 }
 
 /* After AND/OR/XOR/TEST, CF = OF = 0: O is false, BE is ZF, L is SF, LE is
  * ZF or SF.  Returns -1 for P. */
-static int logic_condition(uint32_t res, uint32_t sign, int cc)
+static int logic_condition(uint64_t res, uint64_t sign, int cc)
 {
     switch (cc >> 1) {
     case 0: return 0;
@@ -285,7 +288,7 @@ bool flags_condition(const CPUState *cpu, int cc)
         return eflags_condition(cpu->eflags, cc) != invert;
     }
     unsigned sz = cc_size(op);
-    uint32_t res = cpu->cc_res & cc_size_mask[sz];
+    uint64_t res = cpu->cc_res & cc_size_mask[sz];
     int r = -1;
     switch (cc >> 1) {
     case 1: return lazy_carry(cpu, op) != invert;

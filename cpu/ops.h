@@ -72,12 +72,13 @@ static inline uint32_t branch_target(const Insn *insn, uint32_t target)
     return insn->opsize == 2 ? (target & 0xffff) : target;
 }
 
-/* Set the lazy flags after an ALU op of size bytes (1, 2, 4): op is the
- * byte variant of the CC_OP group (CC_OP_ADDB, CC_OP_SUBB, ...). */
-static inline void set_cc(CPUState *cpu, uint32_t op_b, int size, uint32_t res, uint32_t src1,
-                          uint32_t src2)
+/* Set the lazy flags after an ALU op of size bytes (1, 2, 4, 8): op is the
+ * byte variant of the CC_OP group (CC_OP_ADDB, CC_OP_SUBB, ...) and the
+ * size index is log2(size). */
+static inline void set_cc(CPUState *cpu, uint32_t op_b, int size, uint64_t res, uint64_t src1,
+                          uint64_t src2)
 {
-    cpu->cc_op = op_b + (size == 1 ? 0 : size == 2 ? 1 : 2);
+    cpu->cc_op = op_b + (uint32_t)__builtin_ctz((unsigned)size);
     cpu->cc_res = res;
     cpu->cc_src1 = src1;
     cpu->cc_src2 = src2;

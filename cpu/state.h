@@ -1,5 +1,5 @@
 /*
- * CPUState: the whole architectural state of one i686 CPU.
+ * CPUState: the whole architectural state of one x86 CPU (i686 to x86-64).
  *
  * One struct, one layout, shared by the interpreter, the translator (generated
  * code addresses fields at fixed offsets from a pinned host register, so keep
@@ -17,8 +17,9 @@
 #include "cpu/icache.h"
 #include "softmmu/tlb.h"
 
-/* General registers, in ModRM/opcode encoding order. */
+/* General registers, in ModRM/opcode encoding order; R8-R15 need REX. */
 enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
+#define CPU_NB_REGS 16
 
 /* Segment registers, in ModRM sreg encoding order (SDM Vol.2 Table 3-6). */
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
@@ -107,7 +108,8 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
  * what makes "unreal mode" work.
  */
 typedef struct SegmentCache {
-    uint32_t base;     /* linear base address */
+    uint64_t base;     /* linear base address; above 4 GiB only for FS/GS in 64-bit mode
+                        * (MSR or SWAPGS) and for the 16-byte system descriptors */
     uint32_t limit;    /* last valid offset (or, expand-down, the lower bound - 1) */
     uint32_t attr;     /* DESC_* bits as in the descriptor's high dword */
     uint16_t selector; /* visible part */
@@ -147,7 +149,7 @@ static inline void seg_update_check(SegmentCache *sc)
 /* A descriptor-table register: GDTR and IDTR use base/limit only; LDTR and TR
  * are full segment caches (selector + loaded system descriptor). */
 typedef struct TableRegister {
-    uint32_t base;
+    uint64_t base;  /* linear base: 32 bits outside long mode, 64 in it (LGDT/LIDT in 64-bit mode) */
     uint32_t limit;
 } TableRegister;
 
@@ -159,18 +161,19 @@ typedef struct TableRegister {
  */
 enum CCOp {
     CC_OP_EFLAGS = 0, /* arithmetic flags are in cpu->eflags */
-    /* Each group has B, W, L variants in that order: op + size_index. */
-    CC_OP_ADDB, CC_OP_ADDW, CC_OP_ADDL, /* res = a + b;          src1 = a, src2 = b */
-    CC_OP_ADCB, CC_OP_ADCW, CC_OP_ADCL, /* res = a + b + cin;    src1 = a, src2 = b, aux = cin */
-    CC_OP_SUBB, CC_OP_SUBW, CC_OP_SUBL, /* res = a - b (also CMP, NEG with a=0) */
-    CC_OP_SBBB, CC_OP_SBBW, CC_OP_SBBL, /* res = a - b - cin;    aux = cin */
-    CC_OP_LOGICB, CC_OP_LOGICW, CC_OP_LOGICL, /* AND/OR/XOR/TEST: CF=OF=0, AF=0 */
-    CC_OP_INCB, CC_OP_INCW, CC_OP_INCL, /* res = a + 1; aux = old CF (preserved) */
-    CC_OP_DECB, CC_OP_DECW, CC_OP_DECL, /* res = a - 1; aux = old CF (preserved) */
-    CC_OP_SHLB, CC_OP_SHLW, CC_OP_SHLL, /* res = a << n; src1 = a, src2 = n (1..31) */
-    CC_OP_SHRB, CC_OP_SHRW, CC_OP_SHRL, /* res = a >> n (logical) */
-    CC_OP_SARB, CC_OP_SARW, CC_OP_SARL, /* res = a >> n (arithmetic) */
-    CC_OP_MULB, CC_OP_MULW, CC_OP_MULL, /* res = low half; aux = 1 if CF=OF=1 */
+    /* Each group has B, W, L, Q variants in that order: op + size_index
+     * (0..3 for 1, 2, 4, 8 bytes); operands are held in 64 bits. */
+    CC_OP_ADDB, CC_OP_ADDW, CC_OP_ADDL, CC_OP_ADDQ, /* res = a + b;          src1 = a, src2 = b */
+    CC_OP_ADCB, CC_OP_ADCW, CC_OP_ADCL, CC_OP_ADCQ, /* res = a + b + cin;    src1 = a, src2 = b, aux = cin */
+    CC_OP_SUBB, CC_OP_SUBW, CC_OP_SUBL, CC_OP_SUBQ, /* res = a - b (also CMP, NEG with a=0) */
+    CC_OP_SBBB, CC_OP_SBBW, CC_OP_SBBL, CC_OP_SBBQ, /* res = a - b - cin;    aux = cin */
+    CC_OP_LOGICB, CC_OP_LOGICW, CC_OP_LOGICL, CC_OP_LOGICQ, /* AND/OR/XOR/TEST: CF=OF=0, AF=0 */
+    CC_OP_INCB, CC_OP_INCW, CC_OP_INCL, CC_OP_INCQ, /* res = a + 1; aux = old CF (preserved) */
+    CC_OP_DECB, CC_OP_DECW, CC_OP_DECL, CC_OP_DECQ, /* res = a - 1; aux = old CF (preserved) */
+    CC_OP_SHLB, CC_OP_SHLW, CC_OP_SHLL, CC_OP_SHLQ, /* res = a << n; src1 = a, src2 = n (1..63) */
+    CC_OP_SHRB, CC_OP_SHRW, CC_OP_SHRL, CC_OP_SHRQ, /* res = a >> n (logical) */
+    CC_OP_SARB, CC_OP_SARW, CC_OP_SARL, CC_OP_SARQ, /* res = a >> n (arithmetic) */
+    CC_OP_MULB, CC_OP_MULW, CC_OP_MULL, CC_OP_MULQ, /* res = low half; aux = 1 if CF=OF=1 */
     CC_OP_COUNT
 };
 
@@ -305,15 +308,24 @@ typedef struct FPURegs {
 
 struct CPUState {
     /* ---- hot: the interpreter's and translator's fixed offsets start here ---- */
-    uint32_t regs[8];   /* EAX ECX EDX EBX ESP EBP ESI EDI */
-    uint32_t eip;       /* offset in CS of the current instruction (start of it while it runs) */
+    /* RAX RCX RDX RBX RSP RBP RSI RDI R8..R15.  Outside 64-bit mode only
+     * the low 32 bits of the first eight are architectural, and every
+     * 32-bit write stores a zero-extended value, so the high halves stay
+     * zero there and the translator may load and store the low halves
+     * alone (translator/stubs.c: stride 8, 32-bit moves). */
+    uint64_t regs[CPU_NB_REGS];
+    /* Offset in CS of the current instruction (start of it while it runs):
+     * RIP in 64-bit mode.  Kept under its old name, which ~1000 lines of
+     * the interpreter, the translator and the debugger use; outside 64-bit
+     * mode its high half is zero (same rule as regs). */
+    uint64_t eip;
     uint32_t eflags;    /* EFLAGS; arithmetic bits valid only when cc_op == CC_OP_EFLAGS */
     uint32_t cc_op;     /* enum CCOp: how the arithmetic flags are held */
-    uint32_t cc_res;    /* lazy flags: result of the last flag-setting op */
-    uint32_t cc_src1;   /* lazy flags: first operand */
-    uint32_t cc_src2;   /* lazy flags: second operand / shift count */
+    uint64_t cc_res;    /* lazy flags: result of the last flag-setting op */
+    uint64_t cc_src1;   /* lazy flags: first operand */
+    uint64_t cc_src2;   /* lazy flags: second operand / shift count */
+    uint64_t next_eip;  /* set by the dispatcher to eip + length; branches overwrite it */
     uint32_t cc_aux;    /* lazy flags: carry-in, preserved CF, or MUL overflow */
-    uint32_t next_eip;  /* set by the dispatcher to eip + length; branches overwrite it */
     volatile uint32_t interrupt_request; /* CPU_INTERRUPT_* bits, set from devices and UI */
     uint32_t cpl;       /* current privilege level 0..3 (CS.RPL in protected mode, 3 in vm86) */
     uint32_t mmu_idx;   /* MMU_KERNEL or MMU_USER, derived from cpl */

@@ -59,22 +59,25 @@ int cpudump_format(const CPUState *cpu, char *buf, size_t len)
         buf[0] = '\0';
     }
     uint32_t efl = cpu_get_eflags(cpu);
-    const uint32_t *r = cpu->regs;
+    uint32_t r[8];
+    for (int i = 0; i < 8; i++) {
+        r[i] = (uint32_t)cpu->regs[i];
+    }
     out_printf(&o, "EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n", r[R_EAX], r[R_EBX], r[R_ECX], r[R_EDX]);
     out_printf(&o, "ESI=%08x EDI=%08x EBP=%08x ESP=%08x\n", r[R_ESI], r[R_EDI], r[R_EBP], r[R_ESP]);
     out_printf(&o, "EIP=%08x EFL=%08x [%c%c%c%c%c%c%c] CPL=%u II=%d A20=%d SMM=0 HLT=%d\n",
-               cpu->eip, efl, (efl & EFLAGS_DF) ? 'D' : '-', (efl & EFLAGS_OF) ? 'O' : '-',
-               (efl & EFLAGS_SF) ? 'S' : '-', (efl & EFLAGS_ZF) ? 'Z' : '-',
-               (efl & EFLAGS_AF) ? 'A' : '-', (efl & EFLAGS_PF) ? 'P' : '-',
-               (efl & EFLAGS_CF) ? 'C' : '-', cpu->cpl, cpu->inhibit_irq ? 1 : 0,
-               cpu->a20_mask == 0xffffffffu, cpu->halted ? 1 : 0);
+               (uint32_t)cpu->eip, efl, (efl & EFLAGS_DF) ? 'D' : '-',
+               (efl & EFLAGS_OF) ? 'O' : '-', (efl & EFLAGS_SF) ? 'S' : '-',
+               (efl & EFLAGS_ZF) ? 'Z' : '-', (efl & EFLAGS_AF) ? 'A' : '-',
+               (efl & EFLAGS_PF) ? 'P' : '-', (efl & EFLAGS_CF) ? 'C' : '-', cpu->cpl,
+               cpu->inhibit_irq ? 1 : 0, cpu->a20_mask == 0xffffffffu, cpu->halted ? 1 : 0);
     for (int s = 0; s < SEG_COUNT; s++) {
         dump_segment(&o, cpu, seg_names[s], &cpu->seg[s]);
     }
     dump_segment(&o, cpu, "LDT", &cpu->ldtr);
     dump_segment(&o, cpu, "TR", &cpu->tr);
-    out_printf(&o, "GDT=     %08x %08x\n", cpu->gdtr.base, cpu->gdtr.limit);
-    out_printf(&o, "IDT=     %08x %08x\n", cpu->idtr.base, cpu->idtr.limit);
+    out_printf(&o, "GDT=     %08x %08x\n", (uint32_t)cpu->gdtr.base, cpu->gdtr.limit);
+    out_printf(&o, "IDT=     %08x %08x\n", (uint32_t)cpu->idtr.base, cpu->idtr.limit);
     out_printf(&o, "CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n", cpu->cr0, cpu->cr2, cpu->cr3, cpu->cr4);
     out_printf(&o, "DR0=%08x DR1=%08x DR2=%08x DR3=%08x \n", cpu->dr[0], cpu->dr[1], cpu->dr[2],
                cpu->dr[3]);

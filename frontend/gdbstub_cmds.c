@@ -324,7 +324,7 @@ static void cmd_resume(GdbStub *s, const char *body)
             gdbstub_put_packet(s, "E00");
             return;
         }
-        s->cpu->eip = value - s->cpu->seg[SEG_CS].base;
+        s->cpu->eip = (uint32_t)(value - s->cpu->seg[SEG_CS].base);
         s->cpu->next_eip = s->cpu->eip;
     }
     gdbstub_resume(s, step);

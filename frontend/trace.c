@@ -173,9 +173,10 @@ static void trace_regs(Trace *t, CPUState *cpu)
     int printed = 0;
     for (int r = 0; r < 8; r++) {
         if (delta && cpu->regs[r] != t->prev_regs[r]) {
-            fprintf(t->out, "%s%s=%08x", printed++ ? " " : "  ", reg_names[r], cpu->regs[r]);
+            fprintf(t->out, "%s%s=%08x", printed++ ? " " : "  ", reg_names[r],
+                    (uint32_t)cpu->regs[r]);
         }
-        t->prev_regs[r] = cpu->regs[r];
+        t->prev_regs[r] = (uint32_t)cpu->regs[r];
     }
     if (delta && eflags != t->prev_eflags) {
         fprintf(t->out, "%sEFL=%08x", printed++ ? " " : "  ", eflags);
@@ -224,11 +225,11 @@ static void trace_print_insn(Trace *t, const CPUState *cpu, const uint8_t *bytes
     const char *operands = count ? ci->op_str : "";
     const char *space = operands[0] ? " " : "";
     if (in_asm) {
-        fprintf(t->out, "0x%08x:  %s%s%s\n", cpu->seg[SEG_CS].base + cpu->eip, mnemonic, space,
-                operands);
+        fprintf(t->out, "0x%08x:  %s%s%s\n", (uint32_t)(cpu->seg[SEG_CS].base + cpu->eip), mnemonic,
+                space, operands);
     } else {
-        fprintf(t->out, "%04x:%08x  %-30s %s%s%s\n", cpu->seg[SEG_CS].selector, cpu->eip, hex,
-                mnemonic, space, operands);
+        fprintf(t->out, "%04x:%08x  %-30s %s%s%s\n", cpu->seg[SEG_CS].selector, (uint32_t)cpu->eip,
+                hex, mnemonic, space, operands);
     }
     if (count) {
         cs_free(ci, count);
@@ -355,8 +356,8 @@ static void trace_page_fault(Trace *t, const CPUState *cpu, uint32_t error_code)
             error_code, (error_code & PF_ERR_P) ? "protection" : "not-present",
             (error_code & PF_ERR_W) ? "write" : "read",
             (error_code & PF_ERR_U) ? "user" : "supervisor",
-            (error_code & PF_ERR_RSVD) ? " reserved-bit" : "", cpu->seg[SEG_CS].selector, cpu->eip,
-            cpu->cr3);
+            (error_code & PF_ERR_RSVD) ? " reserved-bit" : "", cpu->seg[SEG_CS].selector,
+            (uint32_t)cpu->eip, cpu->cr3);
 }
 
 static void trace_exception(void *opaque, CPUState *cpu, int vector, uint32_t error_code,
@@ -374,10 +375,10 @@ static void trace_exception(void *opaque, CPUState *cpu, int vector, uint32_t er
     }
     if (is_hw_irq) {
         fprintf(t->out, "interrupt: IRQ vector 0x%02x at %04x:%08x\n", vector,
-                cpu->seg[SEG_CS].selector, cpu->eip);
+                cpu->seg[SEG_CS].selector, (uint32_t)cpu->eip);
     } else {
         fprintf(t->out, "exception: vector %d error 0x%x at %04x:%08x cr2=%08x icount=%llu\n",
-                vector, error_code, cpu->seg[SEG_CS].selector, cpu->eip, cpu->cr2,
+                vector, error_code, cpu->seg[SEG_CS].selector, (uint32_t)cpu->eip, cpu->cr2,
                 (unsigned long long)cpu->icount);
     }
 }

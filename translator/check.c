@@ -48,6 +48,7 @@
  * so the fast-path store sequence is exercised by the differential test
  * (tests/bt) rather than here.
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -93,7 +94,8 @@ typedef struct CheckSnap {
 
 /* What the comparison looks at, in a form both engines' results share. */
 typedef struct CheckState {
-    uint32_t regs[8], eip, eflags, cpl;
+    uint64_t regs[CPU_NB_REGS], eip;
+    uint32_t eflags, cpl;
     SegmentCache seg[SEG_COUNT], ldtr, tr;
     TableRegister gdtr, idtr;
     uint32_t cr0, cr2, cr3, cr4, dr[8], a20_mask;
@@ -732,15 +734,20 @@ static void run_block(BTCheck *c, TB *tb)
 
 static void print_state(FILE *f, const char *name, const CheckState *s)
 {
-    fprintf(f, "  %-11s eax=%08x ecx=%08x edx=%08x ebx=%08x esp=%08x ebp=%08x esi=%08x edi=%08x\n",
+    fprintf(f,
+            "  %-11s eax=%08" PRIx64 " ecx=%08" PRIx64 " edx=%08" PRIx64 " ebx=%08" PRIx64
+            " esp=%08" PRIx64 " ebp=%08" PRIx64 " esi=%08" PRIx64 " edi=%08" PRIx64 "\n",
             name, s->regs[0], s->regs[1], s->regs[2], s->regs[3], s->regs[4], s->regs[5],
             s->regs[6], s->regs[7]);
-    fprintf(
-        f, "  %-11s eip=%08x eflags=%08x cpl=%u icount=%llu cr0=%08x cr2=%08x cr3=%08x halted=%d\n",
-        "", s->eip, s->eflags, s->cpl, (unsigned long long)s->icount, s->cr0, s->cr2, s->cr3,
-        s->halted);
-    fprintf(f, "  %-11s cs=%04x ss=%04x ds=%04x es=%04x fs=%04x(%08x) gs=%04x(%08x)\n", "",
-            s->seg[SEG_CS].selector, s->seg[SEG_SS].selector, s->seg[SEG_DS].selector,
+    fprintf(f,
+            "  %-11s eip=%08" PRIx64
+            " eflags=%08x cpl=%u icount=%llu cr0=%08x cr2=%08x cr3=%08x halted=%d\n",
+            "", s->eip, s->eflags, s->cpl, (unsigned long long)s->icount, s->cr0, s->cr2, s->cr3,
+            s->halted);
+    fprintf(f,
+            "  %-11s cs=%04x ss=%04x ds=%04x es=%04x fs=%04x(%08" PRIx64 ") gs=%04x(%08" PRIx64
+            ")\n",
+            "", s->seg[SEG_CS].selector, s->seg[SEG_SS].selector, s->seg[SEG_DS].selector,
             s->seg[SEG_ES].selector, s->seg[SEG_FS].selector, s->seg[SEG_FS].base,
             s->seg[SEG_GS].selector, s->seg[SEG_GS].base);
 }
@@ -767,7 +774,7 @@ static void report_mismatch(BTCheck *c, const char *what, uint32_t mem_at)
     fprintf(f, "  derived from undefined results (not compared): eflags %08x, registers",
             c->taint.eflags);
     for (int r = 0; r < 8; r++) {
-        fprintf(f, " %08x", c->taint.regs[r]);
+        fprintf(f, " %08" PRIx64, c->taint.regs[r]);
     }
     fprintf(f, ", %zu bytes of memory\n  guest code:\n", tainted);
     bt_disassemble(f, false, c->shadow + tb->phys_pc, tb->guest_bytes, tb->eip);

@@ -60,12 +60,14 @@ static void slow_element(CPUState *cpu, const Insn *insn, int size, int32_t delt
     if (insn->op == OP_MOVS) {
         uint32_t v = seg_read(cpu, insn->seg, cpu->regs[R_ESI], size);
         seg_write(cpu, SEG_ES, cpu->regs[R_EDI], size, v);
-        cpu->regs[R_ESI] += (uint32_t)delta;
+        cpu->regs[R_ESI] = (uint32_t)(cpu->regs[R_ESI] + (uint32_t)delta);
     } else {
         seg_write(cpu, SEG_ES, cpu->regs[R_EDI], size, reg_read(cpu, R_EAX, size));
     }
-    cpu->regs[R_EDI] += (uint32_t)delta;
-    cpu->regs[R_ECX]--;
+    /* 32-bit address size: the registers wrap at 4 GiB (their high
+     * halves are zero outside 64-bit mode). */
+    cpu->regs[R_EDI] = (uint32_t)(cpu->regs[R_EDI] + (uint32_t)delta);
+    cpu->regs[R_ECX] = (uint32_t)(cpu->regs[R_ECX] - 1);
 }
 
 /* A run of elements within one source and one destination page; 0 if none fits. */
@@ -108,11 +110,11 @@ static uint32_t fast_run(CPUState *cpu, const Insn *insn, int size, int32_t delt
         }
     }
     uint32_t bytes = n * (uint32_t)delta;
-    cpu->regs[R_EDI] += bytes;
+    cpu->regs[R_EDI] = (uint32_t)(cpu->regs[R_EDI] + bytes);
     if (movs) {
-        cpu->regs[R_ESI] += bytes;
+        cpu->regs[R_ESI] = (uint32_t)(cpu->regs[R_ESI] + bytes);
     }
-    cpu->regs[R_ECX] -= n;
+    cpu->regs[R_ECX] = (uint32_t)(cpu->regs[R_ECX] - n);
     return n;
 }
 

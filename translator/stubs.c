@@ -34,21 +34,24 @@ static void emit_pop(Emit *e, int reg)
     emit_u8(e, (uint8_t)(0x58 | (reg & 7))); /* pop reg */
 }
 
-/* mov eax, [r15+0] ... mov edi, [r15+28]; mov r13, [r15+bt_flags]; mov r8, [r15+bt_budget] */
+/* mov eax, [r15+0] ... mov edi, [r15+56]; mov r13, [r15+bt_flags]; mov r8, [r15+bt_budget].
+ * The guest registers are 8 bytes apart (CPUState.regs is 64-bit); 32-bit
+ * code owns only the low halves, whose loads zero-extend and whose stores
+ * leave the high halves (zero outside 64-bit mode) alone. */
 static void emit_load_guest(Emit *e)
 {
     for (int i = 0; i < 8; i++) {
-        emit_load32(e, guest_host_reg[i], H_R15, (int32_t)(offsetof(CPUState, regs) + 4 * i));
+        emit_load32(e, guest_host_reg[i], H_R15, (int32_t)(offsetof(CPUState, regs) + 8 * i));
     }
     emit_load64(e, H_R13, H_R15, offsetof(CPUState, bt_flags));
     emit_load64(e, H_R8, H_R15, offsetof(CPUState, bt_budget));
 }
 
-/* mov [r15+0], eax ... mov [r15+28], edi; mov [r15+bt_flags], r13; mov [r15+bt_budget], r8 */
+/* mov [r15+0], eax ... mov [r15+56], edi; mov [r15+bt_flags], r13; mov [r15+bt_budget], r8 */
 static void emit_store_guest(Emit *e)
 {
     for (int i = 0; i < 8; i++) {
-        emit_store32(e, H_R15, (int32_t)(offsetof(CPUState, regs) + 4 * i), guest_host_reg[i]);
+        emit_store32(e, H_R15, (int32_t)(offsetof(CPUState, regs) + 8 * i), guest_host_reg[i]);
     }
     emit_store64(e, H_R15, offsetof(CPUState, bt_flags), H_R13);
     emit_store64(e, H_R15, offsetof(CPUState, bt_budget), H_R8);

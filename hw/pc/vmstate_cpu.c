@@ -18,7 +18,7 @@
 #include "hw/pc/vmstate_pc.h"
 
 static const VMField segment_fields[] = {
-    VMS_U32(SegmentCache, base),
+    VMS_U64(SegmentCache, base),
     VMS_U32(SegmentCache, limit),
     VMS_U32(SegmentCache, attr),
     VMS_U16(SegmentCache, selector),
@@ -28,7 +28,7 @@ static const VMField segment_fields[] = {
 static const VMStateDesc segment_desc = {.name = "segment", .fields = segment_fields};
 
 static const VMField table_fields[] = {
-    VMS_U32(TableRegister, base),
+    VMS_U64(TableRegister, base),
     VMS_U32(TableRegister, limit),
     VMS_END,
 };
@@ -106,13 +106,13 @@ static bool cpu_post_load(VMReader *r, void *opaque, uint32_t version)
 }
 
 static const VMField cpu_fields[] = {
-    VMS_U32_ARRAY(CPUState, regs, 8),
-    VMS_U32(CPUState, eip),
+    VMS_U64_ARRAY(CPUState, regs, CPU_NB_REGS),
+    VMS_U64(CPUState, eip),
     VMS_U32(CPUState, eflags),
     VMS_U32_RANGE(CPUState, cc_op, 0, CC_OP_COUNT - 1),
-    VMS_U32(CPUState, cc_res),
-    VMS_U32(CPUState, cc_src1),
-    VMS_U32(CPUState, cc_src2),
+    VMS_U64(CPUState, cc_res),
+    VMS_U64(CPUState, cc_src1),
+    VMS_U64(CPUState, cc_src2),
     VMS_U32(CPUState, cc_aux),
     VMS_ENTRY_(CPUState, interrupt_request, volatile uint32_t, VMF_U32, 1, 0, 0),
     VMS_STRUCT_ARRAY(CPUState, seg, SEG_COUNT, SegmentCache, segment_desc),
@@ -154,8 +154,11 @@ static const VMField cpu_fields[] = {
 
 const VMStateDesc cpu_vmstate = {
     .name = "cpu",
-    .version = 1,
-    .min_version = 1,
+    /* Version 2: 16 64-bit registers, a 64-bit EIP, lazy-flag operands and
+     * segment and table bases, four sizes per CC_OP group.  A version 1
+     * section (eight 32-bit registers, three sizes) is refused. */
+    .version = 2,
+    .min_version = 2,
     .fields = cpu_fields,
     .post_load = cpu_post_load,
 };

@@ -300,7 +300,9 @@ static void dump_state(Out *o, const char *name, const CPUState *c)
 static void capture(const CPUState *c, DiffState *s)
 {
     memset(s, 0, sizeof(*s));
-    memcpy(s->regs, c->regs, sizeof(s->regs));
+    for (int r = 0; r < 8; r++) {
+        s->regs[r] = (uint32_t)c->regs[r];
+    }
     s->eip = c->eip;
     s->eflags = cpu_get_eflags(c);
     s->cpl = c->cpl;

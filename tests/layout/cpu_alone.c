@@ -33,8 +33,8 @@ int main(void)
     uint16_t stored = 0;
     phys_read_buf(&phys, 0x500, &stored, sizeof(stored));
     bool ok = reason == CPU_EXIT_HALT && (cpu.regs[R_EAX] & 0xffff) == 0x2345 && stored == 0x2345;
-    printf("cpu_alone: exit %d, AX=%04x, [0500h]=%04x: %s\n", reason, cpu.regs[R_EAX] & 0xffff,
-           stored, ok ? "ok" : "WRONG");
+    printf("cpu_alone: exit %d, AX=%04x, [0500h]=%04x: %s\n", reason,
+           (unsigned)(cpu.regs[R_EAX] & 0xffff), stored, ok ? "ok" : "WRONG");
     phys_destroy(&phys);
     return ok ? 0 : 1;
 }

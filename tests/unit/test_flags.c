@@ -12,6 +12,7 @@
  *      computes the same defined flags) over many pseudo-random inputs,
  *      comparing results and every flag the SDM defines for that case.
  */
+#include <inttypes.h>
 #include <check.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -119,8 +120,8 @@ static bool lazy_mismatch(const CPUState *cpu, uint32_t expect, uint32_t defined
     for (int cc = 0; cc < 16; cc++) {
         if ((cond_inputs(cc) & defined) == cond_inputs(cc) &&
             flags_condition(cpu, cc) != cond_from_flags(expect, cc)) {
-            snprintf(msg, len, "condition %d (cc_op %u res %x src %x %x)", cc, cpu->cc_op,
-                     cpu->cc_res, cpu->cc_src1, cpu->cc_src2);
+            snprintf(msg, len, "condition %d (cc_op %u res %" PRIx64 " src %" PRIx64 " %" PRIx64 ")",
+                     cc, cpu->cc_op, cpu->cc_res, cpu->cc_src1, cpu->cc_src2);
             return true;
         }
     }
@@ -1177,7 +1178,8 @@ static bool oracle_mismatch(const CPUState *cpu, const OracleCase *c, uint32_t e
     if (((cpu->regs[R_EAX] ^ (uint32_t)h->eax) & eax_mask) ||
         cpu->regs[R_ECX] != (uint32_t)h->ecx || cpu->regs[R_EDX] != (uint32_t)h->edx) {
         snprintf(msg, len, "got %08x %08x %08x, host %08x %08x %08x (eax mask %08x)",
-                 cpu->regs[R_EAX], cpu->regs[R_ECX], cpu->regs[R_EDX], (uint32_t)h->eax,
+                 (uint32_t)cpu->regs[R_EAX], (uint32_t)cpu->regs[R_ECX],
+                 (uint32_t)cpu->regs[R_EDX], (uint32_t)h->eax,
                  (uint32_t)h->ecx, (uint32_t)h->edx, eax_mask);
         return true;
     }

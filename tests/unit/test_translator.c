@@ -170,8 +170,8 @@ START_TEST(test_divide_faults_exactly)
             ck_assert_msg(reason == CPU_EXIT_BUDGET, "case %zu%s: stopped (%d)", i,
                           mem ? " (memory)" : "", reason);
             ck_assert_msg(cpu->regs[R_EAX] == cases[i].q && cpu->regs[R_EDX] == cases[i].r,
-                          "case %zu%s: %08x:%08x", i, mem ? " (memory)" : "", cpu->regs[R_EDX],
-                          cpu->regs[R_EAX]);
+                          "case %zu%s: %08x:%08x", i, mem ? " (memory)" : "",
+                          (uint32_t)cpu->regs[R_EDX], (uint32_t)cpu->regs[R_EAX]);
         }
         bt_free(bt);
         testvm_free(vm);

@@ -138,7 +138,10 @@ static void setup(TestVM *vm, uint8_t *code, const OracleTest *t)
     if (t->fs_win) {
         load_window_segment(cpu, SEG_FS);
     }
-    memcpy(cpu->regs, t->init.gpr, sizeof(cpu->regs));
+    memset(cpu->regs, 0, sizeof(cpu->regs));
+    for (int r = 0; r < 8; r++) {
+        cpu->regs[r] = t->init.gpr[r];
+    }
     cpu->eflags = t->init.eflags | EFLAGS_FIXED;
     cpu->cc_op = CC_OP_EFLAGS;
     cpu_update_mode(cpu);
@@ -157,7 +160,9 @@ void interp_run(InterpRunner *ir, const OracleTest *t, OracleResult *res, uint8_
     }
     memset(res, 0, sizeof(*res));
     res->ok = 1;
-    memcpy(res->regs.gpr, cpu->regs, sizeof(cpu->regs));
+    for (int r = 0; r < 8; r++) {
+        res->regs.gpr[r] = (uint32_t)cpu->regs[r];
+    }
     res->regs.eip = cpu->eip;
     res->regs.eflags = cpu_get_eflags(cpu);
     res->vector = testvm_last_vector(vm);
