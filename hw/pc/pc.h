@@ -116,6 +116,7 @@ typedef struct PC {
     PhysMem phys;
     IOPortMap io;
     TimerList timers;
+    AccessPacer pacer;     /* device accesses: a slice running late is cut (main_loop.c) */
     PCDevices *dev;        /* device states (hw/pc/pc.c) */
     PCHostOps host;        /* set by the frontend before pc_run */
     bool exit_requested;   /* isa-debug-exit, power-off, or -no-reboot reset */
