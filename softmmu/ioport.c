@@ -160,6 +160,7 @@ uint32_t ioport_read(IOPortMap *map, uint16_t port, int size)
     if (!ioport_size_valid(size)) {
         return 0xffffffffu;
     }
+    pacer_tick(map->pacer);
     uint32_t value = ioport_dispatch_read(map, port, size);
     if (map->observer) {
         map->observer(map->observer_opaque, port, value, size, 0);
@@ -173,6 +174,7 @@ void ioport_write(IOPortMap *map, uint16_t port, uint32_t value, int size)
         return;
     }
     value &= ioport_ones(size);
+    pacer_tick(map->pacer);
     if (map->observer) {
         map->observer(map->observer_opaque, port, value, size, 1);
     }

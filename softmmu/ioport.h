@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "softmmu/pacer.h"
+
 typedef uint32_t (*IOPortRead)(void *opaque, uint16_t port, int size);
 typedef void (*IOPortWrite)(void *opaque, uint16_t port, uint32_t value, int size);
 
@@ -32,6 +34,7 @@ typedef struct IOPortMap {
     int nhandlers;                  /* live entries in handlers[] */
     IOPortObserver observer;
     void *observer_opaque;
+    AccessPacer *pacer;             /* NULL, or ticked by each access (softmmu/pacer.h) */
 } IOPortMap;
 
 void ioport_init(IOPortMap *map);

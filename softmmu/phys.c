@@ -381,6 +381,7 @@ static uint32_t phys_read_run(PhysMem *pm, int region, uint32_t paddr, int size)
     if (!r->ops->read) {
         return phys_ones(size);
     }
+    pacer_tick(pm->pacer);
     return r->ops->read(r->opaque, offset, size) & phys_ones(size);
 }
 
@@ -397,6 +398,7 @@ static void phys_write_run(PhysMem *pm, int region, uint32_t paddr, uint32_t val
         memcpy(r->host + (paddr - r->start), &value, (size_t)size);
         phys_vram_mark(r, paddr - r->start, (uint32_t)size);
     } else if (r->kind == PHYS_MMIO && r->ops->write) {
+        pacer_tick(pm->pacer);
         r->ops->write(r->opaque, paddr - r->start, value & phys_ones(size), size);
     }
 }

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "softmmu/pacer.h"
+
 typedef struct MMIOOps {
     /* size is 1, 2 or 4; offset is relative to the region start. */
     uint32_t (*read)(void *opaque, uint32_t offset, int size);
@@ -74,6 +76,7 @@ typedef struct PhysMem {
                             * any byte of it (kept by phys.c; see phys_ram_page) */
     PhysAccessFn access_observer; /* NULL, or told of RAM accesses (see PhysAccessFn) */
     void *access_observer_opaque;
+    AccessPacer *pacer;           /* NULL, or ticked by each MMIO access (softmmu/pacer.h) */
 } PhysMem;
 
 /* Add / remove a code-page write listener (at most PHYS_MAX_CODE_LISTENERS;

@@ -90,6 +90,7 @@ typedef struct BTCallInfo {
     uint8_t access;         /* ACC_READ or ACC_WRITE */
     uint8_t rmw;            /* ACC_WRITE that reads first */
     uint8_t mmu_idx;
+    uint8_t seg;            /* memory access: its segment (a 4 GiB one), or SEG_NONE */
     uint8_t target_in_cpu;  /* exits continue at cpu->bt_target, not next_eip */
     uint8_t check_io;       /* check mode: the instruction does port I/O */
     uint16_t form;          /* insn_form(&insn), for the callout census */
@@ -213,6 +214,9 @@ int bt_helper_interp(CPUState *cpu, const BTCallInfo *ci);
 void bt_count_callout(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_rep_string(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_mem_prep(CPUState *cpu, const BTCallInfo *ci);
+/* A slow path's limit check (gen_mem.c): #GP/#SS when the access at
+ * cpu->bt_lin runs past its 4 GiB segment's last offset. */
+void bt_helper_limit_check(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_mem_commit(CPUState *cpu, const BTCallInfo *ci);
 /* Flags: the parked image <-> EFLAGS arithmetic bits. */
 static inline uint32_t bt_flags_from_image(uint64_t image)

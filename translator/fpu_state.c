@@ -151,6 +151,7 @@ void bt_fpu_sync(CPUState *cpu)
 int bt_helper_fpu_mem_prep(CPUState *cpu, const BTCallInfo *ci)
 {
     bt_helper_enter(cpu, ci);
+    bt_helper_limit_check(cpu, ci);
     memset(cpu->bt_bounce, 0, sizeof(cpu->bt_bounce));
     if (ci->access == ACC_WRITE) {
         fpu_probe_linear(cpu, cpu->bt_lin, ci->size);

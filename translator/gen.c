@@ -324,6 +324,7 @@ static void gen_body(Gen *g)
     bool ended = false;
     for (int i = 0; i < scan->n && !g->failed; i++) {
         g->cur = i;
+        g->lin_known = false; /* no segment carries over from the last instruction */
         ended = gen_insn(g, &scan->in[i]);
     }
     if (!ended) {

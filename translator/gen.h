@@ -73,6 +73,7 @@ typedef struct SlowPath {
     bool after_parked;
     uint8_t fpu;           /* enum GenFpu at the access (gen_fpu.c) */
     uint8_t sse;           /* enum GenSse at the access (gen_sse.c) */
+    uint8_t seg;           /* the operand's segment, or SEG_NONE */
     int index;             /* the instruction's index in the block */
 } SlowPath;
 
@@ -92,6 +93,11 @@ struct Gen {
      * the check was for a write (which grants reads too). */
     bool pc_live;
     bool pc_write;
+    /* The segment of the linear address in r14, while lin_known: set where
+     * it is computed, taken by the next access's slow path for the limit
+     * check (gen_mem.c). */
+    bool lin_known;
+    uint8_t lin_seg;
     uint8_t fpu;                /* enum GenFpu: where the guest's x87 state is here (gen_fpu.c) */
     BTCallInfo *fpu_save_ci;    /* the block's bt_helper_fpu_save callout, once made */
     uint8_t sse;                /* enum GenSse: where the guest's XMM state is here (gen_sse.c) */
@@ -137,6 +143,8 @@ void gen_exit_indirect(Gen *g);
 bool gen_operand_linear(Gen *g, const Insn *insn);
 /* R14D = linear address of SS:ESP+delta; false if the stack needs a callout. */
 bool gen_stack_linear(Gen *g, int32_t delta);
+/* r14d += the segment's base (if it has one): r14 is then its linear address. */
+void gen_add_seg_base(Gen *g, int seg);
 bool gen_stack_native(const Gen *g);
 /* The TLB check and the op, with the op's slow path recorded. */
 void gen_mem_access(Gen *g, const MemOp *m);

@@ -214,10 +214,7 @@ static bool gen_leave(Gen *g, const ScanInsn *si)
     gen_clobber(g);
     HostRM bp = hrm_mem(H_RBP, 0);
     emit_lea32(&g->e, H_R14, &bp); /* lea r14d, [rbp] */
-    if (key_seg_class(g->key, SEG_SS) == SEGCLASS_BASED) {
-        HostRM base = hrm_mem(H_R15, CPU_OFF(seg[SEG_SS].base));
-        emit_rm(&g->e, 0, OPC_ADD_EvGv + 2, H_R14, &base);
-    }
+    gen_add_seg_base(g, SEG_SS);
     gen_mem_access(g, &m);
     return true;
 }

@@ -45,6 +45,18 @@
  * Callouts and exits clobber r10 and r11 (gen_page_forget), and within a
  * block nothing else can change a mapping: TLB flushes come from
  * callouts, and a page becomes code only when a block is translated.
+ *
+ * Segment limits.  Translated accesses go only through segments with a
+ * 4 GiB limit (SEGCLASS_FLAT and SEGCLASS_BASED), where the one offset
+ * past the limit is an access whose last byte wraps past FFFFFFFFh (a
+ * dword at FFFFFFFEh: #GP, or #SS on the stack, SDM Vol.3 5.3).  In a flat
+ * segment such an access wraps its linear address too, so its last byte's
+ * page (page 0) is never the first byte's TLB slot's tag (tlb_slot keeps
+ * neighbouring pages, FFFFFh and 0 included, apart) and it always takes
+ * the slow path: prep checks the limit there (bt_helper_limit_check), and
+ * the fast path stays as it was.  A based segment's offset can wrap while
+ * its linear address does not; that case is checked only when it misses
+ * the TLB.
  */
 #define PAGE_NONE (1ull << 40)
 #include "translator/gen.h"
@@ -54,13 +66,16 @@ bool gen_stack_native(const Gen *g)
     return (g->key & KEY_SS32) && key_seg_class(g->key, SEG_SS) != SEGCLASS_OTHER;
 }
 
-/* add r14d, [r15 + seg[s].base] when the segment has a base. */
-static void gen_add_seg_base(Gen *g, int seg)
+/* add r14d, [r15 + seg[s].base] when the segment has a base; r14 now
+ * holds a linear address in that segment. */
+void gen_add_seg_base(Gen *g, int seg)
 {
     if (key_seg_class(g->key, seg) == SEGCLASS_BASED) {
         HostRM base = hrm_mem(H_R15, CPU_OFF(seg[seg].base));
         emit_rm(&g->e, 0, OPC_ADD_EvGv + 2, H_R14, &base);
     }
+    g->lin_known = true;
+    g->lin_seg = (uint8_t)seg;
 }
 
 bool gen_operand_linear(Gen *g, const Insn *insn)
@@ -161,6 +176,8 @@ void gen_mem_access(Gen *g, const MemOp *m)
     sp->after_parked = g->fl_parked;
     sp->fpu = g->fpu;
     sp->sse = g->sse;
+    sp->seg = g->lin_known ? g->lin_seg : SEG_NONE;
+    g->lin_known = false;
     sp->index = g->cur;
 }
 
@@ -190,6 +207,7 @@ static void gen_slow_path(Gen *g, const SlowPath *sp)
     prep->size = m->size;
     prep->access = m->access;
     prep->rmw = m->rmw;
+    prep->seg = sp->seg;
     emit_store32(e, H_R15, CPU_OFF(bt_lin), H_R14);
     gen_call(g, prep);
     gen_slow_reload(g, sp);

@@ -20,6 +20,7 @@
  */
 #include <string.h>
 
+#include "cpu/mem.h"
 #include "softmmu/mmu.h"
 #include "translator/bt_internal.h"
 
@@ -140,9 +141,23 @@ int bt_helper_interp(CPUState *cpu, const BTCallInfo *ci)
 /* Before the op: fault now if the access cannot be done, and fetch the
  * operand into the bounce buffer (RMW checks the write first, as
  * opnd_rmw_read does: a read-only page faults as a write). */
+void bt_helper_limit_check(CPUState *cpu, const BTCallInfo *ci)
+{
+    if (ci->seg == SEG_NONE || ci->size == 0) {
+        return;
+    }
+    /* The segment's limit is FFFFFFFFh (the block key says so), so only an
+     * offset whose last byte wraps is past it. */
+    uint32_t offset = cpu->bt_lin - cpu->seg[ci->seg].base;
+    if (offset > 0xffffffffu - (uint32_t)(ci->size - 1)) {
+        seg_translate_slow(cpu, ci->seg, offset, ci->size, ci->access == ACC_WRITE);
+    }
+}
+
 int bt_helper_mem_prep(CPUState *cpu, const BTCallInfo *ci)
 {
     bt_helper_enter(cpu, ci);
+    bt_helper_limit_check(cpu, ci);
     uint32_t lin = cpu->bt_lin, value = 0;
     if (ci->access == ACC_WRITE) {
         mmu_probe(cpu, lin, ci->size, ACC_WRITE, ci->mmu_idx);

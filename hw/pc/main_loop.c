@@ -27,6 +27,14 @@
  * estimate starts at the interpreter's speed.
  */
 #define SLICE_MIN_INSNS 500
+/* With no deadline near, a slice is still at most this long at the
+ * measured speed: a guest whose instructions each cost the host much (a
+ * NIC's transmit tail written over and over, each write sending a ring of
+ * frames) would otherwise hold the loop for SLICE_MAX_INSNS of them,
+ * seconds, before the monitor or the window is served again. */
+#define SLICE_MAX_NS    10000000
+/* A slice this far past its planned end is cut at the next pacer tick. */
+#define SLICE_LATE_NS   5000000
 #define RATE_INITIAL    0.02 /* instructions per ns: 20 MIPS */
 #define RATE_MIN_NS     20000 /* shorter slices do not measure the rate */
 
@@ -46,6 +54,7 @@ static uint64_t slice_budget(PC *pc, int64_t *end)
     int64_t ns = deadline == TIMER_NEVER ? INT64_MAX : deadline > now ? deadline - now : 0;
     uint64_t insns;
     if (pc->cfg.icount_shift < 0) {
+        ns = ns < SLICE_MAX_NS ? ns : SLICE_MAX_NS;
         double rate = pc->insns_per_ns > 0 ? pc->insns_per_ns : RATE_INITIAL;
         double want = (double)ns * rate;
         insns = want >= SLICE_MAX_INSNS ? SLICE_MAX_INSNS : (uint64_t)want;
@@ -64,6 +73,19 @@ static void slice_cut(void *opaque)
 {
     PC *pc = opaque;
     cpu_set_interrupt(&pc->cpu, CPU_INTERRUPT_EXIT);
+}
+
+/* Every PACER_PERIOD device accesses: on the host clock, a slice whose
+ * device work made it run late ends now (softmmu/pacer.h).  With -icount
+ * virtual time follows instructions, so this never fires there and the
+ * run stays deterministic. */
+static void slice_pace(void *opaque)
+{
+    PC *pc = opaque;
+    if (pc->cfg.icount_shift < 0 && pc->timers.slice_end != INT64_MIN &&
+        timer_now(&pc->timers) > pc->timers.slice_end + SLICE_LATE_NS) {
+        cpu_set_interrupt(&pc->cpu, CPU_INTERRUPT_EXIT);
+    }
 }
 
 /* Host clock: fold one slice's speed into the estimate. */
@@ -112,6 +134,9 @@ static int pc_exec(PC *pc)
     pc->timers.slice_cut = slice_cut;
     pc->timers.slice_cut_opaque = pc;
     pc->timers.slice_end = end;
+    pc->pacer = (AccessPacer){pc->pacer.count, slice_pace, pc};
+    pc->phys.pacer = &pc->pacer;
+    pc->io.pacer = &pc->pacer;
     int reason = pc->host.exec ? pc->host.exec(pc->host.opaque, budget)
                                : pc_engine_exec(pc, budget);
     pc->timers.slice_end = INT64_MIN;

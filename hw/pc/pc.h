@@ -116,6 +116,7 @@ typedef struct PC {
     PhysMem phys;
     IOPortMap io;
     TimerList timers;
+    AccessPacer pacer;     /* device accesses: a slice running late is cut (main_loop.c) */
     PCDevices *dev;        /* device states (hw/pc/pc.c) */
     PCHostOps host;        /* set by the frontend before pc_run */
     bool exit_requested;   /* isa-debug-exit, power-off, or -no-reboot reset */
@@ -147,7 +148,9 @@ void pc_destroy(PC *pc);
  * out of host memory), and back from a saved state (false with one line
  * in err).  Between slices only.  With rollback, a load that fails part
  * way leaves the machine as it was before it started; without, the
- * machine is undefined after a failure (a start-up -incoming exits). */
+ * machine is undefined after a failure (a start-up -incoming exits).  If
+ * the rollback itself fails, err says so, one line goes to stderr and the
+ * machine is stopped with exit status 1 (pc_request_exit). */
 bool pc_save_state(PC *pc, VMWriter *w);
 bool pc_load_state(PC *pc, const uint8_t *data, size_t len, bool rollback, char *err,
                    size_t errlen);

@@ -13,7 +13,10 @@
  * ends of devices (images, chardevs, netdevs), which the new process opens
  * itself.  A load into a running machine either completes or, when it
  * fails part way, the state taken just before is loaded back
- * (pc_load_state's rollback), so the VM is left as it was.
+ * (pc_load_state's rollback), so the VM is left as it was.  Should that
+ * reload fail too (a device refusing the state it wrote a moment ago), the
+ * machine is in no defined state: it stops, and popek exits with status 1
+ * after one line saying why.  It never aborts.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -153,14 +156,20 @@ bool pc_load_state(PC *pc, const uint8_t *data, size_t len, bool rollback, char 
         return false;
     }
     bool ok = vmstate_load(pc->vmstate, data, len, err, errlen);
+    bool stop = false;
     if (!ok && rollback) {
         char again[256];
         if (!vmstate_load(pc->vmstate, backup.buf, backup.len, again, sizeof(again))) {
-            fprintf(stderr, "popek: cannot return to the state before the load: %s\n", again);
-            abort();
+            snprintf(err, errlen, "cannot return to the state before the load: %s; stopping",
+                     again);
+            fprintf(stderr, "popek: %s\n", err);
+            stop = true;
         }
     }
     vm_writer_free(&backup);
     pc_state_loaded(pc);
+    if (stop) {
+        pc_request_exit(pc, 1); /* after pc_state_loaded, which clears pending requests */
+    }
     return ok;
 }

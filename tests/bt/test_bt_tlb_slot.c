@@ -148,11 +148,56 @@ END_TEST
 
 START_TEST(test_crossing_at_4g)
 {
-    /* A dword at FFFFFFFEh is past the flat segment's limit: the
-     * interpreter raises #GP (SDM Vol.3 5.3), the translator's flat fast
-     * path does not check limits and wraps.  Both must stay in guest RAM. */
-    check_pair(0xfffff, false, false);
-    check_pair(0xfffff, true, false);
+    /* A dword at FFFFFFFEh is past the flat segment's limit (its last
+     * byte is at offset 1_00000001h): both engines raise #GP and leave
+     * memory as it was (SDM Vol.3 5.3).  The translator once wrapped. */
+    check_pair(0xfffff, false, true);
+    check_pair(0xfffff, true, true);
+}
+END_TEST
+
+/* Ring 3, paging off: code, then hlt; the vector it raised on an engine. */
+static int run_ring3(bool translate, const uint8_t *code, size_t len)
+{
+    TestVM *vm = testvm_new(RAM);
+    ck_assert_ptr_nonnull(vm);
+    testvm_flat32(vm, 3, TESTVM_CODE);
+    testvm_load(vm, TESTVM_CODE, code, len);
+    BT *bt = translate ? bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN) : NULL;
+    if (bt) {
+        bt_exec(bt, BUDGET);
+    } else {
+        cpu_exec(&vm->cpu, BUDGET);
+    }
+    int vector = testvm_last_vector(vm);
+    bt_free(bt);
+    testvm_free(vm);
+    return vector;
+}
+
+static void check_limit_fault(const char *what, const uint8_t *code, size_t len, int want)
+{
+    int interp = run_ring3(false, code, len), trans = run_ring3(true, code, len);
+    ck_assert_msg(interp == want && trans == want, "%s: interpreter vector %d, translator %d (want %d)",
+                  what, interp, trans, want);
+}
+
+START_TEST(test_wrap_past_the_limit_faults)
+{
+    /* The stack (SS: #SS), an x87 operand (its own slow path) and an
+     * ordinary one through DS, each with the last byte past FFFFFFFFh. */
+    static const uint8_t pop[] = {0xbc, 0xfe, 0xff, 0xff, 0xff, /* mov esp, 0xfffffffe */
+                                  0x58, 0xf4};                   /* pop eax ; hlt */
+    static const uint8_t push[] = {0xbc, 0x02, 0, 0, 0, /* mov esp, 2 */
+                                   0x50, 0xf4};         /* push eax ; hlt */
+    static const uint8_t fld[] = {0xd9, 0x05, 0xfe, 0xff, 0xff, 0xff, /* fld dword [0xfffffffe] */
+                                  0xf4};
+    static const uint8_t add[] = {0x01, 0x05, 0xfd, 0xff, 0xff, 0xff, /* add [0xfffffffd], eax */
+                                  0xf4};
+    check_limit_fault("pop", pop, sizeof(pop), 12);
+    check_limit_fault("push", push, sizeof(push), 12);
+    check_limit_fault("fld", fld, sizeof(fld), 13);
+    check_limit_fault("add", add, sizeof(add), 13);
 }
 END_TEST
 
@@ -163,6 +208,7 @@ int main(void)
     tcase_add_test(tc, test_adjacent_pages_never_share_a_slot);
     tcase_add_test(tc, test_crossing_at_2g);
     tcase_add_test(tc, test_crossing_at_4g);
+    tcase_add_test(tc, test_wrap_past_the_limit_faults);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -28,34 +28,9 @@ run() {
 ok() { echo "ok: $1"; }
 bad() { echo "FAIL: $1: status $status, stderr:"; cat "$dir/err"; fails=$((fails + 1)); }
 
-# qcow2 (version 3, 64 KiB clusters) as qemu-img create lays it out:
-# header, refcount table, refcount block, L1 table; backing NAME adds a
-# backing file name after the header; "overflow" makes it a dirty image
-# with 1-bit refcounts whose data cluster two L2 entries share.
+# A hand-written qcow2 (tests/support/qcow2_image.py): OUT [BACKING [overflow]].
 handmade_qcow2() {
-    local out=$1 backing=${2:-} mode=${3:-}
-    python3 - "$out" "$backing" "$mode" <<'PY'
-import struct, sys
-out, backing, mode = sys.argv[1], sys.argv[2].encode(), sys.argv[3]
-cl = 0x10000
-img = bytearray(4 * cl)
-struct.pack_into('>4sIQIIQIIQQIIQQQQII', img, 0, b'QFI\xfb', 3, 120 if backing else 0,
-                 len(backing), 16, 16 << 20, 0, 1, 3 * cl, cl, 1, 0, 0, 0, 0, 0, 4, 112)
-img[120:120 + len(backing)] = backing
-struct.pack_into('>Q', img, cl, 2 * cl)
-for c in range(4):
-    struct.pack_into('>H', img, 2 * cl + 2 * c, 1)
-if mode == "overflow":
-    img += bytearray(2 * cl)
-    struct.pack_into('>QI', img, 72, 1, 0)              # dirty
-    struct.pack_into('>I', img, 96, 0)                  # 1-bit refcounts
-    struct.pack_into('>Q', img, 2 * cl, 0x3f << 56)     # clusters 0-5 in use
-    struct.pack_into('>Q', img, 3 * cl, 4 * cl)         # L1[0]: L2 at cluster 4
-    struct.pack_into('>QQ', img, 4 * cl, 5 * cl, 5 * cl)  # two entries, one cluster
-    open(out, 'wb').write(img)
-else:
-    open(out, 'wb').write(img[:3 * cl + 8])
-PY
+    python3 "$(dirname "$0")/../support/qcow2_image.py" "$@"
 }
 if command -v qemu-img >/dev/null; then
     qemu-img create -q -f qcow2 "$dir/disk.qcow2" 16M || exit 1

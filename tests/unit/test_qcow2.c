@@ -6,6 +6,8 @@
  * be clean and `qemu-img compare` must match a raw mirror of every write.
  * Skipped (77) where qemu-img is not installed.
  */
+#include <malloc.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "qcow2_fixture.h"
@@ -307,6 +309,69 @@ START_TEST(test_crash_after_flush)
     }
     drive_close(&d);
 }
+
+static uint64_t file_bytes(const char *name)
+{
+    struct stat st;
+    ck_assert_int_eq(stat(at(name), &st), 0);
+    return (uint64_t)st.st_size;
+}
+
+/* Every sector of the disk, in chunks of chunk sectors (the last short). */
+static void write_all(Drive *d, uint32_t chunk, unsigned seed)
+{
+    static uint8_t buf[128 * 512];
+    for (uint64_t s = 0; s < SECTORS_16M; s += chunk) {
+        uint32_t n = SECTORS_16M - s < chunk ? (uint32_t)(SECTORS_16M - s) : chunk;
+        pattern(buf, n * 512u, s, seed);
+        wr(d, s, buf, n);
+    }
+    ck_assert_int_eq(d->blk.flush(d->blk.opaque), 0);
+}
+
+/*
+ * A guest that writes the whole disk and then rewrites it, again and
+ * again, cannot grow the file past the disk plus its metadata (one L2
+ * table per l2-entries clusters, refcount blocks for all of them, the
+ * header, L1 and refcount table), nor popek's heap: the L2 cache is
+ * QCOW2_L2_SLOTS tables and one refcount block is cached.  Rewrites hit
+ * allocated clusters, so the file does not grow at all after the first
+ * pass.  512-byte clusters make the metadata as large as it gets.
+ */
+static void rewrite_bounded(uint32_t cluster)
+{
+    Drive d;
+    ck_assert_int_eq(sh("qemu-img create -q -f qcow2 -o cluster_size=%u img.qcow2 16M", cluster),
+                     0);
+    open_ok(&d, "img.qcow2", "qcow2", false, false);
+    write_all(&d, 64, 1);
+    uint64_t first = file_bytes("img.qcow2");
+    size_t heap_first = mallinfo2().uordblks;
+    write_all(&d, 37, 2); /* unaligned: partial clusters, copy-on-write inside the image */
+    write_all(&d, 128, 3);
+    uint64_t last = file_bytes("img.qcow2");
+    size_t heap_last = mallinfo2().uordblks;
+    drive_close(&d);
+    uint64_t data = (16u << 20) / cluster, l2_entries = cluster / 8;
+    uint64_t l2_tables = (data + l2_entries - 1) / l2_entries;
+    uint64_t rb_entries = cluster * 8 / 16; /* 16-bit refcounts, qemu-img's default */
+    uint64_t meta = l2_tables + 2 * ((data + l2_tables + rb_entries - 1) / rb_entries) + 16;
+    printf("qcow2 %u-byte clusters: file %llu bytes after the first pass, %llu after two "
+           "rewrites (disk 16 MiB + %llu bytes); heap %+lld bytes\n",
+           cluster, (unsigned long long)first, (unsigned long long)last,
+           (unsigned long long)(last - (16u << 20)), (long long)heap_last - (long long)heap_first);
+    ck_assert_uint_eq(last, first);
+    ck_assert_uint_le(last, (16u << 20) + meta * cluster);
+    ck_assert_int_lt((long long)heap_last - (long long)heap_first, 256 * 1024);
+    check_clean("img.qcow2");
+}
+
+START_TEST(test_rewrite_stays_bounded)
+{
+    rewrite_bounded(512);
+    rewrite_bounded(65536);
+}
+END_TEST
 END_TEST
 
 static Suite *qcow2_suite(void)
@@ -326,6 +391,7 @@ static Suite *qcow2_suite(void)
     tcase_add_test(tc, test_snapshot_option);
     tcase_add_test(tc, test_lazy_refcounts);
     tcase_add_test(tc, test_crash_after_flush);
+    tcase_add_test(tc, test_rewrite_stays_bounded);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -638,6 +638,54 @@ START_TEST(pc_failed_load_rolls_back)
 }
 END_TEST
 
+/* A section that refuses every load, even of the state it just saved. */
+typedef struct Refuser {
+    uint8_t value;
+    int loads;
+} Refuser;
+
+static const VMField refuser_fields[] = {VMS_U8(Refuser, value), {VMF_END}};
+
+static bool refuser_post_load(VMReader *r, void *opaque, uint32_t version)
+{
+    Refuser *ref = opaque;
+    ref->loads++;
+    return vm_fail(r, "refused (load %d)", ref->loads);
+}
+
+static const VMStateDesc refuser_vmstate = {
+    .name = "refuser",
+    .version = 1,
+    .min_version = 1,
+    .fields = refuser_fields,
+    .post_load = refuser_post_load,
+};
+
+/* The rollback itself fails: popek used to abort(); now the load fails
+ * with one line saying the machine cannot go back, and the machine is
+ * stopped with exit status 1. */
+START_TEST(pc_failed_rollback_stops_the_machine)
+{
+    PC *pc = pc_new_for_test();
+    Refuser ref = {0x5a, 0};
+    vmstate_register(pc->vmstate, &refuser_vmstate, 0, &ref);
+    pc_run_for(pc, 100000);
+    VMWriter a = save_pc(pc);
+    ck_assert(!pc->exit_requested);
+    char err[256] = "";
+    ck_assert(!pc_load_state(pc, a.buf, a.len, true, err, sizeof(err)));
+    ck_assert_int_eq(ref.loads, 2); /* the load, then the rollback */
+    ck_assert_msg(strstr(err, "cannot return to the state before the load") &&
+                      strstr(err, "refused (load 2)") && !strchr(err, '\n'),
+                  "%s", err);
+    ck_assert(pc->exit_requested);
+    ck_assert_int_eq(pc->exit_status, 1);
+    vm_writer_free(&a);
+    pc_destroy(pc);
+    free(pc);
+}
+END_TEST
+
 /* A state saved by a machine with other RAM is refused by name. */
 START_TEST(pc_refuses_other_ram_size)
 {
@@ -757,6 +805,7 @@ static Suite *vmstate_suite(void)
     tcase_add_test(tc, pc_round_trip);
     tcase_add_loop_test(tc, pc_runs_on_identically, 0, 2);
     tcase_add_test(tc, pc_failed_load_rolls_back);
+    tcase_add_test(tc, pc_failed_rollback_stops_the_machine);
     tcase_add_test(tc, pc_refuses_other_ram_size);
     tcase_add_test(tc, pc_ide_pio_in_flight);
     suite_add_tcase(s, tc);
