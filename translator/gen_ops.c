@@ -529,6 +529,13 @@ static bool gen_opcode_reg(Gen *g, const ScanInsn *si)
  *   pause                      the host's own: a spin loop yields its core
  *   cld / std                  and dword [r15+eflags], ~DF / or dword [..], DF
  *                              (guest DF lives only in CPUState)
+ *   cli at CPL 0               and dword [r15+eflags], ~IF: CPL 0 is never above
+ *                              IOPL, and translated code is never vm86, so CLI
+ *                              cannot fault or mean VIF there (cpu/ops_system.c).
+ *                              Clearing IF makes no interrupt deliverable, so
+ *                              nothing needs to look at events; at CPL 1-3 (the
+ *                              CPL is in the block key, IOPL is not) it stays a
+ *                              callout, which raises #GP(0) when CPL > IOPL
  */
 static bool gen_hint_insn(Gen *g, const ScanInsn *si)
 {
@@ -546,6 +553,12 @@ static bool gen_hint_insn(Gen *g, const ScanInsn *si)
     if (in->op == OP_NOP && in->opmap == 0 && in->opcode == 0x90 && in->rep == REP_F3) {
         emit_u8(e, 0xf3);
         emit_u8(e, 0x90); /* pause */
+        return true;
+    }
+    if (in->op == OP_CLI && (g->key & KEY_CPL_MASK) == 0) {
+        gen_clobber(g);
+        HostRM fl = hrm_mem(H_R15, CPU_OFF(eflags));
+        emit_alu32_imm(e, EXT_AND, &fl, (int32_t)~EFLAGS_IF);
         return true;
     }
     if (in->op == OP_CLD || in->op == OP_STD) {
@@ -622,11 +635,42 @@ static void gen_rewind(Gen *g, const GenMark *m)
     g->sse = m->sse;
 }
 
+/*
+ * The instruction in STI's shadow (STI is a callout, the previous
+ * instruction of this block).  Native code when it can be, with no
+ * interpreter callout that could see or change the shadow: then STI's
+ * callout ends the shadow as the block goes on (helpers.c, bt_sti_leave).
+ * Otherwise a callout, which ends the shadow after it as cpu_exec() does.
+ */
+static bool gen_sti_shadow(Gen *g, const ScanInsn *si)
+{
+    const Insn *in = &si->insn;
+    BTCallInfo *sti = g->sti_ci;
+    g->sti_ci = NULL;
+    bool plain = sti && !(in->flags & (INSN_F_ENDBLOCK | INSN_F_IO | INSN_F_FPU | INSN_F_STRING)) &&
+                 in->op != OP_HLT && in->op != OP_DIV && in->op != OP_IDIV;
+    if (plain) {
+        GenMark mark = gen_mark(g);
+        bool ended = false;
+        if (gen_flow_insn(g, si, &ended)) {
+            sti->shadow_native = 1;
+            return ended;
+        }
+        gen_rewind(g, &mark);
+        if (gen_data_insn(g, si)) {
+            sti->shadow_native = 1;
+            return false;
+        }
+        gen_rewind(g, &mark);
+    }
+    gen_callout(g, si); /* its callout ends the shadow (helpers.c) */
+    return false;
+}
+
 bool gen_insn(Gen *g, const ScanInsn *si)
 {
     if (si > g->scan->in && si[-1].insn.op == OP_STI) {
-        gen_callout(g, si); /* in STI's shadow: its callout ends the shadow (helpers.c) */
-        return false;
+        return gen_sti_shadow(g, si);
     }
     if (gen_fpu_insn(g, si) || gen_sse_insn(g, si)) {
         return false;
@@ -646,7 +690,9 @@ bool gen_insn(Gen *g, const ScanInsn *si)
     if ((in->op == OP_MOVS || in->op == OP_STOS) && in->rep != REP_NONE) {
         gen_call(g, gen_callinfo(g, si, bt_helper_rep_string));
     } else {
-        gen_callout(g, si);
+        BTCallInfo *ci = gen_callinfo(g, si, bt_helper_interp);
+        gen_call(g, ci);
+        g->sti_ci = in->op == OP_STI ? ci : NULL;
     }
     return false;
 }

@@ -1,0 +1,256 @@
+/*
+ * The kernel's interrupt-flag instructions in translated code
+ * (translator/gen_ops.c, helpers.c): CLI at CPL 0 runs natively, CLI at
+ * CPL 3 still faults when IOPL forbids it, and the instruction in STI's
+ * shadow runs natively (the kernel's "sti ; ret") with the shadow exact:
+ * an interrupt already waiting is taken after it and not before, and a
+ * fault in it is delivered with the shadow still open, as the interpreter
+ * does.  Each runs translated and on the interpreter, and the states must
+ * agree; the callout counts show what ran natively.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "softmmu/mmu.h"
+#include "tests/support/testvm.h"
+#include "translator/bt_internal.h"
+
+#define RAM      (4u << 20)
+#define PD       0x100000u
+#define PT       0x101000u
+#define UNMAPPED 0x30000u
+
+static TestVM *make_vm(const uint8_t *code, size_t len, int cpl, bool paging)
+{
+    TestVM *vm = testvm_new(RAM);
+    ck_assert_ptr_nonnull(vm);
+    testvm_load(vm, TESTVM_CODE, code, len);
+    testvm_flat32(vm, cpl, TESTVM_CODE);
+    if (paging) {
+        phys_write(&vm->phys, PD, PT | 7, 4);
+        for (uint32_t i = 0; i < 1024; i++) {
+            phys_write(&vm->phys, PT + 4 * i, i == UNMAPPED >> 12 ? 0 : (i << 12 | 7), 4);
+        }
+        vm->cpu.cr3 = PD;
+        vm->cpu.cr0 |= CR0_PG;
+        cpu_update_mode(&vm->cpu);
+        tlb_flush_all(&vm->cpu);
+    }
+    return vm;
+}
+
+static void assert_same(TestVM *vm, TestVM *ref)
+{
+    ck_assert_mem_eq(vm->cpu.regs, ref->cpu.regs, sizeof(vm->cpu.regs));
+    ck_assert_uint_eq(vm->cpu.eip, ref->cpu.eip);
+    ck_assert_uint_eq(cpu_get_eflags(&vm->cpu), cpu_get_eflags(&ref->cpu));
+    ck_assert_uint_eq(vm->cpu.icount, ref->cpu.icount);
+    ck_assert_int_eq(vm->cpu.inhibit_irq, ref->cpu.inhibit_irq);
+    ck_assert_int_eq(testvm_last_vector(vm), testvm_last_vector(ref));
+    ck_assert_int_eq(memcmp(vm->phys.ram, ref->phys.ram, RAM), 0);
+}
+
+/* A device that raises INTR with vector 0x40 and counts acknowledgements. */
+static int acks;
+
+static int dev_ack(void *opaque)
+{
+    CPUState *cpu = opaque;
+    acks++;
+    cpu_clear_interrupt(cpu, CPU_INTERRUPT_HARD);
+    return 0x40;
+}
+
+static void pending_irq(TestVM *vm)
+{
+    vm->cpu.hooks.opaque = &vm->cpu;
+    vm->cpu.hooks.irq_ack = dev_ack;
+    cpu_set_interrupt(&vm->cpu, CPU_INTERRUPT_HARD);
+}
+
+/* cli ; mov eax, 5 ; hlt at CPL 0: only HLT is a callout. */
+START_TEST(test_cli_native_at_cpl0)
+{
+    static const uint8_t code[] = {0xfa, 0xb8, 0x05, 0, 0, 0, 0xf4};
+    TestVM *vm = make_vm(code, sizeof(code), 0, false);
+    TestVM *ref = make_vm(code, sizeof(code), 0, false);
+    vm->cpu.eflags |= EFLAGS_IF;
+    ref->cpu.eflags |= EFLAGS_IF;
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
+    ck_assert_int_eq(testvm_run(ref, 1000), CPU_EXIT_HALT);
+    assert_same(vm, ref);
+    ck_assert_uint_eq(vm->cpu.eflags & EFLAGS_IF, 0);
+    ck_assert_uint_eq(bt_stats(bt)->callout_insns, 1);
+    bt_free(bt);
+    testvm_free(vm);
+    testvm_free(ref);
+}
+END_TEST
+
+/*
+ * mov eax, 1 ; cli ; mov eax, 2 ; jmp $ at CPL 3: with IOPL 0 CLI raises
+ * #GP(0) before it changes anything; with IOPL 3 it clears IF.
+ */
+START_TEST(test_cli_cpl3_follows_iopl)
+{
+    static const uint8_t code[] = {0xb8, 0x01, 0, 0, 0, 0xfa, 0xb8, 0x02, 0, 0, 0, 0xeb, 0xfe};
+    for (int iopl = 0; iopl <= 3; iopl += 3) {
+        TestVM *vm = make_vm(code, sizeof(code), 3, false);
+        TestVM *ref = make_vm(code, sizeof(code), 3, false);
+        uint32_t fl = EFLAGS_IF | (uint32_t)iopl << EFLAGS_IOPL_SHIFT;
+        vm->cpu.eflags |= fl;
+        ref->cpu.eflags |= fl;
+        BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+        int r = bt_exec(bt, 500);
+        ck_assert_int_eq(testvm_run(ref, vm->cpu.icount), r);
+        assert_same(vm, ref);
+        if (iopl == 0) {
+            ck_assert_int_eq(r, CPU_EXIT_HALT);
+            ck_assert_int_eq(testvm_last_vector(vm), EXC_GP);
+            ck_assert_uint_eq(vm->cpu.regs[R_EAX], 1);
+        } else {
+            ck_assert_int_eq(testvm_last_vector(vm), -1);
+            ck_assert_uint_eq(vm->cpu.regs[R_EAX], 2);
+            ck_assert_uint_eq(vm->cpu.eflags & EFLAGS_IF, 0);
+        }
+        bt_free(bt);
+        testvm_free(vm);
+        testvm_free(ref);
+    }
+}
+END_TEST
+
+/*
+ *   call f ; mov ecx, 9 ; hlt
+ *   f: mov ebx, 3 ; sti ; ret
+ * with IF clear: the RET in STI's shadow is native (callouts: STI, HLT),
+ * and the block goes on to its continuation without the run loop.
+ */
+START_TEST(test_sti_ret_native)
+{
+    static const uint8_t code[] = {0xe8, 0x06, 0,    0, 0, 0xb9, 0x09, 0, 0, 0, 0xf4,
+                                   0xbb, 0x03, 0,    0, 0, 0xfb, 0xc3};
+    TestVM *vm = make_vm(code, sizeof(code), 0, false);
+    TestVM *ref = make_vm(code, sizeof(code), 0, false);
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
+    ck_assert_int_eq(testvm_run(ref, 1000), CPU_EXIT_HALT);
+    assert_same(vm, ref);
+    ck_assert_uint_eq(vm->cpu.regs[R_ECX], 9);
+    ck_assert_uint_eq(vm->cpu.eflags & EFLAGS_IF, EFLAGS_IF);
+    ck_assert_int_eq(vm->cpu.inhibit_irq, 0);
+    ck_assert_uint_eq(bt_stats(bt)->callout_insns, 2);
+    ck_assert_uint_le(bt_stats(bt)->entries, 3); /* call's block, f (goes on), then halted */
+    bt_free(bt);
+    testvm_free(vm);
+    testvm_free(ref);
+}
+END_TEST
+
+/*
+ *   sti ; mov eax, 1 ; mov ebx, 2 ; hlt   (IF clear, INTR waiting)
+ * The interrupt is taken after the instruction in the shadow and before
+ * the next: EAX = 1, EBX unchanged, and the frame's EIP is the second MOV.
+ */
+START_TEST(test_sti_shadow_pending_irq)
+{
+    static const uint8_t code[] = {0xfb, 0xb8, 0x01, 0, 0, 0, 0xbb, 0x02, 0, 0, 0, 0xf4};
+    TestVM *vm = make_vm(code, sizeof(code), 0, false);
+    TestVM *ref = make_vm(code, sizeof(code), 0, false);
+    pending_irq(vm);
+    pending_irq(ref);
+    acks = 0;
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
+    ck_assert_int_eq(testvm_run(ref, 1000), CPU_EXIT_HALT);
+    ck_assert_int_eq(acks, 2);
+    assert_same(vm, ref);
+    ck_assert_int_eq(testvm_last_vector(vm), 0x40);
+    ck_assert_uint_eq(vm->cpu.regs[R_EAX], 1);
+    ck_assert_uint_eq(vm->cpu.regs[R_EBX], 0);
+    ck_assert_uint_eq(phys_read(&vm->phys, vm->cpu.regs[R_ESP], 4), TESTVM_CODE + 6);
+    bt_free(bt);
+    testvm_free(vm);
+    testvm_free(ref);
+}
+END_TEST
+
+/*
+ *   sti ; mov eax, 1 ; jmp L ; L: mov ebx, 2 ; hlt   (IF clear)
+ * A slice of exactly STI, its shadow instruction and the JMP: translated
+ * code stops with the shadow over, as the interpreter does.  An interrupt
+ * raised then is taken at once, before MOV EBX, on both.
+ */
+START_TEST(test_sti_shadow_slice_end)
+{
+    static const uint8_t code[] = {0xfb, 0xb8, 0x01, 0, 0, 0, 0xeb, 0x00, 0xbb, 0x02, 0, 0, 0, 0xf4};
+    TestVM *vm = make_vm(code, sizeof(code), 0, false);
+    TestVM *ref = make_vm(code, sizeof(code), 0, false);
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 3), CPU_EXIT_BUDGET);
+    ck_assert_int_eq(testvm_run(ref, 3), CPU_EXIT_BUDGET);
+    assert_same(vm, ref);
+    ck_assert_int_eq(vm->cpu.inhibit_irq, 0);
+    ck_assert_uint_eq(vm->cpu.regs[R_EAX], 1);
+    pending_irq(vm);
+    pending_irq(ref);
+    ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
+    ck_assert_int_eq(testvm_run(ref, 1000), CPU_EXIT_HALT);
+    assert_same(vm, ref);
+    ck_assert_int_eq(testvm_last_vector(vm), 0x40);
+    ck_assert_uint_eq(vm->cpu.regs[R_EBX], 0);
+    bt_free(bt);
+    testvm_free(vm);
+    testvm_free(ref);
+}
+END_TEST
+
+/*
+ *   sti ; jmp dword [UNMAPPED]   (paging on, IF clear)
+ * The native JMP in the shadow faults: #PF is delivered with the shadow
+ * still open (the interpreter ends it only after an instruction that
+ * completes), so right after the delivery both engines show it.
+ */
+START_TEST(test_sti_shadow_fault_keeps_shadow)
+{
+    static const uint8_t code[] = {0xfb, 0xff, 0x25, 0x00, 0x00, 0x03, 0x00};
+    TestVM *vm = make_vm(code, sizeof(code), 0, true);
+    TestVM *ref = make_vm(code, sizeof(code), 0, true);
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 2), CPU_EXIT_BUDGET);
+    ck_assert_int_eq(testvm_run(ref, 2), CPU_EXIT_BUDGET);
+    ck_assert_uint_eq(vm->cpu.cr2, UNMAPPED);
+    ck_assert_uint_eq(vm->cpu.cr2, ref->cpu.cr2);
+    ck_assert_int_eq(vm->cpu.inhibit_irq, 1);
+    assert_same(vm, ref);
+    ck_assert_uint_eq(bt_stats(bt)->callout_insns, 1); /* STI; the JMP is native */
+    /* The handler's first instruction closes the shadow on both. */
+    ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
+    ck_assert_int_eq(testvm_run(ref, 1000), CPU_EXIT_HALT);
+    assert_same(vm, ref);
+    ck_assert_int_eq(testvm_last_vector(vm), EXC_PF);
+    bt_free(bt);
+    testvm_free(vm);
+    testvm_free(ref);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("translator_kernel");
+    TCase *tc = tcase_create("interrupt_flag");
+    tcase_add_test(tc, test_cli_native_at_cpl0);
+    tcase_add_test(tc, test_cli_cpl3_follows_iopl);
+    tcase_add_test(tc, test_sti_ret_native);
+    tcase_add_test(tc, test_sti_shadow_pending_irq);
+    tcase_add_test(tc, test_sti_shadow_slice_end);
+    tcase_add_test(tc, test_sti_shadow_fault_keeps_shadow);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
