@@ -211,6 +211,7 @@ void bt_helper_enter(CPUState *cpu, const BTCallInfo *ci);
  * leave is set or the block was invalidated or an exit was requested. */
 int bt_helper_leave(CPUState *cpu, const BTCallInfo *ci, uint32_t next, bool leave);
 int bt_helper_interp(CPUState *cpu, const BTCallInfo *ci);
+int bt_helper_popf_leave(CPUState *cpu, const BTCallInfo *ci);
 void bt_fault_in_shadow(CPUState *cpu); /* a fault's way back to the run loop (helpers.c) */
 void bt_count_callout(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_rep_string(CPUState *cpu, const BTCallInfo *ci);

@@ -165,6 +165,19 @@ int bt_helper_interp(CPUState *cpu, const BTCallInfo *ci)
     return bt_helper_leave(cpu, ci, cpu->next_eip, leave);
 }
 
+/*
+ * A native POPF (gen_flow.c) that set TF, changed AC or made an interrupt
+ * deliverable: it has retired; the mode is brought up to date (AC is in
+ * hflags) and translated code leaves, so the run loop single-steps,
+ * interprets or takes the interrupt.
+ */
+int bt_helper_popf_leave(CPUState *cpu, const BTCallInfo *ci)
+{
+    bt_helper_enter(cpu, ci);
+    cpu_update_mode(cpu);
+    return bt_helper_leave(cpu, ci, ci->next_eip, true);
+}
+
 /* Before the op: fault now if the access cannot be done, and fetch the
  * operand into the bounce buffer (RMW checks the write first, as
  * opnd_rmw_read does: a read-only page faults as a write). */

@@ -26,6 +26,7 @@ import guest_bench  # noqa: E402
 from guest_bench import GUEST_BINARY, MARKER, Guest, monitor_query  # noqa: E402
 
 COUNTERS = (("instructions", r"^instructions run: (\d+)"),
+            ("blocks translated", r"^blocks translated: (\d+)"),
             ("entries from the run loop", r"^entries from the run loop: (\d+)"),
             ("instructions interpreted", r"^instructions interpreted: (\d+)"),
             ("jump cache lookups", r"^jump cache: (\d+) lookups"),

@@ -1,7 +1,9 @@
 /*
  * The kernel's interrupt-flag instructions in translated code
- * (translator/gen_ops.c, helpers.c): CLI at CPL 0 runs natively, CLI at
- * CPL 3 still faults when IOPL forbids it, and the instruction in STI's
+ * (translator/gen_ops.c, gen_flow.c, helpers.c): CLI and POPF at CPL 0 run
+ * natively, CLI at CPL 3 still faults when IOPL forbids it and POPF there
+ * still leaves IF and IOPL alone, a POPF that sets IF with an interrupt
+ * waiting or sets TF leaves for the run loop, and the instruction in STI's
  * shadow runs natively (the kernel's "sti ; ret") with the shadow exact:
  * an interrupt already waiting is taken after it and not before, and a
  * fault in it is delivered with the shadow still open, as the interpreter
@@ -237,6 +239,139 @@ START_TEST(test_sti_shadow_fault_keeps_shadow)
 }
 END_TEST
 
+
+/* push 0x3cd7 ; popfd ; pushfd ; pop eax ; hlt at CPL 0: every flag POPF
+ * writes there (IOPL 3, DF, OF and the arithmetic ones), natively. */
+START_TEST(test_popf_native_at_cpl0)
+{
+    static const uint8_t code[] = {0x68, 0xd7, 0x3c, 0, 0, 0x9d, 0x9c, 0x58, 0xf4};
+    TestVM *vm = make_vm(code, sizeof(code), 0, false);
+    TestVM *ref = make_vm(code, sizeof(code), 0, false);
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
+    ck_assert_int_eq(testvm_run(ref, 1000), CPU_EXIT_HALT);
+    assert_same(vm, ref);
+    ck_assert_uint_eq(vm->cpu.regs[R_EAX], 0x3cd7);
+    ck_assert_uint_eq(bt_stats(bt)->callout_insns, 1); /* hlt */
+    /* and back: push 0 ; popfd clears them all again */
+    static const uint8_t back[] = {0x6a, 0x00, 0x9d, 0x9c, 0x58, 0xf4};
+    testvm_load(vm, TESTVM_CODE + 0x100, back, sizeof(back));
+    testvm_load(ref, TESTVM_CODE + 0x100, back, sizeof(back));
+    vm->cpu.eip = ref->cpu.eip = TESTVM_CODE + 0x100;
+    vm->cpu.halted = ref->cpu.halted = false;
+    ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
+    ck_assert_int_eq(testvm_run(ref, 1000), CPU_EXIT_HALT);
+    assert_same(vm, ref);
+    ck_assert_uint_eq(vm->cpu.regs[R_EAX], 2);
+    ck_assert_uint_eq(bt_stats(bt)->callout_insns, 2);
+    bt_free(bt);
+    testvm_free(vm);
+    testvm_free(ref);
+}
+END_TEST
+
+/*
+ *   push 0x202 ; popfd ; mov eax, 1 ; hlt   (IF clear, INTR waiting)
+ * POPF has no shadow: the interrupt is taken right after it, before the
+ * MOV, whose address is the frame's EIP.
+ */
+START_TEST(test_popf_sets_if_with_irq_waiting)
+{
+    static const uint8_t code[] = {0x68, 0x02, 0x02, 0, 0, 0x9d, 0xb8, 0x01, 0, 0, 0, 0xf4};
+    TestVM *vm = make_vm(code, sizeof(code), 0, false);
+    TestVM *ref = make_vm(code, sizeof(code), 0, false);
+    pending_irq(vm);
+    pending_irq(ref);
+    acks = 0;
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
+    ck_assert_int_eq(testvm_run(ref, 1000), CPU_EXIT_HALT);
+    ck_assert_int_eq(acks, 2);
+    assert_same(vm, ref);
+    ck_assert_int_eq(testvm_last_vector(vm), 0x40);
+    ck_assert_uint_eq(vm->cpu.regs[R_EAX], 0);
+    ck_assert_uint_eq(phys_read(&vm->phys, vm->cpu.regs[R_ESP], 4), TESTVM_CODE + 6);
+    bt_free(bt);
+    testvm_free(vm);
+    testvm_free(ref);
+}
+END_TEST
+
+/*
+ *   push 0x102 ; popfd ; mov eax, 1 ; mov ebx, 2 ; hlt
+ * TF set by POPF traps after the next instruction: #DB with EAX = 1 and
+ * EBX not yet written, translated as interpreted.
+ */
+START_TEST(test_popf_sets_tf)
+{
+    static const uint8_t code[] = {0x68, 0x02, 0x01, 0, 0, 0x9d, 0xb8, 0x01, 0, 0,
+                                   0,    0xbb, 0x02, 0, 0, 0,    0xf4};
+    TestVM *vm = make_vm(code, sizeof(code), 0, false);
+    TestVM *ref = make_vm(code, sizeof(code), 0, false);
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
+    ck_assert_int_eq(testvm_run(ref, 1000), CPU_EXIT_HALT);
+    assert_same(vm, ref);
+    ck_assert_int_eq(testvm_last_vector(vm), EXC_DB);
+    ck_assert_uint_eq(vm->cpu.regs[R_EAX], 1);
+    ck_assert_uint_eq(vm->cpu.regs[R_EBX], 0);
+    bt_free(bt);
+    testvm_free(vm);
+    testvm_free(ref);
+}
+END_TEST
+
+/*
+ *   push 0x3002 ; popfd ; pushfd ; pop eax ; jmp $   at CPL 3, IOPL 0, IF set
+ * POPF there changes neither IF nor IOPL (SDM Vol.2 POPF): EAX keeps IF 1,
+ * IOPL 0.
+ */
+START_TEST(test_popf_cpl3_keeps_if_iopl)
+{
+    static const uint8_t code[] = {0x68, 0x02, 0x30, 0, 0, 0x9d, 0x9c, 0x58, 0xeb, 0xfe};
+    TestVM *vm = make_vm(code, sizeof(code), 3, false);
+    TestVM *ref = make_vm(code, sizeof(code), 3, false);
+    vm->cpu.eflags |= EFLAGS_IF;
+    ref->cpu.eflags |= EFLAGS_IF;
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 200), CPU_EXIT_BUDGET);
+    ck_assert_int_eq(testvm_run(ref, 200), CPU_EXIT_BUDGET);
+    assert_same(vm, ref);
+    ck_assert_uint_eq(vm->cpu.regs[R_EAX] & (EFLAGS_IF | EFLAGS_IOPL), EFLAGS_IF);
+    bt_free(bt);
+    testvm_free(vm);
+    testvm_free(ref);
+}
+END_TEST
+
+/*
+ *   mov esp, UNMAPPED - 2 ; popfd ; hlt   (paging on, flags with CF set)
+ * The stack read crosses into the unmapped page and faults before POPF
+ * changes anything: #PF with the old EFLAGS in the frame and ESP as it was.
+ */
+START_TEST(test_popf_fault_is_precise)
+{
+    static const uint8_t code[] = {0xbc, 0xfe, 0xff, 0x02, 0x00, 0x9d, 0xf4};
+    TestVM *vm = make_vm(code, sizeof(code), 0, true);
+    TestVM *ref = make_vm(code, sizeof(code), 0, true);
+    vm->cpu.eflags |= EFLAGS_CF;
+    ref->cpu.eflags |= EFLAGS_CF;
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
+    ck_assert_int_eq(testvm_run(ref, 1000), CPU_EXIT_HALT);
+    assert_same(vm, ref);
+    ck_assert_int_eq(testvm_last_vector(vm), EXC_PF);
+    ck_assert_uint_eq(vm->cpu.cr2, UNMAPPED);
+    uint32_t sp = vm->cpu.regs[R_ESP];
+    ck_assert_uint_eq(sp, UNMAPPED - 2 - 16);
+    ck_assert_uint_eq(phys_read(&vm->phys, sp + 4, 4), TESTVM_CODE + 5);
+    ck_assert_uint_eq(phys_read(&vm->phys, sp + 12, 4) & EFLAGS_CF, EFLAGS_CF);
+    bt_free(bt);
+    testvm_free(vm);
+    testvm_free(ref);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("translator_kernel");
@@ -247,6 +382,11 @@ int main(void)
     tcase_add_test(tc, test_sti_shadow_pending_irq);
     tcase_add_test(tc, test_sti_shadow_slice_end);
     tcase_add_test(tc, test_sti_shadow_fault_keeps_shadow);
+    tcase_add_test(tc, test_popf_native_at_cpl0);
+    tcase_add_test(tc, test_popf_sets_if_with_irq_waiting);
+    tcase_add_test(tc, test_popf_sets_tf);
+    tcase_add_test(tc, test_popf_cpl3_keeps_if_iopl);
+    tcase_add_test(tc, test_popf_fault_is_precise);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
