@@ -635,6 +635,59 @@ static void gen_rewind(Gen *g, const GenMark *m)
     g->sse = m->sse;
 }
 
+/* Whether the instruction in STI's shadow can be native code (gen_sti_shadow). */
+static bool sti_shadow_plain(const Insn *in)
+{
+    return !(in->flags & (INSN_F_ENDBLOCK | INSN_F_IO | INSN_F_FPU | INSN_F_STRING)) &&
+           in->op != OP_HLT && in->op != OP_DIV && in->op != OP_IDIV;
+}
+
+/*
+ * STI at CPL 0 before an instruction that is a callout anyway (the
+ * kernel's "sti ; sysexit"): natively, opening the shadow in CPUState as
+ * op_STI does; the callout in the shadow ends it after its instruction
+ * (helpers.c), as cpu_exec() does.  An interrupt already waiting makes
+ * STI leave with the shadow open, as its callout would:
+ *     test dword [r15+eflags], IF ; jnz done      (no shadow when IF was set)
+ *     or dword [r15+eflags], IF
+ *     mov byte [r15+inhibit_irq], 1 ; mov byte [r15+ss_shadow], 0
+ *     cmp dword [r15+interrupt_request], 0 ; je done
+ *     add r8, unrun ; mov dword [r15+eip], next ; jmp epilogue
+ *   done:
+ * Before other instructions STI stays a callout (gen_sti_shadow).
+ */
+static bool gen_sti(Gen *g, const ScanInsn *si)
+{
+    const ScanInsn *next = si + 1;
+    if ((g->key & KEY_CPL_MASK) != 0 || si->insn.lock || next >= g->scan->in + g->scan->n ||
+        sti_shadow_plain(&next->insn)) {
+        return false;
+    }
+    Emit *e = &g->e;
+    gen_clobber(g);
+    HostRM fl = hrm_mem(H_R15, CPU_OFF(eflags));
+    emit_rm(e, 0, OPC_GRP3_Ev, 0, &fl); /* test dword [..], imm32 */
+    emit_u32(e, EFLAGS_IF);
+    uint8_t *done1 = emit_jcc8(e, CC_NE);
+    emit_alu32_imm(e, EXT_OR, &fl, EFLAGS_IF);
+    HostRM inhibit = hrm_mem(H_R15, CPU_OFF(inhibit_irq));
+    emit_rm(e, 0, OPC_MOV_EbIb, 0, &inhibit);
+    emit_u8(e, 1);
+    HostRM ss_shadow = hrm_mem(H_R15, CPU_OFF(ss_shadow));
+    emit_rm(e, 0, OPC_MOV_EbIb, 0, &ss_shadow);
+    emit_u8(e, 0);
+    HostRM req = hrm_mem(H_R15, CPU_OFF(interrupt_request));
+    emit_alu32_imm(e, EXT_CMP, &req, 0);
+    uint8_t *done2 = emit_jcc8(e, CC_E);
+    HostRM budget = hrm_reg(H_R8);
+    emit_alu64_imm(e, EXT_ADD, &budget, g->tb->ninsns - g->cur - 1);
+    emit_store32_imm(e, H_R15, CPU_OFF(eip), next->eip);
+    emit_jmp32(e, g->bt->epilogue);
+    emit_bind8(e, done1);
+    emit_bind8(e, done2);
+    return true;
+}
+
 /*
  * The instruction in STI's shadow (STI is a callout, the previous
  * instruction of this block).  Native code when it can be, with no
@@ -647,8 +700,7 @@ static bool gen_sti_shadow(Gen *g, const ScanInsn *si)
     const Insn *in = &si->insn;
     BTCallInfo *sti = g->sti_ci;
     g->sti_ci = NULL;
-    bool plain = sti && !(in->flags & (INSN_F_ENDBLOCK | INSN_F_IO | INSN_F_FPU | INSN_F_STRING)) &&
-                 in->op != OP_HLT && in->op != OP_DIV && in->op != OP_IDIV;
+    bool plain = sti && sti_shadow_plain(in);
     if (plain) {
         GenMark mark = gen_mark(g);
         bool ended = false;
@@ -673,6 +725,9 @@ bool gen_insn(Gen *g, const ScanInsn *si)
         return gen_sti_shadow(g, si);
     }
     if (gen_fpu_insn(g, si) || gen_sse_insn(g, si)) {
+        return false;
+    }
+    if (si->insn.op == OP_STI && gen_sti(g, si)) {
         return false;
     }
     GenMark mark = gen_mark(g);

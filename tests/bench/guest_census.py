@@ -31,9 +31,9 @@ COUNTERS = (("instructions", r"^instructions run: (\d+)"),
             ("instructions interpreted", r"^instructions interpreted: (\d+)"),
             ("jump cache lookups", r"^jump cache: (\d+) lookups"),
             ("jump cache misses", r"^jump cache: .* (\d+) misses"),
-            ("returns", r"^returns: (\d+)"))
+            ("returns", r"^returns: (\d+)"),
+            ("callouts", r"^callouts: (\d+)"))
 FORM_RX = re.compile(r"^  (\S.*?)\s+[0-9.]+%\s+callout (\d+)\s+interpreted (\d+)$", re.M)
-PCT_RX = re.compile(r"^instructions run: \d+, as callouts ([0-9.]+)%", re.M)
 
 
 def parse(text):
@@ -41,8 +41,6 @@ def parse(text):
     for name, rx in COUNTERS:
         m = re.search(rx, text, re.M)
         vals[name] = int(m.group(1)) if m else 0
-    m = PCT_RX.search(text)
-    vals["callouts"] = round(float(m.group(1)) * vals["instructions"] / 100) if m else 0
     forms = {m.group(1): (int(m.group(2)), int(m.group(3))) for m in FORM_RX.finditer(text)}
     return vals, forms
 
@@ -84,7 +82,7 @@ def main():
     (v0, f0), (v1, f1) = parse(before), parse(after)
     per = args.per
     print(f"{'':28s} {'delta':>14s} {'per unit':>12s}")
-    for name in [c[0] for c in COUNTERS] + ["callouts"]:
+    for name in [c[0] for c in COUNTERS]:
         d = v1[name] - v0[name]
         print(f"{name:28s} {d:14d} {d / per:12.2f}")
     print("census forms (callout + interpreted; forms in both top-15 answers):")

@@ -240,6 +240,41 @@ START_TEST(test_sti_shadow_fault_keeps_shadow)
 END_TEST
 
 
+/*
+ *   mov eax, 1 ; sti ; hlt   at CPL 0, IF clear
+ * STI before a callout (HLT) is native: only HLT calls out.  With INTR
+ * waiting, the shadow still covers HLT, so the interrupt arrives after it:
+ * the frame's EIP is past HLT, on both engines.
+ */
+START_TEST(test_sti_native_before_callout)
+{
+    static const uint8_t code[] = {0xb8, 0x01, 0, 0, 0, 0xfb, 0xf4};
+    for (int waiting = 0; waiting < 2; waiting++) {
+        TestVM *vm = make_vm(code, sizeof(code), 0, false);
+        TestVM *ref = make_vm(code, sizeof(code), 0, false);
+        if (waiting) {
+            pending_irq(vm);
+            pending_irq(ref);
+        }
+        BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+        ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
+        ck_assert_int_eq(testvm_run(ref, 1000), CPU_EXIT_HALT);
+        assert_same(vm, ref);
+        ck_assert_uint_eq(vm->cpu.eflags & EFLAGS_IF, waiting ? 0 : EFLAGS_IF);
+        if (waiting) {
+            ck_assert_int_eq(testvm_last_vector(vm), 0x40);
+            ck_assert_uint_eq(phys_read(&vm->phys, vm->cpu.regs[R_ESP], 4), TESTVM_CODE + 7);
+        } else {
+            ck_assert_int_eq(testvm_last_vector(vm), -1);
+            ck_assert_uint_eq(bt_stats(bt)->callout_insns, 1);
+        }
+        bt_free(bt);
+        testvm_free(vm);
+        testvm_free(ref);
+    }
+}
+END_TEST
+
 /* push 0x3cd7 ; popfd ; pushfd ; pop eax ; hlt at CPL 0: every flag POPF
  * writes there (IOPL 3, DF, OF and the arithmetic ones), natively. */
 START_TEST(test_popf_native_at_cpl0)
@@ -382,6 +417,7 @@ int main(void)
     tcase_add_test(tc, test_sti_shadow_pending_irq);
     tcase_add_test(tc, test_sti_shadow_slice_end);
     tcase_add_test(tc, test_sti_shadow_fault_keeps_shadow);
+    tcase_add_test(tc, test_sti_native_before_callout);
     tcase_add_test(tc, test_popf_native_at_cpl0);
     tcase_add_test(tc, test_popf_sets_if_with_irq_waiting);
     tcase_add_test(tc, test_popf_sets_tf);
