@@ -433,6 +433,8 @@ struct CPUState {
                                 * translated code runs natively, while it runs: a
                                 * fault in it finds the shadow still open
                                 * (translator/helpers.c); UINT64_MAX otherwise */
+    uint64_t bt_icount_end;   /* the instruction count at which this slice of
+                               * translated code ends (budget 0), for that count */
     uint32_t bt_host_mxcsr;   /* the host's MXCSR, which translated code restores when it
                                * takes the guest's out of the host (translator/gen_sse.c) */
     uint32_t rep_elements;    /* REP string elements since the last cut: past

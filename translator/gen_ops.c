@@ -643,48 +643,85 @@ static bool sti_shadow_plain(const Insn *in)
 }
 
 /*
- * STI at CPL 0 before an instruction that is a callout anyway (the
- * kernel's "sti ; sysexit"): natively, opening the shadow in CPUState as
- * op_STI does; the callout in the shadow ends it after its instruction
- * (helpers.c), as cpu_exec() does.  An interrupt already waiting makes
- * STI leave with the shadow open, as its callout would:
- *     test dword [r15+eflags], IF ; jnz done      (no shadow when IF was set)
+ * STI at CPL 0 natively.  When IF was set it does nothing (no shadow).
+ * Otherwise it sets IF, and an interrupt already waiting (or an exit
+ * request, which has taken its kick off the budget) makes it leave with
+ * the shadow open, as its callout would.  Else, no interrupt can arrive
+ * before the next instruction ends:
+ *
+ * - before an instruction that is a callout anyway (the kernel's "sti ;
+ *   sysexit"), STI opens the shadow in CPUState as op_STI does, and that
+ *   callout ends it after its instruction (helpers.c), as cpu_exec() does;
+ * - before one that can be native (the kernel's "sti ; ret"), the shadow
+ *   stays closed and STI notes the next instruction's count in
+ *   bt_shadow_icount (slice end - budget - instructions of the block from
+ *   it on), so a fault in it reopens the shadow (helpers.c,
+ *   bt_fault_in_shadow), as cpu_exec() leaves it open on a fault.
+ *
+ *     test dword [r15+eflags], IF ; jnz done
  *     or dword [r15+eflags], IF
- *     mov byte [r15+inhibit_irq], 1 ; mov byte [r15+ss_shadow], 0
- *     cmp dword [r15+interrupt_request], 0 ; je done
+ *     cmp dword [r15+interrupt_request], 0 ; jne leave
+ *     cmp byte [r15+bt_exit_request], 0 ; jne leave
+ *     mov byte [r15+inhibit_irq], 1 ; mov byte [r15+ss_shadow], 0     (callout next)
+ *   | mov r9, [r15+bt_icount_end] ; sub r9, r8 ; sub r9, n - i - 1
+ *     mov [r15+bt_shadow_icount], r9                                  (native next)
+ *     jmp done
+ *   leave: mov byte [r15+inhibit_irq], 1 ; mov byte [r15+ss_shadow], 0
  *     add r8, unrun ; mov dword [r15+eip], next ; jmp epilogue
  *   done:
- * Before other instructions STI stays a callout (gen_sti_shadow).
+ * At CPL 1-3 (IOPL decides) and as a block's last instruction STI is a
+ * callout (gen_sti_shadow).
  */
-static bool gen_sti(Gen *g, const ScanInsn *si)
+static void emit_open_shadow(Emit *e)
 {
-    const ScanInsn *next = si + 1;
-    if ((g->key & KEY_CPL_MASK) != 0 || si->insn.lock || next >= g->scan->in + g->scan->n ||
-        sti_shadow_plain(&next->insn)) {
-        return false;
-    }
-    Emit *e = &g->e;
-    gen_clobber(g);
-    HostRM fl = hrm_mem(H_R15, CPU_OFF(eflags));
-    emit_rm(e, 0, OPC_GRP3_Ev, 0, &fl); /* test dword [..], imm32 */
-    emit_u32(e, EFLAGS_IF);
-    uint8_t *done1 = emit_jcc8(e, CC_NE);
-    emit_alu32_imm(e, EXT_OR, &fl, EFLAGS_IF);
     HostRM inhibit = hrm_mem(H_R15, CPU_OFF(inhibit_irq));
     emit_rm(e, 0, OPC_MOV_EbIb, 0, &inhibit);
     emit_u8(e, 1);
     HostRM ss_shadow = hrm_mem(H_R15, CPU_OFF(ss_shadow));
     emit_rm(e, 0, OPC_MOV_EbIb, 0, &ss_shadow);
     emit_u8(e, 0);
+}
+
+static bool gen_sti(Gen *g, const ScanInsn *si)
+{
+    const ScanInsn *next = si + 1;
+    if ((g->key & KEY_CPL_MASK) != 0 || si->insn.lock || next >= g->scan->in + g->scan->n) {
+        return false;
+    }
+    bool plain = sti_shadow_plain(&next->insn);
+    Emit *e = &g->e;
+    gen_clobber(g);
+    HostRM fl = hrm_mem(H_R15, CPU_OFF(eflags));
+    emit_rm(e, 0, OPC_GRP3_Ev, 0, &fl); /* test dword [..], imm32 */
+    emit_u32(e, EFLAGS_IF);
+    uint8_t *done1 = emit_jcc32(e, CC_NE, NULL);
+    emit_alu32_imm(e, EXT_OR, &fl, EFLAGS_IF);
     HostRM req = hrm_mem(H_R15, CPU_OFF(interrupt_request));
     emit_alu32_imm(e, EXT_CMP, &req, 0);
-    uint8_t *done2 = emit_jcc8(e, CC_E);
+    uint8_t *leave1 = emit_jcc32(e, CC_NE, NULL);
+    HostRM kick = hrm_mem(H_R15, CPU_OFF(bt_exit_request));
+    emit_cmp8_imm(e, &kick, 0);
+    uint8_t *leave2 = emit_jcc32(e, CC_NE, NULL);
+    if (plain) {
+        HostRM r9 = hrm_reg(H_R9);
+        emit_load64(e, H_R9, H_R15, CPU_OFF(bt_icount_end));
+        emit_rm(e, EMIT_W, OPC_SUB_EvGv, H_R8, &r9); /* sub r9, r8 */
+        emit_alu64_imm(e, EXT_SUB, &r9, g->tb->ninsns - g->cur - 1);
+        emit_store64(e, H_R15, CPU_OFF(bt_shadow_icount), H_R9);
+    } else {
+        emit_open_shadow(e);
+    }
+    uint8_t *done2 = emit_jmp32(e, NULL);
+    emit_bind32(e, leave1);
+    emit_bind32(e, leave2);
+    emit_open_shadow(e);
     HostRM budget = hrm_reg(H_R8);
     emit_alu64_imm(e, EXT_ADD, &budget, g->tb->ninsns - g->cur - 1);
     emit_store32_imm(e, H_R15, CPU_OFF(eip), next->eip);
     emit_jmp32(e, g->bt->epilogue);
-    emit_bind8(e, done1);
-    emit_bind8(e, done2);
+    emit_bind32(e, done1);
+    emit_bind32(e, done2);
+    g->sti_native = true;
     return true;
 }
 
@@ -699,18 +736,24 @@ static bool gen_sti_shadow(Gen *g, const ScanInsn *si)
 {
     const Insn *in = &si->insn;
     BTCallInfo *sti = g->sti_ci;
+    bool native_sti = g->sti_native;
     g->sti_ci = NULL;
-    bool plain = sti && sti_shadow_plain(in);
+    g->sti_native = false;
+    bool plain = (sti || native_sti) && sti_shadow_plain(in);
     if (plain) {
         GenMark mark = gen_mark(g);
         bool ended = false;
         if (gen_flow_insn(g, si, &ended)) {
-            sti->shadow_native = 1;
+            if (sti) {
+                sti->shadow_native = 1;
+            }
             return ended;
         }
         gen_rewind(g, &mark);
         if (gen_data_insn(g, si)) {
-            sti->shadow_native = 1;
+            if (sti) {
+                sti->shadow_native = 1;
+            }
             return false;
         }
         gen_rewind(g, &mark);

@@ -120,6 +120,7 @@ void bt_run_tb(BT *bt, TB *tb)
     cpu->bt_exit_request = 0;
     cpu->bt_exit = NULL;
     cpu->bt_tag_hi = (uint64_t)tb->key << 32;
+    cpu->bt_icount_end = bt->icount_end;
     bt_flags_out(cpu);
     bt->stats.entries++;
     bt->enter(cpu, tb->code);

@@ -125,29 +125,45 @@ START_TEST(test_cli_cpl3_follows_iopl)
 END_TEST
 
 /*
- *   call f ; mov ecx, 9 ; hlt
+ *   call f ; mov ecx, 9 ; jmp $
  *   f: mov ebx, 3 ; sti ; ret
- * with IF clear: the RET in STI's shadow is native (callouts: STI, HLT),
- * and the block goes on to its continuation without the run loop.
+ * with IF clear: the RET in STI's shadow is native and the block goes on
+ * to its continuation without the run loop (a RET callout would leave).  At CPL 0 STI is native too
+ * (no callout at all); at CPL 3 with IOPL 3 it is a callout that ends the
+ * shadow itself (one callout).
  */
 START_TEST(test_sti_ret_native)
 {
-    static const uint8_t code[] = {0xe8, 0x06, 0,    0, 0, 0xb9, 0x09, 0, 0, 0, 0xf4,
+    static const uint8_t code[] = {0xe8, 0x07, 0,    0, 0, 0xb9, 0x09, 0, 0, 0, 0xeb, 0xfe,
                                    0xbb, 0x03, 0,    0, 0, 0xfb, 0xc3};
-    TestVM *vm = make_vm(code, sizeof(code), 0, false);
-    TestVM *ref = make_vm(code, sizeof(code), 0, false);
-    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
-    ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
-    ck_assert_int_eq(testvm_run(ref, 1000), CPU_EXIT_HALT);
-    assert_same(vm, ref);
-    ck_assert_uint_eq(vm->cpu.regs[R_ECX], 9);
-    ck_assert_uint_eq(vm->cpu.eflags & EFLAGS_IF, EFLAGS_IF);
-    ck_assert_int_eq(vm->cpu.inhibit_irq, 0);
-    ck_assert_uint_eq(bt_stats(bt)->callout_insns, 2);
-    ck_assert_uint_le(bt_stats(bt)->entries, 3); /* call's block, f (goes on), then halted */
-    bt_free(bt);
-    testvm_free(vm);
-    testvm_free(ref);
+    for (int cpl = 0; cpl <= 3; cpl += 3) {
+        TestVM *vm = make_vm(code, sizeof(code), cpl, false);
+        TestVM *ref = make_vm(code, sizeof(code), cpl, false);
+        vm->cpu.eflags |= 3u << EFLAGS_IOPL_SHIFT;
+        ref->cpu.eflags |= 3u << EFLAGS_IOPL_SHIFT;
+        BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+        ck_assert_int_eq(bt_exec(bt, 200), CPU_EXIT_BUDGET);
+        ck_assert_int_eq(testvm_run(ref, 200), CPU_EXIT_BUDGET);
+        assert_same(vm, ref);
+        ck_assert_uint_eq(vm->cpu.regs[R_ECX], 9);
+        ck_assert_uint_eq(vm->cpu.eflags & EFLAGS_IF, EFLAGS_IF);
+        ck_assert_int_eq(vm->cpu.inhibit_irq, 0);
+        ck_assert_uint_eq(bt_stats(bt)->callout_insns, cpl == 0 ? 0 : 1);
+        /* Again, with every exit chained: call, f, the return and the
+         * loop's first round are one entry from the run loop. */
+        uint32_t esp = vm->cpu.regs[R_ESP] + 4;
+        vm->cpu.regs[R_ESP] = esp;
+        vm->cpu.eip = TESTVM_CODE;
+        vm->cpu.eflags &= ~EFLAGS_IF;
+        uint64_t entries = bt_stats(bt)->entries;
+        ck_assert_int_eq(bt_exec(bt, 6), CPU_EXIT_BUDGET);
+        ck_assert_uint_eq(vm->cpu.eip, TESTVM_CODE + 10);
+        ck_assert_uint_eq(vm->cpu.regs[R_ESP], esp);
+        ck_assert_uint_eq(bt_stats(bt)->entries - entries, 1);
+        bt_free(bt);
+        testvm_free(vm);
+        testvm_free(ref);
+    }
 }
 END_TEST
 
@@ -213,32 +229,37 @@ END_TEST
  *   sti ; jmp dword [UNMAPPED]   (paging on, IF clear)
  * The native JMP in the shadow faults: #PF is delivered with the shadow
  * still open (the interpreter ends it only after an instruction that
- * completes), so right after the delivery both engines show it.
+ * completes), so right after the delivery both engines show it.  At CPL 0
+ * STI is native (no callout), at CPL 3 with IOPL 3 a callout; the JMP is
+ * native in both.
  */
 START_TEST(test_sti_shadow_fault_keeps_shadow)
 {
     static const uint8_t code[] = {0xfb, 0xff, 0x25, 0x00, 0x00, 0x03, 0x00};
-    TestVM *vm = make_vm(code, sizeof(code), 0, true);
-    TestVM *ref = make_vm(code, sizeof(code), 0, true);
-    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
-    ck_assert_int_eq(bt_exec(bt, 2), CPU_EXIT_BUDGET);
-    ck_assert_int_eq(testvm_run(ref, 2), CPU_EXIT_BUDGET);
-    ck_assert_uint_eq(vm->cpu.cr2, UNMAPPED);
-    ck_assert_uint_eq(vm->cpu.cr2, ref->cpu.cr2);
-    ck_assert_int_eq(vm->cpu.inhibit_irq, 1);
-    assert_same(vm, ref);
-    ck_assert_uint_eq(bt_stats(bt)->callout_insns, 1); /* STI; the JMP is native */
-    /* The handler's first instruction closes the shadow on both. */
-    ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
-    ck_assert_int_eq(testvm_run(ref, 1000), CPU_EXIT_HALT);
-    assert_same(vm, ref);
-    ck_assert_int_eq(testvm_last_vector(vm), EXC_PF);
-    bt_free(bt);
-    testvm_free(vm);
-    testvm_free(ref);
+    for (int cpl = 0; cpl <= 3; cpl += 3) {
+        TestVM *vm = make_vm(code, sizeof(code), cpl, true);
+        TestVM *ref = make_vm(code, sizeof(code), cpl, true);
+        vm->cpu.eflags |= 3u << EFLAGS_IOPL_SHIFT;
+        ref->cpu.eflags |= 3u << EFLAGS_IOPL_SHIFT;
+        BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+        ck_assert_int_eq(bt_exec(bt, 2), CPU_EXIT_BUDGET);
+        ck_assert_int_eq(testvm_run(ref, 2), CPU_EXIT_BUDGET);
+        ck_assert_uint_eq(vm->cpu.cr2, UNMAPPED);
+        ck_assert_uint_eq(vm->cpu.cr2, ref->cpu.cr2);
+        ck_assert_int_eq(vm->cpu.inhibit_irq, 1);
+        assert_same(vm, ref);
+        ck_assert_uint_eq(bt_stats(bt)->callout_insns, cpl == 0 ? 0 : 1);
+        /* The handler's first instruction closes the shadow on both. */
+        ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
+        ck_assert_int_eq(testvm_run(ref, 1000), CPU_EXIT_HALT);
+        assert_same(vm, ref);
+        ck_assert_int_eq(testvm_last_vector(vm), EXC_PF);
+        bt_free(bt);
+        testvm_free(vm);
+        testvm_free(ref);
+    }
 }
 END_TEST
-
 
 /*
  *   mov eax, 1 ; sti ; hlt   at CPL 0, IF clear
