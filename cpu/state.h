@@ -442,6 +442,12 @@ struct CPUState {
                                * (translator/fpu_state.c); only inside bt_run_tb() */
     uint8_t bt_sse_live;      /* the guest's XMM registers and MXCSR are in the host's, not in
                                * fpu (translator/gen_sse.c); only inside translated code */
+    uint64_t bt_shadow_icount; /* the count of an instruction in STI's shadow that
+                                * translated code runs natively, while it runs: a
+                                * fault in it finds the shadow still open
+                                * (translator/helpers.c); UINT64_MAX otherwise */
+    uint64_t bt_icount_end;   /* the instruction count at which this slice of
+                               * translated code ends (budget 0), for that count */
     uint32_t bt_host_mxcsr;   /* the host's MXCSR, which translated code restores when it
                                * takes the guest's out of the host (translator/gen_sse.c) */
     uint32_t rep_elements;    /* REP string elements since the last cut: past

@@ -463,6 +463,7 @@ void moncmd_info_jit(MonBuf *out, CPUState *cpu)
     monbuf_printf(out, "instructions run: %llu, as callouts %.2f%%, interpreted %.2f%%\n",
                   (unsigned long long)total, percent(s->callout_insns, total),
                   percent(s->interp_insns, total));
+    monbuf_printf(out, "callouts: %llu\n", (unsigned long long)s->callout_insns);
     for (int w = 0; w < BT_WHY_COUNT; w++) {
         if (s->interp_why[w]) {
             monbuf_printf(out, "  interpreted for %s: %llu\n", bt_why_names[w],
@@ -471,8 +472,10 @@ void moncmd_info_jit(MonBuf *out, CPUState *cpu)
     }
     monbuf_printf(out, "returns: %llu, %.2f%% predicted\n", (unsigned long long)s->ret_total,
                   s->ret_total ? 100.0 - percent(s->ret_miss, s->ret_total) : 0.0);
-    monbuf_printf(out, "jump cache: %llu lookups, %.2f%% hits\n", (unsigned long long)s->jc_lookups,
-                  s->jc_lookups ? 100.0 - percent(s->jc_misses, s->jc_lookups) : 0.0);
+    monbuf_printf(out, "jump cache: %llu lookups, %.2f%% hits, %llu misses\n",
+                  (unsigned long long)s->jc_lookups,
+                  s->jc_lookups ? 100.0 - percent(s->jc_misses, s->jc_lookups) : 0.0,
+                  (unsigned long long)s->jc_misses);
     if (s->checked_blocks || s->unchecked_blocks) {
         monbuf_printf(out, "blocks checked: %llu, run once (I/O): %llu\n",
                       (unsigned long long)s->checked_blocks, (unsigned long long)s->unchecked_blocks);

@@ -93,6 +93,7 @@ typedef struct BTCallInfo {
     uint8_t seg;            /* memory access: its segment (a 4 GiB one), or SEG_NONE */
     uint8_t target_in_cpu;  /* exits continue at cpu->bt_target, not next_eip */
     uint8_t check_io;       /* check mode: the instruction does port I/O */
+    uint8_t shadow_native;  /* STI: the instruction in its shadow is native code (gen_ops.c) */
     uint16_t form;          /* insn_form(&insn), for the callout census */
     Insn insn;              /* generic callouts: the decoded instruction */
 } BTCallInfo;
@@ -211,6 +212,8 @@ void bt_helper_enter(CPUState *cpu, const BTCallInfo *ci);
  * leave is set or the block was invalidated or an exit was requested. */
 int bt_helper_leave(CPUState *cpu, const BTCallInfo *ci, uint32_t next, bool leave);
 int bt_helper_interp(CPUState *cpu, const BTCallInfo *ci);
+int bt_helper_popf_leave(CPUState *cpu, const BTCallInfo *ci);
+void bt_fault_in_shadow(CPUState *cpu); /* a fault's way back to the run loop (helpers.c) */
 void bt_count_callout(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_rep_string(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_mem_prep(CPUState *cpu, const BTCallInfo *ci);

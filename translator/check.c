@@ -791,6 +791,7 @@ static int check_loop(BT *bt, uint64_t *interp_n)
     CPUState *cpu = bt->cpu;
     if (setjmp(cpu->jmp_env)) {
         cpu->bt_exit = NULL;
+        bt_fault_in_shadow(cpu);
         cpu_deliver_raised_exception(cpu);
         if (c->in_block) {
             c->in_block = false;

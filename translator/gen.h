@@ -101,6 +101,8 @@ struct Gen {
     uint8_t fpu;                /* enum GenFpu: where the guest's x87 state is here (gen_fpu.c) */
     BTCallInfo *fpu_save_ci;    /* the block's bt_helper_fpu_save callout, once made */
     uint8_t sse;                /* enum GenSse: where the guest's XMM state is here (gen_sse.c) */
+    BTCallInfo *sti_ci;         /* the callout of an STI just generated (gen_ops.c) */
+    bool sti_native;            /* an STI just generated natively, its shadow closed */
     int nmisaligned;
     SlowPath slow[BT_MAX_SLOW]; /* from here on not cleared per block (bt_translate) */
     GenMisaligned misaligned[BT_MAX_INSNS];

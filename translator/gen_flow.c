@@ -3,6 +3,8 @@
  * immediates, segment selectors and EFLAGS), POP, LEAVE, near
  * JMP/Jcc/CALL/RET (direct and indirect), LOOP and JECXZ.
  *
+ * POPF at CPL 0 (the kernel's irq-restore) is native too: gen_popf.
+ *
  * Stack accesses go through SS with a 32-bit stack pointer (the block key
  * says SS.B=1 and SS is flat or based); other stacks are callouts.  Each
  * follows the interpreter's order (cpu/mem.h): the access first, ESP
@@ -143,6 +145,105 @@ static void emit_pushf_op(Gen *g, const MemOp *m)
     HostRM sp = hrm_mem(H_R12, -4);
     emit_lea32(e, H_R12, &sp);
     (void)m;
+}
+
+/*
+ * POPF with a 32-bit operand at CPL 0 (cpu/ops_system.c op_POPF outside
+ * vm86, which translated code never runs): at CPL 0 every POPF may write
+ * IOPL and IF (CPL 0 is never above IOPL), so the bits it writes are fixed
+ * and RF is cleared.  The arithmetic flags become the parked image in r13
+ * (AH as LAHF builds it, AL = OF), the others go to cpu->eflags, and r9d
+ * keeps the bits that changed for the tests after the access:
+ *   mov r10d, [r14] ; lea r12d, [r12 + 4]
+ *   mov r11d, r10d ; and r11d, SF|ZF|AF|PF|CF ; or r11d, 2 ; shl r11d, 8
+ *   mov r9d, r10d ; shr r9d, 11 ; and r9d, 1 ; or r11d, r9d ; mov r13, r11
+ *   and r10d, WRITTEN & ~RF ; mov r9d, [r15+eflags] ; mov r11d, r9d
+ *   and r11d, ~WRITTEN ; or r10d, r11d ; mov [r15+eflags], r10d ; xor r9d, r10d
+ */
+#define POPF0_WRITTEN                                                                              \
+    (EFLAGS_TF | EFLAGS_DF | EFLAGS_NT | EFLAGS_IOPL | EFLAGS_IF | EFLAGS_AC | EFLAGS_ID |         \
+     EFLAGS_RF)
+
+static void emit_popf_op(Gen *g, const MemOp *m)
+{
+    Emit *e = &g->e;
+    gen_page_forget(g);
+    HostRM r9 = hrm_reg(H_R9), r10 = hrm_reg(H_R10), r11 = hrm_reg(H_R11);
+    HostRM r14 = hrm_mem(H_R14, 0);
+    emit_rm(e, 0, OPC_MOV_GvEv, H_R10, &r14);
+    HostRM sp = hrm_mem(H_R12, 4);
+    emit_lea32(e, H_R12, &sp);
+    emit_mov_rr32(e, H_R11, H_R10);
+    emit_alu32_imm(e, EXT_AND, &r11, EFLAGS_SF | EFLAGS_ZF | EFLAGS_AF | EFLAGS_PF | EFLAGS_CF);
+    emit_alu32_imm(e, EXT_OR, &r11, 2);
+    emit_shift32_imm(e, EXT_SHL, H_R11, 8);
+    emit_mov_rr32(e, H_R9, H_R10);
+    emit_shift32_imm(e, EXT_SHR, H_R9, 11); /* EFLAGS_OF */
+    emit_alu32_imm(e, EXT_AND, &r9, 1);
+    emit_rm(e, 0, OPC_OR_EvGv, H_R9, &r11);
+    emit_mov_rr64(e, H_R13, H_R11);
+    emit_alu32_imm(e, EXT_AND, &r10, (int32_t)(POPF0_WRITTEN & ~EFLAGS_RF));
+    emit_load32(e, H_R9, H_R15, CPU_OFF(eflags));
+    emit_mov_rr32(e, H_R11, H_R9);
+    emit_alu32_imm(e, EXT_AND, &r11, (int32_t)~POPF0_WRITTEN);
+    emit_rm(e, 0, OPC_OR_EvGv, H_R11, &r10);
+    emit_store32(e, H_R15, CPU_OFF(eflags), H_R10);
+    emit_rm(e, 0, OPC_XOR_EvGv, H_R10, &r9);
+    (void)m;
+}
+
+/*
+ * After the access, the block (POPF ends it) goes on unless the mode
+ * changed or an interrupt became deliverable:
+ *     test r9d, TF|AC ; jnz leave         (TF: single-stepping; AC: hflags)
+ *     test r9d, IF ; jz go                (IF unchanged)
+ *     test dword [r15+eflags], IF ; jz go (cleared)
+ *     cmp dword [r15+interrupt_request], 0 ; je go
+ *   leave: <callout bt_helper_popf_leave, which does not come back>
+ *   go:
+ * A request that IF did not mask has kicked the budget already, so the
+ * next block's entry sees it; one that IF masked (INTR raised while IF was
+ * clear does not kick) is what the last test finds.
+ */
+static void gen_popf_tail(Gen *g, const ScanInsn *si)
+{
+    Emit *e = &g->e;
+    HostRM r9 = hrm_reg(H_R9);
+    emit_rm(e, 0, OPC_GRP3_Ev, 0, &r9); /* test r9d, imm32 */
+    emit_u32(e, EFLAGS_TF | EFLAGS_AC);
+    uint8_t *leave = emit_jcc8(e, CC_NE);
+    emit_rm(e, 0, OPC_GRP3_Ev, 0, &r9);
+    emit_u32(e, EFLAGS_IF);
+    uint8_t *go1 = emit_jcc32(e, CC_E, NULL);
+    HostRM fl = hrm_mem(H_R15, CPU_OFF(eflags));
+    emit_rm(e, 0, OPC_GRP3_Ev, 0, &fl);
+    emit_u32(e, EFLAGS_IF);
+    uint8_t *go2 = emit_jcc32(e, CC_E, NULL);
+    HostRM req = hrm_mem(H_R15, CPU_OFF(interrupt_request));
+    emit_alu32_imm(e, EXT_CMP, &req, 0);
+    uint8_t *go3 = emit_jcc32(e, CC_E, NULL);
+    emit_bind8(e, leave);
+    uint8_t fpu = g->fpu, sse = g->sse; /* the main line goes on as it was */
+    gen_call(g, gen_callinfo(g, si, bt_helper_popf_leave));
+    g->fpu = fpu;
+    g->sse = sse;
+    emit_bind32(e, go1);
+    emit_bind32(e, go2);
+    emit_bind32(e, go3);
+}
+
+static bool gen_popf(Gen *g, const ScanInsn *si)
+{
+    if (si->insn.opsize != 4 || (g->key & KEY_CPL_MASK) != 0) {
+        return false; /* IF and IOPL depend on CPL and IOPL: the interpreter's */
+    }
+    MemOp m;
+    memop_stack(&m, si, emit_popf_op, 4, ACC_READ);
+    gen_clobber(g);
+    gen_stack_linear(g, 0);
+    gen_mem_access(g, &m);
+    gen_popf_tail(g, si);
+    return true;
 }
 
 static bool gen_push_sreg(Gen *g, const ScanInsn *si)
@@ -443,6 +544,7 @@ bool gen_flow_insn(Gen *g, const ScanInsn *si, bool *ended)
     case OP_PUSH: return gen_stack_native(g) && gen_push(g, si);
     case OP_PUSH_SREG: return gen_stack_native(g) && gen_push_sreg(g, si);
     case OP_PUSHF: return gen_stack_native(g) && gen_pushf(g, si);
+    case OP_POPF: return gen_stack_native(g) && gen_popf(g, si);
     case OP_POP: return gen_stack_native(g) && gen_pop(g, si);
     case OP_LEAVE: return gen_stack_native(g) && gen_leave(g, si);
     case OP_JMP:

@@ -529,6 +529,13 @@ static bool gen_opcode_reg(Gen *g, const ScanInsn *si)
  *   pause                      the host's own: a spin loop yields its core
  *   cld / std                  and dword [r15+eflags], ~DF / or dword [..], DF
  *                              (guest DF lives only in CPUState)
+ *   cli at CPL 0               and dword [r15+eflags], ~IF: CPL 0 is never above
+ *                              IOPL, and translated code is never vm86, so CLI
+ *                              cannot fault or mean VIF there (cpu/ops_system.c).
+ *                              Clearing IF makes no interrupt deliverable, so
+ *                              nothing needs to look at events; at CPL 1-3 (the
+ *                              CPL is in the block key, IOPL is not) it stays a
+ *                              callout, which raises #GP(0) when CPL > IOPL
  */
 static bool gen_hint_insn(Gen *g, const ScanInsn *si)
 {
@@ -546,6 +553,12 @@ static bool gen_hint_insn(Gen *g, const ScanInsn *si)
     if (in->op == OP_NOP && in->opmap == 0 && in->opcode == 0x90 && in->rep == REP_F3) {
         emit_u8(e, 0xf3);
         emit_u8(e, 0x90); /* pause */
+        return true;
+    }
+    if (in->op == OP_CLI && (g->key & KEY_CPL_MASK) == 0) {
+        gen_clobber(g);
+        HostRM fl = hrm_mem(H_R15, CPU_OFF(eflags));
+        emit_alu32_imm(e, EXT_AND, &fl, (int32_t)~EFLAGS_IF);
         return true;
     }
     if (in->op == OP_CLD || in->op == OP_STD) {
@@ -622,13 +635,142 @@ static void gen_rewind(Gen *g, const GenMark *m)
     g->sse = m->sse;
 }
 
+/* Whether the instruction in STI's shadow can be native code (gen_sti_shadow). */
+static bool sti_shadow_plain(const Insn *in)
+{
+    return !(in->flags & (INSN_F_ENDBLOCK | INSN_F_IO | INSN_F_FPU | INSN_F_STRING)) &&
+           in->op != OP_HLT && in->op != OP_DIV && in->op != OP_IDIV;
+}
+
+/*
+ * STI at CPL 0 natively.  When IF was set it does nothing (no shadow).
+ * Otherwise it sets IF, and an interrupt already waiting (or an exit
+ * request, which has taken its kick off the budget) makes it leave with
+ * the shadow open, as its callout would.  Else, no interrupt can arrive
+ * before the next instruction ends:
+ *
+ * - before an instruction that is a callout anyway (the kernel's "sti ;
+ *   sysexit"), STI opens the shadow in CPUState as op_STI does, and that
+ *   callout ends it after its instruction (helpers.c), as cpu_exec() does;
+ * - before one that can be native (the kernel's "sti ; ret"), the shadow
+ *   stays closed and STI notes the next instruction's count in
+ *   bt_shadow_icount (slice end - budget - instructions of the block from
+ *   it on), so a fault in it reopens the shadow (helpers.c,
+ *   bt_fault_in_shadow), as cpu_exec() leaves it open on a fault.
+ *
+ *     test dword [r15+eflags], IF ; jnz done
+ *     or dword [r15+eflags], IF
+ *     cmp dword [r15+interrupt_request], 0 ; jne leave
+ *     cmp byte [r15+bt_exit_request], 0 ; jne leave
+ *     mov byte [r15+inhibit_irq], 1 ; mov byte [r15+ss_shadow], 0     (callout next)
+ *   | mov r9, [r15+bt_icount_end] ; sub r9, r8 ; sub r9, n - i - 1
+ *     mov [r15+bt_shadow_icount], r9                                  (native next)
+ *     jmp done
+ *   leave: mov byte [r15+inhibit_irq], 1 ; mov byte [r15+ss_shadow], 0
+ *     add r8, unrun ; mov dword [r15+eip], next ; jmp epilogue
+ *   done:
+ * At CPL 1-3 (IOPL decides) and as a block's last instruction STI is a
+ * callout (gen_sti_shadow).
+ */
+static void emit_open_shadow(Emit *e)
+{
+    HostRM inhibit = hrm_mem(H_R15, CPU_OFF(inhibit_irq));
+    emit_rm(e, 0, OPC_MOV_EbIb, 0, &inhibit);
+    emit_u8(e, 1);
+    HostRM ss_shadow = hrm_mem(H_R15, CPU_OFF(ss_shadow));
+    emit_rm(e, 0, OPC_MOV_EbIb, 0, &ss_shadow);
+    emit_u8(e, 0);
+}
+
+static bool gen_sti(Gen *g, const ScanInsn *si)
+{
+    const ScanInsn *next = si + 1;
+    if ((g->key & KEY_CPL_MASK) != 0 || si->insn.lock || next >= g->scan->in + g->scan->n) {
+        return false;
+    }
+    bool plain = sti_shadow_plain(&next->insn);
+    Emit *e = &g->e;
+    gen_clobber(g);
+    HostRM fl = hrm_mem(H_R15, CPU_OFF(eflags));
+    emit_rm(e, 0, OPC_GRP3_Ev, 0, &fl); /* test dword [..], imm32 */
+    emit_u32(e, EFLAGS_IF);
+    uint8_t *done1 = emit_jcc32(e, CC_NE, NULL);
+    emit_alu32_imm(e, EXT_OR, &fl, EFLAGS_IF);
+    HostRM req = hrm_mem(H_R15, CPU_OFF(interrupt_request));
+    emit_alu32_imm(e, EXT_CMP, &req, 0);
+    uint8_t *leave1 = emit_jcc32(e, CC_NE, NULL);
+    HostRM kick = hrm_mem(H_R15, CPU_OFF(bt_exit_request));
+    emit_cmp8_imm(e, &kick, 0);
+    uint8_t *leave2 = emit_jcc32(e, CC_NE, NULL);
+    if (plain) {
+        HostRM r9 = hrm_reg(H_R9);
+        emit_load64(e, H_R9, H_R15, CPU_OFF(bt_icount_end));
+        emit_rm(e, EMIT_W, OPC_SUB_EvGv, H_R8, &r9); /* sub r9, r8 */
+        emit_alu64_imm(e, EXT_SUB, &r9, g->tb->ninsns - g->cur - 1);
+        emit_store64(e, H_R15, CPU_OFF(bt_shadow_icount), H_R9);
+    } else {
+        emit_open_shadow(e);
+    }
+    uint8_t *done2 = emit_jmp32(e, NULL);
+    emit_bind32(e, leave1);
+    emit_bind32(e, leave2);
+    emit_open_shadow(e);
+    HostRM budget = hrm_reg(H_R8);
+    emit_alu64_imm(e, EXT_ADD, &budget, g->tb->ninsns - g->cur - 1);
+    emit_store32_imm(e, H_R15, CPU_OFF(eip), next->eip);
+    emit_jmp32(e, g->bt->epilogue);
+    emit_bind32(e, done1);
+    emit_bind32(e, done2);
+    g->sti_native = true;
+    return true;
+}
+
+/*
+ * The instruction in STI's shadow (STI is a callout, the previous
+ * instruction of this block).  Native code when it can be, with no
+ * interpreter callout that could see or change the shadow: then STI's
+ * callout ends the shadow as the block goes on (helpers.c, bt_sti_leave).
+ * Otherwise a callout, which ends the shadow after it as cpu_exec() does.
+ */
+static bool gen_sti_shadow(Gen *g, const ScanInsn *si)
+{
+    const Insn *in = &si->insn;
+    BTCallInfo *sti = g->sti_ci;
+    bool native_sti = g->sti_native;
+    g->sti_ci = NULL;
+    g->sti_native = false;
+    bool plain = (sti || native_sti) && sti_shadow_plain(in);
+    if (plain) {
+        GenMark mark = gen_mark(g);
+        bool ended = false;
+        if (gen_flow_insn(g, si, &ended)) {
+            if (sti) {
+                sti->shadow_native = 1;
+            }
+            return ended;
+        }
+        gen_rewind(g, &mark);
+        if (gen_data_insn(g, si)) {
+            if (sti) {
+                sti->shadow_native = 1;
+            }
+            return false;
+        }
+        gen_rewind(g, &mark);
+    }
+    gen_callout(g, si); /* its callout ends the shadow (helpers.c) */
+    return false;
+}
+
 bool gen_insn(Gen *g, const ScanInsn *si)
 {
     if (si > g->scan->in && si[-1].insn.op == OP_STI) {
-        gen_callout(g, si); /* in STI's shadow: its callout ends the shadow (helpers.c) */
-        return false;
+        return gen_sti_shadow(g, si);
     }
     if (gen_fpu_insn(g, si) || gen_sse_insn(g, si)) {
+        return false;
+    }
+    if (si->insn.op == OP_STI && gen_sti(g, si)) {
         return false;
     }
     GenMark mark = gen_mark(g);
@@ -646,7 +788,9 @@ bool gen_insn(Gen *g, const ScanInsn *si)
     if ((in->op == OP_MOVS || in->op == OP_STOS) && in->rep != REP_NONE) {
         gen_call(g, gen_callinfo(g, si, bt_helper_rep_string));
     } else {
-        gen_callout(g, si);
+        BTCallInfo *ci = gen_callinfo(g, si, bt_helper_interp);
+        gen_call(g, ci);
+        g->sti_ci = in->op == OP_STI ? ci : NULL;
     }
     return false;
 }

@@ -89,12 +89,19 @@ static bool is_far_door(const Insn *insn)
 
 /*
  * STI that opened an interrupt shadow: the shadow covers the next
- * instruction, which is in this block as a callout (scan.c does not end a
- * block at STI; gen_ops.c calls the next one out), and that callout ends
- * the shadow as cpu_exec() does.  No interrupt arrives inside a block, so
- * the block may go on unless one is waiting already; then STI leaves with
- * the shadow set and the run loop runs the next instruction before taking
- * it (STI ; HLT must wake on it).
+ * instruction, which is in this block (scan.c does not end a block at
+ * STI).  No interrupt arrives inside a block, so the block may go on
+ * unless one is waiting already; then STI leaves with the shadow set and
+ * the run loop runs the next instruction before taking it (STI ; HLT must
+ * wake on it).
+ *
+ * When the next instruction is a callout (gen_ops.c, gen_sti_shadow), its
+ * callout ends the shadow as cpu_exec() does.  When it is native code (the
+ * kernel's "sti ; ret", a RET through the return prediction), STI's callout
+ * ends the shadow itself as the block goes on, since nothing between can
+ * take an interrupt, and notes the instruction's count: should the
+ * instruction fault, bt_fault_in_shadow() reopens the shadow before the
+ * fault is delivered, as cpu_exec() leaves it open on a fault.
  */
 static bool bt_sti_may_go_on(CPUState *cpu, const BTCallInfo *ci)
 {
@@ -105,6 +112,26 @@ static bool bt_sti_may_go_on(CPUState *cpu, const BTCallInfo *ci)
     bool waiting = bt_events_pending(cpu);
     cpu->inhibit_irq = true;
     return !waiting;
+}
+
+static int bt_sti_leave(CPUState *cpu, const BTCallInfo *ci, bool leave)
+{
+    bool shadow = cpu->inhibit_irq;
+    int r = bt_helper_leave(cpu, ci, cpu->next_eip, leave);
+    if (!r && shadow && ci->shadow_native) {
+        cpu->inhibit_irq = false;
+        cpu->bt_shadow_icount = cpu->icount + 1; /* the next instruction's */
+    }
+    return r;
+}
+
+void bt_fault_in_shadow(CPUState *cpu)
+{
+    if (cpu->icount == cpu->bt_shadow_icount) {
+        cpu->inhibit_irq = true;
+        cpu->ss_shadow = false;
+    }
+    cpu->bt_shadow_icount = UINT64_MAX;
 }
 
 /* The callout census (`info jit`): the form was found at translation. */
@@ -131,11 +158,25 @@ int bt_helper_interp(CPUState *cpu, const BTCallInfo *ci)
     if (is_far_door(&ci->insn) && ci->index + 1 == ci->tb->ninsns) {
         leave = !bt_may_go_on(cpu, ci->tb, true);
         cpu->eip = cpu->next_eip; /* the block's far exit looks it up */
+    } else if (ci->insn.op == OP_STI && cpu->inhibit_irq) {
+        return bt_sti_leave(cpu, ci, leave || !bt_sti_may_go_on(cpu, ci));
     } else if (ci->insn.flags & INSN_F_ENDBLOCK) {
-        leave |= (ci->insn.op == OP_STI && cpu->inhibit_irq) ? !bt_sti_may_go_on(cpu, ci)
-                                                              : !bt_may_go_on(cpu, ci->tb, false);
+        leave |= !bt_may_go_on(cpu, ci->tb, false);
     }
     return bt_helper_leave(cpu, ci, cpu->next_eip, leave);
+}
+
+/*
+ * A native POPF (gen_flow.c) that set TF, changed AC or made an interrupt
+ * deliverable: it has retired; the mode is brought up to date (AC is in
+ * hflags) and translated code leaves, so the run loop single-steps,
+ * interprets or takes the interrupt.
+ */
+int bt_helper_popf_leave(CPUState *cpu, const BTCallInfo *ci)
+{
+    bt_helper_enter(cpu, ci);
+    cpu_update_mode(cpu);
+    return bt_helper_leave(cpu, ci, ci->next_eip, true);
 }
 
 /* Before the op: fault now if the access cannot be done, and fetch the

@@ -120,9 +120,11 @@ void bt_run_tb(BT *bt, TB *tb)
     cpu->bt_exit_request = 0;
     cpu->bt_exit = NULL;
     cpu->bt_tag_hi = (uint64_t)tb->key << 32;
+    cpu->bt_icount_end = bt->icount_end;
     bt_flags_out(cpu);
     bt->stats.entries++;
     bt->enter(cpu, tb->code);
+    cpu->bt_shadow_icount = UINT64_MAX; /* a shadow STI ended has been run (helpers.c) */
     bt_fpu_sync(cpu); /* x87 state left live in the host FPU back to CPUState (fpu_state.c) */
     cpu->icount = bt->icount_end - (uint64_t)bt_budget_left(cpu);
     bt_flags_in(cpu);
@@ -151,6 +153,7 @@ static int bt_loop(BT *bt, uint64_t *interp_n, int *why)
     CPUState *cpu = bt->cpu;
     if (setjmp(cpu->jmp_env)) {
         cpu->bt_exit = NULL;
+        bt_fault_in_shadow(cpu);
         cpu_deliver_raised_exception(cpu);
     }
     for (;;) {
