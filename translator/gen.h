@@ -154,6 +154,11 @@ static inline void gen_page_forget(Gen *g)
  * natively (nothing emitted then).  *ended: it emitted the block's exits. */
 bool gen_flow_insn(Gen *g, const ScanInsn *si, bool *ended);
 
+/* ---- gen_string.c ---- */
+/* MOVS/STOS/LODS/CMPS/SCAS without REP; false if si is not one it emits
+ * natively (the caller rewinds what was emitted). */
+bool gen_string_insn(Gen *g, const ScanInsn *si);
+
 /* ---- gen_fpu.c ---- */
 /* An x87 instruction as host x87 code; false if it is not one emitted
  * natively (nothing emitted then). */

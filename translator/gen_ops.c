@@ -640,6 +640,10 @@ bool gen_insn(Gen *g, const ScanInsn *si)
     if (gen_data_insn(g, si)) {
         return false;
     }
+    gen_rewind(g, &mark);
+    if (gen_string_insn(g, si)) {
+        return false;
+    }
     /* Not native after all: drop what was emitted and call out. */
     gen_rewind(g, &mark);
     const Insn *in = &si->insn;
