@@ -128,6 +128,7 @@ struct BT {
     const uint8_t *epilogue;        /* stores guest registers and flags, returns */
     const uint8_t *epilogue_nostore;/* returns; CPUState is already up to date */
     const uint8_t *thunk;           /* callout: r9 = BTCallInfo */
+    const uint8_t *sse_save;        /* called: the guest's XMM state to CPUState (gen_sse.c) */
 
     FILE *perfmap;          /* -perfmap, or NULL */
     FILE *out_asm;          /* -d out_asm, or NULL */
