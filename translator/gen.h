@@ -158,6 +158,8 @@ bool gen_flow_insn(Gen *g, const ScanInsn *si, bool *ended);
 /* MOVS/STOS/LODS/CMPS/SCAS without REP; false if si is not one it emits
  * natively (the caller rewinds what was emitted). */
 bool gen_string_insn(Gen *g, const ScanInsn *si);
+/* REP MOVS and REP STOS: inline within a page, else the helper. */
+void gen_rep_string(Gen *g, const ScanInsn *si);
 
 /* ---- gen_fpu.c ---- */
 /* An x87 instruction as host x87 code; false if it is not one emitted

@@ -648,7 +648,7 @@ bool gen_insn(Gen *g, const ScanInsn *si)
     gen_rewind(g, &mark);
     const Insn *in = &si->insn;
     if ((in->op == OP_MOVS || in->op == OP_STOS) && in->rep != REP_NONE) {
-        gen_call(g, gen_callinfo(g, si, bt_helper_rep_string));
+        gen_rep_string(g, si); /* gen_string.c */
     } else {
         gen_callout(g, si);
     }

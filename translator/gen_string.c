@@ -188,3 +188,153 @@ bool gen_string_insn(Gen *g, const ScanInsn *si)
     default: return false;
     }
 }
+
+/*
+ * REP MOVS and REP STOS that fit in one page each, inline.  The helper
+ * (helpers_string.c) copies a page at a time through the TLB, but as a
+ * callout: the thunk stores and reloads every guest register, and the
+ * x87 and XMM states are saved around it.  Compilers copy and clear small
+ * structures with REP MOVSD and REP STOSB, a few dozen bytes at a time,
+ * where that dominates.  The inline path takes the case where the whole
+ * instruction is one run the helper would do in one go, and otherwise
+ * (it checks everything before anything changes) calls the helper:
+ *   ECX = 0: nothing to do (as the helper: no element, no count)
+ *   no exit request (an event would cut the batch to one element), DF clear,
+ *   ECX*size within one source and one destination page (so ECX <= REP_BATCH,
+ *   one batch: one instruction), rep_elements + ECX below REP_CUT_ELEMENTS,
+ *   each page's TLB tag matching for the access (no MMIO, no code page: a
+ *   store into code takes the helper, which invalidates it)
+ * then the host's own REP MOVS/STOS on host addresses (its result is the
+ * architectural element-by-element one, overlapping copies included):
+ *     add dword [r15+rep_elements], ecx
+ *     mov r10d, esi ; mov r11d, edi ; mov rsi, r14 ; mov rdi, r9
+ *     rep movs ; sub rsi, r14 ; add esi, r10d ; sub rdi, r9 ; add edi, r11d
+ * with r14 and r9 the host source and destination.  ECX ends at 0.
+ */
+#define REP_SLOW_MAX 8
+
+typedef struct RepSlow {
+    uint8_t *jumps[REP_SLOW_MAX];
+    int n;
+} RepSlow;
+
+static void rep_slow_jcc(Gen *g, RepSlow *s, int cc)
+{
+    uint8_t *j = emit_jcc32(&g->e, cc, NULL);
+    if (s->n < REP_SLOW_MAX) {
+        s->jumps[s->n++] = j;
+    } else {
+        g->failed = true;
+    }
+}
+
+/* host = the host address of seg:reg's ECX*size bytes, checked for access;
+ * clobbers r10, r11 (and host flags). */
+static void gen_rep_range(Gen *g, RepSlow *slow, int seg, int reg, int host, int size, int access)
+{
+    Emit *e = &g->e;
+    emit_mov_rr32(e, host, reg);
+    if (key_seg_class(g->key, seg) == SEGCLASS_BASED) {
+        HostRM base = hrm_mem(H_R15, CPU_OFF(seg[seg].base));
+        emit_rm(e, 0, OPC_ADD_EvGv + 2, host, &base); /* add host32, [..base] */
+    }
+    int scale = size == 1 ? 0 : size == 2 ? 1 : 2;
+    /* The page of the last byte against the tag of the first byte's slot,
+     * as gen_mem.c does: a range that crosses a page (or wraps) fails. */
+    HostRM last = hrm_sib(host, H_RCX, scale, -1);
+    emit_lea32(e, H_R10, &last); /* lea r10d, [host + rcx*size - 1] */
+    HostRM r10 = hrm_reg(H_R10);
+    emit_alu32_imm(e, EXT_AND, &r10, (int32_t)TLB_PAGE_MASK);
+    gen_tlb_offset(g, H_R11, host);
+    int32_t view = tlb_view_off(g->mmu_idx);
+    HostRM tag = hrm_sib(H_R15, H_R11, 0, view + (int32_t)offsetof(TLBEntry, tag[access]));
+    emit_rm(e, 0, OPC_CMP_GvEv, H_R10, &tag);
+    rep_slow_jcc(g, slow, CC_NE);
+    HostRM addend = hrm_sib(H_R15, H_R11, 0, view + (int32_t)offsetof(TLBEntry, addend));
+    emit_rm(e, EMIT_W, OPC_ADD_EvGv + 2, host, &addend); /* add host, [..addend] */
+}
+
+/* reg = reg32 + (host_now - host_start): the guest index after the run. */
+static void gen_rep_index_back(Gen *g, int reg, int host_start, int saved)
+{
+    HostRM r = hrm_reg(reg);
+    emit_rm(&g->e, EMIT_W, OPC_SUB_EvGv, host_start, &r); /* sub reg, host_start */
+    emit_rm(&g->e, 0, OPC_ADD_EvGv, saved, &r);           /* add reg32, saved32 */
+}
+
+void gen_rep_string(Gen *g, const ScanInsn *si)
+{
+    const Insn *in = &si->insn;
+    bool movs = in->op == OP_MOVS;
+    int size = in->opnd[0].size;
+    bool inline_ok = in->adsize == 4 && key_seg_class(g->key, SEG_ES) != SEGCLASS_OTHER &&
+                     (!movs || (in->seg != SEG_CS && key_seg_class(g->key, in->seg) != SEGCLASS_OTHER));
+    if (!inline_ok) {
+        gen_call(g, gen_callinfo(g, si, bt_helper_rep_string));
+        return;
+    }
+    Emit *e = &g->e;
+    RepSlow slow = {.n = 0};
+    gen_clobber(g);
+    gen_page_forget(g);
+    HostRM ecx = hrm_reg(H_RCX);
+    emit_rm(e, 0, OPC_TEST_EvGv, H_RCX, &ecx);
+    uint8_t *nothing = emit_jcc32(e, CC_E, NULL);
+    HostRM kick = hrm_mem(H_R15, CPU_OFF(bt_exit_request));
+    emit_cmp8_imm(e, &kick, 0);
+    rep_slow_jcc(g, &slow, CC_NE);
+    HostRM df = hrm_mem(H_R15, CPU_OFF(eflags) + 1);
+    emit_rm(e, 0, OPC_GRP3_Eb, 0, &df); /* test byte [r15+eflags+1], DF >> 8 */
+    emit_u8(e, (uint8_t)(EFLAGS_DF >> 8));
+    rep_slow_jcc(g, &slow, CC_NE);
+    emit_alu32_imm(e, EXT_CMP, &ecx, 4096 / size);
+    rep_slow_jcc(g, &slow, CC_A);
+    emit_load32(e, H_R9, H_R15, CPU_OFF(rep_elements));
+    HostRM r9 = hrm_reg(H_R9);
+    emit_rm(e, 0, OPC_ADD_EvGv, H_RCX, &r9); /* add r9d, ecx */
+    emit_alu32_imm(e, EXT_CMP, &r9, (int32_t)REP_CUT_ELEMENTS);
+    rep_slow_jcc(g, &slow, CC_AE);
+    if (movs) {
+        gen_rep_range(g, &slow, in->seg, H_RSI, H_R14, size, ACC_READ);
+    }
+    gen_rep_range(g, &slow, SEG_ES, H_RDI, H_R9, size, ACC_WRITE);
+    HostRM count = hrm_mem(H_R15, CPU_OFF(rep_elements));
+    emit_rm(e, 0, OPC_ADD_EvGv, H_RCX, &count); /* add [r15+rep_elements], ecx */
+    if (movs) {
+        emit_mov_rr32(e, H_R10, H_RSI);
+        emit_mov_rr64(e, H_RSI, H_R14);
+    }
+    emit_mov_rr32(e, H_R11, H_RDI);
+    emit_mov_rr64(e, H_RDI, H_R9);
+    if (size == 2) {
+        emit_u8(e, 0x66);
+    }
+    emit_u8(e, 0xf3); /* rep */
+    emit_u8(e, (uint8_t)((movs ? 0xa4 : 0xaa) + (size > 1)));
+    if (movs) {
+        gen_rep_index_back(g, H_RSI, H_R14, H_R10);
+    }
+    gen_rep_index_back(g, H_RDI, H_R9, H_R11);
+    uint8_t *done = emit_jmp32(e, NULL);
+
+    /* The helper, for everything else; the x87 and XMM states come back
+     * if they were live, so both paths meet in the same state. */
+    for (int i = 0; i < slow.n; i++) {
+        emit_bind32(e, slow.jumps[i]);
+    }
+    uint8_t fpu = g->fpu, sse = g->sse;
+    gen_call(g, gen_callinfo(g, si, bt_helper_rep_string));
+    if (fpu == GEN_FPU_LIVE) {
+        gen_fpu_reload(g);
+    }
+    if (sse == GEN_SSE_LIVE) {
+        gen_sse_reload(g);
+    }
+    g->fpu = fpu;
+    g->sse = sse;
+    emit_bind32(e, nothing);
+    emit_bind32(e, done);
+    gen_page_forget(g);
+    g->fl_host = false;
+    g->fl_parked = true;
+}

@@ -89,6 +89,77 @@ START_TEST(test_page_fault_is_precise)
 }
 END_TEST
 
+/*
+ * REP MOVS and REP STOS run inline when the whole instruction stays in
+ * one source and one destination page (translator/gen_string.c); one that
+ * reaches an unmapped page takes the helper, which does the elements
+ * before the page and faults with ESI, EDI and ECX counting exactly those.
+ *   a: mov eax, [0x2fff8] ; mov [0x20000], eax (the TLB entries the inline
+ *      path needs) ; mov esi, 0x2fff8 ; mov edi, 0x20000 ; mov ecx, 16 ;
+ *      rep movsb ; jmp $
+ *   b: mov [0x2fff8], eax ; mov edi, 0x2fff8 ; mov ecx, 4 ;
+ *      mov eax, 0x11223344 ; rep stosd ; jmp $
+ *   c: (mov esi, 0x20000 ; mov edi, 0x20100 ; mov ecx, 8 ; rep movsd) twice ; hlt
+ * The first REP MOVSD of c finds the TLB empty and takes the helper, which
+ * fills it; the second runs inline.
+ */
+START_TEST(test_rep_string_inline_and_page_end)
+{
+    static const uint8_t a[] = {0xa1, 0xf8, 0xff, 0x02, 0x00, 0xa3, 0x00, 0x00, 0x02, 0x00,
+                                0xbe, 0xf8, 0xff, 0x02, 0x00, 0xbf, 0x00, 0x00, 0x02, 0x00,
+                                0xb9, 0x10, 0x00, 0x00, 0x00, 0xf3, 0xa4, 0xeb, 0xfe};
+    static const uint8_t b[] = {0xa3, 0xf8, 0xff, 0x02, 0x00,
+                                0xbf, 0xf8, 0xff, 0x02, 0x00, 0xb9, 0x04, 0x00, 0x00, 0x00,
+                                0xb8, 0x44, 0x33, 0x22, 0x11, 0xf3, 0xab, 0xeb, 0xfe};
+    static const uint8_t c[] = {0xbe, 0x00, 0x00, 0x02, 0x00, 0xbf, 0x00, 0x01, 0x02, 0x00,
+                                0xb9, 0x08, 0x00, 0x00, 0x00, 0xf3, 0xa5, 0xbe, 0x00, 0x00,
+                                0x02, 0x00, 0xbf, 0x00, 0x01, 0x02, 0x00, 0xb9, 0x08, 0x00,
+                                0x00, 0x00, 0xf3, 0xa5, 0xf4};
+    TestVM *vm = make_vm(a, sizeof(a), 0, true);
+    for (uint32_t i = 0; i < 8; i++) {
+        phys_write(&vm->phys, 0x2fff8 + i, 0xa0 + i, 1);
+    }
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
+    ck_assert_int_eq(testvm_last_vector(vm), EXC_PF);
+    ck_assert_uint_eq(vm->cpu.cr2, UNMAPPED);
+    ck_assert_uint_eq(vm->cpu.regs[R_ESI], UNMAPPED);
+    ck_assert_uint_eq(vm->cpu.regs[R_EDI], 0x20008);
+    ck_assert_uint_eq(vm->cpu.regs[R_ECX], 8);
+    ck_assert_uint_eq(ram32(vm, 0x20004), 0xa7a6a5a4u);
+    ck_assert_uint_eq(phys_read(&vm->phys, 0x20008, 1), 0);
+    bt_free(bt);
+    testvm_free(vm);
+
+    vm = make_vm(b, sizeof(b), 0, true);
+    bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
+    ck_assert_int_eq(testvm_last_vector(vm), EXC_PF);
+    ck_assert_uint_eq(vm->cpu.cr2, UNMAPPED);
+    ck_assert_uint_eq(vm->cpu.regs[R_EDI], UNMAPPED);
+    ck_assert_uint_eq(vm->cpu.regs[R_ECX], 2);
+    ck_assert_uint_eq(ram32(vm, 0x2fff8), 0x11223344u);
+    ck_assert_uint_eq(ram32(vm, 0x2fffc), 0x11223344u);
+    bt_free(bt);
+    testvm_free(vm);
+
+    vm = make_vm(c, sizeof(c), 0, true);
+    for (uint32_t i = 0; i < 32; i++) {
+        phys_write(&vm->phys, 0x20000 + i, 0x10 + i, 1);
+    }
+    bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
+    ck_assert_uint_eq(vm->cpu.regs[R_ESI], 0x20020);
+    ck_assert_uint_eq(vm->cpu.regs[R_EDI], 0x20120);
+    ck_assert_uint_eq(vm->cpu.regs[R_ECX], 0);
+    ck_assert_uint_eq(ram32(vm, 0x2011c), 0x2f2e2d2cu);
+    ck_assert_uint_eq(bt_stats(bt)->callout_insns, 2); /* the first REP MOVSD and HLT */
+    ck_assert_uint_eq(vm->cpu.icount, 9);
+    bt_free(bt);
+    testvm_free(vm);
+}
+END_TEST
+
 /* A ring-3 store to a read-only page: #PF with P|W|U and the old registers. */
 START_TEST(test_write_fault_ring3)
 {
@@ -751,6 +822,7 @@ int main(void)
     TCase *tc = tcase_create("contract");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_page_fault_is_precise);
+    tcase_add_test(tc, test_rep_string_inline_and_page_end);
     tcase_add_test(tc, test_write_fault_ring3);
     tcase_add_test(tc, test_divide_faults_exactly);
     tcase_add_test(tc, test_exact_counts_in_slices);
