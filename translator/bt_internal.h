@@ -262,6 +262,8 @@ void bt_fpu_from_image(CPUState *cpu);
 void bt_fpu_sync(CPUState *cpu);
 int bt_helper_fpu_enter(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_fpu_save(CPUState *cpu, const BTCallInfo *ci);
+/* The instruction in the interpreter (the x87 state saved), then leave. */
+int bt_helper_fpu_interp_leave(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_fpu_mem_prep(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_fpu_mem_commit(CPUState *cpu, const BTCallInfo *ci);
 

@@ -98,6 +98,8 @@ struct Gen {
     int nmisaligned;
     SlowPath slow[BT_MAX_SLOW]; /* from here on not cleared per block (bt_translate) */
     GenMisaligned misaligned[BT_MAX_INSNS];
+    GenMisaligned fldcw_unmask[2 * BT_MAX_INSNS]; /* FLDCW unmasking: the interpreter (gen_fpu.c) */
+    int nfldcw;
     int nslow;
     bool failed;           /* something could not be generated */
 };
@@ -168,6 +170,8 @@ bool gen_fpu_insn(Gen *g, const ScanInsn *si);
 /* If the guest's x87 state is (or may be) in the host FPU: save it to
  * CPUState (this calls C) and empty the host FPU. */
 void gen_fpu_flush(Gen *g);
+/* The out-of-line paths of FLDCW loading a control word that unmasks. */
+void gen_fpu_stubs(Gen *g);
 /* Load it again from the image the last flush left (no C call). */
 void gen_fpu_reload(Gen *g);
 /* Before an instruction that needs the guest's x87 (or MMX) state in the

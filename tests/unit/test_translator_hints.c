@@ -97,12 +97,50 @@ START_TEST(test_push_mem_and_strings_run_natively)
 }
 END_TEST
 
+/*
+ *   fldcw [0x20000] ; fld dword [0x20008] ; fistp dword [0x20010]
+ *   fldcw [0x20004] ; fldcw [0x20006] ; hlt
+ * with the words 0F7Fh (round toward zero, all masked: what a C cast
+ * loads), 037Fh and 037Eh (invalid-operation unmasked).  The first two
+ * FLDCW run natively (translator/gen_fpu.c) and FISTP truncates 2.7 to 2
+ * under the guest's RC; the third must go to the interpreter (a callout
+ * that leaves), so the callouts are it and HLT, and the control word
+ * ends as the interpreter's.
+ */
+START_TEST(test_fldcw_runs_natively_while_masked)
+{
+    static const uint8_t code[] = {0xd9, 0x2d, 0x00, 0x00, 0x02, 0x00, 0xd9, 0x05, 0x08, 0x00,
+                                   0x02, 0x00, 0xdb, 0x1d, 0x10, 0x00, 0x02, 0x00, 0xd9, 0x2d,
+                                   0x04, 0x00, 0x02, 0x00, 0xd9, 0x2d, 0x06, 0x00, 0x02, 0x00,
+                                   0xf4};
+    static const uint8_t data[] = {0x7f, 0x0f, 0x00, 0x00, 0x7f, 0x03, 0x7e, 0x03,
+                                   0xcd, 0xcc, 0x2c, 0x40}; /* 2.7f */
+    TestVM *ref = make_vm(code, sizeof(code));
+    TestVM *vm = make_vm(code, sizeof(code));
+    testvm_load(ref, 0x20000, data, sizeof(data));
+    testvm_load(vm, 0x20000, data, sizeof(data));
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
+    ck_assert_int_eq(testvm_run(ref, 1000), CPU_EXIT_HALT);
+    ck_assert_uint_eq(phys_read(&vm->phys, 0x20010, 4), 2);
+    ck_assert_uint_eq(phys_read(&ref->phys, 0x20010, 4), 2);
+    ck_assert_uint_eq(vm->cpu.fpu.fcw, 0x037e);
+    ck_assert_uint_eq(vm->cpu.fpu.fcw, ref->cpu.fpu.fcw);
+    ck_assert_uint_eq(vm->cpu.fpu.fsw, ref->cpu.fpu.fsw);
+    ck_assert_uint_eq(bt_stats(bt)->callout_insns, 2); /* FLDCW 037Eh and HLT */
+    bt_free(bt);
+    testvm_free(vm);
+    testvm_free(ref);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("translator_hints");
     TCase *tc = tcase_create("native");
     tcase_add_test(tc, test_hints_run_natively);
     tcase_add_test(tc, test_push_mem_and_strings_run_natively);
+    tcase_add_test(tc, test_fldcw_runs_natively_while_masked);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
