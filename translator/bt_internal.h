@@ -130,6 +130,7 @@ struct BT {
     const uint8_t *epilogue;        /* stores guest registers and flags, returns */
     const uint8_t *epilogue_nostore;/* returns; CPUState is already up to date */
     const uint8_t *thunk;           /* callout: r9 = BTCallInfo */
+    const uint8_t *sse_save;        /* called: the guest's XMM state to CPUState (gen_sse.c) */
 
     FILE *perfmap;          /* -perfmap, or NULL */
     FILE *out_asm;          /* -d out_asm, or NULL */
@@ -268,6 +269,8 @@ void bt_fpu_from_image(CPUState *cpu);
 void bt_fpu_sync(CPUState *cpu);
 int bt_helper_fpu_enter(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_fpu_save(CPUState *cpu, const BTCallInfo *ci);
+/* The instruction in the interpreter (the x87 state saved), then leave. */
+int bt_helper_fpu_interp_leave(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_fpu_mem_prep(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_fpu_mem_commit(CPUState *cpu, const BTCallInfo *ci);
 

@@ -60,6 +60,7 @@ enum HostOpcode {
     OPC_CALL_Jz = 0xe8,
     OPC_JMP_Jz = 0xe9,
     OPC_JMP_Jb = 0xeb,
+    OPC_GRP3_Eb = 0xf6,      /* /0 test r/m8, imm8 */
     OPC_GRP3_Ev = 0xf7,
     OPC_GRP5_Ev = 0xff,      /* /2 call, /4 jmp, /6 push */
     OPC_JCC_Jz = OPC_0F | 0x80, /* + condition */

@@ -11,10 +11,11 @@
  * after a save the host is as the SysV ABI wants it at every call; FRSTOR
  * and FNSAVE leave MXCSR and the XMM registers, which are the host's, alone.
  *
- * Only the registers, the status word (with TOP) and the tags come back
- * from the image.  The control word cannot change while the state is in
- * the host (every instruction that loads one is a callout, which saves
- * first).  The last-instruction registers (FIP, FCS, FOP, FDP, FDS) are the
+ * The registers, the status word (with TOP), the tags and the control
+ * word come back from the image: a native FLDCW may have changed the
+ * last, only ever to a word with every exception masked that the
+ * interpreter would keep as it is (translator/gen_fpu.c); every other
+ * instruction that loads one is a callout, which saves first.  The last-instruction registers (FIP, FCS, FOP, FDP, FDS) are the
  * host's own there, host addresses; translated code stores the guest's
  * values into CPUState.fpu after each instruction instead, as
  * cpu/fpu.c's fpu_note_insn does.
@@ -81,6 +82,7 @@ void bt_fpu_from_image(CPUState *cpu)
     const uint8_t *img = cpu->bt_fpu_img;
     uint16_t fsw = get16(img + IMG_FSW);
     uint16_t ftw = get16(img + IMG_FTW);
+    cpu->fpu.fcw = (uint16_t)((get16(img + IMG_FCW) & ~FCW_RESERVED) | FCW_BIT6);
     cpu->fpu.top = (uint8_t)((fsw & FSW_TOP) >> FSW_TOP_SHIFT);
     cpu->fpu.fsw = (uint16_t)(fsw & ~FSW_TOP);
     for (int i = 0; i < 8; i++) {
@@ -116,6 +118,20 @@ int bt_helper_fpu_enter(CPUState *cpu, const BTCallInfo *ci)
     bt_helper_enter(cpu, ci);
     if (bt->mode == BT_MODE_CHECK) {
         bt_check_note_io(bt); /* may reach FERR# */
+    }
+    interp_exec_insn(cpu, &ci->insn);
+    return bt_helper_leave(cpu, ci, cpu->next_eip, true);
+}
+
+/* FLDCW of a control word that unmasks an exception (gen_fpu.c): the
+ * interpreter's, and the block leaves; the next x87 instruction's entry
+ * check then finds the state not fit for the host and interprets. */
+int bt_helper_fpu_interp_leave(CPUState *cpu, const BTCallInfo *ci)
+{
+    bt_helper_enter(cpu, ci);
+    bt_count_callout(cpu, ci);
+    if (ci->check_io) {
+        bt_check_note_io(bt_of(cpu));
     }
     interp_exec_insn(cpu, &ci->insn);
     return bt_helper_leave(cpu, ci, cpu->next_eip, true);

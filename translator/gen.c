@@ -355,6 +355,7 @@ TB *bt_translate(BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, ui
     Gen *g = &gen_buf;
     memset(g, 0, offsetof(Gen, slow)); /* slow[] is filled as used */
     g->nslow = 0;
+    g->nfldcw = 0;
     g->failed = false;
     g->bt = bt;
     g->scan = scan;
@@ -380,6 +381,7 @@ TB *bt_translate(BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, ui
     gen_body(g);
     gen_slow_paths(g);
     gen_sse_stubs(g);
+    gen_fpu_stubs(g);
     gen_entry_exits(g, noexec);
     if (g->e.overflow || g->failed || bt->data_used > bt->size - bt->code_used) {
         bt->data_used = data_mark;

@@ -106,6 +106,8 @@ struct Gen {
     int nmisaligned;
     SlowPath slow[BT_MAX_SLOW]; /* from here on not cleared per block (bt_translate) */
     GenMisaligned misaligned[BT_MAX_INSNS];
+    GenMisaligned fldcw_unmask[2 * BT_MAX_INSNS]; /* FLDCW unmasking: the interpreter (gen_fpu.c) */
+    int nfldcw;
     int nslow;
     bool failed;           /* something could not be generated */
 };
@@ -164,6 +166,13 @@ static inline void gen_page_forget(Gen *g)
  * natively (nothing emitted then).  *ended: it emitted the block's exits. */
 bool gen_flow_insn(Gen *g, const ScanInsn *si, bool *ended);
 
+/* ---- gen_string.c ---- */
+/* MOVS/STOS/LODS/CMPS/SCAS without REP; false if si is not one it emits
+ * natively (the caller rewinds what was emitted). */
+bool gen_string_insn(Gen *g, const ScanInsn *si);
+/* REP MOVS and REP STOS: inline within a page, else the helper. */
+void gen_rep_string(Gen *g, const ScanInsn *si);
+
 /* ---- gen_fpu.c ---- */
 /* An x87 instruction as host x87 code; false if it is not one emitted
  * natively (nothing emitted then). */
@@ -171,6 +180,8 @@ bool gen_fpu_insn(Gen *g, const ScanInsn *si);
 /* If the guest's x87 state is (or may be) in the host FPU: save it to
  * CPUState (this calls C) and empty the host FPU. */
 void gen_fpu_flush(Gen *g);
+/* The out-of-line paths of FLDCW loading a control word that unmasks. */
+void gen_fpu_stubs(Gen *g);
 /* Load it again from the image the last flush left (no C call). */
 void gen_fpu_reload(Gen *g);
 /* Before an instruction that needs the guest's x87 (or MMX) state in the

@@ -270,6 +270,53 @@ static bool gen_pushf(Gen *g, const ScanInsn *si)
     return true;
 }
 
+/*
+ * PUSH m: two accesses in the interpreter's order (cpu/ops_data.c op_PUSH):
+ * the operand is read first, at an address computed with ESP as it was,
+ * then pushed.  The value waits in CPUState.bt_target between them (the
+ * second access's TLB check needs r9-r11):
+ *   read:  mov r9d/r9w, [r14] ; mov [r15+bt_target], r9d/r9w
+ *   push:  mov r9d/r9w, [r15+bt_target] ; mov [r14], r9d/r9w ; lea r12d, [r12 - size]
+ * A fault in either leaves ESP and memory as they were.
+ */
+static void emit_push_load_op(Gen *g, const MemOp *m)
+{
+    unsigned flags = m->size == 2 ? EMIT_66 : 0;
+    HostRM r14 = hrm_mem(H_R14, 0);
+    emit_rm(&g->e, flags, OPC_MOV_GvEv, H_R9, &r14);
+    HostRM tmp = hrm_mem(H_R15, CPU_OFF(bt_target));
+    emit_rm(&g->e, flags, OPC_MOV_EvGv, H_R9, &tmp);
+}
+
+static void emit_push_stored_op(Gen *g, const MemOp *m)
+{
+    unsigned flags = m->size == 2 ? EMIT_66 : 0;
+    HostRM tmp = hrm_mem(H_R15, CPU_OFF(bt_target));
+    emit_rm(&g->e, flags, OPC_MOV_GvEv, H_R9, &tmp);
+    HostRM r14 = hrm_mem(H_R14, 0);
+    emit_rm(&g->e, flags, OPC_MOV_EvGv, H_R9, &r14);
+    HostRM sp = hrm_mem(H_R12, -(int32_t)m->size);
+    emit_lea32(&g->e, H_R12, &sp);
+}
+
+static bool gen_push_mem(Gen *g, const ScanInsn *si)
+{
+    int size = si->insn.opsize;
+    gen_clobber(g);
+    if (!gen_operand_linear(g, &si->insn)) {
+        return false;
+    }
+    MemOp load;
+    memop_stack(&load, si, emit_push_load_op, size, ACC_READ);
+    gen_mem_access(g, &load);
+    MemOp push;
+    memop_stack(&push, si, emit_push_stored_op, size, ACC_WRITE);
+    gen_clobber(g);
+    gen_stack_linear(g, -size);
+    gen_mem_access(g, &push);
+    return true;
+}
+
 static bool gen_push(Gen *g, const ScanInsn *si)
 {
     const Insn *in = &si->insn;
@@ -281,7 +328,7 @@ static bool gen_push(Gen *g, const ScanInsn *si)
     } else if (in->opnd[0].kind == OPK_REG) {
         m.arg = hreg(in->opnd[0].reg);
     } else {
-        return false; /* PUSH m: two accesses, left to the interpreter */
+        return gen_push_mem(g, si);
     }
     gen_clobber(g);
     gen_stack_linear(g, -size);

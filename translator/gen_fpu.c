@@ -46,6 +46,7 @@
  * non-control instruction, the guest's values, as cpu/fpu.c does; the
  * host's (host addresses) are dropped at the save.
  */
+#include "cpu/fpu_internal.h"
 #include "translator/gen.h"
 
 /* What one x87 encoding is, for native emission. */
@@ -249,10 +250,91 @@ void gen_fpu_enter(Gen *g, const ScanInsn *si)
     }
 }
 
+/*
+ * FLDCW m16 runs natively while the word it loads keeps all six exceptions
+ * masked (compilers switch RC to truncate around every FISTP of a C cast,
+ * and back): then the host FPU, holding the guest's state, takes the new
+ * control word and stays fit to run natively.  The word must also be one
+ * the interpreter keeps as it is (reserved bits clear, bit 6 set: cpu/
+ * fpu_env.c), so the host's copy is the guest's exactly.  Any other word
+ * leaves out of line to the interpreter, which loads it, and the block
+ * leaves (bt_helper_fpu_interp_leave); the test runs on the slow path's
+ * bounce buffer too:
+ *     movzx r9d, word [r14] ; and r9d, RESERVED|MASKS ; cmp r9d, BIT6|MASKS ; jne other
+ *     fldcw [r14]
+ *   other: <callout: the interpreter's FLDCW, leave>
+ */
+static void emit_fldcw_op(Gen *g, const MemOp *m)
+{
+    Emit *e = &g->e;
+    HostRM r14 = hrm_mem(H_R14, 0);
+    emit_rm(e, 0, OPC_MOVZX_GvEw, H_R9, &r14);
+    HostRM r9 = hrm_reg(H_R9);
+    emit_alu32_imm(e, EXT_AND, &r9, (int32_t)(FCW_RESERVED | FCW_EXC_MASKS));
+    emit_alu32_imm(e, EXT_CMP, &r9, (int32_t)(FCW_BIT6 | FCW_EXC_MASKS));
+    uint8_t *jnz = emit_jcc32(e, CC_NE, NULL);
+    if (g->nfldcw < (int)(sizeof(g->fldcw_unmask) / sizeof(g->fldcw_unmask[0]))) {
+        g->fldcw_unmask[g->nfldcw++] =
+            (GenMisaligned){.jnz = jnz, .index = g->cur, .fpu = GEN_FPU_LIVE, .sse = g->sse};
+    } else {
+        g->failed = true;
+    }
+    emit_rm(e, 0, 0xd9, 5, &r14); /* fldcw [r14] */
+    (void)m;
+}
+
+void gen_fpu_stubs(Gen *g)
+{
+    for (int i = 0; i < g->nfldcw; i++) {
+        const GenMisaligned *u = &g->fldcw_unmask[i];
+        emit_bind32(&g->e, u->jnz);
+        gen_page_forget(g);
+        g->cur = u->index;
+        g->fl_host = false;
+        g->fl_parked = true; /* the access ran with them parked */
+        g->fpu = u->fpu;
+        g->sse = u->sse;
+        gen_call(g, gen_callinfo(g, &g->scan->in[u->index], bt_helper_fpu_interp_leave));
+        emit_u8(&g->e, 0x0f); /* ud2: the helper always leaves */
+        emit_u8(&g->e, 0x0b);
+    }
+}
+
+static bool gen_fldcw(Gen *g, const ScanInsn *si)
+{
+    const Insn *in = &si->insn;
+    if (in->seg == SEG_CS || key_seg_class(g->key, in->seg) == SEGCLASS_OTHER) {
+        return false;
+    }
+    gen_fpu_enter(g, si);
+    gen_park(g);
+    if (!gen_operand_linear(g, in)) {
+        g->failed = true; /* cannot happen: the segment class was checked */
+        return true;
+    }
+    MemOp m = {
+        .emit = emit_fldcw_op,
+        .si = si,
+        .size = 2,
+        .access = ACC_READ,
+        .flag_use = FU_NONE,
+        .next_eip = si->eip + in->len,
+        .arg = -1,
+        .prep = bt_helper_fpu_mem_prep,
+        .commit = bt_helper_fpu_mem_commit,
+    };
+    gen_mem_access(g, &m);
+    return true;
+}
+
 bool gen_fpu_insn(Gen *g, const ScanInsn *si)
 {
     const Insn *in = &si->insn;
     FpuForm f;
+    if (g->bt->x87_native && in->op == OP_FPU && !in->lock && in->opcode == 0xd9 &&
+        in->mod != 3 && in->reg == 5) {
+        return gen_fldcw(g, si);
+    }
     if (!g->bt->x87_native || !fpu_form(in, &f)) {
         return false;
     }

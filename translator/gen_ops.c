@@ -782,11 +782,15 @@ bool gen_insn(Gen *g, const ScanInsn *si)
     if (gen_data_insn(g, si)) {
         return false;
     }
+    gen_rewind(g, &mark);
+    if (gen_string_insn(g, si)) {
+        return false;
+    }
     /* Not native after all: drop what was emitted and call out. */
     gen_rewind(g, &mark);
     const Insn *in = &si->insn;
     if ((in->op == OP_MOVS || in->op == OP_STOS) && in->rep != REP_NONE) {
-        gen_call(g, gen_callinfo(g, si, bt_helper_rep_string));
+        gen_rep_string(g, si); /* gen_string.c */
     } else {
         BTCallInfo *ci = gen_callinfo(g, si, bt_helper_interp);
         gen_call(g, ci);

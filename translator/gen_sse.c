@@ -160,7 +160,7 @@ void gen_sse_flush(Gen *g)
     }
     uint8_t *skip = g->sse == GEN_SSE_UNKNOWN ? gen_test_live(g, CC_E) : NULL;
     g->sse = GEN_SSE_SAVED;
-    emit_sse_save(&g->e);
+    emit_call32(&g->e, g->bt->sse_save); /* the stub (stubs.c): emit_sse_save ; ret */
     if (skip && !emit_bind8(&g->e, skip)) {
         g->failed = true;
     }

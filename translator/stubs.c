@@ -144,6 +144,19 @@ static void emit_thunk(BT *bt, Emit *e)
     emit_jmp32(e, bt->epilogue_nostore);
 }
 
+/*
+ * sse_save (called from a block whose XMM state is live, gen_sse.c):
+ *   <the guest's XMM state back to CPUState, the host's MXCSR> ; ret
+ * One copy here instead of about 90 bytes in every slow path and callout
+ * of a block that may have it live.
+ */
+static void emit_sse_save_stub(BT *bt, Emit *e)
+{
+    bt->sse_save = emit_rx(e);
+    emit_sse_save(e);
+    emit_u8(e, OPC_RET);
+}
+
 void bt_emit_stubs(BT *bt)
 {
     Emit e;
@@ -151,6 +164,7 @@ void bt_emit_stubs(BT *bt)
     emit_enter(bt, &e);
     emit_epilogues(bt, &e);
     emit_thunk(bt, &e);
+    emit_sse_save_stub(bt, &e);
     bt->stubs_size = ((size_t)(e.p - bt->rw) + 63) & ~(size_t)63;
     bt->code_used = bt->stubs_size;
     bt->stats.host_bytes += bt->stubs_size;
