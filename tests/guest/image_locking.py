@@ -14,10 +14,17 @@ a second one then opens them:
     second overlay over the same base run;
   - an image the first uses under -snapshot (read-only, its writes go to
     a temporary overlay): a writer is refused, a second -snapshot runs;
-  - once the first has quit, a writer gets every image.
+  - once the first has quit, a writer gets every image;
+  - with QEMU's tools installed (optional peers), popek and QEMU exclude
+    each other as two QEMUs do, since popek locks QEMU's lock bytes:
+    qemu-io cannot open for writing an image a popek writes or reads
+    (it can with -U -r, force share), a qemu-io reader and a popek reader
+    share an image, and popek cannot open an image
+    qemu-io holds open for writing.
 "Runs" means still running after 1.5 s with nothing on stderr.
 """
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -143,6 +150,43 @@ try:
     runs("a reader of it", drive(raw, "raw", "readonly=on"))
     h.close()
     runs("a writer of the image once the -snapshot user has quit", drive(raw, "raw"))
+
+    if shutil.which("qemu-io"):
+        def qemu_io_open(*opts):
+            r = subprocess.run(["qemu-io", *opts, "-f", "raw", raw], input="quit\n",
+                               capture_output=True, text=True, timeout=60)
+            return r.returncode, (r.stdout + r.stderr).strip()
+
+        h = Holder(drive(raw, "raw"))
+        status, out = qemu_io_open()
+        check("qemu-io is refused writing an image popek writes", "lock" in out,
+              f"status {status}, output {out!r}")
+        status, out = qemu_io_open("-U", "-r")
+        check("qemu-io -U -r (force share) opens it", "lock" not in out, f"output {out!r}")
+        h.close()
+        h = Holder(drive(raw, "raw", "readonly=on"))
+        status, out = qemu_io_open()
+        check("qemu-io is refused writing an image a popek reader holds", "lock" in out,
+              f"status {status}, output {out!r}")
+        status, out = qemu_io_open("-r")
+        check("qemu-io -r reads an image beside a popek reader", status == 0 and "lock" not in out,
+              f"status {status}, output {out!r}")
+        h.close()
+        qio = subprocess.Popen(["qemu-io", "-f", "raw", raw], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            qio.stdin.write(b"help\n")  # its answer means the image is open and locked
+            qio.stdin.flush()
+            qio.stdout.readline()
+            refused("a popek writer of an image qemu-io writes", raw, drive(raw, "raw"))
+            refused("a popek reader of an image qemu-io writes", raw,
+                    drive(raw, "raw", "readonly=on"))
+        finally:
+            qio.stdin.close()
+            qio.wait(timeout=30)
+        runs("a popek writer once qemu-io has quit", drive(raw, "raw"))
+    else:
+        print("note: qemu-io (qemu-utils) not installed; the QEMU interplay is not checked")
 finally:
     for name in os.listdir(tmp):
         os.unlink(os.path.join(tmp, name))
