@@ -127,6 +127,7 @@ void gdbstub_free(GdbStub *s)
     }
     s->nbp = 0;
     s->stepping = false;
+    s->watch.count = 0; /* a watchpoint too would keep the hooks on s */
     gdbstub_update_hooks(s); /* give the CPU back its earlier observers */
     free(s);
 }

@@ -471,6 +471,22 @@ START_TEST(test_detach_removes_everything)
 }
 END_TEST
 
+/* Found by fuzz.gdb: a stub freed with a watchpoint set left the CPU's
+ * instruction hook on the freed stub, and the next run called into it. */
+START_TEST(test_free_with_a_watchpoint_gives_the_hooks_back)
+{
+    enable_paging();
+    send_packet("Z2,30000,4");
+    ck_assert_ptr_nonnull(vm->cpu.hooks.on_insn);
+    gdbstub_free(stub);
+    ck_assert_ptr_null(vm->cpu.watch);
+    ck_assert_ptr_null(vm->cpu.hooks.on_insn);
+    ck_assert_ptr_null(vm->cpu.hooks.observer);
+    stub = gdbstub_new(&vm->cpu, &stopped); /* for teardown */
+    gdbstub_attach_output(stub, collect, NULL);
+}
+END_TEST
+
 static int observed;
 
 static void count_insn(void *opaque, CPUState *cpu, const struct Insn *insn)
@@ -506,6 +522,7 @@ static Suite *gdbstub_suite(void)
     TCase *tc = tcase_create("protocol");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_ack_and_nak);
+    tcase_add_test(tc, test_free_with_a_watchpoint_gives_the_hooks_back);
     tcase_add_test(tc, test_garbage_between_packets_is_dropped);
     tcase_add_test(tc, test_oversized_packet_is_refused);
     tcase_add_test(tc, test_no_ack_mode);
