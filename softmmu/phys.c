@@ -329,9 +329,14 @@ static inline void phys_observe(PhysMem *pm, uint32_t paddr, uint32_t len, bool 
     }
 }
 
-static void phys_ram_store(PhysMem *pm, uint32_t paddr, const void *src, uint32_t len)
+/* Store len bytes at paddr in RAM: from src, or (src NULL) the byte fill. */
+static void phys_ram_store(PhysMem *pm, uint32_t paddr, const void *src, uint8_t fill, uint32_t len)
 {
-    memcpy(pm->ram + paddr, src, len);
+    if (src) {
+        memcpy(pm->ram + paddr, src, len);
+    } else {
+        memset(pm->ram + paddr, fill, len);
+    }
     phys_observe(pm, paddr, len, true);
     while (len > 0) {
         uint32_t page = paddr >> PHYS_PAGE_SHIFT;
@@ -389,7 +394,7 @@ static void phys_write_run(PhysMem *pm, int region, uint32_t paddr, uint32_t val
 {
     if (region < 0) {
         if (paddr < pm->ram_size) {
-            phys_ram_store(pm, paddr, &value, (uint32_t)size);
+            phys_ram_store(pm, paddr, &value, 0, (uint32_t)size);
         }
         return;
     }
@@ -428,7 +433,7 @@ void phys_write(PhysMem *pm, uint32_t paddr, uint32_t value, int size)
 {
     if (phys_ram_page(pm, paddr) &&
         (paddr & (PHYS_PAGE_SIZE - 1)) <= PHYS_PAGE_SIZE - (uint32_t)size) {
-        phys_ram_store(pm, paddr, &value, (uint32_t)size);
+        phys_ram_store(pm, paddr, &value, 0, (uint32_t)size);
         return;
     }
     uint64_t run_end;
@@ -480,9 +485,14 @@ void phys_read_buf(PhysMem *pm, uint32_t paddr, void *buf, uint32_t len)
     }
 }
 
-/* Shared by phys_write_buf and phys_load: rom_writable lets loaders fill ROM. */
-static void phys_store_buf(PhysMem *pm, uint32_t paddr, const void *buf, uint32_t len,
-                           bool rom_writable)
+/*
+ * Shared by phys_write_buf, phys_fill and phys_load: the bytes come from
+ * buf, or (buf NULL) are all fill; rom_writable lets loaders fill ROM.
+ * Unmapped space is skipped a run at a time, so a device asked to store
+ * 4 GiB costs what RAM, VRAM and MMIO it reaches, not the span.
+ */
+static void phys_store_buf(PhysMem *pm, uint32_t paddr, const void *buf, uint8_t fill,
+                           uint32_t len, bool rom_writable)
 {
     const uint8_t *in = buf;
     while (len > 0) {
@@ -490,20 +500,23 @@ static void phys_store_buf(PhysMem *pm, uint32_t paddr, const void *buf, uint32_
         uint32_t chunk = phys_chunk(pm, paddr, len, &region);
         PhysRegion *r = region >= 0 ? &pm->regions[region] : NULL;
         if (!r && paddr < pm->ram_size) {
-            phys_ram_store(pm, paddr, in, chunk);
-        } else if (r && r->kind == PHYS_ROM) {
-            if (rom_writable) {
-                memcpy(r->host + (paddr - r->start), in, chunk);
+            phys_ram_store(pm, paddr, in, fill, chunk);
+        } else if (r && (r->kind == PHYS_VRAM || (r->kind == PHYS_ROM && rom_writable))) {
+            uint8_t *host = r->host + (paddr - r->start);
+            if (in) {
+                memcpy(host, in, chunk);
+            } else {
+                memset(host, fill, chunk);
             }
-        } else if (r && r->kind == PHYS_VRAM) {
-            memcpy(r->host + (paddr - r->start), in, chunk);
-            phys_vram_mark(r, paddr - r->start, chunk);
-        } else if (r) {
+            if (r->kind == PHYS_VRAM) {
+                phys_vram_mark(r, paddr - r->start, chunk);
+            }
+        } else if (r && r->kind != PHYS_ROM) {
             for (uint32_t i = 0; i < chunk; i++) {
-                phys_write_run(pm, region, paddr + i, in[i], 1);
+                phys_write_run(pm, region, paddr + i, in ? in[i] : fill, 1);
             }
         }
-        in += chunk;
+        in = in ? in + chunk : NULL;
         paddr += chunk;
         len -= chunk;
     }
@@ -511,10 +524,15 @@ static void phys_store_buf(PhysMem *pm, uint32_t paddr, const void *buf, uint32_
 
 void phys_write_buf(PhysMem *pm, uint32_t paddr, const void *buf, uint32_t len)
 {
-    phys_store_buf(pm, paddr, buf, len, false);
+    phys_store_buf(pm, paddr, buf, 0, len, false);
+}
+
+void phys_fill(PhysMem *pm, uint32_t paddr, uint8_t byte, uint32_t len)
+{
+    phys_store_buf(pm, paddr, NULL, byte, len, false);
 }
 
 void phys_load(PhysMem *pm, uint32_t paddr, const void *buf, uint32_t len)
 {
-    phys_store_buf(pm, paddr, buf, len, true);
+    phys_store_buf(pm, paddr, buf, 0, len, true);
 }

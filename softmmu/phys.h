@@ -149,6 +149,9 @@ void phys_write(PhysMem *pm, uint32_t paddr, uint32_t value, int size);
 /* Bulk copies for loaders and DMA; they honour ROM and MMIO like the CPU. */
 void phys_read_buf(PhysMem *pm, uint32_t paddr, void *buf, uint32_t len);
 void phys_write_buf(PhysMem *pm, uint32_t paddr, const void *buf, uint32_t len);
+/* Store len copies of byte from paddr on, as phys_write_buf would; a span
+ * of unmapped space costs one step (a device told to clear 4 GiB). */
+void phys_fill(PhysMem *pm, uint32_t paddr, uint8_t byte, uint32_t len);
 
 /* Loaders may write into ROM (firmware images): this one ignores read-only. */
 void phys_load(PhysMem *pm, uint32_t paddr, const void *buf, uint32_t len);

@@ -18,7 +18,6 @@
 
 #define FW_CFG_ARCH_COUNT     4
 #define FW_CFG_INDEX_MASK     0x3fff
-#define FW_CFG_DMA_ZERO_CHUNK 65536 /* zeros past an item's end, per store */
 
 typedef struct FWCfgItem {
     uint8_t *data; /* owned; NULL when empty */
@@ -214,24 +213,21 @@ static void fw_cfg_io_write(void *opaque, uint16_t port, uint32_t value, int siz
 
 /* Move len bytes of the current item, from the cursor on, to guest memory
  * at addr (to_guest) or just past them (skip).  Past the end reads zeros,
- * stored in bulk: a guest may ask for up to 4 GiB in one port write. */
+ * filled in one step: a guest may ask for up to 4 GiB in one port write. */
 static void fw_cfg_dma_read(FWCfgState *s, uint32_t addr, uint32_t len, bool to_guest)
 {
-    static const uint8_t zeros[FW_CFG_DMA_ZERO_CHUNK];
     FWCfgItem *item = fw_cfg_slot(s, s->key);
     uint32_t item_len = item && item->data ? item->len : 0;
-    while (len > 0) {
-        uint32_t left = s->offset < item_len ? item_len - s->offset : 0;
-        uint32_t n = left ? left : (uint32_t)sizeof(zeros);
-        n = len < n ? len : n;
-        if (to_guest) {
-            phys_write_buf(s->phys, addr, left ? item->data + s->offset : zeros, n);
+    uint32_t left = s->offset < item_len ? item_len - s->offset : 0;
+    uint32_t n = len < left ? len : left;
+    if (to_guest) {
+        if (n > 0) {
+            phys_write_buf(s->phys, addr, item->data + s->offset, n);
         }
-        addr += to_guest ? n : 0;
-        uint64_t next = (uint64_t)s->offset + n;
-        s->offset = next > UINT32_MAX ? UINT32_MAX : (uint32_t)next;
-        len -= n;
+        phys_fill(s->phys, addr + n, 0, len - n);
     }
+    uint64_t next = (uint64_t)s->offset + len;
+    s->offset = next > UINT32_MAX ? UINT32_MAX : (uint32_t)next;
 }
 
 /* Run the FWCfgDmaAccess at addr: be32 control, be32 length, be64 address.

@@ -31,6 +31,7 @@ struct DmaWatch {
     bool paused;
     uint64_t rereads;
     uint64_t double_fetches;
+    uint64_t bytes; /* RAM bytes devices read or wrote, ever */
     DmaWatchReportFn report;
     void *opaque;
 };
@@ -63,6 +64,7 @@ static void watch_access(void *opaque, uint32_t paddr, uint32_t len, bool is_wri
         return;
     }
     uint32_t seq = ++w->seq;
+    w->bytes += len;
     if (seq < WATCH_MAX_ACCESSES) {
         w->access[seq].start = paddr;
         w->access[seq].len = len;
@@ -163,4 +165,9 @@ uint64_t dma_watch_rereads(const DmaWatch *w)
 uint64_t dma_watch_double_fetches(const DmaWatch *w)
 {
     return w->double_fetches;
+}
+
+uint64_t dma_watch_bytes(const DmaWatch *w)
+{
+    return w->bytes;
 }

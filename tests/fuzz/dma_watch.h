@@ -56,5 +56,8 @@ void dma_watch_pause(DmaWatch *w, bool paused);
 /* Re-reads seen with no write between (harmless), and double fetches. */
 uint64_t dma_watch_rereads(const DmaWatch *w);
 uint64_t dma_watch_double_fetches(const DmaWatch *w);
+/* RAM bytes the devices have read or written since the watch was made
+ * (not counting paused stretches): a harness's measure of DMA work. */
+uint64_t dma_watch_bytes(const DmaWatch *w);
 
 #endif /* TESTS_FUZZ_DMA_WATCH_H */

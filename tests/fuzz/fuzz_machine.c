@@ -33,8 +33,9 @@
  * Each port or memory access, each batch of timers, each frame is one
  * operation for the double-fetch watch (dma_watch.h), which aborts on a
  * device that reads a guest structure again after its bytes were written.
- * An input makes at most MAX_OPS operations and MAX_ACCESSES accesses, so
- * its cost is bounded by the harness and a slow input is a device's doing.
+ * An input makes at most MAX_OPS operations and MAX_ACCESSES accesses, and
+ * its devices move at most MAX_DMA_BYTES of guest RAM, so its cost is
+ * bounded by the harness and a slow input is a device's doing.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -75,12 +76,23 @@ enum {
  * bounded by the harness, so one that takes long is a device's doing. */
 #define MAX_OPS      4096
 #define MAX_ACCESSES (1u << 16)
+/* And guest-RAM bytes moved by DMA at most: one port write can start a
+ * transfer over all of RAM (fw_cfg, IDE), which the watch follows byte by
+ * byte; a few dozen of them per input would take minutes under ASan. */
+#define MAX_DMA_BYTES (8ull * FUZZ_BOARD_RAM)
 
 static FuzzBoard board;
 static DmaWatch *watch;   /* made once, attached to each new board */
 static uint32_t accesses; /* in this input, against MAX_ACCESSES */
+static uint64_t dma_start; /* dma_watch_bytes() when this input began */
 static bool tracing;      /* POPEK_FUZZ_TRACE set: each access on stderr (what an input does) */
 static uint32_t sink;     /* values read, so nothing is optimised away */
+
+/* Is the input's budget of accesses and DMA bytes not yet spent? */
+static bool budget_left(void)
+{
+    return accesses < MAX_ACCESSES && dma_watch_bytes(watch) - dma_start < MAX_DMA_BYTES;
+}
 
 static void double_fetch(void *opaque, const DmaFetchReport *r)
 {
@@ -280,7 +292,7 @@ static void op_pio_repeat(FuzzInput *in)
     uint32_t count = fuzz_take(in, 2);
     uint32_t value = fuzz_take(in, 1) * 0x01010101u;
     int size = fuzz_access_size(sel);
-    for (uint32_t i = 0; i < count && accesses < MAX_ACCESSES; i++) {
+    for (uint32_t i = 0; i < count && budget_left(); i++) {
         if (sel & 0x80) {
             pio_write(port, value + i, size);
         } else {
@@ -364,7 +376,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dma_watch_attach(watch, &board.pc.phys);
     }
     accesses = 0;
-    for (int ops = 0; in.left && ops < MAX_OPS && accesses < MAX_ACCESSES; ops++) {
+    dma_start = dma_watch_bytes(watch);
+    for (int ops = 0; in.left && ops < MAX_OPS && budget_left(); ops++) {
         switch (fuzz_take(&in, 1) % FZ_OP_COUNT) {
         case FZ_PIO_WRITE: {
             uint16_t port = pick_port(&in);

@@ -331,6 +331,29 @@ START_TEST(test_code_write_listeners)
 }
 END_TEST
 
+/* phys_fill over RAM, MMIO, ROM and nearly 4 GiB of unmapped space: each
+ * kind gets what phys_write_buf would give it, and the unmapped span is
+ * skipped in steps, not 64 Ki chunks (a fw_cfg DMA clearing 4 GiB). */
+START_TEST(test_fill_across_kinds)
+{
+    FakeDev dev = {0};
+    uint8_t image[0x100] = {0x11};
+    ck_assert_int_ge(phys_map_mmio(&pm, 0x10000000u, 0x1000, &fake_ops, &dev, 0), 0);
+    ck_assert_int_ge(phys_map_rom(&pm, 0xffff0000u, image, sizeof(image), 0), 0);
+    pm.dirty_pages[MIB / 4096 - 1] = 0;
+    phys_fill(&pm, MIB - 4, 0x5a, 0xffffffffu - (MIB - 4));
+    for (uint32_t a = MIB - 4; a < MIB; a++) {
+        ck_assert_uint_eq(pm.ram[a], 0x5a);
+    }
+    ck_assert_uint_eq(pm.ram[MIB - 5], 0);
+    ck_assert(pm.dirty_pages[MIB / 4096 - 1]);
+    ck_assert_int_eq(dev.writes, 0x1000); /* byte by byte, as phys_write_buf */
+    ck_assert_uint_eq(dev.written[0], 0x5a);
+    ck_assert_uint_eq(dev.written[63], 0x5a);
+    ck_assert_uint_eq(phys_read(&pm, 0xffff0000u, 1), 0x11); /* ROM ignores it */
+}
+END_TEST
+
 START_TEST(test_buffers_across_kinds)
 {
     FakeDev dev = {0};
@@ -416,6 +439,7 @@ static Suite *phys_suite(void)
     tcase_add_test(tc, test_code_write_hook);
     tcase_add_test(tc, test_code_write_listeners);
     tcase_add_test(tc, test_buffers_across_kinds);
+    tcase_add_test(tc, test_fill_across_kinds);
     tcase_add_test(tc, test_region_limits);
     tcase_add_test(tc, test_lazy_ram);
     suite_add_tcase(s, tc);
