@@ -27,20 +27,10 @@
  * succeed, as in paging.c; linear addresses are canonical (the CPU checks
  * before it gets here), so bits 63:48 play no part.
  */
-#include <string.h>
-
 #include "cpu/cpu.h"
 #include "softmmu/mmu.h"
+#include "softmmu/paging_entry.h"
 #include "softmmu/phys.h"
-
-#define PTE_P  0x001u       /* present */
-#define PTE_RW 0x002u       /* writes allowed */
-#define PTE_US 0x004u       /* user-mode accesses allowed */
-#define PTE_A  0x020u       /* accessed */
-#define PTE_D  0x040u       /* dirty (PTE, or an entry mapping a page) */
-#define PTE_PS 0x080u       /* PDPTE: maps a 1 GiB page; PDE: a 2 MiB page */
-#define PTE_G  0x100u       /* global (with CR4.PGE), in entries that map a page */
-#define PTE_XD (1ull << 63) /* execute-disable, with EFER.NXE */
 
 /* Bits 51:MAXPHYADDR of every entry (SDM Vol.3 Tables 4-14 to 4-19). */
 #define LM_RSVD_HIGH (((1ull << 52) - 1) & ~((1ull << MMU_LM_MAXPHYADDR) - 1))
@@ -49,49 +39,6 @@
 #define LM_2M_FRAME  (((1ull << MMU_LM_MAXPHYADDR) - 1) & ~0x1fffffull)
 #define LM_1G_RSVD   0x000000003fffe000ull /* bits 29:13 */
 #define LM_1G_FRAME  (((1ull << MMU_LM_MAXPHYADDR) - 1) & ~0x3fffffffull)
-
-#define PAGE_4K 0x1000u
-#define PAGE_2M 0x200000u
-#define PAGE_1G 0x40000000u
-
-
-/* An 8-byte paging-structure entry; all ones above 4 GiB (nothing there). */
-static uint64_t lm_read_entry(PhysMem *pm, uint64_t paddr)
-{
-    if (paddr > 0xfffffff8ull) {
-        return ~0ull;
-    }
-    const uint8_t *p = phys_ram_page(pm, (uint32_t)paddr);
-    uint64_t entry;
-    if (p) {
-        memcpy(&entry, p, 8);
-        return entry;
-    }
-    entry = phys_read(pm, (uint32_t)paddr, 4);
-    return entry | (uint64_t)phys_read(pm, (uint32_t)paddr + 4, 4) << 32;
-}
-
-/* Set Accessed (and Dirty) in an entry the walk used, if not set yet: the
- * low dword holds both, so only it is written. */
-static void lm_update_entry(PhysMem *pm, uint64_t paddr, uint64_t entry, uint32_t bits)
-{
-    if (((uint32_t)entry & bits) != bits) {
-        phys_write(pm, (uint32_t)paddr, (uint32_t)entry | bits, 4);
-    }
-}
-
-/* SDM Vol.3 4.6.1 with the rights of every level combined (AND of R/W and
- * of U/S); execute rights are checked apart (NX). */
-static bool lm_allowed(const CPUState *cpu, uint64_t rights, bool write, bool user)
-{
-    if (user && !(rights & PTE_US)) {
-        return false;
-    }
-    if (write && !(rights & PTE_RW)) {
-        return !user && !(cpu->cr0 & CR0_WP);
-    }
-    return true;
-}
 
 /* One walk's state: the levels visited so far. */
 typedef struct LMWalk {
@@ -122,7 +69,7 @@ bool paging_lm_walk(CPUState *cpu, uint64_t lin, int access, int mmu_idx, bool s
     for (int level = 3; level >= 0; level--) {
         int shift = 12 + 9 * level;
         uint64_t addr = table | (((lin >> shift) & 0x1ff) << 3);
-        uint64_t entry = lm_read_entry(pm, addr);
+        uint64_t entry = paging_read_entry64(pm, addr);
         if (!(entry & PTE_P)) {
             *pf_error = err;
             return false;
@@ -160,16 +107,16 @@ bool paging_lm_walk(CPUState *cpu, uint64_t lin, int access, int mmu_idx, bool s
         table = entry & LM_FRAME;
     }
 
-    if (!lm_allowed(cpu, rights, write, user) || (access == ACC_FETCH && nxe && xd)) {
+    if (!paging_allowed(cpu, rights, write, user) || (access == ACC_FETCH && nxe && xd)) {
         *pf_error = err | PF_ERR_P;
         return false;
     }
     if (set_ad) {
         for (int i = 0; i < w.levels - 1; i++) {
-            lm_update_entry(pm, w.addr[i], w.entry[i], PTE_A);
+            paging_update_entry(pm, w.addr[i], w.entry[i], PTE_A);
         }
         int last = w.levels - 1;
-        lm_update_entry(pm, w.addr[last], w.entry[last], PTE_A | (write ? PTE_D : 0));
+        paging_update_entry(pm, w.addr[last], w.entry[last], PTE_A | (write ? PTE_D : 0));
     }
     uint64_t leaf_entry = w.entry[w.levels - 1];
     *phys = frame | (lin & (size - 1));

@@ -21,20 +21,10 @@
  * faults with P=1.  Accessed bits are set only by walks that succeed, as
  * in paging.c.
  */
-#include <string.h>
-
 #include "cpu/cpu.h"
 #include "softmmu/mmu.h"
+#include "softmmu/paging_entry.h"
 #include "softmmu/phys.h"
-
-#define PTE_P  0x001u       /* present */
-#define PTE_RW 0x002u       /* writes allowed */
-#define PTE_US 0x004u       /* user-mode accesses allowed */
-#define PTE_A  0x020u       /* accessed */
-#define PTE_D  0x040u       /* dirty (PTE, or PDE mapping a 2 MiB page) */
-#define PTE_PS 0x080u       /* PDE: maps a 2 MiB page (CR4.PSE plays no part under PAE) */
-#define PTE_G  0x100u       /* global (with CR4.PGE) */
-#define PTE_XD (1ull << 63) /* execute-disable, with EFER.NXE */
 
 #define PAE_MAXPHYADDR 36
 /* Bits 62:MAXPHYADDR of a PDE or PTE (SDM Vol.3 Tables 4-9 to 4-11). */
@@ -46,57 +36,16 @@
 /* A PDPTE: 63:MAXPHYADDR, 8:5 and 2:1 are reserved (SDM Vol.3 Table 4-8). */
 #define PDPTE_RSVD (~((1ull << PAE_MAXPHYADDR) - 1) | 0x1e6ull)
 
-#define PAGE_4K 0x1000u
-#define PAGE_2M 0x200000u
-
-/* An 8-byte paging-structure entry; all ones above 4 GiB (nothing there). */
-static uint64_t pae_read_entry(PhysMem *pm, uint64_t paddr)
-{
-    if (paddr > 0xfffffff8ull) {
-        return ~0ull;
-    }
-    const uint8_t *p = phys_ram_page(pm, (uint32_t)paddr);
-    uint64_t entry;
-    if (p) {
-        memcpy(&entry, p, 8);
-        return entry;
-    }
-    entry = phys_read(pm, (uint32_t)paddr, 4);
-    return entry | (uint64_t)phys_read(pm, (uint32_t)paddr + 4, 4) << 32;
-}
-
-/* Set Accessed (and Dirty) in an entry the walk used, if not set yet: the
- * low dword holds both, so only it is written. */
-static void pae_update_entry(PhysMem *pm, uint64_t paddr, uint64_t entry, uint32_t bits)
-{
-    if (((uint32_t)entry & bits) != bits) {
-        phys_write(pm, (uint32_t)paddr, (uint32_t)entry | bits, 4);
-    }
-}
-
 bool paging_pae_load_pdptes(CPUState *cpu, uint32_t cr3, uint64_t pdpte[4])
 {
     /* CR3 bits 31:5 address the 32-byte-aligned PDPT (SDM Vol.3 4.4.1). */
     uint32_t base = (cr3 & 0xffffffe0u) & cpu->a20_mask;
     for (int i = 0; i < 4; i++) {
-        uint64_t e = pae_read_entry(cpu->phys, base + 8u * (uint32_t)i);
+        uint64_t e = paging_read_entry64(cpu->phys, base + 8u * (uint32_t)i);
         if ((e & PTE_P) && (e & PDPTE_RSVD)) {
             return false;
         }
         pdpte[i] = e;
-    }
-    return true;
-}
-
-/* SDM Vol.3 4.6.1 with the rights of the PDE and PTE combined, as in
- * paging.c; execute rights are checked apart (NX). */
-static bool pae_allowed(const CPUState *cpu, uint64_t rights, bool write, bool user)
-{
-    if (user && !(rights & PTE_US)) {
-        return false;
-    }
-    if (write && !(rights & PTE_RW)) {
-        return !user && !(cpu->cr0 & CR0_WP);
     }
     return true;
 }
@@ -121,7 +70,7 @@ bool paging_pae_walk(CPUState *cpu, uint32_t lin, int access, int mmu_idx, bool 
         return false;
     }
     uint64_t pde_addr = ((pdpte & PAE_FRAME) | ((lin >> 18) & 0xff8u)) & a20;
-    uint64_t pde = pae_read_entry(pm, pde_addr);
+    uint64_t pde = paging_read_entry64(pm, pde_addr);
     if (!(pde & PTE_P)) {
         *pf_error = err;
         return false;
@@ -131,12 +80,12 @@ bool paging_pae_walk(CPUState *cpu, uint32_t lin, int access, int mmu_idx, bool 
             *pf_error = err | PF_ERR_P | PF_ERR_RSVD;
             return false;
         }
-        if (!pae_allowed(cpu, pde, write, user) || (access == ACC_FETCH && (pde & PTE_XD))) {
+        if (!paging_allowed(cpu, pde, write, user) || (access == ACC_FETCH && (pde & PTE_XD))) {
             *pf_error = err | PF_ERR_P;
             return false;
         }
         if (set_ad) {
-            pae_update_entry(pm, pde_addr, pde, PTE_A | (write ? PTE_D : 0));
+            paging_update_entry(pm, pde_addr, pde, PTE_A | (write ? PTE_D : 0));
         }
         *phys = ((pde & PAE_2M_FRAME) | (lin & (PAGE_2M - 1))) & a20;
         *global = (pde & PTE_G) && (cpu->cr4 & CR4_PGE);
@@ -148,7 +97,7 @@ bool paging_pae_walk(CPUState *cpu, uint32_t lin, int access, int mmu_idx, bool 
         return false;
     }
     uint64_t pte_addr = ((pde & PAE_FRAME) | ((lin >> 9) & 0xff8u)) & a20;
-    uint64_t pte = pae_read_entry(pm, pte_addr);
+    uint64_t pte = paging_read_entry64(pm, pte_addr);
     if (!(pte & PTE_P)) {
         *pf_error = err;
         return false;
@@ -157,14 +106,14 @@ bool paging_pae_walk(CPUState *cpu, uint32_t lin, int access, int mmu_idx, bool 
         *pf_error = err | PF_ERR_P | PF_ERR_RSVD;
         return false;
     }
-    if (!pae_allowed(cpu, pde & pte, write, user) ||
+    if (!paging_allowed(cpu, pde & pte, write, user) ||
         (access == ACC_FETCH && ((pde | pte) & PTE_XD))) {
         *pf_error = err | PF_ERR_P;
         return false;
     }
     if (set_ad) {
-        pae_update_entry(pm, pde_addr, pde, PTE_A);
-        pae_update_entry(pm, pte_addr, pte, PTE_A | (write ? PTE_D : 0));
+        paging_update_entry(pm, pde_addr, pde, PTE_A);
+        paging_update_entry(pm, pte_addr, pte, PTE_A | (write ? PTE_D : 0));
     }
     *phys = ((pte & PAE_FRAME) | (lin & (PAGE_4K - 1))) & a20;
     *global = (pte & PTE_G) && (cpu->cr4 & CR4_PGE);
