@@ -4,6 +4,7 @@
   tests/bench/guest_bench.py POPEK GUESTDIR [--qemu PATH | --no-qemu] [--scale F] [--reps N]
                              [--keep DIR] [--engine-args "ARGS"] [--workloads a,b,...]
                              [--programs | --no-programs] [--baseline auto|i386|x86-64]
+                             [--arch i386|x86_64]
 
 Compiles tests/bench/guest/workloads.c as a static i386 program, runs it on
 the host (the native baseline), then inside the Linux guest (GUESTDIR from tests/guests/build-guest.sh,
@@ -25,6 +26,12 @@ binary.  In the guest that is the guest's /bin/busybox; natively it is the
 same i386 busybox, unpacked from the .deb the guest was built from (so the
 ratio compares one binary), or on a host without IA32 emulation Debian's
 x86-64 busybox of the same version (approximate, and the table says so).
+
+--arch x86_64 runs the amd64 guest (tests/guests/build-guest64.sh) instead:
+the workloads are built once for x86-64 (x87 maths kept), and that one
+binary runs natively and in the guest, as does the guest's amd64 busybox,
+so every ratio is exact; popek runs on -cpu qemu64, the peer is
+qemu-system-x86_64 -accel tcg (its default CPU is qemu64 too).
 """
 import argparse
 import glob
@@ -480,7 +487,7 @@ def main():
     ap.add_argument("popek")
     ap.add_argument("guestdir")
     q = ap.add_mutually_exclusive_group()
-    q.add_argument("--qemu", default="/usr/bin/qemu-system-i386")
+    q.add_argument("--qemu", help="the peer (default: qemu-system-i386, or -x86_64 with --arch)")
     q.add_argument("--no-qemu", action="store_true")
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--reps", type=int, default=3)
@@ -493,6 +500,10 @@ def main():
     p.add_argument("--programs", action="store_true",
                    help="only the real programs (the bb-* workloads)")
     p.add_argument("--no-programs", action="store_true", help="leave out the bb-* workloads")
+    ap.add_argument("--arch", choices=("i386", "x86_64"), default="i386",
+                    help="x86_64: GUESTDIR is the amd64 guest (tests/guests/build-guest64.sh); "
+                         "the workloads are one x86-64 binary run natively and in the guest, "
+                         "popek on -cpu qemu64 and qemu-system-x86_64")
     ap.add_argument("--baseline", choices=("auto", "i386", "x86-64"), default="auto",
                     help="native baseline: the i386 binary where the host runs it (auto), "
                          "or the x86-64 build")
@@ -511,11 +522,23 @@ def main():
 
 
 def bench(args, workdir, scratch):
+    x64 = args.arch == "x86_64"
+    if args.qemu is None:
+        args.qemu = "/usr/bin/qemu-system-x86_64" if x64 else "/usr/bin/qemu-system-i386"
+    build = "build-guest64.sh" if x64 else "build-guest.sh"
     for f in ("bzImage", "initramfs.cpio.gz"):
         if not os.path.isfile(os.path.join(args.guestdir, f)):
-            raise BenchError(f"no {f} in {args.guestdir} (run tests/guests/build-guest.sh DIR)")
-    binary = compile_workloads(workdir)
-    native_binary, baseline, comparable = native_baseline(args, workdir, binary)
+            raise BenchError(f"no {f} in {args.guestdir} (run tests/guests/{build} DIR)")
+    if x64:
+        # One binary, natively and in the guest: the ratios are exact.
+        binary = compile_workloads(workdir, CFLAGS_X86_64, "popek-workloads-x86-64")
+        if not runs_here(binary):
+            raise BenchError(f"{binary} does not run on this host")
+        native_binary, baseline, comparable = binary, "x86-64 (the guest's binary)", True
+        args.engine_args = ("-cpu qemu64 " + args.engine_args).strip()
+    else:
+        binary = compile_workloads(workdir)
+        native_binary, baseline, comparable = native_baseline(args, workdir, binary)
     listed = runs_here(native_binary)
     names = listed
     if args.workloads:
@@ -529,12 +552,12 @@ def bench(args, workdir, scratch):
         names = [n for n in names if not n.startswith(PROGRAM_PREFIX)]
     busybox, busybox_note = None, None
     if any(n.startswith(PROGRAM_PREFIX) for n in names):
-        arch = "i386" if comparable else "amd64"
+        arch = "i386" if comparable and not x64 else "amd64"
         busybox, why = native_busybox(workdir, arch)
         if busybox is None:
             busybox_note = f"native busybox: none ({why}); bb-* rows have no native time"
         elif comparable:
-            busybox_note = "native busybox: the guest's i386 busybox-static (same binary)"
+            busybox_note = f"native busybox: the guest's {arch} busybox-static (same binary)"
         else:
             busybox_note = ("native busybox: Debian's x86-64 busybox-static of the same version "
                             "(bb-* native times approximate)")
