@@ -35,7 +35,6 @@ qemu-system-x86_64 -accel tcg (its default CPU is qemu64 too).
 """
 import argparse
 import glob
-import gzip
 import math
 import os
 import re
@@ -51,6 +50,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(HERE, "..", "guest", "linux"))
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+from initramfs import EXEC_MODE, extend_initramfs  # noqa: E402
 from linux_guest import MARKER, Guest  # noqa: E402
 
 WORKLOADS_SRC = os.path.join(HERE, "guest", "workloads.c")
@@ -138,35 +139,14 @@ def native_baseline(args, workdir, guest_binary):
     return binary, f"x86-64 build of the same source, x87 maths ({why})", False
 
 
-def newc_archive(files):
-    """A cpio archive in the kernel's newc format; files: (path, mode, data)."""
-    out = bytearray()
-
-    def entry(ino, name, mode, data):
-        nameb = name.encode() + b"\0"
-        fields = [ino, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(nameb), 0]
-        out.extend(b"070701" + b"".join(b"%08X" % f for f in fields) + nameb)
-        out.extend(b"\0" * (-len(out) % 4))
-        out.extend(data)
-        out.extend(b"\0" * (-len(out) % 4))
-
-    for ino, (name, mode, data) in enumerate(files, start=1):
-        entry(ino, name, mode, data)
-    entry(0, "TRAILER!!!", 0, b"")
-    return bytes(out)
-
-
 def bench_initramfs(guestdir, binary, workdir):
     """The guest's initramfs with a second gzip'd cpio after it: the kernel
     unpacks concatenated archives in order, so /bin gains one file."""
     with open(binary, "rb") as f:
-        extra = newc_archive([("bin/popek-workloads", 0o100755, f.read())])
-    path = os.path.join(workdir, "initramfs-bench.cpio.gz")
-    with open(os.path.join(guestdir, "initramfs.cpio.gz"), "rb") as f:
-        base = f.read()
-    with open(path, "wb") as f:
-        f.write(base + gzip.compress(extra, 9))
-    return path
+        data = f.read()
+    return extend_initramfs(os.path.join(guestdir, "initramfs.cpio.gz"),
+                            os.path.join(workdir, "initramfs-bench.cpio.gz"),
+                            [("bin/popek-workloads", EXEC_MODE, data)])
 
 
 class Result:

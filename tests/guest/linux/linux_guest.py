@@ -29,13 +29,13 @@ KMSG_RX = re.compile(r"^\[\s*\d+\.\d+\] ")  # a kernel log line on the console
 
 class Guest:
     def __init__(self, popek, guestdir, accel, extra=(), append_extra="", initrd=None,
-                 kernel=None):
+                 kernel=None, ram="256M"):
         """initrd: an initramfs other than GUESTDIR/initramfs.cpio.gz (the benchmark's);
-        kernel: a kernel other than GUESTDIR/bzImage (the PAE one)."""
+        kernel: a kernel other than GUESTDIR/bzImage (the PAE one); ram: -m."""
         append = "console=ttyS0 panic=-1 " + append_extra
         cmd = [popek, "-kernel", kernel or os.path.join(guestdir, "bzImage"),
                "-initrd", initrd or os.path.join(guestdir, "initramfs.cpio.gz"),
-               "-append", append.strip(), "-nographic", "-no-reboot", "-m", "256M",
+               "-append", append.strip(), "-nographic", "-no-reboot", "-m", ram,
                "--accel", accel] + list(extra)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)

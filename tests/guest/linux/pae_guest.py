@@ -20,7 +20,6 @@ prints both boot times, for the record only.
 Exit 77 (skip) when gcc cannot build the i386 program.
 """
 import argparse
-import gzip
 import os
 import re
 import shutil
@@ -31,8 +30,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(HERE, "..", "..", "guests", "cpuid_dump.c")
-sys.path.insert(0, os.path.join(HERE, "..", "..", "bench"))
-from guest_bench import newc_archive  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "..", "support"))
+from initramfs import EXEC_MODE, extend_initramfs  # noqa: E402
 from linux_guest import BOOT_TIMEOUT, MARKER, Guest, check  # noqa: E402
 
 # Linux's names for the CPUID bits (arch/x86/include/asm/cpufeatures.h):
@@ -100,13 +99,10 @@ def cpuinfo_field(text, name):
 
 def make_initrd(guestdir, workdir, binary):
     with open(binary, "rb") as f:
-        extra = newc_archive([("bin/cpuid-dump", 0o100755, f.read())])
-    initrd = os.path.join(workdir, "initramfs-cpuid.cpio.gz")
-    with open(os.path.join(guestdir, "initramfs.cpio.gz"), "rb") as f:
-        base = f.read()
-    with open(initrd, "wb") as f:
-        f.write(base + gzip.compress(extra, 9))
-    return initrd
+        data = f.read()
+    return extend_initramfs(os.path.join(guestdir, "initramfs.cpio.gz"),
+                            os.path.join(workdir, "initramfs-cpuid.cpio.gz"),
+                            [("bin/cpuid-dump", EXEC_MODE, data)])
 
 
 def qemu_boot_time(kernel, initrd):

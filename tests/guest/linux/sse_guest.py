@@ -13,7 +13,6 @@ features.
 Exit 77 (skip) when gcc cannot build the i386 program.
 """
 import argparse
-import gzip
 import os
 import subprocess
 import sys
@@ -21,8 +20,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(HERE, "..", "..", "guests", "sse_check.c")
-sys.path.insert(0, os.path.join(HERE, "..", "..", "bench"))
-from guest_bench import newc_archive  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "..", "support"))
+from initramfs import EXEC_MODE, extend_initramfs  # noqa: E402
 from linux_guest import BOOT_TIMEOUT, MARKER, Guest, check  # noqa: E402
 
 CFLAGS = ["-static", "-O2", "-msse2", "-mfpmath=sse"]
@@ -70,12 +69,10 @@ def main():
         check(len(expect) == 5 and expect[-1] == "SSECHECK done", f"reference from {how}",
               "\n".join(expect))
         with open(binary, "rb") as f:
-            extra = newc_archive([("bin/sse-check", 0o100755, f.read())])
-        initrd = os.path.join(workdir, "initramfs-sse.cpio.gz")
-        with open(os.path.join(args.guestdir, "initramfs.cpio.gz"), "rb") as f:
-            base = f.read()
-        with open(initrd, "wb") as f:
-            f.write(base + gzip.compress(extra, 9))
+            data = f.read()
+        initrd = extend_initramfs(os.path.join(args.guestdir, "initramfs.cpio.gz"),
+                                  os.path.join(workdir, "initramfs-sse.cpio.gz"),
+                                  [("bin/sse-check", EXEC_MODE, data)])
 
         g = Guest(args.popek, args.guestdir, args.accel, initrd=initrd)
         g.read_until(MARKER, BOOT_TIMEOUT)

@@ -11,6 +11,9 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(HERE, "..", "..", "support"))
+from initramfs import FILE_MODE, newc_archive  # noqa: E402
 INDEX = """\
 Package: partman-base
 Priority: standard
@@ -74,18 +77,6 @@ def bzimage(path, version):
         f.write(img)
 
 
-def cpio_newc(files):
-    out = b""
-    for name, data in files + [("TRAILER!!!", b"")]:
-        nb = name.encode() + b"\0"
-        hdr = "070701" + "".join("%08x" % v for v in (
-            0, 0o100644, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(nb), 0))
-        out += hdr.encode() + nb
-        out += b"\0" * (-len(out) % 4) + data
-        out += b"\0" * (-len(out) % 4)
-    return out
-
-
 def run(*args):
     return subprocess.run([sys.executable, os.path.join(HERE, "udebs.py")] + list(args),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -109,8 +100,8 @@ def main():
         status = b"Package: di-utils\nStatus: install ok installed\n\n" \
                  b"Package: kernel-image-6.1.0-50-686-di\nStatus: install ok installed\n"
         with open(initrd, "wb") as f:
-            f.write(gzip.compress(cpio_newc([("var/lib/dpkg/status", status)]) + b"\0" * 512 +
-                                  cpio_newc([("preseed.cfg", b"d-i x string y\n")])))
+            f.write(gzip.compress(newc_archive([("var/lib/dpkg/status", FILE_MODE, status)]) + b"\0" * 512 +
+                                  newc_archive([("preseed.cfg", FILE_MODE, b"d-i x string y\n")])))
 
         r = run("--packages", pk, "--kernel", kern, "--initrd", initrd)
         got = r.stdout.split()
