@@ -67,7 +67,8 @@ class Guest:
         line = f"echo {tag}-BEGIN; {command}; echo {tag}-END $?\n"
         self.proc.stdin.write(line.encode())
         self.proc.stdin.flush()
-        m = self.read_until(rf"\n{tag}-BEGIN\r?\n(.*?){tag}-END (\d+)".encode(), timeout)
+        # \r*: each terminal layer adds a CR (a guest's console inside a guest's).
+        m = self.read_until(rf"\n{tag}-BEGIN\r*\n(.*?){tag}-END (\d+)".encode(), timeout)
         text = m.group(1).decode("utf-8", "replace").replace("\r", "")
         # The kernel logs to the same console ("random: crng init done" can
         # land in the middle of a command's output): its lines are not output.
