@@ -227,6 +227,8 @@ int bt_helper_mem_commit(CPUState *cpu, const BTCallInfo *ci);
 /* MOV Sreg or POP Sreg into ES, DS, FS or GS: a light helper that does not
  * end its block (scan.c). */
 bool bt_seg_load_light(const Insn *insn);
+/* Those and MOV r32, CRn: ENDBLOCK instructions a block goes on after. */
+bool bt_sys_stays_in_block(const Insn *insn);
 int bt_helper_seg_load(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_rdtsc(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_verw(CPUState *cpu, const BTCallInfo *ci);

@@ -46,6 +46,14 @@ bool bt_seg_load_light(const Insn *insn)
     return seg == SEG_ES || seg == SEG_DS || seg == SEG_FS || seg == SEG_GS;
 }
 
+/* Instructions with INSN_F_ENDBLOCK that scan.c lets a block go on after:
+ * light segment loads, and MOV r32, CRn, which changes nothing (at CPL > 0
+ * it faults in its callout). */
+bool bt_sys_stays_in_block(const Insn *insn)
+{
+    return bt_seg_load_light(insn) || (insn->op == OP_MOV_CR && insn->opnd[0].kind == OPK_REG);
+}
+
 /* A segment load; leaves through the jump cache when the key changed. */
 static void gen_seg_load(Gen *g, const ScanInsn *si)
 {
@@ -58,6 +66,46 @@ static void gen_seg_load(Gen *g, const ScanInsn *si)
     emit_mov_r32_imm(e, H_R14, ci->next_eip);
     gen_exit_indirect(g);
     emit_bind32(e, go_on);
+}
+
+/*
+ * Two reads run as one host instruction each, flag-neutral:
+ *   MOV r32, Sreg   movzx r32, word [r15+seg[s].selector]   (zero-extended on the P6)
+ *   MOV r16, Sreg   mov r16, word [r15+seg[s].selector]
+ *   MOV r32, CRn    mov r32, dword [r15+crN]                (CPL 0; CR0, CR2, CR3, CR4)
+ * (the kernel's savesegment() and read_cr0()/read_cr3() on every context
+ * switch).  The memory form of MOV Sreg, MOV CRn at CPL > 0 (#GP) and
+ * CR1, CR5-CR7 (#UD) stay callouts.
+ */
+static bool gen_sys_read(Gen *g, const Insn *in)
+{
+    const Operand *dst = &in->opnd[0], *src = &in->opnd[1];
+    if (dst->kind != OPK_REG) {
+        return false;
+    }
+    Emit *e = &g->e;
+    if (in->op == OP_MOV_EW_SREG && src->kind == OPK_SREG) {
+        HostRM m = hrm_mem(H_R15, CPU_OFF(seg[src->reg].selector));
+        if (dst->size == 2) {
+            emit_rm(e, EMIT_66, OPC_MOV_GvEv, hreg(dst->reg), &m);
+        } else {
+            emit_rm(e, 0, OPC_MOVZX_GvEw, hreg(dst->reg), &m);
+        }
+        return true;
+    }
+    if (in->op == OP_MOV_CR && src->kind == OPK_CREG && (g->key & KEY_CPL_MASK) == 0) {
+        int32_t off;
+        switch (src->reg) {
+        case 0: off = CPU_OFF(cr0); break;
+        case 2: off = CPU_OFF(cr2); break;
+        case 3: off = CPU_OFF(cr3); break;
+        case 4: off = CPU_OFF(cr4); break;
+        default: return false;
+        }
+        emit_load32(e, hreg(dst->reg), H_R15, off);
+        return true;
+    }
+    return false;
 }
 
 /*
@@ -78,6 +126,12 @@ bool gen_sys_insn(Gen *g, const ScanInsn *si)
         /* the block's last instruction (scan.c): gen.c emits its far exit */
         fn = bt_helper_sys_door;
         break;
+    case OP_MOV_EW_SREG:
+    case OP_MOV_CR:
+        if (si > g->scan->in && si[-1].insn.op == OP_STI) {
+            return false; /* gen_ops.c's shadow handling (a plain instruction) */
+        }
+        return gen_sys_read(g, in);
     default:
         if (!bt_seg_load_light(in)) {
             return false;

@@ -3,8 +3,8 @@
  * loads into ES, DS, FS and GS that stay in their block when the key
  * stays and leave it when it changes, MOV SS still through the callout
  * (faults, its interrupt shadow), RDTSC (CR4.TSD, the count it reads),
- * VERW's ZF, and SYSENTER/SYSEXIT with the key worked out from the
- * block's.  Each program runs translated and on the interpreter, and the
+ * VERW's ZF, SYSENTER/SYSEXIT with the key worked out from the block's,
+ * and MOV r, Sreg and MOV r, CRn as loads from CPUState.  Each program runs translated and on the interpreter, and the
  * states (registers, flags, count, all of RAM with the exception frames)
  * must agree; the statistics show which path ran.
  */
@@ -361,6 +361,55 @@ START_TEST(test_sysenter_sysexit)
 }
 END_TEST
 
+static void set_crs(TestVM *vm)
+{
+    vm->cpu.cr2 = 0x12345678u;
+    vm->cpu.cr3 = 0x5000u;
+    vm->cpu.cr4 |= CR4_TSD;
+    vm->cpu.regs[R_EBX] = 0xaaaabbbbu;
+}
+
+/*
+ *   mov eax, SEL_BASED ; mov fs, ax ; mov eax, fs ; mov bx, ds ; mov esi, es ;
+ *   mov ecx, cr0 ; mov edx, cr3 ; mov edi, cr4 ; mov ebp, cr2 ; hlt
+ * The selector and CR reads are loads from CPUState in one block (a CR
+ * read no longer ends it): only HLT is a callout, MOV BX keeps EBX's top
+ * half.  At CPL 3 the first CR read raises #GP(0); CR5 is #UD.
+ */
+START_TEST(test_sreg_and_cr_reads)
+{
+    static const uint8_t code[] = {0xb8, SEL_BASED, 0,    0,    0,    0x8e, 0xe0, /* mov fs, ax */
+                                   0x8c, 0xe0,      0x66, 0x8c, 0xdb, 0x8c, 0xc6, 0x0f, 0x20, 0xc1,
+                                   0x0f, 0x20,      0xda, 0x0f, 0x20, 0xe7, 0x0f, 0x20, 0xd5, 0xf4};
+    Run run = run_both(code, sizeof(code), 0, 1000, set_crs);
+    CPUState *cpu = &run.vm->cpu;
+    ck_assert_int_eq(run.r, CPU_EXIT_HALT);
+    ck_assert_uint_eq(cpu->regs[R_EAX], SEL_BASED);
+    ck_assert_uint_eq(cpu->regs[R_EBX], 0xaaaa0010u);
+    ck_assert_uint_eq(cpu->regs[R_ESI], 0x10);
+    ck_assert_uint_eq(cpu->regs[R_ECX], cpu->cr0);
+    ck_assert_uint_eq(cpu->regs[R_EDX], 0x5000);
+    ck_assert_uint_eq(cpu->regs[R_EDI], cpu->cr4);
+    ck_assert_uint_eq(cpu->regs[R_EBP], 0x12345678u);
+    const BTStats *s = bt_stats(run.bt);
+    ck_assert_uint_eq(s->callout_insns, 1);
+    ck_assert_uint_eq(s->helper_insns, 1);
+    ck_assert_uint_eq(s->blocks_translated, 2);
+    run_free(&run);
+
+    static const uint8_t user[] = {0x8c, 0xe0, 0x0f, 0x20, 0xc1, 0xeb, 0xfe};
+    Run r3 = run_both(user, sizeof(user), 3, 50, set_crs);
+    ck_assert_int_eq(testvm_last_vector(r3.vm), EXC_GP);
+    ck_assert_uint_eq(r3.vm->cpu.regs[R_EAX], 0x23);
+    run_free(&r3);
+
+    static const uint8_t cr5[] = {0x0f, 0x20, 0xe8, 0xf4};
+    Run ud = run_both(cr5, sizeof(cr5), 0, 50, NULL);
+    ck_assert_int_eq(testvm_last_vector(ud.vm), EXC_UD);
+    run_free(&ud);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("translator_sys");
@@ -373,6 +422,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_rdtsc);
     tcase_add_test(tc, test_verw);
     tcase_add_test(tc, test_sysenter_sysexit);
+    tcase_add_test(tc, test_sreg_and_cr_reads);
     suite_add_tcase(s, tc);
     return s;
 }
