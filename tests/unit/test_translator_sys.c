@@ -4,9 +4,10 @@
  * stays and leave it when it changes, MOV SS still through the callout
  * (faults, its interrupt shadow), RDTSC (CR4.TSD, the count it reads),
  * VERW's ZF, SYSENTER/SYSEXIT with the key worked out from the block's,
- * and MOV r, Sreg and MOV r, CRn as loads from CPUState.  Each program runs translated and on the interpreter, and the
- * states (registers, flags, count, all of RAM with the exception frames)
- * must agree; the statistics show which path ran.
+ * and MOV r, Sreg and MOV r, CRn as loads from CPUState.  Each program
+ * runs translated and on the interpreter, and the states (registers,
+ * flags, count, all of RAM with the exception frames) must agree; the
+ * statistics show which path ran.
  */
 #include <check.h>
 #include <stdlib.h>
