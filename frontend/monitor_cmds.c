@@ -464,6 +464,7 @@ void moncmd_info_jit(MonBuf *out, CPUState *cpu)
                   (unsigned long long)total, percent(s->callout_insns, total),
                   percent(s->interp_insns, total));
     monbuf_printf(out, "callouts: %llu\n", (unsigned long long)s->callout_insns);
+    monbuf_printf(out, "light helpers: %llu\n", (unsigned long long)s->helper_insns);
     for (int w = 0; w < BT_WHY_COUNT; w++) {
         if (s->interp_why[w]) {
             monbuf_printf(out, "  interpreted for %s: %llu\n", bt_why_names[w],

@@ -222,6 +222,17 @@ int bt_helper_mem_prep(CPUState *cpu, const BTCallInfo *ci);
  * cpu->bt_lin runs past its 4 GiB segment's last offset. */
 void bt_helper_limit_check(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_mem_commit(CPUState *cpu, const BTCallInfo *ci);
+
+/* ---- gen_sys.c, helpers_sys.c: light helpers for system instructions ---- */
+/* MOV Sreg or POP Sreg into ES, DS, FS or GS: a light helper that does not
+ * end its block (scan.c). */
+bool bt_seg_load_light(const Insn *insn);
+/* Those and MOV r32, CRn: ENDBLOCK instructions a block goes on after. */
+bool bt_sys_stays_in_block(const Insn *insn);
+int bt_helper_seg_load(CPUState *cpu, const BTCallInfo *ci);
+int bt_helper_rdtsc(CPUState *cpu, const BTCallInfo *ci);
+int bt_helper_verw(CPUState *cpu, const BTCallInfo *ci);
+int bt_helper_sys_door(CPUState *cpu, const BTCallInfo *ci);
 /* Flags: the parked image <-> EFLAGS arithmetic bits. */
 static inline uint32_t bt_flags_from_image(uint64_t image)
 {
@@ -285,6 +296,8 @@ int bt_helper_sse_enter(CPUState *cpu, const BTCallInfo *ci);
 
 /* ---- run.c ---- */
 uint32_t bt_block_key(const CPUState *cpu);
+/* One data segment's SEGCLASS_* in the block key. */
+uint32_t bt_seg_class(const SegmentCache *s);
 /* Whether translated code may run now; *transient: not for this one instruction. */
 bool bt_mode_ok(const CPUState *cpu, bool *transient);
 /* Something cpu_exec() would act on before the next instruction. */

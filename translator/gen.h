@@ -200,6 +200,11 @@ void gen_sse_reload(Gen *g);
 /* The out-of-line paths of misaligned 16-byte operands. */
 void gen_sse_stubs(Gen *g);
 
+/* ---- gen_sys.c ---- */
+/* Segment loads, RDTSC, VERW, SYSENTER and SYSEXIT through light helpers;
+ * false if si is not one of them (nothing emitted then). */
+bool gen_sys_insn(Gen *g, const ScanInsn *si);
+
 /* ---- gen_ops.c ---- */
 /* Generate one instruction; true if it ended the block with its own exits. */
 bool gen_insn(Gen *g, const ScanInsn *si);

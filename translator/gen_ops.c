@@ -764,6 +764,9 @@ static bool gen_sti_shadow(Gen *g, const ScanInsn *si)
 
 bool gen_insn(Gen *g, const ScanInsn *si)
 {
+    if (gen_sys_insn(g, si)) {
+        return false; /* light helpers end STI's shadow themselves (gen_sys.c) */
+    }
     if (si > g->scan->in && si[-1].insn.op == OP_STI) {
         return gen_sti_shadow(g, si);
     }

@@ -38,7 +38,7 @@
 
 enum { LOOP_BUDGET, LOOP_EVENTS, LOOP_INTERP };
 
-static uint32_t seg_class(const SegmentCache *s)
+uint32_t bt_seg_class(const SegmentCache *s)
 {
     if (s->check & (SEGCHK_UNUSABLE | SEGCHK_EXPDOWN | SEGCHK_NOWRITE | SEGCHK_NOREAD) ||
         s->limit != 0xffffffffu) {
@@ -54,7 +54,7 @@ uint32_t bt_block_key(const CPUState *cpu)
         key |= KEY_SS32;
     }
     for (int s = 0; s < SEG_COUNT; s++) {
-        uint32_t c = s == SEG_CS ? SEGCLASS_OTHER : seg_class(&cpu->seg[s]);
+        uint32_t c = s == SEG_CS ? SEGCLASS_OTHER : bt_seg_class(&cpu->seg[s]);
         key |= c << (KEY_SEG_SHIFT + 2 * s);
     }
     return key;

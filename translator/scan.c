@@ -61,8 +61,10 @@ void bt_scan(const BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, 
         out->n++;
         eip += si->insn.len;
         off += si->insn.len;
-        bool ends = (si->insn.flags & (INSN_F_BRANCH | INSN_F_ENDBLOCK)) &&
-                    si->insn.op != OP_STI; /* its shadow covers the next one (helpers.c) */
+        /* STI's shadow covers the next one (helpers.c); a light segment
+         * load leaves only if it changed the key, a CR read never (gen_sys.c) */
+        bool ends = (si->insn.flags & (INSN_F_BRANCH | INSN_F_ENDBLOCK)) && si->insn.op != OP_STI &&
+                    !bt_sys_stays_in_block(&si->insn);
         if (ends || (bt->mode == BT_MODE_CHECK && io)) {
             break;
         }

@@ -61,6 +61,8 @@ typedef struct BTStats {
     uint64_t cache_size;       /* code cache bytes (-tb-size) */
     uint64_t cache_used;       /* of which in use now: code and block data */
     uint64_t callout_insns;    /* instructions run as callouts from translated code */
+    uint64_t helper_insns;     /* ... and as light helpers (segment loads, RDTSC, VERW,
+                                * SYSENTER, SYSEXIT: translator/gen_sys.c) */
     uint64_t jc_lookups;       /* indirect jumps, calls and returns through the jump cache */
     uint64_t jc_misses;        /* ... that missed it and went back to the run loop */
     uint64_t ret_total;        /* translated RETs ... */

@@ -32,7 +32,8 @@ COUNTERS = (("instructions", r"^instructions run: (\d+)"),
             ("jump cache lookups", r"^jump cache: (\d+) lookups"),
             ("jump cache misses", r"^jump cache: .* (\d+) misses"),
             ("returns", r"^returns: (\d+)"),
-            ("callouts", r"^callouts: (\d+)"))
+            ("callouts", r"^callouts: (\d+)"),
+            ("light helpers", r"^light helpers: (\d+)"))
 FORM_RX = re.compile(r"^  (\S.*?)\s+[0-9.]+%\s+callout (\d+)\s+interpreted (\d+)$", re.M)
 
 

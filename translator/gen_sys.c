@@ -1,0 +1,149 @@
+/*
+ * System instructions the kernel runs on every system call, through light
+ * helpers instead of the interpreter callout (translator/helpers_sys.c):
+ * segment-register loads, RDTSC, VERW, SYSENTER and SYSEXIT.
+ *
+ * A light helper still reaches C through the thunk (the guest registers
+ * stored and reloaded), and still runs the interpreter's own code for the
+ * instruction, so every descriptor check, fault and error code is the
+ * interpreter's.  What it leaves out is what made the callout dear on the
+ * kernel's paths:
+ *
+ * - MOV Sreg and POP Sreg into ES, DS, FS or GS no longer end their block
+ *   (scan.c).  The helper compares the one segment's class with the
+ *   block's key: Linux reloads DS and ES with the selector they already
+ *   hold on every entry, and those go on in the same block.  A load that
+ *   changes the key (FS between the user's null selector and the kernel's
+ *   per-CPU segment) leaves the block at the next instruction through the
+ *   jump cache under the new key, with no run-loop trip:
+ *
+ *       <call thunk: bt_helper_seg_load>
+ *       cmp dword [r15+bt_tag_hi+4], key ; je go_on
+ *       mov r14d, next_eip ; <indirect exit (gen.c)>
+ *     go_on:
+ *
+ *   MOV SS and POP SS keep the callout and end the block: the instruction
+ *   after them runs in their interrupt shadow on the interpreter, as
+ *   before, and SS.B is part of the key.
+ *
+ * - SYSENTER and SYSEXIT compute the key of the mode they enter from the
+ *   block's (CPL and SS change, SS to a flat segment) instead of
+ *   bt_block_key() over every segment.
+ *
+ * - RDTSC and VERW change no mode: their helpers do the instruction and
+ *   return, without the census or the end-of-callout checks.
+ *
+ * info jit counts them as "light helpers", apart from the callouts.
+ */
+#include "translator/gen.h"
+
+bool bt_seg_load_light(const Insn *insn)
+{
+    if (insn->op != OP_MOV_SREG_EW && insn->op != OP_POP_SREG) {
+        return false;
+    }
+    int seg = insn->opnd[0].reg;
+    return seg == SEG_ES || seg == SEG_DS || seg == SEG_FS || seg == SEG_GS;
+}
+
+/* Instructions with INSN_F_ENDBLOCK that scan.c lets a block go on after:
+ * light segment loads, and MOV r32, CRn, which changes nothing (at CPL > 0
+ * it faults in its callout). */
+bool bt_sys_stays_in_block(const Insn *insn)
+{
+    return bt_seg_load_light(insn) || (insn->op == OP_MOV_CR && insn->opnd[0].kind == OPK_REG);
+}
+
+/* A segment load; leaves through the jump cache when the key changed. */
+static void gen_seg_load(Gen *g, const ScanInsn *si)
+{
+    Emit *e = &g->e;
+    BTCallInfo *ci = gen_callinfo(g, si, bt_helper_seg_load);
+    gen_call(g, ci);
+    HostRM tag = hrm_mem(H_R15, CPU_OFF(bt_tag_hi) + 4);
+    emit_alu32_imm(e, EXT_CMP, &tag, (int32_t)g->key);
+    uint8_t *go_on = emit_jcc32(e, CC_E, NULL);
+    emit_mov_r32_imm(e, H_R14, ci->next_eip);
+    gen_exit_indirect(g);
+    emit_bind32(e, go_on);
+}
+
+/*
+ * Two reads run as one host instruction each, flag-neutral:
+ *   MOV r32, Sreg   movzx r32, word [r15+seg[s].selector]   (zero-extended on the P6)
+ *   MOV r16, Sreg   mov r16, word [r15+seg[s].selector]
+ *   MOV r32, CRn    mov r32, dword [r15+crN]                (CPL 0; CR0, CR2, CR3, CR4)
+ * (the kernel's savesegment() and read_cr0()/read_cr3() on every context
+ * switch).  The memory form of MOV Sreg, MOV CRn at CPL > 0 (#GP) and
+ * CR1, CR5-CR7 (#UD) stay callouts.
+ */
+static bool gen_sys_read(Gen *g, const Insn *in)
+{
+    const Operand *dst = &in->opnd[0], *src = &in->opnd[1];
+    if (dst->kind != OPK_REG) {
+        return false;
+    }
+    Emit *e = &g->e;
+    if (in->op == OP_MOV_EW_SREG && src->kind == OPK_SREG) {
+        HostRM m = hrm_mem(H_R15, CPU_OFF(seg[src->reg].selector));
+        if (dst->size == 2) {
+            emit_rm(e, EMIT_66, OPC_MOV_GvEv, hreg(dst->reg), &m);
+        } else {
+            emit_rm(e, 0, OPC_MOVZX_GvEw, hreg(dst->reg), &m);
+        }
+        return true;
+    }
+    if (in->op == OP_MOV_CR && src->kind == OPK_CREG && (g->key & KEY_CPL_MASK) == 0) {
+        int32_t off;
+        switch (src->reg) {
+        case 0: off = CPU_OFF(cr0); break;
+        case 2: off = CPU_OFF(cr2); break;
+        case 3: off = CPU_OFF(cr3); break;
+        case 4: off = CPU_OFF(cr4); break;
+        default: return false;
+        }
+        emit_load32(e, hreg(dst->reg), H_R15, off);
+        return true;
+    }
+    return false;
+}
+
+/*
+ * In STI's shadow too (gen_ops.c asks here first): a helper ends the
+ * shadow after its instruction, as the callout there would, and a native
+ * STI before it left the shadow open in CPUState (not an instruction
+ * sti_shadow_plain() accepts) or noted the count for a fault in it.
+ */
+bool gen_sys_insn(Gen *g, const ScanInsn *si)
+{
+    const Insn *in = &si->insn;
+    BTHelper fn = NULL;
+    switch (in->op) {
+    case OP_RDTSC: fn = bt_helper_rdtsc; break;
+    case OP_VERW: fn = bt_helper_verw; break;
+    case OP_SYSENTER:
+    case OP_SYSEXIT:
+        /* the block's last instruction (scan.c): gen.c emits its far exit */
+        fn = bt_helper_sys_door;
+        break;
+    case OP_MOV_EW_SREG:
+    case OP_MOV_CR:
+        if (si > g->scan->in && si[-1].insn.op == OP_STI) {
+            return false; /* gen_ops.c's shadow handling (a plain instruction) */
+        }
+        return gen_sys_read(g, in);
+    default:
+        if (!bt_seg_load_light(in)) {
+            return false;
+        }
+        break;
+    }
+    g->sti_ci = NULL; /* what gen_ops.c's shadow instruction would reset */
+    g->sti_native = false;
+    if (fn) {
+        gen_call(g, gen_callinfo(g, si, fn));
+    } else {
+        gen_seg_load(g, si);
+    }
+    return true;
+}

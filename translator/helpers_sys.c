@@ -1,0 +1,108 @@
+/*
+ * Light helpers: the C side of the system instructions gen_sys.c emits
+ * (segment loads, RDTSC, VERW, SYSENTER, SYSEXIT).  Each runs the
+ * interpreter's own code for its instruction, so checks and faults are
+ * exactly cpu_exec()'s, but none goes through bt_helper_interp(): no
+ * census, no end-of-callout tests, and the block key after the
+ * instruction is worked out from the block's own key and the one or two
+ * segments the instruction changed, not by bt_block_key() over all six.
+ *
+ * An instruction in an interrupt shadow (after STI or MOV SS) ends it, as
+ * in cpu_exec() and bt_helper_interp().
+ */
+#include "cpu/mem.h"
+#include "softmmu/mmu.h"
+#include "translator/bt_internal.h"
+
+/* The instruction through the interpreter, its interrupt shadow ended. */
+static void light_exec(CPUState *cpu, const BTCallInfo *ci)
+{
+    bt_of(cpu)->stats.helper_insns++;
+    bool inhibited = cpu->inhibit_irq;
+    interp_exec_insn(cpu, &ci->insn);
+    if (inhibited) {
+        cpu->inhibit_irq = false;
+    }
+}
+
+/*
+ * MOV Sreg and POP Sreg into ES, DS, FS or GS, in the middle of a block.
+ * When the segment's class is the one the block's key has, the block goes
+ * on.  Otherwise bt_tag_hi gets the new key, the rest of the block is
+ * refunded, and the block leaves through the jump cache at the next
+ * instruction (gen_sys.c); a data segment changes neither the CPL nor the
+ * mode, so nothing else of bt_may_go_on() can have changed.
+ */
+int bt_helper_seg_load(CPUState *cpu, const BTCallInfo *ci)
+{
+    bt_helper_enter(cpu, ci);
+    light_exec(cpu, ci);
+    int seg = ci->insn.opnd[0].reg;
+    uint32_t shift = KEY_SEG_SHIFT + 2u * (uint32_t)seg;
+    uint32_t key = ci->tb->key;
+    uint32_t now = (key & ~(3u << shift)) | bt_seg_class(&cpu->seg[seg]) << shift;
+    bool changed = now != key;
+    if (changed) {
+        cpu->bt_tag_hi = (uint64_t)now << 32;
+    }
+    int r = bt_helper_leave(cpu, ci, ci->next_eip, false);
+    if (!r && changed) {
+        cpu->bt_budget += ci->tb->ninsns - ci->index - 1; /* leaves after it */
+    }
+    return r;
+}
+
+/*
+ * RDTSC: the count made exact first (the TSC follows it under -icount),
+ * the flags left parked (RDTSC changes none).  CR4.TSD at CPL > 0 goes to
+ * the interpreter callout, which raises #GP(0) with the state exact.
+ */
+int bt_helper_rdtsc(CPUState *cpu, const BTCallInfo *ci)
+{
+    if ((cpu->cr4 & CR4_TSD) && cpu->cpl != 0) {
+        return bt_helper_interp(cpu, ci);
+    }
+    BT *bt = bt_of(cpu);
+    cpu->icount =
+        bt->icount_end - (uint64_t)bt_budget_left(cpu) - (uint64_t)(ci->tb->ninsns - ci->index);
+    cpu->eip = ci->eip;
+    cpu->next_eip = ci->next_eip;
+    light_exec(cpu, ci);
+    return 0;
+}
+
+/* VERW (the kernel's buffer-clearing VERW on every return to user mode):
+ * ZF from the interpreter's probe, the other flags kept. */
+int bt_helper_verw(CPUState *cpu, const BTCallInfo *ci)
+{
+    bt_helper_enter(cpu, ci);
+    light_exec(cpu, ci);
+    return bt_helper_leave(cpu, ci, ci->next_eip, false);
+}
+
+/*
+ * SYSENTER and SYSEXIT, a block's last instruction (gen.c's far exit
+ * follows).  Both load flat CS and SS (op_SYSENTER, op_SYSEXIT) and change
+ * the CPL, so the new key is the block's with the CPL, SS.B and SS's class
+ * replaced.  The block goes on through the jump cache when nothing is
+ * pending and the new mode is translatable (bt_may_go_on() in helpers.c
+ * for the other doors).
+ */
+int bt_helper_sys_door(CPUState *cpu, const BTCallInfo *ci)
+{
+    bt_helper_enter(cpu, ci);
+    light_exec(cpu, ci);
+    uint32_t ss_bits = 3u << (KEY_SEG_SHIFT + 2u * SEG_SS);
+    uint32_t key = (ci->tb->key & ~(KEY_CPL_MASK | KEY_SS32 | ss_bits)) |
+                   (cpu->cpl & KEY_CPL_MASK) | KEY_SS32 |
+                   (uint32_t)SEGCLASS_FLAT << (KEY_SEG_SHIFT + 2u * SEG_SS);
+    bool transient;
+    bool go_on = bt_mode_ok(cpu, &transient) && !bt_events_pending(cpu) &&
+                 cpu->seg[SEG_CS].base == ci->tb->cs_base;
+    if (go_on) {
+        cpu->bt_tag_hi = (uint64_t)key << 32;
+        cpu->bt_view_delta = (uint64_t)cpu->mmu_idx * TLB_ENTRIES * sizeof(TLBEntry);
+    }
+    cpu->eip = cpu->next_eip; /* the block's far exit looks it up */
+    return bt_helper_leave(cpu, ci, (uint32_t)cpu->next_eip, !go_on);
+}
