@@ -222,6 +222,10 @@ int bt_helper_mem_prep(CPUState *cpu, const BTCallInfo *ci);
  * cpu->bt_lin runs past its 4 GiB segment's last offset. */
 void bt_helper_limit_check(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_mem_commit(CPUState *cpu, const BTCallInfo *ci);
+/* CMPXCHG8B's slow path: 8 bytes probed for write, read and written back
+ * as two dwords (helpers_memforms.c). */
+int bt_helper_qword_prep(CPUState *cpu, const BTCallInfo *ci);
+int bt_helper_qword_commit(CPUState *cpu, const BTCallInfo *ci);
 /* Flags: the parked image <-> EFLAGS arithmetic bits. */
 static inline uint32_t bt_flags_from_image(uint64_t image)
 {

@@ -145,6 +145,9 @@ void gen_exit_indirect(Gen *g);
 /* R14D = linear address of insn's ModRM/moffs operand; false if its
  * segment must go through a callout.  Clobbers host flags (park first). */
 bool gen_operand_linear(Gen *g, const Insn *insn);
+/* The same with plus << shift (a host register; shift 0..3) added to
+ * the offset before it wraps to the address size. */
+bool gen_operand_linear_plus(Gen *g, const Insn *insn, int plus, int shift);
 /* R14D = linear address of SS:ESP+delta; false if the stack needs a callout. */
 bool gen_stack_linear(Gen *g, int32_t delta);
 /* r14d += the segment's base (if it has one): r14 is then its linear address. */
@@ -199,6 +202,11 @@ void gen_sse_flush(Gen *g);
 void gen_sse_reload(Gen *g);
 /* The out-of-line paths of misaligned 16-byte operands. */
 void gen_sse_stubs(Gen *g);
+
+/* ---- gen_memforms.c ---- */
+/* BT/BTS/BTR/BTC m, r (bit strings) and CMPXCHG8B m64; false if si is
+ * not one of them or needs a callout (the caller rewinds). */
+bool gen_memform_insn(Gen *g, const ScanInsn *si);
 
 /* ---- gen_ops.c ---- */
 /* Generate one instruction; true if it ended the block with its own exits. */
