@@ -104,6 +104,7 @@ struct Gen {
     BTCallInfo *sti_ci;         /* the callout of an STI just generated (gen_ops.c) */
     bool sti_native;            /* an STI just generated natively, its shadow closed */
     int nmisaligned;
+    uint8_t *stale[2];          /* a two-page block's entry check failing (straddle.c) */
     SlowPath slow[BT_MAX_SLOW]; /* from here on not cleared per block (bt_translate) */
     GenMisaligned misaligned[BT_MAX_INSNS];
     GenMisaligned fldcw_unmask[2 * BT_MAX_INSNS]; /* FLDCW unmasking: the interpreter (gen_fpu.c) */
@@ -207,6 +208,11 @@ void gen_sse_stubs(Gen *g);
 /* BT/BTS/BTR/BTC m, r (bit strings) and CMPXCHG8B m64; false if si is
  * not one of them or needs a callout (the caller rewinds). */
 bool gen_memform_insn(Gen *g, const ScanInsn *si);
+
+/* ---- straddle.c ---- */
+/* A two-page block's entry check of its second page's mapping; its
+ * failures (Gen.stale) leave as the budget check does. */
+void gen_straddle_check(Gen *g);
 
 /* ---- gen_ops.c ---- */
 /* Generate one instruction; true if it ended the block with its own exits. */

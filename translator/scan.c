@@ -7,9 +7,8 @@
  * A block never leaves its physical page, so one code-page mark covers all
  * its bytes, and the fetch permission checked for its first byte holds for
  * all of them.  An instruction that crosses into the next page ends the
- * block before it; if it is the first, the block is empty and the run loop
- * interprets it (the interpreter fetches the second page exactly when the
- * hardware would).
+ * block before it; if it is the first, it becomes a block of its own that
+ * covers both pages (translator/straddle.c).
  *
  * A debugger's breakpoint (CPUHooks.insn_bp) ends the block before it, and
  * a block is never started at one: the instruction there runs on the
@@ -40,13 +39,19 @@ void bt_scan(const BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, 
     out->n = 0;
     out->eip = eip;
     out->phys_pc = phys_pc;
+    out->phys2 = BT_NO_PAGE2;
     while (out->n < BT_MAX_INSNS && off < 0x1000) {
         ScanInsn *si = &out->in[out->n];
         if (bt->cpu->hooks.insn_bp && at_breakpoint(bt->cpu, eip)) {
             break;
         }
         if (decode_insn(&si->insn, host + off, (int)(0x1000 - off), true) != DECODE_OK) {
-            break; /* crosses the page (or is over 15 bytes): not in this block */
+            /* crosses the page (or is over 15 bytes): not in this block,
+             * unless it is the first */
+            if (out->n == 0 && bt_scan_straddle(bt, host, out)) {
+                return;
+            }
+            break;
         }
         /* x87 run natively cannot reach FERR# (everything masked; when not,
          * its helper notes the I/O itself) */
