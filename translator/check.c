@@ -778,7 +778,8 @@ static void report_mismatch(BTCheck *c, const char *what, uint32_t mem_at)
         fprintf(f, " %08" PRIx64, c->taint.regs[r]);
     }
     fprintf(f, ", %zu bytes of memory\n  guest code:\n", tainted);
-    uint32_t on_page = 0x1000 - (tb->phys_pc & 0xfff); /* a straddling block: its first page's bytes */
+    /* a straddling block (straddle.c): its first page's bytes only */
+    uint32_t on_page = 0x1000 - (tb->phys_pc & 0xfff);
     bt_disassemble(f, false, c->shadow + tb->phys_pc,
                    tb->guest_bytes < on_page ? tb->guest_bytes : on_page, tb->eip);
     fprintf(f, "  host code:\n");

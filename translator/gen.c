@@ -405,7 +405,8 @@ TB *bt_translate(BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, ui
     bt->stats.guest_bytes += tb->guest_bytes;
     bt->stats.host_bytes += tb->code_size;
     if (bt->out_asm) {
-        bt_dump_block(bt, tb, scan->phys2 != BT_NO_PAGE2 ? scan->straddle : host + (phys_pc & 0xfff));
+        bool two_pages = scan->phys2 != BT_NO_PAGE2;
+        bt_dump_block(bt, tb, two_pages ? scan->straddle : host + (phys_pc & 0xfff));
     }
     if (bt->perfmap) {
         fprintf(bt->perfmap, "%lx %x guest_%08x_p%08x\n", (unsigned long)(uintptr_t)tb->code,
