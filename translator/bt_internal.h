@@ -65,6 +65,8 @@ typedef struct TB {
     uint32_t phys2;         /* a block whose instruction straddles a page: the second
                              * page's physical address, else BT_NO_PAGE2 (straddle.c) */
     uint32_t lin2;          /* ... and its linear address when translated */
+    bool straddle;          /* phys2 is a straddling instruction's (else an inlined
+                             * PC thunk's, gen_flow.c) */
     struct TB *page2_next;  /* blocks on the second page's list */
     struct BTExit *incoming;/* exits chained to this block */
 } TB;
@@ -200,9 +202,11 @@ typedef struct BlockScan {
     uint32_t eip;
     uint32_t phys_pc;
     uint32_t next_eip;      /* after the last instruction */
-    uint32_t phys2;         /* a straddling instruction's second page, or BT_NO_PAGE2 */
+    uint32_t phys2;         /* a straddling instruction's second page, or an inlined
+                             * PC thunk's page (scan.c), or BT_NO_PAGE2 */
     uint32_t lin2;          /* its linear page */
-    uint8_t straddle[16];   /* its bytes, from both pages */
+    bool straddle;          /* which of the two */
+    uint8_t straddle_bytes[16]; /* its bytes, from both pages */
 } BlockScan;
 
 #define BT_NO_PAGE2 0xffffffffu

@@ -715,7 +715,7 @@ static TB *span_next(BT *bt)
     }
     TB *tb = bt_tb_lookup(bt, e->phys | (lin & 0xfff), cpu->eip, cs_base, bt_block_key(cpu));
     if (!tb || tb->check_seen != CHECK_SEEN_RUN || bt->icount_end - cpu->icount < tb->ninsns ||
-        tb->phys2 != BT_NO_PAGE2) { /* its second page is checked by bt_find (straddle.c) */
+        tb->straddle) { /* its second page is checked by bt_find (straddle.c) */
         return NULL;
     }
     return tb;

@@ -380,12 +380,13 @@ TB *bt_translate(BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, ui
     tb->guest_bytes = (uint16_t)(scan->next_eip - eip);
     tb->phys2 = scan->phys2;
     tb->lin2 = scan->lin2;
+    tb->straddle = scan->straddle;
     g->tb = tb;
     emit_init(&g->e, bt->rw + bt->code_used, BT_MAX_CODE, bt->rx_delta);
     tb->code = (uint8_t *)emit_rx(&g->e);
 
     uint8_t *noexec = gen_prologue(g);
-    if (scan->phys2 != BT_NO_PAGE2) {
+    if (scan->straddle) {
         gen_straddle_check(g);
     }
     gen_body(g);
@@ -405,8 +406,8 @@ TB *bt_translate(BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, ui
     bt->stats.guest_bytes += tb->guest_bytes;
     bt->stats.host_bytes += tb->code_size;
     if (bt->out_asm) {
-        bool two_pages = scan->phys2 != BT_NO_PAGE2;
-        bt_dump_block(bt, tb, two_pages ? scan->straddle : host + (phys_pc & 0xfff));
+        bool two_pages = scan->straddle;
+        bt_dump_block(bt, tb, two_pages ? scan->straddle_bytes : host + (phys_pc & 0xfff));
     }
     if (bt->perfmap) {
         fprintf(bt->perfmap, "%lx %x guest_%08x_p%08x\n", (unsigned long)(uintptr_t)tb->code,

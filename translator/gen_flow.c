@@ -526,6 +526,107 @@ static bool gen_near_call(Gen *g, const ScanInsn *si)
     return true;
 }
 
+/*
+ * A call to a PC thunk the scan inlined (translator/scan.c): the CALL's
+ * push as usual, then, instead of the exit, a check that the thunk's page
+ * is still the one scanned (when it is another linear page than the
+ * block's), and the thunk's MOV runs as itself.  Its RET pops and compares
+ * the address with the return address; a different one (a stack in MMIO)
+ * leaves through the jump cache.  The return prediction ring is untouched,
+ * as a CALL and its RET together leave it.
+ *     <push ret>
+ *     cmp qword [r15 + tlb[thunk].tag[FETCH]], thunk_page ; jne call
+ *     cmp dword [r15 + tlb[thunk].phys], PHYS             ; jne call
+ *     ...                                   ; the thunk's mov REG, [esp]
+ *     <r14d = [esp] ; esp += 4> ; cmp r14d, ret ; je on
+ *     add r8, unrun ; <jump-cache exit to r14d>
+ *   on: ...                                 ; the caller after the call
+ *   call: add r8, unrun ; <direct exit to the thunk>   (out of line, below)
+ * The budget was charged for the whole block, so each way out refunds the
+ * instructions it does not run.
+ */
+static void gen_refund(Gen *g)
+{
+    HostRM budget = hrm_reg(H_R8);
+    emit_alu64_imm(&g->e, EXT_ADD, &budget, g->tb->ninsns - g->cur - 1);
+}
+
+static bool gen_thunk_call(Gen *g, const ScanInsn *si)
+{
+    if (!gen_stack_native(g)) {
+        return false;
+    }
+    Emit *e = &g->e;
+    uint32_t target = rel_target(si);
+    MemOp m;
+    memop_stack(&m, si, emit_push_op, 4, ACC_WRITE);
+    m.imm = si->eip + si->insn.len;
+    m.next_eip = target;
+    gen_clobber(g);
+    gen_stack_linear(g, -4);
+    gen_mem_access(g, &m);
+    uint32_t lin = target + g->cs_base, block_lin = g->scan->eip + g->cs_base;
+    if (!((lin ^ block_lin) & TLB_PAGE_MASK)) {
+        return true; /* the block's own page: its running proves the mapping */
+    }
+    int32_t slot = tlb_view_off(g->mmu_idx) + (int32_t)(tlb_slot(lin) * sizeof(TLBEntry));
+    HostRM tag = hrm_mem(H_R15, slot + (int32_t)offsetof(TLBEntry, tag[ACC_FETCH]));
+    uint32_t page = lin & (uint32_t)TLB_PAGE_MASK;
+    gen_park(g);
+    if (page < 0x80000000u) {
+        emit_alu64_imm(e, EXT_CMP, &tag, (int32_t)page);
+    } else {
+        emit_mov_r32_imm(e, H_R9, page);
+        emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R9, &tag); /* cmp r9, [..tag] (r10 holds a page) */
+    }
+    uint8_t *call1 = emit_jcc32(e, CC_NE, NULL);
+    HostRM phys = hrm_mem(H_R15, slot + (int32_t)offsetof(TLBEntry, phys));
+    emit_alu32_imm(e, EXT_CMP, &phys, (int32_t)g->scan->phys2);
+    uint8_t *call2 = emit_jcc32(e, CC_NE, NULL);
+    uint8_t *on = emit_jmp32(e, NULL);
+    emit_bind32(e, call1);
+    emit_bind32(e, call2);
+    bool host = g->fl_host, parked = g->fl_parked, pc = g->pc_live;
+    gen_refund(g);
+    gen_exit_direct(g, target);
+    g->fl_host = host;
+    g->fl_parked = parked;
+    g->pc_live = pc;
+    emit_bind32(e, on);
+    return true;
+}
+
+static bool gen_thunk_ret(Gen *g, const ScanInsn *si)
+{
+    if (si->insn.opsize != 4 || si->insn.nopnds || !gen_stack_native(g)) {
+        return false;
+    }
+    Emit *e = &g->e;
+    MemOp m;
+    memop_stack(&m, si, emit_ret_op, 4, ACC_READ);
+    gen_clobber(g);
+    gen_stack_linear(g, 0);
+    gen_mem_access(g, &m);
+    HostRM r14 = hrm_reg(H_R14);
+    emit_alu32_imm(e, EXT_CMP, &r14, (int32_t)si[1].eip);
+    uint8_t *on = emit_jcc32(e, CC_E, NULL);
+    bool host = g->fl_host, parked = g->fl_parked, pc = g->pc_live;
+    gen_refund(g);
+    gen_exit_indirect(g);
+    g->fl_host = host;
+    g->fl_parked = parked;
+    g->pc_live = pc;
+    emit_bind32(e, on);
+    return true;
+}
+
+/* Whether si is followed in its block by what it transfers to: a call
+ * to an inlined PC thunk (translator/scan.c), or that thunk's RET. */
+static bool flow_goes_on(const Gen *g, const ScanInsn *si)
+{
+    return si + 1 < g->scan->in + g->scan->n;
+}
+
 static bool gen_ret(Gen *g, const ScanInsn *si)
 {
     if (si->insn.opsize != 4 || !gen_stack_native(g)) {
@@ -606,8 +707,18 @@ bool gen_flow_insn(Gen *g, const ScanInsn *si, bool *ended)
     case OP_LOOPE:
     case OP_LOOPNE:
     case OP_JCXZ: *ended = gen_loop(g, si); return *ended;
-    case OP_CALL: *ended = gen_near_call(g, si); return *ended;
-    case OP_RET: *ended = gen_ret(g, si); return *ended;
+    case OP_CALL:
+        if (flow_goes_on(g, si)) {
+            return gen_thunk_call(g, si);
+        }
+        *ended = gen_near_call(g, si);
+        return *ended;
+    case OP_RET:
+        if (flow_goes_on(g, si)) {
+            return gen_thunk_ret(g, si);
+        }
+        *ended = gen_ret(g, si);
+        return *ended;
     case OP_JMP_EV:
     case OP_CALL_EV: *ended = gen_indirect(g, si, in->op == OP_CALL_EV); return *ended;
     default: return false;

@@ -62,19 +62,20 @@ bool bt_scan_straddle(const BT *bt, const uint8_t *host, BlockScan *out)
     if (second > avail) {
         second = avail;
     }
-    memcpy(out->straddle, host + off, first);
-    memcpy(out->straddle + first, host2, second);
+    memcpy(out->straddle_bytes, host + off, first);
+    memcpy(out->straddle_bytes + first, host2, second);
     ScanInsn *si = &out->in[0];
-    if (decode_insn(&si->insn, out->straddle, (int)(first + second), true) != DECODE_OK ||
+    if (decode_insn(&si->insn, out->straddle_bytes, (int)(first + second), true) != DECODE_OK ||
         si->insn.len <= first) {
         return false;
     }
     si->eip = out->eip;
-    si->bytes = out->straddle;
+    si->bytes = out->straddle_bytes;
     out->n = 1;
     out->next_eip = out->eip + si->insn.len;
     out->phys2 = phys2;
     out->lin2 = lin2;
+    out->straddle = true;
     return true;
 }
 
