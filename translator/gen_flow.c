@@ -1,6 +1,7 @@
 /*
  * The stack and control transfers, emitted natively: PUSH (of registers,
- * immediates, segment selectors and EFLAGS), POP, LEAVE, near
+ * immediates, memory, segment selectors and EFLAGS), POP (to registers and
+ * memory), LEAVE, near
  * JMP/Jcc/CALL/RET (direct and indirect), LOOP and JECXZ.
  *
  * POPF at CPL 0 (the kernel's irq-restore) is native too: gen_popf.
@@ -336,12 +337,62 @@ static bool gen_push(Gen *g, const ScanInsn *si)
     return true;
 }
 
+/*
+ * POP m: the stack read into bt_target, then the store, then ESP moves
+ * (cpu/ops_data.c op_POP): an ESP base addresses with ESP as it is after
+ * the pop (SDM Vol.2 POP), but a fault in the store leaves ESP as it was:
+ *   read:  <as PUSH m's>                          ; [esp]
+ *   store: [lea r12d, [r12 + size]] ; lea r14d, [ea] ; [lea r12d, [r12 - size]]
+ *          mov r9d/r9w, [r15+bt_target] ; mov [r14], r9d/r9w ; lea r12d, [r12 + size]
+ */
+static void emit_pop_stored_op(Gen *g, const MemOp *m)
+{
+    unsigned flags = m->size == 2 ? EMIT_66 : 0;
+    HostRM tmp = hrm_mem(H_R15, CPU_OFF(bt_target));
+    emit_rm(&g->e, flags, OPC_MOV_GvEv, H_R9, &tmp);
+    HostRM r14 = hrm_mem(H_R14, 0);
+    emit_rm(&g->e, flags, OPC_MOV_EvGv, H_R9, &r14);
+    HostRM sp = hrm_mem(H_R12, (int32_t)m->size);
+    emit_lea32(&g->e, H_R12, &sp);
+}
+
+static bool gen_pop_mem(Gen *g, const ScanInsn *si)
+{
+    const Insn *in = &si->insn;
+    int size = in->opsize;
+    MemOp load;
+    memop_stack(&load, si, emit_push_load_op, size, ACC_READ);
+    gen_clobber(g);
+    gen_stack_linear(g, 0);
+    gen_mem_access(g, &load);
+    gen_clobber(g);
+    bool esp_base = in->base == R_ESP;
+    if (esp_base) {
+        HostRM after = hrm_mem(H_R12, size);
+        emit_lea32(&g->e, H_R12, &after);
+    }
+    if (!gen_operand_linear(g, in)) {
+        return false;
+    }
+    if (esp_base) {
+        HostRM before = hrm_mem(H_R12, -size);
+        emit_lea32(&g->e, H_R12, &before);
+    }
+    MemOp store;
+    memop_stack(&store, si, emit_pop_stored_op, size, ACC_WRITE);
+    gen_mem_access(g, &store);
+    return true;
+}
+
 static bool gen_pop(Gen *g, const ScanInsn *si)
 {
     const Insn *in = &si->insn;
     int size = in->opsize;
+    if (in->opnd[0].kind == OPK_MEM) {
+        return gen_pop_mem(g, si);
+    }
     if (in->opnd[0].kind != OPK_REG || (size == 2 && in->opnd[0].reg == R_ESP)) {
-        return false; /* POP m (ESP-relative addressing rules), POP SP */
+        return false; /* POP SP */
     }
     MemOp m;
     memop_stack(&m, si, emit_pop_op, size, ACC_READ);

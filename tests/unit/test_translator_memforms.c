@@ -3,7 +3,7 @@
  * re-encode them as they are (translator/gen_ops.c emit_native_mem_high,
  * translator/gen_memforms.c): byte instructions naming AH..BH with a
  * memory operand, BT/BTS/BTR/BTC with a register bit offset into a memory
- * bit string, and CMPXCHG8B.  Each program runs translated and on the
+ * bit string, CMPXCHG8B, and POP m (gen_flow.c).  Each program runs translated and on the
  * interpreter; registers, flags (all but those the SDM leaves undefined),
  * CR2, the exception taken and all of RAM must agree, and the callout
  * count shows the forms ran natively.  The bit offsets are signed and
@@ -250,6 +250,27 @@ START_TEST(test_cmpxchg8b_faults)
 }
 END_TEST
 
+/*
+ *   mov esi, 0x20000 ; push 0x11223344 ; push 0x55667788 ; push 0x99aabbcc
+ *   pop dword [esi] ; pop dword [esp+4]   ; ESP as after the pop: [old esp+8]
+ *   pop word [esi+6] ; pop word [esp]
+ *   push 0x01020304 ; pop dword [0x20ffe]  ; crosses a page
+ *   mov ebx, esp ; push 0x0badf00d ; pop dword [UNMAPPED] ; mov ecx, 1 ; hlt
+ * POP m runs natively (gen_flow.c); the last one faults with ESP as it
+ * was before it (the value it read still on the stack).
+ */
+START_TEST(test_pop_mem)
+{
+    static const uint8_t code[] = {0xbe, 0x00, 0x00, 0x02, 0x00, 0x68, 0x44, 0x33, 0x22, 0x11, 0x68,
+                                   0x88, 0x77, 0x66, 0x55, 0x68, 0xcc, 0xbb, 0xaa, 0x99, 0x8f, 0x06,
+                                   0x8f, 0x44, 0x24, 0x04, 0x66, 0x8f, 0x46, 0x06, 0x66, 0x8f, 0x04,
+                                   0x24, 0x68, 0x04, 0x03, 0x02, 0x01, 0x8f, 0x05, 0xfe, 0x0f, 0x02,
+                                   0x00, 0x89, 0xe3, 0x68, 0x0d, 0xf0, 0xad, 0x0b, 0x8f, 0x05, 0x00,
+                                   0x00, 0x03, 0x00, 0xb9, 0x01, 0x00, 0x00, 0x00, 0xf4};
+    ck_assert_uint_le(run_both(code, sizeof(code), 0, EXC_PF, NULL), 1); /* the stub's HLT */
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("translator_memforms");
@@ -261,6 +282,7 @@ int main(void)
     tcase_add_test(tc, test_bit_string_page_crossing_fault);
     tcase_add_test(tc, test_cmpxchg8b);
     tcase_add_test(tc, test_cmpxchg8b_faults);
+    tcase_add_test(tc, test_pop_mem);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
