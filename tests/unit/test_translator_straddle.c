@@ -104,11 +104,29 @@ START_TEST(test_straddling_instruction_translated)
 }
 END_TEST
 
+/* The same under the lockstep checker: every span agrees with the
+ * interpreter, and the run ends where the interpreter's does. */
+START_TEST(test_straddling_instruction_checked)
+{
+    TestVM *ref = make_vm();
+    TestVM *vm = make_vm();
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_CHECK);
+    ck_assert_int_eq(bt_exec(bt, 100000), CPU_EXIT_HALT);
+    ck_assert_int_eq(testvm_run(ref, 100000), CPU_EXIT_HALT);
+    ck_assert_mem_eq(vm->cpu.regs, ref->cpu.regs, sizeof(vm->cpu.regs));
+    ck_assert_uint_eq(vm->cpu.icount, ref->cpu.icount);
+    bt_free(bt);
+    testvm_free(vm);
+    testvm_free(ref);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("translator_straddle");
     TCase *tc = tcase_create("straddle");
     tcase_add_test(tc, test_straddling_instruction_translated);
+    tcase_add_test(tc, test_straddling_instruction_checked);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

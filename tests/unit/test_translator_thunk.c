@@ -117,12 +117,33 @@ START_TEST(test_thunk_rewritten_and_remapped)
 }
 END_TEST
 
+/* Both programs under the lockstep checker, which must find no difference. */
+START_TEST(test_thunks_checked)
+{
+    const uint8_t *progs[] = {loop, code};
+    size_t lens[] = {sizeof(loop), sizeof(code)};
+    for (int i = 0; i < 2; i++) {
+        TestVM *ref = make_vm(progs[i], lens[i]);
+        TestVM *vm = make_vm(progs[i], lens[i]);
+        BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_CHECK);
+        ck_assert_int_eq(bt_exec(bt, 100000), CPU_EXIT_HALT);
+        ck_assert_int_eq(testvm_run(ref, 100000), CPU_EXIT_HALT);
+        ck_assert_mem_eq(vm->cpu.regs, ref->cpu.regs, sizeof(vm->cpu.regs));
+        ck_assert_uint_eq(vm->cpu.icount, ref->cpu.icount);
+        bt_free(bt);
+        testvm_free(vm);
+        testvm_free(ref);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("translator_thunk");
     TCase *tc = tcase_create("thunk");
     tcase_add_test(tc, test_thunk_calls_inline);
     tcase_add_test(tc, test_thunk_rewritten_and_remapped);
+    tcase_add_test(tc, test_thunks_checked);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
