@@ -56,7 +56,8 @@ static TestVM *make_vm(const uint8_t *code, size_t len)
 
 /*
  * Runs code translated and interpreted from the same start; both must end
- * in HLT (the program's, or the exception stub's) with the same state.
+ * in HLT (the program's, or the exception stub's) with the same state, and
+ * so must a run under the lockstep checker.
  * undefined: flags the program may leave undefined.  Returns the
  * translated run's callout count.
  */
@@ -92,6 +93,17 @@ static uint64_t run_both(const uint8_t *code, size_t len, uint32_t undefined, in
     uint64_t callouts = bt_stats(bt)->callout_insns;
     bt_free(bt);
     testvm_free(vm);
+    /* and under the lockstep checker, which must find no difference */
+    TestVM *chk = make_vm(code, len);
+    if (setup) {
+        setup(chk);
+    }
+    bt = bt_new(&chk->cpu, 1u << 20, BT_MODE_CHECK);
+    ck_assert_int_eq(bt_exec(bt, 10000), CPU_EXIT_HALT);
+    ck_assert_mem_eq(chk->cpu.regs, ref->cpu.regs, sizeof(chk->cpu.regs));
+    ck_assert_int_eq(memcmp(chk->phys.ram, ref->phys.ram, RAM), 0);
+    bt_free(bt);
+    testvm_free(chk);
     testvm_free(ref);
     return callouts;
 }
