@@ -632,7 +632,10 @@ static bool gen_thunk_call(Gen *g, const ScanInsn *si)
     }
     uint8_t *call1 = emit_jcc32(e, CC_NE, NULL);
     HostRM phys = hrm_mem(H_R15, slot + (int32_t)offsetof(TLBEntry, phys));
-    emit_alu32_imm(e, EXT_CMP, &phys, (int32_t)g->scan->phys2);
+    /* the thunk's physical page: the block's own when the scan found it there */
+    uint32_t thunk_phys = g->scan->phys2 != BT_NO_PAGE2 ? g->scan->phys2
+                                                        : g->scan->phys_pc & TLB_PAGE_MASK;
+    emit_alu32_imm(e, EXT_CMP, &phys, (int32_t)thunk_phys);
     uint8_t *call2 = emit_jcc32(e, CC_NE, NULL);
     uint8_t *on = emit_jmp32(e, NULL);
     emit_bind32(e, call1);
