@@ -62,6 +62,12 @@ typedef struct TB {
     uint8_t *exit_invalid;  /* executable address of the stub the patched entry jumps to */
     struct TB *hash_next;   /* lookup chain */
     struct TB *page_next;   /* blocks on the same physical page */
+    uint32_t phys2;         /* a block whose instruction straddles a page: the second
+                             * page's physical address, else BT_NO_PAGE2 (straddle.c) */
+    uint32_t lin2;          /* ... and its linear address when translated */
+    bool straddle;          /* phys2 is a straddling instruction's (else an inlined
+                             * PC thunk's, gen_flow.c) */
+    struct TB *page2_next;  /* blocks on the second page's list */
     struct BTExit *incoming;/* exits chained to this block */
 } TB;
 
@@ -196,10 +202,29 @@ typedef struct BlockScan {
     uint32_t eip;
     uint32_t phys_pc;
     uint32_t next_eip;      /* after the last instruction */
+    uint32_t phys2;         /* a straddling instruction's second page, or an inlined
+                             * PC thunk's page (scan.c), or BT_NO_PAGE2 */
+    uint32_t lin2;          /* its linear page */
+    bool straddle;          /* which of the two */
+    uint8_t straddle_bytes[16]; /* its bytes, from both pages */
 } BlockScan;
+
+#define BT_NO_PAGE2 0xffffffffu
 
 /* Decode a block starting at host (guest RAM, phys_pc's page). */
 void bt_scan(const BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, BlockScan *out);
+
+/* ---- straddle.c: an instruction that crosses into the next page ---- */
+/* The block's first instruction crosses the page at off (phys_pc's offset):
+ * fetch the next page (may fault, as the fetch of the instruction would),
+ * decode it from both pages into out (n = 1).  false if that page is not
+ * RAM or the bytes do not decode. */
+bool bt_scan_straddle(const BT *bt, const uint8_t *host, BlockScan *out);
+/* A two-page block found by its first page: whether its second page is
+ * now another physical page (fetching it, which may fault). */
+bool bt_straddle_stale(BT *bt, const TB *tb);
+/* Drop one block as a write to its code would (smc.c). */
+void bt_tb_invalidate(BT *bt, TB *tb);
 
 /* ---- gen.c ---- */
 /* Translate the block at cpu's CS:EIP (phys_pc, host) under key; NULL if it
@@ -233,6 +258,10 @@ int bt_helper_seg_load(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_rdtsc(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_verw(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_sys_door(CPUState *cpu, const BTCallInfo *ci);
+/* CMPXCHG8B's slow path: 8 bytes probed for write, read and written back
+ * as two dwords (helpers_memforms.c). */
+int bt_helper_qword_prep(CPUState *cpu, const BTCallInfo *ci);
+int bt_helper_qword_commit(CPUState *cpu, const BTCallInfo *ci);
 /* Flags: the parked image <-> EFLAGS arithmetic bits. */
 static inline uint32_t bt_flags_from_image(uint64_t image)
 {

@@ -714,7 +714,8 @@ static TB *span_next(BT *bt)
         return NULL;
     }
     TB *tb = bt_tb_lookup(bt, e->phys | (lin & 0xfff), cpu->eip, cs_base, bt_block_key(cpu));
-    if (!tb || tb->check_seen != CHECK_SEEN_RUN || bt->icount_end - cpu->icount < tb->ninsns) {
+    if (!tb || tb->check_seen != CHECK_SEEN_RUN || bt->icount_end - cpu->icount < tb->ninsns ||
+        tb->straddle) { /* its second page is checked by bt_find (straddle.c) */
         return NULL;
     }
     return tb;
@@ -777,7 +778,10 @@ static void report_mismatch(BTCheck *c, const char *what, uint32_t mem_at)
         fprintf(f, " %08" PRIx64, c->taint.regs[r]);
     }
     fprintf(f, ", %zu bytes of memory\n  guest code:\n", tainted);
-    bt_disassemble(f, false, c->shadow + tb->phys_pc, tb->guest_bytes, tb->eip);
+    /* a straddling block (straddle.c): its first page's bytes only */
+    uint32_t on_page = 0x1000 - (tb->phys_pc & 0xfff);
+    bt_disassemble(f, false, c->shadow + tb->phys_pc,
+                   tb->guest_bytes < on_page ? tb->guest_bytes : on_page, tb->eip);
     fprintf(f, "  host code:\n");
     bt_disassemble(f, true, tb->code, tb->code_size, (uint64_t)(uintptr_t)tb->code);
     fflush(f);

@@ -309,6 +309,11 @@ static void gen_entry_exits(Gen *g, uint8_t *noexec)
 {
     Emit *e = &g->e;
     emit_bind32(e, noexec);
+    for (int i = 0; i < 2; i++) {
+        if (g->stale[i]) {
+            emit_bind32(e, g->stale[i]); /* the second page is not the one translated */
+        }
+    }
     HostRM budget = hrm_reg(H_R8);
     emit_alu64_imm(e, EXT_ADD, &budget, g->tb->ninsns);
     emit_store32_imm(e, H_R15, CPU_OFF(eip), g->tb->eip);
@@ -373,11 +378,17 @@ TB *bt_translate(BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, ui
     tb->key = key;
     tb->ninsns = (uint16_t)scan->n;
     tb->guest_bytes = (uint16_t)(scan->next_eip - eip);
+    tb->phys2 = scan->phys2;
+    tb->lin2 = scan->lin2;
+    tb->straddle = scan->straddle;
     g->tb = tb;
     emit_init(&g->e, bt->rw + bt->code_used, BT_MAX_CODE, bt->rx_delta);
     tb->code = (uint8_t *)emit_rx(&g->e);
 
     uint8_t *noexec = gen_prologue(g);
+    if (scan->straddle) {
+        gen_straddle_check(g);
+    }
     gen_body(g);
     gen_slow_paths(g);
     gen_sse_stubs(g);
@@ -395,7 +406,8 @@ TB *bt_translate(BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, ui
     bt->stats.guest_bytes += tb->guest_bytes;
     bt->stats.host_bytes += tb->code_size;
     if (bt->out_asm) {
-        bt_dump_block(bt, tb, host + (phys_pc & 0xfff));
+        bool two_pages = scan->straddle;
+        bt_dump_block(bt, tb, two_pages ? scan->straddle_bytes : host + (phys_pc & 0xfff));
     }
     if (bt->perfmap) {
         fprintf(bt->perfmap, "%lx %x guest_%08x_p%08x\n", (unsigned long)(uintptr_t)tb->code,

@@ -104,6 +104,7 @@ struct Gen {
     BTCallInfo *sti_ci;         /* the callout of an STI just generated (gen_ops.c) */
     bool sti_native;            /* an STI just generated natively, its shadow closed */
     int nmisaligned;
+    uint8_t *stale[2];          /* a two-page block's entry check failing (straddle.c) */
     SlowPath slow[BT_MAX_SLOW]; /* from here on not cleared per block (bt_translate) */
     GenMisaligned misaligned[BT_MAX_INSNS];
     GenMisaligned fldcw_unmask[2 * BT_MAX_INSNS]; /* FLDCW unmasking: the interpreter (gen_fpu.c) */
@@ -145,6 +146,9 @@ void gen_exit_indirect(Gen *g);
 /* R14D = linear address of insn's ModRM/moffs operand; false if its
  * segment must go through a callout.  Clobbers host flags (park first). */
 bool gen_operand_linear(Gen *g, const Insn *insn);
+/* The same with plus << shift (a host register; shift 0..3) added to
+ * the offset before it wraps to the address size. */
+bool gen_operand_linear_plus(Gen *g, const Insn *insn, int plus, int shift);
 /* R14D = linear address of SS:ESP+delta; false if the stack needs a callout. */
 bool gen_stack_linear(Gen *g, int32_t delta);
 /* r14d += the segment's base (if it has one): r14 is then its linear address. */
@@ -204,6 +208,16 @@ void gen_sse_stubs(Gen *g);
 /* Segment loads, RDTSC, VERW, SYSENTER and SYSEXIT through light helpers;
  * false if si is not one of them (nothing emitted then). */
 bool gen_sys_insn(Gen *g, const ScanInsn *si);
+
+/* ---- gen_memforms.c ---- */
+/* BT/BTS/BTR/BTC m, r (bit strings) and CMPXCHG8B m64; false if si is
+ * not one of them or needs a callout (the caller rewinds). */
+bool gen_memform_insn(Gen *g, const ScanInsn *si);
+
+/* ---- straddle.c ---- */
+/* A two-page block's entry check of its second page's mapping; its
+ * failures (Gen.stale) leave as the budget check does. */
+void gen_straddle_check(Gen *g);
 
 /* ---- gen_ops.c ---- */
 /* Generate one instruction; true if it ended the block with its own exits. */

@@ -1,6 +1,7 @@
 /*
  * The stack and control transfers, emitted natively: PUSH (of registers,
- * immediates, segment selectors and EFLAGS), POP, LEAVE, near
+ * immediates, memory, segment selectors and EFLAGS), POP (to registers and
+ * memory), LEAVE, near
  * JMP/Jcc/CALL/RET (direct and indirect), LOOP and JECXZ.
  *
  * POPF at CPL 0 (the kernel's irq-restore) is native too: gen_popf.
@@ -336,12 +337,62 @@ static bool gen_push(Gen *g, const ScanInsn *si)
     return true;
 }
 
+/*
+ * POP m: the stack read into bt_target, then the store, then ESP moves
+ * (cpu/ops_data.c op_POP): an ESP base addresses with ESP as it is after
+ * the pop (SDM Vol.2 POP), but a fault in the store leaves ESP as it was:
+ *   read:  <as PUSH m's>                          ; [esp]
+ *   store: [lea r12d, [r12 + size]] ; lea r14d, [ea] ; [lea r12d, [r12 - size]]
+ *          mov r9d/r9w, [r15+bt_target] ; mov [r14], r9d/r9w ; lea r12d, [r12 + size]
+ */
+static void emit_pop_stored_op(Gen *g, const MemOp *m)
+{
+    unsigned flags = m->size == 2 ? EMIT_66 : 0;
+    HostRM tmp = hrm_mem(H_R15, CPU_OFF(bt_target));
+    emit_rm(&g->e, flags, OPC_MOV_GvEv, H_R9, &tmp);
+    HostRM r14 = hrm_mem(H_R14, 0);
+    emit_rm(&g->e, flags, OPC_MOV_EvGv, H_R9, &r14);
+    HostRM sp = hrm_mem(H_R12, (int32_t)m->size);
+    emit_lea32(&g->e, H_R12, &sp);
+}
+
+static bool gen_pop_mem(Gen *g, const ScanInsn *si)
+{
+    const Insn *in = &si->insn;
+    int size = in->opsize;
+    MemOp load;
+    memop_stack(&load, si, emit_push_load_op, size, ACC_READ);
+    gen_clobber(g);
+    gen_stack_linear(g, 0);
+    gen_mem_access(g, &load);
+    gen_clobber(g);
+    bool esp_base = in->base == R_ESP;
+    if (esp_base) {
+        HostRM after = hrm_mem(H_R12, size);
+        emit_lea32(&g->e, H_R12, &after);
+    }
+    if (!gen_operand_linear(g, in)) {
+        return false;
+    }
+    if (esp_base) {
+        HostRM before = hrm_mem(H_R12, -size);
+        emit_lea32(&g->e, H_R12, &before);
+    }
+    MemOp store;
+    memop_stack(&store, si, emit_pop_stored_op, size, ACC_WRITE);
+    gen_mem_access(g, &store);
+    return true;
+}
+
 static bool gen_pop(Gen *g, const ScanInsn *si)
 {
     const Insn *in = &si->insn;
     int size = in->opsize;
+    if (in->opnd[0].kind == OPK_MEM) {
+        return gen_pop_mem(g, si);
+    }
     if (in->opnd[0].kind != OPK_REG || (size == 2 && in->opnd[0].reg == R_ESP)) {
-        return false; /* POP m (ESP-relative addressing rules), POP SP */
+        return false; /* POP SP */
     }
     MemOp m;
     memop_stack(&m, si, emit_pop_op, size, ACC_READ);
@@ -526,6 +577,110 @@ static bool gen_near_call(Gen *g, const ScanInsn *si)
     return true;
 }
 
+/*
+ * A call to a PC thunk the scan inlined (translator/scan.c): the CALL's
+ * push as usual, then, instead of the exit, a check that the thunk's page
+ * is still the one scanned (when it is another linear page than the
+ * block's), and the thunk's MOV runs as itself.  Its RET pops and compares
+ * the address with the return address; a different one (a stack in MMIO)
+ * leaves through the jump cache.  The return prediction ring is untouched,
+ * as a CALL and its RET together leave it.
+ *     <push ret>
+ *     cmp qword [r15 + tlb[thunk].tag[FETCH]], thunk_page ; jne call
+ *     cmp dword [r15 + tlb[thunk].phys], PHYS             ; jne call
+ *     ...                                   ; the thunk's mov REG, [esp]
+ *     <r14d = [esp] ; esp += 4> ; cmp r14d, ret ; je on
+ *     add r8, unrun ; <jump-cache exit to r14d>
+ *   on: ...                                 ; the caller after the call
+ *   call: add r8, unrun ; <direct exit to the thunk>   (out of line, below)
+ * The budget was charged for the whole block, so each way out refunds the
+ * instructions it does not run.
+ */
+static void gen_refund(Gen *g)
+{
+    HostRM budget = hrm_reg(H_R8);
+    emit_alu64_imm(&g->e, EXT_ADD, &budget, g->tb->ninsns - g->cur - 1);
+}
+
+static bool gen_thunk_call(Gen *g, const ScanInsn *si)
+{
+    if (!gen_stack_native(g)) {
+        return false;
+    }
+    Emit *e = &g->e;
+    uint32_t target = rel_target(si);
+    MemOp m;
+    memop_stack(&m, si, emit_push_op, 4, ACC_WRITE);
+    m.imm = si->eip + si->insn.len;
+    m.next_eip = target;
+    gen_clobber(g);
+    gen_stack_linear(g, -4);
+    gen_mem_access(g, &m);
+    uint32_t lin = target + g->cs_base, block_lin = g->scan->eip + g->cs_base;
+    if (!((lin ^ block_lin) & TLB_PAGE_MASK)) {
+        return true; /* the block's own page: its running proves the mapping */
+    }
+    int32_t slot = tlb_view_off(g->mmu_idx) + (int32_t)(tlb_slot(lin) * sizeof(TLBEntry));
+    HostRM tag = hrm_mem(H_R15, slot + (int32_t)offsetof(TLBEntry, tag[ACC_FETCH]));
+    uint32_t page = lin & (uint32_t)TLB_PAGE_MASK;
+    gen_park(g);
+    if (page < 0x80000000u) {
+        emit_alu64_imm(e, EXT_CMP, &tag, (int32_t)page);
+    } else {
+        emit_mov_r32_imm(e, H_R9, page);
+        emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R9, &tag); /* cmp r9, [..tag] (r10 holds a page) */
+    }
+    uint8_t *call1 = emit_jcc32(e, CC_NE, NULL);
+    HostRM phys = hrm_mem(H_R15, slot + (int32_t)offsetof(TLBEntry, phys));
+    /* the thunk's physical page: the block's own when the scan found it there */
+    uint32_t thunk_phys = g->scan->phys2 != BT_NO_PAGE2 ? g->scan->phys2
+                                                        : g->scan->phys_pc & TLB_PAGE_MASK;
+    emit_alu32_imm(e, EXT_CMP, &phys, (int32_t)thunk_phys);
+    uint8_t *call2 = emit_jcc32(e, CC_NE, NULL);
+    uint8_t *on = emit_jmp32(e, NULL);
+    emit_bind32(e, call1);
+    emit_bind32(e, call2);
+    bool host = g->fl_host, parked = g->fl_parked, pc = g->pc_live;
+    gen_refund(g);
+    gen_exit_direct(g, target);
+    g->fl_host = host;
+    g->fl_parked = parked;
+    g->pc_live = pc;
+    emit_bind32(e, on);
+    return true;
+}
+
+static bool gen_thunk_ret(Gen *g, const ScanInsn *si)
+{
+    if (si->insn.opsize != 4 || si->insn.nopnds || !gen_stack_native(g)) {
+        return false;
+    }
+    Emit *e = &g->e;
+    MemOp m;
+    memop_stack(&m, si, emit_ret_op, 4, ACC_READ);
+    gen_clobber(g);
+    gen_stack_linear(g, 0);
+    gen_mem_access(g, &m);
+    HostRM r14 = hrm_reg(H_R14);
+    emit_alu32_imm(e, EXT_CMP, &r14, (int32_t)si[1].eip);
+    uint8_t *on = emit_jcc32(e, CC_E, NULL);
+    bool host = g->fl_host, parked = g->fl_parked, pc = g->pc_live;
+    gen_refund(g);
+    gen_exit_indirect(g);
+    g->fl_host = host;
+    g->fl_parked = parked;
+    g->pc_live = pc;
+    emit_bind32(e, on);
+    return true;
+}
+
+/* Whether si is followed in its block by what it transfers to: a call
+ * to an inlined PC thunk (translator/scan.c), or that thunk's RET. */
+static bool flow_goes_on(const Gen *g, const ScanInsn *si)
+{
+    return si + 1 < g->scan->in + g->scan->n;
+}
+
 static bool gen_ret(Gen *g, const ScanInsn *si)
 {
     if (si->insn.opsize != 4 || !gen_stack_native(g)) {
@@ -606,8 +761,18 @@ bool gen_flow_insn(Gen *g, const ScanInsn *si, bool *ended)
     case OP_LOOPE:
     case OP_LOOPNE:
     case OP_JCXZ: *ended = gen_loop(g, si); return *ended;
-    case OP_CALL: *ended = gen_near_call(g, si); return *ended;
-    case OP_RET: *ended = gen_ret(g, si); return *ended;
+    case OP_CALL:
+        if (flow_goes_on(g, si)) {
+            return gen_thunk_call(g, si);
+        }
+        *ended = gen_near_call(g, si);
+        return *ended;
+    case OP_RET:
+        if (flow_goes_on(g, si)) {
+            return gen_thunk_ret(g, si);
+        }
+        *ended = gen_ret(g, si);
+        return *ended;
     case OP_JMP_EV:
     case OP_CALL_EV: *ended = gen_indirect(g, si, in->op == OP_CALL_EV); return *ended;
     default: return false;

@@ -80,6 +80,11 @@ void gen_add_seg_base(Gen *g, int seg)
 
 bool gen_operand_linear(Gen *g, const Insn *insn)
 {
+    return gen_operand_linear_plus(g, insn, H_NONE, 0);
+}
+
+bool gen_operand_linear_plus(Gen *g, const Insn *insn, int plus, int shift)
+{
     int seg = insn->seg;
     if (seg == SEG_CS || key_seg_class(g->key, seg) == SEGCLASS_OTHER) {
         return false;
@@ -92,6 +97,10 @@ bool gen_operand_linear(Gen *g, const Insn *insn)
             hrm_sib(insn->base == REG_NONE ? H_NONE : hreg(insn->base),
                     insn->index == REG_NONE ? H_NONE : hreg(insn->index), insn->scale, insn->disp);
         emit_lea32(e, H_R14, &m); /* lea r14d, [base + index*scale + disp] */
+    }
+    if (plus != H_NONE) {
+        HostRM sum = hrm_sib(H_R14, plus, shift, 0);
+        emit_lea32(e, H_R14, &sum); /* lea r14d, [r14 + plus << shift] */
     }
     if (insn->adsize == 2) {
         emit_movzx16(e, H_R14, H_R14); /* 16-bit addressing wraps at 64 KiB */

@@ -10,7 +10,8 @@
  *
  * Re-encoding limits (SDM Vol.2 2.2.1): AH, CH, DH, BH cannot appear in an
  * instruction with a REX prefix, so a byte instruction naming one of them
- * together with [r14] or R12 becomes a callout.  Opcodes that mean
+ * together with [r14] runs in its register form on a borrowed legacy
+ * register (emit_native_mem_high).  Opcodes that mean
  * something else in 64-bit mode (40-4F are REX, 82h is #UD, 63h is MOVSXD)
  * are re-encoded or left to callouts.  DIV and IDIV fault (#DE), and no
  * host signal may leave translated code: the 32-bit register forms run
@@ -272,6 +273,41 @@ static void memop_init(MemOp *m, const ScanInsn *si, MemOpEmit emit)
     *m = (MemOp){.emit = emit, .si = si, .next_eip = si->eip + si->insn.len};
 }
 
+/*
+ * A byte instruction naming AH..BH with a memory operand: [r14] needs REX,
+ * which makes byte registers 4-7 SPL..DIL.  The memory byte goes through
+ * the low byte of a legacy register T (EBX, EDX or ECX: not the high
+ * register's own, and never EAX, which CMPXCHG reads), saved in r9, and
+ * the instruction runs in its register form; none of it touches the flags:
+ *     mov r9, rT ; [mov Tl, [r14]] ; <op Tl, AH..BH> ; [mov [r14], Tl] ; mov rT, r9
+ * e.g. cmp [esi], ah  ->  mov r9, rbx ; mov bl, [r14] ; cmp bl, ah ; mov rbx, r9
+ */
+static int high_byte_temp(const Insn *in)
+{
+    int high_base = in->reg - 4;
+    return high_base == R_EBX ? H_RDX : H_RBX;
+}
+
+static void emit_native_mem_high(Gen *g, const MemOp *m)
+{
+    const Insn *in = &m->si->insn;
+    Emit *e = &g->e;
+    NativeForm f;
+    native_form(in, &f);
+    int t = high_byte_temp(in);
+    HostRM r14 = hrm_mem(H_R14, 0), rt = hrm_reg(t);
+    emit_mov_rr64(e, H_R9, t);
+    if (m->access == ACC_READ || m->rmw) {
+        emit_rm(e, 0, OPC_MOV_GbEb, t, &r14); /* mov Tl, [r14] */
+    }
+    emit_rm(e, f.flags, f.opcode, f.reg, &rt);
+    emit_guest_imm(g, m->si);
+    if (m->access == ACC_WRITE) {
+        emit_rm(e, 0, OPC_MOV_EbGb, t, &r14); /* mov [r14], Tl */
+    }
+    emit_mov_rr64(e, t, H_R9);
+}
+
 /* A native instruction with a memory operand; false if it needs a callout. */
 static bool gen_native_mem(Gen *g, const ScanInsn *si, int mem_index)
 {
@@ -279,11 +315,16 @@ static bool gen_native_mem(Gen *g, const ScanInsn *si, int mem_index)
     NativeForm f;
     native_form(in, &f);
     HostRM r14 = hrm_mem(H_R14, 0);
+    MemOpEmit emit = emit_native_mem;
     if (!native_encodable(&f, &r14)) {
-        return false;
+        HostRM rt = hrm_reg(high_byte_temp(in));
+        if (in->opnd[mem_index].size != 1 || !native_encodable(&f, &rt)) {
+            return false;
+        }
+        emit = emit_native_mem_high;
     }
     MemOp m;
-    memop_init(&m, si, emit_native_mem);
+    memop_init(&m, si, emit);
     m.size = in->opnd[mem_index].size;
     m.flag_use = (uint8_t)flag_use(in);
     m.access = ACC_READ;
@@ -602,6 +643,12 @@ static bool gen_data_insn(Gen *g, const ScanInsn *si)
     }
     if (!in->has_modrm) {
         return gen_opcode_reg(g, si);
+    }
+    if (!modrm_op_native(in) || in->op == OP_BT || in->op == OP_BTS || in->op == OP_BTR ||
+        in->op == OP_BTC) {
+        if (gen_memform_insn(g, si)) {
+            return true; /* bit strings, CMPXCHG8B (gen_memforms.c) */
+        }
     }
     return gen_native_modrm(g, si);
 }

@@ -100,6 +100,10 @@ TB *bt_find(BT *bt)
     }
     uint32_t key = bt_block_key(cpu);
     TB *tb = bt_tb_lookup(bt, phys, eip, cs_base, key);
+    if (tb && tb->straddle && bt_straddle_stale(bt, tb)) {
+        bt_tb_invalidate(bt, tb); /* its second page is another one now (straddle.c) */
+        tb = NULL;
+    }
     if (!tb) {
         tb = bt_translate(bt, eip, phys, host, key);
         if (!tb) {

@@ -39,15 +39,29 @@ void bt_smc_reset(BT *bt)
     memset(bt->page_tbs, 0, sizeof(TB *) * (bt->npages ? bt->npages : 1));
 }
 
+static void mark_code_page(BT *bt, uint32_t page)
+{
+    PhysMem *pm = bt->cpu->phys;
+    if (!pm->code_pages[page]) {
+        pm->code_pages[page] = 1;
+        tlb_flush_phys_page(bt->cpu, page << 12); /* refill write tags with TLB_CODE */
+    }
+}
+
+/* A block is on its first page's list through page_next and, when its
+ * instruction straddles into another physical page, on that page's list
+ * through page2_next (translator/straddle.c). */
 void bt_smc_register(BT *bt, TB *tb)
 {
     uint32_t page = tb->phys_pc >> 12;
-    PhysMem *pm = bt->cpu->phys;
     tb->page_next = bt->page_tbs[page];
     bt->page_tbs[page] = tb;
-    if (!pm->code_pages[page]) {
-        pm->code_pages[page] = 1;
-        tlb_flush_phys_page(bt->cpu, tb->phys_pc); /* refill write tags with TLB_CODE */
+    mark_code_page(bt, page);
+    uint32_t page2 = tb->phys2 >> 12;
+    if (tb->phys2 != BT_NO_PAGE2 && page2 != page && page2 < bt->npages) {
+        tb->page2_next = bt->page_tbs[page2];
+        bt->page_tbs[page2] = tb;
+        mark_code_page(bt, page2);
     }
 }
 
@@ -64,7 +78,7 @@ static void unchain_incoming(BT *bt, TB *tb)
     tb->incoming = NULL;
 }
 
-static void tb_invalidate(BT *bt, TB *tb)
+void bt_tb_invalidate(BT *bt, TB *tb)
 {
     if (tb->invalid) {
         return;
@@ -87,8 +101,8 @@ void bt_invalidate_page(BT *bt, uint32_t page)
     TB *tb = bt->page_tbs[page];
     bt->page_tbs[page] = NULL;
     while (tb) {
-        TB *next = tb->page_next;
-        tb_invalidate(bt, tb);
+        TB *next = (tb->phys_pc >> 12) == page ? tb->page_next : tb->page2_next;
+        bt_tb_invalidate(bt, tb);
         tb = next;
     }
 }
