@@ -33,6 +33,14 @@ enum {
 #define HF_PG    0x0010u /* CR0.PG */
 #define HF_REAL  0x0020u /* real mode (PE=0) */
 #define HF_AC    0x0040u /* alignment checking: CR0.AM, EFLAGS.AC and CPL 3 (SDM Vol.3 6.15, #AC) */
+#define HF_LMA   0x0080u /* IA-32e mode active: EFER.LMA (SDM Vol.3 9.8.5) */
+#define HF_CS64  0x0100u /* 64-bit mode: EFER.LMA and CS.L (then HF_CS32 is clear) */
+
+/* The decoder's mode (DECODE_16/32/64) that hflags imply. */
+static inline int cpu_decode_mode(uint32_t hflags)
+{
+    return (hflags & HF_CS64) ? DECODE_64 : (hflags & HF_CS32) ? DECODE_32 : DECODE_16;
+}
 
 /* ---- lifecycle and the run loop (cpu/exec.c) ---- */
 

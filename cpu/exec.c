@@ -35,7 +35,13 @@ void cpu_update_mode(CPUState *cpu)
         hf |= HF_REAL;
         cpu->cpl = 0;
     }
-    if (!(hf & HF_VM) && (cpu->seg[SEG_CS].attr & DESC_B)) {
+    if ((cpu->efer & EFER_LMA) && (hf & HF_PE)) {
+        hf |= HF_LMA;
+    }
+    if ((hf & HF_LMA) && !(hf & HF_VM) && (cpu->seg[SEG_CS].attr & DESC_L)) {
+        /* CS.L=1 with CS.D=1 is reserved (SDM Vol.3 5.2.1); CS.L wins here. */
+        hf |= HF_CS64;
+    } else if (!(hf & HF_VM) && (cpu->seg[SEG_CS].attr & DESC_B)) {
         hf |= HF_CS32;
     }
     if (cpu->seg[SEG_SS].attr & DESC_B) {

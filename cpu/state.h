@@ -97,6 +97,7 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
 #define DESC_DPL_MASK (3u << 13)
 #define DESC_P    (1u << 15)
 #define DESC_AVL  (1u << 20)
+#define DESC_L    (1u << 21) /* 64-bit code segment (IA-32e mode only) */
 #define DESC_B    (1u << 22) /* D/B: 32-bit default size / big stack */
 #define DESC_G    (1u << 23) /* limit in 4 KiB units */
 #define DESC_ATTR_MASK 0x00f0ff00u
