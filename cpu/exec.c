@@ -145,7 +145,7 @@ void cpu_init_signal(CPUState *cpu)
     FPURegs fpu = cpu->fpu;
     uint32_t cache_bits = cpu->cr0 & (CR0_CD | CR0_NW);
     uint64_t tsc_offset = cpu->tsc_offset;
-    uint32_t sysenter[3] = {cpu->sysenter_cs, cpu->sysenter_esp, cpu->sysenter_eip};
+    uint64_t sysenter[3] = {cpu->sysenter_cs, cpu->sysenter_esp, cpu->sysenter_eip};
     uint64_t pat = cpu->msr_pat, apic_base = cpu->apic_base;
     uint64_t misc = cpu->msr_misc_enable, def_type = cpu->mtrr_def_type;
     uint64_t fixed[MTRR_FIXED_COUNT], var[2 * MTRR_VAR_STORED];
@@ -155,7 +155,7 @@ void cpu_init_signal(CPUState *cpu)
     cpu->fpu = fpu;
     cpu->cr0 = (cpu->cr0 & ~(CR0_CD | CR0_NW)) | cache_bits;
     cpu->tsc_offset = tsc_offset;
-    cpu->sysenter_cs = sysenter[0];
+    cpu->sysenter_cs = (uint32_t)sysenter[0];
     cpu->sysenter_esp = sysenter[1];
     cpu->sysenter_eip = sysenter[2];
     cpu->msr_pat = pat;
