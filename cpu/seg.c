@@ -153,10 +153,16 @@ void seg_load_real(CPUState *cpu, int seg, uint16_t selector)
 
 /* ---- protected-mode loads (MOV/POP Sreg, LxS) ---- */
 
-/* SS (SDM Vol.2 MOV: "IF SS is loaded"). */
+/* SS (SDM Vol.2 MOV: "IF SS is loaded").  64-bit mode allows a null SS
+ * at CPL < 3 whose RPL is CPL (SDM Vol.3 5.4.1.1): it stays usable there. */
 static void seg_load_ss(CPUState *cpu, uint16_t selector)
 {
     if (sel_is_null(selector)) {
+        if ((cpu->hflags & HF_CS64) && cpu->cpl != 3 && sel_rpl(selector) == cpu->cpl) {
+            seg_load_null_ss64(cpu, cpu->cpl);
+            cpu->seg[SEG_SS].selector = selector;
+            return;
+        }
         cpu_raise_exception_err(cpu, EXC_GP, 0);
     }
     uint64_t desc = seg_read_descriptor(cpu, selector, EXC_GP);

@@ -321,6 +321,28 @@ START_TEST(test_descriptor_tables)
 }
 END_TEST
 
+static void enter_ring3_64(void);
+
+START_TEST(test_null_ss)
+{
+    enter_64();
+    cpu->regs[R_EAX] = 0;
+    ck_assert_int_eq(EXEC(0x8e, 0xd0), -1); /* mov ss, ax */
+    ck_assert_uint_eq(cpu->seg[SEG_SS].selector, 0);
+    ck_assert_uint_eq(cpu->cpl, 0);
+    cpu->regs[R_EAX] = 1; /* RPL != CPL */
+    ck_assert_int_eq(EXEC(0x8e, 0xd0), EXC_GP);
+    /* Not in compatibility mode. */
+    pm_force_seg(&fx, SEG_CS, SEL_CODE0);
+    cpu->regs[R_EAX] = 0;
+    ck_assert_int_eq(EXEC(0x8e, 0xd0), EXC_GP);
+    /* Nor at CPL 3. */
+    enter_ring3_64();
+    cpu->regs[R_EAX] = 3;
+    ck_assert_int_eq(EXEC(0x8e, 0xd0), EXC_GP);
+}
+END_TEST
+
 START_TEST(test_mov_cr_64)
 {
     enter_64();
@@ -712,6 +734,7 @@ static Suite *longmode_suite(void)
     tcase_add_test(tc, test_lm_msrs);
     tcase_add_test(tc, test_descriptor_tables);
     tcase_add_test(tc, test_mov_cr_64);
+    tcase_add_test(tc, test_null_ss);
     tcase_add_test(tc, test_interrupt_inner);
     tcase_add_test(tc, test_interrupt_same_level_and_ist);
     tcase_add_test(tc, test_interrupt_checks);
