@@ -258,21 +258,22 @@ static inline bool reg_is_high_byte(int reg)
     return reg >= 4 && reg < 8;
 }
 
-static inline uint32_t reg_read(const CPUState *cpu, int reg, int size)
+static inline uint64_t reg_read(const CPUState *cpu, int reg, int size)
 {
     switch (size) {
     case 1:
         return !reg_is_high_byte(reg) ? cpu->regs[reg & 15] & 0xff
                                       : (cpu->regs[reg - 4] >> 8) & 0xff;
     case 2: return cpu->regs[reg] & 0xffff;
-    default: return (uint32_t)cpu->regs[reg];
+    case 4: return (uint32_t)cpu->regs[reg];
+    default: return cpu->regs[reg];
     }
 }
 
 /* Byte and word writes keep the rest of the 64-bit register; a dword write
  * zero-extends into it, as in 64-bit mode (SDM Vol.1 3.4.1.1), which
- * outside 64-bit mode keeps the high half zero. */
-static inline void reg_write(CPUState *cpu, int reg, int size, uint32_t value)
+ * outside 64-bit mode keeps the high half zero; a qword writes it all. */
+static inline void reg_write(CPUState *cpu, int reg, int size, uint64_t value)
 {
     switch (size) {
     case 1:
@@ -284,6 +285,7 @@ static inline void reg_write(CPUState *cpu, int reg, int size, uint32_t value)
         }
         break;
     case 2: cpu->regs[reg] = (cpu->regs[reg] & ~UINT64_C(0xffff)) | (value & 0xffff); break;
+    case 4: cpu->regs[reg] = (uint32_t)value; break;
     default: cpu->regs[reg] = value; break;
     }
 }

@@ -55,7 +55,7 @@ static void set_zf(CPUState *cpu, bool zf)
 void op_PUSH_SREG(CPUState *cpu, const Insn *insn)
 {
     uint16_t selector = cpu->seg[insn->opnd[0].reg].selector;
-    uint32_t sp = cpu->regs[R_ESP] - (uint32_t)insn->opsize;
+    uint64_t sp = cpu->regs[R_ESP] - (uint64_t)insn->opsize;
     stack_write_at(cpu, sp, 2, selector);
     stack_set_sp(cpu, sp);
 }
@@ -69,10 +69,10 @@ void op_PUSH_SREG(CPUState *cpu, const Insn *insn)
 void op_POP_SREG(CPUState *cpu, const Insn *insn)
 {
     int seg = insn->opnd[0].reg;
-    uint32_t esp = cpu->regs[R_ESP];
-    uint32_t mask = stack_mask(cpu);
+    uint64_t esp = cpu->regs[R_ESP];
+    uint64_t mask = stack_mask(cpu);
     uint16_t selector = (uint16_t)stack_read_at(cpu, esp, insn->opsize);
-    uint32_t new_esp = (esp & ~mask) | ((esp + (uint32_t)insn->opsize) & mask);
+    uint64_t new_esp = (esp & ~mask) | ((esp + (uint64_t)insn->opsize) & mask);
     seg_load(cpu, seg, selector);
     cpu->regs[R_ESP] = new_esp;
     if (seg == SEG_SS) {

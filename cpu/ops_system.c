@@ -322,8 +322,9 @@ void op_PUSHF(CPUState *cpu, const Insn *insn)
     if (vm86_flags_virtualised(cpu, insn)) {
         flags = (flags & ~EFLAGS_IF) | EFLAGS_IOPL | ((flags & EFLAGS_VIF) ? EFLAGS_IF : 0);
     }
-    if (insn->opsize == 4) {
-        stack_push(cpu, 4, flags & ~(EFLAGS_VM | EFLAGS_RF));
+    if (insn->opsize >= 4) {
+        /* PUSHFQ (64-bit mode's default) pushes the zero-extended EFLAGS */
+        stack_push(cpu, insn->opsize, flags & ~(EFLAGS_VM | EFLAGS_RF));
     } else {
         stack_push(cpu, 2, flags & 0xffffu);
     }
@@ -348,7 +349,7 @@ static uint32_t popf_mask(const CPUState *cpu, int opsize)
     if (cpu_iopl_ok(cpu)) {
         mask |= EFLAGS_IF;
     }
-    if (opsize == 4) {
+    if (opsize >= 4) { /* POPFD, and POPFQ in 64-bit mode */
         mask |= EFLAGS_AC | EFLAGS_ID | EFLAGS_RF;
     } else {
         mask &= 0xffffu;
@@ -359,7 +360,7 @@ static uint32_t popf_mask(const CPUState *cpu, int opsize)
 void op_POPF(CPUState *cpu, const Insn *insn)
 {
     int size = insn->opsize;
-    uint32_t value = stack_read_at(cpu, cpu->regs[R_ESP], size);
+    uint32_t value = (uint32_t)stack_read_at(cpu, cpu->regs[R_ESP], size);
     uint32_t mask;
     if (vm86_flags_virtualised(cpu, insn)) {
         /* The popped IF goes to VIF; setting TF, or IF while VIP, traps. */
@@ -372,7 +373,7 @@ void op_POPF(CPUState *cpu, const Insn *insn)
         mask = popf_mask(cpu, size);
         value &= ~EFLAGS_RF;
     }
-    stack_set_sp(cpu, cpu->regs[R_ESP] + (uint32_t)size);
+    stack_set_sp(cpu, cpu->regs[R_ESP] + (uint64_t)size);
     cpu_set_eflags(cpu, value, mask);
 }
 
