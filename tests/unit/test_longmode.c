@@ -558,6 +558,12 @@ START_TEST(test_far_transfers)
     pm_wr16(&fx, 0x8004, SEL_TSS64);
     ck_assert_int_eq(EXEC(0xff, 0x2b), EXC_GP); /* jmp far [rbx] (m16:32) */
     ck_assert_uint_eq(cpu->exception_error, SEL_TSS64);
+    /* REX.W: an m16:64 pointer to 64-bit code above 4 GiB. */
+    put64(0x8000, HIGH + 0x6000);
+    pm_wr16(&fx, 0x8008, SEL_KCODE64);
+    ck_assert_int_eq(EXEC(0x48, 0xff, 0x2b), -1); /* rex.w jmp far [rbx] */
+    ck_assert_uint_eq(cpu->next_eip, HIGH + 0x6000);
+    ck_assert_uint_eq(cpu->seg[SEG_CS].selector, SEL_KCODE64);
 }
 END_TEST
 
