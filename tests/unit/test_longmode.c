@@ -13,6 +13,7 @@
  */
 #include <check.h>
 
+#include "cpu/models.h"
 #include "hw/pc/vmstate_pc.h"
 #include "migration/vmstate.h"
 #include "pm_fixture.h"
@@ -674,6 +675,58 @@ START_TEST(test_syscall_checks)
 }
 END_TEST
 
+/* qemu64 is AuthenticAMD: SYSCALL from compatibility mode (CSTAR) and
+ * legacy mode, no SYSENTER in IA-32e mode. */
+START_TEST(test_syscall_amd)
+{
+    cpu->cpuid = cpu_model_config(cpu_model_find("qemu64"));
+    enter_ring3_64();
+    pm_force_seg(&fx, SEG_CS, SEL_UCODE32); /* compatibility mode, ring 3 */
+    ck_assert(cpu_wrmsr(cpu, MSR_STAR, (0x50ull << 48) | (0x40ull << 32) | 0x1000));
+    ck_assert(cpu_wrmsr(cpu, MSR_CSTAR, HIGH + 0x6200));
+    cpu->eip = 0x8048000;
+    ck_assert_int_eq(EXEC(0x0f, 0x05), -1);
+    ck_assert_uint_eq(cpu->next_eip, HIGH + 0x6200);
+    ck_assert_uint_eq(cpu->regs[R_ECX], 0x8048002);
+    ck_assert_uint_eq(cpu->hflags & HF_CS64, HF_CS64);
+    cpu->sysenter_cs = 0x40;
+    ck_assert_int_eq(EXEC(0x0f, 0x34), EXC_UD);
+    /* Legacy protected mode: 32-bit code at STAR[31:0]. */
+    teardown();
+    setup();
+    cpu->cpuid = cpu_model_config(cpu_model_find("qemu64"));
+    ck_assert_int_eq(try_efer(EFER_SCE), -1);
+    ck_assert(cpu_wrmsr(cpu, MSR_STAR, (0x1bull << 48) | (0x08ull << 32) | 0x1000));
+    cpu->eip = 0x2000;
+    ck_assert_int_eq(EXEC(0x0f, 0x05), -1);
+    ck_assert_uint_eq(cpu->next_eip, 0x1000);
+    ck_assert_uint_eq(cpu->regs[R_ECX], 0x2002);
+    ck_assert_uint_eq(cpu->hflags & (HF_CS32 | HF_CS64), HF_CS32);
+    /* And the Intel default model refuses it there. */
+    cpu->cpuid = cpu_model_config(cpu_model_default());
+    ck_assert_int_eq(EXEC(0x0f, 0x05), EXC_UD);
+}
+END_TEST
+
+/* Intel's CPUID shows SYSCALL only to IA-32e mode; AMD's always. */
+START_TEST(test_cpuid_syscall_bit)
+{
+    uint32_t r[4];
+    cpu_cpuid(cpu, 0x80000001u, 0, r);
+    ck_assert_uint_eq(r[3] & (CPUID_EXT_SYSCALL | CPUID_EXT_LM), CPUID_EXT_LM);
+    enter_64();
+    cpu_cpuid(cpu, 0x80000001u, 0, r);
+    ck_assert_uint_eq(r[3] & (CPUID_EXT_SYSCALL | CPUID_EXT_LM),
+                      CPUID_EXT_SYSCALL | CPUID_EXT_LM);
+    teardown();
+    setup();
+    cpu->cpuid = cpu_model_config(cpu_model_find("qemu64"));
+    cpu_cpuid(cpu, 0x80000001u, 0, r);
+    ck_assert_uint_eq(r[3] & (CPUID_EXT_SYSCALL | CPUID_EXT_LM),
+                      CPUID_EXT_SYSCALL | CPUID_EXT_LM);
+}
+END_TEST
+
 START_TEST(test_sysenter_lm)
 {
     enter_ring3_64();
@@ -750,6 +803,8 @@ static Suite *longmode_suite(void)
     tcase_add_test(tc, test_call_gate64);
     tcase_add_test(tc, test_syscall_sysret);
     tcase_add_test(tc, test_syscall_checks);
+    tcase_add_test(tc, test_syscall_amd);
+    tcase_add_test(tc, test_cpuid_syscall_bit);
     tcase_add_test(tc, test_sysenter_lm);
     tcase_add_test(tc, test_vmstate_lm_msrs);
     suite_add_tcase(s, tc);
