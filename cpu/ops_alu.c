@@ -173,7 +173,11 @@ void op_CMPXCHG(CPUState *cpu, const Insn *insn)
     if (acc == dest) {
         opnd_rmw_write(cpu, &dst, src);
     } else {
-        opnd_rmw_write(cpu, &dst, dest);
+        if (dst.is_mem) {
+            opnd_rmw_write(cpu, &dst, dest);
+        }
+        /* a register destination is not written: in 64-bit mode its
+         * upper half stays (the host CPU's behaviour) */
         reg_write(cpu, R_EAX, size, dest);
     }
 }

@@ -478,6 +478,32 @@ START_TEST(test_shifts64)
 }
 END_TEST
 
+/* A 32-bit shift by a masked count of 0 still writes the register: the
+ * upper half clears (as the host CPU does, cpu.oracle_long). */
+START_TEST(test_shift_count0_zero_extends)
+{
+    cpu->regs[R_EBP] = UINT64_C(0x6fae68b231b6bacc);
+    cpu->regs[R_EAX] = UINT64_C(0x1234567800000001);
+    RUN(2,
+        0xc1, 0xfd, 0x40,  /* sar ebp, 64: count 0 */
+        0x48, 0xc1, 0xe0, 0x40); /* shl rax, 64: count 0, nothing */
+    ck_assert_uint_eq(cpu->regs[R_EBP], 0x31b6baccu);
+    ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_C(0x1234567800000001));
+}
+END_TEST
+
+/* CMPXCHG r32 that fails does not write its destination register. */
+START_TEST(test_cmpxchg_reg_mismatch)
+{
+    cpu->regs[15] = UINT64_C(0x5555555555555555);
+    cpu->regs[8] = 1;
+    cpu->regs[R_EAX] = UINT64_C(0xffffffff00000059);
+    RUN(1, 0x45, 0x0f, 0xb1, 0xc7); /* cmpxchg r15d, r8d */
+    ck_assert_uint_eq(cpu->regs[15], UINT64_C(0x5555555555555555));
+    ck_assert_uint_eq(cpu->regs[R_EAX], 0x55555555u);
+}
+END_TEST
+
 START_TEST(test_bits64)
 {
     put64(DATA + 16, 0);
@@ -740,6 +766,8 @@ static Suite *cpu64_suite(void)
     tcase_add_test(tc, test_div32_in_64);
     tcase_add_test(tc, test_shifts64);
     tcase_add_test(tc, test_bits64);
+    tcase_add_test(tc, test_shift_count0_zero_extends);
+    tcase_add_test(tc, test_cmpxchg_reg_mismatch);
     tcase_add_test(tc, test_cmov_zero_extends);
     tcase_add_test(tc, test_stack64);
     tcase_add_test(tc, test_call_ret64);
