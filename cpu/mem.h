@@ -63,6 +63,13 @@ static inline void lin_write_idx(CPUState *cpu, uint64_t lin, int size, uint64_t
     mmu_write_slow(cpu, lin, size, value, mmu_idx);
 }
 
+/* lin + n for the next part of a multi-part access: linear addresses wrap
+ * at 4 GiB outside 64-bit mode. */
+static inline uint64_t lin_next(const CPUState *cpu, uint64_t lin, uint32_t n)
+{
+    return (cpu->hflags & HF_CS64) ? lin + n : (uint32_t)(lin + n);
+}
+
 /* Accesses with the current privilege (CPL 3 = user view). */
 static inline uint64_t lin_read(CPUState *cpu, uint64_t lin, int size)
 {

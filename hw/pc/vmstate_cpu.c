@@ -149,6 +149,9 @@ static const VMField cpu_fields[] = {
     VMS_U64_ARRAY(CPUState, mtrr_var, 2 * MTRR_VAR_STORED),
     VMS_U64_ARRAY(CPUState, perf_evtsel, 2),
     VMS_U64_ARRAY(CPUState, perf_ctr, 2),
+    /* Version 3: XMM8-XMM15 (64-bit mode); a version 2 file leaves them 0. */
+    {.name = "xmm_hi", .type = VMF_BYTES, .offset = offsetof(CPUState, xmm_hi),
+     .count = sizeof(((CPUState *)0)->xmm_hi), .stride = 1, .since = 3},
     VMS_END,
 };
 
@@ -156,8 +159,9 @@ const VMStateDesc cpu_vmstate = {
     .name = "cpu",
     /* Version 2: 16 64-bit registers, a 64-bit EIP, lazy-flag operands and
      * segment and table bases, four sizes per CC_OP group.  A version 1
-     * section (eight 32-bit registers, three sizes) is refused. */
-    .version = 2,
+     * section (eight 32-bit registers, three sizes) is refused.  Version
+     * 3: XMM8-XMM15. */
+    .version = 3,
     .min_version = 2,
     .fields = cpu_fields,
     .post_load = cpu_post_load,

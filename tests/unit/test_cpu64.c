@@ -20,6 +20,8 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "hw/pc/vmstate_pc.h"
+#include "migration/vmstate.h"
 #include "softmmu/mmu.h"
 #include "tests/support/testvm.h"
 
@@ -687,6 +689,92 @@ START_TEST(test_strings64)
 }
 END_TEST
 
+/* ---- SSE with REX ---- */
+
+static void sse_on(void)
+{
+    cpu->cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
+    cpu->cr0 &= ~(CR0_EM | CR0_TS);
+}
+
+START_TEST(test_sse_rex_registers)
+{
+    sse_on();
+    cpu->regs[R_EAX] = UINT64_C(0x1122334455667788);
+    cpu->regs[9] = UINT64_C(0x0000000100000002);
+    RUN(5,
+        0x66, 0x4c, 0x0f, 0x6e, 0xc8,  /* movq xmm9, rax */
+        0x66, 0x49, 0x0f, 0x6e, 0xf9,  /* movq xmm7, r9 */
+        0x66, 0x44, 0x0f, 0xd4, 0xcf,  /* paddq xmm9, xmm7 */
+        0x66, 0x4c, 0x0f, 0x7e, 0xcb,  /* movq rbx, xmm9 */
+        0x66, 0x41, 0x0f, 0x7e, 0xf9); /* movd r9d, xmm7: zero-extends */
+    ck_assert_int_eq(exc_vector, -1);
+    ck_assert_uint_eq(cpu->regs[R_EBX], UINT64_C(0x112233455566778a));
+    ck_assert_uint_eq(cpu->regs[9], 2);
+    uint64_t lo;
+    memcpy(&lo, cpu_xmm(cpu, 9), 8);
+    ck_assert_uint_eq(lo, UINT64_C(0x112233455566778a));
+    ck_assert_ptr_eq(cpu_xmm(cpu, 9), cpu->xmm_hi[1]);
+    /* XMM1 is untouched: XMM9 is not an alias of it */
+    static const uint8_t zero[16];
+    ck_assert_mem_eq(cpu->fpu.xmm[1], zero, 16);
+}
+END_TEST
+
+START_TEST(test_sse_int64_conversions)
+{
+    sse_on();
+    cpu->regs[R_EAX] = (uint64_t)INT64_C(-5000000000);
+    RUN(2,
+        0xf2, 0x4c, 0x0f, 0x2a, 0xd0,  /* cvtsi2sd xmm10, rax */
+        0xf2, 0x49, 0x0f, 0x2c, 0xca); /* cvttsd2si rcx, xmm10 */
+    ck_assert_int_eq(exc_vector, -1);
+    double d;
+    memcpy(&d, cpu_xmm(cpu, 10), 8);
+    ck_assert(d == -5000000000.0);
+    ck_assert_uint_eq(cpu->regs[R_ECX], (uint64_t)INT64_C(-5000000000));
+    /* without REX.W the dword forms: 32-bit source, 32-bit result */
+    cpu->regs[R_EAX] = UINT64_C(0xffffffff00000007);
+    RUN(2,
+        0xf2, 0x44, 0x0f, 0x2a, 0xd0,  /* cvtsi2sd xmm10, eax */
+        0xf2, 0x41, 0x0f, 0x2c, 0xca); /* cvttsd2si ecx, xmm10 */
+    ck_assert_uint_eq(cpu->regs[R_ECX], 7);
+}
+END_TEST
+
+/* The alignment check of a 16-byte operand ignores DS's base in 64-bit mode. */
+START_TEST(test_sse_alignment_64)
+{
+    sse_on();
+    cpu->seg[SEG_DS].base = 8;
+    cpu->regs[R_ESI] = DATA;
+    RUN(1, 0x66, 0x44, 0x0f, 0x6f, 0x3e); /* movdqa xmm15, [rsi] */
+    ck_assert_int_eq(exc_vector, -1);
+    cpu->regs[R_ESI] = DATA + 8;
+    RUN(1, 0x66, 0x44, 0x0f, 0x6f, 0x3e);
+    ck_assert_int_eq(exc_vector, EXC_GP);
+}
+END_TEST
+
+START_TEST(test_vmstate_xmm_hi)
+{
+    for (int i = 0; i < 8; i++) {
+        memset(cpu->xmm_hi[i], 0x11 * (i + 1), 16);
+    }
+    TestVM *b = testvm_new(1u << 16);
+    VMWriter w;
+    vm_writer_init(&w);
+    vmstate_save_fields(&w, &cpu_vmstate, cpu);
+    VMReader r;
+    vm_reader_init(&r, w.buf, w.len);
+    ck_assert(vmstate_load_fields(&r, &cpu_vmstate, &b->cpu, cpu_vmstate.version));
+    ck_assert_mem_eq(b->cpu.xmm_hi, cpu->xmm_hi, sizeof(cpu->xmm_hi));
+    ck_assert_uint_ge(cpu_vmstate.version, 3);
+    vm_writer_free(&w);
+    testvm_free(b);
+}
+END_TEST
+
 /* ---- fetch and the icache ---- */
 
 /* 48 FF C0 is INC RAX in 64-bit mode but DEC EAX; INC EAX in 32-bit code:
@@ -781,6 +869,10 @@ static Suite *cpu64_suite(void)
     tcase_add_test(tc, test_icache_by_mode);
     tcase_add_test(tc, test_fetch_high_rip);
     tcase_add_test(tc, test_compat_mode_wraps);
+    tcase_add_test(tc, test_sse_rex_registers);
+    tcase_add_test(tc, test_sse_int64_conversions);
+    tcase_add_test(tc, test_sse_alignment_64);
+    tcase_add_test(tc, test_vmstate_xmm_hi);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -9,7 +9,8 @@
  * registers (sums that wrap past 2^64), 67h 32-bit addressing (sums that
  * wrap past 2^32, upper register halves ignored), 32-bit writes that
  * zero-extend, 128-bit MUL/DIV, 6-bit shift counts, string instructions
- * on RSI/RDI/RCX, PUSH/POP at 64 bits.  Memory operands land in the data
+ * on RSI/RDI/RCX, PUSH/POP at 64 bits, forward Jcc/JMP/LOOPcc/JRCXZ and
+ * CALL/RET.  Memory operands land in the data
  * window's integer region (the stack region for PUSH/POP), as in the other
  * classes.  Undefined flags are tracked with the shared poison mask
  * (gen_internal.h).
@@ -666,6 +667,92 @@ static void lm_stack(LGen *lg)
     gen_end(g, 0, 0);
 }
 
+/* A block of MOV r64, imm64 setups that a forward branch may skip: both
+ * paths leave the flags and their poison alone, and the registers tell
+ * which path ran. */
+static void skip_block(Gen *g)
+{
+    int k = 1 + (int)gen_below(g, 3);
+    for (int i = 0; i < k; i++) {
+        set_reg64(g, any_reg(g), value64(g));
+    }
+}
+
+/* Patch the rel8 or rel32 that ends at code offset end to reach the current offset. */
+static void patch_rel(Gen *g, uint32_t end, int len)
+{
+    int32_t rel = (int32_t)(g->t->code_len - end);
+    if (len == 1) {
+        g->t->code[end - 1] = (uint8_t)rel;
+    } else {
+        memcpy(&g->t->code[end - 4], &rel, 4);
+    }
+}
+
+/* Forward near branches: Jcc, JMP, LOOPcc and JRCXZ (RCX, or ECX with 67h),
+ * and CALL/RET with 64-bit return addresses. */
+static void lm_branch(LGen *lg)
+{
+    Gen *g = lg->g;
+    int kind = (int)gen_below(g, 5);
+    if (kind == 0 || kind == 1) { /* Jcc rel8 / rel32, JMP rel8 / rel32 */
+        bool jmp = gen_chance(g, 25);
+        bool near32 = gen_chance(g, 40);
+        int cc = (int)gen_below(g, 16);
+        if (!jmp) {
+            gen_need_flags(g, gen_cc_reads(cc));
+        }
+        gen_begin(g, false);
+        if (jmp) {
+            gen_byte(g, near32 ? 0xe9 : 0xeb);
+        } else if (near32) {
+            gen_byte(g, 0x0f);
+            gen_byte(g, (uint8_t)(0x80 + cc));
+        } else {
+            gen_byte(g, (uint8_t)(0x70 + cc));
+        }
+        if (near32) {
+            gen_u32(g, 0);
+        } else {
+            gen_byte(g, 0);
+        }
+        uint32_t end = g->t->code_len;
+        gen_end(g, 0, 0);
+        skip_block(g);
+        patch_rel(g, end, near32 ? 4 : 1);
+    } else if (kind == 2 || kind == 3) { /* LOOP LOOPE LOOPNE JRCXZ, 64- or 32-bit count */
+        int op = (int)gen_below(g, 4); /* E0 E1 E2 E3 */
+        bool a32 = gen_chance(g, 30);
+        uint64_t count = gen_chance(g, 50) ? gen_below(g, 3) : value64(g);
+        set_reg64(g, R_RCX, count);
+        if (op < 2) {
+            gen_need_flags(g, F_ZF);
+        }
+        gen_begin(g, false);
+        if (a32) {
+            gen_byte(g, 0x67);
+        }
+        gen_byte(g, (uint8_t)(0xe0 + op));
+        gen_byte(g, 0);
+        uint32_t end = g->t->code_len;
+        gen_end(g, 0, 0);
+        skip_block(g);
+        patch_rel(g, end, 1);
+    } else if (lg->rsp > ORACLE_DATA_BASE + ORACLE_STACK_LO + 64) { /* call L; jmp over; L: ret */
+        gen_begin(g, false);
+        gen_byte(g, 0xe8);
+        gen_u32(g, 2);
+        gen_end(g, 0, 0);
+        gen_begin(g, false);
+        gen_byte(g, 0xeb);
+        gen_byte(g, 1);
+        gen_end(g, 0, 0);
+        gen_begin(g, false);
+        gen_byte(g, 0xc3);
+        gen_end(g, 0, 0);
+    }
+}
+
 void oracle_generate_long(Gen *g)
 {
     OracleTest *t = g->t;
@@ -690,7 +777,7 @@ void oracle_generate_long(Gen *g)
     gen_simd_state(g);
     int n = 2 + (int)gen_below(g, 12);
     for (int i = 0; i < n && gen_room(g); i++) {
-        switch (gen_below(g, 11)) {
+        switch (gen_below(g, 12)) {
         case 0: lm_alu(&lg); break;
         case 1: lm_alu(&lg); break;
         case 2: lm_unary(&lg); break;
@@ -701,6 +788,7 @@ void oracle_generate_long(Gen *g)
         case 7: lm_bit(&lg); break;
         case 8: lm_cond(&lg); break;
         case 9: lm_misc(&lg); break;
+        case 10: lm_branch(&lg); break;
         default:
             if (gen_chance(g, 50)) {
                 lm_string(&lg);
