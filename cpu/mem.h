@@ -46,8 +46,7 @@ static inline uint64_t lin_read_idx(CPUState *cpu, uint64_t lin, int size, int m
     return mmu_read_slow(cpu, lin, size, mmu_idx, ACC_READ);
 }
 
-static inline void lin_write_idx(CPUState *cpu, uint64_t lin, int size, uint64_t value,
-                                 int mmu_idx)
+static inline void lin_write_idx(CPUState *cpu, uint64_t lin, int size, uint64_t value, int mmu_idx)
 {
     TLBEntry *e = tlb_entry(cpu, mmu_idx, lin);
     if (likely(e->tag[ACC_WRITE] == (lin & TLB_PAGE_MASK) && (lin & 0xfff) <= 0x1000u - size)) {

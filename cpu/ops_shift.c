@@ -108,8 +108,8 @@ static void rotate_through_carry(CPUState *cpu, const Insn *insn, bool left)
     }
     u128 wide = (u128)flags_carry(cpu) << bits | a;
     u128 wide_mask = ((u128)1 << (bits + 1)) - 1;
-    u128 rotated = left ? (wide << n) | (wide >> (bits + 1 - n))
-                        : (wide >> n) | (wide << (bits + 1 - n));
+    u128 rotated =
+        left ? (wide << n) | (wide >> (bits + 1 - n)) : (wide >> n) | (wide << (bits + 1 - n));
     rotated &= wide_mask;
     uint64_t res = (uint64_t)rotated & size_mask(dst.size);
     bool cf = (rotated >> bits) & 1;

@@ -150,8 +150,12 @@ static const VMField cpu_fields[] = {
     VMS_U64_ARRAY(CPUState, perf_evtsel, 2),
     VMS_U64_ARRAY(CPUState, perf_ctr, 2),
     /* Version 3: XMM8-XMM15 (64-bit mode); a version 2 file leaves them 0. */
-    {.name = "xmm_hi", .type = VMF_BYTES, .offset = offsetof(CPUState, xmm_hi),
-     .count = sizeof(((CPUState *)0)->xmm_hi), .stride = 1, .since = 3},
+    {.name = "xmm_hi",
+     .type = VMF_BYTES,
+     .offset = offsetof(CPUState, xmm_hi),
+     .count = sizeof(((CPUState *)0)->xmm_hi),
+     .stride = 1,
+     .since = 3},
     VMS_END,
 };
 

@@ -89,9 +89,9 @@ static void set_reg64(Gen *g, int reg, uint64_t v)
 /* An r/m operand. */
 typedef struct LRm {
     bool mem;
-    int reg;          /* register operand */
-    int kind;         /* memory: 0 RIP-relative, 1 SIB base+index*scale+disp32, 2 67h base+disp8 */
-    int base, index;  /* -1: none */
+    int reg;         /* register operand */
+    int kind;        /* memory: 0 RIP-relative, 1 SIB base+index*scale+disp32, 2 67h base+disp8 */
+    int base, index; /* -1: none */
     int scale;
     int32_t disp;
     uint64_t target;
@@ -296,7 +296,8 @@ static void lm_mov(LGen *lg)
         rm_pick(g, &rm, size, 0, 50);
         gen_begin(g, false);
         uint8_t opc = (uint8_t)((gen_chance(g, 50) ? 0x88 : 0x8a) + (size == 1 ? 0 : 1));
-        emit(g, size == 2, size == 8, size == 1 && gen_chance(g, 50), &opc, 1, any_reg(g), &rm, 0, 0);
+        emit(g, size == 2, size == 8, size == 1 && gen_chance(g, 50), &opc, 1, any_reg(g), &rm, 0,
+             0);
         gen_end(g, 0, 0);
         return;
     }
@@ -321,7 +322,8 @@ static void lm_mov(LGen *lg)
         rm_pick(g, &rm, word ? 2 : 1, 0, 40);
         gen_begin(g, false);
         uint8_t opc[2] = {0x0f, (uint8_t)((gen_chance(g, 50) ? 0xb6 : 0xbe) + word)};
-        emit(g, false, gen_chance(g, 60), !word && gen_chance(g, 50), opc, 2, any_reg(g), &rm, 0, 0);
+        emit(g, false, gen_chance(g, 60), !word && gen_chance(g, 50), opc, 2, any_reg(g), &rm, 0,
+             0);
         gen_end(g, 0, 0);
         return;
     }
@@ -478,7 +480,8 @@ static void lm_bit(LGen *lg)
         rm_pick(g, &rm, size, 0, 40);
         gen_begin(g, false);
         uint8_t opc[2] = {0x0f, 0xba};
-        emit(g, false, size == 8, false, opc, 2, 4 + (int)gen_below(g, 4), &rm, gen_below(g, 256), 1);
+        emit(g, false, size == 8, false, opc, 2, 4 + (int)gen_below(g, 4), &rm, gen_below(g, 256),
+             1);
         gen_end(g, F_CF, F_OF | F_SF | F_AF | F_PF);
     } else {
         rm_pick(g, &rm, size, 0, 30);
@@ -721,7 +724,7 @@ static void lm_branch(LGen *lg)
         skip_block(g);
         patch_rel(g, end, near32 ? 4 : 1);
     } else if (kind == 2 || kind == 3) { /* LOOP LOOPE LOOPNE JRCXZ, 64- or 32-bit count */
-        int op = (int)gen_below(g, 4); /* E0 E1 E2 E3 */
+        int op = (int)gen_below(g, 4);   /* E0 E1 E2 E3 */
         bool a32 = gen_chance(g, 30);
         uint64_t count = gen_chance(g, 50) ? gen_below(g, 3) : value64(g);
         set_reg64(g, R_RCX, count);

@@ -82,8 +82,8 @@ typedef struct OracleMailbox {
     uint32_t es_win;  /* load ES with ORACLE_WIN_SEL (else the flat data selector) */
     uint32_t fs_win;  /* load FS with ORACLE_WIN_SEL (else null) */
     OracleResult result;
-    uint32_t lm64;            /* a long-mode test: load all of init64 (64-bit runner) */
-    uint32_t init64[16][2];   /* RAX..R15, low and high halves */
+    uint32_t lm64;          /* a long-mode test: load all of init64 (64-bit runner) */
+    uint32_t init64[16][2]; /* RAX..R15, low and high halves */
 } OracleMailbox;
 
 /* Commands on the runner's command pipe; it answers each 'r' with one byte. */

@@ -81,12 +81,11 @@ typedef struct Oracle {
 
 static void usage(void)
 {
-    fprintf(
-        stderr,
-        "usage: popek-oracle --seed N --count N [--native 32|64|auto] [--verbose] "
-        "[--class NAME] [--show N] [--start N] [--print]\n"
-        "                    [--long] [--accel interp|bt] [--native-path32 PATH] [--native-path64 PATH]\n"
-        "       popek-oracle --selftest [--native 32|64|auto]\nclasses:");
+    fprintf(stderr, "usage: popek-oracle --seed N --count N [--native 32|64|auto] [--verbose] "
+                    "[--class NAME] [--show N] [--start N] [--print]\n"
+                    "                    [--long] [--accel interp|bt] [--native-path32 PATH] "
+                    "[--native-path64 PATH]\n"
+                    "       popek-oracle --selftest [--native 32|64|auto]\nclasses:");
     for (int c = 0; c < OC_COUNT; c++) {
         fprintf(stderr, " %s", oracle_class_name(c));
     }
@@ -171,7 +170,8 @@ static bool parse(int argc, char **argv, Options *o)
     if (o->lm64) {
         /* 64-bit code: the 64-bit runner and popek's interpreter only */
         if (o->native == NATIVE_32 || o->cls >= 0 || o->translated) {
-            fprintf(stderr, "popek-oracle: --long takes neither --native 32, --class nor --accel bt\n");
+            fprintf(stderr,
+                    "popek-oracle: --long takes neither --native 32, --class nor --accel bt\n");
             return false;
         }
         o->native = NATIVE_64;
