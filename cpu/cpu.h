@@ -247,6 +247,12 @@ uint64_t cpu_mmx_read(const CPUState *cpu, int reg);
 void cpu_mmx_write(CPUState *cpu, int reg, uint64_t value);
 void fpu_fxrstor(CPUState *cpu, int seg, uint32_t offset);
 
+/* XMM register reg (0-15; 8-15 only with REX in 64-bit mode). */
+static inline uint8_t *cpu_xmm(CPUState *cpu, int reg)
+{
+    return reg < 8 ? cpu->fpu.xmm[reg] : cpu->xmm_hi[reg & 7];
+}
+
 /* ---- the interpreter (cpu/interp.c) ---- */
 /* Execute one decoded instruction at cpu->eip (next_eip already set). */
 void interp_exec_insn(CPUState *cpu, const Insn *insn);

@@ -137,7 +137,8 @@ static void read_far_pointer(CPUState *cpu, const Insn *insn, uint16_t *selector
     uint64_t ea = insn_ea(cpu, insn);
     int size = insn->opsize;
     *offset = seg_read(cpu, insn->seg, ea, size);
-    *selector = (uint16_t)seg_read(cpu, insn->seg, (ea + (uint32_t)size) & size_mask(insn->adsize), 2);
+    *selector =
+        (uint16_t)seg_read(cpu, insn->seg, (ea + (uint32_t)size) & size_mask(insn->adsize), 2);
 }
 
 void op_JMPF_EP(CPUState *cpu, const Insn *insn)

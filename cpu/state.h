@@ -469,6 +469,9 @@ struct CPUState {
                                * hold off timers, the monitor or the window */
     void *accel;              /* the translator running this CPU (translator/: bt_of()),
                                * or NULL; opaque here, so cpu/ names no engine above it */
+    uint8_t xmm_hi[8][16]     /* XMM8-XMM15, reached with REX in 64-bit mode (cpu_xmm());
+                               * XMM0-7 are fpu.xmm, in the FXSAVE layout */
+        __attribute__((aligned(16)));
 
     /* ---- long-mode MSRs (cpu/sysreg.c, cpu/syscall.c); appended so that no
      * offset translated code uses moves ---- */
