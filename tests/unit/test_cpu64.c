@@ -742,6 +742,26 @@ START_TEST(test_sse_alignment_64)
 }
 END_TEST
 
+/* FXSAVE/FXRSTOR in 64-bit mode carry XMM8-15 at bytes 288..415. */
+START_TEST(test_fxsave_xmm_hi)
+{
+    sse_on();
+    memset(cpu_xmm(cpu, 15), 0xab, 16);
+    memset(cpu_xmm(cpu, 8), 0x5a, 16);
+    cpu->regs[R_ESI] = DATA;
+    RUN(1, 0x0f, 0xae, 0x06); /* fxsave [rsi] */
+    ck_assert_int_eq(exc_vector, -1);
+    ck_assert_uint_eq(get64(DATA + 288 + 7 * 16), UINT64_C(0xabababababababab));
+    ck_assert_uint_eq(get64(DATA + 288), UINT64_C(0x5a5a5a5a5a5a5a5a));
+    put64(DATA + 288, UINT64_C(0x0102030405060708));
+    RUN(1, 0x0f, 0xae, 0x0e); /* fxrstor [rsi] */
+    ck_assert_int_eq(exc_vector, -1);
+    uint64_t lo;
+    memcpy(&lo, cpu_xmm(cpu, 8), 8);
+    ck_assert_uint_eq(lo, UINT64_C(0x0102030405060708));
+}
+END_TEST
+
 START_TEST(test_vmstate_xmm_hi)
 {
     for (int i = 0; i < 8; i++) {
@@ -858,6 +878,7 @@ static Suite *cpu64_suite(void)
     tcase_add_test(tc, test_sse_rex_registers);
     tcase_add_test(tc, test_sse_int64_conversions);
     tcase_add_test(tc, test_sse_alignment_64);
+    tcase_add_test(tc, test_fxsave_xmm_hi);
     tcase_add_test(tc, test_vmstate_xmm_hi);
     suite_add_tcase(s, tc);
     return s;
