@@ -702,9 +702,18 @@ START_TEST(test_syscall_amd)
     ck_assert_uint_eq(cpu->next_eip, 0x1000);
     ck_assert_uint_eq(cpu->regs[R_ECX], 0x2002);
     ck_assert_uint_eq(cpu->hflags & (HF_CS32 | HF_CS64), HF_CS32);
+    /* AMD's SYSCFG: 0 after RESET, keeps bits 31:0; not on Intel rows. */
+    uint64_t v = 1;
+    ck_assert(cpu_rdmsr(cpu, MSR_K8_SYSCFG, &v));
+    ck_assert_uint_eq(v, 0);
+    ck_assert(cpu_wrmsr(cpu, MSR_K8_SYSCFG, 0x40000));
+    ck_assert(!cpu_wrmsr(cpu, MSR_K8_SYSCFG, 1ull << 40));
+    ck_assert(cpu_rdmsr(cpu, MSR_K8_SYSCFG, &v));
+    ck_assert_uint_eq(v, 0x40000);
     /* And the Intel default model refuses it there. */
     cpu->cpuid = cpu_model_config(cpu_model_default());
     ck_assert_int_eq(EXEC(0x0f, 0x05), EXC_UD);
+    ck_assert(!cpu_rdmsr(cpu, MSR_K8_SYSCFG, &v));
 }
 END_TEST
 
