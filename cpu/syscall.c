@@ -100,6 +100,7 @@ void op_SYSEXIT(CPUState *cpu, const Insn *insn)
         cpu->next_eip = (uint32_t)cpu->regs[R_EDX];
     }
     cpu_update_mode(cpu);
+    cpu_clear_high_halves(cpu);
 }
 
 /* ---- SYSCALL / SYSRET ---- */
@@ -181,6 +182,7 @@ void op_SYSRET(CPUState *cpu, const Insn *insn)
     cpu_update_mode(cpu);
     cpu_set_eflags(cpu, (uint32_t)cpu->regs[11], ~(uint32_t)(EFLAGS_RF | EFLAGS_VM));
     cpu->next_eip = rip;
+    cpu_clear_high_halves(cpu);
 }
 
 /* SWAPGS: exchange GS.base and KERNEL_GS_BASE; 64-bit mode, CPL 0. */

@@ -504,10 +504,12 @@ START_TEST(test_iret_to_compat)
     put64(sp, 0x08048000);
     put64(sp + 8, SEL_UCODE32);
     put64(sp + 16, EFLAGS_IF | EFLAGS_FIXED | EFLAGS_VM); /* VM is ignored */
-    put64(sp + 24, 0xbffff000);
+    put64(sp + 24, 0x12345678bffff000ull); /* RSP's upper half goes */
     put64(sp + 32, SEL_UDATA);
     cpu->regs[R_ESP] = sp;
+    cpu->regs[R_EBX] = 0xffff888000001234ull;
     ck_assert_int_eq(EXEC(0x48, 0xcf), -1);
+    ck_assert_uint_eq(cpu->regs[R_EBX], 0x1234);
     ck_assert_uint_eq(cpu->next_eip, 0x08048000);
     ck_assert_uint_eq(cpu->hflags & (HF_CS64 | HF_CS32 | HF_LMA), HF_CS32 | HF_LMA);
     ck_assert_uint_eq(cpu->eflags & EFLAGS_VM, 0);
@@ -643,8 +645,14 @@ START_TEST(test_syscall_sysret)
     /* SYSRET (32-bit operand) to compatibility mode, RIP = ECX. */
     ck_assert_int_eq(EXEC(0x0f, 0x05), -1);
     cpu->regs[R_ECX] = 0xffffffff00401000ull;
+    cpu->regs[R_EAX] = 0xfffffffffffffff2ull; /* a kernel's -EFAULT */
+    cpu->regs[9] = 0x0909090909090909ull;
     ck_assert_int_eq(EXEC(0x0f, 0x07), -1);
     ck_assert_uint_eq(cpu->next_eip, 0x401000);
+    /* Outside 64-bit mode the high halves are zero (cpu/state.h); R9 keeps. */
+    ck_assert_uint_eq(cpu->regs[R_EAX], 0xfffffff2u);
+    ck_assert_uint_eq(cpu->regs[R_ECX], 0x00401000u);
+    ck_assert_uint_eq(cpu->regs[9], 0x0909090909090909ull);
     ck_assert_uint_eq(cpu->seg[SEG_CS].selector, 0x53);
     ck_assert_uint_eq(cpu->hflags & (HF_CS64 | HF_CS32), HF_CS32);
     /* In compatibility mode SYSCALL and SWAPGS are #UD (Intel). */
