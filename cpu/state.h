@@ -91,6 +91,7 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
 #define MSR_KERNEL_GS_BASE 0xc0000102u /* swapped with GS.base by SWAPGS */
 #define MSR_TSC_AUX        0xc0000103u /* what RDTSCP returns in ECX */
 #define MSR_K8_SYSCFG      0xc0010010u /* AMD system configuration (AMD models only) */
+#define MSR_K8_INT_PENDING 0xc0010055u /* AMD interrupt pending message (AMD models only) */
 
 /* Descriptor attribute bits, kept in SegmentCache.attr exactly where they sit
  * in the high dword of a descriptor (SDM Vol.3 3.4.5), so a descriptor's high
@@ -483,6 +484,7 @@ struct CPUState {
     uint64_t kernel_gs_base; /* KERNEL_GS_BASE: exchanged with GS.base by SWAPGS (canonical) */
     uint64_t msr_tsc_aux;    /* TSC_AUX: returned by RDTSCP in ECX (bits 31:0) */
     uint64_t msr_syscfg;     /* AMD SYSCFG: kept as written (bits 31:0); 0 after RESET */
+    uint64_t msr_intpend;    /* AMD IntPend: kept as written (bits 31:0); 0 (no C1E) after RESET */
 };
 
 #endif /* CPU_STATE_H */

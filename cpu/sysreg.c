@@ -370,17 +370,19 @@ static bool cpu_model_is_amd(const CPUState *cpu)
 }
 
 /*
- * SYSCFG exists on AMD's processors since the K8 (AMD BKDG for family 0Fh,
- * MSR C001_0010h): Linux reads it unguarded on AMD family 0Fh and later
- * (its MTRR code).  popek's memory has no DRAM-mapping or fixed-MTRR
- * extensions, so it reads 0 after RESET and keeps what bits 31:0 are
- * written (63:32 reserved, #GP), with no other effect.
+ * SYSCFG and IntPend exist on AMD's processors since the K8 (AMD BKDG for
+ * family 0Fh, MSRs C001_0010h and C001_0055h): Linux reads them unguarded
+ * on AMD family 0Fh and later (its MTRR code; the erratum 400 idle
+ * routine).  popek's memory has no DRAM-mapping or fixed-MTRR extensions
+ * and its CPU no C1E state, so both read 0 after RESET and keep what bits
+ * 31:0 are written (63:32 reserved, #GP), with no other effect.
  */
 static bool lm_msr_exists(const CPUState *cpu, uint32_t index)
 {
     uint32_t ext = cpu->cpuid.ext_edx;
     switch (index) {
-    case MSR_K8_SYSCFG: return cpu_model_is_amd(cpu);
+    case MSR_K8_SYSCFG:
+    case MSR_K8_INT_PENDING: return cpu_model_is_amd(cpu);
     case MSR_STAR:
     case MSR_LSTAR:
     case MSR_CSTAR:
@@ -405,6 +407,7 @@ static bool lm_msr_read(CPUState *cpu, uint32_t index, uint64_t *value)
     case MSR_KERNEL_GS_BASE: *value = cpu->kernel_gs_base; break;
     case MSR_TSC_AUX: *value = cpu->msr_tsc_aux; break;
     case MSR_K8_SYSCFG: *value = cpu->msr_syscfg; break;
+    case MSR_K8_INT_PENDING: *value = cpu->msr_intpend; break;
     default: return false;
     }
     return true;
@@ -427,10 +430,11 @@ static bool lm_msr_write(CPUState *cpu, uint32_t index, uint64_t value)
         cpu->msr_tsc_aux = value;
         return true;
     case MSR_K8_SYSCFG:
+    case MSR_K8_INT_PENDING:
         if (value >> 32) {
             return false;
         }
-        cpu->msr_syscfg = value;
+        *(index == MSR_K8_SYSCFG ? &cpu->msr_syscfg : &cpu->msr_intpend) = value;
         return true;
     default: break;
     }
@@ -599,6 +603,7 @@ void cpu_msr_reset(CPUState *cpu)
     cpu->kernel_gs_base = 0;
     cpu->msr_tsc_aux = 0;
     cpu->msr_syscfg = 0;
+    cpu->msr_intpend = 0;
     for (int i = 0; i < MTRR_FIXED_COUNT; i++) {
         cpu->mtrr_fixed[i] = 0;
     }

@@ -156,6 +156,7 @@ static const VMField cpu_fields[] = {
     VMS_U64(CPUState, kernel_gs_base),
     VMS_U64(CPUState, msr_tsc_aux),
     VMS_U64(CPUState, msr_syscfg),
+    VMS_U64(CPUState, msr_intpend),
     /* XMM8-XMM15 (64-bit mode). */
     {.name = "xmm_hi",
      .type = VMF_BYTES,
@@ -172,7 +173,7 @@ const VMStateDesc cpu_vmstate = {
      * segment and table bases, four sizes per CC_OP group.  A version 1
      * section (eight 32-bit registers, three sizes) is refused.  Version 3:
      * long mode: CR2, CR3, SYSENTER_ESP/EIP at 64 bits, the SYSCALL MSRs,
-     * KERNEL_GS_BASE, TSC_AUX, AMD's SYSCFG and XMM8-XMM15; a version 2 section (32-bit
+     * KERNEL_GS_BASE, TSC_AUX, AMD's SYSCFG and IntPend and XMM8-XMM15; a version 2 section (32-bit
      * CR2/CR3) is refused. */
     .version = 3,
     .min_version = 3,

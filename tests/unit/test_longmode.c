@@ -731,10 +731,13 @@ START_TEST(test_syscall_amd)
     ck_assert(!cpu_wrmsr(cpu, MSR_K8_SYSCFG, 1ull << 40));
     ck_assert(cpu_rdmsr(cpu, MSR_K8_SYSCFG, &v));
     ck_assert_uint_eq(v, 0x40000);
+    ck_assert(cpu_rdmsr(cpu, MSR_K8_INT_PENDING, &v)); /* no C1E */
+    ck_assert_uint_eq(v, 0);
     /* And the Intel default model refuses it there. */
     cpu->cpuid = cpu_model_config(cpu_model_default());
     ck_assert_int_eq(EXEC(0x0f, 0x05), EXC_UD);
     ck_assert(!cpu_rdmsr(cpu, MSR_K8_SYSCFG, &v));
+    ck_assert(!cpu_rdmsr(cpu, MSR_K8_INT_PENDING, &v));
 }
 END_TEST
 
