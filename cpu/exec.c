@@ -238,16 +238,18 @@ static const Insn *fetch_decode(CPUState *cpu, Insn *insn)
 {
     const SegmentCache *cs = &cpu->seg[SEG_CS];
     uint64_t eip = cpu->eip;
-    enum DecodeMode mode = (enum DecodeMode)cpu_decode_mode(cpu->hflags);
+    enum DecodeMode mode;
     uint64_t limit_avail;
     uint64_t lin;
-    if (likely(mode != DECODE_64)) {
+    if (likely(!(cpu->hflags & HF_CS64))) {
+        mode = (cpu->hflags & HF_CS32) ? DECODE_32 : DECODE_16;
         if (unlikely(eip > cs->limit)) {
             cpu_raise_exception_err(cpu, EXC_GP, 0);
         }
         limit_avail = (uint64_t)cs->limit - eip + 1;
         lin = (uint32_t)(cs->base + eip);
     } else {
+        mode = DECODE_64;
         if (unlikely(!mmu_canonical(eip))) {
             cpu_raise_exception_err(cpu, EXC_GP, 0);
         }
