@@ -318,7 +318,8 @@ static uint32_t exec_breakpoint_hits(const CPUState *cpu)
     if (!(dr7 & 0xff)) {
         return 0;
     }
-    uint32_t lin = cpu->seg[SEG_CS].base + cpu->eip;
+    /* in 64-bit mode the CS base does not count: the address is RIP */
+    uint64_t lin = (cpu->hflags & HF_CS64) ? cpu->eip : (uint32_t)(cpu->seg[SEG_CS].base + cpu->eip);
     for (int i = 0; i < 4; i++) {
         bool enabled = (dr7 >> (2 * i)) & 3;
         uint32_t rw = (dr7 >> (16 + 4 * i)) & 3;
