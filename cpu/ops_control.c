@@ -130,8 +130,7 @@ void op_CALLF(CPUState *cpu, const Insn *insn)
 
 /* Read an m16:16, m16:32 or (REX.W) m16:64 far pointer operand: offset
  * first, selector after. */
-static void read_far_pointer(CPUState *cpu, const Insn *insn, uint16_t *selector,
-                             uint64_t *offset)
+static void read_far_pointer(CPUState *cpu, const Insn *insn, uint16_t *selector, uint64_t *offset)
 {
     uint64_t ea = insn_ea(cpu, insn);
     int size = insn->opsize;

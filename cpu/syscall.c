@@ -109,8 +109,8 @@ void op_SYSEXIT(CPUState *cpu, const Insn *insn)
  * protected mode (real mode, vm86) on AMD. */
 static void require_syscall(CPUState *cpu)
 {
-    bool mode_ok = in_64bit_mode(cpu) ||
-                   (cpu_is_amd(cpu) && (cpu->hflags & HF_PE) && !(cpu->hflags & HF_VM));
+    bool mode_ok =
+        in_64bit_mode(cpu) || (cpu_is_amd(cpu) && (cpu->hflags & HF_PE) && !(cpu->hflags & HF_VM));
     if (!mode_ok || !(cpu->efer & EFER_SCE)) {
         cpu_raise_exception(cpu, EXC_UD);
     }

@@ -517,7 +517,7 @@ START_TEST(test_iret_to_compat)
     put64(sp, 0x08048000);
     put64(sp + 8, SEL_UCODE32);
     put64(sp + 16, EFLAGS_IF | EFLAGS_FIXED | EFLAGS_VM); /* VM is ignored */
-    put64(sp + 24, 0x12345678bffff000ull); /* RSP's upper half goes */
+    put64(sp + 24, 0x12345678bffff000ull);                /* RSP's upper half goes */
     put64(sp + 32, SEL_UDATA);
     cpu->regs[R_ESP] = sp;
     cpu->regs[R_EBX] = 0xffff888000001234ull;
@@ -749,14 +749,12 @@ START_TEST(test_cpuid_syscall_bit)
     ck_assert_uint_eq(r[3] & (CPUID_EXT_SYSCALL | CPUID_EXT_LM), CPUID_EXT_LM);
     enter_64();
     cpu_cpuid(cpu, 0x80000001u, 0, r);
-    ck_assert_uint_eq(r[3] & (CPUID_EXT_SYSCALL | CPUID_EXT_LM),
-                      CPUID_EXT_SYSCALL | CPUID_EXT_LM);
+    ck_assert_uint_eq(r[3] & (CPUID_EXT_SYSCALL | CPUID_EXT_LM), CPUID_EXT_SYSCALL | CPUID_EXT_LM);
     teardown();
     setup();
     cpu->cpuid = cpu_model_config(cpu_model_find("qemu64"));
     cpu_cpuid(cpu, 0x80000001u, 0, r);
-    ck_assert_uint_eq(r[3] & (CPUID_EXT_SYSCALL | CPUID_EXT_LM),
-                      CPUID_EXT_SYSCALL | CPUID_EXT_LM);
+    ck_assert_uint_eq(r[3] & (CPUID_EXT_SYSCALL | CPUID_EXT_LM), CPUID_EXT_SYSCALL | CPUID_EXT_LM);
 }
 END_TEST
 
