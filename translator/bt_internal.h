@@ -39,6 +39,12 @@ enum { SEGCLASS_FLAT = 0,  /* base 0, limit 4 GiB, read/write: linear = offset *
 #define KEY_CPL_MASK  0x3u
 #define KEY_SS32      0x4u
 #define KEY_SEG_SHIFT 3      /* 2 bits per segment register, SEG_* order */
+/* The code mode (SDM Vol.3 2.2 and 5.2.1), bits above the segment classes:
+ * neither is legacy protected mode; KEY_LMA alone is compatibility mode (a
+ * 32-bit code segment under EFER.LMA), both are 64-bit mode (CS.L). */
+#define KEY_LMA       (1u << 15)
+#define KEY_CODE64    (1u << 16)
+_Static_assert(KEY_SEG_SHIFT + 2 * SEG_COUNT <= 15, "segment classes overlap the mode bits");
 
 static inline uint32_t key_seg_class(uint32_t key, int seg)
 {

@@ -10,7 +10,7 @@
  *     }
  *
  * Translated code runs with a 32-bit code segment of limit 4 GiB in
- * protected mode (not vm86), without TF, RF, DR7 breakpoints, #AC
+ * protected mode (not vm86) or compatibility mode, without TF, RF, DR7 breakpoints, #AC
  * checking, an interrupt shadow or an instruction observer (trace,
  * single-step); an observer that only wants the debugger's breakpoints
  * (CPUHooks.insn_bp) leaves translated code running, since no block holds
@@ -53,6 +53,12 @@ uint32_t bt_block_key(const CPUState *cpu)
     if (cpu->hflags & HF_SS32) {
         key |= KEY_SS32;
     }
+    if (cpu->hflags & HF_LMA) {
+        key |= KEY_LMA;
+    }
+    if (cpu->hflags & HF_CS64) {
+        key |= KEY_CODE64;
+    }
     for (int s = 0; s < SEG_COUNT; s++) {
         uint32_t c = s == SEG_CS ? SEGCLASS_OTHER : seg_class(&cpu->seg[s]);
         key |= c << (KEY_SEG_SHIFT + 2 * s);
@@ -67,6 +73,11 @@ bool bt_mode_ok(const CPUState *cpu, bool *transient)
     if (*transient) {
         return false;
     }
+    /* 64-bit mode clears HF_CS32 (cpu/cpu.h): its code is the interpreter's.
+     * Compatibility mode is 32-bit code as in protected mode (SDM Vol.3
+     * 5.2.1: segmentation, operand and address sizes as there); what
+     * differs, the 64-bit IDT and TSS and the 4-level walk, is behind the
+     * interpreter's delivery and the TLB, which callouts and slow paths use. */
     return (cpu->hflags & (HF_PE | HF_VM | HF_CS32 | HF_AC)) == (HF_PE | HF_CS32) &&
            !(cpu->eflags & EFLAGS_TF) && !(cpu->dr[7] & 0xff) &&
            cpu->seg[SEG_CS].limit == 0xffffffffu && (!cpu->hooks.on_insn || cpu->hooks.insn_bp);
@@ -105,6 +116,9 @@ TB *bt_find(BT *bt)
         if (!tb) {
             return NULL;
         }
+        if (key & KEY_LMA) {
+            bt->stats.compat_blocks++;
+        }
     }
     if (cpu->bt_exit) {
         bt_chain(bt, bt_to_rw(bt, cpu->bt_exit), tb);
@@ -141,6 +155,9 @@ static int untranslatable_why(const CPUState *cpu, bool transient)
     }
     if (cpu->hflags & HF_VM) {
         return BT_WHY_VM86;
+    }
+    if (cpu->hflags & HF_CS64) {
+        return BT_WHY_CODE64;
     }
     if (!(cpu->hflags & HF_CS32) || cpu->seg[SEG_CS].limit != 0xffffffffu) {
         return BT_WHY_CODE16;

@@ -104,6 +104,7 @@ const char *const bt_why_names[BT_WHY_COUNT] = {
     [BT_WHY_REAL] = "real mode",
     [BT_WHY_VM86] = "vm86 mode",
     [BT_WHY_CODE16] = "16-bit or limited code segment",
+    [BT_WHY_CODE64] = "64-bit mode",
     [BT_WHY_DEBUG] = "single-step, breakpoints, tracing or alignment checks",
     [BT_WHY_TRANSIENT] = "interrupt shadow, RF or a pending debug trap",
     [BT_WHY_NOBLOCK] = "code outside RAM or crossing a page",
