@@ -93,15 +93,15 @@ static BT *run_both(const uint8_t *code, size_t len, int mode, enum BTMode bt_mo
  * sums are known: 100 + 99 + ... + 1 = 5050.
  */
 static const uint8_t sum_loop[] = {
-    0xb9, 0x64, 0x00, 0x00, 0x00,       /* mov ecx, 100 */
-    0x31, 0xc0,                         /* xor eax, eax */
-    0xbf, 0x00, 0x00, 0x02, 0x00,       /* mov edi, DATA */
-    0x01, 0xc8,                         /* l: add eax, ecx */
-    0x89, 0x07,                         /* mov [edi], eax */
-    0x83, 0xc7, 0x04,                   /* add edi, 4 */
-    0xff, 0xc9,                         /* dec ecx */
-    0x75, 0xf5,                         /* jnz l */
-    0xf4,                               /* hlt */
+    0xb9, 0x64, 0x00, 0x00, 0x00, /* mov ecx, 100 */
+    0x31, 0xc0,                   /* xor eax, eax */
+    0xbf, 0x00, 0x00, 0x02, 0x00, /* mov edi, DATA */
+    0x01, 0xc8,                   /* l: add eax, ecx */
+    0x89, 0x07,                   /* mov [edi], eax */
+    0x83, 0xc7, 0x04,             /* add edi, 4 */
+    0xff, 0xc9,                   /* dec ecx */
+    0x75, 0xf5,                   /* jnz l */
+    0xf4,                         /* hlt */
 };
 
 /* Compatibility mode: the loop is translated (the counter `info jit`
