@@ -23,9 +23,9 @@
  */
 #include "translator/bt_internal.h"
 
-static bool at_breakpoint(const CPUState *cpu, uint32_t eip)
+static bool at_breakpoint(const CPUState *cpu, uint64_t eip, uint32_t key)
 {
-    uint32_t lin = cpu->seg[SEG_CS].base + eip;
+    uint64_t lin = (key & KEY_CODE64) ? eip : (uint32_t)(cpu->seg[SEG_CS].base + eip);
     for (int i = 0; i < cpu->hooks.insn_bp_count; i++) {
         if (cpu->hooks.insn_bp[i] == lin) {
             return true;
@@ -34,18 +34,20 @@ static bool at_breakpoint(const CPUState *cpu, uint32_t eip)
     return false;
 }
 
-void bt_scan(const BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, BlockScan *out)
+void bt_scan(const BT *bt, uint64_t eip, uint32_t phys_pc, const uint8_t *host, uint32_t key,
+             BlockScan *out)
 {
     uint32_t off = phys_pc & 0xfff;
     out->n = 0;
     out->eip = eip;
     out->phys_pc = phys_pc;
+    enum DecodeMode mode = (key & KEY_CODE64) ? DECODE_64 : DECODE_32;
     while (out->n < BT_MAX_INSNS && off < 0x1000) {
         ScanInsn *si = &out->in[out->n];
-        if (bt->cpu->hooks.insn_bp && at_breakpoint(bt->cpu, eip)) {
+        if (bt->cpu->hooks.insn_bp && at_breakpoint(bt->cpu, eip, key)) {
             break;
         }
-        if (decode_insn(&si->insn, host + off, (int)(0x1000 - off), true) != DECODE_OK) {
+        if (decode_insn_mode(&si->insn, host + off, (int)(0x1000 - off), mode) != DECODE_OK) {
             break; /* crosses the page (or is over 15 bytes): not in this block */
         }
         /* x87 run natively cannot reach FERR# (everything masked; when not,
@@ -60,9 +62,15 @@ void bt_scan(const BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, 
         si->bytes = host + off;
         out->n++;
         eip += si->insn.len;
+        if (mode != DECODE_64) {
+            eip = (uint32_t)eip; /* EIP wraps at 4 GiB outside 64-bit mode */
+        }
         off += si->insn.len;
+        /* STI's shadow covers the next instruction in 32-bit blocks (helpers.c,
+         * gen_ops.c); a 64-bit block ends at STI and the run loop runs the
+         * instruction in its shadow. */
         bool ends = (si->insn.flags & (INSN_F_BRANCH | INSN_F_ENDBLOCK)) &&
-                    si->insn.op != OP_STI; /* its shadow covers the next one (helpers.c) */
+                    (si->insn.op != OP_STI || mode == DECODE_64);
         if (ends || (bt->mode == BT_MODE_CHECK && io)) {
             break;
         }

@@ -38,6 +38,7 @@ BT *bt_new(CPUState *cpu, size_t cache_bytes, enum BTMode mode)
     bt->chain = mode == BT_MODE_RUN;
     bt->x87_native = true;
     bt->sse_native = true;
+    bt->code64 = true;
     cpu->bt_host_mxcsr = _mm_getcsr(); /* what translated code gives back to C (gen_sse.c) */
     cpu->bt_shadow_icount = UINT64_MAX; /* no native instruction in STI's shadow (helpers.c) */
     bt->memfd = -1;
@@ -69,6 +70,12 @@ BT *bt_new(CPUState *cpu, size_t cache_bytes, enum BTMode mode)
 void bt_set_sse_native(BT *bt, bool on)
 {
     bt->sse_native = on;
+    bt_flush(bt);
+}
+
+void bt_set_code64(BT *bt, bool on)
+{
+    bt->code64 = on;
     bt_flush(bt);
 }
 

@@ -12,66 +12,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "softmmu/mmu.h"
-#include "tests/support/testvm.h"
-#include "translator/bt_internal.h"
-
-#define RAM  (4u << 20)
-#define PML4 0x100000u
-#define PDPT 0x101000u
-#define PD   0x102000u
-#define DATA 0x20000u
-
-enum { MODE_LEGACY, MODE_COMPAT, MODE_64 };
-
-static void put64(TestVM *vm, uint32_t paddr, uint64_t v)
-{
-    phys_write(&vm->phys, paddr, (uint32_t)v, 4);
-    phys_write(&vm->phys, paddr + 4, (uint32_t)(v >> 32), 4);
-}
-
-/* Paging as long mode has it (SDM Vol.3 4.5): the first 4 MiB
- * identity-mapped by two 2 MiB pages, supervisor and user, writable. */
-static void enter_long_mode(TestVM *vm, bool code64)
-{
-    CPUState *cpu = &vm->cpu;
-    put64(vm, PML4, PDPT | 7);
-    put64(vm, PDPT, PD | 7);
-    put64(vm, PD, 0x000000 | 0x87);
-    put64(vm, PD + 8, 0x200000 | 0x87);
-    cpu->cr3 = PML4;
-    cpu->cr4 |= CR4_PAE;
-    cpu->efer |= EFER_LME | EFER_LMA;
-    cpu->cr0 |= CR0_PG;
-    if (code64) {
-        /* CS.L with CS.D clear: 64-bit mode (SDM Vol.3 5.2.1). */
-        cpu->seg[SEG_CS].attr = (cpu->seg[SEG_CS].attr & ~DESC_B) | DESC_L;
-    }
-    cpu_update_mode(cpu);
-    tlb_flush_all(cpu);
-}
-
-static TestVM *make_vm(const uint8_t *code, size_t len, int mode)
-{
-    TestVM *vm = testvm_new(RAM);
-    ck_assert_ptr_nonnull(vm);
-    testvm_load(vm, TESTVM_CODE, code, len);
-    testvm_flat32(vm, 0, TESTVM_CODE);
-    if (mode != MODE_LEGACY) {
-        enter_long_mode(vm, mode == MODE_64);
-    }
-    return vm;
-}
+#include "tests/unit/lm_fixture.h"
 
 /* The program on the interpreter alone and on bt (run or check mode):
  * both stop at its HLT with the same registers, EIP, count and data page. */
-static BT *run_both(const uint8_t *code, size_t len, int mode, enum BTMode bt_mode, TestVM **out)
+static BT *run_both(const uint8_t *code, size_t len, int mode, enum BTMode bt_mode, bool code64,
+                    TestVM **out)
 {
     TestVM *ref = make_vm(code, len, mode);
     ck_assert_int_eq(testvm_run(ref, 100000), CPU_EXIT_HALT);
     TestVM *vm = make_vm(code, len, mode);
     BT *bt = bt_new(&vm->cpu, 1u << 20, bt_mode);
     ck_assert_ptr_nonnull(bt);
+    bt_set_code64(bt, code64);
     ck_assert_int_eq(bt_exec(bt, 100000), CPU_EXIT_HALT);
     for (int r = 0; r < CPU_NB_REGS; r++) {
         ck_assert_uint_eq(vm->cpu.regs[r], ref->cpu.regs[r]);
@@ -110,7 +63,7 @@ static const uint8_t sum_loop[] = {
 START_TEST(test_compat_translated)
 {
     TestVM *vm;
-    BT *bt = run_both(sum_loop, sizeof(sum_loop), MODE_COMPAT, BT_MODE_RUN, &vm);
+    BT *bt = run_both(sum_loop, sizeof(sum_loop), MODE_COMPAT, BT_MODE_RUN, true, &vm);
     ck_assert_uint_eq(vm->cpu.regs[R_EAX], 5050);
     ck_assert_uint_eq(phys_read(&vm->phys, DATA + 99 * 4, 4), 5050);
     const BTStats *s = bt_stats(bt);
@@ -128,7 +81,7 @@ END_TEST
 START_TEST(test_compat_checked)
 {
     TestVM *vm;
-    BT *bt = run_both(sum_loop, sizeof(sum_loop), MODE_COMPAT, BT_MODE_CHECK, &vm);
+    BT *bt = run_both(sum_loop, sizeof(sum_loop), MODE_COMPAT, BT_MODE_CHECK, true, &vm);
     ck_assert_uint_gt(bt_stats(bt)->checked_blocks, 0);
     ck_assert_uint_gt(bt_stats(bt)->compat_blocks, 0);
     bt_free(bt);
@@ -136,14 +89,14 @@ START_TEST(test_compat_checked)
 }
 END_TEST
 
-/* 64-bit mode is the interpreter's, on bt and on check alike, and the
- * statistics say why. */
+/* With bt_set_code64() off, 64-bit mode is the interpreter's, on bt and
+ * on check alike, and the statistics say why. */
 START_TEST(test_code64_interpreted)
 {
     static const enum BTMode modes[] = {BT_MODE_RUN, BT_MODE_CHECK};
     for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
         TestVM *vm;
-        BT *bt = run_both(sum_loop, sizeof(sum_loop), MODE_64, modes[i], &vm);
+        BT *bt = run_both(sum_loop, sizeof(sum_loop), MODE_64, modes[i], false, &vm);
         const BTStats *s = bt_stats(bt);
         ck_assert_uint_eq(s->blocks_translated, 0);
         ck_assert_uint_eq(s->interp_insns, vm->cpu.icount);
@@ -186,6 +139,8 @@ START_TEST(test_key_carries_mode)
     cpu_update_mode(&vm->cpu);
     ck_assert_uint_eq(bt_block_key(&vm->cpu), legacy_key | KEY_LMA | KEY_CODE64);
     bool transient;
+    ck_assert(bt_mode_ok(&vm->cpu, &transient));
+    bt_set_code64(bt, false);
     ck_assert(!bt_mode_ok(&vm->cpu, &transient));
     ck_assert(!transient);
     bt_free(bt);
