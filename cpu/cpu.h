@@ -100,8 +100,8 @@ noreturn void cpu_raise_exception(CPUState *cpu, int vector);
  * return_eip: the EIP pushed.  Leaves the handler's EIP in cpu->next_eip and
  * its CS loaded.  May fault (longjmp), e.g. #GP on a bad gate.
  */
-void cpu_do_interrupt(CPUState *cpu, int vector, bool is_sw, bool has_error,
-                      uint32_t error_code, uint32_t return_eip);
+void cpu_do_interrupt(CPUState *cpu, int vector, bool is_sw, bool has_error, uint32_t error_code,
+                      uint64_t return_eip);
 /*
  * Deliver an exception raised by an instruction or by a previous delivery,
  * applying the double-fault rules (SDM Vol.3 Table 6-5): a contributory
@@ -165,9 +165,8 @@ uint64_t seg_read_descriptor(CPUState *cpu, uint16_t selector, int vector);
 void seg_cache_from_descriptor(SegmentCache *sc, uint16_t selector, uint64_t desc);
 
 /* Far transfers and their protection rules (cpu/far.c). */
-void cpu_far_jmp(CPUState *cpu, uint16_t selector, uint32_t offset, uint32_t next_eip);
-void cpu_far_call(CPUState *cpu, uint16_t selector, uint32_t offset, int opsize,
-                  uint32_t next_eip);
+void cpu_far_jmp(CPUState *cpu, uint16_t selector, uint64_t offset, uint64_t next_eip);
+void cpu_far_call(CPUState *cpu, uint16_t selector, uint64_t offset, int opsize, uint64_t next_eip);
 void cpu_far_ret(CPUState *cpu, int opsize, uint16_t pop_bytes);
 void cpu_iret(CPUState *cpu, int opsize);
 
@@ -178,7 +177,7 @@ void cpu_task_switch(CPUState *cpu, uint16_t tss_selector, uint64_t tss_desc, in
 
 /* ---- system registers (cpu/sysreg.c) ---- */
 void cpu_write_cr0(CPUState *cpu, uint32_t value);
-void cpu_write_cr3(CPUState *cpu, uint32_t value);
+void cpu_write_cr3(CPUState *cpu, uint64_t value);
 void cpu_write_cr4(CPUState *cpu, uint32_t value);
 uint64_t cpu_rdtsc(CPUState *cpu);
 /* RDMSR/WRMSR; return false for an unknown MSR (the caller raises #GP(0)). */
@@ -259,21 +258,22 @@ static inline bool reg_is_high_byte(int reg)
     return reg >= 4 && reg < 8;
 }
 
-static inline uint32_t reg_read(const CPUState *cpu, int reg, int size)
+static inline uint64_t reg_read(const CPUState *cpu, int reg, int size)
 {
     switch (size) {
     case 1:
         return !reg_is_high_byte(reg) ? cpu->regs[reg & 15] & 0xff
                                       : (cpu->regs[reg - 4] >> 8) & 0xff;
     case 2: return cpu->regs[reg] & 0xffff;
-    default: return (uint32_t)cpu->regs[reg];
+    case 4: return (uint32_t)cpu->regs[reg];
+    default: return cpu->regs[reg];
     }
 }
 
 /* Byte and word writes keep the rest of the 64-bit register; a dword write
  * zero-extends into it, as in 64-bit mode (SDM Vol.1 3.4.1.1), which
- * outside 64-bit mode keeps the high half zero. */
-static inline void reg_write(CPUState *cpu, int reg, int size, uint32_t value)
+ * outside 64-bit mode keeps the high half zero; a qword writes it all. */
+static inline void reg_write(CPUState *cpu, int reg, int size, uint64_t value)
 {
     switch (size) {
     case 1:
@@ -285,6 +285,7 @@ static inline void reg_write(CPUState *cpu, int reg, int size, uint32_t value)
         }
         break;
     case 2: cpu->regs[reg] = (cpu->regs[reg] & ~UINT64_C(0xffff)) | (value & 0xffff); break;
+    case 4: cpu->regs[reg] = (uint32_t)value; break;
     default: cpu->regs[reg] = value; break;
     }
 }

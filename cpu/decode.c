@@ -404,6 +404,8 @@ prefixes_done:
             g = &simd_group_table[entry->group][insn->reg][pfx];
         } else if (entry->group == GRP15 && insn->mod == 3) {
             g = &group_table[GRP15R][insn->reg];
+        } else if (entry->group == GRP7 && insn->mod == 3 && insn->reg == 7) {
+            g = &group_table[GRP7R7][insn->rm];
         } else {
             g = &group_table[entry->group][insn->reg];
         }

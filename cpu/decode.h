@@ -39,7 +39,8 @@
     X(SMSW) X(LMSW) X(INVLPG) X(LAR) X(LSL) X(ARPL) X(CLTS) X(INVD) X(WBINVD)               \
     X(MOV_CR) X(MOV_DR) X(RDMSR) X(WRMSR) X(RDTSC) X(RDPMC) X(CPUID) X(SYSENTER)            \
     X(SYSEXIT) X(FXSAVE) X(FXRSTOR) X(UD2)                                                  \
-    X(LDMXCSR) X(STMXCSR) X(CLFLUSH) X(FENCE) X(MOVNTI)
+    X(LDMXCSR) X(STMXCSR) X(CLFLUSH) X(FENCE) X(MOVNTI)                                     \
+    X(SYSCALL) X(SYSRET) X(SWAPGS) X(RDTSCP)
 
 /*
  * The MMX, SSE, SSE2, SSE3 and SSSE3 instructions, one operation per

@@ -102,7 +102,8 @@ const OpcodeEntry opcode_table_1byte[256] = {
 const OpcodeEntry opcode_table_0f[256] = {
     [0x00] = G(GRP6, __, __, __),  [0x01] = G(GRP7, __, __, __),
     [0x02] = I(LAR, Gv, Ew, __),   [0x03] = I(LSL, Gv, Ew, __),
-    [0x06] = I(CLTS, __, __, __),
+    [0x05] = I(SYSCALL, __, __, __), [0x06] = I(CLTS, __, __, __),
+    [0x07] = I(SYSRET, __, __, __),
     [0x08] = I(INVD, __, __, __),  [0x09] = I(WBINVD, __, __, __),
     [0x0b] = I(UD2, __, __, __),
     [0x10 ... 0x17] = SIMD,
@@ -204,6 +205,9 @@ const OpcodeEntry group_table[GRP_COUNT][8] = {
     [GRP15] = {I(FXSAVE, M, __, __), I(FXRSTOR, M, __, __), I(LDMXCSR, Md, __, __),
                I(STMXCSR, Md, __, __), [7] = I(CLFLUSH, Mb, __, __)},
     [GRP15R] = {[5] = I(FENCE, __, __, __), [6] = I(FENCE, __, __, __), [7] = I(FENCE, __, __, __)},
+    /* group 7 /7 register forms by r/m: 0F 01 F8 SWAPGS, 0F 01 F9 RDTSCP
+     * (SDM Vol.2 Table A-6) */
+    [GRP7R7] = {I(SWAPGS, __, __, __), I(RDTSCP, __, __, __)},
 };
 
 /*
@@ -369,6 +373,8 @@ const uint16_t insn_op_flags[OP_COUNT] = {
     [OP_SYSEXIT] = PRIV | BR | SENS | END, [OP_FXSAVE] = SENS | MEM, [OP_FXRSTOR] = SENS | MEM,
     [OP_UD2] = END,
     [OP_LDMXCSR] = SENS | MEM, [OP_STMXCSR] = SENS | MEM, [OP_CLFLUSH] = MEM,
+    [OP_SYSCALL] = BR | SENS | END, [OP_SYSRET] = PRIV | BR | SENS | END,
+    [OP_SWAPGS] = PRIV | SENS | END, [OP_RDTSCP] = SENS,
     /* The SIMD operations read and write the XMM/MMX state in CPUState. */
 #define SIMD_OP_FLAGS(name, ...) [OP_##name] = SENS,
     SIMD_OPS(SIMD_OP_FLAGS)

@@ -53,7 +53,7 @@ typedef struct OpcodeEntry {
 
 enum {
     GRP_NONE, GRP1, GRP1A, GRP2, GRP3B, GRP3V, GRP4, GRP5, GRP6, GRP7, GRP8, GRP9, GRP11,
-    GRP15, GRP15R, GRP_COUNT
+    GRP15, GRP15R, GRP7R7, GRP_COUNT
 };
 
 /* Groups of the SIMD maps, each entry per mandatory prefix (simd_group_table). */

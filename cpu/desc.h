@@ -193,10 +193,54 @@ static inline bool seg_limit_ok(const SegmentCache *sc, uint32_t offset, int siz
     return last <= sc->limit;
 }
 
+/* ---- implicit supervisor accesses at 64-bit linear addresses ---- */
+
+/*
+ * Descriptor tables, the TSS and the IDT may sit anywhere in the 64-bit
+ * linear space once IA-32e mode is on (Linux keeps them above
+ * FFFF800000000000h).  Below 4 GiB the inline TLB path serves; above it,
+ * the MMU's slow path, which takes 64-bit addresses and 8-byte sizes.
+ */
+static inline uint64_t sys_read(CPUState *cpu, uint64_t lin, int size)
+{
+    if ((lin >> 32) == 0 && size <= 4) {
+        return lin_read_sys(cpu, (uint32_t)lin, size);
+    }
+    return mmu_read_slow(cpu, lin, size, MMU_KERNEL, ACC_READ);
+}
+
+static inline void sys_write(CPUState *cpu, uint64_t lin, int size, uint64_t value)
+{
+    if ((lin >> 32) == 0 && size <= 4) {
+        lin_write_sys(cpu, (uint32_t)lin, size, (uint32_t)value);
+        return;
+    }
+    mmu_write_slow(cpu, lin, size, value, MMU_KERNEL);
+}
+
 /* ---- descriptor tables and segment caches (cpu/seg.c) ---- */
 
 /* Linear address of selector's descriptor in the GDT or LDT (no checks). */
-uint32_t seg_desc_linear(const CPUState *cpu, uint16_t selector);
+uint64_t seg_desc_linear(const CPUState *cpu, uint16_t selector);
+/*
+ * The upper half of a 16-byte system descriptor (LDT, TSS, call gate in
+ * IA-32e mode, SDM Vol.3 Figures 5-9 and 7-4): the selector's index + 1
+ * must still be in the table (else vector(error_code)), and the upper
+ * half's type field (bits 12:8 of its high dword) must be 0 (else
+ * #GP(error_code)).  Returns bits 63:32 of the base or offset.
+ */
+uint32_t seg_fetch_descriptor_upper(CPUState *cpu, uint16_t selector, int vector,
+                                    uint32_t error_code);
+/* Whether IA-32e mode is active (EFER.LMA). */
+static inline bool cpu_lma(const CPUState *cpu)
+{
+    return (cpu->efer & EFER_LMA) != 0;
+}
+/* A 64-bit code segment: L set, D clear (L and D both set is reserved). */
+static inline bool desc_is_code64(uint64_t desc)
+{
+    return desc_is_code(desc) && (desc_hi(desc) & DESC_L) && !(desc_hi(desc) & DESC_B);
+}
 /* Read selector's descriptor; outside the table: raise vector(error_code). */
 uint64_t seg_fetch_descriptor(CPUState *cpu, uint16_t selector, int vector, uint32_t error_code);
 /* Set the Accessed bit of a code/data descriptor in memory if it is clear. */
@@ -231,6 +275,46 @@ uint32_t pstack_pop(CPUState *cpu, PendingStack *ps, int size);
 uint32_t pstack_peek(CPUState *cpu, const PendingStack *ps, uint32_t offset, int size);
 /* ESP value to commit: ESP's upper half kept for a 16-bit stack. */
 uint32_t pstack_esp(const PendingStack *ps, uint32_t old_esp);
+
+/*
+ * The stack of 64-bit mode as interrupt delivery, IRET, far RET and far
+ * CALL in IA-32e mode use it: RSP is the linear address (no segment), each
+ * item 8 bytes unless said otherwise, and an address that is not canonical
+ * faults with #SS(fault_code) (SDM Vol.3 6.14.2).  Like the pending stack,
+ * it commits nothing: the caller copies sp to RSP when all is done.
+ */
+typedef struct LMStack {
+    uint64_t sp;
+    int mmu_idx;
+    uint32_t fault_code;
+} LMStack;
+
+void lmstack_push(CPUState *cpu, LMStack *ls, int size, uint64_t value);
+uint64_t lmstack_pop(CPUState *cpu, LMStack *ls, int size);
+
+/* The null SS that IA-32e mode loads on a privilege change (interrupts,
+ * CALL through a gate, SYSCALL leaves it alone): selector = RPL = cpl,
+ * usable in 64-bit mode with DPL cpl, so CPL follows it (SDM Vol.3 6.14.4). */
+void seg_load_null_ss64(CPUState *cpu, uint32_t cpl);
+
+/* Long-mode event delivery through 16-byte IDT gates (cpu/except_lm.c). */
+void cpu_interrupt_lm(CPUState *cpu, int vector, bool is_sw, bool has_error, uint32_t error_code,
+                      uint64_t return_rip);
+/* Far transfers in IA-32e mode (cpu/far_lm.c); cpu/far.c sends them there. */
+void cpu_iret_lm(CPUState *cpu, int opsize);
+void cpu_far_ret_lm(CPUState *cpu, int opsize, uint16_t pop_bytes);
+void cpu_far_jmp_lm(CPUState *cpu, uint16_t selector, uint64_t offset);
+void cpu_far_call_lm(CPUState *cpu, uint16_t selector, uint64_t offset, int opsize,
+                     uint64_t next_rip);
+/* Checks cpu/far.c shares with it (SDM Vol.2 JMP, CALL, RET). */
+void far_check_code(CPUState *cpu, uint16_t selector, uint64_t desc);
+void far_check_gate(CPUState *cpu, uint16_t selector, uint64_t gate);
+uint64_t far_check_return_cs(CPUState *cpu, uint16_t selector);
+uint64_t far_check_return_ss(CPUState *cpu, uint16_t selector, uint32_t rpl);
+void far_null_inaccessible_segments(CPUState *cpu);
+/* RSPn (n = dpl, ist = 0) or ISTn (ist 1..7) of the 64-bit TSS; #TS(TR)
+ * beyond its limit (SDM Vol.3 7.7). */
+uint64_t tss64_stack(CPUState *cpu, uint32_t dpl, uint32_t ist, uint32_t ext);
 
 /* ---- the TSS (cpu/task.c) ---- */
 

@@ -2,7 +2,8 @@
  * Interrupt and exception delivery (SDM Vol.3 6.12-6.15, Vol.2 INT n
  * pseudo-code): the real-mode IVT, IDT interrupt, trap and task gates with
  * and without a stack switch, the exit from vm86 to ring 0, and the
- * double- and triple-fault rules of SDM Vol.3 Table 6-5.
+ * double- and triple-fault rules of SDM Vol.3 Table 6-5.  IA-32e mode
+ * delivers through cpu/except_lm.c.
  *
  * Delivery is one more instruction-like step: it checks the gate and the
  * target, builds the frame on a pending stack (cpu/desc.h), and commits
@@ -291,17 +292,21 @@ static void interrupt_protected(CPUState *cpu, bool is_sw, const Event *ev)
 }
 
 void cpu_do_interrupt(CPUState *cpu, int vector, bool is_sw, bool has_error, uint32_t error_code,
-                      uint32_t return_eip)
+                      uint64_t return_eip)
 {
     if (!(cpu->hflags & HF_PE)) {
-        interrupt_real(cpu, vector, return_eip);
+        interrupt_real(cpu, vector, (uint32_t)return_eip);
+        return;
+    }
+    if (cpu_lma(cpu)) {
+        cpu_interrupt_lm(cpu, vector, is_sw, has_error, error_code, return_eip);
         return;
     }
     Event ev = {
         .vector = vector,
         .has_error = has_error,
         .error_code = error_code,
-        .return_eip = return_eip,
+        .return_eip = (uint32_t)return_eip,
         .ext = is_sw ? 0 : 1,
     };
     interrupt_protected(cpu, is_sw, &ev);

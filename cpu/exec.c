@@ -145,7 +145,7 @@ void cpu_init_signal(CPUState *cpu)
     FPURegs fpu = cpu->fpu;
     uint32_t cache_bits = cpu->cr0 & (CR0_CD | CR0_NW);
     uint64_t tsc_offset = cpu->tsc_offset;
-    uint32_t sysenter[3] = {cpu->sysenter_cs, cpu->sysenter_esp, cpu->sysenter_eip};
+    uint64_t sysenter[3] = {cpu->sysenter_cs, cpu->sysenter_esp, cpu->sysenter_eip};
     uint64_t pat = cpu->msr_pat, apic_base = cpu->apic_base;
     uint64_t misc = cpu->msr_misc_enable, def_type = cpu->mtrr_def_type;
     uint64_t fixed[MTRR_FIXED_COUNT], var[2 * MTRR_VAR_STORED];
@@ -155,7 +155,7 @@ void cpu_init_signal(CPUState *cpu)
     cpu->fpu = fpu;
     cpu->cr0 = (cpu->cr0 & ~(CR0_CD | CR0_NW)) | cache_bits;
     cpu->tsc_offset = tsc_offset;
-    cpu->sysenter_cs = sysenter[0];
+    cpu->sysenter_cs = (uint32_t)sysenter[0];
     cpu->sysenter_esp = sysenter[1];
     cpu->sysenter_eip = sysenter[2];
     cpu->msr_pat = pat;
@@ -230,25 +230,38 @@ noreturn void cpu_raise_exception(CPUState *cpu, int vector)
  * Fetch and decode the instruction at CS:EIP.  The decoder first sees only
  * the bytes left in the current page (and CS limit); it asks for more only
  * when the instruction really continues, so the next page is touched (and
- * may #PF) exactly when the hardware would touch it.
+ * may #PF) exactly when the hardware would touch it.  In 64-bit mode there
+ * is no CS base or limit: the bytes must be at canonical addresses instead
+ * (#GP(0) otherwise), and the decoder runs in 64-bit mode.
  */
 static const Insn *fetch_decode(CPUState *cpu, Insn *insn)
 {
     const SegmentCache *cs = &cpu->seg[SEG_CS];
-    uint32_t eip = cpu->eip;
-    bool code32 = (cpu->hflags & HF_CS32) != 0;
-    if (unlikely(eip > cs->limit)) {
-        cpu_raise_exception_err(cpu, EXC_GP, 0);
+    uint64_t eip = cpu->eip;
+    enum DecodeMode mode = (enum DecodeMode)cpu_decode_mode(cpu->hflags);
+    uint64_t limit_avail;
+    uint64_t lin;
+    if (likely(mode != DECODE_64)) {
+        if (unlikely(eip > cs->limit)) {
+            cpu_raise_exception_err(cpu, EXC_GP, 0);
+        }
+        limit_avail = (uint64_t)cs->limit - eip + 1;
+        lin = (uint32_t)(cs->base + eip);
+    } else {
+        if (unlikely(!mmu_canonical(eip))) {
+            cpu_raise_exception_err(cpu, EXC_GP, 0);
+        }
+        lin = eip;
+        /* bytes up to the end of the canonical lower half, or of memory */
+        limit_avail = (eip < (UINT64_C(1) << 47)) ? (UINT64_C(1) << 47) - eip : 0 - eip;
     }
-    uint64_t limit_avail = (uint64_t)cs->limit - eip + 1;
-    uint32_t lin = cs->base + eip;
     TLBEntry *e = tlb_entry(cpu, cpu->mmu_idx, lin);
     const uint8_t *p;
     uint32_t avail;
     int status = DECODE_NEED_MORE;
     if (likely(e->tag[ACC_FETCH] == (lin & TLB_PAGE_MASK))) {
         uint32_t phys = e->phys | (lin & 0xfff);
-        const Insn *hit = icache_lookup(&cpu->icache, phys, code32);
+        const Insn *hit = icache_lookup(&cpu->icache, phys, mode);
         if (likely(hit && hit->len <= limit_avail)) {
             return hit;
         }
@@ -257,9 +270,9 @@ static const Insn *fetch_decode(CPUState *cpu, Insn *insn)
         if (avail > limit_avail) {
             avail = (uint32_t)limit_avail;
         }
-        status = decode_insn(insn, p, (int)avail, code32);
+        status = decode_insn_mode(insn, p, (int)avail, mode);
         if (likely(status == DECODE_OK)) {
-            return icache_insert(cpu, phys, code32, insn);
+            return icache_insert(cpu, phys, mode, insn);
         }
     } else {
         p = mmu_fetch_ptr(cpu, lin, cpu->mmu_idx, &avail);
@@ -267,13 +280,14 @@ static const Insn *fetch_decode(CPUState *cpu, Insn *insn)
             avail = (uint32_t)limit_avail;
         }
         if (p) {
-            status = decode_insn(insn, p, (int)avail, code32);
+            status = decode_insn_mode(insn, p, (int)avail, mode);
             if (likely(status == DECODE_OK)) {
                 return insn; /* cached on the next execution, once the TLB holds the page */
             }
         }
     }
-    /* Slow path: page-crossing, MMIO/ROM-less code, or CS limit. */
+    /* Slow path: page-crossing, MMIO/ROM-less code, or CS limit (or the
+     * end of the canonical half in 64-bit mode). */
     uint8_t buf[INSN_MAX_LEN];
     uint32_t have = 0;
     if (p) {
@@ -284,9 +298,10 @@ static const Insn *fetch_decode(CPUState *cpu, Insn *insn)
         if (have >= limit_avail) {
             cpu_raise_exception_err(cpu, EXC_GP, 0); /* runs past the CS limit */
         }
-        buf[have] = (uint8_t)mmu_read_slow(cpu, lin + have, 1, cpu->mmu_idx, ACC_FETCH);
+        uint64_t at = mode == DECODE_64 ? lin + have : (uint32_t)(lin + have);
+        buf[have] = (uint8_t)mmu_read_slow(cpu, at, 1, cpu->mmu_idx, ACC_FETCH);
         have++;
-        status = decode_insn(insn, buf, (int)have, code32);
+        status = decode_insn_mode(insn, buf, (int)have, mode);
     }
     if (status == DECODE_TOO_LONG) {
         cpu_raise_exception_err(cpu, EXC_GP, 0); /* over 15 bytes (SDM Vol.2 2.3.11) */
@@ -330,8 +345,13 @@ static void exec_one(CPUState *cpu)
         }
     }
     const Insn *insn = fetch_decode(cpu, &scratch);
-    uint32_t next = cpu->eip + insn->len;
-    cpu->next_eip = (cpu->hflags & HF_CS32) ? next : (next & 0xffff);
+    uint64_t next = cpu->eip + insn->len;
+    if (cpu->hflags & HF_CS32) {
+        next = (uint32_t)next;
+    } else if (!(cpu->hflags & HF_CS64)) {
+        next &= 0xffff;
+    }
+    cpu->next_eip = next;
     cpu->pending_dr6 = 0;
     if (unlikely(cpu->hooks.on_insn != NULL)) {
         cpu->hooks.on_insn(cpu->hooks.observer, cpu, insn);

@@ -8,6 +8,7 @@
  * Each transfer checks everything and builds its stack frame on a pending
  * stack (cpu/desc.h) first, and commits CS, SS, ESP, EFLAGS and next_eip
  * last, so a fault leaves the instruction restartable (SDM Vol.3 6.5).
+ * IA-32e mode has its own rules (cpu/far_lm.c).
  */
 #include "cpu/desc.h"
 
@@ -97,7 +98,7 @@ static void iret_real_or_vm86(CPUState *cpu, int opsize)
 
 /* Direct JMP/CALL to a code segment (SDM Vol.2 JMP/CALL, CONFORMING- and
  * NONCONFORMING-CODE-SEGMENT). */
-static void check_direct_code(CPUState *cpu, uint16_t selector, uint64_t desc)
+void far_check_code(CPUState *cpu, uint16_t selector, uint64_t desc)
 {
     if (desc_is_conforming_code(desc)) {
         if (desc_dpl(desc) > cpu->cpl) {
@@ -112,7 +113,7 @@ static void check_direct_code(CPUState *cpu, uint16_t selector, uint64_t desc)
 }
 
 /* The gate itself: DPL >= max(CPL, RPL) and present. */
-static void check_gate(CPUState *cpu, uint16_t selector, uint64_t gate)
+void far_check_gate(CPUState *cpu, uint16_t selector, uint64_t gate)
 {
     if (desc_dpl(gate) < cpu->cpl || desc_dpl(gate) < sel_rpl(selector)) {
         raise_sel(cpu, EXC_GP, selector);
@@ -182,7 +183,7 @@ static void far_jmp_to_code(CPUState *cpu, uint16_t selector, uint64_t desc, uin
 /* JMP through a call gate never changes privilege (SDM Vol.2 JMP, CALL-GATE). */
 static void far_jmp_gate(CPUState *cpu, uint16_t selector, uint64_t gate)
 {
-    check_gate(cpu, selector, gate);
+    far_check_gate(cpu, selector, gate);
     uint16_t code_sel = gate_selector(gate);
     uint64_t code = call_gate_target(cpu, code_sel);
     if (!desc_is_conforming_code(code) && desc_dpl(code) != cpu->cpl) {
@@ -191,8 +192,12 @@ static void far_jmp_gate(CPUState *cpu, uint16_t selector, uint64_t gate)
     far_jmp_to_code(cpu, code_sel, code, gate_offset(gate));
 }
 
-void cpu_far_jmp(CPUState *cpu, uint16_t selector, uint32_t offset, uint32_t next_eip)
+void cpu_far_jmp(CPUState *cpu, uint16_t selector, uint64_t offset, uint64_t next_eip)
 {
+    if (cpu_lma(cpu)) {
+        cpu_far_jmp_lm(cpu, selector, offset);
+        return;
+    }
     if (!cpu_is_protected(cpu)) {
         far_jmp_real(cpu, selector, offset);
         return;
@@ -205,8 +210,8 @@ void cpu_far_jmp(CPUState *cpu, uint16_t selector, uint32_t offset, uint32_t nex
         if (!desc_is_code(desc)) {
             raise_sel(cpu, EXC_GP, selector);
         }
-        check_direct_code(cpu, selector, desc);
-        far_jmp_to_code(cpu, selector, desc, offset);
+        far_check_code(cpu, selector, desc);
+        far_jmp_to_code(cpu, selector, desc, (uint32_t)offset);
         return;
     }
     switch (desc_type(desc)) {
@@ -216,7 +221,7 @@ void cpu_far_jmp(CPUState *cpu, uint16_t selector, uint32_t offset, uint32_t nex
     case SYS_TSS16_AVAIL:
     case SYS_TSS32_AVAIL:
     case SYS_TSS16_BUSY:
-    case SYS_TSS32_BUSY: far_task(cpu, selector, desc, TASK_JMP, next_eip); return;
+    case SYS_TSS32_BUSY: far_task(cpu, selector, desc, TASK_JMP, (uint32_t)next_eip); return;
     default: raise_sel(cpu, EXC_GP, selector);
     }
 }
@@ -276,7 +281,7 @@ static void far_call_gate_inner(CPUState *cpu, uint64_t gate, uint16_t code_sel,
 
 static void far_call_gate(CPUState *cpu, uint16_t selector, uint64_t gate, uint32_t next_eip)
 {
-    check_gate(cpu, selector, gate);
+    far_check_gate(cpu, selector, gate);
     uint16_t code_sel = gate_selector(gate);
     uint64_t code = call_gate_target(cpu, code_sel);
     if (!desc_is_conforming_code(code) && desc_dpl(code) < cpu->cpl) {
@@ -286,8 +291,14 @@ static void far_call_gate(CPUState *cpu, uint16_t selector, uint64_t gate, uint3
     far_call_same(cpu, code_sel, code, gate_offset(gate), gate_size(gate), next_eip);
 }
 
-void cpu_far_call(CPUState *cpu, uint16_t selector, uint32_t offset, int opsize, uint32_t next_eip)
+void cpu_far_call(CPUState *cpu, uint16_t selector, uint64_t offset64, int opsize,
+                  uint64_t next_rip)
 {
+    if (cpu_lma(cpu)) {
+        cpu_far_call_lm(cpu, selector, offset64, opsize, next_rip);
+        return;
+    }
+    uint32_t offset = (uint32_t)offset64, next_eip = (uint32_t)next_rip;
     if (opsize == 2) {
         offset &= 0xffff;
     }
@@ -303,7 +314,7 @@ void cpu_far_call(CPUState *cpu, uint16_t selector, uint32_t offset, int opsize,
         if (!desc_is_code(desc)) {
             raise_sel(cpu, EXC_GP, selector);
         }
-        check_direct_code(cpu, selector, desc);
+        far_check_code(cpu, selector, desc);
         far_call_same(cpu, selector, desc, offset, opsize, next_eip);
         return;
     }
@@ -322,7 +333,7 @@ void cpu_far_call(CPUState *cpu, uint16_t selector, uint32_t offset, int opsize,
 /* ---- protected mode: RET and IRET ---- */
 
 /* The code segment RET/IRET returns to (SDM Vol.2 RET, PROTECTED-MODE). */
-static uint64_t check_return_cs(CPUState *cpu, uint16_t selector)
+uint64_t far_check_return_cs(CPUState *cpu, uint16_t selector)
 {
     if (sel_is_null(selector)) {
         cpu_raise_exception_err(cpu, EXC_GP, 0);
@@ -342,7 +353,7 @@ static uint64_t check_return_cs(CPUState *cpu, uint16_t selector)
 }
 
 /* The stack RET/IRET to an outer level returns to (RETURN-TO-OUTER-PRIVILEGE-LEVEL). */
-static uint64_t check_return_ss(CPUState *cpu, uint16_t selector, uint32_t rpl)
+uint64_t far_check_return_ss(CPUState *cpu, uint16_t selector, uint32_t rpl)
 {
     if (sel_is_null(selector)) {
         cpu_raise_exception_err(cpu, EXC_GP, 0);
@@ -359,7 +370,7 @@ static uint64_t check_return_ss(CPUState *cpu, uint16_t selector, uint32_t rpl)
 
 /* After a return to an outer level, DS/ES/FS/GS that the new CPL may not
  * use are nulled (SDM Vol.2 RET: data or non-conforming code with DPL < CPL). */
-static void null_inaccessible_segments(CPUState *cpu)
+void far_null_inaccessible_segments(CPUState *cpu)
 {
     static const int data_segs[] = {SEG_ES, SEG_DS, SEG_FS, SEG_GS};
     for (unsigned i = 0; i < sizeof(data_segs) / sizeof(data_segs[0]); i++) {
@@ -382,7 +393,7 @@ static void null_inaccessible_segments(CPUState *cpu)
 static void return_common(CPUState *cpu, PendingStack *ps, uint32_t eip, uint16_t cs_sel,
                           int opsize, uint16_t pop_bytes, uint32_t eflags, uint32_t eflags_mask)
 {
-    uint64_t code = check_return_cs(cpu, cs_sel);
+    uint64_t code = far_check_return_cs(cpu, cs_sel);
     uint32_t rpl = sel_rpl(cs_sel);
     if (rpl == cpu->cpl) {
         if (eip > desc_limit(code)) {
@@ -399,7 +410,7 @@ static void return_common(CPUState *cpu, PendingStack *ps, uint32_t eip, uint16_
     ps->sp += pop_bytes;
     uint32_t new_esp = pstack_pop(cpu, ps, opsize);
     uint16_t ss_sel = (uint16_t)pstack_pop(cpu, ps, opsize);
-    uint64_t ss_desc = check_return_ss(cpu, ss_sel, rpl);
+    uint64_t ss_desc = far_check_return_ss(cpu, ss_sel, rpl);
     if (eip > desc_limit(code)) {
         cpu_raise_exception_err(cpu, EXC_GP, 0);
     }
@@ -414,12 +425,16 @@ static void return_common(CPUState *cpu, PendingStack *ps, uint32_t eip, uint16_
     } else {
         cpu->regs[R_ESP] = (cpu->regs[R_ESP] & 0xffff0000u) | (new_esp & 0xffffu);
     }
-    null_inaccessible_segments(cpu);
+    far_null_inaccessible_segments(cpu);
     cpu->next_eip = eip;
 }
 
 void cpu_far_ret(CPUState *cpu, int opsize, uint16_t pop_bytes)
 {
+    if (cpu_lma(cpu)) {
+        cpu_far_ret_lm(cpu, opsize, pop_bytes);
+        return;
+    }
     if (!cpu_is_protected(cpu)) {
         far_ret_real(cpu, opsize, pop_bytes);
         return;
@@ -488,6 +503,10 @@ static uint32_t iret_eflags_mask(const CPUState *cpu, int opsize)
 
 void cpu_iret(CPUState *cpu, int opsize)
 {
+    if (cpu_lma(cpu)) {
+        cpu_iret_lm(cpu, opsize);
+        return;
+    }
     if (!cpu_is_protected(cpu)) {
         iret_real_or_vm86(cpu, opsize);
         return;

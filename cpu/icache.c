@@ -35,7 +35,7 @@ void icache_init(CPUState *cpu)
     }
 }
 
-const Insn *icache_insert(CPUState *cpu, uint32_t phys, bool code32, const Insn *insn)
+const Insn *icache_insert(CPUState *cpu, uint32_t phys, enum DecodeMode mode, const Insn *insn)
 {
     PhysMem *pm = cpu->phys;
     uint32_t page = phys >> 12;
@@ -49,7 +49,7 @@ const Insn *icache_insert(CPUState *cpu, uint32_t phys, bool code32, const Insn 
     ICache *ic = &cpu->icache;
     ICacheEntry *e = &ic->e[icache_index(phys)];
     e->phys = phys;
-    e->key = (*icache_page_gen(ic, phys) << 1) | code32;
+    e->key = (*icache_page_gen(ic, phys) << 2) | (uint32_t)mode;
     e->insn = *insn;
     return &e->insn;
 }

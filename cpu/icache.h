@@ -1,7 +1,8 @@
 /*
  * The decoded-instruction cache: decoding is most of an interpreter's cost,
  * so each decoded instruction is kept, keyed by the physical address of its
- * first byte and the code size it was decoded for.
+ * first byte and the decoder mode it was decoded in (16-, 32- or 64-bit
+ * code: the same bytes are different instructions in each).
  *
  * Staleness is handled through physical pages: decoding from a RAM page
  * marks it as a code page (PhysMem.code_pages), which makes the TLB send
@@ -24,7 +25,7 @@
 
 typedef struct ICacheEntry {
     uint32_t phys;     /* physical address of the first byte; ~0 = empty */
-    uint32_t key;      /* page generation << 1 | code32 */
+    uint32_t key;      /* page generation << 2 | enum DecodeMode */
     Insn insn;
 } ICacheEntry;
 
@@ -47,16 +48,17 @@ static inline uint32_t *icache_page_gen(ICache *ic, uint32_t phys)
 }
 
 /* The cached decode of the instruction at phys, or NULL. */
-static inline const Insn *icache_lookup(ICache *ic, uint32_t phys, bool code32)
+static inline const Insn *icache_lookup(ICache *ic, uint32_t phys, enum DecodeMode mode)
 {
     ICacheEntry *e = &ic->e[icache_index(phys)];
-    if (e->phys == phys && e->key == ((*icache_page_gen(ic, phys) << 1) | (uint32_t)code32)) {
+    if (e->phys == phys && e->key == ((*icache_page_gen(ic, phys) << 2) | (uint32_t)mode)) {
         return &e->insn;
     }
     return NULL;
 }
 /* Cache insn (decoded wholly from one page) and return the cached copy; an
  * instruction outside RAM is not cached and insn itself is returned. */
-const Insn *icache_insert(struct CPUState *cpu, uint32_t phys, bool code32, const Insn *insn);
+const Insn *icache_insert(struct CPUState *cpu, uint32_t phys, enum DecodeMode mode,
+                          const Insn *insn);
 
 #endif /* CPU_ICACHE_H */

@@ -30,7 +30,8 @@ static const InsnHandler interp_handlers[OP_COUNT] = {
 __attribute__((noinline, cold)) static void exec_perturbed(CPUState *cpu, const Insn *insn)
 {
     int i = cpu_count_operand(insn);
-    uint32_t count = i < 0 ? 0 : opnd_read(cpu, insn, i) & 31;
+    uint32_t count =
+        i < 0 ? 0 : (uint32_t)opnd_read(cpu, insn, i) & (insn->opnd[0].size == 8 ? 63 : 31);
     uint32_t undef = cpu_undefined_flags(insn, count);
     interp_handlers[insn->op](cpu, insn);
     if (undef) {
@@ -48,15 +49,21 @@ void interp_exec_insn(CPUState *cpu, const Insn *insn)
     interp_handlers[insn->op](cpu, insn);
 }
 
-uint32_t opnd_read_other(CPUState *cpu, const Insn *insn, int i)
+uint64_t opnd_read_other(CPUState *cpu, const Insn *insn, int i)
 {
     const Operand *o = &insn->opnd[i];
     switch (o->kind) {
     case OPK_MEM:
-        return seg_read(cpu, insn->seg, insn_ea(cpu, insn), o->size > 4 ? 4 : o->size);
+        /* Far pointers and wider operands read their first dword here. */
+        return seg_read(cpu, insn->seg, insn_ea(cpu, insn),
+                        o->size == 8 ? 8 : o->size > 4 ? 4 : o->size);
     case OPK_IMM:
-        /* Which immediate: the first IMM operand is imm, a second one imm2. */
-        return (i > 0 && insn->opnd[0].kind == OPK_IMM) ? insn->imm2 : insn->imm;
+        /* Which immediate: the first IMM operand is imm, a second one imm2;
+         * at operand size 8 the first is sign-extended (or imm64) into hi. */
+        if (i > 0 && insn->opnd[0].kind == OPK_IMM) {
+            return insn->imm2;
+        }
+        return o->size == 8 ? insn_imm64(insn) : insn->imm;
     case OPK_CONST1:
         return 1;
     case OPK_SREG:
@@ -66,12 +73,12 @@ uint32_t opnd_read_other(CPUState *cpu, const Insn *insn, int i)
     }
 }
 
-void opnd_write_mem(CPUState *cpu, const Insn *insn, int i, uint32_t value)
+void opnd_write_mem(CPUState *cpu, const Insn *insn, int i, uint64_t value)
 {
     seg_write(cpu, insn->seg, insn_ea(cpu, insn), insn->opnd[i].size, value);
 }
 
-uint32_t opnd_rmw_read(CPUState *cpu, const Insn *insn, int i, RMW *rmw)
+uint64_t opnd_rmw_read(CPUState *cpu, const Insn *insn, int i, RMW *rmw)
 {
     const Operand *o = &insn->opnd[i];
     rmw->size = o->size;
@@ -87,7 +94,7 @@ uint32_t opnd_rmw_read(CPUState *cpu, const Insn *insn, int i, RMW *rmw)
     return lin_read(cpu, rmw->lin, o->size);
 }
 
-void opnd_rmw_write(CPUState *cpu, const RMW *rmw, uint32_t value)
+void opnd_rmw_write(CPUState *cpu, const RMW *rmw, uint64_t value)
 {
     if (rmw->is_mem) {
         lin_write(cpu, rmw->lin, rmw->size, value);

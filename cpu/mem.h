@@ -24,12 +24,14 @@
 
 /* ---- linear ---- */
 
-static inline TLBEntry *tlb_entry(CPUState *cpu, int mmu_idx, uint32_t lin)
+/* Linear addresses are 64-bit: below 4 GiB outside long mode, canonical
+ * (checked by seg_translate) in 64-bit mode.  Sizes 1, 2, 4 and 8. */
+static inline TLBEntry *tlb_entry(CPUState *cpu, int mmu_idx, uint64_t lin)
 {
     return &cpu->tlb.e[mmu_idx][tlb_slot(lin)];
 }
 
-static inline uint32_t lin_read_idx(CPUState *cpu, uint32_t lin, int size, int mmu_idx)
+static inline uint64_t lin_read_idx(CPUState *cpu, uint64_t lin, int size, int mmu_idx)
 {
     TLBEntry *e = tlb_entry(cpu, mmu_idx, lin);
     if (likely(e->tag[ACC_READ] == (lin & TLB_PAGE_MASK) && (lin & 0xfff) <= 0x1000u - size)) {
@@ -37,13 +39,14 @@ static inline uint32_t lin_read_idx(CPUState *cpu, uint32_t lin, int size, int m
         switch (size) {
         case 1: return *p;
         case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
-        default: { uint32_t v; memcpy(&v, p, 4); return v; }
+        case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+        default: { uint64_t v; memcpy(&v, p, 8); return v; }
         }
     }
     return mmu_read_slow(cpu, lin, size, mmu_idx, ACC_READ);
 }
 
-static inline void lin_write_idx(CPUState *cpu, uint32_t lin, int size, uint32_t value,
+static inline void lin_write_idx(CPUState *cpu, uint64_t lin, int size, uint64_t value,
                                  int mmu_idx)
 {
     TLBEntry *e = tlb_entry(cpu, mmu_idx, lin);
@@ -52,7 +55,8 @@ static inline void lin_write_idx(CPUState *cpu, uint32_t lin, int size, uint32_t
         switch (size) {
         case 1: *p = (uint8_t)value; break;
         case 2: { uint16_t v = (uint16_t)value; memcpy(p, &v, 2); break; }
-        default: memcpy(p, &value, 4); break;
+        case 4: { uint32_t v = (uint32_t)value; memcpy(p, &v, 4); break; }
+        default: memcpy(p, &value, 8); break;
         }
         return;
     }
@@ -60,23 +64,23 @@ static inline void lin_write_idx(CPUState *cpu, uint32_t lin, int size, uint32_t
 }
 
 /* Accesses with the current privilege (CPL 3 = user view). */
-static inline uint32_t lin_read(CPUState *cpu, uint32_t lin, int size)
+static inline uint64_t lin_read(CPUState *cpu, uint64_t lin, int size)
 {
     return lin_read_idx(cpu, lin, size, cpu->mmu_idx);
 }
 
-static inline void lin_write(CPUState *cpu, uint32_t lin, int size, uint32_t value)
+static inline void lin_write(CPUState *cpu, uint64_t lin, int size, uint64_t value)
 {
     lin_write_idx(cpu, lin, size, value, cpu->mmu_idx);
 }
 
 /* Implicit supervisor accesses: descriptor tables, TSS, IDT (SDM Vol.3 4.6.1). */
-static inline uint32_t lin_read_sys(CPUState *cpu, uint32_t lin, int size)
+static inline uint64_t lin_read_sys(CPUState *cpu, uint64_t lin, int size)
 {
     return lin_read_idx(cpu, lin, size, MMU_KERNEL);
 }
 
-static inline void lin_write_sys(CPUState *cpu, uint32_t lin, int size, uint32_t value)
+static inline void lin_write_sys(CPUState *cpu, uint64_t lin, int size, uint64_t value)
 {
     lin_write_idx(cpu, lin, size, value, MMU_KERNEL);
 }
@@ -88,7 +92,7 @@ uint32_t seg_translate_slow(CPUState *cpu, int seg, uint32_t offset, int size, b
 
 /* #AC: a misaligned data access at CPL 3 with CR0.AM and EFLAGS.AC
  * (SDM Vol.3 6.15, Interrupt 17: words on 2, dwords on 4, qwords on 8). */
-static inline void check_alignment(CPUState *cpu, uint32_t lin, int size)
+static inline void check_alignment(CPUState *cpu, uint64_t lin, int size)
 {
     uint32_t align = size >= 8 ? 8 : (uint32_t)size;
     if ((lin & (align - 1)) && (align & (align - 1)) == 0) {
@@ -96,16 +100,36 @@ static inline void check_alignment(CPUState *cpu, uint32_t lin, int size)
     }
 }
 
-/* Linear address of seg:offset for an access of size bytes, or fault. */
-static inline uint32_t seg_translate(CPUState *cpu, int seg, uint32_t offset, int size, bool write)
+/*
+ * 64-bit mode (SDM Vol.3 3.2.4, 5.3.1): no limit or type checks; the base
+ * counts only for FS and GS; every byte of the access must be canonical,
+ * else #SS(0) for a reference through SS and #GP(0) for the rest.
+ */
+static inline uint64_t seg_translate64(CPUState *cpu, int seg, uint64_t offset, int size)
+{
+    uint64_t lin = offset;
+    if (seg >= SEG_FS) {
+        lin += cpu->seg[seg].base;
+    }
+    if (unlikely(!mmu_canonical(lin) || !mmu_canonical(lin + (uint64_t)(size - 1)))) {
+        cpu_raise_exception_err(cpu, seg == SEG_SS ? EXC_SS : EXC_GP, 0);
+    }
+    return lin;
+}
+
+/* Linear address of seg:offset for an access of size bytes, or fault.
+ * Outside 64-bit mode offset is below 4 GiB (the address size's mask). */
+static inline uint64_t seg_translate(CPUState *cpu, int seg, uint64_t offset, int size, bool write)
 {
     const SegmentCache *s = &cpu->seg[seg];
     uint16_t bad = SEGCHK_EXPDOWN | SEGCHK_UNUSABLE | (write ? SEGCHK_NOWRITE : SEGCHK_NOREAD);
-    uint32_t lin;
-    if (likely(!(s->check & bad) && (uint64_t)offset + (uint32_t)(size - 1) <= s->limit)) {
-        lin = s->base + offset;
+    uint64_t lin;
+    if (unlikely(cpu->hflags & HF_CS64)) {
+        lin = seg_translate64(cpu, seg, offset, size);
+    } else if (likely(!(s->check & bad) && offset + (uint32_t)(size - 1) <= s->limit)) {
+        lin = (uint32_t)(s->base + offset);
     } else {
-        lin = seg_translate_slow(cpu, seg, offset, size, write);
+        lin = seg_translate_slow(cpu, seg, (uint32_t)offset, size, write);
     }
     if (unlikely(cpu->hflags & HF_AC)) {
         check_alignment(cpu, lin, size);
@@ -113,85 +137,102 @@ static inline uint32_t seg_translate(CPUState *cpu, int seg, uint32_t offset, in
     return lin;
 }
 
-static inline uint32_t seg_read(CPUState *cpu, int seg, uint32_t offset, int size)
+static inline uint64_t seg_read(CPUState *cpu, int seg, uint64_t offset, int size)
 {
     return lin_read(cpu, seg_translate(cpu, seg, offset, size, false), size);
 }
 
-static inline void seg_write(CPUState *cpu, int seg, uint32_t offset, int size, uint32_t value)
+static inline void seg_write(CPUState *cpu, int seg, uint64_t offset, int size, uint64_t value)
 {
     lin_write(cpu, seg_translate(cpu, seg, offset, size, true), size, value);
 }
 
 /* 64-bit and multi-part helpers (CMPXCHG8B, far pointers, descriptors). */
-static inline uint64_t seg_read64(CPUState *cpu, int seg, uint32_t offset)
+static inline uint64_t seg_read64(CPUState *cpu, int seg, uint64_t offset)
 {
-    uint32_t lin = seg_translate(cpu, seg, offset, 8, false);
-    uint64_t lo = lin_read(cpu, lin, 4);
-    return lo | (uint64_t)lin_read(cpu, lin + 4, 4) << 32;
+    return seg_read(cpu, seg, offset, 8);
 }
 
 /* Make sure a later write of size bytes at seg:offset cannot fault (used
  * before read-modify-write and multi-part stores to keep them atomic). */
-static inline uint32_t seg_probe_write(CPUState *cpu, int seg, uint32_t offset, int size)
+static inline uint64_t seg_probe_write(CPUState *cpu, int seg, uint64_t offset, int size)
 {
-    uint32_t lin = seg_translate(cpu, seg, offset, size, true);
+    uint64_t lin = seg_translate(cpu, seg, offset, size, true);
     mmu_probe(cpu, lin, size, ACC_WRITE, cpu->mmu_idx);
     return lin;
 }
 
 /* ---- instruction fetch helpers for the interpreter ---- */
 
-/* Effective address of the ModRM/moffs memory operand (no segment). */
-static inline uint32_t insn_ea(const CPUState *cpu, const Insn *insn)
+/* Effective address of the ModRM/moffs memory operand (no segment), at the
+ * address size: 16 and 32 bits wrap, 64 does not; a RIP-relative operand
+ * is relative to the next instruction (SDM Vol.2 2.2.1.6). */
+static inline uint64_t insn_ea(const CPUState *cpu, const Insn *insn)
 {
-    uint32_t ea = (uint32_t)insn->disp;
+    uint64_t ea = (uint64_t)(int64_t)insn->disp;
     if (insn->base != REG_NONE) {
-        ea += cpu->regs[insn->base];
+        ea += unlikely(insn->base == INSN_BASE_RIP) ? cpu->next_eip : cpu->regs[insn->base];
     }
     if (insn->index != REG_NONE) {
         ea += cpu->regs[insn->index] << insn->scale;
     }
-    return insn->adsize == 2 ? (ea & 0xffff) : ea;
+    switch (insn->adsize) {
+    case 2: return ea & 0xffff;
+    case 4: return (uint32_t)ea;
+    default:
+        if (unlikely(insn->opmap == 0 && (insn->opcode & 0xfc) == 0xa0)) {
+            return (uint64_t)insn->hi << 32 | (uint32_t)insn->disp; /* MOV moffs64 */
+        }
+        return ea;
+    }
 }
 
 /* ---- stack ---- */
 
-static inline uint32_t stack_mask(const CPUState *cpu)
+/* The stack pointer's width: RSP in 64-bit mode, else SS.B's ESP or SP. */
+static inline uint64_t stack_mask(const CPUState *cpu)
 {
+    if (unlikely(cpu->hflags & HF_CS64)) {
+        return ~UINT64_C(0);
+    }
     return (cpu->seg[SEG_SS].attr & DESC_B) ? 0xffffffffu : 0xffffu;
 }
 
-/* Store ESP keeping the bits above the stack width (16-bit stacks change only SP). */
-static inline void stack_set_sp(CPUState *cpu, uint32_t sp)
+/* Store the stack pointer at its width: a 16-bit stack changes only SP, a
+ * 32-bit one writes ESP (high half zero), 64-bit mode all of RSP. */
+static inline void stack_set_sp(CPUState *cpu, uint64_t sp)
 {
-    uint32_t mask = stack_mask(cpu);
-    cpu->regs[R_ESP] = (cpu->regs[R_ESP] & ~mask) | (sp & mask);
+    uint64_t mask = stack_mask(cpu);
+    if (mask == 0xffffu) {
+        cpu->regs[R_ESP] = (cpu->regs[R_ESP] & ~mask) | (sp & mask);
+    } else {
+        cpu->regs[R_ESP] = sp & mask;
+    }
 }
 
 /* Access at an explicit stack pointer value (for multi-item frames). */
-static inline void stack_write_at(CPUState *cpu, uint32_t sp, int size, uint32_t value)
+static inline void stack_write_at(CPUState *cpu, uint64_t sp, int size, uint64_t value)
 {
     seg_write(cpu, SEG_SS, sp & stack_mask(cpu), size, value);
 }
 
-static inline uint32_t stack_read_at(CPUState *cpu, uint32_t sp, int size)
+static inline uint64_t stack_read_at(CPUState *cpu, uint64_t sp, int size)
 {
     return seg_read(cpu, SEG_SS, sp & stack_mask(cpu), size);
 }
 
 /* PUSH: write first, then commit ESP, so a fault leaves ESP unchanged. */
-static inline void stack_push(CPUState *cpu, int size, uint32_t value)
+static inline void stack_push(CPUState *cpu, int size, uint64_t value)
 {
-    uint32_t sp = cpu->regs[R_ESP] - (uint32_t)size;
+    uint64_t sp = cpu->regs[R_ESP] - (uint64_t)size;
     stack_write_at(cpu, sp, size, value);
     stack_set_sp(cpu, sp);
 }
 
-static inline uint32_t stack_pop(CPUState *cpu, int size)
+static inline uint64_t stack_pop(CPUState *cpu, int size)
 {
-    uint32_t value = stack_read_at(cpu, cpu->regs[R_ESP], size);
-    stack_set_sp(cpu, cpu->regs[R_ESP] + (uint32_t)size);
+    uint64_t value = stack_read_at(cpu, cpu->regs[R_ESP], size);
+    stack_set_sp(cpu, cpu->regs[R_ESP] + (uint64_t)size);
     return value;
 }
 

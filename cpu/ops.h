@@ -27,11 +27,11 @@ void op_simd(CPUState *cpu, const Insn *insn);
 /* Operand i of insn: read, write, and the read-modify-write pair, which
  * checks write access once before reading so a fault is reported as a
  * write, as the hardware does for RMW instructions. */
-uint32_t opnd_read_other(CPUState *cpu, const Insn *insn, int i);
-void opnd_write_mem(CPUState *cpu, const Insn *insn, int i, uint32_t value);
+uint64_t opnd_read_other(CPUState *cpu, const Insn *insn, int i);
+void opnd_write_mem(CPUState *cpu, const Insn *insn, int i, uint64_t value);
 
 /* Registers are most operands: keep that case inline. */
-static inline uint32_t opnd_read(CPUState *cpu, const Insn *insn, int i)
+static inline uint64_t opnd_read(CPUState *cpu, const Insn *insn, int i)
 {
     const Operand *o = &insn->opnd[i];
     if (likely(o->kind == OPK_REG)) {
@@ -40,7 +40,7 @@ static inline uint32_t opnd_read(CPUState *cpu, const Insn *insn, int i)
     return opnd_read_other(cpu, insn, i);
 }
 
-static inline void opnd_write(CPUState *cpu, const Insn *insn, int i, uint32_t value)
+static inline void opnd_write(CPUState *cpu, const Insn *insn, int i, uint64_t value)
 {
     const Operand *o = &insn->opnd[i];
     if (likely(o->kind == OPK_REG)) {
@@ -52,24 +52,49 @@ static inline void opnd_write(CPUState *cpu, const Insn *insn, int i, uint32_t v
 
 typedef struct RMW {
     bool is_mem;     /* memory operand (else register) */
-    uint32_t lin;    /* linear address of a memory operand, access-checked */
+    uint64_t lin;    /* linear address of a memory operand, access-checked */
     uint8_t reg;     /* register operand number */
-    uint8_t size;    /* 1, 2, 4 */
+    uint8_t size;    /* 1, 2, 4, 8 */
 } RMW;
 
-uint32_t opnd_rmw_read(CPUState *cpu, const Insn *insn, int i, RMW *rmw);
-void opnd_rmw_write(CPUState *cpu, const RMW *rmw, uint32_t value);
+uint64_t opnd_rmw_read(CPUState *cpu, const Insn *insn, int i, RMW *rmw);
+void opnd_rmw_write(CPUState *cpu, const RMW *rmw, uint64_t value);
 
 /* Linear address of the memory operand (segment checked for size bytes). */
-static inline uint32_t insn_mem_linear(CPUState *cpu, const Insn *insn, int size, bool write)
+static inline uint64_t insn_mem_linear(CPUState *cpu, const Insn *insn, int size, bool write)
 {
     return seg_translate(cpu, insn->seg, insn_ea(cpu, insn), size, write);
 }
 
-/* Mask a branch target to the operand size (16-bit operands wrap IP). */
-static inline uint32_t branch_target(const Insn *insn, uint32_t target)
+/* Mask a branch target to the operand size: 16-bit operands wrap IP,
+ * 32-bit ones EIP; 64-bit mode's are 64-bit (the 32-bit operand size does
+ * not exist for near branches there). */
+static inline uint64_t branch_target(const Insn *insn, uint64_t target)
 {
-    return insn->opsize == 2 ? (target & 0xffff) : target;
+    switch (insn->opsize) {
+    case 2: return target & 0xffff;
+    case 4: return (uint32_t)target;
+    default: return target;
+    }
+}
+
+/* The value mask of an operand size (1, 2, 4, 8 bytes). */
+static inline uint64_t size_mask(int size)
+{
+    return size >= 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * size)) - 1;
+}
+
+/* The sign bit of an operand size. */
+static inline uint64_t size_sign(int size)
+{
+    return UINT64_C(1) << (8 * size - 1);
+}
+
+/* value sign-extended from size bytes to 64 bits. */
+static inline int64_t sext(uint64_t value, int size)
+{
+    int sh = 64 - 8 * size;
+    return (int64_t)(value << sh) >> sh;
 }
 
 /* Set the lazy flags after an ALU op of size bytes (1, 2, 4, 8): op is the

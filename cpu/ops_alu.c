@@ -15,9 +15,9 @@
 void op_ADD(CPUState *cpu, const Insn *insn)
 {
     RMW dst;
-    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
-    uint32_t b = opnd_read(cpu, insn, 1);
-    uint32_t res = a + b;
+    uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint64_t b = opnd_read(cpu, insn, 1);
+    uint64_t res = a + b;
     opnd_rmw_write(cpu, &dst, res);
     set_cc(cpu, CC_OP_ADDB, dst.size, res, a, b);
 }
@@ -25,8 +25,8 @@ void op_ADD(CPUState *cpu, const Insn *insn)
 void op_OR(CPUState *cpu, const Insn *insn)
 {
     RMW dst;
-    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
-    uint32_t res = a | opnd_read(cpu, insn, 1);
+    uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint64_t res = a | opnd_read(cpu, insn, 1);
     opnd_rmw_write(cpu, &dst, res);
     set_cc(cpu, CC_OP_LOGICB, dst.size, res, 0, 0);
 }
@@ -35,10 +35,10 @@ void op_OR(CPUState *cpu, const Insn *insn)
 void op_ADC(CPUState *cpu, const Insn *insn)
 {
     RMW dst;
-    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
-    uint32_t b = opnd_read(cpu, insn, 1);
-    uint32_t cin = flags_carry(cpu);
-    uint32_t res = a + b + cin;
+    uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint64_t b = opnd_read(cpu, insn, 1);
+    uint64_t cin = flags_carry(cpu);
+    uint64_t res = a + b + cin;
     opnd_rmw_write(cpu, &dst, res);
     set_cc(cpu, CC_OP_ADCB, dst.size, res, a, b);
     cpu->cc_aux = cin;
@@ -47,10 +47,10 @@ void op_ADC(CPUState *cpu, const Insn *insn)
 void op_SBB(CPUState *cpu, const Insn *insn)
 {
     RMW dst;
-    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
-    uint32_t b = opnd_read(cpu, insn, 1);
-    uint32_t cin = flags_carry(cpu);
-    uint32_t res = a - b - cin;
+    uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint64_t b = opnd_read(cpu, insn, 1);
+    uint64_t cin = flags_carry(cpu);
+    uint64_t res = a - b - cin;
     opnd_rmw_write(cpu, &dst, res);
     set_cc(cpu, CC_OP_SBBB, dst.size, res, a, b);
     cpu->cc_aux = cin;
@@ -59,8 +59,8 @@ void op_SBB(CPUState *cpu, const Insn *insn)
 void op_AND(CPUState *cpu, const Insn *insn)
 {
     RMW dst;
-    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
-    uint32_t res = a & opnd_read(cpu, insn, 1);
+    uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint64_t res = a & opnd_read(cpu, insn, 1);
     opnd_rmw_write(cpu, &dst, res);
     set_cc(cpu, CC_OP_LOGICB, dst.size, res, 0, 0);
 }
@@ -68,9 +68,9 @@ void op_AND(CPUState *cpu, const Insn *insn)
 void op_SUB(CPUState *cpu, const Insn *insn)
 {
     RMW dst;
-    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
-    uint32_t b = opnd_read(cpu, insn, 1);
-    uint32_t res = a - b;
+    uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint64_t b = opnd_read(cpu, insn, 1);
+    uint64_t res = a - b;
     opnd_rmw_write(cpu, &dst, res);
     set_cc(cpu, CC_OP_SUBB, dst.size, res, a, b);
 }
@@ -78,8 +78,8 @@ void op_SUB(CPUState *cpu, const Insn *insn)
 void op_XOR(CPUState *cpu, const Insn *insn)
 {
     RMW dst;
-    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
-    uint32_t res = a ^ opnd_read(cpu, insn, 1);
+    uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint64_t res = a ^ opnd_read(cpu, insn, 1);
     opnd_rmw_write(cpu, &dst, res);
     set_cc(cpu, CC_OP_LOGICB, dst.size, res, 0, 0);
 }
@@ -87,14 +87,14 @@ void op_XOR(CPUState *cpu, const Insn *insn)
 /* CMP: SUB without the write; the destination is only read (no write check). */
 void op_CMP(CPUState *cpu, const Insn *insn)
 {
-    uint32_t a = opnd_read(cpu, insn, 0);
-    uint32_t b = opnd_read(cpu, insn, 1);
+    uint64_t a = opnd_read(cpu, insn, 0);
+    uint64_t b = opnd_read(cpu, insn, 1);
     set_cc(cpu, CC_OP_SUBB, insn->opnd[0].size, a - b, a, b);
 }
 
 void op_TEST(CPUState *cpu, const Insn *insn)
 {
-    uint32_t res = opnd_read(cpu, insn, 0) & opnd_read(cpu, insn, 1);
+    uint64_t res = opnd_read(cpu, insn, 0) & opnd_read(cpu, insn, 1);
     set_cc(cpu, CC_OP_LOGICB, insn->opnd[0].size, res, 0, 0);
 }
 
@@ -102,9 +102,9 @@ void op_TEST(CPUState *cpu, const Insn *insn)
 void op_INC(CPUState *cpu, const Insn *insn)
 {
     RMW dst;
-    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
-    uint32_t cf = flags_carry(cpu);
-    uint32_t res = a + 1;
+    uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint64_t cf = flags_carry(cpu);
+    uint64_t res = a + 1;
     opnd_rmw_write(cpu, &dst, res);
     set_cc(cpu, CC_OP_INCB, dst.size, res, a, 1);
     cpu->cc_aux = cf;
@@ -113,9 +113,9 @@ void op_INC(CPUState *cpu, const Insn *insn)
 void op_DEC(CPUState *cpu, const Insn *insn)
 {
     RMW dst;
-    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
-    uint32_t cf = flags_carry(cpu);
-    uint32_t res = a - 1;
+    uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint64_t cf = flags_carry(cpu);
+    uint64_t res = a - 1;
     opnd_rmw_write(cpu, &dst, res);
     set_cc(cpu, CC_OP_DECB, dst.size, res, a, 1);
     cpu->cc_aux = cf;
@@ -125,7 +125,7 @@ void op_DEC(CPUState *cpu, const Insn *insn)
 void op_NOT(CPUState *cpu, const Insn *insn)
 {
     RMW dst;
-    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
     opnd_rmw_write(cpu, &dst, ~a);
 }
 
@@ -133,8 +133,8 @@ void op_NOT(CPUState *cpu, const Insn *insn)
 void op_NEG(CPUState *cpu, const Insn *insn)
 {
     RMW dst;
-    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
-    uint32_t res = 0 - a;
+    uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint64_t res = 0 - a;
     opnd_rmw_write(cpu, &dst, res);
     set_cc(cpu, CC_OP_SUBB, dst.size, res, 0, a);
 }
@@ -147,9 +147,9 @@ void op_NEG(CPUState *cpu, const Insn *insn)
 void op_XADD(CPUState *cpu, const Insn *insn)
 {
     RMW dst;
-    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
-    uint32_t b = opnd_read(cpu, insn, 1);
-    uint32_t res = a + b;
+    uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint64_t b = opnd_read(cpu, insn, 1);
+    uint64_t res = a + b;
     opnd_write(cpu, insn, 1, a);
     opnd_rmw_write(cpu, &dst, res);
     set_cc(cpu, CC_OP_ADDB, dst.size, res, a, b);
@@ -166,9 +166,9 @@ void op_CMPXCHG(CPUState *cpu, const Insn *insn)
 {
     RMW dst;
     int size = insn->opnd[0].size;
-    uint32_t dest = opnd_rmw_read(cpu, insn, 0, &dst);
-    uint32_t src = opnd_read(cpu, insn, 1);
-    uint32_t acc = reg_read(cpu, R_EAX, size);
+    uint64_t dest = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint64_t src = opnd_read(cpu, insn, 1);
+    uint64_t acc = reg_read(cpu, R_EAX, size);
     set_cc(cpu, CC_OP_SUBB, size, acc - dest, acc, dest);
     if (acc == dest) {
         opnd_rmw_write(cpu, &dst, src);
@@ -183,22 +183,29 @@ void op_CMPXCHG(CPUState *cpu, const Insn *insn)
  * else ZF = 0 and EDX:EAX = m64, with m64 written back unchanged.  Only ZF
  * changes (SDM Vol.2 CMPXCHG8B).  The whole quadword is checked for write
  * before anything is read, so a fault (also on a page-crossing operand)
- * leaves memory and registers untouched.
+ * leaves memory and registers untouched.  With REX.W it is CMPXCHG16B m128
+ * on RDX:RAX and RCX:RBX, whose operand must be 16-byte aligned (#GP(0)).
  */
 void op_CMPXCHG8B(CPUState *cpu, const Insn *insn)
 {
-    uint32_t lin = seg_probe_write(cpu, insn->seg, insn_ea(cpu, insn), 8);
-    uint32_t lo = lin_read(cpu, lin, 4);
-    uint32_t hi = lin_read(cpu, lin + 4, 4);
-    bool equal = lo == cpu->regs[R_EAX] && hi == cpu->regs[R_EDX];
+    bool wide = insn->opnd[0].size == 16;
+    int half = wide ? 8 : 4;
+    uint64_t lin = seg_translate(cpu, insn->seg, insn_ea(cpu, insn), 2 * half, true);
+    if (wide && (lin & 15)) {
+        cpu_raise_exception_err(cpu, EXC_GP, 0); /* before any #PF */
+    }
+    mmu_probe(cpu, lin, 2 * half, ACC_WRITE, cpu->mmu_idx);
+    uint64_t lo = lin_read(cpu, lin, half);
+    uint64_t hi = lin_read(cpu, lin + half, half);
+    bool equal = lo == reg_read(cpu, R_EAX, half) && hi == reg_read(cpu, R_EDX, half);
     if (equal) {
-        lin_write(cpu, lin, 4, cpu->regs[R_EBX]);
-        lin_write(cpu, lin + 4, 4, cpu->regs[R_ECX]);
+        lin_write(cpu, lin, half, cpu->regs[R_EBX]);
+        lin_write(cpu, lin + half, half, cpu->regs[R_ECX]);
     } else {
-        lin_write(cpu, lin, 4, lo);
-        lin_write(cpu, lin + 4, 4, hi);
-        cpu->regs[R_EAX] = lo;
-        cpu->regs[R_EDX] = hi;
+        lin_write(cpu, lin, half, lo);
+        lin_write(cpu, lin + half, half, hi);
+        reg_write(cpu, R_EAX, half, lo);
+        reg_write(cpu, R_EDX, half, hi);
     }
     cpu_flush_flags(cpu);
     cpu->eflags = (cpu->eflags & ~EFLAGS_ZF) | (equal ? EFLAGS_ZF : 0);

@@ -5,55 +5,71 @@
  */
 #include "cpu/ops.h"
 
-/* A near branch faults at the branch if the target is past the CS limit
- * (SDM Vol.2 JMP: #GP(0)), not at the first fetch there. */
-static void near_branch(CPUState *cpu, const Insn *insn, uint32_t target)
+/* A near branch faults at the branch if the target is past the CS limit,
+ * or in 64-bit mode not canonical (SDM Vol.2 JMP: #GP(0)), not at the
+ * first fetch there. */
+static void near_branch(CPUState *cpu, const Insn *insn, uint64_t target)
 {
     target = branch_target(insn, target);
-    if (target > cpu->seg[SEG_CS].limit) {
+    if (unlikely(cpu->hflags & HF_CS64)) {
+        if (!mmu_canonical(target)) {
+            cpu_raise_exception_err(cpu, EXC_GP, 0);
+        }
+    } else if (target > cpu->seg[SEG_CS].limit) {
         cpu_raise_exception_err(cpu, EXC_GP, 0);
     }
     cpu->next_eip = target;
 }
 
+/* The target of a relative branch: the displacement is signed (to 64
+ * bits in 64-bit mode; branch_target() wraps the narrower sizes). */
+static inline uint64_t rel_target(const CPUState *cpu, const Insn *insn)
+{
+    return cpu->next_eip + (uint64_t)(int64_t)(int32_t)insn->imm;
+}
+
 void op_JMP(CPUState *cpu, const Insn *insn)
 {
-    near_branch(cpu, insn, cpu->next_eip + insn->imm);
+    near_branch(cpu, insn, rel_target(cpu, insn));
 }
 
 void op_JCC(CPUState *cpu, const Insn *insn)
 {
     if (flags_condition(cpu, insn->cond)) {
-        near_branch(cpu, insn, cpu->next_eip + insn->imm);
+        near_branch(cpu, insn, rel_target(cpu, insn));
     }
 }
 
-/* The count register is CX or ECX by address size (SDM Vol.2 LOOP, JCXZ). */
-static uint32_t count_mask(const Insn *insn)
+/* The count register is CX, ECX or RCX by address size (SDM Vol.2 LOOP, JCXZ). */
+static uint64_t count_mask(const Insn *insn)
 {
-    return insn->adsize == 2 ? 0xffffu : 0xffffffffu;
+    return size_mask(insn->adsize);
 }
 
 void op_JCXZ(CPUState *cpu, const Insn *insn)
 {
     if ((cpu->regs[R_ECX] & count_mask(insn)) == 0) {
-        near_branch(cpu, insn, cpu->next_eip + insn->imm);
+        near_branch(cpu, insn, rel_target(cpu, insn));
     }
 }
 
 static void loop_common(CPUState *cpu, const Insn *insn, int zf_cond)
 {
-    uint32_t mask = count_mask(insn);
-    uint32_t count = (cpu->regs[R_ECX] - 1) & mask;
+    uint64_t mask = count_mask(insn);
+    uint64_t count = (cpu->regs[R_ECX] - 1) & mask;
     bool take = count != 0;
     if (take && zf_cond >= 0) {
         bool zf = (cpu_get_eflags(cpu) & EFLAGS_ZF) != 0;
         take = zf == (zf_cond != 0);
     }
     if (take) {
-        near_branch(cpu, insn, cpu->next_eip + insn->imm);
+        near_branch(cpu, insn, rel_target(cpu, insn));
     }
-    cpu->regs[R_ECX] = (cpu->regs[R_ECX] & ~mask) | count;
+    if (mask == 0xffffffffu) {
+        cpu->regs[R_ECX] = count; /* ECX: a dword write (zero-extends in 64-bit mode) */
+    } else {
+        cpu->regs[R_ECX] = (cpu->regs[R_ECX] & ~mask) | count;
+    }
 }
 
 void op_LOOP(CPUState *cpu, const Insn *insn)
@@ -71,16 +87,16 @@ void op_LOOPNE(CPUState *cpu, const Insn *insn)
     loop_common(cpu, insn, 0);
 }
 
-static void near_call(CPUState *cpu, const Insn *insn, uint32_t target)
+static void near_call(CPUState *cpu, const Insn *insn, uint64_t target)
 {
-    uint32_t return_eip = cpu->next_eip;
+    uint64_t return_eip = cpu->next_eip;
     near_branch(cpu, insn, target);
     stack_push(cpu, insn->opsize, return_eip);
 }
 
 void op_CALL(CPUState *cpu, const Insn *insn)
 {
-    near_call(cpu, insn, cpu->next_eip + insn->imm);
+    near_call(cpu, insn, rel_target(cpu, insn));
 }
 
 void op_CALL_EV(CPUState *cpu, const Insn *insn)
@@ -97,10 +113,10 @@ void op_JMP_EV(CPUState *cpu, const Insn *insn)
 void op_RET(CPUState *cpu, const Insn *insn)
 {
     int size = insn->opsize;
-    uint32_t target = stack_read_at(cpu, cpu->regs[R_ESP], size);
+    uint64_t target = stack_read_at(cpu, cpu->regs[R_ESP], size);
     near_branch(cpu, insn, target);
-    uint32_t release = insn->nopnds ? (insn->imm & 0xffff) : 0;
-    stack_set_sp(cpu, cpu->regs[R_ESP] + (uint32_t)size + release);
+    uint64_t release = insn->nopnds ? (insn->imm & 0xffff) : 0;
+    stack_set_sp(cpu, cpu->regs[R_ESP] + (uint64_t)size + release);
 }
 
 void op_JMPF(CPUState *cpu, const Insn *insn)
@@ -117,10 +133,10 @@ void op_CALLF(CPUState *cpu, const Insn *insn)
 static void read_far_pointer(CPUState *cpu, const Insn *insn, uint16_t *selector,
                              uint32_t *offset)
 {
-    uint32_t ea = insn_ea(cpu, insn);
+    uint64_t ea = insn_ea(cpu, insn);
     int size = insn->opsize;
-    *offset = seg_read(cpu, insn->seg, ea, size);
-    *selector = (uint16_t)seg_read(cpu, insn->seg, (ea + (uint32_t)size) & (insn->adsize == 2 ? 0xffff : 0xffffffff), 2);
+    *offset = (uint32_t)seg_read(cpu, insn->seg, ea, size);
+    *selector = (uint16_t)seg_read(cpu, insn->seg, (ea + (uint32_t)size) & size_mask(insn->adsize), 2);
 }
 
 void op_JMPF_EP(CPUState *cpu, const Insn *insn)
@@ -182,11 +198,11 @@ void op_INTO(CPUState *cpu, const Insn *insn)
 void op_BOUND(CPUState *cpu, const Insn *insn)
 {
     int size = insn->opsize;
-    uint32_t ea = insn_ea(cpu, insn);
-    uint32_t mask = insn->adsize == 2 ? 0xffff : 0xffffffff;
+    uint64_t ea = insn_ea(cpu, insn);
+    uint64_t mask = size_mask(insn->adsize);
     int32_t lower, upper, index;
-    uint32_t lo = seg_read(cpu, insn->seg, ea, size);
-    uint32_t hi = seg_read(cpu, insn->seg, (ea + (uint32_t)size) & mask, size);
+    uint32_t lo = (uint32_t)seg_read(cpu, insn->seg, ea, size);
+    uint32_t hi = (uint32_t)seg_read(cpu, insn->seg, (ea + (uint32_t)size) & mask, size);
     if (size == 2) {
         lower = (int16_t)lo;
         upper = (int16_t)hi;

@@ -16,9 +16,8 @@ void op_MOVZX(CPUState *cpu, const Insn *insn)
 
 void op_MOVSX(CPUState *cpu, const Insn *insn)
 {
-    uint32_t v = opnd_read(cpu, insn, 1);
-    v = insn->opnd[1].size == 1 ? (uint32_t)(int32_t)(int8_t)v : (uint32_t)(int32_t)(int16_t)v;
-    opnd_write(cpu, insn, 0, v);
+    /* MOVSXD (63 /r in 64-bit mode) is the dword source. */
+    opnd_write(cpu, insn, 0, (uint64_t)sext(opnd_read(cpu, insn, 1), insn->opnd[1].size));
 }
 
 /* LEA computes in the address size and stores in the operand size (SDM Vol.2 LEA). */
@@ -30,8 +29,8 @@ void op_LEA(CPUState *cpu, const Insn *insn)
 void op_XCHG(CPUState *cpu, const Insn *insn)
 {
     RMW dst;
-    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
-    uint32_t b = opnd_read(cpu, insn, 1);
+    uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint64_t b = opnd_read(cpu, insn, 1);
     opnd_rmw_write(cpu, &dst, b);
     opnd_write(cpu, insn, 1, a);
 }
@@ -39,10 +38,8 @@ void op_XCHG(CPUState *cpu, const Insn *insn)
 /* AL = [seg:(E)BX + AL] (SDM Vol.2 XLAT). */
 void op_XLAT(CPUState *cpu, const Insn *insn)
 {
-    uint32_t offset = cpu->regs[R_EBX] + (cpu->regs[R_EAX] & 0xff);
-    if (insn->adsize == 2) {
-        offset &= 0xffff;
-    }
+    uint64_t offset = cpu->regs[R_EBX] + (cpu->regs[R_EAX] & 0xff);
+    offset &= size_mask(insn->adsize);
     reg_write(cpu, R_EAX, 1, seg_read(cpu, insn->seg, offset, 1));
 }
 
@@ -64,27 +61,27 @@ void op_PUSH(CPUState *cpu, const Insn *insn)
 void op_POP(CPUState *cpu, const Insn *insn)
 {
     int size = insn->opsize;
-    uint32_t old_sp = cpu->regs[R_ESP];
-    uint32_t value = stack_read_at(cpu, old_sp, size);
+    uint64_t old_sp = cpu->regs[R_ESP];
+    uint64_t value = stack_read_at(cpu, old_sp, size);
     if (insn->opnd[0].kind == OPK_REG) {
-        stack_set_sp(cpu, old_sp + (uint32_t)size);
+        stack_set_sp(cpu, old_sp + (uint64_t)size);
         reg_write(cpu, insn->opnd[0].reg, size, value);
         return;
     }
-    stack_set_sp(cpu, old_sp + (uint32_t)size);
-    uint32_t ea = insn_ea(cpu, insn);
+    stack_set_sp(cpu, old_sp + (uint64_t)size);
+    uint64_t ea = insn_ea(cpu, insn);
     cpu->regs[R_ESP] = old_sp;
     seg_write(cpu, insn->seg, ea, size, value);
-    stack_set_sp(cpu, old_sp + (uint32_t)size);
+    stack_set_sp(cpu, old_sp + (uint64_t)size);
 }
 
 void op_PUSHA(CPUState *cpu, const Insn *insn)
 {
     int size = insn->opsize;
-    uint32_t sp = cpu->regs[R_ESP];
-    uint32_t saved_esp = cpu->regs[R_ESP];
+    uint64_t sp = cpu->regs[R_ESP];
+    uint64_t saved_esp = cpu->regs[R_ESP];
     for (int r = R_EAX; r <= R_EDI; r++) {
-        sp -= (uint32_t)size;
+        sp -= (uint64_t)size;
         stack_write_at(cpu, sp, size, r == R_ESP ? saved_esp : cpu->regs[r]);
     }
     stack_set_sp(cpu, sp);
@@ -94,11 +91,11 @@ void op_PUSHA(CPUState *cpu, const Insn *insn)
 void op_POPA(CPUState *cpu, const Insn *insn)
 {
     int size = insn->opsize;
-    uint32_t sp = cpu->regs[R_ESP];
-    uint32_t values[8];
+    uint64_t sp = cpu->regs[R_ESP];
+    uint64_t values[8];
     for (int r = R_EDI; r >= R_EAX; r--) {
         values[r] = stack_read_at(cpu, sp, size);
-        sp += (uint32_t)size;
+        sp += (uint64_t)size;
     }
     for (int r = R_EDI; r >= R_EAX; r--) {
         if (r != R_ESP) {
@@ -118,22 +115,22 @@ void op_POPA(CPUState *cpu, const Insn *insn)
 void op_ENTER(CPUState *cpu, const Insn *insn)
 {
     int size = insn->opsize;
-    uint32_t alloc = insn->imm & 0xffff;
-    uint32_t level = insn->imm2 & 31;
-    uint32_t mask = stack_mask(cpu);
-    uint32_t sp = cpu->regs[R_ESP] - (uint32_t)size;
-    uint32_t final_sp = sp - level * (uint32_t)size - alloc;
+    uint64_t alloc = insn->imm & 0xffff;
+    uint64_t level = insn->imm2 & 31;
+    uint64_t mask = stack_mask(cpu);
+    uint64_t sp = cpu->regs[R_ESP] - (uint64_t)size;
+    uint64_t final_sp = sp - level * (uint64_t)size - alloc;
     seg_probe_write(cpu, SEG_SS, final_sp & mask, size);
     stack_write_at(cpu, sp, size, cpu->regs[R_EBP]);
-    uint32_t frame = sp;
+    uint64_t frame = sp;
     if (level > 0) {
-        uint32_t bp = cpu->regs[R_EBP];
-        for (uint32_t i = 1; i < level; i++) {
-            bp = (bp & ~mask) | ((bp - (uint32_t)size) & mask);
-            sp -= (uint32_t)size;
+        uint64_t bp = cpu->regs[R_EBP];
+        for (uint64_t i = 1; i < level; i++) {
+            bp = (bp & ~mask) | ((bp - (uint64_t)size) & mask);
+            sp -= (uint64_t)size;
             stack_write_at(cpu, sp, size, stack_read_at(cpu, bp, size));
         }
-        sp -= (uint32_t)size;
+        sp -= (uint64_t)size;
         stack_write_at(cpu, sp, size, frame);
     }
     reg_write(cpu, R_EBP, mask == 0xffff ? 2 : size, frame);
@@ -143,8 +140,8 @@ void op_ENTER(CPUState *cpu, const Insn *insn)
 void op_LEAVE(CPUState *cpu, const Insn *insn)
 {
     int size = insn->opsize;
-    uint32_t sp = cpu->regs[R_EBP] & stack_mask(cpu);
-    uint32_t value = stack_read_at(cpu, sp, size);
-    stack_set_sp(cpu, sp + (uint32_t)size);
+    uint64_t sp = cpu->regs[R_EBP] & stack_mask(cpu);
+    uint64_t value = stack_read_at(cpu, sp, size);
+    stack_set_sp(cpu, sp + (uint64_t)size);
     reg_write(cpu, R_EBP, size, value);
 }

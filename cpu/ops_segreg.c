@@ -55,7 +55,7 @@ static void set_zf(CPUState *cpu, bool zf)
 void op_PUSH_SREG(CPUState *cpu, const Insn *insn)
 {
     uint16_t selector = cpu->seg[insn->opnd[0].reg].selector;
-    uint32_t sp = cpu->regs[R_ESP] - (uint32_t)insn->opsize;
+    uint64_t sp = cpu->regs[R_ESP] - (uint64_t)insn->opsize;
     stack_write_at(cpu, sp, 2, selector);
     stack_set_sp(cpu, sp);
 }
@@ -69,10 +69,10 @@ void op_PUSH_SREG(CPUState *cpu, const Insn *insn)
 void op_POP_SREG(CPUState *cpu, const Insn *insn)
 {
     int seg = insn->opnd[0].reg;
-    uint32_t esp = cpu->regs[R_ESP];
-    uint32_t mask = stack_mask(cpu);
+    uint64_t esp = cpu->regs[R_ESP];
+    uint64_t mask = stack_mask(cpu);
     uint16_t selector = (uint16_t)stack_read_at(cpu, esp, insn->opsize);
-    uint32_t new_esp = (esp & ~mask) | ((esp + (uint32_t)insn->opsize) & mask);
+    uint64_t new_esp = (esp & ~mask) | ((esp + (uint64_t)insn->opsize) & mask);
     seg_load(cpu, seg, selector);
     cpu->regs[R_ESP] = new_esp;
     if (seg == SEG_SS) {
@@ -162,10 +162,15 @@ void op_LLDT(CPUState *cpu, const Insn *insn)
     if (!desc_is_system_type(desc, SYS_LDT)) {
         cpu_raise_exception_err(cpu, EXC_GP, sel_error(selector));
     }
+    uint32_t base_hi = 0;
+    if (cpu_lma(cpu)) {
+        base_hi = seg_fetch_descriptor_upper(cpu, selector, EXC_GP, sel_error(selector));
+    }
     if (!desc_present(desc)) {
         cpu_raise_exception_err(cpu, EXC_NP, sel_error(selector));
     }
     seg_cache_from_descriptor(&cpu->ldtr, selector, desc);
+    cpu->ldtr.base |= (uint64_t)base_hi << 32;
 }
 
 /*
@@ -185,16 +190,23 @@ void op_LTR(CPUState *cpu, const Insn *insn)
         cpu_raise_exception_err(cpu, EXC_GP, sel_error(selector));
     }
     uint64_t desc = seg_fetch_descriptor(cpu, selector, EXC_GP, sel_error(selector));
-    if (!desc_is_available_tss(desc)) {
+    /* IA-32e mode knows only the 64-bit TSS, type 9 (SDM Vol.3 7.7). */
+    bool lma = cpu_lma(cpu);
+    if (lma ? !desc_is_system_type(desc, SYS_TSS32_AVAIL) : !desc_is_available_tss(desc)) {
         cpu_raise_exception_err(cpu, EXC_GP, sel_error(selector));
+    }
+    uint32_t base_hi = 0;
+    if (lma) {
+        base_hi = seg_fetch_descriptor_upper(cpu, selector, EXC_GP, sel_error(selector));
     }
     if (!desc_present(desc)) {
         cpu_raise_exception_err(cpu, EXC_NP, sel_error(selector));
     }
     uint64_t busy = (uint64_t)(SYS_TSS_BUSY_BIT << DESC_TYPE_SHIFT) << 32;
     uint32_t access_byte = (desc_hi(desc) >> 8) & 0xffu;
-    lin_write_sys(cpu, seg_desc_linear(cpu, selector) + 5, 1, access_byte | SYS_TSS_BUSY_BIT);
+    sys_write(cpu, seg_desc_linear(cpu, selector) + 5, 1, access_byte | SYS_TSS_BUSY_BIT);
     seg_cache_from_descriptor(&cpu->tr, selector, desc | busy);
+    cpu->tr.base |= (uint64_t)base_hi << 32;
 }
 
 /* ---- GDTR and IDTR ---- */
@@ -202,27 +214,42 @@ void op_LTR(CPUState *cpu, const Insn *insn)
 /*
  * SGDT/SIDT store the 16-bit limit and then the full 32-bit base whatever
  * the operand size (SDM Vol.2 SGDT, Operation; the 386 manual says the
- * same).  Both ends of the 6 bytes are probed first so a fault on the
- * second page leaves memory untouched.
+ * same); in 64-bit mode the base is 8 bytes (a 10-byte operand).  Both
+ * ends of the operand are probed first so a fault on the second page
+ * leaves memory untouched.
  */
-static void store_table_register(CPUState *cpu, const Insn *insn, const TableRegister *tr)
+static int table_operand_size(const CPUState *cpu)
 {
-    uint32_t lin = seg_translate(cpu, insn->seg, insn_ea(cpu, insn), 6, true);
-    mmu_probe(cpu, lin, 1, ACC_WRITE, (int)cpu->mmu_idx);
-    mmu_probe(cpu, lin + 5, 1, ACC_WRITE, (int)cpu->mmu_idx);
-    lin_write(cpu, lin, 2, tr->limit);
-    lin_write(cpu, lin + 2, 4, tr->base);
+    return (cpu->hflags & HF_CS64) ? 10 : 6;
 }
 
-/* LGDT/LIDT with a 16-bit operand load only 24 bits of base (SDM Vol.2 LGDT). */
+static void store_table_register(CPUState *cpu, const Insn *insn, const TableRegister *tr)
+{
+    int size = table_operand_size(cpu);
+    uint64_t lin = insn_mem_linear(cpu, insn, size, true);
+    int mmu_idx = (int)cpu->mmu_idx;
+    mmu_probe(cpu, lin, 1, ACC_WRITE, mmu_idx);
+    mmu_probe(cpu, lin + (uint64_t)size - 1, 1, ACC_WRITE, mmu_idx);
+    mmu_write_slow(cpu, lin, 2, tr->limit, mmu_idx);
+    mmu_write_slow(cpu, lin + 2, size - 2, size == 10 ? tr->base : (uint32_t)tr->base, mmu_idx);
+}
+
+/* LGDT/LIDT with a 16-bit operand load only 24 bits of base (SDM Vol.2
+ * LGDT); in 64-bit mode the operand is 10 bytes whatever its size
+ * attribute, and the base must be canonical (#GP(0)). */
 static TableRegister load_table_register(CPUState *cpu, const Insn *insn)
 {
     require_cpl0(cpu);
-    uint32_t lin = seg_translate(cpu, insn->seg, insn_ea(cpu, insn), 6, false);
+    int size = table_operand_size(cpu);
+    uint64_t lin = insn_mem_linear(cpu, insn, size, false);
+    int mmu_idx = (int)cpu->mmu_idx;
     TableRegister tr;
-    tr.limit = lin_read(cpu, lin, 2);
-    tr.base = lin_read(cpu, lin + 2, 4);
-    if (insn->opsize == 2) {
+    tr.limit = (uint32_t)mmu_read_slow(cpu, lin, 2, mmu_idx, ACC_READ);
+    tr.base = mmu_read_slow(cpu, lin + 2, size - 2, mmu_idx, ACC_READ);
+    if (size == 10 && !mmu_canonical(tr.base)) {
+        cpu_raise_exception_err(cpu, EXC_GP, 0);
+    }
+    if (size == 6 && insn->opsize == 2) {
         tr.base &= 0x00ffffffu;
     }
     return tr;

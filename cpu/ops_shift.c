@@ -2,7 +2,7 @@
  * Shifts and rotates: ROL ROR RCL RCR SHL SHR SAR SHLD SHRD (SDM Vol.2).
  *
  * Rules shared by all of them:
- *   - the count is masked to 5 bits, and a masked count of 0 changes
+ *   - the count is masked to 5 bits (6 with REX.W), and a masked count of 0 changes
  *     neither the operand nor any flag (a memory operand is still checked
  *     for a write, as the P6 accesses it);
  *   - RCL/RCR of 8- and 16-bit operands rotate through CF, a 9- or 17-bit
@@ -18,20 +18,13 @@
 #include "cpu/ops.h"
 #include "cpu/undef.h"
 
-static inline uint32_t size_mask(int size)
-{
-    return size == 1 ? 0xffu : size == 2 ? 0xffffu : 0xffffffffu;
-}
+typedef unsigned __int128 u128;
 
-static inline uint32_t size_sign(int size)
-{
-    return 1u << (size * 8 - 1);
-}
-
-/* The count operand (CL, imm8 or the constant 1) masked to 5 bits. */
+/* The count operand (CL, imm8 or the constant 1) masked to 5 bits, or to 6
+ * for a 64-bit destination (REX.W). */
 static inline uint32_t shift_count(CPUState *cpu, const Insn *insn, int i)
 {
-    return opnd_read(cpu, insn, i) & 0x1f;
+    return (uint32_t)opnd_read(cpu, insn, i) & (insn->opnd[0].size == 8 ? 0x3f : 0x1f);
 }
 
 /* Replace CF and OF, keeping the other arithmetic flags. */
@@ -47,14 +40,14 @@ static void set_cf_of(CPUState *cpu, bool cf, bool of)
 void op_ROL(CPUState *cpu, const Insn *insn)
 {
     RMW dst;
-    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
     uint32_t count = shift_count(cpu, insn, 1);
     if (count == 0) {
         return;
     }
     int bits = dst.size * 8;
     uint32_t n = count & (uint32_t)(bits - 1);
-    uint32_t res = n ? ((a << n) | (a >> (bits - n))) & size_mask(dst.size) : a;
+    uint64_t res = n ? ((a << n) | (a >> (bits - n))) & size_mask(dst.size) : a;
     opnd_rmw_write(cpu, &dst, res);
     bool cf = res & 1;
     set_cf_of(cpu, cf, ((res & size_sign(dst.size)) != 0) != cf);
@@ -64,24 +57,24 @@ void op_ROL(CPUState *cpu, const Insn *insn)
 void op_ROR(CPUState *cpu, const Insn *insn)
 {
     RMW dst;
-    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
     uint32_t count = shift_count(cpu, insn, 1);
     if (count == 0) {
         return;
     }
     int bits = dst.size * 8;
     uint32_t n = count & (uint32_t)(bits - 1);
-    uint32_t res = n ? ((a >> n) | (a << (bits - n))) & size_mask(dst.size) : a;
+    uint64_t res = n ? ((a >> n) | (a << (bits - n))) & size_mask(dst.size) : a;
     opnd_rmw_write(cpu, &dst, res);
-    uint32_t sign = size_sign(dst.size);
+    uint64_t sign = size_sign(dst.size);
     set_cf_of(cpu, res & sign, ((res ^ (res << 1)) & sign) != 0);
 }
 
-/* Rotate count through CF: the masked count modulo width + 1 (9, 17; 33 is
- * never reached for dwords). */
+/* Rotate count through CF: the masked count modulo width + 1 (9, 17; 33 and
+ * 65 are never reached for dwords and qwords). */
 static inline uint32_t rc_count(uint32_t count, int bits)
 {
-    return bits == 32 ? count : count % (uint32_t)(bits + 1);
+    return bits >= 32 ? count : count % (uint32_t)(bits + 1);
 }
 
 /*
@@ -94,20 +87,20 @@ static inline uint32_t rc_count(uint32_t count, int bits)
 static void rotate_through_carry(CPUState *cpu, const Insn *insn, bool left)
 {
     RMW dst;
-    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
     int bits = dst.size * 8;
     uint32_t n = rc_count(shift_count(cpu, insn, 1), bits);
     if (n == 0) {
         return;
     }
-    uint64_t wide = (uint64_t)flags_carry(cpu) << bits | a;
-    uint64_t wide_mask = ((uint64_t)1 << (bits + 1)) - 1;
-    uint64_t rotated = left ? (wide << n) | (wide >> (bits + 1 - n))
-                            : (wide >> n) | (wide << (bits + 1 - n));
+    u128 wide = (u128)flags_carry(cpu) << bits | a;
+    u128 wide_mask = ((u128)1 << (bits + 1)) - 1;
+    u128 rotated = left ? (wide << n) | (wide >> (bits + 1 - n))
+                        : (wide >> n) | (wide << (bits + 1 - n));
     rotated &= wide_mask;
-    uint32_t res = (uint32_t)rotated & size_mask(dst.size);
+    uint64_t res = (uint64_t)rotated & size_mask(dst.size);
     bool cf = (rotated >> bits) & 1;
-    uint32_t sign = size_sign(dst.size);
+    uint64_t sign = size_sign(dst.size);
     opnd_rmw_write(cpu, &dst, res);
     bool of = left ? ((res & sign) != 0) != cf : ((res ^ (res << 1)) & sign) != 0;
     set_cf_of(cpu, cf, of);
@@ -131,12 +124,12 @@ void op_RCR(CPUState *cpu, const Insn *insn)
 void op_SHL(CPUState *cpu, const Insn *insn)
 {
     RMW dst;
-    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
     uint32_t count = shift_count(cpu, insn, 1);
     if (count == 0) {
         return;
     }
-    uint32_t res = a << count;
+    uint64_t res = a << count;
     opnd_rmw_write(cpu, &dst, res);
     set_cc(cpu, CC_OP_SHLB, dst.size, res, a, count);
 }
@@ -144,12 +137,12 @@ void op_SHL(CPUState *cpu, const Insn *insn)
 void op_SHR(CPUState *cpu, const Insn *insn)
 {
     RMW dst;
-    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
     uint32_t count = shift_count(cpu, insn, 1);
     if (count == 0) {
         return;
     }
-    uint32_t res = a >> count;
+    uint64_t res = a >> count;
     opnd_rmw_write(cpu, &dst, res);
     set_cc(cpu, CC_OP_SHRB, dst.size, res, a, count);
 }
@@ -158,18 +151,12 @@ void op_SHR(CPUState *cpu, const Insn *insn)
 void op_SAR(CPUState *cpu, const Insn *insn)
 {
     RMW dst;
-    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
     uint32_t count = shift_count(cpu, insn, 1);
     if (count == 0) {
         return;
     }
-    int32_t signed_a;
-    switch (dst.size) {
-    case 1: signed_a = (int8_t)a; break;
-    case 2: signed_a = (int16_t)a; break;
-    default: signed_a = (int32_t)a; break;
-    }
-    uint32_t res = (uint32_t)(signed_a >> count);
+    uint64_t res = (uint64_t)(sext(a, dst.size) >> count);
     opnd_rmw_write(cpu, &dst, res);
     set_cc(cpu, CC_OP_SARB, dst.size, res, a, count);
 }
@@ -184,15 +171,16 @@ void op_SAR(CPUState *cpu, const Insn *insn)
 static void double_shift(CPUState *cpu, const Insn *insn, bool left)
 {
     RMW dst;
-    uint32_t a = opnd_rmw_read(cpu, insn, 0, &dst);
-    uint32_t b = opnd_read(cpu, insn, 1);
+    uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
+    uint64_t b = opnd_read(cpu, insn, 1);
     uint32_t count = shift_count(cpu, insn, 2);
     if (count == 0) {
         return;
     }
-    uint32_t res;
-    if (dst.size == 4) {
-        res = left ? (a << count) | (b >> (32 - count)) : (a >> count) | (b << (32 - count));
+    uint64_t res;
+    if (dst.size >= 4) {
+        int bits = dst.size * 8;
+        res = left ? (a << count) | (b >> (bits - count)) : (a >> count) | (b << (bits - count));
     } else {
         uint64_t wide = (uint64_t)(a & 0xffff) << 32 | (uint64_t)(b & 0xffff) << 16 | (a & 0xffff);
         res = (uint32_t)(left ? (wide << count) >> 32 : wide >> count);

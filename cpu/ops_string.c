@@ -1,6 +1,7 @@
 /*
  * String instructions: MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS, with the
- * REP/REPE/REPNE prefixes in 16- and 32-bit address sizes.
+ * REP/REPE/REPNE prefixes in 16-, 32- and 64-bit address sizes (a 32-bit
+ * index or count is a dword register write: in 64-bit mode it zero-extends).
  *
  * Every element commits its register updates before the next begins, so a
  * fault in the middle leaves (E)SI, (E)DI and (E)CX describing exactly the
@@ -14,7 +15,7 @@
 
 
 typedef struct StringCtx {
-    uint32_t amask;  /* 0xffff or 0xffffffff: the address size */
+    uint64_t amask;  /* 0xffff, 0xffffffff or all ones: the address size */
     int size;        /* element size */
     int32_t delta;   /* +size or -size by EFLAGS.DF */
 } StringCtx;
@@ -22,28 +23,37 @@ typedef struct StringCtx {
 static StringCtx string_ctx(const CPUState *cpu, const Insn *insn)
 {
     StringCtx c;
-    c.amask = insn->adsize == 2 ? 0xffffu : 0xffffffffu;
+    c.amask = size_mask(insn->adsize);
     /* OUTS names DX first; every other form names the element first. */
     c.size = insn->op == OP_OUTS ? insn->opnd[1].size : insn->opnd[0].size;
     c.delta = (cpu->eflags & EFLAGS_DF) ? -c.size : c.size;
     return c;
 }
 
-static uint32_t index_get(const CPUState *cpu, const StringCtx *c, int reg)
+static uint64_t index_get(const CPUState *cpu, const StringCtx *c, int reg)
 {
     return cpu->regs[reg] & c->amask;
 }
 
+/* Write an index or count register at the address size: SI/DI/CX keep the
+ * rest of the register, ESI/EDI/ECX zero-extend, RSI/RDI/RCX are whole. */
+static inline void index_set(CPUState *cpu, const StringCtx *c, int reg, uint64_t v)
+{
+    if (c->amask == 0xffffu) {
+        cpu->regs[reg] = (cpu->regs[reg] & ~UINT64_C(0xffff)) | (v & 0xffff);
+    } else {
+        cpu->regs[reg] = v & c->amask;
+    }
+}
+
 static void index_step(CPUState *cpu, const StringCtx *c, int reg)
 {
-    uint32_t v = (cpu->regs[reg] + (uint32_t)c->delta) & c->amask;
-    cpu->regs[reg] = (cpu->regs[reg] & ~c->amask) | v;
+    index_set(cpu, c, reg, cpu->regs[reg] + (uint64_t)(int64_t)c->delta);
 }
 
 static void count_dec(CPUState *cpu, const StringCtx *c)
 {
-    uint32_t v = (cpu->regs[R_ECX] - 1) & c->amask;
-    cpu->regs[R_ECX] = (cpu->regs[R_ECX] & ~c->amask) | v;
+    index_set(cpu, c, R_ECX, cpu->regs[R_ECX] - 1);
 }
 
 /* One element of each instruction.  Returns false when a REPE/REPNE
@@ -52,7 +62,7 @@ typedef bool (*StringStep)(CPUState *cpu, const Insn *insn, const StringCtx *c);
 
 static bool step_movs(CPUState *cpu, const Insn *insn, const StringCtx *c)
 {
-    uint32_t v = seg_read(cpu, insn->seg, index_get(cpu, c, R_ESI), c->size);
+    uint64_t v = seg_read(cpu, insn->seg, index_get(cpu, c, R_ESI), c->size);
     seg_write(cpu, SEG_ES, index_get(cpu, c, R_EDI), c->size, v);
     index_step(cpu, c, R_ESI);
     index_step(cpu, c, R_EDI);
@@ -68,22 +78,22 @@ static bool step_stos(CPUState *cpu, const Insn *insn, const StringCtx *c)
 
 static bool step_lods(CPUState *cpu, const Insn *insn, const StringCtx *c)
 {
-    uint32_t v = seg_read(cpu, insn->seg, index_get(cpu, c, R_ESI), c->size);
+    uint64_t v = seg_read(cpu, insn->seg, index_get(cpu, c, R_ESI), c->size);
     reg_write(cpu, R_EAX, c->size, v);
     index_step(cpu, c, R_ESI);
     return true;
 }
 
 /* REPE continues while equal (ZF=1), REPNE while not equal (SDM Vol.2 REP). */
-static bool compare_continues(const Insn *insn, uint32_t a, uint32_t b)
+static bool compare_continues(const Insn *insn, uint64_t a, uint64_t b)
 {
     return insn->rep == REP_F3 ? a == b : a != b;
 }
 
 static bool step_cmps(CPUState *cpu, const Insn *insn, const StringCtx *c)
 {
-    uint32_t a = seg_read(cpu, insn->seg, index_get(cpu, c, R_ESI), c->size);
-    uint32_t b = seg_read(cpu, SEG_ES, index_get(cpu, c, R_EDI), c->size);
+    uint64_t a = seg_read(cpu, insn->seg, index_get(cpu, c, R_ESI), c->size);
+    uint64_t b = seg_read(cpu, SEG_ES, index_get(cpu, c, R_EDI), c->size);
     set_cc(cpu, CC_OP_SUBB, c->size, a - b, a, b);
     index_step(cpu, c, R_ESI);
     index_step(cpu, c, R_EDI);
@@ -92,8 +102,8 @@ static bool step_cmps(CPUState *cpu, const Insn *insn, const StringCtx *c)
 
 static bool step_scas(CPUState *cpu, const Insn *insn, const StringCtx *c)
 {
-    uint32_t a = reg_read(cpu, R_EAX, c->size);
-    uint32_t b = seg_read(cpu, SEG_ES, index_get(cpu, c, R_EDI), c->size);
+    uint64_t a = reg_read(cpu, R_EAX, c->size);
+    uint64_t b = seg_read(cpu, SEG_ES, index_get(cpu, c, R_EDI), c->size);
     set_cc(cpu, CC_OP_SUBB, c->size, a - b, a, b);
     index_step(cpu, c, R_EDI);
     return compare_continues(insn, a, b);
@@ -104,7 +114,7 @@ static bool step_scas(CPUState *cpu, const Insn *insn, const StringCtx *c)
 static bool step_ins(CPUState *cpu, const Insn *insn, const StringCtx *c)
 {
     uint16_t port = (uint16_t)cpu->regs[R_EDX];
-    uint32_t lin = seg_probe_write(cpu, SEG_ES, index_get(cpu, c, R_EDI), c->size);
+    uint64_t lin = seg_probe_write(cpu, SEG_ES, index_get(cpu, c, R_EDI), c->size);
     uint32_t v = ioport_read(cpu->io, port, c->size);
     lin_write(cpu, lin, c->size, v);
     index_step(cpu, c, R_EDI);
@@ -114,8 +124,8 @@ static bool step_ins(CPUState *cpu, const Insn *insn, const StringCtx *c)
 static bool step_outs(CPUState *cpu, const Insn *insn, const StringCtx *c)
 {
     uint16_t port = (uint16_t)cpu->regs[R_EDX];
-    uint32_t v = seg_read(cpu, insn->seg, index_get(cpu, c, R_ESI), c->size);
-    ioport_write(cpu->io, port, v, c->size);
+    uint64_t v = seg_read(cpu, insn->seg, index_get(cpu, c, R_ESI), c->size);
+    ioport_write(cpu->io, port, (uint32_t)v, c->size);
     index_step(cpu, c, R_ESI);
     return true;
 }

@@ -1,6 +1,6 @@
 /*
  * System instructions: control and debug registers, MSRs, CPUID, the TSC,
- * SYSENTER/SYSEXIT, the interrupt flag (CLI, STI, PUSHF, POPF) and HLT.
+ * the interrupt flag (CLI, STI, PUSHF, POPF) and HLT.
  *
  * Privilege follows one pattern: an instruction reserved to the kernel
  * faults with #GP(0) when CPL > 0.  Real mode runs at CPL 0, so it may use
@@ -9,7 +9,8 @@
  * extensions turning IF into the virtual VIF where CR4 asks for it (SDM
  * Vol.3 20.3.3, 20.4).
  *
- * The segment and descriptor-table instructions are in ops_segreg.c.
+ * The segment and descriptor-table instructions are in ops_segreg.c, the
+ * fast system calls (SYSENTER, SYSCALL, SWAPGS) in syscall.c.
  */
 #include "cpu/desc.h"
 #include "cpu/ops.h"
@@ -35,7 +36,7 @@ static void require_cpl0(CPUState *cpu)
 
 /* ---- control registers ---- */
 
-static uint32_t cr_read(CPUState *cpu, int reg)
+static uint64_t cr_read(CPUState *cpu, int reg)
 {
     switch (reg) {
     case 0: return cpu->cr0;
@@ -46,26 +47,34 @@ static uint32_t cr_read(CPUState *cpu, int reg)
     }
 }
 
-static void cr_write(CPUState *cpu, int reg, uint32_t value)
+/* In 64-bit mode the operand is 64 bits: CR0 and CR4 have no bits above
+ * 31 (set ones are #GP(0)), CR2 and CR3 take all 64 (SDM Vol.2 MOV CR). */
+static void cr_write(CPUState *cpu, int reg, uint64_t value)
 {
+    if ((reg == 0 || reg == 4) && (value >> 32)) {
+        cpu_raise_exception_err(cpu, EXC_GP, 0);
+    }
     switch (reg) {
-    case 0: cpu_write_cr0(cpu, value); break;
+    case 0: cpu_write_cr0(cpu, (uint32_t)value); break;
     case 2: cpu->cr2 = value; break;
     case 3: cpu_write_cr3(cpu, value); break;
-    case 4: cpu_write_cr4(cpu, value); break;
+    case 4: cpu_write_cr4(cpu, (uint32_t)value); break;
     default: cpu_raise_exception(cpu, EXC_UD);
     }
 }
 
 /* MOV to/from CRn: the register operand is a GPR whatever ModRM.mod says
- * (SDM Vol.2 MOV-Move to/from Control Registers); the decoder made it so. */
+ * (SDM Vol.2 MOV-Move to/from Control Registers); the decoder made it so,
+ * 64 bits wide in 64-bit mode and 32 elsewhere. */
 void op_MOV_CR(CPUState *cpu, const Insn *insn)
 {
     require_cpl0(cpu);
     if (insn->opnd[0].kind == OPK_CREG) {
-        cr_write(cpu, insn->opnd[0].reg, cpu->regs[insn->opnd[1].reg]);
+        uint64_t value = cpu->regs[insn->opnd[1].reg];
+        cr_write(cpu, insn->opnd[0].reg, insn->opnd[1].size == 8 ? value : (uint32_t)value);
     } else {
-        cpu->regs[insn->opnd[0].reg] = cr_read(cpu, insn->opnd[1].reg);
+        uint64_t value = cr_read(cpu, insn->opnd[1].reg);
+        cpu->regs[insn->opnd[0].reg] = insn->opnd[0].size == 8 ? value : (uint32_t)value;
     }
 }
 
@@ -150,14 +159,26 @@ static void dr_write(CPUState *cpu, int index, uint32_t value)
     }
 }
 
+/* In 64-bit mode the GPR is 64 bits: DR0-DR3 hold linear addresses of
+ * popek's 32 bits (the upper half written is dropped), DR6 and DR7 have
+ * bits 63:32 reserved, #GP(0) when set (SDM Vol.2 MOV DR); DR8-DR15 are
+ * #UD. */
 void op_MOV_DR(CPUState *cpu, const Insn *insn)
 {
     require_cpl0(cpu);
     bool to_dr = insn->opnd[0].kind == OPK_DREG;
-    int index = dr_index(cpu, to_dr ? insn->opnd[0].reg : insn->opnd[1].reg);
+    int reg = to_dr ? insn->opnd[0].reg : insn->opnd[1].reg;
+    if (reg > 7) {
+        cpu_raise_exception(cpu, EXC_UD);
+    }
+    int index = dr_index(cpu, reg);
     dr_general_detect(cpu);
     if (to_dr) {
-        dr_write(cpu, index, cpu->regs[insn->opnd[1].reg]);
+        uint64_t value = cpu->regs[insn->opnd[1].reg];
+        if (index >= 6 && insn->opnd[1].size == 8 && (value >> 32)) {
+            cpu_raise_exception_err(cpu, EXC_GP, 0);
+        }
+        dr_write(cpu, index, (uint32_t)value);
     } else {
         cpu->regs[insn->opnd[0].reg] = cpu->dr[index];
     }
@@ -214,6 +235,17 @@ void op_RDPMC(CPUState *cpu, const Insn *insn)
     cpu->regs[R_EDX] = (uint32_t)(count >> 32);
 }
 
+/* RDTSCP: RDTSC plus IA32_TSC_AUX in ECX, on models that report it
+ * (SDM Vol.2 RDTSCP). */
+void op_RDTSCP(CPUState *cpu, const Insn *insn)
+{
+    if (!(cpu->cpuid.ext_edx & CPUID_EXT_RDTSCP)) {
+        cpu_raise_exception(cpu, EXC_UD);
+    }
+    op_RDTSC(cpu, insn);
+    cpu->regs[R_ECX] = (uint32_t)cpu->msr_tsc_aux;
+}
+
 void op_CPUID(CPUState *cpu, const Insn *insn)
 {
     uint32_t out[4];
@@ -222,50 +254,6 @@ void op_CPUID(CPUState *cpu, const Insn *insn)
     cpu->regs[R_EBX] = out[1];
     cpu->regs[R_ECX] = out[2];
     cpu->regs[R_EDX] = out[3];
-}
-
-/* ---- SYSENTER / SYSEXIT (SDM Vol.2 SYSENTER, SYSEXIT) ---- */
-
-/* The flat 4 GiB segments the fast system calls load without reading any
- * descriptor: base 0, limit FFFFFFFFh, G, 32-bit. */
-static void seg_set_flat(SegmentCache *sc, uint16_t selector, uint32_t attr, uint32_t dpl)
-{
-    sc->selector = selector;
-    sc->base = 0;
-    sc->limit = 0xffffffffu;
-    sc->attr = attr | DESC_P | DESC_S | DESC_B | DESC_G | (dpl << DESC_DPL_SHIFT);
-    seg_update_check(sc);
-}
-
-#define FLAT_CODE_ATTR (DESC_CODE | DESC_R | DESC_A) /* type 11: execute/read, accessed */
-#define FLAT_DATA_ATTR (DESC_W | DESC_A)             /* type 3: read/write, accessed */
-
-void op_SYSENTER(CPUState *cpu, const Insn *insn)
-{
-    if (!(cpu->cr0 & CR0_PE) || sel_is_null((uint16_t)cpu->sysenter_cs)) {
-        cpu_raise_exception_err(cpu, EXC_GP, 0);
-    }
-    uint16_t cs = (uint16_t)(cpu->sysenter_cs & 0xfffc);
-    /* Leaves vm86 if it was there, with interrupts masked. */
-    cpu_set_eflags(cpu, 0, EFLAGS_VM | EFLAGS_IF | EFLAGS_RF);
-    seg_set_flat(&cpu->seg[SEG_CS], cs, FLAT_CODE_ATTR, 0);
-    seg_set_flat(&cpu->seg[SEG_SS], (uint16_t)(cs + 8), FLAT_DATA_ATTR, 0);
-    cpu->regs[R_ESP] = cpu->sysenter_esp;
-    cpu->next_eip = cpu->sysenter_eip;
-    cpu_update_mode(cpu);
-}
-
-void op_SYSEXIT(CPUState *cpu, const Insn *insn)
-{
-    if (!(cpu->cr0 & CR0_PE) || sel_is_null((uint16_t)cpu->sysenter_cs) || cpu->cpl != 0) {
-        cpu_raise_exception_err(cpu, EXC_GP, 0);
-    }
-    uint16_t cs = (uint16_t)cpu->sysenter_cs;
-    seg_set_flat(&cpu->seg[SEG_CS], (uint16_t)((cs + 16) | 3), FLAT_CODE_ATTR, 3);
-    seg_set_flat(&cpu->seg[SEG_SS], (uint16_t)((cs + 24) | 3), FLAT_DATA_ATTR, 3);
-    cpu->regs[R_ESP] = cpu->regs[R_ECX];
-    cpu->next_eip = cpu->regs[R_EDX];
-    cpu_update_mode(cpu);
 }
 
 /* ---- the interrupt flag ---- */
@@ -334,8 +322,9 @@ void op_PUSHF(CPUState *cpu, const Insn *insn)
     if (vm86_flags_virtualised(cpu, insn)) {
         flags = (flags & ~EFLAGS_IF) | EFLAGS_IOPL | ((flags & EFLAGS_VIF) ? EFLAGS_IF : 0);
     }
-    if (insn->opsize == 4) {
-        stack_push(cpu, 4, flags & ~(EFLAGS_VM | EFLAGS_RF));
+    if (insn->opsize >= 4) {
+        /* PUSHFQ (64-bit mode's default) pushes the zero-extended EFLAGS */
+        stack_push(cpu, insn->opsize, flags & ~(EFLAGS_VM | EFLAGS_RF));
     } else {
         stack_push(cpu, 2, flags & 0xffffu);
     }
@@ -360,7 +349,7 @@ static uint32_t popf_mask(const CPUState *cpu, int opsize)
     if (cpu_iopl_ok(cpu)) {
         mask |= EFLAGS_IF;
     }
-    if (opsize == 4) {
+    if (opsize >= 4) { /* POPFD, and POPFQ in 64-bit mode */
         mask |= EFLAGS_AC | EFLAGS_ID | EFLAGS_RF;
     } else {
         mask &= 0xffffu;
@@ -371,7 +360,7 @@ static uint32_t popf_mask(const CPUState *cpu, int opsize)
 void op_POPF(CPUState *cpu, const Insn *insn)
 {
     int size = insn->opsize;
-    uint32_t value = stack_read_at(cpu, cpu->regs[R_ESP], size);
+    uint32_t value = (uint32_t)stack_read_at(cpu, cpu->regs[R_ESP], size);
     uint32_t mask;
     if (vm86_flags_virtualised(cpu, insn)) {
         /* The popped IF goes to VIF; setting TF, or IF while VIP, traps. */
@@ -384,7 +373,7 @@ void op_POPF(CPUState *cpu, const Insn *insn)
         mask = popf_mask(cpu, size);
         value &= ~EFLAGS_RF;
     }
-    stack_set_sp(cpu, cpu->regs[R_ESP] + (uint32_t)size);
+    stack_set_sp(cpu, cpu->regs[R_ESP] + (uint64_t)size);
     cpu_set_eflags(cpu, value, mask);
 }
 

@@ -13,10 +13,25 @@
 
 /* ---- descriptor tables ---- */
 
-uint32_t seg_desc_linear(const CPUState *cpu, uint16_t selector)
+uint64_t seg_desc_linear(const CPUState *cpu, uint16_t selector)
 {
-    uint32_t base = (selector & 4) ? cpu->ldtr.base : cpu->gdtr.base;
+    uint64_t base = (selector & 4) ? cpu->ldtr.base : cpu->gdtr.base;
     return base + (selector & 0xfff8u);
+}
+
+/* The limit of the table selector points into, or false for a TI=1
+ * selector with a null or unusable LDTR. */
+static bool seg_table_limit(const CPUState *cpu, uint16_t selector, uint32_t *limit)
+{
+    if (selector & 4) {
+        if (sel_is_null(cpu->ldtr.selector) || !(cpu->ldtr.attr & DESC_P)) {
+            return false;
+        }
+        *limit = cpu->ldtr.limit;
+    } else {
+        *limit = cpu->gdtr.limit;
+    }
+    return true;
 }
 
 /*
@@ -27,20 +42,27 @@ uint32_t seg_desc_linear(const CPUState *cpu, uint16_t selector)
 uint64_t seg_fetch_descriptor(CPUState *cpu, uint16_t selector, int vector, uint32_t error_code)
 {
     uint32_t limit;
-    if (selector & 4) {
-        if (sel_is_null(cpu->ldtr.selector) || !(cpu->ldtr.attr & DESC_P)) {
-            cpu_raise_exception_err(cpu, vector, error_code);
-        }
-        limit = cpu->ldtr.limit;
-    } else {
-        limit = cpu->gdtr.limit;
-    }
-    if ((uint32_t)(selector & 0xfff8u) + 7 > limit) {
+    if (!seg_table_limit(cpu, selector, &limit) || (uint32_t)(selector & 0xfff8u) + 7 > limit) {
         cpu_raise_exception_err(cpu, vector, error_code);
     }
-    uint32_t lin = seg_desc_linear(cpu, selector);
-    uint64_t lo = lin_read_sys(cpu, lin, 4);
-    return lo | (uint64_t)lin_read_sys(cpu, lin + 4, 4) << 32;
+    uint64_t lin = seg_desc_linear(cpu, selector);
+    uint64_t lo = sys_read(cpu, lin, 4);
+    return lo | sys_read(cpu, lin + 4, 4) << 32;
+}
+
+uint32_t seg_fetch_descriptor_upper(CPUState *cpu, uint16_t selector, int vector,
+                                    uint32_t error_code)
+{
+    uint32_t limit;
+    if (!seg_table_limit(cpu, selector, &limit) || (uint32_t)(selector & 0xfff8u) + 15 > limit) {
+        cpu_raise_exception_err(cpu, vector, error_code);
+    }
+    uint64_t lin = seg_desc_linear(cpu, selector) + 8;
+    uint32_t base_hi = (uint32_t)sys_read(cpu, lin, 4);
+    if (sys_read(cpu, lin + 4, 4) & 0x1f00u) {
+        cpu_raise_exception_err(cpu, EXC_GP, error_code);
+    }
+    return base_hi;
 }
 
 uint64_t seg_read_descriptor(CPUState *cpu, uint16_t selector, int vector)
@@ -55,9 +77,9 @@ void seg_set_accessed(CPUState *cpu, uint16_t selector, uint64_t desc)
     if (desc_hi(desc) & DESC_A) {
         return;
     }
-    uint32_t lin = seg_desc_linear(cpu, selector) + 5;
+    uint64_t lin = seg_desc_linear(cpu, selector) + 5;
     uint32_t access_byte = (desc_hi(desc) >> 8) & 0xffu;
-    lin_write_sys(cpu, lin, 1, access_byte | 1u);
+    sys_write(cpu, lin, 1, access_byte | 1u);
 }
 
 void seg_cache_from_descriptor(SegmentCache *sc, uint16_t selector, uint64_t desc)
@@ -131,10 +153,16 @@ void seg_load_real(CPUState *cpu, int seg, uint16_t selector)
 
 /* ---- protected-mode loads (MOV/POP Sreg, LxS) ---- */
 
-/* SS (SDM Vol.2 MOV: "IF SS is loaded"). */
+/* SS (SDM Vol.2 MOV: "IF SS is loaded").  64-bit mode allows a null SS
+ * at CPL < 3 whose RPL is CPL (SDM Vol.3 5.4.1.1): it stays usable there. */
 static void seg_load_ss(CPUState *cpu, uint16_t selector)
 {
     if (sel_is_null(selector)) {
+        if ((cpu->hflags & HF_CS64) && cpu->cpl != 3 && sel_rpl(selector) == cpu->cpl) {
+            seg_load_null_ss64(cpu, cpu->cpl);
+            cpu->seg[SEG_SS].selector = selector;
+            return;
+        }
         cpu_raise_exception_err(cpu, EXC_GP, 0);
     }
     uint64_t desc = seg_read_descriptor(cpu, selector, EXC_GP);
@@ -272,11 +300,47 @@ uint32_t pstack_esp(const PendingStack *ps, uint32_t old_esp)
     return (old_esp & ~mask) | (ps->sp & mask);
 }
 
+/* ---- the 64-bit stack ---- */
+
+static uint64_t lmstack_linear(CPUState *cpu, const LMStack *ls, uint64_t lin, int size)
+{
+    if (!mmu_canonical(lin) || !mmu_canonical(lin + (uint64_t)size - 1)) {
+        cpu_raise_exception_err(cpu, EXC_SS, ls->fault_code);
+    }
+    return lin;
+}
+
+void lmstack_push(CPUState *cpu, LMStack *ls, int size, uint64_t value)
+{
+    uint64_t lin = lmstack_linear(cpu, ls, ls->sp - (uint64_t)size, size);
+    mmu_write_slow(cpu, lin, size, value, ls->mmu_idx);
+    ls->sp -= (uint64_t)size;
+}
+
+uint64_t lmstack_pop(CPUState *cpu, LMStack *ls, int size)
+{
+    uint64_t lin = lmstack_linear(cpu, ls, ls->sp, size);
+    uint64_t value = mmu_read_slow(cpu, lin, size, ls->mmu_idx, ACC_READ);
+    ls->sp += (uint64_t)size;
+    return value;
+}
+
+void seg_load_null_ss64(CPUState *cpu, uint32_t cpl)
+{
+    SegmentCache *sc = &cpu->seg[SEG_SS];
+    sc->selector = (uint16_t)cpl;
+    sc->base = 0;
+    sc->limit = 0xffffffffu;
+    sc->attr = DESC_P | DESC_S | DESC_W | DESC_A | DESC_B | DESC_G | (cpl << DESC_DPL_SHIFT);
+    seg_update_check(sc);
+    cpu_update_mode(cpu);
+}
+
 /* ---- I/O permission (SDM Vol.1 18.5) ---- */
 
 /*
  * Allowed when CPL <= IOPL outside vm86; in vm86 only the bitmap counts
- * (SDM Vol.3 20.2.8.1).  The bitmap lives in a 32-bit TSS at the offset
+ * (SDM Vol.3 20.2.8.1).  The bitmap lives in a 32-bit or 64-bit TSS at the offset
  * stored at 66h; every bit for port..port+size-1 must be clear.  The
  * processor reads two bytes, so both must be inside the TSS limit.
  */
@@ -293,12 +357,12 @@ void cpu_check_io(CPUState *cpu, uint16_t port, int size)
         cpu->tr.limit < 0x67) {
         cpu_raise_exception_err(cpu, EXC_GP, 0);
     }
-    uint32_t bitmap = lin_read_sys(cpu, cpu->tr.base + 0x66, 2);
+    uint32_t bitmap = (uint32_t)sys_read(cpu, cpu->tr.base + 0x66, 2);
     uint32_t byte_offset = bitmap + (port >> 3);
     if (byte_offset + 1 > cpu->tr.limit) {
         cpu_raise_exception_err(cpu, EXC_GP, 0);
     }
-    uint32_t bits = lin_read_sys(cpu, cpu->tr.base + byte_offset, 2);
+    uint32_t bits = (uint32_t)sys_read(cpu, cpu->tr.base + byte_offset, 2);
     uint32_t wanted = ((1u << size) - 1) << (port & 7);
     if (bits & wanted) {
         cpu_raise_exception_err(cpu, EXC_GP, 0);

@@ -81,6 +81,16 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
 #define EFER_LMA 0x0400u /* long mode active */
 #define EFER_NXE 0x0800u /* execute-disable bit (XD, bit 63 of PAE entries) in force */
 
+/* The long-mode MSRs (SDM Vol.4 Table 2-2, AMD APM Vol.2 6.1.1). */
+#define MSR_STAR           0xc0000081u /* SYSCALL/SYSRET selectors, legacy SYSCALL EIP */
+#define MSR_LSTAR          0xc0000082u /* SYSCALL target RIP from 64-bit mode */
+#define MSR_CSTAR          0xc0000083u /* SYSCALL target RIP from compatibility mode */
+#define MSR_FMASK          0xc0000084u /* RFLAGS bits SYSCALL clears */
+#define MSR_FS_BASE        0xc0000100u
+#define MSR_GS_BASE        0xc0000101u
+#define MSR_KERNEL_GS_BASE 0xc0000102u /* swapped with GS.base by SWAPGS */
+#define MSR_TSC_AUX        0xc0000103u /* what RDTSCP returns in ECX */
+
 /* Descriptor attribute bits, kept in SegmentCache.attr exactly where they sit
  * in the high dword of a descriptor (SDM Vol.3 3.4.5), so a descriptor's high
  * dword masked with DESC_ATTR_MASK is its attr. */
@@ -338,8 +348,8 @@ struct CPUState {
 
     /* ---- system registers ---- */
     uint32_t cr0;       /* CR0 */
-    uint32_t cr2;       /* page-fault linear address */
-    uint32_t cr3;       /* page-directory base */
+    uint64_t cr2;       /* page-fault linear address (64-bit in long mode) */
+    uint64_t cr3;       /* page-directory base (PML4 base under 4-level paging) */
     uint32_t cr4;       /* CR4 */
     uint32_t dr[8];     /* DR0-DR3 breakpoints, DR6 status, DR7 control (DR4/5 alias 6/7) */
     TableRegister gdtr; /* global descriptor table */
@@ -347,7 +357,9 @@ struct CPUState {
     SegmentCache ldtr;  /* local descriptor table: selector + cached descriptor */
     SegmentCache tr;    /* task register: selector + cached TSS descriptor */
     uint64_t tsc_offset;/* TSC = virtual ns (or icount without a machine) + tsc_offset */
-    uint32_t sysenter_cs, sysenter_esp, sysenter_eip; /* SYSENTER MSRs */
+    uint32_t sysenter_cs;  /* IA32_SYSENTER_CS */
+    uint64_t sysenter_esp; /* IA32_SYSENTER_ESP, _EIP: 64 bits with long mode, else 32 */
+    uint64_t sysenter_eip;
     uint64_t msr_pat;   /* IA32_CR_PAT */
     uint64_t efer;      /* IA32_EFER (EFER_*): NXE only, on models with NX */
     /* The four PDPTE registers of PAE paging (SDM Vol.3 4.4.1): loaded from
@@ -457,6 +469,15 @@ struct CPUState {
                                * hold off timers, the monitor or the window */
     void *accel;              /* the translator running this CPU (translator/: bt_of()),
                                * or NULL; opaque here, so cpu/ names no engine above it */
+
+    /* ---- long-mode MSRs (cpu/sysreg.c, cpu/syscall.c); appended so that no
+     * offset translated code uses moves ---- */
+    uint64_t msr_star;       /* STAR: SYSRET CS/SS base in 63:48, SYSCALL's in 47:32 */
+    uint64_t msr_lstar;      /* LSTAR: 64-bit SYSCALL entry (canonical) */
+    uint64_t msr_cstar;      /* CSTAR: compatibility-mode SYSCALL entry (canonical) */
+    uint64_t msr_fmask;      /* FMASK: RFLAGS bits SYSCALL clears (bits 31:0) */
+    uint64_t kernel_gs_base; /* KERNEL_GS_BASE: exchanged with GS.base by SWAPGS (canonical) */
+    uint64_t msr_tsc_aux;    /* TSC_AUX: returned by RDTSCP in ECX (bits 31:0) */
 };
 
 #endif /* CPU_STATE_H */

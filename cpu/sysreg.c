@@ -7,7 +7,8 @@
  * are the single source of truth: a CR4 bit is writable exactly when the
  * feature that defines it is reported, and an MSR exists exactly when its
  * feature does (SYSENTER MSRs with SEP, the MTRRs with MTRR, IA32_PAT with
- * PAT, IA32_EFER with NX).  Guests probe features through CPUID and then
+ * PAT, IA32_EFER with NX, SYSCALL or LM, the SYSCALL MSRs with SYSCALL, the
+ * segment-base MSRs with LM, TSC_AUX with RDTSCP).  Guests probe features through CPUID and then
  * rely on them without asking again, so a mismatch is a guest crash later.
  *
  * PAE paging (CR4.PAE with CR0.PG): MOV CR3, and MOV CR0/CR4 that leave
@@ -44,12 +45,18 @@
     (CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD |     \
      CR0_PG)
 
-static void cpu_load_pdptes(CPUState *cpu, uint32_t cr3);
+static void cpu_load_pdptes(CPUState *cpu, uint64_t cr3);
 
 /*
  * MOV to CR0 (SDM Vol.2 MOV-Move to/from Control Registers, Vol.3 2.5).
  * Raises #GP(0) itself for the invalid combinations PG without PE and NW
  * without CD; LMSW and CLTS come through here too and can produce neither.
+ *
+ * Long mode (SDM Vol.3 9.8.5): setting PG with EFER.LME set activates
+ * IA-32e mode (EFER.LMA), which needs CR4.PAE and a CS with L clear, else
+ * #GP(0); clearing PG deactivates it, which is #GP(0) from 64-bit mode
+ * (only compatibility mode may leave).  Under 4-level paging there are no
+ * PDPTE registers to load.
  */
 void cpu_write_cr0(CPUState *cpu, uint32_t value)
 {
@@ -62,11 +69,25 @@ void cpu_write_cr0(CPUState *cpu, uint32_t value)
         cpu_raise_exception_err(cpu, EXC_GP, 0);
     }
     uint32_t changed = cpu->cr0 ^ new_cr0;
-    if ((new_cr0 & CR0_PG) && (cpu->cr4 & CR4_PAE) && (changed & (CR0_PG | CR0_CD | CR0_NW))) {
+    uint64_t efer = cpu->efer;
+    if ((changed & CR0_PG) && (new_cr0 & CR0_PG) && (efer & EFER_LME)) {
+        if (!(cpu->cr4 & CR4_PAE) || (cpu->seg[SEG_CS].attr & DESC_L)) {
+            cpu_raise_exception_err(cpu, EXC_GP, 0);
+        }
+        efer |= EFER_LMA;
+    } else if ((changed & CR0_PG) && !(new_cr0 & CR0_PG) && (efer & EFER_LMA)) {
+        if (cpu->hflags & HF_CS64) {
+            cpu_raise_exception_err(cpu, EXC_GP, 0);
+        }
+        efer &= ~(uint64_t)EFER_LMA;
+    }
+    if ((new_cr0 & CR0_PG) && (cpu->cr4 & CR4_PAE) && !(efer & EFER_LMA) &&
+        (changed & (CR0_PG | CR0_CD | CR0_NW))) {
         cpu_load_pdptes(cpu, cpu->cr3);
         changed |= CR0_PG; /* new PDPTEs: nothing cached from the old ones may stay */
     }
     cpu->cr0 = new_cr0;
+    cpu->efer = efer;
     /* Paging on/off, the supervisor write-protect rule and the user/kernel
      * split (PE moves CPL) are baked into TLB entries (SDM Vol.3 4.10.4.1). */
     if (changed & (CR0_PG | CR0_WP | CR0_PE)) {
@@ -76,10 +97,10 @@ void cpu_write_cr0(CPUState *cpu, uint32_t value)
 }
 
 /* Load the PDPTEs from the PDPT at cr3, or #GP(0) with nothing changed. */
-static void cpu_load_pdptes(CPUState *cpu, uint32_t cr3)
+static void cpu_load_pdptes(CPUState *cpu, uint64_t cr3)
 {
     uint64_t pdpte[4];
-    if (!paging_pae_load_pdptes(cpu, cr3, pdpte)) {
+    if (!paging_pae_load_pdptes(cpu, (uint32_t)cr3, pdpte)) {
         cpu_raise_exception_err(cpu, EXC_GP, 0);
     }
     memcpy(cpu->pdpte, pdpte, sizeof(pdpte));
@@ -89,12 +110,18 @@ static void cpu_load_pdptes(CPUState *cpu, uint32_t cr3)
  * MOV to CR3.  With 32-bit paging only bits 31:12 (the page directory),
  * PCD and PWT have a meaning; the rest are ignored, not reserved (SDM Vol.3
  * 4.3, Table 4-3), so any value is accepted and kept.  Under PAE paging
- * the PDPTEs load from bits 31:5.  Global entries survive (SDM Vol.3
- * 4.10.4.1).
+ * the PDPTEs load from bits 31:5.  In IA-32e mode CR3 is 64 bits wide and
+ * bits 63:MAXPHYADDR are reserved (#GP(0), SDM Vol.3 4.5 Table 4-12).
+ * Outside 64-bit mode the callers pass 32-bit values.  Global entries
+ * survive (SDM Vol.3 4.10.4.1).
  */
-void cpu_write_cr3(CPUState *cpu, uint32_t value)
+void cpu_write_cr3(CPUState *cpu, uint64_t value)
 {
-    if ((cpu->cr0 & CR0_PG) && (cpu->cr4 & CR4_PAE)) {
+    if (cpu->efer & EFER_LMA) {
+        if (value >> MMU_LM_MAXPHYADDR) {
+            cpu_raise_exception_err(cpu, EXC_GP, 0);
+        }
+    } else if ((cpu->cr0 & CR0_PG) && (cpu->cr4 & CR4_PAE)) {
         cpu_load_pdptes(cpu, value);
     }
     cpu->cr3 = value;
@@ -148,8 +175,13 @@ void cpu_write_cr4(CPUState *cpu, uint32_t value)
     if (value & ~cr4_writable(cpu)) {
         cpu_raise_exception_err(cpu, EXC_GP, 0);
     }
+    /* IA-32e mode needs PAE: clearing it there is #GP(0) (SDM Vol.2 MOV CR). */
+    if ((cpu->efer & EFER_LMA) && !(value & CR4_PAE)) {
+        cpu_raise_exception_err(cpu, EXC_GP, 0);
+    }
     uint32_t changed = cpu->cr4 ^ value;
-    if ((cpu->cr0 & CR0_PG) && (value & CR4_PAE) && (changed & (CR4_PAE | CR4_PGE | CR4_PSE))) {
+    if ((cpu->cr0 & CR0_PG) && (value & CR4_PAE) && !(cpu->efer & EFER_LMA) &&
+        (changed & (CR4_PAE | CR4_PGE | CR4_PSE))) {
         cpu_load_pdptes(cpu, cpu->cr3);
     }
     cpu->cr4 = value;
@@ -265,7 +297,8 @@ static bool msr_exists(const CPUState *cpu, uint32_t index)
     case MSR_IA32_SYSENTER_ESP:
     case MSR_IA32_SYSENTER_EIP: return (edx & CPUID_SEP) != 0;
     case MSR_IA32_CR_PAT: return (edx & CPUID_PAT) != 0;
-    case MSR_IA32_EFER: return (cpu->cpuid.ext_edx & CPUID_EXT_NX) != 0;
+    case MSR_IA32_EFER:
+        return (cpu->cpuid.ext_edx & (CPUID_EXT_NX | CPUID_EXT_SYSCALL | CPUID_EXT_LM)) != 0;
     case MSR_IA32_MTRRCAP:
     case MSR_IA32_MTRR_DEF_TYPE: return (edx & CPUID_MTRR) != 0;
     default:
@@ -277,26 +310,126 @@ static bool msr_exists(const CPUState *cpu, uint32_t index)
 }
 
 /*
- * IA32_EFER: on a 32-bit model with NX only NXE is writable; SCE, LME and
- * LMA belong to x86-64 and are reserved until then (a set reserved bit is
- * #GP(0), SDM Vol.2 WRMSR).  NXE changes what PAE entries mean (XD, the
- * reserved bit 63), so cached translations go.
+ * IA32_EFER (SDM Vol.4 Table 2-2): NXE is writable on a model with NX,
+ * SCE with SYSCALL, LME with long mode; any other set bit is reserved
+ * (#GP(0), SDM Vol.2 WRMSR).  LMA is the processor's: with long mode a
+ * write keeps it as it is (SDM Vol.3 9.8.5), without it the bit is reserved.  LME may not change
+ * while paging is on
+ * (#GP(0)): IA-32e mode is entered and left only through CR0.PG.  NXE
+ * changes what PAE entries mean (XD, the reserved bit 63), so cached
+ * translations go.
  */
+static uint64_t efer_writable(const CPUState *cpu)
+{
+    uint64_t bits = 0;
+    if (cpu->cpuid.ext_edx & CPUID_EXT_NX) {
+        bits |= EFER_NXE;
+    }
+    if (cpu->cpuid.ext_edx & CPUID_EXT_SYSCALL) {
+        bits |= EFER_SCE;
+    }
+    if (cpu->cpuid.ext_edx & CPUID_EXT_LM) {
+        bits |= EFER_LME;
+    }
+    return bits;
+}
+
 static bool wrmsr_efer(CPUState *cpu, uint64_t value)
 {
-    if (value & ~(uint64_t)EFER_NXE) {
+    uint64_t writable = efer_writable(cpu);
+    if (writable & EFER_LME) {
+        value &= ~(uint64_t)EFER_LMA; /* read-only, not reserved, with long mode */
+    }
+    if (value & ~writable) {
+        return false;
+    }
+    if ((cpu->cr0 & CR0_PG) && ((cpu->efer ^ value) & EFER_LME)) {
         return false;
     }
     if ((cpu->efer ^ value) & EFER_NXE) {
         tlb_flush_all(cpu);
     }
-    cpu->efer = value;
+    cpu->efer = value | (cpu->efer & EFER_LMA);
+    cpu_update_mode(cpu);
     return true;
+}
+
+/*
+ * The long-mode MSRs: STAR, LSTAR, CSTAR and FMASK with SYSCALL; FS.base,
+ * GS.base and KERNEL_GS_BASE with long mode; TSC_AUX with RDTSCP.  An
+ * address MSR takes only canonical values (#GP(0), SDM Vol.2 WRMSR); FMASK
+ * bits 63:32 are reserved, TSC_AUX keeps 31:0 (SDM Vol.4 Table 2-2).
+ * FS_BASE and GS_BASE are the segment registers' hidden bases.
+ */
+static bool lm_msr_exists(const CPUState *cpu, uint32_t index)
+{
+    uint32_t ext = cpu->cpuid.ext_edx;
+    switch (index) {
+    case MSR_STAR:
+    case MSR_LSTAR:
+    case MSR_CSTAR:
+    case MSR_FMASK: return (ext & (CPUID_EXT_SYSCALL | CPUID_EXT_LM)) != 0;
+    case MSR_FS_BASE:
+    case MSR_GS_BASE:
+    case MSR_KERNEL_GS_BASE: return (ext & CPUID_EXT_LM) != 0;
+    case MSR_TSC_AUX: return (ext & CPUID_EXT_RDTSCP) != 0;
+    default: return false;
+    }
+}
+
+static bool lm_msr_read(CPUState *cpu, uint32_t index, uint64_t *value)
+{
+    switch (index) {
+    case MSR_STAR: *value = cpu->msr_star; break;
+    case MSR_LSTAR: *value = cpu->msr_lstar; break;
+    case MSR_CSTAR: *value = cpu->msr_cstar; break;
+    case MSR_FMASK: *value = cpu->msr_fmask; break;
+    case MSR_FS_BASE: *value = cpu->seg[SEG_FS].base; break;
+    case MSR_GS_BASE: *value = cpu->seg[SEG_GS].base; break;
+    case MSR_KERNEL_GS_BASE: *value = cpu->kernel_gs_base; break;
+    case MSR_TSC_AUX: *value = cpu->msr_tsc_aux; break;
+    default: return false;
+    }
+    return true;
+}
+
+static bool lm_msr_write(CPUState *cpu, uint32_t index, uint64_t value)
+{
+    switch (index) {
+    case MSR_STAR: cpu->msr_star = value; return true;
+    case MSR_FMASK:
+        if (value >> 32) {
+            return false;
+        }
+        cpu->msr_fmask = value;
+        return true;
+    case MSR_TSC_AUX:
+        if (value >> 32) {
+            return false;
+        }
+        cpu->msr_tsc_aux = value;
+        return true;
+    default: break;
+    }
+    if (!mmu_canonical(value)) {
+        return false;
+    }
+    switch (index) {
+    case MSR_LSTAR: cpu->msr_lstar = value; return true;
+    case MSR_CSTAR: cpu->msr_cstar = value; return true;
+    case MSR_FS_BASE: cpu->seg[SEG_FS].base = value; return true;
+    case MSR_GS_BASE: cpu->seg[SEG_GS].base = value; return true;
+    case MSR_KERNEL_GS_BASE: cpu->kernel_gs_base = value; return true;
+    default: return false;
+    }
 }
 
 bool cpu_rdmsr(CPUState *cpu, uint32_t index, uint64_t *value)
 {
     int slot;
+    if (lm_msr_exists(cpu, index)) {
+        return lm_msr_read(cpu, index, value);
+    }
     if (!msr_exists(cpu, index)) {
         return false;
     }
@@ -361,6 +494,9 @@ static bool wrmsr_mtrr_range(CPUState *cpu, uint32_t index, uint64_t value)
  * or a value with reserved bits set (SDM Vol.2 WRMSR). */
 bool cpu_wrmsr(CPUState *cpu, uint32_t index, uint64_t value)
 {
+    if (lm_msr_exists(cpu, index)) {
+        return lm_msr_write(cpu, index, value);
+    }
     if (!msr_exists(cpu, index)) {
         return false;
     }
@@ -380,8 +516,17 @@ bool cpu_wrmsr(CPUState *cpu, uint32_t index, uint64_t value)
     case MSR_IA32_BIOS_SIGN_ID:
         return true; /* software writes 0 before reading the revision back */
     case MSR_IA32_SYSENTER_CS: cpu->sysenter_cs = (uint32_t)value; return true;
-    case MSR_IA32_SYSENTER_ESP: cpu->sysenter_esp = (uint32_t)value; return true;
-    case MSR_IA32_SYSENTER_EIP: cpu->sysenter_eip = (uint32_t)value; return true;
+    case MSR_IA32_SYSENTER_ESP:
+    case MSR_IA32_SYSENTER_EIP:
+        /* With long mode they hold canonical 64-bit addresses (SDM Vol.4
+         * Table 2-2); a P6 keeps 32 bits. */
+        if (!(cpu->cpuid.ext_edx & CPUID_EXT_LM)) {
+            value = (uint32_t)value;
+        } else if (!mmu_canonical(value)) {
+            return false;
+        }
+        *(index == MSR_IA32_SYSENTER_ESP ? &cpu->sysenter_esp : &cpu->sysenter_eip) = value;
+        return true;
     case MSR_IA32_MISC_ENABLE:
         cpu->msr_misc_enable = value & ~(uint64_t)MISC_ENABLE_FIXED;
         return true;
@@ -427,6 +572,9 @@ void cpu_msr_reset(CPUState *cpu)
      * TSC (SDM Vol.3 17.17); the other MTRRs are undefined, we clear them. */
     cpu->msr_misc_enable = 0;
     cpu->mtrr_def_type = 0;
+    cpu->msr_star = cpu->msr_lstar = cpu->msr_cstar = cpu->msr_fmask = 0;
+    cpu->kernel_gs_base = 0;
+    cpu->msr_tsc_aux = 0;
     for (int i = 0; i < MTRR_FIXED_COUNT; i++) {
         cpu->mtrr_fixed[i] = 0;
     }

@@ -80,6 +80,20 @@ uint64_t tss_inner_stack(CPUState *cpu, uint32_t dpl, uint32_t ext, uint16_t *ss
     return desc;
 }
 
+/*
+ * The 64-bit TSS (SDM Vol.3 Figure 7-11): RSP0-2 at 4, 12, 20 and IST1-7
+ * at 24h + 8 (n - 1), each 8 bytes; it holds no SS.  The read must lie
+ * inside TR's limit, else #TS(TR selector + EXT).
+ */
+uint64_t tss64_stack(CPUState *cpu, uint32_t dpl, uint32_t ist, uint32_t ext)
+{
+    uint32_t offset = ist ? 0x24 + (ist - 1) * 8 : 4 + dpl * 8;
+    if (offset + 7 > cpu->tr.limit) {
+        cpu_raise_exception_err(cpu, EXC_TS, sel_error(cpu->tr.selector) | ext);
+    }
+    return sys_read(cpu, cpu->tr.base + offset, 8);
+}
+
 /* ---- reading and writing TSS images ---- */
 
 static void tss_read(CPUState *cpu, uint32_t base, bool tss32, TaskState *ts)
@@ -260,6 +274,10 @@ static void task_load_segments(CPUState *cpu, const TaskState *ts)
 void cpu_task_switch(CPUState *cpu, uint16_t tss_sel, uint64_t tss_desc, int source,
                      uint32_t next_eip)
 {
+    /* IA-32e mode has no hardware task switching (SDM Vol.3 7.7). */
+    if (cpu_lma(cpu)) {
+        cpu_raise_exception_err(cpu, EXC_GP, sel_error(tss_sel));
+    }
     /* Checks reported in the old task (SDM Vol.3 7.3 steps 3-5, Table 7-1). */
     if (!desc_present(tss_desc)) {
         cpu_raise_exception_err(cpu, EXC_NP, sel_error(tss_sel));

@@ -78,7 +78,8 @@ int cpudump_format(const CPUState *cpu, char *buf, size_t len)
     dump_segment(&o, cpu, "TR", &cpu->tr);
     out_printf(&o, "GDT=     %08x %08x\n", (uint32_t)cpu->gdtr.base, cpu->gdtr.limit);
     out_printf(&o, "IDT=     %08x %08x\n", (uint32_t)cpu->idtr.base, cpu->idtr.limit);
-    out_printf(&o, "CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n", cpu->cr0, cpu->cr2, cpu->cr3, cpu->cr4);
+    out_printf(&o, "CR0=%08x CR2=%08llx CR3=%08llx CR4=%08x\n", cpu->cr0,
+               (unsigned long long)cpu->cr2, (unsigned long long)cpu->cr3, cpu->cr4);
     out_printf(&o, "DR0=%08x DR1=%08x DR2=%08x DR3=%08x \n", cpu->dr[0], cpu->dr[1], cpu->dr[2],
                cpu->dr[3]);
     out_printf(&o, "DR6=%08x DR7=%08x\n", cpu->dr[6], cpu->dr[7]);

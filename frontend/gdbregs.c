@@ -211,8 +211,8 @@ static uint32_t read_reg32(CPUState *cpu, int n)
     case GREG_FOOFF: return cpu->fpu.fdp;
     case GREG_FOP: return cpu->fpu.fop;
     case GREG_CR0: return cpu->cr0;
-    case GREG_CR2: return cpu->cr2;
-    case GREG_CR3: return cpu->cr3;
+    case GREG_CR2: return (uint32_t)cpu->cr2;
+    case GREG_CR3: return (uint32_t)cpu->cr3;
     case GREG_CR4: return cpu->cr4;
     case GREG_DR6: return cpu->dr[6];
     case GREG_DR7: return cpu->dr[7];
@@ -293,6 +293,12 @@ static bool guarded_write(CPUState *cpu, void (*write)(CPUState *, uint32_t), ui
     return true;
 }
 
+/* CR3 is 64 bits wide (long mode); gdb's register is 32. */
+static void write_cr3_low(CPUState *cpu, uint32_t value)
+{
+    cpu_write_cr3(cpu, value);
+}
+
 static bool write_fpu(CPUState *cpu, int n, uint32_t v)
 {
     switch (n) {
@@ -322,7 +328,7 @@ static bool write_system(CPUState *cpu, int n, uint32_t v)
     switch (n) {
     case GREG_CR0: return guarded_write(cpu, cpu_write_cr0, v);
     case GREG_CR2: cpu->cr2 = v; return true;
-    case GREG_CR3: return guarded_write(cpu, cpu_write_cr3, v); /* PAE: PDPTE check */
+    case GREG_CR3: return guarded_write(cpu, write_cr3_low, v); /* PAE: PDPTE check */
     case GREG_CR4: return guarded_write(cpu, cpu_write_cr4, v);
     case GREG_GDTR_BASE: cpu->gdtr.base = v; return true;
     case GREG_GDTR_LIMIT: cpu->gdtr.limit = v & 0xffff; return true;

@@ -123,7 +123,8 @@ void moncmd_info_tlb(MonBuf *out, CPUState *cpu)
         return;
     }
     if (!walk_pages(cpu, tlb_visit, out)) {
-        monbuf_printf(out, "page directory at %08x is not in RAM\n", cpu->cr3 & 0xfffff000u);
+        monbuf_printf(out, "page directory at %08x is not in RAM\n",
+                      (uint32_t)cpu->cr3 & 0xfffff000u);
     }
 }
 
@@ -166,7 +167,8 @@ void moncmd_info_mem(MonBuf *out, CPUState *cpu)
     }
     MemRun run = {out, false, 0, 0, 0};
     if (!walk_pages(cpu, mem_visit, &run)) {
-        monbuf_printf(out, "page directory at %08x is not in RAM\n", cpu->cr3 & 0xfffff000u);
+        monbuf_printf(out, "page directory at %08x is not in RAM\n",
+                      (uint32_t)cpu->cr3 & 0xfffff000u);
     }
     mem_run_flush(&run);
 }

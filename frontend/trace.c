@@ -352,12 +352,13 @@ static void trace_insn(void *opaque, CPUState *cpu, const Insn *insn)
 /* The decoded #PF error code (SDM Vol.3 4.7). */
 static void trace_page_fault(Trace *t, const CPUState *cpu, uint32_t error_code)
 {
-    fprintf(t->out, "mmu: #PF lin=%08x err=%x (%s %s %s%s) at %04x:%08x cr3=%08x\n", cpu->cr2,
-            error_code, (error_code & PF_ERR_P) ? "protection" : "not-present",
+    fprintf(t->out, "mmu: #PF lin=%08llx err=%x (%s %s %s%s) at %04x:%08llx cr3=%08llx\n",
+            (unsigned long long)cpu->cr2, error_code,
+            (error_code & PF_ERR_P) ? "protection" : "not-present",
             (error_code & PF_ERR_W) ? "write" : "read",
             (error_code & PF_ERR_U) ? "user" : "supervisor",
             (error_code & PF_ERR_RSVD) ? " reserved-bit" : "", cpu->seg[SEG_CS].selector,
-            (uint32_t)cpu->eip, cpu->cr3);
+            (unsigned long long)cpu->eip, (unsigned long long)cpu->cr3);
 }
 
 static void trace_exception(void *opaque, CPUState *cpu, int vector, uint32_t error_code,
@@ -374,12 +375,12 @@ static void trace_exception(void *opaque, CPUState *cpu, int vector, uint32_t er
         return;
     }
     if (is_hw_irq) {
-        fprintf(t->out, "interrupt: IRQ vector 0x%02x at %04x:%08x\n", vector,
-                cpu->seg[SEG_CS].selector, (uint32_t)cpu->eip);
+        fprintf(t->out, "interrupt: IRQ vector 0x%02x at %04x:%08llx\n", vector,
+                cpu->seg[SEG_CS].selector, (unsigned long long)cpu->eip);
     } else {
-        fprintf(t->out, "exception: vector %d error 0x%x at %04x:%08x cr2=%08x icount=%llu\n",
-                vector, error_code, cpu->seg[SEG_CS].selector, (uint32_t)cpu->eip, cpu->cr2,
-                (unsigned long long)cpu->icount);
+        fprintf(t->out, "exception: vector %d error 0x%x at %04x:%08llx cr2=%08llx icount=%llu\n",
+                vector, error_code, cpu->seg[SEG_CS].selector, (unsigned long long)cpu->eip,
+                (unsigned long long)cpu->cr2, (unsigned long long)cpu->icount);
     }
 }
 

@@ -117,8 +117,8 @@ static const VMField cpu_fields[] = {
     VMS_ENTRY_(CPUState, interrupt_request, volatile uint32_t, VMF_U32, 1, 0, 0),
     VMS_STRUCT_ARRAY(CPUState, seg, SEG_COUNT, SegmentCache, segment_desc),
     VMS_U32(CPUState, cr0),
-    VMS_U32(CPUState, cr2),
-    VMS_U32(CPUState, cr3),
+    VMS_U64(CPUState, cr2),
+    VMS_U64(CPUState, cr3),
     VMS_U32(CPUState, cr4),
     VMS_U32_ARRAY(CPUState, dr, 8),
     VMS_STRUCT(CPUState, gdtr, TableRegister, table_desc),
@@ -127,8 +127,8 @@ static const VMField cpu_fields[] = {
     VMS_STRUCT(CPUState, tr, SegmentCache, segment_desc),
     VMS_U64(CPUState, tsc_offset),
     VMS_U32(CPUState, sysenter_cs),
-    VMS_U32(CPUState, sysenter_esp),
-    VMS_U32(CPUState, sysenter_eip),
+    VMS_U64(CPUState, sysenter_esp),
+    VMS_U64(CPUState, sysenter_eip),
     VMS_U64(CPUState, msr_pat),
     VMS_U64(CPUState, efer),
     VMS_U64_ARRAY(CPUState, pdpte, 4),
@@ -149,6 +149,12 @@ static const VMField cpu_fields[] = {
     VMS_U64_ARRAY(CPUState, mtrr_var, 2 * MTRR_VAR_STORED),
     VMS_U64_ARRAY(CPUState, perf_evtsel, 2),
     VMS_U64_ARRAY(CPUState, perf_ctr, 2),
+    VMS_U64(CPUState, msr_star),
+    VMS_U64(CPUState, msr_lstar),
+    VMS_U64(CPUState, msr_cstar),
+    VMS_U64(CPUState, msr_fmask),
+    VMS_U64(CPUState, kernel_gs_base),
+    VMS_U64(CPUState, msr_tsc_aux),
     VMS_END,
 };
 
@@ -156,9 +162,12 @@ const VMStateDesc cpu_vmstate = {
     .name = "cpu",
     /* Version 2: 16 64-bit registers, a 64-bit EIP, lazy-flag operands and
      * segment and table bases, four sizes per CC_OP group.  A version 1
-     * section (eight 32-bit registers, three sizes) is refused. */
-    .version = 2,
-    .min_version = 2,
+     * section (eight 32-bit registers, three sizes) is refused.  Version 3:
+     * long mode: CR2, CR3, SYSENTER_ESP/EIP at 64 bits, the SYSCALL MSRs,
+     * KERNEL_GS_BASE and TSC_AUX; a version 2 section (32-bit CR2/CR3) is
+     * refused. */
+    .version = 3,
+    .min_version = 3,
     .fields = cpu_fields,
     .post_load = cpu_post_load,
 };

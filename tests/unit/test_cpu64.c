@@ -134,12 +134,625 @@ START_TEST(test_mode_bits)
 }
 END_TEST
 
+
+/* ---- operand paths ---- */
+
+START_TEST(test_regs_and_widths)
+{
+    RUN(9,
+        0x48, 0xb8, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, /* mov rax, 1122334455667788h */
+        0x49, 0x89, 0xc0,                                           /* mov r8, rax */
+        0x49, 0x89, 0xc7,                                           /* mov r15, rax */
+        0x41, 0xb8, 0x01, 0x00, 0x00, 0x00,                         /* mov r8d, 1: zero-extends */
+        0x66, 0x41, 0xbf, 0x34, 0x12,                               /* mov r15w, 1234h: merges */
+        0x41, 0xb7, 0x56,                                           /* mov r15b, 56h */
+        0x48, 0x89, 0xc3,                                           /* mov rbx, rax */
+        0x89, 0xdb,                                                 /* mov ebx, ebx: zero-extends */
+        0x48, 0xc7, 0xc1, 0xff, 0xff, 0xff, 0xff);                  /* mov rcx, -1 (imm32 sign-extended) */
+    ck_assert_int_eq(exc_vector, -1);
+    ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_C(0x1122334455667788));
+    ck_assert_uint_eq(cpu->regs[8], 1);
+    ck_assert_uint_eq(cpu->regs[15], UINT64_C(0x1122334455661256));
+    ck_assert_uint_eq(cpu->regs[R_EBX], UINT64_C(0x55667788));
+    ck_assert_uint_eq(cpu->regs[R_ECX], UINT64_MAX);
+    ck_assert_uint_eq(cpu->eip, CODE + 42);
+}
+END_TEST
+
+/* With REX, byte registers 4-7 are SPL..DIL; without, AH..BH. */
+START_TEST(test_byte_registers)
+{
+    cpu->regs[R_ESI] = UINT64_C(0x1122334455667788);
+    cpu->regs[R_EDX] = 0xabcd;
+    RUN(4,
+        0x40, 0x88, 0xf0, /* mov al, sil */
+        0x88, 0xf1,       /* mov cl, dh */
+        0x40, 0xb7, 0x99, /* mov dil, 99h */
+        0x44, 0x88, 0xe3);/* mov bl, r12b */
+    ck_assert_int_eq(exc_vector, -1);
+    ck_assert_uint_eq(cpu->regs[R_EAX] & 0xff, 0x88);
+    ck_assert_uint_eq(cpu->regs[R_ECX] & 0xff, 0xab);
+    ck_assert_uint_eq(cpu->regs[R_EDI], 0x99);
+    ck_assert_uint_eq(cpu->regs[R_EBX] & 0xff, cpu->regs[12] & 0xff);
+}
+END_TEST
+
+START_TEST(test_rip_relative)
+{
+    put64(CODE + 7 + 0x100, UINT64_C(0xfedcba9876543210));
+    RUN(2,
+        0x48, 0x8b, 0x05, 0x00, 0x01, 0x00, 0x00,  /* mov rax, [rip+100h] */
+        0x48, 0x8d, 0x1d, 0xf2, 0xff, 0xff, 0xff); /* lea rbx, [rip-0Eh]: CODE */
+    ck_assert_int_eq(exc_vector, -1);
+    ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_C(0xfedcba9876543210));
+    ck_assert_uint_eq(cpu->regs[R_EBX], CODE);
+}
+END_TEST
+
+/* 64-bit addresses do not wrap at 4 GiB; 67h makes them 32-bit. */
+START_TEST(test_address_sizes)
+{
+    put64(DATA, 0x1111);
+    put64(DATA + 8, 0x2222);
+    cpu->regs[R_EBX] = UINT64_C(0x100000000) + DATA; /* above the mapped 8 MiB */
+    cpu->regs[R_ESI] = DATA;
+    RUN(2,
+        0x67, 0x8b, 0x03,             /* mov eax, [ebx]: DATA */
+        0x48, 0x8b, 0x4c, 0x1e, 0x08);/* mov rcx, [rsi+rbx+8] */
+    ck_assert_uint_eq(cpu->regs[R_EAX], 0x1111);
+    /* rsi + rbx + 8 = 1_0040_0008h: unmapped, so #PF (a 32-bit wrap would read DATA+8) */
+    ck_assert_int_eq(exc_vector, EXC_PF);
+    ck_assert_uint_eq((uint32_t)cpu->cr2, 0x00400008u);
+}
+END_TEST
+
+/* Only FS and GS bases count in 64-bit mode; limits are not checked. */
+START_TEST(test_segment_bases)
+{
+    put64(DATA + 8, 0xaaaa);
+    put64(DATA + 0x1008, 0xbbbb);
+    cpu->seg[SEG_FS].base = DATA;
+    cpu->seg[SEG_GS].base = DATA + 0x1000;
+    cpu->seg[SEG_DS].base = 0x1000;
+    cpu->seg[SEG_DS].limit = 0;
+    cpu->regs[R_EBX] = DATA + 8;
+    RUN(3,
+        0x64, 0x48, 0x8b, 0x04, 0x25, 0x08, 0x00, 0x00, 0x00, /* mov rax, fs:[8] */
+        0x65, 0x48, 0x8b, 0x0c, 0x25, 0x08, 0x00, 0x00, 0x00, /* mov rcx, gs:[8] */
+        0x48, 0x8b, 0x13);                                    /* mov rdx, [rbx] (DS) */
+    ck_assert_int_eq(exc_vector, -1);
+    ck_assert_uint_eq(cpu->regs[R_EAX], 0xaaaa);
+    ck_assert_uint_eq(cpu->regs[R_ECX], 0xbbbb);
+    ck_assert_uint_eq(cpu->regs[R_EDX], 0xaaaa);
+}
+END_TEST
+
+START_TEST(test_canonical_gp)
+{
+    cpu->regs[R_EBX] = UINT64_C(0x0000800000000000);
+    RUN(1, 0x48, 0x8b, 0x03); /* mov rax, [rbx] */
+    ck_assert_int_eq(exc_vector, EXC_GP);
+    ck_assert_uint_eq(exc_error, 0);
+}
+END_TEST
+
+/* A reference through SS (RBP base) faults #SS(0). */
+START_TEST(test_canonical_ss)
+{
+    cpu->regs[R_EBP] = UINT64_C(0xffff700000000000);
+    RUN(1, 0x48, 0x8b, 0x45, 0x00); /* mov rax, [rbp] */
+    ck_assert_int_eq(exc_vector, EXC_SS);
+    ck_assert_uint_eq(exc_error, 0);
+}
+END_TEST
+
+/* An access whose last byte leaves the canonical lower half faults too. */
+START_TEST(test_canonical_straddle)
+{
+    cpu->regs[R_EBX] = UINT64_C(0x00007ffffffffffc);
+    RUN(1, 0x48, 0x8b, 0x03); /* mov rax, [rbx] */
+    ck_assert_int_eq(exc_vector, EXC_GP);
+}
+END_TEST
+
+START_TEST(test_canonical_push)
+{
+    cpu->regs[R_ESP] = UINT64_C(0x0000800000000004);
+    RUN(1, 0x50); /* push rax */
+    ck_assert_int_eq(exc_vector, EXC_SS);
+}
+END_TEST
+
+/* ---- integer operations at operand size 8 ---- */
+
+START_TEST(test_alu64)
+{
+    cpu->regs[R_EAX] = UINT64_MAX;
+    cpu->regs[R_EBX] = 1;
+    RUN(1, 0x48, 0x01, 0xd8); /* add rax, rbx */
+    ck_assert_uint_eq(cpu->regs[R_EAX], 0);
+    ck_assert_uint_eq(arith_flags(), EFLAGS_CF | EFLAGS_ZF | EFLAGS_PF | EFLAGS_AF);
+
+    cpu->regs[R_EAX] = UINT64_C(0x7fffffffffffffff);
+    RUN(1, 0x48, 0x83, 0xc0, 0x01); /* add rax, 1 */
+    ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_C(0x8000000000000000));
+    ck_assert_uint_eq(arith_flags() & (EFLAGS_OF | EFLAGS_SF | EFLAGS_CF), EFLAGS_OF | EFLAGS_SF);
+
+    cpu->regs[R_EAX] = UINT64_C(0x1234567800000005);
+    RUN(1, 0x48, 0x83, 0xe8, 0xff); /* sub rax, -1 (imm8 sign-extended to 64) */
+    ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_C(0x1234567800000006));
+
+    cpu->regs[R_EAX] = UINT64_C(0xffffffff00000001);
+    RUN(1, 0x83, 0xc0, 0x01); /* add eax, 1: zero-extends */
+    ck_assert_uint_eq(cpu->regs[R_EAX], 2);
+
+    cpu->regs[R_EAX] = UINT64_C(0x8000000000000000);
+    RUN(1, 0x48, 0xf7, 0xd8); /* neg rax */
+    ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_C(0x8000000000000000));
+    ck_assert_uint_eq(arith_flags() & (EFLAGS_OF | EFLAGS_CF), EFLAGS_OF | EFLAGS_CF);
+
+    cpu->regs[R_EAX] = 0;
+    RUN(1, 0x48, 0xff, 0xc8); /* dec rax */
+    ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_MAX);
+    RUN(1, 0x48, 0xf7, 0xd0); /* not rax */
+    ck_assert_uint_eq(cpu->regs[R_EAX], 0);
+
+    cpu->regs[R_EAX] = UINT64_C(0x100000000);
+    cpu->regs[R_EBX] = UINT64_C(0x100000000);
+    RUN(1, 0x48, 0x39, 0xd8); /* cmp rax, rbx */
+    ck_assert_uint_eq(arith_flags() & EFLAGS_ZF, EFLAGS_ZF);
+    RUN(1, 0x48, 0x85, 0xc0); /* test rax, rax */
+    ck_assert_uint_eq(arith_flags() & EFLAGS_ZF, 0);
+}
+END_TEST
+
+START_TEST(test_mov_forms)
+{
+    put64(DATA, UINT64_C(0x8877665544332211));
+    cpu->regs[R_EBX] = UINT64_C(0x80000000);
+    RUN(6,
+        0x48, 0x63, 0xcb,                   /* movsxd rcx, ebx */
+        0x48, 0x0f, 0xbe, 0xd3,             /* movsx rdx, bl */
+        0x48, 0x0f, 0xb7, 0xf3,             /* movzx rsi, bx */
+        0x48, 0xa1, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00, /* mov rax, [moffs64 200000h] */
+        0x48, 0xa3, 0x08, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00, /* mov [moffs64 200008h], rax */
+        0x48, 0xc7, 0x04, 0x25, 0x10, 0x00, 0x20, 0x00, 0xfe, 0xff, 0xff, 0xff); /* mov qword [200010h], -2 */
+    ck_assert_int_eq(exc_vector, -1);
+    ck_assert_uint_eq(cpu->regs[R_ECX], UINT64_C(0xffffffff80000000));
+    ck_assert_uint_eq(cpu->regs[R_EDX], 0);
+    ck_assert_uint_eq(cpu->regs[R_ESI], 0);
+    ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_C(0x8877665544332211));
+    ck_assert_uint_eq(get64(DATA + 8), UINT64_C(0x8877665544332211));
+    ck_assert_uint_eq(get64(DATA + 16), UINT64_C(0xfffffffffffffffe));
+}
+END_TEST
+
+START_TEST(test_sign_extensions)
+{
+    cpu->regs[R_EAX] = UINT64_C(0x12345678f0000000);
+    RUN(1, 0x48, 0x98); /* cdqe */
+    ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_C(0xfffffffff0000000));
+    RUN(1, 0x48, 0x99); /* cqo */
+    ck_assert_uint_eq(cpu->regs[R_EDX], UINT64_MAX);
+    cpu->regs[R_EAX] = UINT64_C(0xffffffff00008000);
+    RUN(1, 0x98); /* cwde: zero-extends into RAX */
+    ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_C(0xffff8000));
+    cpu->regs[R_EDX] = UINT64_C(0x1111111111111111);
+    RUN(1, 0x99); /* cdq: EDX = sign of EAX, zero-extended into RDX */
+    ck_assert_uint_eq(cpu->regs[R_EDX], 0xffffffffu);
+    cpu->regs[R_EAX] = UINT64_C(0x1122334455667788);
+    RUN(1, 0x48, 0x0f, 0xc8); /* bswap rax */
+    ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_C(0x8877665544332211));
+}
+END_TEST
+
+START_TEST(test_xchg_xadd_cmpxchg)
+{
+    cpu->regs[R_EAX] = 1;
+    cpu->regs[9] = UINT64_C(0x200000000);
+    RUN(1, 0x4c, 0x87, 0xc8); /* xchg rax, r9 */
+    ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_C(0x200000000));
+    ck_assert_uint_eq(cpu->regs[9], 1);
+    put64(DATA, UINT64_C(0x100000000));
+    cpu->regs[R_EBX] = DATA;
+    cpu->regs[R_ECX] = UINT64_C(0x300000000);
+    RUN(1, 0x48, 0x0f, 0xc1, 0x0b); /* xadd [rbx], rcx */
+    ck_assert_uint_eq(get64(DATA), UINT64_C(0x400000000));
+    ck_assert_uint_eq(cpu->regs[R_ECX], UINT64_C(0x100000000));
+    cpu->regs[R_EAX] = UINT64_C(0x400000000);
+    cpu->regs[R_EDX] = 7;
+    RUN(1, 0x48, 0x0f, 0xb1, 0x13); /* cmpxchg [rbx], rdx: equal */
+    ck_assert_uint_eq(get64(DATA), 7);
+    ck_assert_uint_eq(arith_flags() & EFLAGS_ZF, EFLAGS_ZF);
+    RUN(1, 0x48, 0x0f, 0xb1, 0x13); /* again: differs, RAX = 7 */
+    ck_assert_uint_eq(cpu->regs[R_EAX], 7);
+    ck_assert_uint_eq(arith_flags() & EFLAGS_ZF, 0);
+}
+END_TEST
+
+START_TEST(test_cmpxchg16b)
+{
+    put64(DATA, 1);
+    put64(DATA + 8, 2);
+    cpu->regs[R_ESI] = DATA;
+    cpu->regs[R_EAX] = 1;
+    cpu->regs[R_EDX] = 2;
+    cpu->regs[R_EBX] = UINT64_C(0x1111111111111111);
+    cpu->regs[R_ECX] = UINT64_C(0x2222222222222222);
+    RUN(1, 0x48, 0x0f, 0xc7, 0x0e); /* cmpxchg16b [rsi] */
+    ck_assert_int_eq(exc_vector, -1);
+    ck_assert_uint_eq(get64(DATA), UINT64_C(0x1111111111111111));
+    ck_assert_uint_eq(get64(DATA + 8), UINT64_C(0x2222222222222222));
+    ck_assert_uint_eq(cpu_get_eflags(cpu) & EFLAGS_ZF, EFLAGS_ZF);
+    RUN(1, 0x48, 0x0f, 0xc7, 0x0e); /* mismatch: RDX:RAX loaded */
+    ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_C(0x1111111111111111));
+    ck_assert_uint_eq(cpu->regs[R_EDX], UINT64_C(0x2222222222222222));
+    ck_assert_uint_eq(cpu_get_eflags(cpu) & EFLAGS_ZF, 0);
+    cpu->regs[R_ESI] = DATA + 8;
+    RUN(1, 0x48, 0x0f, 0xc7, 0x0e); /* not 16-byte aligned: #GP(0) */
+    ck_assert_int_eq(exc_vector, EXC_GP);
+}
+END_TEST
+
+START_TEST(test_muldiv64)
+{
+    cpu->regs[R_EAX] = UINT64_C(0x8000000000000000);
+    cpu->regs[R_EBX] = 4;
+    RUN(1, 0x48, 0xf7, 0xe3); /* mul rbx */
+    ck_assert_uint_eq(cpu->regs[R_EAX], 0);
+    ck_assert_uint_eq(cpu->regs[R_EDX], 2);
+    ck_assert_uint_eq(arith_flags() & (EFLAGS_CF | EFLAGS_OF), EFLAGS_CF | EFLAGS_OF);
+
+    cpu->regs[R_EAX] = (uint64_t)-3;
+    cpu->regs[R_EBX] = 5;
+    RUN(1, 0x48, 0xf7, 0xeb); /* imul rbx: RDX:RAX = -15 */
+    ck_assert_uint_eq(cpu->regs[R_EAX], (uint64_t)-15);
+    ck_assert_uint_eq(cpu->regs[R_EDX], UINT64_MAX);
+    ck_assert_uint_eq(arith_flags() & (EFLAGS_CF | EFLAGS_OF), 0);
+
+    cpu->regs[R_ECX] = UINT64_C(0x100000000);
+    RUN(1, 0x48, 0x0f, 0xaf, 0xc9); /* imul rcx, rcx: 2^64 truncates to 0, overflow */
+    ck_assert_uint_eq(cpu->regs[R_ECX], 0);
+    ck_assert_uint_eq(arith_flags() & (EFLAGS_CF | EFLAGS_OF), EFLAGS_CF | EFLAGS_OF);
+
+    cpu->regs[R_EDX] = 1;
+    cpu->regs[R_EAX] = 0;
+    cpu->regs[R_EBX] = 2;
+    RUN(1, 0x48, 0xf7, 0xf3); /* div rbx: 2^64 / 2 */
+    ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_C(0x8000000000000000));
+    ck_assert_uint_eq(cpu->regs[R_EDX], 0);
+
+    cpu->regs[R_EDX] = UINT64_MAX;
+    cpu->regs[R_EAX] = (uint64_t)-7;
+    cpu->regs[R_EBX] = 2;
+    RUN(1, 0x48, 0xf7, 0xfb); /* idiv rbx: -7 / 2 */
+    ck_assert_uint_eq(cpu->regs[R_EAX], (uint64_t)-3);
+    ck_assert_uint_eq(cpu->regs[R_EDX], (uint64_t)-1);
+
+    cpu->regs[R_EDX] = UINT64_MAX;
+    cpu->regs[R_EAX] = UINT64_C(0x8000000000000000);
+    cpu->regs[R_EBX] = UINT64_MAX;
+    RUN(1, 0x48, 0xf7, 0xfb); /* idiv rbx: -2^63 / -1 does not fit: #DE */
+    ck_assert_int_eq(exc_vector, EXC_DE);
+    ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_C(0x8000000000000000));
+}
+END_TEST
+
+/* A 32-bit DIV in 64-bit mode ignores bits 63..32 of RDX and RAX. */
+START_TEST(test_div32_in_64)
+{
+    cpu->regs[R_EDX] = UINT64_C(0xffffffff00000000);
+    cpu->regs[R_EAX] = UINT64_C(0xffffffff00000064);
+    cpu->regs[R_EBX] = 10;
+    RUN(1, 0xf7, 0xf3); /* div ebx */
+    ck_assert_int_eq(exc_vector, -1);
+    ck_assert_uint_eq(cpu->regs[R_EAX], 10);
+    ck_assert_uint_eq(cpu->regs[R_EDX], 0);
+}
+END_TEST
+
+START_TEST(test_shifts64)
+{
+    cpu->regs[R_EAX] = 1;
+    cpu->regs[R_ECX] = 40;
+    RUN(1, 0x48, 0xd3, 0xe0); /* shl rax, cl: 6-bit count */
+    ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_C(1) << 40);
+    cpu->regs[R_EAX] = 1;
+    RUN(1, 0xd3, 0xe0); /* shl eax, cl: 5-bit count, 40 & 31 = 8 */
+    ck_assert_uint_eq(cpu->regs[R_EAX], 0x100);
+    cpu->regs[R_EAX] = UINT64_C(0x8000000000000000);
+    RUN(1, 0x48, 0xc1, 0xf8, 0x3f); /* sar rax, 63 */
+    ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_MAX);
+    cpu->regs[R_EAX] = UINT64_C(0x8000000000000001);
+    RUN(1, 0x48, 0xd1, 0xc0); /* rol rax, 1 */
+    ck_assert_uint_eq(cpu->regs[R_EAX], 3);
+    ck_assert_uint_eq(cpu_get_eflags(cpu) & EFLAGS_CF, EFLAGS_CF);
+    RUN(1, 0x48, 0xd1, 0xd8); /* rcr rax, 1: CF in at the top */
+    ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_C(0x8000000000000001));
+    cpu->regs[R_EAX] = UINT64_C(0x00000000ffffffff);
+    cpu->regs[R_EDX] = UINT64_C(0xf000000000000000);
+    RUN(1, 0x48, 0x0f, 0xa4, 0xd0, 0x04); /* shld rax, rdx, 4 */
+    ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_C(0x0000000ffffffff) << 4 | 0xf);
+    RUN(1, 0x48, 0x0f, 0xac, 0xd0, 0x3c); /* shrd rax, rdx, 60 */
+    ck_assert_uint_eq(cpu->regs[R_EAX], (UINT64_C(0xffffffff) << 4 | 0xf) >> 60 | UINT64_C(0xf000000000000000) << 4);
+}
+END_TEST
+
+START_TEST(test_bits64)
+{
+    put64(DATA + 16, 0);
+    cpu->regs[R_EBX] = DATA;
+    cpu->regs[R_EAX] = 2 * 64 + 37;
+    RUN(1, 0x48, 0x0f, 0xab, 0x03); /* bts [rbx], rax: qword at +16, bit 37 */
+    ck_assert_uint_eq(get64(DATA + 16), UINT64_C(1) << 37);
+    put64(DATA - 8, UINT64_C(1) << 63);
+    cpu->regs[R_EAX] = (uint64_t)-1;
+    RUN(1, 0x48, 0x0f, 0xa3, 0x03); /* bt [rbx], rax: bit -1 is bit 63 of the qword before */
+    ck_assert_uint_eq(cpu_get_eflags(cpu) & EFLAGS_CF, EFLAGS_CF);
+    cpu->regs[R_EDX] = UINT64_C(0x0000010000000000);
+    RUN(2,
+        0x48, 0x0f, 0xbc, 0xca,  /* bsf rcx, rdx */
+        0x48, 0x0f, 0xbd, 0xf2); /* bsr rsi, rdx */
+    ck_assert_uint_eq(cpu->regs[R_ECX], 40);
+    ck_assert_uint_eq(cpu->regs[R_ESI], 40);
+}
+END_TEST
+
+/* CMOV with a 32-bit operand zero-extends even when it does not move. */
+START_TEST(test_cmov_zero_extends)
+{
+    cpu->regs[R_EAX] = UINT64_MAX;
+    cpu->regs[R_EBX] = 5;
+    cpu->regs[R_ECX] = UINT64_MAX;
+    RUN(3,
+        0x48, 0x85, 0xdb,  /* test rbx, rbx: ZF = 0 */
+        0x0f, 0x44, 0xc3,  /* cmove eax, ebx: not taken */
+        0x48, 0x0f, 0x44, 0xcb); /* cmove rcx, rbx: not taken, RCX kept */
+    ck_assert_uint_eq(cpu->regs[R_EAX], 0xffffffffu);
+    ck_assert_uint_eq(cpu->regs[R_ECX], UINT64_MAX);
+}
+END_TEST
+
+/* ---- stack and near transfers ---- */
+
+START_TEST(test_stack64)
+{
+    cpu->regs[R_EAX] = UINT64_C(0x1122334455667788);
+    RUN(4,
+        0x50,             /* push rax */
+        0x66, 0x53,       /* push bx: 16-bit */
+        0x66, 0x5b,       /* pop bx */
+        0x41, 0x59);      /* pop r9 */
+    ck_assert_int_eq(exc_vector, -1);
+    ck_assert_uint_eq(get64(STACK_TOP - 8), UINT64_C(0x1122334455667788));
+    ck_assert_uint_eq(cpu->regs[9], UINT64_C(0x1122334455667788));
+    ck_assert_uint_eq(cpu->regs[R_ESP], STACK_TOP);
+    RUN(1, 0x6a, 0xff); /* push -1: 8 bytes */
+    ck_assert_uint_eq(cpu->regs[R_ESP], STACK_TOP - 8);
+    ck_assert_uint_eq(get64(STACK_TOP - 8), UINT64_MAX);
+}
+END_TEST
+
+START_TEST(test_call_ret64)
+{
+    RUN(3,
+        0xe8, 0x05, 0x00, 0x00, 0x00, /* call +5 */
+        0x90, 0x90, 0x90, 0x90, 0x90,
+        0xc3);                        /* ret */
+    ck_assert_int_eq(exc_vector, -1);
+    ck_assert_uint_eq(get64(STACK_TOP - 8), CODE + 5);
+    ck_assert_uint_eq(cpu->eip, CODE + 6); /* after call, ret, nop */
+    ck_assert_uint_eq(cpu->regs[R_ESP], STACK_TOP);
+    /* call through a register, with a target above 4 GiB: no CS limit */
+    cpu->regs[R_EAX] = UINT64_C(0x123456789000);
+    RUN(1, 0xff, 0xd0); /* call rax */
+    ck_assert_int_eq(exc_vector, -1);
+    ck_assert_uint_eq(cpu->eip, UINT64_C(0x123456789000));
+    ck_assert_uint_eq(get64(STACK_TOP - 8), CODE + 2);
+}
+END_TEST
+
+START_TEST(test_jmp_noncanonical)
+{
+    cpu->regs[R_EAX] = UINT64_C(0x0000800000000000);
+    RUN(1, 0xff, 0xe0); /* jmp rax: #GP at the jump */
+    ck_assert_int_eq(exc_vector, EXC_GP);
+}
+END_TEST
+
+START_TEST(test_fetch_noncanonical)
+{
+    cpu->eip = UINT64_C(0xffff000000000000);
+    cpu_step(cpu);
+    ck_assert_int_eq(exc_vector, EXC_GP);
+}
+END_TEST
+
+START_TEST(test_loops64)
+{
+    cpu->regs[R_ECX] = UINT64_C(0x100000000);
+    RUN(1, 0xe3, 0x10); /* jrcxz +10h: RCX is not 0 */
+    ck_assert_uint_eq(cpu->eip, CODE + 2);
+    RUN(1, 0x67, 0xe3, 0x10); /* jecxz +10h: ECX is 0 */
+    ck_assert_uint_eq(cpu->eip, CODE + 3 + 0x10);
+    RUN(1, 0xe2, 0xfe); /* loop $: RCX - 1 */
+    ck_assert_uint_eq(cpu->regs[R_ECX], UINT64_C(0xffffffff));
+    ck_assert_uint_eq(cpu->eip, CODE);
+    cpu->regs[R_ECX] = UINT64_C(0x500000001);
+    RUN(1, 0x67, 0xe2, 0xfd); /* loopd $: ECX = 0, zero-extended, falls through */
+    ck_assert_uint_eq(cpu->regs[R_ECX], 0);
+    ck_assert_uint_eq(cpu->eip, CODE + 3);
+}
+END_TEST
+
+START_TEST(test_enter_leave64)
+{
+    cpu->regs[R_EBP] = UINT64_C(0x123456789);
+    RUN(1, 0xc8, 0x10, 0x00, 0x00); /* enter 10h, 0 */
+    ck_assert_uint_eq(get64(STACK_TOP - 8), UINT64_C(0x123456789));
+    ck_assert_uint_eq(cpu->regs[R_EBP], STACK_TOP - 8);
+    ck_assert_uint_eq(cpu->regs[R_ESP], STACK_TOP - 8 - 0x10);
+    RUN(1, 0xc9); /* leave */
+    ck_assert_uint_eq(cpu->regs[R_EBP], UINT64_C(0x123456789));
+    ck_assert_uint_eq(cpu->regs[R_ESP], STACK_TOP);
+}
+END_TEST
+
+START_TEST(test_pushf_popf64)
+{
+    RUN(3,
+        0xf9,  /* stc */
+        0x9c,  /* pushfq */
+        0xf8); /* clc */
+    ck_assert_uint_eq(cpu->regs[R_ESP], STACK_TOP - 8);
+    ck_assert_uint_eq(get64(STACK_TOP - 8) & ~UINT64_C(0xffffffff), 0);
+    ck_assert_uint_eq(get64(STACK_TOP - 8) & EFLAGS_CF, EFLAGS_CF);
+    put64(STACK_TOP - 8, EFLAGS_FIXED | EFLAGS_ZF | EFLAGS_AC);
+    RUN(1, 0x9d); /* popfq: AC is writable at operand size 8 */
+    ck_assert_uint_eq(cpu->regs[R_ESP], STACK_TOP);
+    ck_assert_uint_eq(cpu_get_eflags(cpu) & (EFLAGS_ZF | EFLAGS_AC | EFLAGS_CF),
+                      EFLAGS_ZF | EFLAGS_AC);
+}
+END_TEST
+
+START_TEST(test_lahf_needs_feature)
+{
+    cpu->cpuid.ext_ecx |= CPUID_EXT3_LAHF_LM;
+    RUN(1, 0x9f); /* lahf */
+    ck_assert_int_eq(exc_vector, -1);
+    cpu->cpuid.ext_ecx &= ~CPUID_EXT3_LAHF_LM;
+    RUN(1, 0x9f);
+    ck_assert_int_eq(exc_vector, EXC_UD);
+}
+END_TEST
+
+/* ---- strings ---- */
+
+START_TEST(test_strings64)
+{
+    for (int i = 0; i < 3; i++) {
+        put64(DATA + 8 * i, UINT64_C(0x0101010101010101) * (i + 1));
+    }
+    cpu->regs[R_ESI] = DATA;
+    cpu->regs[R_EDI] = DATA + 0x100;
+    cpu->regs[R_ECX] = 3;
+    RUN(1, 0xf3, 0x48, 0xa5); /* rep movsq */
+    ck_assert_int_eq(exc_vector, -1);
+    ck_assert_uint_eq(get64(DATA + 0x110), UINT64_C(0x0303030303030303));
+    ck_assert_uint_eq(cpu->regs[R_ESI], DATA + 24);
+    ck_assert_uint_eq(cpu->regs[R_EDI], DATA + 0x118);
+    ck_assert_uint_eq(cpu->regs[R_ECX], 0);
+    /* 67h: ESI/EDI/ECX, each written as a dword (zero-extends) */
+    cpu->regs[R_ESI] = UINT64_C(0xabcd00000000) + DATA;
+    cpu->regs[R_EDI] = UINT64_C(0xabcd00000000) + DATA + 0x200;
+    cpu->regs[R_ECX] = UINT64_C(0xabcd00000002);
+    RUN(1, 0x67, 0xf3, 0xa4); /* rep movsb (addr32) */
+    ck_assert_int_eq(exc_vector, -1);
+    ck_assert_uint_eq(cpu->regs[R_ESI], DATA + 2);
+    ck_assert_uint_eq(cpu->regs[R_EDI], DATA + 0x202);
+    ck_assert_uint_eq(cpu->regs[R_ECX], 0);
+    cpu->regs[R_EAX] = UINT64_C(0x0303030303030303);
+    cpu->regs[R_EDI] = DATA;
+    cpu->regs[R_ECX] = 5;
+    RUN(1, 0xf2, 0x48, 0xaf); /* repne scasq: found at the third */
+    ck_assert_uint_eq(cpu->regs[R_ECX], 2);
+    ck_assert_uint_eq(cpu->regs[R_EDI], DATA + 24);
+    ck_assert_uint_eq(cpu_get_eflags(cpu) & EFLAGS_ZF, EFLAGS_ZF);
+}
+END_TEST
+
+/* ---- fetch and the icache ---- */
+
+/* 48 FF C0 is INC RAX in 64-bit mode but DEC EAX; INC EAX in 32-bit code:
+ * the decoded copy from one mode must not run in the other. */
+START_TEST(test_icache_by_mode)
+{
+    cpu->regs[R_EAX] = 10;
+    RUN(1, 0x48, 0xff, 0xc0);
+    ck_assert_uint_eq(cpu->regs[R_EAX], 11);
+    ck_assert_uint_eq(cpu->eip, CODE + 3);
+    /* compatibility mode, same bytes at the same address */
+    cpu->seg[SEG_CS].attr = (cpu->seg[SEG_CS].attr & ~DESC_L) | DESC_B;
+    cpu_update_mode(cpu);
+    cpu->eip = CODE;
+    cpu_step(cpu);
+    ck_assert_uint_eq(cpu->regs[R_EAX], 10);
+    ck_assert_uint_eq(cpu->eip, CODE + 1);
+    /* and back */
+    cpu->seg[SEG_CS].attr = (cpu->seg[SEG_CS].attr & ~DESC_B) | DESC_L;
+    cpu_update_mode(cpu);
+    cpu->eip = CODE;
+    cpu_step(cpu);
+    ck_assert_uint_eq(cpu->regs[R_EAX], 11);
+    ck_assert_uint_eq(cpu->eip, CODE + 3);
+}
+END_TEST
+
+/* Code above 4 GiB: a 64-bit RIP fetches from there (mapped to CODE). */
+START_TEST(test_fetch_high_rip)
+{
+    /* PML4[1] (512 GiB) -> the same PDPT: 8000000000h + x maps to x */
+    put64(PML4 + 8, (PML4 + 0x1000) | 0x7);
+    tlb_flush_all(cpu);
+    testvm_load(vm, CODE, (const uint8_t[]){0x48, 0x8d, 0x05, 0x00, 0x00, 0x00, 0x00}, 7);
+    cpu->eip = UINT64_C(0x8000000000) + CODE; /* lea rax, [rip] */
+    cpu_step(cpu);
+    ck_assert_int_eq(exc_vector, -1);
+    ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_C(0x8000000000) + CODE + 7);
+    ck_assert_uint_eq(cpu->eip, UINT64_C(0x8000000000) + CODE + 7);
+}
+END_TEST
+
+/* Outside 64-bit mode nothing changes: 32-bit code keeps its wraps. */
+START_TEST(test_compat_mode_wraps)
+{
+    cpu->seg[SEG_CS].attr = (cpu->seg[SEG_CS].attr & ~DESC_L) | DESC_B;
+    cpu_update_mode(cpu);
+    cpu->regs[R_EBX] = 0xfffffff0u;
+    put64(DATA + 0x10, 0x5a5a);
+    RUN(1, 0x8b, 0x83, 0x20, 0x00, 0x20, 0x00); /* mov eax, [ebx+200020h]: wraps to 200010h */
+    ck_assert_int_eq(exc_vector, -1);
+    ck_assert_uint_eq(cpu->regs[R_EAX], 0x5a5a);
+}
+END_TEST
+
 static Suite *cpu64_suite(void)
 {
     Suite *s = suite_create("cpu64");
     TCase *tc = tcase_create("mode");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_mode_bits);
+    tcase_add_test(tc, test_regs_and_widths);
+    tcase_add_test(tc, test_byte_registers);
+    tcase_add_test(tc, test_rip_relative);
+    tcase_add_test(tc, test_address_sizes);
+    tcase_add_test(tc, test_segment_bases);
+    tcase_add_test(tc, test_canonical_gp);
+    tcase_add_test(tc, test_canonical_ss);
+    tcase_add_test(tc, test_canonical_straddle);
+    tcase_add_test(tc, test_canonical_push);
+    tcase_add_test(tc, test_alu64);
+    tcase_add_test(tc, test_mov_forms);
+    tcase_add_test(tc, test_sign_extensions);
+    tcase_add_test(tc, test_xchg_xadd_cmpxchg);
+    tcase_add_test(tc, test_cmpxchg16b);
+    tcase_add_test(tc, test_muldiv64);
+    tcase_add_test(tc, test_div32_in_64);
+    tcase_add_test(tc, test_shifts64);
+    tcase_add_test(tc, test_bits64);
+    tcase_add_test(tc, test_cmov_zero_extends);
+    tcase_add_test(tc, test_stack64);
+    tcase_add_test(tc, test_call_ret64);
+    tcase_add_test(tc, test_jmp_noncanonical);
+    tcase_add_test(tc, test_fetch_noncanonical);
+    tcase_add_test(tc, test_loops64);
+    tcase_add_test(tc, test_enter_leave64);
+    tcase_add_test(tc, test_pushf_popf64);
+    tcase_add_test(tc, test_lahf_needs_feature);
+    tcase_add_test(tc, test_strings64);
+    tcase_add_test(tc, test_icache_by_mode);
+    tcase_add_test(tc, test_fetch_high_rip);
+    tcase_add_test(tc, test_compat_mode_wraps);
     suite_add_tcase(s, tc);
     return s;
 }
