@@ -1,6 +1,7 @@
 /*
  * The translator under long mode (EFER.LMA): the block key carries the
- * code mode, 64-bit code goes to the interpreter, and compatibility-mode
+ * code mode, 64-bit code runs in 64-bit blocks (or, turned off, on the
+ * interpreter), and compatibility-mode
  * code (a 32-bit code segment under a 64-bit kernel) runs translated on the
  * 32-bit path with the 4-level walk behind the TLB.  The long-mode state is
  * set up directly (SDM Vol.3 9.8.5 describes how software gets there):
@@ -97,11 +98,53 @@ START_TEST(test_code64_interpreted)
     for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
         TestVM *vm;
         BT *bt = run_both(sum_loop, sizeof(sum_loop), MODE_64, modes[i], false, &vm);
+        ck_assert_uint_eq(vm->cpu.regs[R_EAX], 5050);
         const BTStats *s = bt_stats(bt);
         ck_assert_uint_eq(s->blocks_translated, 0);
         ck_assert_uint_eq(s->interp_insns, vm->cpu.icount);
         if (modes[i] == BT_MODE_RUN) {
             ck_assert_uint_eq(s->interp_why[BT_WHY_CODE64], vm->cpu.icount);
+        }
+        bt_free(bt);
+        testvm_free(vm);
+    }
+}
+END_TEST
+
+/*
+ * 64-bit code translated (gen64.c), its memory, stack and call forms as
+ * callouts, on bt and under the lockstep check, against the interpreter:
+ *     mov esi, DATA ; mov r8, 0x123456789 ; xor eax, eax ; mov ecx, 50
+ *   l: add rax, r8 ; mov [rsi+rcx*8], rax ; push rax ; pop r9 ; call f
+ *     dec ecx ; jnz l ; hlt
+ *   f: add r9, 1 ; ret
+ */
+START_TEST(test_code64_translated)
+{
+    static const uint8_t code[] = {0xbe, 0x00, 0x00, 0x02, 0x00, 0x49, 0xb8, 0x89, 0x67, 0x45,
+                                   0x23, 0x01, 0x00, 0x00, 0x00, 0x31, 0xc0, 0xb9, 0x32, 0x00,
+                                   0x00, 0x00, 0x4c, 0x01, 0xc0, 0x48, 0x89, 0x04, 0xce, 0x50,
+                                   0x41, 0x59, 0xe8, 0x05, 0x00, 0x00, 0x00, 0xff, 0xc9, 0x75,
+                                   0xed, 0xf4, 0x49, 0x83, 0xc1, 0x01, 0xc3};
+    static const enum BTMode modes[] = {BT_MODE_RUN, BT_MODE_CHECK};
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        TestVM *vm;
+        BT *bt = run_both(code, sizeof(code), MODE_64, modes[i], true, &vm);
+        ck_assert_uint_eq(vm->cpu.regs[R_EAX], 50 * 0x123456789ull);
+        ck_assert_uint_eq(vm->cpu.regs[9], 50 * 0x123456789ull + 1);
+        ck_assert_uint_eq(vm->cpu.regs[R_ECX], 0);
+        uint64_t first = (uint64_t)phys_read(&vm->phys, DATA + 8 * 50 + 4, 4) << 32 |
+                         phys_read(&vm->phys, DATA + 8 * 50, 4);
+        ck_assert_uint_eq(first, 0x123456789ull);
+        const BTStats *st = bt_stats(bt);
+        ck_assert_uint_gt(st->blocks_translated, 0);
+        ck_assert_uint_eq(st->interp_why[BT_WHY_CODE64], 0);
+        if (modes[i] == BT_MODE_RUN) {
+            /* Per iteration the store, PUSH, POP, CALL and RET are callouts,
+             * the rest native; the HLT is the last callout. */
+            ck_assert_uint_eq(st->callout_insns, 5 * 50 + 1);
+        } else {
+            ck_assert_uint_gt(st->checked_blocks, 0);
         }
         bt_free(bt);
         testvm_free(vm);
@@ -155,6 +198,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_compat_translated);
     tcase_add_test(tc, test_compat_checked);
     tcase_add_test(tc, test_code64_interpreted);
+    tcase_add_test(tc, test_code64_translated);
     tcase_add_test(tc, test_key_carries_mode);
     suite_add_tcase(s, tc);
     return s;
