@@ -170,7 +170,7 @@ START_TEST(test_key_carries_mode)
 
     vm->cpu.halted = false;
     vm->cpu.eip = TESTVM_CODE;
-    enter_long_mode(vm, false);
+    testvm_long_mode(vm, false);
     uint32_t compat_key = bt_block_key(&vm->cpu);
     ck_assert_uint_eq(compat_key, legacy_key | KEY_LMA);
     ck_assert_int_eq(bt_exec(bt, 100000), CPU_EXIT_HALT);
