@@ -219,7 +219,7 @@ void bt_scan(const BT *bt, uint64_t eip, uint32_t phys_pc, const uint8_t *host, 
  * cannot be translated (the caller interprets one instruction). */
 TB *bt_translate(BT *bt, uint64_t eip, uint32_t phys_pc, const uint8_t *host, uint32_t key);
 
-/* ---- helpers.c, helpers_string.c ---- */
+/* ---- helpers.c, helpers_string.c, helpers64.c ---- */
 /* Make CPUState exact before ci's instruction (flags, EIP, instruction count). */
 void bt_helper_enter(CPUState *cpu, const BTCallInfo *ci);
 /* Park the flags again; leave translated code (continuing at next) when
@@ -235,6 +235,10 @@ int bt_helper_mem_prep(CPUState *cpu, const BTCallInfo *ci);
  * cpu->bt_lin runs past its 4 GiB segment's last offset. */
 void bt_helper_limit_check(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_mem_commit(CPUState *cpu, const BTCallInfo *ci);
+/* 64-bit blocks' memory operands (helpers64.c): the address from the
+ * instruction and the guest registers, canonical checks included. */
+int bt_helper_mem64_prep(CPUState *cpu, const BTCallInfo *ci);
+int bt_helper_mem64_commit(CPUState *cpu, const BTCallInfo *ci);
 /* Flags: the parked image <-> EFLAGS arithmetic bits. */
 static inline uint32_t bt_flags_from_image(uint64_t image)
 {

@@ -17,12 +17,12 @@
  * store of zero to the high half.
  *
  * Native forms: ALU (ADD OR ADC SBB AND SUB XOR CMP TEST) between
- * registers and with immediates, MOV between registers and of immediates
- * (imm64 included), INC DEC NOT NEG, LEA with 64-bit addressing (RIP-
- * relative operands are constants: the next instruction's RIP is known
- * here), NOP, and JMP/Jcc rel, at operand size 4 or 8.  Everything else,
- * memory operands included, is a callout to the interpreter with CPUState
- * exact (helpers.c), as in 32-bit blocks.
+ * registers, with immediates and with memory, MOV between registers, of
+ * immediates (imm64 included), to and from memory, INC DEC NOT NEG on
+ * registers, LEA with 64-bit addressing (RIP-relative operands are
+ * constants: the next instruction's RIP is known here), NOP, and JMP/Jcc
+ * rel, at operand size 4 or 8.  Everything else is a callout to the
+ * interpreter with CPUState exact (helpers.c), as in 32-bit blocks.
  *
  * Exits.  A branch to the block's own page chains (the block running
  * proves the page is mapped the same); any other leaves to the run loop,
@@ -225,17 +225,18 @@ static bool gen_lea(Gen *g, const ScanInsn *si, unsigned w)
         set_reg_imm(g, dst, w ? ea : (uint32_t)ea);
         return true;
     }
+    /* r9 and r14 only: r10 and r11 hold gen_mem.c's last page. */
     int base = in->base == REG_NONE ? H_NONE : reg_to_host(g, in->base, H_R9);
-    int index = in->index == REG_NONE ? H_NONE : reg_to_host(g, in->index, H_R10);
+    int index = in->index == REG_NONE ? H_NONE : reg_to_host(g, in->index, H_R14);
     HostRM m = hrm_sib(base, index, in->scale, in->disp);
-    int out = pinned(dst) ? hreg(dst) : H_R11;
+    int out = pinned(dst) ? hreg(dst) : H_R14;
     if (w) {
         emit_lea64(&g->e, out, &m);
     } else {
         emit_lea32(&g->e, out, &m); /* the low 32 bits of the 64-bit address, zero-extended */
     }
     if (!pinned(dst)) {
-        emit_store64(&g->e, H_R15, reg_off(dst), H_R11);
+        emit_store64(&g->e, H_R15, reg_off(dst), H_R14);
     }
     return true;
 }
@@ -277,6 +278,143 @@ static bool gen_branch(Gen *g, const ScanInsn *si)
     return true;
 }
 
+/*
+ * Memory operands.  The linear address goes to r14 (CS's, DS's, ES's and
+ * SS's bases are 0 in 64-bit mode; FS and GS overrides are callouts):
+ *     lea r14, [base + index*scale + disp]     (a CPUState base is loaded into
+ *                                               r14 and a CPUState index into r9 first)
+ *     mov r14, imm64                           (RIP-relative: a constant)
+ * then gen_mem_access's inline TLB check at 64 bits and the operation on
+ * [r14]; its slow path runs the operation on the bounce buffer around
+ * bt_helper_mem64_prep/commit (helpers64.c).  A register operand in
+ * CPUState goes through r9, which is free once the check is done.
+ */
+static bool gen64_operand_linear(Gen *g, const Insn *in)
+{
+    if (in->adsize != 8 || in->seg == SEG_FS || in->seg == SEG_GS) {
+        return false;
+    }
+    Emit *e = &g->e;
+    gen_park(g); /* the TLB check clobbers the host flags */
+    int base = H_NONE, index = H_NONE;
+    if (in->base != REG_NONE) {
+        base = reg_to_host(g, in->base, H_R14);
+    }
+    if (in->index != REG_NONE) {
+        index = reg_to_host(g, in->index, H_R9);
+    }
+    HostRM m = hrm_sib(base, index, in->scale, in->disp);
+    emit_lea64(e, H_R14, &m);
+    g->lin_known = false;
+    return true;
+}
+
+/* The register operand b of a memory form in a host register: its own, or r9. */
+static int mem_reg_in(Gen *g, int b)
+{
+    return reg_to_host(g, b, H_R9);
+}
+
+/* op [r14], Gv (MOV, ALU, TEST): m->arg is the guest register. */
+static void emit_mem_ev_gv(Gen *g, const MemOp *m)
+{
+    const Insn *in = &m->si->insn;
+    HostRM mem = hrm_mem(H_R14, 0);
+    emit_rm(&g->e, in->opsize == 8 ? EMIT_W : 0, in->opcode, mem_reg_in(g, m->arg), &mem);
+}
+
+/* op Gv, [r14] (MOV load, ALU): a CPUState destination through r9. */
+static void emit_mem_gv_ev(Gen *g, const MemOp *m)
+{
+    const Insn *in = &m->si->insn;
+    unsigned w = in->opsize == 8 ? EMIT_W : 0;
+    int b = m->arg;
+    HostRM mem = hrm_mem(H_R14, 0);
+    if (pinned(b)) {
+        emit_rm(&g->e, w, in->opcode, hreg(b), &mem);
+        return;
+    }
+    bool mov = in->opcode == OPC_MOV_GvEv, cmp = in->opcode == 0x3b;
+    if (!mov) {
+        emit_load64(&g->e, H_R9, H_R15, reg_off(b));
+    }
+    emit_rm(&g->e, w, in->opcode, H_R9, &mem);
+    if (!cmp) {
+        emit_store64(&g->e, H_R15, reg_off(b), H_R9); /* a 32-bit op zero-extended r9 */
+    }
+}
+
+/* op [r14], imm (81, 83, F7 /0, C7 /0): m->imm is the immediate. */
+static void emit_mem_imm(Gen *g, const MemOp *m)
+{
+    const Insn *in = &m->si->insn;
+    HostRM mem = hrm_mem(H_R14, 0);
+    emit_rm(&g->e, in->opsize == 8 ? EMIT_W : 0, in->opcode, in->reg, &mem);
+    if (in->opcode == OPC_GRP1_EvIb) {
+        emit_u8(&g->e, (uint8_t)m->imm);
+    } else {
+        emit_u32(&g->e, m->imm);
+    }
+}
+
+static bool gen_mem_form(Gen *g, const ScanInsn *si)
+{
+    const Insn *in = &si->insn;
+    unsigned op = in->opcode;
+    MemOp m = {.si = si,
+               .size = in->opsize,
+               .access = ACC_READ,
+               .flag_use = FU_NONE,
+               .next_eip = (uint32_t)(si->eip + in->len),
+               .arg = reg_reg(in),
+               .imm = in->imm,
+               .prep = bt_helper_mem64_prep,
+               .commit = bt_helper_mem64_commit};
+    if (op < 0x40 && (op & 7) <= 3 && (op & 1)) {
+        int ext = (int)(op >> 3);
+        m.flag_use = (uint8_t)alu_flag_use(ext);
+        if (op & 2) {
+            m.emit = emit_mem_gv_ev;
+        } else {
+            m.emit = emit_mem_ev_gv;
+            m.access = ext == EXT_CMP ? ACC_READ : ACC_WRITE;
+            m.rmw = ext != EXT_CMP;
+        }
+    } else if (op == OPC_TEST_EvGv) {
+        m.emit = emit_mem_ev_gv;
+        m.flag_use = FU_WRITE;
+    } else if (op == OPC_MOV_EvGv) {
+        m.emit = emit_mem_ev_gv;
+        m.access = ACC_WRITE;
+    } else if (op == OPC_MOV_GvEv) {
+        m.emit = emit_mem_gv_ev;
+    } else if ((op == OPC_GRP1_EvIz || op == OPC_GRP1_EvIb) ||
+               ((op == OPC_GRP3_Ev || op == OPC_MOV_EvIz) && in->reg == 0)) {
+        m.emit = emit_mem_imm;
+        bool cmp_or_test = (op == OPC_GRP3_Ev) || (op != OPC_MOV_EvIz && in->reg == EXT_CMP);
+        m.flag_use = op == OPC_MOV_EvIz  ? FU_NONE
+                     : op == OPC_GRP3_Ev ? FU_WRITE
+                                         : (uint8_t)alu_flag_use(in->reg);
+        if (!cmp_or_test) {
+            m.access = ACC_WRITE;
+            m.rmw = op != OPC_MOV_EvIz;
+        }
+    } else {
+        return false;
+    }
+    if (in->base == INSN_BASE_RIP) {
+        if (in->adsize != 8 || in->seg == SEG_FS || in->seg == SEG_GS) {
+            return false;
+        }
+        gen_park(g);
+        emit_mov_r64_imm(&g->e, H_R14, si->eip + in->len + (uint64_t)(int64_t)in->disp);
+    } else if (!gen64_operand_linear(g, in)) {
+        return false;
+    }
+    gen_mem_access(g, &m);
+    return true;
+}
+
 /* Emit si natively; false (nothing emitted) when it is a callout. */
 static bool gen64_native(Gen *g, const ScanInsn *si)
 {
@@ -299,8 +437,11 @@ static bool gen64_native(Gen *g, const ScanInsn *si)
         set_reg_imm(g, r, w ? insn_imm64(in) : in->imm);
         return true;
     }
-    if (!in->has_modrm || in->mod != 3) {
+    if (!in->has_modrm) {
         return false;
+    }
+    if (in->mod != 3) {
+        return gen_mem_form(g, si);
     }
     return gen_alu_rr(g, in, w) || gen_alu_ri(g, in, w) || gen_unary(g, in, w);
 }

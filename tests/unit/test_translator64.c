@@ -10,7 +10,9 @@
  * CPUState meet in every combination, immediates, LEA with any base,
  * index and scale, and forward Jcc over the next instruction, which ends a
  * block and chains to the next.  The statistics prove the code ran
- * translated: the one callout is the HLT at the end.
+ * translated: the one callout is the HLT at the end.  Memory forms, whose
+ * addresses differ between guest and host, are compared with the
+ * interpreter instead.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -254,6 +256,133 @@ static void random_regs(HostRegs *in)
     in->flags = 0x2 | (rnd() & EFLAGS_ARITH);
 }
 
+/*
+ * Memory forms against the interpreter: MOV to and from memory, the ALU
+ * and TEST with a memory operand, and immediates to memory, on [rsi+disp],
+ * [r13+disp] (R13 in CPUState), [rsi+rdi*scale+disp] and RIP-relative
+ * operands, in two data pages, some accesses crossing from one to the
+ * other (the slow path), among register ALU forms.  RSI, RDI and R13 hold
+ * the addresses and are never written.  Both engines must end with the
+ * same registers, memory and flags (AF, which the SDM leaves undefined
+ * after the logic operations, aside), and the lockstep check must agree.
+ */
+static int data_reg(void)
+{
+    int r;
+    do {
+        r = any_reg();
+    } while (r == 6 || r == 7 || r == 13);
+    return r;
+}
+
+static void put_mem_insn(Seq *s)
+{
+    static const uint8_t ops[] = {0x01, 0x03, 0x09, 0x0b, 0x11, 0x13, 0x19, 0x1b,
+                                  0x21, 0x23, 0x29, 0x2b, 0x31, 0x33, 0x39, 0x3b,
+                                  0x85, 0x89, 0x8b, 0x81, 0x83, 0xc7, 0xf7};
+    bool w = rnd() & 1;
+    unsigned op = ops[rnd() % sizeof(ops)];
+    int reg = (op == 0x81 || op == 0x83) ? (int)(rnd() & 7) : (op >= 0xc7) ? 0 : data_reg();
+    int kind = (int)(rnd() % 4);
+    int base = kind == 1 ? 13 : 6;
+    put(s, rex(w, reg, kind == 2 ? 7 : 0, kind == 3 ? 0 : base));
+    put(s, (uint8_t)op);
+    size_t disp_at = 0;
+    int32_t target = 0;
+    if (kind == 3) { /* [rip + disp32] to DATA + x */
+        put(s, (uint8_t)((reg & 7) << 3 | 5));
+        disp_at = s->len;
+        target = (int32_t)(DATA + (rnd() % 0x1ff8));
+        put32(s, 0);
+    } else if (kind == 2) { /* [rsi + rdi*2^scale + disp32] */
+        put(s, (uint8_t)(2 << 6 | (reg & 7) << 3 | 4));
+        put(s, (uint8_t)((rnd() & 3) << 6 | 7 << 3 | 6));
+        put32(s, (uint32_t)(rnd() % 0x1f00));
+    } else if (rnd() & 1) { /* [base + disp8] */
+        put(s, (uint8_t)(1 << 6 | (reg & 7) << 3 | (base & 7)));
+        put(s, (uint8_t)(rnd() & 0x7f));
+    } else { /* [base + disp32], now and then across the page end */
+        put(s, (uint8_t)(2 << 6 | (reg & 7) << 3 | (base & 7)));
+        put32(s, (rnd() & 3) ? (uint32_t)(rnd() % 0x7f8) : 0xffc - (base == 13 ? 0x800 : 0));
+    }
+    if (op == 0x83) {
+        put(s, (uint8_t)rnd());
+    } else if (op == 0x81 || op == 0xc7 || op == 0xf7) {
+        put32(s, (uint32_t)rnd());
+    }
+    if (kind == 3) {
+        uint32_t next = TESTVM_CODE + (uint32_t)s->len;
+        uint32_t d = (uint32_t)target - next;
+        memcpy(&s->b[disp_at], &d, 4);
+    }
+}
+
+START_TEST(test_memory_forms_match_interp)
+{
+    static const enum BTMode modes[] = {BT_MODE_RUN, BT_MODE_CHECK};
+    for (int n = 0; n < 100; n++) {
+        Seq s = {.len = 0};
+        int count = 1 + (int)(rnd() % 30);
+        for (int i = 0; i < count; i++) {
+            if (rnd() % 3) {
+                put_mem_insn(&s);
+            } else {
+                put_modrm_rr(&s, rnd() & 1, 0x01 + 8 * (rnd() % 8), data_reg(), data_reg());
+            }
+        }
+        put(&s, 0xf4); /* hlt */
+        uint64_t regs[16];
+        for (int r = 0; r < 16; r++) {
+            regs[r] = rnd();
+        }
+        regs[6] = DATA;
+        regs[7] = rnd() % 16;
+        regs[13] = DATA + 0x800;
+        uint32_t flags = (uint32_t)rnd() & EFLAGS_ARITH;
+        uint32_t seed = (uint32_t)rnd();
+        TestVM *vm[3];
+        for (int e = 0; e < 3; e++) {
+            vm[e] = make_vm(s.b, s.len, MODE_64);
+            for (int r = 0; r < 16; r++) {
+                if (r != R_ESP) {
+                    vm[e]->cpu.regs[r] = regs[r];
+                }
+            }
+            vm[e]->cpu.eflags = EFLAGS_FIXED | flags;
+            uint32_t x = seed | 1;
+            for (uint32_t a = DATA; a < DATA + 0x2000; a += 4) {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                phys_write(&vm[e]->phys, a, x, 4);
+            }
+        }
+        ck_assert_int_eq(testvm_run(vm[0], 100000), CPU_EXIT_HALT);
+        for (int e = 1; e < 3; e++) {
+            BT *bt = bt_new(&vm[e]->cpu, 1u << 20, modes[e - 1]);
+            ck_assert_int_eq(bt_exec(bt, 100000), CPU_EXIT_HALT);
+            for (int r = 0; r < 16; r++) {
+                ck_assert_msg(vm[e]->cpu.regs[r] == vm[0]->cpu.regs[r],
+                              "register %d: translated %016llx, interpreter %016llx", r,
+                              (unsigned long long)vm[e]->cpu.regs[r],
+                              (unsigned long long)vm[0]->cpu.regs[r]);
+            }
+            ck_assert_uint_eq(cpu_get_eflags(&vm[e]->cpu) & EFLAGS_ARITH & ~EFLAGS_AF,
+                              cpu_get_eflags(&vm[0]->cpu) & EFLAGS_ARITH & ~EFLAGS_AF);
+            ck_assert_uint_eq(vm[e]->cpu.icount, vm[0]->cpu.icount);
+            ck_assert_int_eq(memcmp(vm[e]->phys.ram + DATA, vm[0]->phys.ram + DATA, 0x2000), 0);
+            if (e == 1) {
+                ck_assert_uint_eq(bt_stats(bt)->callout_insns, 1); /* the HLT */
+            }
+            bt_free(bt);
+        }
+        for (int e = 0; e < 3; e++) {
+            testvm_free(vm[e]);
+        }
+    }
+}
+END_TEST
+
 /* 200 random sequences of 1 to 40 instructions. */
 START_TEST(test_native_forms_match_host)
 {
@@ -342,6 +471,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_native_forms_match_host);
+    tcase_add_test(tc, test_memory_forms_match_interp);
     tcase_add_test(tc, test_lea_rip_relative);
     tcase_add_test(tc, test_loop_in_cpustate_register);
     suite_add_tcase(s, tc);
