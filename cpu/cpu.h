@@ -240,12 +240,18 @@ void fpu_reset(CPUState *cpu); /* FNINIT state */
 void fpu_exec(CPUState *cpu, const Insn *insn);
 /* WAIT/FWAIT and the pending-exception check every x87 insn does first. */
 void fpu_check_pending(CPUState *cpu);
-void fpu_fxsave(CPUState *cpu, int seg, uint32_t offset);
+void fpu_fxsave(CPUState *cpu, int seg, uint64_t offset);
 /* MMX register reg: the significand of x87 physical register R<reg>; a
  * write also sets its sign and exponent to all ones (SDM Vol.1 9.5.1). */
 uint64_t cpu_mmx_read(const CPUState *cpu, int reg);
 void cpu_mmx_write(CPUState *cpu, int reg, uint64_t value);
-void fpu_fxrstor(CPUState *cpu, int seg, uint32_t offset);
+void fpu_fxrstor(CPUState *cpu, int seg, uint64_t offset);
+
+/* XMM register reg (0-15; 8-15 only with REX in 64-bit mode). */
+static inline uint8_t *cpu_xmm(CPUState *cpu, int reg)
+{
+    return reg < 8 ? cpu->fpu.xmm[reg] : cpu->xmm_hi[reg & 7];
+}
 
 /* ---- the interpreter (cpu/interp.c) ---- */
 /* Execute one decoded instruction at cpu->eip (next_eip already set). */

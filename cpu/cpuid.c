@@ -148,6 +148,12 @@ static void cpuid_extended(const CPUState *cpu, uint32_t leaf, uint32_t out[4])
         out[3] = cpu->cpuid.ext_edx;
         if (m->vendor && !strcmp(m->vendor, "AuthenticAMD")) {
             out[3] |= cpu_cpuid_features(cpu) & CPUID_AMD_ALIASES;
+        } else if (!(cpu->efer & EFER_LMA)) {
+            /* Intel reports SYSCALL only to 64-bit software: outside
+             * IA-32e mode the bit reads 0 (SDM Vol.2 CPUID, 80000001h:
+             * "SYSCALL/SYSRET available in 64-bit mode"), as QEMU's TCG
+             * answers too, and SYSCALL is #UD there (cpu/syscall.c). */
+            out[3] &= ~CPUID_EXT_SYSCALL;
         }
     } else if (leaf == CPUID_ADDR_SIZES) {
         /* EAX: physical address bits 7:0, linear 15:8 (SDM Vol.2 CPUID).

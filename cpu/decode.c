@@ -287,6 +287,21 @@ static bool decode_operand(Insn *insn, Cursor *c, uint8_t spec, Operand *o, int 
     }
 }
 
+/* The SSE/MMX forms whose dword integer operand is a qword with REX.W. */
+static bool simd_widens_with_rex_w(unsigned op)
+{
+    switch (op) {
+    case OP_MOVD:
+    case OP_CVTSI2SS:
+    case OP_CVTSI2SD:
+    case OP_CVTSS2SI:
+    case OP_CVTTSS2SI:
+    case OP_CVTSD2SI:
+    case OP_CVTTSD2SI: return true;
+    default: return false;
+    }
+}
+
 static void make_invalid(Insn *insn)
 {
     insn->op = OP_UD;
@@ -466,6 +481,20 @@ prefixes_done:
     }
     if (valid && op == OP_CMPXCHG8B && (insn->rex & INSN_REX_W)) {
         insn->opnd[0].size = 16; /* CMPXCHG16B m128 */
+    }
+    if (valid && (insn->rex & INSN_REX_W) && simd_widens_with_rex_w(op)) {
+        /* MOVD becomes MOVQ r/m64 <-> xmm/mm, and the scalar conversions
+         * take or give a 64-bit integer (SDM Vol.2 MOVD/MOVQ, CVTSI2SD...) */
+        for (int i = 0; i < insn->nopnds; i++) {
+            Operand *o = &insn->opnd[i];
+            if ((o->kind == OPK_REG || o->kind == OPK_MEM) && o->size == 4) {
+                o->size = 8;
+            }
+        }
+        if (op == OP_MOVD) {
+            op = OP_MOVQ;
+            insn->op = OP_MOVQ;
+        }
     }
 
     if (c.short_read) {

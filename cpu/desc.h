@@ -297,6 +297,20 @@ uint64_t lmstack_pop(CPUState *cpu, LMStack *ls, int size);
  * usable in 64-bit mode with DPL cpl, so CPL follows it (SDM Vol.3 6.14.4). */
 void seg_load_null_ss64(CPUState *cpu, uint32_t cpl);
 
+/* After a transfer from 64-bit mode to 32- or 16-bit code (IRET, RET,
+ * SYSRET, SYSEXIT): the upper halves of RAX..RDI and of RIP are undefined
+ * there (SDM Vol.1 3.4.1.1); they become zero, which keeps CPUState's rule
+ * that high halves are zero outside 64-bit mode (cpu/state.h). */
+static inline void cpu_clear_high_halves(CPUState *cpu)
+{
+    if (!(cpu->hflags & HF_CS64)) {
+        for (int r = 0; r < 8; r++) {
+            cpu->regs[r] = (uint32_t)cpu->regs[r];
+        }
+        cpu->next_eip = (uint32_t)cpu->next_eip;
+    }
+}
+
 /* Long-mode event delivery through 16-byte IDT gates (cpu/except_lm.c). */
 void cpu_interrupt_lm(CPUState *cpu, int vector, bool is_sw, bool has_error, uint32_t error_code,
                       uint64_t return_rip);

@@ -234,6 +234,7 @@ static void return_lm(CPUState *cpu, AnyStack *st, uint64_t rip, uint16_t cs_sel
         cpu_set_eflags(cpu, eflags, eflags_mask);
         seg_commit_cs(cpu, cs_sel, code, rpl);
         cpu->next_eip = rip;
+        cpu_clear_high_halves(cpu);
         return;
     }
     uint64_t new_rsp = any_pop(cpu, st, opsize);
@@ -264,6 +265,7 @@ static void return_lm(CPUState *cpu, AnyStack *st, uint64_t rip, uint16_t cs_sel
         far_null_inaccessible_segments(cpu);
     }
     cpu->next_eip = rip;
+    cpu_clear_high_halves(cpu);
 }
 
 void cpu_far_ret_lm(CPUState *cpu, int opsize, uint16_t pop_bytes)

@@ -277,11 +277,21 @@ void fpu_op_frstor(CPUState *cpu, const Insn *insn, int arg)
 #define FXSAVE_ST   32  /* ST(i) at 32 + 16 * i, in stack order */
 #define FXSAVE_XMM  160 /* XMMi at 160 + 16 * i */
 #define FXSAVE_USED 288 /* bytes 288..511 are reserved or free for software */
+/* In 64-bit mode XMM8-15 follow, at 288 + 16 * (i - 8). */
+#define FXSAVE_USED64 416
 
-/* The image must be 16-byte aligned (#GP(0) otherwise) and fit the segment. */
-static uint32_t fxsave_linear(CPUState *cpu, int seg, uint32_t offset, bool write)
+/* The bytes FXSAVE stores and FXRSTOR reads in the current mode. */
+static int fxsave_used(const CPUState *cpu)
 {
-    if ((cpu->seg[seg].base + offset) & 15) {
+    return (cpu->hflags & HF_CS64) ? FXSAVE_USED64 : FXSAVE_USED;
+}
+
+/* The image must be 16-byte aligned (#GP(0) otherwise) and fit the segment
+ * (in 64-bit mode: only FS's and GS's bases count, and no limit). */
+static uint64_t fxsave_linear(CPUState *cpu, int seg, uint64_t offset, bool write)
+{
+    uint64_t base = (cpu->hflags & HF_CS64) && seg < SEG_FS ? 0 : cpu->seg[seg].base;
+    if ((base + offset) & 15) {
         cpu_raise_exception_err(cpu, EXC_GP, 0);
     }
     return seg_translate(cpu, seg, offset, FXSAVE_SIZE, write);
@@ -306,10 +316,10 @@ static uint8_t fxsave_abridged_tag(const CPUState *cpu)
  * the OSFXSR bit in control register CR4 is not set, the FXSAVE
  * instruction may not save these registers"); FXRSTOR matches.
  */
-void fpu_fxsave(CPUState *cpu, int seg, uint32_t offset)
+void fpu_fxsave(CPUState *cpu, int seg, uint64_t offset)
 {
     const FPURegs *f = &cpu->fpu;
-    uint32_t lin = fxsave_linear(cpu, seg, offset, true);
+    uint64_t lin = fxsave_linear(cpu, seg, offset, true);
     uint8_t head[FXSAVE_ST];
     put16(head + 0, f->fcw);
     put16(head + 2, fpu_status_word(cpu));
@@ -321,25 +331,29 @@ void fpu_fxsave(CPUState *cpu, int seg, uint32_t offset)
     put32(head + 20, f->fds);
     put32(head + 24, f->mxcsr);
     put32(head + 28, FPU_MXCSR_MASK);
-    fpu_probe_linear(cpu, lin, FXSAVE_USED);
+    fpu_probe_linear(cpu, lin, fxsave_used(cpu));
     fpu_write_linear(cpu, lin, FXSAVE_ST, head);
     for (int i = 0; i < 8; i++) {
         F80 v = fpu_get(cpu, i);
         uint8_t st[10];
         memcpy(st, &v, 10);
-        fpu_write_linear(cpu, lin + FXSAVE_ST + 16 * (uint32_t)i, 10, st);
+        fpu_write_linear(cpu, lin_next(cpu, lin, FXSAVE_ST + 16 * (uint32_t)i), 10, st);
     }
     if (cpu->cr4 & CR4_OSFXSR) {
-        fpu_write_linear(cpu, lin + FXSAVE_XMM, (int)sizeof(f->xmm), &f->xmm[0][0]);
+        fpu_write_linear(cpu, lin_next(cpu, lin, FXSAVE_XMM), (int)sizeof(f->xmm), &f->xmm[0][0]);
+        if (cpu->hflags & HF_CS64) {
+            fpu_write_linear(cpu, lin + FXSAVE_USED, (int)sizeof(cpu->xmm_hi),
+                             &cpu->xmm_hi[0][0]);
+        }
     }
 }
 
-void fpu_fxrstor(CPUState *cpu, int seg, uint32_t offset)
+void fpu_fxrstor(CPUState *cpu, int seg, uint64_t offset)
 {
     FPURegs *f = &cpu->fpu;
-    uint32_t lin = fxsave_linear(cpu, seg, offset, false);
-    uint8_t img[FXSAVE_USED];
-    fpu_read_linear(cpu, lin, FXSAVE_USED, img);
+    uint64_t lin = fxsave_linear(cpu, seg, offset, false);
+    uint8_t img[FXSAVE_USED64];
+    fpu_read_linear(cpu, lin, fxsave_used(cpu), img);
     uint32_t mxcsr = get32(img + 24);
     if (mxcsr & ~FPU_MXCSR_MASK) {
         cpu_raise_exception_err(cpu, EXC_GP, 0);
@@ -366,6 +380,9 @@ void fpu_fxrstor(CPUState *cpu, int seg, uint32_t offset)
     }
     if (cpu->cr4 & CR4_OSFXSR) {
         memcpy(f->xmm, img + FXSAVE_XMM, sizeof(f->xmm));
+        if (cpu->hflags & HF_CS64) {
+            memcpy(cpu->xmm_hi, img + FXSAVE_USED, sizeof(cpu->xmm_hi));
+        }
     }
     fpu_update_es(cpu);
 }

@@ -140,12 +140,12 @@ bool fpu_finish(CPUState *cpu, uint16_t host_sw, uint16_t cc_mask, bool to_memor
 /* ---- guest memory operands (cpu/fpu_load.c) ---- */
 
 /* Linear-address forms, for images whose segment check is done once. */
-void fpu_read_linear(CPUState *cpu, uint32_t lin, int size, uint8_t *buf);
-void fpu_probe_linear(CPUState *cpu, uint32_t lin, int size);
-void fpu_write_linear(CPUState *cpu, uint32_t lin, int size, const uint8_t *buf);
-void fpu_mem_read(CPUState *cpu, int seg, uint32_t offset, int size, uint8_t *buf);
+void fpu_read_linear(CPUState *cpu, uint64_t lin, int size, uint8_t *buf);
+void fpu_probe_linear(CPUState *cpu, uint64_t lin, int size);
+void fpu_write_linear(CPUState *cpu, uint64_t lin, int size, const uint8_t *buf);
+void fpu_mem_read(CPUState *cpu, int seg, uint64_t offset, int size, uint8_t *buf);
 /* Checks the whole range for write access first, so a fault stores nothing. */
-void fpu_mem_write(CPUState *cpu, int seg, uint32_t offset, int size, const uint8_t *buf);
+void fpu_mem_write(CPUState *cpu, int seg, uint64_t offset, int size, const uint8_t *buf);
 
 /* The instruction's memory operand, little-endian, read before any state changes. */
 static inline uint64_t fpu_read_operand(CPUState *cpu, const Insn *insn, int size)

@@ -13,24 +13,24 @@
 
 /* ---- guest memory ---- */
 
-void fpu_read_linear(CPUState *cpu, uint32_t lin, int size, uint8_t *buf)
+void fpu_read_linear(CPUState *cpu, uint64_t lin, int size, uint8_t *buf)
 {
     int done = 0;
     while (done < size) {
         int chunk = size - done >= 4 ? 4 : size - done >= 2 ? 2 : 1;
-        uint32_t v = lin_read(cpu, lin + (uint32_t)done, chunk);
+        uint32_t v = (uint32_t)lin_read(cpu, lin_next(cpu, lin, (uint32_t)done), chunk);
         memcpy(buf + done, &v, (size_t)chunk);
         done += chunk;
     }
 }
 
-void fpu_mem_read(CPUState *cpu, int seg, uint32_t offset, int size, uint8_t *buf)
+void fpu_mem_read(CPUState *cpu, int seg, uint64_t offset, int size, uint8_t *buf)
 {
     fpu_read_linear(cpu, seg_translate(cpu, seg, offset, size, false), size, buf);
 }
 
 /* Fault now, before any byte is stored, if a page is not writable. */
-static void fpu_probe_page(CPUState *cpu, uint32_t lin)
+static void fpu_probe_page(CPUState *cpu, uint64_t lin)
 {
     TLBEntry *e = tlb_entry(cpu, (int)cpu->mmu_idx, lin);
     if (e->tag[ACC_WRITE] != (lin & TLB_PAGE_MASK)) {
@@ -40,30 +40,30 @@ static void fpu_probe_page(CPUState *cpu, uint32_t lin)
 
 /* Both pages of a range that crosses one; the second from its first byte,
  * which is where the hardware reports such a fault (CR2). */
-void fpu_probe_linear(CPUState *cpu, uint32_t lin, int size)
+void fpu_probe_linear(CPUState *cpu, uint64_t lin, int size)
 {
-    uint32_t second = (lin + (uint32_t)size - 1) & TLB_PAGE_MASK;
+    uint64_t second = lin_next(cpu, lin, (uint32_t)size - 1) & TLB_PAGE_MASK;
     fpu_probe_page(cpu, lin);
     if (second != (lin & TLB_PAGE_MASK)) {
         fpu_probe_page(cpu, second);
     }
 }
 
-void fpu_write_linear(CPUState *cpu, uint32_t lin, int size, const uint8_t *buf)
+void fpu_write_linear(CPUState *cpu, uint64_t lin, int size, const uint8_t *buf)
 {
     int done = 0;
     while (done < size) {
         int chunk = size - done >= 4 ? 4 : size - done >= 2 ? 2 : 1;
         uint32_t v = 0;
         memcpy(&v, buf + done, (size_t)chunk);
-        lin_write(cpu, lin + (uint32_t)done, chunk, v);
+        lin_write(cpu, lin_next(cpu, lin, (uint32_t)done), chunk, v);
         done += chunk;
     }
 }
 
-void fpu_mem_write(CPUState *cpu, int seg, uint32_t offset, int size, const uint8_t *buf)
+void fpu_mem_write(CPUState *cpu, int seg, uint64_t offset, int size, const uint8_t *buf)
 {
-    uint32_t lin = seg_translate(cpu, seg, offset, size, true);
+    uint64_t lin = seg_translate(cpu, seg, offset, size, true);
     fpu_probe_linear(cpu, lin, size);
     fpu_write_linear(cpu, lin, size, buf);
 }

@@ -46,8 +46,7 @@ static inline uint64_t lin_read_idx(CPUState *cpu, uint64_t lin, int size, int m
     return mmu_read_slow(cpu, lin, size, mmu_idx, ACC_READ);
 }
 
-static inline void lin_write_idx(CPUState *cpu, uint64_t lin, int size, uint64_t value,
-                                 int mmu_idx)
+static inline void lin_write_idx(CPUState *cpu, uint64_t lin, int size, uint64_t value, int mmu_idx)
 {
     TLBEntry *e = tlb_entry(cpu, mmu_idx, lin);
     if (likely(e->tag[ACC_WRITE] == (lin & TLB_PAGE_MASK) && (lin & 0xfff) <= 0x1000u - size)) {
@@ -61,6 +60,13 @@ static inline void lin_write_idx(CPUState *cpu, uint64_t lin, int size, uint64_t
         return;
     }
     mmu_write_slow(cpu, lin, size, value, mmu_idx);
+}
+
+/* lin + n for the next part of a multi-part access: linear addresses wrap
+ * at 4 GiB outside 64-bit mode. */
+static inline uint64_t lin_next(const CPUState *cpu, uint64_t lin, uint32_t n)
+{
+    return (cpu->hflags & HF_CS64) ? lin + n : (uint32_t)(lin + n);
 }
 
 /* Accesses with the current privilege (CPL 3 = user view). */

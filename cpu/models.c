@@ -12,7 +12,9 @@
  * Not implemented on any model, so never reported and refused by
  * +feat: VME and PVI, DE, MCE/MCA, PSE-36, the processor serial number,
  * DS/ACPI/TM/PBE (thermal and debug-store hardware), SS, HTT,
- * MONITOR/MWAIT, VMX, SMX, EST, SSE4 and later, SVM, RDTSCP, 1 GiB pages.
+ * MONITOR/MWAIT, VMX, SMX, EST, SSE4 and later, SVM, 1 GiB pages.  RDTSCP
+ * is implemented (with long mode) but, as in QEMU's rows, reported only
+ * with +rdtscp.
  *
  * Long mode (LM) and what comes with it (SYSCALL, LAHF-LM, CX16) are in
  * the rows, as the real chips have them, but reported only with
@@ -159,7 +161,8 @@ enum { FEAT_EDX1, FEAT_ECX1, FEAT_EXT_EDX, FEAT_EXT_ECX };
 #define POPEK_ECX1                                                                                 \
     (CPUID_ECX_SSE3 | CPUID_ECX_SSSE3 | CPUID_ECX_TSC_DEADLINE | CPUID_ECX_HYPERVISOR |           \
      (CPU_LONG_MODE ? CPUID_ECX_CX16 : 0))
-#define POPEK_EXT_EDX (CPUID_EXT_NX | (CPU_LONG_MODE ? CPUID_EXT_SYSCALL | CPUID_EXT_LM : 0))
+#define POPEK_EXT_EDX                                                                              \
+    (CPUID_EXT_NX | (CPU_LONG_MODE ? CPUID_EXT_SYSCALL | CPUID_EXT_LM | CPUID_EXT_RDTSCP : 0))
 #define POPEK_EXT_ECX (CPU_LONG_MODE ? CPUID_EXT3_LAHF_LM : 0)
 
 /* QEMU's feature names (target/i386's feature_word_info spelling). */

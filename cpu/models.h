@@ -24,7 +24,7 @@
  * that saw LM would switch to a mode popek cannot run.  The lead sets it
  * to true when the CPU half is merged; cpu_model_config() does the rest.
  */
-#define CPU_LONG_MODE false
+#define CPU_LONG_MODE true
 
 /* One cache of CPUID leaf 4 (SDM Vol.2 CPUID, Table 3-8). */
 typedef struct CPUCacheInfo {

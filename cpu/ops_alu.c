@@ -173,7 +173,11 @@ void op_CMPXCHG(CPUState *cpu, const Insn *insn)
     if (acc == dest) {
         opnd_rmw_write(cpu, &dst, src);
     } else {
-        opnd_rmw_write(cpu, &dst, dest);
+        if (dst.is_mem) {
+            opnd_rmw_write(cpu, &dst, dest);
+        }
+        /* a register destination is not written: in 64-bit mode its
+         * upper half stays (the host CPU's behaviour) */
         reg_write(cpu, R_EAX, size, dest);
     }
 }
@@ -196,14 +200,14 @@ void op_CMPXCHG8B(CPUState *cpu, const Insn *insn)
     }
     mmu_probe(cpu, lin, 2 * half, ACC_WRITE, cpu->mmu_idx);
     uint64_t lo = lin_read(cpu, lin, half);
-    uint64_t hi = lin_read(cpu, lin + half, half);
+    uint64_t hi = lin_read(cpu, lin_next(cpu, lin, (uint32_t)half), half);
     bool equal = lo == reg_read(cpu, R_EAX, half) && hi == reg_read(cpu, R_EDX, half);
     if (equal) {
         lin_write(cpu, lin, half, cpu->regs[R_EBX]);
-        lin_write(cpu, lin + half, half, cpu->regs[R_ECX]);
+        lin_write(cpu, lin_next(cpu, lin, (uint32_t)half), half, cpu->regs[R_ECX]);
     } else {
         lin_write(cpu, lin, half, lo);
-        lin_write(cpu, lin + half, half, hi);
+        lin_write(cpu, lin_next(cpu, lin, (uint32_t)half), half, hi);
         reg_write(cpu, R_EAX, half, lo);
         reg_write(cpu, R_EDX, half, hi);
     }

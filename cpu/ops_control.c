@@ -129,20 +129,22 @@ void op_CALLF(CPUState *cpu, const Insn *insn)
     cpu_far_call(cpu, (uint16_t)insn->imm2, insn->imm, insn->opsize, cpu->next_eip);
 }
 
-/* Read an m16:16 or m16:32 far pointer operand: offset first, selector after. */
+/* Read an m16:16, m16:32 or (REX.W) m16:64 far pointer operand: offset
+ * first, selector after. */
 static void read_far_pointer(CPUState *cpu, const Insn *insn, uint16_t *selector,
-                             uint32_t *offset)
+                             uint64_t *offset)
 {
     uint64_t ea = insn_ea(cpu, insn);
     int size = insn->opsize;
-    *offset = (uint32_t)seg_read(cpu, insn->seg, ea, size);
-    *selector = (uint16_t)seg_read(cpu, insn->seg, (ea + (uint32_t)size) & size_mask(insn->adsize), 2);
+    *offset = seg_read(cpu, insn->seg, ea, size);
+    *selector =
+        (uint16_t)seg_read(cpu, insn->seg, (ea + (uint32_t)size) & size_mask(insn->adsize), 2);
 }
 
 void op_JMPF_EP(CPUState *cpu, const Insn *insn)
 {
     uint16_t selector;
-    uint32_t offset;
+    uint64_t offset;
     read_far_pointer(cpu, insn, &selector, &offset);
     cpu_far_jmp(cpu, selector, offset, cpu->next_eip);
 }
@@ -150,7 +152,7 @@ void op_JMPF_EP(CPUState *cpu, const Insn *insn)
 void op_CALLF_EP(CPUState *cpu, const Insn *insn)
 {
     uint16_t selector;
-    uint32_t offset;
+    uint64_t offset;
     read_far_pointer(cpu, insn, &selector, &offset);
     cpu_far_call(cpu, selector, offset, insn->opsize, cpu->next_eip);
 }

@@ -27,6 +27,16 @@ static inline uint32_t shift_count(CPUState *cpu, const Insn *insn, int i)
     return (uint32_t)opnd_read(cpu, insn, i) & (insn->opnd[0].size == 8 ? 0x3f : 0x1f);
 }
 
+/* A masked count of 0 changes nothing, but a 32-bit register is still
+ * written: in 64-bit mode its upper half is cleared, as the host CPU
+ * does it (the oracle's long-mode tests); elsewhere the half is 0. */
+static void count_zero(CPUState *cpu, const RMW *dst)
+{
+    if (!dst->is_mem && dst->size == 4) {
+        cpu->regs[dst->reg] &= 0xffffffffu;
+    }
+}
+
 /* Replace CF and OF, keeping the other arithmetic flags. */
 static void set_cf_of(CPUState *cpu, bool cf, bool of)
 {
@@ -43,6 +53,7 @@ void op_ROL(CPUState *cpu, const Insn *insn)
     uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
     uint32_t count = shift_count(cpu, insn, 1);
     if (count == 0) {
+        count_zero(cpu, &dst);
         return;
     }
     int bits = dst.size * 8;
@@ -60,6 +71,7 @@ void op_ROR(CPUState *cpu, const Insn *insn)
     uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
     uint32_t count = shift_count(cpu, insn, 1);
     if (count == 0) {
+        count_zero(cpu, &dst);
         return;
     }
     int bits = dst.size * 8;
@@ -91,12 +103,13 @@ static void rotate_through_carry(CPUState *cpu, const Insn *insn, bool left)
     int bits = dst.size * 8;
     uint32_t n = rc_count(shift_count(cpu, insn, 1), bits);
     if (n == 0) {
+        count_zero(cpu, &dst);
         return;
     }
     u128 wide = (u128)flags_carry(cpu) << bits | a;
     u128 wide_mask = ((u128)1 << (bits + 1)) - 1;
-    u128 rotated = left ? (wide << n) | (wide >> (bits + 1 - n))
-                        : (wide >> n) | (wide << (bits + 1 - n));
+    u128 rotated =
+        left ? (wide << n) | (wide >> (bits + 1 - n)) : (wide >> n) | (wide << (bits + 1 - n));
     rotated &= wide_mask;
     uint64_t res = (uint64_t)rotated & size_mask(dst.size);
     bool cf = (rotated >> bits) & 1;
@@ -127,6 +140,7 @@ void op_SHL(CPUState *cpu, const Insn *insn)
     uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
     uint32_t count = shift_count(cpu, insn, 1);
     if (count == 0) {
+        count_zero(cpu, &dst);
         return;
     }
     uint64_t res = a << count;
@@ -140,6 +154,7 @@ void op_SHR(CPUState *cpu, const Insn *insn)
     uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
     uint32_t count = shift_count(cpu, insn, 1);
     if (count == 0) {
+        count_zero(cpu, &dst);
         return;
     }
     uint64_t res = a >> count;
@@ -154,6 +169,7 @@ void op_SAR(CPUState *cpu, const Insn *insn)
     uint64_t a = opnd_rmw_read(cpu, insn, 0, &dst);
     uint32_t count = shift_count(cpu, insn, 1);
     if (count == 0) {
+        count_zero(cpu, &dst);
         return;
     }
     uint64_t res = (uint64_t)(sext(a, dst.size) >> count);
@@ -175,6 +191,7 @@ static void double_shift(CPUState *cpu, const Insn *insn, bool left)
     uint64_t b = opnd_read(cpu, insn, 1);
     uint32_t count = shift_count(cpu, insn, 2);
     if (count == 0) {
+        count_zero(cpu, &dst);
         return;
     }
     uint64_t res;

@@ -62,6 +62,16 @@ static void mmx_enter(CPUState *cpu)
     cpu->fpu.ftw = 0;
 }
 
+/* The segment base that counts for an alignment check: in 64-bit mode only
+ * FS's and GS's. */
+static uint64_t simd_base(const CPUState *cpu, const Insn *insn)
+{
+    if ((cpu->hflags & HF_CS64) && insn->seg < SEG_FS) {
+        return 0;
+    }
+    return cpu->seg[insn->seg].base;
+}
+
 static bool opnd_is(const Insn *insn, int kind)
 {
     return insn->opnd[0].kind == kind || insn->opnd[1].kind == kind;
@@ -73,13 +83,13 @@ static void simd_read(CPUState *cpu, const Insn *insn, int i, uint8_t flags, Sim
     const Operand *o = &insn->opnd[i];
     memset(v, 0, sizeof(*v));
     switch (o->kind) {
-    case OPK_XMM: memcpy(v, cpu->fpu.xmm[o->reg], 16); break;
+    case OPK_XMM: memcpy(v, cpu_xmm(cpu, o->reg), 16); break;
     case OPK_MMX: v->q[0] = cpu_mmx_read(cpu, o->reg); break;
-    case OPK_REG: v->d[0] = reg_read(cpu, o->reg, o->size); break;
+    case OPK_REG: v->q[0] = reg_read(cpu, o->reg, o->size); break;
     case OPK_IMM: v->q[0] = insn->imm & 0xff; break;
     case OPK_MEM: {
-        uint32_t ea = insn_ea(cpu, insn);
-        if (o->size == 16 && !(flags & SF_UNALIGNED) && ((cpu->seg[insn->seg].base + ea) & 15)) {
+        uint64_t ea = insn_ea(cpu, insn);
+        if (o->size == 16 && !(flags & SF_UNALIGNED) && (simd_base(cpu, insn) + ea) & 15) {
             cpu_raise_exception_err(cpu, EXC_GP, 0);
         }
         fpu_mem_read(cpu, insn->seg, ea, o->size, v->b);
@@ -94,7 +104,7 @@ static void simd_check_store(CPUState *cpu, const Insn *insn, uint8_t flags)
 {
     const Operand *o = &insn->opnd[0];
     if (o->kind == OPK_MEM && o->size == 16 && !(flags & SF_UNALIGNED) &&
-        ((cpu->seg[insn->seg].base + insn_ea(cpu, insn)) & 15)) {
+        ((simd_base(cpu, insn) + insn_ea(cpu, insn)) & 15)) {
         cpu_raise_exception_err(cpu, EXC_GP, 0);
     }
 }
@@ -103,9 +113,9 @@ static void simd_write(CPUState *cpu, const Insn *insn, const SimdReg *v)
 {
     const Operand *o = &insn->opnd[0];
     switch (o->kind) {
-    case OPK_XMM: memcpy(cpu->fpu.xmm[o->reg], v, 16); break;
+    case OPK_XMM: memcpy(cpu_xmm(cpu, o->reg), v, 16); break;
     case OPK_MMX: cpu_mmx_write(cpu, o->reg, v->q[0]); break;
-    case OPK_REG: reg_write(cpu, o->reg, 4, v->d[0]); break;
+    case OPK_REG: reg_write(cpu, o->reg, o->size == 8 ? 8 : 4, v->q[0]); break;
     case OPK_MEM: fpu_mem_write(cpu, insn->seg, insn_ea(cpu, insn), o->size, v->b); break;
     default: break;
     }
@@ -157,14 +167,12 @@ static void simd_maskmove(CPUState *cpu, const Insn *insn, bool mmx)
     simd_read(cpu, insn, 0, 0, &data);
     simd_read(cpu, insn, 1, 0, &mask);
     int n = mmx ? 8 : 16;
-    uint32_t base = insn->adsize == 2 ? cpu->regs[R_EDI] & 0xffff : cpu->regs[R_EDI];
-    uint32_t lin[16];
+    uint64_t amask = size_mask(insn->adsize); /* DI, EDI or RDI */
+    uint64_t base = cpu->regs[R_EDI] & amask;
+    uint64_t lin[16];
     for (int i = 0; i < n; i++) {
         if (mask.b[i] & 0x80) {
-            uint32_t off = base + (uint32_t)i;
-            if (insn->adsize == 2) {
-                off &= 0xffff;
-            }
+            uint64_t off = (base + (uint64_t)i) & amask;
             lin[i] = seg_translate(cpu, insn->seg, off, 1, true);
             fpu_probe_linear(cpu, lin[i], 1);
         }
@@ -217,6 +225,10 @@ void op_simd(CPUState *cpu, const Insn *insn)
         mmx_enter(cpu); /* before an #XM too, as the hardware does */
     }
     SimdFn fn = io.mmx && sd->fn_mmx ? sd->fn_mmx : sd->fn;
+    if ((sd->form == SIMD_XG_F && insn->opnd[1].size == 8) ||
+        (sd->form == SIMD_GX_F && insn->opnd[0].size == 8)) {
+        fn = simd_fn_int64(insn->op); /* REX.W: a 64-bit integer */
+    }
     SimdIO in = io;
     io.mxcsr = (cpu->fpu.mxcsr & ~MXCSR_FLAGS) | MXCSR_MASKS;
     if (!(cpu->fpu.mxcsr & (MXCSR_UE << MXCSR_MASK_SHIFT))) {
@@ -254,7 +266,7 @@ void op_simd(CPUState *cpu, const Insn *insn)
 void op_LDMXCSR(CPUState *cpu, const Insn *insn)
 {
     simd_check(cpu, false, true);
-    uint32_t v = seg_read(cpu, insn->seg, insn_ea(cpu, insn), 4);
+    uint32_t v = (uint32_t)seg_read(cpu, insn->seg, insn_ea(cpu, insn), 4);
     if (v & ~FPU_MXCSR_MASK) {
         cpu_raise_exception_err(cpu, EXC_GP, 0);
     }
@@ -272,7 +284,7 @@ void op_STMXCSR(CPUState *cpu, const Insn *insn)
  * devices see nothing. */
 void op_CLFLUSH(CPUState *cpu, const Insn *insn)
 {
-    uint32_t lin = seg_translate(cpu, insn->seg, insn_ea(cpu, insn), 1, false);
+    uint64_t lin = seg_translate(cpu, insn->seg, insn_ea(cpu, insn), 1, false);
     TLBEntry *e = tlb_entry(cpu, (int)cpu->mmu_idx, lin);
     if (e->tag[ACC_READ] != (lin & TLB_PAGE_MASK)) {
         mmu_probe(cpu, lin, 1, ACC_READ, (int)cpu->mmu_idx);

@@ -87,6 +87,9 @@ typedef struct SimdDesc {
 
 /* Indexed by op - OP_SIMD_FIRST (cpu/simd_host.c). */
 extern const SimdDesc simd_descs[OP_COUNT - OP_SIMD_FIRST];
+/* The host function of a scalar conversion with a 64-bit integer operand
+ * (REX.W: CVTSI2SS/SD r64, CVT(T)SS/SD2SI r64), or NULL. */
+SimdFn simd_fn_int64(unsigned op);
 
 /* Whether the form runs under MXCSR and may raise SIMD floating-point exceptions. */
 static inline bool simd_form_fp(int form)

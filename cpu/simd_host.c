@@ -168,6 +168,47 @@
 #define SIMD_HOST_FN(name, form, how, flags) HOST_FN_##form(name, how)
 SIMD_OPS(SIMD_HOST_FN)
 
+/* The 64-bit-integer forms (REX.W) of the scalar conversions. */
+#define HOST_XG_F64(name, insn)                                                                    \
+    static void host_##name##_q(SimdIO *io)                                                        \
+    {                                                                                              \
+        uint32_t host;                                                                             \
+        __asm__ volatile(FP_ENTER "movdqu %[d], %%xmm0\n\t" insn                                   \
+                                  " %[s], %%xmm0\n\tmovdqu %%xmm0, %[d]\n\t" FP_LEAVE              \
+                         : [d] "+m"(io->d), [mx] "+m"(io->mxcsr), [host] "=m"(host)                \
+                         : [s] "m"(io->s.q[0])                                                     \
+                         : XMM_CLOBBERS);                                                          \
+    }
+#define HOST_GX_F64(name, insn)                                                                    \
+    static void host_##name##_q(SimdIO *io)                                                        \
+    {                                                                                              \
+        uint32_t host;                                                                             \
+        __asm__ volatile(FP_ENTER "movdqu %[s], %%xmm1\n\t" insn " %%xmm1, %%rax\n\t"              \
+                                  "movq %%rax, %[d]\n\t" FP_LEAVE                                  \
+                         : [d] "=m"(io->d.q[0]), [mx] "+m"(io->mxcsr), [host] "=m"(host)           \
+                         : [s] "m"(io->s)                                                          \
+                         : "rax", XMM_CLOBBERS);                                                   \
+    }
+HOST_XG_F64(cvtsi2ss, "cvtsi2ssq")
+HOST_XG_F64(cvtsi2sd, "cvtsi2sdq")
+HOST_GX_F64(cvtss2si, "cvtss2si")
+HOST_GX_F64(cvttss2si, "cvttss2si")
+HOST_GX_F64(cvtsd2si, "cvtsd2si")
+HOST_GX_F64(cvttsd2si, "cvttsd2si")
+
+SimdFn simd_fn_int64(unsigned op)
+{
+    switch (op) {
+    case OP_CVTSI2SS: return host_cvtsi2ss_q;
+    case OP_CVTSI2SD: return host_cvtsi2sd_q;
+    case OP_CVTSS2SI: return host_cvtss2si_q;
+    case OP_CVTTSS2SI: return host_cvttss2si_q;
+    case OP_CVTSD2SI: return host_cvtsd2si_q;
+    case OP_CVTTSD2SI: return host_cvttsd2si_q;
+    default: return NULL;
+    }
+}
+
 /* The descriptor of each operation. */
 #define DESC_P_I(name, how, flags) {host_##name, host_mmx_##name, SIMD_P_I, flags}
 #define DESC_G_I(name, how, flags) {host_##name, host_mmx_##name, SIMD_G_I, flags}

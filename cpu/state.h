@@ -90,6 +90,7 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
 #define MSR_GS_BASE        0xc0000101u
 #define MSR_KERNEL_GS_BASE 0xc0000102u /* swapped with GS.base by SWAPGS */
 #define MSR_TSC_AUX        0xc0000103u /* what RDTSCP returns in ECX */
+#define MSR_K8_SYSCFG      0xc0010010u /* AMD system configuration (AMD models only) */
 
 /* Descriptor attribute bits, kept in SegmentCache.attr exactly where they sit
  * in the high dword of a descriptor (SDM Vol.3 3.4.5), so a descriptor's high
@@ -469,6 +470,9 @@ struct CPUState {
                                * hold off timers, the monitor or the window */
     void *accel;              /* the translator running this CPU (translator/: bt_of()),
                                * or NULL; opaque here, so cpu/ names no engine above it */
+    uint8_t xmm_hi[8][16]     /* XMM8-XMM15, reached with REX in 64-bit mode (cpu_xmm());
+                               * XMM0-7 are fpu.xmm, in the FXSAVE layout */
+        __attribute__((aligned(16)));
 
     /* ---- long-mode MSRs (cpu/sysreg.c, cpu/syscall.c); appended so that no
      * offset translated code uses moves ---- */
@@ -478,6 +482,7 @@ struct CPUState {
     uint64_t msr_fmask;      /* FMASK: RFLAGS bits SYSCALL clears (bits 31:0) */
     uint64_t kernel_gs_base; /* KERNEL_GS_BASE: exchanged with GS.base by SWAPGS (canonical) */
     uint64_t msr_tsc_aux;    /* TSC_AUX: returned by RDTSCP in ECX (bits 31:0) */
+    uint64_t msr_syscfg;     /* AMD SYSCFG: kept as written (bits 31:0); 0 after RESET */
 };
 
 #endif /* CPU_STATE_H */

@@ -5,13 +5,29 @@
  *
  * None of them reads a descriptor: they load CS and SS with fixed flat
  * attributes from selectors the MSRs give, which is what makes them fast,
- * and what makes the kernel responsible for a GDT that matches.  popek's
- * CPUs are Intel's: SYSCALL and SYSRET exist only in 64-bit mode (#UD
- * elsewhere), so CSTAR is stored but never used (an AMD CPU would enter
- * there from compatibility mode).
+ * and what makes the kernel responsible for a GDT that matches.
+ *
+ * The two vendors differ, and a guest picks its entry by the vendor CPUID
+ * names (Linux's 32-bit vDSO uses SYSENTER on Intel, SYSCALL on AMD):
+ *   Intel: SYSCALL/SYSRET only in 64-bit mode (#UD elsewhere); SYSENTER
+ *          and SYSEXIT everywhere in protected mode;
+ *   AMD:   SYSCALL also from compatibility mode (to CSTAR) and in legacy
+ *          protected mode (to STAR[31:0], 32-bit code), SYSRET also from
+ *          legacy mode; SYSENTER/SYSEXIT #UD in IA-32e mode.
+ * (AMD APM Vol.3 SYSCALL, SYSRET, SYSENTER; SDM Vol.2 SYSCALL, SYSRET.)
  */
+#include <string.h>
+
 #include "cpu/desc.h"
+#include "cpu/models.h"
 #include "cpu/ops.h"
+
+/* Whether the -cpu model is AMD's (qemu64 is). */
+static bool cpu_is_amd(const CPUState *cpu)
+{
+    const CPUModel *m = cpu->cpuid.model;
+    return m && m->vendor && !strcmp(m->vendor, "AuthenticAMD");
+}
 
 /* The flat 4 GiB segments the fast system calls load: base 0, limit
  * FFFFFFFFh, G; a 64-bit code segment (L) or a 32-bit one (D). */
@@ -39,6 +55,9 @@ static bool in_64bit_mode(const CPUState *cpu)
  * SYSENTER_EIP and _ESP, from compatibility mode as from 64-bit mode. */
 void op_SYSENTER(CPUState *cpu, const Insn *insn)
 {
+    if (cpu_is_amd(cpu) && cpu_lma(cpu)) {
+        cpu_raise_exception(cpu, EXC_UD);
+    }
     if (!(cpu->cr0 & CR0_PE) || sel_is_null((uint16_t)cpu->sysenter_cs)) {
         cpu_raise_exception_err(cpu, EXC_GP, 0);
     }
@@ -58,6 +77,9 @@ void op_SYSENTER(CPUState *cpu, const Insn *insn)
  * SYSENTER_CS + 16 (SS + 24). */
 void op_SYSEXIT(CPUState *cpu, const Insn *insn)
 {
+    if (cpu_is_amd(cpu) && cpu_lma(cpu)) {
+        cpu_raise_exception(cpu, EXC_UD);
+    }
     if (!(cpu->cr0 & CR0_PE) || sel_is_null((uint16_t)cpu->sysenter_cs) || cpu->cpl != 0) {
         cpu_raise_exception_err(cpu, EXC_GP, 0);
     }
@@ -78,34 +100,50 @@ void op_SYSEXIT(CPUState *cpu, const Insn *insn)
         cpu->next_eip = (uint32_t)cpu->regs[R_EDX];
     }
     cpu_update_mode(cpu);
+    cpu_clear_high_halves(cpu);
 }
 
 /* ---- SYSCALL / SYSRET ---- */
 
-/* #UD outside 64-bit mode or with EFER.SCE clear (Intel). */
+/* #UD with EFER.SCE clear, and outside 64-bit mode on Intel; outside
+ * protected mode (real mode, vm86) on AMD. */
 static void require_syscall(CPUState *cpu)
 {
-    if (!in_64bit_mode(cpu) || !(cpu->efer & EFER_SCE)) {
+    bool mode_ok = in_64bit_mode(cpu) ||
+                   (cpu_is_amd(cpu) && (cpu->hflags & HF_PE) && !(cpu->hflags & HF_VM));
+    if (!mode_ok || !(cpu->efer & EFER_SCE)) {
         cpu_raise_exception(cpu, EXC_UD);
     }
 }
 
 /*
- * SYSCALL: RCX = the next RIP, R11 = RFLAGS, RFLAGS &= ~FMASK (and RF
- * cleared), CS = STAR[47:32] (64-bit, DPL 0), SS = that + 8, RIP = LSTAR.
- * RSP stays: the kernel switches stacks itself (after SWAPGS).
+ * SYSCALL: CS = STAR[47:32] (DPL 0), SS = that + 8.  In IA-32e mode: RCX =
+ * the next RIP, R11 = RFLAGS, RFLAGS &= ~FMASK (and RF cleared), 64-bit
+ * code at LSTAR (from 64-bit mode) or CSTAR (from compatibility mode).
+ * In AMD's legacy mode: ECX = the next EIP, IF, VM and RF cleared, 32-bit
+ * code at STAR[31:0].  RSP stays: the kernel switches stacks itself.
  */
 void op_SYSCALL(CPUState *cpu, const Insn *insn)
 {
     require_syscall(cpu);
     uint16_t cs = (uint16_t)(cpu->msr_star >> 32);
+    if (!cpu_lma(cpu)) {
+        cpu->regs[R_ECX] = (uint32_t)cpu->next_eip;
+        cpu_set_eflags(cpu, 0, EFLAGS_IF | EFLAGS_RF | EFLAGS_VM);
+        seg_set_flat(&cpu->seg[SEG_CS], (uint16_t)(cs & 0xfffc), FLAT_CODE32_ATTR, 0);
+        seg_set_flat(&cpu->seg[SEG_SS], (uint16_t)(cs + 8), FLAT_DATA_ATTR, 0);
+        cpu_update_mode(cpu);
+        cpu->next_eip = (uint32_t)cpu->msr_star;
+        return;
+    }
+    uint64_t target = in_64bit_mode(cpu) ? cpu->msr_lstar : cpu->msr_cstar;
     cpu->regs[R_ECX] = cpu->next_eip;
     cpu->regs[11] = cpu_get_eflags(cpu);
     cpu_set_eflags(cpu, 0, (uint32_t)cpu->msr_fmask | EFLAGS_RF | EFLAGS_VM);
     seg_set_flat(&cpu->seg[SEG_CS], (uint16_t)(cs & 0xfffc), FLAT_CODE64_ATTR, 0);
     seg_set_flat(&cpu->seg[SEG_SS], (uint16_t)(cs + 8), FLAT_DATA_ATTR, 0);
     cpu_update_mode(cpu);
-    cpu->next_eip = cpu->msr_lstar;
+    cpu->next_eip = target;
 }
 
 /*
@@ -113,6 +151,7 @@ void op_SYSCALL(CPUState *cpu, const Insn *insn)
  * 16, RIP = RCX (non-canonical is #GP(0) here, before anything changes);
  * without it to compatibility mode, CS = STAR[63:48], RIP = ECX.  SS =
  * STAR[63:48] + 8, RPL 3 all; RFLAGS from R11 (RF and VM cleared, bit 1 set).
+ * AMD's legacy-mode SYSRET returns to 32-bit code at ECX and sets IF.
  */
 void op_SYSRET(CPUState *cpu, const Insn *insn)
 {
@@ -122,6 +161,14 @@ void op_SYSRET(CPUState *cpu, const Insn *insn)
     }
     uint16_t base = (uint16_t)(cpu->msr_star >> 48);
     uint64_t rip = cpu->regs[R_ECX];
+    if (!cpu_lma(cpu)) { /* AMD's legacy mode: back to 32-bit code, IF set */
+        seg_set_flat(&cpu->seg[SEG_CS], (uint16_t)(base | 3), FLAT_CODE32_ATTR, 3);
+        seg_set_flat(&cpu->seg[SEG_SS], (uint16_t)((base + 8) | 3), FLAT_DATA_ATTR, 3);
+        cpu_update_mode(cpu);
+        cpu_set_eflags(cpu, EFLAGS_IF, EFLAGS_IF);
+        cpu->next_eip = (uint32_t)rip;
+        return;
+    }
     if (insn->opsize == 8) {
         if (!mmu_canonical(rip)) {
             cpu_raise_exception_err(cpu, EXC_GP, 0);
@@ -135,6 +182,7 @@ void op_SYSRET(CPUState *cpu, const Insn *insn)
     cpu_update_mode(cpu);
     cpu_set_eflags(cpu, (uint32_t)cpu->regs[11], ~(uint32_t)(EFLAGS_RF | EFLAGS_VM));
     cpu->next_eip = rip;
+    cpu_clear_high_halves(cpu);
 }
 
 /* SWAPGS: exchange GS.base and KERNEL_GS_BASE; 64-bit mode, CPL 0. */

@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "cpu/models.h"
 #include "softmmu/mmu.h"
 
 /* ---- control registers ---- */
@@ -361,10 +362,25 @@ static bool wrmsr_efer(CPUState *cpu, uint64_t value)
  * bits 63:32 are reserved, TSC_AUX keeps 31:0 (SDM Vol.4 Table 2-2).
  * FS_BASE and GS_BASE are the segment registers' hidden bases.
  */
+/* Whether the -cpu model is AMD's (qemu64). */
+static bool cpu_model_is_amd(const CPUState *cpu)
+{
+    const CPUModel *m = cpu->cpuid.model;
+    return m && m->vendor && !strcmp(m->vendor, "AuthenticAMD");
+}
+
+/*
+ * SYSCFG exists on AMD's processors since the K8 (AMD BKDG for family 0Fh,
+ * MSR C001_0010h): Linux reads it unguarded on AMD family 0Fh and later
+ * (its MTRR code).  popek's memory has no DRAM-mapping or fixed-MTRR
+ * extensions, so it reads 0 after RESET and keeps what bits 31:0 are
+ * written (63:32 reserved, #GP), with no other effect.
+ */
 static bool lm_msr_exists(const CPUState *cpu, uint32_t index)
 {
     uint32_t ext = cpu->cpuid.ext_edx;
     switch (index) {
+    case MSR_K8_SYSCFG: return cpu_model_is_amd(cpu);
     case MSR_STAR:
     case MSR_LSTAR:
     case MSR_CSTAR:
@@ -388,6 +404,7 @@ static bool lm_msr_read(CPUState *cpu, uint32_t index, uint64_t *value)
     case MSR_GS_BASE: *value = cpu->seg[SEG_GS].base; break;
     case MSR_KERNEL_GS_BASE: *value = cpu->kernel_gs_base; break;
     case MSR_TSC_AUX: *value = cpu->msr_tsc_aux; break;
+    case MSR_K8_SYSCFG: *value = cpu->msr_syscfg; break;
     default: return false;
     }
     return true;
@@ -408,6 +425,12 @@ static bool lm_msr_write(CPUState *cpu, uint32_t index, uint64_t value)
             return false;
         }
         cpu->msr_tsc_aux = value;
+        return true;
+    case MSR_K8_SYSCFG:
+        if (value >> 32) {
+            return false;
+        }
+        cpu->msr_syscfg = value;
         return true;
     default: break;
     }
@@ -575,6 +598,7 @@ void cpu_msr_reset(CPUState *cpu)
     cpu->msr_star = cpu->msr_lstar = cpu->msr_cstar = cpu->msr_fmask = 0;
     cpu->kernel_gs_base = 0;
     cpu->msr_tsc_aux = 0;
+    cpu->msr_syscfg = 0;
     for (int i = 0; i < MTRR_FIXED_COUNT; i++) {
         cpu->mtrr_fixed[i] = 0;
     }

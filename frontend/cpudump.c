@@ -34,14 +34,22 @@ static const char *const system_types[16] = {
 static void dump_segment(Out *o, const CPUState *cpu, const char *name, const SegmentCache *sc)
 {
     uint32_t a = sc->attr;
-    out_printf(o, "%-3s=%04x %08x %08x %08x", name, sc->selector, sc->base, sc->limit,
-               a & 0x00ffff00u);
+    if (cpu->efer & EFER_LMA) {
+        out_printf(o, "%-3s=%04x %016llx %08x %08x", name, sc->selector,
+                   (unsigned long long)sc->base, sc->limit, a & 0x00ffff00u);
+    } else {
+        out_printf(o, "%-3s=%04x %08x %08x %08x", name, sc->selector, (uint32_t)sc->base,
+                   sc->limit, a & 0x00ffff00u);
+    }
     if ((cpu->cr0 & CR0_PE) && (a & DESC_P)) {
         out_printf(o, " DPL=%u ", (a & DESC_DPL_MASK) >> DESC_DPL_SHIFT);
         if (!(a & DESC_S)) {
             out_printf(o, "%s", system_types[(a & DESC_TYPE_MASK) >> DESC_TYPE_SHIFT]);
         } else if (a & DESC_CODE) {
-            out_printf(o, "%s [%c%c%c]", (a & DESC_B) ? "CS32" : "CS16", (a & DESC_C) ? 'C' : '-',
+            const char *kind = (cpu->efer & EFER_LMA) && (a & DESC_L) ? "CS64"
+                               : (a & DESC_B)                         ? "CS32"
+                                                                      : "CS16";
+            out_printf(o, "%s [%c%c%c]", kind, (a & DESC_C) ? 'C' : '-',
                        (a & DESC_R) ? 'R' : '-', (a & DESC_A) ? 'A' : '-');
         } else {
             out_printf(o, "%s [%c%c%c]", (a & DESC_B) ? "DS  " : "DS16", (a & DESC_E) ? 'E' : '-',
@@ -59,27 +67,61 @@ int cpudump_format(const CPUState *cpu, char *buf, size_t len)
         buf[0] = '\0';
     }
     uint32_t efl = cpu_get_eflags(cpu);
-    uint32_t r[8];
-    for (int i = 0; i < 8; i++) {
-        r[i] = (uint32_t)cpu->regs[i];
+    bool lma = (cpu->efer & EFER_LMA) != 0;
+    if (lma) {
+        /* IA-32e mode: QEMU's 64-bit layout, sixteen registers and RIP. */
+        static const char *const names[CPU_NB_REGS] = {"RAX", "RBX", "RCX", "RDX", "RSI", "RDI",
+                                                       "RBP", "RSP", "R8 ", "R9 ", "R10", "R11",
+                                                       "R12", "R13", "R14", "R15"};
+        static const int order[CPU_NB_REGS] = {R_EAX, R_EBX, R_ECX, R_EDX, R_ESI, R_EDI,
+                                               R_EBP, R_ESP, 8,     9,     10,    11,
+                                               12,    13,    14,    15};
+        for (int i = 0; i < CPU_NB_REGS; i++) {
+            out_printf(&o, "%s=%016llx%s", names[i], (unsigned long long)cpu->regs[order[i]],
+                       i % 4 == 3 ? "\n" : " ");
+        }
+    } else {
+        uint32_t r[8];
+        for (int i = 0; i < 8; i++) {
+            r[i] = (uint32_t)cpu->regs[i];
+        }
+        out_printf(&o, "EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n", r[R_EAX], r[R_EBX], r[R_ECX],
+                   r[R_EDX]);
+        out_printf(&o, "ESI=%08x EDI=%08x EBP=%08x ESP=%08x\n", r[R_ESI], r[R_EDI], r[R_EBP],
+                   r[R_ESP]);
     }
-    out_printf(&o, "EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n", r[R_EAX], r[R_EBX], r[R_ECX], r[R_EDX]);
-    out_printf(&o, "ESI=%08x EDI=%08x EBP=%08x ESP=%08x\n", r[R_ESI], r[R_EDI], r[R_EBP], r[R_ESP]);
-    out_printf(&o, "EIP=%08x EFL=%08x [%c%c%c%c%c%c%c] CPL=%u II=%d A20=%d SMM=0 HLT=%d\n",
-               (uint32_t)cpu->eip, efl, (efl & EFLAGS_DF) ? 'D' : '-',
-               (efl & EFLAGS_OF) ? 'O' : '-', (efl & EFLAGS_SF) ? 'S' : '-',
-               (efl & EFLAGS_ZF) ? 'Z' : '-', (efl & EFLAGS_AF) ? 'A' : '-',
-               (efl & EFLAGS_PF) ? 'P' : '-', (efl & EFLAGS_CF) ? 'C' : '-', cpu->cpl,
-               cpu->inhibit_irq ? 1 : 0, cpu->a20_mask == 0xffffffffu, cpu->halted ? 1 : 0);
+    if (lma) {
+        out_printf(&o, "RIP=%016llx RFL=%08x", (unsigned long long)cpu->eip, efl);
+    } else {
+        out_printf(&o, "EIP=%08x EFL=%08x", (uint32_t)cpu->eip, efl);
+    }
+    out_printf(&o, " [%c%c%c%c%c%c%c] CPL=%u II=%d A20=%d SMM=0 HLT=%d\n",
+               (efl & EFLAGS_DF) ? 'D' : '-', (efl & EFLAGS_OF) ? 'O' : '-',
+               (efl & EFLAGS_SF) ? 'S' : '-', (efl & EFLAGS_ZF) ? 'Z' : '-',
+               (efl & EFLAGS_AF) ? 'A' : '-', (efl & EFLAGS_PF) ? 'P' : '-',
+               (efl & EFLAGS_CF) ? 'C' : '-', cpu->cpl, cpu->inhibit_irq ? 1 : 0,
+               cpu->a20_mask == 0xffffffffu, cpu->halted ? 1 : 0);
     for (int s = 0; s < SEG_COUNT; s++) {
         dump_segment(&o, cpu, seg_names[s], &cpu->seg[s]);
     }
     dump_segment(&o, cpu, "LDT", &cpu->ldtr);
     dump_segment(&o, cpu, "TR", &cpu->tr);
-    out_printf(&o, "GDT=     %08x %08x\n", (uint32_t)cpu->gdtr.base, cpu->gdtr.limit);
-    out_printf(&o, "IDT=     %08x %08x\n", (uint32_t)cpu->idtr.base, cpu->idtr.limit);
-    out_printf(&o, "CR0=%08x CR2=%08llx CR3=%08llx CR4=%08x\n", cpu->cr0,
-               (unsigned long long)cpu->cr2, (unsigned long long)cpu->cr3, cpu->cr4);
+    if (lma) {
+        out_printf(&o, "GDT=     %016llx %08x\n", (unsigned long long)cpu->gdtr.base,
+                   cpu->gdtr.limit);
+        out_printf(&o, "IDT=     %016llx %08x\n", (unsigned long long)cpu->idtr.base,
+                   cpu->idtr.limit);
+    } else {
+        out_printf(&o, "GDT=     %08x %08x\n", (uint32_t)cpu->gdtr.base, cpu->gdtr.limit);
+        out_printf(&o, "IDT=     %08x %08x\n", (uint32_t)cpu->idtr.base, cpu->idtr.limit);
+    }
+    if (lma) {
+        out_printf(&o, "CR0=%08x CR2=%016llx CR3=%016llx CR4=%08x\n", cpu->cr0,
+                   (unsigned long long)cpu->cr2, (unsigned long long)cpu->cr3, cpu->cr4);
+    } else {
+        out_printf(&o, "CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n", cpu->cr0, (uint32_t)cpu->cr2,
+                   (uint32_t)cpu->cr3, cpu->cr4);
+    }
     out_printf(&o, "DR0=%08x DR1=%08x DR2=%08x DR3=%08x \n", cpu->dr[0], cpu->dr[1], cpu->dr[2],
                cpu->dr[3]);
     out_printf(&o, "DR6=%08x DR7=%08x\n", cpu->dr[6], cpu->dr[7]);

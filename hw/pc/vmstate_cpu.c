@@ -155,6 +155,14 @@ static const VMField cpu_fields[] = {
     VMS_U64(CPUState, msr_fmask),
     VMS_U64(CPUState, kernel_gs_base),
     VMS_U64(CPUState, msr_tsc_aux),
+    VMS_U64(CPUState, msr_syscfg),
+    /* XMM8-XMM15 (64-bit mode). */
+    {.name = "xmm_hi",
+     .type = VMF_BYTES,
+     .offset = offsetof(CPUState, xmm_hi),
+     .count = sizeof(((CPUState *)0)->xmm_hi),
+     .stride = 1,
+     .since = 3},
     VMS_END,
 };
 
@@ -164,8 +172,8 @@ const VMStateDesc cpu_vmstate = {
      * segment and table bases, four sizes per CC_OP group.  A version 1
      * section (eight 32-bit registers, three sizes) is refused.  Version 3:
      * long mode: CR2, CR3, SYSENTER_ESP/EIP at 64 bits, the SYSCALL MSRs,
-     * KERNEL_GS_BASE and TSC_AUX; a version 2 section (32-bit CR2/CR3) is
-     * refused. */
+     * KERNEL_GS_BASE, TSC_AUX, AMD's SYSCFG and XMM8-XMM15; a version 2 section (32-bit
+     * CR2/CR3) is refused. */
     .version = 3,
     .min_version = 3,
     .fields = cpu_fields,

@@ -114,6 +114,27 @@ START_TEST(test_info_registers)
 }
 END_TEST
 
+/* In IA-32e mode, QEMU's 64-bit layout: RAX..R15, RIP, 16-digit bases. */
+START_TEST(test_info_registers_long_mode)
+{
+    vm->cpu.regs[R_EAX] = 0xffff888001234567ull;
+    vm->cpu.regs[13] = 0x1313;
+    vm->cpu.eip = 0xffffffff81000000ull;
+    vm->cpu.efer = EFER_LME | EFER_LMA;
+    vm->cpu.seg[SEG_CS].attr = (vm->cpu.seg[SEG_CS].attr & ~DESC_B) | DESC_L;
+    vm->cpu.seg[SEG_GS].base = 0xffff88800fc00000ull;
+    vm->cpu.idtr.base = 0xfffffe0000000000ull;
+    cpu_update_mode(&vm->cpu);
+    const char *o = run("info registers");
+    ck_assert_ptr_nonnull(strstr(o, "RAX=ffff888001234567 RBX="));
+    ck_assert_ptr_nonnull(strstr(o, "R13=0000000000001313"));
+    ck_assert_ptr_nonnull(strstr(o, "RIP=ffffffff81000000 RFL="));
+    ck_assert_ptr_nonnull(strstr(o, "GS =0010 ffff88800fc00000"));
+    ck_assert_ptr_nonnull(strstr(o, "CS64 [-RA]"));
+    ck_assert_ptr_nonnull(strstr(o, "IDT=     fffffe0000000000"));
+}
+END_TEST
+
 START_TEST(test_dump_virtual_and_physical)
 {
     enable_paging();
@@ -228,6 +249,7 @@ static Suite *monitor_suite(void)
     TCase *tc = tcase_create("commands");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_info_registers);
+    tcase_add_test(tc, test_info_registers_long_mode);
     tcase_add_test(tc, test_dump_virtual_and_physical);
     tcase_add_test(tc, test_dump_instructions);
     tcase_add_test(tc, test_address_expressions);

@@ -20,14 +20,16 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "hw/pc/vmstate_pc.h"
+#include "migration/vmstate.h"
 #include "softmmu/mmu.h"
 #include "tests/support/testvm.h"
 
-#define PML4 0x20000u /* PML4, PDPT, PD: 3 pages; identity 2 MiB pages of the first 8 MiB */
-#define CODE 0x100000u
-#define DATA 0x200000u
+#define PML4      0x20000u /* PML4, PDPT, PD: 3 pages; identity 2 MiB pages of the first 8 MiB */
+#define CODE      0x100000u
+#define DATA      0x200000u
 #define STACK_TOP 0x300000u
-#define RAM (8u << 20)
+#define RAM       (8u << 20)
 
 #define F_ALL (EFLAGS_CF | EFLAGS_PF | EFLAGS_AF | EFLAGS_ZF | EFLAGS_SF | EFLAGS_OF)
 
@@ -101,10 +103,10 @@ static void run(const uint8_t *code, size_t len, int n)
     }
 }
 
-#define RUN(n, ...)                                                                        \
-    do {                                                                                   \
-        static const uint8_t code_[] = {__VA_ARGS__};                                      \
-        run(code_, sizeof(code_), (n));                                                    \
+#define RUN(n, ...)                                                                                \
+    do {                                                                                           \
+        static const uint8_t code_[] = {__VA_ARGS__};                                              \
+        run(code_, sizeof(code_), (n));                                                            \
     } while (0)
 
 static uint32_t arith_flags(void)
@@ -134,21 +136,20 @@ START_TEST(test_mode_bits)
 }
 END_TEST
 
-
 /* ---- operand paths ---- */
 
 START_TEST(test_regs_and_widths)
 {
-    RUN(9,
-        0x48, 0xb8, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, /* mov rax, 1122334455667788h */
-        0x49, 0x89, 0xc0,                                           /* mov r8, rax */
-        0x49, 0x89, 0xc7,                                           /* mov r15, rax */
-        0x41, 0xb8, 0x01, 0x00, 0x00, 0x00,                         /* mov r8d, 1: zero-extends */
-        0x66, 0x41, 0xbf, 0x34, 0x12,                               /* mov r15w, 1234h: merges */
-        0x41, 0xb7, 0x56,                                           /* mov r15b, 56h */
-        0x48, 0x89, 0xc3,                                           /* mov rbx, rax */
-        0x89, 0xdb,                                                 /* mov ebx, ebx: zero-extends */
-        0x48, 0xc7, 0xc1, 0xff, 0xff, 0xff, 0xff);                  /* mov rcx, -1 (imm32 sign-extended) */
+    RUN(9, 0x48, 0xb8, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22,
+        0x11,                                      /* mov rax, 1122334455667788h */
+        0x49, 0x89, 0xc0,                          /* mov r8, rax */
+        0x49, 0x89, 0xc7,                          /* mov r15, rax */
+        0x41, 0xb8, 0x01, 0x00, 0x00, 0x00,        /* mov r8d, 1: zero-extends */
+        0x66, 0x41, 0xbf, 0x34, 0x12,              /* mov r15w, 1234h: merges */
+        0x41, 0xb7, 0x56,                          /* mov r15b, 56h */
+        0x48, 0x89, 0xc3,                          /* mov rbx, rax */
+        0x89, 0xdb,                                /* mov ebx, ebx: zero-extends */
+        0x48, 0xc7, 0xc1, 0xff, 0xff, 0xff, 0xff); /* mov rcx, -1 (imm32 sign-extended) */
     ck_assert_int_eq(exc_vector, -1);
     ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_C(0x1122334455667788));
     ck_assert_uint_eq(cpu->regs[8], 1);
@@ -164,11 +165,10 @@ START_TEST(test_byte_registers)
 {
     cpu->regs[R_ESI] = UINT64_C(0x1122334455667788);
     cpu->regs[R_EDX] = 0xabcd;
-    RUN(4,
-        0x40, 0x88, 0xf0, /* mov al, sil */
-        0x88, 0xf1,       /* mov cl, dh */
-        0x40, 0xb7, 0x99, /* mov dil, 99h */
-        0x44, 0x88, 0xe3);/* mov bl, r12b */
+    RUN(4, 0x40, 0x88, 0xf0, /* mov al, sil */
+        0x88, 0xf1,          /* mov cl, dh */
+        0x40, 0xb7, 0x99,    /* mov dil, 99h */
+        0x44, 0x88, 0xe3);   /* mov bl, r12b */
     ck_assert_int_eq(exc_vector, -1);
     ck_assert_uint_eq(cpu->regs[R_EAX] & 0xff, 0x88);
     ck_assert_uint_eq(cpu->regs[R_ECX] & 0xff, 0xab);
@@ -180,9 +180,8 @@ END_TEST
 START_TEST(test_rip_relative)
 {
     put64(CODE + 7 + 0x100, UINT64_C(0xfedcba9876543210));
-    RUN(2,
-        0x48, 0x8b, 0x05, 0x00, 0x01, 0x00, 0x00,  /* mov rax, [rip+100h] */
-        0x48, 0x8d, 0x1d, 0xf2, 0xff, 0xff, 0xff); /* lea rbx, [rip-0Eh]: CODE */
+    RUN(2, 0x48, 0x8b, 0x05, 0x00, 0x01, 0x00, 0x00, /* mov rax, [rip+100h] */
+        0x48, 0x8d, 0x1d, 0xf2, 0xff, 0xff, 0xff);   /* lea rbx, [rip-0Eh]: CODE */
     ck_assert_int_eq(exc_vector, -1);
     ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_C(0xfedcba9876543210));
     ck_assert_uint_eq(cpu->regs[R_EBX], CODE);
@@ -196,9 +195,8 @@ START_TEST(test_address_sizes)
     put64(DATA + 8, 0x2222);
     cpu->regs[R_EBX] = UINT64_C(0x100000000) + DATA; /* above the mapped 8 MiB */
     cpu->regs[R_ESI] = DATA;
-    RUN(2,
-        0x67, 0x8b, 0x03,             /* mov eax, [ebx]: DATA */
-        0x48, 0x8b, 0x4c, 0x1e, 0x08);/* mov rcx, [rsi+rbx+8] */
+    RUN(2, 0x67, 0x8b, 0x03,           /* mov eax, [ebx]: DATA */
+        0x48, 0x8b, 0x4c, 0x1e, 0x08); /* mov rcx, [rsi+rbx+8] */
     ck_assert_uint_eq(cpu->regs[R_EAX], 0x1111);
     /* rsi + rbx + 8 = 1_0040_0008h: unmapped, so #PF (a 32-bit wrap would read DATA+8) */
     ck_assert_int_eq(exc_vector, EXC_PF);
@@ -216,10 +214,9 @@ START_TEST(test_segment_bases)
     cpu->seg[SEG_DS].base = 0x1000;
     cpu->seg[SEG_DS].limit = 0;
     cpu->regs[R_EBX] = DATA + 8;
-    RUN(3,
-        0x64, 0x48, 0x8b, 0x04, 0x25, 0x08, 0x00, 0x00, 0x00, /* mov rax, fs:[8] */
-        0x65, 0x48, 0x8b, 0x0c, 0x25, 0x08, 0x00, 0x00, 0x00, /* mov rcx, gs:[8] */
-        0x48, 0x8b, 0x13);                                    /* mov rdx, [rbx] (DS) */
+    RUN(3, 0x64, 0x48, 0x8b, 0x04, 0x25, 0x08, 0x00, 0x00, 0x00, /* mov rax, fs:[8] */
+        0x65, 0x48, 0x8b, 0x0c, 0x25, 0x08, 0x00, 0x00, 0x00,    /* mov rcx, gs:[8] */
+        0x48, 0x8b, 0x13);                                       /* mov rdx, [rbx] (DS) */
     ck_assert_int_eq(exc_vector, -1);
     ck_assert_uint_eq(cpu->regs[R_EAX], 0xaaaa);
     ck_assert_uint_eq(cpu->regs[R_ECX], 0xbbbb);
@@ -310,13 +307,13 @@ START_TEST(test_mov_forms)
 {
     put64(DATA, UINT64_C(0x8877665544332211));
     cpu->regs[R_EBX] = UINT64_C(0x80000000);
-    RUN(6,
-        0x48, 0x63, 0xcb,                   /* movsxd rcx, ebx */
-        0x48, 0x0f, 0xbe, 0xd3,             /* movsx rdx, bl */
-        0x48, 0x0f, 0xb7, 0xf3,             /* movzx rsi, bx */
+    RUN(6, 0x48, 0x63, 0xcb,                                        /* movsxd rcx, ebx */
+        0x48, 0x0f, 0xbe, 0xd3,                                     /* movsx rdx, bl */
+        0x48, 0x0f, 0xb7, 0xf3,                                     /* movzx rsi, bx */
         0x48, 0xa1, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00, /* mov rax, [moffs64 200000h] */
         0x48, 0xa3, 0x08, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00, /* mov [moffs64 200008h], rax */
-        0x48, 0xc7, 0x04, 0x25, 0x10, 0x00, 0x20, 0x00, 0xfe, 0xff, 0xff, 0xff); /* mov qword [200010h], -2 */
+        0x48, 0xc7, 0x04, 0x25, 0x10, 0x00, 0x20, 0x00, 0xfe, 0xff, 0xff,
+        0xff); /* mov qword [200010h], -2 */
     ck_assert_int_eq(exc_vector, -1);
     ck_assert_uint_eq(cpu->regs[R_ECX], UINT64_C(0xffffffff80000000));
     ck_assert_uint_eq(cpu->regs[R_EDX], 0);
@@ -474,7 +471,33 @@ START_TEST(test_shifts64)
     RUN(1, 0x48, 0x0f, 0xa4, 0xd0, 0x04); /* shld rax, rdx, 4 */
     ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_C(0x0000000ffffffff) << 4 | 0xf);
     RUN(1, 0x48, 0x0f, 0xac, 0xd0, 0x3c); /* shrd rax, rdx, 60 */
-    ck_assert_uint_eq(cpu->regs[R_EAX], (UINT64_C(0xffffffff) << 4 | 0xf) >> 60 | UINT64_C(0xf000000000000000) << 4);
+    ck_assert_uint_eq(cpu->regs[R_EAX],
+                      (UINT64_C(0xffffffff) << 4 | 0xf) >> 60 | UINT64_C(0xf000000000000000) << 4);
+}
+END_TEST
+
+/* A 32-bit shift by a masked count of 0 still writes the register: the
+ * upper half clears (as the host CPU does, cpu.oracle_long). */
+START_TEST(test_shift_count0_zero_extends)
+{
+    cpu->regs[R_EBP] = UINT64_C(0x6fae68b231b6bacc);
+    cpu->regs[R_EAX] = UINT64_C(0x1234567800000001);
+    RUN(2, 0xc1, 0xfd, 0x40,     /* sar ebp, 64: count 0 */
+        0x48, 0xc1, 0xe0, 0x40); /* shl rax, 64: count 0, nothing */
+    ck_assert_uint_eq(cpu->regs[R_EBP], 0x31b6baccu);
+    ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_C(0x1234567800000001));
+}
+END_TEST
+
+/* CMPXCHG r32 that fails does not write its destination register. */
+START_TEST(test_cmpxchg_reg_mismatch)
+{
+    cpu->regs[15] = UINT64_C(0x5555555555555555);
+    cpu->regs[8] = 1;
+    cpu->regs[R_EAX] = UINT64_C(0xffffffff00000059);
+    RUN(1, 0x45, 0x0f, 0xb1, 0xc7); /* cmpxchg r15d, r8d */
+    ck_assert_uint_eq(cpu->regs[15], UINT64_C(0x5555555555555555));
+    ck_assert_uint_eq(cpu->regs[R_EAX], 0x55555555u);
 }
 END_TEST
 
@@ -490,9 +513,8 @@ START_TEST(test_bits64)
     RUN(1, 0x48, 0x0f, 0xa3, 0x03); /* bt [rbx], rax: bit -1 is bit 63 of the qword before */
     ck_assert_uint_eq(cpu_get_eflags(cpu) & EFLAGS_CF, EFLAGS_CF);
     cpu->regs[R_EDX] = UINT64_C(0x0000010000000000);
-    RUN(2,
-        0x48, 0x0f, 0xbc, 0xca,  /* bsf rcx, rdx */
-        0x48, 0x0f, 0xbd, 0xf2); /* bsr rsi, rdx */
+    RUN(2, 0x48, 0x0f, 0xbc, 0xca, /* bsf rcx, rdx */
+        0x48, 0x0f, 0xbd, 0xf2);   /* bsr rsi, rdx */
     ck_assert_uint_eq(cpu->regs[R_ECX], 40);
     ck_assert_uint_eq(cpu->regs[R_ESI], 40);
 }
@@ -504,9 +526,8 @@ START_TEST(test_cmov_zero_extends)
     cpu->regs[R_EAX] = UINT64_MAX;
     cpu->regs[R_EBX] = 5;
     cpu->regs[R_ECX] = UINT64_MAX;
-    RUN(3,
-        0x48, 0x85, 0xdb,  /* test rbx, rbx: ZF = 0 */
-        0x0f, 0x44, 0xc3,  /* cmove eax, ebx: not taken */
+    RUN(3, 0x48, 0x85, 0xdb,     /* test rbx, rbx: ZF = 0 */
+        0x0f, 0x44, 0xc3,        /* cmove eax, ebx: not taken */
         0x48, 0x0f, 0x44, 0xcb); /* cmove rcx, rbx: not taken, RCX kept */
     ck_assert_uint_eq(cpu->regs[R_EAX], 0xffffffffu);
     ck_assert_uint_eq(cpu->regs[R_ECX], UINT64_MAX);
@@ -518,11 +539,10 @@ END_TEST
 START_TEST(test_stack64)
 {
     cpu->regs[R_EAX] = UINT64_C(0x1122334455667788);
-    RUN(4,
-        0x50,             /* push rax */
-        0x66, 0x53,       /* push bx: 16-bit */
-        0x66, 0x5b,       /* pop bx */
-        0x41, 0x59);      /* pop r9 */
+    RUN(4, 0x50,     /* push rax */
+        0x66, 0x53,  /* push bx: 16-bit */
+        0x66, 0x5b,  /* pop bx */
+        0x41, 0x59); /* pop r9 */
     ck_assert_int_eq(exc_vector, -1);
     ck_assert_uint_eq(get64(STACK_TOP - 8), UINT64_C(0x1122334455667788));
     ck_assert_uint_eq(cpu->regs[9], UINT64_C(0x1122334455667788));
@@ -535,10 +555,8 @@ END_TEST
 
 START_TEST(test_call_ret64)
 {
-    RUN(3,
-        0xe8, 0x05, 0x00, 0x00, 0x00, /* call +5 */
-        0x90, 0x90, 0x90, 0x90, 0x90,
-        0xc3);                        /* ret */
+    RUN(3, 0xe8, 0x05, 0x00, 0x00, 0x00,     /* call +5 */
+        0x90, 0x90, 0x90, 0x90, 0x90, 0xc3); /* ret */
     ck_assert_int_eq(exc_vector, -1);
     ck_assert_uint_eq(get64(STACK_TOP - 8), CODE + 5);
     ck_assert_uint_eq(cpu->eip, CODE + 6); /* after call, ret, nop */
@@ -600,10 +618,9 @@ END_TEST
 
 START_TEST(test_pushf_popf64)
 {
-    RUN(3,
-        0xf9,  /* stc */
-        0x9c,  /* pushfq */
-        0xf8); /* clc */
+    RUN(3, 0xf9, /* stc */
+        0x9c,    /* pushfq */
+        0xf8);   /* clc */
     ck_assert_uint_eq(cpu->regs[R_ESP], STACK_TOP - 8);
     ck_assert_uint_eq(get64(STACK_TOP - 8) & ~UINT64_C(0xffffffff), 0);
     ck_assert_uint_eq(get64(STACK_TOP - 8) & EFLAGS_CF, EFLAGS_CF);
@@ -658,6 +675,109 @@ START_TEST(test_strings64)
     ck_assert_uint_eq(cpu->regs[R_ECX], 2);
     ck_assert_uint_eq(cpu->regs[R_EDI], DATA + 24);
     ck_assert_uint_eq(cpu_get_eflags(cpu) & EFLAGS_ZF, EFLAGS_ZF);
+}
+END_TEST
+
+/* ---- SSE with REX ---- */
+
+static void sse_on(void)
+{
+    cpu->cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
+    cpu->cr0 &= ~(CR0_EM | CR0_TS);
+}
+
+START_TEST(test_sse_rex_registers)
+{
+    sse_on();
+    cpu->regs[R_EAX] = UINT64_C(0x1122334455667788);
+    cpu->regs[9] = UINT64_C(0x0000000100000002);
+    RUN(5, 0x66, 0x4c, 0x0f, 0x6e, 0xc8, /* movq xmm9, rax */
+        0x66, 0x49, 0x0f, 0x6e, 0xf9,    /* movq xmm7, r9 */
+        0x66, 0x44, 0x0f, 0xd4, 0xcf,    /* paddq xmm9, xmm7 */
+        0x66, 0x4c, 0x0f, 0x7e, 0xcb,    /* movq rbx, xmm9 */
+        0x66, 0x41, 0x0f, 0x7e, 0xf9);   /* movd r9d, xmm7: zero-extends */
+    ck_assert_int_eq(exc_vector, -1);
+    ck_assert_uint_eq(cpu->regs[R_EBX], UINT64_C(0x112233455566778a));
+    ck_assert_uint_eq(cpu->regs[9], 2);
+    uint64_t lo;
+    memcpy(&lo, cpu_xmm(cpu, 9), 8);
+    ck_assert_uint_eq(lo, UINT64_C(0x112233455566778a));
+    ck_assert_ptr_eq(cpu_xmm(cpu, 9), cpu->xmm_hi[1]);
+    /* XMM1 is untouched: XMM9 is not an alias of it */
+    static const uint8_t zero[16];
+    ck_assert_mem_eq(cpu->fpu.xmm[1], zero, 16);
+}
+END_TEST
+
+START_TEST(test_sse_int64_conversions)
+{
+    sse_on();
+    cpu->regs[R_EAX] = (uint64_t)INT64_C(-5000000000);
+    RUN(2, 0xf2, 0x4c, 0x0f, 0x2a, 0xd0, /* cvtsi2sd xmm10, rax */
+        0xf2, 0x49, 0x0f, 0x2c, 0xca);   /* cvttsd2si rcx, xmm10 */
+    ck_assert_int_eq(exc_vector, -1);
+    double d;
+    memcpy(&d, cpu_xmm(cpu, 10), 8);
+    ck_assert(d == -5000000000.0);
+    ck_assert_uint_eq(cpu->regs[R_ECX], (uint64_t)INT64_C(-5000000000));
+    /* without REX.W the dword forms: 32-bit source, 32-bit result */
+    cpu->regs[R_EAX] = UINT64_C(0xffffffff00000007);
+    RUN(2, 0xf2, 0x44, 0x0f, 0x2a, 0xd0, /* cvtsi2sd xmm10, eax */
+        0xf2, 0x41, 0x0f, 0x2c, 0xca);   /* cvttsd2si ecx, xmm10 */
+    ck_assert_uint_eq(cpu->regs[R_ECX], 7);
+}
+END_TEST
+
+/* The alignment check of a 16-byte operand ignores DS's base in 64-bit mode. */
+START_TEST(test_sse_alignment_64)
+{
+    sse_on();
+    cpu->seg[SEG_DS].base = 8;
+    cpu->regs[R_ESI] = DATA;
+    RUN(1, 0x66, 0x44, 0x0f, 0x6f, 0x3e); /* movdqa xmm15, [rsi] */
+    ck_assert_int_eq(exc_vector, -1);
+    cpu->regs[R_ESI] = DATA + 8;
+    RUN(1, 0x66, 0x44, 0x0f, 0x6f, 0x3e);
+    ck_assert_int_eq(exc_vector, EXC_GP);
+}
+END_TEST
+
+/* FXSAVE/FXRSTOR in 64-bit mode carry XMM8-15 at bytes 288..415. */
+START_TEST(test_fxsave_xmm_hi)
+{
+    sse_on();
+    memset(cpu_xmm(cpu, 15), 0xab, 16);
+    memset(cpu_xmm(cpu, 8), 0x5a, 16);
+    cpu->regs[R_ESI] = DATA;
+    RUN(1, 0x0f, 0xae, 0x06); /* fxsave [rsi] */
+    ck_assert_int_eq(exc_vector, -1);
+    ck_assert_uint_eq(get64(DATA + 288 + 7 * 16), UINT64_C(0xabababababababab));
+    ck_assert_uint_eq(get64(DATA + 288), UINT64_C(0x5a5a5a5a5a5a5a5a));
+    put64(DATA + 288, UINT64_C(0x0102030405060708));
+    RUN(1, 0x0f, 0xae, 0x0e); /* fxrstor [rsi] */
+    ck_assert_int_eq(exc_vector, -1);
+    uint64_t lo;
+    memcpy(&lo, cpu_xmm(cpu, 8), 8);
+    ck_assert_uint_eq(lo, UINT64_C(0x0102030405060708));
+}
+END_TEST
+
+START_TEST(test_vmstate_xmm_hi)
+{
+    for (int i = 0; i < 8; i++) {
+        memset(cpu->xmm_hi[i], 0x11 * (i + 1), 16);
+    }
+    TestVM *b = testvm_new(1u << 16);
+    VMWriter w;
+    vm_writer_init(&w);
+    vmstate_save_fields(&w, &cpu_vmstate, cpu);
+    VMReader r;
+    vm_reader_init(&r, w.buf, w.len);
+    ck_assert(vmstate_load_fields(&r, &cpu_vmstate, &b->cpu, cpu_vmstate.version));
+    ck_assert_mem_eq(b->cpu.xmm_hi, cpu->xmm_hi, sizeof(cpu->xmm_hi));
+    ck_assert_uint_ge(cpu_vmstate.version, 3);
+    vm_writer_free(&w);
+    testvm_free(b);
 }
 END_TEST
 
@@ -740,6 +860,8 @@ static Suite *cpu64_suite(void)
     tcase_add_test(tc, test_div32_in_64);
     tcase_add_test(tc, test_shifts64);
     tcase_add_test(tc, test_bits64);
+    tcase_add_test(tc, test_shift_count0_zero_extends);
+    tcase_add_test(tc, test_cmpxchg_reg_mismatch);
     tcase_add_test(tc, test_cmov_zero_extends);
     tcase_add_test(tc, test_stack64);
     tcase_add_test(tc, test_call_ret64);
@@ -753,6 +875,11 @@ static Suite *cpu64_suite(void)
     tcase_add_test(tc, test_icache_by_mode);
     tcase_add_test(tc, test_fetch_high_rip);
     tcase_add_test(tc, test_compat_mode_wraps);
+    tcase_add_test(tc, test_sse_rex_registers);
+    tcase_add_test(tc, test_sse_int64_conversions);
+    tcase_add_test(tc, test_sse_alignment_64);
+    tcase_add_test(tc, test_fxsave_xmm_hi);
+    tcase_add_test(tc, test_vmstate_xmm_hi);
     suite_add_tcase(s, tc);
     return s;
 }

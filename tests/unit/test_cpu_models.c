@@ -83,8 +83,9 @@ static const ModelTable tables[] = {
       {4, 2, {0x143, 0x03c0003f, 0xfff, 0}}, /* L2 4M 16-way */
       {4, 3, {0, 0, 0, 0}},
       {0x80000000u, 0, {CPU_LONG_MODE ? 0x80000008u : 0x80000004u, 0, 0, 0}},
-      /* NX; with long mode LAHF-LM (ECX 0), SYSCALL (11) and LM (29) */
-      {0x80000001u, 0, {0, 0, CPU_LONG_MODE ? 1u : 0, 1u << 20 | (CPU_LONG_MODE ? 0x20000800u : 0)}}}},
+      /* NX; with long mode LAHF-LM (ECX 0) and LM (29); SYSCALL (11) is
+       * Intel's to 64-bit code only, and these run outside IA-32e mode */
+      {0x80000001u, 0, {0, 0, CPU_LONG_MODE ? 1u : 0, 1u << 20 | (CPU_LONG_MODE ? 0x20000000u : 0)}}}},
 };
 
 /* qemu64, offered with long mode: AuthenticAMD, family 15 model 107

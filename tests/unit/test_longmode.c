@@ -13,6 +13,7 @@
  */
 #include <check.h>
 
+#include "cpu/models.h"
 #include "hw/pc/vmstate_pc.h"
 #include "migration/vmstate.h"
 #include "pm_fixture.h"
@@ -503,10 +504,12 @@ START_TEST(test_iret_to_compat)
     put64(sp, 0x08048000);
     put64(sp + 8, SEL_UCODE32);
     put64(sp + 16, EFLAGS_IF | EFLAGS_FIXED | EFLAGS_VM); /* VM is ignored */
-    put64(sp + 24, 0xbffff000);
+    put64(sp + 24, 0x12345678bffff000ull); /* RSP's upper half goes */
     put64(sp + 32, SEL_UDATA);
     cpu->regs[R_ESP] = sp;
+    cpu->regs[R_EBX] = 0xffff888000001234ull;
     ck_assert_int_eq(EXEC(0x48, 0xcf), -1);
+    ck_assert_uint_eq(cpu->regs[R_EBX], 0x1234);
     ck_assert_uint_eq(cpu->next_eip, 0x08048000);
     ck_assert_uint_eq(cpu->hflags & (HF_CS64 | HF_CS32 | HF_LMA), HF_CS32 | HF_LMA);
     ck_assert_uint_eq(cpu->eflags & EFLAGS_VM, 0);
@@ -558,6 +561,12 @@ START_TEST(test_far_transfers)
     pm_wr16(&fx, 0x8004, SEL_TSS64);
     ck_assert_int_eq(EXEC(0xff, 0x2b), EXC_GP); /* jmp far [rbx] (m16:32) */
     ck_assert_uint_eq(cpu->exception_error, SEL_TSS64);
+    /* REX.W: an m16:64 pointer to 64-bit code above 4 GiB. */
+    put64(0x8000, HIGH + 0x6000);
+    pm_wr16(&fx, 0x8008, SEL_KCODE64);
+    ck_assert_int_eq(EXEC(0x48, 0xff, 0x2b), -1); /* rex.w jmp far [rbx] */
+    ck_assert_uint_eq(cpu->next_eip, HIGH + 0x6000);
+    ck_assert_uint_eq(cpu->seg[SEG_CS].selector, SEL_KCODE64);
 }
 END_TEST
 
@@ -636,8 +645,14 @@ START_TEST(test_syscall_sysret)
     /* SYSRET (32-bit operand) to compatibility mode, RIP = ECX. */
     ck_assert_int_eq(EXEC(0x0f, 0x05), -1);
     cpu->regs[R_ECX] = 0xffffffff00401000ull;
+    cpu->regs[R_EAX] = 0xfffffffffffffff2ull; /* a kernel's -EFAULT */
+    cpu->regs[9] = 0x0909090909090909ull;
     ck_assert_int_eq(EXEC(0x0f, 0x07), -1);
     ck_assert_uint_eq(cpu->next_eip, 0x401000);
+    /* Outside 64-bit mode the high halves are zero (cpu/state.h); R9 keeps. */
+    ck_assert_uint_eq(cpu->regs[R_EAX], 0xfffffff2u);
+    ck_assert_uint_eq(cpu->regs[R_ECX], 0x00401000u);
+    ck_assert_uint_eq(cpu->regs[9], 0x0909090909090909ull);
     ck_assert_uint_eq(cpu->seg[SEG_CS].selector, 0x53);
     ck_assert_uint_eq(cpu->hflags & (HF_CS64 | HF_CS32), HF_CS32);
     /* In compatibility mode SYSCALL and SWAPGS are #UD (Intel). */
@@ -665,6 +680,67 @@ START_TEST(test_syscall_checks)
     ck_assert_uint_eq(cpu->regs[R_ECX], 5);
     cpu->cpuid.ext_edx &= ~CPUID_EXT_RDTSCP;
     ck_assert_int_eq(EXEC(0x0f, 0x01, 0xf9), EXC_UD);
+}
+END_TEST
+
+/* qemu64 is AuthenticAMD: SYSCALL from compatibility mode (CSTAR) and
+ * legacy mode, no SYSENTER in IA-32e mode. */
+START_TEST(test_syscall_amd)
+{
+    cpu->cpuid = cpu_model_config(cpu_model_find("qemu64"));
+    enter_ring3_64();
+    pm_force_seg(&fx, SEG_CS, SEL_UCODE32); /* compatibility mode, ring 3 */
+    ck_assert(cpu_wrmsr(cpu, MSR_STAR, (0x50ull << 48) | (0x40ull << 32) | 0x1000));
+    ck_assert(cpu_wrmsr(cpu, MSR_CSTAR, HIGH + 0x6200));
+    cpu->eip = 0x8048000;
+    ck_assert_int_eq(EXEC(0x0f, 0x05), -1);
+    ck_assert_uint_eq(cpu->next_eip, HIGH + 0x6200);
+    ck_assert_uint_eq(cpu->regs[R_ECX], 0x8048002);
+    ck_assert_uint_eq(cpu->hflags & HF_CS64, HF_CS64);
+    cpu->sysenter_cs = 0x40;
+    ck_assert_int_eq(EXEC(0x0f, 0x34), EXC_UD);
+    /* Legacy protected mode: 32-bit code at STAR[31:0]. */
+    teardown();
+    setup();
+    cpu->cpuid = cpu_model_config(cpu_model_find("qemu64"));
+    ck_assert_int_eq(try_efer(EFER_SCE), -1);
+    ck_assert(cpu_wrmsr(cpu, MSR_STAR, (0x1bull << 48) | (0x08ull << 32) | 0x1000));
+    cpu->eip = 0x2000;
+    ck_assert_int_eq(EXEC(0x0f, 0x05), -1);
+    ck_assert_uint_eq(cpu->next_eip, 0x1000);
+    ck_assert_uint_eq(cpu->regs[R_ECX], 0x2002);
+    ck_assert_uint_eq(cpu->hflags & (HF_CS32 | HF_CS64), HF_CS32);
+    /* AMD's SYSCFG: 0 after RESET, keeps bits 31:0; not on Intel rows. */
+    uint64_t v = 1;
+    ck_assert(cpu_rdmsr(cpu, MSR_K8_SYSCFG, &v));
+    ck_assert_uint_eq(v, 0);
+    ck_assert(cpu_wrmsr(cpu, MSR_K8_SYSCFG, 0x40000));
+    ck_assert(!cpu_wrmsr(cpu, MSR_K8_SYSCFG, 1ull << 40));
+    ck_assert(cpu_rdmsr(cpu, MSR_K8_SYSCFG, &v));
+    ck_assert_uint_eq(v, 0x40000);
+    /* And the Intel default model refuses it there. */
+    cpu->cpuid = cpu_model_config(cpu_model_default());
+    ck_assert_int_eq(EXEC(0x0f, 0x05), EXC_UD);
+    ck_assert(!cpu_rdmsr(cpu, MSR_K8_SYSCFG, &v));
+}
+END_TEST
+
+/* Intel's CPUID shows SYSCALL only to IA-32e mode; AMD's always. */
+START_TEST(test_cpuid_syscall_bit)
+{
+    uint32_t r[4];
+    cpu_cpuid(cpu, 0x80000001u, 0, r);
+    ck_assert_uint_eq(r[3] & (CPUID_EXT_SYSCALL | CPUID_EXT_LM), CPUID_EXT_LM);
+    enter_64();
+    cpu_cpuid(cpu, 0x80000001u, 0, r);
+    ck_assert_uint_eq(r[3] & (CPUID_EXT_SYSCALL | CPUID_EXT_LM),
+                      CPUID_EXT_SYSCALL | CPUID_EXT_LM);
+    teardown();
+    setup();
+    cpu->cpuid = cpu_model_config(cpu_model_find("qemu64"));
+    cpu_cpuid(cpu, 0x80000001u, 0, r);
+    ck_assert_uint_eq(r[3] & (CPUID_EXT_SYSCALL | CPUID_EXT_LM),
+                      CPUID_EXT_SYSCALL | CPUID_EXT_LM);
 }
 END_TEST
 
@@ -744,6 +820,8 @@ static Suite *longmode_suite(void)
     tcase_add_test(tc, test_call_gate64);
     tcase_add_test(tc, test_syscall_sysret);
     tcase_add_test(tc, test_syscall_checks);
+    tcase_add_test(tc, test_syscall_amd);
+    tcase_add_test(tc, test_cpuid_syscall_bit);
     tcase_add_test(tc, test_sysenter_lm);
     tcase_add_test(tc, test_vmstate_lm_msrs);
     suite_add_tcase(s, tc);

@@ -417,6 +417,26 @@ void oracle_generate(OracleTest *t, uint64_t seed, uint32_t index, int cls, bool
     t->insn[t->n_insn].len = 1;
 }
 
+void oracle_generate_lm64(OracleTest *t, uint64_t seed, uint32_t index)
+{
+    memset(t, 0, offsetof(OracleTest, data));
+    Gen g;
+    memset(&g, 0, sizeof(g));
+    g.t = t;
+    g.mode64 = true; /* setups use the encodings valid in 64-bit mode */
+    g.rng = splitmix64(seed * 0x100000001b3ull ^ splitmix64(index) ^ 0x6c6d3634u) | 1;
+    g.cur = -1;
+    t->seed = seed;
+    t->index = index;
+    t->mode64 = true;
+    oracle_generate_long(&g);
+    g.cls = t->cls;
+    gen_begin(&g, false);
+    gen_byte(&g, 0xf4); /* HLT: #GP at CPL 3, the end marker */
+    t->insn[t->n_insn].len = 1;
+    t->n_slot = 0; /* 64-bit code: nothing to patch for the runner */
+}
+
 void oracle_truncate(OracleTest *t, int n)
 {
     if (n < 0 || n > t->n_insn) {

@@ -173,6 +173,9 @@ void gen_simd_state(Gen *g);
 /* Fill the x87 constant area of the data window. */
 void gen_fp_constants(Gen *g);
 
+/* The instructions of a long-mode test (gen_lm64.c), initial state included. */
+void oracle_generate_long(Gen *g);
+
 /* EFLAGS bits condition cc (Jcc numbering) reads. */
 uint32_t gen_cc_reads(int cc);
 /* Size in bytes from a random pick of 1, 2 or 4. */

@@ -10,6 +10,10 @@
  * no segment registers.  The registers are loaded zero-extended and read
  * back as their low 32 bits.
  *
+ * Long-mode tests (--long, gen_lm64.c) are 64-bit code: all sixteen
+ * registers are loaded (oracle_enter_long) and all are read back, whole,
+ * into OracleResult.r64.
+ *
  * The runner is a static PIE because a non-PIE x86-64 program is linked at
  * 0x400000, which is the code window; the kernel loads a static PIE far
  * above 4 GiB.
@@ -74,6 +78,52 @@ __asm__(".text\n"
         "    movq oracle_entry64+32(%rip), %rsp\n"
         "    jmpq *oracle_entry64+64(%rip)\n");
 
+/* Long-mode tests (--long) load all sixteen registers. */
+typedef struct OracleEntryLong {
+    uint64_t gpr[16]; /* RAX..R15 */
+    uint64_t rip;     /* at 128 */
+} OracleEntryLong;
+
+OracleEntryLong oracle_entry_long;
+
+void oracle_enter_long(void);
+
+/* As oracle_enter64, with R8-R15 too. */
+__asm__(".text\n"
+        ".globl oracle_enter_long\n"
+        "oracle_enter_long:\n"
+        "    xorl %eax, %eax\n"
+        "    cpuid\n"
+        "    fninit\n"
+        "    ldmxcsr oracle_entry64+80(%rip)\n"
+        "    movdqu oracle_entry64+96(%rip), %xmm0\n"
+        "    movdqu oracle_entry64+112(%rip), %xmm1\n"
+        "    movdqu oracle_entry64+128(%rip), %xmm2\n"
+        "    movdqu oracle_entry64+144(%rip), %xmm3\n"
+        "    movdqu oracle_entry64+160(%rip), %xmm4\n"
+        "    movdqu oracle_entry64+176(%rip), %xmm5\n"
+        "    movdqu oracle_entry64+192(%rip), %xmm6\n"
+        "    movdqu oracle_entry64+208(%rip), %xmm7\n"
+        "    pushq oracle_entry64+72(%rip)\n"
+        "    popfq\n"
+        "    movq oracle_entry_long+64(%rip), %r8\n"
+        "    movq oracle_entry_long+72(%rip), %r9\n"
+        "    movq oracle_entry_long+80(%rip), %r10\n"
+        "    movq oracle_entry_long+88(%rip), %r11\n"
+        "    movq oracle_entry_long+96(%rip), %r12\n"
+        "    movq oracle_entry_long+104(%rip), %r13\n"
+        "    movq oracle_entry_long+112(%rip), %r14\n"
+        "    movq oracle_entry_long+120(%rip), %r15\n"
+        "    movq oracle_entry_long+0(%rip), %rax\n"
+        "    movq oracle_entry_long+8(%rip), %rcx\n"
+        "    movq oracle_entry_long+16(%rip), %rdx\n"
+        "    movq oracle_entry_long+24(%rip), %rbx\n"
+        "    movq oracle_entry_long+40(%rip), %rbp\n"
+        "    movq oracle_entry_long+48(%rip), %rsi\n"
+        "    movq oracle_entry_long+56(%rip), %rdi\n"
+        "    movq oracle_entry_long+32(%rip), %rsp\n"
+        "    jmpq *oracle_entry_long+128(%rip)\n");
+
 /* Nothing to set up: tests for this runner use no segment register. */
 void runner_arch_init(void)
 {
@@ -88,6 +138,13 @@ void runner_arch_enter(const OracleMailbox *mb)
     oracle_entry64.rflags = mb->init.eflags;
     oracle_entry64.mxcsr = mb->simd.mxcsr;
     memcpy(oracle_entry64.xmm, mb->simd.xmm, sizeof(oracle_entry64.xmm));
+    if (mb->lm64) {
+        for (int i = 0; i < 16; i++) {
+            oracle_entry_long.gpr[i] = (uint64_t)mb->init64[i][1] << 32 | mb->init64[i][0];
+        }
+        oracle_entry_long.rip = mb->init.eip;
+        oracle_enter_long();
+    }
     oracle_enter64();
 }
 
@@ -169,6 +226,15 @@ void runner_arch_capture(const ucontext_t *uc, OracleResult *r)
     }
     r->regs.eip = (uint32_t)g[REG_RIP];
     r->regs.eflags = (uint32_t)g[REG_EFL];
+    static const int order64[16] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP,
+                                    REG_RSI, REG_RDI, REG_R8,  REG_R9,  REG_R10, REG_R11,
+                                    REG_R12, REG_R13, REG_R14, REG_R15};
+    for (int i = 0; i < 16; i++) {
+        r->r64[i][0] = (uint32_t)g[order64[i]];
+        r->r64[i][1] = (uint32_t)((uint64_t)g[order64[i]] >> 32);
+    }
+    r->r64[16][0] = (uint32_t)g[REG_RIP];
+    r->r64[16][1] = (uint32_t)((uint64_t)g[REG_RIP] >> 32);
     r->vector = (int32_t)g[REG_TRAPNO];
     r->error_code = (uint32_t)g[REG_ERR];
     capture_fpu(uc, &r->fpu);

@@ -70,6 +70,9 @@ typedef struct OracleResult {
     OracleFpu fpu;
     OracleSimd simd;
     uint32_t ok;         /* the runner produced a result */
+    /* Long-mode tests: RAX..R15 and RIP, low and high halves (32-bit
+     * words, so the layout is the same for -m32 and -m64). */
+    uint32_t r64[17][2];
 } OracleResult;
 
 /* Shared page between popek-oracle and the native runner. */
@@ -79,6 +82,8 @@ typedef struct OracleMailbox {
     uint32_t es_win;  /* load ES with ORACLE_WIN_SEL (else the flat data selector) */
     uint32_t fs_win;  /* load FS with ORACLE_WIN_SEL (else null) */
     OracleResult result;
+    uint32_t lm64;          /* a long-mode test: load all of init64 (64-bit runner) */
+    uint32_t init64[16][2]; /* RAX..R15, low and high halves */
 } OracleMailbox;
 
 /* Commands on the runner's command pipe; it answers each 'r' with one byte. */

@@ -111,7 +111,19 @@ bool oracle_compare(const OracleTest *t, const OracleResult *n, const uint8_t *n
              e->regs.eip);
     }
     const OracleInsn *at = poison_at(t, n->regs.eip);
-    for (int r = 0; r < 8; r++) {
+    if (t->lm64) {
+        /* all sixteen registers, whole, and the whole RIP */
+        static const char *const names64[17] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp",
+                                                "rsi", "rdi", "r8",  "r9",  "r10", "r11",
+                                                "r12", "r13", "r14", "r15", "rip"};
+        for (int r = 0; r < 17; r++) {
+            if (memcmp(n->r64[r], e->r64[r], sizeof(n->r64[r])) != 0) {
+                note(&w, " %s %08x%08x/%08x%08x", names64[r], n->r64[r][1], n->r64[r][0],
+                     e->r64[r][1], e->r64[r][0]);
+            }
+        }
+    }
+    for (int r = 0; r < 8 && !t->lm64; r++) {
         if (n->regs.gpr[r] != e->regs.gpr[r]) {
             note(&w, " %s %08x/%08x", reg_names[r], n->regs.gpr[r], e->regs.gpr[r]);
         }
@@ -214,7 +226,7 @@ void oracle_insn_mnemonic(const OracleTest *t, int i, char *buf, size_t len)
 {
     csh cs;
     snprintf(buf, len, "?");
-    if (cs_open(CS_ARCH_X86, CS_MODE_32, &cs) != CS_ERR_OK) {
+    if (cs_open(CS_ARCH_X86, t->lm64 ? CS_MODE_64 : CS_MODE_32, &cs) != CS_ERR_OK) {
         return;
     }
     cs_insn *insn = NULL;
@@ -228,15 +240,27 @@ void oracle_insn_mnemonic(const OracleTest *t, int i, char *buf, size_t len)
     cs_close(&cs);
 }
 
+/* The sixteen 64-bit registers of a long-mode test (and RIP of a result). */
+static void print_long(const char *what, const uint64_t *init, const OracleResult *r)
+{
+    printf("  %s (64-bit):", what);
+    for (int i = 0; i < (r ? 17 : 16); i++) {
+        uint64_t v = init ? init[i] : (uint64_t)r->r64[i][1] << 32 | r->r64[i][0];
+        printf("%s%016llx", i % 4 ? " " : "\n    ", (unsigned long long)v);
+    }
+    printf("\n");
+}
+
 void oracle_print_test(const OracleTest *t, const OracleResult *native,
                        const OracleResult *interp)
 {
     csh cs;
-    bool have_cs = cs_open(CS_ARCH_X86, CS_MODE_32, &cs) == CS_ERR_OK;
+    bool have_cs = cs_open(CS_ARCH_X86, t->lm64 ? CS_MODE_64 : CS_MODE_32, &cs) == CS_ERR_OK;
     printf("  test %u of seed %llu, class %s, %s\n", t->index, (unsigned long long)t->seed,
-           oracle_class_name(t->cls),
-           t->mode64 ? "for the 64-bit runner (which has 67 for each 3e*), flat segments"
-                     : (t->es_win ? "ES and FS window" : "ES flat, FS window"));
+           t->lm64 ? "long" : oracle_class_name(t->cls),
+           t->lm64     ? "64-bit code in 64-bit mode"
+           : t->mode64 ? "for the 64-bit runner (which has 67 for each 3e*), flat segments"
+                       : (t->es_win ? "ES and FS window" : "ES flat, FS window"));
     uint32_t end = native->regs.eip;
     for (int i = 0; i <= t->n_insn; i++) {
         if (have_cs) {
@@ -244,6 +268,11 @@ void oracle_print_test(const OracleTest *t, const OracleResult *native,
         }
     }
     print_state("initial", &t->init);
+    if (t->lm64) {
+        print_long("initial", t->init64, NULL);
+        print_long("native", NULL, native);
+        print_long("popek", NULL, interp);
+    }
     print_result("native", native);
     print_result("popek", interp);
     if (have_cs) {

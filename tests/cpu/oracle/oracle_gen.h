@@ -66,6 +66,8 @@ typedef struct OracleTest {
     uint32_t index;
     int cls;             /* enum OracleClass */
     bool mode64;         /* generated for the 64-bit native runner */
+    bool lm64;           /* a long-mode test (64-bit code, --long): init64 holds the registers */
+    uint64_t init64[16]; /* RAX..R15 of a long-mode test (init.gpr: their low halves) */
     OracleRegs init;     /* init.eip = ORACLE_CODE_BASE */
     OracleSimd simd;     /* initial XMM registers and MXCSR */
     bool es_win, fs_win; /* ES / FS hold the window segment (never in mode64) */
@@ -80,6 +82,11 @@ typedef struct OracleTest {
     int n_insn;
     uint8_t data[ORACLE_DATA_SIZE]; /* initial data window */
 } OracleTest;
+
+/* Fill t with long-mode test number index of the run seeded by seed
+ * (gen_lm64.c): 64-bit code for the 64-bit runner, compared on all
+ * sixteen 64-bit registers. */
+void oracle_generate_lm64(OracleTest *t, uint64_t seed, uint32_t index);
 
 const char *oracle_class_name(int cls);
 /* Whether tests of class cls can be generated for the 64-bit runner. */

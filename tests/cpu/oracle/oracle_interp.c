@@ -8,6 +8,10 @@
  * vectors, an error code.  The stub records the vector and halts; the
  * GPRs other than ESP are still those of the faulting instant, and the
  * rest of the user state is read back from that frame.
+ *
+ * Long-mode tests (--long) run in 64-bit mode instead, entered directly,
+ * and end at their first exception, whose state the exception hook takes
+ * before delivery.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +25,22 @@
 #define INTERP_RAM (8u << 20)
 #define INTERP_MAX_INSNS 200000
 
+/* Long-mode tests: identity-mapped 4-level tables with 2 MiB user pages
+ * for the first 8 MiB (PML4, PDPT, PD), below the windows. */
+#define LM_PML4 0x30000u
+
+/* What the exception hook saw when a long-mode run ended. */
+typedef struct LongEnd {
+    bool seen;
+    int vector;
+    uint32_t error_code;
+    uint64_t regs[16];
+    uint64_t rip;
+    uint32_t eflags;
+} LongEnd;
+
 struct InterpRunner {
+    LongEnd end;
     TestVM *vm;
     BT *bt;                         /* --accel bt: the translator, else NULL */
     uint8_t code[ORACLE_CODE_SIZE]; /* the code window as loaded: the test, then HLTs */
@@ -148,8 +167,90 @@ static void setup(TestVM *vm, uint8_t *code, const OracleTest *t)
     tlb_flush_all(cpu);
 }
 
+static void put64(TestVM *vm, uint32_t paddr, uint64_t v)
+{
+    phys_write_buf(&vm->phys, paddr, &v, 8);
+}
+
+/* The first exception of a long-mode run ends it: its state is taken here,
+ * before delivery (the test VM's IDT is a 32-bit one). */
+static void long_on_exception(void *opaque, CPUState *cpu, int vector, uint32_t error_code,
+                              bool external)
+{
+    InterpRunner *ir = opaque;
+    if (external || ir->end.seen) {
+        return;
+    }
+    ir->end.seen = true;
+    ir->end.vector = vector;
+    ir->end.error_code = error_code;
+    memcpy(ir->end.regs, cpu->regs, sizeof(ir->end.regs));
+    ir->end.rip = cpu->eip;
+    ir->end.eflags = cpu_get_eflags(cpu);
+}
+
+/* A long-mode test: 64-bit mode at CPL 3, entered directly (EFER.LME|LMA,
+ * CR0.PG|PE, CR4.PAE, CS.L), then run one instruction at a time until the
+ * first exception (the end marker's #GP, or a genuine fault). */
+static void interp_run_long(InterpRunner *ir, const OracleTest *t, OracleResult *res,
+                            uint8_t *data_out)
+{
+    TestVM *vm = ir->vm;
+    CPUState *cpu = &vm->cpu;
+    setup(vm, ir->code, t);
+    put64(vm, LM_PML4, (LM_PML4 + 0x1000) | 7);
+    put64(vm, LM_PML4 + 0x1000, (LM_PML4 + 0x2000) | 7);
+    for (int i = 0; i < 4; i++) {
+        put64(vm, LM_PML4 + 0x2000 + 8 * i, ((uint64_t)i << 21) | 0x87);
+    }
+    cpu->cr3 = LM_PML4;
+    cpu->cr4 |= CR4_PAE;
+    cpu->efer = EFER_LME | EFER_LMA;
+    cpu->cr0 |= CR0_PG;
+    cpu->seg[SEG_CS].attr = (cpu->seg[SEG_CS].attr & ~DESC_B) | DESC_L;
+    memcpy(cpu->regs, t->init64, sizeof(cpu->regs));
+    cpu_update_mode(cpu);
+    tlb_flush_all(cpu);
+    memset(&ir->end, 0, sizeof(ir->end));
+    void *saved_observer = cpu->hooks.observer;
+    cpu->hooks.observer = ir;
+    cpu->hooks.on_exception = long_on_exception;
+    for (int i = 0; i < INTERP_MAX_INSNS && !ir->end.seen && !cpu->triple_fault; i++) {
+        cpu_step(cpu);
+    }
+    cpu->hooks.on_exception = NULL;
+    cpu->hooks.observer = saved_observer;
+    memset(res, 0, sizeof(*res));
+    res->ok = 1;
+    const uint64_t *regs = ir->end.seen ? ir->end.regs : cpu->regs;
+    uint64_t rip = ir->end.seen ? ir->end.rip : cpu->eip;
+    for (int r = 0; r < 16; r++) {
+        res->r64[r][0] = (uint32_t)regs[r];
+        res->r64[r][1] = (uint32_t)(regs[r] >> 32);
+        if (r < 8) {
+            res->regs.gpr[r] = (uint32_t)regs[r];
+        }
+    }
+    res->r64[16][0] = (uint32_t)rip;
+    res->r64[16][1] = (uint32_t)(rip >> 32);
+    res->regs.eip = (uint32_t)rip;
+    res->regs.eflags = ir->end.seen ? ir->end.eflags : cpu_get_eflags(cpu);
+    res->vector = ir->end.seen ? ir->end.vector : -1;
+    res->error_code = ir->end.error_code;
+    capture_fpu(cpu, &res->fpu);
+    memcpy(res->simd.xmm, cpu->fpu.xmm, sizeof(res->simd.xmm));
+    res->simd.mxcsr = cpu->fpu.mxcsr;
+    if (data_out) {
+        memcpy(data_out, vm->phys.ram + ORACLE_DATA_BASE, ORACLE_DATA_SIZE);
+    }
+}
+
 void interp_run(InterpRunner *ir, const OracleTest *t, OracleResult *res, uint8_t *data_out)
 {
+    if (t->lm64) {
+        interp_run_long(ir, t, res, data_out);
+        return;
+    }
     TestVM *vm = ir->vm;
     CPUState *cpu = &vm->cpu;
     setup(vm, ir->code, t);

@@ -64,6 +64,7 @@ typedef struct Options {
     bool selftest;
     bool print_all;
     bool translated; /* --accel bt: popek's side through the binary translator */
+    bool lm64;       /* --long: long-mode tests (gen_lm64.c) on the 64-bit runner */
     NativeMode native;
     const char *path[N_RUNNERS];
 } Options;
@@ -80,12 +81,11 @@ typedef struct Oracle {
 
 static void usage(void)
 {
-    fprintf(
-        stderr,
-        "usage: popek-oracle --seed N --count N [--native 32|64|auto] [--verbose] "
-        "[--class NAME] [--show N] [--start N] [--print]\n"
-        "                    [--accel interp|bt] [--native-path32 PATH] [--native-path64 PATH]\n"
-        "       popek-oracle --selftest [--native 32|64|auto]\nclasses:");
+    fprintf(stderr, "usage: popek-oracle --seed N --count N [--native 32|64|auto] [--verbose] "
+                    "[--class NAME] [--show N] [--start N] [--print]\n"
+                    "                    [--long] [--accel interp|bt] [--native-path32 PATH] "
+                    "[--native-path64 PATH]\n"
+                    "       popek-oracle --selftest [--native 32|64|auto]\nclasses:");
     for (int c = 0; c < OC_COUNT; c++) {
         fprintf(stderr, " %s", oracle_class_name(c));
     }
@@ -117,6 +117,10 @@ static bool parse(int argc, char **argv, Options *o)
         }
         if (!strcmp(a, "--selftest")) {
             o->selftest = true;
+            continue;
+        }
+        if (!strcmp(a, "--long")) {
+            o->lm64 = true;
             continue;
         }
         if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
@@ -162,6 +166,15 @@ static bool parse(int argc, char **argv, Options *o)
         } else {
             return false;
         }
+    }
+    if (o->lm64) {
+        /* 64-bit code: the 64-bit runner and popek's interpreter only */
+        if (o->native == NATIVE_32 || o->cls >= 0 || o->translated) {
+            fprintf(stderr,
+                    "popek-oracle: --long takes neither --native 32, --class nor --accel bt\n");
+            return false;
+        }
+        o->native = NATIVE_64;
     }
     if (o->native == NATIVE_64 && o->cls >= 0 && !oracle_class_in_mode64(o->cls)) {
         fprintf(stderr, "popek-oracle: class %s has no tests for the 64-bit runner (README.md)\n",
@@ -214,8 +227,8 @@ static void show_failure(Oracle *or, const Options *o, const OracleTest *t)
 {
     printf("FAIL test %u (%s, %s):%s\n", t->index, oracle_class_name(t->cls),
            runner_names[t->mode64 ? R64 : R32], or->why);
-    printf("  replay: popek-oracle --seed %llu --start %u --count 1 --native %s%s%s\n",
-           (unsigned long long)t->seed, t->index, t->mode64 ? "64" : "32",
+    printf("  replay: popek-oracle --seed %llu --start %u --count 1 --native %s%s%s%s\n",
+           (unsigned long long)t->seed, t->index, t->mode64 ? "64" : "32", t->lm64 ? " --long" : "",
            o->cls >= 0 ? " --class " : "", o->cls >= 0 ? oracle_class_name(o->cls) : "");
     int k = first_divergence(or, t);
     if (k > 0) {
@@ -356,7 +369,11 @@ static int run(const Options *o)
     Culprits culprits = {.n = 0};
     for (uint32_t i = o->start; i < o->start + o->count; i++) {
         int r = runner_for(o, &or, i);
-        oracle_generate(or.t, o->seed, i, o->cls, r == R64);
+        if (o->lm64) {
+            oracle_generate_lm64(or.t, o->seed, i);
+        } else {
+            oracle_generate(or.t, o->seed, i, o->cls, r == R64);
+        }
         bool ok = run_both(&or, or.t);
         if (o->print_all) {
             printf("%s test %u\n", ok ? "pass" : "FAIL", i);

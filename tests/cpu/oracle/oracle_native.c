@@ -210,6 +210,11 @@ bool native_run(NativeRunner *nr, const OracleTest *t, OracleResult *res, uint8_
     nr->mb->simd = t->simd;
     nr->mb->es_win = t->es_win;
     nr->mb->fs_win = t->fs_win;
+    nr->mb->lm64 = t->lm64;
+    for (int r = 0; r < 16; r++) {
+        nr->mb->init64[r][0] = (uint32_t)t->init64[r];
+        nr->mb->init64[r][1] = (uint32_t)(t->init64[r] >> 32);
+    }
     char c = ORACLE_CMD_RUN;
     struct pollfd p = {.fd = nr->reply_fd, .events = POLLIN};
     if (write(nr->cmd_fd, &c, 1) != 1 || poll(&p, 1, NATIVE_TIMEOUT_MS) != 1 ||

@@ -48,6 +48,7 @@ ECX1 = {0: "pni", 1: "pclmulqdq", 2: "dtes64", 3: "monitor", 4: "ds_cpl", 5: "vm
         26: "xsave", 27: "osxsave", 28: "avx", 29: "f16c", 30: "rdrand", 31: "hypervisor"}
 EXT_EDX = {11: "syscall", 19: "mp", 20: "nx", 22: "mmxext", 25: "fxsr_opt", 26: "pdpe1gb",
            27: "rdtscp", 29: "lm", 30: "3dnowext", 31: "3dnow"}
+EXT_ECX = {0: "lahf_lm", 1: "cmp_legacy", 2: "svm", 5: "abm", 6: "sse4a"}
 # Flags Linux sets from what it knows rather than from a CPUID bit: the
 # TSC's properties for Intel family 6/15 (constant_tsc, nonstop_tsc), the
 # CPUID instruction itself, the Meltdown page-table isolation, ...
@@ -76,6 +77,7 @@ def cpuid_flags(leaves):
     words = [(leaves[1][3], EDX1, "CPUID.1:EDX"), (leaves[1][2], ECX1, "CPUID.1:ECX")]
     if 0x80000001 in leaves:
         words.append((leaves[0x80000001][3], EXT_EDX, "CPUID.80000001h:EDX"))
+        words.append((leaves[0x80000001][2], EXT_ECX, "CPUID.80000001h:ECX"))
     for value, table, what in words:
         for bit in range(32):
             if value >> bit & 1:
