@@ -49,6 +49,18 @@ void interp_exec_insn(CPUState *cpu, const Insn *insn)
     interp_handlers[insn->op](cpu, insn);
 }
 
+uint64_t seg_translate64(CPUState *cpu, int seg, uint64_t offset, int size)
+{
+    uint64_t lin = offset;
+    if (seg >= SEG_FS) {
+        lin += cpu->seg[seg].base;
+    }
+    if (unlikely(!mmu_canonical(lin) || !mmu_canonical(lin + (uint64_t)(size - 1)))) {
+        cpu_raise_exception_err(cpu, seg == SEG_SS ? EXC_SS : EXC_GP, 0);
+    }
+    return lin;
+}
+
 uint64_t opnd_read_other(CPUState *cpu, const Insn *insn, int i)
 {
     const Operand *o = &insn->opnd[i];

@@ -109,19 +109,10 @@ static inline void check_alignment(CPUState *cpu, uint64_t lin, int size)
 /*
  * 64-bit mode (SDM Vol.3 3.2.4, 5.3.1): no limit or type checks; the base
  * counts only for FS and GS; every byte of the access must be canonical,
- * else #SS(0) for a reference through SS and #GP(0) for the rest.
+ * else #SS(0) for a reference through SS and #GP(0) for the rest.  Out of
+ * line (cpu/interp.c), so the 32-bit path inlined everywhere stays small.
  */
-static inline uint64_t seg_translate64(CPUState *cpu, int seg, uint64_t offset, int size)
-{
-    uint64_t lin = offset;
-    if (seg >= SEG_FS) {
-        lin += cpu->seg[seg].base;
-    }
-    if (unlikely(!mmu_canonical(lin) || !mmu_canonical(lin + (uint64_t)(size - 1)))) {
-        cpu_raise_exception_err(cpu, seg == SEG_SS ? EXC_SS : EXC_GP, 0);
-    }
-    return lin;
-}
+uint64_t seg_translate64(CPUState *cpu, int seg, uint64_t offset, int size);
 
 /* Linear address of seg:offset for an access of size bytes, or fault.
  * Outside 64-bit mode offset is below 4 GiB (the address size's mask). */

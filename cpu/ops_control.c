@@ -8,14 +8,13 @@
 /* A near branch faults at the branch if the target is past the CS limit,
  * or in 64-bit mode not canonical (SDM Vol.2 JMP: #GP(0)), not at the
  * first fetch there. */
-static void near_branch(CPUState *cpu, const Insn *insn, uint64_t target)
+static inline void near_branch(CPUState *cpu, const Insn *insn, uint64_t target)
 {
     target = branch_target(insn, target);
-    if (unlikely(cpu->hflags & HF_CS64)) {
-        if (!mmu_canonical(target)) {
-            cpu_raise_exception_err(cpu, EXC_GP, 0);
-        }
-    } else if (target > cpu->seg[SEG_CS].limit) {
+    /* In 64-bit mode the limit is not checked, and the limit compare
+     * against a non-canonical target would pass it: test that first. */
+    if (unlikely(target > cpu->seg[SEG_CS].limit) &&
+        (!(cpu->hflags & HF_CS64) || !mmu_canonical(target))) {
         cpu_raise_exception_err(cpu, EXC_GP, 0);
     }
     cpu->next_eip = target;

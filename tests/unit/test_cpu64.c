@@ -823,6 +823,18 @@ START_TEST(test_fetch_high_rip)
 }
 END_TEST
 
+/* An instruction breakpoint matches RIP itself: CS's base does not count. */
+START_TEST(test_breakpoint_at_rip)
+{
+    cpu->seg[SEG_CS].base = 0x1000;
+    cpu->dr[0] = CODE;
+    cpu->dr[7] = 0x401; /* L0, execute */
+    RUN(1, 0x90);
+    ck_assert_int_eq(exc_vector, EXC_DB);
+    ck_assert_uint_eq(cpu->dr[6] & 1, 1);
+}
+END_TEST
+
 /* Outside 64-bit mode nothing changes: 32-bit code keeps its wraps. */
 START_TEST(test_compat_mode_wraps)
 {
@@ -875,6 +887,7 @@ static Suite *cpu64_suite(void)
     tcase_add_test(tc, test_icache_by_mode);
     tcase_add_test(tc, test_fetch_high_rip);
     tcase_add_test(tc, test_compat_mode_wraps);
+    tcase_add_test(tc, test_breakpoint_at_rip);
     tcase_add_test(tc, test_sse_rex_registers);
     tcase_add_test(tc, test_sse_int64_conversions);
     tcase_add_test(tc, test_sse_alignment_64);

@@ -10,7 +10,7 @@
  * wrap past 2^32, upper register halves ignored), 32-bit writes that
  * zero-extend, 128-bit MUL/DIV, 6-bit shift counts, string instructions
  * on RSI/RDI/RCX, PUSH/POP at 64 bits, forward Jcc/JMP/LOOPcc/JRCXZ and
- * CALL/RET.  Memory operands land in the data
+ * CALL/RET, and SSE with REX (XMM8-15, MOVQ r64, 64-bit conversions).  Memory operands land in the data
  * window's integer region (the stack region for PUSH/POP), as in the other
  * classes.  Undefined flags are tracked with the shared poison mask
  * (gen_internal.h).
@@ -670,6 +670,80 @@ static void lm_stack(LGen *lg)
     gen_end(g, 0, 0);
 }
 
+/* SSE with REX: XMM8-XMM15, MOVD/MOVQ between XMM and 64-bit registers,
+ * the scalar conversions on 64-bit integers, and a few packed operations. */
+static void lm_sse(LGen *lg)
+{
+    Gen *g = lg->g;
+    LRm rm;
+    int x = (int)gen_below(g, 16);
+    switch (gen_below(g, 5)) {
+    case 0: { /* MOVD/MOVQ xmm, r/m32/64 (66 [REX.W] 0F 6E) or r/m, xmm (0F 7E) */
+        bool w = gen_chance(g, 60);
+        rm_pick(g, &rm, w ? 8 : 4, 0, 30);
+        gen_begin(g, false);
+        uint8_t opc[2] = {0x0f, (uint8_t)(gen_chance(g, 50) ? 0x6e : 0x7e)};
+        emit(g, true, w, false, opc, 2, x, &rm, 0, 0);
+        break;
+    }
+    case 1: { /* CVTSI2SS/SD xmm, r/m32/64 */
+        bool w = gen_chance(g, 60);
+        rm_pick(g, &rm, w ? 8 : 4, 0, 30);
+        gen_begin(g, false);
+        gen_byte(g, gen_chance(g, 50) ? 0xf2 : 0xf3);
+        uint8_t opc[2] = {0x0f, 0x2a};
+        emit(g, false, w, false, opc, 2, x, &rm, 0, 0);
+        break;
+    }
+    case 2: { /* CVT(T)SS/SD2SI r32/64, xmm/m */
+        bool w = gen_chance(g, 60), sd = gen_chance(g, 50);
+        if (gen_chance(g, 30)) {
+            mem_at(g, &rm, ORACLE_DATA_BASE + ORACLE_SIMDCONST + gen_below(g, 0x100) * 8, 0);
+        } else {
+            rm.mem = false;
+            rm.reg = (int)gen_below(g, 16);
+        }
+        gen_begin(g, false);
+        gen_byte(g, sd ? 0xf2 : 0xf3);
+        uint8_t opc[2] = {0x0f, (uint8_t)(gen_chance(g, 50) ? 0x2c : 0x2d)};
+        emit(g, false, w, false, opc, 2, any_reg(g), &rm, 0, 0);
+        break;
+    }
+    case 3: { /* packed integer and double operations, xmm8-15 either side */
+        static const uint8_t ops[] = {0xd4, 0xef, 0xfa, 0x6c, 0x58, 0xfb, 0xdb};
+        if (gen_chance(g, 30)) {
+            mem_at(g, &rm, ORACLE_DATA_BASE + ORACLE_SIMDCONST + gen_below(g, 0x100) * 16, 0);
+        } else {
+            rm.mem = false;
+            rm.reg = (int)gen_below(g, 16);
+        }
+        gen_begin(g, false);
+        uint8_t opc[2] = {0x0f, ops[gen_below(g, sizeof(ops))]};
+        emit(g, true, false, false, opc, 2, x, &rm, 0, 0);
+        break;
+    }
+    default: { /* MOVDQA xmm, xmm/m128 or MOVDQU m128, xmm */
+        bool store = gen_chance(g, 40);
+        if (store || gen_chance(g, 40)) {
+            uint64_t at = store ? ORACLE_DATA_BASE + ORACLE_SIMDSTORE + gen_below(g, 0xf0) * 16
+                                : ORACLE_DATA_BASE + ORACLE_SIMDCONST + gen_below(g, 0x100) * 16;
+            mem_at(g, &rm, at, 0);
+        } else {
+            rm.mem = false;
+            rm.reg = (int)gen_below(g, 16);
+        }
+        gen_begin(g, false);
+        if (store) {
+            gen_byte(g, 0xf3);
+        }
+        uint8_t opc[2] = {0x0f, (uint8_t)(store ? 0x7f : 0x6f)};
+        emit(g, !store, false, false, opc, 2, x, &rm, 0, 0);
+        break;
+    }
+    }
+    gen_end(g, 0, 0);
+}
+
 /* A block of MOV r64, imm64 setups that a forward branch may skip: both
  * paths leave the flags and their poison alone, and the registers tell
  * which path ran. */
@@ -778,9 +852,15 @@ void oracle_generate_long(Gen *g)
         memcpy(&t->data[i], &v, 4);
     }
     gen_simd_state(g);
+    for (int r = 0; r < 8; r++) {
+        for (int q = 0; q < 2; q++) {
+            uint64_t v = value64(g);
+            memcpy(&t->xmm_hi[r][8 * q], &v, 8);
+        }
+    }
     int n = 2 + (int)gen_below(g, 12);
     for (int i = 0; i < n && gen_room(g); i++) {
-        switch (gen_below(g, 12)) {
+        switch (gen_below(g, 13)) {
         case 0: lm_alu(&lg); break;
         case 1: lm_alu(&lg); break;
         case 2: lm_unary(&lg); break;
@@ -792,6 +872,7 @@ void oracle_generate_long(Gen *g)
         case 8: lm_cond(&lg); break;
         case 9: lm_misc(&lg); break;
         case 10: lm_branch(&lg); break;
+        case 11: lm_sse(&lg); break;
         default:
             if (gen_chance(g, 50)) {
                 lm_string(&lg);

@@ -80,8 +80,9 @@ __asm__(".text\n"
 
 /* Long-mode tests (--long) load all sixteen registers. */
 typedef struct OracleEntryLong {
-    uint64_t gpr[16]; /* RAX..R15 */
-    uint64_t rip;     /* at 128 */
+    uint64_t gpr[16];      /* RAX..R15 */
+    uint64_t rip;          /* at 128 */
+    uint8_t xmm_hi[8][16]; /* XMM8-XMM15, at 136 */
 } OracleEntryLong;
 
 OracleEntryLong oracle_entry_long;
@@ -104,6 +105,14 @@ __asm__(".text\n"
         "    movdqu oracle_entry64+176(%rip), %xmm5\n"
         "    movdqu oracle_entry64+192(%rip), %xmm6\n"
         "    movdqu oracle_entry64+208(%rip), %xmm7\n"
+        "    movdqu oracle_entry_long+136(%rip), %xmm8\n"
+        "    movdqu oracle_entry_long+152(%rip), %xmm9\n"
+        "    movdqu oracle_entry_long+168(%rip), %xmm10\n"
+        "    movdqu oracle_entry_long+184(%rip), %xmm11\n"
+        "    movdqu oracle_entry_long+200(%rip), %xmm12\n"
+        "    movdqu oracle_entry_long+216(%rip), %xmm13\n"
+        "    movdqu oracle_entry_long+232(%rip), %xmm14\n"
+        "    movdqu oracle_entry_long+248(%rip), %xmm15\n"
         "    pushq oracle_entry64+72(%rip)\n"
         "    popfq\n"
         "    movq oracle_entry_long+64(%rip), %r8\n"
@@ -143,6 +152,7 @@ void runner_arch_enter(const OracleMailbox *mb)
             oracle_entry_long.gpr[i] = (uint64_t)mb->init64[i][1] << 32 | mb->init64[i][0];
         }
         oracle_entry_long.rip = mb->init.eip;
+        memcpy(oracle_entry_long.xmm_hi, mb->init_xmm_hi, sizeof(oracle_entry_long.xmm_hi));
         oracle_enter_long();
     }
     oracle_enter64();
@@ -216,6 +226,14 @@ static void capture_simd(const ucontext_t *uc, OracleSimd *out)
     }
 }
 
+static void capture_xmm_hi(const ucontext_t *uc, uint8_t out[8][16])
+{
+    const struct _libc_fpstate *fp = uc->uc_mcontext.fpregs;
+    for (int i = 0; fp && i < 8; i++) {
+        memcpy(out[i], fp->_xmm[8 + i].element, 16);
+    }
+}
+
 void runner_arch_capture(const ucontext_t *uc, OracleResult *r)
 {
     const greg_t *g = uc->uc_mcontext.gregs;
@@ -239,4 +257,5 @@ void runner_arch_capture(const ucontext_t *uc, OracleResult *r)
     r->error_code = (uint32_t)g[REG_ERR];
     capture_fpu(uc, &r->fpu);
     capture_simd(uc, &r->simd);
+    capture_xmm_hi(uc, r->xmm_hi);
 }

@@ -73,6 +73,7 @@ typedef struct OracleResult {
     /* Long-mode tests: RAX..R15 and RIP, low and high halves (32-bit
      * words, so the layout is the same for -m32 and -m64). */
     uint32_t r64[17][2];
+    uint8_t xmm_hi[8][16]; /* long-mode tests: XMM8-XMM15 */
 } OracleResult;
 
 /* Shared page between popek-oracle and the native runner. */
@@ -84,6 +85,7 @@ typedef struct OracleMailbox {
     OracleResult result;
     uint32_t lm64;          /* a long-mode test: load all of init64 (64-bit runner) */
     uint32_t init64[16][2]; /* RAX..R15, low and high halves */
+    uint8_t init_xmm_hi[8][16]; /* XMM8-XMM15 */
 } OracleMailbox;
 
 /* Commands on the runner's command pipe; it answers each 'r' with one byte. */

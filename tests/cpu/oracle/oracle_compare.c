@@ -144,6 +144,11 @@ bool oracle_compare(const OracleTest *t, const OracleResult *n, const uint8_t *n
             note(&w, " xmm%d", r);
         }
     }
+    for (int r = 0; t->lm64 && r < 8; r++) {
+        if (memcmp(n->xmm_hi[r], e->xmm_hi[r], 16) != 0) {
+            note(&w, " xmm%d", 8 + r);
+        }
+    }
     if (n->simd.mxcsr != e->simd.mxcsr) {
         note(&w, " mxcsr %08x/%08x", n->simd.mxcsr, e->simd.mxcsr);
     }

@@ -68,6 +68,7 @@ typedef struct OracleTest {
     bool mode64;         /* generated for the 64-bit native runner */
     bool lm64;           /* a long-mode test (64-bit code, --long): init64 holds the registers */
     uint64_t init64[16]; /* RAX..R15 of a long-mode test (init.gpr: their low halves) */
+    uint8_t xmm_hi[8][16]; /* XMM8-XMM15 of a long-mode test */
     OracleRegs init;     /* init.eip = ORACLE_CODE_BASE */
     OracleSimd simd;     /* initial XMM registers and MXCSR */
     bool es_win, fs_win; /* ES / FS hold the window segment (never in mode64) */

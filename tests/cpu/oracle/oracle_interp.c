@@ -209,6 +209,7 @@ static void interp_run_long(InterpRunner *ir, const OracleTest *t, OracleResult 
     cpu->cr0 |= CR0_PG;
     cpu->seg[SEG_CS].attr = (cpu->seg[SEG_CS].attr & ~DESC_B) | DESC_L;
     memcpy(cpu->regs, t->init64, sizeof(cpu->regs));
+    memcpy(cpu->xmm_hi, t->xmm_hi, sizeof(cpu->xmm_hi));
     cpu_update_mode(cpu);
     tlb_flush_all(cpu);
     memset(&ir->end, 0, sizeof(ir->end));
@@ -239,6 +240,7 @@ static void interp_run_long(InterpRunner *ir, const OracleTest *t, OracleResult 
     res->error_code = ir->end.error_code;
     capture_fpu(cpu, &res->fpu);
     memcpy(res->simd.xmm, cpu->fpu.xmm, sizeof(res->simd.xmm));
+    memcpy(res->xmm_hi, cpu->xmm_hi, sizeof(res->xmm_hi));
     res->simd.mxcsr = cpu->fpu.mxcsr;
     if (data_out) {
         memcpy(data_out, vm->phys.ram + ORACLE_DATA_BASE, ORACLE_DATA_SIZE);

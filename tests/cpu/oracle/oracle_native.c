@@ -211,6 +211,7 @@ bool native_run(NativeRunner *nr, const OracleTest *t, OracleResult *res, uint8_
     nr->mb->es_win = t->es_win;
     nr->mb->fs_win = t->fs_win;
     nr->mb->lm64 = t->lm64;
+    memcpy(nr->mb->init_xmm_hi, t->xmm_hi, sizeof(t->xmm_hi));
     for (int r = 0; r < 16; r++) {
         nr->mb->init64[r][0] = (uint32_t)t->init64[r];
         nr->mb->init64[r][1] = (uint32_t)(t->init64[r] >> 32);
