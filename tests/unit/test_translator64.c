@@ -465,6 +465,63 @@ START_TEST(test_loop_in_cpustate_register)
 }
 END_TEST
 
+/* The first exception raised, as the CPU hook sees it before delivery
+ * (testvm's 32-bit gates are no use in long mode). */
+typedef struct FirstFault {
+    int vector;
+    uint32_t error;
+    uint64_t rip, rbx;
+} FirstFault;
+
+static void note_fault(void *opaque, CPUState *cpu, int vector, uint32_t error, bool hw)
+{
+    FirstFault *f = opaque;
+    if (f->vector < 0) {
+        f->vector = vector;
+        f->error = error;
+        f->rip = cpu->eip;
+        f->rbx = cpu->regs[R_EBX];
+    }
+}
+
+/*
+ * A non-canonical memory operand of a native form raises #GP(0), or
+ * #SS(0) through SS (RBP as the base), at the instruction with the
+ * registers before it (SDM Vol.3 6.15):
+ *   mov rax, 0x0000800000000000 ; mov rbp, rax ; mov ebx, 5
+ *   add rbx, [rax]  (or add rbx, [rbp+0]) ; hlt
+ */
+START_TEST(test_noncanonical_faults)
+{
+    static const uint8_t head[] = {0x48, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x00,
+                                   0x00, 0x48, 0x89, 0xc5, 0xbb, 0x05, 0x00, 0x00, 0x00};
+    static const struct {
+        uint8_t insn[4];
+        size_t len;
+        int vector;
+    } cases[] = {{{0x48, 0x03, 0x18}, 3, EXC_GP}, {{0x48, 0x03, 0x5d, 0x00}, 4, EXC_SS}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint8_t code[32];
+        memcpy(code, head, sizeof(head));
+        memcpy(code + sizeof(head), cases[i].insn, cases[i].len);
+        code[sizeof(head) + cases[i].len] = 0xf4;
+        TestVM *vm = make_vm(code, sizeof(head) + cases[i].len + 1, MODE_64);
+        FirstFault f = {.vector = -1};
+        vm->cpu.hooks.observer = &f;
+        vm->cpu.hooks.on_exception = note_fault;
+        BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+        bt_exec(bt, 1000);
+        ck_assert_int_eq(f.vector, cases[i].vector);
+        ck_assert_uint_eq(f.error, 0);
+        ck_assert_uint_eq(f.rip, TESTVM_CODE + sizeof(head));
+        ck_assert_uint_eq(f.rbx, 5);
+        ck_assert_uint_eq(bt_stats(bt)->interp_insns, 0); /* the access was translated code's */
+        bt_free(bt);
+        testvm_free(vm);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("translator64");
@@ -473,6 +530,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_native_forms_match_host);
     tcase_add_test(tc, test_memory_forms_match_interp);
     tcase_add_test(tc, test_lea_rip_relative);
+    tcase_add_test(tc, test_noncanonical_faults);
     tcase_add_test(tc, test_loop_in_cpustate_register);
     suite_add_tcase(s, tc);
     return s;
