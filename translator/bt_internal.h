@@ -239,6 +239,9 @@ int bt_helper_mem_commit(CPUState *cpu, const BTCallInfo *ci);
  * instruction and the guest registers, canonical checks included. */
 int bt_helper_mem64_prep(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_mem64_commit(CPUState *cpu, const BTCallInfo *ci);
+int bt_helper_push64_prep(CPUState *cpu, const BTCallInfo *ci);
+int bt_helper_push64_commit(CPUState *cpu, const BTCallInfo *ci);
+int bt_helper_pop64_prep(CPUState *cpu, const BTCallInfo *ci);
 /* Flags: the parked image <-> EFLAGS arithmetic bits. */
 static inline uint32_t bt_flags_from_image(uint64_t image)
 {

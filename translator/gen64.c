@@ -19,9 +19,9 @@
  * Native forms: ALU (ADD OR ADC SBB AND SUB XOR CMP TEST) between
  * registers, with immediates and with memory, MOV between registers, of
  * immediates (imm64 included), to and from memory, INC DEC NOT NEG on
- * registers, LEA with 64-bit addressing (RIP-relative operands are
- * constants: the next instruction's RIP is known here), NOP, and JMP/Jcc
- * rel, at operand size 4 or 8.  Everything else is a callout to the
+ * registers, PUSH and POP of registers, LEA with 64-bit addressing
+ * (RIP-relative operands are constants: the next instruction's RIP is
+ * known here), NOP, and JMP/Jcc rel, at operand size 4 or 8.  Everything else is a callout to the
  * interpreter with CPUState exact (helpers.c), as in 32-bit blocks.
  *
  * Exits.  A branch to the block's own page chains (the block running
@@ -415,6 +415,59 @@ static bool gen_mem_form(Gen *g, const ScanInsn *si)
     return true;
 }
 
+/*
+ * PUSH r64 and POP r64 (50+r, 58+r; 66h's 16-bit forms are callouts):
+ *     lea r14, [r12-8] ; <TLB check> ; mov [r14], src ; lea r12, [r12-8]
+ *     lea r14, [r12]   ; <TLB check> ; mov dst, [r14] ; lea r12, [r12+8]
+ * The RSP update is part of the operation, so the slow path's commit
+ * (bt_helper_push64_commit) finds the new RSP.  PUSH RSP stores the old
+ * value; POP RSP leaves RSP the value popped (SDM Vol.2 POP).
+ */
+static void emit_push(Gen *g, const MemOp *m)
+{
+    HostRM mem = hrm_mem(H_R14, 0), down = hrm_mem(H_R12, -8);
+    emit_rm(&g->e, EMIT_W, OPC_MOV_EvGv, mem_reg_in(g, m->arg), &mem);
+    emit_lea64(&g->e, H_R12, &down);
+}
+
+static void emit_pop(Gen *g, const MemOp *m)
+{
+    HostRM mem = hrm_mem(H_R14, 0), up = hrm_mem(H_R12, 8);
+    int r = m->arg;
+    if (r == R_ESP) {
+        emit_rm(&g->e, EMIT_W, OPC_MOV_GvEv, H_R12, &mem);
+        return;
+    }
+    emit_rm(&g->e, EMIT_W, OPC_MOV_GvEv, pinned(r) ? hreg(r) : H_R9, &mem);
+    if (!pinned(r)) {
+        emit_store64(&g->e, H_R15, reg_off(r), H_R9);
+    }
+    emit_lea64(&g->e, H_R12, &up);
+}
+
+static bool gen_push_pop(Gen *g, const ScanInsn *si)
+{
+    const Insn *in = &si->insn;
+    bool push = in->opcode >= 0x50 && in->opcode <= 0x57;
+    if (in->opmap != 0 || in->opsize != 8 || (!push && (in->opcode < 0x58 || in->opcode > 0x5f))) {
+        return false;
+    }
+    MemOp m = {.si = si,
+               .size = 8,
+               .access = push ? ACC_WRITE : ACC_READ,
+               .flag_use = FU_NONE,
+               .next_eip = (uint32_t)(si->eip + in->len),
+               .arg = (in->opcode & 7) | ((in->rex & INSN_REX_B) ? 8 : 0),
+               .emit = push ? emit_push : emit_pop,
+               .prep = push ? bt_helper_push64_prep : bt_helper_pop64_prep,
+               .commit = bt_helper_push64_commit};
+    gen_park(g);
+    HostRM top = hrm_mem(H_R12, push ? -8 : 0);
+    emit_lea64(&g->e, H_R14, &top);
+    gen_mem_access(g, &m);
+    return true;
+}
+
 /* Emit si natively; false (nothing emitted) when it is a callout. */
 static bool gen64_native(Gen *g, const ScanInsn *si)
 {
@@ -431,6 +484,9 @@ static bool gen64_native(Gen *g, const ScanInsn *si)
     }
     if (in->opmap != 0) {
         return false;
+    }
+    if (gen_push_pop(g, si)) {
+        return true;
     }
     if (in->opcode >= 0xb8 && in->opcode <= 0xbf) { /* MOV Zv, Iv */
         int r = (in->opcode & 7) | ((in->rex & INSN_REX_B) ? 8 : 0);

@@ -258,7 +258,8 @@ static void random_regs(HostRegs *in)
 
 /*
  * Memory forms against the interpreter: MOV to and from memory, the ALU
- * and TEST with a memory operand, and immediates to memory, on [rsi+disp],
+ * and TEST with a memory operand, immediates to memory, PUSH and POP (on
+ * a misaligned stack, so some cross a page), on [rsi+disp],
  * [r13+disp] (R13 in CPUState), [rsi+rdi*scale+disp] and RIP-relative
  * operands, in two data pages, some accesses crossing from one to the
  * other (the slow path), among register ALU forms.  RSI, RDI and R13 hold
@@ -324,7 +325,16 @@ START_TEST(test_memory_forms_match_interp)
         Seq s = {.len = 0};
         int count = 1 + (int)(rnd() % 30);
         for (int i = 0; i < count; i++) {
-            if (rnd() % 3) {
+            int pick = (int)(rnd() % 6);
+            if (pick == 0) { /* PUSH r64 (RSP too: its old value) */
+                int r = (rnd() % 8) ? data_reg() : 4;
+                put(&s, rex(false, 0, 0, r));
+                put(&s, (uint8_t)(0x50 | (r & 7)));
+            } else if (pick == 1) { /* POP r64 */
+                int r = data_reg();
+                put(&s, rex(false, 0, 0, r));
+                put(&s, (uint8_t)(0x58 | (r & 7)));
+            } else if (pick < 5) {
                 put_mem_insn(&s);
             } else {
                 put_modrm_rr(&s, rnd() & 1, 0x01 + 8 * (rnd() % 8), data_reg(), data_reg());
@@ -338,16 +348,13 @@ START_TEST(test_memory_forms_match_interp)
         regs[6] = DATA;
         regs[7] = rnd() % 16;
         regs[13] = DATA + 0x800;
+        regs[4] = 0x7004; /* a misaligned stack: PUSH and POP across 7000h take the slow path */
         uint32_t flags = (uint32_t)rnd() & EFLAGS_ARITH;
         uint32_t seed = (uint32_t)rnd();
         TestVM *vm[3];
         for (int e = 0; e < 3; e++) {
             vm[e] = make_vm(s.b, s.len, MODE_64);
-            for (int r = 0; r < 16; r++) {
-                if (r != R_ESP) {
-                    vm[e]->cpu.regs[r] = regs[r];
-                }
-            }
+            memcpy(vm[e]->cpu.regs, regs, sizeof(regs));
             vm[e]->cpu.eflags = EFLAGS_FIXED | flags;
             uint32_t x = seed | 1;
             for (uint32_t a = DATA; a < DATA + 0x2000; a += 4) {
@@ -371,6 +378,7 @@ START_TEST(test_memory_forms_match_interp)
                               cpu_get_eflags(&vm[0]->cpu) & EFLAGS_ARITH & ~EFLAGS_AF);
             ck_assert_uint_eq(vm[e]->cpu.icount, vm[0]->cpu.icount);
             ck_assert_int_eq(memcmp(vm[e]->phys.ram + DATA, vm[0]->phys.ram + DATA, 0x2000), 0);
+            ck_assert_int_eq(memcmp(vm[e]->phys.ram + 0x6000, vm[0]->phys.ram + 0x6000, 0x2000), 0);
             if (e == 1) {
                 ck_assert_uint_eq(bt_stats(bt)->callout_insns, 1); /* the HLT */
             }
