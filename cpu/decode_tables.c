@@ -106,6 +106,9 @@ const OpcodeEntry opcode_table_0f[256] = {
     [0x07] = I(SYSRET, __, __, __),
     [0x08] = I(INVD, __, __, __),  [0x09] = I(WBINVD, __, __, __),
     [0x0b] = I(UD2, __, __, __),
+    /* 0F 0D /0 /1: PREFETCH/PREFETCHW (AMD's 3DNow! prefetch, Intel's since
+     * Broadwell): hints, like 0F 18; Linux uses PREFETCHW on AMD with LM */
+    [0x0d] = I(NOP, Ev, __, __),
     [0x10 ... 0x17] = SIMD,
     /* 0F 18 /0-/3: PREFETCHNTA/T0/T1/T2 (hints: never fault, so no access);
      * the rest of 0F 18-1F: hint NOPs on the P6 family (SDM Vol.2 NOP: 0F 1F /0) */

@@ -198,24 +198,17 @@ static inline bool seg_limit_ok(const SegmentCache *sc, uint32_t offset, int siz
 /*
  * Descriptor tables, the TSS and the IDT may sit anywhere in the 64-bit
  * linear space once IA-32e mode is on (Linux keeps them above
- * FFFF800000000000h).  Below 4 GiB the inline TLB path serves; above it,
- * the MMU's slow path, which takes 64-bit addresses and 8-byte sizes.
+ * FFFF800000000000h); cpu/mem.h's supervisor accesses take such addresses
+ * and sizes up to 8.
  */
 static inline uint64_t sys_read(CPUState *cpu, uint64_t lin, int size)
 {
-    if ((lin >> 32) == 0 && size <= 4) {
-        return lin_read_sys(cpu, (uint32_t)lin, size);
-    }
-    return mmu_read_slow(cpu, lin, size, MMU_KERNEL, ACC_READ);
+    return lin_read_sys(cpu, lin, size);
 }
 
 static inline void sys_write(CPUState *cpu, uint64_t lin, int size, uint64_t value)
 {
-    if ((lin >> 32) == 0 && size <= 4) {
-        lin_write_sys(cpu, (uint32_t)lin, size, (uint32_t)value);
-        return;
-    }
-    mmu_write_slow(cpu, lin, size, value, MMU_KERNEL);
+    lin_write_sys(cpu, lin, size, value);
 }
 
 /* ---- descriptor tables and segment caches (cpu/seg.c) ---- */

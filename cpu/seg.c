@@ -13,10 +13,12 @@
 
 /* ---- descriptor tables ---- */
 
+/* Outside IA-32e mode linear addresses wrap at 4 GiB. */
 uint64_t seg_desc_linear(const CPUState *cpu, uint16_t selector)
 {
     uint64_t base = (selector & 4) ? cpu->ldtr.base : cpu->gdtr.base;
-    return base + (selector & 0xfff8u);
+    uint64_t lin = base + (selector & 0xfff8u);
+    return (cpu->efer & EFER_LMA) ? lin : (uint32_t)lin;
 }
 
 /* The limit of the table selector points into, or false for a TI=1
@@ -313,14 +315,14 @@ static uint64_t lmstack_linear(CPUState *cpu, const LMStack *ls, uint64_t lin, i
 void lmstack_push(CPUState *cpu, LMStack *ls, int size, uint64_t value)
 {
     uint64_t lin = lmstack_linear(cpu, ls, ls->sp - (uint64_t)size, size);
-    mmu_write_slow(cpu, lin, size, value, ls->mmu_idx);
+    lin_write_idx(cpu, lin, size, value, ls->mmu_idx);
     ls->sp -= (uint64_t)size;
 }
 
 uint64_t lmstack_pop(CPUState *cpu, LMStack *ls, int size)
 {
     uint64_t lin = lmstack_linear(cpu, ls, ls->sp, size);
-    uint64_t value = mmu_read_slow(cpu, lin, size, ls->mmu_idx, ACC_READ);
+    uint64_t value = lin_read_idx(cpu, lin, size, ls->mmu_idx);
     ls->sp += (uint64_t)size;
     return value;
 }

@@ -344,6 +344,19 @@ START_TEST(test_null_ss)
 }
 END_TEST
 
+/* PREFETCHW (0F 0D /1), which Linux runs on AMD models with LM: a hint
+ * that neither faults nor changes anything, even on an unmapped address. */
+START_TEST(test_prefetchw)
+{
+    enter_64();
+    cpu->regs[R_EBX] = 0x0000700000000000ull; /* not mapped */
+    uint64_t rbx = cpu->regs[R_EBX];
+    ck_assert_int_eq(EXEC(0x0f, 0x0d, 0x0b), -1); /* prefetchw [rbx] */
+    ck_assert_int_eq(EXEC(0x0f, 0x0d, 0x03), -1); /* prefetch [rbx] */
+    ck_assert_uint_eq(cpu->regs[R_EBX], rbx);
+}
+END_TEST
+
 START_TEST(test_mov_cr_64)
 {
     enter_64();
@@ -811,6 +824,7 @@ static Suite *longmode_suite(void)
     tcase_add_test(tc, test_descriptor_tables);
     tcase_add_test(tc, test_mov_cr_64);
     tcase_add_test(tc, test_null_ss);
+    tcase_add_test(tc, test_prefetchw);
     tcase_add_test(tc, test_interrupt_inner);
     tcase_add_test(tc, test_interrupt_same_level_and_ist);
     tcase_add_test(tc, test_interrupt_checks);

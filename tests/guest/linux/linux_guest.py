@@ -10,8 +10,8 @@
       Boot twice with -icount and a fixed command list; the serial output
       must be byte-identical.
   --arch x86_64: GUESTDIR is the amd64 guest (tests/guests/build-guest64.sh),
-      booted with -cpu qemu64; the same checks, for an x86_64 Linux.  While
-      popek does not run long mode (-cpu help offers no qemu64) the test
+      booted with -cpu qemu64; the same checks, for an x86_64 Linux.  On a
+      popek built without long mode (-cpu help offers no qemu64) the test
       is skipped with exit status 77.
 """
 import argparse
