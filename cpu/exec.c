@@ -312,7 +312,7 @@ static const Insn *fetch_decode(CPUState *cpu, Insn *insn)
 }
 
 /* DR7 enables an instruction breakpoint at CS:EIP (SDM Vol.3 17.2.4)? */
-static uint32_t exec_breakpoint_hits(const CPUState *cpu)
+__attribute__((noinline, cold)) static uint32_t exec_breakpoint_hits(const CPUState *cpu)
 {
     uint32_t dr7 = cpu->dr[7], hits = 0;
     if (!(dr7 & 0xff)) {

@@ -616,6 +616,48 @@ START_TEST(test_enter_leave64)
 }
 END_TEST
 
+/* PUSH m64 and POP m64, whose RSP-based address uses RSP after the pop. */
+START_TEST(test_memory_transfers64)
+{
+    put64(DATA + 8, UINT64_C(0x1122334455667788));
+    cpu->regs[R_ESI] = DATA;
+    RUN(2,
+        0xff, 0x76, 0x08,        /* push qword [rsi+8] */
+        0x8f, 0x44, 0x24, 0xf0); /* pop qword [rsp-10h]: address from RSP after the pop */
+    ck_assert_int_eq(exc_vector, -1);
+    ck_assert_uint_eq(get64(STACK_TOP - 0x10), UINT64_C(0x1122334455667788));
+    ck_assert_uint_eq(cpu->regs[R_ESP], STACK_TOP);
+}
+END_TEST
+
+/* CALL through a RIP-relative pointer, RET imm16 releasing 64-bit slots. */
+START_TEST(test_call_indirect_rip)
+{
+    testvm_load(vm, CODE + 0x40, (const uint8_t[]){0xc2, 0x10, 0x00}, 3); /* ret 10h */
+    put64(CODE + 0x80, CODE + 0x40);
+    RUN(2, 0xff, 0x15, 0x7a, 0x00, 0x00, 0x00); /* call [rip+7Ah] = [CODE+80h] */
+    ck_assert_int_eq(exc_vector, -1);
+    ck_assert_uint_eq(cpu->eip, CODE + 6);
+    ck_assert_uint_eq(cpu->regs[R_ESP], STACK_TOP + 0x10);
+}
+END_TEST
+
+START_TEST(test_xlat_setcc64)
+{
+    phys_write_buf(&vm->phys, DATA + 0x80, (const uint8_t[]){0x42}, 1);
+    cpu->regs[R_EBX] = DATA;
+    cpu->regs[R_EAX] = UINT64_C(0xffffffffffffff80);
+    cpu->regs[R_ESP] = STACK_TOP;
+    RUN(3,
+        0x48, 0xd7,       /* xlat (REX.W: RBX) */
+        0x48, 0x85, 0xc0, /* test rax, rax: ZF = 0 */
+        0x40, 0x0f, 0x95, 0xc6); /* setnz sil */
+    ck_assert_uint_eq(cpu->regs[R_EAX], UINT64_C(0xffffffffffffff42));
+    ck_assert_uint_eq(cpu->regs[R_ESI] & 0xff, 1);
+    ck_assert_uint_eq(cpu->regs[R_ESP], STACK_TOP); /* SIL, not AH-style SPL confusion */
+}
+END_TEST
+
 START_TEST(test_pushf_popf64)
 {
     RUN(3, 0xf9, /* stc */
@@ -882,6 +924,9 @@ static Suite *cpu64_suite(void)
     tcase_add_test(tc, test_loops64);
     tcase_add_test(tc, test_enter_leave64);
     tcase_add_test(tc, test_pushf_popf64);
+    tcase_add_test(tc, test_memory_transfers64);
+    tcase_add_test(tc, test_call_indirect_rip);
+    tcase_add_test(tc, test_xlat_setcc64);
     tcase_add_test(tc, test_lahf_needs_feature);
     tcase_add_test(tc, test_strings64);
     tcase_add_test(tc, test_icache_by_mode);
