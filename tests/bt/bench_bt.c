@@ -98,6 +98,9 @@ static double run(const Workload *w, uint32_t iterations, bool translate, uint64
         testvm_long_mode(vm, true);
     }
     BT *bt = translate ? bt_new(&vm->cpu, 32u << 20, BT_MODE_RUN) : NULL;
+    if (bt) {
+        bt_set_code64(bt, true);
+    }
     uint64_t start = vm->cpu.icount;
     double t0 = now_sec();
     for (;;) {

@@ -219,6 +219,7 @@ static void run_guest(const Seq *s, const HostRegs *in, HostRegs *out, BTStats *
     }
     vm->cpu.eflags = EFLAGS_FIXED | ((uint32_t)in->flags & EFLAGS_ARITH);
     BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    bt_set_code64(bt, true);
     ck_assert_int_eq(bt_exec(bt, 1000000), CPU_EXIT_HALT);
     ck_assert_uint_eq(vm->cpu.eip, TESTVM_CODE + s->len + 1);
     memcpy(out->r, vm->cpu.regs, sizeof(out->r));
@@ -367,6 +368,7 @@ START_TEST(test_memory_forms_match_interp)
         ck_assert_int_eq(testvm_run(vm[0], 100000), CPU_EXIT_HALT);
         for (int e = 1; e < 3; e++) {
             BT *bt = bt_new(&vm[e]->cpu, 1u << 20, modes[e - 1]);
+            bt_set_code64(bt, true);
             ck_assert_int_eq(bt_exec(bt, 100000), CPU_EXIT_HALT);
             for (int r = 0; r < 16; r++) {
                 ck_assert_msg(vm[e]->cpu.regs[r] == vm[0]->cpu.regs[r],
@@ -418,6 +420,7 @@ START_TEST(test_lea_rip_relative)
     TestVM *vm = make_vm(code, sizeof(code), MODE_64);
     vm->cpu.regs[R_ECX] = 0xffffffff00000000ull;
     BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    bt_set_code64(bt, true);
     ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
     ck_assert_uint_eq(vm->cpu.regs[R_EAX], TESTVM_CODE + 7 + 0x10);
     ck_assert_uint_eq(vm->cpu.regs[9], TESTVM_CODE + 14 - 0x10);
@@ -453,6 +456,7 @@ START_TEST(test_loop_in_cpustate_register)
     for (size_t i = 0; i < sizeof(slices) / sizeof(slices[0]); i++) {
         TestVM *vm = make_vm(code, sizeof(code), MODE_64);
         BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+        bt_set_code64(bt, true);
         int r;
         do {
             r = bt_exec(bt, slices[i]);
@@ -518,6 +522,7 @@ START_TEST(test_noncanonical_faults)
         vm->cpu.hooks.observer = &f;
         vm->cpu.hooks.on_exception = note_fault;
         BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+        bt_set_code64(bt, true);
         bt_exec(bt, 1000);
         ck_assert_int_eq(f.vector, cases[i].vector);
         ck_assert_uint_eq(f.error, 0);

@@ -161,6 +161,7 @@ START_TEST(test_key_carries_mode)
 {
     TestVM *vm = make_vm(sum_loop, sizeof(sum_loop), MODE_LEGACY);
     BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    bt_set_code64(bt, true);
     ck_assert_int_eq(bt_exec(bt, 100000), CPU_EXIT_HALT);
     uint64_t legacy_blocks = bt_stats(bt)->blocks_translated;
     ck_assert_uint_gt(legacy_blocks, 0);
