@@ -121,6 +121,7 @@ struct BT {
     bool x87_native;        /* x87 instructions as host x87 code (translator/gen_fpu.c) */
     bool sse_native;        /* MMX/SSE instructions as host code (translator/gen_sse.c) */
     bool code64;            /* translate 64-bit code (gen64.c), or interpret it */
+    bool mem64_native;      /* 64-bit blocks: memory forms, PUSH and POP natively (gen64.c) */
 
     /* The code cache: code grows up from the start, data down from the end. */
     uint8_t *rw;            /* writable mapping */

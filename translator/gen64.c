@@ -485,7 +485,7 @@ static bool gen64_native(Gen *g, const ScanInsn *si)
     if (in->opmap != 0) {
         return false;
     }
-    if (gen_push_pop(g, si)) {
+    if (g->bt->mem64_native && gen_push_pop(g, si)) {
         return true;
     }
     if (in->opcode >= 0xb8 && in->opcode <= 0xbf) { /* MOV Zv, Iv */
@@ -497,7 +497,7 @@ static bool gen64_native(Gen *g, const ScanInsn *si)
         return false;
     }
     if (in->mod != 3) {
-        return gen_mem_form(g, si);
+        return g->bt->mem64_native && gen_mem_form(g, si);
     }
     return gen_alu_rr(g, in, w) || gen_alu_ri(g, in, w) || gen_unary(g, in, w);
 }

@@ -125,6 +125,11 @@ void bt_set_sse_native(BT *bt, bool on);
  * baseline translator/README.md measures against).  Flushes the blocks. */
 void bt_set_code64(BT *bt, bool on);
 
+/* In 64-bit blocks, run MOV/ALU/TEST with memory operands, PUSH and POP
+ * natively (off by default: translator/README.md, "Long mode"), or as
+ * callouts.  Flushes the blocks. */
+void bt_set_mem64_native(BT *bt, bool on);
+
 /* Where check mode writes its mismatch report (default stderr). */
 void bt_set_report(BT *bt, FILE *out);
 

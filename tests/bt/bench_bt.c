@@ -100,6 +100,7 @@ static double run(const Workload *w, uint32_t iterations, bool translate, uint64
     BT *bt = translate ? bt_new(&vm->cpu, 32u << 20, BT_MODE_RUN) : NULL;
     if (bt) {
         bt_set_code64(bt, true);
+        bt_set_mem64_native(bt, true);
     }
     uint64_t start = vm->cpu.icount;
     double t0 = now_sec();

@@ -220,6 +220,7 @@ static void run_guest(const Seq *s, const HostRegs *in, HostRegs *out, BTStats *
     vm->cpu.eflags = EFLAGS_FIXED | ((uint32_t)in->flags & EFLAGS_ARITH);
     BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
     bt_set_code64(bt, true);
+    bt_set_mem64_native(bt, true);
     ck_assert_int_eq(bt_exec(bt, 1000000), CPU_EXIT_HALT);
     ck_assert_uint_eq(vm->cpu.eip, TESTVM_CODE + s->len + 1);
     memcpy(out->r, vm->cpu.regs, sizeof(out->r));
@@ -285,13 +286,21 @@ static void put_mem_insn(Seq *s)
     bool w = rnd() & 1;
     unsigned op = ops[rnd() % sizeof(ops)];
     int reg = (op == 0x81 || op == 0x83) ? (int)(rnd() & 7) : (op >= 0xc7) ? 0 : data_reg();
-    int kind = (int)(rnd() % 4);
+    int kind = (int)(rnd() % 6);
     int base = kind == 1 ? 13 : 6;
-    put(s, rex(w, reg, kind == 2 ? 7 : 0, kind == 3 ? 0 : base));
+    put(s, rex(w, reg, kind == 2 || kind == 5 ? 7 : 0, kind >= 3 ? 0 : base));
     put(s, (uint8_t)op);
     size_t disp_at = 0;
     int32_t target = 0;
-    if (kind == 3) { /* [rip + disp32] to DATA + x */
+    if (kind == 4) { /* [disp32]: an absolute address (SIB, no base, no index) */
+        put(s, (uint8_t)((reg & 7) << 3 | 4));
+        put(s, 0x25);
+        put32(s, DATA + (uint32_t)(rnd() % 0x1ff8));
+    } else if (kind == 5) { /* [rdi*2^scale + disp32]: no base */
+        put(s, (uint8_t)((reg & 7) << 3 | 4));
+        put(s, (uint8_t)((rnd() & 3) << 6 | 7 << 3 | 5));
+        put32(s, DATA + (uint32_t)(rnd() % 0x1f00));
+    } else if (kind == 3) { /* [rip + disp32] to DATA + x */
         put(s, (uint8_t)((reg & 7) << 3 | 5));
         disp_at = s->len;
         target = (int32_t)(DATA + (rnd() % 0x1ff8));
@@ -369,6 +378,7 @@ START_TEST(test_memory_forms_match_interp)
         for (int e = 1; e < 3; e++) {
             BT *bt = bt_new(&vm[e]->cpu, 1u << 20, modes[e - 1]);
             bt_set_code64(bt, true);
+            bt_set_mem64_native(bt, true);
             ck_assert_int_eq(bt_exec(bt, 100000), CPU_EXIT_HALT);
             for (int r = 0; r < 16; r++) {
                 ck_assert_msg(vm[e]->cpu.regs[r] == vm[0]->cpu.regs[r],
@@ -421,6 +431,7 @@ START_TEST(test_lea_rip_relative)
     vm->cpu.regs[R_ECX] = 0xffffffff00000000ull;
     BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
     bt_set_code64(bt, true);
+    bt_set_mem64_native(bt, true);
     ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
     ck_assert_uint_eq(vm->cpu.regs[R_EAX], TESTVM_CODE + 7 + 0x10);
     ck_assert_uint_eq(vm->cpu.regs[9], TESTVM_CODE + 14 - 0x10);
@@ -457,6 +468,7 @@ START_TEST(test_loop_in_cpustate_register)
         TestVM *vm = make_vm(code, sizeof(code), MODE_64);
         BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
         bt_set_code64(bt, true);
+        bt_set_mem64_native(bt, true);
         int r;
         do {
             r = bt_exec(bt, slices[i]);
@@ -523,6 +535,7 @@ START_TEST(test_noncanonical_faults)
         vm->cpu.hooks.on_exception = note_fault;
         BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
         bt_set_code64(bt, true);
+        bt_set_mem64_native(bt, true);
         bt_exec(bt, 1000);
         ck_assert_int_eq(f.vector, cases[i].vector);
         ck_assert_uint_eq(f.error, 0);

@@ -26,6 +26,7 @@ static BT *run_both(const uint8_t *code, size_t len, int mode, enum BTMode bt_mo
     BT *bt = bt_new(&vm->cpu, 1u << 20, bt_mode);
     ck_assert_ptr_nonnull(bt);
     bt_set_code64(bt, code64);
+    bt_set_mem64_native(bt, true);
     ck_assert_int_eq(bt_exec(bt, 100000), CPU_EXIT_HALT);
     for (int r = 0; r < CPU_NB_REGS; r++) {
         ck_assert_uint_eq(vm->cpu.regs[r], ref->cpu.regs[r]);
@@ -162,6 +163,7 @@ START_TEST(test_key_carries_mode)
     TestVM *vm = make_vm(sum_loop, sizeof(sum_loop), MODE_LEGACY);
     BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
     bt_set_code64(bt, true);
+    bt_set_mem64_native(bt, true);
     ck_assert_int_eq(bt_exec(bt, 100000), CPU_EXIT_HALT);
     uint64_t legacy_blocks = bt_stats(bt)->blocks_translated;
     ck_assert_uint_gt(legacy_blocks, 0);
