@@ -38,6 +38,9 @@ int bt_helper_mem64_commit(CPUState *cpu, const BTCallInfo *ci)
     uint64_t value;
     memcpy(&value, cpu->bt_bounce, sizeof(value));
     bt_helper_enter(cpu, ci);
+    /* gen_mem.c hands commits a 32-bit next EIP (MemOp.next_eip); a
+     * RIP-relative address needs the whole RIP. */
+    cpu->next_eip = ci->eip + ci->insn.len;
     uint64_t lin = insn_mem_linear(cpu, &ci->insn, ci->size, true); /* probed: no fault */
     mmu_write_slow(cpu, lin, ci->size, value, ci->mmu_idx);
     return bt_helper_leave(cpu, ci, ci->eip + ci->insn.len, false);

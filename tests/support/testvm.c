@@ -131,6 +131,15 @@ void testvm_long_mode(TestVM *vm, bool code64)
         put32(&vm->phys, entries[i][0], entries[i][1]);
         put32(&vm->phys, entries[i][0] + 4, 0);
     }
+    /* The first 2 MiB again at TESTVM_HIGH (PML4[511], PDPT[510], PD[0]). */
+    uint32_t pdpt_hi = TESTVM_PML4 + 0x3000, pd_hi = TESTVM_PML4 + 0x4000;
+    const uint32_t high[][2] = {{TESTVM_PML4 + 511 * 8, pdpt_hi | 7},
+                                {pdpt_hi + 510 * 8, pd_hi | 7},
+                                {pd_hi, 0x000000 | 0x87}};
+    for (size_t i = 0; i < sizeof(high) / sizeof(high[0]); i++) {
+        put32(&vm->phys, high[i][0], high[i][1]);
+        put32(&vm->phys, high[i][0] + 4, 0);
+    }
     cpu->cr3 = TESTVM_PML4;
     cpu->cr4 |= CR4_PAE;
     cpu->efer |= EFER_LME | EFER_LMA;

@@ -548,6 +548,33 @@ START_TEST(test_noncanonical_faults)
 }
 END_TEST
 
+/*
+ * A RIP-relative store run from a kernel-half address (TESTVM_HIGH) takes
+ * the slow path on its first access, whose commit must use the whole RIP
+ * (the amd64 kernel's `mov qword [rip+x], imm32` in early boot once wrote
+ * through a RIP truncated to 32 bits, --accel check found it):
+ *   mov qword [rip + DATA - next], -0x735fc000 ; hlt
+ */
+START_TEST(test_rip_relative_store_high)
+{
+    uint8_t code[] = {0x48, 0xc7, 0x05, 0, 0, 0, 0, 0x00, 0x40, 0xa0, 0x8c, 0xf4};
+    uint32_t disp = DATA - (TESTVM_CODE + 11);
+    memcpy(code + 3, &disp, 4);
+    TestVM *vm = make_vm(code, sizeof(code), MODE_64);
+    vm->cpu.eip = TESTVM_HIGH + TESTVM_CODE;
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    bt_set_code64(bt, true);
+    bt_set_mem64_native(bt, true);
+    ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
+    ck_assert_uint_eq(vm->cpu.eip, TESTVM_HIGH + TESTVM_CODE + sizeof(code));
+    ck_assert_uint_eq(phys_read(&vm->phys, DATA, 4), 0x8ca04000u);
+    ck_assert_uint_eq(phys_read(&vm->phys, DATA + 4, 4), 0xffffffffu);
+    ck_assert_uint_eq(bt_stats(bt)->callout_insns, 1); /* the HLT: the store was native */
+    bt_free(bt);
+    testvm_free(vm);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("translator64");
@@ -557,6 +584,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_memory_forms_match_interp);
     tcase_add_test(tc, test_lea_rip_relative);
     tcase_add_test(tc, test_noncanonical_faults);
+    tcase_add_test(tc, test_rip_relative_store_high);
     tcase_add_test(tc, test_loop_in_cpustate_register);
     suite_add_tcase(s, tc);
     return s;
