@@ -39,7 +39,7 @@ BT *bt_new(CPUState *cpu, size_t cache_bytes, enum BTMode mode)
     bt->x87_native = true;
     bt->sse_native = true;
     bt->code64 = true;
-    bt->mem64_native = false; /* translator/README.md, "Long mode": the amd64 kernel fails with it */
+    bt->mem64_native = true;
     cpu->bt_host_mxcsr = _mm_getcsr(); /* what translated code gives back to C (gen_sse.c) */
     cpu->bt_shadow_icount = UINT64_MAX; /* no native instruction in STI's shadow (helpers.c) */
     bt->memfd = -1;

@@ -126,8 +126,7 @@ void bt_set_sse_native(BT *bt, bool on);
 void bt_set_code64(BT *bt, bool on);
 
 /* In 64-bit blocks, run MOV/ALU/TEST with memory operands, PUSH and POP
- * natively (off by default: translator/README.md, "Long mode"), or as
- * callouts.  Flushes the blocks. */
+ * natively (default), or as callouts.  Flushes the blocks. */
 void bt_set_mem64_native(BT *bt, bool on);
 
 /* Where check mode writes its mismatch report (default stderr). */
