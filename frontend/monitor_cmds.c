@@ -450,6 +450,9 @@ void moncmd_info_jit(MonBuf *out, CPUState *cpu)
     const BTStats *s = bt_stats(bt_of(cpu));
     monbuf_printf(out, "accel: bt\n");
     monbuf_printf(out, "blocks translated: %llu\n", (unsigned long long)s->blocks_translated);
+    if (s->compat_blocks) {
+        monbuf_printf(out, "  in compatibility mode: %llu\n", (unsigned long long)s->compat_blocks);
+    }
     monbuf_printf(out, "guest code bytes: %llu\n", (unsigned long long)s->guest_bytes);
     monbuf_printf(out, "host code bytes: %llu\n", (unsigned long long)s->host_bytes);
     monbuf_printf(out, "host bytes per guest byte: %.2f\n",

@@ -39,6 +39,12 @@ enum { SEGCLASS_FLAT = 0,  /* base 0, limit 4 GiB, read/write: linear = offset *
 #define KEY_CPL_MASK  0x3u
 #define KEY_SS32      0x4u
 #define KEY_SEG_SHIFT 3      /* 2 bits per segment register, SEG_* order */
+/* The code mode (SDM Vol.3 2.2 and 5.2.1), bits above the segment classes:
+ * neither is legacy protected mode; KEY_LMA alone is compatibility mode (a
+ * 32-bit code segment under EFER.LMA), both are 64-bit mode (CS.L). */
+#define KEY_LMA       (1u << 15)
+#define KEY_CODE64    (1u << 16)
+_Static_assert(KEY_SEG_SHIFT + 2 * SEG_COUNT <= 15, "segment classes overlap the mode bits");
 
 static inline uint32_t key_seg_class(uint32_t key, int seg)
 {
@@ -50,7 +56,7 @@ struct BTExit;
 /* A translated block.  Lives in the code cache's data area. */
 typedef struct TB {
     uint32_t phys_pc;       /* physical address of the first guest byte */
-    uint32_t eip;           /* its EIP when translated */
+    uint64_t eip;           /* its EIP (RIP in 64-bit mode) when translated */
     uint32_t cs_base;       /* CS base it was translated under */
     uint32_t key;           /* KEY_* bits it was translated under */
     uint16_t ninsns;        /* guest instructions (charged at entry) */
@@ -76,7 +82,7 @@ typedef struct BTExit {
     TB *tb;                 /* the block it leaves */
     uint8_t *patch;         /* writable address of the rel32 to chain, NULL if none */
     uint8_t *phys_patch;    /* cross-page exits: writable address of the expected phys page */
-    uint32_t target_eip;
+    uint64_t target_eip;
     bool chained;
     struct BTExit *next_in; /* next exit chained to the same target */
 } BTExit;
@@ -89,8 +95,8 @@ typedef int (*BTHelper)(CPUState *cpu, const struct BTCallInfo *ci);
 typedef struct BTCallInfo {
     BTHelper fn;            /* first: the thunk calls [r9] */
     TB *tb;                 /* writable address of the block */
-    uint32_t eip;           /* the instruction */
-    uint32_t next_eip;      /* where the block continues after it */
+    uint64_t eip;           /* the instruction */
+    uint64_t next_eip;      /* where the block continues after it */
     uint16_t index;         /* instructions of the block before it */
     uint8_t size;           /* memory access: bytes */
     uint8_t access;         /* ACC_READ or ACC_WRITE */
@@ -120,6 +126,8 @@ struct BT {
     bool chain;             /* patch direct jumps and fill the jump cache */
     bool x87_native;        /* x87 instructions as host x87 code (translator/gen_fpu.c) */
     bool sse_native;        /* MMX/SSE instructions as host code (translator/gen_sse.c) */
+    bool code64;            /* translate 64-bit code (gen64.c), or interpret it */
+    bool mem64_native;      /* 64-bit blocks: memory forms, PUSH and POP natively (gen64.c) */
 
     /* The code cache: code grows up from the start, data down from the end. */
     uint8_t *rw;            /* writable mapping */
@@ -136,6 +144,10 @@ struct BT {
     const uint8_t *epilogue;        /* stores guest registers and flags, returns */
     const uint8_t *epilogue_nostore;/* returns; CPUState is already up to date */
     const uint8_t *thunk;           /* callout: r9 = BTCallInfo */
+    /* The same for 64-bit blocks (gen64.c): RAX..RDI and RSP move whole. */
+    void (*enter64)(CPUState *cpu, const uint8_t *code);
+    const uint8_t *epilogue64;
+    const uint8_t *thunk64;
     const uint8_t *sse_save;        /* called: the guest's XMM state to CPUState (gen_sse.c) */
 
     FILE *perfmap;          /* -perfmap, or NULL */
@@ -169,7 +181,7 @@ static inline void *bt_to_rw(const BT *bt, const void *rx)
 {
     return (uint8_t *)rx - bt->rx_delta;
 }
-TB *bt_tb_lookup(BT *bt, uint32_t phys_pc, uint32_t eip, uint32_t cs_base, uint32_t key);
+TB *bt_tb_lookup(BT *bt, uint32_t phys_pc, uint64_t eip, uint32_t cs_base, uint32_t key);
 void bt_tb_insert(BT *bt, TB *tb);
 void bt_tb_remove(BT *bt, TB *tb);
 void bt_jc_insert(BT *bt, TB *tb);
@@ -192,18 +204,18 @@ void bt_code_written(void *opaque, uint32_t paddr, int size);
 /* ---- scan.c ---- */
 typedef struct ScanInsn {
     Insn insn;
-    uint32_t eip;
+    uint64_t eip;
     const uint8_t *bytes;   /* its bytes in guest RAM */
 } ScanInsn;
 
 typedef struct BlockScan {
     ScanInsn in[BT_MAX_INSNS];
     int n;
-    uint32_t eip;
+    uint64_t eip;
     uint32_t phys_pc;
-    uint32_t next_eip;      /* after the last instruction */
+    uint64_t next_eip;      /* after the last instruction */
     uint32_t phys2;         /* a straddling instruction's second page, or an inlined
-                             * PC thunk's page (scan.c), or BT_NO_PAGE2 */
+                             * PC thunk's page (scan.c), or BT_NO_PAGE2 (32-bit blocks) */
     uint32_t lin2;          /* its linear page */
     bool straddle;          /* which of the two */
     uint8_t straddle_bytes[16]; /* its bytes, from both pages */
@@ -211,8 +223,10 @@ typedef struct BlockScan {
 
 #define BT_NO_PAGE2 0xffffffffu
 
-/* Decode a block starting at host (guest RAM, phys_pc's page). */
-void bt_scan(const BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, BlockScan *out);
+/* Decode a block starting at host (guest RAM, phys_pc's page), in 64-bit
+ * mode when key has KEY_CODE64. */
+void bt_scan(const BT *bt, uint64_t eip, uint32_t phys_pc, const uint8_t *host, uint32_t key,
+             BlockScan *out);
 
 /* ---- straddle.c: an instruction that crosses into the next page ---- */
 /* The block's first instruction crosses the page at off (phys_pc's offset):
@@ -229,14 +243,14 @@ void bt_tb_invalidate(BT *bt, TB *tb);
 /* ---- gen.c ---- */
 /* Translate the block at cpu's CS:EIP (phys_pc, host) under key; NULL if it
  * cannot be translated (the caller interprets one instruction). */
-TB *bt_translate(BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, uint32_t key);
+TB *bt_translate(BT *bt, uint64_t eip, uint32_t phys_pc, const uint8_t *host, uint32_t key);
 
-/* ---- helpers.c, helpers_string.c ---- */
+/* ---- helpers.c, helpers_string.c, helpers64.c ---- */
 /* Make CPUState exact before ci's instruction (flags, EIP, instruction count). */
 void bt_helper_enter(CPUState *cpu, const BTCallInfo *ci);
 /* Park the flags again; leave translated code (continuing at next) when
  * leave is set or the block was invalidated or an exit was requested. */
-int bt_helper_leave(CPUState *cpu, const BTCallInfo *ci, uint32_t next, bool leave);
+int bt_helper_leave(CPUState *cpu, const BTCallInfo *ci, uint64_t next, bool leave);
 int bt_helper_interp(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_popf_leave(CPUState *cpu, const BTCallInfo *ci);
 void bt_fault_in_shadow(CPUState *cpu); /* a fault's way back to the run loop (helpers.c) */
@@ -262,6 +276,13 @@ int bt_helper_sys_door(CPUState *cpu, const BTCallInfo *ci);
  * as two dwords (helpers_memforms.c). */
 int bt_helper_qword_prep(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_qword_commit(CPUState *cpu, const BTCallInfo *ci);
+/* 64-bit blocks' memory operands (helpers64.c): the address from the
+ * instruction and the guest registers, canonical checks included. */
+int bt_helper_mem64_prep(CPUState *cpu, const BTCallInfo *ci);
+int bt_helper_mem64_commit(CPUState *cpu, const BTCallInfo *ci);
+int bt_helper_push64_prep(CPUState *cpu, const BTCallInfo *ci);
+int bt_helper_push64_commit(CPUState *cpu, const BTCallInfo *ci);
+int bt_helper_pop64_prep(CPUState *cpu, const BTCallInfo *ci);
 /* Flags: the parked image <-> EFLAGS arithmetic bits. */
 static inline uint32_t bt_flags_from_image(uint64_t image)
 {
@@ -324,6 +345,18 @@ bool bt_sse_native_ok(const CPUState *cpu);
 int bt_helper_sse_enter(CPUState *cpu, const BTCallInfo *ci);
 
 /* ---- run.c ---- */
+/* The linear address of CS:EIP, and the CS base blocks are keyed by: in
+ * 64-bit mode CS's base is ignored (0) and RIP is the linear address (SDM
+ * Vol.3 3.4.4); elsewhere base + EIP wraps at 4 GiB. */
+static inline uint64_t bt_code_lin(const CPUState *cpu, uint32_t *cs_base)
+{
+    if (cpu->hflags & HF_CS64) {
+        *cs_base = 0;
+        return cpu->eip;
+    }
+    *cs_base = (uint32_t)cpu->seg[SEG_CS].base;
+    return (uint32_t)(*cs_base + cpu->eip);
+}
 uint32_t bt_block_key(const CPUState *cpu);
 /* One data segment's SEGCLASS_* in the block key. */
 uint32_t bt_seg_class(const SegmentCache *s);
@@ -347,8 +380,8 @@ void bt_check_resync(BTCheck *c);
 /* Check mode: helpers report port I/O and MMIO so the block is not replayed. */
 void bt_check_note_io(BT *bt);
 
-/* Disassembly (translator/disas.c): guest (32-bit) or host (64-bit) code. */
-void bt_disassemble(FILE *f, bool host, const uint8_t *code, size_t len, uint64_t addr);
+/* Disassembly (translator/disas.c): 32-bit guest code, or 64-bit (guest or host) code. */
+void bt_disassemble(FILE *f, bool code64, const uint8_t *code, size_t len, uint64_t addr);
 /* -d out_asm: a new block's guest code (its bytes at guest) and host code. */
 void bt_dump_block(BT *bt, const TB *tb, const uint8_t *guest);
 

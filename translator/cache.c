@@ -162,7 +162,7 @@ static uint32_t tb_hash(uint32_t phys_pc, uint32_t cs_base, uint32_t key)
     return (h ^ (h >> 15)) & ((1u << BT_HASH_BITS) - 1);
 }
 
-TB *bt_tb_lookup(BT *bt, uint32_t phys_pc, uint32_t eip, uint32_t cs_base, uint32_t key)
+TB *bt_tb_lookup(BT *bt, uint32_t phys_pc, uint64_t eip, uint32_t cs_base, uint32_t key)
 {
     for (TB *tb = bt->hash[tb_hash(phys_pc, cs_base, key)]; tb; tb = tb->hash_next) {
         if (tb->phys_pc == phys_pc && tb->eip == eip && tb->cs_base == cs_base && tb->key == key) {

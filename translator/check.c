@@ -707,7 +707,8 @@ static TB *span_next(BT *bt)
     if (!bt_mode_ok(cpu, &transient)) {
         return NULL;
     }
-    uint32_t cs_base = cpu->seg[SEG_CS].base, lin = cs_base + cpu->eip;
+    uint32_t cs_base;
+    uint64_t lin = bt_code_lin(cpu, &cs_base);
     TLBEntry *e = tlb_entry(cpu, cpu->mmu_idx, lin);
     if (e->tag[ACC_FETCH] != (lin & TLB_PAGE_MASK) ||
         !phys_ram_page(cpu->phys, e->phys & TLB_PAGE_MASK)) {
@@ -758,8 +759,8 @@ static void report_mismatch(BTCheck *c, const char *what, uint32_t mem_at)
     FILE *f = c->bt->report;
     TB *tb = c->tb;
     fprintf(f,
-            "bt check: translated block at %08x (phys %08x, %u instructions) differs from the "
-            "interpreter in %s\n",
+            "bt check: translated block at %08" PRIx64
+            " (phys %08x, %u instructions) differs from the interpreter in %s\n",
             tb->eip, tb->phys_pc, tb->ninsns, what);
     print_state(f, "before", &c->before);
     print_state(f, "translated", &c->after_bt);
@@ -780,7 +781,7 @@ static void report_mismatch(BTCheck *c, const char *what, uint32_t mem_at)
     fprintf(f, ", %zu bytes of memory\n  guest code:\n", tainted);
     /* a straddling block (straddle.c): its first page's bytes only */
     uint32_t on_page = 0x1000 - (tb->phys_pc & 0xfff);
-    bt_disassemble(f, false, c->shadow + tb->phys_pc,
+    bt_disassemble(f, (tb->key & KEY_CODE64) != 0, c->shadow + tb->phys_pc,
                    tb->guest_bytes < on_page ? tb->guest_bytes : on_page, tb->eip);
     fprintf(f, "  host code:\n");
     bt_disassemble(f, true, tb->code, tb->code_size, (uint64_t)(uintptr_t)tb->code);

@@ -4,13 +4,14 @@
  * host code of each block as it is translated).
  */
 #include <capstone/capstone.h>
+#include <inttypes.h>
 
 #include "translator/bt_internal.h"
 
-void bt_disassemble(FILE *f, bool host, const uint8_t *code, size_t len, uint64_t addr)
+void bt_disassemble(FILE *f, bool code64, const uint8_t *code, size_t len, uint64_t addr)
 {
     csh cs;
-    if (cs_open(CS_ARCH_X86, host ? CS_MODE_64 : CS_MODE_32, &cs) != CS_ERR_OK) {
+    if (cs_open(CS_ARCH_X86, code64 ? CS_MODE_64 : CS_MODE_32, &cs) != CS_ERR_OK) {
         return;
     }
     cs_insn *insn;
@@ -33,10 +34,12 @@ void bt_set_out_asm(BT *bt, FILE *f)
 void bt_dump_block(BT *bt, const TB *tb, const uint8_t *guest)
 {
     FILE *f = bt->out_asm;
-    fprintf(f, "OUT: block at %08x (phys %08x): %u guest instructions, %u bytes -> %u host bytes\n",
+    fprintf(f,
+            "OUT: block at %08" PRIx64
+            " (phys %08x): %u guest instructions, %u bytes -> %u host bytes\n",
             tb->eip, tb->phys_pc, tb->ninsns, tb->guest_bytes, tb->code_size);
     fprintf(f, "  guest code:\n");
-    bt_disassemble(f, false, guest, tb->guest_bytes, tb->eip);
+    bt_disassemble(f, (tb->key & KEY_CODE64) != 0, guest, tb->guest_bytes, tb->eip);
     fprintf(f, "  host code:\n");
     bt_disassemble(f, true, tb->code, tb->code_size, (uint64_t)(uintptr_t)tb->code);
 }

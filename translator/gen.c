@@ -27,6 +27,7 @@
  * instructions are 10 bytes, so an invalidated block's entry can be
  * overwritten with a 5-byte jump (translator/smc.c).
  */
+#include <inttypes.h>
 #include <string.h>
 
 #include "translator/gen.h"
@@ -90,6 +91,9 @@ BTCallInfo *gen_callinfo(Gen *g, const ScanInsn *si, BTHelper fn)
     ci->tb = g->tb;
     ci->eip = si->eip;
     ci->next_eip = si->eip + si->insn.len;
+    if (!(g->key & KEY_CODE64)) {
+        ci->next_eip = (uint32_t)ci->next_eip; /* EIP wraps at 4 GiB */
+    }
     ci->index = (uint16_t)(si - g->scan->in);
     ci->mmu_idx = (uint8_t)g->mmu_idx;
     ci->insn = si->insn;
@@ -107,7 +111,7 @@ void gen_call(Gen *g, BTCallInfo *ci)
     gen_page_forget(g);
     HostRM m = hrm_rip(bt_to_rx(g->bt, ci));
     emit_lea64(&g->e, H_R9, &m);
-    emit_call32(&g->e, g->bt->thunk);
+    emit_call32(&g->e, g->thunk);
     g->fl_host = false;
     g->fl_parked = true;
 }
@@ -117,20 +121,35 @@ void gen_callout(Gen *g, const ScanInsn *si)
     gen_call(g, gen_callinfo(g, si, bt_helper_interp));
 }
 
-/* mov dword [r15+eip], target ; [lea r11, [rip+exit] ; mov [r15+bt_exit], r11] ; jmp epilogue */
-static void gen_exit_tail(Gen *g, uint32_t target, BTExit *x)
+void gen_store_eip(Gen *g, uint64_t target)
 {
     Emit *e = &g->e;
-    emit_store32_imm(e, H_R15, CPU_OFF(eip), target);
+    if (!(g->key & KEY_CODE64)) {
+        emit_store32_imm(e, H_R15, CPU_OFF(eip), (uint32_t)target); /* mov dword [r15+eip], imm32 */
+    } else if ((uint64_t)(int64_t)(int32_t)target == target) {
+        HostRM rip = hrm_mem(H_R15, CPU_OFF(eip));
+        emit_rm(e, EMIT_W, OPC_MOV_EvIz, 0, &rip); /* mov qword [r15+eip], simm32 */
+        emit_u32(e, (uint32_t)target);
+    } else {
+        emit_mov_r64_imm(e, H_R11, target); /* mov r11, imm64 ; mov [r15+eip], r11 */
+        emit_store64(e, H_R15, CPU_OFF(eip), H_R11);
+    }
+}
+
+/* mov [r15+eip], target ; [lea r11, [rip+exit] ; mov [r15+bt_exit], r11] ; jmp epilogue */
+static void gen_exit_tail(Gen *g, uint64_t target, BTExit *x)
+{
+    Emit *e = &g->e;
+    gen_store_eip(g, target);
     if (x) {
         HostRM m = hrm_rip(bt_to_rx(g->bt, x));
         emit_lea64(e, H_R11, &m);
         emit_store64(e, H_R15, CPU_OFF(bt_exit), H_R11);
     }
-    emit_jmp32(e, g->bt->epilogue);
+    emit_jmp32(e, g->epilogue);
 }
 
-void gen_exit_nochain(Gen *g, uint32_t target)
+void gen_exit_nochain(Gen *g, uint64_t target)
 {
     gen_park(g);
     gen_exit_tail(g, target, NULL);
@@ -150,7 +169,7 @@ void gen_exit_nochain(Gen *g, uint32_t target)
  *     jmp next            ; patched
  *   tail: <exit tail>
  */
-static void gen_exit_chain(Gen *g, uint32_t target, bool recheck)
+static void gen_exit_chain(Gen *g, uint64_t target, bool recheck)
 {
     Emit *e = &g->e;
     gen_park(g);
@@ -158,8 +177,8 @@ static void gen_exit_chain(Gen *g, uint32_t target, bool recheck)
     memset(x, 0, sizeof(*x));
     x->tb = g->tb;
     x->target_eip = target;
-    uint32_t lin = target + g->cs_base;
-    uint32_t block_lin = g->scan->eip + g->cs_base;
+    uint32_t lin = (uint32_t)target + g->cs_base;
+    uint32_t block_lin = (uint32_t)g->scan->eip + g->cs_base;
     uint8_t *skip1 = NULL, *skip2 = NULL;
     if (recheck || ((lin ^ block_lin) & TLB_PAGE_MASK)) {
         int32_t slot = tlb_view_off(g->mmu_idx) +
@@ -187,7 +206,7 @@ static void gen_exit_chain(Gen *g, uint32_t target, bool recheck)
     gen_exit_tail(g, target, x);
 }
 
-void gen_exit_direct(Gen *g, uint32_t target)
+void gen_exit_direct(Gen *g, uint64_t target)
 {
     gen_exit_chain(g, target, false);
 }
@@ -289,7 +308,7 @@ static void gen_exit_lookup(Gen *g, bool far)
     HostRM misses = hrm_mem(H_R15, CPU_OFF(bt_jc_misses));
     emit_alu64_imm(e, EXT_ADD, &misses, 1);
     emit_store32(e, H_R15, CPU_OFF(eip), H_R14);
-    emit_jmp32(e, g->bt->epilogue);
+    emit_jmp32(e, g->epilogue);
 }
 
 /* The entry check; returns the rel32 field that leads to noexec. */
@@ -316,11 +335,11 @@ static void gen_entry_exits(Gen *g, uint8_t *noexec)
     }
     HostRM budget = hrm_reg(H_R8);
     emit_alu64_imm(e, EXT_ADD, &budget, g->tb->ninsns);
-    emit_store32_imm(e, H_R15, CPU_OFF(eip), g->tb->eip);
-    emit_jmp32(e, g->bt->epilogue);
+    gen_store_eip(g, g->tb->eip);
+    emit_jmp32(e, g->epilogue);
     g->tb->exit_invalid = (uint8_t *)emit_rx(e);
-    emit_store32_imm(e, H_R15, CPU_OFF(eip), g->tb->eip);
-    emit_jmp32(e, g->bt->epilogue);
+    gen_store_eip(g, g->tb->eip);
+    emit_jmp32(e, g->epilogue);
 }
 
 static void gen_body(Gen *g)
@@ -347,11 +366,11 @@ static void gen_body(Gen *g)
     }
 }
 
-TB *bt_translate(BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, uint32_t key)
+TB *bt_translate(BT *bt, uint64_t eip, uint32_t phys_pc, const uint8_t *host, uint32_t key)
 {
     BlockScan scan_buf;
     BlockScan *scan = &scan_buf;
-    bt_scan(bt, eip, phys_pc, host, scan);
+    bt_scan(bt, eip, phys_pc, host, key, scan);
     if (scan->n == 0 || !bt_cache_reserve(bt)) {
         return NULL;
     }
@@ -366,7 +385,9 @@ TB *bt_translate(BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, ui
     g->scan = scan;
     g->key = key;
     g->mmu_idx = (key & KEY_CPL_MASK) == 3 ? MMU_USER : MMU_KERNEL;
-    g->cs_base = bt->cpu->seg[SEG_CS].base;
+    g->cs_base = (key & KEY_CODE64) ? 0 : (uint32_t)bt->cpu->seg[SEG_CS].base;
+    g->thunk = (key & KEY_CODE64) ? bt->thunk64 : bt->thunk;
+    g->epilogue = (key & KEY_CODE64) ? bt->epilogue64 : bt->epilogue;
     g->fl_parked = true; /* the convention between blocks */
     g->fpu = GEN_FPU_UNKNOWN; /* x87 state may stay live from block to block (gen_fpu.c) */
     g->sse = GEN_SSE_UNKNOWN; /* so may the XMM state (gen_sse.c) */
@@ -389,7 +410,11 @@ TB *bt_translate(BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, ui
     if (scan->straddle) {
         gen_straddle_check(g);
     }
-    gen_body(g);
+    if (key & KEY_CODE64) {
+        gen64_body(g);
+    } else {
+        gen_body(g);
+    }
     gen_slow_paths(g);
     gen_sse_stubs(g);
     gen_fpu_stubs(g);
@@ -410,8 +435,8 @@ TB *bt_translate(BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, ui
         bt_dump_block(bt, tb, two_pages ? scan->straddle_bytes : host + (phys_pc & 0xfff));
     }
     if (bt->perfmap) {
-        fprintf(bt->perfmap, "%lx %x guest_%08x_p%08x\n", (unsigned long)(uintptr_t)tb->code,
-                tb->code_size, tb->eip, tb->phys_pc);
+        fprintf(bt->perfmap, "%lx %x guest_%08" PRIx64 "_p%08x\n",
+                (unsigned long)(uintptr_t)tb->code, tb->code_size, tb->eip, tb->phys_pc);
     }
     return tb;
 }

@@ -88,6 +88,8 @@ struct Gen {
     uint32_t key;
     int mmu_idx;
     uint32_t cs_base;
+    const uint8_t *thunk;    /* the callout thunk and epilogue of the block's width */
+    const uint8_t *epilogue; /* (bt->thunk64 and epilogue64 for 64-bit blocks) */
     /* The last page checked (translator/gen_mem.c): r10 holds its linear
      * base, or PAGE_NONE, and r11 its addend, while pc_live; pc_write says
      * the check was for a write (which grants reads too). */
@@ -138,9 +140,17 @@ void gen_clobber(Gen *g);
 BTCallInfo *gen_callinfo(Gen *g, const ScanInsn *si, BTHelper fn);
 void gen_call(Gen *g, BTCallInfo *ci);
 void gen_callout(Gen *g, const ScanInsn *si);
-void gen_exit_direct(Gen *g, uint32_t target);
-void gen_exit_nochain(Gen *g, uint32_t target);
+void gen_exit_direct(Gen *g, uint64_t target);
+void gen_exit_nochain(Gen *g, uint64_t target);
 void gen_exit_indirect(Gen *g);
+
+/* mov [r15+eip], target: a dword outside 64-bit mode (the high half is
+ * zero there), the whole RIP in it.  Clobbers r11, not the flags. */
+void gen_store_eip(Gen *g, uint64_t target);
+
+/* ---- gen64.c ---- */
+/* The body of a 64-bit block (KEY_CODE64), its exits included. */
+void gen64_body(Gen *g);
 
 /* ---- gen_mem.c ---- */
 /* R14D = linear address of insn's ModRM/moffs operand; false if its

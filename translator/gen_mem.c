@@ -149,13 +149,18 @@ void gen_mem_access(Gen *g, const MemOp *m)
         hit = emit_jcc32(e, CC_BE, NULL);
     }
     gen_tlb_offset(g, H_R11, H_R14);
-    if (m->size > 1) {
-        HostRM last = hrm_mem(H_R14, m->size - 1);
-        emit_lea32(e, H_R10, &last);
+    HostRM last = hrm_mem(H_R14, m->size - 1);
+    if (g->key & KEY_CODE64) {
+        emit_lea64(e, H_R10, &last); /* 64-bit blocks: lea r10, [r14+size-1] ; and r10, ~0xfff */
+        emit_alu64_imm(e, EXT_AND, &r10, (int32_t)TLB_PAGE_MASK);
     } else {
-        emit_mov_rr32(e, H_R10, H_R14);
+        if (m->size > 1) {
+            emit_lea32(e, H_R10, &last);
+        } else {
+            emit_mov_rr32(e, H_R10, H_R14);
+        }
+        emit_alu32_imm(e, EXT_AND, &r10, (int32_t)TLB_PAGE_MASK);
     }
-    emit_alu32_imm(e, EXT_AND, &r10, (int32_t)TLB_PAGE_MASK);
     HostRM tag = hrm_sib(H_R15, H_R11, 0, view + (int32_t)offsetof(TLBEntry, tag[m->access]));
     emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &tag); /* cmp r10, [..tag]: 64-bit tag */
     uint8_t *jne = emit_jcc32(e, CC_NE, NULL);

@@ -34,7 +34,7 @@ void bt_helper_enter(CPUState *cpu, const BTCallInfo *ci)
     cpu->next_eip = ci->next_eip;
 }
 
-int bt_helper_leave(CPUState *cpu, const BTCallInfo *ci, uint32_t next, bool leave)
+int bt_helper_leave(CPUState *cpu, const BTCallInfo *ci, uint64_t next, bool leave)
 {
     bt_flags_out(cpu);
     if (leave || ci->tb->invalid || cpu->bt_exit_request) {
@@ -67,6 +67,9 @@ static bool bt_may_go_on(CPUState *cpu, const TB *tb, bool any_cpl)
     uint32_t key = bt_block_key(cpu);
     if (((key ^ tb->key) & KEY_CPL_MASK) && !any_cpl) {
         return false;
+    }
+    if ((key ^ tb->key) & KEY_CODE64) {
+        return false; /* into or out of 64-bit mode: the run loop enters the other width */
     }
     cpu->bt_tag_hi = (uint64_t)key << 32;
     cpu->bt_view_delta = (uint64_t)cpu->mmu_idx * TLB_ENTRIES * sizeof(TLBEntry);
@@ -219,6 +222,6 @@ int bt_helper_mem_commit(CPUState *cpu, const BTCallInfo *ci)
     memcpy(&value, cpu->bt_bounce, sizeof(value));
     bt_helper_enter(cpu, ci);
     mmu_write_slow(cpu, cpu->bt_lin, ci->size, value, ci->mmu_idx);
-    uint32_t next = ci->target_in_cpu ? cpu->bt_target : ci->next_eip;
+    uint64_t next = ci->target_in_cpu ? cpu->bt_target : ci->next_eip;
     return bt_helper_leave(cpu, ci, next, false);
 }

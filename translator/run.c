@@ -10,7 +10,7 @@
  *     }
  *
  * Translated code runs with a 32-bit code segment of limit 4 GiB in
- * protected mode (not vm86), without TF, RF, DR7 breakpoints, #AC
+ * protected mode (not vm86) or compatibility mode, without TF, RF, DR7 breakpoints, #AC
  * checking, an interrupt shadow or an instruction observer (trace,
  * single-step); an observer that only wants the debugger's breakpoints
  * (CPUHooks.insn_bp) leaves translated code running, since no block holds
@@ -53,6 +53,12 @@ uint32_t bt_block_key(const CPUState *cpu)
     if (cpu->hflags & HF_SS32) {
         key |= KEY_SS32;
     }
+    if (cpu->hflags & HF_LMA) {
+        key |= KEY_LMA;
+    }
+    if (cpu->hflags & HF_CS64) {
+        key |= KEY_CODE64;
+    }
     for (int s = 0; s < SEG_COUNT; s++) {
         uint32_t c = s == SEG_CS ? SEGCLASS_OTHER : bt_seg_class(&cpu->seg[s]);
         key |= c << (KEY_SEG_SHIFT + 2 * s);
@@ -67,9 +73,22 @@ bool bt_mode_ok(const CPUState *cpu, bool *transient)
     if (*transient) {
         return false;
     }
+    if ((cpu->eflags & EFLAGS_TF) || (cpu->dr[7] & 0xff) ||
+        (cpu->hooks.on_insn && !cpu->hooks.insn_bp)) {
+        return false;
+    }
+    /* 64-bit mode (HF_CS64, HF_CS32 clear) has no CS limit (SDM Vol.3
+     * 5.3.1); its blocks are gen64.c's.  Compatibility mode is 32-bit code
+     * as in protected mode (SDM Vol.3 5.2.1: segmentation, operand and
+     * address sizes as there); what differs, the 64-bit IDT and TSS and the
+     * 4-level walk, is behind the interpreter's delivery and the TLB, which
+     * callouts and slow paths use. */
+    if (cpu->hflags & HF_CS64) {
+        const BT *bt = bt_of(cpu);
+        return bt && bt->code64 && !(cpu->hflags & HF_AC);
+    }
     return (cpu->hflags & (HF_PE | HF_VM | HF_CS32 | HF_AC)) == (HF_PE | HF_CS32) &&
-           !(cpu->eflags & EFLAGS_TF) && !(cpu->dr[7] & 0xff) &&
-           cpu->seg[SEG_CS].limit == 0xffffffffu && (!cpu->hooks.on_insn || cpu->hooks.insn_bp);
+           cpu->seg[SEG_CS].limit == 0xffffffffu;
 }
 
 bool bt_events_pending(const CPUState *cpu)
@@ -81,8 +100,11 @@ bool bt_events_pending(const CPUState *cpu)
 TB *bt_find(BT *bt)
 {
     CPUState *cpu = bt->cpu;
-    uint32_t cs_base = cpu->seg[SEG_CS].base;
-    uint32_t eip = cpu->eip, lin = cs_base + eip;
+    uint32_t cs_base;
+    uint64_t eip = cpu->eip, lin = bt_code_lin(cpu, &cs_base);
+    if (!mmu_canonical(lin)) {
+        return NULL; /* the interpreter's fetch raises #GP(0) */
+    }
     if (cs_base != bt->jc_cs_base) {
         bt_jc_clear(bt);
         bt->jc_cs_base = cs_base;
@@ -109,11 +131,16 @@ TB *bt_find(BT *bt)
         if (!tb) {
             return NULL;
         }
+        if (key & KEY_LMA) {
+            bt->stats.compat_blocks++;
+        }
     }
     if (cpu->bt_exit) {
         bt_chain(bt, bt_to_rw(bt, cpu->bt_exit), tb);
     }
-    bt_jc_insert(bt, tb);
+    if (!(key & KEY_CODE64)) {
+        bt_jc_insert(bt, tb); /* its tags hold 32-bit EIPs; 64-bit exits do not look up */
+    }
     return tb;
 }
 
@@ -127,7 +154,11 @@ void bt_run_tb(BT *bt, TB *tb)
     cpu->bt_icount_end = bt->icount_end;
     bt_flags_out(cpu);
     bt->stats.entries++;
-    bt->enter(cpu, tb->code);
+    if (tb->key & KEY_CODE64) {
+        bt->enter64(cpu, tb->code);
+    } else {
+        bt->enter(cpu, tb->code);
+    }
     cpu->bt_shadow_icount = UINT64_MAX; /* a shadow STI ended has been run (helpers.c) */
     bt_fpu_sync(cpu); /* x87 state left live in the host FPU back to CPUState (fpu_state.c) */
     cpu->icount = bt->icount_end - (uint64_t)bt_budget_left(cpu);
@@ -145,6 +176,9 @@ static int untranslatable_why(const CPUState *cpu, bool transient)
     }
     if (cpu->hflags & HF_VM) {
         return BT_WHY_VM86;
+    }
+    if ((cpu->hflags & HF_CS64) && !bt_of(cpu)->code64) {
+        return BT_WHY_CODE64;
     }
     if (!(cpu->hflags & HF_CS32) || cpu->seg[SEG_CS].limit != 0xffffffffu) {
         return BT_WHY_CODE16;

@@ -25,9 +25,9 @@
 #include "softmmu/phys.h"
 #include "translator/bt_internal.h"
 
-static bool at_breakpoint(const CPUState *cpu, uint32_t eip)
+static bool at_breakpoint(const CPUState *cpu, uint64_t eip, uint32_t key)
 {
-    uint32_t lin = cpu->seg[SEG_CS].base + eip;
+    uint64_t lin = (key & KEY_CODE64) ? eip : (uint32_t)(cpu->seg[SEG_CS].base + eip);
     for (int i = 0; i < cpu->hooks.insn_bp_count; i++) {
         if (cpu->hooks.insn_bp[i] == lin) {
             return true;
@@ -92,7 +92,8 @@ static bool scan_thunk(const BT *bt, BlockScan *out, uint32_t target)
     return true;
 }
 
-void bt_scan(const BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, BlockScan *out)
+void bt_scan(const BT *bt, uint64_t eip, uint32_t phys_pc, const uint8_t *host, uint32_t key,
+             BlockScan *out)
 {
     uint32_t off = phys_pc & 0xfff;
     out->n = 0;
@@ -100,15 +101,16 @@ void bt_scan(const BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, 
     out->phys_pc = phys_pc;
     out->phys2 = BT_NO_PAGE2;
     out->straddle = false;
+    enum DecodeMode mode = (key & KEY_CODE64) ? DECODE_64 : DECODE_32;
     while (out->n < BT_MAX_INSNS && off < 0x1000) {
         ScanInsn *si = &out->in[out->n];
-        if (bt->cpu->hooks.insn_bp && at_breakpoint(bt->cpu, eip)) {
+        if (bt->cpu->hooks.insn_bp && at_breakpoint(bt->cpu, eip, key)) {
             break;
         }
-        if (decode_insn(&si->insn, host + off, (int)(0x1000 - off), true) != DECODE_OK) {
+        if (decode_insn_mode(&si->insn, host + off, (int)(0x1000 - off), mode) != DECODE_OK) {
             /* crosses the page (or is over 15 bytes): not in this block,
-             * unless it is the first */
-            if (out->n == 0 && bt_scan_straddle(bt, host, out)) {
+             * unless it is the first of a 32-bit block */
+            if (out->n == 0 && mode != DECODE_64 && bt_scan_straddle(bt, host, out)) {
                 return;
             }
             break;
@@ -125,13 +127,19 @@ void bt_scan(const BT *bt, uint32_t eip, uint32_t phys_pc, const uint8_t *host, 
         si->bytes = host + off;
         out->n++;
         eip += si->insn.len;
+        if (mode != DECODE_64) {
+            eip = (uint32_t)eip; /* EIP wraps at 4 GiB outside 64-bit mode */
+        }
         off += si->insn.len;
-        /* STI's shadow covers the next one (helpers.c); a light segment
-         * load leaves only if it changed the key, a CR read never (gen_sys.c) */
-        bool ends = (si->insn.flags & (INSN_F_BRANCH | INSN_F_ENDBLOCK)) && si->insn.op != OP_STI &&
-                    !bt_sys_stays_in_block(&si->insn);
-        if (si->insn.op == OP_CALL && si->insn.opsize == 4 &&
-            scan_thunk(bt, out, eip + si->insn.imm)) {
+        /* STI's shadow covers the next instruction in 32-bit blocks (helpers.c,
+         * gen_ops.c); a 64-bit block ends at STI and the run loop runs the
+         * instruction in its shadow.  In 32-bit blocks a light segment load
+         * leaves only if it changed the key, a CR read never (gen_sys.c). */
+        bool ends = (si->insn.flags & (INSN_F_BRANCH | INSN_F_ENDBLOCK)) &&
+                    (si->insn.op != OP_STI || mode == DECODE_64) &&
+                    (mode == DECODE_64 || !bt_sys_stays_in_block(&si->insn));
+        if (mode != DECODE_64 && si->insn.op == OP_CALL && si->insn.opsize == 4 &&
+            scan_thunk(bt, out, (uint32_t)(eip + si->insn.imm))) {
             continue; /* the thunk's MOV and RET, then on at the return address */
         }
         if (ends || (bt->mode == BT_MODE_CHECK && io)) {

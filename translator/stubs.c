@@ -1,7 +1,8 @@
 /*
  * The fixed stubs at the start of the code cache: the C-callable entry
  * into translated code, the two epilogues that leave it, and the callout
- * thunk.
+ * thunk; and an entry, epilogue and thunk for 64-bit blocks, which move
+ * the guest's RAX..RDI and RSP at 64 bits.
  *
  * Entry saves the host's callee-saved registers and aligns RSP to 16, so
  * translated code runs with RSP % 16 == 0 and a thunk can call C after one
@@ -37,21 +38,32 @@ static void emit_pop(Emit *e, int reg)
 /* mov eax, [r15+0] ... mov edi, [r15+56]; mov r13, [r15+bt_flags]; mov r8, [r15+bt_budget].
  * The guest registers are 8 bytes apart (CPUState.regs is 64-bit); 32-bit
  * code owns only the low halves, whose loads zero-extend and whose stores
- * leave the high halves (zero outside 64-bit mode) alone. */
-static void emit_load_guest(Emit *e)
+ * leave the high halves (zero outside 64-bit mode) alone.  64-bit blocks
+ * (wide) move rax..rdi whole; their R8-R15 stay in CPUState (gen64.c). */
+static void emit_load_guest(Emit *e, bool wide)
 {
     for (int i = 0; i < 8; i++) {
-        emit_load32(e, guest_host_reg[i], H_R15, (int32_t)(offsetof(CPUState, regs) + 8 * i));
+        int32_t off = (int32_t)(offsetof(CPUState, regs) + 8 * i);
+        if (wide) {
+            emit_load64(e, guest_host_reg[i], H_R15, off);
+        } else {
+            emit_load32(e, guest_host_reg[i], H_R15, off);
+        }
     }
     emit_load64(e, H_R13, H_R15, offsetof(CPUState, bt_flags));
     emit_load64(e, H_R8, H_R15, offsetof(CPUState, bt_budget));
 }
 
 /* mov [r15+0], eax ... mov [r15+56], edi; mov [r15+bt_flags], r13; mov [r15+bt_budget], r8 */
-static void emit_store_guest(Emit *e)
+static void emit_store_guest(Emit *e, bool wide)
 {
     for (int i = 0; i < 8; i++) {
-        emit_store32(e, H_R15, (int32_t)(offsetof(CPUState, regs) + 8 * i), guest_host_reg[i]);
+        int32_t off = (int32_t)(offsetof(CPUState, regs) + 8 * i);
+        if (wide) {
+            emit_store64(e, H_R15, off, guest_host_reg[i]);
+        } else {
+            emit_store32(e, H_R15, off, guest_host_reg[i]);
+        }
     }
     emit_store64(e, H_R15, offsetof(CPUState, bt_flags), H_R13);
     emit_store64(e, H_R15, offsetof(CPUState, bt_budget), H_R8);
@@ -68,9 +80,9 @@ static const int callee_saved[6] = {H_RBP, H_RBX, H_R12, H_R13, H_R14, H_R15};
  *   <load guest registers and parked flags>
  *   jmp r11
  */
-static void emit_enter(BT *bt, Emit *e)
+static void emit_enter(Emit *e, void (**enter)(CPUState *, const uint8_t *), bool wide)
 {
-    bt->enter = (void (*)(CPUState *, const uint8_t *))(uintptr_t)emit_rx(e);
+    *enter = (void (*)(CPUState *, const uint8_t *))(uintptr_t)emit_rx(e);
     for (int i = 0; i < 6; i++) {
         emit_push(e, callee_saved[i]);
     }
@@ -78,7 +90,7 @@ static void emit_enter(BT *bt, Emit *e)
     emit_alu64_imm(e, EXT_SUB, &rsp, 8);
     emit_mov_rr64(e, H_R15, H_RDI);
     emit_mov_rr64(e, H_R11, H_RSI);
-    emit_load_guest(e);
+    emit_load_guest(e, wide);
     HostRM r11 = hrm_reg(H_R11);
     emit_jmp_mem(e, &r11); /* FF /4 with a register operand: jmp r11 */
 }
@@ -89,15 +101,20 @@ static void emit_enter(BT *bt, Emit *e)
  *             saved: <store guest registers and parked flags>
  * epilogue_nostore:  add rsp, 8; pop r15; pop r14; pop r13; pop r12; pop rbx; pop rbp; ret
  */
-static void emit_epilogues(BT *bt, Emit *e)
+static void emit_epilogues(BT *bt, Emit *e, bool wide)
 {
-    bt->epilogue = emit_rx(e);
+    const uint8_t *nostore = bt->epilogue_nostore;
+    *(wide ? &bt->epilogue64 : &bt->epilogue) = emit_rx(e);
     HostRM live = hrm_mem(H_R15, (int32_t)offsetof(CPUState, bt_sse_live));
     emit_cmp8_imm(e, &live, 0);
     uint8_t *saved = emit_jcc8(e, CC_E);
     emit_sse_save(e);
     emit_bind8(e, saved);
-    emit_store_guest(e);
+    emit_store_guest(e, wide);
+    if (wide) {
+        emit_jmp32(e, nostore); /* the 32-bit epilogue's tail, emitted first */
+        return;
+    }
     bt->epilogue_nostore = emit_rx(e);
     HostRM rsp = hrm_reg(H_RSP);
     emit_alu64_imm(e, EXT_ADD, &rsp, 8);
@@ -123,10 +140,10 @@ static void emit_epilogues(BT *bt, Emit *e)
  *   add rsp, 8                 ; drop the return address into the block
  *   jmp epilogue_nostore
  */
-static void emit_thunk(BT *bt, Emit *e)
+static void emit_thunk(BT *bt, Emit *e, bool wide)
 {
-    bt->thunk = emit_rx(e);
-    emit_store_guest(e);
+    *(wide ? &bt->thunk64 : &bt->thunk) = emit_rx(e);
+    emit_store_guest(e, wide);
     emit_mov_rr64(e, H_RDI, H_R15);
     emit_mov_rr64(e, H_RSI, H_R9);
     HostRM rsp = hrm_reg(H_RSP);
@@ -137,7 +154,7 @@ static void emit_thunk(BT *bt, Emit *e)
     HostRM eax = hrm_reg(H_RAX);
     emit_rm(e, 0, OPC_TEST_EvGv, H_RAX, &eax);
     uint8_t *leave = emit_jcc8(e, CC_NE);
-    emit_load_guest(e);
+    emit_load_guest(e, wide);
     emit_u8(e, OPC_RET);
     emit_bind8(e, leave);
     emit_alu64_imm(e, EXT_ADD, &rsp, 8);
@@ -161,9 +178,12 @@ void bt_emit_stubs(BT *bt)
 {
     Emit e;
     emit_init(&e, bt->rw, 4096, bt->rx_delta);
-    emit_enter(bt, &e);
-    emit_epilogues(bt, &e);
-    emit_thunk(bt, &e);
+    emit_enter(&e, &bt->enter, false);
+    emit_epilogues(bt, &e, false);
+    emit_thunk(bt, &e, false);
+    emit_enter(&e, &bt->enter64, true);
+    emit_epilogues(bt, &e, true);
+    emit_thunk(bt, &e, true);
     emit_sse_save_stub(bt, &e);
     bt->stubs_size = ((size_t)(e.p - bt->rw) + 63) & ~(size_t)63;
     bt->code_used = bt->stubs_size;

@@ -38,6 +38,8 @@ BT *bt_new(CPUState *cpu, size_t cache_bytes, enum BTMode mode)
     bt->chain = mode == BT_MODE_RUN;
     bt->x87_native = true;
     bt->sse_native = true;
+    bt->code64 = true;
+    bt->mem64_native = true;
     cpu->bt_host_mxcsr = _mm_getcsr(); /* what translated code gives back to C (gen_sse.c) */
     cpu->bt_shadow_icount = UINT64_MAX; /* no native instruction in STI's shadow (helpers.c) */
     bt->memfd = -1;
@@ -69,6 +71,18 @@ BT *bt_new(CPUState *cpu, size_t cache_bytes, enum BTMode mode)
 void bt_set_sse_native(BT *bt, bool on)
 {
     bt->sse_native = on;
+    bt_flush(bt);
+}
+
+void bt_set_code64(BT *bt, bool on)
+{
+    bt->code64 = on;
+    bt_flush(bt);
+}
+
+void bt_set_mem64_native(BT *bt, bool on)
+{
+    bt->mem64_native = on;
     bt_flush(bt);
 }
 
@@ -104,6 +118,7 @@ const char *const bt_why_names[BT_WHY_COUNT] = {
     [BT_WHY_REAL] = "real mode",
     [BT_WHY_VM86] = "vm86 mode",
     [BT_WHY_CODE16] = "16-bit or limited code segment",
+    [BT_WHY_CODE64] = "64-bit mode",
     [BT_WHY_DEBUG] = "single-step, breakpoints, tracing or alignment checks",
     [BT_WHY_TRANSIENT] = "interrupt shadow, RF or a pending debug trap",
     [BT_WHY_NOBLOCK] = "code outside RAM or crossing a page",

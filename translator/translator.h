@@ -37,6 +37,7 @@ enum {
     BT_WHY_REAL,      /* real mode */
     BT_WHY_VM86,      /* vm86 mode */
     BT_WHY_CODE16,    /* 16-bit code segment, or a CS limit below 4 GiB */
+    BT_WHY_CODE64,    /* 64-bit mode (EFER.LMA and CS.L) with bt_set_code64() off */
     BT_WHY_DEBUG,     /* TF, DR7 breakpoints, an observer, alignment checks */
     BT_WHY_TRANSIENT, /* an interrupt shadow, RF, a pending debug trap */
     BT_WHY_NOBLOCK,   /* code outside RAM, or an instruction crossing a page */
@@ -47,6 +48,7 @@ enum {
 
 typedef struct BTStats {
     uint64_t blocks_translated;
+    uint64_t compat_blocks;    /* of which in compatibility mode (32-bit code under EFER.LMA) */
     uint64_t guest_bytes;      /* guest code bytes translated */
     uint64_t host_bytes;       /* host code bytes emitted (stubs included) */
     uint64_t flushes;          /* whole-cache flushes (full cache) */
@@ -120,6 +122,14 @@ void bt_set_x87_native(BT *bt, bool on);
  * (default), or call every one of them out to the interpreter.  Flushes
  * the translated blocks. */
 void bt_set_sse_native(BT *bt, bool on);
+
+/* Translate 64-bit code (default), or hand it to the interpreter (the
+ * baseline translator/README.md measures against).  Flushes the blocks. */
+void bt_set_code64(BT *bt, bool on);
+
+/* In 64-bit blocks, run MOV/ALU/TEST with memory operands, PUSH and POP
+ * natively (default), or as callouts.  Flushes the blocks. */
+void bt_set_mem64_native(BT *bt, bool on);
 
 /* Where check mode writes its mismatch report (default stderr). */
 void bt_set_report(BT *bt, FILE *out);

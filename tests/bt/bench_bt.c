@@ -1,7 +1,8 @@
 /*
  * Translated code against the interpreter, in millions of guest
  * instructions per second, on the loops of tests/bench/interp_mips.c plus
- * a string copy and a loop of system calls.  A benchmark: it prints
+ * a string copy, and 64-bit loops on pinned and on CPUState registers and on
+ * memory (translator/README.md, "64-bit code").  A benchmark: it prints
  * figures and never fails on a number.
  *
  *   build/tests/bt/popek-bench-bt [iterations]
@@ -18,6 +19,7 @@ typedef struct Workload {
     const char *name;
     const uint8_t *code;
     size_t len;
+    bool code64; /* 64-bit mode (testvm_long_mode) */
 } Workload;
 
 /* mov ecx, N ; loop: add eax, ecx ; xor ebx, eax ; dec ecx ; jnz loop ; hlt */
@@ -45,16 +47,37 @@ static const uint8_t string_loop[] = {0xbb, 0,    0,    0,    0,    0xbe, 0x00, 
                                       0x00, 0xbf, 0x00, 0x80, 0x02, 0x00, 0xb9, 0x00, 0x01,
                                       0x00, 0x00, 0xf3, 0xa5, 0x4b, 0x75, 0xec, 0xf4};
 
+/* 64-bit mode.  alu64: the ALU loop on RAX, RBX, RCX (pinned in host registers):
+ * mov ecx, N ; loop: add rax, rcx ; xor rbx, rax ; dec rcx ; jnz loop ; hlt */
+static const uint8_t alu64_loop[] = {0xb9, 0,    0,    0,    0,    0x48, 0x01, 0xc8, 0x48,
+                                     0x31, 0xc3, 0x48, 0xff, 0xc9, 0x75, 0xf5, 0xf4};
+
+/* alu64r8: the same on R8, R9, R10 (in CPUState, translator/gen64.c):
+ * mov ecx, N ; mov r9, rcx ; loop: add r8, r9 ; xor r10, r8 ; dec r9 ; jnz loop ; hlt */
+static const uint8_t alu64r8_loop[] = {0xb9, 0,    0,    0,    0,    0x49, 0x89, 0xc9, 0x4d, 0x01,
+                                       0xc8, 0x4d, 0x31, 0xc2, 0x49, 0xff, 0xc9, 0x75, 0xf5, 0xf4};
+
+/* mem64: mov ecx, N ; mov esi, 0x20000 ; loop: mov rax, [rsi] ; add rax, rcx ;
+ * mov [rsi+8], rax ; dec rcx ; jnz loop ; hlt */
+static const uint8_t mem64_loop[] = {0xb9, 0,    0,    0,    0,    0xbe, 0x00, 0x00, 0x02,
+                                     0x00, 0x48, 0x8b, 0x06, 0x48, 0x01, 0xc8, 0x48, 0x89,
+                                     0x46, 0x08, 0x48, 0xff, 0xc9, 0x75, 0xf1, 0xf4};
+
 static const Workload workloads[] = {
-    {"alu", alu_loop, sizeof(alu_loop)},          {"memory", mem_loop, sizeof(mem_loop)},
-    {"call", call_loop, sizeof(call_loop)},       {"branch", branch_loop, sizeof(branch_loop)},
-    {"string", string_loop, sizeof(string_loop)},
+    {"alu", alu_loop, sizeof(alu_loop), false},
+    {"memory", mem_loop, sizeof(mem_loop), false},
+    {"call", call_loop, sizeof(call_loop), false},
+    {"branch", branch_loop, sizeof(branch_loop), false},
+    {"string", string_loop, sizeof(string_loop), false},
+    {"alu64", alu64_loop, sizeof(alu64_loop), true},
+    {"alu64r8", alu64r8_loop, sizeof(alu64r8_loop), true},
+    {"mem64", mem64_loop, sizeof(mem64_loop), true},
 };
 
 static double now_sec(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); /* other jobs on a shared host do not count */
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -71,7 +94,14 @@ static double run(const Workload *w, uint32_t iterations, bool translate, uint64
     memcpy(code + 1, &iterations, 4);
     testvm_load(vm, TESTVM_CODE, code, w->len);
     testvm_flat32(vm, 0, TESTVM_CODE);
+    if (w->code64) {
+        testvm_long_mode(vm, true);
+    }
     BT *bt = translate ? bt_new(&vm->cpu, 32u << 20, BT_MODE_RUN) : NULL;
+    if (bt) {
+        bt_set_code64(bt, true);
+        bt_set_mem64_native(bt, true);
+    }
     uint64_t start = vm->cpu.icount;
     double t0 = now_sec();
     for (;;) {

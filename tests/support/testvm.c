@@ -117,6 +117,41 @@ void testvm_flat32_on(PhysMem *phys, CPUState *cpu, int cpl, uint32_t entry)
     tlb_flush_all(cpu);
 }
 
+void testvm_long_mode(TestVM *vm, bool code64)
+{
+    CPUState *cpu = &vm->cpu;
+    uint32_t pdpt = TESTVM_PML4 + 0x1000, pd = TESTVM_PML4 + 0x2000;
+    const uint32_t entries[][2] = {
+        {TESTVM_PML4, pdpt | 7},
+        {pdpt, pd | 7},
+        {pd, 0x000000 | 0x87},
+        {pd + 8, 0x200000 | 0x87},
+    }; /* present, writable, user; PS: 2 MiB pages */
+    for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {
+        put32(&vm->phys, entries[i][0], entries[i][1]);
+        put32(&vm->phys, entries[i][0] + 4, 0);
+    }
+    /* The first 2 MiB again at TESTVM_HIGH (PML4[511], PDPT[510], PD[0]). */
+    uint32_t pdpt_hi = TESTVM_PML4 + 0x3000, pd_hi = TESTVM_PML4 + 0x4000;
+    const uint32_t high[][2] = {{TESTVM_PML4 + 511 * 8, pdpt_hi | 7},
+                                {pdpt_hi + 510 * 8, pd_hi | 7},
+                                {pd_hi, 0x000000 | 0x87}};
+    for (size_t i = 0; i < sizeof(high) / sizeof(high[0]); i++) {
+        put32(&vm->phys, high[i][0], high[i][1]);
+        put32(&vm->phys, high[i][0] + 4, 0);
+    }
+    cpu->cr3 = TESTVM_PML4;
+    cpu->cr4 |= CR4_PAE;
+    cpu->efer |= EFER_LME | EFER_LMA;
+    cpu->cr0 |= CR0_PG;
+    if (code64) {
+        /* CS.L with CS.D clear: 64-bit mode (SDM Vol.3 5.2.1). */
+        cpu->seg[SEG_CS].attr = (cpu->seg[SEG_CS].attr & ~DESC_B) | DESC_L;
+    }
+    cpu_update_mode(cpu);
+    tlb_flush_all(cpu);
+}
+
 int testvm_run(TestVM *vm, uint64_t max_insns)
 {
     return cpu_exec(&vm->cpu, max_insns);

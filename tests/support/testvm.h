@@ -6,6 +6,7 @@
 #ifndef TESTS_SUPPORT_TESTVM_H
 #define TESTS_SUPPORT_TESTVM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,14 @@ void testvm_free(TestVM *vm);
 void testvm_flat32(TestVM *vm, int cpl, uint32_t entry);
 /* The same on any machine's RAM and CPU (a whole PC in tests/soak). */
 void testvm_flat32_on(PhysMem *phys, CPUState *cpu, int cpl, uint32_t entry);
+/* Long mode set up directly, from testvm_flat32's state (SDM Vol.3 9.8.5
+ * says how software gets there): the first 4 MiB identity-mapped by 2 MiB
+ * pages in 4-level tables at TESTVM_PML4 (five pages), CR4.PAE,
+ * EFER.LME|LMA, CR0.PG; with code64 CS.L (64-bit mode), else
+ * compatibility mode.  Gates and TSS stay 32-bit. */
+#define TESTVM_PML4 0x100000u
+#define TESTVM_HIGH 0xffffffff80000000ull /* the first 2 MiB again, as a kernel maps itself */
+void testvm_long_mode(TestVM *vm, bool code64);
 void testvm_load(TestVM *vm, uint32_t paddr, const void *bytes, size_t len);
 /* Run up to max_insns; returns the cpu_exec exit reason. */
 int testvm_run(TestVM *vm, uint64_t max_insns);

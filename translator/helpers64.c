@@ -1,0 +1,87 @@
+/*
+ * The slow path of a 64-bit block's memory operand (gen64.c): the C side
+ * when the inline TLB check refuses an access (a miss, MMIO, a code page,
+ * a page crossing, a non-canonical address).
+ *
+ * The linear address is the interpreter's own: the instruction's effective
+ * address from the guest registers the thunk stored (insn_mem_linear), so
+ * a non-canonical one raises #GP(0), or #SS(0) through SS, exactly as
+ * there (SDM Vol.3 6.15), with CPUState as it was before the instruction.
+ * The registers an operation writes are never its address's (gen64.c
+ * emits none that are), so the commit after the operation finds the same
+ * address.
+ */
+#include <string.h>
+
+#include "cpu/ops.h"
+#include "softmmu/mmu.h"
+#include "translator/bt_internal.h"
+
+int bt_helper_mem64_prep(CPUState *cpu, const BTCallInfo *ci)
+{
+    bt_helper_enter(cpu, ci);
+    bool write = ci->access == ACC_WRITE;
+    uint64_t lin = insn_mem_linear(cpu, &ci->insn, ci->size, write);
+    uint64_t value = 0;
+    if (write) {
+        mmu_probe(cpu, lin, ci->size, ACC_WRITE, ci->mmu_idx);
+    }
+    if (!write || ci->rmw) {
+        value = mmu_read_slow(cpu, lin, ci->size, ci->mmu_idx, ACC_READ);
+    }
+    memcpy(cpu->bt_bounce, &value, sizeof(value));
+    return 0;
+}
+
+int bt_helper_mem64_commit(CPUState *cpu, const BTCallInfo *ci)
+{
+    uint64_t value;
+    memcpy(&value, cpu->bt_bounce, sizeof(value));
+    bt_helper_enter(cpu, ci);
+    /* gen_mem.c hands commits a 32-bit next EIP (MemOp.next_eip); a
+     * RIP-relative address needs the whole RIP. */
+    cpu->next_eip = ci->eip + ci->insn.len;
+    uint64_t lin = insn_mem_linear(cpu, &ci->insn, ci->size, true); /* probed: no fault */
+    mmu_write_slow(cpu, lin, ci->size, value, ci->mmu_idx);
+    return bt_helper_leave(cpu, ci, ci->eip + ci->insn.len, false);
+}
+
+/*
+ * PUSH and POP of a 64-bit block (gen64.c).  The address is RSP's: before
+ * the instruction RSP - size for PUSH and RSP for POP (prep), and after
+ * PUSH's emitted RSP update, RSP itself (commit).  A stack access outside
+ * the canonical range raises #SS(0) (SDM Vol.3 6.15).
+ */
+static uint64_t stack_lin(CPUState *cpu, uint64_t lin, int size)
+{
+    if (!mmu_canonical(lin) || !mmu_canonical(lin + (uint64_t)(size - 1))) {
+        cpu_raise_exception_err(cpu, EXC_SS, 0);
+    }
+    return lin;
+}
+
+int bt_helper_push64_prep(CPUState *cpu, const BTCallInfo *ci)
+{
+    bt_helper_enter(cpu, ci);
+    uint64_t lin = stack_lin(cpu, cpu->regs[R_ESP] - ci->size, ci->size);
+    mmu_probe(cpu, lin, ci->size, ACC_WRITE, ci->mmu_idx);
+    return 0;
+}
+
+int bt_helper_push64_commit(CPUState *cpu, const BTCallInfo *ci)
+{
+    uint64_t value;
+    memcpy(&value, cpu->bt_bounce, sizeof(value));
+    bt_helper_enter(cpu, ci);
+    mmu_write_slow(cpu, cpu->regs[R_ESP], ci->size, value, ci->mmu_idx); /* probed: no fault */
+    return bt_helper_leave(cpu, ci, ci->eip + ci->insn.len, false);
+}
+
+int bt_helper_pop64_prep(CPUState *cpu, const BTCallInfo *ci)
+{
+    bt_helper_enter(cpu, ci);
+    uint64_t lin = stack_lin(cpu, cpu->regs[R_ESP], ci->size);
+    uint64_t value = mmu_read_slow(cpu, lin, ci->size, ci->mmu_idx, ACC_READ);
+    memcpy(cpu->bt_bounce, &value, sizeof(value));
+    return 0;
+}
