@@ -10,7 +10,9 @@
       Boot twice with -icount and a fixed command list; the serial output
       must be byte-identical.
   --arch x86_64: GUESTDIR is the amd64 guest (tests/guests/build-guest64.sh),
-      booted with -cpu qemu64; the same checks, for an x86_64 Linux.  On a
+      booted with -cpu qemu64; the same checks, for an x86_64 Linux, and a
+      static i386 program (tests/guests/compat32.c) run under the 64-bit
+      kernel in compatibility mode, where gcc -m32 -static works.  On a
       popek built without long mode (-cpu help offers no qemu64) the test
       is skipped with exit status 77.
 """
@@ -20,7 +22,15 @@ import re
 import select
 import subprocess
 import sys
+import tempfile
 import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(HERE, "..", "..", "support"))
+from initramfs import EXEC_MODE, extend_initramfs  # noqa: E402
+
+COMPAT_SRC = os.path.join(HERE, "..", "..", "guests", "compat32.c")
 
 BOOT_TIMEOUT = 900  # seconds: the interpreter alone boots in a few minutes
 MARKER = b"POPEK-GUEST-READY"
@@ -154,10 +164,40 @@ def check_interrupts(g, append):
               "the serial port's IRQ 4 is an I/O APIC input", text)
 
 
+def compat_expected():
+    """What tests/guests/compat32.c prints under a 64-bit kernel."""
+    s = 0
+    for i in range(1000000):
+        s = (s + (i ^ (s >> 3)) + 2**31) % 2**32 - 2**31
+    return f"compat32: 32-bit pointers, machine x86_64, pid>0 1, sum {s}"
+
+
+def compat_initrd(guestdir, workdir):
+    """The amd64 guest's initramfs with /bin/compat32 (a static i386
+    program), or None where gcc cannot build one."""
+    binary = os.path.join(workdir, "compat32")
+    r = subprocess.run(["gcc", "-m32", "-static", "-O2", "-o", binary, COMPAT_SRC],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        print(f"note: no compatibility-mode check (gcc -m32 -static failed: {r.stderr[-200:]})")
+        return None
+    with open(binary, "rb") as f:
+        data = f.read()
+    return extend_initramfs(os.path.join(guestdir, "initramfs.cpio.gz"),
+                            os.path.join(workdir, "initramfs-compat.cpio.gz"),
+                            [("bin/compat32", EXEC_MODE, data)])
+
+
 def test_interactive(args):
+    with tempfile.TemporaryDirectory() as workdir:
+        initrd = compat_initrd(args.guestdir, workdir) if args.arch == "x86_64" else None
+        interactive(args, initrd)
+
+
+def interactive(args, initrd):
     t0 = time.monotonic()
     g = Guest(args.popek, args.guestdir, args.accel, extra=arch_args(args),
-              append_extra=args.append)
+              append_extra=args.append, initrd=initrd)
     g.read_until(MARKER, BOOT_TIMEOUT)
     print(f"boot to marker: {time.monotonic() - t0:.1f} s")
     g.read_until(rb"[#$] ", 60)  # the shell prompt
@@ -203,6 +243,12 @@ def test_interactive(args):
     out, rc = g.run("seq 1 2000 > /tmp/f && wc -l < /tmp/f && tail -n 1 /tmp/f && "
                     "cp /tmp/f /tmp/g && cmp /tmp/f /tmp/g && echo same")
     check(out.split() == ["2000", "2000", "same"], "files written and read back in tmpfs", out)
+
+    if initrd:
+        out, rc = g.run("/bin/compat32", 600)
+        check(rc == 0 and out.strip() == compat_expected(),
+              "a static i386 program runs under the 64-bit kernel (compatibility mode)",
+              f"got {out.strip()!r}, want {compat_expected()!r}")
 
     g.proc.stdin.write(b"poweroff -f\n")
     g.proc.stdin.flush()
