@@ -32,54 +32,22 @@
  * its instructions load it, and no 32-bit block chains to one.
  */
 #include "softmmu/mmu.h"
-#include "translator/gen.h"
-
-/* Guest register r's place: a host register for RAX..RDI and RSP. */
-static bool pinned(int r)
-{
-    return r < 8;
-}
-
-static int32_t reg_off(int r)
-{
-    return CPU_OFF(regs) + 8 * r;
-}
-
-static HostRM reg_loc(int r)
-{
-    return pinned(r) ? hrm_reg(hreg(r)) : hrm_mem(H_R15, reg_off(r));
-}
-
-/* mov dword [r15 + regs + 8*r + 4], 0: a 32-bit result's zero extension. */
-static void zero_high(Gen *g, int r)
-{
-    emit_store32_imm(&g->e, H_R15, reg_off(r) + 4, 0);
-}
-
-/* A 64-bit guest register into host scratch (its own host register if pinned). */
-static int reg_to_host(Gen *g, int r, int scratch)
-{
-    if (pinned(r)) {
-        return hreg(r);
-    }
-    emit_load64(&g->e, scratch, H_R15, reg_off(r)); /* mov scratch, [r15+regs+8*r] */
-    return scratch;
-}
+#include "translator/gen64.h"
 
 /* value into guest register r at operand size 8 (a 32-bit immediate is
  * given zero-extended); no flags. */
-static void set_reg_imm(Gen *g, int r, uint64_t value)
+void gen64_set_reg_imm(Gen *g, int r, uint64_t value)
 {
     Emit *e = &g->e;
-    if (pinned(r)) {
+    if (g64_pinned(r)) {
         emit_mov_r64_imm(e, hreg(r), value);
     } else if ((uint64_t)(int64_t)(int32_t)value == value) {
-        HostRM m = reg_loc(r);
+        HostRM m = g64_reg_loc(r);
         emit_rm(e, EMIT_W, OPC_MOV_EvIz, 0, &m); /* mov qword [..], simm32 */
         emit_u32(e, (uint32_t)value);
     } else {
         emit_mov_r64_imm(e, H_R9, value); /* mov r9, imm ; mov [..], r9 */
-        emit_store64(e, H_R15, reg_off(r), H_R9);
+        emit_store64(e, H_R15, g64_reg_off(r), H_R9);
     }
 }
 
@@ -91,28 +59,28 @@ static void set_reg_imm(Gen *g, int r, uint64_t value)
 static void emit_rr(Gen *g, unsigned opcode, unsigned twin, unsigned w, int a, int b, int writes)
 {
     Emit *e = &g->e;
-    if (!pinned(a) && !pinned(b)) {
-        emit_load64(e, H_R9, H_R15, reg_off(b)); /* mov r9, [b] ; op [a], r9 */
-        HostRM m = reg_loc(a);
+    if (!g64_pinned(a) && !g64_pinned(b)) {
+        emit_load64(e, H_R9, H_R15, g64_reg_off(b)); /* mov r9, [b] ; op [a], r9 */
+        HostRM m = g64_reg_loc(a);
         emit_rm(e, w, opcode, H_R9, &m);
         if (writes == 2) {
-            emit_store64(e, H_R15, reg_off(b), H_R9); /* a 32-bit op zero-extended r9 */
+            emit_store64(e, H_R15, g64_reg_off(b), H_R9); /* a 32-bit op zero-extended r9 */
         } else if (writes == 1 && !w) {
-            zero_high(g, a);
+            g64_zero_high(g, a);
         }
         return;
     }
-    if (!pinned(b)) {
+    if (!g64_pinned(b)) {
         int t = a;
         a = b;
         b = t;
         opcode = twin;
         writes = writes ? 3 - writes : 0;
     }
-    HostRM m = reg_loc(a);
+    HostRM m = g64_reg_loc(a);
     emit_rm(e, w, opcode, hreg(b), &m);
-    if (writes == 1 && !w && !pinned(a)) {
-        zero_high(g, a);
+    if (writes == 1 && !w && !g64_pinned(a)) {
+        g64_zero_high(g, a);
     }
 }
 
@@ -122,22 +90,11 @@ static int alu_flag_use(int ext)
     return ext == EXT_ADC || ext == EXT_SBB ? FU_MODIFY : FU_WRITE;
 }
 
-/* The r/m register of a register-form ModRM (mod 3). */
-static int rm_reg(const Insn *in)
-{
-    return in->rm | ((in->rex & INSN_REX_B) ? 8 : 0);
-}
-
-static int reg_reg(const Insn *in)
-{
-    return in->reg | ((in->rex & INSN_REX_R) ? 8 : 0);
-}
-
 /* 00-3B: op Ev,Gv (01, 09, ...) and op Gv,Ev (03, 0B, ...); 85 TEST; 89/8B MOV. */
 static bool gen_alu_rr(Gen *g, const Insn *in, unsigned w)
 {
     unsigned op = in->opcode;
-    int a = rm_reg(in), b = reg_reg(in);
+    int a = g64_rm_reg(in), b = g64_reg_reg(in);
     if (op < 0x40 && (op & 7) <= 3 && (op & 1)) {
         int ext = (int)(op >> 3);
         int writes = ext == EXT_CMP ? 0 : (op & 2) ? 2 : 1;
@@ -164,11 +121,11 @@ static bool gen_alu_rr(Gen *g, const Insn *in, unsigned w)
 static bool gen_alu_ri(Gen *g, const Insn *in, unsigned w)
 {
     Emit *e = &g->e;
-    int a = rm_reg(in), ext = in->reg;
+    int a = g64_rm_reg(in), ext = in->reg;
     unsigned op = in->opcode;
     if (op == OPC_MOV_EvIz && ext == 0) {
         uint64_t v = w ? (uint64_t)(int64_t)(int32_t)in->imm : in->imm;
-        set_reg_imm(g, a, v);
+        gen64_set_reg_imm(g, a, v);
         return true;
     }
     bool test = op == OPC_GRP3_Ev && ext == 0;
@@ -177,7 +134,7 @@ static bool gen_alu_ri(Gen *g, const Insn *in, unsigned w)
     }
     int fu = test ? FU_WRITE : alu_flag_use(ext);
     gen_flags_before(g, fu);
-    HostRM m = reg_loc(a);
+    HostRM m = g64_reg_loc(a);
     emit_rm(e, w, op, ext, &m);
     if (op == OPC_GRP1_EvIb) {
         emit_u8(e, (uint8_t)in->imm);
@@ -185,8 +142,8 @@ static bool gen_alu_ri(Gen *g, const Insn *in, unsigned w)
         emit_u32(e, in->imm);
     }
     gen_flags_after(g, fu);
-    if (!w && !test && ext != EXT_CMP && !pinned(a)) {
-        zero_high(g, a);
+    if (!w && !test && ext != EXT_CMP && !g64_pinned(a)) {
+        g64_zero_high(g, a);
     }
     return true;
 }
@@ -194,7 +151,7 @@ static bool gen_alu_ri(Gen *g, const Insn *in, unsigned w)
 /* FF /0 INC, FF /1 DEC, F7 /2 NOT, F7 /3 NEG on a register. */
 static bool gen_unary(Gen *g, const Insn *in, unsigned w)
 {
-    int a = rm_reg(in), ext = in->reg, fu;
+    int a = g64_rm_reg(in), ext = in->reg, fu;
     if (in->opcode == OPC_GRP5_Ev && ext <= 1) {
         fu = FU_MODIFY; /* CF survives */
     } else if (in->opcode == OPC_GRP3_Ev && (ext == EXT_NOT || ext == EXT_NEG)) {
@@ -203,11 +160,11 @@ static bool gen_unary(Gen *g, const Insn *in, unsigned w)
         return false;
     }
     gen_flags_before(g, fu);
-    HostRM m = reg_loc(a);
+    HostRM m = g64_reg_loc(a);
     emit_rm(&g->e, w, in->opcode, ext, &m);
     gen_flags_after(g, fu);
-    if (!w && !pinned(a)) {
-        zero_high(g, a);
+    if (!w && !g64_pinned(a)) {
+        g64_zero_high(g, a);
     }
     return true;
 }
@@ -219,30 +176,30 @@ static bool gen_lea(Gen *g, const ScanInsn *si, unsigned w)
     if (in->adsize != 8 || in->mod == 3) {
         return false;
     }
-    int dst = reg_reg(in);
+    int dst = g64_reg_reg(in);
     if (in->base == INSN_BASE_RIP) {
         uint64_t ea = si->eip + in->len + (uint64_t)(int64_t)in->disp;
-        set_reg_imm(g, dst, w ? ea : (uint32_t)ea);
+        gen64_set_reg_imm(g, dst, w ? ea : (uint32_t)ea);
         return true;
     }
     /* r9 and r14 only: r10 and r11 hold gen_mem.c's last page. */
-    int base = in->base == REG_NONE ? H_NONE : reg_to_host(g, in->base, H_R9);
-    int index = in->index == REG_NONE ? H_NONE : reg_to_host(g, in->index, H_R14);
+    int base = in->base == REG_NONE ? H_NONE : g64_reg_to_host(g, in->base, H_R9);
+    int index = in->index == REG_NONE ? H_NONE : g64_reg_to_host(g, in->index, H_R14);
     HostRM m = hrm_sib(base, index, in->scale, in->disp);
-    int out = pinned(dst) ? hreg(dst) : H_R14;
+    int out = g64_pinned(dst) ? hreg(dst) : H_R14;
     if (w) {
         emit_lea64(&g->e, out, &m);
     } else {
         emit_lea32(&g->e, out, &m); /* the low 32 bits of the 64-bit address, zero-extended */
     }
-    if (!pinned(dst)) {
-        emit_store64(&g->e, H_R15, reg_off(dst), H_R14);
+    if (!g64_pinned(dst)) {
+        emit_store64(&g->e, H_R15, g64_reg_off(dst), H_R14);
     }
     return true;
 }
 
 /* An exit to target: chained when it is on the block's own page. */
-static void gen64_exit(Gen *g, uint64_t target)
+void gen64_exit(Gen *g, uint64_t target)
 {
     if (((target ^ g->scan->eip) & TLB_PAGE_MASK) == 0) {
         gen_exit_direct(g, target);
@@ -289,7 +246,7 @@ static bool gen_branch(Gen *g, const ScanInsn *si)
  * bt_helper_mem64_prep/commit (helpers64.c).  A register operand in
  * CPUState goes through r9, which is free once the check is done.
  */
-static bool gen64_operand_linear(Gen *g, const Insn *in)
+bool gen64_operand_linear(Gen *g, const Insn *in)
 {
     if (in->adsize != 8 || in->seg == SEG_FS || in->seg == SEG_GS) {
         return false;
@@ -298,10 +255,10 @@ static bool gen64_operand_linear(Gen *g, const Insn *in)
     gen_park(g); /* the TLB check clobbers the host flags */
     int base = H_NONE, index = H_NONE;
     if (in->base != REG_NONE) {
-        base = reg_to_host(g, in->base, H_R14);
+        base = g64_reg_to_host(g, in->base, H_R14);
     }
     if (in->index != REG_NONE) {
-        index = reg_to_host(g, in->index, H_R9);
+        index = g64_reg_to_host(g, in->index, H_R9);
     }
     HostRM m = hrm_sib(base, index, in->scale, in->disp);
     emit_lea64(e, H_R14, &m);
@@ -312,7 +269,7 @@ static bool gen64_operand_linear(Gen *g, const Insn *in)
 /* The register operand b of a memory form in a host register: its own, or r9. */
 static int mem_reg_in(Gen *g, int b)
 {
-    return reg_to_host(g, b, H_R9);
+    return g64_reg_to_host(g, b, H_R9);
 }
 
 /* op [r14], Gv (MOV, ALU, TEST): m->arg is the guest register. */
@@ -330,17 +287,17 @@ static void emit_mem_gv_ev(Gen *g, const MemOp *m)
     unsigned w = in->opsize == 8 ? EMIT_W : 0;
     int b = m->arg;
     HostRM mem = hrm_mem(H_R14, 0);
-    if (pinned(b)) {
+    if (g64_pinned(b)) {
         emit_rm(&g->e, w, in->opcode, hreg(b), &mem);
         return;
     }
     bool mov = in->opcode == OPC_MOV_GvEv, cmp = in->opcode == 0x3b;
     if (!mov) {
-        emit_load64(&g->e, H_R9, H_R15, reg_off(b));
+        emit_load64(&g->e, H_R9, H_R15, g64_reg_off(b));
     }
     emit_rm(&g->e, w, in->opcode, H_R9, &mem);
     if (!cmp) {
-        emit_store64(&g->e, H_R15, reg_off(b), H_R9); /* a 32-bit op zero-extended r9 */
+        emit_store64(&g->e, H_R15, g64_reg_off(b), H_R9); /* a 32-bit op zero-extended r9 */
     }
 }
 
@@ -366,7 +323,7 @@ static bool gen_mem_form(Gen *g, const ScanInsn *si)
                .access = ACC_READ,
                .flag_use = FU_NONE,
                .next_eip = (uint32_t)(si->eip + in->len),
-               .arg = reg_reg(in),
+               .arg = g64_reg_reg(in),
                .imm = in->imm,
                .prep = bt_helper_mem64_prep,
                .commit = bt_helper_mem64_commit};
@@ -438,9 +395,9 @@ static void emit_pop(Gen *g, const MemOp *m)
         emit_rm(&g->e, EMIT_W, OPC_MOV_GvEv, H_R12, &mem);
         return;
     }
-    emit_rm(&g->e, EMIT_W, OPC_MOV_GvEv, pinned(r) ? hreg(r) : H_R9, &mem);
-    if (!pinned(r)) {
-        emit_store64(&g->e, H_R15, reg_off(r), H_R9);
+    emit_rm(&g->e, EMIT_W, OPC_MOV_GvEv, g64_pinned(r) ? hreg(r) : H_R9, &mem);
+    if (!g64_pinned(r)) {
+        emit_store64(&g->e, H_R15, g64_reg_off(r), H_R9);
     }
     emit_lea64(&g->e, H_R12, &up);
 }
@@ -490,7 +447,7 @@ static bool gen64_native(Gen *g, const ScanInsn *si)
     }
     if (in->opcode >= 0xb8 && in->opcode <= 0xbf) { /* MOV Zv, Iv */
         int r = (in->opcode & 7) | ((in->rex & INSN_REX_B) ? 8 : 0);
-        set_reg_imm(g, r, w ? insn_imm64(in) : in->imm);
+        gen64_set_reg_imm(g, r, w ? insn_imm64(in) : in->imm);
         return true;
     }
     if (!in->has_modrm) {
