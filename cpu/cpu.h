@@ -233,6 +233,9 @@ void cpu_msr_reset(CPUState *cpu);
 bool cpu_apic_enabled(const CPUState *cpu);
 /* The CPUID.1:EDX bits this CPU reports now. */
 uint32_t cpu_cpuid_features(const CPUState *cpu);
+/* MAXPHYADDR, the physical address width the model reports in CPUID
+ * 80000008h: 40 with long mode (the 4-level walk's), else PAE's 36. */
+unsigned cpu_maxphyaddr(const CPUState *cpu);
 
 /* ---- x87 (cpu/fpu.c) ---- */
 void fpu_reset(CPUState *cpu); /* FNINIT state */

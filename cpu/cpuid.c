@@ -54,6 +54,11 @@ uint32_t cpu_cpuid_features(const CPUState *cpu)
     return edx;
 }
 
+unsigned cpu_maxphyaddr(const CPUState *cpu)
+{
+    return (cpu->cpuid.ext_edx & CPUID_EXT_LM) ? MMU_LM_MAXPHYADDR : 36u;
+}
+
 uint32_t cpu_signature(const CPUState *cpu)
 {
     return cpu->cpuid.model->signature;
@@ -160,7 +165,7 @@ static void cpuid_extended(const CPUState *cpu, uint32_t leaf, uint32_t out[4])
          * With long mode the 4-level walk's MAXPHYADDR and 48-bit linear
          * addresses; without it PAE's 36 and 32. */
         bool lm = (cpu->cpuid.ext_edx & CPUID_EXT_LM) != 0;
-        out[0] = lm ? (MMU_LM_MAXPHYADDR | 48u << 8) : (36u | 32u << 8);
+        out[0] = cpu_maxphyaddr(cpu) | (lm ? 48u : 32u) << 8;
     } else if (leaf >= 0x80000002u && leaf <= 0x80000004u && m->brand) {
         /* Processor brand string, 16 bytes per leaf, NUL-padded (SDM Vol.2
          * CPUID, Figure 3-10). */

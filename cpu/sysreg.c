@@ -276,16 +276,18 @@ static int mtrr_var_index(uint32_t index)
 }
 
 /*
- * A variable-range pair (SDM Vol.3 11.11.2.3) with the P6's 36-bit
- * physical addresses: PHYSBASE holds a type in 7:0, PHYSMASK the valid bit
- * 11; bits 63:36 and the low bits between are reserved.
+ * A variable-range pair (SDM Vol.3 11.11.2.3): PHYSBASE holds a type in
+ * 7:0, PHYSMASK the valid bit 11; bits 63:MAXPHYADDR (36 on the P6, 40 on
+ * a model with long mode, which SeaBIOS fills in from CPUID 80000008h)
+ * and the low bits between are reserved.
  */
-static bool mtrr_var_ok(int slot, uint64_t value)
+static bool mtrr_var_ok(const CPUState *cpu, int slot, uint64_t value)
 {
+    uint64_t above = ~0ull << cpu_maxphyaddr(cpu);
     if (slot % 2 == 0) {
-        return !(value & 0xfffffff000000f00ull) && mtrr_type_ok((uint32_t)value & 0xffu);
+        return !(value & (above | 0xf00u)) && mtrr_type_ok((uint32_t)value & 0xffu);
     }
-    return !(value & 0xfffffff0000007ffull);
+    return !(value & (above | 0x7ffu));
 }
 
 /* Whether MSR index exists on this model: the architectural MSRs of a
@@ -506,7 +508,7 @@ static bool wrmsr_mtrr_range(CPUState *cpu, uint32_t index, uint64_t value)
         }
         cpu->mtrr_fixed[slot] = value;
     } else if ((slot = mtrr_var_index(index)) >= 0) {
-        if (!mtrr_var_ok(slot, value)) {
+        if (!mtrr_var_ok(cpu, slot, value)) {
             return false;
         }
         cpu->mtrr_var[slot] = value;

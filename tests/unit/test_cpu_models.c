@@ -255,6 +255,27 @@ START_TEST(test_toggles_combine)
 }
 END_TEST
 
+/*
+ * A variable MTRR's PHYSMASK reaches up to the model's MAXPHYADDR (CPUID
+ * 80000008h): 40 bits with long mode, 36 on the P6.  SeaBIOS writes masks
+ * from that width, and a #GP there reset the machine under -cpu qemu64.
+ */
+START_TEST(test_mtrr_mask_width_follows_maxphyaddr)
+{
+    const uint32_t physmask0 = 0x201, physbase0 = 0x200;
+    uint32_t out[4];
+    use_model("qemu64");
+    cpu_cpuid(cpu, 0x80000008u, 0, out);
+    ck_assert_uint_eq(out[0] & 0xff, 40);
+    ck_assert(cpu_wrmsr(cpu, physmask0, 0xff80000800ull));  /* 2 GiB, valid, 40 bits */
+    ck_assert(cpu_wrmsr(cpu, physbase0, 0xff00000006ull));  /* base at 1020 GiB, WB */
+    ck_assert(!cpu_wrmsr(cpu, physmask0, 0x1ff80000800ull)); /* bit 40 */
+    use_model("pentium3");
+    ck_assert(!cpu_wrmsr(cpu, physmask0, 0xff80000800ull));
+    ck_assert(cpu_wrmsr(cpu, physmask0, 0xf80000800ull));
+}
+END_TEST
+
 START_TEST(test_bad_specs)
 {
     static const struct {
@@ -358,6 +379,7 @@ static Suite *models_suite(void)
     tcase_add_loop_test(tc, test_feature_toggles, 0, MODEL_COUNT);
     tcase_add_test(tc, test_toggles_combine);
     tcase_add_test(tc, test_bad_specs);
+    tcase_add_test(tc, test_mtrr_mask_width_follows_maxphyaddr);
     tcase_add_test(tc, test_long_mode_gate);
     suite_add_tcase(s, tc);
     return s;

@@ -6,10 +6,15 @@
 #       info table) on the ATAPI CD-ROM, booted with -boot d.
 # disk: a FAT image with syslinux installed in its boot sector, on the
 #       ATA disk.
-# GUESTDIR comes from tests/guests/build-disk-guest.sh.
+# GUESTDIR comes from tests/guests/build-disk-guest.sh.  The environment
+# may name another guest's files: GUEST_INITRD (in GUESTDIR; default
+# initramfs-disk.cpio.gz) and GUEST_APPEND (kernel options; default
+# acpi=off), e.g. the amd64 guest of build-guest64.sh with -cpu qemu64.
 set -u
 popek=$1 dir=$2 mode=$3
 shift 3
+initrd=${GUEST_INITRD:-initramfs-disk.cpio.gz}
+append=${GUEST_APPEND-acpi=off}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() {
@@ -26,7 +31,7 @@ PROMPT 0
 TIMEOUT 0
 LABEL linux
   KERNEL /bzimage
-  APPEND initrd=/initrd.gz console=ttyS0 acpi=off panic=-1 popek.cmd=\"echo $marker\""
+  APPEND initrd=/initrd.gz console=ttyS0 $append panic=-1 popek.cmd=\"echo $marker\""
 case "$mode" in
 iso)
     for f in genisoimage /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32; do
@@ -35,7 +40,7 @@ iso)
     mkdir -p "$work/iso/isolinux"
     cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$work/iso/isolinux/"
     cp "$dir/bzImage" "$work/iso/bzimage"
-    cp "$dir/initramfs-disk.cpio.gz" "$work/iso/initrd.gz"
+    cp "$dir/$initrd" "$work/iso/initrd.gz"
     echo "$cfg" > "$work/iso/isolinux/isolinux.cfg"
     genisoimage -quiet -o "$work/boot.iso" -b isolinux/isolinux.bin -c isolinux/boot.cat \
         -no-emul-boot -boot-load-size 4 -boot-info-table -J -R "$work/iso" || fail "genisoimage failed"
@@ -51,7 +56,7 @@ disk)
     syslinux --install "$img" || fail "syslinux failed"
     echo "$cfg" > "$work/syslinux.cfg"
     cp "$dir/bzImage" "$work/bzimage"
-    cp "$dir/initramfs-disk.cpio.gz" "$work/initrd.gz"
+    cp "$dir/$initrd" "$work/initrd.gz"
     mcopy -i "$img" "$work/syslinux.cfg" "$work/bzimage" "$work/initrd.gz" ::/ || fail "mcopy failed"
     media=(-hda "$img")
     want='Booting from Hard Disk'
