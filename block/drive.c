@@ -38,11 +38,11 @@ static int drive_flush(void *opaque)
 }
 
 bool drive_open_format(Drive *d, const char *path, const char *format, bool read_only,
-                       bool snapshot, bool *probed_raw, char *err, size_t errlen)
+                       bool snapshot, bool lock, bool *probed_raw, char *err, size_t errlen)
 {
     memset(d, 0, sizeof(*d));
     bool writable = !read_only && !snapshot;
-    d->image = block_node_open(path, format, !writable, NULL, probed_raw, err, errlen);
+    d->image = block_node_open(path, format, !writable, lock, NULL, probed_raw, err, errlen);
     if (!d->image) {
         return false;
     }
@@ -61,7 +61,7 @@ bool drive_open_format(Drive *d, const char *path, const char *format, bool read
 
 bool drive_open(Drive *d, const char *path, bool read_only, bool snapshot, char *err, size_t errlen)
 {
-    return drive_open_format(d, path, "raw", read_only, snapshot, NULL, err, errlen);
+    return drive_open_format(d, path, "raw", read_only, snapshot, true, NULL, err, errlen);
 }
 
 void drive_close(Drive *d)

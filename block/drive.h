@@ -41,10 +41,11 @@ typedef struct Drive {
 bool drive_open(Drive *d, const char *path, bool read_only, bool snapshot, char *err,
                 size_t errlen);
 
-/* The same for format "raw", "qcow2", or NULL to probe; *probed_raw (may
- * be NULL) says the probe chose raw. */
+/* The same for format "raw", "qcow2", or NULL to probe, the image's file
+ * locked unless lock is false (file.locking=off); *probed_raw (may be
+ * NULL) says the probe chose raw. */
 bool drive_open_format(Drive *d, const char *path, const char *format, bool read_only,
-                       bool snapshot, bool *probed_raw, char *err, size_t errlen);
+                       bool snapshot, bool lock, bool *probed_raw, char *err, size_t errlen);
 
 /* Close the image (dropping its locks) and discard any overlay.  Safe on a
  * zeroed or closed Drive. */

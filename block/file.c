@@ -93,7 +93,8 @@ static bool file_lock(int fd, bool writable)
     return true;
 }
 
-int block_file_open(const char *path, bool writable, uint64_t *size, char *err, size_t errlen)
+int block_file_open(const char *path, bool writable, bool lock, uint64_t *size, char *err,
+                    size_t errlen)
 {
     int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
     if (fd < 0) {
@@ -108,7 +109,7 @@ int block_file_open(const char *path, bool writable, uint64_t *size, char *err, 
         close(fd);
         return -1;
     }
-    if (!file_lock(fd, writable)) {
+    if (lock && !file_lock(fd, writable)) {
         snprintf(err, errlen, "'%s': in use by another process (is another popek running with it?)",
                  path);
         close(fd);

@@ -15,9 +15,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Open and lock path; returns the descriptor (close-on-exec) and its size,
- * or -1 with a one-line message naming the file in err. */
-int block_file_open(const char *path, bool writable, uint64_t *size, char *err, size_t errlen);
+/* Open and (with lock) lock path; returns the descriptor (close-on-exec)
+ * and its size, or -1 with a one-line message naming the file in err.
+ * lock false is QEMU's file.locking=off: the caller answers for other
+ * openers (an image on a file system without OFD locks, a read-only
+ * image another program holds writable). */
+int block_file_open(const char *path, bool writable, bool lock, uint64_t *size, char *err,
+                    size_t errlen);
 
 /* pread (write false) or pwrite the whole range, retrying short transfers
  * and EINTR.  A read past the end of the file fails with -EIO; 0 or a

@@ -13,7 +13,7 @@
 #include "block/qcow2.h"
 #include "block/raw.h"
 
-BlockNode *block_node_open(const char *path, const char *format, bool read_only,
+BlockNode *block_node_open(const char *path, const char *format, bool read_only, bool lock,
                            const BlockChain *chain, bool *probed_raw, char *err, size_t errlen)
 {
     char real[PATH_MAX];
@@ -47,10 +47,10 @@ BlockNode *block_node_open(const char *path, const char *format, bool read_only,
     }
     BlockChain here = {chain, real};
     if (!strcmp(format, "raw")) {
-        return raw_open(path, read_only, err, errlen);
+        return raw_open(path, read_only, lock, err, errlen);
     }
     if (!strcmp(format, "qcow2")) {
-        return qcow2_open(path, read_only, &here, err, errlen);
+        return qcow2_open(path, read_only, lock, &here, err, errlen);
     }
     snprintf(err, errlen, "'%s': image format '%s' is not supported (popek reads raw and qcow2)",
              path, format);

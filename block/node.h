@@ -37,9 +37,10 @@ typedef struct BlockChain {
  * read, and to write unless read_only.  chain: the images above it (NULL
  * for a drive's own image); a qcow2 image opens its backing files through
  * here, read-only.  NULL with a one-line message in err on failure;
- * *probed_raw (if given) says a probe chose raw.
+ * *probed_raw (if given) says a probe chose raw.  lock false leaves the
+ * image's file unlocked (block/file.h).
  */
-BlockNode *block_node_open(const char *path, const char *format, bool read_only,
+BlockNode *block_node_open(const char *path, const char *format, bool read_only, bool lock,
                            const BlockChain *chain, bool *probed_raw, char *err, size_t errlen);
 
 /* Close a layer and everything below it. */

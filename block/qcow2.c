@@ -369,7 +369,7 @@ static bool open_backing(Qcow2 *s, const uint8_t *h, const char *fmt, const Bloc
     }
     char inner[512];
     s->node.backing =
-        block_node_open(path, fmt[0] ? fmt : NULL, true, chain, NULL, inner, sizeof(inner));
+        block_node_open(path, fmt[0] ? fmt : NULL, true, true, chain, NULL, inner, sizeof(inner));
     if (!s->node.backing) {
         snprintf(err, errlen, "'%s': backing file: %s", s->name, inner);
         return false;
@@ -475,11 +475,11 @@ fail:
     return NULL;
 }
 
-BlockNode *qcow2_open(const char *path, bool read_only, const BlockChain *chain, char *err,
-                      size_t errlen)
+BlockNode *qcow2_open(const char *path, bool read_only, bool lock, const BlockChain *chain,
+                      char *err, size_t errlen)
 {
     uint64_t size;
-    int fd = block_file_open(path, !read_only, &size, err, errlen);
+    int fd = block_file_open(path, !read_only, lock, &size, err, errlen);
     if (fd < 0) {
         return NULL;
     }

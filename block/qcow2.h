@@ -29,10 +29,11 @@
 
 #include "block/node.h"
 
-/* Open and lock path as qcow2 (and its backing chain, read-only); chain
+/* Open and lock path as qcow2 (and its backing chain, read-only, locked
+ * whatever lock says: file.locking is the top file's, as in QEMU); chain
  * lists the images above, itself included.  NULL with one line in err. */
-BlockNode *qcow2_open(const char *path, bool read_only, const BlockChain *chain, char *err,
-                      size_t errlen);
+BlockNode *qcow2_open(const char *path, bool read_only, bool lock, const BlockChain *chain,
+                      char *err, size_t errlen);
 
 /* The same on an open descriptor (not locked; closed with the node, or by
  * the caller on failure).  name is the file's name in messages; backing

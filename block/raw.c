@@ -47,10 +47,10 @@ static void raw_close(BlockNode *node)
     free(r);
 }
 
-BlockNode *raw_open(const char *path, bool read_only, char *err, size_t errlen)
+BlockNode *raw_open(const char *path, bool read_only, bool lock, char *err, size_t errlen)
 {
     uint64_t size;
-    int fd = block_file_open(path, !read_only, &size, err, errlen);
+    int fd = block_file_open(path, !read_only, lock, &size, err, errlen);
     if (fd < 0) {
         return NULL;
     }

@@ -12,6 +12,6 @@
 #include "block/node.h"
 
 /* Open and lock path (block/file.h); NULL with a one-line message in err. */
-BlockNode *raw_open(const char *path, bool read_only, char *err, size_t errlen);
+BlockNode *raw_open(const char *path, bool read_only, bool lock, char *err, size_t errlen);
 
 #endif /* BLOCK_RAW_H */

@@ -23,7 +23,7 @@ static void open_image(Drive *d, const DriveOption *opt, bool snapshot)
     char err[512];
     bool probed_raw = false;
     if (opt->file && !drive_open_format(d, opt->file, opt->format, opt->readonly, snapshot,
-                                        &probed_raw, err, sizeof(err))) {
+                                        !opt->no_lock, &probed_raw, err, sizeof(err))) {
         fprintf(stderr, "popek: %s %s\n", opt->option, err);
         exit(1);
     }
@@ -96,7 +96,8 @@ static void open_floppies(Host *h, const PopekOptions *o, PCConfig *cfg)
         }
         bool read_only = opt->readonly ||
                          (access(opt->file, R_OK) == 0 && access(opt->file, W_OK) != 0);
-        if (!drive_open(&h->floppies[i], opt->file, read_only, o->snapshot, err, sizeof(err))) {
+        if (!drive_open_format(&h->floppies[i], opt->file, "raw", read_only, o->snapshot,
+                               !opt->no_lock, NULL, err, sizeof(err))) {
             fprintf(stderr, "popek: %s %s\n", opt->option, err);
             exit(1);
         }

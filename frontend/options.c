@@ -42,6 +42,7 @@ static const char usage_text[] =
     "  -fda/-fdb FILE          floppy image (720K, 1.44M, 2.88M) as drive A:/B:\n"
     "  -drive file=FILE[,format=raw|qcow2][,if=ide|floppy|virtio|none][,index=0-3]\n"
     "         [,media=disk|cdrom][,readonly=on|off][,id=ID][,serial=S]\n"
+    "         [,file.locking=on|off|auto]\n"
     "                          if=virtio: a virtio-blk-pci disk; if=none: a drive\n"
     "                          for -device virtio-blk-pci,drive=ID\n"
     "  -snapshot               write to a temporary overlay; images stay untouched\n"
@@ -278,8 +279,9 @@ static int add_drive(PopekOptions *o, int index, const char *file, bool cdrom, b
     return index;
 }
 
-/* Put a floppy drive at index 0 (A:) or 1 (B:); index < 0: the first free one. */
-static void add_floppy(PopekOptions *o, int index, const char *file, bool readonly,
+/* Put a floppy drive at index 0 (A:) or 1 (B:); index < 0: the first free
+ * one.  Returns the index. */
+static int add_floppy(PopekOptions *o, int index, const char *file, bool readonly,
                        const char *opt)
 {
     if (index < 0) {
@@ -299,6 +301,7 @@ static void add_floppy(PopekOptions *o, int index, const char *file, bool readon
         die("%s: a floppy drive needs file=PATH%s", opt, "");
     }
     o->floppies[index] = (DriveOption){true, file, false, readonly, "raw", opt};
+    return index;
 }
 
 static bool parse_on_off(const char *v, bool *out)
@@ -314,7 +317,8 @@ static bool parse_on_off(const char *v, bool *out)
 }
 
 /* -drive file=...,format=raw,if=ide|floppy|virtio|none,index=N,media=disk|cdrom,
- * readonly=on|off,id=ID,serial=S */
+ * readonly=on|off,id=ID,serial=S,file.locking=on|off|auto (auto is on: the
+ * OFD locks popek takes work on every Linux file system that has locks) */
 static void parse_drive(PopekOptions *o, const char *spec)
 {
     char *buf = strdup(spec); /* kept: file= points into it for the whole run */
@@ -322,7 +326,7 @@ static void parse_drive(PopekOptions *o, const char *spec)
     const char *file = NULL, *id = NULL, *serial = NULL, *iface = "ide";
     int index = -1;
     const char *format = NULL;
-    bool cdrom = false, readonly = false, floppy = false;
+    bool cdrom = false, readonly = false, floppy = false, no_lock = false;
     for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(kv, '=');
         unsigned long v;
@@ -364,6 +368,12 @@ static void parse_drive(PopekOptions *o, const char *spec)
             if (!parse_on_off(val, &readonly)) {
                 die("-drive: bad readonly '%s'%s (want on or off)", val, "");
             }
+        } else if (!strcmp(kv, "file.locking")) {
+            bool on = true;
+            if (strcmp(val, "auto") != 0 && !parse_on_off(val, &on)) {
+                die("-drive: bad file.locking '%s'%s (want on, off or auto)", val, "");
+            }
+            no_lock = !on;
         } else {
             die("-drive: unknown property '%s'%s", kv, "");
         }
@@ -372,7 +382,7 @@ static void parse_drive(PopekOptions *o, const char *spec)
         if (cdrom || index >= 0) {
             die("-drive: if=%s takes no %s", iface, cdrom ? "media=cdrom" : "index=");
         }
-        DriveOption d = {true, file, false, readonly, format, "-drive", id, serial};
+        DriveOption d = {true, file, false, readonly, format, "-drive", id, serial, no_lock};
         options_block_drive(o, &d, !strcmp(iface, "virtio"));
         return;
     }
@@ -383,11 +393,12 @@ static void parse_drive(PopekOptions *o, const char *spec)
         if (cdrom) {
             die("-drive: if=floppy takes no media=cdrom%s%s", "", "");
         }
-        add_floppy(o, index, file, readonly, "-drive");
+        o->floppies[add_floppy(o, index, file, readonly, "-drive")].no_lock = no_lock;
         return;
     }
     index = add_drive(o, index, file, cdrom, readonly, "-drive");
     o->drives[index].format = format;
+    o->drives[index].no_lock = no_lock;
 }
 
 /* -boot c | -boot order=dc,menu=on | -boot once=d */

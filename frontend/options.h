@@ -23,6 +23,7 @@ typedef struct DriveOption {
     const char *option;   /* the option that gave it, for messages */
     const char *id;       /* id= (if=none, if=virtio), or NULL */
     const char *serial;   /* serial= (GET_ID of a virtio disk), or NULL */
+    bool no_lock;         /* file.locking=off: the image's file is not locked */
 } DriveOption;
 
 /* Drives for devices other than IDE and floppy (-drive if=none|virtio). */

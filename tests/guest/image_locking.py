@@ -15,6 +15,10 @@ a second one then opens them:
   - an image the first uses under -snapshot (read-only, its writes go to
     a temporary overlay): a writer is refused, a second -snapshot runs;
   - once the first has quit, a writer gets every image;
+  - file.locking=off (QEMU's, for an image whose other users the user
+    answers for): a second writer with it runs beside the first, and a
+    first popek with it leaves the image free for a locking writer; a
+    bad value is one line and status 1;
   - with QEMU's tools installed (optional peers), popek and QEMU exclude
     each other as two QEMUs do, since popek locks QEMU's lock bytes:
     qemu-io cannot open for writing an image a popek writes or reads
@@ -136,6 +140,17 @@ try:
         refused(f"-snapshot on a written {fmt} image", path, ["-snapshot"] + drive(path, fmt))
         h.close()
         runs(f"a writer of the {fmt} image once the first popek has quit", drive(path, fmt))
+
+    h = Holder(drive(raw, "raw"))
+    runs("a second writer with file.locking=off", drive(raw, "raw", "file.locking=off"))
+    h.close()
+    h = Holder(drive(qcow, "qcow2", "file.locking=off"))
+    runs("a writer beside a first popek with file.locking=off", drive(qcow, "qcow2"))
+    h.close()
+    status, lines = second(drive(raw, "raw", "file.locking=maybe"))
+    check("file.locking=maybe is one line and status 1",
+          status == 1 and len(lines) == 1 and "file.locking" in lines[0],
+          f"status {status}, stderr {lines}")
 
     h = Holder(drive(over1, "qcow2"))
     refused("a writer of the overlay", over1, drive(over1, "qcow2"))

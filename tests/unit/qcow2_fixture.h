@@ -94,7 +94,7 @@ static inline void open_ok(Drive *d, const char *name, const char *format, bool 
 {
     char err[512];
     ck_assert_msg(
-        drive_open_format(d, at(name), format, read_only, snapshot, NULL, err, sizeof(err)), "%s",
+        drive_open_format(d, at(name), format, read_only, snapshot, true, NULL, err, sizeof(err)), "%s",
         err);
 }
 
@@ -105,7 +105,7 @@ static inline void open_fails(const char *name, const char *format, bool read_on
     Drive d;
     char err[512];
     ck_assert_msg(
-        !drive_open_format(&d, at(name), format, read_only, false, NULL, err, sizeof(err)),
+        !drive_open_format(&d, at(name), format, read_only, false, true, NULL, err, sizeof(err)),
         "%s opened", name);
     ck_assert_msg(strstr(err, want), "error '%s' lacks '%s'", err, want);
     ck_assert_ptr_null(strchr(err, '\n'));

@@ -242,7 +242,7 @@ START_TEST(test_lazy_refcounts)
     if (pid == 0) {
         Drive c;
         char err[512];
-        if (!drive_open_format(&c, at("img.qcow2"), "qcow2", false, false, NULL, err,
+        if (!drive_open_format(&c, at("img.qcow2"), "qcow2", false, false, true, NULL, err,
                                sizeof(err))) {
             _exit(2);
         }
@@ -282,7 +282,7 @@ START_TEST(test_crash_after_flush)
     if (pid == 0) {
         Drive c;
         char err[512];
-        if (!drive_open_format(&c, at("img.qcow2"), "qcow2", false, false, NULL, err,
+        if (!drive_open_format(&c, at("img.qcow2"), "qcow2", false, false, true, NULL, err,
                                sizeof(err))) {
             _exit(2);
         }
