@@ -429,7 +429,9 @@ static bool native_mem_address_kept(const Gen *g, const Insn *in)
         return true;
     }
     if (in->opnd[1].size == 1 && written >= REG_BYTE_REX) {
-        written -= REG_BYTE_REX;
+        written -= REG_BYTE_REX; /* SPL..DIL */
+    } else if (in->opnd[1].size == 1 && written >= 4 && written < 8) {
+        written -= 4; /* AH..BH */
     }
     return in->base != written && in->index != written;
 }
