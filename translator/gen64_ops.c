@@ -3,7 +3,8 @@
  * themselves and the divides (gen_native.c, shared with 32-bit blocks),
  * the verbatim forms on AL/eAX (gen_ops.c), and here the forms with a
  * register in the opcode, which REX.B extends to R8-R15: XCHG rAX, r
- * (90+r), BSWAP r (0F C8+r) and MOV r8, imm8 (B0+r) with REX.
+ * (90+r), BSWAP r (0F C8+r), MOV r8, imm8 (B0+r) with REX and MOV r16,
+ * imm16 (66 B8+r).
  * A register in CPUState goes through R9, loaded and stored whole, so a
  * 32-bit result is zero-extended there as the host extended it in R9.
  */
@@ -18,6 +19,8 @@ static int opcode_reg(const Insn *in)
  *     [mov r9, [r15+R]] ; xchg rR, rax     ; [mov [r15+R], r9]
  *     [mov r9, [r15+R]] ; bswap rR         ; [mov [r15+R], r9]
  *     mov rRb, imm8 (REX: SPL..DIL, SPL is R12B)  |  mov byte [r15+R], imm8
+ *     mov rRw, imm16                               |  mov word [r15+R], imm16
+ * (B8+r at 32 and 64 bits is gen64.c's.)
  */
 static bool gen64_opcode_reg(Gen *g, const ScanInsn *si)
 {
@@ -35,6 +38,16 @@ static bool gen64_opcode_reg(Gen *g, const ScanInsn *si)
             emit_rm(e, 0, OPC_MOV_EbIb, 0, &m); /* mov byte [r15+regs+8*r], imm8 */
         }
         emit_u8(e, (uint8_t)in->imm);
+        return true;
+    }
+    if (in->op == OP_MOV && in->opmap == 0 && op >= 0xb8 && in->opsize == 2) {
+        if (g64_pinned(r)) {
+            emit_opreg(e, EMIT_66, OPC_MOV_ZvIv, h); /* mov r16, imm16 */
+        } else {
+            HostRM m = g64_reg_loc(r);
+            emit_rm(e, EMIT_66, OPC_MOV_EvIz, 0, &m); /* mov word [r15+regs+8*r], imm16 */
+        }
+        emit_u16(e, (uint16_t)in->imm);
         return true;
     }
     bool xchg = in->op == OP_XCHG && in->opmap == 0 && (op & 0xf8) == 0x90;

@@ -210,12 +210,19 @@ static void put_form_rr(Seq *s, bool rsp_ok)
 
 /* Forms without ModRM: ALU on AL/eAX with an immediate, TEST, CBW..CQO,
  * CMC/CLC/STC, XCHG rAX (90+r, REX.B), BSWAP, MOV r8, imm8 with and
- * without REX. */
+ * without REX, MOV r16, imm16. */
 static void put_opcode_form(Seq *s, bool rsp_ok)
 {
     int size = (int[]){2, 4, 8, 8}[rnd() & 3];
     int r = pick_reg(false, true, rsp_ok);
-    switch (rnd() % 6) {
+    switch (rnd() % 7) {
+    case 6: /* MOV r16, imm16 */
+        put(s, 0x66);
+        put(s, rex(false, 0, 0, r));
+        put(s, (uint8_t)(0xb8 | (r & 7)));
+        put(s, (uint8_t)rnd());
+        put(s, (uint8_t)rnd());
+        break;
     case 0: { /* 04/05 + 8n ; A8/A9 */
         uint8_t op = (rnd() & 3) ? (uint8_t)(8 * (rnd() & 7) + 4 + (rnd() & 1)) : (uint8_t)(0xa8 + (rnd() & 1));
         if (size == 2) {
@@ -909,6 +916,206 @@ START_TEST(test_rip_relative_store_high)
 }
 END_TEST
 
+/* code run by the interpreter and by bt in run and check modes from regs;
+ * all three must agree on the registers and the flags but undef. */
+static void check_against_interp(const Seq *s, const uint64_t *regs, uint32_t undef,
+                                 uint64_t want_callouts)
+{
+    static const enum BTMode modes[] = {BT_MODE_RUN, BT_MODE_CHECK};
+    TestVM *ref = make_vm(s->b, s->len, MODE_64);
+    memcpy(ref->cpu.regs, regs, 16 * sizeof(uint64_t));
+    ck_assert_int_eq(testvm_run(ref, 100000), CPU_EXIT_HALT);
+    for (int m = 0; m < 2; m++) {
+        TestVM *vm = make_vm(s->b, s->len, MODE_64);
+        memcpy(vm->cpu.regs, regs, 16 * sizeof(uint64_t));
+        BT *bt = bt_new(&vm->cpu, 1u << 20, modes[m]);
+        bt_set_code64(bt, true);
+        bt_set_mem64_native(bt, true);
+        ck_assert_int_eq(bt_exec(bt, 100000), CPU_EXIT_HALT);
+        for (int r = 0; r < 16; r++) {
+            ck_assert_msg(vm->cpu.regs[r] == ref->cpu.regs[r],
+                          "register %d: translated %016llx, interpreter %016llx", r,
+                          (unsigned long long)vm->cpu.regs[r],
+                          (unsigned long long)ref->cpu.regs[r]);
+        }
+        uint32_t compared = EFLAGS_ARITH & ~EFLAGS_AF & ~undef;
+        ck_assert_uint_eq(cpu_get_eflags(&vm->cpu) & compared, cpu_get_eflags(&ref->cpu) & compared);
+        if (m == 0) {
+            ck_assert_uint_eq(bt_stats(bt)->callout_insns, want_callouts);
+        }
+        bt_free(bt);
+        testvm_free(vm);
+    }
+    testvm_free(ref);
+}
+
+/*
+ * The register forms with RSP and SPL too, which the host run cannot
+ * have (its stack): guest RSP is host R12 and SPL R12B, against the
+ * interpreter, among byte registers with REX (SPL..DIL, R8B..R15B) and
+ * without (AH..BH).  Every instruction must be native (the HLT aside).
+ */
+START_TEST(test_rsp_forms_match_interp)
+{
+    for (int n = 0; n < 100; n++) {
+        Seq s = {.len = 0};
+        uint32_t undef = 0;
+        int count = 1 + (int)(rnd() % 30);
+        for (int i = 0; i < count; i++) {
+            Seq t = {.len = 0};
+            if (rnd() & 3) {
+                put_form_rr(&t, true);
+            } else {
+                put_opcode_form(&t, true);
+            }
+            put_tracked(&s, &t, &undef);
+        }
+        put(&s, 0xf4);
+        HostRegs in;
+        random_regs(&in);
+        check_against_interp(&s, in.r, undef, 1);
+    }
+}
+END_TEST
+
+/*
+ * The zero-extension rules of 64-bit mode (SDM Vol.1 3.4.1.1), on pinned
+ * and CPUState registers: a 32-bit result clears bits 63:32, an 8- or
+ * 16-bit one keeps them, CMOVcc r32 clears them even when it does not
+ * move, and SPL (REX) is not AH (no REX):
+ *   add r8d, 0 ; mov r9w, 1 ; mov r10b, 2 ; add ecx, 0 ; mov dx, 3
+ *   xor r11d, r11d ; cmovne r12d, eax (ZF set: no move) ; inc bpl
+ *   mov ah, 5 ; mov spl, 6 (REX) ; xchg r13d, eax ; bswap r14 ; hlt
+ */
+START_TEST(test_zero_extension)
+{
+    static const uint8_t code[] = {
+        0x41, 0x83, 0xc0, 0x00,       /* add r8d, 0 */
+        0x66, 0x41, 0xb9, 0x01, 0x00, /* mov r9w, 1 */
+        0x41, 0xb2, 0x02,             /* mov r10b, 2 */
+        0x83, 0xc1, 0x00,             /* add ecx, 0 */
+        0x66, 0xba, 0x03, 0x00,       /* mov dx, 3 */
+        0x45, 0x31, 0xdb,             /* xor r11d, r11d */
+        0x44, 0x0f, 0x45, 0xe0,       /* cmovne r12d, eax */
+        0x40, 0xfe, 0xc5,             /* inc bpl */
+        0xb4, 0x05,                   /* mov ah, 5 */
+        0x40, 0xb4, 0x06,             /* mov spl, 6 */
+        0x41, 0x95,                   /* xchg r13d, eax */
+        0x49, 0x0f, 0xce,             /* bswap r14 */
+        0xf4,
+    };
+    static const uint64_t ones = 0xffffffffffffffffull;
+    TestVM *vm = make_vm(code, sizeof(code), MODE_64);
+    for (int r = 0; r < 16; r++) {
+        vm->cpu.regs[r] = ones;
+    }
+    vm->cpu.regs[R_EAX] = 0x1122334455667788ull;
+    vm->cpu.regs[14] = 0x0102030405060708ull;
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    bt_set_code64(bt, true);
+    ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
+    ck_assert_uint_eq(vm->cpu.regs[8], 0xffffffffull);
+    ck_assert_uint_eq(vm->cpu.regs[9], 0xffffffffffff0001ull);
+    ck_assert_uint_eq(vm->cpu.regs[10], 0xffffffffffffff02ull);
+    ck_assert_uint_eq(vm->cpu.regs[R_ECX], 0xffffffffull);
+    ck_assert_uint_eq(vm->cpu.regs[R_EDX], 0xffffffffffff0003ull);
+    ck_assert_uint_eq(vm->cpu.regs[11], 0);
+    ck_assert_uint_eq(vm->cpu.regs[12], 0xffffffffull); /* cmovne after xor: ZF set */
+    ck_assert_uint_eq(vm->cpu.regs[R_EBP], 0xffffffffffffff00ull);
+    ck_assert_uint_eq(vm->cpu.regs[R_ESP], 0xffffffffffffff06ull);
+    ck_assert_uint_eq(vm->cpu.regs[13], 0x55660588ull); /* EAX with AH = 5, zero-extended */
+    ck_assert_uint_eq(vm->cpu.regs[R_EAX], 0xffffffffull);
+    ck_assert_uint_eq(vm->cpu.regs[14], 0x0807060504030201ull);
+    ck_assert_uint_eq(bt_stats(bt)->callout_insns, 1); /* the HLT */
+    bt_free(bt);
+    testvm_free(vm);
+}
+END_TEST
+
+/*
+ * User-space TLS: FS- and GS-based operands add the segment's 64-bit base
+ * (glibc's stack protector reads fs:[0x28]):
+ *   mov rax, fs:[0x28] ; mov rbx, gs:[rsi+8] ; add qword fs:[rdi], 1 ; hlt
+ */
+START_TEST(test_fs_gs_operands)
+{
+    static const uint8_t code[] = {
+        0x64, 0x48, 0x8b, 0x04, 0x25, 0x28, 0x00, 0x00, 0x00, /* mov rax, fs:[0x28] */
+        0x65, 0x48, 0x8b, 0x5e, 0x08,                         /* mov rbx, gs:[rsi+8] */
+        0x64, 0x48, 0x83, 0x07, 0x01,                         /* add qword fs:[rdi], 1 */
+        0xf4,
+    };
+    TestVM *vm = make_vm(code, sizeof(code), MODE_64);
+    vm->cpu.seg[SEG_FS].base = DATA;
+    vm->cpu.seg[SEG_GS].base = DATA + 0x100;
+    vm->cpu.regs[R_ESI] = 0x10;
+    vm->cpu.regs[R_EDI] = 0x40;
+    phys_write(&vm->phys, DATA + 0x28, 0xcafef00du, 4);
+    phys_write(&vm->phys, DATA + 0x118, 0x12345678u, 4);
+    phys_write(&vm->phys, DATA + 0x40, 0xffffffffu, 4);
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    bt_set_code64(bt, true);
+    ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
+    ck_assert_uint_eq(vm->cpu.regs[R_EAX], 0xcafef00du);
+    ck_assert_uint_eq(vm->cpu.regs[R_EBX], 0x12345678u);
+    ck_assert_uint_eq(phys_read(&vm->phys, DATA + 0x40, 4), 0);
+    ck_assert_uint_eq(phys_read(&vm->phys, DATA + 0x44, 4), 1);
+    ck_assert_uint_eq(bt_stats(bt)->callout_insns, 1);
+    bt_free(bt);
+    testvm_free(vm);
+}
+END_TEST
+
+/*
+ * DIV and IDIV at 32 and 64 bits, on pinned, CPUState and memory
+ * divisors: native when they cannot fault, the interpreter's callout for
+ * a dividend IDIV's check does not take (not sign-extended, yet fitting):
+ *   mov <divisor>, d ; [cqo/cdq] ; div/idiv <divisor> ; hlt
+ */
+START_TEST(test_divide)
+{
+    static const struct {
+        uint64_t rax, rdx, d;
+        uint8_t ext; /* 6 DIV, 7 IDIV */
+        bool w;
+        int callouts; /* the HLT, and the divide when it goes to the interpreter */
+    } cases[] = {
+        {1000000007ull, 0, 10, 6, false, 1},
+        {0xfedcba9876543210ull, 0x12ull, 0x1000ull, 6, true, 1},
+        {(uint64_t)-100, (uint64_t)-1, 7, 7, true, 1},
+        {(uint64_t)-100, 0xffffffffull, 7, 7, false, 1},
+        {5, 1, 0x10, 7, true, 2},                        /* rdx:rax not sign-extended */
+        {0x10, 0, 0x100000000ull, 6, true, 1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        for (int place = 0; place < 3; place++) { /* rbx, r9, [rsi] */
+            Seq s = {.len = 0};
+            if (place == 2) {
+                put(&s, 0x48);
+                put(&s, 0xc7); /* mov qword [rsi], d (simm32 here) */
+                put(&s, 0x06);
+                put32(&s, (uint32_t)cases[i].d);
+            }
+            put(&s, (uint8_t)(0x40 | (cases[i].w ? 8 : 0) | (place == 1 ? 1 : 0)));
+            put(&s, 0xf7);
+            put(&s, (uint8_t)((place == 2 ? 0 : 0300) | cases[i].ext << 3 |
+                              (place == 0 ? 3 : place == 1 ? 1 : 6)));
+            put(&s, 0xf4);
+            uint64_t regs[16] = {0};
+            regs[R_EAX] = cases[i].rax;
+            regs[R_EDX] = cases[i].rdx;
+            regs[R_EBX] = cases[i].d;
+            regs[9] = cases[i].d;
+            regs[R_ESI] = DATA;
+            if (place == 2 && cases[i].d > 0x7fffffffull) {
+                continue; /* not an imm32 */
+            }
+            check_against_interp(&s, regs, EFLAGS_ARITH, (uint64_t)cases[i].callouts);
+        }
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("translator64");
@@ -920,6 +1127,10 @@ static Suite *suite(void)
     tcase_add_test(tc, test_noncanonical_faults);
     tcase_add_test(tc, test_rip_relative_store_high);
     tcase_add_test(tc, test_loop_in_cpustate_register);
+    tcase_add_test(tc, test_rsp_forms_match_interp);
+    tcase_add_test(tc, test_zero_extension);
+    tcase_add_test(tc, test_fs_gs_operands);
+    tcase_add_test(tc, test_divide);
     suite_add_tcase(s, tc);
     return s;
 }
