@@ -6,23 +6,18 @@
  * and R14 scratch).  The scheme is the 32-bit one widened: RAX..RDI live
  * in the host registers of the same name and RSP in R12, all at 64 bits
  * (the 64-bit entry, epilogue and thunk of stubs.c move them whole); R8-R15
- * stay in CPUState.regs and are addressed as memory operands
- * [r15 + regs + 8*n], which most instructions take in their r/m field.  So
- * an instruction on two pinned registers is copied with its own REX.W, one
- * with one register in CPUState is the same opcode with a memory r/m (or
- * its direction twin, 01 <-> 03, when the CPUState register is in the reg
- * field), and one with two goes through R9.  A 32-bit result in a pinned
- * register is zero-extended by the host as by the guest (SDM Vol.1
- * 3.4.1.1); one written to CPUState is a dword store, followed by a dword
- * store of zero to the high half.
+ * stay in CPUState.regs.  The integer instructions are gen_native.c's,
+ * shared with 32-bit blocks (the guest opcode re-encoded, a CPUState
+ * register staged through R9 or R14 and stored back whole, so a 32-bit
+ * result is zero-extended as the host extended it, SDM Vol.1 3.4.1.1),
+ * dispatched from gen64_native through gen64_ops.c.
  *
- * Native forms: ALU (ADD OR ADC SBB AND SUB XOR CMP TEST) between
- * registers, with immediates and with memory, MOV between registers, of
- * immediates (imm64 included), to and from memory, INC DEC NOT NEG on
- * registers, PUSH and POP of registers, LEA with 64-bit addressing
- * (RIP-relative operands are constants: the next instruction's RIP is
- * known here), NOP, and JMP/Jcc rel, at operand size 4 or 8.  Everything else is a callout to the
- * interpreter with CPUState exact (helpers.c), as in 32-bit blocks.
+ * Here: MOV of immediates to registers (imm64 included), PUSH and POP of
+ * registers, LEA with 64-bit addressing (RIP-relative operands are
+ * constants: the next instruction's RIP is known here), NOP, and JMP/Jcc
+ * rel, and the memory operand's address (FS and GS bases included).
+ * Everything else is a callout to the interpreter with CPUState exact
+ * (helpers.c), as in 32-bit blocks.
  *
  * Exits.  A branch to the block's own page chains (the block running
  * proves the page is mapped the same); any other leaves to the run loop,
@@ -119,10 +114,11 @@ static bool gen_branch(Gen *g, const ScanInsn *si)
 
 /*
  * Memory operands.  The linear address goes to r14 (CS's, DS's, ES's and
- * SS's bases are 0 in 64-bit mode; FS and GS overrides are callouts):
+ * SS's bases are 0 in 64-bit mode, SDM Vol.3 3.2.4):
  *     lea r14, [base + index*scale + disp]     (a CPUState base is loaded into
  *                                               r14 and a CPUState index into r9 first)
  *     mov r14, imm64                           (RIP-relative: a constant)
+ *     add r14, [r15 + seg[FS or GS].base]      (an FS or GS override)
  * then gen_mem_access's inline TLB check at 64 bits and the operation on
  * [r14]; its slow path runs the operation on the bounce buffer around
  * bt_helper_mem64_prep/commit (helpers64.c).  A register operand in
