@@ -13,7 +13,8 @@
  * 64-bit blocks (gen64.c's register scheme): a guest register in CPUState
  * (R8-R15) is staged, the reg field's through R9 and a register r/m's
  * through R14, each loaded whole before the instruction and stored whole
- * after it when the instruction writes it.  Whole: a 32-bit result then
+ * after it when the instruction writes it (an r/m the host can use in
+ * place, [r15 + regs + 8*r], is: native_e_in_place).  Whole: a 32-bit result then
  * reaches CPUState zero-extended, as the host extended it in R9 (SDM
  * Vol.1 3.4.1.1), and an 8- or 16-bit result keeps the other bits.  A
  * byte register with REX is SPL..DIL (SPL is R12B) or R8B..R15B; without
@@ -228,6 +229,22 @@ static void emit_native(Gen *g, const ScanInsn *si, const NativeForm *f, const H
     gen_emit_guest_imm(g, si);
     native_stage_out(g, in, f->g_stage, gi, H_R9);
     native_stage_out(g, in, f->e_stage, f->e_index, H_R14);
+}
+
+/*
+ * A CPUState r/m register used where it lies, [r15 + regs + 8*r], with no
+ * staging: not when a 32-bit result would need its zero extension, when a
+ * register bit offset would index past it (BT* on memory is a bit
+ * string), or when the reg field stages the same register (stored after
+ * the instruction, it would win over the r/m's result).
+ */
+static bool native_e_in_place(const Insn *in, const NativeForm *f)
+{
+    bool bit_string = (in->op == OP_BT || in->op == OP_BTS || in->op == OP_BTR ||
+                       in->op == OP_BTC) &&
+                      in->opnd[1].kind == OPK_REG;
+    bool widens = in->opnd[f->e_index].size == 4 && native_writes(in, f->e_index);
+    return !bit_string && !widens && f->g_stage != f->e_stage;
 }
 
 /* The memory-operand emitter: the guest instruction on [r14]. */
@@ -483,6 +500,10 @@ bool gen_native_modrm(Gen *g, const ScanInsn *si)
     NativeForm f;
     native_form(in, &f);
     HostRM rm = hrm_reg(f.e_host);
+    if (f.e_stage >= 0 && native_e_in_place(in, &f)) {
+        rm = hrm_mem(H_R15, g64_reg_off(f.e_stage));
+        f.e_stage = -1;
+    }
     if (!native_encodable(&f, &rm)) {
         return false;
     }

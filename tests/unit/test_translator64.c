@@ -201,8 +201,10 @@ static void put_form_rr(Seq *s, bool rsp_ok)
     const Form *f = &forms[rnd() % (sizeof(forms) / sizeof(forms[0]))];
     int size = form_size(f);
     bool has_rex = (rnd() & 1) || size == 8;
-    int reg = form_g_is_reg(f) ? pick_reg(f->g == 'b', has_rex, rsp_ok) : form_ext(f);
-    int rm = pick_reg(f->e == 'b', has_rex, rsp_ok);
+    /* RSP (R12) only with REX: without, a byte field may be AH..BH, which
+     * no instruction with R12 can name (a callout). */
+    int reg = form_g_is_reg(f) ? pick_reg(f->g == 'b', has_rex, rsp_ok && has_rex) : form_ext(f);
+    int rm = pick_reg(f->e == 'b', has_rex, rsp_ok && has_rex);
     put_form_head(s, f, size, has_rex, reg, 0, rm);
     put(s, (uint8_t)(0300 | (reg & 7) << 3 | (rm & 7)));
     put_form_imm(s, f, size);
