@@ -235,8 +235,9 @@ static void emit_native(Gen *g, const ScanInsn *si, const NativeForm *f, const H
  * A CPUState r/m register used where it lies, [r15 + regs + 8*r], with no
  * staging: not when a 32-bit result would need its zero extension, when a
  * register bit offset would index past it (BT* on memory is a bit
- * string), or when the reg field stages the same register (stored after
- * the instruction, it would win over the r/m's result).
+ * string), when the reg field stages the same register (stored after
+ * the instruction, it would win over the r/m's result), or for XCHG,
+ * which the host locks on memory (SDM Vol.2 XCHG).
  */
 static bool native_e_in_place(const Insn *in, const NativeForm *f)
 {
@@ -244,7 +245,7 @@ static bool native_e_in_place(const Insn *in, const NativeForm *f)
                        in->op == OP_BTC) &&
                       in->opnd[1].kind == OPK_REG;
     bool widens = in->opnd[f->e_index].size == 4 && native_writes(in, f->e_index);
-    return !bit_string && !widens && f->g_stage != f->e_stage;
+    return !bit_string && !widens && in->op != OP_XCHG && f->g_stage != f->e_stage;
 }
 
 /* The memory-operand emitter: the guest instruction on [r14]. */
