@@ -241,9 +241,9 @@ static void emit_native(Gen *g, const ScanInsn *si, const NativeForm *f, const H
  */
 static bool native_e_in_place(const Insn *in, const NativeForm *f)
 {
-    bool bit_string = (in->op == OP_BT || in->op == OP_BTS || in->op == OP_BTR ||
-                       in->op == OP_BTC) &&
-                      in->opnd[1].kind == OPK_REG;
+    bool bit_string =
+        (in->op == OP_BT || in->op == OP_BTS || in->op == OP_BTR || in->op == OP_BTC) &&
+        in->opnd[1].kind == OPK_REG;
     bool widens = in->opnd[f->e_index].size == 4 && native_writes(in, f->e_index);
     return !bit_string && !widens && in->op != OP_XCHG && f->g_stage != f->e_stage;
 }
@@ -550,7 +550,7 @@ static void emit_divide(Gen *g, const ScanInsn *si, int d)
     } else {
         emit_rm(e, w, OPC_MOV_EvGv, H_RAX, &r9); /* mov r9d, eax */
         emit_rm(e, w, OPC_GRP2_EvIb, EXT_SAR, &r9);
-        emit_u8(e, w ? 63 : 31); /* sar r9d, 31 */
+        emit_u8(e, w ? 63 : 31);                 /* sar r9d, 31 */
         emit_rm(e, w, OPC_CMP_EvGv, H_RDX, &r9); /* cmp r9d, edx */
         slow[1] = emit_jcc32(e, CC_NE, NULL);
         emit_rm(e, w, OPC_GRP1_EvIb, EXT_CMP, &rd);

@@ -87,7 +87,8 @@ bool gen_opcode_verbatim(Gen *g, const ScanInsn *si)
         return false;
     }
     bool mov_r8 = in->opcode >= 0xb0 && in->opcode <= 0xb7;
-    if ((g->key & KEY_CODE64) && (in->opcode == 0x9e || in->opcode == 0x9f || (in->rex && mov_r8))) {
+    if ((g->key & KEY_CODE64) &&
+        (in->opcode == 0x9e || in->opcode == 0x9f || (in->rex && mov_r8))) {
         return false;
     }
     int fu = gen_flag_use(in);

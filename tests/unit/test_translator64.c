@@ -95,33 +95,33 @@ typedef struct Form {
 } Form;
 
 static const Form forms[] = {
-    {0x00, 'b', 'b', 0, 1},   {0x08, 'b', 'b', 0, 1},   {0x10, 'b', 'b', 0, 1},
-    {0x18, 'b', 'b', 0, 1},   {0x20, 'b', 'b', 0, 1},   {0x28, 'b', 'b', 0, 1},
-    {0x30, 'b', 'b', 0, 1},   {0x38, 'b', 'b', 0, 1},   {0x02, 'b', 'b', 0, 1},
-    {0x1a, 'b', 'b', 0, 1},   {0x2a, 'b', 'b', 0, 1},   {0x3a, 'b', 'b', 0, 1},
-    {0x84, 'b', 'b', 0, 1},   {0x86, 'b', 'b', 0, 1},   {0x88, 'b', 'b', 0, 1},
-    {0x8a, 'b', 'b', 0, 1},   {0x01, 'v', 'v', 0, 1},   {0x13, 'v', 'v', 0, 1},
-    {0x29, 'v', 'v', 0, 1},   {0x3b, 'v', 'v', 0, 1},   {0x87, 'v', 'v', 0, 1},
-    {0x89, 'v', 'v', 0, 1},   {0x8b, 'v', 'v', 0, 1},   {0x80, 'x', 'b', 'b', 1},
-    {0x81, 'x', 'v', 'z', 1}, {0x83, 'x', 'v', 'b', 1}, {0xc6, '0', 'b', 'b', 1},
-    {0xc7, '0', 'v', 'z', 1}, {0xf6, '0', 'b', 'b', 1}, {0xf6, '2', 'b', 0, 1},
-    {0xf6, '3', 'b', 0, 1},   {0xf6, '4', 'b', 0, 1},   {0xf6, '5', 'b', 0, 1},
-    {0xf7, '0', 'v', 'z', 1}, {0xf7, '2', 'v', 0, 1},   {0xf7, '3', 'v', 0, 1},
-    {0xf7, '4', 'v', 0, 1},   {0xf7, '5', 'v', 0, 1},   {0xfe, '0', 'b', 0, 1},
-    {0xfe, '1', 'b', 0, 1},   {0xff, '0', 'v', 0, 1},   {0xff, '1', 'v', 0, 1},
-    {0xc0, 'x', 'b', 'b', 1}, {0xc1, 'x', 'v', 'b', 1}, {0xd0, 'x', 'b', 0, 1},
-    {0xd1, 'x', 'v', 0, 1},   {0xd2, 'x', 'b', 0, 1},   {0xd3, 'x', 'v', 0, 1},
-    {0x69, 'v', 'v', 'z', 1}, {0x6b, 'v', 'v', 'b', 1}, {0x63, 'v', 'd', 0, 1},
-    {0x1a3, 'v', 'v', 0, 0},  {0x1ab, 'v', 'v', 0, 0},  {0x1b3, 'v', 'v', 0, 0},
-    {0x1bb, 'v', 'v', 0, 0},  {0x1ba, '4', 'v', 'b', 1}, {0x1ba, '5', 'v', 'b', 1},
+    {0x00, 'b', 'b', 0, 1},    {0x08, 'b', 'b', 0, 1},    {0x10, 'b', 'b', 0, 1},
+    {0x18, 'b', 'b', 0, 1},    {0x20, 'b', 'b', 0, 1},    {0x28, 'b', 'b', 0, 1},
+    {0x30, 'b', 'b', 0, 1},    {0x38, 'b', 'b', 0, 1},    {0x02, 'b', 'b', 0, 1},
+    {0x1a, 'b', 'b', 0, 1},    {0x2a, 'b', 'b', 0, 1},    {0x3a, 'b', 'b', 0, 1},
+    {0x84, 'b', 'b', 0, 1},    {0x86, 'b', 'b', 0, 1},    {0x88, 'b', 'b', 0, 1},
+    {0x8a, 'b', 'b', 0, 1},    {0x01, 'v', 'v', 0, 1},    {0x13, 'v', 'v', 0, 1},
+    {0x29, 'v', 'v', 0, 1},    {0x3b, 'v', 'v', 0, 1},    {0x87, 'v', 'v', 0, 1},
+    {0x89, 'v', 'v', 0, 1},    {0x8b, 'v', 'v', 0, 1},    {0x80, 'x', 'b', 'b', 1},
+    {0x81, 'x', 'v', 'z', 1},  {0x83, 'x', 'v', 'b', 1},  {0xc6, '0', 'b', 'b', 1},
+    {0xc7, '0', 'v', 'z', 1},  {0xf6, '0', 'b', 'b', 1},  {0xf6, '2', 'b', 0, 1},
+    {0xf6, '3', 'b', 0, 1},    {0xf6, '4', 'b', 0, 1},    {0xf6, '5', 'b', 0, 1},
+    {0xf7, '0', 'v', 'z', 1},  {0xf7, '2', 'v', 0, 1},    {0xf7, '3', 'v', 0, 1},
+    {0xf7, '4', 'v', 0, 1},    {0xf7, '5', 'v', 0, 1},    {0xfe, '0', 'b', 0, 1},
+    {0xfe, '1', 'b', 0, 1},    {0xff, '0', 'v', 0, 1},    {0xff, '1', 'v', 0, 1},
+    {0xc0, 'x', 'b', 'b', 1},  {0xc1, 'x', 'v', 'b', 1},  {0xd0, 'x', 'b', 0, 1},
+    {0xd1, 'x', 'v', 0, 1},    {0xd2, 'x', 'b', 0, 1},    {0xd3, 'x', 'v', 0, 1},
+    {0x69, 'v', 'v', 'z', 1},  {0x6b, 'v', 'v', 'b', 1},  {0x63, 'v', 'd', 0, 1},
+    {0x1a3, 'v', 'v', 0, 0},   {0x1ab, 'v', 'v', 0, 0},   {0x1b3, 'v', 'v', 0, 0},
+    {0x1bb, 'v', 'v', 0, 0},   {0x1ba, '4', 'v', 'b', 1}, {0x1ba, '5', 'v', 'b', 1},
     {0x1ba, '6', 'v', 'b', 1}, {0x1ba, '7', 'v', 'b', 1}, {0x1a4, 'v', 'v', 'b', 1},
-    {0x1ac, 'v', 'v', 'b', 1}, {0x1a5, 'v', 'v', 0, 1},  {0x1ad, 'v', 'v', 0, 1},
-    {0x1af, 'v', 'v', 0, 1},  {0x1b6, 'v', 'b', 0, 1},  {0x1be, 'v', 'b', 0, 1},
-    {0x1b7, 'v', 'w', 0, 1},  {0x1bf, 'v', 'w', 0, 1},  {0x1bc, 'v', 'v', 0, 1},
-    {0x1bd, 'v', 'v', 0, 1},  {0x1c0, 'b', 'b', 0, 1},  {0x1c1, 'v', 'v', 0, 1},
-    {0x1b0, 'b', 'b', 0, 1},  {0x1b1, 'v', 'v', 0, 1},  {0x142, 'v', 'v', 0, 1},
-    {0x14f, 'v', 'v', 0, 1},  {0x145, 'v', 'v', 0, 1},  {0x194, '0', 'b', 0, 1},
-    {0x19c, '0', 'b', 0, 1},  {0x197, '0', 'b', 0, 1},
+    {0x1ac, 'v', 'v', 'b', 1}, {0x1a5, 'v', 'v', 0, 1},   {0x1ad, 'v', 'v', 0, 1},
+    {0x1af, 'v', 'v', 0, 1},   {0x1b6, 'v', 'b', 0, 1},   {0x1be, 'v', 'b', 0, 1},
+    {0x1b7, 'v', 'w', 0, 1},   {0x1bf, 'v', 'w', 0, 1},   {0x1bc, 'v', 'v', 0, 1},
+    {0x1bd, 'v', 'v', 0, 1},   {0x1c0, 'b', 'b', 0, 1},   {0x1c1, 'v', 'v', 0, 1},
+    {0x1b0, 'b', 'b', 0, 1},   {0x1b1, 'v', 'v', 0, 1},   {0x142, 'v', 'v', 0, 1},
+    {0x14f, 'v', 'v', 0, 1},   {0x145, 'v', 'v', 0, 1},   {0x194, '0', 'b', 0, 1},
+    {0x19c, '0', 'b', 0, 1},   {0x197, '0', 'b', 0, 1},
 };
 
 /* A form's operand size: 2, 4 or 8 for 'v' forms (MOVSXD, SHLD, SHRD: 4 or 8). */
@@ -226,7 +226,8 @@ static void put_opcode_form(Seq *s, bool rsp_ok)
         put(s, (uint8_t)rnd());
         break;
     case 0: { /* 04/05 + 8n ; A8/A9 */
-        uint8_t op = (rnd() & 3) ? (uint8_t)(8 * (rnd() & 7) + 4 + (rnd() & 1)) : (uint8_t)(0xa8 + (rnd() & 1));
+        uint8_t op = (rnd() & 3) ? (uint8_t)(8 * (rnd() & 7) + 4 + (rnd() & 1))
+                                 : (uint8_t)(0xa8 + (rnd() & 1));
         if (size == 2) {
             put(s, 0x66);
         } else if (size == 8) {
@@ -282,12 +283,8 @@ static void put_insn(Seq *s)
     int a = any_reg(), b = any_reg();
     switch (rnd() % 11) {
     case 8:
-    case 9: /* gen_native.c's ModRM forms */
-        put_form_rr(s, false);
-        break;
-    case 10:
-        put_opcode_form(s, false);
-        break;
+    case 9: /* gen_native.c's ModRM forms */ put_form_rr(s, false); break;
+    case 10: put_opcode_form(s, false); break;
     case 0:
     case 1: /* op Ev,Gv / Gv,Ev, TEST, MOV */
         put_modrm_rr(s, w, alu_rr[rnd() % sizeof(alu_rr)], b, a);
@@ -941,7 +938,8 @@ static void check_against_interp(const Seq *s, const uint64_t *regs, uint32_t un
                           (unsigned long long)ref->cpu.regs[r]);
         }
         uint32_t compared = EFLAGS_ARITH & ~EFLAGS_AF & ~undef;
-        ck_assert_uint_eq(cpu_get_eflags(&vm->cpu) & compared, cpu_get_eflags(&ref->cpu) & compared);
+        ck_assert_uint_eq(cpu_get_eflags(&vm->cpu) & compared,
+                          cpu_get_eflags(&ref->cpu) & compared);
         if (m == 0) {
             ck_assert_uint_eq(bt_stats(bt)->callout_insns, want_callouts);
         }
@@ -1086,7 +1084,7 @@ START_TEST(test_divide)
         {0xfedcba9876543210ull, 0x12ull, 0x1000ull, 6, true, 1},
         {(uint64_t)-100, (uint64_t)-1, 7, 7, true, 1},
         {(uint64_t)-100, 0xffffffffull, 7, 7, false, 1},
-        {5, 1, 0x10, 7, true, 2},                        /* rdx:rax not sign-extended */
+        {5, 1, 0x10, 7, true, 2}, /* rdx:rax not sign-extended */
         {0x10, 0, 0x100000000ull, 6, true, 1},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -1101,7 +1099,9 @@ START_TEST(test_divide)
             put(&s, (uint8_t)(0x40 | (cases[i].w ? 8 : 0) | (place == 1 ? 1 : 0)));
             put(&s, 0xf7);
             put(&s, (uint8_t)((place == 2 ? 0 : 0300) | cases[i].ext << 3 |
-                              (place == 0 ? 3 : place == 1 ? 1 : 6)));
+                              (place == 0   ? 3
+                               : place == 1 ? 1
+                                            : 6)));
             put(&s, 0xf4);
             uint64_t regs[16] = {0};
             regs[R_EAX] = cases[i].rax;
