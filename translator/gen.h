@@ -237,6 +237,11 @@ bool gen_insn(Gen *g, const ScanInsn *si);
  * blocks) as they stand; false (nothing emitted) for anything else. */
 bool gen_opcode_verbatim(Gen *g, const ScanInsn *si);
 
+/* Fences, PAUSE, CLD/STD and CLI at CPL 0, which touch no state that
+ * translated code holds, in 32- and 64-bit blocks; false (nothing
+ * emitted) for anything else. */
+bool gen_hint_insn(Gen *g, const ScanInsn *si);
+
 /* Where generation of one instruction started, to undo a native attempt. */
 typedef struct GenMark {
     size_t data_used;

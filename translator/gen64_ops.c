@@ -74,9 +74,15 @@ bool gen64_data_insn(Gen *g, const ScanInsn *si)
 {
     const Insn *in = &si->insn;
     bool mem = insn_has_modrm_mem(in);
+    if (gen_hint_insn(g, si)) {
+        return true; /* gen_ops.c */
+    }
+    if (in->op == OP_NOP && !in->rep) {
+        return true; /* at any operand size: 66 0F 1F /0 touches not its operand */
+    }
     if (in->rep || in->opmap > 1 || in->op == OP_NOP || in->op == OP_LEA ||
         (mem && !g->bt->mem64_native)) {
-        return false; /* LOCK stays only where it is valid: a memory destination */
+        return false; /* (a LOCK where it is invalid the decoder made #UD) */
     }
     GenMark mark = gen_mark(g);
     bool done;

@@ -156,7 +156,7 @@ static bool gen_opcode_reg(Gen *g, const ScanInsn *si)
  *                              CPL is in the block key, IOPL is not) it stays a
  *                              callout, which raises #GP(0) when CPL > IOPL
  */
-static bool gen_hint_insn(Gen *g, const ScanInsn *si)
+bool gen_hint_insn(Gen *g, const ScanInsn *si)
 {
     const Insn *in = &si->insn;
     Emit *e = &g->e;

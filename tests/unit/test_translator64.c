@@ -1118,6 +1118,32 @@ START_TEST(test_divide)
 }
 END_TEST
 
+/*
+ * Instructions that touch no state translated code holds are native in
+ * 64-bit blocks too (gen_hint_insn), and a NOP at any operand size:
+ *   nop word [rax+rax+0] ; pause ; mfence ; std ; cld ; std ; hlt
+ */
+START_TEST(test_hints)
+{
+    static const uint8_t code[] = {
+        0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00, /* nop word [rax+rax+0] */
+        0xf3, 0x90,                         /* pause */
+        0x0f, 0xae, 0xf0,                   /* mfence */
+        0xfd, 0xfc, 0xfd,                   /* std ; cld ; std */
+        0xf4,
+    };
+    TestVM *vm = make_vm(code, sizeof(code), MODE_64);
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    bt_set_code64(bt, true);
+    ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
+    ck_assert(cpu_get_eflags(&vm->cpu) & EFLAGS_DF);
+    ck_assert_uint_eq(vm->cpu.icount, 7);
+    ck_assert_uint_eq(bt_stats(bt)->callout_insns, 1); /* the HLT */
+    bt_free(bt);
+    testvm_free(vm);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("translator64");
@@ -1133,6 +1159,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_zero_extension);
     tcase_add_test(tc, test_fs_gs_operands);
     tcase_add_test(tc, test_divide);
+    tcase_add_test(tc, test_hints);
     suite_add_tcase(s, tc);
     return s;
 }
