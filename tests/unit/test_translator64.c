@@ -367,23 +367,11 @@ static bool reads_flags(const Insn *in)
     }
 }
 
+/* The ALU (ADD to TEST, consecutive in enum InsnOp), NEG, XADD, CMPXCHG. */
 static bool writes_all_flags(const Insn *in)
 {
-    switch (in->op) {
-    case OP_ADD:
-    case OP_ADC:
-    case OP_SUB:
-    case OP_SBB:
-    case OP_AND:
-    case OP_OR:
-    case OP_XOR:
-    case OP_CMP:
-    case OP_TEST:
-    case OP_NEG:
-    case OP_XADD:
-    case OP_CMPXCHG: return true;
-    default: return false;
-    }
+    return (in->op >= OP_ADD && in->op <= OP_TEST) || in->op == OP_NEG || in->op == OP_XADD ||
+           in->op == OP_CMPXCHG;
 }
 
 /* t appended to s, with a CMP before it if it reads an undefined flag;
