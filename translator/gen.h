@@ -232,5 +232,44 @@ void gen_straddle_check(Gen *g);
 /* ---- gen_ops.c ---- */
 /* Generate one instruction; true if it ended the block with its own exits. */
 bool gen_insn(Gen *g, const ScanInsn *si);
+/* ALU on AL/eAX with an immediate, TEST AL/eAX, CBW/CWDE/CDQE, CWD/CDQ/CQO,
+ * CMC/CLC/STC, MOV r8, imm8 without REX (and SAHF/LAHF outside 64-bit
+ * blocks) as they stand; false (nothing emitted) for anything else. */
+bool gen_opcode_verbatim(Gen *g, const ScanInsn *si);
+
+/* Fences, PAUSE, CLD/STD and CLI at CPL 0, which touch no state that
+ * translated code holds, in 32- and 64-bit blocks; false (nothing
+ * emitted) for anything else. */
+bool gen_hint_insn(Gen *g, const ScanInsn *si);
+
+/* Where generation of one instruction started, to undo a native attempt. */
+typedef struct GenMark {
+    size_t data_used;
+    uint8_t *code;
+    bool host, parked;
+    int nslow;
+    uint8_t fpu;             /* gen_fpu.c's state, which a callout in the attempt changes */
+    BTCallInfo *fpu_save_ci; /* (an attempt may have allocated it in data now given back) */
+    uint8_t sse;             /* gen_sse.c's state, likewise */
+} GenMark;
+
+GenMark gen_mark(const Gen *g);
+void gen_rewind(Gen *g, const GenMark *m);
+
+/* ---- gen_native.c ---- */
+/* The guest instruction's immediate bytes, copied. */
+void gen_emit_guest_imm(Gen *g, const ScanInsn *si);
+/* How the instruction uses the arithmetic flags (enum FlagUse). */
+int gen_flag_use(const Insn *in);
+/* Whether in's operation runs natively in ModRM form. */
+bool gen_native_op(const Insn *in);
+/* A MemOp for si with emitter emit, the slow-path helpers of g's block width. */
+void gen_memop_init(const Gen *g, MemOp *m, const ScanInsn *si, MemOpEmit emit);
+/* A ModRM instruction of gen_native_op as itself, on registers or memory,
+ * in a 32- or 64-bit block; false if it needs a callout (the caller
+ * rewinds what was emitted). */
+bool gen_native_modrm(Gen *g, const ScanInsn *si);
+/* DIV/IDIV r/m32 and r/m64 behind the cannot-fault check; false if not one. */
+bool gen_divide(Gen *g, const ScanInsn *si);
 
 #endif /* TRANSLATOR_GEN_H */

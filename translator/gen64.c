@@ -6,23 +6,18 @@
  * and R14 scratch).  The scheme is the 32-bit one widened: RAX..RDI live
  * in the host registers of the same name and RSP in R12, all at 64 bits
  * (the 64-bit entry, epilogue and thunk of stubs.c move them whole); R8-R15
- * stay in CPUState.regs and are addressed as memory operands
- * [r15 + regs + 8*n], which most instructions take in their r/m field.  So
- * an instruction on two pinned registers is copied with its own REX.W, one
- * with one register in CPUState is the same opcode with a memory r/m (or
- * its direction twin, 01 <-> 03, when the CPUState register is in the reg
- * field), and one with two goes through R9.  A 32-bit result in a pinned
- * register is zero-extended by the host as by the guest (SDM Vol.1
- * 3.4.1.1); one written to CPUState is a dword store, followed by a dword
- * store of zero to the high half.
+ * stay in CPUState.regs.  The integer instructions are gen_native.c's,
+ * shared with 32-bit blocks (the guest opcode re-encoded, a CPUState
+ * register staged through R9 or R14 and stored back whole, so a 32-bit
+ * result is zero-extended as the host extended it, SDM Vol.1 3.4.1.1),
+ * dispatched from gen64_native through gen64_ops.c.
  *
- * Native forms: ALU (ADD OR ADC SBB AND SUB XOR CMP TEST) between
- * registers, with immediates and with memory, MOV between registers, of
- * immediates (imm64 included), to and from memory, INC DEC NOT NEG on
- * registers, PUSH and POP of registers, LEA with 64-bit addressing
- * (RIP-relative operands are constants: the next instruction's RIP is
- * known here), NOP, and JMP/Jcc rel, at operand size 4 or 8.  Everything else is a callout to the
- * interpreter with CPUState exact (helpers.c), as in 32-bit blocks.
+ * Here: MOV of immediates to registers (imm64 included), PUSH and POP of
+ * registers, LEA with 64-bit addressing (RIP-relative operands are
+ * constants: the next instruction's RIP is known here), NOP, and JMP/Jcc
+ * rel, and the memory operand's address (FS and GS bases included).
+ * Everything else is a callout to the interpreter with CPUState exact
+ * (helpers.c), as in 32-bit blocks.
  *
  * Exits.  A branch to the block's own page chains (the block running
  * proves the page is mapped the same); any other leaves to the run loop,
@@ -49,124 +44,6 @@ void gen64_set_reg_imm(Gen *g, int r, uint64_t value)
         emit_mov_r64_imm(e, H_R9, value); /* mov r9, imm ; mov [..], r9 */
         emit_store64(e, H_R15, g64_reg_off(r), H_R9);
     }
-}
-
-/*
- * opcode with guest register a in r/m and b in the reg field; writes:
- * 0 neither (CMP, TEST), 1 a, 2 b.  twin: the same operation with the
- * fields swapped (01 <-> 03 for the ALU and MOV; TEST is its own).
- */
-static void emit_rr(Gen *g, unsigned opcode, unsigned twin, unsigned w, int a, int b, int writes)
-{
-    Emit *e = &g->e;
-    if (!g64_pinned(a) && !g64_pinned(b)) {
-        emit_load64(e, H_R9, H_R15, g64_reg_off(b)); /* mov r9, [b] ; op [a], r9 */
-        HostRM m = g64_reg_loc(a);
-        emit_rm(e, w, opcode, H_R9, &m);
-        if (writes == 2) {
-            emit_store64(e, H_R15, g64_reg_off(b), H_R9); /* a 32-bit op zero-extended r9 */
-        } else if (writes == 1 && !w) {
-            g64_zero_high(g, a);
-        }
-        return;
-    }
-    if (!g64_pinned(b)) {
-        int t = a;
-        a = b;
-        b = t;
-        opcode = twin;
-        writes = writes ? 3 - writes : 0;
-    }
-    HostRM m = g64_reg_loc(a);
-    emit_rm(e, w, opcode, hreg(b), &m);
-    if (writes == 1 && !w && !g64_pinned(a)) {
-        g64_zero_high(g, a);
-    }
-}
-
-/* How an ALU operation (ModRM reg field of 80-83, bits 5:3 of 00-3F) uses the flags. */
-static int alu_flag_use(int ext)
-{
-    return ext == EXT_ADC || ext == EXT_SBB ? FU_MODIFY : FU_WRITE;
-}
-
-/* 00-3B: op Ev,Gv (01, 09, ...) and op Gv,Ev (03, 0B, ...); 85 TEST; 89/8B MOV. */
-static bool gen_alu_rr(Gen *g, const Insn *in, unsigned w)
-{
-    unsigned op = in->opcode;
-    int a = g64_rm_reg(in), b = g64_reg_reg(in);
-    if (op < 0x40 && (op & 7) <= 3 && (op & 1)) {
-        int ext = (int)(op >> 3);
-        int writes = ext == EXT_CMP ? 0 : (op & 2) ? 2 : 1;
-        int fu = alu_flag_use(ext);
-        gen_flags_before(g, fu);
-        emit_rr(g, op, op ^ 2, w, a, b, writes);
-        gen_flags_after(g, fu);
-        return true;
-    }
-    if (op == OPC_TEST_EvGv) {
-        gen_flags_before(g, FU_WRITE);
-        emit_rr(g, op, op, w, a, b, 0);
-        gen_flags_after(g, FU_WRITE);
-        return true;
-    }
-    if (op == OPC_MOV_EvGv || op == OPC_MOV_GvEv) {
-        emit_rr(g, op, op ^ 2, w, a, b, op == OPC_MOV_EvGv ? 1 : 2);
-        return true;
-    }
-    return false;
-}
-
-/* 81 /n Ev,Iz, 83 /n Ev,Ib, F7 /0 TEST Ev,Iz, C7 /0 MOV Ev,Iz on a register. */
-static bool gen_alu_ri(Gen *g, const Insn *in, unsigned w)
-{
-    Emit *e = &g->e;
-    int a = g64_rm_reg(in), ext = in->reg;
-    unsigned op = in->opcode;
-    if (op == OPC_MOV_EvIz && ext == 0) {
-        uint64_t v = w ? (uint64_t)(int64_t)(int32_t)in->imm : in->imm;
-        gen64_set_reg_imm(g, a, v);
-        return true;
-    }
-    bool test = op == OPC_GRP3_Ev && ext == 0;
-    if (op != OPC_GRP1_EvIz && op != OPC_GRP1_EvIb && !test) {
-        return false;
-    }
-    int fu = test ? FU_WRITE : alu_flag_use(ext);
-    gen_flags_before(g, fu);
-    HostRM m = g64_reg_loc(a);
-    emit_rm(e, w, op, ext, &m);
-    if (op == OPC_GRP1_EvIb) {
-        emit_u8(e, (uint8_t)in->imm);
-    } else {
-        emit_u32(e, in->imm);
-    }
-    gen_flags_after(g, fu);
-    if (!w && !test && ext != EXT_CMP && !g64_pinned(a)) {
-        g64_zero_high(g, a);
-    }
-    return true;
-}
-
-/* FF /0 INC, FF /1 DEC, F7 /2 NOT, F7 /3 NEG on a register. */
-static bool gen_unary(Gen *g, const Insn *in, unsigned w)
-{
-    int a = g64_rm_reg(in), ext = in->reg, fu;
-    if (in->opcode == OPC_GRP5_Ev && ext <= 1) {
-        fu = FU_MODIFY; /* CF survives */
-    } else if (in->opcode == OPC_GRP3_Ev && (ext == EXT_NOT || ext == EXT_NEG)) {
-        fu = ext == EXT_NOT ? FU_NONE : FU_WRITE;
-    } else {
-        return false;
-    }
-    gen_flags_before(g, fu);
-    HostRM m = g64_reg_loc(a);
-    emit_rm(&g->e, w, in->opcode, ext, &m);
-    gen_flags_after(g, fu);
-    if (!w && !g64_pinned(a)) {
-        g64_zero_high(g, a);
-    }
-    return true;
 }
 
 /* LEA Gv, M with 64-bit addressing: the host's LEA on the guest's registers. */
@@ -237,18 +114,28 @@ static bool gen_branch(Gen *g, const ScanInsn *si)
 
 /*
  * Memory operands.  The linear address goes to r14 (CS's, DS's, ES's and
- * SS's bases are 0 in 64-bit mode; FS and GS overrides are callouts):
+ * SS's bases are 0 in 64-bit mode, SDM Vol.3 3.2.4):
  *     lea r14, [base + index*scale + disp]     (a CPUState base is loaded into
  *                                               r14 and a CPUState index into r9 first)
  *     mov r14, imm64                           (RIP-relative: a constant)
+ *     add r14, [r15 + seg[FS or GS].base]      (an FS or GS override)
  * then gen_mem_access's inline TLB check at 64 bits and the operation on
  * [r14]; its slow path runs the operation on the bounce buffer around
  * bt_helper_mem64_prep/commit (helpers64.c).  A register operand in
  * CPUState goes through r9, which is free once the check is done.
  */
+/* add r14, [r15 + seg[s].base] for an FS or GS operand (the others' bases are 0). */
+static void add_seg_base64(Gen *g, int seg)
+{
+    if (seg == SEG_FS || seg == SEG_GS) {
+        HostRM base = hrm_mem(H_R15, CPU_OFF(seg[seg].base));
+        emit_rm(&g->e, EMIT_W, OPC_ADD_EvGv + 2, H_R14, &base);
+    }
+}
+
 bool gen64_operand_linear(Gen *g, const Insn *in)
 {
-    if (in->adsize != 8 || in->seg == SEG_FS || in->seg == SEG_GS) {
+    if (in->adsize != 8 || in->base == INSN_BASE_RIP) {
         return false;
     }
     Emit *e = &g->e;
@@ -262,6 +149,23 @@ bool gen64_operand_linear(Gen *g, const Insn *in)
     }
     HostRM m = hrm_sib(base, index, in->scale, in->disp);
     emit_lea64(e, H_R14, &m);
+    add_seg_base64(g, in->seg);
+    g->lin_known = false;
+    return true;
+}
+
+bool gen64_operand_addr(Gen *g, const ScanInsn *si)
+{
+    const Insn *in = &si->insn;
+    if (in->base != INSN_BASE_RIP) {
+        return gen64_operand_linear(g, in);
+    }
+    if (in->adsize != 8) {
+        return false;
+    }
+    gen_park(g);
+    emit_mov_r64_imm(&g->e, H_R14, si->eip + in->len + (uint64_t)(int64_t)in->disp);
+    add_seg_base64(g, in->seg);
     g->lin_known = false;
     return true;
 }
@@ -270,106 +174,6 @@ bool gen64_operand_linear(Gen *g, const Insn *in)
 static int mem_reg_in(Gen *g, int b)
 {
     return g64_reg_to_host(g, b, H_R9);
-}
-
-/* op [r14], Gv (MOV, ALU, TEST): m->arg is the guest register. */
-static void emit_mem_ev_gv(Gen *g, const MemOp *m)
-{
-    const Insn *in = &m->si->insn;
-    HostRM mem = hrm_mem(H_R14, 0);
-    emit_rm(&g->e, in->opsize == 8 ? EMIT_W : 0, in->opcode, mem_reg_in(g, m->arg), &mem);
-}
-
-/* op Gv, [r14] (MOV load, ALU): a CPUState destination through r9. */
-static void emit_mem_gv_ev(Gen *g, const MemOp *m)
-{
-    const Insn *in = &m->si->insn;
-    unsigned w = in->opsize == 8 ? EMIT_W : 0;
-    int b = m->arg;
-    HostRM mem = hrm_mem(H_R14, 0);
-    if (g64_pinned(b)) {
-        emit_rm(&g->e, w, in->opcode, hreg(b), &mem);
-        return;
-    }
-    bool mov = in->opcode == OPC_MOV_GvEv, cmp = in->opcode == 0x3b;
-    if (!mov) {
-        emit_load64(&g->e, H_R9, H_R15, g64_reg_off(b));
-    }
-    emit_rm(&g->e, w, in->opcode, H_R9, &mem);
-    if (!cmp) {
-        emit_store64(&g->e, H_R15, g64_reg_off(b), H_R9); /* a 32-bit op zero-extended r9 */
-    }
-}
-
-/* op [r14], imm (81, 83, F7 /0, C7 /0): m->imm is the immediate. */
-static void emit_mem_imm(Gen *g, const MemOp *m)
-{
-    const Insn *in = &m->si->insn;
-    HostRM mem = hrm_mem(H_R14, 0);
-    emit_rm(&g->e, in->opsize == 8 ? EMIT_W : 0, in->opcode, in->reg, &mem);
-    if (in->opcode == OPC_GRP1_EvIb) {
-        emit_u8(&g->e, (uint8_t)m->imm);
-    } else {
-        emit_u32(&g->e, m->imm);
-    }
-}
-
-static bool gen_mem_form(Gen *g, const ScanInsn *si)
-{
-    const Insn *in = &si->insn;
-    unsigned op = in->opcode;
-    MemOp m = {.si = si,
-               .size = in->opsize,
-               .access = ACC_READ,
-               .flag_use = FU_NONE,
-               .next_eip = (uint32_t)(si->eip + in->len),
-               .arg = g64_reg_reg(in),
-               .imm = in->imm,
-               .prep = bt_helper_mem64_prep,
-               .commit = bt_helper_mem64_commit};
-    if (op < 0x40 && (op & 7) <= 3 && (op & 1)) {
-        int ext = (int)(op >> 3);
-        m.flag_use = (uint8_t)alu_flag_use(ext);
-        if (op & 2) {
-            m.emit = emit_mem_gv_ev;
-        } else {
-            m.emit = emit_mem_ev_gv;
-            m.access = ext == EXT_CMP ? ACC_READ : ACC_WRITE;
-            m.rmw = ext != EXT_CMP;
-        }
-    } else if (op == OPC_TEST_EvGv) {
-        m.emit = emit_mem_ev_gv;
-        m.flag_use = FU_WRITE;
-    } else if (op == OPC_MOV_EvGv) {
-        m.emit = emit_mem_ev_gv;
-        m.access = ACC_WRITE;
-    } else if (op == OPC_MOV_GvEv) {
-        m.emit = emit_mem_gv_ev;
-    } else if ((op == OPC_GRP1_EvIz || op == OPC_GRP1_EvIb) ||
-               ((op == OPC_GRP3_Ev || op == OPC_MOV_EvIz) && in->reg == 0)) {
-        m.emit = emit_mem_imm;
-        bool cmp_or_test = (op == OPC_GRP3_Ev) || (op != OPC_MOV_EvIz && in->reg == EXT_CMP);
-        m.flag_use = op == OPC_MOV_EvIz  ? FU_NONE
-                     : op == OPC_GRP3_Ev ? FU_WRITE
-                                         : (uint8_t)alu_flag_use(in->reg);
-        if (!cmp_or_test) {
-            m.access = ACC_WRITE;
-            m.rmw = op != OPC_MOV_EvIz;
-        }
-    } else {
-        return false;
-    }
-    if (in->base == INSN_BASE_RIP) {
-        if (in->adsize != 8 || in->seg == SEG_FS || in->seg == SEG_GS) {
-            return false;
-        }
-        gen_park(g);
-        emit_mov_r64_imm(&g->e, H_R14, si->eip + in->len + (uint64_t)(int64_t)in->disp);
-    } else if (!gen64_operand_linear(g, in)) {
-        return false;
-    }
-    gen_mem_access(g, &m);
-    return true;
 }
 
 /*
@@ -429,6 +233,9 @@ static bool gen_push_pop(Gen *g, const ScanInsn *si)
 static bool gen64_native(Gen *g, const ScanInsn *si)
 {
     const Insn *in = &si->insn;
+    if (gen64_data_insn(g, si)) {
+        return true; /* the integer forms (gen64_ops.c) */
+    }
     if (in->lock || in->rep || in->opmap > 1 || (in->opsize != 4 && in->opsize != 8)) {
         return false;
     }
@@ -450,13 +257,7 @@ static bool gen64_native(Gen *g, const ScanInsn *si)
         gen64_set_reg_imm(g, r, w ? insn_imm64(in) : in->imm);
         return true;
     }
-    if (!in->has_modrm) {
-        return false;
-    }
-    if (in->mod != 3) {
-        return g->bt->mem64_native && gen_mem_form(g, si);
-    }
-    return gen_alu_rr(g, in, w) || gen_alu_ri(g, in, w) || gen_unary(g, in, w);
+    return false;
 }
 
 void gen64_body(Gen *g)

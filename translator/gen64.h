@@ -59,8 +59,16 @@ void gen64_set_reg_imm(Gen *g, int r, uint64_t value);
 void gen64_exit(Gen *g, uint64_t target);
 
 /* r14 = the linear address of insn's ModRM memory operand (64-bit
- * addressing, no FS/GS override); false if it needs a callout.  Parks
- * the flags. */
+ * addressing, not RIP-relative; an FS or GS base added); false if it
+ * needs a callout.  Parks the flags. */
 bool gen64_operand_linear(Gen *g, const Insn *in);
+
+/* The same for any of si's ModRM memory operands, RIP-relative ones too
+ * (a constant: the next instruction's RIP is known). */
+bool gen64_operand_addr(Gen *g, const ScanInsn *si);
+
+/* The integer instruction forms of 64-bit blocks (gen64_ops.c); false
+ * (nothing emitted) if si is not one or needs a callout. */
+bool gen64_data_insn(Gen *g, const ScanInsn *si);
 
 #endif /* TRANSLATOR_GEN64_H */

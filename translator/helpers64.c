@@ -7,9 +7,9 @@
  * address from the guest registers the thunk stored (insn_mem_linear), so
  * a non-canonical one raises #GP(0), or #SS(0) through SS, exactly as
  * there (SDM Vol.3 6.15), with CPUState as it was before the instruction.
- * The registers an operation writes are never its address's (gen64.c
- * emits none that are), so the commit after the operation finds the same
- * address.
+ * The registers an operation writes are never its address's (XCHG, XADD
+ * and CMPXCHG that would write one are callouts, gen_native.c), so the
+ * commit after the operation finds the same address.
  */
 #include <string.h>
 
