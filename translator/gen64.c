@@ -33,6 +33,7 @@
  */
 #include "softmmu/mmu.h"
 #include "translator/gen64.h"
+#include "translator/gen64_flow.h"
 
 /* value into guest register r at operand size 8 (a 32-bit immediate is
  * given zero-extended); no flags. */
@@ -201,11 +202,7 @@ static bool gen_lea(Gen *g, const ScanInsn *si, unsigned w)
 /* An exit to target: chained when it is on the block's own page. */
 void gen64_exit(Gen *g, uint64_t target)
 {
-    if (((target ^ g->scan->eip) & TLB_PAGE_MASK) == 0) {
-        gen_exit_direct(g, target);
-    } else {
-        gen_exit_nochain(g, target);
-    }
+    gen64_exit_chain(g, target, false); /* gen64_flow.c */
 }
 
 /* JMP rel8/rel32, Jcc rel8/rel32 (operand size 64: f64).  A non-canonical
@@ -469,7 +466,7 @@ void gen64_body(Gen *g)
         const ScanInsn *si = &scan->in[i];
         g->cur = i;
         g->lin_known = false;
-        if (gen_branch(g, si)) {
+        if (gen_branch(g, si) || gen64_flow_end(g, si)) {
             return; /* the block's last: it emitted the exits */
         }
         callout = !gen64_native(g, si);

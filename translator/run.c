@@ -138,9 +138,7 @@ TB *bt_find(BT *bt)
     if (cpu->bt_exit) {
         bt_chain(bt, bt_to_rw(bt, cpu->bt_exit), tb);
     }
-    if (!(key & KEY_CODE64)) {
-        bt_jc_insert(bt, tb); /* its tags hold 32-bit EIPs; 64-bit exits do not look up */
-    }
+    bt_jc_insert(bt, tb);
     return tb;
 }
 
