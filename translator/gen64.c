@@ -439,7 +439,7 @@ static bool gen64_native(Gen *g, const ScanInsn *si)
     if (in->opmap != 0) {
         return false;
     }
-    if (g->bt->mem64_native && gen_push_pop(g, si)) {
+    if (g->bt->mem64_native && (gen_push_pop(g, si) || gen64_stack_insn(g, si))) {
         return true;
     }
     if (in->opcode >= 0xb8 && in->opcode <= 0xbf) { /* MOV Zv, Iv */

@@ -30,9 +30,15 @@ uint8_t *gen_ras_push(Gen *g, uint64_t ret);
 void gen_ras_cont(Gen *g, uint8_t *field, uint64_t ret);
 void gen_ras_pop_exit(Gen *g);
 
+/* PUSH imm, PUSH m64 and LEAVE of a 64-bit block (gen64_stack.c); false,
+ * nothing emitted, if si is not one of them or needs a callout. */
+bool gen64_stack_insn(Gen *g, const ScanInsn *si);
+
 /* ---- helpers64_flow.c ---- */
 /* The slow path's commit of a 64-bit CALL's push: the return address to
  * [RSP], leaving (if it must) at the call's target. */
 int bt_helper_call64_commit(CPUState *cpu, const BTCallInfo *ci);
+/* LEAVE's read at RBP (#SS(0) off the canonical range). */
+int bt_helper_leave64_prep(CPUState *cpu, const BTCallInfo *ci);
 
 #endif /* TRANSLATOR_GEN64_FLOW_H */

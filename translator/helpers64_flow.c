@@ -1,6 +1,6 @@
 /*
  * The C side of 64-bit blocks' control transfers (gen64_flow.c): the slow
- * path's commit of a CALL's push.
+ * path's commit of a CALL's push, and LEAVE's read.
  */
 #include <string.h>
 
@@ -25,4 +25,18 @@ int bt_helper_call64_commit(CPUState *cpu, const BTCallInfo *ci)
         target = ci->eip + ci->insn.len + (uint64_t)(int64_t)(int32_t)ci->insn.imm;
     }
     return bt_helper_leave(cpu, ci, target, false);
+}
+
+/* LEAVE reads [RBP] through SS: #SS(0) when it is not canonical (SDM
+ * Vol.3 6.15), with RSP and RBP as they were. */
+int bt_helper_leave64_prep(CPUState *cpu, const BTCallInfo *ci)
+{
+    bt_helper_enter(cpu, ci);
+    uint64_t lin = cpu->regs[R_EBP];
+    if (!mmu_canonical(lin) || !mmu_canonical(lin + 7)) {
+        cpu_raise_exception_err(cpu, EXC_SS, 0);
+    }
+    uint64_t value = mmu_read_slow(cpu, lin, 8, ci->mmu_idx, ACC_READ);
+    memcpy(cpu->bt_bounce, &value, sizeof(value));
+    return 0;
 }
