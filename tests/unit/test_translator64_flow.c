@@ -197,31 +197,85 @@ static const uint8_t cr3_0[] = {
 
 /* at 0x10000 */
 static const uint8_t modes_0[] = {
-    0xb9, 0x03, 0x00, 0x00, 0x00,                     /* mov ecx, 3 */
     0x31, 0xc0,                                       /* xor eax, eax */
     0x31, 0xdb,                                       /* xor ebx, ebx */
-    0x48, 0x8d, 0x15, 0x2c, 0x00, 0x00, 0x00,         /* lea rdx, [rel F] */
+    0x31, 0xf6,                                       /* xor esi, esi */
+    0x31, 0xc9,                                       /* xor ecx, ecx */
+    0x45, 0x31, 0xc0,                                 /* xor r8d, r8d */
+    0x48, 0x8d, 0x3d, 0x1e, 0x00, 0x00, 0x00,         /* lea rdi, [rel a_done] */
+    0xf7, 0xc6, 0x01, 0x00, 0x00, 0x00,               /* test esi, 1 */
+    0x74, 0x09,                                       /* jz a_call */
+    0x48, 0x8d, 0x3d, 0x1e, 0x00, 0x00, 0x00,         /* lea rdi, [rel a_compat] */
+    0xeb, 0x00,                                       /* jmp a_call */
+    0xe8, 0x72, 0x00, 0x00, 0x00,                     /* a_call: call x64 */
+    0x48, 0x05, 0x01, 0x00, 0x00, 0x00,               /* r1: 64: add rax, 1; compat: dec eax ; add eax, 1 */
+    0xff, 0xe7,                                       /* jmp rdi */
+    0x48, 0x8d, 0x15, 0x5c, 0x00, 0x00, 0x00,         /* lea rdx, [rel f] */
     0xff, 0xd2,                                       /* call rdx */
-    0xe8, 0x2c, 0x00, 0x00, 0x00,                     /* call G64 */
-    0x48, 0x05, 0x01, 0x00, 0x00, 0x00,               /* R1: 64: add rax, 1; compat: dec eax ; add eax, 1 */
-    0x83, 0xc4, 0x04,                                 /* compat from here: add esp, 4 */
+    0xff, 0x2d, 0x84, 0x00, 0x00, 0x00,               /* jmp dword far [rel ptr_b] */
+    0x83, 0xc4, 0x04,                                 /* a_compat (compat): add esp, 4 */
     0x83, 0xc3, 0x01,                                 /* add ebx, 1 */
-    0xba, 0x3c, 0x00, 0x01, 0x00,                     /* mov edx, F */
+    0xba, 0x93, 0x00, 0x01, 0x00,                     /* mov edx, f */
     0xff, 0xd2,                                       /* call edx */
+    0xea, 0x30, 0x00, 0x01, 0x00, 0x30, 0x00,         /* jmp 0x30:a_done */
+    0xbf, 0x77, 0x00, 0x01, 0x00,                     /* b_start (compat): mov edi, b_done */
+    0xf7, 0xc6, 0x01, 0x00, 0x00, 0x00,               /* test esi, 1 */
+    0x74, 0x07,                                       /* jz b_call */
+    0xbf, 0x7e, 0x00, 0x01, 0x00,                     /* mov edi, b_64 */
+    0xeb, 0x00,                                       /* jmp b_call */
     0x6a, 0x00,                                       /* push 0 */
-    0xe8, 0x19, 0x00, 0x00, 0x00,                     /* call G32 */
-    0x48, 0x05, 0x00, 0x01, 0x00, 0x00,               /* R2: 64: add rax, 0x100 */
-    0xff, 0xc9,                                       /* 64-bit again: dec ecx */
-    0x75, 0xce,                                       /* jnz next64 */
+    0xe8, 0x3c, 0x00, 0x00, 0x00,                     /* b_call: call x32 */
+    0x49, 0x81, 0xc0, 0x00, 0x01, 0x00, 0x00,         /* r2: 64: add r8, 0x100; compat: dec ecx ; add eax, 0x100 */
+    0xff, 0xe7,                                       /* jmp edi */
+    0xea, 0x87, 0x00, 0x01, 0x00, 0x30, 0x00,         /* b_done: jmp 0x30:b_next */
+    0x83, 0xc3, 0x10,                                 /* b_64 (64-bit): add ebx, 0x10 */
+    0xff, 0x2d, 0x42, 0x00, 0x00, 0x00,               /* jmp dword far [rel ptr_b_done] */
+    0xff, 0xc6,                                       /* b_next: inc esi */
+    0x83, 0xfe, 0x06,                                 /* cmp esi, 6 */
+    0x0f, 0x82, 0x79, 0xff, 0xff, 0xff,               /* jb next */
     0xf4,                                             /* hlt */
-    0x48, 0x05, 0x00, 0x00, 0x01, 0x00,               /* F: 64: add rax, 0x10000; compat: dec eax ; add eax, 0x10000 */
+    0x48, 0x05, 0x00, 0x00, 0x01, 0x00,               /* f: 64: add rax, 0x10000; compat: dec eax ; add eax, 0x10000 */
     0xc3,                                             /* ret */
-    0xff, 0x2d, 0x09, 0x00, 0x00, 0x00,               /* jmp dword far [rel ptr_c1] */
-    0xc3,                                             /* C1: ret */
-    0xea, 0x51, 0x00, 0x01, 0x00, 0x30, 0x00,         /* jmp 0x30:H64 */
-    0xc3,                                             /* H64: ret */
-    0x49, 0x00, 0x01, 0x00,                           /* ptr_c1: dd C1 */
+    0xf7, 0xc6, 0x01, 0x00, 0x00, 0x00,               /* test esi, 1 */
+    0x74, 0x06,                                       /* jz x64_ret */
+    0xff, 0x2d, 0x15, 0x00, 0x00, 0x00,               /* jmp dword far [rel ptr_c1] */
+    0xc3,                                             /* ret */
+    0xc3,                                             /* c1: ret */
+    0xf7, 0xc6, 0x01, 0x00, 0x00, 0x00,               /* test esi, 1 */
+    0x74, 0x07,                                       /* jz x32_ret */
+    0xea, 0xbc, 0x00, 0x01, 0x00, 0x30, 0x00,         /* jmp 0x30:h64 */
+    0xc2, 0x04, 0x00,                                 /* ret 4 */
+    0xc3,                                             /* h64: ret */
+    0xa9, 0x00, 0x01, 0x00,                           /* ptr_c1: dd c1 */
     0x08, 0x00,                                       /* dw 0x08 */
+    0x53, 0x00, 0x01, 0x00,                           /* ptr_b: dd b_start */
+    0x08, 0x00,                                       /* dw 0x08 */
+    0x77, 0x00, 0x01, 0x00,                           /* ptr_b_done: dd b_done */
+    0x08, 0x00,                                       /* dw 0x08 */
+};
+
+/* at 0x10000 */
+static const uint8_t stack_0[] = {
+    0xb9, 0x64, 0x00, 0x00, 0x00,                     /* mov ecx, 100 */
+    0xbe, 0xfc, 0x0f, 0x02, 0x00,                     /* mov esi, 0x20ffc */
+    0x55,                                             /* next: push rbp */
+    0x48, 0x89, 0xe5,                                 /* mov rbp, rsp */
+    0x6a, 0x7f,                                       /* push 0x7f */
+    0x6a, 0xfe,                                       /* push -2 */
+    0x68, 0x78, 0x56, 0x34, 0x12,                     /* push 0x12345678 */
+    0xff, 0x36,                                       /* push qword [rsi] */
+    0xff, 0x74, 0x24, 0x10,                           /* push qword [rsp+16] */
+    0x58,                                             /* pop rax */
+    0x48, 0x01, 0xc3,                                 /* add rbx, rax */
+    0x58,                                             /* pop rax */
+    0x48, 0x01, 0xc3,                                 /* add rbx, rax */
+    0x48, 0x89, 0x1e,                                 /* mov [rsi], rbx */
+    0xc9,                                             /* leave */
+    0x51,                                             /* push rcx */
+    0x5a,                                             /* pop rdx */
+    0xff, 0xc9,                                       /* dec ecx */
+    0x75, 0xdb,                                       /* jnz next */
+    0xf4,                                             /* hlt */
 };
 
 /*
@@ -325,21 +379,50 @@ static void setup_code64_selector(TestVM *vm)
 /*
  * The same linear addresses in 64-bit and compatibility mode, with bytes
  * that mean different things in each (48h is REX.W in one and DEC EAX in
- * the other): F called through a register in both modes (the jump cache
- * must not find the other mode's block), a 64-bit CALL whose return
- * address a compatibility-mode RET pops (the prediction the CALL pushed
- * must not be taken), and a compatibility-mode CALL whose return address
- * a 64-bit RET pops.  Far jumps switch the modes.
+ * the other), six rounds.  In even rounds x64 and x32 return plainly, so
+ * r1 has a 64-bit block that the CALL's continuation is chained to, and
+ * r2 a compatibility-mode one; in odd rounds x64 and x32 switch modes
+ * before their RET, so a compatibility-mode RET pops the return address a
+ * 64-bit CALL pushed a prediction for (and the reverse): a prediction
+ * taken across modes would run r1 or r2 as the other mode's code.  f is
+ * called through a register in both modes: the jump cache must not give
+ * one mode's block to the other.  Far jumps switch the modes.
  */
 START_TEST(test_mode_switch_same_addresses)
 {
     const Seg segs[] = {{TESTVM_CODE, modes_0, sizeof(modes_0)}};
     BT *bt;
     TestVM *vm = run_lockstep(segs, 1, setup_code64_selector, &bt);
-    ck_assert_uint_eq(vm->cpu.regs[R_EAX], 3 * (0x10000 + 0xffff + 0x100));
-    ck_assert_uint_eq(vm->cpu.regs[R_EBX], 3);
+    /* even rounds: r1 (64) + f (64) + r2 (compat); odd: f (compat) + f (64) */
+    ck_assert_uint_eq(vm->cpu.regs[R_EAX], 3 * (1 + 0x10000 + 0x100) + 3 * (0xffff + 0x10000));
+    ck_assert_uint_eq(vm->cpu.regs[R_EBX], 3 * 0x11);
+    ck_assert_uint_eq(vm->cpu.regs[R_ECX], 0xfffffffdu); /* r2 in compatibility mode, 3 times */
+    ck_assert_uint_eq(vm->cpu.regs[8], 3 * 0x100);       /* r2 in 64-bit mode, 3 times */
     ck_assert_uint_gt(bt_stats(bt)->compat_blocks, 0);
     ck_assert_uint_ge(vm->cpu.bt_ret_miss, 2 * 3);
+    bt_free(bt);
+    testvm_free(vm);
+}
+END_TEST
+
+/* RSP 7004h: every other 8-byte push or pop crosses 7000h (the slow path). */
+static void setup_misaligned_stack(TestVM *vm)
+{
+    vm->cpu.regs[R_ESP] = 0x7004;
+}
+
+/*
+ * PUSH imm8 and imm32 (sign-extended), PUSH m64 (one operand crossing a
+ * page, one addressed by RSP, read before the push moves it) and LEAVE,
+ * on a misaligned stack, 100 times, with no callout but the HLT.
+ */
+START_TEST(test_stack_forms)
+{
+    const Seg segs[] = {{TESTVM_CODE, stack_0, sizeof(stack_0)}};
+    BT *bt;
+    TestVM *vm = run_lockstep(segs, 1, setup_misaligned_stack, &bt);
+    ck_assert_uint_eq(vm->cpu.regs[R_ESP], 0x7004);
+    ck_assert_uint_eq(bt_stats(bt)->callout_insns, 1);
     bt_free(bt);
     testvm_free(vm);
 }
@@ -435,6 +518,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_cr3_change);
     tcase_add_test(tc, test_mode_switch_same_addresses);
     tcase_add_test(tc, test_noncanonical_targets);
+    tcase_add_test(tc, test_stack_forms);
     suite_add_tcase(s, tc);
     return s;
 }
