@@ -481,8 +481,9 @@ void gen64_body(Gen *g)
          * CPUState's RIP itself. */
         if (last->op == OP_SYSENTER || last->op == OP_SYSEXIT || last->op == OP_INT ||
             last->op == OP_IRET) {
-            gen_park(g);
-            emit_jmp32(&g->e, g->epilogue);
+            gen64_exit_far(g); /* gen64_flow.c: under the key and view the door left */
+        } else if (last->flags & INSN_F_ENDBLOCK) {
+            gen64_exit_after_mode_change(g, scan->next_eip);
         } else {
             gen_exit_nochain(g, scan->next_eip);
         }

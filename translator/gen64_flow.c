@@ -181,6 +181,24 @@ void gen64_exit_far(Gen *g)
 }
 
 /*
+ *     cmp dword [r15+bt_tag_hi+4], key ; jne lookup
+ *     <chained exit to target, re-checking its TLB entry (MOV CR3, INVLPG)>
+ *   lookup: mov r14, target ; <jump-cache lookup under bt_tag_hi and bt_view_delta>
+ */
+void gen64_exit_after_mode_change(Gen *g, uint64_t target)
+{
+    Emit *e = &g->e;
+    gen_park(g);
+    HostRM tag = hrm_mem(H_R15, CPU_OFF(bt_tag_hi) + 4);
+    emit_alu32_imm(e, EXT_CMP, &tag, (int32_t)g->key);
+    uint8_t *lookup = emit_jcc32(e, CC_NE, NULL);
+    gen64_exit_chain(g, target, true);
+    emit_bind32(e, lookup);
+    emit_mov_r64_imm(e, H_R14, target);
+    gen64_exit_lookup(g, true);
+}
+
+/*
  * The target in r14 must be canonical, else si raises #GP(0) with nothing
  * done: the interpreter runs it out of line.  The flags are parked.
  */
@@ -341,6 +359,10 @@ static bool gen_ret(Gen *g, const ScanInsn *si)
 bool gen64_flow_end(Gen *g, const ScanInsn *si)
 {
     const Insn *in = &si->insn;
+    if (in->op == OP_SYSCALL || in->op == OP_SYSRET) {
+        gen64_sys_door(g, si); /* gen_sys.c */
+        return true;
+    }
     if (!g->bt->mem64_native || in->opsize != 8 || in->lock || in->rep) {
         return false; /* 66h: 16-bit return addresses, the interpreter's */
     }

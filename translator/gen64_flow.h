@@ -23,6 +23,16 @@ void gen64_exit_indirect(Gen *g);
  * INT, IRET): the RIP in CPUState, the key and TLB view new. */
 void gen64_exit_far(Gen *g);
 
+/* After an instruction that may change the mode, whose callout let the
+ * block go on (bt_may_go_on, helpers.c): chained to target when the key
+ * is the block's, else through the jump cache under the new one. */
+void gen64_exit_after_mode_change(Gen *g, uint64_t target);
+
+/* SYSCALL and SYSRET of a 64-bit block: a light helper (helpers_sys.c),
+ * then the far exit (gen_sys.c). */
+void gen64_sys_door(Gen *g, const ScanInsn *si);
+int bt_helper_sys_door64(CPUState *cpu, const BTCallInfo *ci);
+
 /* The return ring (gen_flow.c), for either width (g->key): a CALL's
  * push, returning the field gen_ras_cont binds to the continuation; the
  * continuation, a chained exit to ret; a RET's pop with the target in r14. */

@@ -278,6 +278,36 @@ static const uint8_t stack_0[] = {
     0xf4,                                             /* hlt */
 };
 
+/* at 0x10000 */
+static const uint8_t syscall_0[] = {
+    0xbb, 0x64, 0x00, 0x00, 0x00,                     /* mov ebx, 100 */
+    0x31, 0xf6,                                       /* xor esi, esi */
+    0x48, 0x8d, 0x0d, 0x09, 0x00, 0x00, 0x00,         /* lea rcx, [rel user] */
+    0x41, 0xbb, 0x02, 0x02, 0x00, 0x00,               /* mov r11d, 0x202 */
+    0x48, 0x0f, 0x07,                                 /* o64 sysret */
+    0xb8, 0x03, 0x00, 0x00, 0x00,                     /* user (CPL 3): mov eax, 3 */
+    0x0f, 0x05,                                       /* syscall */
+    0xff, 0xcb,                                       /* dec ebx */
+    0x75, 0xf5,                                       /* jnz user */
+    0x31, 0xc0,                                       /* xor eax, eax */
+    0x0f, 0x05,                                       /* syscall */
+    0x48, 0x05, 0x01, 0x00, 0x00, 0x00,               /* ucompat (CPL 3, compat): dec eax ; add eax, 1 (64: add rax, 1) */
+    0x01, 0xc6,                                       /* add esi, eax */
+    0xb8, 0x07, 0x00, 0x00, 0x00,                     /* mov eax, 7 */
+    0x0f, 0x34,                                       /* sysenter */
+    0x0f, 0x01, 0xf8,                                 /* kentry (LSTAR): swapgs */
+    0x48, 0x01, 0xc6,                                 /* add rsi, rax */
+    0x85, 0xc0,                                       /* test eax, eax */
+    0x74, 0x06,                                       /* jz to_compat */
+    0x0f, 0x01, 0xf8,                                 /* swapgs */
+    0x48, 0x0f, 0x07,                                 /* o64 sysret */
+    0x0f, 0x01, 0xf8,                                 /* to_compat: swapgs */
+    0x48, 0x8d, 0x0d, 0xd7, 0xff, 0xff, 0xff,         /* lea rcx, [rel ucompat] */
+    0x0f, 0x07,                                       /* sysret */
+    0x48, 0x01, 0xc6,                                 /* centry (SYSENTER_EIP): add rsi, rax */
+    0xf4,                                             /* hlt */
+};
+
 /*
  * Call and return pairs: CALL rel32, CALL r64, CALL m64 through a table,
  * RET imm16 (PUSH imm for its argument), a call to another page whose
@@ -428,6 +458,44 @@ START_TEST(test_stack_forms)
 }
 END_TEST
 
+/* SYSCALL to kentry (LSTAR), SYSRET's selectors from 18h (user CS 2Bh,
+ * compatibility CS 1Bh), SYSENTER (from compatibility mode) to centry. */
+static void setup_syscall(TestVM *vm)
+{
+    CPUState *cpu = &vm->cpu;
+    cpu->efer |= EFER_SCE;
+    cpu->msr_star = 0x18ull << 48 | 0x08ull << 32;
+    cpu->msr_lstar = TESTVM_CODE + 0x35;
+    cpu->sysenter_cs = TESTVM_SEL_CODE0;
+    cpu->sysenter_eip = TESTVM_CODE + 0x51;
+    cpu->sysenter_esp = 0x6800;
+    cpu->msr_fmask = EFLAGS_IF;
+    cpu->kernel_gs_base = 0xffff888000001000ull;
+}
+
+/*
+ * 100 system calls from 64-bit user code: SYSCALL into the kernel, SWAPGS
+ * there and back, SYSRET with REX.W to the user, each door a light helper
+ * that goes on through the jump cache under the new CPL's key; then a
+ * SYSRET without REX.W into compatibility mode, whose code (48h: DEC EAX
+ * there) must leave the 64-bit blocks, and a SYSENTER from there.
+ */
+START_TEST(test_syscall_sysret)
+{
+    const Seg segs[] = {{TESTVM_CODE, syscall_0, sizeof(syscall_0)}};
+    BT *bt;
+    TestVM *vm = run_lockstep(segs, 1, setup_syscall, &bt);
+    ck_assert_uint_eq(vm->cpu.regs[R_ESI], 100 * 3 + 7);
+    ck_assert_uint_eq(vm->cpu.seg[SEG_GS].base, 0);
+    const BTStats *st = bt_stats(bt);
+    ck_assert_uint_ge(st->helper_insns, 2 * 100);
+    ck_assert_uint_gt(st->compat_blocks, 0);
+    ck_assert_uint_lt(st->entries, 30); /* not one per door */
+    bt_free(bt);
+    testvm_free(vm);
+}
+END_TEST
+
 typedef struct FirstFault {
     int vector;
     uint32_t error;
@@ -519,6 +587,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_mode_switch_same_addresses);
     tcase_add_test(tc, test_noncanonical_targets);
     tcase_add_test(tc, test_stack_forms);
+    tcase_add_test(tc, test_syscall_sysret);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -186,7 +186,18 @@ START_TEST(test_key_carries_mode)
 
     vm->cpu.seg[SEG_CS].attr = (vm->cpu.seg[SEG_CS].attr & ~DESC_B) | DESC_L;
     cpu_update_mode(&vm->cpu);
-    ck_assert_uint_eq(bt_block_key(&vm->cpu), legacy_key | KEY_LMA | KEY_CODE64);
+    /* 64-bit mode: the mode bits and the CPL; no segment class (run.c),
+     * so SWAPGS or a new FS base leave the key as it is. */
+    uint32_t key64 = bt_block_key(&vm->cpu);
+    ck_assert_uint_eq(key64 & (KEY_LMA | KEY_CODE64 | KEY_CPL_MASK),
+                      (legacy_key & KEY_CPL_MASK) | KEY_LMA | KEY_CODE64);
+    vm->cpu.seg[SEG_GS].base = 0xffff888000000000ull;
+    vm->cpu.seg[SEG_FS].base = 0x7f0000001000ull;
+    vm->cpu.seg[SEG_DS].limit = 0xffff;
+    ck_assert_uint_eq(bt_block_key(&vm->cpu), key64);
+    vm->cpu.cpl = 3;
+    ck_assert_uint_eq(bt_block_key(&vm->cpu), key64 | 3);
+    vm->cpu.cpl = 0;
     bool transient;
     ck_assert(bt_mode_ok(&vm->cpu, &transient));
     bt_set_code64(bt, false);
