@@ -150,7 +150,7 @@ TB *bt_find(BT *bt)
         if (!tb) {
             return NULL;
         }
-        if (key & KEY_LMA) {
+        if ((key & (KEY_LMA | KEY_CODE64)) == KEY_LMA) { /* not 64-bit blocks */
             bt->stats.compat_blocks++;
         }
     }
