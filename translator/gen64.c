@@ -24,10 +24,8 @@
  * known here), NOP, and JMP/Jcc rel, at operand size 4 or 8.  Everything else is a callout to the
  * interpreter with CPUState exact (helpers.c), as in 32-bit blocks.
  *
- * Exits.  A branch to the block's own page chains (the block running
- * proves the page is mapped the same); any other leaves to the run loop,
- * which looks the target up in C.  64-bit blocks are not in the jump
- * cache, whose tags hold 32-bit EIPs, and return prediction is not used.
+ * Exits, CALL, RET and indirect transfers: gen64_flow.c (chained across
+ * pages, the jump cache and return prediction with 64-bit tags).
  * The guest's x87 and XMM state is never live in a 64-bit block: none of
  * its instructions load it, and no 32-bit block chains to one.
  */
