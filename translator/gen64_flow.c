@@ -148,8 +148,8 @@ static void gen64_exit_lookup(Gen *g, bool far)
         view = 0;
     }
     emit_alu64_imm(e, EXT_AND, &r10, (int32_t)TLB_PAGE_MASK);
-    HostRM tag = hrm_sib(H_R15, H_R9, 0,
-                         tlb_view_off(view) + (int32_t)offsetof(TLBEntry, tag[ACC_FETCH]));
+    HostRM tag =
+        hrm_sib(H_R15, H_R9, 0, tlb_view_off(view) + (int32_t)offsetof(TLBEntry, tag[ACC_FETCH]));
     emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &tag);
     uint8_t *miss2 = emit_jcc8(e, CC_NE);
     HostRM phys = hrm_sib(H_R15, H_R9, 0, tlb_view_off(view) + (int32_t)offsetof(TLBEntry, phys));

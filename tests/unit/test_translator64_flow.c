@@ -65,11 +65,13 @@ static TestVM *run_lockstep(const Seg *segs, int nsegs, Setup setup, BT **bt_out
         for (int r = 0; r < CPU_NB_REGS; r++) {
             ck_assert_msg(vm->cpu.regs[r] == ref->cpu.regs[r],
                           "mode %d register %d: translated %016llx, interpreter %016llx", m, r,
-                          (unsigned long long)vm->cpu.regs[r], (unsigned long long)ref->cpu.regs[r]);
+                          (unsigned long long)vm->cpu.regs[r],
+                          (unsigned long long)ref->cpu.regs[r]);
         }
         ck_assert_uint_eq(vm->cpu.eip, ref->cpu.eip);
         ck_assert_uint_eq(vm->cpu.icount, ref->cpu.icount);
-        ck_assert_uint_eq(vm->cpu.hflags & (HF_CS64 | HF_LMA), ref->cpu.hflags & (HF_CS64 | HF_LMA));
+        ck_assert_uint_eq(vm->cpu.hflags & (HF_CS64 | HF_LMA),
+                          ref->cpu.hflags & (HF_CS64 | HF_LMA));
         ck_assert_uint_eq(cpu_get_eflags(&vm->cpu), cpu_get_eflags(&ref->cpu));
         ck_assert_int_eq(memcmp(vm->phys.ram, ref->phys.ram, RAM), 0);
         if (m == 0) {
@@ -86,228 +88,249 @@ static TestVM *run_lockstep(const Seg *segs, int nsegs, Setup setup, BT **bt_out
 
 /* ---- the programs ---- */
 
+/* One instruction a line, its source beside it. */
+/* clang-format off */
+
 /* at 0x10000 */
 static const uint8_t pairs_0[] = {
-    0xb9, 0xc8, 0x00, 0x00, 0x00,                     /* mov ecx, 200 */
-    0x31, 0xc0,                                       /* xor eax, eax */
-    0x48, 0x8d, 0x1d, 0x39, 0x00, 0x00, 0x00,         /* lea rbx, [rel f2] */
-    0x48, 0x8d, 0x35, 0x4b, 0x00, 0x00, 0x00,         /* lea rsi, [rel table] */
-    0xe8, 0x28, 0x00, 0x00, 0x00,                     /* call f1 */
-    0xff, 0xd3,                                       /* call rbx */
-    0xff, 0x16,                                       /* call [rsi] */
-    0x89, 0xca,                                       /* mov edx, ecx */
-    0x83, 0xe2, 0x01,                                 /* and edx, 1 */
-    0xff, 0x54, 0xd6, 0x08,                           /* call [rsi + rdx*8 + 8] */
-    0x6a, 0x07,                                       /* push 7 */
-    0xe8, 0x28, 0x00, 0x00, 0x00,                     /* call f4 */
-    0xe8, 0xcd, 0x0f, 0x00, 0x00,                     /* call far_fn */
-    0x48, 0x8d, 0x3d, 0x03, 0x00, 0x00, 0x00,         /* lea rdi, [rel after] */
-    0xff, 0xe7,                                       /* jmp rdi */
-    0xcc,                                             /* int3 */
-    0xff, 0xc9,                                       /* dec ecx */
-    0x75, 0xd4,                                       /* jnz next */
-    0xf4,                                             /* hlt */
-    0x48, 0x83, 0xc0, 0x01,                           /* f1: add rax, 1 */
-    0xc3,                                             /* ret */
-    0x48, 0x83, 0xc0, 0x03,                           /* f2: add rax, 3 */
-    0xe8, 0xf2, 0xff, 0xff, 0xff,                     /* call f1 */
-    0xc3,                                             /* ret */
-    0x48, 0x8d, 0x04, 0x40,                           /* f3: lea rax, [rax + rax*2] */
-    0xc3,                                             /* ret */
-    0x48, 0x03, 0x44, 0x24, 0x08,                     /* f4: add rax, [rsp+8] */
-    0xc2, 0x08, 0x00,                                 /* ret 8 */
-    0x90, 0x90,                                       /* align 8 */
-    0x51, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,   /* table: dq f3, f1, f2 */
-    0x42, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x47, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0xb9, 0xc8, 0x00, 0x00, 0x00,                   /* mov ecx, 200 */
+    0x31, 0xc0,                                     /* xor eax, eax */
+    0x48, 0x8d, 0x1d, 0x39, 0x00, 0x00, 0x00,       /* lea rbx, [rel f2] */
+    0x48, 0x8d, 0x35, 0x4b, 0x00, 0x00, 0x00,       /* lea rsi, [rel table] */
+    0xe8, 0x28, 0x00, 0x00, 0x00,                   /* call f1 */
+    0xff, 0xd3,                                     /* call rbx */
+    0xff, 0x16,                                     /* call [rsi] */
+    0x89, 0xca,                                     /* mov edx, ecx */
+    0x83, 0xe2, 0x01,                               /* and edx, 1 */
+    0xff, 0x54, 0xd6, 0x08,                         /* call [rsi + rdx*8 + 8] */
+    0x6a, 0x07,                                     /* push 7 */
+    0xe8, 0x28, 0x00, 0x00, 0x00,                   /* call f4 */
+    0xe8, 0xcd, 0x0f, 0x00, 0x00,                   /* call far_fn */
+    0x48, 0x8d, 0x3d, 0x03, 0x00, 0x00, 0x00,       /* lea rdi, [rel after] */
+    0xff, 0xe7,                                     /* jmp rdi */
+    0xcc,                                           /* int3 */
+    0xff, 0xc9,                                     /* dec ecx */
+    0x75, 0xd4,                                     /* jnz next */
+    0xf4,                                           /* hlt */
+    0x48, 0x83, 0xc0, 0x01,                         /* f1: add rax, 1 */
+    0xc3,                                           /* ret */
+    0x48, 0x83, 0xc0, 0x03,                         /* f2: add rax, 3 */
+    0xe8, 0xf2, 0xff, 0xff, 0xff,                   /* call f1 */
+    0xc3,                                           /* ret */
+    0x48, 0x8d, 0x04, 0x40,                         /* f3: lea rax, [rax + rax*2] */
+    0xc3,                                           /* ret */
+    0x48, 0x03, 0x44, 0x24, 0x08,                   /* f4: add rax, [rsp+8] */
+    0xc2, 0x08, 0x00,                               /* ret 8 */
+    0x90, 0x90,                                     /* align 8 */
+    0x51, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, /* table: dq f3, f1, f2 */
+    0x42, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x47, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,
 };
 /* at 0x11000 */
 static const uint8_t pairs_1[] = {
-    0x48, 0x83, 0xe8, 0x05,                           /* sub rax, 5 */
-    0xff, 0x25, 0x01, 0x00, 0x00, 0x00,               /* jmp [rel back_ptr] */
-    0xc3,                                             /* ret */
-    0x0a, 0x10, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,   /* back_ptr: dq back_tail */
+    0x48, 0x83, 0xe8, 0x05,                         /* sub rax, 5 */
+    0xff, 0x25, 0x01, 0x00, 0x00, 0x00,             /* jmp [rel back_ptr] */
+    0xc3,                                           /* ret */
+    0x0a, 0x10, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, /* back_ptr: dq back_tail */
 };
 
 /* at 0x10000 */
 static const uint8_t mismatch_0[] = {
-    0xb9, 0x32, 0x00, 0x00, 0x00,                     /* mov ecx, 50 */
-    0x31, 0xc0,                                       /* xor eax, eax */
-    0x41, 0xba, 0x00, 0x58, 0x00, 0x00,               /* mov r10, 0x5800 */
-    0x48, 0x8d, 0x15, 0x07, 0x00, 0x00, 0x00,         /* lea rdx, [rel l1] */
-    0x52,                                             /* push rdx */
-    0xc3,                                             /* ret */
-    0x05, 0x00, 0x00, 0x10, 0x00,                     /* add eax, 0x100000 */
-    0x83, 0xc0, 0x01,                                 /* l1: add eax, 1 */
-    0xe8, 0x5a, 0x00, 0x00, 0x00,                     /* call rewrite */
-    0x05, 0x00, 0x00, 0x20, 0x00,                     /* add eax, 0x200000 */
-    0x83, 0xc0, 0x02,                                 /* l2: add eax, 2 */
-    0x48, 0x8d, 0x15, 0x0d, 0x00, 0x00, 0x00,         /* lea rdx, [rel l3] */
-    0x49, 0x89, 0x12,                                 /* mov [r10], rdx */
-    0xe8, 0x4f, 0x00, 0x00, 0x00,                     /* call switch */
-    0x05, 0x00, 0x00, 0x30, 0x00,                     /* add eax, 0x300000 */
-    0x4c, 0x89, 0xcc,                                 /* l3: mov rsp, r9 */
-    0x48, 0x83, 0xc4, 0x08,                           /* add rsp, 8 */
-    0x83, 0xc0, 0x03,                                 /* add eax, 3 */
-    0x48, 0x89, 0x24, 0x25, 0x00, 0x00, 0x02, 0x00,   /* mov [abs 0x20000], rsp */
-    0x48, 0x8d, 0x15, 0x18, 0x00, 0x00, 0x00,         /* lea rdx, [rel l4] */
-    0x48, 0x89, 0x14, 0x25, 0x08, 0x00, 0x02, 0x00,   /* mov [abs 0x20008], rdx */
-    0x41, 0xbb, 0x05, 0x00, 0x00, 0x00,               /* mov r11d, 5 */
-    0xe8, 0x25, 0x00, 0x00, 0x00,                     /* call deep */
-    0x05, 0x00, 0x00, 0x40, 0x00,                     /* add eax, 0x400000 */
-    0x83, 0xc0, 0x04,                                 /* l4: add eax, 4 */
-    0xe8, 0x37, 0x00, 0x00, 0x00,                     /* call f1 */
-    0xff, 0xc9,                                       /* dec ecx */
-    0x75, 0x91,                                       /* jnz next */
-    0xf4,                                             /* hlt */
-    0x48, 0x8d, 0x15, 0xa4, 0xff, 0xff, 0xff,         /* lea rdx, [rel l2] */
-    0x48, 0x89, 0x14, 0x24,                           /* mov [rsp], rdx */
-    0xc3,                                             /* ret */
-    0x49, 0x89, 0xe1,                                 /* mov r9, rsp */
-    0x4c, 0x89, 0xd4,                                 /* mov rsp, r10 */
-    0xc3,                                             /* ret */
-    0x41, 0xff, 0xcb,                                 /* dec r11d */
-    0x74, 0x0b,                                       /* jz unwind */
-    0xe8, 0xf6, 0xff, 0xff, 0xff,                     /* call deep */
-    0x05, 0x00, 0x00, 0x50, 0x00,                     /* add eax, 0x500000 */
-    0xc3,                                             /* ret */
-    0x48, 0x8b, 0x24, 0x25, 0x00, 0x00, 0x02, 0x00,   /* mov rsp, [abs 0x20000] */
-    0xff, 0x24, 0x25, 0x08, 0x00, 0x02, 0x00,         /* jmp [abs 0x20008] */
-    0x83, 0xc0, 0x10,                                 /* f1: add eax, 0x10 */
-    0xc3,                                             /* ret */
+    0xb9, 0x32, 0x00, 0x00, 0x00,                   /* mov ecx, 50 */
+    0x31, 0xc0,                                     /* xor eax, eax */
+    0x41, 0xba, 0x00, 0x58, 0x00, 0x00,             /* mov r10, 0x5800 */
+    0x48, 0x8d, 0x15, 0x07, 0x00, 0x00, 0x00,       /* lea rdx, [rel l1] */
+    0x52,                                           /* push rdx */
+    0xc3,                                           /* ret */
+    0x05, 0x00, 0x00, 0x10, 0x00,                   /* add eax, 0x100000 */
+    0x83, 0xc0, 0x01,                               /* l1: add eax, 1 */
+    0xe8, 0x5a, 0x00, 0x00, 0x00,                   /* call rewrite */
+    0x05, 0x00, 0x00, 0x20, 0x00,                   /* add eax, 0x200000 */
+    0x83, 0xc0, 0x02,                               /* l2: add eax, 2 */
+    0x48, 0x8d, 0x15, 0x0d, 0x00, 0x00, 0x00,       /* lea rdx, [rel l3] */
+    0x49, 0x89, 0x12,                               /* mov [r10], rdx */
+    0xe8, 0x4f, 0x00, 0x00, 0x00,                   /* call switch */
+    0x05, 0x00, 0x00, 0x30, 0x00,                   /* add eax, 0x300000 */
+    0x4c, 0x89, 0xcc,                               /* l3: mov rsp, r9 */
+    0x48, 0x83, 0xc4, 0x08,                         /* add rsp, 8 */
+    0x83, 0xc0, 0x03,                               /* add eax, 3 */
+    0x48, 0x89, 0x24, 0x25, 0x00, 0x00, 0x02, 0x00, /* mov [abs 0x20000], rsp */
+    0x48, 0x8d, 0x15, 0x18, 0x00, 0x00, 0x00,       /* lea rdx, [rel l4] */
+    0x48, 0x89, 0x14, 0x25, 0x08, 0x00, 0x02, 0x00, /* mov [abs 0x20008], rdx */
+    0x41, 0xbb, 0x05, 0x00, 0x00, 0x00,             /* mov r11d, 5 */
+    0xe8, 0x25, 0x00, 0x00, 0x00,                   /* call deep */
+    0x05, 0x00, 0x00, 0x40, 0x00,                   /* add eax, 0x400000 */
+    0x83, 0xc0, 0x04,                               /* l4: add eax, 4 */
+    0xe8, 0x37, 0x00, 0x00, 0x00,                   /* call f1 */
+    0xff, 0xc9,                                     /* dec ecx */
+    0x75, 0x91,                                     /* jnz next */
+    0xf4,                                           /* hlt */
+    0x48, 0x8d, 0x15, 0xa4, 0xff, 0xff, 0xff,       /* lea rdx, [rel l2] */
+    0x48, 0x89, 0x14, 0x24,                         /* mov [rsp], rdx */
+    0xc3,                                           /* ret */
+    0x49, 0x89, 0xe1,                               /* mov r9, rsp */
+    0x4c, 0x89, 0xd4,                               /* mov rsp, r10 */
+    0xc3,                                           /* ret */
+    0x41, 0xff, 0xcb,                               /* dec r11d */
+    0x74, 0x0b,                                     /* jz unwind */
+    0xe8, 0xf6, 0xff, 0xff, 0xff,                   /* call deep */
+    0x05, 0x00, 0x00, 0x50, 0x00,                   /* add eax, 0x500000 */
+    0xc3,                                           /* ret */
+    0x48, 0x8b, 0x24, 0x25, 0x00, 0x00, 0x02, 0x00, /* mov rsp, [abs 0x20000] */
+    0xff, 0x24, 0x25, 0x08, 0x00, 0x02, 0x00,       /* jmp [abs 0x20008] */
+    0x83, 0xc0, 0x10,                               /* f1: add eax, 0x10 */
+    0xc3,                                           /* ret */
 };
 
 /* at 0x10000 */
 static const uint8_t cr3_0[] = {
-    0xb9, 0x14, 0x00, 0x00, 0x00,                     /* mov ecx, 20 */
-    0x31, 0xdb,                                       /* xor ebx, ebx */
-    0xe8, 0xf4, 0xff, 0x21, 0x00,                     /* call 0x230000 */
-    0xba, 0x00, 0x00, 0x23, 0x00,                     /* mov edx, 0x230000 */
-    0xff, 0xd2,                                       /* call rdx */
-    0x48, 0x8d, 0x3d, 0x03, 0x00, 0x00, 0x00,         /* lea rdi, [rel back] */
-    0x57,                                             /* push rdi */
-    0xff, 0xe2,                                       /* jmp rdx */
-    0x0f, 0x20, 0xd8,                                 /* mov rax, cr3 */
-    0x4c, 0x31, 0xc0,                                 /* xor rax, r8 */
-    0x0f, 0x22, 0xd8,                                 /* mov cr3, rax */
-    0xff, 0xc9,                                       /* dec ecx */
-    0x75, 0xdd,                                       /* jnz next */
-    0xf4,                                             /* hlt */
+    0xb9, 0x14, 0x00, 0x00, 0x00,             /* mov ecx, 20 */
+    0x31, 0xdb,                               /* xor ebx, ebx */
+    0xe8, 0xf4, 0xff, 0x21, 0x00,             /* call 0x230000 */
+    0xba, 0x00, 0x00, 0x23, 0x00,             /* mov edx, 0x230000 */
+    0xff, 0xd2,                               /* call rdx */
+    0x48, 0x8d, 0x3d, 0x03, 0x00, 0x00, 0x00, /* lea rdi, [rel back] */
+    0x57,                                     /* push rdi */
+    0xff, 0xe2,                               /* jmp rdx */
+    0x0f, 0x20, 0xd8,                         /* mov rax, cr3 */
+    0x4c, 0x31, 0xc0,                         /* xor rax, r8 */
+    0x0f, 0x22, 0xd8,                         /* mov cr3, rax */
+    0xff, 0xc9,                               /* dec ecx */
+    0x75, 0xdd,                               /* jnz next */
+    0xf4,                                     /* hlt */
 };
 
 /* at 0x10000 */
 static const uint8_t modes_0[] = {
-    0x31, 0xc0,                                       /* xor eax, eax */
-    0x31, 0xdb,                                       /* xor ebx, ebx */
-    0x31, 0xf6,                                       /* xor esi, esi */
-    0x31, 0xc9,                                       /* xor ecx, ecx */
-    0x45, 0x31, 0xc0,                                 /* xor r8d, r8d */
-    0x48, 0x8d, 0x3d, 0x1e, 0x00, 0x00, 0x00,         /* lea rdi, [rel a_done] */
-    0xf7, 0xc6, 0x01, 0x00, 0x00, 0x00,               /* test esi, 1 */
-    0x74, 0x09,                                       /* jz a_call */
-    0x48, 0x8d, 0x3d, 0x1e, 0x00, 0x00, 0x00,         /* lea rdi, [rel a_compat] */
-    0xeb, 0x00,                                       /* jmp a_call */
-    0xe8, 0x72, 0x00, 0x00, 0x00,                     /* a_call: call x64 */
-    0x48, 0x05, 0x01, 0x00, 0x00, 0x00,               /* r1: 64: add rax, 1; compat: dec eax ; add eax, 1 */
-    0xff, 0xe7,                                       /* jmp rdi */
-    0x48, 0x8d, 0x15, 0x5c, 0x00, 0x00, 0x00,         /* lea rdx, [rel f] */
-    0xff, 0xd2,                                       /* call rdx */
-    0xff, 0x2d, 0x84, 0x00, 0x00, 0x00,               /* jmp dword far [rel ptr_b] */
-    0x83, 0xc4, 0x04,                                 /* a_compat (compat): add esp, 4 */
-    0x83, 0xc3, 0x01,                                 /* add ebx, 1 */
-    0xba, 0x93, 0x00, 0x01, 0x00,                     /* mov edx, f */
-    0xff, 0xd2,                                       /* call edx */
-    0xea, 0x30, 0x00, 0x01, 0x00, 0x30, 0x00,         /* jmp 0x30:a_done */
-    0xbf, 0x77, 0x00, 0x01, 0x00,                     /* b_start (compat): mov edi, b_done */
-    0xf7, 0xc6, 0x01, 0x00, 0x00, 0x00,               /* test esi, 1 */
-    0x74, 0x07,                                       /* jz b_call */
-    0xbf, 0x7e, 0x00, 0x01, 0x00,                     /* mov edi, b_64 */
-    0xeb, 0x00,                                       /* jmp b_call */
-    0x6a, 0x00,                                       /* push 0 */
-    0xe8, 0x3c, 0x00, 0x00, 0x00,                     /* b_call: call x32 */
-    0x49, 0x81, 0xc0, 0x00, 0x01, 0x00, 0x00,         /* r2: 64: add r8, 0x100; compat: dec ecx ; add eax, 0x100 */
-    0xff, 0xe7,                                       /* jmp edi */
-    0xea, 0x87, 0x00, 0x01, 0x00, 0x30, 0x00,         /* b_done: jmp 0x30:b_next */
-    0x83, 0xc3, 0x10,                                 /* b_64 (64-bit): add ebx, 0x10 */
-    0xff, 0x2d, 0x42, 0x00, 0x00, 0x00,               /* jmp dword far [rel ptr_b_done] */
-    0xff, 0xc6,                                       /* b_next: inc esi */
-    0x83, 0xfe, 0x06,                                 /* cmp esi, 6 */
-    0x0f, 0x82, 0x79, 0xff, 0xff, 0xff,               /* jb next */
-    0xf4,                                             /* hlt */
-    0x48, 0x05, 0x00, 0x00, 0x01, 0x00,               /* f: 64: add rax, 0x10000; compat: dec eax ; add eax, 0x10000 */
-    0xc3,                                             /* ret */
-    0xf7, 0xc6, 0x01, 0x00, 0x00, 0x00,               /* test esi, 1 */
-    0x74, 0x06,                                       /* jz x64_ret */
-    0xff, 0x2d, 0x15, 0x00, 0x00, 0x00,               /* jmp dword far [rel ptr_c1] */
-    0xc3,                                             /* ret */
-    0xc3,                                             /* c1: ret */
-    0xf7, 0xc6, 0x01, 0x00, 0x00, 0x00,               /* test esi, 1 */
-    0x74, 0x07,                                       /* jz x32_ret */
-    0xea, 0xbc, 0x00, 0x01, 0x00, 0x30, 0x00,         /* jmp 0x30:h64 */
-    0xc2, 0x04, 0x00,                                 /* ret 4 */
-    0xc3,                                             /* h64: ret */
-    0xa9, 0x00, 0x01, 0x00,                           /* ptr_c1: dd c1 */
-    0x08, 0x00,                                       /* dw 0x08 */
-    0x53, 0x00, 0x01, 0x00,                           /* ptr_b: dd b_start */
-    0x08, 0x00,                                       /* dw 0x08 */
-    0x77, 0x00, 0x01, 0x00,                           /* ptr_b_done: dd b_done */
-    0x08, 0x00,                                       /* dw 0x08 */
+    0x31, 0xc0,       /* xor eax, eax */
+    0x31, 0xdb,       /* xor ebx, ebx */
+    0x31, 0xf6,       /* xor esi, esi */
+    0x31, 0xc9,       /* xor ecx, ecx */
+    0x45, 0x31, 0xc0, /* xor r8d, r8d */
+    0x48, 0x8d, 0x3d, 0x1e, 0x00,
+    0x00, 0x00, /* lea rdi, [rel a_done] */
+    0xf7, 0xc6, 0x01, 0x00, 0x00,
+    0x00,       /* test esi, 1 */
+    0x74, 0x09, /* jz a_call */
+    0x48, 0x8d, 0x3d, 0x1e, 0x00,
+    0x00, 0x00,                   /* lea rdi, [rel a_compat] */
+    0xeb, 0x00,                   /* jmp a_call */
+    0xe8, 0x72, 0x00, 0x00, 0x00, /* a_call: call x64 */
+    0x48, 0x05, 0x01, 0x00, 0x00,
+    0x00,       /* r1: 64: add rax, 1; compat: dec eax ; add eax, 1 */
+    0xff, 0xe7, /* jmp rdi */
+    0x48, 0x8d, 0x15, 0x5c, 0x00,
+    0x00, 0x00, /* lea rdx, [rel f] */
+    0xff, 0xd2, /* call rdx */
+    0xff, 0x2d, 0x84, 0x00, 0x00,
+    0x00,                         /* jmp dword far [rel ptr_b] */
+    0x83, 0xc4, 0x04,             /* a_compat (compat): add esp, 4 */
+    0x83, 0xc3, 0x01,             /* add ebx, 1 */
+    0xba, 0x93, 0x00, 0x01, 0x00, /* mov edx, f */
+    0xff, 0xd2,                   /* call edx */
+    0xea, 0x30, 0x00, 0x01, 0x00,
+    0x30, 0x00,                   /* jmp 0x30:a_done */
+    0xbf, 0x77, 0x00, 0x01, 0x00, /* b_start (compat): mov edi, b_done */
+    0xf7, 0xc6, 0x01, 0x00, 0x00,
+    0x00,                         /* test esi, 1 */
+    0x74, 0x07,                   /* jz b_call */
+    0xbf, 0x7e, 0x00, 0x01, 0x00, /* mov edi, b_64 */
+    0xeb, 0x00,                   /* jmp b_call */
+    0x6a, 0x00,                   /* push 0 */
+    0xe8, 0x3c, 0x00, 0x00, 0x00, /* b_call: call x32 */
+    0x49, 0x81, 0xc0, 0x00, 0x01,
+    0x00, 0x00, /* r2: 64: add r8, 0x100; compat: dec ecx ; add eax, 0x100 */
+    0xff, 0xe7, /* jmp edi */
+    0xea, 0x87, 0x00, 0x01, 0x00,
+    0x30, 0x00,       /* b_done: jmp 0x30:b_next */
+    0x83, 0xc3, 0x10, /* b_64 (64-bit): add ebx, 0x10 */
+    0xff, 0x2d, 0x42, 0x00, 0x00,
+    0x00,             /* jmp dword far [rel ptr_b_done] */
+    0xff, 0xc6,       /* b_next: inc esi */
+    0x83, 0xfe, 0x06, /* cmp esi, 6 */
+    0x0f, 0x82, 0x79, 0xff, 0xff,
+    0xff, /* jb next */
+    0xf4, /* hlt */
+    0x48, 0x05, 0x00, 0x00, 0x01,
+    0x00, /* f: 64: add rax, 0x10000; compat: dec eax ; add eax, 0x10000 */
+    0xc3, /* ret */
+    0xf7, 0xc6, 0x01, 0x00, 0x00,
+    0x00,       /* test esi, 1 */
+    0x74, 0x06, /* jz x64_ret */
+    0xff, 0x2d, 0x15, 0x00, 0x00,
+    0x00, /* jmp dword far [rel ptr_c1] */
+    0xc3, /* ret */
+    0xc3, /* c1: ret */
+    0xf7, 0xc6, 0x01, 0x00, 0x00,
+    0x00,       /* test esi, 1 */
+    0x74, 0x07, /* jz x32_ret */
+    0xea, 0xbc, 0x00, 0x01, 0x00,
+    0x30, 0x00,             /* jmp 0x30:h64 */
+    0xc2, 0x04, 0x00,       /* ret 4 */
+    0xc3,                   /* h64: ret */
+    0xa9, 0x00, 0x01, 0x00, /* ptr_c1: dd c1 */
+    0x08, 0x00,             /* dw 0x08 */
+    0x53, 0x00, 0x01, 0x00, /* ptr_b: dd b_start */
+    0x08, 0x00,             /* dw 0x08 */
+    0x77, 0x00, 0x01, 0x00, /* ptr_b_done: dd b_done */
+    0x08, 0x00,             /* dw 0x08 */
 };
 
 /* at 0x10000 */
 static const uint8_t stack_0[] = {
-    0xb9, 0x64, 0x00, 0x00, 0x00,                     /* mov ecx, 100 */
-    0xbe, 0xfc, 0x0f, 0x02, 0x00,                     /* mov esi, 0x20ffc */
-    0x55,                                             /* next: push rbp */
-    0x48, 0x89, 0xe5,                                 /* mov rbp, rsp */
-    0x6a, 0x7f,                                       /* push 0x7f */
-    0x6a, 0xfe,                                       /* push -2 */
-    0x68, 0x78, 0x56, 0x34, 0x12,                     /* push 0x12345678 */
-    0xff, 0x36,                                       /* push qword [rsi] */
-    0xff, 0x74, 0x24, 0x10,                           /* push qword [rsp+16] */
-    0x58,                                             /* pop rax */
-    0x48, 0x01, 0xc3,                                 /* add rbx, rax */
-    0x58,                                             /* pop rax */
-    0x48, 0x01, 0xc3,                                 /* add rbx, rax */
-    0x48, 0x89, 0x1e,                                 /* mov [rsi], rbx */
-    0xc9,                                             /* leave */
-    0x51,                                             /* push rcx */
-    0x5a,                                             /* pop rdx */
-    0xff, 0xc9,                                       /* dec ecx */
-    0x75, 0xdb,                                       /* jnz next */
-    0xf4,                                             /* hlt */
+    0xb9, 0x64, 0x00, 0x00, 0x00, /* mov ecx, 100 */
+    0xbe, 0xfc, 0x0f, 0x02, 0x00, /* mov esi, 0x20ffc */
+    0x55,                         /* next: push rbp */
+    0x48, 0x89, 0xe5,             /* mov rbp, rsp */
+    0x6a, 0x7f,                   /* push 0x7f */
+    0x6a, 0xfe,                   /* push -2 */
+    0x68, 0x78, 0x56, 0x34, 0x12, /* push 0x12345678 */
+    0xff, 0x36,                   /* push qword [rsi] */
+    0xff, 0x74, 0x24, 0x10,       /* push qword [rsp+16] */
+    0x58,                         /* pop rax */
+    0x48, 0x01, 0xc3,             /* add rbx, rax */
+    0x58,                         /* pop rax */
+    0x48, 0x01, 0xc3,             /* add rbx, rax */
+    0x48, 0x89, 0x1e,             /* mov [rsi], rbx */
+    0xc9,                         /* leave */
+    0x51,                         /* push rcx */
+    0x5a,                         /* pop rdx */
+    0xff, 0xc9,                   /* dec ecx */
+    0x75, 0xdb,                   /* jnz next */
+    0xf4,                         /* hlt */
 };
 
 /* at 0x10000 */
 static const uint8_t syscall_0[] = {
-    0xbb, 0x64, 0x00, 0x00, 0x00,                     /* mov ebx, 100 */
-    0x31, 0xf6,                                       /* xor esi, esi */
-    0x48, 0x8d, 0x0d, 0x09, 0x00, 0x00, 0x00,         /* lea rcx, [rel user] */
-    0x41, 0xbb, 0x02, 0x02, 0x00, 0x00,               /* mov r11d, 0x202 */
-    0x48, 0x0f, 0x07,                                 /* o64 sysret */
-    0xb8, 0x03, 0x00, 0x00, 0x00,                     /* user (CPL 3): mov eax, 3 */
-    0x0f, 0x05,                                       /* syscall */
-    0xff, 0xcb,                                       /* dec ebx */
-    0x75, 0xf5,                                       /* jnz user */
-    0x31, 0xc0,                                       /* xor eax, eax */
-    0x0f, 0x05,                                       /* syscall */
-    0x48, 0x05, 0x01, 0x00, 0x00, 0x00,               /* ucompat (CPL 3, compat): dec eax ; add eax, 1 (64: add rax, 1) */
-    0x01, 0xc6,                                       /* add esi, eax */
-    0xb8, 0x07, 0x00, 0x00, 0x00,                     /* mov eax, 7 */
-    0x0f, 0x34,                                       /* sysenter */
-    0x0f, 0x01, 0xf8,                                 /* kentry (LSTAR): swapgs */
-    0x48, 0x01, 0xc6,                                 /* add rsi, rax */
-    0x85, 0xc0,                                       /* test eax, eax */
-    0x74, 0x06,                                       /* jz to_compat */
-    0x0f, 0x01, 0xf8,                                 /* swapgs */
-    0x48, 0x0f, 0x07,                                 /* o64 sysret */
-    0x0f, 0x01, 0xf8,                                 /* to_compat: swapgs */
-    0x48, 0x8d, 0x0d, 0xd7, 0xff, 0xff, 0xff,         /* lea rcx, [rel ucompat] */
-    0x0f, 0x07,                                       /* sysret */
-    0x48, 0x01, 0xc6,                                 /* centry (SYSENTER_EIP): add rsi, rax */
-    0xf4,                                             /* hlt */
+    0xbb, 0x64, 0x00, 0x00, 0x00,             /* mov ebx, 100 */
+    0x31, 0xf6,                               /* xor esi, esi */
+    0x48, 0x8d, 0x0d, 0x09, 0x00, 0x00, 0x00, /* lea rcx, [rel user] */
+    0x41, 0xbb, 0x02, 0x02, 0x00, 0x00,       /* mov r11d, 0x202 */
+    0x48, 0x0f, 0x07,                         /* o64 sysret */
+    0xb8, 0x03, 0x00, 0x00, 0x00,             /* user (CPL 3): mov eax, 3 */
+    0x0f, 0x05,                               /* syscall */
+    0xff, 0xcb,                               /* dec ebx */
+    0x75, 0xf5,                               /* jnz user */
+    0x31, 0xc0,                               /* xor eax, eax */
+    0x0f, 0x05,                               /* syscall */
+    0x48, 0x05, 0x01, 0x00, 0x00, 0x00, /* ucompat (CPL 3, compat): dec eax ; add eax, 1 (64: add
+                                           rax, 1) */
+    0x01, 0xc6,                         /* add esi, eax */
+    0xb8, 0x07, 0x00, 0x00, 0x00,       /* mov eax, 7 */
+    0x0f, 0x34,                         /* sysenter */
+    0x0f, 0x01, 0xf8,                   /* kentry (LSTAR): swapgs */
+    0x48, 0x01, 0xc6,                   /* add rsi, rax */
+    0x85, 0xc0,                         /* test eax, eax */
+    0x74, 0x06,                         /* jz to_compat */
+    0x0f, 0x01, 0xf8,                   /* swapgs */
+    0x48, 0x0f, 0x07,                   /* o64 sysret */
+    0x0f, 0x01, 0xf8,                   /* to_compat: swapgs */
+    0x48, 0x8d, 0x0d, 0xd7, 0xff, 0xff, 0xff, /* lea rcx, [rel ucompat] */
+    0x0f, 0x07,                               /* sysret */
+    0x48, 0x01, 0xc6,                         /* centry (SYSENTER_EIP): add rsi, rax */
+    0xf4,                                     /* hlt */
 };
 
+/* clang-format on */
 /*
  * Call and return pairs: CALL rel32, CALL r64, CALL m64 through a table,
  * RET imm16 (PUSH imm for its argument), a call to another page whose
@@ -373,8 +396,8 @@ static void setup_two_cr3(TestVM *vm)
         phys_write(&vm->phys, entries[i][0] + 4, 0, 4);
     }
     static const uint8_t code_a[] = {0x48, 0x83, 0xc3, 0x01, 0xc3}; /* add rbx, 1 ; ret */
-    static const uint8_t code_b[] = {0x48, 0x81, 0xc3, 0x00, 0x01,
-                                     0x00, 0x00, 0xc3}; /* add rbx, 0x100 ; ret */
+    static const uint8_t code_b[] = {0x48, 0x81, 0xc3, 0x00,
+                                     0x01, 0x00, 0x00, 0xc3}; /* add rbx, 0x100 ; ret */
     testvm_load(vm, 0x230000, code_a, sizeof(code_a));
     testvm_load(vm, 0x030000, code_b, sizeof(code_b));
     vm->cpu.regs[8] = TESTVM_PML4 ^ PML4_B;
@@ -536,12 +559,12 @@ START_TEST(test_noncanonical_targets)
         size_t len;
         size_t at; /* offset of the branch */
     } cases[] = {
-        {{0xff, 0xe0}, 2, 0},                                 /* jmp rax */
-        {{0xff, 0xd0}, 2, 0},                                 /* call rax */
-        {{0xff, 0x24, 0x25, 0x00, 0x00, 0x02, 0x00}, 7, 0},   /* jmp [abs 0x20000] */
-        {{0xff, 0x14, 0x25, 0x00, 0x00, 0x02, 0x00}, 7, 0},   /* call [abs 0x20000] */
-        {{0x50, 0xc3}, 2, 1},                                 /* push rax ; ret */
-        {{0x50, 0xc2, 0x10, 0x00}, 4, 1},                     /* push rax ; ret 16 */
+        {{0xff, 0xe0}, 2, 0},                               /* jmp rax */
+        {{0xff, 0xd0}, 2, 0},                               /* call rax */
+        {{0xff, 0x24, 0x25, 0x00, 0x00, 0x02, 0x00}, 7, 0}, /* jmp [abs 0x20000] */
+        {{0xff, 0x14, 0x25, 0x00, 0x00, 0x02, 0x00}, 7, 0}, /* call [abs 0x20000] */
+        {{0x50, 0xc3}, 2, 1},                               /* push rax ; ret */
+        {{0x50, 0xc2, 0x10, 0x00}, 4, 1},                   /* push rax ; ret 16 */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         uint8_t code[64];
