@@ -211,13 +211,17 @@ static void gen_canonical_check(Gen *g, const ScanInsn *si)
     HostRM r14 = hrm_reg(H_R14);
     emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R9, &r14); /* cmp r9, r14 */
     uint8_t *ok = emit_jcc32(e, CC_E, NULL);
+    /* the main line goes on as it was (x87 or XMM state live, the last page) */
     bool pc = g->pc_live, pc_write = g->pc_write;
+    uint8_t fpu = g->fpu, sse = g->sse;
     gen_callout(g, si); /* #GP(0): does not come back */
     gen_exit_nochain(g, si->eip + si->insn.len);
     g->fl_parked = true;
     g->fl_host = false;
     g->pc_live = pc;
     g->pc_write = pc_write;
+    g->fpu = fpu;
+    g->sse = sse;
     emit_bind32(e, ok);
 }
 
