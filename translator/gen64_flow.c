@@ -32,6 +32,10 @@
  * address) misses the ring and goes through the jump cache; CR3 writes and
  * INVLPG clear the ring (softmmu/tlb.c), and every jump-cache hit is
  * checked against the TLB's fetch entry, so neither trusts a stale mapping.
+ *
+ * Also here: the exits after a callout that may have changed the mode
+ * and after a door (INT, IRETQ; SYSCALL and SYSRET through gen_sys.c's
+ * light helper), which go on through the jump cache under the new key.
  */
 #include <string.h>
 
