@@ -13,14 +13,33 @@
 
 /* ---- guest memory ---- */
 
+/* How much of [at, at + left) a bulk copy moves at once: the rest of at's
+ * page when the TLB lets it through (*host set), else one part of up to
+ * four bytes through lin_read/lin_write. */
+static int fpu_bulk_part(CPUState *cpu, uint64_t at, int left, int access, uint8_t **host)
+{
+    *host = lin_host_ptr(cpu, at, access);
+    if (*host) {
+        int room = (int)(0x1000u - (at & 0xfffu));
+        return left < room ? left : room;
+    }
+    return left >= 4 ? 4 : left >= 2 ? 2 : 1;
+}
+
 void fpu_read_linear(CPUState *cpu, uint64_t lin, int size, uint8_t *buf)
 {
     int done = 0;
     while (done < size) {
-        int chunk = size - done >= 4 ? 4 : size - done >= 2 ? 2 : 1;
-        uint32_t v = (uint32_t)lin_read(cpu, lin_next(cpu, lin, (uint32_t)done), chunk);
-        memcpy(buf + done, &v, (size_t)chunk);
-        done += chunk;
+        uint64_t at = lin_next(cpu, lin, (uint32_t)done);
+        uint8_t *host;
+        int part = fpu_bulk_part(cpu, at, size - done, ACC_READ, &host);
+        if (host) {
+            memcpy(buf + done, host, (size_t)part);
+        } else {
+            uint32_t v = (uint32_t)lin_read(cpu, at, part);
+            memcpy(buf + done, &v, (size_t)part);
+        }
+        done += part;
     }
 }
 
@@ -53,11 +72,17 @@ void fpu_write_linear(CPUState *cpu, uint64_t lin, int size, const uint8_t *buf)
 {
     int done = 0;
     while (done < size) {
-        int chunk = size - done >= 4 ? 4 : size - done >= 2 ? 2 : 1;
-        uint32_t v = 0;
-        memcpy(&v, buf + done, (size_t)chunk);
-        lin_write(cpu, lin_next(cpu, lin, (uint32_t)done), chunk, v);
-        done += chunk;
+        uint64_t at = lin_next(cpu, lin, (uint32_t)done);
+        uint8_t *host;
+        int part = fpu_bulk_part(cpu, at, size - done, ACC_WRITE, &host);
+        if (host) {
+            memcpy(host, buf + done, (size_t)part);
+        } else {
+            uint32_t v = 0;
+            memcpy(&v, buf + done, (size_t)part);
+            lin_write(cpu, at, part, v);
+        }
+        done += part;
     }
 }
 

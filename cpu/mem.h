@@ -62,6 +62,19 @@ static inline void lin_write_idx(CPUState *cpu, uint64_t lin, int size, uint64_t
     mmu_write_slow(cpu, lin, size, value, mmu_idx);
 }
 
+/* The host address of lin when lin's TLB entry lets this access go
+ * straight to memory (a plain RAM page, no flag in its tag), else NULL;
+ * valid up to the end of lin's page.  For bulk copies (FXSAVE's 512 bytes)
+ * that would otherwise go through the TLB a dword at a time. */
+static inline uint8_t *lin_host_ptr(CPUState *cpu, uint64_t lin, int access)
+{
+    TLBEntry *e = tlb_entry(cpu, cpu->mmu_idx, lin);
+    if (e->tag[access] != (lin & TLB_PAGE_MASK)) {
+        return NULL;
+    }
+    return (uint8_t *)(uintptr_t)(lin + e->addend);
+}
+
 /* lin + n for the next part of a multi-part access: linear addresses wrap
  * at 4 GiB outside 64-bit mode. */
 static inline uint64_t lin_next(const CPUState *cpu, uint64_t lin, uint32_t n)

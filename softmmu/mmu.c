@@ -166,22 +166,26 @@ static void mmu_data_bp_check(CPUState *cpu, uint64_t lin, uint32_t size, bool w
 
 /* ---- TLB fill ---- */
 
+/* Whether e holds a valid tag for a page other than lin_page: what a
+ * fill for lin_page evicts. */
+static bool mmu_entry_holds_other_page(const TLBEntry *e, uint64_t lin_page)
+{
+    for (int k = 0; k < 3; k++) {
+        uint64_t tag = e->tag[k];
+        if (!(tag & TLB_INVALID) && (tag & TLB_PAGE_MASK) != lin_page) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Whether e can take another tag for lin_page without dropping the others:
  * same physical page, same host mapping, and no tag for another page. */
 static bool mmu_entry_compatible(const TLBEntry *e, uint64_t lin_page, uint64_t phys_page,
                                  uint64_t addend)
 {
-    if (e->phys != (uint32_t)phys_page || e->phys_hi != (uint32_t)(phys_page >> 32) ||
-        e->addend != addend) {
-        return false;
-    }
-    for (int k = 0; k < 3; k++) {
-        uint64_t tag = e->tag[k];
-        if (!(tag & TLB_INVALID) && (tag & TLB_PAGE_MASK) != lin_page) {
-            return false;
-        }
-    }
-    return true;
+    return e->phys == (uint32_t)phys_page && e->phys_hi == (uint32_t)(phys_page >> 32) &&
+           e->addend == addend && !mmu_entry_holds_other_page(e, lin_page);
 }
 
 /* The WRITE tag for a page whose host mapping is host (NULL: none). */
@@ -222,6 +226,9 @@ static uint64_t mmu_fill(CPUState *cpu, TLBEntry *e, uint64_t lin, int access, i
     uint64_t addend = host ? (uint64_t)(uintptr_t)host - lin_page : 0;
 
     if (!mmu_entry_compatible(e, lin_page, phys_page, addend)) {
+        if (mmu_entry_holds_other_page(e, lin_page)) {
+            tlb_evict(cpu, mmu_idx, e);
+        }
         e->tag[ACC_READ] = TLB_INVALID;
         e->tag[ACC_WRITE] = TLB_INVALID;
         e->tag[ACC_FETCH] = TLB_INVALID;
@@ -272,7 +279,8 @@ static uint8_t *mmu_translate(CPUState *cpu, uint64_t lin, int access, int mmu_i
     TLBEntry *e = &cpu->tlb.e[mmu_idx][tlb_slot(lin)];
     uint64_t tag = e->tag[access];
     if ((tag & (TLB_PAGE_MASK | TLB_INVALID)) != (lin & TLB_PAGE_MASK)) {
-        tag = mmu_fill(cpu, e, lin, access, mmu_idx);
+        tag = tlb_victim_swap(cpu, mmu_idx, lin, access) ? e->tag[access]
+                                                         : mmu_fill(cpu, e, lin, access, mmu_idx);
     }
     *phys = ((uint64_t)e->phys_hi << 32) | e->phys | (lin & MMU_PAGE_OFFSET);
     if (tag & TLB_SLOW_FLAGS) {

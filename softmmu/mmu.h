@@ -77,6 +77,11 @@ void tlb_flush_page(CPUState *cpu, uint64_t lin); /* INVLPG: both views, global 
 /* A fill from a page larger than 4 KiB: mark the regions it covers so
  * INVLPG sweeps for its pieces (softmmu/tlb.c). */
 void tlb_note_large_page(CPUState *cpu, uint64_t lin, uint32_t page_size);
+/* A fill is replacing e (in view mmu_idx): keep it among the victims. */
+void tlb_evict(CPUState *cpu, int mmu_idx, const TLBEntry *e);
+/* A victim with a valid tag for lin's page and this access goes back into
+ * lin's slot (the entry there takes its place); false if none has one. */
+bool tlb_victim_swap(CPUState *cpu, int mmu_idx, uint64_t lin, int access);
 /* Drop every entry whose physical page is paddr's page (SMC, remaps). */
 void tlb_flush_phys_page(CPUState *cpu, uint32_t paddr);
 

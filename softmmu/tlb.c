@@ -10,6 +10,12 @@
  * of a large page that holds the address (a 1 GiB page spans 256 regions);
  * anywhere else it touches one slot per view.
  *
+ * A fill that replaces an entry for another page moves it to the view's
+ * victims (TLB.victim, eight, round-robin), and a miss that finds its page
+ * there swaps it back into the slot instead of walking.  Every flush
+ * treats the victims as it treats the slots: they are cached translations
+ * like any other (SDM Vol.3 4.10.2).
+ *
  * Every fill also sets the slot's bit in TLB.used.  A full flush sweeps all
  * 2048 entries (and so repairs a TLB nobody flushed yet) and clears the
  * bits; CR3 writes and physical-page flushes visit only the used slots.
@@ -48,13 +54,18 @@ void tlb_flush_all(CPUState *cpu)
             tlb_entry_invalidate(&cpu->tlb.e[view][i]);
         }
     }
+    for (int view = 0; view < MMU_COUNT; view++) {
+        for (int i = 0; i < TLB_VICTIMS; i++) {
+            tlb_entry_invalidate(&cpu->tlb.victim[view][i]);
+        }
+    }
     memset(cpu->tlb.large_regions, 0, sizeof(cpu->tlb.large_regions));
     memset(cpu->tlb.used, 0, sizeof(cpu->tlb.used));
     cpu_ras_clear(cpu->bt_ras); /* predicted returns trusted the old mappings */
 }
 
 /* Invalidate every used entry for which drop(e, arg) holds, and forget its
- * used bit since it holds nothing now. */
+ * used bit since it holds nothing now; the victims the same way. */
 static inline void tlb_sweep_used(CPUState *cpu, bool (*drop)(const TLBEntry *e, uint64_t arg),
                                   uint64_t arg)
 {
@@ -69,6 +80,12 @@ static inline void tlb_sweep_used(CPUState *cpu, bool (*drop)(const TLBEntry *e,
                     tlb_entry_invalidate(e);
                     cpu->tlb.used[view][w] &= ~(1u << (slot % 32));
                 }
+            }
+        }
+        for (int i = 0; i < TLB_VICTIMS; i++) {
+            TLBEntry *v = &cpu->tlb.victim[view][i];
+            if (drop(v, arg)) {
+                tlb_entry_invalidate(v);
             }
         }
     }
@@ -136,7 +153,41 @@ void tlb_flush_page(CPUState *cpu, uint64_t lin)
         if (tlb_entry_matches(e, lin, TLB_PAGE_MASK)) {
             tlb_entry_invalidate(e);
         }
+        for (int i = 0; i < TLB_VICTIMS; i++) {
+            TLBEntry *v = &cpu->tlb.victim[view][i];
+            if (tlb_entry_matches(v, lin, TLB_PAGE_MASK)) {
+                tlb_entry_invalidate(v);
+            }
+        }
     }
+}
+
+void tlb_evict(CPUState *cpu, int mmu_idx, const TLBEntry *e)
+{
+    uint32_t i = cpu->tlb.victim_next[mmu_idx];
+    cpu->tlb.victim[mmu_idx][i] = *e;
+    cpu->tlb.victim_next[mmu_idx] = (i + 1) % TLB_VICTIMS;
+}
+
+bool tlb_victim_swap(CPUState *cpu, int mmu_idx, uint64_t lin, int access)
+{
+    uint64_t page = lin & TLB_PAGE_MASK;
+    for (int i = 0; i < TLB_VICTIMS; i++) {
+        TLBEntry *v = &cpu->tlb.victim[mmu_idx][i];
+        if ((v->tag[access] & (TLB_PAGE_MASK | TLB_INVALID)) != page) {
+            continue;
+        }
+        uint32_t slot = tlb_slot(lin);
+        TLBEntry *e = &cpu->tlb.e[mmu_idx][slot];
+        TLBEntry t = *e;
+        *e = *v;
+        *v = t;
+        /* Its large-page region bit is still set: the flush that clears
+         * one sweeps the victims first. */
+        cpu->tlb.used[mmu_idx][slot / 32] |= 1u << (slot % 32);
+        return true;
+    }
+    return false;
 }
 
 static bool tlb_maps_phys_page(const TLBEntry *e, uint64_t phys_page)

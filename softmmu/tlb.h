@@ -82,8 +82,19 @@ _Static_assert(sizeof(TLBEntry) == 64, "translated code indexes the TLB by slot 
  * bit only costs INVLPG a sweep it did not need). */
 #define TLB_LARGE_REGIONS 1024u
 
+/*
+ * Entries a fill evicted, per view, kept round-robin (softmmu/tlb.c).  A
+ * miss looks here before it walks, so two hot pages that share a slot
+ * (Linux's GDT fixmap and a hot code page) cost a swap of two entries,
+ * not a page walk on every other access.  Only C looks here: translated
+ * code sees the direct-mapped table alone, and misses to its slow path.
+ */
+#define TLB_VICTIMS 8
+
 typedef struct TLB {
     TLBEntry e[MMU_COUNT][TLB_ENTRIES];
+    TLBEntry victim[MMU_COUNT][TLB_VICTIMS];
+    uint32_t victim_next[MMU_COUNT];
     /* Bit per 4 MiB linear region holding entries filled from a 4 MiB page
      * since the last full flush: INVLPG there must drop every 4 KiB piece of
      * that page (SDM Vol.3 4.10.4.1), not just the one slot it indexes. */

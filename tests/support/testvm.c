@@ -117,6 +117,24 @@ void testvm_flat32_on(PhysMem *phys, CPUState *cpu, int cpl, uint32_t entry)
     tlb_flush_all(cpu);
 }
 
+void testvm_paged32(TestVM *vm, uint32_t unmapped, uint32_t readonly)
+{
+    put32(&vm->phys, TESTVM_PD, TESTVM_PT | 7);
+    for (uint32_t i = 0; i < 1024; i++) {
+        uint32_t pte = i << 12 | 7; /* present, writable, user */
+        if (i == unmapped >> 12) {
+            pte = 0;
+        } else if (i == readonly >> 12) {
+            pte = i << 12 | 5; /* present, user, read-only */
+        }
+        put32(&vm->phys, TESTVM_PT + 4 * i, pte);
+    }
+    vm->cpu.cr3 = TESTVM_PD;
+    vm->cpu.cr0 |= CR0_PG | CR0_WP;
+    cpu_update_mode(&vm->cpu);
+    tlb_flush_all(&vm->cpu);
+}
+
 void testvm_long_mode(TestVM *vm, bool code64)
 {
     CPUState *cpu = &vm->cpu;

@@ -44,6 +44,15 @@ void testvm_free(TestVM *vm);
 void testvm_flat32(TestVM *vm, int cpl, uint32_t entry);
 /* The same on any machine's RAM and CPU (a whole PC in tests/soak). */
 void testvm_flat32_on(PhysMem *phys, CPUState *cpu, int cpl, uint32_t entry);
+/* Paging on, from testvm_flat32's state: the first 4 MiB identity-mapped
+ * by 4 KiB pages (the page directory at TESTVM_PD, its one table at
+ * TESTVM_PT), present, writable and user, but the page at `unmapped` not
+ * present and the one at `readonly` read-only (TESTVM_NO_PAGE for none);
+ * CR0.WP, so CPL 0 honours read-only too. */
+#define TESTVM_PD      0x100000u
+#define TESTVM_PT      0x101000u
+#define TESTVM_NO_PAGE 0xffffffffu
+void testvm_paged32(TestVM *vm, uint32_t unmapped, uint32_t readonly);
 /* Long mode set up directly, from testvm_flat32's state (SDM Vol.3 9.8.5
  * says how software gets there): the first 4 MiB identity-mapped by 2 MiB
  * pages in 4-level tables at TESTVM_PML4 (five pages), CR4.PAE,

@@ -223,6 +223,32 @@ START_TEST(test_operands_across_present_pages)
 }
 END_TEST
 
+/*
+ * FXSAVE and FXRSTOR across two pages that are not neighbours in physical
+ * memory: each part lands in its own frame (the image is copied a page at
+ * a time where the TLB allows, cpu/fpu_load.c), and a write to a page
+ * holding code still reaches the code-write check.
+ */
+START_TEST(test_fxsave_across_scattered_pages)
+{
+    enable_paging();
+    const uint32_t lin = 0x40000u, frame2 = 0x60000u; /* lin + 4 KiB -> frame2 */
+    pm_wr32(&fx, PT_BASE + 4 * ((lin + 0x1000) >> 12), frame2 | 0x3);
+    tlb_flush_all(cpu);
+    fill(lin + 0x1000, 0x100, 0x5a); /* what the identity frame holds: never written */
+    ck_assert_int_eq(RUN(0xd9, 0xeb), -1);                             /* fldpi */
+    ck_assert_int_eq(RUN(0x0f, 0xae, 0x05, A32(lin + 0x1000 - 32)), -1); /* fxsave */
+    ck_assert_uint_eq(pm_rd16(&fx, lin + 0x1000 - 32), 0x037f);       /* FCW, first page */
+    ck_assert_uint_eq(pm_rd32(&fx, frame2), 0x2168c235u);             /* ST0 at +32 */
+    ck_assert(untouched(lin + 0x1000, 0x100, 0x5a));
+    ck_assert_int_eq(RUN(0xdb, 0xe3), -1);                             /* fninit */
+    pm_wr32(&fx, frame2 + 4, 0xc90fdaa2u ^ 1);                         /* ST0's high dword, changed */
+    ck_assert_int_eq(RUN(0x0f, 0xae, 0x0d, A32(lin + 0x1000 - 32)), -1); /* fxrstor */
+    ck_assert_int_eq(RUN(0x0f, 0xae, 0x05, A32(0x30000)), -1);       /* fxsave, one page */
+    ck_assert_uint_eq(pm_rd32(&fx, 0x30000 + 36), 0xc90fdaa2u ^ 1);
+}
+END_TEST
+
 static Suite *fpu_machine_suite(void)
 {
     Suite *s = suite_create("fpu_machine");
@@ -236,6 +262,7 @@ static Suite *fpu_machine_suite(void)
     tcase_add_test(tc, test_stores_across_hole_store_nothing);
     tcase_add_test(tc, test_loads_across_hole_change_nothing);
     tcase_add_test(tc, test_operands_across_present_pages);
+    tcase_add_test(tc, test_fxsave_across_scattered_pages);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -371,6 +371,38 @@ START_TEST(test_global_survives_cr3_flush)
 }
 END_TEST
 
+/*
+ * Two pages that share a TLB slot: filling the second keeps the first
+ * among the victims, so reading it again uses its cached translation (a
+ * remap in memory alone is not seen: no walk) until INVLPG, a CR3 write
+ * or a flush of its physical page drops it, wherever it sits then.
+ */
+START_TEST(test_victim_keeps_evicted_translation)
+{
+    const uint32_t lin2 = 0x00bff000u, pt2 = 0x3000u, frame2 = 0x7000u;
+    ck_assert_uint_eq(tlb_slot(lin2), tlb_slot(LIN));
+    set_pde(lin2, pt2 | P | RW | US);
+    put32(pt2 + ((lin2 >> 12) & 0x3ff) * 4, frame2 | P | RW | US);
+    put32(frame2, 0x22222222);
+    for (int round = 0; round < 3; round++) {
+        fill_then_remap(0);
+        ck_assert_uint_eq(do_read(lin2, 4, MMU_KERNEL).value, 0x22222222);
+        ck_assert_uint_eq(entry_for(MMU_KERNEL, LIN)->tag[ACC_READ], lin2);
+        ck_assert_uint_eq(do_read(LIN, 4, MMU_KERNEL).value, 0xaaaaaaaa); /* swapped back */
+        ck_assert_uint_eq(entry_for(MMU_KERNEL, LIN)->tag[ACC_READ], LIN);
+        ck_assert_uint_eq(do_read(lin2, 4, MMU_KERNEL).value, 0x22222222); /* LIN a victim again */
+        if (round == 0) {
+            tlb_flush_page(cpu, LIN);
+        } else if (round == 1) {
+            tlb_flush_nonglobal(cpu);
+        } else {
+            tlb_flush_phys_page(cpu, FRAME);
+        }
+        ck_assert_uint_eq(do_read(LIN, 4, MMU_KERNEL).value, 0xbbbbbbbb);
+    }
+}
+END_TEST
+
 START_TEST(test_nonglobal_dropped_by_cr3_flush)
 {
     cpu->cr4 |= CR4_PGE;
@@ -708,6 +740,7 @@ static Suite *paging_suite(void)
     tcase_add_test(tc, test_pse_large_page);
     tcase_add_test(tc, test_ps_ignored_without_cr4_pse);
     tcase_add_test(tc, test_global_survives_cr3_flush);
+    tcase_add_test(tc, test_victim_keeps_evicted_translation);
     tcase_add_test(tc, test_nonglobal_dropped_by_cr3_flush);
     tcase_add_test(tc, test_invlpg_large_page);
     tcase_add_test(tc, test_tlb_hit_after_fill);

@@ -19,8 +19,6 @@
 #include "translator/bt_internal.h"
 
 #define RAM      (4u << 20)
-#define PD       0x100000u
-#define PT       0x101000u
 #define UNMAPPED 0x30000u
 #define READONLY 0x31000u
 
@@ -30,20 +28,7 @@ static TestVM *make_vm(const uint8_t *code, size_t len)
     ck_assert_ptr_nonnull(vm);
     testvm_load(vm, TESTVM_CODE, code, len);
     testvm_flat32(vm, 0, TESTVM_CODE);
-    phys_write(&vm->phys, PD, PT | 7, 4);
-    for (uint32_t i = 0; i < 1024; i++) {
-        uint32_t pte = i << 12 | 7; /* present, writable, user */
-        if (i == UNMAPPED >> 12) {
-            pte = 0;
-        } else if (i == READONLY >> 12) {
-            pte = i << 12 | 5; /* present, user, read-only */
-        }
-        phys_write(&vm->phys, PT + 4 * i, pte, 4);
-    }
-    vm->cpu.cr3 = PD;
-    vm->cpu.cr0 |= CR0_PG | CR0_WP;
-    cpu_update_mode(&vm->cpu);
-    tlb_flush_all(&vm->cpu);
+    testvm_paged32(vm, UNMAPPED, READONLY);
     for (uint32_t a = 0x1f000; a < 0x22000; a += 4) {
         uint32_t v = a * 0x9e3779b1u;
         phys_write(&vm->phys, a, v ^ v >> 15, 4); /* data the forms work on */

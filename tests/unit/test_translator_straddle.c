@@ -15,8 +15,6 @@
 #include "translator/bt_internal.h"
 
 #define RAM  (4u << 20)
-#define PD   0x100000u
-#define PT   0x101000u
 #define LIN2 0x41000u /* the second page of the straddling instruction */
 #define P2   0x50000u /* physical pages LIN2 maps to, in turn */
 #define P3   0x51000u
@@ -54,11 +52,8 @@ static TestVM *make_vm(void)
     ck_assert_ptr_nonnull(vm);
     testvm_load(vm, TESTVM_CODE, code, sizeof(code));
     testvm_flat32(vm, 0, TESTVM_CODE);
-    phys_write(&vm->phys, PD, PT | 7, 4);
-    for (uint32_t i = 0; i < 1024; i++) {
-        phys_write(&vm->phys, PT + 4 * i, i << 12 | 7, 4);
-    }
-    phys_write(&vm->phys, PT + 4 * (LIN2 >> 12), P2 | 7, 4);
+    testvm_paged32(vm, TESTVM_NO_PAGE, TESTVM_NO_PAGE);
+    phys_write(&vm->phys, TESTVM_PT + 4 * (LIN2 >> 12), P2 | 7, 4);
     static const uint8_t first[] = {0xb8, 0x11};               /* mov eax, .. */
     static const uint8_t second2[] = {0x22, 0x33, 0x44, 0xc3}; /* .. 0x44332211 ; ret */
     static const uint8_t second3[] = {0x66, 0x77, 0x08, 0xc3}; /* .. 0x08776611 ; ret */
@@ -67,9 +62,6 @@ static TestVM *make_vm(void)
     testvm_load(vm, P3, second3, sizeof(second3));
     phys_write(&vm->phys, P2 + 0x10, 0xc3, 1);
     phys_write(&vm->phys, P3 + 0x10, 0xc3, 1);
-    vm->cpu.cr3 = PD;
-    vm->cpu.cr0 |= CR0_PG | CR0_WP;
-    cpu_update_mode(&vm->cpu);
     tlb_flush_all(&vm->cpu);
     return vm;
 }

@@ -15,8 +15,6 @@
 #include "translator/bt_internal.h"
 
 #define RAM   (4u << 20)
-#define PD    0x100000u
-#define PT    0x101000u
 #define THUNK 0x30000u /* mov ebx, [esp] ; ret   and at +10h: mov ecx, [esp] ; ret */
 #define ALT   0x32000u /* a page THUNK is remapped to: mov ebp, [esp] ; ret */
 
@@ -54,20 +52,13 @@ static TestVM *make_vm(const uint8_t *prog, size_t len)
     ck_assert_ptr_nonnull(vm);
     testvm_load(vm, TESTVM_CODE, prog, len);
     testvm_flat32(vm, 0, TESTVM_CODE);
-    phys_write(&vm->phys, PD, PT | 7, 4);
-    for (uint32_t i = 0; i < 1024; i++) {
-        phys_write(&vm->phys, PT + 4 * i, i << 12 | 7, 4);
-    }
+    testvm_paged32(vm, TESTVM_NO_PAGE, TESTVM_NO_PAGE);
     static const uint8_t ebx[] = {0x8b, 0x1c, 0x24, 0xc3}, ecx[] = {0x8b, 0x0c, 0x24, 0xc3},
                          ebp[] = {0x8b, 0x2c, 0x24, 0xc3};
     testvm_load(vm, THUNK, ebx, sizeof(ebx));
     testvm_load(vm, THUNK + 0x10, ecx, sizeof(ecx));
     testvm_load(vm, ALT, ebp, sizeof(ebp));
     testvm_load(vm, ALT + 0x10, ecx, sizeof(ecx));
-    vm->cpu.cr3 = PD;
-    vm->cpu.cr0 |= CR0_PG | CR0_WP;
-    cpu_update_mode(&vm->cpu);
-    tlb_flush_all(&vm->cpu);
     return vm;
 }
 

@@ -16,8 +16,6 @@
 #include "translator/bt_internal.h"
 
 #define RAM      (4u << 20)
-#define PD       0x100000u
-#define PT       0x101000u
 #define UNMAPPED 0x40000u
 
 static TestVM *make_vm(const uint8_t *code, size_t len, bool paging)
@@ -27,14 +25,7 @@ static TestVM *make_vm(const uint8_t *code, size_t len, bool paging)
     testvm_load(vm, TESTVM_CODE, code, len);
     testvm_flat32(vm, 0, TESTVM_CODE);
     if (paging) {
-        phys_write(&vm->phys, PD, PT | 7, 4);
-        for (uint32_t i = 0; i < 1024; i++) {
-            phys_write(&vm->phys, PT + 4 * i, i == UNMAPPED >> 12 ? 0 : (i << 12 | 7), 4);
-        }
-        vm->cpu.cr3 = PD;
-        vm->cpu.cr0 |= CR0_PG;
-        cpu_update_mode(&vm->cpu);
-        tlb_flush_all(&vm->cpu);
+        testvm_paged32(vm, UNMAPPED, TESTVM_NO_PAGE);
     }
     return vm;
 }
