@@ -444,7 +444,7 @@ struct CPUState {
     uint64_t bt_ret_miss;     /* ... whose prediction failed */
     void *bt_exit;            /* exit record of the block exit just taken, or NULL */
     uint32_t bt_lin;          /* slow path: linear address of the memory operand */
-    uint32_t bt_target;       /* indirect CALL: the target while the return address is pushed */
+    uint64_t bt_target;       /* indirect CALL: the target while the return address is pushed */
     uint8_t bt_bounce[16]     /* slow path: the memory operand, when it is not plain RAM
                                * (up to 16 bytes: x87 m80, an XMM operand; aligned so the
                                * SSE forms that require alignment run on it) */

@@ -112,11 +112,32 @@ typedef struct BTCallInfo {
 
 /* Jump-cache entry: EIP -> block, validated against the TLB on use. */
 typedef struct BTJumpEntry {
-    uint64_t tag;           /* key << 32 | EIP; ~0 = empty */
+    uint64_t tag;           /* bt_jc_tag(key, EIP); ~0 = empty */
     const uint8_t *code;    /* block entry */
     uint32_t phys_page;     /* physical page the block was translated from */
     uint32_t pad[3];
 } BTJumpEntry;
+
+/*
+ * The tag of code at eip under key, in the jump cache and the return ring
+ * (CPUState.bt_ras), which hold both widths.  Outside 64-bit mode key <<
+ * 32 | EIP: bits 48-63 are zero (KEY_CODE64 is bit 16 and clear).  In
+ * 64-bit mode RIP ^ key << 48: a canonical RIP has bits 48-63 all zero or
+ * all one, so bits 48-63 of the tag are key's bits 0-15 (KEY_LMA, always
+ * set there, lands in bit 63) or their complement; neither is zero (bit 63,
+ * or key bits 0-14 all one, which no key has: no segment class 3), and the
+ * low 48 bits are RIP's, so tags of distinct canonical RIPs and keys
+ * differ, and none equals a 32-bit tag or ~0 (empty).  The translated
+ * lookups compute it as mov r10, key << 48 ; xor r10, r14 (gen64_flow.c);
+ * a non-canonical RIP never gets that far (#GP on the branch).
+ */
+static inline uint64_t bt_jc_tag(uint32_t key, uint64_t eip)
+{
+    if (key & KEY_CODE64) {
+        return eip ^ (uint64_t)key << 48;
+    }
+    return (uint64_t)key << 32 | (uint32_t)eip;
+}
 
 typedef struct BTCheck BTCheck;
 

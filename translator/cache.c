@@ -29,7 +29,12 @@
  * was, so the target on that page is too.  A direct jump to another page
  * first re-checks the TLB's fetch tag and physical page of the target,
  * constants patched in with the jump.  Indirect jumps and returns use the
- * jump cache (EIP -> block), validated against the TLB the same way.
+ * jump cache (EIP -> block), validated against the TLB the same way.  One
+ * table serves 32-bit and 64-bit blocks: the tag (bt_jc_tag) carries the
+ * mode, so a lookup never finds a block of another width, and neither
+ * width's lookup code needs more than one compare for it.  A table per
+ * width would cost a second 128 KiB and, in the 64-bit kernel's system
+ * calls from compatibility mode, give each side half the reuse.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -196,7 +201,7 @@ void bt_jc_insert(BT *bt, TB *tb)
         return;
     }
     BTJumpEntry *j = &bt->jc[tb->eip & (BT_JC_ENTRIES - 1)];
-    j->tag = (uint64_t)tb->key << 32 | tb->eip;
+    j->tag = bt_jc_tag(tb->key, tb->eip); /* both widths share the table */
     j->code = tb->code;
     j->phys_page = tb->phys_pc & TLB_PAGE_MASK;
 }

@@ -19,15 +19,14 @@
  * Everything else is a callout to the interpreter with CPUState exact
  * (helpers.c), as in 32-bit blocks.
  *
- * Exits.  A branch to the block's own page chains (the block running
- * proves the page is mapped the same); any other leaves to the run loop,
- * which looks the target up in C.  64-bit blocks are not in the jump
- * cache, whose tags hold 32-bit EIPs, and return prediction is not used.
+ * Exits, CALL, RET and indirect transfers: gen64_flow.c (chained across
+ * pages, the jump cache and return prediction with 64-bit tags).
  * The guest's x87 and XMM state is never live in a 64-bit block: none of
  * its instructions load it, and no 32-bit block chains to one.
  */
 #include "softmmu/mmu.h"
 #include "translator/gen64.h"
+#include "translator/gen64_flow.h"
 
 /* value into guest register r at operand size 8 (a 32-bit immediate is
  * given zero-extended); no flags. */
@@ -78,11 +77,7 @@ static bool gen_lea(Gen *g, const ScanInsn *si, unsigned w)
 /* An exit to target: chained when it is on the block's own page. */
 void gen64_exit(Gen *g, uint64_t target)
 {
-    if (((target ^ g->scan->eip) & TLB_PAGE_MASK) == 0) {
-        gen_exit_direct(g, target);
-    } else {
-        gen_exit_nochain(g, target);
-    }
+    gen64_exit_chain(g, target, false); /* gen64_flow.c */
 }
 
 /* JMP rel8/rel32, Jcc rel8/rel32 (operand size 64: f64).  A non-canonical
@@ -249,7 +244,7 @@ static bool gen64_native(Gen *g, const ScanInsn *si)
     if (in->opmap != 0) {
         return false;
     }
-    if (g->bt->mem64_native && gen_push_pop(g, si)) {
+    if (g->bt->mem64_native && (gen_push_pop(g, si) || gen64_stack_insn(g, si))) {
         return true;
     }
     if (in->opcode >= 0xb8 && in->opcode <= 0xbf) { /* MOV Zv, Iv */
@@ -270,7 +265,7 @@ void gen64_body(Gen *g)
         const ScanInsn *si = &scan->in[i];
         g->cur = i;
         g->lin_known = false;
-        if (gen_branch(g, si)) {
+        if (gen_branch(g, si) || gen64_flow_end(g, si)) {
             return; /* the block's last: it emitted the exits */
         }
         callout = !gen64_native(g, si);
@@ -285,8 +280,9 @@ void gen64_body(Gen *g)
          * CPUState's RIP itself. */
         if (last->op == OP_SYSENTER || last->op == OP_SYSEXIT || last->op == OP_INT ||
             last->op == OP_IRET) {
-            gen_park(g);
-            emit_jmp32(&g->e, g->epilogue);
+            gen64_exit_far(g); /* gen64_flow.c: under the key and view the door left */
+        } else if (last->flags & INSN_F_ENDBLOCK) {
+            gen64_exit_after_mode_change(g, scan->next_eip);
         } else {
             gen_exit_nochain(g, scan->next_eip);
         }

@@ -17,7 +17,8 @@
  * are callouts.  Targets need no CS limit check: translated code runs only
  * with a 4 GiB CS limit (translator/run.c).
  */
-#include "translator/gen.h"
+#include "translator/gen64.h"
+#include "translator/gen64_flow.h"
 
 static void memop_stack(MemOp *m, const ScanInsn *si, MemOpEmit emit, int size, int access)
 {
@@ -87,13 +88,13 @@ static void emit_load_target_op(Gen *g, const MemOp *m)
     emit_rm(&g->e, 0, OPC_MOV_GvEv, H_R14, &r14);
 }
 
-/* mov r10d, [r14] ; mov [r15+bt_target], r10d: an indirect call's target */
+/* mov r10d, [r14] ; mov [r15+bt_target], r10: an indirect call's target */
 static void emit_save_target_op(Gen *g, const MemOp *m)
 {
     gen_page_forget(g);
     HostRM r14 = hrm_mem(H_R14, 0);
     emit_rm(&g->e, 0, OPC_MOV_GvEv, H_R10, &r14);
-    emit_store32(&g->e, H_R15, CPU_OFF(bt_target), H_R10);
+    emit_store64(&g->e, H_R15, CPU_OFF(bt_target), H_R10); /* zero-extended: C reads 64 bits */
 }
 
 /*
@@ -498,10 +499,13 @@ static bool gen_loop(Gen *g, const ScanInsn *si)
  * rewrote, a ring that wrapped in deep recursion) costs the lookup that
  * would have run anyway.  cont's chain trusts the mapping of the return
  * address as the calling block saw it, so every TLB flush clears the ring.
+ * 64-bit blocks (gen64_flow.c) share the ring: their tag is bt_jc_tag's,
+ * so a 64-bit return never lands in a compatibility-mode block at the
+ * same address, nor the reverse.
  */
 #define RAS_MASK (BT_RAS_SIZE - 1)
 
-static uint8_t *gen_ras_push(Gen *g, uint32_t ret)
+uint8_t *gen_ras_push(Gen *g, uint64_t ret)
 {
     Emit *e = &g->e;
     HostRM r11 = hrm_reg(H_R11);
@@ -510,7 +514,7 @@ static uint8_t *gen_ras_push(Gen *g, uint32_t ret)
     emit_alu32_imm(e, EXT_AND, &r11, RAS_MASK);
     emit_store32(e, H_R15, CPU_OFF(bt_ras_top), H_R11);
     emit_shift32_imm(e, EXT_SHL, H_R11, 4);
-    emit_mov_r64_imm(e, H_R10, (uint64_t)g->key << 32 | ret);
+    emit_mov_r64_imm(e, H_R10, bt_jc_tag(g->key, ret));
     HostRM tag = hrm_sib(H_R15, H_R11, 0, CPU_OFF(bt_ras));
     emit_rm(e, EMIT_W, OPC_MOV_EvGv, H_R10, &tag);
     HostRM here = hrm_rip(emit_rx(e)); /* displacement patched to cont by gen_ras_cont */
@@ -522,15 +526,21 @@ static uint8_t *gen_ras_push(Gen *g, uint32_t ret)
 }
 
 /* The continuation the prediction points at: a direct exit to ret. */
-static void gen_ras_cont(Gen *g, uint8_t *field, uint32_t ret)
+void gen_ras_cont(Gen *g, uint8_t *field, uint64_t ret)
 {
     emit_patch_rel32(field, g->e.rx_delta, emit_rx(&g->e));
     g->fl_parked = true; /* as between blocks: the RET that comes here parked them */
     g->fl_host = false;
-    gen_exit_direct(g, ret);
+    if (g->key & KEY_CODE64) {
+        gen64_exit(g, ret);
+    } else {
+        gen_exit_direct(g, ret);
+    }
 }
 
-static void gen_ras_pop_exit(Gen *g)
+/* 64-bit blocks compute the tag of r14 as mov r10, key << 48 ; xor r10, r14
+ * (bt_jc_tag), and miss into their own lookup (gen64_flow.c). */
+void gen_ras_pop_exit(Gen *g)
 {
     Emit *e = &g->e;
     gen_park(g);
@@ -543,9 +553,10 @@ static void gen_ras_pop_exit(Gen *g)
     emit_alu32_imm(e, EXT_AND, &r9, RAS_MASK);
     emit_store32(e, H_R15, CPU_OFF(bt_ras_top), H_R9);
     emit_shift32_imm(e, EXT_SHL, H_R11, 4);
-    emit_mov_r64_imm(e, H_R10, (uint64_t)g->key << 32);
+    bool wide = (g->key & KEY_CODE64) != 0;
+    emit_mov_r64_imm(e, H_R10, bt_jc_tag(g->key, 0));
     HostRM r10 = hrm_reg(H_R10);
-    emit_rm(e, EMIT_W, OPC_OR_EvGv, H_R14, &r10); /* or r10, r14 */
+    emit_rm(e, EMIT_W, wide ? OPC_XOR_EvGv : OPC_OR_EvGv, H_R14, &r10); /* xor/or r10, r14 */
     HostRM tag = hrm_sib(H_R15, H_R11, 0, CPU_OFF(bt_ras));
     emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &tag);
     uint8_t *miss = emit_jcc8(e, CC_NE);
@@ -554,7 +565,11 @@ static void gen_ras_pop_exit(Gen *g)
     emit_bind8(e, miss);
     HostRM misses = hrm_mem(H_R15, CPU_OFF(bt_ret_miss));
     emit_alu64_imm(e, EXT_ADD, &misses, 1);
-    gen_exit_indirect(g);
+    if (wide) {
+        gen64_exit_indirect(g);
+    } else {
+        gen_exit_indirect(g);
+    }
 }
 
 static bool gen_near_call(Gen *g, const ScanInsn *si)
@@ -707,7 +722,7 @@ static bool gen_indirect(Gen *g, const ScanInsn *si, bool call)
     if (in->mod == 3) {
         gen_park(g);
         if (call) {
-            emit_store32(e, H_R15, CPU_OFF(bt_target), hreg(in->rm));
+            emit_store64(e, H_R15, CPU_OFF(bt_target), hreg(in->rm)); /* zero-extended */
         } else {
             emit_mov_rr32(e, H_R14, hreg(in->rm));
         }

@@ -35,7 +35,7 @@
  *
  * info jit counts them as "light helpers", apart from the callouts.
  */
-#include "translator/gen.h"
+#include "translator/gen64_flow.h"
 
 bool bt_seg_load_light(const Insn *insn)
 {
@@ -146,4 +146,20 @@ bool gen_sys_insn(Gen *g, const ScanInsn *si)
         gen_seg_load(g, si);
     }
     return true;
+}
+
+/*
+ * SYSCALL and SYSRET in 64-bit blocks, the block's last instruction: the
+ * light helper runs the interpreter's instruction and works out whether
+ * the mode allows going on (bt_helper_sys_door64), then the far exit looks
+ * the target up in the jump cache under the new key and TLB view, so a
+ * system call goes from the user's SYSCALL into the kernel and back from
+ * its SYSRET without the run loop:
+ *     <call thunk64: bt_helper_sys_door64>
+ *     mov r14, [r15+eip] ; <jump-cache lookup (gen64_flow.c)>
+ */
+void gen64_sys_door(Gen *g, const ScanInsn *si)
+{
+    gen_call(g, gen_callinfo(g, si, bt_helper_sys_door64));
+    gen64_exit_far(g);
 }

@@ -12,7 +12,7 @@
  */
 #include "cpu/mem.h"
 #include "softmmu/mmu.h"
-#include "translator/bt_internal.h"
+#include "translator/gen64_flow.h"
 
 /* The instruction through the interpreter, its interrupt shadow ended. */
 static void light_exec(CPUState *cpu, const BTCallInfo *ci)
@@ -105,4 +105,27 @@ int bt_helper_sys_door(CPUState *cpu, const BTCallInfo *ci)
     }
     cpu->eip = cpu->next_eip; /* the block's far exit looks it up */
     return bt_helper_leave(cpu, ci, (uint32_t)cpu->next_eip, !go_on);
+}
+
+/*
+ * SYSCALL and SYSRET of a 64-bit block (gen_sys.c, gen64_sys_door).  The
+ * new key is bt_block_key()'s, which in 64-bit mode depends on the CPL
+ * alone (run.c).  The block goes on through the jump cache when nothing
+ * is pending (SYSRET restoring IF with an interrupt waiting, TF set) and
+ * the code is 64-bit still: SYSRET without REX.W enters compatibility
+ * mode, whose blocks the run loop enters with the 32-bit stub.
+ */
+int bt_helper_sys_door64(CPUState *cpu, const BTCallInfo *ci)
+{
+    bt_helper_enter(cpu, ci);
+    light_exec(cpu, ci);
+    uint32_t key = bt_block_key(cpu);
+    bool transient;
+    bool go_on = (key & KEY_CODE64) && bt_mode_ok(cpu, &transient) && !bt_events_pending(cpu);
+    if (go_on) {
+        cpu->bt_tag_hi = (uint64_t)key << 32;
+        cpu->bt_view_delta = (uint64_t)cpu->mmu_idx * TLB_ENTRIES * sizeof(TLBEntry);
+    }
+    cpu->eip = cpu->next_eip; /* the block's far exit looks it up */
+    return bt_helper_leave(cpu, ci, cpu->next_eip, !go_on);
 }

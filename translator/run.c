@@ -47,9 +47,28 @@ uint32_t bt_seg_class(const SegmentCache *s)
     return s->base ? SEGCLASS_BASED : SEGCLASS_FLAT;
 }
 
+/*
+ * 64-bit mode ignores the bases and limits of CS, DS, ES and SS and
+ * checks no segment type on an access (SDM Vol.3 3.4.4, 5.3.1), and 64-bit
+ * blocks address FS and GS only through callouts and the stack only
+ * through RSP, so the key of 64-bit code holds no class or SS.B of its
+ * own: ES, DS and SS are flat, FS and GS "other", SS.B set.  Otherwise
+ * every SWAPGS (GS's base between the user's and the per-CPU area), every
+ * FS base a context switch writes and every null SS an interrupt loads
+ * would make a new key, a block translated again and a chain that cannot
+ * be made.
+ */
+#define KEY_CODE64_FIXED                                                                           \
+    (KEY_SS32 | (uint32_t)SEGCLASS_OTHER << (KEY_SEG_SHIFT + 2 * SEG_CS) |                         \
+     (uint32_t)SEGCLASS_OTHER << (KEY_SEG_SHIFT + 2 * SEG_FS) |                                    \
+     (uint32_t)SEGCLASS_OTHER << (KEY_SEG_SHIFT + 2 * SEG_GS))
+
 uint32_t bt_block_key(const CPUState *cpu)
 {
     uint32_t key = cpu->cpl & KEY_CPL_MASK;
+    if (cpu->hflags & HF_CS64) {
+        return key | KEY_LMA | KEY_CODE64 | KEY_CODE64_FIXED;
+    }
     if (cpu->hflags & HF_SS32) {
         key |= KEY_SS32;
     }
@@ -131,16 +150,14 @@ TB *bt_find(BT *bt)
         if (!tb) {
             return NULL;
         }
-        if (key & KEY_LMA) {
+        if ((key & (KEY_LMA | KEY_CODE64)) == KEY_LMA) { /* not 64-bit blocks */
             bt->stats.compat_blocks++;
         }
     }
     if (cpu->bt_exit) {
         bt_chain(bt, bt_to_rw(bt, cpu->bt_exit), tb);
     }
-    if (!(key & KEY_CODE64)) {
-        bt_jc_insert(bt, tb); /* its tags hold 32-bit EIPs; 64-bit exits do not look up */
-    }
+    bt_jc_insert(bt, tb);
     return tb;
 }
 

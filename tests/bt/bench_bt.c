@@ -63,6 +63,19 @@ static const uint8_t mem64_loop[] = {0xb9, 0,    0,    0,    0,    0xbe, 0x00, 0
                                      0x00, 0x48, 0x8b, 0x06, 0x48, 0x01, 0xc8, 0x48, 0x89,
                                      0x46, 0x08, 0x48, 0xff, 0xc9, 0x75, 0xf1, 0xf4};
 
+/* call64: the call loop in 64-bit mode (CALL, RET, PUSH and POP native,
+ * translator/gen64_flow.c): mov ecx, N ; loop: call f ; dec ecx ; jnz loop ;
+ * hlt ; f: push rbp ; mov rbp, rsp ; pop rbp ; ret */
+static const uint8_t call64_loop[] = {0xb9, 0,    0,    0,    0,    0xe8, 0x05, 0x00,
+                                      0x00, 0x00, 0xff, 0xc9, 0x75, 0xf7, 0xf4, 0x55,
+                                      0x48, 0x89, 0xe5, 0x5d, 0xc3};
+
+/* icall64: the same through a register (the jump cache):
+ * mov ecx, N ; mov ebx, f ; loop: call rbx ; dec ecx ; jnz loop ; hlt ; f: <as above> */
+static const uint8_t icall64_loop[] = {0xb9, 0,    0,    0,    0,    0xbb, 0x11, 0x00, 0x01,
+                                       0x00, 0xff, 0xd3, 0xff, 0xc9, 0x75, 0xfa, 0xf4, 0x55,
+                                       0x48, 0x89, 0xe5, 0x5d, 0xc3};
+
 static const Workload workloads[] = {
     {"alu", alu_loop, sizeof(alu_loop), false},
     {"memory", mem_loop, sizeof(mem_loop), false},
@@ -72,6 +85,8 @@ static const Workload workloads[] = {
     {"alu64", alu64_loop, sizeof(alu64_loop), true},
     {"alu64r8", alu64r8_loop, sizeof(alu64r8_loop), true},
     {"mem64", mem64_loop, sizeof(mem64_loop), true},
+    {"call64", call64_loop, sizeof(call64_loop), true},
+    {"icall64", icall64_loop, sizeof(icall64_loop), true},
 };
 
 static double now_sec(void)
