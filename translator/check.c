@@ -90,6 +90,7 @@ typedef struct CheckSnap {
     uint8_t hot[SNAP_HOT_END];
     uint8_t sys[SNAP_SYS_END - SNAP_SYS_BEGIN];
     uint8_t msr[SNAP_MSR_END - SNAP_MSR_BEGIN];
+    uint8_t xmm_hi[8][16]; /* XMM8-15, outside the ranges above */
 } CheckSnap;
 
 /* What the comparison looks at, in a form both engines' results share. */
@@ -107,6 +108,7 @@ typedef struct CheckState {
     uint8_t st[8][10];
     uint32_t mxcsr;
     uint8_t xmm[8][16];
+    uint8_t xmm_hi[8][16];
 } CheckState;
 
 struct BTCheck {
@@ -322,6 +324,7 @@ static void snap_save(const CPUState *cpu, CheckSnap *s)
     memcpy(s->hot, p, sizeof(s->hot));
     memcpy(s->sys, p + SNAP_SYS_BEGIN, sizeof(s->sys));
     memcpy(s->msr, p + SNAP_MSR_BEGIN, sizeof(s->msr));
+    memcpy(s->xmm_hi, cpu->xmm_hi, sizeof(s->xmm_hi));
 }
 
 static void snap_restore(CPUState *cpu, const CheckSnap *s)
@@ -330,6 +333,7 @@ static void snap_restore(CPUState *cpu, const CheckSnap *s)
     memcpy(p, s->hot, sizeof(s->hot));
     memcpy(p + SNAP_SYS_BEGIN, s->sys, sizeof(s->sys));
     memcpy(p + SNAP_MSR_BEGIN, s->msr, sizeof(s->msr));
+    memcpy(cpu->xmm_hi, s->xmm_hi, sizeof(s->xmm_hi));
 }
 
 static void state_capture(const CPUState *cpu, CheckState *s)
@@ -367,6 +371,7 @@ static void state_capture(const CPUState *cpu, CheckState *s)
     }
     s->mxcsr = cpu->fpu.mxcsr;
     memcpy(s->xmm, cpu->fpu.xmm, sizeof(s->xmm));
+    memcpy(s->xmm_hi, cpu->xmm_hi, sizeof(s->xmm_hi));
 }
 
 /* Set in taint every bit in which a and b differ. */

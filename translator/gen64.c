@@ -28,8 +28,8 @@
  * proves the page is mapped the same); any other leaves to the run loop,
  * which looks the target up in C.  64-bit blocks are not in the jump
  * cache, whose tags hold 32-bit EIPs, and return prediction is not used.
- * The guest's x87 and XMM state is never live in a 64-bit block: none of
- * its instructions load it, and no 32-bit block chains to one.
+ * x87, MMX and SSE instructions are gen_fpu.c's and gen_sse.c's, whose
+ * state (XMM0-15 here) stays live across chained 64-bit blocks.
  */
 #include "softmmu/mmu.h"
 #include "translator/gen64.h"
@@ -429,6 +429,9 @@ static bool gen_push_pop(Gen *g, const ScanInsn *si)
 static bool gen64_native(Gen *g, const ScanInsn *si)
 {
     const Insn *in = &si->insn;
+    if (gen_fpu_insn(g, si) || gen_sse_insn(g, si)) {
+        return true;
+    }
     if (in->lock || in->rep || in->opmap > 1 || (in->opsize != 4 && in->opsize != 8)) {
         return false;
     }
@@ -462,8 +465,8 @@ static bool gen64_native(Gen *g, const ScanInsn *si)
 void gen64_body(Gen *g)
 {
     const BlockScan *scan = g->scan;
-    g->fpu = GEN_FPU_SAVED;
-    g->sse = GEN_SSE_SAVED;
+    g->fpu = GEN_FPU_UNKNOWN; /* live across chained blocks (gen_fpu.c, gen_sse.c) */
+    g->sse = GEN_SSE_UNKNOWN;
     bool callout = false;
     for (int i = 0; i < scan->n && !g->failed; i++) {
         const ScanInsn *si = &scan->in[i];

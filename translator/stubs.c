@@ -96,7 +96,7 @@ static void emit_enter(Emit *e, void (**enter)(CPUState *, const uint8_t *), boo
 }
 
 /*
- * epilogue:          cmp byte [r15+bt_sse_live], 0 ; je saved
+ * epilogue:          cmp byte [r15+bt_sse_live], 0 ; je saved (rel32)
  *                    <the guest's XMM state back to CPUState, the host's MXCSR (gen_sse.c)>
  *             saved: <store guest registers and parked flags>
  * epilogue_nostore:  add rsp, 8; pop r15; pop r14; pop r13; pop r12; pop rbx; pop rbp; ret
@@ -107,9 +107,9 @@ static void emit_epilogues(BT *bt, Emit *e, bool wide)
     *(wide ? &bt->epilogue64 : &bt->epilogue) = emit_rx(e);
     HostRM live = hrm_mem(H_R15, (int32_t)offsetof(CPUState, bt_sse_live));
     emit_cmp8_imm(e, &live, 0);
-    uint8_t *saved = emit_jcc8(e, CC_E);
-    emit_sse_save(e);
-    emit_bind8(e, saved);
+    uint8_t *saved = emit_jcc32(e, CC_E, NULL); /* rel32: sixteen MOVUPS are over 127 bytes */
+    emit_sse_save(e, wide);                     /* 64-bit code's XMM8-15 too */
+    emit_bind32(e, saved);
     emit_store_guest(e, wide);
     if (wide) {
         emit_jmp32(e, nostore); /* the 32-bit epilogue's tail, emitted first */
@@ -165,12 +165,12 @@ static void emit_thunk(BT *bt, Emit *e, bool wide)
  * sse_save (called from a block whose XMM state is live, gen_sse.c):
  *   <the guest's XMM state back to CPUState, the host's MXCSR> ; ret
  * One copy here instead of about 90 bytes in every slow path and callout
- * of a block that may have it live.
+ * of a block that may have it live; sse_save64 moves XMM8-15 too.
  */
-static void emit_sse_save_stub(BT *bt, Emit *e)
+static void emit_sse_save_stub(BT *bt, Emit *e, bool wide)
 {
-    bt->sse_save = emit_rx(e);
-    emit_sse_save(e);
+    *(wide ? &bt->sse_save64 : &bt->sse_save) = emit_rx(e);
+    emit_sse_save(e, wide);
     emit_u8(e, OPC_RET);
 }
 
@@ -184,7 +184,8 @@ void bt_emit_stubs(BT *bt)
     emit_enter(&e, &bt->enter64, true);
     emit_epilogues(bt, &e, true);
     emit_thunk(bt, &e, true);
-    emit_sse_save_stub(bt, &e);
+    emit_sse_save_stub(bt, &e, false);
+    emit_sse_save_stub(bt, &e, true);
     bt->stubs_size = ((size_t)(e.p - bt->rw) + 63) & ~(size_t)63;
     bt->code_used = bt->stubs_size;
     bt->stats.host_bytes += bt->stubs_size;
