@@ -25,37 +25,13 @@
 #include "cpu/fpu_internal.h"
 #include "tests/unit/lm_fixture.h"
 
-#define SEQ_MAX 4096
-#define SAVE    (DATA + 0x2000) /* FXSAVE and STMXCSR images: a page of their own */
-
-typedef struct Seq {
-    uint8_t b[SEQ_MAX];
-    size_t len;
-    int callouts; /* instructions put that are callouts by design */
-    int depth;    /* x87 stack depth, so the sequence never over- or underflows */
-} Seq;
+#define SAVE (DATA + 0x2000) /* FXSAVE and STMXCSR images: a page of their own */
 
 static uint64_t rng = 0x243f6a8885a308d3ull;
 
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
-static void put(Seq *s, uint8_t v)
-{
-    ck_assert_uint_lt(s->len, SEQ_MAX);
-    s->b[s->len++] = v;
-}
-
-static void put32(Seq *s, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) {
-        put(s, (uint8_t)(v >> (8 * i)));
-    }
+    return seq_rnd(&rng);
 }
 
 /* A general register the sequence may write: not RSP, nor the address
@@ -568,24 +544,6 @@ START_TEST(test_random_sse_x87_match_interp)
 }
 END_TEST
 
-/* The first exception raised, as the CPU hook sees it before delivery. */
-typedef struct FirstFault {
-    int vector;
-    uint32_t error;
-    uint64_t rip;
-} FirstFault;
-
-static void note_fault(void *opaque, CPUState *cpu, int vector, uint32_t error, bool hw)
-{
-    (void)hw;
-    FirstFault *f = opaque;
-    if (f->vector < 0) {
-        f->vector = vector;
-        f->error = error;
-        f->rip = cpu->eip;
-    }
-}
-
 /* code (which loads xmm9 from [rsi] first) runs until its first fault:
  * which one, where, and what xmm9 and xmm10 hold then. */
 static FirstFault run_to_fault(const uint8_t *code, size_t len, TestVM **out)
@@ -599,7 +557,7 @@ static FirstFault run_to_fault(const uint8_t *code, size_t len, TestVM **out)
     }
     FirstFault f = {.vector = -1};
     vm->cpu.hooks.observer = &f;
-    vm->cpu.hooks.on_exception = note_fault;
+    vm->cpu.hooks.on_exception = first_fault_note;
     BT *bt = bt64(vm, BT_MODE_RUN);
     bt_exec(bt, 1000);
     ck_assert_uint_eq(bt_stats(bt)->interp_insns, 0); /* the block ran translated */
