@@ -14,7 +14,9 @@
  * memory must agree, and the statistics must show the SIMD and x87
  * instructions ran natively.  Then directed cases: the 16-byte alignment
  * #GP(0) through a register base and a RIP-relative constant, and a
- * non-canonical operand's #GP(0) from the slow path.
+ * non-canonical operand's #GP(0) from the slow path; a loop on XMM8-15
+ * and R8-R15 with FXSAVE in it; FLDCW (native, and out of line when it
+ * unmasks) and MMX in 64-bit code.
  */
 #include <check.h>
 #include <stdio.h>
@@ -648,6 +650,46 @@ START_TEST(test_loop_xmm_hi_and_callout)
 }
 END_TEST
 
+/*
+ * FLDCW and MMX in a 64-bit block, with R8 and R13 (CPUState) bases and a
+ * RIP-relative operand:
+ *   fldcw [rip+x] (DATA+26: 0C7Fh, truncate, all masked) ; fld qword [r13] ;
+ *   fistp dword [rsi+8] ; movq mm1, [r8] ; paddd mm1, mm1 ; movq [rsi+16], mm1 ;
+ *   emms ; fldcw [rsi+24] (037Eh: IM unmasked, the interpreter's) ; hlt
+ */
+START_TEST(test_fldcw_and_mmx)
+{
+    uint8_t code[] = {0xd9, 0x2d, 0,    0,    0,    0,    0x41, 0xdd, 0x45, 0x00,
+                      0xdb, 0x5e, 0x08, 0x41, 0x0f, 0x6f, 0x08, 0x0f, 0xfe, 0xc9,
+                      0x0f, 0x7f, 0x4e, 0x10, 0x0f, 0x77, 0xd9, 0x6e, 0x18, 0xf4};
+    uint32_t d = DATA + 26 - (TESTVM_CODE + 6);
+    memcpy(code + 2, &d, 4);
+    TestVM *vm[2];
+    double v = -1234.75;
+    uint16_t cw[2] = {0x037e, 0x0c7f};
+    for (int e = 0; e < 2; e++) {
+        vm[e] = vm64(code, sizeof(code));
+        vm[e]->cpu.regs[6] = vm[e]->cpu.regs[8] = vm[e]->cpu.regs[13] = DATA;
+        phys_write_buf(&vm[e]->phys, DATA, &v, 8);
+        phys_write_buf(&vm[e]->phys, DATA + 24, cw, 4);
+    }
+    ck_assert_int_eq(testvm_run(vm[0], 1000), CPU_EXIT_HALT);
+    BT *bt = bt64(vm[1], BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
+    assert_same(vm[0], vm[1]);
+    ck_assert_int_eq(memcmp(vm[1]->phys.ram + DATA, vm[0]->phys.ram + DATA, 64), 0);
+    ck_assert_uint_eq(phys_read(&vm[1]->phys, DATA + 8, 4), (uint32_t)-1234); /* truncated */
+    ck_assert_uint_eq(vm[1]->cpu.fpu.fcw, 0x037e);
+    /* the unmasking FLDCW (out of line to the interpreter) and the HLT */
+    ck_assert_uint_eq(bt_stats(bt)->callout_insns, 2);
+    ck_assert_uint_eq(bt_stats(bt)->interp_insns, 0);
+    ck_assert_uint_eq(bt_stats(bt)->x87_loads, 1);
+    bt_free(bt);
+    testvm_free(vm[0]);
+    testvm_free(vm[1]);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("translator64_sse");
@@ -656,6 +698,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_random_sse_x87_match_interp);
     tcase_add_test(tc, test_64bit_operand_faults);
     tcase_add_test(tc, test_loop_xmm_hi_and_callout);
+    tcase_add_test(tc, test_fldcw_and_mmx);
     suite_add_tcase(s, tc);
     return s;
 }
