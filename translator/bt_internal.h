@@ -150,6 +150,9 @@ struct BT {
     const uint8_t *thunk64;
     const uint8_t *sse_save;        /* called: the guest's XMM state to CPUState (gen_sse.c) */
     const uint8_t *sse_save64;      /* the same with XMM8-15, for 64-bit blocks */
+    const uint8_t *state_flush64;   /* called: the XMM and x87 states to CPUState, each
+                                     * if live (64-bit blocks, gen_sse.c) */
+    BTCallInfo fpu_save_ci;         /* state_flush64's bt_helper_fpu_save */
 
     FILE *perfmap;          /* -perfmap, or NULL */
     FILE *out_asm;          /* -d out_asm, or NULL */

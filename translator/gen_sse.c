@@ -210,6 +210,16 @@ void gen_sse_flush(Gen *g)
     if (g->sse == GEN_SSE_SAVED) {
         return;
     }
+    if (gen_wide(g) && g->sse == GEN_SSE_UNKNOWN && g->fpu == GEN_FPU_UNKNOWN) {
+        /* both tests, and the x87 save, in one stub (stubs.c): 64-bit code
+         * has many callouts */
+        gen_clobber(g);
+        gen_page_forget(g); /* the x87 save calls C */
+        emit_call32(&g->e, g->bt->state_flush64);
+        g->sse = GEN_SSE_SAVED;
+        g->fpu = GEN_FPU_SAVED;
+        return;
+    }
     uint8_t *skip = g->sse == GEN_SSE_UNKNOWN ? gen_test_live(g, CC_E) : NULL;
     g->sse = GEN_SSE_SAVED;
     /* the stub (stubs.c): emit_sse_save ; ret */

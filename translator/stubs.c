@@ -174,6 +174,39 @@ static void emit_sse_save_stub(BT *bt, Emit *e, bool wide)
     emit_u8(e, OPC_RET);
 }
 
+/*
+ * state_flush64 (called from a 64-bit block that knows neither state, before a C call):
+ *   cmp byte [r15+bt_sse_live], 0 ; je 1f ; call sse_save64
+ *   1: cmp byte [r15+bt_fpu_live], 0 ; je 2f
+ *   fnsave [r15+bt_fpu_img] ; mov r9, &fpu_save_ci
+ *   sub rsp, 8 ; call thunk64 ; add rsp, 8   ; the thunk wants RSP % 16 == 8 at entry
+ *   2: ret
+ * Five bytes at each callout instead of both tests inline: 64-bit code
+ * has many callouts, and the inline tests grew its host code by a fifth.
+ */
+static void emit_state_flush64_stub(BT *bt, Emit *e)
+{
+    bt->state_flush64 = emit_rx(e);
+    bt->fpu_save_ci.fn = bt_helper_fpu_save;
+    HostRM sse_live = hrm_mem(H_R15, (int32_t)offsetof(CPUState, bt_sse_live));
+    emit_cmp8_imm(e, &sse_live, 0);
+    uint8_t *no_sse = emit_jcc8(e, CC_E);
+    emit_call32(e, bt->sse_save64);
+    emit_bind8(e, no_sse);
+    HostRM fpu_live = hrm_mem(H_R15, (int32_t)offsetof(CPUState, bt_fpu_live));
+    emit_cmp8_imm(e, &fpu_live, 0);
+    uint8_t *no_fpu = emit_jcc8(e, CC_E);
+    HostRM img = hrm_mem(H_R15, (int32_t)offsetof(CPUState, bt_fpu_img));
+    emit_rm(e, 0, 0xdd, 6, &img); /* fnsave */
+    emit_mov_r64_imm(e, H_R9, (uint64_t)(uintptr_t)&bt->fpu_save_ci);
+    HostRM rsp = hrm_reg(H_RSP);
+    emit_alu64_imm(e, EXT_SUB, &rsp, 8);
+    emit_call32(e, bt->thunk64);
+    emit_alu64_imm(e, EXT_ADD, &rsp, 8);
+    emit_bind8(e, no_fpu);
+    emit_u8(e, OPC_RET);
+}
+
 void bt_emit_stubs(BT *bt)
 {
     Emit e;
@@ -186,6 +219,7 @@ void bt_emit_stubs(BT *bt)
     emit_thunk(bt, &e, true);
     emit_sse_save_stub(bt, &e, false);
     emit_sse_save_stub(bt, &e, true);
+    emit_state_flush64_stub(bt, &e);
     bt->stubs_size = ((size_t)(e.p - bt->rw) + 63) & ~(size_t)63;
     bt->code_used = bt->stubs_size;
     bt->stats.host_bytes += bt->stubs_size;
