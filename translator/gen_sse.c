@@ -16,11 +16,18 @@
  * out-of-line path calls the interpreter, which raises #GP(0) as the
  * hardware does before any access (SDM Vol.1 11.6.8).
  *
+ * 64-bit blocks run the same code: XMM0-15 live in the host's xmm0-15
+ * (XMM8-15 from CPUState.xmm_hi), an instruction is re-encoded with its
+ * REX rebuilt (emit_sse_copy64: a general register operand is its host
+ * register, RSP R12, or r9 for R8-R15 in CPUState), and a memory operand
+ * is gen64.c's (gen_fpu.c's gen_fpmem_linear; RIP-relative: a constant,
+ * its alignment checked at translation).
+ *
  * XMM state.  The guest's XMM registers and MXCSR live in CPUState.fpu,
- * or in the host's xmm0-7 and MXCSR from the first native SSE instruction
- * until the next C call or the return to the run loop, across chained
- * blocks, as gen_fpu.c keeps the x87 state: CPUState.bt_sse_live says
- * which at run time, Gen.sse at translation time.
+ * or in the host's xmm0-7 (xmm0-15 in 64-bit blocks) and MXCSR from the
+ * first native SSE instruction until the next C call or the return to the
+ * run loop, across chained blocks, as gen_fpu.c keeps the x87 state:
+ * CPUState.bt_sse_live says which at run time, Gen.sse at translation time.
  *   enter:  [cmp byte [r15+bt_sse_live], 0 ; jne live]
  *           lea r9, [rip+ci] ; call thunk     ; bt_helper_sse_enter checks the mode
  *           movups xmm0..7, [r15+fpu.xmm]   ; ldmxcsr [r15+fpu.mxcsr]
