@@ -45,6 +45,10 @@
  * FIP, FCS, FOP, FDP and FDS are stored into CPUState.fpu after each
  * non-control instruction, the guest's values, as cpu/fpu.c does; the
  * host's (host addresses) are dropped at the save.
+ *
+ * 64-bit blocks run the same code, their memory operands (and gen_sse.c's)
+ * addressed by gen_fpmem_linear below with gen64.c's scheme; FIP and FDP
+ * are the low halves of RIP and of the offset, as cpu/fpu.c keeps them.
  */
 #include "cpu/fpu_internal.h"
 #include "translator/gen64.h"
