@@ -690,6 +690,56 @@ START_TEST(test_fldcw_and_mmx)
 }
 END_TEST
 
+/* code run by the interpreter and by the translator (mode: MODE_64 or
+ * MODE_LEGACY) from the same state; both must agree, with only the HLT a
+ * callout. */
+static void check_directed(const uint8_t *code, size_t len, int mode)
+{
+    TestVM *vm[2];
+    for (int e = 0; e < 2; e++) {
+        vm[e] = make_vm(code, len, mode);
+        vm[e]->cpu.cr4 |= CR4_OSFXSR;
+        vm[e]->cpu.regs[R_ESP] = 0x7000;
+        vm[e]->cpu.regs[13] = 0xfffffffffedcba98ull;
+    }
+    ck_assert_int_eq(testvm_run(vm[0], 1000), CPU_EXIT_HALT);
+    BT *bt = bt64(vm[1], BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 1000), CPU_EXIT_HALT);
+    assert_same(vm[0], vm[1]);
+    ck_assert_uint_eq(bt_stats(bt)->callout_insns, 1);
+    ck_assert_uint_eq(bt_stats(bt)->interp_insns, 0);
+    bt_free(bt);
+    testvm_free(vm[0]);
+    testvm_free(vm[1]);
+}
+
+/*
+ * MMX with general registers in CPUState, in a 64-bit block:
+ *   mov r9, 0x8040201008040201 ; movq mm0, r9 ; paddb mm0, mm0 ; movd r10d, mm0 ;
+ *   pmovmskb r11d, mm0 ; pextrw r12d, mm0, 3 ; pinsrw mm1, r13d, 2 ; emms ; hlt
+ * and PINSRW from a 32-bit register in 32-bit code (the decoder names it a
+ * word register; the host copy reads the same low word):
+ *   mov eax, 0x12345678 ; pinsrw xmm1, eax, 3 ; hlt
+ */
+START_TEST(test_mmx_gpr_forms)
+{
+    static const uint8_t code64[] = {0x49, 0xb9, 0x01, 0x02, 0x04,
+                                     0x08, 0x10, 0x20, 0x40, 0x80, /* mov r9, imm64 */
+                                     0x49, 0x0f, 0x6e, 0xc1,       /* movq mm0, r9 */
+                                     0x0f, 0xfc, 0xc0,             /* paddb mm0, mm0 */
+                                     0x41, 0x0f, 0x7e, 0xc2,       /* movd r10d, mm0 */
+                                     0x44, 0x0f, 0xd7, 0xd8,       /* pmovmskb r11d, mm0 */
+                                     0x44, 0x0f, 0xc5, 0xe0, 0x03, /* pextrw r12d, mm0, 3 */
+                                     0x41, 0x0f, 0xc4, 0xcd, 0x02, /* pinsrw mm1, r13d, 2 */
+                                     0x0f, 0x77,                   /* emms */
+                                     0xf4};
+    static const uint8_t code32[] = {0xb8, 0x78, 0x56, 0x34, 0x12, 0x66,
+                                     0x0f, 0xc4, 0xc8, 0x03, 0xf4};
+    check_directed(code64, sizeof(code64), MODE_64);
+    check_directed(code32, sizeof(code32), MODE_LEGACY);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("translator64_sse");
@@ -699,6 +749,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_64bit_operand_faults);
     tcase_add_test(tc, test_loop_xmm_hi_and_callout);
     tcase_add_test(tc, test_fldcw_and_mmx);
+    tcase_add_test(tc, test_mmx_gpr_forms);
     suite_add_tcase(s, tc);
     return s;
 }
