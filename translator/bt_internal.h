@@ -170,6 +170,10 @@ struct BT {
     const uint8_t *epilogue64;
     const uint8_t *thunk64;
     const uint8_t *sse_save;        /* called: the guest's XMM state to CPUState (gen_sse.c) */
+    const uint8_t *sse_save64;      /* the same with XMM8-15, for 64-bit blocks */
+    const uint8_t *state_flush64;   /* called: the XMM and x87 states to CPUState, each
+                                     * if live (64-bit blocks, gen_sse.c) */
+    BTCallInfo fpu_save_ci;         /* state_flush64's bt_helper_fpu_save */
 
     FILE *perfmap;          /* -perfmap, or NULL */
     FILE *out_asm;          /* -d out_asm, or NULL */
@@ -355,11 +359,15 @@ int bt_helper_fpu_save(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_fpu_interp_leave(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_fpu_mem_prep(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_fpu_mem_commit(CPUState *cpu, const BTCallInfo *ci);
+/* The same for a 64-bit block: the address from the instruction (fpu_state.c). */
+int bt_helper_fpu64_prep(CPUState *cpu, const BTCallInfo *ci);
+int bt_helper_fpu64_commit(CPUState *cpu, const BTCallInfo *ci);
 
 /* ---- gen_sse.c, sse_state.c: MMX and SSE in translated code ---- */
-/* The flush sequence: the host's xmm0-7 and MXCSR into CPUState.fpu, the
- * host's MXCSR back, bt_sse_live cleared (the epilogue stub uses it). */
-void emit_sse_save(Emit *e);
+/* The flush sequence: the host's xmm0-7 (wide: xmm0-15, XMM8-15 into
+ * CPUState.xmm_hi) and MXCSR into CPUState.fpu, the host's MXCSR back,
+ * bt_sse_live cleared (the epilogue stubs use it). */
+void emit_sse_save(Emit *e, bool wide);
 /* Whether the guest's XMM state may run in the host: CR0.EM and TS clear,
  * CR4.OSFXSR set, all six MXCSR exceptions masked. */
 bool bt_sse_native_ok(const CPUState *cpu);

@@ -112,6 +112,7 @@ typedef struct CheckState {
     uint8_t st[8][10];
     uint32_t mxcsr;
     uint8_t xmm[8][16];
+    uint8_t xmm_hi[8][16];
 } CheckState;
 
 struct BTCheck {
@@ -374,6 +375,7 @@ static void state_capture(const CPUState *cpu, CheckState *s)
     }
     s->mxcsr = cpu->fpu.mxcsr;
     memcpy(s->xmm, cpu->fpu.xmm, sizeof(s->xmm));
+    memcpy(s->xmm_hi, cpu->xmm_hi, sizeof(s->xmm_hi));
 }
 
 /* Set in taint every bit in which a and b differ. */

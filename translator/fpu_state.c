@@ -15,8 +15,8 @@
  * word come back from the image: a native FLDCW may have changed the
  * last, only ever to a word with every exception masked that the
  * interpreter would keep as it is (translator/gen_fpu.c); every other
- * instruction that loads one is a callout, which saves first.  The last-instruction registers (FIP, FCS, FOP, FDP, FDS) are the
- * host's own there, host addresses; translated code stores the guest's
+ * instruction that loads one is a callout, which saves first.  The last-instruction registers (FIP,
+ * FCS, FOP, FDP, FDS) are the host's own there, host addresses; translated code stores the guest's
  * values into CPUState.fpu after each instruction instead, as
  * cpu/fpu.c's fpu_note_insn does.
  *
@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "cpu/fpu_internal.h"
+#include "cpu/ops.h"
 #include "translator/bt_internal.h"
 
 /* Offsets in the 32-bit protected-mode FNSAVE image. */
@@ -184,4 +185,38 @@ int bt_helper_fpu_mem_commit(CPUState *cpu, const BTCallInfo *ci)
     bt_helper_enter(cpu, ci);
     fpu_write_linear(cpu, cpu->bt_lin, ci->size, buf);
     return bt_helper_leave(cpu, ci, ci->next_eip, false);
+}
+
+/*
+ * The same for an x87, MMX or SSE memory operand in a 64-bit block
+ * (gen_fpu.c's gen_fpmem_linear): the linear address is the interpreter's
+ * own, from the instruction and the guest registers the thunk stored, so
+ * a non-canonical one raises #GP(0), or #SS(0) through SS, with CPUState
+ * as it was before the instruction.  None of these instructions writes a
+ * register its address uses, so the commit finds the same address.
+ */
+int bt_helper_fpu64_prep(CPUState *cpu, const BTCallInfo *ci)
+{
+    bt_helper_enter(cpu, ci);
+    bool write = ci->access == ACC_WRITE;
+    uint64_t lin = insn_mem_linear(cpu, &ci->insn, ci->size, write);
+    memset(cpu->bt_bounce, 0, sizeof(cpu->bt_bounce));
+    if (write) {
+        fpu_probe_linear(cpu, lin, ci->size);
+    } else {
+        fpu_read_linear(cpu, lin, ci->size, cpu->bt_bounce);
+    }
+    return 0;
+}
+
+int bt_helper_fpu64_commit(CPUState *cpu, const BTCallInfo *ci)
+{
+    uint8_t buf[sizeof(cpu->bt_bounce)];
+    memcpy(buf, cpu->bt_bounce, sizeof(buf));
+    bt_helper_enter(cpu, ci);
+    /* gen_mem.c hands commits a 32-bit next EIP; a RIP-relative address needs the whole RIP */
+    cpu->next_eip = ci->eip + ci->insn.len;
+    uint64_t lin = insn_mem_linear(cpu, &ci->insn, ci->size, true); /* probed: no fault */
+    fpu_write_linear(cpu, lin, ci->size, buf);
+    return bt_helper_leave(cpu, ci, ci->eip + ci->insn.len, false);
 }

@@ -31,7 +31,7 @@ enum GenFpu {
 enum GenSse {
     GEN_SSE_UNKNOWN, /* block entry: CPUState.bt_sse_live says */
     GEN_SSE_SAVED,   /* in CPUState.fpu */
-    GEN_SSE_LIVE,    /* in the host's xmm0-7 and MXCSR */
+    GEN_SSE_LIVE,    /* in the host's xmm0-7 (xmm0-15 in 64-bit blocks) and MXCSR */
 };
 
 /* A 16-byte operand's alignment test, whose failure calls the interpreter
@@ -201,6 +201,13 @@ void gen_fpu_reload(Gen *g);
 /* Before an instruction that needs the guest's x87 (or MMX) state in the
  * host FPU: load it, checking the mode (a callout when not yet live). */
 void gen_fpu_enter(Gen *g, const ScanInsn *si);
+/* The memory operand of an x87/MMX/SSE instruction in a block of either
+ * width: whether it can be addressed natively; whether it is RIP-relative
+ * (its address, a constant, in *ea); r14 = its linear address (parks the
+ * flags) and m's slow-path helpers. */
+bool gen_fpmem_ok(const Gen *g, const Insn *in);
+bool gen_fpmem_rip(const Gen *g, const ScanInsn *si, uint64_t *ea);
+void gen_fpmem_linear(Gen *g, const ScanInsn *si, MemOp *m);
 
 /* ---- gen_sse.c ---- */
 /* An MMX/SSE instruction as host code; false if it is not one emitted

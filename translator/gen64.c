@@ -21,8 +21,8 @@
  *
  * Exits, CALL, RET and indirect transfers: gen64_flow.c (chained across
  * pages, the jump cache and return prediction with 64-bit tags).
- * The guest's x87 and XMM state is never live in a 64-bit block: none of
- * its instructions load it, and no 32-bit block chains to one.
+ * x87, MMX and SSE instructions are gen_fpu.c's and gen_sse.c's, whose
+ * state (XMM0-15 here) stays live across chained 64-bit blocks.
  */
 #include "softmmu/mmu.h"
 #include "translator/gen64.h"
@@ -231,6 +231,9 @@ static bool gen64_native(Gen *g, const ScanInsn *si)
     if (gen64_data_insn(g, si)) {
         return true; /* the integer forms (gen64_ops.c) */
     }
+    if (gen_fpu_insn(g, si) || gen_sse_insn(g, si)) {
+        return true;
+    }
     if (in->lock || in->rep || in->opmap > 1 || (in->opsize != 4 && in->opsize != 8)) {
         return false;
     }
@@ -258,8 +261,8 @@ static bool gen64_native(Gen *g, const ScanInsn *si)
 void gen64_body(Gen *g)
 {
     const BlockScan *scan = g->scan;
-    g->fpu = GEN_FPU_SAVED;
-    g->sse = GEN_SSE_SAVED;
+    g->fpu = GEN_FPU_UNKNOWN; /* live across chained blocks (gen_fpu.c, gen_sse.c) */
+    g->sse = GEN_SSE_UNKNOWN;
     bool callout = false;
     for (int i = 0; i < scan->n && !g->failed; i++) {
         const ScanInsn *si = &scan->in[i];

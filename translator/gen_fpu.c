@@ -45,9 +45,13 @@
  * FIP, FCS, FOP, FDP and FDS are stored into CPUState.fpu after each
  * non-control instruction, the guest's values, as cpu/fpu.c does; the
  * host's (host addresses) are dropped at the save.
+ *
+ * 64-bit blocks run the same code, their memory operands (and gen_sse.c's)
+ * addressed by gen_fpmem_linear below with gen64.c's scheme; FIP and FDP
+ * are the low halves of RIP and of the offset, as cpu/fpu.c keeps them.
  */
 #include "cpu/fpu_internal.h"
-#include "translator/gen.h"
+#include "translator/gen64.h"
 
 /* What one x87 encoding is, for native emission. */
 typedef struct FpuForm {
@@ -143,6 +147,55 @@ bool bt_fpu_native_insn(const Insn *insn)
     return fpu_form(insn, &f);
 }
 
+/*
+ * The memory operand of an x87, MMX or SSE instruction, in a block of
+ * either width: 32-bit blocks address it through gen_mem.c with the
+ * segment's class, 64-bit blocks through gen64.c's addressing (a
+ * RIP-relative address is a constant; FS and GS overrides and 67h are
+ * callouts), and their slow path takes the address from the instruction
+ * as the interpreter does (bt_helper_fpu64_prep/commit: #GP(0) or #SS(0)
+ * off the canonical range).
+ */
+bool gen_fpmem_ok(const Gen *g, const Insn *in)
+{
+    if (g->key & KEY_CODE64) {
+        return in->adsize == 8 && in->seg != SEG_FS && in->seg != SEG_GS;
+    }
+    return in->seg != SEG_CS && key_seg_class(g->key, in->seg) != SEGCLASS_OTHER;
+}
+
+bool gen_fpmem_rip(const Gen *g, const ScanInsn *si, uint64_t *ea)
+{
+    if (!(g->key & KEY_CODE64) || si->insn.base != INSN_BASE_RIP) {
+        return false;
+    }
+    *ea = si->eip + si->insn.len + (uint64_t)(int64_t)si->insn.disp;
+    return true;
+}
+
+void gen_fpmem_linear(Gen *g, const ScanInsn *si, MemOp *m)
+{
+    const Insn *in = &si->insn;
+    uint64_t ea;
+    gen_park(g);
+    if (!(g->key & KEY_CODE64)) {
+        m->prep = bt_helper_fpu_mem_prep;
+        m->commit = bt_helper_fpu_mem_commit;
+        if (!gen_operand_linear(g, in)) {
+            g->failed = true; /* cannot happen: gen_fpmem_ok said yes */
+        }
+        return;
+    }
+    m->prep = bt_helper_fpu64_prep;
+    m->commit = bt_helper_fpu64_commit;
+    if (gen_fpmem_rip(g, si, &ea)) {
+        emit_mov_r64_imm(&g->e, H_R14, ea);
+        g->lin_known = false;
+    } else if (!gen64_operand_linear(g, in)) {
+        g->failed = true; /* cannot happen: gen_fpmem_ok said yes */
+    }
+}
+
 /* frstor/fnsave [r15+bt_fpu_img]: DD /4, DD /6 */
 static void emit_fpu_image(Gen *g, int ext)
 {
@@ -219,8 +272,17 @@ static void gen_fpu_note(Gen *g, const ScanInsn *si)
     emit_u16(e, (uint16_t)(((in->opcode & 7u) << 8) | in->modrm));
     emit_note_selector(g, SEG_CS, CPU_OFF(fpu.fcs));
     if (in->mod != 3) {
-        if (in->base == REG_NONE && in->index == REG_NONE) {
+        uint64_t ea;
+        if (gen_fpmem_rip(g, si, &ea)) {
+            emit_mov_r32_imm(e, H_R9, (uint32_t)ea); /* FDP is 32 bits: the offset's low half */
+        } else if (in->base == REG_NONE && in->index == REG_NONE) {
             emit_mov_r32_imm(e, H_R9, (uint32_t)in->disp);
+        } else if (g->key & KEY_CODE64) {
+            /* r14 is free after the access; R8-R15 come from CPUState */
+            int base = in->base == REG_NONE ? H_NONE : g64_reg_to_host(g, in->base, H_R9);
+            int index = in->index == REG_NONE ? H_NONE : g64_reg_to_host(g, in->index, H_R14);
+            HostRM m = hrm_sib(base, index, in->scale, in->disp);
+            emit_lea32(e, H_R9, &m);
         } else {
             HostRM m =
                 hrm_sib(in->base == REG_NONE ? H_NONE : hreg(in->base),
@@ -303,26 +365,20 @@ void gen_fpu_stubs(Gen *g)
 static bool gen_fldcw(Gen *g, const ScanInsn *si)
 {
     const Insn *in = &si->insn;
-    if (in->seg == SEG_CS || key_seg_class(g->key, in->seg) == SEGCLASS_OTHER) {
+    if (!gen_fpmem_ok(g, in)) {
         return false;
     }
     gen_fpu_enter(g, si);
-    gen_park(g);
-    if (!gen_operand_linear(g, in)) {
-        g->failed = true; /* cannot happen: the segment class was checked */
-        return true;
-    }
     MemOp m = {
         .emit = emit_fldcw_op,
         .si = si,
         .size = 2,
         .access = ACC_READ,
         .flag_use = FU_NONE,
-        .next_eip = si->eip + in->len,
+        .next_eip = (uint32_t)(si->eip + in->len),
         .arg = -1,
-        .prep = bt_helper_fpu_mem_prep,
-        .commit = bt_helper_fpu_mem_commit,
     };
+    gen_fpmem_linear(g, si, &m);
     gen_mem_access(g, &m);
     return true;
 }
@@ -331,36 +387,30 @@ bool gen_fpu_insn(Gen *g, const ScanInsn *si)
 {
     const Insn *in = &si->insn;
     FpuForm f;
-    if (g->bt->x87_native && in->op == OP_FPU && !in->lock && in->opcode == 0xd9 &&
-        in->mod != 3 && in->reg == 5) {
+    if (g->bt->x87_native && in->op == OP_FPU && !in->lock && in->opcode == 0xd9 && in->mod != 3 &&
+        in->reg == 5) {
         return gen_fldcw(g, si);
     }
     if (!g->bt->x87_native || !fpu_form(in, &f)) {
         return false;
     }
-    if (f.size && (in->seg == SEG_CS || key_seg_class(g->key, in->seg) == SEGCLASS_OTHER)) {
-        return false; /* the access needs the interpreter's segment checks */
+    if (f.size && !gen_fpmem_ok(g, in)) {
+        return false; /* the access needs the interpreter's segment checks, or FS/GS */
     }
     Emit *e = &g->e;
     gen_fpu_enter(g, si);
     if (f.size) {
-        gen_park(g);
-        if (!gen_operand_linear(g, in)) {
-            g->failed = true; /* cannot happen: the segment class was checked */
-            return true;
-        }
         MemOp m = {
             .emit = emit_fpu_mem,
             .si = si,
             .size = f.size,
             .access = f.access,
             .flag_use = FU_NONE,
-            .next_eip = si->eip + in->len,
+            .next_eip = (uint32_t)(si->eip + in->len),
             .arg = in->reg,
             .imm = in->opcode,
-            .prep = bt_helper_fpu_mem_prep,
-            .commit = bt_helper_fpu_mem_commit,
         };
+        gen_fpmem_linear(g, si, &m);
         gen_mem_access(g, &m);
     } else {
         gen_flags_before(g, f.flag_use);

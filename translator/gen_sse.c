@@ -16,11 +16,18 @@
  * out-of-line path calls the interpreter, which raises #GP(0) as the
  * hardware does before any access (SDM Vol.1 11.6.8).
  *
+ * 64-bit blocks run the same code: XMM0-15 live in the host's xmm0-15
+ * (XMM8-15 from CPUState.xmm_hi), an instruction is re-encoded with its
+ * REX rebuilt (emit_sse_copy64: a general register operand is its host
+ * register, RSP R12, or r9 for R8-R15 in CPUState), and a memory operand
+ * is gen64.c's (gen_fpu.c's gen_fpmem_linear; RIP-relative: a constant,
+ * its alignment checked at translation).
+ *
  * XMM state.  The guest's XMM registers and MXCSR live in CPUState.fpu,
- * or in the host's xmm0-7 and MXCSR from the first native SSE instruction
- * until the next C call or the return to the run loop, across chained
- * blocks, as gen_fpu.c keeps the x87 state: CPUState.bt_sse_live says
- * which at run time, Gen.sse at translation time.
+ * or in the host's xmm0-7 (xmm0-15 in 64-bit blocks) and MXCSR from the
+ * first native SSE instruction until the next C call or the return to the
+ * run loop, across chained blocks, as gen_fpu.c keeps the x87 state:
+ * CPUState.bt_sse_live says which at run time, Gen.sse at translation time.
  *   enter:  [cmp byte [r15+bt_sse_live], 0 ; jne live]
  *           lea r9, [rip+ci] ; call thunk     ; bt_helper_sse_enter checks the mode
  *           movups xmm0..7, [r15+fpu.xmm]   ; ldmxcsr [r15+fpu.mxcsr]
@@ -60,7 +67,7 @@
  * callouts.
  */
 #include "cpu/simd.h"
-#include "translator/gen.h"
+#include "translator/gen64.h"
 
 _Static_assert(offsetof(CPUState, bt_bounce) % 16 == 0,
                "aligned SSE forms run on the bounce buffer");
@@ -83,9 +90,25 @@ typedef struct SseForm {
     bool aligned;     /* a 16-byte memory operand that must be 16-byte aligned */
     uint8_t flag_use; /* enum FlagUse: (U)COMISS/SD write ZF PF CF, clear OF SF AF */
     bool has_imm;     /* an imm8 ends the instruction */
+    int8_t gpr;       /* the general-register operand's index, or -1 */
+    bool gpr_in_reg;  /* it is ModRM.reg's (else ModRM.rm's) */
 } SseForm;
 
-static bool sse_form(const Insn *in, SseForm *f)
+/*
+ * Where a general register operand sits: ModRM.reg for a destination
+ * (CVTSS2SI, PMOVMSKB, PEXTRW, MOVMSKPS) or with a memory operand, else
+ * ModRM.rm (MOVD/MOVQ both ways, CVTSI2SS, PINSRW).  In 64-bit mode the
+ * register must be that field's (REX included); anything else would be a
+ * decoder this file does not know, and is a callout.
+ */
+static bool sse_gpr_field(const Insn *in, SseForm *f)
+{
+    f->gpr_in_reg = f->size || (f->gpr == 0 && in->op != OP_MOVD && in->op != OP_MOVQ);
+    int want = f->gpr_in_reg ? g64_reg_reg(in) : g64_rm_reg(in);
+    return in->opnd[f->gpr].reg == want;
+}
+
+static bool sse_form(const Insn *in, bool code64, SseForm *f)
 {
     if (!insn_op_is_simd(in->op) || in->lock || in->op == OP_MASKMOVQ || in->op == OP_MASKMOVDQU ||
         in->opmap < 1 || in->opmap > 3) {
@@ -96,17 +119,22 @@ static bool sse_form(const Insn *in, SseForm *f)
     f->size = 0;
     f->access = ACC_READ;
     f->has_imm = false;
+    f->gpr = -1;
     for (int i = 0; i < in->nopnds; i++) {
         const Operand *o = &in->opnd[i];
         switch (o->kind) {
         case OPK_MMX: has_mmx = true; break;
         case OPK_XMM: has_xmm = true; break;
         case OPK_IMM: f->has_imm = true; break;
-        case OPK_REG:
-            if (o->reg == R_ESP || o->size != 4) {
-                return false; /* R12 would need REX */
+        case OPK_REG: {
+            /* PINSRW names a 32-bit register and reads its low word */
+            int size = o->size == 2 && in->op == OP_PINSRW ? 4 : o->size;
+            if (code64 ? size != 4 && size != 8 : o->reg == R_ESP || size != 4) {
+                return false; /* 32-bit code: R12 would need REX */
             }
+            f->gpr = (int8_t)i;
             break;
+        }
         case OPK_MEM:
             f->size = o->size;
             f->access = i == 0 ? ACC_WRITE : ACC_READ;
@@ -121,6 +149,9 @@ static bool sse_form(const Insn *in, SseForm *f)
     f->xmm = has_xmm || simd_form_fp(sd->form);
     f->aligned = f->size == 16 && !(sd->flags & SF_UNALIGNED);
     f->flag_use = sd->form == SIMD_FL_F ? FU_WRITE : FU_NONE;
+    if (code64 && f->gpr >= 0 && !sse_gpr_field(in, f)) {
+        return false;
+    }
     return f->size <= sizeof(((CPUState *)0)->bt_bounce);
 }
 
@@ -133,6 +164,16 @@ static uint8_t *gen_test_live(Gen *g, int cc)
     return emit_jcc8(&g->e, cc);
 }
 
+/* The same with a rel32 (bound with emit_bind32): the load it skips is
+ * over 127 bytes in 64-bit blocks (sixteen MOVUPS). */
+static uint8_t *gen_test_live32(Gen *g, int cc)
+{
+    gen_clobber(g);
+    HostRM live = hrm_mem(H_R15, CPU_OFF(bt_sse_live));
+    emit_cmp8_imm(&g->e, &live, 0);
+    return emit_jcc32(&g->e, cc, NULL);
+}
+
 static void emit_set_live(Emit *e, uint8_t v)
 {
     HostRM live = hrm_mem(H_R15, CPU_OFF(bt_sse_live));
@@ -140,11 +181,24 @@ static void emit_set_live(Emit *e, uint8_t v)
     emit_u8(e, v);
 }
 
-void emit_sse_save(Emit *e)
+/* The place of guest XMM register i in CPUState: fpu.xmm, or xmm_hi for XMM8-15. */
+static HostRM xmm_home(int i)
 {
-    for (int i = 0; i < 8; i++) {
-        HostRM m = hrm_mem(H_R15, CPU_OFF(fpu.xmm[i]));
-        emit_rm(e, 0, OPC_MOVUPS_WV, i, &m); /* movups [r15+fpu.xmm[i]], xmm<i> */
+    return hrm_mem(H_R15, i < 8 ? CPU_OFF(fpu.xmm[i]) : CPU_OFF(xmm_hi[i - 8]));
+}
+
+/* xmm0-7, or xmm0-15 for 64-bit code: the registers the guest can name
+ * (XMM8-15 need REX); 32-bit code leaves the high eight in CPUState. */
+static int xmm_count(bool wide)
+{
+    return wide ? 16 : 8;
+}
+
+void emit_sse_save(Emit *e, bool wide)
+{
+    for (int i = 0; i < xmm_count(wide); i++) {
+        HostRM m = xmm_home(i);
+        emit_rm(e, 0, OPC_MOVUPS_WV, i, &m); /* movups [r15+..], xmm<i> */
     }
     HostRM guest = hrm_mem(H_R15, CPU_OFF(fpu.mxcsr));
     emit_rm(e, 0, OPC_GRP15, EXT_STMXCSR, &guest); /* stmxcsr [r15+fpu.mxcsr] */
@@ -153,14 +207,30 @@ void emit_sse_save(Emit *e)
     emit_set_live(e, 0);
 }
 
+static bool gen_wide(const Gen *g)
+{
+    return (g->key & KEY_CODE64) != 0;
+}
+
 void gen_sse_flush(Gen *g)
 {
     if (g->sse == GEN_SSE_SAVED) {
         return;
     }
+    if (gen_wide(g) && g->sse == GEN_SSE_UNKNOWN && g->fpu == GEN_FPU_UNKNOWN) {
+        /* both tests, and the x87 save, in one stub (stubs.c): 64-bit code
+         * has many callouts */
+        gen_clobber(g);
+        gen_page_forget(g); /* the x87 save calls C */
+        emit_call32(&g->e, g->bt->state_flush64);
+        g->sse = GEN_SSE_SAVED;
+        g->fpu = GEN_FPU_SAVED;
+        return;
+    }
     uint8_t *skip = g->sse == GEN_SSE_UNKNOWN ? gen_test_live(g, CC_E) : NULL;
     g->sse = GEN_SSE_SAVED;
-    emit_call32(&g->e, g->bt->sse_save); /* the stub (stubs.c): emit_sse_save ; ret */
+    /* the stub (stubs.c): emit_sse_save ; ret */
+    emit_call32(&g->e, gen_wide(g) ? g->bt->sse_save64 : g->bt->sse_save);
     if (skip && !emit_bind8(&g->e, skip)) {
         g->failed = true;
     }
@@ -169,9 +239,9 @@ void gen_sse_flush(Gen *g)
 void gen_sse_reload(Gen *g)
 {
     Emit *e = &g->e;
-    for (int i = 0; i < 8; i++) {
-        HostRM m = hrm_mem(H_R15, CPU_OFF(fpu.xmm[i]));
-        emit_rm(e, 0, OPC_MOVUPS_VW, i, &m); /* movups xmm<i>, [r15+fpu.xmm[i]] */
+    for (int i = 0; i < xmm_count(gen_wide(g)); i++) {
+        HostRM m = xmm_home(i);
+        emit_rm(e, 0, OPC_MOVUPS_VW, i, &m); /* movups xmm<i>, [r15+..] */
     }
     HostRM guest = hrm_mem(H_R15, CPU_OFF(fpu.mxcsr));
     emit_rm(e, 0, OPC_GRP15, EXT_LDMXCSR, &guest); /* ldmxcsr [r15+fpu.mxcsr] */
@@ -185,12 +255,12 @@ static void gen_sse_enter(Gen *g, const ScanInsn *si)
     if (g->sse == GEN_SSE_LIVE) {
         return;
     }
-    uint8_t *live = g->sse == GEN_SSE_UNKNOWN ? gen_test_live(g, CC_NE) : NULL;
+    uint8_t *live = g->sse == GEN_SSE_UNKNOWN ? gen_test_live32(g, CC_NE) : NULL;
     g->sse = GEN_SSE_SAVED;
     gen_call(g, gen_callinfo(g, si, bt_helper_sse_enter));
     gen_sse_reload(g);
-    if (live && !emit_bind8(&g->e, live)) {
-        g->failed = true;
+    if (live) {
+        emit_bind32(&g->e, live);
     }
 }
 
@@ -203,14 +273,22 @@ static bool prefix_kept(uint8_t b, bool mem)
     return !(mem && (seg || b == 0x67));
 }
 
-/* The instruction as the host runs it; mem: its memory operand is [r14]. */
-static void emit_sse_copy(Gen *g, const ScanInsn *si, bool mem)
+/* The imm8 that ends the instruction, as the host runs it. */
+static void emit_sse_imm(Gen *g, const ScanInsn *si)
+{
+    uint8_t imm = si->bytes[si->insn.len - 1];
+    if (simd_descs[si->insn.op - OP_SIMD_FIRST].form == SIMD_CMP_F) {
+        imm &= 7; /* the predicate; bits 7:3 are reserved (cpu/simd_host.c runs imm & 7) */
+    }
+    emit_u8(&g->e, imm);
+}
+
+/* The instruction as the host runs it in a 32-bit block; mem: its memory operand is [r14]. */
+static void emit_sse_copy32(Gen *g, const ScanInsn *si, const SseForm *f, bool mem)
 {
     Emit *e = &g->e;
     const Insn *in = &si->insn;
     const uint8_t *b = si->bytes;
-    SseForm f;
-    sse_form(in, &f);
     for (int i = 0; i < in->prefix_len; i++) {
         if (prefix_kept(b[i], mem)) {
             emit_u8(e, b[i]);
@@ -225,12 +303,70 @@ static void emit_sse_copy(Gen *g, const ScanInsn *si, bool mem)
         return; /* EMMS */
     }
     emit_u8(e, mem ? (uint8_t)(in->reg << 3 | 6) : in->modrm); /* mod 00, rm 110: [r14] */
-    if (f.has_imm) {
-        uint8_t imm = b[in->len - 1];
-        if (simd_descs[in->op - OP_SIMD_FIRST].form == SIMD_CMP_F) {
-            imm &= 7; /* the predicate; bits 7:3 are reserved (cpu/simd_host.c runs imm & 7) */
+    if (f->has_imm) {
+        emit_sse_imm(g, si);
+    }
+}
+
+/*
+ * The same in a 64-bit block.  XMM n is host xmm n and an MMX register is
+ * itself, so only a general register operand changes: RAX..RDI are
+ * themselves, RSP is R12, and R8-R15 (in CPUState) go through r9, loaded
+ * before a source and stored after a destination at 64 bits (a 32-bit
+ * destination's host write zero-extends, as the guest's does).  The REX
+ * prefix is rebuilt: W as the guest's, R and B from the host fields.
+ */
+static void emit_sse_copy64(Gen *g, const ScanInsn *si, const SseForm *f, bool mem)
+{
+    Emit *e = &g->e;
+    const Insn *in = &si->insn;
+    const uint8_t *b = si->bytes;
+    int reg = g64_reg_reg(in), rm = g64_rm_reg(in);
+    int gpr = f->gpr >= 0 ? in->opnd[f->gpr].reg : -1;
+    if (gpr >= 0) {
+        int host = g64_pinned(gpr) ? hreg(gpr) : H_R9;
+        if (f->gpr_in_reg) {
+            reg = host;
+        } else {
+            rm = host;
         }
-        emit_u8(e, imm);
+        if (!g64_pinned(gpr) && f->gpr != 0) {
+            emit_load64(e, H_R9, H_R15, g64_reg_off(gpr)); /* mov r9, [r15+regs+8*gpr] */
+        }
+    }
+    for (int i = 0; i < in->prefix_len; i++) {
+        if (b[i] == 0x66 || b[i] == 0xf2 || b[i] == 0xf3) {
+            emit_u8(e, b[i]); /* mandatory prefixes, in their order */
+        }
+    }
+    uint8_t rex = (uint8_t)(0x40 | (in->rex & INSN_REX_W) | (reg >= 8 ? INSN_REX_R : 0) |
+                            (mem || rm >= 8 ? INSN_REX_B : 0));
+    if (rex != 0x40) {
+        emit_u8(e, rex);
+    }
+    int opcode_len = in->opmap == 1 ? 2 : 3;
+    emit_bytes(e, b + in->prefix_len, (size_t)opcode_len);
+    if (in->has_modrm) {
+        /* mod 00 rm 110 with REX.B: [r14] */
+        emit_u8(e, (uint8_t)((mem ? 0x06 : 0xc0 | (rm & 7)) | (reg & 7) << 3));
+        if (f->has_imm) {
+            emit_sse_imm(g, si);
+        }
+    }
+    if (gpr >= 0 && !g64_pinned(gpr) && f->gpr == 0) {
+        emit_store64(e, H_R15, g64_reg_off(gpr), H_R9); /* mov [r15+regs+8*gpr], r9 */
+    }
+}
+
+static void emit_sse_copy(Gen *g, const ScanInsn *si, bool mem)
+{
+    SseForm f;
+    bool wide = gen_wide(g);
+    sse_form(&si->insn, wide, &f);
+    if (wide) {
+        emit_sse_copy64(g, si, &f, mem);
+    } else {
+        emit_sse_copy32(g, si, &f, mem);
     }
 }
 
@@ -278,11 +414,16 @@ bool gen_sse_insn(Gen *g, const ScanInsn *si)
 {
     const Insn *in = &si->insn;
     SseForm f;
-    if (!g->bt->sse_native || !sse_form(in, &f) || (f.mmx && !g->bt->x87_native)) {
+    if (!g->bt->sse_native || !sse_form(in, gen_wide(g), &f) || (f.mmx && !g->bt->x87_native)) {
         return false;
     }
-    if (f.size && (in->seg == SEG_CS || key_seg_class(g->key, in->seg) == SEGCLASS_OTHER)) {
-        return false; /* the access needs the interpreter's segment checks */
+    if (f.size && !gen_fpmem_ok(g, in)) {
+        return false; /* the access needs the interpreter's segment checks, or FS/GS */
+    }
+    uint64_t rip_ea = 0;
+    bool rip = f.size && gen_fpmem_rip(g, si, &rip_ea);
+    if (rip && f.aligned && (rip_ea & 15)) {
+        return false; /* a constant misaligned address: the interpreter raises #GP(0) */
     }
     if (f.mmx) {
         gen_fpu_enter(g, si);
@@ -295,25 +436,19 @@ bool gen_sse_insn(Gen *g, const ScanInsn *si)
         gen_flags_after(g, f.flag_use);
         return true;
     }
-    gen_park(g);
-    if (!gen_operand_linear(g, in)) {
-        g->failed = true; /* cannot happen: the segment class was checked */
-        return true;
-    }
-    if (f.aligned) {
-        gen_check_aligned(g);
-    }
     MemOp m = {
         .emit = emit_sse_mem,
         .si = si,
         .size = f.size,
         .access = f.access,
         .flag_use = f.flag_use,
-        .next_eip = si->eip + in->len,
+        .next_eip = (uint32_t)(si->eip + in->len),
         .arg = -1,
-        .prep = bt_helper_fpu_mem_prep,
-        .commit = bt_helper_fpu_mem_commit,
     };
+    gen_fpmem_linear(g, si, &m);
+    if (f.aligned && !rip) {
+        gen_check_aligned(g);
+    }
     gen_mem_access(g, &m);
     return true;
 }

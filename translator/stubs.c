@@ -96,7 +96,7 @@ static void emit_enter(Emit *e, void (**enter)(CPUState *, const uint8_t *), boo
 }
 
 /*
- * epilogue:          cmp byte [r15+bt_sse_live], 0 ; je saved
+ * epilogue:          cmp byte [r15+bt_sse_live], 0 ; je saved (rel32)
  *                    <the guest's XMM state back to CPUState, the host's MXCSR (gen_sse.c)>
  *             saved: <store guest registers and parked flags>
  * epilogue_nostore:  add rsp, 8; pop r15; pop r14; pop r13; pop r12; pop rbx; pop rbp; ret
@@ -107,9 +107,9 @@ static void emit_epilogues(BT *bt, Emit *e, bool wide)
     *(wide ? &bt->epilogue64 : &bt->epilogue) = emit_rx(e);
     HostRM live = hrm_mem(H_R15, (int32_t)offsetof(CPUState, bt_sse_live));
     emit_cmp8_imm(e, &live, 0);
-    uint8_t *saved = emit_jcc8(e, CC_E);
-    emit_sse_save(e);
-    emit_bind8(e, saved);
+    uint8_t *saved = emit_jcc32(e, CC_E, NULL); /* rel32: sixteen MOVUPS are over 127 bytes */
+    emit_sse_save(e, wide);                     /* 64-bit code's XMM8-15 too */
+    emit_bind32(e, saved);
     emit_store_guest(e, wide);
     if (wide) {
         emit_jmp32(e, nostore); /* the 32-bit epilogue's tail, emitted first */
@@ -165,12 +165,45 @@ static void emit_thunk(BT *bt, Emit *e, bool wide)
  * sse_save (called from a block whose XMM state is live, gen_sse.c):
  *   <the guest's XMM state back to CPUState, the host's MXCSR> ; ret
  * One copy here instead of about 90 bytes in every slow path and callout
- * of a block that may have it live.
+ * of a block that may have it live; sse_save64 moves XMM8-15 too.
  */
-static void emit_sse_save_stub(BT *bt, Emit *e)
+static void emit_sse_save_stub(BT *bt, Emit *e, bool wide)
 {
-    bt->sse_save = emit_rx(e);
-    emit_sse_save(e);
+    *(wide ? &bt->sse_save64 : &bt->sse_save) = emit_rx(e);
+    emit_sse_save(e, wide);
+    emit_u8(e, OPC_RET);
+}
+
+/*
+ * state_flush64 (called from a 64-bit block that knows neither state, before a C call):
+ *   cmp byte [r15+bt_sse_live], 0 ; je 1f ; call sse_save64
+ *   1: cmp byte [r15+bt_fpu_live], 0 ; je 2f
+ *   fnsave [r15+bt_fpu_img] ; mov r9, &fpu_save_ci
+ *   sub rsp, 8 ; call thunk64 ; add rsp, 8   ; the thunk wants RSP % 16 == 8 at entry
+ *   2: ret
+ * Five bytes at each callout instead of both tests inline: 64-bit code
+ * has many callouts, and the inline tests grew its host code by a fifth.
+ */
+static void emit_state_flush64_stub(BT *bt, Emit *e)
+{
+    bt->state_flush64 = emit_rx(e);
+    bt->fpu_save_ci.fn = bt_helper_fpu_save;
+    HostRM sse_live = hrm_mem(H_R15, (int32_t)offsetof(CPUState, bt_sse_live));
+    emit_cmp8_imm(e, &sse_live, 0);
+    uint8_t *no_sse = emit_jcc8(e, CC_E);
+    emit_call32(e, bt->sse_save64);
+    emit_bind8(e, no_sse);
+    HostRM fpu_live = hrm_mem(H_R15, (int32_t)offsetof(CPUState, bt_fpu_live));
+    emit_cmp8_imm(e, &fpu_live, 0);
+    uint8_t *no_fpu = emit_jcc8(e, CC_E);
+    HostRM img = hrm_mem(H_R15, (int32_t)offsetof(CPUState, bt_fpu_img));
+    emit_rm(e, 0, 0xdd, 6, &img); /* fnsave */
+    emit_mov_r64_imm(e, H_R9, (uint64_t)(uintptr_t)&bt->fpu_save_ci);
+    HostRM rsp = hrm_reg(H_RSP);
+    emit_alu64_imm(e, EXT_SUB, &rsp, 8);
+    emit_call32(e, bt->thunk64);
+    emit_alu64_imm(e, EXT_ADD, &rsp, 8);
+    emit_bind8(e, no_fpu);
     emit_u8(e, OPC_RET);
 }
 
@@ -184,7 +217,9 @@ void bt_emit_stubs(BT *bt)
     emit_enter(&e, &bt->enter64, true);
     emit_epilogues(bt, &e, true);
     emit_thunk(bt, &e, true);
-    emit_sse_save_stub(bt, &e);
+    emit_sse_save_stub(bt, &e, false);
+    emit_sse_save_stub(bt, &e, true);
+    emit_state_flush64_stub(bt, &e);
     bt->stubs_size = ((size_t)(e.p - bt->rw) + 63) & ~(size_t)63;
     bt->code_used = bt->stubs_size;
     bt->stats.host_bytes += bt->stubs_size;

@@ -2,7 +2,8 @@
  * Translated code against the interpreter, in millions of guest
  * instructions per second, on the loops of tests/bench/interp_mips.c plus
  * a string copy, and 64-bit loops on pinned and on CPUState registers and on
- * memory (translator/README.md, "64-bit code").  A benchmark: it prints
+ * memory (translator/README.md, "64-bit code"); scalar SSE2 in 32-bit and
+ * 64-bit code, and x87 in 64-bit code.  A benchmark: it prints
  * figures and never fails on a number.
  *
  *   build/tests/bt/popek-bench-bt [iterations]
@@ -76,6 +77,27 @@ static const uint8_t icall64_loop[] = {0xb9, 0,    0,    0,    0,    0xbb, 0x11,
                                        0x00, 0xff, 0xd3, 0xff, 0xc9, 0x75, 0xfa, 0xf4, 0x55,
                                        0x48, 0x89, 0xe5, 0x5d, 0xc3};
 
+/* sse: mov ecx, N ; mov esi, 0x20000 ; loop: movsd xmm0, [esi] ; addsd xmm0, xmm1 ;
+ * cvtsi2sd xmm2, ecx ; mulsd xmm0, xmm2 ; movsd [esi+8], xmm0 ; dec ecx ; jnz loop ; hlt */
+static const uint8_t sse_loop[] = {0xb9, 0,    0,    0,    0,    0xbe, 0x00, 0x00, 0x02, 0x00,
+                                   0xf2, 0x0f, 0x10, 0x06, 0xf2, 0x0f, 0x58, 0xc1, 0xf2, 0x0f,
+                                   0x2a, 0xd1, 0xf2, 0x0f, 0x59, 0xc2, 0xf2, 0x0f, 0x11, 0x46,
+                                   0x08, 0x49, 0x75, 0xe8, 0xf4};
+
+/* sse64: the same on XMM8, XMM9 and RCX at 64 bits (REX forms, translator/gen_sse.c):
+ * loop: movsd xmm8, [rsi] ; addsd xmm8, xmm9 ; cvtsi2sd xmm1, rcx ; mulsd xmm8, xmm1 ;
+ * movsd [rsi+8], xmm8 ; dec rcx ; jnz loop */
+static const uint8_t sse64_loop[] = {
+    0xb9, 0,    0,    0,    0,    0xbe, 0x00, 0x00, 0x02, 0x00, 0xf2, 0x44, 0x0f, 0x10, 0x06,
+    0xf2, 0x45, 0x0f, 0x58, 0xc1, 0xf2, 0x48, 0x0f, 0x2a, 0xc9, 0xf2, 0x44, 0x0f, 0x59, 0xc1,
+    0xf2, 0x44, 0x0f, 0x11, 0x46, 0x08, 0x48, 0xff, 0xc9, 0x75, 0xe1, 0xf4};
+
+/* x87_64: mov ecx, N ; mov esi, 0x20000 ; loop: fld qword [rsi] ; fadd qword [rsi+8] ;
+ * fstp qword [rsi] ; dec rcx ; jnz loop ; hlt */
+static const uint8_t x87_64_loop[] = {0xb9, 0,    0,    0,    0,    0xbe, 0x00, 0x00,
+                                      0x02, 0x00, 0xdd, 0x06, 0xdc, 0x46, 0x08, 0xdd,
+                                      0x1e, 0x48, 0xff, 0xc9, 0x75, 0xf4, 0xf4};
+
 static const Workload workloads[] = {
     {"alu", alu_loop, sizeof(alu_loop), false},
     {"memory", mem_loop, sizeof(mem_loop), false},
@@ -87,6 +109,9 @@ static const Workload workloads[] = {
     {"mem64", mem64_loop, sizeof(mem64_loop), true},
     {"call64", call64_loop, sizeof(call64_loop), true},
     {"icall64", icall64_loop, sizeof(icall64_loop), true},
+    {"sse", sse_loop, sizeof(sse_loop), false},
+    {"sse64", sse64_loop, sizeof(sse64_loop), true},
+    {"x87_64", x87_64_loop, sizeof(x87_64_loop), true},
 };
 
 static double now_sec(void)
@@ -109,6 +134,7 @@ static double run(const Workload *w, uint32_t iterations, bool translate, uint64
     memcpy(code + 1, &iterations, 4);
     testvm_load(vm, TESTVM_CODE, code, w->len);
     testvm_flat32(vm, 0, TESTVM_CODE);
+    vm->cpu.cr4 |= CR4_OSFXSR; /* the SSE loops */
     if (w->code64) {
         testvm_long_mode(vm, true);
     }

@@ -22,39 +22,16 @@
 #include "cpu/undef.h"
 #include "tests/unit/lm_fixture.h"
 
-#define SEQ_MAX 2048
-
 typedef struct HostRegs {
     uint64_t r[16];
     uint64_t flags;
 } HostRegs;
 
-typedef struct Seq {
-    uint8_t b[SEQ_MAX];
-    size_t len;
-} Seq;
-
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
-static void put(Seq *s, uint8_t v)
-{
-    ck_assert_uint_lt(s->len, SEQ_MAX);
-    s->b[s->len++] = v;
-}
-
-static void put32(Seq *s, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) {
-        put(s, (uint8_t)(v >> (8 * i)));
-    }
+    return seq_rnd(&rng);
 }
 
 /* Any register but RSP (4): the host's stack pointer cannot take part. */
@@ -817,25 +794,6 @@ START_TEST(test_loop_in_cpustate_register)
 }
 END_TEST
 
-/* The first exception raised, as the CPU hook sees it before delivery
- * (testvm's 32-bit gates are no use in long mode). */
-typedef struct FirstFault {
-    int vector;
-    uint32_t error;
-    uint64_t rip, rbx;
-} FirstFault;
-
-static void note_fault(void *opaque, CPUState *cpu, int vector, uint32_t error, bool hw)
-{
-    FirstFault *f = opaque;
-    if (f->vector < 0) {
-        f->vector = vector;
-        f->error = error;
-        f->rip = cpu->eip;
-        f->rbx = cpu->regs[R_EBX];
-    }
-}
-
 /*
  * A non-canonical memory operand of a native form raises #GP(0), or
  * #SS(0) through SS (RBP as the base), at the instruction with the
@@ -860,7 +818,7 @@ START_TEST(test_noncanonical_faults)
         TestVM *vm = make_vm(code, sizeof(head) + cases[i].len + 1, MODE_64);
         FirstFault f = {.vector = -1};
         vm->cpu.hooks.observer = &f;
-        vm->cpu.hooks.on_exception = note_fault;
+        vm->cpu.hooks.on_exception = first_fault_note;
         BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
         bt_set_code64(bt, true);
         bt_set_mem64_native(bt, true);

@@ -522,24 +522,6 @@ START_TEST(test_syscall_sysret)
 }
 END_TEST
 
-typedef struct FirstFault {
-    int vector;
-    uint32_t error;
-    uint64_t rip, rsp;
-} FirstFault;
-
-static void note_fault(void *opaque, CPUState *cpu, int vector, uint32_t error, bool hw)
-{
-    FirstFault *f = opaque;
-    (void)hw;
-    if (f->vector < 0) {
-        f->vector = vector;
-        f->error = error;
-        f->rip = cpu->eip;
-        f->rsp = cpu->regs[R_ESP];
-    }
-}
-
 /*
  * A branch to a non-canonical RIP raises #GP(0) at the branch, with RSP
  * as it was and nothing pushed (SDM Vol.2 CALL, JMP, RET), on bt as on
@@ -579,7 +561,7 @@ START_TEST(test_noncanonical_targets)
             rsp0 = vm[e]->cpu.regs[R_ESP];
             f[e] = (FirstFault){.vector = -1};
             vm[e]->cpu.hooks.observer = &f[e];
-            vm[e]->cpu.hooks.on_exception = note_fault;
+            vm[e]->cpu.hooks.on_exception = first_fault_note;
         }
         testvm_run(vm[0], 100);
         BT *bt = bt_new(&vm[1]->cpu, 1u << 20, BT_MODE_RUN);
