@@ -113,6 +113,7 @@ void cpu_reset(CPUState *cpu)
     seg_reset(&cpu->tr, 0, 0, DESC_P | (11u << DESC_TYPE_SHIFT));
     cpu->cr0 = CR0_ET | CR0_CD | CR0_NW;
     cpu->cr2 = cpu->cr3 = cpu->cr4 = 0;
+    cpu->cr8 = 0;
     memset(cpu->dr, 0, sizeof(cpu->dr));
     cpu->dr[6] = 0xffff0ff0u;
     cpu->dr[7] = 0x00000400u;

@@ -43,6 +43,7 @@ static uint64_t cr_read(CPUState *cpu, int reg)
     case 2: return cpu->cr2;
     case 3: return cpu->cr3;
     case 4: return cpu->cr4;
+    case 8: return cpu->hooks.cr8_read ? cpu->hooks.cr8_read(cpu->hooks.opaque) : cpu->cr8;
     default: cpu_raise_exception(cpu, EXC_UD);
     }
 }
@@ -59,6 +60,17 @@ static void cr_write(CPUState *cpu, int reg, uint64_t value)
     case 2: cpu->cr2 = value; break;
     case 3: cpu_write_cr3(cpu, value); break;
     case 4: cpu_write_cr4(cpu, (uint32_t)value); break;
+    case 8:
+        /* bits 63:4 are reserved (SDM Vol.3 2.5: #GP(0) when set) */
+        if (value >> 4) {
+            cpu_raise_exception_err(cpu, EXC_GP, 0);
+        }
+        if (cpu->hooks.cr8_write) {
+            cpu->hooks.cr8_write(cpu->hooks.opaque, (uint8_t)value);
+        } else {
+            cpu->cr8 = (uint8_t)value;
+        }
+        break;
     default: cpu_raise_exception(cpu, EXC_UD);
     }
 }

@@ -373,6 +373,31 @@ START_TEST(test_mov_cr_64)
 }
 END_TEST
 
+/* CR8 (64-bit mode, REX.R selects it): bits 63:4 are reserved; without an APIC it keeps what is written (test_apic_cpu.c
+ * has it as the APIC's TPR). */
+START_TEST(test_mov_cr8)
+{
+    enter_64();
+    ck_assert_uint_eq(cpu->cr8, 0);
+    cpu->regs[R_EAX] = 0xb;
+    ck_assert_int_eq(EXEC(0x44, 0x0f, 0x22, 0xc0), -1); /* mov cr8, rax */
+    ck_assert_uint_eq(cpu->cr8, 0xb);
+    cpu->regs[R_EDX] = ~0ull;
+    ck_assert_int_eq(EXEC(0x44, 0x0f, 0x20, 0xc2), -1); /* mov rdx, cr8 */
+    ck_assert_uint_eq(cpu->regs[R_EDX], 0xb);
+    cpu->regs[R_EAX] = 0x10;
+    ck_assert_int_eq(EXEC(0x44, 0x0f, 0x22, 0xc0), EXC_GP); /* bit 4: reserved */
+    cpu->regs[R_EAX] = 1ull << 63;
+    ck_assert_int_eq(EXEC(0x44, 0x0f, 0x22, 0xc0), EXC_GP);
+    ck_assert_uint_eq(cpu->cr8, 0xb);
+    cpu->regs[9] = 3;
+    ck_assert_int_eq(EXEC(0x45, 0x0f, 0x22, 0xc1), -1); /* mov cr8, r9 */
+    ck_assert_uint_eq(cpu->cr8, 3);
+    cpu_reset(cpu);
+    ck_assert_uint_eq(cpu->cr8, 0);
+}
+END_TEST
+
 /* ---- interrupts ---- */
 
 typedef struct IntArgs {
@@ -824,6 +849,7 @@ static Suite *longmode_suite(void)
     tcase_add_test(tc, test_lm_msrs);
     tcase_add_test(tc, test_descriptor_tables);
     tcase_add_test(tc, test_mov_cr_64);
+    tcase_add_test(tc, test_mov_cr8);
     tcase_add_test(tc, test_null_ss);
     tcase_add_test(tc, test_prefetchw);
     tcase_add_test(tc, test_interrupt_inner);
