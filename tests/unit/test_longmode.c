@@ -804,6 +804,47 @@ START_TEST(test_sysenter_lm)
 }
 END_TEST
 
+/* What INIT and RESET do to long mode (SDM Vol.3 10.1, Table 10-1): both
+ * leave it (EFER is 0, FS/GS bases are 0 with their segments); INIT keeps
+ * the MSRs (STAR, LSTAR, CSTAR, SFMASK, KERNEL_GS_BASE, TSC_AUX) and the
+ * SSE registers, XMM8-15 with them; RESET clears them all. */
+START_TEST(test_init_and_reset_leave_long_mode)
+{
+    static const uint32_t msrs[6] = {MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_FMASK,
+                                     MSR_KERNEL_GS_BASE, MSR_TSC_AUX};
+    static const uint64_t values[6] = {0x0023001000000000ull, 0xffffffff81000000ull,
+                                       0xffffffff81000100ull, 0x47700,
+                                       0xffff888000003000ull, 7};
+    for (int pass = 0; pass < 2; pass++) {
+        bool init = pass == 0;
+        if (!init) {
+            teardown(); /* a fresh machine in protected mode */
+            setup();
+        }
+        enter_64();
+        for (int i = 0; i < 6; i++) {
+            ck_assert(cpu_wrmsr(cpu, msrs[i], values[i]));
+        }
+        ck_assert(cpu_wrmsr(cpu, MSR_FS_BASE, 0xffff888000001000ull));
+        ck_assert(cpu_wrmsr(cpu, MSR_GS_BASE, 0xffff888000002000ull));
+        memset(cpu->xmm_hi[7], 0x5a, 16);
+        init ? cpu_init_signal(cpu) : cpu_reset(cpu);
+        ck_assert_uint_eq(cpu->efer, 0);
+        ck_assert_uint_eq(cpu->hflags & (HF_LMA | HF_CS64), 0);
+        ck_assert_uint_eq(cpu->seg[SEG_FS].base, 0);
+        ck_assert_uint_eq(cpu->seg[SEG_GS].base, 0);
+        ck_assert_uint_eq(cpu->eip, 0xfff0);
+        for (int i = 0; i < 6; i++) {
+            uint64_t v = 1;
+            ck_assert(cpu_rdmsr(cpu, msrs[i], &v));
+            ck_assert_msg(v == (init ? values[i] : 0), "MSR %#x after %s: %#llx", msrs[i],
+                          init ? "INIT" : "RESET", (unsigned long long)v);
+        }
+        ck_assert_uint_eq(cpu->xmm_hi[7][15], init ? 0x5a : 0);
+    }
+}
+END_TEST
+
 START_TEST(test_vmstate_lm_msrs)
 {
     enter_64();
@@ -850,6 +891,7 @@ static Suite *longmode_suite(void)
     tcase_add_test(tc, test_descriptor_tables);
     tcase_add_test(tc, test_mov_cr_64);
     tcase_add_test(tc, test_mov_cr8);
+    tcase_add_test(tc, test_init_and_reset_leave_long_mode);
     tcase_add_test(tc, test_null_ss);
     tcase_add_test(tc, test_prefetchw);
     tcase_add_test(tc, test_interrupt_inner);
