@@ -335,7 +335,7 @@ static const Insn *fetch_decode(CPUState *cpu, Insn *insn)
 /* DR7 enables an instruction breakpoint at CS:EIP (SDM Vol.3 17.2.4)? */
 __attribute__((noinline, cold)) static uint32_t exec_breakpoint_hits(const CPUState *cpu)
 {
-    uint32_t dr7 = cpu->dr[7], hits = 0;
+    uint32_t dr7 = (uint32_t)cpu->dr[7], hits = 0;
     if (!(dr7 & 0xff)) {
         return 0;
     }
@@ -344,7 +344,8 @@ __attribute__((noinline, cold)) static uint32_t exec_breakpoint_hits(const CPUSt
     for (int i = 0; i < 4; i++) {
         bool enabled = (dr7 >> (2 * i)) & 3;
         uint32_t rw = (dr7 >> (16 + 4 * i)) & 3;
-        if (enabled && rw == 0 && cpu->dr[i] == lin) {
+        uint64_t dr = (cpu->hflags & HF_CS64) ? cpu->dr[i] : (uint32_t)cpu->dr[i];
+        if (enabled && rw == 0 && dr == lin) {
             hits |= 1u << i;
         }
     }

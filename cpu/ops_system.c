@@ -156,12 +156,12 @@ static void dr_general_detect(CPUState *cpu)
     }
 }
 
-static void dr_write(CPUState *cpu, int index, uint32_t value)
+static void dr_write(CPUState *cpu, int index, uint64_t value)
 {
     switch (index) {
-    case 6: cpu->dr[6] = (value & DR6_WRITABLE) | DR6_FIXED1; break;
+    case 6: cpu->dr[6] = ((uint32_t)value & DR6_WRITABLE) | DR6_FIXED1; break;
     case 7:
-        cpu->dr[7] = (value & DR7_WRITABLE) | DR7_FIXED1;
+        cpu->dr[7] = ((uint32_t)value & DR7_WRITABLE) | DR7_FIXED1;
         mmu_debug_regs_changed(cpu);
         break;
     default:
@@ -171,10 +171,10 @@ static void dr_write(CPUState *cpu, int index, uint32_t value)
     }
 }
 
-/* In 64-bit mode the GPR is 64 bits: DR0-DR3 hold linear addresses of
- * popek's 32 bits (the upper half written is dropped), DR6 and DR7 have
- * bits 63:32 reserved, #GP(0) when set (SDM Vol.2 MOV DR); DR8-DR15 are
- * #UD. */
+/* In 64-bit mode the GPR is 64 bits: DR0-DR3 hold 64-bit linear
+ * addresses, DR6 and DR7 have bits 63:32 reserved, #GP(0) when set (SDM
+ * Vol.2 MOV DR); DR8-DR15 are #UD.  Outside 64-bit mode the operand is 32
+ * bits, so a read gets the low half of DR0-DR3. */
 void op_MOV_DR(CPUState *cpu, const Insn *insn)
 {
     require_cpl0(cpu);
@@ -190,9 +190,10 @@ void op_MOV_DR(CPUState *cpu, const Insn *insn)
         if (index >= 6 && insn->opnd[1].size == 8 && (value >> 32)) {
             cpu_raise_exception_err(cpu, EXC_GP, 0);
         }
-        dr_write(cpu, index, (uint32_t)value);
+        dr_write(cpu, index, insn->opnd[1].size == 8 ? value : (uint32_t)value);
     } else {
-        cpu->regs[insn->opnd[0].reg] = cpu->dr[index];
+        uint64_t value = cpu->dr[index];
+        cpu->regs[insn->opnd[0].reg] = insn->opnd[0].size == 8 ? value : (uint32_t)value;
     }
 }
 

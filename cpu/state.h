@@ -359,7 +359,8 @@ struct CPUState {
     uint64_t cr3;       /* page-directory base (PML4 base under 4-level paging) */
     uint32_t cr4;       /* CR4 */
     uint8_t cr8;        /* CR8 (64-bit mode) without hooks.cr8_read; with them the APIC's TPR holds it */
-    uint32_t dr[8];     /* DR0-DR3 breakpoints, DR6 status, DR7 control (DR4/5 alias 6/7) */
+    uint64_t dr[8];     /* DR0-DR3 breakpoint linear addresses (64 bits; 32 count outside
+                         * 64-bit mode), DR6 status, DR7 control (32 bits; DR4/5 alias 6/7) */
     TableRegister gdtr; /* global descriptor table */
     TableRegister idtr; /* interrupt descriptor table */
     SegmentCache ldtr;  /* local descriptor table: selector + cached descriptor */

@@ -373,6 +373,38 @@ START_TEST(test_mov_cr_64)
 }
 END_TEST
 
+/* DR0-DR3 hold 64-bit linear addresses in 64-bit mode (SDM Vol.2 MOV DR):
+ * a data breakpoint above 4 GiB matches there and not at the low alias
+ * of the same physical page; outside 64-bit mode the low half counts. */
+START_TEST(test_mov_dr_64)
+{
+    enum { PAGE = 0x40000 };
+    enter_64();
+    cpu->regs[R_EAX] = 0xffff800012345678ull;
+    ck_assert_int_eq(EXEC(0x0f, 0x23, 0xc0), -1); /* mov dr0, rax */
+    ck_assert_uint_eq(cpu->dr[0], 0xffff800012345678ull);
+    ck_assert_int_eq(EXEC(0x0f, 0x21, 0xc1), -1); /* mov rcx, dr0 */
+    ck_assert_uint_eq(cpu->regs[R_ECX], 0xffff800012345678ull);
+    cpu->regs[R_EAX] = HIGH + PAGE;
+    ck_assert_int_eq(EXEC(0x0f, 0x23, 0xc8), -1); /* mov dr1, rax */
+    /* DR7: L1, R/W1 = 01 (writes), LEN1 = 11 (4 bytes) */
+    cpu->regs[R_EAX] = 1u << 2 | 1u << 20 | 3u << 22;
+    ck_assert_int_eq(EXEC(0x0f, 0x23, 0xf8), -1); /* mov dr7, rax */
+    cpu->pending_dr6 = 0;
+    cpu->regs[R_EBX] = PAGE;
+    ck_assert_int_eq(EXEC(0x89, 0x03), -1); /* mov [rbx], eax: the low alias */
+    ck_assert_uint_eq(cpu->pending_dr6, 0);
+    cpu->regs[R_EBX] = HIGH + PAGE + 2;
+    ck_assert_int_eq(EXEC(0x89, 0x03), -1); /* mov [rbx], eax: DR1's bytes */
+    ck_assert_uint_eq(cpu->pending_dr6 & 0xf, 2);
+    /* In compatibility mode the 32-bit operand reads the low half. */
+    pm_force_seg(&fx, SEG_CS, SEL_CODE0);
+    cpu_update_mode(cpu);
+    ck_assert_int_eq(EXEC(0x0f, 0x21, 0xc2), -1); /* mov edx, dr0 */
+    ck_assert_uint_eq(cpu->regs[R_EDX], 0x12345678u);
+}
+END_TEST
+
 /* CR8 (64-bit mode, REX.R selects it): bits 63:4 are reserved; without an APIC it keeps what is written (test_apic_cpu.c
  * has it as the APIC's TPR). */
 START_TEST(test_mov_cr8)
@@ -874,7 +906,7 @@ START_TEST(test_vmstate_lm_msrs)
     ck_assert_uint_eq(other.cpu->sysenter_eip, cpu->sysenter_eip);
     ck_assert_uint_eq(other.cpu->efer, cpu->efer);
     ck_assert_uint_eq(other.cpu->hflags & (HF_LMA | HF_CS64), HF_LMA | HF_CS64);
-    ck_assert_uint_eq(cpu_vmstate.min_version, 3);
+    ck_assert_uint_eq(cpu_vmstate.min_version, 4);
     vm_writer_free(&w);
     pm_teardown(&other);
 }
@@ -890,6 +922,7 @@ static Suite *longmode_suite(void)
     tcase_add_test(tc, test_lm_msrs);
     tcase_add_test(tc, test_descriptor_tables);
     tcase_add_test(tc, test_mov_cr_64);
+    tcase_add_test(tc, test_mov_dr_64);
     tcase_add_test(tc, test_mov_cr8);
     tcase_add_test(tc, test_init_and_reset_leave_long_mode);
     tcase_add_test(tc, test_null_ss);
