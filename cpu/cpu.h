@@ -243,12 +243,15 @@ void fpu_reset(CPUState *cpu); /* FNINIT state */
 void fpu_exec(CPUState *cpu, const Insn *insn);
 /* WAIT/FWAIT and the pending-exception check every x87 insn does first. */
 void fpu_check_pending(CPUState *cpu);
-void fpu_fxsave(CPUState *cpu, int seg, uint64_t offset);
+/* FXSAVE; rex_w: FXSAVE64, whose image holds 64-bit FPU IP and DP in place
+ * of the selectors (SDM Vol.2 FXSAVE, Tables 3-55 and 3-56). */
+void fpu_fxsave(CPUState *cpu, int seg, uint64_t offset, bool rex_w);
 /* MMX register reg: the significand of x87 physical register R<reg>; a
  * write also sets its sign and exponent to all ones (SDM Vol.1 9.5.1). */
 uint64_t cpu_mmx_read(const CPUState *cpu, int reg);
 void cpu_mmx_write(CPUState *cpu, int reg, uint64_t value);
-void fpu_fxrstor(CPUState *cpu, int seg, uint64_t offset);
+/* FXRSTOR; rex_w: FXRSTOR64, reading the image FXSAVE64 writes. */
+void fpu_fxrstor(CPUState *cpu, int seg, uint64_t offset, bool rex_w);
 
 /* XMM register reg (0-15; 8-15 only with REX in 64-bit mode). */
 static inline uint8_t *cpu_xmm(CPUState *cpu, int reg)

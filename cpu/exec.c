@@ -113,6 +113,7 @@ void cpu_reset(CPUState *cpu)
     seg_reset(&cpu->tr, 0, 0, DESC_P | (11u << DESC_TYPE_SHIFT));
     cpu->cr0 = CR0_ET | CR0_CD | CR0_NW;
     cpu->cr2 = cpu->cr3 = cpu->cr4 = 0;
+    cpu->cr8 = 0;
     memset(cpu->dr, 0, sizeof(cpu->dr));
     cpu->dr[6] = 0xffff0ff0u;
     cpu->dr[7] = 0x00000400u;
@@ -140,9 +141,21 @@ void cpu_reset(CPUState *cpu)
     tlb_flush_all(cpu);
 }
 
+/*
+ * INIT is RESET but for the caches, the MSRs, the MTRRs and the x87 state
+ * (SDM Vol.3 10.1).  Long mode's MSRs stay: STAR, LSTAR, CSTAR, SFMASK,
+ * KERNEL_GS_BASE, TSC_AUX; EFER is cleared, as QEMU clears it, since INIT
+ * leaves the processor in real mode; FS.base and GS.base are segment state
+ * and reset with FS and GS.  XMM8-15 are SSE state and stay with XMM0-7.
+ */
 void cpu_init_signal(CPUState *cpu)
 {
     FPURegs fpu = cpu->fpu;
+    uint8_t xmm_hi[sizeof(cpu->xmm_hi)];
+    memcpy(xmm_hi, cpu->xmm_hi, sizeof(xmm_hi));
+    uint64_t lm_msrs[7] = {cpu->msr_star,      cpu->msr_lstar,   cpu->msr_cstar,
+                           cpu->msr_fmask,     cpu->kernel_gs_base, cpu->msr_tsc_aux,
+                           cpu->msr_syscfg};
     uint32_t cache_bits = cpu->cr0 & (CR0_CD | CR0_NW);
     uint64_t tsc_offset = cpu->tsc_offset;
     uint64_t sysenter[3] = {cpu->sysenter_cs, cpu->sysenter_esp, cpu->sysenter_eip};
@@ -153,6 +166,14 @@ void cpu_init_signal(CPUState *cpu)
     memcpy(var, cpu->mtrr_var, sizeof(var));
     cpu_reset(cpu);
     cpu->fpu = fpu;
+    memcpy(cpu->xmm_hi, xmm_hi, sizeof(xmm_hi));
+    cpu->msr_star = lm_msrs[0];
+    cpu->msr_lstar = lm_msrs[1];
+    cpu->msr_cstar = lm_msrs[2];
+    cpu->msr_fmask = lm_msrs[3];
+    cpu->kernel_gs_base = lm_msrs[4];
+    cpu->msr_tsc_aux = lm_msrs[5];
+    cpu->msr_syscfg = lm_msrs[6];
     cpu->cr0 = (cpu->cr0 & ~(CR0_CD | CR0_NW)) | cache_bits;
     cpu->tsc_offset = tsc_offset;
     cpu->sysenter_cs = (uint32_t)sysenter[0];
@@ -314,7 +335,7 @@ static const Insn *fetch_decode(CPUState *cpu, Insn *insn)
 /* DR7 enables an instruction breakpoint at CS:EIP (SDM Vol.3 17.2.4)? */
 __attribute__((noinline, cold)) static uint32_t exec_breakpoint_hits(const CPUState *cpu)
 {
-    uint32_t dr7 = cpu->dr[7], hits = 0;
+    uint32_t dr7 = (uint32_t)cpu->dr[7], hits = 0;
     if (!(dr7 & 0xff)) {
         return 0;
     }
@@ -323,7 +344,8 @@ __attribute__((noinline, cold)) static uint32_t exec_breakpoint_hits(const CPUSt
     for (int i = 0; i < 4; i++) {
         bool enabled = (dr7 >> (2 * i)) & 3;
         uint32_t rw = (dr7 >> (16 + 4 * i)) & 3;
-        if (enabled && rw == 0 && cpu->dr[i] == lin) {
+        uint64_t dr = (cpu->hflags & HF_CS64) ? cpu->dr[i] : (uint32_t)cpu->dr[i];
+        if (enabled && rw == 0 && dr == lin) {
             hits |= 1u << i;
         }
     }

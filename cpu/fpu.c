@@ -170,6 +170,7 @@ void fpu_init_state(CPUState *cpu)
 void fpu_reset(CPUState *cpu)
 {
     memset(&cpu->fpu, 0, sizeof(cpu->fpu));
+    memset(cpu->xmm_hi, 0, sizeof(cpu->xmm_hi)); /* XMM8-15 too (SDM Vol.3 Table 10-1) */
     fpu_init_state(cpu);
     cpu->fpu.mxcsr = FPU_MXCSR_DEFAULT;
     cpu->ferr_pending = false;

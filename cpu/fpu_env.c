@@ -316,7 +316,13 @@ static uint8_t fxsave_abridged_tag(const CPUState *cpu)
  * the OSFXSR bit in control register CR4 is not set, the FXSAVE
  * instruction may not save these registers"); FXRSTOR matches.
  */
-void fpu_fxsave(CPUState *cpu, int seg, uint64_t offset)
+/*
+ * FXSAVE64 (REX.W in 64-bit mode) stores FPU IP and DP as 64-bit offsets
+ * at 8 and 16 with no selectors; FXSAVE stores 32-bit offsets with FCS at
+ * 12 and FDS at 20 (SDM Vol.2 FXSAVE, Tables 3-55 and 3-56).  popek keeps
+ * 32 bits of each pointer (FPURegs.fip/fdp), so their upper halves are 0.
+ */
+void fpu_fxsave(CPUState *cpu, int seg, uint64_t offset, bool rex_w)
 {
     const FPURegs *f = &cpu->fpu;
     uint64_t lin = fxsave_linear(cpu, seg, offset, true);
@@ -326,9 +332,9 @@ void fpu_fxsave(CPUState *cpu, int seg, uint64_t offset)
     put16(head + 4, fxsave_abridged_tag(cpu));
     put16(head + 6, f->fop & 0x7ffu);
     put32(head + 8, f->fip);
-    put32(head + 12, f->fcs);
+    put32(head + 12, rex_w ? 0 : f->fcs);
     put32(head + 16, f->fdp);
-    put32(head + 20, f->fds);
+    put32(head + 20, rex_w ? 0 : f->fds);
     put32(head + 24, f->mxcsr);
     put32(head + 28, FPU_MXCSR_MASK);
     fpu_probe_linear(cpu, lin, fxsave_used(cpu));
@@ -348,7 +354,7 @@ void fpu_fxsave(CPUState *cpu, int seg, uint64_t offset)
     }
 }
 
-void fpu_fxrstor(CPUState *cpu, int seg, uint64_t offset)
+void fpu_fxrstor(CPUState *cpu, int seg, uint64_t offset, bool rex_w)
 {
     FPURegs *f = &cpu->fpu;
     uint64_t lin = fxsave_linear(cpu, seg, offset, false);
@@ -364,9 +370,9 @@ void fpu_fxrstor(CPUState *cpu, int seg, uint64_t offset)
     f->top = (fsw & FSW_TOP) >> FSW_TOP_SHIFT;
     f->fop = get16(img + 6) & 0x7ff;
     f->fip = get32(img + 8);
-    f->fcs = get16(img + 12);
+    f->fcs = rex_w ? 0 : get16(img + 12); /* FXRSTOR64: no selectors in the image */
     f->fdp = get32(img + 16);
-    f->fds = get16(img + 20);
+    f->fds = rex_w ? 0 : get16(img + 20);
     f->mxcsr = mxcsr;
     for (int i = 0; i < 8; i++) {
         F80 v = {0, 0};

@@ -42,11 +42,11 @@ static void fxsr_check(CPUState *cpu, const Insn *insn)
 void op_FXSAVE(CPUState *cpu, const Insn *insn)
 {
     fxsr_check(cpu, insn);
-    fpu_fxsave(cpu, insn->seg, insn_ea(cpu, insn));
+    fpu_fxsave(cpu, insn->seg, insn_ea(cpu, insn), (insn->rex & INSN_REX_W) != 0);
 }
 
 void op_FXRSTOR(CPUState *cpu, const Insn *insn)
 {
     fxsr_check(cpu, insn);
-    fpu_fxrstor(cpu, insn->seg, insn_ea(cpu, insn));
+    fpu_fxrstor(cpu, insn->seg, insn_ea(cpu, insn), (insn->rex & INSN_REX_W) != 0);
 }

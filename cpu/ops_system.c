@@ -43,6 +43,7 @@ static uint64_t cr_read(CPUState *cpu, int reg)
     case 2: return cpu->cr2;
     case 3: return cpu->cr3;
     case 4: return cpu->cr4;
+    case 8: return cpu->hooks.cr8_read ? cpu->hooks.cr8_read(cpu->hooks.opaque) : cpu->cr8;
     default: cpu_raise_exception(cpu, EXC_UD);
     }
 }
@@ -59,6 +60,17 @@ static void cr_write(CPUState *cpu, int reg, uint64_t value)
     case 2: cpu->cr2 = value; break;
     case 3: cpu_write_cr3(cpu, value); break;
     case 4: cpu_write_cr4(cpu, (uint32_t)value); break;
+    case 8:
+        /* bits 63:4 are reserved (SDM Vol.3 2.5: #GP(0) when set) */
+        if (value >> 4) {
+            cpu_raise_exception_err(cpu, EXC_GP, 0);
+        }
+        if (cpu->hooks.cr8_write) {
+            cpu->hooks.cr8_write(cpu->hooks.opaque, (uint8_t)value);
+        } else {
+            cpu->cr8 = (uint8_t)value;
+        }
+        break;
     default: cpu_raise_exception(cpu, EXC_UD);
     }
 }
@@ -144,12 +156,12 @@ static void dr_general_detect(CPUState *cpu)
     }
 }
 
-static void dr_write(CPUState *cpu, int index, uint32_t value)
+static void dr_write(CPUState *cpu, int index, uint64_t value)
 {
     switch (index) {
-    case 6: cpu->dr[6] = (value & DR6_WRITABLE) | DR6_FIXED1; break;
+    case 6: cpu->dr[6] = ((uint32_t)value & DR6_WRITABLE) | DR6_FIXED1; break;
     case 7:
-        cpu->dr[7] = (value & DR7_WRITABLE) | DR7_FIXED1;
+        cpu->dr[7] = ((uint32_t)value & DR7_WRITABLE) | DR7_FIXED1;
         mmu_debug_regs_changed(cpu);
         break;
     default:
@@ -159,10 +171,10 @@ static void dr_write(CPUState *cpu, int index, uint32_t value)
     }
 }
 
-/* In 64-bit mode the GPR is 64 bits: DR0-DR3 hold linear addresses of
- * popek's 32 bits (the upper half written is dropped), DR6 and DR7 have
- * bits 63:32 reserved, #GP(0) when set (SDM Vol.2 MOV DR); DR8-DR15 are
- * #UD. */
+/* In 64-bit mode the GPR is 64 bits: DR0-DR3 hold 64-bit linear
+ * addresses, DR6 and DR7 have bits 63:32 reserved, #GP(0) when set (SDM
+ * Vol.2 MOV DR); DR8-DR15 are #UD.  Outside 64-bit mode the operand is 32
+ * bits, so a read gets the low half of DR0-DR3. */
 void op_MOV_DR(CPUState *cpu, const Insn *insn)
 {
     require_cpl0(cpu);
@@ -178,9 +190,10 @@ void op_MOV_DR(CPUState *cpu, const Insn *insn)
         if (index >= 6 && insn->opnd[1].size == 8 && (value >> 32)) {
             cpu_raise_exception_err(cpu, EXC_GP, 0);
         }
-        dr_write(cpu, index, (uint32_t)value);
+        dr_write(cpu, index, insn->opnd[1].size == 8 ? value : (uint32_t)value);
     } else {
-        cpu->regs[insn->opnd[0].reg] = cpu->dr[index];
+        uint64_t value = cpu->dr[index];
+        cpu->regs[insn->opnd[0].reg] = insn->opnd[0].size == 8 ? value : (uint32_t)value;
     }
 }
 

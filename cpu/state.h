@@ -283,6 +283,11 @@ typedef struct CPUHooks {
      * IA32_APIC_BASE only stores what is written. */
     bool (*msr_read)(void *opaque, uint32_t index, uint64_t *value);
     bool (*msr_write)(void *opaque, uint32_t index, uint64_t value);
+    /* CR8, the task-priority class: TPR[7:4] of the local APIC, whose
+     * TPR[3:0] a write clears (SDM Vol.3 10.8.6.1).  NULL: no APIC, and
+     * CR8 keeps what is written (CPUState.cr8). */
+    uint8_t (*cr8_read)(void *opaque);
+    void (*cr8_write)(void *opaque, uint8_t cr8);
     /* Optional observers (trace, gdb); NULL when unused.  They get their
      * own context pointer, since the machine and the tracer differ. */
     void *observer;
@@ -353,7 +358,9 @@ struct CPUState {
     uint64_t cr2;       /* page-fault linear address (64-bit in long mode) */
     uint64_t cr3;       /* page-directory base (PML4 base under 4-level paging) */
     uint32_t cr4;       /* CR4 */
-    uint32_t dr[8];     /* DR0-DR3 breakpoints, DR6 status, DR7 control (DR4/5 alias 6/7) */
+    uint8_t cr8;        /* CR8 (64-bit mode) without hooks.cr8_read; with them the APIC's TPR holds it */
+    uint64_t dr[8];     /* DR0-DR3 breakpoint linear addresses (64 bits; 32 count outside
+                         * 64-bit mode), DR6 status, DR7 control (32 bits; DR4/5 alias 6/7) */
     TableRegister gdtr; /* global descriptor table */
     TableRegister idtr; /* interrupt descriptor table */
     SegmentCache ldtr;  /* local descriptor table: selector + cached descriptor */

@@ -122,9 +122,17 @@ int cpudump_format(const CPUState *cpu, char *buf, size_t len)
         out_printf(&o, "CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n", cpu->cr0, (uint32_t)cpu->cr2,
                    (uint32_t)cpu->cr3, cpu->cr4);
     }
-    out_printf(&o, "DR0=%08x DR1=%08x DR2=%08x DR3=%08x \n", cpu->dr[0], cpu->dr[1], cpu->dr[2],
-               cpu->dr[3]);
-    out_printf(&o, "DR6=%08x DR7=%08x\n", cpu->dr[6], cpu->dr[7]);
+    if (lma) {
+        out_printf(&o, "DR0=%016llx DR1=%016llx DR2=%016llx DR3=%016llx \n",
+                   (unsigned long long)cpu->dr[0], (unsigned long long)cpu->dr[1],
+                   (unsigned long long)cpu->dr[2], (unsigned long long)cpu->dr[3]);
+        out_printf(&o, "DR6=%016llx DR7=%016llx\n", (unsigned long long)cpu->dr[6],
+                   (unsigned long long)cpu->dr[7]);
+    } else {
+        out_printf(&o, "DR0=%08x DR1=%08x DR2=%08x DR3=%08x \n", (uint32_t)cpu->dr[0],
+                   (uint32_t)cpu->dr[1], (uint32_t)cpu->dr[2], (uint32_t)cpu->dr[3]);
+        out_printf(&o, "DR6=%08x DR7=%08x\n", (uint32_t)cpu->dr[6], (uint32_t)cpu->dr[7]);
+    }
     out_printf(&o, "EFER=%016llx\n", (unsigned long long)cpu->efer);
     return o.used;
 }

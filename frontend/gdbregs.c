@@ -197,7 +197,7 @@ static uint32_t read_reg32(CPUState *cpu, int n)
         return cpu->seg[gdb_seg_order[n - GREG_CS]].selector;
     }
     if (n >= GREG_DR0 && n < GREG_DR0 + 4) {
-        return cpu->dr[n - GREG_DR0];
+        return (uint32_t)cpu->dr[n - GREG_DR0];
     }
     switch (n) {
     case GREG_EIP: return cpu->eip;
@@ -214,8 +214,8 @@ static uint32_t read_reg32(CPUState *cpu, int n)
     case GREG_CR2: return (uint32_t)cpu->cr2;
     case GREG_CR3: return (uint32_t)cpu->cr3;
     case GREG_CR4: return cpu->cr4;
-    case GREG_DR6: return cpu->dr[6];
-    case GREG_DR7: return cpu->dr[7];
+    case GREG_DR6: return (uint32_t)cpu->dr[6];
+    case GREG_DR7: return (uint32_t)cpu->dr[7];
     case GREG_GDTR_BASE: return cpu->gdtr.base;
     case GREG_GDTR_LIMIT: return cpu->gdtr.limit;
     case GREG_IDTR_BASE: return cpu->idtr.base;

@@ -82,17 +82,19 @@ static noreturn void mmu_page_fault(CPUState *cpu, uint64_t lin, uint32_t error_
  * 11 reads and writes); if so its aligned address, length and whether reads
  * match.  LEN 10 is 8 bytes on the processors that define it.
  */
-static bool mmu_data_bp(const CPUState *cpu, int i, uint32_t *addr, uint32_t *len, bool *on_read)
+static bool mmu_data_bp(const CPUState *cpu, int i, uint64_t *addr, uint32_t *len, bool *on_read)
 {
     static const uint8_t lengths[4] = {1, 2, 8, 4};
-    uint32_t dr7 = cpu->dr[7];
+    uint32_t dr7 = (uint32_t)cpu->dr[7];
     uint32_t rw = (dr7 >> (16 + 4 * i)) & 3;
     if (!(dr7 & (3u << (2 * i))) || (rw != 1 && rw != 3)) {
         return false;
     }
     *len = lengths[(dr7 >> (18 + 4 * i)) & 3];
-    /* The address is aligned down to the length (SDM 17.2.5). */
-    *addr = cpu->dr[i] & ~(*len - 1);
+    /* The address is aligned down to the length (SDM 17.2.5); outside
+     * 64-bit mode only its low 32 bits count. */
+    uint64_t dr = (cpu->hflags & HF_CS64) ? cpu->dr[i] : (uint32_t)cpu->dr[i];
+    *addr = dr & ~(uint64_t)(*len - 1);
     *on_read = rw == 3;
     return true;
 }
@@ -134,7 +136,8 @@ static bool mmu_data_bp_on_page(const CPUState *cpu, uint64_t lin_page)
         return false;
     }
     for (int i = 0; i < 4; i++) {
-        uint32_t addr, len;
+        uint64_t addr;
+        uint32_t len;
         bool on_read;
         if (mmu_data_bp(cpu, i, &addr, &len, &on_read) && (addr & TLB_PAGE_MASK) == lin_page) {
             return true;
@@ -153,7 +156,8 @@ static void mmu_data_bp_check(CPUState *cpu, uint64_t lin, uint32_t size, bool w
         return;
     }
     for (int i = 0; i < 4; i++) {
-        uint32_t addr, len;
+        uint64_t addr;
+        uint32_t len;
         bool on_read;
         if (!mmu_data_bp(cpu, i, &addr, &len, &on_read) || (!write && !on_read)) {
             continue;

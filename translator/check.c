@@ -103,7 +103,8 @@ typedef struct CheckState {
     uint32_t eflags, cpl;
     SegmentCache seg[SEG_COUNT], ldtr, tr;
     TableRegister gdtr, idtr;
-    uint32_t cr0, cr2, cr3, cr4, dr[8], a20_mask;
+    uint32_t cr0, cr4, a20_mask;
+    uint64_t cr2, cr3, dr[8]; /* 64 bits in long mode */
     uint64_t efer, pdpte[4];
     bool halted, inhibit_irq, in_nmi, triple_fault;
     uint64_t icount, tsc_offset;
@@ -111,8 +112,7 @@ typedef struct CheckState {
     uint8_t top;
     uint8_t st[8][10];
     uint32_t mxcsr;
-    uint8_t xmm[8][16];
-    uint8_t xmm_hi[8][16];
+    uint8_t xmm[16][16]; /* XMM8-15 after XMM0-7 */
 } CheckState;
 
 struct BTCheck {
@@ -374,8 +374,8 @@ static void state_capture(const CPUState *cpu, CheckState *s)
         memcpy(s->st[i], &cpu->fpu.st[i], 10); /* the 80 bits, not the padding */
     }
     s->mxcsr = cpu->fpu.mxcsr;
-    memcpy(s->xmm, cpu->fpu.xmm, sizeof(s->xmm));
-    memcpy(s->xmm_hi, cpu->xmm_hi, sizeof(s->xmm_hi));
+    memcpy(s->xmm, cpu->fpu.xmm, sizeof(cpu->fpu.xmm));
+    memcpy(s->xmm[8], cpu->xmm_hi, sizeof(cpu->xmm_hi));
 }
 
 /* Set in taint every bit in which a and b differ. */
@@ -752,7 +752,8 @@ static void print_state(FILE *f, const char *name, const CheckState *s)
             s->regs[6], s->regs[7]);
     fprintf(f,
             "  %-11s eip=%08" PRIx64
-            " eflags=%08x cpl=%u icount=%llu cr0=%08x cr2=%08x cr3=%08x halted=%d\n",
+            " eflags=%08x cpl=%u icount=%llu cr0=%08x cr2=%08" PRIx64 " cr3=%08" PRIx64
+            " halted=%d\n",
             "", s->eip, s->eflags, s->cpl, (unsigned long long)s->icount, s->cr0, s->cr2, s->cr3,
             s->halted);
     fprintf(f,

@@ -163,6 +163,19 @@ static bool cpu_msr_write(void *opaque, uint32_t index, uint64_t value)
     }
 }
 
+/* CR8 is the APIC's task-priority class, TPR[7:4] (SDM Vol.3 10.8.6.1). */
+static uint8_t cpu_cr8_read(void *opaque)
+{
+    PC *pc = opaque;
+    return (uint8_t)(apic_read(pc->dev->apic, APIC_TPR) >> 4);
+}
+
+static void cpu_cr8_write(void *opaque, uint8_t cr8)
+{
+    PC *pc = opaque;
+    apic_write(pc->dev->apic, APIC_TPR, (uint32_t)cr8 << 4);
+}
+
 /* ---- the local APIC's view of the board ---- */
 
 static int apic_extint_ack(void *opaque)
@@ -793,6 +806,8 @@ void pc_init(PC *pc, const PCConfig *config)
     pc->cpu.hooks.clock_ns = cpu_clock_ns;
     pc->cpu.hooks.msr_read = cpu_msr_read;
     pc->cpu.hooks.msr_write = cpu_msr_write;
+    pc->cpu.hooks.cr8_read = cpu_cr8_read;
+    pc->cpu.hooks.cr8_write = cpu_cr8_write;
     ioport_register(&pc->io, 0xf0, 1, 1, ferr_port_read, ferr_port_write, pc);
     /* A direct boot of what is not a Linux kernel (memdisk, iPXE) runs
      * SeaBIOS first, as -kernel with -bios does (bios/linux_boot.c says

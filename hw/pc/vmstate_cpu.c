@@ -120,7 +120,7 @@ static const VMField cpu_fields[] = {
     VMS_U64(CPUState, cr2),
     VMS_U64(CPUState, cr3),
     VMS_U32(CPUState, cr4),
-    VMS_U32_ARRAY(CPUState, dr, 8),
+    VMS_U64_ARRAY(CPUState, dr, 8),
     VMS_STRUCT(CPUState, gdtr, TableRegister, table_desc),
     VMS_STRUCT(CPUState, idtr, TableRegister, table_desc),
     VMS_STRUCT(CPUState, ldtr, SegmentCache, segment_desc),
@@ -174,9 +174,10 @@ const VMStateDesc cpu_vmstate = {
      * section (eight 32-bit registers, three sizes) is refused.  Version 3:
      * long mode: CR2, CR3, SYSENTER_ESP/EIP at 64 bits, the SYSCALL MSRs,
      * KERNEL_GS_BASE, TSC_AUX, AMD's SYSCFG and IntPend and XMM8-XMM15; a version 2 section (32-bit
-     * CR2/CR3) is refused. */
-    .version = 3,
-    .min_version = 3,
+     * CR2/CR3) is refused.  Version 4: DR0-DR7 at 64 bits (64-bit breakpoint
+     * addresses); a version 3 section (32-bit debug registers) is refused. */
+    .version = 4,
+    .min_version = 4,
     .fields = cpu_fields,
     .post_load = cpu_post_load,
 };

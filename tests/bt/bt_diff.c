@@ -15,14 +15,16 @@
 
 /* What is compared, captured the same way from any of the machines. */
 typedef struct DiffState {
-    uint32_t regs[8], eip, eflags, cpl;
+    uint64_t regs[16], eip;
+    uint32_t eflags, cpl;
     uint32_t cr0, cr2, cr3, cr4;
     uint64_t icount;
     bool halted, triple_fault;
     struct {
-        uint32_t base, limit, attr, selector;
+        uint64_t base;
+        uint32_t limit, attr, selector;
     } seg[SEG_COUNT];
-    uint8_t xmm[8][16]; /* the SSE state (the MMX registers are the x87 ones) */
+    uint8_t xmm[16][16]; /* the SSE state (the MMX registers are the x87 ones) */
     uint32_t mxcsr;
     struct { /* x87: the registers' 80 bits, not their padding */
         uint8_t st[8][10];
@@ -43,6 +45,7 @@ struct BTDiff {
     uint8_t *ram_taint;   /* the same for each byte of RAM */
     BTStats stats;
     uint64_t nx_faults;   /* runs that ended in #PF(I/D) on an execute-disable page */
+    uint64_t endings[257];/* runs by the vector the interpreter's ended in (256: none) */
     FILE *check_report; /* where check mode's own report goes */
     char *check_buf;
     size_t check_len;
@@ -89,6 +92,11 @@ void btd_set_fill(BTDiff *d, bool on, uint32_t fill)
 uint64_t btd_nx_faults(const BTDiff *d)
 {
     return d->nx_faults;
+}
+
+uint64_t btd_endings(const BTDiff *d, int vector)
+{
+    return d->endings[vector < 0 || vector > 255 ? 256 : vector];
 }
 
 const BTStats *btd_stats(const BTDiff *d)
@@ -157,6 +165,73 @@ static void setup_paging(PhysMem *phys, CPUState *cpu, const BTProgram *p)
     cpu->cr0 |= CR0_PG | (p->wp ? CR0_WP : 0);
 }
 
+/* A 16-byte interrupt gate to handler (SDM Vol.3 6.14.1): DPL 3, so INT n
+ * works from ring 3 too, on stack ist (0: the legacy switch). */
+static void put_gate64(PhysMem *phys, uint32_t at, uint32_t handler, int ist)
+{
+    phys_write(phys, at, (BTG_SEL_CODE64_0 << 16) | (handler & 0xffff), 4);
+    phys_write(phys, at + 4, (handler & 0xffff0000u) | 0xee00u | (uint32_t)ist, 4);
+    phys_write(phys, at + 8, 0, 4);
+    phys_write(phys, at + 12, 0, 4);
+}
+
+/*
+ * Long mode as a 64-bit kernel leaves it (bt_gen.h): 4-level tables
+ * mapping RAM with the program's pages, the 64-bit IDT, TSS and code
+ * segments, EFER.LME|LMA (and NXE unless nxe_off), and CS a 64-bit code
+ * segment for BTG_MODE_64 or testvm's 32-bit one for compatibility mode.
+ */
+static void setup_long_mode(PhysMem *phys, CPUState *cpu, const BTProgram *p)
+{
+    enum { P = 1, RW = 2, US = 4 };
+    const uint32_t pdpt = BTG_PML4 + 0x1000, pd = BTG_PML4 + 0x2000, pt = BTG_PML4 + 0x3000;
+    phys_write(phys, BTG_PML4, pdpt | P | RW | US, 4);
+    phys_write(phys, pdpt, pd | P | RW | US, 4);
+    phys_write(phys, pd, pt | P | RW | US, 4);
+    for (uint32_t i = 0; i < BTG_RAM >> 12; i++) {
+        uint64_t pte = program_pte(p, i);
+        phys_write(phys, pt + 8 * i, (uint32_t)pte, 4);
+        phys_write(phys, pt + 8 * i + 4, (uint32_t)(pte >> 32), 4);
+    }
+    /* 64-bit code segments: L=1, D=0 (SDM Vol.3 5.2.1) */
+    put_desc(phys, TESTVM_GDT + BTG_SEL_CODE64_0, make_desc(0, 0xfffff, 0x9b, 0xa));
+    put_desc(phys, TESTVM_GDT + (BTG_SEL_CODE64_3 & ~7u), make_desc(0, 0xfffff, 0xfb, 0xa));
+    cpu->gdtr.limit = 10 * 8 - 1;
+    /* Each vector's stub: mov dword [abs32], vector ; hlt ; jmp $-1 */
+    for (uint32_t v = 0; v < 256; v++) {
+        uint32_t at = BTG_HANDLERS64 + 16 * v;
+        uint8_t stub[14] = {0xc7, 0x04, 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0xf4, 0xeb, 0xfd};
+        memcpy(stub + 3, &(uint32_t){TESTVM_LAST_VECTOR}, 4);
+        memcpy(stub + 7, &v, 4);
+        phys_write_buf(phys, at, stub, sizeof(stub));
+        put_gate64(phys, BTG_IDT64 + 16 * v, at, v == EXC_SS ? 1 : v == EXC_DF ? 2 : 0);
+    }
+    cpu->idtr.base = BTG_IDT64;
+    cpu->idtr.limit = 256 * 16 - 1;
+    /* The 64-bit TSS (SDM Vol.3 8.7): RSP0, IST1, IST2; no I/O bitmap. */
+    static const uint8_t zero_tss[104];
+    phys_write_buf(phys, BTG_TSS64, zero_tss, sizeof(zero_tss));
+    phys_write(phys, BTG_TSS64 + 4, TESTVM_STACK0, 4);
+    phys_write(phys, BTG_TSS64 + 36, BTG_IST1, 4);
+    phys_write(phys, BTG_TSS64 + 44, BTG_IST2, 4);
+    phys_write(phys, BTG_TSS64 + 102, 104, 2);
+    seg_cache_from_descriptor(&cpu->tr, TESTVM_SEL_TSS, make_desc(BTG_TSS64, 103, 0x8b, 0));
+    cpu->cr3 = BTG_PML4;
+    cpu->cr4 |= CR4_PAE;
+    cpu->efer = EFER_LME | EFER_LMA | (p->nxe_off ? 0 : EFER_NXE);
+    cpu->cr0 |= CR0_PG | (p->wp ? CR0_WP : 0);
+    if (p->cfg.mode == BTG_MODE_64) {
+        int cpl = p->cfg.cpl;
+        uint16_t sel = cpl ? BTG_SEL_CODE64_3 : BTG_SEL_CODE64_0;
+        seg_cache_from_descriptor(&cpu->seg[SEG_CS], sel,
+                                  make_desc(0, 0xfffff, cpl ? 0xfb : 0x9b, 0xa) |
+                                      (uint64_t)DESC_A << 32);
+        for (int r = 8; r < 16; r++) {
+            cpu->regs[r] = p->regs[r];
+        }
+    }
+}
+
 static void setup_vm(TestVM *vm, const BTProgram *p)
 {
     memset(vm->phys.ram, 0, vm->phys.ram_size);
@@ -194,7 +269,9 @@ void btd_load(PhysMem *phys, CPUState *cpu, const BTProgram *p)
     }
     cpu->eflags = EFLAGS_FIXED | (p->eflags & (EFLAGS_ARITH | EFLAGS_DF));
     cpu->cc_op = CC_OP_EFLAGS;
-    if (p->cfg.paging) {
+    if (p->cfg.mode != BTG_MODE_LEGACY) {
+        setup_long_mode(phys, cpu, p);
+    } else if (p->cfg.paging) {
         setup_paging(phys, cpu, p);
     }
     cpu_update_mode(cpu);
@@ -237,13 +314,16 @@ static void out(Out *o, const char *fmt, ...)
 static void list_program(Out *o, const BTProgram *p)
 {
     csh cs;
-    if (cs_open(CS_ARCH_X86, CS_MODE_32, &cs) != CS_ERR_OK) {
+    if (cs_open(CS_ARCH_X86, p->cfg.mode == BTG_MODE_64 ? CS_MODE_64 : CS_MODE_32, &cs) !=
+        CS_ERR_OK) {
         return;
     }
-    out(o, "program (cpl %d, paging %d, pae %d, faults %d, smc %d, fault page %d%s, alias nx %d, "
-        "wp %d, fs %d, gs %d):\n",
-        p->cfg.cpl, p->cfg.paging, p->pae, p->cfg.faults, p->cfg.smc, p->fault_kind,
-        p->fault_nx ? " nx" : "", p->alias_nx, p->wp, p->load_fs, p->load_gs);
+    static const char *const modes[3] = {"legacy", "compat", "64-bit"};
+    out(o, "program (%s, cpl %d, paging %d, pae %d, nxe %d, faults %d, smc %d, fault page %d%s, "
+        "alias nx %d, wp %d, fs %d, gs %d):\n",
+        modes[p->cfg.mode], p->cfg.cpl, p->cfg.paging, p->pae, !p->nxe_off, p->cfg.faults,
+        p->cfg.smc, p->fault_kind, p->fault_nx ? " nx" : "", p->alias_nx, p->wp, p->load_fs,
+        p->load_gs);
     for (int i = 0; i < p->nstarts; i++) {
         uint32_t at = p->starts[i];
         uint32_t end = i + 1 < p->nstarts ? p->starts[i + 1] : p->len;
@@ -264,15 +344,22 @@ static void list_program(Out *o, const BTProgram *p)
 
 static void dump_state(Out *o, const char *name, const CPUState *c)
 {
-    out(o, "%-6s eax=%08x ecx=%08x edx=%08x ebx=%08x esp=%08x ebp=%08x esi=%08x edi=%08x\n", name,
-        c->regs[0], c->regs[1], c->regs[2], c->regs[3], c->regs[4], c->regs[5], c->regs[6],
-        c->regs[7]);
-    out(o, "       eip=%08x eflags=%08x icount=%llu halted=%d cpl=%u cr0=%08x cr2=%08x cr3=%08x\n",
-        c->eip, cpu_get_eflags(c), (unsigned long long)c->icount, c->halted, c->cpl, c->cr0, c->cr2,
-        c->cr3);
+    static const char *const names[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+                                          "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+    out(o, "%-6s", name);
+    for (int r = 0; r < 16; r++) {
+        out(o, " %s=%016llx%s", names[r], (unsigned long long)c->regs[r],
+            r % 4 == 3 ? "\n      " : "");
+    }
+    out(o, " rip=%016llx eflags=%08x icount=%llu halted=%d cpl=%u cr0=%08x cr2=%08llx "
+        "cr3=%08llx efer=%llx\n",
+        (unsigned long long)c->eip, cpu_get_eflags(c), (unsigned long long)c->icount, c->halted,
+        c->cpl, c->cr0, (unsigned long long)c->cr2, (unsigned long long)c->cr3,
+        (unsigned long long)c->efer);
     for (int s = 0; s < SEG_COUNT; s++) {
-        out(o, "       %s=%04x base=%08x limit=%08x attr=%08x\n", "ES\0CS\0SS\0DS\0FS\0GS" + 3 * s,
-            c->seg[s].selector, c->seg[s].base, c->seg[s].limit, c->seg[s].attr);
+        out(o, "       %s=%04x base=%08llx limit=%08x attr=%08x\n", "ES\0CS\0SS\0DS\0FS\0GS" + 3 * s,
+            c->seg[s].selector, (unsigned long long)c->seg[s].base, c->seg[s].limit,
+            c->seg[s].attr);
     }
     out(o,
         "       fcw=%04x fsw=%04x top=%u ftw=%04x fip=%08x fcs=%04x fop=%03x fdp=%08x fds=%04x "
@@ -300,8 +387,8 @@ static void dump_state(Out *o, const char *name, const CPUState *c)
 static void capture(const CPUState *c, DiffState *s)
 {
     memset(s, 0, sizeof(*s));
-    for (int r = 0; r < 8; r++) {
-        s->regs[r] = (uint32_t)c->regs[r];
+    for (int r = 0; r < 16; r++) {
+        s->regs[r] = c->regs[r];
     }
     s->eip = c->eip;
     s->eflags = cpu_get_eflags(c);
@@ -319,7 +406,8 @@ static void capture(const CPUState *c, DiffState *s)
         s->seg[i].attr = c->seg[i].attr;
         s->seg[i].selector = c->seg[i].selector;
     }
-    memcpy(s->xmm, c->fpu.xmm, sizeof(s->xmm));
+    memcpy(s->xmm, c->fpu.xmm, sizeof(c->fpu.xmm));
+    memcpy(s->xmm[8], c->xmm_hi, sizeof(c->xmm_hi));
     s->mxcsr = c->fpu.mxcsr;
     for (int i = 0; i < 8; i++) {
         memcpy(s->fpu.st[i], &c->fpu.st[i], 10);
@@ -420,10 +508,10 @@ static bool compare(Out *o, const BTDiff *d, TestVM *a, TestVM *b)
         }
     }
     if (!ok && d->tainted) {
-        out(o, "(derived from undefined results, not compared: eflags %08x, eax..edi",
+        out(o, "(derived from undefined results, not compared: eflags %08x, rax..r15",
             d->taint.eflags);
-        for (int r = 0; r < 8; r++) {
-            out(o, " %08x", d->taint.regs[r]);
+        for (int r = 0; r < 16; r++) {
+            out(o, " %llx", (unsigned long long)d->taint.regs[r]);
         }
         out(o, ")\n");
     }
@@ -498,8 +586,10 @@ bool btd_run(BTDiff *d, const BTProgram *p, uint64_t budget, char *report, size_
     trans->cpu.undef_perturb = d->fill_bt;
     trans->cpu.undef_fill = d->fill;
     run_engine(&interp->cpu, NULL, budget);
-    if (p->pae && testvm_last_vector(interp) == EXC_PF &&
-        (phys_read(&interp->phys, interp->cpu.regs[R_ESP], 4) & PF_ERR_I)) {
+    int vector = testvm_last_vector(interp);
+    d->endings[vector < 0 ? 256 : vector]++;
+    if (p->pae && vector == EXC_PF && interp->cpu.regs[R_ESP] < BTG_RAM &&
+        (phys_read(&interp->phys, (uint32_t)interp->cpu.regs[R_ESP], 4) & PF_ERR_I)) {
         d->nx_faults++;
     }
     BT *bt = bt_new(&trans->cpu, 1u << 20, d->mode);
@@ -556,12 +646,12 @@ bool btd_contained(BTDiff *d, const BTProgram *p, uint64_t budget, char *report,
         }
     }
     if (!ok) {
-        out(&o, "derived from undefined results: eflags %08x (%03x expected), eax..edi",
+        out(&o, "derived from undefined results: eflags %08x (%03x expected), rax..r15",
             d->taint.eflags, p->poison);
-        for (int r = 0; r < 8; r++) {
-            out(&o, " %08x", d->taint.regs[r]);
+        for (int r = 0; r < 16; r++) {
+            out(&o, " %llx", (unsigned long long)d->taint.regs[r]);
         }
-        out(&o, ", eip %08x\n", d->taint.eip);
+        out(&o, ", rip %llx\n", (unsigned long long)d->taint.eip);
         list_program(&o, p);
         dump_state(&o, "interp", &interp->cpu);
     }

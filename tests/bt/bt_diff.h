@@ -53,6 +53,10 @@ bool btd_contained(BTDiff *d, const BTProgram *p, uint64_t budget, char *report,
  * fetch from an execute-disable page under PAE), for coverage checks. */
 uint64_t btd_nx_faults(const BTDiff *d);
 
+/* Runs whose interpreter ended in the exception or interrupt vector (its
+ * stub recorded it), or with none for vector -1, for coverage checks. */
+uint64_t btd_endings(const BTDiff *d, int vector);
+
 /* Put p into a machine's RAM and CPU as both engines start it (GDT, IDT
  * and TSS of tests/support/testvm.h, the data window, registers, paging),
  * without resetting anything else: tests/soak runs programs on a whole PC. */

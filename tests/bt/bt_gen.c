@@ -363,7 +363,7 @@ static void gen_one(G *g)
     }
 }
 
-const BTGenConfig btg_configs[BTG_NCONFIGS] = {
+const BTGenConfig btg_configs[BTG_NCONFIGS_ALL] = {
     {.cpl = 0, .paging = false, .faults = false, .smc = false, .length = 40},
     {.cpl = 3, .paging = false, .faults = false, .smc = true, .length = 40},
     {.cpl = 0, .paging = true, .faults = false, .smc = true, .length = 40},
@@ -372,6 +372,13 @@ const BTGenConfig btg_configs[BTG_NCONFIGS] = {
     {.cpl = 3, .paging = true, .faults = true, .smc = true, .length = 60},
     {.cpl = 0, .paging = false, .faults = true, .smc = false, .length = 60},
     {.cpl = 3, .paging = false, .faults = true, .smc = true, .length = 60},
+    /* long mode: paging is always on, 4-level */
+    {.cpl = 0, .paging = true, .faults = true, .smc = true, .length = 60, .mode = BTG_MODE_COMPAT},
+    {.cpl = 3, .paging = true, .faults = true, .smc = false, .length = 60, .mode = BTG_MODE_COMPAT},
+    {.cpl = 0, .paging = true, .faults = false, .smc = false, .length = 60, .mode = BTG_MODE_64},
+    {.cpl = 3, .paging = true, .faults = false, .smc = false, .length = 60, .mode = BTG_MODE_64},
+    {.cpl = 0, .paging = true, .faults = true, .smc = false, .length = 60, .mode = BTG_MODE_64},
+    {.cpl = 3, .paging = true, .faults = true, .smc = false, .length = 60, .mode = BTG_MODE_64},
 };
 
 void btg_generate(BTProgram *p, int config, uint64_t seed, uint64_t index)
@@ -387,6 +394,11 @@ void btg_generate(BTProgram *p, int config, uint64_t seed, uint64_t index)
     for (int i = 0; i < 8; i++) {
         p->regs[i] = (uint32_t)btg_rnd64(g);
     }
+    if (cfg->mode == BTG_MODE_64) {
+        for (int i = 0; i < 16; i++) {
+            p->regs[i] = btg_rnd64(g);
+        }
+    }
     p->eflags = (uint32_t)btg_rnd64(g) & F_ALL;
     p->data_seed = (uint32_t)btg_rnd64(g);
     p->fault_kind = (int)btg_rnd(g, 3);
@@ -395,6 +407,10 @@ void btg_generate(BTProgram *p, int config, uint64_t seed, uint64_t index)
     p->load_gs = btg_chance(g, 2);
     g->fs_ok = p->load_fs;
     g->gs_ok = p->load_gs;
+    if (cfg->mode == BTG_MODE_64) {
+        btg_generate64(g);
+        return;
+    }
     for (int i = 0; i < cfg->length && btg_room(g); i++) {
         gen_one(g);
         btg_fwd_step(g);
@@ -413,7 +429,12 @@ void btg_generate(BTProgram *p, int config, uint64_t seed, uint64_t index)
     btg_e8(g, 0xfe); /* jmp $ */
     p->poison = g->poison;
     /* Drawn last, so the code of every program is what it was before PAE. */
-    if (cfg->paging) {
+    if (cfg->mode == BTG_MODE_COMPAT) {
+        p->pae = true;
+        p->alias_nx = cfg->faults && btg_chance(g, 2);
+        p->fault_nx = btg_chance(g, 2);
+        p->nxe_off = btg_chance(g, 6);
+    } else if (cfg->paging) {
         p->pae = btg_chance(g, 2);
         p->alias_nx = p->pae && cfg->faults && btg_chance(g, 2);
         p->fault_nx = p->pae && btg_chance(g, 2);

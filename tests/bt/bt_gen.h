@@ -41,6 +41,24 @@
 #define BTG_SEL_GS     0x3bu    /* GDT entry 7, DPL 3 */
 #define BTG_CODE_MAX   2048
 
+/* Long mode (compatibility and 64-bit configurations, bt_diff.c): 4-level
+ * tables mapping the 2 MiB of RAM by 4 KiB pages, with the same fault and
+ * alias pages; a 64-bit IDT of 16-byte gates to 64-bit stubs that record
+ * the vector as testvm's do; a 64-bit TSS whose IST1 takes #SS and IST2
+ * #DF, so a fault on a non-canonical stack is delivered; and 64-bit code
+ * segments after testvm's GDT entries. */
+#define BTG_PML4       0x100000u /* PML4, PDPT, PD, PT at 0x100000-0x103fff */
+#define BTG_IDT64      0x106000u /* 256 16-byte gates */
+#define BTG_HANDLERS64 0x107000u /* per-vector 64-bit stubs, 16 bytes each */
+#define BTG_TSS64      0x108000u /* 104-byte 64-bit TSS */
+#define BTG_IST1       0xc000u   /* #SS stack top */
+#define BTG_IST2       0xe000u   /* #DF stack top */
+#define BTG_SEL_CODE64_0 0x40u   /* GDT entry 8: 64-bit ring-0 code (L=1) */
+#define BTG_SEL_CODE64_3 0x4bu   /* GDT entry 9: 64-bit ring-3 code */
+
+/* The mode a program runs in. */
+enum { BTG_MODE_LEGACY, BTG_MODE_COMPAT, BTG_MODE_64 };
+
 /* Fault-page flavours under paging. */
 enum { BTG_FAULT_NP, BTG_FAULT_RO, BTG_FAULT_SUPER };
 
@@ -50,6 +68,9 @@ typedef struct BTGenConfig {
     bool faults;      /* allow deliberately faulting instructions */
     bool smc;         /* stores into the program's own code */
     int length;       /* instructions to generate (setups not counted) */
+    int mode;         /* BTG_MODE_*: legacy protected mode, or long mode's
+                       * compatibility mode (the 32-bit generator's programs
+                       * under a 64-bit kernel) or 64-bit mode (bt_gen64.c) */
 } BTGenConfig;
 
 typedef struct BTProgram {
@@ -57,12 +78,15 @@ typedef struct BTProgram {
     uint32_t code_at;           /* linear (= physical) address of the first byte */
     uint8_t code[BTG_CODE_MAX];
     uint32_t len;
-    uint32_t regs[8];           /* initial EAX..EDI (ESP is set by the runner) */
+    uint64_t regs[16];          /* initial RAX..R15 (RSP is set by the runner; only
+                                 * EAX..EDI outside 64-bit mode) */
     uint32_t eflags;            /* initial arithmetic flags and DF */
     uint32_t data_seed;         /* the data window's initial contents */
     int fault_kind;             /* BTG_FAULT_* */
     bool wp;                    /* CR0.WP */
-    bool pae;                   /* paging is PAE paging, with EFER.NXE (bt_diff.c) */
+    bool pae;                   /* paging is PAE paging, with EFER.NXE (bt_diff.c);
+                                 * always set in long mode, whose entries have XD too */
+    bool nxe_off;               /* long mode: EFER.NXE clear, so XD is a reserved bit */
     bool alias_nx;              /* PAE: the alias page is execute-disable, so calls into
                                  * it fault with #PF(P|I/D) while writes through it work */
     bool fault_nx;              /* PAE: the fault page is execute-disable too, which
@@ -76,9 +100,12 @@ typedef struct BTProgram {
 
 /* The configurations CI and popek-bt-diff cycle through: ring 0 and 3,
  * paging off and on, with and without faulting instructions and stores
- * into code. */
-#define BTG_NCONFIGS 8
-extern const BTGenConfig btg_configs[BTG_NCONFIGS];
+ * into code; the first BTG_NCONFIGS are legacy protected mode (what
+ * tests/soak runs on a whole PC), the rest long mode (BTG_MODE_COMPAT and
+ * BTG_MODE_64). */
+#define BTG_NCONFIGS     8
+#define BTG_NCONFIGS_ALL 14
+extern const BTGenConfig btg_configs[BTG_NCONFIGS_ALL];
 
 /*
  * Whether programs include runs of x87 instructions (default on).  The x87
@@ -89,7 +116,7 @@ extern const BTGenConfig btg_configs[BTG_NCONFIGS];
  */
 void btg_set_x87(bool on);
 
-/* Generate program index of seed in configuration config (0..BTG_NCONFIGS-1):
+/* Generate program index of seed in configuration config (0..BTG_NCONFIGS_ALL-1):
  * the same program on every machine. */
 void btg_generate(BTProgram *p, int config, uint64_t seed, uint64_t index);
 

@@ -42,6 +42,10 @@ typedef struct G {
     int smc_byte[4];       /* byte offset into the target's imm32 (-1: dword store) */
     int nsmc;
     unsigned reserved;     /* registers gen_mem must not use for addressing */
+    /* 64-bit mode (bt_gen64.c) */
+    unsigned keep;         /* registers nothing may write or address through (a loop's counter) */
+    int rip_field;         /* offset of a RIP-relative disp32 awaiting its instruction's end, or -1 */
+    uint64_t rip_target;   /* the linear address it must reach */
 } G;
 
 typedef struct Mem {
@@ -101,5 +105,8 @@ void btg_gen_smc_store(G *g);
 void btg_gen_smc_target(G *g);
 void btg_gen_simd(G *g);
 void btg_gen_x87(G *g);
+/* The whole program of a BTG_MODE_64 configuration (bt_gen64.c), after
+ * btg_generate has drawn the common fields. */
+void btg_generate64(G *g);
 
 #endif /* TESTS_BT_BT_GEN_INTERNAL_H */

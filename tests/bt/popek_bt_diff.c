@@ -5,7 +5,7 @@
  *                 [--show N]
  *
  * Runs programs --start .. --start+--count-1 of seed --seed in each of the
- * eight configurations of bt_gen.h (or only --config C), prints the first
+ * configurations of bt_gen.h (legacy, compatibility and 64-bit mode) (or only --config C), prints the first
  * --show differences in full and a summary.  A program is named by
  * (seed, config, index) and is the same on every machine, so a CI failure
  * replays with the line test_bt_diff prints.  --check runs the translator
@@ -59,13 +59,13 @@ int main(int argc, char **argv)
     }
     static char report[1 << 16];
     static BTProgram prog;
-    if (config >= BTG_NCONFIGS) {
-        fprintf(stderr, "popek-bt-diff: --config wants 0..%d\n", BTG_NCONFIGS - 1);
+    if (config >= BTG_NCONFIGS_ALL) {
+        fprintf(stderr, "popek-bt-diff: --config wants 0..%d\n", BTG_NCONFIGS_ALL - 1);
         return 2;
     }
     uint64_t failed = 0, runs = 0;
     for (uint64_t i = start; i < start + count; i++) {
-        for (int c = 0; c < BTG_NCONFIGS; c++) {
+        for (int c = 0; c < BTG_NCONFIGS_ALL; c++) {
             if (config >= 0 && c != config) {
                 continue;
             }
@@ -94,6 +94,13 @@ int main(int argc, char **argv)
            "MXCSR)\n",
            (unsigned long long)s->x87_loads, (unsigned long long)s->sse_loads,
            (unsigned long long)s->sse_fallbacks);
+    printf("ended in: none %llu", (unsigned long long)btd_endings(d, -1));
+    for (int v = 0; v < 256; v++) {
+        if (btd_endings(d, v)) {
+            printf(", vector %d %llu", v, (unsigned long long)btd_endings(d, v));
+        }
+    }
+    printf("; #PF(I/D) %llu\n", (unsigned long long)btd_nx_faults(d));
     if (mode == BT_MODE_CHECK) {
         printf("check mode: %llu blocks compared, %llu run once (I/O), %llu spans differed only "
                "in undefined results\n",

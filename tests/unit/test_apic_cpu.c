@@ -66,10 +66,20 @@ static uint64_t tsc(void *opaque)
     return cpu_rdtsc(cpu);
 }
 
+static uint8_t cr8_read(void *opaque)
+{
+    return (uint8_t)(apic_read(apic, APIC_TPR) >> 4);
+}
+
+static void cr8_write(void *opaque, uint8_t cr8)
+{
+    apic_write(apic, APIC_TPR, (uint32_t)cr8 << 4);
+}
+
 static void setup(void)
 {
     now_ns = 0;
-    vm = testvm_new(1 << 20);
+    vm = testvm_new(2 << 20); /* testvm_long_mode puts its tables at 1 MiB */
     ck_assert_ptr_nonnull(vm);
     cpu = &vm->cpu;
     timerlist_init_icount(&tl, &now_ns, 0);
@@ -80,6 +90,8 @@ static void setup(void)
     cpu->hooks.clock_ns = clock_ns;
     cpu->hooks.msr_read = msr_read;
     cpu->hooks.msr_write = msr_write;
+    cpu->hooks.cr8_read = cr8_read;
+    cpu->hooks.cr8_write = cr8_write;
     testvm_flat32(vm, 0, TESTVM_CODE);
 }
 
@@ -186,6 +198,39 @@ START_TEST(test_init_keeps_x87_and_msrs)
 }
 END_TEST
 
+/* CR8 is TPR[7:4] of the APIC, both ways (SDM Vol.3 10.8.6.1): a write
+ * clears TPR[3:0], and a class at or below CR8 waits for it to drop. */
+START_TEST(test_cr8_is_the_tpr)
+{
+    static const uint8_t code[] = {
+        0xb8, 0x06, 0x00, 0x00, 0x00, /* mov eax, 6 */
+        0x44, 0x0f, 0x22, 0xc0,       /* mov cr8, rax */
+        0x44, 0x0f, 0x20, 0xc3,       /* mov rbx, cr8 */
+        0xf4,                         /* hlt */
+        0x44, 0x0f, 0x20, 0xc1,       /* mov rcx, cr8 */
+        0xb8, 0x05, 0x00, 0x00, 0x00, /* mov eax, 5 */
+        0x44, 0x0f, 0x22, 0xc0,       /* mov cr8, rax */
+        0xf4,                         /* hlt */
+    };
+    testvm_load(vm, TESTVM_CODE, code, sizeof(code));
+    testvm_long_mode(vm, true);
+    apic_write(apic, APIC_SVR, 0x1ff);
+    apic_write(apic, APIC_TPR, 0x2f);
+    testvm_run(vm, 3);
+    ck_assert_uint_eq(apic_read(apic, APIC_TPR), 0x60);
+    ck_assert_uint_eq(cpu->regs[R_EBX], 6);
+    apic_deliver(apic, 0, 0x65, false, false, 0); /* class 6: waits */
+    ck_assert(!(cpu->interrupt_request & CPU_INTERRUPT_HARD));
+    apic_write(apic, APIC_TPR, 0x5f);
+    cpu->halted = false;
+    cpu->eip++;
+    testvm_run(vm, 3);
+    ck_assert_uint_eq(cpu->regs[R_ECX], 5);
+    ck_assert_uint_eq(apic_read(apic, APIC_TPR), 0x50);
+    ck_assert(cpu->interrupt_request & CPU_INTERRUPT_HARD); /* class 6 > 5 */
+}
+END_TEST
+
 static Suite *apic_cpu_suite(void)
 {
     Suite *s = suite_create("apic_cpu");
@@ -195,6 +240,7 @@ static Suite *apic_cpu_suite(void)
     tcase_add_test(tc, test_self_ipi_taken_after_icr_write);
     tcase_add_test(tc, test_timer_wakes_hlt);
     tcase_add_test(tc, test_init_keeps_x87_and_msrs);
+    tcase_add_test(tc, test_cr8_is_the_tpr);
     suite_add_tcase(s, tc);
     return s;
 }

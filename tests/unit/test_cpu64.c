@@ -804,6 +804,44 @@ START_TEST(test_fxsave_xmm_hi)
 }
 END_TEST
 
+/* FXSAVE64/FXRSTOR64 (REX.W): FPU IP and DP are 64-bit offsets at 8 and
+ * 16 with no FCS/FDS; plain FXSAVE in 64-bit mode keeps the 32-bit layout
+ * (SDM Vol.2 FXSAVE, Tables 3-55 and 3-56). */
+START_TEST(test_fxsave64_layout)
+{
+    sse_on();
+    cpu->fpu.fip = 0x12345678;
+    cpu->fpu.fcs = 0x33;
+    cpu->fpu.fdp = 0x9abcdef0;
+    cpu->fpu.fds = 0x2b;
+    cpu->regs[R_ESI] = DATA;
+    memset(vm->phys.ram + DATA, 0xee, 512);
+    RUN(1, 0x0f, 0xae, 0x06); /* fxsave [rsi] */
+    ck_assert_int_eq(exc_vector, -1);
+    ck_assert_uint_eq(get64(DATA + 8), UINT64_C(0x0000003312345678));
+    ck_assert_uint_eq(get64(DATA + 16), UINT64_C(0x0000002b9abcdef0));
+    RUN(1, 0x48, 0x0f, 0xae, 0x06); /* fxsave64 [rsi] */
+    ck_assert_int_eq(exc_vector, -1);
+    ck_assert_uint_eq(get64(DATA + 8), UINT64_C(0x12345678));
+    ck_assert_uint_eq(get64(DATA + 16), UINT64_C(0x9abcdef0));
+    /* FXRSTOR64 takes the offsets and no selectors ... */
+    put64(DATA + 8, UINT64_C(0x0000004411112222));
+    put64(DATA + 16, UINT64_C(0x0000005533334444));
+    RUN(1, 0x48, 0x0f, 0xae, 0x0e); /* fxrstor64 [rsi] */
+    ck_assert_int_eq(exc_vector, -1);
+    ck_assert_uint_eq(cpu->fpu.fip, 0x11112222);
+    ck_assert_uint_eq(cpu->fpu.fdp, 0x33334444);
+    ck_assert_uint_eq(cpu->fpu.fcs, 0);
+    ck_assert_uint_eq(cpu->fpu.fds, 0);
+    /* ... FXRSTOR both */
+    RUN(1, 0x0f, 0xae, 0x0e); /* fxrstor [rsi] */
+    ck_assert_int_eq(exc_vector, -1);
+    ck_assert_uint_eq(cpu->fpu.fip, 0x11112222);
+    ck_assert_uint_eq(cpu->fpu.fcs, 0x44);
+    ck_assert_uint_eq(cpu->fpu.fds, 0x55);
+}
+END_TEST
+
 START_TEST(test_vmstate_xmm_hi)
 {
     for (int i = 0; i < 8; i++) {
@@ -937,6 +975,7 @@ static Suite *cpu64_suite(void)
     tcase_add_test(tc, test_sse_int64_conversions);
     tcase_add_test(tc, test_sse_alignment_64);
     tcase_add_test(tc, test_fxsave_xmm_hi);
+    tcase_add_test(tc, test_fxsave64_layout);
     tcase_add_test(tc, test_vmstate_xmm_hi);
     suite_add_tcase(s, tc);
     return s;

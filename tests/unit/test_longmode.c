@@ -373,6 +373,63 @@ START_TEST(test_mov_cr_64)
 }
 END_TEST
 
+/* DR0-DR3 hold 64-bit linear addresses in 64-bit mode (SDM Vol.2 MOV DR):
+ * a data breakpoint above 4 GiB matches there and not at the low alias
+ * of the same physical page; outside 64-bit mode the low half counts. */
+START_TEST(test_mov_dr_64)
+{
+    enum { PAGE = 0x40000 };
+    enter_64();
+    cpu->regs[R_EAX] = 0xffff800012345678ull;
+    ck_assert_int_eq(EXEC(0x0f, 0x23, 0xc0), -1); /* mov dr0, rax */
+    ck_assert_uint_eq(cpu->dr[0], 0xffff800012345678ull);
+    ck_assert_int_eq(EXEC(0x0f, 0x21, 0xc1), -1); /* mov rcx, dr0 */
+    ck_assert_uint_eq(cpu->regs[R_ECX], 0xffff800012345678ull);
+    cpu->regs[R_EAX] = HIGH + PAGE;
+    ck_assert_int_eq(EXEC(0x0f, 0x23, 0xc8), -1); /* mov dr1, rax */
+    /* DR7: L1, R/W1 = 01 (writes), LEN1 = 11 (4 bytes) */
+    cpu->regs[R_EAX] = 1u << 2 | 1u << 20 | 3u << 22;
+    ck_assert_int_eq(EXEC(0x0f, 0x23, 0xf8), -1); /* mov dr7, rax */
+    cpu->pending_dr6 = 0;
+    cpu->regs[R_EBX] = PAGE;
+    ck_assert_int_eq(EXEC(0x89, 0x03), -1); /* mov [rbx], eax: the low alias */
+    ck_assert_uint_eq(cpu->pending_dr6, 0);
+    cpu->regs[R_EBX] = HIGH + PAGE + 2;
+    ck_assert_int_eq(EXEC(0x89, 0x03), -1); /* mov [rbx], eax: DR1's bytes */
+    ck_assert_uint_eq(cpu->pending_dr6 & 0xf, 2);
+    /* In compatibility mode the 32-bit operand reads the low half. */
+    pm_force_seg(&fx, SEG_CS, SEL_CODE0);
+    cpu_update_mode(cpu);
+    ck_assert_int_eq(EXEC(0x0f, 0x21, 0xc2), -1); /* mov edx, dr0 */
+    ck_assert_uint_eq(cpu->regs[R_EDX], 0x12345678u);
+}
+END_TEST
+
+/* CR8 (64-bit mode, REX.R selects it): bits 63:4 are reserved; without an APIC it keeps what is written (test_apic_cpu.c
+ * has it as the APIC's TPR). */
+START_TEST(test_mov_cr8)
+{
+    enter_64();
+    ck_assert_uint_eq(cpu->cr8, 0);
+    cpu->regs[R_EAX] = 0xb;
+    ck_assert_int_eq(EXEC(0x44, 0x0f, 0x22, 0xc0), -1); /* mov cr8, rax */
+    ck_assert_uint_eq(cpu->cr8, 0xb);
+    cpu->regs[R_EDX] = ~0ull;
+    ck_assert_int_eq(EXEC(0x44, 0x0f, 0x20, 0xc2), -1); /* mov rdx, cr8 */
+    ck_assert_uint_eq(cpu->regs[R_EDX], 0xb);
+    cpu->regs[R_EAX] = 0x10;
+    ck_assert_int_eq(EXEC(0x44, 0x0f, 0x22, 0xc0), EXC_GP); /* bit 4: reserved */
+    cpu->regs[R_EAX] = 1ull << 63;
+    ck_assert_int_eq(EXEC(0x44, 0x0f, 0x22, 0xc0), EXC_GP);
+    ck_assert_uint_eq(cpu->cr8, 0xb);
+    cpu->regs[9] = 3;
+    ck_assert_int_eq(EXEC(0x45, 0x0f, 0x22, 0xc1), -1); /* mov cr8, r9 */
+    ck_assert_uint_eq(cpu->cr8, 3);
+    cpu_reset(cpu);
+    ck_assert_uint_eq(cpu->cr8, 0);
+}
+END_TEST
+
 /* ---- interrupts ---- */
 
 typedef struct IntArgs {
@@ -779,6 +836,47 @@ START_TEST(test_sysenter_lm)
 }
 END_TEST
 
+/* What INIT and RESET do to long mode (SDM Vol.3 10.1, Table 10-1): both
+ * leave it (EFER is 0, FS/GS bases are 0 with their segments); INIT keeps
+ * the MSRs (STAR, LSTAR, CSTAR, SFMASK, KERNEL_GS_BASE, TSC_AUX) and the
+ * SSE registers, XMM8-15 with them; RESET clears them all. */
+START_TEST(test_init_and_reset_leave_long_mode)
+{
+    static const uint32_t msrs[6] = {MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_FMASK,
+                                     MSR_KERNEL_GS_BASE, MSR_TSC_AUX};
+    static const uint64_t values[6] = {0x0023001000000000ull, 0xffffffff81000000ull,
+                                       0xffffffff81000100ull, 0x47700,
+                                       0xffff888000003000ull, 7};
+    for (int pass = 0; pass < 2; pass++) {
+        bool init = pass == 0;
+        if (!init) {
+            teardown(); /* a fresh machine in protected mode */
+            setup();
+        }
+        enter_64();
+        for (int i = 0; i < 6; i++) {
+            ck_assert(cpu_wrmsr(cpu, msrs[i], values[i]));
+        }
+        ck_assert(cpu_wrmsr(cpu, MSR_FS_BASE, 0xffff888000001000ull));
+        ck_assert(cpu_wrmsr(cpu, MSR_GS_BASE, 0xffff888000002000ull));
+        memset(cpu->xmm_hi[7], 0x5a, 16);
+        init ? cpu_init_signal(cpu) : cpu_reset(cpu);
+        ck_assert_uint_eq(cpu->efer, 0);
+        ck_assert_uint_eq(cpu->hflags & (HF_LMA | HF_CS64), 0);
+        ck_assert_uint_eq(cpu->seg[SEG_FS].base, 0);
+        ck_assert_uint_eq(cpu->seg[SEG_GS].base, 0);
+        ck_assert_uint_eq(cpu->eip, 0xfff0);
+        for (int i = 0; i < 6; i++) {
+            uint64_t v = 1;
+            ck_assert(cpu_rdmsr(cpu, msrs[i], &v));
+            ck_assert_msg(v == (init ? values[i] : 0), "MSR %#x after %s: %#llx", msrs[i],
+                          init ? "INIT" : "RESET", (unsigned long long)v);
+        }
+        ck_assert_uint_eq(cpu->xmm_hi[7][15], init ? 0x5a : 0);
+    }
+}
+END_TEST
+
 START_TEST(test_vmstate_lm_msrs)
 {
     enter_64();
@@ -808,7 +906,7 @@ START_TEST(test_vmstate_lm_msrs)
     ck_assert_uint_eq(other.cpu->sysenter_eip, cpu->sysenter_eip);
     ck_assert_uint_eq(other.cpu->efer, cpu->efer);
     ck_assert_uint_eq(other.cpu->hflags & (HF_LMA | HF_CS64), HF_LMA | HF_CS64);
-    ck_assert_uint_eq(cpu_vmstate.min_version, 3);
+    ck_assert_uint_eq(cpu_vmstate.min_version, 4);
     vm_writer_free(&w);
     pm_teardown(&other);
 }
@@ -824,6 +922,9 @@ static Suite *longmode_suite(void)
     tcase_add_test(tc, test_lm_msrs);
     tcase_add_test(tc, test_descriptor_tables);
     tcase_add_test(tc, test_mov_cr_64);
+    tcase_add_test(tc, test_mov_dr_64);
+    tcase_add_test(tc, test_mov_cr8);
+    tcase_add_test(tc, test_init_and_reset_leave_long_mode);
     tcase_add_test(tc, test_null_ss);
     tcase_add_test(tc, test_prefetchw);
     tcase_add_test(tc, test_interrupt_inner);
