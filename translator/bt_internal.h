@@ -70,7 +70,7 @@ typedef struct TB {
     struct TB *page_next;   /* blocks on the same physical page */
     uint32_t phys2;         /* a block whose instruction straddles a page: the second
                              * page's physical address, else BT_NO_PAGE2 (straddle.c) */
-    uint32_t lin2;          /* ... and its linear address when translated */
+    uint64_t lin2;          /* ... and its linear address when translated */
     bool straddle;          /* phys2 is a straddling instruction's (else an inlined
                              * PC thunk's, gen_flow.c) */
     struct TB *page2_next;  /* blocks on the second page's list */
@@ -241,7 +241,7 @@ typedef struct BlockScan {
     uint64_t next_eip;      /* after the last instruction */
     uint32_t phys2;         /* a straddling instruction's second page, or an inlined
                              * PC thunk's page (scan.c), or BT_NO_PAGE2 (32-bit blocks) */
-    uint32_t lin2;          /* its linear page */
+    uint64_t lin2;          /* its linear page */
     bool straddle;          /* which of the two */
     uint8_t straddle_bytes[16]; /* its bytes, from both pages */
 } BlockScan;
@@ -258,7 +258,7 @@ void bt_scan(const BT *bt, uint64_t eip, uint32_t phys_pc, const uint8_t *host, 
  * fetch the next page (may fault, as the fetch of the instruction would),
  * decode it from both pages into out (n = 1).  false if that page is not
  * RAM or the bytes do not decode. */
-bool bt_scan_straddle(const BT *bt, const uint8_t *host, BlockScan *out);
+bool bt_scan_straddle(const BT *bt, const uint8_t *host, enum DecodeMode mode, BlockScan *out);
 /* A two-page block found by its first page: whether its second page is
  * now another physical page (fetching it, which may fault). */
 bool bt_straddle_stale(BT *bt, const TB *tb);

@@ -109,8 +109,8 @@ void bt_scan(const BT *bt, uint64_t eip, uint32_t phys_pc, const uint8_t *host, 
         }
         if (decode_insn_mode(&si->insn, host + off, (int)(0x1000 - off), mode) != DECODE_OK) {
             /* crosses the page (or is over 15 bytes): not in this block,
-             * unless it is the first of a 32-bit block */
-            if (out->n == 0 && mode != DECODE_64 && bt_scan_straddle(bt, host, out)) {
+             * unless it is the block's first (straddle.c) */
+            if (out->n == 0 && bt_scan_straddle(bt, host, mode, out)) {
                 return;
             }
             break;

@@ -1,5 +1,5 @@
 /*
- * Instructions that straddle a page boundary.
+ * Instructions that straddle a page boundary, in 32-bit and 64-bit blocks.
  *
  * A block never crosses into its next page except here: an instruction
  * that starts on one page and ends on the next is a block of its own (it
@@ -33,7 +33,7 @@
 
 /* The second page's physical address and host pointer, fetching it (may
  * fault, as the instruction's fetch would); false if it is not RAM. */
-static bool page2_fetch(CPUState *cpu, uint32_t lin2, uint32_t *phys2, const uint8_t **host2,
+static bool page2_fetch(CPUState *cpu, uint64_t lin2, uint32_t *phys2, const uint8_t **host2,
                         uint32_t *avail)
 {
     const uint8_t *p = mmu_fetch_ptr(cpu, lin2, cpu->mmu_idx, avail); /* fills the TLB or faults */
@@ -47,15 +47,19 @@ static bool page2_fetch(CPUState *cpu, uint32_t lin2, uint32_t *phys2, const uin
     return true;
 }
 
-bool bt_scan_straddle(const BT *bt, const uint8_t *host, BlockScan *out)
+bool bt_scan_straddle(const BT *bt, const uint8_t *host, enum DecodeMode mode, BlockScan *out)
 {
     CPUState *cpu = bt->cpu;
     uint32_t off = out->phys_pc & 0xfff;
     uint32_t first = 0x1000 - off; /* bytes on the first page, 1..14 */
-    uint32_t lin2 = (uint32_t)(cpu->seg[SEG_CS].base + out->eip + first);
+    /* CS's base is 0 in 64-bit mode; outside it linear addresses wrap at 4 GiB. */
+    uint64_t lin2 = mode == DECODE_64 ? out->eip + first
+                                      : (uint32_t)(cpu->seg[SEG_CS].base + out->eip + first);
     uint32_t phys2, avail;
     const uint8_t *host2;
-    if (first >= INSN_MAX_LEN || !page2_fetch(cpu, lin2, &phys2, &host2, &avail)) {
+    /* A next page off the canonical range is the interpreter's (#GP on the fetch). */
+    if (first >= INSN_MAX_LEN || !mmu_canonical(lin2) ||
+        !page2_fetch(cpu, lin2, &phys2, &host2, &avail)) {
         return false;
     }
     uint32_t second = INSN_MAX_LEN - first;
@@ -65,7 +69,7 @@ bool bt_scan_straddle(const BT *bt, const uint8_t *host, BlockScan *out)
     memcpy(out->straddle_bytes, host + off, first);
     memcpy(out->straddle_bytes + first, host2, second);
     ScanInsn *si = &out->in[0];
-    if (decode_insn(&si->insn, out->straddle_bytes, (int)(first + second), true) != DECODE_OK ||
+    if (decode_insn_mode(&si->insn, out->straddle_bytes, (int)(first + second), mode) != DECODE_OK ||
         si->insn.len <= first) {
         return false;
     }
@@ -89,13 +93,13 @@ bool bt_straddle_stale(BT *bt, const TB *tb)
 void gen_straddle_check(Gen *g)
 {
     Emit *e = &g->e;
-    uint32_t lin2 = g->scan->lin2;
+    uint64_t lin2 = g->scan->lin2;
     int32_t slot = tlb_view_off(g->mmu_idx) + (int32_t)(tlb_slot(lin2) * sizeof(TLBEntry));
     HostRM tag = hrm_mem(H_R15, slot + (int32_t)offsetof(TLBEntry, tag[ACC_FETCH]));
     if (lin2 < 0x80000000u) {
         emit_alu64_imm(e, EXT_CMP, &tag, (int32_t)lin2);
     } else {
-        emit_mov_r32_imm(e, H_R10, lin2);
+        emit_mov_r64_imm(e, H_R10, lin2); /* a kernel-half page in 64-bit mode too */
         emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &tag); /* cmp r10, [..tag] */
     }
     g->stale[0] = emit_jcc32(e, CC_NE, NULL);

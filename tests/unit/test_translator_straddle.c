@@ -113,12 +113,62 @@ START_TEST(test_straddling_instruction_checked)
 }
 END_TEST
 
+/*
+ * In 64-bit mode, at the kernel-half alias (TESTVM_HIGH: a second page
+ * whose linear address needs 64 bits in the entry check):
+ *       xor ebx, ebx ; mov ecx, 5
+ *   1:  call H+20FFDh             ; mov rax, imm64: 3 bytes on one page, 7 on the next
+ *       add rbx, rax ; dec ecx ; jnz 1b
+ *       mov byte [21002h], 99h    ; through the low alias: a byte of the immediate
+ *       call H+20FFDh ; add rbx, rax ; hlt
+ */
+static const uint8_t code64[] = {0x31, 0xdb, 0xb9, 0x05, 0x00, 0x00, 0x00, 0xe8, 0xf1,
+                                 0x0f, 0x01, 0x00, 0x48, 0x01, 0xc3, 0xff, 0xc9, 0x75,
+                                 0xf4, 0xc6, 0x04, 0x25, 0x02, 0x10, 0x02, 0x00, 0x99,
+                                 0xe8, 0xdd, 0x0f, 0x01, 0x00, 0x48, 0x01, 0xc3, 0xf4};
+static const uint8_t mov_rax_ret[] = {0x48, 0xb8, 0x88, 0x77, 0x66, 0x55,
+                                      0x44, 0x33, 0x22, 0x11, 0xc3};
+
+static TestVM *make_vm64(void)
+{
+    TestVM *vm = testvm_new(RAM);
+    ck_assert_ptr_nonnull(vm);
+    testvm_load(vm, TESTVM_CODE, code64, sizeof(code64));
+    testvm_load(vm, 0x20ffd, mov_rax_ret, sizeof(mov_rax_ret));
+    testvm_flat32(vm, 0, TESTVM_CODE);
+    testvm_long_mode(vm, true);
+    vm->cpu.eip = TESTVM_HIGH + TESTVM_CODE;
+    return vm;
+}
+
+START_TEST(test_straddling_instruction_64)
+{
+    TestVM *ref = make_vm64();
+    TestVM *vm = make_vm64();
+    BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_int_eq(bt_exec(bt, 100000), CPU_EXIT_HALT);
+    ck_assert_int_eq(testvm_run(ref, 100000), CPU_EXIT_HALT);
+    ck_assert_int_eq(testvm_last_vector(ref), -1);
+    ck_assert_mem_eq(vm->cpu.regs, ref->cpu.regs, sizeof(vm->cpu.regs));
+    ck_assert_uint_eq(vm->cpu.eip, ref->cpu.eip);
+    ck_assert_uint_eq(vm->cpu.icount, ref->cpu.icount);
+    ck_assert_uint_eq(vm->cpu.regs[R_EBX], 5 * 0x1122334455667788ull + 0x1122334499667788ull);
+    const BTStats *st = bt_stats(bt);
+    ck_assert_uint_eq(st->interp_why[BT_WHY_NOBLOCK], 0); /* translated, not interpreted */
+    ck_assert_uint_ge(st->invalidations, 1);              /* the store into its second page */
+    bt_free(bt);
+    testvm_free(vm);
+    testvm_free(ref);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("translator_straddle");
     TCase *tc = tcase_create("straddle");
     tcase_add_test(tc, test_straddling_instruction_translated);
     tcase_add_test(tc, test_straddling_instruction_checked);
+    tcase_add_test(tc, test_straddling_instruction_64);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
