@@ -293,6 +293,8 @@ int bt_helper_mem_commit(CPUState *cpu, const BTCallInfo *ci);
 bool bt_seg_load_light(const Insn *insn);
 /* Those and MOV r32, CRn: ENDBLOCK instructions a block goes on after. */
 bool bt_sys_stays_in_block(const Insn *insn);
+/* The same for 64-bit blocks under key: SWAPGS at CPL 0. */
+bool bt_sys_stays_in_block64(const Insn *insn, uint32_t key);
 int bt_helper_seg_load(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_rdtsc(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_verw(CPUState *cpu, const BTCallInfo *ci);

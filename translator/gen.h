@@ -180,6 +180,10 @@ static inline void gen_page_forget(Gen *g)
  * natively (nothing emitted then).  *ended: it emitted the block's exits. */
 bool gen_flow_insn(Gen *g, const ScanInsn *si, bool *ended);
 
+/* r10d = the guest's EFLAGS as PUSHF stores them, from the parked flags
+ * and CPUState (clobbers r9 and the host flags). */
+void gen_pushf_image(Gen *g);
+
 /* ---- gen_string.c ---- */
 /* MOVS/STOS/LODS/CMPS/SCAS without REP; false if si is not one it emits
  * natively (the caller rewinds what was emitted). */
@@ -225,6 +229,10 @@ void gen_sse_stubs(Gen *g);
 /* Segment loads, RDTSC, VERW, SYSENTER and SYSEXIT through light helpers;
  * false if si is not one of them (nothing emitted then). */
 bool gen_sys_insn(Gen *g, const ScanInsn *si);
+
+/* 64-bit blocks: RDTSC, VERW (light helpers) and SWAPGS at CPL 0 (native);
+ * false if si is not one of them (nothing emitted then). */
+bool gen64_sys_insn(Gen *g, const ScanInsn *si);
 
 /* ---- gen_memforms.c ---- */
 /* BT/BTS/BTR/BTC m, r (bit strings) and CMPXCHG8B m64; false if si is

@@ -231,7 +231,7 @@ static bool gen64_native(Gen *g, const ScanInsn *si)
     if (gen64_data_insn(g, si)) {
         return true; /* the integer forms (gen64_ops.c) */
     }
-    if (gen_fpu_insn(g, si) || gen_sse_insn(g, si)) {
+    if (gen_fpu_insn(g, si) || gen_sse_insn(g, si) || gen64_sys_insn(g, si)) {
         return true;
     }
     if (in->lock || in->rep || in->opmap > 1 || (in->opsize != 4 && in->opsize != 8)) {

@@ -1,6 +1,6 @@
 /*
  * The stack forms of 64-bit blocks beyond PUSH/POP r64 (gen64.c): PUSH
- * imm, PUSH m64 and LEAVE, each in the interpreter's order of accesses
+ * imm, PUSH m64, PUSHFQ and LEAVE, each in the interpreter's order of accesses
  * and register updates (cpu/ops_data.c), so a fault leaves RSP and RBP as
  * they were.  The 16-bit (66h) forms and POP m64 (whose address uses the
  * RSP after the pop, which the slow path's helpers, taking the address
@@ -96,6 +96,25 @@ static bool gen_push(Gen *g, const ScanInsn *si)
     return true;
 }
 
+/* PUSHFQ: gen_flow.c's EFLAGS image, zero-extended ; mov [r14], r10 ; lea r12, [r12-8] */
+static void emit_pushfq(Gen *g, const MemOp *m)
+{
+    gen_pushf_image(g);
+    HostRM mem = hrm_mem(H_R14, 0), down = hrm_mem(H_R12, -8);
+    emit_rm(&g->e, EMIT_W, OPC_MOV_EvGv, H_R10, &mem);
+    emit_lea64(&g->e, H_R12, &down);
+    (void)m;
+}
+
+static bool gen_pushfq(Gen *g, const ScanInsn *si)
+{
+    MemOp m;
+    memop_stack64(&m, si, emit_pushfq, ACC_WRITE);
+    gen_stack_lin(g, -8);
+    gen_mem_access(g, &m);
+    return true;
+}
+
 /* lea r12, [rbp+8] ; mov rbp, [r14] */
 static void emit_leave(Gen *g, const MemOp *m)
 {
@@ -125,6 +144,7 @@ bool gen64_stack_insn(Gen *g, const ScanInsn *si)
     }
     switch (in->op) {
     case OP_PUSH: return gen_push(g, si);
+    case OP_PUSHF: return gen_pushfq(g, si);
     case OP_LEAVE: return gen_leave(g, si);
     default: return false;
     }

@@ -116,16 +116,17 @@ static void emit_push_sreg_op(Gen *g, const MemOp *m)
 
 /*
  * PUSHF with a 32-bit operand (cpu/ops_system.c op_PUSHF outside vm86,
- * which translated code never runs): the arithmetic flags from their
- * parked image in r13 (AH as LAHF left it, AL = OF, gen.c), the rest from
- * cpu->eflags, without VM and RF.  The memory op runs with the flags
- * parked, so the host flags are free here:
+ * which translated code never runs), and PUSHFQ in 64-bit blocks
+ * (gen64_stack.c): the arithmetic flags from their parked image in r13
+ * (AH as LAHF left it, AL = OF, gen.c), the rest from cpu->eflags,
+ * without VM and RF (RFLAGS' high half is reserved, 0).  The memory op
+ * runs with the flags parked, so the host flags are free here:
  *   mov r10d, r13d ; shr r10d, 8 ; and r10d, SF|ZF|AF|PF|CF
  *   mov r9d, r13d ; and r9d, 1 ; shl r9d, 11 ; or r10d, r9d
  *   mov r9d, [r15+eflags] ; and r9d, ~(arith|VM|RF) ; or r9d, 2 ; or r10d, r9d
- *   mov [r14], r10d ; lea r12d, [r12 - 4]
+ *   mov [r14], r10d ; lea r12d, [r12 - 4]      (PUSHFQ: r10, r12, 8)
  */
-static void emit_pushf_op(Gen *g, const MemOp *m)
+void gen_pushf_image(Gen *g)
 {
     Emit *e = &g->e;
     gen_page_forget(g);
@@ -142,10 +143,15 @@ static void emit_pushf_op(Gen *g, const MemOp *m)
     emit_alu32_imm(e, EXT_AND, &r9, (int32_t)~(EFLAGS_ARITH | EFLAGS_VM | EFLAGS_RF));
     emit_alu32_imm(e, EXT_OR, &r9, 2);
     emit_rm(e, 0, OPC_OR_EvGv, H_R9, &r10);
+}
+
+static void emit_pushf_op(Gen *g, const MemOp *m)
+{
+    gen_pushf_image(g);
     HostRM r14 = hrm_mem(H_R14, 0);
-    emit_rm(e, 0, OPC_MOV_EvGv, H_R10, &r14);
+    emit_rm(&g->e, 0, OPC_MOV_EvGv, H_R10, &r14);
     HostRM sp = hrm_mem(H_R12, -4);
-    emit_lea32(e, H_R12, &sp);
+    emit_lea32(&g->e, H_R12, &sp);
     (void)m;
 }
 

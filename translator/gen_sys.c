@@ -54,6 +54,12 @@ bool bt_sys_stays_in_block(const Insn *insn)
     return bt_seg_load_light(insn) || (insn->op == OP_MOV_CR && insn->opnd[0].kind == OPK_REG);
 }
 
+/* The same in 64-bit blocks: SWAPGS at CPL 0 (gen64_sys_insn). */
+bool bt_sys_stays_in_block64(const Insn *insn, uint32_t key)
+{
+    return insn->op == OP_SWAPGS && (key & KEY_CPL_MASK) == 0;
+}
+
 /* A segment load; leaves through the jump cache when the key changed. */
 static void gen_seg_load(Gen *g, const ScanInsn *si)
 {
@@ -146,6 +152,35 @@ bool gen_sys_insn(Gen *g, const ScanInsn *si)
         gen_seg_load(g, si);
     }
     return true;
+}
+
+/*
+ * 64-bit blocks: RDTSC and VERW through their light helpers, as above,
+ * and SWAPGS at CPL 0 as four moves (SDM Vol.2 SWAPGS: GS.base and
+ * IA32_KERNEL_GS_BASE exchanged, no flags):
+ *     mov r9, [r15+seg[GS].base] ; mov r14, [r15+kernel_gs_base]
+ *     mov [r15+seg[GS].base], r14 ; mov [r15+kernel_gs_base], r9
+ * A 64-bit key holds neither base and 64-bit blocks read GS's as they run,
+ * so the block goes on after it (scan.c).  At CPL 3 it is the
+ * interpreter's #GP.
+ */
+bool gen64_sys_insn(Gen *g, const ScanInsn *si)
+{
+    Emit *e = &g->e;
+    switch (si->insn.op) {
+    case OP_RDTSC: gen_call(g, gen_callinfo(g, si, bt_helper_rdtsc)); return true;
+    case OP_VERW: gen_call(g, gen_callinfo(g, si, bt_helper_verw)); return true;
+    case OP_SWAPGS:
+        if ((g->key & KEY_CPL_MASK) != 0) {
+            return false;
+        }
+        emit_load64(e, H_R9, H_R15, CPU_OFF(seg[SEG_GS].base));
+        emit_load64(e, H_R14, H_R15, CPU_OFF(kernel_gs_base));
+        emit_store64(e, H_R15, CPU_OFF(seg[SEG_GS].base), H_R14);
+        emit_store64(e, H_R15, CPU_OFF(kernel_gs_base), H_R9);
+        return true;
+    default: return false;
+    }
 }
 
 /*

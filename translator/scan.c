@@ -137,7 +137,8 @@ void bt_scan(const BT *bt, uint64_t eip, uint32_t phys_pc, const uint8_t *host, 
          * leaves only if it changed the key, a CR read never (gen_sys.c). */
         bool ends = (si->insn.flags & (INSN_F_BRANCH | INSN_F_ENDBLOCK)) &&
                     (si->insn.op != OP_STI || mode == DECODE_64) &&
-                    (mode == DECODE_64 || !bt_sys_stays_in_block(&si->insn));
+                    (mode == DECODE_64 ? !bt_sys_stays_in_block64(&si->insn, key)
+                                       : !bt_sys_stays_in_block(&si->insn));
         if (mode != DECODE_64 && si->insn.op == OP_CALL && si->insn.opsize == 4 &&
             scan_thunk(bt, out, (uint32_t)(eip + si->insn.imm))) {
             continue; /* the thunk's MOV and RET, then on at the return address */

@@ -584,6 +584,45 @@ START_TEST(test_noncanonical_targets)
 }
 END_TEST
 
+/*
+ * The kernel's entry forms in a 64-bit block at CPL 0 (gen_sys.c,
+ * gen64_stack.c): SWAPGS as four moves, the block going on after it;
+ * RDTSC through its light helper (the count it reads is the instruction
+ * count's, so both engines agree only if the helper computes it exactly);
+ * PUSHFQ from the parked flags.  50 times:
+ *   swapgs ; mov rax, gs:[8] ; add rsi, rax ; swapgs
+ *   rdtsc ; shl rdx, 32 ; or rax, rdx ; add rdi, rax
+ *   cmp ecx, 25 ; pushfq ; pop rdx ; add rsi, rdx ; dec ecx ; jnz
+ */
+static const uint8_t kernel_forms[] = {
+    0xb9, 0x32, 0x00, 0x00, 0x00, 0x31, 0xf6, 0x0f, 0x01, 0xf8, 0x65, 0x48, 0x8b,
+    0x04, 0x25, 0x08, 0x00, 0x00, 0x00, 0x48, 0x01, 0xc6, 0x0f, 0x01, 0xf8, 0x0f,
+    0x31, 0x48, 0xc1, 0xe2, 0x20, 0x48, 0x09, 0xd0, 0x48, 0x01, 0xc7, 0x83, 0xf9,
+    0x19, 0x9c, 0x5a, 0x48, 0x01, 0xd6, 0xff, 0xc9, 0x75, 0xd6, 0xf4};
+
+static void setup_kernel_gs(TestVM *vm)
+{
+    vm->cpu.kernel_gs_base = 0x30000;
+    phys_write(&vm->phys, 0x30008, 0x12345678, 4);
+}
+
+START_TEST(test_kernel_forms)
+{
+    const Seg segs[] = {{TESTVM_CODE, kernel_forms, sizeof(kernel_forms)}};
+    BT *bt;
+    TestVM *vm = run_lockstep(segs, 1, setup_kernel_gs, &bt);
+    ck_assert_uint_eq(vm->cpu.seg[SEG_GS].base, 0);
+    ck_assert_uint_eq(vm->cpu.kernel_gs_base, 0x30000);
+    ck_assert_uint_ne(vm->cpu.regs[R_EDI], 0);
+    const BTStats *st = bt_stats(bt);
+    ck_assert_uint_lt(st->callout_insns, 5);  /* none per iteration */
+    ck_assert_uint_ge(st->helper_insns, 50); /* RDTSC */
+    ck_assert_uint_lt(st->entries, 5);       /* SWAPGS ends no block */
+    bt_free(bt);
+    testvm_free(vm);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("translator64_flow");
@@ -596,6 +635,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_noncanonical_targets);
     tcase_add_test(tc, test_stack_forms);
     tcase_add_test(tc, test_syscall_sysret);
+    tcase_add_test(tc, test_kernel_forms);
     suite_add_tcase(s, tc);
     return s;
 }
