@@ -749,11 +749,30 @@ static void gen_straight(G64 *x)
     }
 }
 
+/* SWAPGS (CPL 0; #GP at CPL 3): GS.base and KERNEL_GS_BASE change places */
+static void gen_swapgs(G64 *x)
+{
+    G *g = x->g;
+    if (g->p->cfg.cpl != 0 && !g->p->cfg.faults) {
+        return;
+    }
+    if (g->p->cfg.cpl != 0) {
+        btg_flags_read(g, F_ALL);
+    }
+    btg_begin(g);
+    btg_e8(g, 0x0f);
+    btg_e8(g, 0x01);
+    btg_e8(g, 0xf8);
+    g->gs_ok = false; /* its base is one of two now */
+}
+
 static void gen_one64(G64 *x)
 {
     G *g = x->g;
     int w = (int)btg_rnd(g, 100);
-    if (w < 62) {
+    if (w < 2) {
+        gen_swapgs(x);
+    } else if (w < 62) {
         gen_straight(x);
     } else if (w < 72) {
         gen_stack64(x);
