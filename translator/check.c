@@ -85,16 +85,18 @@ typedef struct CheckMMIO {
 #define SNAP_SYS_END   offsetof(CPUState, jmp_env)
 #define SNAP_MSR_BEGIN offsetof(CPUState, msr_misc_enable)
 #define SNAP_MSR_END   offsetof(CPUState, bt_budget)
-/* XMM8-15 and the long-mode MSRs, appended at the end (SWAPGS changes
- * KERNEL_GS_BASE: a span's translated run must be undone before the
- * replay swaps again). */
-#define SNAP_TAIL_BEGIN offsetof(CPUState, xmm_hi)
+/* XMM8-15 and the long-mode MSRs, appended at the end of CPUState (a
+ * replay that missed them saw SWAPGS's KERNEL_GS_BASE already swapped). */
+#define SNAP_LM_BEGIN offsetof(CPUState, xmm_hi)
+#define SNAP_LM_END   sizeof(CPUState)
+
+_Static_assert(SNAP_LM_BEGIN >= SNAP_MSR_END, "the snapshot ranges overlap");
 
 typedef struct CheckSnap {
     uint8_t hot[SNAP_HOT_END];
     uint8_t sys[SNAP_SYS_END - SNAP_SYS_BEGIN];
     uint8_t msr[SNAP_MSR_END - SNAP_MSR_BEGIN];
-    uint8_t tail[sizeof(CPUState) - SNAP_TAIL_BEGIN];
+    uint8_t lm[SNAP_LM_END - SNAP_LM_BEGIN];
 } CheckSnap;
 
 /* What the comparison looks at, in a form both engines' results share. */
@@ -328,7 +330,7 @@ static void snap_save(const CPUState *cpu, CheckSnap *s)
     memcpy(s->hot, p, sizeof(s->hot));
     memcpy(s->sys, p + SNAP_SYS_BEGIN, sizeof(s->sys));
     memcpy(s->msr, p + SNAP_MSR_BEGIN, sizeof(s->msr));
-    memcpy(s->tail, p + SNAP_TAIL_BEGIN, sizeof(s->tail));
+    memcpy(s->lm, p + SNAP_LM_BEGIN, sizeof(s->lm));
 }
 
 static void snap_restore(CPUState *cpu, const CheckSnap *s)
@@ -337,7 +339,7 @@ static void snap_restore(CPUState *cpu, const CheckSnap *s)
     memcpy(p, s->hot, sizeof(s->hot));
     memcpy(p + SNAP_SYS_BEGIN, s->sys, sizeof(s->sys));
     memcpy(p + SNAP_MSR_BEGIN, s->msr, sizeof(s->msr));
-    memcpy(p + SNAP_TAIL_BEGIN, s->tail, sizeof(s->tail));
+    memcpy(p + SNAP_LM_BEGIN, s->lm, sizeof(s->lm));
 }
 
 static void state_capture(const CPUState *cpu, CheckState *s)

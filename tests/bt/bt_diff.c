@@ -16,6 +16,7 @@
 /* What is compared, captured the same way from any of the machines. */
 typedef struct DiffState {
     uint64_t regs[16], eip;
+    uint64_t kernel_gs_base; /* SWAPGS's other half */
     uint32_t eflags, cpl;
     uint32_t cr0, cr2, cr3, cr4;
     uint64_t icount;
@@ -229,6 +230,7 @@ static void setup_long_mode(PhysMem *phys, CPUState *cpu, const BTProgram *p)
         for (int r = 8; r < 16; r++) {
             cpu->regs[r] = p->regs[r];
         }
+        cpu->kernel_gs_base = BTG_FS_BASE; /* SWAPGS makes GS based like FS */
     }
 }
 
@@ -391,6 +393,7 @@ static void capture(const CPUState *c, DiffState *s)
         s->regs[r] = c->regs[r];
     }
     s->eip = c->eip;
+    s->kernel_gs_base = c->kernel_gs_base;
     s->eflags = cpu_get_eflags(c);
     s->cpl = c->cpl;
     s->cr0 = c->cr0;
@@ -447,8 +450,9 @@ static bool compare(Out *o, const BTDiff *d, TestVM *a, TestVM *b)
         py[i] &= (uint8_t)~t[i];
     }
     bool ok = true;
-    if (memcmp(x.regs, y.regs, sizeof(x.regs)) || x.eip != y.eip) {
-        out(o, "registers or EIP differ\n");
+    if (memcmp(x.regs, y.regs, sizeof(x.regs)) || x.eip != y.eip ||
+        x.kernel_gs_base != y.kernel_gs_base) {
+        out(o, "registers, EIP or KERNEL_GS_BASE differ\n");
         ok = false;
     }
     if (x.eflags != y.eflags) {

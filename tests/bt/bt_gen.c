@@ -430,10 +430,12 @@ void btg_generate(BTProgram *p, int config, uint64_t seed, uint64_t index)
     p->poison = g->poison;
     /* Drawn last, so the code of every program is what it was before PAE. */
     if (cfg->mode == BTG_MODE_COMPAT) {
+        /* With NXE off, XD is a reserved bit: the alias page, which the
+         * program writes through without defining flags first, has none. */
         p->pae = true;
-        p->alias_nx = cfg->faults && btg_chance(g, 2);
-        p->fault_nx = btg_chance(g, 2);
         p->nxe_off = btg_chance(g, 6);
+        p->alias_nx = !p->nxe_off && cfg->faults && btg_chance(g, 2);
+        p->fault_nx = btg_chance(g, 2);
     } else if (cfg->paging) {
         p->pae = btg_chance(g, 2);
         p->alias_nx = p->pae && cfg->faults && btg_chance(g, 2);

@@ -56,6 +56,18 @@ static int dst_reg(G *g)
     }
 }
 
+/* A byte register to write: without REX, 4-7 are AH..BH, the second
+ * bytes of RAX..RBX, which must not be a kept register either. */
+static int byte_dst(G *g)
+{
+    for (;;) {
+        int r = dst_reg(g);
+        if (r < 4 || r > 7 || !(g->keep & (1u << (r - 4)))) {
+            return r;
+        }
+    }
+}
+
 /* A register for an address: not RSP, and not one the instruction's
  * operands hold (g->reserved, bits 0-15). */
 static int addr_reg(G *g)
@@ -290,10 +302,10 @@ static void gen_alu64(G64 *x)
     }
     int size = pick_size64(g);
     int form = (int)btg_rnd(g, 4);
-    int reg = size == 1 ? dst_reg(g) : dst_reg(g);
+    int reg = size == 1 ? byte_dst(g) : dst_reg(g);
     g->reserved = 1u << reg;
     Mem64 mb, *m = maybe_mem(g, &mb, size);
-    int rm = m ? 0 : (size == 1 ? dst_reg(g) : dst_reg(g));
+    int rm = m ? 0 : (size == 1 ? byte_dst(g) : dst_reg(g));
     uint8_t base = (uint8_t)(op << 3);
     if (form == 0) { /* r/m, r */
         uint8_t opc = (uint8_t)(base | (size == 1 ? 0 : 1));
@@ -322,14 +334,14 @@ static void gen_mov64(G64 *x)
     G *g = x->g;
     int kind = (int)btg_rnd(g, 7);
     int size = pick_size64(g);
-    int reg = dst_reg(g);
+    int reg = size == 1 ? byte_dst(g) : dst_reg(g);
     g->reserved = 1u << reg;
     Mem64 mb, *m;
     switch (kind) {
     case 0: { /* mov r/m, r */
         m = maybe_mem(g, &mb, size);
         uint8_t opc = size == 1 ? 0x88 : 0x89;
-        emit_rm(g, size, &opc, 1, reg, m, m ? 0 : dst_reg(g), false);
+        emit_rm(g, size, &opc, 1, reg, m, m ? 0 : (size == 1 ? byte_dst(g) : dst_reg(g)), false);
         break;
     }
     case 1: { /* mov r, r/m */
@@ -382,7 +394,7 @@ static void gen_unary64(G64 *x)
     int size = pick_size64(g);
     int kind = (int)btg_rnd(g, 4);
     Mem64 mb, *m = maybe_mem(g, &mb, size);
-    int rm = size == 1 ? dst_reg(g) : dst_reg(g);
+    int rm = size == 1 ? byte_dst(g) : dst_reg(g);
     uint8_t opc = kind < 2 ? (size == 1 ? 0xfe : 0xff) : (size == 1 ? 0xf6 : 0xf7);
     static const int ext[4] = {0, 1, 3, 2}; /* inc dec neg not */
     emit_rm(g, size, &opc, 1, ext[kind], m, rm, false);
@@ -408,7 +420,7 @@ static void gen_shift64(G64 *x)
     }
     uint32_t masked = count & (size == 8 ? 63u : 31u);
     Mem64 mb, *m = maybe_mem(g, &mb, size);
-    int rm = size == 1 ? dst_reg(g) : dst_reg(g);
+    int rm = size == 1 ? byte_dst(g) : dst_reg(g);
     uint8_t opc = size == 1 ? 0xc0 : 0xc1;
     emit_rm(g, size, &opc, 1, ext[kind], m, rm, false);
     btg_e8(g, count);
@@ -524,10 +536,13 @@ static void gen_xchg64(G64 *x)
     G *g = x->g;
     int size = pick_size64(g);
     int kind = (int)btg_rnd(g, 3);
-    int reg = size == 1 ? dst_reg(g) : dst_reg(g);
+    if (kind == 2 && (g->keep & (1u << EAX))) {
+        kind = 1; /* CMPXCHG writes RAX, a loop's counter here */
+    }
+    int reg = size == 1 ? byte_dst(g) : dst_reg(g);
     g->reserved = 1u << reg | 1u << EAX;
     Mem64 mb, *m = maybe_mem(g, &mb, size);
-    int rm = m ? 0 : (size == 1 ? dst_reg(g) : dst_reg(g));
+    int rm = m ? 0 : (size == 1 ? byte_dst(g) : dst_reg(g));
     uint8_t opc[2] = {0x0f, 0};
     if (kind == 0) {
         opc[1] = size == 1 ? 0x86 : 0x87;
@@ -563,7 +578,7 @@ static void gen_cond64(G64 *x)
     if (btg_chance(g, 2)) {
         Mem64 mb, *m = maybe_mem(g, &mb, 1);
         uint8_t opc[2] = {0x0f, (uint8_t)(0x90 | cc)};
-        emit_rm(g, 1, opc, 2, 0, m, m ? 0 : dst_reg(g), btg_chance(g, 2));
+        emit_rm(g, 1, opc, 2, 0, m, m ? 0 : byte_dst(g), btg_chance(g, 2));
     } else {
         static const int sizes[3] = {2, 4, 8};
         int size = sizes[btg_rnd(g, 3)];
@@ -734,11 +749,30 @@ static void gen_straight(G64 *x)
     }
 }
 
+/* SWAPGS (CPL 0; #GP at CPL 3): GS.base and KERNEL_GS_BASE change places */
+static void gen_swapgs(G64 *x)
+{
+    G *g = x->g;
+    if (g->p->cfg.cpl != 0 && !g->p->cfg.faults) {
+        return;
+    }
+    if (g->p->cfg.cpl != 0) {
+        btg_flags_read(g, F_ALL);
+    }
+    btg_begin(g);
+    btg_e8(g, 0x0f);
+    btg_e8(g, 0x01);
+    btg_e8(g, 0xf8);
+    g->gs_ok = false; /* its base is one of two now */
+}
+
 static void gen_one64(G64 *x)
 {
     G *g = x->g;
     int w = (int)btg_rnd(g, 100);
-    if (w < 62) {
+    if (w < 2) {
+        gen_swapgs(x);
+    } else if (w < 62) {
         gen_straight(x);
     } else if (w < 72) {
         gen_stack64(x);
@@ -777,7 +811,7 @@ void btg_generate64(G *g)
     btg_e8(g, 0xfe); /* jmp $ */
     p->poison = g->poison;
     p->pae = true;
+    p->nxe_off = p->cfg.faults && btg_chance(g, 6);
     p->alias_nx = p->cfg.faults && btg_chance(g, 2);
     p->fault_nx = btg_chance(g, 2);
-    p->nxe_off = p->cfg.faults && btg_chance(g, 6);
 }
