@@ -155,6 +155,20 @@ void gen_exit_nochain(Gen *g, uint64_t target)
     gen_exit_tail(g, target, NULL);
 }
 
+
+int32_t gen_cmp_fetch_tag(Gen *g, uint64_t page)
+{
+    int32_t slot = tlb_view_off(g->mmu_idx) + (int32_t)(tlb_slot(page) * sizeof(TLBEntry));
+    HostRM tag = hrm_mem(H_R15, slot + (int32_t)offsetof(TLBEntry, tag[ACC_FETCH]));
+    if ((uint64_t)(int64_t)(int32_t)page == page) {
+        emit_alu64_imm(&g->e, EXT_CMP, &tag, (int32_t)page);
+    } else {
+        emit_mov_r64_imm(&g->e, H_R10, page); /* a page at 2 GiB and up, 64-bit ones too */
+        emit_rm(&g->e, EMIT_W, OPC_CMP_GvEv, H_R10, &tag); /* cmp r10, [..tag] */
+    }
+    return slot;
+}
+
 /*
  * A direct jump.  On the block's own linear page:
  *     jmp next            ; rel32, patched to the target block when chained
@@ -181,16 +195,7 @@ static void gen_exit_chain(Gen *g, uint64_t target, bool recheck)
     uint32_t block_lin = (uint32_t)g->scan->eip + g->cs_base;
     uint8_t *skip1 = NULL, *skip2 = NULL;
     if (recheck || ((lin ^ block_lin) & TLB_PAGE_MASK)) {
-        int32_t slot = tlb_view_off(g->mmu_idx) +
-                       (int32_t)(tlb_slot(lin) * sizeof(TLBEntry));
-        HostRM tag = hrm_mem(H_R15, slot + (int32_t)offsetof(TLBEntry, tag[ACC_FETCH]));
-        uint32_t page = lin & (uint32_t)TLB_PAGE_MASK;
-        if (page < 0x80000000u) {
-            emit_alu64_imm(e, EXT_CMP, &tag, (int32_t)page);
-        } else {
-            emit_mov_r32_imm(e, H_R10, page);
-            emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &tag); /* cmp r10, [..tag] */
-        }
+        int32_t slot = gen_cmp_fetch_tag(g, lin & TLB_PAGE_MASK);
         skip1 = emit_jcc8(e, CC_NE);
         HostRM phys = hrm_mem(H_R15, slot + (int32_t)offsetof(TLBEntry, phys));
         emit_rm(e, 0, OPC_GRP1_EvIz, EXT_CMP, &phys); /* cmp dword [..], imm32 */

@@ -144,6 +144,11 @@ void gen_exit_direct(Gen *g, uint64_t target);
 void gen_exit_nochain(Gen *g, uint64_t target);
 void gen_exit_indirect(Gen *g);
 
+/* cmp qword [the fetch tag of page's TLB slot], page (through r10 when
+ * page is no sign-extended imm32); the caller branches on ZF.  Returns
+ * the slot's offset from r15, for a compare of its physical page. */
+int32_t gen_cmp_fetch_tag(Gen *g, uint64_t page);
+
 /* mov [r15+eip], target: a dword outside 64-bit mode (the high half is
  * zero there), the whole RIP in it.  Clobbers r11, not the flags. */
 void gen_store_eip(Gen *g, uint64_t target);

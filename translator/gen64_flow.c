@@ -80,15 +80,7 @@ void gen64_exit_chain(Gen *g, uint64_t target, bool recheck)
     x->target_eip = target;
     uint8_t *skip1 = NULL, *skip2 = NULL;
     if (recheck || ((target ^ g->scan->eip) & TLB_PAGE_MASK)) {
-        int32_t slot = tlb_view_off(g->mmu_idx) + (int32_t)(tlb_slot(target) * sizeof(TLBEntry));
-        HostRM tag = hrm_mem(H_R15, slot + (int32_t)offsetof(TLBEntry, tag[ACC_FETCH]));
-        uint64_t page = target & TLB_PAGE_MASK;
-        if ((uint64_t)(int64_t)(int32_t)page == page) {
-            emit_alu64_imm(e, EXT_CMP, &tag, (int32_t)page);
-        } else {
-            emit_mov_r64_imm(e, H_R10, page);
-            emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &tag); /* cmp r10, [..tag] */
-        }
+        int32_t slot = gen_cmp_fetch_tag(g, target & TLB_PAGE_MASK);
         skip1 = emit_jcc8(e, CC_NE);
         HostRM phys = hrm_mem(H_R15, slot + (int32_t)offsetof(TLBEntry, phys));
         emit_rm(e, 0, OPC_GRP1_EvIz, EXT_CMP, &phys); /* cmp dword [..], imm32 */

@@ -93,15 +93,7 @@ bool bt_straddle_stale(BT *bt, const TB *tb)
 void gen_straddle_check(Gen *g)
 {
     Emit *e = &g->e;
-    uint64_t lin2 = g->scan->lin2;
-    int32_t slot = tlb_view_off(g->mmu_idx) + (int32_t)(tlb_slot(lin2) * sizeof(TLBEntry));
-    HostRM tag = hrm_mem(H_R15, slot + (int32_t)offsetof(TLBEntry, tag[ACC_FETCH]));
-    if (lin2 < 0x80000000u) {
-        emit_alu64_imm(e, EXT_CMP, &tag, (int32_t)lin2);
-    } else {
-        emit_mov_r64_imm(e, H_R10, lin2); /* a kernel-half page in 64-bit mode too */
-        emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &tag); /* cmp r10, [..tag] */
-    }
+    int32_t slot = gen_cmp_fetch_tag(g, g->scan->lin2);
     g->stale[0] = emit_jcc32(e, CC_NE, NULL);
     HostRM phys = hrm_mem(H_R15, slot + (int32_t)offsetof(TLBEntry, phys));
     emit_alu32_imm(e, EXT_CMP, &phys, (int32_t)g->scan->phys2);
