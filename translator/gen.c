@@ -185,7 +185,6 @@ int32_t gen_cmp_fetch_tag(Gen *g, uint64_t page)
  */
 static void gen_exit_chain(Gen *g, uint64_t target, bool recheck)
 {
-    Emit *e = &g->e;
     gen_park(g);
     BTExit *x = bt_data_alloc(g->bt, sizeof(*x));
     memset(x, 0, sizeof(*x));
@@ -193,21 +192,7 @@ static void gen_exit_chain(Gen *g, uint64_t target, bool recheck)
     x->target_eip = target;
     uint32_t lin = (uint32_t)target + g->cs_base;
     uint32_t block_lin = (uint32_t)g->scan->eip + g->cs_base;
-    uint8_t *skip1 = NULL, *skip2 = NULL;
-    if (recheck || ((lin ^ block_lin) & TLB_PAGE_MASK)) {
-        int32_t slot = gen_cmp_fetch_tag(g, lin & TLB_PAGE_MASK);
-        skip1 = emit_jcc8(e, CC_NE);
-        HostRM phys = hrm_mem(H_R15, slot + (int32_t)offsetof(TLBEntry, phys));
-        emit_rm(e, 0, OPC_GRP1_EvIz, EXT_CMP, &phys); /* cmp dword [..], imm32 */
-        x->phys_patch = e->p;
-        emit_u32(e, 0xffffffffu);
-        skip2 = emit_jcc8(e, CC_NE);
-    }
-    x->patch = emit_jmp32(e, NULL); /* rel32 0: falls into the tail until chained */
-    if (skip1) {
-        emit_bind8(e, skip1);
-        emit_bind8(e, skip2);
-    }
+    gen_exit_jump(g, x, recheck || ((lin ^ block_lin) & TLB_PAGE_MASK), lin);
     gen_exit_tail(g, target, x);
 }
 
@@ -296,6 +281,34 @@ static void gen_exit_lookup(Gen *g, bool far)
         view = 0;
     }
     emit_alu32_imm(e, EXT_AND, &r10, (int32_t)TLB_PAGE_MASK);
+    gen_jc_validate(g, view, miss1);
+    emit_store32(e, H_R15, CPU_OFF(eip), H_R14);
+    emit_jmp32(e, g->epilogue);
+}
+
+void gen_exit_jump(Gen *g, BTExit *x, bool recheck, uint64_t lin)
+{
+    Emit *e = &g->e;
+    uint8_t *skip1 = NULL, *skip2 = NULL;
+    if (recheck) {
+        int32_t slot = gen_cmp_fetch_tag(g, lin & TLB_PAGE_MASK);
+        skip1 = emit_jcc8(e, CC_NE);
+        HostRM phys = hrm_mem(H_R15, slot + (int32_t)offsetof(TLBEntry, phys));
+        emit_rm(e, 0, OPC_GRP1_EvIz, EXT_CMP, &phys); /* cmp dword [..], imm32 */
+        x->phys_patch = e->p;
+        emit_u32(e, 0xffffffffu);
+        skip2 = emit_jcc8(e, CC_NE);
+    }
+    x->patch = emit_jmp32(e, NULL); /* rel32 0: falls into the tail until chained */
+    if (skip1) {
+        emit_bind8(e, skip1);
+        emit_bind8(e, skip2);
+    }
+}
+
+void gen_jc_validate(Gen *g, int view, uint8_t *miss1)
+{
+    Emit *e = &g->e;
     HostRM tag = hrm_sib(H_R15, H_R9, 0,
                          tlb_view_off(view) + (int32_t)offsetof(TLBEntry, tag[ACC_FETCH]));
     emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &tag); /* 64-bit tag, r10 zero-extended */
@@ -312,8 +325,6 @@ static void gen_exit_lookup(Gen *g, bool far)
     emit_bind8(e, miss3);
     HostRM misses = hrm_mem(H_R15, CPU_OFF(bt_jc_misses));
     emit_alu64_imm(e, EXT_ADD, &misses, 1);
-    emit_store32(e, H_R15, CPU_OFF(eip), H_R14);
-    emit_jmp32(e, g->epilogue);
 }
 
 /* The entry check; returns the rel32 field that leads to noexec. */

@@ -149,6 +149,18 @@ void gen_exit_indirect(Gen *g);
  * the slot's offset from r15, for a compare of its physical page. */
 int32_t gen_cmp_fetch_tag(Gen *g, uint64_t page);
 
+/* A direct exit's patchable jump to its target (x->patch), after, with
+ * recheck, the TLB check of the target's linear page lin: the fetch tag
+ * and the physical page (x->phys_patch, filled in when chained); a failed
+ * check falls through to what the caller emits next. */
+void gen_exit_jump(Gen *g, BTExit *x, bool recheck, uint64_t lin);
+
+/* The tail of an in-code jump-cache lookup (r11 the entry, r9 the target
+ * page's TLB slot offset, r10 its page, miss1 the tag compare's miss):
+ * the fetch tag and physical page in view, then the jump to the entry's
+ * code; every miss lands after it with bt_jc_misses counted. */
+void gen_jc_validate(Gen *g, int view, uint8_t *miss1);
+
 /* mov [r15+eip], target: a dword outside 64-bit mode (the high half is
  * zero there), the whole RIP in it.  Clobbers r11, not the flags. */
 void gen_store_eip(Gen *g, uint64_t target);

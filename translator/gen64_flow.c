@@ -78,21 +78,7 @@ void gen64_exit_chain(Gen *g, uint64_t target, bool recheck)
     memset(x, 0, sizeof(*x));
     x->tb = g->tb;
     x->target_eip = target;
-    uint8_t *skip1 = NULL, *skip2 = NULL;
-    if (recheck || ((target ^ g->scan->eip) & TLB_PAGE_MASK)) {
-        int32_t slot = gen_cmp_fetch_tag(g, target & TLB_PAGE_MASK);
-        skip1 = emit_jcc8(e, CC_NE);
-        HostRM phys = hrm_mem(H_R15, slot + (int32_t)offsetof(TLBEntry, phys));
-        emit_rm(e, 0, OPC_GRP1_EvIz, EXT_CMP, &phys); /* cmp dword [..], imm32 */
-        x->phys_patch = e->p;
-        emit_u32(e, 0xffffffffu);
-        skip2 = emit_jcc8(e, CC_NE);
-    }
-    x->patch = emit_jmp32(e, NULL); /* rel32 0: falls into the tail until chained */
-    if (skip1) {
-        emit_bind8(e, skip1);
-        emit_bind8(e, skip2);
-    }
+    gen_exit_jump(g, x, recheck || ((target ^ g->scan->eip) & TLB_PAGE_MASK), target);
     gen_store_eip(g, target);
     HostRM m = hrm_rip(bt_to_rx(g->bt, x));
     emit_lea64(e, H_R11, &m);
@@ -144,22 +130,7 @@ static void gen64_exit_lookup(Gen *g, bool far)
         view = 0;
     }
     emit_alu64_imm(e, EXT_AND, &r10, (int32_t)TLB_PAGE_MASK);
-    HostRM tag =
-        hrm_sib(H_R15, H_R9, 0, tlb_view_off(view) + (int32_t)offsetof(TLBEntry, tag[ACC_FETCH]));
-    emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &tag);
-    uint8_t *miss2 = emit_jcc8(e, CC_NE);
-    HostRM phys = hrm_sib(H_R15, H_R9, 0, tlb_view_off(view) + (int32_t)offsetof(TLBEntry, phys));
-    emit_rm(e, 0, OPC_MOV_GvEv, H_R10, &phys);
-    HostRM entry_phys = hrm_mem(H_R11, (int32_t)offsetof(BTJumpEntry, phys_page));
-    emit_rm(e, 0, OPC_CMP_GvEv, H_R10, &entry_phys);
-    uint8_t *miss3 = emit_jcc8(e, CC_NE);
-    HostRM code = hrm_mem(H_R11, (int32_t)offsetof(BTJumpEntry, code));
-    emit_jmp_mem(e, &code);
-    emit_bind8(e, miss1);
-    emit_bind8(e, miss2);
-    emit_bind8(e, miss3);
-    HostRM misses = hrm_mem(H_R15, CPU_OFF(bt_jc_misses));
-    emit_alu64_imm(e, EXT_ADD, &misses, 1);
+    gen_jc_validate(g, view, miss1);
     gen_leave_at_r14(g);
 }
 
