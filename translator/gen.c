@@ -273,15 +273,7 @@ static void gen_exit_lookup(Gen *g, bool far)
     uint8_t *miss1 = emit_jcc8(e, CC_NE);
     HostRM lin = hrm_mem(H_R14, (int32_t)g->cs_base);
     emit_lea32(e, H_R10, &lin);
-    gen_tlb_offset(g, H_R9, H_R10);
-    int view = g->mmu_idx;
-    if (far) {
-        HostRM delta = hrm_mem(H_R15, CPU_OFF(bt_view_delta));
-        emit_rm(e, EMIT_W, OPC_ADD_EvGv + 2, H_R9, &delta); /* add r9, [r15+bt_view_delta] */
-        view = 0;
-    }
-    emit_alu32_imm(e, EXT_AND, &r10, (int32_t)TLB_PAGE_MASK);
-    gen_jc_validate(g, view, miss1);
+    gen_jc_validate(g, far, miss1);
     emit_store32(e, H_R15, CPU_OFF(eip), H_R14);
     emit_jmp32(e, g->epilogue);
 }
@@ -306,9 +298,19 @@ void gen_exit_jump(Gen *g, BTExit *x, bool recheck, uint64_t lin)
     }
 }
 
-void gen_jc_validate(Gen *g, int view, uint8_t *miss1)
+void gen_jc_validate(Gen *g, bool far, uint8_t *miss1)
 {
     Emit *e = &g->e;
+    HostRM r10 = hrm_reg(H_R10);
+    gen_tlb_offset(g, H_R9, H_R10); /* the low 32 bits decide the slot (softmmu/tlb.h) */
+    int view = g->mmu_idx;
+    if (far) {
+        HostRM delta = hrm_mem(H_R15, CPU_OFF(bt_view_delta));
+        emit_rm(e, EMIT_W, OPC_ADD_EvGv + 2, H_R9, &delta); /* add r9, [r15+bt_view_delta] */
+        view = 0;
+    }
+    /* a 32-bit page zero-extended, a 64-bit one as it is (imm32 sign-extended) */
+    emit_alu64_imm(e, EXT_AND, &r10, (int32_t)TLB_PAGE_MASK);
     HostRM tag = hrm_sib(H_R15, H_R9, 0,
                          tlb_view_off(view) + (int32_t)offsetof(TLBEntry, tag[ACC_FETCH]));
     emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &tag); /* 64-bit tag, r10 zero-extended */

@@ -155,11 +155,12 @@ int32_t gen_cmp_fetch_tag(Gen *g, uint64_t page);
  * check falls through to what the caller emits next. */
 void gen_exit_jump(Gen *g, BTExit *x, bool recheck, uint64_t lin);
 
-/* The tail of an in-code jump-cache lookup (r11 the entry, r9 the target
- * page's TLB slot offset, r10 its page, miss1 the tag compare's miss):
- * the fetch tag and physical page in view, then the jump to the entry's
- * code; every miss lands after it with bt_jc_misses counted. */
-void gen_jc_validate(Gen *g, int view, uint8_t *miss1);
+/* The tail of an in-code jump-cache lookup (r11 the entry, r10 the
+ * target's linear address, miss1 the tag compare's miss): the fetch tag
+ * and physical page in the block's TLB view (far: the view a door left,
+ * bt_view_delta), then the jump to the entry's code; every miss lands
+ * after it with bt_jc_misses counted.  Clobbers r9 and r10. */
+void gen_jc_validate(Gen *g, bool far, uint8_t *miss1);
 
 /* mov [r15+eip], target: a dword outside 64-bit mode (the high half is
  * zero there), the whole RIP in it.  Clobbers r11, not the flags. */

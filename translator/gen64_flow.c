@@ -122,15 +122,7 @@ static void gen64_exit_lookup(Gen *g, bool far)
     emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &entry_tag);
     uint8_t *miss1 = emit_jcc8(e, CC_NE);
     emit_mov_rr64(e, H_R10, H_R14);
-    gen_tlb_offset(g, H_R9, H_R10); /* the low 32 bits decide the slot (softmmu/tlb.h) */
-    int view = g->mmu_idx;
-    if (far) {
-        HostRM delta = hrm_mem(H_R15, CPU_OFF(bt_view_delta));
-        emit_rm(e, EMIT_W, OPC_ADD_EvGv + 2, H_R9, &delta); /* add r9, [r15+bt_view_delta] */
-        view = 0;
-    }
-    emit_alu64_imm(e, EXT_AND, &r10, (int32_t)TLB_PAGE_MASK);
-    gen_jc_validate(g, view, miss1);
+    gen_jc_validate(g, far, miss1);
     gen_leave_at_r14(g);
 }
 
