@@ -228,6 +228,10 @@ static bool gen_push_pop(Gen *g, const ScanInsn *si)
 static bool gen64_native(Gen *g, const ScanInsn *si)
 {
     const Insn *in = &si->insn;
+    if ((in->op == OP_MOVS || in->op == OP_STOS) && in->rep != REP_NONE) {
+        gen_rep_string(g, si); /* gen_string.c: inline or a page at a time */
+        return true;
+    }
     if (gen64_data_insn(g, si)) {
         return true; /* the integer forms (gen64_ops.c) */
     }
