@@ -138,12 +138,13 @@ static uint64_t fast_run(CPUState *cpu, const Insn *insn, const RepCtx *c, int s
     /* The lowest address of each run (DF=1 runs go down from the first element). */
     uint8_t *dst_lo = delta > 0 ? dst : dst - bytes_run + (size_t)size;
     const uint8_t *src_lo = movs ? (delta > 0 ? src : src - bytes_run + (size_t)size) : NULL;
+    uint64_t fill = reg_read(cpu, R_EAX, size);
     if (movs && (dst_lo + bytes_run <= src_lo || src_lo + bytes_run <= dst_lo)) {
         memcpy(dst_lo, src_lo, bytes_run); /* disjoint: the same as element by element */
-    } else if (!movs && size == 1) {
-        memset(dst_lo, (int)(cpu->regs[R_EAX] & 0xff), bytes_run);
+    } else if (!movs && fill == (fill & 0xff) * (UINT64_MAX / 0xff >> (64 - 8 * size))) {
+        memset(dst_lo, (int)(fill & 0xff), bytes_run); /* every byte the same: a kernel's clear_page */
     } else {
-        uint64_t value = reg_read(cpu, R_EAX, size);
+        uint64_t value = fill;
         for (uint64_t i = 0; i < n; i++) {
             if (movs) {
                 memcpy(&value, src, (size_t)size); /* the whole element first: they may overlap */
