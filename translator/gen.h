@@ -265,6 +265,10 @@ void gen_straddle_check(Gen *g);
 /* ---- gen_ops.c ---- */
 /* Generate one instruction; true if it ended the block with its own exits. */
 bool gen_insn(Gen *g, const ScanInsn *si);
+/* 64-bit blocks: STI (native at CPL 0) and a non-plain instruction in its
+ * shadow (a callout); true if si was generated, *callout whether as a
+ * callout.  gen64.c asks before its own dispatch. */
+bool gen64_sti_insn(Gen *g, const ScanInsn *si, bool *callout);
 /* ALU on AL/eAX with an immediate, TEST AL/eAX, CBW/CWDE/CDQE, CWD/CDQ/CQO,
  * CMC/CLC/STC, MOV r8, imm8 without REX (and SAHF/LAHF outside 64-bit
  * blocks) as they stand; false (nothing emitted) for anything else. */
