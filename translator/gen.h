@@ -248,9 +248,14 @@ void gen_sse_stubs(Gen *g);
  * false if si is not one of them (nothing emitted then). */
 bool gen_sys_insn(Gen *g, const ScanInsn *si);
 
-/* 64-bit blocks: RDTSC, VERW (light helpers) and SWAPGS at CPL 0 (native);
+/* 64-bit blocks: RDTSC, VERW, CR8 reads, loads of ES, DS, FS and GS
+ * (light helpers), MOV r, Sreg, CR reads and SWAPGS at CPL 0 (native);
  * false if si is not one of them (nothing emitted then). */
 bool gen64_sys_insn(Gen *g, const ScanInsn *si);
+
+/* 64-bit blocks: IRET (a light helper and the far exit), the block's
+ * last; false if si is not it (nothing emitted then). */
+bool gen64_sys_end(Gen *g, const ScanInsn *si);
 
 /* ---- gen_memforms.c ---- */
 /* BT/BTS/BTR/BTC m, r (bit strings) and CMPXCHG8B m64; false if si is

@@ -1,6 +1,7 @@
 /*
  * Light helpers: the C side of the system instructions gen_sys.c emits
- * (segment loads, RDTSC, VERW, SYSENTER, SYSEXIT).  Each runs the
+ * (segment loads, RDTSC, VERW, SYSENTER, SYSEXIT; in 64-bit blocks also
+ * CR8 reads, SYSCALL, SYSRET and IRET).  Each runs the
  * interpreter's own code for its instruction, so checks and faults are
  * exactly cpu_exec()'s, but none goes through bt_helper_interp(): no
  * census, no end-of-callout tests, and the block key after the
@@ -71,9 +72,16 @@ int bt_helper_rdtsc(CPUState *cpu, const BTCallInfo *ci)
     return 0;
 }
 
-/* VERW (the kernel's buffer-clearing VERW on every return to user mode):
- * ZF from the interpreter's probe, the other flags kept. */
-int bt_helper_verw(CPUState *cpu, const BTCallInfo *ci)
+/*
+ * An instruction after which the block goes on as it is: VERW (the
+ * kernel's buffer-clearing VERW on every return to user mode: ZF from the
+ * interpreter's probe, the other flags kept); in 64-bit blocks MOV r64,
+ * CR8 (the APIC's TPR through CPUHooks) and the loads of ES, DS, FS and
+ * GS, whose bases and limits a 64-bit block's key does not hold (run.c:
+ * FS's and GS's bases, the only ones 64-bit mode uses, are read from
+ * CPUState as the block runs).
+ */
+int bt_helper_sys_stay(CPUState *cpu, const BTCallInfo *ci)
 {
     bt_helper_enter(cpu, ci);
     light_exec(cpu, ci);
@@ -108,12 +116,15 @@ int bt_helper_sys_door(CPUState *cpu, const BTCallInfo *ci)
 }
 
 /*
- * SYSCALL and SYSRET of a 64-bit block (gen_sys.c, gen64_sys_door).  The
- * new key is bt_block_key()'s, which in 64-bit mode depends on the CPL
- * alone (run.c).  The block goes on through the jump cache when nothing
- * is pending (SYSRET restoring IF with an interrupt waiting, TF set) and
- * the code is 64-bit still: SYSRET without REX.W enters compatibility
- * mode, whose blocks the run loop enters with the 32-bit stub.
+ * SYSCALL, SYSRET and IRET of a 64-bit block (gen_sys.c, gen64_sys_door).
+ * The new key is bt_block_key()'s, which in 64-bit mode depends on the
+ * CPL alone (run.c).  The block goes on through the jump cache when
+ * nothing is pending (SYSRET or IRET restoring IF with an interrupt
+ * waiting, IRET ending NMI blocking with an NMI waiting, TF or RF set)
+ * and the code is 64-bit still: SYSRET without REX.W and IRET to a 32-bit
+ * code segment enter compatibility mode, whose blocks the run loop enters
+ * with the 32-bit stub.  A fault (IRET's non-canonical RIP, a bad
+ * selector) is the interpreter's, with the state exact.
  */
 int bt_helper_sys_door64(CPUState *cpu, const BTCallInfo *ci)
 {

@@ -451,6 +451,264 @@ START_TEST(test_sti_shadow_slice_end)
 }
 END_TEST
 
+/* ---- IRETQ ---- */
+
+/* clang-format off */
+static const uint8_t iret_prog[] = {
+    0xbb, 0x3c, 0x00, 0x00, 0x00,                   /* 000: mov ebx, 60 */
+    0x31, 0xf6,                                     /* 005: xor esi, esi */
+    0x48, 0x89, 0xe0,                               /* 007: next: mov rax, rsp */
+    0x6a, 0x10,                                     /* 00a: push 0x10 */
+    0x50,                                           /* 00c: push rax */
+    0x9c,                                           /* 00d: pushfq */
+    0x6a, 0x08,                                     /* 00e: push 0x08 */
+    0x48, 0x8d, 0x0d, 0x03, 0x00, 0x00, 0x00,       /* 010: lea rcx, [rel back0] */
+    0x51,                                           /* 017: push rcx */
+    0x48, 0xcf,                                     /* 018: iretq */
+    0x83, 0xc6, 0x01,                               /* 01a: back0: add esi, 1 */
+    0x6a, 0x23,                                     /* 01d: push 0x23 */
+    0x68, 0x00, 0x90, 0x00, 0x00,                   /* 01f: push 0x9000 */
+    0x68, 0x02, 0x32, 0x00, 0x00,                   /* 024: push 0x3202 */
+    0xf6, 0xc3, 0x01,                               /* 029: test bl, 1 */
+    0x74, 0x0c,                                     /* 02c: jz compat */
+    0x6a, 0x33,                                     /* 02e: push 0x33 */
+    0x48, 0x8d, 0x0d, 0x0f, 0x00, 0x00, 0x00,       /* 030: lea rcx, [rel user64] */
+    0x51,                                           /* 037: push rcx */
+    0x48, 0xcf,                                     /* 038: iretq */
+    0x6a, 0x1b,                                     /* 03a: compat: push 0x1b */
+    0x48, 0x8d, 0x0d, 0x08, 0x00, 0x00, 0x00,       /* 03c: lea rcx, [rel user32] */
+    0x51,                                           /* 043: push rcx */
+    0x48, 0xcf,                                     /* 044: iretq */
+    0x83, 0xc6, 0x64,                               /* 046: user64 (CPL 3): add esi, 100 */
+    0xcd, 0x81,                                     /* 049: int 0x81 */
+    0x81, 0xc6, 0x10, 0x27, 0x00, 0x00,             /* 04b: user32 (CPL 3, compat): add esi, 10000 */
+    0xcd, 0x81,                                     /* 051: int 0x81 */
+    0x48, 0x83, 0xc4, 0x28,                         /* 053: kentry (INT 81h): add rsp, 40 */
+    0xff, 0xcb,                                     /* 057: dec ebx */
+    0x75, 0xac,                                     /* 059: jnz next */
+    0xf4,                                           /* 05b: hlt */
+    0x48, 0x89, 0xe0,                               /* 05c: bad: mov rax, rsp */
+    0x6a, 0x10,                                     /* 05f: push 0x10 */
+    0x50,                                           /* 061: push rax */
+    0x9c,                                           /* 062: pushfq */
+    0x52,                                           /* 063: push rdx */
+    0x51,                                           /* 064: push rcx */
+    0x48, 0xcf,                                     /* 065: iretq */
+};
+/* clang-format on */
+
+#define IRET_KENTRY 0x53
+#define IRET_BAD    0x5c
+
+static void iret_gate(TestVM *vm)
+{
+    set_gate(vm, 0x81, TESTVM_CODE + IRET_KENTRY);
+}
+
+/*
+ * 60 rounds of IRETQ to CPL 0 (a frame built on the stack), then IRETQ to
+ * CPL 3, to 64-bit code (CS 33h) or to compatibility mode (CS 1Bh) in
+ * turn, whose INT 81h comes back.  Each IRETQ is a light helper (not a
+ * callout) and goes on through the jump cache under the key it enters, so
+ * only INT n, the HLT and the compatibility-mode blocks (entered by the
+ * run loop, another width) cost run-loop entries.
+ */
+START_TEST(test_iretq)
+{
+    const Prog p = {iret_prog, sizeof(iret_prog), 0, 0, 0, false, iret_gate};
+    BT *bt;
+    TestVM *vm = lockstep(&p, 100000, CPU_EXIT_HALT, &bt);
+    ck_assert_uint_eq(vm->cpu.regs[R_ESI], 60 + 30 * 100 + 30 * 10000);
+    ck_assert_uint_eq(vm->cpu.regs[R_ESP], TESTVM_STACK0);
+    const BTStats *st = bt_stats(bt);
+    ck_assert_uint_eq(st->interp_insns, 0);
+    ck_assert_uint_eq(st->helper_insns, 2 * 60);   /* the IRETQs */
+    ck_assert_uint_eq(st->callout_insns, 60 + 1);  /* INT 81h and HLT */
+    ck_assert_uint_gt(st->compat_blocks, 0);
+    /* the returns to compatibility mode and its INT 81h (run-loop trips
+     * between the widths), a few more */
+    ck_assert_uint_lt(st->entries, 2 * 30 + 10);
+    bt_free(bt);
+    testvm_free(vm);
+}
+END_TEST
+
+static uint64_t bad_cs, bad_rip;
+
+static void iret_bad_frame(TestVM *vm)
+{
+    vm->cpu.regs[R_EDX] = bad_cs;
+    vm->cpu.regs[R_ECX] = bad_rip;
+}
+
+/*
+ * IRETQ from a frame it must refuse, with #GP at the IRETQ and nothing
+ * loaded: a non-canonical RIP (#GP(0), SDM Vol.2 IRET), a data segment as
+ * CS (#GP(38h)), and a return to CPL 3 with a ring-0 SS (#GP(10h)).
+ */
+START_TEST(test_iretq_faults)
+{
+    static const struct {
+        uint64_t cs, rip;
+        uint32_t error;
+    } cases[] = {
+        {SEL_CODE64, NONCANON, 0},
+        {SEL_BADCS, TESTVM_CODE, SEL_BADCS},
+        {SEL_UCODE64, TESTVM_CODE, 0x10},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bad_cs = cases[i].cs;
+        bad_rip = cases[i].rip;
+        const Prog p = {iret_prog, sizeof(iret_prog), IRET_BAD, 0, 0, false, iret_bad_frame};
+        BT *bt;
+        TestVM *vm = lockstep(&p, 1000, CPU_EXIT_HALT, &bt);
+        ck_assert_int_eq(testvm_last_vector(vm), EXC_GP);
+        ck_assert_uint_eq(stack_qword(vm, 0), cases[i].error);
+        ck_assert_uint_eq(stack_qword(vm, 1), TESTVM_CODE + 0x65);
+        ck_assert_uint_eq(vm->cpu.cpl, 0);
+        bt_free(bt);
+        testvm_free(vm);
+    }
+}
+END_TEST
+
+/* ---- MOV r, Sreg; MOV Sreg, r; MOV r, CRn ---- */
+
+/* clang-format off */
+static const uint8_t sreg_prog[] = {
+    0xb9, 0x32, 0x00, 0x00, 0x00,                   /* 000: mov ecx, 50 */
+    0x31, 0xf6,                                     /* 005: xor esi, esi */
+    0x8c, 0xd8,                                     /* 007: next: mov eax, ds */
+    0x48, 0x01, 0xc6,                               /* 009: add rsi, rax */
+    0x41, 0x8c, 0xc1,                               /* 00c: mov r9d, es */
+    0x4c, 0x01, 0xce,                               /* 00f: add rsi, r9 */
+    0x48, 0x8c, 0xd2,                               /* 012: mov rdx, ss (REX.W) */
+    0x48, 0x01, 0xd6,                               /* 015: add rsi, rdx */
+    0x49, 0xc7, 0xc2, 0xff, 0xff, 0xff, 0xff,       /* 018: mov r10, -1 */
+    0x66, 0x41, 0x8c, 0xe2,                         /* 01f: mov r10w, fs */
+    0x4c, 0x01, 0xd6,                               /* 023: add rsi, r10 */
+    0x66, 0x8c, 0xe8,                               /* 026: mov ax, gs */
+    0x48, 0x01, 0xc6,                               /* 029: add rsi, rax */
+    0x0f, 0x20, 0xc0,                               /* 02c: mov rax, cr0 */
+    0x48, 0x01, 0xc6,                               /* 02f: add rsi, rax */
+    0x41, 0x0f, 0x20, 0xdb,                         /* 032: mov r11, cr3 */
+    0x4c, 0x01, 0xde,                               /* 036: add rsi, r11 */
+    0x0f, 0x20, 0xe3,                               /* 039: mov rbx, cr4 */
+    0x48, 0x01, 0xde,                               /* 03c: add rsi, rbx */
+    0x0f, 0x20, 0xd0,                               /* 03f: mov rax, cr2 */
+    0x48, 0x01, 0xc6,                               /* 042: add rsi, rax */
+    0x45, 0x0f, 0x20, 0xc4,                         /* 045: mov r12, cr8 */
+    0x4c, 0x01, 0xe6,                               /* 049: add rsi, r12 */
+    0x41, 0x0f, 0x20, 0xd5,                         /* 04c: mov r13, cr2 */
+    0x4c, 0x01, 0xee,                               /* 050: add rsi, r13 */
+    0xb8, 0x23, 0x00, 0x00, 0x00,                   /* 053: mov eax, 0x23 */
+    0x8e, 0xd8,                                     /* 058: mov ds, eax */
+    0x8e, 0xc0,                                     /* 05a: mov es, eax */
+    0x8e, 0xe0,                                     /* 05c: mov fs, eax */
+    0x8e, 0xe8,                                     /* 05e: mov gs, eax */
+    0xb8, 0x10, 0x00, 0x00, 0x00,                   /* 060: mov eax, 0x10 */
+    0x8e, 0xd8,                                     /* 065: mov ds, eax */
+    0x8e, 0xc0,                                     /* 067: mov es, eax */
+    0x8e, 0xe0,                                     /* 069: mov fs, eax */
+    0x89, 0xca,                                     /* 06b: mov edx, ecx */
+    0x83, 0xe2, 0x0f,                               /* 06d: and edx, 15 */
+    0x44, 0x0f, 0x22, 0xc2,                         /* 070: mov cr8, rdx */
+    0x41, 0x0f, 0x22, 0xdb,                         /* 074: mov cr3, r11 */
+    0xff, 0xc9,                                     /* 078: dec ecx */
+    0x75, 0x8b,                                     /* 07a: jnz next */
+    0xf4,                                           /* 07c: hlt */
+    0xbb, 0x05, 0x00, 0x00, 0x00,                   /* 07d: fault: mov ebx, 5 */
+    0x8e, 0xd8,                                     /* 082: mov ds, eax */
+    0xf4,                                           /* 084: hlt */
+    0xbb, 0x05, 0x00, 0x00, 0x00,                   /* 085: crfault: mov ebx, 5 */
+    0x0f, 0x20, 0xd8,                               /* 08a: mov rax, cr3 */
+    0xf4,                                           /* 08d: hlt */
+};
+/* clang-format on */
+
+static void sys_regs(TestVM *vm)
+{
+    vm->cpu.cr2 = 0xffff800012345678ull;
+    vm->cpu.cr8 = 5;
+}
+
+/*
+ * 50 rounds of reading every segment register at 16, 32 and 64 bits into
+ * RAX..RDI and R8-R15 (a 16-bit read keeps bits 63:16), CR0, CR2 (64
+ * bits), CR3, CR4 and CR8, loading DS, ES, FS and GS with the ring-3 data
+ * segment and back, and writing CR8 and CR3.  The reads are native (no
+ * callout, no helper), the loads and CR8 reads light helpers, and the
+ * block goes on after all of them; the CR writes are callouts.
+ */
+START_TEST(test_sreg_cr)
+{
+    const Prog p = {sreg_prog, sizeof(sreg_prog), 0, 0, 0, false, sys_regs};
+    BT *bt;
+    TestVM *vm = lockstep(&p, 100000, CPU_EXIT_HALT, &bt);
+    ck_assert_uint_eq(vm->cpu.seg[SEG_GS].selector, 0x23);
+    ck_assert_uint_eq(vm->cpu.seg[SEG_DS].selector, 0x10);
+    ck_assert_uint_eq(vm->cpu.cr8, 1);
+    ck_assert_uint_eq(vm->cpu.regs[10], 0xffffffffffff0000ull | 0x10);
+    const BTStats *st = bt_stats(bt);
+    ck_assert_uint_eq(st->interp_insns, 0);
+    ck_assert_uint_eq(st->helper_insns, 50 * (7 + 1)); /* the loads and MOV r12, CR8 */
+    ck_assert_uint_eq(st->callout_insns, 50 * 2 + 1);  /* the CR writes and HLT */
+    /* one block for the loop, which MOV CR3's TLB flush leaves through the run loop */
+    ck_assert_uint_lt(st->blocks_translated, 6);
+    ck_assert_uint_lt(st->entries, 50 + 6);
+    bt_free(bt);
+    testvm_free(vm);
+}
+END_TEST
+
+static uint32_t fault_eax;
+
+static void fault_selector(TestVM *vm)
+{
+    vm->cpu.regs[R_EAX] = fault_eax;
+}
+
+/*
+ * The loads and reads that fault, with nothing changed but the fault:
+ * MOV DS, the TSS's selector (#GP(28h)) at CPL 0; MOV DS, the ring-0
+ * data segment (#GP(10h)) and MOV RAX, CR3 (#GP(0)) at CPL 3.  A null
+ * selector loads at CPL 3 (64-bit mode allows it in DS).
+ */
+START_TEST(test_sreg_cr_faults)
+{
+    static const struct {
+        uint32_t entry, eax;
+        int cpl, vector;
+        uint32_t error;
+    } cases[] = {
+        {0x7d, TESTVM_SEL_TSS, 0, EXC_GP, TESTVM_SEL_TSS},
+        {0x7d, TESTVM_SEL_DATA0, 3, EXC_GP, TESTVM_SEL_DATA0},
+        {0x7d, 0, 3, -1, 0},
+        {0x85, 0, 3, EXC_GP, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        fault_eax = cases[i].eax;
+        const Prog p = {sreg_prog,    sizeof(sreg_prog), cases[i].entry, cases[i].cpl, 0, false,
+                        fault_selector};
+        BT *bt;
+        TestVM *vm = lockstep(&p, 1000, CPU_EXIT_HALT, &bt);
+        ck_assert_uint_eq(vm->cpu.regs[R_EBX], 5);
+        if (cases[i].vector < 0) {
+            /* HLT at CPL 3 is #GP(0) after the load */
+            ck_assert_uint_eq(vm->cpu.seg[SEG_DS].selector, 0);
+            ck_assert_uint_eq(stack_qword(vm, 1), TESTVM_CODE + 0x84);
+        } else {
+            ck_assert_int_eq(testvm_last_vector(vm), cases[i].vector);
+            ck_assert_uint_eq(stack_qword(vm, 0), cases[i].error);
+            ck_assert_uint_eq(stack_qword(vm, 1), TESTVM_CODE + cases[i].entry + 5);
+            ck_assert_uint_ne(vm->cpu.seg[SEG_DS].selector, cases[i].eax);
+        }
+        bt_free(bt);
+        testvm_free(vm);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("translator64_sys");
@@ -462,6 +720,10 @@ static Suite *suite(void)
     tcase_add_test(tc, test_sti_hlt);
     tcase_add_test(tc, test_sti_shadow_fault);
     tcase_add_test(tc, test_sti_shadow_slice_end);
+    tcase_add_test(tc, test_iretq);
+    tcase_add_test(tc, test_iretq_faults);
+    tcase_add_test(tc, test_sreg_cr);
+    tcase_add_test(tc, test_sreg_cr_faults);
     suite_add_tcase(s, tc);
     return s;
 }
