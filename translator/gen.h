@@ -248,8 +248,9 @@ void gen_sse_stubs(Gen *g);
  * false if si is not one of them (nothing emitted then). */
 bool gen_sys_insn(Gen *g, const ScanInsn *si);
 
-/* 64-bit blocks: RDTSC, VERW, CR8 reads, loads of ES, DS, FS and GS
- * (light helpers), MOV r, Sreg, CR reads and SWAPGS at CPL 0 (native);
+/* 64-bit blocks: RDTSC, VERW, RDMSR, WRMSR at CPL 0, CR8 reads, loads of
+ * ES, DS, FS and GS (light helpers), MOV r, Sreg, CR reads and SWAPGS at
+ * CPL 0 (native);
  * false if si is not one of them (nothing emitted then). */
 bool gen64_sys_insn(Gen *g, const ScanInsn *si);
 

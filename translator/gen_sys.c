@@ -55,11 +55,13 @@ bool bt_sys_stays_in_block(const Insn *insn)
     return bt_seg_load_light(insn) || (insn->op == OP_MOV_CR && insn->opnd[0].kind == OPK_REG);
 }
 
-/* The same in 64-bit blocks: SWAPGS at CPL 0, MOV r64, CRn (at CPL > 0
- * it faults in its callout) and the light segment loads (gen64_sys_insn). */
+/* The same in 64-bit blocks: SWAPGS and WRMSR at CPL 0, MOV r64, CRn (at
+ * CPL > 0 it faults in its callout) and the light segment loads
+ * (gen64_sys_insn). */
 bool bt_sys_stays_in_block64(const Insn *insn, uint32_t key)
 {
-    return (insn->op == OP_SWAPGS && (key & KEY_CPL_MASK) == 0) || bt_seg_load_light(insn) ||
+    bool cpl0 = (key & KEY_CPL_MASK) == 0;
+    return ((insn->op == OP_SWAPGS || insn->op == OP_WRMSR) && cpl0) || bt_seg_load_light(insn) ||
            (insn->op == OP_MOV_CR && insn->opnd[0].kind == OPK_REG);
 }
 
@@ -210,9 +212,12 @@ _Static_assert(sizeof(((CPUState *)0)->cr0) == 4 && sizeof(((CPUState *)0)->cr4)
 
 /*
  * 64-bit blocks: RDTSC and VERW through their light helpers, as above;
- * MOV Sreg and POP Sreg into ES, DS, FS or GS, and MOV r64, CR8, through
- * bt_helper_sys_stay, after which the block goes on (a 64-bit key holds
- * no segment, scan.c); the reads above; and SWAPGS at CPL 0 as four moves
+ * MOV Sreg and POP Sreg into ES, DS, FS or GS, MOV r64, CR8 and RDMSR
+ * through bt_helper_sys_stay, after which the block goes on (a 64-bit key
+ * holds no segment, scan.c); WRMSR at CPL 0 through bt_helper_wrmsr64,
+ * which goes on after the FS, GS and kernel GS bases (the kernel's FS
+ * base on every switch to a thread with TLS) and leaves after any other
+ * MSR; the reads above; and SWAPGS at CPL 0 as four moves
  * (SDM Vol.2 SWAPGS: GS.base and IA32_KERNEL_GS_BASE exchanged, no flags):
  *     mov r9, [r15+seg[GS].base] ; mov r14, [r15+kernel_gs_base]
  *     mov [r15+seg[GS].base], r14 ; mov [r15+kernel_gs_base], r9
@@ -227,7 +232,14 @@ bool gen64_sys_insn(Gen *g, const ScanInsn *si)
     const Insn *in = &si->insn;
     switch (in->op) {
     case OP_RDTSC: gen_call(g, gen_callinfo(g, si, bt_helper_rdtsc)); return true;
-    case OP_VERW: gen_call(g, gen_callinfo(g, si, bt_helper_sys_stay)); return true;
+    case OP_VERW:
+    case OP_RDMSR: gen_call(g, gen_callinfo(g, si, bt_helper_sys_stay)); return true;
+    case OP_WRMSR:
+        if ((g->key & KEY_CPL_MASK) != 0) {
+            return false;
+        }
+        gen_call(g, gen_callinfo(g, si, bt_helper_wrmsr64));
+        return true;
     case OP_MOV_SREG_EW:
     case OP_POP_SREG:
         if (!bt_seg_load_light(in)) {

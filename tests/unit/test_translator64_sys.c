@@ -79,6 +79,7 @@ static TestVM *kernel_vm(const uint8_t *code, size_t len, uint32_t entry, int cp
         set_gate(vm, (int)v, STUBS64 + 16 * v);
     }
     CPUState *cpu = &vm->cpu;
+    cpu->cpuid.ext_edx |= CPUID_EXT_LM | CPUID_EXT_SYSCALL | CPUID_EXT_NX; /* the MSRs exist */
     cpu->idtr.base = IDT64;
     cpu->idtr.limit = 256 * 16 - 1;
     put64(vm, TESTVM_TSS + 4, TESTVM_STACK0); /* RSP0 of the 64-bit TSS (SDM Vol.3 8.7) */
@@ -709,6 +710,70 @@ START_TEST(test_sreg_cr_faults)
 }
 END_TEST
 
+/* ---- RDMSR, WRMSR ---- */
+
+/* clang-format off */
+static const uint8_t msr_prog[] = {
+    0xbf, 0x32, 0x00, 0x00, 0x00,                   /* 000: mov edi, 50 */
+    0x31, 0xf6,                                     /* 005: xor esi, esi */
+    0xb9, 0x00, 0x01, 0x00, 0xc0,                   /* 007: next: mov ecx, 0xc0000100 (FS_BASE) */
+    0x89, 0xf8,                                     /* 00c: mov eax, edi */
+    0xc1, 0xe0, 0x03,                               /* 00e: shl eax, 3 */
+    0x05, 0x00, 0x00, 0x02, 0x00,                   /* 011: add eax, 0x20000 */
+    0x31, 0xd2,                                     /* 016: xor edx, edx */
+    0x0f, 0x30,                                     /* 018: wrmsr */
+    0x64, 0x48, 0x03, 0x34, 0x25, 0x00, 0x00, 0x00, 0x00, /* 01a: add rsi, [fs:0] */
+    0xb9, 0x02, 0x01, 0x00, 0xc0,                   /* 023: mov ecx, 0xc0000102 (KERNEL_GS_BASE) */
+    0x0f, 0x32,                                     /* 028: rdmsr */
+    0x48, 0x01, 0xc6,                               /* 02a: add rsi, rax */
+    0xff, 0xcf,                                     /* 02d: dec edi */
+    0x75, 0xd6,                                     /* 02f: jnz next */
+    0xb9, 0x82, 0x00, 0x00, 0xc0,                   /* 031: mov ecx, 0xc0000082 (LSTAR) */
+    0xb8, 0x45, 0x23, 0x01, 0x00,                   /* 036: mov eax, 0x12345 */
+    0x0f, 0x30,                                     /* 03b: wrmsr */
+    0xbb, 0x07, 0x00, 0x00, 0x00,                   /* 03d: mov ebx, 7 */
+    0xf4,                                           /* 042: hlt */
+};
+/* clang-format on */
+
+static void msr_data(TestVM *vm)
+{
+    for (uint32_t i = 0; i <= 50; i++) {
+        put64(vm, DATA + 8 * i, 0x1000000000ull * i + i * i);
+    }
+    vm->cpu.kernel_gs_base = 0xffff888000005000ull;
+}
+
+/*
+ * 50 rounds of WRMSR to FS.base, a load through FS at once, and RDMSR of
+ * the kernel GS base: both are light helpers and the block goes on after
+ * them (the load sees the new base); then WRMSR to LSTAR, after which the
+ * block leaves for the run loop.
+ */
+START_TEST(test_msr)
+{
+    const Prog p = {msr_prog, sizeof(msr_prog), 0, 0, 0, false, msr_data};
+    BT *bt;
+    TestVM *vm = lockstep(&p, 100000, CPU_EXIT_HALT, &bt);
+    ck_assert_uint_eq(vm->cpu.seg[SEG_FS].base, DATA + 8);
+    ck_assert_uint_eq(vm->cpu.msr_lstar, 0xffff888000012345ull); /* EDX from the RDMSR */
+    ck_assert_uint_eq(vm->cpu.regs[R_EBX], 7);
+    uint64_t sum = 0;
+    for (uint64_t i = 1; i <= 50; i++) {
+        sum += 0x1000000000ull * i + i * i + 0x5000; /* RDMSR: EAX, zero-extended */
+    }
+    ck_assert_uint_eq(vm->cpu.regs[R_ESI], sum);
+    const BTStats *st = bt_stats(bt);
+    ck_assert_uint_eq(st->interp_insns, 0);
+    ck_assert_uint_eq(st->helper_insns, 2 * 50 + 1);
+    ck_assert_uint_eq(st->callout_insns, 1); /* HLT */
+    ck_assert_uint_lt(st->blocks_translated, 5); /* the WRMSRs to FS.base end none */
+    ck_assert_uint_lt(st->entries, 8);
+    bt_free(bt);
+    testvm_free(vm);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("translator64_sys");
@@ -724,6 +789,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_iretq_faults);
     tcase_add_test(tc, test_sreg_cr);
     tcase_add_test(tc, test_sreg_cr_faults);
+    tcase_add_test(tc, test_msr);
     suite_add_tcase(s, tc);
     return s;
 }
