@@ -187,8 +187,7 @@ static bool gen64_sys_read(Gen *g, const Insn *in)
         } else {
             emit_rm(e, 0, OPC_MOVZX_GvEw, host, &sel);
         }
-    } else if (in->op == OP_MOV_CR && src->kind == OPK_CREG &&
-               (g->key & KEY_CPL_MASK) == 0) {
+    } else if (in->op == OP_MOV_CR && src->kind == OPK_CREG && (g->key & KEY_CPL_MASK) == 0) {
         switch (src->reg) {
         case 0: emit_load32(e, host, H_R15, CPU_OFF(cr0)); break;
         case 2: emit_load64(e, host, H_R15, CPU_OFF(cr2)); break;

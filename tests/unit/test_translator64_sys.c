@@ -138,7 +138,7 @@ typedef struct Prog {
     size_t len;
     uint32_t entry;
     int cpl, iopl;
-    bool irq;                 /* INTR waiting from the start */
+    bool irq;                  /* INTR waiting from the start */
     void (*setup)(TestVM *vm); /* or NULL */
 } Prog;
 
@@ -373,8 +373,8 @@ START_TEST(test_sti_shadow_fault)
     } cases[] = {{0x00, EXC_PF}, {0x0f, EXC_GP}, {0x19, EXC_GP}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         for (int cpl = 0; cpl <= 3; cpl += 3) {
-            const Prog p = {sti_fault, sizeof(sti_fault), cases[i].entry, cpl, 3, false,
-                            noncanonical_rcx};
+            const Prog p = {sti_fault, sizeof(sti_fault), cases[i].entry, cpl, 3,
+                            false,     noncanonical_rcx};
             uint64_t upto = cases[i].entry == 0x19 ? 4 : 3;
             BT *bt;
             TestVM *vm = lockstep(&p, upto, CPU_EXIT_BUDGET, &bt);
@@ -523,8 +523,8 @@ START_TEST(test_iretq)
     ck_assert_uint_eq(vm->cpu.regs[R_ESP], TESTVM_STACK0);
     const BTStats *st = bt_stats(bt);
     ck_assert_uint_eq(st->interp_insns, 0);
-    ck_assert_uint_eq(st->helper_insns, 2 * 60);   /* the IRETQs */
-    ck_assert_uint_eq(st->callout_insns, 60 + 1);  /* INT 81h and HLT */
+    ck_assert_uint_eq(st->helper_insns, 2 * 60);  /* the IRETQs */
+    ck_assert_uint_eq(st->callout_insns, 60 + 1); /* INT 81h and HLT */
     ck_assert_uint_gt(st->compat_blocks, 0);
     /* the returns to compatibility mode and its INT 81h (run-loop trips
      * between the widths), a few more */
@@ -689,8 +689,8 @@ START_TEST(test_sreg_cr_faults)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         fault_eax = cases[i].eax;
-        const Prog p = {sreg_prog,    sizeof(sreg_prog), cases[i].entry, cases[i].cpl, 0, false,
-                        fault_selector};
+        const Prog p = {sreg_prog, sizeof(sreg_prog), cases[i].entry, cases[i].cpl, 0,
+                        false,     fault_selector};
         BT *bt;
         TestVM *vm = lockstep(&p, 1000, CPU_EXIT_HALT, &bt);
         ck_assert_uint_eq(vm->cpu.regs[R_EBX], 5);
@@ -707,6 +707,47 @@ START_TEST(test_sreg_cr_faults)
         bt_free(bt);
         testvm_free(vm);
     }
+}
+END_TEST
+
+/* clang-format off */
+static const uint8_t pop_sreg_prog[] = {
+    0xb9, 0x14, 0x00, 0x00, 0x00,                   /* 000: mov ecx, 20 */
+    0x31, 0xf6,                                     /* 005: xor esi, esi */
+    0x6a, 0x23,                                     /* 007: next: push 0x23 */
+    0x0f, 0xa1,                                     /* 009: pop fs */
+    0x51,                                           /* 00b: push rcx */
+    0x6a, 0x10,                                     /* 00c: push 0x10 */
+    0x0f, 0xa9,                                     /* 00e: pop gs */
+    0x58,                                           /* 010: pop rax */
+    0x48, 0x01, 0xc6,                               /* 011: add rsi, rax */
+    0x8c, 0xe0,                                     /* 014: mov eax, fs */
+    0x48, 0x01, 0xc6,                               /* 016: add rsi, rax */
+    0xff, 0xc9,                                     /* 019: dec ecx */
+    0x75, 0xea,                                     /* 01b: jnz next */
+    0xf4,                                           /* 01d: hlt */
+};
+/* clang-format on */
+
+/*
+ * POP FS and POP GS, 20 times, between pushes and pops of other values:
+ * light helpers that move RSP (the thunk hands the helper RSP and takes
+ * it back) and end no block.
+ */
+START_TEST(test_pop_sreg)
+{
+    const Prog p = {pop_sreg_prog, sizeof(pop_sreg_prog), 0, 0, 0, false, NULL};
+    BT *bt;
+    TestVM *vm = lockstep(&p, 100000, CPU_EXIT_HALT, &bt);
+    ck_assert_uint_eq(vm->cpu.regs[R_ESI], 20 * 21 / 2 + 20 * 0x23);
+    ck_assert_uint_eq(vm->cpu.regs[R_ESP], TESTVM_STACK0);
+    ck_assert_uint_eq(vm->cpu.seg[SEG_GS].selector, 0x10);
+    const BTStats *st = bt_stats(bt);
+    ck_assert_uint_eq(st->helper_insns, 2 * 20);
+    ck_assert_uint_eq(st->callout_insns, 1); /* HLT */
+    ck_assert_uint_lt(st->blocks_translated, 4);
+    bt_free(bt);
+    testvm_free(vm);
 }
 END_TEST
 
@@ -766,7 +807,7 @@ START_TEST(test_msr)
     const BTStats *st = bt_stats(bt);
     ck_assert_uint_eq(st->interp_insns, 0);
     ck_assert_uint_eq(st->helper_insns, 2 * 50 + 1);
-    ck_assert_uint_eq(st->callout_insns, 1); /* HLT */
+    ck_assert_uint_eq(st->callout_insns, 1);     /* HLT */
     ck_assert_uint_lt(st->blocks_translated, 5); /* the WRMSRs to FS.base end none */
     ck_assert_uint_lt(st->entries, 8);
     bt_free(bt);
@@ -789,6 +830,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_iretq_faults);
     tcase_add_test(tc, test_sreg_cr);
     tcase_add_test(tc, test_sreg_cr_faults);
+    tcase_add_test(tc, test_pop_sreg);
     tcase_add_test(tc, test_msr);
     suite_add_tcase(s, tc);
     return s;
