@@ -142,7 +142,7 @@ typedef struct Prog {
     void (*setup)(TestVM *vm); /* or NULL */
 } Prog;
 
-static TestVM *prog_vm(const Prog *p)
+static TestVM *sys_prog_vm(const Prog *p)
 {
     TestVM *vm = kernel_vm(p->code, p->len, p->entry, p->cpl, p->iopl);
     if (p->setup) {
@@ -161,12 +161,12 @@ static TestVM *prog_vm(const Prog *p)
  */
 static TestVM *lockstep(const Prog *p, uint64_t budget, int exit, BT **bt_out)
 {
-    TestVM *ref = prog_vm(p);
+    TestVM *ref = sys_prog_vm(p);
     ck_assert_int_eq(testvm_run(ref, budget), exit);
     TestVM *kept = NULL;
     static const enum BTMode modes[] = {BT_MODE_RUN, BT_MODE_CHECK};
     for (int m = 0; m < 2; m++) {
-        TestVM *vm = prog_vm(p);
+        TestVM *vm = sys_prog_vm(p);
         BT *bt = bt_new(&vm->cpu, 1u << 20, modes[m]);
         ck_assert_ptr_nonnull(bt);
         bt_set_code64(bt, true);
@@ -428,7 +428,7 @@ START_TEST(test_sti_shadow_slice_end)
         for (int m = 0; m < 2; m++) {
             const Prog p = {sti_slice, sizeof(sti_slice), cases[i].entry, cases[i].cpl, 3, false,
                             NULL};
-            TestVM *ref = prog_vm(&p), *vm = prog_vm(&p);
+            TestVM *ref = sys_prog_vm(&p), *vm = sys_prog_vm(&p);
             BT *bt = bt_new(&vm->cpu, 1u << 20, m ? BT_MODE_CHECK : BT_MODE_RUN);
             bt_set_code64(bt, true);
             bt_set_mem64_native(bt, true);
