@@ -100,6 +100,11 @@ struct Gen {
      * check (gen_mem.c). */
     bool lin_known;
     uint8_t lin_seg;
+    /* The linear address in r14 when the translator knows it (an absolute
+     * or RIP-relative operand): lin_const, valid while the code that loaded
+     * it ends at lin_const_at, that is, nothing was emitted since (gen_mem.c). */
+    uint64_t lin_const;
+    uint8_t *lin_const_at;
     uint8_t fpu;                /* enum GenFpu: where the guest's x87 state is here (gen_fpu.c) */
     BTCallInfo *fpu_save_ci;    /* the block's bt_helper_fpu_save callout, once made */
     uint8_t sse;                /* enum GenSse: where the guest's XMM state is here (gen_sse.c) */
@@ -177,6 +182,9 @@ bool gen_operand_linear(Gen *g, const Insn *insn);
 /* The same with plus << shift (a host register; shift 0..3) added to
  * the offset before it wraps to the address size. */
 bool gen_operand_linear_plus(Gen *g, const Insn *insn, int plus, int shift);
+/* r14 now holds lin, a constant: the access that follows at once checks
+ * the TLB slot it knows (gen_mem_access). */
+void gen_lin_const(Gen *g, uint64_t lin);
 /* R14D = linear address of SS:ESP+delta; false if the stack needs a callout. */
 bool gen_stack_linear(Gen *g, int32_t delta);
 /* r14d += the segment's base (if it has one): r14 is then its linear address. */

@@ -239,6 +239,7 @@ void gen_rewind(Gen *g, const GenMark *m)
     g->fpu = m->fpu;
     g->fpu_save_ci = m->fpu_save_ci;
     g->sse = m->sse;
+    g->lin_const_at = NULL;
 }
 
 /* Whether the instruction in STI's shadow can be native code (gen_sti_shadow). */
