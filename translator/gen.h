@@ -256,9 +256,15 @@ void gen_sse_stubs(Gen *g);
  * false if si is not one of them (nothing emitted then). */
 bool gen_sys_insn(Gen *g, const ScanInsn *si);
 
-/* 64-bit blocks: RDTSC, VERW (light helpers) and SWAPGS at CPL 0 (native);
+/* 64-bit blocks: RDTSC, VERW, RDMSR, WRMSR at CPL 0, CR8 reads, loads of
+ * ES, DS, FS and GS (light helpers), MOV r, Sreg, CR reads and SWAPGS at
+ * CPL 0 (native);
  * false if si is not one of them (nothing emitted then). */
 bool gen64_sys_insn(Gen *g, const ScanInsn *si);
+
+/* 64-bit blocks: IRET (a light helper and the far exit), the block's
+ * last; false if si is not it (nothing emitted then). */
+bool gen64_sys_end(Gen *g, const ScanInsn *si);
 
 /* ---- gen_memforms.c ---- */
 /* BT/BTS/BTR/BTC m, r (bit strings) and CMPXCHG8B m64; false if si is
@@ -273,6 +279,10 @@ void gen_straddle_check(Gen *g);
 /* ---- gen_ops.c ---- */
 /* Generate one instruction; true if it ended the block with its own exits. */
 bool gen_insn(Gen *g, const ScanInsn *si);
+/* 64-bit blocks: STI (native at CPL 0) and a non-plain instruction in its
+ * shadow (a callout); true if si was generated, *callout whether as a
+ * callout.  gen64.c asks before its own dispatch. */
+bool gen64_sti_insn(Gen *g, const ScanInsn *si, bool *callout);
 /* ALU on AL/eAX with an immediate, TEST AL/eAX, CBW/CWDE/CDQE, CWD/CDQ/CQO,
  * CMC/CLC/STC, MOV r8, imm8 without REX (and SAHF/LAHF outside 64-bit
  * blocks) as they stand; false (nothing emitted) for anything else. */

@@ -279,7 +279,10 @@ void gen64_body(Gen *g)
         const ScanInsn *si = &scan->in[i];
         g->cur = i;
         g->lin_known = false;
-        if (gen_branch(g, si) || gen64_flow_end(g, si)) {
+        if (gen64_sti_insn(g, si, &callout)) {
+            continue; /* STI and its shadow (gen_ops.c) */
+        }
+        if (gen_branch(g, si) || gen64_flow_end(g, si) || gen64_sys_end(g, si)) {
             return; /* the block's last: it emitted the exits */
         }
         callout = !gen64_native(g, si);
