@@ -380,15 +380,23 @@ static void trace_insn(void *opaque, CPUState *cpu, const Insn *insn)
     }
 }
 
+/* Hex digits of addresses in event lines: 16 in long mode, as QEMU's
+ * x86_64 logs print them, else 8. */
+static int trace_addr_width(const CPUState *cpu)
+{
+    return (cpu->efer & EFER_LMA) ? 16 : 8;
+}
+
 /* The decoded #PF error code (SDM Vol.3 4.7). */
 static void trace_page_fault(Trace *t, const CPUState *cpu, uint32_t error_code)
 {
-    fprintf(t->out, "mmu: #PF lin=%08llx err=%x (%s %s %s%s) at %04x:%08llx cr3=%08llx\n",
+    int w = trace_addr_width(cpu);
+    fprintf(t->out, "mmu: #PF lin=%0*llx err=%x (%s %s %s%s) at %04x:%0*llx cr3=%08llx\n", w,
             (unsigned long long)cpu->cr2, error_code,
             (error_code & PF_ERR_P) ? "protection" : "not-present",
             (error_code & PF_ERR_W) ? "write" : "read",
             (error_code & PF_ERR_U) ? "user" : "supervisor",
-            (error_code & PF_ERR_RSVD) ? " reserved-bit" : "", cpu->seg[SEG_CS].selector,
+            (error_code & PF_ERR_RSVD) ? " reserved-bit" : "", cpu->seg[SEG_CS].selector, w,
             (unsigned long long)cpu->eip, (unsigned long long)cpu->cr3);
 }
 
@@ -405,12 +413,13 @@ static void trace_exception(void *opaque, CPUState *cpu, int vector, uint32_t er
     if (!(t->categories & TRACE_INT)) {
         return;
     }
+    int w = trace_addr_width(cpu);
     if (is_hw_irq) {
-        fprintf(t->out, "interrupt: IRQ vector 0x%02x at %04x:%08llx\n", vector,
-                cpu->seg[SEG_CS].selector, (unsigned long long)cpu->eip);
+        fprintf(t->out, "interrupt: IRQ vector 0x%02x at %04x:%0*llx\n", vector,
+                cpu->seg[SEG_CS].selector, w, (unsigned long long)cpu->eip);
     } else {
-        fprintf(t->out, "exception: vector %d error 0x%x at %04x:%08llx cr2=%08llx icount=%llu\n",
-                vector, error_code, cpu->seg[SEG_CS].selector, (unsigned long long)cpu->eip,
+        fprintf(t->out, "exception: vector %d error 0x%x at %04x:%0*llx cr2=%0*llx icount=%llu\n",
+                vector, error_code, cpu->seg[SEG_CS].selector, w, (unsigned long long)cpu->eip, w,
                 (unsigned long long)cpu->cr2, (unsigned long long)cpu->icount);
     }
 }

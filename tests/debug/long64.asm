@@ -3,7 +3,8 @@
 ; then a jump to the kernel-half alias of the ROM at ffffffff800f0000h (the
 ; first 2 MiB mapped twice, as a kernel maps itself) where a few
 ; instructions with REX prefixes run before the exit through
-; isa-debug-exit (port 0xf4).  Page tables at 1000h-4fffh:
+; isa-debug-exit (port 0xf4); built with -DFAULT, a page fault above 4 GiB
+; first (for the int and mmu lines).  Page tables at 1000h-4fffh:
 ;   PML4[0]   -> PDPT 2000h, PDPT[0]   -> PD 4000h
 ;   PML4[511] -> PDPT 3000h, PDPT[510] -> PD 4000h
 ;   PD[0] = 0 (a 2 MiB page, present, writable)
@@ -59,6 +60,10 @@ high:
         mov r8, 5
         add r8, 0x10            ; R8 = 15h
         lea r9, [rax + r8]      ; R9 = 112233445566779dh
+%ifdef FAULT
+        mov rbx, 0x400000000000 ; canonical, but PML4[128] is not present:
+        mov rax, [rbx]          ; #PF; with no 64-bit IDT it ends in a triple fault
+%endif
         mov dx, 0xf4
         xor eax, eax
         out dx, al              ; isa-debug-exit: popek exits with status 1

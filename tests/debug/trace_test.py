@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Traces: golden files, the window options, the address filter, repeatability.
 
-    trace_test.py POPEK GOLDEN_ROM SOURCE_DIR GUEST_ROM LONG_ROM
+    trace_test.py POPEK GOLDEN_ROM SOURCE_DIR GUEST_ROM LONG_ROM LONG_FAULT_ROM
 
 1. The trace of tests/debug/golden.asm under -icount 0 matches the checked-in
    golden_exec.trace (-d exec,cpu,delta,int,ioport) and golden_in_asm.trace
@@ -22,7 +22,9 @@
    QEMU's x86_64 logs do: capstone's 64-bit mode (REX prefixes, R8-R15,
    movabs), 16-digit linear addresses and RIP, R8-R15 and RFL in the
    cpu,delta lines, QEMU's 64-bit -d cpu dump, and -dfilter and -dtrigger
-   at the kernel-half alias above 4 GiB.
+   at the kernel-half alias above 4 GiB; int and mmu lines of a page fault
+   there have 16-digit addresses.  A -dfilter range beyond 64 bits is an
+   error.
 """
 import re
 import filecmp
@@ -131,7 +133,7 @@ def check_cpu_dump(popek, rom, tmp):
 HIGH = 0xffffffff800f0000  # long64.asm's ROM at the kernel-half alias
 
 
-def check_long_mode(popek, rom, tmp):
+def check_long_mode(popek, rom, fault_rom, tmp):
     for accel in ("interp", "bt"):
         def run(options):
             return trace(popek, rom, tmp, "lm", ["-cpu", "qemu64", "--accel", accel] + options)
@@ -175,16 +177,35 @@ def check_long_mode(popek, rom, tmp):
                 "----------------\nIN:\n0xffffffff800f00a2:  movabs rax, 0x1122334455667788\n" \
                 not in in_asm:
             fail("--accel %s: -d in_asm of 64-bit code:\n%s" % (accel, in_asm))
+        fault = trace(popek, fault_rom, tmp, "lmf",
+                      ["-cpu", "qemu64", "--accel", accel, "-d", "int,mmu"]).splitlines()
+        if fault[:2] != [
+                "mmu: #PF lin=0000400000000000 err=0 (not-present read supervisor) "
+                "at 0008:ffffffff800f00c4 cr3=00001000",
+                "exception: vector 14 error 0x0 at 0008:ffffffff800f00c4 "
+                "cr2=0000400000000000 icount=41"]:
+            fail("--accel %s: the 64-bit page fault's lines:\n%s" % (accel, "\n".join(fault)))
+
+
+def check_bad_filter(popek, rom):
+    for bad in ("0xffffffffffffffff+2", "0x10000000000000000", "0x2000..0x1000", "-5"):
+        run = subprocess.run([popek, "-bios", rom] + BASE + ["-d", "exec", "-dfilter", bad],
+                             capture_output=True, text=True, timeout=60, check=False)
+        err = run.stderr.strip().splitlines()
+        if run.returncode == 0 or len(err) != 1 or "-dfilter" not in err[0]:
+            fail("-dfilter %s: want one error line and a failure exit, got %d and %r"
+                 % (bad, run.returncode, run.stderr))
 
 
 def main():
-    popek, golden_rom, src, guest_rom, long_rom = sys.argv[1:6]
+    popek, golden_rom, src, guest_rom, long_rom, long_fault_rom = sys.argv[1:7]
     with tempfile.TemporaryDirectory() as tmp:
         check_golden(popek, golden_rom, src, tmp)
         check_windows(popek, golden_rom, tmp)
         check_repeatable(popek, guest_rom, tmp)
         check_cpu_dump(popek, guest_rom, tmp)
-        check_long_mode(popek, long_rom, tmp)
+        check_long_mode(popek, long_rom, long_fault_rom, tmp)
+        check_bad_filter(popek, golden_rom)
     print("trace test passed")
     return 0
 
