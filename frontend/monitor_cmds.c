@@ -390,6 +390,22 @@ void moncmd_dump(MonBuf *out, CPUState *cpu, size_t cs_handle, bool physical, co
 {
     DumpFormat df;
     uint64_t addr;
+    /* QEMU also takes the format apart from the command: "x /10i $pc". */
+    char spaced[16];
+    while (isspace((unsigned char)*expr)) {
+        expr++;
+    }
+    if (!fmt[0] && expr[0] == '/') {
+        size_t len = strcspn(expr + 1, " \t");
+        if (len >= sizeof(spaced)) {
+            monbuf_printf(out, "invalid format '%.*s'\n", (int)len, expr + 1);
+            return;
+        }
+        memcpy(spaced, expr + 1, len);
+        spaced[len] = '\0';
+        fmt = spaced;
+        expr += 1 + len;
+    }
     if (!parse_format(fmt, &df)) {
         monbuf_printf(out, "invalid format '%s' (count, then x d u o c i, then b h w g)\n", fmt);
         return;
