@@ -414,6 +414,9 @@ void moncmd_dump(MonBuf *out, CPUState *cpu, size_t cs_handle, bool physical, co
         monbuf_printf(out, "invalid address expression '%s'\n", expr);
         return;
     }
+    if (!physical) {
+        addr = lin_next(cpu, addr, 0); /* linear addresses wrap at 4 GiB outside 64-bit mode */
+    }
     if (df.format == 'i') {
         dump_insns(out, cpu, cs_handle, physical, &df, addr);
         return;

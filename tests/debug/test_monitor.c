@@ -213,6 +213,10 @@ START_TEST(test_address_expressions)
     ck_assert_ptr_nonnull(strstr(run("x/xw $nosuch"), "invalid address expression"));
     ck_assert_ptr_nonnull(strstr(run("x/xw 1 +"), "invalid address expression"));
     ck_assert_ptr_nonnull(strstr(run("x/qq 0"), "invalid format"));
+    /* Outside 64-bit mode a linear address wraps at 4 GiB; physical memory
+     * ends there. */
+    ck_assert_str_eq(run("x/xw 0x100001234"), "00001234: 0xabcd0001\n");
+    ck_assert_ptr_nonnull(strstr(run("xp/xw 0x100001234"), "Cannot access memory at 100001234"));
 }
 END_TEST
 
