@@ -211,19 +211,30 @@ static void trace_regs(Trace *t, CPUState *cpu)
 }
 
 /* Copy up to len code bytes at lin without side effects; returns how many
- * were readable, and the physical address of the first in *phys. */
+ * were readable, and the physical address of the first in *phys.  The hook
+ * runs before every instruction, so this walks the page tables once per
+ * 4 KiB page the instruction touches (not once per byte) and copies RAM and
+ * ROM directly. */
 static int trace_code_bytes(CPUState *cpu, uint64_t lin, int len, uint8_t *bytes, uint32_t *phys)
 {
     int n = 0;
-    for (; n < len; n++) {
+    while (n < len) {
+        uint64_t at = lin_next(cpu, lin, (uint32_t)n);
         uint32_t p;
-        if (!mmu_debug_translate(cpu, lin_next(cpu, lin, (uint32_t)n), &p)) {
+        if (!mmu_debug_translate(cpu, at, &p)) {
             break;
         }
         if (n == 0) {
             *phys = p;
         }
-        bytes[n] = (uint8_t)phys_read(cpu->phys, p, 1);
+        int room = 0x1000 - (int)(at & 0xfff);
+        int chunk = len - n < room ? len - n : room;
+        bool writable;
+        const uint8_t *host = phys_host_ptr(cpu->phys, p, (uint32_t)chunk, &writable);
+        for (int i = 0; i < chunk; i++) {
+            bytes[n + i] = host ? host[i] : (uint8_t)phys_read(cpu->phys, p + (uint32_t)i, 1);
+        }
+        n += chunk;
     }
     return n;
 }
