@@ -15,7 +15,7 @@
 /* Each returns how many bytes it transferred before the first one it could
  * not (an unmapped page, MMIO or the unclaimed bus, ROM for writes). */
 uint32_t debugmem_read_phys(CPUState *cpu, uint32_t paddr, uint8_t *buf, uint32_t len);
-uint32_t debugmem_read_lin(CPUState *cpu, uint32_t lin, uint8_t *buf, uint32_t len);
-uint32_t debugmem_write_lin(CPUState *cpu, uint32_t lin, const uint8_t *buf, uint32_t len);
+uint32_t debugmem_read_lin(CPUState *cpu, uint64_t lin, uint8_t *buf, uint32_t len);
+uint32_t debugmem_write_lin(CPUState *cpu, uint64_t lin, const uint8_t *buf, uint32_t len);
 
 #endif /* FRONTEND_DEBUGMEM_H */

@@ -6,15 +6,18 @@
  */
 #include <capstone/capstone.h>
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "cpu/cpu.h"
+#include "cpu/mem.h"
 #include "frontend/cpudump.h"
 #include "frontend/debugmem.h"
 #include "frontend/monitor_cmds.h"
+#include "translator/disas.h"
 #include "translator/translator.h"
 
 #define PAGE_4K        0x1000u
@@ -175,9 +178,12 @@ void moncmd_info_mem(MonBuf *out, CPUState *cpu)
 
 /* ---- address expressions ---- */
 
-static bool eval_register(CPUState *cpu, const char *name, size_t len, uint32_t *value)
+static bool eval_register(CPUState *cpu, const char *name, size_t len, uint64_t *value)
 {
     static const char *const gpr[8] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
+    static const char *const gpr64[CPU_NB_REGS] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp",
+                                                   "rsi", "rdi", "r8",  "r9",  "r10", "r11",
+                                                   "r12", "r13", "r14", "r15"};
     static const char *const segs[SEG_COUNT] = {"es", "cs", "ss", "ds", "fs", "gs"};
     char n[8];
     if (len == 0 || len >= sizeof(n)) {
@@ -187,6 +193,12 @@ static bool eval_register(CPUState *cpu, const char *name, size_t len, uint32_t 
     n[len] = '\0';
     for (int i = 0; i < 8; i++) {
         if (!strcasecmp(n, gpr[i])) {
+            *value = (uint32_t)cpu->regs[i];
+            return true;
+        }
+    }
+    for (int i = 0; i < CPU_NB_REGS; i++) {
+        if (!strcasecmp(n, gpr64[i])) {
             *value = cpu->regs[i];
             return true;
         }
@@ -199,9 +211,10 @@ static bool eval_register(CPUState *cpu, const char *name, size_t len, uint32_t 
     }
     const struct {
         const char *name;
-        uint32_t value;
-    } sys[] = {{"eip", cpu->eip},
-               {"pc", cpu->seg[SEG_CS].base + cpu->eip},
+        uint64_t value;
+    } sys[] = {{"eip", (uint32_t)cpu->eip},
+               {"rip", cpu->eip},
+               {"pc", lin_next(cpu, cpu->seg[SEG_CS].base + cpu->eip, 0)},
                {"eflags", cpu_get_eflags(cpu)},
                {"cr0", cpu->cr0},
                {"cr2", cpu->cr2},
@@ -216,10 +229,10 @@ static bool eval_register(CPUState *cpu, const char *name, size_t len, uint32_t 
     return false;
 }
 
-bool moncmd_eval(CPUState *cpu, const char *expr, uint32_t *value)
+bool moncmd_eval(CPUState *cpu, const char *expr, uint64_t *value)
 {
     const char *p = expr;
-    uint32_t total = 0;
+    uint64_t total = 0;
     int sign = 1;
     bool want_term = true;
     for (;;) {
@@ -238,7 +251,7 @@ bool moncmd_eval(CPUState *cpu, const char *expr, uint32_t *value)
             want_term = true;
             continue;
         }
-        uint32_t term;
+        uint64_t term;
         if (*p == '$') {
             const char *name = ++p;
             while (isalnum((unsigned char)*p)) {
@@ -249,11 +262,12 @@ bool moncmd_eval(CPUState *cpu, const char *expr, uint32_t *value)
             }
         } else if (isdigit((unsigned char)*p)) {
             char *end;
+            errno = 0;
             unsigned long long v = strtoull(p, &end, 0);
-            if (v > 0xffffffffull) {
+            if (errno == ERANGE) {
                 return false;
             }
-            term = (uint32_t)v;
+            term = v;
             p = end;
         } else {
             return false;
@@ -307,10 +321,20 @@ static bool parse_format(const char *fmt, DumpFormat *df)
     return true;
 }
 
-static uint32_t dump_read(CPUState *cpu, bool physical, uint32_t addr, uint8_t *buf, uint32_t len)
+static uint32_t dump_read(CPUState *cpu, bool physical, uint64_t addr, uint8_t *buf, uint32_t len)
 {
-    return physical ? debugmem_read_phys(cpu, addr, buf, len)
-                    : debugmem_read_lin(cpu, addr, buf, len);
+    if (physical) {
+        /* Physical memory ends at 4 GiB (softmmu/phys.h). */
+        return addr >> 32 ? 0 : debugmem_read_phys(cpu, (uint32_t)addr, buf, len);
+    }
+    return debugmem_read_lin(cpu, addr, buf, len);
+}
+
+/* Address columns: 16 hex digits in long mode, as QEMU's x86_64 monitor
+ * prints them, else 8. */
+static int dump_width(const CPUState *cpu)
+{
+    return (cpu->efer & EFER_LMA) ? 16 : 8;
 }
 
 static void dump_value(MonBuf *out, const DumpFormat *df, const uint8_t *bytes)
@@ -335,25 +359,27 @@ static void dump_value(MonBuf *out, const DumpFormat *df, const uint8_t *bytes)
 }
 
 static void dump_insns(MonBuf *out, CPUState *cpu, size_t cs_handle, bool physical,
-                       const DumpFormat *df, uint32_t addr)
+                       const DumpFormat *df, uint64_t addr)
 {
     csh handle = (csh)cs_handle;
-    cs_option(handle, CS_OPT_MODE, (cpu->hflags & HF_CS32) ? CS_MODE_32 : CS_MODE_16);
+    int w = dump_width(cpu);
+    cs_option(handle, CS_OPT_MODE, disas_cs_mode(cpu_decode_mode(cpu->hflags)));
     for (unsigned i = 0; i < df->count; i++) {
         uint8_t bytes[INSN_MAX_LEN];
         uint32_t n = dump_read(cpu, physical, addr, bytes, sizeof(bytes));
         cs_insn *ci = NULL;
         size_t got = n ? cs_disasm(handle, bytes, n, addr, 1, &ci) : 0;
         if (!got) {
-            monbuf_printf(out, "%08x: %s\n", addr, n ? "(bad)" : "Cannot access memory");
+            monbuf_printf(out, "%0*llx: %s\n", w, (unsigned long long)addr,
+                          n ? "(bad)" : "Cannot access memory");
             return;
         }
         char hex[3 * INSN_MAX_LEN + 1] = "";
         for (size_t k = 0; k < ci->size; k++) {
             snprintf(hex + 3 * k, 4, "%02x ", ci->bytes[k]);
         }
-        monbuf_printf(out, "%08x:  %-24s %s%s%s\n", addr, hex, ci->mnemonic,
-                      ci->op_str[0] ? " " : "", ci->op_str);
+        monbuf_printf(out, "%0*llx:  %-24s %s%s%s\n", w, (unsigned long long)addr, hex,
+                      ci->mnemonic, ci->op_str[0] ? " " : "", ci->op_str);
         addr += ci->size;
         cs_free(ci, got);
     }
@@ -363,7 +389,23 @@ void moncmd_dump(MonBuf *out, CPUState *cpu, size_t cs_handle, bool physical, co
                  const char *expr)
 {
     DumpFormat df;
-    uint32_t addr;
+    uint64_t addr;
+    /* QEMU also takes the format apart from the command: "x /10i $pc". */
+    char spaced[16];
+    while (isspace((unsigned char)*expr)) {
+        expr++;
+    }
+    if (!fmt[0] && expr[0] == '/') {
+        size_t len = strcspn(expr + 1, " \t");
+        if (len >= sizeof(spaced)) {
+            monbuf_printf(out, "invalid format '%.*s'\n", (int)len, expr + 1);
+            return;
+        }
+        memcpy(spaced, expr + 1, len);
+        spaced[len] = '\0';
+        fmt = spaced;
+        expr += 1 + len;
+    }
     if (!parse_format(fmt, &df)) {
         monbuf_printf(out, "invalid format '%s' (count, then x d u o c i, then b h w g)\n", fmt);
         return;
@@ -372,22 +414,26 @@ void moncmd_dump(MonBuf *out, CPUState *cpu, size_t cs_handle, bool physical, co
         monbuf_printf(out, "invalid address expression '%s'\n", expr);
         return;
     }
+    if (!physical) {
+        addr = lin_next(cpu, addr, 0); /* linear addresses wrap at 4 GiB outside 64-bit mode */
+    }
     if (df.format == 'i') {
         dump_insns(out, cpu, cs_handle, physical, &df, addr);
         return;
     }
     unsigned per_line = 16u / (unsigned)df.size;
+    int w = dump_width(cpu);
     for (unsigned i = 0; i < df.count; i++) {
         if (i % per_line == 0) {
-            monbuf_printf(out, "%s%08x:", i ? "\n" : "", addr);
+            monbuf_printf(out, "%s%0*llx:", i ? "\n" : "", w, (unsigned long long)addr);
         }
         uint8_t bytes[8];
         if (dump_read(cpu, physical, addr, bytes, (uint32_t)df.size) < (uint32_t)df.size) {
-            monbuf_printf(out, "\nCannot access memory at %08x", addr);
+            monbuf_printf(out, "\nCannot access memory at %0*llx", w, (unsigned long long)addr);
             break;
         }
         dump_value(out, &df, bytes);
-        addr += (uint32_t)df.size;
+        addr += (uint64_t)df.size;
     }
     monbuf_printf(out, "\n");
 }
@@ -458,9 +504,11 @@ void moncmd_info_jit(MonBuf *out, CPUState *cpu)
     monbuf_printf(out, "host bytes per guest byte: %.2f\n",
                   s->guest_bytes ? (double)s->host_bytes / (double)s->guest_bytes : 0.0);
     monbuf_printf(out, "code cache: %llu of %llu KiB in use\n",
-                  (unsigned long long)(s->cache_used >> 10), (unsigned long long)(s->cache_size >> 10));
+                  (unsigned long long)(s->cache_used >> 10),
+                  (unsigned long long)(s->cache_size >> 10));
     monbuf_printf(out, "cache flushes: %llu\n", (unsigned long long)s->flushes);
-    monbuf_printf(out, "blocks invalidated by writes: %llu\n", (unsigned long long)s->invalidations);
+    monbuf_printf(out, "blocks invalidated by writes: %llu\n",
+                  (unsigned long long)s->invalidations);
     monbuf_printf(out, "direct jumps chained: %llu\n", (unsigned long long)s->chains);
     monbuf_printf(out, "entries from the run loop: %llu\n", (unsigned long long)s->entries);
     monbuf_printf(out, "instructions interpreted: %llu\n", (unsigned long long)s->interp_insns);
@@ -486,7 +534,8 @@ void moncmd_info_jit(MonBuf *out, CPUState *cpu)
                   (unsigned long long)s->mem_slow);
     if (s->checked_blocks || s->unchecked_blocks) {
         monbuf_printf(out, "blocks checked: %llu, run once (I/O): %llu\n",
-                      (unsigned long long)s->checked_blocks, (unsigned long long)s->unchecked_blocks);
+                      (unsigned long long)s->checked_blocks,
+                      (unsigned long long)s->unchecked_blocks);
     }
     census_print(out, s, total);
 }

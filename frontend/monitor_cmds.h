@@ -36,8 +36,10 @@ void moncmd_info_jit(MonBuf *out, CPUState *cpu);
 void moncmd_dump(MonBuf *out, CPUState *cpu, size_t cs_handle, bool physical, const char *fmt,
                  const char *expr);
 
-/* An address expression: numbers (C syntax: 0x10, 16), $registers
- * ($eax, $eip, $cr3, ...), joined by + and -.  False on a syntax error. */
-bool moncmd_eval(CPUState *cpu, const char *expr, uint32_t *value);
+/* An address expression: numbers (C syntax: 0x10, 16; up to 64 bits),
+ * $registers ($eax, $eip, $cr3, ...; $rax..$r15, $rip for a 64-bit guest;
+ * $pc is CS.base + RIP), joined by + and -, in 64-bit arithmetic.  False
+ * on a syntax error. */
+bool moncmd_eval(CPUState *cpu, const char *expr, uint64_t *value);
 
 #endif /* FRONTEND_MONITOR_CMDS_H */

@@ -467,7 +467,7 @@ static bool parse_debug_option(PopekOptions *o, const char *opt, const char *nam
     } else if (!strcmp(name, "-dcount")) {
         o->trace_count = parse_number(opt, arg, UINT64_MAX);
     } else {
-        o->trace_trigger = (uint32_t)parse_number(opt, arg, 0xffffffffu);
+        o->trace_trigger = parse_number(opt, arg, UINT64_MAX);
         o->trace_trigger_set = true;
     }
     return true;

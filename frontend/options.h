@@ -128,7 +128,7 @@ typedef struct PopekOptions {
     uint64_t trace_start;     /* -dstart N: the trace window opens at instruction N */
     uint64_t trace_count;     /* -dcount M: and stays open for M instructions (0: no end) */
     bool trace_trigger_set;   /* -dtrigger ADDR given */
-    uint32_t trace_trigger;   /* ... the window opens when CS.base + EIP first equals ADDR */
+    uint64_t trace_trigger;   /* ... the window opens when CS.base + RIP first equals ADDR */
     const char *gdb;          /* -gdb tcp:[HOST]:PORT (-s: tcp::1234); NULL: no stub */
     bool start_stopped;       /* -S: the CPU waits for gdb's or the monitor's go */
     const char *incoming;     /* -incoming URI: start from a saved VM (file:PATH, exec:CMD) */

@@ -6,6 +6,11 @@
  * sees, and nothing in a trace depends on the host (no pointers, no host
  * time), so a deterministic (-icount) run traces the same bytes every time.
  *
+ * Addresses are 64-bit: in long mode (EFER.LMA) linear addresses and RIP
+ * print with 16 hex digits as QEMU's x86_64 logs print them, the registers
+ * of -d cpu,delta are RAX..R15, and -dfilter and -dtrigger take addresses
+ * above 4 GiB; outside long mode the output is the 32-bit one.
+ *
  * in_asm: the interpreter has no translation blocks, so it prints each
  * instruction the first time it runs (the first time this physical address,
  * code size and these bytes are seen), grouping consecutive new
@@ -17,14 +22,17 @@
  * printed either.
  */
 #include <capstone/capstone.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "cpu/mem.h"
 #include "frontend/cpudump.h"
 #include "frontend/trace.h"
 #include "softmmu/mmu.h"
 #include "softmmu/phys.h"
+#include "translator/disas.h"
 #include "translator/translator.h"
 
 #define TRACE_SEEN_EMPTY   UINT64_MAX
@@ -84,34 +92,35 @@ bool trace_parse_filter(Trace *t, const char *list)
             return false;
         }
         char *end;
-        unsigned long lo = strtoul(w, &end, 0), hi;
-        if (end == w) {
+        errno = 0;
+        unsigned long long lo = strtoull(w, &end, 0), hi;
+        if (end == w || *w == '-') {
             return false;
         }
         if (!strncmp(end, "..", 2)) {
-            hi = strtoul(end + 2, &end, 0);
+            hi = strtoull(end + 2, &end, 0);
         } else if (*end == '+') {
-            unsigned long len = strtoul(end + 1, &end, 0);
-            if (len == 0) {
+            unsigned long long len = strtoull(end + 1, &end, 0);
+            if (len == 0 || len - 1 > UINT64_MAX - lo) {
                 return false;
             }
             hi = lo + len - 1;
         } else if (*end == '-') {
-            unsigned long len = strtoul(end + 1, &end, 0);
+            unsigned long long len = strtoull(end + 1, &end, 0);
             hi = lo;
             lo = lo >= len ? lo - len + 1 : 0;
         } else {
             hi = lo;
         }
-        if (*end != '\0' || hi < lo || hi > 0xffffffffUL) {
+        if (*end != '\0' || errno == ERANGE || hi < lo) {
             return false;
         }
-        t->ranges[t->nranges++] = (TraceRange){(uint32_t)lo, (uint32_t)hi};
+        t->ranges[t->nranges++] = (TraceRange){lo, hi};
     }
     return t->nranges > 0;
 }
 
-void trace_set_window(Trace *t, uint64_t start, uint64_t count, bool has_trigger, uint32_t trigger)
+void trace_set_window(Trace *t, uint64_t start, uint64_t count, bool has_trigger, uint64_t trigger)
 {
     t->start_insn = start;
     t->max_insns = count;
@@ -119,7 +128,7 @@ void trace_set_window(Trace *t, uint64_t start, uint64_t count, bool has_trigger
     t->trigger = trigger;
 }
 
-static bool trace_in_filter(const Trace *t, uint32_t lin)
+static bool trace_in_filter(const Trace *t, uint64_t lin)
 {
     if (t->nranges == 0) {
         return true;
@@ -137,7 +146,7 @@ static bool trace_in_filter(const Trace *t, uint32_t lin)
  * at linear address lin (only then can a trigger fire); otherwise for an
  * event (port access, interrupt) of the current instruction.
  */
-static bool trace_window(Trace *t, const CPUState *cpu, bool at_insn, uint32_t lin)
+static bool trace_window(Trace *t, const CPUState *cpu, bool at_insn, uint64_t lin)
 {
     if (!t->open) {
         if (cpu->icount < t->start_insn || (t->has_trigger && (!at_insn || lin != t->trigger))) {
@@ -157,29 +166,43 @@ static bool trace_window_over(const Trace *t, const CPUState *cpu)
     return t->open && t->max_insns && cpu->icount - t->open_icount >= t->max_insns;
 }
 
-static const char *const reg_names[8] = {"EAX", "ECX", "EDX", "EBX", "ESP", "EBP", "ESI", "EDI"};
+static const char *const reg_names[CPU_NB_REGS] = {"EAX", "ECX", "EDX", "EBX", "ESP", "EBP",
+                                                   "ESI", "EDI", "R8",  "R9",  "R10", "R11",
+                                                   "R12", "R13", "R14", "R15"};
+static const char *const reg_names64[8] = {"RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI"};
 
 /* -d cpu: the whole state in QEMU's layout (frontend/cpudump.h); with
- * delta, after the first dump, one line of the registers that changed. */
+ * delta, after the first dump, one line of the registers that changed:
+ * in long mode all sixteen at 64 bits (RAX..R15, RFL), else the eight
+ * 32-bit ones (EAX..EDI, EFL). */
 static void trace_regs(Trace *t, CPUState *cpu)
 {
     uint32_t eflags = cpu_get_eflags(cpu);
     bool delta = (t->categories & TRACE_CPU_DELTA) && t->traced > 1;
+    bool lma = (cpu->efer & EFER_LMA) != 0;
     if (!delta) {
         char dump[CPUDUMP_MAX];
         cpudump_format(cpu, dump, sizeof(dump));
         fputs(dump, t->out);
     }
     int printed = 0;
-    for (int r = 0; r < 8; r++) {
-        if (delta && cpu->regs[r] != t->prev_regs[r]) {
-            fprintf(t->out, "%s%s=%08x", printed++ ? " " : "  ", reg_names[r],
-                    (uint32_t)cpu->regs[r]);
+    for (int r = 0; r < (lma ? CPU_NB_REGS : 8); r++) {
+        uint64_t now = lma ? cpu->regs[r] : (uint32_t)cpu->regs[r];
+        uint64_t before = lma ? t->prev_regs[r] : (uint32_t)t->prev_regs[r];
+        if (delta && now != before) {
+            if (lma) {
+                fprintf(t->out, "%s%s=%016llx", printed++ ? " " : "  ",
+                        r < 8 ? reg_names64[r] : reg_names[r], (unsigned long long)now);
+            } else {
+                fprintf(t->out, "%s%s=%08x", printed++ ? " " : "  ", reg_names[r], (uint32_t)now);
+            }
         }
-        t->prev_regs[r] = (uint32_t)cpu->regs[r];
+    }
+    for (int r = 0; r < CPU_NB_REGS; r++) {
+        t->prev_regs[r] = cpu->regs[r];
     }
     if (delta && eflags != t->prev_eflags) {
-        fprintf(t->out, "%sEFL=%08x", printed++ ? " " : "  ", eflags);
+        fprintf(t->out, "%s%s=%08x", printed++ ? " " : "  ", lma ? "RFL" : "EFL", eflags);
     }
     t->prev_eflags = eflags;
     if (printed) {
@@ -188,19 +211,30 @@ static void trace_regs(Trace *t, CPUState *cpu)
 }
 
 /* Copy up to len code bytes at lin without side effects; returns how many
- * were readable, and the physical address of the first in *phys. */
-static int trace_code_bytes(CPUState *cpu, uint32_t lin, int len, uint8_t *bytes, uint32_t *phys)
+ * were readable, and the physical address of the first in *phys.  The hook
+ * runs before every instruction, so this walks the page tables once per
+ * 4 KiB page the instruction touches (not once per byte) and copies RAM and
+ * ROM directly. */
+static int trace_code_bytes(CPUState *cpu, uint64_t lin, int len, uint8_t *bytes, uint32_t *phys)
 {
     int n = 0;
-    for (; n < len; n++) {
+    while (n < len) {
+        uint64_t at = lin_next(cpu, lin, (uint32_t)n);
         uint32_t p;
-        if (!mmu_debug_translate(cpu, lin + (uint32_t)n, &p)) {
+        if (!mmu_debug_translate(cpu, at, &p)) {
             break;
         }
         if (n == 0) {
             *phys = p;
         }
-        bytes[n] = (uint8_t)phys_read(cpu->phys, p, 1);
+        int room = 0x1000 - (int)(at & 0xfff);
+        int chunk = len - n < room ? len - n : room;
+        bool writable;
+        const uint8_t *host = phys_host_ptr(cpu->phys, p, (uint32_t)chunk, &writable);
+        for (int i = 0; i < chunk; i++) {
+            bytes[n + i] = host ? host[i] : (uint8_t)phys_read(cpu->phys, p + (uint32_t)i, 1);
+        }
+        n += chunk;
     }
     return n;
 }
@@ -208,10 +242,11 @@ static int trace_code_bytes(CPUState *cpu, uint32_t lin, int len, uint8_t *bytes
 /*
  * One instruction.  exec: CS:EIP, the bytes, the disassembly.  in_asm (as
  * QEMU prints it): the linear address and the disassembly, so the two are
- * told apart when both are on.
+ * told apart when both are on.  In long mode both addresses have 16 hex
+ * digits (QEMU's x86_64 width).
  */
-static void trace_print_insn(Trace *t, const CPUState *cpu, const uint8_t *bytes, int n,
-                             bool in_asm)
+static void trace_print_insn(Trace *t, const CPUState *cpu, uint64_t lin, const uint8_t *bytes,
+                             int n, bool in_asm)
 {
     char hex[3 * INSN_MAX_LEN + 1] = "";
     for (int i = 0; i < n; i++) {
@@ -219,14 +254,19 @@ static void trace_print_insn(Trace *t, const CPUState *cpu, const uint8_t *bytes
     }
     cs_insn *ci = NULL;
     csh handle = (csh)t->cs_handle;
-    cs_option(handle, CS_OPT_MODE, (cpu->hflags & HF_CS32) ? CS_MODE_32 : CS_MODE_16);
+    cs_option(handle, CS_OPT_MODE, disas_cs_mode(cpu_decode_mode(cpu->hflags)));
     size_t count = cs_disasm(handle, bytes, (size_t)n, cpu->eip, 1, &ci);
     const char *mnemonic = count ? ci->mnemonic : "(bad)";
     const char *operands = count ? ci->op_str : "";
     const char *space = operands[0] ? " " : "";
-    if (in_asm) {
-        fprintf(t->out, "0x%08x:  %s%s%s\n", (uint32_t)(cpu->seg[SEG_CS].base + cpu->eip), mnemonic,
-                space, operands);
+    bool lma = (cpu->efer & EFER_LMA) != 0;
+    if (in_asm && lma) {
+        fprintf(t->out, "0x%016llx:  %s%s%s\n", (unsigned long long)lin, mnemonic, space, operands);
+    } else if (in_asm) {
+        fprintf(t->out, "0x%08x:  %s%s%s\n", (uint32_t)lin, mnemonic, space, operands);
+    } else if (lma) {
+        fprintf(t->out, "%04x:%016llx  %-30s %s%s%s\n", cpu->seg[SEG_CS].selector,
+                (unsigned long long)cpu->eip, hex, mnemonic, space, operands);
     } else {
         fprintf(t->out, "%04x:%08x  %-30s %s%s%s\n", cpu->seg[SEG_CS].selector, (uint32_t)cpu->eip,
                 hex, mnemonic, space, operands);
@@ -287,30 +327,32 @@ static bool seen_insert(TraceSeen *s, uint64_t key)
     return true;
 }
 
-static uint64_t seen_key(uint32_t phys, bool code32, const uint8_t *bytes, int n)
+/* The same bytes at the same physical address decode differently in each
+ * code size (DECODE_16/32/64), so the mode is part of the key. */
+static uint64_t seen_key(uint32_t phys, int decode_mode, const uint8_t *bytes, int n)
 {
     uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a over the bytes */
     for (int i = 0; i < n; i++) {
         h = (h ^ bytes[i]) * 0x100000001b3ull;
     }
-    uint64_t key = (h << 33) | ((uint64_t)code32 << 32) | phys;
-    return key == TRACE_SEEN_EMPTY ? key ^ (1ull << 33) : key;
+    uint64_t key = (h << 34) | ((uint64_t)decode_mode << 32) | phys;
+    return key == TRACE_SEEN_EMPTY ? key ^ (1ull << 34) : key;
 }
 
-static void trace_in_asm(Trace *t, CPUState *cpu, uint32_t lin, const uint8_t *bytes, int n,
+static void trace_in_asm(Trace *t, CPUState *cpu, uint64_t lin, const uint8_t *bytes, int n,
                          uint32_t phys)
 {
-    bool code32 = (cpu->hflags & HF_CS32) != 0;
-    if (n == 0 || !seen_insert(&t->seen, seen_key(phys, code32, bytes, n))) {
+    int mode = cpu_decode_mode(cpu->hflags);
+    if (n == 0 || !seen_insert(&t->seen, seen_key(phys, mode, bytes, n))) {
         t->in_block = false;
         return;
     }
     if (!t->in_block || t->block_next != lin) {
         fputs("----------------\nIN:\n", t->out);
     }
-    trace_print_insn(t, cpu, bytes, n, true);
+    trace_print_insn(t, cpu, lin, bytes, n, true);
     t->in_block = true;
-    t->block_next = lin + (uint32_t)n;
+    t->block_next = lin_next(cpu, lin, (uint32_t)n);
 }
 
 /* ---- hooks ---- */
@@ -318,7 +360,7 @@ static void trace_in_asm(Trace *t, CPUState *cpu, uint32_t lin, const uint8_t *b
 static void trace_insn(void *opaque, CPUState *cpu, const Insn *insn)
 {
     Trace *t = opaque;
-    uint32_t lin = cpu->seg[SEG_CS].base + cpu->eip;
+    uint64_t lin = lin_next(cpu, cpu->seg[SEG_CS].base + cpu->eip, 0);
     if (!trace_window(t, cpu, true, lin)) {
         if (trace_window_over(t, cpu) && cpu->hooks.on_insn == trace_insn) {
             cpu->hooks.on_insn = NULL; /* nothing more to show: back to full speed */
@@ -345,19 +387,27 @@ static void trace_insn(void *opaque, CPUState *cpu, const Insn *insn)
         trace_in_asm(t, cpu, lin, bytes, n, phys);
     }
     if (t->categories & TRACE_EXEC) {
-        trace_print_insn(t, cpu, bytes, n, false);
+        trace_print_insn(t, cpu, lin, bytes, n, false);
     }
+}
+
+/* Hex digits of addresses in event lines: 16 in long mode, as QEMU's
+ * x86_64 logs print them, else 8. */
+static int trace_addr_width(const CPUState *cpu)
+{
+    return (cpu->efer & EFER_LMA) ? 16 : 8;
 }
 
 /* The decoded #PF error code (SDM Vol.3 4.7). */
 static void trace_page_fault(Trace *t, const CPUState *cpu, uint32_t error_code)
 {
-    fprintf(t->out, "mmu: #PF lin=%08llx err=%x (%s %s %s%s) at %04x:%08llx cr3=%08llx\n",
+    int w = trace_addr_width(cpu);
+    fprintf(t->out, "mmu: #PF lin=%0*llx err=%x (%s %s %s%s) at %04x:%0*llx cr3=%08llx\n", w,
             (unsigned long long)cpu->cr2, error_code,
             (error_code & PF_ERR_P) ? "protection" : "not-present",
             (error_code & PF_ERR_W) ? "write" : "read",
             (error_code & PF_ERR_U) ? "user" : "supervisor",
-            (error_code & PF_ERR_RSVD) ? " reserved-bit" : "", cpu->seg[SEG_CS].selector,
+            (error_code & PF_ERR_RSVD) ? " reserved-bit" : "", cpu->seg[SEG_CS].selector, w,
             (unsigned long long)cpu->eip, (unsigned long long)cpu->cr3);
 }
 
@@ -374,12 +424,13 @@ static void trace_exception(void *opaque, CPUState *cpu, int vector, uint32_t er
     if (!(t->categories & TRACE_INT)) {
         return;
     }
+    int w = trace_addr_width(cpu);
     if (is_hw_irq) {
-        fprintf(t->out, "interrupt: IRQ vector 0x%02x at %04x:%08llx\n", vector,
-                cpu->seg[SEG_CS].selector, (unsigned long long)cpu->eip);
+        fprintf(t->out, "interrupt: IRQ vector 0x%02x at %04x:%0*llx\n", vector,
+                cpu->seg[SEG_CS].selector, w, (unsigned long long)cpu->eip);
     } else {
-        fprintf(t->out, "exception: vector %d error 0x%x at %04x:%08llx cr2=%08llx icount=%llu\n",
-                vector, error_code, cpu->seg[SEG_CS].selector, (unsigned long long)cpu->eip,
+        fprintf(t->out, "exception: vector %d error 0x%x at %04x:%0*llx cr2=%0*llx icount=%llu\n",
+                vector, error_code, cpu->seg[SEG_CS].selector, w, (unsigned long long)cpu->eip, w,
                 (unsigned long long)cpu->cr2, (unsigned long long)cpu->icount);
     }
 }

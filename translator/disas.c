@@ -7,11 +7,12 @@
 #include <inttypes.h>
 
 #include "translator/bt_internal.h"
+#include "translator/disas.h"
 
 void bt_disassemble(FILE *f, bool code64, const uint8_t *code, size_t len, uint64_t addr)
 {
     csh cs;
-    if (cs_open(CS_ARCH_X86, code64 ? CS_MODE_64 : CS_MODE_32, &cs) != CS_ERR_OK) {
+    if (cs_open(CS_ARCH_X86, disas_cs_mode(code64 ? DECODE_64 : DECODE_32), &cs) != CS_ERR_OK) {
         return;
     }
     cs_insn *insn;

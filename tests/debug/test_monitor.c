@@ -172,6 +172,39 @@ START_TEST(test_dump_instructions)
 }
 END_TEST
 
+/* A 64-bit guest: x/i decodes 64-bit code (REX prefixes are prefixes, not
+ * INC/DEC), addresses above 4 GiB are read and printed with 16 digits, and
+ * the expressions know the 64-bit registers. */
+START_TEST(test_dump_long_mode)
+{
+    /* movabs rax, 0x1122334455667788; add r8, 0x10; ret */
+    static const uint8_t code[] = {0x48, 0xb8, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33,
+                                   0x22, 0x11, 0x49, 0x83, 0xc0, 0x10, 0xc3};
+    testvm_long_mode(vm, true);
+    testvm_load(vm, TESTVM_CODE, code, sizeof(code));
+    vm->cpu.eip = TESTVM_HIGH + TESTVM_CODE;
+    const char *o = run("x/3i $pc");
+    ck_assert_ptr_nonnull(strstr(o, "ffffffff80010000:  48 b8 88 77 66 55 44 33 22 11 "));
+    ck_assert_ptr_nonnull(strstr(o, "movabs rax, 0x1122334455667788\n"));
+    ck_assert_ptr_nonnull(strstr(o, "ffffffff8001000a:  49 83 c0 10 "));
+    ck_assert_ptr_nonnull(strstr(o, "add r8, 0x10\n"));
+    ck_assert_ptr_nonnull(strstr(o, "ffffffff8001000e:  c3 "));
+    ck_assert_ptr_nonnull(strstr(o, "ret\n"));
+    char first[256];
+    snprintf(first, sizeof(first), "%s", run("x/3i $pc"));
+    ck_assert_str_eq(run("x /3i $rip"), first); /* QEMU's spacing, and $rip */
+    ck_assert_ptr_nonnull(strstr(run("x /qq $rip"), "invalid format"));
+    snprintf(first, sizeof(first), "%s", run("x/i 0xffffffff8001000a"));
+    ck_assert_str_eq(run("x/i $rip + 10"), first); /* run() frees the previous answer */
+    vm->cpu.regs[12] = TESTVM_HIGH + TESTVM_CODE + 8;
+    ck_assert_str_eq(run("x/xg $r12 - 8"), "ffffffff80010000: 0x334455667788b848\n");
+    /* The identity mapping shows the same bytes at the low address. */
+    ck_assert_str_eq(run("x/2xw 0x10000"), "0000000000010000: 0x7788b848 0x33445566\n");
+    ck_assert_ptr_nonnull(
+        strstr(run("x/xw 0x0000800000000000"), "Cannot access memory at 0000800000000000"));
+}
+END_TEST
+
 START_TEST(test_address_expressions)
 {
     put32(0x1234, 0xabcd0001);
@@ -181,6 +214,10 @@ START_TEST(test_address_expressions)
     ck_assert_ptr_nonnull(strstr(run("x/xw $nosuch"), "invalid address expression"));
     ck_assert_ptr_nonnull(strstr(run("x/xw 1 +"), "invalid address expression"));
     ck_assert_ptr_nonnull(strstr(run("x/qq 0"), "invalid format"));
+    /* Outside 64-bit mode a linear address wraps at 4 GiB; physical memory
+     * ends there. */
+    ck_assert_str_eq(run("x/xw 0x100001234"), "00001234: 0xabcd0001\n");
+    ck_assert_ptr_nonnull(strstr(run("xp/xw 0x100001234"), "Cannot access memory at 100001234"));
 }
 END_TEST
 
@@ -252,6 +289,7 @@ static Suite *monitor_suite(void)
     tcase_add_test(tc, test_info_registers_long_mode);
     tcase_add_test(tc, test_dump_virtual_and_physical);
     tcase_add_test(tc, test_dump_instructions);
+    tcase_add_test(tc, test_dump_long_mode);
     tcase_add_test(tc, test_address_expressions);
     tcase_add_test(tc, test_info_tlb_and_mem);
     tcase_add_test(tc, test_run_control_and_machine_actions);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Traces: golden files, the window options, the address filter, repeatability.
 
-    trace_test.py POPEK GOLDEN_ROM SOURCE_DIR GUEST_ROM
+    trace_test.py POPEK GOLDEN_ROM SOURCE_DIR GUEST_ROM LONG_ROM LONG_FAULT_ROM
 
 1. The trace of tests/debug/golden.asm under -icount 0 matches the checked-in
    golden_exec.trace (-d exec,cpu,delta,int,ioport) and golden_in_asm.trace
@@ -18,6 +18,13 @@
    (so QEMU log scripts read it): general registers, EIP/EFL with flag
    letters, the six segments, LDT, TR, GDT, IDT, CR0-CR4, DR0-DR7, EFER; in
    protected mode the segment lines carry QEMU's DPL and type columns.
+5. A 64-bit guest (long64.asm, -cpu qemu64, under each engine) traces as
+   QEMU's x86_64 logs do: capstone's 64-bit mode (REX prefixes, R8-R15,
+   movabs), 16-digit linear addresses and RIP, R8-R15 and RFL in the
+   cpu,delta lines, QEMU's 64-bit -d cpu dump, and -dfilter and -dtrigger
+   at the kernel-half alias above 4 GiB; int and mmu lines of a page fault
+   there have 16-digit addresses.  A -dfilter range beyond 64 bits is an
+   error.
 """
 import re
 import filecmp
@@ -123,13 +130,82 @@ def check_cpu_dump(popek, rom, tmp):
         fail("-d cpu never shows CR0 with PE set")
 
 
+HIGH = 0xffffffff800f0000  # long64.asm's ROM at the kernel-half alias
+
+
+def check_long_mode(popek, rom, fault_rom, tmp):
+    for accel in ("interp", "bt"):
+        def run(options):
+            return trace(popek, rom, tmp, "lm", ["-cpu", "qemu64", "--accel", accel] + options)
+
+        lines = run(["-d", "exec,in_asm,cpu,delta",
+                     "-dfilter", "%#x..%#x" % (HIGH, HIGH + 0xffff)]).splitlines()
+        for want in (
+                "0xffffffff800f00a2:  movabs rax, 0x1122334455667788",
+                "0008:ffffffff800f00a2  48 b8 88 77 66 55 44 33 22 11  "
+                "movabs rax, 0x1122334455667788",
+                "0008:ffffffff800f00ac  41 b8 05 00 00 00              mov r8d, 5",
+                "  R8=0000000000000005",
+                "0008:ffffffff800f00b2  49 83 c0 10                    add r8, 0x10",
+                "  R8=0000000000000015 RFL=00000002",
+                "0xffffffff800f00b6:  lea r9, [rax + r8]",
+                "  R9=112233445566779d",
+                "  RAX=0000000000000000 RFL=00000046",
+                # The full dump before the first traced instruction.
+                "RIP=ffffffff800f00a2 RFL=00000086 [--S--P-] CPL=0 II=0 A20=1 SMM=0 HLT=0",
+                "R8 =0000000000000000 R9 =0000000000000000 R10=0000000000000000 "
+                "R11=0000000000000000",
+                "CS =0008 0000000000000000 00000000 00209b00 DPL=0 CS64 [-RA]",
+                "EFER=0000000000000500"):
+            if want not in lines:
+                fail("--accel %s: the 64-bit trace has no line %r:\n%s"
+                     % (accel, want, "\n".join(lines)))
+        code = [line for line in lines if not line.startswith((" ", "-", "IN:"))
+                and not re.match(r"[A-Z][A-Z0-9 ]{1,3}=", line)]
+        if len(code) != 14 or any("ffffffff800f00" not in line for line in code):
+            fail("--accel %s: -dfilter above 4 GiB kept other lines:\n%s"
+                 % (accel, "\n".join(code)))
+        if run(["-d", "exec", "-dtrigger", "%#x" % (HIGH + 0xb2), "-dcount", "2"]).splitlines() \
+                != [line for line in lines if line.startswith("0008:ffffffff800f00b")][:2]:
+            fail("--accel %s: -dtrigger above 4 GiB" % accel)
+        if run(["-d", "exec", "-dfilter", "%#x+6" % (HIGH + 0xac)]).splitlines() != \
+                ["0008:ffffffff800f00ac  41 b8 05 00 00 00              mov r8d, 5"]:
+            fail("--accel %s: -dfilter A+LEN above 4 GiB" % accel)
+        # in_asm from the start: the jump to the alias starts a new block.
+        in_asm = run(["-d", "in_asm"])
+        if "0x00000000000f0096:  movabs rax, 0xffffffff800f00a2\n0x00000000000f00a0:  jmp rax\n" \
+                "----------------\nIN:\n0xffffffff800f00a2:  movabs rax, 0x1122334455667788\n" \
+                not in in_asm:
+            fail("--accel %s: -d in_asm of 64-bit code:\n%s" % (accel, in_asm))
+        fault = trace(popek, fault_rom, tmp, "lmf",
+                      ["-cpu", "qemu64", "--accel", accel, "-d", "int,mmu"]).splitlines()
+        if fault[:2] != [
+                "mmu: #PF lin=0000400000000000 err=0 (not-present read supervisor) "
+                "at 0008:ffffffff800f00c4 cr3=00001000",
+                "exception: vector 14 error 0x0 at 0008:ffffffff800f00c4 "
+                "cr2=0000400000000000 icount=41"]:
+            fail("--accel %s: the 64-bit page fault's lines:\n%s" % (accel, "\n".join(fault)))
+
+
+def check_bad_filter(popek, rom):
+    for bad in ("0xffffffffffffffff+2", "0x10000000000000000", "0x2000..0x1000", "-5"):
+        run = subprocess.run([popek, "-bios", rom] + BASE + ["-d", "exec", "-dfilter", bad],
+                             capture_output=True, text=True, timeout=60, check=False)
+        err = run.stderr.strip().splitlines()
+        if run.returncode == 0 or len(err) != 1 or "-dfilter" not in err[0]:
+            fail("-dfilter %s: want one error line and a failure exit, got %d and %r"
+                 % (bad, run.returncode, run.stderr))
+
+
 def main():
-    popek, golden_rom, src, guest_rom = sys.argv[1:5]
+    popek, golden_rom, src, guest_rom, long_rom, long_fault_rom = sys.argv[1:7]
     with tempfile.TemporaryDirectory() as tmp:
         check_golden(popek, golden_rom, src, tmp)
         check_windows(popek, golden_rom, tmp)
         check_repeatable(popek, guest_rom, tmp)
         check_cpu_dump(popek, guest_rom, tmp)
+        check_long_mode(popek, long_rom, long_fault_rom, tmp)
+        check_bad_filter(popek, golden_rom)
     print("trace test passed")
     return 0
 
