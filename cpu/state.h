@@ -440,6 +440,10 @@ struct CPUState {
     void *bt_jc;              /* jump cache (translator/cache.c) */
     uint64_t bt_jc_lookups;   /* indirect transfers that looked in it ... */
     uint64_t bt_jc_misses;    /* ... and missed */
+    uint64_t bt_ic_lookups;   /* indirect JMP/CALLs that probed their inline cache ... */
+    uint64_t bt_ic_misses;    /* ... and missed it (then the jump cache, translator/gen_ic.c) */
+    uint32_t bt_ic_gen;       /* bumped at every block invalidation: inline-cache entries
+                               * stamped with an older one are stale */
     /* Return prediction (translator/gen_flow.c): translated CALLs push
      * (key << 32 | return EIP, host code that continues there), RETs pop
      * and jump straight there when the popped EIP and the key match.  An

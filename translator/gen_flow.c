@@ -751,11 +751,11 @@ static bool gen_indirect(Gen *g, const ScanInsn *si, bool call)
         gen_mem_access(g, &push);
         uint8_t *cont = gen_ras_push(g, si->eip + in->len);
         emit_load32(e, H_R14, H_R15, CPU_OFF(bt_target));
-        gen_exit_indirect(g);
+        gen_exit_indirect_ic(g);
         gen_ras_cont(g, cont, si->eip + in->len);
         return true;
     }
-    gen_exit_indirect(g);
+    gen_exit_indirect_ic(g);
     return true;
 }
 

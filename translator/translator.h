@@ -67,6 +67,8 @@ typedef struct BTStats {
                                 * SYSENTER, SYSEXIT: translator/gen_sys.c) */
     uint64_t jc_lookups;       /* indirect jumps, calls and returns through the jump cache */
     uint64_t jc_misses;        /* ... that missed it and went back to the run loop */
+    uint64_t ic_lookups;       /* indirect JMP/CALLs that probed their inline cache ... */
+    uint64_t ic_misses;        /* ... that missed it (then the jump cache) */
     uint64_t ret_total;        /* translated RETs ... */
     uint64_t ret_miss;         /* ... whose return prediction failed (then the jump cache) */
     /* Why the interpreter ran instead (instructions, BT_WHY_*). */
@@ -130,6 +132,11 @@ void bt_set_code64(BT *bt, bool on);
 /* In 64-bit blocks, run MOV/ALU/TEST with memory operands, PUSH and POP
  * natively (default), or as callouts.  Flushes the blocks. */
 void bt_set_mem64_native(BT *bt, bool on);
+
+/* Give indirect JMP and CALL sites an inline cache of their last two
+ * targets (default), or send them straight to the jump cache
+ * (translator/gen_ic.c).  Flushes the blocks. */
+void bt_set_inline_cache(BT *bt, bool on);
 
 /* Where check mode writes its mismatch report (default stderr). */
 void bt_set_report(BT *bt, FILE *out);
