@@ -450,6 +450,7 @@ void moncmd_info_jit(MonBuf *out, CPUState *cpu)
     const BTStats *s = bt_stats(bt_of(cpu));
     monbuf_printf(out, "accel: bt\n");
     monbuf_printf(out, "blocks translated: %llu\n", (unsigned long long)s->blocks_translated);
+    monbuf_printf(out, "superblocks (on past a Jcc): %llu\n", (unsigned long long)s->superblocks);
     if (s->compat_blocks) {
         monbuf_printf(out, "  in compatibility mode: %llu\n", (unsigned long long)s->compat_blocks);
     }

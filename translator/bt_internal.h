@@ -62,6 +62,7 @@ typedef struct TB {
     uint16_t ninsns;        /* guest instructions (charged at entry) */
     uint16_t guest_bytes;   /* bytes of guest code */
     bool invalid;           /* its code was written: entry patched to leave */
+    bool superblock;        /* goes on past a Jcc (scan.c) */
     uint8_t check_seen;     /* check mode: CHECK_SEEN_* */
     uint8_t *code;          /* entry point (executable address) */
     uint32_t code_size;     /* host bytes, stubs and slow paths included */
@@ -156,6 +157,7 @@ struct BT {
     bool code64;            /* translate 64-bit code (gen64.c), or interpret it */
     bool mem64_native;      /* 64-bit blocks: memory forms, PUSH and POP natively (gen64.c) */
     bool inline_cache;      /* indirect JMP/CALL sites get inline caches (gen_ic.c) */
+    bool superblocks;       /* blocks go on past a Jcc's fall-through (scan.c) */
 
     /* The code cache: code grows up from the start, data down from the end. */
     uint8_t *rw;            /* writable mapping */

@@ -468,6 +468,7 @@ TB *bt_translate(BT *bt, uint64_t eip, uint32_t phys_pc, const uint8_t *host, ui
     bt_tb_insert(bt, tb);
     bt_smc_register(bt, tb);
     bt->stats.blocks_translated++;
+    bt->stats.superblocks += tb->superblock;
     bt->stats.guest_bytes += tb->guest_bytes;
     bt->stats.host_bytes += tb->code_size;
     if (bt->out_asm) {

@@ -205,6 +205,11 @@ static inline void gen_page_forget(Gen *g)
  * natively (nothing emitted then).  *ended: it emitted the block's exits. */
 bool gen_flow_insn(Gen *g, const ScanInsn *si, bool *ended);
 
+/* A Jcc that is not its block's last (a superblock): the taken side a
+ * chained exit to target that refunds the rest of the block, the
+ * fall-through on in the block.  Both block widths. */
+void gen_jcc_on(Gen *g, const ScanInsn *si, uint64_t target);
+
 /* r10d = the guest's EFLAGS as PUSHF stores them, from the parked flags
  * and CPUState (clobbers r9 and the host flags). */
 void gen_pushf_image(Gen *g);

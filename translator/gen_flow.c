@@ -440,6 +440,43 @@ static void gen_two_exits(Gen *g, const ScanInsn *si, uint8_t *taken)
     gen_exit_direct(g, rel_target(si));
 }
 
+/*
+ * A Jcc the block goes on past (a superblock, translator/scan.c): the
+ * taken side is a chained exit out of line, the fall-through the rest of
+ * the block.  The entry charged the whole block against the budget, so
+ * the taken side gives back what it does not run:
+ *     j!cc on                              ; rel32
+ *     add r8, instructions after the Jcc
+ *     <direct exit to target>
+ *   on: ...                                ; the fall-through, flags in both copies
+ * The fall-through needs no budget or interrupt check of its own: R8
+ * changes inside a block only at callouts, each of which leaves by itself
+ * on an exit request (helpers.c), so the next block's entry check is
+ * still the first that can see one.
+ */
+void gen_jcc_on(Gen *g, const ScanInsn *si, uint64_t target)
+{
+    Emit *e = &g->e;
+    gen_unpark(g);
+    gen_park(g); /* both copies valid: the exit needs the parked one */
+    uint8_t *on = emit_jcc32(e, si->insn.cond ^ 1, NULL);
+    bool pc = g->pc_live, pc_write = g->pc_write;
+    HostRM budget = hrm_reg(H_R8);
+    emit_alu64_imm(e, EXT_ADD, &budget, g->tb->ninsns - g->cur - 1);
+    g->fl_host = false;
+    if (g->key & KEY_CODE64) {
+        gen64_exit(g, target);
+    } else {
+        gen_exit_direct(g, target);
+    }
+    g->fl_host = true;
+    g->fl_parked = true;
+    g->pc_live = pc;
+    g->pc_write = pc_write;
+    emit_bind32(e, on);
+    g->tb->superblock = true;
+}
+
 static void gen_jcc(Gen *g, const ScanInsn *si)
 {
     gen_unpark(g);
@@ -775,6 +812,10 @@ bool gen_flow_insn(Gen *g, const ScanInsn *si, bool *ended)
         *ended = true;
         return true;
     case OP_JCC:
+        if (flow_goes_on(g, si)) {
+            gen_jcc_on(g, si, rel_target(si));
+            return true;
+        }
         gen_jcc(g, si);
         *ended = true;
         return true;

@@ -92,6 +92,30 @@ static bool scan_thunk(const BT *bt, BlockScan *out, uint32_t target)
     return true;
 }
 
+/*
+ * Superblocks: the block goes on past a Jcc to its fall-through, so a loop
+ * whose body branches around rare cases is one region.  Cheap when:
+ *   - the fall-through is on the block's page (the loop below stops at
+ *     the page's end, so one code-page mark still covers the block);
+ *   - the Jcc is one the generator emits natively: rel with a 32-bit
+ *     operand size (64 in 64-bit mode) and, there, a canonical target;
+ *   - the block is not full (BT_MAX_INSNS, the loop's bound).
+ * The taken side is a chained exit (gen_flow.c gen_jcc_on).  LOOP and
+ * JECXZ still end their blocks.
+ */
+static bool jcc_goes_on(const BT *bt, const ScanInsn *si, enum DecodeMode mode)
+{
+    const Insn *in = &si->insn;
+    if (!bt->superblocks || in->op != OP_JCC || in->opnd[0].kind != OPK_REL) {
+        return false;
+    }
+    if (mode != DECODE_64) {
+        return in->opsize == 4;
+    }
+    uint64_t target = si->eip + in->len + (uint64_t)(int64_t)(int32_t)in->imm;
+    return in->opsize == 8 && mmu_canonical(target);
+}
+
 void bt_scan(const BT *bt, uint64_t eip, uint32_t phys_pc, const uint8_t *host, uint32_t key,
              BlockScan *out)
 {
@@ -142,6 +166,9 @@ void bt_scan(const BT *bt, uint64_t eip, uint32_t phys_pc, const uint8_t *host, 
         if (mode != DECODE_64 && si->insn.op == OP_CALL && si->insn.opsize == 4 &&
             scan_thunk(bt, out, (uint32_t)(eip + si->insn.imm))) {
             continue; /* the thunk's MOV and RET, then on at the return address */
+        }
+        if (ends && jcc_goes_on(bt, si, mode)) {
+            continue;
         }
         if (ends || (bt->mode == BT_MODE_CHECK && io)) {
             break;

@@ -41,6 +41,7 @@ BT *bt_new(CPUState *cpu, size_t cache_bytes, enum BTMode mode)
     bt->code64 = true;
     bt->mem64_native = true;
     bt->inline_cache = true;
+    bt->superblocks = true;
     cpu->bt_host_mxcsr = _mm_getcsr(); /* what translated code gives back to C (gen_sse.c) */
     cpu->bt_shadow_icount = UINT64_MAX; /* no native instruction in STI's shadow (helpers.c) */
     bt->memfd = -1;
@@ -90,6 +91,12 @@ void bt_set_mem64_native(BT *bt, bool on)
 void bt_set_inline_cache(BT *bt, bool on)
 {
     bt->inline_cache = on;
+    bt_flush(bt);
+}
+
+void bt_set_superblocks(BT *bt, bool on)
+{
+    bt->superblocks = on;
     bt_flush(bt);
 }
 

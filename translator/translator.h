@@ -48,6 +48,7 @@ enum {
 
 typedef struct BTStats {
     uint64_t blocks_translated;
+    uint64_t superblocks;      /* of which go on past a Jcc (translator/scan.c) */
     uint64_t compat_blocks;    /* of which in compatibility mode (32-bit code under EFER.LMA) */
     uint64_t guest_bytes;      /* guest code bytes translated */
     uint64_t host_bytes;       /* host code bytes emitted (stubs included) */
@@ -137,6 +138,10 @@ void bt_set_mem64_native(BT *bt, bool on);
  * targets (default), or send them straight to the jump cache
  * (translator/gen_ic.c).  Flushes the blocks. */
 void bt_set_inline_cache(BT *bt, bool on);
+
+/* Let a block go on past the fall-through of a Jcc (default), or end
+ * every block at its first Jcc (translator/scan.c).  Flushes the blocks. */
+void bt_set_superblocks(BT *bt, bool on);
 
 /* Where check mode writes its mismatch report (default stderr). */
 void bt_set_report(BT *bt, FILE *out);
