@@ -440,8 +440,8 @@ struct CPUState {
     void *bt_jc;              /* jump cache (translator/cache.c) */
     uint64_t bt_jc_lookups;   /* indirect transfers that looked in it ... */
     uint64_t bt_jc_misses;    /* ... and missed */
-    uint64_t bt_ic_lookups;   /* indirect JMP/CALLs that probed their inline cache ... */
-    uint64_t bt_ic_misses;    /* ... and missed it (then the jump cache, translator/gen_ic.c) */
+    uint64_t bt_ic_hits;      /* indirect JMP/CALLs their inline cache sent on ... */
+    uint64_t bt_ic_misses;    /* ... and those it did not (then the jump cache, translator/gen_ic.c) */
     uint32_t bt_ic_gen;       /* bumped at every block invalidation: inline-cache entries
                                * stamped with an older one are stale */
     /* Return prediction (translator/gen_flow.c): translated CALLs push

@@ -310,7 +310,7 @@ void gen_exit_jump(Gen *g, BTExit *x, bool recheck, uint64_t lin)
     }
 }
 
-void gen_jc_enter(Gen *g, bool far, BTJumpEntry *fill, uint8_t *miss[2])
+void gen_jc_enter(Gen *g, bool far, BTJumpEntry *fill, uint8_t *miss[2], bool ic_hit)
 {
     Emit *e = &g->e;
     HostRM r10 = hrm_reg(H_R10);
@@ -335,6 +335,10 @@ void gen_jc_enter(Gen *g, bool far, BTJumpEntry *fill, uint8_t *miss[2])
     if (fill) {
         gen_ic_fill(g, fill);
     }
+    if (ic_hit) {
+        HostRM hits = hrm_mem(H_R15, CPU_OFF(bt_ic_hits));
+        emit_alu64_imm(e, EXT_ADD, &hits, 1);
+    }
     HostRM code = hrm_mem(H_R11, (int32_t)offsetof(BTJumpEntry, code));
     emit_jmp_mem(e, &code);
 }
@@ -343,7 +347,7 @@ void gen_jc_validate(Gen *g, bool far, uint8_t *miss1, BTJumpEntry *fill)
 {
     Emit *e = &g->e;
     uint8_t *miss[2];
-    gen_jc_enter(g, far, fill, miss);
+    gen_jc_enter(g, far, fill, miss, false);
     emit_bind32(e, miss1);
     emit_bind32(e, miss[0]);
     emit_bind32(e, miss[1]);

@@ -165,9 +165,10 @@ void gen_exit_jump(Gen *g, BTExit *x, bool recheck, uint64_t lin);
  * cache (gen_ic.c), and the jump to the entry's code; every miss lands
  * after it with bt_jc_misses counted.  Clobbers r9 and r10. */
 void gen_jc_validate(Gen *g, bool far, uint8_t *miss1, BTJumpEntry *fill);
-/* The same without the tag compare and the count: the two misses' rel32
- * fields in miss[], left for the caller to bind. */
-void gen_jc_enter(Gen *g, bool far, BTJumpEntry *fill, uint8_t *miss[2]);
+/* The same without the tag compare and the miss count: the two misses'
+ * rel32 fields in miss[], left for the caller to bind; ic_hit: an inline
+ * cache's hit, counted before the jump (bt_ic_hits). */
+void gen_jc_enter(Gen *g, bool far, BTJumpEntry *fill, uint8_t *miss[2], bool ic_hit);
 
 /* mov [r15+eip], target: a dword outside 64-bit mode (the high half is
  * zero there), the whole RIP in it.  Clobbers r11, not the flags. */

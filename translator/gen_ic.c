@@ -21,14 +21,14 @@
  * this site's block ran, so they are blocks of its CS base, the only one
  * under which it runs (run.c clears the jump cache when the base changes).
  *
- *     add qword [r15+bt_ic_lookups], 1
  *     mov r10, key << 32 ; or r10, r14        (64-bit: key << 48 ; xor)
  *     mov r11, site ; cmp r10, [r11] ; je hit
  *     add r11, 32 ; cmp r10, [r11] ; jne miss
  *   hit:
  *     mov r9d, [r15+bt_ic_gen] ; cmp r9d, [r11+ic_gen] ; jne miss
  *     lea r10d, [r14+cs_base]                 (64-bit: mov r10, r14)
- *     <the jump-cache entry's validation (gen_jc_enter)> ; jmp [r11+code]
+ *     <the jump-cache entry's validation (gen_jc_enter)>
+ *     add qword [r15+bt_ic_hits], 1 ; jmp [r11+code]
  *   miss:
  *     add qword [r15+bt_ic_misses], 1
  *     <the jump-cache lookup; its hit does gen_ic_fill before its jump>
@@ -62,8 +62,6 @@ void gen_ic_probe(Gen *g, BTJumpEntry *site)
 {
     Emit *e = &g->e;
     bool wide = (g->key & KEY_CODE64) != 0;
-    HostRM lookups = hrm_mem(H_R15, CPU_OFF(bt_ic_lookups));
-    emit_alu64_imm(e, EXT_ADD, &lookups, 1);
     HostRM r10 = hrm_reg(H_R10), r11 = hrm_reg(H_R11);
     emit_mov_r64_imm(e, H_R10, bt_jc_tag(g->key, 0));
     emit_rm(e, EMIT_W, wide ? OPC_XOR_EvGv : OPC_OR_EvGv, H_R14, &r10);
@@ -86,7 +84,7 @@ void gen_ic_probe(Gen *g, BTJumpEntry *site)
         emit_lea32(e, H_R10, &lin);
     }
     uint8_t *miss[2];
-    gen_jc_enter(g, false, NULL, miss);
+    gen_jc_enter(g, false, NULL, miss, true);
     emit_bind32(e, miss_tag);
     emit_bind32(e, miss_gen);
     emit_bind32(e, miss[0]);
@@ -96,7 +94,18 @@ void gen_ic_probe(Gen *g, BTJumpEntry *site)
 }
 
 /*
+ * A site whose target changes all the time (a bytecode interpreter's
+ * dispatch, a call through a table of many) would refill at nearly every
+ * call, for nothing.  So a site stops refilling after BT_IC_FILLS fills
+ * within one invalidation epoch (bt_ic_gen) and keeps its last two, which
+ * still hit when the target is one of them; the next invalidation, which
+ * makes its entries stale anyway, lets it fill again.  The count and its
+ * epoch live in way 0's spare words (pad[0], pad[1]).
  *     mov r9, site
+ *     mov r10d, [r15+bt_ic_gen] ; cmp r10d, [r9+28] ; je counted
+ *     mov [r9+28], r10d ; mov dword [r9+24], 0       ; a new epoch
+ *   counted:
+ *     add dword [r9+24], 1 ; cmp dword [r9+24], BT_IC_FILLS ; ja done
  *     mov r10, [r9] ; mov [r9+32], r10          ; way 0 to way 1: tag,
  *     mov r10, [r9+8] ; mov [r9+40], r10        ; code,
  *     mov r10, [r9+16] ; mov [r9+48], r10       ; phys_page and ic_gen
@@ -104,7 +113,10 @@ void gen_ic_probe(Gen *g, BTJumpEntry *site)
  *     mov r10, [r11+8] ; mov [r9+8], r10
  *     mov r10d, [r11+16] ; mov [r9+16], r10d
  *     mov r10d, [r15+bt_ic_gen] ; mov [r9+20], r10d
+ *   done:
  */
+#define BT_IC_FILLS 32
+
 void gen_ic_fill(Gen *g, BTJumpEntry *site)
 {
     Emit *e = &g->e;
@@ -112,7 +124,19 @@ void gen_ic_fill(Gen *g, BTJumpEntry *site)
     const int32_t tag = (int32_t)offsetof(BTJumpEntry, tag);
     const int32_t code = (int32_t)offsetof(BTJumpEntry, code);
     const int32_t phys = (int32_t)offsetof(BTJumpEntry, phys_page);
+    const int32_t fills = (int32_t)offsetof(BTJumpEntry, pad[0]);
+    const int32_t epoch = (int32_t)offsetof(BTJumpEntry, pad[1]);
     emit_mov_r64_imm(e, H_R9, (uint64_t)(uintptr_t)site);
+    emit_load32(e, H_R10, H_R15, CPU_OFF(bt_ic_gen));
+    HostRM epoch_m = hrm_mem(H_R9, epoch), fills_m = hrm_mem(H_R9, fills);
+    emit_rm(e, 0, OPC_CMP_GvEv, H_R10, &epoch_m); /* cmp r10d, [r9+epoch] */
+    uint8_t *counted = emit_jcc8(e, CC_E);
+    emit_store32(e, H_R9, epoch, H_R10);
+    emit_store32_imm(e, H_R9, fills, 0);
+    emit_bind8(e, counted);
+    emit_alu32_imm(e, EXT_ADD, &fills_m, 1);
+    emit_alu32_imm(e, EXT_CMP, &fills_m, BT_IC_FILLS);
+    uint8_t *done = emit_jcc8(e, CC_A);
     for (int32_t off = tag; off <= phys; off += 8) {
         emit_load64(e, H_R10, H_R9, off);
         emit_store64(e, H_R9, way + off, H_R10);
@@ -125,4 +149,5 @@ void gen_ic_fill(Gen *g, BTJumpEntry *site)
     emit_store32(e, H_R9, phys, H_R10);
     emit_load32(e, H_R10, H_R15, CPU_OFF(bt_ic_gen));
     emit_store32(e, H_R9, (int32_t)offsetof(BTJumpEntry, ic_gen), H_R10);
+    emit_bind8(e, done);
 }

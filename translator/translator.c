@@ -146,7 +146,7 @@ const BTStats *bt_stats(BT *bt)
     bt->stats.cache_used = bt->code_used + bt->data_used;
     bt->stats.jc_lookups = bt->cpu->bt_jc_lookups;
     bt->stats.jc_misses = bt->cpu->bt_jc_misses;
-    bt->stats.ic_lookups = bt->cpu->bt_ic_lookups;
+    bt->stats.ic_lookups = bt->cpu->bt_ic_hits + bt->cpu->bt_ic_misses;
     bt->stats.ic_misses = bt->cpu->bt_ic_misses;
     bt->stats.ret_total = bt->cpu->bt_ret_total;
     bt->stats.ret_miss = bt->cpu->bt_ret_miss;

@@ -350,7 +350,7 @@ START_TEST(test_call_ret_pairs)
     ck_assert_uint_eq(st->interp_insns, 0);
     ck_assert_uint_gt(vm->cpu.bt_ret_total, 1000);
     ck_assert_uint_eq(vm->cpu.bt_ret_miss, 0);
-    ck_assert_uint_gt(vm->cpu.bt_ic_lookups, 600); /* the indirect sites' inline caches */
+    ck_assert_uint_gt(vm->cpu.bt_ic_hits, 600); /* the indirect sites' inline caches */
     ck_assert_uint_lt(vm->cpu.bt_ic_misses, 20);
     ck_assert_uint_lt(vm->cpu.bt_jc_misses, 20);
     ck_assert_uint_lt(st->entries, 40);
