@@ -443,16 +443,21 @@ static void gen_two_exits(Gen *g, const ScanInsn *si, uint8_t *taken)
 /*
  * A Jcc the block goes on past (a superblock, translator/scan.c): the
  * taken side is a chained exit out of line, the fall-through the rest of
- * the block.  The entry charged the whole block against the budget, so
- * the taken side gives back what it does not run:
+ * the block, after the check a block end makes.  The entry charged the
+ * whole block against the budget, so each way out gives back what it
+ * does not run:
  *     j!cc on                              ; rel32
  *     add r8, instructions after the Jcc
  *     <direct exit to target>
- *   on: ...                                ; the fall-through, flags in both copies
- * The fall-through needs no budget or interrupt check of its own: R8
- * changes inside a block only at callouts, each of which leaves by itself
- * on an exit request (helpers.c), so the next block's entry check is
- * still the first that can see one.
+ *   on:
+ *     test r8, r8 ; jns go
+ *     add r8, instructions after the Jcc
+ *     mov [r15+eip], next ; jmp epilogue
+ *   go: ...                                ; the fall-through, the flags parked
+ * After the entry's charge R8 is not negative, and only an exit request
+ * (an interrupt a callout's device raised, BT_BUDGET_KICK) makes it so:
+ * then the block leaves at the fall-through for the run loop, as it would
+ * at the end of a block that ended at the Jcc.
  */
 void gen_jcc_on(Gen *g, const ScanInsn *si, uint64_t target)
 {
@@ -462,18 +467,24 @@ void gen_jcc_on(Gen *g, const ScanInsn *si, uint64_t target)
     uint8_t *on = emit_jcc32(e, si->insn.cond ^ 1, NULL);
     bool pc = g->pc_live, pc_write = g->pc_write;
     HostRM budget = hrm_reg(H_R8);
-    emit_alu64_imm(e, EXT_ADD, &budget, g->tb->ninsns - g->cur - 1);
+    int32_t rest = g->tb->ninsns - g->cur - 1;
+    emit_alu64_imm(e, EXT_ADD, &budget, rest);
     g->fl_host = false;
     if (g->key & KEY_CODE64) {
         gen64_exit(g, target);
     } else {
         gen_exit_direct(g, target);
     }
-    g->fl_host = true;
+    emit_bind32(e, on);
+    emit_rm(e, EMIT_W, OPC_TEST_EvGv, H_R8, &budget); /* test r8, r8 */
+    uint8_t *go = emit_jcc8(e, CC_NS);
+    emit_alu64_imm(e, EXT_ADD, &budget, rest);
+    gen_exit_nochain(g, si->eip + si->insn.len);
+    emit_bind8(e, go);
+    g->fl_host = false;
     g->fl_parked = true;
     g->pc_live = pc;
     g->pc_write = pc_write;
-    emit_bind32(e, on);
     g->tb->superblock = true;
 }
 

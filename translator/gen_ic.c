@@ -21,15 +21,16 @@
  * this site's block ran, so they are blocks of its CS base, the only one
  * under which it runs (run.c clears the jump cache when the base changes).
  *
+ * for each way (two ways may hold the same target, translated under two
+ * CR3s, so a way that fails the validation tries the next):
  *     mov r10, key << 32 ; or r10, r14        (64-bit: key << 48 ; xor)
- *     mov r11, site ; cmp r10, [r11] ; je hit
- *     add r11, 32 ; cmp r10, [r11] ; jne miss
- *   hit:
- *     mov r9d, [r15+bt_ic_gen] ; cmp r9d, [r11+ic_gen] ; jne miss
+ *     mov r11, &site[way] ; cmp r10, [r11] ; jne next
+ *     mov r9d, [r15+bt_ic_gen] ; cmp r9d, [r11+ic_gen] ; jne next
  *     lea r10d, [r14+cs_base]                 (64-bit: mov r10, r14)
- *     <the jump-cache entry's validation (gen_jc_enter)>
+ *     <the jump-cache entry's validation (gen_jc_enter), failing to next>
  *     add qword [r15+bt_ic_hits], 1 ; jmp [r11+code]
- *   miss:
+ *   next:
+ * and after the last way, the miss:
  *     add qword [r15+bt_ic_misses], 1
  *     <the jump-cache lookup; its hit does gen_ic_fill before its jump>
  * A miss that the jump cache misses too leaves to the run loop, which
@@ -62,33 +63,35 @@ void gen_ic_probe(Gen *g, BTJumpEntry *site)
 {
     Emit *e = &g->e;
     bool wide = (g->key & KEY_CODE64) != 0;
-    HostRM r10 = hrm_reg(H_R10), r11 = hrm_reg(H_R11);
-    emit_mov_r64_imm(e, H_R10, bt_jc_tag(g->key, 0));
-    emit_rm(e, EMIT_W, wide ? OPC_XOR_EvGv : OPC_OR_EvGv, H_R14, &r10);
-    emit_mov_r64_imm(e, H_R11, (uint64_t)(uintptr_t)site);
-    HostRM way = hrm_mem(H_R11, (int32_t)offsetof(BTJumpEntry, tag));
-    emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &way); /* cmp r10, [r11] */
-    uint8_t *hit = emit_jcc8(e, CC_E);
-    emit_alu64_imm(e, EXT_ADD, &r11, (int32_t)sizeof(BTJumpEntry));
-    emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &way);
-    uint8_t *miss_tag = emit_jcc32(e, CC_NE, NULL);
-    emit_bind8(e, hit);
-    emit_load32(e, H_R9, H_R15, CPU_OFF(bt_ic_gen));
-    HostRM gen = hrm_mem(H_R11, (int32_t)offsetof(BTJumpEntry, ic_gen));
-    emit_rm(e, 0, OPC_CMP_GvEv, H_R9, &gen); /* cmp r9d, [r11+ic_gen] */
-    uint8_t *miss_gen = emit_jcc32(e, CC_NE, NULL);
-    if (wide) {
-        emit_mov_rr64(e, H_R10, H_R14);
-    } else {
-        HostRM lin = hrm_mem(H_R14, (int32_t)g->cs_base);
-        emit_lea32(e, H_R10, &lin);
+    HostRM r10 = hrm_reg(H_R10);
+    uint8_t *next[4] = {NULL, NULL, NULL, NULL};
+    for (int w = 0; w < BT_IC_WAYS; w++) {
+        for (int i = 0; i < 4; i++) {
+            if (next[i]) {
+                emit_bind32(e, next[i]);
+            }
+        }
+        emit_mov_r64_imm(e, H_R10, bt_jc_tag(g->key, 0));
+        emit_rm(e, EMIT_W, wide ? OPC_XOR_EvGv : OPC_OR_EvGv, H_R14, &r10);
+        emit_mov_r64_imm(e, H_R11, (uint64_t)(uintptr_t)&site[w]);
+        HostRM way = hrm_mem(H_R11, (int32_t)offsetof(BTJumpEntry, tag));
+        emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &way); /* cmp r10, [r11] */
+        next[0] = emit_jcc32(e, CC_NE, NULL);
+        emit_load32(e, H_R9, H_R15, CPU_OFF(bt_ic_gen));
+        HostRM gen = hrm_mem(H_R11, (int32_t)offsetof(BTJumpEntry, ic_gen));
+        emit_rm(e, 0, OPC_CMP_GvEv, H_R9, &gen); /* cmp r9d, [r11+ic_gen] */
+        next[1] = emit_jcc32(e, CC_NE, NULL);
+        if (wide) {
+            emit_mov_rr64(e, H_R10, H_R14);
+        } else {
+            HostRM lin = hrm_mem(H_R14, (int32_t)g->cs_base);
+            emit_lea32(e, H_R10, &lin);
+        }
+        gen_jc_enter(g, false, NULL, &next[2], true);
     }
-    uint8_t *miss[2];
-    gen_jc_enter(g, false, NULL, miss, true);
-    emit_bind32(e, miss_tag);
-    emit_bind32(e, miss_gen);
-    emit_bind32(e, miss[0]);
-    emit_bind32(e, miss[1]);
+    for (int i = 0; i < 4; i++) {
+        emit_bind32(e, next[i]);
+    }
     HostRM misses = hrm_mem(H_R15, CPU_OFF(bt_ic_misses));
     emit_alu64_imm(e, EXT_ADD, &misses, 1);
 }
