@@ -90,7 +90,9 @@ void gen_ic_probe(Gen *g, BTJumpEntry *site)
         gen_jc_enter(g, false, NULL, &next[2], true);
     }
     for (int i = 0; i < 4; i++) {
-        emit_bind32(e, next[i]);
+        if (next[i]) {
+            emit_bind32(e, next[i]);
+        }
     }
     HostRM misses = hrm_mem(H_R15, CPU_OFF(bt_ic_misses));
     emit_alu64_imm(e, EXT_ADD, &misses, 1);
