@@ -173,8 +173,8 @@ static void assert_same(const TestVM *vm, const TestVM *ref, int m)
  * under check, both of which must agree with it to the byte; the bt run's
  * VM and translator stay for the caller (free both).
  */
-static TestVM *run_lockstep(const uint8_t *code, size_t len, int mode, Setup setup,
-                            uint64_t slice, BT **bt_out)
+static TestVM *run_lockstep(const uint8_t *code, size_t len, int mode, Setup setup, uint64_t slice,
+                            BT **bt_out)
 {
     TestVM *ref = prog_vm(code, len, mode, setup);
     ck_assert_int_eq(run_sliced(ref, NULL, 1000000), CPU_EXIT_HALT);
@@ -503,8 +503,8 @@ static void setup_paged32(TestVM *vm)
 START_TEST(test_fault_after_jcc)
 {
     BT *bt;
-    TestVM *vm = run_lockstep(fault32_prog, sizeof(fault32_prog), MODE_LEGACY, setup_paged32,
-                              1000000, &bt);
+    TestVM *vm =
+        run_lockstep(fault32_prog, sizeof(fault32_prog), MODE_LEGACY, setup_paged32, 1000000, &bt);
     ck_assert_int_eq(testvm_last_vector(vm), EXC_PF);
     ck_assert_uint_eq(vm->cpu.regs[R_EBX], 4 * 0x10101 + 0x101);
     ck_assert_uint_gt(bt_stats(bt)->superblocks, 0);
