@@ -444,6 +444,7 @@ struct CPUState {
     uint64_t bt_ic_misses;    /* ... and those it did not (then the jump cache, translator/gen_ic.c) */
     uint32_t bt_ic_gen;       /* bumped at every block invalidation: inline-cache entries
                                * stamped with an older one are stale */
+    uint64_t bt_mem_slow;     /* ModRM memory operands that missed the inline TLB check */
     /* Return prediction (translator/gen_flow.c): translated CALLs push
      * (key << 32 | return EIP, host code that continues there), RETs pop
      * and jump straight there when the popped EIP and the key match.  An

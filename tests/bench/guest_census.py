@@ -2,7 +2,7 @@
 """The callout census of one guest workload under popek (a tool run by hand).
 
   tests/bench/guest_census.py POPEK GUESTDIR WORKLOAD [--scale F] [--per N]
-                              [--engine-args "ARGS"]
+                              [--engine-args "ARGS"] [--arch x86_64]
 
 Boots the benchmark's guest (guest_bench.py: the workloads binary added to
 GUESTDIR's initramfs), asks the monitor for `info jit` before and after
@@ -57,15 +57,17 @@ def main():
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--per", type=float, default=1.0, help="work units the workload does")
     ap.add_argument("--engine-args", default="", help="extra popek arguments")
+    ap.add_argument("--arch", choices=("i386", "x86_64"), default="i386",
+                    help="x86_64: GUESTDIR is the amd64 guest (as guest_bench.py --arch)")
     ap.add_argument("--raw", action="store_true", help="print both `info jit` answers too")
     args = ap.parse_args()
 
     scratch = tempfile.mkdtemp(prefix="popek-census-")
-    binary = guest_bench.compile_workloads(scratch)
+    binary, engine_args = guest_bench.arch_workloads(args.arch, scratch, args.engine_args)
     initrd = guest_bench.bench_initramfs(args.guestdir, binary, scratch)
     mon = os.path.join(scratch, "mon.sock")
     g = Guest(args.popek, args.guestdir, "bt",
-              ["-monitor", f"unix:{mon},server,nowait"] + shlex.split(args.engine_args),
+              ["-monitor", f"unix:{mon},server,nowait"] + shlex.split(engine_args),
               initrd=initrd)
     try:
         g.read_until(MARKER, 900)

@@ -131,9 +131,7 @@ static const uint8_t modes_prog[] = {
 };
 /* clang-format on */
 
-typedef void (*Setup)(TestVM *vm);
-
-static TestVM *prog_vm(const uint8_t *code, size_t len, int mode, Setup setup)
+static TestVM *ic_prog_vm(const uint8_t *code, size_t len, int mode, Setup setup)
 {
     TestVM *vm = make_vm(code, len, mode);
     if (setup) {
@@ -173,15 +171,15 @@ static void assert_same(const TestVM *vm, const TestVM *ref, int m)
  * under check, both of which must agree with it to the byte; the bt run's
  * VM and translator stay for the caller (free both).
  */
-static TestVM *run_lockstep(const uint8_t *code, size_t len, int mode, Setup setup, uint64_t slice,
-                            BT **bt_out)
+static TestVM *ic_lockstep(const uint8_t *code, size_t len, int mode, Setup setup, uint64_t slice,
+                           BT **bt_out)
 {
-    TestVM *ref = prog_vm(code, len, mode, setup);
+    TestVM *ref = ic_prog_vm(code, len, mode, setup);
     ck_assert_int_eq(run_sliced(ref, NULL, 1000000), CPU_EXIT_HALT);
     TestVM *kept = NULL;
     static const enum BTMode modes[] = {BT_MODE_RUN, BT_MODE_CHECK};
     for (int m = 0; m < 2; m++) {
-        TestVM *vm = prog_vm(code, len, mode, setup);
+        TestVM *vm = ic_prog_vm(code, len, mode, setup);
         BT *bt = bt_new(&vm->cpu, 1u << 20, modes[m]);
         ck_assert_ptr_nonnull(bt);
         ck_assert_int_eq(run_sliced(vm, bt, m == 0 ? slice : 1000000), CPU_EXIT_HALT);
@@ -224,7 +222,7 @@ START_TEST(test_cycle_targets)
             const uint8_t *code = w ? cycle64_prog : cycle32_prog;
             size_t len = w ? sizeof(cycle64_prog) : sizeof(cycle32_prog);
             BT *bt;
-            TestVM *vm = run_lockstep(code, len, widths[w], setup_targets, 1000000, &bt);
+            TestVM *vm = ic_lockstep(code, len, widths[w], setup_targets, 1000000, &bt);
             uint32_t expect = 0;
             for (uint32_t i = 0; i < 400; i++) {
                 expect += 1u << (3 * (i % ntargets));
@@ -253,7 +251,7 @@ START_TEST(test_table_rewritten)
         const uint8_t *code = w ? rewrite64_prog : rewrite32_prog;
         size_t len = w ? sizeof(rewrite64_prog) : sizeof(rewrite32_prog);
         BT *bt;
-        TestVM *vm = run_lockstep(code, len, widths[w], NULL, 1000000, &bt);
+        TestVM *vm = ic_lockstep(code, len, widths[w], NULL, 1000000, &bt);
         uint32_t expect = 0, table = 0;
         for (uint32_t ecx = 300; ecx > 0; ecx--) {
             expect += table ? 0x1000 : 1;
@@ -288,7 +286,7 @@ START_TEST(test_target_rewritten)
         const uint8_t *code = w ? smc64_prog : smc32_prog;
         size_t len = w ? sizeof(smc64_prog) : sizeof(smc32_prog);
         BT *bt;
-        TestVM *vm = run_lockstep(code, len, widths[w], setup_smc, 1000000, &bt);
+        TestVM *vm = ic_lockstep(code, len, widths[w], setup_smc, 1000000, &bt);
         uint32_t expect = 0, imm = 1, edi = 1, rewrites = 0;
         for (uint32_t ecx = 200; ecx > 0; ecx--) {
             expect += imm;
@@ -357,8 +355,8 @@ START_TEST(test_cr3_change)
         const uint8_t *code = w ? cr3_64_prog : cr3_32_prog;
         size_t len = w ? sizeof(cr3_64_prog) : sizeof(cr3_32_prog);
         BT *bt;
-        TestVM *vm = run_lockstep(code, len, widths[w], w ? setup_two_cr3_64 : setup_two_cr3_32,
-                                  1000000, &bt);
+        TestVM *vm = ic_lockstep(code, len, widths[w], w ? setup_two_cr3_64 : setup_two_cr3_32,
+                                 1000000, &bt);
         ck_assert_uint_eq(vm->cpu.regs[R_EBX], 10 * 3 * 1 + 10 * 3 * 0x100);
         ck_assert_uint_gt(bt_stats(bt)->ic_lookups - bt_stats(bt)->ic_misses, 25);
         bt_free(bt);
@@ -385,7 +383,7 @@ START_TEST(test_modes_same_site)
 {
     BT *bt;
     TestVM *vm =
-        run_lockstep(modes_prog, sizeof(modes_prog), MODE_64, setup_code64_selector, 1000000, &bt);
+        ic_lockstep(modes_prog, sizeof(modes_prog), MODE_64, setup_code64_selector, 1000000, &bt);
     ck_assert_uint_eq(vm->cpu.regs[R_EAX], 40);
     ck_assert_uint_eq(vm->cpu.regs[R_EBX], 40);
     ck_assert_uint_gt(bt_stats(bt)->compat_blocks, 0);
@@ -407,7 +405,7 @@ START_TEST(test_alternating_jcc)
             const uint8_t *code = w ? alt64_prog : alt32_prog;
             size_t len = w ? sizeof(alt64_prog) : sizeof(alt32_prog);
             BT *bt;
-            TestVM *vm = run_lockstep(code, len, widths[w], NULL, slices[s], &bt);
+            TestVM *vm = ic_lockstep(code, len, widths[w], NULL, slices[s], &bt);
             ck_assert_uint_gt(bt_stats(bt)->superblocks, 0);
             bt_free(bt);
             testvm_free(vm);
@@ -504,7 +502,7 @@ START_TEST(test_fault_after_jcc)
 {
     BT *bt;
     TestVM *vm =
-        run_lockstep(fault32_prog, sizeof(fault32_prog), MODE_LEGACY, setup_paged32, 1000000, &bt);
+        ic_lockstep(fault32_prog, sizeof(fault32_prog), MODE_LEGACY, setup_paged32, 1000000, &bt);
     ck_assert_int_eq(testvm_last_vector(vm), EXC_PF);
     ck_assert_uint_eq(vm->cpu.regs[R_EBX], 4 * 0x10101 + 0x101);
     ck_assert_uint_gt(bt_stats(bt)->superblocks, 0);
