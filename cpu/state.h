@@ -440,6 +440,10 @@ struct CPUState {
     void *bt_jc;              /* jump cache (translator/cache.c) */
     uint64_t bt_jc_lookups;   /* indirect transfers that looked in it ... */
     uint64_t bt_jc_misses;    /* ... and missed */
+    uint64_t bt_ic_hits;      /* indirect JMP/CALLs their inline cache sent on ... */
+    uint64_t bt_ic_misses;    /* ... and those it did not (then the jump cache, translator/gen_ic.c) */
+    uint32_t bt_ic_gen;       /* bumped at every block invalidation: inline-cache entries
+                               * stamped with an older one are stale */
     uint64_t bt_mem_slow;     /* ModRM memory operands that missed the inline TLB check */
     /* Return prediction (translator/gen_flow.c): translated CALLs push
      * (key << 32 | return EIP, host code that continues there), RETs pop

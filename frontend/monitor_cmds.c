@@ -496,6 +496,7 @@ void moncmd_info_jit(MonBuf *out, CPUState *cpu)
     const BTStats *s = bt_stats(bt_of(cpu));
     monbuf_printf(out, "accel: bt\n");
     monbuf_printf(out, "blocks translated: %llu\n", (unsigned long long)s->blocks_translated);
+    monbuf_printf(out, "superblocks (on past a Jcc): %llu\n", (unsigned long long)s->superblocks);
     if (s->compat_blocks) {
         monbuf_printf(out, "  in compatibility mode: %llu\n", (unsigned long long)s->compat_blocks);
     }
@@ -530,6 +531,10 @@ void moncmd_info_jit(MonBuf *out, CPUState *cpu)
                   (unsigned long long)s->jc_lookups,
                   s->jc_lookups ? 100.0 - percent(s->jc_misses, s->jc_lookups) : 0.0,
                   (unsigned long long)s->jc_misses);
+    monbuf_printf(out, "inline caches: %llu lookups, %.2f%% hits, %llu misses\n",
+                  (unsigned long long)s->ic_lookups,
+                  s->ic_lookups ? 100.0 - percent(s->ic_misses, s->ic_lookups) : 0.0,
+                  (unsigned long long)s->ic_misses);
     monbuf_printf(out, "memory operands off the inline TLB check: %llu\n",
                   (unsigned long long)s->mem_slow);
     if (s->checked_blocks || s->unchecked_blocks) {

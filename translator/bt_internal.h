@@ -62,6 +62,7 @@ typedef struct TB {
     uint16_t ninsns;        /* guest instructions (charged at entry) */
     uint16_t guest_bytes;   /* bytes of guest code */
     bool invalid;           /* its code was written: entry patched to leave */
+    bool superblock;        /* goes on past a Jcc (scan.c) */
     uint8_t check_seen;     /* check mode: CHECK_SEEN_* */
     uint8_t *code;          /* entry point (executable address) */
     uint32_t code_size;     /* host bytes, stubs and slow paths included */
@@ -115,8 +116,14 @@ typedef struct BTJumpEntry {
     uint64_t tag;           /* bt_jc_tag(key, EIP); ~0 = empty */
     const uint8_t *code;    /* block entry */
     uint32_t phys_page;     /* physical page the block was translated from */
-    uint32_t pad[3];
+    uint32_t ic_gen;        /* inline caches: CPUState.bt_ic_gen when filled (gen_ic.c) */
+    uint32_t pad[2];
 } BTJumpEntry;
+
+/* Inline caches (gen_ic.c): BT_IC_WAYS jump-cache entries per indirect
+ * JMP/CALL site, from a pool of BT_IC_ENTRIES reset by a flush. */
+#define BT_IC_WAYS    2
+#define BT_IC_ENTRIES (1u << 14)
 
 /*
  * The tag of code at eip under key, in the jump cache and the return ring
@@ -149,6 +156,8 @@ struct BT {
     bool sse_native;        /* MMX/SSE instructions as host code (translator/gen_sse.c) */
     bool code64;            /* translate 64-bit code (gen64.c), or interpret it */
     bool mem64_native;      /* 64-bit blocks: memory forms, PUSH and POP natively (gen64.c) */
+    bool inline_cache;      /* indirect JMP/CALL sites get inline caches (gen_ic.c) */
+    bool superblocks;       /* blocks go on past a Jcc's fall-through (scan.c) */
 
     /* The code cache: code grows up from the start, data down from the end. */
     uint8_t *rw;            /* writable mapping */
@@ -183,6 +192,8 @@ struct BT {
     uint32_t npages;
     BTJumpEntry *jc;        /* also cpu->bt_jc */
     uint32_t jc_cs_base;    /* CS base the jump cache's entries belong to */
+    BTJumpEntry *ic;        /* inline-cache entries of all sites (gen_ic.c) */
+    uint32_t ic_used;       /* ... handed out since the last flush */
 
     uint64_t icount_end;    /* icount at which this bt_exec() slice ends */
     BTStats stats;

@@ -103,6 +103,10 @@ bool bt_cache_init(BT *bt, size_t size)
         return false;
     }
     bt->cpu->bt_jc = bt->jc;
+    bt->ic = calloc(BT_IC_ENTRIES, sizeof(BTJumpEntry));
+    if (!bt->ic) {
+        return false;
+    }
     bt_jc_clear(bt);
     return true;
 }
@@ -119,6 +123,7 @@ void bt_cache_destroy(BT *bt)
         close(bt->memfd);
     }
     free(bt->jc);
+    free(bt->ic);
 }
 
 void bt_jc_clear(BT *bt)
@@ -138,6 +143,7 @@ void bt_flush(BT *bt)
     memset(bt->hash, 0, sizeof(bt->hash));
     bt_smc_reset(bt);
     bt_jc_clear(bt);
+    bt->ic_used = 0; /* the sites went with their blocks */
     bt->cpu->bt_exit = NULL;
     bt->stats.flushes++;
     if (bt->check) {

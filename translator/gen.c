@@ -233,11 +233,23 @@ static void gen_exit_after_mode_change(Gen *g, uint32_t target)
  *   miss: mov [r15+eip], r14d ; jmp epilogue
  * with a count of lookups and of misses in CPUState for `info jit`.
  */
-static void gen_exit_lookup(Gen *g, bool far);
+static void gen_exit_lookup(Gen *g, bool far, BTJumpEntry *fill);
 
 void gen_exit_indirect(Gen *g)
 {
-    gen_exit_lookup(g, false);
+    gen_exit_lookup(g, false, NULL);
+}
+
+/* JMP r/m32 and CALL r/m32: the site's inline cache, then the lookup,
+ * whose hit fills the inline cache (gen_ic.c). */
+void gen_exit_indirect_ic(Gen *g)
+{
+    gen_park(g);
+    BTJumpEntry *site = gen_ic_site(g);
+    if (site) {
+        gen_ic_probe(g, site);
+    }
+    gen_exit_lookup(g, false, site);
 }
 
 /*
@@ -251,10 +263,10 @@ static void gen_exit_far(Gen *g)
 {
     gen_park(g);
     emit_load32(&g->e, H_R14, H_R15, CPU_OFF(eip));
-    gen_exit_lookup(g, true);
+    gen_exit_lookup(g, true, NULL);
 }
 
-static void gen_exit_lookup(Gen *g, bool far)
+static void gen_exit_lookup(Gen *g, bool far, BTJumpEntry *fill)
 {
     Emit *e = &g->e;
     gen_park(g);
@@ -270,10 +282,10 @@ static void gen_exit_lookup(Gen *g, bool far)
     emit_rm(e, EMIT_W, OPC_OR_EvGv, H_R14, &r10); /* or r10, r14 */
     HostRM entry_tag = hrm_mem(H_R11, 0);
     emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &entry_tag); /* cmp r10, [r11] */
-    uint8_t *miss1 = emit_jcc8(e, CC_NE);
+    uint8_t *miss1 = emit_jcc32(e, CC_NE, NULL);
     HostRM lin = hrm_mem(H_R14, (int32_t)g->cs_base);
     emit_lea32(e, H_R10, &lin);
-    gen_jc_validate(g, far, miss1);
+    gen_jc_validate(g, far, miss1, fill);
     emit_store32(e, H_R15, CPU_OFF(eip), H_R14);
     emit_jmp32(e, g->epilogue);
 }
@@ -298,7 +310,7 @@ void gen_exit_jump(Gen *g, BTExit *x, bool recheck, uint64_t lin)
     }
 }
 
-void gen_jc_validate(Gen *g, bool far, uint8_t *miss1)
+void gen_jc_enter(Gen *g, bool far, BTJumpEntry *fill, uint8_t *miss[2], bool ic_hit)
 {
     Emit *e = &g->e;
     HostRM r10 = hrm_reg(H_R10);
@@ -314,17 +326,31 @@ void gen_jc_validate(Gen *g, bool far, uint8_t *miss1)
     HostRM tag = hrm_sib(H_R15, H_R9, 0,
                          tlb_view_off(view) + (int32_t)offsetof(TLBEntry, tag[ACC_FETCH]));
     emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &tag); /* 64-bit tag, r10 zero-extended */
-    uint8_t *miss2 = emit_jcc8(e, CC_NE);
+    miss[0] = emit_jcc32(e, CC_NE, NULL);
     HostRM phys = hrm_sib(H_R15, H_R9, 0, tlb_view_off(view) + (int32_t)offsetof(TLBEntry, phys));
     emit_rm(e, 0, OPC_MOV_GvEv, H_R10, &phys);
     HostRM entry_phys = hrm_mem(H_R11, (int32_t)offsetof(BTJumpEntry, phys_page));
     emit_rm(e, 0, OPC_CMP_GvEv, H_R10, &entry_phys);
-    uint8_t *miss3 = emit_jcc8(e, CC_NE);
+    miss[1] = emit_jcc32(e, CC_NE, NULL);
+    if (fill) {
+        gen_ic_fill(g, fill);
+    }
+    if (ic_hit) {
+        HostRM hits = hrm_mem(H_R15, CPU_OFF(bt_ic_hits));
+        emit_alu64_imm(e, EXT_ADD, &hits, 1);
+    }
     HostRM code = hrm_mem(H_R11, (int32_t)offsetof(BTJumpEntry, code));
     emit_jmp_mem(e, &code);
-    emit_bind8(e, miss1);
-    emit_bind8(e, miss2);
-    emit_bind8(e, miss3);
+}
+
+void gen_jc_validate(Gen *g, bool far, uint8_t *miss1, BTJumpEntry *fill)
+{
+    Emit *e = &g->e;
+    uint8_t *miss[2];
+    gen_jc_enter(g, far, fill, miss, false);
+    emit_bind32(e, miss1);
+    emit_bind32(e, miss[0]);
+    emit_bind32(e, miss[1]);
     HostRM misses = hrm_mem(H_R15, CPU_OFF(bt_jc_misses));
     emit_alu64_imm(e, EXT_ADD, &misses, 1);
 }
@@ -446,6 +472,7 @@ TB *bt_translate(BT *bt, uint64_t eip, uint32_t phys_pc, const uint8_t *host, ui
     bt_tb_insert(bt, tb);
     bt_smc_register(bt, tb);
     bt->stats.blocks_translated++;
+    bt->stats.superblocks += tb->superblock;
     bt->stats.guest_bytes += tb->guest_bytes;
     bt->stats.host_bytes += tb->code_size;
     if (bt->out_asm) {

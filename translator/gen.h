@@ -148,6 +148,9 @@ void gen_callout(Gen *g, const ScanInsn *si);
 void gen_exit_direct(Gen *g, uint64_t target);
 void gen_exit_nochain(Gen *g, uint64_t target);
 void gen_exit_indirect(Gen *g);
+/* JMP r/m32 and CALL r/m32 (target in r14d): through the site's inline
+ * cache first. */
+void gen_exit_indirect_ic(Gen *g);
 
 /* cmp qword [the fetch tag of page's TLB slot], page (through r10 when
  * page is no sign-extended imm32); the caller branches on ZF.  Returns
@@ -161,11 +164,16 @@ int32_t gen_cmp_fetch_tag(Gen *g, uint64_t page);
 void gen_exit_jump(Gen *g, BTExit *x, bool recheck, uint64_t lin);
 
 /* The tail of an in-code jump-cache lookup (r11 the entry, r10 the
- * target's linear address, miss1 the tag compare's miss): the fetch tag
+ * target's linear address, miss1 the tag compare's miss, rel32): the fetch tag
  * and physical page in the block's TLB view (far: the view a door left,
- * bt_view_delta), then the jump to the entry's code; every miss lands
+ * bt_view_delta), then, fill given, the entry copied into that inline
+ * cache (gen_ic.c), and the jump to the entry's code; every miss lands
  * after it with bt_jc_misses counted.  Clobbers r9 and r10. */
-void gen_jc_validate(Gen *g, bool far, uint8_t *miss1);
+void gen_jc_validate(Gen *g, bool far, uint8_t *miss1, BTJumpEntry *fill);
+/* The same without the tag compare and the miss count: the two misses'
+ * rel32 fields in miss[], left for the caller to bind; ic_hit: an inline
+ * cache's hit, counted before the jump (bt_ic_hits). */
+void gen_jc_enter(Gen *g, bool far, BTJumpEntry *fill, uint8_t *miss[2], bool ic_hit);
 
 /* mov [r15+eip], target: a dword outside 64-bit mode (the high half is
  * zero there), the whole RIP in it.  Clobbers r11, not the flags. */
@@ -206,9 +214,25 @@ static inline void gen_page_forget(Gen *g)
  * natively (nothing emitted then).  *ended: it emitted the block's exits. */
 bool gen_flow_insn(Gen *g, const ScanInsn *si, bool *ended);
 
+/* A Jcc that is not its block's last (a superblock): the taken side a
+ * chained exit to target that refunds the rest of the block, the
+ * fall-through on in the block.  Both block widths. */
+void gen_jcc_on(Gen *g, const ScanInsn *si, uint64_t target);
+
 /* r10d = the guest's EFLAGS as PUSHF stores them, from the parked flags
  * and CPUState (clobbers r9 and the host flags). */
 void gen_pushf_image(Gen *g);
+
+/* ---- gen_ic.c: inline caches of indirect JMP/CALL sites ---- */
+/* A new site's entries (BT_IC_WAYS, empty), or NULL when inline caches are
+ * off, chaining is (check mode) or the pool is used up. */
+BTJumpEntry *gen_ic_site(Gen *g);
+/* The probe of the target in r14 (canonical in 64-bit blocks): a hit
+ * jumps to the cached block; a miss falls through, counted. */
+void gen_ic_probe(Gen *g, BTJumpEntry *site);
+/* r11 a jump-cache entry validated for this block: into the site's first
+ * way, the first into the second.  Clobbers r9 and r10. */
+void gen_ic_fill(Gen *g, BTJumpEntry *site);
 
 /* ---- gen_string.c ---- */
 /* MOVS/STOS/LODS/CMPS/SCAS without REP; false if si is not one it emits

@@ -81,7 +81,8 @@ void gen64_exit(Gen *g, uint64_t target)
 }
 
 /* JMP rel8/rel32, Jcc rel8/rel32 (operand size 64: f64).  A non-canonical
- * target faults on the branch itself: that is the interpreter's. */
+ * target faults on the branch itself: that is the interpreter's.  A Jcc
+ * that is not the block's last is a superblock's (scan.c). */
 static bool gen_branch(Gen *g, const ScanInsn *si)
 {
     const Insn *in = &si->insn;
@@ -95,6 +96,10 @@ static bool gen_branch(Gen *g, const ScanInsn *si)
     }
     if (in->op == OP_JMP) {
         gen64_exit(g, target);
+        return true;
+    }
+    if (si + 1 < g->scan->in + g->scan->n) {
+        gen_jcc_on(g, si, target); /* a superblock's Jcc (scan.c): the block goes on */
         return true;
     }
     /* Both copies of the flags valid, so neither exit changes the state the other sees. */
@@ -283,6 +288,10 @@ void gen64_body(Gen *g)
             continue; /* STI and its shadow (gen_ops.c) */
         }
         if (gen_branch(g, si) || gen64_flow_end(g, si) || gen64_sys_end(g, si)) {
+            if (i + 1 < scan->n) {
+                callout = false;
+                continue; /* a superblock's Jcc (gen_jcc_on) */
+            }
             return; /* the block's last: it emitted the exits */
         }
         callout = !gen64_native(g, si);

@@ -99,7 +99,7 @@ void gen64_exit_chain(Gen *g, uint64_t target, bool recheck)
  *     jmp [r11+code]
  *   miss: add qword [r15+bt_jc_misses], 1 ; mov [r15+eip], r14 ; jmp epilogue64
  */
-static void gen64_exit_lookup(Gen *g, bool far)
+static void gen64_exit_lookup(Gen *g, bool far, BTJumpEntry *fill)
 {
     Emit *e = &g->e;
     gen_park(g);
@@ -120,15 +120,26 @@ static void gen64_exit_lookup(Gen *g, bool far)
     emit_rm(e, EMIT_W, OPC_XOR_EvGv, H_R14, &r10); /* xor r10, r14 */
     HostRM entry_tag = hrm_mem(H_R11, (int32_t)offsetof(BTJumpEntry, tag));
     emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &entry_tag);
-    uint8_t *miss1 = emit_jcc8(e, CC_NE);
+    uint8_t *miss1 = emit_jcc32(e, CC_NE, NULL);
     emit_mov_rr64(e, H_R10, H_R14);
-    gen_jc_validate(g, far, miss1);
+    gen_jc_validate(g, far, miss1, fill);
     gen_leave_at_r14(g);
 }
 
 void gen64_exit_indirect(Gen *g)
 {
-    gen64_exit_lookup(g, false);
+    gen64_exit_lookup(g, false, NULL);
+}
+
+/* JMP r/m64 and CALL r/m64: the site's inline cache first (gen_ic.c). */
+static void gen64_exit_indirect_ic(Gen *g)
+{
+    gen_park(g);
+    BTJumpEntry *site = gen_ic_site(g);
+    if (site) {
+        gen_ic_probe(g, site);
+    }
+    gen64_exit_lookup(g, false, site);
 }
 
 /* mov r14, [r15+eip] ; <lookup under bt_tag_hi's key and bt_view_delta's view> */
@@ -136,7 +147,7 @@ void gen64_exit_far(Gen *g)
 {
     gen_park(g);
     emit_load64(&g->e, H_R14, H_R15, CPU_OFF(eip));
-    gen64_exit_lookup(g, true);
+    gen64_exit_lookup(g, true, NULL);
 }
 
 /*
@@ -154,7 +165,7 @@ void gen64_exit_after_mode_change(Gen *g, uint64_t target)
     gen64_exit_chain(g, target, true);
     emit_bind32(e, lookup);
     emit_mov_r64_imm(e, H_R14, target);
-    gen64_exit_lookup(g, true);
+    gen64_exit_lookup(g, true, NULL);
 }
 
 /*
@@ -283,7 +294,7 @@ static bool gen_indirect(Gen *g, const ScanInsn *si, bool call)
     }
     gen_canonical_check(g, si);
     if (!call) {
-        gen64_exit_indirect(g);
+        gen64_exit_indirect_ic(g);
         return true;
     }
     uint64_t ret = si->eip + si->insn.len;
@@ -291,7 +302,7 @@ static bool gen_indirect(Gen *g, const ScanInsn *si, bool call)
     gen_push_ret(g, si);
     uint8_t *cont = gen_ras_push(g, ret);
     emit_load64(&g->e, H_R14, H_R15, CPU_OFF(bt_target));
-    gen64_exit_indirect(g);
+    gen64_exit_indirect_ic(g);
     gen_ras_cont(g, cont, ret);
     return true;
 }

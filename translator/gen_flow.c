@@ -440,6 +440,54 @@ static void gen_two_exits(Gen *g, const ScanInsn *si, uint8_t *taken)
     gen_exit_direct(g, rel_target(si));
 }
 
+/*
+ * A Jcc the block goes on past (a superblock, translator/scan.c): the
+ * taken side is a chained exit out of line, the fall-through the rest of
+ * the block, after the check a block end makes.  The entry charged the
+ * whole block against the budget, so each way out gives back what it
+ * does not run:
+ *     j!cc on                              ; rel32
+ *     add r8, instructions after the Jcc
+ *     <direct exit to target>
+ *   on:
+ *     test r8, r8 ; jns go
+ *     add r8, instructions after the Jcc
+ *     mov [r15+eip], next ; jmp epilogue
+ *   go: ...                                ; the fall-through, the flags parked
+ * After the entry's charge R8 is not negative, and only an exit request
+ * (an interrupt a callout's device raised, BT_BUDGET_KICK) makes it so:
+ * then the block leaves at the fall-through for the run loop, as it would
+ * at the end of a block that ended at the Jcc.
+ */
+void gen_jcc_on(Gen *g, const ScanInsn *si, uint64_t target)
+{
+    Emit *e = &g->e;
+    gen_unpark(g);
+    gen_park(g); /* both copies valid: the exit needs the parked one */
+    uint8_t *on = emit_jcc32(e, si->insn.cond ^ 1, NULL);
+    bool pc = g->pc_live, pc_write = g->pc_write;
+    HostRM budget = hrm_reg(H_R8);
+    int32_t rest = g->tb->ninsns - g->cur - 1;
+    emit_alu64_imm(e, EXT_ADD, &budget, rest);
+    g->fl_host = false;
+    if (g->key & KEY_CODE64) {
+        gen64_exit(g, target);
+    } else {
+        gen_exit_direct(g, target);
+    }
+    emit_bind32(e, on);
+    emit_rm(e, EMIT_W, OPC_TEST_EvGv, H_R8, &budget); /* test r8, r8 */
+    uint8_t *go = emit_jcc8(e, CC_NS);
+    emit_alu64_imm(e, EXT_ADD, &budget, rest);
+    gen_exit_nochain(g, si->eip + si->insn.len);
+    emit_bind8(e, go);
+    g->fl_host = false;
+    g->fl_parked = true;
+    g->pc_live = pc;
+    g->pc_write = pc_write;
+    g->tb->superblock = true;
+}
+
 static void gen_jcc(Gen *g, const ScanInsn *si)
 {
     gen_unpark(g);
@@ -751,11 +799,11 @@ static bool gen_indirect(Gen *g, const ScanInsn *si, bool call)
         gen_mem_access(g, &push);
         uint8_t *cont = gen_ras_push(g, si->eip + in->len);
         emit_load32(e, H_R14, H_R15, CPU_OFF(bt_target));
-        gen_exit_indirect(g);
+        gen_exit_indirect_ic(g);
         gen_ras_cont(g, cont, si->eip + in->len);
         return true;
     }
-    gen_exit_indirect(g);
+    gen_exit_indirect_ic(g);
     return true;
 }
 
@@ -775,6 +823,10 @@ bool gen_flow_insn(Gen *g, const ScanInsn *si, bool *ended)
         *ended = true;
         return true;
     case OP_JCC:
+        if (flow_goes_on(g, si)) {
+            gen_jcc_on(g, si, rel_target(si));
+            return true;
+        }
         gen_jcc(g, si);
         *ended = true;
         return true;

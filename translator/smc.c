@@ -91,6 +91,7 @@ void bt_tb_invalidate(BT *bt, TB *tb)
     entry[0] = OPC_JMP_Jz;
     emit_patch_rel32(entry + 1, bt->rx_delta, tb->exit_invalid);
     bt->stats.invalidations++;
+    bt->cpu->bt_ic_gen++; /* inline caches may point at it (gen_ic.c) */
 }
 
 void bt_invalidate_page(BT *bt, uint32_t page)

@@ -40,6 +40,8 @@ BT *bt_new(CPUState *cpu, size_t cache_bytes, enum BTMode mode)
     bt->sse_native = true;
     bt->code64 = true;
     bt->mem64_native = true;
+    bt->inline_cache = true;
+    bt->superblocks = true;
     cpu->bt_host_mxcsr = _mm_getcsr(); /* what translated code gives back to C (gen_sse.c) */
     cpu->bt_shadow_icount = UINT64_MAX; /* no native instruction in STI's shadow (helpers.c) */
     bt->memfd = -1;
@@ -83,6 +85,18 @@ void bt_set_code64(BT *bt, bool on)
 void bt_set_mem64_native(BT *bt, bool on)
 {
     bt->mem64_native = on;
+    bt_flush(bt);
+}
+
+void bt_set_inline_cache(BT *bt, bool on)
+{
+    bt->inline_cache = on;
+    bt_flush(bt);
+}
+
+void bt_set_superblocks(BT *bt, bool on)
+{
+    bt->superblocks = on;
     bt_flush(bt);
 }
 
@@ -132,6 +146,8 @@ const BTStats *bt_stats(BT *bt)
     bt->stats.cache_used = bt->code_used + bt->data_used;
     bt->stats.jc_lookups = bt->cpu->bt_jc_lookups;
     bt->stats.jc_misses = bt->cpu->bt_jc_misses;
+    bt->stats.ic_lookups = bt->cpu->bt_ic_hits + bt->cpu->bt_ic_misses;
+    bt->stats.ic_misses = bt->cpu->bt_ic_misses;
     bt->stats.mem_slow = bt->cpu->bt_mem_slow;
     bt->stats.ret_total = bt->cpu->bt_ret_total;
     bt->stats.ret_miss = bt->cpu->bt_ret_miss;

@@ -48,6 +48,7 @@ enum {
 
 typedef struct BTStats {
     uint64_t blocks_translated;
+    uint64_t superblocks;      /* of which go on past a Jcc (translator/scan.c) */
     uint64_t compat_blocks;    /* of which in compatibility mode (32-bit code under EFER.LMA) */
     uint64_t guest_bytes;      /* guest code bytes translated */
     uint64_t host_bytes;       /* host code bytes emitted (stubs included) */
@@ -67,6 +68,8 @@ typedef struct BTStats {
                                 * SYSENTER, SYSEXIT: translator/gen_sys.c) */
     uint64_t jc_lookups;       /* indirect jumps, calls and returns through the jump cache */
     uint64_t jc_misses;        /* ... that missed it and went back to the run loop */
+    uint64_t ic_lookups;       /* indirect JMP/CALLs that probed their inline cache ... */
+    uint64_t ic_misses;        /* ... that missed it (then the jump cache) */
     uint64_t mem_slow;         /* ModRM memory operands that took the slow path (a TLB
                                 * miss, MMIO, a code page, a page crossing) */
     uint64_t ret_total;        /* translated RETs ... */
@@ -132,6 +135,15 @@ void bt_set_code64(BT *bt, bool on);
 /* In 64-bit blocks, run MOV/ALU/TEST with memory operands, PUSH and POP
  * natively (default), or as callouts.  Flushes the blocks. */
 void bt_set_mem64_native(BT *bt, bool on);
+
+/* Give indirect JMP and CALL sites an inline cache of their last two
+ * targets (default), or send them straight to the jump cache
+ * (translator/gen_ic.c).  Flushes the blocks. */
+void bt_set_inline_cache(BT *bt, bool on);
+
+/* Let a block go on past the fall-through of a Jcc (default), or end
+ * every block at its first Jcc (translator/scan.c).  Flushes the blocks. */
+void bt_set_superblocks(BT *bt, bool on);
 
 /* Where check mode writes its mismatch report (default stderr). */
 void bt_set_report(BT *bt, FILE *out);
