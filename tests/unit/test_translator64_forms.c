@@ -39,6 +39,7 @@ typedef struct Setup {
     uint32_t poke_addr; /* a value stored after the pattern (0: none) */
     uint64_t poke;
     int poke_size;
+    bool legacy; /* 32-bit protected mode (32-bit blocks), registers at 32 bits */
 } Setup;
 
 static void setup_default(Setup *st)
@@ -59,9 +60,12 @@ static void setup_default(Setup *st)
 
 static TestVM *setup_vm(const Seq *s, const Setup *st)
 {
-    TestVM *vm = make_vm(s->b, s->len, MODE_64);
+    TestVM *vm = make_vm(s->b, s->len, st->legacy ? MODE_LEGACY : MODE_64);
     CPUState *cpu = &vm->cpu;
     memcpy(cpu->regs, st->regs, sizeof(st->regs));
+    for (int r = 0; st->legacy && r < 16; r++) {
+        cpu->regs[r] = r < 8 ? (uint32_t)cpu->regs[r] : 0; /* zero outside 64-bit mode */
+    }
     cpu->eflags = EFLAGS_FIXED | (st->flags & EFLAGS_ARITH);
     cpu->seg[SEG_FS].base = st->fs;
     cpu->seg[SEG_GS].base = st->gs;
@@ -418,9 +422,8 @@ START_TEST(test_bit_strings)
     for (int n = 0; n < 150; n++) {
         Seq s = {.len = 0};
         int count = 1 + (int)(rnd() % 16);
+        int size = (int[]){2, 4, 8}[rnd() % 3]; /* one per sequence: the offsets suit it */
         for (int i = 0; i < count; i++) {
-            static const int sizes[] = {2, 4, 8};
-            int size = sizes[rnd() % 3];
             MemOpnd a = {.kind = (int)(rnd() % 5)};
             int reg = data_reg();
             uint8_t op[2] = {0x0f, ops[rnd() % 4]};
@@ -436,25 +439,12 @@ START_TEST(test_bit_strings)
         st.gs = 0;
         for (int r = 0; r < 16; r++) {
             if (r != R_ESP && r != R_ESI && r != R_EDI && r != 13) {
-                /* -8000h..7fffh bits: 4 KiB either way, at every operand size */
-                st.regs[r] = (uint64_t)((int64_t)(rnd() % 0x10000) - 0x8000);
-                if (rnd() % 4 == 0) {
-                    st.regs[r] = (st.regs[r] & 0xffff) | (rnd() << 16 & 0xffff0000u); /* 16-bit */
-                    st.regs[r] |= (rnd() & 1) ? 0 : 0xffffffff00000000ull;
-                }
+                /* -8000h..7fffh bits, 4 KiB either way, signed at the
+                 * operand size, with other bits above it */
+                uint64_t bits = (uint64_t)((int64_t)(rnd() % 0x10000) - 0x8000);
+                uint64_t mask = size == 8 ? ~0ull : (1ull << (8 * size)) - 1;
+                st.regs[r] = (bits & mask) | (rnd() & ~mask);
             }
-        }
-        bool wide = false; /* a 32- or 64-bit form with an offset only its low word is small */
-        for (size_t pos = 0; pos < s.len - 1;) {
-            Insn in;
-            ck_assert_int_eq(decode_insn_mode(&in, s.b + pos, (int)(s.len - pos), DECODE_64),
-                             DECODE_OK);
-            uint64_t off = st.regs[in.opnd[1].reg];
-            wide |= in.opsize != 2 && (int64_t)off != (int64_t)(int16_t)off;
-            pos += in.len;
-        }
-        if (wide) {
-            continue; /* the address would leave the mapped pages */
         }
         lockstep(&s, &st, EFLAGS_OF | EFLAGS_SF | EFLAGS_AF | EFLAGS_PF, 1);
     }
@@ -510,17 +500,63 @@ static uint64_t reg_value(const uint64_t *regs, int r, int size, bool has_rex)
  * dividend is CBW's or CWD's (what compilers emit), the interpreter's
  * otherwise; #DE exactly as the interpreter raises it.
  */
-START_TEST(test_divide_small)
+/*
+ * The edges of the divide checks: a quotient one past the range (#DE,
+ * which the host divide must never meet: a SIGFPE would end popek) and
+ * one inside it:
+ *   div bl (AH = BL: #DE; AH = BL-1: fits) ; div bx (DX = BX ; DX = BX-1)
+ *   idiv bl with AX = -128 sign-extended, BL = -1 (#DE) ; idiv bx: -32768 / -1
+ */
+START_TEST(test_divide_edges)
+{
+    static const struct {
+        uint8_t code[3];
+        size_t len;
+        uint64_t rax, rdx, rbx;
+        int vector; /* -1: none */
+    } cases[] = {
+        {{0xf6, 0xf3}, 2, 0x3400, 0, 0x34, EXC_DE},
+        {{0xf6, 0xf3}, 2, 0x33ff, 0, 0x34, -1},
+        {{0x66, 0xf7, 0xf3}, 3, 0xffff, 0x1234, 0x1234, EXC_DE},
+        {{0x66, 0xf7, 0xf3}, 3, 0xffff, 0x1233, 0x1234, -1},
+        {{0xf6, 0xfb}, 2, 0xff80, 0, 0xff, EXC_DE},
+        {{0xf6, 0xfb}, 2, 0xff81, 0, 0xff, -1},
+        {{0x66, 0xf7, 0xfb}, 3, 0x8000, 0xffff, 0xffff, EXC_DE},
+        {{0x66, 0xf7, 0xfb}, 3, 0x8001, 0xffff, 0xffff, -1},
+        {{0xf6, 0xfb}, 2, 0x0080, 0, 0xff, -1}, /* not CBW's: the interpreter's */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        Seq s = {.len = 0};
+        for (size_t b = 0; b < cases[i].len; b++) {
+            put(&s, cases[i].code[b]);
+        }
+        put(&s, 0xf4);
+        Setup st;
+        setup_default(&st);
+        st.regs[R_EAX] = cases[i].rax;
+        st.regs[R_EDX] = cases[i].rdx;
+        st.regs[R_EBX] = cases[i].rbx;
+        if (cases[i].vector >= 0) {
+            lockstep_fault(&s, &st, cases[i].vector);
+        } else {
+            lockstep(&s, &st, EFLAGS_ARITH, i == sizeof(cases) / sizeof(cases[0]) - 1 ? 2 : 1);
+        }
+    }
+}
+END_TEST
+
+static void divide_cases(bool legacy)
 {
     int native = 0, called = 0, faults = 0;
-    for (int n = 0; n < 600; n++) {
+    for (int n = 0; n < 300; n++) {
         int size = (rnd() & 1) ? 1 : 2;
         bool idiv = rnd() & 1;
         bool mem = rnd() % 4 == 0;
-        bool has_rex = !mem && (rnd() & 1);
+        bool has_rex = !legacy && !mem && (rnd() & 1);
         int r = (int)(rnd() & (has_rex ? 15 : 7));
         Setup st;
         setup_default(&st);
+        st.legacy = legacy;
         uint64_t rax = rnd(), rdx = rnd();
         if (rnd() & 1) { /* a sign-extended dividend, as CBW/CWD leave it */
             if (size == 1) {
@@ -584,9 +620,22 @@ START_TEST(test_divide_small)
             lockstep(&s, &st, EFLAGS_ARITH, 2); /* the interpreter's, exactly */
         }
     }
-    ck_assert_int_gt(native, 100);
-    ck_assert_int_gt(called, 10);
-    ck_assert_int_gt(faults, 20);
+    ck_assert_int_gt(native, 50);
+    ck_assert_int_gt(called, 5);
+    ck_assert_int_gt(faults, 10);
+}
+
+START_TEST(test_divide_small)
+{
+    divide_cases(false);
+}
+END_TEST
+
+/* The same divides in 32-bit code (protected mode): gen_divide serves
+ * 32-bit blocks too. */
+START_TEST(test_divide_small_legacy)
+{
+    divide_cases(true);
 }
 END_TEST
 
@@ -635,16 +684,17 @@ START_TEST(test_moffs)
 }
 END_TEST
 
-/* A non-canonical moffs: #GP(0); an unmapped one: #PF. */
+/* A non-canonical moffs: #GP(0); an unmapped one, above 4 GiB too: #PF. */
 START_TEST(test_moffs_faults)
 {
     static const uint8_t code[][11] = {
         {0x48, 0xa1, 0, 0, 0, 0, 0, 0x80, 0, 0, 0xf4}, /* mov rax, [0x0000800000000000] */
         {0xa2, 0, 0, 0x80, 0, 0, 0, 0, 0, 0xf4},       /* mov [0x800000], al */
+        {0xa1, 0, 0, 0x02, 0, 1, 0, 0, 0, 0xf4},       /* mov eax, [0x100020000] */
     };
-    static const int vectors[] = {EXC_GP, EXC_PF};
-    static const size_t lens[] = {11, 10};
-    for (int i = 0; i < 2; i++) {
+    static const int vectors[] = {EXC_GP, EXC_PF, EXC_PF};
+    static const size_t lens[] = {11, 10, 10};
+    for (int i = 0; i < 3; i++) {
         Seq s = {.len = 0};
         for (size_t b = 0; b < lens[i]; b++) {
             put(&s, code[i][b]);
@@ -692,6 +742,31 @@ START_TEST(test_addr32)
     st.regs[R_EDI] = 0x00ff0000ffffff00ull;                  /* ESI + EDI wraps */
     st.fs = 0x100;
     lockstep(&s, &st, EFLAGS_OF | EFLAGS_SF | EFLAGS_AF | EFLAGS_PF, 1); /* BT's undefined */
+    /* The untruncated address mapped and in the TLB (TESTVM_HIGH maps
+     * RAM again), the truncated one not: 67h must fault at 80020000h:
+     *   mov rax, [rsi] ; mov rbx, [esi] (#PF) ; hlt
+     * and, RIP-relative from the kernel half:
+     *   mov rax, [rsi] ; mov ecx, [eip + x] (#PF at 80020100h) ; hlt */
+    static const uint8_t warm[] = {0x48, 0x8b, 0x06, 0x67, 0x48, 0x8b, 0x1e, 0xf4};
+    Seq w = {.len = 0};
+    for (size_t i = 0; i < sizeof(warm); i++) {
+        put(&w, warm[i]);
+    }
+    Setup hi;
+    setup_default(&hi);
+    hi.regs[R_ESI] = TESTVM_HIGH + DATA;
+    lockstep_fault(&w, &hi, EXC_PF);
+    Seq r = {.len = 0};
+    for (size_t i = 0; i < 3; i++) {
+        put(&r, warm[i]);
+    }
+    put(&r, 0x67);
+    put(&r, 0x8b);
+    put(&r, 0x0d);
+    put32(&r, 0x80020100u - (uint32_t)(rip + r.len + 4));
+    put(&r, 0xf4);
+    hi.rip = rip;
+    lockstep_fault(&r, &hi, EXC_PF);
     /* and without 67h the same address is non-canonical */
     Seq t = {.len = 0};
     put(&t, 0x48);
@@ -822,7 +897,9 @@ static Suite *suite(void)
     tcase_add_test(tc, test_push_pop_faults);
     tcase_add_test(tc, test_bit_strings);
     tcase_add_test(tc, test_bit_string_faults);
+    tcase_add_test(tc, test_divide_edges);
     tcase_add_test(tc, test_divide_small);
+    tcase_add_test(tc, test_divide_small_legacy);
     tcase_add_test(tc, test_moffs);
     tcase_add_test(tc, test_moffs_faults);
     tcase_add_test(tc, test_addr32);
