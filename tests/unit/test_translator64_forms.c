@@ -565,7 +565,7 @@ static void divide_cases(bool legacy)
                 rdx = (rdx & ~0xffffull) | ((rax & 0x8000) ? 0xffff : 0);
             }
         }
-        if (rnd() % 8 == 0) {
+        if (rnd() % 4 == 0) {
             rax &= ~0xff00ull; /* small dividends: quotients that fit */
             rdx &= ~0xffffull;
         }
