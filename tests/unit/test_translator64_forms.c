@@ -687,13 +687,15 @@ END_TEST
 /* A non-canonical moffs: #GP(0); an unmapped one, above 4 GiB too: #PF. */
 START_TEST(test_moffs_faults)
 {
-    static const uint8_t code[][11] = {
+    static const uint8_t code[][20] = {
         {0x48, 0xa1, 0, 0, 0, 0, 0, 0x80, 0, 0, 0xf4}, /* mov rax, [0x0000800000000000] */
         {0xa2, 0, 0, 0x80, 0, 0, 0, 0, 0, 0xf4},       /* mov [0x800000], al */
-        {0xa1, 0, 0, 0x02, 0, 1, 0, 0, 0, 0xf4},       /* mov eax, [0x100020000] */
+        /* mov eax, [DATA] ; mov eax, [0x100000000 + DATA]: the address
+         * truncated to 32 bits would hit the TLB entry the first filled */
+        {0xa1, 0, 0, 0x02, 0, 0, 0, 0, 0, 0xa1, 0, 0, 0x02, 0, 1, 0, 0, 0, 0xf4},
     };
     static const int vectors[] = {EXC_GP, EXC_PF, EXC_PF};
-    static const size_t lens[] = {11, 10, 10};
+    static const size_t lens[] = {11, 10, 19};
     for (int i = 0; i < 3; i++) {
         Seq s = {.len = 0};
         for (size_t b = 0; b < lens[i]; b++) {
