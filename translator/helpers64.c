@@ -119,6 +119,7 @@ int bt_helper_bitstr64_commit(CPUState *cpu, const BTCallInfo *ci)
     uint64_t value;
     memcpy(&value, cpu->bt_bounce, sizeof(value));
     bt_helper_enter(cpu, ci);
+    cpu->next_eip = ci->eip + ci->insn.len; /* the whole RIP, as bt_helper_mem64_commit */
     uint64_t lin = bit_string_lin(cpu, ci, true); /* probed: no fault */
     mmu_write_slow(cpu, lin, ci->size, value, ci->mmu_idx);
     return bt_helper_leave(cpu, ci, ci->eip + ci->insn.len, false);

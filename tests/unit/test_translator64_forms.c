@@ -452,6 +452,34 @@ START_TEST(test_bit_strings)
 END_TEST
 
 /*
+ * A RIP-relative bit string run from the kernel half (TESTVM_HIGH), its
+ * first access a TLB miss: the slow path's commit must take the whole
+ * RIP (a truncated one made the amd64 kernel's set_bit on a global write
+ * elsewhere, and it hung before its first line of output):
+ *   bts [rip + x], rax ; btr [rip + x], rcx ; hlt
+ */
+START_TEST(test_bit_string_rip_high)
+{
+    Seq s = {.len = 0};
+    uint64_t rip = TESTVM_HIGH + TESTVM_CODE;
+    for (int i = 0; i < 2; i++) {
+        put(&s, 0x48);
+        put(&s, 0x0f);
+        put(&s, i ? 0xb3 : 0xab);
+        put(&s, i ? 0x0d : 0x05);
+        put32(&s, (uint32_t)(TESTVM_HIGH + DATA + 0x100 - (rip + s.len + 4)));
+    }
+    put(&s, 0xf4);
+    Setup st;
+    setup_default(&st);
+    st.rip = rip;
+    st.regs[R_EAX] = 0x45;
+    st.regs[R_ECX] = (uint64_t)-0x3f;
+    lockstep(&s, &st, EFLAGS_OF | EFLAGS_SF | EFLAGS_AF | EFLAGS_PF, 1);
+}
+END_TEST
+
+/*
  * Bit strings that fault where the offset moved the address, not where
  * the operand is: bts [rbx], rcx with RBX in RAM and RCX's offset past
  * the mapped 4 MiB (#PF, CR2 the moved address) or past the canonical
@@ -899,6 +927,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_push_pop_faults);
     tcase_add_test(tc, test_bit_strings);
     tcase_add_test(tc, test_bit_string_faults);
+    tcase_add_test(tc, test_bit_string_rip_high);
     tcase_add_test(tc, test_divide_edges);
     tcase_add_test(tc, test_divide_small);
     tcase_add_test(tc, test_divide_small_legacy);
