@@ -543,13 +543,13 @@ int insn_form(const Insn *insn)
     if (insn->op == OP_FPU) {
         return INSN_FORM_FPU + (((insn->opcode & 7) * 8 + insn->reg) * 2 + mem);
     }
-    int size = insn->opsize == 2 ? 1 : 2;
+    int size = insn->opsize == 2 ? 1 : insn->opsize == 8 ? 3 : 2;
     bool hibyte = false;
     for (int i = 0; i < insn->nopnds; i++) {
         const Operand *o = &insn->opnd[i];
         if (o->kind == OPK_REG && o->size == 1) {
             size = 0;
-            hibyte |= o->reg >= 4;
+            hibyte |= o->reg >= 4 && o->reg < 8; /* AH..BH; SPL..DIL and R8B-R15B are not */
         } else if (o->kind == OPK_MEM && o->size == 1 && i == 0) {
             size = 0;
         }
@@ -564,7 +564,7 @@ int insn_form_name(int form, char *buf, size_t len)
         int f = form - INSN_FORM_FPU;
         return snprintf(buf, len, "x87 %02X/%d %s", 0xd8 + f / 16, (f / 2) % 8, (f & 1) ? "m" : "r");
     }
-    static const char *const sizes[3] = {"8", "16", "32"};
+    static const char *const sizes[4] = {"8", "16", "32", "64"};
     int op = form / INSN_FORM_VARIANTS, v = form % INSN_FORM_VARIANTS;
     return snprintf(buf, len, "%s %s%s%s%s", insn_op_names[op], (v & 4) ? "m" : "r",
                     sizes[v / 8], (v & 2) ? " rep" : "", (v & 1) ? " AH-BH" : "");

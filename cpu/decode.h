@@ -188,11 +188,11 @@ static inline uint64_t insn_imm64(const Insn *insn)
 
 /*
  * Instruction forms, for counting what runs where (the translator's callout
- * census in `info jit`): the operation, its operand size (8, 16 or 32
+ * census in `info jit`): the operation, its operand size (8, 16, 32 or 64
  * bits), whether it has a memory operand, a REP prefix, or a byte
  * register AH..BH; x87 escapes by opcode, ModRM reg and memory or not.
  */
-#define INSN_FORM_VARIANTS 24
+#define INSN_FORM_VARIANTS 32
 #define INSN_FORM_FPU (OP_COUNT * INSN_FORM_VARIANTS)
 #define INSN_FORMS (INSN_FORM_FPU + 8 * 8 * 2)
 int insn_form(const struct Insn *insn);

@@ -440,6 +440,7 @@ struct CPUState {
     void *bt_jc;              /* jump cache (translator/cache.c) */
     uint64_t bt_jc_lookups;   /* indirect transfers that looked in it ... */
     uint64_t bt_jc_misses;    /* ... and missed */
+    uint64_t bt_mem_slow;     /* ModRM memory operands that missed the inline TLB check */
     /* Return prediction (translator/gen_flow.c): translated CALLs push
      * (key << 32 | return EIP, host code that continues there), RETs pop
      * and jump straight there when the popped EIP and the key match.  An

@@ -482,6 +482,8 @@ void moncmd_info_jit(MonBuf *out, CPUState *cpu)
                   (unsigned long long)s->jc_lookups,
                   s->jc_lookups ? 100.0 - percent(s->jc_misses, s->jc_lookups) : 0.0,
                   (unsigned long long)s->jc_misses);
+    monbuf_printf(out, "memory operands off the inline TLB check: %llu\n",
+                  (unsigned long long)s->mem_slow);
     if (s->checked_blocks || s->unchecked_blocks) {
         monbuf_printf(out, "blocks checked: %llu, run once (I/O): %llu\n",
                       (unsigned long long)s->checked_blocks, (unsigned long long)s->unchecked_blocks);

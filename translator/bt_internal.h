@@ -293,11 +293,17 @@ int bt_helper_mem_commit(CPUState *cpu, const BTCallInfo *ci);
 bool bt_seg_load_light(const Insn *insn);
 /* Those and MOV r32, CRn: ENDBLOCK instructions a block goes on after. */
 bool bt_sys_stays_in_block(const Insn *insn);
-/* The same for 64-bit blocks under key: SWAPGS at CPL 0. */
+/* The same for 64-bit blocks under key: SWAPGS and WRMSR at CPL 0, MOV
+ * r64, CRn, and the loads of bt_seg_load_light. */
 bool bt_sys_stays_in_block64(const Insn *insn, uint32_t key);
 int bt_helper_seg_load(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_rdtsc(CPUState *cpu, const BTCallInfo *ci);
-int bt_helper_verw(CPUState *cpu, const BTCallInfo *ci);
+/* An instruction that changes nothing its block depends on: VERW, and in
+ * 64-bit blocks RDMSR, CR8 reads and the loads of ES, DS, FS and GS. */
+int bt_helper_sys_stay(CPUState *cpu, const BTCallInfo *ci);
+/* WRMSR at CPL 0 in a 64-bit block: goes on after the FS, GS and kernel
+ * GS bases, leaves after any other MSR. */
+int bt_helper_wrmsr64(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_sys_door(CPUState *cpu, const BTCallInfo *ci);
 /* CMPXCHG8B's slow path: 8 bytes probed for write, read and written back
  * as two dwords (helpers_memforms.c). */

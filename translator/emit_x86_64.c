@@ -176,6 +176,12 @@ void emit_mov_r64_imm(Emit *e, int reg, uint64_t imm)
         emit_mov_r32_imm(e, reg, (uint32_t)imm); /* mov r32, imm32 zero-extends */
         return;
     }
+    if ((uint64_t)(int64_t)(int32_t)imm == imm) {
+        HostRM rm = hrm_reg(reg);
+        emit_rm(e, EMIT_W, OPC_MOV_EvIz, 0, &rm); /* mov r64, simm32 (a kernel address) */
+        emit_u32(e, (uint32_t)imm);
+        return;
+    }
     emit_opreg(e, EMIT_W, OPC_MOV_ZvIv, reg); /* mov r64, imm64 */
     emit_u64(e, imm);
 }

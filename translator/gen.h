@@ -100,6 +100,11 @@ struct Gen {
      * check (gen_mem.c). */
     bool lin_known;
     uint8_t lin_seg;
+    /* The linear address in r14 when the translator knows it (an absolute
+     * or RIP-relative operand): lin_const, valid while the code that loaded
+     * it ends at lin_const_at, that is, nothing was emitted since (gen_mem.c). */
+    uint64_t lin_const;
+    uint8_t *lin_const_at;
     uint8_t fpu;                /* enum GenFpu: where the guest's x87 state is here (gen_fpu.c) */
     BTCallInfo *fpu_save_ci;    /* the block's bt_helper_fpu_save callout, once made */
     uint8_t sse;                /* enum GenSse: where the guest's XMM state is here (gen_sse.c) */
@@ -177,6 +182,9 @@ bool gen_operand_linear(Gen *g, const Insn *insn);
 /* The same with plus << shift (a host register; shift 0..3) added to
  * the offset before it wraps to the address size. */
 bool gen_operand_linear_plus(Gen *g, const Insn *insn, int plus, int shift);
+/* r14 now holds lin, a constant: the access that follows at once checks
+ * the TLB slot it knows (gen_mem_access). */
+void gen_lin_const(Gen *g, uint64_t lin);
 /* R14D = linear address of SS:ESP+delta; false if the stack needs a callout. */
 bool gen_stack_linear(Gen *g, int32_t delta);
 /* r14d += the segment's base (if it has one): r14 is then its linear address. */
@@ -248,9 +256,15 @@ void gen_sse_stubs(Gen *g);
  * false if si is not one of them (nothing emitted then). */
 bool gen_sys_insn(Gen *g, const ScanInsn *si);
 
-/* 64-bit blocks: RDTSC, VERW (light helpers) and SWAPGS at CPL 0 (native);
+/* 64-bit blocks: RDTSC, VERW, RDMSR, WRMSR at CPL 0, CR8 reads, loads of
+ * ES, DS, FS and GS (light helpers), MOV r, Sreg, CR reads and SWAPGS at
+ * CPL 0 (native);
  * false if si is not one of them (nothing emitted then). */
 bool gen64_sys_insn(Gen *g, const ScanInsn *si);
+
+/* 64-bit blocks: IRET (a light helper and the far exit), the block's
+ * last; false if si is not it (nothing emitted then). */
+bool gen64_sys_end(Gen *g, const ScanInsn *si);
 
 /* ---- gen_memforms.c ---- */
 /* BT/BTS/BTR/BTC m, r (bit strings) and CMPXCHG8B m64; false if si is
@@ -265,6 +279,10 @@ void gen_straddle_check(Gen *g);
 /* ---- gen_ops.c ---- */
 /* Generate one instruction; true if it ended the block with its own exits. */
 bool gen_insn(Gen *g, const ScanInsn *si);
+/* 64-bit blocks: STI (native at CPL 0) and a non-plain instruction in its
+ * shadow (a callout); true if si was generated, *callout whether as a
+ * callout.  gen64.c asks before its own dispatch. */
+bool gen64_sti_insn(Gen *g, const ScanInsn *si, bool *callout);
 /* ALU on AL/eAX with an immediate, TEST AL/eAX, CBW/CWDE/CDQE, CWD/CDQ/CQO,
  * CMC/CLC/STC, MOV r8, imm8 without REX (and SAHF/LAHF outside 64-bit
  * blocks) as they stand; false (nothing emitted) for anything else. */

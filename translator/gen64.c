@@ -152,6 +152,10 @@ bool gen64_operand_linear(Gen *g, const Insn *in)
     }
     add_seg_base64(g, in->seg);
     g->lin_known = false;
+    if (base == H_NONE && index == H_NONE && in->seg != SEG_FS && in->seg != SEG_GS) {
+        /* [abs disp32], sign-extended (67h: zero-extended) */
+        gen_lin_const(g, in->adsize == 8 ? (uint64_t)(int64_t)in->disp : (uint32_t)in->disp);
+    }
     return true;
 }
 
@@ -166,9 +170,13 @@ bool gen64_operand_addr(Gen *g, const ScanInsn *si)
     }
     uint64_t ea = si->eip + in->len + (uint64_t)(int64_t)in->disp;
     gen_park(g);
-    emit_mov_r64_imm(&g->e, H_R14, in->adsize == 8 ? ea : (uint32_t)ea); /* 67h: EIP-relative */
+    uint64_t lin = in->adsize == 8 ? ea : (uint32_t)ea; /* 67h: EIP-relative */
+    emit_mov_r64_imm(&g->e, H_R14, lin);
     add_seg_base64(g, in->seg);
     g->lin_known = false;
+    if (in->seg != SEG_FS && in->seg != SEG_GS) {
+        gen_lin_const(g, lin); /* a global's address: its TLB slot is known */
+    }
     return true;
 }
 
@@ -235,6 +243,10 @@ static bool gen_push_pop(Gen *g, const ScanInsn *si)
 static bool gen64_native(Gen *g, const ScanInsn *si)
 {
     const Insn *in = &si->insn;
+    if ((in->op == OP_MOVS || in->op == OP_STOS) && in->rep != REP_NONE) {
+        gen_rep_string(g, si); /* gen_string.c: inline or a page at a time */
+        return true;
+    }
     if (gen64_data_insn(g, si)) {
         return true; /* the integer forms (gen64_ops.c) */
     }
@@ -276,7 +288,10 @@ void gen64_body(Gen *g)
         const ScanInsn *si = &scan->in[i];
         g->cur = i;
         g->lin_known = false;
-        if (gen_branch(g, si) || gen64_flow_end(g, si)) {
+        if (gen64_sti_insn(g, si, &callout)) {
+            continue; /* STI and its shadow (gen_ops.c) */
+        }
+        if (gen_branch(g, si) || gen64_flow_end(g, si) || gen64_sys_end(g, si)) {
             return; /* the block's last: it emitted the exits */
         }
         callout = !gen64_native(g, si);

@@ -191,6 +191,7 @@ void gen_fpmem_linear(Gen *g, const ScanInsn *si, MemOp *m)
     if (gen_fpmem_rip(g, si, &ea)) {
         emit_mov_r64_imm(&g->e, H_R14, ea);
         g->lin_known = false;
+        gen_lin_const(g, ea); /* a constant's address: its TLB slot is known */
     } else if (!gen64_operand_linear(g, in)) {
         g->failed = true; /* cannot happen: gen_fpmem_ok said yes */
     }

@@ -106,7 +106,17 @@ bool gen_operand_linear_plus(Gen *g, const Insn *insn, int plus, int shift)
         emit_movzx16(e, H_R14, H_R14); /* 16-bit addressing wraps at 64 KiB */
     }
     gen_add_seg_base(g, seg);
+    if (insn->base == REG_NONE && insn->index == REG_NONE && plus == H_NONE &&
+        insn->adsize == 4 && key_seg_class(g->key, seg) == SEGCLASS_FLAT) {
+        gen_lin_const(g, (uint32_t)insn->disp);
+    }
     return true;
+}
+
+void gen_lin_const(Gen *g, uint64_t lin)
+{
+    g->lin_const = lin;
+    g->lin_const_at = g->e.p;
 }
 
 bool gen_stack_linear(Gen *g, int32_t delta)
@@ -134,12 +144,16 @@ void gen_tlb_offset(Gen *g, int dst, int lin)
     emit_alu32_imm(e, EXT_AND, &d, (int32_t)((TLB_ENTRIES - 1) * sizeof(TLBEntry)));
 }
 
-void gen_mem_access(Gen *g, const MemOp *m)
+/*
+ * The check of the address in r14 against the TLB, leaving r14 the host
+ * address, r10 the page and r11 its addend (the last page, above); returns
+ * the miss's jump to the slow path.
+ */
+static uint8_t *gen_tlb_check(Gen *g, const MemOp *m)
 {
     Emit *e = &g->e;
     int32_t view = tlb_view_off(g->mmu_idx);
     HostRM r10 = hrm_reg(H_R10);
-    g->fl_host = false; /* the caller parked them before computing the address */
     uint8_t *hit = NULL;
     if (g->pc_live && (g->pc_write || m->access == ACC_READ)) {
         HostRM r9 = hrm_reg(H_R9);
@@ -169,6 +183,42 @@ void gen_mem_access(Gen *g, const MemOp *m)
     if (hit) {
         emit_bind32(e, hit);
     }
+    return jne;
+}
+
+/*
+ * The same for an address the translator knows (gen_lin_const): the slot
+ * and the last byte's page are constants, so the check is
+ *     mov r10, page ; cmp r10, [r15 + tlb.e[view][slot].tag[access]] ; jne slow
+ *     mov r11, [r15 + tlb.e[view][slot].addend]
+ * where the general one computes both from r14 first.  The page of the
+ * last byte wraps as at run time (at 4 GiB outside 64-bit blocks), so an
+ * access that crosses a page, or wraps, misses as it would there.
+ */
+static uint8_t *gen_tlb_check_known(Gen *g, const MemOp *m, uint64_t lin)
+{
+    Emit *e = &g->e;
+    uint64_t last = lin + (uint64_t)(m->size - 1);
+    if (!(g->key & KEY_CODE64)) {
+        last = (uint32_t)last;
+    }
+    int32_t entry = tlb_view_off(g->mmu_idx) + (int32_t)(tlb_slot(lin) * sizeof(TLBEntry));
+    emit_mov_r64_imm(e, H_R10, last & TLB_PAGE_MASK);
+    HostRM tag = hrm_mem(H_R15, entry + (int32_t)offsetof(TLBEntry, tag[m->access]));
+    emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &tag);
+    uint8_t *jne = emit_jcc32(e, CC_NE, NULL);
+    HostRM addend = hrm_mem(H_R15, entry + (int32_t)offsetof(TLBEntry, addend));
+    emit_rm(e, EMIT_W, OPC_MOV_GvEv, H_R11, &addend);
+    return jne;
+}
+
+void gen_mem_access(Gen *g, const MemOp *m)
+{
+    Emit *e = &g->e;
+    g->fl_host = false; /* the caller parked them before computing the address */
+    bool known = g->lin_const_at && g->lin_const_at == e->p;
+    g->lin_const_at = NULL;
+    uint8_t *jne = known ? gen_tlb_check_known(g, m, g->lin_const) : gen_tlb_check(g, m);
     HostRM r11 = hrm_reg(H_R11);
     emit_rm(e, EMIT_W, OPC_ADD_EvGv + 2, H_R14, &r11); /* add r14, r11 */
     g->pc_live = true;

@@ -239,6 +239,7 @@ void gen_rewind(Gen *g, const GenMark *m)
     g->fpu = m->fpu;
     g->fpu_save_ci = m->fpu_save_ci;
     g->sse = m->sse;
+    g->lin_const_at = NULL;
 }
 
 /* Whether the instruction in STI's shadow can be native code (gen_sti_shadow). */
@@ -273,10 +274,11 @@ static bool sti_shadow_plain(const Insn *in)
  *     mov [r15+bt_shadow_icount], r9                                  (native next)
  *     jmp done
  *   leave: mov byte [r15+inhibit_irq], 1 ; mov byte [r15+ss_shadow], 0
- *     add r8, unrun ; mov dword [r15+eip], next ; jmp epilogue
+ *     add r8, unrun ; mov [r15+eip], next ; jmp epilogue      (a qword RIP in 64-bit blocks)
  *   done:
  * At CPL 1-3 (IOPL decides) and as a block's last instruction STI is a
- * callout (gen_sti_shadow).
+ * callout (gen_sti_shadow, gen64_sti_insn).  64-bit blocks use the same
+ * code: it touches no guest register.
  */
 static void emit_open_shadow(Emit *e)
 {
@@ -323,8 +325,8 @@ static bool gen_sti(Gen *g, const ScanInsn *si)
     emit_open_shadow(e);
     HostRM budget = hrm_reg(H_R8);
     emit_alu64_imm(e, EXT_ADD, &budget, g->tb->ninsns - g->cur - 1);
-    emit_store32_imm(e, H_R15, CPU_OFF(eip), next->eip);
-    emit_jmp32(e, g->bt->epilogue);
+    gen_store_eip(g, next->eip);
+    emit_jmp32(e, g->epilogue);
     emit_bind32(e, done1);
     emit_bind32(e, done2);
     g->sti_native = true;
@@ -366,6 +368,40 @@ static bool gen_sti_shadow(Gen *g, const ScanInsn *si)
     }
     gen_callout(g, si); /* its callout ends the shadow (helpers.c) */
     return false;
+}
+
+/*
+ * 64-bit blocks (gen64.c asks before its own dispatch): STI, and an
+ * instruction in its shadow that is not plain, under the 32-bit rules
+ * above.  STI at CPL 0 is gen_sti's native code.  As a callout (CPL 1-3)
+ * it is told whether the next instruction is plain: then its callout ends
+ * the shadow as the block goes on and notes the count (helpers.c,
+ * bt_sti_leave), whether that instruction turns out native, a slow path
+ * or a callout, since none of those takes an interrupt.  An instruction
+ * that is not plain (a mode change, SWAPGS, x87, a string, HLT, DIV) runs
+ * as a callout, which ends the shadow that STI left open after itself as
+ * cpu_exec() does; native code would leave it open past its instruction.
+ * True if si was generated, *callout saying how.
+ */
+bool gen64_sti_insn(Gen *g, const ScanInsn *si, bool *callout)
+{
+    const ScanInsn *end = g->scan->in + g->scan->n;
+    if (si > g->scan->in && si[-1].insn.op == OP_STI && !sti_shadow_plain(&si->insn)) {
+        gen_callout(g, si); /* its callout ends the shadow (helpers.c) */
+        *callout = true;
+        return true;
+    }
+    if (si->insn.op != OP_STI) {
+        return false;
+    }
+    *callout = !gen_sti(g, si);
+    g->sti_native = false; /* (gen_sti_shadow's, of 32-bit blocks) */
+    if (*callout) {
+        BTCallInfo *ci = gen_callinfo(g, si, bt_helper_interp);
+        gen_call(g, ci);
+        ci->shadow_native = si + 1 < end && sti_shadow_plain(&si[1].insn);
+    }
+    return true;
 }
 
 bool gen_insn(Gen *g, const ScanInsn *si)

@@ -1,8 +1,9 @@
 /*
  * String instructions without a REP prefix, emitted natively: MOVS, STOS,
  * LODS, CMPS and SCAS with a 32-bit address size.  (REP MOVS and REP STOS
- * have their own helper, helpers_string.c; the other REP forms, 16-bit
- * addressing, INS and OUTS are callouts.)
+ * have an inline run and their own helper, helpers_string.c, in 32-bit
+ * and 64-bit blocks; the other REP forms, 16-bit addressing, INS and OUTS
+ * are callouts.)
  *
  * Each element access goes through the inline TLB check like any memory
  * operand (gen_mem.c): the source at seg:ESI (DS unless overridden; a CS
@@ -210,6 +211,13 @@ bool gen_string_insn(Gen *g, const ScanInsn *si)
  *     mov r10d, esi ; mov r11d, edi ; mov rsi, r14 ; mov rdi, r9
  *     rep movs ; sub rsi, r14 ; add esi, r10d ; sub rdi, r9 ; add edi, r11d
  * with r14 and r9 the host source and destination.  ECX ends at 0.
+ *
+ * 64-bit blocks take the same path with a 64-bit address size (a 67h
+ * prefix is the helper's): RSI, RDI and RCX whole (the count compared at
+ * 64 bits, so a high half sends it to the helper), an FS or GS source
+ * adding its base and no other segment a base, MOVSQ/STOSQ with REX.W,
+ * the page compare at 64 bits (a range off the canonical range matches no
+ * tag), and the indexes moved back at 64 bits.
  */
 #define REP_SLOW_MAX 8
 
@@ -228,38 +236,58 @@ static void rep_slow_jcc(Gen *g, RepSlow *s, int cc)
     }
 }
 
-/* host = the host address of seg:reg's ECX*size bytes, checked for access;
- * clobbers r10, r11 (and host flags). */
-static void gen_rep_range(Gen *g, RepSlow *slow, int seg, int reg, int host, int size, int access)
+/* mov dst, src: the whole register in 64-bit blocks, else its dword. */
+static void mov_index(Emit *e, bool wide, int dst, int src)
+{
+    if (wide) {
+        emit_mov_rr64(e, dst, src);
+    } else {
+        emit_mov_rr32(e, dst, src);
+    }
+}
+
+/* host = the host address of seg:reg's RCX*size bytes, checked for access;
+ * clobbers r10, r11 (and host flags).  wide: a 64-bit block, where the
+ * index and count are 64-bit and only FS and GS have a base. */
+static void gen_rep_range(Gen *g, RepSlow *slow, int seg, int reg, int host, int size, int access,
+                          bool wide)
 {
     Emit *e = &g->e;
-    emit_mov_rr32(e, host, reg);
-    if (key_seg_class(g->key, seg) == SEGCLASS_BASED) {
+    unsigned w = wide ? EMIT_W : 0;
+    mov_index(e, wide, host, reg);
+    if (wide ? seg == SEG_FS || seg == SEG_GS : key_seg_class(g->key, seg) == SEGCLASS_BASED) {
         HostRM base = hrm_mem(H_R15, CPU_OFF(seg[seg].base));
-        emit_rm(e, 0, OPC_ADD_EvGv + 2, host, &base); /* add host32, [..base] */
+        emit_rm(e, w, OPC_ADD_EvGv + 2, host, &base); /* add host, [..base] */
     }
-    int scale = size == 1 ? 0 : size == 2 ? 1 : 2;
+    int scale = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
     /* The page of the last byte against the tag of the first byte's slot,
-     * as gen_mem.c does: a range that crosses a page (or wraps) fails. */
+     * as gen_mem.c does: a range that crosses a page (or wraps, or leaves
+     * the canonical range: no tag holds such a page) fails. */
     HostRM last = hrm_sib(host, H_RCX, scale, -1);
-    emit_lea32(e, H_R10, &last); /* lea r10d, [host + rcx*size - 1] */
     HostRM r10 = hrm_reg(H_R10);
-    emit_alu32_imm(e, EXT_AND, &r10, (int32_t)TLB_PAGE_MASK);
+    if (wide) {
+        emit_lea64(e, H_R10, &last); /* lea r10, [host + rcx*size - 1] */
+        emit_alu64_imm(e, EXT_AND, &r10, (int32_t)TLB_PAGE_MASK);
+    } else {
+        emit_lea32(e, H_R10, &last);
+        emit_alu32_imm(e, EXT_AND, &r10, (int32_t)TLB_PAGE_MASK);
+    }
     gen_tlb_offset(g, H_R11, host);
     int32_t view = tlb_view_off(g->mmu_idx);
     HostRM tag = hrm_sib(H_R15, H_R11, 0, view + (int32_t)offsetof(TLBEntry, tag[access]));
-    emit_rm(e, 0, OPC_CMP_GvEv, H_R10, &tag);
+    emit_rm(e, w, OPC_CMP_GvEv, H_R10, &tag);
     rep_slow_jcc(g, slow, CC_NE);
     HostRM addend = hrm_sib(H_R15, H_R11, 0, view + (int32_t)offsetof(TLBEntry, addend));
     emit_rm(e, EMIT_W, OPC_ADD_EvGv + 2, host, &addend); /* add host, [..addend] */
 }
 
-/* reg = reg32 + (host_now - host_start): the guest index after the run. */
-static void gen_rep_index_back(Gen *g, int reg, int host_start, int saved)
+/* reg = saved + (host_now - host_start): the guest index after the run
+ * (a dword outside 64-bit blocks). */
+static void gen_rep_index_back(Gen *g, int reg, int host_start, int saved, bool wide)
 {
     HostRM r = hrm_reg(reg);
-    emit_rm(&g->e, EMIT_W, OPC_SUB_EvGv, host_start, &r); /* sub reg, host_start */
-    emit_rm(&g->e, 0, OPC_ADD_EvGv, saved, &r);           /* add reg32, saved32 */
+    emit_rm(&g->e, EMIT_W, OPC_SUB_EvGv, host_start, &r);        /* sub reg, host_start */
+    emit_rm(&g->e, wide ? EMIT_W : 0, OPC_ADD_EvGv, saved, &r); /* add reg, saved */
 }
 
 void gen_rep_string(Gen *g, const ScanInsn *si)
@@ -267,8 +295,12 @@ void gen_rep_string(Gen *g, const ScanInsn *si)
     const Insn *in = &si->insn;
     bool movs = in->op == OP_MOVS;
     int size = in->opnd[0].size;
-    bool inline_ok = in->adsize == 4 && key_seg_class(g->key, SEG_ES) != SEGCLASS_OTHER &&
-                     (!movs || (in->seg != SEG_CS && key_seg_class(g->key, in->seg) != SEGCLASS_OTHER));
+    bool wide = (g->key & KEY_CODE64) != 0;
+    unsigned w = wide ? EMIT_W : 0;
+    bool inline_ok = wide ? in->adsize == 8
+                          : in->adsize == 4 && key_seg_class(g->key, SEG_ES) != SEGCLASS_OTHER &&
+                                (!movs || (in->seg != SEG_CS &&
+                                           key_seg_class(g->key, in->seg) != SEGCLASS_OTHER));
     if (!inline_ok) {
         gen_call(g, gen_callinfo(g, si, bt_helper_rep_string));
         return;
@@ -278,7 +310,7 @@ void gen_rep_string(Gen *g, const ScanInsn *si)
     gen_clobber(g);
     gen_page_forget(g);
     HostRM ecx = hrm_reg(H_RCX);
-    emit_rm(e, 0, OPC_TEST_EvGv, H_RCX, &ecx);
+    emit_rm(e, w, OPC_TEST_EvGv, H_RCX, &ecx);
     uint8_t *nothing = emit_jcc32(e, CC_E, NULL);
     HostRM kick = hrm_mem(H_R15, CPU_OFF(bt_exit_request));
     emit_cmp8_imm(e, &kick, 0);
@@ -287,7 +319,11 @@ void gen_rep_string(Gen *g, const ScanInsn *si)
     emit_rm(e, 0, OPC_GRP3_Eb, 0, &df); /* test byte [r15+eflags+1], DF >> 8 */
     emit_u8(e, (uint8_t)(EFLAGS_DF >> 8));
     rep_slow_jcc(g, &slow, CC_NE);
-    emit_alu32_imm(e, EXT_CMP, &ecx, 4096 / size);
+    if (wide) {
+        emit_alu64_imm(e, EXT_CMP, &ecx, 4096 / size);
+    } else {
+        emit_alu32_imm(e, EXT_CMP, &ecx, 4096 / size);
+    }
     rep_slow_jcc(g, &slow, CC_A);
     emit_load32(e, H_R9, H_R15, CPU_OFF(rep_elements));
     HostRM r9 = hrm_reg(H_R9);
@@ -295,26 +331,29 @@ void gen_rep_string(Gen *g, const ScanInsn *si)
     emit_alu32_imm(e, EXT_CMP, &r9, (int32_t)REP_CUT_ELEMENTS);
     rep_slow_jcc(g, &slow, CC_AE);
     if (movs) {
-        gen_rep_range(g, &slow, in->seg, H_RSI, H_R14, size, ACC_READ);
+        gen_rep_range(g, &slow, in->seg, H_RSI, H_R14, size, ACC_READ, wide);
     }
-    gen_rep_range(g, &slow, SEG_ES, H_RDI, H_R9, size, ACC_WRITE);
+    gen_rep_range(g, &slow, SEG_ES, H_RDI, H_R9, size, ACC_WRITE, wide);
     HostRM count = hrm_mem(H_R15, CPU_OFF(rep_elements));
     emit_rm(e, 0, OPC_ADD_EvGv, H_RCX, &count); /* add [r15+rep_elements], ecx */
     if (movs) {
-        emit_mov_rr32(e, H_R10, H_RSI);
+        mov_index(e, wide, H_R10, H_RSI);
         emit_mov_rr64(e, H_RSI, H_R14);
     }
-    emit_mov_rr32(e, H_R11, H_RDI);
+    mov_index(e, wide, H_R11, H_RDI);
     emit_mov_rr64(e, H_RDI, H_R9);
     if (size == 2) {
         emit_u8(e, 0x66);
     }
     emit_u8(e, 0xf3); /* rep */
+    if (size == 8) {
+        emit_u8(e, 0x48); /* REX.W: movsq/stosq */
+    }
     emit_u8(e, (uint8_t)((movs ? 0xa4 : 0xaa) + (size > 1)));
     if (movs) {
-        gen_rep_index_back(g, H_RSI, H_R14, H_R10);
+        gen_rep_index_back(g, H_RSI, H_R14, H_R10, wide);
     }
-    gen_rep_index_back(g, H_RDI, H_R9, H_R11);
+    gen_rep_index_back(g, H_RDI, H_R9, H_R11, wide);
     uint8_t *done = emit_jmp32(e, NULL);
 
     /* The helper, for everything else; the x87 and XMM states come back

@@ -201,6 +201,7 @@ void bt_helper_limit_check(CPUState *cpu, const BTCallInfo *ci)
 int bt_helper_mem_prep(CPUState *cpu, const BTCallInfo *ci)
 {
     bt_helper_enter(cpu, ci);
+    cpu->bt_mem_slow++;
     bt_helper_limit_check(cpu, ci);
     uint32_t lin = cpu->bt_lin, value = 0;
     if (ci->access == ACC_WRITE) {

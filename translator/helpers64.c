@@ -20,6 +20,7 @@
 int bt_helper_mem64_prep(CPUState *cpu, const BTCallInfo *ci)
 {
     bt_helper_enter(cpu, ci);
+    cpu->bt_mem_slow++;
     bool write = ci->access == ACC_WRITE;
     uint64_t lin = insn_mem_linear(cpu, &ci->insn, ci->size, write);
     uint64_t value = 0;

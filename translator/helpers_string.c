@@ -19,14 +19,28 @@
  *     fills the TLB for the next run;
  *   - elements are copied one by one in the direction DF gives, so
  *     overlapping MOVS (the classic pattern fill) behaves as on hardware.
- * Segments must be usable with a 4 GiB limit (the translator's flat and
- * based classes); anything else, and 16-bit addressing, is the
- * interpreter's.
+ * Outside 64-bit mode, segments must be usable with a 4 GiB limit (the
+ * translator's flat and based classes); anything else, and 16-bit
+ * addressing, is the interpreter's.  In 64-bit mode (SDM Vol.3 3.2.4) no
+ * segment has a limit and only an FS or GS source has a base; the index
+ * registers and RCX are 64-bit, or 32-bit under a 67h prefix (a dword
+ * write zero-extends).  A non-canonical element matches no TLB tag, so it
+ * is one element through seg_read/seg_write, which raises #GP(0) (#SS(0)
+ * through SS) as the interpreter does.  Alignment checking (CR0.AM,
+ * EFLAGS.AC at CPL 3) is the interpreter's too.
  */
 #include <string.h>
 
 #include "cpu/mem.h"
 #include "translator/bt_internal.h"
+
+/* What the address size and mode make of the string registers. */
+typedef struct RepCtx {
+    uint64_t amask;      /* the index and count registers' width */
+    uint64_t src_base;   /* linear base of the source segment */
+    uint64_t dst_base;   /* ES's */
+    bool wrap32;         /* linear addresses wrap at 4 GiB (not 64-bit mode) */
+} RepCtx;
 
 static bool seg_fast(const SegmentCache *s, bool write)
 {
@@ -34,8 +48,49 @@ static bool seg_fast(const SegmentCache *s, bool write)
     return !(s->check & bad) && s->limit == 0xffffffffu;
 }
 
+/* The context for insn, or false when the helper may not do it (the
+ * interpreter's then). */
+static bool rep_ctx(const CPUState *cpu, const Insn *insn, RepCtx *c)
+{
+    if (cpu->hflags & HF_AC) {
+        return false;
+    }
+    if (cpu->hflags & HF_CS64) {
+        if (insn->adsize != 8 && insn->adsize != 4) {
+            return false;
+        }
+        int s = insn->seg;
+        c->amask = insn->adsize == 8 ? UINT64_MAX : UINT32_MAX;
+        c->src_base = s == SEG_FS || s == SEG_GS ? cpu->seg[s].base : 0;
+        c->dst_base = 0;
+        c->wrap32 = false;
+        return true;
+    }
+    if (insn->adsize != 4 || !seg_fast(&cpu->seg[SEG_ES], true) ||
+        (insn->op == OP_MOVS && !seg_fast(&cpu->seg[insn->seg], false))) {
+        return false;
+    }
+    c->amask = UINT32_MAX;
+    c->src_base = (uint32_t)cpu->seg[insn->seg].base;
+    c->dst_base = (uint32_t)cpu->seg[SEG_ES].base;
+    c->wrap32 = true;
+    return true;
+}
+
+static uint64_t rep_lin(const RepCtx *c, uint64_t base, uint64_t index)
+{
+    uint64_t lin = base + (index & c->amask);
+    return c->wrap32 ? (uint32_t)lin : lin;
+}
+
+/* reg += delta within the address size (a dword result zero-extends). */
+static void rep_step(CPUState *cpu, const RepCtx *c, int reg, int64_t delta)
+{
+    cpu->regs[reg] = (cpu->regs[reg] + (uint64_t)delta) & c->amask;
+}
+
 /* Elements of size at lin, stepping by delta, that stay in lin's page. */
-static uint32_t elements_in_page(uint32_t lin, int size, int32_t delta)
+static uint64_t elements_in_page(uint64_t lin, int size, int32_t delta)
 {
     uint32_t off = lin & 0xfff;
     if (off + (uint32_t)size > 0x1000) {
@@ -44,45 +99,34 @@ static uint32_t elements_in_page(uint32_t lin, int size, int32_t delta)
     return delta > 0 ? (0x1000 - off) / (uint32_t)size : off / (uint32_t)size + 1;
 }
 
-/* Host address of lin for access, when the TLB allows the fast path. */
-static uint8_t *fast_host(CPUState *cpu, uint32_t lin, int access)
-{
-    TLBEntry *e = tlb_entry(cpu, cpu->mmu_idx, lin);
-    if (e->tag[access] != (lin & TLB_PAGE_MASK)) {
-        return NULL;
-    }
-    return (uint8_t *)(uintptr_t)(lin + e->addend);
-}
-
 /* One element the interpreter's way (may fault, fills the TLB). */
-static void slow_element(CPUState *cpu, const Insn *insn, int size, int32_t delta)
+static void slow_element(CPUState *cpu, const Insn *insn, const RepCtx *c, int size, int32_t delta)
 {
     if (insn->op == OP_MOVS) {
-        uint32_t v = seg_read(cpu, insn->seg, cpu->regs[R_ESI], size);
-        seg_write(cpu, SEG_ES, cpu->regs[R_EDI], size, v);
-        cpu->regs[R_ESI] = (uint32_t)(cpu->regs[R_ESI] + (uint32_t)delta);
+        uint64_t v = seg_read(cpu, insn->seg, cpu->regs[R_ESI] & c->amask, size);
+        seg_write(cpu, SEG_ES, cpu->regs[R_EDI] & c->amask, size, v);
+        rep_step(cpu, c, R_ESI, delta);
     } else {
-        seg_write(cpu, SEG_ES, cpu->regs[R_EDI], size, reg_read(cpu, R_EAX, size));
+        seg_write(cpu, SEG_ES, cpu->regs[R_EDI] & c->amask, size, reg_read(cpu, R_EAX, size));
     }
-    /* 32-bit address size: the registers wrap at 4 GiB (their high
-     * halves are zero outside 64-bit mode). */
-    cpu->regs[R_EDI] = (uint32_t)(cpu->regs[R_EDI] + (uint32_t)delta);
-    cpu->regs[R_ECX] = (uint32_t)(cpu->regs[R_ECX] - 1);
+    rep_step(cpu, c, R_EDI, delta);
+    rep_step(cpu, c, R_ECX, -1);
 }
 
 /* A run of elements within one source and one destination page; 0 if none fits. */
-static uint32_t fast_run(CPUState *cpu, const Insn *insn, int size, int32_t delta, uint32_t left)
+static uint64_t fast_run(CPUState *cpu, const Insn *insn, const RepCtx *c, int size, int32_t delta,
+                         uint64_t left)
 {
     bool movs = insn->op == OP_MOVS;
-    uint32_t dst_lin = cpu->seg[SEG_ES].base + cpu->regs[R_EDI];
-    uint32_t n = elements_in_page(dst_lin, size, delta);
-    uint8_t *dst = fast_host(cpu, dst_lin, ACC_WRITE);
+    uint64_t dst_lin = rep_lin(c, c->dst_base, cpu->regs[R_EDI]);
+    uint64_t n = elements_in_page(dst_lin, size, delta);
+    uint8_t *dst = lin_host_ptr(cpu, dst_lin, ACC_WRITE);
     const uint8_t *src = NULL;
     if (movs) {
-        uint32_t src_lin = cpu->seg[insn->seg].base + cpu->regs[R_ESI];
-        uint32_t m = elements_in_page(src_lin, size, delta);
+        uint64_t src_lin = rep_lin(c, c->src_base, cpu->regs[R_ESI]);
+        uint64_t m = elements_in_page(src_lin, size, delta);
         n = m < n ? m : n;
-        src = fast_host(cpu, src_lin, ACC_READ);
+        src = lin_host_ptr(cpu, src_lin, ACC_READ);
     }
     if (n > left) {
         n = left;
@@ -94,35 +138,29 @@ static uint32_t fast_run(CPUState *cpu, const Insn *insn, int size, int32_t delt
     /* The lowest address of each run (DF=1 runs go down from the first element). */
     uint8_t *dst_lo = delta > 0 ? dst : dst - bytes_run + (size_t)size;
     const uint8_t *src_lo = movs ? (delta > 0 ? src : src - bytes_run + (size_t)size) : NULL;
+    uint64_t fill = reg_read(cpu, R_EAX, size);
     if (movs && (dst_lo + bytes_run <= src_lo || src_lo + bytes_run <= dst_lo)) {
         memcpy(dst_lo, src_lo, bytes_run); /* disjoint: the same as element by element */
-    } else if (!movs && size == 1) {
-        memset(dst_lo, (int)(cpu->regs[R_EAX] & 0xff), bytes_run);
+    } else if (!movs && fill == (fill & 0xff) * (UINT64_MAX / 0xff >> (64 - 8 * size))) {
+        memset(dst_lo, (int)(fill & 0xff), bytes_run); /* every byte the same: a kernel's clear_page */
     } else {
-        uint32_t value = reg_read(cpu, R_EAX, size);
-        for (uint32_t i = 0; i < n; i++) {
+        uint64_t value = fill;
+        for (uint64_t i = 0; i < n; i++) {
             if (movs) {
                 memcpy(&value, src, (size_t)size); /* the whole element first: they may overlap */
                 src += delta;
             }
-            memcpy(dst, &value, (size_t)size);
+            memcpy(dst, &value, (size_t)size); /* little-endian: the low size bytes */
             dst += delta;
         }
     }
-    uint32_t bytes = n * (uint32_t)delta;
-    cpu->regs[R_EDI] = (uint32_t)(cpu->regs[R_EDI] + bytes);
+    int64_t bytes = (int64_t)n * delta;
+    rep_step(cpu, c, R_EDI, bytes);
     if (movs) {
-        cpu->regs[R_ESI] = (uint32_t)(cpu->regs[R_ESI] + bytes);
+        rep_step(cpu, c, R_ESI, bytes);
     }
-    cpu->regs[R_ECX] = (uint32_t)(cpu->regs[R_ECX] - n);
+    rep_step(cpu, c, R_ECX, -(int64_t)n);
     return n;
-}
-
-/* Whether the helper may do insn (else it is the interpreter's). */
-static bool string_fast_ok(const CPUState *cpu, const Insn *insn)
-{
-    return insn->adsize == 4 && seg_fast(&cpu->seg[SEG_ES], true) &&
-           (insn->op == OP_STOS || seg_fast(&cpu->seg[insn->seg], false));
 }
 
 int bt_helper_rep_string(CPUState *cpu, const BTCallInfo *ci)
@@ -130,18 +168,20 @@ int bt_helper_rep_string(CPUState *cpu, const BTCallInfo *ci)
     const Insn *insn = &ci->insn;
     bt_helper_enter(cpu, ci);
     bt_count_callout(cpu, ci);
-    if (!string_fast_ok(cpu, insn)) {
+    RepCtx c;
+    if (!rep_ctx(cpu, insn, &c)) {
         interp_exec_insn(cpu, insn);
     } else {
         int size = insn->opnd[0].size;
         int32_t delta = (cpu->eflags & EFLAGS_DF) ? -size : size;
-        uint32_t limit = cpu_events_waiting(cpu) ? 1 : REP_BATCH;
-        uint32_t done = 0;
-        while (done < limit && cpu->regs[R_ECX] != 0) {
-            uint32_t left = limit - done < cpu->regs[R_ECX] ? limit - done : cpu->regs[R_ECX];
-            uint32_t n = fast_run(cpu, insn, size, delta, left);
+        uint64_t limit = cpu_events_waiting(cpu) ? 1 : REP_BATCH;
+        uint64_t done = 0;
+        while (done < limit && (cpu->regs[R_ECX] & c.amask) != 0) {
+            uint64_t count = cpu->regs[R_ECX] & c.amask;
+            uint64_t left = limit - done < count ? limit - done : count;
+            uint64_t n = fast_run(cpu, insn, &c, size, delta, left);
             if (n == 0) {
-                slow_element(cpu, insn, size, delta);
+                slow_element(cpu, insn, &c, size, delta);
                 n = 1;
                 if (cpu_events_waiting(cpu)) {
                     limit = 0; /* the interpreter stops its batch here too */
@@ -149,8 +189,8 @@ int bt_helper_rep_string(CPUState *cpu, const BTCallInfo *ci)
             }
             done += n;
         }
-        cpu_rep_account(cpu, done);
-        if (cpu->regs[R_ECX] != 0) {
+        cpu_rep_account(cpu, (uint32_t)done);
+        if ((cpu->regs[R_ECX] & c.amask) != 0) {
             cpu->next_eip = cpu->eip; /* not finished: run the instruction again */
         }
     }

@@ -1,6 +1,7 @@
 /*
  * Light helpers: the C side of the system instructions gen_sys.c emits
- * (segment loads, RDTSC, VERW, SYSENTER, SYSEXIT).  Each runs the
+ * (segment loads, RDTSC, VERW, SYSENTER, SYSEXIT; in 64-bit blocks also
+ * CR8 reads, RDMSR, WRMSR, SYSCALL, SYSRET and IRET).  Each runs the
  * interpreter's own code for its instruction, so checks and faults are
  * exactly cpu_exec()'s, but none goes through bt_helper_interp(): no
  * census, no end-of-callout tests, and the block key after the
@@ -71,13 +72,40 @@ int bt_helper_rdtsc(CPUState *cpu, const BTCallInfo *ci)
     return 0;
 }
 
-/* VERW (the kernel's buffer-clearing VERW on every return to user mode):
- * ZF from the interpreter's probe, the other flags kept. */
-int bt_helper_verw(CPUState *cpu, const BTCallInfo *ci)
+/*
+ * An instruction after which the block goes on as it is: VERW (the
+ * kernel's buffer-clearing VERW on every return to user mode: ZF from the
+ * interpreter's probe, the other flags kept); in 64-bit blocks RDMSR (the
+ * count exact for one that reads the clock), MOV r64, CR8 (the APIC's TPR
+ * through CPUHooks) and the loads of ES, DS, FS and
+ * GS, whose bases and limits a 64-bit block's key does not hold (run.c:
+ * FS's and GS's bases, the only ones 64-bit mode uses, are read from
+ * CPUState as the block runs).
+ */
+int bt_helper_sys_stay(CPUState *cpu, const BTCallInfo *ci)
 {
     bt_helper_enter(cpu, ci);
     light_exec(cpu, ci);
     return bt_helper_leave(cpu, ci, ci->next_eip, false);
+}
+
+/*
+ * WRMSR at CPL 0 in a 64-bit block (gen_sys.c), which does not end it.
+ * FS.base, GS.base and IA32_KERNEL_GS_BASE are read by 64-bit blocks as
+ * they run and are in no key, so the block goes on after those (Linux
+ * writes FS.base on every switch to a thread with TLS).  Any other MSR may
+ * change what translated code depends on (EFER.NXE, the APIC), and the
+ * block leaves after it for the run loop to look at the mode afresh.  A
+ * #GP (an MSR that does not exist, a non-canonical base) is the
+ * interpreter's.
+ */
+int bt_helper_wrmsr64(CPUState *cpu, const BTCallInfo *ci)
+{
+    bt_helper_enter(cpu, ci);
+    uint32_t msr = (uint32_t)cpu->regs[R_ECX];
+    light_exec(cpu, ci);
+    bool base = msr == MSR_FS_BASE || msr == MSR_GS_BASE || msr == MSR_KERNEL_GS_BASE;
+    return bt_helper_leave(cpu, ci, ci->next_eip, !base);
 }
 
 /*
@@ -108,12 +136,15 @@ int bt_helper_sys_door(CPUState *cpu, const BTCallInfo *ci)
 }
 
 /*
- * SYSCALL and SYSRET of a 64-bit block (gen_sys.c, gen64_sys_door).  The
- * new key is bt_block_key()'s, which in 64-bit mode depends on the CPL
- * alone (run.c).  The block goes on through the jump cache when nothing
- * is pending (SYSRET restoring IF with an interrupt waiting, TF set) and
- * the code is 64-bit still: SYSRET without REX.W enters compatibility
- * mode, whose blocks the run loop enters with the 32-bit stub.
+ * SYSCALL, SYSRET and IRET of a 64-bit block (gen_sys.c, gen64_sys_door).
+ * The new key is bt_block_key()'s, which in 64-bit mode depends on the
+ * CPL alone (run.c).  The block goes on through the jump cache when
+ * nothing is pending (SYSRET or IRET restoring IF with an interrupt
+ * waiting, IRET ending NMI blocking with an NMI waiting, TF or RF set)
+ * and the code is 64-bit still: SYSRET without REX.W and IRET to a 32-bit
+ * code segment enter compatibility mode, whose blocks the run loop enters
+ * with the 32-bit stub.  A fault (IRET's non-canonical RIP, a bad
+ * selector) is the interpreter's, with the state exact.
  */
 int bt_helper_sys_door64(CPUState *cpu, const BTCallInfo *ci)
 {

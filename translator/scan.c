@@ -131,12 +131,11 @@ void bt_scan(const BT *bt, uint64_t eip, uint32_t phys_pc, const uint8_t *host, 
             eip = (uint32_t)eip; /* EIP wraps at 4 GiB outside 64-bit mode */
         }
         off += si->insn.len;
-        /* STI's shadow covers the next instruction in 32-bit blocks (helpers.c,
-         * gen_ops.c); a 64-bit block ends at STI and the run loop runs the
-         * instruction in its shadow.  In 32-bit blocks a light segment load
-         * leaves only if it changed the key, a CR read never (gen_sys.c). */
+        /* STI's shadow covers the next instruction, in the block (helpers.c,
+         * gen_ops.c).  In 32-bit blocks a light segment load leaves only if
+         * it changed the key, a CR read never (gen_sys.c). */
         bool ends = (si->insn.flags & (INSN_F_BRANCH | INSN_F_ENDBLOCK)) &&
-                    (si->insn.op != OP_STI || mode == DECODE_64) &&
+                    si->insn.op != OP_STI &&
                     (mode == DECODE_64 ? !bt_sys_stays_in_block64(&si->insn, key)
                                        : !bt_sys_stays_in_block(&si->insn));
         if (mode != DECODE_64 && si->insn.op == OP_CALL && si->insn.opsize == 4 &&

@@ -132,6 +132,7 @@ const BTStats *bt_stats(BT *bt)
     bt->stats.cache_used = bt->code_used + bt->data_used;
     bt->stats.jc_lookups = bt->cpu->bt_jc_lookups;
     bt->stats.jc_misses = bt->cpu->bt_jc_misses;
+    bt->stats.mem_slow = bt->cpu->bt_mem_slow;
     bt->stats.ret_total = bt->cpu->bt_ret_total;
     bt->stats.ret_miss = bt->cpu->bt_ret_miss;
     return &bt->stats;

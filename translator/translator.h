@@ -67,6 +67,8 @@ typedef struct BTStats {
                                 * SYSENTER, SYSEXIT: translator/gen_sys.c) */
     uint64_t jc_lookups;       /* indirect jumps, calls and returns through the jump cache */
     uint64_t jc_misses;        /* ... that missed it and went back to the run loop */
+    uint64_t mem_slow;         /* ModRM memory operands that took the slow path (a TLB
+                                * miss, MMIO, a code page, a page crossing) */
     uint64_t ret_total;        /* translated RETs ... */
     uint64_t ret_miss;         /* ... whose return prediction failed (then the jump cache) */
     /* Why the interpreter ran instead (instructions, BT_WHY_*). */

@@ -88,6 +88,16 @@ def compile_workloads(workdir, flags=CFLAGS, name="popek-workloads"):
     return binary
 
 
+def arch_workloads(arch, workdir, engine_args=""):
+    """The workloads binary for a guest of arch (i386, x86_64) and popek's
+    arguments for that guest: the tools run by hand (guest_census.py,
+    guest_profile.py) take the benchmark's choices from here."""
+    if arch == "x86_64":
+        binary = compile_workloads(workdir, CFLAGS_X86_64, "popek-workloads-x86-64")
+        return binary, ("-cpu qemu64 " + engine_args).strip()
+    return compile_workloads(workdir), engine_args
+
+
 def runs_here(binary):
     """The workload names if binary runs on this host, else None (ENOEXEC:
     a kernel without IA32 emulation)."""
@@ -509,15 +519,13 @@ def bench(args, workdir, scratch):
     for f in ("bzImage", "initramfs.cpio.gz"):
         if not os.path.isfile(os.path.join(args.guestdir, f)):
             raise BenchError(f"no {f} in {args.guestdir} (run tests/guests/{build} DIR)")
+    binary, args.engine_args = arch_workloads(args.arch, workdir, args.engine_args)
     if x64:
         # One binary, natively and in the guest: the ratios are exact.
-        binary = compile_workloads(workdir, CFLAGS_X86_64, "popek-workloads-x86-64")
         if not runs_here(binary):
             raise BenchError(f"{binary} does not run on this host")
         native_binary, baseline, comparable = binary, "x86-64 (the guest's binary)", True
-        args.engine_args = ("-cpu qemu64 " + args.engine_args).strip()
     else:
-        binary = compile_workloads(workdir)
         native_binary, baseline, comparable = native_baseline(args, workdir, binary)
     listed = runs_here(native_binary)
     names = listed

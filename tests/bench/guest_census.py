@@ -2,7 +2,7 @@
 """The callout census of one guest workload under popek (a tool run by hand).
 
   tests/bench/guest_census.py POPEK GUESTDIR WORKLOAD [--scale F] [--per N]
-                              [--engine-args "ARGS"] [--arch i386|x86_64]
+                              [--engine-args "ARGS"] [--arch x86_64]
 
 Boots the benchmark's guest (guest_bench.py: the workloads binary added to
 GUESTDIR's initramfs), asks the monitor for `info jit` before and after
@@ -11,9 +11,7 @@ callouts, interpreted instructions, run-loop entries, and each census form
 (those in the top 15 of both answers), also divided by --per (the
 workload's count of work units, e.g. 2500000 system calls for `syscalls`
 at scale 1).  These are deterministic counts, unlike wall time on a
-loaded host.  --arch x86_64 builds the workloads as x86-64 binaries for
-the amd64 guest (tests/guests/build-guest64.sh) and runs it as
-guest_bench.py does (-cpu qemu64).
+loaded host.
 """
 import argparse
 import os
@@ -56,22 +54,17 @@ def main():
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--per", type=float, default=1.0, help="work units the workload does")
     ap.add_argument("--engine-args", default="", help="extra popek arguments")
-    ap.add_argument("--arch", choices=("i386", "x86_64"), default="i386")
+    ap.add_argument("--arch", choices=("i386", "x86_64"), default="i386",
+                    help="x86_64: GUESTDIR is the amd64 guest (as guest_bench.py --arch)")
     ap.add_argument("--raw", action="store_true", help="print both `info jit` answers too")
     args = ap.parse_args()
 
     scratch = tempfile.mkdtemp(prefix="popek-census-")
-    engine_args = shlex.split(args.engine_args)
-    if args.arch == "x86_64":
-        binary = guest_bench.compile_workloads(scratch, guest_bench.CFLAGS_X86_64,
-                                               "popek-workloads-x86-64")
-        engine_args = ["-cpu", "qemu64"] + engine_args
-    else:
-        binary = guest_bench.compile_workloads(scratch)
+    binary, engine_args = guest_bench.arch_workloads(args.arch, scratch, args.engine_args)
     initrd = guest_bench.bench_initramfs(args.guestdir, binary, scratch)
     mon = os.path.join(scratch, "mon.sock")
     g = Guest(args.popek, args.guestdir, "bt",
-              ["-monitor", f"unix:{mon},server,nowait"] + engine_args,
+              ["-monitor", f"unix:{mon},server,nowait"] + shlex.split(engine_args),
               initrd=initrd)
     try:
         g.read_until(MARKER, 900)

@@ -2,7 +2,7 @@
 """Profile one guest workload under popek with perf (a tool run by hand).
 
   tests/bench/guest_profile.py POPEK GUESTDIR WORKLOAD [--scale F] [--top N]
-                               [--out DIR] [--engine-args "ARGS"]
+                               [--out DIR] [--engine-args "ARGS"] [--arch x86_64]
 
 Boots the benchmark's guest (guest_bench.py: the workloads binary added to
 GUESTDIR's initramfs) under popek with -perfmap, waits for the shell, then
@@ -83,16 +83,18 @@ def main():
     ap.add_argument("--top", type=int, default=15)
     ap.add_argument("--out", help="keep perf.data here (default: a scratch directory)")
     ap.add_argument("--engine-args", default="", help="extra popek arguments")
+    ap.add_argument("--arch", choices=("i386", "x86_64"), default="i386",
+                    help="x86_64: GUESTDIR is the amd64 guest (as guest_bench.py --arch)")
     args = ap.parse_args()
 
     scratch = tempfile.mkdtemp(prefix="popek-profile-")
     out = args.out or scratch
     os.makedirs(out, exist_ok=True)
-    binary = guest_bench.compile_workloads(scratch)
+    binary, engine_args = guest_bench.arch_workloads(args.arch, scratch, args.engine_args)
     if args.workload not in (guest_bench.runs_here(binary) or [args.workload]):
         sys.exit(f"guest_profile: unknown workload '{args.workload}'")
     initrd = guest_bench.bench_initramfs(args.guestdir, binary, scratch)
-    g = Guest(args.popek, args.guestdir, "bt", ["-perfmap"] + shlex.split(args.engine_args),
+    g = Guest(args.popek, args.guestdir, "bt", ["-perfmap"] + shlex.split(engine_args),
               initrd=initrd)
     data = os.path.join(out, f"{args.workload}.perf.data")
     try:

@@ -6,6 +6,7 @@
 #define TESTS_UNIT_LM_FIXTURE_H
 
 #include <check.h>
+#include <string.h>
 
 #include "softmmu/mmu.h"
 #include "tests/support/testvm.h"
@@ -81,6 +82,71 @@ static inline void first_fault_note(void *opaque, CPUState *cpu, int vector, uin
         f->rbx = cpu->regs[R_EBX];
         f->rsp = cpu->regs[R_ESP];
     }
+}
+
+/* Programs: segments of code or data loaded at addresses, and a setup. */
+typedef struct Seg {
+    uint32_t addr;
+    const uint8_t *bytes;
+    size_t len;
+} Seg;
+
+typedef void (*Setup)(TestVM *vm);
+
+/* A VM in 64-bit mode with segs loaded and setup applied. */
+static inline TestVM *prog_vm(const Seg *segs, int nsegs, Setup setup)
+{
+    TestVM *vm = make_vm(segs[0].bytes, segs[0].len, MODE_64);
+    for (int i = 1; i < nsegs; i++) {
+        testvm_load(vm, segs[i].addr, segs[i].bytes, segs[i].len);
+    }
+    if (setup) {
+        setup(vm);
+    }
+    return vm;
+}
+
+/*
+ * The program on the interpreter, then on bt and under check, both of
+ * which must agree with it to the byte (registers, RIP, flags, mode,
+ * instruction count, RAM); the bt run's VM and statistics stay for the
+ * caller (free both).
+ */
+static inline TestVM *run_lockstep(const Seg *segs, int nsegs, Setup setup, BT **bt_out)
+{
+    TestVM *ref = prog_vm(segs, nsegs, setup);
+    ck_assert_int_eq(testvm_run(ref, 1000000), CPU_EXIT_HALT);
+    TestVM *kept = NULL;
+    static const enum BTMode modes[] = {BT_MODE_RUN, BT_MODE_CHECK};
+    for (int m = 0; m < 2; m++) {
+        TestVM *vm = prog_vm(segs, nsegs, setup);
+        BT *bt = bt_new(&vm->cpu, 1u << 20, modes[m]);
+        ck_assert_ptr_nonnull(bt);
+        bt_set_code64(bt, true);
+        bt_set_mem64_native(bt, true);
+        ck_assert_int_eq(bt_exec(bt, 1000000), CPU_EXIT_HALT);
+        for (int r = 0; r < CPU_NB_REGS; r++) {
+            ck_assert_msg(vm->cpu.regs[r] == ref->cpu.regs[r],
+                          "mode %d register %d: translated %016llx, interpreter %016llx", m, r,
+                          (unsigned long long)vm->cpu.regs[r],
+                          (unsigned long long)ref->cpu.regs[r]);
+        }
+        ck_assert_uint_eq(vm->cpu.eip, ref->cpu.eip);
+        ck_assert_uint_eq(vm->cpu.icount, ref->cpu.icount);
+        ck_assert_uint_eq(vm->cpu.hflags & (HF_CS64 | HF_LMA),
+                          ref->cpu.hflags & (HF_CS64 | HF_LMA));
+        ck_assert_uint_eq(cpu_get_eflags(&vm->cpu), cpu_get_eflags(&ref->cpu));
+        ck_assert_int_eq(memcmp(vm->phys.ram, ref->phys.ram, RAM), 0);
+        if (m == 0) {
+            kept = vm;
+            *bt_out = bt;
+        } else {
+            bt_free(bt);
+            testvm_free(vm);
+        }
+    }
+    testvm_free(ref);
+    return kept;
 }
 
 #endif /* TESTS_UNIT_LM_FIXTURE_H */

@@ -95,6 +95,33 @@ START_TEST(test_byte_registers)
 }
 END_TEST
 
+/* The census's forms (info jit): 64-bit operand sizes are named as such,
+ * and only AH..BH count as high bytes. */
+START_TEST(test_form_names)
+{
+    static const struct {
+        uint8_t bytes[4];
+        int len;
+        const char *name;
+    } cases[] = {
+        {{0x48, 0x01, 0xc8}, 3, "ADD r64"},       /* add rax, rcx */
+        {{0x01, 0xc8}, 2, "ADD r32"},             /* add eax, ecx */
+        {{0x48, 0x8b, 0x06}, 3, "MOV m64"},       /* mov rax, [rsi] */
+        {{0x88, 0xe0}, 2, "MOV r8 AH-BH"},        /* mov al, ah */
+        {{0x40, 0x88, 0xe0}, 3, "MOV r8"},        /* mov al, spl */
+        {{0x41, 0x88, 0xc0}, 3, "MOV r8"},        /* mov r8b, al */
+        {{0xf3, 0x48, 0xa5}, 3, "MOVS m64 rep"},  /* rep movsq */
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        Insn i;
+        decode_bytes(&i, DECODE_64, cases[k].bytes, cases[k].len);
+        char name[40];
+        insn_form_name(insn_form(&i), name, sizeof(name));
+        ck_assert_str_eq(name, cases[k].name);
+    }
+}
+END_TEST
+
 START_TEST(test_addressing)
 {
     Insn i;
@@ -327,6 +354,7 @@ static Suite *decode64_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_rex_registers_and_width);
     tcase_add_test(tc, test_byte_registers);
+    tcase_add_test(tc, test_form_names);
     tcase_add_test(tc, test_addressing);
     tcase_add_test(tc, test_wide_immediates_and_moffs);
     tcase_add_test(tc, test_default_64bit_operand_size);

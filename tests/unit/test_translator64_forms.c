@@ -30,7 +30,7 @@ static uint64_t rnd(void)
 }
 
 /* The state every engine starts from. */
-typedef struct Setup {
+typedef struct FormState {
     uint64_t regs[16];
     uint32_t flags;
     uint64_t fs, gs;
@@ -40,9 +40,9 @@ typedef struct Setup {
     uint64_t poke;
     int poke_size;
     bool legacy; /* 32-bit protected mode (32-bit blocks), registers at 32 bits */
-} Setup;
+} FormState;
 
-static void setup_default(Setup *st)
+static void setup_default(FormState *st)
 {
     memset(st, 0, sizeof(*st));
     for (int r = 0; r < 16; r++) {
@@ -58,7 +58,7 @@ static void setup_default(Setup *st)
     st->seed = (uint32_t)rnd() | 1;
 }
 
-static TestVM *setup_vm(const Seq *s, const Setup *st)
+static TestVM *setup_vm(const Seq *s, const FormState *st)
 {
     TestVM *vm = make_vm(s->b, s->len, st->legacy ? MODE_LEGACY : MODE_64);
     CPUState *cpu = &vm->cpu;
@@ -130,7 +130,7 @@ static void assert_same(TestVM *a, TestVM *ref, uint32_t undef, const char *engi
 
 /* s (ending in HLT) from st in all three engines; under bt, want_callouts
  * callouts (1: the HLT alone). */
-static void lockstep(const Seq *s, const Setup *st, uint32_t undef, uint64_t want_callouts)
+static void lockstep(const Seq *s, const FormState *st, uint32_t undef, uint64_t want_callouts)
 {
     static const enum BTMode modes[] = {BT_MODE_RUN, BT_MODE_CHECK};
     static const char *names[] = {"bt", "check"};
@@ -153,7 +153,7 @@ static void lockstep(const Seq *s, const Setup *st, uint32_t undef, uint64_t wan
 
 /* s from st faults: the interpreter and bt raise want_vector first, at the
  * same instruction, with the same error code, RBX, RSP, CR2 and memory. */
-static void lockstep_fault(const Seq *s, const Setup *st, int want_vector)
+static void lockstep_fault(const Seq *s, const FormState *st, int want_vector)
 {
     FirstFault f[2] = {{.vector = -1}, {.vector = -1}};
     TestVM *vm[2];
@@ -364,7 +364,7 @@ START_TEST(test_push_pop_forms)
             put_stack_insn(&s);
         }
         put(&s, 0xf4);
-        Setup st;
+        FormState st;
         setup_default(&st);
         lockstep(&s, &st, EFLAGS_AF, 1); /* AF: undefined after XOR */
     }
@@ -402,7 +402,7 @@ START_TEST(test_push_pop_faults)
             put(&s, cases[i].code[b]);
         }
         put(&s, 0xf4);
-        Setup st;
+        FormState st;
         setup_default(&st);
         st.regs[R_EBX] = cases[i].rbx;
         st.regs[R_ESP] = cases[i].rsp;
@@ -432,7 +432,7 @@ START_TEST(test_bit_strings)
             put_mem_fixup(&s, &a);
         }
         put(&s, 0xf4);
-        Setup st;
+        FormState st;
         setup_default(&st);
         st.regs[R_ESI] = DATA + 0x1800;
         st.fs = 0x400;
@@ -470,7 +470,7 @@ START_TEST(test_bit_string_rip_high)
         put32(&s, (uint32_t)(TESTVM_HIGH + DATA + 0x100 - (rip + s.len + 4)));
     }
     put(&s, 0xf4);
-    Setup st;
+    FormState st;
     setup_default(&st);
     st.rip = rip;
     st.regs[R_EAX] = 0x45;
@@ -503,7 +503,7 @@ START_TEST(test_bit_string_faults)
             put(&s, cases[i].code[b]);
         }
         put(&s, 0xf4);
-        Setup st;
+        FormState st;
         setup_default(&st);
         st.regs[R_EBX] = cases[i].rbx;
         st.regs[R_ECX] = cases[i].rcx;
@@ -559,7 +559,7 @@ START_TEST(test_divide_edges)
             put(&s, cases[i].code[b]);
         }
         put(&s, 0xf4);
-        Setup st;
+        FormState st;
         setup_default(&st);
         st.regs[R_EAX] = cases[i].rax;
         st.regs[R_EDX] = cases[i].rdx;
@@ -582,7 +582,7 @@ static void divide_cases(bool legacy)
         bool mem = rnd() % 4 == 0;
         bool has_rex = !legacy && !mem && (rnd() & 1);
         int r = (int)(rnd() & (has_rex ? 15 : 7));
-        Setup st;
+        FormState st;
         setup_default(&st);
         st.legacy = legacy;
         uint64_t rax = rnd(), rdx = rnd();
@@ -705,7 +705,7 @@ START_TEST(test_moffs)
             }
         }
         put(&s, 0xf4);
-        Setup st;
+        FormState st;
         setup_default(&st);
         lockstep(&s, &st, 0, 1);
     }
@@ -729,7 +729,7 @@ START_TEST(test_moffs_faults)
         for (size_t b = 0; b < lens[i]; b++) {
             put(&s, code[i][b]);
         }
-        Setup st;
+        FormState st;
         setup_default(&st);
         lockstep_fault(&s, &st, vectors[i]);
     }
@@ -765,7 +765,7 @@ START_TEST(test_addr32)
     uint32_t next = (uint32_t)(rip + s.len + 4);
     put32(&s, DATA + 0x100 - next); /* EIP-relative: DATA + 0x100 */
     put(&s, 0xf4);
-    Setup st;
+    FormState st;
     setup_default(&st);
     st.rip = rip;
     st.regs[R_ESI] = 0x00ff000000000000ull | (DATA + 0x200); /* non-canonical at 64 bits */
@@ -782,7 +782,7 @@ START_TEST(test_addr32)
     for (size_t i = 0; i < sizeof(warm); i++) {
         put(&w, warm[i]);
     }
-    Setup hi;
+    FormState hi;
     setup_default(&hi);
     hi.regs[R_ESI] = TESTVM_HIGH + DATA;
     lockstep_fault(&w, &hi, EXC_PF);
@@ -862,7 +862,7 @@ START_TEST(test_sse_fs_gs)
         put(&s, 0x0f);
         put(&s, 0x77); /* emms */
         put(&s, 0xf4);
-        Setup st;
+        FormState st;
         setup_default(&st);
         st.fs = 0x1000;
         st.gs = 0x800;
@@ -874,7 +874,7 @@ START_TEST(test_sse_fs_gs)
     for (size_t b = 0; b < sizeof(bad); b++) {
         put(&s, bad[b]);
     }
-    Setup st;
+    FormState st;
     setup_default(&st);
     st.fs = 0x1008;
     lockstep_fault(&s, &st, EXC_GP);
@@ -891,7 +891,7 @@ START_TEST(test_rep_bsf)
 {
     for (int n = 0; n < 100; n++) {
         Seq s = {.len = 0};
-        Setup st;
+        FormState st;
         setup_default(&st);
         for (int r = 0; r < 16; r++) {
             if (r != R_ESP && r != R_ESI && r != R_EDI && r != 13) {
