@@ -327,6 +327,10 @@ int bt_helper_mem64_commit(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_push64_prep(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_push64_commit(CPUState *cpu, const BTCallInfo *ci);
 int bt_helper_pop64_prep(CPUState *cpu, const BTCallInfo *ci);
+/* The bit strings of BT* m, r and POP m's destination (helpers64.c). */
+int bt_helper_bitstr64_prep(CPUState *cpu, const BTCallInfo *ci);
+int bt_helper_bitstr64_commit(CPUState *cpu, const BTCallInfo *ci);
+int bt_helper_popm64_prep(CPUState *cpu, const BTCallInfo *ci);
 /* Flags: the parked image <-> EFLAGS arithmetic bits. */
 static inline uint32_t bt_flags_from_image(uint64_t image)
 {

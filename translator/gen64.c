@@ -119,6 +119,8 @@ static bool gen_branch(Gen *g, const ScanInsn *si)
  *                                               r14 and a CPUState index into r9 first)
  *     mov r14, imm64                           (RIP-relative: a constant)
  *     add r14, [r15 + seg[FS or GS].base]      (an FS or GS override)
+ * (with 67h, 32-bit addressing, `lea r14d`: the effective address wraps to
+ * 32 bits before an FS or GS base is added, SDM Vol.1 3.3.7)
  * then gen_mem_access's inline TLB check at 64 bits and the operation on
  * [r14]; its slow path runs the operation on the bounce buffer around
  * bt_helper_mem64_prep/commit (helpers64.c).  A register operand in
@@ -135,7 +137,7 @@ static void add_seg_base64(Gen *g, int seg)
 
 bool gen64_operand_linear(Gen *g, const Insn *in)
 {
-    if (in->adsize != 8 || in->base == INSN_BASE_RIP) {
+    if (in->adsize == 2 || in->base == INSN_BASE_RIP) {
         return false;
     }
     Emit *e = &g->e;
@@ -148,11 +150,16 @@ bool gen64_operand_linear(Gen *g, const Insn *in)
         index = g64_reg_to_host(g, in->index, H_R9);
     }
     HostRM m = hrm_sib(base, index, in->scale, in->disp);
-    emit_lea64(e, H_R14, &m);
+    if (in->adsize == 8) {
+        emit_lea64(e, H_R14, &m);
+    } else {
+        emit_lea32(e, H_R14, &m); /* 67h: the effective address wraps at 4 GiB */
+    }
     add_seg_base64(g, in->seg);
     g->lin_known = false;
     if (base == H_NONE && index == H_NONE && in->seg != SEG_FS && in->seg != SEG_GS) {
-        gen_lin_const(g, (uint64_t)(int64_t)in->disp); /* [abs disp32], sign-extended */
+        /* [abs disp32], sign-extended (67h: zero-extended) */
+        gen_lin_const(g, in->adsize == 8 ? (uint64_t)(int64_t)in->disp : (uint32_t)in->disp);
     }
     return true;
 }
@@ -163,11 +170,12 @@ bool gen64_operand_addr(Gen *g, const ScanInsn *si)
     if (in->base != INSN_BASE_RIP) {
         return gen64_operand_linear(g, in);
     }
-    if (in->adsize != 8) {
+    if (in->adsize == 2) {
         return false;
     }
+    uint64_t ea = si->eip + in->len + (uint64_t)(int64_t)in->disp;
     gen_park(g);
-    uint64_t lin = si->eip + in->len + (uint64_t)(int64_t)in->disp;
+    uint64_t lin = in->adsize == 8 ? ea : (uint32_t)ea; /* 67h: EIP-relative */
     emit_mov_r64_imm(&g->e, H_R14, lin);
     add_seg_base64(g, in->seg);
     g->lin_known = false;
@@ -184,7 +192,7 @@ static int mem_reg_in(Gen *g, int b)
 }
 
 /*
- * PUSH r64 and POP r64 (50+r, 58+r; 66h's 16-bit forms are callouts):
+ * PUSH r64 and POP r64 (50+r, 58+r; 66h's 16-bit forms: gen64_stack.c):
  *     lea r14, [r12-8] ; <TLB check> ; mov [r14], src ; lea r12, [r12-8]
  *     lea r14, [r12]   ; <TLB check> ; mov dst, [r14] ; lea r12, [r12+8]
  * The RSP update is part of the operation, so the slow path's commit
@@ -250,6 +258,10 @@ static bool gen64_native(Gen *g, const ScanInsn *si)
     if (gen_fpu_insn(g, si) || gen_sse_insn(g, si) || gen64_sys_insn(g, si)) {
         return true;
     }
+    if (g->bt->mem64_native && !in->lock && !in->rep &&
+        (gen_push_pop(g, si) || gen64_stack_insn(g, si))) {
+        return true; /* gen64_stack_insn takes 66h's 16-bit forms too */
+    }
     if (in->lock || in->rep || in->opmap > 1 || (in->opsize != 4 && in->opsize != 8)) {
         return false;
     }
@@ -262,9 +274,6 @@ static bool gen64_native(Gen *g, const ScanInsn *si)
     }
     if (in->opmap != 0) {
         return false;
-    }
-    if (g->bt->mem64_native && (gen_push_pop(g, si) || gen64_stack_insn(g, si))) {
-        return true;
     }
     if (in->opcode >= 0xb8 && in->opcode <= 0xbf) { /* MOV Zv, Iv */
         int r = (in->opcode & 7) | ((in->rex & INSN_REX_B) ? 8 : 0);

@@ -533,6 +533,23 @@ bool gen_native_modrm(Gen *g, const ScanInsn *si)
  * exact.  The flags are undefined afterwards; both paths leave them in the
  * host.  The caller has parked the flags.
  */
+/* jmp done ; callout: <the interpreter's DIV> ; unpark ; done: */
+static void emit_divide_tail(Gen *g, const ScanInsn *si, uint8_t *slow[3])
+{
+    Emit *e = &g->e;
+    uint8_t *done = emit_jmp32(e, NULL);
+    for (int i = 0; i < 3; i++) {
+        if (slow[i]) {
+            emit_bind32(e, slow[i]);
+        }
+    }
+    gen_callout(g, si); /* the flags are parked already: nothing to park */
+    gen_unpark(g);
+    emit_bind32(e, done);
+    g->fl_host = true;
+    g->fl_parked = false;
+}
+
 static void emit_divide(Gen *g, const ScanInsn *si, int d)
 {
     const Insn *in = &si->insn;
@@ -566,23 +583,90 @@ static void emit_divide(Gen *g, const ScanInsn *si, int d)
         emit_bind8(e, go);
     }
     emit_rm(e, w, OPC_GRP3_Ev, in->op == OP_DIV ? EXT_DIV : EXT_IDIV, &rd);
-    uint8_t *done = emit_jmp32(e, NULL);
-    for (int i = 0; i < 3; i++) {
-        if (slow[i]) {
-            emit_bind32(e, slow[i]);
+    emit_divide_tail(g, si, slow);
+}
+
+/*
+ * DIV/IDIV r/m8 and r/m16 the same way, with the divisor zero-extended
+ * into r10d first (movzx r10d, d ; an AH..BH divisor, which no instruction
+ * with REX can name: movzx r10d, <its word> ; shr r10d, 8) and the
+ * dividend AX (8 bits) or DX:AX (16):
+ *     test r10d, r10d ; jz callout
+ *   DIV 8:   movzx r9d, ax ; shr r9d, 8 ; cmp r9d, r10d ; jae callout   ; AH >= d
+ *   DIV 16:  movzx r9d, dx ; cmp r9d, r10d ; jae callout                ; DX >= d
+ *   IDIV 8:  movsx r9d, al ; cmp r9w, ax ; jne callout                  ; AX is not CBW's
+ *            cmp r10d, 0xff ; jne go ; cmp al, 0x80 ; je callout        ; -128 / -1
+ *   IDIV 16: movsx r9d, ax ; sar r9d, 16 ; cmp r9w, dx ; jne callout    ; DX:AX is not CWD's
+ *            cmp r10d, 0xffff ; jne go ; cmp ax, 0x8000 ; je callout
+ *   go:      div/idiv r10b | r10w ; jmp done
+ * (the host's 8-bit divide with REX still divides AX into AL and AH).
+ */
+static void emit_divide_small(Gen *g, const ScanInsn *si, int size)
+{
+    const Insn *in = &si->insn;
+    Emit *e = &g->e;
+    unsigned w = size == 2 ? EMIT_66 : 0;
+    HostRM r9 = hrm_reg(H_R9), r10 = hrm_reg(H_R10), ax = hrm_reg(H_RAX);
+    gen_fpu_flush(g);
+    gen_sse_flush(g);
+    emit_rm(e, 0, OPC_TEST_EvGv, H_R10, &r10);
+    uint8_t *slow[3] = {emit_jcc32(e, CC_E, NULL), NULL, NULL};
+    if (in->op == OP_DIV) {
+        HostRM high = hrm_reg(size == 1 ? H_RAX : H_RDX);
+        emit_rm(e, 0, OPC_MOVZX_GvEw, H_R9, &high); /* movzx r9d, ax|dx */
+        if (size == 1) {
+            emit_shift32_imm(e, EXT_SHR, H_R9, 8);
         }
+        emit_rm(e, 0, OPC_CMP_EvGv, H_R10, &r9); /* cmp r9d, r10d */
+        slow[1] = emit_jcc32(e, CC_AE, NULL);
+    } else {
+        emit_rm(e, 0, size == 1 ? OPC_0F | 0xbe : OPC_0F | 0xbf, H_R9, &ax); /* movsx r9d, al|ax */
+        if (size == 2) {
+            emit_shift32_imm(e, EXT_SAR, H_R9, 16);
+        }
+        emit_rm(e, EMIT_66, OPC_CMP_EvGv, size == 1 ? H_RAX : H_RDX, &r9); /* cmp r9w, ax|dx */
+        slow[1] = emit_jcc32(e, CC_NE, NULL);
+        emit_alu32_imm(e, EXT_CMP, &r10, size == 1 ? 0xff : 0xffff);
+        uint8_t *go = emit_jcc8(e, CC_NE);
+        if (size == 1) {
+            emit_rm(e, 0, OPC_GRP1_EbIb, EXT_CMP, &ax);
+            emit_u8(e, 0x80); /* cmp al, 0x80 */
+        } else {
+            emit_rm(e, EMIT_66, OPC_GRP1_EvIz, EXT_CMP, &ax);
+            emit_u16(e, 0x8000); /* cmp ax, 0x8000 */
+        }
+        slow[2] = emit_jcc32(e, CC_E, NULL);
+        emit_bind8(e, go);
     }
-    gen_callout(g, si); /* the flags are parked already: nothing to park */
-    gen_unpark(g);
-    emit_bind32(e, done);
-    g->fl_host = true;
-    g->fl_parked = false;
+    emit_rm(e, w | (size == 1 ? EMIT_BYTE_X : 0), size == 1 ? OPC_GRP3_Eb : OPC_GRP3_Ev,
+            in->op == OP_DIV ? EXT_DIV : EXT_IDIV, &r10);
+    emit_divide_tail(g, si, slow);
+}
+
+/* movzx r10d, a register divisor of 8 or 16 bits */
+static void emit_divisor_small(Gen *g, const Operand *o)
+{
+    Emit *e = &g->e;
+    unsigned flags = 0;
+    int h = native_host_reg(o, &flags);
+    unsigned op = o->size == 1 ? OPC_MOVZX_GvEb : OPC_MOVZX_GvEw;
+    if (h < 0) {
+        HostRM home = hrm_mem(H_R15, g64_reg_off(o->reg));
+        emit_rm(e, 0, op, H_R10, &home); /* movzx r10d, [r15+regs+8*r] */
+    } else if (flags & EMIT_BYTE_H) {
+        HostRM word = hrm_reg(h - 4);
+        emit_rm(e, 0, OPC_MOVZX_GvEw, H_R10, &word); /* movzx r10d, ax..bx ; shr r10d, 8 */
+        emit_shift32_imm(e, EXT_SHR, H_R10, 8);
+    } else {
+        HostRM reg = hrm_reg(h);
+        emit_rm(e, flags, op, H_R10, &reg);
+    }
 }
 
 static bool is_divide(const Insn *in)
 {
-    return (in->op == OP_DIV || in->op == OP_IDIV) && in->opmap == 0 && in->opcode == 0xf7 &&
-           (in->opsize == 4 || in->opsize == 8);
+    return (in->op == OP_DIV || in->op == OP_IDIV) && in->opmap == 0 &&
+           (in->opcode == 0xf6 || in->opcode == 0xf7);
 }
 
 /* The memory form's emitter: the divisor from [r14], the page itself or,
@@ -591,6 +675,11 @@ static bool is_divide(const Insn *in)
 static void emit_divide_mem(Gen *g, const MemOp *m)
 {
     HostRM r14 = hrm_mem(H_R14, 0);
+    if (m->size < 4) {
+        emit_rm(&g->e, 0, m->size == 1 ? OPC_MOVZX_GvEb : OPC_MOVZX_GvEw, H_R10, &r14);
+        emit_divide_small(g, m->si, m->size); /* movzx r10d, byte|word [r14] */
+        return;
+    }
     unsigned w = m->size == 8 ? EMIT_W : 0;
     emit_rm(&g->e, w, OPC_MOV_GvEv, H_R10, &r14); /* mov r10d, [r14] */
     emit_divide(g, m->si, H_R10);
@@ -601,6 +690,13 @@ bool gen_divide(Gen *g, const ScanInsn *si)
     const Insn *in = &si->insn;
     if (!is_divide(in)) {
         return false;
+    }
+    int size = in->opnd[0].size;
+    if (in->mod == 3 && size < 4) {
+        gen_clobber(g);
+        emit_divisor_small(g, &in->opnd[0]);
+        emit_divide_small(g, si, size);
+        return true;
     }
     if (in->mod == 3) {
         unsigned flags = 0;
@@ -615,7 +711,7 @@ bool gen_divide(Gen *g, const ScanInsn *si)
     }
     MemOp m;
     gen_memop_init(g, &m, si, emit_divide_mem);
-    m.size = in->opsize;
+    m.size = (uint8_t)size;
     m.access = ACC_READ;
     m.flag_use = FU_NONE; /* the emitter keeps the flag state itself */
     if (!native_operand_linear(g, si)) {

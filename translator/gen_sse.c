@@ -20,8 +20,9 @@
  * (XMM8-15 from CPUState.xmm_hi), an instruction is re-encoded with its
  * REX rebuilt (emit_sse_copy64: a general register operand is its host
  * register, RSP R12, or r9 for R8-R15 in CPUState), and a memory operand
- * is gen64.c's (gen_fpu.c's gen_fpmem_linear; RIP-relative: a constant,
- * its alignment checked at translation).
+ * is gen64.c's (gen64_operand_addr: an FS or GS base added as it runs,
+ * 67h's 32-bit addressing; RIP-relative: a constant, its alignment checked
+ * at translation unless a base comes with it).
  *
  * XMM state.  The guest's XMM registers and MXCSR live in CPUState.fpu,
  * or in the host's xmm0-7 (xmm0-15 in 64-bit blocks) and MXCSR from the
@@ -417,11 +418,13 @@ bool gen_sse_insn(Gen *g, const ScanInsn *si)
     if (!g->bt->sse_native || !sse_form(in, gen_wide(g), &f) || (f.mmx && !g->bt->x87_native)) {
         return false;
     }
-    if (f.size && !gen_fpmem_ok(g, in)) {
-        return false; /* the access needs the interpreter's segment checks, or FS/GS */
+    bool wide = gen_wide(g);
+    if (f.size && !(wide ? in->adsize != 2 : gen_fpmem_ok(g, in))) {
+        return false; /* the access needs the interpreter's segment checks */
     }
     uint64_t rip_ea = 0;
-    bool rip = f.size && gen_fpmem_rip(g, si, &rip_ea);
+    bool based = in->seg == SEG_FS || in->seg == SEG_GS; /* 64-bit: a base added as it runs */
+    bool rip = f.size && !based && in->adsize == 8 && gen_fpmem_rip(g, si, &rip_ea);
     if (rip && f.aligned && (rip_ea & 15)) {
         return false; /* a constant misaligned address: the interpreter raises #GP(0) */
     }
@@ -445,7 +448,17 @@ bool gen_sse_insn(Gen *g, const ScanInsn *si)
         .next_eip = (uint32_t)(si->eip + in->len),
         .arg = -1,
     };
-    gen_fpmem_linear(g, si, &m);
+    if (wide) {
+        /* gen64.c's address: FS and GS bases, RIP-relative and 67h operands */
+        m.prep = bt_helper_fpu64_prep;
+        m.commit = bt_helper_fpu64_commit;
+        if (!gen64_operand_addr(g, si)) {
+            g->failed = true; /* cannot happen: the address size was checked */
+            return true;
+        }
+    } else {
+        gen_fpmem_linear(g, si, &m);
+    }
     if (f.aligned && !rip) {
         gen_check_aligned(g);
     }

@@ -86,3 +86,60 @@ int bt_helper_pop64_prep(CPUState *cpu, const BTCallInfo *ci)
     memcpy(cpu->bt_bounce, &value, sizeof(value));
     return 0;
 }
+
+/*
+ * The bit strings of BT, BTS, BTR and BTC m, r (gen64_ops.c): the operand
+ * at EA + size * (offset SAR log2(8 * size)), the offset the register's
+ * signed value at the operand size, as cpu/ops_bit.c finds it.  No
+ * register changes in between, so the commit finds the same address.
+ */
+static uint64_t bit_string_lin(CPUState *cpu, const BTCallInfo *ci, bool write)
+{
+    const Insn *in = &ci->insn;
+    int size = ci->size;
+    int64_t units = sext(cpu->regs[in->opnd[1].reg], size) >> __builtin_ctz((unsigned)size * 8);
+    uint64_t ea = (insn_ea(cpu, in) + (uint64_t)units * (uint64_t)size) & size_mask(in->adsize);
+    return seg_translate(cpu, in->seg, ea, size, write);
+}
+
+int bt_helper_bitstr64_prep(CPUState *cpu, const BTCallInfo *ci)
+{
+    bt_helper_enter(cpu, ci);
+    bool write = ci->access == ACC_WRITE;
+    uint64_t lin = bit_string_lin(cpu, ci, write);
+    if (write) {
+        mmu_probe(cpu, lin, ci->size, ACC_WRITE, ci->mmu_idx);
+    }
+    uint64_t value = mmu_read_slow(cpu, lin, ci->size, ci->mmu_idx, ACC_READ);
+    memcpy(cpu->bt_bounce, &value, sizeof(value));
+    return 0;
+}
+
+int bt_helper_bitstr64_commit(CPUState *cpu, const BTCallInfo *ci)
+{
+    uint64_t value;
+    memcpy(&value, cpu->bt_bounce, sizeof(value));
+    bt_helper_enter(cpu, ci);
+    cpu->next_eip = ci->eip + ci->insn.len; /* the whole RIP, as bt_helper_mem64_commit */
+    uint64_t lin = bit_string_lin(cpu, ci, true); /* probed: no fault */
+    mmu_write_slow(cpu, lin, ci->size, value, ci->mmu_idx);
+    return bt_helper_leave(cpu, ci, ci->eip + ci->insn.len, false);
+}
+
+/*
+ * POP m (gen64_stack.c): the destination's address is computed with RSP
+ * already incremented (SDM Vol.2 POP), as cpu/ops_data.c does, before the
+ * emitted code increments it; the commit then finds it from the new RSP
+ * (bt_helper_mem64_commit).
+ */
+int bt_helper_popm64_prep(CPUState *cpu, const BTCallInfo *ci)
+{
+    bt_helper_enter(cpu, ci);
+    uint64_t old_sp = cpu->regs[R_ESP];
+    cpu->regs[R_ESP] = old_sp + ci->size;
+    uint64_t ea = insn_ea(cpu, &ci->insn);
+    cpu->regs[R_ESP] = old_sp;
+    uint64_t lin = seg_translate(cpu, ci->insn.seg, ea, ci->size, true);
+    mmu_probe(cpu, lin, ci->size, ACC_WRITE, ci->mmu_idx);
+    return 0;
+}
