@@ -61,6 +61,7 @@ void tlb_flush_all(CPUState *cpu)
     }
     memset(cpu->tlb.large_regions, 0, sizeof(cpu->tlb.large_regions));
     memset(cpu->tlb.used, 0, sizeof(cpu->tlb.used));
+    tlb_ctx_reset(cpu);
     cpu_ras_clear(cpu->bt_ras); /* predicted returns trusted the old mappings */
 }
 
@@ -198,6 +199,7 @@ static bool tlb_maps_phys_page(const TLBEntry *e, uint64_t phys_page)
 void tlb_flush_phys_page(CPUState *cpu, uint32_t paddr)
 {
     tlb_sweep_used(cpu, tlb_maps_phys_page, paddr & TLB_PAGE_MASK);
+    tlb_ctx_flush_phys_page(cpu, paddr & TLB_PAGE_MASK);
 }
 
 void mmu_debug_regs_changed(CPUState *cpu)
