@@ -482,6 +482,14 @@ void moncmd_info_jit(MonBuf *out, CPUState *cpu)
                   (unsigned long long)s->jc_lookups,
                   s->jc_lookups ? 100.0 - percent(s->jc_misses, s->jc_lookups) : 0.0,
                   (unsigned long long)s->jc_misses);
+    const TLBCtxStats *t = &cpu->tlb.ctx_stats;
+    monbuf_printf(out,
+                  "page walks: %llu; TLB contexts: %llu saved, %llu restored (%llu entries), "
+                  "%llu dropped and %llu left unsaveable by page-table stores, %llu replaced\n",
+                  (unsigned long long)t->walks, (unsigned long long)t->saves,
+                  (unsigned long long)t->restores, (unsigned long long)t->entries_restored,
+                  (unsigned long long)t->dropped, (unsigned long long)t->tainted,
+                  (unsigned long long)t->replaced);
     if (s->checked_blocks || s->unchecked_blocks) {
         monbuf_printf(out, "blocks checked: %llu, run once (I/O): %llu\n",
                       (unsigned long long)s->checked_blocks, (unsigned long long)s->unchecked_blocks);
