@@ -260,6 +260,9 @@ static uint64_t mmu_fill(CPUState *cpu, TLBEntry *e, uint64_t lin, int access, i
     e->page_size = page_size;
     uint32_t slot = tlb_slot(lin);
     cpu->tlb.used[mmu_idx][slot / 32] |= 1u << (slot % 32);
+    if (!global) {
+        cpu->tlb.nonglobal[mmu_idx][slot / 32] |= 1u << (slot % 32);
+    }
     if (page_size > MMU_PAGE_SIZE) {
         tlb_note_large_page(cpu, lin, page_size);
     }

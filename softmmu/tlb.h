@@ -142,6 +142,11 @@ typedef struct TLB {
     /* Bit per slot filled since the last full flush, so CR3 writes and
      * physical-page flushes visit only those (a superset of valid slots). */
     uint32_t used[MMU_COUNT][TLB_ENTRIES / 32];
+    /* The same for fills of non-global entries since the last CR3 flush:
+     * the slots MOV CR3 saves and flushes (a superset again).  Kernel
+     * entries are global and most of the used ones; a switch need not
+     * visit them. */
+    uint32_t nonglobal[MMU_COUNT][TLB_ENTRIES / 32];
 
     /* ---- contexts (softmmu/tlb_ctx.c); translated code never reads these ---- */
     TLBContext ctx[TLB_CTX_COUNT];

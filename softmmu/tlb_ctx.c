@@ -239,7 +239,7 @@ static void tlb_ctx_save(CPUState *cpu)
     uint32_t n = 0;
     for (int view = 0; view < MMU_COUNT && n < TLB_CTX_ENTRIES; view++) {
         for (uint32_t w = 0; w < TLB_ENTRIES / 32 && n < TLB_CTX_ENTRIES; w++) {
-            uint32_t used = t->used[view][w];
+            uint32_t used = t->nonglobal[view][w];
             while (used && n < TLB_CTX_ENTRIES) {
                 uint32_t s = w * 32 + (uint32_t)__builtin_ctz(used);
                 used &= used - 1;
@@ -287,6 +287,7 @@ static void tlb_ctx_restore(CPUState *cpu, int i)
         }
         *e = *src;
         t->used[view][s / 32] |= 1u << (s % 32);
+        t->nonglobal[view][s / 32] |= 1u << (s % 32);
         if (e->page_size > 0x1000u) {
             tlb_note_large_page(cpu, lin_page, e->page_size);
         }
