@@ -365,6 +365,86 @@ START_TEST(test_bounded_contexts)
 }
 END_TEST
 
+/* Under PAE paging the PDPTEs are registers MOV CR3 loads, not read by
+ * walks: a PDPT edited while B runs must keep A's context from coming back
+ * (the PDPTEs are part of its key). */
+static void dma64(uint32_t paddr, uint64_t v)
+{
+    phys_write_buf(&pm, paddr, &v, 8);
+}
+
+START_TEST(test_pae_pdpte_is_key)
+{
+    enum {
+        PDPT_PA = 0x15000, PDPT_PB = 0x16000, PD_PA = 0x17000, PT_PA = 0x18000,
+        PD_PA2 = 0x19000, PT_PA2 = 0x1a000, PD_PB = 0x1b000, PT_PB = 0x1c000,
+    };
+    cpu_write_cr0(cpu, CR0_PE);
+    cpu_write_cr4(cpu, CR4_PAE | CR4_PGE);
+    dma64(PDPT_PA, PD_PA | P);
+    dma64(PDPT_PB, PD_PB | P);
+    dma64(PD_PA + 2 * 8, PT_PA | P | RW | US); /* linear 4 MiB: PDE 2 */
+    dma64(PD_PA2 + 2 * 8, PT_PA2 | P | RW | US);
+    dma64(PD_PB + 2 * 8, PT_PB | P | RW | US);
+    dma64(PT_PA, F_A | P | RW | US);
+    dma64(PT_PA2, F_N | P | RW | US);
+    dma64(PT_PB, F_B | P | RW | US);
+    cpu_write_cr3(cpu, PDPT_PA);
+    cpu_write_cr0(cpu, CR0_PE | CR0_PG);
+    ck_assert_uint_eq(rd(USER, MMU_USER), 0xa);
+    switch_to(PDPT_PB);
+    ck_assert_uint_eq(rd(USER, MMU_USER), 0xb);
+    switch_to(PDPT_PA);
+    uint64_t before = walks();
+    ck_assert_uint_eq(rd(USER, MMU_USER), 0xa); /* restored */
+    ck_assert_uint_eq(walks(), before);
+    switch_to(PDPT_PB);
+    dma64(PDPT_PA, PD_PA2 | P);
+    switch_to(PDPT_PA);
+    ck_assert_uint_eq(rd(USER, MMU_USER), 0x2e);
+}
+END_TEST
+
+/* 4-level paging: a PML4 entry of A repointed while B runs. */
+START_TEST(test_lm_pml4_store_drops_context)
+{
+    enum {
+        PML4_A = 0x20000, PML4_B = 0x21000, PDPT_A = 0x22000, PD_LA = 0x23000,
+        PT_LA = 0x24000, PDPT_A2 = 0x25000, PD_LA2 = 0x26000, PT_LA2 = 0x27000,
+        PDPT_B = 0x28000, PD_LB = 0x29000, PT_LB = 0x2a000,
+    };
+    const uint64_t up = P | RW | US;
+    dma64(PML4_A, PDPT_A | up);
+    dma64(PDPT_A, PD_LA | up);
+    dma64(PD_LA + 2 * 8, PT_LA | up);
+    dma64(PT_LA, F_A | up);
+    dma64(PDPT_A2, PD_LA2 | up);
+    dma64(PD_LA2 + 2 * 8, PT_LA2 | up);
+    dma64(PT_LA2, F_N | up);
+    dma64(PML4_B, PDPT_B | up);
+    dma64(PDPT_B, PD_LB | up);
+    dma64(PD_LB + 2 * 8, PT_LB | up);
+    dma64(PT_LB, F_B | up);
+    /* Long mode as a kernel leaves it: PAE, LME/LMA, paging on. */
+    cpu->cr0 = CR0_PE | CR0_PG | CR0_WP;
+    cpu->cr4 = CR4_PAE;
+    cpu->cr3 = PML4_A;
+    cpu->efer = EFER_LME | EFER_LMA;
+    tlb_flush_all(cpu);
+    ck_assert_uint_eq(rd(USER, MMU_USER), 0xa);
+    switch_to(PML4_B);
+    ck_assert_uint_eq(rd(USER, MMU_USER), 0xb);
+    switch_to(PML4_A);
+    uint64_t before = walks();
+    ck_assert_uint_eq(rd(USER, MMU_USER), 0xa);
+    ck_assert_uint_eq(walks(), before);
+    switch_to(PML4_B);
+    dma64(PML4_A, PDPT_A2 | up);
+    switch_to(PML4_A);
+    ck_assert_uint_eq(rd(USER, MMU_USER), 0x2e);
+}
+END_TEST
+
 static Suite *tlb_ctx_suite(void)
 {
     Suite *s = suite_create("tlb_ctx");
@@ -384,6 +464,8 @@ static Suite *tlb_ctx_suite(void)
     tcase_add_test(tc, test_phys_page_flush_reaches_saved);
     tcase_add_test(tc, test_cr4_drops_all);
     tcase_add_test(tc, test_bounded_contexts);
+    tcase_add_test(tc, test_pae_pdpte_is_key);
+    tcase_add_test(tc, test_lm_pml4_store_drops_context);
     suite_add_tcase(s, tc);
     return s;
 }
