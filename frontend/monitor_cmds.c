@@ -485,11 +485,12 @@ void moncmd_info_jit(MonBuf *out, CPUState *cpu)
     const TLBCtxStats *t = &cpu->tlb.ctx_stats;
     monbuf_printf(out,
                   "page walks: %llu; TLB contexts: %llu saved, %llu restored (%llu entries), "
-                  "%llu dropped and %llu left unsaveable by page-table stores, %llu replaced\n",
+                  "%llu replaced, %llu dropped by page-table stores, %llu tables of the running "
+                  "one changed, %llu not saveable\n",
                   (unsigned long long)t->walks, (unsigned long long)t->saves,
                   (unsigned long long)t->restores, (unsigned long long)t->entries_restored,
-                  (unsigned long long)t->dropped, (unsigned long long)t->tainted,
-                  (unsigned long long)t->replaced);
+                  (unsigned long long)t->replaced, (unsigned long long)t->dropped,
+                  (unsigned long long)t->run_stale, (unsigned long long)t->tainted);
     if (s->checked_blocks || s->unchecked_blocks) {
         monbuf_printf(out, "blocks checked: %llu, run once (I/O): %llu\n",
                       (unsigned long long)s->checked_blocks, (unsigned long long)s->unchecked_blocks);

@@ -258,6 +258,9 @@ static uint64_t mmu_fill(CPUState *cpu, TLBEntry *e, uint64_t lin, int access, i
     e->addend = addend;
     e->global = global;
     e->page_size = page_size;
+    for (uint32_t k = 0; k < 4; k++) {
+        e->frames[k] = k < cpu->tlb.walk_nframes ? cpu->tlb.walk_frames[k] : TLB_NO_FRAME;
+    }
     uint32_t slot = tlb_slot(lin);
     cpu->tlb.used[mmu_idx][slot / 32] |= 1u << (slot % 32);
     if (!global) {

@@ -62,6 +62,8 @@ static inline uint32_t tlb_slot(uint64_t lin)
 #define TLB_PTWATCH   0x008u /* write tag only: page holds paging structures a saved or the
                               * running TLB context was filled from (softmmu/tlb_ctx.c) */
 
+#define TLB_NO_FRAME 0xffffffffu
+
 /* Privilege views (SDM Vol.3 4.6: supervisor and user access rights). */
 enum { MMU_KERNEL = 0, MMU_USER = 1, MMU_COUNT };
 
@@ -75,7 +77,9 @@ typedef struct TLBEntry {
     uint32_t phys_hi;  /* physical page address bits 63:32 (PAE); nonzero: no memory */
     uint32_t global;   /* nonzero: PTE.G with CR4.PGE, survives CR3 writes */
     uint32_t page_size; /* size of the page this 4 KiB piece was filled from (INVLPG) */
-    uint32_t pad[4];   /* to 64 bytes, one cache line: index with a shift */
+    uint32_t frames[4]; /* page numbers of the paging structures its walk read, top
+                         * down, TLB_NO_FRAME after the last (softmmu/tlb_ctx.c);
+                         * also makes 64 bytes, one cache line: index with a shift */
 } TLBEntry;
 _Static_assert(sizeof(TLBEntry) == 64, "translated code indexes the TLB by slot << 6");
 
@@ -107,6 +111,7 @@ _Static_assert(sizeof(TLBEntry) == 64, "translated code indexes the TLB by slot 
 #define TLB_CTX_RUNNING 7   /* PhysMem.pt_pages bit of the running context */
 #define TLB_CTX_ENTRIES 256 /* entries a context keeps; more are dropped */
 #define TLB_CTX_FRAMES  32  /* paging-structure frames a context may depend on */
+#define TLB_CTX_STALE   8   /* of the running one's, changed by stores since its walks */
 
 typedef struct TLBContext {
     TLBEntry e[TLB_CTX_ENTRIES];
@@ -127,7 +132,9 @@ typedef struct TLBCtxStats {
     uint64_t restores; /* contexts put back at MOV CR3 */
     uint64_t entries_restored;
     uint64_t dropped;  /* saved contexts dropped by a store to their paging structures */
-    uint64_t tainted;  /* running contexts made unsaveable the same way */
+    uint64_t run_stale; /* tables of the running context changed by stores: the entries
+                         * walked through them are not saved */
+    uint64_t tainted;  /* running contexts made unsaveable (tables outside RAM, too many) */
     uint64_t replaced; /* saved contexts replaced to make room */
 } TLBCtxStats;
 
@@ -152,7 +159,9 @@ typedef struct TLB {
     TLBContext ctx[TLB_CTX_COUNT];
     uint32_t run_frames[TLB_CTX_FRAMES]; /* frames the running context's walks read */
     uint32_t run_nframes;
-    bool run_tainted;       /* a store changed one of them, or they did not fit: not saveable */
+    uint32_t run_stale[TLB_CTX_STALE]; /* those of them stores changed since */
+    uint32_t run_nstale;
+    bool run_tainted;       /* they did not fit, or are outside RAM: not saveable */
     uint64_t run_cr3;       /* CR3 (and PDPTEs) the running context was started under */
     uint64_t run_pdpte[4];
     uint32_t walk_frames[4]; /* page numbers of the tables the last walk read, top down */

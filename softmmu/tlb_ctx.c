@@ -20,8 +20,11 @@
  * own A/D updates, reaches phys_ram_store(), which calls tlb_ctx_pt_write()
  * before the bytes land.  It compares each entry the store touches, old
  * and new: if an entry that was present changes in any bit but an
- * Accessed or Dirty bit being set, every context with a bit on the page is
- * dropped (a saved one) or marked unsaveable (the running one).  Why that
+ * Accessed or Dirty bit being set, every saved context with a bit on the
+ * page is dropped, and the running one notes the page as stale: its
+ * entries stay in force until INVLPG or MOV CR3, as on hardware, and the
+ * save leaves out every entry whose walk read that page (TLBEntry.frames
+ * names the tables each entry's walk read).  Why that
  * is enough: an entry a walk used was present then; while a bit is on its
  * page every store to it is compared, so the first store that makes it
  * differ from what the walk read, other than by setting A/D, changes a
@@ -35,8 +38,8 @@
  * What is not tracked: under PAE paging the PDPTEs are registers loaded
  * at MOV CR3, so they are part of the key (CR3 and the four PDPTEs); a
  * paging structure outside plain RAM (ROM, MMIO: no store reaches it
- * through phys_ram_store), or more than TLB_CTX_FRAMES frames, make the
- * running context unsaveable.  Everything that changes how walks are done
+ * through phys_ram_store), more than TLB_CTX_FRAMES frames or more than
+ * TLB_CTX_STALE stale ones make the running context unsaveable.  Everything that changes how walks are done
  * (CR0.PG/WP/PE, CR4.PGE/PAE/PSE, EFER.NXE, MTRRs, A20, memory map
  * changes, reset, the debugger) calls tlb_flush_all(), which drops every
  * context.  INVLPG drops the page from the running TLB only: the saved
@@ -114,6 +117,14 @@ static void tlb_ctx_start_running(CPUState *cpu)
     t->run_cr3 = cpu->cr3;
     memcpy(t->run_pdpte, cpu->pdpte, sizeof(t->run_pdpte));
     t->run_tainted = false;
+    t->run_nstale = 0;
+}
+
+/* The running context cannot be tracked: it will not be saved. */
+static void tlb_ctx_taint(CPUState *cpu)
+{
+    cpu->tlb.run_tainted = true;
+    cpu->tlb.ctx_stats.tainted++;
 }
 
 void tlb_ctx_reset(CPUState *cpu)
@@ -135,13 +146,13 @@ void tlb_ctx_note_walk(CPUState *cpu)
         return; /* will not be saved: nothing to track */
     }
     if (!tlb_ctx_owner(cpu) || t->walk_nframes > 4) {
-        t->run_tainted = true;
+        tlb_ctx_taint(cpu);
         return;
     }
     for (uint32_t i = 0; i < t->walk_nframes; i++) {
         uint32_t frame = t->walk_frames[i];
         if (!phys_ram_page(pm, frame << 12)) {
-            t->run_tainted = true; /* ROM, MMIO or nothing: stores there are not seen */
+            tlb_ctx_taint(cpu); /* ROM, MMIO or nothing: stores there are not seen */
             return;
         }
         uint8_t bits = pm->pt_pages[frame];
@@ -149,7 +160,7 @@ void tlb_ctx_note_walk(CPUState *cpu)
             continue;
         }
         if (t->run_nframes == TLB_CTX_FRAMES) {
-            t->run_tainted = true;
+            tlb_ctx_taint(cpu);
             return;
         }
         t->run_frames[t->run_nframes++] = frame;
@@ -166,6 +177,42 @@ void tlb_ctx_note_walk(CPUState *cpu)
 static bool tlb_ctx_entry_changes(uint64_t old, uint64_t new)
 {
     return (old & PTE_P) && ((old ^ new) & ~(new & (PTE_A | PTE_D)));
+}
+
+/*
+ * A store changed an entry in the table at page, which the running context
+ * walked through.  Its entries stay, stale, until INVLPG or MOV CR3 as on
+ * hardware (code that edits the mapping of the page it runs from and then
+ * runs INVLPG counts on that: tests/bt/test_bt_nx.c); the save leaves out
+ * every entry walked through the page, so the context stays saveable.
+ */
+static void tlb_ctx_note_stale(CPUState *cpu, uint32_t page)
+{
+    TLB *t = &cpu->tlb;
+    for (uint32_t i = 0; i < t->run_nstale; i++) {
+        if (t->run_stale[i] == page) {
+            return;
+        }
+    }
+    if (t->run_nstale == TLB_CTX_STALE) {
+        tlb_ctx_taint(cpu);
+        return;
+    }
+    t->run_stale[t->run_nstale++] = page;
+    t->ctx_stats.run_stale++;
+}
+
+/* Whether e's walk read a table a store changed since (see above). */
+static bool tlb_ctx_walked_stale(const TLB *t, const TLBEntry *e)
+{
+    for (uint32_t i = 0; i < t->run_nstale; i++) {
+        uint32_t page = t->run_stale[i];
+        if (e->frames[0] == page || e->frames[1] == page || e->frames[2] == page ||
+            e->frames[3] == page) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static void tlb_ctx_pt_write(void *opaque, uint32_t paddr, const uint8_t *src, uint8_t fill,
@@ -200,8 +247,7 @@ static void tlb_ctx_pt_write(void *opaque, uint32_t paddr, const uint8_t *src, u
         }
     }
     if ((bits & RUNNING_BIT) && !cpu->tlb.run_tainted) {
-        cpu->tlb.run_tainted = true;
-        cpu->tlb.ctx_stats.tainted++;
+        tlb_ctx_note_stale(cpu, page);
     }
 }
 
@@ -245,7 +291,8 @@ static void tlb_ctx_save(CPUState *cpu)
                 used &= used - 1;
                 const TLBEntry *e = &t->e[view][s];
                 uint64_t lin_page;
-                if (!e->global && tlb_ctx_entry_valid(e, &lin_page)) {
+                if (!e->global && tlb_ctx_entry_valid(e, &lin_page) &&
+                    !tlb_ctx_walked_stale(t, e)) {
                     c->e[n] = *e;
                     c->where[n] = (uint16_t)((uint32_t)view << TLB_BITS | s);
                     n++;
