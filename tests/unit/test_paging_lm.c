@@ -49,9 +49,7 @@ static const uint32_t table_of[4] = {PT, PD, PDPT, PML4};
 
 static void put64(uint32_t paddr, uint64_t v)
 {
-    /* Through the bus, as a guest or device store: the TLB contexts see
-     * paging-structure stores there (softmmu/tlb_ctx.c). */
-    phys_write_buf(&pm, paddr, &v, 8);
+    memcpy(pm.ram + paddr, &v, 8);
 }
 
 static uint64_t get64(uint32_t paddr)
