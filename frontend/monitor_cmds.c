@@ -476,12 +476,6 @@ void moncmd_info_jit(MonBuf *out, CPUState *cpu)
                           (unsigned long long)s->interp_why[w]);
         }
     }
-    monbuf_printf(out, "returns: %llu, %.2f%% predicted\n", (unsigned long long)s->ret_total,
-                  s->ret_total ? 100.0 - percent(s->ret_miss, s->ret_total) : 0.0);
-    monbuf_printf(out, "jump cache: %llu lookups, %.2f%% hits, %llu misses\n",
-                  (unsigned long long)s->jc_lookups,
-                  s->jc_lookups ? 100.0 - percent(s->jc_misses, s->jc_lookups) : 0.0,
-                  (unsigned long long)s->jc_misses);
     const TLBCtxStats *t = &cpu->tlb.ctx_stats;
     monbuf_printf(out,
                   "page walks: %llu; TLB contexts: %llu saved, %llu restored (%llu entries), "
@@ -491,6 +485,12 @@ void moncmd_info_jit(MonBuf *out, CPUState *cpu)
                   (unsigned long long)t->restores, (unsigned long long)t->entries_restored,
                   (unsigned long long)t->replaced, (unsigned long long)t->dropped,
                   (unsigned long long)t->run_stale, (unsigned long long)t->tainted);
+    monbuf_printf(out, "returns: %llu, %.2f%% predicted\n", (unsigned long long)s->ret_total,
+                  s->ret_total ? 100.0 - percent(s->ret_miss, s->ret_total) : 0.0);
+    monbuf_printf(out, "jump cache: %llu lookups, %.2f%% hits, %llu misses\n",
+                  (unsigned long long)s->jc_lookups,
+                  s->jc_lookups ? 100.0 - percent(s->jc_misses, s->jc_lookups) : 0.0,
+                  (unsigned long long)s->jc_misses);
     if (s->checked_blocks || s->unchecked_blocks) {
         monbuf_printf(out, "blocks checked: %llu, run once (I/O): %llu\n",
                       (unsigned long long)s->checked_blocks, (unsigned long long)s->unchecked_blocks);
