@@ -142,7 +142,7 @@ void tlb_ctx_note_walk(CPUState *cpu)
 {
     TLB *t = &cpu->tlb;
     PhysMem *pm = cpu->phys;
-    if (t->run_tainted) {
+    if (t->run_tainted || t->ctx_off) {
         return; /* will not be saved: nothing to track */
     }
     if (!tlb_ctx_owner(cpu) || t->walk_nframes > 4) {
