@@ -24,35 +24,36 @@
  * page is dropped, and the running one notes the page as stale: its
  * entries stay in force until INVLPG or MOV CR3, as on hardware, and the
  * save leaves out every entry whose walk read that page (TLBEntry.frames
- * names the tables each entry's walk read).  Why that
- * is enough: an entry a walk used was present then; while a bit is on its
- * page every store to it is compared, so the first store that makes it
- * differ from what the walk read, other than by setting A/D, changes a
- * present entry and is caught.  Setting A or D changes no translation: an
- * entry filled without D has no write tag and walks (setting D) at its
- * first write, and one with a write tag was filled with D set.  Clearing
- * A or D is a change, so a guest aging pages sees A set again after the
- * switch, as after a real flush.  So the walker's own A/D updates drop
- * nothing.
+ * names the tables each entry's walk read).  Why that is enough: an entry
+ * a walk used was present then; while a bit is on its page every store to
+ * it is compared, so the first store that makes it differ from what the
+ * walk read, other than by setting A/D, changes a present entry and is
+ * caught.  Setting A or D changes no translation: an entry filled without
+ * D has no write tag and walks (setting D) at its first write, and one
+ * with a write tag was filled with D set.  Clearing A or D is a change,
+ * so a guest aging pages sees A set again after the switch, as after a
+ * real flush.  So the walker's own A/D updates drop nothing.
  *
  * What is not tracked: under PAE paging the PDPTEs are registers loaded
  * at MOV CR3, so they are part of the key (CR3 and the four PDPTEs); a
  * paging structure outside plain RAM (ROM, MMIO: no store reaches it
  * through phys_ram_store), more than TLB_CTX_FRAMES frames or more than
- * TLB_CTX_STALE stale ones make the running context unsaveable.  Everything that changes how walks are done
- * (CR0.PG/WP/PE, CR4.PGE/PAE/PSE, EFER.NXE, MTRRs, A20, memory map
- * changes, reset, the debugger) calls tlb_flush_all(), which drops every
- * context.  INVLPG drops the page from the running TLB only: the saved
- * contexts hold no global entries, and their other entries are exact by
- * the rule above, so an INVLPG in another address space has nothing of
- * theirs to invalidate (SDM Vol.3 4.10.4.1: without PCIDs it invalidates
- * the current mappings; the saved ones were invalidated, architecturally,
- * by the MOV CR3 that saved them).  Physical-page flushes (SMC marking a
- * code page, dirty tracking) sweep the saved entries as the live ones.
+ * TLB_CTX_STALE stale ones make the running context unsaveable.
+ * Everything that changes how walks are done (CR0.PG/WP/PE,
+ * CR4.PGE/PAE/PSE, EFER.NXE, MTRRs, A20, memory map changes, reset, the
+ * debugger) calls tlb_flush_all(), which drops every context.  INVLPG
+ * drops the page from the running TLB only: the saved contexts hold no
+ * global entries, and their other entries are exact by the rule above, so
+ * an INVLPG in another address space has nothing of theirs to invalidate
+ * (SDM Vol.3 4.10.4.1: without PCIDs it invalidates the current mappings;
+ * the saved ones were invalidated, architecturally, by the MOV CR3 that
+ * saved them).  Physical-page flushes (SMC marking a code page, dirty
+ * tracking) sweep the saved entries as the live ones.
  *
- * Costs: saving copies the running view's non-global entries (at most
- * TLB_CTX_ENTRIES), restoring copies them back; both visit only used
- * slots, as the CR3 flush did.  Memory is fixed: TLB_CTX_COUNT contexts in
+ * Costs: saving copies the running context's non-global entries (at most
+ * TLB_CTX_ENTRIES), restoring copies them back; both visit only the slots
+ * of TLB.nonglobal, as the CR3 flush does.  TLB.ctx_off turns it all off
+ * (no tracking either).  Memory is fixed: TLB_CTX_COUNT contexts in
  * the TLB, one byte per RAM page.
  */
 #include <string.h>
