@@ -89,6 +89,7 @@ void cpu_init(CPUState *cpu, struct PhysMem *phys, struct IOPortMap *io)
     cpu->io = io;
     cpu->cpuid = cpu_model_config(cpu_model_default());
     icache_init(cpu);
+    tlb_ctx_init(cpu);
     cpu_reset(cpu);
 }
 

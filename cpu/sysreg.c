@@ -118,6 +118,9 @@ static void cpu_load_pdptes(CPUState *cpu, uint64_t cr3)
  */
 void cpu_write_cr3(CPUState *cpu, uint64_t value)
 {
+    uint64_t old_cr3 = cpu->cr3;
+    uint64_t old_pdpte[4];
+    memcpy(old_pdpte, cpu->pdpte, sizeof(old_pdpte));
     if (cpu->efer & EFER_LMA) {
         if (value >> MMU_LM_MAXPHYADDR) {
             cpu_raise_exception_err(cpu, EXC_GP, 0);
@@ -126,7 +129,7 @@ void cpu_write_cr3(CPUState *cpu, uint64_t value)
         cpu_load_pdptes(cpu, value);
     }
     cpu->cr3 = value;
-    tlb_flush_nonglobal(cpu);
+    tlb_switch_cr3(cpu, old_cr3, old_pdpte); /* flushes the non-global entries */
 }
 
 /* The CR4 bits a guest may set: those whose defining feature CPUID reports.

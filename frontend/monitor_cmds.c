@@ -525,6 +525,15 @@ void moncmd_info_jit(MonBuf *out, CPUState *cpu)
                           (unsigned long long)s->interp_why[w]);
         }
     }
+    const TLBCtxStats *t = &cpu->tlb.ctx_stats;
+    monbuf_printf(out,
+                  "page walks: %llu; TLB contexts: %llu saved, %llu restored (%llu entries), "
+                  "%llu replaced, %llu dropped by page-table stores, %llu tables of the running "
+                  "one changed, %llu not saveable\n",
+                  (unsigned long long)t->walks, (unsigned long long)t->saves,
+                  (unsigned long long)t->restores, (unsigned long long)t->entries_restored,
+                  (unsigned long long)t->replaced, (unsigned long long)t->dropped,
+                  (unsigned long long)t->run_stale, (unsigned long long)t->tainted);
     monbuf_printf(out, "returns: %llu, %.2f%% predicted\n", (unsigned long long)s->ret_total,
                   s->ret_total ? 100.0 - percent(s->ret_miss, s->ret_total) : 0.0);
     monbuf_printf(out, "jump cache: %llu lookups, %.2f%% hits, %llu misses\n",

@@ -39,7 +39,7 @@
 #define MMU_PAGE_SIZE   0x1000u
 #define MMU_PAGE_OFFSET 0xfffu
 /* Tag flags that force the access through phys_read()/phys_write(). */
-#define TLB_SLOW_FLAGS (TLB_MMIO | TLB_CODE)
+#define TLB_SLOW_FLAGS (TLB_MMIO | TLB_CODE | TLB_PTWATCH)
 #define MMU_PHYS_TOP   0xffffffffull /* the last byte of popek's physical address space */
 
 /* A physical access in the slow path.  Above 4 GiB (a PAE frame beyond
@@ -192,6 +192,22 @@ static bool mmu_entry_compatible(const TLBEntry *e, uint64_t lin_page, uint64_t 
            e->addend == addend && !mmu_entry_holds_other_page(e, lin_page);
 }
 
+/* The WRITE tag for a page writes may go straight to (RAM or a VRAM
+ * region, phys_map_vram): only RAM holds translated code or paging
+ * structures a TLB context depends on, whose writes take the slow path. */
+static uint64_t mmu_writable_tag(PhysMem *pm, uint64_t lin_page, uint32_t phys_page)
+{
+    if (phys_page < pm->ram_size) {
+        uint64_t flags = (pm->code_pages[phys_page >> 12] ? TLB_CODE : 0) |
+                         (pm->pt_pages && pm->pt_pages[phys_page >> 12] ? TLB_PTWATCH : 0);
+        if (flags) {
+            return lin_page | flags;
+        }
+    }
+    phys_mark_dirty(pm, phys_page);
+    return lin_page;
+}
+
 /* The WRITE tag for a page whose host mapping is host (NULL: none). */
 static uint64_t mmu_write_tag(PhysMem *pm, uint64_t lin_page, uint32_t phys_page,
                               const uint8_t *host, bool writable)
@@ -199,13 +215,7 @@ static uint64_t mmu_write_tag(PhysMem *pm, uint64_t lin_page, uint32_t phys_page
     if (!host || !writable) {
         return lin_page | TLB_MMIO;
     }
-    /* Writable means RAM or a VRAM region (phys_map_vram); only RAM holds
-     * translated code. */
-    if (phys_page < pm->ram_size && pm->code_pages[phys_page >> 12]) {
-        return lin_page | TLB_CODE;
-    }
-    phys_mark_dirty(pm, phys_page);
-    return lin_page;
+    return mmu_writable_tag(pm, lin_page, phys_page);
 }
 
 /*
@@ -219,6 +229,12 @@ static uint64_t mmu_fill(CPUState *cpu, TLBEntry *e, uint64_t lin, int access, i
     bool global;
     if (!paging_walk(cpu, lin, access, mmu_idx, true, &phys, &pf_error, &global, &page_size)) {
         mmu_page_fault(cpu, lin, pf_error);
+    }
+    cpu->tlb.ctx_stats.walks++;
+    /* Before e is touched: watching a new paging-structure page drops the
+     * entries that map it for writes, and e may be one. */
+    if (!global && (cpu->cr0 & CR0_PG)) {
+        tlb_ctx_note_walk(cpu);
     }
     PhysMem *pm = cpu->phys;
     uint64_t lin_page = lin & TLB_PAGE_MASK;
@@ -242,8 +258,14 @@ static uint64_t mmu_fill(CPUState *cpu, TLBEntry *e, uint64_t lin, int access, i
     e->addend = addend;
     e->global = global;
     e->page_size = page_size;
+    for (uint32_t k = 0; k < 4; k++) {
+        e->frames[k] = k < cpu->tlb.walk_nframes ? cpu->tlb.walk_frames[k] : TLB_NO_FRAME;
+    }
     uint32_t slot = tlb_slot(lin);
     cpu->tlb.used[mmu_idx][slot / 32] |= 1u << (slot % 32);
+    if (!global) {
+        cpu->tlb.nonglobal[mmu_idx][slot / 32] |= 1u << (slot % 32);
+    }
     if (page_size > MMU_PAGE_SIZE) {
         tlb_note_large_page(cpu, lin, page_size);
     }
@@ -285,6 +307,11 @@ static uint8_t *mmu_translate(CPUState *cpu, uint64_t lin, int access, int mmu_i
     if ((tag & (TLB_PAGE_MASK | TLB_INVALID)) != (lin & TLB_PAGE_MASK)) {
         tag = tlb_victim_swap(cpu, mmu_idx, lin, access) ? e->tag[access]
                                                          : mmu_fill(cpu, e, lin, access, mmu_idx);
+    }
+    if ((tag & TLB_PTWATCH) && !cpu->phys->pt_pages[e->phys >> 12]) {
+        /* No context depends on the page any more: fast writes again. */
+        tag = mmu_writable_tag(cpu->phys, lin & TLB_PAGE_MASK, e->phys);
+        e->tag[ACC_WRITE] = tag;
     }
     *phys = ((uint64_t)e->phys_hi << 32) | e->phys | (lin & MMU_PAGE_OFFSET);
     if (tag & TLB_SLOW_FLAGS) {

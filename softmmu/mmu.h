@@ -82,8 +82,23 @@ void tlb_evict(CPUState *cpu, int mmu_idx, const TLBEntry *e);
 /* A victim with a valid tag for lin's page and this access goes back into
  * lin's slot (the entry there takes its place); false if none has one. */
 bool tlb_victim_swap(CPUState *cpu, int mmu_idx, uint64_t lin, int access);
-/* Drop every entry whose physical page is paddr's page (SMC, remaps). */
+/* Drop every entry whose physical page is paddr's page (SMC, remaps),
+ * saved contexts' too. */
 void tlb_flush_phys_page(CPUState *cpu, uint32_t paddr);
+
+/* TLB contexts (softmmu/tlb_ctx.c).  tlb_ctx_init: at cpu_init, take the
+ * memory's paging-structure store listener.  tlb_switch_cr3: MOV CR3, after
+ * CR3 and the PDPTEs took their new values: save the running context (its
+ * key old_cr3, old_pdpte), flush the non-global entries, restore a saved
+ * context for the new CR3 if one is valid.  tlb_ctx_note_walk: a
+ * non-global fill from the walk just done.  tlb_ctx_reset: every context
+ * dropped (tlb_flush_all).  tlb_ctx_flush_phys_page: saved entries of a
+ * physical page dropped (tlb_flush_phys_page). */
+void tlb_ctx_init(CPUState *cpu);
+void tlb_switch_cr3(CPUState *cpu, uint64_t old_cr3, const uint64_t old_pdpte[4]);
+void tlb_ctx_note_walk(CPUState *cpu);
+void tlb_ctx_reset(CPUState *cpu);
+void tlb_ctx_flush_phys_page(CPUState *cpu, uint64_t phys_page);
 
 /*
  * Data breakpoints (SDM Vol.3 17.2): pages holding an enabled data

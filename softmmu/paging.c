@@ -27,6 +27,7 @@ bool paging_walk(CPUState *cpu, uint64_t lin64, int access, int mmu_idx, bool se
     uint32_t a20 = cpu->a20_mask;
     /* Outside long mode linear addresses are 32-bit. */
     uint32_t lin = (uint32_t)lin64;
+    cpu->tlb.walk_nframes = 0;
     if (!(cpu->cr0 & CR0_PG)) {
         *phys = lin & a20;
         *global = false;
@@ -50,6 +51,7 @@ bool paging_walk(CPUState *cpu, uint64_t lin64, int access, int mmu_idx, bool se
     uint32_t err = (write ? PF_ERR_W : 0) | (user ? PF_ERR_U : 0);
 
     uint32_t pde_addr = ((cpu->cr3 & PT_FRAME) | ((lin >> 20) & 0xffc)) & a20;
+    paging_note_table(cpu, pde_addr);
     uint32_t pde = paging_read_entry32(pm, pde_addr);
     if (!(pde & PTE_P)) {
         *pf_error = err;
@@ -75,6 +77,7 @@ bool paging_walk(CPUState *cpu, uint64_t lin64, int access, int mmu_idx, bool se
     }
 
     uint32_t pte_addr = ((pde & PT_FRAME) | ((lin >> 10) & 0xffc)) & a20;
+    paging_note_table(cpu, pte_addr);
     uint32_t pte = paging_read_entry32(pm, pte_addr);
     if (!(pte & PTE_P)) {
         *pf_error = err;

@@ -36,6 +36,14 @@
 #define PAGE_4M 0x400000u
 #define PAGE_1G 0x40000000u
 
+/* Note the page of a paging structure the walk reads an entry from; a fill
+ * makes the running TLB context depend on it (softmmu/tlb_ctx.c).  No walk
+ * reads more than four (4-level paging); paging_walk() starts the list. */
+static inline void paging_note_table(CPUState *cpu, uint64_t entry_addr)
+{
+    cpu->tlb.walk_frames[cpu->tlb.walk_nframes++ & 3] = (uint32_t)(entry_addr >> 12);
+}
+
 /* A 4-byte entry (32-bit paging). */
 static inline uint32_t paging_read_entry32(PhysMem *pm, uint32_t paddr)
 {

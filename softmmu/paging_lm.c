@@ -69,6 +69,7 @@ bool paging_lm_walk(CPUState *cpu, uint64_t lin, int access, int mmu_idx, bool s
     for (int level = 3; level >= 0; level--) {
         int shift = 12 + 9 * level;
         uint64_t addr = table | (((lin >> shift) & 0x1ff) << 3);
+        paging_note_table(cpu, addr);
         uint64_t entry = paging_read_entry64(pm, addr);
         if (!(entry & PTE_P)) {
             *pf_error = err;

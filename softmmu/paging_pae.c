@@ -70,6 +70,7 @@ bool paging_pae_walk(CPUState *cpu, uint32_t lin, int access, int mmu_idx, bool 
         return false;
     }
     uint64_t pde_addr = ((pdpte & PAE_FRAME) | ((lin >> 18) & 0xff8u)) & a20;
+    paging_note_table(cpu, pde_addr);
     uint64_t pde = paging_read_entry64(pm, pde_addr);
     if (!(pde & PTE_P)) {
         *pf_error = err;
@@ -97,6 +98,7 @@ bool paging_pae_walk(CPUState *cpu, uint32_t lin, int access, int mmu_idx, bool 
         return false;
     }
     uint64_t pte_addr = ((pde & PAE_FRAME) | ((lin >> 9) & 0xff8u)) & a20;
+    paging_note_table(cpu, pte_addr);
     uint64_t pte = paging_read_entry64(pm, pte_addr);
     if (!(pte & PTE_P)) {
         *pf_error = err;

@@ -54,8 +54,9 @@ bool phys_init(PhysMem *pm, uint32_t ram_size)
     pm->ram_size = ram_size;
     pm->code_pages = calloc(npages, 1);
     pm->dirty_pages = calloc(npages, 1);
+    pm->pt_pages = calloc(npages, 1);
     pm->ram_shadowed = calloc(npages, 1);
-    if (!pm->code_pages || !pm->dirty_pages || !pm->ram_shadowed) {
+    if (!pm->code_pages || !pm->dirty_pages || !pm->pt_pages || !pm->ram_shadowed) {
         phys_destroy(pm);
         errno = ENOMEM;
         return false;
@@ -75,6 +76,7 @@ void phys_destroy(PhysMem *pm)
     }
     free(pm->code_pages);
     free(pm->dirty_pages);
+    free(pm->pt_pages);
     free(pm->ram_shadowed);
     memset(pm, 0, sizeof(*pm));
 }
@@ -332,6 +334,21 @@ static inline void phys_observe(PhysMem *pm, uint32_t paddr, uint32_t len, bool 
 /* Store len bytes at paddr in RAM: from src, or (src NULL) the byte fill. */
 static void phys_ram_store(PhysMem *pm, uint32_t paddr, const void *src, uint8_t fill, uint32_t len)
 {
+    if (pm->pt_write) {
+        /* Before the store: the listener compares old entries with new. */
+        for (uint32_t done = 0; done < len;) {
+            uint32_t at = paddr + done;
+            uint32_t chunk = PHYS_PAGE_SIZE - (at & (PHYS_PAGE_SIZE - 1));
+            if (chunk > len - done) {
+                chunk = len - done;
+            }
+            if (pm->pt_pages[at >> PHYS_PAGE_SHIFT]) {
+                pm->pt_write(pm->pt_write_opaque, at, src ? (const uint8_t *)src + done : NULL,
+                             fill, chunk);
+            }
+            done += chunk;
+        }
+    }
     if (src) {
         memcpy(pm->ram + paddr, src, len);
     } else {

@@ -61,6 +61,15 @@ typedef struct PhysCodeListener {
  */
 typedef void (*PhysAccessFn)(void *opaque, uint32_t paddr, uint32_t len, bool is_write);
 
+/*
+ * Paging-structure store notification (softmmu/tlb_ctx.c): called before a
+ * store of len bytes at paddr (within one page) lands in a RAM page whose
+ * pt_pages byte is nonzero, with the new bytes (src, or len copies of fill
+ * when src is NULL), so the listener can compare them with the old ones.
+ */
+typedef void (*PhysPTWriteFn)(void *opaque, uint32_t paddr, const uint8_t *src, uint8_t fill,
+                              uint32_t len);
+
 typedef struct PhysMem {
     uint8_t *ram;          /* host mapping of guest RAM [0, ram_size) */
     uint32_t ram_size;     /* bytes of guest RAM (multiple of 4 KiB) */
@@ -68,6 +77,10 @@ typedef struct PhysMem {
     int nregions;
     uint8_t *code_pages;   /* one byte per RAM page: nonzero if it holds translated code */
     uint8_t *dirty_pages;  /* one byte per RAM page: set by writes (video tracking) */
+    uint8_t *pt_pages;     /* one byte per RAM page: a bit per TLB context whose walks
+                            * read paging structures there (softmmu/tlb_ctx.c) */
+    PhysPTWriteFn pt_write; /* NULL, or told of stores to pages with a pt_pages bit */
+    void *pt_write_opaque;
     PhysCodeListener code_listeners[PHYS_MAX_CODE_LISTENERS];
     int ncode_listeners;
     bool code_watch_all;   /* every RAM page stays marked as code (the lockstep

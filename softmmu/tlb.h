@@ -59,6 +59,10 @@ static inline uint32_t tlb_slot(uint64_t lin)
 #define TLB_INVALID   0x001u /* entry empty */
 #define TLB_MMIO      0x002u /* page is MMIO or unmapped: dispatch through softmmu/phys.c */
 #define TLB_CODE      0x004u /* write tag only: page holds translated code (SMC check) */
+#define TLB_PTWATCH   0x008u /* write tag only: page holds paging structures a saved or the
+                              * running TLB context was filled from (softmmu/tlb_ctx.c) */
+
+#define TLB_NO_FRAME 0xffffffffu
 
 /* Privilege views (SDM Vol.3 4.6: supervisor and user access rights). */
 enum { MMU_KERNEL = 0, MMU_USER = 1, MMU_COUNT };
@@ -73,7 +77,9 @@ typedef struct TLBEntry {
     uint32_t phys_hi;  /* physical page address bits 63:32 (PAE); nonzero: no memory */
     uint32_t global;   /* nonzero: PTE.G with CR4.PGE, survives CR3 writes */
     uint32_t page_size; /* size of the page this 4 KiB piece was filled from (INVLPG) */
-    uint32_t pad[4];   /* to 64 bytes, one cache line: index with a shift */
+    uint32_t frames[4]; /* page numbers of the paging structures its walk read, top
+                         * down, TLB_NO_FRAME after the last (softmmu/tlb_ctx.c);
+                         * also makes 64 bytes, one cache line: index with a shift */
 } TLBEntry;
 _Static_assert(sizeof(TLBEntry) == 64, "translated code indexes the TLB by slot << 6");
 
@@ -91,6 +97,47 @@ _Static_assert(sizeof(TLBEntry) == 64, "translated code indexes the TLB by slot 
  */
 #define TLB_VICTIMS 8
 
+/*
+ * TLB contexts (softmmu/tlb_ctx.c): on MOV CR3 the running address space's
+ * non-global entries are saved, tagged by CR3, and a later MOV CR3 back to
+ * it puts them back instead of refilling from page walks.  A saved context
+ * is dropped as soon as a guest store changes a paging-structure entry any
+ * of its walks read; PhysMem.pt_pages has a bit per context on each frame
+ * those walks read (bits 0..TLB_CTX_COUNT-1 the saved ones, bit
+ * TLB_CTX_RUNNING the running one).  Fixed sizes: nothing grows with the
+ * number of processes.
+ */
+#define TLB_CTX_COUNT   7   /* saved contexts, least recently saved replaced first */
+#define TLB_CTX_RUNNING 7   /* PhysMem.pt_pages bit of the running context */
+#define TLB_CTX_ENTRIES 256 /* entries a context keeps; more are dropped */
+#define TLB_CTX_FRAMES  32  /* paging-structure frames a context may depend on */
+#define TLB_CTX_STALE   8   /* of the running one's, changed by stores since its walks */
+
+typedef struct TLBContext {
+    TLBEntry e[TLB_CTX_ENTRIES];
+    uint16_t where[TLB_CTX_ENTRIES];   /* view << TLB_BITS | slot of e[i] */
+    uint32_t frames[TLB_CTX_FRAMES];   /* page numbers of the paging structures its walks read */
+    uint64_t cr3;                      /* the key: CR3 as written */
+    uint64_t pdpte[4];                 /* and, under PAE paging, the PDPTEs it was walked with */
+    uint64_t stamp;                    /* when it was saved (replacement order) */
+    uint32_t nentries;
+    uint32_t nframes;
+    bool valid;
+} TLBContext;
+
+/* What the contexts did, for tests and `info tlb`-style statistics. */
+typedef struct TLBCtxStats {
+    uint64_t walks;    /* page walks by TLB fills */
+    uint64_t saves;    /* contexts saved at MOV CR3 */
+    uint64_t restores; /* contexts put back at MOV CR3 */
+    uint64_t entries_restored;
+    uint64_t dropped;  /* saved contexts dropped by a store to their paging structures */
+    uint64_t run_stale; /* tables of the running context changed by stores: the entries
+                         * walked through them are not saved */
+    uint64_t tainted;  /* running contexts made unsaveable (tables outside RAM, too many) */
+    uint64_t replaced; /* saved contexts replaced to make room */
+} TLBCtxStats;
+
 typedef struct TLB {
     TLBEntry e[MMU_COUNT][TLB_ENTRIES];
     TLBEntry victim[MMU_COUNT][TLB_VICTIMS];
@@ -102,6 +149,26 @@ typedef struct TLB {
     /* Bit per slot filled since the last full flush, so CR3 writes and
      * physical-page flushes visit only those (a superset of valid slots). */
     uint32_t used[MMU_COUNT][TLB_ENTRIES / 32];
+    /* The same for fills of non-global entries since the last CR3 flush:
+     * the slots MOV CR3 saves and flushes (a superset again).  Kernel
+     * entries are global and most of the used ones; a switch need not
+     * visit them. */
+    uint32_t nonglobal[MMU_COUNT][TLB_ENTRIES / 32];
+
+    /* ---- contexts (softmmu/tlb_ctx.c); translated code never reads these ---- */
+    TLBContext ctx[TLB_CTX_COUNT];
+    uint32_t run_frames[TLB_CTX_FRAMES]; /* frames the running context's walks read */
+    uint32_t run_nframes;
+    uint32_t run_stale[TLB_CTX_STALE]; /* those of them stores changed since */
+    uint32_t run_nstale;
+    bool run_tainted;       /* they did not fit, or are outside RAM: not saveable */
+    uint64_t run_cr3;       /* CR3 (and PDPTEs) the running context was started under */
+    uint64_t run_pdpte[4];
+    uint32_t walk_frames[4]; /* page numbers of the tables the last walk read, top down */
+    uint32_t walk_nframes;
+    uint64_t ctx_clock;     /* stamps TLBContext.stamp */
+    bool ctx_off;           /* contexts disabled: MOV CR3 only flushes */
+    TLBCtxStats ctx_stats;
 } TLB;
 
 #endif /* SOFTMMU_TLB_H */

@@ -35,7 +35,9 @@ static CPUState *cpu;
 
 static void put32(uint32_t paddr, uint32_t v)
 {
-    memcpy(pm.ram + paddr, &v, 4);
+    /* Through the bus, as a guest or device store: the TLB contexts see
+     * paging-structure stores there (softmmu/tlb_ctx.c). */
+    phys_write_buf(&pm, paddr, &v, 4);
 }
 
 static uint32_t get32(uint32_t paddr)

@@ -42,7 +42,9 @@ static CPUState *cpu;
 
 static void put64(uint32_t paddr, uint64_t v)
 {
-    memcpy(pm.ram + paddr, &v, 8);
+    /* Through the bus, as a guest or device store: the TLB contexts see
+     * paging-structure stores there (softmmu/tlb_ctx.c). */
+    phys_write_buf(&pm, paddr, &v, 8);
 }
 
 static uint64_t get64(uint32_t paddr)
