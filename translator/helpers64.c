@@ -17,34 +17,55 @@
 #include "softmmu/mmu.h"
 #include "translator/bt_internal.h"
 
-int bt_helper_mem64_prep(CPUState *cpu, const BTCallInfo *ci)
+/* The linear address of ci's memory operand, for a write or not (may fault). */
+typedef uint64_t (*OperandLin)(CPUState *cpu, const BTCallInfo *ci, bool write);
+
+static uint64_t operand_lin(CPUState *cpu, const BTCallInfo *ci, bool write)
 {
-    bt_helper_enter(cpu, ci);
-    cpu->bt_mem_slow++;
+    return insn_mem_linear(cpu, &ci->insn, ci->size, write);
+}
+
+/* A slow path's prep: probe a write, read the operand into the bounce
+ * buffer if the instruction reads it (read: always, else a read or a
+ * read-modify-write). */
+static int prep_at(CPUState *cpu, const BTCallInfo *ci, OperandLin lin_of, bool read)
+{
     bool write = ci->access == ACC_WRITE;
-    uint64_t lin = insn_mem_linear(cpu, &ci->insn, ci->size, write);
+    uint64_t lin = lin_of(cpu, ci, write);
     uint64_t value = 0;
     if (write) {
         mmu_probe(cpu, lin, ci->size, ACC_WRITE, ci->mmu_idx);
     }
-    if (!write || ci->rmw) {
+    if (read || !write || ci->rmw) {
         value = mmu_read_slow(cpu, lin, ci->size, ci->mmu_idx, ACC_READ);
     }
     memcpy(cpu->bt_bounce, &value, sizeof(value));
     return 0;
 }
 
-int bt_helper_mem64_commit(CPUState *cpu, const BTCallInfo *ci)
+/* Its commit: the bounce buffer written back to the operand, which prep
+ * probed (no fault).  gen_mem.c hands commits a 32-bit next EIP
+ * (MemOp.next_eip); a RIP-relative address needs the whole RIP. */
+static int commit_at(CPUState *cpu, const BTCallInfo *ci, OperandLin lin_of)
 {
     uint64_t value;
     memcpy(&value, cpu->bt_bounce, sizeof(value));
     bt_helper_enter(cpu, ci);
-    /* gen_mem.c hands commits a 32-bit next EIP (MemOp.next_eip); a
-     * RIP-relative address needs the whole RIP. */
     cpu->next_eip = ci->eip + ci->insn.len;
-    uint64_t lin = insn_mem_linear(cpu, &ci->insn, ci->size, true); /* probed: no fault */
-    mmu_write_slow(cpu, lin, ci->size, value, ci->mmu_idx);
+    mmu_write_slow(cpu, lin_of(cpu, ci, true), ci->size, value, ci->mmu_idx);
     return bt_helper_leave(cpu, ci, ci->eip + ci->insn.len, false);
+}
+
+int bt_helper_mem64_prep(CPUState *cpu, const BTCallInfo *ci)
+{
+    bt_helper_enter(cpu, ci);
+    cpu->bt_mem_slow++;
+    return prep_at(cpu, ci, operand_lin, false);
+}
+
+int bt_helper_mem64_commit(CPUState *cpu, const BTCallInfo *ci)
+{
+    return commit_at(cpu, ci, operand_lin);
 }
 
 /*
@@ -105,25 +126,12 @@ static uint64_t bit_string_lin(CPUState *cpu, const BTCallInfo *ci, bool write)
 int bt_helper_bitstr64_prep(CPUState *cpu, const BTCallInfo *ci)
 {
     bt_helper_enter(cpu, ci);
-    bool write = ci->access == ACC_WRITE;
-    uint64_t lin = bit_string_lin(cpu, ci, write);
-    if (write) {
-        mmu_probe(cpu, lin, ci->size, ACC_WRITE, ci->mmu_idx);
-    }
-    uint64_t value = mmu_read_slow(cpu, lin, ci->size, ci->mmu_idx, ACC_READ);
-    memcpy(cpu->bt_bounce, &value, sizeof(value));
-    return 0;
+    return prep_at(cpu, ci, bit_string_lin, true);
 }
 
 int bt_helper_bitstr64_commit(CPUState *cpu, const BTCallInfo *ci)
 {
-    uint64_t value;
-    memcpy(&value, cpu->bt_bounce, sizeof(value));
-    bt_helper_enter(cpu, ci);
-    cpu->next_eip = ci->eip + ci->insn.len; /* the whole RIP, as bt_helper_mem64_commit */
-    uint64_t lin = bit_string_lin(cpu, ci, true); /* probed: no fault */
-    mmu_write_slow(cpu, lin, ci->size, value, ci->mmu_idx);
-    return bt_helper_leave(cpu, ci, ci->eip + ci->insn.len, false);
+    return commit_at(cpu, ci, bit_string_lin);
 }
 
 /*

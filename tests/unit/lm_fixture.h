@@ -84,6 +84,27 @@ static inline void first_fault_note(void *opaque, CPUState *cpu, int vector, uin
     }
 }
 
+/* code in 64-bit mode on the interpreter (vm[0]) and on bt (vm[1]), 100
+ * instructions at most, each noting its first exception in f[0] and f[1];
+ * returns bt (the caller frees it and both VMs). */
+static inline BT *run_to_first_fault(const uint8_t *code, size_t len, TestVM *vm[2],
+                                     FirstFault f[2])
+{
+    for (int e = 0; e < 2; e++) {
+        vm[e] = make_vm(code, len, MODE_64);
+        f[e] = (FirstFault){.vector = -1};
+        vm[e]->cpu.hooks.observer = &f[e];
+        vm[e]->cpu.hooks.on_exception = first_fault_note;
+    }
+    testvm_run(vm[0], 100);
+    BT *bt = bt_new(&vm[1]->cpu, 1u << 20, BT_MODE_RUN);
+    ck_assert_ptr_nonnull(bt);
+    bt_set_code64(bt, true);
+    bt_set_mem64_native(bt, true);
+    bt_exec(bt, 100);
+    return bt;
+}
+
 /* Programs: segments of code or data loaded at addresses, and a setup. */
 typedef struct Seg {
     uint32_t addr;

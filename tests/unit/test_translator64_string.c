@@ -123,17 +123,7 @@ START_TEST(test_noncanonical_destination)
     };
     FirstFault f[2];
     TestVM *vm[2];
-    for (int e = 0; e < 2; e++) {
-        vm[e] = make_vm(code, sizeof(code), MODE_64);
-        f[e] = (FirstFault){.vector = -1};
-        vm[e]->cpu.hooks.observer = &f[e];
-        vm[e]->cpu.hooks.on_exception = first_fault_note;
-    }
-    testvm_run(vm[0], 100);
-    BT *bt = bt_new(&vm[1]->cpu, 1u << 20, BT_MODE_RUN);
-    bt_set_code64(bt, true);
-    bt_set_mem64_native(bt, true);
-    bt_exec(bt, 100);
+    BT *bt = run_to_first_fault(code, sizeof(code), vm, f);
     for (int e = 0; e < 2; e++) {
         ck_assert_int_eq(f[e].vector, EXC_GP);
         ck_assert_uint_eq(f[e].error, 0);
