@@ -11,14 +11,14 @@
  * anywhere else it touches one slot per view.
  *
  * A fill that replaces an entry for another page moves it to the view's
- * victims (TLB.victim, eight, round-robin), and a miss that finds its page
- * there swaps it back into the slot instead of walking.  Every flush
- * treats the victims as it treats the slots: they are cached translations
- * like any other (SDM Vol.3 4.10.2).
+ * second table (softmmu/tlb.h: tlb_slot2), where translated code finds it
+ * inline; a miss in C that finds its page there swaps it back into the
+ * first.  Every flush treats both tables alike: their entries are cached
+ * translations like any other (SDM Vol.3 4.10.2).
  *
- * Every fill also sets the slot's bit in TLB.used.  A full flush sweeps all
- * 2048 entries (and so repairs a TLB nobody flushed yet) and clears the
- * bits; physical-page flushes visit only the used slots.
+ * Every fill or move also sets the slot's bit in TLB.used.  A full flush
+ * sweeps all 4096 entries (and so repairs a TLB nobody flushed yet) and
+ * clears the bits; physical-page flushes visit only the used slots.
  * Measured on the 2-core build host: a CR3 flush with 64 slots in use takes
  * 0.2-0.35 us against 1.5 us for a full sweep, and breaks even with it when
  * all 1024 slots of a view are in use.  CR3 writes visit fewer still: the
@@ -55,13 +55,8 @@ static inline bool tlb_entry_matches(const TLBEntry *e, uint64_t lin, uint64_t m
 void tlb_flush_all(CPUState *cpu)
 {
     for (int view = 0; view < MMU_COUNT; view++) {
-        for (uint32_t i = 0; i < TLB_ENTRIES; i++) {
+        for (uint32_t i = 0; i < TLB_SLOTS; i++) {
             tlb_entry_invalidate(&cpu->tlb.e[view][i]);
-        }
-    }
-    for (int view = 0; view < MMU_COUNT; view++) {
-        for (int i = 0; i < TLB_VICTIMS; i++) {
-            tlb_entry_invalidate(&cpu->tlb.victim[view][i]);
         }
     }
     memset(cpu->tlb.large_regions, 0, sizeof(cpu->tlb.large_regions));
@@ -71,13 +66,13 @@ void tlb_flush_all(CPUState *cpu)
     cpu_ras_clear(cpu->bt_ras); /* predicted returns trusted the old mappings */
 }
 
-/* Invalidate every used entry for which drop(e, arg) holds, and forget its
- * used bit since it holds nothing now; the victims the same way. */
+/* Invalidate every used entry (both tables) for which drop(e, arg) holds,
+ * and forget its used bit since it holds nothing now. */
 static inline void tlb_sweep_used(CPUState *cpu, bool (*drop)(const TLBEntry *e, uint64_t arg),
                                   uint64_t arg)
 {
     for (int view = 0; view < MMU_COUNT; view++) {
-        for (uint32_t w = 0; w < TLB_ENTRIES / 32; w++) {
+        for (uint32_t w = 0; w < TLB_SLOTS / 32; w++) {
             uint32_t bits = cpu->tlb.used[view][w];
             while (bits) {
                 uint32_t slot = w * 32 + (uint32_t)__builtin_ctz(bits);
@@ -89,12 +84,6 @@ static inline void tlb_sweep_used(CPUState *cpu, bool (*drop)(const TLBEntry *e,
                 }
             }
         }
-        for (int i = 0; i < TLB_VICTIMS; i++) {
-            TLBEntry *v = &cpu->tlb.victim[view][i];
-            if (drop(v, arg)) {
-                tlb_entry_invalidate(v);
-            }
-        }
     }
 }
 
@@ -104,7 +93,7 @@ void tlb_flush_nonglobal(CPUState *cpu)
      * stale bit only costs one sweep at the next INVLPG there.  Only slots
      * filled with non-global entries need a visit. */
     for (int view = 0; view < MMU_COUNT; view++) {
-        for (uint32_t w = 0; w < TLB_ENTRIES / 32; w++) {
+        for (uint32_t w = 0; w < TLB_SLOTS / 32; w++) {
             uint32_t bits = cpu->tlb.nonglobal[view][w];
             while (bits) {
                 uint32_t slot = w * 32 + (uint32_t)__builtin_ctz(bits);
@@ -116,12 +105,6 @@ void tlb_flush_nonglobal(CPUState *cpu)
                 }
             }
             cpu->tlb.nonglobal[view][w] = 0;
-        }
-        for (int i = 0; i < TLB_VICTIMS; i++) {
-            TLBEntry *v = &cpu->tlb.victim[view][i];
-            if (!v->global) {
-                tlb_entry_invalidate(v);
-            }
         }
     }
     cpu_ras_clear(cpu->bt_ras);
@@ -176,44 +159,62 @@ void tlb_flush_page(CPUState *cpu, uint64_t lin)
         if (tlb_entry_matches(e, lin, TLB_PAGE_MASK)) {
             tlb_entry_invalidate(e);
         }
-        for (int i = 0; i < TLB_VICTIMS; i++) {
-            TLBEntry *v = &cpu->tlb.victim[view][i];
-            if (tlb_entry_matches(v, lin, TLB_PAGE_MASK)) {
-                tlb_entry_invalidate(v);
-            }
+        e = &cpu->tlb.e[view][tlb_slot2(lin)];
+        if (tlb_entry_matches(e, lin, TLB_PAGE_MASK)) {
+            tlb_entry_invalidate(e);
         }
+    }
+}
+
+/* The page e holds, from any valid tag; false when it holds none. */
+static bool tlb_entry_page(const TLBEntry *e, uint64_t *page)
+{
+    for (int k = 0; k < 3; k++) {
+        if (!(e->tag[k] & TLB_INVALID)) {
+            *page = e->tag[k] & TLB_PAGE_MASK;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Mark slot (of either table) filled, for the flushes that visit bits. */
+static void tlb_note_slot(CPUState *cpu, int mmu_idx, uint32_t slot, bool global)
+{
+    cpu->tlb.used[mmu_idx][slot / 32] |= 1u << (slot % 32);
+    if (!global) {
+        cpu->tlb.nonglobal[mmu_idx][slot / 32] |= 1u << (slot % 32);
     }
 }
 
 void tlb_evict(CPUState *cpu, int mmu_idx, const TLBEntry *e)
 {
-    uint32_t i = cpu->tlb.victim_next[mmu_idx];
-    cpu->tlb.victim[mmu_idx][i] = *e;
-    cpu->tlb.victim_next[mmu_idx] = (i + 1) % TLB_VICTIMS;
+    uint64_t page;
+    if (!tlb_entry_page(e, &page)) {
+        return;
+    }
+    uint32_t slot = tlb_slot2(page);
+    cpu->tlb.e[mmu_idx][slot] = *e;
+    /* Its large-page region bit is still set: the flush that clears one
+     * sweeps both tables. */
+    tlb_note_slot(cpu, mmu_idx, slot, e->global);
 }
 
 bool tlb_victim_swap(CPUState *cpu, int mmu_idx, uint64_t lin, int access)
 {
     uint64_t page = lin & TLB_PAGE_MASK;
-    for (int i = 0; i < TLB_VICTIMS; i++) {
-        TLBEntry *v = &cpu->tlb.victim[mmu_idx][i];
-        if ((v->tag[access] & (TLB_PAGE_MASK | TLB_INVALID)) != page) {
-            continue;
-        }
-        uint32_t slot = tlb_slot(lin);
-        TLBEntry *e = &cpu->tlb.e[mmu_idx][slot];
-        TLBEntry t = *e;
-        *e = *v;
-        *v = t;
-        /* Its large-page region bit is still set: the flush that clears
-         * one sweeps the victims first. */
-        cpu->tlb.used[mmu_idx][slot / 32] |= 1u << (slot % 32);
-        if (!e->global) {
-            cpu->tlb.nonglobal[mmu_idx][slot / 32] |= 1u << (slot % 32);
-        }
-        return true;
+    TLBEntry *v = &cpu->tlb.e[mmu_idx][tlb_slot2(lin)];
+    if ((v->tag[access] & (TLB_PAGE_MASK | TLB_INVALID)) != page) {
+        return false;
     }
-    return false;
+    uint32_t slot = tlb_slot(lin);
+    TLBEntry *e = &cpu->tlb.e[mmu_idx][slot];
+    TLBEntry old = *e;
+    *e = *v;
+    tlb_entry_invalidate(v);
+    tlb_note_slot(cpu, mmu_idx, slot, e->global);
+    tlb_evict(cpu, mmu_idx, &old); /* the first slot's page, if any, to its own second slot */
+    return true;
 }
 
 static bool tlb_maps_phys_page(const TLBEntry *e, uint64_t phys_page)

@@ -1,9 +1,9 @@
 /*
- * The shadow TLB: a direct-mapped software cache from guest linear pages to
- * host memory, one table per privilege view.
+ * The shadow TLB: a software cache from guest linear pages to host memory,
+ * two direct-mapped tables per privilege view (below).
  *
  * Layout is fixed because translated code reads it inline:
- *   entry = &cpu->tlb.e[mmu_idx][tlb_slot(linear)]
+ *   entry = &cpu->tlb.e[mmu_idx][tlb_slot(linear)], else [tlb_slot2(linear)]
  *   hit   = (linear & TLB_PAGE_MASK) == entry->tag[access]   (for an access
  *           that does not cross the page)
  *   host  = (uint8_t *)(uintptr_t)(linear + entry->addend)
@@ -33,27 +33,47 @@
 #define TLB_PAGE_MASK 0xfffffffffffff000ull
 
 /*
- * The slot of a linear address: its page number folded with its 4 MiB
- * region number.  Direct-mapped by page number alone, pages a multiple of
- * 4 MiB apart (a copy between power-of-two-sized buffers) evict each other
- * on every access.  The fold is an addition, not an XOR: translated code
- * checks an access against the slot of its first byte with the page of its
- * last (translator/gen_mem.c), which is sound only if a page and the page
- * after it never share a slot.  With XOR, 7FFFFh and 80000h did, and
- * FFFFFh and 0 (a wrap at 4 GiB), and an access across them reached host
- * memory outside guest RAM (tests/bt/test_bt_tlb_slot.c).  With the sum,
- * neighbours in a region differ by one slot and across a region boundary
- * by two.  Translated code computes it as
- *   slot * sizeof(TLBEntry) = ((lin + ((lin >> 22) << 12)) >> 6) & 0xffc0
- * (the region added above the page offset, so no carry comes up from it),
- * in 32-bit arithmetic for 32-bit addresses: bits the sum carries past bit
- * 31 never reach the mask.  The same formula serves 64-bit addresses: bits
- * 32 and up simply take part in the fold.
+ * Two direct-mapped tables per view, one after the other in TLB.e[view]:
+ *
+ * The first is indexed by page number alone, which translated code
+ * computes in three instructions on every access:
+ *   slot * sizeof(TLBEntry) = (lin >> 6) & 0xffc0
+ * Pages a multiple of 4 MiB apart (a copy between power-of-two-sized
+ * buffers) share a slot there, so a fill that replaces an entry for
+ * another page moves it to the second table (tlb_evict), indexed by the
+ * page number folded with its 4 MiB region number:
+ *   slot2 = TLB_ENTRIES + (((lin >> 12) + (lin >> 22)) & (TLB_ENTRIES - 1))
+ * where such pages fall apart.  Translated code looks there, out of line,
+ * only when the first misses (translator/gen_mem.c), so two pages that
+ * share a first slot cost a few instructions each access, not a call into
+ * C.  Measured on the i386 guest (tests/bench/guest_bench.py, session 10):
+ * the fold on every access cost about 10% of translated code's time
+ * (kernel decompression 1.60-1.73 s with it, 1.43-1.47 s without), and
+ * dropping it without a second table made the memory workload 15x slower.
+ *
+ * The fold is an addition, not an XOR: translated code checks an access
+ * against the slot of its first byte with the page of its last
+ * (translator/gen_mem.c), which is sound only if a page and the page
+ * after it never share a slot, in either table.  With XOR, 7FFFFh and
+ * 80000h did, and FFFFFh and 0 (a wrap at 4 GiB), and an access across
+ * them reached host memory outside guest RAM (tests/bt/test_bt_tlb_slot.c).
+ * With the sum, neighbours in a region differ by one slot and across a
+ * region boundary by two; by page number alone they always differ by one.
+ * Both use bits 12-31 only (32-bit arithmetic in translated code; bits 32
+ * and up of a 64-bit address shift out of the mask in C).
  */
 static inline uint32_t tlb_slot(uint64_t lin)
 {
-    return ((lin >> 12) + (lin >> 22)) & (TLB_ENTRIES - 1);
+    return (uint32_t)(lin >> 12) & (TLB_ENTRIES - 1);
 }
+
+static inline uint32_t tlb_slot2(uint64_t lin)
+{
+    return TLB_ENTRIES + (((uint32_t)(lin >> 12) + (uint32_t)(lin >> 22)) & (TLB_ENTRIES - 1));
+}
+
+/* Slots per view: both tables. */
+#define TLB_SLOTS (2 * TLB_ENTRIES)
 
 /* Tag flag bits (low 12 bits of a tag are free because tags are page aligned). */
 #define TLB_INVALID   0x001u /* entry empty */
@@ -89,15 +109,6 @@ _Static_assert(sizeof(TLBEntry) == 64, "translated code indexes the TLB by slot 
 #define TLB_LARGE_REGIONS 1024u
 
 /*
- * Entries a fill evicted, per view, kept round-robin (softmmu/tlb.c).  A
- * miss looks here before it walks, so two hot pages that share a slot
- * (Linux's GDT fixmap and a hot code page) cost a swap of two entries,
- * not a page walk on every other access.  Only C looks here: translated
- * code sees the direct-mapped table alone, and misses to its slow path.
- */
-#define TLB_VICTIMS 8
-
-/*
  * TLB contexts (softmmu/tlb_ctx.c): on MOV CR3 the running address space's
  * non-global entries are saved, tagged by CR3, and a later MOV CR3 back to
  * it puts them back instead of refilling from page walks.  A saved context
@@ -115,7 +126,7 @@ _Static_assert(sizeof(TLBEntry) == 64, "translated code indexes the TLB by slot 
 
 typedef struct TLBContext {
     TLBEntry e[TLB_CTX_ENTRIES];
-    uint16_t where[TLB_CTX_ENTRIES];   /* view << TLB_BITS | slot of e[i] */
+    uint16_t where[TLB_CTX_ENTRIES];   /* view << (TLB_BITS + 1) | slot of e[i] */
     uint32_t frames[TLB_CTX_FRAMES];   /* page numbers of the paging structures its walks read */
     uint64_t cr3;                      /* the key: CR3 as written */
     uint64_t pdpte[4];                 /* and, under PAE paging, the PDPTEs it was walked with */
@@ -139,21 +150,19 @@ typedef struct TLBCtxStats {
 } TLBCtxStats;
 
 typedef struct TLB {
-    TLBEntry e[MMU_COUNT][TLB_ENTRIES];
-    TLBEntry victim[MMU_COUNT][TLB_VICTIMS];
-    uint32_t victim_next[MMU_COUNT];
+    TLBEntry e[MMU_COUNT][TLB_SLOTS]; /* [0, TLB_ENTRIES): tlb_slot; then tlb_slot2 */
     /* Bit per 4 MiB linear region holding entries filled from a 4 MiB page
      * since the last full flush: INVLPG there must drop every 4 KiB piece of
      * that page (SDM Vol.3 4.10.4.1), not just the one slot it indexes. */
     uint32_t large_regions[TLB_LARGE_REGIONS / 32];
     /* Bit per slot filled since the last full flush, so CR3 writes and
      * physical-page flushes visit only those (a superset of valid slots). */
-    uint32_t used[MMU_COUNT][TLB_ENTRIES / 32];
+    uint32_t used[MMU_COUNT][TLB_SLOTS / 32];
     /* The same for fills of non-global entries since the last CR3 flush:
      * the slots MOV CR3 saves and flushes (a superset again).  Kernel
      * entries are global and most of the used ones; a switch need not
      * visit them. */
-    uint32_t nonglobal[MMU_COUNT][TLB_ENTRIES / 32];
+    uint32_t nonglobal[MMU_COUNT][TLB_SLOTS / 32];
 
     /* ---- contexts (softmmu/tlb_ctx.c); translated code never reads these ---- */
     TLBContext ctx[TLB_CTX_COUNT];

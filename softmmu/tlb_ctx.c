@@ -285,7 +285,7 @@ static void tlb_ctx_save(CPUState *cpu)
     TLBContext *c = &t->ctx[slot];
     uint32_t n = 0;
     for (int view = 0; view < MMU_COUNT && n < TLB_CTX_ENTRIES; view++) {
-        for (uint32_t w = 0; w < TLB_ENTRIES / 32 && n < TLB_CTX_ENTRIES; w++) {
+        for (uint32_t w = 0; w < TLB_SLOTS / 32 && n < TLB_CTX_ENTRIES; w++) {
             uint32_t used = t->nonglobal[view][w];
             while (used && n < TLB_CTX_ENTRIES) {
                 uint32_t s = w * 32 + (uint32_t)__builtin_ctz(used);
@@ -295,7 +295,7 @@ static void tlb_ctx_save(CPUState *cpu)
                 if (!e->global && tlb_ctx_entry_valid(e, &lin_page) &&
                     !tlb_ctx_walked_stale(t, e)) {
                     c->e[n] = *e;
-                    c->where[n] = (uint16_t)((uint32_t)view << TLB_BITS | s);
+                    c->where[n] = (uint16_t)((uint32_t)view << (TLB_BITS + 1) | s);
                     n++;
                 }
             }
@@ -325,8 +325,8 @@ static void tlb_ctx_restore(CPUState *cpu, int i)
     TLBContext *c = &t->ctx[i];
     for (uint32_t k = 0; k < c->nentries; k++) {
         const TLBEntry *src = &c->e[k];
-        int view = c->where[k] >> TLB_BITS;
-        uint32_t s = c->where[k] & (TLB_ENTRIES - 1);
+        int view = c->where[k] >> (TLB_BITS + 1);
+        uint32_t s = c->where[k] & (TLB_SLOTS - 1);
         TLBEntry *e = &t->e[view][s];
         uint64_t lin_page, other;
         /* A global entry kept the slot through the flush: it stays. */

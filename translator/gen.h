@@ -68,6 +68,7 @@ struct MemOp {
 typedef struct SlowPath {
     MemOp op;
     uint8_t *jne;          /* rel32 of the TLB-miss branch */
+    const uint8_t *hit;    /* executable address of the fast path's add r14, r11 */
     const uint8_t *after;  /* executable address of the code after the op */
     bool after_host;       /* flag state the main line has after the op */
     bool after_parked;
@@ -132,7 +133,7 @@ static inline int hreg(int r)
 static inline int32_t tlb_view_off(int mmu_idx)
 {
     return (int32_t)(offsetof(CPUState, tlb) + offsetof(TLB, e) +
-                     (size_t)mmu_idx * TLB_ENTRIES * sizeof(TLBEntry));
+                     (size_t)mmu_idx * TLB_SLOTS * sizeof(TLBEntry));
 }
 
 /* ---- gen.c ---- */

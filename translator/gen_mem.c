@@ -4,17 +4,23 @@
  *
  * Fast path (softmmu/tlb.h gives the layout), for an access of size bytes
  * at the linear address in r14d:
- *     mov r11d, r14d ; shr r11d, 22 ; shl r11d, 12         ; entry offset: tlb_slot * 64
- *     add r11d, r14d ; shr r11d, 6 ; and r11d, 0xffc0
+ *     mov r11d, r14d ; shr r11d, 6 ; and r11d, 0xffc0     ; entry offset: tlb_slot * 64
  *     lea r10d, [r14 + size-1] ; and r10d, 0xfffff000    ; page of the last byte
  *     cmp r10, [r15 + r11 + tlb.e[view].tag[access]]     ; also fails on any tag flag
- *     jne slow
- *     add r14, [r15 + r11 + tlb.e[view].addend]          ; host address
+ *     jne second
+ *     mov r11, [r15 + r11 + tlb.e[view].addend]
+ *   hit: add r14, r11                                    ; host address
  *     <the guest instruction, with its memory operand rewritten to [r14]>
  * Comparing the page of the last byte catches page-crossing accesses too.
  * The tags are 64-bit (long mode's linear pages); the 32-bit page in r10
  * is zero-extended, so a page above 4 GiB never matches it.
  * A read-modify-write checks the write tag: a write fill grants reads.
+ *
+ * The second table (softmmu/tlb.h: tlb_slot2, the 4 MiB region folded in),
+ * out of line where the slow path starts:
+ *   second: <r11d = (tlb_slot2 - TLB_ENTRIES) * 64, gen_tlb_offset2>
+ *     cmp r10, [r15 + r11 + tlb.e[view][TLB_ENTRIES].tag[access]] ; jne slow
+ *     mov r11, [r15 + r11 + tlb.e[view][TLB_ENTRIES].addend] ; jmp hit
  *
  * Slow path: the same instruction, run on a bounce buffer in CPUState:
  *     mov [r15+bt_lin], r14d ; call prep    ; probe (and read) through the MMU in C
@@ -137,6 +143,17 @@ void gen_tlb_offset(Gen *g, int dst, int lin)
     Emit *e = &g->e;
     HostRM d = hrm_reg(dst);
     emit_mov_rr32(e, dst, lin);
+    emit_shift32_imm(e, EXT_SHR, dst, 6); /* page << 6, and the offset's top bits */
+    emit_alu32_imm(e, EXT_AND, &d, (int32_t)((TLB_ENTRIES - 1) * sizeof(TLBEntry)));
+}
+
+/* dst32 = (tlb_slot2(lin32) - TLB_ENTRIES) * sizeof(TLBEntry): the second
+ * table's slot, the 4 MiB region folded in (softmmu/tlb.h). */
+static void gen_tlb_offset2(Gen *g, int dst, int lin)
+{
+    Emit *e = &g->e;
+    HostRM d = hrm_reg(dst);
+    emit_mov_rr32(e, dst, lin);
     emit_shift32_imm(e, EXT_SHR, dst, 22);
     emit_shift32_imm(e, EXT_SHL, dst, 12); /* the region number, above the page offset */
     emit_rm(e, 0, OPC_ADD_EvGv, lin, &d);  /* lin + (lin >> 22 << 12) */
@@ -219,6 +236,7 @@ void gen_mem_access(Gen *g, const MemOp *m)
     bool known = g->lin_const_at && g->lin_const_at == e->p;
     g->lin_const_at = NULL;
     uint8_t *jne = known ? gen_tlb_check_known(g, m, g->lin_const) : gen_tlb_check(g, m);
+    const uint8_t *hit = emit_rx(e);
     HostRM r11 = hrm_reg(H_R11);
     emit_rm(e, EMIT_W, OPC_ADD_EvGv + 2, H_R14, &r11); /* add r14, r11 */
     g->pc_live = true;
@@ -235,6 +253,7 @@ void gen_mem_access(Gen *g, const MemOp *m)
     SlowPath *sp = &g->slow[g->nslow++];
     sp->op = *m;
     sp->jne = jne;
+    sp->hit = hit;
     sp->after = emit_rx(e);
     sp->after_host = g->fl_host;
     sp->after_parked = g->fl_parked;
@@ -261,6 +280,17 @@ static void gen_slow_path(Gen *g, const SlowPath *sp)
     Emit *e = &g->e;
     const MemOp *m = &sp->op;
     emit_bind32(e, sp->jne);
+    /* The second table (softmmu/tlb.h), with r14 the linear address and
+     * r10 its last byte's page as the first check left them. */
+    int32_t second = tlb_view_off(g->mmu_idx) + (int32_t)(TLB_ENTRIES * sizeof(TLBEntry));
+    gen_tlb_offset2(g, H_R11, H_R14);
+    HostRM tag = hrm_sib(H_R15, H_R11, 0, second + (int32_t)offsetof(TLBEntry, tag[m->access]));
+    emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &tag); /* cmp r10, [..tag] */
+    uint8_t *miss = emit_jcc32(e, CC_NE, NULL);
+    HostRM addend = hrm_sib(H_R15, H_R11, 0, second + (int32_t)offsetof(TLBEntry, addend));
+    emit_rm(e, EMIT_W, OPC_MOV_GvEv, H_R11, &addend); /* mov r11, [..addend] */
+    emit_jmp32(e, sp->hit);                            /* add r14, r11 ; the instruction */
+    emit_bind32(e, miss);
     gen_page_forget(g);
     g->cur = sp->index;
     g->fl_host = false;

@@ -72,7 +72,7 @@ static bool bt_may_go_on(CPUState *cpu, const TB *tb, bool any_cpl)
         return false; /* into or out of 64-bit mode: the run loop enters the other width */
     }
     cpu->bt_tag_hi = (uint64_t)key << 32;
-    cpu->bt_view_delta = (uint64_t)cpu->mmu_idx * TLB_ENTRIES * sizeof(TLBEntry);
+    cpu->bt_view_delta = (uint64_t)cpu->mmu_idx * TLB_SLOTS * sizeof(TLBEntry);
     return true;
 }
 

@@ -129,7 +129,7 @@ int bt_helper_sys_door(CPUState *cpu, const BTCallInfo *ci)
                  cpu->seg[SEG_CS].base == ci->tb->cs_base;
     if (go_on) {
         cpu->bt_tag_hi = (uint64_t)key << 32;
-        cpu->bt_view_delta = (uint64_t)cpu->mmu_idx * TLB_ENTRIES * sizeof(TLBEntry);
+        cpu->bt_view_delta = (uint64_t)cpu->mmu_idx * TLB_SLOTS * sizeof(TLBEntry);
     }
     cpu->eip = cpu->next_eip; /* the block's far exit looks it up */
     return bt_helper_leave(cpu, ci, (uint32_t)cpu->next_eip, !go_on);
@@ -155,7 +155,7 @@ int bt_helper_sys_door64(CPUState *cpu, const BTCallInfo *ci)
     bool go_on = (key & KEY_CODE64) && bt_mode_ok(cpu, &transient) && !bt_events_pending(cpu);
     if (go_on) {
         cpu->bt_tag_hi = (uint64_t)key << 32;
-        cpu->bt_view_delta = (uint64_t)cpu->mmu_idx * TLB_ENTRIES * sizeof(TLBEntry);
+        cpu->bt_view_delta = (uint64_t)cpu->mmu_idx * TLB_SLOTS * sizeof(TLBEntry);
     }
     cpu->eip = cpu->next_eip; /* the block's far exit looks it up */
     return bt_helper_leave(cpu, ci, cpu->next_eip, !go_on);

@@ -374,15 +374,16 @@ START_TEST(test_global_survives_cr3_flush)
 END_TEST
 
 /*
- * Two pages that share a TLB slot: filling the second keeps the first
- * among the victims, so reading it again uses its cached translation (a
+ * Two pages that share a TLB slot: filling the second moves the first to
+ * the second table, so reading it again uses its cached translation (a
  * remap in memory alone is not seen: no walk) until INVLPG, a CR3 write
  * or a flush of its physical page drops it, wherever it sits then.
  */
 START_TEST(test_victim_keeps_evicted_translation)
 {
-    const uint32_t lin2 = 0x00bff000u, pt2 = 0x3000u, frame2 = 0x7000u;
+    const uint32_t lin2 = 0x00800000u, pt2 = 0x3000u, frame2 = 0x7000u;
     ck_assert_uint_eq(tlb_slot(lin2), tlb_slot(LIN));
+    ck_assert_uint_ne(tlb_slot2(lin2), tlb_slot2(LIN));
     set_pde(lin2, pt2 | P | RW | US);
     put32(pt2 + ((lin2 >> 12) & 0x3ff) * 4, frame2 | P | RW | US);
     put32(frame2, 0x22222222);
