@@ -183,6 +183,10 @@ struct BT {
     const uint8_t *state_flush64;   /* called: the XMM and x87 states to CPUState, each
                                      * if live (64-bit blocks, gen_sse.c) */
     BTCallInfo fpu_save_ci;         /* state_flush64's bt_helper_fpu_save */
+    /* called on a first-table TLB miss, r14 = linear address, r10 = its last
+     * byte's page: the second table's check (gen_mem.c), per view and access;
+     * returns ZF set and r11 = the addend on a hit */
+    const uint8_t *tlb2[MMU_COUNT][3];
 
     FILE *perfmap;          /* -perfmap, or NULL */
     FILE *out_asm;          /* -d out_asm, or NULL */

@@ -17,10 +17,10 @@
  * A read-modify-write checks the write tag: a write fill grants reads.
  *
  * The second table (softmmu/tlb.h: tlb_slot2, the 4 MiB region folded in),
- * out of line where the slow path starts:
- *   second: <r11d = (tlb_slot2 - TLB_ENTRIES) * 64, gen_tlb_offset2>
- *     cmp r10, [r15 + r11 + tlb.e[view][TLB_ENTRIES].tag[access]] ; jne slow
- *     mov r11, [r15 + r11 + tlb.e[view][TLB_ENTRIES].addend] ; jmp hit
+ * out of line where the slow path starts, through a stub shared by all
+ * operands of a view and access kind (stubs.c):
+ *   second: call tlb2[view][access] ; je hit      ; ZF: a hit, r11 = its addend
+ *   slow: ...
  *
  * Slow path: the same instruction, run on a bounce buffer in CPUState:
  *     mov [r15+bt_lin], r14d ; call prep    ; probe (and read) through the MMU in C
@@ -147,20 +147,6 @@ void gen_tlb_offset(Gen *g, int dst, int lin)
     emit_alu32_imm(e, EXT_AND, &d, (int32_t)((TLB_ENTRIES - 1) * sizeof(TLBEntry)));
 }
 
-/* dst32 = (tlb_slot2(lin32) - TLB_ENTRIES) * sizeof(TLBEntry): the second
- * table's slot, the 4 MiB region folded in (softmmu/tlb.h). */
-static void gen_tlb_offset2(Gen *g, int dst, int lin)
-{
-    Emit *e = &g->e;
-    HostRM d = hrm_reg(dst);
-    emit_mov_rr32(e, dst, lin);
-    emit_shift32_imm(e, EXT_SHR, dst, 22);
-    emit_shift32_imm(e, EXT_SHL, dst, 12); /* the region number, above the page offset */
-    emit_rm(e, 0, OPC_ADD_EvGv, lin, &d);  /* lin + (lin >> 22 << 12) */
-    emit_shift32_imm(e, EXT_SHR, dst, 6);  /* (page + region) << 6 */
-    emit_alu32_imm(e, EXT_AND, &d, (int32_t)((TLB_ENTRIES - 1) * sizeof(TLBEntry)));
-}
-
 /*
  * The check of the address in r14 against the TLB, leaving r14 the host
  * address, r10 the page and r11 its addend (the last page, above); returns
@@ -281,16 +267,9 @@ static void gen_slow_path(Gen *g, const SlowPath *sp)
     const MemOp *m = &sp->op;
     emit_bind32(e, sp->jne);
     /* The second table (softmmu/tlb.h), with r14 the linear address and
-     * r10 its last byte's page as the first check left them. */
-    int32_t second = tlb_view_off(g->mmu_idx) + (int32_t)(TLB_ENTRIES * sizeof(TLBEntry));
-    gen_tlb_offset2(g, H_R11, H_R14);
-    HostRM tag = hrm_sib(H_R15, H_R11, 0, second + (int32_t)offsetof(TLBEntry, tag[m->access]));
-    emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &tag); /* cmp r10, [..tag] */
-    uint8_t *miss = emit_jcc32(e, CC_NE, NULL);
-    HostRM addend = hrm_sib(H_R15, H_R11, 0, second + (int32_t)offsetof(TLBEntry, addend));
-    emit_rm(e, EMIT_W, OPC_MOV_GvEv, H_R11, &addend); /* mov r11, [..addend] */
-    emit_jmp32(e, sp->hit);                            /* add r14, r11 ; the instruction */
-    emit_bind32(e, miss);
+     * r10 its last byte's page as the first check left them (stubs.c). */
+    emit_call32(e, g->bt->tlb2[g->mmu_idx][m->access]);
+    emit_jcc32(e, CC_E, sp->hit); /* je hit: add r14, r11 ; the instruction */
     gen_page_forget(g);
     g->cur = sp->index;
     g->fl_host = false;

@@ -13,6 +13,7 @@
  * unwind.
  */
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "translator/bt_internal.h"
 
@@ -207,6 +208,38 @@ static void emit_state_flush64_stub(BT *bt, Emit *e)
     emit_u8(e, OPC_RET);
 }
 
+/*
+ * tlb2[view][access] (called from a memory operand's first-table miss, with
+ * r14 the linear address and r10 its last byte's page; softmmu/tlb.h):
+ *   mov r11d, r14d ; shr r11d, 22 ; shl r11d, 12 ; add r11d, r14d
+ *   shr r11d, 6 ; and r11d, 0xffc0                 ; (tlb_slot2 - 1024) * 64
+ *   cmp r10, [r15 + r11 + tlb.e[view][1024].tag[access]]
+ *   mov r11, [r15 + r11 + tlb.e[view][1024].addend] ; ret   ; ZF: hit
+ * and at the operand: call tlb2[view][access] ; je hit ; <the slow path>.
+ * Shared, so each operand spends eleven bytes on it: inline at every
+ * operand it grew translated code by a sixth, and the fork-heavy
+ * workloads lost that much to the extra cache flushes.  A miss loads the
+ * wrong entry's addend, which the slow path does not read.
+ */
+static void emit_tlb2_stub(BT *bt, Emit *e, int view, int access)
+{
+    bt->tlb2[view][access] = emit_rx(e);
+    int32_t second = (int32_t)(offsetof(CPUState, tlb) + offsetof(TLB, e)) +
+                     (int32_t)(((size_t)view * TLB_SLOTS + TLB_ENTRIES) * sizeof(TLBEntry));
+    HostRM r11 = hrm_reg(H_R11);
+    emit_mov_rr32(e, H_R11, H_R14);
+    emit_shift32_imm(e, EXT_SHR, H_R11, 22);
+    emit_shift32_imm(e, EXT_SHL, H_R11, 12); /* the region number, above the page offset */
+    emit_rm(e, 0, OPC_ADD_EvGv, H_R14, &r11); /* lin + (lin >> 22 << 12) */
+    emit_shift32_imm(e, EXT_SHR, H_R11, 6);   /* (page + region) << 6 */
+    emit_alu32_imm(e, EXT_AND, &r11, (int32_t)((TLB_ENTRIES - 1) * sizeof(TLBEntry)));
+    HostRM tag = hrm_sib(H_R15, H_R11, 0, second + (int32_t)offsetof(TLBEntry, tag[access]));
+    emit_rm(e, EMIT_W, OPC_CMP_GvEv, H_R10, &tag);
+    HostRM addend = hrm_sib(H_R15, H_R11, 0, second + (int32_t)offsetof(TLBEntry, addend));
+    emit_rm(e, EMIT_W, OPC_MOV_GvEv, H_R11, &addend); /* leaves the flags */
+    emit_u8(e, OPC_RET);
+}
+
 void bt_emit_stubs(BT *bt)
 {
     Emit e;
@@ -220,6 +253,14 @@ void bt_emit_stubs(BT *bt)
     emit_sse_save_stub(bt, &e, false);
     emit_sse_save_stub(bt, &e, true);
     emit_state_flush64_stub(bt, &e);
+    for (int view = 0; view < MMU_COUNT; view++) {
+        for (int access = 0; access < 3; access++) {
+            emit_tlb2_stub(bt, &e, view, access);
+        }
+    }
+    if (e.overflow) {
+        abort(); /* the stubs outgrew their 4096 bytes: a build error, never input */
+    }
     bt->stubs_size = ((size_t)(e.p - bt->rw) + 63) & ~(size_t)63;
     bt->code_used = bt->stubs_size;
     bt->stats.host_bytes += bt->stubs_size;
