@@ -393,7 +393,8 @@ START_TEST(test_victim_keeps_evicted_translation)
         ck_assert_uint_eq(entry_for(MMU_KERNEL, LIN)->tag[ACC_READ], lin2);
         ck_assert_uint_eq(do_read(LIN, 4, MMU_KERNEL).value, 0xaaaaaaaa); /* swapped back */
         ck_assert_uint_eq(entry_for(MMU_KERNEL, LIN)->tag[ACC_READ], LIN);
-        ck_assert_uint_eq(do_read(lin2, 4, MMU_KERNEL).value, 0x22222222); /* LIN a victim again */
+        ck_assert_uint_eq(cpu->tlb.e[MMU_KERNEL][tlb_slot2(lin2)].tag[ACC_READ], lin2);
+        ck_assert_uint_eq(do_read(lin2, 4, MMU_KERNEL).value, 0x22222222); /* LIN second again */
         if (round == 0) {
             tlb_flush_page(cpu, LIN);
         } else if (round == 1) {
@@ -403,6 +404,28 @@ START_TEST(test_victim_keeps_evicted_translation)
         }
         ck_assert_uint_eq(do_read(LIN, 4, MMU_KERNEL).value, 0xbbbbbbbb);
     }
+}
+END_TEST
+
+/*
+ * Descriptor-table reads (lin_read_sys) use a second-table entry where it
+ * is, without swapping it with the hot page in its first slot.
+ */
+START_TEST(test_sys_read_from_second_table)
+{
+    const uint32_t lin2 = 0x00800000u, pt2 = 0x3000u, frame2 = 0x7000u;
+    set_pde(lin2, pt2 | P | RW | US);
+    put32(pt2 + ((lin2 >> 12) & 0x3ff) * 4, frame2 | P | RW | US);
+    put32(frame2, 0x22222222);
+    fill_then_remap(0);
+    ck_assert_uint_eq(do_read(lin2, 4, MMU_KERNEL).value, 0x22222222);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_uint_eq(lin_read_sys(cpu, LIN, 4), 0xaaaaaaaa); /* the cached translation */
+        ck_assert_uint_eq(entry_for(MMU_KERNEL, LIN)->tag[ACC_READ], lin2);
+        ck_assert_uint_eq(cpu->tlb.e[MMU_KERNEL][tlb_slot2(LIN)].tag[ACC_READ], LIN);
+    }
+    tlb_flush_page(cpu, LIN);
+    ck_assert_uint_eq(lin_read_sys(cpu, LIN, 4), 0xbbbbbbbb);
 }
 END_TEST
 
@@ -744,6 +767,7 @@ static Suite *paging_suite(void)
     tcase_add_test(tc, test_ps_ignored_without_cr4_pse);
     tcase_add_test(tc, test_global_survives_cr3_flush);
     tcase_add_test(tc, test_victim_keeps_evicted_translation);
+    tcase_add_test(tc, test_sys_read_from_second_table);
     tcase_add_test(tc, test_nonglobal_dropped_by_cr3_flush);
     tcase_add_test(tc, test_invlpg_large_page);
     tcase_add_test(tc, test_tlb_hit_after_fill);
