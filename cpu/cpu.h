@@ -155,6 +155,9 @@ void cpu_update_mode(CPUState *cpu);
 /* Load a segment register in the current mode with full protection checks
  * (SDM Vol.3 5.4-5.6); raises #GP/#SS/#NP/#TS as the hardware does. */
 void seg_load(CPUState *cpu, int seg, uint16_t selector);
+/* Whether a DS/ES/FS/GS load of selector in protected mode (not vm86) would
+ * change nothing and raise nothing; never faults (cpu/seg.c). */
+bool seg_load_data_is_noop(CPUState *cpu, int seg, uint16_t selector);
 /* Real/vm86-mode load: base = selector << 4, cache otherwise kept (limit and
  * attributes are reset to the vm86 values in vm86 mode). */
 void seg_load_real(CPUState *cpu, int seg, uint16_t selector);

@@ -8,6 +8,8 @@
  * which vector and error code a guest sees when several checks fail.
  * Nothing in a SegmentCache changes until every check has passed.
  */
+#include <string.h>
+
 #include "cpu/desc.h"
 #include "cpu/ops.h"
 
@@ -219,6 +221,51 @@ void seg_load(CPUState *cpu, int seg, uint16_t selector)
         cpu_raise_exception(cpu, EXC_UD);
     default: seg_load_data(cpu, seg, selector); break;
     }
+}
+
+/*
+ * Whether loading selector into DS/ES/FS/GS in protected mode (not vm86)
+ * would change nothing: the register already holds that selector and the
+ * descriptor it was loaded from, unchanged in the table and with its
+ * Accessed bit set, and the load would pass its checks.  Reads the table
+ * only through the TLB and never faults, so the translator can skip such a
+ * load (translator/helpers_sys.c): the Linux i386 kernel reloads DS and ES
+ * with the selector they hold on every entry and exit.  False means "do
+ * the load", never "the load faults".
+ */
+bool seg_load_data_is_noop(CPUState *cpu, int seg, uint16_t selector)
+{
+    const SegmentCache *sc = &cpu->seg[seg];
+    if (selector != sc->selector || seg == SEG_SS || seg == SEG_CS) {
+        return false;
+    }
+    if (sel_is_null(selector)) {
+        return sc->base == 0 && sc->limit == 0 && sc->attr == 0; /* as seg_load_null left it */
+    }
+    uint32_t limit;
+    if (!seg_table_limit(cpu, selector, &limit) || (uint32_t)(selector & 0xfff8u) + 7 > limit) {
+        return false;
+    }
+    uint64_t lin = seg_desc_linear(cpu, selector);
+    if ((lin & 0xfff) > 0x1000 - 8) {
+        return false;
+    }
+    TLBEntry *e = tlb_hit(cpu, MMU_KERNEL, lin, ACC_READ);
+    if (!e) {
+        return false;
+    }
+    uint64_t desc;
+    memcpy(&desc, (const uint8_t *)(uintptr_t)(lin + e->addend), 8);
+    if (!(desc_hi(desc) & DESC_A) || !desc_is_readable(desc) || !desc_present(desc)) {
+        return false;
+    }
+    if (!desc_is_conforming_code(desc) &&
+        (sel_rpl(selector) > desc_dpl(desc) || cpu->cpl > desc_dpl(desc))) {
+        return false;
+    }
+    SegmentCache t;
+    seg_cache_from_descriptor(&t, selector, desc);
+    return t.base == sc->base && t.limit == sc->limit && t.attr == sc->attr;
 }
 
 /* ---- the access check behind seg_translate() ---- */

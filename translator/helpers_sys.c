@@ -33,9 +33,21 @@ static void light_exec(CPUState *cpu, const BTCallInfo *ci)
  * refunded, and the block leaves through the jump cache at the next
  * instruction (gen_sys.c); a data segment changes neither the CPL nor the
  * mode, so nothing else of bt_may_go_on() can have changed.
+ *
+ * MOV Sreg, r that would change nothing (seg_load_data_is_noop: the same
+ * selector and descriptor, checks passing) returns at once: the Linux i386
+ * kernel reloads DS and ES with the user's selector on every entry and
+ * exit, and the interpreter's load was most of this helper's cost (fetch,
+ * checks, the cache rebuilt, the flags in and out).
  */
 int bt_helper_seg_load(CPUState *cpu, const BTCallInfo *ci)
 {
+    int dst = ci->insn.opnd[0].reg;
+    if (ci->insn.opnd[1].kind == OPK_REG &&
+        seg_load_data_is_noop(cpu, dst, (uint16_t)cpu->regs[ci->insn.opnd[1].reg])) {
+        bt_of(cpu)->stats.helper_insns++;
+        return 0;
+    }
     bt_helper_enter(cpu, ci);
     light_exec(cpu, ci);
     int seg = ci->insn.opnd[0].reg;

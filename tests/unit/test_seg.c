@@ -150,6 +150,42 @@ START_TEST(test_load_data_segment_fills_cache_and_sets_accessed)
 }
 END_TEST
 
+/* seg_load_data_is_noop: a reload the translator may skip changes nothing
+ * a real load would, and is refused wherever the load would fault, write
+ * the Accessed bit or change the cache. */
+START_TEST(test_reload_noop_only_when_nothing_changes)
+{
+    uint16_t sel = free_sel(0, 0);
+    set_free(0, make_desc(0x12345678, 0x00fff, DESC_P | DESC_S | DESC_W));
+    ck_assert(!seg_load_data_is_noop(cpu, SEG_DS, sel)); /* DS holds another selector */
+    ck_assert_int_eq(try_load(SEG_DS, sel), -1);
+    ck_assert(seg_load_data_is_noop(cpu, SEG_DS, sel));
+    ck_assert(!seg_load_data_is_noop(cpu, SEG_DS, (uint16_t)(sel | 1))); /* another RPL */
+    ck_assert(!seg_load_data_is_noop(cpu, SEG_SS, cpu->seg[SEG_SS].selector));
+    /* The descriptor changed in the table. */
+    set_free(0, make_desc(0x1000, 0x00fff, DESC_P | DESC_S | DESC_W | DESC_A));
+    ck_assert(!seg_load_data_is_noop(cpu, SEG_DS, sel));
+    ck_assert_int_eq(try_load(SEG_DS, sel), -1);
+    ck_assert(seg_load_data_is_noop(cpu, SEG_DS, sel));
+    /* The same descriptor with Accessed clear: the load would set it. */
+    set_free(0, make_desc(0x1000, 0x00fff, DESC_P | DESC_S | DESC_W));
+    ck_assert(!seg_load_data_is_noop(cpu, SEG_DS, sel));
+    ck_assert_int_eq(try_load(SEG_DS, sel), -1);
+    ck_assert(seg_load_data_is_noop(cpu, SEG_DS, sel));
+    /* At CPL 3 the same DPL 0 descriptor faults. */
+    cpu->cpl = 3;
+    ck_assert(!seg_load_data_is_noop(cpu, SEG_DS, sel));
+    cpu->cpl = 0;
+    /* Not present. */
+    set_free(0, make_desc(0x1000, 0x00fff, DESC_S | DESC_W | DESC_A));
+    ck_assert(!seg_load_data_is_noop(cpu, SEG_DS, sel));
+    /* A null selector over a null register. */
+    ck_assert_int_eq(try_load(SEG_ES, 0), -1);
+    ck_assert(seg_load_data_is_noop(cpu, SEG_ES, 0));
+    ck_assert(!seg_load_data_is_noop(cpu, SEG_ES, 3));
+}
+END_TEST
+
 START_TEST(test_load_granular_limit)
 {
     set_free(0, make_desc(0, 0x00003, DESC_P | DESC_S | DESC_W | DESC_G));
@@ -579,6 +615,7 @@ static Suite *seg_suite(void)
     TCase *tc = tcase_create("load");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_load_data_segment_fills_cache_and_sets_accessed);
+    tcase_add_test(tc, test_reload_noop_only_when_nothing_changes);
     tcase_add_test(tc, test_load_granular_limit);
     tcase_add_test(tc, test_null_selector_in_ds_then_access_faults);
     tcase_add_test(tc, test_null_selector_in_ss_is_gp0);
