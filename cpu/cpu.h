@@ -158,6 +158,9 @@ void seg_load(CPUState *cpu, int seg, uint16_t selector);
 /* Whether a DS/ES/FS/GS load of selector in protected mode (not vm86) would
  * change nothing and raise nothing; never faults (cpu/seg.c). */
 bool seg_load_data_is_noop(CPUState *cpu, int seg, uint16_t selector);
+/* POP DS/ES/FS/GS done when it changes nothing but ESP, outside 64-bit
+ * mode; false: not done, nothing changed (cpu/ops_segreg.c). */
+bool pop_sreg_if_noop(CPUState *cpu, const Insn *insn);
 /* Real/vm86-mode load: base = selector << 4, cache otherwise kept (limit and
  * attributes are reset to the vm86 values in vm86 mode). */
 void seg_load_real(CPUState *cpu, int seg, uint16_t selector);

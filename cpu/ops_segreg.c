@@ -11,6 +11,8 @@
  *
  * The protection checks of the loads themselves live in cpu/seg.c.
  */
+#include <string.h>
+
 #include "cpu/desc.h"
 #include "cpu/ops.h"
 
@@ -79,6 +81,42 @@ void op_POP_SREG(CPUState *cpu, const Insn *insn)
         cpu->inhibit_irq = true;
         cpu->ss_shadow = true;
     }
+}
+
+/*
+ * POP DS/ES/FS/GS when the load would change nothing (seg_load_data_is_noop)
+ * in 16/32-bit code: ESP moves and nothing else does.  Reads the stack only
+ * through the TLB and never faults; false leaves everything as it was, for
+ * op_POP_SREG.  The Linux i386 kernel pops the user's DS and ES back, the
+ * selectors they already hold, on every return to user mode.
+ */
+bool pop_sreg_if_noop(CPUState *cpu, const Insn *insn)
+{
+    int seg = insn->opnd[0].reg;
+    const SegmentCache *ss = &cpu->seg[SEG_SS];
+    if ((cpu->hflags & HF_CS64) || seg == SEG_SS || ss->check != 0) {
+        return false;
+    }
+    uint64_t esp = cpu->regs[R_ESP], mask = stack_mask(cpu);
+    uint32_t offset = (uint32_t)(esp & mask);
+    if ((uint64_t)offset + (uint64_t)insn->opsize - 1 > ss->limit) {
+        return false;
+    }
+    uint32_t lin = (uint32_t)(ss->base + offset);
+    if ((lin & 0xfff) > 0x1000u - insn->opsize) {
+        return false;
+    }
+    TLBEntry *e = tlb_hit(cpu, (int)cpu->mmu_idx, lin, ACC_READ);
+    if (!e) {
+        return false;
+    }
+    uint16_t selector;
+    memcpy(&selector, (const uint8_t *)(uintptr_t)(lin + e->addend), 2);
+    if (!seg_load_data_is_noop(cpu, seg, selector)) {
+        return false;
+    }
+    cpu->regs[R_ESP] = (esp & ~mask) | ((esp + (uint64_t)insn->opsize) & mask);
+    return true;
 }
 
 void op_MOV_SREG_EW(CPUState *cpu, const Insn *insn)

@@ -34,17 +34,20 @@ static void light_exec(CPUState *cpu, const BTCallInfo *ci)
  * instruction (gen_sys.c); a data segment changes neither the CPL nor the
  * mode, so nothing else of bt_may_go_on() can have changed.
  *
- * MOV Sreg, r that would change nothing (seg_load_data_is_noop: the same
- * selector and descriptor, checks passing) returns at once: the Linux i386
- * kernel reloads DS and ES with the user's selector on every entry and
- * exit, and the interpreter's load was most of this helper's cost (fetch,
- * checks, the cache rebuilt, the flags in and out).
+ * MOV Sreg, r and POP Sreg that would change nothing but ESP
+ * (seg_load_data_is_noop: the same selector and descriptor, checks
+ * passing) return at once: the Linux i386 kernel reloads DS and ES with
+ * the user's selector on every entry and pops them back on every exit, and
+ * the interpreter's load was most of this helper's cost (fetch, checks,
+ * the cache rebuilt, the flags in and out).
  */
 int bt_helper_seg_load(CPUState *cpu, const BTCallInfo *ci)
 {
     int dst = ci->insn.opnd[0].reg;
-    if (ci->insn.opnd[1].kind == OPK_REG &&
-        seg_load_data_is_noop(cpu, dst, (uint16_t)cpu->regs[ci->insn.opnd[1].reg])) {
+    if (ci->insn.op == OP_POP_SREG
+            ? pop_sreg_if_noop(cpu, &ci->insn)
+            : ci->insn.opnd[1].kind == OPK_REG &&
+                  seg_load_data_is_noop(cpu, dst, (uint16_t)cpu->regs[ci->insn.opnd[1].reg])) {
         bt_of(cpu)->stats.helper_insns++;
         return 0;
     }

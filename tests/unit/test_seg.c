@@ -186,6 +186,36 @@ START_TEST(test_reload_noop_only_when_nothing_changes)
 }
 END_TEST
 
+/* pop_sreg_if_noop: POP DS with the selector DS holds moves ESP and
+ * nothing else; anything else is left to op_POP_SREG untouched. */
+START_TEST(test_pop_sreg_noop)
+{
+    Insn in = {0};
+    in.op = OP_POP_SREG;
+    in.opnd[0].kind = OPK_SREG;
+    in.opnd[0].reg = SEG_DS;
+    in.opsize = 4;
+    uint32_t esp = 0x8ff0;
+    cpu->regs[R_ESP] = esp;
+    ck_assert_int_eq(try_load(SEG_DS, SEL_DATA0), -1);
+    pm_wr32(&fx, esp, SEL_DATA0);
+    (void)lin_read_idx(cpu, cpu->seg[SEG_SS].base + esp, 4, (int)cpu->mmu_idx); /* in the TLB */
+    ck_assert(pop_sreg_if_noop(cpu, &in));
+    ck_assert_uint_eq(cpu->regs[R_ESP], esp + 4);
+    ck_assert_uint_eq(cpu->seg[SEG_DS].selector, SEL_DATA0);
+    /* Another selector: not done, ESP kept. */
+    cpu->regs[R_ESP] = esp;
+    pm_wr32(&fx, esp, SEL_CODE0);
+    ck_assert(!pop_sreg_if_noop(cpu, &in));
+    ck_assert_uint_eq(cpu->regs[R_ESP], esp);
+    /* SS never (POP SS opens an interrupt shadow). */
+    pm_wr32(&fx, esp, cpu->seg[SEG_SS].selector);
+    in.opnd[0].reg = SEG_SS;
+    ck_assert(!pop_sreg_if_noop(cpu, &in));
+    ck_assert_uint_eq(cpu->regs[R_ESP], esp);
+}
+END_TEST
+
 START_TEST(test_load_granular_limit)
 {
     set_free(0, make_desc(0, 0x00003, DESC_P | DESC_S | DESC_W | DESC_G));
@@ -616,6 +646,7 @@ static Suite *seg_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_load_data_segment_fills_cache_and_sets_accessed);
     tcase_add_test(tc, test_reload_noop_only_when_nothing_changes);
+    tcase_add_test(tc, test_pop_sreg_noop);
     tcase_add_test(tc, test_load_granular_limit);
     tcase_add_test(tc, test_null_selector_in_ds_then_access_faults);
     tcase_add_test(tc, test_null_selector_in_ss_is_gp0);

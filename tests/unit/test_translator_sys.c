@@ -167,6 +167,36 @@ START_TEST(test_pop_sreg_and_null_selector)
 END_TEST
 
 /*
+ *   mov eax, SEL_BASED ; mov fs, ax ; mov ebx, fs:[DATA] ; mov fs, ax
+ *   mov byte [GDT + SEL_BASED + 4], 0 ; mov fs, ax ; mov ecx, fs:[DATA]
+ *   push eax ; pop fs ; mov edx, fs:[DATA+4] ; hlt
+ * The second MOV FS and the POP FS change nothing and return from their
+ * helper at once (seg_load_data_is_noop); the third follows the guest's
+ * store to the descriptor (base 100000h -> 0) as the interpreter does.
+ */
+START_TEST(test_seg_reload_noop_and_changed_descriptor)
+{
+    static const uint8_t code[] = {
+        0xb8, SEL_BASED, 0, 0, 0, 0x8e, 0xe0,             /* mov eax, SEL_BASED ; mov fs, ax */
+        0x64, 0x8b, 0x1d, 0, 0, 0x02, 0, 0x8e, 0xe0,      /* mov ebx, fs:[DATA] ; mov fs, ax */
+        0xc6, 0x05, (TESTVM_GDT + SEL_BASED + 4) & 0xff, (TESTVM_GDT + SEL_BASED + 4) >> 8, 0, 0,
+        0x00,                                             /* mov byte [base 23:16], 0 */
+        0x8e, 0xe0, 0x64, 0x8b, 0x0d, 0, 0, 0x02, 0,      /* mov fs, ax ; mov ecx, fs:[DATA] */
+        0x50, 0x0f, 0xa1,                                 /* push eax ; pop fs */
+        0x64, 0x8b, 0x15, 0x04, 0, 0x02, 0, 0xf4,         /* mov edx, fs:[DATA+4] ; hlt */
+    };
+    Run run = run_both(code, sizeof(code), 0, 1000, NULL);
+    ck_assert_int_eq(run.r, CPU_EXIT_HALT);
+    ck_assert_uint_eq(run.vm->cpu.regs[R_EBX], 0x2000);
+    ck_assert_uint_eq(run.vm->cpu.regs[R_ECX], 0x1000);
+    ck_assert_uint_eq(run.vm->cpu.regs[R_EDX], 0x1001);
+    ck_assert_uint_eq(run.vm->cpu.seg[SEG_FS].base, 0);
+    ck_assert_uint_eq(bt_stats(run.bt)->helper_insns, 4);
+    run_free(&run);
+}
+END_TEST
+
+/*
  * Loads that fault, each exactly as the interpreter (vector, error code
  * in the frame, EIP, nothing loaded):
  *   MOV DS with the ring-0 data selector at CPL 3 (DPL < CPL), light;
@@ -417,6 +447,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_seg_load_same_class_stays);
     tcase_add_test(tc, test_seg_load_key_change_leaves);
+    tcase_add_test(tc, test_seg_reload_noop_and_changed_descriptor);
     tcase_add_test(tc, test_pop_sreg_and_null_selector);
     tcase_add_loop_test(tc, test_seg_load_faults, 0, 3);
     tcase_add_test(tc, test_mov_ss_shadow);
