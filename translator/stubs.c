@@ -212,9 +212,9 @@ static void emit_state_flush64_stub(BT *bt, Emit *e)
  * tlb2[view][access] (called from a memory operand's first-table miss, with
  * r14 the linear address and r10 its last byte's page; softmmu/tlb.h):
  *   mov r11d, r14d ; shr r11d, 22 ; shl r11d, 12 ; add r11d, r14d
- *   shr r11d, 6 ; and r11d, 0xffc0                 ; (tlb_slot2 - 1024) * 64
- *   cmp r10, [r15 + r11 + tlb.e[view][1024].tag[access]]
- *   mov r11, [r15 + r11 + tlb.e[view][1024].addend] ; ret   ; ZF: hit
+ *   shr r11d, 6 ; and r11d, 0x3ffc0                ; (tlb_slot2 - 4096) * 64
+ *   cmp r10, [r15 + r11 + tlb.e[view][4096].tag[access]]
+ *   mov r11, [r15 + r11 + tlb.e[view][4096].addend] ; ret   ; ZF: hit
  * and at the operand: call tlb2[view][access] ; je hit ; <the slow path>.
  * Shared, so each operand spends eleven bytes on it: inline at every
  * operand it grew translated code by a sixth, and the fork-heavy

@@ -136,10 +136,11 @@ START_TEST(test_adjacent_pages_never_share_a_slot)
     }
     ck_assert_uint_eq(shared, 0);
     ck_assert_uint_eq(shared2, 0); /* the second table is checked inline too */
-    /* Pages 4 MiB apart share the first table's slot and not the second's
-     * (softmmu/tlb.h), and the tables do not overlap. */
-    ck_assert_uint_eq(tlb_slot(0x00400000), tlb_slot(0x00800000));
-    ck_assert_uint_ne(tlb_slot2(0x00400000), tlb_slot2(0x00800000));
+    /* Pages TLB_ENTRIES apart share the first table's slot and not the
+     * second's (softmmu/tlb.h), and the tables do not overlap. */
+    const uint32_t far = 0x00400000u + TLB_ENTRIES * 0x1000u;
+    ck_assert_uint_eq(tlb_slot(0x00400000), tlb_slot(far));
+    ck_assert_uint_ne(tlb_slot2(0x00400000), tlb_slot2(far));
     ck_assert_uint_lt(tlb_slot(0xfffff000), TLB_ENTRIES);
     ck_assert_uint_ge(tlb_slot2(0), TLB_ENTRIES);
     ck_assert_uint_lt(tlb_slot2(0xfffff000), TLB_SLOTS);

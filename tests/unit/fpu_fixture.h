@@ -79,7 +79,7 @@ static inline void setup(void)
     mem = aligned_alloc(4096, MEM_SIZE);
     memset(mem, 0, MEM_SIZE);
     for (int v = 0; v < MMU_COUNT; v++) {
-        for (unsigned i = 0; i < TLB_ENTRIES; i++) {
+        for (unsigned i = 0; i < TLB_SLOTS; i++) {
             for (int a = 0; a < 3; a++) {
                 cpu->tlb.e[v][i].tag[a] = TLB_INVALID;
             }

@@ -381,7 +381,7 @@ END_TEST
  */
 START_TEST(test_victim_keeps_evicted_translation)
 {
-    const uint32_t lin2 = 0x00800000u, pt2 = 0x3000u, frame2 = 0x7000u;
+    const uint32_t lin2 = LIN + TLB_ENTRIES * 0x1000u, pt2 = 0x3000u, frame2 = 0x7000u;
     ck_assert_uint_eq(tlb_slot(lin2), tlb_slot(LIN));
     ck_assert_uint_ne(tlb_slot2(lin2), tlb_slot2(LIN));
     set_pde(lin2, pt2 | P | RW | US);
@@ -413,7 +413,7 @@ END_TEST
  */
 START_TEST(test_sys_read_from_second_table)
 {
-    const uint32_t lin2 = 0x00800000u, pt2 = 0x3000u, frame2 = 0x7000u;
+    const uint32_t lin2 = LIN + TLB_ENTRIES * 0x1000u, pt2 = 0x3000u, frame2 = 0x7000u;
     set_pde(lin2, pt2 | P | RW | US);
     put32(pt2 + ((lin2 >> 12) & 0x3ff) * 4, frame2 | P | RW | US);
     put32(frame2, 0x22222222);

@@ -10,8 +10,8 @@
  * still miss and go the slow way.  Each program also runs on the
  * interpreter: registers and RAM must agree.
  *
- * Two pages 4 MiB apart share a slot of the TLB's first table, and the
- * second table (softmmu/tlb.h) is what keeps both: a loop that goes back
+ * Two pages TLB_ENTRIES pages apart share a slot of the TLB's first table,
+ * and the second table (softmmu/tlb.h) is what keeps both: a loop that goes back
  * and forth between them must hit inline too, or every access is a call
  * into C (the memory benchmark ran 15x slower that way).
  */
@@ -58,18 +58,36 @@ static const uint8_t code64[] = {
     0x00, 0x02, 0x80, 0xff, 0xc9, 0x75, 0xdc, 0x48, 0x8b, 0x15, 0xca, 0x0f,
     0x01, 0x00, 0xf4,
 };
+#define ALIAS_A 0x00400000u
+#define ALIAS_B (ALIAS_A + TLB_ENTRIES * 0x1000u) /* the same first-table slot */
 /*
- * at 0x10000, with 0x400000 and 0x800000 mapped (one TLB slot):
- *         mov esi, 0x400000 ; mov edi, 0x800000 ; mov ecx, 200 ; xor ebx, ebx
+ * at 0x10000, with ALIAS_A and ALIAS_B mapped (one TLB slot; ALIAS_B's
+ * bytes are put in by alias_code()):
+ *         mov esi, ALIAS_A ; mov edi, ALIAS_B ; mov ecx, 200 ; xor ebx, ebx
  *   l:    mov eax, [esi] ; add [edi], eax ; add ebx, [esi+4]
  *         mov edx, [edi+8] ; add [esi+8], edx
  *         dec ecx ; jnz l
  *         hlt
  */
-static const uint8_t code_alias[] = {
-    0xbe, 0x00, 0x00, 0x40, 0x00, 0xbf, 0x00, 0x00, 0x80, 0x00, 0xb9, 0xc8,
+static uint8_t code_alias[] = {
+    0xbe, 0x00, 0x00, 0x40, 0x00, 0xbf, 0x00, 0x00, 0x00, 0x00, 0xb9, 0xc8,
     0x00, 0x00, 0x00, 0x31, 0xdb, 0x8b, 0x06, 0x01, 0x07, 0x03, 0x5e, 0x04,
     0x8b, 0x57, 0x08, 0x01, 0x56, 0x08, 0xff, 0xc9, 0x75, 0xef, 0xf4,
+};
+/*
+ * The same pages, ALIAS_B read-only: it lives in the second table with a
+ * read tag only, and a write to it must still fault (the write's check
+ * looks at the second table's write tag):
+ *         mov esi, ALIAS_A ; mov edi, ALIAS_B ; mov ecx, 50
+ *   l:    mov eax, [esi] ; add eax, [edi] ; mov [esi+8], eax
+ *         dec ecx ; jnz l
+ *         mov [edi], eax                              ; #PF
+ *         hlt
+ */
+static uint8_t code_alias_ro[] = {
+    0xbe, 0x00, 0x00, 0x40, 0x00, 0xbf, 0x00, 0x00, 0x00, 0x00, 0xb9, 0x32,
+    0x00, 0x00, 0x00, 0x8b, 0x06, 0x03, 0x07, 0x89, 0x46, 0x08, 0xff, 0xc9,
+    0x75, 0xf5, 0x89, 0x07, 0xf4,
 };
 /* clang-format on */
 
@@ -93,16 +111,23 @@ static TestVM *make_vm(const uint8_t *code, size_t len, bool code64)
     return vm;
 }
 
-/* Linear 0x400000 and 0x800000 onto physical 0x20000 and 0x21000. */
-static void map_alias_pages(TestVM *vm)
+/* Linear ALIAS_A and ALIAS_B onto physical 0x20000 and 0x21000. */
+static void map_alias_pages(TestVM *vm, bool b_readonly)
 {
-    const uint32_t pts[2] = {0x30000, 0x31000}, frames[2] = {0x20000, 0x21000};
+    const uint32_t lins[2] = {ALIAS_A, ALIAS_B}, pts[2] = {0x30000, 0x31000},
+                   frames[2] = {0x20000, 0x21000};
     for (int i = 0; i < 2; i++) {
-        uint32_t pde = pts[i] | 7, pte = frames[i] | 7;
-        testvm_load(vm, TESTVM_PD + 4 * (1 + i), &pde, 4); /* PDE 1 and 2 */
-        testvm_load(vm, pts[i], &pte, 4);                     /* their PTE 0 */
+        uint32_t pde = pts[i] | 7, pte = frames[i] | (i == 1 && b_readonly ? 5 : 7);
+        testvm_load(vm, TESTVM_PD + 4 * (lins[i] >> 22), &pde, 4);
+        testvm_load(vm, pts[i] + 4 * ((lins[i] >> 12) & 0x3ff), &pte, 4);
     }
     tlb_flush_all(&vm->cpu);
+}
+
+static void alias_code(uint8_t *code)
+{
+    uint32_t b = ALIAS_B;
+    memcpy(&code[6], &b, 4); /* mov edi, imm32 */
 }
 
 static void run_both(const uint8_t *code, size_t len, bool code64)
@@ -141,28 +166,47 @@ START_TEST(test_known_address_64)
 }
 END_TEST
 
-START_TEST(test_pages_sharing_a_slot)
+/* code on the interpreter and the translator with the alias pages mapped:
+ * registers, RAM and the last vector must agree; returns the slow paths. */
+static uint64_t run_alias(uint8_t *code, size_t len, bool b_readonly)
 {
-    ck_assert_uint_eq(tlb_slot(0x400000), tlb_slot(0x800000));
-    TestVM *ref = make_vm(code_alias, sizeof(code_alias), false);
-    map_alias_pages(ref);
+    ck_assert_uint_eq(tlb_slot(ALIAS_A), tlb_slot(ALIAS_B));
+    ck_assert_uint_ne(tlb_slot2(ALIAS_A), tlb_slot2(ALIAS_B));
+    ck_assert_uint_eq(ALIAS_A >> 22 != ALIAS_B >> 22, 1); /* two page tables */
+    alias_code(code);
+    TestVM *ref = make_vm(code, len, false);
+    map_alias_pages(ref, b_readonly);
     ck_assert_int_eq(testvm_run(ref, 100000), CPU_EXIT_HALT);
-    TestVM *vm = make_vm(code_alias, sizeof(code_alias), false);
-    map_alias_pages(vm);
+    TestVM *vm = make_vm(code, len, false);
+    map_alias_pages(vm, b_readonly);
     BT *bt = bt_new(&vm->cpu, 1u << 20, BT_MODE_RUN);
     ck_assert_ptr_nonnull(bt);
     ck_assert_int_eq(bt_exec(bt, 100000), CPU_EXIT_HALT);
     ck_assert_mem_eq(vm->cpu.regs, ref->cpu.regs, sizeof(vm->cpu.regs));
     ck_assert_uint_eq(vm->cpu.icount, ref->cpu.icount);
     ck_assert_int_eq(memcmp(vm->phys.ram, ref->phys.ram, RAM), 0);
-    /* 200 iterations of five accesses, alternating pages: only the first
-     * touches miss (a read fill, then a write fill of each page). */
-    const BTStats *st = bt_stats(bt);
-    ck_assert_uint_ge(st->mem_slow, 2);
-    ck_assert_uint_lt(st->mem_slow, 10);
+    ck_assert_int_eq(testvm_last_vector(vm), testvm_last_vector(ref));
+    ck_assert_int_eq(testvm_last_vector(vm), b_readonly ? EXC_PF : -1);
+    uint64_t slow = bt_stats(bt)->mem_slow;
     bt_free(bt);
     testvm_free(vm);
     testvm_free(ref);
+    return slow;
+}
+
+START_TEST(test_pages_sharing_a_slot)
+{
+    /* 200 iterations of five accesses, alternating pages: only the first
+     * touches miss (a read fill, then a write fill of each page). */
+    uint64_t slow = run_alias(code_alias, sizeof(code_alias), false);
+    ck_assert_uint_ge(slow, 2);
+    ck_assert_uint_lt(slow, 10);
+}
+END_TEST
+
+START_TEST(test_readonly_page_in_second_table)
+{
+    run_alias(code_alias_ro, sizeof(code_alias_ro), true);
 }
 END_TEST
 
@@ -173,6 +217,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_known_address_32);
     tcase_add_test(tc, test_known_address_64);
     tcase_add_test(tc, test_pages_sharing_a_slot);
+    tcase_add_test(tc, test_readonly_page_in_second_table);
     suite_add_tcase(s, tc);
     return s;
 }
