@@ -44,6 +44,20 @@ static inline TLBEntry *tlb_hit(CPUState *cpu, int mmu_idx, uint64_t lin, int ac
     return e->tag[access] == page ? e : NULL;
 }
 
+/* size bytes at lin into out when a TLB entry (either table) lets the read
+ * go straight to memory within one page; false otherwise, with nothing
+ * read and nothing faulted or filled.  For checks that must not fault. */
+static inline bool lin_peek(CPUState *cpu, uint64_t lin, int size, int mmu_idx, void *out)
+{
+    TLBEntry *e = (lin & 0xfff) <= 0x1000u - (uint32_t)size ? tlb_hit(cpu, mmu_idx, lin, ACC_READ)
+                                                             : NULL;
+    if (!e) {
+        return false;
+    }
+    memcpy(out, (const uint8_t *)(uintptr_t)(lin + e->addend), (size_t)size);
+    return true;
+}
+
 static inline uint64_t lin_read_at(CPUState *cpu, uint64_t lin, int size, int mmu_idx,
                                    bool second)
 {

@@ -11,8 +11,6 @@
  *
  * The protection checks of the loads themselves live in cpu/seg.c.
  */
-#include <string.h>
-
 #include "cpu/desc.h"
 #include "cpu/ops.h"
 
@@ -102,17 +100,10 @@ bool pop_sreg_if_noop(CPUState *cpu, const Insn *insn)
     if ((uint64_t)offset + (uint64_t)insn->opsize - 1 > ss->limit) {
         return false;
     }
-    uint32_t lin = (uint32_t)(ss->base + offset);
-    if ((lin & 0xfff) > 0x1000u - insn->opsize) {
-        return false;
-    }
-    TLBEntry *e = tlb_hit(cpu, (int)cpu->mmu_idx, lin, ACC_READ);
-    if (!e) {
-        return false;
-    }
-    uint16_t selector;
-    memcpy(&selector, (const uint8_t *)(uintptr_t)(lin + e->addend), 2);
-    if (!seg_load_data_is_noop(cpu, seg, selector)) {
+    uint32_t value = 0; /* the whole operand is read, as the POP would (it may cross a page) */
+    if ((insn->opsize != 2 && insn->opsize != 4) ||
+        !lin_peek(cpu, (uint32_t)(ss->base + offset), insn->opsize, (int)cpu->mmu_idx, &value) ||
+        !seg_load_data_is_noop(cpu, seg, (uint16_t)value)) {
         return false;
     }
     cpu->regs[R_ESP] = (esp & ~mask) | ((esp + (uint64_t)insn->opsize) & mask);

@@ -8,8 +8,6 @@
  * which vector and error code a guest sees when several checks fail.
  * Nothing in a SegmentCache changes until every check has passed.
  */
-#include <string.h>
-
 #include "cpu/desc.h"
 #include "cpu/ops.h"
 
@@ -181,6 +179,13 @@ static void seg_load_ss(CPUState *cpu, uint16_t selector)
     seg_commit_ss(cpu, selector, desc);
 }
 
+/* Data and non-conforming code: max(CPL, RPL) <= DPL (SDM Vol.3 5.6). */
+static bool seg_data_privilege_ok(const CPUState *cpu, uint16_t selector, uint64_t desc)
+{
+    return desc_is_conforming_code(desc) ||
+           (sel_rpl(selector) <= desc_dpl(desc) && cpu->cpl <= desc_dpl(desc));
+}
+
 /* DS, ES, FS, GS (SDM Vol.2 MOV: "IF DS, ES, FS, or GS is loaded with
  * non-NULL selector"). */
 static void seg_load_data(CPUState *cpu, int seg, uint16_t selector)
@@ -193,9 +198,7 @@ static void seg_load_data(CPUState *cpu, int seg, uint16_t selector)
     if (!desc_is_readable(desc)) {
         cpu_raise_exception_err(cpu, EXC_GP, sel_error(selector));
     }
-    /* Data and non-conforming code: max(CPL, RPL) <= DPL (SDM Vol.3 5.6). */
-    if (!desc_is_conforming_code(desc) &&
-        (sel_rpl(selector) > desc_dpl(desc) || cpu->cpl > desc_dpl(desc))) {
+    if (!seg_data_privilege_ok(cpu, selector, desc)) {
         cpu_raise_exception_err(cpu, EXC_GP, sel_error(selector));
     }
     if (!desc_present(desc)) {
@@ -246,21 +249,12 @@ bool seg_load_data_is_noop(CPUState *cpu, int seg, uint16_t selector)
     if (!seg_table_limit(cpu, selector, &limit) || (uint32_t)(selector & 0xfff8u) + 7 > limit) {
         return false;
     }
-    uint64_t lin = seg_desc_linear(cpu, selector);
-    if ((lin & 0xfff) > 0x1000 - 8) {
-        return false;
-    }
-    TLBEntry *e = tlb_hit(cpu, MMU_KERNEL, lin, ACC_READ);
-    if (!e) {
-        return false;
-    }
     uint64_t desc;
-    memcpy(&desc, (const uint8_t *)(uintptr_t)(lin + e->addend), 8);
-    if (!(desc_hi(desc) & DESC_A) || !desc_is_readable(desc) || !desc_present(desc)) {
+    if (!lin_peek(cpu, seg_desc_linear(cpu, selector), 8, MMU_KERNEL, &desc)) {
         return false;
     }
-    if (!desc_is_conforming_code(desc) &&
-        (sel_rpl(selector) > desc_dpl(desc) || cpu->cpl > desc_dpl(desc))) {
+    if (!(desc_hi(desc) & DESC_A) || !desc_is_readable(desc) || !desc_present(desc) ||
+        !seg_data_privilege_ok(cpu, selector, desc)) {
         return false;
     }
     SegmentCache t;

@@ -230,7 +230,7 @@ void bt_jc_clear(BT *bt);
 void bt_chain(BT *bt, BTExit *exit, TB *tb);
 
 /* ---- stubs.c ---- */
-void bt_emit_stubs(BT *bt);
+bool bt_emit_stubs(BT *bt); /* false: they did not fit their 4096 bytes */
 
 /* ---- smc.c ---- */
 void bt_smc_init(BT *bt);

@@ -13,7 +13,6 @@
  * unwind.
  */
 #include <stddef.h>
-#include <stdlib.h>
 
 #include "translator/bt_internal.h"
 
@@ -240,7 +239,7 @@ static void emit_tlb2_stub(BT *bt, Emit *e, int view, int access)
     emit_u8(e, OPC_RET);
 }
 
-void bt_emit_stubs(BT *bt)
+bool bt_emit_stubs(BT *bt)
 {
     Emit e;
     emit_init(&e, bt->rw, 4096, bt->rx_delta);
@@ -259,9 +258,10 @@ void bt_emit_stubs(BT *bt)
         }
     }
     if (e.overflow) {
-        abort(); /* the stubs outgrew their 4096 bytes: a build error, never input */
+        return false; /* the stubs outgrew their 4096 bytes: a build error, never input */
     }
     bt->stubs_size = ((size_t)(e.p - bt->rw) + 63) & ~(size_t)63;
     bt->code_used = bt->stubs_size;
     bt->stats.host_bytes += bt->stubs_size;
+    return true;
 }

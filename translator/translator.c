@@ -52,7 +52,12 @@ BT *bt_new(CPUState *cpu, size_t cache_bytes, enum BTMode mode)
         free(bt);
         return NULL;
     }
-    bt_emit_stubs(bt);
+    if (!bt_emit_stubs(bt)) {
+        fprintf(stderr, "popek: --accel bt: the translator's stubs outgrew their space\n");
+        bt_cache_destroy(bt);
+        free(bt);
+        return NULL;
+    }
     bt_smc_init(bt);
     cpu->accel = bt;
     if (mode == BT_MODE_RUN) {
