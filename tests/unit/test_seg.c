@@ -208,6 +208,13 @@ START_TEST(test_pop_sreg_noop)
     pm_wr32(&fx, esp, SEL_CODE0);
     ck_assert(!pop_sreg_if_noop(cpu, &in));
     ck_assert_uint_eq(cpu->regs[R_ESP], esp);
+    /* A dword pop whose operand crosses into the next page: the POP reads
+     * both pages (and may fault there), so it is not skipped. */
+    cpu->regs[R_ESP] = 0x8ffe;
+    pm_wr16(&fx, 0x8ffe, SEL_DATA0);
+    ck_assert(!pop_sreg_if_noop(cpu, &in));
+    ck_assert_uint_eq(cpu->regs[R_ESP], 0x8ffe);
+    cpu->regs[R_ESP] = esp;
     /* SS never (POP SS opens an interrupt shadow). */
     pm_wr32(&fx, esp, cpu->seg[SEG_SS].selector);
     in.opnd[0].reg = SEG_SS;
