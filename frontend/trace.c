@@ -426,8 +426,9 @@ static void trace_exception(void *opaque, CPUState *cpu, int vector, uint32_t er
     }
     int w = trace_addr_width(cpu);
     if (is_hw_irq) {
-        fprintf(t->out, "interrupt: IRQ vector 0x%02x at %04x:%0*llx\n", vector,
-                cpu->seg[SEG_CS].selector, w, (unsigned long long)cpu->eip);
+        fprintf(t->out, "interrupt: IRQ vector 0x%02x at %04x:%0*llx icount=%llu\n", vector,
+                cpu->seg[SEG_CS].selector, w, (unsigned long long)cpu->eip,
+                (unsigned long long)cpu->icount);
     } else {
         fprintf(t->out, "exception: vector %d error 0x%x at %04x:%0*llx cr2=%0*llx icount=%llu\n",
                 vector, error_code, cpu->seg[SEG_CS].selector, w, (unsigned long long)cpu->eip, w,

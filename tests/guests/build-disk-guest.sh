@@ -12,7 +12,8 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 if [ -s "$out/bzImage" ] && [ -s "$out/initramfs-disk.cpio.gz" ] &&
    [ "$out/initramfs-disk.cpio.gz" -nt "$here/disk-init" ] &&
-   [ "$out/initramfs-disk.cpio.gz" -nt "$here/build-disk-guest.sh" ]; then
+   [ "$out/initramfs-disk.cpio.gz" -nt "$here/build-disk-guest.sh" ] &&
+   [ "$out/initramfs-disk.cpio.gz" -nt "$here/guest-debs.sh" ]; then
     exit 0
 fi
 
@@ -47,5 +48,5 @@ for m in drivers/scsi/scsi_common drivers/scsi/scsi_mod drivers/ata/libata drive
 done
 cp "$here/disk-init" "$root/init"
 chmod 755 "$root/init"
-(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -9) > "$out/initramfs-disk.cpio.gz"
+guest_initramfs "$root" > "$out/initramfs-disk.cpio.gz"
 echo "build-disk-guest: $kpkg -> $out/bzImage, $out/initramfs-disk.cpio.gz"

@@ -13,7 +13,8 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 if [ -s "$out/bzImage" ] && [ -s "$out/bzImage-pae" ] && [ -s "$out/initramfs.cpio.gz" ] && [ "$out/initramfs.cpio.gz" -nt "$here/init" ] &&
    [ "$out/initramfs.cpio.gz" -nt "$here/build-guest.sh" ] && [ "$out/initramfs.cpio.gz" -nt "$here/netup" ] &&
-   [ "$out/initramfs.cpio.gz" -nt "$here/miniftpd.c" ] && [ "$out/initramfs.cpio.gz" -nt "$here/guest-root.sh" ]; then
+   [ "$out/initramfs.cpio.gz" -nt "$here/miniftpd.c" ] && [ "$out/initramfs.cpio.gz" -nt "$here/guest-root.sh" ] &&
+   [ "$out/initramfs.cpio.gz" -nt "$here/guest-debs.sh" ]; then
     exit 0
 fi
 
@@ -31,5 +32,5 @@ root=$work/root
 # shellcheck source=tests/guests/guest-root.sh
 . "$here/guest-root.sh"
 guest_root_build "$work/kernel" "$work/bb" "$root" -m32
-(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -9) > "$out/initramfs.cpio.gz"
+guest_initramfs "$root" > "$out/initramfs.cpio.gz"
 echo "build-guest: $kpkg -> $out/bzImage, $ppkg -> $out/bzImage-pae, $out/initramfs.cpio.gz"

@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 fresh=1
-for dep in init build-guest64.sh guest-root.sh netup miniftpd.c udhcpc.script; do
+for dep in init build-guest64.sh guest-root.sh guest-debs.sh netup miniftpd.c udhcpc.script; do
     [ "$out/initramfs.cpio.gz" -nt "$here/$dep" ] || fresh=0
 done
 if [ -s "$out/bzImage" ] && [ -s "$out/initramfs.cpio.gz" ] && [ $fresh = 1 ]; then
@@ -30,5 +30,5 @@ kpkg=$(guest_debs_unpack64 "$work")
 cp kernel64/boot/vmlinuz-* "$out/bzImage"
 root=$work/root
 guest_root_build "$work/kernel64" "$work/bb64" "$root" -m64
-(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -9) > "$out/initramfs.cpio.gz"
+guest_initramfs "$root" > "$out/initramfs.cpio.gz"
 echo "build-guest64: $kpkg -> $out/bzImage, $out/initramfs.cpio.gz"

@@ -113,3 +113,17 @@ guest_debs_unpack64() {
     dpkg-deb -x "$bdeb" "$work/bb64"
     basename "$kdeb"
 }
+
+# The initramfs of the tree ROOT as a gzipped newc cpio on stdout, the
+# same bytes on every machine that unpacked the same packages: names in
+# byte order, every mtime 0, owner root, inode numbers from cpio's
+# counter, and no name or time in the gzip header.  A guest built here and
+# one built in CI then boot alike under -icount, so a timestamp CI prints
+# can be compared with a local run (a plain `find | cpio` differs per
+# build: mtimes, inode numbers, the directory's order).
+guest_initramfs() {
+    local root=$1
+    find "$root" -exec touch -h -d @0 {} +
+    (cd "$root" && find . -print0 | LC_ALL=C sort -z |
+        cpio --null -o -H newc --quiet --reproducible -R 0:0 | gzip -9n)
+}

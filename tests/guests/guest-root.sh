@@ -34,8 +34,10 @@ guest_root_build() {
         esac
     done
     cp "$here/netup" "$root/bin/netup"
-    # The FTP server of the VM-to-VM test (Debian's busybox has no ftpd).
-    ${CC:-gcc} "$ccflag" -static -Os -Wall -o "$root/bin/miniftpd" "$here/miniftpd.c"
+    # The FTP server of the VM-to-VM test (Debian's busybox has no ftpd);
+    # stripped, so the source's path in the symbol table does not make the
+    # initramfs differ with where the tree was cloned (guest_initramfs).
+    ${CC:-gcc} "$ccflag" -static -Os -Wall -s -o "$root/bin/miniftpd" "$here/miniftpd.c"
     cp "$here/udhcpc.script" "$root/etc/udhcpc.script"
     chmod 755 "$root/bin/netup" "$root/etc/udhcpc.script"
 }

@@ -38,7 +38,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from linux_guest import BOOT_TIMEOUT, MARKER, Guest, check  # noqa: E402
+from linux_guest import BOOT_TIMEOUT, MARKER, Guest, check, first_difference  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
 from monitor_client import Monitor  # noqa: E402
 
@@ -98,11 +98,6 @@ def host_cpu():
                          if line.startswith("model name")), "?")
     except OSError:
         return "?"
-
-
-def first_difference(a, b):
-    i = next((k for k in range(min(len(a), len(b))) if a[k] != b[k]), min(len(a), len(b)))
-    return f"first difference at byte {i}:\n{a[max(0, i - 200):i + 200]!r}\n{b[max(0, i - 200):i + 200]!r}"
 
 
 def test_determinism(args):
