@@ -127,12 +127,23 @@ def test_determinism(args):
                 with open(disks[run], "wb") as f:
                     f.truncate(16 << 20)
 
+        # Each run's interrupts and exceptions with their instruction counts
+        # (-d int): on a mismatch, where the resumed run first took one
+        # elsewhere than the straight run.
+        traces = []
+
         def boot(run, more=()):
             d = []
             if args.disk:
                 d = ["-drive", f"file={disks[run]},format=raw,if={'virtio' if args.virtio else 'ide'}"]
-            return Guest(args.popek, args.guestdir, args.accel, extra + d + list(more), append,
+            traces.append(os.path.join(work, f"int{len(traces)}.log"))
+            return Guest(args.popek, args.guestdir, args.accel,
+                         extra + d + list(more) + ["-d", "int", "-D", traces[-1]], append,
                          initrd=initrd)
+
+        def trace(i):
+            with open(traces[i], "rb") as f:
+                return f.read()
 
         t0 = time.monotonic()
         g = boot("straight")
@@ -177,8 +188,11 @@ def test_determinism(args):
             # disk) that agrees with the first means the state missed
             # something at this save point; one that does not, a run that is
             # not deterministic by itself.
+            ints = (trace(0), trace(1) + trace(2))
             where = f"saved at instruction {icount.group(1) if icount else '?'}, " \
-                    f"{len(first)} output bytes before; host {host_cpu()}"
+                    f"{len(first)} output bytes before; host {host_cpu()}\n-d int, straight " \
+                    "against stopped and resumed: " + \
+                    ("the same" if ints[0] == ints[1] else first_difference(*ints))
             if saved_disk:
                 shutil.copyfile(saved_disk, disks["stopped"])
             again = first + resume().out
