@@ -259,6 +259,8 @@ def interactive(args, initrd):
 
 def first_difference(a, b):
     """Where two outputs first differ, with 200 bytes of each around it."""
+    if a == b:
+        return "the same"
     i = next((k for k in range(min(len(a), len(b))) if a[k] != b[k]), min(len(a), len(b)))
     return f"first difference at byte {i}:\n{a[max(0, i - 200):i + 200]!r}\n{b[max(0, i - 200):i + 200]!r}"
 
@@ -283,7 +285,7 @@ def test_icount(args):
             with open(log, "rb") as f:
                 traces.append(f.read())
     check(outputs[0] == outputs[1], "two -icount boots give byte-identical serial output",
-          "" if outputs[0] == outputs[1] else first_difference(*outputs))
+          first_difference(*outputs))
     irqs = re.findall(rb"^interrupt: IRQ vector 0x[0-9a-f]{2} at [0-9a-f]{4}:[0-9a-f]+ icount=(\d+)$",
                       traces[0], re.M)
     check(len(irqs) > 100 and [int(n) for n in irqs] == sorted(int(n) for n in irqs),
@@ -291,7 +293,7 @@ def test_icount(args):
           f"{len(irqs)} interrupt lines")
     check(traces[0] == traces[1],
           "two -icount boots take every interrupt and exception at the same instruction",
-          "" if traces[0] == traces[1] else first_difference(*traces))
+          first_difference(*traces))
 
 
 def arch_args(args):

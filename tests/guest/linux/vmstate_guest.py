@@ -181,27 +181,26 @@ def test_determinism(args):
                   "the run from the saved state completes", err + g.out[-2000:].decode())
             return g
 
-        g = resume()
-        resumed = first + g.out
-        if resumed != straight:
-            # Which kind of failure: a second resume from the same state (and
-            # disk) that agrees with the first means the state missed
-            # something at this save point; one that does not, a run that is
-            # not deterministic by itself.
-            ints = (trace(0), trace(1) + trace(2))
-            where = f"saved at instruction {icount.group(1) if icount else '?'}, " \
-                    f"{len(first)} output bytes before; host {host_cpu()}\n-d int, straight " \
-                    "against stopped and resumed: " + \
-                    ("the same" if ints[0] == ints[1] else first_difference(*ints))
+        def mismatch_report():
+            """Where the runs parted, and which kind of failure it is: a
+            second resume from the same state (and disk) that agrees with
+            the first means the state missed something at this save point;
+            one that does not, a run that is not deterministic by itself."""
+            ints = first_difference(trace(0), trace(1) + trace(2))
             if saved_disk:
                 shutil.copyfile(saved_disk, disks["stopped"])
-            again = first + resume().out
-            kind = "a second resume from the same state printed the same" if again == resumed \
-                else "a second resume from the same state printed otherwise: " + \
-                first_difference(resumed, again)
-            check(False, "stopped, saved and resumed output equals the straight run's byte for byte",
-                  f"{first_difference(straight, resumed)}\n{where}\n{kind}")
-        check(True, "stopped, saved and resumed output equals the straight run's byte for byte")
+            again = first_difference(resumed, first + resume().out)
+            return f"{first_difference(straight, resumed)}\n" \
+                   f"saved at instruction {icount.group(1) if icount else '?'}, " \
+                   f"{len(first)} output bytes before; host {host_cpu()}\n" \
+                   f"-d int, straight against stopped and resumed: {ints}\n" \
+                   f"a second resume from the same state, against the first: {again}"
+
+        g = resume()
+        resumed = first + g.out
+        check(resumed == straight,
+              "stopped, saved and resumed output equals the straight run's byte for byte",
+              "" if resumed == straight else mismatch_report())
         if args.disk:
             check(b"  /dev/" not in first and b"  /dev/" in g.out,
                   "the state was saved while dd ran (before md5sum's line)")
